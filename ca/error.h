@@ -1,0 +1,132 @@
+// Errors of the signing core: a stable code, a human message, and where it
+// was raised.
+//
+// Functions of ca/ return 1 on success and 0 on failure (or a pointer and
+// NULL), as in BoringSSL. On failure they record the reason in a thread-local
+// error, read with |ca_err_get|. The code is part of the API (its name is sent
+// to clients and listed in README.md); the message is for people.
+#ifndef PKI_CA_ERROR_H
+#define PKI_CA_ERROR_H
+
+#include <stddef.h>
+
+#define CA_MUST_CHECK __attribute__((warn_unused_result))
+
+// The X-macro list keeps the enum and the stable names in one place. Never
+// renumber or rename an entry: clients match on the names.
+#define CA_ERR_CODES(X)                                                     \
+  X(CA_OK, "OK")                                                           \
+  X(CA_ERR_INTERNAL, "INTERNAL")                                           \
+  X(CA_ERR_NO_MEMORY, "NO_MEMORY")                                         \
+  X(CA_ERR_PROFILE_UNKNOWN, "PROFILE_UNKNOWN")                             \
+  X(CA_ERR_CSR_MALFORMED, "CSR_MALFORMED")                                 \
+  X(CA_ERR_CSR_TOO_LARGE, "CSR_TOO_LARGE")                                 \
+  X(CA_ERR_CSR_SIGNATURE_INVALID, "CSR_SIGNATURE_INVALID")                 \
+  X(CA_ERR_CSR_SIGNATURE_ALGORITHM, "CSR_SIGNATURE_ALGORITHM_UNSUPPORTED") \
+  X(CA_ERR_KEY_UNSUPPORTED, "KEY_UNSUPPORTED")                             \
+  X(CA_ERR_KEY_TYPE_MISMATCH, "KEY_TYPE_MISMATCH")                         \
+  X(CA_ERR_KEY_TOO_SMALL, "KEY_TOO_SMALL")                                 \
+  X(CA_ERR_KEY_SIZE_UNSUPPORTED, "KEY_SIZE_UNSUPPORTED")                   \
+  X(CA_ERR_CURVE_UNSUPPORTED, "CURVE_UNSUPPORTED")                         \
+  X(CA_ERR_SUBJECT_INVALID, "SUBJECT_INVALID")                             \
+  X(CA_ERR_SUBJECT_CN_MISSING, "SUBJECT_CN_MISSING")                       \
+  X(CA_ERR_CN_NOT_IN_SAN, "CN_NOT_IN_SAN")                                 \
+  X(CA_ERR_SAN_TYPE_UNSUPPORTED, "SAN_TYPE_UNSUPPORTED")                   \
+  X(CA_ERR_SAN_WILDCARD, "SAN_WILDCARD")                                   \
+  X(CA_ERR_SAN_INVALID, "SAN_INVALID")                                     \
+  X(CA_ERR_SAN_TOO_MANY, "SAN_TOO_MANY")                                   \
+  X(CA_ERR_SAN_MULTI_HOST, "SAN_MULTI_HOST_NOT_ALLOWED")                   \
+  X(CA_ERR_VALIDITY_TOO_LONG, "VALIDITY_TOO_LONG")                         \
+  X(CA_ERR_ISSUER_UNAVAILABLE, "ISSUER_UNAVAILABLE")                       \
+  X(CA_ERR_STORAGE_UNAVAILABLE, "STORAGE_UNAVAILABLE")                     \
+  X(CA_ERR_SERIAL_EXHAUSTED, "SERIAL_COLLISION")                           \
+  X(CA_ERR_REQUEST_MALFORMED, "REQUEST_MALFORMED")                         \
+  X(CA_ERR_BODY_TOO_LARGE, "BODY_TOO_LARGE")                               \
+  X(CA_ERR_BATCH_TOO_LARGE, "BATCH_TOO_LARGE")                             \
+  X(CA_ERR_BATCH_EMPTY, "BATCH_EMPTY")                                     \
+  X(CA_ERR_NOT_FOUND, "NOT_FOUND")                                         \
+  X(CA_ERR_AMBIGUOUS, "AMBIGUOUS")                                         \
+  X(CA_ERR_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED")                       \
+  X(CA_ERR_UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")               \
+  X(CA_ERR_FORMAT_UNKNOWN, "FORMAT_UNKNOWN")                               \
+  X(CA_ERR_PARAMETER_INVALID, "PARAMETER_INVALID")                         \
+  X(CA_ERR_CERT_MALFORMED, "CERTIFICATE_MALFORMED")                        \
+  X(CA_ERR_KEY_FILE, "KEY_FILE")                                           \
+  X(CA_ERR_CONFIG, "CONFIG_INVALID")                                       \
+  X(CA_ERR_PEM_MALFORMED, "PEM_MALFORMED")                                 \
+  X(CA_ERR_OBJECT_TOO_LARGE, "OBJECT_TOO_LARGE")
+
+#define CA_ERR_ENUM_ENTRY(sym, name) sym,
+typedef enum ca_err_code { CA_ERR_CODES(CA_ERR_ENUM_ENTRY) CA_ERR_COUNT } ca_err_code;
+#undef CA_ERR_ENUM_ENTRY
+
+#define CA_ERR_MESSAGE_LEN 256
+
+typedef struct ca_err {
+  ca_err_code code;
+  char message[CA_ERR_MESSAGE_LEN];
+  // Where the error was raised, for logs; never sent to clients.
+  const char *file;
+  int line;
+} ca_err;
+
+// ca_err_code_name returns the stable name of |code| (a static string), or
+// "INTERNAL" for a value outside the enum.
+const char *ca_err_code_name(ca_err_code code);
+
+// ca_err_set_at records an error for the calling thread, replacing any
+// previous one. It also clears BoringSSL's error queue, whose entries this
+// error supersedes.
+void ca_err_set_at(const char *file, int line, ca_err_code code,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+// ca_err_get returns the calling thread's last error. The pointer stays valid
+// for the life of the thread; the contents change with the next error.
+const ca_err *ca_err_get(void);
+
+// ca_err_copy copies the calling thread's last error into |out|.
+void ca_err_copy(ca_err *out);
+
+// ca_err_restore makes |err| the calling thread's last error.
+void ca_err_restore(const ca_err *err);
+
+// ca_err_clear resets the calling thread's error to CA_OK.
+void ca_err_clear(void);
+
+// CA_RAISE records an error and jumps to the function's |err| label.
+#define CA_RAISE(code, ...)                                \
+  do {                                                     \
+    ca_err_set_at(__FILE__, __LINE__, (code), __VA_ARGS__); \
+    goto err;                                              \
+  } while (0)
+
+// CA_ENSURE raises |code| unless |cond| holds.
+#define CA_ENSURE(cond, code, ...) \
+  do {                             \
+    if (!(cond)) {                 \
+      CA_RAISE(code, __VA_ARGS__); \
+    }                              \
+  } while (0)
+
+// CA_GUARD jumps to |err| when a ca/ call failed; that call recorded why.
+#define CA_GUARD(x) \
+  do {              \
+    if (!(x)) {     \
+      goto err;     \
+    }               \
+  } while (0)
+
+// CA_GUARD_CRYPTO wraps a BoringSSL call: a failure there means an internal
+// error (bad input is checked before it reaches BoringSSL).
+#define CA_GUARD_CRYPTO(x)                                 \
+  do {                                                     \
+    if (!(x)) {                                            \
+      CA_RAISE(CA_ERR_INTERNAL, "crypto call failed: %s", #x); \
+    }                                                      \
+  } while (0)
+
+// CA_ENSURE_ALLOC raises CA_ERR_NO_MEMORY when |p| is NULL.
+#define CA_ENSURE_ALLOC(p) \
+  CA_ENSURE((p) != NULL, CA_ERR_NO_MEMORY, "out of memory")
+
+#endif  // PKI_CA_ERROR_H

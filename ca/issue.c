@@ -1,0 +1,300 @@
+#include "ca/issue.h"
+
+#include <openssl/mem.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca/certificate.h"
+#include "ca/csr.h"
+#include "ca/name.h"
+#include "ca/profile.h"
+#include "ca/san.h"
+#include "ca/signer.h"
+
+// Leaves start a few minutes in the past, so that a peer whose clock lags
+// slightly does not reject a certificate it has just received.
+#define LEAF_BACKDATE_SECONDS 300
+
+void ca_issued_cleanup(ca_issued *issued) {
+  OPENSSL_free(issued->der);
+  OPENSSL_free(issued->subject);
+  OPENSSL_free(issued->san_text);
+  memset(issued, 0, sizeof(*issued));
+}
+
+void ca_issued_fail(ca_issued *issued, const ca_err *err) {
+  ca_issued_cleanup(issued);
+  issued->err = *err;
+}
+
+// record_sans keeps the text form ("DNS:...", "IP:...") of every SAN.
+static int record_sans(const ca_san_list *sans, ca_issued *out) {
+  // "DNS:" plus a name of at most 253 bytes, or "IP:" plus an address.
+  const size_t per_name = CA_LIMIT_DNS_NAME_LEN + 8;
+  out->san_text = OPENSSL_malloc(sans->count * per_name + 1);
+  CA_ENSURE_ALLOC(out->san_text);
+  char *p = out->san_text;
+  for (size_t i = 0; i < sans->count; i++) {
+    CA_ENSURE(ca_san_format(&sans->items[i], p, per_name), CA_ERR_INTERNAL,
+              "cannot format a SAN");
+    out->sans[i] = p;
+    p += strlen(p) + 1;
+  }
+  out->san_count = sans->count;
+  return 1;
+err:
+  return 0;
+}
+
+// validity computes notBefore and notAfter: "never past the issuer's
+// notAfter" (DESIGN.md, "Profiles").
+static int validity(const ca_profile *profile, const ca_issuer *issuer,
+                    uint32_t requested_days, int64_t now, int64_t *out_nb,
+                    int64_t *out_na) {
+  const uint32_t days = ca_profile_validity_days(profile, requested_days);
+  CA_GUARD(days != 0);
+  CA_ENSURE(days <= CA_LIMIT_VALIDITY_DAYS, CA_ERR_VALIDITY_TOO_LONG,
+            "validity of %u days is too long", days);
+  CA_ENSURE(now >= issuer->cert.not_before && now < issuer->cert.not_after,
+            CA_ERR_ISSUER_UNAVAILABLE, "issuing CA %s is not valid now",
+            issuer->name);
+  int64_t nb = now - LEAF_BACKDATE_SECONDS;
+  if (nb < issuer->cert.not_before) {
+    nb = issuer->cert.not_before;
+  }
+  int64_t na = now + (int64_t)days * 86400;
+  if (na > issuer->cert.not_after) {
+    na = issuer->cert.not_after;
+  }
+  *out_nb = nb;
+  *out_na = na;
+  return 1;
+err:
+  return 0;
+}
+
+int ca_issue_sign(const ca_authority *authority,
+                  const ca_issue_request *request, int64_t now,
+                  ca_issued *out) {
+  ca_csr csr;
+  memset(&csr, 0, sizeof(csr));
+  memset(out, 0, sizeof(*out));
+  uint8_t *pem_der = NULL;
+  CBB subject, generated_san;
+  CBB_zero(&subject);
+  CBB_zero(&generated_san);
+  ca_san_list *sans = NULL;
+  const uint8_t *der;
+  size_t der_len;
+
+  const ca_profile *profile =
+      ca_profile_find(&authority->profiles, request->profile);
+  CA_GUARD(profile != NULL);
+  CA_GUARD(ca_csr_decode(request->csr, request->csr_len, &der, &der_len,
+                         &pem_der));
+  CA_GUARD(ca_csr_parse(&csr, der, der_len));
+  CA_GUARD(ca_profile_check_key(profile, &csr.key));
+  const ca_issuer *issuer = ca_authority_issuer_for(authority, profile->key_type);
+  CA_GUARD(issuer != NULL);
+
+  // Subject: the request's, checked, OU dropped unless the profile keeps it.
+  CBS cn;
+  CA_GUARD(ca_name_check(&csr.subject, &cn));
+  CA_GUARD_CRYPTO(CBB_init(&subject, CBS_len(&csr.subject)));
+  CA_GUARD(ca_name_add_leaf_subject(&subject, &csr.subject, profile->keep_ou));
+
+  // SANs (invariant 4): copied exactly when requested, the CN among them;
+  // otherwise the CN alone.
+  sans = malloc(sizeof(*sans));
+  CA_ENSURE_ALLOC(sans);
+  CBS san_der;
+  uint8_t ip_scratch[16];
+  if (csr.has_san) {
+    CA_GUARD(ca_san_parse(&csr.san, sans));
+    CA_GUARD(ca_san_require_cn(sans, &cn));
+    san_der = csr.san;
+  } else {
+    CA_GUARD_CRYPTO(CBB_init(&generated_san, 64));
+    CA_GUARD(ca_san_add_from_cn(&generated_san, &cn, sans, ip_scratch));
+    CBS_init(&san_der, CBB_data(&generated_san), CBB_len(&generated_san));
+  }
+  if (!profile->multi_host) {
+    CA_GUARD(ca_san_require_single_host(sans, &cn));
+  }
+  CA_GUARD(validity(profile, issuer, request->validity_days, now,
+                    &out->not_before, &out->not_after));
+
+  // Proof of possession (invariant 3), the last check: it is the costly one.
+  CA_GUARD(ca_csr_verify(&csr));
+
+  CA_GUARD(ca_serial_generate(&out->serial));
+  ca_cert_template t;
+  memset(&t, 0, sizeof(t));
+  t.serial = &out->serial;
+  t.issuer_name = issuer->cert.subject;
+  CBS_init(&t.subject_name, CBB_data(&subject), CBB_len(&subject));
+  t.spki = csr.spki;
+  t.not_before = out->not_before;
+  t.not_after = out->not_after;
+  t.key_usage = profile->key_usage;
+  t.ext_key_usage = profile->ext_key_usage;
+  t.is_ca = profile->is_ca;
+  t.path_len = profile->path_len;
+  t.san = san_der;
+  t.authority_key_id = issuer->key_id;
+  t.ocsp_url = authority->ocsp_url;
+  CA_GUARD(ca_certificate_build(
+      &t, issuer->key, issuer->key_info.type,
+      ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
+      &out->der_len, NULL));
+
+  // What the database records of it.
+  CA_GUARD(ca_name_format(&t.subject_name, &out->subject));
+  CA_GUARD(record_sans(sans, out));
+  memcpy(out->common_name, CBS_data(&cn), CBS_len(&cn));
+  out->common_name[CBS_len(&cn)] = '\0';
+  ca_serial_to_hex(&out->serial, out->serial_hex);
+  out->profile = profile;
+  out->issuer = issuer;
+  out->key = csr.key;
+  SHA256(der, der_len, out->csr_sha256);
+
+  free(sans);
+  CBB_cleanup(&subject);
+  CBB_cleanup(&generated_san);
+  ca_csr_cleanup(&csr);
+  OPENSSL_free(pem_der);
+  return 1;
+err:
+  free(sans);
+  CBB_cleanup(&subject);
+  CBB_cleanup(&generated_san);
+  ca_csr_cleanup(&csr);
+  OPENSSL_free(pem_der);
+  {
+    ca_err saved;
+    ca_err_copy(&saved);
+    ca_issued_cleanup(out);
+    out->err = saved;
+  }
+  return 0;
+}
+
+static void to_record(const ca_issued *issued, const char *requester,
+                      ca_cert_record *out) {
+  memset(out, 0, sizeof(*out));
+  out->issuer_id = issued->issuer->id;
+  out->serial = issued->serial_hex;
+  out->profile = issued->profile->name;
+  out->subject = issued->subject;
+  out->common_name = issued->common_name;
+  out->sans = issued->sans;
+  out->san_count = issued->san_count;
+  out->key_type = issued->key.type;
+  out->key_bits = issued->key.bits;
+  out->not_before = issued->not_before;
+  out->not_after = issued->not_after;
+  out->der = issued->der;
+  out->der_len = issued->der_len;
+  out->requester = requester;
+  out->csr_sha256 = issued->csr_sha256;
+}
+
+// fail_all turns every certificate made into |err|: none may leave the
+// service unrecorded.
+static void fail_all(ca_issued *results, size_t n, const ca_err *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (results[i].err.code == CA_OK) {
+      ca_issued_fail(&results[i], err);
+    }
+  }
+}
+
+int ca_issue_batch(const ca_authority *authority, ca_store *store,
+                   const ca_issue_request *requests, size_t n,
+                   const char *requester, const char *source,
+                   ca_issued *results) {
+  ca_cert_record *records = NULL;
+  size_t *index = NULL;
+  uint8_t *collided = NULL;
+  ca_store_tx *tx = NULL;
+  const int64_t now = (int64_t)time(NULL);
+  size_t made = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    if (ca_issue_sign(authority, &requests[i], now, &results[i])) {
+      made++;
+    }
+  }
+  if (made == 0) {
+    return 1;
+  }
+
+  records = calloc(made, sizeof(*records));
+  index = calloc(made, sizeof(*index));
+  collided = calloc(made, 1);
+  CA_ENSURE(records != NULL && index != NULL && collided != NULL,
+            CA_ERR_NO_MEMORY, "out of memory");
+  size_t pending = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (results[i].err.code == CA_OK) {
+      to_record(&results[i], requester, &records[pending]);
+      index[pending++] = i;
+    }
+  }
+  CA_GUARD(ca_store_begin(store, &tx));
+  // Invariant 2: a serial that exists already is drawn again, never
+  // returned. Each round re-signs only the collided certificates.
+  for (int attempt = 0; pending > 0; attempt++) {
+    CA_ENSURE(attempt < CA_LIMIT_SERIAL_ATTEMPTS, CA_ERR_SERIAL_EXHAUSTED,
+              "serial collided %d times: the random source is suspect",
+              CA_LIMIT_SERIAL_ATTEMPTS);
+    CA_GUARD(ca_store_tx_insert_certificates(tx, records, pending, collided));
+    size_t again = 0;
+    for (size_t k = 0; k < pending; k++) {
+      if (!collided[k]) {
+        continue;
+      }
+      const size_t i = index[k];
+      ca_issued_cleanup(&results[i]);
+      CA_GUARD(ca_issue_sign(authority, &requests[i], now, &results[i]));
+      to_record(&results[i], requester, &records[again]);
+      index[again++] = i;
+    }
+    pending = again;
+  }
+  char detail[64];
+  snprintf(detail, sizeof(detail), "issued=%zu refused=%zu", made, n - made);
+  CA_GUARD(ca_store_tx_audit(tx, requester, "issue", "certificates", source,
+                             "ok", detail));
+  ca_store_tx *committing = tx;
+  tx = NULL;
+  CA_GUARD(ca_store_commit(committing));
+  free(records);
+  free(index);
+  free(collided);
+  return 1;
+err: {
+  ca_err saved;
+  ca_err_copy(&saved);
+  ca_store_rollback(tx);
+  if (saved.code != CA_ERR_STORAGE_UNAVAILABLE &&
+      saved.code != CA_ERR_SERIAL_EXHAUSTED) {
+    // Whatever went wrong, the client learns that nothing was stored.
+    char message[CA_ERR_MESSAGE_LEN];
+    snprintf(message, sizeof(message), "nothing was issued: %s",
+             saved.message);
+    snprintf(saved.message, sizeof(saved.message), "%s", message);
+    saved.code = CA_ERR_STORAGE_UNAVAILABLE;
+  }
+  fail_all(results, n, &saved);
+  ca_err_restore(&saved);
+}
+  free(records);
+  free(index);
+  free(collided);
+  return 0;
+}

@@ -1,0 +1,47 @@
+// Private keys: generation, and the key files of pki's CAs (PKCS#8 PEM,
+// mode 0600, DESIGN.md invariant 7).
+#ifndef PKI_CA_KEY_H
+#define PKI_CA_KEY_H
+
+#include <openssl/base.h>
+
+#include "ca/csr.h"
+#include "ca/error.h"
+
+// What kind of key to make.
+typedef struct ca_key_spec {
+  ca_key_type type;
+  unsigned rsa_bits;  // 1024, 2048, 3072 or 4096
+  int curve_nid;      // NID_X9_62_prime256v1 or NID_secp384r1
+} ca_key_spec;
+
+// ca_key_spec_parse reads "RSA-2048", "RSA-3072", "RSA-4096", "EC-P256" or
+// "EC-P384" (also "rsa2048", "p256", ...) into |out|. It returns 0 with
+// CA_ERR_PARAMETER_INVALID.
+int ca_key_spec_parse(const char *text, ca_key_spec *out) CA_MUST_CHECK;
+
+// ca_key_spec_name writes the canonical name ("RSA-2048", "EC-P256") of
+// |spec| into |out| of |out_len| bytes.
+void ca_key_spec_name(const ca_key_spec *spec, char *out, size_t out_len);
+
+// ca_key_generate returns a new private key, or NULL with CA_ERR_INTERNAL.
+// The caller frees it with EVP_PKEY_free.
+EVP_PKEY *ca_key_generate(const ca_key_spec *spec);
+
+// ca_key_write_file writes |key| as an unencrypted PKCS#8 PEM file at
+// |path|, created with mode 0600 and never overwriting an existing file, and
+// syncs it to disk. Intermediate buffers are cleansed. It returns 0 with
+// CA_ERR_KEY_FILE.
+int ca_key_write_file(const char *path, const EVP_PKEY *key) CA_MUST_CHECK;
+
+// ca_key_read_file reads a PKCS#8 PEM private key from |path|. A file that
+// group or others may read or write is refused: a CA key that may have been
+// exposed must be treated as compromised, not used. It returns NULL with
+// CA_ERR_KEY_FILE; the caller frees the key with EVP_PKEY_free.
+EVP_PKEY *ca_key_read_file(const char *path);
+
+// ca_key_matches returns 1 when the private key |key| belongs to the
+// SubjectPublicKeyInfo element |spki|.
+int ca_key_matches(const EVP_PKEY *key, const CBS *spki);
+
+#endif  // PKI_CA_KEY_H

@@ -1,0 +1,217 @@
+#include "ca/san.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+int ca_dns_name_check(const uint8_t *name, size_t len) {
+  CA_ENSURE(memchr(name, '*', len) == NULL, CA_ERR_SAN_WILDCARD,
+            "wildcard names are not issued");
+  CA_ENSURE(len > 0 && len <= CA_LIMIT_DNS_NAME_LEN, CA_ERR_SAN_INVALID,
+            "host name must be 1 to %d characters", CA_LIMIT_DNS_NAME_LEN);
+  size_t label_len = 0;
+  for (size_t i = 0; i < len; i++) {
+    const uint8_t c = name[i];
+    if (c == '.') {
+      CA_ENSURE(label_len > 0 && name[i - 1] != '-', CA_ERR_SAN_INVALID,
+                "host name has an empty label or a label ending in '-'");
+      label_len = 0;
+      continue;
+    }
+    const int ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '-';
+    CA_ENSURE(ldh, CA_ERR_SAN_INVALID,
+              "host name may hold only letters, digits, '-' and '.'");
+    CA_ENSURE(!(c == '-' && label_len == 0), CA_ERR_SAN_INVALID,
+              "host name label starts with '-'");
+    CA_ENSURE(++label_len <= CA_LIMIT_DNS_LABEL_LEN, CA_ERR_SAN_INVALID,
+              "host name label longer than %d characters",
+              CA_LIMIT_DNS_LABEL_LEN);
+  }
+  CA_ENSURE(label_len > 0 && name[len - 1] != '-', CA_ERR_SAN_INVALID,
+            "host name ends with '.' or '-'");
+  return 1;
+err:
+  return 0;
+}
+
+int ca_san_parse(const CBS *general_names, ca_san_list *out) {
+  CBS in = *general_names, seq;
+  out->count = 0;
+  // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+  CA_ENSURE(CBS_get_asn1(&in, &seq, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0 &&
+                CBS_len(&seq) > 0,
+            CA_ERR_SAN_INVALID, "subjectAltName is not a GeneralNames");
+  while (CBS_len(&seq) > 0) {
+    CBS value;
+    unsigned tag;
+    CA_ENSURE(CBS_get_any_asn1(&seq, &value, &tag), CA_ERR_SAN_INVALID,
+              "subjectAltName: bad GeneralName");
+    CA_ENSURE(out->count < CA_LIMIT_SAN_COUNT, CA_ERR_SAN_TOO_MANY,
+              "more than %d subject alternative names", CA_LIMIT_SAN_COUNT);
+    ca_san *san = &out->items[out->count];
+    if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS)) {
+      CA_GUARD(ca_dns_name_check(CBS_data(&value), CBS_len(&value)));
+      san->type = CA_SAN_DNS;
+    } else if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP)) {
+      CA_ENSURE(CBS_len(&value) == 4 || CBS_len(&value) == 16,
+                CA_ERR_SAN_INVALID,
+                "iPAddress must be 4 (IPv4) or 16 (IPv6) bytes");
+      san->type = CA_SAN_IP;
+    } else {
+      CA_RAISE(CA_ERR_SAN_TYPE_UNSUPPORTED,
+               "only DNS names and IP addresses are accepted as "
+               "subject alternative names (GeneralName tag %u)",
+               tag & 0x1f);
+    }
+    san->value = value;
+    out->count++;
+  }
+  return 1;
+err:
+  return 0;
+}
+
+// parse_ip reads an address literal into |out| (4 or 16 bytes).
+static int parse_ip(const CBS *text, uint8_t out[16], size_t *out_len) {
+  char buf[64];
+  if (CBS_len(text) == 0 || CBS_len(text) >= sizeof(buf)) {
+    return 0;
+  }
+  memcpy(buf, CBS_data(text), CBS_len(text));
+  buf[CBS_len(text)] = '\0';
+  if (inet_pton(AF_INET, buf, out) == 1) {
+    *out_len = 4;
+    return 1;
+  }
+  if (inet_pton(AF_INET6, buf, out) == 1) {
+    *out_len = 16;
+    return 1;
+  }
+  return 0;
+}
+
+static int ascii_case_equal(const uint8_t *a, size_t a_len, const uint8_t *b,
+                            size_t b_len) {
+  if (a_len != b_len) {
+    return 0;
+  }
+  for (size_t i = 0; i < a_len; i++) {
+    uint8_t x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') {
+      x = (uint8_t)(x + 32);
+    }
+    if (y >= 'A' && y <= 'Z') {
+      y = (uint8_t)(y + 32);
+    }
+    if (x != y) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int ca_san_require_cn(const ca_san_list *sans, const CBS *cn) {
+  uint8_t ip[16];
+  size_t ip_len = 0;
+  const int cn_is_ip = parse_ip(cn, ip, &ip_len);
+  for (size_t i = 0; i < sans->count; i++) {
+    const ca_san *san = &sans->items[i];
+    if (san->type == CA_SAN_DNS &&
+        ascii_case_equal(CBS_data(&san->value), CBS_len(&san->value),
+                         CBS_data(cn), CBS_len(cn))) {
+      return 1;
+    }
+    if (san->type == CA_SAN_IP && cn_is_ip &&
+        CBS_mem_equal(&san->value, ip, ip_len)) {
+      return 1;
+    }
+  }
+  CA_RAISE(CA_ERR_CN_NOT_IN_SAN,
+           "the subject CN \"%.*s\" is not one of the request's subject "
+           "alternative names",
+           (int)CBS_len(cn), (const char *)CBS_data(cn));
+err:
+  return 0;
+}
+
+int ca_san_require_single_host(const ca_san_list *sans, const CBS *cn) {
+  const uint8_t *cn_p = CBS_data(cn);
+  const size_t cn_len = CBS_len(cn);
+  const uint8_t *dot = memchr(cn_p, '.', cn_len);
+  const size_t host_len = dot != NULL ? (size_t)(dot - cn_p) : cn_len;
+  size_t v4 = 0, v6 = 0;
+  for (size_t i = 0; i < sans->count; i++) {
+    const ca_san *san = &sans->items[i];
+    if (san->type == CA_SAN_IP) {
+      if (CBS_len(&san->value) == 4) {
+        v4++;
+      } else {
+        v6++;
+      }
+      continue;
+    }
+    const uint8_t *p = CBS_data(&san->value);
+    const size_t n = CBS_len(&san->value);
+    const int same = ascii_case_equal(p, n, cn_p, cn_len);
+    const int short_name = ascii_case_equal(p, n, cn_p, host_len);
+    const int parent = dot != NULL && ascii_case_equal(p, n, dot + 1,
+                                                       cn_len - host_len - 1);
+    CA_ENSURE(same || short_name || parent, CA_ERR_SAN_MULTI_HOST,
+              "this profile names one host: \"%.*s\" is not the CN, its "
+              "short name or its parent domain",
+              (int)n, (const char *)p);
+  }
+  CA_ENSURE(v4 <= 1 && v6 <= 1, CA_ERR_SAN_MULTI_HOST,
+            "this profile names one host: at most one IPv4 and one IPv6 "
+            "address");
+  return 1;
+err:
+  return 0;
+}
+
+int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn,
+                       ca_san_list *out, uint8_t scratch[16]) {
+  size_t ip_len;
+  CBB seq, name;
+  CA_GUARD_CRYPTO(CBB_add_asn1(out_general_names, &seq, CBS_ASN1_SEQUENCE));
+  out->count = 1;
+  // A CN that is an address literal becomes an iPAddress: a dNSName holding
+  // digits would never match a client that connects by address.
+  if (parse_ip(cn, scratch, &ip_len)) {
+    CA_GUARD_CRYPTO(CBB_add_asn1(&seq, &name,
+                                 CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP));
+    CA_GUARD_CRYPTO(CBB_add_bytes(&name, scratch, ip_len));
+    out->items[0].type = CA_SAN_IP;
+    CBS_init(&out->items[0].value, scratch, ip_len);
+  } else {
+    CA_GUARD(ca_dns_name_check(CBS_data(cn), CBS_len(cn)));
+    CA_GUARD_CRYPTO(CBB_add_asn1(&seq, &name,
+                                 CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS));
+    CA_GUARD_CRYPTO(CBB_add_bytes(&name, CBS_data(cn), CBS_len(cn)));
+    out->items[0].type = CA_SAN_DNS;
+    out->items[0].value = *cn;
+  }
+  CA_GUARD_CRYPTO(CBB_flush(out_general_names));
+  return 1;
+err:
+  out->count = 0;
+  return 0;
+}
+
+int ca_san_format(const ca_san *san, char *out, size_t out_len) {
+  int n;
+  if (san->type == CA_SAN_DNS) {
+    n = snprintf(out, out_len, "DNS:%.*s", (int)CBS_len(&san->value),
+                 (const char *)CBS_data(&san->value));
+  } else {
+    char addr[INET6_ADDRSTRLEN];
+    const int family = CBS_len(&san->value) == 4 ? AF_INET : AF_INET6;
+    if (inet_ntop(family, CBS_data(&san->value), addr, sizeof(addr)) ==
+        NULL) {
+      return 0;
+    }
+    n = snprintf(out, out_len, "IP:%s", addr);
+  }
+  return n > 0 && (size_t)n < out_len;
+}

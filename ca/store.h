@@ -1,0 +1,168 @@
+// The system of record: PostgreSQL holds the CAs, every issued certificate
+// and the audit log (DESIGN.md, "Storage").
+//
+// A ca_store is a fixed pool of connections shared by all threads. Each call
+// borrows a connection for its duration; a transaction (ca_store_tx) holds
+// one until it commits or rolls back. Connection failures surface as
+// CA_ERR_STORAGE_UNAVAILABLE and the broken connection is re-established on
+// its next use.
+#ifndef PKI_CA_STORE_H
+#define PKI_CA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/csr.h"
+#include "ca/error.h"
+
+typedef struct ca_store ca_store;
+typedef struct ca_store_tx ca_store_tx;
+
+// ca_store_open connects |pool_size| connections to |conninfo| (a libpq URL
+// or key=value string). It returns 0 with CA_ERR_STORAGE_UNAVAILABLE when the
+// database cannot be reached; on success the caller frees |*out| with
+// ca_store_free.
+int ca_store_open(const char *conninfo, size_t pool_size,
+                  ca_store **out) CA_MUST_CHECK;
+
+// ca_store_free closes every connection. It accepts NULL. No call may be in
+// progress.
+void ca_store_free(ca_store *store);
+
+// ca_store_migrate applies, in order, each migration of migrations/ not yet
+// recorded in schema_migrations, under an advisory lock so that several
+// nodes may start at once. Each migration runs in its own transaction.
+int ca_store_migrate(ca_store *store) CA_MUST_CHECK;
+
+// ca_store_ping returns 1 when the database answers a trivial query.
+int ca_store_ping(ca_store *store) CA_MUST_CHECK;
+
+// --- Issuers (pki's own CAs) ---
+
+typedef struct ca_issuer_record {
+  int64_t id;
+  char *name;
+  char *role;       // "root" or "issuing"
+  char *algorithm;  // "RSA-2048", "EC-P256", ...
+  char *parent;     // name of the signing CA; NULL for a root
+  char *subject;
+  char *serial;
+  int64_t not_before;
+  int64_t not_after;
+  uint8_t *der;
+  size_t der_len;
+  char *key_file;
+} ca_issuer_record;
+
+// ca_issuer_records_free frees |n| records and the array. Accepts NULL.
+void ca_issuer_records_free(ca_issuer_record *records, size_t n);
+
+// A callback that creates the CAs of a new installation: it sets |*out| to a
+// malloc'd array of |*out_n| records (ids and parent ids unset; parents
+// before children) that the store inserts and then frees with
+// ca_issuer_records_free. It returns 1 or 0 (with a ca_err set).
+typedef int (*ca_issuer_generator)(void *arg, ca_issuer_record **out,
+                                   size_t *out_n);
+
+// ca_store_bootstrap_issuers returns every issuer in |*out| (|*out_n| of
+// them, parents first; the caller frees them with ca_issuer_records_free).
+// When there are none, it calls |generate| and stores what it made, all in
+// one transaction under an advisory lock: of several nodes starting on an
+// empty database exactly one creates the CAs and the others read them.
+int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
+                               void *arg, ca_issuer_record **out,
+                               size_t *out_n) CA_MUST_CHECK;
+
+// --- Certificates ---
+
+// One issued certificate to record. Borrowed pointers; nothing is freed.
+typedef struct ca_cert_record {
+  int64_t issuer_id;
+  const char *serial;  // lower-case hex magnitude
+  const char *profile;
+  const char *subject;
+  const char *common_name;
+  const char *const *sans;  // "DNS:..." / "IP:..."
+  size_t san_count;
+  ca_key_type key_type;
+  unsigned key_bits;
+  int64_t not_before;
+  int64_t not_after;
+  const uint8_t *der;
+  size_t der_len;
+  const char *requester;
+  const uint8_t *csr_sha256;  // 32 bytes, or NULL
+} ca_cert_record;
+
+// ca_store_begin starts a transaction on a connection of the pool, waiting
+// for one to be free. The caller ends it with ca_store_commit or
+// ca_store_rollback, which free |*out|.
+int ca_store_begin(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
+
+// ca_store_tx_insert_certificates inserts |n| records. A record whose
+// (issuer, serial) already exists is not inserted and its entry of
+// |out_collided| is set to 1 (0 for the others): the caller draws a new
+// serial and inserts it again in the same transaction. Any other failure
+// returns 0 with CA_ERR_STORAGE_UNAVAILABLE and leaves the transaction
+// failed (only rollback remains).
+int ca_store_tx_insert_certificates(ca_store_tx *tx,
+                                    const ca_cert_record *records, size_t n,
+                                    uint8_t *out_collided) CA_MUST_CHECK;
+
+// ca_store_tx_audit appends one row to the audit log.
+int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
+                      const char *object, const char *source,
+                      const char *outcome, const char *detail) CA_MUST_CHECK;
+
+// ca_store_commit commits and frees |tx|. It returns 1 only when the commit
+// is durable; on 0 (CA_ERR_STORAGE_UNAVAILABLE) nothing of the transaction
+// was stored.
+int ca_store_commit(ca_store_tx *tx) CA_MUST_CHECK;
+
+// ca_store_rollback abandons and frees |tx|. It accepts NULL.
+void ca_store_rollback(ca_store_tx *tx);
+
+// A certificate as stored. Every string is owned; free with
+// ca_cert_rows_free.
+typedef struct ca_cert_row {
+  int64_t id;
+  char *serial;
+  char *issuer;
+  char *profile;
+  char *subject;
+  char *common_name;
+  char **sans;
+  size_t san_count;
+  char *key_type;
+  unsigned key_bits;
+  int64_t not_before;
+  int64_t not_after;
+  char *status;
+  char *requester;
+  int64_t created_at;
+  uint8_t *der;
+  size_t der_len;
+} ca_cert_row;
+
+// ca_cert_rows_free frees |n| rows and the array. Accepts NULL.
+void ca_cert_rows_free(ca_cert_row *rows, size_t n);
+
+// Filters of a listing; NULL or 0 fields do not filter.
+typedef struct ca_cert_filter {
+  const char *profile;  // exact profile name
+  const char *cn;       // case-insensitive substring of the common name
+  const char *status;   // "good" or "revoked"
+  const char *serial;   // exact serial (lower-case hex)
+  const char *issuer;   // issuer name
+  int64_t after_id;     // rows with a larger id (the paging cursor)
+  size_t limit;         // at most this many rows (required)
+  int with_der;         // fetch the DER too
+} ca_cert_filter;
+
+// ca_store_list_certificates returns the certificates matching |filter| in
+// id order. On success the caller frees |*out| with ca_cert_rows_free.
+int ca_store_list_certificates(ca_store *store, const ca_cert_filter *filter,
+                               ca_cert_row **out,
+                               size_t *out_n) CA_MUST_CHECK;
+
+#endif  // PKI_CA_STORE_H

@@ -1,0 +1,843 @@
+// ca/store.h on PostgreSQL through libpq (ca/pq.h).
+#include <inttypes.h>
+#include <openssl/mem.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/asn1_time.h"
+#include "ca/limits.h"
+#include "ca/pq.h"
+#include "ca/store.h"
+#include "migrations/migrations.h"
+
+// Advisory lock keys: arbitrary constants, the same on every node.
+#define LOCK_MIGRATIONS INT64_C(0x706b690001)
+#define LOCK_BOOTSTRAP INT64_C(0x706b690002)
+
+struct ca_store {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  PGconn **conns;
+  uint8_t *busy;
+  size_t n;
+};
+
+struct ca_store_tx {
+  ca_store *store;
+  size_t slot;
+  PGconn *conn;
+  int failed;
+};
+
+static void silent_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+static PGconn *connect_one(const char *conninfo) {
+  // connect_timeout comes first so that a value in |conninfo| overrides it.
+  const char *const keys[] = {"connect_timeout", "fallback_application_name",
+                              "dbname", NULL};
+  const char *const values[] = {"10", "pkid", conninfo, NULL};
+  PGconn *conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn != NULL) {
+    PQsetNoticeProcessor(conn, silent_notice, NULL);
+  }
+  return conn;
+}
+
+// Connection failures carry libpq's message, which never holds a password.
+static void raise_conn(PGconn *conn, const char *what) {
+  const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+  size_t len = strlen(msg);
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+    len--;
+  }
+  ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                "database %s: %.*s", what, (int)len, msg);
+}
+
+int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
+  ca_store *store = NULL;
+  CA_GUARD(ca_pq_load());
+  CA_ENSURE(pool_size > 0 && pool_size <= 256, CA_ERR_CONFIG,
+            "database pool size must be 1 to 256");
+  store = calloc(1, sizeof(*store));
+  CA_ENSURE_ALLOC(store);
+  store->conns = calloc(pool_size, sizeof(PGconn *));
+  store->busy = calloc(pool_size, 1);
+  CA_ENSURE_ALLOC(store->conns);
+  CA_ENSURE_ALLOC(store->busy);
+  store->n = pool_size;
+  CA_ENSURE(pthread_mutex_init(&store->mu, NULL) == 0 &&
+                pthread_cond_init(&store->cv, NULL) == 0,
+            CA_ERR_INTERNAL, "cannot create the pool lock");
+  for (size_t i = 0; i < pool_size; i++) {
+    store->conns[i] = connect_one(conninfo);
+    if (store->conns[i] == NULL || PQstatus(store->conns[i]) != CONNECTION_OK) {
+      raise_conn(store->conns[i], "connection failed");
+      goto err;
+    }
+  }
+  *out = store;
+  return 1;
+err:
+  ca_store_free(store);
+  return 0;
+}
+
+void ca_store_free(ca_store *store) {
+  if (store == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < store->n; i++) {
+    if (store->conns[i] != NULL) {
+      PQfinish(store->conns[i]);
+    }
+  }
+  free(store->conns);
+  free(store->busy);
+  pthread_mutex_destroy(&store->mu);
+  pthread_cond_destroy(&store->cv);
+  free(store);
+}
+
+// acquire borrows a connection, reconnecting it first if it broke.
+static int acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
+  pthread_mutex_lock(&store->mu);
+  for (;;) {
+    for (size_t i = 0; i < store->n; i++) {
+      if (!store->busy[i]) {
+        store->busy[i] = 1;
+        pthread_mutex_unlock(&store->mu);
+        PGconn *conn = store->conns[i];
+        if (PQstatus(conn) != CONNECTION_OK) {
+          PQreset(conn);
+          if (PQstatus(conn) != CONNECTION_OK) {
+            raise_conn(conn, "reconnect failed");
+            pthread_mutex_lock(&store->mu);
+            store->busy[i] = 0;
+            pthread_cond_signal(&store->cv);
+            pthread_mutex_unlock(&store->mu);
+            return 0;
+          }
+        }
+        *out_slot = i;
+        *out_conn = conn;
+        return 1;
+      }
+    }
+    pthread_cond_wait(&store->cv, &store->mu);
+  }
+}
+
+static void release(ca_store *store, size_t slot) {
+  pthread_mutex_lock(&store->mu);
+  store->busy[slot] = 0;
+  pthread_cond_signal(&store->cv);
+  pthread_mutex_unlock(&store->mu);
+}
+
+// check_result turns a failed PGresult into CA_ERR_STORAGE_UNAVAILABLE,
+// clearing it. It returns |res| when it holds |want|.
+static PGresult *check_result(PGconn *conn, PGresult *res,
+                              ExecStatusType want, const char *what) {
+  if (res != NULL && PQresultStatus(res) == want) {
+    return res;
+  }
+  if (res == NULL) {
+    raise_conn(conn, what);
+    return NULL;
+  }
+  const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                "database %s failed: %s (SQLSTATE %s)", what,
+                msg != NULL ? msg : PQresultErrorMessage(res),
+                state != NULL ? state : "?");
+  PQclear(res);
+  return NULL;
+}
+
+static int exec_command(PGconn *conn, const char *sql, const char *what) {
+  PGresult *res = check_result(conn, PQexec(conn, sql), PGRES_COMMAND_OK, what);
+  if (res == NULL) {
+    return 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+static int exec_lock(PGconn *conn, const char *fn, int64_t key) {
+  char sql[96];
+  snprintf(sql, sizeof(sql), "SELECT %s(%" PRId64 ")", fn, key);
+  PGresult *res = check_result(conn, PQexec(conn, sql), PGRES_TUPLES_OK, fn);
+  if (res == NULL) {
+    return 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+int ca_store_ping(ca_store *store) {
+  size_t slot;
+  PGconn *conn;
+  if (!acquire(store, &slot, &conn)) {
+    return 0;
+  }
+  PGresult *res =
+      check_result(conn, PQexec(conn, "SELECT 1"), PGRES_TUPLES_OK, "ping");
+  const int ok = res != NULL;
+  PQclear(res);
+  release(store, slot);
+  return ok;
+}
+
+// --- Migrations ---
+
+static int migration_applied(PGresult *applied, int version) {
+  for (int i = 0; i < PQntuples(applied); i++) {
+    if (atoi(PQgetvalue(applied, i, 0)) == version) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int apply_migration(PGconn *conn, const pki_migration *m) {
+  char version[16];
+  snprintf(version, sizeof(version), "%d", m->version);
+  const char *params[2] = {version, m->name};
+  if (!exec_command(conn, "BEGIN", "begin")) {
+    return 0;
+  }
+  PGresult *res = check_result(conn, PQexec(conn, m->sql), PGRES_COMMAND_OK,
+                               m->name);
+  if (res != NULL) {
+    PQclear(res);
+    res = check_result(
+        conn,
+        PQexecParams(conn,
+                     "INSERT INTO schema_migrations (version, name) "
+                     "VALUES ($1, $2)",
+                     2, NULL, params, NULL, NULL, 0),
+        PGRES_COMMAND_OK, "recording a migration");
+  }
+  if (res == NULL) {
+    ca_err saved;
+    ca_err_copy(&saved);
+    (void)exec_command(conn, "ROLLBACK", "rollback");
+    ca_err_restore(&saved);
+    return 0;
+  }
+  PQclear(res);
+  return exec_command(conn, "COMMIT", "commit");
+}
+
+int ca_store_migrate(ca_store *store) {
+  size_t slot = 0;
+  PGconn *conn = NULL;
+  PGresult *applied = NULL;
+  int locked = 0;
+  CA_GUARD(acquire(store, &slot, &conn));
+  CA_GUARD(exec_lock(conn, "pg_advisory_lock", LOCK_MIGRATIONS));
+  locked = 1;
+  CA_GUARD(exec_command(conn,
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " version integer PRIMARY KEY,"
+                        " name text NOT NULL,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())",
+                        "creating schema_migrations"));
+  applied = check_result(conn,
+                         PQexec(conn, "SELECT version FROM schema_migrations"),
+                         PGRES_TUPLES_OK, "reading schema_migrations");
+  CA_GUARD(applied != NULL);
+  for (size_t i = 0; i < pki_migration_count; i++) {
+    const pki_migration *m = &pki_migrations[i];
+    if (!migration_applied(applied, m->version)) {
+      CA_GUARD(apply_migration(conn, m));
+    }
+  }
+  PQclear(applied);
+  CA_GUARD(exec_lock(conn, "pg_advisory_unlock", LOCK_MIGRATIONS));
+  release(store, slot);
+  return 1;
+err:
+  PQclear(applied);
+  if (locked) {
+    ca_err saved;
+    ca_err_copy(&saved);
+    (void)exec_lock(conn, "pg_advisory_unlock", LOCK_MIGRATIONS);
+    ca_err_restore(&saved);
+  }
+  if (conn != NULL) {
+    release(store, slot);
+  }
+  return 0;
+}
+
+// --- Result decoding ---
+
+static int hex_nibble(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// get_bytea decodes a bytea column in the text result format ("\x" hex).
+static int get_bytea(PGresult *res, int row, int col, uint8_t **out,
+                     size_t *out_len) {
+  const char *text = PQgetvalue(res, row, col);
+  const size_t len = (size_t)PQgetlength(res, row, col);
+  CA_ENSURE(len >= 2 && text[0] == '\\' && text[1] == 'x' && len % 2 == 0,
+            CA_ERR_STORAGE_UNAVAILABLE,
+            "database returned bytea not in hex format");
+  const size_t n = (len - 2) / 2;
+  uint8_t *buf = OPENSSL_malloc(n > 0 ? n : 1);
+  CA_ENSURE_ALLOC(buf);
+  for (size_t i = 0; i < n; i++) {
+    const int hi = hex_nibble(text[2 + 2 * i]);
+    const int lo = hex_nibble(text[3 + 2 * i]);
+    if (hi < 0 || lo < 0) {
+      OPENSSL_free(buf);
+      CA_RAISE(CA_ERR_STORAGE_UNAVAILABLE, "database returned bad hex");
+    }
+    buf[i] = (uint8_t)(hi << 4 | lo);
+  }
+  *out = buf;
+  *out_len = n;
+  return 1;
+err:
+  return 0;
+}
+
+// get_text copies a column; NULL stays NULL.
+static int get_text(PGresult *res, int row, int col, char **out) {
+  if (PQgetisnull(res, row, col)) {
+    *out = NULL;
+    return 1;
+  }
+  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
+  return *out != NULL;
+}
+
+static int64_t get_int(PGresult *res, int row, int col) {
+  return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+// --- Issuers ---
+
+void ca_issuer_records_free(ca_issuer_record *records, size_t n) {
+  if (records == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ca_issuer_record *r = &records[i];
+    OPENSSL_free(r->name);
+    OPENSSL_free(r->role);
+    OPENSSL_free(r->algorithm);
+    OPENSSL_free(r->parent);
+    OPENSSL_free(r->subject);
+    OPENSSL_free(r->serial);
+    OPENSSL_free(r->der);
+    OPENSSL_free(r->key_file);
+  }
+  free(records);
+}
+
+static const char kSelectIssuers[] =
+    "SELECT i.id, i.name, i.role, i.algorithm, p.name, i.subject, i.serial,"
+    " extract(epoch FROM i.not_before)::bigint,"
+    " extract(epoch FROM i.not_after)::bigint, i.der, i.key_file"
+    " FROM issuers i LEFT JOIN issuers p ON p.id = i.parent_id"
+    " ORDER BY i.id";
+
+static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
+  ca_issuer_record *records = NULL;
+  size_t n = 0;
+  PGresult *res = check_result(conn, PQexec(conn, kSelectIssuers),
+                               PGRES_TUPLES_OK, "reading issuers");
+  CA_GUARD(res != NULL);
+  const int rows = PQntuples(res);
+  if (rows > 0) {
+    records = calloc((size_t)rows, sizeof(*records));
+    CA_ENSURE_ALLOC(records);
+  }
+  for (int i = 0; i < rows; i++) {
+    ca_issuer_record *r = &records[i];
+    n++;
+    r->id = get_int(res, i, 0);
+    r->not_before = get_int(res, i, 7);
+    r->not_after = get_int(res, i, 8);
+    CA_ENSURE(get_text(res, i, 1, &r->name) && get_text(res, i, 2, &r->role) &&
+                  get_text(res, i, 3, &r->algorithm) &&
+                  get_text(res, i, 4, &r->parent) &&
+                  get_text(res, i, 5, &r->subject) &&
+                  get_text(res, i, 6, &r->serial) &&
+                  get_text(res, i, 10, &r->key_file),
+              CA_ERR_NO_MEMORY, "out of memory");
+    CA_GUARD(get_bytea(res, i, 9, &r->der, &r->der_len));
+  }
+  PQclear(res);
+  *out = records;
+  *out_n = n;
+  return 1;
+err:
+  PQclear(res);
+  ca_issuer_records_free(records, n);
+  return 0;
+}
+
+static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
+  char nb[21], na[21];
+  CA_ENSURE(ca_time_format(r->not_before, nb) &&
+                ca_time_format(r->not_after, na),
+            CA_ERR_INTERNAL, "issuer validity out of range");
+  const char *values[10] = {r->name,   r->role,    r->algorithm,
+                            r->parent, r->subject, r->serial,
+                            nb,        na,         (const char *)r->der,
+                            r->key_file};
+  int lengths[10] = {0};
+  int formats[10] = {0};
+  lengths[8] = (int)r->der_len;
+  formats[8] = 1;
+  PGresult *res = check_result(
+      conn,
+      PQexecParams(conn,
+                   "INSERT INTO issuers (name, role, algorithm, parent_id,"
+                   " subject, serial, not_before, not_after, der, key_file)"
+                   " VALUES ($1, $2, $3,"
+                   " (SELECT id FROM issuers WHERE name = $4),"
+                   " $5, $6, $7, $8, $9, $10)",
+                   10, NULL, values, lengths, formats, 0),
+      PGRES_COMMAND_OK, "inserting an issuer");
+  CA_GUARD(res != NULL);
+  PQclear(res);
+  return 1;
+err:
+  return 0;
+}
+
+int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
+                               void *arg, ca_issuer_record **out,
+                               size_t *out_n) {
+  size_t slot = 0;
+  PGconn *conn = NULL;
+  ca_issuer_record *made = NULL;
+  size_t made_n = 0;
+  int in_tx = 0;
+  CA_GUARD(acquire(store, &slot, &conn));
+  CA_GUARD(exec_command(conn, "BEGIN", "begin"));
+  in_tx = 1;
+  CA_GUARD(exec_lock(conn, "pg_advisory_xact_lock", LOCK_BOOTSTRAP));
+  CA_GUARD(read_issuers(conn, out, out_n));
+  if (*out_n > 0) {
+    CA_GUARD(exec_command(conn, "COMMIT", "commit"));
+    release(store, slot);
+    return 1;
+  }
+  CA_GUARD(generate(arg, &made, &made_n));
+  for (size_t i = 0; i < made_n; i++) {
+    CA_GUARD(insert_issuer(conn, &made[i]));
+  }
+  CA_GUARD(exec_command(conn, "COMMIT", "commit"));
+  in_tx = 0;
+  ca_issuer_records_free(made, made_n);
+  made = NULL;
+  CA_GUARD(read_issuers(conn, out, out_n));
+  release(store, slot);
+  return 1;
+err:
+  ca_issuer_records_free(made, made_n);
+  if (conn != NULL) {
+    if (in_tx) {
+      ca_err saved;
+      ca_err_copy(&saved);
+      (void)exec_command(conn, "ROLLBACK", "rollback");
+      ca_err_restore(&saved);
+    }
+    release(store, slot);
+  }
+  return 0;
+}
+
+// --- Transactions ---
+
+int ca_store_begin(ca_store *store, ca_store_tx **out) {
+  ca_store_tx *tx = calloc(1, sizeof(*tx));
+  CA_ENSURE_ALLOC(tx);
+  tx->store = store;
+  if (!acquire(store, &tx->slot, &tx->conn)) {
+    free(tx);
+    return 0;
+  }
+  if (!exec_command(tx->conn, "BEGIN", "begin")) {
+    release(store, tx->slot);
+    free(tx);
+    return 0;
+  }
+  *out = tx;
+  return 1;
+err:
+  return 0;
+}
+
+int ca_store_commit(ca_store_tx *tx) {
+  int ok = !tx->failed;
+  if (ok) {
+    // A COMMIT of a transaction that failed earlier reports ROLLBACK as its
+    // command tag, never an error; tx->failed guards that case above.
+    ok = exec_command(tx->conn, "COMMIT", "commit");
+  } else {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "transaction failed earlier; nothing was stored");
+    (void)exec_command(tx->conn, "ROLLBACK", "rollback");
+  }
+  release(tx->store, tx->slot);
+  free(tx);
+  return ok;
+}
+
+void ca_store_rollback(ca_store_tx *tx) {
+  if (tx == NULL) {
+    return;
+  }
+  ca_err saved;
+  ca_err_copy(&saved);
+  (void)exec_command(tx->conn, "ROLLBACK", "rollback");
+  ca_err_restore(&saved);
+  release(tx->store, tx->slot);
+  free(tx);
+}
+
+int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
+                      const char *object, const char *source,
+                      const char *outcome, const char *detail) {
+  const char *values[6] = {actor, action, object, source, outcome, detail};
+  PGresult *res = check_result(
+      tx->conn,
+      PQexecParams(tx->conn,
+                   "INSERT INTO audit_log (actor, action, object, source,"
+                   " outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                   6, NULL, values, NULL, NULL, 0),
+      PGRES_COMMAND_OK, "writing the audit log");
+  if (res == NULL) {
+    tx->failed = 1;
+    return 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+// --- Certificates ---
+
+#define CERT_COLUMNS 13
+
+// Text parameters of one row that are not borrowed from the record.
+typedef struct row_text {
+  char issuer_id[24];
+  char key_bits[16];
+  char not_before[21];
+  char not_after[21];
+  char *sans;  // array literal, owned
+} row_text;
+
+// sans_literal builds a PostgreSQL array literal {"a","b"} with the quoting
+// of section 8.15.6 of the PostgreSQL manual.
+static char *sans_literal(const char *const *sans, size_t n) {
+  size_t len = 3;
+  for (size_t i = 0; i < n; i++) {
+    len += 2 * strlen(sans[i]) + 3;
+  }
+  char *out = OPENSSL_malloc(len);
+  if (out == NULL) {
+    return NULL;
+  }
+  char *p = out;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0) {
+      *p++ = ',';
+    }
+    *p++ = '"';
+    for (const char *s = sans[i]; *s != '\0'; s++) {
+      if (*s == '"' || *s == '\\') {
+        *p++ = '\\';
+      }
+      *p++ = *s;
+    }
+    *p++ = '"';
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
+static void free_chunk(const char **values, int *lengths, int *formats,
+                       row_text *text, size_t n, char *sql) {
+  if (text != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      OPENSSL_free(text[i].sans);
+    }
+  }
+  free(values);
+  free(lengths);
+  free(formats);
+  free(text);
+  free(sql);
+}
+
+// insert_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS records in one statement.
+static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
+                        size_t n, uint8_t *out_collided) {
+  const size_t params = n * CERT_COLUMNS;
+  const char **values = calloc(params, sizeof(char *));
+  int *lengths = calloc(params, sizeof(int));
+  int *formats = calloc(params, sizeof(int));
+  row_text *text = calloc(n, sizeof(row_text));
+  char *sql = NULL;
+  PGresult *res = NULL;
+  CA_ENSURE(values != NULL && lengths != NULL && formats != NULL &&
+                text != NULL,
+            CA_ERR_NO_MEMORY, "out of memory");
+  // "($1,...,$13)," is at most 13 * 7 + 3 bytes per row.
+  const size_t sql_cap = 512 + n * (CERT_COLUMNS * 7 + 3);
+  sql = malloc(sql_cap);
+  CA_ENSURE_ALLOC(sql);
+  size_t off = (size_t)snprintf(
+      sql, sql_cap,
+      "INSERT INTO certificates (issuer_id, serial, profile, subject,"
+      " common_name, sans, key_type, key_bits, not_before, not_after, der,"
+      " requester, csr_sha256) VALUES ");
+  for (size_t i = 0; i < n; i++) {
+    const ca_cert_record *r = &records[i];
+    row_text *t = &text[i];
+    snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
+    snprintf(t->key_bits, sizeof(t->key_bits), "%u", r->key_bits);
+    CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
+                  ca_time_format(r->not_after, t->not_after),
+              CA_ERR_INTERNAL, "validity out of range");
+    t->sans = sans_literal(r->sans, r->san_count);
+    CA_ENSURE_ALLOC(t->sans);
+    const char *row[CERT_COLUMNS] = {
+        t->issuer_id,  r->serial,
+        r->profile,    r->subject,
+        r->common_name, t->sans,
+        ca_key_type_name(r->key_type), t->key_bits,
+        t->not_before, t->not_after,
+        (const char *)r->der, r->requester,
+        (const char *)r->csr_sha256};
+    for (int c = 0; c < CERT_COLUMNS; c++) {
+      const size_t k = i * CERT_COLUMNS + (size_t)c;
+      values[k] = row[c];
+      lengths[k] = 0;
+      formats[k] = 0;
+    }
+    // der and csr_sha256 travel in binary: no escaping, half the bytes.
+    lengths[i * CERT_COLUMNS + 10] = (int)r->der_len;
+    formats[i * CERT_COLUMNS + 10] = 1;
+    lengths[i * CERT_COLUMNS + 12] = r->csr_sha256 != NULL ? 32 : 0;
+    formats[i * CERT_COLUMNS + 12] = 1;
+    off += (size_t)snprintf(sql + off, sql_cap - off, "%s(", i ? "," : "");
+    for (int c = 1; c <= CERT_COLUMNS; c++) {
+      off += (size_t)snprintf(sql + off, sql_cap - off, "$%zu%s",
+                              i * CERT_COLUMNS + (size_t)c,
+                              c < CERT_COLUMNS ? "," : ")");
+    }
+  }
+  snprintf(sql + off, sql_cap - off,
+           " ON CONFLICT ON CONSTRAINT certificates_issuer_serial_key"
+           " DO NOTHING RETURNING issuer_id, serial");
+  res = check_result(tx->conn,
+                     PQexecParams(tx->conn, sql, (int)params, NULL, values,
+                                  lengths, formats, 0),
+                     PGRES_TUPLES_OK, "inserting certificates");
+  CA_GUARD(res != NULL);
+  const int inserted = PQntuples(res);
+  memset(out_collided, 0, n);
+  if ((size_t)inserted != n) {
+    // Some serials existed already: mark every record not returned.
+    memset(out_collided, 1, n);
+    for (int r = 0; r < inserted; r++) {
+      const int64_t issuer = get_int(res, r, 0);
+      const char *serial = PQgetvalue(res, r, 1);
+      for (size_t i = 0; i < n; i++) {
+        if (records[i].issuer_id == issuer &&
+            strcmp(records[i].serial, serial) == 0) {
+          out_collided[i] = 0;
+        }
+      }
+    }
+  }
+  PQclear(res);
+  free_chunk(values, lengths, formats, text, n, sql);
+  return 1;
+err:
+  tx->failed = 1;
+  free_chunk(values, lengths, formats, text, n, sql);
+  return 0;
+}
+
+int ca_store_tx_insert_certificates(ca_store_tx *tx,
+                                    const ca_cert_record *records, size_t n,
+                                    uint8_t *out_collided) {
+  CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+            "transaction failed earlier");
+  for (size_t off = 0; off < n; off += CA_LIMIT_INSERT_ROWS) {
+    const size_t chunk =
+        n - off < CA_LIMIT_INSERT_ROWS ? n - off : CA_LIMIT_INSERT_ROWS;
+    CA_GUARD(insert_chunk(tx, records + off, chunk, out_collided + off));
+  }
+  return 1;
+err:
+  return 0;
+}
+
+void ca_cert_rows_free(ca_cert_row *rows, size_t n) {
+  if (rows == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ca_cert_row *r = &rows[i];
+    OPENSSL_free(r->serial);
+    OPENSSL_free(r->issuer);
+    OPENSSL_free(r->profile);
+    OPENSSL_free(r->subject);
+    OPENSSL_free(r->common_name);
+    for (size_t s = 0; s < r->san_count; s++) {
+      OPENSSL_free(r->sans[s]);
+    }
+    free(r->sans);
+    OPENSSL_free(r->key_type);
+    OPENSSL_free(r->status);
+    OPENSSL_free(r->requester);
+    OPENSSL_free(r->der);
+  }
+  free(rows);
+}
+
+// split_sans splits the newline-joined SAN column.
+static int split_sans(const char *joined, ca_cert_row *row) {
+  size_t count = joined[0] != '\0' ? 1 : 0;
+  for (const char *p = joined; *p != '\0'; p++) {
+    count += *p == '\n';
+  }
+  row->san_count = 0;
+  row->sans = NULL;
+  if (count == 0) {
+    return 1;
+  }
+  row->sans = calloc(count, sizeof(char *));
+  if (row->sans == NULL) {
+    return 0;
+  }
+  const char *start = joined;
+  for (size_t i = 0; i < count; i++) {
+    const char *end = strchr(start, '\n');
+    const size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
+    row->sans[i] = OPENSSL_strndup(start, len);
+    if (row->sans[i] == NULL) {
+      return 0;
+    }
+    row->san_count++;
+    start = end != NULL ? end + 1 : start + len;
+  }
+  return 1;
+}
+
+int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
+                               ca_cert_row **out, size_t *out_n) {
+  size_t slot;
+  PGconn *conn = NULL;
+  PGresult *res = NULL;
+  ca_cert_row *rows = NULL;
+  size_t n = 0;
+  char after[24], limit[24];
+  snprintf(after, sizeof(after), "%" PRId64, f->after_id);
+  snprintf(limit, sizeof(limit), "%zu", f->limit);
+  const char *values[7] = {f->profile, f->cn,  f->status, f->serial,
+                           f->issuer,  after, limit};
+  // One static statement: each filter is a parameter that is NULL when
+  // unused, so no SQL is ever assembled from client input.
+  const char *sql =
+      f->with_der
+          ? "SELECT c.id, c.serial, i.name, c.profile, c.subject,"
+            " c.common_name, array_to_string(c.sans, E'\\n'), c.key_type,"
+            " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
+            " extract(epoch FROM c.not_after)::bigint, c.status,"
+            " c.requester, extract(epoch FROM c.created_at)::bigint, c.der"
+            " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
+            " WHERE ($1::text IS NULL OR c.profile = $1)"
+            " AND ($2::text IS NULL OR"
+            "      strpos(lower(c.common_name), lower($2)) > 0)"
+            " AND ($3::text IS NULL OR c.status = $3)"
+            " AND ($4::text IS NULL OR c.serial = $4)"
+            " AND ($5::text IS NULL OR i.name = $5)"
+            " AND c.id > $6::bigint ORDER BY c.id LIMIT $7::bigint"
+          : "SELECT c.id, c.serial, i.name, c.profile, c.subject,"
+            " c.common_name, array_to_string(c.sans, E'\\n'), c.key_type,"
+            " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
+            " extract(epoch FROM c.not_after)::bigint, c.status,"
+            " c.requester, extract(epoch FROM c.created_at)::bigint"
+            " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
+            " WHERE ($1::text IS NULL OR c.profile = $1)"
+            " AND ($2::text IS NULL OR"
+            "      strpos(lower(c.common_name), lower($2)) > 0)"
+            " AND ($3::text IS NULL OR c.status = $3)"
+            " AND ($4::text IS NULL OR c.serial = $4)"
+            " AND ($5::text IS NULL OR i.name = $5)"
+            " AND c.id > $6::bigint ORDER BY c.id LIMIT $7::bigint";
+  CA_GUARD(acquire(store, &slot, &conn));
+  res = check_result(conn,
+                     PQexecParams(conn, sql, 7, NULL, values, NULL, NULL, 0),
+                     PGRES_TUPLES_OK, "listing certificates");
+  CA_GUARD(res != NULL);
+  const int count = PQntuples(res);
+  if (count > 0) {
+    rows = calloc((size_t)count, sizeof(*rows));
+    CA_ENSURE_ALLOC(rows);
+  }
+  for (int i = 0; i < count; i++) {
+    ca_cert_row *r = &rows[i];
+    n++;
+    r->id = get_int(res, i, 0);
+    r->key_bits = (unsigned)get_int(res, i, 8);
+    r->not_before = get_int(res, i, 9);
+    r->not_after = get_int(res, i, 10);
+    r->created_at = get_int(res, i, 13);
+    CA_ENSURE(get_text(res, i, 1, &r->serial) &&
+                  get_text(res, i, 2, &r->issuer) &&
+                  get_text(res, i, 3, &r->profile) &&
+                  get_text(res, i, 4, &r->subject) &&
+                  get_text(res, i, 5, &r->common_name) &&
+                  split_sans(PQgetvalue(res, i, 6), r) &&
+                  get_text(res, i, 7, &r->key_type) &&
+                  get_text(res, i, 11, &r->status) &&
+                  get_text(res, i, 12, &r->requester),
+              CA_ERR_NO_MEMORY, "out of memory");
+    if (f->with_der) {
+      CA_GUARD(get_bytea(res, i, 14, &r->der, &r->der_len));
+    }
+  }
+  PQclear(res);
+  release(store, slot);
+  *out = rows;
+  *out_n = n;
+  return 1;
+err:
+  PQclear(res);
+  ca_cert_rows_free(rows, n);
+  if (conn != NULL) {
+    release(store, slot);
+  }
+  return 0;
+}
