@@ -1,0 +1,139 @@
+#include "api/client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/pki.pb-c.h"
+
+struct pki_client {
+  CURL *curl;
+  char server[512];
+};
+
+pki_client *pki_client_new(const char *server) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    return NULL;
+  }
+  pki_client *client = calloc(1, sizeof(*client));
+  if (client == NULL) {
+    return NULL;
+  }
+  size_t n = strlen(server);
+  while (n > 0 && server[n - 1] == '/') {
+    n--;
+  }
+  if (n >= sizeof(client->server)) {
+    free(client);
+    return NULL;
+  }
+  memcpy(client->server, server, n);
+  client->server[n] = '\0';
+  client->curl = curl_easy_init();
+  if (client->curl == NULL) {
+    free(client);
+    return NULL;
+  }
+  return client;
+}
+
+void pki_client_free(pki_client *client) {
+  if (client == NULL) {
+    return;
+  }
+  curl_easy_cleanup(client->curl);
+  free(client);
+  curl_global_cleanup();
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
+  pki_reply *reply = arg;
+  const size_t len = size * nmemb;
+  if (len > PKI_CLIENT_MAX_REPLY - reply->body_len) {
+    return 0;  // makes curl fail the transfer
+  }
+  uint8_t *grown = realloc(reply->body, reply->body_len + len + 1);
+  if (grown == NULL) {
+    return 0;
+  }
+  memcpy(grown + reply->body_len, data, len);
+  reply->body = grown;
+  reply->body_len += len;
+  reply->body[reply->body_len] = '\0';
+  return len;
+}
+
+int pki_client_call(pki_client *client, const char *method, const char *path,
+                    const char *content_type, const uint8_t *body,
+                    size_t body_len, pki_reply *out) {
+  memset(out, 0, sizeof(*out));
+  char url[2048];
+  struct curl_slist *headers = NULL;
+  int n = snprintf(url, sizeof(url), "%s%s", client->server, path);
+  CA_ENSURE(n > 0 && (size_t)n < sizeof(url), CA_ERR_INTERNAL,
+            "URL too long");
+  CURL *c = client->curl;
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  if (body != NULL) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+  }
+  if (content_type != NULL) {
+    char header[160];
+    snprintf(header, sizeof(header), "Content-Type: %s", content_type);
+    headers = curl_slist_append(headers, header);
+  }
+  // No "Expect: 100-continue" round trip for large bodies.
+  headers = curl_slist_append(headers, "Expect:");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  headers = NULL;
+  CA_ENSURE(rc == CURLE_OK, CA_ERR_INTERNAL, "%s: %s", url,
+            curl_easy_strerror(rc));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+  const char *type = NULL;
+  curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+  snprintf(out->content_type, sizeof(out->content_type), "%s",
+           type != NULL ? type : "");
+  return 1;
+err:
+  curl_slist_free_all(headers);
+  pki_reply_cleanup(out);
+  return 0;
+}
+
+void pki_reply_error_text(const pki_reply *reply, char *out, size_t out_len) {
+  if (strncmp(reply->content_type, "application/x-protobuf", 22) == 0) {
+    Pki__V1__Error *e =
+        pki__v1__error__unpack(NULL, reply->body_len, reply->body);
+    if (e != NULL) {
+      snprintf(out, out_len, "%s: %s", e->code, e->message);
+      pki__v1__error__free_unpacked(e, NULL);
+      return;
+    }
+  }
+  if (reply->body_len > 0) {
+    snprintf(out, out_len, "%.*s", (int)reply->body_len,
+             (const char *)reply->body);
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '\n') {
+      out[--n] = '\0';
+    }
+    return;
+  }
+  snprintf(out, out_len, "HTTP %ld", reply->status);
+}
+
+void pki_reply_cleanup(pki_reply *reply) {
+  free(reply->body);
+  memset(reply, 0, sizeof(*reply));
+}

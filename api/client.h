@@ -1,0 +1,43 @@
+// The HTTP client side of pkictl, over libcurl.
+#ifndef PKI_API_CLIENT_H
+#define PKI_API_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/error.h"
+
+typedef struct pki_client pki_client;
+
+// The largest reply read: a 1,000-item batch is under 4 MiB.
+#define PKI_CLIENT_MAX_REPLY (512 * 1024 * 1024)
+
+// A response. |body| is malloc'd and owned; free it with pki_reply_cleanup.
+typedef struct pki_reply {
+  long status;
+  char content_type[128];
+  uint8_t *body;
+  size_t body_len;
+} pki_reply;
+
+// pki_client_new returns a client for |server| ("http://host:port"), or
+// NULL. Free it with pki_client_free.
+pki_client *pki_client_new(const char *server);
+
+void pki_client_free(pki_client *client);
+
+// pki_client_call sends |method| |path| (with query) and |body| of
+// |content_type| (NULL for none) and fills |out|. Any HTTP status counts as
+// a reply; it returns 0 with CA_ERR_INTERNAL when the server cannot be
+// reached or the reply exceeds PKI_CLIENT_MAX_REPLY bytes.
+int pki_client_call(pki_client *client, const char *method, const char *path,
+                    const char *content_type, const uint8_t *body,
+                    size_t body_len, pki_reply *out) CA_MUST_CHECK;
+
+// pki_reply_error_text writes the server's error ("CODE: message") into
+// |out|: from a pki.v1.Error protobuf body or a text body.
+void pki_reply_error_text(const pki_reply *reply, char *out, size_t out_len);
+
+void pki_reply_cleanup(pki_reply *reply);
+
+#endif  // PKI_API_CLIENT_H

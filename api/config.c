@@ -1,0 +1,154 @@
+#include "api/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char kUsage[] =
+    "usage: pkid [flags]\n"
+    "\n"
+    "pki's certificate authority daemon: signs CSRs under the Cisco UC\n"
+    "profiles and records every issuance in PostgreSQL.\n"
+    "\n"
+    "  --data-dir DIR         where CA keys live (keys/, mode 0700; each key\n"
+    "                         0600). Default ./var\n"
+    "  --database URL         PostgreSQL connection URL or key=value string.\n"
+    "                         Default: $DATABASE_URL (required)\n"
+    "  --listen HOST:PORT     API listener. Default 127.0.0.1:8443; port 0\n"
+    "                         picks a free port\n"
+    "  --ocsp-listen HOST:PORT  OCSP listener address. Default\n"
+    "                         127.0.0.1:8080\n"
+    "  --ocsp-url URL         OCSP URI written into issued certificates\n"
+    "                         (Authority Information Access). Default\n"
+    "                         http://<ocsp-listen>/; \"\" for none\n"
+    "  --rsa-key ALG          key of the RSA root and issuing CA made at\n"
+    "                         first start: RSA-2048 (default), RSA-3072,\n"
+    "                         RSA-4096\n"
+    "  --ec-key ALG           key of the EC CAs: EC-P256 (default), EC-P384\n"
+    "  --ca-org NAME          organization (O=) of the CA names. Default pki\n"
+    "  --allow-rsa1024 LIST   comma-separated RSA profiles that also accept\n"
+    "                         RSA-1024 keys (old phones). Default none\n"
+    "  --http-threads N       HTTP worker threads. Default: CPUs, at least 2\n"
+    "  --db-connections N     PostgreSQL connections. Default: threads + 2\n"
+    "  --ready-file PATH      once serving, write \"api=HOST:PORT\" here\n"
+    "  --help                 this text\n";
+
+static int need_value(int i, int argc, char **argv) {
+  if (i + 1 >= argc) {
+    fprintf(stderr, "pkid: %s needs a value\n", argv[i]);
+    return 0;
+  }
+  return 1;
+}
+
+static int parse_count(const char *flag, const char *text, unsigned max,
+                       unsigned *out) {
+  char *end;
+  const unsigned long v = strtoul(text, &end, 10);
+  if (*end != '\0' || v == 0 || v > max) {
+    fprintf(stderr, "pkid: %s must be 1 to %u\n", flag, max);
+    return 0;
+  }
+  *out = (unsigned)v;
+  return 1;
+}
+
+static int enable_rsa1024(pkid_config *config, const char *list) {
+  char *copy = strdup(list);
+  if (copy == NULL) {
+    return 0;
+  }
+  int ok = 1;
+  char *save = NULL;
+  for (char *name = strtok_r(copy, ",", &save); name != NULL && ok;
+       name = strtok_r(NULL, ",", &save)) {
+    if (!ca_profile_enable_rsa1024(&config->authority.profiles, name)) {
+      fprintf(stderr, "pkid: --allow-rsa1024: %s\n", ca_err_get()->message);
+      ok = 0;
+    }
+  }
+  free(copy);
+  return ok;
+}
+
+int pkid_config_parse(int argc, char **argv, pkid_config *config) {
+  memset(config, 0, sizeof(*config));
+  ca_authority_config_init(&config->authority);
+  config->data_dir = "./var";
+  config->database = getenv("DATABASE_URL");
+  config->listen = "127.0.0.1:8443";
+  config->ocsp_listen = "127.0.0.1:8080";
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  config->http_threads = cpus > 2 ? (unsigned)cpus : 2;
+  for (int i = 1; i < argc; i++) {
+    const char *flag = argv[i];
+    if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+      fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!need_value(i, argc, argv)) {
+      return -1;
+    }
+    const char *value = argv[++i];
+    if (strcmp(flag, "--data-dir") == 0) {
+      config->data_dir = value;
+    } else if (strcmp(flag, "--database") == 0) {
+      config->database = value;
+    } else if (strcmp(flag, "--listen") == 0) {
+      config->listen = value;
+    } else if (strcmp(flag, "--ocsp-listen") == 0) {
+      config->ocsp_listen = value;
+    } else if (strcmp(flag, "--ocsp-url") == 0) {
+      config->ocsp_url = value;
+    } else if (strcmp(flag, "--ready-file") == 0) {
+      config->ready_file = value;
+    } else if (strcmp(flag, "--ca-org") == 0) {
+      config->authority.organization = value;
+    } else if (strcmp(flag, "--rsa-key") == 0) {
+      if (!ca_key_spec_parse(value, &config->authority.rsa) ||
+          config->authority.rsa.type != CA_KEY_RSA ||
+          config->authority.rsa.rsa_bits < 2048) {
+        fprintf(stderr, "pkid: --rsa-key: RSA-2048, RSA-3072 or RSA-4096\n");
+        return -1;
+      }
+    } else if (strcmp(flag, "--ec-key") == 0) {
+      if (!ca_key_spec_parse(value, &config->authority.ec) ||
+          config->authority.ec.type != CA_KEY_EC) {
+        fprintf(stderr, "pkid: --ec-key: EC-P256 or EC-P384\n");
+        return -1;
+      }
+    } else if (strcmp(flag, "--allow-rsa1024") == 0) {
+      if (!enable_rsa1024(config, value)) {
+        return -1;
+      }
+    } else if (strcmp(flag, "--http-threads") == 0) {
+      if (!parse_count(flag, value, 256, &config->http_threads)) {
+        return -1;
+      }
+    } else if (strcmp(flag, "--db-connections") == 0) {
+      if (!parse_count(flag, value, 256, &config->db_connections)) {
+        return -1;
+      }
+    } else {
+      fprintf(stderr, "pkid: unknown flag %s (see --help)\n", flag);
+      return -1;
+    }
+  }
+  if (config->database == NULL || config->database[0] == '\0') {
+    fprintf(stderr,
+            "pkid: no database: pass --database URL or set DATABASE_URL\n");
+    return -1;
+  }
+  if (config->db_connections == 0) {
+    config->db_connections = config->http_threads + 2;
+  }
+  if (config->ocsp_url == NULL) {
+    snprintf(config->ocsp_url_buf, sizeof(config->ocsp_url_buf), "http://%s/",
+             config->ocsp_listen);
+    config->ocsp_url = config->ocsp_url_buf;
+  }
+  config->authority.ocsp_url = config->ocsp_url;
+  config->authority.data_dir = config->data_dir;
+  return 1;
+}

@@ -1,0 +1,26 @@
+// pkid's command line.
+#ifndef PKI_API_CONFIG_H
+#define PKI_API_CONFIG_H
+
+#include "ca/authority.h"
+
+#define PKID_RSA1024_MAX 8
+
+typedef struct pkid_config {
+  const char *data_dir;
+  const char *database;
+  const char *listen;
+  const char *ocsp_listen;
+  const char *ocsp_url;  // NULL: derived from ocsp_listen
+  const char *ready_file;
+  unsigned http_threads;
+  unsigned db_connections;
+  ca_authority_config authority;
+  char ocsp_url_buf[300];
+} pkid_config;
+
+// pkid_config_parse fills |config| from |argv|. It returns 1 to run, 0 after
+// printing help or version (exit 0), or -1 after printing an error (exit 2).
+int pkid_config_parse(int argc, char **argv, pkid_config *config);
+
+#endif  // PKI_API_CONFIG_H

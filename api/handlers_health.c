@@ -1,0 +1,28 @@
+// GET /healthz and GET /metrics: open to monitoring, no credentials.
+#include "api/service.h"
+
+void api_handle_healthz(api_service *svc, const api_request *req,
+                        api_response *resp) {
+  (void)req;
+  // Healthy means able to issue: the database must answer, since nothing is
+  // returned unrecorded.
+  if (!ca_store_ping(svc->store)) {
+    api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+    return;
+  }
+  api_respond_copy(resp, 200, "text/plain", "ok\n", 3);
+}
+
+void api_handle_metrics(api_service *svc, const api_request *req,
+                        api_response *resp) {
+  (void)req;
+  const int up = ca_store_ping(svc->store);
+  uint8_t *body;
+  size_t len;
+  if (!api_metrics_render(&svc->metrics, up, &body, &len)) {
+    api_respond_err_code(resp, API_FORMAT_TEXT, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    return;
+  }
+  api_respond(resp, 200, "text/plain; version=0.0.4", body, len);
+}

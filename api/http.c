@@ -1,0 +1,468 @@
+#include "api/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <openssl/mem.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "api/log.h"
+#include "ca/limits.h"
+#include "proto/pki.pb-c.h"
+
+struct api_server {
+  struct MHD_Daemon *daemon;
+  api_server_config config;
+  unsigned port;
+};
+
+// Per-request state, from the first call of the access handler to the
+// completion notification.
+typedef struct request_state {
+  const api_route *route;
+  char param[API_PARAM_MAX];
+  uint8_t *body;
+  size_t body_len;
+  size_t body_cap;
+  ca_err early_error;  // a refusal decided before the body was read
+  int has_early_error;
+} request_state;
+
+const char *api_query(const api_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int api_query_checked(const api_request *req, const char *name,
+                      const char **out) {
+  const char *v = api_query(req, name);
+  CA_ENSURE(v == NULL || strlen(v) <= CA_LIMIT_QUERY_VALUE_LEN,
+            CA_ERR_PARAMETER_INVALID, "parameter %s longer than %d bytes", name,
+            CA_LIMIT_QUERY_VALUE_LEN);
+  *out = v;
+  return 1;
+err:
+  return 0;
+}
+
+const char *api_header(const api_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void api_respond(api_response *resp, unsigned status, const char *content_type,
+                 uint8_t *body, size_t body_len) {
+  OPENSSL_free(resp->body);
+  resp->status = status;
+  resp->content_type = content_type;
+  resp->body = body;
+  resp->body_len = body_len;
+}
+
+void api_respond_copy(api_response *resp, unsigned status,
+                      const char *content_type, const void *data, size_t len) {
+  uint8_t *copy = OPENSSL_memdup(data, len > 0 ? len : 1);
+  if (copy == NULL) {
+    api_respond(resp, 500, "text/plain", NULL, 0);
+    return;
+  }
+  api_respond(resp, status, content_type, copy, len);
+}
+
+unsigned api_status_for(ca_err_code code) {
+  switch (code) {
+    case CA_OK:
+      return 200;
+    case CA_ERR_BODY_TOO_LARGE:
+    case CA_ERR_BATCH_TOO_LARGE:
+    case CA_ERR_CSR_TOO_LARGE:
+    case CA_ERR_OBJECT_TOO_LARGE:
+      return 413;
+    case CA_ERR_NOT_FOUND:
+      return 404;
+    case CA_ERR_AMBIGUOUS:
+      return 409;
+    case CA_ERR_METHOD_NOT_ALLOWED:
+      return 405;
+    case CA_ERR_UNSUPPORTED_MEDIA_TYPE:
+      return 415;
+    case CA_ERR_STORAGE_UNAVAILABLE:
+    case CA_ERR_ISSUER_UNAVAILABLE:
+      return 503;
+    case CA_ERR_INTERNAL:
+    case CA_ERR_NO_MEMORY:
+    case CA_ERR_SERIAL_EXHAUSTED:
+    case CA_ERR_KEY_FILE:
+    case CA_ERR_CONFIG:
+    case CA_ERR_COUNT:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+void api_respond_error(api_response *resp, api_format format,
+                       const ca_err *err) {
+  const unsigned status = api_status_for(err->code);
+  const char *name = ca_err_code_name(err->code);
+  if (format == API_FORMAT_PROTOBUF) {
+    Pki__V1__Error msg = PKI__V1__ERROR__INIT;
+    msg.code = (char *)name;
+    msg.message = (char *)err->message;
+    const size_t len = pki__v1__error__get_packed_size(&msg);
+    uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
+    if (buf != NULL) {
+      pki__v1__error__pack(&msg, buf);
+      api_respond(resp, status, "application/x-protobuf", buf, len);
+      return;
+    }
+  }
+  char text[CA_ERR_MESSAGE_LEN + 64];
+  int n = snprintf(text, sizeof(text), "%s: %s\n", name, err->message);
+  if (n < 0) {
+    n = 0;
+  }
+  api_respond_copy(resp, status, "text/plain; charset=utf-8", text,
+                   (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+void api_respond_err_code(api_response *resp, api_format format,
+                          ca_err_code code, const char *message) {
+  ca_err err;
+  memset(&err, 0, sizeof(err));
+  err.code = code;
+  snprintf(err.message, sizeof(err.message), "%s", message);
+  api_respond_error(resp, format, &err);
+}
+
+// match_route matches |path| against |pattern|, capturing a "*" segment.
+static int match_route(const char *pattern, const char *path,
+                       char param[API_PARAM_MAX]) {
+  param[0] = '\0';
+  while (*pattern != '\0') {
+    if (*pattern == '*') {
+      size_t n = 0;
+      while (path[n] != '\0' && path[n] != '/') {
+        n++;
+      }
+      if (n == 0 || n >= API_PARAM_MAX) {
+        return 0;
+      }
+      memcpy(param, path, n);
+      param[n] = '\0';
+      path += n;
+      pattern++;
+      continue;
+    }
+    if (*pattern != *path) {
+      return 0;
+    }
+    pattern++;
+    path++;
+  }
+  return *path == '\0';
+}
+
+static void set_early_error(request_state *state, ca_err_code code,
+                            const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_early_error(request_state *state, ca_err_code code,
+                            const char *fmt, ...) {
+  state->has_early_error = 1;
+  state->early_error.code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  (void)vsnprintf(state->early_error.message,
+                  sizeof(state->early_error.message), fmt, ap);
+  va_end(ap);
+}
+
+// route_for finds the route of |method| |url|, or sets an early error.
+static void route_for(const api_server *server, const char *method,
+                      const char *url, request_state *state) {
+  int path_known = 0;
+  for (size_t i = 0; i < server->config.route_count; i++) {
+    const api_route *r = &server->config.routes[i];
+    char param[API_PARAM_MAX];
+    if (!match_route(r->pattern, url, param)) {
+      continue;
+    }
+    path_known = 1;
+    if (strcmp(r->method, method) == 0 ||
+        (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+      state->route = r;
+      memcpy(state->param, param, sizeof(param));
+      return;
+    }
+  }
+  if (path_known) {
+    set_early_error(state, CA_ERR_METHOD_NOT_ALLOWED,
+                    "method %s is not allowed here", method);
+  } else {
+    set_early_error(state, CA_ERR_NOT_FOUND, "no such resource: %.200s", url);
+  }
+}
+
+static void free_body(void *p) {
+  OPENSSL_free(p);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn,
+                                     api_response *resp) {
+  struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
+      resp->body_len, resp->body, free_body);
+  if (r == NULL) {
+    OPENSSL_free(resp->body);
+    return MHD_NO;
+  }
+  resp->body = NULL;  // owned by |r| now
+  if (resp->content_type != NULL) {
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                  resp->content_type);
+  }
+  if (resp->retry_after > 0) {
+    char secs[16];
+    snprintf(secs, sizeof(secs), "%u", resp->retry_after);
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+  }
+  (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  const enum MHD_Result ret = MHD_queue_response(conn, resp->status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static void client_address(struct MHD_Connection *conn, char *out,
+                           size_t out_len) {
+  snprintf(out, out_len, "unknown");
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == NULL || info->client_addr == NULL) {
+    return;
+  }
+  const struct sockaddr *sa = info->client_addr;
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+              (socklen_t)out_len);
+  } else if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+              (socklen_t)out_len);
+  }
+}
+
+// append_body adds an upload chunk, never past the route's limit.
+static void append_body(request_state *state, const char *data, size_t len) {
+  const size_t max = state->route->max_body;
+  if (len > max - state->body_len) {
+    set_early_error(state, CA_ERR_BODY_TOO_LARGE,
+                    "request body larger than the limit of this call (%zu "
+                    "bytes)",
+                    max);
+    return;
+  }
+  if (state->body_len + len > state->body_cap) {
+    // Grow geometrically, capped by the limit: the size is what has arrived,
+    // not what the client declared.
+    size_t cap = state->body_cap > 0 ? state->body_cap * 2 : 16384;
+    while (cap < state->body_len + len) {
+      cap *= 2;
+    }
+    if (cap > max) {
+      cap = max;
+    }
+    uint8_t *grown = OPENSSL_realloc(state->body, cap);
+    if (grown == NULL) {
+      set_early_error(state, CA_ERR_NO_MEMORY, "out of memory");
+      return;
+    }
+    state->body = grown;
+    state->body_cap = cap;
+  }
+  memcpy(state->body + state->body_len, data, len);
+  state->body_len += len;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+  (void)version;
+  api_server *server = cls;
+  request_state *state = *con_cls;
+  if (state == NULL) {
+    state = calloc(1, sizeof(*state));
+    if (state == NULL) {
+      return MHD_NO;
+    }
+    *con_cls = state;
+    route_for(server, method, url, state);
+    if (state->route != NULL) {
+      // Refuse an oversized body before reading any of it.
+      const char *length =
+          MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
+      if (length != NULL) {
+        char *end;
+        const unsigned long long n = strtoull(length, &end, 10);
+        if (*end != '\0' || n > state->route->max_body) {
+          set_early_error(state, CA_ERR_BODY_TOO_LARGE,
+                          "request body larger than the limit of this call "
+                          "(%zu bytes)",
+                          state->route->max_body);
+        }
+      }
+    }
+    if (state->has_early_error) {
+      api_response resp = {0};
+      api_respond_error(&resp,
+                        state->route != NULL ? state->route->errors
+                                             : API_FORMAT_TEXT,
+                        &state->early_error);
+      return send_response(conn, &resp);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    if (!state->has_early_error) {
+      append_body(state, upload_data, *upload_data_size);
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  api_response resp = {0};
+  if (state->has_early_error) {
+    api_respond_error(&resp, state->route->errors, &state->early_error);
+    return send_response(conn, &resp);
+  }
+  api_request req;
+  memset(&req, 0, sizeof(req));
+  req.method = method;
+  req.path = url;
+  memcpy(req.param, state->param, sizeof(req.param));
+  req.body = state->body;
+  req.body_len = state->body_len;
+  req.conn = conn;
+  client_address(conn, req.remote, sizeof(req.remote));
+  ca_err_clear();
+  state->route->handler(server->config.svc, &req, &resp);
+  if (resp.status == 0) {
+    api_respond_err_code(&resp, state->route->errors, CA_ERR_INTERNAL,
+                         "handler produced no response");
+  }
+  return send_response(conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)conn;
+  (void)toe;
+  request_state *state = *con_cls;
+  if (state != NULL) {
+    OPENSSL_free(state->body);
+    free(state);
+    *con_cls = NULL;
+  }
+}
+
+// libmicrohttpd hands us its own format strings.
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  char message[512];
+  (void)vsnprintf(message, sizeof(message), fmt, ap);
+  size_t len = strlen(message);
+  while (len > 0 && message[len - 1] == '\n') {
+    message[--len] = '\0';
+  }
+  api_log(API_LOG_WARN, "http: %s", message);
+}
+
+// parse_listen resolves "HOST:PORT" or "[V6]:PORT" numerically or by name.
+static int parse_listen(const char *listen, struct sockaddr_storage *out,
+                        socklen_t *out_len) {
+  char host[256];
+  const char *port;
+  if (listen[0] == '[') {
+    const char *close = strchr(listen, ']');
+    CA_ENSURE(close != NULL && close[1] == ':' &&
+                  (size_t)(close - listen - 1) < sizeof(host),
+              CA_ERR_CONFIG, "bad listen address \"%.64s\"", listen);
+    memcpy(host, listen + 1, (size_t)(close - listen - 1));
+    host[close - listen - 1] = '\0';
+    port = close + 2;
+  } else {
+    const char *colon = strrchr(listen, ':');
+    CA_ENSURE(colon != NULL && (size_t)(colon - listen) < sizeof(host),
+              CA_ERR_CONFIG, "bad listen address \"%.64s\" (HOST:PORT)",
+              listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    port = colon + 1;
+  }
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  CA_ENSURE(getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res) ==
+                    0 &&
+                res != NULL,
+            CA_ERR_CONFIG, "cannot resolve listen address \"%.64s\"", listen);
+  memcpy(out, res->ai_addr, res->ai_addrlen);
+  *out_len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return 1;
+err:
+  return 0;
+}
+
+api_server *api_server_start(const api_server_config *config) {
+  api_server *server = calloc(1, sizeof(*server));
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  CA_ENSURE_ALLOC(server);
+  server->config = *config;
+  CA_GUARD(parse_listen(config->listen, &addr, &addr_len));
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_USE_ERROR_LOG;
+  if (addr.ss_family == AF_INET6) {
+    flags |= MHD_USE_IPv6;
+  }
+  // The logger goes first so that it receives every message of the start.
+  server->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER,
+      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+      (unsigned)config->threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)config->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)config->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, NULL, MHD_OPTION_END);
+  CA_ENSURE(server->daemon != NULL, CA_ERR_CONFIG,
+            "cannot listen on %.64s (address in use or not permitted)",
+            config->listen);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  server->port = info != NULL ? info->port : 0;
+  return server;
+err:
+  free(server);
+  return NULL;
+}
+
+unsigned api_server_port(const api_server *server) {
+  return server->port;
+}
+
+void api_server_stop(api_server *server) {
+  if (server == NULL) {
+    return;
+  }
+  MHD_stop_daemon(server->daemon);
+  free(server);
+}

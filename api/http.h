@@ -1,0 +1,122 @@
+// The HTTP layer of pkid over libmicrohttpd: a request is read whole
+// (bounded by its route's limit, checked against Content-Length before any
+// byte of the body is read), handed to the route's handler, and its response
+// sent.
+//
+// DESIGN: libmicrohttpd runs an epoll listener thread and a pool of worker
+// threads (--http-threads); each request is handled start to finish on one
+// pool thread. Handlers are called concurrently and must only share state
+// that is thread-safe (the store's pool, the read-only authority, atomic
+// metrics).
+#ifndef PKI_API_HTTP_H
+#define PKI_API_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/error.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+typedef struct api_service api_service;
+
+// How a route answers errors: a pki.v1.Error protobuf, or "CODE: message"
+// text.
+typedef enum api_format {
+  API_FORMAT_PROTOBUF,
+  API_FORMAT_TEXT,
+} api_format;
+
+#define API_PARAM_MAX 128
+
+typedef struct api_request {
+  const char *method;
+  const char *path;
+  char param[API_PARAM_MAX];  // the {param} path segment, if the route has one
+  const uint8_t *body;
+  size_t body_len;
+  char remote[64];  // client address, for the audit log
+  struct MHD_Connection *conn;
+} api_request;
+
+typedef struct api_response {
+  unsigned status;
+  const char *content_type;  // static string
+  uint8_t *body;             // OPENSSL_malloc'd, owned; sent without a copy
+  size_t body_len;
+  unsigned retry_after;  // seconds; 0 for no Retry-After header
+} api_response;
+
+typedef void (*api_handler)(api_service *svc, const api_request *req,
+                            api_response *resp);
+
+typedef struct api_route {
+  const char *method;
+  // A path, where "*" stands for one segment captured in |param|:
+  // "/v1/ca/*/chain".
+  const char *pattern;
+  api_handler handler;
+  api_format errors;
+  size_t max_body;  // 0: no body accepted
+} api_route;
+
+// api_query returns the query-string argument |name|, or NULL when it is
+// absent. Values longer than CA_LIMIT_QUERY_VALUE_LEN are treated as absent
+// by callers through api_query_checked.
+const char *api_query(const api_request *req, const char *name);
+
+// api_query_checked is api_query that refuses (returns 0 with
+// CA_ERR_PARAMETER_INVALID) a value over CA_LIMIT_QUERY_VALUE_LEN bytes.
+// |*out| is NULL when the argument is absent.
+int api_query_checked(const api_request *req, const char *name,
+                      const char **out) CA_MUST_CHECK;
+
+// api_header returns the request header |name| or NULL.
+const char *api_header(const api_request *req, const char *name);
+
+// api_respond sets |resp| to |status| with |body| (OPENSSL_malloc'd; owned
+// by |resp| from now on, even on failure).
+void api_respond(api_response *resp, unsigned status, const char *content_type,
+                 uint8_t *body, size_t body_len);
+
+// api_respond_copy is api_respond with a copy of |data|.
+void api_respond_copy(api_response *resp, unsigned status,
+                      const char *content_type, const void *data, size_t len);
+
+// api_respond_error answers the error |err| in the route's error format,
+// with the HTTP status of its code.
+void api_respond_error(api_response *resp, api_format format,
+                       const ca_err *err);
+
+// api_respond_err_code is api_respond_error for a code and message.
+void api_respond_err_code(api_response *resp, api_format format,
+                          ca_err_code code, const char *message);
+
+// api_status_for returns the HTTP status of an error code.
+unsigned api_status_for(ca_err_code code);
+
+typedef struct api_server_config {
+  const char *listen;  // "HOST:PORT"; port 0 picks a free port
+  unsigned threads;
+  unsigned connection_limit;
+  unsigned connection_timeout_s;
+  const api_route *routes;
+  size_t route_count;
+  api_service *svc;
+} api_server_config;
+
+typedef struct api_server api_server;
+
+// api_server_start binds and starts serving. It returns NULL with
+// CA_ERR_CONFIG when the address is bad or taken. The caller stops it with
+// api_server_stop.
+api_server *api_server_start(const api_server_config *config);
+
+// api_server_port returns the bound port.
+unsigned api_server_port(const api_server *server);
+
+// api_server_stop stops accepting, waits for requests in flight, and frees
+// |server|. It accepts NULL.
+void api_server_stop(api_server *server);
+
+#endif  // PKI_API_HTTP_H

@@ -1,0 +1,71 @@
+#include "api/metrics.h"
+
+#include <inttypes.h>
+#include <openssl/bytestring.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void api_metrics_refused(api_metrics *m, ca_err_code code) {
+  if ((unsigned)code < CA_ERR_COUNT) {
+    atomic_fetch_add(&m->refused[code], 1);
+  }
+}
+
+static int add_line(CBB *cbb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int add_line(CBB *cbb, const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  return n > 0 && (size_t)n < sizeof(line) &&
+         CBB_add_bytes(cbb, (const uint8_t *)line, (size_t)n);
+}
+
+int api_metrics_render(api_metrics *m, int database_up, uint8_t **out,
+                       size_t *out_len) {
+  CBB cbb;
+  if (!CBB_init(&cbb, 4096)) {
+    return 0;
+  }
+  int ok =
+      add_line(&cbb,
+               "# HELP pki_certificates_issued_total Certificates issued and "
+               "recorded.\n# TYPE pki_certificates_issued_total counter\n"
+               "pki_certificates_issued_total %" PRIuFAST64 "\n",
+               atomic_load(&m->issued)) &&
+      add_line(&cbb,
+               "# HELP pki_issue_requests_total Issuance requests (single "
+               "or batch) processed.\n# TYPE pki_issue_requests_total "
+               "counter\npki_issue_requests_total %" PRIuFAST64 "\n",
+               atomic_load(&m->batches)) &&
+      add_line(&cbb,
+               "# HELP pki_storage_failures_total Requests answered with an "
+               "error because the database failed.\n# TYPE "
+               "pki_storage_failures_total counter\n"
+               "pki_storage_failures_total %" PRIuFAST64 "\n",
+               atomic_load(&m->storage_failures)) &&
+      add_line(&cbb,
+               "# HELP pki_database_up Whether the database answered the "
+               "last check.\n# TYPE pki_database_up gauge\n"
+               "pki_database_up %d\n",
+               database_up) &&
+      add_line(&cbb,
+               "# HELP pki_refusals_total Requests or items refused, by "
+               "error code.\n# TYPE pki_refusals_total counter\n");
+  for (unsigned i = 1; ok && i < CA_ERR_COUNT; i++) {
+    const uint_fast64_t v = atomic_load(&m->refused[i]);
+    if (v > 0) {
+      ok = add_line(&cbb, "pki_refusals_total{code=\"%s\"} %" PRIuFAST64 "\n",
+                    ca_err_code_name((ca_err_code)i), v);
+    }
+  }
+  if (!ok || !CBB_finish(&cbb, out, out_len)) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  return 1;
+}

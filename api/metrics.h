@@ -1,0 +1,26 @@
+// Counters exported on GET /metrics in the Prometheus text format.
+#ifndef PKI_API_METRICS_H
+#define PKI_API_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/error.h"
+
+typedef struct api_metrics {
+  atomic_uint_fast64_t issued;         // certificates returned to clients
+  atomic_uint_fast64_t refused[CA_ERR_COUNT];  // refusals by error code
+  atomic_uint_fast64_t batches;        // issuance requests processed
+  atomic_uint_fast64_t storage_failures;  // batches lost to the database
+} api_metrics;
+
+// api_metrics_refused counts one refusal of |code|.
+void api_metrics_refused(api_metrics *m, ca_err_code code);
+
+// api_metrics_render appends the metrics to |out| in the text format, or
+// returns 0 when out of memory.
+int api_metrics_render(api_metrics *m, int database_up, uint8_t **out,
+                       size_t *out_len);
+
+#endif  // PKI_API_METRICS_H

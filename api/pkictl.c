@@ -1,0 +1,618 @@
+// pkictl: the command-line client of pkid, over the protobuf API.
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/client.h"
+#include "ca/asn1_time.h"
+#include "ca/limits.h"
+#include "ca/pem.h"
+#include "proto/pki.pb-c.h"
+
+static const char kUsage[] =
+    "usage: pkictl [--server URL] COMMAND [flags]\n"
+    "\n"
+    "  issue --profile P --csr FILE [--out FILE] [--days N]\n"
+    "      issue one certificate; writes it and its chain (PEM) to --out or\n"
+    "      stdout\n"
+    "  batch --profile P --csr-dir DIR --out-dir DIR [--days N]\n"
+    "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
+    "      request; writes <csr-name>.pem; exit 1 if any failed\n"
+    "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
+    "       [--after CURSOR] [--all]\n"
+    "      list issued certificates\n"
+    "  get SERIAL [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
+    "      download one certificate\n"
+    "  ca list\n"
+    "      list pki's CAs\n"
+    "\n"
+    "--server defaults to $PKI_SERVER, else http://127.0.0.1:8443\n";
+
+// Requests per batch call: bounds pkictl's memory and the server's work per
+// request whatever the directory holds.
+#define BATCH_CHUNK 1000
+
+typedef struct flags {
+  const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
+      *format;
+  unsigned days, limit;
+  int all;
+  const char *positional[4];
+  int n_positional;
+} flags;
+
+static int parse_flags(int argc, char **argv, int start, flags *f) {
+  memset(f, 0, sizeof(*f));
+  for (int i = start; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') {
+      if (f->n_positional >= 4) {
+        fprintf(stderr, "pkictl: too many arguments\n");
+        return 0;
+      }
+      f->positional[f->n_positional++] = a;
+      continue;
+    }
+    if (strcmp(a, "--all") == 0) {
+      f->all = 1;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      return 0;
+    }
+    const char *v = argv[++i];
+    if (strcmp(a, "--profile") == 0) {
+      f->profile = v;
+    } else if (strcmp(a, "--csr") == 0) {
+      f->csr = v;
+    } else if (strcmp(a, "--out") == 0) {
+      f->out = v;
+    } else if (strcmp(a, "--csr-dir") == 0) {
+      f->csr_dir = v;
+    } else if (strcmp(a, "--out-dir") == 0) {
+      f->out_dir = v;
+    } else if (strcmp(a, "--cn") == 0) {
+      f->cn = v;
+    } else if (strcmp(a, "--status") == 0) {
+      f->status = v;
+    } else if (strcmp(a, "--after") == 0) {
+      f->after = v;
+    } else if (strcmp(a, "--format") == 0) {
+      f->format = v;
+    } else if (strcmp(a, "--days") == 0 || strcmp(a, "--limit") == 0) {
+      char *end;
+      const unsigned long n = strtoul(v, &end, 10);
+      if (*end != '\0' || n == 0 || n > 100000) {
+        fprintf(stderr, "pkictl: %s must be a positive number\n", a);
+        return 0;
+      }
+      *(strcmp(a, "--days") == 0 ? &f->days : &f->limit) = (unsigned)n;
+    } else {
+      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static uint8_t *read_file(const char *path, size_t max, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  uint8_t *buf = malloc(max + 1);
+  size_t n = buf != NULL ? fread(buf, 1, max + 1, f) : 0;
+  const int failed = buf == NULL || ferror(f);
+  fclose(f);
+  if (failed || n > max) {
+    fprintf(stderr, "pkictl: %s: %s\n", path,
+            failed ? "cannot read" : "file too large");
+    free(buf);
+    return NULL;
+  }
+  *out_len = n;
+  return buf;
+}
+
+// write_file writes |data| to |path| through a temporary file and a rename,
+// so an interrupted run never leaves a truncated certificate.
+static int write_file(const char *path, const uint8_t *data, size_t len) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  if (f == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", tmp, strerror(errno));
+    return 0;
+  }
+  const int ok = fwrite(data, 1, len, f) == len;
+  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+    fprintf(stderr, "pkictl: cannot write %s: %s\n", path, strerror(errno));
+    unlink(tmp);
+    return 0;
+  }
+  return 1;
+}
+
+// issued_pem renders a certificate and its chain as PEM (OPENSSL_free).
+static uint8_t *issued_pem(const Pki__V1__IssuedCertificate *c,
+                           size_t *out_len) {
+  CBB cbb;
+  uint8_t *out;
+  if (!CBB_init(&cbb, 8192) ||
+      !ca_pem_add(&cbb, "CERTIFICATE", c->certificate.data,
+                  c->certificate.len)) {
+    CBB_cleanup(&cbb);
+    return NULL;
+  }
+  for (size_t i = 0; i < c->n_chain; i++) {
+    if (!ca_pem_add(&cbb, "CERTIFICATE", c->chain[i].data, c->chain[i].len)) {
+      CBB_cleanup(&cbb);
+      return NULL;
+    }
+  }
+  if (!CBB_finish(&cbb, &out, out_len)) {
+    CBB_cleanup(&cbb);
+    return NULL;
+  }
+  return out;
+}
+
+static int report_error(const pki_reply *reply) {
+  char text[1024];
+  pki_reply_error_text(reply, text, sizeof(text));
+  fprintf(stderr, "pkictl: %s\n", text);
+  return 1;
+}
+
+static int cmd_issue(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->csr == NULL) {
+    fprintf(stderr, "pkictl issue: --profile and --csr are required\n");
+    return 2;
+  }
+  size_t csr_len;
+  uint8_t *csr = read_file(f->csr, 2 * CA_LIMIT_CSR_BYTES, &csr_len);
+  if (csr == NULL) {
+    return 1;
+  }
+  Pki__V1__IssueRequest req = PKI__V1__ISSUE_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.csr.data = csr;
+  req.csr.len = csr_len;
+  req.validity_days = f->days;
+  const size_t len = pki__v1__issue_request__get_packed_size(&req);
+  uint8_t *body = malloc(len + 1);
+  int rc = 1;
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__IssueResponse *resp = NULL;
+  uint8_t *pem = NULL;
+  size_t pem_len;
+  if (body == NULL) {
+    goto done;
+  }
+  pki__v1__issue_request__pack(&req, body);
+  if (!pki_client_call(client, "POST", "/v1/certificates:issue",
+                       "application/x-protobuf", body, len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (reply.status != 200) {
+    rc = report_error(&reply);
+    goto done;
+  }
+  resp = pki__v1__issue_response__unpack(NULL, reply.body_len, reply.body);
+  if (resp == NULL || resp->certificate == NULL ||
+      (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  if (f->out != NULL) {
+    if (!write_file(f->out, pem, pem_len)) {
+      goto done;
+    }
+  } else if (fwrite(pem, 1, pem_len, stdout) != pem_len) {
+    goto done;
+  }
+  fprintf(stderr, "issued %s serial %s by %s\n", resp->certificate->profile,
+          resp->certificate->serial, resp->certificate->issuer);
+  rc = 0;
+done:
+  OPENSSL_free(pem);
+  pki__v1__issue_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  free(body);
+  free(csr);
+  return rc;
+}
+
+// One CSR file of a batch directory.
+typedef struct batch_file {
+  char name[256];  // file name without its extension
+  char path[4096];
+} batch_file;
+
+static int compare_files(const void *a, const void *b) {
+  return strcmp(((const batch_file *)a)->path, ((const batch_file *)b)->path);
+}
+
+// list_csr_files returns every regular file of |dir| (not starting with
+// '.'), sorted, in a malloc'd array.
+static batch_file *list_csr_files(const char *dir, size_t *out_n) {
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return NULL;
+  }
+  batch_file *files = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') {
+      continue;
+    }
+    batch_file file;
+    snprintf(file.path, sizeof(file.path), "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (stat(file.path, &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    snprintf(file.name, sizeof(file.name), "%s", e->d_name);
+    char *dot = strrchr(file.name, '.');
+    if (dot != NULL && dot != file.name) {
+      *dot = '\0';
+    }
+    if (n == cap) {
+      cap = cap > 0 ? cap * 2 : 256;
+      batch_file *grown = realloc(files, cap * sizeof(*files));
+      if (grown == NULL) {
+        free(files);
+        closedir(d);
+        return NULL;
+      }
+      files = grown;
+    }
+    files[n++] = file;
+  }
+  closedir(d);
+  if (n > 0) {
+    qsort(files, n, sizeof(*files), compare_files);
+  }
+  *out_n = n;
+  return files != NULL ? files : calloc(1, sizeof(*files));
+}
+
+typedef struct batch_totals {
+  size_t issued, failed;
+} batch_totals;
+
+// run_chunk sends one batchIssue request for |n| files and writes results.
+// It returns 0 when the request as a whole failed (every file then counts
+// as failed and is reported).
+static int run_chunk(pki_client *client, const flags *f,
+                     const batch_file *files, size_t n, batch_totals *t) {
+  Pki__V1__IssueRequest *items = calloc(n, sizeof(*items));
+  Pki__V1__IssueRequest **ptrs = calloc(n, sizeof(*ptrs));
+  uint8_t **csrs = calloc(n, sizeof(*csrs));
+  uint8_t *body = NULL;
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__BatchIssueResponse *resp = NULL;
+  int ok = 0;
+  if (items == NULL || ptrs == NULL || csrs == NULL) {
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    pki__v1__issue_request__init(&items[i]);
+    size_t len = 0;
+    // An unreadable file is sent empty: the server refuses it as malformed
+    // and the summary names it.
+    csrs[i] = read_file(files[i].path, 2 * CA_LIMIT_CSR_BYTES, &len);
+    items[i].csr.data = csrs[i];
+    items[i].csr.len = csrs[i] != NULL ? len : 0;
+    items[i].validity_days = f->days;
+    ptrs[i] = &items[i];
+  }
+  Pki__V1__BatchIssueRequest req = PKI__V1__BATCH_ISSUE_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.n_items = n;
+  req.items = ptrs;
+  const size_t len = pki__v1__batch_issue_request__get_packed_size(&req);
+  body = malloc(len + 1);
+  if (body == NULL) {
+    goto done;
+  }
+  pki__v1__batch_issue_request__pack(&req, body);
+  char why[1024];
+  if (!pki_client_call(client, "POST", "/v1/certificates:batchIssue",
+                       "application/x-protobuf", body, len, &reply)) {
+    snprintf(why, sizeof(why), "%s", ca_err_get()->message);
+  } else if (reply.status != 200) {
+    pki_reply_error_text(&reply, why, sizeof(why));
+  } else if ((resp = pki__v1__batch_issue_response__unpack(
+                  NULL, reply.body_len, reply.body)) == NULL ||
+             resp->n_results != n) {
+    snprintf(why, sizeof(why), "unreadable reply");
+  } else {
+    ok = 1;
+  }
+  if (!ok) {
+    for (size_t i = 0; i < n; i++) {
+      fprintf(stderr, "%s: %s\n", files[i].path, why);
+    }
+    t->failed += n;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const Pki__V1__IssueResult *r = resp->results[i];
+    if (r->certificate == NULL) {
+      fprintf(stderr, "%s: %s: %s\n", files[i].path,
+              r->error != NULL ? r->error->code : "ERROR",
+              r->error != NULL ? r->error->message : "no result");
+      t->failed++;
+      continue;
+    }
+    size_t pem_len;
+    uint8_t *pem = issued_pem(r->certificate, &pem_len);
+    char out[4096 + 300];
+    snprintf(out, sizeof(out), "%s/%s.pem", f->out_dir, files[i].name);
+    if (pem != NULL && write_file(out, pem, pem_len)) {
+      t->issued++;
+    } else {
+      t->failed++;
+    }
+    OPENSSL_free(pem);
+  }
+done:
+  if (csrs != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      free(csrs[i]);
+    }
+  }
+  free(csrs);
+  free(items);
+  free(ptrs);
+  free(body);
+  pki_reply_cleanup(&reply);
+  pki__v1__batch_issue_response__free_unpacked(resp, NULL);
+  return ok;
+}
+
+static int cmd_batch(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->csr_dir == NULL || f->out_dir == NULL) {
+    fprintf(stderr,
+            "pkictl batch: --profile, --csr-dir and --out-dir are required\n");
+    return 2;
+  }
+  if (mkdir(f->out_dir, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pkictl: %s: %s\n", f->out_dir, strerror(errno));
+    return 1;
+  }
+  size_t n;
+  batch_file *files = list_csr_files(f->csr_dir, &n);
+  if (files == NULL) {
+    return 1;
+  }
+  batch_totals totals = {0, 0};
+  for (size_t off = 0; off < n; off += BATCH_CHUNK) {
+    const size_t chunk = n - off < BATCH_CHUNK ? n - off : BATCH_CHUNK;
+    (void)run_chunk(client, f, files + off, chunk, &totals);
+  }
+  free(files);
+  printf("%zu issued, %zu failed, %zu files\n", totals.issued, totals.failed,
+         n);
+  return totals.failed == 0 ? 0 : 1;
+}
+
+static int get_reply(pki_client *client, const char *path, pki_reply *reply) {
+  if (!pki_client_call(client, "GET", path, NULL, NULL, 0, reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 0;
+  }
+  if (reply->status != 200) {
+    report_error(reply);
+    return 0;
+  }
+  return 1;
+}
+
+// add_query appends "&name=value", escaping the value.
+static void add_query(char *path, size_t cap, const char *name,
+                      const char *value) {
+  if (value == NULL) {
+    return;
+  }
+  size_t len = strlen(path);
+  int n = snprintf(path + len, cap - len, "%c%s=", strchr(path, '?') ? '&' : '?',
+                   name);
+  if (n < 0) {
+    return;
+  }
+  len += (size_t)n;
+  for (const char *p = value; *p != '\0' && len + 4 < cap; p++) {
+    const unsigned char c = (unsigned char)*p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_') {
+      path[len++] = (char)c;
+    } else {
+      len += (size_t)snprintf(path + len, cap - len, "%%%02X", c);
+    }
+  }
+  path[len] = '\0';
+}
+
+static int cmd_list(pki_client *client, const flags *f) {
+  char cursor[32] = "";
+  if (f->after != NULL) {
+    snprintf(cursor, sizeof(cursor), "%s", f->after);
+  }
+  int header = 1;
+  for (;;) {
+    char path[2048] = "/v1/certificates";
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%u", f->limit > 0 ? f->limit : 100);
+    add_query(path, sizeof(path), "profile", f->profile);
+    add_query(path, sizeof(path), "cn", f->cn);
+    add_query(path, sizeof(path), "status", f->status);
+    add_query(path, sizeof(path), "limit", limit);
+    add_query(path, sizeof(path), "after", cursor[0] ? cursor : NULL);
+    pki_reply reply;
+    if (!get_reply(client, path, &reply)) {
+      pki_reply_cleanup(&reply);
+      return 1;
+    }
+    Pki__V1__ListCertificatesResponse *resp =
+        pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
+                                                    reply.body);
+    pki_reply_cleanup(&reply);
+    if (resp == NULL) {
+      fprintf(stderr, "pkictl: unreadable reply\n");
+      return 1;
+    }
+    if (header) {
+      printf("%-34s %-18s %-8s %-20s %s\n", "SERIAL", "PROFILE", "STATUS",
+             "NOT_AFTER", "COMMON_NAME");
+      header = 0;
+    }
+    for (size_t i = 0; i < resp->n_certificates; i++) {
+      const Pki__V1__CertificateInfo *c = resp->certificates[i];
+      char na[21];
+      if (!ca_time_format(c->not_after, na)) {
+        snprintf(na, sizeof(na), "?");
+      }
+      printf("%-34s %-18s %-8s %-20s %s\n", c->serial, c->profile, c->status,
+             na, c->common_name);
+    }
+    snprintf(cursor, sizeof(cursor), "%s", resp->next_after);
+    pki__v1__list_certificates_response__free_unpacked(resp, NULL);
+    if (!f->all || cursor[0] == '\0') {
+      if (cursor[0] != '\0') {
+        fprintf(stderr, "more: pkictl list --after %s (or --all)\n", cursor);
+      }
+      return 0;
+    }
+  }
+}
+
+static int cmd_get(pki_client *client, const flags *f) {
+  if (f->n_positional != 1) {
+    fprintf(stderr, "pkictl get: SERIAL is required\n");
+    return 2;
+  }
+  char path[512] = "/v1/certificates/";
+  const char *serial = f->positional[0];
+  for (const char *p = serial; *p != '\0'; p++) {
+    if (strchr("0123456789abcdefABCDEF:x", *p) == NULL) {
+      fprintf(stderr, "pkictl get: SERIAL must be hexadecimal\n");
+      return 2;
+    }
+  }
+  if (strlen(serial) > 128) {
+    fprintf(stderr, "pkictl get: SERIAL too long\n");
+    return 2;
+  }
+  strcat(path, serial);
+  add_query(path, sizeof(path), "format", f->format);
+  pki_reply reply;
+  int rc = 1;
+  if (get_reply(client, path, &reply)) {
+    if (f->out != NULL) {
+      rc = write_file(f->out, reply.body, reply.body_len) ? 0 : 1;
+    } else {
+      rc = fwrite(reply.body, 1, reply.body_len, stdout) == reply.body_len
+               ? 0
+               : 1;
+    }
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static int cmd_ca_list(pki_client *client) {
+  pki_reply reply;
+  if (!get_reply(client, "/v1/ca", &reply)) {
+    pki_reply_cleanup(&reply);
+    return 1;
+  }
+  Pki__V1__ListCasResponse *resp =
+      pki__v1__list_cas_response__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (resp == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  printf("%-12s %-8s %-9s %-20s %s\n", "NAME", "ROLE", "ALGORITHM",
+         "NOT_AFTER", "SUBJECT");
+  for (size_t i = 0; i < resp->n_cas; i++) {
+    const Pki__V1__CaInfo *c = resp->cas[i];
+    char na[21];
+    if (!ca_time_format(c->not_after, na)) {
+      snprintf(na, sizeof(na), "?");
+    }
+    printf("%-12s %-8s %-9s %-20s %s\n", c->name, c->role, c->algorithm, na,
+           c->subject);
+  }
+  pki__v1__list_cas_response__free_unpacked(resp, NULL);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *server = getenv("PKI_SERVER");
+  if (server == NULL || server[0] == '\0') {
+    server = "http://127.0.0.1:8443";
+  }
+  int i = 1;
+  while (i < argc && strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
+    server = argv[i + 1];
+    i += 2;
+  }
+  if (i >= argc || strcmp(argv[i], "--help") == 0 ||
+      strcmp(argv[i], "-h") == 0) {
+    fputs(kUsage, i >= argc ? stderr : stdout);
+    return i >= argc ? 2 : 0;
+  }
+  const char *command = argv[i++];
+  int sub = 0;
+  if (strcmp(command, "ca") == 0) {
+    if (i >= argc || strcmp(argv[i], "list") != 0) {
+      fprintf(stderr, "pkictl: usage: pkictl ca list\n");
+      return 2;
+    }
+    sub = 1;
+    i++;
+  }
+  flags f;
+  if (!parse_flags(argc, argv, i, &f)) {
+    return 2;
+  }
+  pki_client *client = pki_client_new(server);
+  if (client == NULL) {
+    fprintf(stderr, "pkictl: bad --server %s\n", server);
+    return 2;
+  }
+  int rc;
+  if (sub) {
+    rc = cmd_ca_list(client);
+  } else if (strcmp(command, "issue") == 0) {
+    rc = cmd_issue(client, &f);
+  } else if (strcmp(command, "batch") == 0) {
+    rc = cmd_batch(client, &f);
+  } else if (strcmp(command, "list") == 0) {
+    rc = cmd_list(client, &f);
+  } else if (strcmp(command, "get") == 0) {
+    rc = cmd_get(client, &f);
+  } else {
+    fprintf(stderr, "pkictl: unknown command %s\n%s", command, kUsage);
+    rc = 2;
+  }
+  pki_client_free(client);
+  return rc;
+}

@@ -1,0 +1,26 @@
+// pkid's routes (DESIGN.md, "Wire formats").
+#include "api/service.h"
+#include "ca/limits.h"
+
+// A single request carries one CSR, in DER or PEM, plus a few fields.
+#define ISSUE_BODY_MAX (2 * CA_LIMIT_CSR_BYTES + 1024)
+
+static const api_route kRoutes[] = {
+    {"GET", "/healthz", api_handle_healthz, API_FORMAT_TEXT, 0},
+    {"GET", "/metrics", api_handle_metrics, API_FORMAT_TEXT, 0},
+    {"GET", "/v1/ca", api_handle_ca_list, API_FORMAT_PROTOBUF, 0},
+    {"GET", "/v1/ca/*/chain", api_handle_ca_chain, API_FORMAT_TEXT, 0},
+    {"POST", "/v1/certificates:issue", api_handle_issue, API_FORMAT_PROTOBUF,
+     ISSUE_BODY_MAX},
+    {"POST", "/v1/certificates:batchIssue", api_handle_batch_issue,
+     API_FORMAT_PROTOBUF, CA_LIMIT_BODY_BYTES},
+    {"POST", "/v1/sign", api_handle_sign, API_FORMAT_TEXT,
+     CA_LIMIT_PEM_BODY_BYTES},
+    {"GET", "/v1/certificates", api_handle_cert_list, API_FORMAT_PROTOBUF, 0},
+    {"GET", "/v1/certificates/*", api_handle_cert_get, API_FORMAT_TEXT, 0},
+};
+
+const api_route *api_routes(size_t *out_n) {
+  *out_n = sizeof(kRoutes) / sizeof(kRoutes[0]);
+  return kRoutes;
+}

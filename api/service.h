@@ -1,0 +1,39 @@
+// What every handler of pkid shares: the CAs, the store, the metrics.
+#ifndef PKI_API_SERVICE_H
+#define PKI_API_SERVICE_H
+
+#include "api/http.h"
+#include "api/metrics.h"
+#include "ca/authority.h"
+#include "ca/store.h"
+
+struct api_service {
+  ca_authority *authority;  // read-only once serving
+  ca_store *store;          // thread-safe pool
+  api_metrics metrics;      // atomic counters
+};
+
+// api_routes returns pkid's route table and its length in |*out_n|.
+const api_route *api_routes(size_t *out_n);
+
+// The handlers, one file per resource.
+void api_handle_healthz(api_service *svc, const api_request *req,
+                        api_response *resp);
+void api_handle_metrics(api_service *svc, const api_request *req,
+                        api_response *resp);
+void api_handle_ca_list(api_service *svc, const api_request *req,
+                        api_response *resp);
+void api_handle_ca_chain(api_service *svc, const api_request *req,
+                         api_response *resp);
+void api_handle_issue(api_service *svc, const api_request *req,
+                      api_response *resp);
+void api_handle_batch_issue(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_sign(api_service *svc, const api_request *req,
+                     api_response *resp);
+void api_handle_cert_list(api_service *svc, const api_request *req,
+                          api_response *resp);
+void api_handle_cert_get(api_service *svc, const api_request *req,
+                         api_response *resp);
+
+#endif  // PKI_API_SERVICE_H
