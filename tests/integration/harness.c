@@ -1,0 +1,227 @@
+#include "tests/integration/harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *maintenance_url(void) {
+  const char *url = getenv("PKI_TEST_DATABASE_URL");
+  if (url == NULL || url[0] == '\0') {
+    fprintf(stderr,
+            "PKI_TEST_DATABASE_URL is not set: integration tests need a real "
+            "PostgreSQL (run them through bazel/pki test)\n");
+    exit(1);
+  }
+  return url;
+}
+
+static PGconn *connect_url(const char *url) {
+  if (!ca_pq_load()) {
+    fprintf(stderr, "%s\n", ca_err_get()->message);
+    exit(1);
+  }
+  PGconn *conn = PQconnectdb(url);
+  if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+    fprintf(stderr, "cannot connect to %s: %s\n", url,
+            conn != NULL ? PQerrorMessage(conn) : "out of memory");
+    exit(1);
+  }
+  return conn;
+}
+
+// url_with_db replaces the database of a postgresql:// URL.
+static void url_with_db(const char *url, const char *db, char *out,
+                        size_t out_len) {
+  const char *scheme = strstr(url, "://");
+  const char *path = scheme != NULL ? strchr(scheme + 3, '/') : NULL;
+  if (path == NULL) {
+    fprintf(stderr, "PKI_TEST_DATABASE_URL must be a postgresql:// URL\n");
+    exit(1);
+  }
+  const char *query = strchr(path, '?');
+  snprintf(out, out_len, "%.*s/%s%s", (int)(path - url), url, db,
+           query != NULL ? query : "");
+}
+
+int it_db_admin(const char *sql) {
+  PGconn *conn = connect_url(maintenance_url());
+  PGresult *res = PQexec(conn, sql);
+  const ExecStatusType st = PQresultStatus(res);
+  const int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  if (!ok) {
+    fprintf(stderr, "admin SQL failed: %s: %s", sql, PQerrorMessage(conn));
+  }
+  PQclear(res);
+  PQfinish(conn);
+  return ok;
+}
+
+void it_db_create(it_db *db) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(db->name, sizeof(db->name), "pki_it_%ld_%ld", (long)getpid(),
+           (long)(ts.tv_nsec % 1000000));
+  char sql[128];
+  snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db->name);
+  if (!it_db_admin(sql)) {
+    exit(1);
+  }
+  url_with_db(maintenance_url(), db->name, db->url, sizeof(db->url));
+}
+
+void it_db_drop(const it_db *db) {
+  char sql[128];
+  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+           db->name);
+  (void)it_db_admin(sql);
+}
+
+PGresult *it_db_query(const it_db *db, const char *sql, const char *p1,
+                      const char *p2) {
+  PGconn *conn = connect_url(db->url);
+  const char *params[2] = {p1, p2};
+  const int n = p2 != NULL ? 2 : p1 != NULL ? 1 : 0;
+  PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+      PQresultStatus(res) != PGRES_COMMAND_OK) {
+    fprintf(stderr, "query failed: %s: %s", sql, PQerrorMessage(conn));
+    PQclear(res);
+    res = NULL;
+  }
+  PQfinish(conn);
+  return res;
+}
+
+long long it_db_int(const it_db *db, const char *sql, const char *param) {
+  PGresult *res = it_db_query(db, sql, param, NULL);
+  long long v = -1;
+  if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+    v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  }
+  PQclear(res);
+  return v;
+}
+
+void it_tmpdir(const char *name, char *out, size_t out_len) {
+  const char *tmp = getenv("TEST_TMPDIR");
+  snprintf(out, out_len, "%s/%s", tmp != NULL ? tmp : "/tmp", name);
+}
+
+int it_write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) {
+    return 0;
+  }
+  const int ok = fwrite(data, 1, len, f) == len;
+  return fclose(f) == 0 && ok;
+}
+
+int it_run(const char *command) {
+  fflush(stdout);
+  fflush(stderr);
+  const int status = system(command);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void print_log(const it_pkid *pkid) {
+  FILE *f = fopen(pkid->log, "r");
+  if (f == NULL) {
+    return;
+  }
+  char line[1024];
+  fprintf(stderr, "--- pkid log %s ---\n", pkid->log);
+  while (fgets(line, sizeof(line), f) != NULL) {
+    fputs(line, stderr);
+  }
+  fclose(f);
+}
+
+int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
+                  const char *const *extra) {
+  char ready[600];
+  // |data_dir| may be pkid->data_dir itself (a restart): copy through a
+  // local buffer.
+  char dir[sizeof(pkid->data_dir)];
+  snprintf(dir, sizeof(dir), "%s", data_dir);
+  memcpy(pkid->data_dir, dir, sizeof(dir));
+  data_dir = pkid->data_dir;
+  snprintf(ready, sizeof(ready), "%s.ready", data_dir);
+  snprintf(pkid->log, sizeof(pkid->log), "%s.log", data_dir);
+  unlink(ready);
+  const char *argv[32] = {"api/pkid",     "--data-dir",   data_dir,
+                          "--database",   db->url,        "--listen",
+                          "127.0.0.1:0",  "--ready-file", ready,
+                          "--http-threads", "4"};
+  size_t argc = 11;
+  for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 31; i++) {
+    argv[argc++] = extra[i];
+  }
+  argv[argc] = NULL;
+  fflush(stdout);
+  fflush(stderr);
+  pkid->pid = fork();
+  if (pkid->pid == 0) {
+    const int fd = open(pkid->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  for (int i = 0; i < 600; i++) {
+    FILE *f = fopen(ready, "r");
+    if (f != NULL) {
+      unsigned port = 0;
+      const int got = fscanf(f, "api=127.0.0.1:%u", &port);
+      fclose(f);
+      if (got == 1 && port > 0) {
+        pkid->port = port;
+        snprintf(pkid->server, sizeof(pkid->server), "http://127.0.0.1:%u",
+                 port);
+        return 1;
+      }
+    }
+    int status;
+    if (waitpid(pkid->pid, &status, WNOHANG) == pkid->pid) {
+      fprintf(stderr, "pkid exited during start (status %d)\n", status);
+      print_log(pkid);
+      pkid->pid = 0;
+      return 0;
+    }
+    usleep(50 * 1000);
+  }
+  fprintf(stderr, "pkid did not become ready in 30 s\n");
+  print_log(pkid);
+  it_pkid_kill(pkid);
+  return 0;
+}
+
+int it_pkid_stop(it_pkid *pkid) {
+  if (pkid->pid <= 0) {
+    return -1;
+  }
+  kill(pkid->pid, SIGTERM);
+  int status = 0;
+  while (waitpid(pkid->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  pkid->pid = 0;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void it_pkid_kill(it_pkid *pkid) {
+  if (pkid->pid <= 0) {
+    return;
+  }
+  kill(pkid->pid, SIGKILL);
+  while (waitpid(pkid->pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  pkid->pid = 0;
+}

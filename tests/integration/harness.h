@@ -1,0 +1,70 @@
+// Integration-test support: a database of its own on the test PostgreSQL
+// (PKI_TEST_DATABASE_URL, set by bazel/pki test) and a real pkid process.
+// Nothing here mocks anything: a test that cannot reach PostgreSQL fails.
+#ifndef PKI_TESTS_INTEGRATION_HARNESS_H
+#define PKI_TESTS_INTEGRATION_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api/client.h"
+#include "ca/pq.h"
+
+typedef struct it_db {
+  char name[64];
+  char url[1024];
+} it_db;
+
+// it_db_create creates an empty database named after the test and fills
+// |db|. It exits the test (status 1) when PKI_TEST_DATABASE_URL is unset or
+// the server cannot be reached: integration tests never skip.
+void it_db_create(it_db *db);
+
+// it_db_drop drops the database, disconnecting anyone still on it.
+void it_db_drop(const it_db *db);
+
+// it_db_admin runs |sql| on the maintenance database (e.g. ALTER DATABASE)
+// and returns 1 on success.
+int it_db_admin(const char *sql);
+
+// it_db_int runs a query returning one integer on |db| and returns it, or
+// -1 on error. |param| ($1) may be NULL.
+long long it_db_int(const it_db *db, const char *sql, const char *param);
+
+// it_db_query runs |sql| with up to 2 text parameters and returns the
+// result (PQclear it), or NULL after reporting the error.
+PGresult *it_db_query(const it_db *db, const char *sql, const char *p1,
+                      const char *p2);
+
+typedef struct it_pkid {
+  pid_t pid;
+  unsigned port;
+  char server[64];  // "http://127.0.0.1:PORT"
+  char data_dir[512];
+  char log[600];
+} it_pkid;
+
+// it_pkid_start runs api/pkid from the runfiles with |data_dir|, |db|, a free
+// port and |extra| (NULL-terminated, may be NULL), and waits until it
+// serves. It returns 0 (after printing pkid's log) if it does not start.
+int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
+                  const char *const *extra);
+
+// it_pkid_stop sends SIGTERM and waits; it returns pkid's exit status.
+int it_pkid_stop(it_pkid *pkid);
+
+// it_pkid_kill sends SIGKILL and waits.
+void it_pkid_kill(it_pkid *pkid);
+
+// it_tmpdir returns $TEST_TMPDIR (or /tmp) joined with |name| into |out|.
+void it_tmpdir(const char *name, char *out, size_t out_len);
+
+// it_run runs a shell command line and returns its exit status; its output
+// goes to the test log.
+int it_run(const char *command);
+
+// it_write_file writes |len| bytes to |path|; 1 on success.
+int it_write_file(const char *path, const void *data, size_t len);
+
+#endif  // PKI_TESTS_INTEGRATION_HARNESS_H
