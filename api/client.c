@@ -71,8 +71,7 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
   char url[2048];
   struct curl_slist *headers = NULL;
   int n = snprintf(url, sizeof(url), "%s%s", client->server, path);
-  CA_ENSURE(n > 0 && (size_t)n < sizeof(url), CA_ERR_INTERNAL,
-            "URL too long");
+  CA_ENSURE(n > 0 && (size_t)n < sizeof(url), CA_ERR_INTERNAL, "URL too long");
   CURL *c = client->curl;
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url);

@@ -104,6 +104,12 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
     } else if (strcmp(flag, "--ready-file") == 0) {
       config->ready_file = value;
     } else if (strcmp(flag, "--ca-org") == 0) {
+      // The CA common names append up to 17 characters (" ECDSA Issuing CA")
+      // and must stay within RFC 5280's 64.
+      if (value[0] == '\0' || strlen(value) > 46) {
+        fprintf(stderr, "pkid: --ca-org must be 1 to 46 characters\n");
+        return -1;
+      }
       config->authority.organization = value;
     } else if (strcmp(flag, "--rsa-key") == 0) {
       if (!ca_key_spec_parse(value, &config->authority.rsa) ||

@@ -16,15 +16,15 @@ static void respond_text_list(api_service *svc, api_response *resp) {
   size_t len;
   CA_GUARD_CRYPTO(CBB_init(&cbb, 1024));
   const char header[] = "NAME\tROLE\tALGORITHM\tNOT_AFTER\tSUBJECT\n";
-  CA_GUARD_CRYPTO(CBB_add_bytes(&cbb, (const uint8_t *)header,
-                                sizeof(header) - 1));
+  CA_GUARD_CRYPTO(
+      CBB_add_bytes(&cbb, (const uint8_t *)header, sizeof(header) - 1));
   for (size_t i = 0; i < svc->authority->count; i++) {
     const ca_issuer *ca = &svc->authority->issuers[i];
     char na[21], line[512];
     CA_ENSURE(ca_time_format(ca->cert.not_after, na), CA_ERR_INTERNAL,
               "bad time");
-    const int n = snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\t%s\n",
-                           ca->name, ca->role, ca->algorithm, na, ca->subject);
+    const int n = snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\t%s\n", ca->name,
+                           ca->role, ca->algorithm, na, ca->subject);
     CA_GUARD_CRYPTO(n > 0 && (size_t)n < sizeof(line) &&
                     CBB_add_bytes(&cbb, (const uint8_t *)line, (size_t)n));
   }

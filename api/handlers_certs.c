@@ -126,12 +126,11 @@ void api_handle_cert_list(api_service *svc, const api_request *req,
   size_t len;
   if (text) {
     CA_GUARD_CRYPTO(CBB_init(&cbb, 256 + n * 128));
-    CA_ENSURE(add_text_rows(&cbb, rows, n), CA_ERR_NO_MEMORY,
-              "out of memory");
+    CA_ENSURE(add_text_rows(&cbb, rows, n), CA_ERR_NO_MEMORY, "out of memory");
     if (next[0] != '\0') {
       char line[64];
-      const int l = snprintf(line, sizeof(line), "# next page: after=%s\n",
-                             next);
+      const int l =
+          snprintf(line, sizeof(line), "# next page: after=%s\n", next);
       CA_GUARD_CRYPTO(CBB_add_bytes(&cbb, (const uint8_t *)line, (size_t)l));
     }
     CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
@@ -190,8 +189,7 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   // Serials are unique per issuer; across issuers a clash is possible in
   // principle, and then the client must say which issuer it means.
   CA_ENSURE(n == 1, CA_ERR_AMBIGUOUS,
-            "serial %s exists under several CAs: add ?issuer=NAME",
-            serial_hex);
+            "serial %s exists under several CAs: add ?issuer=NAME", serial_hex);
   // The certificate alone in PEM and DER; the chain above it in PKCS#7.
   const uint8_t *certs[1 + CA_CHAIN_MAX];
   size_t lens[1 + CA_CHAIN_MAX];

@@ -69,7 +69,8 @@ static int run_batch(api_service *svc, const api_request *req,
 }
 
 // fill_issued points |out| at |issued| (no copies: packing reads them).
-static void fill_issued(const ca_issued *issued, Pki__V1__IssuedCertificate *out,
+static void fill_issued(const ca_issued *issued,
+                        Pki__V1__IssuedCertificate *out,
                         ProtobufCBinaryData *chain) {
   pki__v1__issued_certificate__init(out);
   out->certificate.data = issued->der;
@@ -160,9 +161,9 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
   certs = calloc(n, sizeof(*certs));
   errors = calloc(n, sizeof(*errors));
   chains = calloc(n * CA_CHAIN_MAX, sizeof(*chains));
-  CA_ENSURE(requests && results && items && item_ptrs && certs && errors &&
-                chains,
-            CA_ERR_NO_MEMORY, "out of memory");
+  CA_ENSURE(
+      requests && results && items && item_ptrs && certs && errors && chains,
+      CA_ERR_NO_MEMORY, "out of memory");
   for (size_t i = 0; i < n; i++) {
     const Pki__V1__IssueRequest *item = msg->items[i];
     requests[i].profile =

@@ -301,9 +301,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     route_for(server, method, url, state);
     if (state->route != NULL) {
       // Refuse an oversized body before reading any of it.
-      const char *length =
-          MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
+      const char *length = MHD_lookup_connection_value(
+          conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
       if (length != NULL) {
         char *end;
         const unsigned long long n = strtoull(length, &end, 10);
@@ -317,10 +316,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     }
     if (state->has_early_error) {
       api_response resp = {0};
-      api_respond_error(&resp,
-                        state->route != NULL ? state->route->errors
-                                             : API_FORMAT_TEXT,
-                        &state->early_error);
+      api_respond_error(
+          &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+          &state->early_error);
       return send_response(conn, &resp);
     }
     return MHD_YES;
@@ -355,8 +353,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   return send_response(conn, &resp);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
   (void)cls;
   (void)conn;
   (void)toe;
@@ -410,10 +408,10 @@ static int parse_listen(const char *listen, struct sockaddr_storage *out,
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  CA_ENSURE(getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res) ==
-                    0 &&
-                res != NULL,
-            CA_ERR_CONFIG, "cannot resolve listen address \"%.64s\"", listen);
+  CA_ENSURE(
+      getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res) == 0 &&
+          res != NULL,
+      CA_ERR_CONFIG, "cannot resolve listen address \"%.64s\"", listen);
   memcpy(out, res->ai_addr, res->ai_addrlen);
   *out_len = res->ai_addrlen;
   freeaddrinfo(res);
@@ -429,20 +427,19 @@ api_server *api_server_start(const api_server_config *config) {
   CA_ENSURE_ALLOC(server);
   server->config = *config;
   CA_GUARD(parse_listen(config->listen, &addr, &addr_len));
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                   MHD_USE_ERROR_LOG;
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
   // The logger goes first so that it receives every message of the start.
   server->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER,
-      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-      (unsigned)config->threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)config->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)config->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-      on_completed, NULL, MHD_OPTION_END);
+      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
   CA_ENSURE(server->daemon != NULL, CA_ERR_CONFIG,
             "cannot listen on %.64s (address in use or not permitted)",
             config->listen);

@@ -27,8 +27,8 @@ int api_pb_count_field(const uint8_t *buf, size_t len, uint32_t field,
     const uint64_t number = key >> 3;
     switch (key & 7) {
       case 0:  // varint
-        CA_ENSURE(read_varint(buf, len, &pos, &value),
-                  CA_ERR_REQUEST_MALFORMED, "protobuf: bad varint");
+        CA_ENSURE(read_varint(buf, len, &pos, &value), CA_ERR_REQUEST_MALFORMED,
+                  "protobuf: bad varint");
         break;
       case 1:  // 64-bit
         CA_ENSURE(len - pos >= 8, CA_ERR_REQUEST_MALFORMED,

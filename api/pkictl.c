@@ -431,8 +431,8 @@ static void add_query(char *path, size_t cap, const char *name,
     return;
   }
   size_t len = strlen(path);
-  int n = snprintf(path + len, cap - len, "%c%s=", strchr(path, '?') ? '&' : '?',
-                   name);
+  int n = snprintf(path + len, cap - len,
+                   "%c%s=", strchr(path, '?') ? '&' : '?', name);
   if (n < 0) {
     return;
   }
@@ -527,9 +527,8 @@ static int cmd_get(pki_client *client, const flags *f) {
     if (f->out != NULL) {
       rc = write_file(f->out, reply.body, reply.body_len) ? 0 : 1;
     } else {
-      rc = fwrite(reply.body, 1, reply.body_len, stdout) == reply.body_len
-               ? 0
-               : 1;
+      rc = fwrite(reply.body, 1, reply.body_len, stdout) == reply.body_len ? 0
+                                                                           : 1;
     }
   }
   pki_reply_cleanup(&reply);
@@ -549,8 +548,8 @@ static int cmd_ca_list(pki_client *client) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
-  printf("%-12s %-8s %-9s %-20s %s\n", "NAME", "ROLE", "ALGORITHM",
-         "NOT_AFTER", "SUBJECT");
+  printf("%-12s %-8s %-9s %-20s %s\n", "NAME", "ROLE", "ALGORITHM", "NOT_AFTER",
+         "SUBJECT");
   for (size_t i = 0; i < resp->n_cas; i++) {
     const Pki__V1__CaInfo *c = resp->cas[i];
     char na[21];

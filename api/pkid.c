@@ -86,7 +86,8 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
-  api_log(API_LOG_INFO, "API listening on http://%.*s:%u (OCSP URL in "
+  api_log(API_LOG_INFO,
+          "API listening on http://%.*s:%u (OCSP URL in "
           "certificates: %s)",
           (int)(strrchr(config.listen, ':') - config.listen), config.listen,
           api_server_port(server),

@@ -30,8 +30,8 @@ static void civil_from_days(int64_t z, int *out_y, int *out_m, int *out_d) {
 
 int64_t ca_time_from_civil(int year, int month, int day, int hour, int minute,
                            int second) {
-  return days_from_civil(year, month, day) * 86400 + hour * 3600 +
-         minute * 60 + second;
+  return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+         second;
 }
 
 typedef struct {
@@ -64,8 +64,8 @@ int ca_time_add(CBB *cbb, int64_t t) {
   int n;
   if (c.year < 2050) {
     tag = CBS_ASN1_UTCTIME;
-    n = snprintf(text, sizeof(text), "%02d%02d%02d%02d%02d%02dZ",
-                 c.year % 100, c.month, c.day, c.hour, c.minute, c.second);
+    n = snprintf(text, sizeof(text), "%02d%02d%02d%02d%02d%02dZ", c.year % 100,
+                 c.month, c.day, c.hour, c.minute, c.second);
   } else {
     tag = CBS_ASN1_GENERALIZEDTIME;
     n = snprintf(text, sizeof(text), "%04d%02d%02d%02d%02d%02dZ", c.year,
@@ -97,10 +97,8 @@ static int read_digits(CBS *cbs, size_t n, int *out) {
 }
 
 static int days_in_month(int year, int month) {
-  static const int kDays[12] = {31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
-  if (month == 2 &&
-      ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) {
+  static const int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) {
     return 29;
   }
   return kDays[month - 1];
@@ -129,20 +127,17 @@ int ca_time_parse(CBS *cbs, int64_t *out) {
     CA_RAISE(CA_ERR_CERT_MALFORMED, "time: unexpected tag 0x%x", tag);
   }
   uint8_t zulu;
-  CA_ENSURE(read_digits(&body, 2, &c.month) &&
-                read_digits(&body, 2, &c.day) &&
+  CA_ENSURE(read_digits(&body, 2, &c.month) && read_digits(&body, 2, &c.day) &&
                 read_digits(&body, 2, &c.hour) &&
                 read_digits(&body, 2, &c.minute) &&
-                read_digits(&body, 2, &c.second) &&
-                CBS_get_u8(&body, &zulu) && zulu == 'Z' &&
-                CBS_len(&body) == 0,
+                read_digits(&body, 2, &c.second) && CBS_get_u8(&body, &zulu) &&
+                zulu == 'Z' && CBS_len(&body) == 0,
             CA_ERR_CERT_MALFORMED, "time: bad digits or zone");
   CA_ENSURE(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
                 c.day <= days_in_month(c.year, c.month) && c.hour <= 23 &&
                 c.minute <= 59 && c.second <= 59,
             CA_ERR_CERT_MALFORMED, "time: field out of range");
-  *out = ca_time_from_civil(c.year, c.month, c.day, c.hour, c.minute,
-                            c.second);
+  *out = ca_time_from_civil(c.year, c.month, c.day, c.hour, c.minute, c.second);
   return 1;
 err:
   return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ca/certificate.h"
+#include "ca/limits.h"
 #include "ca/name.h"
 #include "ca/oid.h"
 #include "ca/serial.h"
@@ -109,9 +110,15 @@ static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
   CA_GUARD(out->key != NULL);
   CA_GUARD(ca_key_info_from_pkey(out->key, &key_info));
   CA_GUARD(ca_serial_generate(&serial));
-  snprintf(cn, sizeof(cn), "%s %s %s CA", config->organization,
-           strcmp(family, "rsa") == 0 ? "RSA" : "ECDSA",
-           is_root ? "Root" : "Issuing");
+  const int cn_len =
+      snprintf(cn, sizeof(cn), "%s %s %s CA", config->organization,
+               strcmp(family, "rsa") == 0 ? "RSA" : "ECDSA",
+               is_root ? "Root" : "Issuing");
+  // RFC 5280 ub-common-name: a longer CN would be refused by pki's own
+  // name checks and by strict peers.
+  CA_ENSURE(cn_len > 0 && cn_len <= CA_LIMIT_CN_LEN, CA_ERR_CONFIG,
+            "CA name \"%s\" longer than %d characters: shorten --ca-org", cn,
+            CA_LIMIT_CN_LEN);
   CA_GUARD_CRYPTO(CBB_init(&name, 128));
   CA_GUARD(ca_name_add_simple(&name, NULL, config->organization, cn));
   CA_GUARD_CRYPTO(CBB_init(&spki, 600));
@@ -124,8 +131,8 @@ static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
   t.issuer_name = t.subject_name;
   CBS_init(&t.spki, CBB_data(&spki), CBB_len(&spki));
   t.not_before = now - CA_BACKDATE_SECONDS;
-  t.not_after = now + (int64_t)(is_root ? ROOT_YEARS : ISSUING_YEARS) *
-                          365 * 86400;
+  t.not_after =
+      now + (int64_t)(is_root ? ROOT_YEARS : ISSUING_YEARS) * 365 * 86400;
   t.is_ca = 1;
   // The issuing CA signs CAPF certificates, which are CAs themselves
   // (pathlen 0): it needs a path length of 1. The root is unconstrained.
@@ -199,7 +206,8 @@ static void made_cas_free(made_ca *cas, size_t n) {
 #define MADE_COUNT 4
 
 // make_all creates the four CAs: RSA root and issuing, EC root and issuing.
-static int make_all(const ca_authority_config *config, made_ca out[MADE_COUNT]) {
+static int make_all(const ca_authority_config *config,
+                    made_ca out[MADE_COUNT]) {
   memset(out, 0, MADE_COUNT * sizeof(made_ca));
   const int64_t now = (int64_t)time(NULL);
   CA_GUARD(make_ca(config, &config->rsa, "rsa", 1, NULL, now, &out[0]));
@@ -217,8 +225,7 @@ static int key_path(const char *data_dir, const char *file, char *out,
   CA_ENSURE(strchr(file, '/') == NULL && file[0] != '.', CA_ERR_KEY_FILE,
             "bad key file name \"%.64s\"", file);
   int n = snprintf(out, out_len, "%s/keys/%s", data_dir, file);
-  CA_ENSURE(n > 0 && (size_t)n < out_len, CA_ERR_KEY_FILE,
-            "key path too long");
+  CA_ENSURE(n > 0 && (size_t)n < out_len, CA_ERR_KEY_FILE, "key path too long");
   return 1;
 err:
   return 0;
@@ -236,8 +243,8 @@ static int ensure_key_dir(const char *data_dir) {
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
     CA_RAISE(CA_ERR_KEY_FILE, "cannot create %s: %s", dir, strerror(errno));
   }
-  CA_ENSURE(chmod(dir, 0700) == 0, CA_ERR_KEY_FILE, "cannot chmod %s: %s",
-            dir, strerror(errno));
+  CA_ENSURE(chmod(dir, 0700) == 0, CA_ERR_KEY_FILE, "cannot chmod %s: %s", dir,
+            strerror(errno));
   return 1;
 err:
   return 0;
@@ -365,15 +372,15 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
   size_t n = 0;
   generate_arg arg = {config};
   char path[4096];
-  CA_GUARD(ca_store_bootstrap_issuers(store, generate_for_store, &arg,
-                                      &records, &n));
+  CA_GUARD(ca_store_bootstrap_issuers(store, generate_for_store, &arg, &records,
+                                      &n));
   CA_ENSURE(n <= CA_AUTHORITY_MAX_ISSUERS, CA_ERR_CONFIG,
             "more CAs in the database than pki supports");
   authority = authority_new(config);
   CA_ENSURE_ALLOC(authority);
   for (size_t i = 0; i < n; i++) {
-    CA_GUARD(key_path(config->data_dir, records[i].key_file, path,
-                      sizeof(path)));
+    CA_GUARD(
+        key_path(config->data_dir, records[i].key_file, path, sizeof(path)));
     EVP_PKEY *key = ca_key_read_file(path);
     CA_GUARD(key != NULL);
     if (!load_issuer(authority, &records[i], key,

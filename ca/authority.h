@@ -38,9 +38,9 @@ typedef struct ca_issuer {
 } ca_issuer;
 
 typedef struct ca_authority_config {
-  const char *data_dir;  // CA keys live in |data_dir|/keys
-  ca_key_spec rsa;       // key of the RSA root and issuing CA
-  ca_key_spec ec;        // key of the EC root and issuing CA
+  const char *data_dir;      // CA keys live in |data_dir|/keys
+  ca_key_spec rsa;           // key of the RSA root and issuing CA
+  ca_key_spec ec;            // key of the EC root and issuing CA
   const char *organization;  // O= of the CA names
   const char *ocsp_url;      // AIA OCSP URI of issued certificates; may be ""
   ca_profile_table profiles;

@@ -67,7 +67,8 @@ static int add_basic_constraints(CBB *exts, const ca_cert_template *t) {
   }
   if (t->is_ca) {
     if (!CBB_add_asn1_bool(&seq, 1) ||
-        (t->path_len >= 0 && !CBB_add_asn1_uint64(&seq, (uint64_t)t->path_len))) {
+        (t->path_len >= 0 &&
+         !CBB_add_asn1_uint64(&seq, (uint64_t)t->path_len))) {
       return 0;
     }
   }
@@ -198,8 +199,8 @@ int ca_certificate_build(const ca_cert_template *t, EVP_PKEY *issuer_key,
   CA_GUARD_CRYPTO(CBB_add_asn1(&cbb, &cert, CBS_ASN1_SEQUENCE));
   CA_GUARD_CRYPTO(CBB_add_asn1(&cert, &tbs, CBS_ASN1_SEQUENCE));
   // version [0] EXPLICIT v3(2): extensions are present.
-  CA_GUARD_CRYPTO(CBB_add_asn1(&tbs, &version, CBS_ASN1_CONTEXT_SPECIFIC |
-                                                   CBS_ASN1_CONSTRUCTED | 0));
+  CA_GUARD_CRYPTO(CBB_add_asn1(
+      &tbs, &version, CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0));
   CA_GUARD_CRYPTO(CBB_add_asn1_uint64(&version, 2));
   CA_GUARD(ca_serial_add(&tbs, t->serial));
   // RFC 5280 4.1.2.3: this field "MUST contain the same algorithm
@@ -207,8 +208,8 @@ int ca_certificate_build(const ca_cert_template *t, EVP_PKEY *issuer_key,
   CA_GUARD(ca_signature_algorithm_add(&tbs, issuer_type, digest));
   // RFC 5280 4.1.2.4: the issuer is the issuing CA's subject, byte for byte,
   // so that name chaining compares equal.
-  CA_GUARD_CRYPTO(CBB_add_bytes(&tbs, CBS_data(&t->issuer_name),
-                                CBS_len(&t->issuer_name)));
+  CA_GUARD_CRYPTO(
+      CBB_add_bytes(&tbs, CBS_data(&t->issuer_name), CBS_len(&t->issuer_name)));
   CA_GUARD_CRYPTO(CBB_add_asn1(&tbs, &validity, CBS_ASN1_SEQUENCE));
   CA_GUARD(ca_time_add(&validity, t->not_before));
   CA_GUARD(ca_time_add(&validity, t->not_after));

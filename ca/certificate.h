@@ -23,8 +23,8 @@ typedef struct ca_cert_template {
   unsigned key_usage;      // CA_KU_* (profile.h); 0 for none
   unsigned ext_key_usage;  // CA_EKU_*; 0 for none
   int is_ca;
-  int path_len;     // pathLenConstraint when is_ca; -1 for none
-  CBS san;          // GeneralNames element; empty for no subjectAltName
+  int path_len;  // pathLenConstraint when is_ca; -1 for none
+  CBS san;       // GeneralNames element; empty for no subjectAltName
   const uint8_t *authority_key_id;  // CA_KEY_ID_LEN bytes; NULL for none
   const char *ocsp_url;             // AIA id-ad-ocsp; NULL for none
 } ca_cert_template;

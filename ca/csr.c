@@ -114,12 +114,9 @@ static int parse_signature_algorithm(CBS *cbs, const EVP_MD **out_md,
       {kOidSha256WithRsa, sizeof(kOidSha256WithRsa), EVP_sha256, CA_KEY_RSA},
       {kOidSha384WithRsa, sizeof(kOidSha384WithRsa), EVP_sha384, CA_KEY_RSA},
       {kOidSha512WithRsa, sizeof(kOidSha512WithRsa), EVP_sha512, CA_KEY_RSA},
-      {kOidEcdsaWithSha256, sizeof(kOidEcdsaWithSha256), EVP_sha256,
-       CA_KEY_EC},
-      {kOidEcdsaWithSha384, sizeof(kOidEcdsaWithSha384), EVP_sha384,
-       CA_KEY_EC},
-      {kOidEcdsaWithSha512, sizeof(kOidEcdsaWithSha512), EVP_sha512,
-       CA_KEY_EC},
+      {kOidEcdsaWithSha256, sizeof(kOidEcdsaWithSha256), EVP_sha256, CA_KEY_EC},
+      {kOidEcdsaWithSha384, sizeof(kOidEcdsaWithSha384), EVP_sha384, CA_KEY_EC},
+      {kOidEcdsaWithSha512, sizeof(kOidEcdsaWithSha512), EVP_sha512, CA_KEY_EC},
   };
   for (size_t i = 0; i < sizeof(kAlgs) / sizeof(kAlgs[0]); i++) {
     if (!CBS_mem_equal(&oid, kAlgs[i].oid, kAlgs[i].len)) {
@@ -152,19 +149,22 @@ err:
 static int parse_extension_request(CBS *values, ca_csr *out) {
   CBS exts;
   // values: SET OF ANY with exactly one Extensions SEQUENCE.
-  CA_ENSURE(CBS_get_asn1(values, &exts, CBS_ASN1_SEQUENCE) &&
-                CBS_len(values) == 0,
-            CA_ERR_CSR_MALFORMED, "request: bad extensionRequest");
+  CA_ENSURE(
+      CBS_get_asn1(values, &exts, CBS_ASN1_SEQUENCE) && CBS_len(values) == 0,
+      CA_ERR_CSR_MALFORMED, "request: bad extensionRequest");
   size_t count = 0;
   while (CBS_len(&exts) > 0) {
     CBS ext, oid, value;
     int critical;
     CA_ENSURE(++count <= 64, CA_ERR_CSR_MALFORMED,
               "request: too many requested extensions");
+    // critical BOOLEAN DEFAULT FALSE is a plain BOOLEAN, not the explicitly
+    // tagged one CBS_get_optional_asn1_bool reads: with that, any request
+    // asking for a critical extension was refused as malformed.
     CA_ENSURE(CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) &&
                   CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
-                  CBS_get_optional_asn1_bool(&ext, &critical, CBS_ASN1_BOOLEAN,
-                                             0) &&
+                  (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
+                   CBS_get_asn1_bool(&ext, &critical)) &&
                   CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
                   CBS_len(&ext) == 0,
               CA_ERR_CSR_MALFORMED, "request: bad requested extension");
@@ -215,8 +215,11 @@ int ca_csr_parse(ca_csr *out, const uint8_t *der, size_t der_len) {
             CA_ERR_CSR_MALFORMED, "request is not a DER SEQUENCE");
   CA_ENSURE(CBS_get_asn1_element(&req, &out->info, CBS_ASN1_SEQUENCE),
             CA_ERR_CSR_MALFORMED, "request: bad CertificationRequestInfo");
-  CA_GUARD(parse_signature_algorithm(&req, &out->digest,
-                                     &out->signature_key_type));
+  // The algorithm is read after the key: a request whose key pki does not
+  // take (Ed25519, DSA) is refused for its key, the more useful reason.
+  CBS sig_alg;
+  CA_ENSURE(CBS_get_asn1_element(&req, &sig_alg, CBS_ASN1_SEQUENCE),
+            CA_ERR_CSR_MALFORMED, "request: bad signature AlgorithmIdentifier");
   uint8_t unused_bits;
   CA_ENSURE(CBS_get_asn1(&req, &sig_bits, CBS_ASN1_BITSTRING) &&
                 CBS_get_u8(&sig_bits, &unused_bits) && unused_bits == 0 &&
@@ -240,11 +243,11 @@ int ca_csr_parse(ca_csr *out, const uint8_t *der, size_t der_len) {
             CA_ERR_CSR_MALFORMED, "request: bad SubjectPublicKeyInfo");
   if (CBS_len(&info) > 0) {
     CBS attributes;
-    CA_ENSURE(CBS_get_asn1(&info, &attributes,
-                           CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED |
-                               0) &&
-                  CBS_len(&info) == 0,
-              CA_ERR_CSR_MALFORMED, "request: bad attributes");
+    CA_ENSURE(
+        CBS_get_asn1(&info, &attributes,
+                     CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
+            CBS_len(&info) == 0,
+        CA_ERR_CSR_MALFORMED, "request: bad attributes");
     CA_GUARD(parse_attributes(&attributes, out));
   }
 
@@ -253,10 +256,12 @@ int ca_csr_parse(ca_csr *out, const uint8_t *der, size_t der_len) {
   CA_ENSURE(out->pkey != NULL && CBS_len(&spki) == 0, CA_ERR_KEY_UNSUPPORTED,
             "request: public key unreadable or of an unsupported type");
   CA_GUARD(ca_key_info_from_pkey(out->pkey, &out->key));
-  CA_ENSURE(out->key.type != CA_KEY_RSA ||
-                out->key.bits <= CA_LIMIT_RSA_MAX_BITS,
-            CA_ERR_KEY_SIZE_UNSUPPORTED, "RSA keys above %d bits are refused",
-            CA_LIMIT_RSA_MAX_BITS);
+  CA_ENSURE(
+      out->key.type != CA_KEY_RSA || out->key.bits <= CA_LIMIT_RSA_MAX_BITS,
+      CA_ERR_KEY_SIZE_UNSUPPORTED, "RSA keys above %d bits are refused",
+      CA_LIMIT_RSA_MAX_BITS);
+  CA_GUARD(parse_signature_algorithm(&sig_alg, &out->digest,
+                                     &out->signature_key_type));
   CA_ENSURE(out->key.type == out->signature_key_type,
             CA_ERR_CSR_SIGNATURE_INVALID,
             "request signature algorithm does not match its key type");

@@ -32,10 +32,10 @@ const char *ca_key_type_name(ca_key_type type);
 // A parsed request. Every CBS is a view into the DER buffer given to
 // ca_csr_parse, which must outlive the ca_csr.
 typedef struct ca_csr {
-  CBS info;       // the CertificationRequestInfo element: the signed bytes
-  CBS subject;    // the subject Name element
-  CBS spki;       // the SubjectPublicKeyInfo element
-  CBS san;        // the GeneralNames element of a requested subjectAltName
+  CBS info;     // the CertificationRequestInfo element: the signed bytes
+  CBS subject;  // the subject Name element
+  CBS spki;     // the SubjectPublicKeyInfo element
+  CBS san;      // the GeneralNames element of a requested subjectAltName
   int has_san;
   CBS signature;  // the signature value, without the unused-bits octet
   const EVP_MD *digest;
@@ -59,8 +59,10 @@ int ca_csr_decode(const uint8_t *in, size_t in_len, const uint8_t **out_der,
 // extension (DESIGN.md invariant 3). RSA keys above CA_LIMIT_RSA_MAX_BITS are
 // refused here, before any costly operation. On failure |out| holds nothing
 // to free. It returns 0 with CA_ERR_CSR_MALFORMED, CA_ERR_CSR_TOO_LARGE,
-// CA_ERR_CSR_SIGNATURE_ALGORITHM, CA_ERR_KEY_UNSUPPORTED or
-// CA_ERR_KEY_SIZE_UNSUPPORTED.
+// CA_ERR_KEY_UNSUPPORTED (neither RSA nor EC: checked before the signature
+// algorithm), CA_ERR_KEY_SIZE_UNSUPPORTED, CA_ERR_CSR_SIGNATURE_ALGORITHM, or
+// CA_ERR_CSR_SIGNATURE_INVALID when the signature algorithm does not match
+// the key type.
 int ca_csr_parse(ca_csr *out, const uint8_t *der, size_t der_len) CA_MUST_CHECK;
 
 // ca_csr_verify checks the request's signature with its own public key: the

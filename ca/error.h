@@ -14,7 +14,7 @@
 
 // The X-macro list keeps the enum and the stable names in one place. Never
 // renumber or rename an entry: clients match on the names.
-#define CA_ERR_CODES(X)                                                     \
+#define CA_ERR_CODES(X)                                                    \
   X(CA_OK, "OK")                                                           \
   X(CA_ERR_INTERNAL, "INTERNAL")                                           \
   X(CA_ERR_NO_MEMORY, "NO_MEMORY")                                         \
@@ -57,7 +57,9 @@
   X(CA_ERR_OBJECT_TOO_LARGE, "OBJECT_TOO_LARGE")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
-typedef enum ca_err_code { CA_ERR_CODES(CA_ERR_ENUM_ENTRY) CA_ERR_COUNT } ca_err_code;
+typedef enum ca_err_code {
+  CA_ERR_CODES(CA_ERR_ENUM_ENTRY) CA_ERR_COUNT
+} ca_err_code;
 #undef CA_ERR_ENUM_ENTRY
 
 #define CA_ERR_MESSAGE_LEN 256
@@ -94,10 +96,10 @@ void ca_err_restore(const ca_err *err);
 void ca_err_clear(void);
 
 // CA_RAISE records an error and jumps to the function's |err| label.
-#define CA_RAISE(code, ...)                                \
-  do {                                                     \
+#define CA_RAISE(code, ...)                                 \
+  do {                                                      \
     ca_err_set_at(__FILE__, __LINE__, (code), __VA_ARGS__); \
-    goto err;                                              \
+    goto err;                                               \
   } while (0)
 
 // CA_ENSURE raises |code| unless |cond| holds.
@@ -118,11 +120,11 @@ void ca_err_clear(void);
 
 // CA_GUARD_CRYPTO wraps a BoringSSL call: a failure there means an internal
 // error (bad input is checked before it reaches BoringSSL).
-#define CA_GUARD_CRYPTO(x)                                 \
-  do {                                                     \
-    if (!(x)) {                                            \
+#define CA_GUARD_CRYPTO(x)                                     \
+  do {                                                         \
+    if (!(x)) {                                                \
       CA_RAISE(CA_ERR_INTERNAL, "crypto call failed: %s", #x); \
-    }                                                      \
+    }                                                          \
   } while (0)
 
 // CA_ENSURE_ALLOC raises CA_ERR_NO_MEMORY when |p| is NULL.

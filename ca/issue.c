@@ -93,11 +93,12 @@ int ca_issue_sign(const ca_authority *authority,
   const ca_profile *profile =
       ca_profile_find(&authority->profiles, request->profile);
   CA_GUARD(profile != NULL);
-  CA_GUARD(ca_csr_decode(request->csr, request->csr_len, &der, &der_len,
-                         &pem_der));
+  CA_GUARD(
+      ca_csr_decode(request->csr, request->csr_len, &der, &der_len, &pem_der));
   CA_GUARD(ca_csr_parse(&csr, der, der_len));
   CA_GUARD(ca_profile_check_key(profile, &csr.key));
-  const ca_issuer *issuer = ca_authority_issuer_for(authority, profile->key_type);
+  const ca_issuer *issuer =
+      ca_authority_issuer_for(authority, profile->key_type);
   CA_GUARD(issuer != NULL);
 
   // Subject: the request's, checked, OU dropped unless the profile keeps it.
@@ -146,10 +147,10 @@ int ca_issue_sign(const ca_authority *authority,
   t.san = san_der;
   t.authority_key_id = issuer->key_id;
   t.ocsp_url = authority->ocsp_url;
-  CA_GUARD(ca_certificate_build(
-      &t, issuer->key, issuer->key_info.type,
-      ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
-      &out->der_len, NULL));
+  CA_GUARD(
+      ca_certificate_build(&t, issuer->key, issuer->key_info.type,
+                           ca_signature_digest(&issuer->key_info, &csr.key),
+                           &out->der, &out->der_len, NULL));
 
   // What the database records of it.
   CA_GUARD(ca_name_format(&t.subject_name, &out->subject));
@@ -277,7 +278,7 @@ int ca_issue_batch(const ca_authority *authority, ca_store *store,
   free(index);
   free(collided);
   return 1;
-err: {
+err : {
   ca_err saved;
   ca_err_copy(&saved);
   ca_store_rollback(tx);
@@ -285,8 +286,7 @@ err: {
       saved.code != CA_ERR_SERIAL_EXHAUSTED) {
     // Whatever went wrong, the client learns that nothing was stored.
     char message[CA_ERR_MESSAGE_LEN];
-    snprintf(message, sizeof(message), "nothing was issued: %s",
-             saved.message);
+    snprintf(message, sizeof(message), "nothing was issued: %s", saved.message);
     snprintf(saved.message, sizeof(saved.message), "%s", message);
     saved.code = CA_ERR_STORAGE_UNAVAILABLE;
   }

@@ -108,6 +108,7 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key) {
   CBB_zero(&der);
   CBB_zero(&pem);
   int fd = -1;
+  int created = 0;
   CA_GUARD_CRYPTO(CBB_init(&der, 2048));
   CA_GUARD_CRYPTO(EVP_marshal_private_key(&der, key));
   CA_GUARD_CRYPTO(CBB_init(&pem, 4096));
@@ -117,15 +118,19 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key) {
   fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   CA_ENSURE(fd >= 0, CA_ERR_KEY_FILE, "cannot create %s: %s", path,
             strerror(errno));
+  created = 1;
   // The umask may have narrowed the mode further; it can never widen it,
   // but set it explicitly so the file is 0600 whatever the umask.
   CA_ENSURE(fchmod(fd, 0600) == 0, CA_ERR_KEY_FILE, "chmod %s: %s", path,
             strerror(errno));
   CA_ENSURE(write_all(fd, CBB_data(&pem), CBB_len(&pem)) && fsync(fd) == 0,
             CA_ERR_KEY_FILE, "cannot write %s: %s", path, strerror(errno));
-  CA_ENSURE(close(fd) == 0, CA_ERR_KEY_FILE, "cannot close %s: %s", path,
-            strerror(errno));
+  // The descriptor is gone after close() whatever it returns: never close
+  // it twice (another thread may have been given the number since).
+  const int closed = close(fd);
   fd = -1;
+  CA_ENSURE(closed == 0, CA_ERR_KEY_FILE, "cannot close %s: %s", path,
+            strerror(errno));
   OPENSSL_cleanse((uint8_t *)CBB_data(&der), CBB_len(&der));
   OPENSSL_cleanse((uint8_t *)CBB_data(&pem), CBB_len(&pem));
   CBB_cleanup(&der);
@@ -134,6 +139,9 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key) {
 err:
   if (fd >= 0) {
     close(fd);
+  }
+  // A partly written key file must not be mistaken for a key later.
+  if (created) {
     unlink(path);
   }
   if (CBB_data(&der) != NULL) {
@@ -163,9 +171,9 @@ EVP_PKEY *ca_key_read_file(const char *path) {
   CA_ENSURE(fstat(fd, &st) == 0, CA_ERR_KEY_FILE, "cannot stat %s", path);
   CA_ENSURE(S_ISREG(st.st_mode), CA_ERR_KEY_FILE, "%s is not a file", path);
   CA_ENSURE((st.st_mode & 077) == 0, CA_ERR_KEY_FILE,
-            "%s is accessible to group or others (mode %03o): refusing to "
-            "use a CA key that may be exposed; fix with chmod 600",
-            path, (unsigned)(st.st_mode & 0777));
+            "refusing a CA key that group or others may access (mode %03o; "
+            "fix with chmod 600): %s",
+            (unsigned)(st.st_mode & 0777), path);
   CA_ENSURE(st.st_size > 0 && st.st_size <= KEY_FILE_MAX, CA_ERR_KEY_FILE,
             "%s has an implausible size", path);
   text = OPENSSL_malloc((size_t)st.st_size);

@@ -63,9 +63,35 @@ static int valid_utf8(const CBS *s) {
   return 1;
 }
 
+// has_nul_char returns 1 when |value|, read as |width|-octet characters,
+// holds a NUL character.
+static int has_nul_char(const CBS *value, size_t width) {
+  const uint8_t *p = CBS_data(value);
+  for (size_t i = 0; i + width <= CBS_len(value); i += width) {
+    uint32_t c = 0;
+    for (size_t k = 0; k < width; k++) {
+      c |= p[i + k];
+    }
+    if (c == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 static int check_value(unsigned tag, const CBS *value) {
   if (!is_string_tag(tag)) {
     return 0;
+  }
+  // BMPString and UniversalString are UCS-2 and UCS-4: every ASCII character
+  // has zero octets, so look for NUL characters there, not NUL octets.
+  switch (tag) {
+    case CBS_ASN1_BMPSTRING:
+      return CBS_len(value) % 2 == 0 && !has_nul_char(value, 2);
+    case CBS_ASN1_UNIVERSALSTRING:
+      return CBS_len(value) % 4 == 0 && !has_nul_char(value, 4);
+    default:
+      break;
   }
   if (CBS_contains_zero_byte(value)) {
     return 0;
@@ -73,10 +99,6 @@ static int check_value(unsigned tag, const CBS *value) {
   switch (tag) {
     case CBS_ASN1_UTF8STRING:
       return valid_utf8(value);
-    case CBS_ASN1_BMPSTRING:
-      return CBS_len(value) % 2 == 0;
-    case CBS_ASN1_UNIVERSALSTRING:
-      return CBS_len(value) % 4 == 0;
     case CBS_ASN1_PRINTABLESTRING:
     case CBS_ASN1_IA5STRING:
       for (size_t i = 0; i < CBS_len(value); i++) {
@@ -88,6 +110,34 @@ static int check_value(unsigned tag, const CBS *value) {
     default:
       return 1;
   }
+}
+
+// valid_oid checks the contents of an OBJECT IDENTIFIER: base-128
+// subidentifiers, each minimally encoded and terminated (X.690 8.19.2), and
+// each within 64 bits. ca_name_format prints attribute types it does not
+// know with CBS_asn1_oid_to_text, which refuses anything else; a Name that
+// passed this check must not fail there, after its certificate was signed.
+static int valid_oid(const CBS *oid) {
+  CBS in = *oid;
+  if (CBS_len(&in) == 0) {
+    return 0;
+  }
+  while (CBS_len(&in) > 0) {
+    uint64_t v = 0;
+    uint8_t b;
+    // X.690 8.19.2: "the leading octet of the subidentifier shall not have
+    // the value 0x80".
+    if (CBS_data(&in)[0] == 0x80) {
+      return 0;
+    }
+    do {
+      if (!CBS_get_u8(&in, &b) || (v >> (64 - 7)) != 0) {
+        return 0;
+      }
+      v = (v << 7) | (b & 0x7f);
+    } while (b & 0x80);
+  }
+  return 1;
 }
 
 int ca_name_check(const CBS *name, CBS *out_cn) {
@@ -111,8 +161,7 @@ int ca_name_check(const CBS *name, CBS *out_cn) {
                 CA_LIMIT_NAME_ATTRIBUTES);
       CA_ENSURE(CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
                     CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
-                    CBS_len(&oid) > 0 &&
-                    CBS_get_any_asn1(&ava, &value, &tag) &&
+                    valid_oid(&oid) && CBS_get_any_asn1(&ava, &value, &tag) &&
                     CBS_len(&ava) == 0,
                 CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
       CA_ENSURE(check_value(tag, &value), CA_ERR_SUBJECT_INVALID,
@@ -196,6 +245,10 @@ int ca_name_add_leaf_subject(CBB *out, const CBS *name, int keep_ou) {
         CA_GUARD_CRYPTO(CBB_add_bytes(&set, CBS_data(&ava), CBS_len(&ava)));
       }
     }
+    // Close |set| while it is alive: |seq| keeps a pointer to it, and the
+    // next iteration's CBB_add_asn1 would otherwise flush a dead object
+    // (seen as garbage in -O2 builds).
+    CA_GUARD_CRYPTO(CBB_flush(&seq));
   }
   CA_GUARD_CRYPTO(CBB_flush(out));
   return 1;
@@ -398,8 +451,7 @@ static int add_ava(CBB *seq, const uint8_t *oid, size_t oid_len, unsigned tag,
   return CBB_add_asn1(seq, &set, CBS_ASN1_SET) &&
          CBB_add_asn1(&set, &ava, CBS_ASN1_SEQUENCE) &&
          CBB_add_asn1(&ava, &obj, CBS_ASN1_OBJECT) &&
-         CBB_add_bytes(&obj, oid, oid_len) &&
-         CBB_add_asn1(&ava, &str, tag) &&
+         CBB_add_bytes(&obj, oid, oid_len) && CBB_add_asn1(&ava, &str, tag) &&
          CBB_add_bytes(&str, (const uint8_t *)value, strlen(value)) &&
          CBB_flush(seq);
 }
@@ -414,8 +466,8 @@ int ca_name_add_simple(CBB *out, const char *country, const char *organization,
   }
   if (organization != NULL && organization[0] != '\0') {
     CA_GUARD_CRYPTO(add_ava(&seq, kOidOrganizationName,
-                            sizeof(kOidOrganizationName),
-                            CBS_ASN1_UTF8STRING, organization));
+                            sizeof(kOidOrganizationName), CBS_ASN1_UTF8STRING,
+                            organization));
   }
   CA_GUARD_CRYPTO(add_ava(&seq, kOidCommonName, sizeof(kOidCommonName),
                           CBS_ASN1_UTF8STRING, common_name));

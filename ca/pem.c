@@ -41,8 +41,8 @@ int ca_pem_looks_like(const uint8_t *in, size_t in_len) {
   return in_len - i >= n && memcmp(in + i, kBegin, n) == 0;
 }
 
-int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der,
-                size_t *out_der_len, size_t max_der_len) {
+int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der, size_t *out_der_len,
+                size_t max_der_len) {
   uint8_t *clean = NULL;
   uint8_t *der = NULL;
 
@@ -80,9 +80,8 @@ int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der,
   // Gather the base64 characters; whitespace may separate them anywhere.
   // Encapsulated headers (RFC 1421 "Proc-Type:"), which mark encrypted
   // legacy PEM, contain ':' and fail the base64 decoding below.
+  // |clean| is no larger than the body, which the caller already holds.
   const size_t body_len = CBS_len(&body);
-  CA_ENSURE(body_len / 4 * 3 <= max_der_len + 3, CA_ERR_OBJECT_TOO_LARGE,
-            "PEM body larger than %zu bytes", max_der_len);
   clean = OPENSSL_malloc(body_len + 1);
   CA_ENSURE_ALLOC(clean);
   size_t clean_len = 0;
@@ -92,6 +91,11 @@ int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der,
       clean[clean_len++] = c;
     }
   }
+  // The early size check counts base64 characters only: line breaks (one or
+  // two per 64 characters) would otherwise refuse a body that decodes to
+  // less than |max_der_len|.
+  CA_ENSURE(clean_len / 4 * 3 <= max_der_len + 3, CA_ERR_OBJECT_TOO_LARGE,
+            "PEM body larger than %zu bytes", max_der_len);
   size_t max_out;
   CA_ENSURE(clean_len > 0 && EVP_DecodedLength(&max_out, clean_len),
             CA_ERR_PEM_MALFORMED, "PEM: empty or truncated body");
@@ -119,8 +123,8 @@ int ca_pem_add(CBB *out, const char *label, const uint8_t *der,
   size_t b64_len;
   CA_ENSURE(EVP_EncodedLength(&b64_len, der_len), CA_ERR_NO_MEMORY,
             "PEM: body too large");
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)kBegin,
-                                sizeof(kBegin) - 1));
+  CA_GUARD_CRYPTO(
+      CBB_add_bytes(out, (const uint8_t *)kBegin, sizeof(kBegin) - 1));
   CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
   CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
   // 48 input bytes make one 64-column line.

@@ -16,8 +16,8 @@
 // |max_der_len| is refused. It returns 0 with CA_ERR_NOT_FOUND when |in| holds
 // no further block, CA_ERR_PEM_MALFORMED when a block is broken (missing end
 // line, encapsulated headers, bad base64), or CA_ERR_OBJECT_TOO_LARGE.
-int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der,
-                size_t *out_der_len, size_t max_der_len) CA_MUST_CHECK;
+int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der, size_t *out_der_len,
+                size_t max_der_len) CA_MUST_CHECK;
 
 // ca_pem_label_is returns 1 when |label| equals the NUL-terminated |want|.
 int ca_pem_label_is(const CBS *label, const char *want);

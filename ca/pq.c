@@ -37,11 +37,11 @@ static void load_library(void) {
              why != NULL ? why : "unknown error");
     return;
   }
-#define CA_PQ_RESOLVE(name)                                               \
-  ca_pq_api.name = (__typeof__(ca_pq_api.name))dlsym(lib, #name);         \
-  if (ca_pq_api.name == NULL) {                                           \
+#define CA_PQ_RESOLVE(name)                                                 \
+  ca_pq_api.name = (__typeof__(ca_pq_api.name))dlsym(lib, #name);           \
+  if (ca_pq_api.name == NULL) {                                             \
     snprintf(load_error, sizeof(load_error), "libpq.so.5 lacks %s", #name); \
-    return;                                                               \
+    return;                                                                 \
   }
   CA_PQ_SYMBOLS(CA_PQ_RESOLVE)
 #undef CA_PQ_RESOLVE

@@ -6,8 +6,8 @@
 
 #define RSA_SIZES (CA_RSA_2048 | CA_RSA_3072 | CA_RSA_4096)
 #define EC_CURVES (CA_EC_P256 | CA_EC_P384)
-#define KU_RSA_SERVER                                                   \
-  (CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_ENCIPHERMENT |                   \
+#define KU_RSA_SERVER                                 \
+  (CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_ENCIPHERMENT | \
    CA_KU_DATA_ENCIPHERMENT | CA_KU_KEY_AGREEMENT)
 // keyEncipherment and dataEncipherment are RSA operations: never on EC keys.
 #define KU_EC_SERVER (CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_AGREEMENT)
@@ -19,21 +19,22 @@
 // DESIGN.md, "Profiles". The comment on each row says why it differs from
 // its neighbours.
 static const ca_profile kBuiltin[CA_PROFILE_COUNT] = {
-    {"tomcat", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 1,
-     0, TWO_YEARS, TWO_YEARS},
+    {"tomcat", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 1, 0,
+     TWO_YEARS, TWO_YEARS},
     // CSCvb58580: tomcat-ECDSA must be signed by an EC CA, never RSA.
     {"tomcat-ECDSA", CA_KEY_EC, EC_CURVES, KU_EC_SERVER, EKU_WEB_IPSEC, 0, -1,
      1, 0, TWO_YEARS, TWO_YEARS},
     // One host's names only.
-    {"ipsec", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 0,
-     0, TWO_YEARS, TWO_YEARS},
+    {"ipsec", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 0, 0,
+     TWO_YEARS, TWO_YEARS},
     {"CallManager", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB, 0, -1, 1, 0,
      TWO_YEARS, TWO_YEARS},
-    {"CallManager-ECDSA", CA_KEY_EC, EC_CURVES, KU_EC_SERVER, EKU_WEB, 0, -1,
-     1, 0, TWO_YEARS, TWO_YEARS},
+    {"CallManager-ECDSA", CA_KEY_EC, EC_CURVES, KU_EC_SERVER, EKU_WEB, 0, -1, 1,
+     0, TWO_YEARS, TWO_YEARS},
     // CAPF issues phone LSCs: CA:TRUE with pathlen 0, or CUCM fails TLS.
-    {"CAPF", CA_KEY_RSA, RSA_SIZES, CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_CERT_SIGN,
-     CA_EKU_SERVER_AUTH, 1, 0, 0, 0, TWO_YEARS, TWO_YEARS},
+    {"CAPF", CA_KEY_RSA, RSA_SIZES,
+     CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_CERT_SIGN, CA_EKU_SERVER_AUTH, 1, 0, 0,
+     0, TWO_YEARS, TWO_YEARS},
 };
 
 void ca_profile_table_init(ca_profile_table *table) {
@@ -93,8 +94,7 @@ int ca_profile_check_key(const ca_profile *profile, const ca_key_info *key) {
               CA_ERR_KEY_TOO_SMALL,
               "RSA-%u is too small: profile %s takes 2048, 3072 or 4096 bits",
               key->bits, profile->name);
-    CA_ENSURE(size != 0 && (profile->keys & size),
-              CA_ERR_KEY_SIZE_UNSUPPORTED,
+    CA_ENSURE(size != 0 && (profile->keys & size), CA_ERR_KEY_SIZE_UNSUPPORTED,
               "RSA-%u is not accepted: profile %s takes 2048, 3072 or 4096 "
               "bits",
               key->bits, profile->name);

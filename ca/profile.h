@@ -42,9 +42,9 @@ enum {
 
 typedef struct ca_profile {
   char name[CA_PROFILE_NAME_MAX];
-  ca_key_type key_type;  // also selects the issuer: RSA CA or EC CA
-  unsigned keys;         // CA_RSA_* / CA_EC_* accepted
-  unsigned key_usage;    // CA_KU_*
+  ca_key_type key_type;    // also selects the issuer: RSA CA or EC CA
+  unsigned keys;           // CA_RSA_* / CA_EC_* accepted
+  unsigned key_usage;      // CA_KU_*
   unsigned ext_key_usage;  // CA_EKU_*
   int is_ca;
   int path_len;    // pathLenConstraint when is_ca; -1 for none

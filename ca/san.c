@@ -138,6 +138,11 @@ err:
 int ca_san_require_single_host(const ca_san_list *sans, const CBS *cn) {
   const uint8_t *cn_p = CBS_data(cn);
   const size_t cn_len = CBS_len(cn);
+  uint8_t cn_ip[16];
+  size_t cn_ip_len;
+  // A CN that is an address has no short name or parent domain: any DNS
+  // name would be another host's as far as pki can tell.
+  const int cn_is_ip = parse_ip(cn, cn_ip, &cn_ip_len);
   const uint8_t *dot = memchr(cn_p, '.', cn_len);
   const size_t host_len = dot != NULL ? (size_t)(dot - cn_p) : cn_len;
   size_t v4 = 0, v6 = 0;
@@ -153,10 +158,14 @@ int ca_san_require_single_host(const ca_san_list *sans, const CBS *cn) {
     }
     const uint8_t *p = CBS_data(&san->value);
     const size_t n = CBS_len(&san->value);
+    CA_ENSURE(!cn_is_ip, CA_ERR_SAN_MULTI_HOST,
+              "this profile names one host: with an address as CN, DNS name "
+              "\"%.*s\" cannot be tied to it (use the FQDN as CN)",
+              (int)n, (const char *)p);
     const int same = ascii_case_equal(p, n, cn_p, cn_len);
     const int short_name = ascii_case_equal(p, n, cn_p, host_len);
-    const int parent = dot != NULL && ascii_case_equal(p, n, dot + 1,
-                                                       cn_len - host_len - 1);
+    const int parent =
+        dot != NULL && ascii_case_equal(p, n, dot + 1, cn_len - host_len - 1);
     CA_ENSURE(same || short_name || parent, CA_ERR_SAN_MULTI_HOST,
               "this profile names one host: \"%.*s\" is not the CN, its "
               "short name or its parent domain",
@@ -170,8 +179,8 @@ err:
   return 0;
 }
 
-int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn,
-                       ca_san_list *out, uint8_t scratch[16]) {
+int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn, ca_san_list *out,
+                       uint8_t scratch[16]) {
   size_t ip_len;
   CBB seq, name;
   CA_GUARD_CRYPTO(CBB_add_asn1(out_general_names, &seq, CBS_ASN1_SEQUENCE));
@@ -179,15 +188,15 @@ int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn,
   // A CN that is an address literal becomes an iPAddress: a dNSName holding
   // digits would never match a client that connects by address.
   if (parse_ip(cn, scratch, &ip_len)) {
-    CA_GUARD_CRYPTO(CBB_add_asn1(&seq, &name,
-                                 CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP));
+    CA_GUARD_CRYPTO(
+        CBB_add_asn1(&seq, &name, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP));
     CA_GUARD_CRYPTO(CBB_add_bytes(&name, scratch, ip_len));
     out->items[0].type = CA_SAN_IP;
     CBS_init(&out->items[0].value, scratch, ip_len);
   } else {
     CA_GUARD(ca_dns_name_check(CBS_data(cn), CBS_len(cn)));
-    CA_GUARD_CRYPTO(CBB_add_asn1(&seq, &name,
-                                 CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS));
+    CA_GUARD_CRYPTO(
+        CBB_add_asn1(&seq, &name, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS));
     CA_GUARD_CRYPTO(CBB_add_bytes(&name, CBS_data(cn), CBS_len(cn)));
     out->items[0].type = CA_SAN_DNS;
     out->items[0].value = *cn;
@@ -207,8 +216,7 @@ int ca_san_format(const ca_san *san, char *out, size_t out_len) {
   } else {
     char addr[INET6_ADDRSTRLEN];
     const int family = CBS_len(&san->value) == 4 ? AF_INET : AF_INET6;
-    if (inet_ntop(family, CBS_data(&san->value), addr, sizeof(addr)) ==
-        NULL) {
+    if (inet_ntop(family, CBS_data(&san->value), addr, sizeof(addr)) == NULL) {
       return 0;
     }
     n = snprintf(out, out_len, "IP:%s", addr);

@@ -41,8 +41,9 @@ int ca_san_require_cn(const ca_san_list *sans, const CBS *cn) CA_MUST_CHECK;
 // ca_san_require_single_host succeeds when |sans| name one host only, for
 // the profiles that may not carry multi-server SANs (CAPF, ipsec): every
 // dNSName is the CN, the CN's first label (the short host name) or the CN's
-// parent domain, and there is at most one IPv4 and one IPv6 address. It
-// returns 0 with CA_ERR_SAN_MULTI_HOST otherwise.
+// parent domain, and there is at most one IPv4 and one IPv6 address. When
+// the CN is an address, no dNSName is allowed. It returns 0 with
+// CA_ERR_SAN_MULTI_HOST otherwise.
 int ca_san_require_single_host(const ca_san_list *sans,
                                const CBS *cn) CA_MUST_CHECK;
 
@@ -51,8 +52,8 @@ int ca_san_require_single_host(const ca_san_list *sans,
 // valid host name or address: it returns 0 with CA_ERR_SAN_WILDCARD or
 // CA_ERR_SAN_INVALID otherwise. It also fills |out| with the one entry, its
 // value a view into |scratch| (16 bytes) for addresses or into |cn|.
-int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn,
-                       ca_san_list *out, uint8_t scratch[16]) CA_MUST_CHECK;
+int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn, ca_san_list *out,
+                       uint8_t scratch[16]) CA_MUST_CHECK;
 
 // ca_san_format writes "DNS:name" or "IP:address" for |san| into |out| of
 // |out_len| bytes, NUL-terminated. It returns 0 if |out| is too small.

@@ -79,8 +79,7 @@ int ca_serial_from_hex(const char *hex, size_t hex_len, ca_serial *out) {
       continue;
     }
     const int v = hex_value(hex[i]);
-    CA_ENSURE(v >= 0, CA_ERR_PARAMETER_INVALID,
-              "serial must be hexadecimal");
+    CA_ENSURE(v >= 0, CA_ERR_PARAMETER_INVALID, "serial must be hexadecimal");
     CA_ENSURE(digits < sizeof(nibbles), CA_ERR_PARAMETER_INVALID,
               "serial longer than %d octets", CA_SERIAL_MAX_LEN);
     nibbles[digits++] = (uint8_t)v;

@@ -21,9 +21,9 @@ int ca_signature_algorithm_add(CBB *out, ca_key_type type,
   const uint8_t *oid = NULL;
   size_t oid_len = 0;
   const int md = EVP_MD_type(digest);
-#define CA_PICK(o) \
-  do {             \
-    oid = o;       \
+#define CA_PICK(o)       \
+  do {                   \
+    oid = o;             \
     oid_len = sizeof(o); \
   } while (0)
   if (type == CA_KEY_RSA) {

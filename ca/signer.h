@@ -35,6 +35,7 @@ int ca_sign(EVP_PKEY *key, const EVP_MD *digest, const uint8_t *msg,
             size_t *out_len) CA_MUST_CHECK;
 
 // ca_signature_add appends |sig| as a BIT STRING without unused bits.
-int ca_signature_add(CBB *out, const uint8_t *sig, size_t sig_len) CA_MUST_CHECK;
+int ca_signature_add(CBB *out, const uint8_t *sig,
+                     size_t sig_len) CA_MUST_CHECK;
 
 #endif  // PKI_CA_SIGNER_H

@@ -162,7 +162,6 @@ typedef struct ca_cert_filter {
 // ca_store_list_certificates returns the certificates matching |filter| in
 // id order. On success the caller frees |*out| with ca_cert_rows_free.
 int ca_store_list_certificates(ca_store *store, const ca_cert_filter *filter,
-                               ca_cert_row **out,
-                               size_t *out_n) CA_MUST_CHECK;
+                               ca_cert_row **out, size_t *out_n) CA_MUST_CHECK;
 
 #endif  // PKI_CA_STORE_H

@@ -142,8 +142,8 @@ static void release(ca_store *store, size_t slot) {
 
 // check_result turns a failed PGresult into CA_ERR_STORAGE_UNAVAILABLE,
 // clearing it. It returns |res| when it holds |want|.
-static PGresult *check_result(PGconn *conn, PGresult *res,
-                              ExecStatusType want, const char *what) {
+static PGresult *check_result(PGconn *conn, PGresult *res, ExecStatusType want,
+                              const char *what) {
   if (res != NULL && PQresultStatus(res) == want) {
     return res;
   }
@@ -213,8 +213,8 @@ static int apply_migration(PGconn *conn, const pki_migration *m) {
   if (!exec_command(conn, "BEGIN", "begin")) {
     return 0;
   }
-  PGresult *res = check_result(conn, PQexec(conn, m->sql), PGRES_COMMAND_OK,
-                               m->name);
+  PGresult *res =
+      check_result(conn, PQexec(conn, m->sql), PGRES_COMMAND_OK, m->name);
   if (res != NULL) {
     PQclear(res);
     res = check_result(
@@ -250,9 +250,9 @@ int ca_store_migrate(ca_store *store) {
                         " name text NOT NULL,"
                         " applied_at timestamptz NOT NULL DEFAULT now())",
                         "creating schema_migrations"));
-  applied = check_result(conn,
-                         PQexec(conn, "SELECT version FROM schema_migrations"),
-                         PGRES_TUPLES_OK, "reading schema_migrations");
+  applied =
+      check_result(conn, PQexec(conn, "SELECT version FROM schema_migrations"),
+                   PGRES_TUPLES_OK, "reading schema_migrations");
   CA_GUARD(applied != NULL);
   for (size_t i = 0; i < pki_migration_count; i++) {
     const pki_migration *m = &pki_migrations[i];
@@ -399,13 +399,12 @@ err:
 
 static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
   char nb[21], na[21];
-  CA_ENSURE(ca_time_format(r->not_before, nb) &&
-                ca_time_format(r->not_after, na),
-            CA_ERR_INTERNAL, "issuer validity out of range");
-  const char *values[10] = {r->name,   r->role,    r->algorithm,
-                            r->parent, r->subject, r->serial,
-                            nb,        na,         (const char *)r->der,
-                            r->key_file};
+  CA_ENSURE(
+      ca_time_format(r->not_before, nb) && ca_time_format(r->not_after, na),
+      CA_ERR_INTERNAL, "issuer validity out of range");
+  const char *values[10] = {
+      r->name, r->role, r->algorithm,         r->parent,  r->subject, r->serial,
+      nb,      na,      (const char *)r->der, r->key_file};
   int lengths[10] = {0};
   int formats[10] = {0};
   lengths[8] = (int)r->der_len;
@@ -606,9 +605,9 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
   row_text *text = calloc(n, sizeof(row_text));
   char *sql = NULL;
   PGresult *res = NULL;
-  CA_ENSURE(values != NULL && lengths != NULL && formats != NULL &&
-                text != NULL,
-            CA_ERR_NO_MEMORY, "out of memory");
+  CA_ENSURE(
+      values != NULL && lengths != NULL && formats != NULL && text != NULL,
+      CA_ERR_NO_MEMORY, "out of memory");
   // "($1,...,$13)," is at most 13 * 7 + 3 bytes per row.
   const size_t sql_cap = 512 + n * (CERT_COLUMNS * 7 + 3);
   sql = malloc(sql_cap);
@@ -628,14 +627,19 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
               CA_ERR_INTERNAL, "validity out of range");
     t->sans = sans_literal(r->sans, r->san_count);
     CA_ENSURE_ALLOC(t->sans);
-    const char *row[CERT_COLUMNS] = {
-        t->issuer_id,  r->serial,
-        r->profile,    r->subject,
-        r->common_name, t->sans,
-        ca_key_type_name(r->key_type), t->key_bits,
-        t->not_before, t->not_after,
-        (const char *)r->der, r->requester,
-        (const char *)r->csr_sha256};
+    const char *row[CERT_COLUMNS] = {t->issuer_id,
+                                     r->serial,
+                                     r->profile,
+                                     r->subject,
+                                     r->common_name,
+                                     t->sans,
+                                     ca_key_type_name(r->key_type),
+                                     t->key_bits,
+                                     t->not_before,
+                                     t->not_after,
+                                     (const char *)r->der,
+                                     r->requester,
+                                     (const char *)r->csr_sha256};
     for (int c = 0; c < CERT_COLUMNS; c++) {
       const size_t k = i * CERT_COLUMNS + (size_t)c;
       values[k] = row[c];
@@ -764,7 +768,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   char after[24], limit[24];
   snprintf(after, sizeof(after), "%" PRId64, f->after_id);
   snprintf(limit, sizeof(limit), "%zu", f->limit);
-  const char *values[7] = {f->profile, f->cn,  f->status, f->serial,
+  const char *values[7] = {f->profile, f->cn, f->status, f->serial,
                            f->issuer,  after, limit};
   // One static statement: each filter is a parameter that is NULL when
   // unused, so no SQL is ever assembled from client input.

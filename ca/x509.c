@@ -32,18 +32,26 @@ int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
   CA_ENSURE(CBS_get_asn1(&tbs_element, &tbs, CBS_ASN1_SEQUENCE),
             CA_ERR_CERT_MALFORMED, "certificate: bad TBSCertificate");
   uint64_t v;
-  CA_ENSURE(CBS_get_asn1(&tbs, &version, CBS_ASN1_CONTEXT_SPECIFIC |
-                                             CBS_ASN1_CONSTRUCTED | 0) &&
-                CBS_get_asn1_uint64(&version, &v) && v == 2 &&
-                CBS_len(&version) == 0,
-            CA_ERR_CERT_MALFORMED, "certificate: not a v3 certificate");
+  CA_ENSURE(
+      CBS_get_asn1(&tbs, &version,
+                   CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
+          CBS_get_asn1_uint64(&version, &v) && v == 2 && CBS_len(&version) == 0,
+      CA_ERR_CERT_MALFORMED, "certificate: not a v3 certificate");
   CA_ENSURE(CBS_get_asn1(&tbs, &out->serial, CBS_ASN1_INTEGER),
             CA_ERR_CERT_MALFORMED, "certificate: bad serial");
   CBS inner_alg;
-  CA_ENSURE(CBS_get_asn1(&tbs, &inner_alg, CBS_ASN1_SEQUENCE) &&
+  CA_ENSURE(CBS_get_asn1_element(&tbs, &inner_alg, CBS_ASN1_SEQUENCE) &&
                 CBS_get_asn1_element(&tbs, &out->issuer, CBS_ASN1_SEQUENCE) &&
                 CBS_get_asn1(&tbs, &validity, CBS_ASN1_SEQUENCE),
             CA_ERR_CERT_MALFORMED, "certificate: bad issuer or validity");
+  // RFC 5280 4.1.1.2: signatureAlgorithm "MUST contain the same algorithm
+  // identifier as the signature field in the sequence tbsCertificate".
+  CA_ENSURE(
+      CBS_len(&inner_alg) == CBS_len(&out->signature_algorithm) &&
+          memcmp(CBS_data(&inner_alg), CBS_data(&out->signature_algorithm),
+                 CBS_len(&inner_alg)) == 0,
+      CA_ERR_CERT_MALFORMED,
+      "certificate: inner and outer signature algorithms differ");
   CA_GUARD(ca_time_parse(&validity, &out->not_before));
   CA_GUARD(ca_time_parse(&validity, &out->not_after));
   CA_ENSURE(CBS_len(&validity) == 0, CA_ERR_CERT_MALFORMED,
@@ -60,16 +68,16 @@ int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
                                       CBS_ASN1_CONTEXT_SPECIFIC | 2),
             CA_ERR_CERT_MALFORMED, "certificate: bad unique identifier");
   CBS explicit_exts;
-  CA_ENSURE(CBS_get_optional_asn1(&tbs, &explicit_exts, &present,
-                                  CBS_ASN1_CONTEXT_SPECIFIC |
-                                      CBS_ASN1_CONSTRUCTED | 3) &&
+  CA_ENSURE(CBS_get_optional_asn1(
+                &tbs, &explicit_exts, &present,
+                CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 3) &&
                 CBS_len(&tbs) == 0,
             CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
   if (present) {
-    CA_ENSURE(CBS_get_asn1(&explicit_exts, &out->extensions,
-                           CBS_ASN1_SEQUENCE) &&
-                  CBS_len(&explicit_exts) == 0,
-              CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
+    CA_ENSURE(
+        CBS_get_asn1(&explicit_exts, &out->extensions, CBS_ASN1_SEQUENCE) &&
+            CBS_len(&explicit_exts) == 0,
+        CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
   }
   return 1;
 err:
@@ -82,9 +90,13 @@ int ca_x509_find_extension(const ca_x509 *cert, const uint8_t *oid,
   while (CBS_len(&exts) > 0) {
     CBS ext, ext_oid, value;
     int critical = 0;
+    // critical BOOLEAN DEFAULT FALSE is a plain BOOLEAN.
+    // CBS_get_optional_asn1_bool reads an explicitly tagged one ([n] {
+    // BOOLEAN }): with it, no extension after a critical one was found.
     if (!CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
         !CBS_get_asn1(&ext, &ext_oid, CBS_ASN1_OBJECT) ||
-        !CBS_get_optional_asn1_bool(&ext, &critical, CBS_ASN1_BOOLEAN, 0) ||
+        (CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) &&
+         !CBS_get_asn1_bool(&ext, &critical)) ||
         !CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING)) {
       return 0;
     }

@@ -12,12 +12,12 @@
 
 // Views into the DER buffer given to ca_x509_parse, which must outlive this.
 typedef struct ca_x509 {
-  CBS tbs;         // the TBSCertificate element: the signed bytes
-  CBS serial;      // contents of the serialNumber INTEGER
+  CBS tbs;                  // the TBSCertificate element: the signed bytes
+  CBS serial;               // contents of the serialNumber INTEGER
   CBS signature_algorithm;  // the outer AlgorithmIdentifier element
-  CBS issuer;      // Name element
-  CBS subject;     // Name element
-  CBS spki;        // SubjectPublicKeyInfo element
+  CBS issuer;               // Name element
+  CBS subject;              // Name element
+  CBS spki;                 // SubjectPublicKeyInfo element
   CBS extensions;  // contents of the Extensions SEQUENCE; empty if none
   CBS signature;   // signature value without the unused-bits octet
   int64_t not_before;

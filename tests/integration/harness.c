@@ -155,10 +155,10 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
   snprintf(ready, sizeof(ready), "%s.ready", data_dir);
   snprintf(pkid->log, sizeof(pkid->log), "%s.log", data_dir);
   unlink(ready);
-  const char *argv[32] = {"api/pkid",     "--data-dir",   data_dir,
-                          "--database",   db->url,        "--listen",
-                          "127.0.0.1:0",  "--ready-file", ready,
-                          "--http-threads", "4"};
+  const char *argv[32] = {
+      "api/pkid", "--data-dir",  data_dir,       "--database", db->url,
+      "--listen", "127.0.0.1:0", "--ready-file", ready,        "--http-threads",
+      "4"};
   size_t argc = 11;
   for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 31; i++) {
     argv[argc++] = extra[i];

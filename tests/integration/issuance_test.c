@@ -27,8 +27,8 @@ static int post(const char *path, const ProtobufCMessage *msg,
   uint8_t *body = malloc(len + 1);
   CHECK(body != NULL);
   protobuf_c_message_pack(msg, body);
-  const int ok = pki_client_call(client, "POST", path,
-                                 "application/x-protobuf", body, len, reply);
+  const int ok = pki_client_call(client, "POST", path, "application/x-protobuf",
+                                 body, len, reply);
   free(body);
   CHECK(ok);
   return ok;
@@ -175,16 +175,20 @@ TEST(single_refusals_answer_a_stable_code_and_store_nothing) {
     test_csr_spec spec;
     const char *code;
   } cases[] = {
-      {"nosuch", {.key = "RSA-2048", .subject = "/CN=a.example.com"},
+      {"nosuch",
+       {.key = "RSA-2048", .subject = "/CN=a.example.com"},
        "PROFILE_UNKNOWN"},
-      {"tomcat", {.key = "EC-P256", .subject = "/CN=a.example.com"},
+      {"tomcat",
+       {.key = "EC-P256", .subject = "/CN=a.example.com"},
        "KEY_TYPE_MISMATCH"},
       {"tomcat",
-       {.key = "RSA-2048", .subject = "/CN=a.example.com",
+       {.key = "RSA-2048",
+        .subject = "/CN=a.example.com",
         .corrupt_signature = 1},
        "CSR_SIGNATURE_INVALID"},
       {"tomcat",
-       {.key = "RSA-2048", .subject = "/CN=a.example.com",
+       {.key = "RSA-2048",
+        .subject = "/CN=a.example.com",
         .sans = "DNS:b.example.com"},
        "CN_NOT_IN_SAN"},
   };
@@ -242,21 +246,19 @@ TEST(a_batch_fails_only_its_bad_items) {
   const test_csr_spec specs[] = {
       {.key = "RSA-2048", .subject = "/CN=b0.example.com"},
       {.key = NULL},
-      {.key = "RSA-2048", .subject = "/CN=b2.example.com",
+      {.key = "RSA-2048",
+       .subject = "/CN=b2.example.com",
        .sans = "DNS:b2.example.com,DNS:b2,IP:10.9.8.7"},
       {.key = "EC-P256", .subject = "/CN=b3.example.com"},
       {.key = "RSA-3072", .subject = "/CN=b4.example.com"},
       {.key = "RSA-2048", .subject = "/CN=*.example.com"},
-      {.key = "RSA-2048", .subject = "/CN=b6.example.com",
+      {.key = "RSA-2048",
+       .subject = "/CN=b6.example.com",
        .corrupt_signature = 1},
   };
-  const char *const codes[] = {NULL,
-                               "CSR_MALFORMED",
-                               NULL,
-                               "KEY_TYPE_MISMATCH",
-                               NULL,
-                               "SAN_WILDCARD",
-                               "CSR_SIGNATURE_INVALID"};
+  const char *const codes[] = {
+      NULL,           "CSR_MALFORMED",        NULL, "KEY_TYPE_MISMATCH", NULL,
+      "SAN_WILDCARD", "CSR_SIGNATURE_INVALID"};
   const size_t n = sizeof(specs) / sizeof(specs[0]);
   uint8_t *csrs[7];
   size_t lens[7];
@@ -395,8 +397,8 @@ TEST(list_filters_and_pages) {
   }
   CHECK_EQ_INT(seen, total);
 
-  CHECK(pki_client_call(client, "GET", "/v1/certificates?cn=B2.EXAMPLE",
-                        NULL, NULL, 0, &reply));
+  CHECK(pki_client_call(client, "GET", "/v1/certificates?cn=B2.EXAMPLE", NULL,
+                        NULL, 0, &reply));
   list = pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
                                                      reply.body);
   CHECK(list != NULL && list->n_certificates == 1);
@@ -411,8 +413,8 @@ TEST(list_filters_and_pages) {
                         NULL, 0, &reply));
   CHECK_EQ_INT(reply.status, 400);
   pki_reply_cleanup(&reply);
-  CHECK(pki_client_call(client, "GET", "/v1/certificates/00ff00", NULL, NULL,
-                        0, &reply));
+  CHECK(pki_client_call(client, "GET", "/v1/certificates/00ff00", NULL, NULL, 0,
+                        &reply));
   CHECK_EQ_INT(reply.status, 404);
   pki_reply_cleanup(&reply);
   CHECK(pki_client_call(client, "GET", "/v1/certificates/xyz", NULL, NULL, 0,
@@ -451,8 +453,8 @@ TEST(a_restart_keeps_every_issuance_and_the_same_cas) {
   ca_serials(after_cas, sizeof(after_cas));
   CHECK_EQ_STR(after_cas, before_cas);
   // Every certificate is still there and downloadable.
-  PGresult *res = it_db_query(&db, "SELECT serial FROM certificates", NULL,
-                              NULL);
+  PGresult *res =
+      it_db_query(&db, "SELECT serial FROM certificates", NULL, NULL);
   CHECK(res != NULL && PQntuples(res) == before);
   for (int i = 0; res != NULL && i < PQntuples(res); i++) {
     char path[128];

@@ -8,12 +8,12 @@
 #include <stdint.h>
 
 typedef struct test_csr_spec {
-  const char *key;      // "RSA-2048", "EC-P256", ... (ca_key_spec_parse)
-  const char *subject;  // "/CN=host.example.com/O=Example/OU=Voice"
-  const char *sans;     // "DNS:a,DNS:b,IP:10.0.0.1,email:x@y" or NULL
-  const char *digest;   // "sha256" (default), "sha1", "sha384"
+  const char *key;        // "RSA-2048", "EC-P256", ... (ca_key_spec_parse)
+  const char *subject;    // "/CN=host.example.com/O=Example/OU=Voice"
+  const char *sans;       // "DNS:a,DNS:b,IP:10.0.0.1,email:x@y" or NULL
+  const char *digest;     // "sha256" (default), "sha1", "sha384"
   int corrupt_signature;  // flip a bit of the signature
-  EVP_PKEY *reuse_key;  // sign with this key instead of a new one (borrowed)
+  EVP_PKEY *reuse_key;    // sign with this key instead of a new one (borrowed)
 } test_csr_spec;
 
 // test_make_csr returns a newly allocated DER request (free with

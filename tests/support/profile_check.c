@@ -7,11 +7,12 @@
 #include "ca/profile.h"
 #include "tests/support/test.h"
 
-#define KU_RSA                                                 \
+#define KU_RSA                                                         \
   (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | \
    KU_KEY_AGREEMENT)
 #define KU_EC (KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT)
-#define EKU_ALL (CA_EKU_SERVER_AUTH | CA_EKU_CLIENT_AUTH | CA_EKU_IPSEC_END_SYSTEM)
+#define EKU_ALL \
+  (CA_EKU_SERVER_AUTH | CA_EKU_CLIENT_AUTH | CA_EKU_IPSEC_END_SYSTEM)
 #define EKU_WEB (CA_EKU_SERVER_AUTH | CA_EKU_CLIENT_AUTH)
 
 static const test_profile kProfiles[] = {
@@ -86,7 +87,8 @@ X509 *test_check_profile(const uint8_t *der, size_t len,
   CHECK(is_critical(x, NID_key_usage));
   CHECK(is_critical(x, NID_basic_constraints));
   CHECK_EQ_INT(other_critical(x), 0);
-  BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+  BASIC_CONSTRAINTS *bc =
+      X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
   CHECK(bc != NULL);
   if (bc != NULL) {
     CHECK_EQ_INT(bc->ca != 0, want->is_ca);

@@ -10,8 +10,8 @@
 
 typedef struct test_profile {
   const char *profile;
-  const char *key;     // a key type the profile takes, for test_make_csr
-  uint32_t key_usage;  // BoringSSL KU_* bits
+  const char *key;         // a key type the profile takes, for test_make_csr
+  uint32_t key_usage;      // BoringSSL KU_* bits
   unsigned ext_key_usage;  // profile.h CA_EKU_* bits
   int is_ca;
   const char *issuer;  // name of the issuing CA

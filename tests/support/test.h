@@ -13,45 +13,45 @@ extern const char *test_current;
 
 #define TEST(name) static void name(void)
 
-#define RUN(name)                                    \
-  do {                                               \
-    int before_ = test_failures;                     \
-    test_current = #name;                            \
-    name();                                          \
-    printf("%s %s\n", test_failures == before_ ? "PASS" : "FAIL", #name); \
-    fflush(stdout);                                  \
-  } while (0)
-
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    test_checks++;                                                      \
-    if (!(cond)) {                                                      \
-      test_failures++;                                                  \
-      fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-              test_current, #cond);                                     \
-    }                                                                   \
-  } while (0)
-
-#define CHECK_EQ_INT(a, b)                                                \
+#define RUN(name)                                                         \
   do {                                                                    \
-    long long a_ = (long long)(a), b_ = (long long)(b);                   \
-    test_checks++;                                                        \
-    if (a_ != b_) {                                                       \
-      test_failures++;                                                    \
-      fprintf(stderr, "%s:%d: %s: %s == %lld, expected %s == %lld\n",     \
-              __FILE__, __LINE__, test_current, #a, a_, #b, b_);          \
-    }                                                                     \
+    int before_ = test_failures;                                          \
+    test_current = #name;                                                 \
+    name();                                                               \
+    printf("%s %s\n", test_failures == before_ ? "PASS" : "FAIL", #name); \
+    fflush(stdout);                                                       \
   } while (0)
 
-#define CHECK_EQ_STR(a, b)                                               \
-  do {                                                                   \
-    const char *a_ = (a), *b_ = (b);                                     \
-    test_checks++;                                                       \
-    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {               \
-      test_failures++;                                                   \
+#define CHECK(cond)                                                        \
+  do {                                                                     \
+    test_checks++;                                                         \
+    if (!(cond)) {                                                         \
+      test_failures++;                                                     \
+      fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
+              test_current, #cond);                                        \
+    }                                                                      \
+  } while (0)
+
+#define CHECK_EQ_INT(a, b)                                            \
+  do {                                                                \
+    long long a_ = (long long)(a), b_ = (long long)(b);               \
+    test_checks++;                                                    \
+    if (a_ != b_) {                                                   \
+      test_failures++;                                                \
+      fprintf(stderr, "%s:%d: %s: %s == %lld, expected %s == %lld\n", \
+              __FILE__, __LINE__, test_current, #a, a_, #b, b_);      \
+    }                                                                 \
+  } while (0)
+
+#define CHECK_EQ_STR(a, b)                                                 \
+  do {                                                                     \
+    const char *a_ = (a), *b_ = (b);                                       \
+    test_checks++;                                                         \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {                 \
+      test_failures++;                                                     \
       fprintf(stderr, "%s:%d: %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
-              test_current, a_ ? a_ : "(null)", b_ ? b_ : "(null)");     \
-    }                                                                    \
+              test_current, a_ ? a_ : "(null)", b_ ? b_ : "(null)");       \
+    }                                                                      \
   } while (0)
 
 // test_summary prints the totals and returns the process exit code.

@@ -1,0 +1,79 @@
+// Fuzz target: PEM (RFC 7468) reading, as for uploaded certificates and
+// chains and for PEM requests: every block of the input in turn.
+//
+// The first byte also picks the size limit: at or above 0x80 a small one
+// ((byte - 0x7f) * 32 bytes), so that blocks near the limit are common;
+// below, the CSR limit the service uses. The byte stays part of the input
+// (text before a block is skipped).
+//
+// Each block read is written back with ca_pem_add and read again with a limit
+// of exactly its size: what the writer makes, the reader must take, with the
+// same label and bytes, however close to the limit.
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+#include <string.h>
+
+#include "ca/limits.h"
+#include "ca/pem.h"
+#include "tests/fuzz/fuzz.h"
+
+static void check_round_trip(const CBS *label, const uint8_t *der,
+                             size_t der_len) {
+  // Labels are at most 64 printable characters (ca_pem_next checks).
+  char name[65];
+  FUZZ_ASSERT(CBS_len(label) < sizeof(name));
+  memcpy(name, CBS_data(label), CBS_len(label));
+  name[CBS_len(label)] = '\0';
+
+  CBB cbb;
+  uint8_t *pem;
+  size_t pem_len;
+  FUZZ_ASSERT(CBB_init(&cbb, der_len * 2 + 128));
+  FUZZ_ASSERT(ca_pem_add(&cbb, name, der, der_len));
+  FUZZ_ASSERT(CBB_finish(&cbb, &pem, &pem_len));
+  FUZZ_ASSERT(ca_pem_looks_like(pem, pem_len));
+
+  CBS in, label2;
+  uint8_t *der2;
+  size_t der2_len;
+  CBS_init(&in, pem, pem_len);
+  FUZZ_ASSERT(ca_pem_next(&in, &label2, &der2, &der2_len, der_len));
+  FUZZ_ASSERT(CBS_mem_equal(&label2, (const uint8_t *)name, strlen(name)));
+  FUZZ_ASSERT(der2_len == der_len && memcmp(der2, der, der_len) == 0);
+  // Only the final newline is left.
+  FUZZ_ASSERT(CBS_len(&in) == 1 && CBS_data(&in)[0] == '\n');
+  OPENSSL_free(der2);
+  OPENSSL_free(pem);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  (void)ca_pem_looks_like(data, size);
+  size_t max_der_len = CA_LIMIT_CSR_BYTES;
+  if (size > 0 && data[0] >= 0x80) {
+    max_der_len = (size_t)(data[0] - 0x7f) * 32;
+  }
+  CBS in;
+  CBS_init(&in, data, size);
+  for (;;) {
+    CBS label;
+    uint8_t *der;
+    size_t der_len;
+    const size_t before = CBS_len(&in);
+    if (!ca_pem_next(&in, &label, &der, &der_len, max_der_len)) {
+      const ca_err_code code = ca_err_get()->code;
+      FUZZ_ASSERT(code == CA_ERR_NOT_FOUND || code == CA_ERR_PEM_MALFORMED ||
+                  code == CA_ERR_OBJECT_TOO_LARGE);
+      break;
+    }
+    // Each block read moves the input on, or a caller's loop never ends.
+    FUZZ_ASSERT(CBS_len(&in) < before);
+    FUZZ_ASSERT(der_len <= max_der_len);
+    (void)ca_pem_label_is(&label, "CERTIFICATE");
+    // An empty body is refused when read, so it has nothing to round-trip.
+    if (der_len > 0) {
+      check_round_trip(&label, der, der_len);
+    }
+    OPENSSL_free(der);
+  }
+  return 0;
+}

@@ -1,0 +1,220 @@
+// Unit tests of api/pb_scan.c: protobuf wire format written by hand (every
+// wire type, multi-byte keys and varints, truncations, group and reserved
+// wire types) and bodies packed by protobuf-c's generated code for
+// pki.v1.BatchIssueRequest, counted as the batch handler counts them.
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/pb_scan.h"
+#include "proto/pki.pb-c.h"
+#include "tests/support/test.h"
+
+// count returns the code and, on success, the count in |*out|.
+static int count(const char *buf, size_t len, uint32_t field, size_t max,
+                 size_t *out) {
+  ca_err_clear();
+  *out = 12345;
+  return api_pb_count_field((const uint8_t *)buf, len, field, max, out)
+             ? CA_OK
+             : ca_err_get()->code;
+}
+
+#define COUNT(bytes, field, max, out) \
+  count(bytes, sizeof(bytes) - 1, field, max, out)
+
+TEST(counts_top_level_occurrences) {
+  size_t n;
+  CHECK_EQ_INT(count("", 0, 1, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 0);
+  // Field 1, length-delimited, three times: empty, "A", empty.
+  static const char kThree[] =
+      "\x0a\x00\x0a\x01"
+      "A"
+      "\x0a\x00";
+  CHECK_EQ_INT(COUNT(kThree, 1, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 3);
+  CHECK_EQ_INT(COUNT(kThree, 2, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 0);
+  // Every wire type, interleaved: varint (field 2, 150 = 96 01), 64-bit
+  // (field 3), length-delimited (field 1), 32-bit (field 4), field 1 again.
+  static const char kMixed[] =
+      "\x10\x96\x01"
+      "\x19\x01\x02\x03\x04\x05\x06\x07\x08"
+      "\x0a\x02"
+      "hi"
+      "\x25\x01\x02\x03\x04"
+      "\x0a\x00";
+  static const struct {
+    uint32_t field;
+    size_t want;
+  } kFields[] = {{1, 2}, {2, 1}, {3, 1}, {4, 1}, {5, 0}, {0, 0}};
+  for (size_t i = 0; i < sizeof(kFields) / sizeof(kFields[0]); i++) {
+    CHECK_EQ_INT(COUNT(kMixed, kFields[i].field, 10, &n), CA_OK);
+    CHECK_EQ_INT(n, kFields[i].want);
+  }
+  // The contents of a length-delimited field are not looked into: field 5
+  // holds bytes that would read as two field-1 entries.
+  static const char kNested[] = "\x2a\x04\x0a\x00\x0a\x00";
+  CHECK_EQ_INT(COUNT(kNested, 1, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 0);
+  CHECK_EQ_INT(COUNT(kNested, 5, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 1);
+  // Keys of several octets: field 16 (82 01), field 2^29-1, the largest.
+  static const char kBig[] =
+      "\x82\x01\x00"
+      "\xfa\xff\xff\xff\x0f\x00";
+  CHECK_EQ_INT(COUNT(kBig, 16, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 1);
+  CHECK_EQ_INT(COUNT(kBig, (1u << 29) - 1, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 1);
+  // Any wire type counts as an occurrence of the field.
+  static const char kVarintField2[] = "\x10\x01\x10\x02";
+  CHECK_EQ_INT(COUNT(kVarintField2, 2, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 2);
+}
+
+TEST(limit_is_applied_as_soon_as_exceeded) {
+  size_t n;
+  static const char kThree[] = "\x12\x00\x12\x00\x12\x00";
+  CHECK_EQ_INT(COUNT(kThree, 2, 3, &n), CA_OK);
+  CHECK_EQ_INT(n, 3);
+  CHECK_EQ_INT(COUNT(kThree, 2, 2, &n), CA_ERR_BATCH_TOO_LARGE);
+  CHECK_EQ_INT(COUNT(kThree, 2, 0, &n), CA_ERR_BATCH_TOO_LARGE);
+  // Other fields do not count against it.
+  CHECK_EQ_INT(COUNT(kThree, 1, 0, &n), CA_OK);
+  CHECK_EQ_INT(n, 0);
+  // Refused on the limit before the broken tail is reached.
+  static const char kThenJunk[] = "\x12\x00\x12\x00\x12\x00\x0b";
+  CHECK_EQ_INT(COUNT(kThenJunk, 2, 2, &n), CA_ERR_BATCH_TOO_LARGE);
+  CHECK_EQ_INT(COUNT(kThenJunk, 2, 3, &n), CA_ERR_REQUEST_MALFORMED);
+  // The count is not written on failure.
+  CHECK_EQ_INT(n, 12345);
+}
+
+TEST(malformed_wire_format) {
+  static const struct {
+    const char *bytes;
+    size_t len;
+  } kBad[] = {
+      {"\x80", 1},      // key varint cut short
+      {"\x0a", 1},      // no length
+      {"\x0a\x80", 2},  // length varint cut short
+      {"\x0a\x05"
+       "abc",
+       5},                                      // length past the end
+      {"\x0a\x01", 2},                          // length past the end by one
+      {"\x08", 1},                              // no varint value
+      {"\x08\xff\xff", 3},                      // varint value cut short
+      {"\x09\x00\x00\x00\x00\x00\x00\x00", 8},  // 64-bit, 7 octets
+      {"\x0d\x00\x00\x00", 4},                  // 32-bit, 3 octets
+      {"\x0b", 1},                              // start group (wire type 3)
+      {"\x0c", 1},                              // end group (wire type 4)
+      {"\x0b\x0c", 2},                          // a whole empty group
+      {"\x0e", 1},                              // wire type 6
+      {"\x0f\x00", 2},                          // wire type 7
+      // An 11-octet varint: more than 64 bits.
+      {"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12},
+      // A length near 2^64 must not wrap around the bounds check.
+      {"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11},
+      {"\x0a\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01"
+       "x",
+       12},
+      // Valid entry, then garbage.
+      {"\x0a\x00\x0a", 3},
+  };
+  for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
+    size_t n;
+    const int code = count(kBad[i].bytes, kBad[i].len, 1, 1000, &n);
+    if (code != CA_ERR_REQUEST_MALFORMED) {
+      fprintf(stderr, "  case %zu: %s\n", i,
+              ca_err_code_name((ca_err_code)code));
+    }
+    CHECK_EQ_INT(code, CA_ERR_REQUEST_MALFORMED);
+  }
+  // A 10-octet varint is the longest allowed, and fine.
+  size_t n;
+  static const char kTen[] =
+      "\x10\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x0a\x00";
+  CHECK_EQ_INT(COUNT(kTen, 1, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 1);
+  // Exact lengths at the end of the buffer.
+  static const char kExact64[] = "\x09\x00\x00\x00\x00\x00\x00\x00\x00";
+  CHECK_EQ_INT(COUNT(kExact64, 1, 10, &n), CA_OK);
+  CHECK_EQ_INT(n, 1);
+  static const char kExact32[] = "\x0d\x00\x00\x00\x00";
+  CHECK_EQ_INT(COUNT(kExact32, 1, 10, &n), CA_OK);
+  static const char kExactLen[] =
+      "\x0a\x03"
+      "abc";
+  CHECK_EQ_INT(COUNT(kExactLen, 1, 10, &n), CA_OK);
+}
+
+// pack_batch packs a BatchIssueRequest of |items| requests with
+// protobuf-c; the caller frees the buffer.
+static uint8_t *pack_batch(size_t items, const char *profile, size_t *len) {
+  Pki__V1__BatchIssueRequest batch = PKI__V1__BATCH_ISSUE_REQUEST__INIT;
+  Pki__V1__IssueRequest *reqs = calloc(items ? items : 1, sizeof(*reqs));
+  Pki__V1__IssueRequest **ptrs = calloc(items ? items : 1, sizeof(*ptrs));
+  static uint8_t csr[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+  for (size_t i = 0; i < items; i++) {
+    Pki__V1__IssueRequest init = PKI__V1__ISSUE_REQUEST__INIT;
+    reqs[i] = init;
+    if (i % 3 == 1) {
+      reqs[i].profile = (char *)"tomcat";
+      reqs[i].csr.data = csr;
+      reqs[i].csr.len = sizeof(csr);
+      reqs[i].validity_days = (uint32_t)i;
+    }
+    ptrs[i] = &reqs[i];
+  }
+  batch.n_items = items;
+  batch.items = ptrs;
+  if (profile != NULL) {
+    batch.profile = (char *)profile;
+  }
+  *len = pki__v1__batch_issue_request__get_packed_size(&batch);
+  uint8_t *buf = malloc(*len ? *len : 1);
+  pki__v1__batch_issue_request__pack(&batch, buf);
+  free(reqs);
+  free(ptrs);
+  return buf;
+}
+
+TEST(counts_what_protobuf_c_packs) {
+  static const size_t kSizes[] = {0, 1, 2, 3, 17, 128, 1000, 10000};
+  for (size_t s = 0; s < sizeof(kSizes) / sizeof(kSizes[0]); s++) {
+    size_t len = 0, n = 0;
+    uint8_t *buf = pack_batch(kSizes[s], s % 2 ? "CallManager" : NULL, &len);
+    // BatchIssueRequest.items is field 2, as the batch handler counts it.
+    CHECK_EQ_INT(count((const char *)buf, len, 2, 10000, &n), CA_OK);
+    CHECK_EQ_INT(n, kSizes[s]);
+    CHECK_EQ_INT(count((const char *)buf, len, 1, 10000, &n), CA_OK);
+    CHECK_EQ_INT(n, s % 2 ? 1 : 0);  // the batch profile, when set
+    if (kSizes[s] > 0) {
+      CHECK_EQ_INT(count((const char *)buf, len, 2, kSizes[s] - 1, &n),
+                   CA_ERR_BATCH_TOO_LARGE);
+      // Every truncation inside the body is malformed or short of items;
+      // never more items than were packed, never a read past |len|.
+      for (size_t cut = 0; cut < len && cut < 200; cut++) {
+        const int code = count((const char *)buf, cut, 2, 10000, &n);
+        CHECK(code == CA_ERR_REQUEST_MALFORMED ||
+              (code == CA_OK && n <= kSizes[s]));
+      }
+    }
+    // protobuf-c unpacks the same count.
+    Pki__V1__BatchIssueRequest *back =
+        pki__v1__batch_issue_request__unpack(NULL, len, buf);
+    CHECK(back != NULL && back->n_items == kSizes[s]);
+    pki__v1__batch_issue_request__free_unpacked(back, NULL);
+    free(buf);
+  }
+}
+
+int main(void) {
+  RUN(counts_top_level_occurrences);
+  RUN(limit_is_applied_as_soon_as_exceeded);
+  RUN(malformed_wire_format);
+  RUN(counts_what_protobuf_c_packs);
+  return test_summary();
+}
