@@ -188,15 +188,7 @@ err:
 
 static void made_cas_free(made_ca *cas, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    ca_issuer_record *r = &cas[i].record;
-    OPENSSL_free(r->name);
-    OPENSSL_free(r->role);
-    OPENSSL_free(r->algorithm);
-    OPENSSL_free(r->parent);
-    OPENSSL_free(r->subject);
-    OPENSSL_free(r->serial);
-    OPENSSL_free(r->der);
-    OPENSSL_free(r->key_file);
+    ca_issuer_record_cleanup(&cas[i].record);
     EVP_PKEY_free(cas[i].key);
   }
   // Zeroed entries make a second call harmless.

@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "ca/hex.h"
+
 // Normalises |mag| (big-endian magnitude, may have leading zeros) into the
 // DER content octets of a positive INTEGER.
 static int set_magnitude(ca_serial *out, const uint8_t *mag, size_t len) {
@@ -53,19 +55,6 @@ void ca_serial_to_hex(const ca_serial *serial, char out[CA_SERIAL_HEX_LEN]) {
   out[o] = '\0';
 }
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 int ca_serial_from_hex(const char *hex, size_t hex_len, ca_serial *out) {
   uint8_t mag[2 * CA_SERIAL_MAX_LEN];
   size_t digits = 0;
@@ -78,7 +67,7 @@ int ca_serial_from_hex(const char *hex, size_t hex_len, ca_serial *out) {
     if (hex[i] == ':') {
       continue;
     }
-    const int v = hex_value(hex[i]);
+    const int v = ca_hex_value(hex[i]);
     CA_ENSURE(v >= 0, CA_ERR_PARAMETER_INVALID, "serial must be hexadecimal");
     CA_ENSURE(digits < sizeof(nibbles), CA_ERR_PARAMETER_INVALID,
               "serial longer than %d octets", CA_SERIAL_MAX_LEN);

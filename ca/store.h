@@ -54,6 +54,9 @@ typedef struct ca_issuer_record {
   char *key_file;
 } ca_issuer_record;
 
+// ca_issuer_record_cleanup frees what |record| owns and zeroes it.
+void ca_issuer_record_cleanup(ca_issuer_record *record);
+
 // ca_issuer_records_free frees |n| records and the array. Accepts NULL.
 void ca_issuer_records_free(ca_issuer_record *records, size_t n);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ca/asn1_time.h"
+#include "ca/hex.h"
 #include "ca/limits.h"
 #include "ca/pq.h"
 #include "ca/store.h"
@@ -280,19 +281,6 @@ err:
 
 // --- Result decoding ---
 
-static int hex_nibble(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // get_bytea decodes a bytea column in the text result format ("\x" hex).
 static int get_bytea(PGresult *res, int row, int col, uint8_t **out,
                      size_t *out_len) {
@@ -305,8 +293,8 @@ static int get_bytea(PGresult *res, int row, int col, uint8_t **out,
   uint8_t *buf = OPENSSL_malloc(n > 0 ? n : 1);
   CA_ENSURE_ALLOC(buf);
   for (size_t i = 0; i < n; i++) {
-    const int hi = hex_nibble(text[2 + 2 * i]);
-    const int lo = hex_nibble(text[3 + 2 * i]);
+    const int hi = ca_hex_value(text[2 + 2 * i]);
+    const int lo = ca_hex_value(text[3 + 2 * i]);
     if (hi < 0 || lo < 0) {
       OPENSSL_free(buf);
       CA_RAISE(CA_ERR_STORAGE_UNAVAILABLE, "database returned bad hex");
@@ -336,20 +324,24 @@ static int64_t get_int(PGresult *res, int row, int col) {
 
 // --- Issuers ---
 
+void ca_issuer_record_cleanup(ca_issuer_record *r) {
+  OPENSSL_free(r->name);
+  OPENSSL_free(r->role);
+  OPENSSL_free(r->algorithm);
+  OPENSSL_free(r->parent);
+  OPENSSL_free(r->subject);
+  OPENSSL_free(r->serial);
+  OPENSSL_free(r->der);
+  OPENSSL_free(r->key_file);
+  memset(r, 0, sizeof(*r));
+}
+
 void ca_issuer_records_free(ca_issuer_record *records, size_t n) {
   if (records == NULL) {
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    ca_issuer_record *r = &records[i];
-    OPENSSL_free(r->name);
-    OPENSSL_free(r->role);
-    OPENSSL_free(r->algorithm);
-    OPENSSL_free(r->parent);
-    OPENSSL_free(r->subject);
-    OPENSSL_free(r->serial);
-    OPENSSL_free(r->der);
-    OPENSSL_free(r->key_file);
+    ca_issuer_record_cleanup(&records[i]);
   }
   free(records);
 }

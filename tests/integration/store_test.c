@@ -1,0 +1,220 @@
+// ca/store_pg.c against a real PostgreSQL: migrations applied once, CAs
+// created exactly once by concurrent starters, serial collisions detected
+// row by row, a failed transaction storing nothing, the audit log refusing
+// changes.
+#include <openssl/mem.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/store.h"
+#include "migrations/migrations.h"
+#include "tests/integration/harness.h"
+#include "tests/support/test.h"
+
+static it_db db;
+
+TEST(migrations_apply_once) {
+  ca_store *store = NULL;
+  CHECK(ca_store_open(db.url, 2, &store));
+  CHECK(ca_store_migrate(store));
+  CHECK(ca_store_migrate(store));
+  CHECK(ca_store_ping(store));
+  ca_store_free(store);
+  CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM schema_migrations", NULL),
+               (long long)pki_migration_count);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM information_schema.tables"
+                         " WHERE table_name IN ('issuers', 'certificates',"
+                         " 'audit_log')",
+                         NULL),
+               3);
+}
+
+static atomic_int generated;
+
+// make_records stands in for the CA generator: records only, no keys.
+static int make_records(void *arg, ca_issuer_record **out, size_t *out_n) {
+  (void)arg;
+  atomic_fetch_add(&generated, 1);
+  ca_issuer_record *r = calloc(2, sizeof(*r));
+  if (r == NULL) {
+    return 0;
+  }
+  static const uint8_t kDer[] = {0x30, 0x00};
+  for (int i = 0; i < 2; i++) {
+    r[i].name = OPENSSL_strdup(i == 0 ? "t-root" : "t-issuing");
+    r[i].role = OPENSSL_strdup(i == 0 ? "root" : "issuing");
+    r[i].algorithm = OPENSSL_strdup("RSA-2048");
+    r[i].parent = i == 0 ? NULL : OPENSSL_strdup("t-root");
+    r[i].subject = OPENSSL_strdup("CN=t");
+    r[i].serial = OPENSSL_strdup(i == 0 ? "01" : "02");
+    r[i].der = OPENSSL_memdup(kDer, sizeof(kDer));
+    r[i].der_len = sizeof(kDer);
+    r[i].key_file = OPENSSL_strdup("t.key");
+    r[i].not_before = 1700000000;
+    r[i].not_after = 1900000000;
+  }
+  *out = r;
+  *out_n = 2;
+  return 1;
+}
+
+typedef struct starter {
+  const char *url;
+  size_t n;
+  char first_parent_empty;
+  int ok;
+} starter;
+
+static void *start_node(void *arg) {
+  starter *s = arg;
+  ca_store *store = NULL;
+  ca_issuer_record *records = NULL;
+  s->ok =
+      ca_store_open(s->url, 1, &store) && ca_store_migrate(store) &&
+      ca_store_bootstrap_issuers(store, make_records, NULL, &records, &s->n);
+  if (s->ok && s->n == 2) {
+    s->first_parent_empty =
+        records[0].parent == NULL && strcmp(records[1].parent, "t-root") == 0;
+  }
+  ca_issuer_records_free(records, s->n);
+  ca_store_free(store);
+  return NULL;
+}
+
+TEST(concurrent_starters_create_the_cas_once) {
+  it_db fresh;
+  it_db_create(&fresh);
+  starter nodes[4];
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++) {
+    memset(&nodes[i], 0, sizeof(nodes[i]));
+    nodes[i].url = fresh.url;
+    CHECK(pthread_create(&threads[i], NULL, start_node, &nodes[i]) == 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(threads[i], NULL);
+    CHECK(nodes[i].ok);
+    CHECK_EQ_INT(nodes[i].n, 2);
+    CHECK(nodes[i].first_parent_empty);
+  }
+  CHECK_EQ_INT(atomic_load(&generated), 1);
+  CHECK_EQ_INT(it_db_int(&fresh, "SELECT count(*) FROM issuers", NULL), 2);
+  it_db_drop(&fresh);
+}
+
+static ca_cert_record record(int64_t issuer, const char *serial) {
+  static const uint8_t kDer[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+  static const char *const kSans[] = {"DNS:a.example.com", "IP:10.0.0.1"};
+  ca_cert_record r = {
+      .issuer_id = issuer,
+      .serial = serial,
+      .profile = "tomcat",
+      .subject = "CN=a.example.com",
+      .common_name = "a.example.com",
+      .sans = kSans,
+      .san_count = 2,
+      .key_type = CA_KEY_RSA,
+      .key_bits = 2048,
+      .not_before = 1700000000,
+      .not_after = 1800000000,
+      .der = kDer,
+      .der_len = sizeof(kDer),
+      .requester = "test",
+  };
+  return r;
+}
+
+TEST(collisions_are_reported_row_by_row) {
+  ca_store *store = NULL;
+  CHECK(ca_store_open(db.url, 2, &store));
+  CHECK(ca_store_migrate(store));
+  ca_issuer_record *issuers = NULL;
+  size_t n = 0;
+  CHECK(ca_store_bootstrap_issuers(store, make_records, NULL, &issuers, &n));
+  const int64_t issuer = n > 0 ? issuers[n - 1].id : 0;
+  ca_issuer_records_free(issuers, n);
+
+  ca_store_tx *tx = NULL;
+  ca_cert_record first = record(issuer, "aa01");
+  uint8_t collided[3] = {9, 9, 9};
+  CHECK(ca_store_begin(store, &tx));
+  CHECK(ca_store_tx_insert_certificates(tx, &first, 1, collided));
+  CHECK_EQ_INT(collided[0], 0);
+  CHECK(ca_store_commit(tx));
+
+  ca_cert_record batch[3] = {record(issuer, "bb01"), record(issuer, "aa01"),
+                             record(issuer, "bb02")};
+  CHECK(ca_store_begin(store, &tx));
+  CHECK(ca_store_tx_insert_certificates(tx, batch, 3, collided));
+  CHECK_EQ_INT(collided[0], 0);
+  CHECK_EQ_INT(collided[1], 1);
+  CHECK_EQ_INT(collided[2], 0);
+  // The caller re-draws the collided serial and inserts it in the same
+  // transaction.
+  ca_cert_record again = record(issuer, "bb03");
+  CHECK(ca_store_tx_insert_certificates(tx, &again, 1, collided));
+  CHECK_EQ_INT(collided[0], 0);
+  CHECK(ca_store_commit(tx));
+  CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM certificates", NULL), 4);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM certificates WHERE serial ="
+                         " 'aa01'",
+                         NULL),
+               1);
+  PGresult *res = it_db_query(
+      &db,
+      "SELECT array_to_string(sans, '|') FROM certificates WHERE serial = $1",
+      "bb03", NULL);
+  CHECK(res != NULL && PQntuples(res) == 1);
+  if (res != NULL && PQntuples(res) == 1) {
+    CHECK_EQ_STR(PQgetvalue(res, 0, 0), "DNS:a.example.com|IP:10.0.0.1");
+  }
+  PQclear(res);
+
+  // A failing statement fails the transaction: nothing of it is stored.
+  ca_cert_record bad = record(issuer + 1000, "cc01");  // no such issuer
+  ca_cert_record good = record(issuer, "cc02");
+  CHECK(ca_store_begin(store, &tx));
+  CHECK(ca_store_tx_insert_certificates(tx, &good, 1, collided));
+  CHECK(!ca_store_tx_insert_certificates(tx, &bad, 1, collided));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_STORAGE_UNAVAILABLE);
+  CHECK(!ca_store_commit(tx));
+  CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM certificates", NULL), 4);
+
+  // And the pool is usable afterwards.
+  CHECK(ca_store_ping(store));
+  ca_store_free(store);
+}
+
+TEST(the_audit_log_is_append_only) {
+  ca_store *store = NULL;
+  ca_store_tx *tx = NULL;
+  CHECK(ca_store_open(db.url, 1, &store));
+  CHECK(ca_store_begin(store, &tx));
+  CHECK(ca_store_tx_audit(tx, "me", "test", "thing", "127.0.0.1", "ok", ""));
+  CHECK(ca_store_commit(tx));
+  ca_store_free(store);
+  CHECK(it_db_int(&db, "SELECT count(*) FROM audit_log", NULL) >= 1);
+  PGresult *res =
+      it_db_query(&db, "UPDATE audit_log SET actor = 'x'", NULL, NULL);
+  CHECK(res == NULL);
+  PQclear(res);
+  res = it_db_query(&db, "DELETE FROM audit_log", NULL, NULL);
+  CHECK(res == NULL);
+  PQclear(res);
+  CHECK(it_db_int(&db, "SELECT count(*) FROM audit_log WHERE actor = 'me'",
+                  NULL) == 1);
+}
+
+int main(void) {
+  it_db_create(&db);
+  RUN(migrations_apply_once);
+  RUN(concurrent_starters_create_the_cas_once);
+  RUN(collisions_are_reported_row_by_row);
+  RUN(the_audit_log_is_append_only);
+  it_db_drop(&db);
+  return test_summary();
+}
