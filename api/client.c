@@ -99,6 +99,10 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
   CA_ENSURE(rc == CURLE_OK, CA_ERR_INTERNAL, "%s: %s", url,
             curl_easy_strerror(rc));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+  curl_off_t retry = 0;
+  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK) {
+    out->retry_after = (long)retry;
+  }
   const char *type = NULL;
   curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
   snprintf(out->content_type, sizeof(out->content_type), "%s",

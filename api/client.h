@@ -15,6 +15,7 @@ typedef struct pki_client pki_client;
 // A response. |body| is malloc'd and owned; free it with pki_reply_cleanup.
 typedef struct pki_reply {
   long status;
+  long retry_after;  // seconds of a Retry-After header; 0 when absent
   char content_type[128];
   uint8_t *body;
   size_t body_len;

@@ -29,7 +29,15 @@ static const char kUsage[] =
     "  --ca-org NAME          organization (O=) of the CA names. Default pki\n"
     "  --allow-rsa1024 LIST   comma-separated RSA profiles that also accept\n"
     "                         RSA-1024 keys (old phones). Default none\n"
-    "  --http-threads N       HTTP worker threads. Default: CPUs, at least 2\n"
+    "  --workers N            signing threads. Default: one per CPU\n"
+    "  --queue-items N        certificates waiting for a worker at most;\n"
+    "                         beyond, requests get 503 QUEUE_FULL with\n"
+    "                         Retry-After; a batch larger than the queue\n"
+    "                         gets 413 BATCH_TOO_LARGE. Default 40000\n"
+    "  --group-rows N         certificates recorded per transaction at most\n"
+    "                         (group commit). Default 5000\n"
+    "  --http-threads N       HTTP threads; they decode and answer, never\n"
+    "                         sign. Default: CPUs, at least 2\n"
     "  --db-connections N     PostgreSQL connections. Default: threads + 2\n"
     "  --ready-file PATH      once serving, write \"api=HOST:PORT\" here\n"
     "  --help                 this text\n";
@@ -75,6 +83,7 @@ static int enable_rsa1024(pkid_config *config, const char *list) {
 int pkid_config_parse(int argc, char **argv, pkid_config *config) {
   memset(config, 0, sizeof(*config));
   ca_authority_config_init(&config->authority);
+  ca_engine_config_init(&config->engine);
   config->data_dir = "./var";
   config->database = getenv("DATABASE_URL");
   config->listen = "127.0.0.1:8443";
@@ -132,6 +141,24 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       if (!parse_count(flag, value, 256, &config->http_threads)) {
         return -1;
       }
+    } else if (strcmp(flag, "--workers") == 0) {
+      unsigned v;
+      if (!parse_count(flag, value, 256, &v)) {
+        return -1;
+      }
+      config->engine.workers = v;
+    } else if (strcmp(flag, "--queue-items") == 0) {
+      unsigned v;
+      if (!parse_count(flag, value, 10000000, &v)) {
+        return -1;
+      }
+      config->engine.queue_items = v;
+    } else if (strcmp(flag, "--group-rows") == 0) {
+      unsigned v;
+      if (!parse_count(flag, value, 100000, &v)) {
+        return -1;
+      }
+      config->engine.group_rows = v;
     } else if (strcmp(flag, "--db-connections") == 0) {
       if (!parse_count(flag, value, 256, &config->db_connections)) {
         return -1;

@@ -3,6 +3,7 @@
 #define PKI_API_CONFIG_H
 
 #include "ca/authority.h"
+#include "ca/engine.h"
 
 #define PKID_RSA1024_MAX 8
 
@@ -15,6 +16,7 @@ typedef struct pkid_config {
   const char *ready_file;
   unsigned http_threads;
   unsigned db_connections;
+  ca_engine_config engine;
   ca_authority_config authority;
   char ocsp_url_buf[300];
 } pkid_config;

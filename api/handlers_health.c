@@ -17,9 +17,11 @@ void api_handle_metrics(api_service *svc, const api_request *req,
                         api_response *resp) {
   (void)req;
   const int up = ca_store_ping(svc->store);
+  ca_engine_stats stats;
+  ca_engine_get_stats(svc->engine, &stats);
   uint8_t *body;
   size_t len;
-  if (!api_metrics_render(&svc->metrics, up, &body, &len)) {
+  if (!api_metrics_render(&svc->metrics, &stats, up, &body, &len)) {
     api_respond_err_code(resp, API_FORMAT_TEXT, CA_ERR_NO_MEMORY,
                          "out of memory");
     return;

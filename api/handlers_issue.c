@@ -1,5 +1,10 @@
 // POST /v1/certificates:issue, POST /v1/certificates:batchIssue and
 // POST /v1/sign: the three ways to have certificates issued.
+//
+// Each handler decodes its request, submits one job to the signing engine
+// and defers its answer (api_defer): the HTTP thread is free at once, the
+// engine's workers sign, its writer records, and the answer is built on an
+// HTTP thread once the job's transaction committed or failed.
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -9,10 +14,73 @@
 
 #include "api/pb_scan.h"
 #include "api/service.h"
-#include "ca/issue.h"
+#include "ca/engine.h"
 #include "ca/limits.h"
 #include "ca/pem.h"
 #include "proto/pki.pb-c.h"
+
+typedef enum issue_kind {
+  ISSUE_SINGLE,
+  ISSUE_BATCH,
+  ISSUE_SIGN_PEM,
+} issue_kind;
+
+// Everything one issuance request holds while the engine works on it.
+typedef struct issue_call {
+  api_service *svc;
+  issue_kind kind;
+  api_pending *pending;
+  ca_job job;
+  ca_issue_request *requests;
+  ca_issued *results;
+  size_t n;
+  int committed;
+  Pki__V1__IssueRequest *single;
+  Pki__V1__BatchIssueRequest *batch;
+  char requester[96];
+  char source[64];
+} issue_call;
+
+static void call_free(issue_call *call) {
+  if (call == NULL) {
+    return;
+  }
+  if (call->results != NULL) {
+    for (size_t i = 0; i < call->n; i++) {
+      ca_issued_cleanup(&call->results[i]);
+    }
+  }
+  free(call->requests);
+  free(call->results);
+  pki__v1__issue_request__free_unpacked(call->single, NULL);
+  pki__v1__batch_issue_request__free_unpacked(call->batch, NULL);
+  free(call);
+}
+
+// call_new allocates a call of |n| items for |req|.
+static issue_call *call_new(api_service *svc, const api_request *req,
+                            issue_kind kind, size_t n) {
+  issue_call *call = calloc(1, sizeof(*call));
+  if (call == NULL) {
+    return NULL;
+  }
+  call->svc = svc;
+  call->kind = kind;
+  call->pending = req->pending;
+  call->n = n;
+  call->requests = calloc(n, sizeof(*call->requests));
+  call->results = calloc(n, sizeof(*call->results));
+  if (call->requests == NULL || call->results == NULL) {
+    call_free(call);
+    return NULL;
+  }
+  // Authentication comes with tokens; until then the client address is what
+  // is known of the requester.
+  snprintf(call->requester, sizeof(call->requester), "anonymous@%s",
+           req->remote);
+  snprintf(call->source, sizeof(call->source), "%s", req->remote);
+  return call;
+}
 
 // require_protobuf refuses a body that does not say it is protobuf: a JSON
 // or form body sent here by mistake would otherwise decode as garbage.
@@ -32,45 +100,31 @@ static int require_protobuf(const api_request *req) {
   return 0;
 }
 
-// requester names who asked; authentication comes with tokens, until then
-// the client address is what is known.
-static void requester_of(const api_request *req, char *out, size_t out_len) {
-  snprintf(out, out_len, "anonymous@%s", req->remote);
+// on_job_done runs on the engine's writer thread: record the outcome and
+// wake the request.
+static void on_job_done(void *arg, int committed) {
+  issue_call *call = arg;
+  call->committed = committed;
+  api_complete(call->pending);
 }
 
-static void count_results(api_service *svc, const ca_issued *results,
-                          size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (results[i].err.code == CA_OK) {
+static void count_results(api_service *svc, const issue_call *call) {
+  atomic_fetch_add(&svc->metrics.batches, 1);
+  if (!call->committed) {
+    atomic_fetch_add(&svc->metrics.storage_failures, 1);
+    return;
+  }
+  for (size_t i = 0; i < call->n; i++) {
+    if (call->results[i].err.code == CA_OK) {
       atomic_fetch_add(&svc->metrics.issued, 1);
     } else {
-      api_metrics_refused(&svc->metrics, results[i].err.code);
+      api_metrics_refused(&svc->metrics, call->results[i].err.code);
     }
   }
 }
 
-// run_batch issues |n| requests; on a storage failure it answers the error
-// itself and returns 0.
-static int run_batch(api_service *svc, const api_request *req,
-                     const ca_issue_request *requests, size_t n,
-                     ca_issued *results, api_format format,
-                     api_response *resp) {
-  char requester[96];
-  requester_of(req, requester, sizeof(requester));
-  atomic_fetch_add(&svc->metrics.batches, 1);
-  if (!ca_issue_batch(svc->authority, svc->store, requests, n, requester,
-                      req->remote, results)) {
-    atomic_fetch_add(&svc->metrics.storage_failures, 1);
-    api_respond_error(resp, format, ca_err_get());
-    return 0;
-  }
-  count_results(svc, results, n);
-  return 1;
-}
-
 // fill_issued points |out| at |issued| (no copies: packing reads them).
-static void fill_issued(const ca_issued *issued,
-                        Pki__V1__IssuedCertificate *out,
+static void fill_issued(const ca_issued *issued, Pki__V1__IssuedCertificate *out,
                         ProtobufCBinaryData *chain) {
   pki__v1__issued_certificate__init(out);
   out->certificate.data = issued->der;
@@ -101,49 +155,158 @@ static void respond_packed(api_response *resp, const ProtobufCMessage *msg) {
   api_respond(resp, 200, "application/x-protobuf", buf, len);
 }
 
-void api_handle_issue(api_service *svc, const api_request *req,
-                      api_response *resp) {
-  Pki__V1__IssueRequest *msg = NULL;
-  ca_issued result;
-  memset(&result, 0, sizeof(result));
-  CA_GUARD(require_protobuf(req));
-  msg = pki__v1__issue_request__unpack(NULL, req->body_len, req->body);
-  CA_ENSURE(msg != NULL, CA_ERR_REQUEST_MALFORMED,
-            "body is not a pki.v1.IssueRequest");
-  ca_issue_request request = {msg->profile, msg->csr.data, msg->csr.len,
-                              msg->validity_days};
-  if (!run_batch(svc, req, &request, 1, &result, API_FORMAT_PROTOBUF, resp)) {
-    goto done;
-  }
-  if (result.err.code != CA_OK) {
-    api_respond_error(resp, API_FORMAT_PROTOBUF, &result.err);
-    goto done;
+static void answer_single(issue_call *call, api_response *resp) {
+  const ca_issued *result = &call->results[0];
+  if (result->err.code != CA_OK) {
+    api_respond_error(resp, API_FORMAT_PROTOBUF, &result->err);
+    return;
   }
   Pki__V1__IssuedCertificate cert;
   ProtobufCBinaryData chain[CA_CHAIN_MAX];
-  fill_issued(&result, &cert, chain);
+  fill_issued(result, &cert, chain);
   Pki__V1__IssueResponse out = PKI__V1__ISSUE_RESPONSE__INIT;
   out.certificate = &cert;
   respond_packed(resp, &out.base);
-  goto done;
+}
+
+static void answer_batch(issue_call *call, api_response *resp) {
+  const size_t n = call->n;
+  Pki__V1__IssueResult *items = calloc(n, sizeof(*items));
+  Pki__V1__IssueResult **ptrs = calloc(n, sizeof(*ptrs));
+  Pki__V1__IssuedCertificate *certs = calloc(n, sizeof(*certs));
+  Pki__V1__Error *errors = calloc(n, sizeof(*errors));
+  ProtobufCBinaryData *chains = calloc(n * CA_CHAIN_MAX, sizeof(*chains));
+  if (items == NULL || ptrs == NULL || certs == NULL || errors == NULL ||
+      chains == NULL) {
+    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    goto done;
+  }
+  Pki__V1__BatchIssueResponse out = PKI__V1__BATCH_ISSUE_RESPONSE__INIT;
+  for (size_t i = 0; i < n; i++) {
+    const ca_issued *r = &call->results[i];
+    pki__v1__issue_result__init(&items[i]);
+    if (r->err.code == CA_OK) {
+      fill_issued(r, &certs[i], &chains[i * CA_CHAIN_MAX]);
+      items[i].certificate = &certs[i];
+      out.issued++;
+    } else {
+      pki__v1__error__init(&errors[i]);
+      errors[i].code = (char *)ca_err_code_name(r->err.code);
+      errors[i].message = (char *)r->err.message;
+      items[i].error = &errors[i];
+      out.failed++;
+    }
+    ptrs[i] = &items[i];
+  }
+  out.n_results = n;
+  out.results = ptrs;
+  respond_packed(resp, &out.base);
+done:
+  free(items);
+  free(ptrs);
+  free(certs);
+  free(errors);
+  free(chains);
+}
+
+static void answer_pem(issue_call *call, api_response *resp) {
+  const ca_issued *result = &call->results[0];
+  CBB cbb;
+  CBB_zero(&cbb);
+  uint8_t *body;
+  size_t body_len;
+  if (result->err.code != CA_OK) {
+    api_respond_error(resp, API_FORMAT_TEXT, &result->err);
+    return;
+  }
+  // The leaf, then the issuing CA, then the root.
+  CA_GUARD_CRYPTO(CBB_init(&cbb, 8192));
+  CA_GUARD(ca_pem_add(&cbb, "CERTIFICATE", result->der, result->der_len));
+  for (size_t i = 0; i < result->issuer->chain_len; i++) {
+    CA_GUARD(ca_pem_add(&cbb, "CERTIFICATE", result->issuer->chain[i]->der,
+                        result->issuer->chain[i]->der_len));
+  }
+  CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &body_len));
+  api_respond(resp, 200, "application/x-pem-file", body, body_len);
+  return;
 err:
+  CBB_cleanup(&cbb);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+// finish_call answers a call on an HTTP thread once its job is done.
+static void finish_call(void *arg, api_response *resp) {
+  issue_call *call = arg;
+  count_results(call->svc, call);
+  const api_format format =
+      call->kind == ISSUE_SIGN_PEM ? API_FORMAT_TEXT : API_FORMAT_PROTOBUF;
+  if (!call->committed) {
+    // Nothing was recorded, so nothing is returned (invariant 1); every
+    // item carries the same error.
+    api_respond_error(resp, format, &call->job.failure);
+  } else if (call->kind == ISSUE_SINGLE) {
+    answer_single(call, resp);
+  } else if (call->kind == ISSUE_BATCH) {
+    answer_batch(call, resp);
+  } else {
+    answer_pem(call, resp);
+  }
+  call_free(call);
+}
+
+// submit hands |call| to the engine and defers the answer. On a refusal
+// (full queue, shutting down) it answers at once and frees the call.
+static void submit(issue_call *call, const api_request *req,
+                   api_response *resp) {
+  ca_job *job = &call->job;
+  job->requests = call->requests;
+  job->results = call->results;
+  job->n = call->n;
+  job->requester = call->requester;
+  job->source = call->source;
+  job->done = on_job_done;
+  job->done_arg = call;
+  if (!ca_engine_submit(call->svc->engine, job)) {
+    const ca_err *err = ca_err_get();
+    api_metrics_refused(&call->svc->metrics, err->code);
+    api_respond_error(resp,
+                      call->kind == ISSUE_SIGN_PEM ? API_FORMAT_TEXT
+                                                   : API_FORMAT_PROTOBUF,
+                      err);
+    if (err->code == CA_ERR_QUEUE_FULL) {
+      resp->retry_after = 1;
+    }
+    call_free(call);
+    return;
+  }
+  api_defer(req, finish_call, call, resp);
+}
+
+void api_handle_issue(api_service *svc, const api_request *req,
+                      api_response *resp) {
+  issue_call *call = NULL;
+  CA_GUARD(require_protobuf(req));
+  call = call_new(svc, req, ISSUE_SINGLE, 1);
+  CA_ENSURE_ALLOC(call);
+  call->single = pki__v1__issue_request__unpack(NULL, req->body_len, req->body);
+  CA_ENSURE(call->single != NULL, CA_ERR_REQUEST_MALFORMED,
+            "body is not a pki.v1.IssueRequest");
+  call->requests[0].profile = call->single->profile;
+  call->requests[0].csr = call->single->csr.data;
+  call->requests[0].csr_len = call->single->csr.len;
+  call->requests[0].validity_days = call->single->validity_days;
+  submit(call, req, resp);
+  return;
+err:
+  call_free(call);
   api_metrics_refused(&svc->metrics, ca_err_get()->code);
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
-done:
-  ca_issued_cleanup(&result);
-  pki__v1__issue_request__free_unpacked(msg, NULL);
 }
 
 void api_handle_batch_issue(api_service *svc, const api_request *req,
                             api_response *resp) {
-  Pki__V1__BatchIssueRequest *msg = NULL;
-  ca_issue_request *requests = NULL;
-  ca_issued *results = NULL;
-  Pki__V1__IssueResult *items = NULL;
-  Pki__V1__IssueResult **item_ptrs = NULL;
-  Pki__V1__IssuedCertificate *certs = NULL;
-  Pki__V1__Error *errors = NULL;
-  ProtobufCBinaryData *chains = NULL;
+  issue_call *call = NULL;
   size_t n = 0;
   CA_GUARD(require_protobuf(req));
   // Count before decoding: see api/pb_scan.h.
@@ -151,113 +314,56 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
                               /*BatchIssueRequest.items=*/2,
                               CA_LIMIT_BATCH_ITEMS, &n));
   CA_ENSURE(n > 0, CA_ERR_BATCH_EMPTY, "the batch holds no items");
-  msg = pki__v1__batch_issue_request__unpack(NULL, req->body_len, req->body);
-  CA_ENSURE(msg != NULL && msg->n_items == n, CA_ERR_REQUEST_MALFORMED,
+  call = call_new(svc, req, ISSUE_BATCH, n);
+  CA_ENSURE_ALLOC(call);
+  call->batch =
+      pki__v1__batch_issue_request__unpack(NULL, req->body_len, req->body);
+  CA_ENSURE(call->batch != NULL && call->batch->n_items == n,
+            CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.BatchIssueRequest");
-  requests = calloc(n, sizeof(*requests));
-  results = calloc(n, sizeof(*results));
-  items = calloc(n, sizeof(*items));
-  item_ptrs = calloc(n, sizeof(*item_ptrs));
-  certs = calloc(n, sizeof(*certs));
-  errors = calloc(n, sizeof(*errors));
-  chains = calloc(n * CA_CHAIN_MAX, sizeof(*chains));
-  CA_ENSURE(
-      requests && results && items && item_ptrs && certs && errors && chains,
-      CA_ERR_NO_MEMORY, "out of memory");
   for (size_t i = 0; i < n; i++) {
-    const Pki__V1__IssueRequest *item = msg->items[i];
-    requests[i].profile =
-        item->profile[0] != '\0' ? item->profile : msg->profile;
-    requests[i].csr = item->csr.data;
-    requests[i].csr_len = item->csr.len;
-    requests[i].validity_days = item->validity_days;
+    const Pki__V1__IssueRequest *item = call->batch->items[i];
+    call->requests[i].profile =
+        item->profile[0] != '\0' ? item->profile : call->batch->profile;
+    call->requests[i].csr = item->csr.data;
+    call->requests[i].csr_len = item->csr.len;
+    call->requests[i].validity_days = item->validity_days;
   }
-  if (!run_batch(svc, req, requests, n, results, API_FORMAT_PROTOBUF, resp)) {
-    goto done;
-  }
-  Pki__V1__BatchIssueResponse out = PKI__V1__BATCH_ISSUE_RESPONSE__INIT;
-  for (size_t i = 0; i < n; i++) {
-    pki__v1__issue_result__init(&items[i]);
-    if (results[i].err.code == CA_OK) {
-      fill_issued(&results[i], &certs[i], &chains[i * CA_CHAIN_MAX]);
-      items[i].certificate = &certs[i];
-      out.issued++;
-    } else {
-      pki__v1__error__init(&errors[i]);
-      errors[i].code = (char *)ca_err_code_name(results[i].err.code);
-      errors[i].message = results[i].err.message;
-      items[i].error = &errors[i];
-      out.failed++;
-    }
-    item_ptrs[i] = &items[i];
-  }
-  out.n_results = n;
-  out.results = item_ptrs;
-  respond_packed(resp, &out.base);
-  goto done;
+  submit(call, req, resp);
+  return;
 err:
+  call_free(call);
   api_metrics_refused(&svc->metrics, ca_err_get()->code);
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
-done:
-  if (results != NULL) {
-    for (size_t i = 0; i < n; i++) {
-      ca_issued_cleanup(&results[i]);
-    }
-  }
-  free(requests);
-  free(results);
-  free(items);
-  free(item_ptrs);
-  free(certs);
-  free(errors);
-  free(chains);
-  pki__v1__batch_issue_request__free_unpacked(msg, NULL);
 }
 
 void api_handle_sign(api_service *svc, const api_request *req,
                      api_response *resp) {
-  ca_issued result;
-  memset(&result, 0, sizeof(result));
-  CBB cbb;
-  CBB_zero(&cbb);
+  issue_call *call = NULL;
   const char *profile;
   CA_GUARD(api_query_checked(req, "profile", &profile));
   CA_ENSURE(profile != NULL && profile[0] != '\0', CA_ERR_PROFILE_UNKNOWN,
             "name a profile: /v1/sign?profile=tomcat");
   CA_ENSURE(req->body_len > 0, CA_ERR_CSR_MALFORMED,
             "send the CSR (PEM or DER) as the request body");
-  ca_issue_request request = {profile, req->body, req->body_len, 0};
+  call = call_new(svc, req, ISSUE_SIGN_PEM, 1);
+  CA_ENSURE_ALLOC(call);
+  // The query string and the body live until the answer is sent.
+  call->requests[0].profile = profile;
+  call->requests[0].csr = req->body;
+  call->requests[0].csr_len = req->body_len;
   const char *days = api_query(req, "days");
   if (days != NULL) {
     char *end;
     const unsigned long d = strtoul(days, &end, 10);
     CA_ENSURE(*end == '\0' && d > 0 && d <= CA_LIMIT_VALIDITY_DAYS,
               CA_ERR_PARAMETER_INVALID, "days must be a positive number");
-    request.validity_days = (uint32_t)d;
+    call->requests[0].validity_days = (uint32_t)d;
   }
-  if (!run_batch(svc, req, &request, 1, &result, API_FORMAT_TEXT, resp)) {
-    goto done;
-  }
-  if (result.err.code != CA_OK) {
-    api_respond_error(resp, API_FORMAT_TEXT, &result.err);
-    goto done;
-  }
-  // The leaf, then the issuing CA, then the root.
-  CA_GUARD_CRYPTO(CBB_init(&cbb, 8192));
-  CA_GUARD(ca_pem_add(&cbb, "CERTIFICATE", result.der, result.der_len));
-  for (size_t i = 0; i < result.issuer->chain_len; i++) {
-    CA_GUARD(ca_pem_add(&cbb, "CERTIFICATE", result.issuer->chain[i]->der,
-                        result.issuer->chain[i]->der_len));
-  }
-  uint8_t *body;
-  size_t body_len;
-  CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &body_len));
-  api_respond(resp, 200, "application/x-pem-file", body, body_len);
-  goto done;
+  submit(call, req, resp);
+  return;
 err:
-  CBB_cleanup(&cbb);
+  call_free(call);
   api_metrics_refused(&svc->metrics, ca_err_get()->code);
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
-done:
-  ca_issued_cleanup(&result);
 }

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <openssl/mem.h>
 #include <stdarg.h>
@@ -9,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "api/log.h"
 #include "ca/limits.h"
@@ -18,6 +22,18 @@ struct api_server {
   struct MHD_Daemon *daemon;
   api_server_config config;
   unsigned port;
+  atomic_int in_flight;  // requests begun and not yet completed
+};
+
+// The deferred state of a request (api_defer). |mu| orders api_defer
+// against api_complete, which may run first on another thread.
+struct api_pending {
+  pthread_mutex_t mu;
+  struct MHD_Connection *conn;
+  int done;       // api_complete was called
+  int suspended;  // the connection is suspended, waiting for |done|
+  api_finish finish;
+  void *finish_arg;
 };
 
 // Per-request state, from the first call of the access handler to the
@@ -30,6 +46,8 @@ typedef struct request_state {
   size_t body_cap;
   ca_err early_error;  // a refusal decided before the body was read
   int has_early_error;
+  api_pending pending;
+  int deferred;  // a finish callback will answer
 } request_state;
 
 const char *api_query(const api_request *req, const char *name) {
@@ -90,6 +108,8 @@ unsigned api_status_for(ca_err_code code) {
       return 415;
     case CA_ERR_STORAGE_UNAVAILABLE:
     case CA_ERR_ISSUER_UNAVAILABLE:
+    case CA_ERR_QUEUE_FULL:
+    case CA_ERR_SHUTTING_DOWN:
       return 503;
     case CA_ERR_INTERNAL:
     case CA_ERR_NO_MEMORY:
@@ -294,10 +314,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   request_state *state = *con_cls;
   if (state == NULL) {
     state = calloc(1, sizeof(*state));
-    if (state == NULL) {
+    if (state == NULL || pthread_mutex_init(&state->pending.mu, NULL) != 0) {
+      free(state);
       return MHD_NO;
     }
+    state->pending.conn = conn;
     *con_cls = state;
+    atomic_fetch_add(&server->in_flight, 1);
     route_for(server, method, url, state);
     if (state->route != NULL) {
       // Refuse an oversized body before reading any of it.
@@ -335,6 +358,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     api_respond_error(&resp, state->route->errors, &state->early_error);
     return send_response(conn, &resp);
   }
+  if (state->deferred) {
+    // Resumed after api_complete: the work is done, answer it.
+    state->pending.finish(state->pending.finish_arg, &resp);
+    state->deferred = 0;
+    return send_response(conn, &resp);
+  }
   api_request req;
   memset(&req, 0, sizeof(req));
   req.method = method;
@@ -343,9 +372,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   req.body = state->body;
   req.body_len = state->body_len;
   req.conn = conn;
+  req.pending = &state->pending;
   client_address(conn, req.remote, sizeof(req.remote));
   ca_err_clear();
   state->route->handler(server->config.svc, &req, &resp);
+  pthread_mutex_lock(&state->pending.mu);
+  const int suspended = state->pending.suspended;
+  pthread_mutex_unlock(&state->pending.mu);
+  if (suspended) {
+    state->deferred = 1;
+    return MHD_YES;
+  }
   if (resp.status == 0) {
     api_respond_err_code(&resp, state->route->errors, CA_ERR_INTERNAL,
                          "handler produced no response");
@@ -360,9 +397,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   (void)toe;
   request_state *state = *con_cls;
   if (state != NULL) {
+    api_server *server = cls;
     OPENSSL_free(state->body);
+    pthread_mutex_destroy(&state->pending.mu);
     free(state);
     *con_cls = NULL;
+    atomic_fetch_sub(&server->in_flight, 1);
   }
 }
 
@@ -427,8 +467,10 @@ api_server *api_server_start(const api_server_config *config) {
   CA_ENSURE_ALLOC(server);
   server->config = *config;
   CA_GUARD(parse_listen(config->listen, &addr, &addr_len));
-  unsigned flags =
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  // Suspend/resume lets a request wait for the signing engine without
+  // holding an HTTP thread (api_defer).
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
@@ -439,7 +481,7 @@ api_server *api_server_start(const api_server_config *config) {
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
   CA_ENSURE(server->daemon != NULL, CA_ERR_CONFIG,
             "cannot listen on %.64s (address in use or not permitted)",
             config->listen);
@@ -456,10 +498,51 @@ unsigned api_server_port(const api_server *server) {
   return server->port;
 }
 
-void api_server_stop(api_server *server) {
+void api_server_quiesce(api_server *server) {
+  if (server != NULL) {
+    const int fd = MHD_quiesce_daemon(server->daemon);
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+}
+
+void api_server_stop(api_server *server, unsigned wait_s) {
   if (server == NULL) {
     return;
   }
+  // Let answered requests reach their clients before the connections close.
+  for (unsigned i = 0; i < wait_s * 20 && atomic_load(&server->in_flight) > 0;
+       i++) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   MHD_stop_daemon(server->daemon);
   free(server);
+}
+
+void api_defer(const api_request *req, api_finish finish, void *arg,
+               api_response *resp) {
+  api_pending *p = req->pending;
+  pthread_mutex_lock(&p->mu);
+  p->finish = finish;
+  p->finish_arg = arg;
+  if (p->done) {
+    // The work finished before we got here: answer now.
+    pthread_mutex_unlock(&p->mu);
+    finish(arg, resp);
+    return;
+  }
+  MHD_suspend_connection(p->conn);
+  p->suspended = 1;
+  pthread_mutex_unlock(&p->mu);
+}
+
+void api_complete(api_pending *p) {
+  pthread_mutex_lock(&p->mu);
+  p->done = 1;
+  if (p->suspended) {
+    MHD_resume_connection(p->conn);
+  }
+  pthread_mutex_unlock(&p->mu);
 }

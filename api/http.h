@@ -29,6 +29,8 @@ typedef enum api_format {
 
 #define API_PARAM_MAX 128
 
+typedef struct api_pending api_pending;
+
 typedef struct api_request {
   const char *method;
   const char *path;
@@ -37,6 +39,7 @@ typedef struct api_request {
   size_t body_len;
   char remote[64];  // client address, for the audit log
   struct MHD_Connection *conn;
+  api_pending *pending;  // see api_defer
 } api_request;
 
 typedef struct api_response {
@@ -49,6 +52,23 @@ typedef struct api_response {
 
 typedef void (*api_handler)(api_service *svc, const api_request *req,
                             api_response *resp);
+
+// Deferred answers. A handler that hands its work to another thread (the
+// signing engine) passes req->pending to that work, then calls api_defer.
+// When the work is done, its thread calls api_complete(pending) exactly
+// once; the server then calls |finish| on one of its own threads to build
+// the response. Until then the connection is suspended and holds no thread.
+// If the work completed before api_defer was called, api_defer calls
+// |finish| at once. The request body stays valid until |finish| returns.
+typedef void (*api_finish)(void *arg, api_response *resp);
+
+// api_defer arranges for |finish|(|arg|, response) to answer the request
+// once api_complete is called.
+void api_defer(const api_request *req, api_finish finish, void *arg,
+               api_response *resp);
+
+// api_complete marks the deferred work of a request done; any thread.
+void api_complete(api_pending *pending);
 
 typedef struct api_route {
   const char *method;
@@ -115,8 +135,12 @@ api_server *api_server_start(const api_server_config *config);
 // api_server_port returns the bound port.
 unsigned api_server_port(const api_server *server);
 
-// api_server_stop stops accepting, waits for requests in flight, and frees
-// |server|. It accepts NULL.
-void api_server_stop(api_server *server);
+// api_server_quiesce stops accepting new connections; requests in flight
+// go on.
+void api_server_quiesce(api_server *server);
+
+// api_server_stop waits up to |wait_s| seconds for the requests in flight to
+// be answered, then stops the server and frees it. It accepts NULL.
+void api_server_stop(api_server *server, unsigned wait_s);
 
 #endif  // PKI_API_HTTP_H

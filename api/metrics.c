@@ -25,8 +25,37 @@ static int add_line(CBB *cbb, const char *fmt, ...) {
          CBB_add_bytes(cbb, (const uint8_t *)line, (size_t)n);
 }
 
-int api_metrics_render(api_metrics *m, int database_up, uint8_t **out,
-                       size_t *out_len) {
+static int add_engine(CBB *cbb, const ca_engine_stats *e) {
+  return add_line(cbb,
+                  "# HELP pki_queue_items Certificates waiting for a signing "
+                  "worker.\n# TYPE pki_queue_items gauge\n"
+                  "pki_queue_items %" PRIu64 "\n",
+                  e->queued_items) &&
+         add_line(cbb,
+                  "# HELP pki_commit_groups_total Transactions that recorded "
+                  "certificates (group commit).\n# TYPE "
+                  "pki_commit_groups_total counter\n"
+                  "pki_commit_groups_total %" PRIu64 "\n",
+                  e->groups_committed) &&
+         add_line(cbb,
+                  "# HELP pki_committed_certificates_total Certificates "
+                  "recorded.\n# TYPE pki_committed_certificates_total "
+                  "counter\npki_committed_certificates_total %" PRIu64 "\n",
+                  e->rows_committed) &&
+         add_line(cbb,
+                  "# HELP pki_commit_failures_total Transactions that "
+                  "failed.\n# TYPE pki_commit_failures_total counter\n"
+                  "pki_commit_failures_total %" PRIu64 "\n",
+                  e->groups_failed) &&
+         add_line(cbb,
+                  "# HELP pki_serial_collisions_total Serials drawn again.\n"
+                  "# TYPE pki_serial_collisions_total counter\n"
+                  "pki_serial_collisions_total %" PRIu64 "\n",
+                  e->serial_collisions);
+}
+
+int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
+                       int database_up, uint8_t **out, size_t *out_len) {
   CBB cbb;
   if (!CBB_init(&cbb, 4096)) {
     return 0;
@@ -56,6 +85,9 @@ int api_metrics_render(api_metrics *m, int database_up, uint8_t **out,
       add_line(&cbb,
                "# HELP pki_refusals_total Requests or items refused, by "
                "error code.\n# TYPE pki_refusals_total counter\n");
+  if (ok && engine != NULL) {
+    ok = add_engine(&cbb, engine);
+  }
   for (unsigned i = 1; ok && i < CA_ERR_COUNT; i++) {
     const uint_fast64_t v = atomic_load(&m->refused[i]);
     if (v > 0) {

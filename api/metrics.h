@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ca/engine.h"
 #include "ca/error.h"
 
 typedef struct api_metrics {
@@ -18,9 +19,10 @@ typedef struct api_metrics {
 // api_metrics_refused counts one refusal of |code|.
 void api_metrics_refused(api_metrics *m, ca_err_code code);
 
-// api_metrics_render appends the metrics to |out| in the text format, or
-// returns 0 when out of memory.
-int api_metrics_render(api_metrics *m, int database_up, uint8_t **out,
-                       size_t *out_len);
+// api_metrics_render writes the metrics, with the engine's counters
+// |engine| (may be NULL), in the text format into a new buffer |*out|
+// (OPENSSL_free). It returns 0 when out of memory.
+int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
+                       int database_up, uint8_t **out, size_t *out_len);
 
 #endif  // PKI_API_METRICS_H

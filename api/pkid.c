@@ -3,9 +3,13 @@
 // DESIGN: the main thread starts everything, then waits for SIGINT or
 // SIGTERM with sigwait; those signals are blocked in every thread (the
 // mask is set before any thread starts and inherited), so no handler runs
-// asynchronously. On a signal the HTTP server is stopped first (it finishes
-// the requests in flight, so a batch is either committed and answered or
-// answered with an error), then the CAs and the database pool are freed.
+// asynchronously. On a signal the HTTP listener stops accepting, the engine
+// drains (everything queued is signed, recorded and answered: a batch is
+// either committed and answered or answered with an error), the answers go
+// out, and then the CAs and the database pool are freed.
+//
+// In between, three kinds of threads run: libmicrohttpd's (decode, answer),
+// the engine's signing workers and its writer (ca/engine.h).
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -70,6 +74,12 @@ int main(int argc, char **argv) {
     api_log(API_LOG_INFO, "CA %s (%s, %s): %s", ca->name, ca->role,
             ca->algorithm, ca->subject);
   }
+  if (!ca_engine_start(svc.authority, svc.store, &config.engine,
+                       &svc.engine)) {
+    api_log(API_LOG_ERROR, "cannot start the signing engine: %s",
+            ca_err_get()->message);
+    goto done;
+  }
   size_t route_count;
   const api_route *routes = api_routes(&route_count);
   api_server_config server_config = {
@@ -105,7 +115,11 @@ int main(int argc, char **argv) {
   api_log(API_LOG_INFO, "signal %d: stopping", sig);
   rc = 0;
 done:
-  api_server_stop(server);
+  // Stop taking connections, let the engine sign and record what it holds
+  // and wake every waiting request, then let those answers go out.
+  api_server_quiesce(server);
+  ca_engine_stop(svc.engine);
+  api_server_stop(server, 30);
   ca_authority_free(svc.authority);
   ca_store_free(svc.store);
   if (rc == 0) {

@@ -5,11 +5,13 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "ca/authority.h"
+#include "ca/engine.h"
 #include "ca/store.h"
 
 struct api_service {
   ca_authority *authority;  // read-only once serving
   ca_store *store;          // thread-safe pool
+  ca_engine *engine;        // signs and records issuances
   api_metrics metrics;      // atomic counters
 };
 

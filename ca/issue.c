@@ -76,7 +76,7 @@ err:
   return 0;
 }
 
-int ca_issue_sign(const ca_authority *authority,
+int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
                   const ca_issue_request *request, int64_t now,
                   ca_issued *out) {
   ca_csr csr;
@@ -147,10 +147,10 @@ int ca_issue_sign(const ca_authority *authority,
   t.san = san_der;
   t.authority_key_id = issuer->key_id;
   t.ocsp_url = authority->ocsp_url;
-  CA_GUARD(
-      ca_certificate_build(&t, issuer->key, issuer->key_info.type,
-                           ca_signature_digest(&issuer->key_info, &csr.key),
-                           &out->der, &out->der_len, NULL));
+  CA_GUARD(ca_certificate_build(
+      &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
+      ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
+      &out->der_len, NULL));
 
   // What the database records of it.
   CA_GUARD(ca_name_format(&t.subject_name, &out->subject));
@@ -181,120 +181,5 @@ err:
     ca_issued_cleanup(out);
     out->err = saved;
   }
-  return 0;
-}
-
-static void to_record(const ca_issued *issued, const char *requester,
-                      ca_cert_record *out) {
-  memset(out, 0, sizeof(*out));
-  out->issuer_id = issued->issuer->id;
-  out->serial = issued->serial_hex;
-  out->profile = issued->profile->name;
-  out->subject = issued->subject;
-  out->common_name = issued->common_name;
-  out->sans = issued->sans;
-  out->san_count = issued->san_count;
-  out->key_type = issued->key.type;
-  out->key_bits = issued->key.bits;
-  out->not_before = issued->not_before;
-  out->not_after = issued->not_after;
-  out->der = issued->der;
-  out->der_len = issued->der_len;
-  out->requester = requester;
-  out->csr_sha256 = issued->csr_sha256;
-}
-
-// fail_all turns every certificate made into |err|: none may leave the
-// service unrecorded.
-static void fail_all(ca_issued *results, size_t n, const ca_err *err) {
-  for (size_t i = 0; i < n; i++) {
-    if (results[i].err.code == CA_OK) {
-      ca_issued_fail(&results[i], err);
-    }
-  }
-}
-
-int ca_issue_batch(const ca_authority *authority, ca_store *store,
-                   const ca_issue_request *requests, size_t n,
-                   const char *requester, const char *source,
-                   ca_issued *results) {
-  ca_cert_record *records = NULL;
-  size_t *index = NULL;
-  uint8_t *collided = NULL;
-  ca_store_tx *tx = NULL;
-  const int64_t now = (int64_t)time(NULL);
-  size_t made = 0;
-
-  for (size_t i = 0; i < n; i++) {
-    if (ca_issue_sign(authority, &requests[i], now, &results[i])) {
-      made++;
-    }
-  }
-  if (made == 0) {
-    return 1;
-  }
-
-  records = calloc(made, sizeof(*records));
-  index = calloc(made, sizeof(*index));
-  collided = calloc(made, 1);
-  CA_ENSURE(records != NULL && index != NULL && collided != NULL,
-            CA_ERR_NO_MEMORY, "out of memory");
-  size_t pending = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (results[i].err.code == CA_OK) {
-      to_record(&results[i], requester, &records[pending]);
-      index[pending++] = i;
-    }
-  }
-  CA_GUARD(ca_store_begin(store, &tx));
-  // Invariant 2: a serial that exists already is drawn again, never
-  // returned. Each round re-signs only the collided certificates.
-  for (int attempt = 0; pending > 0; attempt++) {
-    CA_ENSURE(attempt < CA_LIMIT_SERIAL_ATTEMPTS, CA_ERR_SERIAL_EXHAUSTED,
-              "serial collided %d times: the random source is suspect",
-              CA_LIMIT_SERIAL_ATTEMPTS);
-    CA_GUARD(ca_store_tx_insert_certificates(tx, records, pending, collided));
-    size_t again = 0;
-    for (size_t k = 0; k < pending; k++) {
-      if (!collided[k]) {
-        continue;
-      }
-      const size_t i = index[k];
-      ca_issued_cleanup(&results[i]);
-      CA_GUARD(ca_issue_sign(authority, &requests[i], now, &results[i]));
-      to_record(&results[i], requester, &records[again]);
-      index[again++] = i;
-    }
-    pending = again;
-  }
-  char detail[64];
-  snprintf(detail, sizeof(detail), "issued=%zu refused=%zu", made, n - made);
-  CA_GUARD(ca_store_tx_audit(tx, requester, "issue", "certificates", source,
-                             "ok", detail));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
-  free(records);
-  free(index);
-  free(collided);
-  return 1;
-err : {
-  ca_err saved;
-  ca_err_copy(&saved);
-  ca_store_rollback(tx);
-  if (saved.code != CA_ERR_STORAGE_UNAVAILABLE &&
-      saved.code != CA_ERR_SERIAL_EXHAUSTED) {
-    // Whatever went wrong, the client learns that nothing was stored.
-    char message[CA_ERR_MESSAGE_LEN];
-    snprintf(message, sizeof(message), "nothing was issued: %s", saved.message);
-    snprintf(saved.message, sizeof(saved.message), "%s", message);
-    saved.code = CA_ERR_STORAGE_UNAVAILABLE;
-  }
-  fail_all(results, n, &saved);
-  ca_err_restore(&saved);
-}
-  free(records);
-  free(index);
-  free(collided);
   return 0;
 }

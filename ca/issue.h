@@ -12,6 +12,7 @@
 
 #include "ca/authority.h"
 #include "ca/error.h"
+#include "ca/issuer_keys.h"
 #include "ca/limits.h"
 #include "ca/serial.h"
 #include "ca/store.h"
@@ -45,10 +46,11 @@ typedef struct ca_issued {
 } ca_issued;
 
 // ca_issue_sign checks |request| against its profile and, when it passes,
-// signs a certificate valid from |now| into |out| (which it initialises).
-// It returns 1 with a certificate, or 0 with |out->err| set (and also the
-// thread's error). Nothing is stored: see ca_issue_batch.
-int ca_issue_sign(const ca_authority *authority,
+// signs a certificate valid from |now| into |out| (which it initialises),
+// with the calling thread's copy of the issuer key from |keys| (NULL: the
+// authority's own key). It returns 1 with a certificate, or 0 with
+// |out->err| set (and also the thread's error). Nothing is stored.
+int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
                   const ca_issue_request *request, int64_t now,
                   ca_issued *out) CA_MUST_CHECK;
 
@@ -58,21 +60,5 @@ void ca_issued_cleanup(ca_issued *issued);
 // ca_issued_fail replaces a made certificate with the error |err|, freeing
 // the certificate: used when it could not be recorded.
 void ca_issued_fail(ca_issued *issued, const ca_err *err);
-
-// ca_issue_batch issues |n| requests: each is checked and signed on its
-// own, then every certificate made is recorded in one transaction with an
-// audit row naming |requester| and |source|, and only then returned
-// (DESIGN.md invariant 1). A request refused by its profile fails alone. A
-// serial that already exists is drawn again and the certificate re-signed.
-// When the transaction cannot be committed, every result becomes a
-// CA_ERR_STORAGE_UNAVAILABLE error and no certificate is returned.
-//
-// It returns 1 when the batch was processed (results may still hold
-// per-item errors), or 0 when nothing was recorded. |results| has |n|
-// entries, which the caller frees with ca_issued_cleanup.
-int ca_issue_batch(const ca_authority *authority, ca_store *store,
-                   const ca_issue_request *requests, size_t n,
-                   const char *requester, const char *source,
-                   ca_issued *results) CA_MUST_CHECK;
 
 #endif  // PKI_CA_ISSUE_H

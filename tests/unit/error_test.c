@@ -55,6 +55,8 @@ TEST(stable_names) {
       "CONFIG_INVALID",
       "PEM_MALFORMED",
       "OBJECT_TOO_LARGE",
+      "QUEUE_FULL",
+      "SHUTTING_DOWN",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

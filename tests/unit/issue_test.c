@@ -29,7 +29,7 @@ static int issue(const char *profile, const test_csr_spec *spec, uint32_t days,
     return 0;
   }
   ca_issue_request req = {profile, der, len, days};
-  int ok = ca_issue_sign(authority, &req, (int64_t)time(NULL), out);
+  int ok = ca_issue_sign(authority, NULL, &req, (int64_t)time(NULL), out);
   OPENSSL_free(der);
   return ok;
 }
@@ -230,10 +230,10 @@ TEST(pem_input_is_accepted) {
   char *pem = test_pem_csr(der, len);
   ca_issue_request req = {"tomcat", (const uint8_t *)pem, strlen(pem), 0};
   ca_issued out;
-  CHECK(ca_issue_sign(authority, &req, (int64_t)time(NULL), &out));
+  CHECK(ca_issue_sign(authority, NULL, &req, (int64_t)time(NULL), &out));
   ca_issued_cleanup(&out);
   ca_issue_request garbage = {"tomcat", (const uint8_t *)"hello", 5, 0};
-  CHECK(!ca_issue_sign(authority, &garbage, (int64_t)time(NULL), &out));
+  CHECK(!ca_issue_sign(authority, NULL, &garbage, (int64_t)time(NULL), &out));
   CHECK_EQ_INT(out.err.code, CA_ERR_CSR_MALFORMED);
   ca_issued_cleanup(&out);
   OPENSSL_free(der);
