@@ -101,6 +101,7 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_NOT_FOUND:
       return 404;
     case CA_ERR_AMBIGUOUS:
+    case CA_ERR_CONFLICT:
       return 409;
     case CA_ERR_METHOD_NOT_ALLOWED:
       return 405;
@@ -541,8 +542,12 @@ void api_defer(const api_request *req, api_finish finish, void *arg,
 void api_complete(api_pending *p) {
   pthread_mutex_lock(&p->mu);
   p->done = 1;
-  if (p->suspended) {
-    MHD_resume_connection(p->conn);
-  }
+  const int suspended = p->suspended;
+  struct MHD_Connection *conn = p->conn;
   pthread_mutex_unlock(&p->mu);
+  // Once resumed, the request may be answered and |p| freed on an HTTP
+  // thread at any moment: |p| must not be touched after this call.
+  if (suspended) {
+    MHD_resume_connection(conn);
+  }
 }

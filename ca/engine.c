@@ -135,10 +135,36 @@ static size_t made_in(const ca_job *job) {
   return made;
 }
 
+// audit_group writes one audit row per job of |group|, in one statement.
+static int audit_group(ca_store_tx *tx, ca_job *group) {
+  size_t n = 0;
+  for (ca_job *job = group; job != NULL; job = job->next) {
+    n++;
+  }
+  ca_audit_record *rows = calloc(n, sizeof(*rows));
+  char(*details)[64] = calloc(n, 64);
+  int ok = 0;
+  if (rows != NULL && details != NULL) {
+    size_t i = 0;
+    for (ca_job *job = group; job != NULL; job = job->next, i++) {
+      const size_t made = made_in(job);
+      snprintf(details[i], 64, "issued=%zu refused=%zu", made, job->n - made);
+      rows[i] = (ca_audit_record){job->requester, "issue", "certificates",
+                                  job->source,    "ok",    details[i]};
+    }
+    ok = ca_store_tx_audit_many(tx, rows, n);
+  } else {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_NO_MEMORY, "out of memory");
+  }
+  free(rows);
+  free(details);
+  return ok;
+}
+
 // record_group records every certificate of the jobs |group| in one
 // transaction. It returns 1 when the transaction committed.
-static int record_group(ca_engine *e, const ca_issuer_keys *keys,
-                        ca_job *group, size_t rows) {
+static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
+                        size_t rows) {
   ca_cert_record *records = NULL;
   group_row *where = NULL;
   uint8_t *collided = NULL;
@@ -161,6 +187,19 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys,
     }
   }
   CA_GUARD(ca_store_begin(e->store, &tx));
+  // The fast path: all rows in one binary COPY (bench/store_bench: about a
+  // third of the database's CPU per row of a multi-row INSERT). COPY is all
+  // or nothing, so a serial that exists already fails it: then, and only
+  // then, start over with INSERT ... ON CONFLICT, which names the collided
+  // rows.
+  if (pending > 0 && ca_store_tx_copy_certificates(tx, records, pending)) {
+    pending = 0;
+  } else if (pending > 0) {
+    CA_GUARD(ca_err_get()->code == CA_ERR_CONFLICT);
+    ca_store_rollback(tx);
+    tx = NULL;
+    CA_GUARD(ca_store_begin(e->store, &tx));
+  }
   // Invariant 2: a serial that exists already is drawn again, never
   // returned. Each round re-signs only the collided certificates.
   for (int attempt = 0; pending > 0; attempt++) {
@@ -184,14 +223,7 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys,
     }
     pending = again;
   }
-  for (ca_job *job = group; job != NULL; job = job->next) {
-    const size_t made = made_in(job);
-    char detail[64];
-    snprintf(detail, sizeof(detail), "issued=%zu refused=%zu", made,
-             job->n - made);
-    CA_GUARD(ca_store_tx_audit(tx, job->requester, "issue", "certificates",
-                               job->source, "ok", detail));
-  }
+  CA_GUARD(audit_group(tx, group));
   ca_store_tx *committing = tx;
   tx = NULL;
   CA_GUARD(ca_store_commit(committing));

@@ -56,7 +56,8 @@
   X(CA_ERR_PEM_MALFORMED, "PEM_MALFORMED")                                 \
   X(CA_ERR_OBJECT_TOO_LARGE, "OBJECT_TOO_LARGE")                           \
   X(CA_ERR_QUEUE_FULL, "QUEUE_FULL")                                       \
-  X(CA_ERR_SHUTTING_DOWN, "SHUTTING_DOWN")
+  X(CA_ERR_SHUTTING_DOWN, "SHUTTING_DOWN")                                 \
+  X(CA_ERR_CONFLICT, "CONFLICT")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

@@ -25,6 +25,15 @@ typedef struct ca_serial {
 // It returns 0 with CA_ERR_INTERNAL if the random source fails.
 int ca_serial_generate(ca_serial *out) CA_MUST_CHECK;
 
+// A replacement for the random source, for tests only: fills 16 bytes and
+// returns 1, or returns 0 to fall back to the CSPRNG.
+typedef int (*ca_serial_source)(uint8_t out[16]);
+
+// ca_serial_set_test_source makes ca_serial_generate draw from |source|
+// (NULL: the CSPRNG again). It exists so that tests can force serial
+// collisions (DESIGN.md invariant 2); pki itself never calls it.
+void ca_serial_set_test_source(ca_serial_source source);
+
 // ca_serial_to_hex writes the serial's magnitude as lower-case hex without
 // leading zero octets ("3fa2..."), NUL-terminated, into |out|.
 void ca_serial_to_hex(const ca_serial *serial, char out[CA_SERIAL_HEX_LEN]);

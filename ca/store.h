@@ -112,10 +112,35 @@ int ca_store_tx_insert_certificates(ca_store_tx *tx,
                                     const ca_cert_record *records, size_t n,
                                     uint8_t *out_collided) CA_MUST_CHECK;
 
+// ca_store_tx_copy_certificates inserts |n| records with COPY in the binary
+// format: several times cheaper for PostgreSQL than INSERT, but all or
+// nothing. When a (serial, issuer) exists already it returns 0 with
+// CA_ERR_CONFLICT, and the transaction is failed: roll back and insert with
+// ca_store_tx_insert_certificates, which reports collisions row by row. Any
+// other failure is CA_ERR_STORAGE_UNAVAILABLE.
+int ca_store_tx_copy_certificates(ca_store_tx *tx,
+                                  const ca_cert_record *records,
+                                  size_t n) CA_MUST_CHECK;
+
+// One row of the audit log. Borrowed strings.
+typedef struct ca_audit_record {
+  const char *actor;
+  const char *action;
+  const char *object;
+  const char *source;
+  const char *outcome;
+  const char *detail;
+} ca_audit_record;
+
 // ca_store_tx_audit appends one row to the audit log.
 int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
                       const char *object, const char *source,
                       const char *outcome, const char *detail) CA_MUST_CHECK;
+
+// ca_store_tx_audit_many appends |n| rows in one statement (at most
+// CA_LIMIT_INSERT_ROWS per statement).
+int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
+                           size_t n) CA_MUST_CHECK;
 
 // ca_store_commit commits and frees |tx|. It returns 1 only when the commit
 // is durable; on 0 (CA_ERR_STORAGE_UNAVAILABLE) nothing of the transaction

@@ -11,26 +11,12 @@
 #include "ca/limits.h"
 #include "ca/pq.h"
 #include "ca/store.h"
+#include "ca/store_internal.h"
 #include "migrations/migrations.h"
 
 // Advisory lock keys: arbitrary constants, the same on every node.
 #define LOCK_MIGRATIONS INT64_C(0x706b690001)
 #define LOCK_BOOTSTRAP INT64_C(0x706b690002)
-
-struct ca_store {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  PGconn **conns;
-  uint8_t *busy;
-  size_t n;
-};
-
-struct ca_store_tx {
-  ca_store *store;
-  size_t slot;
-  PGconn *conn;
-  int failed;
-};
 
 static void silent_notice(void *arg, const char *message) {
   (void)arg;
@@ -49,8 +35,7 @@ static PGconn *connect_one(const char *conninfo) {
   return conn;
 }
 
-// Connection failures carry libpq's message, which never holds a password.
-static void raise_conn(PGconn *conn, const char *what) {
+void ca_store_raise_conn(PGconn *conn, const char *what) {
   const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
   size_t len = strlen(msg);
   while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
@@ -78,7 +63,7 @@ int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
   for (size_t i = 0; i < pool_size; i++) {
     store->conns[i] = connect_one(conninfo);
     if (store->conns[i] == NULL || PQstatus(store->conns[i]) != CONNECTION_OK) {
-      raise_conn(store->conns[i], "connection failed");
+      ca_store_raise_conn(store->conns[i], "connection failed");
       goto err;
     }
   }
@@ -117,7 +102,7 @@ static int acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
         if (PQstatus(conn) != CONNECTION_OK) {
           PQreset(conn);
           if (PQstatus(conn) != CONNECTION_OK) {
-            raise_conn(conn, "reconnect failed");
+            ca_store_raise_conn(conn, "reconnect failed");
             pthread_mutex_lock(&store->mu);
             store->busy[i] = 0;
             pthread_cond_signal(&store->cv);
@@ -141,20 +126,21 @@ static void release(ca_store *store, size_t slot) {
   pthread_mutex_unlock(&store->mu);
 }
 
-// check_result turns a failed PGresult into CA_ERR_STORAGE_UNAVAILABLE,
-// clearing it. It returns |res| when it holds |want|.
-static PGresult *check_result(PGconn *conn, PGresult *res, ExecStatusType want,
-                              const char *what) {
+PGresult *ca_store_check_result(PGconn *conn, PGresult *res,
+                                ExecStatusType want, const char *what) {
   if (res != NULL && PQresultStatus(res) == want) {
     return res;
   }
   if (res == NULL) {
-    raise_conn(conn, what);
+    ca_store_raise_conn(conn, what);
     return NULL;
   }
   const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
   const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+  // 23505 unique_violation: a serial drawn twice (COPY cannot skip it).
+  const int conflict = state != NULL && strcmp(state, "23505") == 0;
+  ca_err_set_at(__FILE__, __LINE__,
+                conflict ? CA_ERR_CONFLICT : CA_ERR_STORAGE_UNAVAILABLE,
                 "database %s failed: %s (SQLSTATE %s)", what,
                 msg != NULL ? msg : PQresultErrorMessage(res),
                 state != NULL ? state : "?");
@@ -162,8 +148,9 @@ static PGresult *check_result(PGconn *conn, PGresult *res, ExecStatusType want,
   return NULL;
 }
 
-static int exec_command(PGconn *conn, const char *sql, const char *what) {
-  PGresult *res = check_result(conn, PQexec(conn, sql), PGRES_COMMAND_OK, what);
+int ca_store_exec(PGconn *conn, const char *sql, const char *what) {
+  PGresult *res =
+      ca_store_check_result(conn, PQexec(conn, sql), PGRES_COMMAND_OK, what);
   if (res == NULL) {
     return 0;
   }
@@ -174,7 +161,8 @@ static int exec_command(PGconn *conn, const char *sql, const char *what) {
 static int exec_lock(PGconn *conn, const char *fn, int64_t key) {
   char sql[96];
   snprintf(sql, sizeof(sql), "SELECT %s(%" PRId64 ")", fn, key);
-  PGresult *res = check_result(conn, PQexec(conn, sql), PGRES_TUPLES_OK, fn);
+  PGresult *res =
+      ca_store_check_result(conn, PQexec(conn, sql), PGRES_TUPLES_OK, fn);
   if (res == NULL) {
     return 0;
   }
@@ -188,8 +176,8 @@ int ca_store_ping(ca_store *store) {
   if (!acquire(store, &slot, &conn)) {
     return 0;
   }
-  PGresult *res =
-      check_result(conn, PQexec(conn, "SELECT 1"), PGRES_TUPLES_OK, "ping");
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, "SELECT 1"),
+                                        PGRES_TUPLES_OK, "ping");
   const int ok = res != NULL;
   PQclear(res);
   release(store, slot);
@@ -211,14 +199,14 @@ static int apply_migration(PGconn *conn, const pki_migration *m) {
   char version[16];
   snprintf(version, sizeof(version), "%d", m->version);
   const char *params[2] = {version, m->name};
-  if (!exec_command(conn, "BEGIN", "begin")) {
+  if (!ca_store_exec(conn, "BEGIN", "begin")) {
     return 0;
   }
-  PGresult *res =
-      check_result(conn, PQexec(conn, m->sql), PGRES_COMMAND_OK, m->name);
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, m->sql),
+                                        PGRES_COMMAND_OK, m->name);
   if (res != NULL) {
     PQclear(res);
-    res = check_result(
+    res = ca_store_check_result(
         conn,
         PQexecParams(conn,
                      "INSERT INTO schema_migrations (version, name) "
@@ -229,12 +217,12 @@ static int apply_migration(PGconn *conn, const pki_migration *m) {
   if (res == NULL) {
     ca_err saved;
     ca_err_copy(&saved);
-    (void)exec_command(conn, "ROLLBACK", "rollback");
+    (void)ca_store_exec(conn, "ROLLBACK", "rollback");
     ca_err_restore(&saved);
     return 0;
   }
   PQclear(res);
-  return exec_command(conn, "COMMIT", "commit");
+  return ca_store_exec(conn, "COMMIT", "commit");
 }
 
 int ca_store_migrate(ca_store *store) {
@@ -245,15 +233,15 @@ int ca_store_migrate(ca_store *store) {
   CA_GUARD(acquire(store, &slot, &conn));
   CA_GUARD(exec_lock(conn, "pg_advisory_lock", LOCK_MIGRATIONS));
   locked = 1;
-  CA_GUARD(exec_command(conn,
-                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                        " version integer PRIMARY KEY,"
-                        " name text NOT NULL,"
-                        " applied_at timestamptz NOT NULL DEFAULT now())",
-                        "creating schema_migrations"));
-  applied =
-      check_result(conn, PQexec(conn, "SELECT version FROM schema_migrations"),
-                   PGRES_TUPLES_OK, "reading schema_migrations");
+  CA_GUARD(ca_store_exec(conn,
+                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         " version integer PRIMARY KEY,"
+                         " name text NOT NULL,"
+                         " applied_at timestamptz NOT NULL DEFAULT now())",
+                         "creating schema_migrations"));
+  applied = ca_store_check_result(
+      conn, PQexec(conn, "SELECT version FROM schema_migrations"),
+      PGRES_TUPLES_OK, "reading schema_migrations");
   CA_GUARD(applied != NULL);
   for (size_t i = 0; i < pki_migration_count; i++) {
     const pki_migration *m = &pki_migrations[i];
@@ -356,8 +344,8 @@ static const char kSelectIssuers[] =
 static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
   ca_issuer_record *records = NULL;
   size_t n = 0;
-  PGresult *res = check_result(conn, PQexec(conn, kSelectIssuers),
-                               PGRES_TUPLES_OK, "reading issuers");
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, kSelectIssuers),
+                                        PGRES_TUPLES_OK, "reading issuers");
   CA_GUARD(res != NULL);
   const int rows = PQntuples(res);
   if (rows > 0) {
@@ -401,7 +389,7 @@ static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
   int formats[10] = {0};
   lengths[8] = (int)r->der_len;
   formats[8] = 1;
-  PGresult *res = check_result(
+  PGresult *res = ca_store_check_result(
       conn,
       PQexecParams(conn,
                    "INSERT INTO issuers (name, role, algorithm, parent_id,"
@@ -427,12 +415,12 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
   size_t made_n = 0;
   int in_tx = 0;
   CA_GUARD(acquire(store, &slot, &conn));
-  CA_GUARD(exec_command(conn, "BEGIN", "begin"));
+  CA_GUARD(ca_store_exec(conn, "BEGIN", "begin"));
   in_tx = 1;
   CA_GUARD(exec_lock(conn, "pg_advisory_xact_lock", LOCK_BOOTSTRAP));
   CA_GUARD(read_issuers(conn, out, out_n));
   if (*out_n > 0) {
-    CA_GUARD(exec_command(conn, "COMMIT", "commit"));
+    CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
     release(store, slot);
     return 1;
   }
@@ -440,7 +428,7 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
   for (size_t i = 0; i < made_n; i++) {
     CA_GUARD(insert_issuer(conn, &made[i]));
   }
-  CA_GUARD(exec_command(conn, "COMMIT", "commit"));
+  CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
   in_tx = 0;
   ca_issuer_records_free(made, made_n);
   made = NULL;
@@ -453,7 +441,7 @@ err:
     if (in_tx) {
       ca_err saved;
       ca_err_copy(&saved);
-      (void)exec_command(conn, "ROLLBACK", "rollback");
+      (void)ca_store_exec(conn, "ROLLBACK", "rollback");
       ca_err_restore(&saved);
     }
     release(store, slot);
@@ -471,7 +459,7 @@ int ca_store_begin(ca_store *store, ca_store_tx **out) {
     free(tx);
     return 0;
   }
-  if (!exec_command(tx->conn, "BEGIN", "begin")) {
+  if (!ca_store_exec(tx->conn, "BEGIN", "begin")) {
     release(store, tx->slot);
     free(tx);
     return 0;
@@ -487,11 +475,11 @@ int ca_store_commit(ca_store_tx *tx) {
   if (ok) {
     // A COMMIT of a transaction that failed earlier reports ROLLBACK as its
     // command tag, never an error; tx->failed guards that case above.
-    ok = exec_command(tx->conn, "COMMIT", "commit");
+    ok = ca_store_exec(tx->conn, "COMMIT", "commit");
   } else {
     ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
                   "transaction failed earlier; nothing was stored");
-    (void)exec_command(tx->conn, "ROLLBACK", "rollback");
+    (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   }
   release(tx->store, tx->slot);
   free(tx);
@@ -504,7 +492,7 @@ void ca_store_rollback(ca_store_tx *tx) {
   }
   ca_err saved;
   ca_err_copy(&saved);
-  (void)exec_command(tx->conn, "ROLLBACK", "rollback");
+  (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   ca_err_restore(&saved);
   release(tx->store, tx->slot);
   free(tx);
@@ -513,20 +501,62 @@ void ca_store_rollback(ca_store_tx *tx) {
 int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
                       const char *object, const char *source,
                       const char *outcome, const char *detail) {
-  const char *values[6] = {actor, action, object, source, outcome, detail};
-  PGresult *res = check_result(
-      tx->conn,
-      PQexecParams(tx->conn,
-                   "INSERT INTO audit_log (actor, action, object, source,"
-                   " outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-                   6, NULL, values, NULL, NULL, 0),
-      PGRES_COMMAND_OK, "writing the audit log");
-  if (res == NULL) {
-    tx->failed = 1;
-    return 0;
+  const ca_audit_record row = {actor, action, object, source, outcome, detail};
+  return ca_store_tx_audit_many(tx, &row, 1);
+}
+
+#define AUDIT_COLUMNS 6
+
+// audit_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS audit rows.
+static int audit_chunk(ca_store_tx *tx, const ca_audit_record *rows, size_t n) {
+  const char **values = calloc(n * AUDIT_COLUMNS, sizeof(char *));
+  // "($1,...,$6)," is at most 6 * 6 + 3 bytes per row.
+  const size_t cap = 128 + n * (AUDIT_COLUMNS * 6 + 3);
+  char *sql = malloc(cap);
+  PGresult *res = NULL;
+  CA_ENSURE(values != NULL && sql != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  size_t off = (size_t)snprintf(sql, cap,
+                                "INSERT INTO audit_log (actor, action, object,"
+                                " source, outcome, detail) VALUES ");
+  for (size_t i = 0; i < n; i++) {
+    const char *row[AUDIT_COLUMNS] = {rows[i].actor,   rows[i].action,
+                                      rows[i].object,  rows[i].source,
+                                      rows[i].outcome, rows[i].detail};
+    memcpy(&values[i * AUDIT_COLUMNS], row, sizeof(row));
+    const size_t p = i * AUDIT_COLUMNS;
+    off += (size_t)snprintf(sql + off, cap - off,
+                            "%s($%zu,$%zu,$%zu,$%zu,$%zu,$%zu)", i ? "," : "",
+                            p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
   }
+  res = ca_store_check_result(
+      tx->conn,
+      PQexecParams(tx->conn, sql, (int)(n * AUDIT_COLUMNS), NULL, values, NULL,
+                   NULL, 0),
+      PGRES_COMMAND_OK, "writing the audit log");
+  CA_GUARD(res != NULL);
   PQclear(res);
+  free(values);
+  free(sql);
   return 1;
+err:
+  tx->failed = 1;
+  free(values);
+  free(sql);
+  return 0;
+}
+
+int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
+                           size_t n) {
+  CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+            "transaction failed earlier");
+  for (size_t off = 0; off < n; off += CA_LIMIT_INSERT_ROWS) {
+    const size_t chunk =
+        n - off < CA_LIMIT_INSERT_ROWS ? n - off : CA_LIMIT_INSERT_ROWS;
+    CA_GUARD(audit_chunk(tx, rows + off, chunk));
+  }
+  return 1;
+err:
+  return 0;
 }
 
 // --- Certificates ---
@@ -651,12 +681,12 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
     }
   }
   snprintf(sql + off, sql_cap - off,
-           " ON CONFLICT ON CONSTRAINT certificates_issuer_serial_key"
+           " ON CONFLICT (serial, issuer_id)"
            " DO NOTHING RETURNING issuer_id, serial");
-  res = check_result(tx->conn,
-                     PQexecParams(tx->conn, sql, (int)params, NULL, values,
-                                  lengths, formats, 0),
-                     PGRES_TUPLES_OK, "inserting certificates");
+  res = ca_store_check_result(tx->conn,
+                              PQexecParams(tx->conn, sql, (int)params, NULL,
+                                           values, lengths, formats, 0),
+                              PGRES_TUPLES_OK, "inserting certificates");
   CA_GUARD(res != NULL);
   const int inserted = PQntuples(res);
   memset(out_collided, 0, n);
@@ -793,9 +823,9 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " AND ($5::text IS NULL OR i.name = $5)"
             " AND c.id > $6::bigint ORDER BY c.id LIMIT $7::bigint";
   CA_GUARD(acquire(store, &slot, &conn));
-  res = check_result(conn,
-                     PQexecParams(conn, sql, 7, NULL, values, NULL, NULL, 0),
-                     PGRES_TUPLES_OK, "listing certificates");
+  res = ca_store_check_result(
+      conn, PQexecParams(conn, sql, 7, NULL, values, NULL, NULL, 0),
+      PGRES_TUPLES_OK, "listing certificates");
   CA_GUARD(res != NULL);
   const int count = PQntuples(res);
   if (count > 0) {

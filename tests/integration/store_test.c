@@ -5,6 +5,7 @@
 #include <openssl/mem.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,69 @@ TEST(collisions_are_reported_row_by_row) {
   ca_store_free(store);
 }
 
+TEST(copy_writes_every_column_and_refuses_duplicates) {
+  ca_store *store = NULL;
+  CHECK(ca_store_open(db.url, 1, &store));
+  ca_issuer_record *issuers = NULL;
+  size_t n = 0;
+  CHECK(ca_store_bootstrap_issuers(store, make_records, NULL, &issuers, &n));
+  const int64_t issuer = n > 0 ? issuers[n - 1].id : 0;
+  ca_issuer_records_free(issuers, n);
+
+  static const uint8_t kHash[32] = {1, 2, 3};
+  ca_cert_record rows[3] = {record(issuer, "dd01"), record(issuer, "dd02"),
+                            record(issuer, "dd03")};
+  rows[1].san_count = 0;  // an empty array
+  rows[2].csr_sha256 = kHash;
+  rows[2].not_before = 2524608000;  // 2050-01-01, past UTCTime's range
+  rows[2].not_after = 2556144000;
+  ca_store_tx *tx = NULL;
+  CHECK(ca_store_begin(store, &tx));
+  if (!ca_store_tx_copy_certificates(tx, rows, 3)) {
+    fprintf(stderr, "COPY: %s\n", ca_err_get()->message);
+    CHECK(0);
+  }
+  CHECK(ca_store_commit(tx));
+  PGresult *res = it_db_query(
+      &db,
+      "SELECT serial, array_to_string(sans, '|'), cardinality(sans),"
+      " extract(epoch FROM not_before)::bigint,"
+      " extract(epoch FROM not_after)::bigint, key_type, key_bits,"
+      " encode(der, 'hex'), coalesce(encode(csr_sha256, 'hex'), '-'),"
+      " status, requester, profile"
+      " FROM certificates WHERE serial LIKE 'dd%' ORDER BY serial",
+      NULL, NULL);
+  CHECK(res != NULL && PQntuples(res) == 3);
+  if (res != NULL && PQntuples(res) == 3) {
+    CHECK_EQ_STR(PQgetvalue(res, 0, 1), "DNS:a.example.com|IP:10.0.0.1");
+    CHECK_EQ_STR(PQgetvalue(res, 1, 2), "0");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 3), "1700000000");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 4), "1800000000");
+    CHECK_EQ_STR(PQgetvalue(res, 2, 3), "2524608000");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 5), "RSA");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 6), "2048");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 7), "3003020101");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 8), "-");
+    CHECK(strncmp(PQgetvalue(res, 2, 8), "010203000000", 12) == 0);
+    CHECK_EQ_STR(PQgetvalue(res, 0, 9), "good");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 10), "test");
+    CHECK_EQ_STR(PQgetvalue(res, 0, 11), "tomcat");
+  }
+  PQclear(res);
+  // A duplicate (serial, issuer) fails the whole COPY with CONFLICT.
+  const long long before =
+      it_db_int(&db, "SELECT count(*) FROM certificates", NULL);
+  ca_cert_record again[2] = {record(issuer, "dd10"), record(issuer, "dd02")};
+  CHECK(ca_store_begin(store, &tx));
+  CHECK(!ca_store_tx_copy_certificates(tx, again, 2));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFLICT);
+  ca_store_rollback(tx);
+  CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM certificates", NULL),
+               before);
+  CHECK(ca_store_ping(store));
+  ca_store_free(store);
+}
+
 TEST(the_audit_log_is_append_only) {
   ca_store *store = NULL;
   ca_store_tx *tx = NULL;
@@ -214,6 +278,7 @@ int main(void) {
   RUN(migrations_apply_once);
   RUN(concurrent_starters_create_the_cas_once);
   RUN(collisions_are_reported_row_by_row);
+  RUN(copy_writes_every_column_and_refuses_duplicates);
   RUN(the_audit_log_is_append_only);
   it_db_drop(&db);
   return test_summary();

@@ -57,6 +57,7 @@ TEST(stable_names) {
       "OBJECT_TOO_LARGE",
       "QUEUE_FULL",
       "SHUTTING_DOWN",
+      "CONFLICT",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

@@ -1,0 +1,664 @@
+// The issuance benchmark: certificates per second through the signing core
+// (in process) and through pkid over HTTP with PostgreSQL commits, next to
+// the raw BoringSSL limit measured in the same run.
+//
+// DESIGN: each measurement runs |threads| threads for --seconds and prints
+// one JSON object on stdout. The raw limit is measured with the same number
+// of threads, each verifying a CSR signature and signing a message as long
+// as a real TBSCertificate of the pair
+// with its own copy of the CA key, for the same key pair: the cost of one
+// certificate with nothing else around it. ratio = certs_per_s / limit_per_s.
+//
+// Modes:
+//   raw        the limit itself (printed once per key pair and thread count)
+//   inprocess  CSR bytes -> certificate DER through ca_issue_sign, no HTTP,
+//              no database; "inprocess-shared-key" does the same with one
+//              key shared by all threads (the single-handle comparison)
+//   http       POST /v1/certificates:batchIssue to a pkid this program
+//              starts against --database (bench/issue.sh starts a throwaway
+//              PostgreSQL when none is given), batches of 1, 10, 100, 1000
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <openssl/bytestring.h>
+#include <openssl/digest.h>
+#include <openssl/evp.h>
+#include <openssl/mem.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/client.h"
+#include "ca/authority.h"
+#include "ca/csr.h"
+#include "ca/issue.h"
+#include "ca/issuer_keys.h"
+#include "ca/pq.h"
+#include "ca/signer.h"
+#include "ca/x509.h"
+#include "proto/pki.pb-c.h"
+#include "tests/support/csr_maker.h"
+
+typedef struct pair {
+  const char *csr_key;     // "RSA-2048"
+  const char *issuer_key;  // the CA key pkid uses for it by default
+  const char *profile;
+} pair;
+
+static const pair kPairs[] = {
+    {"RSA-2048", "RSA-2048", "tomcat"},
+    {"EC-P256", "EC-P256", "tomcat-ECDSA"},
+    {"RSA-3072", "RSA-2048", "tomcat"},
+    {"EC-P384", "EC-P256", "tomcat-ECDSA"},
+};
+#define PAIR_COUNT (sizeof(kPairs) / sizeof(kPairs[0]))
+#define CSR_POOL 32
+
+typedef struct options {
+  double seconds;
+  int threads;
+  const char *mode;  // "all", "inprocess", "http", "raw"
+  const char *database;
+  const char *pairs;  // comma-separated csr keys, or NULL for all
+  const char *batches;
+  const char *server;  // an already running pkid, instead of starting one
+} options;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+// --- Latency samples ---
+
+typedef struct samples {
+  double *ms;
+  size_t n, cap;
+} samples;
+
+static void sample_add(samples *s, double ms) {
+  if (s->n == s->cap) {
+    const size_t cap = s->cap > 0 ? s->cap * 2 : 4096;
+    double *grown = realloc(s->ms, cap * sizeof(double));
+    if (grown == NULL) {
+      return;  // a lost sample skews nothing that matters
+    }
+    s->ms = grown;
+    s->cap = cap;
+  }
+  s->ms[s->n++] = ms;
+}
+
+static int compare_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+// merge_percentiles merges |n| sample sets and computes p50 and p99.
+static void merge_percentiles(samples *sets, size_t n, double *p50,
+                              double *p99) {
+  samples all = {0};
+  for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; k < sets[i].n; k++) {
+      sample_add(&all, sets[i].ms[k]);
+    }
+    free(sets[i].ms);
+    sets[i].ms = NULL;
+  }
+  *p50 = *p99 = 0;
+  if (all.n > 0) {
+    qsort(all.ms, all.n, sizeof(double), compare_double);
+    *p50 = all.ms[(size_t)(0.50 * (double)(all.n - 1))];
+    *p99 = all.ms[(size_t)(0.99 * (double)(all.n - 1))];
+  }
+  free(all.ms);
+}
+
+static void print_result(const char *mode, const pair *p, int threads,
+                         size_t batch, double certs_per_s, double limit,
+                         double p50, double p99) {
+  printf(
+      "{\"bench\":\"issue\",\"mode\":\"%s\",\"csr_key\":\"%s\","
+      "\"issuer_key\":\"%s\",\"threads\":%d,\"batch\":%zu,"
+      "\"certs_per_s\":%.1f,\"limit_per_s\":%.1f,\"ratio\":%.3f,"
+      "\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
+      mode, p->csr_key, p->issuer_key, threads, batch, certs_per_s, limit,
+      limit > 0 ? certs_per_s / limit : 0, p50, p99);
+  fflush(stdout);
+}
+
+// --- Key pairs ---
+
+typedef struct pair_state {
+  const pair *p;
+  uint8_t *csrs[CSR_POOL];
+  size_t lens[CSR_POOL];
+  ca_authority *authority;  // ephemeral: for in-process issuance
+  size_t tbs_len;           // the size of a real TBSCertificate of this pair
+} pair_state;
+
+static int pair_setup(const pair *p, pair_state *out) {
+  memset(out, 0, sizeof(*out));
+  out->p = p;
+  for (int i = 0; i < CSR_POOL; i++) {
+    char subject[96];
+    snprintf(subject, sizeof(subject), "/CN=bench%d.example.com/O=Bench", i);
+    test_csr_spec spec = {.key = p->csr_key, .subject = subject};
+    out->csrs[i] = test_make_csr(&spec, &out->lens[i], NULL);
+    if (out->csrs[i] == NULL) {
+      return 0;
+    }
+  }
+  ca_authority_config config;
+  ca_authority_config_init(&config);
+  config.ocsp_url = "http://ocsp.example.com/";
+  if (!ca_key_spec_parse(p->issuer_key, strncmp(p->issuer_key, "RSA", 3) == 0
+                                            ? &config.rsa
+                                            : &config.ec) ||
+      !ca_authority_new_ephemeral(&config, &out->authority)) {
+    return 0;
+  }
+  // The raw limit signs a message as long as a real TBSCertificate.
+  ca_issue_request req = {p->profile, out->csrs[0], out->lens[0], 0};
+  ca_issued issued;
+  ca_x509 cert;
+  if (!ca_issue_sign(out->authority, NULL, &req, (int64_t)time(NULL),
+                     &issued)) {
+    return 0;
+  }
+  const int parsed = ca_x509_parse(&cert, issued.der, issued.der_len);
+  out->tbs_len = parsed ? CBS_len(&cert.tbs) : 0;
+  ca_issued_cleanup(&issued);
+  return parsed;
+}
+
+static void pair_cleanup(pair_state *s) {
+  for (int i = 0; i < CSR_POOL; i++) {
+    OPENSSL_free(s->csrs[i]);
+  }
+  ca_authority_free(s->authority);
+}
+
+// --- Threads running for a fixed time ---
+
+typedef struct run_arg {
+  pair_state *pair;
+  const options *opts;
+  int shared_key;
+  size_t batch;
+  const char *server;
+  int index;
+  uint64_t done;
+  samples lat;
+  int failed;
+} run_arg;
+
+static atomic_int go;
+
+static void run_threads(void *(*fn)(void *), run_arg *args, int n) {
+  pthread_t *threads = calloc((size_t)n, sizeof(pthread_t));
+  atomic_store(&go, 0);
+  for (int i = 0; i < n; i++) {
+    if (pthread_create(&threads[i], NULL, fn, &args[i]) != 0) {
+      fprintf(stderr, "bench: pthread_create failed\n");
+      exit(1);
+    }
+  }
+  atomic_store(&go, 1);
+  for (int i = 0; i < n; i++) {
+    pthread_join(threads[i], NULL);
+  }
+  free(threads);
+}
+
+static void wait_go(void) {
+  while (!atomic_load(&go)) {
+  }
+}
+
+// raw_thread: one CSR verification plus one signature per iteration.
+static void *raw_thread(void *varg) {
+  run_arg *a = varg;
+  ca_csr csr;
+  const uint8_t *der = a->pair->csrs[a->index % CSR_POOL];
+  if (!ca_csr_parse(&csr, der, a->pair->lens[a->index % CSR_POOL])) {
+    a->failed = 1;
+    return NULL;
+  }
+  ca_issuer_keys keys;
+  const ca_issuer *issuer =
+      ca_authority_issuer_for(a->pair->authority, csr.key.type);
+  if (issuer == NULL || !ca_issuer_keys_init(&keys, a->pair->authority)) {
+    a->failed = 1;
+    ca_csr_cleanup(&csr);
+    return NULL;
+  }
+  EVP_PKEY *key = ca_issuer_keys_get(&keys, a->pair->authority, issuer);
+  const EVP_MD *md = ca_signature_digest(&issuer->key_info, &csr.key);
+  uint8_t tbs[4096], sig[CA_SIGNATURE_MAX_LEN];
+  const size_t tbs_len =
+      a->pair->tbs_len < sizeof(tbs) ? a->pair->tbs_len : sizeof(tbs);
+  memset(tbs, 0x5a, sizeof(tbs));
+  wait_go();
+  const double end = now_s() + a->opts->seconds;
+  while (now_s() < end) {
+    size_t sig_len;
+    if (!ca_csr_verify(&csr) ||
+        !ca_sign(key, md, tbs, tbs_len, sig, &sig_len)) {
+      a->failed = 1;
+      break;
+    }
+    a->done++;
+  }
+  ca_issuer_keys_cleanup(&keys);
+  ca_csr_cleanup(&csr);
+  return NULL;
+}
+
+static double measure_raw(pair_state *ps, const options *opts, int threads) {
+  run_arg *args = calloc((size_t)threads, sizeof(run_arg));
+  for (int i = 0; i < threads; i++) {
+    args[i] = (run_arg){.pair = ps, .opts = opts, .index = i};
+  }
+  run_threads(raw_thread, args, threads);
+  uint64_t total = 0;
+  for (int i = 0; i < threads; i++) {
+    total += args[i].done;
+    if (args[i].failed) {
+      fprintf(stderr, "bench: raw measurement failed\n");
+      exit(1);
+    }
+  }
+  free(args);
+  return (double)total / opts->seconds;
+}
+
+// inprocess_thread: the whole core path, one request at a time.
+static void *inprocess_thread(void *varg) {
+  run_arg *a = varg;
+  ca_issuer_keys keys;
+  if (!a->shared_key && !ca_issuer_keys_init(&keys, a->pair->authority)) {
+    a->failed = 1;
+    return NULL;
+  }
+  wait_go();
+  const double end = now_s() + a->opts->seconds;
+  size_t i = (size_t)a->index;
+  double t = now_s();
+  while (t < end) {
+    ca_issue_request req = {a->pair->p->profile, a->pair->csrs[i % CSR_POOL],
+                            a->pair->lens[i % CSR_POOL], 0};
+    ca_issued out;
+    if (!ca_issue_sign(a->pair->authority, a->shared_key ? NULL : &keys, &req,
+                       (int64_t)time(NULL), &out)) {
+      fprintf(stderr, "bench: %s\n", out.err.message);
+      a->failed = 1;
+      break;
+    }
+    ca_issued_cleanup(&out);
+    const double t2 = now_s();
+    sample_add(&a->lat, (t2 - t) * 1000);
+    t = t2;
+    a->done++;
+    i++;
+  }
+  if (!a->shared_key) {
+    ca_issuer_keys_cleanup(&keys);
+  }
+  return NULL;
+}
+
+static void measure_inprocess(pair_state *ps, const options *opts, int threads,
+                              int shared_key, double limit) {
+  run_arg *args = calloc((size_t)threads, sizeof(run_arg));
+  samples *sets = calloc((size_t)threads, sizeof(samples));
+  for (int i = 0; i < threads; i++) {
+    args[i] = (run_arg){
+        .pair = ps, .opts = opts, .index = i, .shared_key = shared_key};
+  }
+  run_threads(inprocess_thread, args, threads);
+  uint64_t total = 0;
+  for (int i = 0; i < threads; i++) {
+    total += args[i].done;
+    sets[i] = args[i].lat;
+    if (args[i].failed) {
+      exit(1);
+    }
+  }
+  double p50, p99;
+  merge_percentiles(sets, (size_t)threads, &p50, &p99);
+  print_result(shared_key ? "inprocess-shared-key" : "inprocess", ps->p,
+               threads, 1, (double)total / opts->seconds, limit, p50, p99);
+  free(args);
+  free(sets);
+}
+
+// --- HTTP ---
+
+// pack_batch builds a BatchIssueRequest of |n| items from the pool.
+static uint8_t *pack_batch(pair_state *ps, size_t n, size_t first,
+                           size_t *out_len) {
+  Pki__V1__IssueRequest *items = calloc(n, sizeof(*items));
+  Pki__V1__IssueRequest **ptrs = calloc(n, sizeof(*ptrs));
+  for (size_t i = 0; i < n; i++) {
+    pki__v1__issue_request__init(&items[i]);
+    items[i].csr.data = ps->csrs[(first + i) % CSR_POOL];
+    items[i].csr.len = ps->lens[(first + i) % CSR_POOL];
+    ptrs[i] = &items[i];
+  }
+  Pki__V1__BatchIssueRequest req = PKI__V1__BATCH_ISSUE_REQUEST__INIT;
+  req.profile = (char *)ps->p->profile;
+  req.n_items = n;
+  req.items = ptrs;
+  *out_len = pki__v1__batch_issue_request__get_packed_size(&req);
+  uint8_t *body = malloc(*out_len);
+  pki__v1__batch_issue_request__pack(&req, body);
+  free(items);
+  free(ptrs);
+  return body;
+}
+
+static void *http_thread(void *varg) {
+  run_arg *a = varg;
+  size_t len;
+  uint8_t *body = pack_batch(a->pair, a->batch, (size_t)a->index, &len);
+  pki_client *client = pki_client_new(a->server);
+  wait_go();
+  const double end = now_s() + a->opts->seconds;
+  double t = now_s();
+  while (t < end) {
+    pki_reply reply;
+    if (!pki_client_call(client, "POST", "/v1/certificates:batchIssue",
+                         "application/x-protobuf", body, len, &reply)) {
+      fprintf(stderr, "bench: %s\n", ca_err_get()->message);
+      a->failed = 1;
+      break;
+    }
+    if (reply.status == 503) {
+      // A full queue: the service works as designed; back off briefly.
+      pki_reply_cleanup(&reply);
+      usleep(1000);
+      t = now_s();
+      continue;
+    }
+    Pki__V1__BatchIssueResponse *resp =
+        reply.status == 200 ? pki__v1__batch_issue_response__unpack(
+                                  NULL, reply.body_len, reply.body)
+                            : NULL;
+    if (resp == NULL || resp->issued != a->batch) {
+      const Pki__V1__Error *e = NULL;
+      for (size_t k = 0; resp != NULL && k < resp->n_results && e == NULL;
+           k++) {
+        e = resp->results[k]->error;
+      }
+      fprintf(stderr, "bench: HTTP %ld: %s: %s\n", reply.status,
+              e != NULL ? e->code : "-", e != NULL ? e->message : "-");
+      a->failed = 1;
+      pki__v1__batch_issue_response__free_unpacked(resp, NULL);
+      pki_reply_cleanup(&reply);
+      break;
+    }
+    pki__v1__batch_issue_response__free_unpacked(resp, NULL);
+    pki_reply_cleanup(&reply);
+    const double t2 = now_s();
+    sample_add(&a->lat, (t2 - t) * 1000);
+    t = t2;
+    a->done += a->batch;
+  }
+  pki_client_free(client);
+  free(body);
+  return NULL;
+}
+
+// Connections per batch size: enough requests in flight to keep every
+// worker busy and let group commit gather them.
+static int connections_for(size_t batch) {
+  if (batch == 1) {
+    return 64;
+  }
+  if (batch <= 10) {
+    return 16;
+  }
+  if (batch <= 100) {
+    return 6;
+  }
+  return 3;
+}
+
+static void measure_http(pair_state *ps, const options *opts,
+                         const char *server, size_t batch, int workers,
+                         double limit) {
+  const int conns = connections_for(batch);
+  run_arg *args = calloc((size_t)conns, sizeof(run_arg));
+  samples *sets = calloc((size_t)conns, sizeof(samples));
+  for (int i = 0; i < conns; i++) {
+    args[i] = (run_arg){
+        .pair = ps, .opts = opts, .index = i, .batch = batch, .server = server};
+  }
+  run_threads(http_thread, args, conns);
+  uint64_t total = 0;
+  for (int i = 0; i < conns; i++) {
+    total += args[i].done;
+    sets[i] = args[i].lat;
+    if (args[i].failed) {
+      fprintf(stderr, "bench: HTTP run failed\n");
+      exit(1);
+    }
+  }
+  double p50, p99;
+  merge_percentiles(sets, (size_t)conns, &p50, &p99);
+  print_result("http", ps->p, workers, batch, (double)total / opts->seconds,
+               limit, p50, p99);
+  free(args);
+  free(sets);
+}
+
+// --- pkid ---
+
+typedef struct pkid_proc {
+  pid_t pid;
+  char server[64];
+  char db_name[64];
+} pkid_proc;
+
+static int admin_sql(const char *url, const char *sql) {
+  PGconn *conn = PQconnectdb(url);
+  int ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
+  if (ok) {
+    PGresult *res = PQexec(conn, sql);
+    ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+      fprintf(stderr, "bench: %s: %s", sql, PQerrorMessage(conn));
+    }
+    PQclear(res);
+  } else {
+    fprintf(stderr, "bench: cannot connect to %s\n", url);
+  }
+  PQfinish(conn);
+  return ok;
+}
+
+static int db_url(const char *url, const char *db, char *out, size_t len) {
+  const char *scheme = strstr(url, "://");
+  const char *path = scheme != NULL ? strchr(scheme + 3, '/') : NULL;
+  if (path == NULL) {
+    fprintf(stderr, "bench: --database must be a postgresql:// URL\n");
+    return 0;
+  }
+  const char *query = strchr(path, '?');
+  snprintf(out, len, "%.*s/%s%s", (int)(path - url), url, db,
+           query != NULL ? query : "");
+  return 1;
+}
+
+static int start_pkid(const options *opts, int workers, pkid_proc *out) {
+  char url[1024], sql[128], dir[256], ready[300], threads[16];
+  snprintf(out->db_name, sizeof(out->db_name), "pki_bench_%ld", (long)getpid());
+  snprintf(sql, sizeof(sql), "CREATE DATABASE %s", out->db_name);
+  if (!ca_pq_load() || !admin_sql(opts->database, sql) ||
+      !db_url(opts->database, out->db_name, url, sizeof(url))) {
+    return 0;
+  }
+  snprintf(dir, sizeof(dir), "/tmp/pki-bench-%ld", (long)getpid());
+  snprintf(ready, sizeof(ready), "%s.ready", dir);
+  snprintf(threads, sizeof(threads), "%d", workers);
+  unlink(ready);
+  out->pid = fork();
+  if (out->pid == 0) {
+    const int fd =
+        open("/tmp/pki-bench-pkid.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execl("api/pkid", "api/pkid", "--data-dir", dir, "--database", url,
+          "--listen", "127.0.0.1:0", "--ready-file", ready, "--workers",
+          threads, "--ocsp-url", "http://ocsp.example.com/", (char *)NULL);
+    _exit(127);
+  }
+  for (int i = 0; i < 1200; i++) {
+    FILE *f = fopen(ready, "r");
+    unsigned port;
+    if (f != NULL) {
+      const int got = fscanf(f, "api=127.0.0.1:%u", &port);
+      fclose(f);
+      if (got == 1) {
+        snprintf(out->server, sizeof(out->server), "http://127.0.0.1:%u", port);
+        return 1;
+      }
+    }
+    if (waitpid(out->pid, NULL, WNOHANG) == out->pid) {
+      fprintf(stderr, "bench: pkid exited; see /tmp/pki-bench-pkid.log\n");
+      return 0;
+    }
+    usleep(50 * 1000);
+  }
+  return 0;
+}
+
+static void stop_pkid(const options *opts, pkid_proc *p) {
+  kill(p->pid, SIGTERM);
+  waitpid(p->pid, NULL, 0);
+  char sql[128];
+  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+           p->db_name);
+  (void)admin_sql(opts->database, sql);
+}
+
+// --- main ---
+
+static int wanted(const char *list, const char *name) {
+  if (list == NULL) {
+    return 1;
+  }
+  const size_t n = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)) != NULL; p += n) {
+    if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: bazel run -c opt //bench:issue -- [--seconds S] [--mode "
+          "all|raw|inprocess|http]\n"
+          "       [--threads N] [--database URL] [--pairs "
+          "RSA-2048,EC-P256,RSA-3072,EC-P384]\n"
+          "       [--batches 1,10,100,1000] [--server URL (a running "
+          "pkid)]\n");
+}
+
+int main(int argc, char **argv) {
+  options opts = {.seconds = 5, .mode = "all"};
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  opts.threads = cpus > 0 ? (int)cpus : 1;
+  opts.database = getenv("DATABASE_URL");
+  for (int i = 1; i < argc; i++) {
+    if (i + 1 >= argc) {
+      usage();
+      return 2;
+    }
+    if (strcmp(argv[i], "--seconds") == 0) {
+      opts.seconds = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--threads") == 0) {
+      opts.threads = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--mode") == 0) {
+      opts.mode = argv[++i];
+    } else if (strcmp(argv[i], "--database") == 0) {
+      opts.database = argv[++i];
+    } else if (strcmp(argv[i], "--pairs") == 0) {
+      opts.pairs = argv[++i];
+    } else if (strcmp(argv[i], "--batches") == 0) {
+      opts.batches = argv[++i];
+    } else if (strcmp(argv[i], "--server") == 0) {
+      opts.server = argv[++i];
+    } else {
+      usage();
+      return 2;
+    }
+  }
+  if (opts.seconds <= 0 || opts.threads <= 0) {
+    usage();
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  const int all = strcmp(opts.mode, "all") == 0;
+  const int http = all || strcmp(opts.mode, "http") == 0;
+  if (http && opts.server == NULL &&
+      (opts.database == NULL || opts.database[0] == '\0')) {
+    fprintf(stderr,
+            "bench: http mode needs --database (bench/issue.sh "
+            "starts a throwaway PostgreSQL)\n");
+    return 2;
+  }
+  pkid_proc pkid;
+  memset(&pkid, 0, sizeof(pkid));
+  if (opts.server != NULL) {
+    snprintf(pkid.server, sizeof(pkid.server), "%s", opts.server);
+  } else if (http && !start_pkid(&opts, opts.threads, &pkid)) {
+    return 1;
+  }
+  static const size_t kBatches[] = {1, 10, 100, 1000};
+  for (size_t k = 0; k < PAIR_COUNT; k++) {
+    if (!wanted(opts.pairs, kPairs[k].csr_key)) {
+      continue;
+    }
+    pair_state ps;
+    if (!pair_setup(&kPairs[k], &ps)) {
+      fprintf(stderr, "bench: cannot prepare %s: %s\n", kPairs[k].csr_key,
+              ca_err_get()->message);
+      return 1;
+    }
+    // The limit of this pair with |threads| threads, measured now.
+    const double limit = measure_raw(&ps, &opts, opts.threads);
+    print_result("raw", ps.p, opts.threads, 1, limit, limit, 0, 0);
+    if (all || strcmp(opts.mode, "inprocess") == 0) {
+      measure_inprocess(&ps, &opts, opts.threads, 0, limit);
+      measure_inprocess(&ps, &opts, opts.threads, 1, limit);
+    }
+    if (http) {
+      for (size_t b = 0; b < sizeof(kBatches) / sizeof(kBatches[0]); b++) {
+        char name[16];
+        snprintf(name, sizeof(name), "%zu", kBatches[b]);
+        if (wanted(opts.batches, name)) {
+          measure_http(&ps, &opts, pkid.server, kBatches[b], opts.threads,
+                       limit);
+        }
+      }
+    }
+    pair_cleanup(&ps);
+  }
+  if (http && opts.server == NULL) {
+    stop_pkid(&opts, &pkid);
+  }
+  return 0;
+}

@@ -1,0 +1,40 @@
+// What the files of the PostgreSQL store share; not part of ca/store.h.
+#ifndef PKI_CA_STORE_INTERNAL_H
+#define PKI_CA_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/pq.h"
+#include "ca/store.h"
+
+struct ca_store {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  PGconn **conns;
+  uint8_t *busy;
+  size_t n;
+};
+
+struct ca_store_tx {
+  ca_store *store;
+  size_t slot;
+  PGconn *conn;
+  int failed;  // a statement failed: only rollback remains
+};
+
+// ca_store_raise_conn records CA_ERR_STORAGE_UNAVAILABLE with libpq's
+// message for |conn| (which never holds a password).
+void ca_store_raise_conn(PGconn *conn, const char *what);
+
+// ca_store_check_result returns |res| when its status is |want|; otherwise
+// it records CA_ERR_STORAGE_UNAVAILABLE (CA_ERR_CONFLICT for a unique
+// violation, SQLSTATE 23505), clears |res| and returns NULL.
+PGresult *ca_store_check_result(PGconn *conn, PGresult *res,
+                                ExecStatusType want, const char *what);
+
+// ca_store_exec runs a command without results; 1 on success.
+int ca_store_exec(PGconn *conn, const char *sql, const char *what);
+
+#endif  // PKI_CA_STORE_INTERNAL_H
