@@ -36,6 +36,11 @@ static const char kUsage[] =
     "                         gets 413 BATCH_TOO_LARGE. Default 40000\n"
     "  --group-rows N         certificates recorded per transaction at most\n"
     "                         (group commit). Default 5000\n"
+    "  --keypool SPEC         keys kept ready for POST /v1/keys:generate,\n"
+    "                         made by a background thread at the lowest\n"
+    "                         priority: KIND=COUNT,... or none. Default\n"
+    "                         RSA-2048=8,RSA-3072=2,RSA-4096=1,EC-P256=32,\n"
+    "                         EC-P384=16\n"
     "  --http-threads N       HTTP threads; they decode and answer, never\n"
     "                         sign. Default: CPUs, at least 2\n"
     "  --db-connections N     PostgreSQL connections. Default: threads + 2\n"
@@ -84,6 +89,7 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
   memset(config, 0, sizeof(*config));
   ca_authority_config_init(&config->authority);
   ca_engine_config_init(&config->engine);
+  ca_keypool_config_init(&config->keypool);
   config->data_dir = "./var";
   config->database = getenv("DATABASE_URL");
   config->listen = "127.0.0.1:8443";
@@ -153,6 +159,11 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
         return -1;
       }
       config->engine.queue_items = v;
+    } else if (strcmp(flag, "--keypool") == 0) {
+      if (!ca_keypool_config_parse(value, &config->keypool)) {
+        fprintf(stderr, "pkid: --keypool: %s\n", ca_err_get()->message);
+        return -1;
+      }
     } else if (strcmp(flag, "--group-rows") == 0) {
       unsigned v;
       if (!parse_count(flag, value, 100000, &v)) {

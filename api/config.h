@@ -4,6 +4,7 @@
 
 #include "ca/authority.h"
 #include "ca/engine.h"
+#include "ca/keypool.h"
 
 #define PKID_RSA1024_MAX 8
 
@@ -17,6 +18,7 @@ typedef struct pkid_config {
   unsigned http_threads;
   unsigned db_connections;
   ca_engine_config engine;
+  ca_keypool_config keypool;
   ca_authority_config authority;
   char ocsp_url_buf[300];
 } pkid_config;

@@ -19,9 +19,11 @@ void api_handle_metrics(api_service *svc, const api_request *req,
   const int up = ca_store_ping(svc->store);
   ca_engine_stats stats;
   ca_engine_get_stats(svc->engine, &stats);
+  ca_keypool_stats pool;
+  ca_keypool_get_stats(svc->keypool, &pool);
   uint8_t *body;
   size_t len;
-  if (!api_metrics_render(&svc->metrics, &stats, up, &body, &len)) {
+  if (!api_metrics_render(&svc->metrics, &stats, &pool, up, &body, &len)) {
     api_respond_err_code(resp, API_FORMAT_TEXT, CA_ERR_NO_MEMORY,
                          "out of memory");
     return;

@@ -23,6 +23,7 @@ typedef enum issue_kind {
   ISSUE_SINGLE,
   ISSUE_BATCH,
   ISSUE_SIGN_PEM,
+  ISSUE_GENERATE,
 } issue_kind;
 
 // Everything one issuance request holds while the engine works on it.
@@ -37,6 +38,9 @@ typedef struct issue_call {
   int committed;
   Pki__V1__IssueRequest *single;
   Pki__V1__BatchIssueRequest *batch;
+  Pki__V1__GenerateKeyRequest *generate;
+  ca_key_spec key_spec;    // what |generate| asks for
+  ca_name_fields subject;  // points into |generate|
   char requester[96];
   char source[64];
 } issue_call;
@@ -54,6 +58,7 @@ static void call_free(issue_call *call) {
   free(call->results);
   pki__v1__issue_request__free_unpacked(call->single, NULL);
   pki__v1__batch_issue_request__free_unpacked(call->batch, NULL);
+  pki__v1__generate_key_request__free_unpacked(call->generate, NULL);
   free(call);
 }
 
@@ -124,7 +129,8 @@ static void count_results(api_service *svc, const issue_call *call) {
 }
 
 // fill_issued points |out| at |issued| (no copies: packing reads them).
-static void fill_issued(const ca_issued *issued, Pki__V1__IssuedCertificate *out,
+static void fill_issued(const ca_issued *issued,
+                        Pki__V1__IssuedCertificate *out,
                         ProtobufCBinaryData *chain) {
   pki__v1__issued_certificate__init(out);
   out->certificate.data = issued->der;
@@ -210,6 +216,25 @@ done:
   free(chains);
 }
 
+static void answer_generated(issue_call *call, api_response *resp) {
+  const ca_issued *result = &call->results[0];
+  if (result->err.code != CA_OK) {
+    api_respond_error(resp, API_FORMAT_PROTOBUF, &result->err);
+    return;
+  }
+  Pki__V1__IssuedCertificate cert;
+  ProtobufCBinaryData chain[CA_CHAIN_MAX];
+  fill_issued(result, &cert, chain);
+  Pki__V1__GenerateKeyResponse out = PKI__V1__GENERATE_KEY_RESPONSE__INIT;
+  out.private_key.data = result->private_key;
+  out.private_key.len = result->private_key_len;
+  out.certificate = &cert;
+  out.key_from_pool = result->key_from_pool != 0;
+  respond_packed(resp, &out.base);
+  // The response buffer holds the key until libmicrohttpd has sent it; the
+  // call's copy is cleansed when the call is freed.
+}
+
 static void answer_pem(issue_call *call, api_response *resp) {
   const ca_issued *result = &call->results[0];
   CBB cbb;
@@ -249,6 +274,8 @@ static void finish_call(void *arg, api_response *resp) {
     answer_single(call, resp);
   } else if (call->kind == ISSUE_BATCH) {
     answer_batch(call, resp);
+  } else if (call->kind == ISSUE_GENERATE) {
+    answer_generated(call, resp);
   } else {
     answer_pem(call, resp);
   }
@@ -270,10 +297,10 @@ static void submit(issue_call *call, const api_request *req,
   if (!ca_engine_submit(call->svc->engine, job)) {
     const ca_err *err = ca_err_get();
     api_metrics_refused(&call->svc->metrics, err->code);
-    api_respond_error(resp,
-                      call->kind == ISSUE_SIGN_PEM ? API_FORMAT_TEXT
-                                                   : API_FORMAT_PROTOBUF,
-                      err);
+    api_respond_error(
+        resp,
+        call->kind == ISSUE_SIGN_PEM ? API_FORMAT_TEXT : API_FORMAT_PROTOBUF,
+        err);
     if (err->code == CA_ERR_QUEUE_FULL) {
       resp->retry_after = 1;
     }
@@ -319,8 +346,7 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
   call->batch =
       pki__v1__batch_issue_request__unpack(NULL, req->body_len, req->body);
   CA_ENSURE(call->batch != NULL && call->batch->n_items == n,
-            CA_ERR_REQUEST_MALFORMED,
-            "body is not a pki.v1.BatchIssueRequest");
+            CA_ERR_REQUEST_MALFORMED, "body is not a pki.v1.BatchIssueRequest");
   for (size_t i = 0; i < n; i++) {
     const Pki__V1__IssueRequest *item = call->batch->items[i];
     call->requests[i].profile =
@@ -366,4 +392,56 @@ err:
   call_free(call);
   api_metrics_refused(&svc->metrics, ca_err_get()->code);
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+// default_key_type names the key of a profile's family when the request
+// leaves it out.
+static const char *default_key_type(const ca_profile *profile) {
+  return profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048";
+}
+
+void api_handle_generate_key(api_service *svc, const api_request *req,
+                             api_response *resp) {
+  issue_call *call = NULL;
+  size_t sans = 0;
+  CA_GUARD(require_protobuf(req));
+  CA_GUARD(api_pb_count_field(req->body, req->body_len,
+                              /*GenerateKeyRequest.sans=*/3, CA_LIMIT_SAN_COUNT,
+                              &sans));
+  call = call_new(svc, req, ISSUE_GENERATE, 1);
+  CA_ENSURE_ALLOC(call);
+  call->generate =
+      pki__v1__generate_key_request__unpack(NULL, req->body_len, req->body);
+  CA_ENSURE(call->generate != NULL, CA_ERR_REQUEST_MALFORMED,
+            "body is not a pki.v1.GenerateKeyRequest");
+  const Pki__V1__GenerateKeyRequest *g = call->generate;
+  const ca_profile *profile =
+      ca_profile_find(&svc->authority->profiles, g->profile);
+  CA_GUARD(profile != NULL);
+  CA_GUARD(ca_key_spec_parse(
+      g->key_type[0] != '\0' ? g->key_type : default_key_type(profile),
+      &call->key_spec));
+  CA_ENSURE(g->subject != NULL && g->subject->common_name[0] != '\0',
+            CA_ERR_SUBJECT_CN_MISSING, "the subject needs a common name");
+  call->subject = (ca_name_fields){
+      .country = g->subject->country,
+      .state = g->subject->state,
+      .locality = g->subject->locality,
+      .organization = g->subject->organization,
+      .organizational_unit = g->subject->organizational_unit,
+      .common_name = g->subject->common_name,
+  };
+  ca_issue_request *r = &call->requests[0];
+  r->profile = g->profile;
+  r->validity_days = g->validity_days;
+  r->generate = &call->key_spec;
+  r->subject = &call->subject;
+  r->sans = (const char *const *)g->sans;
+  r->san_count = g->n_sans;
+  submit(call, req, resp);
+  return;
+err:
+  call_free(call);
+  api_metrics_refused(&svc->metrics, ca_err_get()->code);
+  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
 }

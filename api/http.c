@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <netdb.h>
 #include <openssl/mem.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -54,8 +54,29 @@ static int add_engine(CBB *cbb, const ca_engine_stats *e) {
                   e->serial_collisions);
 }
 
+static int add_keypool(CBB *cbb, const ca_keypool_stats *k) {
+  int ok = add_line(cbb,
+                    "# HELP pki_keypool_ready Pre-generated keys ready, by "
+                    "kind.\n# TYPE pki_keypool_ready gauge\n");
+  for (int i = 0; ok && i < CA_KEYPOOL_KINDS; i++) {
+    ok = add_line(cbb, "pki_keypool_ready{kind=\"%s\"} %zu\n",
+                  ca_keypool_kind_name((ca_keypool_kind)i), k->ready[i]);
+  }
+  return ok &&
+         add_line(cbb,
+                  "# HELP pki_keys_generated_total Keys handed out for "
+                  "POST /v1/keys:generate, by source.\n# TYPE "
+                  "pki_keys_generated_total counter\n"
+                  "pki_keys_generated_total{source=\"pool\"} %" PRIu64
+                  "\n"
+                  "pki_keys_generated_total{source=\"on_demand\"} %" PRIu64
+                  "\n",
+                  k->from_pool, k->on_demand);
+}
+
 int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
-                       int database_up, uint8_t **out, size_t *out_len) {
+                       const ca_keypool_stats *keypool, int database_up,
+                       uint8_t **out, size_t *out_len) {
   CBB cbb;
   if (!CBB_init(&cbb, 4096)) {
     return 0;
@@ -87,6 +108,9 @@ int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
                "error code.\n# TYPE pki_refusals_total counter\n");
   if (ok && engine != NULL) {
     ok = add_engine(&cbb, engine);
+  }
+  if (ok && keypool != NULL) {
+    ok = add_keypool(&cbb, keypool);
   }
   for (unsigned i = 1; ok && i < CA_ERR_COUNT; i++) {
     const uint_fast64_t v = atomic_load(&m->refused[i]);

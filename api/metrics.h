@@ -8,6 +8,7 @@
 
 #include "ca/engine.h"
 #include "ca/error.h"
+#include "ca/keypool.h"
 
 typedef struct api_metrics {
   atomic_uint_fast64_t issued;  // certificates returned to clients
@@ -23,6 +24,7 @@ void api_metrics_refused(api_metrics *m, ca_err_code code);
 // |engine| (may be NULL), in the text format into a new buffer |*out|
 // (OPENSSL_free). It returns 0 when out of memory.
 int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
-                       int database_up, uint8_t **out, size_t *out_len);
+                       const ca_keypool_stats *keypool, int database_up,
+                       uint8_t **out, size_t *out_len);
 
 #endif  // PKI_API_METRICS_H

@@ -74,8 +74,13 @@ int main(int argc, char **argv) {
     api_log(API_LOG_INFO, "CA %s (%s, %s): %s", ca->name, ca->role,
             ca->algorithm, ca->subject);
   }
-  if (!ca_engine_start(svc.authority, svc.store, &config.engine,
-                       &svc.engine)) {
+  if (!ca_keypool_start(&config.keypool, &svc.keypool)) {
+    api_log(API_LOG_ERROR, "cannot start the key pool: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  config.engine.keypool = svc.keypool;
+  if (!ca_engine_start(svc.authority, svc.store, &config.engine, &svc.engine)) {
     api_log(API_LOG_ERROR, "cannot start the signing engine: %s",
             ca_err_get()->message);
     goto done;
@@ -120,6 +125,7 @@ done:
   api_server_quiesce(server);
   ca_engine_stop(svc.engine);
   api_server_stop(server, 30);
+  ca_keypool_stop(svc.keypool);
   ca_authority_free(svc.authority);
   ca_store_free(svc.store);
   if (rc == 0) {

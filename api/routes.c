@@ -16,6 +16,9 @@ static const api_route kRoutes[] = {
      API_FORMAT_PROTOBUF, CA_LIMIT_BODY_BYTES},
     {"POST", "/v1/sign", api_handle_sign, API_FORMAT_TEXT,
      CA_LIMIT_PEM_BODY_BYTES},
+    // A subject and up to 100 names of at most 260 bytes fit in 64 KiB.
+    {"POST", "/v1/keys:generate", api_handle_generate_key, API_FORMAT_PROTOBUF,
+     64 * 1024},
     {"GET", "/v1/certificates", api_handle_cert_list, API_FORMAT_PROTOBUF, 0},
     {"GET", "/v1/certificates/*", api_handle_cert_get, API_FORMAT_TEXT, 0},
 };

@@ -12,6 +12,7 @@ struct api_service {
   ca_authority *authority;  // read-only once serving
   ca_store *store;          // thread-safe pool
   ca_engine *engine;        // signs and records issuances
+  ca_keypool *keypool;      // keys ready for POST /v1/keys:generate
   api_metrics metrics;      // atomic counters
 };
 
@@ -33,6 +34,8 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
                             api_response *resp);
 void api_handle_sign(api_service *svc, const api_request *req,
                      api_response *resp);
+void api_handle_generate_key(api_service *svc, const api_request *req,
+                             api_response *resp);
 void api_handle_cert_list(api_service *svc, const api_request *req,
                           api_response *resp);
 void api_handle_cert_get(api_service *svc, const api_request *req,

@@ -166,7 +166,10 @@ static int pair_setup(const pair *p, pair_state *out) {
     return 0;
   }
   // The raw limit signs a message as long as a real TBSCertificate.
-  ca_issue_request req = {p->profile, out->csrs[0], out->lens[0], 0};
+  ca_issue_request req = {.profile = p->profile,
+                          .csr = out->csrs[0],
+                          .csr_len = out->lens[0],
+                          .validity_days = 0};
   ca_issued issued;
   ca_x509 cert;
   if (!ca_issue_sign(out->authority, NULL, &req, (int64_t)time(NULL),
@@ -293,8 +296,10 @@ static void *inprocess_thread(void *varg) {
   size_t i = (size_t)a->index;
   double t = now_s();
   while (t < end) {
-    ca_issue_request req = {a->pair->p->profile, a->pair->csrs[i % CSR_POOL],
-                            a->pair->lens[i % CSR_POOL], 0};
+    ca_issue_request req = {.profile = a->pair->p->profile,
+                            .csr = a->pair->csrs[i % CSR_POOL],
+                            .csr_len = a->pair->lens[i % CSR_POOL],
+                            .validity_days = 0};
     ca_issued out;
     if (!ca_issue_sign(a->pair->authority, a->shared_key ? NULL : &keys, &req,
                        (int64_t)time(NULL), &out)) {

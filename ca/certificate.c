@@ -75,7 +75,7 @@ static int add_basic_constraints(CBB *exts, const ca_cert_template *t) {
   return CBB_flush(exts);
 }
 
-static int add_key_usage(CBB *exts, unsigned bits) {
+int ca_extension_add_key_usage(CBB *exts, unsigned bits) {
   CBB ext, value;
   // RFC 5280 4.2.1.3: "When present, conforming CAs SHOULD mark this
   // extension as critical."
@@ -90,7 +90,7 @@ static int add_oid(CBB *seq, const uint8_t *oid, size_t len) {
          CBB_add_bytes(&obj, oid, len) && CBB_flush(seq);
 }
 
-static int add_ext_key_usage(CBB *exts, unsigned bits) {
+int ca_extension_add_ext_key_usage(CBB *exts, unsigned bits) {
   CBB ext, value, seq;
   if (!begin_extension(exts, &ext, &value, kOidExtKeyUsage,
                        sizeof(kOidExtKeyUsage), 0) ||
@@ -116,7 +116,7 @@ static int add_ext_key_usage(CBB *exts, unsigned bits) {
   return CBB_flush(exts);
 }
 
-static int add_san(CBB *exts, const CBS *general_names) {
+int ca_extension_add_san(CBB *exts, const CBS *general_names) {
   CBB ext, value;
   // RFC 5280 4.2.1.6: non-critical when the subject is non-empty, and pki's
   // subjects always hold a CN.
@@ -170,9 +170,10 @@ static int add_extensions(CBB *tbs, const ca_cert_template *t,
                     CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 3) ||
       !CBB_add_asn1(&explicit_tag, &exts, CBS_ASN1_SEQUENCE) ||
       !add_basic_constraints(&exts, t) ||
-      (t->key_usage != 0 && !add_key_usage(&exts, t->key_usage)) ||
-      (t->ext_key_usage != 0 && !add_ext_key_usage(&exts, t->ext_key_usage)) ||
-      (CBS_len(&t->san) > 0 && !add_san(&exts, &t->san)) ||
+      (t->key_usage != 0 && !ca_extension_add_key_usage(&exts, t->key_usage)) ||
+      (t->ext_key_usage != 0 &&
+       !ca_extension_add_ext_key_usage(&exts, t->ext_key_usage)) ||
+      (CBS_len(&t->san) > 0 && !ca_extension_add_san(&exts, &t->san)) ||
       !add_subject_key_id(&exts, key_id) ||
       (t->authority_key_id != NULL &&
        !add_authority_key_id(&exts, t->authority_key_id)) ||

@@ -43,6 +43,15 @@ int ca_certificate_build(const ca_cert_template *tmpl, EVP_PKEY *issuer_key,
                          uint8_t **out_der, size_t *out_len,
                          uint8_t out_key_id[CA_KEY_ID_LEN]) CA_MUST_CHECK;
 
+// The extensions a CSR may request too (ca/csr_build.c). Each appends one
+// Extension to the Extensions SEQUENCE |exts| and returns 1, or 0 when out
+// of memory: keyUsage (critical) for the CA_KU_* bits, extKeyUsage for the
+// CA_EKU_* bits, subjectAltName holding the GeneralNames element
+// |general_names|.
+int ca_extension_add_key_usage(CBB *exts, unsigned bits) CA_MUST_CHECK;
+int ca_extension_add_ext_key_usage(CBB *exts, unsigned bits) CA_MUST_CHECK;
+int ca_extension_add_san(CBB *exts, const CBS *general_names) CA_MUST_CHECK;
+
 // ca_key_usage_add appends the keyUsage BIT STRING for the CA_KU_* bits in
 // |bits|, DER-minimal (trailing zero bits removed, X.690 11.2.2).
 int ca_key_usage_add(CBB *out, unsigned bits) CA_MUST_CHECK;

@@ -72,9 +72,15 @@ static void *worker_main(void *arg) {
 
     ca_job *job = item.job;
     // The issuance time is read per item: a queue may hold work for seconds.
-    (void)ca_issue_sign(e->authority, own_keys ? &keys : NULL,
-                        &job->requests[item.index], (int64_t)time(NULL),
-                        &job->results[item.index]);
+    const ca_issue_request *request = &job->requests[item.index];
+    if (request->generate != NULL) {
+      (void)ca_issue_generate(e->authority, own_keys ? &keys : NULL,
+                              e->config.keypool, request, (int64_t)time(NULL),
+                              &job->results[item.index]);
+    } else {
+      (void)ca_issue_sign(e->authority, own_keys ? &keys : NULL, request,
+                          (int64_t)time(NULL), &job->results[item.index]);
+    }
     const int last = atomic_fetch_sub(&job->unsigned_items, 1) == 1;
 
     pthread_mutex_lock(&e->mu);
@@ -125,6 +131,7 @@ static void to_record(const ca_issued *issued, const char *requester,
   out->der_len = issued->der_len;
   out->requester = requester;
   out->csr_sha256 = issued->csr_sha256;
+  out->key_generated = issued->private_key != NULL;
 }
 
 static size_t made_in(const ca_job *job) {
@@ -216,8 +223,15 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
       ca_job *job = where[k].job;
       const size_t i = where[k].index;
       ca_issued_cleanup(&job->results[i]);
-      CA_GUARD(ca_issue_sign(e->authority, keys, &job->requests[i],
-                             (int64_t)time(NULL), &job->results[i]));
+      // A generated key is generated again: the discarded one was never
+      // seen by anyone.
+      const ca_issue_request *request = &job->requests[i];
+      CA_GUARD(request->generate != NULL
+                   ? ca_issue_generate(e->authority, keys, e->config.keypool,
+                                       request, (int64_t)time(NULL),
+                                       &job->results[i])
+                   : ca_issue_sign(e->authority, keys, request,
+                                   (int64_t)time(NULL), &job->results[i]));
       to_record(&job->results[i], job->requester, &records[again]);
       where[again++] = where[k];
     }

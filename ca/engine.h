@@ -40,14 +40,16 @@
 #include "ca/authority.h"
 #include "ca/error.h"
 #include "ca/issue.h"
+#include "ca/keypool.h"
 #include "ca/store.h"
 
 typedef struct ca_engine ca_engine;
 
 typedef struct ca_engine_config {
-  size_t workers;      // signing threads; 0: one per CPU
-  size_t queue_items;  // items queued at most; a larger job is refused
-  size_t group_rows;   // certificates per transaction at most
+  size_t workers;       // signing threads; 0: one per CPU
+  size_t queue_items;   // items queued at most; a larger job is refused
+  size_t group_rows;    // certificates per transaction at most
+  ca_keypool *keypool;  // keys for POST /v1/keys:generate; may be NULL
 } ca_engine_config;
 
 // ca_engine_config_init sets the defaults: one worker per CPU, 4 batches of

@@ -1,6 +1,8 @@
 #include "ca/issue.h"
 
+#include <openssl/evp.h>
 #include <openssl/mem.h>
+#include <openssl/nid.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "ca/certificate.h"
 #include "ca/csr.h"
+#include "ca/csr_build.h"
 #include "ca/name.h"
 #include "ca/profile.h"
 #include "ca/san.h"
@@ -19,6 +22,10 @@
 #define LEAF_BACKDATE_SECONDS 300
 
 void ca_issued_cleanup(ca_issued *issued) {
+  if (issued->private_key != NULL) {
+    OPENSSL_cleanse(issued->private_key, issued->private_key_len);
+    OPENSSL_free(issued->private_key);
+  }
   OPENSSL_free(issued->der);
   OPENSSL_free(issued->subject);
   OPENSSL_free(issued->san_text);
@@ -181,5 +188,62 @@ err:
     ca_issued_cleanup(out);
     out->err = saved;
   }
+  return 0;
+}
+
+int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
+                      ca_keypool *pool, const ca_issue_request *request,
+                      int64_t now, ca_issued *out) {
+  EVP_PKEY *key = NULL;
+  uint8_t *csr = NULL;
+  size_t csr_len = 0;
+  CBB pkcs8;
+  CBB_zero(&pkcs8);
+  int from_pool = 0;
+  memset(out, 0, sizeof(*out));
+  // The profile is checked before a key is spent on the request.
+  const ca_profile *profile =
+      ca_profile_find(&authority->profiles, request->profile);
+  CA_GUARD(profile != NULL);
+  ca_key_info want = {
+      request->generate->type,
+      request->generate->type == CA_KEY_RSA ? request->generate->rsa_bits : 0,
+      request->generate->curve_nid};
+  if (want.type == CA_KEY_EC) {
+    want.bits = request->generate->curve_nid == NID_secp384r1 ? 384 : 256;
+  }
+  CA_GUARD(ca_profile_check_key(profile, &want));
+  key = ca_keypool_take(pool, request->generate, &from_pool);
+  CA_GUARD(key != NULL);
+  const ca_csr_template tmpl = {.subject = request->subject,
+                                .sans = request->sans,
+                                .san_count = request->san_count};
+  CA_GUARD(ca_csr_build(&tmpl, key, &csr, &csr_len));
+  ca_issue_request signed_request = *request;
+  signed_request.csr = csr;
+  signed_request.csr_len = csr_len;
+  signed_request.generate = NULL;
+  if (!ca_issue_sign(authority, keys, &signed_request, now, out)) {
+    goto err;
+  }
+  CA_GUARD_CRYPTO(CBB_init(&pkcs8, 2048));
+  CA_GUARD_CRYPTO(EVP_marshal_private_key(&pkcs8, key));
+  CA_GUARD_CRYPTO(CBB_finish(&pkcs8, &out->private_key, &out->private_key_len));
+  out->key_from_pool = from_pool;
+  OPENSSL_free(csr);
+  EVP_PKEY_free(key);
+  return 1;
+err : {
+  ca_err saved;
+  ca_err_copy(&saved);
+  ca_cbb_cleanse_cleanup(&pkcs8);
+  OPENSSL_free(csr);
+  // EVP_PKEY_free cleanses the key: a key drawn for a refused request is
+  // never used for anything else.
+  EVP_PKEY_free(key);
+  ca_issued_cleanup(out);
+  out->err = saved;
+  ca_err_restore(&saved);
+}
   return 0;
 }

@@ -13,7 +13,10 @@
 #include "ca/authority.h"
 #include "ca/error.h"
 #include "ca/issuer_keys.h"
+#include "ca/key.h"
+#include "ca/keypool.h"
 #include "ca/limits.h"
+#include "ca/name.h"
 #include "ca/serial.h"
 #include "ca/store.h"
 
@@ -22,6 +25,13 @@ typedef struct ca_issue_request {
   const uint8_t *csr;   // DER or PEM
   size_t csr_len;
   uint32_t validity_days;  // 0: the profile default
+  // Server-side key generation (POST /v1/keys:generate): when |generate| is
+  // set, pki makes a key of that kind and a request for it from |subject|
+  // and |sans|, and issues for that request; |csr| is unused.
+  const ca_key_spec *generate;
+  const ca_name_fields *subject;
+  const char *const *sans;
+  size_t san_count;
 } ca_issue_request;
 
 // The outcome of one request. |err.code| is CA_OK when a certificate was
@@ -43,6 +53,11 @@ typedef struct ca_issued {
   char *san_text;  // owned
   ca_key_info key;
   uint8_t csr_sha256[32];
+  // For a generated key: the private key, PKCS#8 DER, owned and cleansed on
+  // cleanup. It leaves the service once, in the response (invariant 7).
+  uint8_t *private_key;
+  size_t private_key_len;
+  int key_from_pool;
 } ca_issued;
 
 // ca_issue_sign checks |request| against its profile and, when it passes,
@@ -53,6 +68,14 @@ typedef struct ca_issued {
 int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
                   const ca_issue_request *request, int64_t now,
                   ca_issued *out) CA_MUST_CHECK;
+
+// ca_issue_generate makes a key of |request->generate| (from |pool| when it
+// has one ready; |pool| may be NULL), a request for it, and issues the
+// certificate like ca_issue_sign, keeping the private key in |out|. It
+// returns 0 with |out->err| set.
+int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
+                      ca_keypool *pool, const ca_issue_request *request,
+                      int64_t now, ca_issued *out) CA_MUST_CHECK;
 
 // ca_issued_cleanup frees what |issued| owns and zeroes it.
 void ca_issued_cleanup(ca_issued *issued);

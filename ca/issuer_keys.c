@@ -1,5 +1,7 @@
 #include "ca/issuer_keys.h"
 
+#include "ca/key.h"
+
 #include <openssl/bytestring.h>
 #include <openssl/evp.h>
 #include <openssl/mem.h>
@@ -15,8 +17,7 @@ static EVP_PKEY *copy_key(const EVP_PKEY *key) {
   CBS der;
   CBS_init(&der, CBB_data(&cbb), CBB_len(&cbb));
   copy = EVP_parse_private_key(&der);
-  OPENSSL_cleanse((uint8_t *)CBB_data(&cbb), CBB_len(&cbb));
-  CBB_cleanup(&cbb);
+  ca_cbb_cleanse_cleanup(&cbb);
   return copy;
 }
 

@@ -131,10 +131,8 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key) {
   fd = -1;
   CA_ENSURE(closed == 0, CA_ERR_KEY_FILE, "cannot close %s: %s", path,
             strerror(errno));
-  OPENSSL_cleanse((uint8_t *)CBB_data(&der), CBB_len(&der));
-  OPENSSL_cleanse((uint8_t *)CBB_data(&pem), CBB_len(&pem));
-  CBB_cleanup(&der);
-  CBB_cleanup(&pem);
+  ca_cbb_cleanse_cleanup(&der);
+  ca_cbb_cleanse_cleanup(&pem);
   return 1;
 err:
   if (fd >= 0) {
@@ -144,14 +142,8 @@ err:
   if (created) {
     unlink(path);
   }
-  if (CBB_data(&der) != NULL) {
-    OPENSSL_cleanse((uint8_t *)CBB_data(&der), CBB_len(&der));
-  }
-  if (CBB_data(&pem) != NULL) {
-    OPENSSL_cleanse((uint8_t *)CBB_data(&pem), CBB_len(&pem));
-  }
-  CBB_cleanup(&der);
-  CBB_cleanup(&pem);
+  ca_cbb_cleanse_cleanup(&der);
+  ca_cbb_cleanse_cleanup(&pem);
   return 0;
 }
 
@@ -224,4 +216,12 @@ int ca_key_matches(const EVP_PKEY *key, const CBS *spki) {
   const int match = EVP_PKEY_cmp(key, pub) == 1;
   EVP_PKEY_free(pub);
   return match;
+}
+
+void ca_cbb_cleanse_cleanup(CBB *cbb) {
+  // |base| is NULL in a zeroed CBB (bytestring.h declares the struct).
+  if (cbb->base != NULL) {
+    OPENSSL_cleanse((uint8_t *)CBB_data(cbb), CBB_len(cbb));
+  }
+  CBB_cleanup(cbb);
 }

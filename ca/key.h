@@ -40,6 +40,11 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key) CA_MUST_CHECK;
 // CA_ERR_KEY_FILE; the caller frees the key with EVP_PKEY_free.
 EVP_PKEY *ca_key_read_file(const char *path);
 
+// ca_cbb_cleanse_cleanup overwrites the bytes written to |cbb| (a top-level
+// CBB that held key material) and frees it. It accepts a zeroed CBB, which
+// CBB_data may not be called on.
+void ca_cbb_cleanse_cleanup(CBB *cbb);
+
 // ca_key_matches returns 1 when the private key |key| belongs to the
 // SubjectPublicKeyInfo element |spki|.
 int ca_key_matches(const EVP_PKEY *key, const CBS *spki);

@@ -456,23 +456,71 @@ static int add_ava(CBB *seq, const uint8_t *oid, size_t oid_len, unsigned tag,
          CBB_flush(seq);
 }
 
-int ca_name_add_simple(CBB *out, const char *country, const char *organization,
-                       const char *common_name) {
+// field_ok checks a value a client gave for a Name field.
+static int field_ok(const char *value, size_t max, int printable) {
+  const size_t n = strlen(value);
+  CBS cbs;
+  CBS_init(&cbs, (const uint8_t *)value, n);
+  if (n == 0 || n > max || !valid_utf8(&cbs)) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char c = (unsigned char)value[i];
+    if (c < 0x20 || c == 0x7f || (printable && c >= 0x80)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int ca_name_add_fields(CBB *out, const ca_name_fields *f) {
   CBB seq;
+  // Most significant first, as X.500 orders them: C, ST, L, O, OU, CN.
+  const struct {
+    const char *value;
+    const uint8_t *oid;
+    size_t oid_len;
+    const char *label;
+  } kFields[] = {
+      {f->country, kOidCountryName, sizeof(kOidCountryName), "country"},
+      {f->state, kOidStateOrProvinceName, sizeof(kOidStateOrProvinceName),
+       "state"},
+      {f->locality, kOidLocalityName, sizeof(kOidLocalityName), "locality"},
+      {f->organization, kOidOrganizationName, sizeof(kOidOrganizationName),
+       "organization"},
+      {f->organizational_unit, kOidOrganizationalUnitName,
+       sizeof(kOidOrganizationalUnitName), "organizational unit"},
+      {f->common_name, kOidCommonName, sizeof(kOidCommonName), "common name"},
+  };
+  CA_ENSURE(f->common_name != NULL && f->common_name[0] != '\0',
+            CA_ERR_SUBJECT_CN_MISSING, "a subject needs a common name");
   CA_GUARD_CRYPTO(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
-  if (country != NULL && country[0] != '\0') {
-    CA_GUARD_CRYPTO(add_ava(&seq, kOidCountryName, sizeof(kOidCountryName),
-                            CBS_ASN1_PRINTABLESTRING, country));
+  for (size_t i = 0; i < sizeof(kFields) / sizeof(kFields[0]); i++) {
+    const char *v = kFields[i].value;
+    if (v == NULL || v[0] == '\0') {
+      continue;
+    }
+    const int is_country = kFields[i].oid == kOidCountryName;
+    // X.520: countryName is two letters (ISO 3166) in a PrintableString.
+    CA_ENSURE(
+        is_country ? strlen(v) == 2 && field_ok(v, 2, 1)
+                   : field_ok(v, CA_LIMIT_CN_LEN, 0),
+        CA_ERR_SUBJECT_INVALID, "subject %s must be %s", kFields[i].label,
+        is_country ? "two letters" : "1 to 64 printable characters of UTF-8");
+    CA_GUARD_CRYPTO(add_ava(
+        &seq, kFields[i].oid, kFields[i].oid_len,
+        is_country ? CBS_ASN1_PRINTABLESTRING : CBS_ASN1_UTF8STRING, v));
   }
-  if (organization != NULL && organization[0] != '\0') {
-    CA_GUARD_CRYPTO(add_ava(&seq, kOidOrganizationName,
-                            sizeof(kOidOrganizationName), CBS_ASN1_UTF8STRING,
-                            organization));
-  }
-  CA_GUARD_CRYPTO(add_ava(&seq, kOidCommonName, sizeof(kOidCommonName),
-                          CBS_ASN1_UTF8STRING, common_name));
   CA_GUARD_CRYPTO(CBB_flush(out));
   return 1;
 err:
   return 0;
+}
+
+int ca_name_add_simple(CBB *out, const char *country, const char *organization,
+                       const char *common_name) {
+  const ca_name_fields fields = {.country = country,
+                                 .organization = organization,
+                                 .common_name = common_name};
+  return ca_name_add_fields(out, &fields);
 }

@@ -31,6 +31,23 @@ int ca_name_add_leaf_subject(CBB *out, const CBS *name,
 // CA_LIMIT_SUBJECT_TEXT_LEN, or CA_ERR_NO_MEMORY.
 int ca_name_format(const CBS *name, char **out) CA_MUST_CHECK;
 
+// The fields of a subject a client may ask for (all optional but the CN).
+typedef struct ca_name_fields {
+  const char *country;  // two letters
+  const char *state;
+  const char *locality;
+  const char *organization;
+  const char *organizational_unit;
+  const char *common_name;
+} ca_name_fields;
+
+// ca_name_add_fields appends a Name with the non-empty fields of |fields|,
+// most significant first (C, ST, L, O, OU, CN): countryName as a
+// PrintableString of two letters, the rest as UTF8Strings of at most
+// CA_LIMIT_CN_LEN bytes without control characters. It returns 0 with
+// CA_ERR_SUBJECT_CN_MISSING or CA_ERR_SUBJECT_INVALID.
+int ca_name_add_fields(CBB *out, const ca_name_fields *fields) CA_MUST_CHECK;
+
 // ca_name_add_simple appends a Name holding the given attributes, each a
 // UTF8String (PrintableString for countryName), in the order given:
 // |country| (may be NULL), |organization| (may be NULL), |common_name|. Used

@@ -223,3 +223,50 @@ int ca_san_format(const ca_san *san, char *out, size_t out_len) {
   }
   return n > 0 && (size_t)n < out_len;
 }
+
+int ca_san_add_from_strings(CBB *out, const char *const *names, size_t n) {
+  CBB seq;
+  CA_ENSURE(n > 0 && n <= CA_LIMIT_SAN_COUNT,
+            n == 0 ? CA_ERR_SAN_INVALID : CA_ERR_SAN_TOO_MANY,
+            "1 to %d subject alternative names", CA_LIMIT_SAN_COUNT);
+  CA_GUARD_CRYPTO(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
+  for (size_t i = 0; i < n; i++) {
+    const char *name = names[i];
+    int want_ip = 0, want_dns = 0;
+    if (strncmp(name, "DNS:", 4) == 0) {
+      name += 4;
+      want_dns = 1;
+    } else if (strncmp(name, "IP:", 3) == 0) {
+      name += 3;
+      want_ip = 1;
+    }
+    CBS text;
+    CBS_init(&text, (const uint8_t *)name, strlen(name));
+    uint8_t ip[16];
+    size_t ip_len;
+    CBB gn;
+    const int is_ip = !want_dns && parse_ip(&text, ip, &ip_len);
+    // A bare name with a colon that is no IPv6 address is another type of
+    // name ("email:...", "URI:..."): refused, as in a CSR.
+    CA_ENSURE(is_ip || want_dns || want_ip || strchr(name, ':') == NULL,
+              CA_ERR_SAN_TYPE_UNSUPPORTED,
+              "only DNS: and IP: names are accepted, not \"%.64s\"", name);
+    if (is_ip) {
+      CA_GUARD_CRYPTO(
+          CBB_add_asn1(&seq, &gn, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP));
+      CA_GUARD_CRYPTO(CBB_add_bytes(&gn, ip, ip_len));
+    } else {
+      CA_ENSURE(!want_ip, CA_ERR_SAN_INVALID, "\"%.64s\" is not an address",
+                name);
+      CA_GUARD(ca_dns_name_check((const uint8_t *)name, strlen(name)));
+      CA_GUARD_CRYPTO(
+          CBB_add_asn1(&seq, &gn, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS));
+      CA_GUARD_CRYPTO(CBB_add_bytes(&gn, (const uint8_t *)name, strlen(name)));
+    }
+    CA_GUARD_CRYPTO(CBB_flush(&seq));
+  }
+  CA_GUARD_CRYPTO(CBB_flush(out));
+  return 1;
+err:
+  return 0;
+}

@@ -55,6 +55,14 @@ int ca_san_require_single_host(const ca_san_list *sans,
 int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn, ca_san_list *out,
                        uint8_t scratch[16]) CA_MUST_CHECK;
 
+// ca_san_add_from_strings appends a GeneralNames SEQUENCE of the |n| names
+// |names|, each "DNS:host", "IP:address", or a bare host name or address
+// (an address literal becomes an iPAddress). Every name must pass the rules
+// of ca_san_parse. It returns 0 with CA_ERR_SAN_WILDCARD, CA_ERR_SAN_INVALID,
+// CA_ERR_SAN_TYPE_UNSUPPORTED or CA_ERR_SAN_TOO_MANY.
+int ca_san_add_from_strings(CBB *out, const char *const *names,
+                            size_t n) CA_MUST_CHECK;
+
 // ca_san_format writes "DNS:name" or "IP:address" for |san| into |out| of
 // |out_len| bytes, NUL-terminated. It returns 0 if |out| is too small.
 int ca_san_format(const ca_san *san, char *out, size_t out_len) CA_MUST_CHECK;

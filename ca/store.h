@@ -95,6 +95,7 @@ typedef struct ca_cert_record {
   size_t der_len;
   const char *requester;
   const uint8_t *csr_sha256;  // 32 bytes, or NULL
+  int key_generated;          // pki made the key (POST /v1/keys:generate)
 } ca_cert_record;
 
 // ca_store_begin starts a transaction on a connection of the pool, waiting
@@ -168,6 +169,7 @@ typedef struct ca_cert_row {
   char *status;
   char *requester;
   int64_t created_at;
+  int key_generated;
   uint8_t *der;
   size_t der_len;
 } ca_cert_row;

@@ -12,7 +12,7 @@
 #include "ca/store.h"
 #include "ca/store_internal.h"
 
-#define COPY_COLUMNS 13
+#define COPY_COLUMNS 14
 
 // Seconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z).
 #define PG_EPOCH_OFFSET INT64_C(946684800)
@@ -23,7 +23,7 @@
 static const char kCopySql[] =
     "COPY certificates (issuer_id, serial, profile, subject, common_name,"
     " sans, key_type, key_bits, not_before, not_after, der, requester,"
-    " csr_sha256) FROM STDIN (FORMAT binary)";
+    " csr_sha256, key_generated) FROM STDIN (FORMAT binary)";
 
 static int add_field(CBB *row, const void *data, size_t len) {
   return CBB_add_u32(row, (uint32_t)len) &&
@@ -80,10 +80,12 @@ static int add_row(CBB *out, const ca_cert_record *r) {
       !add_field(out, r->der, r->der_len) || !add_text(out, r->requester)) {
     return 0;
   }
-  if (r->csr_sha256 == NULL) {
-    return CBB_add_u32(out, 0xffffffff);  // NULL
+  if (r->csr_sha256 == NULL ? !CBB_add_u32(out, 0xffffffff)  // NULL
+                            : !add_field(out, r->csr_sha256, 32)) {
+    return 0;
   }
-  return add_field(out, r->csr_sha256, 32);
+  // boolean: one byte.
+  return CBB_add_u32(out, 1) && CBB_add_u8(out, r->key_generated ? 1 : 0);
 }
 
 // Rows are sent in pieces of this size, so the buffer stays small whatever

@@ -561,7 +561,7 @@ err:
 
 // --- Certificates ---
 
-#define CERT_COLUMNS 13
+#define CERT_COLUMNS 14
 
 // Text parameters of one row that are not borrowed from the record.
 typedef struct row_text {
@@ -638,7 +638,7 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
       sql, sql_cap,
       "INSERT INTO certificates (issuer_id, serial, profile, subject,"
       " common_name, sans, key_type, key_bits, not_before, not_after, der,"
-      " requester, csr_sha256) VALUES ");
+      " requester, csr_sha256, key_generated) VALUES ");
   for (size_t i = 0; i < n; i++) {
     const ca_cert_record *r = &records[i];
     row_text *t = &text[i];
@@ -661,7 +661,8 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
                                      t->not_after,
                                      (const char *)r->der,
                                      r->requester,
-                                     (const char *)r->csr_sha256};
+                                     (const char *)r->csr_sha256,
+                                     r->key_generated ? "true" : "false"};
     for (int c = 0; c < CERT_COLUMNS; c++) {
       const size_t k = i * CERT_COLUMNS + (size_t)c;
       values[k] = row[c];
@@ -800,7 +801,8 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " c.common_name, array_to_string(c.sans, E'\\n'), c.key_type,"
             " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
             " extract(epoch FROM c.not_after)::bigint, c.status,"
-            " c.requester, extract(epoch FROM c.created_at)::bigint, c.der"
+            " c.requester, extract(epoch FROM c.created_at)::bigint,"
+            " c.key_generated, c.der"
             " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
             " WHERE ($1::text IS NULL OR c.profile = $1)"
             " AND ($2::text IS NULL OR"
@@ -813,7 +815,8 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " c.common_name, array_to_string(c.sans, E'\\n'), c.key_type,"
             " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
             " extract(epoch FROM c.not_after)::bigint, c.status,"
-            " c.requester, extract(epoch FROM c.created_at)::bigint"
+            " c.requester, extract(epoch FROM c.created_at)::bigint,"
+            " c.key_generated"
             " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
             " WHERE ($1::text IS NULL OR c.profile = $1)"
             " AND ($2::text IS NULL OR"
@@ -850,8 +853,9 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                   get_text(res, i, 11, &r->status) &&
                   get_text(res, i, 12, &r->requester),
               CA_ERR_NO_MEMORY, "out of memory");
+    r->key_generated = PQgetvalue(res, i, 14)[0] == 't';
     if (f->with_der) {
-      CA_GUARD(get_bytea(res, i, 14, &r->der, &r->der_len));
+      CA_GUARD(get_bytea(res, i, 15, &r->der, &r->der_len));
     }
   }
   PQclear(res);

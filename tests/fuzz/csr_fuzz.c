@@ -194,9 +194,11 @@ static void check_issued(const ca_issued *issued, const uint8_t *in,
 
 static void check_issue(const char *profile, uint32_t days, const uint8_t *in,
                         size_t in_len) {
-  const ca_issue_request request = {profile, in, in_len, days};
+  const ca_issue_request request = {
+      .profile = profile, .csr = in, .csr_len = in_len, .validity_days = days};
   ca_issued issued;
-  if (ca_issue_sign(state.authority, NULL, &request, (int64_t)time(NULL), &issued)) {
+  if (ca_issue_sign(state.authority, NULL, &request, (int64_t)time(NULL),
+                    &issued)) {
     FUZZ_ASSERT(issued.err.code == CA_OK);
     check_issued(&issued, in, in_len);
   } else {

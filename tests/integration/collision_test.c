@@ -51,7 +51,10 @@ TEST(a_collided_serial_is_drawn_again_and_recorded_once) {
   test_csr_spec spec = {.key = "EC-P256", .subject = "/CN=dup.example.com"};
   size_t len;
   uint8_t *csr = test_make_csr(&spec, &len, NULL);
-  ca_issue_request request = {"tomcat-ECDSA", csr, len, 0};
+  ca_issue_request request = {.profile = "tomcat-ECDSA",
+                              .csr = csr,
+                              .csr_len = len,
+                              .validity_days = 0};
   ca_issue_request four[4] = {request, request, request, request};
 
   // Two draws of the same serial: the first certificate takes it, the
@@ -127,7 +130,10 @@ TEST(endless_collisions_fail_the_request_and_store_nothing) {
   test_csr_spec spec = {.key = "EC-P256", .subject = "/CN=dup.example.com"};
   size_t len;
   uint8_t *csr = test_make_csr(&spec, &len, NULL);
-  ca_issue_request request = {"tomcat-ECDSA", csr, len, 0};
+  ca_issue_request request = {.profile = "tomcat-ECDSA",
+                              .csr = csr,
+                              .csr_len = len,
+                              .validity_days = 0};
   // A broken random source that always returns the same value: the first
   // certificate is fine, the next can never get a fresh serial.
   atomic_store(&forced, 1000);

@@ -28,7 +28,8 @@ static int issue(const char *profile, const test_csr_spec *spec, uint32_t days,
   if (der == NULL) {
     return 0;
   }
-  ca_issue_request req = {profile, der, len, days};
+  ca_issue_request req = {
+      .profile = profile, .csr = der, .csr_len = len, .validity_days = days};
   int ok = ca_issue_sign(authority, NULL, &req, (int64_t)time(NULL), out);
   OPENSSL_free(der);
   return ok;
@@ -228,11 +229,17 @@ TEST(pem_input_is_accepted) {
   size_t len;
   uint8_t *der = test_make_csr(&spec, &len, NULL);
   char *pem = test_pem_csr(der, len);
-  ca_issue_request req = {"tomcat", (const uint8_t *)pem, strlen(pem), 0};
+  ca_issue_request req = {.profile = "tomcat",
+                          .csr = (const uint8_t *)pem,
+                          .csr_len = strlen(pem),
+                          .validity_days = 0};
   ca_issued out;
   CHECK(ca_issue_sign(authority, NULL, &req, (int64_t)time(NULL), &out));
   ca_issued_cleanup(&out);
-  ca_issue_request garbage = {"tomcat", (const uint8_t *)"hello", 5, 0};
+  ca_issue_request garbage = {.profile = "tomcat",
+                              .csr = (const uint8_t *)"hello",
+                              .csr_len = 5,
+                              .validity_days = 0};
   CHECK(!ca_issue_sign(authority, NULL, &garbage, (int64_t)time(NULL), &out));
   CHECK_EQ_INT(out.err.code, CA_ERR_CSR_MALFORMED);
   ca_issued_cleanup(&out);
