@@ -15,8 +15,11 @@
 //              no database; "inprocess-shared-key" does the same with one
 //              key shared by all threads (the single-handle comparison)
 //   http       POST /v1/certificates:batchIssue to a pkid this program
-//              starts against --database (bench/issue.sh starts a throwaway
-//              PostgreSQL when none is given), batches of 1, 10, 100, 1000
+//              starts against --database (bench/with_postgres.sh starts a
+//              throwaway PostgreSQL when none is given), batches of 1, 10,
+//              100, 1000
+//   keygen     POST /v1/keys:generate, one request at a time: latency with
+//              the key pool full, then with the pool disabled
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -43,6 +46,7 @@
 #include "ca/signer.h"
 #include "ca/x509.h"
 #include "proto/pki.pb-c.h"
+#include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"
 
 typedef struct pair {
@@ -467,94 +471,144 @@ static void measure_http(pair_state *ps, const options *opts,
 
 // --- pkid ---
 
-typedef struct pkid_proc {
-  pid_t pid;
-  char server[64];
-  char db_name[64];
-} pkid_proc;
-
-static int admin_sql(const char *url, const char *sql) {
-  PGconn *conn = PQconnectdb(url);
-  int ok = conn != NULL && PQstatus(conn) == CONNECTION_OK;
-  if (ok) {
-    PGresult *res = PQexec(conn, sql);
-    ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) {
-      fprintf(stderr, "bench: %s: %s", sql, PQerrorMessage(conn));
-    }
-    PQclear(res);
-  } else {
-    fprintf(stderr, "bench: cannot connect to %s\n", url);
-  }
-  PQfinish(conn);
-  return ok;
-}
-
-static int db_url(const char *url, const char *db, char *out, size_t len) {
-  const char *scheme = strstr(url, "://");
-  const char *path = scheme != NULL ? strchr(scheme + 3, '/') : NULL;
-  if (path == NULL) {
-    fprintf(stderr, "bench: --database must be a postgresql:// URL\n");
+// start_pkid starts pkid (tests/integration/harness.h) on a database of
+// its own, with |workers| signing threads and |extra| flags.
+static int start_pkid(const options *opts, int workers, const char *keypool,
+                      it_db *db, it_pkid *pkid) {
+  char dir[256], threads[16];
+  static int runs;
+  it_db_create_on(opts->database, db);
+  snprintf(dir, sizeof(dir), "/tmp/pki-bench-%ld-%d", (long)getpid(), runs++);
+  snprintf(threads, sizeof(threads), "%d", workers);
+  const char *extra[] = {
+      "--workers", threads, "--ocsp-url", "http://ocsp.example.com/",
+      "--keypool", keypool, NULL};
+  if (!it_pkid_start(pkid, db, dir, extra)) {
+    it_db_drop(db);
     return 0;
   }
-  const char *query = strchr(path, '?');
-  snprintf(out, len, "%.*s/%s%s", (int)(path - url), url, db,
-           query != NULL ? query : "");
   return 1;
 }
 
-static int start_pkid(const options *opts, int workers, pkid_proc *out) {
-  char url[1024], sql[128], dir[256], ready[300], threads[16];
-  snprintf(out->db_name, sizeof(out->db_name), "pki_bench_%ld", (long)getpid());
-  snprintf(sql, sizeof(sql), "CREATE DATABASE %s", out->db_name);
-  if (!ca_pq_load() || !admin_sql(opts->database, sql) ||
-      !db_url(opts->database, out->db_name, url, sizeof(url))) {
-    return 0;
-  }
-  snprintf(dir, sizeof(dir), "/tmp/pki-bench-%ld", (long)getpid());
-  snprintf(ready, sizeof(ready), "%s.ready", dir);
-  snprintf(threads, sizeof(threads), "%d", workers);
-  unlink(ready);
-  out->pid = fork();
-  if (out->pid == 0) {
-    const int fd =
-        open("/tmp/pki-bench-pkid.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execl("api/pkid", "api/pkid", "--data-dir", dir, "--database", url,
-          "--listen", "127.0.0.1:0", "--ready-file", ready, "--workers",
-          threads, "--ocsp-url", "http://ocsp.example.com/", (char *)NULL);
-    _exit(127);
-  }
-  for (int i = 0; i < 1200; i++) {
-    FILE *f = fopen(ready, "r");
-    unsigned port;
-    if (f != NULL) {
-      const int got = fscanf(f, "api=127.0.0.1:%u", &port);
-      fclose(f);
-      if (got == 1) {
-        snprintf(out->server, sizeof(out->server), "http://127.0.0.1:%u", port);
-        return 1;
-      }
-    }
-    if (waitpid(out->pid, NULL, WNOHANG) == out->pid) {
-      fprintf(stderr, "bench: pkid exited; see /tmp/pki-bench-pkid.log\n");
-      return 0;
-    }
-    usleep(50 * 1000);
-  }
-  return 0;
+static void stop_pkid(it_db *db, it_pkid *pkid) {
+  (void)it_pkid_stop(pkid);
+  it_db_drop(db);
 }
 
-static void stop_pkid(const options *opts, pkid_proc *p) {
-  kill(p->pid, SIGTERM);
-  waitpid(p->pid, NULL, 0);
-  char sql[128];
-  snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-           p->db_name);
-  (void)admin_sql(opts->database, sql);
+// --- Server-side key generation ---
+
+typedef struct keygen_kind {
+  const char *key;      // key type asked for
+  const char *profile;  // a profile of its family
+  int requests;         // as many as the pool holds of it
+} keygen_kind;
+
+static const keygen_kind kKeygenKinds[] = {
+    {"RSA-2048", "tomcat", 8},
+    {"RSA-3072", "tomcat", 2},
+    {"EC-P256", "tomcat-ECDSA", 16},
+    {"EC-P384", "tomcat-ECDSA", 8},
+};
+static const char kKeygenPool[] =
+    "RSA-2048=8,RSA-3072=2,RSA-4096=0,EC-P256=16,EC-P384=8";
+
+// pool_full waits until every kind of kKeygenPool is ready in |server|.
+static int pool_full(const char *server) {
+  pki_client *client = pki_client_new(server);
+  int full = 0;
+  for (int i = 0; i < 1200 && !full; i++) {
+    pki_reply reply;
+    full = 1;
+    if (!pki_client_call(client, "GET", "/metrics", NULL, NULL, 0, &reply) ||
+        reply.body == NULL) {
+      full = 0;
+    }
+    for (size_t k = 0;
+         full && k < sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]); k++) {
+      char needle[96];
+      snprintf(needle, sizeof(needle), "pki_keypool_ready{kind=\"%s\"} %d\n",
+               kKeygenKinds[k].key, kKeygenKinds[k].requests);
+      full = strstr((const char *)reply.body, needle) != NULL;
+    }
+    pki_reply_cleanup(&reply);
+    if (!full) {
+      usleep(100 * 1000);
+    }
+  }
+  pki_client_free(client);
+  return full;
+}
+
+// keygen_run sends the requests of every kind one after the other and
+// prints their latency.
+static void keygen_run(const char *server, const char *source) {
+  pki_client *client = pki_client_new(server);
+  for (size_t k = 0; k < sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]); k++) {
+    const keygen_kind *kind = &kKeygenKinds[k];
+    samples lat = {0};
+    int from_pool = 0;
+    for (int i = 0; i < kind->requests; i++) {
+      Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
+      char cn[64];
+      snprintf(cn, sizeof(cn), "key%d.example.com", i);
+      subject.common_name = cn;
+      Pki__V1__GenerateKeyRequest req = PKI__V1__GENERATE_KEY_REQUEST__INIT;
+      req.profile = (char *)kind->profile;
+      req.subject = &subject;
+      req.key_type = (char *)kind->key;
+      const size_t len = pki__v1__generate_key_request__get_packed_size(&req);
+      uint8_t *body = malloc(len + 1);
+      pki__v1__generate_key_request__pack(&req, body);
+      const double t = now_s();
+      pki_reply reply;
+      if (!pki_client_call(client, "POST", "/v1/keys:generate",
+                           "application/x-protobuf", body, len, &reply) ||
+          reply.status != 200) {
+        fprintf(stderr, "bench: keys:generate failed\n");
+        exit(1);
+      }
+      sample_add(&lat, (now_s() - t) * 1000);
+      Pki__V1__GenerateKeyResponse *resp =
+          pki__v1__generate_key_response__unpack(NULL, reply.body_len,
+                                                 reply.body);
+      from_pool += resp != NULL && resp->key_from_pool;
+      pki__v1__generate_key_response__free_unpacked(resp, NULL);
+      pki_reply_cleanup(&reply);
+      free(body);
+    }
+    double p50, p99;
+    merge_percentiles(&lat, 1, &p50, &p99);
+    printf(
+        "{\"bench\":\"keygen\",\"key\":\"%s\",\"source\":\"%s\","
+        "\"requests\":%d,\"from_pool\":%d,\"p50_ms\":%.3f,"
+        "\"p99_ms\":%.3f}\n",
+        kind->key, source, kind->requests, from_pool, p50, p99);
+    fflush(stdout);
+  }
+  pki_client_free(client);
+}
+
+static int measure_keygen(const options *opts) {
+  it_db db;
+  it_pkid pkid;
+  if (!start_pkid(opts, opts->threads, kKeygenPool, &db, &pkid)) {
+    return 0;
+  }
+  const int full = pool_full(pkid.server);
+  if (full) {
+    keygen_run(pkid.server, "pool");
+  }
+  stop_pkid(&db, &pkid);
+  if (!full) {
+    fprintf(stderr, "bench: the key pool did not fill\n");
+    return 0;
+  }
+  if (!start_pkid(opts, opts->threads, "none", &db, &pkid)) {
+    return 0;
+  }
+  keygen_run(pkid.server, "on-demand");
+  stop_pkid(&db, &pkid);
+  return 1;
 }
 
 // --- main ---
@@ -575,7 +629,7 @@ static int wanted(const char *list, const char *name) {
 static void usage(void) {
   fprintf(stderr,
           "usage: bazel run -c opt //bench:issue -- [--seconds S] [--mode "
-          "all|raw|inprocess|http]\n"
+          "all|raw|inprocess|http|keygen]\n"
           "       [--threads N] [--database URL] [--pairs "
           "RSA-2048,EC-P256,RSA-3072,EC-P384]\n"
           "       [--batches 1,10,100,1000] [--server URL (a running "
@@ -618,22 +672,25 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   const int all = strcmp(opts.mode, "all") == 0;
   const int http = all || strcmp(opts.mode, "http") == 0;
-  if (http && opts.server == NULL &&
+  const int keygen = all || strcmp(opts.mode, "keygen") == 0;
+  if ((http || keygen) && opts.server == NULL &&
       (opts.database == NULL || opts.database[0] == '\0')) {
     fprintf(stderr,
             "bench: http mode needs --database (bench/issue.sh "
             "starts a throwaway PostgreSQL)\n");
     return 2;
   }
-  pkid_proc pkid;
+  it_db db;
+  it_pkid pkid;
   memset(&pkid, 0, sizeof(pkid));
   if (opts.server != NULL) {
     snprintf(pkid.server, sizeof(pkid.server), "%s", opts.server);
-  } else if (http && !start_pkid(&opts, opts.threads, &pkid)) {
+  } else if (http && !start_pkid(&opts, opts.threads, "none", &db, &pkid)) {
     return 1;
   }
   static const size_t kBatches[] = {1, 10, 100, 1000};
-  for (size_t k = 0; k < PAIR_COUNT; k++) {
+  const int pairs = strcmp(opts.mode, "keygen") != 0;
+  for (size_t k = 0; pairs && k < PAIR_COUNT; k++) {
     if (!wanted(opts.pairs, kPairs[k].csr_key)) {
       continue;
     }
@@ -663,7 +720,10 @@ int main(int argc, char **argv) {
     pair_cleanup(&ps);
   }
   if (http && opts.server == NULL) {
-    stop_pkid(&opts, &pkid);
+    stop_pkid(&db, &pkid);
+  }
+  if (keygen && opts.server == NULL && !measure_keygen(&opts)) {
+    return 1;
   }
   return 0;
 }

@@ -50,8 +50,14 @@ static void url_with_db(const char *url, const char *db, char *out,
            query != NULL ? query : "");
 }
 
+static int admin_on(const char *url, const char *sql);
+
 int it_db_admin(const char *sql) {
-  PGconn *conn = connect_url(maintenance_url());
+  return admin_on(maintenance_url(), sql);
+}
+
+static int admin_on(const char *url, const char *sql) {
+  PGconn *conn = connect_url(url);
   PGresult *res = PQexec(conn, sql);
   const ExecStatusType st = PQresultStatus(res);
   const int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
@@ -63,24 +69,29 @@ int it_db_admin(const char *sql) {
   return ok;
 }
 
-void it_db_create(it_db *db) {
+void it_db_create_on(const char *maintenance, it_db *db) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   snprintf(db->name, sizeof(db->name), "pki_it_%ld_%ld", (long)getpid(),
            (long)(ts.tv_nsec % 1000000));
+  snprintf(db->maintenance, sizeof(db->maintenance), "%s", maintenance);
   char sql[128];
   snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db->name);
-  if (!it_db_admin(sql)) {
+  if (!admin_on(maintenance, sql)) {
     exit(1);
   }
-  url_with_db(maintenance_url(), db->name, db->url, sizeof(db->url));
+  url_with_db(maintenance, db->name, db->url, sizeof(db->url));
+}
+
+void it_db_create(it_db *db) {
+  it_db_create_on(maintenance_url(), db);
 }
 
 void it_db_drop(const it_db *db) {
   char sql[128];
   snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
            db->name);
-  (void)it_db_admin(sql);
+  (void)admin_on(db->maintenance, sql);
 }
 
 PGresult *it_db_query(const it_db *db, const char *sql, const char *p1,

@@ -14,12 +14,17 @@
 typedef struct it_db {
   char name[64];
   char url[1024];
+  char maintenance[1024];  // the server's database this one was made from
 } it_db;
 
 // it_db_create creates an empty database named after the test and fills
 // |db|. It exits the test (status 1) when PKI_TEST_DATABASE_URL is unset or
 // the server cannot be reached: integration tests never skip.
 void it_db_create(it_db *db);
+
+// it_db_create_on is it_db_create on the server of |maintenance_url| (a
+// postgresql:// URL), for the benchmarks.
+void it_db_create_on(const char *maintenance_url, it_db *db);
 
 // it_db_drop drops the database, disconnecting anyone still on it.
 void it_db_drop(const it_db *db);
