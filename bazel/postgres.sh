@@ -6,10 +6,11 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 # as_postgres runs a command as the postgres user.
 as_postgres() {
+  # From /, which postgres may enter whatever our working directory is.
   if [ "$(id -un)" = postgres ]; then
-    "$@"
+    (cd / && "$@")
   else
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   fi
 }
 

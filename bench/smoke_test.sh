@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every benchmark for a moment against the test PostgreSQL, so that a
+# broken benchmark fails CI. It checks that each prints well-formed JSON
+# lines with the fields README.md documents; it asserts no speed.
+set -euo pipefail
+: "${PKI_TEST_DATABASE_URL:?PKI_TEST_DATABASE_URL must name a PostgreSQL server (bazel/pki test sets it)}"
+out="$TEST_TMPDIR/out.jsonl"
+
+check_json() {
+  python3 - "$@" <<'PY'
+import json, sys
+path, bench, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+lines = [json.loads(l) for l in open(path) if l.strip()]
+ours = [l for l in lines if l.get("bench") == bench]
+if not ours:
+    sys.exit(f"no {bench} line in {path}")
+for l in ours:
+    missing = [k for k in keys if k not in l]
+    if missing:
+        sys.exit(f"{bench} line lacks {missing}: {l}")
+print(f"ok: {len(ours)} {bench} lines")
+PY
+}
+
+bench/issue_bench --database "$PKI_TEST_DATABASE_URL" --seconds 0.3 \
+  --pairs EC-P256 --batches 1,10 --threads 2 > "$out"
+check_json "$out" issue bench,mode,csr_key,issuer_key,threads,batch,certs_per_s,limit_per_s,ratio,p50_ms,p99_ms
+for mode in raw inprocess inprocess-shared-key http; do
+  grep -q "\"mode\":\"$mode\"" "$out" || { echo "no $mode line"; exit 1; }
+done
+
+bench/store_bench --database "$PKI_TEST_DATABASE_URL" --seconds 0.3 > "$out"
+check_json "$out" store method,rows_per_commit,rows_per_s,pg_cpu_us_per_row
+
+bench/batch_rss_bench --database "$PKI_TEST_DATABASE_URL" --csrs 300 \
+  --rounds 1 > "$out"
+check_json "$out" batch_rss round,csrs,issued_total,rss_max_kb,vm_hwm_kb
+grep -q '"pkictl_exit":0,"issued_total":300' "$out" || { cat "$out"; exit 1; }
