@@ -282,6 +282,12 @@ static void finish_call(void *arg, api_response *resp) {
   call_free(call);
 }
 
+// refuse answers the calling thread's error and counts it.
+static void refuse(api_service *svc, api_response *resp, api_format format) {
+  api_metrics_refused(&svc->metrics, ca_err_get()->code);
+  api_respond_error(resp, format, ca_err_get());
+}
+
 // submit hands |call| to the engine and defers the answer. On a refusal
 // (full queue, shutting down) it answers at once and frees the call.
 static void submit(issue_call *call, const api_request *req,
@@ -327,8 +333,7 @@ void api_handle_issue(api_service *svc, const api_request *req,
   return;
 err:
   call_free(call);
-  api_metrics_refused(&svc->metrics, ca_err_get()->code);
-  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+  refuse(svc, resp, API_FORMAT_PROTOBUF);
 }
 
 void api_handle_batch_issue(api_service *svc, const api_request *req,
@@ -359,8 +364,7 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
   return;
 err:
   call_free(call);
-  api_metrics_refused(&svc->metrics, ca_err_get()->code);
-  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+  refuse(svc, resp, API_FORMAT_PROTOBUF);
 }
 
 void api_handle_sign(api_service *svc, const api_request *req,
@@ -390,8 +394,7 @@ void api_handle_sign(api_service *svc, const api_request *req,
   return;
 err:
   call_free(call);
-  api_metrics_refused(&svc->metrics, ca_err_get()->code);
-  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+  refuse(svc, resp, API_FORMAT_TEXT);
 }
 
 // default_key_type names the key of a profile's family when the request
@@ -442,6 +445,5 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
   return;
 err:
   call_free(call);
-  api_metrics_refused(&svc->metrics, ca_err_get()->code);
-  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+  refuse(svc, resp, API_FORMAT_PROTOBUF);
 }

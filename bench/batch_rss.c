@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/proc_stat.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"
 
@@ -28,46 +29,6 @@ static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-// status_kb reads a "Name:  N kB" line of /proc/PID/status.
-static long status_kb(pid_t pid, const char *name) {
-  char path[64], line[256];
-  snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-  FILE *f = fopen(path, "r");
-  long kb = -1;
-  const size_t n = strlen(name);
-  while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-    if (strncmp(line, name, n) == 0 && line[n] == ':') {
-      kb = strtol(line + n + 1, NULL, 10);
-      break;
-    }
-  }
-  if (f != NULL) {
-    fclose(f);
-  }
-  return kb;
-}
-
-// cpu_ticks returns the user+system clock ticks of |pid| so far.
-static long long cpu_ticks(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
-    return -1;
-  }
-  const size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')');
-  long long utime = 0, stime = 0;
-  if (p == NULL ||
-      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
-             &utime, &stime) != 2) {
-    return -1;
-  }
-  return utime + stime;
 }
 
 static int write_csrs(const char *dir, size_t n) {
@@ -155,14 +116,14 @@ int main(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   for (int round = 1; round <= rounds; round++) {
-    const long rss_start = status_kb(pkid.pid, "VmRSS");
-    const long long cpu_start = cpu_ticks(pkid.pid);
+    const long rss_start = proc_status_kb(pkid.pid, "VmRSS");
+    const long long cpu_start = proc_cpu_ticks(pkid.pid);
     long rss_max = rss_start;
     const double t0 = now_s();
     const pid_t ctl = run_pkictl(pkid.server, csr_dir, out_dir);
     int status = 0;
     while (waitpid(ctl, &status, WNOHANG) == 0) {
-      const long rss = status_kb(pkid.pid, "VmRSS");
+      const long rss = proc_status_kb(pkid.pid, "VmRSS");
       if (rss > rss_max) {
         rss_max = rss;
       }
@@ -171,7 +132,7 @@ int main(int argc, char **argv) {
     const double seconds = now_s() - t0;
     // pkid's own CPU time per certificate: wall-clock speed also depends on
     // pkictl writing files and on PostgreSQL, this does not.
-    const double cpu_us = (double)(cpu_ticks(pkid.pid) - cpu_start) * 1e6 /
+    const double cpu_us = (double)(proc_cpu_ticks(pkid.pid) - cpu_start) * 1e6 /
                           (double)sysconf(_SC_CLK_TCK) / (double)csrs;
     const long long issued =
         it_db_int(&db, "SELECT count(*) FROM certificates", NULL);
@@ -183,7 +144,7 @@ int main(int argc, char **argv) {
         "\"rss_end_kb\":%ld,\"vm_hwm_kb\":%ld}\n",
         round, csrs, WIFEXITED(status) ? WEXITSTATUS(status) : -1, issued,
         seconds, (double)csrs / seconds, cpu_us, rss_start, rss_max,
-        status_kb(pkid.pid, "VmRSS"), status_kb(pkid.pid, "VmHWM"));
+        proc_status_kb(pkid.pid, "VmRSS"), proc_status_kb(pkid.pid, "VmHWM"));
     fflush(stdout);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", out_dir);
     if (system(cmd) != 0) {

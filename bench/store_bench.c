@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/proc_stat.h"
 #include "ca/authority.h"
 #include "ca/pq.h"
 #include "ca/store.h"
@@ -24,32 +25,8 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-// cpu_ticks returns the user+system clock ticks of process |pid|.
-static long long cpu_ticks(long pid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
-    return -1;
-  }
-  char buf[1024];
-  const size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  // Fields after the parenthesised command name: state is field 3, utime
-  // field 14, stime field 15.
-  const char *p = strrchr(buf, ')');
-  long long utime = 0, stime = 0;
-  if (p == NULL ||
-      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
-             &utime, &stime) != 2) {
-    return -1;
-  }
-  return utime + stime;
-}
-
 static long self_ticks(void) {
-  return (long)cpu_ticks((long)getpid());
+  return (long)proc_cpu_ticks(getpid());
 }
 
 typedef struct fake_rows {
@@ -117,7 +94,7 @@ static void run(ca_store *store, const char *url, int64_t issuer_id,
   RAND_bytes(rows.der, 1200);
   uint8_t *collided = calloc(group, 1);
   const long pid = backend_pid(url);
-  const long long pg0 = cpu_ticks(pid);
+  const long long pg0 = proc_cpu_ticks((pid_t)pid);
   const long me0 = self_ticks();
   const double t0 = now_s();
   size_t total = 0;
@@ -139,7 +116,7 @@ static void run(ca_store *store, const char *url, int64_t issuer_id,
     total += group;
   }
   const double elapsed = now_s() - t0;
-  const long long pg1 = cpu_ticks(pid);
+  const long long pg1 = proc_cpu_ticks((pid_t)pid);
   const long me1 = self_ticks();
   const double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
   printf(

@@ -1,0 +1,15 @@
+// Reading a process's CPU time and memory from /proc, for the benchmarks.
+#ifndef PKI_BENCH_PROC_STAT_H
+#define PKI_BENCH_PROC_STAT_H
+
+#include <sys/types.h>
+
+// proc_cpu_ticks returns the user+system clock ticks (sysconf(_SC_CLK_TCK)
+// per second) process |pid| has used, or -1.
+long long proc_cpu_ticks(pid_t pid);
+
+// proc_status_kb returns the value of a "Name:  N kB" line of
+// /proc/PID/status (VmRSS, VmHWM, ...), or -1.
+long proc_status_kb(pid_t pid, const char *name);
+
+#endif  // PKI_BENCH_PROC_STAT_H
