@@ -17,11 +17,32 @@ static const char kUsage[] =
     "                         Default: $DATABASE_URL (required)\n"
     "  --listen HOST:PORT     API listener. Default 127.0.0.1:8443; port 0\n"
     "                         picks a free port\n"
-    "  --ocsp-listen HOST:PORT  OCSP listener address. Default\n"
-    "                         127.0.0.1:8080\n"
+    "  --ocsp-listen HOST:PORT  OCSP listener (plain HTTP). Default\n"
+    "                         127.0.0.1:8080; port 0 picks a free port\n"
+    "  --ocsp-validity-hours N  nextUpdate - thisUpdate of OCSP responses:\n"
+    "                         8 to 240. Default 24\n"
+    "  --ocsp-signer SPEC     who signs OCSP responses: ca (the issuing CA\n"
+    "                         itself), delegated (a responder certificate\n"
+    "                         pki issues, with id-kp-OCSPSigning and\n"
+    "                         ocsp-nocheck, renewed when a third of its\n"
+    "                         validity is left), or per CA:\n"
+    "                         rsa-issuing=delegated,ec-issuing=ca. Default ca\n"
+    "  --ocsp-responder-days N  validity of delegated responder\n"
+    "                         certificates. Default 30\n"
+    "  --node NAME            this node's name (its delegated responders\n"
+    "                         are its own). Default: the host name\n"
+    "  --crl-validity-days N  nextUpdate - thisUpdate of CRLs, 1 to 90;\n"
+    "                         a CRL is remade on each revocation and when\n"
+    "                         half of this has passed. Default 7\n"
     "  --ocsp-url URL         OCSP URI written into issued certificates\n"
     "                         (Authority Information Access). Default\n"
-    "                         http://<ocsp-listen>/; \"\" for none\n"
+    "                         http://<ocsp-listen>/ with the port it got;\n"
+    "                         set it when listening on 0.0.0.0. \"\" for none\n"
+    "  --crl-url URL          CRL distribution point written into issued\n"
+    "                         certificates; {ca} becomes the issuing CA's\n"
+    "                         name, e.g. "
+    "http://pki.example.com:8443/v1/crl/{ca}.\n"
+    "                         Default none\n"
     "  --rsa-key ALG          key of the RSA root and issuing CA made at\n"
     "                         first start: RSA-2048 (default), RSA-3072,\n"
     "                         RSA-4096\n"
@@ -85,11 +106,63 @@ static int enable_rsa1024(pkid_config *config, const char *list) {
   return ok;
 }
 
+// signer_mode returns the mode --ocsp-signer gives |ca|: 1 delegated, 0 the
+// CA, -1 for a malformed spec.
+static int signer_mode(const char *spec, const char *ca) {
+  if (strcmp(spec, "ca") == 0) {
+    return 0;
+  }
+  if (strcmp(spec, "delegated") == 0) {
+    return 1;
+  }
+  int mode = 0;
+  const char *p = spec;
+  while (*p != '\0') {
+    const char *eq = strchr(p, '=');
+    if (eq == NULL) {
+      return -1;
+    }
+    const char *end = strchr(eq, ',');
+    const size_t value_len =
+        end != NULL ? (size_t)(end - eq - 1) : strlen(eq + 1);
+    int this_mode;
+    if (value_len == 2 && strncmp(eq + 1, "ca", 2) == 0) {
+      this_mode = 0;
+    } else if (value_len == 9 && strncmp(eq + 1, "delegated", 9) == 0) {
+      this_mode = 1;
+    } else {
+      return -1;
+    }
+    if (ca != NULL && strlen(ca) == (size_t)(eq - p) &&
+        strncmp(p, ca, (size_t)(eq - p)) == 0) {
+      mode = this_mode;
+    }
+    p = end != NULL ? end + 1 : eq + 1 + value_len;
+  }
+  return mode;
+}
+
+static int valid_signer_spec(const char *spec) {
+  return signer_mode(spec, NULL) >= 0;
+}
+
+int pkid_config_delegates(const pkid_config *config, const char *ca) {
+  return signer_mode(config->ocsp_signer, ca) == 1;
+}
+
 int pkid_config_parse(int argc, char **argv, pkid_config *config) {
   memset(config, 0, sizeof(*config));
   ca_authority_config_init(&config->authority);
   ca_engine_config_init(&config->engine);
   ca_keypool_config_init(&config->keypool);
+  ca_responder_config_init(&config->responder);
+  config->crl_validity_days = 7;
+  config->ocsp_responder_days = 30;
+  config->ocsp_signer = "ca";
+  if (gethostname(config->node, sizeof(config->node)) != 0) {
+    snprintf(config->node, sizeof(config->node), "node");
+  }
+  config->node[sizeof(config->node) - 1] = '\0';
   config->data_dir = "./var";
   config->database = getenv("DATABASE_URL");
   config->listen = "127.0.0.1:8443";
@@ -116,6 +189,31 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       config->ocsp_listen = value;
     } else if (strcmp(flag, "--ocsp-url") == 0) {
       config->ocsp_url = value;
+    } else if (strcmp(flag, "--ocsp-validity-hours") == 0) {
+      unsigned v;
+      if (!parse_count(flag, value, 240, &v) || v < 8) {
+        fprintf(stderr, "pkid: --ocsp-validity-hours must be 8 to 240\n");
+        return -1;
+      }
+      config->responder.validity_s = (int64_t)v * 3600;
+    } else if (strcmp(flag, "--ocsp-signer") == 0) {
+      config->ocsp_signer = value;
+    } else if (strcmp(flag, "--ocsp-responder-days") == 0) {
+      if (!parse_count(flag, value, 366, &config->ocsp_responder_days)) {
+        return -1;
+      }
+    } else if (strcmp(flag, "--node") == 0) {
+      if (value[0] == '\0' || strlen(value) >= sizeof(config->node)) {
+        fprintf(stderr, "pkid: --node must be 1 to 63 characters\n");
+        return -1;
+      }
+      snprintf(config->node, sizeof(config->node), "%s", value);
+    } else if (strcmp(flag, "--crl-validity-days") == 0) {
+      if (!parse_count(flag, value, 90, &config->crl_validity_days)) {
+        return -1;
+      }
+    } else if (strcmp(flag, "--crl-url") == 0) {
+      config->authority.crl_url = value;
     } else if (strcmp(flag, "--ready-file") == 0) {
       config->ready_file = value;
     } else if (strcmp(flag, "--ca-org") == 0) {
@@ -193,6 +291,11 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
     config->ocsp_url = config->ocsp_url_buf;
   }
   config->authority.ocsp_url = config->ocsp_url;
+  if (!valid_signer_spec(config->ocsp_signer)) {
+    fprintf(stderr,
+            "pkid: --ocsp-signer: ca, delegated, or CA=ca|delegated,...\n");
+    return -1;
+  }
   config->authority.data_dir = config->data_dir;
   return 1;
 }

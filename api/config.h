@@ -5,6 +5,7 @@
 #include "ca/authority.h"
 #include "ca/engine.h"
 #include "ca/keypool.h"
+#include "ca/responder.h"
 
 #define PKID_RSA1024_MAX 8
 
@@ -19,9 +20,18 @@ typedef struct pkid_config {
   unsigned db_connections;
   ca_engine_config engine;
   ca_keypool_config keypool;
+  ca_responder_config responder;
+  unsigned crl_validity_days;
+  unsigned ocsp_responder_days;
+  const char *ocsp_signer;  // "ca", "delegated" or "NAME=MODE,..."
+  char node[64];
   ca_authority_config authority;
   char ocsp_url_buf[300];
 } pkid_config;
+
+// pkid_config_delegates returns 1 when the CA named |ca| signs its OCSP
+// responses through a delegated responder (--ocsp-signer).
+int pkid_config_delegates(const pkid_config *config, const char *ca);
 
 // pkid_config_parse fills |config| from |argv|. It returns 1 to run, 0 after
 // printing help or version (exit 0), or -1 after printing an error (exit 2).

@@ -80,6 +80,8 @@ static void fill_info(const ca_cert_row *row, Pki__V1__CertificateInfo *info) {
   info->key_type = row->key_type;
   info->key_bits = row->key_bits;
   info->key_generated = row->key_generated != 0;
+  info->revoked_at = row->revoked_at;
+  info->revocation_reason = row->revocation_reason;
 }
 
 static int add_text_rows(CBB *cbb, const ca_cert_row *rows, size_t n) {

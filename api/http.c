@@ -79,6 +79,17 @@ void api_respond(api_response *resp, unsigned status, const char *content_type,
   resp->body_len = body_len;
 }
 
+void api_add_header(api_response *resp, const char *name, const char *value) {
+  const size_t max = sizeof(resp->headers) / sizeof(resp->headers[0]);
+  if (resp->n_headers < max) {
+    snprintf(resp->headers[resp->n_headers].name, sizeof(resp->headers[0].name),
+             "%s", name);
+    snprintf(resp->headers[resp->n_headers].value,
+             sizeof(resp->headers[0].value), "%s", value);
+    resp->n_headers++;
+  }
+}
+
 void api_respond_copy(api_response *resp, unsigned status,
                       const char *content_type, const void *data, size_t len) {
   uint8_t *copy = OPENSSL_memdup(data, len > 0 ? len : 1);
@@ -102,6 +113,8 @@ unsigned api_status_for(ca_err_code code) {
       return 404;
     case CA_ERR_AMBIGUOUS:
     case CA_ERR_CONFLICT:
+    case CA_ERR_ALREADY_REVOKED:
+    case CA_ERR_NOT_ON_HOLD:
       return 409;
     case CA_ERR_METHOD_NOT_ALLOWED:
       return 405;
@@ -158,23 +171,39 @@ void api_respond_err_code(api_response *resp, api_format format,
   api_respond_error(resp, format, &err);
 }
 
-// match_route matches |path| against |pattern|, capturing a "*" segment.
+// match_route matches |path| against |pattern|. "*" captures one segment
+// (up to '/'), less the literal text that follows it in the pattern up to
+// the next '/' ("/v1/certificates/*:revoke"); "**" at the end captures the
+// rest of the path, slashes included (OCSP GET requests in base64).
 static int match_route(const char *pattern, const char *path,
                        char param[API_PARAM_MAX]) {
   param[0] = '\0';
   while (*pattern != '\0') {
-    if (*pattern == '*') {
-      size_t n = 0;
-      while (path[n] != '\0' && path[n] != '/') {
-        n++;
-      }
-      if (n == 0 || n >= API_PARAM_MAX) {
+    if (pattern[0] == '*' && pattern[1] == '*') {
+      const size_t n = strlen(path);
+      if (n >= API_PARAM_MAX) {
         return 0;
       }
-      memcpy(param, path, n);
-      param[n] = '\0';
-      path += n;
-      pattern++;
+      memcpy(param, path, n + 1);
+      return pattern[2] == '\0';
+    }
+    if (*pattern == '*') {
+      size_t segment = 0;
+      while (path[segment] != '\0' && path[segment] != '/') {
+        segment++;
+      }
+      size_t suffix = 0;
+      while (pattern[1 + suffix] != '\0' && pattern[1 + suffix] != '/') {
+        suffix++;
+      }
+      if (segment <= suffix || segment - suffix >= API_PARAM_MAX ||
+          memcmp(path + segment - suffix, pattern + 1, suffix) != 0) {
+        return 0;
+      }
+      memcpy(param, path, segment - suffix);
+      param[segment - suffix] = '\0';
+      path += segment;
+      pattern += 1 + suffix;
       continue;
     }
     if (*pattern != *path) {
@@ -244,13 +273,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                   resp->content_type);
   }
+  for (size_t i = 0; i < resp->n_headers; i++) {
+    (void)MHD_add_response_header(r, resp->headers[i].name,
+                                  resp->headers[i].value);
+  }
   if (resp->retry_after > 0) {
     char secs[16];
     snprintf(secs, sizeof(secs), "%u", resp->retry_after);
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
   }
   (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (!resp->cacheable) {
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  }
   const enum MHD_Result ret = MHD_queue_response(conn, resp->status, r);
   MHD_destroy_response(r);
   return ret;

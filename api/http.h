@@ -27,7 +27,9 @@ typedef enum api_format {
   API_FORMAT_TEXT,
 } api_format;
 
-#define API_PARAM_MAX 128
+// Long enough for an OCSP GET request (RFC 5019 keeps them under 255
+// bytes of base64, URL-encoded).
+#define API_PARAM_MAX 2048
 
 typedef struct api_pending api_pending;
 
@@ -48,7 +50,18 @@ typedef struct api_response {
   uint8_t *body;             // OPENSSL_malloc'd, owned; sent without a copy
   size_t body_len;
   unsigned retry_after;  // seconds; 0 for no Retry-After header
+  // Further headers (the caching headers of OCSP GET). Unless |cacheable|,
+  // every response says Cache-Control: no-store.
+  struct {
+    char name[32];
+    char value[96];
+  } headers[6];
+  size_t n_headers;
+  int cacheable;
 } api_response;
+
+// api_add_header adds a header to |resp| (ignored past six).
+void api_add_header(api_response *resp, const char *name, const char *value);
 
 typedef void (*api_handler)(api_service *svc, const api_request *req,
                             api_response *resp);

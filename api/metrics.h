@@ -15,6 +15,7 @@ typedef struct api_metrics {
   atomic_uint_fast64_t refused[CA_ERR_COUNT];  // refusals by error code
   atomic_uint_fast64_t batches;                // issuance requests processed
   atomic_uint_fast64_t storage_failures;       // batches lost to the database
+  atomic_uint_fast64_t ocsp_requests;          // OCSP requests answered
 } api_metrics;
 
 // api_metrics_refused counts one refusal of |code|.

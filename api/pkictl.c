@@ -13,6 +13,7 @@
 
 #include "api/client.h"
 #include "ca/asn1_time.h"
+#include "ca/crl.h"
 #include "ca/key.h"
 #include "ca/limits.h"
 #include "ca/pem.h"
@@ -34,6 +35,14 @@ static const char kUsage[] =
     "      download one certificate\n"
     "  ca list\n"
     "      list pki's CAs\n"
+    "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
+    "      revoke a certificate; R is an RFC 5280 reason name or code\n"
+    "      (keyCompromise, superseded, cessationOfOperation,\n"
+    "      certificateHold, ...). Only certificateHold can be lifted\n"
+    "  unhold SERIAL [--issuer CA]\n"
+    "      lift a certificateHold\n"
+    "  crl CA [--format der|pem] [--out FILE]\n"
+    "      download the current CRL of a CA\n"
     "  keygen --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
     "         [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
     "         [--days N] [--count N] --out-dir DIR\n"
@@ -52,7 +61,7 @@ static const char kUsage[] =
 
 typedef struct flags {
   const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
-      *format, *o, *ou, *l, *st, *c, *key_type;
+      *format, *o, *ou, *l, *st, *c, *key_type, *reason, *issuer, *time;
   const char *sans[MAX_SANS];
   size_t n_sans;
   unsigned days, limit, count;
@@ -112,6 +121,12 @@ static int parse_flags(int argc, char **argv, int start, flags *f) {
       f->c = v;
     } else if (strcmp(a, "--key-type") == 0) {
       f->key_type = v;
+    } else if (strcmp(a, "--reason") == 0) {
+      f->reason = v;
+    } else if (strcmp(a, "--issuer") == 0) {
+      f->issuer = v;
+    } else if (strcmp(a, "--time") == 0) {
+      f->time = v;
     } else if (strcmp(a, "--san") == 0) {
       if (f->n_sans == MAX_SANS) {
         fprintf(stderr, "pkictl: at most %d --san\n", MAX_SANS);
@@ -729,6 +744,127 @@ static int cmd_keygen(pki_client *client, const flags *f) {
   return failed == 0 ? 0 : 1;
 }
 
+// serial_path writes "/v1/certificates/SERIAL" plus |suffix|, refusing a
+// serial that is not hexadecimal.
+static int serial_path(const char *serial, const char *suffix, char *out,
+                       size_t len) {
+  if (strlen(serial) == 0 || strlen(serial) > 128) {
+    fprintf(stderr, "pkictl: bad serial\n");
+    return 0;
+  }
+  for (const char *p = serial; *p != '\0'; p++) {
+    if (strchr("0123456789abcdefABCDEF:x", *p) == NULL) {
+      fprintf(stderr, "pkictl: SERIAL must be hexadecimal\n");
+      return 0;
+    }
+  }
+  snprintf(out, len, "/v1/certificates/%s%s", serial, suffix);
+  return 1;
+}
+
+// post_revocation sends :revoke or :unhold and prints the new state.
+static int post_revocation(pki_client *client, const char *path,
+                           const ProtobufCMessage *msg) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *body = malloc(len + 1);
+  pki_reply reply;
+  int rc = 1;
+  if (body == NULL) {
+    return 1;
+  }
+  protobuf_c_message_pack(msg, body);
+  if (!pki_client_call(client, "POST", path, "application/x-protobuf", body,
+                       len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    free(body);
+    return 1;
+  }
+  free(body);
+  if (reply.status != 200) {
+    rc = report_error(&reply);
+  } else {
+    Pki__V1__RevocationResponse *r =
+        pki__v1__revocation_response__unpack(NULL, reply.body_len, reply.body);
+    if (r != NULL) {
+      char when[21] = "";
+      if (r->revoked_at != 0 && !ca_time_format(r->revoked_at, when)) {
+        when[0] = '\0';
+      }
+      printf("%s (%s): %s, CRL %llu\n", r->serial, r->issuer, r->status,
+             (unsigned long long)r->crl_number);
+      if (r->revoked_at != 0) {
+        printf("revoked at %s, reason %s\n", when, ca_reason_name(r->reason));
+      }
+      rc = 0;
+    }
+    pki__v1__revocation_response__free_unpacked(r, NULL);
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static int cmd_revoke(pki_client *client, const flags *f) {
+  char path[256];
+  ca_reason reason;
+  if (f->n_positional != 1 || f->reason == NULL) {
+    fprintf(stderr, "pkictl revoke: SERIAL and --reason are required\n");
+    return 2;
+  }
+  if (!ca_reason_parse(f->reason, &reason)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 2;
+  }
+  if (!serial_path(f->positional[0], ":revoke", path, sizeof(path))) {
+    return 2;
+  }
+  Pki__V1__RevokeRequest req = PKI__V1__REVOKE_REQUEST__INIT;
+  req.reason = (int32_t)reason;
+  req.issuer = (char *)(f->issuer != NULL ? f->issuer : "");
+  if (f->time != NULL) {
+    char *end;
+    req.revocation_time = strtoll(f->time, &end, 10);
+    if (*end != '\0' || req.revocation_time <= 0) {
+      fprintf(stderr, "pkictl: --time is Unix seconds\n");
+      return 2;
+    }
+  }
+  return post_revocation(client, path, &req.base);
+}
+
+static int cmd_unhold(pki_client *client, const flags *f) {
+  char path[256];
+  if (f->n_positional != 1) {
+    fprintf(stderr, "pkictl unhold: SERIAL is required\n");
+    return 2;
+  }
+  if (!serial_path(f->positional[0], ":unhold", path, sizeof(path))) {
+    return 2;
+  }
+  Pki__V1__UnholdRequest req = PKI__V1__UNHOLD_REQUEST__INIT;
+  req.issuer = (char *)(f->issuer != NULL ? f->issuer : "");
+  return post_revocation(client, path, &req.base);
+}
+
+static int cmd_crl(pki_client *client, const flags *f) {
+  if (f->n_positional != 1 || strlen(f->positional[0]) > 64 ||
+      strchr(f->positional[0], '/') != NULL) {
+    fprintf(stderr, "pkictl crl: CA is required (see pkictl ca list)\n");
+    return 2;
+  }
+  char path[256] = "";
+  snprintf(path, sizeof(path), "/v1/crl/%s", f->positional[0]);
+  add_query(path, sizeof(path), "format", f->format);
+  pki_reply reply;
+  int rc = 1;
+  if (get_reply(client, path, &reply)) {
+    rc = f->out != NULL
+             ? !write_file(f->out, reply.body, reply.body_len)
+             : fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
 static int cmd_ca_list(pki_client *client) {
   pki_reply reply;
   if (!get_reply(client, "/v1/ca", &reply)) {
@@ -804,6 +940,12 @@ int main(int argc, char **argv) {
     rc = cmd_get(client, &f);
   } else if (strcmp(command, "keygen") == 0) {
     rc = cmd_keygen(client, &f);
+  } else if (strcmp(command, "revoke") == 0) {
+    rc = cmd_revoke(client, &f);
+  } else if (strcmp(command, "unhold") == 0) {
+    rc = cmd_unhold(client, &f);
+  } else if (strcmp(command, "crl") == 0) {
+    rc = cmd_crl(client, &f);
   } else {
     fprintf(stderr, "pkictl: unknown command %s\n%s", command, kUsage);
     rc = 2;

@@ -1,46 +1,121 @@
 // pkid: the pki daemon.
 //
 // DESIGN: the main thread starts everything, then waits for SIGINT or
-// SIGTERM with sigwait; those signals are blocked in every thread (the
+// SIGTERM with sigtimedwait; those signals are blocked in every thread (the
 // mask is set before any thread starts and inherited), so no handler runs
-// asynchronously. On a signal the HTTP listener stops accepting, the engine
-// drains (everything queued is signed, recorded and answered: a batch is
-// either committed and answered or answered with an error), the answers go
-// out, and then the CAs and the database pool are freed.
+// asynchronously. Every hour the wait times out and the main thread renews
+// the delegated OCSP responder certificates that need it. On a signal both
+// HTTP listeners stop accepting, the engine drains (everything queued is
+// signed, recorded and answered: a batch is either committed and answered or
+// answered with an error), the answers go out, and then everything is freed.
 //
-// In between, three kinds of threads run: libmicrohttpd's (decode, answer),
-// the engine's signing workers and its writer (ca/engine.h).
+// The other threads: libmicrohttpd's for the API and for OCSP (decode,
+// answer), the engine's signing workers and its writer (ca/engine.h), the
+// key pool's filler (ca/keypool.h), and the database listener that tells
+// this node's OCSP responder what other nodes revoked or issued
+// (ca/listener.h).
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/mem.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/config.h"
 #include "api/http.h"
 #include "api/log.h"
 #include "api/service.h"
+#include "ca/listener.h"
+#include "ca/ocsp_delegate.h"
+#include "ca/revoke.h"
 
-static int write_ready_file(const char *path, const char *listen,
-                            unsigned port) {
-  char host[256];
+// How often the main thread looks after the delegated responders.
+#define MAINTENANCE_INTERVAL_S 3600
+
+static void host_of(const char *listen, char *out, size_t len) {
   const char *colon = strrchr(listen, ':');
   size_t n = colon != NULL ? (size_t)(colon - listen) : strlen(listen);
-  if (n >= sizeof(host)) {
-    n = sizeof(host) - 1;
+  if (n >= len) {
+    n = len - 1;
   }
-  memcpy(host, listen, n);
-  host[n] = '\0';
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  memcpy(out, listen, n);
+  out[n] = '\0';
+}
+
+static int write_ready_file(const pkid_config *config, unsigned api_port,
+                            unsigned ocsp_port) {
+  char api_host[256], ocsp_host[256], tmp[4096];
+  host_of(config->listen, api_host, sizeof(api_host));
+  host_of(config->ocsp_listen, ocsp_host, sizeof(ocsp_host));
+  snprintf(tmp, sizeof(tmp), "%s.tmp", config->ready_file);
   FILE *f = fopen(tmp, "w");
   if (f == NULL) {
     return 0;
   }
-  fprintf(f, "api=%s:%u\n", host, port);
+  fprintf(f, "api=%s:%u\nocsp=%s:%u\n", api_host, api_port, ocsp_host,
+          ocsp_port);
   // Renamed into place so a reader never sees a half-written file.
-  return fclose(f) == 0 && rename(tmp, path) == 0;
+  return fclose(f) == 0 && rename(tmp, config->ready_file) == 0;
+}
+
+// --- What other nodes tell us (ca/listener.h) ---
+
+static void on_notify(void *arg, const char *channel, const char *payload) {
+  ca_responder *responder = arg;
+  if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
+    // "ISSUER_ID:SERIAL"
+    char *colon = strchr(payload, ':');
+    if (colon != NULL) {
+      const int64_t issuer = strtoll(payload, NULL, 10);
+      ca_responder_forget(responder, issuer, colon + 1);
+    }
+  } else if (strcmp(channel, CA_ISSUED_CHANNEL) == 0) {
+    ca_responder_forget_unknown(responder);
+  }
+}
+
+static void on_reset(void *arg) {
+  ca_responder_forget_all(arg);
+}
+
+// ensure_delegates gives every CA configured for delegated OCSP signing a
+// fresh responder certificate of this node.
+static int ensure_delegates(const pkid_config *config, api_service *svc) {
+  int ok = 1;
+  for (size_t i = 0; i < svc->authority->count; i++) {
+    const ca_issuer *ca = &svc->authority->issuers[i];
+    if (!pkid_config_delegates(config, ca->name)) {
+      continue;
+    }
+    ca_ocsp_delegate d;
+    if (!ca_ocsp_delegate_ensure(svc->authority, svc->store, ca,
+                                 config->data_dir, config->node,
+                                 config->ocsp_responder_days, &d)) {
+      api_log(API_LOG_ERROR, "OCSP responder for %s: %s", ca->name,
+              ca_err_get()->message);
+      ok = 0;
+      continue;
+    }
+    if (d.issued) {
+      api_log(API_LOG_INFO, "issued a delegated OCSP responder for %s",
+              ca->name);
+    }
+    // The responder takes the key; the certificate is copied.
+    EVP_PKEY *key = d.key;
+    d.key = NULL;
+    if (!ca_responder_set_delegate(svc->responder, ca, key, d.cert,
+                                   d.cert_len)) {
+      api_log(API_LOG_ERROR, "OCSP responder for %s: %s", ca->name,
+              ca_err_get()->message);
+      ok = 0;
+    }
+    ca_ocsp_delegate_cleanup(&d);
+  }
+  return ok;
 }
 
 int main(int argc, char **argv) {
@@ -58,7 +133,9 @@ int main(int argc, char **argv) {
 
   api_service svc;
   memset(&svc, 0, sizeof(svc));
-  api_server *server = NULL;
+  svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
+  api_server *server = NULL, *ocsp_server = NULL;
+  ca_listener *listener = NULL;
   int rc = 1;
   if (!ca_store_open(config.database, config.db_connections, &svc.store) ||
       !ca_store_migrate(svc.store)) {
@@ -85,9 +162,30 @@ int main(int argc, char **argv) {
             ca_err_get()->message);
     goto done;
   }
-  size_t route_count;
+  if (!ca_responder_new(svc.authority, svc.store, &config.responder,
+                        &svc.responder) ||
+      !ensure_delegates(&config, &svc)) {
+    api_log(API_LOG_ERROR, "cannot start the OCSP responder: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  static const char *const kChannels[] = {CA_REVOCATION_CHANNEL,
+                                          CA_ISSUED_CHANNEL, NULL};
+  const ca_listener_config listen_config = {
+      .conninfo = config.database,
+      .channels = kChannels,
+      .on_notify = on_notify,
+      .on_reset = on_reset,
+      .arg = svc.responder,
+  };
+  if (!ca_listener_start(&listen_config, &listener)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  size_t route_count, ocsp_route_count;
   const api_route *routes = api_routes(&route_count);
-  api_server_config server_config = {
+  const api_route *ocsp_routes = api_ocsp_routes(&ocsp_route_count);
+  const api_server_config server_config = {
       .listen = config.listen,
       .threads = config.http_threads,
       .connection_limit = 1024,
@@ -96,35 +194,73 @@ int main(int argc, char **argv) {
       .route_count = route_count,
       .svc = &svc,
   };
+  const api_server_config ocsp_config = {
+      .listen = config.ocsp_listen,
+      .threads = config.http_threads,
+      .connection_limit = 1024,
+      .connection_timeout_s = 30,
+      .routes = ocsp_routes,
+      .route_count = ocsp_route_count,
+      .svc = &svc,
+  };
+  // The OCSP listener binds first: with port 0 the URI that issued
+  // certificates carry is only known once it has.
+  ocsp_server = api_server_start(&ocsp_config);
+  if (ocsp_server == NULL) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  char api_host[256], ocsp_host[256];
+  host_of(config.listen, api_host, sizeof(api_host));
+  host_of(config.ocsp_listen, ocsp_host, sizeof(ocsp_host));
+  if (config.ocsp_url == config.ocsp_url_buf) {
+    snprintf(config.ocsp_url_buf, sizeof(config.ocsp_url_buf), "http://%s:%u/",
+             ocsp_host, api_server_port(ocsp_server));
+    if (!ca_authority_set_ocsp_url(svc.authority, config.ocsp_url)) {
+      api_log(API_LOG_ERROR, "out of memory");
+      goto done;
+    }
+  }
   server = api_server_start(&server_config);
   if (server == NULL) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
   api_log(API_LOG_INFO,
-          "API listening on http://%.*s:%u (OCSP URL in "
+          "API listening on http://%s:%u, OCSP on http://%s:%u (OCSP URL in "
           "certificates: %s)",
-          (int)(strrchr(config.listen, ':') - config.listen), config.listen,
-          api_server_port(server),
+          api_host, api_server_port(server), ocsp_host,
+          api_server_port(ocsp_server),
           config.ocsp_url[0] != '\0' ? config.ocsp_url : "none");
   if (config.ready_file != NULL &&
-      !write_ready_file(config.ready_file, config.listen,
-                        api_server_port(server))) {
+      !write_ready_file(&config, api_server_port(server),
+                        api_server_port(ocsp_server))) {
     api_log(API_LOG_ERROR, "cannot write %s: %s", config.ready_file,
             strerror(errno));
     goto done;
   }
-  int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
+  for (;;) {
+    const struct timespec interval = {MAINTENANCE_INTERVAL_S, 0};
+    const int sig = sigtimedwait(&signals, NULL, &interval);
+    if (sig == SIGINT || sig == SIGTERM) {
+      api_log(API_LOG_INFO, "signal %d: stopping", sig);
+      break;
+    }
+    if (sig < 0 && errno == EAGAIN) {
+      (void)ensure_delegates(&config, &svc);
+    }
   }
-  api_log(API_LOG_INFO, "signal %d: stopping", sig);
   rc = 0;
 done:
   // Stop taking connections, let the engine sign and record what it holds
   // and wake every waiting request, then let those answers go out.
   api_server_quiesce(server);
+  api_server_quiesce(ocsp_server);
   ca_engine_stop(svc.engine);
   api_server_stop(server, 30);
+  api_server_stop(ocsp_server, 5);
+  ca_listener_stop(listener);
+  ca_responder_free(svc.responder);
   ca_keypool_stop(svc.keypool);
   ca_authority_free(svc.authority);
   ca_store_free(svc.store);

@@ -21,7 +21,25 @@ static const api_route kRoutes[] = {
      64 * 1024},
     {"GET", "/v1/certificates", api_handle_cert_list, API_FORMAT_PROTOBUF, 0},
     {"GET", "/v1/certificates/*", api_handle_cert_get, API_FORMAT_TEXT, 0},
+    {"POST", "/v1/certificates/*:revoke", api_handle_revoke,
+     API_FORMAT_PROTOBUF, 4096},
+    {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
+     API_FORMAT_PROTOBUF, 4096},
+    {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0},
 };
+
+// The OCSP listener answers at any path: clients are configured with the
+// URL in the certificates' AIA, whatever its path.
+static const api_route kOcspRoutes[] = {
+    {"POST", "/**", api_handle_ocsp_post, API_FORMAT_TEXT,
+     CA_LIMIT_OCSP_REQUEST_BYTES},
+    {"GET", "/**", api_handle_ocsp_get, API_FORMAT_TEXT, 0},
+};
+
+const api_route *api_ocsp_routes(size_t *out_n) {
+  *out_n = sizeof(kOcspRoutes) / sizeof(kOcspRoutes[0]);
+  return kOcspRoutes;
+}
 
 const api_route *api_routes(size_t *out_n) {
   *out_n = sizeof(kRoutes) / sizeof(kRoutes[0]);

@@ -6,6 +6,7 @@
 #include "api/metrics.h"
 #include "ca/authority.h"
 #include "ca/engine.h"
+#include "ca/responder.h"
 #include "ca/store.h"
 
 struct api_service {
@@ -13,11 +14,16 @@ struct api_service {
   ca_store *store;          // thread-safe pool
   ca_engine *engine;        // signs and records issuances
   ca_keypool *keypool;      // keys ready for POST /v1/keys:generate
+  ca_responder *responder;  // the OCSP responder
+  int64_t crl_validity_s;   // nextUpdate - thisUpdate of the CRLs
   api_metrics metrics;      // atomic counters
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.
 const api_route *api_routes(size_t *out_n);
+
+// api_ocsp_routes returns the routes of the OCSP listener.
+const api_route *api_ocsp_routes(size_t *out_n);
 
 // The handlers, one file per resource.
 void api_handle_healthz(api_service *svc, const api_request *req,
@@ -36,6 +42,16 @@ void api_handle_sign(api_service *svc, const api_request *req,
                      api_response *resp);
 void api_handle_generate_key(api_service *svc, const api_request *req,
                              api_response *resp);
+void api_handle_revoke(api_service *svc, const api_request *req,
+                       api_response *resp);
+void api_handle_unhold(api_service *svc, const api_request *req,
+                       api_response *resp);
+void api_handle_crl(api_service *svc, const api_request *req,
+                    api_response *resp);
+void api_handle_ocsp_post(api_service *svc, const api_request *req,
+                          api_response *resp);
+void api_handle_ocsp_get(api_service *svc, const api_request *req,
+                         api_response *resp);
 void api_handle_cert_list(api_service *svc, const api_request *req,
                           api_response *resp);
 void api_handle_cert_get(api_service *svc, const api_request *req,

@@ -34,6 +34,7 @@ void ca_authority_config_init(ca_authority_config *config) {
   config->ec.curve_nid = NID_X9_62_prime256v1;
   config->organization = "pki";
   config->ocsp_url = "";
+  config->crl_url = "";
   ca_profile_table_init(&config->profiles);
 }
 
@@ -44,6 +45,7 @@ static void issuer_cleanup(ca_issuer *issuer) {
   OPENSSL_free(issuer->subject);
   OPENSSL_free(issuer->serial);
   OPENSSL_free(issuer->der);
+  OPENSSL_free(issuer->crl_url);
   // EVP_PKEY_free cleanses the key material as it frees it.
   EVP_PKEY_free(issuer->key);
   memset(issuer, 0, sizeof(*issuer));
@@ -57,6 +59,7 @@ void ca_authority_free(ca_authority *authority) {
     issuer_cleanup(&authority->issuers[i]);
   }
   OPENSSL_free(authority->ocsp_url);
+  OPENSSL_free(authority->crl_url);
   free(authority);
 }
 
@@ -291,6 +294,21 @@ err:
 
 // --- Loading ---
 
+// crl_url_for replaces "{ca}" in |pattern| with |name| (OPENSSL_malloc).
+static char *crl_url_for(const char *pattern, const char *name) {
+  const char *mark = strstr(pattern, "{ca}");
+  if (mark == NULL) {
+    return OPENSSL_strdup(pattern);
+  }
+  const size_t len = strlen(pattern) - 4 + strlen(name) + 1;
+  char *url = OPENSSL_malloc(len);
+  if (url != NULL) {
+    snprintf(url, len, "%.*s%s%s", (int)(mark - pattern), pattern, name,
+             mark + 4);
+  }
+  return url;
+}
+
 static int load_issuer(ca_authority *authority, const ca_issuer_record *r,
                        EVP_PKEY *key, ca_issuer *out) {
   memset(out, 0, sizeof(*out));
@@ -328,6 +346,8 @@ static int load_issuer(ca_authority *authority, const ca_issuer_record *r,
     out->parent = ca_authority_find(authority, r->parent);
     CA_GUARD(out->parent != NULL);
   }
+  out->crl_url = crl_url_for(authority->crl_url, out->name);
+  CA_ENSURE_ALLOC(out->crl_url);
   out->chain[0] = out;
   out->chain_len = 1;
   for (const ca_issuer *p = out->parent; p != NULL; p = p->parent) {
@@ -350,11 +370,25 @@ static ca_authority *authority_new(const ca_authority_config *config) {
   authority->profiles = config->profiles;
   authority->ocsp_url =
       OPENSSL_strdup(config->ocsp_url != NULL ? config->ocsp_url : "");
-  if (authority->ocsp_url == NULL) {
+  authority->crl_url =
+      OPENSSL_strdup(config->crl_url != NULL ? config->crl_url : "");
+  if (authority->ocsp_url == NULL || authority->crl_url == NULL) {
+    OPENSSL_free(authority->ocsp_url);
+    OPENSSL_free(authority->crl_url);
     free(authority);
     return NULL;
   }
   return authority;
+}
+
+int ca_authority_set_ocsp_url(ca_authority *authority, const char *url) {
+  char *copy = OPENSSL_strdup(url);
+  if (copy == NULL) {
+    return 0;
+  }
+  OPENSSL_free(authority->ocsp_url);
+  authority->ocsp_url = copy;
+  return 1;
 }
 
 int ca_authority_open(ca_store *store, const ca_authority_config *config,

@@ -35,6 +35,7 @@ typedef struct ca_issuer {
   // This CA and those above it, up to and including the root.
   const struct ca_issuer *chain[CA_CHAIN_MAX];
   size_t chain_len;
+  char *crl_url;  // where its CRL is published; "" when not configured
 } ca_issuer;
 
 typedef struct ca_authority_config {
@@ -43,6 +44,9 @@ typedef struct ca_authority_config {
   ca_key_spec ec;            // key of the EC root and issuing CA
   const char *organization;  // O= of the CA names
   const char *ocsp_url;      // AIA OCSP URI of issued certificates; may be ""
+  // CRL distribution point of issued certificates; "{ca}" stands for the
+  // issuing CA's name. "" for none.
+  const char *crl_url;
   ca_profile_table profiles;
 } ca_authority_config;
 
@@ -51,6 +55,7 @@ typedef struct ca_authority {
   size_t count;
   ca_profile_table profiles;
   char *ocsp_url;
+  char *crl_url;  // the pattern, "{ca}" not yet replaced
 } ca_authority;
 
 // ca_authority_config_init sets the defaults: RSA-2048 and EC-P256 CAs,
@@ -69,6 +74,12 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
 // files): for the in-process benchmark and unit tests.
 int ca_authority_new_ephemeral(const ca_authority_config *config,
                                ca_authority **out) CA_MUST_CHECK;
+
+// ca_authority_set_ocsp_url replaces the AIA OCSP URI written into issued
+// certificates; pkid calls it once it knows the port its OCSP listener got.
+// It is not synchronised with issuance: call it before anything is signed.
+// It returns 0 when out of memory (the old URI stays).
+int ca_authority_set_ocsp_url(ca_authority *authority, const char *url);
 
 // ca_authority_free frees |authority| and cleanses its keys. Accepts NULL.
 void ca_authority_free(ca_authority *authority);

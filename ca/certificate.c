@@ -163,6 +163,35 @@ static int add_authority_info_access(CBB *exts, const char *ocsp_url) {
          CBB_flush(exts);
 }
 
+static int add_crl_distribution_points(CBB *exts, const char *url) {
+  CBB ext, value, points, point, dp_name, full_name, uri;
+  // RFC 5280 4.2.1.13: CRLDistributionPoints ::= SEQUENCE OF
+  //   DistributionPoint { distributionPoint [0] DistributionPointName },
+  //   DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... };
+  //   "SHOULD be non-critical". The CHOICE makes [0] explicit, fullName's
+  //   [0] is implicit.
+  return begin_extension(exts, &ext, &value, kOidCrlDistributionPoints,
+                         sizeof(kOidCrlDistributionPoints), 0) &&
+         CBB_add_asn1(&value, &points, CBS_ASN1_SEQUENCE) &&
+         CBB_add_asn1(&points, &point, CBS_ASN1_SEQUENCE) &&
+         CBB_add_asn1(&point, &dp_name,
+                      CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
+         CBB_add_asn1(&dp_name, &full_name,
+                      CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
+         CBB_add_asn1(&full_name, &uri, CBS_ASN1_CONTEXT_SPECIFIC | 6) &&
+         CBB_add_bytes(&uri, (const uint8_t *)url, strlen(url)) &&
+         CBB_flush(exts);
+}
+
+static int add_ocsp_no_check(CBB *exts) {
+  CBB ext, value, null;
+  // RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck, extnValue NULL: clients need
+  // not check the responder certificate's own status.
+  return begin_extension(exts, &ext, &value, kOidOcspNoCheck,
+                         sizeof(kOidOcspNoCheck), 0) &&
+         CBB_add_asn1(&value, &null, CBS_ASN1_NULL) && CBB_flush(exts);
+}
+
 static int add_extensions(CBB *tbs, const ca_cert_template *t,
                           const uint8_t key_id[CA_KEY_ID_LEN]) {
   CBB explicit_tag, exts;
@@ -178,7 +207,10 @@ static int add_extensions(CBB *tbs, const ca_cert_template *t,
       (t->authority_key_id != NULL &&
        !add_authority_key_id(&exts, t->authority_key_id)) ||
       (t->ocsp_url != NULL && t->ocsp_url[0] != '\0' &&
-       !add_authority_info_access(&exts, t->ocsp_url))) {
+       !add_authority_info_access(&exts, t->ocsp_url)) ||
+      (t->crl_url != NULL && t->crl_url[0] != '\0' &&
+       !add_crl_distribution_points(&exts, t->crl_url)) ||
+      (t->ocsp_no_check && !add_ocsp_no_check(&exts))) {
     return 0;
   }
   return CBB_flush(tbs);

@@ -27,6 +27,8 @@ typedef struct ca_cert_template {
   CBS san;       // GeneralNames element; empty for no subjectAltName
   const uint8_t *authority_key_id;  // CA_KEY_ID_LEN bytes; NULL for none
   const char *ocsp_url;             // AIA id-ad-ocsp; NULL for none
+  const char *crl_url;              // CRL distribution point; NULL for none
+  int ocsp_no_check;                // id-pkix-ocsp-nocheck (OCSP responders)
 } ca_cert_template;
 
 // ca_certificate_build builds the certificate |tmpl| describes, signs it
@@ -37,7 +39,8 @@ typedef struct ca_cert_template {
 //
 // Extensions, in this order: basicConstraints and keyUsage (the only two
 // marked critical: DESIGN.md invariant 5), extKeyUsage, subjectAltName,
-// subjectKeyIdentifier, authorityKeyIdentifier, authorityInfoAccess.
+// subjectKeyIdentifier, authorityKeyIdentifier, authorityInfoAccess,
+// cRLDistributionPoints, id-pkix-ocsp-nocheck.
 int ca_certificate_build(const ca_cert_template *tmpl, EVP_PKEY *issuer_key,
                          ca_key_type issuer_type, const EVP_MD *digest,
                          uint8_t **out_der, size_t *out_len,

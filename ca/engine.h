@@ -45,6 +45,11 @@
 
 typedef struct ca_engine ca_engine;
 
+// The channel every group commit NOTIFYs (empty payload): OCSP responders
+// then drop cached `unknown` answers, which may be stale now
+// (ca/responder.h).
+#define CA_ISSUED_CHANNEL "pki_issued"
+
 typedef struct ca_engine_config {
   size_t workers;       // signing threads; 0: one per CPU
   size_t queue_items;   // items queued at most; a larger job is refused

@@ -57,7 +57,9 @@
   X(CA_ERR_OBJECT_TOO_LARGE, "OBJECT_TOO_LARGE")                           \
   X(CA_ERR_QUEUE_FULL, "QUEUE_FULL")                                       \
   X(CA_ERR_SHUTTING_DOWN, "SHUTTING_DOWN")                                 \
-  X(CA_ERR_CONFLICT, "CONFLICT")
+  X(CA_ERR_CONFLICT, "CONFLICT")                                           \
+  X(CA_ERR_ALREADY_REVOKED, "ALREADY_REVOKED")                             \
+  X(CA_ERR_NOT_ON_HOLD, "NOT_ON_HOLD")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

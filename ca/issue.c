@@ -154,6 +154,7 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   t.san = san_der;
   t.authority_key_id = issuer->key_id;
   t.ocsp_url = authority->ocsp_url;
+  t.crl_url = issuer->crl_url;
   CA_GUARD(ca_certificate_build(
       &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
       ca_signature_digest(&issuer->key_info, &csr.key), &out->der,

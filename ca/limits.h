@@ -65,4 +65,20 @@
 // Length of a query-string value or path segment we look at.
 #define CA_LIMIT_QUERY_VALUE_LEN 256
 
+// An OCSP request: RFC 5019 clients send under 255 bytes; a request with a
+// nonce and several CertIDs stays well under 2 KiB. 16 KiB refuses only
+// abuse.
+#define CA_LIMIT_OCSP_REQUEST_BYTES (16 * 1024)
+
+// CertIDs answered in one OCSP response: clients ask for one; a few more
+// are allowed for chains.
+#define CA_LIMIT_OCSP_CERT_IDS 16
+
+// RFC 8954 2.1: a nonce "can be up to 32 octets"; responders "SHOULD
+// reject" longer ones.
+#define CA_LIMIT_OCSP_NONCE_BYTES 32
+
+// Extensions read in one OCSP request.
+#define CA_LIMIT_OCSP_EXTENSIONS 16
+
 #endif  // PKI_CA_LIMITS_H

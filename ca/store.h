@@ -14,6 +14,7 @@
 
 #include "ca/csr.h"
 #include "ca/error.h"
+#include "ca/serial.h"
 
 typedef struct ca_store ca_store;
 typedef struct ca_store_tx ca_store_tx;
@@ -170,6 +171,8 @@ typedef struct ca_cert_row {
   char *requester;
   int64_t created_at;
   int key_generated;
+  int64_t revoked_at;     // 0 unless revoked
+  int revocation_reason;  // CRLReason when revoked
   uint8_t *der;
   size_t der_len;
 } ca_cert_row;
@@ -193,5 +196,105 @@ typedef struct ca_cert_filter {
 // id order. On success the caller frees |*out| with ca_cert_rows_free.
 int ca_store_list_certificates(ca_store *store, const ca_cert_filter *filter,
                                ca_cert_row **out, size_t *out_n) CA_MUST_CHECK;
+
+// --- Revocation ---
+
+// What the revocation and OCSP code need of a certificate's row.
+typedef struct ca_cert_state {
+  int64_t id;
+  int64_t issuer_id;
+  int revoked;         // status = 'revoked'
+  int64_t revoked_at;  // when revoked
+  int reason;          // CRLReason when revoked
+  int64_t not_before;
+  int64_t not_after;
+} ca_cert_state;
+
+// ca_store_tx_lock_certificate finds the certificate |serial| (lower-case
+// hex) of the issuer |issuer_id| (0: any issuer) and locks its row until
+// the transaction ends. |*out_matches| tells how many rows matched: 0 (it
+// returns 1 and |out| is untouched), 1, or 2 and more (a serial under
+// several CAs: |out| is the first).
+int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
+                                 int64_t issuer_id, ca_cert_state *out,
+                                 size_t *out_matches) CA_MUST_CHECK;
+
+// ca_store_tx_set_revocation marks certificate |id| revoked at
+// |revoked_at| for |reason|, or good again when |revoked| is 0.
+int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
+                               int64_t revoked_at, int reason) CA_MUST_CHECK;
+
+// One revoked certificate, for a CRL.
+typedef struct ca_revoked_entry {
+  char serial[CA_SERIAL_HEX_LEN];
+  int64_t revoked_at;
+  int reason;
+} ca_revoked_entry;
+
+// ca_store_tx_revoked reads the revoked certificates of |issuer_id| that
+// have not expired by |now| (RFC 5280 5.1.2.6 lets a CRL drop expired
+// ones), in serial order. The caller frees |*out| with free().
+int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
+                        ca_revoked_entry **out, size_t *out_n) CA_MUST_CHECK;
+
+// ca_store_tx_next_crl_number locks the CRL row of |issuer_id| and returns
+// the number the next CRL must carry (1 for the first).
+int ca_store_tx_next_crl_number(ca_store_tx *tx, int64_t issuer_id,
+                                uint64_t *out) CA_MUST_CHECK;
+
+// ca_store_tx_put_crl stores the current CRL of |issuer_id|.
+int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
+                        int64_t this_update, int64_t next_update,
+                        const uint8_t *der, size_t der_len) CA_MUST_CHECK;
+
+// ca_store_tx_notify sends a PostgreSQL NOTIFY on |channel| with |payload|,
+// delivered to listeners when the transaction commits.
+int ca_store_tx_notify(ca_store_tx *tx, const char *channel,
+                       const char *payload) CA_MUST_CHECK;
+
+// A stored CRL. |der| is OPENSSL_malloc'd.
+typedef struct ca_crl_record {
+  uint64_t number;
+  int64_t this_update;
+  int64_t next_update;
+  uint8_t *der;
+  size_t der_len;
+} ca_crl_record;
+
+// ca_store_get_crl reads the current CRL of |issuer_id|. It returns 1 with
+// |*out_found| 0 when there is none yet.
+int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
+                     int *out_found) CA_MUST_CHECK;
+
+// ca_store_certificate_state reads the state of |serial| under |issuer_id|
+// without locking. |*out_found| is 0 when this issuer never issued it.
+int ca_store_certificate_state(ca_store *store, int64_t issuer_id,
+                               const char *serial, ca_cert_state *out,
+                               int *out_found) CA_MUST_CHECK;
+
+// --- Delegated OCSP responders ---
+
+typedef struct ca_responder_record {
+  uint8_t *der;  // the responder certificate (OPENSSL_malloc)
+  size_t der_len;
+  char *key_file;  // OPENSSL_malloc
+  int64_t not_after;
+} ca_responder_record;
+
+void ca_responder_records_free(ca_responder_record *records, size_t n);
+
+// ca_store_find_responders lists the responder certificates of |issuer_id|
+// recorded for |node|, newest first. The caller frees |*out| with
+// ca_responder_records_free.
+int ca_store_find_responders(ca_store *store, int64_t issuer_id,
+                             const char *node, ca_responder_record **out,
+                             size_t *out_n) CA_MUST_CHECK;
+
+// ca_store_tx_add_responder records that the certificate (issuer |issuer_id|,
+// serial |serial|, already inserted in |tx|) is |node|'s responder, its key
+// in |key_file|.
+int ca_store_tx_add_responder(ca_store_tx *tx, int64_t issuer_id,
+                              const char *serial, const char *node,
+                              const char *key_file) CA_MUST_CHECK;
 
 #endif  // PKI_CA_STORE_H

@@ -34,6 +34,20 @@ void ca_store_raise_conn(PGconn *conn, const char *what);
 PGresult *ca_store_check_result(PGconn *conn, PGresult *res,
                                 ExecStatusType want, const char *what);
 
+// ca_store_get_bytea decodes a bytea column of the text result format
+// ("\\x" hex) into a new buffer (OPENSSL_free).
+int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
+                       size_t *out_len) CA_MUST_CHECK;
+
+// ca_store_get_int reads an integer column.
+int64_t ca_store_get_int(PGresult *res, int row, int col);
+
+// ca_store_acquire borrows a connection of the pool (reconnecting it if it
+// broke); ca_store_release returns it.
+int ca_store_acquire(ca_store *store, size_t *out_slot,
+                     PGconn **out_conn) CA_MUST_CHECK;
+void ca_store_release(ca_store *store, size_t slot);
+
 // ca_store_exec runs a command without results; 1 on success.
 int ca_store_exec(PGconn *conn, const char *sql, const char *what);
 

@@ -90,8 +90,7 @@ void ca_store_free(ca_store *store) {
   free(store);
 }
 
-// acquire borrows a connection, reconnecting it first if it broke.
-static int acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
+int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
   pthread_mutex_lock(&store->mu);
   for (;;) {
     for (size_t i = 0; i < store->n; i++) {
@@ -119,7 +118,7 @@ static int acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
   }
 }
 
-static void release(ca_store *store, size_t slot) {
+void ca_store_release(ca_store *store, size_t slot) {
   pthread_mutex_lock(&store->mu);
   store->busy[slot] = 0;
   pthread_cond_signal(&store->cv);
@@ -173,14 +172,14 @@ static int exec_lock(PGconn *conn, const char *fn, int64_t key) {
 int ca_store_ping(ca_store *store) {
   size_t slot;
   PGconn *conn;
-  if (!acquire(store, &slot, &conn)) {
+  if (!ca_store_acquire(store, &slot, &conn)) {
     return 0;
   }
   PGresult *res = ca_store_check_result(conn, PQexec(conn, "SELECT 1"),
                                         PGRES_TUPLES_OK, "ping");
   const int ok = res != NULL;
   PQclear(res);
-  release(store, slot);
+  ca_store_release(store, slot);
   return ok;
 }
 
@@ -230,7 +229,7 @@ int ca_store_migrate(ca_store *store) {
   PGconn *conn = NULL;
   PGresult *applied = NULL;
   int locked = 0;
-  CA_GUARD(acquire(store, &slot, &conn));
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
   CA_GUARD(exec_lock(conn, "pg_advisory_lock", LOCK_MIGRATIONS));
   locked = 1;
   CA_GUARD(ca_store_exec(conn,
@@ -251,7 +250,7 @@ int ca_store_migrate(ca_store *store) {
   }
   PQclear(applied);
   CA_GUARD(exec_lock(conn, "pg_advisory_unlock", LOCK_MIGRATIONS));
-  release(store, slot);
+  ca_store_release(store, slot);
   return 1;
 err:
   PQclear(applied);
@@ -262,15 +261,14 @@ err:
     ca_err_restore(&saved);
   }
   if (conn != NULL) {
-    release(store, slot);
+    ca_store_release(store, slot);
   }
   return 0;
 }
 
 // --- Result decoding ---
 
-// get_bytea decodes a bytea column in the text result format ("\x" hex).
-static int get_bytea(PGresult *res, int row, int col, uint8_t **out,
+int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
                      size_t *out_len) {
   const char *text = PQgetvalue(res, row, col);
   const size_t len = (size_t)PQgetlength(res, row, col);
@@ -306,7 +304,7 @@ static int get_text(PGresult *res, int row, int col, char **out) {
   return *out != NULL;
 }
 
-static int64_t get_int(PGresult *res, int row, int col) {
+int64_t ca_store_get_int(PGresult *res, int row, int col) {
   return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
@@ -355,9 +353,9 @@ static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
   for (int i = 0; i < rows; i++) {
     ca_issuer_record *r = &records[i];
     n++;
-    r->id = get_int(res, i, 0);
-    r->not_before = get_int(res, i, 7);
-    r->not_after = get_int(res, i, 8);
+    r->id = ca_store_get_int(res, i, 0);
+    r->not_before = ca_store_get_int(res, i, 7);
+    r->not_after = ca_store_get_int(res, i, 8);
     CA_ENSURE(get_text(res, i, 1, &r->name) && get_text(res, i, 2, &r->role) &&
                   get_text(res, i, 3, &r->algorithm) &&
                   get_text(res, i, 4, &r->parent) &&
@@ -365,7 +363,7 @@ static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
                   get_text(res, i, 6, &r->serial) &&
                   get_text(res, i, 10, &r->key_file),
               CA_ERR_NO_MEMORY, "out of memory");
-    CA_GUARD(get_bytea(res, i, 9, &r->der, &r->der_len));
+    CA_GUARD(ca_store_get_bytea(res, i, 9, &r->der, &r->der_len));
   }
   PQclear(res);
   *out = records;
@@ -414,14 +412,14 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
   ca_issuer_record *made = NULL;
   size_t made_n = 0;
   int in_tx = 0;
-  CA_GUARD(acquire(store, &slot, &conn));
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
   CA_GUARD(ca_store_exec(conn, "BEGIN", "begin"));
   in_tx = 1;
   CA_GUARD(exec_lock(conn, "pg_advisory_xact_lock", LOCK_BOOTSTRAP));
   CA_GUARD(read_issuers(conn, out, out_n));
   if (*out_n > 0) {
     CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
-    release(store, slot);
+    ca_store_release(store, slot);
     return 1;
   }
   CA_GUARD(generate(arg, &made, &made_n));
@@ -433,7 +431,7 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
   ca_issuer_records_free(made, made_n);
   made = NULL;
   CA_GUARD(read_issuers(conn, out, out_n));
-  release(store, slot);
+  ca_store_release(store, slot);
   return 1;
 err:
   ca_issuer_records_free(made, made_n);
@@ -444,7 +442,7 @@ err:
       (void)ca_store_exec(conn, "ROLLBACK", "rollback");
       ca_err_restore(&saved);
     }
-    release(store, slot);
+    ca_store_release(store, slot);
   }
   return 0;
 }
@@ -455,12 +453,12 @@ int ca_store_begin(ca_store *store, ca_store_tx **out) {
   ca_store_tx *tx = calloc(1, sizeof(*tx));
   CA_ENSURE_ALLOC(tx);
   tx->store = store;
-  if (!acquire(store, &tx->slot, &tx->conn)) {
+  if (!ca_store_acquire(store, &tx->slot, &tx->conn)) {
     free(tx);
     return 0;
   }
   if (!ca_store_exec(tx->conn, "BEGIN", "begin")) {
-    release(store, tx->slot);
+    ca_store_release(store, tx->slot);
     free(tx);
     return 0;
   }
@@ -481,7 +479,7 @@ int ca_store_commit(ca_store_tx *tx) {
                   "transaction failed earlier; nothing was stored");
     (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   }
-  release(tx->store, tx->slot);
+  ca_store_release(tx->store, tx->slot);
   free(tx);
   return ok;
 }
@@ -494,7 +492,7 @@ void ca_store_rollback(ca_store_tx *tx) {
   ca_err_copy(&saved);
   (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   ca_err_restore(&saved);
-  release(tx->store, tx->slot);
+  ca_store_release(tx->store, tx->slot);
   free(tx);
 }
 
@@ -695,7 +693,7 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
     // Some serials existed already: mark every record not returned.
     memset(out_collided, 1, n);
     for (int r = 0; r < inserted; r++) {
-      const int64_t issuer = get_int(res, r, 0);
+      const int64_t issuer = ca_store_get_int(res, r, 0);
       const char *serial = PQgetvalue(res, r, 1);
       for (size_t i = 0; i < n; i++) {
         if (records[i].issuer_id == issuer &&
@@ -802,7 +800,9 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
             " extract(epoch FROM c.not_after)::bigint, c.status,"
             " c.requester, extract(epoch FROM c.created_at)::bigint,"
-            " c.key_generated, c.der"
+            " c.key_generated,"
+            " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
+            " coalesce(c.revocation_reason, 0), c.der"
             " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
             " WHERE ($1::text IS NULL OR c.profile = $1)"
             " AND ($2::text IS NULL OR"
@@ -816,7 +816,9 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
             " extract(epoch FROM c.not_after)::bigint, c.status,"
             " c.requester, extract(epoch FROM c.created_at)::bigint,"
-            " c.key_generated"
+            " c.key_generated,"
+            " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
+            " coalesce(c.revocation_reason, 0)"
             " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
             " WHERE ($1::text IS NULL OR c.profile = $1)"
             " AND ($2::text IS NULL OR"
@@ -825,7 +827,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " AND ($4::text IS NULL OR c.serial = $4)"
             " AND ($5::text IS NULL OR i.name = $5)"
             " AND c.id > $6::bigint ORDER BY c.id LIMIT $7::bigint";
-  CA_GUARD(acquire(store, &slot, &conn));
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
   res = ca_store_check_result(
       conn, PQexecParams(conn, sql, 7, NULL, values, NULL, NULL, 0),
       PGRES_TUPLES_OK, "listing certificates");
@@ -838,11 +840,11 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   for (int i = 0; i < count; i++) {
     ca_cert_row *r = &rows[i];
     n++;
-    r->id = get_int(res, i, 0);
-    r->key_bits = (unsigned)get_int(res, i, 8);
-    r->not_before = get_int(res, i, 9);
-    r->not_after = get_int(res, i, 10);
-    r->created_at = get_int(res, i, 13);
+    r->id = ca_store_get_int(res, i, 0);
+    r->key_bits = (unsigned)ca_store_get_int(res, i, 8);
+    r->not_before = ca_store_get_int(res, i, 9);
+    r->not_after = ca_store_get_int(res, i, 10);
+    r->created_at = ca_store_get_int(res, i, 13);
     CA_ENSURE(get_text(res, i, 1, &r->serial) &&
                   get_text(res, i, 2, &r->issuer) &&
                   get_text(res, i, 3, &r->profile) &&
@@ -854,12 +856,14 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                   get_text(res, i, 12, &r->requester),
               CA_ERR_NO_MEMORY, "out of memory");
     r->key_generated = PQgetvalue(res, i, 14)[0] == 't';
+    r->revoked_at = ca_store_get_int(res, i, 15);
+    r->revocation_reason = (int)ca_store_get_int(res, i, 16);
     if (f->with_der) {
-      CA_GUARD(get_bytea(res, i, 15, &r->der, &r->der_len));
+      CA_GUARD(ca_store_get_bytea(res, i, 17, &r->der, &r->der_len));
     }
   }
   PQclear(res);
-  release(store, slot);
+  ca_store_release(store, slot);
   *out = rows;
   *out_n = n;
   return 1;
@@ -867,7 +871,7 @@ err:
   PQclear(res);
   ca_cert_rows_free(rows, n);
   if (conn != NULL) {
-    release(store, slot);
+    ca_store_release(store, slot);
   }
   return 0;
 }

@@ -167,10 +167,11 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
   snprintf(pkid->log, sizeof(pkid->log), "%s.log", data_dir);
   unlink(ready);
   const char *argv[32] = {
-      "api/pkid", "--data-dir",  data_dir,       "--database", db->url,
-      "--listen", "127.0.0.1:0", "--ready-file", ready,        "--http-threads",
-      "4"};
-  size_t argc = 11;
+      "api/pkid",   "--data-dir",     data_dir,      "--database",
+      db->url,      "--listen",       "127.0.0.1:0", "--ready-file",
+      ready,        "--http-threads", "4",           "--ocsp-listen",
+      "127.0.0.1:0"};
+  size_t argc = 13;
   for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 31; i++) {
     argv[argc++] = extra[i];
   }
@@ -190,13 +191,17 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
   for (int i = 0; i < 600; i++) {
     FILE *f = fopen(ready, "r");
     if (f != NULL) {
-      unsigned port = 0;
-      const int got = fscanf(f, "api=127.0.0.1:%u", &port);
+      unsigned port = 0, ocsp_port = 0;
+      const int got =
+          fscanf(f, "api=127.0.0.1:%u ocsp=127.0.0.1:%u", &port, &ocsp_port);
       fclose(f);
-      if (got == 1 && port > 0) {
+      if (got == 2 && port > 0 && ocsp_port > 0) {
         pkid->port = port;
+        pkid->ocsp_port = ocsp_port;
         snprintf(pkid->server, sizeof(pkid->server), "http://127.0.0.1:%u",
                  port);
+        snprintf(pkid->ocsp, sizeof(pkid->ocsp), "http://127.0.0.1:%u",
+                 ocsp_port);
         return 1;
       }
     }

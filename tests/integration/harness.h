@@ -45,14 +45,17 @@ PGresult *it_db_query(const it_db *db, const char *sql, const char *p1,
 typedef struct it_pkid {
   pid_t pid;
   unsigned port;
+  unsigned ocsp_port;
   char server[64];  // "http://127.0.0.1:PORT"
+  char ocsp[64];    // its OCSP listener, "http://127.0.0.1:PORT"
   char data_dir[512];
   char log[600];
 } it_pkid;
 
-// it_pkid_start runs api/pkid from the runfiles with |data_dir|, |db|, a free
-// port and |extra| (NULL-terminated, may be NULL), and waits until it
-// serves. It returns 0 (after printing pkid's log) if it does not start.
+// it_pkid_start runs api/pkid from the runfiles with |data_dir|, |db|, free
+// ports (API and OCSP) and |extra| (NULL-terminated, may be NULL), and waits
+// until it serves. It returns 0 (after printing pkid's log) if it does not
+// start.
 int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
                   const char *const *extra);
 

@@ -14,8 +14,8 @@ KU_CAPF="Digital Signature, Certificate Sign"
 EKU_WEB_IPSEC="TLS Web Server Authentication, TLS Web Client Authentication, IPSec End System"
 EKU_WEB="TLS Web Server Authentication, TLS Web Client Authentication"
 EKU_CAPF="TLS Web Server Authentication"
-# pkid's default --ocsp-url: http://<--ocsp-listen>/ (api/config.c).
-OCSP_URI="http://127.0.0.1:8080/"
+# pkid's default --ocsp-url: its OCSP listener, with the port it was given.
+OCSP_URI="$OCSP_URL/"
 
 RSA_ISSUING="CN=pki RSA Issuing CA,O=pki"
 RSA_ROOT="CN=pki RSA Root CA,O=pki"

@@ -8,10 +8,11 @@
 #   - fails (never skips) when PKI_TEST_DATABASE_URL is unset;
 #   - creates a database of its own (pki_interop_<random>) through psql and
 #     drops it at exit;
-#   - starts pkid from the runfiles (api/pkid) on 127.0.0.1:0 with its data
-#     directory under $TEST_TMPDIR, waits up to 30 s for its ready file, and
-#     stops it (SIGTERM, wait) at exit.
-# Afterwards: $API (HOST:PORT), $BASE (http://HOST:PORT), $DB_URL, $DB_NAME,
+#   - starts pkid from the runfiles (api/pkid) on 127.0.0.1:0 (API and OCSP)
+#     with its data directory under $TEST_TMPDIR, waits up to 30 s for its
+#     ready file, and stops it (SIGTERM, wait) at exit.
+# Afterwards: $API (HOST:PORT), $BASE (http://HOST:PORT), $OCSP (HOST:PORT of
+# the OCSP listener), $OCSP_URL (http://HOST:PORT), $DB_URL, $DB_NAME,
 # $WORK (a scratch directory), $PKID, $PKICTL.
 
 PATH="${PATH:-}:/usr/local/bin:/usr/bin:/bin"
@@ -329,7 +330,7 @@ interop_start() {
   log "database: $DB_NAME"
 
   "$PKID" --data-dir "$TMP/data" --database "$DB_URL" --listen 127.0.0.1:0 \
-    --ready-file "$TMP/ready" "$@" >"$TMP/pkid.log" 2>&1 &
+    --ocsp-listen 127.0.0.1:0 --ready-file "$TMP/ready" "$@" >"$TMP/pkid.log" 2>&1 &
   PKID_PID=$!
   local i=0
   while ! [ -s "$TMP/ready" ]; do
@@ -347,6 +348,12 @@ interop_start() {
     *) fail "ready file holds no api=127.0.0.1:PORT line: $(cat "$TMP/ready")" ;;
   esac
   BASE="http://$API"
+  OCSP="$(sed -n 's/^ocsp=//p' "$TMP/ready")"
+  case "$OCSP" in
+    127.0.0.1:[0-9]*) ;;
+    *) fail "ready file holds no ocsp=127.0.0.1:PORT line: $(cat "$TMP/ready")" ;;
+  esac
+  OCSP_URL="http://$OCSP"
   log "pkid: pid $PKID_PID, $BASE"
 }
 

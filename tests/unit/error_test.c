@@ -58,6 +58,8 @@ TEST(stable_names) {
       "QUEUE_FULL",
       "SHUTTING_DOWN",
       "CONFLICT",
+      "ALREADY_REVOKED",
+      "NOT_ON_HOLD",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

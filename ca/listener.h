@@ -1,0 +1,36 @@
+// A PostgreSQL LISTEN loop on a thread of its own: how a node learns what
+// other nodes changed (DESIGN.md invariant 6: a revocation is seen by the
+// OCSP responder of every node within one second).
+//
+// DESIGN: one thread, one connection of its own. It waits on the socket
+// (at most 250 ms at a time, so that it stops promptly) and calls
+// |on_notify| for every notification, in the order PostgreSQL delivers
+// them. When the connection fails, notifications may have been missed: it
+// calls |on_reset| (drop every cached answer) and reconnects with a backoff
+// of 0.25 s doubling to 4 s, calling |on_reset| again once connected.
+#ifndef PKI_CA_LISTENER_H
+#define PKI_CA_LISTENER_H
+
+#include "ca/error.h"
+
+typedef struct ca_listener ca_listener;
+
+typedef struct ca_listener_config {
+  const char *conninfo;
+  const char *const *channels;  // NULL-terminated
+  void (*on_notify)(void *arg, const char *channel, const char *payload);
+  void (*on_reset)(void *arg);
+  void *arg;
+} ca_listener_config;
+
+// ca_listener_start connects and starts listening. It returns 0 with
+// CA_ERR_STORAGE_UNAVAILABLE when the first connection fails. The strings
+// of |config| are copied.
+int ca_listener_start(const ca_listener_config *config,
+                      ca_listener **out) CA_MUST_CHECK;
+
+// ca_listener_stop stops the thread and closes the connection. Accepts
+// NULL.
+void ca_listener_stop(ca_listener *listener);
+
+#endif  // PKI_CA_LISTENER_H
