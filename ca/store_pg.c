@@ -269,7 +269,7 @@ err:
 // --- Result decoding ---
 
 int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
-                     size_t *out_len) {
+                       size_t *out_len) {
   const char *text = PQgetvalue(res, row, col);
   const size_t len = (size_t)PQgetlength(res, row, col);
   CA_ENSURE(len >= 2 && text[0] == '\\' && text[1] == 'x' && len % 2 == 0,
