@@ -64,6 +64,16 @@ static void malformed(api_response *resp) {
   api_respond(resp, 200, kOcspType, der, 5);
 }
 
+// The OCSP listener's /healthz does not ask the database: the responder
+// answers from its cache while PostgreSQL is away (tryLater only for what
+// it has not cached), so a load balancer should keep sending it traffic.
+void api_handle_ocsp_healthz(api_service *svc, const api_request *req,
+                             api_response *resp) {
+  (void)svc;
+  (void)req;
+  api_respond_copy(resp, 200, "text/plain", "ok\n", 3);
+}
+
 void api_handle_ocsp_post(api_service *svc, const api_request *req,
                           api_response *resp) {
   answer(svc, req->body, req->body_len, 0, resp);

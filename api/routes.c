@@ -29,8 +29,10 @@ static const api_route kRoutes[] = {
 };
 
 // The OCSP listener answers at any path: clients are configured with the
-// URL in the certificates' AIA, whatever its path.
+// URL in the certificates' AIA, whatever its path. /healthz comes first; it
+// cannot be a GET request (base64 of DER is a multiple of 4 characters).
 static const api_route kOcspRoutes[] = {
+    {"GET", "/healthz", api_handle_ocsp_healthz, API_FORMAT_TEXT, 0},
     {"POST", "/**", api_handle_ocsp_post, API_FORMAT_TEXT,
      CA_LIMIT_OCSP_REQUEST_BYTES},
     {"GET", "/**", api_handle_ocsp_get, API_FORMAT_TEXT, 0},

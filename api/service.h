@@ -48,6 +48,8 @@ void api_handle_unhold(api_service *svc, const api_request *req,
                        api_response *resp);
 void api_handle_crl(api_service *svc, const api_request *req,
                     api_response *resp);
+void api_handle_ocsp_healthz(api_service *svc, const api_request *req,
+                             api_response *resp);
 void api_handle_ocsp_post(api_service *svc, const api_request *req,
                           api_response *resp);
 void api_handle_ocsp_get(api_service *svc, const api_request *req,
