@@ -78,8 +78,18 @@ static void on_notify(void *arg, const char *channel, const char *payload) {
   }
 }
 
-static void on_reset(void *arg) {
-  ca_responder_forget_all(arg);
+static void on_state(void *arg, int listening) {
+  // Called by the listener thread only (and once before it starts).
+  static int lost;
+  if (!listening) {
+    api_log(API_LOG_WARN,
+            "lost the database notifications: OCSP answers are read from "
+            "the database until they are back");
+  } else if (lost) {
+    api_log(API_LOG_INFO, "database notifications are back");
+  }
+  lost = !listening;
+  ca_responder_set_listening(arg, listening);
 }
 
 // ensure_delegates gives every CA configured for delegated OCSP signing a
@@ -175,7 +185,7 @@ int main(int argc, char **argv) {
       .conninfo = config.database,
       .channels = kChannels,
       .on_notify = on_notify,
-      .on_reset = on_reset,
+      .on_state = on_state,
       .arg = svc.responder,
   };
   if (!ca_listener_start(&listen_config, &listener)) {

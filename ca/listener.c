@@ -16,7 +16,7 @@ struct ca_listener {
   char *conninfo;
   char *channels[MAX_CHANNELS + 1];
   void (*on_notify)(void *arg, const char *channel, const char *payload);
-  void (*on_reset)(void *arg);
+  void (*on_state)(void *arg, int listening);
   void *arg;
   PGconn *conn;
   pthread_t thread;
@@ -26,7 +26,12 @@ struct ca_listener {
 // subscribe connects and LISTENs on every channel. Channel names are ours
 // (constants), but are quoted as identifiers all the same.
 static PGconn *subscribe(ca_listener *l) {
-  PGconn *conn = PQconnectdb(l->conninfo);
+  // A bounded connect, so that stopping never waits on an unreachable
+  // server for long; the name tells operators what this session is.
+  const char *const keys[] = {"connect_timeout", "fallback_application_name",
+                              "dbname", NULL};
+  const char *const values[] = {"5", "pkid listener", l->conninfo, NULL};
+  PGconn *conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
     if (conn != NULL) {
       PQfinish(conn);
@@ -64,8 +69,7 @@ static void *listen_main(void *arg) {
         continue;
       }
       backoff = 250;
-      // Whatever happened while we were away is unknown: start afresh.
-      l->on_reset(l->arg);
+      l->on_state(l->arg, 1);
     }
     struct pollfd pfd = {PQsocket(l->conn), POLLIN, 0};
     const int ready = poll(&pfd, 1, 250);
@@ -75,7 +79,7 @@ static void *listen_main(void *arg) {
     if (ready > 0 && !PQconsumeInput(l->conn)) {
       PQfinish(l->conn);
       l->conn = NULL;
-      l->on_reset(l->arg);
+      l->on_state(l->arg, 0);
       continue;
     }
     for (PGnotify *n; (n = PQnotifies(l->conn)) != NULL;) {
@@ -85,7 +89,7 @@ static void *listen_main(void *arg) {
     if (PQstatus(l->conn) != CONNECTION_OK) {
       PQfinish(l->conn);
       l->conn = NULL;
-      l->on_reset(l->arg);
+      l->on_state(l->arg, 0);
     }
   }
   return NULL;
@@ -114,11 +118,12 @@ int ca_listener_start(const ca_listener_config *config, ca_listener **out) {
     CA_ENSURE_ALLOC(l->channels[i]);
   }
   l->on_notify = config->on_notify;
-  l->on_reset = config->on_reset;
+  l->on_state = config->on_state;
   l->arg = config->arg;
   l->conn = subscribe(l);
   CA_ENSURE(l->conn != NULL, CA_ERR_STORAGE_UNAVAILABLE,
             "cannot LISTEN on the database");
+  l->on_state(l->arg, 1);
   CA_ENSURE(pthread_create(&l->thread, NULL, listen_main, l) == 0,
             CA_ERR_INTERNAL, "cannot start the listener thread");
   *out = l;

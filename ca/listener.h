@@ -5,9 +5,11 @@
 // DESIGN: one thread, one connection of its own. It waits on the socket
 // (at most 250 ms at a time, so that it stops promptly) and calls
 // |on_notify| for every notification, in the order PostgreSQL delivers
-// them. When the connection fails, notifications may have been missed: it
-// calls |on_reset| (drop every cached answer) and reconnects with a backoff
-// of 0.25 s doubling to 4 s, calling |on_reset| again once connected.
+// them. |on_state| says whether notifications are being heard: 1 once
+// subscribed (from ca_listener_start, before it returns, and after every
+// reconnection), 0 as soon as the connection fails — from then on
+// notifications may be missed, and whoever relies on them must not trust
+// what it cached. It reconnects with a backoff of 0.25 s doubling to 4 s.
 #ifndef PKI_CA_LISTENER_H
 #define PKI_CA_LISTENER_H
 
@@ -19,13 +21,13 @@ typedef struct ca_listener_config {
   const char *conninfo;
   const char *const *channels;  // NULL-terminated
   void (*on_notify)(void *arg, const char *channel, const char *payload);
-  void (*on_reset)(void *arg);
+  void (*on_state)(void *arg, int listening);
   void *arg;
 } ca_listener_config;
 
-// ca_listener_start connects and starts listening. It returns 0 with
-// CA_ERR_STORAGE_UNAVAILABLE when the first connection fails. The strings
-// of |config| are copied.
+// ca_listener_start connects, subscribes, calls |on_state|(1) and starts
+// the thread. It returns 0 with CA_ERR_STORAGE_UNAVAILABLE when the first
+// connection fails. The strings of |config| are copied.
 int ca_listener_start(const ca_listener_config *config,
                       ca_listener **out) CA_MUST_CHECK;
 

@@ -67,7 +67,8 @@ static void table_clear(cache_table *t) {
   t->count = 0;
 }
 
-// table_drop removes the entries |keep| says no to.
+// table_drop removes the entries of CA |issuer|: those of certificate
+// |serial|, or all of them when |serial| is NULL.
 static void table_drop(cache_table *t, size_t issuer, const char *serial) {
   for (size_t b = 0; b < CACHE_BUCKETS; b++) {
     cache_entry **link = &t->buckets[b];
@@ -82,6 +83,20 @@ static void table_drop(cache_table *t, size_t issuer, const char *serial) {
       } else {
         link = &e->next;
       }
+    }
+  }
+}
+
+// table_remove unlinks and frees the entry of CertID |key|, if any.
+static void table_remove(cache_table *t, const uint8_t *key, size_t len) {
+  for (cache_entry **link = &t->buckets[hash_key(key, len)]; *link != NULL;
+       link = &(*link)->next) {
+    cache_entry *e = *link;
+    if (e->key_len == len && memcmp(e->key, key, len) == 0) {
+      *link = e->next;
+      entry_free(e);
+      t->count--;
+      return;
     }
   }
 }
@@ -122,6 +137,15 @@ struct ca_responder {
   cache_table known;      // good and revoked answers
   cache_table unknown;    // unknown answers
   delegate delegates[CA_AUTHORITY_MAX_ISSUERS];
+  // Bumped, under the write lock, by everything that drops entries of the
+  // table. An answer is cached only if its table dropped nothing since
+  // before its status was read: otherwise a revocation committed (and
+  // forgotten) while the answer was being made would hide behind a cached
+  // `good`. Two counters, so that steady issuance (which drops `unknown`
+  // answers) does not keep `good` ones from being cached.
+  atomic_uint_fast64_t known_generation;
+  atomic_uint_fast64_t unknown_generation;
+  atomic_int listening;  // notifications are heard: the cache can be trusted
   atomic_uint_fast64_t hits, misses, live;
 };
 
@@ -210,6 +234,8 @@ int ca_responder_set_delegate(ca_responder *r, const ca_issuer *issuer,
   pthread_rwlock_wrlock(&r->lock);
   delegate old = r->delegates[i];
   r->delegates[i] = d;
+  atomic_fetch_add(&r->known_generation, 1);
+  atomic_fetch_add(&r->unknown_generation, 1);
   table_drop(&r->known, i, NULL);
   table_drop(&r->unknown, i, NULL);
   pthread_rwlock_unlock(&r->lock);
@@ -321,7 +347,16 @@ static int cached(ca_responder *r, const ca_ocsp_cert_id *id, int64_t now,
   return hit;
 }
 
-static void remember(ca_responder *r, const ca_ocsp_cert_id *id, size_t issuer,
+// cache_generation is what remember must find unchanged; it is read before
+// the status is.
+typedef struct cache_generation {
+  uint64_t known, unknown;
+} cache_generation;
+
+// remember caches |a|, unless its table dropped anything since |generation|
+// was read.
+static void remember(ca_responder *r, const cache_generation *generation,
+                     const ca_ocsp_cert_id *id, size_t issuer,
                      const char *serial_hex, ca_ocsp_cert_status status,
                      const ca_ocsp_answer *a) {
   const size_t len = CBS_len(&id->element);
@@ -349,12 +384,20 @@ static void remember(ca_responder *r, const ca_ocsp_cert_id *id, size_t issuer,
                            ? r->config.cache_entries / 8 + 1
                            : r->config.cache_entries;
   pthread_rwlock_wrlock(&r->lock);
-  // Replace an older entry for the same CertID; start over when full
-  // (simple, and refilling costs one signature per certificate asked for).
-  cache_entry *old = table_find(t, e->key, len);
-  if (old != NULL) {
-    table_drop(t, old->issuer, old->serial);
+  const uint64_t now_generation = status == CA_OCSP_UNKNOWN
+                                      ? atomic_load(&r->unknown_generation)
+                                      : atomic_load(&r->known_generation);
+  if (now_generation !=
+      (status == CA_OCSP_UNKNOWN ? generation->unknown : generation->known)) {
+    pthread_rwlock_unlock(&r->lock);
+    entry_free(e);
+    return;
   }
+  // Replace an older entry for the same CertID (a refresh); start over when
+  // full (simple, and refilling costs one signature per certificate asked
+  // for).
+  table_remove(&r->known, e->key, len);
+  table_remove(&r->unknown, e->key, len);
   if (t->count >= limit) {
     table_clear(t);
   }
@@ -438,11 +481,14 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
     issuer = match;
   }
   const int cacheable = request.count == 1 && !request.has_nonce;
-  if (cacheable && cached(r, &request.ids[0], now, out)) {
+  if (cacheable && atomic_load(&r->listening) &&
+      cached(r, &request.ids[0], now, out)) {
     atomic_fetch_add(&r->hits, 1);
     return 1;
   }
   atomic_fetch_add(cacheable ? &r->misses : &r->live, 1);
+  const cache_generation generation = {atomic_load(&r->known_generation),
+                                       atomic_load(&r->unknown_generation)};
   ca_ocsp_single singles[CA_LIMIT_OCSP_CERT_IDS];
   char serials[CA_LIMIT_OCSP_CERT_IDS][CA_SERIAL_HEX_LEN];
   for (size_t i = 0; i < request.count; i++) {
@@ -452,9 +498,15 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
     singles[i].next_update = now + r->config.validity_s;
     if (!status_of(r, (size_t)issuer, &request.ids[i], &singles[i],
                    serials[i])) {
-      // The database cannot be read: the client should try again rather
-      // than get an answer pki cannot stand behind.
       ca_err_clear();
+      // The database cannot be read, so no node can revoke: a pre-signed
+      // answer still stands (only reached here when deaf). Otherwise the
+      // client should try again rather than get an answer pki cannot stand
+      // behind.
+      if (cacheable && cached(r, &request.ids[0], now, out)) {
+        atomic_fetch_add(&r->hits, 1);
+        return 1;
+      }
       error_answer(CA_OCSP_TRY_LATER, out);
       return out->der != NULL;
     }
@@ -467,8 +519,8 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
   }
   out->cacheable = cacheable;
   if (cacheable) {
-    remember(r, &request.ids[0], (size_t)issuer, serials[0], singles[0].status,
-             out);
+    remember(r, &generation, &request.ids[0], (size_t)issuer, serials[0],
+             singles[0].status, out);
   }
   return 1;
 }
@@ -490,19 +542,31 @@ void ca_responder_forget(ca_responder *r, int64_t issuer_id,
     return;
   }
   pthread_rwlock_wrlock(&r->lock);
+  atomic_fetch_add(&r->known_generation, 1);
+  atomic_fetch_add(&r->unknown_generation, 1);
   table_drop(&r->known, i, serial_hex);
   table_drop(&r->unknown, i, serial_hex);
   pthread_rwlock_unlock(&r->lock);
 }
 
+void ca_responder_set_listening(ca_responder *r, int listening) {
+  if (listening) {
+    ca_responder_forget_all(r);
+  }
+  atomic_store(&r->listening, listening != 0);
+}
+
 void ca_responder_forget_unknown(ca_responder *r) {
   pthread_rwlock_wrlock(&r->lock);
+  atomic_fetch_add(&r->unknown_generation, 1);
   table_clear(&r->unknown);
   pthread_rwlock_unlock(&r->lock);
 }
 
 void ca_responder_forget_all(ca_responder *r) {
   pthread_rwlock_wrlock(&r->lock);
+  atomic_fetch_add(&r->known_generation, 1);
+  atomic_fetch_add(&r->unknown_generation, 1);
   table_clear(&r->known);
   table_clear(&r->unknown);
   pthread_rwlock_unlock(&r->lock);

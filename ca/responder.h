@@ -20,6 +20,14 @@
 // serial issued a moment ago is never still `unknown`. A request with a
 // nonce is signed live and never cached.
 //
+// Deafness: the cache is only as good as the notifications that prune it.
+// While the listener cannot hear them (ca_responder_set_listening(0), the
+// state a new responder starts in), every answer is read from the database
+// afresh; only when the database cannot be read either does a cached
+// answer stand in for tryLater — no node can revoke without the database,
+// and RFC 5019 responders serve pre-signed answers for that very case.
+// Hearing again empties the cache, since what was missed is unknown.
+//
 // Threads: ca_responder_answer is called from many HTTP threads at once;
 // the cache takes a read-write lock, the signing happens outside it.
 #ifndef PKI_CA_RESPONDER_H
@@ -79,6 +87,11 @@ typedef struct ca_ocsp_answer {
 // cannot be read); it returns 0 only when out of memory.
 int ca_responder_answer(ca_responder *responder, const uint8_t *req,
                         size_t req_len, ca_ocsp_answer *out) CA_MUST_CHECK;
+
+// ca_responder_set_listening records whether the notifications of other
+// nodes are being heard (ca/listener.h on_state). Turning it on empties the
+// cache.
+void ca_responder_set_listening(ca_responder *responder, int listening);
 
 // ca_responder_forget drops what is cached of the certificate |serial_hex|
 // of the CA whose database id is |issuer_id| (a revocation or release).
