@@ -55,10 +55,14 @@ int ca_reason_parse(const char *text, ca_reason *out) {
       return 1;
     }
   }
-  char *end;
-  const long code = strtol(text, &end, 10);
-  CA_ENSURE(text[0] != '\0' && *end == '\0' && ca_reason_valid((int)code),
-            CA_ERR_PARAMETER_INVALID,
+  // Digits only, and few: strtol would take " 1", "+1", and values that
+  // wrap around when narrowed to int.
+  const size_t len = strlen(text);
+  int code = -1;
+  if (len > 0 && len <= 2 && strspn(text, "0123456789") == len) {
+    code = atoi(text);
+  }
+  CA_ENSURE(ca_reason_valid(code), CA_ERR_PARAMETER_INVALID,
             "unknown revocation reason \"%.32s\" (keyCompromise, superseded, "
             "cessationOfOperation, certificateHold, ...)",
             text);

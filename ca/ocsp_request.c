@@ -44,9 +44,13 @@ static int parse_cert_id(CBS *in, ca_ocsp_cert_id *out) {
          CBS_len(&out->serial) > 0 && CBS_len(&cert_id) == 0;
 }
 
-// parse_extensions reads Extensions, keeping the nonce. An unknown
-// critical extension makes the request unanswerable (RFC 5280 4.2, by
-// analogy: "MUST reject ... a critical extension it does not recognize").
+// parse_extensions reads Extensions: of the whole request when |out| is not
+// NULL (keeping the nonce there), of one Request otherwise. RFC 6960 4.4:
+// "Support for any specific extension is OPTIONAL. The critical flag SHOULD
+// NOT be set for any of them. Unrecognized extensions MUST be ignored
+// (unless they have the critical flag set and are not understood)": an
+// unknown critical extension, at either level, makes the request
+// unanswerable.
 static int parse_extensions(CBS *exts, ca_ocsp_request *out) {
   size_t count = 0;
   while (CBS_len(exts) > 0) {
@@ -61,7 +65,8 @@ static int parse_extensions(CBS *exts, ca_ocsp_request *out) {
                   CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
                   CBS_len(&ext) == 0,
               CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extension");
-    if (CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
+    if (out != NULL &&
+        CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
       CA_ENSURE(!out->has_nonce, CA_ERR_REQUEST_MALFORMED,
                 "OCSP request: two nonces");
       // RFC 8954 2.1: Nonce ::= OCTET STRING (SIZE(1..32)) inside extnValue.
@@ -129,13 +134,21 @@ int ca_ocsp_request_parse(const uint8_t *der, size_t der_len,
     CA_ENSURE(out->count < CA_LIMIT_OCSP_CERT_IDS, CA_ERR_REQUEST_MALFORMED,
               "OCSP request: more than %d certificates",
               CA_LIMIT_OCSP_CERT_IDS);
+    CBS single_exts;
     CA_ENSURE(CBS_get_asn1(&list, &single, CBS_ASN1_SEQUENCE) &&
                   parse_cert_id(&single, &out->ids[out->count]) &&
                   CBS_get_optional_asn1(
-                      &single, &skipped, &present,
+                      &single, &single_exts, &present,
                       CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
                   CBS_len(&single) == 0,
               CA_ERR_REQUEST_MALFORMED, "OCSP request: bad CertID");
+    if (present) {
+      CBS exts;
+      CA_ENSURE(CBS_get_asn1(&single_exts, &exts, CBS_ASN1_SEQUENCE) &&
+                    CBS_len(&single_exts) == 0,
+                CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extensions");
+      CA_GUARD(parse_extensions(&exts, NULL));
+    }
     out->count++;
   }
   CA_ENSURE(out->count > 0, CA_ERR_REQUEST_MALFORMED,

@@ -28,13 +28,15 @@ typedef struct ca_ocsp_request {
   ca_ocsp_cert_id ids[CA_LIMIT_OCSP_CERT_IDS];
   size_t count;
   int has_nonce;
-  CBS nonce;  // the nonce extension's extnValue contents, echoed as is
+  // The nonce extension's extnValue contents (the inner OCTET STRING with
+  // its header), echoed as is.
+  CBS nonce;
 } ca_ocsp_request;
 
 // ca_ocsp_request_parse parses the DER OCSPRequest |der| into |out| (views
 // into |der|). A signature on the request is accepted and not checked: pki
 // answers anyone. It returns 0 with CA_ERR_REQUEST_MALFORMED for anything
-// that is not a well-formed request of at most CA_LIMIT_OCSP_CERT_IDS
+// that is not a well-formed request of 1 to CA_LIMIT_OCSP_CERT_IDS
 // CertIDs, with a nonce of at most CA_LIMIT_OCSP_NONCE_BYTES and no
 // unknown critical extension.
 int ca_ocsp_request_parse(const uint8_t *der, size_t der_len,
