@@ -65,7 +65,8 @@ static const char kUsage[] =
     "  --http-threads N       HTTP threads; they decode and answer, never\n"
     "                         sign. Default: CPUs, at least 2\n"
     "  --db-connections N     PostgreSQL connections. Default: threads + 2\n"
-    "  --ready-file PATH      once serving, write \"api=HOST:PORT\" here\n"
+    "  --ready-file PATH      once serving, write two lines there:\n"
+    "                         \"api=HOST:PORT\" and \"ocsp=HOST:PORT\"\n"
     "  --help                 this text\n";
 
 static int need_value(int i, int argc, char **argv) {
