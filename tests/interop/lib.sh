@@ -11,9 +11,14 @@
 #   - starts pkid from the runfiles (api/pkid) on 127.0.0.1:0 (API and OCSP)
 #     with its data directory under $TEST_TMPDIR, waits up to 30 s for its
 #     ready file, and stops it (SIGTERM, wait) at exit.
+# Its arguments go to pkid.
 # Afterwards: $API (HOST:PORT), $BASE (http://HOST:PORT), $OCSP (HOST:PORT of
 # the OCSP listener), $OCSP_URL (http://HOST:PORT), $DB_URL, $DB_NAME,
 # $WORK (a scratch directory), $PKID, $PKICTL.
+#
+# pkid_restart ARGS... restarts that pkid (same data directory and database,
+# other flags); node_start NAME ARGS... starts another node on the same
+# database with a copy of the CA keys, node_stop NAME stops it.
 
 PATH="${PATH:-}:/usr/local/bin:/usr/bin:/bin"
 export PATH
@@ -247,6 +252,90 @@ make_csr() {
     fail "openssl req could not make $out ($spec, $subj): $(cat "$out.log")"
 }
 
+# --- OCSP through openssl ocsp ---
+
+# ocsp_ask NAME URL ISSUER ROOT [openssl ocsp ARGS...]: one request with
+# `openssl ocsp -issuer ISSUER ARGS... -url URL -CAfile ROOT -verify_other
+# ISSUER` (ARGS: -cert FILE, -serial 0xHEX, -no_nonce, -sha256, ...). The
+# request is kept in $WORK/NAME.req.der, the response in $WORK/NAME.resp.der.
+# Sets OCSP_OUT (stdout: a "LABEL: status" block per certificate), OCSP_ERR
+# (stderr: "Response verify OK" or the failure) and OCSP_RC. It does not
+# fail by itself: the caller checks.
+#
+# openssl's own verification is lenient when the CA signs: it retries with
+# the -issuer certificates trusted as they are (OCSP_TRUSTOTHER), so its
+# "Response verify OK" does not prove a chain to ROOT. ocsp_verify_chain
+# does.
+OCSP_OUT=""
+OCSP_ERR=""
+OCSP_RC=0
+ocsp_ask() {
+  local name="$1" url="$2" issuer="$3" root="$4"
+  shift 4
+  OCSP_RC=0
+  openssl ocsp -issuer "$issuer" "$@" -url "$url" -CAfile "$root" \
+    -verify_other "$issuer" -timeout 30 -reqout "$WORK/$name.req.der" \
+    -respout "$WORK/$name.resp.der" >"$WORK/$name.out" 2>"$WORK/$name.err" || OCSP_RC=$?
+  OCSP_OUT="$(cat "$WORK/$name.out")"
+  OCSP_ERR="$(cat "$WORK/$name.err")"
+}
+
+# ocsp_status LABEL: the status openssl printed for LABEL (a -cert file or
+# a -serial value) in OCSP_OUT.
+ocsp_status() {
+  printf '%s\n' "$OCSP_OUT" |
+    awk -v l="$1: " 'index($0, l) == 1 { print substr($0, length(l) + 1); exit }'
+}
+
+# ocsp_field LABEL FIELD: a field of LABEL's block in OCSP_OUT ("This
+# Update", "Next Update", "Reason", "Revocation Time"), or nothing.
+ocsp_field() {
+  printf '%s\n' "$OCSP_OUT" |
+    awk -v l="$1: " -v f="$2: " '
+      index($0, l) == 1 { inside = 1; next }
+      inside && /^\t/ { s = $0; sub(/^\t/, "", s)
+                        if (index(s, f) == 1) { print substr(s, length(f) + 1); exit }
+                        next }
+      inside { exit }'
+}
+
+# epoch_of DATE: Unix seconds of a date as openssl, GnuTLS or HTTP print it.
+epoch_of() {
+  date -u -d "$1" +%s 2>/dev/null || fail "cannot read the date [$1]"
+}
+
+# ocsp_resp_text RESPONSE_DER: the response as openssl prints it (no
+# verification: printing only).
+ocsp_resp_text() {
+  openssl ocsp -respin "$1" -resp_text -noverify 2>&1
+}
+
+# ocsp_verify_chain DESCRIPTION RESPONSE_DER ISSUING ROOT: the response
+# verifies with ROOT as the only trust anchor and the issuing CA as an
+# untrusted intermediate: a response signed by the issuing CA itself, or by
+# a responder certificate it issued with id-kp-OCSPSigning (openssl checks
+# both, and that the responder's issuer is the issuer named in the CertIDs).
+# No -issuer is given, so openssl cannot fall back to trusting it directly.
+ocsp_verify_chain() {
+  local out
+  if ! out="$(openssl ocsp -respin "$2" -CAfile "$4" -verify_other "$3" 2>&1)"; then
+    printf '%s\n' "$out" | sed 's/^/     | /'
+    fail "$1: openssl ocsp -respin -CAfile root -verify_other issuing does not verify the response"
+  fi
+  expect_contains "$1" "$out" "Response verify OK"
+}
+
+# pkictl_run SERVER ARGS...: runs pkictl; sets PKICTL_OUT (stdout and
+# stderr) and PKICTL_RC.
+PKICTL_OUT=""
+PKICTL_RC=0
+pkictl_run() {
+  local server="$1"
+  shift
+  PKICTL_RC=0
+  PKICTL_OUT="$("$PKICTL" --server "$server" "$@" 2>&1)" || PKICTL_RC=$?
+}
+
 # --- pkid ---
 
 PKID_PID=""
@@ -254,13 +343,18 @@ PKID_EXIT=""
 DB_NAME=""
 DB_CREATED=0
 
-pkid_stop() {
-  [ -n "$PKID_PID" ] || return 0
-  local pid="$PKID_PID" i=0 rc=0
-  PKID_PID=""
+# process_gone PID: succeeds when PID has exited (a zombie counts as gone).
+process_gone() {
+  ! kill -0 "$1" 2>/dev/null || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# stop_process PID: SIGTERM, then up to 30 s for a clean stop; after that
+# SIGKILL. Sets STOPPED_EXIT to its exit status.
+STOPPED_EXIT=""
+stop_process() {
+  local pid="$1" i=0 rc=0
   kill -TERM "$pid" 2>/dev/null || true
-  # Up to 30 s for a clean stop; then it is killed. A zombie counts as gone.
-  while [ -d "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; do
+  while ! process_gone "$pid"; do
     i=$((i + 1))
     if [ "$i" -gt 300 ]; then
       kill -KILL "$pid" 2>/dev/null || true
@@ -269,8 +363,133 @@ pkid_stop() {
     sleep 0.1
   done
   wait "$pid" 2>/dev/null || rc=$?
-  PKID_EXIT="$rc"
+  STOPPED_EXIT="$rc"
+}
+
+pkid_stop() {
+  [ -n "$PKID_PID" ] || return 0
+  local pid="$PKID_PID"
+  PKID_PID=""
+  stop_process "$pid"
+  PKID_EXIT="$STOPPED_EXIT"
   return 0
+}
+
+# pkid_launch DATA_DIR READY_FILE LOG [PKID ARGS...]: starts pkid on the
+# test's database, listening on 127.0.0.1:0 (API and OCSP), appends its
+# output to LOG and waits up to 30 s for its ready file. Sets LAUNCHED_PID,
+# LAUNCHED_API and LAUNCHED_OCSP (HOST:PORT each, from the ready file).
+LAUNCHED_PID=""
+LAUNCHED_API=""
+LAUNCHED_OCSP=""
+pkid_launch() {
+  local data="$1" ready="$2" logfile="$3"
+  shift 3
+  rm -f "$ready"
+  printf -- '--- pkid %s\n' "$*" >>"$logfile"
+  "$PKID" --data-dir "$data" --database "$DB_URL" --listen 127.0.0.1:0 \
+    --ocsp-listen 127.0.0.1:0 --ready-file "$ready" "$@" >>"$logfile" 2>&1 &
+  LAUNCHED_PID=$!
+  local i=0
+  while ! [ -s "$ready" ]; do
+    if process_gone "$LAUNCHED_PID"; then
+      cat "$logfile"
+      fail "pkid ($*) exited before it was ready"
+    fi
+    i=$((i + 1))
+    [ "$i" -le 300 ] || fail "pkid ($*) did not write its ready file within 30 s"
+    sleep 0.1
+  done
+  LAUNCHED_API="$(sed -n 's/^api=//p' "$ready")"
+  case "$LAUNCHED_API" in
+    127.0.0.1:[0-9]*) ;;
+    *) fail "ready file holds no api=127.0.0.1:PORT line: $(cat "$ready")" ;;
+  esac
+  LAUNCHED_OCSP="$(sed -n 's/^ocsp=//p' "$ready")"
+  case "$LAUNCHED_OCSP" in
+    127.0.0.1:[0-9]*) ;;
+    *) fail "ready file holds no ocsp=127.0.0.1:PORT line: $(cat "$ready")" ;;
+  esac
+}
+
+# pkid_start_main [PKID ARGS...]: starts the test's pkid and sets PKID_PID,
+# API, BASE, OCSP and OCSP_URL.
+pkid_start_main() {
+  pkid_launch "$TMP/data" "$TMP/ready" "$TMP/pkid.log" "$@"
+  PKID_PID="$LAUNCHED_PID"
+  API="$LAUNCHED_API"
+  BASE="http://$API"
+  OCSP="$LAUNCHED_OCSP"
+  OCSP_URL="http://$OCSP"
+  log "pkid: pid $PKID_PID, $BASE, OCSP $OCSP_URL${*:+ ($*)}"
+}
+
+# pkid_restart [PKID ARGS...]: stops the test's pkid, which must exit 0 on
+# SIGTERM, and starts it again on the same data directory and database with
+# ARGS (instead of those it had). Ports are new: API, BASE, OCSP and OCSP_URL
+# are set again.
+pkid_restart() {
+  [ -n "$PKID_PID" ] || fail "pkid_restart: pkid is not running"
+  if process_gone "$PKID_PID"; then
+    pkid_stop
+    fail "pkid is no longer running (exit status $PKID_EXIT) before its restart: it crashed"
+  fi
+  pkid_stop
+  expect_eq "pkid exits 0 after SIGTERM (before a restart)" "$PKID_EXIT" 0
+  pkid_start_main "$@"
+}
+
+# --- more pkid nodes on the same database ---
+
+# Nodes by name: their pid (empty once stopped) and addresses.
+declare -A NODE_PID=() NODE_BASE=() NODE_OCSP_URL=()
+NODE_EXIT=""
+
+# node_dir NAME: the node's directory (data/, ready, pkid.log).
+node_dir() {
+  printf '%s/nodes/%s\n' "$TMP" "$1"
+}
+
+# node_start NAME [PKID ARGS...]: starts another pkid, --node NAME, on the
+# test's database, as a second machine would run it: a data directory of its
+# own whose keys/ holds a copy of the four CA keys of the test's first pkid
+# (0600 in a 0700 directory), copied the first time only (a restarted node
+# keeps its data directory, its delegated responder keys included). Sets
+# NODE_BASE[NAME] and NODE_OCSP_URL[NAME] from the node's ready file.
+node_start() {
+  local name="$1" dir key
+  shift
+  dir="$(node_dir "$name")"
+  if ! [ -d "$dir/data/keys" ]; then
+    mkdir -p "$dir/data/keys"
+    chmod 0700 "$dir/data" "$dir/data/keys"
+    for key in rsa-root rsa-issuing ec-root ec-issuing; do
+      [ -f "$TMP/data/keys/$key.key" ] ||
+        fail "node_start $name: $TMP/data/keys/$key.key is missing (start the first pkid before)"
+      cp "$TMP/data/keys/$key.key" "$dir/data/keys/$key.key"
+      chmod 0600 "$dir/data/keys/$key.key"
+    done
+  fi
+  pkid_launch "$dir/data" "$dir/ready" "$dir/pkid.log" --node "$name" "$@"
+  NODE_PID[$name]="$LAUNCHED_PID"
+  NODE_BASE[$name]="http://$LAUNCHED_API"
+  NODE_OCSP_URL[$name]="http://$LAUNCHED_OCSP"
+  log "pkid node $name: pid $LAUNCHED_PID, ${NODE_BASE[$name]}, OCSP ${NODE_OCSP_URL[$name]}${*:+ ($*)}"
+}
+
+# node_stop NAME: stops the node (SIGTERM) and checks it was still running
+# and exits 0.
+node_stop() {
+  local name="$1" pid="${NODE_PID[$1]:-}"
+  [ -n "$pid" ] || fail "node_stop $name: the node is not running"
+  NODE_PID[$name]=""
+  if process_gone "$pid"; then
+    stop_process "$pid"
+    fail "pkid node $name is no longer running (exit status $STOPPED_EXIT): it crashed or stopped during the test"
+  fi
+  stop_process "$pid"
+  NODE_EXIT="$STOPPED_EXIT"
+  expect_eq "pkid node $name exits 0 after SIGTERM" "$NODE_EXIT" 0
 }
 
 interop_cleanup() {
@@ -283,21 +502,43 @@ interop_cleanup() {
       [ "$rc" != 0 ] || rc=1
     fi
   fi
+  local name
+  for name in "${!NODE_PID[@]}"; do
+    [ -n "${NODE_PID[$name]}" ] || continue
+    stop_process "${NODE_PID[$name]}"
+    NODE_PID[$name]=""
+    if [ "$STOPPED_EXIT" != 0 ]; then
+      printf 'FAIL: pkid node %s exited %s when stopped (SIGTERM): it should exit 0\n' \
+        "$name" "$STOPPED_EXIT" >&2
+      [ "$rc" != 0 ] || rc=1
+    fi
+  done
   if [ "$DB_CREATED" = 1 ]; then
     admin_sql "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 ||
       printf 'warning: could not drop database %s\n' "$DB_NAME" >&2
   fi
-  if [ "$rc" != 0 ] && [ -f "$TMP/pkid.log" ]; then
-    printf '\n-- last lines of the pkid log (%s):\n' "$TMP/pkid.log"
-    tail -n 40 "$TMP/pkid.log" | sed 's/^/   | /'
-  fi
-  if [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ] && [ -f "$TMP/pkid.log" ]; then
-    cp "$TMP/pkid.log" "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null
-  fi
+  local logs=()
+  [ -f "$TMP/pkid.log" ] && logs+=("$TMP/pkid.log")
+  for name in "${!NODE_PID[@]}"; do
+    [ -f "$(node_dir "$name")/pkid.log" ] && logs+=("$(node_dir "$name")/pkid.log")
+  done
+  local f
+  for f in ${logs[@]+"${logs[@]}"}; do
+    if [ "$rc" != 0 ]; then
+      printf '\n-- last lines of the pkid log (%s):\n' "$f"
+      tail -n 40 "$f" | sed 's/^/   | /'
+    fi
+    if [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ]; then
+      case "$f" in
+        "$TMP/pkid.log") cp "$f" "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null ;;
+        *) cp "$f" "$TEST_UNDECLARED_OUTPUTS_DIR/$(basename "$(dirname "$f")").pkid.log" 2>/dev/null ;;
+      esac
+    fi
+  done
   exit "$rc"
 }
 
-# interop_start: see the top of this file.
+# interop_start [PKID ARGS...]: see the top of this file.
 interop_start() {
   if [ -z "${PKI_TEST_DATABASE_URL:-}" ]; then
     fail "PKI_TEST_DATABASE_URL is not set: this test needs a PostgreSQL server (bazel test --test_env=PKI_TEST_DATABASE_URL=postgresql://...; bazel/pki test sets it)"
@@ -307,7 +548,7 @@ interop_start() {
     TMP="$(mktemp -d)"
   fi
   WORK="$TMP/work"
-  rm -rf "$WORK" "$TMP/data" "$TMP/ready"
+  rm -rf "$WORK" "$TMP/data" "$TMP/ready" "$TMP/pkid.log" "$TMP/nodes"
   mkdir -p "$WORK"
 
   PKID="$PWD/api/pkid"
@@ -329,32 +570,7 @@ interop_start() {
   DB_URL="$(db_url_for "$DB_NAME")"
   log "database: $DB_NAME"
 
-  "$PKID" --data-dir "$TMP/data" --database "$DB_URL" --listen 127.0.0.1:0 \
-    --ocsp-listen 127.0.0.1:0 --ready-file "$TMP/ready" "$@" >"$TMP/pkid.log" 2>&1 &
-  PKID_PID=$!
-  local i=0
-  while ! [ -s "$TMP/ready" ]; do
-    if ! kill -0 "$PKID_PID" 2>/dev/null || grep -q '^State:[[:space:]]*Z' "/proc/$PKID_PID/status" 2>/dev/null; then
-      cat "$TMP/pkid.log"
-      fail "pkid exited before it was ready"
-    fi
-    i=$((i + 1))
-    [ "$i" -le 300 ] || fail "pkid did not write its ready file within 30 s"
-    sleep 0.1
-  done
-  API="$(sed -n 's/^api=//p' "$TMP/ready")"
-  case "$API" in
-    127.0.0.1:[0-9]*) ;;
-    *) fail "ready file holds no api=127.0.0.1:PORT line: $(cat "$TMP/ready")" ;;
-  esac
-  BASE="http://$API"
-  OCSP="$(sed -n 's/^ocsp=//p' "$TMP/ready")"
-  case "$OCSP" in
-    127.0.0.1:[0-9]*) ;;
-    *) fail "ready file holds no ocsp=127.0.0.1:PORT line: $(cat "$TMP/ready")" ;;
-  esac
-  OCSP_URL="http://$OCSP"
-  log "pkid: pid $PKID_PID, $BASE"
+  pkid_start_main "$@"
 }
 
 # interop_finish: stops pkid as a check (it must still be running: no
@@ -362,7 +578,7 @@ interop_start() {
 interop_finish() {
   section "pkid stops cleanly"
   local pid="$PKID_PID"
-  if ! kill -0 "$pid" 2>/dev/null || grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; then
+  if process_gone "$pid"; then
     pkid_stop
     fail "pkid is no longer running (exit status $PKID_EXIT): it crashed or stopped during the test"
   fi
