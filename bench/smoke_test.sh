@@ -6,12 +6,20 @@ set -euo pipefail
 : "${PKI_TEST_DATABASE_URL:?PKI_TEST_DATABASE_URL must name a PostgreSQL server (bazel/pki test sets it)}"
 out="$TEST_TMPDIR/out.jsonl"
 
+# check_json FILE BENCH KEYS [CASES]: every BENCH line (of one of the
+# comma-separated CASES, when given) has every one of the comma-separated KEYS.
 check_json() {
   python3 - "$@" <<'PY'
 import json, sys
 path, bench, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 lines = [json.loads(l) for l in open(path) if l.strip()]
 ours = [l for l in lines if l.get("bench") == bench]
+if len(sys.argv) > 4:
+    cases = sys.argv[4].split(",")
+    ours = [l for l in ours if l.get("case") in cases]
+    for c in cases:
+        if not any(l.get("case") == c for l in ours):
+            sys.exit(f"no {bench} line of case {c} in {path}")
 if not ours:
     sys.exit(f"no {bench} line in {path}")
 for l in ours:
@@ -36,3 +44,12 @@ bench/batch_rss_bench --database "$PKI_TEST_DATABASE_URL" --csrs 300 \
   --rounds 1 > "$out"
 check_json "$out" batch_rss round,csrs,issued_total,rss_max_kb,vm_hwm_kb
 grep -q '"pkictl_exit":0,"issued_total":300' "$out" || { cat "$out"; exit 1; }
+
+bench/ocsp_bench --database "$PKI_TEST_DATABASE_URL" --seconds 0.3 \
+  --connections 8 > "$out"
+check_json "$out" ocsp bench,case,issuer_key,cpus,seconds
+check_json "$out" ocsp connections,requests,req_per_s,p50_ms,p99_ms \
+  healthz,good,revoked,unknown,nonce
+check_json "$out" ocsp ceiling_req_per_s,ratio good,revoked,unknown,nonce
+check_json "$out" ocsp limit_per_s,limit_ratio nonce
+check_json "$out" ocsp threads,limit_per_s,ratio crypto

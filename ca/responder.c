@@ -34,6 +34,11 @@ typedef struct cache_entry {
   int64_t refresh_at;  // re-sign from then on
   int64_t next_update;
   char etag[20];
+  // The status the response states, also what live answers (with a nonce)
+  // take instead of asking the database again.
+  ca_ocsp_cert_status status;
+  int64_t revoked_at;
+  int reason;
 } cache_entry;
 
 typedef struct cache_table {
@@ -355,10 +360,34 @@ typedef struct cache_generation {
 
 // remember caches |a|, unless its table dropped anything since |generation|
 // was read.
+// cached_status fills the status of |single| from the cache, or returns 0.
+static int cached_status(ca_responder *r, const ca_ocsp_cert_id *id,
+                         int64_t now, ca_ocsp_single *single) {
+  const size_t len = CBS_len(&id->element);
+  int hit = 0;
+  if (len > CACHE_KEY_MAX) {
+    return 0;
+  }
+  pthread_rwlock_rdlock(&r->lock);
+  cache_entry *e = table_find(&r->known, CBS_data(&id->element), len);
+  if (e == NULL) {
+    e = table_find(&r->unknown, CBS_data(&id->element), len);
+  }
+  if (e != NULL && now < e->refresh_at) {
+    single->status = e->status;
+    single->revoked_at = e->revoked_at;
+    single->reason = e->reason;
+    hit = 1;
+  }
+  pthread_rwlock_unlock(&r->lock);
+  return hit;
+}
+
 static void remember(ca_responder *r, const cache_generation *generation,
                      const ca_ocsp_cert_id *id, size_t issuer,
-                     const char *serial_hex, ca_ocsp_cert_status status,
+                     const char *serial_hex, const ca_ocsp_single *single,
                      const ca_ocsp_answer *a) {
+  const ca_ocsp_cert_status status = single->status;
   const size_t len = CBS_len(&id->element);
   if (len > CACHE_KEY_MAX) {
     return;
@@ -379,6 +408,9 @@ static void remember(ca_responder *r, const cache_generation *generation,
   // until nextUpdate always gets a fresh enough answer.
   e->refresh_at = a->produced_at + r->config.validity_s / 2;
   memcpy(e->etag, a->etag, sizeof(e->etag));
+  e->status = single->status;
+  e->revoked_at = single->revoked_at;
+  e->reason = single->reason;
   cache_table *t = status == CA_OCSP_UNKNOWN ? &r->unknown : &r->known;
   const size_t limit = status == CA_OCSP_UNKNOWN
                            ? r->config.cache_entries / 8 + 1
@@ -481,8 +513,8 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
     issuer = match;
   }
   const int cacheable = request.count == 1 && !request.has_nonce;
-  if (cacheable && atomic_load(&r->listening) &&
-      cached(r, &request.ids[0], now, out)) {
+  const int listening = atomic_load(&r->listening);
+  if (cacheable && listening && cached(r, &request.ids[0], now, out)) {
     atomic_fetch_add(&r->hits, 1);
     return 1;
   }
@@ -496,6 +528,14 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
     singles[i].cert_id = request.ids[i].element;
     singles[i].this_update = now;
     singles[i].next_update = now + r->config.validity_s;
+    // A live answer (nonce, several CertIDs) is signed now, but may take
+    // its status from a cached answer, as current as the database since
+    // revocations prune the cache. A cacheable answer reads the database:
+    // caching it needs the serial.
+    if (!cacheable && listening &&
+        cached_status(r, &request.ids[i], now, &singles[i])) {
+      continue;
+    }
     if (!status_of(r, (size_t)issuer, &request.ids[i], &singles[i],
                    serials[i])) {
       ca_err_clear();
@@ -520,7 +560,7 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
   out->cacheable = cacheable;
   if (cacheable) {
     remember(r, &generation, &request.ids[0], (size_t)issuer, serials[0],
-             singles[0].status, out);
+             &singles[0], out);
   }
   return 1;
 }

@@ -525,7 +525,15 @@ TEST(a_revocation_replaces_the_cached_answer_at_once) {
   CHECK_EQ_INT(second.produced_at, first.produced_at);  // pre-signed
   test_ocsp_response_cleanup(&first);
   test_ocsp_response_cleanup(&second);
+  // A live answer (nonce) takes its status from the cache too.
+  CHECK(ask(ocsp_a, c.serial, 1, 0, &first));
+  CHECK_EQ_INT(first.singles[0].status, TEST_OCSP_GOOD);
+  test_ocsp_response_cleanup(&first);
   CHECK_EQ_INT(revoke_cert(api_a, c.serial, 4, 0).http, 200);
+  CHECK(ask(ocsp_a, c.serial, 1, 0, &first));
+  CHECK_EQ_INT(first.singles[0].status, TEST_OCSP_REVOKED);
+  CHECK_EQ_INT(first.singles[0].reason, 4);
+  test_ocsp_response_cleanup(&first);
   CHECK_EQ_INT(status_of(ocsp_a, c.serial), TEST_OCSP_REVOKED);
   CHECK_EQ_INT(unhold_cert(api_a, c.serial).http, 409);
 }
@@ -594,6 +602,10 @@ TEST(a_revocation_on_one_node_reaches_the_other_within_one_second) {
   printf("node B answered revoked %lld ms after node A revoked\n",
          (long long)ms);
   CHECK(ms >= 0 && ms <= 1000);
+  test_ocsp_response live;
+  CHECK(ask(ocsp_b, c.serial, 1, 0, &live));
+  CHECK_EQ_INT(live.singles[0].status, TEST_OCSP_REVOKED);
+  test_ocsp_response_cleanup(&live);
   // And back: released on B, good on A (which had `revoked` cached).
   CHECK_EQ_INT(status_of(ocsp_a, c.serial), TEST_OCSP_REVOKED);
   CHECK_EQ_INT(unhold_cert(api_b, c.serial).http, 200);
