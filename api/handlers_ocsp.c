@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "api/service.h"
+#include "ca/hex.h"
 #include "ca/limits.h"
 #include "ca/ocsp_response.h"
 
@@ -79,19 +80,6 @@ void api_handle_ocsp_post(api_service *svc, const api_request *req,
   answer(svc, req->body, req->body_len, 0, resp);
 }
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 void api_handle_ocsp_get(api_service *svc, const api_request *req,
                          api_response *resp) {
   // The path after the listener's root: base64 of the DER request, which
@@ -99,8 +87,8 @@ void api_handle_ocsp_get(api_service *svc, const api_request *req,
   char b64[API_PARAM_MAX];
   size_t n = 0;
   for (const char *p = req->param; *p != '\0' && n + 1 < sizeof(b64); p++) {
-    if (*p == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
-      b64[n++] = (char)(hex_digit(p[1]) << 4 | hex_digit(p[2]));
+    if (*p == '%' && ca_hex_value(p[1]) >= 0 && ca_hex_value(p[2]) >= 0) {
+      b64[n++] = (char)(ca_hex_value(p[1]) << 4 | ca_hex_value(p[2]));
       p += 2;
     } else {
       b64[n++] = *p;

@@ -324,32 +324,51 @@ static void make_etag(const uint8_t *der, size_t len, char out[20]) {
            digest[7]);
 }
 
-// cached answers from the cache, or returns 0.
-static int cached(ca_responder *r, const ca_ocsp_cert_id *id, int64_t now,
-                  ca_ocsp_answer *out) {
+// fresh_entry returns the entry of CertID |id| that need not be re-signed
+// yet, or NULL. The caller holds the lock.
+static const cache_entry *fresh_entry(ca_responder *r,
+                                      const ca_ocsp_cert_id *id, int64_t now) {
   const size_t len = CBS_len(&id->element);
-  int hit = 0;
   if (len > CACHE_KEY_MAX) {
-    return 0;
+    return NULL;
   }
-  pthread_rwlock_rdlock(&r->lock);
-  cache_entry *e = table_find(&r->known, CBS_data(&id->element), len);
+  const cache_entry *e = table_find(&r->known, CBS_data(&id->element), len);
   if (e == NULL) {
     e = table_find(&r->unknown, CBS_data(&id->element), len);
   }
-  if (e != NULL && now < e->refresh_at) {
-    out->der = OPENSSL_memdup(e->der, e->der_len);
-    if (out->der != NULL) {
-      out->der_len = e->der_len;
-      out->cacheable = 1;
-      out->produced_at = e->produced_at;
-      out->next_update = e->next_update;
-      memcpy(out->etag, e->etag, sizeof(out->etag));
-      hit = 1;
-    }
+  return e != NULL && now < e->refresh_at ? e : NULL;
+}
+
+// cached answers from the cache, or returns 0.
+static int cached(ca_responder *r, const ca_ocsp_cert_id *id, int64_t now,
+                  ca_ocsp_answer *out) {
+  int hit = 0;
+  pthread_rwlock_rdlock(&r->lock);
+  const cache_entry *e = fresh_entry(r, id, now);
+  if (e != NULL && (out->der = OPENSSL_memdup(e->der, e->der_len)) != NULL) {
+    out->der_len = e->der_len;
+    out->cacheable = 1;
+    out->produced_at = e->produced_at;
+    out->next_update = e->next_update;
+    memcpy(out->etag, e->etag, sizeof(out->etag));
+    hit = 1;
   }
   pthread_rwlock_unlock(&r->lock);
   return hit;
+}
+
+// cached_status fills the status of |single| from the cache, or returns 0.
+static int cached_status(ca_responder *r, const ca_ocsp_cert_id *id,
+                         int64_t now, ca_ocsp_single *single) {
+  pthread_rwlock_rdlock(&r->lock);
+  const cache_entry *e = fresh_entry(r, id, now);
+  if (e != NULL) {
+    single->status = e->status;
+    single->revoked_at = e->revoked_at;
+    single->reason = e->reason;
+  }
+  pthread_rwlock_unlock(&r->lock);
+  return e != NULL;
 }
 
 // cache_generation is what remember must find unchanged; it is read before
@@ -360,29 +379,6 @@ typedef struct cache_generation {
 
 // remember caches |a|, unless its table dropped anything since |generation|
 // was read.
-// cached_status fills the status of |single| from the cache, or returns 0.
-static int cached_status(ca_responder *r, const ca_ocsp_cert_id *id,
-                         int64_t now, ca_ocsp_single *single) {
-  const size_t len = CBS_len(&id->element);
-  int hit = 0;
-  if (len > CACHE_KEY_MAX) {
-    return 0;
-  }
-  pthread_rwlock_rdlock(&r->lock);
-  cache_entry *e = table_find(&r->known, CBS_data(&id->element), len);
-  if (e == NULL) {
-    e = table_find(&r->unknown, CBS_data(&id->element), len);
-  }
-  if (e != NULL && now < e->refresh_at) {
-    single->status = e->status;
-    single->revoked_at = e->revoked_at;
-    single->reason = e->reason;
-    hit = 1;
-  }
-  pthread_rwlock_unlock(&r->lock);
-  return hit;
-}
-
 static void remember(ca_responder *r, const cache_generation *generation,
                      const ca_ocsp_cert_id *id, size_t issuer,
                      const char *serial_hex, const ca_ocsp_single *single,

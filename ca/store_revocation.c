@@ -45,6 +45,15 @@ static PGresult *tx_query(ca_store_tx *tx, const char *sql, int n,
   return res;
 }
 
+// tx_command runs |sql|, whose result is not read, in |tx|.
+static int tx_command(ca_store_tx *tx, const char *sql, int n,
+                      const char *const *values, ExecStatusType want,
+                      const char *what) {
+  PGresult *res = tx_query(tx, sql, n, values, want, what);
+  PQclear(res);
+  return res != NULL;
+}
+
 int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
                                  int64_t issuer_id, ca_cert_state *out,
                                  size_t *out_matches) {
@@ -81,19 +90,14 @@ int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
   }
   const char *values[3] = {id_text, revoked ? at : NULL,
                            revoked ? reason_text : NULL};
-  PGresult *res =
-      tx_query(tx,
-               "UPDATE certificates SET"
-               " status = CASE WHEN $2::timestamptz IS NULL THEN 'good'"
-               " ELSE 'revoked' END,"
-               " revoked_at = $2::timestamptz, revocation_reason = $3::smallint"
-               " WHERE id = $1::bigint",
-               3, values, PGRES_COMMAND_OK, "recording a revocation");
-  if (res == NULL) {
-    return 0;
-  }
-  PQclear(res);
-  return 1;
+  return tx_command(
+      tx,
+      "UPDATE certificates SET"
+      " status = CASE WHEN $2::timestamptz IS NULL THEN 'good'"
+      " ELSE 'revoked' END,"
+      " revoked_at = $2::timestamptz, revocation_reason = $3::smallint"
+      " WHERE id = $1::bigint",
+      3, values, PGRES_COMMAND_OK, "recording a revocation");
 }
 
 int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
@@ -188,13 +192,8 @@ int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
 int ca_store_tx_notify(ca_store_tx *tx, const char *channel,
                        const char *payload) {
   const char *values[2] = {channel, payload};
-  PGresult *res = tx_query(tx, "SELECT pg_notify($1, $2)", 2, values,
-                           PGRES_TUPLES_OK, "NOTIFY");
-  if (res == NULL) {
-    return 0;
-  }
-  PQclear(res);
-  return 1;
+  return tx_command(tx, "SELECT pg_notify($1, $2)", 2, values, PGRES_TUPLES_OK,
+                    "NOTIFY");
 }
 
 int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
@@ -324,15 +323,10 @@ int ca_store_tx_add_responder(ca_store_tx *tx, int64_t issuer_id,
   char issuer[24];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   const char *values[4] = {issuer, serial, node, key_file};
-  PGresult *res = tx_query(
+  return tx_command(
       tx,
       "INSERT INTO ocsp_responders (issuer_id, certificate_id, node, key_file)"
       " SELECT $1::bigint, id, $3, $4 FROM certificates"
       " WHERE issuer_id = $1::bigint AND serial = $2",
       4, values, PGRES_COMMAND_OK, "recording an OCSP responder");
-  if (res == NULL) {
-    return 0;
-  }
-  PQclear(res);
-  return 1;
 }

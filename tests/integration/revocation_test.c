@@ -559,6 +559,16 @@ static int start_node_b(void) {
   return api_b != NULL && ocsp_b != NULL;
 }
 
+// node_b_responders counts the delegated responders of node B for
+// rsa-issuing recorded in the database.
+static long long node_b_responders(void) {
+  return it_db_int(&db,
+                   "SELECT count(*) FROM ocsp_responders r JOIN issuers i"
+                   " ON i.id = r.issuer_id WHERE r.node = 'node-b'"
+                   " AND i.name = $1",
+                   "rsa-issuing");
+}
+
 TEST(node_b_answers_with_its_own_delegated_responder) {
   issued c;
   CHECK(issue_rsa(api_a, "delegated.example.com", &c));
@@ -578,12 +588,7 @@ TEST(node_b_answers_with_its_own_delegated_responder) {
     CHECK(X509_check_ca(r.signer) == 0);
   }
   test_ocsp_response_cleanup(&r);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM ocsp_responders r JOIN issuers i"
-                         " ON i.id = r.issuer_id WHERE r.node = 'node-b'"
-                         " AND i.name = $1",
-                         "rsa-issuing"),
-               1);
+  CHECK_EQ_INT(node_b_responders(), 1);
   // Node A still signs with the CA itself.
   CHECK(ask(ocsp_a, c.serial, 1, 0, &r));
   CHECK(r.signer == NULL);
@@ -664,12 +669,7 @@ TEST(a_restarted_node_answers_correctly_from_its_first_request) {
   CHECK(start_node_b());
   CHECK_EQ_INT(status_of(ocsp_b, c.serial), TEST_OCSP_REVOKED);
   // The restart reused its delegated responder.
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM ocsp_responders r JOIN issuers i"
-                         " ON i.id = r.issuer_id WHERE r.node = 'node-b'"
-                         " AND i.name = $1",
-                         "rsa-issuing"),
-               1);
+  CHECK_EQ_INT(node_b_responders(), 1);
 }
 
 // copy_ca_keys gives node B the CA keys of node A.
