@@ -110,12 +110,17 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_OBJECT_TOO_LARGE:
       return 413;
     case CA_ERR_NOT_FOUND:
+    case CA_ERR_TRUST_STORE_UNKNOWN:
       return 404;
     case CA_ERR_AMBIGUOUS:
     case CA_ERR_CONFLICT:
     case CA_ERR_ALREADY_REVOKED:
     case CA_ERR_NOT_ON_HOLD:
+    case CA_ERR_IDENTITY_NOT_DELETABLE:
+    case CA_ERR_NOT_SELF_SIGNED:
       return 409;
+    case CA_ERR_NOTIFY_FAILED:
+      return 502;
     case CA_ERR_METHOD_NOT_ALLOWED:
       return 405;
     case CA_ERR_UNSUPPORTED_MEDIA_TYPE:

@@ -59,7 +59,18 @@
   X(CA_ERR_SHUTTING_DOWN, "SHUTTING_DOWN")                                 \
   X(CA_ERR_CONFLICT, "CONFLICT")                                           \
   X(CA_ERR_ALREADY_REVOKED, "ALREADY_REVOKED")                             \
-  X(CA_ERR_NOT_ON_HOLD, "NOT_ON_HOLD")
+  X(CA_ERR_NOT_ON_HOLD, "NOT_ON_HOLD")                                     \
+  X(CA_ERR_TRUST_STORE_UNKNOWN, "TRUST_STORE_UNKNOWN")                     \
+  X(CA_ERR_CERT_NOT_CA, "CERTIFICATE_NOT_CA")                              \
+  X(CA_ERR_CERT_EXPIRED, "CERTIFICATE_EXPIRED")                            \
+  X(CA_ERR_IDENTITY_NOT_DELETABLE, "IDENTITY_NOT_DELETABLE")               \
+  X(CA_ERR_NOT_SELF_SIGNED, "NOT_SELF_SIGNED")                             \
+  X(CA_ERR_VALIDITY_UNSUPPORTED, "VALIDITY_UNSUPPORTED")                   \
+  X(CA_ERR_BUNDLE_MALFORMED, "BUNDLE_MALFORMED")                           \
+  X(CA_ERR_BUNDLES_TOO_FEW, "BUNDLES_TOO_FEW")                             \
+  X(CA_ERR_PKCS12_PASSWORD, "PKCS12_PASSWORD_INVALID")                     \
+  X(CA_ERR_DESTINATION_INVALID, "DESTINATION_INVALID")                     \
+  X(CA_ERR_NOTIFY_FAILED, "NOTIFICATION_FAILED")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

@@ -60,6 +60,17 @@ TEST(stable_names) {
       "CONFLICT",
       "ALREADY_REVOKED",
       "NOT_ON_HOLD",
+      "TRUST_STORE_UNKNOWN",
+      "CERTIFICATE_NOT_CA",
+      "CERTIFICATE_EXPIRED",
+      "IDENTITY_NOT_DELETABLE",
+      "NOT_SELF_SIGNED",
+      "VALIDITY_UNSUPPORTED",
+      "BUNDLE_MALFORMED",
+      "BUNDLES_TOO_FEW",
+      "PKCS12_PASSWORD_INVALID",
+      "DESTINATION_INVALID",
+      "NOTIFICATION_FAILED",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
