@@ -157,7 +157,7 @@ void ca_store_rollback(ca_store_tx *tx);
 typedef struct ca_cert_row {
   int64_t id;
   char *serial;
-  char *issuer;
+  char *issuer;  // "" for a self-signed certificate
   char *profile;
   char *subject;
   char *common_name;

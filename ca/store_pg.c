@@ -795,7 +795,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   // unused, so no SQL is ever assembled from client input.
   const char *sql =
       f->with_der
-          ? "SELECT c.id, c.serial, i.name, c.profile, c.subject,"
+          ? "SELECT c.id, c.serial, coalesce(i.name, ''), c.profile, c.subject,"
             " c.common_name, array_to_string(c.sans, E'\\n'), c.key_type,"
             " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
             " extract(epoch FROM c.not_after)::bigint, c.status,"
@@ -803,7 +803,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " c.key_generated,"
             " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
             " coalesce(c.revocation_reason, 0), c.der"
-            " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
+            " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
             " WHERE ($1::text IS NULL OR c.profile = $1)"
             " AND ($2::text IS NULL OR"
             "      strpos(lower(c.common_name), lower($2)) > 0)"
@@ -811,7 +811,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " AND ($4::text IS NULL OR c.serial = $4)"
             " AND ($5::text IS NULL OR i.name = $5)"
             " AND c.id > $6::bigint ORDER BY c.id LIMIT $7::bigint"
-          : "SELECT c.id, c.serial, i.name, c.profile, c.subject,"
+          : "SELECT c.id, c.serial, coalesce(i.name, ''), c.profile, c.subject,"
             " c.common_name, array_to_string(c.sans, E'\\n'), c.key_type,"
             " c.key_bits, extract(epoch FROM c.not_before)::bigint,"
             " extract(epoch FROM c.not_after)::bigint, c.status,"
@@ -819,7 +819,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
             " c.key_generated,"
             " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
             " coalesce(c.revocation_reason, 0)"
-            " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"
+            " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
             " WHERE ($1::text IS NULL OR c.profile = $1)"
             " AND ($2::text IS NULL OR"
             "      strpos(lower(c.common_name), lower($2)) > 0)"
