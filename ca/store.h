@@ -97,6 +97,11 @@ typedef struct ca_cert_record {
   const char *requester;
   const uint8_t *csr_sha256;  // 32 bytes, or NULL
   int key_generated;          // pki made the key (POST /v1/keys:generate)
+  const char *cluster;        // the cluster of the node holding it, or NULL
+  // A self-signed identity has no pki CA above it: |issuer_id| is 0 and it
+  // is inserted with ca_store_tx_insert_certificates only.
+  int self_signed;
+  int64_t replaces_id;  // the certificate this one replaced (:regenerate), 0
 } ca_cert_record;
 
 // ca_store_begin starts a transaction on a connection of the pool, waiting

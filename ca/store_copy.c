@@ -12,7 +12,7 @@
 #include "ca/store.h"
 #include "ca/store_internal.h"
 
-#define COPY_COLUMNS 14
+#define COPY_COLUMNS 15
 
 // Seconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z).
 #define PG_EPOCH_OFFSET INT64_C(946684800)
@@ -23,7 +23,7 @@
 static const char kCopySql[] =
     "COPY certificates (issuer_id, serial, profile, subject, common_name,"
     " sans, key_type, key_bits, not_before, not_after, der, requester,"
-    " csr_sha256, key_generated) FROM STDIN (FORMAT binary)";
+    " csr_sha256, key_generated, cluster) FROM STDIN (FORMAT binary)";
 
 static int add_field(CBB *row, const void *data, size_t len) {
   return CBB_add_u32(row, (uint32_t)len) &&
@@ -85,7 +85,11 @@ static int add_row(CBB *out, const ca_cert_record *r) {
     return 0;
   }
   // boolean: one byte.
-  return CBB_add_u32(out, 1) && CBB_add_u8(out, r->key_generated ? 1 : 0);
+  if (!CBB_add_u32(out, 1) || !CBB_add_u8(out, r->key_generated ? 1 : 0)) {
+    return 0;
+  }
+  return r->cluster == NULL ? CBB_add_u32(out, 0xffffffff)  // NULL
+                            : add_text(out, r->cluster);
 }
 
 // Rows are sent in pieces of this size, so the buffer stays small whatever
@@ -109,6 +113,11 @@ int ca_store_tx_copy_certificates(ca_store_tx *tx,
   int copying = 0;
   CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
             "transaction failed earlier");
+  for (size_t i = 0; i < n; i++) {
+    // The COPY carries an issuer_id always; self-signed rows need NULL.
+    CA_ENSURE(!records[i].self_signed && records[i].replaces_id == 0,
+              CA_ERR_INTERNAL, "self-signed rows are inserted, not copied");
+  }
   PGresult *res = ca_store_check_result(tx->conn, PQexec(tx->conn, kCopySql),
                                         PGRES_COPY_IN, "COPY");
   CA_GUARD(res != NULL);

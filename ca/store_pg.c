@@ -559,11 +559,12 @@ err:
 
 // --- Certificates ---
 
-#define CERT_COLUMNS 14
+#define CERT_COLUMNS 17
 
 // Text parameters of one row that are not borrowed from the record.
 typedef struct row_text {
   char issuer_id[24];
+  char replaces_id[24];
   char key_bits[16];
   char not_before[21];
   char not_after[21];
@@ -636,31 +637,38 @@ static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
       sql, sql_cap,
       "INSERT INTO certificates (issuer_id, serial, profile, subject,"
       " common_name, sans, key_type, key_bits, not_before, not_after, der,"
-      " requester, csr_sha256, key_generated) VALUES ");
+      " requester, csr_sha256, key_generated, cluster, self_signed,"
+      " replaces_id) VALUES ");
   for (size_t i = 0; i < n; i++) {
     const ca_cert_record *r = &records[i];
     row_text *t = &text[i];
     snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
+    snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64,
+             r->replaces_id);
     snprintf(t->key_bits, sizeof(t->key_bits), "%u", r->key_bits);
     CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
                   ca_time_format(r->not_after, t->not_after),
               CA_ERR_INTERNAL, "validity out of range");
     t->sans = sans_literal(r->sans, r->san_count);
     CA_ENSURE_ALLOC(t->sans);
-    const char *row[CERT_COLUMNS] = {t->issuer_id,
-                                     r->serial,
-                                     r->profile,
-                                     r->subject,
-                                     r->common_name,
-                                     t->sans,
-                                     ca_key_type_name(r->key_type),
-                                     t->key_bits,
-                                     t->not_before,
-                                     t->not_after,
-                                     (const char *)r->der,
-                                     r->requester,
-                                     (const char *)r->csr_sha256,
-                                     r->key_generated ? "true" : "false"};
+    const char *row[CERT_COLUMNS] = {
+        r->self_signed ? NULL : t->issuer_id,
+        r->serial,
+        r->profile,
+        r->subject,
+        r->common_name,
+        t->sans,
+        ca_key_type_name(r->key_type),
+        t->key_bits,
+        t->not_before,
+        t->not_after,
+        (const char *)r->der,
+        r->requester,
+        (const char *)r->csr_sha256,
+        r->key_generated ? "true" : "false",
+        r->cluster,
+        r->self_signed ? "true" : "false",
+        r->replaces_id != 0 ? t->replaces_id : NULL};
     for (int c = 0; c < CERT_COLUMNS; c++) {
       const size_t k = i * CERT_COLUMNS + (size_t)c;
       values[k] = row[c];
