@@ -81,4 +81,19 @@
 // Extensions read in one OCSP request.
 #define CA_LIMIT_OCSP_EXTENSIONS 16
 
+// A trust-store upload: a PKCS#7 of a CA bundle holds tens of certificates
+// of a few KiB each; 1 MiB and 64 certificates leave room and bound the work.
+#define CA_LIMIT_TRUST_UPLOAD_BYTES (1024 * 1024)
+#define CA_LIMIT_TRUST_UPLOAD_CERTS 64
+
+// One certificate from elsewhere: real ones are under 8 KiB.
+#define CA_LIMIT_TRUST_CERT_BYTES (64 * 1024)
+
+// Bytes of another CA's common name kept for display and search.
+#define CA_LIMIT_CN_TEXT_LEN 256
+
+// Entries listed from one trust store at once: the stores of a cluster
+// hold tens to a few hundred certificates.
+#define CA_LIMIT_TRUST_LIST 10000
+
 #endif  // PKI_CA_LIMITS_H

@@ -15,6 +15,7 @@
 #include "ca/csr.h"
 #include "ca/error.h"
 #include "ca/serial.h"
+#include "ca/trust.h"
 
 typedef struct ca_store ca_store;
 typedef struct ca_store_tx ca_store_tx;
@@ -301,5 +302,93 @@ int ca_store_find_responders(ca_store *store, int64_t issuer_id,
 int ca_store_tx_add_responder(ca_store_tx *tx, int64_t issuer_id,
                               const char *serial, const char *node,
                               const char *key_file) CA_MUST_CHECK;
+
+// --- Trust stores ---
+
+// What ca_store_tx_put_trust did with a certificate.
+typedef enum ca_trust_outcome {
+  CA_TRUST_ADDED,      // a new entry
+  CA_TRUST_REPLACED,   // it replaced the entry of the same subject, whose
+                       // notBefore was earlier
+  CA_TRUST_UNCHANGED,  // this certificate was there already (its
+                       // revocation state and origin are refreshed)
+  CA_TRUST_KEPT,       // the store keeps its certificate of the same subject,
+                       // whose notBefore is later or equal
+} ca_trust_outcome;
+
+// ca_trust_outcome_name returns "added", "replaced", "unchanged" or "kept".
+const char *ca_trust_outcome_name(ca_trust_outcome outcome);
+
+// A certificate to put in a store. Borrowed pointers.
+typedef struct ca_trust_put {
+  const char *store;  // canonical name (ca_trust_store_find)
+  const ca_trust_cert *cert;
+  const char *source;   // "upload" or "bulk"
+  const char *cluster;  // bulk: the cluster, node and purpose; else NULL
+  const char *node;
+  const char *purpose;
+  int64_t revoked_at;  // bulk: the revocation its CA recorded; 0 for none
+  int revocation_reason;
+  const char *added_by;
+} ca_trust_put;
+
+// ca_store_tx_put_trust stores |put->cert| in |put->store| under the rule of
+// DESIGN.md: one certificate per subject, the later notBefore wins; the same
+// certificate twice is one entry. It sets |*out| to what happened and, for
+// CA_TRUST_REPLACED and CA_TRUST_KEPT, |out_other| (if not NULL) to the
+// fingerprint of the other certificate of that subject.
+int ca_store_tx_put_trust(
+    ca_store_tx *tx, const ca_trust_put *put, ca_trust_outcome *out,
+    uint8_t out_other[CA_TRUST_FINGERPRINT_LEN]) CA_MUST_CHECK;
+
+// A trust-store entry as stored. Owned strings (OPENSSL_malloc); free with
+// ca_trust_rows_free.
+typedef struct ca_trust_row {
+  int64_t id;
+  char *store;
+  uint8_t fingerprint[CA_TRUST_FINGERPRINT_LEN];
+  char *subject;
+  char *issuer;
+  char *serial;
+  char *common_name;
+  char *key_type;
+  unsigned key_bits;
+  int is_ca;
+  int64_t not_before;
+  int64_t not_after;
+  char *source;
+  char *cluster;  // "" unless from a bulk import
+  char *node;
+  char *purpose;
+  int64_t revoked_at;  // 0 unless revoked
+  int revocation_reason;
+  char *added_by;
+  int64_t created_at;
+  uint8_t *der;  // NULL unless asked for
+  size_t der_len;
+} ca_trust_row;
+
+void ca_trust_rows_free(ca_trust_row *rows, size_t n);
+
+// ca_store_list_trust returns the entries of |store| (NULL: every store),
+// restricted to |fingerprint| when not NULL, in store then subject order, at
+// most CA_LIMIT_TRUST_LIST of them. The caller frees |*out| with
+// ca_trust_rows_free.
+int ca_store_list_trust(ca_store *store, const char *trust_store,
+                        const uint8_t *fingerprint, int with_der,
+                        ca_trust_row **out, size_t *out_n) CA_MUST_CHECK;
+
+// ca_store_tx_delete_trust removes the entry |fingerprint| of |trust_store|
+// and sets |*out_found| to whether there was one.
+int ca_store_tx_delete_trust(
+    ca_store_tx *tx, const char *trust_store,
+    const uint8_t fingerprint[CA_TRUST_FINGERPRINT_LEN],
+    int *out_found) CA_MUST_CHECK;
+
+// ca_store_identity_fingerprint sets |*out_found| to whether a certificate
+// pki issued (or self-signed) has the SHA-256 fingerprint |fingerprint|.
+int ca_store_identity_fingerprint(
+    ca_store *store, const uint8_t fingerprint[CA_TRUST_FINGERPRINT_LEN],
+    int *out_found) CA_MUST_CHECK;
 
 #endif  // PKI_CA_STORE_H

@@ -48,6 +48,15 @@ int ca_store_acquire(ca_store *store, size_t *out_slot,
                      PGconn **out_conn) CA_MUST_CHECK;
 void ca_store_release(ca_store *store, size_t slot);
 
+// ca_store_tx_query runs |sql| with |n| parameters in |tx| (|lengths| and
+// |formats| as PQexecParams takes them; NULL for text parameters) and
+// returns its result when the status is |want|. On failure it records the
+// error, marks the transaction failed and returns NULL.
+PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
+                            const char *const *values, const int *lengths,
+                            const int *formats, ExecStatusType want,
+                            const char *what);
+
 // ca_store_exec runs a command without results; 1 on success.
 int ca_store_exec(PGconn *conn, const char *sql, const char *what);
 

@@ -304,6 +304,25 @@ static int get_text(PGresult *res, int row, int col, char **out) {
   return *out != NULL;
 }
 
+PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
+                            const char *const *values, const int *lengths,
+                            const int *formats, ExecStatusType want,
+                            const char *what) {
+  if (tx->failed) {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "transaction failed earlier");
+    return NULL;
+  }
+  PGresult *res = ca_store_check_result(
+      tx->conn,
+      PQexecParams(tx->conn, sql, n, NULL, values, lengths, formats, 0), want,
+      what);
+  if (res == NULL) {
+    tx->failed = 1;
+  }
+  return res;
+}
+
 int64_t ca_store_get_int(PGresult *res, int row, int col) {
   return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }

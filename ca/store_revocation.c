@@ -31,18 +31,7 @@ static void read_state(PGresult *res, int row, ca_cert_state *out) {
 static PGresult *tx_query(ca_store_tx *tx, const char *sql, int n,
                           const char *const *values, ExecStatusType want,
                           const char *what) {
-  if (tx->failed) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                  "transaction failed earlier");
-    return NULL;
-  }
-  PGresult *res = ca_store_check_result(
-      tx->conn, PQexecParams(tx->conn, sql, n, NULL, values, NULL, NULL, 0),
-      want, what);
-  if (res == NULL) {
-    tx->failed = 1;
-  }
-  return res;
+  return ca_store_tx_query(tx, sql, n, values, NULL, NULL, want, what);
 }
 
 // tx_command runs |sql|, whose result is not read, in |tx|.
