@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca/bulk.h"
+
 static const char kUsage[] =
     "usage: pkid [flags]\n"
     "\n"
@@ -31,6 +33,10 @@ static const char kUsage[] =
     "                         certificates. Default 30\n"
     "  --node NAME            this node's name (its delegated responders\n"
     "                         are its own). Default: the host name\n"
+    "  --cluster NAME         the cluster of certificates issued without\n"
+    "                         one, and the default cluster of bulk export\n"
+    "                         and import (1-64 letters, digits, - _ .).\n"
+    "                         Default none\n"
     "  --crl-validity-days N  nextUpdate - thisUpdate of CRLs, 1 to 90;\n"
     "                         a CRL is remade on each revocation and when\n"
     "                         half of this has passed. Default 7\n"
@@ -209,6 +215,12 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
         return -1;
       }
       snprintf(config->node, sizeof(config->node), "%s", value);
+    } else if (strcmp(flag, "--cluster") == 0) {
+      if (!ca_bulk_cluster_check(value)) {
+        fprintf(stderr, "pkid: --cluster: %s\n", ca_err_get()->message);
+        return -1;
+      }
+      config->cluster = value;
     } else if (strcmp(flag, "--crl-validity-days") == 0) {
       if (!parse_count(flag, value, 90, &config->crl_validity_days)) {
         return -1;

@@ -25,6 +25,7 @@ typedef struct pkid_config {
   unsigned ocsp_responder_days;
   const char *ocsp_signer;  // "ca", "delegated" or "NAME=MODE,..."
   char node[64];
+  const char *cluster;  // --cluster; NULL when not said
   ca_authority_config authority;
   char ocsp_url_buf[300];
 } pkid_config;

@@ -14,6 +14,7 @@
 
 #include "api/pb_scan.h"
 #include "api/service.h"
+#include "ca/bulk.h"
 #include "ca/engine.h"
 #include "ca/limits.h"
 #include "ca/pem.h"
@@ -316,6 +317,21 @@ static void submit(issue_call *call, const api_request *req,
   api_defer(req, finish_call, call, resp);
 }
 
+// pick_cluster sets |*out| to the cluster a certificate is recorded with:
+// the first non-empty of |asked| and |fallback|, else pkid's --cluster,
+// else none (NULL). A name asked for must be valid.
+static int pick_cluster(const api_service *svc, const char *asked,
+                        const char *fallback, const char **out) {
+  const char *name = asked != NULL && asked[0] != '\0'         ? asked
+                     : fallback != NULL && fallback[0] != '\0' ? fallback
+                                                               : svc->cluster;
+  if (name != NULL && !ca_bulk_cluster_check(name)) {
+    return 0;
+  }
+  *out = name;
+  return 1;
+}
+
 void api_handle_issue(api_service *svc, const api_request *req,
                       api_response *resp) {
   issue_call *call = NULL;
@@ -329,6 +345,8 @@ void api_handle_issue(api_service *svc, const api_request *req,
   call->requests[0].csr = call->single->csr.data;
   call->requests[0].csr_len = call->single->csr.len;
   call->requests[0].validity_days = call->single->validity_days;
+  CA_GUARD(pick_cluster(svc, call->single->cluster, NULL,
+                        &call->requests[0].cluster));
   submit(call, req, resp);
   return;
 err:
@@ -359,6 +377,8 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
     call->requests[i].csr = item->csr.data;
     call->requests[i].csr_len = item->csr.len;
     call->requests[i].validity_days = item->validity_days;
+    CA_GUARD(pick_cluster(svc, item->cluster, call->batch->cluster,
+                          &call->requests[i].cluster));
   }
   submit(call, req, resp);
   return;
@@ -390,6 +410,9 @@ void api_handle_sign(api_service *svc, const api_request *req,
               CA_ERR_PARAMETER_INVALID, "days must be a positive number");
     call->requests[0].validity_days = (uint32_t)d;
   }
+  const char *cluster;
+  CA_GUARD(api_query_checked(req, "cluster", &cluster));
+  CA_GUARD(pick_cluster(svc, cluster, NULL, &call->requests[0].cluster));
   submit(call, req, resp);
   return;
 err:
@@ -441,6 +464,7 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
   r->subject = &call->subject;
   r->sans = (const char *const *)g->sans;
   r->san_count = g->n_sans;
+  CA_GUARD(pick_cluster(svc, g->cluster, NULL, &r->cluster));
   submit(call, req, resp);
   return;
 err:

@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
   api_service svc;
   memset(&svc, 0, sizeof(svc));
   svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
+  svc.cluster = config.cluster;
   api_server *server = NULL, *ocsp_server = NULL;
   ca_listener *listener = NULL;
   int rc = 1;

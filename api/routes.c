@@ -26,6 +26,12 @@ static const api_route kRoutes[] = {
     {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
      API_FORMAT_PROTOBUF, 4096},
     {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0},
+    // Bulk export, consolidate, import: bundles of up to 16 MiB.
+    {"GET", "/v1/bulk/export", api_handle_bulk_export, API_FORMAT_PROTOBUF, 0},
+    {"POST", "/v1/bulk/consolidate", api_handle_bulk_consolidate,
+     API_FORMAT_PROTOBUF, CA_LIMIT_BUNDLE_BYTES},
+    {"POST", "/v1/bulk/import", api_handle_bulk_import, API_FORMAT_PROTOBUF,
+     CA_LIMIT_BUNDLE_BYTES},
 };
 
 // The OCSP listener answers at any path: clients are configured with the

@@ -17,6 +17,9 @@ struct api_service {
   ca_responder *responder;  // the OCSP responder
   int64_t crl_validity_s;   // nextUpdate - thisUpdate of the CRLs
   api_metrics metrics;      // atomic counters
+  // pkid --cluster: the cluster of certificates issued without one, and
+  // the default of bulk export and import; NULL when not said.
+  const char *cluster;
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.
@@ -58,5 +61,13 @@ void api_handle_cert_list(api_service *svc, const api_request *req,
                           api_response *resp);
 void api_handle_cert_get(api_service *svc, const api_request *req,
                          api_response *resp);
+
+// Bulk export, consolidate, import (api/handlers_bulk.c).
+void api_handle_bulk_export(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_bulk_consolidate(api_service *svc, const api_request *req,
+                                 api_response *resp);
+void api_handle_bulk_import(api_service *svc, const api_request *req,
+                            api_response *resp);
 
 #endif  // PKI_API_SERVICE_H

@@ -114,7 +114,7 @@ typedef struct group_row {
 } group_row;
 
 static void to_record(const ca_issued *issued, const char *requester,
-                      ca_cert_record *out) {
+                      const char *cluster, ca_cert_record *out) {
   memset(out, 0, sizeof(*out));
   out->issuer_id = issued->issuer->id;
   out->serial = issued->serial_hex;
@@ -132,6 +132,7 @@ static void to_record(const ca_issued *issued, const char *requester,
   out->requester = requester;
   out->csr_sha256 = issued->csr_sha256;
   out->key_generated = issued->private_key != NULL;
+  out->cluster = cluster;
 }
 
 static size_t made_in(const ca_job *job) {
@@ -187,7 +188,8 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
   for (ca_job *job = group; job != NULL; job = job->next) {
     for (size_t i = 0; i < job->n; i++) {
       if (job->results[i].err.code == CA_OK) {
-        to_record(&job->results[i], job->requester, &records[pending]);
+        to_record(&job->results[i], job->requester, job->requests[i].cluster,
+                  &records[pending]);
         where[pending].job = job;
         where[pending++].index = i;
       }
@@ -232,7 +234,8 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
                                        &job->results[i])
                    : ca_issue_sign(e->authority, keys, request,
                                    (int64_t)time(NULL), &job->results[i]));
-      to_record(&job->results[i], job->requester, &records[again]);
+      to_record(&job->results[i], job->requester, request->cluster,
+                &records[again]);
       where[again++] = where[k];
     }
     pending = again;

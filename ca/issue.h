@@ -32,6 +32,9 @@ typedef struct ca_issue_request {
   const ca_name_fields *subject;
   const char *const *sans;
   size_t san_count;
+  // The cluster whose node holds the certificate, recorded with it; NULL
+  // for none. Checked by the caller (ca_bulk_cluster_check).
+  const char *cluster;
 } ca_issue_request;
 
 // The outcome of one request. |err.code| is CA_OK when a certificate was

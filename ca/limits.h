@@ -96,4 +96,35 @@
 // hold tens to a few hundred certificates.
 #define CA_LIMIT_TRUST_LIST 10000
 
+// --- Bulk export, consolidate, import ---
+
+// A cluster name: CUCM cluster IDs are short; 64 keeps DIR/<cluster>.bundle
+// a sane file name.
+#define CA_LIMIT_CLUSTER_LEN 64
+
+// A bundle, or all bundles of one consolidate call: a cluster exports tens
+// to a few hundred certificates of a few KiB each; 16 MiB holds thousands
+// and bounds what one call may make pkid decode.
+#define CA_LIMIT_BUNDLE_BYTES (16 * 1024 * 1024)
+
+// Entries of one bundle, and of all bundles of a consolidate call: counted
+// before decoding (protobuf-c allocates per element). 40 nodes x 5
+// purposes per cluster, times dozens of clusters, stays well below.
+#define CA_LIMIT_BUNDLE_ENTRIES 20000
+
+// Bundles in one consolidate call: EMCC federations have a few clusters.
+#define CA_LIMIT_BUNDLES 64
+
+// A text field of a bundle entry (node, purpose, issuer, serial): node
+// names are host names (at most 253 bytes).
+#define CA_LIMIT_BUNDLE_TEXT_LEN 256
+
+// A PKCS#12 file to import: CUCM's bulk export of a cluster's certificates
+// is tens of KiB; it shares the trust upload's bound.
+#define CA_LIMIT_PKCS12_BYTES CA_LIMIT_TRUST_UPLOAD_BYTES
+
+// A PKCS#12 password: PKCS#12 passwords are BMPStrings of what a person
+// types.
+#define CA_LIMIT_PKCS12_PASSWORD_LEN 256
+
 #endif  // PKI_CA_LIMITS_H
