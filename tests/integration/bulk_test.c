@@ -606,8 +606,34 @@ TEST(a_bad_entry_fails_the_whole_import) {
   CHECK(r == NULL);
   CHECK_EQ_INT(it_db_int(&db_a, "SELECT count(*) FROM trust_entries", NULL),
                before);
-  // Without the bad entry, it goes in.
+  // The database fails on the second store of the first entry: the first
+  // store's row goes too (one transaction).
   bundle.n_entries = beta->n_entries;
+  PGresult *res = it_db_query(
+      &db_a,
+      "CREATE FUNCTION refuse_sast() RETURNS trigger LANGUAGE plpgsql AS"
+      " $$BEGIN RAISE EXCEPTION 'refused'; END$$",
+      NULL, NULL);
+  CHECK(res != NULL);
+  PQclear(res);
+  res = it_db_query(&db_a,
+                    "CREATE TRIGGER refuse_sast BEFORE INSERT ON trust_entries"
+                    " FOR EACH ROW WHEN (NEW.store = 'Phone-SAST-trust')"
+                    " EXECUTE FUNCTION refuse_sast()",
+                    NULL, NULL);
+  CHECK(res != NULL);
+  PQclear(res);
+  r = import(api_a, &req, &status, code);
+  CHECK_EQ_INT(status, 503);
+  CHECK_EQ_STR(code, "STORAGE_UNAVAILABLE");
+  CHECK(r == NULL);
+  CHECK_EQ_INT(it_db_int(&db_a, "SELECT count(*) FROM trust_entries", NULL),
+               before);
+  res = it_db_query(&db_a, "DROP TRIGGER refuse_sast ON trust_entries", NULL,
+                    NULL);
+  CHECK(res != NULL);
+  PQclear(res);
+  // Without the bad entry and the failing database, it goes in.
   r = import(api_a, &req, &status, code);
   CHECK_EQ_INT(status, 200);
   CHECK(r != NULL && r->added == 3);
