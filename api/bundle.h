@@ -28,19 +28,21 @@ int api_bundle_count(const uint8_t *buf, size_t len, uint32_t bundle_field,
 int api_bundle_view(const Pki__V1__Bundle *bundle, ca_bundle_entry **out,
                     ca_bundle *view) CA_MUST_CHECK;
 
-// api_bundle_unpack decodes a Bundle of |len| bytes after api_bundle_count
-// (REQUEST_MALFORMED-free: failures are CA_ERR_BUNDLE_MALFORMED or
-// CA_ERR_OBJECT_TOO_LARGE). The caller frees it with
+// api_bundle_unpack counts (api_bundle_count) and then decodes a Bundle of
+// |len| bytes. It returns NULL with CA_ERR_BUNDLE_MALFORMED or
+// CA_ERR_OBJECT_TOO_LARGE. The caller frees it with
 // pki__v1__bundle__free_unpacked.
 Pki__V1__Bundle *api_bundle_unpack(const uint8_t *buf, size_t len);
 
 // api_import_request_unpack decodes an ImportRequest in the same bounded
-// way. The caller frees it with pki__v1__import_request__free_unpacked.
+// way; a body that protobuf-c refuses is CA_ERR_REQUEST_MALFORMED. The
+// caller frees it with pki__v1__import_request__free_unpacked.
 Pki__V1__ImportRequest *api_import_request_unpack(const uint8_t *buf,
                                                   size_t len);
 
 // api_consolidate_request_unpack decodes a ConsolidateRequest in the same
-// bounded way.
+// bounded way. The caller frees it with
+// pki__v1__consolidate_request__free_unpacked.
 Pki__V1__ConsolidateRequest *api_consolidate_request_unpack(const uint8_t *buf,
                                                             size_t len);
 

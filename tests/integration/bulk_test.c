@@ -743,6 +743,19 @@ TEST(pkcs12_files_made_by_openssl_are_imported) {
   CHECK_EQ_INT(status, 200);
   CHECK(r != NULL && r->unchanged == 2);
   pki__v1__import_response__free_unpacked(r, NULL);
+  // openssl pkcs12 -legacy: 40-bit RC2 for the certificates, as old CUCM
+  // releases and Windows write.
+  snprintf(cmd, sizeof(cmd),
+           "openssl pkcs12 -export -nokeys -in %s -out %s.rc2"
+           " -passout pass:secret -legacy",
+           pem, legacy);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  char rc2[800];
+  snprintf(rc2, sizeof(rc2), "%s.rc2", legacy);
+  r = import_p12(rc2, "secret", &status, code);
+  CHECK_EQ_INT(status, 200);
+  CHECK(r != NULL && r->unchanged == 2);
+  pki__v1__import_response__free_unpacked(r, NULL);
   // Not PKCS#12 at all.
   r = import_p12(pem, "secret", &status, code);
   CHECK_EQ_INT(status, 400);
