@@ -389,6 +389,62 @@ err:
 
 // --- PKCS#12 ---
 
+// Results of pkcs12_walk.
+#define WALK_OK 1
+#define WALK_MALFORMED 0
+#define WALK_TOO_COSTLY (-1)
+
+// pkcs12_walk reads the DER elements of |in| and adds to |*total| every
+// INTEGER that follows an OCTET STRING in the same SEQUENCE: the
+// iterations of MacData (RFC 7292 4), of pkcs-12PbeParams (RFC 7292
+// appendix C) and of PBKDF2-params (RFC 8018 A.2) all come right after
+// their salt. It descends into constructed elements and into OCTET STRINGs
+// whose contents are DER (the AuthenticatedSafe, SafeContents, bag values);
+// contents that are not (ciphertext) are opaque. A constructed OCTET STRING
+// is refused: its pieces would hide what BoringSSL joins.
+static int pkcs12_walk(CBS *in, int depth, uint64_t *total) {
+  int after_octets = 0;
+  while (CBS_len(in) > 0) {
+    CBS element, body;
+    unsigned tag;
+    size_t header;
+    if (!CBS_get_any_asn1_element(in, &element, &tag, &header) ||
+        tag == (CBS_ASN1_OCTETSTRING | CBS_ASN1_CONSTRUCTED)) {
+      return WALK_MALFORMED;
+    }
+    body = element;
+    CBS_skip(&body, header);
+    if (tag == CBS_ASN1_INTEGER && after_octets) {
+      uint64_t v;
+      if (!CBS_get_asn1_uint64(&element, &v) ||
+          v > CA_LIMIT_PKCS12_ITERATIONS - *total) {
+        return WALK_TOO_COSTLY;
+      }
+      *total += v;
+    }
+    if ((tag & CBS_ASN1_CONSTRUCTED) != 0) {
+      if (depth >= CA_LIMIT_PKCS12_DEPTH) {
+        return WALK_MALFORMED;
+      }
+      const int r = pkcs12_walk(&body, depth + 1, total);
+      if (r != WALK_OK) {
+        return r;
+      }
+    } else if (tag == CBS_ASN1_OCTETSTRING && depth < CA_LIMIT_PKCS12_DEPTH) {
+      uint64_t inner = *total;
+      const int r = pkcs12_walk(&body, depth + 1, &inner);
+      if (r == WALK_TOO_COSTLY) {
+        return r;
+      }
+      if (r == WALK_OK) {
+        *total = inner;
+      }
+    }
+    after_octets = tag == CBS_ASN1_OCTETSTRING;
+  }
+  return WALK_OK;
+}
+
 int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
                                 const char *password, ca_trust_cert **out,
                                 size_t *out_n) {
@@ -400,6 +456,17 @@ int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
   CA_ENSURE(in_len <= CA_LIMIT_PKCS12_BYTES, CA_ERR_OBJECT_TOO_LARGE,
             "a PKCS#12 file over %d bytes", CA_LIMIT_PKCS12_BYTES);
   CBS cbs;
+  CBS_init(&cbs, in, in_len);
+  // Bound the key derivations before BoringSSL runs them; the file must be
+  // DER for the count to see what BoringSSL will.
+  uint64_t iterations = 0;
+  const int walked = pkcs12_walk(&cbs, 0, &iterations);
+  CA_ENSURE(walked != WALK_TOO_COSTLY, CA_ERR_BUNDLE_MALFORMED,
+            "the PKCS#12 file asks for more than %d key-derivation "
+            "iterations in all",
+            CA_LIMIT_PKCS12_ITERATIONS);
+  CA_ENSURE(walked == WALK_OK, CA_ERR_BUNDLE_MALFORMED,
+            "not a DER PKCS#12 file");
   CBS_init(&cbs, in, in_len);
   ERR_clear_error();
   if (!PKCS12_get_key_and_certs(&key, stack, &cbs, password)) {

@@ -123,6 +123,18 @@
 // is tens of KiB; it shares the trust upload's bound.
 #define CA_LIMIT_PKCS12_BYTES CA_LIMIT_TRUST_UPLOAD_BYTES
 
+// Key-derivation iterations of one PKCS#12 file, summed over its MAC and
+// every encrypted part: each costs a hash, and the count is the sender's
+// choice, so one upload could otherwise keep a thread busy for minutes.
+// OpenSSL writes 2,048 per part, Java 10,000; a million in all is about a
+// quarter of a second of SHA-256 here.
+#define CA_LIMIT_PKCS12_ITERATIONS 1000000
+
+// Nesting of a PKCS#12 file that is walked for its iteration counts: the
+// PFX, its AuthenticatedSafe, SafeContents, bags and certificates are under
+// 16 levels deep.
+#define CA_LIMIT_PKCS12_DEPTH 16
+
 // A PKCS#12 password: PKCS#12 passwords are BMPStrings of what a person
 // types.
 #define CA_LIMIT_PKCS12_PASSWORD_LEN 256

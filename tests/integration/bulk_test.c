@@ -756,6 +756,16 @@ TEST(pkcs12_files_made_by_openssl_are_imported) {
   CHECK_EQ_INT(status, 200);
   CHECK(r != NULL && r->unchanged == 2);
   pki__v1__import_response__free_unpacked(r, NULL);
+  // Two million PBKDF2 iterations: refused before any is run.
+  snprintf(cmd, sizeof(cmd),
+           "openssl pkcs12 -export -nokeys -in %s -out %s.slow"
+           " -passout pass:secret -iter 2000000",
+           pem, legacy);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  snprintf(rc2, sizeof(rc2), "%s.slow", legacy);
+  r = import_p12(rc2, "secret", &status, code);
+  CHECK_EQ_INT(status, 400);
+  CHECK_EQ_STR(code, "BUNDLE_MALFORMED");
   // Not PKCS#12 at all.
   r = import_p12(pem, "secret", &status, code);
   CHECK_EQ_INT(status, 400);
