@@ -99,7 +99,6 @@ static void respond_list(api_response *resp, const ca_trust_row *rows,
   Pki__V1__TrustEntry **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
   char(*fps)[CA_TRUST_FINGERPRINT_HEX_LEN] =
       calloc(n > 0 ? n : 1, sizeof(*fps));
-  uint8_t *body = NULL;
   CA_ENSURE(entries != NULL && ptrs != NULL && fps != NULL, CA_ERR_NO_MEMORY,
             "out of memory");
   for (size_t i = 0; i < n; i++) {
@@ -109,11 +108,7 @@ static void respond_list(api_response *resp, const ca_trust_row *rows,
   Pki__V1__ListTrustResponse out = PKI__V1__LIST_TRUST_RESPONSE__INIT;
   out.n_entries = n;
   out.entries = ptrs;
-  const size_t len = pki__v1__list_trust_response__get_packed_size(&out);
-  body = OPENSSL_malloc(len > 0 ? len : 1);
-  CA_ENSURE_ALLOC(body);
-  pki__v1__list_trust_response__pack(&out, body);
-  api_respond(resp, 200, "application/x-protobuf", body, len);
+  api_respond_message(resp, &out.base);
   goto done;
 err:
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
@@ -280,15 +275,8 @@ static int pack_upload(api_response *resp, Pki__V1__TrustUploadResult *results,
   Pki__V1__TrustUploadResponse out = PKI__V1__TRUST_UPLOAD_RESPONSE__INIT;
   out.n_results = n;
   out.results = ptrs;
-  const size_t len = pki__v1__trust_upload_response__get_packed_size(&out);
-  uint8_t *body = OPENSSL_malloc(len > 0 ? len : 1);
-  if (body == NULL) {
-    free(ptrs);
-    return 0;
-  }
-  pki__v1__trust_upload_response__pack(&out, body);
+  api_respond_message(resp, &out.base);
   free(ptrs);
-  api_respond(resp, 200, "application/x-protobuf", body, len);
   return 1;
 }
 
