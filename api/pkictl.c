@@ -528,6 +528,8 @@ static int cmd_list(pki_client *client, const flags *f) {
     char path[2048] = "/v1/certificates";
     char limit[16];
     snprintf(limit, sizeof(limit), "%u", f->limit > 0 ? f->limit : 100);
+    // "list" is of issued certificates; "find" covers trust entries too.
+    add_query(path, sizeof(path), "usage", "identity");
     add_query(path, sizeof(path), "profile", f->profile);
     add_query(path, sizeof(path), "cn", f->cn);
     add_query(path, sizeof(path), "status", f->status);
