@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/formats.h"
 #include "api/service.h"
@@ -11,39 +12,114 @@
 #include "ca/limits.h"
 #include "ca/profile.h"
 #include "ca/serial.h"
+#include "ca/trust.h"
 #include "proto/pki.pb-c.h"
 
-// parse_filter reads ?profile=&cn=&status=&issuer=&limit=&after=.
+// parse_time reads a date of a filter: Unix seconds, "YYYY-MM-DD" (midnight
+// UTC) or "YYYY-MM-DDTHH:MM:SSZ".
+static int parse_time(const char *name, const char *text, int64_t *out) {
+  int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+  char *end;
+  const long long v = strtoll(text, &end, 10);
+  if (end != text && *end == '\0' && v > 0) {
+    *out = v;
+    return 1;
+  }
+  const int date = sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 &&
+                   text[used] == '\0';
+  const int datetime = !date &&
+                       sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d,
+                              &h, &mi, &sec, &used) == 6 &&
+                       text[used] == '\0';
+  CA_ENSURE((date || datetime) && y >= 1970 && y <= 9999 && mo >= 1 &&
+                mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 &&
+                sec <= 59 && h >= 0 && mi >= 0 && sec >= 0,
+            CA_ERR_PARAMETER_INVALID,
+            "%s must be a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix "
+            "seconds)",
+            name);
+  *out = ca_time_from_civil(y, mo, d, h, mi, sec);
+  return 1;
+err:
+  return 0;
+}
+
+// empty_null turns an empty query value into NULL (no filter).
+static const char *empty_null(const char *v) {
+  return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+// parse_filter reads the filters of GET /v1/certificates: profile, cn,
+// status, issuer, key_type, key_bits, usage, store, cluster,
+// expires_before, expires_after, limit and the cursor after.
 static int parse_filter(api_service *svc, const api_request *req,
                         ca_cert_filter *f) {
   memset(f, 0, sizeof(*f));
-  const char *profile, *limit, *after;
+  const char *profile, *limit, *after, *usage, *bits, *before, *since, *store;
   CA_GUARD(api_query_checked(req, "profile", &profile));
   CA_GUARD(api_query_checked(req, "cn", &f->cn));
   CA_GUARD(api_query_checked(req, "status", &f->status));
   CA_GUARD(api_query_checked(req, "issuer", &f->issuer));
+  CA_GUARD(api_query_checked(req, "key_type", &f->key_type));
+  CA_GUARD(api_query_checked(req, "key_bits", &bits));
+  CA_GUARD(api_query_checked(req, "usage", &usage));
+  CA_GUARD(api_query_checked(req, "store", &store));
+  CA_GUARD(api_query_checked(req, "cluster", &f->cluster));
+  CA_GUARD(api_query_checked(req, "expires_before", &before));
+  CA_GUARD(api_query_checked(req, "expires_after", &since));
   CA_GUARD(api_query_checked(req, "limit", &limit));
   CA_GUARD(api_query_checked(req, "after", &after));
-  if (profile != NULL && profile[0] != '\0') {
-    // Canonical spelling, so "callmanager" finds CallManager rows.
+  if (empty_null(profile) != NULL) {
+    // Canonical spelling, so "callmanager" finds CallManager rows. A
+    // purpose without a profile (ITLRecovery) is taken as written: it can
+    // name trust entries of bulk imports.
     const ca_profile *p = ca_profile_find(&svc->authority->profiles, profile);
-    CA_GUARD(p != NULL);
-    f->profile = p->name;
+    f->profile = p != NULL ? p->name : profile;
+    ca_err_clear();
   }
-  if (f->cn != NULL && f->cn[0] == '\0') {
-    f->cn = NULL;
-  }
-  if (f->issuer != NULL && f->issuer[0] == '\0') {
-    f->issuer = NULL;
-  }
-  if (f->status != NULL && f->status[0] == '\0') {
-    f->status = NULL;
-  }
+  f->cn = empty_null(f->cn);
+  f->issuer = empty_null(f->issuer);
+  f->status = empty_null(f->status);
+  f->cluster = empty_null(f->cluster);
+  f->key_type = empty_null(f->key_type);
   CA_ENSURE(f->status == NULL || strcmp(f->status, "good") == 0 ||
                 strcmp(f->status, "revoked") == 0,
             CA_ERR_PARAMETER_INVALID, "status must be good or revoked");
+  if (f->key_type != NULL) {
+    CA_ENSURE(strcasecmp(f->key_type, "RSA") == 0 ||
+                  strcasecmp(f->key_type, "EC") == 0,
+              CA_ERR_PARAMETER_INVALID, "key_type must be RSA or EC");
+    f->key_type = strcasecmp(f->key_type, "RSA") == 0 ? "RSA" : "EC";
+  }
+  if (empty_null(bits) != NULL) {
+    char *end;
+    const unsigned long v = strtoul(bits, &end, 10);
+    CA_ENSURE(*end == '\0' && v >= 128 && v <= 16384, CA_ERR_PARAMETER_INVALID,
+              "key_bits must be a key size in bits");
+    f->key_bits = (unsigned)v;
+  }
+  if (empty_null(usage) != NULL) {
+    CA_ENSURE(strcmp(usage, "identity") == 0 || strcmp(usage, "trust") == 0 ||
+                  strcmp(usage, "all") == 0,
+              CA_ERR_PARAMETER_INVALID, "usage must be identity, trust or all");
+    f->usage = strcmp(usage, "identity") == 0 ? CA_USAGE_IDENTITY
+               : strcmp(usage, "trust") == 0  ? CA_USAGE_TRUST
+                                              : CA_USAGE_ALL;
+  }
+  if (empty_null(store) != NULL) {
+    f->store = ca_trust_store_find(store);
+    CA_ENSURE(f->store != NULL, CA_ERR_PARAMETER_INVALID,
+              "store must be tomcat-trust, CallManager-trust, "
+              "Phone-SAST-trust, CAPF-trust, ipsec-trust or TVS-trust");
+  }
+  if (empty_null(before) != NULL) {
+    CA_GUARD(parse_time("expires_before", before, &f->expires_before));
+  }
+  if (empty_null(since) != NULL) {
+    CA_GUARD(parse_time("expires_after", since, &f->expires_after));
+  }
   f->limit = CA_LIMIT_LIST_DEFAULT;
-  if (limit != NULL && limit[0] != '\0') {
+  if (empty_null(limit) != NULL) {
     char *end;
     const unsigned long v = strtoul(limit, &end, 10);
     CA_ENSURE(*end == '\0' && v >= 1 && v <= CA_LIMIT_LIST_PAGE,
@@ -51,12 +127,8 @@ static int parse_filter(api_service *svc, const api_request *req,
               CA_LIMIT_LIST_PAGE);
     f->limit = v;
   }
-  if (after != NULL && after[0] != '\0') {
-    char *end;
-    const long long v = strtoll(after, &end, 10);
-    CA_ENSURE(*end == '\0' && v >= 0, CA_ERR_PARAMETER_INVALID,
-              "after must be the next_after value of the previous page");
-    f->after_id = v;
+  if (empty_null(after) != NULL) {
+    CA_GUARD(ca_cert_cursor_parse(after, &f->after));
   }
   return 1;
 err:
@@ -82,11 +154,16 @@ static void fill_info(const ca_cert_row *row, Pki__V1__CertificateInfo *info) {
   info->key_generated = row->key_generated != 0;
   info->revoked_at = row->revoked_at;
   info->revocation_reason = row->revocation_reason;
+  info->usage = row->trust ? "trust" : "identity";
+  info->store = row->store;
+  info->fingerprint = (char *)row->fingerprint;
+  info->self_signed = row->self_signed != 0;
+  info->cluster = row->cluster;
 }
 
 static int add_text_rows(CBB *cbb, const ca_cert_row *rows, size_t n) {
   const char header[] =
-      "SERIAL\tPROFILE\tSTATUS\tNOT_AFTER\tISSUER\tCOMMON_NAME\n";
+      "USAGE\tSERIAL\tPROFILE\tSTATUS\tNOT_AFTER\tISSUER\tCOMMON_NAME\n";
   if (!CBB_add_bytes(cbb, (const uint8_t *)header, sizeof(header) - 1)) {
     return 0;
   }
@@ -95,9 +172,13 @@ static int add_text_rows(CBB *cbb, const ca_cert_row *rows, size_t n) {
     if (!ca_time_format(rows[i].not_after, na)) {
       return 0;
     }
-    const int len = snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\t%s\t%s\n",
-                             rows[i].serial, rows[i].profile, rows[i].status,
-                             na, rows[i].issuer, rows[i].common_name);
+    // A trust entry names its store where an identity names its profile.
+    const int len = snprintf(
+        line, sizeof(line), "%s\t%s\t%s\t%s\t%s\t%.200s\t%.200s\n",
+        rows[i].trust ? "trust" : "identity", rows[i].serial,
+        rows[i].trust ? rows[i].store : rows[i].profile, rows[i].status, na,
+        rows[i].self_signed ? "(self-signed)" : rows[i].issuer,
+        rows[i].common_name);
     if (len <= 0 || (size_t)len >= sizeof(line) ||
         !CBB_add_bytes(cbb, (const uint8_t *)line, (size_t)len)) {
       return 0;
@@ -121,9 +202,9 @@ void api_handle_cert_list(api_service *svc, const api_request *req,
   CA_GUARD(parse_filter(svc, req, &filter));
   CA_GUARD(ca_store_list_certificates(svc->store, &filter, &rows, &n));
   // A full page may have a successor; a short one is the last.
-  char next[24] = "";
+  char next[64] = "";
   if (n == filter.limit) {
-    snprintf(next, sizeof(next), "%lld", (long long)rows[n - 1].id);
+    ca_cert_cursor_format(&rows[n - 1], next);
   }
   uint8_t *body;
   size_t len;
@@ -182,6 +263,7 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   ca_serial_to_hex(&serial, serial_hex);
   ca_cert_filter filter;
   memset(&filter, 0, sizeof(filter));
+  filter.usage = CA_USAGE_IDENTITY;
   filter.serial = serial_hex;
   filter.issuer = issuer != NULL && issuer[0] != '\0' ? issuer : NULL;
   filter.limit = 2;
@@ -199,7 +281,9 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   size_t count = 1;
   certs[0] = rows[0].der;
   lens[0] = rows[0].der_len;
-  if (format == API_CERT_P7B || format == API_CERT_P7B_PEM) {
+  // A self-signed certificate has no chain above it.
+  if ((format == API_CERT_P7B || format == API_CERT_P7B_PEM) &&
+      !rows[0].self_signed) {
     const ca_issuer *ca = ca_authority_find(svc->authority, rows[0].issuer);
     CA_GUARD(ca != NULL);
     for (size_t i = 0; i < ca->chain_len; i++) {

@@ -142,6 +142,18 @@ unsigned api_status_for(ca_err_code code) {
   }
 }
 
+void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
+  if (buf == NULL) {
+    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    return;
+  }
+  (void)protobuf_c_message_pack(msg, buf);
+  api_respond(resp, 200, "application/x-protobuf", buf, len);
+}
+
 void api_respond_error(api_response *resp, api_format format,
                        const ca_err *err) {
   const unsigned status = api_status_for(err->code);

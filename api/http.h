@@ -17,6 +17,8 @@
 #include "ca/error.h"
 
 struct MHD_Connection;
+struct ProtobufCMessage;
+typedef struct ProtobufCMessage ProtobufCMessage;
 struct MHD_Daemon;
 typedef struct api_service api_service;
 
@@ -115,6 +117,10 @@ void api_respond(api_response *resp, unsigned status, const char *content_type,
 // api_respond_copy is api_respond with a copy of |data|.
 void api_respond_copy(api_response *resp, unsigned status,
                       const char *content_type, const void *data, size_t len);
+
+// api_respond_message answers 200 with the protobuf message |msg|
+// (borrowed), or 500 NO_MEMORY.
+void api_respond_message(api_response *resp, const ProtobufCMessage *msg);
 
 // api_respond_error answers the error |err| in the route's error format,
 // with the HTTP status of its code.

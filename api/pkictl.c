@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/client.h"
+#include "api/pkictl.h"
 #include "ca/asn1_time.h"
 #include "ca/crl.h"
 #include "ca/key.h"
@@ -50,6 +51,20 @@ static const char kUsage[] =
     "      DIR/<cn>.key (PKCS#8, mode 0600) and DIR/<cn>.pem (certificate\n"
     "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
     "      the values 1 to N (lab provisioning)\n"
+    "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
+    "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
+    "       [--store S] [--cluster C] [--expires-before DATE]\n"
+    "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
+    "      find certificates, issued and in trust stores, soonest expiry\n"
+    "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"
+    "  trust list [STORE]\n"
+    "  trust add STORE FILE [--force]\n"
+    "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
+    "      stores expired ones too\n"
+    "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
+    "  trust delete STORE FINGERPRINT\n"
+    "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
+    "      CAPF-trust, ipsec-trust, TVS-trust\n"
     "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
     "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"
     "      CallManager, CallManager-ECDSA, CAPF or all) to DIR/<C>.bundle,\n"
@@ -545,6 +560,8 @@ static int cmd_list(pki_client *client, const flags *f) {
     char path[2048] = "/v1/certificates";
     char limit[16];
     snprintf(limit, sizeof(limit), "%u", f->limit > 0 ? f->limit : 100);
+    // "list" is of issued certificates; "find" covers trust entries too.
+    add_query(path, sizeof(path), "usage", "identity");
     add_query(path, sizeof(path), "profile", f->profile);
     add_query(path, sizeof(path), "cn", f->cn);
     add_query(path, sizeof(path), "status", f->status);
@@ -1256,6 +1273,18 @@ int main(int argc, char **argv) {
     return i >= argc ? 2 : 0;
   }
   const char *command = argv[i++];
+  if (strcmp(command, "trust") == 0 || strcmp(command, "find") == 0) {
+    pki_client *c = pki_client_new(server);
+    if (c == NULL) {
+      fprintf(stderr, "pkictl: bad --server %s\n", server);
+      return 2;
+    }
+    const int code = strcmp(command, "trust") == 0
+                         ? pkictl_trust(c, argc - i, argv + i)
+                         : pkictl_find(c, argc - i, argv + i);
+    pki_client_free(c);
+    return code;
+  }
   int sub = 0;
   if (strcmp(command, "ca") == 0) {
     if (i >= argc || strcmp(argv[i], "list") != 0) {
@@ -1301,4 +1330,26 @@ int main(int argc, char **argv) {
   }
   pki_client_free(client);
   return rc;
+}
+
+// Shared with the command files of api/pkictl.h.
+int pkictl_get(pki_client *client, const char *path, pki_reply *reply) {
+  return get_reply(client, path, reply);
+}
+
+int pkictl_report(const pki_reply *reply) {
+  return report_error(reply);
+}
+
+uint8_t *pkictl_read_file(const char *path, size_t max, size_t *out_len) {
+  return read_file(path, max, out_len);
+}
+
+int pkictl_write_file(const char *path, const uint8_t *data, size_t len) {
+  return write_file(path, data, len);
+}
+
+void pkictl_add_query(char *path, size_t cap, const char *name,
+                      const char *value) {
+  add_query(path, cap, name, value);
 }

@@ -26,6 +26,12 @@ static const api_route kRoutes[] = {
     {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
      API_FORMAT_PROTOBUF, 4096},
     {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0},
+    // Trust stores.
+    {"GET", "/v1/trust", api_handle_trust_list_all, API_FORMAT_TEXT, 0},
+    {"POST", "/v1/trust/*", api_handle_trust_upload, API_FORMAT_TEXT,
+     CA_LIMIT_TRUST_UPLOAD_BYTES},
+    {"GET", "/v1/trust/**", api_handle_trust_get, API_FORMAT_TEXT, 0},
+    {"DELETE", "/v1/trust/**", api_handle_trust_delete, API_FORMAT_TEXT, 0},
     // Bulk export, consolidate, import: bundles of up to 16 MiB.
     {"GET", "/v1/bulk/export", api_handle_bulk_export, API_FORMAT_PROTOBUF, 0},
     {"POST", "/v1/bulk/consolidate", api_handle_bulk_consolidate,

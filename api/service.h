@@ -62,6 +62,16 @@ void api_handle_cert_list(api_service *svc, const api_request *req,
 void api_handle_cert_get(api_service *svc, const api_request *req,
                          api_response *resp);
 
+// Trust stores (api/handlers_trust.c).
+void api_handle_trust_list_all(api_service *svc, const api_request *req,
+                               api_response *resp);
+void api_handle_trust_upload(api_service *svc, const api_request *req,
+                             api_response *resp);
+void api_handle_trust_get(api_service *svc, const api_request *req,
+                          api_response *resp);
+void api_handle_trust_delete(api_service *svc, const api_request *req,
+                             api_response *resp);
+
 // Bulk export, consolidate, import (api/handlers_bulk.c).
 void api_handle_bulk_export(api_service *svc, const api_request *req,
                             api_response *resp);

@@ -158,13 +158,15 @@ int ca_store_commit(ca_store_tx *tx) CA_MUST_CHECK;
 // ca_store_rollback abandons and frees |tx|. It accepts NULL.
 void ca_store_rollback(ca_store_tx *tx);
 
-// A certificate as stored. Every string is owned; free with
-// ca_cert_rows_free.
+// A certificate as stored: an identity certificate (one pki issued or
+// self-signed) or, in listings that ask for them, a trust-store entry.
+// Every string is owned; free with ca_cert_rows_free.
 typedef struct ca_cert_row {
   int64_t id;
+  int trust;  // a trust-store entry (then |id| is its id in trust_entries)
   char *serial;
-  char *issuer;  // "" for a self-signed certificate
-  char *profile;
+  char *issuer;   // CA name; "" when self-signed; a trust entry's issuer DN
+  char *profile;  // a trust entry's purpose ("" unless from a bulk import)
   char *subject;
   char *common_name;
   char **sans;
@@ -174,11 +176,15 @@ typedef struct ca_cert_row {
   int64_t not_before;
   int64_t not_after;
   char *status;
-  char *requester;
+  char *requester;  // who asked for it, or who added the trust entry
   int64_t created_at;
   int key_generated;
-  int64_t revoked_at;     // 0 unless revoked
-  int revocation_reason;  // CRLReason when revoked
+  int self_signed;
+  int64_t revoked_at;                              // 0 unless revoked
+  int revocation_reason;                           // CRLReason when revoked
+  char *store;                                     // a trust entry's store; ""
+  char *cluster;                                   // "" when unknown
+  char fingerprint[CA_TRUST_FINGERPRINT_HEX_LEN];  // SHA-256 of the DER
   uint8_t *der;
   size_t der_len;
 } ca_cert_row;
@@ -186,22 +192,54 @@ typedef struct ca_cert_row {
 // ca_cert_rows_free frees |n| rows and the array. Accepts NULL.
 void ca_cert_rows_free(ca_cert_row *rows, size_t n);
 
-// Filters of a listing; NULL or 0 fields do not filter.
+// Which certificates a listing covers.
+typedef enum ca_cert_usage {
+  CA_USAGE_ALL = 0,
+  CA_USAGE_IDENTITY,  // certificates pki issued or self-signed
+  CA_USAGE_TRUST,     // trust-store entries
+} ca_cert_usage;
+
+// Where a page of a listing ends: rows sort by (notAfter, kind, id), kind
+// 0 for identity certificates and 1 for trust entries.
+typedef struct ca_cert_cursor {
+  int set;
+  int64_t not_after;
+  int kind;
+  int64_t id;
+} ca_cert_cursor;
+
+// Filters of a listing; NULL or 0 fields do not filter. They combine.
 typedef struct ca_cert_filter {
-  const char *profile;  // exact profile name
-  const char *cn;       // case-insensitive substring of the common name
-  const char *status;   // "good" or "revoked"
-  const char *serial;   // exact serial (lower-case hex)
-  const char *issuer;   // issuer name
-  int64_t after_id;     // rows with a larger id (the paging cursor)
-  size_t limit;         // at most this many rows (required)
-  int with_der;         // fetch the DER too
+  ca_cert_usage usage;
+  const char *profile;   // exact profile (a trust entry's purpose)
+  const char *cn;        // case-insensitive substring of the common name
+  const char *status;    // "good" or "revoked"
+  const char *serial;    // exact serial (lower-case hex)
+  const char *issuer;    // issuing CA name (identity certificates only)
+  const char *key_type;  // "RSA" or "EC"
+  unsigned key_bits;
+  int64_t expires_before;  // notAfter earlier than this (Unix seconds)
+  int64_t expires_after;   // notAfter at or after this
+  const char *store;       // trust store (trust entries only)
+  const char *cluster;
+  ca_cert_cursor after;  // the end of the previous page
+  size_t limit;          // at most this many rows (required)
+  int with_der;          // fetch the DER too
 } ca_cert_filter;
 
-// ca_store_list_certificates returns the certificates matching |filter| in
-// id order. On success the caller frees |*out| with ca_cert_rows_free.
+// ca_store_list_certificates returns the certificates matching |filter|,
+// soonest expiry first. On success the caller frees |*out| with
+// ca_cert_rows_free.
 int ca_store_list_certificates(ca_store *store, const ca_cert_filter *filter,
                                ca_cert_row **out, size_t *out_n) CA_MUST_CHECK;
+
+// ca_cert_cursor_format writes the cursor that follows |row| as text
+// ("NOTAFTER.KIND.ID") into |out|.
+void ca_cert_cursor_format(const ca_cert_row *row, char out[64]);
+
+// ca_cert_cursor_parse reads a cursor written by ca_cert_cursor_format. It
+// returns 0 with CA_ERR_PARAMETER_INVALID.
+int ca_cert_cursor_parse(const char *text, ca_cert_cursor *out) CA_MUST_CHECK;
 
 // --- Revocation ---
 

@@ -323,7 +323,10 @@ int ca_trust_parse_upload(const uint8_t *in, size_t in_len, ca_trust_cert **out,
             "an upload over %d bytes", CA_LIMIT_TRUST_UPLOAD_BYTES);
   list.certs = calloc(CA_LIMIT_TRUST_UPLOAD_CERTS, sizeof(*list.certs));
   CA_ENSURE_ALLOC(list.certs);
-  if (ca_pem_looks_like(in, in_len)) {
+  // DER always starts with a SEQUENCE; anything else is read as PEM, which
+  // may have text before its blocks (certtool and `openssl x509 -text`
+  // write the certificate's description first).
+  if (in_len == 0 || in[0] != 0x30) {  // SEQUENCE, constructed
     CA_GUARD(add_pem(&list, in, in_len));
   } else {
     // DER: a Certificate or a ContentInfo. Both are SEQUENCEs; a

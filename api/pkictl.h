@@ -1,0 +1,39 @@
+// What the command files of pkictl share (api/pkictl.c holds main and the
+// issuance and revocation commands; api/pkictl_trust.c the trust-store and
+// find commands).
+#ifndef PKI_API_PKICTL_H
+#define PKI_API_PKICTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/client.h"
+
+// pkictl_get GETs |path| into |reply|; on a transport failure or a status
+// other than 200 it prints the error and returns 0. The caller cleans up
+// |reply| either way.
+int pkictl_get(pki_client *client, const char *path, pki_reply *reply);
+
+// pkictl_report prints the server's error of |reply| and returns 1.
+int pkictl_report(const pki_reply *reply);
+
+// pkictl_read_file reads at most |max| bytes of |path| into a malloc'd
+// buffer, or prints why not and returns NULL.
+uint8_t *pkictl_read_file(const char *path, size_t max, size_t *out_len);
+
+// pkictl_write_file writes |data| to |path| through a temporary file and a
+// rename; it prints why not and returns 0 on failure.
+int pkictl_write_file(const char *path, const uint8_t *data, size_t len);
+
+// pkictl_add_query appends "?name=value" or "&name=value" to |path| (of
+// |cap| bytes), escaping the value; a NULL value adds nothing.
+void pkictl_add_query(char *path, size_t cap, const char *name,
+                      const char *value);
+
+// pkictl_trust runs "pkictl trust ..." with the arguments after "trust".
+int pkictl_trust(pki_client *client, int argc, char **argv);
+
+// pkictl_find runs "pkictl find ..." with the arguments after "find".
+int pkictl_find(pki_client *client, int argc, char **argv);
+
+#endif  // PKI_API_PKICTL_H
