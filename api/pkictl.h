@@ -36,4 +36,8 @@ int pkictl_trust(pki_client *client, int argc, char **argv);
 // pkictl_find runs "pkictl find ..." with the arguments after "find".
 int pkictl_find(pki_client *client, int argc, char **argv);
 
+// pkictl_bulk runs "pkictl bulk ..." (api/pkictl_bulk.c) with the arguments
+// after "bulk".
+int pkictl_bulk(pki_client *client, int argc, char **argv);
+
 #endif  // PKI_API_PKICTL_H

@@ -818,6 +818,25 @@ TEST(pkictl_exports_consolidates_and_imports_through_a_shared_directory) {
                          " cluster = 'beta'",
                          NULL),
                3);
+  // The same, through the trust-store API: beta's CallManager certificate
+  // in Phone-SAST-trust, with its origin.
+  pki_reply reply;
+  CHECK(pki_client_call(api_a, "GET", "/v1/trust/Phone-SAST-trust", NULL, NULL,
+                        0, &reply));
+  CHECK_EQ_INT(reply.status, 200);
+  Pki__V1__ListTrustResponse *list = reply.status == 200
+                                         ? pki__v1__list_trust_response__unpack(
+                                               NULL, reply.body_len, reply.body)
+                                         : NULL;
+  CHECK(list != NULL && list->n_entries == 1);
+  if (list != NULL && list->n_entries == 1) {
+    CHECK_EQ_STR(list->entries[0]->source, "bulk");
+    CHECK_EQ_STR(list->entries[0]->cluster, "beta");
+    CHECK_EQ_STR(list->entries[0]->node, "b1.beta.example.com");
+    CHECK_EQ_STR(list->entries[0]->purpose, "CallManager");
+  }
+  pki__v1__list_trust_response__free_unpacked(list, NULL);
+  pki_reply_cleanup(&reply);
 }
 
 int main(void) {

@@ -1,0 +1,382 @@
+// pkictl bulk (export, consolidate, import): EMCC-style exchange of the
+// clusters' certificates through a shared directory.
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/bytestring.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/pkictl.h"
+#include "ca/error.h"
+#include "ca/limits.h"
+#include "proto/pki.pb-c.h"
+
+// The flags of pkictl bulk; each takes a value.
+typedef struct bulk_flags {
+  const char *dir, *cluster, *type, *format, *password, *purpose, *from_cluster,
+      *pkcs12;
+  const char *positional[1];
+  int n_positional;
+} bulk_flags;
+
+static int parse(int argc, char **argv, bulk_flags *f) {
+  memset(f, 0, sizeof(*f));
+  static const struct {
+    const char *name;
+    size_t offset;
+  } kValued[] = {
+      {"--dir", offsetof(bulk_flags, dir)},
+      {"--cluster", offsetof(bulk_flags, cluster)},
+      {"--type", offsetof(bulk_flags, type)},
+      {"--format", offsetof(bulk_flags, format)},
+      {"--password", offsetof(bulk_flags, password)},
+      {"--purpose", offsetof(bulk_flags, purpose)},
+      {"--from-cluster", offsetof(bulk_flags, from_cluster)},
+      {"--pkcs12", offsetof(bulk_flags, pkcs12)},
+  };
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') {
+      if (f->n_positional == 1) {
+        fprintf(stderr, "pkictl: too many arguments\n");
+        return 0;
+      }
+      f->positional[f->n_positional++] = a;
+      continue;
+    }
+    size_t k = 0;
+    while (k < sizeof(kValued) / sizeof(kValued[0]) &&
+           strcmp(a, kValued[k].name) != 0) {
+      k++;
+    }
+    if (k == sizeof(kValued) / sizeof(kValued[0])) {
+      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      return 0;
+    }
+    *(const char **)((char *)f + kValued[k].offset) = argv[++i];
+  }
+  return 1;
+}
+
+#define BUNDLE_SUFFIX ".bundle"
+#define CONSOLIDATED "consolidated.bundle"
+
+// post_protobuf POSTs |body| to |path| and returns 1 with a 200 reply.
+static int post_protobuf(pki_client *client, const char *path,
+                         const uint8_t *body, size_t len, pki_reply *reply) {
+  memset(reply, 0, sizeof(*reply));
+  if (!pki_client_call(client, "POST", path, "application/x-protobuf", body,
+                       len, reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 0;
+  }
+  if (reply->status != 200) {
+    pkictl_report(reply);
+    return 0;
+  }
+  return 1;
+}
+
+// ensure_dir makes |dir| unless it exists.
+static int ensure_dir(const char *dir) {
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
+
+static int cmd_bulk_export(pki_client *client, const bulk_flags *f) {
+  if (f->dir == NULL) {
+    fprintf(stderr, "pkictl bulk export: --dir is required\n");
+    return 2;
+  }
+  if (f->format != NULL && strcmp(f->format, "p7b") != 0) {
+    fprintf(stderr, "pkictl bulk export: --format is p7b or absent\n");
+    return 2;
+  }
+  char path[1024] = "/v1/bulk/export", file[4096];
+  pkictl_add_query(path, sizeof(path), "cluster", f->cluster);
+  pkictl_add_query(path, sizeof(path), "type", f->type);
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__Bundle *bundle = NULL;
+  int rc = 1;
+  if (!ensure_dir(f->dir) || !pkictl_get(client, path, &reply)) {
+    goto done;
+  }
+  // The server names the cluster (its --cluster when none was asked for);
+  // it is a checked name, safe as a file name.
+  bundle = pki__v1__bundle__unpack(NULL, reply.body_len, reply.body);
+  if (bundle == NULL || bundle->cluster[0] == '\0' ||
+      strchr(bundle->cluster, '/') != NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  snprintf(file, sizeof(file), "%s/%s" BUNDLE_SUFFIX, f->dir, bundle->cluster);
+  if (!pkictl_write_file(file, reply.body, reply.body_len)) {
+    goto done;
+  }
+  printf("%zu certificates of cluster %s in %s\n", bundle->n_entries,
+         bundle->cluster, file);
+  if (f->format != NULL) {
+    pki_reply_cleanup(&reply);
+    memset(&reply, 0, sizeof(reply));
+    pkictl_add_query(path, sizeof(path), "format", "p7b");
+    snprintf(file, sizeof(file), "%s/%s.p7b", f->dir, bundle->cluster);
+    if (!pkictl_get(client, path, &reply) ||
+        !pkictl_write_file(file, reply.body, reply.body_len)) {
+      goto done;
+    }
+    printf("PKCS#7 in %s\n", file);
+  }
+  rc = 0;
+done:
+  pki__v1__bundle__free_unpacked(bundle, NULL);
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+// add_bytes_field appends protobuf field |number| (length-delimited)
+// holding |data| to |cbb|.
+static int add_bytes_field(CBB *cbb, unsigned number, const uint8_t *data,
+                           size_t len) {
+  uint8_t key = (uint8_t)(number << 3 | 2);
+  if (!CBB_add_u8(cbb, key)) {
+    return 0;
+  }
+  // Base-128 varint length.
+  size_t v = len;
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    if (!CBB_add_u8(cbb, v != 0 ? (uint8_t)(b | 0x80) : b)) {
+      return 0;
+    }
+  } while (v != 0);
+  return CBB_add_bytes(cbb, data, len);
+}
+
+static int is_bundle_file(const char *name) {
+  const size_t len = strlen(name), suffix = strlen(BUNDLE_SUFFIX);
+  return name[0] != '.' && len > suffix &&
+         strcmp(name + len - suffix, BUNDLE_SUFFIX) == 0 &&
+         strcmp(name, CONSOLIDATED) != 0;
+}
+
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void print_conflicts(const Pki__V1__ConsolidateResponse *resp) {
+  for (size_t i = 0; i < resp->n_conflicts; i++) {
+    const Pki__V1__Conflict *c = resp->conflicts[i];
+    fprintf(stderr, "conflict: %s %s:", c->node, c->purpose);
+    for (size_t k = 0; k < c->n_clusters && k < c->n_fingerprints; k++) {
+      fprintf(stderr, " %s=%.16s...", c->clusters[k], c->fingerprints[k]);
+    }
+    fprintf(stderr, " (left out)\n");
+  }
+}
+
+static int cmd_bulk_consolidate(pki_client *client, const bulk_flags *f) {
+  if (f->dir == NULL) {
+    fprintf(stderr, "pkictl bulk consolidate: --dir is required\n");
+    return 2;
+  }
+  DIR *d = opendir(f->dir);
+  if (d == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", f->dir, strerror(errno));
+    return 1;
+  }
+  char *names[64];
+  size_t n = 0;
+  int rc = 1;
+  CBB body;
+  CBB_zero(&body);
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__ConsolidateResponse *resp = NULL;
+  uint8_t *packed = NULL;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL) {
+    if (!is_bundle_file(ent->d_name)) {
+      continue;
+    }
+    if (n == sizeof(names) / sizeof(names[0])) {
+      fprintf(stderr, "pkictl: more than 64 bundles in %s\n", f->dir);
+      goto done;
+    }
+    names[n] = strdup(ent->d_name);
+    if (names[n] == NULL) {
+      goto done;
+    }
+    n++;
+  }
+  qsort(names, n, sizeof(names[0]), compare_names);
+  if (!CBB_init(&body, 64 * 1024)) {
+    goto done;
+  }
+  // ConsolidateRequest.bundles (field 1): each file's bytes as they are.
+  for (size_t i = 0; i < n; i++) {
+    char path[4096];
+    size_t len;
+    snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+    uint8_t *data = pkictl_read_file(path, CA_LIMIT_BUNDLE_BYTES, &len);
+    if (data == NULL) {
+      goto done;
+    }
+    const int ok = add_bytes_field(&body, 1, data, len);
+    free(data);
+    if (!ok) {
+      goto done;
+    }
+  }
+  if (!post_protobuf(client, "/v1/bulk/consolidate", CBB_data(&body),
+                     CBB_len(&body), &reply)) {
+    goto done;
+  }
+  resp =
+      pki__v1__consolidate_response__unpack(NULL, reply.body_len, reply.body);
+  if (resp == NULL || resp->bundle == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  const size_t len = pki__v1__bundle__get_packed_size(resp->bundle);
+  packed = malloc(len + 1);
+  char out[4096];
+  snprintf(out, sizeof(out), "%s/" CONSOLIDATED, f->dir);
+  if (packed == NULL) {
+    goto done;
+  }
+  pki__v1__bundle__pack(resp->bundle, packed);
+  if (!pkictl_write_file(out, packed, len)) {
+    goto done;
+  }
+  print_conflicts(resp);
+  printf(
+      "%zu bundles of %zu clusters: %zu certificates in %s, %u duplicates, "
+      "%zu conflicts\n",
+      n, resp->bundle->n_clusters, resp->bundle->n_entries, out,
+      resp->duplicates, resp->n_conflicts);
+  rc = resp->n_conflicts > 0 ? 3 : 0;
+done:
+  closedir(d);
+  for (size_t i = 0; i < n; i++) {
+    free(names[i]);
+  }
+  free(packed);
+  CBB_cleanup(&body);
+  pki__v1__consolidate_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static void print_import(const Pki__V1__ImportResponse *r) {
+  for (size_t i = 0; i < r->n_results; i++) {
+    const Pki__V1__ImportResult *x = r->results[i];
+    printf("%-17s %-15s %-12s %-18s %s\n", x->store[0] != '\0' ? x->store : "-",
+           x->outcome, x->cluster, x->purpose, x->node);
+  }
+  printf(
+      "%u added, %u replaced, %u unchanged, %u kept, %u skipped (own "
+      "cluster), %u skipped (no store for the purpose)\n",
+      r->added, r->replaced, r->unchanged, r->kept, r->skipped_own,
+      r->skipped_purpose);
+}
+
+static int cmd_bulk_import(pki_client *client, const bulk_flags *f) {
+  if ((f->dir == NULL) == (f->pkcs12 == NULL)) {
+    fprintf(stderr, "pkictl bulk import: --dir or --pkcs12\n");
+    return 2;
+  }
+  if (f->pkcs12 != NULL && (f->purpose == NULL || f->from_cluster == NULL)) {
+    fprintf(stderr,
+            "pkictl bulk import: --pkcs12 needs --purpose and --from-cluster "
+            "(and --password)\n");
+    return 2;
+  }
+  char path[4096];
+  if (f->dir != NULL) {
+    snprintf(path, sizeof(path), "%s/" CONSOLIDATED, f->dir);
+  } else {
+    snprintf(path, sizeof(path), "%s", f->pkcs12);
+  }
+  size_t data_len;
+  uint8_t *data = pkictl_read_file(
+      path, f->dir != NULL ? CA_LIMIT_BUNDLE_BYTES : CA_LIMIT_PKCS12_BYTES,
+      &data_len);
+  if (data == NULL) {
+    return 1;
+  }
+  Pki__V1__ImportRequest req = PKI__V1__IMPORT_REQUEST__INIT;
+  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
+  if (f->pkcs12 != NULL) {
+    req.pkcs12.data = data;
+    req.pkcs12.len = data_len;
+    req.password = (char *)(f->password != NULL ? f->password : "");
+    req.purpose = (char *)f->purpose;
+    req.source_cluster = (char *)f->from_cluster;
+  }
+  int rc = 1;
+  CBB body;
+  CBB_zero(&body);
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__ImportResponse *resp = NULL;
+  const size_t len = pki__v1__import_request__get_packed_size(&req);
+  uint8_t *packed = malloc(len + 1);
+  if (packed == NULL || !CBB_init(&body, len + data_len + 16)) {
+    goto done;
+  }
+  pki__v1__import_request__pack(&req, packed);
+  // ImportRequest.bundle (field 1): the file's bytes as they are.
+  if (!CBB_add_bytes(&body, packed, len) ||
+      (f->dir != NULL && !add_bytes_field(&body, 1, data, data_len))) {
+    goto done;
+  }
+  if (!post_protobuf(client, "/v1/bulk/import", CBB_data(&body), CBB_len(&body),
+                     &reply)) {
+    goto done;
+  }
+  resp = pki__v1__import_response__unpack(NULL, reply.body_len, reply.body);
+  if (resp == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  print_import(resp);
+  rc = 0;
+done:
+  free(packed);
+  free(data);
+  CBB_cleanup(&body);
+  pki__v1__import_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+int pkictl_bulk(pki_client *client, int argc, char **argv) {
+  bulk_flags parsed;
+  if (!parse(argc, argv, &parsed)) {
+    return 2;
+  }
+  const bulk_flags *f = &parsed;
+  const char *sub = f->n_positional > 0 ? f->positional[0] : "";
+  if (strcmp(sub, "export") == 0) {
+    return cmd_bulk_export(client, f);
+  }
+  if (strcmp(sub, "consolidate") == 0) {
+    return cmd_bulk_consolidate(client, f);
+  }
+  if (strcmp(sub, "import") == 0) {
+    return cmd_bulk_import(client, f);
+  }
+  fprintf(stderr, "pkictl: usage: pkictl bulk export|consolidate|import ...\n");
+  return 2;
+}
