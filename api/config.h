@@ -27,6 +27,9 @@ typedef struct pkid_config {
   char node[64];
   ca_authority_config authority;
   char ocsp_url_buf[300];
+  // --- Expiry monitor ---
+  int monitor_off;                 // --monitor off
+  unsigned monitor_first_check_s;  // --monitor-first-check
 } pkid_config;
 
 // pkid_config_delegates returns 1 when the CA named |ca| signs its OCSP

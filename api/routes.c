@@ -26,6 +26,15 @@ static const api_route kRoutes[] = {
     {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
      API_FORMAT_PROTOBUF, 4096},
     {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0},
+    // --- Expiry monitor ---
+    {"GET", "/v1/monitor", api_handle_monitor_get, API_FORMAT_PROTOBUF, 0},
+    // Sixteen addresses and sixteen URLs of at most 2 KiB, and the rest.
+    {"PUT", "/v1/monitor", api_handle_monitor_put, API_FORMAT_PROTOBUF,
+     64 * 1024},
+    {"GET", "/v1/monitor/expiring", api_handle_monitor_expiring,
+     API_FORMAT_PROTOBUF, 0},
+    {"POST", "/v1/monitor:check", api_handle_monitor_check, API_FORMAT_PROTOBUF,
+     0},
 };
 
 // The OCSP listener answers at any path: clients are configured with the

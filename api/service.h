@@ -17,6 +17,8 @@ struct api_service {
   ca_responder *responder;  // the OCSP responder
   int64_t crl_validity_s;   // nextUpdate - thisUpdate of the CRLs
   api_metrics metrics;      // atomic counters
+  // --- Expiry monitor ---
+  struct api_monitor *monitor;  // checks and their counters (api/monitor.h)
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.
@@ -58,5 +60,15 @@ void api_handle_cert_list(api_service *svc, const api_request *req,
                           api_response *resp);
 void api_handle_cert_get(api_service *svc, const api_request *req,
                          api_response *resp);
+
+// --- Expiry monitor (api/handlers_monitor.c) ---
+void api_handle_monitor_get(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_monitor_put(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_monitor_expiring(api_service *svc, const api_request *req,
+                                 api_response *resp);
+void api_handle_monitor_check(api_service *svc, const api_request *req,
+                              api_response *resp);
 
 #endif  // PKI_API_SERVICE_H
