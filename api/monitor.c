@@ -74,7 +74,9 @@ api_monitor *api_monitor_new(ca_store *store, const char *node) {
 static void add_error(api_monitor_report *out, const char *destination,
                       const char *why) {
   if (out->n_errors < sizeof(out->errors) / sizeof(out->errors[0])) {
-    snprintf(out->errors[out->n_errors++], sizeof(out->errors[0]), "%.120s: %s",
+    // "NOTIFICATION_FAILED: DESTINATION: reason"
+    snprintf(out->errors[out->n_errors++], sizeof(out->errors[0]),
+             "%s: %.120s: %s", ca_err_code_name(CA_ERR_NOTIFY_FAILED),
              destination, why);
   }
 }
@@ -152,6 +154,9 @@ int api_monitor_check(api_monitor *m, int64_t now, api_monitor_report *out) {
   out->due = (uint32_t)n;
   out->next_check_s = ca_monitor_next_check(now, config.frequency_s, n > 0,
                                             n > 0 ? rows[0].not_after : 0);
+  if (config.enabled) {
+    CA_GUARD(ca_store_monitor_prune(m->store));
+  }
   if (config.enabled && n > 0) {
     claimed = malloc(n);
     CA_ENSURE_ALLOC(claimed);

@@ -104,4 +104,8 @@
 // then the monitor assumes the node was retired.
 #define CA_LIMIT_MONITOR_EXPIRED_DAYS 30
 
+// Notices sent are kept this many days (the audit of what was sent), then
+// pruned by the next check; more than the longest window (30 days).
+#define CA_LIMIT_MONITOR_NOTICE_DAYS 90
+
 #endif  // PKI_CA_LIMITS_H

@@ -279,6 +279,18 @@ err:
   return 0;
 }
 
+int ca_store_monitor_prune(ca_store *store) {
+  char days[16];
+  snprintf(days, sizeof(days), "%d", CA_LIMIT_MONITOR_NOTICE_DAYS);
+  const char *values[1] = {days};
+  PGresult *res = query(store,
+                        "DELETE FROM monitor_notices WHERE claimed_at <"
+                        " now() - make_interval(days => $1::integer)",
+                        1, values, PGRES_COMMAND_OK, "pruning notices");
+  PQclear(res);
+  return res != NULL;
+}
+
 int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));

@@ -76,6 +76,11 @@ int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
                             const char *destination, int sent,
                             const char *error) CA_MUST_CHECK;
 
+// ca_store_monitor_prune deletes the notices claimed more than
+// CA_LIMIT_MONITOR_NOTICE_DAYS ago: longer than any window (30 days at
+// most), so no notice that still suppresses a resend is lost.
+int ca_store_monitor_prune(ca_store *store) CA_MUST_CHECK;
+
 // ca_store_monitor_get_config reads the configuration into |out| (the
 // caller cleans it up with ca_monitor_config_cleanup).
 int ca_store_monitor_get_config(ca_store *store,

@@ -719,10 +719,24 @@ TEST(a_new_window_announces_again) {
       &db, "UPDATE monitor_notices SET window_no = window_no - 1", NULL, NULL);
   CHECK(res != NULL);
   PQclear(res);
+  // A notice of 100 days ago is pruned by the check.
+  res = it_db_query(&db,
+                    "INSERT INTO monitor_notices (kind, cert_id, window_no,"
+                    " destination, state, node, claimed_at) VALUES ('trust',"
+                    " 999999, 1, 'mailto:old@example.com', 'sent', 'x',"
+                    " now() - interval '100 days')",
+                    NULL, NULL);
+  CHECK(res != NULL);
+  PQclear(res);
   const int mails = count_files("mail");
   const check_result r = run_check(api_a);
   CHECK_EQ_INT(r.notified, 3 * (DUE_COUNT + 1));
   CHECK_EQ_INT(count_files("mail"), mails + 2);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM monitor_notices"
+                         " WHERE cert_id = 999999",
+                         NULL),
+               0);
 }
 
 TEST(a_destination_that_is_down_fails_and_is_retried) {
@@ -736,6 +750,7 @@ TEST(a_destination_that_is_down_fails_and_is_retried) {
   CHECK_EQ_INT(r.notified, 2);  // the two addresses
   CHECK_EQ_INT(r.failed, 1);    // the webhook
   CHECK_EQ_INT(r.failed_messages, 1);
+  CHECK(strstr(r.errors, "NOTIFICATION_FAILED: ") == r.errors);
   CHECK(strstr(r.errors, hook_url) != NULL && strstr(r.errors, "503") != NULL);
   CHECK_EQ_INT(metric(api_a, "pki_monitor_notices_total{outcome=\"failed\"}"),
                failed_before + 1);
