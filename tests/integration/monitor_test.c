@@ -6,16 +6,19 @@
 // one notice per certificate, window and destination — a second check, a
 // second node on the same database and a restart send nothing again, a new
 // window sends again; the e-mails and the webhook JSON list the right
-// certificates; a destination that is down is counted and retried by the
-// next check; and the background thread sends on its own and stops on
-// SIGTERM.
+// certificates; a webhook or an SMTP server that is down is counted and
+// retried by the next check; and the background thread sends on its own and
+// stops on SIGTERM.
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <openssl/mem.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -777,6 +780,63 @@ TEST(a_destination_that_is_down_fails_and_is_retried) {
   CHECK_EQ_INT(r.notified, 0);
 }
 
+// closed_port returns a loopback port nobody listens on (bound, then
+// closed).
+static unsigned closed_port(void) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sa);
+  unsigned port = 0;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+      getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+    port = ntohs(sa.sin_port);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  return port;
+}
+
+static int set_smtp_port(unsigned port) {
+  char cmd[3000];
+  snprintf(cmd, sizeof(cmd),
+           "api/pkictl --server %s monitor set --smtp-port %u > /dev/null",
+           node_a.server, port);
+  return it_run(cmd) == 0;
+}
+
+TEST(an_smtp_server_that_is_down_fails_and_is_retried) {
+  char serial[64];
+  CHECK(issue("mail-down.example.com", 16, serial));
+  const unsigned dead = closed_port();
+  CHECK(dead != 0);
+  CHECK(set_smtp_port(dead));
+  const int mails = count_files("mail");
+  check_result r = run_check(api_a);
+  CHECK_EQ_INT(r.notified, 1);  // the webhook
+  CHECK_EQ_INT(r.failed, 2);    // the two addresses
+  CHECK_EQ_INT(r.failed_messages, 2);
+  CHECK(strstr(r.errors, "NOTIFICATION_FAILED: mailto:ops@example.com: ") !=
+        NULL);
+  CHECK(strstr(r.errors, "NOTIFICATION_FAILED: mailto:oncall@example.com: ") !=
+        NULL);
+  CHECK(json_lists("mail-down.example.com"));
+  CHECK_EQ_INT(count_files("mail"), mails);
+  // The server is back: both addresses get the notice, and only it.
+  CHECK(set_smtp_port(smtp_port));
+  r = run_check(api_a);
+  CHECK_EQ_INT(r.notified, 2);
+  CHECK_EQ_INT(r.failed, 0);
+  CHECK_EQ_INT(count_files("mail"), mails + 2);
+  char *mail = mail_for("oncall@example.com");
+  CHECK(mail != NULL && strstr(mail, "mail-down.example.com") != NULL);
+  CHECK(mail != NULL && strstr(mail, "retry.example.com") == NULL);
+  free(mail);
+}
+
 TEST(the_background_thread_checks_on_its_own_and_stops_on_sigterm) {
   char serial[64];
   CHECK(issue("thread.example.com", 15, serial));
@@ -832,6 +892,7 @@ int main(void) {
   RUN(a_new_certificate_is_announced_alone);
   RUN(a_new_window_announces_again);
   RUN(a_destination_that_is_down_fails_and_is_retried);
+  RUN(an_smtp_server_that_is_down_fails_and_is_retried);
   RUN(the_background_thread_checks_on_its_own_and_stops_on_sigterm);
   pki_client_free(api_a);
   CHECK_EQ_INT(it_pkid_stop(&node_a), 0);
