@@ -73,6 +73,12 @@ static const char kUsage[] =
     "  --db-connections N     PostgreSQL connections. Default: threads + 2\n"
     "  --ready-file PATH      once serving, write two lines there:\n"
     "                         \"api=HOST:PORT\" and \"ocsp=HOST:PORT\"\n"
+    "  --monitor on|off       run the expiry monitor's checks on this node\n"
+    "                         (daily, hourly when something expires within a\n"
+    "                         day). POST /v1/monitor:check works either way.\n"
+    "                         Default on\n"
+    "  --monitor-first-check S  seconds from start to the first check.\n"
+    "                         Default 60\n"
     "  --help                 this text\n";
 
 static int need_value(int i, int argc, char **argv) {
@@ -166,6 +172,7 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
   config->crl_validity_days = 7;
   config->ocsp_responder_days = 30;
   config->ocsp_signer = "ca";
+  config->monitor_first_check_s = 60;
   if (gethostname(config->node, sizeof(config->node)) != 0) {
     snprintf(config->node, sizeof(config->node), "node");
   }
@@ -229,6 +236,16 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       config->authority.crl_url = value;
     } else if (strcmp(flag, "--ready-file") == 0) {
       config->ready_file = value;
+    } else if (strcmp(flag, "--monitor") == 0) {
+      if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+        fprintf(stderr, "pkid: --monitor must be on or off\n");
+        return -1;
+      }
+      config->monitor_off = strcmp(value, "off") == 0;
+    } else if (strcmp(flag, "--monitor-first-check") == 0) {
+      if (!parse_count(flag, value, 86400, &config->monitor_first_check_s)) {
+        return -1;
+      }
     } else if (strcmp(flag, "--ca-org") == 0) {
       // The CA common names append up to 17 characters (" ECDSA Issuing CA")
       // and must stay within RFC 5280's 64.

@@ -28,6 +28,9 @@ typedef struct pkid_config {
   const char *cluster;  // --cluster; NULL when not said
   ca_authority_config authority;
   char ocsp_url_buf[300];
+  // --- Expiry monitor ---
+  int monitor_off;                 // --monitor off
+  unsigned monitor_first_check_s;  // --monitor-first-check
 } pkid_config;
 
 // pkid_config_delegates returns 1 when the CA named |ca| signs its OCSP

@@ -78,6 +78,8 @@ static const char kUsage[] =
     "      load the other clusters' certificates of DIR/consolidated.bundle\n"
     "      (or of a PKCS#12 file) into the trust stores; C is the\n"
     "      importing cluster (default: pkid's --cluster)\n"
+    "  monitor show | set [flags] | expiring [--days N] | check\n"
+    "      the expiry monitor; see pkictl monitor --help\n"
     "\n"
     "--server defaults to $PKI_SERVER, else http://127.0.0.1:8443\n";
 
@@ -930,6 +932,247 @@ static int cmd_ca_list(pki_client *client) {
   return 0;
 }
 
+// --- Expiry monitor (pkictl monitor ...) ---
+
+static const char kMonitorUsage[] =
+    "usage: pkictl monitor COMMAND\n"
+    "  show\n"
+    "      the expiry monitor's configuration\n"
+    "  set [--enabled true|false] [--start-days N] [--frequency 12h|1d|7d]\n"
+    "      [--email ADDRESS]... [--no-emails] [--webhook URL]...\n"
+    "      [--no-webhooks] [--smtp-host HOST] [--smtp-port PORT]\n"
+    "      [--smtp-from ADDRESS]\n"
+    "      change it; --email (--webhook) given replaces the list, "
+    "--no-emails\n"
+    "      (--no-webhooks) empties it; what is not given stays\n"
+    "  expiring [--days N]\n"
+    "      certificates (issued and trust-store) that expire within N days\n"
+    "      (default 30) or expired in the last 30 days, soonest first\n"
+    "  check\n"
+    "      run one check now: send the notices due; exit 1 if one failed\n";
+
+// monitor_call sends |msg| (NULL: no body) and returns the 200 reply in
+// |reply|, or 0 after printing the error.
+static int monitor_call(pki_client *client, const char *method,
+                        const char *path, const ProtobufCMessage *msg,
+                        pki_reply *reply) {
+  uint8_t *body = NULL;
+  size_t len = 0;
+  memset(reply, 0, sizeof(*reply));
+  if (msg != NULL) {
+    len = protobuf_c_message_get_packed_size(msg);
+    body = malloc(len + 1);
+    if (body == NULL) {
+      fprintf(stderr, "pkictl: out of memory\n");
+      return 0;
+    }
+    protobuf_c_message_pack(msg, body);
+  }
+  const int ok = pki_client_call(client, method, path,
+                                 msg != NULL ? "application/x-protobuf" : NULL,
+                                 body, len, reply);
+  free(body);
+  if (!ok) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 0;
+  }
+  if (reply->status != 200) {
+    report_error(reply);
+    pki_reply_cleanup(reply);
+    return 0;
+  }
+  return 1;
+}
+
+static int print_text_reply(pki_client *client, const char *path) {
+  pki_reply reply;
+  if (!monitor_call(client, "GET", path, NULL, &reply)) {
+    return 1;
+  }
+  const int rc =
+      fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static int monitor_number(const char *flag, const char *text, unsigned long max,
+                          uint32_t *out) {
+  char *end;
+  const unsigned long v = strtoul(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || *end != '\0' || v > max) {
+    fprintf(stderr, "pkictl: %s must be a number up to %lu\n", flag, max);
+    return 0;
+  }
+  *out = (uint32_t)v;
+  return 1;
+}
+
+// monitor_set reads the configuration, applies the flags and writes it back.
+static int monitor_set(pki_client *client, int argc, char **argv, int i) {
+  char *emails[CA_LIMIT_MONITOR_DESTINATIONS + 1];
+  char *webhooks[CA_LIMIT_MONITOR_DESTINATIONS + 1];
+  size_t n_emails = 0, n_webhooks = 0;
+  int set_emails = 0, set_webhooks = 0, rc = 1;
+  pki_reply reply;
+  if (!monitor_call(client, "GET", "/v1/monitor", NULL, &reply)) {
+    return 1;
+  }
+  Pki__V1__MonitorConfig *c =
+      pki__v1__monitor_config__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (c == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  // The unpacked message keeps its own strings; flags point into argv and
+  // are put back before it is freed.
+  char **saved_emails = c->emails, **saved_webhooks = c->webhooks;
+  const size_t saved_n_emails = c->n_emails, saved_n_webhooks = c->n_webhooks;
+  char *saved_host = c->smtp_host, *saved_from = c->smtp_from,
+       *saved_frequency = c->frequency;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--no-emails") == 0) {
+      set_emails = 1;
+      continue;
+    }
+    if (strcmp(a, "--no-webhooks") == 0) {
+      set_webhooks = 1;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      goto done;
+    }
+    char *v = argv[++i];
+    if (strcmp(a, "--enabled") == 0) {
+      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        fprintf(stderr, "pkictl: --enabled must be true or false\n");
+        goto done;
+      }
+      c->enabled = strcmp(v, "true") == 0;
+    } else if (strcmp(a, "--start-days") == 0) {
+      if (!monitor_number(a, v, 100000, &c->start_days)) {
+        goto done;
+      }
+    } else if (strcmp(a, "--frequency") == 0) {
+      c->frequency = v;
+    } else if (strcmp(a, "--email") == 0 || strcmp(a, "--webhook") == 0) {
+      const int email = strcmp(a, "--email") == 0;
+      size_t *n = email ? &n_emails : &n_webhooks;
+      if (*n == CA_LIMIT_MONITOR_DESTINATIONS) {
+        fprintf(stderr, "pkictl: at most %d of %s\n",
+                CA_LIMIT_MONITOR_DESTINATIONS, a);
+        goto done;
+      }
+      (email ? emails : webhooks)[(*n)++] = v;
+      *(email ? &set_emails : &set_webhooks) = 1;
+    } else if (strcmp(a, "--smtp-host") == 0) {
+      c->smtp_host = v;
+    } else if (strcmp(a, "--smtp-port") == 0) {
+      if (!monitor_number(a, v, 65535, &c->smtp_port)) {
+        goto done;
+      }
+    } else if (strcmp(a, "--smtp-from") == 0) {
+      c->smtp_from = v;
+    } else {
+      fprintf(stderr, "pkictl: unknown flag %s\n%s", a, kMonitorUsage);
+      goto done;
+    }
+  }
+  if (set_emails) {
+    c->emails = emails;
+    c->n_emails = n_emails;
+  }
+  if (set_webhooks) {
+    c->webhooks = webhooks;
+    c->n_webhooks = n_webhooks;
+  }
+  if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
+    pki_reply_cleanup(&reply);
+    rc = print_text_reply(client, "/v1/monitor?format=text");
+  }
+done:
+  c->emails = saved_emails;
+  c->n_emails = saved_n_emails;
+  c->webhooks = saved_webhooks;
+  c->n_webhooks = saved_n_webhooks;
+  c->smtp_host = saved_host;
+  c->smtp_from = saved_from;
+  c->frequency = saved_frequency;
+  pki__v1__monitor_config__free_unpacked(c, NULL);
+  return rc;
+}
+
+static int monitor_check(pki_client *client) {
+  pki_reply reply;
+  if (!monitor_call(client, "POST", "/v1/monitor:check", NULL, &reply)) {
+    return 1;
+  }
+  Pki__V1__MonitorCheckResponse *r =
+      pki__v1__monitor_check_response__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (r == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  printf(
+      "%s; window %llu: %u due, %u notices sent, %u sent before, %u "
+      "failed (%u messages sent, %u failed)\n",
+      r->enabled ? "enabled" : "disabled", (unsigned long long)r->window,
+      r->due, r->notified, r->already_notified, r->failed, r->messages_sent,
+      r->messages_failed);
+  for (size_t i = 0; i < r->n_errors; i++) {
+    fprintf(stderr, "failed: %s\n", r->errors[i]);
+  }
+  const int rc = r->failed > 0;
+  pki__v1__monitor_check_response__free_unpacked(r, NULL);
+  return rc;
+}
+
+static int cmd_monitor(const char *server, int argc, char **argv, int i) {
+  if (i >= argc || strcmp(argv[i], "--help") == 0) {
+    fputs(kMonitorUsage, i >= argc ? stderr : stdout);
+    return i >= argc ? 2 : 0;
+  }
+  const char *sub = argv[i++];
+  char path[64] = "/v1/monitor/expiring?format=text";
+  if (strcmp(sub, "expiring") == 0 && i < argc) {
+    uint32_t days;
+    if (i + 2 != argc || strcmp(argv[i], "--days") != 0 ||
+        !monitor_number("--days", argv[i + 1], 3650, &days)) {
+      fprintf(stderr, "pkictl: usage: pkictl monitor expiring [--days N]\n");
+      return 2;
+    }
+    snprintf(path, sizeof(path), "/v1/monitor/expiring?format=text&days=%u",
+             (unsigned)days);
+  } else if (strcmp(sub, "set") != 0 && i < argc) {
+    fprintf(stderr, "pkictl: too many arguments\n%s", kMonitorUsage);
+    return 2;
+  }
+  pki_client *client = pki_client_new(server);
+  if (client == NULL) {
+    fprintf(stderr, "pkictl: bad --server %s\n", server);
+    return 2;
+  }
+  int rc;
+  if (strcmp(sub, "show") == 0) {
+    rc = print_text_reply(client, "/v1/monitor?format=text");
+  } else if (strcmp(sub, "set") == 0) {
+    rc = monitor_set(client, argc, argv, i);
+  } else if (strcmp(sub, "expiring") == 0) {
+    rc = print_text_reply(client, path);
+  } else if (strcmp(sub, "check") == 0) {
+    rc = monitor_check(client);
+  } else {
+    fprintf(stderr, "pkictl: unknown command monitor %s\n%s", sub,
+            kMonitorUsage);
+    rc = 2;
+  }
+  pki_client_free(client);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *server = getenv("PKI_SERVER");
   if (server == NULL || server[0] == '\0') {
@@ -967,6 +1210,9 @@ int main(int argc, char **argv) {
                          : pkictl_find(c, argc - i, argv + i);
     pki_client_free(c);
     return code;
+  }
+  if (strcmp(command, "monitor") == 0) {
+    return cmd_monitor(server, argc, argv, i);
   }
   int sub = 0;
   if (strcmp(command, "ca") == 0) {

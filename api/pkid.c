@@ -13,7 +13,8 @@
 // answer), the engine's signing workers and its writer (ca/engine.h), the
 // key pool's filler (ca/keypool.h), and the database listener that tells
 // this node's OCSP responder what other nodes revoked or issued
-// (ca/listener.h).
+// (ca/listener.h). The expiry monitor's thread (api/monitor.h) checks
+// the certificates' expiry on its schedule unless --monitor off.
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,6 +29,7 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/log.h"
+#include "api/monitor.h"
 #include "api/service.h"
 #include "ca/listener.h"
 #include "ca/ocsp_delegate.h"
@@ -180,6 +182,16 @@ int main(int argc, char **argv) {
             ca_err_get()->message);
     goto done;
   }
+  svc.monitor = api_monitor_new(svc.store, config.node);
+  if (svc.monitor == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  if (!config.monitor_off &&
+      !api_monitor_start(svc.monitor, config.monitor_first_check_s)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
   static const char *const kChannels[] = {CA_REVOCATION_CHANNEL,
                                           CA_ISSUED_CHANNEL, NULL};
   const ca_listener_config listen_config = {
@@ -270,6 +282,8 @@ done:
   ca_engine_stop(svc.engine);
   api_server_stop(server, 30);
   api_server_stop(ocsp_server, 5);
+  // After the servers: no POST /v1/monitor:check is running any more.
+  api_monitor_free(svc.monitor);
   ca_listener_stop(listener);
   ca_responder_free(svc.responder);
   ca_keypool_stop(svc.keypool);

@@ -38,6 +38,15 @@ static const api_route kRoutes[] = {
      API_FORMAT_PROTOBUF, CA_LIMIT_BUNDLE_BYTES},
     {"POST", "/v1/bulk/import", api_handle_bulk_import, API_FORMAT_PROTOBUF,
      CA_LIMIT_BUNDLE_BYTES},
+    // --- Expiry monitor ---
+    {"GET", "/v1/monitor", api_handle_monitor_get, API_FORMAT_PROTOBUF, 0},
+    // Sixteen addresses and sixteen URLs of at most 2 KiB, and the rest.
+    {"PUT", "/v1/monitor", api_handle_monitor_put, API_FORMAT_PROTOBUF,
+     64 * 1024},
+    {"GET", "/v1/monitor/expiring", api_handle_monitor_expiring,
+     API_FORMAT_PROTOBUF, 0},
+    {"POST", "/v1/monitor:check", api_handle_monitor_check, API_FORMAT_PROTOBUF,
+     0},
 };
 
 // The OCSP listener answers at any path: clients are configured with the

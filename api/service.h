@@ -20,6 +20,8 @@ struct api_service {
   // pkid --cluster: the cluster of certificates issued without one, and
   // the default of bulk export and import; NULL when not said.
   const char *cluster;
+  // --- Expiry monitor ---
+  struct api_monitor *monitor;  // checks and their counters (api/monitor.h)
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.
@@ -79,5 +81,14 @@ void api_handle_bulk_consolidate(api_service *svc, const api_request *req,
                                  api_response *resp);
 void api_handle_bulk_import(api_service *svc, const api_request *req,
                             api_response *resp);
+// --- Expiry monitor (api/handlers_monitor.c) ---
+void api_handle_monitor_get(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_monitor_put(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_monitor_expiring(api_service *svc, const api_request *req,
+                                 api_response *resp);
+void api_handle_monitor_check(api_service *svc, const api_request *req,
+                              api_response *resp);
 
 #endif  // PKI_API_SERVICE_H

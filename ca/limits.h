@@ -139,4 +139,31 @@
 // types.
 #define CA_LIMIT_PKCS12_PASSWORD_LEN 256
 
+// --- Expiry monitor ---
+
+// Destinations of each kind (e-mail addresses, webhook URLs): a handful of
+// team addresses and chat hooks; more is a distribution list's job.
+#define CA_LIMIT_MONITOR_DESTINATIONS 16
+
+// RFC 5321 4.5.3.1.3: a path is at most 256 octets with its brackets, so
+// an address is at most 254.
+#define CA_LIMIT_EMAIL_LEN 254
+
+// A webhook URL: chat services' hook URLs stay under 300 bytes; 2,048 is
+// what browsers and proxies reliably carry.
+#define CA_LIMIT_WEBHOOK_URL_LEN 2048
+
+// Certificates listed by one check or one GET /v1/monitor/expiring: a
+// deployment of thousands of nodes fits; a notice longer than that would
+// not be read anyway.
+#define CA_LIMIT_MONITOR_ROWS 10000
+
+// Expired certificates keep being reported this many days after notAfter,
+// then the monitor assumes the node was retired.
+#define CA_LIMIT_MONITOR_EXPIRED_DAYS 30
+
+// Notices sent are kept this many days (the audit of what was sent), then
+// pruned by the next check; more than the longest window (30 days).
+#define CA_LIMIT_MONITOR_NOTICE_DAYS 90
+
 #endif  // PKI_CA_LIMITS_H

@@ -1,0 +1,300 @@
+// Unit tests of ca/monitor.c: the frequency syntax and its bounds, the
+// address and URL checks (nothing that could split an SMTP command or an
+// HTTP request passes), the configuration check and its error codes, the
+// window number, the schedule (daily, at most the frequency, hourly near
+// or past expiry) and the days left around the expiry instant.
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/monitor.h"
+#include "tests/support/test.h"
+
+static int frequency(const char *text, uint32_t *out) {
+  ca_err_clear();
+  return ca_monitor_parse_frequency(text, out);
+}
+
+TEST(frequencies) {
+  uint32_t s = 0;
+  CHECK(frequency("1h", &s));
+  CHECK_EQ_INT(s, 3600);
+  CHECK(frequency("12h", &s));
+  CHECK_EQ_INT(s, 43200);
+  CHECK(frequency("1d", &s));
+  CHECK_EQ_INT(s, 86400);
+  CHECK(frequency("7d", &s));
+  CHECK_EQ_INT(s, 7 * 86400);
+  CHECK(frequency("30d", &s));
+  CHECK_EQ_INT(s, 30 * 86400);
+  CHECK(frequency("720h", &s));
+  CHECK_EQ_INT(s, 30 * 86400);
+  static const char *const kBad[] = {
+      "",  "h",   "d",    "0h",  "0d",  "31d", "721h",     "1w",
+      "1", "-1d", "1.5d", " 1d", "1d ", "1D",  "1000000d", "99999999999999999h",
+  };
+  for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
+    s = 7;
+    CHECK(!frequency(kBad[i], &s));
+    CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
+    CHECK_EQ_INT(s, 7);
+  }
+  CHECK(!frequency(NULL, &s));
+  char text[16];
+  ca_monitor_format_frequency(86400, text);
+  CHECK_EQ_STR(text, "1d");
+  ca_monitor_format_frequency(7 * 86400, text);
+  CHECK_EQ_STR(text, "7d");
+  ca_monitor_format_frequency(43200, text);
+  CHECK_EQ_STR(text, "12h");
+  ca_monitor_format_frequency(36 * 3600, text);
+  CHECK_EQ_STR(text, "36h");
+}
+
+TEST(email_addresses) {
+  static const char *const kGood[] = {
+      "ops@example.com",
+      "a@b",
+      "first.last+pki@mail.example.co.uk",
+      "o'brien@example.com",
+      "x_y-z@sub-domain.example",
+      "user@127.0.0.1",
+  };
+  for (size_t i = 0; i < sizeof(kGood) / sizeof(kGood[0]); i++) {
+    if (!ca_monitor_email_valid(kGood[i])) {
+      fprintf(stderr, "refused %s\n", kGood[i]);
+    }
+    CHECK(ca_monitor_email_valid(kGood[i]));
+  }
+  static const char *const kBad[] = {
+      "",
+      "ops",
+      "@example.com",
+      "ops@",
+      "ops@@example.com",
+      "a b@example.com",
+      "ops@exa mple.com",
+      "ops@example.com\r\nRCPT TO:<x@y>",
+      "ops@example.com>",
+      "<ops@example.com>",
+      "a,b@example.com",
+      ".ops@example.com",
+      "ops.@example.com",
+      "o..ps@example.com",
+      "\"quoted\"@example.com",
+      "ops@-example.com",
+      "ops@example-.com",
+      "ops@example..com",
+      "ops@example.com.",
+      "ops@exa_mple.com",
+  };
+  for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
+    if (ca_monitor_email_valid(kBad[i])) {
+      fprintf(stderr, "accepted %s\n", kBad[i]);
+    }
+    CHECK(!ca_monitor_email_valid(kBad[i]));
+  }
+  // RFC 5321: a local part of 64 octets, an address of 254.
+  char local[80], address[300];
+  memset(local, 'a', 64);
+  local[64] = '\0';
+  snprintf(address, sizeof(address), "%s@example.com", local);
+  CHECK(ca_monitor_email_valid(address));
+  memset(local, 'a', 65);
+  local[65] = '\0';
+  snprintf(address, sizeof(address), "%s@example.com", local);
+  CHECK(!ca_monitor_email_valid(address));
+  // 60-byte labels: 64 + 1 + 189 = 254 passes, one more does not.
+  char domain[200];
+  memset(domain, 'b', sizeof(domain));
+  for (size_t i = 60; i < 189; i += 61) {
+    domain[i] = '.';
+  }
+  domain[189] = '\0';
+  memset(local, 'a', 64);
+  local[64] = '\0';
+  snprintf(address, sizeof(address), "%s@%s", local, domain);
+  CHECK_EQ_INT(strlen(address), 254);
+  CHECK(ca_monitor_email_valid(address));
+  snprintf(address, sizeof(address), "%s@%sb", local, domain);
+  CHECK(!ca_monitor_email_valid(address));
+}
+
+TEST(webhook_urls) {
+  static const char *const kGood[] = {
+      "http://127.0.0.1:8080/hook",
+      "https://hooks.example.com/services/T0/B0/XYZ?x=1&y=2",
+      "http://user@example.com/",
+      "https://[::1]:8443/hook",
+      "http://example.com",
+  };
+  for (size_t i = 0; i < sizeof(kGood) / sizeof(kGood[0]); i++) {
+    CHECK(ca_monitor_webhook_valid(kGood[i]));
+  }
+  static const char *const kBad[] = {
+      "",
+      "ftp://example.com/",
+      "file:///etc/passwd",
+      "smtp://example.com/",
+      "gopher://example.com/",
+      "HTTP://example.com/",
+      "http://",
+      "https://",
+      "http:///path",
+      "http://:80/",
+      "http://exa mple.com/",
+      "http://example.com/a b",
+      "http://example.com/\r\nX-Injected: 1",
+      "http://example.com/\x7f",
+      "example.com/hook",
+  };
+  for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
+    if (ca_monitor_webhook_valid(kBad[i])) {
+      fprintf(stderr, "accepted %s\n", kBad[i]);
+    }
+    CHECK(!ca_monitor_webhook_valid(kBad[i]));
+  }
+  char *longest = malloc(CA_LIMIT_WEBHOOK_URL_LEN + 2);
+  memcpy(longest, "http://e/", 9);
+  memset(longest + 9, 'a', CA_LIMIT_WEBHOOK_URL_LEN - 9);
+  longest[CA_LIMIT_WEBHOOK_URL_LEN] = '\0';
+  CHECK(ca_monitor_webhook_valid(longest));
+  longest[CA_LIMIT_WEBHOOK_URL_LEN] = 'a';
+  longest[CA_LIMIT_WEBHOOK_URL_LEN + 1] = '\0';
+  CHECK(!ca_monitor_webhook_valid(longest));
+  free(longest);
+}
+
+TEST(hosts) {
+  CHECK(ca_monitor_host_valid("localhost"));
+  CHECK(ca_monitor_host_valid("smtp.example.com"));
+  CHECK(ca_monitor_host_valid("127.0.0.1"));
+  CHECK(ca_monitor_host_valid("[::1]"));
+  CHECK(!ca_monitor_host_valid(""));
+  CHECK(!ca_monitor_host_valid("[]"));
+  CHECK(!ca_monitor_host_valid("::1"));
+  CHECK(!ca_monitor_host_valid("smtp.example.com:25"));
+  CHECK(!ca_monitor_host_valid("smtp.example.com/x"));
+  CHECK(!ca_monitor_host_valid("smtp@example.com"));
+}
+
+// good_config fills a valid configuration with borrowed strings (never
+// cleaned up).
+static void good_config(ca_monitor_config *c) {
+  memset(c, 0, sizeof(*c));
+  c->enabled = 1;
+  c->start_days = 30;
+  c->frequency_s = 86400;
+  c->emails[0] = "ops@example.com";
+  c->n_emails = 1;
+  c->webhooks[0] = "https://hooks.example.com/x";
+  c->n_webhooks = 1;
+  c->smtp_host = "localhost";
+  c->smtp_port = 25;
+  c->smtp_from = "pki@example.com";
+}
+
+static int check_code(const ca_monitor_config *c) {
+  ca_err_clear();
+  return ca_monitor_config_check(c) ? CA_OK : (int)ca_err_get()->code;
+}
+
+TEST(configuration_check) {
+  ca_monitor_config c;
+  good_config(&c);
+  CHECK_EQ_INT(check_code(&c), CA_OK);
+  c.start_days = 0;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_PARAMETER_INVALID);
+  c.start_days = 366;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_PARAMETER_INVALID);
+  c.start_days = 365;
+  CHECK_EQ_INT(check_code(&c), CA_OK);
+  c.frequency_s = 3599;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_PARAMETER_INVALID);
+  c.frequency_s = 30 * 86400 + 1;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_PARAMETER_INVALID);
+  good_config(&c);
+  c.emails[1] = "bad address@example.com";
+  c.n_emails = 2;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  c.emails[1] = "ops@example.com";
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);  // twice
+  good_config(&c);
+  c.webhooks[0] = "ftp://example.com/";
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  good_config(&c);
+  c.n_emails = CA_LIMIT_MONITOR_DESTINATIONS + 1;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  good_config(&c);
+  c.smtp_host = "mail.example.com\r\n";
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  good_config(&c);
+  c.smtp_port = 0;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  c.smtp_port = 65536;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  good_config(&c);
+  c.smtp_from = "pki";
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  // No destination at all is a valid (silent) configuration.
+  good_config(&c);
+  c.n_emails = 0;
+  c.n_webhooks = 0;
+  CHECK_EQ_INT(check_code(&c), CA_OK);
+}
+
+TEST(windows) {
+  // Every node computes the same number for the same moment.
+  CHECK_EQ_INT(ca_monitor_window(0, 86400), 0);
+  CHECK_EQ_INT(ca_monitor_window(86399, 86400), 0);
+  CHECK_EQ_INT(ca_monitor_window(86400, 86400), 1);
+  const int64_t t = 1795582353;  // 2026-11-25T04:52:33Z
+  CHECK_EQ_INT(ca_monitor_window(t, 86400), 20782);
+  CHECK_EQ_INT(ca_monitor_window(t, 3600), t / 3600);
+  CHECK(ca_monitor_window(t, 43200) == ca_monitor_window(t + 1, 43200));
+  CHECK(ca_monitor_window(20783LL * 86400 - 1, 86400) !=
+        ca_monitor_window(20783LL * 86400, 86400));
+  CHECK_EQ_INT(ca_monitor_window(t, 0), 0);
+  CHECK_EQ_INT(ca_monitor_window(-5, 3600), 0);
+}
+
+TEST(schedule) {
+  const int64_t now = 1795582353;
+  // Daily with nothing due, or nothing due soon.
+  CHECK_EQ_INT(ca_monitor_next_check(now, 86400, 0, 0), 86400);
+  CHECK_EQ_INT(ca_monitor_next_check(now, 7 * 86400, 1, now + 20 * 86400),
+               86400);
+  // A frequency under a day: every frequency, so no window is skipped.
+  CHECK_EQ_INT(ca_monitor_next_check(now, 43200, 1, now + 20 * 86400), 43200);
+  CHECK_EQ_INT(ca_monitor_next_check(now, 3600, 0, 0), 3600);
+  // Hourly once something expires within a day, or has expired.
+  CHECK_EQ_INT(ca_monitor_next_check(now, 86400, 1, now + 86400), 3600);
+  CHECK_EQ_INT(ca_monitor_next_check(now, 86400, 1, now + 86401), 86400);
+  CHECK_EQ_INT(ca_monitor_next_check(now, 86400, 1, now + 60), 3600);
+  CHECK_EQ_INT(ca_monitor_next_check(now, 86400, 1, now - 5 * 86400), 3600);
+  CHECK_EQ_INT(ca_monitor_next_check(now, 7 * 86400, 1, now - 1), 3600);
+  // Never more often than hourly, whatever the configuration says.
+  CHECK_EQ_INT(ca_monitor_next_check(now, 60, 0, 0), 3600);
+}
+
+TEST(days_left) {
+  const int64_t now = 1795582353;
+  CHECK_EQ_INT(ca_monitor_days_left(now, now + 30 * 86400), 30);
+  CHECK_EQ_INT(ca_monitor_days_left(now, now + 30 * 86400 - 1), 29);
+  CHECK_EQ_INT(ca_monitor_days_left(now, now + 1), 0);
+  CHECK_EQ_INT(ca_monitor_days_left(now, now), 0);
+  CHECK_EQ_INT(ca_monitor_days_left(now, now - 1), -1);
+  CHECK_EQ_INT(ca_monitor_days_left(now, now - 86400), -1);
+  CHECK_EQ_INT(ca_monitor_days_left(now, now - 86401), -2);
+}
+
+int main(void) {
+  RUN(frequencies);
+  RUN(email_addresses);
+  RUN(webhook_urls);
+  RUN(hosts);
+  RUN(configuration_check);
+  RUN(windows);
+  RUN(schedule);
+  RUN(days_left);
+  return test_summary();
+}
