@@ -199,7 +199,9 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   size_t count = 1;
   certs[0] = rows[0].der;
   lens[0] = rows[0].der_len;
-  if (format == API_CERT_P7B || format == API_CERT_P7B_PEM) {
+  // A self-signed certificate (issuer "") is its own chain.
+  if ((format == API_CERT_P7B || format == API_CERT_P7B_PEM) &&
+      rows[0].issuer[0] != '\0') {
     const ca_issuer *ca = ca_authority_find(svc->authority, rows[0].issuer);
     CA_GUARD(ca != NULL);
     for (size_t i = 0; i < ca->chain_len; i++) {

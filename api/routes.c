@@ -26,6 +26,12 @@ static const api_route kRoutes[] = {
     {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
      API_FORMAT_PROTOBUF, 4096},
     {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0},
+    // Self-signed identities: a subject and up to 100 names, as for
+    // keys:generate.
+    {"POST", "/v1/self-signed", api_handle_self_signed, API_FORMAT_PROTOBUF,
+     64 * 1024},
+    {"POST", "/v1/certificates/*:regenerate", api_handle_regenerate,
+     API_FORMAT_PROTOBUF, 4096},
 };
 
 // The OCSP listener answers at any path: clients are configured with the

@@ -81,4 +81,15 @@
 // Extensions read in one OCSP request.
 #define CA_LIMIT_OCSP_EXTENSIONS 16
 
+// --- Self-signed identities ---
+
+// Self-signed identities being made at once (each on a thread of its own,
+// off the HTTP threads): an RSA-4096 key generated on demand holds a core
+// for seconds, and the machine has few; more wait for a retry (QUEUE_FULL).
+#define CA_LIMIT_SELF_SIGNED_JOBS 4
+
+// A cluster name as recorded with a certificate: CUCM cluster IDs are short
+// ("StandAloneCluster"); 64 bytes is generous and bounds the audit detail.
+#define CA_LIMIT_CLUSTER_LEN 64
+
 #endif  // PKI_CA_LIMITS_H
