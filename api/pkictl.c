@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bytestring.h>
+#include <openssl/evp.h>
 #include <openssl/mem.h>
+#include <openssl/nid.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,9 +18,15 @@
 #include "api/pkictl.h"
 #include "ca/asn1_time.h"
 #include "ca/crl.h"
+#include "ca/csr.h"
+#include "ca/csr_build.h"
 #include "ca/key.h"
 #include "ca/limits.h"
+#include "ca/name.h"
 #include "ca/pem.h"
+#include "ca/profile.h"
+#include "ca/san.h"
+#include "ca/x509.h"
 #include "proto/pki.pb-c.h"
 
 static const char kUsage[] =
@@ -80,6 +89,23 @@ static const char kUsage[] =
     "      importing cluster (default: pkid's --cluster)\n"
     "  monitor show | set [flags] | expiring [--days N] | check\n"
     "      the expiry monitor; see pkictl monitor --help\n"
+    "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+    "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+    "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
+    "      have pki make a self-signed identity, as a node does at install\n"
+    "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
+    "      0600, never over an existing file) and DIR/<cn>.pem\n"
+    "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
+    "      replace a self-signed identity by a new key and certificate like\n"
+    "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"
+    "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
+    "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
+    "      [--key-type T] --key-out KEY --out CSR\n"
+    "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
+    "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
+    "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
+    "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
+    "      and the CSR (PEM)\n"
     "\n"
     "--server defaults to $PKI_SERVER, else http://127.0.0.1:8443\n";
 
@@ -92,10 +118,13 @@ static const char kUsage[] =
 typedef struct flags {
   const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
       *format, *o, *ou, *l, *st, *c, *key_type, *reason, *issuer, *time;
-  const char *sans[MAX_SANS];
-  size_t n_sans;
   // The cluster of the node that will hold the certificates.
   const char *cluster;
+  const char *key_out;  // csr
+  unsigned years;       // selfsigned, regenerate
+  int parent_domain;    // csr
+  const char *sans[MAX_SANS];
+  size_t n_sans;
   unsigned days, limit, count;
   int all;
   const char *positional[4];
@@ -116,6 +145,10 @@ static int parse_flags(int argc, char **argv, int start, flags *f) {
     }
     if (strcmp(a, "--all") == 0) {
       f->all = 1;
+      continue;
+    }
+    if (strcmp(a, "--parent-domain") == 0) {
+      f->parent_domain = 1;
       continue;
     }
     if (i + 1 >= argc) {
@@ -161,6 +194,16 @@ static int parse_flags(int argc, char **argv, int start, flags *f) {
       f->time = v;
     } else if (strcmp(a, "--cluster") == 0) {
       f->cluster = v;
+    } else if (strcmp(a, "--key-out") == 0) {
+      f->key_out = v;
+    } else if (strcmp(a, "--years") == 0) {
+      char *end;
+      const unsigned long n = strtoul(v, &end, 10);
+      if (*end != '\0' || (n != 5 && n != 10 && n != 20)) {
+        fprintf(stderr, "pkictl: --years must be 5, 10 or 20\n");
+        return 0;
+      }
+      f->years = (unsigned)n;
     } else if (strcmp(a, "--san") == 0) {
       if (f->n_sans == MAX_SANS) {
         fprintf(stderr, "pkictl: at most %d --san\n", MAX_SANS);
@@ -904,6 +947,276 @@ static int cmd_crl(pki_client *client, const flags *f) {
   return rc;
 }
 
+// --- Self-signed identities and CSRs ---
+
+// cert_common_name copies the CN of the DER certificate |der| into |out|.
+static int cert_common_name(const uint8_t *der, size_t len, char *out,
+                            size_t out_len) {
+  ca_x509 cert;
+  CBS cn;
+  if (!ca_x509_parse(&cert, der, len) || !ca_name_check(&cert.subject, &cn) ||
+      CBS_len(&cn) >= out_len) {
+    return 0;
+  }
+  memcpy(out, CBS_data(&cn), CBS_len(&cn));
+  out[CBS_len(&cn)] = '\0';
+  // The CN names a file: refuse what would leave the directory.
+  return strchr(out, '/') == NULL && strcmp(out, ".") != 0 &&
+         strcmp(out, "..") != 0;
+}
+
+// post_self_signed sends |msg| to |path| and writes the key and the
+// certificate of the SelfSignedResponse into |out_dir| as <cn>.key and
+// <cn>.pem.
+static int post_self_signed(pki_client *client, const char *path,
+                            const ProtobufCMessage *msg, const char *out_dir) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *body = malloc(len + 1);
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__SelfSignedResponse *resp = NULL;
+  uint8_t *pem = NULL;
+  size_t pem_len;
+  int rc = 1;
+  if (body == NULL) {
+    goto done;
+  }
+  protobuf_c_message_pack(msg, body);
+  if (!pki_client_call(client, "POST", path, "application/x-protobuf", body,
+                       len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (reply.status != 200) {
+    rc = report_error(&reply);
+    goto done;
+  }
+  resp =
+      pki__v1__self_signed_response__unpack(NULL, reply.body_len, reply.body);
+  char cn[CA_LIMIT_CN_LEN + 1];
+  if (resp == NULL || resp->certificate == NULL ||
+      !cert_common_name(resp->certificate->certificate.data,
+                        resp->certificate->certificate.len, cn, sizeof(cn)) ||
+      (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  char key_path[4096 + 80], cert_path[4096 + 80];
+  snprintf(key_path, sizeof(key_path), "%s/%s.key", out_dir, cn);
+  snprintf(cert_path, sizeof(cert_path), "%s/%s.pem", out_dir, cn);
+  if (write_key_file(key_path, resp->private_key.data, resp->private_key.len) &&
+      write_file(cert_path, pem, pem_len)) {
+    printf("%s: serial %s, self-signed, key %s\n", cn,
+           resp->certificate->serial,
+           resp->key_from_pool ? "from the pool" : "generated on demand");
+    if (resp->replaces[0] != '\0') {
+      printf("replaces %s\n", resp->replaces);
+    }
+    rc = 0;
+  }
+done:
+  if (reply.body != NULL) {
+    // The reply held the private key.
+    OPENSSL_cleanse(reply.body, reply.body_len);
+  }
+  if (resp != NULL) {
+    OPENSSL_cleanse(resp->private_key.data, resp->private_key.len);
+  }
+  pki__v1__self_signed_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  OPENSSL_free(pem);
+  free(body);
+  return rc;
+}
+
+static int make_out_dir(const char *dir) {
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
+
+static int cmd_selfsigned(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->cn == NULL || f->out_dir == NULL) {
+    fprintf(stderr,
+            "pkictl selfsigned: --profile, --cn and --out-dir are required\n");
+    return 2;
+  }
+  if (!make_out_dir(f->out_dir)) {
+    return 1;
+  }
+  Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
+  subject.common_name = (char *)f->cn;
+  subject.organization = (char *)(f->o != NULL ? f->o : "");
+  subject.organizational_unit = (char *)(f->ou != NULL ? f->ou : "");
+  subject.locality = (char *)(f->l != NULL ? f->l : "");
+  subject.state = (char *)(f->st != NULL ? f->st : "");
+  subject.country = (char *)(f->c != NULL ? f->c : "");
+  Pki__V1__SelfSignedRequest req = PKI__V1__SELF_SIGNED_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.subject = &subject;
+  req.n_sans = f->n_sans;
+  req.sans = (char **)f->sans;
+  req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
+  req.validity_years = f->years;
+  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
+  return post_self_signed(client, "/v1/self-signed", &req.base, f->out_dir);
+}
+
+static int cmd_regenerate(pki_client *client, const flags *f) {
+  char path[256];
+  if (f->n_positional != 1 || f->out_dir == NULL) {
+    fprintf(stderr, "pkictl regenerate: SERIAL and --out-dir are required\n");
+    return 2;
+  }
+  if (!serial_path(f->positional[0], ":regenerate", path, sizeof(path))) {
+    return 2;
+  }
+  if (!make_out_dir(f->out_dir)) {
+    return 1;
+  }
+  Pki__V1__RegenerateRequest req = PKI__V1__REGENERATE_REQUEST__INIT;
+  req.validity_years = f->years;
+  return post_self_signed(client, path, &req.base, f->out_dir);
+}
+
+// csr_sans lists the dNSNames of a node's CSR: the FQDN first, then the
+// names given, then (with --parent-domain) the FQDN's parent domain, as
+// CUCM's multi-server option adds it.
+static size_t csr_sans(const flags *f, const char **out) {
+  size_t n = 0;
+  out[n++] = f->cn;
+  for (size_t i = 0; i < f->n_sans && n < MAX_SANS; i++) {
+    const char *s = f->sans[i];
+    const char *bare = strncmp(s, "DNS:", 4) == 0 ? s + 4 : s;
+    if (strcasecmp(bare, f->cn) != 0) {
+      out[n++] = s;
+    }
+  }
+  const char *dot = strchr(f->cn, '.');
+  if (f->parent_domain && dot != NULL && n < MAX_SANS) {
+    out[n++] = dot + 1;
+  }
+  return n;
+}
+
+// check_csr applies to the request |der| the checks pki makes of a CSR for
+// |profile|: subject, SANs with the CN among them, one host unless the
+// profile allows several.
+static int check_csr(const ca_profile *profile, const uint8_t *der,
+                     size_t len) {
+  ca_csr csr;
+  memset(&csr, 0, sizeof(csr));
+  ca_san_list *sans = malloc(sizeof(*sans));
+  CBS cn;
+  int ok = sans != NULL && ca_csr_parse(&csr, der, len) &&
+           ca_name_check(&csr.subject, &cn) && csr.has_san &&
+           ca_san_parse(&csr.san, sans) && ca_san_require_cn(sans, &cn) &&
+           (profile->multi_host || ca_san_require_single_host(sans, &cn)) &&
+           ca_csr_verify(&csr);
+  ca_csr_cleanup(&csr);
+  free(sans);
+  return ok;
+}
+
+static int cmd_csr(const flags *f) {
+  if (f->profile == NULL || f->cn == NULL || f->key_out == NULL ||
+      f->out == NULL) {
+    fprintf(stderr,
+            "pkictl csr: --profile, --cn, --key-out and --out are required\n");
+    return 2;
+  }
+  // The parent domain of host.example.com is example.com; a name of two
+  // labels has none worth naming (a top-level domain is no host's).
+  const char *dot = strchr(f->cn, '.');
+  if (f->parent_domain && (dot == NULL || strchr(dot + 1, '.') == NULL)) {
+    fprintf(stderr,
+            "pkictl csr: --parent-domain needs a --cn of at least "
+            "three labels (host.example.com)\n");
+    return 2;
+  }
+  ca_profile_table profiles;
+  ca_profile_table_init(&profiles);
+  const ca_profile *profile = ca_profile_find(&profiles, f->profile);
+  ca_key_spec spec;
+  if (profile == NULL ||
+      !ca_key_spec_parse(
+          f->key_type != NULL
+              ? f->key_type
+              : (profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048"),
+          &spec)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 2;
+  }
+  // The key must suit the profile; RSA-1024 is left to the CA to accept
+  // (pkid --rsa1024).
+  ca_profile relaxed = *profile;
+  relaxed.keys |= profile->key_type == CA_KEY_RSA ? CA_RSA_1024 : 0;
+  const ca_key_info want = {spec.type,
+                            spec.type == CA_KEY_RSA           ? spec.rsa_bits
+                            : spec.curve_nid == NID_secp384r1 ? 384
+                                                              : 256,
+                            spec.curve_nid};
+  if (!ca_profile_check_key(&relaxed, &want)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 2;
+  }
+  const char *sans[MAX_SANS];
+  const size_t n_sans = csr_sans(f, sans);
+  // OU only when given: CUCM 14 omits it.
+  const ca_name_fields subject = {
+      .country = f->c,
+      .state = f->st,
+      .locality = f->l,
+      .organization = f->o,
+      .organizational_unit = f->ou,
+      .common_name = f->cn,
+  };
+  const ca_csr_template tmpl = {
+      .subject = &subject,
+      .sans = sans,
+      .san_count = n_sans,
+      .key_usage = profile->key_usage,
+      .ext_key_usage = profile->ext_key_usage,
+  };
+  uint8_t *der = NULL, *pem = NULL;
+  size_t der_len = 0, pem_len;
+  CBB cbb;
+  CBB_zero(&cbb);
+  int rc = 1;
+  EVP_PKEY *key = ca_key_generate(&spec);
+  if (key == NULL || !ca_csr_build(&tmpl, key, &der, &der_len) ||
+      !check_csr(profile, der, der_len)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (!CBB_init(&cbb, 2 * der_len + 128) ||
+      !ca_pem_add(&cbb, "CERTIFICATE REQUEST", der, der_len) ||
+      !CBB_finish(&cbb, &pem, &pem_len)) {
+    fprintf(stderr, "pkictl: out of memory\n");
+    goto done;
+  }
+  // The key first: a CSR whose key could not be kept is useless.
+  if (!ca_key_write_file(f->key_out, key)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (!write_file(f->out, pem, pem_len)) {
+    unlink(f->key_out);
+    goto done;
+  }
+  printf("%s: %s request for %s, key %s\n", f->out, profile->name, f->cn,
+         f->key_out);
+  rc = 0;
+done:
+  CBB_cleanup(&cbb);
+  EVP_PKEY_free(key);
+  OPENSSL_free(der);
+  OPENSSL_free(pem);
+  return rc;
+}
+
 static int cmd_ca_list(pki_client *client) {
   pki_reply reply;
   if (!get_reply(client, "/v1/ca", &reply)) {
@@ -1251,6 +1564,12 @@ int main(int argc, char **argv) {
     rc = cmd_unhold(client, &f);
   } else if (strcmp(command, "crl") == 0) {
     rc = cmd_crl(client, &f);
+  } else if (strcmp(command, "selfsigned") == 0) {
+    rc = cmd_selfsigned(client, &f);
+  } else if (strcmp(command, "regenerate") == 0) {
+    rc = cmd_regenerate(client, &f);
+  } else if (strcmp(command, "csr") == 0) {
+    rc = cmd_csr(&f);
   } else {
     fprintf(stderr, "pkictl: unknown command %s\n%s", command, kUsage);
     rc = 2;

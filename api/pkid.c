@@ -280,6 +280,7 @@ done:
   api_server_quiesce(server);
   api_server_quiesce(ocsp_server);
   ca_engine_stop(svc.engine);
+  api_self_signed_drain();
   api_server_stop(server, 30);
   api_server_stop(ocsp_server, 5);
   // After the servers: no POST /v1/monitor:check is running any more.

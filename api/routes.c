@@ -47,6 +47,12 @@ static const api_route kRoutes[] = {
      API_FORMAT_PROTOBUF, 0},
     {"POST", "/v1/monitor:check", api_handle_monitor_check, API_FORMAT_PROTOBUF,
      0},
+    // Self-signed identities: a subject and up to 100 names, as for
+    // keys:generate.
+    {"POST", "/v1/self-signed", api_handle_self_signed, API_FORMAT_PROTOBUF,
+     64 * 1024},
+    {"POST", "/v1/certificates/*:regenerate", api_handle_regenerate,
+     API_FORMAT_PROTOBUF, 4096},
 };
 
 // The OCSP listener answers at any path: clients are configured with the

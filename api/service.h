@@ -90,5 +90,14 @@ void api_handle_monitor_expiring(api_service *svc, const api_request *req,
                                  api_response *resp);
 void api_handle_monitor_check(api_service *svc, const api_request *req,
                               api_response *resp);
+// Self-signed identities (api/handlers_self_signed.c).
+void api_handle_self_signed(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_regenerate(api_service *svc, const api_request *req,
+                           api_response *resp);
+// api_self_signed_drain refuses new self-signed requests (SHUTTING_DOWN)
+// and waits until every running one has completed; pkid calls it at
+// shutdown while its HTTP server still answers.
+void api_self_signed_drain(void);
 
 #endif  // PKI_API_SERVICE_H

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ca/asn1_time.h"
 #include "ca/certificate.h"
 #include "ca/csr.h"
 #include "ca/csr_build.h"
@@ -83,9 +84,50 @@ err:
   return 0;
 }
 
-int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
-                  const ca_issue_request *request, int64_t now,
-                  ca_issued *out) {
+// self_signed_validity computes the validity of a self-signed identity:
+// |years| calendar years from now, as a node's own certificate has (5, 10
+// or 20 years: the choices the seed products offer). There is no issuer to
+// stay within.
+static int self_signed_validity(uint32_t years, int64_t now, int64_t *out_nb,
+                                int64_t *out_na) {
+  CA_ENSURE(years == 5 || years == 10 || years == 20,
+            CA_ERR_VALIDITY_UNSUPPORTED,
+            "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
+  const time_t t = (time_t)now;
+  struct tm tm;
+  CA_ENSURE(gmtime_r(&t, &tm) != NULL, CA_ERR_INTERNAL, "clock out of range");
+  const int year = tm.tm_year + 1900 + (int)years;
+  int day = tm.tm_mday;
+  // 29 February of a leap year ends on 28 February of a common one.
+  const int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (tm.tm_mon == 1 && day == 29 && !leap) {
+    day = 28;
+  }
+  *out_nb = now - LEAF_BACKDATE_SECONDS;
+  *out_na = ca_time_from_civil(year, tm.tm_mon + 1, day, tm.tm_hour, tm.tm_min,
+                               tm.tm_sec);
+  return 1;
+err:
+  return 0;
+}
+
+// check_key applies the profile's key rules. A self-signed identity may
+// also have an RSA-1024 key (labs with legacy phones): nothing of pki
+// vouches for it, so the CA's stricter rule does not apply.
+static int check_key(const ca_profile *profile, const ca_key_info *key,
+                     int self_signed) {
+  ca_profile relaxed = *profile;
+  if (self_signed && profile->key_type == CA_KEY_RSA) {
+    relaxed.keys |= CA_RSA_1024;
+  }
+  return ca_profile_check_key(&relaxed, key);
+}
+
+// issue_sign is ca_issue_sign; with |self_key| (the private key of the
+// request) the certificate is self-signed by it.
+static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
+                      const ca_issue_request *request, EVP_PKEY *self_key,
+                      int64_t now, ca_issued *out) {
   ca_csr csr;
   memset(&csr, 0, sizeof(csr));
   memset(out, 0, sizeof(*out));
@@ -103,16 +145,21 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   CA_GUARD(
       ca_csr_decode(request->csr, request->csr_len, &der, &der_len, &pem_der));
   CA_GUARD(ca_csr_parse(&csr, der, der_len));
-  CA_GUARD(ca_profile_check_key(profile, &csr.key));
-  const ca_issuer *issuer =
-      ca_authority_issuer_for(authority, profile->key_type);
-  CA_GUARD(issuer != NULL);
+  CA_GUARD(check_key(profile, &csr.key, self_key != NULL));
+  const ca_issuer *issuer = NULL;
+  if (self_key == NULL) {
+    issuer = ca_authority_issuer_for(authority, profile->key_type);
+    CA_GUARD(issuer != NULL);
+  }
 
   // Subject: the request's, checked, OU dropped unless the profile keeps it.
   CBS cn;
   CA_GUARD(ca_name_check(&csr.subject, &cn));
   CA_GUARD_CRYPTO(CBB_init(&subject, CBS_len(&csr.subject)));
-  CA_GUARD(ca_name_add_leaf_subject(&subject, &csr.subject, profile->keep_ou));
+  // A self-signed identity keeps the OU it was given: it is the node's own
+  // name for itself, and no CA policy stands between.
+  CA_GUARD(ca_name_add_leaf_subject(&subject, &csr.subject,
+                                    profile->keep_ou || self_key != NULL));
 
   // SANs (invariant 4): copied exactly when requested, the CN among them;
   // otherwise the CN alone.
@@ -132,8 +179,13 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   if (!profile->multi_host) {
     CA_GUARD(ca_san_require_single_host(sans, &cn));
   }
-  CA_GUARD(validity(profile, issuer, request->validity_days, now,
-                    &out->not_before, &out->not_after));
+  if (self_key != NULL) {
+    CA_GUARD(self_signed_validity(request->self_signed_years, now,
+                                  &out->not_before, &out->not_after));
+  } else {
+    CA_GUARD(validity(profile, issuer, request->validity_days, now,
+                      &out->not_before, &out->not_after));
+  }
 
   // Proof of possession (invariant 3), the last check: it is the costly one.
   CA_GUARD(ca_csr_verify(&csr));
@@ -142,7 +194,6 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   ca_cert_template t;
   memset(&t, 0, sizeof(t));
   t.serial = &out->serial;
-  t.issuer_name = issuer->cert.subject;
   CBS_init(&t.subject_name, CBB_data(&subject), CBB_len(&subject));
   t.spki = csr.spki;
   t.not_before = out->not_before;
@@ -152,13 +203,37 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   t.is_ca = profile->is_ca;
   t.path_len = profile->path_len;
   t.san = san_der;
-  t.authority_key_id = issuer->key_id;
-  t.ocsp_url = authority->ocsp_url;
-  t.crl_url = issuer->crl_url;
-  CA_GUARD(ca_certificate_build(
-      &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
-      ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
-      &out->der_len, NULL));
+  uint8_t own_key_id[CA_KEY_ID_LEN];
+  if (self_key != NULL) {
+    // Its own issuer: the issuer name is the subject, the authority key
+    // identifier its own key identifier ("MAY be omitted" in a self-signed
+    // certificate, RFC 5280 4.2.1.1, but clients match on it when present
+    // in the certificates that it would sign). "If the keyCertSign bit is
+    // asserted, then the cA bit in the basic constraints extension MUST
+    // also be asserted" (RFC 5280 4.2.1.3): OpenSSL treats a certificate as
+    // self-signed, hence as a trust anchor of its own, only when its Key
+    // Usage includes keyCertSign, so both are set; pathLenConstraint 0
+    // keeps it from vouching for any CA below it. No CRL or OCSP speaks for
+    // it: pki is not its issuer.
+    CA_GUARD(ca_spki_key_id(&csr.spki, own_key_id));
+    t.issuer_name = t.subject_name;
+    t.authority_key_id = own_key_id;
+    t.key_usage |= CA_KU_KEY_CERT_SIGN;
+    t.is_ca = 1;
+    t.path_len = 0;
+    CA_GUARD(ca_certificate_build(&t, self_key, csr.key.type,
+                                  ca_signature_digest(&csr.key, &csr.key),
+                                  &out->der, &out->der_len, NULL));
+  } else {
+    t.issuer_name = issuer->cert.subject;
+    t.authority_key_id = issuer->key_id;
+    t.ocsp_url = authority->ocsp_url;
+    t.crl_url = issuer->crl_url;
+    CA_GUARD(ca_certificate_build(
+        &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
+        ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
+        &out->der_len, NULL));
+  }
 
   // What the database records of it.
   CA_GUARD(ca_name_format(&t.subject_name, &out->subject));
@@ -192,6 +267,21 @@ err:
   return 0;
 }
 
+int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
+                  const ca_issue_request *request, int64_t now,
+                  ca_issued *out) {
+  if (request->self_signed_years != 0) {
+    // Only the holder of the private key can self-sign: that is
+    // ca_issue_generate.
+    memset(out, 0, sizeof(*out));
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL,
+                  "a self-signed certificate needs its private key");
+    ca_err_copy(&out->err);
+    return 0;
+  }
+  return issue_sign(authority, keys, request, NULL, now, out);
+}
+
 int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
                       ca_keypool *pool, const ca_issue_request *request,
                       int64_t now, ca_issued *out) {
@@ -213,7 +303,8 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   if (want.type == CA_KEY_EC) {
     want.bits = request->generate->curve_nid == NID_secp384r1 ? 384 : 256;
   }
-  CA_GUARD(ca_profile_check_key(profile, &want));
+  const int self_signed = request->self_signed_years != 0;
+  CA_GUARD(check_key(profile, &want, self_signed));
   key = ca_keypool_take(pool, request->generate, &from_pool);
   CA_GUARD(key != NULL);
   const ca_csr_template tmpl = {.subject = request->subject,
@@ -224,7 +315,8 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   signed_request.csr = csr;
   signed_request.csr_len = csr_len;
   signed_request.generate = NULL;
-  if (!ca_issue_sign(authority, keys, &signed_request, now, out)) {
+  if (!issue_sign(authority, keys, &signed_request, self_signed ? key : NULL,
+                  now, out)) {
     goto err;
   }
   CA_GUARD_CRYPTO(CBB_init(&pkcs8, 2048));

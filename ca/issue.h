@@ -35,6 +35,11 @@ typedef struct ca_issue_request {
   // The cluster whose node holds the certificate, recorded with it; NULL
   // for none. Checked by the caller (ca_bulk_cluster_check).
   const char *cluster;
+  // Self-signed identities (ca/self_signed.h): with |generate|, a nonzero
+  // |self_signed_years| makes the certificate its own issuer, signed by the
+  // generated key and valid that many calendar years; |validity_days| is
+  // then unused.
+  uint32_t self_signed_years;
 } ca_issue_request;
 
 // The outcome of one request. |err.code| is CA_OK when a certificate was
@@ -42,7 +47,8 @@ typedef struct ca_issue_request {
 typedef struct ca_issued {
   ca_err err;
   const ca_profile *profile;  // borrowed from the authority
-  const ca_issuer *issuer;    // borrowed from the authority
+  const ca_issuer *issuer;    // borrowed from the authority; NULL when
+                              // self-signed
   ca_serial serial;
   char serial_hex[CA_SERIAL_HEX_LEN];
   uint8_t *der;  // owned
@@ -74,7 +80,9 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
 
 // ca_issue_generate makes a key of |request->generate| (from |pool| when it
 // has one ready; |pool| may be NULL), a request for it, and issues the
-// certificate like ca_issue_sign, keeping the private key in |out|. It
+// certificate like ca_issue_sign, keeping the private key in |out|. With
+// |request->self_signed_years| the certificate is self-signed instead (see
+// ca/self_signed.h; |keys| is then unused and |out->issuer| is NULL). It
 // returns 0 with |out->err| set.
 int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
                       ca_keypool *pool, const ca_issue_request *request,

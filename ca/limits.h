@@ -166,4 +166,11 @@
 // pruned by the next check; more than the longest window (30 days).
 #define CA_LIMIT_MONITOR_NOTICE_DAYS 90
 
+// --- Self-signed identities ---
+
+// Self-signed identities being made at once (each on a thread of its own,
+// off the HTTP threads): an RSA-4096 key generated on demand holds a core
+// for seconds, and the machine has few; more wait for a retry (QUEUE_FULL).
+#define CA_LIMIT_SELF_SIGNED_JOBS 4
+
 #endif  // PKI_CA_LIMITS_H

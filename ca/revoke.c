@@ -90,6 +90,14 @@ static int change(const ca_authority *authority, ca_store *store,
             out->serial);
   CA_ENSURE(matches == 1, CA_ERR_AMBIGUOUS,
             "serial %s exists under several CAs: name the issuer", out->serial);
+  // A self-signed identity (no issuer: migration 0005) has no CA that could
+  // publish its revocation: no CRL lists it and no OCSP responder answers
+  // for it, so a "revoked" status here would mislead. Its relying parties
+  // stop trusting it by removing it from their trust stores.
+  CA_ENSURE(state.issuer_id != 0, CA_ERR_CONFLICT,
+            "serial %s is a self-signed identity: no CRL or OCSP covers it; "
+            "regenerate it and remove the old one from the trust stores",
+            out->serial);
   for (size_t i = 0; issuer == NULL && i < authority->count; i++) {
     if (authority->issuers[i].id == state.issuer_id) {
       issuer = &authority->issuers[i];

@@ -45,8 +45,9 @@ typedef struct ca_revocation_result {
 // |reason|; one on hold (certificateHold) may be revoked for good with
 // another reason; every other revocation is final. It returns 0 with
 // CA_ERR_NOT_FOUND, CA_ERR_AMBIGUOUS (a serial under several CAs: name the
-// issuer), CA_ERR_ALREADY_REVOKED, CA_ERR_PARAMETER_INVALID (bad reason or
-// time) or CA_ERR_STORAGE_UNAVAILABLE; nothing changes then.
+// issuer), CA_ERR_CONFLICT (a self-signed identity: nothing of pki can
+// publish its revocation), CA_ERR_ALREADY_REVOKED, CA_ERR_PARAMETER_INVALID
+// (bad reason or time) or CA_ERR_STORAGE_UNAVAILABLE; nothing changes then.
 int ca_revoke(const ca_authority *authority, ca_store *store,
               const ca_revocation *request,
               ca_revocation_result *out) CA_MUST_CHECK;

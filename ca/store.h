@@ -428,5 +428,34 @@ int ca_store_tx_delete_trust(
 int ca_store_identity_fingerprint(
     ca_store *store, const uint8_t fingerprint[CA_TRUST_FINGERPRINT_LEN],
     int *out_found) CA_MUST_CHECK;
+// --- Self-signed identities ---
+
+// What :regenerate needs of a certificate: enough to make its successor.
+// Owned strings (OPENSSL_malloc); free with ca_self_signed_row_cleanup.
+typedef struct ca_self_signed_row {
+  int64_t id;
+  int self_signed;  // 0: issued by one of pki's CAs
+  char *profile;
+  char *key_type;  // "RSA" or "EC"
+  unsigned key_bits;
+  char *cluster;  // NULL when none was given
+  int64_t not_before;
+  int64_t not_after;
+  uint8_t *der;
+  size_t der_len;
+  char *replaced_by;  // serial of the certificate that replaced it, or NULL
+} ca_self_signed_row;
+
+// ca_self_signed_row_cleanup frees what |row| owns and zeroes it.
+void ca_self_signed_row_cleanup(ca_self_signed_row *row);
+
+// ca_store_tx_lock_for_regenerate finds the certificate |serial| (lower-case
+// hex), the self-signed one when a CA issued the same serial too, and locks
+// its row until the transaction ends, so that two regenerations of one
+// certificate are serialised. |*out_found| is 0 when there is none (|out|
+// untouched). On success with a row the caller cleans |out| up.
+int ca_store_tx_lock_for_regenerate(ca_store_tx *tx, const char *serial,
+                                    ca_self_signed_row *out,
+                                    int *out_found) CA_MUST_CHECK;
 
 #endif  // PKI_CA_STORE_H
