@@ -16,18 +16,6 @@
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
-static void respond_packed(api_response *resp, const ProtobufCMessage *msg) {
-  const size_t len = protobuf_c_message_get_packed_size(msg);
-  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
-  if (buf == NULL) {
-    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
-                         "out of memory");
-    return;
-  }
-  protobuf_c_message_pack(msg, buf);
-  api_respond(resp, 200, "application/x-protobuf", buf, len);
-}
-
 static void actor_of(const api_request *req, char *out, size_t len) {
   snprintf(out, len, "anonymous@%s", req->remote);
 }
@@ -88,7 +76,7 @@ static void respond_bundle(api_response *resp, const char *cluster,
   out.created_at = (int64_t)time(NULL);
   out.n_entries = n;
   out.entries = ptrs;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 done:
   free(entries);
   free(ptrs);
@@ -215,7 +203,7 @@ static void respond_merge(api_response *resp, const ca_bulk_merge *m) {
   out.n_conflicts = m->n_conflicts;
   out.conflicts = cptrs;
   out.duplicates = (uint32_t)m->duplicates;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 done:
   free(entries);
   free(ptrs);
@@ -318,7 +306,7 @@ static void respond_import(api_response *resp, const ca_bundle_entry *entries,
   out.skipped_purpose = (uint32_t)s->skipped_purpose;
   out.n_results = n;
   out.results = ptrs;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 done:
   free(results);
   free(ptrs);

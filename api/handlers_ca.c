@@ -64,15 +64,7 @@ void api_handle_ca_list(api_service *svc, const api_request *req,
   Pki__V1__ListCasResponse out = PKI__V1__LIST_CAS_RESPONSE__INIT;
   out.n_cas = n;
   out.cas = ptrs;
-  const size_t len = pki__v1__list_cas_response__get_packed_size(&out);
-  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
-  if (buf == NULL) {
-    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
-                         "out of memory");
-    return;
-  }
-  pki__v1__list_cas_response__pack(&out, buf);
-  api_respond(resp, 200, "application/x-protobuf", buf, len);
+  api_respond_message(resp, &out.base);
 }
 
 void api_handle_ca_chain(api_service *svc, const api_request *req,

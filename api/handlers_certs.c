@@ -233,11 +233,7 @@ void api_handle_cert_list(api_service *svc, const api_request *req,
   out.n_certificates = n;
   out.certificates = ptrs;
   out.next_after = next;
-  len = pki__v1__list_certificates_response__get_packed_size(&out);
-  body = OPENSSL_malloc(len > 0 ? len : 1);
-  CA_ENSURE_ALLOC(body);
-  pki__v1__list_certificates_response__pack(&out, body);
-  api_respond(resp, 200, "application/x-protobuf", body, len);
+  api_respond_message(resp, &out.base);
   goto done;
 err:
   CBB_cleanup(&cbb);

@@ -88,24 +88,6 @@ static issue_call *call_new(api_service *svc, const api_request *req,
   return call;
 }
 
-// require_protobuf refuses a body that does not say it is protobuf: a JSON
-// or form body sent here by mistake would otherwise decode as garbage.
-static int require_protobuf(const api_request *req) {
-  const char *type = api_header(req, "Content-Type");
-  static const char *const kTypes[] = {"application/x-protobuf",
-                                       "application/protobuf"};
-  for (size_t i = 0; type != NULL && i < 2; i++) {
-    const size_t n = strlen(kTypes[i]);
-    if (strncasecmp(type, kTypes[i], n) == 0 &&
-        (type[n] == '\0' || type[n] == ';')) {
-      return 1;
-    }
-  }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
-                "send Content-Type: application/x-protobuf");
-  return 0;
-}
-
 // on_job_done runs on the engine's writer thread: record the outcome and
 // wake the request.
 static void on_job_done(void *arg, int committed) {
@@ -150,18 +132,6 @@ static void fill_issued(const ca_issued *issued,
   out->not_after = issued->not_after;
 }
 
-static void respond_packed(api_response *resp, const ProtobufCMessage *msg) {
-  const size_t len = protobuf_c_message_get_packed_size(msg);
-  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
-  if (buf == NULL) {
-    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
-                         "out of memory");
-    return;
-  }
-  protobuf_c_message_pack(msg, buf);
-  api_respond(resp, 200, "application/x-protobuf", buf, len);
-}
-
 static void answer_single(issue_call *call, api_response *resp) {
   const ca_issued *result = &call->results[0];
   if (result->err.code != CA_OK) {
@@ -173,7 +143,7 @@ static void answer_single(issue_call *call, api_response *resp) {
   fill_issued(result, &cert, chain);
   Pki__V1__IssueResponse out = PKI__V1__ISSUE_RESPONSE__INIT;
   out.certificate = &cert;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 }
 
 static void answer_batch(issue_call *call, api_response *resp) {
@@ -208,7 +178,7 @@ static void answer_batch(issue_call *call, api_response *resp) {
   }
   out.n_results = n;
   out.results = ptrs;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 done:
   free(items);
   free(ptrs);
@@ -231,7 +201,7 @@ static void answer_generated(issue_call *call, api_response *resp) {
   out.private_key.len = result->private_key_len;
   out.certificate = &cert;
   out.key_from_pool = result->key_from_pool != 0;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
   // The response buffer holds the key until libmicrohttpd has sent it; the
   // call's copy is cleansed when the call is freed.
 }
@@ -335,7 +305,7 @@ static int pick_cluster(const api_service *svc, const char *asked,
 void api_handle_issue(api_service *svc, const api_request *req,
                       api_response *resp) {
   issue_call *call = NULL;
-  CA_GUARD(require_protobuf(req));
+  CA_GUARD(api_require_protobuf(req));
   call = call_new(svc, req, ISSUE_SINGLE, 1);
   CA_ENSURE_ALLOC(call);
   call->single = pki__v1__issue_request__unpack(NULL, req->body_len, req->body);
@@ -358,7 +328,7 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
                             api_response *resp) {
   issue_call *call = NULL;
   size_t n = 0;
-  CA_GUARD(require_protobuf(req));
+  CA_GUARD(api_require_protobuf(req));
   // Count before decoding: see api/pb_scan.h.
   CA_GUARD(api_pb_count_field(req->body, req->body_len,
                               /*BatchIssueRequest.items=*/2,
@@ -430,7 +400,7 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
                              api_response *resp) {
   issue_call *call = NULL;
   size_t sans = 0;
-  CA_GUARD(require_protobuf(req));
+  CA_GUARD(api_require_protobuf(req));
   CA_GUARD(api_pb_count_field(req->body, req->body_len,
                               /*GenerateKeyRequest.sans=*/3, CA_LIMIT_SAN_COUNT,
                               &sans));

@@ -14,19 +14,6 @@
 #include "ca/store_monitor.h"
 #include "proto/pki.pb-c.h"
 
-// respond_packed answers |msg| as protobuf.
-static void respond_packed(api_response *resp, const ProtobufCMessage *msg) {
-  const size_t len = protobuf_c_message_get_packed_size(msg);
-  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
-  if (buf == NULL) {
-    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
-                         "out of memory");
-    return;
-  }
-  protobuf_c_message_pack(msg, buf);
-  api_respond(resp, 200, "application/x-protobuf", buf, len);
-}
-
 static int wants_text(const api_request *req) {
   const char *format = api_query(req, "format");
   return format != NULL && strcmp(format, "text") == 0;
@@ -90,7 +77,7 @@ static void respond_config(api_response *resp, const ca_monitor_config *c,
   out.smtp_from = c->smtp_from;
   out.updated_at = c->updated_at;
   out.updated_by = c->updated_by;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 }
 
 void api_handle_monitor_get(api_service *svc, const api_request *req,
@@ -240,7 +227,7 @@ void api_handle_monitor_expiring(api_service *svc, const api_request *req,
   out.certificates = ptrs;
   out.days = (uint32_t)days;
   out.checked_at = now;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
   goto done;
 err:
   CBB_cleanup(&cbb);
@@ -274,7 +261,7 @@ void api_handle_monitor_check(api_service *svc, const api_request *req,
   out.messages_failed = report->messages_failed;
   out.n_errors = report->n_errors;
   out.errors = errors;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
   free(report);
   return;
 err:

@@ -20,15 +20,7 @@ static void respond_state(api_response *resp,
   out.revoked_at = result->revoked_at;
   out.reason = result->reason;
   out.crl_number = result->crl_number;
-  const size_t len = pki__v1__revocation_response__get_packed_size(&out);
-  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
-  if (buf == NULL) {
-    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
-                         "out of memory");
-    return;
-  }
-  pki__v1__revocation_response__pack(&out, buf);
-  api_respond(resp, 200, "application/x-protobuf", buf, len);
+  api_respond_message(resp, &out.base);
 }
 
 // change revokes (|revoke| 1) or releases the certificate of the path.

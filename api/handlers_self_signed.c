@@ -200,29 +200,11 @@ void api_self_signed_drain(void) {
   pthread_mutex_unlock(&g_jobs.mu);
 }
 
-// require_protobuf refuses a body that does not say it is protobuf: a JSON
-// or form body sent here by mistake would otherwise decode as garbage.
-static int require_protobuf(const api_request *req) {
-  const char *type = api_header(req, "Content-Type");
-  static const char *const kTypes[] = {"application/x-protobuf",
-                                       "application/protobuf"};
-  for (size_t i = 0; type != NULL && i < 2; i++) {
-    const size_t n = strlen(kTypes[i]);
-    if (strncasecmp(type, kTypes[i], n) == 0 &&
-        (type[n] == '\0' || type[n] == ';')) {
-      return 1;
-    }
-  }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
-                "send Content-Type: application/x-protobuf");
-  return 0;
-}
-
 void api_handle_self_signed(api_service *svc, const api_request *req,
                             api_response *resp) {
   self_signed_call *call = NULL;
   size_t sans = 0;
-  CA_GUARD(require_protobuf(req));
+  CA_GUARD(api_require_protobuf(req));
   // Count before decoding: see api/pb_scan.h.
   CA_GUARD(api_pb_count_field(req->body, req->body_len,
                               /*SelfSignedRequest.sans=*/3, CA_LIMIT_SAN_COUNT,

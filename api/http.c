@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +141,22 @@ unsigned api_status_for(ca_err_code code) {
     default:
       return 400;
   }
+}
+
+int api_require_protobuf(const api_request *req) {
+  const char *type = api_header(req, "Content-Type");
+  static const char *const kTypes[] = {"application/x-protobuf",
+                                       "application/protobuf"};
+  for (size_t i = 0; type != NULL && i < 2; i++) {
+    const size_t n = strlen(kTypes[i]);
+    if (strncasecmp(type, kTypes[i], n) == 0 &&
+        (type[n] == '\0' || type[n] == ';')) {
+      return 1;
+    }
+  }
+  ca_err_set_at(__FILE__, __LINE__, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+                "send Content-Type: application/x-protobuf");
+  return 0;
 }
 
 void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {

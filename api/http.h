@@ -118,6 +118,12 @@ void api_respond(api_response *resp, unsigned status, const char *content_type,
 void api_respond_copy(api_response *resp, unsigned status,
                       const char *content_type, const void *data, size_t len);
 
+// api_require_protobuf returns 1 when the request says its body is
+// protobuf (Content-Type application/x-protobuf or application/protobuf),
+// else 0 with CA_ERR_UNSUPPORTED_MEDIA_TYPE: a JSON or form body sent by
+// mistake would otherwise decode as garbage.
+int api_require_protobuf(const api_request *req) CA_MUST_CHECK;
+
 // api_respond_message answers 200 with the protobuf message |msg|
 // (borrowed), or 500 NO_MEMORY.
 void api_respond_message(api_response *resp, const ProtobufCMessage *msg);
