@@ -380,6 +380,7 @@ void api_handle_bulk_import(api_service *svc, const api_request *req,
     r.entries = entries;
     r.n_entries = n_certs;
     r.what = "pkcs12";
+    r.revocation_unknown = 1;
   } else {
     CA_ENSURE(msg->bundle != NULL, CA_ERR_PARAMETER_INVALID,
               "send a bundle or a PKCS#12 file");

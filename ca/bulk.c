@@ -360,6 +360,7 @@ int ca_bulk_import(ca_store *store, const ca_bulk_import_request *req,
           .purpose = e->purpose,
           .revoked_at = e->revoked ? e->revoked_at : 0,
           .revocation_reason = e->revoked ? e->revocation_reason : 0,
+          .revocation_unknown = req->revocation_unknown,
           .added_by = req->actor,
       };
       CA_GUARD(ca_store_tx_put_trust(tx, &put, &r->put, NULL));

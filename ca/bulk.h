@@ -129,6 +129,9 @@ typedef struct ca_bulk_import_request {
   const char *actor;    // for the trust entries and the audit log
   const char *source;   // client address, for the audit log
   const char *what;     // audit object: "bundle" or "pkcs12"
+  // The entries say nothing of revocation (a PKCS#12 file): entries already
+  // in a store keep their revocation state.
+  int revocation_unknown;
 } ca_bulk_import_request;
 
 typedef struct ca_bulk_import_summary {

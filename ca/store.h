@@ -367,6 +367,9 @@ typedef struct ca_trust_put {
   const char *purpose;
   int64_t revoked_at;  // bulk: the revocation its CA recorded; 0 for none
   int revocation_reason;
+  // The source says nothing of revocation (a PKCS#12 file): an entry that
+  // is there already keeps the revocation state it has.
+  int revocation_unknown;
   const char *added_by;
 } ca_trust_put;
 

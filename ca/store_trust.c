@@ -155,17 +155,25 @@ int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
                              put->cluster, put->node,
                              put->purpose, p.revoked_at,
                              p.reason,     put->source};
+    const char *unknown_values[6] = {values[0], values[1], values[2],
+                                     values[3], values[4], put->source};
     const int lengths[8] = {0, CA_TRUST_FINGERPRINT_LEN, 0, 0, 0, 0, 0, 0};
     const int formats[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+    // Without a word on revocation (|revocation_unknown|) only the first
+    // six parameters are sent: the revocation state stays as it is.
     res = ca_store_tx_query(
         tx,
-        "UPDATE trust_entries SET source = $8, cluster = $3, node = $4,"
-        " purpose = $5, revoked_at = CASE WHEN $6::bigint = 0 THEN NULL"
-        " ELSE to_timestamp($6::bigint) END, revocation_reason = CASE WHEN"
-        " $6::bigint = 0 THEN NULL ELSE $7::smallint END"
-        " WHERE store = $1 AND fingerprint = $2",
-        8, values, lengths, formats, PGRES_COMMAND_OK,
-        "refreshing a trust entry");
+        put->revocation_unknown
+            ? "UPDATE trust_entries SET source = $6, cluster = $3, node = $4,"
+              " purpose = $5 WHERE store = $1 AND fingerprint = $2"
+            : "UPDATE trust_entries SET source = $8, cluster = $3, node = $4,"
+              " purpose = $5, revoked_at = CASE WHEN $6::bigint = 0 THEN NULL"
+              " ELSE to_timestamp($6::bigint) END, revocation_reason = CASE"
+              " WHEN $6::bigint = 0 THEN NULL ELSE $7::smallint END"
+              " WHERE store = $1 AND fingerprint = $2",
+        put->revocation_unknown ? 6 : 8,
+        put->revocation_unknown ? unknown_values : values, lengths, formats,
+        PGRES_COMMAND_OK, "refreshing a trust entry");
     CA_GUARD(res != NULL);
     PQclear(res);
     return 1;

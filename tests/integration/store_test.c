@@ -273,6 +273,123 @@ TEST(the_audit_log_is_append_only) {
                   NULL) == 1);
 }
 
+// fake_cert fills a trust certificate for the store alone, which never
+// parses the DER: |subject| names the subject, |tag| makes the fingerprint.
+static ca_trust_cert fake_cert(uint8_t *subject_der, uint8_t tag,
+                               int64_t not_before) {
+  static uint8_t der[4][8];
+  ca_trust_cert c;
+  memset(&c, 0, sizeof(c));
+  memset(c.fingerprint, tag, sizeof(c.fingerprint));
+  c.subject = "CN=Rollover";
+  c.subject_der = subject_der;
+  c.subject_der_len = 4;
+  c.issuer = "CN=Rollover";
+  snprintf(c.serial, sizeof(c.serial), "%02x", tag);
+  c.common_name = "Rollover";
+  memcpy(c.key_type, "RSA", 4);
+  c.key_bits = 2048;
+  c.is_ca = 1;
+  c.not_before = not_before;
+  c.not_after = not_before + 86400;
+  memset(der[tag & 3], tag, sizeof(der[0]));
+  c.der = der[tag & 3];
+  c.der_len = sizeof(der[0]);
+  return c;
+}
+
+static ca_trust_outcome put_one(ca_store *store, const char *trust_store,
+                                const ca_trust_cert *cert, const char *source,
+                                int64_t revoked_at, int unknown,
+                                uint8_t other[32]) {
+  ca_store_tx *tx = NULL;
+  ca_trust_outcome outcome = CA_TRUST_ADDED;
+  const ca_trust_put put = {
+      .store = trust_store,
+      .cert = cert,
+      .source = source,
+      .cluster = "east",
+      .node = "Rollover",
+      .purpose = "tomcat",
+      .revoked_at = revoked_at,
+      .revocation_reason = revoked_at != 0 ? 1 : 0,
+      .revocation_unknown = unknown,
+      .added_by = "test",
+  };
+  CHECK(ca_store_begin(store, &tx) &&
+        ca_store_tx_put_trust(tx, &put, &outcome, other) &&
+        ca_store_commit(tx));
+  return outcome;
+}
+
+TEST(trust_entries_one_per_subject_later_not_before_wins) {
+  ca_store *store = NULL;
+  CHECK(ca_store_open(db.url, 1, &store));
+  uint8_t subject[4] = {0x30, 0x02, 0x05, 0x00};
+  const ca_trust_cert a = fake_cert(subject, 0xa1, 1000000);
+  const ca_trust_cert b = fake_cert(subject, 0xb2, 2000000);
+  const ca_trust_cert tie = fake_cert(subject, 0xc3, 2000000);
+  uint8_t other[32];
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &a, "upload", 0, 0, other),
+               CA_TRUST_ADDED);
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &a, "upload", 0, 0, other),
+               CA_TRUST_UNCHANGED);
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &b, "upload", 0, 0, other),
+               CA_TRUST_REPLACED);
+  CHECK(other[0] == 0xa1);
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &a, "upload", 0, 0, other),
+               CA_TRUST_KEPT);
+  CHECK(other[0] == 0xb2);
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &tie, "upload", 0, 0, other),
+               CA_TRUST_KEPT);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM trust_entries WHERE store ="
+                         " 'tomcat-trust' AND get_byte(fingerprint, 0) = 178",
+                         NULL),
+               1);
+  // Another store is another entry.
+  CHECK_EQ_INT(put_one(store, "ipsec-trust", &a, "upload", 0, 0, other),
+               CA_TRUST_ADDED);
+
+  // A bulk import's revocation state is refreshed; a source that says
+  // nothing of revocation (PKCS#12) leaves it as it is.
+  static const char kRevoked[] =
+      "SELECT count(*) FROM trust_entries WHERE store = 'tomcat-trust'"
+      " AND revoked_at IS NOT NULL AND revocation_reason = 1";
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &b, "bulk", 1500000, 0, other),
+               CA_TRUST_UNCHANGED);
+  CHECK_EQ_INT(it_db_int(&db, kRevoked, NULL), 1);
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &b, "bulk", 0, 1, other),
+               CA_TRUST_UNCHANGED);
+  CHECK_EQ_INT(it_db_int(&db, kRevoked, NULL), 1);
+  CHECK_EQ_INT(put_one(store, "tomcat-trust", &b, "bulk", 0, 0, other),
+               CA_TRUST_UNCHANGED);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM trust_entries WHERE"
+                         " revoked_at IS NOT NULL",
+                         NULL),
+               0);
+
+  ca_trust_row *rows = NULL;
+  size_t n = 0;
+  CHECK(ca_store_list_trust(store, "tomcat-trust", NULL, 1, &rows, &n));
+  CHECK_EQ_INT(n, 1);
+  CHECK(n == 1 && rows[0].fingerprint[0] == 0xb2 && rows[0].der_len == 8 &&
+        strcmp(rows[0].cluster, "east") == 0);
+  ca_trust_rows_free(rows, n);
+  ca_store_tx *tx = NULL;
+  int found = 0;
+  CHECK(ca_store_begin(store, &tx) &&
+        ca_store_tx_delete_trust(tx, "tomcat-trust", b.fingerprint, &found) &&
+        ca_store_commit(tx));
+  CHECK(found);
+  CHECK(ca_store_begin(store, &tx) &&
+        ca_store_tx_delete_trust(tx, "tomcat-trust", b.fingerprint, &found) &&
+        ca_store_commit(tx));
+  CHECK(!found);
+  ca_store_free(store);
+}
+
 int main(void) {
   it_db_create(&db);
   RUN(migrations_apply_once);
@@ -280,6 +397,7 @@ int main(void) {
   RUN(collisions_are_reported_row_by_row);
   RUN(copy_writes_every_column_and_refuses_duplicates);
   RUN(the_audit_log_is_append_only);
+  RUN(trust_entries_one_per_subject_later_not_before_wins);
   it_db_drop(&db);
   return test_summary();
 }
