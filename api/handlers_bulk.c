@@ -94,10 +94,133 @@ done:
   free(ptrs);
 }
 
+// --- Export of the issued certificates (--issued) ---
+
+// query_count reads the decimal ?|name|= into |*out| (left as is when
+// absent): digits only, at most |max|.
+static int query_count(const api_request *req, const char *name, uint64_t max,
+                       uint64_t *out) {
+  const char *text;
+  CA_GUARD(api_query_checked(req, name, &text));
+  if (text == NULL) {
+    return 1;
+  }
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; text[i] >= '0' && text[i] <= '9' && i < 19; i++) {
+    v = v * 10 + (uint64_t)(text[i] - '0');
+  }
+  CA_ENSURE(i > 0 && text[i] == '\0' && v <= max, CA_ERR_PARAMETER_INVALID,
+            "?%s= must be a number of at most %" PRIu64, name, max);
+  *out = v;
+  return 1;
+err:
+  return 0;
+}
+
+// respond_issued answers one page of issued certificates as a Bundle with
+// |issued| set, the CA certificates of this pki and the cursor of the next
+// page (empty on the last).
+static void respond_issued(api_service *svc, api_response *resp,
+                           const ca_cert_row *rows, size_t n, int more) {
+  const ca_authority *a = svc->authority;
+  Pki__V1__BundleEntry *entries = calloc(n + 1, sizeof(*entries));
+  Pki__V1__BundleEntry **ptrs = calloc(n + 1, sizeof(*ptrs));
+  ProtobufCBinaryData cas[CA_AUTHORITY_MAX_ISSUERS];
+  char next[24] = "";
+  if (entries == NULL || ptrs == NULL) {
+    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ca_cert_row *r = &rows[i];
+    const int revoked = strcmp(r->status, "revoked") == 0;
+    const ca_bundle_entry e = {
+        .cluster = r->cluster,
+        .node = r->common_name,
+        .purpose = r->profile,
+        .der = r->der,
+        .der_len = r->der_len,
+        .issuer = r->issuer,
+        .serial = r->serial,
+        .revoked = revoked,
+        .revoked_at = r->revoked_at,
+        .revocation_reason = r->revocation_reason,
+    };
+    api_bundle_entry_fill(&e, &entries[i]);
+    entries[i].requester = r->requester;
+    entries[i].key_generated = r->key_generated != 0;
+    ptrs[i] = &entries[i];
+  }
+  for (size_t i = 0; i < a->count; i++) {
+    cas[i].data = a->issuers[i].der;
+    cas[i].len = a->issuers[i].der_len;
+  }
+  if (more && n > 0) {
+    snprintf(next, sizeof(next), "%" PRId64, rows[n - 1].id);
+  }
+  Pki__V1__Bundle out = PKI__V1__BUNDLE__INIT;
+  out.version = 1;
+  out.cluster = (char *)(svc->cluster != NULL ? svc->cluster : "");
+  out.created_at = (int64_t)time(NULL);
+  out.n_entries = n;
+  out.entries = ptrs;
+  out.issued = 1;
+  out.n_ca_certificates = a->count;
+  out.ca_certificates = cas;
+  out.next_after = next;
+  respond_packed(resp, &out.base);
+done:
+  free(entries);
+  free(ptrs);
+}
+
+// export_issued answers GET /v1/bulk/export?issued=true[&after=ID]
+// [&limit=N]: one page of every certificate this pki issued or self-signed.
+static void export_issued(api_service *svc, const api_request *req,
+                          api_response *resp) {
+  ca_cert_row *rows = NULL;
+  size_t n = 0;
+  int more = 0;
+  uint64_t after = 0, limit = CA_LIMIT_ISSUED_PAGE;
+  const char *format;
+  CA_GUARD(api_query_checked(req, "format", &format));
+  CA_ENSURE(format == NULL || strcasecmp(format, "protobuf") == 0,
+            CA_ERR_FORMAT_UNKNOWN,
+            "an --issued export is a protobuf bundle (pki.v1.Bundle)");
+  CA_GUARD(query_count(req, "after", INT64_MAX, &after));
+  CA_GUARD(query_count(req, "limit", CA_LIMIT_ISSUED_PAGE, &limit));
+  CA_ENSURE(limit >= 1, CA_ERR_PARAMETER_INVALID,
+            "?limit= is 1 to %d certificates", CA_LIMIT_ISSUED_PAGE);
+  CA_GUARD(ca_store_bulk_issued_rows(svc->store, (int64_t)after, (size_t)limit,
+                                     &rows, &n, &more));
+  char actor[96], detail[160];
+  actor_of(req, actor, sizeof(actor));
+  snprintf(detail, sizeof(detail),
+           "issued entries=%zu after=%" PRIu64 " more=%d", n, after, more);
+  CA_GUARD(ca_store_bulk_audit(svc->store, actor, "bulk-export", "issued",
+                               req->remote, detail));
+  respond_issued(svc, resp, rows, n, more);
+  ca_cert_rows_free(rows, n);
+  return;
+err:
+  ca_cert_rows_free(rows, n);
+  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+}
+
 void api_handle_bulk_export(api_service *svc, const api_request *req,
                             api_response *resp) {
   ca_cert_row *rows = NULL;
   size_t n = 0;
+  const char *issued;
+  CA_GUARD(api_query_checked(req, "issued", &issued));
+  if (issued != NULL && strcmp(issued, "true") == 0) {
+    export_issued(svc, req, resp);
+    return;
+  }
+  CA_ENSURE(issued == NULL || strcmp(issued, "false") == 0,
+            CA_ERR_PARAMETER_INVALID, "?issued= is true or false");
   const char *purposes[CA_BULK_ALL_PURPOSES_COUNT];
   size_t n_purposes;
   const char *cluster, *format;

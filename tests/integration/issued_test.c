@@ -1,0 +1,366 @@
+// bulk export --issued against a real pkid on its own PostgreSQL database:
+// every certificate pki issued or self-signed (every CA, revoked or on hold
+// or good) in pages of a bounded size, each page with the CA certificates,
+// the cursor walking all of them exactly once even while new certificates
+// are issued between pages; the page size checked; one audit row per page;
+// and pkictl writing one file per page into an empty directory only.
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/client.h"
+#include "proto/pki.pb-c.h"
+#include "tests/integration/harness.h"
+#include "tests/support/csr_maker.h"
+#include "tests/support/test.h"
+
+static it_db db_a;
+static it_pkid pkid_a;
+static pki_client *api_a;
+
+// --- Calls ---
+
+static void error_code(const pki_reply *reply, char *out, size_t len) {
+  out[0] = '\0';
+  Pki__V1__Error *e =
+      pki__v1__error__unpack(NULL, reply->body_len, reply->body);
+  if (e != NULL) {
+    snprintf(out, len, "%s", e->code);
+  }
+  pki__v1__error__free_unpacked(e, NULL);
+}
+
+static int post(pki_client *client, const char *path,
+                const ProtobufCMessage *msg, pki_reply *reply) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *body = malloc(len + 1);
+  protobuf_c_message_pack(msg, body);
+  const int ok = pki_client_call(client, "POST", path, "application/x-protobuf",
+                                 body, len, reply);
+  free(body);
+  CHECK(ok);
+  return ok;
+}
+
+// issue issues |profile| for |cn| with |cluster| and writes the serial.
+static void issue(const char *profile, const char *cn, const char *cluster,
+                  char serial[64]) {
+  const int ec = strstr(profile, "ECDSA") != NULL;
+  char subject[160];
+  snprintf(subject, sizeof(subject), "/CN=%s/O=Example", cn);
+  const test_csr_spec spec = {.key = ec ? "EC-P256" : "RSA-2048",
+                              .subject = subject};
+  size_t csr_len;
+  uint8_t *csr = test_make_csr(&spec, &csr_len, NULL);
+  CHECK(csr != NULL);
+  Pki__V1__IssueRequest req = PKI__V1__ISSUE_REQUEST__INIT;
+  req.profile = (char *)profile;
+  req.csr.data = csr;
+  req.csr.len = csr_len;
+  req.cluster = (char *)cluster;
+  pki_reply reply;
+  serial[0] = '\0';
+  if (post(api_a, "/v1/certificates:issue", &req.base, &reply)) {
+    CHECK_EQ_INT(reply.status, 200);
+    Pki__V1__IssueResponse *resp =
+        reply.status == 200
+            ? pki__v1__issue_response__unpack(NULL, reply.body_len, reply.body)
+            : NULL;
+    if (resp != NULL) {
+      snprintf(serial, 64, "%s", resp->certificate->serial);
+    }
+    pki__v1__issue_response__free_unpacked(resp, NULL);
+    pki_reply_cleanup(&reply);
+  }
+  OPENSSL_free(csr);
+}
+
+static void self_signed(const char *cn, char serial[64]) {
+  Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
+  subject.common_name = (char *)cn;
+  Pki__V1__SelfSignedRequest req = PKI__V1__SELF_SIGNED_REQUEST__INIT;
+  req.profile = "tomcat-ECDSA";
+  req.subject = &subject;
+  req.key_type = "EC-P256";
+  pki_reply reply;
+  serial[0] = '\0';
+  if (post(api_a, "/v1/self-signed", &req.base, &reply)) {
+    CHECK_EQ_INT(reply.status, 200);
+    Pki__V1__SelfSignedResponse *resp =
+        reply.status == 200 ? pki__v1__self_signed_response__unpack(
+                                  NULL, reply.body_len, reply.body)
+                            : NULL;
+    if (resp != NULL) {
+      snprintf(serial, 64, "%s", resp->certificate->serial);
+    }
+    pki__v1__self_signed_response__free_unpacked(resp, NULL);
+    pki_reply_cleanup(&reply);
+  }
+}
+
+static void revoke(const char *serial, int reason) {
+  Pki__V1__RevokeRequest req = PKI__V1__REVOKE_REQUEST__INIT;
+  req.reason = reason;
+  char path[160];
+  snprintf(path, sizeof(path), "/v1/certificates/%s:revoke", serial);
+  pki_reply reply;
+  if (post(api_a, path, &req.base, &reply)) {
+    CHECK_EQ_INT(reply.status, 200);
+    pki_reply_cleanup(&reply);
+  }
+}
+
+// export_page GETs /v1/bulk/export?issued=true&|query|; on 200 it returns
+// the decoded page, else NULL with the status and error code.
+static Pki__V1__Bundle *export_page(const char *query, long *status, char *code,
+                                    size_t code_len) {
+  char path[256];
+  snprintf(path, sizeof(path), "/v1/bulk/export?issued=true%s%s",
+           query[0] ? "&" : "", query);
+  pki_reply reply;
+  CHECK(pki_client_call(api_a, "GET", path, NULL, NULL, 0, &reply));
+  *status = reply.status;
+  Pki__V1__Bundle *b = NULL;
+  if (reply.status == 200) {
+    b = pki__v1__bundle__unpack(NULL, reply.body_len, reply.body);
+    CHECK(b != NULL);
+  } else if (code != NULL) {
+    error_code(&reply, code, code_len);
+  }
+  pki_reply_cleanup(&reply);
+  return b;
+}
+
+// --- What A holds ---
+
+#define ISSUED_N 7
+static char serials[ISSUED_N][64];
+
+static long long db_count(const char *sql, const char *p) {
+  return it_db_int(&db_a, sql, p);
+}
+
+// check_entry compares one exported entry with its row in A's database.
+static void check_entry(const Pki__V1__BundleEntry *e) {
+  PGresult *res = it_db_query(
+      &db_a,
+      "SELECT coalesce(i.name, ''), c.profile, c.common_name, c.status,"
+      " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
+      " coalesce(c.revocation_reason, 0), c.requester, c.key_generated,"
+      " coalesce(c.cluster, ''), encode(c.der, 'hex')"
+      " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
+      " WHERE c.serial = $1",
+      e->serial, NULL);
+  CHECK(res != NULL && PQntuples(res) == 1);
+  if (res == NULL || PQntuples(res) != 1) {
+    PQclear(res);
+    return;
+  }
+  CHECK_EQ_STR(e->issuer, PQgetvalue(res, 0, 0));
+  CHECK_EQ_STR(e->purpose, PQgetvalue(res, 0, 1));
+  CHECK_EQ_STR(e->node, PQgetvalue(res, 0, 2));
+  CHECK_EQ_STR(e->status, PQgetvalue(res, 0, 3));
+  CHECK_EQ_INT(e->revoked_at, atoll(PQgetvalue(res, 0, 4)));
+  CHECK_EQ_INT(e->revocation_reason, atoi(PQgetvalue(res, 0, 5)));
+  CHECK_EQ_STR(e->requester, PQgetvalue(res, 0, 6));
+  CHECK_EQ_INT(e->key_generated, strcmp(PQgetvalue(res, 0, 7), "t") == 0);
+  CHECK_EQ_STR(e->cluster, PQgetvalue(res, 0, 8));
+  const char *hex = PQgetvalue(res, 0, 9);
+  CHECK_EQ_INT(strlen(hex), 2 * e->certificate.len);
+  char byte[3];
+  int same = strlen(hex) == 2 * e->certificate.len;
+  for (size_t i = 0; same && i < e->certificate.len; i++) {
+    snprintf(byte, sizeof(byte), "%02x", e->certificate.data[i]);
+    same = memcmp(byte, hex + 2 * i, 2) == 0;
+  }
+  CHECK(same);
+  PQclear(res);
+}
+
+// check_cas checks that |b| carries the DER of every CA of A.
+static void check_cas(const Pki__V1__Bundle *b) {
+  CHECK_EQ_INT(b->n_ca_certificates,
+               db_count("SELECT count(*) FROM issuers", NULL));
+  for (size_t i = 0; i < b->n_ca_certificates; i++) {
+    char hex[8192] = "";
+    const ProtobufCBinaryData *d = &b->ca_certificates[i];
+    CHECK(2 * d->len < sizeof(hex));
+    for (size_t k = 0; k < d->len && 2 * k + 2 < sizeof(hex); k++) {
+      snprintf(hex + 2 * k, 3, "%02x", d->data[k]);
+    }
+    CHECK_EQ_INT(db_count("SELECT count(*) FROM issuers"
+                          " WHERE der = decode($1, 'hex')",
+                          hex),
+                 1);
+  }
+}
+
+TEST(pages_hold_every_issued_certificate_once_with_its_state) {
+  // Both CAs, several profiles, a self-signed identity, a certificate
+  // without a cluster, two revocations (one for good, one on hold).
+  issue("tomcat", "a1.alpha.example.com", "", serials[0]);
+  issue("tomcat-ECDSA", "a2.alpha.example.com", "", serials[1]);
+  issue("CallManager", "a3.alpha.example.com", "alpha", serials[2]);
+  issue("CAPF", "a4.alpha.example.com", "gamma", serials[3]);
+  issue("CallManager-ECDSA", "a5.alpha.example.com", "", serials[4]);
+  issue("tomcat", "a6.alpha.example.com", "", serials[5]);
+  self_signed("s1.alpha.example.com", serials[6]);
+  revoke(serials[0], 1);  // keyCompromise
+  revoke(serials[1], 6);  // certificateHold
+  const long long total = db_count("SELECT count(*) FROM certificates", NULL);
+  CHECK_EQ_INT(total, ISSUED_N);
+
+  // Pages of 3: 3 + 3 + 1, then a certificate issued between the second
+  // and the third page comes on the last page (the cursor is the row id).
+  char query[96] = "limit=3";
+  size_t pages = 0, seen = 0, revoked = 0, held = 0, self = 0;
+  int found[ISSUED_N + 1] = {0};
+  char late[64] = "";
+  for (;;) {
+    long status;
+    Pki__V1__Bundle *b = export_page(query, &status, NULL, 0);
+    CHECK_EQ_INT(status, 200);
+    if (b == NULL) {
+      break;
+    }
+    pages++;
+    CHECK(b->issued);
+    CHECK_EQ_INT(b->version, 1);
+    CHECK(b->n_entries <= 3);
+    check_cas(b);
+    for (size_t i = 0; i < b->n_entries; i++) {
+      const Pki__V1__BundleEntry *e = b->entries[i];
+      check_entry(e);
+      seen++;
+      for (size_t k = 0; k < ISSUED_N; k++) {
+        found[k] += strcmp(e->serial, serials[k]) == 0;
+      }
+      found[ISSUED_N] += late[0] != '\0' && strcmp(e->serial, late) == 0;
+      revoked += e->revocation_reason == 1;
+      held += e->revocation_reason == 6;
+      self += e->issuer[0] == '\0';
+    }
+    if (pages == 2) {
+      issue("tomcat", "a7.alpha.example.com", "", late);
+    }
+    const int last = b->next_after[0] == '\0';
+    snprintf(query, sizeof(query), "limit=3&after=%s", b->next_after);
+    pki__v1__bundle__free_unpacked(b, NULL);
+    if (last || pages > 10) {
+      break;
+    }
+  }
+  CHECK_EQ_INT(pages, 3);
+  CHECK_EQ_INT(seen, ISSUED_N + 1);
+  for (size_t k = 0; k <= ISSUED_N; k++) {
+    CHECK_EQ_INT(found[k], 1);
+  }
+  CHECK_EQ_INT(revoked, 1);
+  CHECK_EQ_INT(held, 1);
+  CHECK_EQ_INT(self, 1);
+  // One audit row per page.
+  CHECK_EQ_INT(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                        " 'bulk-export' AND object = 'issued'",
+                        NULL),
+               3);
+
+  // The default page takes them all at once.
+  long status;
+  Pki__V1__Bundle *all = export_page("", &status, NULL, 0);
+  CHECK_EQ_INT(status, 200);
+  CHECK(all != NULL && all->n_entries == ISSUED_N + 1 &&
+        all->next_after[0] == '\0');
+  pki__v1__bundle__free_unpacked(all, NULL);
+  // A page past the end is empty and the last.
+  Pki__V1__Bundle *end = export_page("after=999999999", &status, NULL, 0);
+  CHECK(end != NULL && end->n_entries == 0 && end->next_after[0] == '\0');
+  pki__v1__bundle__free_unpacked(end, NULL);
+}
+
+TEST(the_page_size_and_cursor_are_checked) {
+  static const char *const kBad[] = {"limit=0", "limit=501", "limit=x",
+                                     "after=-1", "after=1a"};
+  for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
+    long status;
+    char code[64];
+    Pki__V1__Bundle *b = export_page(kBad[i], &status, code, sizeof(code));
+    CHECK(b == NULL);
+    CHECK_EQ_INT(status, 400);
+    CHECK_EQ_STR(code, "PARAMETER_INVALID");
+    pki__v1__bundle__free_unpacked(b, NULL);
+  }
+  // ?issued= is true or false, nothing else.
+  pki_reply reply;
+  CHECK(pki_client_call(api_a, "GET", "/v1/bulk/export?issued=yes", NULL, NULL,
+                        0, &reply));
+  CHECK_EQ_INT(reply.status, 400);
+  pki_reply_cleanup(&reply);
+  long status;
+  char code[64];
+  Pki__V1__Bundle *b = export_page("format=p7b", &status, code, sizeof(code));
+  CHECK(b == NULL);
+  CHECK_EQ_STR(code, "FORMAT_UNKNOWN");
+  pki__v1__bundle__free_unpacked(b, NULL);
+}
+
+TEST(pkictl_writes_one_file_per_page_into_an_empty_directory) {
+  char dir[512], cmd[1600], path[700];
+  it_tmpdir("issued-export", dir, sizeof(dir));
+  snprintf(cmd, sizeof(cmd),
+           "api/pkictl --server %s bulk export --issued --dir %s --page 3",
+           pkid_a.server, dir);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  // 8 certificates, 3 per page.
+  size_t entries = 0;
+  for (int page = 1; page <= 4; page++) {
+    snprintf(path, sizeof(path), "%s/issued-%04d.bundle", dir, page);
+    FILE *f = fopen(path, "rb");
+    CHECK_EQ_INT(f != NULL, page <= 3);
+    if (f == NULL) {
+      continue;
+    }
+    static uint8_t buf[1 << 20];
+    const size_t len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    Pki__V1__Bundle *b = pki__v1__bundle__unpack(NULL, len, buf);
+    CHECK(b != NULL && b->issued);
+    if (b != NULL) {
+      entries += b->n_entries;
+      check_cas(b);
+      CHECK_EQ_INT(b->next_after[0] == '\0', page == 3);
+    }
+    pki__v1__bundle__free_unpacked(b, NULL);
+  }
+  CHECK_EQ_INT(entries, ISSUED_N + 1);
+  // Pages of two exports never mix: a second export into the same
+  // directory is refused.
+  CHECK_EQ_INT(it_run(cmd), 1);
+  // A page size the server refuses fails the command.
+  char other[512];
+  it_tmpdir("issued-export-2", other, sizeof(other));
+  snprintf(cmd, sizeof(cmd),
+           "api/pkictl --server %s bulk export --issued --dir %s --page 9999",
+           pkid_a.server, other);
+  CHECK_EQ_INT(it_run(cmd), 1);
+}
+
+int main(void) {
+  it_db_create(&db_a);
+  char dir_a[512];
+  it_tmpdir("issued-a", dir_a, sizeof(dir_a));
+  const char *extra_a[] = {"--cluster", "alpha", "--keypool", "none", NULL};
+  if (!it_pkid_start(&pkid_a, &db_a, dir_a, extra_a)) {
+    it_db_drop(&db_a);
+    return 1;
+  }
+  api_a = pki_client_new(pkid_a.server);
+  RUN(pages_hold_every_issued_certificate_once_with_its_state);
+  RUN(the_page_size_and_cursor_are_checked);
+  RUN(pkictl_writes_one_file_per_page_into_an_empty_directory);
+  pki_client_free(api_a);
+  CHECK_EQ_INT(it_pkid_stop(&pkid_a), 0);
+  it_db_drop(&db_a);
+  return test_summary();
+}
