@@ -183,4 +183,11 @@
 // the CA.
 #define CA_LIMIT_ISSUED_PAGE 500
 
+// CA certificates in a pkid --adopt-cas file: pki has four CAs; a chain
+// file per CA repeats the roots, so twice as many blocks are taken.
+#define CA_LIMIT_ADOPT_CAS 8
+
+// A pkid --adopt-cas file: eight CA certificates of a few KiB in PEM.
+#define CA_LIMIT_ADOPT_FILE_BYTES (256 * 1024)
+
 #endif  // PKI_CA_LIMITS_H

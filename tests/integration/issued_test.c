@@ -4,6 +4,7 @@
 // the cursor walking all of them exactly once even while new certificates
 // are issued between pages; the page size checked; one audit row per page;
 // and pkictl writing one file per page into an empty directory only.
+#include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +12,16 @@
 #include <sys/stat.h>
 
 #include "api/client.h"
+#include "ca/pem.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"
 #include "tests/support/test.h"
 
-static it_db db_a;
-static it_pkid pkid_a;
-static pki_client *api_a;
+static it_db db_a, db_b;
+static it_pkid pkid_a, pkid_b;
+static pki_client *api_a, *api_b;
+static char dir_a[512];
 
 // --- Calls ---
 
@@ -346,21 +349,157 @@ TEST(pkictl_writes_one_file_per_page_into_an_empty_directory) {
   CHECK_EQ_INT(it_run(cmd), 1);
 }
 
+// --- Adopting A's CAs ---
+
+// write_ca_pem writes the CA certificates of A's export as PEM to |path|.
+static int write_ca_pem(const char *path) {
+  long status;
+  Pki__V1__Bundle *b = export_page("limit=1", &status, NULL, 0);
+  CHECK(b != NULL);
+  if (b == NULL) {
+    return 0;
+  }
+  CBB cbb;
+  CHECK(CBB_init(&cbb, 8192));
+  for (size_t i = 0; i < b->n_ca_certificates; i++) {
+    CHECK(ca_pem_add(&cbb, "CERTIFICATE", b->ca_certificates[i].data,
+                     b->ca_certificates[i].len));
+  }
+  const int ok = it_write_file(path, CBB_data(&cbb), CBB_len(&cbb));
+  CHECK(ok);
+  CBB_cleanup(&cbb);
+  pki__v1__bundle__free_unpacked(b, NULL);
+  return ok;
+}
+
+// log_mentions returns 1 when the log of |pkid| holds |text|.
+static int log_mentions(const it_pkid *pkid, const char *text) {
+  FILE *f = fopen(pkid->log, "r");
+  if (f == NULL) {
+    return 0;
+  }
+  static char buf[1 << 16];
+  const size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[len] = '\0';
+  return strstr(buf, text) != NULL;
+}
+
+// start_adopting starts a pkid on |db| with data directory |name| (a
+// copy of A's keys, then changed by the shell command |prepare| with $D
+// the directory) and
+// --adopt-cas |pem|. It returns what it_pkid_start returns.
+static int start_adopting(it_pkid *pkid, const it_db *db, const char *name,
+                          const char *prepare, const char *pem) {
+  char dir[512], cmd[2048];
+  it_tmpdir(name, dir, sizeof(dir));
+  snprintf(cmd, sizeof(cmd),
+           "rm -rf %s && mkdir -p %s/keys && chmod 700 %s/keys &&"
+           " cp -p %s/keys/*.key %s/keys/",
+           dir, dir, dir, dir_a, dir);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  if (prepare != NULL) {
+    snprintf(cmd, sizeof(cmd), "D=%s; %s", dir, prepare);
+    CHECK_EQ_INT(it_run(cmd), 0);
+  }
+  const char *extra[] = {"--cluster",   "beta", "--keypool", "none",
+                         "--adopt-cas", pem,    NULL};
+  return it_pkid_start(pkid, db, dir, extra);
+}
+
+static char ca_pem[512];
+
+TEST(a_new_instance_adopts_the_cas_whose_keys_it_holds) {
+  it_tmpdir("a-cas.pem", ca_pem, sizeof(ca_pem));
+  CHECK(write_ca_pem(ca_pem));
+  // Refused: a key missing, a key others may read, a certificate without
+  // a key; the database is left without CAs each time.
+  static const struct {
+    const char *prepare, *log;
+  } kRefused[] = {
+      {"rm $D/keys/ec-issuing.key", "ec-issuing.key"},
+      {"chmod 0644 $D/keys/rsa-root.key", "group or others"},
+      {"mv $D/keys/ec-root.key $D/keys/other.key", "ec-root.key"},
+  };
+  for (size_t i = 0; i < sizeof(kRefused) / sizeof(kRefused[0]); i++) {
+    it_db db;
+    it_db_create(&db);
+    it_pkid p;
+    CHECK_EQ_INT(
+        start_adopting(&p, &db, "issued-refused", kRefused[i].prepare, ca_pem),
+        0);
+    CHECK(log_mentions(&p, kRefused[i].log));
+    CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM issuers", NULL), 0);
+    it_db_drop(&db);
+  }
+  // A file with a certificate of no key here: one of B's own making.
+  {
+    it_db db;
+    it_db_create(&db);
+    it_pkid p;
+    char pem[512], cmd[1400];
+    it_tmpdir("a-cas-extra.pem", pem, sizeof(pem));
+    snprintf(cmd, sizeof(cmd),
+             "cp %s %s && openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=x "
+             "-days 1 2>/dev/null >> %s",
+             ca_pem, pem, pem);
+    CHECK_EQ_INT(it_run(cmd), 0);
+    CHECK_EQ_INT(start_adopting(&p, &db, "issued-refused", NULL, pem), 0);
+    CHECK(log_mentions(&p, "has no key"));
+    CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM issuers", NULL), 0);
+    it_db_drop(&db);
+  }
+  // Adopted: B's CAs are A's, same names, roles, DER.
+  CHECK(start_adopting(&pkid_b, &db_b, "issued-b", NULL, ca_pem));
+  api_b = pki_client_new(pkid_b.server);
+  PGresult *ra = it_db_query(&db_a,
+                             "SELECT string_agg(i.name || ':' || i.role || ':'"
+                             " || coalesce(p.name, '') || ':' || i.algorithm"
+                             " || ':' || md5(i.der), ',' ORDER BY i.name)"
+                             " FROM issuers i LEFT JOIN issuers p"
+                             " ON p.id = i.parent_id",
+                             NULL, NULL);
+  PGresult *rb = it_db_query(&db_b,
+                             "SELECT string_agg(i.name || ':' || i.role || ':'"
+                             " || coalesce(p.name, '') || ':' || i.algorithm"
+                             " || ':' || md5(i.der), ',' ORDER BY i.name)"
+                             " FROM issuers i LEFT JOIN issuers p"
+                             " ON p.id = i.parent_id",
+                             NULL, NULL);
+  CHECK(ra != NULL && rb != NULL);
+  if (ra != NULL && rb != NULL) {
+    CHECK(strlen(PQgetvalue(ra, 0, 0)) > 100);
+    CHECK_EQ_STR(PQgetvalue(rb, 0, 0), PQgetvalue(ra, 0, 0));
+  }
+  PQclear(ra);
+  PQclear(rb);
+  // B signs with them: a certificate B issues chains to A's CA.
+  CHECK_EQ_INT(it_db_int(&db_b, "SELECT count(*) FROM certificates", NULL), 0);
+}
+
 int main(void) {
   it_db_create(&db_a);
-  char dir_a[512];
+  it_db_create(&db_b);
   it_tmpdir("issued-a", dir_a, sizeof(dir_a));
   const char *extra_a[] = {"--cluster", "alpha", "--keypool", "none", NULL};
   if (!it_pkid_start(&pkid_a, &db_a, dir_a, extra_a)) {
     it_db_drop(&db_a);
+    it_db_drop(&db_b);
     return 1;
   }
   api_a = pki_client_new(pkid_a.server);
   RUN(pages_hold_every_issued_certificate_once_with_its_state);
   RUN(the_page_size_and_cursor_are_checked);
   RUN(pkictl_writes_one_file_per_page_into_an_empty_directory);
+  RUN(a_new_instance_adopts_the_cas_whose_keys_it_holds);
   pki_client_free(api_a);
   CHECK_EQ_INT(it_pkid_stop(&pkid_a), 0);
+  if (api_b != NULL) {
+    pki_client_free(api_b);
+    CHECK_EQ_INT(it_pkid_stop(&pkid_b), 0);
+  }
   it_db_drop(&db_a);
+  it_db_drop(&db_b);
   return test_summary();
 }
