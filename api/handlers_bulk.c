@@ -13,6 +13,7 @@
 #include "api/formats.h"
 #include "api/service.h"
 #include "ca/bulk.h"
+#include "ca/issued_import.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
@@ -491,6 +492,73 @@ err:
   return 0;
 }
 
+// import_issued answers POST /v1/bulk/import with an --issued bundle: the
+// certificates another pki issued, under CAs this one adopted.
+static void import_issued(api_service *svc, const api_request *req,
+                          api_response *resp, const Pki__V1__Bundle *b) {
+  ca_issued_entry *entries = NULL;
+  const uint8_t **ders = NULL;
+  size_t *lens = NULL;
+  ca_issued_import_summary summary;
+  CA_ENSURE(b->version <= 1, CA_ERR_BUNDLE_MALFORMED,
+            "bundle version %u is not known here", b->version);
+  CA_ENSURE(b->n_ca_certificates <= CA_AUTHORITY_MAX_ISSUERS * 2,
+            CA_ERR_BUNDLE_MALFORMED, "more CA certificates than a pki has");
+  entries = calloc(b->n_entries + 1, sizeof(*entries));
+  ders = calloc(b->n_ca_certificates + 1, sizeof(*ders));
+  lens = calloc(b->n_ca_certificates + 1, sizeof(*lens));
+  CA_ENSURE(entries != NULL && ders != NULL && lens != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  for (size_t i = 0; i < b->n_ca_certificates; i++) {
+    ders[i] = b->ca_certificates[i].data;
+    lens[i] = b->ca_certificates[i].len;
+  }
+  for (size_t i = 0; i < b->n_entries; i++) {
+    const Pki__V1__BundleEntry *e = b->entries[i];
+    const int revoked = strcmp(e->status, "revoked") == 0;
+    CA_ENSURE(revoked || strcmp(e->status, "good") == 0 || e->status[0] == '\0',
+              CA_ERR_BUNDLE_MALFORMED, "entry %zu: status %.16s", i, e->status);
+    entries[i] = (ca_issued_entry){
+        .der = e->certificate.data,
+        .der_len = e->certificate.len,
+        .issuer = e->issuer,
+        .serial = e->serial,
+        .profile = e->purpose,
+        .cluster = e->cluster,
+        .requester = e->requester,
+        .key_generated = e->key_generated,
+        .revoked = revoked,
+        .revoked_at = e->revoked_at,
+        .reason = e->revocation_reason,
+    };
+  }
+  char actor[96];
+  actor_of(req, actor, sizeof(actor));
+  const ca_issued_import_request r = {
+      .entries = entries,
+      .n_entries = b->n_entries,
+      .ca_ders = ders,
+      .ca_lens = lens,
+      .n_cas = b->n_ca_certificates,
+      .actor = actor,
+      .source = req->remote,
+      .crl_validity_s = svc->crl_validity_s,
+  };
+  CA_GUARD(ca_issued_import(svc->authority, svc->store, &r, &summary));
+  Pki__V1__ImportResponse out = PKI__V1__IMPORT_RESPONSE__INIT;
+  out.added = (uint32_t)summary.added;
+  out.replaced = (uint32_t)summary.updated;
+  out.unchanged = (uint32_t)summary.unchanged;
+  respond_packed(resp, &out.base);
+  goto done;
+err:
+  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+done:
+  free(entries);
+  free(ders);
+  free(lens);
+}
+
 void api_handle_bulk_import(api_service *svc, const api_request *req,
                             api_response *resp) {
   Pki__V1__ImportRequest *msg = NULL;
@@ -518,9 +586,10 @@ void api_handle_bulk_import(api_service *svc, const api_request *req,
   } else {
     CA_ENSURE(msg->bundle != NULL, CA_ERR_PARAMETER_INVALID,
               "send a bundle or a PKCS#12 file");
-    CA_ENSURE(!msg->bundle->issued, CA_ERR_BUNDLE_MALFORMED,
-              "an --issued bundle goes to another pki's certificates, not "
-              "into trust stores");
+    if (msg->bundle->issued) {
+      import_issued(svc, req, resp, msg->bundle);
+      goto done;
+    }
     ca_bundle view;
     CA_GUARD(api_bundle_view(msg->bundle, &entries, &view));
     r.entries = entries;

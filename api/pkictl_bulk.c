@@ -394,7 +394,114 @@ static void print_import(const Pki__V1__ImportResponse *r) {
       r->skipped_purpose);
 }
 
+// issued_files lists the DIR/issued-*.bundle names of |dir|, sorted (the
+// page order). The caller frees each name and the array.
+static int issued_files(const char *dir, char ***out, size_t *out_n) {
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return 0;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int ok = 1;
+  const struct dirent *de;
+  while (ok && (de = readdir(d)) != NULL) {
+    if (!is_issued_file(de->d_name)) {
+      continue;
+    }
+    if (n == cap) {
+      cap = cap == 0 ? 16 : cap * 2;
+      char **grown = realloc(names, cap * sizeof(*names));
+      if (grown == NULL) {
+        ok = 0;
+        break;
+      }
+      names = grown;
+    }
+    names[n] = strdup(de->d_name);
+    ok = names[n] != NULL;
+    n += (size_t)ok;
+  }
+  closedir(d);
+  if (ok && n == 0) {
+    fprintf(stderr, "pkictl: no " ISSUED_PREFIX "*" BUNDLE_SUFFIX " in %s\n",
+            dir);
+    ok = 0;
+  }
+  if (!ok) {
+    for (size_t i = 0; i < n; i++) {
+      free(names[i]);
+    }
+    free(names);
+    return 0;
+  }
+  qsort(names, n, sizeof(*names), compare_names);
+  *out = names;
+  *out_n = n;
+  return 1;
+}
+
+// cmd_bulk_import_issued sends every DIR/issued-*.bundle, in order, each
+// file one import (one transaction on the server). Importing is
+// idempotent, so after a failure the same command can run again.
+static int cmd_bulk_import_issued(pki_client *client, const bulk_flags *f) {
+  if (f->cluster != NULL || f->pkcs12 != NULL) {
+    fprintf(stderr, "pkictl bulk import --issued: --dir only\n");
+    return 2;
+  }
+  char **names = NULL;
+  size_t n = 0;
+  if (!issued_files(f->dir, &names, &n)) {
+    return 1;
+  }
+  int rc = 0;
+  size_t added = 0, updated = 0, unchanged = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+    size_t data_len;
+    uint8_t *data = pkictl_read_file(path, CA_LIMIT_BUNDLE_BYTES, &data_len);
+    CBB body;
+    CBB_zero(&body);
+    pki_reply reply;
+    memset(&reply, 0, sizeof(reply));
+    Pki__V1__ImportResponse *resp = NULL;
+    rc = 1;
+    // ImportRequest.bundle (field 1): the file's bytes as they are.
+    if (data != NULL && CBB_init(&body, data_len + 16) &&
+        add_bytes_field(&body, 1, data, data_len) &&
+        post_protobuf(client, "/v1/bulk/import", CBB_data(&body),
+                      CBB_len(&body), &reply)) {
+      resp = pki__v1__import_response__unpack(NULL, reply.body_len, reply.body);
+      if (resp != NULL) {
+        added += resp->added;
+        updated += resp->replaced;
+        unchanged += resp->unchanged;
+        rc = 0;
+      }
+    }
+    if (rc != 0) {
+      fprintf(stderr, "pkictl: %s not imported\n", path);
+    }
+    free(data);
+    CBB_cleanup(&body);
+    pki__v1__import_response__free_unpacked(resp, NULL);
+    pki_reply_cleanup(&reply);
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(names[i]);
+  }
+  free(names);
+  printf("added %zu, state updated %zu, unchanged %zu\n", added, updated,
+         unchanged);
+  return rc;
+}
+
 static int cmd_bulk_import(pki_client *client, const bulk_flags *f) {
+  if (f->issued && f->dir != NULL) {
+    return cmd_bulk_import_issued(client, f);
+  }
   if ((f->dir == NULL) == (f->pkcs12 == NULL)) {
     fprintf(stderr, "pkictl bulk import: --dir or --pkcs12\n");
     return 2;

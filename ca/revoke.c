@@ -157,6 +157,11 @@ err:
   return 0;
 }
 
+int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
+                      int64_t validity_s, ca_crl_record *out) {
+  return publish_crl(issuer, tx, now, validity_of(validity_s), out);
+}
+
 int ca_revoke(const ca_authority *authority, ca_store *store,
               const ca_revocation *request, ca_revocation_result *out) {
   return change(authority, store, request, 1, out);

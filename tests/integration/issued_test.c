@@ -4,8 +4,10 @@
 // the cursor walking all of them exactly once even while new certificates
 // are issued between pages; the page size checked; one audit row per page;
 // and pkictl writing one file per page into an empty directory only.
+#include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"
+#include "tests/support/ocsp_client.h"
 #include "tests/support/test.h"
 
 static it_db db_a, db_b;
@@ -478,6 +481,384 @@ TEST(a_new_instance_adopts_the_cas_whose_keys_it_holds) {
   CHECK_EQ_INT(it_db_int(&db_b, "SELECT count(*) FROM certificates", NULL), 0);
 }
 
+// --- Importing A's certificates into B ---
+
+// kRowsSql is everything B must hold as A does, one text per database.
+static const char kRowsSql[] =
+    "SELECT string_agg(concat_ws('|', c.serial, coalesce(i.name, '-'),"
+    " c.profile, c.subject, c.common_name, array_to_string(c.sans, ','),"
+    " c.key_type, c.key_bits, c.not_before, c.not_after, md5(c.der),"
+    " c.status, c.revoked_at, c.revocation_reason, c.requester,"
+    " c.key_generated, coalesce(c.cluster, '-'), c.self_signed), E'\n'"
+    " ORDER BY c.serial) FROM certificates c"
+    " LEFT JOIN issuers i ON i.id = c.issuer_id";
+
+static void check_same_rows(void) {
+  PGresult *ra = it_db_query(&db_a, kRowsSql, NULL, NULL);
+  PGresult *rb = it_db_query(&db_b, kRowsSql, NULL, NULL);
+  CHECK(ra != NULL && rb != NULL);
+  if (ra != NULL && rb != NULL) {
+    CHECK_EQ_STR(PQgetvalue(rb, 0, 0), PQgetvalue(ra, 0, 0));
+  }
+  PQclear(ra);
+  PQclear(rb);
+}
+
+// ocsp_ask asks the responder of |pkid| about |serials| of |ca|.
+static int ocsp_ask(const it_pkid *pkid, X509 *ca, const char *const *asked,
+                    size_t n, test_ocsp_response *out) {
+  size_t len;
+  uint8_t *req = test_ocsp_request(ca, asked, n, 0, NULL, 0, &len);
+  CHECK(req != NULL);
+  pki_client *c = pki_client_new(pkid->ocsp);
+  pki_reply reply;
+  const int called = pki_client_call(c, "POST", "/", "application/ocsp-request",
+                                     req, len, &reply);
+  CHECK(called);
+  OPENSSL_free(req);
+  pki_client_free(c);
+  memset(out, 0, sizeof(*out));
+  if (!called) {
+    return 0;
+  }
+  EVP_PKEY *key = X509_get_pubkey(ca);
+  const int ok = reply.status == 200 &&
+                 test_ocsp_parse(reply.body, reply.body_len, key, out);
+  CHECK(ok);
+  CHECK(out->signature_ok);
+  EVP_PKEY_free(key);
+  pki_reply_cleanup(&reply);
+  return ok;
+}
+
+// ca_cert reads the certificate of A's CA |name| (X509_free).
+static X509 *ca_cert(const char *name) {
+  PGresult *ca = it_db_query(&db_a,
+                             "SELECT encode(der, 'hex') FROM issuers"
+                             " WHERE name = $1",
+                             name, NULL);
+  CHECK(ca != NULL && PQntuples(ca) == 1);
+  if (ca == NULL || PQntuples(ca) != 1) {
+    PQclear(ca);
+    return NULL;
+  }
+  const char *hex = PQgetvalue(ca, 0, 0);
+  const size_t der_len = strlen(hex) / 2;
+  uint8_t *der = malloc(der_len + 1);
+  for (size_t i = 0; i < der_len; i++) {
+    unsigned v;
+    sscanf(hex + 2 * i, "%2x", &v);
+    der[i] = (uint8_t)v;
+  }
+  const uint8_t *p = der;
+  X509 *x = d2i_X509(NULL, &p, (long)der_len);
+  CHECK(x != NULL);
+  free(der);
+  PQclear(ca);
+  return x;
+}
+
+// compare_ocsp asks A's and B's responders about |asked| of the CA |name|
+// and checks that they answer the same.
+static void compare_ocsp(const char *name, const char *const *asked, size_t n) {
+  X509 *x = ca_cert(name);
+  test_ocsp_response ra, rb;
+  memset(&ra, 0, sizeof(ra));
+  memset(&rb, 0, sizeof(rb));
+  if (x != NULL && ocsp_ask(&pkid_a, x, asked, n, &ra) &&
+      ocsp_ask(&pkid_b, x, asked, n, &rb)) {
+    CHECK_EQ_INT(ra.count, n);
+    CHECK_EQ_INT(rb.count, n);
+    for (size_t i = 0; i < n && i < ra.count && i < rb.count; i++) {
+      CHECK_EQ_STR(rb.singles[i].serial, ra.singles[i].serial);
+      CHECK_EQ_INT(rb.singles[i].status, ra.singles[i].status);
+      CHECK_EQ_INT(rb.singles[i].revoked_at, ra.singles[i].revoked_at);
+      CHECK_EQ_INT(rb.singles[i].reason, ra.singles[i].reason);
+    }
+  }
+  test_ocsp_response_cleanup(&ra);
+  test_ocsp_response_cleanup(&rb);
+  X509_free(x);
+}
+
+// check_same_ocsp asks A's and B's responders about every certificate of
+// the CA |name| and one serial it never issued (unknown): the same
+// answers. Several serials in one request are answered from the database.
+static void check_same_ocsp(const char *name) {
+  PGresult *rows = it_db_query(&db_a,
+                               "SELECT c.serial FROM certificates c JOIN"
+                               " issuers i ON i.id = c.issuer_id"
+                               " WHERE i.name = $1 ORDER BY c.id",
+                               name, NULL);
+  CHECK(rows != NULL);
+  if (rows == NULL) {
+    return;
+  }
+  const char *asked[TEST_OCSP_MAX_SINGLES];
+  size_t n = 0;
+  for (int i = 0; i < PQntuples(rows) && n + 1 < TEST_OCSP_MAX_SINGLES; i++) {
+    asked[n++] = PQgetvalue(rows, i, 0);
+  }
+  CHECK(n >= 2);
+  asked[n++] = "7e57ab1e0000000000000001";  // never issued
+  compare_ocsp(name, asked, n);
+  X509 *x = ca_cert(name);
+  test_ocsp_response rb;
+  memset(&rb, 0, sizeof(rb));
+  if (x != NULL && ocsp_ask(&pkid_b, x, asked, n, &rb) && rb.count == n) {
+    CHECK_EQ_INT(rb.singles[n - 1].status, TEST_OCSP_UNKNOWN);
+  }
+  test_ocsp_response_cleanup(&rb);
+  X509_free(x);
+  PQclear(rows);
+}
+
+// check_same_single asks about |serial| alone: B answers from its cache
+// when it has answered before (RFC 5019).
+static void check_same_single(const char *name, const char *serial) {
+  const char *asked[1] = {serial};
+  compare_ocsp(name, asked, 1);
+}
+
+// crl_serials writes the revoked serials (hex, sorted by the CRL) of the
+// current CRL of |name| on |client| into |out|.
+static void crl_serials(pki_client *client, const char *name, char *out,
+                        size_t len) {
+  char path[128];
+  snprintf(path, sizeof(path), "/v1/crl/%s", name);
+  pki_reply reply;
+  out[0] = '\0';
+  CHECK(pki_client_call(client, "GET", path, NULL, NULL, 0, &reply));
+  CHECK_EQ_INT(reply.status, 200);
+  const uint8_t *p = reply.body;
+  X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)reply.body_len);
+  CHECK(crl != NULL);
+  STACK_OF(X509_REVOKED) *revoked =
+      crl != NULL ? X509_CRL_get_REVOKED(crl) : NULL;
+  size_t used = 0;
+  for (size_t i = 0; revoked != NULL && i < sk_X509_REVOKED_num(revoked); i++) {
+    const X509_REVOKED *r = sk_X509_REVOKED_value(revoked, i);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r), NULL);
+    char *h = bn != NULL ? BN_bn2hex(bn) : NULL;
+    CHECK(h != NULL);
+    if (h != NULL) {
+      used += (size_t)snprintf(out + used, len - used, "%s,", h);
+    }
+    OPENSSL_free(h);
+    BN_free(bn);
+  }
+  X509_CRL_free(crl);
+  pki_reply_cleanup(&reply);
+}
+
+static void check_same_crls(void) {
+  static const char *const kCas[] = {"rsa-issuing", "ec-issuing"};
+  for (size_t i = 0; i < 2; i++) {
+    char a[2048], b[2048];
+    crl_serials(api_a, kCas[i], a, sizeof(a));
+    crl_serials(api_b, kCas[i], b, sizeof(b));
+    CHECK_EQ_STR(b, a);
+  }
+}
+
+// import_raw POSTs an ImportRequest of |bundle| to B.
+static Pki__V1__ImportResponse *import_raw(Pki__V1__Bundle *bundle,
+                                           long *status, char *code,
+                                           size_t code_len) {
+  Pki__V1__ImportRequest req = PKI__V1__IMPORT_REQUEST__INIT;
+  req.bundle = bundle;
+  pki_reply reply;
+  Pki__V1__ImportResponse *resp = NULL;
+  *status = 0;
+  if (post(api_b, "/v1/bulk/import", &req.base, &reply)) {
+    *status = reply.status;
+    if (reply.status == 200) {
+      resp = pki__v1__import_response__unpack(NULL, reply.body_len, reply.body);
+      CHECK(resp != NULL);
+    } else if (code != NULL) {
+      error_code(&reply, code, code_len);
+    }
+    pki_reply_cleanup(&reply);
+  }
+  return resp;
+}
+
+static char share[512];
+
+TEST(an_import_gives_b_the_same_certificates_ocsp_answers_and_crls) {
+  char cmd[1600];
+  it_tmpdir("issued-share", share, sizeof(share));
+  snprintf(cmd, sizeof(cmd),
+           "api/pkictl --server %s bulk export --issued --dir %s --page 3 &&"
+           " api/pkictl --server %s bulk import --issued --dir %s",
+           pkid_a.server, share, pkid_b.server, share);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  CHECK_EQ_INT(db_count("SELECT count(*) FROM certificates", NULL),
+               it_db_int(&db_b, "SELECT count(*) FROM certificates", NULL));
+  check_same_rows();
+  check_same_ocsp("rsa-issuing");
+  check_same_ocsp("ec-issuing");
+  check_same_crls();
+  // One audit row per file; CRLs made by the import.
+  CHECK_EQ_INT(it_db_int(&db_b,
+                         "SELECT count(*) FROM audit_log WHERE action ="
+                         " 'bulk-import' AND object = 'issued'",
+                         NULL),
+               3);
+  // Again: nothing changes.
+  long status;
+  Pki__V1__Bundle *all = export_page("", &status, NULL, 0);
+  CHECK(all != NULL);
+  Pki__V1__ImportResponse *resp = import_raw(all, &status, NULL, 0);
+  CHECK_EQ_INT(status, 200);
+  if (resp != NULL) {
+    CHECK_EQ_INT(resp->added, 0);
+    CHECK_EQ_INT(resp->replaced, 0);
+    CHECK_EQ_INT(resp->unchanged, all->n_entries);
+  }
+  pki__v1__import_response__free_unpacked(resp, NULL);
+  pki__v1__bundle__free_unpacked(all, NULL);
+  check_same_rows();
+}
+
+static void unhold(const char *serial) {
+  Pki__V1__RevokeRequest req = PKI__V1__REVOKE_REQUEST__INIT;
+  char path[160];
+  snprintf(path, sizeof(path), "/v1/certificates/%s:unhold", serial);
+  pki_reply reply;
+  if (post(api_a, path, &req.base, &reply)) {
+    CHECK_EQ_INT(reply.status, 200);
+    pki_reply_cleanup(&reply);
+  }
+}
+
+TEST(later_revocations_and_releases_reach_b_and_final_ones_stay) {
+  // On A after the first import: the hold is released, a good one
+  // revoked, a new one issued and put on hold.
+  char held[64];
+  // B's single answers, cached now.
+  check_same_single("ec-issuing", serials[1]);
+  check_same_single("rsa-issuing", serials[2]);
+  unhold(serials[1]);
+  revoke(serials[2], 4);  // superseded
+  issue("tomcat", "a8.alpha.example.com", "", held);
+  revoke(held, 6);
+  // The import must make B's cached answers current at once.
+  long status;
+  Pki__V1__Bundle *all = export_page("", &status, NULL, 0);
+  CHECK(all != NULL);
+  Pki__V1__ImportResponse *resp = import_raw(all, &status, NULL, 0);
+  CHECK_EQ_INT(status, 200);
+  if (resp != NULL) {
+    CHECK_EQ_INT(resp->added, 1);
+    CHECK_EQ_INT(resp->replaced, 2);
+    CHECK_EQ_INT(resp->unchanged, all->n_entries - 3);
+  }
+  pki__v1__import_response__free_unpacked(resp, NULL);
+  check_same_rows();
+  check_same_single("ec-issuing", serials[1]);
+  check_same_single("rsa-issuing", serials[2]);
+  check_same_single("rsa-issuing", held);
+  check_same_ocsp("rsa-issuing");
+  check_same_ocsp("ec-issuing");
+  check_same_crls();
+  // A bundle that says good of a certificate revoked for good does not
+  // un-revoke it.
+  for (size_t i = 0; all != NULL && i < all->n_entries; i++) {
+    if (strcmp(all->entries[i]->serial, serials[0]) == 0) {
+      all->entries[i]->status = "good";
+      all->entries[i]->revoked_at = 0;
+      all->entries[i]->revocation_reason = 0;
+    }
+  }
+  resp = import_raw(all, &status, NULL, 0);
+  CHECK_EQ_INT(status, 200);
+  if (resp != NULL) {
+    CHECK_EQ_INT(resp->replaced, 0);
+  }
+  pki__v1__import_response__free_unpacked(resp, NULL);
+  CHECK_EQ_INT(it_db_int(&db_b,
+                         "SELECT count(*) FROM certificates WHERE serial = $1"
+                         " AND status = 'revoked' AND revocation_reason = 1",
+                         serials[0]),
+               1);
+  // Strings of |all| were replaced by static ones: restore before freeing.
+  for (size_t i = 0; all != NULL && i < all->n_entries; i++) {
+    if (strcmp(all->entries[i]->serial, serials[0]) == 0) {
+      all->entries[i]->status = NULL;
+    }
+  }
+  pki__v1__bundle__free_unpacked(all, NULL);
+}
+
+TEST(a_tampered_entry_or_a_ca_b_lacks_refuses_the_whole_import) {
+  char fresh[64];
+  issue("CallManager", "a9.alpha.example.com", "", fresh);
+  const long long before =
+      it_db_int(&db_b, "SELECT count(*) FROM certificates", NULL);
+  const long long audits =
+      it_db_int(&db_b, "SELECT count(*) FROM audit_log", NULL);
+  long status;
+  char code[64];
+  Pki__V1__Bundle *all = export_page("", &status, NULL, 0);
+  CHECK(all != NULL && all->n_entries >= 3);
+  if (all == NULL || all->n_entries < 3) {
+    pki__v1__bundle__free_unpacked(all, NULL);
+    return;
+  }
+  Pki__V1__BundleEntry *last = all->entries[all->n_entries - 1];
+  CHECK_EQ_STR(last->serial, fresh);
+  // A bad signature.
+  uint8_t *sig = &last->certificate.data[last->certificate.len - 5];
+  *sig ^= 0x40;
+  Pki__V1__ImportResponse *resp = import_raw(all, &status, code, sizeof(code));
+  CHECK(resp == NULL);
+  CHECK_EQ_INT(status, 400);
+  CHECK_EQ_STR(code, "BUNDLE_MALFORMED");
+  *sig ^= 0x40;
+  // The certificate of another CA than the one named.
+  char *issuer = last->issuer;
+  last->issuer =
+      strcmp(issuer, "rsa-issuing") == 0 ? "ec-issuing" : "rsa-issuing";
+  resp = import_raw(all, &status, code, sizeof(code));
+  CHECK(resp == NULL);
+  CHECK_EQ_STR(code, "BUNDLE_MALFORMED");
+  last->issuer = issuer;
+  // A serial that is not the certificate's.
+  char *serial = last->serial;
+  last->serial = "01";
+  resp = import_raw(all, &status, code, sizeof(code));
+  CHECK(resp == NULL);
+  CHECK_EQ_STR(code, "BUNDLE_MALFORMED");
+  last->serial = serial;
+  // The CAs of another pki: without A's CA certificates, B holds none of
+  // the bundle's CAs.
+  const size_t n_cas = all->n_ca_certificates;
+  all->n_ca_certificates = 0;
+  resp = import_raw(all, &status, code, sizeof(code));
+  CHECK(resp == NULL);
+  CHECK_EQ_INT(status, 503);
+  CHECK_EQ_STR(code, "ISSUER_UNAVAILABLE");
+  all->n_ca_certificates = n_cas;
+  // Nothing was stored by any of them, no audit row written.
+  CHECK_EQ_INT(it_db_int(&db_b, "SELECT count(*) FROM certificates", NULL),
+               before);
+  CHECK_EQ_INT(it_db_int(&db_b,
+                         "SELECT count(*) FROM certificates"
+                         " WHERE serial = $1",
+                         fresh),
+               0);
+  CHECK_EQ_INT(it_db_int(&db_b, "SELECT count(*) FROM audit_log", NULL),
+               audits);
+  // Untouched, it goes in.
+  resp = import_raw(all, &status, NULL, 0);
+  CHECK_EQ_INT(status, 200);
+  CHECK(resp != NULL && resp->added == 1);
+  pki__v1__import_response__free_unpacked(resp, NULL);
+  pki__v1__bundle__free_unpacked(all, NULL);
+  check_same_rows();
+}
+
 int main(void) {
   it_db_create(&db_a);
   it_db_create(&db_b);
@@ -493,6 +874,9 @@ int main(void) {
   RUN(the_page_size_and_cursor_are_checked);
   RUN(pkictl_writes_one_file_per_page_into_an_empty_directory);
   RUN(a_new_instance_adopts_the_cas_whose_keys_it_holds);
+  RUN(an_import_gives_b_the_same_certificates_ocsp_answers_and_crls);
+  RUN(later_revocations_and_releases_reach_b_and_final_ones_stay);
+  RUN(a_tampered_entry_or_a_ca_b_lacks_refuses_the_whole_import);
   pki_client_free(api_a);
   CHECK_EQ_INT(it_pkid_stop(&pkid_a), 0);
   if (api_b != NULL) {
