@@ -764,8 +764,12 @@ TEST(later_revocations_and_releases_reach_b_and_final_ones_stay) {
   check_same_crls();
   // A bundle that says good of a certificate revoked for good does not
   // un-revoke it.
+  Pki__V1__BundleEntry *changed = NULL;
+  char *status_text = NULL;
   for (size_t i = 0; all != NULL && i < all->n_entries; i++) {
     if (strcmp(all->entries[i]->serial, serials[0]) == 0) {
+      changed = all->entries[i];
+      status_text = changed->status;
       all->entries[i]->status = "good";
       all->entries[i]->revoked_at = 0;
       all->entries[i]->revocation_reason = 0;
@@ -782,11 +786,9 @@ TEST(later_revocations_and_releases_reach_b_and_final_ones_stay) {
                          " AND status = 'revoked' AND revocation_reason = 1",
                          serials[0]),
                1);
-  // Strings of |all| were replaced by static ones: restore before freeing.
-  for (size_t i = 0; all != NULL && i < all->n_entries; i++) {
-    if (strcmp(all->entries[i]->serial, serials[0]) == 0) {
-      all->entries[i]->status = NULL;
-    }
+  // The status string belongs to |all|: put it back before freeing.
+  if (changed != NULL) {
+    changed->status = status_text;
   }
   pki__v1__bundle__free_unpacked(all, NULL);
 }
