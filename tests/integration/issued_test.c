@@ -861,6 +861,98 @@ TEST(a_tampered_entry_or_a_ca_b_lacks_refuses_the_whole_import) {
   check_same_rows();
 }
 
+TEST(another_certificate_under_a_stored_serial_is_a_conflict) {
+  // A certificate that A's rsa-issuing key signs (its key file is at hand)
+  // with the serial of one B already holds: same CA and serial, other DER.
+  char pem[512], key[512], der[512], cmd[3000];
+  it_tmpdir("issued-ca.pem", pem, sizeof(pem));
+  it_tmpdir("issued-forged.der", der, sizeof(der));
+  snprintf(key, sizeof(key), "%s/keys/rsa-issuing.key", dir_a);
+  PGresult *ca = it_db_query(&db_a,
+                             "SELECT encode(der, 'base64') FROM issuers"
+                             " WHERE name = 'rsa-issuing'",
+                             NULL, NULL);
+  CHECK(ca != NULL && PQntuples(ca) == 1);
+  if (ca == NULL || PQntuples(ca) != 1) {
+    PQclear(ca);
+    return;
+  }
+  char body[8192];
+  snprintf(body, sizeof(body),
+           "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n",
+           PQgetvalue(ca, 0, 0));
+  PQclear(ca);
+  CHECK(it_write_file(pem, body, strlen(body)));
+  // An extension makes it v3, as pki reads certificates.
+  char ext[600];
+  static const char kExt[] = "subjectAltName=DNS:forged.example.com\n";
+  snprintf(ext, sizeof(ext), "%s.ext", der);
+  CHECK(it_write_file(ext, kExt, strlen(kExt)));
+  snprintf(cmd, sizeof(cmd),
+           "openssl req -new -newkey rsa:2048 -nodes -keyout /dev/null"
+           " -subj /CN=forged.example.com 2>/dev/null |"
+           " openssl x509 -req -CA %s -CAkey %s -set_serial 0x%s -days 30"
+           " -sha256 -extfile %s.ext -outform DER -out %s 2>/dev/null",
+           pem, key, serials[5], der, der);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  FILE *f = fopen(der, "rb");
+  CHECK(f != NULL);
+  if (f == NULL) {
+    return;
+  }
+  static uint8_t forged[8192];
+  const size_t forged_len = fread(forged, 1, sizeof(forged), f);
+  fclose(f);
+  long status;
+  char code[64];
+  Pki__V1__Bundle *all = export_page("", &status, NULL, 0);
+  CHECK(all != NULL);
+  Pki__V1__BundleEntry *e = NULL;
+  for (size_t i = 0; all != NULL && i < all->n_entries; i++) {
+    if (strcmp(all->entries[i]->serial, serials[5]) == 0) {
+      e = all->entries[i];
+    }
+  }
+  CHECK(e != NULL && strcmp(e->issuer, "rsa-issuing") == 0);
+  if (e != NULL) {
+    const ProtobufCBinaryData real = e->certificate;
+    e->certificate.data = forged;
+    e->certificate.len = forged_len;
+    Pki__V1__ImportResponse *resp =
+        import_raw(all, &status, code, sizeof(code));
+    CHECK(resp == NULL);
+    CHECK_EQ_INT(status, 409);
+    CHECK_EQ_STR(code, "CONFLICT");
+    pki__v1__import_response__free_unpacked(resp, NULL);
+    e->certificate = real;
+  }
+  pki__v1__bundle__free_unpacked(all, NULL);
+  check_same_rows();
+}
+
+TEST(adopting_again_restarts_and_other_cas_are_refused) {
+  // B restarts with the same flag: its CAs are those of the file.
+  CHECK_EQ_INT(it_pkid_stop(&pkid_b), 0);
+  const char *extra[] = {"--cluster",   "beta", "--keypool", "none",
+                         "--adopt-cas", ca_pem, NULL};
+  CHECK(it_pkid_start(&pkid_b, &db_b, pkid_b.data_dir, extra));
+  check_same_ocsp("rsa-issuing");
+  // A database whose CAs were made at a first start refuses to adopt.
+  it_db db;
+  it_db_create(&db);
+  char dir[512];
+  it_tmpdir("issued-own", dir, sizeof(dir));
+  it_pkid own;
+  const char *plain[] = {"--keypool", "none", NULL};
+  CHECK(it_pkid_start(&own, &db, dir, plain));
+  CHECK_EQ_INT(it_pkid_stop(&own), 0);
+  it_pkid again;
+  CHECK_EQ_INT(start_adopting(&again, &db, "issued-own-adopt", NULL, ca_pem),
+               0);
+  CHECK(log_mentions(&again, "already holds other CAs"));
+  it_db_drop(&db);
+}
+
 int main(void) {
   it_db_create(&db_a);
   it_db_create(&db_b);
@@ -879,6 +971,8 @@ int main(void) {
   RUN(an_import_gives_b_the_same_certificates_ocsp_answers_and_crls);
   RUN(later_revocations_and_releases_reach_b_and_final_ones_stay);
   RUN(a_tampered_entry_or_a_ca_b_lacks_refuses_the_whole_import);
+  RUN(another_certificate_under_a_stored_serial_is_a_conflict);
+  RUN(adopting_again_restarts_and_other_cas_are_refused);
   pki_client_free(api_a);
   CHECK_EQ_INT(it_pkid_stop(&pkid_a), 0);
   if (api_b != NULL) {
