@@ -123,11 +123,15 @@ err:
 // |issued| set, the CA certificates of this pki and the cursor of the next
 // page (empty on the last).
 static void respond_issued(api_service *svc, api_response *resp,
-                           const ca_cert_row *rows, size_t n, int more) {
+                           const ca_cert_row *rows, size_t n, int more,
+                           const uint64_t *crl_numbers) {
   const ca_authority *a = svc->authority;
   Pki__V1__BundleEntry *entries = calloc(n + 1, sizeof(*entries));
   Pki__V1__BundleEntry **ptrs = calloc(n + 1, sizeof(*ptrs));
   ProtobufCBinaryData cas[CA_AUTHORITY_MAX_ISSUERS];
+  Pki__V1__CrlNumber numbers[CA_AUTHORITY_MAX_ISSUERS];
+  Pki__V1__CrlNumber *number_ptrs[CA_AUTHORITY_MAX_ISSUERS];
+  size_t n_numbers = 0;
   char next[24] = "";
   if (entries == NULL || ptrs == NULL) {
     api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
@@ -157,6 +161,13 @@ static void respond_issued(api_service *svc, api_response *resp,
   for (size_t i = 0; i < a->count; i++) {
     cas[i].data = a->issuers[i].der;
     cas[i].len = a->issuers[i].der_len;
+    if (crl_numbers[i] > 0) {
+      pki__v1__crl_number__init(&numbers[n_numbers]);
+      numbers[n_numbers].ca = a->issuers[i].name;
+      numbers[n_numbers].number = crl_numbers[i];
+      number_ptrs[n_numbers] = &numbers[n_numbers];
+      n_numbers++;
+    }
   }
   if (more && n > 0) {
     snprintf(next, sizeof(next), "%" PRId64, rows[n - 1].id);
@@ -171,6 +182,8 @@ static void respond_issued(api_service *svc, api_response *resp,
   out.n_ca_certificates = a->count;
   out.ca_certificates = cas;
   out.next_after = next;
+  out.n_crl_numbers = n_numbers;
+  out.crl_numbers = number_ptrs;
   respond_packed(resp, &out.base);
 done:
   free(entries);
@@ -196,13 +209,25 @@ static void export_issued(api_service *svc, const api_request *req,
             "?limit= is 1 to %d certificates", CA_LIMIT_ISSUED_PAGE);
   CA_GUARD(ca_store_bulk_issued_rows(svc->store, (int64_t)after, (size_t)limit,
                                      &rows, &n, &more));
+  // The CRL numbers reached, read after the rows: a CRL made in between
+  // only raises them, which the importer then continues above.
+  uint64_t crl_numbers[CA_AUTHORITY_MAX_ISSUERS] = {0};
+  for (size_t i = 0; i < svc->authority->count; i++) {
+    ca_crl_record crl;
+    int found;
+    memset(&crl, 0, sizeof(crl));
+    CA_GUARD(ca_store_get_crl(svc->store, svc->authority->issuers[i].id, &crl,
+                              &found));
+    crl_numbers[i] = found ? crl.number : 0;
+    OPENSSL_free(crl.der);
+  }
   char actor[96], detail[160];
   actor_of(req, actor, sizeof(actor));
   snprintf(detail, sizeof(detail),
            "issued entries=%zu after=%" PRIu64 " more=%d", n, after, more);
   CA_GUARD(ca_store_bulk_audit(svc->store, actor, "bulk-export", "issued",
                                req->remote, detail));
-  respond_issued(svc, resp, rows, n, more);
+  respond_issued(svc, resp, rows, n, more, crl_numbers);
   ca_cert_rows_free(rows, n);
   return;
 err:
@@ -499,6 +524,8 @@ static void import_issued(api_service *svc, const api_request *req,
   ca_issued_entry *entries = NULL;
   const uint8_t **ders = NULL;
   size_t *lens = NULL;
+  const char **crl_cas = NULL;
+  uint64_t *crl_numbers = NULL;
   ca_issued_import_summary summary;
   CA_ENSURE(b->version <= 1, CA_ERR_BUNDLE_MALFORMED,
             "bundle version %u is not known here", b->version);
@@ -507,8 +534,15 @@ static void import_issued(api_service *svc, const api_request *req,
   entries = calloc(b->n_entries + 1, sizeof(*entries));
   ders = calloc(b->n_ca_certificates + 1, sizeof(*ders));
   lens = calloc(b->n_ca_certificates + 1, sizeof(*lens));
-  CA_ENSURE(entries != NULL && ders != NULL && lens != NULL, CA_ERR_NO_MEMORY,
-            "out of memory");
+  crl_cas = calloc(b->n_crl_numbers + 1, sizeof(*crl_cas));
+  crl_numbers = calloc(b->n_crl_numbers + 1, sizeof(*crl_numbers));
+  CA_ENSURE(entries != NULL && ders != NULL && lens != NULL &&
+                crl_cas != NULL && crl_numbers != NULL,
+            CA_ERR_NO_MEMORY, "out of memory");
+  for (size_t i = 0; i < b->n_crl_numbers; i++) {
+    crl_cas[i] = b->crl_numbers[i]->ca;
+    crl_numbers[i] = b->crl_numbers[i]->number;
+  }
   for (size_t i = 0; i < b->n_ca_certificates; i++) {
     ders[i] = b->ca_certificates[i].data;
     lens[i] = b->ca_certificates[i].len;
@@ -540,6 +574,9 @@ static void import_issued(api_service *svc, const api_request *req,
       .ca_ders = ders,
       .ca_lens = lens,
       .n_cas = b->n_ca_certificates,
+      .crl_cas = crl_cas,
+      .crl_numbers = crl_numbers,
+      .n_crl_numbers = b->n_crl_numbers,
       .actor = actor,
       .source = req->remote,
       .crl_validity_s = svc->crl_validity_s,
@@ -557,6 +594,8 @@ done:
   free(entries);
   free(ders);
   free(lens);
+  free(crl_cas);
+  free(crl_numbers);
 }
 
 void api_handle_bulk_import(api_service *svc, const api_request *req,

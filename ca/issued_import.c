@@ -261,6 +261,32 @@ err:
   return 0;
 }
 
+// crl_floor sets |*out| to the number the next CRL of |ca| must have to
+// continue the exporter's numbering, or 0 when the number here is already
+// above it (or the exporter's CA is not this one).
+static int crl_floor(const ca_issuer *ca, ca_store_tx *tx,
+                     const ca_issued_import_request *req, uint64_t *out) {
+  *out = 0;
+  if (ca->key == NULL || !held_by_exporter(ca, req)) {
+    return 1;
+  }
+  for (size_t k = 0; k < req->n_crl_numbers; k++) {
+    if (strcmp(req->crl_cas[k], ca->name) != 0) {
+      continue;
+    }
+    CA_ENSURE(req->crl_numbers[k] < INT64_MAX, CA_ERR_BUNDLE_MALFORMED,
+              "CRL number of %s out of range", ca->name);
+    uint64_t next;
+    CA_GUARD(ca_store_tx_next_crl_number(tx, ca->id, &next));
+    if (next <= req->crl_numbers[k]) {
+      *out = req->crl_numbers[k] + 1;
+    }
+  }
+  return 1;
+err:
+  return 0;
+}
+
 int ca_issued_import(const ca_authority *authority, ca_store *store,
                      const ca_issued_import_request *req,
                      ca_issued_import_summary *out) {
@@ -298,9 +324,12 @@ int ca_issued_import(const ca_authority *authority, ca_store *store,
     out->unchanged += (size_t)(!added && !changed);
   }
   for (size_t i = 0; i < authority->count; i++) {
-    if (touched[i]) {
-      CA_GUARD(ca_crl_publish_tx(&authority->issuers[i], tx, now,
-                                 req->crl_validity_s, NULL));
+    const ca_issuer *ca = &authority->issuers[i];
+    uint64_t min_number = 0;
+    CA_GUARD(crl_floor(ca, tx, req, &min_number));
+    if (touched[i] || min_number > 0) {
+      CA_GUARD(ca_crl_publish_tx(ca, tx, now, req->crl_validity_s, min_number,
+                                 NULL));
       out->crls++;
     }
   }

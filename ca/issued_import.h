@@ -35,6 +35,11 @@ typedef struct ca_issued_import_request {
   const uint8_t *const *ca_ders;
   const size_t *ca_lens;
   size_t n_cas;
+  // The numbers of the exporter's current CRLs, by CA name: this pki's
+  // next CRL of such a CA is numbered above (RFC 5280 5.2.3).
+  const char *const *crl_cas;
+  const uint64_t *crl_numbers;
+  size_t n_crl_numbers;
   const char *actor;  // for the audit log
   const char *source;
   int64_t crl_validity_s;  // of the CRLs made; 0: the default
@@ -64,7 +69,8 @@ typedef struct ca_issued_import_summary {
 // entry's, except that a final revocation (any reason but
 // certificateHold) is never changed: good -> revoked, on hold -> revoked
 // or good, revoked -> unchanged. Each CA with an added or changed
-// certificate gets a new CRL; a NOTIFY on CA_ISSUED_CHANNEL (when
+// certificate, or whose CRL number here is not above the exporter's, gets a
+// new CRL numbered above both; a NOTIFY on CA_ISSUED_CHANNEL (when
 // certificates were added) and one on CA_REVOCATION_CHANNEL per changed
 // certificate make every node's OCSP responder forget what it cached.
 int ca_issued_import(const ca_authority *authority, ca_store *store,
