@@ -68,8 +68,9 @@ err:
   return 0;
 }
 
-// count_bundle adds the entries (field 5) and repeated strings and bytes
-// (clusters, ca_certificates: fields 3, 7) of the Bundle |buf| to |*entries|.
+// count_bundle adds the entries (field 5), repeated strings and bytes
+// (clusters, ca_certificates: fields 3, 7) and CRL numbers (field 9) of the
+// Bundle |buf| to |*entries|.
 static int count_bundle(const uint8_t *buf, size_t len, size_t *entries) {
   pb_reader r = {buf, len, 0};
   while (r.pos < r.len) {
@@ -77,7 +78,7 @@ static int count_bundle(const uint8_t *buf, size_t len, size_t *entries) {
     const uint8_t *data;
     size_t data_len;
     CA_GUARD(next_field(&r, &number, &data, &data_len));
-    if (number == 5 || number == 3 || number == 7) {
+    if (number == 5 || number == 3 || number == 7 || number == 9) {
       CA_ENSURE(data != NULL, CA_ERR_BUNDLE_MALFORMED,
                 "bundle: entries are messages");
       CA_ENSURE(++*entries <= CA_LIMIT_BUNDLE_ENTRIES, CA_ERR_OBJECT_TOO_LARGE,

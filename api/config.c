@@ -53,6 +53,10 @@ static const char kUsage[] =
     "                         first start: RSA-2048 (default), RSA-3072,\n"
     "                         RSA-4096\n"
     "  --ec-key ALG           key of the EC CAs: EC-P256 (default), EC-P384\n"
+    "  --adopt-cas FILE       on an empty database, adopt the CAs of FILE\n"
+    "                         (PEM certificates of another pki's four CAs)\n"
+    "                         with their keys copied into DIR/keys, instead\n"
+    "                         of making new ones: a restore or migration\n"
     "  --ca-org NAME          organization (O=) of the CA names. Default pki\n"
     "  --allow-rsa1024 LIST   comma-separated RSA profiles that also accept\n"
     "                         RSA-1024 keys (old phones). Default none\n"
@@ -234,6 +238,8 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       }
     } else if (strcmp(flag, "--crl-url") == 0) {
       config->authority.crl_url = value;
+    } else if (strcmp(flag, "--adopt-cas") == 0) {
+      config->authority.adopt_cas = value;
     } else if (strcmp(flag, "--ready-file") == 0) {
       config->ready_file = value;
     } else if (strcmp(flag, "--monitor") == 0) {

@@ -13,6 +13,7 @@
 #include "api/formats.h"
 #include "api/service.h"
 #include "ca/bulk.h"
+#include "ca/issued_import.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
@@ -82,10 +83,158 @@ done:
   free(ptrs);
 }
 
+// --- Export of the issued certificates (--issued) ---
+
+// query_count reads the decimal ?|name|= into |*out| (left as is when
+// absent): digits only, at most |max|.
+static int query_count(const api_request *req, const char *name, uint64_t max,
+                       uint64_t *out) {
+  const char *text;
+  CA_GUARD(api_query_checked(req, name, &text));
+  if (text == NULL) {
+    return 1;
+  }
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; text[i] >= '0' && text[i] <= '9' && i < 19; i++) {
+    v = v * 10 + (uint64_t)(text[i] - '0');
+  }
+  CA_ENSURE(i > 0 && text[i] == '\0' && v <= max, CA_ERR_PARAMETER_INVALID,
+            "?%s= must be a number of at most %" PRIu64, name, max);
+  *out = v;
+  return 1;
+err:
+  return 0;
+}
+
+// respond_issued answers one page of issued certificates as a Bundle with
+// |issued| set, the CA certificates of this pki and the cursor of the next
+// page (empty on the last).
+static void respond_issued(api_service *svc, api_response *resp,
+                           const ca_cert_row *rows, size_t n, int more,
+                           const uint64_t *crl_numbers) {
+  const ca_authority *a = svc->authority;
+  Pki__V1__BundleEntry *entries = calloc(n + 1, sizeof(*entries));
+  Pki__V1__BundleEntry **ptrs = calloc(n + 1, sizeof(*ptrs));
+  ProtobufCBinaryData cas[CA_AUTHORITY_MAX_ISSUERS];
+  Pki__V1__CrlNumber numbers[CA_AUTHORITY_MAX_ISSUERS];
+  Pki__V1__CrlNumber *number_ptrs[CA_AUTHORITY_MAX_ISSUERS];
+  size_t n_numbers = 0;
+  char next[24] = "";
+  if (entries == NULL || ptrs == NULL) {
+    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ca_cert_row *r = &rows[i];
+    const int revoked = strcmp(r->status, "revoked") == 0;
+    const ca_bundle_entry e = {
+        .cluster = r->cluster,
+        .node = r->common_name,
+        .purpose = r->profile,
+        .der = r->der,
+        .der_len = r->der_len,
+        .issuer = r->issuer,
+        .serial = r->serial,
+        .revoked = revoked,
+        .revoked_at = r->revoked_at,
+        .revocation_reason = r->revocation_reason,
+    };
+    api_bundle_entry_fill(&e, &entries[i]);
+    entries[i].requester = r->requester;
+    entries[i].key_generated = r->key_generated != 0;
+    ptrs[i] = &entries[i];
+  }
+  for (size_t i = 0; i < a->count; i++) {
+    cas[i].data = a->issuers[i].der;
+    cas[i].len = a->issuers[i].der_len;
+    if (crl_numbers[i] > 0) {
+      pki__v1__crl_number__init(&numbers[n_numbers]);
+      numbers[n_numbers].ca = a->issuers[i].name;
+      numbers[n_numbers].number = crl_numbers[i];
+      number_ptrs[n_numbers] = &numbers[n_numbers];
+      n_numbers++;
+    }
+  }
+  if (more && n > 0) {
+    snprintf(next, sizeof(next), "%" PRId64, rows[n - 1].id);
+  }
+  Pki__V1__Bundle out = PKI__V1__BUNDLE__INIT;
+  out.version = 1;
+  out.cluster = (char *)(svc->cluster != NULL ? svc->cluster : "");
+  out.created_at = (int64_t)time(NULL);
+  out.n_entries = n;
+  out.entries = ptrs;
+  out.issued = 1;
+  out.n_ca_certificates = a->count;
+  out.ca_certificates = cas;
+  out.next_after = next;
+  out.n_crl_numbers = n_numbers;
+  out.crl_numbers = number_ptrs;
+  respond_packed(resp, &out.base);
+done:
+  free(entries);
+  free(ptrs);
+}
+
+// export_issued answers GET /v1/bulk/export?issued=true[&after=ID]
+// [&limit=N]: one page of every certificate this pki issued or self-signed.
+static void export_issued(api_service *svc, const api_request *req,
+                          api_response *resp) {
+  ca_cert_row *rows = NULL;
+  size_t n = 0;
+  int more = 0;
+  uint64_t after = 0, limit = CA_LIMIT_ISSUED_PAGE;
+  const char *format;
+  CA_GUARD(api_query_checked(req, "format", &format));
+  CA_ENSURE(format == NULL || strcasecmp(format, "protobuf") == 0,
+            CA_ERR_FORMAT_UNKNOWN,
+            "an --issued export is a protobuf bundle (pki.v1.Bundle)");
+  CA_GUARD(query_count(req, "after", INT64_MAX, &after));
+  CA_GUARD(query_count(req, "limit", CA_LIMIT_ISSUED_PAGE, &limit));
+  CA_ENSURE(limit >= 1, CA_ERR_PARAMETER_INVALID,
+            "?limit= is 1 to %d certificates", CA_LIMIT_ISSUED_PAGE);
+  CA_GUARD(ca_store_bulk_issued_rows(svc->store, (int64_t)after, (size_t)limit,
+                                     &rows, &n, &more));
+  // The CRL numbers reached, read after the rows: a CRL made in between
+  // only raises them, which the importer then continues above.
+  uint64_t crl_numbers[CA_AUTHORITY_MAX_ISSUERS] = {0};
+  for (size_t i = 0; i < svc->authority->count; i++) {
+    ca_crl_record crl;
+    int found;
+    memset(&crl, 0, sizeof(crl));
+    CA_GUARD(ca_store_get_crl(svc->store, svc->authority->issuers[i].id, &crl,
+                              &found));
+    crl_numbers[i] = found ? crl.number : 0;
+    OPENSSL_free(crl.der);
+  }
+  char actor[96], detail[160];
+  actor_of(req, actor, sizeof(actor));
+  snprintf(detail, sizeof(detail),
+           "issued entries=%zu after=%" PRIu64 " more=%d", n, after, more);
+  CA_GUARD(ca_store_bulk_audit(svc->store, actor, "bulk-export", "issued",
+                               req->remote, detail));
+  respond_issued(svc, resp, rows, n, more, crl_numbers);
+  ca_cert_rows_free(rows, n);
+  return;
+err:
+  ca_cert_rows_free(rows, n);
+  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+}
+
 void api_handle_bulk_export(api_service *svc, const api_request *req,
                             api_response *resp) {
   ca_cert_row *rows = NULL;
   size_t n = 0;
+  const char *issued;
+  CA_GUARD(api_query_checked(req, "issued", &issued));
+  if (issued != NULL && strcmp(issued, "true") == 0) {
+    export_issued(svc, req, resp);
+    return;
+  }
+  CA_ENSURE(issued == NULL || strcmp(issued, "false") == 0,
+            CA_ERR_PARAMETER_INVALID, "?issued= is true or false");
   const char *purposes[CA_BULK_ALL_PURPOSES_COUNT];
   size_t n_purposes;
   const char *cluster, *format;
@@ -356,6 +505,87 @@ err:
   return 0;
 }
 
+// import_issued answers POST /v1/bulk/import with an --issued bundle: the
+// certificates another pki issued, under CAs this one adopted.
+static void import_issued(api_service *svc, const api_request *req,
+                          api_response *resp, const Pki__V1__Bundle *b) {
+  ca_issued_entry *entries = NULL;
+  const uint8_t **ders = NULL;
+  size_t *lens = NULL;
+  const char **crl_cas = NULL;
+  uint64_t *crl_numbers = NULL;
+  ca_issued_import_summary summary;
+  CA_ENSURE(b->version <= 1, CA_ERR_BUNDLE_MALFORMED,
+            "bundle version %u is not known here", b->version);
+  CA_ENSURE(b->n_ca_certificates <= CA_AUTHORITY_MAX_ISSUERS * 2,
+            CA_ERR_BUNDLE_MALFORMED, "more CA certificates than a pki has");
+  entries = calloc(b->n_entries + 1, sizeof(*entries));
+  ders = calloc(b->n_ca_certificates + 1, sizeof(*ders));
+  lens = calloc(b->n_ca_certificates + 1, sizeof(*lens));
+  crl_cas = calloc(b->n_crl_numbers + 1, sizeof(*crl_cas));
+  crl_numbers = calloc(b->n_crl_numbers + 1, sizeof(*crl_numbers));
+  CA_ENSURE(entries != NULL && ders != NULL && lens != NULL &&
+                crl_cas != NULL && crl_numbers != NULL,
+            CA_ERR_NO_MEMORY, "out of memory");
+  for (size_t i = 0; i < b->n_crl_numbers; i++) {
+    crl_cas[i] = b->crl_numbers[i]->ca;
+    crl_numbers[i] = b->crl_numbers[i]->number;
+  }
+  for (size_t i = 0; i < b->n_ca_certificates; i++) {
+    ders[i] = b->ca_certificates[i].data;
+    lens[i] = b->ca_certificates[i].len;
+  }
+  for (size_t i = 0; i < b->n_entries; i++) {
+    const Pki__V1__BundleEntry *e = b->entries[i];
+    const int revoked = strcmp(e->status, "revoked") == 0;
+    CA_ENSURE(revoked || strcmp(e->status, "good") == 0 || e->status[0] == '\0',
+              CA_ERR_BUNDLE_MALFORMED, "entry %zu: status %.16s", i, e->status);
+    entries[i] = (ca_issued_entry){
+        .der = e->certificate.data,
+        .der_len = e->certificate.len,
+        .issuer = e->issuer,
+        .serial = e->serial,
+        .profile = e->purpose,
+        .cluster = e->cluster,
+        .requester = e->requester,
+        .key_generated = e->key_generated,
+        .revoked = revoked,
+        .revoked_at = e->revoked_at,
+        .reason = e->revocation_reason,
+    };
+  }
+  char actor[96];
+  actor_of(req, actor, sizeof(actor));
+  const ca_issued_import_request r = {
+      .entries = entries,
+      .n_entries = b->n_entries,
+      .ca_ders = ders,
+      .ca_lens = lens,
+      .n_cas = b->n_ca_certificates,
+      .crl_cas = crl_cas,
+      .crl_numbers = crl_numbers,
+      .n_crl_numbers = b->n_crl_numbers,
+      .actor = actor,
+      .source = req->remote,
+      .crl_validity_s = svc->crl_validity_s,
+  };
+  CA_GUARD(ca_issued_import(svc->authority, svc->store, &r, &summary));
+  Pki__V1__ImportResponse out = PKI__V1__IMPORT_RESPONSE__INIT;
+  out.added = (uint32_t)summary.added;
+  out.replaced = (uint32_t)summary.updated;
+  out.unchanged = (uint32_t)summary.unchanged;
+  respond_packed(resp, &out.base);
+  goto done;
+err:
+  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+done:
+  free(entries);
+  free(ders);
+  free(lens);
+  free(crl_cas);
+  free(crl_numbers);
+}
+
 void api_handle_bulk_import(api_service *svc, const api_request *req,
                             api_response *resp) {
   Pki__V1__ImportRequest *msg = NULL;
@@ -384,9 +614,10 @@ void api_handle_bulk_import(api_service *svc, const api_request *req,
   } else {
     CA_ENSURE(msg->bundle != NULL, CA_ERR_PARAMETER_INVALID,
               "send a bundle or a PKCS#12 file");
-    CA_ENSURE(!msg->bundle->issued, CA_ERR_BUNDLE_MALFORMED,
-              "an --issued bundle goes to another pki's certificates, not "
-              "into trust stores");
+    if (msg->bundle->issued) {
+      import_issued(svc, req, resp, msg->bundle);
+      goto done;
+    }
     ca_bundle view;
     CA_GUARD(api_bundle_view(msg->bundle, &entries, &view));
     r.entries = entries;

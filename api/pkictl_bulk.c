@@ -16,7 +16,8 @@
 // The flags of pkictl bulk; each takes a value.
 typedef struct bulk_flags {
   const char *dir, *cluster, *type, *format, *password, *purpose, *from_cluster,
-      *pkcs12;
+      *pkcs12, *page;
+  int issued;  // --issued (no value)
   const char *positional[1];
   int n_positional;
 } bulk_flags;
@@ -35,6 +36,7 @@ static int parse(int argc, char **argv, bulk_flags *f) {
       {"--purpose", offsetof(bulk_flags, purpose)},
       {"--from-cluster", offsetof(bulk_flags, from_cluster)},
       {"--pkcs12", offsetof(bulk_flags, pkcs12)},
+      {"--page", offsetof(bulk_flags, page)},
   };
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -44,6 +46,10 @@ static int parse(int argc, char **argv, bulk_flags *f) {
         return 0;
       }
       f->positional[f->n_positional++] = a;
+      continue;
+    }
+    if (strcmp(a, "--issued") == 0) {
+      f->issued = 1;
       continue;
     }
     size_t k = 0;
@@ -92,7 +98,104 @@ static int ensure_dir(const char *dir) {
   return 1;
 }
 
+#define ISSUED_PREFIX "issued-"
+
+static int is_issued_file(const char *name) {
+  const size_t len = strlen(name), suffix = strlen(BUNDLE_SUFFIX);
+  return strncmp(name, ISSUED_PREFIX, strlen(ISSUED_PREFIX)) == 0 &&
+         len > suffix && strcmp(name + len - suffix, BUNDLE_SUFFIX) == 0;
+}
+
+// holds_issued_files returns 1 (with a message) when |dir| already holds
+// pages of an --issued export: pages of two exports mixed in one directory
+// would import as one, so pkictl refuses rather than overwrite some.
+static int holds_issued_files(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return 1;
+  }
+  int found = 0;
+  const struct dirent *de;
+  while (!found && (de = readdir(d)) != NULL) {
+    found = is_issued_file(de->d_name);
+  }
+  closedir(d);
+  if (found) {
+    fprintf(stderr,
+            "pkictl: %s already holds " ISSUED_PREFIX "*" BUNDLE_SUFFIX
+            " files; export into an empty directory\n",
+            dir);
+  }
+  return found;
+}
+
+// cmd_bulk_export_issued writes every certificate the server issued, page
+// by page, to DIR/issued-0001.bundle, DIR/issued-0002.bundle, ...: one page
+// in memory at a time, each file a bundle of its own (with the CA
+// certificates) that any pki can decode within its limits.
+static int cmd_bulk_export_issued(pki_client *client, const bulk_flags *f) {
+  if (f->cluster != NULL || f->type != NULL || f->format != NULL) {
+    fprintf(stderr,
+            "pkictl bulk export --issued: takes every certificate; "
+            "no --cluster, --type or --format\n");
+    return 2;
+  }
+  if (!ensure_dir(f->dir) || holds_issued_files(f->dir)) {
+    return 1;
+  }
+  char after[24] = "0", path[1024], file[4096];
+  size_t pages = 0, total = 0, revoked = 0;
+  for (;;) {
+    snprintf(path, sizeof(path), "/v1/bulk/export?issued=true");
+    pkictl_add_query(path, sizeof(path), "after", after);
+    pkictl_add_query(path, sizeof(path), "limit", f->page);
+    pki_reply reply;
+    memset(&reply, 0, sizeof(reply));
+    Pki__V1__Bundle *b = NULL;
+    int ok = pkictl_get(client, path, &reply);
+    if (ok) {
+      b = pki__v1__bundle__unpack(NULL, reply.body_len, reply.body);
+      ok = b != NULL && b->issued && strlen(b->next_after) < sizeof(after) &&
+           strspn(b->next_after, "0123456789") == strlen(b->next_after);
+      if (!ok) {
+        fprintf(stderr, "pkictl: unreadable reply\n");
+      }
+    }
+    if (ok) {
+      pages++;
+      snprintf(file, sizeof(file), "%s/" ISSUED_PREFIX "%04zu" BUNDLE_SUFFIX,
+               f->dir, pages);
+      ok = pkictl_write_file(file, reply.body, reply.body_len);
+    }
+    int last = 1;
+    if (ok) {
+      total += b->n_entries;
+      for (size_t i = 0; i < b->n_entries; i++) {
+        revoked += strcmp(b->entries[i]->status, "revoked") == 0;
+      }
+      last = b->next_after[0] == '\0';
+      snprintf(after, sizeof(after), "%s", b->next_after);
+    }
+    pki__v1__bundle__free_unpacked(b, NULL);
+    pki_reply_cleanup(&reply);
+    if (!ok) {
+      return 1;
+    }
+    if (last) {
+      break;
+    }
+  }
+  printf("%zu issued certificates (%zu revoked) in %zu files " ISSUED_PREFIX
+         "*" BUNDLE_SUFFIX " of %s\n",
+         total, revoked, pages, f->dir);
+  return 0;
+}
+
 static int cmd_bulk_export(pki_client *client, const bulk_flags *f) {
+  if (f->issued && f->dir != NULL) {
+    return cmd_bulk_export_issued(client, f);
+  }
   if (f->dir == NULL) {
     fprintf(stderr, "pkictl bulk export: --dir is required\n");
     return 2;
@@ -167,7 +270,7 @@ static int is_bundle_file(const char *name) {
   const size_t len = strlen(name), suffix = strlen(BUNDLE_SUFFIX);
   return name[0] != '.' && len > suffix &&
          strcmp(name + len - suffix, BUNDLE_SUFFIX) == 0 &&
-         strcmp(name, CONSOLIDATED) != 0;
+         strcmp(name, CONSOLIDATED) != 0 && !is_issued_file(name);
 }
 
 static int compare_names(const void *a, const void *b) {
@@ -291,7 +394,114 @@ static void print_import(const Pki__V1__ImportResponse *r) {
       r->skipped_purpose);
 }
 
+// issued_files lists the DIR/issued-*.bundle names of |dir|, sorted (the
+// page order). The caller frees each name and the array.
+static int issued_files(const char *dir, char ***out, size_t *out_n) {
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return 0;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int ok = 1;
+  const struct dirent *de;
+  while (ok && (de = readdir(d)) != NULL) {
+    if (!is_issued_file(de->d_name)) {
+      continue;
+    }
+    if (n == cap) {
+      cap = cap == 0 ? 16 : cap * 2;
+      char **grown = realloc(names, cap * sizeof(*names));
+      if (grown == NULL) {
+        ok = 0;
+        break;
+      }
+      names = grown;
+    }
+    names[n] = strdup(de->d_name);
+    ok = names[n] != NULL;
+    n += (size_t)ok;
+  }
+  closedir(d);
+  if (ok && n == 0) {
+    fprintf(stderr, "pkictl: no " ISSUED_PREFIX "*" BUNDLE_SUFFIX " in %s\n",
+            dir);
+    ok = 0;
+  }
+  if (!ok) {
+    for (size_t i = 0; i < n; i++) {
+      free(names[i]);
+    }
+    free(names);
+    return 0;
+  }
+  qsort(names, n, sizeof(*names), compare_names);
+  *out = names;
+  *out_n = n;
+  return 1;
+}
+
+// cmd_bulk_import_issued sends every DIR/issued-*.bundle, in order, each
+// file one import (one transaction on the server). Importing is
+// idempotent, so after a failure the same command can run again.
+static int cmd_bulk_import_issued(pki_client *client, const bulk_flags *f) {
+  if (f->cluster != NULL || f->pkcs12 != NULL) {
+    fprintf(stderr, "pkictl bulk import --issued: --dir only\n");
+    return 2;
+  }
+  char **names = NULL;
+  size_t n = 0;
+  if (!issued_files(f->dir, &names, &n)) {
+    return 1;
+  }
+  int rc = 0;
+  size_t added = 0, updated = 0, unchanged = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+    size_t data_len;
+    uint8_t *data = pkictl_read_file(path, CA_LIMIT_BUNDLE_BYTES, &data_len);
+    CBB body;
+    CBB_zero(&body);
+    pki_reply reply;
+    memset(&reply, 0, sizeof(reply));
+    Pki__V1__ImportResponse *resp = NULL;
+    rc = 1;
+    // ImportRequest.bundle (field 1): the file's bytes as they are.
+    if (data != NULL && CBB_init(&body, data_len + 16) &&
+        add_bytes_field(&body, 1, data, data_len) &&
+        post_protobuf(client, "/v1/bulk/import", CBB_data(&body),
+                      CBB_len(&body), &reply)) {
+      resp = pki__v1__import_response__unpack(NULL, reply.body_len, reply.body);
+      if (resp != NULL) {
+        added += resp->added;
+        updated += resp->replaced;
+        unchanged += resp->unchanged;
+        rc = 0;
+      }
+    }
+    if (rc != 0) {
+      fprintf(stderr, "pkictl: %s not imported\n", path);
+    }
+    free(data);
+    CBB_cleanup(&body);
+    pki__v1__import_response__free_unpacked(resp, NULL);
+    pki_reply_cleanup(&reply);
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(names[i]);
+  }
+  free(names);
+  printf("added %zu, state updated %zu, unchanged %zu\n", added, updated,
+         unchanged);
+  return rc;
+}
+
 static int cmd_bulk_import(pki_client *client, const bulk_flags *f) {
+  if (f->issued && f->dir != NULL) {
+    return cmd_bulk_import_issued(client, f);
+  }
   if ((f->dir == NULL) == (f->pkcs12 == NULL)) {
     fprintf(stderr, "pkictl bulk import: --dir or --pkcs12\n");
     return 2;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ca/adopt.h"
 #include "ca/certificate.h"
 #include "ca/limits.h"
 #include "ca/name.h"
@@ -391,15 +392,66 @@ int ca_authority_set_ocsp_url(ca_authority *authority, const char *url) {
   return 1;
 }
 
+// The adopted CAs' certificates (pkid --adopt-cas), read before the
+// bootstrap transaction so that a bad file fails before it starts.
+typedef struct adopt_arg {
+  const char *data_dir;
+  const uint8_t *pem;
+  size_t pem_len;
+} adopt_arg;
+
+static int adopt_for_store(void *varg, ca_issuer_record **out, size_t *out_n) {
+  const adopt_arg *arg = varg;
+  return ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len, out, out_n);
+}
+
+// check_adopted refuses to serve with --adopt-cas when the database already
+// holds CAs other than the adopted ones: adopting is for an empty
+// database, and restarting with the same flag must keep working.
+static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
+                         size_t n) {
+  ca_issuer_record *want = NULL;
+  size_t n_want = 0;
+  CA_GUARD(
+      ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len, &want, &n_want));
+  int same = n_want == n;
+  for (size_t i = 0; same && i < n_want; i++) {
+    int found = 0;
+    for (size_t k = 0; k < n && !found; k++) {
+      found = strcmp(records[k].name, want[i].name) == 0 &&
+              records[k].der_len == want[i].der_len &&
+              memcmp(records[k].der, want[i].der, want[i].der_len) == 0;
+    }
+    same = found;
+  }
+  ca_issuer_records_free(want, n_want);
+  CA_ENSURE(same, CA_ERR_CONFIG,
+            "--adopt-cas: the database already holds other CAs; adopt into "
+            "an empty database");
+  return 1;
+err:
+  return 0;
+}
+
 int ca_authority_open(ca_store *store, const ca_authority_config *config,
                       ca_authority **out) {
   ca_authority *authority = NULL;
   ca_issuer_record *records = NULL;
   size_t n = 0;
   generate_arg arg = {config};
+  adopt_arg adopt = {config->data_dir, NULL, 0};
+  uint8_t *pem = NULL;
   char path[4096];
-  CA_GUARD(ca_store_bootstrap_issuers(store, generate_for_store, &arg, &records,
-                                      &n));
+  if (config->adopt_cas != NULL) {
+    CA_GUARD(ca_adopt_read_file(config->adopt_cas, &pem, &adopt.pem_len));
+    adopt.pem = pem;
+    CA_GUARD(ca_store_bootstrap_issuers(store, adopt_for_store, &adopt,
+                                        &records, &n));
+    CA_GUARD(check_adopted(&adopt, records, n));
+  } else {
+    CA_GUARD(ca_store_bootstrap_issuers(store, generate_for_store, &arg,
+                                        &records, &n));
+  }
   CA_ENSURE(n <= CA_AUTHORITY_MAX_ISSUERS, CA_ERR_CONFIG,
             "more CAs in the database than pki supports");
   authority = authority_new(config);
@@ -417,11 +469,13 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
     authority->count++;
   }
   ca_issuer_records_free(records, n);
+  OPENSSL_free(pem);
   *out = authority;
   return 1;
 err:
   ca_issuer_records_free(records, n);
   ca_authority_free(authority);
+  OPENSSL_free(pem);
   return 0;
 }
 

@@ -48,6 +48,10 @@ typedef struct ca_authority_config {
   // issuing CA's name. "" for none.
   const char *crl_url;
   ca_profile_table profiles;
+  // A PEM file of CA certificates whose keys are in |data_dir|/keys: on a
+  // database without CAs they are adopted (ca/adopt.h) instead of new ones
+  // made; on one with CAs, those must be these. NULL: make new CAs.
+  const char *adopt_cas;
 } ca_authority_config;
 
 typedef struct ca_authority {

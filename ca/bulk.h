@@ -184,6 +184,19 @@ int ca_store_bulk_export_rows(ca_store *store, const char *cluster,
                               int64_t now, ca_cert_row **out,
                               size_t *out_n) CA_MUST_CHECK;
 
+// ca_store_bulk_issued_rows returns one page of an --issued export: the
+// certificates this pki issued or self-signed (every CA, revoked or not,
+// expired or not) whose id is above |after|, in id order, at most |limit|
+// (1 to CA_LIMIT_ISSUED_PAGE, else CA_ERR_PARAMETER_INVALID). Rows carry
+// id, serial, issuer (the CA name, "" when self-signed), profile, subject,
+// common_name, validity, status, revocation, DER, requester,
+// key_generated, self_signed and cluster ("" when none). |*out_more| is 1
+// when certificates follow the last row; the next page starts after its
+// id. The caller frees |*out| with ca_cert_rows_free.
+int ca_store_bulk_issued_rows(ca_store *store, int64_t after, size_t limit,
+                              ca_cert_row **out, size_t *out_n,
+                              int *out_more) CA_MUST_CHECK;
+
 // ca_store_bulk_audit appends one audit row of a bulk call (export,
 // consolidate) in a transaction of its own.
 int ca_store_bulk_audit(ca_store *store, const char *actor, const char *action,

@@ -173,4 +173,21 @@
 // for seconds, and the machine has few; more wait for a retry (QUEUE_FULL).
 #define CA_LIMIT_SELF_SIGNED_JOBS 4
 
+// --- Issued export (bulk export --issued) ---
+
+// Certificates per page of an --issued export. A certificate pki issues
+// holds at most CA_LIMIT_SAN_COUNT names of at most 253 bytes (about 26
+// KiB with its key and extensions); 500 of them stay under
+// CA_LIMIT_BUNDLE_BYTES, so every page is a bundle any pki can import, and
+// each page is one bounded query and one bounded reply whatever the size of
+// the CA.
+#define CA_LIMIT_ISSUED_PAGE 500
+
+// CA certificates in a pkid --adopt-cas file: pki has four CAs; a chain
+// file per CA repeats the roots, so twice as many blocks are taken.
+#define CA_LIMIT_ADOPT_CAS 8
+
+// A pkid --adopt-cas file: eight CA certificates of a few KiB in PEM.
+#define CA_LIMIT_ADOPT_FILE_BYTES (256 * 1024)
+
 #endif  // PKI_CA_LIMITS_H

@@ -16,7 +16,8 @@ static int64_t validity_of(int64_t requested) {
 // publish_crl makes and stores a new CRL of |issuer| in |tx|, with the next
 // CRL number.
 static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
-                       int64_t validity_s, ca_crl_record *out) {
+                       int64_t validity_s, uint64_t min_number,
+                       ca_crl_record *out) {
   ca_revoked_entry *rows = NULL;
   ca_crl_entry *entries = NULL;
   size_t n = 0;
@@ -24,6 +25,9 @@ static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
   uint8_t *der = NULL;
   size_t der_len;
   CA_GUARD(ca_store_tx_next_crl_number(tx, issuer->id, &number));
+  if (number < min_number) {
+    number = min_number;
+  }
   CA_GUARD(ca_store_tx_revoked(tx, issuer->id, now, &rows, &n));
   entries = calloc(n > 0 ? n : 1, sizeof(*entries));
   CA_ENSURE_ALLOC(entries);
@@ -138,7 +142,8 @@ static int change(const ca_authority *authority, ca_store *store,
                              out->serial, r->source, "ok", detail));
   ca_crl_record crl;
   memset(&crl, 0, sizeof(crl));
-  CA_GUARD(publish_crl(issuer, tx, now, validity_of(r->crl_validity_s), &crl));
+  CA_GUARD(
+      publish_crl(issuer, tx, now, validity_of(r->crl_validity_s), 0, &crl));
   OPENSSL_free(crl.der);
   char payload[64];
   snprintf(payload, sizeof(payload), "%" PRId64 ":%s", issuer->id, out->serial);
@@ -155,6 +160,12 @@ static int change(const ca_authority *authority, ca_store *store,
 err:
   ca_store_rollback(tx);
   return 0;
+}
+
+int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
+                      int64_t validity_s, uint64_t min_number,
+                      ca_crl_record *out) {
+  return publish_crl(issuer, tx, now, validity_of(validity_s), min_number, out);
 }
 
 int ca_revoke(const ca_authority *authority, ca_store *store,
@@ -185,7 +196,7 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
   CA_ENSURE(issuer->key != NULL, CA_ERR_ISSUER_UNAVAILABLE,
             "the key of CA %s is not loaded", issuer->name);
   CA_GUARD(ca_store_begin(store, &tx));
-  CA_GUARD(publish_crl(issuer, tx, now, validity, out));
+  CA_GUARD(publish_crl(issuer, tx, now, validity, 0, out));
   ca_store_tx *committing = tx;
   tx = NULL;
   CA_GUARD(ca_store_commit(committing));

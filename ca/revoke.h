@@ -66,4 +66,15 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
                    const ca_issuer *issuer, int64_t validity_s,
                    ca_crl_record *out) CA_MUST_CHECK;
 
+// ca_crl_publish_tx makes and stores, in |tx|, a new CRL of |issuer| with
+// the next CRL number, or |min_number| when that is higher (the number
+// another pki reached for the same CA: an --issued import), listing its
+// revoked certificates as |tx| sees them (for changes of several
+// certificates in one transaction). |out| may be NULL; else the caller
+// frees |out->der| with OPENSSL_free. It returns 0 with the store's or the
+// signer's error.
+int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
+                      int64_t validity_s, uint64_t min_number,
+                      ca_crl_record *out) CA_MUST_CHECK;
+
 #endif  // PKI_CA_REVOKE_H

@@ -109,6 +109,81 @@ err:
   return 0;
 }
 
+// Every certificate pki issued or self-signed, in id order from the page's
+// cursor: the id is the insertion order, so a page never misses or repeats
+// a row even while new certificates are issued (they come later). One row
+// more than the page tells that another page follows.
+static const char kIssuedSql[] =
+    "SELECT c.id, c.serial, coalesce(i.name, ''), c.profile, c.subject,"
+    " c.common_name, extract(epoch FROM c.not_before)::bigint,"
+    " extract(epoch FROM c.not_after)::bigint, c.status,"
+    " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
+    " coalesce(c.revocation_reason, 0), c.der, c.requester,"
+    " c.key_generated, coalesce(c.cluster, ''), c.issuer_id IS NULL"
+    " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
+    " WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2::bigint";
+
+int ca_store_bulk_issued_rows(ca_store *store, int64_t after, size_t limit,
+                              ca_cert_row **out, size_t *out_n, int *out_more) {
+  size_t slot;
+  PGconn *conn = NULL;
+  PGresult *res = NULL;
+  ca_cert_row *rows = NULL;
+  size_t n = 0;
+  char after_text[24], limit_text[24];
+  CA_ENSURE(after >= 0, CA_ERR_PARAMETER_INVALID, "a negative cursor");
+  CA_ENSURE(limit >= 1 && limit <= CA_LIMIT_ISSUED_PAGE,
+            CA_ERR_PARAMETER_INVALID, "a page holds 1 to %d certificates",
+            CA_LIMIT_ISSUED_PAGE);
+  snprintf(after_text, sizeof(after_text), "%" PRId64, after);
+  snprintf(limit_text, sizeof(limit_text), "%zu", limit + 1);
+  const char *values[2] = {after_text, limit_text};
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
+  res = ca_store_check_result(
+      conn, PQexecParams(conn, kIssuedSql, 2, NULL, values, NULL, NULL, 0),
+      PGRES_TUPLES_OK, "reading the issued certificates to export");
+  CA_GUARD(res != NULL);
+  const size_t count = (size_t)PQntuples(res);
+  const size_t take = count > limit ? limit : count;
+  rows = calloc(take + 1, sizeof(*rows));
+  CA_ENSURE_ALLOC(rows);
+  for (size_t k = 0; k < take; k++) {
+    const int i = (int)k;
+    ca_cert_row *r = &rows[k];
+    n++;
+    r->id = ca_store_get_int(res, i, 0);
+    r->not_before = ca_store_get_int(res, i, 6);
+    r->not_after = ca_store_get_int(res, i, 7);
+    r->revoked_at = ca_store_get_int(res, i, 9);
+    r->revocation_reason = (int)ca_store_get_int(res, i, 10);
+    r->key_generated = strcmp(PQgetvalue(res, i, 13), "t") == 0;
+    r->self_signed = strcmp(PQgetvalue(res, i, 15), "t") == 0;
+    CA_ENSURE(dup_text(res, i, 1, &r->serial) &&
+                  dup_text(res, i, 2, &r->issuer) &&
+                  dup_text(res, i, 3, &r->profile) &&
+                  dup_text(res, i, 4, &r->subject) &&
+                  dup_text(res, i, 5, &r->common_name) &&
+                  dup_text(res, i, 8, &r->status) &&
+                  dup_text(res, i, 12, &r->requester) &&
+                  dup_text(res, i, 14, &r->cluster),
+              CA_ERR_NO_MEMORY, "out of memory");
+    CA_GUARD(ca_store_get_bytea(res, i, 11, &r->der, &r->der_len));
+  }
+  PQclear(res);
+  ca_store_release(store, slot);
+  *out = rows;
+  *out_n = n;
+  *out_more = count > limit;
+  return 1;
+err:
+  PQclear(res);
+  ca_cert_rows_free(rows, n);
+  if (conn != NULL) {
+    ca_store_release(store, slot);
+  }
+  return 0;
+}
+
 int ca_store_bulk_audit(ca_store *store, const char *actor, const char *action,
                         const char *object, const char *source,
                         const char *detail) {

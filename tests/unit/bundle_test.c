@@ -50,6 +50,26 @@ TEST(entries_are_counted_before_decoding) {
   free(buf);
 }
 
+TEST(crl_numbers_and_ca_certificates_count_as_entries) {
+  // An --issued bundle's CRL numbers (field 9) and CA certificates (field
+  // 7) are repeated messages and bytes protobuf-c allocates one by one.
+  static const uint8_t kFields[] = {9, 7};
+  for (size_t f = 0; f < sizeof(kFields); f++) {
+    const size_t n = CA_LIMIT_BUNDLE_ENTRIES + 1;
+    uint8_t *buf = malloc(2 * n);
+    for (size_t i = 0; i < n; i++) {
+      buf[2 * i] = (uint8_t)(kFields[f] << 3 | 2);
+      buf[2 * i + 1] = 0;
+    }
+    size_t bundles, entries;
+    CHECK(!api_bundle_count(buf, 2 * n, 0, &bundles, &entries));
+    CHECK_EQ_INT(ca_err_get()->code, CA_ERR_OBJECT_TOO_LARGE);
+    CHECK(api_bundle_count(buf, 2 * (n - 1), 0, &bundles, &entries));
+    CHECK_EQ_INT(entries, n - 1);
+    free(buf);
+  }
+}
+
 TEST(broken_wire_format_is_refused) {
   const uint8_t truncated[] = {5 << 3 | 2, 10, 1, 2};
   const uint8_t group[] = {5 << 3 | 3};
@@ -105,6 +125,7 @@ TEST(the_view_fills_in_the_cluster_and_checks_the_entries) {
 
 int main(void) {
   RUN(entries_are_counted_before_decoding);
+  RUN(crl_numbers_and_ca_certificates_count_as_entries);
   RUN(broken_wire_format_is_refused);
   RUN(the_view_fills_in_the_cluster_and_checks_the_entries);
   return test_summary();
