@@ -172,7 +172,7 @@ static void respond_issued(api_service *svc, api_response *resp,
   out.next_after = next;
   out.n_crl_numbers = n_numbers;
   out.crl_numbers = number_ptrs;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
 done:
   free(entries);
   free(ptrs);
@@ -574,7 +574,7 @@ static void import_issued(api_service *svc, const api_request *req,
   out.added = (uint32_t)summary.added;
   out.replaced = (uint32_t)summary.updated;
   out.unchanged = (uint32_t)summary.unchanged;
-  respond_packed(resp, &out.base);
+  api_respond_message(resp, &out.base);
   goto done;
 err:
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
