@@ -1607,3 +1607,40 @@ void pkictl_add_query(char *path, size_t cap, const char *name,
                       const char *value) {
   add_query(path, cap, name, value);
 }
+
+int pkictl_parse_flags(int argc, char **argv, const pkictl_flag *table,
+                       size_t n_table, void *out, size_t out_size,
+                       const char **positional, int max_positional,
+                       int *out_n_positional) {
+  memset(out, 0, out_size);
+  *out_n_positional = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') {
+      if (*out_n_positional == max_positional) {
+        fprintf(stderr, "pkictl: too many arguments\n");
+        return 0;
+      }
+      positional[(*out_n_positional)++] = a;
+      continue;
+    }
+    size_t k = 0;
+    while (k < n_table && strcmp(a, table[k].name) != 0) {
+      k++;
+    }
+    if (k == n_table) {
+      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+      return 0;
+    }
+    if (table[k].is_switch) {
+      *(int *)((char *)out + table[k].offset) = 1;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      return 0;
+    }
+    *(const char **)((char *)out + table[k].offset) = argv[++i];
+  }
+  return 1;
+}

@@ -30,6 +30,24 @@ int pkictl_write_file(const char *path, const uint8_t *data, size_t len);
 void pkictl_add_query(char *path, size_t cap, const char *name,
                       const char *value);
 
+// One flag of a command's table: a switch sets an int to 1, any other flag
+// stores its value (a const char *) at |offset| of the command's struct.
+typedef struct pkictl_flag {
+  const char *name;  // "--dir"
+  size_t offset;
+  int is_switch;
+} pkictl_flag;
+
+// pkictl_parse_flags reads |argv| by |table| into |out| (zeroed first, then
+// filled from |table|'s offsets) and collects up to |max_positional|
+// arguments that are not flags into |positional|, their count in
+// |*out_n_positional|. It prints the mistake and returns 0 for an unknown
+// flag, a missing value or too many arguments.
+int pkictl_parse_flags(int argc, char **argv, const pkictl_flag *table,
+                       size_t n_table, void *out, size_t out_size,
+                       const char **positional, int max_positional,
+                       int *out_n_positional);
+
 // pkictl_trust runs "pkictl trust ..." with the arguments after "trust".
 int pkictl_trust(pki_client *client, int argc, char **argv);
 

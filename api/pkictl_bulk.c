@@ -23,51 +23,21 @@ typedef struct bulk_flags {
 } bulk_flags;
 
 static int parse(int argc, char **argv, bulk_flags *f) {
-  memset(f, 0, sizeof(*f));
-  static const struct {
-    const char *name;
-    size_t offset;
-  } kValued[] = {
-      {"--dir", offsetof(bulk_flags, dir)},
-      {"--cluster", offsetof(bulk_flags, cluster)},
-      {"--type", offsetof(bulk_flags, type)},
-      {"--format", offsetof(bulk_flags, format)},
-      {"--password", offsetof(bulk_flags, password)},
-      {"--purpose", offsetof(bulk_flags, purpose)},
-      {"--from-cluster", offsetof(bulk_flags, from_cluster)},
-      {"--pkcs12", offsetof(bulk_flags, pkcs12)},
-      {"--page", offsetof(bulk_flags, page)},
+  static const pkictl_flag kFlags[] = {
+      {"--dir", offsetof(bulk_flags, dir), 0},
+      {"--cluster", offsetof(bulk_flags, cluster), 0},
+      {"--type", offsetof(bulk_flags, type), 0},
+      {"--format", offsetof(bulk_flags, format), 0},
+      {"--password", offsetof(bulk_flags, password), 0},
+      {"--purpose", offsetof(bulk_flags, purpose), 0},
+      {"--from-cluster", offsetof(bulk_flags, from_cluster), 0},
+      {"--pkcs12", offsetof(bulk_flags, pkcs12), 0},
+      {"--page", offsetof(bulk_flags, page), 0},
+      {"--issued", offsetof(bulk_flags, issued), 1},
   };
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    if (a[0] != '-') {
-      if (f->n_positional == 1) {
-        fprintf(stderr, "pkictl: too many arguments\n");
-        return 0;
-      }
-      f->positional[f->n_positional++] = a;
-      continue;
-    }
-    if (strcmp(a, "--issued") == 0) {
-      f->issued = 1;
-      continue;
-    }
-    size_t k = 0;
-    while (k < sizeof(kValued) / sizeof(kValued[0]) &&
-           strcmp(a, kValued[k].name) != 0) {
-      k++;
-    }
-    if (k == sizeof(kValued) / sizeof(kValued[0])) {
-      fprintf(stderr, "pkictl: unknown flag %s\n", a);
-      return 0;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "pkictl: %s needs a value\n", a);
-      return 0;
-    }
-    *(const char **)((char *)f + kValued[k].offset) = argv[++i];
-  }
-  return 1;
+  return pkictl_parse_flags(argc, argv, kFlags,
+                            sizeof(kFlags) / sizeof(kFlags[0]), f, sizeof(*f),
+                            f->positional, 1, &f->n_positional);
 }
 
 #define BUNDLE_SUFFIX ".bundle"

@@ -9,7 +9,7 @@
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
-// The flags of these commands; each takes a value but --force and --all.
+// The flags of these commands: --force and --all are switches.
 typedef struct find_flags {
   const char *cn, *profile, *usage, *key_type, *key_bits, *status, *store,
       *cluster, *before, *after_date, *limit, *after, *format, *out;
@@ -19,60 +19,27 @@ typedef struct find_flags {
 } find_flags;
 
 static int parse(int argc, char **argv, find_flags *f) {
-  memset(f, 0, sizeof(*f));
-  static const struct {
-    const char *name;
-    size_t offset;
-  } kValued[] = {
-      {"--cn", offsetof(find_flags, cn)},
-      {"--profile", offsetof(find_flags, profile)},
-      {"--usage", offsetof(find_flags, usage)},
-      {"--key-type", offsetof(find_flags, key_type)},
-      {"--key-bits", offsetof(find_flags, key_bits)},
-      {"--status", offsetof(find_flags, status)},
-      {"--store", offsetof(find_flags, store)},
-      {"--cluster", offsetof(find_flags, cluster)},
-      {"--expires-before", offsetof(find_flags, before)},
-      {"--expires-after", offsetof(find_flags, after_date)},
-      {"--limit", offsetof(find_flags, limit)},
-      {"--after", offsetof(find_flags, after)},
-      {"--format", offsetof(find_flags, format)},
-      {"--out", offsetof(find_flags, out)},
+  static const pkictl_flag kFlags[] = {
+      {"--cn", offsetof(find_flags, cn), 0},
+      {"--profile", offsetof(find_flags, profile), 0},
+      {"--usage", offsetof(find_flags, usage), 0},
+      {"--key-type", offsetof(find_flags, key_type), 0},
+      {"--key-bits", offsetof(find_flags, key_bits), 0},
+      {"--status", offsetof(find_flags, status), 0},
+      {"--store", offsetof(find_flags, store), 0},
+      {"--cluster", offsetof(find_flags, cluster), 0},
+      {"--expires-before", offsetof(find_flags, before), 0},
+      {"--expires-after", offsetof(find_flags, after_date), 0},
+      {"--limit", offsetof(find_flags, limit), 0},
+      {"--after", offsetof(find_flags, after), 0},
+      {"--format", offsetof(find_flags, format), 0},
+      {"--out", offsetof(find_flags, out), 0},
+      {"--force", offsetof(find_flags, force), 1},
+      {"--all", offsetof(find_flags, all), 1},
   };
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--force") == 0) {
-      f->force = 1;
-      continue;
-    }
-    if (strcmp(a, "--all") == 0) {
-      f->all = 1;
-      continue;
-    }
-    if (a[0] != '-') {
-      if (f->n_positional == 3) {
-        fprintf(stderr, "pkictl: too many arguments\n");
-        return 0;
-      }
-      f->positional[f->n_positional++] = a;
-      continue;
-    }
-    size_t k = 0;
-    while (k < sizeof(kValued) / sizeof(kValued[0]) &&
-           strcmp(a, kValued[k].name) != 0) {
-      k++;
-    }
-    if (k == sizeof(kValued) / sizeof(kValued[0])) {
-      fprintf(stderr, "pkictl: unknown flag %s\n", a);
-      return 0;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "pkictl: %s needs a value\n", a);
-      return 0;
-    }
-    *(const char **)((char *)f + kValued[k].offset) = argv[++i];
-  }
-  return 1;
+  return pkictl_parse_flags(argc, argv, kFlags,
+                            sizeof(kFlags) / sizeof(kFlags[0]), f, sizeof(*f),
+                            f->positional, 3, &f->n_positional);
 }
 
 static void print_time(int64_t t, char out[21]) {
