@@ -57,6 +57,12 @@ static const char kUsage[] =
     "                         (PEM certificates of another pki's four CAs)\n"
     "                         with their keys copied into DIR/keys, instead\n"
     "                         of making new ones: a restore or migration\n"
+    "  --key-passphrase-file PATH\n"
+    "                         CA key passphrase: the first line of PATH\n"
+    "                         (mode 0600). Keys pkid writes are encrypted\n"
+    "                         with it (PKCS#8, AES-256-CBC); keys it reads\n"
+    "                         may be. Default: env PKI_KEY_PASSPHRASE, else\n"
+    "                         none (keys unencrypted)\n"
     "  --ca-org NAME          organization (O=) of the CA names. Default pki\n"
     "  --allow-rsa1024 LIST   comma-separated RSA profiles that also accept\n"
     "                         RSA-1024 keys (old phones). Default none\n"
@@ -238,6 +244,8 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       }
     } else if (strcmp(flag, "--crl-url") == 0) {
       config->authority.crl_url = value;
+    } else if (strcmp(flag, "--key-passphrase-file") == 0) {
+      config->key_passphrase_file = value;
     } else if (strcmp(flag, "--adopt-cas") == 0) {
       config->authority.adopt_cas = value;
     } else if (strcmp(flag, "--ready-file") == 0) {

@@ -31,6 +31,8 @@ typedef struct pkid_config {
   // --- Expiry monitor ---
   int monitor_off;                 // --monitor off
   unsigned monitor_first_check_s;  // --monitor-first-check
+  // --- Encrypted CA keys ---
+  const char *key_passphrase_file;  // --key-passphrase-file; NULL if absent
 } pkid_config;
 
 // pkid_config_delegates returns 1 when the CA named |ca| signs its OCSP

@@ -1206,7 +1206,7 @@ static int cmd_csr(const flags *f) {
     goto done;
   }
   // The key first: a CSR whose key could not be kept is useless.
-  if (!ca_key_write_file(f->key_out, key)) {
+  if (!ca_key_write_file(f->key_out, key, NULL)) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     goto done;
   }

@@ -31,6 +31,8 @@
 #include "api/log.h"
 #include "api/monitor.h"
 #include "api/service.h"
+#include "ca/key.h"
+#include "ca/limits.h"
 #include "ca/listener.h"
 #include "ca/ocsp_delegate.h"
 #include "ca/revoke.h"
@@ -106,7 +108,8 @@ static int ensure_delegates(const pkid_config *config, api_service *svc) {
     ca_ocsp_delegate d;
     if (!ca_ocsp_delegate_ensure(svc->authority, svc->store, ca,
                                  config->data_dir, config->node,
-                                 config->ocsp_responder_days, &d)) {
+                                 config->ocsp_responder_days,
+                                 config->authority.key_passphrase, &d)) {
       api_log(API_LOG_ERROR, "OCSP responder for %s: %s", ca->name,
               ca_err_get()->message);
       ok = 0;
@@ -130,6 +133,35 @@ static int ensure_delegates(const pkid_config *config, api_service *svc) {
   return ok;
 }
 
+// load_key_passphrase reads the CA key passphrase from
+// --key-passphrase-file or, without the flag, the environment variable
+// PKI_KEY_PASSPHRASE into |*out| (NULL when neither is given; freed with
+// ca_key_passphrase_free). The variable is removed from the environment
+// once copied, so that no child process inherits it. An empty passphrase is
+// refused with CA_ERR_CONFIG: it would encrypt nothing.
+static int load_key_passphrase(const pkid_config *config, char **out) {
+  *out = NULL;
+  if (config->key_passphrase_file != NULL) {
+    return ca_key_passphrase_read_file(config->key_passphrase_file, out);
+  }
+  const char *env = getenv("PKI_KEY_PASSPHRASE");
+  if (env == NULL) {
+    return 1;
+  }
+  const size_t len = strlen(env);
+  CA_ENSURE(len > 0, CA_ERR_CONFIG, "PKI_KEY_PASSPHRASE is empty");
+  CA_ENSURE(len <= CA_LIMIT_KEY_PASSPHRASE_BYTES, CA_ERR_CONFIG,
+            "PKI_KEY_PASSPHRASE is longer than %d bytes",
+            CA_LIMIT_KEY_PASSPHRASE_BYTES);
+  *out = OPENSSL_strdup(env);
+  CA_ENSURE_ALLOC(*out);
+  OPENSSL_cleanse((char *)env, len);
+  unsetenv("PKI_KEY_PASSPHRASE");
+  return 1;
+err:
+  return 0;
+}
+
 int main(int argc, char **argv) {
   pkid_config config;
   const int parsed = pkid_config_parse(argc, argv, &config);
@@ -150,6 +182,15 @@ int main(int argc, char **argv) {
   api_server *server = NULL, *ocsp_server = NULL;
   ca_listener *listener = NULL;
   int rc = 1;
+  // The key passphrase stays in memory for pkid's life: the hourly renewal
+  // of delegated OCSP responders writes new encrypted keys. It is cleansed
+  // on exit.
+  char *passphrase = NULL;
+  if (!load_key_passphrase(&config, &passphrase)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  config.authority.key_passphrase = passphrase;
   if (!ca_store_open(config.database, config.db_connections, &svc.store) ||
       !ca_store_migrate(svc.store)) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
@@ -290,6 +331,7 @@ done:
   ca_keypool_stop(svc.keypool);
   ca_authority_free(svc.authority);
   ca_store_free(svc.store);
+  ca_key_passphrase_free(passphrase);
   if (rc == 0) {
     api_log(API_LOG_INFO, "stopped");
   }

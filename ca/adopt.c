@@ -170,7 +170,8 @@ err:
 }
 
 int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
-                     ca_issuer_record **out, size_t *out_n) {
+                     const char *passphrase, ca_issuer_record **out,
+                     size_t *out_n) {
   adopt_cert certs[CA_LIMIT_ADOPT_CAS];
   size_t n_certs = 0;
   EVP_PKEY *keys[ADOPT_COUNT] = {NULL};
@@ -189,7 +190,7 @@ int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
               "--adopt-cas: %s: %s (copy the key files of the CAs to adopt "
               "into the data directory's keys/, mode 0600)",
               path, strerror(errno));
-    keys[k] = ca_key_read_file(path);
+    keys[k] = ca_key_read_file(path, passphrase);
     CA_GUARD(keys[k] != NULL);
     size_t found = n_certs;
     for (size_t i = 0; i < n_certs; i++) {

@@ -26,8 +26,10 @@
 // CA_ERR_CONFIG naming what is missing or does not match, CA_ERR_KEY_FILE
 // for a key file that cannot be read or that group or others may access,
 // CA_ERR_PEM_MALFORMED or CA_ERR_CERT_MALFORMED for a bad certificate.
+// The key files are read with |passphrase| (ca/key.h; NULL for none).
 int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
-                     ca_issuer_record **out, size_t *out_n) CA_MUST_CHECK;
+                     const char *passphrase, ca_issuer_record **out,
+                     size_t *out_n) CA_MUST_CHECK;
 
 // ca_adopt_read_file reads the PEM file |path| of at most
 // CA_LIMIT_ADOPT_FILE_BYTES into |*out| (OPENSSL_free). It returns 0 with

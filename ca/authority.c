@@ -267,7 +267,7 @@ static int generate_for_store(void *varg, ca_issuer_record **out,
   for (size_t i = 0; i < MADE_COUNT; i++) {
     CA_GUARD(key_path(arg->config->data_dir, made[i].record.key_file, path,
                       sizeof(path)));
-    CA_GUARD(ca_key_write_file(path, made[i].key));
+    CA_GUARD(ca_key_write_file(path, made[i].key, arg->config->key_passphrase));
     written++;
   }
   records = calloc(MADE_COUNT, sizeof(*records));
@@ -398,11 +398,13 @@ typedef struct adopt_arg {
   const char *data_dir;
   const uint8_t *pem;
   size_t pem_len;
+  const char *passphrase;
 } adopt_arg;
 
 static int adopt_for_store(void *varg, ca_issuer_record **out, size_t *out_n) {
   const adopt_arg *arg = varg;
-  return ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len, out, out_n);
+  return ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len,
+                          arg->passphrase, out, out_n);
 }
 
 // check_adopted refuses to serve with --adopt-cas when the database already
@@ -412,8 +414,8 @@ static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
                          size_t n) {
   ca_issuer_record *want = NULL;
   size_t n_want = 0;
-  CA_GUARD(
-      ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len, &want, &n_want));
+  CA_GUARD(ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len,
+                            arg->passphrase, &want, &n_want));
   int same = n_want == n;
   for (size_t i = 0; same && i < n_want; i++) {
     int found = 0;
@@ -439,7 +441,7 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
   ca_issuer_record *records = NULL;
   size_t n = 0;
   generate_arg arg = {config};
-  adopt_arg adopt = {config->data_dir, NULL, 0};
+  adopt_arg adopt = {config->data_dir, NULL, 0, config->key_passphrase};
   uint8_t *pem = NULL;
   char path[4096];
   if (config->adopt_cas != NULL) {
@@ -459,7 +461,7 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
   for (size_t i = 0; i < n; i++) {
     CA_GUARD(
         key_path(config->data_dir, records[i].key_file, path, sizeof(path)));
-    EVP_PKEY *key = ca_key_read_file(path);
+    EVP_PKEY *key = ca_key_read_file(path, config->key_passphrase);
     CA_GUARD(key != NULL);
     if (!load_issuer(authority, &records[i], key,
                      &authority->issuers[authority->count])) {

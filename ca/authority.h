@@ -52,6 +52,10 @@ typedef struct ca_authority_config {
   // database without CAs they are adopted (ca/adopt.h) instead of new ones
   // made; on one with CAs, those must be these. NULL: make new CAs.
   const char *adopt_cas;
+  // The passphrase of the CA key files (ca/key.h): keys written are
+  // encrypted with it, keys read may be. NULL: keys are written unencrypted
+  // and an encrypted key file is refused. Not owned.
+  const char *key_passphrase;
 } ca_authority_config;
 
 typedef struct ca_authority {

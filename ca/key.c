@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bn.h>
+#include <openssl/cipher.h>
 #include <openssl/ec.h>
 #include <openssl/ec_key.h>
 #include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
+#include <openssl/pkcs8.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ca/limits.h"
 #include "ca/pem.h"
 
 int ca_key_spec_parse(const char *text, ca_key_spec *out) {
@@ -103,16 +106,30 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
   return 1;
 }
 
-int ca_key_write_file(const char *path, const EVP_PKEY *key) {
+int ca_key_write_file(const char *path, const EVP_PKEY *key,
+                      const char *passphrase) {
   CBB der, pem;
   CBB_zero(&der);
   CBB_zero(&pem);
   int fd = -1;
   int created = 0;
   CA_GUARD_CRYPTO(CBB_init(&der, 2048));
-  CA_GUARD_CRYPTO(EVP_marshal_private_key(&der, key));
+  if (passphrase != NULL) {
+    CA_ENSURE(passphrase[0] != '\0', CA_ERR_CONFIG, "empty key passphrase");
+    // PBES2 (pbe_nid -1) with AES-256-CBC and a random salt of BoringSSL's
+    // default length; see CA_LIMIT_KEY_PBKDF2_ITERATIONS for the count.
+    CA_GUARD_CRYPTO(PKCS8_marshal_encrypted_private_key(
+        &der, -1, EVP_aes_256_cbc(), passphrase, strlen(passphrase), NULL, 0,
+        CA_LIMIT_KEY_PBKDF2_ITERATIONS, key));
+  } else {
+    CA_GUARD_CRYPTO(EVP_marshal_private_key(&der, key));
+  }
   CA_GUARD_CRYPTO(CBB_init(&pem, 4096));
-  CA_GUARD(ca_pem_add(&pem, "PRIVATE KEY", CBB_data(&der), CBB_len(&der)));
+  // RFC 7468 section 11: EncryptedPrivateKeyInfo is labelled "ENCRYPTED
+  // PRIVATE KEY", which is what openssl pkey expects.
+  CA_GUARD(ca_pem_add(
+      &pem, passphrase != NULL ? "ENCRYPTED PRIVATE KEY" : "PRIVATE KEY",
+      CBB_data(&der), CBB_len(&der)));
   // O_EXCL: a key file is never replaced; losing a CA key must be a
   // deliberate act of the operator.
   fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -150,7 +167,66 @@ err:
 // A key file larger than this is not a key file.
 #define KEY_FILE_MAX (64 * 1024)
 
-EVP_PKEY *ca_key_read_file(const char *path) {
+// pbkdf2_iterations reads the PBKDF2 iteration count of the
+// EncryptedPrivateKeyInfo |der| (RFC 5958 section 3, PBES2 of RFC 8018
+// appendix A.4) without decrypting anything, so that a file's count can be
+// bounded before it drives the CPU. Only PBES2 with PBKDF2 is accepted: the
+// PKCS#12 PBES1 schemes use RC4, RC2 or 3DES.
+static int pbkdf2_iterations(const uint8_t *der, size_t der_len,
+                             uint64_t *out) {
+  // 1.2.840.113549.1.5.13 (id-PBES2) and 1.2.840.113549.1.5.12 (id-PBKDF2).
+  static const uint8_t kPBES2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                   0x0d, 0x01, 0x05, 0x0d};
+  static const uint8_t kPBKDF2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                    0x0d, 0x01, 0x05, 0x0c};
+  CBS in, epki, alg, oid, params, kdf, kdf_oid, kdf_params, salt;
+  CBS_init(&in, der, der_len);
+  if (!CBS_get_asn1(&in, &epki, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&epki, &alg, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT) ||
+      !CBS_mem_equal(&oid, kPBES2, sizeof(kPBES2)) ||
+      !CBS_get_asn1(&alg, &params, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&params, &kdf, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&kdf, &kdf_oid, CBS_ASN1_OBJECT) ||
+      !CBS_mem_equal(&kdf_oid, kPBKDF2, sizeof(kPBKDF2)) ||
+      !CBS_get_asn1(&kdf, &kdf_params, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&kdf_params, &salt, CBS_ASN1_OCTETSTRING) ||
+      !CBS_get_asn1_uint64(&kdf_params, out)) {
+    return 0;
+  }
+  return 1;
+}
+
+// decrypt_key parses the EncryptedPrivateKeyInfo |der| with |passphrase|.
+static EVP_PKEY *decrypt_key(const char *path, const uint8_t *der,
+                             size_t der_len, const char *passphrase) {
+  EVP_PKEY *key = NULL;
+  uint64_t iterations = 0;
+  CA_ENSURE(passphrase != NULL, CA_ERR_KEY_FILE,
+            "%s is encrypted: pkid needs the key passphrase "
+            "(--key-passphrase-file or PKI_KEY_PASSPHRASE)",
+            path);
+  CA_ENSURE(pbkdf2_iterations(der, der_len, &iterations), CA_ERR_KEY_FILE,
+            "%s: not a PBES2/PBKDF2 encrypted key (re-encrypt with openssl "
+            "pkcs8 -topk8 -v2 aes-256-cbc)",
+            path);
+  CA_ENSURE(iterations >= 1 && iterations <= CA_LIMIT_KEY_PBKDF2_ITERATIONS_MAX,
+            CA_ERR_KEY_FILE, "%s: PBKDF2 iteration count %llu out of range",
+            path, (unsigned long long)iterations);
+  CBS cbs;
+  CBS_init(&cbs, der, der_len);
+  key = PKCS8_parse_encrypted_private_key(&cbs, passphrase, strlen(passphrase));
+  // BoringSSL cannot tell a wrong passphrase from a damaged file: the
+  // padding check of the decrypted data fails in both cases.
+  CA_ENSURE(key != NULL && CBS_len(&cbs) == 0, CA_ERR_KEY_FILE,
+            "%s: wrong passphrase or damaged key", path);
+  return key;
+err:
+  EVP_PKEY_free(key);
+  return NULL;
+}
+
+EVP_PKEY *ca_key_read_file(const char *path, const char *passphrase) {
   EVP_PKEY *key = NULL;
   uint8_t *text = NULL;
   size_t text_len = 0;
@@ -180,14 +256,22 @@ EVP_PKEY *ca_key_read_file(const char *path) {
   }
   CBS in, label;
   CBS_init(&in, text, text_len);
-  CA_ENSURE(ca_pem_next(&in, &label, &der, &der_len, KEY_FILE_MAX) &&
-                ca_pem_label_is(&label, "PRIVATE KEY"),
+  CA_ENSURE(ca_pem_next(&in, &label, &der, &der_len, KEY_FILE_MAX),
             CA_ERR_KEY_FILE, "%s holds no PKCS#8 PRIVATE KEY block", path);
-  CBS der_cbs;
-  CBS_init(&der_cbs, der, der_len);
-  key = EVP_parse_private_key(&der_cbs);
-  CA_ENSURE(key != NULL && CBS_len(&der_cbs) == 0, CA_ERR_KEY_FILE,
-            "%s: unreadable private key", path);
+  if (ca_pem_label_is(&label, "ENCRYPTED PRIVATE KEY")) {
+    key = decrypt_key(path, der, der_len, passphrase);
+    CA_GUARD(key != NULL);
+  } else {
+    // An unencrypted key is read even with a passphrase set, so that an
+    // installation can start using one without converting its keys first.
+    CA_ENSURE(ca_pem_label_is(&label, "PRIVATE KEY"), CA_ERR_KEY_FILE,
+              "%s holds no PKCS#8 PRIVATE KEY block", path);
+    CBS der_cbs;
+    CBS_init(&der_cbs, der, der_len);
+    key = EVP_parse_private_key(&der_cbs);
+    CA_ENSURE(key != NULL && CBS_len(&der_cbs) == 0, CA_ERR_KEY_FILE,
+              "%s: unreadable private key", path);
+  }
   goto done;
 err:
   EVP_PKEY_free(key);
@@ -224,4 +308,69 @@ void ca_cbb_cleanse_cleanup(CBB *cbb) {
     OPENSSL_cleanse((uint8_t *)CBB_data(cbb), CBB_len(cbb));
   }
   CBB_cleanup(cbb);
+}
+
+int ca_key_passphrase_read_file(const char *path, char **out) {
+  char buf[CA_LIMIT_KEY_PASSPHRASE_BYTES + 2];
+  size_t len = 0;
+  char *copy = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  CA_ENSURE(fd >= 0, CA_ERR_CONFIG, "cannot open %s: %s", path,
+            strerror(errno));
+  struct stat st;
+  CA_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), CA_ERR_CONFIG,
+            "%s is not a file", path);
+  // The passphrase protects the CA keys: a file others may read is as
+  // exposed as an unencrypted key.
+  CA_ENSURE((st.st_mode & 077) == 0, CA_ERR_CONFIG,
+            "refusing a key passphrase file that group or others may access "
+            "(mode %03o; fix with chmod 600): %s",
+            (unsigned)(st.st_mode & 0777), path);
+  // Read at most one byte more than a passphrase and its "\r\n" can take.
+  for (;;) {
+    ssize_t r = read(fd, buf + len, sizeof(buf) - len);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    CA_ENSURE(r >= 0, CA_ERR_CONFIG, "cannot read %s", path);
+    len += (size_t)r;
+    if (r == 0 || len == sizeof(buf)) {
+      break;
+    }
+  }
+  // The first line; its "\r\n" or "\n" is not part of it.
+  size_t line = 0;
+  while (line < len && buf[line] != '\n') {
+    line++;
+  }
+  if (line > 0 && buf[line - 1] == '\r') {
+    line--;
+  }
+  CA_ENSURE(line <= CA_LIMIT_KEY_PASSPHRASE_BYTES, CA_ERR_CONFIG,
+            "%s: key passphrase longer than %d bytes", path,
+            CA_LIMIT_KEY_PASSPHRASE_BYTES);
+  CA_ENSURE(line > 0, CA_ERR_CONFIG, "%s: empty key passphrase", path);
+  CA_ENSURE(memchr(buf, '\0', line) == NULL, CA_ERR_CONFIG,
+            "%s: key passphrase holds a NUL byte", path);
+  copy = OPENSSL_malloc(line + 1);
+  CA_ENSURE_ALLOC(copy);
+  memcpy(copy, buf, line);
+  copy[line] = '\0';
+  close(fd);
+  OPENSSL_cleanse(buf, sizeof(buf));
+  *out = copy;
+  return 1;
+err:
+  if (fd >= 0) {
+    close(fd);
+  }
+  OPENSSL_cleanse(buf, sizeof(buf));
+  return 0;
+}
+
+void ca_key_passphrase_free(char *passphrase) {
+  if (passphrase != NULL) {
+    OPENSSL_cleanse(passphrase, strlen(passphrase));
+    OPENSSL_free(passphrase);
+  }
 }

@@ -28,17 +28,39 @@ void ca_key_spec_name(const ca_key_spec *spec, char *out, size_t out_len);
 // The caller frees it with EVP_PKEY_free.
 EVP_PKEY *ca_key_generate(const ca_key_spec *spec);
 
-// ca_key_write_file writes |key| as an unencrypted PKCS#8 PEM file at
-// |path|, created with mode 0600 and never overwriting an existing file, and
-// syncs it to disk. Intermediate buffers are cleansed. It returns 0 with
-// CA_ERR_KEY_FILE.
-int ca_key_write_file(const char *path, const EVP_PKEY *key) CA_MUST_CHECK;
+// ca_key_write_file writes |key| as a PKCS#8 PEM file at |path|, created
+// with mode 0600 and never overwriting an existing file, and syncs it to
+// disk. With a |passphrase| (NUL-terminated, not empty) the key is
+// encrypted (EncryptedPrivateKeyInfo, PBES2: PBKDF2-HMAC-SHA1 of
+// CA_LIMIT_KEY_PBKDF2_ITERATIONS and AES-256-CBC, PEM label "ENCRYPTED
+// PRIVATE KEY"); with NULL it is written unencrypted ("PRIVATE KEY").
+// Intermediate buffers are cleansed. It returns 0 with CA_ERR_KEY_FILE, or
+// CA_ERR_CONFIG for an empty passphrase.
+int ca_key_write_file(const char *path, const EVP_PKEY *key,
+                      const char *passphrase) CA_MUST_CHECK;
 
-// ca_key_read_file reads a PKCS#8 PEM private key from |path|. A file that
-// group or others may read or write is refused: a CA key that may have been
-// exposed must be treated as compromised, not used. It returns NULL with
-// CA_ERR_KEY_FILE; the caller frees the key with EVP_PKEY_free.
-EVP_PKEY *ca_key_read_file(const char *path);
+// ca_key_read_file reads a PKCS#8 PEM private key from |path|, unencrypted
+// ("PRIVATE KEY") or, with |passphrase| not NULL, encrypted with PBES2
+// ("ENCRYPTED PRIVATE KEY") and a PBKDF2 count of at most
+// CA_LIMIT_KEY_PBKDF2_ITERATIONS_MAX. An unencrypted file is read whatever
+// |passphrase| is. A file that group or others may read or write is
+// refused: a CA key that may have been exposed must be treated as
+// compromised, not used. It returns NULL with CA_ERR_KEY_FILE (an encrypted
+// file without a passphrase, a wrong passphrase, a damaged file); the
+// caller frees the key with EVP_PKEY_free.
+EVP_PKEY *ca_key_read_file(const char *path, const char *passphrase);
+
+// ca_key_passphrase_read_file reads the first line (without its line end)
+// of the file |path|, which group and others must not be able to access,
+// as a key passphrase of 1 to CA_LIMIT_KEY_PASSPHRASE_BYTES bytes. On
+// success the caller frees |*out| with ca_key_passphrase_free. It returns
+// 0 with CA_ERR_CONFIG.
+int ca_key_passphrase_read_file(const char *path, char **out) CA_MUST_CHECK;
+
+// ca_key_passphrase_free cleanses and frees a passphrase of
+// ca_key_passphrase_read_file (or any OPENSSL_malloc'd string). Accepts
+// NULL.
+void ca_key_passphrase_free(char *passphrase);
 
 // ca_cbb_cleanse_cleanup overwrites the bytes written to |cbb| (a top-level
 // CBB that held key material) and frees it. It accepts a zeroed CBB, which

@@ -190,4 +190,20 @@
 // A pkid --adopt-cas file: eight CA certificates of a few KiB in PEM.
 #define CA_LIMIT_ADOPT_FILE_BYTES (256 * 1024)
 
+// --- Encrypted CA keys (pkid --key-passphrase-file, PKI_KEY_PASSPHRASE) ---
+
+// PBKDF2 iterations of the keys pkid encrypts. BoringSSL's PBES2 writer
+// uses the default PRF of RFC 8018, HMAC-SHA1, for which OWASP's 2023
+// guidance is 1,300,000 iterations (about 0.3 s). A key is decrypted once
+// per start (and per responder key), so the cost is paid rarely.
+#define CA_LIMIT_KEY_PBKDF2_ITERATIONS 1300000
+
+// The largest PBKDF2 count accepted on read: the count comes from the file,
+// and an absurd one would hold pkid at start for hours. Ten million leaves
+// room for keys encrypted with a stronger count elsewhere.
+#define CA_LIMIT_KEY_PBKDF2_ITERATIONS_MAX 10000000
+
+// A key passphrase: ample for a generated one, and bounded like every input.
+#define CA_LIMIT_KEY_PASSPHRASE_BYTES 1024
+
 #endif  // PKI_CA_LIMITS_H

@@ -35,7 +35,7 @@ static int key_path(const char *data_dir, const char *file, char *out,
 static int find_existing(ca_store *store, const ca_issuer *issuer,
                          const char *data_dir, const char *node,
                          int64_t renew_at_left, int64_t now,
-                         ca_ocsp_delegate *out) {
+                         const char *passphrase, ca_ocsp_delegate *out) {
   ca_responder_record *rows = NULL;
   size_t n = 0;
   CA_GUARD(ca_store_find_responders(store, issuer->id, node, &rows, &n));
@@ -46,7 +46,7 @@ static int find_existing(ca_store *store, const ca_issuer *issuer,
         access(path, R_OK) != 0) {
       continue;
     }
-    EVP_PKEY *key = ca_key_read_file(path);
+    EVP_PKEY *key = ca_key_read_file(path, passphrase);
     ca_x509 cert;
     if (key == NULL || !ca_x509_parse(&cert, rows[i].der, rows[i].der_len) ||
         !ca_key_matches(key, &cert.spki)) {
@@ -70,7 +70,8 @@ err:
 
 static int issue_new(const ca_issuer *issuer, ca_store *store,
                      const char *data_dir, const char *node, int validity_days,
-                     int64_t now, ca_ocsp_delegate *out) {
+                     int64_t now, const char *passphrase,
+                     ca_ocsp_delegate *out) {
   CBB name, spki;
   CBB_zero(&name);
   CBB_zero(&spki);
@@ -123,7 +124,7 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   snprintf(file, sizeof(file), "ocsp-%.40s-%s.key", issuer->name, serial_hex);
   CA_ENSURE(key_path(data_dir, file, path, sizeof(path)), CA_ERR_KEY_FILE,
             "bad responder key path");
-  CA_GUARD(ca_key_write_file(path, key));
+  CA_GUARD(ca_key_write_file(path, key, passphrase));
   written = 1;
   char *subject = NULL;
   CA_GUARD(ca_name_format(&t.subject_name, &subject));
@@ -182,7 +183,7 @@ err:
 int ca_ocsp_delegate_ensure(const ca_authority *authority, ca_store *store,
                             const ca_issuer *issuer, const char *data_dir,
                             const char *node, int validity_days,
-                            ca_ocsp_delegate *out) {
+                            const char *passphrase, ca_ocsp_delegate *out) {
   (void)authority;
   memset(out, 0, sizeof(*out));
   const int64_t now = (int64_t)time(NULL);
@@ -191,11 +192,13 @@ int ca_ocsp_delegate_ensure(const ca_authority *authority, ca_store *store,
   CA_ENSURE(issuer->key != NULL, CA_ERR_ISSUER_UNAVAILABLE,
             "the key of CA %s is not loaded", issuer->name);
   CA_GUARD(find_existing(store, issuer, data_dir, node,
-                         (int64_t)validity_days * 86400 / 3, now, out));
+                         (int64_t)validity_days * 86400 / 3, now, passphrase,
+                         out));
   if (out->key != NULL) {
     return 1;
   }
-  return issue_new(issuer, store, data_dir, node, validity_days, now, out);
+  return issue_new(issuer, store, data_dir, node, validity_days, now,
+                   passphrase, out);
 err:
   return 0;
 }

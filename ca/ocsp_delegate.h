@@ -32,9 +32,12 @@ typedef struct ca_ocsp_delegate {
 // |data_dir| and that has more than a third of its |validity_days| left,
 // or a new one issued now. It returns 0 with the store, key file or
 // internal errors; the caller frees |out| with ca_ocsp_delegate_cleanup.
+// Key files are read and a new one written with |passphrase| (ca/key.h;
+// NULL for unencrypted).
 int ca_ocsp_delegate_ensure(const ca_authority *authority, ca_store *store,
                             const ca_issuer *issuer, const char *data_dir,
                             const char *node, int validity_days,
+                            const char *passphrase,
                             ca_ocsp_delegate *out) CA_MUST_CHECK;
 
 void ca_ocsp_delegate_cleanup(ca_ocsp_delegate *d);

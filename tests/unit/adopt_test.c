@@ -33,7 +33,7 @@ static void make_dir(const char *name, const ca_authority *a) {
   CHECK(mkdir(path, 0700) == 0);
   for (size_t i = 0; i < a->count; i++) {
     snprintf(path, sizeof(path), "%s/keys/%s.key", dir, a->issuers[i].name);
-    CHECK(ca_key_write_file(path, a->issuers[i].key));
+    CHECK(ca_key_write_file(path, a->issuers[i].key, NULL));
   }
 }
 
@@ -54,7 +54,7 @@ static const char *const kAll[] = {"rsa-root", "rsa-issuing", "ec-root",
 
 // adopt runs ca_adopt_records on |dir| and the PEM in |cbb|.
 static int adopt(CBB *cbb, ca_issuer_record **out, size_t *n) {
-  return ca_adopt_records(dir, CBB_data(cbb), CBB_len(cbb), out, n);
+  return ca_adopt_records(dir, CBB_data(cbb), CBB_len(cbb), NULL, out, n);
 }
 
 TEST(the_four_cas_are_adopted_as_pki_names_them) {

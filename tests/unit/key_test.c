@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "ca/key.h"
+#include "ca/limits.h"
+#include "ca/pem.h"
 #include "tests/support/test.h"
 
 static char dir[4096];
@@ -181,7 +183,7 @@ TEST(write_and_read_back) {
   for (int i = 0; i < 2; i++) {
     const char *path = path_of(names[i]);
     unlink(path);
-    CHECK(ca_key_write_file(path, keys[i]));
+    CHECK(ca_key_write_file(path, keys[i], NULL));
     struct stat st;
     CHECK(stat(path, &st) == 0);
     CHECK_EQ_INT(st.st_mode & 07777, 0600);
@@ -198,7 +200,7 @@ TEST(write_and_read_back) {
     CHECK(theirs != NULL && EVP_PKEY_cmp(theirs, keys[i]) == 1);
     EVP_PKEY_free(theirs);
     // And pki's.
-    EVP_PKEY *ours = ca_key_read_file(path);
+    EVP_PKEY *ours = ca_key_read_file(path, NULL);
     CHECK(ours != NULL && EVP_PKEY_cmp(ours, keys[i]) == 1);
     // The private part too: a signature by the read key verifies with the
     // original's public key.
@@ -220,7 +222,7 @@ TEST(write_and_read_back) {
   umask(0077);
   const char *path = path_of("umask.key");
   unlink(path);
-  CHECK(ca_key_write_file(path, ec_key));
+  CHECK(ca_key_write_file(path, ec_key, NULL));
   struct stat st;
   CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
   umask(old_umask);
@@ -229,17 +231,17 @@ TEST(write_and_read_back) {
 TEST(never_overwrites) {
   const char *path = path_of("once.key");
   unlink(path);
-  CHECK(ca_key_write_file(path, ec_key));
+  CHECK(ca_key_write_file(path, ec_key, NULL));
   size_t before_len = 0, after_len = 0;
   char *before = read_all(path, &before_len);
   ca_err_clear();
-  CHECK(!ca_key_write_file(path, rsa_key));
+  CHECK(!ca_key_write_file(path, rsa_key, NULL));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
   char *after = read_all(path, &after_len);
   // The file is the first key still, untouched.
   CHECK(before != NULL && after != NULL && before_len == after_len &&
         memcmp(before, after, before_len) == 0);
-  EVP_PKEY *read_back = ca_key_read_file(path);
+  EVP_PKEY *read_back = ca_key_read_file(path, NULL);
   CHECK(read_back != NULL && EVP_PKEY_cmp(read_back, ec_key) == 1);
   EVP_PKEY_free(read_back);
   free(before);
@@ -250,18 +252,18 @@ TEST(never_overwrites) {
   unlink(link_path);
   unlink(target);
   CHECK(symlink(target, link_path) == 0);
-  CHECK(!ca_key_write_file(link_path, ec_key));
+  CHECK(!ca_key_write_file(link_path, ec_key, NULL));
   CHECK(access(target, F_OK) != 0);
   unlink(link_path);
   // A directory that does not exist.
-  CHECK(!ca_key_write_file(path_of("no/such/dir.key"), ec_key));
+  CHECK(!ca_key_write_file(path_of("no/such/dir.key"), ec_key, NULL));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
 }
 
 TEST(permissions_are_enforced) {
   const char *path = path_of("perm.key");
   unlink(path);
-  CHECK(ca_key_write_file(path, ec_key));
+  CHECK(ca_key_write_file(path, ec_key, NULL));
   static const struct {
     mode_t mode;
     int ok;
@@ -273,7 +275,7 @@ TEST(permissions_are_enforced) {
   for (size_t i = 0; i < sizeof(kModes) / sizeof(kModes[0]); i++) {
     CHECK(chmod(path, kModes[i].mode) == 0);
     ca_err_clear();
-    EVP_PKEY *key = ca_key_read_file(path);
+    EVP_PKEY *key = ca_key_read_file(path, NULL);
     const int want = kModes[i].ok;
     if ((key != NULL) != want) {
       fprintf(stderr, "  mode %03o: %s\n", (unsigned)kModes[i].mode,
@@ -287,7 +289,7 @@ TEST(permissions_are_enforced) {
   }
   // The refusal says why and how to fix it.
   CHECK(chmod(path, 0644) == 0);
-  CHECK(ca_key_read_file(path) == NULL);
+  CHECK(ca_key_read_file(path, NULL) == NULL);
   CHECK(strstr(ca_err_get()->message, "644") != NULL);
   // The message starts with the path and is cut at CA_ERR_MESSAGE_LEN: the
   // advice at its end survives only with a path of reasonable length.
@@ -295,7 +297,7 @@ TEST(permissions_are_enforced) {
     CHECK(strstr(ca_err_get()->message, "chmod 600") != NULL);
   }
   CHECK(chmod(path, 0600) == 0);
-  EVP_PKEY *key = ca_key_read_file(path);
+  EVP_PKEY *key = ca_key_read_file(path, NULL);
   CHECK(key != NULL);
   EVP_PKEY_free(key);
 }
@@ -310,7 +312,7 @@ static int write_bio_file(const char *path, BIO *bio, mode_t mode) {
 
 static int read_code(const char *path) {
   ca_err_clear();
-  EVP_PKEY *key = ca_key_read_file(path);
+  EVP_PKEY *key = ca_key_read_file(path, NULL);
   if (key != NULL) {
     EVP_PKEY_free(key);
     return CA_OK;
@@ -393,7 +395,7 @@ TEST(reads_keys_other_tools_wrote) {
         PEM_write_bio_PKCS8PrivateKey(bio, keys[i], NULL, NULL, 0, NULL, NULL));
     const char *path = path_of("other.key");
     CHECK(write_bio_file(path, bio, 0400));
-    EVP_PKEY *key = ca_key_read_file(path);
+    EVP_PKEY *key = ca_key_read_file(path, NULL);
     CHECK(key != NULL && EVP_PKEY_cmp(key, keys[i]) == 1);
     EVP_PKEY_free(key);
     BIO_free(bio);
@@ -427,6 +429,244 @@ TEST(matches) {
   OPENSSL_free(spki);
 }
 
+// The encrypted key files of pkid --key-passphrase-file / PKI_KEY_PASSPHRASE.
+
+static int read_code_with(const char *path, const char *passphrase) {
+  ca_err_clear();
+  EVP_PKEY *key = ca_key_read_file(path, passphrase);
+  if (key != NULL) {
+    EVP_PKEY_free(key);
+    return CA_OK;
+  }
+  return ca_err_get()->code;
+}
+
+TEST(encrypted_round_trip) {
+  EVP_PKEY *keys[2] = {ec_key, rsa_key};
+  for (int i = 0; i < 2; i++) {
+    const char *path = path_of("enc.key");
+    unlink(path);
+    CHECK(ca_key_write_file(path, keys[i], "correct horse"));
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0600);
+    size_t len;
+    char *text = read_all(path, &len);
+    CHECK(text != NULL);
+    CHECK(strncmp(text, "-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 38) == 0);
+    free(text);
+    EVP_PKEY *key = ca_key_read_file(path, "correct horse");
+    CHECK(key != NULL && EVP_PKEY_cmp(key, keys[i]) == 1);
+    EVP_PKEY_free(key);
+    // BoringSSL's own reader agrees.
+    BIO *bio = BIO_new_file(path, "r");
+    CHECK(bio != NULL);
+    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"correct horse");
+    CHECK(key != NULL && EVP_PKEY_cmp(key, keys[i]) == 1);
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    // Wrong passphrase, no passphrase.
+    CHECK_EQ_INT(read_code_with(path, "correct horsf"), CA_ERR_KEY_FILE);
+    CHECK(strstr(ca_err_get()->message, "wrong passphrase") != NULL);
+    CHECK_EQ_INT(read_code_with(path, NULL), CA_ERR_KEY_FILE);
+    CHECK(strstr(ca_err_get()->message, "passphrase") != NULL);
+    // The mode check applies to encrypted files too.
+    CHECK(chmod(path, 0640) == 0);
+    CHECK_EQ_INT(read_code_with(path, "correct horse"), CA_ERR_KEY_FILE);
+    CHECK(strstr(ca_err_get()->message, "640") != NULL);
+    unlink(path);
+  }
+  // An empty passphrase encrypts nothing: refused, no file left.
+  const char *path = path_of("enc.key");
+  unlink(path);
+  ca_err_clear();
+  CHECK(!ca_key_write_file(path, ec_key, ""));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);
+  CHECK(access(path, F_OK) != 0);
+}
+
+TEST(unencrypted_read_with_passphrase) {
+  const char *path = path_of("plain.key");
+  unlink(path);
+  CHECK(ca_key_write_file(path, ec_key, NULL));
+  EVP_PKEY *key = ca_key_read_file(path, "any passphrase");
+  CHECK(key != NULL && EVP_PKEY_cmp(key, ec_key) == 1);
+  EVP_PKEY_free(key);
+  unlink(path);
+}
+
+// run_openssl runs |cmd| and returns its first output line in |out|.
+static int run_openssl(const char *cmd, char *out, size_t out_len) {
+  FILE *p = popen(cmd, "r");
+  if (p == NULL) {
+    return 0;
+  }
+  size_t n = fread(out, 1, out_len - 1, p);
+  out[n] = '\0';
+  return pclose(p) == 0;
+}
+
+TEST(openssl_reads_and_writes_encrypted) {
+  const char *path = path_of("enc.key");
+  unlink(path);
+  CHECK(ca_key_write_file(path, rsa_key, "s3cret"));
+  // openssl pkey decrypts it to the same public key.
+  char cmd[9000], out[4096];
+  snprintf(cmd, sizeof(cmd),
+           "openssl pkey -in '%s' -passin pass:s3cret -pubout 2>&1", path);
+  CHECK(run_openssl(cmd, out, sizeof(out)));
+  BIO *bio = BIO_new(BIO_s_mem());
+  CHECK(PEM_write_bio_PUBKEY(bio, rsa_key));
+  const uint8_t *pub;
+  size_t pub_len;
+  CHECK(BIO_mem_contents(bio, &pub, &pub_len));
+  CHECK(strlen(out) == pub_len && memcmp(out, pub, pub_len) == 0);
+  BIO_free(bio);
+  // PBES2 with PBKDF2 and AES-256-CBC, at the documented count.
+  snprintf(cmd, sizeof(cmd), "openssl asn1parse -in '%s' 2>&1", path);
+  CHECK(run_openssl(cmd, out, sizeof(out)));
+  CHECK(strstr(out, "PBES2") != NULL && strstr(out, "PBKDF2") != NULL);
+  CHECK(strstr(out, "aes-256-cbc") != NULL);
+  CHECK(strstr(out, ":13D620") != NULL);  // 1300000
+  // A key openssl encrypted (the README's way to encrypt existing keys).
+  const char *plain = path_of("plain.key");
+  unlink(plain);
+  unlink(path);
+  CHECK(ca_key_write_file(plain, ec_key, NULL));
+  snprintf(cmd, sizeof(cmd),
+           "umask 077 && openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 1000 "
+           "-in '%s' -out '%s' -passout pass:s3cret 2>&1",
+           plain, path);
+  CHECK(run_openssl(cmd, out, sizeof(out)));
+  EVP_PKEY *key = ca_key_read_file(path, "s3cret");
+  CHECK(key != NULL && EVP_PKEY_cmp(key, ec_key) == 1);
+  EVP_PKEY_free(key);
+  CHECK_EQ_INT(read_code_with(path, "S3cret"), CA_ERR_KEY_FILE);
+  unlink(plain);
+  unlink(path);
+}
+
+// add_oid adds an OBJECT IDENTIFIER of the content |oid| to |cbb|.
+static int add_oid(CBB *cbb, const uint8_t *oid, size_t len) {
+  CBB child;
+  return CBB_add_asn1(cbb, &child, CBS_ASN1_OBJECT) &&
+         CBB_add_bytes(&child, oid, len) && CBB_flush(cbb);
+}
+
+// write_epki writes an EncryptedPrivateKeyInfo of PBES2 with the PBKDF2
+// count |iterations| and junk ciphertext.
+static int write_epki(const char *path, uint64_t iterations, int pbes2) {
+  static const uint8_t kPBES2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                   0x0d, 0x01, 0x05, 0x0d};
+  static const uint8_t kPBES1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                   0x0d, 0x01, 0x0c, 0x01, 0x03};
+  static const uint8_t kPBKDF2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                    0x0d, 0x01, 0x05, 0x0c};
+  static const uint8_t kAES256CBC[] = {0x60, 0x86, 0x48, 0x01, 0x65,
+                                       0x03, 0x04, 0x01, 0x2a};
+  uint8_t junk[32] = {1, 2, 3};
+  CBB cbb, epki, alg, params, kdf, kdf_params, enc;
+  uint8_t *der = NULL;
+  size_t der_len;
+  int ok = CBB_init(&cbb, 256) &&
+           CBB_add_asn1(&cbb, &epki, CBS_ASN1_SEQUENCE) &&
+           CBB_add_asn1(&epki, &alg, CBS_ASN1_SEQUENCE) &&
+           add_oid(&alg, pbes2 ? kPBES2 : kPBES1,
+                   pbes2 ? sizeof(kPBES2) : sizeof(kPBES1)) &&
+           CBB_add_asn1(&alg, &params, CBS_ASN1_SEQUENCE) &&
+           CBB_add_asn1(&params, &kdf, CBS_ASN1_SEQUENCE) &&
+           add_oid(&kdf, kPBKDF2, sizeof(kPBKDF2)) &&
+           CBB_add_asn1(&kdf, &kdf_params, CBS_ASN1_SEQUENCE) &&
+           CBB_add_asn1_octet_string(&kdf_params, junk, 8) &&
+           CBB_add_asn1_uint64(&kdf_params, iterations) &&
+           CBB_add_asn1(&params, &enc, CBS_ASN1_SEQUENCE) &&
+           add_oid(&enc, kAES256CBC, sizeof(kAES256CBC)) &&
+           CBB_add_asn1_octet_string(&enc, junk, 16) &&
+           CBB_add_asn1_octet_string(&epki, junk, sizeof(junk)) &&
+           CBB_finish(&cbb, &der, &der_len);
+  if (!ok) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  CBB pem;
+  ok = CBB_init(&pem, 1024) &&
+       ca_pem_add(&pem, "ENCRYPTED PRIVATE KEY", der, der_len) &&
+       write_raw(path, CBB_data(&pem), CBB_len(&pem), 0600);
+  CBB_cleanup(&pem);
+  OPENSSL_free(der);
+  return ok;
+}
+
+TEST(iteration_bound) {
+  const char *path = path_of("iter.key");
+  // Beyond the bound: refused before any PBKDF2 work, whatever the
+  // passphrase.
+  CHECK(write_epki(path, CA_LIMIT_KEY_PBKDF2_ITERATIONS_MAX + 1, 1));
+  CHECK_EQ_INT(read_code_with(path, "x"), CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "iteration count") != NULL);
+  CHECK(write_epki(path, UINT64_MAX, 1));
+  CHECK_EQ_INT(read_code_with(path, "x"), CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "iteration count") != NULL);
+  CHECK(write_epki(path, 0, 1));
+  CHECK_EQ_INT(read_code_with(path, "x"), CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "iteration count") != NULL);
+  // Within it: the count is accepted and the junk fails to decrypt.
+  CHECK(write_epki(path, 1000, 1));
+  CHECK_EQ_INT(read_code_with(path, "x"), CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "wrong passphrase") != NULL);
+  // PBES1 schemes are not read.
+  CHECK(write_epki(path, 1000, 0));
+  CHECK_EQ_INT(read_code_with(path, "x"), CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "PBES2") != NULL);
+  unlink(path);
+}
+
+TEST(passphrase_file) {
+  const char *path = path_of("pass.txt");
+  char *pass = NULL;
+  CHECK(write_raw(path, "first line\r\nsecond\n", 19, 0600));
+  CHECK(ca_key_passphrase_read_file(path, &pass));
+  CHECK(strcmp(pass, "first line") == 0);
+  ca_key_passphrase_free(pass);
+  pass = NULL;
+  CHECK(write_raw(path, "no newline", 10, 0400));
+  CHECK(ca_key_passphrase_read_file(path, &pass));
+  CHECK(strcmp(pass, "no newline") == 0);
+  ca_key_passphrase_free(pass);
+  pass = NULL;
+  // Readable by group or others: refused.
+  CHECK(write_raw(path, "secret\n", 7, 0644));
+  ca_err_clear();
+  CHECK(!ca_key_passphrase_read_file(path, &pass));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);
+  CHECK(strstr(ca_err_get()->message, "644") != NULL);
+  CHECK(write_raw(path, "secret\n", 7, 0640));
+  CHECK(!ca_key_passphrase_read_file(path, &pass));
+  // Empty: refused.
+  CHECK(write_raw(path, "\nsecond\n", 8, 0600));
+  ca_err_clear();
+  CHECK(!ca_key_passphrase_read_file(path, &pass));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);
+  CHECK(strstr(ca_err_get()->message, "empty") != NULL);
+  CHECK(write_raw(path, "", 0, 0600));
+  CHECK(!ca_key_passphrase_read_file(path, &pass));
+  // Too long: refused.
+  static char big[CA_LIMIT_KEY_PASSPHRASE_BYTES + 10];
+  memset(big, 'a', sizeof(big));
+  CHECK(write_raw(path, big, sizeof(big), 0600));
+  ca_err_clear();
+  CHECK(!ca_key_passphrase_read_file(path, &pass));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);
+  CHECK(write_raw(path, big, CA_LIMIT_KEY_PASSPHRASE_BYTES, 0600));
+  CHECK(ca_key_passphrase_read_file(path, &pass));
+  CHECK_EQ_INT(strlen(pass), CA_LIMIT_KEY_PASSPHRASE_BYTES);
+  ca_key_passphrase_free(pass);
+  // Missing.
+  unlink(path);
+  CHECK(!ca_key_passphrase_read_file(path, &pass));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);
+}
+
 int main(void) {
   const char *tmp = getenv("TEST_TMPDIR");
   snprintf(dir, sizeof(dir), "%s/key_test.XXXXXX",
@@ -451,6 +691,11 @@ int main(void) {
   RUN(read_refusals);
   RUN(reads_keys_other_tools_wrote);
   RUN(matches);
+  RUN(encrypted_round_trip);
+  RUN(unencrypted_read_with_passphrase);
+  RUN(openssl_reads_and_writes_encrypted);
+  RUN(iteration_bound);
+  RUN(passphrase_file);
   // Leave nothing behind.
   static const char *const kFiles[] = {"ec.key",   "rsa.key",  "umask.key",
                                        "once.key", "perm.key", "bad.key"};
