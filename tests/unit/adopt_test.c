@@ -108,6 +108,43 @@ static void refused(const ca_authority *a, const char *const *names, size_t n,
   CBB_cleanup(&cbb);
 }
 
+TEST(encrypted_keys_are_adopted_with_the_passphrase) {
+  const char *tmp = getenv("TEST_TMPDIR");
+  snprintf(dir, sizeof(dir), "%s/adopt-enc", tmp != NULL ? tmp : "/tmp");
+  char path[700];
+  CHECK(mkdir(dir, 0700) == 0);
+  snprintf(path, sizeof(path), "%s/keys", dir);
+  CHECK(mkdir(path, 0700) == 0);
+  for (size_t i = 0; i < authority->count; i++) {
+    snprintf(path, sizeof(path), "%s/keys/%s.key", dir,
+             authority->issuers[i].name);
+    // One unencrypted key among encrypted ones: both are read.
+    CHECK(ca_key_write_file(path, authority->issuers[i].key,
+                            i == 0 ? NULL : "adopt passphrase"));
+  }
+  CBB cbb;
+  CHECK(CBB_init(&cbb, 8192));
+  pem_of(&cbb, authority, kAll, 4);
+  ca_issuer_record *records = NULL;
+  size_t n = 0;
+  CHECK(ca_adopt_records(dir, CBB_data(&cbb), CBB_len(&cbb), "adopt passphrase",
+                         &records, &n));
+  CHECK_EQ_INT(n, 4);
+  ca_issuer_records_free(records, n);
+  records = NULL;
+  ca_err_clear();
+  CHECK(!ca_adopt_records(dir, CBB_data(&cbb), CBB_len(&cbb), NULL, &records,
+                          &n));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "passphrase") != NULL);
+  ca_err_clear();
+  CHECK(!ca_adopt_records(dir, CBB_data(&cbb), CBB_len(&cbb), "other", &records,
+                          &n));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "wrong passphrase") != NULL);
+  CBB_cleanup(&cbb);
+}
+
 TEST(what_does_not_match_is_refused) {
   char path[700];
   // A key missing.
@@ -178,6 +215,7 @@ int main(void) {
     return 1;
   }
   RUN(the_four_cas_are_adopted_as_pki_names_them);
+  RUN(encrypted_keys_are_adopted_with_the_passphrase);
   RUN(what_does_not_match_is_refused);
   RUN(the_file_is_read_bounded);
   ca_authority_free(authority);
