@@ -394,20 +394,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     *con_cls = state;
     atomic_fetch_add(&server->in_flight, 1);
     route_for(server, method, url, state);
-    if (state->route != NULL) {
-      // Refuse an oversized body before reading any of it.
-      const char *length = MHD_lookup_connection_value(
-          conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-      if (length != NULL) {
-        char *end;
-        const unsigned long long n = strtoull(length, &end, 10);
-        if (*end != '\0' || n > state->route->max_body) {
-          set_early_error(state, CA_ERR_BODY_TOO_LARGE,
-                          "request body larger than the limit of this call "
-                          "(%zu bytes)",
-                          state->route->max_body);
-        }
-      }
+    const char *length = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = 0;
+    int length_ok = 1;
+    if (length != NULL) {
+      char *end;
+      declared = strtoull(length, &end, 10);
+      length_ok = *end == '\0';
+    }
+    // Refuse an oversized body before storing any of it.
+    if (state->route != NULL &&
+        (!length_ok || declared > state->route->max_body)) {
+      set_early_error(state, CA_ERR_BODY_TOO_LARGE,
+                      "request body larger than the limit of this call "
+                      "(%zu bytes)",
+                      state->route->max_body);
+    }
+    // A refused request whose body is on its way is read to the end and
+    // dropped before the answer, up to a bound: answering and closing
+    // while the client still sends makes the kernel reset the connection,
+    // and the client may lose the answer in the reset. A larger body is
+    // cut off at once.
+    if (state->has_early_error && length_ok && declared > 0 &&
+        declared <= CA_LIMIT_REFUSED_BODY_DRAIN_BYTES) {
+      return MHD_YES;
     }
     if (state->has_early_error) {
       api_response resp = {0};
@@ -427,7 +438,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   }
   api_response resp = {0};
   if (state->has_early_error) {
-    api_respond_error(&resp, state->route->errors, &state->early_error);
+    api_respond_error(
+        &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+        &state->early_error);
     return send_response(conn, &resp);
   }
   if (state->deferred) {

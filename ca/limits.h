@@ -206,4 +206,9 @@
 // A key passphrase: ample for a generated one, and bounded like every input.
 #define CA_LIMIT_KEY_PASSPHRASE_BYTES 1024
 
+// A refused request's body that is still read (and dropped) so that the
+// client gets its 4xx answer rather than a connection reset; past this the
+// connection is cut at once. Several times the largest single-item limit.
+#define CA_LIMIT_REFUSED_BODY_DRAIN_BYTES (4 * 1024 * 1024)
+
 #endif  // PKI_CA_LIMITS_H
