@@ -17,6 +17,25 @@
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
+// fill_from_row makes the bundle entry of a stored certificate held by a
+// node of |cluster|; the strings stay |row|'s.
+static void fill_from_row(const ca_cert_row *row, const char *cluster,
+                          Pki__V1__BundleEntry *out) {
+  const ca_bundle_entry e = {
+      .cluster = cluster,
+      .node = row->common_name,
+      .purpose = row->profile,
+      .der = row->der,
+      .der_len = row->der_len,
+      .issuer = row->issuer,
+      .serial = row->serial,
+      .revoked = strcmp(row->status, "revoked") == 0,
+      .revoked_at = row->revoked_at,
+      .revocation_reason = row->revocation_reason,
+  };
+  api_bundle_entry_fill(&e, out);
+}
+
 static void actor_of(const api_request *req, char *out, size_t len) {
   snprintf(out, len, "anonymous@%s", req->remote);
 }
@@ -54,21 +73,7 @@ static void respond_bundle(api_response *resp, const char *cluster,
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
-    const ca_cert_row *r = &rows[i];
-    const int revoked = strcmp(r->status, "revoked") == 0;
-    const ca_bundle_entry e = {
-        .cluster = cluster,
-        .node = r->common_name,
-        .purpose = r->profile,
-        .der = r->der,
-        .der_len = r->der_len,
-        .issuer = r->issuer,
-        .serial = r->serial,
-        .revoked = revoked,
-        .revoked_at = r->revoked_at,
-        .revocation_reason = r->revocation_reason,
-    };
-    api_bundle_entry_fill(&e, &entries[i]);
+    fill_from_row(&rows[i], cluster, &entries[i]);
     ptrs[i] = &entries[i];
   }
   Pki__V1__Bundle out = PKI__V1__BUNDLE__INIT;
@@ -128,20 +133,7 @@ static void respond_issued(api_service *svc, api_response *resp,
   }
   for (size_t i = 0; i < n; i++) {
     const ca_cert_row *r = &rows[i];
-    const int revoked = strcmp(r->status, "revoked") == 0;
-    const ca_bundle_entry e = {
-        .cluster = r->cluster,
-        .node = r->common_name,
-        .purpose = r->profile,
-        .der = r->der,
-        .der_len = r->der_len,
-        .issuer = r->issuer,
-        .serial = r->serial,
-        .revoked = revoked,
-        .revoked_at = r->revoked_at,
-        .revocation_reason = r->revocation_reason,
-    };
-    api_bundle_entry_fill(&e, &entries[i]);
+    fill_from_row(r, r->cluster, &entries[i]);
     entries[i].requester = r->requester;
     entries[i].key_generated = r->key_generated != 0;
     ptrs[i] = &entries[i];

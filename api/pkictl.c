@@ -305,6 +305,17 @@ static uint8_t *issued_pem(const Pki__V1__IssuedCertificate *c,
   return out;
 }
 
+// cleanse_key_reply overwrites a reply that held a private key, and the
+// key decoded from it (|key| may be NULL), before they are freed.
+static void cleanse_key_reply(pki_reply *reply, ProtobufCBinaryData *key) {
+  if (reply->body != NULL) {
+    OPENSSL_cleanse(reply->body, reply->body_len);
+  }
+  if (key != NULL && key->data != NULL) {
+    OPENSSL_cleanse(key->data, key->len);
+  }
+}
+
 static int report_error(const pki_reply *reply) {
   char text[1024];
   pki_reply_error_text(reply, text, sizeof(text));
@@ -797,13 +808,7 @@ static int keygen_one(pki_client *client, const flags *f, unsigned n) {
            resp->key_from_pool ? "from the pool" : "generated on demand");
   }
 done:
-  if (reply.body != NULL) {
-    // The reply held the private key.
-    OPENSSL_cleanse(reply.body, reply.body_len);
-  }
-  if (resp != NULL) {
-    OPENSSL_cleanse(resp->private_key.data, resp->private_key.len);
-  }
+  cleanse_key_reply(&reply, resp != NULL ? &resp->private_key : NULL);
   pki__v1__generate_key_response__free_unpacked(resp, NULL);
   pki_reply_cleanup(&reply);
   OPENSSL_free(pem);
@@ -1023,13 +1028,7 @@ static int post_self_signed(pki_client *client, const char *path,
     rc = 0;
   }
 done:
-  if (reply.body != NULL) {
-    // The reply held the private key.
-    OPENSSL_cleanse(reply.body, reply.body_len);
-  }
-  if (resp != NULL) {
-    OPENSSL_cleanse(resp->private_key.data, resp->private_key.len);
-  }
+  cleanse_key_reply(&reply, resp != NULL ? &resp->private_key : NULL);
   pki__v1__self_signed_response__free_unpacked(resp, NULL);
   pki_reply_cleanup(&reply);
   OPENSSL_free(pem);
