@@ -776,9 +776,9 @@ TEST(pkictl_exports_consolidates_and_imports_through_a_shared_directory) {
   char dir[512], cmd[2400], path[700];
   it_tmpdir("bulk-share", dir, sizeof(dir));
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s bulk export --dir %s --format p7b &&"
-           " api/pkictl --server %s bulk export --dir %s --cluster beta",
-           pkid_a.server, dir, pkid_b.server, dir);
+           "api/pkictl %s bulk export --dir %s --format p7b &&"
+           " api/pkictl %s bulk export --dir %s --cluster beta",
+           pkid_a.ctl, dir, pkid_b.ctl, dir);
   CHECK_EQ_INT(it_run(cmd), 0);
   struct stat st;
   snprintf(path, sizeof(path), "%s/alpha.bundle", dir);
@@ -792,19 +792,19 @@ TEST(pkictl_exports_consolidates_and_imports_through_a_shared_directory) {
   it_tmpdir("bulk-lone", lone, sizeof(lone));
   snprintf(cmd, sizeof(cmd),
            "mkdir -p %s && cp %s/alpha.bundle %s/ &&"
-           " api/pkictl --server %s bulk consolidate --dir %s",
-           lone, dir, lone, pkid_a.server, lone);
+           " api/pkictl %s bulk consolidate --dir %s",
+           lone, dir, lone, pkid_a.ctl, lone);
   CHECK_EQ_INT(it_run(cmd), 1);
-  snprintf(cmd, sizeof(cmd), "api/pkictl --server %s bulk consolidate --dir %s",
-           pkid_a.server, dir);
+  snprintf(cmd, sizeof(cmd), "api/pkictl %s bulk consolidate --dir %s",
+           pkid_a.ctl, dir);
   CHECK_EQ_INT(it_run(cmd), 0);
   snprintf(path, sizeof(path), "%s/consolidated.bundle", dir);
   CHECK(stat(path, &st) == 0);
   // Run twice: the consolidated bundle is not read as a third cluster.
   CHECK_EQ_INT(it_run(cmd), 0);
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s bulk import --dir %s --cluster alpha",
-           pkid_a.server, dir);
+           "api/pkictl %s bulk import --dir %s --cluster alpha", pkid_a.ctl,
+           dir);
   CHECK_EQ_INT(it_run(cmd), 0);
   // alpha now holds beta's tomcat (tomcat-trust) and CallManager
   // (CallManager-trust, Phone-SAST-trust); none of its own.
@@ -859,8 +859,8 @@ int main(void) {
     it_db_drop(&db_b);
     return 1;
   }
-  api_a = pki_client_new(pkid_a.server);
-  api_b = pki_client_new(pkid_b.server);
+  api_a = it_client(&pkid_a);
+  api_b = it_client(&pkid_b);
   RUN(every_way_of_issuing_records_the_cluster);
   RUN(export_holds_each_nodes_current_certificate_with_its_state);
   RUN(consolidation_needs_two_clusters_dedupes_and_reports_conflicts);

@@ -94,7 +94,7 @@ static long post_batch(pki_client *client, const char *profile,
 #define ROUNDS 12
 
 typedef struct client_run {
-  const char *server;
+  const it_pkid *pkid;
   int id;
   char (*serials)[40];
   size_t n_serials;
@@ -104,7 +104,7 @@ typedef struct client_run {
 
 static void *run_client(void *arg) {
   client_run *run = arg;
-  pki_client *client = pki_client_new(run->server);
+  pki_client *client = it_client(run->pkid);
   for (int round = 0; round < ROUNDS; round++) {
     // Alternate single items and batches of various sizes.
     const size_t n = (run->id + round) % 3 == 0 ? 1 : 5 + (size_t)round * 3;
@@ -138,7 +138,7 @@ TEST(concurrent_requests_each_answered_once_and_recorded) {
   const size_t cap = ROUNDS * 40;
   for (int i = 0; i < CLIENTS; i++) {
     memset(&runs[i], 0, sizeof(runs[i]));
-    runs[i].server = pkid.server;
+    runs[i].pkid = &pkid;
     runs[i].id = i;
     runs[i].serials = calloc(cap, 40);
     CHECK(pthread_create(&threads[i], NULL, run_client, &runs[i]) == 0);
@@ -181,7 +181,7 @@ TEST(concurrent_requests_each_answered_once_and_recorded) {
                          "'issue'",
                          NULL),
                CLIENTS * ROUNDS);
-  pki_client *client = pki_client_new(pkid.server);
+  pki_client *client = it_client(&pkid);
   pki_reply reply;
   CHECK(pki_client_call(client, "GET", "/metrics", NULL, NULL, 0, &reply));
   CHECK(reply.body != NULL &&
@@ -196,14 +196,14 @@ TEST(concurrent_requests_each_answered_once_and_recorded) {
 // --- A full queue ---
 
 typedef struct burst {
-  const char *server;
+  const it_pkid *pkid;
   long status;
   long retry_after;
 } burst;
 
 static void *send_slow_batch(void *arg) {
   burst *b = arg;
-  pki_client *client = pki_client_new(b->server);
+  pki_client *client = it_client(b->pkid);
   // 100 RSA signatures on one worker: at least 50 ms even unsanitized.
   b->status = post_batch(client, "tomcat", rsa_csr, rsa_len, 100, 0, NULL, NULL,
                          &b->retry_after);
@@ -225,7 +225,7 @@ TEST(a_full_queue_answers_503_and_recovers) {
   pthread_t threads[5];
   for (int i = 0; i < 5; i++) {
     memset(&bursts[i], 0, sizeof(bursts[i]));
-    bursts[i].server = pkid.server;
+    bursts[i].pkid = &pkid;
     CHECK(pthread_create(&threads[i], NULL, send_slow_batch, &bursts[i]) == 0);
   }
   int ok = 0, full = 0;
@@ -245,7 +245,7 @@ TEST(a_full_queue_answers_503_and_recovers) {
   CHECK(full >= 1);
   CHECK_EQ_INT(ok + full, 5);
   // Recovered: the queue is empty again and takes a batch.
-  pki_client *client = pki_client_new(pkid.server);
+  pki_client *client = it_client(&pkid);
   CHECK_EQ_INT(
       post_batch(client, "tomcat", rsa_csr, rsa_len, 10, 0, NULL, NULL, NULL),
       200);
@@ -263,7 +263,7 @@ TEST(a_full_queue_answers_503_and_recovers) {
 // --- Shutdown in the middle of a batch ---
 
 typedef struct inflight {
-  const char *server;
+  const it_pkid *pkid;
   long status;
   char (*serials)[40];
   size_t n_serials;
@@ -271,7 +271,7 @@ typedef struct inflight {
 
 static void *send_big_batch(void *arg) {
   inflight *f = arg;
-  pki_client *client = pki_client_new(f->server);
+  pki_client *client = it_client(f->pkid);
   f->status = post_batch(client, "tomcat", rsa_csr, rsa_len, 400, 0, f->serials,
                          &f->n_serials, NULL);
   pki_client_free(client);
@@ -286,12 +286,12 @@ TEST(a_shutdown_mid_batch_answers_and_records_it_whole) {
   it_tmpdir("shutdown", dir, sizeof(dir));
   const char *extra[] = {"--workers", "1", NULL};
   CHECK(it_pkid_start(&pkid, &db, dir, extra));
-  inflight f = {.server = pkid.server, .serials = calloc(400, 40)};
+  inflight f = {.pkid = &pkid, .serials = calloc(400, 40)};
   pthread_t thread;
   CHECK(pthread_create(&thread, NULL, send_big_batch, &f) == 0);
   // Wait until the batch sits in the engine's queue (400 RSA signatures on
   // one worker take at least 200 ms), then ask pkid to stop.
-  pki_client *watcher = pki_client_new(pkid.server);
+  pki_client *watcher = it_client(&pkid);
   long long queued = 0;
   for (int i = 0; i < 500 && queued == 0; i++) {
     pki_reply reply;

@@ -202,6 +202,7 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
                  port);
         snprintf(pkid->ocsp, sizeof(pkid->ocsp), "http://127.0.0.1:%u",
                  ocsp_port);
+        snprintf(pkid->ctl, sizeof(pkid->ctl), "--server %s", pkid->server);
         return 1;
       }
     }
@@ -240,4 +241,8 @@ void it_pkid_kill(it_pkid *pkid) {
   while (waitpid(pkid->pid, NULL, 0) < 0 && errno == EINTR) {
   }
   pkid->pid = 0;
+}
+
+pki_client *it_client(const it_pkid *pkid) {
+  return pki_client_new(pkid->server);
 }

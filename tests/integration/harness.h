@@ -50,7 +50,14 @@ typedef struct it_pkid {
   char ocsp[64];    // its OCSP listener, "http://127.0.0.1:PORT"
   char data_dir[512];
   char log[600];
+  // pkictl's arguments to reach this pkid ("--server URL ..."), for
+  // command lines.
+  char ctl[1400];
 } it_pkid;
+
+// it_client returns a client of |pkid|'s API, with the credentials the
+// harness holds for it, or NULL. Free it with pki_client_free.
+pki_client *it_client(const it_pkid *pkid);
 
 // it_pkid_start runs api/pkid from the runfiles with |data_dir|, |db|, free
 // ports (API and OCSP) and |extra| (NULL-terminated, may be NULL), and waits

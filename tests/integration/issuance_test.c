@@ -449,7 +449,7 @@ TEST(a_restart_keeps_every_issuance_and_the_same_cas) {
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
   CHECK(it_pkid_start(&pkid, &db, pkid.data_dir, NULL));
   pki_client_free(client);
-  client = pki_client_new(pkid.server);
+  client = it_client(&pkid);
   ca_serials(after_cas, sizeof(after_cas));
   CHECK_EQ_STR(after_cas, before_cas);
   // Every certificate is still there and downloadable.
@@ -555,7 +555,7 @@ int main(void) {
     it_db_drop(&db);
     return 1;
   }
-  client = pki_client_new(pkid.server);
+  client = it_client(&pkid);
   RUN(every_profile_is_issued_recorded_and_verifiable);
   RUN(single_refusals_answer_a_stable_code_and_store_nothing);
   RUN(a_batch_fails_only_its_bad_items);

@@ -317,8 +317,8 @@ TEST(pkictl_writes_one_file_per_page_into_an_empty_directory) {
   char dir[512], cmd[1600], path[700];
   it_tmpdir("issued-export", dir, sizeof(dir));
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s bulk export --issued --dir %s --page 3",
-           pkid_a.server, dir);
+           "api/pkictl %s bulk export --issued --dir %s --page 3", pkid_a.ctl,
+           dir);
   CHECK_EQ_INT(it_run(cmd), 0);
   // 8 certificates, 3 per page.
   size_t entries = 0;
@@ -349,8 +349,8 @@ TEST(pkictl_writes_one_file_per_page_into_an_empty_directory) {
   char other[512];
   it_tmpdir("issued-export-2", other, sizeof(other));
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s bulk export --issued --dir %s --page 9999",
-           pkid_a.server, other);
+           "api/pkictl %s bulk export --issued --dir %s --page 9999",
+           pkid_a.ctl, other);
   CHECK_EQ_INT(it_run(cmd), 1);
 }
 
@@ -457,7 +457,7 @@ TEST(a_new_instance_adopts_the_cas_whose_keys_it_holds) {
   }
   // Adopted: B's CAs are A's, same names, roles, DER.
   CHECK(start_adopting(&pkid_b, &db_b, "issued-b", NULL, ca_pem));
-  api_b = pki_client_new(pkid_b.server);
+  api_b = it_client(&pkid_b);
   PGresult *ra = it_db_query(&db_a,
                              "SELECT string_agg(i.name || ':' || i.role || ':'"
                              " || coalesce(p.name, '') || ':' || i.algorithm"
@@ -721,9 +721,9 @@ TEST(an_import_gives_b_the_same_certificates_ocsp_answers_and_crls) {
   }
   it_tmpdir("issued-share", share, sizeof(share));
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s bulk export --issued --dir %s --page 3 &&"
-           " api/pkictl --server %s bulk import --issued --dir %s",
-           pkid_a.server, share, pkid_b.server, share);
+           "api/pkictl %s bulk export --issued --dir %s --page 3 &&"
+           " api/pkictl %s bulk import --issued --dir %s",
+           pkid_a.ctl, share, pkid_b.ctl, share);
   CHECK_EQ_INT(it_run(cmd), 0);
   CHECK_EQ_INT(db_count("SELECT count(*) FROM certificates", NULL),
                it_db_int(&db_b, "SELECT count(*) FROM certificates", NULL));
@@ -984,7 +984,7 @@ int main(void) {
     it_db_drop(&db_b);
     return 1;
   }
-  api_a = pki_client_new(pkid_a.server);
+  api_a = it_client(&pkid_a);
   RUN(pages_hold_every_issued_certificate_once_with_its_state);
   RUN(the_page_size_and_cursor_are_checked);
   RUN(pkictl_writes_one_file_per_page_into_an_empty_directory);

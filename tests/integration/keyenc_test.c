@@ -38,7 +38,7 @@ static int issue_ok(const it_pkid *pkid) {
   const size_t len = protobuf_c_message_get_packed_size(&req.base);
   uint8_t *body = malloc(len + 1);
   protobuf_c_message_pack(&req.base, body);
-  pki_client *client = pki_client_new(pkid->server);
+  pki_client *client = it_client(pkid);
   pki_reply reply;
   int ok = pki_client_call(client, "POST", "/v1/certificates:issue",
                            "application/x-protobuf", body, len, &reply);

@@ -196,10 +196,10 @@ TEST(pkictl_keygen_writes_private_keys_0600) {
   char dir[512], cmd[2048];
   it_tmpdir("keygen-out", dir, sizeof(dir));
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s keygen --profile tomcat-ECDSA"
+           "api/pkictl %s keygen --profile tomcat-ECDSA"
            " --cn 'lab{n}.example.com' --san 'DNS:lab{n}.example.com'"
            " --san 'lab{n}' --count 3 --out-dir %s",
-           pkid.server, dir);
+           pkid.ctl, dir);
   CHECK_EQ_INT(it_run(cmd), 0);
   for (int n = 1; n <= 3; n++) {
     char key[700], cert[700];
@@ -218,9 +218,9 @@ TEST(pkictl_keygen_writes_private_keys_0600) {
   }
   // A key file is never overwritten.
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s keygen --profile tomcat-ECDSA"
+           "api/pkictl %s keygen --profile tomcat-ECDSA"
            " --cn lab1.example.com --out-dir %s 2>/dev/null",
-           pkid.server, dir);
+           pkid.ctl, dir);
   CHECK(it_run(cmd) != 0);
 }
 
@@ -235,7 +235,7 @@ int main(void) {
     it_db_drop(&db);
     return 1;
   }
-  client = pki_client_new(pkid.server);
+  client = it_client(&pkid);
   RUN(keys_match_their_certificates_and_are_never_handed_out_twice);
   RUN(rsa_keys_and_requested_sans);
   RUN(refusals_spend_no_key);

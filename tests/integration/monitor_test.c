@@ -528,10 +528,10 @@ TEST(bad_configurations_are_refused_with_codes) {
   // pkictl refuses the same way, with a non-zero status.
   char cmd[3000];
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s monitor set --webhook ftp://x 2>&1 | grep "
-           "-q DESTINATION_INVALID && ! api/pkictl --server %s monitor set "
+           "api/pkictl %s monitor set --webhook ftp://x 2>&1 | grep "
+           "-q DESTINATION_INVALID && ! api/pkictl %s monitor set "
            "--frequency 31d",
-           node_a.server, node_a.server);
+           node_a.ctl, node_a.ctl);
   CHECK_EQ_INT(it_run(cmd), 0);
 }
 
@@ -556,11 +556,11 @@ TEST(expiring_lists_issued_and_trust_certificates_by_expiry) {
   // The table of pkictl monitor expiring.
   char cmd[3000];
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s monitor expiring --days 7 > '%s/table' && "
+           "api/pkictl %s monitor expiring --days 7 > '%s/table' && "
            "test $(grep -c -e today.example.com -e soon.example.com -e "
            "week.example.com -e trust-expired '%s/table') = 4 && "
            "! grep -q month.example.com '%s/table'",
-           node_a.server, recv_dir, recv_dir, recv_dir);
+           node_a.ctl, recv_dir, recv_dir, recv_dir);
   CHECK_EQ_INT(it_run(cmd), 0);
 }
 
@@ -584,11 +584,11 @@ TEST(one_notice_per_certificate_window_and_destination) {
   // Configured with pkictl, read back over the API.
   char cmd[3000];
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s monitor set --enabled true --start-days 30 "
+           "api/pkictl %s monitor set --enabled true --start-days 30 "
            "--frequency 1d --email ops@example.com --email "
            "oncall@example.com --webhook %s --smtp-host 127.0.0.1 "
            "--smtp-port %u --smtp-from pki@ca.example.com > /dev/null",
-           node_a.server, hook_url, smtp_port);
+           node_a.ctl, hook_url, smtp_port);
   CHECK_EQ_INT(it_run(cmd), 0);
   Pki__V1__MonitorConfig *c = get_config(api_a);
   if (c != NULL) {
@@ -679,7 +679,7 @@ TEST(a_second_node_and_a_restart_send_nothing_again) {
   const char *extra[] = {"--monitor", "off", "--node", "node-b", NULL};
   CHECK(copy_ca_keys(node_a.data_dir, node_b.data_dir));
   CHECK(it_pkid_start(&node_b, &db, node_b.data_dir, extra));
-  pki_client *api_b = pki_client_new(node_b.server);
+  pki_client *api_b = it_client(&node_b);
   check_result r = run_check(api_b);
   CHECK_EQ_INT(r.due, DUE_COUNT);
   CHECK_EQ_INT(r.notified, 0);
@@ -691,7 +691,7 @@ TEST(a_second_node_and_a_restart_send_nothing_again) {
   const char *extra_a[] = {"--monitor", "off", NULL};
   CHECK(it_pkid_start(&node_a, &db, node_a.data_dir, extra_a));
   pki_client_free(api_a);
-  api_a = pki_client_new(node_a.server);
+  api_a = it_client(&node_a);
   r = run_check(api_a);
   CHECK_EQ_INT(r.notified, 0);
   CHECK_EQ_INT(r.already, 3 * DUE_COUNT);
@@ -766,8 +766,7 @@ TEST(a_destination_that_is_down_fails_and_is_retried) {
                1);
   // pkictl monitor check says so with its exit status.
   char cmd[3000];
-  snprintf(cmd, sizeof(cmd), "! api/pkictl --server %s monitor check",
-           node_a.server);
+  snprintf(cmd, sizeof(cmd), "! api/pkictl %s monitor check", node_a.ctl);
   CHECK_EQ_INT(it_run(cmd), 0);
   // Back up: the next check sends the failed notice, and only it.
   CHECK_EQ_INT(unlink(down_url_file), 0);
@@ -803,8 +802,8 @@ static unsigned closed_port(void) {
 static int set_smtp_port(unsigned port) {
   char cmd[3000];
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s monitor set --smtp-port %u > /dev/null",
-           node_a.server, port);
+           "api/pkictl %s monitor set --smtp-port %u > /dev/null", node_a.ctl,
+           port);
   return it_run(cmd) == 0;
 }
 
@@ -881,7 +880,7 @@ int main(void) {
     it_db_drop(&db);
     return 1;
   }
-  api_a = pki_client_new(node_a.server);
+  api_a = it_client(&node_a);
   RUN(fixtures);
   RUN(bad_configurations_are_refused_with_codes);
   RUN(expiring_lists_issued_and_trust_certificates_by_expiry);

@@ -554,7 +554,7 @@ static int start_node_b(void) {
   }
   pki_client_free(api_b);
   pki_client_free(ocsp_b);
-  api_b = pki_client_new(node_b.server);
+  api_b = it_client(&node_b);
   ocsp_b = pki_client_new(node_b.ocsp);
   return api_b != NULL && ocsp_b != NULL;
 }
@@ -692,7 +692,7 @@ int main(void) {
     it_db_drop(&db);
     return 1;
   }
-  api_a = pki_client_new(node_a.server);
+  api_a = it_client(&node_a);
   ocsp_a = pki_client_new(node_a.ocsp);
   RUN(revoke_and_unhold_follow_rfc5280_and_are_audited);
   RUN(the_crl_lists_revocations_and_numbers_each_change);

@@ -449,7 +449,7 @@ typedef struct racer {
 
 static void *race(void *arg) {
   racer *r = arg;
-  pki_client *own = pki_client_new(pkid.server);
+  pki_client *own = it_client(&pkid);
   regenerate(own, r->serial, 0, &r->result);
   pki_client_free(own);
   return NULL;
@@ -590,10 +590,10 @@ TEST(pkictl_selfsigned_and_regenerate) {
   snprintf(dir, sizeof(dir), "%s/ss-out", work);
   snprintf(dir2, sizeof(dir2), "%s/ss-out2", work);
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s selfsigned --profile CAPF"
+           "api/pkictl %s selfsigned --profile CAPF"
            " --cn capf1.example.com --o Lab --years 20 --cluster lab"
            " --out-dir %s",
-           pkid.server, dir);
+           pkid.ctl, dir);
   CHECK_EQ_INT(it_run(cmd), 0);
   char key[800], cert[800];
   snprintf(key, sizeof(key), "%s/capf1.example.com.key", dir);
@@ -609,16 +609,16 @@ TEST(pkictl_selfsigned_and_regenerate) {
   CHECK_EQ_INT(it_run(cmd), 0);
   // Never over an existing key file.
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s selfsigned --profile CAPF"
+           "api/pkictl %s selfsigned --profile CAPF"
            " --cn capf1.example.com --out-dir %s 2>/dev/null",
-           pkid.server, dir);
+           pkid.ctl, dir);
   CHECK(it_run(cmd) != 0);
   // Regenerate it by its serial, into another directory.
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s regenerate"
+           "api/pkictl %s regenerate"
            " $(openssl x509 -in %s -noout -serial | cut -d= -f2)"
            " --out-dir %s",
-           pkid.server, cert, dir2);
+           pkid.ctl, cert, dir2);
   CHECK_EQ_INT(it_run(cmd), 0);
   char key2[800], cert2[800];
   snprintf(key2, sizeof(key2), "%s/capf1.example.com.key", dir2);
@@ -673,10 +673,10 @@ TEST(pkictl_csr_is_what_a_node_sends) {
   CHECK_EQ_INT(it_run(cmd), 0);
   // pki issues it under that profile, with those names.
   snprintf(cmd, sizeof(cmd),
-           "api/pkictl --server %s issue --profile tomcat --csr %s --out %s &&"
+           "api/pkictl %s issue --profile tomcat --csr %s --out %s &&"
            " openssl x509 -in %s -noout -ext subjectAltName | grep -q"
            " 'DNS:cucm1.example.com, DNS:example.com'",
-           pkid.server, csr, cert, cert);
+           pkid.ctl, csr, cert, cert);
   CHECK_EQ_INT(it_run(cmd), 0);
   // Never over an existing key file.
   snprintf(cmd, sizeof(cmd),
@@ -695,9 +695,9 @@ TEST(pkictl_csr_is_what_a_node_sends) {
            " 'Digital Signature, Certificate Sign' &&"
            " echo \"$t\" | grep -A1 'Extended Key Usage' | grep -qx"
            " ' *TLS Web Server Authentication' &&"
-           " api/pkictl --server %s issue --profile CAPF --csr %s/capf.csr"
+           " api/pkictl %s issue --profile CAPF --csr %s/capf.csr"
            " --out %s/capf.pem",
-           work, work, work, pkid.server, work, work);
+           work, work, work, pkid.ctl, work, work);
   CHECK_EQ_INT(it_run(cmd), 0);
   // An EC P-384 key: signed with SHA-384, no RSA-only usages.
   snprintf(cmd, sizeof(cmd),
@@ -709,9 +709,9 @@ TEST(pkictl_csr_is_what_a_node_sends) {
            " echo \"$t\" | grep -A1 'X509v3 Key Usage' | grep -q"
            " 'Digital Signature, Key Agreement' &&"
            " ! echo \"$t\" | grep -q 'Key Encipherment' &&"
-           " api/pkictl --server %s issue --profile tomcat-ECDSA"
+           " api/pkictl %s issue --profile tomcat-ECDSA"
            " --csr %s/ec.csr --out %s/ec.pem",
-           work, work, work, work, pkid.server, work, work);
+           work, work, work, work, pkid.ctl, work, work);
   CHECK_EQ_INT(it_run(cmd), 0);
   // Refusals: a key the profile does not take, a parent domain of a bare
   // host name, a wildcard.
@@ -747,7 +747,7 @@ int main(void) {
     it_db_drop(&db);
     return 1;
   }
-  client = pki_client_new(pkid.server);
+  client = it_client(&pkid);
   // Let the pool fill before the test that takes from it.
   sleep(1);
   RUN(create_records_a_self_signed_row);
