@@ -203,6 +203,7 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
         snprintf(pkid->ocsp, sizeof(pkid->ocsp), "http://127.0.0.1:%u",
                  ocsp_port);
         snprintf(pkid->ctl, sizeof(pkid->ctl), "--server %s", pkid->server);
+        snprintf(pkid->curl, sizeof(pkid->curl), "-sS");
         return 1;
       }
     }

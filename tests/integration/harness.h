@@ -53,6 +53,9 @@ typedef struct it_pkid {
   // pkictl's arguments to reach this pkid ("--server URL ..."), for
   // command lines.
   char ctl[1400];
+  // curl's arguments to reach this pkid's API (credentials, trust), for
+  // command lines: "curl %s URL".
+  char curl[1400];
 } it_pkid;
 
 // it_client returns a client of |pkid|'s API, with the credentials the
