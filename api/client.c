@@ -5,11 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/mem.h>
+
 #include "proto/pki.pb-c.h"
 
 struct pki_client {
   CURL *curl;
   char server[512];
+  char authorization[128];  // "Authorization: Bearer ..."; "" for none
+  char cacert[4096];        // "" for the system's trust
 };
 
 pki_client *pki_client_new(const char *server) {
@@ -38,10 +42,32 @@ pki_client *pki_client_new(const char *server) {
   return client;
 }
 
+int pki_client_set_auth(pki_client *client, const char *token,
+                        const char *cacert) {
+  client->authorization[0] = '\0';
+  client->cacert[0] = '\0';
+  if (token != NULL) {
+    const int n = snprintf(client->authorization, sizeof(client->authorization),
+                           "Authorization: Bearer %s", token);
+    CA_ENSURE(n > 0 && (size_t)n < sizeof(client->authorization),
+              CA_ERR_PARAMETER_INVALID, "token too long");
+  }
+  if (cacert != NULL) {
+    const int n =
+        snprintf(client->cacert, sizeof(client->cacert), "%s", cacert);
+    CA_ENSURE(n >= 0 && (size_t)n < sizeof(client->cacert),
+              CA_ERR_PARAMETER_INVALID, "CA file path too long");
+  }
+  return 1;
+err:
+  return 0;
+}
+
 void pki_client_free(pki_client *client) {
   if (client == NULL) {
     return;
   }
+  OPENSSL_cleanse(client->authorization, sizeof(client->authorization));
   curl_easy_cleanup(client->curl);
   free(client);
   curl_global_cleanup();
@@ -92,6 +118,12 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
   }
   // No "Expect: 100-continue" round trip for large bodies.
   headers = curl_slist_append(headers, "Expect:");
+  if (client->authorization[0] != '\0') {
+    headers = curl_slist_append(headers, client->authorization);
+  }
+  if (client->cacert[0] != '\0') {
+    curl_easy_setopt(c, CURLOPT_CAINFO, client->cacert);
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   const CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);

@@ -27,6 +27,13 @@ pki_client *pki_client_new(const char *server);
 
 void pki_client_free(pki_client *client);
 
+// pki_client_set_auth makes every later call send "Authorization: Bearer
+// |token|" (NULL: none) and trust the CA certificates of the PEM file
+// |cacert| for https servers (NULL: the system's). Both are copied. It
+// returns 0 when a value is too long.
+int pki_client_set_auth(pki_client *client, const char *token,
+                        const char *cacert) CA_MUST_CHECK;
+
 // pki_client_call sends |method| |path| (with query) and |body| of
 // |content_type| (NULL for none) and fills |out|. Any HTTP status counts as
 // a reply; it returns 0 with CA_ERR_INTERNAL when the server cannot be

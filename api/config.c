@@ -89,7 +89,22 @@ static const char kUsage[] =
     "                         Default on\n"
     "  --monitor-first-check S  seconds from start to the first check.\n"
     "                         Default 60\n"
-    "  --help                 this text\n";
+    "  --tls-cert FILE, --tls-key FILE\n"
+    "                         the API's TLS certificate (PEM, then its\n"
+    "                         chain) and key (PKCS#8 PEM, mode 0600,\n"
+    "                         encrypted with the key passphrase or not).\n"
+    "                         Default: a tomcat certificate pki issues to\n"
+    "                         itself in DIR/tls (names localhost, 127.0.0.1,\n"
+    "                         the host name) and renews\n"
+    "  --tls-days N           validity of that certificate, 2 to 825 days;\n"
+    "                         renewed with a third left. Default 90\n"
+    "  --insecure-http        serve the API over plain HTTP (a lab only:\n"
+    "                         tokens travel in the clear)\n"
+    "  --help                 this text\n"
+    "\n"
+    "pkid token create --role issuer|revoker|admin [--profiles P,...|all]\n"
+    "                  [--name NAME] [--database URL]\n"
+    "  makes an API token and prints it once (the database keeps its hash)\n";
 
 static int need_value(int i, int argc, char **argv) {
   if (i + 1 >= argc) {
@@ -183,6 +198,7 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
   config->ocsp_responder_days = 30;
   config->ocsp_signer = "ca";
   config->monitor_first_check_s = 60;
+  config->tls_days = 90;
   if (gethostname(config->node, sizeof(config->node)) != 0) {
     snprintf(config->node, sizeof(config->node), "node");
   }
@@ -198,6 +214,10 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
     if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
       fputs(kUsage, stdout);
       return 0;
+    }
+    if (strcmp(flag, "--insecure-http") == 0) {
+      config->insecure_http = 1;
+      continue;
     }
     if (!need_value(i, argc, argv)) {
       return -1;
@@ -312,6 +332,16 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
         return -1;
       }
       config->engine.group_rows = v;
+    } else if (strcmp(flag, "--tls-cert") == 0) {
+      config->tls_cert = value;
+    } else if (strcmp(flag, "--tls-key") == 0) {
+      config->tls_key = value;
+    } else if (strcmp(flag, "--tls-days") == 0) {
+      if (!parse_count(flag, value, 825, &config->tls_days) ||
+          config->tls_days < 2) {
+        fprintf(stderr, "pkid: --tls-days must be 2 to 825\n");
+        return -1;
+      }
     } else if (strcmp(flag, "--db-connections") == 0) {
       if (!parse_count(flag, value, 256, &config->db_connections)) {
         return -1;
@@ -341,5 +371,13 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
     return -1;
   }
   config->authority.data_dir = config->data_dir;
+  if ((config->tls_cert == NULL) != (config->tls_key == NULL)) {
+    fprintf(stderr, "pkid: --tls-cert and --tls-key go together\n");
+    return -1;
+  }
+  if (config->insecure_http && config->tls_cert != NULL) {
+    fprintf(stderr, "pkid: --insecure-http and --tls-cert contradict\n");
+    return -1;
+  }
   return 1;
 }

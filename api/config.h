@@ -33,6 +33,11 @@ typedef struct pkid_config {
   unsigned monitor_first_check_s;  // --monitor-first-check
   // --- Encrypted CA keys ---
   const char *key_passphrase_file;  // --key-passphrase-file; NULL if absent
+  // --- TLS of the API listener ---
+  const char *tls_cert;  // --tls-cert; NULL: self-issued
+  const char *tls_key;   // --tls-key
+  unsigned tls_days;     // --tls-days
+  int insecure_http;     // --insecure-http
 } pkid_config;
 
 // pkid_config_delegates returns 1 when the CA named |ca| signs its OCSP
@@ -42,5 +47,9 @@ int pkid_config_delegates(const pkid_config *config, const char *ca);
 // pkid_config_parse fills |config| from |argv|. It returns 1 to run, 0 after
 // printing help or version (exit 0), or -1 after printing an error (exit 2).
 int pkid_config_parse(int argc, char **argv, pkid_config *config);
+
+// pkid_token_main runs "pkid token create ..." (|argv|[0] is "token") and
+// returns the exit status: 0, 1 when the database refused, 2 for usage.
+int pkid_token_main(int argc, char **argv);
 
 #endif  // PKI_API_CONFIG_H

@@ -1,6 +1,8 @@
 #include "api/formats.h"
 
 #include <openssl/bytestring.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ca/pem.h"
@@ -76,4 +78,21 @@ err:
   CBB_cleanup(&cbb);
   CBB_cleanup(&p7);
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+int api_cbb_printf(CBB *cbb, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  const int len = vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  if (len < 0) {
+    return 0;
+  }
+  // A longer line (a long subject) is cut, not dropped: it is for people.
+  const size_t n = (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1;
+  if ((size_t)len >= sizeof(line)) {
+    line[n - 1] = '\n';
+  }
+  return CBB_add_bytes(cbb, (const uint8_t *)line, n);
 }

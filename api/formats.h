@@ -2,6 +2,7 @@
 #ifndef PKI_API_FORMATS_H
 #define PKI_API_FORMATS_H
 
+#include <openssl/base.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,11 @@ int api_cert_format_parse(const char *text, api_cert_format dflt,
 void api_respond_certs(api_response *resp, api_cert_format format,
                        const uint8_t *const *certs, const size_t *lens,
                        size_t n);
+
+// api_cbb_printf appends a formatted line of text (a table row) to |cbb|;
+// a line longer than 1 KiB is cut and ends with its newline. It returns 0
+// when |cbb| cannot grow.
+int api_cbb_printf(CBB *cbb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif  // PKI_API_FORMATS_H

@@ -37,7 +37,7 @@ static void fill_from_row(const ca_cert_row *row, const char *cluster,
 }
 
 static void actor_of(const api_request *req, char *out, size_t len) {
-  snprintf(out, len, "anonymous@%s", req->remote);
+  snprintf(out, len, "%s", req->principal.name);
 }
 
 // --- Export ---

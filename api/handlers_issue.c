@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/auth.h"
 #include "api/pb_scan.h"
 #include "api/service.h"
 #include "ca/bulk.h"
@@ -80,10 +81,7 @@ static issue_call *call_new(api_service *svc, const api_request *req,
     call_free(call);
     return NULL;
   }
-  // Authentication comes with tokens; until then the client address is what
-  // is known of the requester.
-  snprintf(call->requester, sizeof(call->requester), "anonymous@%s",
-           req->remote);
+  snprintf(call->requester, sizeof(call->requester), "%s", req->principal.name);
   snprintf(call->source, sizeof(call->source), "%s", req->remote);
   return call;
 }
@@ -271,7 +269,13 @@ static void submit(issue_call *call, const api_request *req,
   job->source = call->source;
   job->done = on_job_done;
   job->done_arg = call;
-  if (!ca_engine_submit(call->svc->engine, job)) {
+  // Every item's profile must be the caller's, or nothing is queued: a
+  // batch is refused whole, never issued in part.
+  int allowed = 1;
+  for (size_t i = 0; allowed && i < call->n; i++) {
+    allowed = api_require_profile(req, call->requests[i].profile);
+  }
+  if (!allowed || !ca_engine_submit(call->svc->engine, job)) {
     const ca_err *err = ca_err_get();
     api_metrics_refused(&call->svc->metrics, err->code);
     api_respond_error(

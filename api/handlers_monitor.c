@@ -129,7 +129,7 @@ void api_handle_monitor_put(api_service *svc, const api_request *req,
   ca_monitor_config config, stored;
   memset(&stored, 0, sizeof(stored));
   char actor[96];
-  snprintf(actor, sizeof(actor), "anonymous@%s", req->remote);
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
   CA_ENSURE(msg != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.MonitorConfig");
   CA_GUARD(from_message(msg, &config));

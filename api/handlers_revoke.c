@@ -29,7 +29,7 @@ static void change(api_service *svc, const api_request *req, int revoke,
   Pki__V1__RevokeRequest *revoke_msg = NULL;
   Pki__V1__UnholdRequest *unhold_msg = NULL;
   char actor[96];
-  snprintf(actor, sizeof(actor), "anonymous@%s", req->remote);
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
   ca_revocation r = {
       .serial = req->param,
       .actor = actor,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/auth.h"
 #include "api/pb_scan.h"
 #include "api/service.h"
 #include "ca/bulk.h"
@@ -62,10 +63,7 @@ static self_signed_call *call_new(api_service *svc, const api_request *req) {
   }
   call->svc = svc;
   call->pending = req->pending;
-  // Authentication comes with tokens; until then the client address is what
-  // is known of the requester.
-  snprintf(call->requester, sizeof(call->requester), "anonymous@%s",
-           req->remote);
+  snprintf(call->requester, sizeof(call->requester), "%s", req->principal.name);
   snprintf(call->source, sizeof(call->source), "%s", req->remote);
   return call;
 }
@@ -228,6 +226,7 @@ void api_handle_self_signed(api_service *svc, const api_request *req,
   };
   // The same names as issuance takes (ca/bulk.h); empty: none.
   CA_GUARD(c->cluster[0] == '\0' || ca_bulk_cluster_check(c->cluster));
+  CA_GUARD(api_require_profile(req, c->profile));
   start(call, req, resp);
   return;
 err:
@@ -238,7 +237,15 @@ err:
 
 void api_handle_regenerate(api_service *svc, const api_request *req,
                            api_response *resp) {
-  self_signed_call *call = call_new(svc, req);
+  self_signed_call *call = NULL;
+  // The identity's profile is only known once it is read: an issuer token
+  // limited to some profiles may not regenerate.
+  CA_ENSURE(
+      req->principal.role == CA_ROLE_ADMIN || req->principal.profile_count == 0,
+      CA_ERR_FORBIDDEN,
+      "regenerating needs an admin token or an issuer token for every "
+      "profile");
+  call = call_new(svc, req);
   CA_ENSURE_ALLOC(call);
   // The body is optional.
   if (req->body_len > 0) {

@@ -47,26 +47,6 @@ static void fill_entry(const ca_trust_row *row,
   }
 }
 
-static int add_line(CBB *cbb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int add_line(CBB *cbb, const char *fmt, ...) {
-  char line[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  const int len = vsnprintf(line, sizeof(line), fmt, ap);
-  va_end(ap);
-  if (len < 0) {
-    return 0;
-  }
-  // A longer line (a long subject) is cut, not dropped: it is for people.
-  const size_t n = (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1;
-  if ((size_t)len >= sizeof(line)) {
-    line[n - 1] = '\n';
-  }
-  return CBB_add_bytes(cbb, (const uint8_t *)line, n);
-}
-
 static void respond_table(api_response *resp, const ca_trust_row *rows,
                           size_t n) {
   CBB cbb;
@@ -74,14 +54,14 @@ static void respond_table(api_response *resp, const ca_trust_row *rows,
   uint8_t *body;
   size_t len;
   CA_GUARD_CRYPTO(CBB_init(&cbb, 128 + n * 192));
-  CA_GUARD_CRYPTO(add_line(
+  CA_GUARD_CRYPTO(api_cbb_printf(
       &cbb, "STORE\tFINGERPRINT\tNOT_AFTER\tSOURCE\tSTATUS\tSUBJECT\n"));
   for (size_t i = 0; i < n; i++) {
     char fp[CA_TRUST_FINGERPRINT_HEX_LEN], na[21];
     ca_trust_fingerprint_hex(rows[i].fingerprint, fp);
     CA_ENSURE(ca_time_format(rows[i].not_after, na), CA_ERR_INTERNAL,
               "time out of range");
-    CA_GUARD_CRYPTO(add_line(
+    CA_GUARD_CRYPTO(api_cbb_printf(
         &cbb, "%s\t%s\t%s\t%s\t%s\t%s\n", rows[i].store, fp, na, rows[i].source,
         rows[i].revoked_at != 0 ? "revoked" : "good", rows[i].subject));
   }
@@ -243,14 +223,14 @@ static int upload_table(api_response *resp,
   uint8_t *body;
   size_t len;
   if (!CBB_init(&cbb, 128 + n * 160) ||
-      !add_line(&cbb, "OUTCOME\tSTORE\tFINGERPRINT\tSUBJECT\n")) {
+      !api_cbb_printf(&cbb, "OUTCOME\tSTORE\tFINGERPRINT\tSUBJECT\n")) {
     CBB_cleanup(&cbb);
     return 0;
   }
   for (size_t i = 0; i < n; i++) {
-    if (!add_line(&cbb, "%s\t%s\t%s\t%s\n", results[i].outcome,
-                  results[i].store, results[i].fingerprint,
-                  results[i].subject)) {
+    if (!api_cbb_printf(&cbb, "%s\t%s\t%s\t%s\n", results[i].outcome,
+                        results[i].store, results[i].fingerprint,
+                        results[i].subject)) {
       CBB_cleanup(&cbb);
       return 0;
     }
@@ -335,7 +315,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   CA_ENSURE(results != NULL && slots != NULL, CA_ERR_NO_MEMORY,
             "out of memory");
   char actor[96];
-  snprintf(actor, sizeof(actor), "anonymous@%s", req->remote);
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
   CA_GUARD(ca_store_begin(svc->store, &tx));
   for (size_t i = 0; i < n; i++) {
     for (size_t t = 0; t < (certs[i].is_ca ? n_targets : 1); t++) {
@@ -413,7 +393,7 @@ void api_handle_trust_delete(api_service *svc, const api_request *req,
     CA_RAISE(CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);
   }
   char actor[96];
-  snprintf(actor, sizeof(actor), "anonymous@%s", req->remote);
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
   CA_GUARD(ca_store_begin(svc->store, &tx));
   CA_GUARD(ca_store_tx_delete_trust(tx, store, fp, &found));
   CA_ENSURE(found, CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);

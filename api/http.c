@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/log.h"
+#include "api/tls.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
@@ -47,6 +48,7 @@ typedef struct request_state {
   size_t body_cap;
   ca_err early_error;  // a refusal decided before the body was read
   int has_early_error;
+  ca_principal principal;  // who calls, once authorized
   api_pending pending;
   int deferred;  // a finish callback will answer
 } request_state;
@@ -122,6 +124,11 @@ unsigned api_status_for(ca_err_code code) {
       return 409;
     case CA_ERR_NOTIFY_FAILED:
       return 502;
+    case CA_ERR_UNAUTHENTICATED:
+      return 401;
+    case CA_ERR_FORBIDDEN:
+    case CA_ERR_ADDRESS_NOT_ALLOWED:
+      return 403;
     case CA_ERR_METHOD_NOT_ALLOWED:
       return 405;
     case CA_ERR_UNSUPPORTED_MEDIA_TYPE:
@@ -317,6 +324,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
   }
   (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  if (resp->status == 401) {
+    // RFC 6750 3: a 401 names the scheme the client should use.
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                  "Bearer realm=\"pki\"");
+  }
   if (!resp->cacheable) {
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   }
@@ -377,6 +389,30 @@ static void append_body(request_state *state, const char *data, size_t len) {
   state->body_len += len;
 }
 
+// authorize runs the server's authorize hook for a routed request, before
+// any of its body is read: a caller without the right credential never
+// makes pkid store a body.
+static void authorize(const api_server *server, struct MHD_Connection *conn,
+                      request_state *state) {
+  snprintf(state->principal.name, sizeof(state->principal.name), "anonymous");
+  if (state->route == NULL || state->has_early_error ||
+      server->config.authorize == NULL) {
+    return;
+  }
+  api_request req;
+  memset(&req, 0, sizeof(req));
+  req.conn = conn;
+  client_address(conn, req.remote, sizeof(req.remote));
+  req.principal = state->principal;
+  ca_err_clear();
+  if (!server->config.authorize(server->config.svc, state->route, &req)) {
+    const ca_err *err = ca_err_get();
+    set_early_error(state, err->code, "%s", err->message);
+    return;
+  }
+  state->principal = req.principal;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -394,6 +430,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     *con_cls = state;
     atomic_fetch_add(&server->in_flight, 1);
     route_for(server, method, url, state);
+    authorize(server, conn, state);
     const char *length = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long declared = 0;
@@ -458,6 +495,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   req.body_len = state->body_len;
   req.conn = conn;
   req.pending = &state->pending;
+  req.principal = state->principal;
   client_address(conn, req.remote, sizeof(req.remote));
   ca_err_clear();
   state->route->handler(server->config.svc, &req, &resp);
@@ -559,6 +597,18 @@ api_server *api_server_start(const api_server_config *config) {
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
+  // TLS: the certificate comes from api/tls.h at each handshake, so that a
+  // renewed one is served without a restart.
+  struct MHD_OptionItem tls_options[3] = {{MHD_OPTION_END, 0, NULL}};
+  if (config->tls) {
+    CA_ENSURE(api_tls_ready(), CA_ERR_CONFIG, "no TLS certificate to serve");
+    flags |= MHD_USE_TLS;
+    tls_options[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                                             api_tls_retrieve_function()};
+    tls_options[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                             (void *)API_TLS_PRIORITIES};
+    tls_options[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  }
   // The logger goes first so that it receives every message of the start.
   server->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER,
@@ -566,7 +616,8 @@ api_server *api_server_start(const api_server_config *config) {
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_ARRAY,
+      tls_options, MHD_OPTION_END);
   CA_ENSURE(server->daemon != NULL, CA_ERR_CONFIG,
             "cannot listen on %.64s (address in use or not permitted)",
             config->listen);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ca/access.h"
 #include "ca/error.h"
 
 struct MHD_Connection;
@@ -42,6 +43,9 @@ typedef struct api_request {
   const uint8_t *body;
   size_t body_len;
   char remote[64];  // client address, for the audit log
+  // Who calls (api_authorize): its role and the name the audit log
+  // records; "anonymous" with CA_ROLE_NONE on public routes.
+  ca_principal principal;
   struct MHD_Connection *conn;
   api_pending *pending;  // see api_defer
 } api_request;
@@ -85,6 +89,16 @@ void api_defer(const api_request *req, api_finish finish, void *arg,
 // api_complete marks the deferred work of a request done; any thread.
 void api_complete(api_pending *pending);
 
+// Who may call a route. The zero value is the strictest, so that a route
+// declared without one is an admin route.
+typedef enum api_access {
+  API_ACCESS_ADMIN = 0,  // admins, from an address on the admin allowlist
+  API_ACCESS_REVOKE,     // revokers and admins, on the allowlist too
+  API_ACCESS_ISSUE,      // issuers (profiles: api_require_profile), admins
+  API_ACCESS_READ,       // any role
+  API_ACCESS_PUBLIC,     // anyone, without a credential
+} api_access;
+
 typedef struct api_route {
   const char *method;
   // A path, where "*" stands for one segment captured in |param|:
@@ -93,6 +107,7 @@ typedef struct api_route {
   api_handler handler;
   api_format errors;
   size_t max_body;  // 0: no body accepted
+  api_access access;
 } api_route;
 
 // api_query returns the query-string argument |name|, or NULL when it is
@@ -148,6 +163,11 @@ typedef struct api_server_config {
   const api_route *routes;
   size_t route_count;
   api_service *svc;
+  // Called before a request's body is read; NULL lets every request in
+  // (the OCSP listener). On 0 the request is refused with the error set.
+  int (*authorize)(api_service *svc, const api_route *route, api_request *req);
+  // Serve TLS with the identity of api/tls.h instead of plain HTTP.
+  int tls;
 } api_server_config;
 
 typedef struct api_server api_server;

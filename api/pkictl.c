@@ -1305,8 +1305,13 @@ static int monitor_call(pki_client *client, const char *method,
 }
 
 static int print_text_reply(pki_client *client, const char *path) {
+  return pkictl_print_call(client, "GET", path);
+}
+
+int pkictl_print_call(pki_client *client, const char *method,
+                      const char *path) {
   pki_reply reply;
-  if (!monitor_call(client, "GET", path, NULL, &reply)) {
+  if (!monitor_call(client, method, path, NULL, &reply)) {
     return 1;
   }
   const int rc =
@@ -1450,6 +1455,50 @@ static int monitor_check(pki_client *client) {
   return rc;
 }
 
+// How pkictl reaches pkid: --token, --token-file, --cacert or their
+// environment variables, read once in main.
+static struct {
+  char token[128];
+  const char *cacert;
+} g_auth;
+
+// connect_server returns a client of |server| with the credentials of
+// g_auth, or NULL.
+static pki_client *connect_server(const char *server) {
+  pki_client *client = pki_client_new(server);
+  if (client != NULL &&
+      !pki_client_set_auth(client,
+                           g_auth.token[0] != '\0' ? g_auth.token : NULL,
+                           g_auth.cacert)) {
+    pki_client_free(client);
+    return NULL;
+  }
+  return client;
+}
+
+// load_token sets g_auth.token from |token|, else the first line of
+// |token_file|; neither is an empty token.
+static int load_token(const char *token, const char *token_file) {
+  if (token != NULL) {
+    snprintf(g_auth.token, sizeof(g_auth.token), "%s", token);
+    return 1;
+  }
+  if (token_file == NULL) {
+    return 1;
+  }
+  FILE *f = fopen(token_file, "r");
+  if (f == NULL || fgets(g_auth.token, sizeof(g_auth.token), f) == NULL) {
+    fprintf(stderr, "pkictl: cannot read the token file %s\n", token_file);
+    if (f != NULL) {
+      fclose(f);
+    }
+    return 0;
+  }
+  fclose(f);
+  g_auth.token[strcspn(g_auth.token, "\r\n")] = '\0';
+  return 1;
+}
+
 static int cmd_monitor(const char *server, int argc, char **argv, int i) {
   if (i >= argc || strcmp(argv[i], "--help") == 0) {
     fputs(kMonitorUsage, i >= argc ? stderr : stdout);
@@ -1470,7 +1519,7 @@ static int cmd_monitor(const char *server, int argc, char **argv, int i) {
     fprintf(stderr, "pkictl: too many arguments\n%s", kMonitorUsage);
     return 2;
   }
-  pki_client *client = pki_client_new(server);
+  pki_client *client = connect_server(server);
   if (client == NULL) {
     fprintf(stderr, "pkictl: bad --server %s\n", server);
     return 2;
@@ -1496,12 +1545,37 @@ static int cmd_monitor(const char *server, int argc, char **argv, int i) {
 int main(int argc, char **argv) {
   const char *server = getenv("PKI_SERVER");
   if (server == NULL || server[0] == '\0') {
-    server = "http://127.0.0.1:8443";
+    server = "https://127.0.0.1:8443";
   }
+  const char *token = getenv("PKI_TOKEN");
+  const char *token_file = getenv("PKI_TOKEN_FILE");
+  g_auth.cacert = getenv("PKI_CACERT");
   int i = 1;
-  while (i < argc && strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
-    server = argv[i + 1];
+  while (i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-' &&
+         (strcmp(argv[i], "--server") == 0 || strcmp(argv[i], "--token") == 0 ||
+          strcmp(argv[i], "--token-file") == 0 ||
+          strcmp(argv[i], "--cacert") == 0)) {
+    const char *flag = argv[i], *value = argv[i + 1];
+    if (strcmp(flag, "--server") == 0) {
+      server = value;
+    } else if (strcmp(flag, "--token") == 0) {
+      token = value;
+      token_file = NULL;
+    } else if (strcmp(flag, "--token-file") == 0) {
+      token_file = value;
+      token = NULL;
+    } else {
+      g_auth.cacert = value;
+    }
     i += 2;
+  }
+  if (g_auth.cacert != NULL && g_auth.cacert[0] == '\0') {
+    g_auth.cacert = NULL;
+  }
+  if (!load_token(
+          token != NULL && token[0] != '\0' ? token : NULL,
+          token_file != NULL && token_file[0] != '\0' ? token_file : NULL)) {
+    return 2;
   }
   if (i >= argc || strcmp(argv[i], "--help") == 0 ||
       strcmp(argv[i], "-h") == 0) {
@@ -1510,7 +1584,7 @@ int main(int argc, char **argv) {
   }
   const char *command = argv[i++];
   if (strcmp(command, "bulk") == 0) {
-    pki_client *c = pki_client_new(server);
+    pki_client *c = connect_server(server);
     if (c == NULL) {
       fprintf(stderr, "pkictl: bad --server %s\n", server);
       return 2;
@@ -1520,7 +1594,7 @@ int main(int argc, char **argv) {
     return code;
   }
   if (strcmp(command, "trust") == 0 || strcmp(command, "find") == 0) {
-    pki_client *c = pki_client_new(server);
+    pki_client *c = connect_server(server);
     if (c == NULL) {
       fprintf(stderr, "pkictl: bad --server %s\n", server);
       return 2;
@@ -1533,6 +1607,18 @@ int main(int argc, char **argv) {
   }
   if (strcmp(command, "monitor") == 0) {
     return cmd_monitor(server, argc, argv, i);
+  }
+  if (strcmp(command, "token") == 0 || strcmp(command, "allowlist") == 0) {
+    pki_client *c = connect_server(server);
+    if (c == NULL) {
+      fprintf(stderr, "pkictl: bad --server %s\n", server);
+      return 2;
+    }
+    const int code = strcmp(command, "token") == 0
+                         ? pkictl_token(c, argc - i, argv + i)
+                         : pkictl_allowlist(c, argc - i, argv + i);
+    pki_client_free(c);
+    return code;
   }
   int sub = 0;
   if (strcmp(command, "ca") == 0) {
@@ -1547,7 +1633,7 @@ int main(int argc, char **argv) {
   if (!parse_flags(argc, argv, i, &f)) {
     return 2;
   }
-  pki_client *client = pki_client_new(server);
+  pki_client *client = connect_server(server);
   if (client == NULL) {
     fprintf(stderr, "pkictl: bad --server %s\n", server);
     return 2;

@@ -58,4 +58,17 @@ int pkictl_find(pki_client *client, int argc, char **argv);
 // after "bulk".
 int pkictl_bulk(pki_client *client, int argc, char **argv);
 
+// pkictl_print_call sends |method| |path| without a body and writes a 200
+// reply's body to stdout; otherwise it prints the error. It returns the
+// exit status (0 or 1).
+int pkictl_print_call(pki_client *client, const char *method, const char *path);
+
+// pkictl_token runs "pkictl token ..." (api/pkictl_access.c) with the
+// arguments after "token".
+int pkictl_token(pki_client *client, int argc, char **argv);
+
+// pkictl_allowlist runs "pkictl allowlist ..." with the arguments after
+// "allowlist".
+int pkictl_allowlist(pki_client *client, int argc, char **argv);
+
 #endif  // PKI_API_PKICTL_H

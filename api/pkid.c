@@ -26,16 +26,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "api/config.h"
+#include "api/files.h"
 #include "api/http.h"
 #include "api/log.h"
 #include "api/monitor.h"
 #include "api/service.h"
+#include "api/tls.h"
+#include "api/tls_identity.h"
 #include "ca/key.h"
 #include "ca/limits.h"
 #include "ca/listener.h"
 #include "ca/ocsp_delegate.h"
 #include "ca/revoke.h"
+#include "ca/store_access.h"
 
 // How often the main thread looks after the delegated responders.
 #define MAINTENANCE_INTERVAL_S 3600
@@ -69,8 +74,12 @@ static int write_ready_file(const pkid_config *config, unsigned api_port,
 // --- What other nodes tell us (ca/listener.h) ---
 
 static void on_notify(void *arg, const char *channel, const char *payload) {
-  ca_responder *responder = arg;
-  if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
+  api_service *svc = arg;
+  ca_responder *responder = svc->responder;
+  if (strcmp(channel, CA_ACCESS_CHANNEL) == 0) {
+    // A token was revoked or the allowlist changed on some node.
+    api_auth_invalidate(svc->auth);
+  } else if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
     // "ISSUER_ID:SERIAL"
     char *colon = strchr(payload, ':');
     if (colon != NULL) {
@@ -93,7 +102,7 @@ static void on_state(void *arg, int listening) {
     api_log(API_LOG_INFO, "database notifications are back");
   }
   lost = !listening;
-  ca_responder_set_listening(arg, listening);
+  ca_responder_set_listening(((api_service *)arg)->responder, listening);
 }
 
 // ensure_delegates gives every CA configured for delegated OCSP signing a
@@ -162,7 +171,90 @@ err:
   return 0;
 }
 
+// tls_names fills the names of the self-issued API certificate: the host
+// name (its CN, when it is a plain DNS name), localhost and 127.0.0.1.
+static void tls_names(api_tls_identity_config *c, char host[256]) {
+  c->n_names = 0;
+  if (gethostname(host, 255) != 0) {
+    host[0] = '\0';
+  }
+  host[255] = '\0';
+  size_t n = strlen(host);
+  int plain = n > 0 && n <= 63 && strcmp(host, "localhost") != 0;
+  for (size_t i = 0; plain && i < n; i++) {
+    const char ch = host[i];
+    plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+  }
+  if (plain) {
+    c->names[c->n_names++] = host;
+  }
+  c->names[c->n_names++] = "localhost";
+  c->names[c->n_names++] = "127.0.0.1";
+}
+
+// ensure_tls serves the API's certificate: --tls-cert/--tls-key, or the
+// one pki issues to itself (made or renewed now when needed).
+static int ensure_tls(const pkid_config *config, api_service *svc) {
+  if (config->tls_cert != NULL) {
+    return api_tls_identity_load_files(config->tls_cert, config->tls_key,
+                                       config->authority.key_passphrase);
+  }
+  char host[256];
+  api_tls_identity_config c = {
+      .data_dir = config->data_dir,
+      .node = config->node,
+      .organization = config->authority.organization,
+      .days = config->tls_days,
+      .passphrase = config->authority.key_passphrase,
+  };
+  tls_names(&c, host);
+  int issued = 0;
+  CA_GUARD(api_tls_identity_ensure(svc->engine, &c, &issued));
+  if (issued) {
+    api_log(API_LOG_INFO,
+            "issued the API's TLS certificate (%u days); clients trust "
+            "%s/tls/ca.pem",
+            config->tls_days, config->data_dir);
+  }
+  return 1;
+err:
+  return 0;
+}
+
+// first_admin_token makes the first admin token when the database has
+// never had one, prints it once and writes it to DATA_DIR/admin.token
+// (0600), so that the operator who started pkid can call it.
+static int first_admin_token(const pkid_config *config, api_service *svc) {
+  char token[CA_TOKEN_LEN + 1], path[4096], line[CA_TOKEN_LEN + 2], actor[96];
+  int created = 0;
+  snprintf(actor, sizeof(actor), "pkid@%s", config->node);
+  CA_GUARD(ca_store_token_first_admin(svc->store, "initial-admin", actor, token,
+                                      &created));
+  if (!created) {
+    return 1;
+  }
+  snprintf(path, sizeof(path), "%s/admin.token", config->data_dir);
+  snprintf(line, sizeof(line), "%s\n", token);
+  const int written = api_write_file_atomic(path, line, strlen(line), 0600);
+  printf("pkid: first start: admin token %s\n", token);
+  fflush(stdout);
+  OPENSSL_cleanse(token, sizeof(token));
+  OPENSSL_cleanse(line, sizeof(line));
+  CA_GUARD(written);
+  api_log(API_LOG_INFO,
+          "first start: an admin token was made, printed above and written "
+          "to %s (mode 0600); make others with pkictl token create",
+          path);
+  return 1;
+err:
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "token") == 0) {
+    return pkid_token_main(argc - 1, argv + 1);
+  }
   pkid_config config;
   const int parsed = pkid_config_parse(argc, argv, &config);
   if (parsed <= 0) {
@@ -179,6 +271,7 @@ int main(int argc, char **argv) {
   memset(&svc, 0, sizeof(svc));
   svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
   svc.cluster = config.cluster;
+  svc.data_dir = config.data_dir;
   api_server *server = NULL, *ocsp_server = NULL;
   ca_listener *listener = NULL;
   int rc = 1;
@@ -223,6 +316,24 @@ int main(int argc, char **argv) {
             ca_err_get()->message);
     goto done;
   }
+  svc.auth = api_auth_new(svc.store);
+  if (svc.auth == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  if (!first_admin_token(&config, &svc)) {
+    api_log(API_LOG_ERROR, "cannot make the first admin token: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  if (config.insecure_http) {
+    api_log(API_LOG_WARN,
+            "--insecure-http: the API speaks plain HTTP; tokens and keys "
+            "cross the network in the clear. For a lab only");
+  } else if (!ensure_tls(&config, &svc)) {
+    api_log(API_LOG_ERROR, "cannot serve TLS: %s", ca_err_get()->message);
+    goto done;
+  }
   svc.monitor = api_monitor_new(svc.store, config.node);
   if (svc.monitor == NULL) {
     api_log(API_LOG_ERROR, "out of memory");
@@ -233,14 +344,14 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
-  static const char *const kChannels[] = {CA_REVOCATION_CHANNEL,
-                                          CA_ISSUED_CHANNEL, NULL};
+  static const char *const kChannels[] = {
+      CA_REVOCATION_CHANNEL, CA_ISSUED_CHANNEL, CA_ACCESS_CHANNEL, NULL};
   const ca_listener_config listen_config = {
       .conninfo = config.database,
       .channels = kChannels,
       .on_notify = on_notify,
       .on_state = on_state,
-      .arg = svc.responder,
+      .arg = &svc,
   };
   if (!ca_listener_start(&listen_config, &listener)) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
@@ -257,6 +368,8 @@ int main(int argc, char **argv) {
       .routes = routes,
       .route_count = route_count,
       .svc = &svc,
+      .authorize = api_authorize,
+      .tls = !config.insecure_http,
   };
   const api_server_config ocsp_config = {
       .listen = config.ocsp_listen,
@@ -291,10 +404,10 @@ int main(int argc, char **argv) {
     goto done;
   }
   api_log(API_LOG_INFO,
-          "API listening on http://%s:%u, OCSP on http://%s:%u (OCSP URL in "
+          "API listening on %s://%s:%u, OCSP on http://%s:%u (OCSP URL in "
           "certificates: %s)",
-          api_host, api_server_port(server), ocsp_host,
-          api_server_port(ocsp_server),
+          config.insecure_http ? "http" : "https", api_host,
+          api_server_port(server), ocsp_host, api_server_port(ocsp_server),
           config.ocsp_url[0] != '\0' ? config.ocsp_url : "none");
   if (config.ready_file != NULL &&
       !write_ready_file(&config, api_server_port(server),
@@ -312,6 +425,12 @@ int main(int argc, char **argv) {
     }
     if (sig < 0 && errno == EAGAIN) {
       (void)ensure_delegates(&config, &svc);
+      if (!config.insecure_http && config.tls_cert == NULL &&
+          !ensure_tls(&config, &svc)) {
+        // The certificate served stays until a later hour succeeds.
+        api_log(API_LOG_ERROR, "renewing the API's TLS certificate: %s",
+                ca_err_get()->message);
+      }
     }
   }
   rc = 0;
@@ -327,6 +446,8 @@ done:
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);
+  api_tls_shutdown();
+  api_auth_free(svc.auth);
   ca_responder_free(svc.responder);
   ca_keypool_stop(svc.keypool);
   ca_authority_free(svc.authority);

@@ -22,6 +22,9 @@ struct api_service {
   const char *cluster;
   // --- Expiry monitor ---
   struct api_monitor *monitor;  // checks and their counters (api/monitor.h)
+  // --- Access ---
+  struct api_auth *auth;  // token cache and allowlist (api/auth.h)
+  const char *data_dir;   // where the first admin token is written
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.
@@ -95,6 +98,19 @@ void api_handle_self_signed(api_service *svc, const api_request *req,
                             api_response *resp);
 void api_handle_regenerate(api_service *svc, const api_request *req,
                            api_response *resp);
+// Tokens and the admin allowlist (api/handlers_access.c).
+void api_handle_token_create(api_service *svc, const api_request *req,
+                             api_response *resp);
+void api_handle_token_list(api_service *svc, const api_request *req,
+                           api_response *resp);
+void api_handle_token_revoke(api_service *svc, const api_request *req,
+                             api_response *resp);
+void api_handle_allowlist_list(api_service *svc, const api_request *req,
+                               api_response *resp);
+void api_handle_allowlist_add(api_service *svc, const api_request *req,
+                              api_response *resp);
+void api_handle_allowlist_delete(api_service *svc, const api_request *req,
+                                 api_response *resp);
 // api_self_signed_drain refuses new self-signed requests (SHUTTING_DOWN)
 // and waits until every running one has completed; pkid calls it at
 // shutdown while its HTTP server still answers.

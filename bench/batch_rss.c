@@ -60,7 +60,7 @@ static int write_csrs(const char *dir, size_t n) {
   return ok;
 }
 
-static pid_t run_pkictl(const char *server, const char *csr_dir,
+static pid_t run_pkictl(const it_pkid *pkid, const char *csr_dir,
                         const char *out_dir) {
   const pid_t pid = fork();
   if (pid == 0) {
@@ -69,7 +69,8 @@ static pid_t run_pkictl(const char *server, const char *csr_dir,
       dup2(null_fd, 1);
       dup2(null_fd, 2);
     }
-    execl("api/pkictl", "api/pkictl", "--server", server, "batch", "--profile",
+    execl("api/pkictl", "api/pkictl", "--server", pkid->server, "--token",
+          pkid->token, "--cacert", pkid->cacert, "batch", "--profile",
           "tomcat-ECDSA", "--csr-dir", csr_dir, "--out-dir", out_dir,
           (char *)NULL);
     _exit(127);
@@ -120,7 +121,7 @@ int main(int argc, char **argv) {
     const long long cpu_start = proc_cpu_ticks(pkid.pid);
     long rss_max = rss_start;
     const double t0 = now_s();
-    const pid_t ctl = run_pkictl(pkid.server, csr_dir, out_dir);
+    const pid_t ctl = run_pkictl(&pkid, csr_dir, out_dir);
     int status = 0;
     while (waitpid(ctl, &status, WNOHANG) == 0) {
       const long rss = proc_status_kb(pkid.pid, "VmRSS");

@@ -200,7 +200,7 @@ typedef struct run_arg {
   const options *opts;
   int shared_key;
   size_t batch;
-  const char *server;
+  const it_pkid *pkid;
   int index;
   uint64_t done;
   samples lat;
@@ -378,7 +378,7 @@ static void *http_thread(void *varg) {
   run_arg *a = varg;
   size_t len;
   uint8_t *body = pack_batch(a->pair, a->batch, (size_t)a->index, &len);
-  pki_client *client = pki_client_new(a->server);
+  pki_client *client = it_client(a->pkid);
   wait_go();
   const double end = now_s() + a->opts->seconds;
   double t = now_s();
@@ -442,14 +442,14 @@ static int connections_for(size_t batch) {
 }
 
 static void measure_http(pair_state *ps, const options *opts,
-                         const char *server, size_t batch, int workers,
+                         const it_pkid *pkid, size_t batch, int workers,
                          double limit) {
   const int conns = connections_for(batch);
   run_arg *args = calloc((size_t)conns, sizeof(run_arg));
   samples *sets = calloc((size_t)conns, sizeof(samples));
   for (int i = 0; i < conns; i++) {
     args[i] = (run_arg){
-        .pair = ps, .opts = opts, .index = i, .batch = batch, .server = server};
+        .pair = ps, .opts = opts, .index = i, .batch = batch, .pkid = pkid};
   }
   run_threads(http_thread, args, conns);
   uint64_t total = 0;
@@ -512,9 +512,9 @@ static const keygen_kind kKeygenKinds[] = {
 static const char kKeygenPool[] =
     "RSA-2048=8,RSA-3072=2,RSA-4096=0,EC-P256=16,EC-P384=8";
 
-// pool_full waits until every kind of kKeygenPool is ready in |server|.
-static int pool_full(const char *server) {
-  pki_client *client = pki_client_new(server);
+// pool_full waits until every kind of kKeygenPool is ready in |pkid|.
+static int pool_full(const it_pkid *pkid) {
+  pki_client *client = it_client(pkid);
   int full = 0;
   for (int i = 0; i < 1200 && !full; i++) {
     pki_reply reply;
@@ -541,8 +541,8 @@ static int pool_full(const char *server) {
 
 // keygen_run sends the requests of every kind one after the other and
 // prints their latency.
-static void keygen_run(const char *server, const char *source) {
-  pki_client *client = pki_client_new(server);
+static void keygen_run(const it_pkid *pkid, const char *source) {
+  pki_client *client = it_client(pkid);
   for (size_t k = 0; k < sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]); k++) {
     const keygen_kind *kind = &kKeygenKinds[k];
     samples lat = {0};
@@ -594,9 +594,9 @@ static int measure_keygen(const options *opts) {
   if (!start_pkid(opts, opts->threads, kKeygenPool, &db, &pkid)) {
     return 0;
   }
-  const int full = pool_full(pkid.server);
+  const int full = pool_full(&pkid);
   if (full) {
-    keygen_run(pkid.server, "pool");
+    keygen_run(&pkid, "pool");
   }
   stop_pkid(&db, &pkid);
   if (!full) {
@@ -606,7 +606,7 @@ static int measure_keygen(const options *opts) {
   if (!start_pkid(opts, opts->threads, "none", &db, &pkid)) {
     return 0;
   }
-  keygen_run(pkid.server, "on-demand");
+  keygen_run(&pkid, "on-demand");
   stop_pkid(&db, &pkid);
   return 1;
 }
@@ -684,7 +684,7 @@ int main(int argc, char **argv) {
   it_pkid pkid;
   memset(&pkid, 0, sizeof(pkid));
   if (opts.server != NULL) {
-    snprintf(pkid.server, sizeof(pkid.server), "%s", opts.server);
+    it_pkid_external(&pkid, opts.server);
   } else if (http && !start_pkid(&opts, opts.threads, "none", &db, &pkid)) {
     return 1;
   }
@@ -712,8 +712,7 @@ int main(int argc, char **argv) {
         char name[16];
         snprintf(name, sizeof(name), "%zu", kBatches[b]);
         if (wanted(opts.batches, name)) {
-          measure_http(&ps, &opts, pkid.server, kBatches[b], opts.threads,
-                       limit);
+          measure_http(&ps, &opts, &pkid, kBatches[b], opts.threads, limit);
         }
       }
     }

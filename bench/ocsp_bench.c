@@ -1358,12 +1358,12 @@ static int ask(fixture *fx, pki_client *ocsp, const query *q,
   return ok;
 }
 
-static int fixture_setup(const options *opts, const char *server,
+static int fixture_setup(const options *opts, const it_pkid *pkid,
                          const char *ocsp_url, fixture *fx) {
   const int ec = strcmp(opts->key, "ec") == 0;
   const char *profile = ec ? "tomcat-ECDSA" : "tomcat";
   const char *csr_key = ec ? "EC-P256" : "RSA-2048";
-  pki_client *api = pki_client_new(server);
+  pki_client *api = it_client(pkid);
   pki_client *ocsp = pki_client_new(ocsp_url);
   cert_view ca, leaf;
   uint8_t name_hash[SHA_DIGEST_LENGTH], key_hash[SHA_DIGEST_LENGTH];
@@ -1690,7 +1690,7 @@ int main(int argc, char **argv) {
   char work[] = "/tmp/pki-ocsp-bench.XXXXXX";
   memset(&pkid, 0, sizeof(pkid));
   if (opts.server != NULL) {
-    snprintf(pkid.server, sizeof(pkid.server), "%s", opts.server);
+    it_pkid_external(&pkid, opts.server);
     snprintf(pkid.ocsp, sizeof(pkid.ocsp), "%s", opts.ocsp);
   } else {
     char dir[sizeof(work) + 8], threads[16];
@@ -1716,7 +1716,7 @@ int main(int argc, char **argv) {
   result results[CASE_COUNT];
   memset(&run, 0, sizeof(run));
   memset(results, 0, sizeof(results));
-  if (!fixture_setup(&opts, pkid.server, pkid.ocsp, &fx) ||
+  if (!fixture_setup(&opts, &pkid, pkid.ocsp, &fx) ||
       !resolve(pkid.ocsp, &run) ||
       !run_cases(&opts, &fx, &run, opts.server == NULL ? pkid.pid : 0,
                  results)) {

@@ -211,4 +211,31 @@
 // connection is cut at once. Several times the largest single-item limit.
 #define CA_LIMIT_REFUSED_BODY_DRAIN_BYTES (4 * 1024 * 1024)
 
+// --- Access: tokens, roles, the admin allowlist ---
+
+// The name of a caller in the audit log: "token:ID:NAME" or "cert:CN".
+#define CA_LIMIT_PRINCIPAL_NAME_LEN 96
+
+// A token's name, chosen by whoever makes it: a label such as
+// "cucm-publisher" or "ops-alice".
+#define CA_LIMIT_TOKEN_NAME_LEN 64
+
+// Profiles one issuer token may name: pki has six.
+#define CA_LIMIT_TOKEN_PROFILES 16
+
+// A profile name as tokens carry it: the built-in ones are under 20 bytes.
+#define CA_LIMIT_PROFILE_NAME_LEN 32
+
+// Networks on the admin allowlist: a few management subnets and hosts.
+#define CA_LIMIT_ALLOWLIST 256
+
+// Tokens listed at once: one per node and person of a deployment.
+#define CA_LIMIT_TOKEN_LIST 10000
+
+// Tokens whose lookup is cached per node, and for how long: a request then
+// costs no query, and a revocation reaches every node at once through a
+// notification or, if that is lost, within the lifetime of the entry.
+#define CA_LIMIT_TOKEN_CACHE 1024
+#define CA_LIMIT_TOKEN_CACHE_SECONDS 30
+
 #endif  // PKI_CA_LIMITS_H

@@ -154,6 +154,75 @@ static void print_log(const it_pkid *pkid) {
   fclose(f);
 }
 
+// read_token reads the first line of |path| into |out|; 1 when it holds a
+// token.
+static int read_token(const char *path, char *out, size_t len) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    return 0;
+  }
+  const int got = fgets(out, (int)len, f) != NULL;
+  fclose(f);
+  out[strcspn(out, "\r\n")] = '\0';
+  return got && out[0] != '\0';
+}
+
+// harness_tls_files makes, once, a self-signed certificate for localhost
+// and 127.0.0.1 and its key (mode 0600) for pkid's --tls-cert/--tls-key.
+static int harness_tls_files(const char *cert, const char *key) {
+  if (access(cert, R_OK) == 0 && access(key, R_OK) == 0) {
+    return 1;
+  }
+  char cmd[2000];
+  snprintf(cmd, sizeof(cmd),
+           "umask 077 && openssl req -x509 -newkey ec -pkeyopt"
+           " ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost"
+           " -addext subjectAltName=DNS:localhost,IP:127.0.0.1"
+           " -keyout '%s' -out '%s' 2>/dev/null && chmod 600 '%s'",
+           key, cert, key);
+  if (it_run(cmd) != 0) {
+    fprintf(stderr, "harness: openssl cannot make a TLS certificate\n");
+    return 0;
+  }
+  return 1;
+}
+
+// credentials gives |pkid| an admin token and the CA file of its API:
+// |own_cert| when the harness brought it, else DATA_DIR/tls/ca.pem.
+static int credentials(it_pkid *pkid, const it_db *db, int plain,
+                       const char *own_cert) {
+  char path[700];
+  snprintf(path, sizeof(path), "%s/admin.token", pkid->data_dir);
+  if (!read_token(path, pkid->token, sizeof(pkid->token))) {
+    // A node joining a database whose first admin token another node
+    // wrote: make one the way an operator would.
+    char tmp[700], cmd[2400];
+    snprintf(tmp, sizeof(tmp), "%s.harness-token", pkid->data_dir);
+    snprintf(cmd, sizeof(cmd),
+             "api/pkid token create --role admin --name harness"
+             " --database '%s' > '%s' 2>> '%s'",
+             db->url, tmp, pkid->log);
+    if (it_run(cmd) != 0 ||
+        !read_token(tmp, pkid->token, sizeof(pkid->token))) {
+      fprintf(stderr, "harness: cannot make an admin token\n");
+      return 0;
+    }
+  }
+  pkid->cacert[0] = '\0';
+  if (!plain && own_cert != NULL) {
+    snprintf(pkid->cacert, sizeof(pkid->cacert), "%s", own_cert);
+  } else if (!plain) {
+    snprintf(pkid->cacert, sizeof(pkid->cacert), "%s/tls/ca.pem",
+             pkid->data_dir);
+  }
+  snprintf(pkid->ctl, sizeof(pkid->ctl), "--server %s --token %s%s%s",
+           pkid->server, pkid->token, plain ? "" : " --cacert ", pkid->cacert);
+  snprintf(pkid->curl, sizeof(pkid->curl),
+           "-sS -H 'Authorization: Bearer %s'%s%s", pkid->token,
+           plain ? "" : " --cacert ", pkid->cacert);
+  return 1;
+}
+
 int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
                   const char *const *extra) {
   char ready[600];
@@ -166,13 +235,30 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
   snprintf(ready, sizeof(ready), "%s.ready", data_dir);
   snprintf(pkid->log, sizeof(pkid->log), "%s.log", data_dir);
   unlink(ready);
-  const char *argv[32] = {
+  const char *argv[40] = {
       "api/pkid",   "--data-dir",     data_dir,      "--database",
       db->url,      "--listen",       "127.0.0.1:0", "--ready-file",
       ready,        "--http-threads", "4",           "--ocsp-listen",
       "127.0.0.1:0"};
   size_t argc = 13;
-  for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 31; i++) {
+  int plain = 0, own = 0;
+  for (size_t k = 0; extra != NULL && extra[k] != NULL; k++) {
+    plain |= strcmp(extra[k], "--insecure-http") == 0;
+    own |= strcmp(extra[k], "--tls-cert") == 0;
+  }
+  char tls_cert[620], tls_key[620];
+  snprintf(tls_cert, sizeof(tls_cert), "%s.tls.pem", data_dir);
+  snprintf(tls_key, sizeof(tls_key), "%s.tls.key", data_dir);
+  if (!plain && !own && !pkid->self_issued_tls) {
+    if (!harness_tls_files(tls_cert, tls_key)) {
+      return 0;
+    }
+    argv[argc++] = "--tls-cert";
+    argv[argc++] = tls_cert;
+    argv[argc++] = "--tls-key";
+    argv[argc++] = tls_key;
+  }
+  for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 39; i++) {
     argv[argc++] = extra[i];
   }
   argv[argc] = NULL;
@@ -198,12 +284,16 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
       if (got == 2 && port > 0 && ocsp_port > 0) {
         pkid->port = port;
         pkid->ocsp_port = ocsp_port;
-        snprintf(pkid->server, sizeof(pkid->server), "http://127.0.0.1:%u",
-                 port);
+        snprintf(pkid->server, sizeof(pkid->server), "%s://127.0.0.1:%u",
+                 plain ? "http" : "https", port);
         snprintf(pkid->ocsp, sizeof(pkid->ocsp), "http://127.0.0.1:%u",
                  ocsp_port);
-        snprintf(pkid->ctl, sizeof(pkid->ctl), "--server %s", pkid->server);
-        snprintf(pkid->curl, sizeof(pkid->curl), "-sS");
+        if (!credentials(pkid, db, plain,
+                         !own && !pkid->self_issued_tls ? tls_cert : NULL)) {
+          print_log(pkid);
+          it_pkid_kill(pkid);
+          return 0;
+        }
         return 1;
       }
     }
@@ -220,6 +310,18 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
   print_log(pkid);
   it_pkid_kill(pkid);
   return 0;
+}
+
+void it_pkid_external(it_pkid *pkid, const char *server) {
+  const char *token = getenv("PKI_TOKEN");
+  const char *cacert = getenv("PKI_CACERT");
+  snprintf(pkid->server, sizeof(pkid->server), "%s", server);
+  snprintf(pkid->token, sizeof(pkid->token), "%s", token != NULL ? token : "");
+  snprintf(pkid->cacert, sizeof(pkid->cacert), "%s",
+           cacert != NULL ? cacert : "");
+  snprintf(pkid->ctl, sizeof(pkid->ctl), "--server %s --token %s%s%s", server,
+           pkid->token, pkid->cacert[0] != '\0' ? " --cacert " : "",
+           pkid->cacert);
 }
 
 int it_pkid_stop(it_pkid *pkid) {
@@ -245,5 +347,12 @@ void it_pkid_kill(it_pkid *pkid) {
 }
 
 pki_client *it_client(const it_pkid *pkid) {
-  return pki_client_new(pkid->server);
+  pki_client *client = pki_client_new(pkid->server);
+  if (client != NULL &&
+      !pki_client_set_auth(client, pkid->token,
+                           pkid->cacert[0] != '\0' ? pkid->cacert : NULL)) {
+    pki_client_free(client);
+    return NULL;
+  }
+  return client;
 }

@@ -43,13 +43,24 @@ PGresult *it_db_query(const it_db *db, const char *sql, const char *p1,
                       const char *p2);
 
 typedef struct it_pkid {
+  // Set before it_pkid_start: serve the certificate pkid issues itself (in
+  // DATA_DIR/tls, recorded like any issuance). Otherwise the harness brings
+  // its own (--tls-cert/--tls-key, made with openssl beside the data dir),
+  // as an operator may, so that a test's certificate counts are its own.
+  int self_issued_tls;
   pid_t pid;
   unsigned port;
   unsigned ocsp_port;
-  char server[64];  // "http://127.0.0.1:PORT"
+  char server[64];  // "https://127.0.0.1:PORT" ("http://" with --insecure-http)
   char ocsp[64];    // its OCSP listener, "http://127.0.0.1:PORT"
   char data_dir[512];
   char log[600];
+  // The admin token the harness calls with: DATA_DIR/admin.token written
+  // at the database's first start, or one made with `pkid token create`
+  // for a node that joins a database.
+  char token[128];
+  // The CA file clients trust: DATA_DIR/tls/ca.pem ("" for plain HTTP).
+  char cacert[600];
   // pkictl's arguments to reach this pkid ("--server URL ..."), for
   // command lines.
   char ctl[1400];
@@ -64,10 +75,16 @@ pki_client *it_client(const it_pkid *pkid);
 
 // it_pkid_start runs api/pkid from the runfiles with |data_dir|, |db|, free
 // ports (API and OCSP) and |extra| (NULL-terminated, may be NULL), and waits
-// until it serves. It returns 0 (after printing pkid's log) if it does not
+// until it serves; then it fills the token and CA file of |pkid| (and
+// |ctl|, |curl|). It returns 0 (after printing pkid's log) if it does not
 // start.
 int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
                   const char *const *extra);
+
+// it_pkid_external fills |pkid| to reach a pkid this process did not start
+// (the benchmarks' --server): its API at |server|, with the token of
+// PKI_TOKEN and the CA file of PKI_CACERT when they are set.
+void it_pkid_external(it_pkid *pkid, const char *server);
 
 // it_pkid_stop sends SIGTERM and waits; it returns pkid's exit status.
 int it_pkid_stop(it_pkid *pkid);

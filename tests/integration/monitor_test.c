@@ -596,7 +596,7 @@ TEST(one_notice_per_certificate_window_and_destination) {
     CHECK_EQ_INT(c->n_emails, 2);
     CHECK_EQ_INT(c->n_webhooks, 1);
     CHECK_EQ_INT(c->smtp_port, smtp_port);
-    CHECK(strncmp(c->updated_by, "anonymous@", 10) == 0);
+    CHECK(strncmp(c->updated_by, "token:", 6) == 0);
   }
   pki__v1__monitor_config__free_unpacked(c, NULL);
   CHECK_EQ_INT(it_db_int(&db,

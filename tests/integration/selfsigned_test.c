@@ -219,7 +219,7 @@ TEST(create_records_a_self_signed_row) {
   CHECK_EQ_STR(text, "StandAloneCluster");
   db_text("SELECT requester FROM certificates WHERE serial = $1", m.serial,
           text, sizeof(text));
-  CHECK(strncmp(text, "anonymous@", 10) == 0);
+  CHECK(strncmp(text, "token:", 6) == 0);
   db_text(
       "SELECT array_to_string(sans, ',') FROM certificates"
       " WHERE serial = $1",

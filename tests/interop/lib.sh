@@ -418,10 +418,26 @@ pkid_start_main() {
   pkid_launch "$TMP/data" "$TMP/ready" "$TMP/pkid.log" "$@"
   PKID_PID="$LAUNCHED_PID"
   API="$LAUNCHED_API"
-  BASE="http://$API"
+  BASE="https://$API"
+  api_credentials
   OCSP="$LAUNCHED_OCSP"
   OCSP_URL="http://$OCSP"
   log "pkid: pid $PKID_PID, $BASE, OCSP $OCSP_URL${*:+ ($*)}"
+}
+
+# api_credentials makes every client of the test call the API as pkid's
+# first admin, over TLS that trusts pki's root alone: curl through a .curlrc
+# (CURL_HOME), pkictl through PKI_TOKEN_FILE and PKI_CACERT. The token file
+# is the one pkid wrote at the database's first start.
+api_credentials() {
+  [ -s "$TMP/data/admin.token" ] || fail "pkid wrote no $TMP/data/admin.token"
+  [ -s "$TMP/data/tls/ca.pem" ] || fail "pkid wrote no $TMP/data/tls/ca.pem"
+  export PKI_TOKEN_FILE="$TMP/data/admin.token"
+  export PKI_CACERT="$TMP/data/tls/ca.pem"
+  mkdir -p "$TMP/curl"
+  printf 'cacert = "%s"\nheader = "Authorization: Bearer %s"\n' \
+    "$PKI_CACERT" "$(head -1 "$PKI_TOKEN_FILE")" >"$TMP/curl/.curlrc"
+  export CURL_HOME="$TMP/curl"
 }
 
 # pkid_restart [PKID ARGS...]: stops the test's pkid, which must exit 0 on
@@ -472,7 +488,7 @@ node_start() {
   fi
   pkid_launch "$dir/data" "$dir/ready" "$dir/pkid.log" --node "$name" "$@"
   NODE_PID[$name]="$LAUNCHED_PID"
-  NODE_BASE[$name]="http://$LAUNCHED_API"
+  NODE_BASE[$name]="https://$LAUNCHED_API"
   NODE_OCSP_URL[$name]="http://$LAUNCHED_OCSP"
   log "pkid node $name: pid $LAUNCHED_PID, ${NODE_BASE[$name]}, OCSP ${NODE_OCSP_URL[$name]}${*:+ ($*)}"
 }
