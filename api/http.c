@@ -599,7 +599,7 @@ api_server *api_server_start(const api_server_config *config) {
   }
   // TLS: the certificate comes from api/tls.h at each handshake, so that a
   // renewed one is served without a restart.
-  struct MHD_OptionItem tls_options[3] = {{MHD_OPTION_END, 0, NULL}};
+  struct MHD_OptionItem tls_options[4] = {{MHD_OPTION_END, 0, NULL}};
   if (config->tls) {
     CA_ENSURE(api_tls_ready(), CA_ERR_CONFIG, "no TLS certificate to serve");
     flags |= MHD_USE_TLS;
@@ -607,7 +607,13 @@ api_server *api_server_start(const api_server_config *config) {
                                              api_tls_retrieve_function()};
     tls_options[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
                                              (void *)API_TLS_PRIORITIES};
-    tls_options[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    size_t k = 2;
+    if (config->tls_client_cas != NULL) {
+      // Makes libmicrohttpd ask for an optional client certificate.
+      tls_options[k++] = (struct MHD_OptionItem){
+          MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)config->tls_client_cas};
+    }
+    tls_options[k] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   }
   // The logger goes first so that it receives every message of the start.
   server->daemon = MHD_start_daemon(

@@ -168,6 +168,10 @@ typedef struct api_server_config {
   int (*authorize)(api_service *svc, const api_route *route, api_request *req);
   // Serve TLS with the identity of api/tls.h instead of plain HTTP.
   int tls;
+  // With |tls|: the CA certificates (PEM) whose names clients are sent when
+  // asked for a certificate; clients may then present one (optional; the
+  // authorize hook checks it). NULL asks for none.
+  const char *tls_client_cas;
 } api_server_config;
 
 typedef struct api_server api_server;

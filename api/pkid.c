@@ -39,6 +39,7 @@
 #include "ca/limits.h"
 #include "ca/listener.h"
 #include "ca/ocsp_delegate.h"
+#include "ca/pem.h"
 #include "ca/revoke.h"
 #include "ca/store_access.h"
 
@@ -80,6 +81,8 @@ static void on_notify(void *arg, const char *channel, const char *payload) {
     // A token was revoked or the allowlist changed on some node.
     api_auth_invalidate(svc->auth);
   } else if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
+    // A revoked client certificate must stop working at once.
+    api_auth_invalidate(svc->auth);
     // "ISSUER_ID:SERIAL"
     char *colon = strchr(payload, ':');
     if (colon != NULL) {
@@ -222,6 +225,29 @@ err:
   return 0;
 }
 
+// client_cas returns the PEM of every CA of |authority|, the names a TLS
+// client is offered to pick its certificate by (OPENSSL_free), or NULL.
+static char *client_cas(const ca_authority *authority) {
+  CBB cbb;
+  uint8_t *pem = NULL;
+  size_t len;
+  if (!CBB_init(&cbb, 8192)) {
+    return NULL;
+  }
+  for (size_t i = 0; i < authority->count; i++) {
+    if (!ca_pem_add(&cbb, "CERTIFICATE", authority->issuers[i].der,
+                    authority->issuers[i].der_len)) {
+      CBB_cleanup(&cbb);
+      return NULL;
+    }
+  }
+  if (!CBB_add_u8(&cbb, 0) || !CBB_finish(&cbb, &pem, &len)) {
+    CBB_cleanup(&cbb);
+    return NULL;
+  }
+  return (char *)pem;
+}
+
 // first_admin_token makes the first admin token when the database has
 // never had one, prints it once and writes it to DATA_DIR/admin.token
 // (0600), so that the operator who started pkid can call it.
@@ -274,6 +300,7 @@ int main(int argc, char **argv) {
   svc.data_dir = config.data_dir;
   api_server *server = NULL, *ocsp_server = NULL;
   ca_listener *listener = NULL;
+  char *tls_cas = NULL;
   int rc = 1;
   // The key passphrase stays in memory for pkid's life: the hourly renewal
   // of delegated OCSP responders writes new encrypted keys. It is cleansed
@@ -357,6 +384,11 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
+  tls_cas = config.insecure_http ? NULL : client_cas(svc.authority);
+  if (!config.insecure_http && tls_cas == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
   size_t route_count, ocsp_route_count;
   const api_route *routes = api_routes(&route_count);
   const api_route *ocsp_routes = api_ocsp_routes(&ocsp_route_count);
@@ -370,6 +402,7 @@ int main(int argc, char **argv) {
       .svc = &svc,
       .authorize = api_authorize,
       .tls = !config.insecure_http,
+      .tls_client_cas = tls_cas,
   };
   const api_server_config ocsp_config = {
       .listen = config.ocsp_listen,
@@ -447,6 +480,7 @@ done:
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);
   api_tls_shutdown();
+  OPENSSL_free(tls_cas);
   api_auth_free(svc.auth);
   ca_responder_free(svc.responder);
   ca_keypool_stop(svc.keypool);

@@ -71,7 +71,10 @@ int ca_principal_may_issue(const ca_principal *p, const char *profile) {
   if (p->role == CA_ROLE_ADMIN) {
     return 1;
   }
-  if (p->role != CA_ROLE_ISSUER) {
+  // A client certificate of the API carries a role: an issuer making one
+  // could make itself an admin.
+  if (p->role != CA_ROLE_ISSUER ||
+      strcasecmp(profile, CA_PROFILE_API_CLIENT) == 0) {
     return 0;
   }
   if (p->profile_count == 0) {

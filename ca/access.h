@@ -12,6 +12,7 @@
 
 #include "ca/error.h"
 #include "ca/limits.h"
+#include "ca/profile.h"
 
 typedef enum ca_role {
   CA_ROLE_NONE = 0,
@@ -56,7 +57,7 @@ typedef struct ca_principal {
 
 // ca_principal_may_issue returns 1 when |p| may issue under |profile|:
 // admins always, issuers when the profile is theirs (names compare without
-// case, as profiles do).
+// case, as profiles do) and is not api-client, which only admins issue.
 int ca_principal_may_issue(const ca_principal *p, const char *profile);
 
 // ca_profiles_parse splits |list| ("tomcat,ipsec"; "all" or "" for every

@@ -35,6 +35,10 @@ static const ca_profile kBuiltin[CA_PROFILE_COUNT] = {
     {"CAPF", CA_KEY_RSA, RSA_SIZES,
      CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_CERT_SIGN, CA_EKU_SERVER_AUTH, 1, 0, 0,
      0, TWO_YEARS, TWO_YEARS},
+    // Clients of pki's own API (pkid's TLS): clientAuth only, and the OU
+    // kept, for it names the role. One year: people and scripts change.
+    {CA_PROFILE_API_CLIENT, CA_KEY_RSA, RSA_SIZES, CA_KU_DIGITAL_SIGNATURE,
+     CA_EKU_CLIENT_AUTH, 0, -1, 0, 1, 365, 730},
 };
 
 void ca_profile_table_init(ca_profile_table *table) {
@@ -50,7 +54,7 @@ const ca_profile *ca_profile_find(const ca_profile_table *table,
   }
   ca_err_set_at(__FILE__, __LINE__, CA_ERR_PROFILE_UNKNOWN,
                 "unknown profile \"%.*s\" (known: tomcat, tomcat-ECDSA, "
-                "ipsec, CallManager, CallManager-ECDSA, CAPF)",
+                "ipsec, CallManager, CallManager-ECDSA, CAPF, api-client)",
                 CA_PROFILE_NAME_MAX, name);
   return NULL;
 }

@@ -54,7 +54,12 @@ typedef struct ca_profile {
   uint32_t max_days;
 } ca_profile;
 
-#define CA_PROFILE_COUNT 6
+#define CA_PROFILE_COUNT 7
+
+// The profile of client certificates for pki's own API: only admins may
+// issue under it (ca/access.h), and it alone keeps the OU that carries the
+// holder's role ("pki-role:ROLE[:PROFILE...]").
+#define CA_PROFILE_API_CLIENT "api-client"
 
 // The operator's profile set: the built-in table, possibly tightened.
 typedef struct ca_profile_table {

@@ -33,6 +33,8 @@ TEST(builtin_table_is_the_design_table) {
       {"CallManager-ECDSA", CA_KEY_EC, EC2, KU_EC, EKU2, 0, -1, 1},
       {"CAPF", CA_KEY_RSA, RSA3, CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_CERT_SIGN,
        CA_EKU_SERVER_AUTH, 1, 0, 0},
+      {"api-client", CA_KEY_RSA, RSA3, CA_KU_DIGITAL_SIGNATURE,
+       CA_EKU_CLIENT_AUTH, 0, -1, 0},
   };
   ca_profile_table_init(&table);
   for (size_t i = 0; i < CA_PROFILE_COUNT; i++) {
@@ -51,9 +53,12 @@ TEST(builtin_table_is_the_design_table) {
       CHECK_EQ_INT(p->path_len, kDesign[i].path_len);
     }
     CHECK_EQ_INT(p->multi_host, kDesign[i].multi_host);
-    // OU dropped by default; two years, never longer.
-    CHECK_EQ_INT(p->keep_ou, 0);
-    CHECK_EQ_INT(p->default_days, 730);
+    // OU dropped but for api-client, whose OU names the holder's role
+    // (api/auth.c trusts an OU "pki-role:" only because no other profile
+    // keeps one); two years, never longer, one by default for api-client.
+    const int api_client = strcmp(p->name, "api-client") == 0;
+    CHECK_EQ_INT(p->keep_ou, api_client);
+    CHECK_EQ_INT(p->default_days, api_client ? 365 : 730);
     CHECK_EQ_INT(p->max_days, 730);
     // keyEncipherment and dataEncipherment are RSA-only bits.
     if (p->key_type == CA_KEY_EC) {
@@ -63,7 +68,7 @@ TEST(builtin_table_is_the_design_table) {
     // RSA-1024 only when enabled.
     CHECK_EQ_INT(p->keys & CA_RSA_1024, 0);
   }
-  // Every slot is one of the six: no duplicates.
+  // Every slot is one of the seven: no duplicates.
   for (size_t i = 0; i < CA_PROFILE_COUNT; i++) {
     for (size_t j = i + 1; j < CA_PROFILE_COUNT; j++) {
       CHECK(strcmp(table.profiles[i].name, table.profiles[j].name) != 0);
