@@ -348,8 +348,12 @@ TEST(the_allowlist_changes_at_run_time) {
   CHECK_EQ_INT(call(auth, "POST", "/v1/sign?profile=tomcat", path), 200);
   // The way back when every admin is shut out: the table, and a
   // notification to every node.
-  CHECK(it_db_query(&db, "DELETE FROM admin_allowlist", NULL, NULL) != NULL);
-  CHECK(it_db_query(&db, "NOTIFY pki_access, 'allowlist'", NULL, NULL) != NULL);
+  PGresult *done = it_db_query(&db, "DELETE FROM admin_allowlist", NULL, NULL);
+  CHECK(done != NULL);
+  PQclear(done);
+  done = it_db_query(&db, "NOTIFY pki_access, 'allowlist'", NULL, NULL);
+  CHECK(done != NULL);
+  PQclear(done);
   long status = 0;
   for (int i = 0; i < 20 && status != 200; i++) {
     status = call(auth, "GET", "/v1/tokens", NULL);
