@@ -3,12 +3,15 @@
 #include <openssl/digest.h>
 #include <openssl/evp.h>
 #include <openssl/mem.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 
 static const uint8_t kOidSha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
 static const uint8_t kOidOcspBasic[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
                                         0x07, 0x30, 0x01, 0x01};
+static const uint8_t kOidOcspNonce[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
+                                        0x07, 0x30, 0x01, 0x02};
 
 typedef struct sig_alg {
   uint8_t oid[9];
@@ -86,8 +89,9 @@ void ocsp_wire_issuer_cleanup(ocsp_wire_issuer *issuer) {
 }
 
 int ocsp_wire_query_build(const ocsp_wire_issuer *issuer, const uint8_t *serial,
-                          size_t serial_len, ocsp_wire_query *out) {
-  CBB cbb, id, alg, oid, octets, integer, req, tbs, list, one;
+                          size_t serial_len, int nonce, ocsp_wire_query *out) {
+  CBB cbb, id, alg, oid, octets, integer, req, tbs, list, one, ext_tag, exts,
+      ext, value, inner;
   uint8_t *der = NULL;
   size_t len;
   int ok = 0;
@@ -112,15 +116,36 @@ int ocsp_wire_query_build(const ocsp_wire_issuer *issuer, const uint8_t *serial,
   out->cert_id_len = len;
   OPENSSL_free(der);
   der = NULL;
+  out->has_nonce = nonce;
+  if (nonce && !RAND_bytes(out->nonce, sizeof(out->nonce))) {
+    goto err;
+  }
   // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest }
-  // TBSRequest ::= SEQUENCE { requestList SEQUENCE OF Request }
+  // TBSRequest ::= SEQUENCE { requestList SEQUENCE OF Request,
+  //   requestExtensions [2] EXPLICIT Extensions OPTIONAL }
   // Request ::= SEQUENCE { reqCert CertID }
   if (!CBB_init(&cbb, 256) || !CBB_add_asn1(&cbb, &req, CBS_ASN1_SEQUENCE) ||
       !CBB_add_asn1(&req, &tbs, CBS_ASN1_SEQUENCE) ||
       !CBB_add_asn1(&tbs, &list, CBS_ASN1_SEQUENCE) ||
       !CBB_add_asn1(&list, &one, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_bytes(&one, out->cert_id, out->cert_id_len) ||
-      !CBB_finish(&cbb, &der, &len) || len > sizeof(out->der)) {
+      !CBB_add_bytes(&one, out->cert_id, out->cert_id_len)) {
+    goto err;
+  }
+  // The nonce extension (RFC 8954): extnValue is an OCTET STRING holding
+  // the DER of an OCTET STRING of the nonce.
+  if (nonce &&
+      (!CBB_add_asn1(&tbs, &ext_tag,
+                     CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 2) ||
+       !CBB_add_asn1(&ext_tag, &exts, CBS_ASN1_SEQUENCE) ||
+       !CBB_add_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
+       !CBB_add_asn1(&ext, &oid, CBS_ASN1_OBJECT) ||
+       !CBB_add_bytes(&oid, kOidOcspNonce, sizeof(kOidOcspNonce)) ||
+       !CBB_add_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) ||
+       !CBB_add_asn1(&value, &inner, CBS_ASN1_OCTETSTRING) ||
+       !CBB_add_bytes(&inner, out->nonce, sizeof(out->nonce)))) {
+    goto err;
+  }
+  if (!CBB_finish(&cbb, &der, &len) || len > sizeof(out->der)) {
     goto err;
   }
   memcpy(out->der, der, len);
@@ -141,14 +166,17 @@ typedef struct ocsp_view {
   CBS signature;  // signature BIT STRING value, less unused bits
   CBS cert_id;    // the SingleResponse's CertID element
   unsigned cert_status;
+  int has_nonce;
+  CBS nonce;  // the nonce extension's extnValue contents
 } ocsp_view;
 
 static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
                            const char **why) {
   CBS in, resp, status, bytes_tag, bytes, type, octets, basic, alg, data,
-      responses, single, skip;
+      responses, single, skip, exts;
   uint8_t status_value, unused;
   unsigned tag;
+  int present;
   memset(out, 0, sizeof(*out));
   CBS_init(&in, der, len);
   // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED,
@@ -220,6 +248,29 @@ static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
     *why = "unknown certStatus";
     return 0;
   }
+  // ResponseData: ... responseExtensions [1] EXPLICIT Extensions OPTIONAL
+  *why = "malformed responseExtensions";
+  if (!CBS_get_optional_asn1(
+          &data, &exts, &present,
+          CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 1) ||
+      (present && !CBS_get_asn1(&exts, &exts, CBS_ASN1_SEQUENCE))) {
+    return 0;
+  }
+  while (present && CBS_len(&exts) > 0) {
+    // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE,
+    //   extnValue OCTET STRING }
+    CBS ext, oid, value;
+    if (!CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
+        !CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) ||
+        !CBS_get_optional_asn1(&ext, NULL, NULL, CBS_ASN1_BOOLEAN) ||
+        !CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING)) {
+      return 0;
+    }
+    if (CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
+      out->has_nonce = 1;
+      out->nonce = value;
+    }
+  }
   *why = NULL;
   return 1;
 }
@@ -241,6 +292,19 @@ int ocsp_wire_check(const ocsp_wire_issuer *issuer, const ocsp_wire_query *q,
     snprintf(text, sizeof(text), "certStatus %s, expected %s",
              kNames[v.cert_status], want <= 2 ? kNames[want] : "?");
     *why = text;
+    return 0;
+  }
+  // RFC 8954 2.1: the response's nonce extnValue is the request's.
+  uint8_t inner[2 + OCSP_WIRE_NONCE_LEN] = {CBS_ASN1_OCTETSTRING,
+                                            OCSP_WIRE_NONCE_LEN};
+  memcpy(inner + 2, q->nonce, OCSP_WIRE_NONCE_LEN);
+  if (q->has_nonce &&
+      (!v.has_nonce || !CBS_mem_equal(&v.nonce, inner, sizeof(inner)))) {
+    *why = "the nonce is not echoed";
+    return 0;
+  }
+  if (!q->has_nonce && v.has_nonce) {
+    *why = "a nonce in the answer to a request without one";
     return 0;
   }
   if (!verify) {

@@ -42,24 +42,31 @@ void ocsp_wire_issuer_cleanup(ocsp_wire_issuer *issuer);
 #define OCSP_WIRE_REVOKED 1
 #define OCSP_WIRE_UNKNOWN 2
 
-// A request for one certificate, without a nonce (answered from the
-// responder's cache), and the CertID its answer must echo.
+#define OCSP_WIRE_NONCE_LEN 16
+
+// A request for one certificate and the CertID its answer must echo.
+// Without a nonce pkid answers from its cache of pre-signed responses; with
+// one it signs the answer live and never caches it.
 typedef struct ocsp_wire_query {
   uint8_t der[256];
   size_t der_len;
   uint8_t cert_id[192];
   size_t cert_id_len;
+  int has_nonce;
+  uint8_t nonce[OCSP_WIRE_NONCE_LEN];
 } ocsp_wire_query;
 
 // ocsp_wire_query_build makes the request for |serial| (INTEGER contents)
-// of |issuer|. It returns 0 for a serial too long for a CertID.
+// of |issuer|, with a random nonce if |nonce|. It returns 0 for a serial
+// too long for a CertID.
 int ocsp_wire_query_build(const ocsp_wire_issuer *issuer, const uint8_t *serial,
-                          size_t serial_len, ocsp_wire_query *out);
+                          size_t serial_len, int nonce, ocsp_wire_query *out);
 
 // ocsp_wire_check checks the OCSPResponse |der| answering |q|: successful,
-// one SingleResponse about the CertID asked, certStatus |want|, and, when
-// |verify|, a signature by |issuer|'s key over the ResponseData. It returns
-// 0 with the reason in |*why| (a static string, or one of this thread's).
+// one SingleResponse about the CertID asked, certStatus |want|, the nonce
+// echoed when |q| has one (and none otherwise), and, when |verify|, a
+// signature by |issuer|'s key over the ResponseData. It returns 0 with the
+// reason in |*why| (a static string, or one of this thread's).
 int ocsp_wire_check(const ocsp_wire_issuer *issuer, const ocsp_wire_query *q,
                     unsigned want, int verify, const uint8_t *der, size_t len,
                     const char **why);

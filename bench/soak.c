@@ -17,26 +17,39 @@
 //   revoke  (1)                POST /v1/certificates/{serial}:revoke of every
 //                              --revoke-every-th certificate issued
 //   ocsp    (--ocsp-threads)   POST to the OCSP listener, paced at --ocsp-per-s
-//                              in all: three queries about a good certificate
-//                              for one about a revoked one
+//                              in all (the mix below)
 // and the main thread, which samples pkid's VmRSS and CPU every second and
 // prints one JSON line per minute. The CSRs (RSA-2048, profile tomcat) and
 // the request bodies are made once, before the clock starts.
 //
-// Shared state: three rings of serials under one mutex. `good` holds recent
-// certificates that are never revoked; `pending` those picked for
-// revocation, in order, for the revoker; `revoked` those whose :revoke was
-// answered 200. A certificate is picked for revocation when its issuance is
-// answered, before any query can ask about it, so no query races its
-// revocation: what the bench expects is what pkid must answer (DESIGN.md
-// invariant 6: a revocation is seen by OCSP at once on the node that took
-// it). When the revoker falls behind and `pending` is full, the certificate
-// stays good (counted as revoke_skipped). Every answer is checked: HTTP 200
-// and a certificate for each issuance, 200 for each revocation, and for
-// each OCSP query a successful response about the CertID asked with the
-// expected certStatus (its signature verified for one in 64); anything else
-// counts as an error. 503 QUEUE_FULL is pkid's designed back-pressure: it is
-// counted apart (queue_full) and retried.
+// Shared state: rings of serials under one mutex. `known` holds the first
+// RING_SIZE good certificates of the run and `known_revoked` the first
+// KNOWN_REVOKED revoked ones: the fixed population a deployment's OCSP
+// clients ask about again and again. `recent` and `recent_revoked` hold the
+// latest good and revoked certificates; `pending` those picked for
+// revocation, in order, for the revoker. A certificate is picked for
+// revocation when its issuance is answered, before any query can ask about
+// it, so no query races its revocation: what the bench expects is what
+// pkid must answer (DESIGN.md invariant 6: a revocation is seen by OCSP at
+// once on the node that took it). When the revoker falls behind and
+// `pending` is full, the certificate stays good (counted as revoke_skipped).
+//
+// The OCSP mix, of every 8 queries: 5 about a known good certificate and 1
+// about a known revoked one, without a nonce (answered from the responder's
+// cache of pre-signed responses), 1 about a recent good certificate and 1
+// about a recent revoked one with a nonce (signed live, from the database
+// or the cache, never cached): a certificate issued or revoked a moment ago
+// is checked without each one adding an entry to the responder's cache, so
+// the cache holds a bounded population, filled during the warm-up, and the
+// RSS after it shows what the load leaks, not how full the cache is (its
+// bound, 100,000 responses, would take minutes to reach).
+//
+// Every answer is checked: HTTP 200 and a certificate for each issuance,
+// 200 for each revocation, and for each OCSP query a successful response
+// about the CertID asked with the expected certStatus and the nonce echoed
+// (its signature verified for one in 64); anything else counts as an error.
+// 503 QUEUE_FULL is pkid's designed back-pressure: it is counted apart
+// (queue_full) and retried.
 //
 // Memory: the warm-up is the first minute. rss_growth_kb is the highest
 // RSS sampled after it (any second of minutes 2..M) less the RSS at its
@@ -75,8 +88,11 @@
 #include "tests/support/csr_maker.h"
 
 #define CSR_POOL 64
-// Serials kept in each ring: OCSP queries ask about recent certificates.
+// Serials kept in each ring; the known good population.
 #define RING_SIZE 4096
+// The known revoked population: filled during the warm-up at a few
+// revocations per second.
+#define KNOWN_REVOKED 256
 // INTEGER contents of a serial: 20 octets at most (RFC 5280 4.1.2.2), and a
 // leading zero.
 #define SERIAL_MAX 21
@@ -131,14 +147,18 @@ typedef struct counters {
   atomic_ullong revoke_skipped;  // picked while the revoker was behind
   atomic_ullong ocsp_good;       // answered good, as expected
   atomic_ullong ocsp_revoked;    // answered revoked, as expected
+  atomic_ullong ocsp_live;       // of which asked with a nonce
   atomic_ullong ocsp_verified;   // of which the signature was verified
-  atomic_ullong queue_full;      // 503 QUEUE_FULL, retried
+  atomic_ullong revoke_us;       // time the revocations took
+
+  atomic_ullong queue_full;  // 503 QUEUE_FULL, retried
   atomic_ullong errors;
 } counters;
 
 typedef struct snapshot {
   unsigned long long issued, batch_certs, batch_calls, revoked, revoke_skipped,
-      ocsp_good, ocsp_revoked, ocsp_verified, queue_full, errors;
+      ocsp_good, ocsp_revoked, ocsp_live, ocsp_verified, revoke_us, queue_full,
+      errors;
 } snapshot;
 
 static counters g_count;
@@ -152,7 +172,9 @@ static void snapshot_take(snapshot *out) {
   out->revoke_skipped = atomic_load(&g_count.revoke_skipped);
   out->ocsp_good = atomic_load(&g_count.ocsp_good);
   out->ocsp_revoked = atomic_load(&g_count.ocsp_revoked);
+  out->ocsp_live = atomic_load(&g_count.ocsp_live);
   out->ocsp_verified = atomic_load(&g_count.ocsp_verified);
+  out->revoke_us = atomic_load(&g_count.revoke_us);
   out->queue_full = atomic_load(&g_count.queue_full);
   out->errors = atomic_load(&g_count.errors);
 }
@@ -191,7 +213,7 @@ typedef struct ring {
 // The rings; one mutex: they are touched once per request, far less often
 // than pkid takes to answer one.
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static ring g_good, g_pending, g_revoked;
+static ring g_known, g_recent, g_pending, g_known_revoked, g_recent_revoked;
 static atomic_ullong g_seq;  // certificates issued, for the revocation pick
 
 // ring_push adds |s|, over the oldest entry when full.
@@ -224,7 +246,8 @@ static int ring_pop(ring *r, serial *out) {
 }
 
 // record_issued files the certificate |der| answered by pkid: picked for
-// revocation (one in |revoke_every|) or good for good.
+// revocation (one in |revoke_every|) or good for good: recent, and known
+// while that population is not full.
 static int record_issued(const uint8_t *der, size_t len, int revoke_every) {
   ocsp_wire_cert cert;
   if (!ocsp_wire_cert_parse(der, len, &cert) ||
@@ -238,7 +261,14 @@ static int record_issued(const uint8_t *der, size_t len, int revoke_every) {
   const int pick = revoke_every > 0 && n % (unsigned)revoke_every == 0;
   pthread_mutex_lock(&g_lock);
   const int pending = pick && g_pending.count < RING_SIZE;
-  ring_push(pending ? &g_pending : &g_good, &s);
+  if (pending) {
+    ring_push(&g_pending, &s);
+  } else {
+    ring_push(&g_recent, &s);
+    if (g_known.count < RING_SIZE) {
+      ring_push(&g_known, &s);
+    }
+  }
   pthread_mutex_unlock(&g_lock);
   if (pick && !pending) {
     // The revoker is RING_SIZE behind: this one stays good.
@@ -367,7 +397,7 @@ static int first_issuance(pki_client *api, pki_client *ocsp, fixture *fx) {
       !ca_x509_parse(&cert, der->data, der->len) ||
       !ocsp_wire_cert_parse(der->data, der->len, &leaf) ||
       !ocsp_wire_query_build(&fx->issuer, CBS_data(&leaf.serial),
-                             CBS_len(&leaf.serial), &q)) {
+                             CBS_len(&leaf.serial), 0, &q)) {
     fprintf(stderr, "soak: cannot read the first certificate\n");
     goto err;
   }
@@ -548,15 +578,21 @@ static void *revoke_main(void *varg) {
     hex_of(&s, hex, sizeof(hex));
     snprintf(path, sizeof(path), "/v1/certificates/%s:revoke", hex);
     pki_reply reply;
+    const double t0 = now_s();
     if (!pki_client_call(a->client, "POST", path, "application/x-protobuf",
                          packed, packed_len, &reply)) {
       report_error("revoke", "%s", ca_err_get()->message);
       sleep_s(0.1);
       continue;
     }
+    atomic_fetch_add(&g_count.revoke_us,
+                     (unsigned long long)((now_s() - t0) * 1e6));
     if (reply.status == 200) {
       pthread_mutex_lock(&g_lock);
-      ring_push(&g_revoked, &s);
+      ring_push(&g_recent_revoked, &s);
+      if (g_known_revoked.count < KNOWN_REVOKED) {
+        ring_push(&g_known_revoked, &s);
+      }
       pthread_mutex_unlock(&g_lock);
       atomic_fetch_add(&g_count.revoked, 1);
     } else {
@@ -585,14 +621,20 @@ static void *ocsp_main(void *varg) {
       }
       next += interval;
     }
-    // Three good for one revoked, while there is a revoked one.
-    const int want_revoked = n % 4 == 3;
+    // Of every 8: 5 known good and 1 known revoked, cached; 1 recent good
+    // and 1 recent revoked, live (the DESIGN comment). Good instead of
+    // revoked while nothing is revoked yet.
+    const uint64_t slot = n % 8;
+    const int live = slot >= 6;
+    ring *revoked = live ? &g_recent_revoked : &g_known_revoked;
+    ring *good = live ? &g_recent : &g_known;
     serial s;
     pthread_mutex_lock(&g_lock);
-    int have = want_revoked && ring_pick(&g_revoked, next_random(&rnd), &s);
+    int have =
+        (slot == 5 || slot == 7) && ring_pick(revoked, next_random(&rnd), &s);
     const unsigned want = have ? OCSP_WIRE_REVOKED : OCSP_WIRE_GOOD;
     if (!have) {
-      have = ring_pick(&g_good, next_random(&rnd), &s);
+      have = ring_pick(good, next_random(&rnd), &s);
     }
     pthread_mutex_unlock(&g_lock);
     if (!have) {
@@ -601,7 +643,7 @@ static void *ocsp_main(void *varg) {
     }
     n++;
     ocsp_wire_query q;
-    if (!ocsp_wire_query_build(&a->fx->issuer, s.bytes, s.len, &q)) {
+    if (!ocsp_wire_query_build(&a->fx->issuer, s.bytes, s.len, live, &q)) {
       report_error("ocsp", "cannot build a request");
       continue;
     }
@@ -619,14 +661,18 @@ static void *ocsp_main(void *varg) {
                          reply.body_len, &why)) {
       char hex[2 * SERIAL_MAX + 1];
       hex_of(&s, hex, sizeof(hex));
-      report_error("ocsp", "%s (%s expected): HTTP %ld: %s", hex,
-                   want == OCSP_WIRE_REVOKED ? "revoked" : "good", reply.status,
+      report_error("ocsp", "%s (%s expected%s): HTTP %ld: %s", hex,
+                   want == OCSP_WIRE_REVOKED ? "revoked" : "good",
+                   live ? ", nonce" : "", reply.status,
                    why != NULL ? why : "-");
       ERR_clear_error();
     } else {
       atomic_fetch_add(want == OCSP_WIRE_REVOKED ? &g_count.ocsp_revoked
                                                  : &g_count.ocsp_good,
                        1);
+      if (live) {
+        atomic_fetch_add(&g_count.ocsp_live, 1);
+      }
       if (verify) {
         atomic_fetch_add(&g_count.ocsp_verified, 1);
       }
@@ -786,14 +832,17 @@ static void print_minute(int minute, double seconds, const snapshot *d,
       "{\"bench\":\"soak\",\"minute\":%d,\"seconds\":%.1f,"
       "\"issued_per_s\":%.1f,\"batch_certs_per_s\":%.1f,"
       "\"revoked_per_s\":%.1f,\"ocsp_per_s\":%.1f,\"ocsp_good\":%llu,"
-      "\"ocsp_revoked\":%llu,\"errors\":%llu,\"queue_full\":%llu,"
+      "\"ocsp_revoked\":%llu,\"ocsp_live\":%llu,\"revoke_ms\":%.1f,"
+      "\"errors\":%llu,\"queue_full\":%llu,"
       "\"revoke_skipped\":%llu,\"revoke_backlog\":%zu,\"rss_kb\":%ld,"
       "\"rss_max_kb\":%ld,\"pkid_cpu_s\":%.2f,\"pkid_cpu_total_s\":%.2f}\n",
       minute, seconds, (double)d->issued / seconds,
       (double)d->batch_certs / seconds, (double)d->revoked / seconds,
       (double)(d->ocsp_good + d->ocsp_revoked) / seconds, d->ocsp_good,
-      d->ocsp_revoked, d->errors, d->queue_full, d->revoke_skipped, backlog,
-      rss->end_kb, rss->max_kb, cpu_s, cpu_total_s);
+      d->ocsp_revoked, d->ocsp_live,
+      d->revoked > 0 ? (double)d->revoke_us / 1e3 / (double)d->revoked : 0,
+      d->errors, d->queue_full, d->revoke_skipped, backlog, rss->end_kb,
+      rss->max_kb, cpu_s, cpu_total_s);
   fflush(stdout);
 }
 
@@ -805,7 +854,9 @@ static void snapshot_diff(const snapshot *a, const snapshot *b, snapshot *out) {
   out->revoke_skipped = b->revoke_skipped - a->revoke_skipped;
   out->ocsp_good = b->ocsp_good - a->ocsp_good;
   out->ocsp_revoked = b->ocsp_revoked - a->ocsp_revoked;
+  out->ocsp_live = b->ocsp_live - a->ocsp_live;
   out->ocsp_verified = b->ocsp_verified - a->ocsp_verified;
+  out->revoke_us = b->revoke_us - a->revoke_us;
   out->queue_full = b->queue_full - a->queue_full;
   out->errors = b->errors - a->errors;
 }
@@ -925,7 +976,8 @@ static void print_summary(const options *opts, const snapshot *t,
       "\"ocsp_threads\":%d,\"ocsp_target_per_s\":%.0f,\"workers\":%d,"
       "\"issued\":%llu,\"batch_certs\":%llu,\"batch_requests\":%llu,"
       "\"revoked\":%llu,\"revoke_skipped\":%llu,\"ocsp\":%llu,"
-      "\"ocsp_good\":%llu,\"ocsp_revoked\":%llu,\"ocsp_verified\":%llu,"
+      "\"ocsp_good\":%llu,\"ocsp_revoked\":%llu,\"ocsp_live\":%llu,"
+      "\"ocsp_verified\":%llu,"
       "\"queue_full\":%llu,\"errors\":%llu,"
       "\"db_certificates\":%lld,\"certificates_answered\":%llu,"
       "\"db_revoked\":%lld,\"revocations_answered\":%llu,"
@@ -943,8 +995,8 @@ static void print_summary(const options *opts, const snapshot *t,
       opts->ocsp_per_s, opts->workers, t->issued, t->batch_certs,
       t->batch_calls, t->revoked, t->revoke_skipped,
       t->ocsp_good + t->ocsp_revoked, t->ocsp_good, t->ocsp_revoked,
-      t->ocsp_verified, t->queue_full, t->errors, db_certs, recorded,
-      db_revoked, revoked_total, (double)t->issued / seconds,
+      t->ocsp_live, t->ocsp_verified, t->queue_full, t->errors, db_certs,
+      recorded, db_revoked, revoked_total, (double)t->issued / seconds,
       (double)t->batch_certs / seconds, (double)t->revoked / seconds,
       (double)(t->ocsp_good + t->ocsp_revoked) / seconds, certs_per_s,
       cpu_total_s,
