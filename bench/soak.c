@@ -23,7 +23,7 @@
 // the request bodies are made once, before the clock starts.
 //
 // Shared state: rings of serials under one mutex. `known` holds the first
-// RING_SIZE good certificates of the run and `known_revoked` the first
+// KNOWN_GOOD good certificates of the run and `known_revoked` the first
 // KNOWN_REVOKED revoked ones: the fixed population a deployment's OCSP
 // clients ask about again and again. `recent` and `recent_revoked` hold the
 // latest good and revoked certificates; `pending` those picked for
@@ -88,11 +88,17 @@
 #include "tests/support/csr_maker.h"
 
 #define CSR_POOL 64
-// Serials kept in each ring; the known good population.
+// Serials kept in each ring.
 #define RING_SIZE 4096
-// The known revoked population: filled during the warm-up at a few
-// revocations per second.
-#define KNOWN_REVOKED 256
+// The populations asked about from the cache, small enough that the
+// responder has cached them before the warm-up ends even at a tenth of the
+// default OCSP rate: 100/s, 5/8 of it about known good certificates, asks
+// 3750 times about 1024 certificates in a minute, leaving exp(-3750/1024),
+// 3%, unasked; at 500/s none. (heaptrack showed a population of 4096 still
+// being cached after the warm-up on a loaded machine: RSS growth that was
+// no leak.)
+#define KNOWN_GOOD 1024
+#define KNOWN_REVOKED 64
 // INTEGER contents of a serial: 20 octets at most (RFC 5280 4.1.2.2), and a
 // leading zero.
 #define SERIAL_MAX 21
@@ -265,7 +271,7 @@ static int record_issued(const uint8_t *der, size_t len, int revoke_every) {
     ring_push(&g_pending, &s);
   } else {
     ring_push(&g_recent, &s);
-    if (g_known.count < RING_SIZE) {
+    if (g_known.count < KNOWN_GOOD) {
       ring_push(&g_known, &s);
     }
   }
@@ -795,6 +801,10 @@ typedef struct limits {
   double sign_per_s;  // signature alone
 } limits;
 
+static double max_of(double a, double b) {
+  return a > b ? a : b;
+}
+
 static int measure_limits(const options *opts, const fixture *fx, limits *out) {
   ca_authority_config config;
   ca_authority *authority = NULL;
@@ -806,7 +816,7 @@ static int measure_limits(const options *opts, const fixture *fx, limits *out) {
             ca_err_get()->message);
     return 0;
   }
-  fprintf(stderr, "soak: raw limit, %s, %d threads, %.0f s twice\n", kCaKey,
+  fprintf(stderr, "soak: raw limit, %s, %d threads, %.1f s twice\n", kCaKey,
           opts->workers, opts->limit_s);
   out->cert_per_s = measure_raw(authority, fx, opts->workers, 1, opts->limit_s);
   out->sign_per_s = measure_raw(authority, fx, opts->workers, 0, opts->limit_s);
@@ -957,9 +967,9 @@ err:
 
 static void print_summary(const options *opts, const snapshot *t,
                           double seconds, const minute_rss *rss,
-                          const limits *lim, double cpu_total_s, long hwm_kb,
-                          long long db_certs, long long db_revoked,
-                          unsigned long long recorded,
+                          const limits *before, const limits *after,
+                          double cpu_total_s, long hwm_kb, long long db_certs,
+                          long long db_revoked, unsigned long long recorded,
                           unsigned long long revoked_total) {
   const long warm = rss[0].end_kb;
   long max_after = 0;
@@ -969,6 +979,9 @@ static void print_summary(const options *opts, const snapshot *t,
   const long growth = max_after - warm;
   const double growth_pct = warm > 0 ? 100.0 * (double)growth / warm : 0;
   const double certs_per_s = (double)(t->issued + t->batch_certs) / seconds;
+  // The machine is shared: the higher of the two measurements is the
+  // nearer to what it can do.
+  const double limit = max_of(before->cert_per_s, after->cert_per_s);
   printf(
       "{\"bench\":\"soak\",\"summary\":true,\"minutes\":%d,"
       "\"minute_seconds\":%.1f,\"seconds\":%.1f,\"issue_threads\":%d,"
@@ -989,6 +1002,7 @@ static void print_summary(const options *opts, const snapshot *t,
       "\"rss_growth_pct\":%.2f,\"rss_threshold_pct\":%.1f,"
       "\"rss_flat\":%s,\"vm_hwm_kb\":%ld,"
       "\"limit_key\":\"%s\",\"limit_threads\":%d,\"limit_per_s\":%.1f,"
+      "\"limit_before_per_s\":%.1f,\"limit_after_per_s\":%.1f,"
       "\"limit_sign_per_s\":%.1f,\"ratio\":%.3f}\n",
       opts->minutes, opts->minute_s, seconds, opts->issue_threads,
       opts->batch_threads, opts->batch, opts->revoke_every, opts->ocsp_threads,
@@ -1006,8 +1020,8 @@ static void print_summary(const options *opts, const snapshot *t,
       warm, rss[opts->minutes - 1].end_kb, max_after, growth, growth_pct,
       opts->rss_threshold_pct,
       growth_pct < opts->rss_threshold_pct ? "true" : "false", hwm_kb, kCaKey,
-      opts->workers, lim->cert_per_s, lim->sign_per_s,
-      certs_per_s / lim->cert_per_s);
+      opts->workers, limit, before->cert_per_s, after->cert_per_s,
+      max_of(before->sign_per_s, after->sign_per_s), certs_per_s / limit);
   fflush(stdout);
 }
 
@@ -1134,7 +1148,7 @@ int main(int argc, char **argv) {
   }
   int rc = 1;
   fixture fx;
-  limits lim;
+  limits before, after;
   snapshot total;
   double seconds = 0, cpu_s = 0;
   minute_rss *rss = calloc((size_t)opts.minutes, sizeof(minute_rss));
@@ -1143,7 +1157,7 @@ int main(int argc, char **argv) {
   memset(&fx, 0, sizeof(fx));
   if (rss == NULL || api == NULL || ocsp == NULL ||
       !fixture_setup(&opts, api, ocsp, &fx) ||
-      !measure_limits(&opts, &fx, &lim)) {
+      !measure_limits(&opts, &fx, &before)) {
     goto done;
   }
   fprintf(stderr,
@@ -1151,7 +1165,8 @@ int main(int argc, char **argv) {
           "(1 in %d), %d OCSP threads (%.0f/s)\n",
           opts.minutes, opts.minute_s, opts.issue_threads, opts.batch_threads,
           opts.batch, opts.revoke_every, opts.ocsp_threads, opts.ocsp_per_s);
-  if (!run_load(&opts, &fx, &pkid, rss, &total, &seconds, &cpu_s)) {
+  if (!run_load(&opts, &fx, &pkid, rss, &total, &seconds, &cpu_s) ||
+      !measure_limits(&opts, &fx, &after)) {
     goto done;
   }
   // After the threads stopped: every answered certificate must be a row
@@ -1171,7 +1186,7 @@ int main(int argc, char **argv) {
                  db_certs, recorded, db_revoked, revoked_total);
     total.errors++;
   }
-  print_summary(&opts, &total, seconds, rss, &lim, cpu_s,
+  print_summary(&opts, &total, seconds, rss, &before, &after, cpu_s,
                 proc_status_kb(pkid.pid, "VmHWM"), db_certs, db_revoked,
                 recorded, revoked_total);
   rc = total.errors == 0 && atomic_load(&g_count.errors) == 0 ? 0 : 1;
