@@ -833,7 +833,23 @@ static int measure_limits(const options *opts, const fixture *fx, limits *out) {
 typedef struct minute_rss {
   long end_kb;  // at the end of the minute
   long max_kb;  // the highest of its per-second samples
+  long crl_kb;  // the size of the RSA issuing CA's CRL then
 } minute_rss;
+
+// crl_kb returns the size of the current CRL of the CA the load revokes
+// under, or -1. Each revocation rebuilds that CRL whole, so what pkid holds
+// while revoking grows with it: the per-minute lines show both.
+static long crl_kb(pki_client *api) {
+  pki_reply reply;
+  if (!pki_client_call(api, "GET", "/v1/crl/rsa-issuing", NULL, NULL, 0,
+                       &reply)) {
+    return -1;
+  }
+  const long kb =
+      reply.status == 200 ? (long)(reply.body_len + 512) / 1024 : -1;
+  pki_reply_cleanup(&reply);
+  return kb;
+}
 
 static void print_minute(int minute, double seconds, const snapshot *d,
                          const minute_rss *rss, double cpu_s,
@@ -845,14 +861,15 @@ static void print_minute(int minute, double seconds, const snapshot *d,
       "\"ocsp_revoked\":%llu,\"ocsp_live\":%llu,\"revoke_ms\":%.1f,"
       "\"errors\":%llu,\"queue_full\":%llu,"
       "\"revoke_skipped\":%llu,\"revoke_backlog\":%zu,\"rss_kb\":%ld,"
-      "\"rss_max_kb\":%ld,\"pkid_cpu_s\":%.2f,\"pkid_cpu_total_s\":%.2f}\n",
+      "\"rss_max_kb\":%ld,\"crl_kb\":%ld,\"pkid_cpu_s\":%.2f,"
+      "\"pkid_cpu_total_s\":%.2f}\n",
       minute, seconds, (double)d->issued / seconds,
       (double)d->batch_certs / seconds, (double)d->revoked / seconds,
       (double)(d->ocsp_good + d->ocsp_revoked) / seconds, d->ocsp_good,
       d->ocsp_revoked, d->ocsp_live,
       d->revoked > 0 ? (double)d->revoke_us / 1e3 / (double)d->revoked : 0,
       d->errors, d->queue_full, d->revoke_skipped, backlog, rss->end_kb,
-      rss->max_kb, cpu_s, cpu_total_s);
+      rss->max_kb, rss->crl_kb, cpu_s, cpu_total_s);
   fflush(stdout);
 }
 
@@ -890,7 +907,8 @@ static int run_load(const options *opts, const fixture *fx, const it_pkid *pkid,
   const int counts[4] = {opts->issue_threads, opts->batch_threads, 1,
                          opts->ocsp_threads};
   int started = 0, ok = 0;
-  if (args == NULL || ids == NULL) {
+  pki_client *api = it_client(pkid);  // the main thread's, for the CRL
+  if (args == NULL || ids == NULL || api == NULL) {
     goto err;
   }
   // Every client is made here, on one thread: curl_global_init is not
@@ -938,6 +956,7 @@ static int run_load(const options *opts, const fixture *fx, const it_pkid *pkid,
     snapshot_take(&now);
     const double t = now_s(), cpu = cpu_s_of(pkid->pid);
     rss[minute - 1].end_kb = proc_status_kb(pkid->pid, "VmRSS");
+    rss[minute - 1].crl_kb = crl_kb(api);
     pthread_mutex_lock(&g_lock);
     const size_t backlog = g_pending.count;
     pthread_mutex_unlock(&g_lock);
@@ -960,6 +979,7 @@ err:
   for (int i = 0; args != NULL && i < n; i++) {
     pki_client_free(args[i].client);
   }
+  pki_client_free(api);
   free(args);
   free(ids);
   return ok;
@@ -1000,7 +1020,8 @@ static void print_summary(const options *opts, const snapshot *t,
       "\"rss_warmup_kb\":%ld,\"rss_end_kb\":%ld,"
       "\"rss_max_after_warmup_kb\":%ld,\"rss_growth_kb\":%ld,"
       "\"rss_growth_pct\":%.2f,\"rss_threshold_pct\":%.1f,"
-      "\"rss_flat\":%s,\"vm_hwm_kb\":%ld,"
+      "\"rss_flat\":%s,\"vm_hwm_kb\":%ld,\"crl_warmup_kb\":%ld,"
+      "\"crl_end_kb\":%ld,"
       "\"limit_key\":\"%s\",\"limit_threads\":%d,\"limit_per_s\":%.1f,"
       "\"limit_before_per_s\":%.1f,\"limit_after_per_s\":%.1f,"
       "\"limit_sign_per_s\":%.1f,\"ratio\":%.3f}\n",
@@ -1019,8 +1040,9 @@ static void print_summary(const options *opts, const snapshot *t,
           : 0,
       warm, rss[opts->minutes - 1].end_kb, max_after, growth, growth_pct,
       opts->rss_threshold_pct,
-      growth_pct < opts->rss_threshold_pct ? "true" : "false", hwm_kb, kCaKey,
-      opts->workers, limit, before->cert_per_s, after->cert_per_s,
+      growth_pct < opts->rss_threshold_pct ? "true" : "false", hwm_kb,
+      rss[0].crl_kb, rss[opts->minutes - 1].crl_kb, kCaKey, opts->workers,
+      limit, before->cert_per_s, after->cert_per_s,
       max_of(before->sign_per_s, after->sign_per_s), certs_per_s / limit);
   fflush(stdout);
 }
