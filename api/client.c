@@ -1,6 +1,7 @@
 #include "api/client.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,19 @@ struct pki_client {
   char cacert[4096];        // "" for the system's trust
 };
 
+// libcurl's global state (and the TLS library's under it) is set up once
+// per process and never torn down: clients are made and freed on many
+// threads at once (the benchmarks), and curl_global_init and
+// curl_global_cleanup are not safe to call concurrently.
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static int g_curl_ok;
+
+static void curl_init_once(void) {
+  g_curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 pki_client *pki_client_new(const char *server) {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+  if (pthread_once(&g_curl_once, curl_init_once) != 0 || !g_curl_ok) {
     return NULL;
   }
   pki_client *client = calloc(1, sizeof(*client));
@@ -70,7 +82,6 @@ void pki_client_free(pki_client *client) {
   OPENSSL_cleanse(client->authorization, sizeof(client->authorization));
   curl_easy_cleanup(client->curl);
   free(client);
-  curl_global_cleanup();
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
@@ -122,7 +133,10 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
     headers = curl_slist_append(headers, client->authorization);
   }
   if (client->cacert[0] != '\0') {
+    // That file alone: not also the system's directory of CAs, which the
+    // TLS library would read and parse at every new connection.
     curl_easy_setopt(c, CURLOPT_CAINFO, client->cacert);
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   const CURLcode rc = curl_easy_perform(c);
