@@ -138,19 +138,16 @@ err:
 
 int ca_store_token_find(ca_store *store, const uint8_t hash[32],
                         ca_principal *out, int *found) {
-  ca_store_tx *tx = NULL;
-  PGresult *res = NULL;
   char hash_text[67];
   *found = 0;
   memset(out, 0, sizeof(*out));
   hash_param(hash, hash_text);
   const char *values[1] = {hash_text};
-  CA_GUARD(ca_store_begin(store, &tx));
-  res = ca_store_tx_query(
-      tx,
+  PGresult *res = ca_store_query(
+      store,
       "SELECT id, name, role, array_to_string(profiles, ',') FROM api_tokens"
       " WHERE token_hash = $1::bytea AND revoked_at IS NULL",
-      1, values, NULL, NULL, PGRES_TUPLES_OK, "looking up a token");
+      1, values, PGRES_TUPLES_OK, "looking up a token");
   CA_GUARD(res != NULL);
   if (PQntuples(res) == 1) {
     CA_GUARD(ca_role_parse(PQgetvalue(res, 0, 2), &out->role));
@@ -160,35 +157,27 @@ int ca_store_token_find(ca_store *store, const uint8_t hash[32],
     *found = 1;
   }
   PQclear(res);
-  res = NULL;
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
   return 1;
 err:
   PQclear(res);
-  ca_store_rollback(tx);
   *found = 0;
   return 0;
 }
 
 int ca_store_token_list(ca_store *store, ca_token_record **out, size_t *n) {
-  ca_store_tx *tx = NULL;
-  PGresult *res = NULL;
   ca_token_record *rows = NULL;
   *out = NULL;
   *n = 0;
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_TOKEN_LIST);
   const char *values[1] = {limit};
-  CA_GUARD(ca_store_begin(store, &tx));
-  res = ca_store_tx_query(
-      tx,
-      "SELECT id, name, role, array_to_string(profiles, ','),"
-      " extract(epoch FROM created_at)::bigint, created_by,"
-      " coalesce(extract(epoch FROM revoked_at)::bigint, 0)"
-      " FROM api_tokens ORDER BY id LIMIT $1::int",
-      1, values, NULL, NULL, PGRES_TUPLES_OK, "listing tokens");
+  PGresult *res =
+      ca_store_query(store,
+                     "SELECT id, name, role, array_to_string(profiles, ','),"
+                     " extract(epoch FROM created_at)::bigint, created_by,"
+                     " coalesce(extract(epoch FROM revoked_at)::bigint, 0)"
+                     " FROM api_tokens ORDER BY id LIMIT $1::int",
+                     1, values, PGRES_TUPLES_OK, "listing tokens");
   CA_GUARD(res != NULL);
   const int count = PQntuples(res);
   rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
@@ -205,16 +194,11 @@ int ca_store_token_list(ca_store *store, ca_token_record **out, size_t *n) {
     rows[i].revoked_at = ca_store_get_int(res, i, 6);
   }
   PQclear(res);
-  res = NULL;
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
   *out = rows;
   *n = (size_t)count;
   return 1;
 err:
   PQclear(res);
-  ca_store_rollback(tx);
   free(rows);
   return 0;
 }
@@ -251,18 +235,15 @@ err:
 }
 
 int ca_store_allowlist_list(ca_store *store, ca_allow_entry **out, size_t *n) {
-  ca_store_tx *tx = NULL;
-  PGresult *res = NULL;
   ca_allow_entry *rows = NULL;
   *out = NULL;
   *n = 0;
-  CA_GUARD(ca_store_begin(store, &tx));
-  res = ca_store_tx_query(tx,
-                          "SELECT network::text, added_by,"
-                          " extract(epoch FROM added_at)::bigint"
-                          " FROM admin_allowlist ORDER BY network",
-                          0, NULL, NULL, NULL, PGRES_TUPLES_OK,
-                          "reading the allowlist");
+  PGresult *res =
+      ca_store_query(store,
+                     "SELECT network::text, added_by,"
+                     " extract(epoch FROM added_at)::bigint"
+                     " FROM admin_allowlist ORDER BY network",
+                     0, NULL, PGRES_TUPLES_OK, "reading the allowlist");
   CA_GUARD(res != NULL);
   const int count = PQntuples(res);
   CA_ENSURE(count <= CA_LIMIT_ALLOWLIST, CA_ERR_INTERNAL,
@@ -277,16 +258,11 @@ int ca_store_allowlist_list(ca_store *store, ca_allow_entry **out, size_t *n) {
     rows[i].added_at = ca_store_get_int(res, i, 2);
   }
   PQclear(res);
-  res = NULL;
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
   *out = rows;
   *n = (size_t)count;
   return 1;
 err:
   PQclear(res);
-  ca_store_rollback(tx);
   free(rows);
   return 0;
 }

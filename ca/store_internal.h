@@ -57,6 +57,15 @@ PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
                             const int *formats, ExecStatusType want,
                             const char *what);
 
+// ca_store_query runs |sql| with |n| text parameters on a pooled
+// connection, outside any transaction of the caller (one statement: reads,
+// or a single change), and returns its result when the status is |want|, or
+// NULL with CA_ERR_STORAGE_UNAVAILABLE (CA_ERR_CONFLICT for a unique
+// violation). The caller PQclears it.
+PGresult *ca_store_query(ca_store *store, const char *sql, int n,
+                         const char *const *values, ExecStatusType want,
+                         const char *what);
+
 // ca_store_exec runs a command without results; 1 on success.
 int ca_store_exec(PGconn *conn, const char *sql, const char *what);
 

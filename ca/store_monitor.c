@@ -50,23 +50,6 @@ void ca_expiring_free(ca_expiring *rows, size_t n) {
   free(rows);
 }
 
-// query runs |sql| on a pooled connection and returns its result (or NULL
-// with CA_ERR_STORAGE_UNAVAILABLE).
-static PGresult *query(ca_store *store, const char *sql, int n,
-                       const char *const *values, ExecStatusType want,
-                       const char *what) {
-  size_t slot;
-  PGconn *conn;
-  if (!ca_store_acquire(store, &slot, &conn)) {
-    return NULL;
-  }
-  PGresult *res = ca_store_check_result(
-      conn, PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0), want,
-      what);
-  ca_store_release(store, slot);
-  return res;
-}
-
 // bounds formats the selection's ($1, $2]: from the oldest expired
 // certificate still reported to |now| + |within_s|.
 static int bounds(int64_t now, int64_t within_s, char lower[21],
@@ -96,10 +79,11 @@ int ca_store_monitor_expiring(ca_store *store, int64_t now, int64_t within_s,
   CA_GUARD(bounds(now, within_s, lower, upper));
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_MONITOR_ROWS);
   const char *values[3] = {lower, upper, limit};
-  res = query(store,
-              "SELECT * FROM (" SELECTION_SQL
-              ") x ORDER BY na, kind, id LIMIT $3::integer",
-              3, values, PGRES_TUPLES_OK, "reading expiring certificates");
+  res = ca_store_query(store,
+                       "SELECT * FROM (" SELECTION_SQL
+                       ") x ORDER BY na, kind, id LIMIT $3::integer",
+                       3, values, PGRES_TUPLES_OK,
+                       "reading expiring certificates");
   CA_GUARD(res != NULL);
   const int count = PQntuples(res);
   rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
@@ -139,7 +123,7 @@ int ca_store_monitor_counts(ca_store *store, int64_t now,
     return 0;
   }
   const char *values[5] = {lower, upper, now_text, d1, d7};
-  PGresult *res = query(
+  PGresult *res = ca_store_query(
       store,
       "SELECT count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
       " AND na <= extract(epoch FROM $4::timestamptz)),"
@@ -207,19 +191,20 @@ int ca_store_monitor_claim(ca_store *store, const ca_expiring *rows, size_t n,
   const char *values[5] = {(const char *)CBB_data(&kinds),
                            (const char *)CBB_data(&ids), window_text,
                            destination, node};
-  res = query(store,
-              "INSERT INTO monitor_notices"
-              " (kind, cert_id, window_no, destination, state, node)"
-              " SELECT k, i, $3::bigint, $4, 'sending', $5"
-              " FROM unnest($1::text[], $2::bigint[]) AS t(k, i)"
-              " ON CONFLICT (kind, cert_id, window_no, destination) DO UPDATE"
-              " SET state = 'sending', node = excluded.node,"
-              " claimed_at = now(), error = NULL"
-              " WHERE monitor_notices.state = 'failed'"
-              " OR (monitor_notices.state = 'sending'"
-              " AND monitor_notices.claimed_at < now() - interval '10 minutes')"
-              " RETURNING kind, cert_id",
-              5, values, PGRES_TUPLES_OK, "claiming notices");
+  res = ca_store_query(
+      store,
+      "INSERT INTO monitor_notices"
+      " (kind, cert_id, window_no, destination, state, node)"
+      " SELECT k, i, $3::bigint, $4, 'sending', $5"
+      " FROM unnest($1::text[], $2::bigint[]) AS t(k, i)"
+      " ON CONFLICT (kind, cert_id, window_no, destination) DO UPDATE"
+      " SET state = 'sending', node = excluded.node,"
+      " claimed_at = now(), error = NULL"
+      " WHERE monitor_notices.state = 'failed'"
+      " OR (monitor_notices.state = 'sending'"
+      " AND monitor_notices.claimed_at < now() - interval '10 minutes')"
+      " RETURNING kind, cert_id",
+      5, values, PGRES_TUPLES_OK, "claiming notices");
   CA_GUARD(res != NULL);
   const int got = PQntuples(res);
   for (int r = 0; r < got; r++) {
@@ -261,13 +246,14 @@ int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
                            destination,
                            sent ? "sent" : "failed",
                            sent ? NULL : error};
-  res = query(store,
-              "UPDATE monitor_notices SET state = $5,"
-              " sent_at = CASE WHEN $5 = 'sent' THEN now() END, error = $6"
-              " WHERE window_no = $3::bigint AND destination = $4"
-              " AND (kind, cert_id) IN"
-              " (SELECT * FROM unnest($1::text[], $2::bigint[]))",
-              6, values, PGRES_COMMAND_OK, "recording notices");
+  res = ca_store_query(
+      store,
+      "UPDATE monitor_notices SET state = $5,"
+      " sent_at = CASE WHEN $5 = 'sent' THEN now() END, error = $6"
+      " WHERE window_no = $3::bigint AND destination = $4"
+      " AND (kind, cert_id) IN"
+      " (SELECT * FROM unnest($1::text[], $2::bigint[]))",
+      6, values, PGRES_COMMAND_OK, "recording notices");
   CA_GUARD(res != NULL);
   PQclear(res);
   CBB_cleanup(&kinds);
@@ -283,10 +269,11 @@ int ca_store_monitor_prune(ca_store *store) {
   char days[16];
   snprintf(days, sizeof(days), "%d", CA_LIMIT_MONITOR_NOTICE_DAYS);
   const char *values[1] = {days};
-  PGresult *res = query(store,
-                        "DELETE FROM monitor_notices WHERE claimed_at <"
-                        " now() - make_interval(days => $1::integer)",
-                        1, values, PGRES_COMMAND_OK, "pruning notices");
+  PGresult *res =
+      ca_store_query(store,
+                     "DELETE FROM monitor_notices WHERE claimed_at <"
+                     " now() - make_interval(days => $1::integer)",
+                     1, values, PGRES_COMMAND_OK, "pruning notices");
   PQclear(res);
   return res != NULL;
 }
@@ -294,11 +281,12 @@ int ca_store_monitor_prune(ca_store *store) {
 int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
-  res = query(store,
-              "SELECT enabled, start_days, frequency_seconds, smtp_host,"
-              " smtp_port, smtp_from, extract(epoch FROM updated_at)::bigint,"
-              " updated_by FROM monitor_config WHERE id = 1",
-              0, NULL, PGRES_TUPLES_OK, "reading the monitor configuration");
+  res = ca_store_query(
+      store,
+      "SELECT enabled, start_days, frequency_seconds, smtp_host,"
+      " smtp_port, smtp_from, extract(epoch FROM updated_at)::bigint,"
+      " updated_by FROM monitor_config WHERE id = 1",
+      0, NULL, PGRES_TUPLES_OK, "reading the monitor configuration");
   CA_GUARD(res != NULL);
   CA_ENSURE(PQntuples(res) == 1, CA_ERR_STORAGE_UNAVAILABLE,
             "the monitor configuration row is missing");
@@ -312,10 +300,11 @@ int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
                 dup_value(res, 0, 7, &out->updated_by),
             CA_ERR_NO_MEMORY, "out of memory");
   PQclear(res);
-  res = query(store,
-              "SELECT kind, address FROM monitor_destinations"
-              " ORDER BY kind, position",
-              0, NULL, PGRES_TUPLES_OK, "reading the monitor destinations");
+  res = ca_store_query(store,
+                       "SELECT kind, address FROM monitor_destinations"
+                       " ORDER BY kind, position",
+                       0, NULL, PGRES_TUPLES_OK,
+                       "reading the monitor destinations");
   CA_GUARD(res != NULL);
   for (int i = 0; i < PQntuples(res); i++) {
     const int email = strcmp(PQgetvalue(res, i, 0), "email") == 0;

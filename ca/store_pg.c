@@ -753,3 +753,18 @@ int ca_store_tx_insert_certificates(ca_store_tx *tx,
 err:
   return 0;
 }
+
+PGresult *ca_store_query(ca_store *store, const char *sql, int n,
+                         const char *const *values, ExecStatusType want,
+                         const char *what) {
+  size_t slot;
+  PGconn *conn;
+  if (!ca_store_acquire(store, &slot, &conn)) {
+    return NULL;
+  }
+  PGresult *res = ca_store_check_result(
+      conn, PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0), want,
+      what);
+  ca_store_release(store, slot);
+  return res;
+}
