@@ -54,10 +54,16 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-// count_in_file returns how many lines of |path| contain |needle|.
-static int count_in_file(const char *path, const char *needle) {
+// count_in_file_from returns how many lines of |path| from byte |offset|
+// contain |needle|.
+static int count_in_file_from(const char *path, long offset,
+                              const char *needle) {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
+    return -1;
+  }
+  if (fseek(f, offset, SEEK_SET) != 0) {
+    fclose(f);
     return -1;
   }
   int n = 0;
@@ -67,6 +73,15 @@ static int count_in_file(const char *path, const char *needle) {
   }
   fclose(f);
   return n;
+}
+
+static int count_in_file(const char *path, const char *needle) {
+  return count_in_file_from(path, 0, needle);
+}
+
+static long file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
 // --- A PostgreSQL cluster of the test's own, which it may stop ---
@@ -116,7 +131,8 @@ static int pg_cluster_start(pg_cluster *pg) {
   char cmd[2048];
   snprintf(cmd, sizeof(cmd),
            "%s/pg_ctl -D %s/data -l %s/log -w -o \"-p %u -c "
-           "listen_addresses=127.0.0.1 -c unix_socket_directories=%s\" start "
+           "listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c "
+           "log_connections=on\" start "
            ">/dev/null",
            pg->bin, pg->dir, pg->dir, pg->port, pg->dir);
   return as_postgres(cmd) == 0;
@@ -209,8 +225,9 @@ static void destroy_live_cluster(void) {
 
 // --- Clients streaming batches ---
 
-// Each item of batch B has the subject CN bB-iI.fault.example.com, so that
-// the rows of every batch can be counted whatever its fate.
+// Item I of batch B of a stream tagged T has the subject CN
+// TB-iI.fault.example.com, so that the rows of every batch can be counted
+// whatever its fate.
 typedef struct batch_rec {
   int id;
   int items;
@@ -229,6 +246,7 @@ typedef struct cert_got {
 
 typedef struct stream {
   const it_pkid *pkid;
+  char tag;
   int items;
   atomic_int stop;
   atomic_int next_batch;
@@ -258,19 +276,24 @@ static void stream_add(stream *s, const batch_rec *b, cert_got *certs,
   pthread_mutex_unlock(&s->mu);
 }
 
+#define MAX_ITEMS 64
+
 // send_batch sends batch |id| of |items| new CSRs and records the outcome.
 static void send_batch(stream *s, pki_client *client, int id) {
-  const int items = s->items;
+  // Sizes vary, so that a group of several batches never splits evenly
+  // along their edges.
+  const int items = s->items + id % 5;
   batch_rec b = {.id = id, .items = items};
-  uint8_t *csrs[64];
-  size_t lens[64];
-  Pki__V1__IssueRequest reqs[64];
-  Pki__V1__IssueRequest *ptrs[64];
-  cert_got got[64];
+  uint8_t *csrs[MAX_ITEMS];
+  size_t lens[MAX_ITEMS];
+  Pki__V1__IssueRequest reqs[MAX_ITEMS];
+  Pki__V1__IssueRequest *ptrs[MAX_ITEMS];
+  cert_got got[MAX_ITEMS];
   size_t n_got = 0;
   for (int i = 0; i < items; i++) {
     char subject[96];
-    snprintf(subject, sizeof(subject), "/CN=b%d-i%d.fault.example.com", id, i);
+    snprintf(subject, sizeof(subject), "/CN=%c%d-i%d.fault.example.com", s->tag,
+             id, i);
     const test_csr_spec spec = {.key = "EC-P256", .subject = subject};
     csrs[i] = test_make_csr(&spec, &lens[i], NULL);
     pki__v1__issue_request__init(&reqs[i]);
@@ -343,10 +366,11 @@ static void *client_main(void *arg) {
 
 #define CLIENTS 4
 
-static void stream_start(stream *s, const it_pkid *pkid, int items,
+static void stream_start(stream *s, const it_pkid *pkid, char tag, int items,
                          pthread_t threads[CLIENTS]) {
   memset(s, 0, sizeof(*s));
   s->pkid = pkid;
+  s->tag = tag;
   s->items = items;
   pthread_mutex_init(&s->mu, NULL);
   atomic_store(&s->running, CLIENTS);
@@ -457,8 +481,13 @@ static int check_records(const it_db *db, const stream *s) {
     }
     whole += ok;
     int batch, item;
-    if (sscanf(PQgetvalue(res, r, 3), "b%d-i%d.", &batch, &item) == 2 &&
-        batch >= 0 && batch < batches) {
+    char tag;
+    if (sscanf(PQgetvalue(res, r, 3), "%c%d-i%d.", &tag, &batch, &item) != 3) {
+      fprintf(stderr, "row of no batch: %s\n", PQgetvalue(res, r, 3));
+      CHECK(0);
+    } else if (tag != s->tag) {
+      // Another stream's.
+    } else if (batch >= 0 && batch < batches) {
       per_batch[batch]++;
     } else {
       fprintf(stderr, "row of an unknown batch: %s\n", PQgetvalue(res, r, 3));
@@ -536,9 +565,9 @@ TEST(database_outage_fails_fast_and_pkid_recovers_without_restart) {
     return;
   }
   const pid_t pid = pkid.pid;
-  stream s;
+  stream s, s2;
   pthread_t threads[CLIENTS];
-  stream_start(&s, &pkid, 8, threads);
+  stream_start(&s, &pkid, 'a', 8, threads);
   CHECK(wait_ok(&s, 20, 30000));
 
   // The server goes away at once, as in a crash; connections are cut.
@@ -610,6 +639,60 @@ TEST(database_outage_fails_fast_and_pkid_recovers_without_restart) {
   }
   CHECK_EQ_INT(count_in_file(pkid.log, "database notifications are back"), 1);
 
+  // The server up but refusing pkid's database: every connection attempt
+  // reaches it and is logged (log_connections), so the attempts can be
+  // counted. In 3 s the pool's backoff (0.1, 0.2, 0.4, ... s) allows a few,
+  // and the listener's a few more, however many requests come.
+  char server_log[600], sql[256];
+  snprintf(server_log, sizeof(server_log), "%s/log", pg.dir);
+  it_db server = {.name = "postgres"};
+  snprintf(server.url, sizeof(server.url), "%s", pg.url);
+  stream_start(&s2, &pkid, 'c', 4, threads);
+  CHECK(wait_ok(&s2, 5, 30000));
+  const long log_from = file_size(server_log);
+  snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS false",
+           db.name);
+  PGresult *res = it_db_query(&server, sql, NULL, NULL);
+  CHECK(res != NULL);
+  PQclear(res);
+  res = it_db_query(&server,
+                    "SELECT count(pg_terminate_backend(pid)) FROM "
+                    "pg_stat_activity WHERE datname = $1",
+                    db.name, NULL);
+  CHECK(res != NULL);
+  PQclear(res);
+  const int64_t refusing = now_ms();
+  sleep_ms(3000);
+  const long log_to = file_size(server_log);
+  const int ok_refusing = atomic_load(&s2.ok);
+  snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true",
+           db.name);
+  res = it_db_query(&server, sql, NULL, NULL);
+  CHECK(res != NULL);
+  PQclear(res);
+  const int64_t allowed = now_ms();
+  CHECK(wait_ok(&s2, ok_refusing + 5, 15000));
+  CHECK(now_ms() - allowed < 10000);
+  stream_stop(&s2, &pkid, threads, 30000);
+  int refused2 = 0;
+  for (size_t k = 0; k < s2.n_batches; k++) {
+    const batch_rec *b = &s2.batches[k];
+    refused2 +=
+        b->start > refusing + 200 && b->end < allowed && b->status == 503;
+  }
+  // The test's own two connections (ALTER, terminate) are among them.
+  const int attempts =
+      count_in_file_from(server_log, log_from, "connection received") -
+      count_in_file_from(server_log, log_to, "connection received");
+  fprintf(stderr, "refusing: %d requests refused, %d connection attempts\n",
+          refused2, attempts);
+  CHECK(refused2 > 10);
+  CHECK(attempts > 2);
+  CHECK(attempts <= 2 + 20);
+  CHECK_EQ_INT(count_in_file(pkid.log, "database unreachable:"), 2);
+  CHECK_EQ_INT(count_in_file(pkid.log, "database reachable again"), 2);
+  CHECK(check_records(&db, &s2) > 0);
+
   // /healthz answers 200 again.
   pki_client *client = it_client(&pkid);
   pki_reply reply;
@@ -620,11 +703,14 @@ TEST(database_outage_fails_fast_and_pkid_recovers_without_restart) {
 
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
   stream_free(&s);
+  stream_free(&s2);
   it_db_drop(&db);
   pg_cluster_destroy(&pg);
 }
 
 // --- pkid killed in the middle of batches ---
+
+#define KILLS 3
 
 TEST(sigkill_mid_batch_leaves_whole_batches_and_every_returned_certificate) {
   it_db db;
@@ -637,34 +723,46 @@ TEST(sigkill_mid_batch_leaves_whole_batches_and_every_returned_certificate) {
     it_db_drop(&db);
     return;
   }
-  stream s;
+  // Three kills, each at another moment of the writer's cycle: right
+  // after an answer, and some milliseconds later.
+  static const long kDelayMs[KILLS] = {0, 17, 43};
+  stream s[KILLS];
   pthread_t threads[CLIENTS];
-  stream_start(&s, &pkid, 16, threads);
-  CHECK(wait_ok(&s, 15, 30000));
-  it_pkid_kill(&pkid);
-  stream_stop(&s, &pkid, threads, 30000);
-
-  // Some batches were in flight: their clients got no answer.
-  int cut = 0;
-  for (size_t k = 0; k < s.n_batches; k++) {
-    cut += s.batches[k].status == 0;
+  int cut = 0, ok = 0;
+  for (int round = 0; round < KILLS; round++) {
+    if (round > 0) {
+      CHECK(it_pkid_start(&pkid, &db, dir, kQuiet));
+    }
+    stream_start(&s[round], &pkid, (char)('k' + round), 16, threads);
+    CHECK(wait_ok(&s[round], 6, 30000));
+    sleep_ms(kDelayMs[round]);
+    it_pkid_kill(&pkid);
+    stream_stop(&s[round], &pkid, threads, 30000);
+    // Some batches were in flight: their clients got no answer.
+    for (size_t k = 0; k < s[round].n_batches; k++) {
+      cut += s[round].batches[k].status == 0;
+    }
+    ok += atomic_load(&s[round].ok);
   }
-  fprintf(stderr, "sigkill: %d batches ok, %d cut\n", atomic_load(&s.ok), cut);
-  CHECK(cut > 0);
+  fprintf(stderr, "sigkill: %d batches ok, %d cut\n", ok, cut);
+  CHECK(cut >= KILLS);
 
   CHECK(it_pkid_start(&pkid, &db, dir, kQuiet));
-  const int rows = check_records(&db, &s);
-  CHECK(rows >= atomic_load(&s.ok) * 16);
+  for (int round = 0; round < KILLS; round++) {
+    CHECK(check_records(&db, &s[round]) >= ok * 16);  // 16 items or more
+  }
 
   // The restarted pkid issues, and what it issues is recorded.
   stream again;
   pthread_t threads2[CLIENTS];
-  stream_start(&again, &pkid, 4, threads2);
+  stream_start(&again, &pkid, 'r', 4, threads2);
   CHECK(wait_ok(&again, 4, 30000));
   stream_stop(&again, &pkid, threads2, 30000);
   CHECK(again.n_certs > 0);
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
-  stream_free(&s);
+  for (int round = 0; round < KILLS; round++) {
+    stream_free(&s[round]);
+  }
   stream_free(&again);
   it_db_drop(&db);
 }
@@ -788,7 +886,7 @@ TEST(a_full_disk_gives_errors_not_half_written_keys) {
   CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM issuers", NULL), 4);
   stream s;
   pthread_t threads[CLIENTS];
-  stream_start(&s, &pkid, 2, threads);
+  stream_start(&s, &pkid, 'd', 2, threads);
   CHECK(wait_ok(&s, 2, 30000));
   stream_stop(&s, &pkid, threads, 30000);
   CHECK(check_records(&db, &s) > 0);
