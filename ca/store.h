@@ -63,11 +63,6 @@ typedef void (*ca_store_state_fn)(void *arg, int up, const char *detail);
 void ca_store_set_state_callback(ca_store *store, ca_store_state_fn fn,
                                  void *arg);
 
-// ca_store_reachable returns 0 while the store holds the database for
-// unreachable (since a connection attempt failed and until one succeeds),
-// 1 otherwise.
-int ca_store_reachable(ca_store *store);
-
 // --- Issuers (pki's own CAs) ---
 
 typedef struct ca_issuer_record {

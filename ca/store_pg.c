@@ -107,13 +107,6 @@ void ca_store_set_state_callback(ca_store *store, ca_store_state_fn fn,
   store->state_arg = arg;
 }
 
-int ca_store_reachable(ca_store *store) {
-  pthread_mutex_lock(&store->mu);
-  const int up = !store->down;
-  pthread_mutex_unlock(&store->mu);
-  return up;
-}
-
 // conn_message copies libpq's message for |conn| without its line end.
 static void conn_message(PGconn *conn, char *out, size_t out_len) {
   const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
