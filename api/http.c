@@ -182,6 +182,12 @@ void api_respond_error(api_response *resp, api_format format,
                        const ca_err *err) {
   const unsigned status = api_status_for(err->code);
   const char *name = ca_err_code_name(err->code);
+  if (err->code == CA_ERR_STORAGE_UNAVAILABLE && resp->retry_after == 0) {
+    // The database is down or failed this request: the store reconnects
+    // with a backoff of at most CA_LIMIT_DB_RETRY_MAX_MS, so a retry soon
+    // may succeed.
+    resp->retry_after = 1;
+  }
   if (format == API_FORMAT_PROTOBUF) {
     Pki__V1__Error msg = PKI__V1__ERROR__INIT;
     msg.code = (char *)name;

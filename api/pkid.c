@@ -108,6 +108,23 @@ static void on_state(void *arg, int listening) {
   ca_responder_set_listening(((api_service *)arg)->responder, listening);
 }
 
+// on_store_state logs the database becoming unreachable and reachable
+// again, once each (ca/store.h: called in order, under the pool's lock).
+static void on_store_state(void *arg, int up, const char *detail) {
+  (void)arg;
+  static time_t down_at;
+  if (!up) {
+    down_at = time(NULL);
+    api_log(API_LOG_ERROR,
+            "database unreachable: %s; requests fail with STORAGE_UNAVAILABLE "
+            "(503) while pkid reconnects, waiting %d ms doubling to %d ms",
+            detail, CA_LIMIT_DB_RETRY_MIN_MS, CA_LIMIT_DB_RETRY_MAX_MS);
+  } else {
+    api_log(API_LOG_INFO, "database reachable again after %lld s; serving",
+            (long long)(time(NULL) - down_at));
+  }
+}
+
 // ensure_delegates gives every CA configured for delegated OCSP signing a
 // fresh responder certificate of this node.
 static int ensure_delegates(const pkid_config *config, api_service *svc) {
@@ -316,6 +333,7 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
+  ca_store_set_state_callback(svc.store, on_store_state, NULL);
   if (!ca_authority_open(svc.store, &config.authority, &svc.authority)) {
     api_log(API_LOG_ERROR, "cannot load the CAs: %s", ca_err_get()->message);
     goto done;

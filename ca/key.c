@@ -12,6 +12,7 @@
 #include <openssl/pkcs8.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -106,13 +107,35 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
   return 1;
 }
 
+// sync_dir makes the directory entry of |path| durable: after a crash the
+// name must not point at nothing, nor be lost once reported written.
+static int sync_dir(const char *path) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL) {
+    snprintf(dir, sizeof(dir), ".");
+  } else if (slash == path) {
+    snprintf(dir, sizeof(dir), "/");
+  } else {
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+  }
+  const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return 0;
+  }
+  const int ok = fsync(fd) == 0;
+  close(fd);
+  return ok;
+}
+
 int ca_key_write_file(const char *path, const EVP_PKEY *key,
                       const char *passphrase) {
   CBB der, pem;
   CBB_zero(&der);
   CBB_zero(&pem);
   int fd = -1;
-  int created = 0;
+  char tmp[4096];
+  tmp[0] = '\0';
   CA_GUARD_CRYPTO(CBB_init(&der, 2048));
   if (passphrase != NULL) {
     CA_ENSURE(passphrase[0] != '\0', CA_ERR_CONFIG, "empty key passphrase");
@@ -130,15 +153,22 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key,
   CA_GUARD(ca_pem_add(
       &pem, passphrase != NULL ? "ENCRYPTED PRIVATE KEY" : "PRIVATE KEY",
       CBB_data(&der), CBB_len(&der)));
-  // O_EXCL: a key file is never replaced; losing a CA key must be a
-  // deliberate act of the operator.
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  CA_ENSURE(fd >= 0, CA_ERR_KEY_FILE, "cannot create %s: %s", path,
-            strerror(errno));
-  created = 1;
+  // The key is written to a temporary file beside |path|, synced, and only
+  // then given its name: a full disk, a crash or a kill half-way can never
+  // leave a truncated key under the name pkid loads.
+  const int n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
+  CA_ENSURE(n > 0 && (size_t)n < sizeof(tmp), CA_ERR_KEY_FILE,
+            "key path too long: %.64s", path);
+  // mkostemp creates the file with mode 0600 and O_EXCL.
+  fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    tmp[0] = '\0';
+    CA_RAISE(CA_ERR_KEY_FILE, "cannot create %s: %s", path, strerror(e));
+  }
   // The umask may have narrowed the mode further; it can never widen it,
   // but set it explicitly so the file is 0600 whatever the umask.
-  CA_ENSURE(fchmod(fd, 0600) == 0, CA_ERR_KEY_FILE, "chmod %s: %s", path,
+  CA_ENSURE(fchmod(fd, 0600) == 0, CA_ERR_KEY_FILE, "chmod %s: %s", tmp,
             strerror(errno));
   CA_ENSURE(write_all(fd, CBB_data(&pem), CBB_len(&pem)) && fsync(fd) == 0,
             CA_ERR_KEY_FILE, "cannot write %s: %s", path, strerror(errno));
@@ -146,8 +176,21 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key,
   // it twice (another thread may have been given the number since).
   const int closed = close(fd);
   fd = -1;
-  CA_ENSURE(closed == 0, CA_ERR_KEY_FILE, "cannot close %s: %s", path,
+  CA_ENSURE(closed == 0, CA_ERR_KEY_FILE, "cannot close %s: %s", tmp,
             strerror(errno));
+  // link(), not rename(): it fails with EEXIST instead of replacing. A key
+  // file is never replaced; losing a CA key must be a deliberate act of the
+  // operator.
+  CA_ENSURE(link(tmp, path) == 0, CA_ERR_KEY_FILE, "cannot create %s: %s", path,
+            strerror(errno));
+  (void)unlink(tmp);
+  tmp[0] = '\0';
+  if (!sync_dir(path)) {
+    const int e = errno;
+    unlink(path);
+    CA_RAISE(CA_ERR_KEY_FILE, "cannot sync the directory of %s: %s", path,
+             strerror(e));
+  }
   ca_cbb_cleanse_cleanup(&der);
   ca_cbb_cleanse_cleanup(&pem);
   return 1;
@@ -155,9 +198,10 @@ err:
   if (fd >= 0) {
     close(fd);
   }
-  // A partly written key file must not be mistaken for a key later.
-  if (created) {
-    unlink(path);
+  // A partly written key file must not be mistaken for a key later, nor
+  // linger with key material in it.
+  if (tmp[0] != '\0') {
+    unlink(tmp);
   }
   ca_cbb_cleanse_cleanup(&der);
   ca_cbb_cleanse_cleanup(&pem);

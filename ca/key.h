@@ -30,8 +30,12 @@ EVP_PKEY *ca_key_generate(const ca_key_spec *spec);
 
 // ca_key_write_file writes |key| as a PKCS#8 PEM file at |path|, created
 // with mode 0600 and never overwriting an existing file, and syncs it to
-// disk. With a |passphrase| (NUL-terminated, not empty) the key is
-// encrypted (EncryptedPrivateKeyInfo, PBES2: PBKDF2-HMAC-SHA1 of
+// disk. The key is written and synced under a temporary name beside |path|
+// (|path|.tmp-XXXXXX, removed on failure) and then linked to |path| and the
+// directory synced, so that |path| holds the whole key or does not exist,
+// whatever happens half-way (a full disk: ENOSPC in the message). With a
+// |passphrase| (NUL-terminated, not empty) the key is encrypted
+// (EncryptedPrivateKeyInfo, PBES2: PBKDF2-HMAC-SHA1 of
 // CA_LIMIT_KEY_PBKDF2_ITERATIONS and AES-256-CBC, PEM label "ENCRYPTED
 // PRIVATE KEY"); with NULL it is written unencrypted ("PRIVATE KEY").
 // Intermediate buffers are cleansed. It returns 0 with CA_ERR_KEY_FILE, or

@@ -238,4 +238,17 @@
 #define CA_LIMIT_TOKEN_CACHE 1024
 #define CA_LIMIT_TOKEN_CACHE_SECONDS 30
 
+// --- Reconnection to PostgreSQL (ca/store_pg.c) ---
+
+// The first wait after the database is found unreachable before the pool
+// tries again: a restart or failover takes at least this long, and a
+// shorter wait would only add failed connection attempts.
+#define CA_LIMIT_DB_RETRY_MIN_MS 100
+
+// The longest wait between two attempts during an outage: the wait doubles
+// from CA_LIMIT_DB_RETRY_MIN_MS so that a long outage costs the server one
+// connection attempt per pool every 5 s, while pkid serves again at most
+// 5 s after the database is back.
+#define CA_LIMIT_DB_RETRY_MAX_MS 5000
+
 #endif  // PKI_CA_LIMITS_H

@@ -39,6 +39,30 @@ int ca_store_migrate(ca_store *store) CA_MUST_CHECK;
 // ca_store_ping returns 1 when the database answers a trivial query.
 int ca_store_ping(ca_store *store) CA_MUST_CHECK;
 
+// --- When the database is unreachable ---
+//
+// A connection found broken is re-established when the pool next lends it.
+// When such an attempt fails, the store marks the database unreachable:
+// from then on every connection made before is suspect, and a request that
+// needs a connection fails at once with CA_ERR_STORAGE_UNAVAILABLE instead
+// of trying to connect, except for one attempt at a time, the first after
+// CA_LIMIT_DB_RETRY_MIN_MS, then after waits doubling up to
+// CA_LIMIT_DB_RETRY_MAX_MS (shared by the whole pool, so a burst of
+// requests never makes a burst of connection attempts). The first attempt
+// that succeeds marks the database reachable again and resets the wait;
+// the other connections are then re-established as they are lent.
+
+// A ca_store_state_fn learns that the database became unreachable (|up| 0,
+// |detail| libpq's message) or reachable again (|up| 1, |detail| ""). It
+// is called once per change, in order, with the pool's lock held: it must
+// return quickly and must not call the store.
+typedef void (*ca_store_state_fn)(void *arg, int up, const char *detail);
+
+// ca_store_set_state_callback sets the callback of state changes (NULL for
+// none). Call it before the store is shared between threads.
+void ca_store_set_state_callback(ca_store *store, ca_store_state_fn fn,
+                                 void *arg);
+
 // --- Issuers (pki's own CAs) ---
 
 typedef struct ca_issuer_record {

@@ -15,6 +15,20 @@ struct ca_store {
   PGconn **conns;
   uint8_t *busy;
   size_t n;
+  // Reconnection (ca_store_acquire), under |mu|. |epoch| grows each time
+  // the database is found unreachable; a connection made in an earlier
+  // epoch (|conn_epoch|) is re-established before it is lent again, so that
+  // none that was open during an outage fails its first request after it.
+  uint64_t *conn_epoch;
+  uint64_t epoch;
+  int down;                 // a connection attempt failed; none succeeded since
+  int probing;              // while |down|: an attempt is under way
+  int64_t next_attempt_ms;  // while |down|: CLOCK_MONOTONIC, no attempt before
+  int64_t backoff_ms;       // the wait after the next failed attempt
+  int64_t down_since_ms;
+  char last_error[256];  // libpq's message of the last failed attempt
+  ca_store_state_fn on_state;
+  void *state_arg;
 };
 
 struct ca_store_tx {
@@ -42,8 +56,12 @@ int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
 // ca_store_get_int reads an integer column.
 int64_t ca_store_get_int(PGresult *res, int row, int col);
 
-// ca_store_acquire borrows a connection of the pool (reconnecting it if it
-// broke); ca_store_release returns it.
+// ca_store_acquire borrows a connection of the pool, waiting for one to be
+// free, and re-establishes it if it broke (or was open when the database
+// was found unreachable). While the database is unreachable it returns 0
+// with CA_ERR_STORAGE_UNAVAILABLE at once, unless this call is the one
+// attempt to reconnect that the backoff allows (see "When the database is
+// unreachable" in ca/store.h). ca_store_release returns the connection.
 int ca_store_acquire(ca_store *store, size_t *out_slot,
                      PGconn **out_conn) CA_MUST_CHECK;
 void ca_store_release(ca_store *store, size_t slot);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca/asn1_time.h"
 #include "ca/hex.h"
@@ -54,9 +55,12 @@ int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
   CA_ENSURE_ALLOC(store);
   store->conns = calloc(pool_size, sizeof(PGconn *));
   store->busy = calloc(pool_size, 1);
+  store->conn_epoch = calloc(pool_size, sizeof(uint64_t));
   CA_ENSURE_ALLOC(store->conns);
   CA_ENSURE_ALLOC(store->busy);
+  CA_ENSURE_ALLOC(store->conn_epoch);
   store->n = pool_size;
+  store->backoff_ms = CA_LIMIT_DB_RETRY_MIN_MS;
   CA_ENSURE(pthread_mutex_init(&store->mu, NULL) == 0 &&
                 pthread_cond_init(&store->cv, NULL) == 0,
             CA_ERR_INTERNAL, "cannot create the pool lock");
@@ -85,37 +89,130 @@ void ca_store_free(ca_store *store) {
   }
   free(store->conns);
   free(store->busy);
+  free(store->conn_epoch);
   pthread_mutex_destroy(&store->mu);
   pthread_cond_destroy(&store->cv);
   free(store);
 }
 
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ca_store_set_state_callback(ca_store *store, ca_store_state_fn fn,
+                                 void *arg) {
+  store->on_state = fn;
+  store->state_arg = arg;
+}
+
+// conn_message copies libpq's message for |conn| without its line end.
+static void conn_message(PGconn *conn, char *out, size_t out_len) {
+  const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+  size_t len = strlen(msg);
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+    len--;
+  }
+  snprintf(out, out_len, "%.*s", (int)len, msg);
+}
+
+// attempt_done records the outcome of a connection attempt; |mu| is held.
+static void attempt_done(ca_store *store, size_t slot, int ok, PGconn *conn) {
+  const int64_t now = monotonic_ms();
+  if (ok) {
+    store->conn_epoch[slot] = store->epoch;
+    store->backoff_ms = CA_LIMIT_DB_RETRY_MIN_MS;
+    if (store->down) {
+      store->down = 0;
+      if (store->on_state != NULL) {
+        store->on_state(store->state_arg, 1, "");
+      }
+    }
+    return;
+  }
+  conn_message(conn, store->last_error, sizeof(store->last_error));
+  if (!store->down) {
+    // Every connection open now was open when the server went away.
+    store->down = 1;
+    store->epoch++;
+    store->down_since_ms = now;
+    store->backoff_ms = CA_LIMIT_DB_RETRY_MIN_MS;
+    if (store->on_state != NULL) {
+      store->on_state(store->state_arg, 0, store->last_error);
+    }
+  }
+  store->next_attempt_ms = now + store->backoff_ms;
+  store->backoff_ms = store->backoff_ms * 2 < CA_LIMIT_DB_RETRY_MAX_MS
+                          ? store->backoff_ms * 2
+                          : CA_LIMIT_DB_RETRY_MAX_MS;
+}
+
 int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
   pthread_mutex_lock(&store->mu);
+  size_t i = 0;
   for (;;) {
-    for (size_t i = 0; i < store->n; i++) {
-      if (!store->busy[i]) {
-        store->busy[i] = 1;
-        pthread_mutex_unlock(&store->mu);
-        PGconn *conn = store->conns[i];
-        if (PQstatus(conn) != CONNECTION_OK) {
-          PQreset(conn);
-          if (PQstatus(conn) != CONNECTION_OK) {
-            ca_store_raise_conn(conn, "reconnect failed");
-            pthread_mutex_lock(&store->mu);
-            store->busy[i] = 0;
-            pthread_cond_signal(&store->cv);
-            pthread_mutex_unlock(&store->mu);
-            return 0;
-          }
-        }
-        *out_slot = i;
-        *out_conn = conn;
-        return 1;
-      }
+    for (i = 0; i < store->n && store->busy[i]; i++) {
+    }
+    if (i < store->n) {
+      break;
     }
     pthread_cond_wait(&store->cv, &store->mu);
   }
+  store->busy[i] = 1;
+  PGconn *conn = store->conns[i];
+  if (PQstatus(conn) == CONNECTION_OK && store->conn_epoch[i] == store->epoch) {
+    pthread_mutex_unlock(&store->mu);
+    *out_slot = i;
+    *out_conn = conn;
+    return 1;
+  }
+  // The connection must be re-established. While the database is held
+  // unreachable, only one attempt at a time, and none before the backoff
+  // ends: the others fail at once rather than wait for a connect timeout.
+  const int64_t now = monotonic_ms();
+  if (store->down && (store->probing || now < store->next_attempt_ms)) {
+    const int64_t wait = store->probing ? 0 : store->next_attempt_ms - now;
+    const int64_t since = (now - store->down_since_ms) / 1000;
+    char last[sizeof(store->last_error)];
+    memcpy(last, store->last_error, sizeof(last));
+    store->busy[i] = 0;
+    pthread_cond_signal(&store->cv);
+    pthread_mutex_unlock(&store->mu);
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "database unreachable for %" PRId64
+                  " s (next attempt in %" PRId64 " ms): %s",
+                  since, wait, last);
+    return 0;
+  }
+  const int probe = store->down;
+  store->probing |= probe;
+  pthread_mutex_unlock(&store->mu);
+
+  PQreset(conn);
+  const int ok = PQstatus(conn) == CONNECTION_OK;
+
+  pthread_mutex_lock(&store->mu);
+  if (probe) {
+    store->probing = 0;
+  }
+  attempt_done(store, i, ok, conn);
+  char last[sizeof(store->last_error)];
+  if (!ok) {
+    // Copied before the slot is released: another thread may reuse |conn|.
+    memcpy(last, store->last_error, sizeof(last));
+    store->busy[i] = 0;
+    pthread_cond_signal(&store->cv);
+  }
+  pthread_mutex_unlock(&store->mu);
+  if (!ok) {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "database reconnect failed: %s", last);
+    return 0;
+  }
+  *out_slot = i;
+  *out_conn = conn;
+  return 1;
 }
 
 void ca_store_release(ca_store *store, size_t slot) {

@@ -3,6 +3,7 @@
 // overwritten, refused when group or others may read them). Files written
 // by pki are read back with BoringSSL's PEM reader, and files written by
 // BoringSSL are read with pki's.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -667,6 +668,38 @@ TEST(passphrase_file) {
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);
 }
 
+// count_temporary counts the files of |dir| named like the temporary files
+// of ca_key_write_file (NAME.tmp-XXXXXX).
+static int count_temporary(void) {
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    return -1;
+  }
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    n += strstr(e->d_name, ".tmp-") != NULL;
+  }
+  closedir(d);
+  return n;
+}
+
+// A key is written under a temporary name and linked into place: neither
+// success nor any refusal leaves the temporary name behind.
+TEST(leaves_no_temporary_file) {
+  const char *path = path_of("linked.key");
+  unlink(path);
+  CHECK(ca_key_write_file(path, rsa_key, NULL));
+  struct stat st;
+  CHECK(stat(path, &st) == 0 && st.st_nlink == 1 &&
+        (st.st_mode & 0777) == 0600);
+  CHECK(!ca_key_write_file(path, ec_key, NULL));  // exists already
+  CHECK(!ca_key_write_file(path_of("no/such/dir.key"), ec_key, NULL));
+  CHECK_EQ_INT(count_temporary(), 0);
+  EVP_PKEY *read_back = ca_key_read_file(path, NULL);
+  CHECK(read_back != NULL && EVP_PKEY_cmp(read_back, rsa_key) == 1);
+  EVP_PKEY_free(read_back);
+}
+
 int main(void) {
   const char *tmp = getenv("TEST_TMPDIR");
   snprintf(dir, sizeof(dir), "%s/key_test.XXXXXX",
@@ -696,6 +729,7 @@ int main(void) {
   RUN(openssl_reads_and_writes_encrypted);
   RUN(iteration_bound);
   RUN(passphrase_file);
+  RUN(leaves_no_temporary_file);
   // Leave nothing behind.
   static const char *const kFiles[] = {"ec.key",   "rsa.key",  "umask.key",
                                        "once.key", "perm.key", "bad.key"};
