@@ -220,7 +220,7 @@
 // "cucm-publisher" or "ops-alice".
 #define CA_LIMIT_TOKEN_NAME_LEN 64
 
-// Profiles one issuer token may name: pki has six.
+// Profiles one issuer token may name: pki has seven.
 #define CA_LIMIT_TOKEN_PROFILES 16
 
 // A profile name as tokens carry it: the built-in ones are under 20 bytes.
