@@ -22,6 +22,10 @@ struct api_service {
   const char *cluster;
   // --- Expiry monitor ---
   struct api_monitor *monitor;  // checks and their counters (api/monitor.h)
+  // --- Limits ---
+  // Items of one batch at most (pkid --max-batch-items); 0:
+  // CA_LIMIT_BATCH_ITEMS.
+  size_t max_batch_items;
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.

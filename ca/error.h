@@ -70,7 +70,8 @@
   X(CA_ERR_BUNDLES_TOO_FEW, "BUNDLES_TOO_FEW")                             \
   X(CA_ERR_PKCS12_PASSWORD, "PKCS12_PASSWORD_INVALID")                     \
   X(CA_ERR_DESTINATION_INVALID, "DESTINATION_INVALID")                     \
-  X(CA_ERR_NOTIFY_FAILED, "NOTIFICATION_FAILED")
+  X(CA_ERR_NOTIFY_FAILED, "NOTIFICATION_FAILED")                           \
+  X(CA_ERR_REQUEST_TIMEOUT, "REQUEST_TIMEOUT")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

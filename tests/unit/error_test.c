@@ -71,6 +71,7 @@ TEST(stable_names) {
       "PKCS12_PASSWORD_INVALID",
       "DESTINATION_INVALID",
       "NOTIFICATION_FAILED",
+      "REQUEST_TIMEOUT",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
