@@ -444,6 +444,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     *con_cls = state;
     atomic_fetch_add(&server->in_flight, 1);
     clock_gettime(CLOCK_MONOTONIC, &state->started);
+    // From now on the connection may stay idle only until the deadline: a
+    // client that sends its headers and then nothing is closed there too.
+    (void)request_overdue(server, state, conn);
     route_for(server, method, url, state);
     const char *length = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
