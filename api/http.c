@@ -475,6 +475,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       return MHD_YES;
     }
     if (state->has_early_error) {
+      request_read_whole(server, state, conn);
       api_response resp = {0};
       api_respond_error(
           &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
