@@ -1,11 +1,13 @@
 #include "api/config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ca/bulk.h"
+#include "ca/limits.h"
 
 static const char kUsage[] =
     "usage: pkid [flags]\n"
@@ -100,11 +102,99 @@ static const char kUsage[] =
     "                         renewed with a third left. Default 90\n"
     "  --insecure-http        serve the API over plain HTTP (a lab only:\n"
     "                         tokens travel in the clear)\n"
+    "\n"
+    "Limits (a request over one is refused with the HTTP status and error\n"
+    "code listed in README.md):\n"
+    "  --max-body-bytes N     request body of the batch call; no call takes\n"
+    "                         more. 4096 to 268435456. Default 33554432\n"
+    "  --max-batch-items N    items of one batch. 1 to 100000. Default 10000\n"
+    "  --max-csr-bytes N      a CSR in DER (PEM: twice that). 256 to 65536.\n"
+    "                         Default 65536\n"
+    "  --max-sans N           subject alternative names of a certificate.\n"
+    "                         1 to 100. Default 100\n"
+    "  --max-connections N    connections open at once, per listener.\n"
+    "                         1 to 65536. Default 1024\n"
+    "  --max-connections-per-ip N  connections from one address, per\n"
+    "                         listener; 0: no limit. 0 to 65536. Default 0\n"
+    "  --connection-timeout S  seconds a connection may stay idle (the OCSP\n"
+    "                         listener: at most 30). 1 to 3600. Default 60\n"
+    "  --request-timeout S    seconds to send a whole request after its\n"
+    "                         headers. 1 to 3600. Default 60\n"
+    "  --max-header-bytes N   memory of a connection for its request line\n"
+    "                         and headers (and read buffer). 4096 to\n"
+    "                         1048576. Default 32768\n"
     "  --help                 this text\n"
     "\n"
     "pkid token create --role issuer|revoker|admin [--profiles P,...|all]\n"
     "                  [--name NAME] [--database URL]\n"
     "  makes an API token and prints it once (the database keeps its hash)\n";
+
+// --- Limits ---
+// One entry per limit flag: where it goes in pkid_limits and its range.
+typedef struct limit_flag {
+  const char *name;
+  size_t offset;
+  size_t min;
+  size_t max;
+} limit_flag;
+
+static const limit_flag kLimitFlags[] = {
+    {"--max-body-bytes", offsetof(pkid_limits, max_body_bytes),
+     CA_LIMIT_BODY_BYTES_MIN, CA_LIMIT_BODY_BYTES_MAX},
+    {"--max-batch-items", offsetof(pkid_limits, max_batch_items), 1,
+     CA_LIMIT_BATCH_ITEMS_MAX},
+    {"--max-csr-bytes", offsetof(pkid_limits, max_csr_bytes),
+     CA_LIMIT_CSR_BYTES_MIN, CA_LIMIT_CSR_BYTES},
+    {"--max-sans", offsetof(pkid_limits, max_sans), 1, CA_LIMIT_SAN_COUNT},
+    {"--max-connections", offsetof(pkid_limits, max_connections), 1,
+     CA_LIMIT_CONNECTIONS_MAX},
+    {"--max-connections-per-ip", offsetof(pkid_limits, max_connections_per_ip),
+     0, CA_LIMIT_CONNECTIONS_MAX},
+    {"--connection-timeout", offsetof(pkid_limits, connection_timeout_s), 1,
+     CA_LIMIT_TIMEOUT_MAX_S},
+    {"--request-timeout", offsetof(pkid_limits, request_timeout_s), 1,
+     CA_LIMIT_TIMEOUT_MAX_S},
+    {"--max-header-bytes", offsetof(pkid_limits, max_header_bytes),
+     CA_LIMIT_HEADER_BYTES_MIN, CA_LIMIT_HEADER_BYTES_MAX},
+};
+
+static void limits_init(pkid_limits *limits) {
+  limits->max_body_bytes = CA_LIMIT_BODY_BYTES;
+  limits->max_batch_items = CA_LIMIT_BATCH_ITEMS;
+  limits->max_csr_bytes = CA_LIMIT_CSR_BYTES;
+  limits->max_sans = CA_LIMIT_SAN_COUNT;
+  limits->max_connections = CA_LIMIT_CONNECTIONS_DEFAULT;
+  limits->max_connections_per_ip = CA_LIMIT_CONNECTIONS_PER_IP_DEFAULT;
+  limits->connection_timeout_s = CA_LIMIT_CONNECTION_TIMEOUT_S;
+  limits->request_timeout_s = CA_LIMIT_REQUEST_TIMEOUT_S;
+  limits->max_header_bytes = CA_LIMIT_HEADER_BYTES;
+}
+
+static const limit_flag *limit_flag_find(const char *name) {
+  for (size_t i = 0; i < sizeof(kLimitFlags) / sizeof(kLimitFlags[0]); i++) {
+    if (strcmp(kLimitFlags[i].name, name) == 0) {
+      return &kLimitFlags[i];
+    }
+  }
+  return NULL;
+}
+
+// limit_parse stores the decimal |text| in the field of |flag|, or prints
+// the range and returns 0. Only digits are taken: strtoull alone would turn
+// "-1" into the largest value.
+static int limit_parse(const limit_flag *flag, const char *text,
+                       pkid_limits *limits) {
+  char *end;
+  const unsigned long long v = strtoull(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || *end != '\0' || v < flag->min ||
+      v > flag->max) {
+    fprintf(stderr, "pkid: %s must be %zu to %zu\n", flag->name, flag->min,
+            flag->max);
+    return 0;
+  }
+  *(size_t *)((char *)limits + flag->offset) = (size_t)v;
+  return 1;
+}
 
 static int need_value(int i, int argc, char **argv) {
   if (i + 1 >= argc) {
@@ -199,6 +289,7 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
   config->ocsp_signer = "ca";
   config->monitor_first_check_s = 60;
   config->tls_days = 90;
+  limits_init(&config->limits);
   if (gethostname(config->node, sizeof(config->node)) != 0) {
     snprintf(config->node, sizeof(config->node), "node");
   }
@@ -346,6 +437,11 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       if (!parse_count(flag, value, 256, &config->db_connections)) {
         return -1;
       }
+    } else if (limit_flag_find(flag) != NULL) {
+      // --- Limits ---
+      if (!limit_parse(limit_flag_find(flag), value, &config->limits)) {
+        return -1;
+      }
     } else {
       fprintf(stderr, "pkid: unknown flag %s (see --help)\n", flag);
       return -1;
@@ -379,5 +475,8 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
     fprintf(stderr, "pkid: --insecure-http and --tls-cert contradict\n");
     return -1;
   }
+  // --- Limits --- the ones ca/ applies go down with the authority.
+  config->authority.limits.csr_bytes = config->limits.max_csr_bytes;
+  config->authority.limits.san_count = config->limits.max_sans;
   return 1;
 }

@@ -9,6 +9,19 @@
 
 #define PKID_RSA1024_MAX 8
 
+// --- Limits --- (ca/limits.h gives each default, range and reason)
+typedef struct pkid_limits {
+  size_t max_body_bytes;          // --max-body-bytes
+  size_t max_batch_items;         // --max-batch-items
+  size_t max_csr_bytes;           // --max-csr-bytes
+  size_t max_sans;                // --max-sans
+  size_t max_connections;         // --max-connections, per listener
+  size_t max_connections_per_ip;  // --max-connections-per-ip; 0: none
+  size_t connection_timeout_s;    // --connection-timeout (idle)
+  size_t request_timeout_s;       // --request-timeout (whole request)
+  size_t max_header_bytes;        // --max-header-bytes
+} pkid_limits;
+
 typedef struct pkid_config {
   const char *data_dir;
   const char *database;
@@ -38,6 +51,8 @@ typedef struct pkid_config {
   const char *tls_key;   // --tls-key
   unsigned tls_days;     // --tls-days
   int insecure_http;     // --insecure-http
+  // --- Limits ---
+  pkid_limits limits;
 } pkid_config;
 
 // pkid_config_delegates returns 1 when the CA named |ca| signs its OCSP

@@ -334,9 +334,10 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
   size_t n = 0;
   CA_GUARD(api_require_protobuf(req));
   // Count before decoding: see api/pb_scan.h.
+  const size_t max_items =
+      svc->max_batch_items != 0 ? svc->max_batch_items : CA_LIMIT_BATCH_ITEMS;
   CA_GUARD(api_pb_count_field(req->body, req->body_len,
-                              /*BatchIssueRequest.items=*/2,
-                              CA_LIMIT_BATCH_ITEMS, &n));
+                              /*BatchIssueRequest.items=*/2, max_items, &n));
   CA_ENSURE(n > 0, CA_ERR_BATCH_EMPTY, "the batch holds no items");
   call = call_new(svc, req, ISSUE_BATCH, n);
   CA_ENSURE_ALLOC(call);

@@ -51,6 +51,9 @@ typedef struct request_state {
   ca_principal principal;  // who calls, once authorized
   api_pending pending;
   int deferred;  // a finish callback will answer
+  // --- Limits ---
+  struct timespec started;  // headers read: the start of --request-timeout
+  unsigned idle_timeout_s;  // the connection's idle timeout we set; 0: ours
 } request_state;
 
 const char *api_query(const api_request *req, const char *name) {
@@ -129,6 +132,8 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_FORBIDDEN:
     case CA_ERR_ADDRESS_NOT_ALLOWED:
       return 403;
+    case CA_ERR_REQUEST_TIMEOUT:
+      return 408;
     case CA_ERR_METHOD_NOT_ALLOWED:
       return 405;
     case CA_ERR_UNSUPPORTED_MEDIA_TYPE:
@@ -419,6 +424,51 @@ static void authorize(const api_server *server, struct MHD_Connection *conn,
   state->principal = req.principal;
 }
 
+// request_overdue returns 1 when the request has been read for longer than
+// --request-timeout. Otherwise it shortens the connection's idle timeout to
+// the time left, so that a client that stops sending altogether is closed
+// by libmicrohttpd at the deadline too: the idle timeout alone restarts with
+// every byte, and a client trickling its body would hold the connection and
+// its buffer for ever.
+static int request_overdue(const api_server *server, request_state *state,
+                           struct MHD_Connection *conn) {
+  const unsigned timeout_s = server->config.request_timeout_s;
+  if (timeout_s == 0) {
+    return 0;
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t elapsed_ms =
+      (int64_t)(now.tv_sec - state->started.tv_sec) * 1000 +
+      (now.tv_nsec - state->started.tv_nsec) / 1000000;
+  const int64_t left_ms = (int64_t)timeout_s * 1000 - elapsed_ms;
+  if (left_ms <= 0) {
+    return 1;
+  }
+  const unsigned left_s = (unsigned)((left_ms + 999) / 1000);
+  const unsigned idle_s = server->config.connection_timeout_s;
+  const unsigned current_s =
+      state->idle_timeout_s != 0 ? state->idle_timeout_s : idle_s;
+  if (left_s < current_s) {
+    (void)MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                    left_s);
+    state->idle_timeout_s = left_s;
+  }
+  return 0;
+}
+
+// request_read_whole gives the connection its own idle timeout back once
+// the request is read: the deadline was for reading, not for signing or
+// for the next request on the connection.
+static void request_read_whole(const api_server *server, request_state *state,
+                               struct MHD_Connection *conn) {
+  if (state->idle_timeout_s != 0) {
+    (void)MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                    server->config.connection_timeout_s);
+    state->idle_timeout_s = 0;
+  }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -435,6 +485,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     state->pending.conn = conn;
     *con_cls = state;
     atomic_fetch_add(&server->in_flight, 1);
+    clock_gettime(CLOCK_MONOTONIC, &state->started);
+    // From now on the connection may stay idle only until the deadline: a
+    // client that sends its headers and then nothing is closed there too.
+    (void)request_overdue(server, state, conn);
     route_for(server, method, url, state);
     authorize(server, conn, state);
     const char *length = MHD_lookup_connection_value(
@@ -464,6 +518,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       return MHD_YES;
     }
     if (state->has_early_error) {
+      request_read_whole(server, state, conn);
       api_response resp = {0};
       api_respond_error(
           &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
@@ -473,12 +528,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return MHD_YES;
   }
   if (*upload_data_size > 0) {
+    if (request_overdue(server, state, conn)) {
+      // Answer 408 when libmicrohttpd can still send it, and close the
+      // connection, whose body is left unread. libmicrohttpd 0.9.75 queues
+      // no answer while a body is being read: send_response then returns
+      // MHD_NO and the connection is closed at once, without one.
+      *upload_data_size = 0;
+      char remote[64];
+      client_address(conn, remote, sizeof(remote));
+      api_log(API_LOG_WARN,
+              "request from %s not received within %u seconds: cut off", remote,
+              server->config.request_timeout_s);
+      set_early_error(state, CA_ERR_REQUEST_TIMEOUT,
+                      "request not received within %u seconds",
+                      server->config.request_timeout_s);
+      api_response resp = {0};
+      api_respond_error(
+          &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+          &state->early_error);
+      api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+      return send_response(conn, &resp);
+    }
     if (!state->has_early_error) {
       append_body(state, upload_data, *upload_data_size);
     }
     *upload_data_size = 0;
     return MHD_YES;
   }
+  request_read_whole(server, state, conn);
   api_response resp = {0};
   if (state->has_early_error) {
     api_respond_error(
@@ -628,8 +705,15 @@ api_server *api_server_start(const api_server_config *config) {
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_ARRAY,
-      tls_options, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+      // --- Limits --- (0 leaves libmicrohttpd's default: no per-address
+      // limit, 32 KiB per connection)
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned)config->connection_limit_per_ip,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)(config->memory_limit != 0 ? config->memory_limit
+                                         : CA_LIMIT_HEADER_BYTES),
+      MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
   CA_ENSURE(server->daemon != NULL, CA_ERR_CONFIG,
             "cannot listen on %.64s (address in use or not permitted)",
             config->listen);

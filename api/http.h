@@ -172,6 +172,16 @@ typedef struct api_server_config {
   // asked for a certificate; clients may then present one (optional; the
   // authorize hook checks it). NULL asks for none.
   const char *tls_client_cas;
+  // --- Limits ---
+  unsigned connection_limit_per_ip;  // 0: no per-address limit
+  // Seconds from a request's headers to the end of its body; past it the
+  // request is answered 408 REQUEST_TIMEOUT, or its connection closed. 0:
+  // only the idle timeout applies.
+  unsigned request_timeout_s;
+  // Memory of one connection for its request line, headers and read
+  // buffer; headers that do not fit are answered 431 by libmicrohttpd. 0:
+  // CA_LIMIT_HEADER_BYTES.
+  size_t memory_limit;
 } api_server_config;
 
 typedef struct api_server api_server;

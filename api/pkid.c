@@ -30,6 +30,7 @@
 #include "api/config.h"
 #include "api/files.h"
 #include "api/http.h"
+#include "api/limits.h"
 #include "api/log.h"
 #include "api/monitor.h"
 #include "api/service.h"
@@ -318,6 +319,8 @@ int main(int argc, char **argv) {
   api_server *server = NULL, *ocsp_server = NULL;
   ca_listener *listener = NULL;
   char *tls_cas = NULL;
+  svc.max_batch_items = config.limits.max_batch_items;
+  api_route *limited_routes = NULL;  // the route table with --max-* applied
   int rc = 1;
   // The key passphrase stays in memory for pkid's life: the hourly renewal
   // of delegated OCSP responders writes new encrypted keys. It is cleansed
@@ -410,26 +413,44 @@ int main(int argc, char **argv) {
   size_t route_count, ocsp_route_count;
   const api_route *routes = api_routes(&route_count);
   const api_route *ocsp_routes = api_ocsp_routes(&ocsp_route_count);
+  // --- Limits ---
+  const pkid_limits *limits = &config.limits;
+  limited_routes = api_routes_limited(
+      routes, route_count, limits->max_body_bytes, limits->max_csr_bytes);
+  if (limited_routes == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  const unsigned ocsp_timeout_s =
+      limits->connection_timeout_s < CA_LIMIT_OCSP_CONNECTION_TIMEOUT_S
+          ? (unsigned)limits->connection_timeout_s
+          : CA_LIMIT_OCSP_CONNECTION_TIMEOUT_S;
   const api_server_config server_config = {
       .listen = config.listen,
       .threads = config.http_threads,
-      .connection_limit = 1024,
-      .connection_timeout_s = 60,
-      .routes = routes,
+      .connection_limit = (unsigned)limits->max_connections,
+      .connection_timeout_s = (unsigned)limits->connection_timeout_s,
+      .routes = limited_routes,
       .route_count = route_count,
       .svc = &svc,
       .authorize = api_authorize,
       .tls = !config.insecure_http,
       .tls_client_cas = tls_cas,
+      .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
+      .request_timeout_s = (unsigned)limits->request_timeout_s,
+      .memory_limit = limits->max_header_bytes,
   };
   const api_server_config ocsp_config = {
       .listen = config.ocsp_listen,
       .threads = config.http_threads,
-      .connection_limit = 1024,
-      .connection_timeout_s = 30,
+      .connection_limit = (unsigned)limits->max_connections,
+      .connection_timeout_s = ocsp_timeout_s,
       .routes = ocsp_routes,
       .route_count = ocsp_route_count,
       .svc = &svc,
+      .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
+      .request_timeout_s = (unsigned)limits->request_timeout_s,
+      .memory_limit = limits->max_header_bytes,
   };
   // The OCSP listener binds first: with port 0 the URI that issued
   // certificates carry is only known once it has.
@@ -494,6 +515,7 @@ done:
   api_self_signed_drain();
   api_server_stop(server, 30);
   api_server_stop(ocsp_server, 5);
+  free(limited_routes);  // after the server that used it
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);

@@ -25,6 +25,10 @@ struct api_service {
   // --- Access ---
   struct api_auth *auth;  // token cache and allowlist (api/auth.h)
   const char *data_dir;   // where the first admin token is written
+  // --- Limits ---
+  // Items of one batch at most (pkid --max-batch-items); 0:
+  // CA_LIMIT_BATCH_ITEMS.
+  size_t max_batch_items;
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.

@@ -37,6 +37,7 @@ void ca_authority_config_init(ca_authority_config *config) {
   config->ocsp_url = "";
   config->crl_url = "";
   ca_profile_table_init(&config->profiles);
+  ca_issue_limits_init(&config->limits);
 }
 
 static void issuer_cleanup(ca_issuer *issuer) {
@@ -369,6 +370,7 @@ static ca_authority *authority_new(const ca_authority_config *config) {
     return NULL;
   }
   authority->profiles = config->profiles;
+  authority->limits = config->limits;
   authority->ocsp_url =
       OPENSSL_strdup(config->ocsp_url != NULL ? config->ocsp_url : "");
   authority->crl_url =

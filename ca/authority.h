@@ -10,6 +10,7 @@
 
 #include "ca/csr.h"
 #include "ca/error.h"
+#include "ca/issue_limits.h"
 #include "ca/key.h"
 #include "ca/profile.h"
 #include "ca/store.h"
@@ -56,6 +57,10 @@ typedef struct ca_authority_config {
   // encrypted with it, keys read may be. NULL: keys are written unencrypted
   // and an encrypted key file is refused. Not owned.
   const char *key_passphrase;
+  // --- Limits ---
+  // What every issuance of the authority accepts (pkid --max-csr-bytes,
+  // --max-sans); ca_authority_config_init sets the ceilings.
+  ca_issue_limits limits;
 } ca_authority_config;
 
 typedef struct ca_authority {
@@ -63,11 +68,13 @@ typedef struct ca_authority {
   size_t count;
   ca_profile_table profiles;
   char *ocsp_url;
-  char *crl_url;  // the pattern, "{ca}" not yet replaced
+  char *crl_url;           // the pattern, "{ca}" not yet replaced
+  ca_issue_limits limits;  // from the configuration
 } ca_authority;
 
 // ca_authority_config_init sets the defaults: RSA-2048 and EC-P256 CAs,
-// organization "pki", no OCSP URL, the built-in profiles.
+// organization "pki", no OCSP URL, the built-in profiles, the limits at
+// their ceilings.
 void ca_authority_config_init(ca_authority_config *config);
 
 // ca_authority_open loads the CAs recorded in |store|, creating them on the

@@ -53,33 +53,44 @@ err:
 
 int ca_csr_decode(const uint8_t *in, size_t in_len, const uint8_t **out_der,
                   size_t *out_der_len, uint8_t **out_owned) {
+  return ca_csr_decode_max(in, in_len, CA_LIMIT_CSR_BYTES, out_der, out_der_len,
+                           out_owned);
+}
+
+int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
+                      const uint8_t **out_der, size_t *out_der_len,
+                      uint8_t **out_owned) {
   *out_owned = NULL;
+  // The ceiling holds whatever the caller asks: the parser is bounded by it.
+  if (max_der == 0 || max_der > CA_LIMIT_CSR_BYTES) {
+    max_der = CA_LIMIT_CSR_BYTES;
+  }
   // 0x30: the first octet of a DER SEQUENCE, which PEM never starts with.
   if (in_len > 0 && in[0] == 0x30) {
-    CA_ENSURE(in_len <= CA_LIMIT_CSR_BYTES, CA_ERR_CSR_TOO_LARGE,
-              "request larger than %d bytes", CA_LIMIT_CSR_BYTES);
+    CA_ENSURE(in_len <= max_der, CA_ERR_CSR_TOO_LARGE,
+              "request larger than %zu bytes", max_der);
     *out_der = in;
     *out_der_len = in_len;
     return 1;
   }
   CA_ENSURE(ca_pem_looks_like(in, in_len), CA_ERR_CSR_MALFORMED,
             "request is neither DER nor PEM");
-  CA_ENSURE(in_len <= 2 * CA_LIMIT_CSR_BYTES, CA_ERR_CSR_TOO_LARGE,
-            "PEM request larger than %d bytes", 2 * CA_LIMIT_CSR_BYTES);
+  CA_ENSURE(in_len <= 2 * max_der, CA_ERR_CSR_TOO_LARGE,
+            "PEM request larger than %zu bytes", 2 * max_der);
   CBS pem, label;
   CBS_init(&pem, in, in_len);
   for (;;) {
     uint8_t *der;
     size_t der_len;
-    if (!ca_pem_next(&pem, &label, &der, &der_len, CA_LIMIT_CSR_BYTES)) {
+    if (!ca_pem_next(&pem, &label, &der, &der_len, max_der)) {
       const ca_err *e = ca_err_get();
       if (e->code == CA_ERR_NOT_FOUND) {
         CA_RAISE(CA_ERR_PEM_MALFORMED,
                  "no CERTIFICATE REQUEST block in the PEM input");
       }
       if (e->code == CA_ERR_OBJECT_TOO_LARGE) {
-        CA_RAISE(CA_ERR_CSR_TOO_LARGE, "request larger than %d bytes",
-                 CA_LIMIT_CSR_BYTES);
+        CA_RAISE(CA_ERR_CSR_TOO_LARGE, "request larger than %zu bytes",
+                 max_der);
       }
       goto err;
     }

@@ -53,6 +53,14 @@ typedef struct ca_csr {
 int ca_csr_decode(const uint8_t *in, size_t in_len, const uint8_t **out_der,
                   size_t *out_der_len, uint8_t **out_owned) CA_MUST_CHECK;
 
+// ca_csr_decode_max is ca_csr_decode with the limit |max_der| (DER bytes;
+// PEM text may be twice that) instead of CA_LIMIT_CSR_BYTES: the operator's
+// --max-csr-bytes. A |max_der| of 0 or above CA_LIMIT_CSR_BYTES means
+// CA_LIMIT_CSR_BYTES, the ceiling.
+int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
+                      const uint8_t **out_der, size_t *out_der_len,
+                      uint8_t **out_owned) CA_MUST_CHECK;
+
 // ca_csr_parse parses the DER request |der| into |out| without verifying its
 // signature. Requested extensions other than subjectAltName are read only to
 // check their encoding and are otherwise ignored: the profile decides every

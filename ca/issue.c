@@ -124,10 +124,12 @@ static int check_key(const ca_profile *profile, const ca_key_info *key,
 }
 
 // issue_sign is ca_issue_sign; with |self_key| (the private key of the
-// request) the certificate is self-signed by it.
+// request) the certificate is self-signed by it. |max_csr| bounds the
+// request: the operator's limit for a client's CSR, the ceiling for one pki
+// made itself (the client sent names, not a CSR).
 static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
                       const ca_issue_request *request, EVP_PKEY *self_key,
-                      int64_t now, ca_issued *out) {
+                      size_t max_csr, int64_t now, ca_issued *out) {
   ca_csr csr;
   memset(&csr, 0, sizeof(csr));
   memset(out, 0, sizeof(*out));
@@ -142,8 +144,8 @@ static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   const ca_profile *profile =
       ca_profile_find(&authority->profiles, request->profile);
   CA_GUARD(profile != NULL);
-  CA_GUARD(
-      ca_csr_decode(request->csr, request->csr_len, &der, &der_len, &pem_der));
+  CA_GUARD(ca_csr_decode_max(request->csr, request->csr_len, max_csr, &der,
+                             &der_len, &pem_der));
   CA_GUARD(ca_csr_parse(&csr, der, der_len));
   CA_GUARD(check_key(profile, &csr.key, self_key != NULL));
   const ca_issuer *issuer = NULL;
@@ -168,7 +170,8 @@ static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   CBS san_der;
   uint8_t ip_scratch[16];
   if (csr.has_san) {
-    CA_GUARD(ca_san_parse(&csr.san, sans));
+    CA_GUARD(ca_san_parse_max(
+        &csr.san, ca_issue_limits_san_count(&authority->limits), sans));
     CA_GUARD(ca_san_require_cn(sans, &cn));
     san_der = csr.san;
   } else {
@@ -279,7 +282,8 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
     ca_err_copy(&out->err);
     return 0;
   }
-  return issue_sign(authority, keys, request, NULL, now, out);
+  return issue_sign(authority, keys, request, NULL,
+                    ca_issue_limits_csr_bytes(&authority->limits), now, out);
 }
 
 int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
@@ -305,6 +309,11 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   }
   const int self_signed = request->self_signed_years != 0;
   CA_GUARD(check_key(profile, &want, self_signed));
+  // The SAN limit is checked again on the request made below; checking it
+  // here first spends no key on a request that will be refused.
+  const size_t max_sans = ca_issue_limits_san_count(&authority->limits);
+  CA_ENSURE(request->san_count <= max_sans, CA_ERR_SAN_TOO_MANY,
+            "more than %zu subject alternative names", max_sans);
   key = ca_keypool_take(pool, request->generate, &from_pool);
   CA_GUARD(key != NULL);
   const ca_csr_template tmpl = {.subject = request->subject,
@@ -316,7 +325,7 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   signed_request.csr_len = csr_len;
   signed_request.generate = NULL;
   if (!issue_sign(authority, keys, &signed_request, self_signed ? key : NULL,
-                  now, out)) {
+                  CA_LIMIT_CSR_BYTES, now, out)) {
     goto err;
   }
   CA_GUARD_CRYPTO(CBB_init(&pkcs8, 2048));

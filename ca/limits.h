@@ -251,4 +251,64 @@
 // 5 s after the database is back.
 #define CA_LIMIT_DB_RETRY_MAX_MS 5000
 
+// --- Run-time limits (pkid --max-*, --connection-timeout, --request-timeout)
+// ---
+//
+// CA_LIMIT_BODY_BYTES, CA_LIMIT_BATCH_ITEMS, CA_LIMIT_CSR_BYTES and
+// CA_LIMIT_SAN_COUNT above are the defaults of --max-body-bytes,
+// --max-batch-items, --max-csr-bytes and --max-sans. CA_LIMIT_CSR_BYTES and
+// CA_LIMIT_SAN_COUNT are also their ceilings: the CSR parser, the fuzz
+// targets and pkictl are bounded by the one, and ca_san_list and ca_issued
+// hold arrays of the other, so a larger value could not be honoured safely.
+// The flags may only lower them. Below, the ranges of the other flags.
+
+// The smallest --max-csr-bytes: a P-256 request with a one-label name is
+// about 230 bytes of DER; a lower limit would refuse every request.
+#define CA_LIMIT_CSR_BYTES_MIN 256
+
+// --max-body-bytes: at least one item of a batch with its framing; at most
+// 256 MiB, since a body is held whole in memory until it is decoded, and
+// --max-connections of them may arrive at once.
+#define CA_LIMIT_BODY_BYTES_MIN 4096
+#define CA_LIMIT_BODY_BYTES_MAX (256 * 1024 * 1024)
+
+// --max-batch-items: the answer of a batch is built in memory, about 4 KiB
+// per certificate with its chain, so 100,000 items make a 400 MiB answer
+// (pkictl reads at most 512 MiB). Larger sets are sent as several batches.
+#define CA_LIMIT_BATCH_ITEMS_MAX 100000
+
+// Connections held open at once by a listener (--max-connections; default
+// 1024). Each holds a file descriptor and --max-header-bytes of memory:
+// 65,536 is past any sane RLIMIT_NOFILE.
+#define CA_LIMIT_CONNECTIONS_DEFAULT 1024
+#define CA_LIMIT_CONNECTIONS_MAX 65536
+
+// Connections from one client address (--max-connections-per-ip). 0, the
+// default, counts none: several pkid clients often reach it through one
+// load balancer or NAT address, which a per-address limit would starve.
+// --max-connections still bounds them all.
+#define CA_LIMIT_CONNECTIONS_PER_IP_DEFAULT 0
+
+// Seconds a connection may stay idle (no byte received or sent) before it
+// is closed (--connection-timeout). The OCSP listener uses the smaller of
+// this and CA_LIMIT_OCSP_CONNECTION_TIMEOUT_S: OCSP clients ask and leave.
+#define CA_LIMIT_CONNECTION_TIMEOUT_S 60
+#define CA_LIMIT_OCSP_CONNECTION_TIMEOUT_S 30
+#define CA_LIMIT_TIMEOUT_MAX_S 3600
+
+// Seconds from a request's headers to the last byte of its body
+// (--request-timeout). The idle timeout alone lets a client that sends one
+// byte just before each timeout hold a connection and a body buffer for
+// ever. 60 s reads a 32 MiB batch at 4 Mbit/s.
+#define CA_LIMIT_REQUEST_TIMEOUT_S 60
+
+// Memory of one connection for its request line, headers and read buffer
+// (--max-header-bytes; libmicrohttpd's MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+// whose own default is also 32 KiB). Headers that do not fit are answered
+// 431 by libmicrohttpd. At least 4 KiB, or ordinary requests would not fit;
+// at most 1 MiB, since every connection may claim it.
+#define CA_LIMIT_HEADER_BYTES (32 * 1024)
+#define CA_LIMIT_HEADER_BYTES_MIN (4 * 1024)
+#define CA_LIMIT_HEADER_BYTES_MAX (1024 * 1024)
+
 #endif  // PKI_CA_LIMITS_H

@@ -36,8 +36,16 @@ err:
 }
 
 int ca_san_parse(const CBS *general_names, ca_san_list *out) {
+  return ca_san_parse_max(general_names, CA_LIMIT_SAN_COUNT, out);
+}
+
+int ca_san_parse_max(const CBS *general_names, size_t max, ca_san_list *out) {
   CBS in = *general_names, seq;
   out->count = 0;
+  // |out| holds CA_LIMIT_SAN_COUNT names: no caller may raise that.
+  if (max == 0 || max > CA_LIMIT_SAN_COUNT) {
+    max = CA_LIMIT_SAN_COUNT;
+  }
   // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
   CA_ENSURE(CBS_get_asn1(&in, &seq, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0 &&
                 CBS_len(&seq) > 0,
@@ -47,8 +55,8 @@ int ca_san_parse(const CBS *general_names, ca_san_list *out) {
     unsigned tag;
     CA_ENSURE(CBS_get_any_asn1(&seq, &value, &tag), CA_ERR_SAN_INVALID,
               "subjectAltName: bad GeneralName");
-    CA_ENSURE(out->count < CA_LIMIT_SAN_COUNT, CA_ERR_SAN_TOO_MANY,
-              "more than %d subject alternative names", CA_LIMIT_SAN_COUNT);
+    CA_ENSURE(out->count < max, CA_ERR_SAN_TOO_MANY,
+              "more than %zu subject alternative names", max);
     ca_san *san = &out->items[out->count];
     if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS)) {
       CA_GUARD(ca_dns_name_check(CBS_data(&value), CBS_len(&value)));

@@ -74,6 +74,7 @@ TEST(stable_names) {
       "UNAUTHENTICATED",
       "FORBIDDEN",
       "ADDRESS_NOT_ALLOWED",
+      "REQUEST_TIMEOUT",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
