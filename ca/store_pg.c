@@ -56,6 +56,10 @@ int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
   store->conns = calloc(pool_size, sizeof(PGconn *));
   store->busy = calloc(pool_size, 1);
   store->conn_epoch = calloc(pool_size, sizeof(uint64_t));
+  store->recycle = calloc(pool_size, 1);
+  store->conninfo = strdup(conninfo);
+  CA_ENSURE_ALLOC(store->recycle);
+  CA_ENSURE_ALLOC(store->conninfo);
   CA_ENSURE_ALLOC(store->conns);
   CA_ENSURE_ALLOC(store->busy);
   CA_ENSURE_ALLOC(store->conn_epoch);
@@ -90,6 +94,8 @@ void ca_store_free(ca_store *store) {
   free(store->conns);
   free(store->busy);
   free(store->conn_epoch);
+  free(store->recycle);
+  free(store->conninfo);
   pthread_mutex_destroy(&store->mu);
   pthread_cond_destroy(&store->cv);
   free(store);
@@ -215,7 +221,23 @@ int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
   return 1;
 }
 
+void ca_store_recycle(ca_store *store, size_t slot) {
+  store->recycle[slot] = 1;  // the slot is busy: only its holder writes it
+}
+
 void ca_store_release(ca_store *store, size_t slot) {
+  if (store->recycle[slot]) {
+    store->recycle[slot] = 0;
+    // The new connection first: if it cannot be made, the old one (still
+    // good, only large) stays.
+    PGconn *fresh = connect_one(store->conninfo);
+    if (fresh != NULL && PQstatus(fresh) == CONNECTION_OK) {
+      PQfinish(store->conns[slot]);
+      store->conns[slot] = fresh;
+    } else if (fresh != NULL) {
+      PQfinish(fresh);
+    }
+  }
   pthread_mutex_lock(&store->mu);
   store->busy[slot] = 0;
   pthread_cond_signal(&store->cv);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ca/asn1_time.h"
+#include "ca/limits.h"
 #include "ca/store.h"
 #include "ca/store_internal.h"
 
@@ -121,6 +122,10 @@ int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
     entries[i].reason = (int)ca_store_get_int(res, i, 2);
   }
   PQclear(res);
+  // A row is about 60 bytes on the wire; see ca_store_recycle.
+  if ((size_t)n * 60 > CA_LIMIT_CONN_RECYCLE_BYTES) {
+    ca_store_recycle(tx->store, tx->slot);
+  }
   *out = entries;
   *out_n = (size_t)n;
   return 1;
@@ -175,6 +180,9 @@ int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
     return 0;
   }
   PQclear(res);
+  if (der_len > CA_LIMIT_CONN_RECYCLE_BYTES) {
+    ca_store_recycle(tx->store, tx->slot);
+  }
   return 1;
 }
 
@@ -214,6 +222,10 @@ int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
     *out_found = ok;
   }
   PQclear(res);
+  if (out->der_len > CA_LIMIT_CONN_RECYCLE_BYTES / 2) {
+    // Read as hex: twice its size went through the connection.
+    ca_store_recycle(store, slot);
+  }
   ca_store_release(store, slot);
   return ok;
 }
