@@ -28,6 +28,10 @@ typedef struct cached_token {
 struct api_auth {
   ca_store *store;
   pthread_mutex_t mu;
+  // Grows with every invalidation: a lookup that began before one does not
+  // fill the cache, or a token revoked while it was read from the database
+  // would be cached as live.
+  uint64_t generation;
   cached_token tokens[CA_LIMIT_TOKEN_CACHE];
   ca_network allow[CA_LIMIT_ALLOWLIST];
   size_t n_allow;
@@ -66,6 +70,7 @@ void api_auth_invalidate(api_auth *a) {
   pthread_mutex_lock(&a->mu);
   memset(a->tokens, 0, sizeof(a->tokens));
   a->allow_expires = 0;
+  a->generation++;
   pthread_mutex_unlock(&a->mu);
 }
 
@@ -100,6 +105,7 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
     pthread_mutex_unlock(&a->mu);
     return 1;
   }
+  const uint64_t generation = a->generation;
   pthread_mutex_unlock(&a->mu);
   if (der != NULL) {
     CA_GUARD(verify_client_cert(svc, der, der_len, out));
@@ -111,9 +117,11 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
     CA_ENSURE(found, CA_ERR_UNAUTHENTICATED, "unknown or revoked token");
   }
   pthread_mutex_lock(&a->mu);
-  memcpy(c->hash, hash, 32);
-  c->principal = *out;
-  c->expires = now + CA_LIMIT_TOKEN_CACHE_SECONDS;
+  if (a->generation == generation) {
+    memcpy(c->hash, hash, 32);
+    c->principal = *out;
+    c->expires = now + CA_LIMIT_TOKEN_CACHE_SECONDS;
+  }
   pthread_mutex_unlock(&a->mu);
   return 1;
 err:
@@ -134,6 +142,7 @@ static int check_allowlist(api_auth *a, const char *addr) {
               "%.64s is not on the admin allowlist", addr);
     return 1;
   }
+  const uint64_t generation = a->generation;
   pthread_mutex_unlock(&a->mu);
   CA_GUARD(ca_store_allowlist_list(a->store, &rows, &n));
   ca_network nets[CA_LIMIT_ALLOWLIST];
@@ -145,11 +154,14 @@ static int check_allowlist(api_auth *a, const char *addr) {
   }
   free(rows);
   pthread_mutex_lock(&a->mu);
-  memcpy(a->allow, nets, n_nets * sizeof(nets[0]));
-  a->n_allow = n_nets;
-  a->allow_expires = now + CA_LIMIT_TOKEN_CACHE_SECONDS;
-  const int ok = api_allowlist_admits(a->allow, a->n_allow, addr);
+  if (a->generation == generation) {
+    // Cached only if no change was announced while it was read.
+    memcpy(a->allow, nets, n_nets * sizeof(nets[0]));
+    a->n_allow = n_nets;
+    a->allow_expires = now + CA_LIMIT_TOKEN_CACHE_SECONDS;
+  }
   pthread_mutex_unlock(&a->mu);
+  const int ok = api_allowlist_admits(nets, n_nets, addr);
   CA_ENSURE(ok, CA_ERR_ADDRESS_NOT_ALLOWED,
             "%.64s is not on the admin allowlist", addr);
   return 1;

@@ -49,7 +49,7 @@ void api_handle_token_create(api_service *svc, const api_request *req,
   CA_GUARD(ca_role_parse(role_text, &role));
   // An issuer's reach is said explicitly, "all" included, so that a token
   // is never broader than its maker meant by leaving a flag out.
-  CA_ENSURE(role != CA_ROLE_ISSUER || profiles != NULL,
+  CA_ENSURE(role != CA_ROLE_ISSUER || (profiles != NULL && profiles[0] != '\0'),
             CA_ERR_PARAMETER_INVALID,
             "an issuer token needs profiles=NAME,... (or profiles=all)");
   CA_ENSURE(role == CA_ROLE_ISSUER || profiles == NULL,

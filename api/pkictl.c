@@ -30,7 +30,8 @@
 #include "proto/pki.pb-c.h"
 
 static const char kUsage[] =
-    "usage: pkictl [--server URL] COMMAND [flags]\n"
+    "usage: pkictl [--server URL] [--token T | --token-file F] [--cacert F]\n"
+    "              COMMAND [flags]\n"
     "\n"
     "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
     "      issue one certificate; writes it and its chain (PEM) to --out or\n"
@@ -115,7 +116,21 @@ static const char kUsage[] =
     "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
     "      and the CSR (PEM)\n"
     "\n"
-    "--server defaults to $PKI_SERVER, else http://127.0.0.1:8443\n";
+    "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"
+    "      [--name NAME] | token list | token revoke ID\n"
+    "      API tokens (admin); create prints the new token once\n"
+    "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
+    "      [--force]\n"
+    "      the networks admin and revocation calls may come from (admin)\n"
+    "\n"
+    "Global flags, before the command:\n"
+    "  --server URL      default $PKI_SERVER, else https://127.0.0.1:8443\n"
+    "  --token T         default $PKI_TOKEN\n"
+    "  --token-file F    the token on the first line of F; default\n"
+    "                    $PKI_TOKEN_FILE (keeps the token out of ps)\n"
+    "  --cacert F        the CA file https is checked against; default\n"
+    "                    $PKI_CACERT, else the system's (pkid's own:\n"
+    "                    DATA_DIR/tls/ca.pem)\n";
 
 // Requests per batch call: bounds pkictl's memory and the server's work per
 // request whatever the directory holds.

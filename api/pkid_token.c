@@ -55,7 +55,8 @@ int pkid_token_main(int argc, char **argv) {
     fprintf(stderr, "pkid token: %s\n", ca_err_get()->message);
     return 2;
   }
-  if ((role == CA_ROLE_ISSUER) != (profiles != NULL)) {
+  if ((role == CA_ROLE_ISSUER) != (profiles != NULL) ||
+      (profiles != NULL && profiles[0] == '\0')) {
     fprintf(stderr,
             "pkid token: --profiles goes with --role issuer, and "
             "only with it\n");

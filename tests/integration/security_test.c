@@ -383,6 +383,17 @@ TEST(the_first_admin_token_and_pkid_token_create) {
            "api/pkid token create --role issuer --database '%s' 2>/dev/null",
            db.url);
   CHECK_EQ_INT(it_run(cmd), 2);
+  // An empty list is no list: it would make a token for every profile.
+  snprintf(cmd, sizeof(cmd),
+           "api/pkid token create --role issuer --profiles '' --database '%s'"
+           " 2>/dev/null",
+           db.url);
+  CHECK_EQ_INT(it_run(cmd), 2);
+  snprintf(cmd, sizeof(cmd),
+           "api/pkictl %s token create --role issuer --profiles '' 2>&1 |"
+           " grep -q PARAMETER_INVALID",
+           pkid.ctl);
+  CHECK_EQ_INT(it_run(cmd), 0);
   snprintf(cmd, sizeof(cmd),
            "api/pkid token create --role admin --profiles tomcat --database"
            " '%s' 2>/dev/null",
