@@ -37,7 +37,6 @@
 // with the client's share left out.
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -53,7 +52,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -69,6 +67,7 @@
 #include <unistd.h>
 
 #include "api/client.h"
+#include "bench/ocsp_wire.h"
 #include "bench/proc_stat.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
@@ -78,46 +77,11 @@
 #define GOOD_CERTS 3
 // Every how many responses a connection checks the body.
 #define VERIFY_EVERY 16
-#define NONCE_LEN 16
 // A response with headers: an OCSP response with a delegated responder's
 // certificate is under 4 KiB.
 #define RESPONSE_MAX 65536
 // How long the responses outstanding at the deadline may take to arrive.
 #define DRAIN_S 10
-
-// --- DER constants (RFC 6960, RFC 5280, RFC 5754, RFC 4055) ---
-
-static const uint8_t kOidSha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
-static const uint8_t kOidOcspBasic[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
-                                        0x07, 0x30, 0x01, 0x01};
-static const uint8_t kOidOcspNonce[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
-                                        0x07, 0x30, 0x01, 0x02};
-
-typedef struct sig_alg {
-  uint8_t oid[9];
-  size_t oid_len;
-  const EVP_MD *(*md)(void);
-} sig_alg;
-
-static const sig_alg kSigAlgs[] = {
-    // sha{256,384,512}WithRSAEncryption
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, EVP_sha256},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, EVP_sha384},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, EVP_sha512},
-    // ecdsa-with-SHA{256,384,512}
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, EVP_sha256},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, EVP_sha384},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, EVP_sha512},
-};
-
-static const EVP_MD *digest_of(const CBS *oid) {
-  for (size_t i = 0; i < sizeof(kSigAlgs) / sizeof(kSigAlgs[0]); i++) {
-    if (CBS_mem_equal(oid, kSigAlgs[i].oid, kSigAlgs[i].oid_len)) {
-      return kSigAlgs[i].md();
-    }
-  }
-  return NULL;
-}
 
 // --- Options ---
 
@@ -199,43 +163,6 @@ static int compare_u32(const void *a, const void *b) {
 
 // --- Certificates ---
 
-// The parts of an X.509 certificate a CertID is made of (RFC 5280 4.1).
-typedef struct cert_view {
-  CBS serial;   // serialNumber INTEGER contents
-  CBS issuer;   // issuer Name, DER element
-  CBS subject;  // subject Name, DER element
-  CBS spki;     // subjectPublicKeyInfo, DER element
-  CBS key;      // the subjectPublicKey BIT STRING value, less unused bits
-} cert_view;
-
-static int cert_view_parse(const uint8_t *der, size_t len, cert_view *out) {
-  CBS in, cert, tbs, spki, alg;
-  uint8_t unused;
-  CBS_init(&in, der, len);
-  // Certificate ::= SEQUENCE { tbsCertificate TBSCertificate, ... }
-  // TBSCertificate ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1,
-  //   serialNumber, signature, issuer, validity, subject,
-  //   subjectPublicKeyInfo, ... }
-  if (!CBS_get_asn1(&in, &cert, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1(&cert, &tbs, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_optional_asn1(
-          &tbs, NULL, NULL,
-          CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) ||
-      !CBS_get_asn1(&tbs, &out->serial, CBS_ASN1_INTEGER) ||
-      !CBS_get_asn1(&tbs, NULL, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1_element(&tbs, &out->issuer, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1(&tbs, NULL, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1_element(&tbs, &out->subject, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1_element(&tbs, &out->spki, CBS_ASN1_SEQUENCE)) {
-    return 0;
-  }
-  spki = out->spki;
-  return CBS_get_asn1(&spki, &spki, CBS_ASN1_SEQUENCE) &&
-         CBS_get_asn1(&spki, &alg, CBS_ASN1_SEQUENCE) &&
-         CBS_get_asn1(&spki, &out->key, CBS_ASN1_BITSTRING) &&
-         CBS_get_u8(&out->key, &unused) && unused == 0;
-}
-
 // A certificate chain as /v1/sign returns it: leaf, issuing CA, root.
 typedef struct chain {
   uint8_t *der[4];
@@ -282,258 +209,17 @@ static int chain_from_pem(const uint8_t *pem, size_t pem_len, chain *out) {
 
 // One OCSP request the bench sends, and what its answer must say.
 typedef struct query {
-  uint8_t *der;  // the DER OCSPRequest (OPENSSL_free)
-  size_t der_len;
-  uint8_t cert_id[256];  // the CertID element, echoed in the response
-  size_t cert_id_len;
-  size_t nonce_off;  // offset of the nonce bytes in |der|; 0 without
-  unsigned want;     // certStatus tag: 0 good, 1 revoked, 2 unknown
+  ocsp_wire_query wire;
+  unsigned want;  // OCSP_WIRE_GOOD, _REVOKED or _UNKNOWN
 } query;
 
-// query_build makes a request for |serial| (INTEGER contents) of the CA
-// whose Name hash and key hash are given, with a nonce if |nonce|.
-static int query_build(const uint8_t name_hash[SHA_DIGEST_LENGTH],
-                       const uint8_t key_hash[SHA_DIGEST_LENGTH],
-                       const uint8_t *serial, size_t serial_len, int nonce,
-                       unsigned want, query *out) {
-  CBB cbb, id, alg, oid, octets, integer, req, tbs, list, one, ext_tag, exts,
-      ext, value, inner;
-  uint8_t *id_der = NULL;
-  size_t id_len;
-  memset(out, 0, sizeof(*out));
+// query_build makes the request for |serial| (INTEGER contents) of
+// |issuer|, with a nonce if |nonce|.
+static int query_build(const ocsp_wire_issuer *issuer, const uint8_t *serial,
+                       size_t serial_len, int nonce, unsigned want,
+                       query *out) {
   out->want = want;
-  // CertID ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, issuerNameHash
-  //   OCTET STRING, issuerKeyHash OCTET STRING, serialNumber INTEGER }
-  if (!CBB_init(&cbb, 128) || !CBB_add_asn1(&cbb, &id, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_asn1(&id, &alg, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_asn1(&alg, &oid, CBS_ASN1_OBJECT) ||
-      !CBB_add_bytes(&oid, kOidSha1, sizeof(kOidSha1)) ||
-      !CBB_add_asn1(&alg, &octets, CBS_ASN1_NULL) ||
-      !CBB_add_asn1(&id, &octets, CBS_ASN1_OCTETSTRING) ||
-      !CBB_add_bytes(&octets, name_hash, SHA_DIGEST_LENGTH) ||
-      !CBB_add_asn1(&id, &octets, CBS_ASN1_OCTETSTRING) ||
-      !CBB_add_bytes(&octets, key_hash, SHA_DIGEST_LENGTH) ||
-      !CBB_add_asn1(&id, &integer, CBS_ASN1_INTEGER) ||
-      !CBB_add_bytes(&integer, serial, serial_len) ||
-      !CBB_finish(&cbb, &id_der, &id_len) || id_len > sizeof(out->cert_id)) {
-    CBB_cleanup(&cbb);
-    OPENSSL_free(id_der);
-    return 0;
-  }
-  memcpy(out->cert_id, id_der, id_len);
-  out->cert_id_len = id_len;
-  OPENSSL_free(id_der);
-  uint8_t nonce_bytes[NONCE_LEN];
-  if (!RAND_bytes(nonce_bytes, sizeof(nonce_bytes))) {
-    return 0;
-  }
-  // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest }
-  // TBSRequest ::= SEQUENCE { requestList SEQUENCE OF Request,
-  //   requestExtensions [2] EXPLICIT Extensions OPTIONAL }
-  // Request ::= SEQUENCE { reqCert CertID }
-  if (!CBB_init(&cbb, 256) || !CBB_add_asn1(&cbb, &req, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_asn1(&req, &tbs, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_asn1(&tbs, &list, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_asn1(&list, &one, CBS_ASN1_SEQUENCE) ||
-      !CBB_add_bytes(&one, out->cert_id, out->cert_id_len)) {
-    CBB_cleanup(&cbb);
-    return 0;
-  }
-  // The nonce extension (RFC 8954): extnValue is an OCTET STRING holding
-  // the DER of an OCTET STRING of the nonce.
-  if (nonce &&
-      (!CBB_add_asn1(&tbs, &ext_tag,
-                     CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 2) ||
-       !CBB_add_asn1(&ext_tag, &exts, CBS_ASN1_SEQUENCE) ||
-       !CBB_add_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
-       !CBB_add_asn1(&ext, &oid, CBS_ASN1_OBJECT) ||
-       !CBB_add_bytes(&oid, kOidOcspNonce, sizeof(kOidOcspNonce)) ||
-       !CBB_add_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) ||
-       !CBB_add_asn1(&value, &inner, CBS_ASN1_OCTETSTRING) ||
-       !CBB_add_bytes(&inner, nonce_bytes, sizeof(nonce_bytes)))) {
-    CBB_cleanup(&cbb);
-    return 0;
-  }
-  if (!CBB_finish(&cbb, &out->der, &out->der_len)) {
-    CBB_cleanup(&cbb);
-    return 0;
-  }
-  if (nonce) {
-    // The nonce is the request's last bytes; each send rewrites them.
-    out->nonce_off = out->der_len - NONCE_LEN;
-    if (memcmp(out->der + out->nonce_off, nonce_bytes, NONCE_LEN) != 0) {
-      return 0;
-    }
-  }
-  return 1;
-}
-
-static void query_cleanup(query *q) {
-  OPENSSL_free(q->der);
-  q->der = NULL;
-}
-
-// --- OCSP responses ---
-
-// The parts of an OCSPResponse the bench checks (RFC 6960 4.2.1).
-typedef struct ocsp_view {
-  CBS tbs;        // ResponseData element: what is signed
-  CBS sig_alg;    // signatureAlgorithm OID
-  CBS signature;  // signature BIT STRING value, less unused bits
-  CBS signer;     // the first certificate in certs, or empty
-  CBS cert_id;    // the SingleResponse's CertID element
-  unsigned cert_status;
-  int has_nonce;
-  CBS nonce;  // the nonce extension's extnValue contents
-} ocsp_view;
-
-static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
-                           const char **why) {
-  CBS in, resp, status, bytes_tag, bytes, type, octets, basic, alg, certs, data,
-      responses, single, exts, skip;
-  uint8_t status_value, unused;
-  unsigned tag;
-  int present;
-  memset(out, 0, sizeof(*out));
-  CBS_init(&in, der, len);
-  // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED,
-  //   responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
-  *why = "not an OCSPResponse";
-  if (!CBS_get_asn1(&in, &resp, CBS_ASN1_SEQUENCE) || CBS_len(&in) != 0 ||
-      !CBS_get_asn1(&resp, &status, CBS_ASN1_ENUMERATED) ||
-      !CBS_get_u8(&status, &status_value) || CBS_len(&status) != 0) {
-    return 0;
-  }
-  if (status_value != 0) {
-    *why = status_value == 1   ? "responseStatus malformedRequest"
-           : status_value == 2 ? "responseStatus internalError"
-           : status_value == 3 ? "responseStatus tryLater"
-           : status_value == 6 ? "responseStatus unauthorized"
-                               : "responseStatus not successful";
-    return 0;
-  }
-  // ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING }
-  // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm,
-  //   signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate
-  //   OPTIONAL }
-  *why = "not a BasicOCSPResponse";
-  if (!CBS_get_asn1(&resp, &bytes_tag,
-                    CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) ||
-      !CBS_get_asn1(&bytes_tag, &bytes, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1(&bytes, &type, CBS_ASN1_OBJECT) ||
-      !CBS_mem_equal(&type, kOidOcspBasic, sizeof(kOidOcspBasic)) ||
-      !CBS_get_asn1(&bytes, &octets, CBS_ASN1_OCTETSTRING) ||
-      !CBS_get_asn1(&octets, &basic, CBS_ASN1_SEQUENCE) ||
-      CBS_len(&octets) != 0 ||
-      !CBS_get_asn1_element(&basic, &out->tbs, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1(&basic, &alg, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_asn1(&alg, &out->sig_alg, CBS_ASN1_OBJECT) ||
-      !CBS_get_asn1(&basic, &out->signature, CBS_ASN1_BITSTRING) ||
-      !CBS_get_u8(&out->signature, &unused) || unused != 0 ||
-      !CBS_get_optional_asn1(
-          &basic, &certs, &present,
-          CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) ||
-      (present &&
-       (!CBS_get_asn1(&certs, &certs, CBS_ASN1_SEQUENCE) ||
-        !CBS_get_asn1_element(&certs, &out->signer, CBS_ASN1_SEQUENCE)))) {
-    return 0;
-  }
-  // ResponseData ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1,
-  //   responderID ResponderID, producedAt GeneralizedTime,
-  //   responses SEQUENCE OF SingleResponse,
-  //   responseExtensions [1] EXPLICIT Extensions OPTIONAL }
-  *why = "malformed ResponseData";
-  data = out->tbs;
-  if (!CBS_get_asn1(&data, &data, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_optional_asn1(
-          &data, NULL, NULL,
-          CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) ||
-      !CBS_get_any_asn1(&data, &skip, &tag) ||
-      !CBS_get_asn1(&data, NULL, CBS_ASN1_GENERALIZEDTIME) ||
-      !CBS_get_asn1(&data, &responses, CBS_ASN1_SEQUENCE)) {
-    return 0;
-  }
-  // SingleResponse ::= SEQUENCE { certID CertID, certStatus CertStatus, ...}
-  // CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT
-  //   RevokedInfo, unknown [2] IMPLICIT UnknownInfo }
-  *why = "not exactly one SingleResponse";
-  if (!CBS_get_asn1(&responses, &single, CBS_ASN1_SEQUENCE) ||
-      CBS_len(&responses) != 0 ||
-      !CBS_get_asn1_element(&single, &out->cert_id, CBS_ASN1_SEQUENCE) ||
-      !CBS_get_any_asn1(&single, &skip, &tag)) {
-    return 0;
-  }
-  if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | 0)) {
-    out->cert_status = 0;
-  } else if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 1)) {
-    out->cert_status = 1;
-  } else if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | 2)) {
-    out->cert_status = 2;
-  } else {
-    *why = "unknown certStatus";
-    return 0;
-  }
-  *why = "malformed responseExtensions";
-  if (!CBS_get_optional_asn1(
-          &data, &exts, &present,
-          CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 1)) {
-    return 0;
-  }
-  if (present && !CBS_get_asn1(&exts, &exts, CBS_ASN1_SEQUENCE)) {
-    return 0;
-  }
-  while (present && CBS_len(&exts) > 0) {
-    // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE,
-    //   extnValue OCTET STRING }
-    CBS ext, oid, value;
-    if (!CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
-        !CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) ||
-        !CBS_get_optional_asn1(&ext, NULL, NULL, CBS_ASN1_BOOLEAN) ||
-        !CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING)) {
-      return 0;
-    }
-    if (CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
-      out->has_nonce = 1;
-      out->nonce = value;
-    }
-  }
-  *why = NULL;
-  return 1;
-}
-
-// check_answer checks |der| against |q|; |nonce| is the nonce sent (NULL
-// for none). It returns 0 with the reason in |*why|.
-static int check_answer(const query *q, const uint8_t *nonce,
-                        const uint8_t *der, size_t len, const char **why) {
-  ocsp_view v;
-  if (!ocsp_view_parse(der, len, &v, why)) {
-    return 0;
-  }
-  if (!CBS_mem_equal(&v.cert_id, q->cert_id, q->cert_id_len)) {
-    *why = "the SingleResponse is about another CertID";
-    return 0;
-  }
-  if (v.cert_status != q->want) {
-    static const char *const kNames[] = {"good", "revoked", "unknown"};
-    static _Thread_local char text[64];
-    snprintf(text, sizeof(text), "certStatus %s, expected %s",
-             kNames[v.cert_status], kNames[q->want]);
-    *why = text;
-    return 0;
-  }
-  // RFC 8954 2.1: the response's nonce extnValue is the request's.
-  uint8_t inner[2 + NONCE_LEN] = {CBS_ASN1_OCTETSTRING, NONCE_LEN};
-  if (nonce != NULL) {
-    memcpy(inner + 2, nonce, NONCE_LEN);
-    if (!v.has_nonce || !CBS_mem_equal(&v.nonce, inner, sizeof(inner))) {
-      *why = "the nonce is not echoed";
-      return 0;
-    }
-  } else if (v.has_nonce) {
-    *why = "a nonce in the answer to a request without one";
-    return 0;
-  }
-  return 1;
+  return ocsp_wire_query_build(issuer, serial, serial_len, nonce, &out->wire);
 }
 
 // --- Load generation ---
@@ -601,6 +287,9 @@ static void fail(worker *w, const char *fmt, ...) {
   atomic_store(&g_abort, 1);
 }
 
+// A connection's nonces are 8 random bytes of its own, then its counter.
+_Static_assert(OCSP_WIRE_NONCE_LEN == 16, "nonce layout in conn_open");
+
 static int conn_open(const run_spec *run, const query *q, conn *c) {
   char head[512];
   int n;
@@ -615,12 +304,12 @@ static int conn_open(const run_spec *run, const query *q, conn *c) {
                  "POST / HTTP/1.1\r\nHost: %s\r\n"
                  "Content-Type: application/ocsp-request\r\n"
                  "Content-Length: %zu\r\n\r\n",
-                 run->host, q->der_len);
+                 run->host, q->wire.der_len);
   }
   if (n < 0 || (size_t)n >= sizeof(head)) {
     return 0;
   }
-  c->req_len = (size_t)n + (q != NULL ? q->der_len : 0);
+  c->req_len = (size_t)n + (q != NULL ? q->wire.der_len : 0);
   c->req = malloc(c->req_len);
   c->buf = malloc(RESPONSE_MAX);
   if (c->req == NULL || c->buf == NULL) {
@@ -628,9 +317,10 @@ static int conn_open(const run_spec *run, const query *q, conn *c) {
   }
   memcpy(c->req, head, (size_t)n);
   if (q != NULL) {
-    memcpy(c->req + n, q->der, q->der_len);
-    if (q->nonce_off > 0) {
-      c->nonce_off = (size_t)n + q->nonce_off;
+    memcpy(c->req + n, q->wire.der, q->wire.der_len);
+    if (q->wire.has_nonce) {
+      // The nonce is the request's last bytes (ocsp_wire.h).
+      c->nonce_off = (size_t)n + q->wire.der_len - OCSP_WIRE_NONCE_LEN;
       // 8 random bytes per connection, then a counter: every nonce of the
       // run differs, at no cost per request.
       if (!RAND_bytes(c->req + c->nonce_off, 8)) {
@@ -784,7 +474,9 @@ static int verify(worker *w, conn *c) {
   }
   const char *why;
   const uint8_t *nonce = c->nonce_off > 0 ? c->req + c->nonce_off : NULL;
-  if (!check_answer(c->q, nonce, body, len, &why)) {
+  ocsp_wire_response resp;
+  if (!ocsp_wire_response_parse(body, len, &resp, &why) ||
+      !ocsp_wire_match(&resp, &c->q->wire, nonce, c->q->want, &why)) {
     fail(w, "%s: wrong answer: %s", kCaseNames[w->run->id], why);
     return 0;
   }
@@ -1198,9 +890,10 @@ typedef struct fixture {
   chain revoked;
   query queries[CASE_COUNT][GOOD_CERTS];
   size_t n_queries[CASE_COUNT];
-  EVP_PKEY *signer_pub;  // who signs the answers
-  const EVP_MD *md;      // with which digest
-  size_t live_tbs_len;   // the ResponseData of a live answer
+  ocsp_wire_issuer issuer;  // the issuing CA, whom the CertIDs name
+  EVP_PKEY *signer_pub;     // who signs the answers
+  const EVP_MD *md;         // with which digest
+  size_t live_tbs_len;      // the ResponseData of a live answer
 } fixture;
 
 static int issue(pki_client *api, const char *profile, const char *key, int i,
@@ -1245,7 +938,7 @@ static void hex_of(const CBS *bytes, char *out, size_t out_len) {
   out[n] = '\0';
 }
 
-static int revoke_cert(pki_client *api, const cert_view *leaf) {
+static int revoke_cert(pki_client *api, const ocsp_wire_cert *leaf) {
   char hex[128], path[256];
   hex_of(&leaf->serial, hex, sizeof(hex));
   snprintf(path, sizeof(path), "/v1/certificates/%s:revoke", hex);
@@ -1304,28 +997,30 @@ static int unused_serial(pki_client *api, uint8_t serial[16]) {
 static int ask(fixture *fx, pki_client *ocsp, const query *q,
                const char *case_name) {
   pki_reply reply;
-  if (!pki_client_call(ocsp, "POST", "/", "application/ocsp-request", q->der,
-                       q->der_len, &reply)) {
+  if (!pki_client_call(ocsp, "POST", "/", "application/ocsp-request",
+                       q->wire.der, q->wire.der_len, &reply)) {
     fprintf(stderr, "bench: OCSP: %s\n", ca_err_get()->message);
     return 0;
   }
   const char *why = NULL;
-  ocsp_view v;
-  int ok = reply.status == 200 &&
-           check_answer(q, q->nonce_off > 0 ? q->der + q->nonce_off : NULL,
-                        reply.body, reply.body_len, &why) &&
-           ocsp_view_parse(reply.body, reply.body_len, &v, &why);
-  const EVP_MD *md = ok ? digest_of(&v.sig_alg) : NULL;
+  ocsp_wire_response resp;
+  int ok =
+      reply.status == 200 &&
+      ocsp_wire_response_parse(reply.body, reply.body_len, &resp, &why) &&
+      ocsp_wire_match(&resp, &q->wire, q->wire.has_nonce ? q->wire.nonce : NULL,
+                      q->want, &why);
+  const EVP_MD *md = ok ? ocsp_wire_digest(&resp) : NULL;
   if (ok && md == NULL) {
     why = "unknown signature algorithm";
     ok = 0;
   }
-  if (ok && CBS_len(&v.signer) > 0) {
+  if (ok && CBS_len(&resp.signer) > 0) {
     // A delegated responder: its certificate travels in the answer.
     // Its key signs, and the crypto lines measure a key like it.
-    cert_view signer;
+    ocsp_wire_cert signer;
     EVP_PKEY *pub = NULL;
-    if (cert_view_parse(CBS_data(&v.signer), CBS_len(&v.signer), &signer)) {
+    if (ocsp_wire_cert_parse(CBS_data(&resp.signer), CBS_len(&resp.signer),
+                             &signer)) {
       CBS spki = signer.spki;
       pub = EVP_parse_public_key(&spki);
     }
@@ -1337,18 +1032,13 @@ static int ask(fixture *fx, pki_client *ocsp, const query *q,
     why = ok ? NULL : "unreadable responder certificate";
   }
   if (ok) {
-    EVP_MD_CTX ctx;
-    EVP_MD_CTX_init(&ctx);
-    ok = EVP_DigestVerifyInit(&ctx, NULL, md, NULL, fx->signer_pub) &&
-         EVP_DigestVerify(&ctx, CBS_data(&v.signature), CBS_len(&v.signature),
-                          CBS_data(&v.tbs), CBS_len(&v.tbs));
-    EVP_MD_CTX_cleanup(&ctx);
+    ok = ocsp_wire_verify(&resp, md, fx->signer_pub);
     why = ok ? NULL : "the signature does not verify";
   }
   if (ok) {
     fx->md = md;
-    if (q->nonce_off > 0) {
-      fx->live_tbs_len = CBS_len(&v.tbs);
+    if (q->wire.has_nonce) {
+      fx->live_tbs_len = CBS_len(&resp.tbs);
     }
   } else {
     fprintf(stderr, "bench: %s: HTTP %ld, %s\n", case_name, reply.status,
@@ -1365,8 +1055,7 @@ static int fixture_setup(const options *opts, const it_pkid *pkid,
   const char *csr_key = ec ? "EC-P256" : "RSA-2048";
   pki_client *api = it_client(pkid);
   pki_client *ocsp = pki_client_new(ocsp_url);
-  cert_view ca, leaf;
-  uint8_t name_hash[SHA_DIGEST_LENGTH], key_hash[SHA_DIGEST_LENGTH];
+  ocsp_wire_cert leaf;
   uint8_t unknown[16];
   int ok = 0;
   memset(fx, 0, sizeof(*fx));
@@ -1379,43 +1068,37 @@ static int fixture_setup(const options *opts, const it_pkid *pkid,
     }
   }
   if (!issue(api, profile, csr_key, GOOD_CERTS, &fx->revoked) ||
-      !cert_view_parse(fx->revoked.der[0], fx->revoked.len[0], &leaf) ||
+      !ocsp_wire_cert_parse(fx->revoked.der[0], fx->revoked.len[0], &leaf) ||
       !revoke_cert(api, &leaf) || !unused_serial(api, unknown)) {
     goto done;
   }
-  // RFC 6960 4.1.1: issuerNameHash is the hash of the issuer's DN (the
-  // leaf's issuer field), issuerKeyHash the hash of the issuer's
-  // subjectPublicKey value (the issuing CA, second in the chain).
-  if (!cert_view_parse(fx->good[0].der[1], fx->good[0].len[1], &ca)) {
+  // The issuing CA is second in the chain. Its key signs the answers
+  // unless a delegated responder's certificate comes with them (ask).
+  if (!ocsp_wire_issuer_init(&fx->issuer, fx->good[0].der[1],
+                             fx->good[0].len[1])) {
     fprintf(stderr, "bench: unreadable issuing CA certificate\n");
     goto done;
   }
-  SHA1(CBS_data(&ca.subject), CBS_len(&ca.subject), name_hash);
-  SHA1(CBS_data(&ca.key), CBS_len(&ca.key), key_hash);
-  CBS spki = ca.spki;
-  fx->signer_pub = EVP_parse_public_key(&spki);
-  if (fx->signer_pub == NULL) {
-    goto done;
-  }
+  fx->signer_pub = fx->issuer.pub;
+  EVP_PKEY_up_ref(fx->signer_pub);
   for (int i = 0; i < GOOD_CERTS; i++) {
-    if (!cert_view_parse(fx->good[i].der[0], fx->good[i].len[0], &leaf) ||
-        !query_build(name_hash, key_hash, CBS_data(&leaf.serial),
-                     CBS_len(&leaf.serial), 0, 0, &fx->queries[CASE_GOOD][i])) {
+    if (!ocsp_wire_cert_parse(fx->good[i].der[0], fx->good[i].len[0], &leaf) ||
+        !query_build(&fx->issuer, CBS_data(&leaf.serial), CBS_len(&leaf.serial),
+                     0, OCSP_WIRE_GOOD, &fx->queries[CASE_GOOD][i])) {
       goto done;
     }
   }
   fx->n_queries[CASE_GOOD] = GOOD_CERTS;
   fx->n_queries[CASE_REVOKED] = fx->n_queries[CASE_UNKNOWN] =
       fx->n_queries[CASE_NONCE] = 1;
-  if (!cert_view_parse(fx->revoked.der[0], fx->revoked.len[0], &leaf) ||
-      !query_build(name_hash, key_hash, CBS_data(&leaf.serial),
-                   CBS_len(&leaf.serial), 0, 1,
-                   &fx->queries[CASE_REVOKED][0]) ||
-      !query_build(name_hash, key_hash, unknown, sizeof(unknown), 0, 2,
+  if (!ocsp_wire_cert_parse(fx->revoked.der[0], fx->revoked.len[0], &leaf) ||
+      !query_build(&fx->issuer, CBS_data(&leaf.serial), CBS_len(&leaf.serial),
+                   0, OCSP_WIRE_REVOKED, &fx->queries[CASE_REVOKED][0]) ||
+      !query_build(&fx->issuer, unknown, sizeof(unknown), 0, OCSP_WIRE_UNKNOWN,
                    &fx->queries[CASE_UNKNOWN][0]) ||
-      !cert_view_parse(fx->good[0].der[0], fx->good[0].len[0], &leaf) ||
-      !query_build(name_hash, key_hash, CBS_data(&leaf.serial),
-                   CBS_len(&leaf.serial), 1, 0, &fx->queries[CASE_NONCE][0])) {
+      !ocsp_wire_cert_parse(fx->good[0].der[0], fx->good[0].len[0], &leaf) ||
+      !query_build(&fx->issuer, CBS_data(&leaf.serial), CBS_len(&leaf.serial),
+                   1, OCSP_WIRE_GOOD, &fx->queries[CASE_NONCE][0])) {
     fprintf(stderr, "bench: cannot build the OCSP requests\n");
     goto done;
   }
@@ -1440,12 +1123,9 @@ static void fixture_cleanup(fixture *fx) {
     chain_cleanup(&fx->good[i]);
   }
   chain_cleanup(&fx->revoked);
-  for (int c = 0; c < CASE_COUNT; c++) {
-    for (size_t i = 0; i < GOOD_CERTS; i++) {
-      query_cleanup(&fx->queries[c][i]);
-    }
-  }
   EVP_PKEY_free(fx->signer_pub);
+  fx->signer_pub = NULL;
+  ocsp_wire_issuer_cleanup(&fx->issuer);
 }
 
 // --- main ---
@@ -1611,21 +1291,6 @@ static void print_case(case_id id, result *r, const options *opts,
   printf("}\n");
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type,
-                        struct FTW *ftw) {
-  (void)st;
-  (void)type;
-  (void)ftw;
-  return remove(path) == 0 ? 0 : -1;
-}
-
-// remove_tree deletes the directory pkid ran in (its CA keys included).
-static void remove_tree(const char *dir) {
-  if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-    fprintf(stderr, "bench: cannot remove %s: %s\n", dir, strerror(errno));
-  }
-}
-
 // print_log_tail copies the last lines of pkid's log to stderr: the
 // directory it is in is removed.
 static void print_log_tail(const char *path) {
@@ -1706,7 +1371,7 @@ int main(int argc, char **argv) {
                            NULL};
     if (!it_pkid_start(&pkid, &db, dir, extra)) {
       it_db_drop(&db);
-      remove_tree(work);
+      proc_remove_tree("bench", work);
       return 1;
     }
   }
@@ -1780,7 +1445,7 @@ done:
     if (rc != 0) {
       print_log_tail(pkid.log);
     }
-    remove_tree(work);
+    proc_remove_tree("bench", work);
   }
   return rc;
 }

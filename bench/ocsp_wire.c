@@ -30,15 +30,6 @@ static const sig_alg kSigAlgs[] = {
     {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, EVP_sha512},
 };
 
-static const EVP_MD *digest_of(const CBS *oid) {
-  for (size_t i = 0; i < sizeof(kSigAlgs) / sizeof(kSigAlgs[0]); i++) {
-    if (CBS_mem_equal(oid, kSigAlgs[i].oid, kSigAlgs[i].oid_len)) {
-      return kSigAlgs[i].md();
-    }
-  }
-  return NULL;
-}
-
 int ocsp_wire_cert_parse(const uint8_t *der, size_t len, ocsp_wire_cert *out) {
   CBS in, cert, tbs, spki, alg;
   uint8_t unused;
@@ -159,20 +150,9 @@ err:
   return ok;
 }
 
-// The parts of an OCSPResponse that are checked (RFC 6960 4.2.1).
-typedef struct ocsp_view {
-  CBS tbs;        // ResponseData element: what is signed
-  CBS sig_alg;    // signatureAlgorithm OID
-  CBS signature;  // signature BIT STRING value, less unused bits
-  CBS cert_id;    // the SingleResponse's CertID element
-  unsigned cert_status;
-  int has_nonce;
-  CBS nonce;  // the nonce extension's extnValue contents
-} ocsp_view;
-
-static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
-                           const char **why) {
-  CBS in, resp, status, bytes_tag, bytes, type, octets, basic, alg, data,
+int ocsp_wire_response_parse(const uint8_t *der, size_t len,
+                             ocsp_wire_response *out, const char **why) {
+  CBS in, resp, status, bytes_tag, bytes, type, octets, basic, alg, certs, data,
       responses, single, skip, exts;
   uint8_t status_value, unused;
   unsigned tag;
@@ -197,7 +177,8 @@ static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
   }
   // ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING }
   // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm,
-  //   signature BIT STRING, certs [0] EXPLICIT ... OPTIONAL }
+  //   signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate
+  //   OPTIONAL }
   *why = "not a BasicOCSPResponse";
   if (!CBS_get_asn1(&resp, &bytes_tag,
                     CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) ||
@@ -211,7 +192,13 @@ static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
       !CBS_get_asn1(&basic, &alg, CBS_ASN1_SEQUENCE) ||
       !CBS_get_asn1(&alg, &out->sig_alg, CBS_ASN1_OBJECT) ||
       !CBS_get_asn1(&basic, &out->signature, CBS_ASN1_BITSTRING) ||
-      !CBS_get_u8(&out->signature, &unused) || unused != 0) {
+      !CBS_get_u8(&out->signature, &unused) || unused != 0 ||
+      !CBS_get_optional_asn1(
+          &basic, &certs, &present,
+          CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) ||
+      (present &&
+       (!CBS_get_asn1(&certs, &certs, CBS_ASN1_SEQUENCE) ||
+        !CBS_get_asn1_element(&certs, &out->signer, CBS_ASN1_SEQUENCE)))) {
     return 0;
   }
   // ResponseData ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1,
@@ -275,53 +262,76 @@ static int ocsp_view_parse(const uint8_t *der, size_t len, ocsp_view *out,
   return 1;
 }
 
-int ocsp_wire_check(const ocsp_wire_issuer *issuer, const ocsp_wire_query *q,
-                    unsigned want, int verify, const uint8_t *der, size_t len,
-                    const char **why) {
-  ocsp_view v;
-  if (!ocsp_view_parse(der, len, &v, why)) {
-    return 0;
-  }
-  if (!CBS_mem_equal(&v.cert_id, q->cert_id, q->cert_id_len)) {
+int ocsp_wire_match(const ocsp_wire_response *resp, const ocsp_wire_query *q,
+                    const uint8_t *nonce, unsigned want, const char **why) {
+  if (!CBS_mem_equal(&resp->cert_id, q->cert_id, q->cert_id_len)) {
     *why = "the SingleResponse is about another CertID";
     return 0;
   }
-  if (v.cert_status != want) {
+  if (resp->cert_status != want) {
     static const char *const kNames[] = {"good", "revoked", "unknown"};
     static _Thread_local char text[64];
     snprintf(text, sizeof(text), "certStatus %s, expected %s",
-             kNames[v.cert_status], want <= 2 ? kNames[want] : "?");
+             kNames[resp->cert_status], want <= 2 ? kNames[want] : "?");
     *why = text;
     return 0;
   }
   // RFC 8954 2.1: the response's nonce extnValue is the request's.
-  uint8_t inner[2 + OCSP_WIRE_NONCE_LEN] = {CBS_ASN1_OCTETSTRING,
-                                            OCSP_WIRE_NONCE_LEN};
-  memcpy(inner + 2, q->nonce, OCSP_WIRE_NONCE_LEN);
-  if (q->has_nonce &&
-      (!v.has_nonce || !CBS_mem_equal(&v.nonce, inner, sizeof(inner)))) {
-    *why = "the nonce is not echoed";
+  if (nonce != NULL) {
+    uint8_t inner[2 + OCSP_WIRE_NONCE_LEN] = {CBS_ASN1_OCTETSTRING,
+                                              OCSP_WIRE_NONCE_LEN};
+    memcpy(inner + 2, nonce, OCSP_WIRE_NONCE_LEN);
+    if (!resp->has_nonce ||
+        !CBS_mem_equal(&resp->nonce, inner, sizeof(inner))) {
+      *why = "the nonce is not echoed";
+      return 0;
+    }
+  } else if (resp->has_nonce) {
+    *why = "a nonce in the answer to a request without one";
     return 0;
   }
-  if (!q->has_nonce && v.has_nonce) {
-    *why = "a nonce in the answer to a request without one";
+  *why = NULL;
+  return 1;
+}
+
+const EVP_MD *ocsp_wire_digest(const ocsp_wire_response *resp) {
+  for (size_t i = 0; i < sizeof(kSigAlgs) / sizeof(kSigAlgs[0]); i++) {
+    if (CBS_mem_equal(&resp->sig_alg, kSigAlgs[i].oid, kSigAlgs[i].oid_len)) {
+      return kSigAlgs[i].md();
+    }
+  }
+  return NULL;
+}
+
+int ocsp_wire_verify(const ocsp_wire_response *resp, const EVP_MD *md,
+                     EVP_PKEY *pub) {
+  EVP_MD_CTX ctx;
+  EVP_MD_CTX_init(&ctx);
+  const int ok = EVP_DigestVerifyInit(&ctx, NULL, md, NULL, pub) &&
+                 EVP_DigestVerify(&ctx, CBS_data(&resp->signature),
+                                  CBS_len(&resp->signature),
+                                  CBS_data(&resp->tbs), CBS_len(&resp->tbs));
+  EVP_MD_CTX_cleanup(&ctx);
+  return ok;
+}
+
+int ocsp_wire_check(const ocsp_wire_issuer *issuer, const ocsp_wire_query *q,
+                    unsigned want, int verify, const uint8_t *der, size_t len,
+                    const char **why) {
+  ocsp_wire_response resp;
+  if (!ocsp_wire_response_parse(der, len, &resp, why) ||
+      !ocsp_wire_match(&resp, q, q->has_nonce ? q->nonce : NULL, want, why)) {
     return 0;
   }
   if (!verify) {
     return 1;
   }
-  const EVP_MD *md = digest_of(&v.sig_alg);
+  const EVP_MD *md = ocsp_wire_digest(&resp);
   if (md == NULL) {
     *why = "unknown signature algorithm";
     return 0;
   }
-  EVP_MD_CTX ctx;
-  EVP_MD_CTX_init(&ctx);
-  const int ok =
-      EVP_DigestVerifyInit(&ctx, NULL, md, NULL, issuer->pub) &&
-      EVP_DigestVerify(&ctx, CBS_data(&v.signature), CBS_len(&v.signature),
-                       CBS_data(&v.tbs), CBS_len(&v.tbs));
-  EVP_MD_CTX_cleanup(&ctx);
+  const int ok = ocsp_wire_verify(&resp, md, issuer->pub);
   *why = ok ? NULL : "the signature does not verify with the issuing CA's key";
   return ok;
 }

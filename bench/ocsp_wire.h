@@ -1,12 +1,14 @@
 // OCSP on the wire for the benchmarks (RFC 6960): the CertID of a
 // certificate pki issued, a request for it, and the check of the answer.
 // Written with CBS/CBB, like the responder, but separately from it: a bug
-// in ca/ocsp_*.c is not mirrored here. The same layouts as bench/ocsp_bench.c.
+// in ca/ocsp_*.c is not mirrored here. Shared by bench/ocsp_bench.c and
+// bench/soak.c.
 #ifndef PKI_BENCH_OCSP_WIRE_H
 #define PKI_BENCH_OCSP_WIRE_H
 
 #include <openssl/base.h>
 #include <openssl/bytestring.h>
+#include <openssl/digest.h>
 #include <openssl/sha.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +48,10 @@ void ocsp_wire_issuer_cleanup(ocsp_wire_issuer *issuer);
 
 // A request for one certificate and the CertID its answer must echo.
 // Without a nonce pkid answers from its cache of pre-signed responses; with
-// one it signs the answer live and never caches it.
+// one it signs the answer live and never caches it. The nonce is the last
+// OCSP_WIRE_NONCE_LEN bytes of |der|: a sender may rewrite them for every
+// request it sends (a nonce of its own each) and check the answers with
+// ocsp_wire_match.
 typedef struct ocsp_wire_query {
   uint8_t der[256];
   size_t der_len;
@@ -61,6 +66,44 @@ typedef struct ocsp_wire_query {
 // too long for a CertID.
 int ocsp_wire_query_build(const ocsp_wire_issuer *issuer, const uint8_t *serial,
                           size_t serial_len, int nonce, ocsp_wire_query *out);
+
+// The parts of an OCSPResponse that are checked (RFC 6960 4.2.1). Every CBS
+// points into the DER it was parsed from.
+typedef struct ocsp_wire_response {
+  CBS tbs;        // ResponseData element: what is signed
+  CBS sig_alg;    // signatureAlgorithm OID
+  CBS signature;  // signature BIT STRING value, less unused bits
+  CBS signer;     // the first certificate in certs (a delegated responder's),
+                  // or empty
+  CBS cert_id;    // the SingleResponse's CertID element
+  unsigned cert_status;  // OCSP_WIRE_GOOD, _REVOKED or _UNKNOWN
+  int has_nonce;
+  CBS nonce;  // the nonce extension's extnValue contents
+} ocsp_wire_response;
+
+// ocsp_wire_response_parse reads the OCSPResponse |der|: successful, a
+// BasicOCSPResponse with exactly one SingleResponse. It returns 0 with the
+// reason in |*why| (a static string).
+int ocsp_wire_response_parse(const uint8_t *der, size_t len,
+                             ocsp_wire_response *out, const char **why);
+
+// ocsp_wire_match checks that |resp| answers |q|: about the CertID asked,
+// certStatus |want|, and |nonce| echoed, the OCSP_WIRE_NONCE_LEN bytes the
+// request carried as sent (|q->nonce| unless the sender rewrote them; NULL
+// for a request without one, whose answer must then carry none). It
+// returns 0 with the reason in |*why| (a static string, or one of this
+// thread's).
+int ocsp_wire_match(const ocsp_wire_response *resp, const ocsp_wire_query *q,
+                    const uint8_t *nonce, unsigned want, const char **why);
+
+// ocsp_wire_digest returns the digest of |resp|'s signatureAlgorithm, or
+// NULL for one the benchmarks do not know.
+const EVP_MD *ocsp_wire_digest(const ocsp_wire_response *resp);
+
+// ocsp_wire_verify says whether |resp|'s signature over its ResponseData
+// verifies with |pub| and |md|.
+int ocsp_wire_verify(const ocsp_wire_response *resp, const EVP_MD *md,
+                     EVP_PKEY *pub);
 
 // ocsp_wire_check checks the OCSPResponse |der| answering |q|: successful,
 // one SingleResponse about the CertID asked, certStatus |want|, the nonce

@@ -1,5 +1,7 @@
 #include "bench/proc_stat.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +44,20 @@ long proc_status_kb(pid_t pid, const char *name) {
     fclose(f);
   }
   return kb;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+                        struct FTW *ftw) {
+  (void)st;
+  (void)type;
+  (void)ftw;
+  return remove(path) == 0 ? 0 : -1;
+}
+
+void proc_remove_tree(const char *prog, const char *dir) {
+  // Depth first, so that a directory is empty when its turn comes, and
+  // without following links out of |dir|.
+  if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+    fprintf(stderr, "%s: cannot remove %s: %s\n", prog, dir, strerror(errno));
+  }
 }

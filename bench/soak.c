@@ -61,7 +61,6 @@
 // may catch a buffer pkid holds for a moment only (a group commit's COPY, a
 // CRL being rebuilt); rss_max_kb still shows those peaks.
 #include <errno.h>
-#include <ftw.h>
 #include <openssl/bytestring.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -1156,21 +1155,6 @@ static int parse_options(int argc, char **argv, int cpus, options *opts) {
          opts->limit_s > 0 && opts->rss_threshold_pct > 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type,
-                        struct FTW *ftw) {
-  (void)st;
-  (void)type;
-  (void)ftw;
-  return remove(path) == 0 ? 0 : -1;
-}
-
-// remove_tree deletes the directory pkid ran in (its CA keys included).
-static void remove_tree(const char *dir) {
-  if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-    fprintf(stderr, "soak: cannot remove %s: %s\n", dir, strerror(errno));
-  }
-}
-
 int main(int argc, char **argv) {
   const long online = sysconf(_SC_NPROCESSORS_ONLN);
   options opts;
@@ -1200,7 +1184,7 @@ int main(int argc, char **argv) {
   const char *extra[] = {"--workers", workers, "--keypool", "none", NULL};
   if (!it_pkid_start(&pkid, &db, dir, extra)) {
     it_db_drop(&db);
-    remove_tree(work);
+    proc_remove_tree("soak", work);
     return 1;
   }
   int rc = 1;
@@ -1258,6 +1242,6 @@ done:
     rc = 1;
   }
   it_db_drop(&db);
-  remove_tree(work);
+  proc_remove_tree("soak", work);
   return rc;
 }
