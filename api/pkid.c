@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <openssl/mem.h>
 #include <signal.h>
 #include <stdio.h>
@@ -299,6 +300,12 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "token") == 0) {
     return pkid_token_main(argc - 1, argv + 1);
   }
+  // glibc raises its mmap threshold each time a large block is freed, after
+  // which blocks of CRL and result size come from the heaps of the HTTP
+  // threads and stay there when freed: a fixed threshold keeps every block
+  // over 64 KiB mapped on its own and returned when freed, so that pkid's
+  // memory follows what it holds, not the largest CRL it once built.
+  (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   pkid_config config;
   const int parsed = pkid_config_parse(argc, argv, &config);
   if (parsed <= 0) {

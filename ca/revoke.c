@@ -85,7 +85,7 @@ static int change(const ca_authority *authority, ca_store *store,
     CA_ENSURE(ca_reason_valid(r->reason), CA_ERR_PARAMETER_INVALID,
               "revocation reason %d is not accepted", r->reason);
   }
-  CA_GUARD(ca_store_begin(store, &tx));
+  CA_GUARD(ca_store_begin_large(store, &tx));
   ca_cert_state state;
   size_t matches;
   CA_GUARD(ca_store_tx_lock_certificate(
@@ -195,7 +195,7 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
   memset(out, 0, sizeof(*out));
   CA_ENSURE(issuer->key != NULL, CA_ERR_ISSUER_UNAVAILABLE,
             "the key of CA %s is not loaded", issuer->name);
-  CA_GUARD(ca_store_begin(store, &tx));
+  CA_GUARD(ca_store_begin_large(store, &tx));
   CA_GUARD(publish_crl(issuer, tx, now, validity, 0, out));
   ca_store_tx *committing = tx;
   tx = NULL;

@@ -174,6 +174,13 @@ int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
 int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
                            size_t n) CA_MUST_CHECK;
 
+// ca_store_begin_large is ca_store_begin on the one connection of the pool
+// kept for transactions that carry a CRL (revocations, CRL publication):
+// libpq keeps a connection's buffers as large as the largest message it
+// carried, and this keeps CRL-sized buffers in one connection rather than
+// in all. Such transactions take turns on it.
+int ca_store_begin_large(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
+
 // ca_store_commit commits and frees |tx|. It returns 1 only when the commit
 // is durable; on 0 (CA_ERR_STORAGE_UNAVAILABLE) nothing of the transaction
 // was stored.

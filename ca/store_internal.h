@@ -69,6 +69,11 @@ int ca_store_acquire(ca_store *store, size_t *out_slot,
                      PGconn **out_conn) CA_MUST_CHECK;
 void ca_store_release(ca_store *store, size_t slot);
 
+// ca_store_acquire_large borrows the connection kept for messages as large
+// as a CRL (see ca_store_begin_large).
+int ca_store_acquire_large(ca_store *store, size_t *out_slot,
+                           PGconn **out_conn) CA_MUST_CHECK;
+
 // ca_store_tx_query runs |sql| with |n| parameters in |tx| (|lengths| and
 // |formats| as PQexecParams takes them; NULL for text parameters) and
 // returns its result when the status is |want|. On failure it records the

@@ -154,13 +154,27 @@ static void attempt_done(ca_store *store, size_t slot, int ok, PGconn *conn) {
                           : CA_LIMIT_DB_RETRY_MAX_MS;
 }
 
-int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
+// The last connection of a pool of two or more is kept for the transactions
+// that carry CRLs (ca_store_begin_large): libpq never shrinks a
+// connection's buffers, so CRL-sized buffers then live in that one
+// connection instead of in every connection of the pool.
+static size_t large_slot(const ca_store *store) {
+  return store->n - 1;
+}
+
+static size_t general_slots(const ca_store *store) {
+  return store->n >= 2 ? store->n - 1 : store->n;
+}
+
+// acquire_in borrows a connection among the slots [lo, hi).
+static int acquire_in(ca_store *store, size_t lo, size_t hi, size_t *out_slot,
+                      PGconn **out_conn) {
   pthread_mutex_lock(&store->mu);
-  size_t i = 0;
+  size_t i = lo;
   for (;;) {
-    for (i = 0; i < store->n && store->busy[i]; i++) {
+    for (i = lo; i < hi && store->busy[i]; i++) {
     }
-    if (i < store->n) {
+    if (i < hi) {
       break;
     }
     pthread_cond_wait(&store->cv, &store->mu);
@@ -221,8 +235,21 @@ int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
   return 1;
 }
 
+int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
+  return acquire_in(store, 0, general_slots(store), out_slot, out_conn);
+}
+
+int ca_store_acquire_large(ca_store *store, size_t *out_slot,
+                           PGconn **out_conn) {
+  return acquire_in(store, large_slot(store), store->n, out_slot, out_conn);
+}
+
 void ca_store_recycle(ca_store *store, size_t slot) {
-  store->recycle[slot] = 1;  // the slot is busy: only its holder writes it
+  // The slot is busy: only its holder writes it. The connection kept for
+  // CRLs keeps its buffers: that is what it is for.
+  if (store->n < 2 || slot != large_slot(store)) {
+    store->recycle[slot] = 1;
+  }
 }
 
 void ca_store_release(ca_store *store, size_t slot) {
@@ -587,11 +614,12 @@ err:
 
 // --- Transactions ---
 
-int ca_store_begin(ca_store *store, ca_store_tx **out) {
+static int begin_on(ca_store *store, int large, ca_store_tx **out) {
   ca_store_tx *tx = calloc(1, sizeof(*tx));
   CA_ENSURE_ALLOC(tx);
   tx->store = store;
-  if (!ca_store_acquire(store, &tx->slot, &tx->conn)) {
+  if (!(large ? ca_store_acquire_large(store, &tx->slot, &tx->conn)
+              : ca_store_acquire(store, &tx->slot, &tx->conn))) {
     free(tx);
     return 0;
   }
@@ -604,6 +632,14 @@ int ca_store_begin(ca_store *store, ca_store_tx **out) {
   return 1;
 err:
   return 0;
+}
+
+int ca_store_begin(ca_store *store, ca_store_tx **out) {
+  return begin_on(store, 0, out);
+}
+
+int ca_store_begin_large(ca_store *store, ca_store_tx **out) {
+  return begin_on(store, 1, out);
 }
 
 int ca_store_commit(ca_store_tx *tx) {

@@ -202,7 +202,7 @@ int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
   const char *values[1] = {issuer};
   memset(out, 0, sizeof(*out));
   *out_found = 0;
-  if (!ca_store_acquire(store, &slot, &conn)) {
+  if (!ca_store_acquire_large(store, &slot, &conn)) {
     return 0;
   }
   PGresult *res = ca_store_check_result(

@@ -1,0 +1,81 @@
+// Fuzz target: what a caller sends to be let in (ca/access.h) — the token of
+// an Authorization header, a network of the admin allowlist, a list of
+// profiles, and the client-certificate role an OU carries — with the
+// properties the header promises: only tokens of the exact shape are
+// hashed, a network accepted has no host bits past its prefix and contains
+// its own address, and profiles accepted fit their bounds.
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/access.h"
+#include "tests/fuzz/fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  // The first byte picks the parser; the rest is the text (strings reach
+  // these parsers NUL-terminated, as headers and query values do).
+  if (size < 1) {
+    return 0;
+  }
+  const uint8_t which = data[0] % 3;
+  char *s = malloc(size);
+  if (s == NULL) {
+    return 0;
+  }
+  memcpy(s, data + 1, size - 1);
+  s[size - 1] = '\0';
+  const size_t len = strlen(s);
+  if (which == 0) {
+    uint8_t hash[32];
+    ca_err_clear();
+    if (ca_token_hash(s, len, hash)) {
+      FUZZ_ASSERT(len == CA_TOKEN_LEN && memcmp(s, CA_TOKEN_PREFIX, 4) == 0);
+    } else {
+      FUZZ_ASSERT(ca_err_get()->code == CA_ERR_UNAUTHENTICATED);
+    }
+  } else if (which == 1) {
+    ca_network net;
+    ca_err_clear();
+    if (ca_network_parse(s, &net)) {
+      FUZZ_ASSERT(net.prefix <= (net.v6 ? 128u : 32u));
+      // The network's own address, as text up to the '/', lies in it.
+      char host[64];
+      const size_t n = strcspn(s, "/");
+      FUZZ_ASSERT(n < sizeof(host));
+      memcpy(host, s, n);
+      host[n] = '\0';
+      FUZZ_ASSERT(ca_network_contains(&net, host));
+    } else {
+      FUZZ_ASSERT_REFUSED();
+    }
+    // Any text as a client address: never a crash, and garbage is outside.
+    ca_network any;
+    if (ca_network_parse("0.0.0.0/0", &any)) {
+      (void)ca_network_contains(&any, s);
+    }
+  } else {
+    ca_principal p;
+    memset(&p, 0, sizeof(p));
+    ca_err_clear();
+    if (ca_profiles_parse(s, &p)) {
+      FUZZ_ASSERT(p.profile_count <= CA_LIMIT_TOKEN_PROFILES);
+      for (size_t i = 0; i < p.profile_count; i++) {
+        const size_t n = strlen(p.profiles[i]);
+        FUZZ_ASSERT(n > 0 && n <= CA_LIMIT_PROFILE_NAME_LEN);
+      }
+      p.role = CA_ROLE_ISSUER;
+      // Only admins ever issue API client certificates.
+      FUZZ_ASSERT(!ca_principal_may_issue(&p, CA_PROFILE_API_CLIENT));
+    } else {
+      FUZZ_ASSERT(ca_err_get()->code == CA_ERR_PARAMETER_INVALID);
+      FUZZ_ASSERT(p.profile_count == 0);
+    }
+    ca_role role;
+    if (ca_role_parse(s, &role)) {
+      FUZZ_ASSERT(role == CA_ROLE_ISSUER || role == CA_ROLE_REVOKER ||
+                  role == CA_ROLE_ADMIN);
+    }
+  }
+  free(s);
+  return 0;
+}
