@@ -113,24 +113,6 @@ static int as_postgres(const char *command) {
   return it_run(line);
 }
 
-static unsigned free_port(void) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(sa);
-  unsigned port = 0;
-  if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-      getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
-    port = ntohs(sa.sin_port);
-  }
-  if (fd >= 0) {
-    close(fd);
-  }
-  return port;
-}
-
 static int pg_cluster_start(pg_cluster *pg) {
   char cmd[2048];
   snprintf(cmd, sizeof(cmd),
@@ -216,7 +198,7 @@ static int pg_cluster_create(pg_cluster *pg) {
     fprintf(stderr, "initdb failed in %s\n", pg->dir);
     return 0;
   }
-  pg->port = free_port();
+  pg->port = it_free_port();
   snprintf(pg->url, sizeof(pg->url),
            "postgresql://postgres@127.0.0.1:%u/postgres", pg->port);
   if (pg->port == 0 || !pg_cluster_start(pg)) {

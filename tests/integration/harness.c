@@ -1,11 +1,14 @@
 #include "tests/integration/harness.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -355,4 +358,22 @@ pki_client *it_client(const it_pkid *pkid) {
     return NULL;
   }
   return client;
+}
+
+unsigned it_free_port(void) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sa);
+  unsigned port = 0;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+      getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+    port = ntohs(sa.sin_port);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  return port;
 }

@@ -92,6 +92,10 @@ int it_pkid_stop(it_pkid *pkid);
 // it_pkid_kill sends SIGKILL and waits.
 void it_pkid_kill(it_pkid *pkid);
 
+// it_free_port returns a loopback TCP port nobody listens on now (bound,
+// then closed), or 0: for servers a test starts, or to reach nobody.
+unsigned it_free_port(void);
+
 // it_tmpdir returns $TEST_TMPDIR (or /tmp) joined with |name| into |out|.
 void it_tmpdir(const char *name, char *out, size_t out_len);
 

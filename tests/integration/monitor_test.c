@@ -779,26 +779,6 @@ TEST(a_destination_that_is_down_fails_and_is_retried) {
   CHECK_EQ_INT(r.notified, 0);
 }
 
-// closed_port returns a loopback port nobody listens on (bound, then
-// closed).
-static unsigned closed_port(void) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(sa);
-  unsigned port = 0;
-  if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-      getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
-    port = ntohs(sa.sin_port);
-  }
-  if (fd >= 0) {
-    close(fd);
-  }
-  return port;
-}
-
 static int set_smtp_port(unsigned port) {
   char cmd[3000];
   snprintf(cmd, sizeof(cmd),
@@ -810,7 +790,7 @@ static int set_smtp_port(unsigned port) {
 TEST(an_smtp_server_that_is_down_fails_and_is_retried) {
   char serial[64];
   CHECK(issue("mail-down.example.com", 16, serial));
-  const unsigned dead = closed_port();
+  const unsigned dead = it_free_port();
   CHECK(dead != 0);
   CHECK(set_smtp_port(dead));
   const int mails = count_files("mail");
