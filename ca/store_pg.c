@@ -246,10 +246,9 @@ int ca_store_acquire_large(ca_store *store, size_t *out_slot,
 
 void ca_store_recycle(ca_store *store, size_t slot) {
   // The slot is busy: only its holder writes it. The connection kept for
-  // CRLs keeps its buffers: that is what it is for.
-  if (store->n < 2 || slot != large_slot(store)) {
-    store->recycle[slot] = 1;
-  }
+  // CRLs is replaced too: its buffers would otherwise stay as large as the
+  // largest CRL, and pkid's memory grow with it.
+  store->recycle[slot] = 1;
 }
 
 void ca_store_release(ca_store *store, size_t slot) {
