@@ -175,10 +175,11 @@ int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
                            size_t n) CA_MUST_CHECK;
 
 // ca_store_begin_large is ca_store_begin on the one connection of the pool
-// kept for transactions that carry a CRL (revocations, CRL publication):
-// libpq keeps a connection's buffers as large as the largest message it
-// carried, and this keeps CRL-sized buffers in one connection rather than
-// in all. Such transactions take turns on it.
+// kept for transactions that carry a CRL (revocations, CRL publication).
+// Such transactions take turns on it, and the issuance of other requests
+// never waits behind a CRL being rebuilt; once a CRL exceeds
+// CA_LIMIT_CONN_RECYCLE_BYTES the connection is replaced after each of them
+// (ca_store_recycle), since libpq never shrinks its buffers.
 int ca_store_begin_large(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
 
 // ca_store_commit commits and frees |tx|. It returns 1 only when the commit

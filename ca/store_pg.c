@@ -155,9 +155,9 @@ static void attempt_done(ca_store *store, size_t slot, int ok, PGconn *conn) {
 }
 
 // The last connection of a pool of two or more is kept for the transactions
-// that carry CRLs (ca_store_begin_large): libpq never shrinks a
-// connection's buffers, so CRL-sized buffers then live in that one
-// connection instead of in every connection of the pool.
+// that carry CRLs (ca_store_begin_large): they take turns there, never
+// holding up the connections issuance uses, and only that connection is
+// replaced after a large CRL.
 static size_t large_slot(const ca_store *store) {
   return store->n - 1;
 }
