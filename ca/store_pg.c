@@ -156,8 +156,8 @@ static void attempt_done(ca_store *store, size_t slot, int ok, PGconn *conn) {
 
 // The last connection of a pool of two or more is kept for the transactions
 // that carry CRLs (ca_store_begin_large): they take turns there, never
-// holding up the connections issuance uses, and only that connection is
-// replaced after a large CRL.
+// holding up the connections issuance uses; like any connection that
+// carried a large CRL, it is replaced afterwards (ca_store_recycle).
 static size_t large_slot(const ca_store *store) {
   return store->n - 1;
 }
