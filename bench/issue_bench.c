@@ -37,14 +37,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/client.h"
-#include "ca/authority.h"
-#include "ca/csr.h"
-#include "ca/issue.h"
-#include "ca/issuer_keys.h"
-#include "ca/pq.h"
-#include "ca/signer.h"
-#include "ca/x509.h"
+#include "api/client/client.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/issue.h"
+#include "ca/issue/issuer_keys.h"
+#include "ca/store/pq.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/signer.h"
+#include "ca/x509/x509.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"

@@ -66,7 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/client.h"
+#include "api/client/client.h"
 #include "bench/ocsp_wire.h"
 #include "bench/proc_stat.h"
 #include "proto/pki.pb-c.h"

@@ -76,15 +76,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/client.h"
+#include "api/client/client.h"
 #include "bench/ocsp_wire.h"
 #include "bench/proc_stat.h"
-#include "ca/authority.h"
-#include "ca/csr.h"
-#include "ca/issue.h"
-#include "ca/issuer_keys.h"
-#include "ca/signer.h"
-#include "ca/x509.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/issue.h"
+#include "ca/issue/issuer_keys.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/signer.h"
+#include "ca/x509/x509.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "bench/proc_stat.h"
-#include "ca/authority.h"
-#include "ca/pq.h"
-#include "ca/store.h"
+#include "ca/issue/authority.h"
+#include "ca/store/pq.h"
+#include "ca/store/store.h"
 
 static double now_s(void) {
   struct timespec ts;

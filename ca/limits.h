@@ -238,7 +238,7 @@
 #define CA_LIMIT_TOKEN_CACHE 1024
 #define CA_LIMIT_TOKEN_CACHE_SECONDS 30
 
-// --- Reconnection to PostgreSQL (ca/store_pg.c) ---
+// --- Reconnection to PostgreSQL (ca/store/store_pg.c) ---
 
 // The first wait after the database is found unreachable before the pool
 // tries again: a restart or failover takes at least this long, and a

@@ -1,5 +1,5 @@
-// Fuzz target: what a caller sends to be let in (ca/access.h) — the token of
-// an Authorization header, a network of the admin allowlist, a list of
+// Fuzz target: what a caller sends to be let in (ca/policy/access.h) — the
+// token of an Authorization header, a network of the admin allowlist, a list of
 // profiles, and the client-certificate role an OU carries — with the
 // properties the header promises: only tokens of the exact shape are
 // hashed, a network accepted has no host bits past its prefix and contains
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/access.h"
+#include "ca/policy/access.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

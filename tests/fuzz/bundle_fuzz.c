@@ -1,20 +1,20 @@
-// Fuzz target: POST /v1/bulk/import bodies, the way api/handlers_bulk.c
-// reads them: the bounded count and unpacking of the ImportRequest
-// (api_import_request_unpack), the view of its bundle with every entry
-// checked (api_bundle_view), each certificate read as an import reads it
-// before its transaction (ca_trust_cert_read), the bundle consolidated with
-// another cluster's (ca_bulk_consolidate), and a PKCS#12 file read with its
-// password (ca_bulk_pkcs12_certificates). The database writes of an import
-// are left out; what reaches them is what this target checks.
+// Fuzz target: POST /v1/bulk/import bodies, the way
+// api/server/handlers/handlers_bulk.c reads them: the bounded count and
+// unpacking of the ImportRequest (api_import_request_unpack), the view of its
+// bundle with every entry checked (api_bundle_view), each certificate read as
+// an import reads it before its transaction (ca_trust_cert_read), the bundle
+// consolidated with another cluster's (ca_bulk_consolidate), and a PKCS#12 file
+// read with its password (ca_bulk_pkcs12_certificates). The database writes of
+// an import are left out; what reaches them is what this target checks.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/bundle.h"
-#include "ca/bulk.h"
+#include "api/server/bundle.h"
+#include "ca/exchange/bulk.h"
 #include "ca/limits.h"
-#include "ca/trust.h"
+#include "ca/policy/trust.h"
 #include "proto/pki.pb-c.h"
 #include "tests/fuzz/fuzz.h"
 

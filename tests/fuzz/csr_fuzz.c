@@ -20,13 +20,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/authority.h"
-#include "ca/csr.h"
-#include "ca/issue.h"
-#include "ca/key.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/issue.h"
 #include "ca/oid.h"
-#include "ca/signer.h"
-#include "ca/x509.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/key.h"
+#include "ca/x509/signer.h"
+#include "ca/x509/x509.h"
 #include "tests/fuzz/fuzz.h"
 
 static const char *const kProfiles[8] = {

@@ -1,12 +1,12 @@
 // Fuzz target: the expiry monitor's checks of operator-supplied strings
-// (ca/monitor.h) — e-mail addresses, webhook URLs, SMTP hosts and
+// (ca/policy/monitor.h) — e-mail addresses, webhook URLs, SMTP hosts and
 // frequencies. Besides crashes, it checks what the checks promise: nothing
 // accepted can split an SMTP command, a header line or an HTTP request.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/monitor.h"
+#include "ca/policy/monitor.h"
 #include "tests/fuzz/fuzz.h"
 
 static int printable_no_space(const char *s) {

@@ -3,8 +3,8 @@
 // accepts, through ca_ocsp_response_build as the responder would answer it.
 //
 // The input is the DER request itself, so the seeds are requests exactly as
-// `openssl ocsp -reqout` writes them. ca/responder.h is left out: it needs
-// a database; what it adds between parse and build is the status lookup,
+// `openssl ocsp -reqout` writes them. ca/revocation/responder.h is left out: it
+// needs a database; what it adds between parse and build is the status lookup,
 // which here cycles through good, revoked and unknown instead.
 #include <openssl/bytestring.h>
 #include <openssl/digest.h>
@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ca/key.h"
 #include "ca/limits.h"
-#include "ca/ocsp_request.h"
-#include "ca/ocsp_response.h"
 #include "ca/oid.h"
-#include "ca/signer.h"
-#include "ca/x509.h"
+#include "ca/x509/key.h"
+#include "ca/x509/ocsp_request.h"
+#include "ca/x509/ocsp_response.h"
+#include "ca/x509/signer.h"
+#include "ca/x509/x509.h"
 #include "tests/fuzz/fuzz.h"
 
 // Fixed times keep the output a function of the input alone, so a crash
@@ -84,7 +84,8 @@ static int within(const CBS *view, const uint8_t *buf, size_t buf_len) {
          p - start <= buf_len - CBS_len(view);
 }
 
-// check_request checks what ca/ocsp_request.h promises of a parsed request.
+// check_request checks what ca/x509/ocsp_request.h promises of a parsed
+// request.
 static void check_request(const ca_ocsp_request *req, const uint8_t *der,
                           size_t der_len) {
   FUZZ_ASSERT(req->count <= CA_LIMIT_OCSP_CERT_IDS);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "ca/limits.h"
-#include "ca/pem.h"
+#include "ca/x509/pem.h"
 #include "tests/fuzz/fuzz.h"
 
 static void check_round_trip(const CBS *label, const uint8_t *der,

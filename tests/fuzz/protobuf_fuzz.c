@@ -1,10 +1,11 @@
-// Fuzz target: protobuf request bodies, the way api/handlers_issue.c reads
-// them: api_pb_count_field first (the bound on what protobuf-c may
-// allocate), then protobuf-c's unpacking into the messages the API takes.
+// Fuzz target: protobuf request bodies, the way
+// api/server/handlers/handlers_issue.c reads them: api_pb_count_field first
+// (the bound on what protobuf-c may allocate), then protobuf-c's unpacking into
+// the messages the API takes.
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/pb_scan.h"
+#include "api/server/pb_scan.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 #include "tests/fuzz/fuzz.h"

@@ -7,15 +7,15 @@
 #include <string.h>
 
 #include "ca/limits.h"
-#include "ca/name.h"
-#include "ca/san.h"
+#include "ca/x509/name.h"
+#include "ca/x509/san.h"
 #include "tests/fuzz/fuzz.h"
 
 static void check_sans(const ca_san_list *sans) {
   FUZZ_ASSERT(sans->count >= 1 && sans->count <= CA_LIMIT_SAN_COUNT);
   for (size_t i = 0; i < sans->count; i++) {
     const ca_san *san = &sans->items[i];
-    // The buffer size ca/issue.c gives each name.
+    // The buffer size ca/issue/issue.c gives each name.
     char text[CA_LIMIT_DNS_NAME_LEN + 8];
     FUZZ_ASSERT(san->type == CA_SAN_DNS || san->type == CA_SAN_IP);
     FUZZ_ASSERT(ca_san_format(san, text, sizeof(text)));
@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CBS_init(&name, data + half, size - half);
 
   // ca_san_list is large (CA_LIMIT_SAN_COUNT entries): on the heap, as in
-  // ca/issue.c, so that ASan sees its bounds.
+  // ca/issue/issue.c, so that ASan sees its bounds.
   ca_san_list *sans = malloc(sizeof(*sans));
   FUZZ_ASSERT(sans != NULL);
   const int sans_ok = ca_san_parse(&general_names, sans);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ca/limits.h"
-#include "ca/trust.h"
+#include "ca/policy/trust.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

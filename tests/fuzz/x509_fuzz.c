@@ -4,16 +4,16 @@
 #include <openssl/bytestring.h>
 #include <string.h>
 
-#include "ca/asn1_time.h"
 #include "ca/oid.h"
-#include "ca/pkcs7.h"
-#include "ca/x509.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/pkcs7.h"
+#include "ca/x509/x509.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_CERTS 16
 
 // check_time checks that a time read from a certificate within the range
-// of ca/asn1_time.h prints (the API shows it) and writes back as itself.
+// of ca/x509/asn1_time.h prints (the API shows it) and writes back as itself.
 static void check_time(int64_t t) {
   if (t < CA_TIME_MIN || t > CA_TIME_MAX) {
     return;

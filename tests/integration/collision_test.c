@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/authority.h"
-#include "ca/engine.h"
-#include "ca/serial.h"
-#include "ca/store.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/engine.h"
+#include "ca/store/store.h"
+#include "ca/x509/serial.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"
 #include "tests/support/test.h"

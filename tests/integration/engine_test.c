@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "api/client.h"
+#include "api/client/client.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"

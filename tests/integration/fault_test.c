@@ -9,7 +9,7 @@
 //   restart on the same data directory and database every returned
 //   certificate is there and whole, every row matches its DER, and each
 //   batch is recorded whole or not at all (the writer records whole jobs in
-//   one transaction: DESIGN.md, ca/engine.c).
+//   one transaction: DESIGN.md, ca/issue/engine.c).
 // - A full disk under the keys directory (a small tmpfs): the first start
 //   and the writing of delegated OCSP responder keys fail with ENOSPC in the
 //   log, leave no key file, no temporary file and no database row, and
@@ -34,10 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/client.h"
-#include "ca/name.h"
-#include "ca/serial.h"
-#include "ca/x509.h"
+#include "api/client/client.h"
+#include "ca/x509/name.h"
+#include "ca/x509/serial.h"
+#include "ca/x509/x509.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "api/client.h"
-#include "ca/pq.h"
+#include "api/client/client.h"
+#include "ca/store/pq.h"
 
 typedef struct it_db {
   char name[64];

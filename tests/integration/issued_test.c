@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "api/client.h"
-#include "ca/pem.h"
+#include "api/client/client.h"
+#include "ca/x509/pem.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"

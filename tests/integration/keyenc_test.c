@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/client.h"
+#include "api/client/client.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"

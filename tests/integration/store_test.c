@@ -1,4 +1,4 @@
-// ca/store_pg.c against a real PostgreSQL: migrations applied once, CAs
+// ca/store/store_pg.c against a real PostgreSQL: migrations applied once, CAs
 // created exactly once by concurrent starters, serial collisions detected
 // row by row, a failed transaction storing nothing, the audit log refusing
 // changes.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/store.h"
+#include "ca/store/store.h"
 #include "migrations/migrations.h"
 #include "tests/integration/harness.h"
 #include "tests/support/test.h"

@@ -313,7 +313,7 @@ REQ_EXTRA=()
 # is common: Windows certreq and many CSR tools write it). The CSR must be
 # accepted and its extensions still ignored. Regression check: at commit
 # 4e13071 pki refused any critical requested extension as CSR_MALFORMED
-# "request: bad requested extension" (ca/csr.c, parse_extension_request).
+# "request: bad requested extension" (ca/x509/csr.c, parse_extension_request).
 REQ_EXTRA=(-addext "basicConstraints=critical,CA:TRUE"
   -addext "keyUsage=critical,keyCertSign" -addext "extendedKeyUsage=codeSigning")
 sign_and_check tomcat-requested-critical-ext tomcat rsa:2048 \

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/key.h"
-#include "ca/pem.h"
+#include "ca/x509/key.h"
+#include "ca/x509/pem.h"
 
 static int add_subject(X509_NAME *name, const char *subject) {
   char *copy = strdup(subject);

@@ -4,7 +4,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "ca/profile.h"
+#include "ca/policy/profile.h"
 #include "tests/support/test.h"
 
 #define KU_RSA                                                         \

@@ -1,10 +1,10 @@
-// Unit tests of ca/access.c: token shape and hash, role names, profile
+// Unit tests of ca/policy/access.c: token shape and hash, role names, profile
 // lists, who may issue what, and the networks of the admin allowlist
 // (prefixes, host bits, IPv4-mapped IPv6 clients).
 #include <openssl/sha.h>
 #include <string.h>
 
-#include "ca/access.h"
+#include "ca/policy/access.h"
 #include "tests/support/test.h"
 
 TEST(tokens_have_one_shape) {

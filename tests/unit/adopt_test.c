@@ -1,4 +1,4 @@
-// Unit tests of ca/adopt.c: the CAs of one (ephemeral) authority, their
+// Unit tests of ca/issue/adopt.c: the CAs of one (ephemeral) authority, their
 // keys written into a data directory as pki writes them and their
 // certificates in a PEM file, are adopted with pki's names, roles, parents,
 // algorithms, serials, validity and DER; a chain file repeating its root is
@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca/adopt.h"
-#include "ca/authority.h"
-#include "ca/key.h"
+#include "ca/issue/adopt.h"
+#include "ca/issue/authority.h"
 #include "ca/limits.h"
-#include "ca/pem.h"
-#include "ca/serial.h"
+#include "ca/x509/key.h"
+#include "ca/x509/pem.h"
+#include "ca/x509/serial.h"
 #include "tests/support/test.h"
 
 static ca_authority *authority, *other;

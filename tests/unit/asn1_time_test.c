@@ -1,4 +1,4 @@
-// Unit tests of ca/asn1_time.c: known-answer DER encodings worked out by
+// Unit tests of ca/x509/asn1_time.c: known-answer DER encodings worked out by
 // hand (the RFC 5280 UTCTime/GeneralizedTime switch at 2050, leap years, the
 // 1950 and 9999 ends of the range), every rejected form, and a cross-check
 // of both directions against BoringSSL's own ASN1_TIME code.
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/asn1_time.h"
+#include "ca/x509/asn1_time.h"
 #include "tests/support/test.h"
 
 // encode appends |t| with ca_time_add and returns the DER in |out|.

@@ -1,4 +1,4 @@
-// Unit tests of ca/authority.c through ca_authority_new_ephemeral (no
+// Unit tests of ca/issue/authority.c through ca_authority_new_ephemeral (no
 // database, no files): the four CAs, their certificates read by BoringSSL,
 // their chains validated by BoringSSL's X509_verify_cert, names, validity,
 // key identifiers, look-ups, and a leaf built under the issuing CA.
@@ -16,11 +16,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ca/authority.h"
-#include "ca/certificate.h"
-#include "ca/name.h"
-#include "ca/serial.h"
-#include "ca/signer.h"
+#include "ca/issue/authority.h"
+#include "ca/x509/certificate.h"
+#include "ca/x509/name.h"
+#include "ca/x509/serial.h"
+#include "ca/x509/signer.h"
 #include "tests/support/test.h"
 
 static ca_authority *authority;

@@ -1,12 +1,12 @@
-// Unit tests of ca/bulk.c without a database: cluster names, entry checks,
-// and consolidation (two clusters needed, copies kept once with their
+// Unit tests of ca/exchange/bulk.c without a database: cluster names, entry
+// checks, and consolidation (two clusters needed, copies kept once with their
 // revocation, conflicts reported and left out, sorted output). The
 // certificates are opaque bytes here: consolidation compares them, it does
 // not parse them.
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/bulk.h"
+#include "ca/exchange/bulk.h"
 #include "tests/support/test.h"
 
 static const uint8_t kCertA[] = {0x30, 0x01, 0xaa};

@@ -1,10 +1,10 @@
-// Unit tests of api/bundle.c: entries are counted before protobuf-c
+// Unit tests of api/server/bundle.c: entries are counted before protobuf-c
 // allocates them, broken wire format is refused, and the view of a bundle
 // fills in its cluster and checks version and status.
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/bundle.h"
+#include "api/server/bundle.h"
 #include "ca/limits.h"
 #include "tests/support/test.h"
 

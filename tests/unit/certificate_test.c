@@ -1,4 +1,4 @@
-// Unit tests of ca/certificate.c: KeyUsage BIT STRINGs against hand-worked
+// Unit tests of ca/x509/certificate.c: KeyUsage BIT STRINGs against hand-worked
 // DER (unused-bits count, second octet for decipherOnly) and BoringSSL's
 // bit reader; certificates built by pki are parsed back with BoringSSL's
 // d2i_X509, their signatures checked with X509_verify, a root-issuing-leaf
@@ -19,12 +19,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ca/asn1_time.h"
-#include "ca/certificate.h"
-#include "ca/key.h"
-#include "ca/name.h"
-#include "ca/profile.h"
-#include "ca/serial.h"
+#include "ca/policy/profile.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/certificate.h"
+#include "ca/x509/key.h"
+#include "ca/x509/name.h"
+#include "ca/x509/serial.h"
 #include "tests/support/test.h"
 
 static EVP_PKEY *ec_issuer, *rsa_issuer, *leaf_key;
@@ -259,7 +259,7 @@ TEST(leaf_extensions) {
     return;
   }
   X509 *x = b.x;
-  // The order and criticality of ca/certificate.h (DESIGN.md invariant 5:
+  // The order and criticality of ca/x509/certificate.h (DESIGN.md invariant 5:
   // only keyUsage and basicConstraints are critical).
   static const int kOrder[] = {
       NID_basic_constraints,

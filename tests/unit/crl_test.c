@@ -1,5 +1,5 @@
-// Unit tests of ca/crl.c: revocation reasons by name and number, and CRLs
-// of pki's in-memory CAs read back by BoringSSL (d2i_X509_CRL): version,
+// Unit tests of ca/revocation/crl.c: revocation reasons by name and number, and
+// CRLs of pki's in-memory CAs read back by BoringSSL (d2i_X509_CRL): version,
 // issuer, times, extensions, entries and their reason codes, and the
 // signature under the issuer's public key.
 #include <limits.h>
@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/asn1_time.h"
-#include "ca/authority.h"
-#include "ca/crl.h"
-#include "ca/serial.h"
+#include "ca/issue/authority.h"
+#include "ca/revocation/crl.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/serial.h"
 #include "tests/support/test.h"
 
 static ca_authority *authority;

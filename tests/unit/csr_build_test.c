@@ -1,5 +1,5 @@
-// Unit tests of ca/csr_build.c: the requests it makes parse and verify with
-// BoringSSL's X509_REQ code and with pki's own parser, carry the subject,
+// Unit tests of ca/x509/csr_build.c: the requests it makes parse and verify
+// with BoringSSL's X509_REQ code and with pki's own parser, carry the subject,
 // SANs and key usages asked for, and refuse bad subjects and names.
 #include <openssl/bytestring.h>
 #include <openssl/evp.h>
@@ -9,11 +9,11 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
-#include "ca/csr.h"
-#include "ca/csr_build.h"
-#include "ca/key.h"
-#include "ca/profile.h"
-#include "ca/san.h"
+#include "ca/policy/profile.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/csr_build.h"
+#include "ca/x509/key.h"
+#include "ca/x509/san.h"
 #include "tests/support/test.h"
 
 static EVP_PKEY *make_key(const char *kind) {

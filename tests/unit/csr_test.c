@@ -1,5 +1,5 @@
-// Unit tests of ca/csr.c. Well-formed requests come from BoringSSL's X509_REQ
-// encoder (tests/support/csr_maker.h) and every field pki extracts is
+// Unit tests of ca/x509/csr.c. Well-formed requests come from BoringSSL's
+// X509_REQ encoder (tests/support/csr_maker.h) and every field pki extracts is
 // compared with what BoringSSL's own parser sees. Malformed requests are
 // built by hand with CBB here, signed with the real key where a valid
 // signature matters, or made by patching single bytes of a good request.
@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/csr.h"
-#include "ca/key.h"
 #include "ca/limits.h"
-#include "ca/pem.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/key.h"
+#include "ca/x509/pem.h"
 #include "tests/support/csr_maker.h"
 #include "tests/support/test.h"
 

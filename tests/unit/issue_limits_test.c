@@ -1,4 +1,4 @@
-// Unit tests of ca/issue_limits.c and of the run-time limits where ca/
+// Unit tests of ca/policy/issue_limits.c and of the run-time limits where ca/
 // applies them: the ranges of ca_issue_limits, ca_csr_decode_max and
 // ca_san_parse_max at and past their limits, and an ephemeral authority
 // with small limits refusing a client's CSR for its size and its SANs, and
@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/authority.h"
-#include "ca/csr.h"
-#include "ca/issue.h"
-#include "ca/issue_limits.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/issue.h"
 #include "ca/limits.h"
-#include "ca/san.h"
+#include "ca/policy/issue_limits.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/san.h"
 #include "tests/support/csr_maker.h"
 #include "tests/support/test.h"
 

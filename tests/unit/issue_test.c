@@ -1,6 +1,6 @@
-// Unit tests of ca/issue.c: every profile issued in process by an ephemeral
-// authority, each certificate read back with BoringSSL's X509 parser (not
-// pki's) and compared with DESIGN.md's profile table; every refusal.
+// Unit tests of ca/issue/issue.c: every profile issued in process by an
+// ephemeral authority, each certificate read back with BoringSSL's X509 parser
+// (not pki's) and compared with DESIGN.md's profile table; every refusal.
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/authority.h"
-#include "ca/issue.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/issue.h"
 #include "tests/support/csr_maker.h"
 #include "tests/support/profile_check.h"
 #include "tests/support/test.h"

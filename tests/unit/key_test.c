@@ -1,4 +1,4 @@
-// Unit tests of ca/key.c: key specs, key generation, and the key files of
+// Unit tests of ca/x509/key.c: key specs, key generation, and the key files of
 // DESIGN.md invariant 7 (PKCS#8 PEM, mode 0600 whatever the umask, never
 // overwritten, refused when group or others may read them). Files written
 // by pki are read back with BoringSSL's PEM reader, and files written by
@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca/key.h"
 #include "ca/limits.h"
-#include "ca/pem.h"
+#include "ca/x509/key.h"
+#include "ca/x509/pem.h"
 #include "tests/support/test.h"
 
 static char dir[4096];

@@ -1,11 +1,11 @@
-// Unit tests of ca/keypool.c: the pool fills to its targets, hands each key
-// out once, refills, falls back to generating on demand, and parses its
+// Unit tests of ca/issue/keypool.c: the pool fills to its targets, hands each
+// key out once, refills, falls back to generating on demand, and parses its
 // configuration.
 #include <openssl/evp.h>
 #include <openssl/nid.h>
 #include <unistd.h>
 
-#include "ca/keypool.h"
+#include "ca/issue/keypool.h"
 #include "tests/support/test.h"
 
 static int wait_ready(ca_keypool *pool, ca_keypool_kind kind, size_t want) {

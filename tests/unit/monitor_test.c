@@ -1,4 +1,4 @@
-// Unit tests of ca/monitor.c: the frequency syntax and its bounds, the
+// Unit tests of ca/policy/monitor.c: the frequency syntax and its bounds, the
 // address and URL checks (nothing that could split an SMTP command or an
 // HTTP request passes), the configuration check and its error codes, the
 // window number, the schedule (daily, at most the frequency, hourly near
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/monitor.h"
+#include "ca/policy/monitor.h"
 #include "tests/support/test.h"
 
 static int frequency(const char *text, uint32_t *out) {

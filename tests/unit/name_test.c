@@ -1,4 +1,4 @@
-// Unit tests of ca/name.c: Names are built by hand (exact DER, including
+// Unit tests of ca/x509/name.c: Names are built by hand (exact DER, including
 // invalid ones BoringSSL would not produce) or with BoringSSL's X509_NAME.
 // The RFC 4514 text is checked against strings worked out by hand, and for
 // plain ASCII names also against BoringSSL's RFC 2253 printer.
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ca/limits.h"
-#include "ca/name.h"
+#include "ca/x509/name.h"
 #include "tests/support/test.h"
 
 // --- A hand-made Name builder ---

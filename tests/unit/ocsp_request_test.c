@@ -1,4 +1,4 @@
-// Unit tests of ca/ocsp_request.c: requests written by the OpenSSL command
+// Unit tests of ca/x509/ocsp_request.c: requests written by the OpenSSL command
 // line client, and requests built here with CBB that vary one part of RFC
 // 6960 4.1.1 at a time: hash algorithms, several CertIDs and their limit,
 // the nonce (RFC 8954) and its limit, known and unknown extensions, a signed
@@ -11,7 +11,7 @@
 
 #include "ca/error.h"
 #include "ca/limits.h"
-#include "ca/ocsp_request.h"
+#include "ca/x509/ocsp_request.h"
 #include "tests/support/test.h"
 
 // The issuer of the requests below: a self-signed EC P-256 certificate with

@@ -1,4 +1,4 @@
-// Unit tests of ca/ocsp_response.c: responses signed with an RSA and an EC
+// Unit tests of ca/x509/ocsp_response.c: responses signed with an RSA and an EC
 // P-256 key are read back here with CBS, field by field against RFC 6960
 // 4.2.1, and their signatures checked with BoringSSL's EVP_DigestVerify;
 // the fixed five bytes of the error responses.
@@ -12,14 +12,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/asn1_time.h"
-#include "ca/certificate.h"
-#include "ca/crl.h"
-#include "ca/key.h"
-#include "ca/name.h"
-#include "ca/ocsp_response.h"
-#include "ca/profile.h"
-#include "ca/serial.h"
+#include "ca/policy/profile.h"
+#include "ca/revocation/crl.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/certificate.h"
+#include "ca/x509/key.h"
+#include "ca/x509/name.h"
+#include "ca/x509/ocsp_response.h"
+#include "ca/x509/serial.h"
 #include "tests/support/test.h"
 
 // OID contents.

@@ -1,12 +1,12 @@
-// Unit tests of api/pb_scan.c: protobuf wire format written by hand (every
-// wire type, multi-byte keys and varints, truncations, group and reserved
-// wire types) and bodies packed by protobuf-c's generated code for
+// Unit tests of api/server/pb_scan.c: protobuf wire format written by hand
+// (every wire type, multi-byte keys and varints, truncations, group and
+// reserved wire types) and bodies packed by protobuf-c's generated code for
 // pki.v1.BatchIssueRequest, counted as the batch handler counts them.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/pb_scan.h"
+#include "api/server/pb_scan.h"
 #include "proto/pki.pb-c.h"
 #include "tests/support/test.h"
 

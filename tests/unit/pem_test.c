@@ -1,7 +1,7 @@
-// Unit tests of ca/pem.c: the writer against hand-worked blocks and against
-// BoringSSL's PEM_write_bio, the reader on BoringSSL's output, CRLF line
-// ends, text around blocks, and every way a block can be broken (RFC 7468),
-// including size limits counted on the decoded body.
+// Unit tests of ca/x509/pem.c: the writer against hand-worked blocks and
+// against BoringSSL's PEM_write_bio, the reader on BoringSSL's output, CRLF
+// line ends, text around blocks, and every way a block can be broken (RFC
+// 7468), including size limits counted on the decoded body.
 #include <openssl/bio.h>
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/pem.h"
+#include "ca/x509/pem.h"
 #include "tests/support/test.h"
 
 // pem_text writes |der| as a PEM block into a NUL-terminated string.

@@ -1,4 +1,4 @@
-// Unit tests of ca/pkcs7.c: the certificates-only SignedData pki writes is
+// Unit tests of ca/x509/pkcs7.c: the certificates-only SignedData pki writes is
 // compared byte for byte with BoringSSL's PKCS7_bundle_certificates and a
 // hand-worked empty bundle, read back by pki and by BoringSSL's
 // PKCS7_get_certificates; pki reads BoringSSL's bundles, signed bundles
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/pem.h"
-#include "ca/pkcs7.h"
+#include "ca/x509/pem.h"
+#include "ca/x509/pkcs7.h"
 #include "tests/support/test.h"
 
 #define NCERTS 3

@@ -1,11 +1,11 @@
-// Unit tests of ca/profile.c: the built-in table against DESIGN.md's
+// Unit tests of ca/policy/profile.c: the built-in table against DESIGN.md's
 // "Profiles" table (written out again here, not copied from profile.c),
 // look-up, the RSA-1024 switch, key checks and validity.
 #include <limits.h>
 #include <openssl/nid.h>
 #include <string.h>
 
-#include "ca/profile.h"
+#include "ca/policy/profile.h"
 #include "tests/support/test.h"
 
 #define KU_RSA                                        \
@@ -54,7 +54,7 @@ TEST(builtin_table_is_the_design_table) {
     }
     CHECK_EQ_INT(p->multi_host, kDesign[i].multi_host);
     // OU dropped but for api-client, whose OU names the holder's role
-    // (api/auth.c trusts an OU "pki-role:" only because no other profile
+    // (api/server/auth.c trusts an OU "pki-role:" only because no other profile
     // keeps one); two years, never longer, one by default for api-client.
     const int api_client = strcmp(p->name, "api-client") == 0;
     CHECK_EQ_INT(p->keep_ou, api_client);

@@ -1,4 +1,4 @@
-// Unit tests of ca/san.c: host name rules (RFC 1035 lengths, LDH, no
+// Unit tests of ca/x509/san.c: host name rules (RFC 1035 lengths, LDH, no
 // wildcard), GeneralNames parsed from BoringSSL's encoder, the CN-in-SAN
 // and single-host rules of DESIGN.md, the SAN made from a CN (exact DER by
 // hand), and the text form of addresses (RFC 5952 for IPv6).
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/san.h"
+#include "ca/x509/san.h"
 #include "tests/support/test.h"
 
 static int dns_code(const char *name) {

@@ -1,4 +1,4 @@
-// Unit tests of ca/self_signed.c: self-signed identities made in process
+// Unit tests of ca/issue/self_signed.c: self-signed identities made in process
 // for every profile, read back with BoringSSL's X509 parser (not pki's): the
 // profile's extensions plus keyCertSign and CA:TRUE, its own issuer and
 // signer, AKI = SKI, no CRL or OCSP pointers, 5/10/20 calendar years, the
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca/authority.h"
-#include "ca/issue.h"
-#include "ca/self_signed.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/issue.h"
+#include "ca/issue/self_signed.h"
 #include "tests/support/profile_check.h"
 #include "tests/support/test.h"
 

@@ -1,4 +1,4 @@
-// Unit tests of ca/serial.c: hex round trips with hand-worked DER contents
+// Unit tests of ca/x509/serial.c: hex round trips with hand-worked DER contents
 // (leading zero octets, the 0x80 sign bit, odd digit counts, the 20-octet
 // bound), DER INTEGER reading, and the encoder compared with BoringSSL's
 // ASN1_INTEGER encoder on random magnitudes. Also the statistics of
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/serial.h"
+#include "ca/x509/serial.h"
 #include "tests/support/test.h"
 
 static int from_hex(const char *hex, ca_serial *out) {

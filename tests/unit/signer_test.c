@@ -1,4 +1,4 @@
-// Unit tests of ca/signer.c: the digest rule (hash at least as strong as
+// Unit tests of ca/x509/signer.c: the digest rule (hash at least as strong as
 // the key, CUCM), AlgorithmIdentifier bytes worked out by hand and read
 // back by BoringSSL, and signatures checked with BoringSSL's low-level
 // RSA_verify and ECDSA_do_verify rather than the EVP path pki signs with,
@@ -17,8 +17,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "ca/key.h"
-#include "ca/signer.h"
+#include "ca/x509/key.h"
+#include "ca/x509/signer.h"
 #include "tests/support/test.h"
 
 static EVP_PKEY *rsa_key, *p256_key, *p384_key;

@@ -1,5 +1,5 @@
-// Unit tests of ca/trust.c: the store names and mappings, what is read of a
-// certificate (compared with BoringSSL's own X509 parser), the upload
+// Unit tests of ca/policy/trust.c: the store names and mappings, what is read
+// of a certificate (compared with BoringSSL's own X509 parser), the upload
 // formats (PEM with text around it, DER, PKCS#7 DER and PEM), their limits
 // and refusals, the upload rules and fingerprints.
 #include <openssl/bytestring.h>
@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "ca/limits.h"
-#include "ca/pem.h"
-#include "ca/trust.h"
+#include "ca/policy/trust.h"
+#include "ca/x509/pem.h"
 #include "tests/support/test.h"
 
 typedef struct made {

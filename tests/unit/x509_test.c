@@ -1,4 +1,4 @@
-// Unit tests of ca/x509.c: certificates made by BoringSSL's X509 encoder
+// Unit tests of ca/x509/x509.c: certificates made by BoringSSL's X509 encoder
 // are read by pki and every field compared with BoringSSL's own accessors;
 // variants are made by splitting a certificate into its DER fields and
 // reassembling it with one field changed.
@@ -14,8 +14,8 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
-#include "ca/asn1_time.h"
-#include "ca/x509.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/x509.h"
 #include "tests/support/test.h"
 
 static EVP_PKEY *key;

@@ -1,4 +1,4 @@
-// Unit tests of ca/x509_verify.c on the CAs of ca_authority_new_ephemeral:
+// Unit tests of ca/x509/x509_verify.c on the CAs of ca_authority_new_ephemeral:
 // each CA certificate verifies with its signer's key (RSA and ECDSA), not
 // with another key, of the other type, or once a byte of its TBS or
 // signature is changed.
@@ -6,9 +6,9 @@
 #include <openssl/mem.h>
 #include <string.h>
 
-#include "ca/authority.h"
-#include "ca/x509.h"
-#include "ca/x509_verify.h"
+#include "ca/issue/authority.h"
+#include "ca/x509/x509.h"
+#include "ca/x509/x509_verify.h"
 #include "tests/support/test.h"
 
 static ca_authority *authority;

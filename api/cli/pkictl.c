@@ -1,0 +1,1746 @@
+// pkictl: the command-line client of pkid, over the protobuf API.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/bytestring.h>
+#include <openssl/evp.h>
+#include <openssl/mem.h>
+#include <openssl/nid.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/cli/pkictl.h"
+#include "api/client/client.h"
+#include "ca/limits.h"
+#include "ca/policy/profile.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/csr_build.h"
+#include "ca/x509/key.h"
+#include "ca/x509/name.h"
+#include "ca/x509/pem.h"
+#include "ca/x509/reason.h"
+#include "ca/x509/san.h"
+#include "ca/x509/x509.h"
+#include "proto/pki.pb-c.h"
+
+static const char kUsage[] =
+    "usage: pkictl [--server URL] [--token T | --token-file F] [--cacert F]\n"
+    "              COMMAND [flags]\n"
+    "\n"
+    "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
+    "      issue one certificate; writes it and its chain (PEM) to --out or\n"
+    "      stdout\n"
+    "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] [--cluster C]\n"
+    "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
+    "      request; writes <csr-name>.pem; exit 1 if any failed\n"
+    "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
+    "       [--after CURSOR] [--all]\n"
+    "      list issued certificates\n"
+    "  get SERIAL [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
+    "      download one certificate\n"
+    "  ca list\n"
+    "      list pki's CAs\n"
+    "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
+    "      revoke a certificate; R is an RFC 5280 reason name or code\n"
+    "      (keyCompromise, superseded, cessationOfOperation,\n"
+    "      certificateHold, ...). Only certificateHold can be lifted\n"
+    "  unhold SERIAL [--issuer CA]\n"
+    "      lift a certificateHold\n"
+    "  crl CA [--format der|pem] [--out FILE]\n"
+    "      download the current CRL of a CA\n"
+    "  keygen --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+    "         [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+    "         [--days N] [--count N] [--cluster C] --out-dir DIR\n"
+    "      have pki generate a key pair and issue its certificate; writes\n"
+    "      DIR/<cn>.key (PKCS#8, mode 0600) and DIR/<cn>.pem (certificate\n"
+    "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
+    "      the values 1 to N (lab provisioning)\n"
+    "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
+    "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
+    "       [--store S] [--cluster C] [--expires-before DATE]\n"
+    "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
+    "      find certificates, issued and in trust stores, soonest expiry\n"
+    "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"
+    "  trust list [STORE]\n"
+    "  trust add STORE FILE [--force]\n"
+    "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
+    "      stores expired ones too\n"
+    "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
+    "  trust delete STORE FINGERPRINT\n"
+    "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
+    "      CAPF-trust, ipsec-trust, TVS-trust\n"
+    "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
+    "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"
+    "      CallManager, CallManager-ECDSA, CAPF or all) to DIR/<C>.bundle,\n"
+    "      with --format p7b also DIR/<C>.p7b (certificates only)\n"
+    "  bulk export --issued --dir DIR [--page N]\n"
+    "      write every certificate pki issued or self-signed, with its\n"
+    "      revocation state and the CA certificates, to\n"
+    "      DIR/issued-0001.bundle, ... (N per file, at most 500); DIR must\n"
+    "      hold no issued-*.bundle yet\n"
+    "  bulk consolidate --dir DIR\n"
+    "      merge every DIR/*.bundle (two clusters at least) into\n"
+    "      DIR/consolidated.bundle; prints conflicts, exit 3 if any\n"
+    "  bulk import --dir DIR [--cluster C]\n"
+    "  bulk import --issued --dir DIR\n"
+    "      import every DIR/issued-*.bundle of another pki whose CAs this\n"
+    "      one adopted (pkid --adopt-cas): same serials, revocation state\n"
+    "  bulk import --pkcs12 FILE --password P --purpose T --from-cluster X\n"
+    "              [--cluster C]\n"
+    "      load the other clusters' certificates of DIR/consolidated.bundle\n"
+    "      (or of a PKCS#12 file) into the trust stores; C is the\n"
+    "      importing cluster (default: pkid's --cluster)\n"
+    "  monitor show | set [flags] | expiring [--days N] | check\n"
+    "      the expiry monitor; see pkictl monitor --help\n"
+    "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+    "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+    "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
+    "      have pki make a self-signed identity, as a node does at install\n"
+    "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
+    "      0600, never over an existing file) and DIR/<cn>.pem\n"
+    "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
+    "      replace a self-signed identity by a new key and certificate like\n"
+    "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"
+    "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
+    "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
+    "      [--key-type T] --key-out KEY --out CSR\n"
+    "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
+    "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
+    "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
+    "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
+    "      and the CSR (PEM)\n"
+    "\n"
+    "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"
+    "      [--name NAME] | token list | token revoke ID\n"
+    "      API tokens (admin); create prints the new token once\n"
+    "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
+    "      [--force]\n"
+    "      the networks admin and revocation calls may come from (admin)\n"
+    "\n"
+    "Global flags, before the command:\n"
+    "  --server URL      default $PKI_SERVER, else https://127.0.0.1:8443\n"
+    "  --token T         default $PKI_TOKEN\n"
+    "  --token-file F    the token on the first line of F; default\n"
+    "                    $PKI_TOKEN_FILE (keeps the token out of ps)\n"
+    "  --cacert F        the CA file https is checked against; default\n"
+    "                    $PKI_CACERT, else the system's (pkid's own:\n"
+    "                    DATA_DIR/tls/ca.pem)\n";
+
+// Requests per batch call: bounds pkictl's memory and the server's work per
+// request whatever the directory holds.
+#define BATCH_CHUNK 1000
+
+#define MAX_SANS 100
+
+typedef struct flags {
+  const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
+      *format, *o, *ou, *l, *st, *c, *key_type, *reason, *issuer, *time;
+  // The cluster of the node that will hold the certificates.
+  const char *cluster;
+  const char *key_out;  // csr
+  unsigned years;       // selfsigned, regenerate
+  int parent_domain;    // csr
+  const char *sans[MAX_SANS];
+  size_t n_sans;
+  unsigned days, limit, count;
+  int all;
+  const char *positional[4];
+  int n_positional;
+} flags;
+
+static int parse_flags(int argc, char **argv, int start, flags *f) {
+  memset(f, 0, sizeof(*f));
+  for (int i = start; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') {
+      if (f->n_positional >= 4) {
+        fprintf(stderr, "pkictl: too many arguments\n");
+        return 0;
+      }
+      f->positional[f->n_positional++] = a;
+      continue;
+    }
+    if (strcmp(a, "--all") == 0) {
+      f->all = 1;
+      continue;
+    }
+    if (strcmp(a, "--parent-domain") == 0) {
+      f->parent_domain = 1;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      return 0;
+    }
+    const char *v = argv[++i];
+    if (strcmp(a, "--profile") == 0) {
+      f->profile = v;
+    } else if (strcmp(a, "--csr") == 0) {
+      f->csr = v;
+    } else if (strcmp(a, "--out") == 0) {
+      f->out = v;
+    } else if (strcmp(a, "--csr-dir") == 0) {
+      f->csr_dir = v;
+    } else if (strcmp(a, "--out-dir") == 0) {
+      f->out_dir = v;
+    } else if (strcmp(a, "--cn") == 0) {
+      f->cn = v;
+    } else if (strcmp(a, "--status") == 0) {
+      f->status = v;
+    } else if (strcmp(a, "--after") == 0) {
+      f->after = v;
+    } else if (strcmp(a, "--format") == 0) {
+      f->format = v;
+    } else if (strcmp(a, "--o") == 0) {
+      f->o = v;
+    } else if (strcmp(a, "--ou") == 0) {
+      f->ou = v;
+    } else if (strcmp(a, "--l") == 0) {
+      f->l = v;
+    } else if (strcmp(a, "--st") == 0) {
+      f->st = v;
+    } else if (strcmp(a, "--c") == 0) {
+      f->c = v;
+    } else if (strcmp(a, "--key-type") == 0) {
+      f->key_type = v;
+    } else if (strcmp(a, "--reason") == 0) {
+      f->reason = v;
+    } else if (strcmp(a, "--issuer") == 0) {
+      f->issuer = v;
+    } else if (strcmp(a, "--time") == 0) {
+      f->time = v;
+    } else if (strcmp(a, "--cluster") == 0) {
+      f->cluster = v;
+    } else if (strcmp(a, "--key-out") == 0) {
+      f->key_out = v;
+    } else if (strcmp(a, "--years") == 0) {
+      char *end;
+      const unsigned long n = strtoul(v, &end, 10);
+      if (*end != '\0' || (n != 5 && n != 10 && n != 20)) {
+        fprintf(stderr, "pkictl: --years must be 5, 10 or 20\n");
+        return 0;
+      }
+      f->years = (unsigned)n;
+    } else if (strcmp(a, "--san") == 0) {
+      if (f->n_sans == MAX_SANS) {
+        fprintf(stderr, "pkictl: at most %d --san\n", MAX_SANS);
+        return 0;
+      }
+      f->sans[f->n_sans++] = v;
+    } else if (strcmp(a, "--count") == 0) {
+      char *end;
+      const unsigned long n = strtoul(v, &end, 10);
+      if (*end != '\0' || n == 0 || n > 100000) {
+        fprintf(stderr, "pkictl: --count must be 1 to 100000\n");
+        return 0;
+      }
+      f->count = (unsigned)n;
+    } else if (strcmp(a, "--days") == 0 || strcmp(a, "--limit") == 0) {
+      char *end;
+      const unsigned long n = strtoul(v, &end, 10);
+      if (*end != '\0' || n == 0 || n > 100000) {
+        fprintf(stderr, "pkictl: %s must be a positive number\n", a);
+        return 0;
+      }
+      *(strcmp(a, "--days") == 0 ? &f->days : &f->limit) = (unsigned)n;
+    } else {
+      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static uint8_t *read_file(const char *path, size_t max, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  uint8_t *buf = malloc(max + 1);
+  size_t n = buf != NULL ? fread(buf, 1, max + 1, f) : 0;
+  const int failed = buf == NULL || ferror(f);
+  fclose(f);
+  if (failed || n > max) {
+    fprintf(stderr, "pkictl: %s: %s\n", path,
+            failed ? "cannot read" : "file too large");
+    free(buf);
+    return NULL;
+  }
+  *out_len = n;
+  return buf;
+}
+
+// write_file writes |data| to |path| through a temporary file and a rename,
+// so an interrupted run never leaves a truncated certificate.
+static int write_file(const char *path, const uint8_t *data, size_t len) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  if (f == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", tmp, strerror(errno));
+    return 0;
+  }
+  const int ok = fwrite(data, 1, len, f) == len;
+  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+    fprintf(stderr, "pkictl: cannot write %s: %s\n", path, strerror(errno));
+    unlink(tmp);
+    return 0;
+  }
+  return 1;
+}
+
+// issued_pem renders a certificate and its chain as PEM (OPENSSL_free).
+static uint8_t *issued_pem(const Pki__V1__IssuedCertificate *c,
+                           size_t *out_len) {
+  CBB cbb;
+  uint8_t *out;
+  if (!CBB_init(&cbb, 8192) ||
+      !ca_pem_add(&cbb, "CERTIFICATE", c->certificate.data,
+                  c->certificate.len)) {
+    CBB_cleanup(&cbb);
+    return NULL;
+  }
+  for (size_t i = 0; i < c->n_chain; i++) {
+    if (!ca_pem_add(&cbb, "CERTIFICATE", c->chain[i].data, c->chain[i].len)) {
+      CBB_cleanup(&cbb);
+      return NULL;
+    }
+  }
+  if (!CBB_finish(&cbb, &out, out_len)) {
+    CBB_cleanup(&cbb);
+    return NULL;
+  }
+  return out;
+}
+
+// cleanse_key_reply overwrites a reply that held a private key, and the
+// key decoded from it (|key| may be NULL), before they are freed.
+static void cleanse_key_reply(pki_reply *reply, ProtobufCBinaryData *key) {
+  if (reply->body != NULL) {
+    OPENSSL_cleanse(reply->body, reply->body_len);
+  }
+  if (key != NULL && key->data != NULL) {
+    OPENSSL_cleanse(key->data, key->len);
+  }
+}
+
+static int report_error(const pki_reply *reply) {
+  char text[1024];
+  pki_reply_error_text(reply, text, sizeof(text));
+  fprintf(stderr, "pkictl: %s\n", text);
+  return 1;
+}
+
+static int cmd_issue(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->csr == NULL) {
+    fprintf(stderr, "pkictl issue: --profile and --csr are required\n");
+    return 2;
+  }
+  size_t csr_len;
+  uint8_t *csr = read_file(f->csr, 2 * CA_LIMIT_CSR_BYTES, &csr_len);
+  if (csr == NULL) {
+    return 1;
+  }
+  Pki__V1__IssueRequest req = PKI__V1__ISSUE_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
+  req.csr.data = csr;
+  req.csr.len = csr_len;
+  req.validity_days = f->days;
+  const size_t len = pki__v1__issue_request__get_packed_size(&req);
+  uint8_t *body = malloc(len + 1);
+  int rc = 1;
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__IssueResponse *resp = NULL;
+  uint8_t *pem = NULL;
+  size_t pem_len;
+  if (body == NULL) {
+    goto done;
+  }
+  pki__v1__issue_request__pack(&req, body);
+  if (!pki_client_call(client, "POST", "/v1/certificates:issue",
+                       "application/x-protobuf", body, len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (reply.status != 200) {
+    rc = report_error(&reply);
+    goto done;
+  }
+  resp = pki__v1__issue_response__unpack(NULL, reply.body_len, reply.body);
+  if (resp == NULL || resp->certificate == NULL ||
+      (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  if (f->out != NULL) {
+    if (!write_file(f->out, pem, pem_len)) {
+      goto done;
+    }
+  } else if (fwrite(pem, 1, pem_len, stdout) != pem_len) {
+    goto done;
+  }
+  fprintf(stderr, "issued %s serial %s by %s\n", resp->certificate->profile,
+          resp->certificate->serial, resp->certificate->issuer);
+  rc = 0;
+done:
+  OPENSSL_free(pem);
+  pki__v1__issue_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  free(body);
+  free(csr);
+  return rc;
+}
+
+// One CSR file of a batch directory.
+typedef struct batch_file {
+  char name[256];  // file name without its extension
+  char path[4096];
+} batch_file;
+
+static int compare_files(const void *a, const void *b) {
+  return strcmp(((const batch_file *)a)->path, ((const batch_file *)b)->path);
+}
+
+// list_csr_files returns every regular file of |dir| (not starting with
+// '.'), sorted, in a malloc'd array.
+static batch_file *list_csr_files(const char *dir, size_t *out_n) {
+  DIR *d = opendir(dir);
+  if (d == NULL) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return NULL;
+  }
+  batch_file *files = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') {
+      continue;
+    }
+    batch_file file;
+    snprintf(file.path, sizeof(file.path), "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (stat(file.path, &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    snprintf(file.name, sizeof(file.name), "%s", e->d_name);
+    char *dot = strrchr(file.name, '.');
+    if (dot != NULL && dot != file.name) {
+      *dot = '\0';
+    }
+    if (n == cap) {
+      cap = cap > 0 ? cap * 2 : 256;
+      batch_file *grown = realloc(files, cap * sizeof(*files));
+      if (grown == NULL) {
+        free(files);
+        closedir(d);
+        return NULL;
+      }
+      files = grown;
+    }
+    files[n++] = file;
+  }
+  closedir(d);
+  if (n > 0) {
+    qsort(files, n, sizeof(*files), compare_files);
+  }
+  *out_n = n;
+  return files != NULL ? files : calloc(1, sizeof(*files));
+}
+
+typedef struct batch_totals {
+  size_t issued, failed;
+} batch_totals;
+
+// run_chunk sends one batchIssue request for |n| files and writes results.
+// It returns 0 when the request as a whole failed (every file then counts
+// as failed and is reported).
+static int run_chunk(pki_client *client, const flags *f,
+                     const batch_file *files, size_t n, batch_totals *t) {
+  Pki__V1__IssueRequest *items = calloc(n, sizeof(*items));
+  Pki__V1__IssueRequest **ptrs = calloc(n, sizeof(*ptrs));
+  uint8_t **csrs = calloc(n, sizeof(*csrs));
+  uint8_t *body = NULL;
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__BatchIssueResponse *resp = NULL;
+  int ok = 0;
+  if (items == NULL || ptrs == NULL || csrs == NULL) {
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    pki__v1__issue_request__init(&items[i]);
+    size_t len = 0;
+    // An unreadable file is sent empty: the server refuses it as malformed
+    // and the summary names it.
+    csrs[i] = read_file(files[i].path, 2 * CA_LIMIT_CSR_BYTES, &len);
+    items[i].csr.data = csrs[i];
+    items[i].csr.len = csrs[i] != NULL ? len : 0;
+    items[i].validity_days = f->days;
+    ptrs[i] = &items[i];
+  }
+  Pki__V1__BatchIssueRequest req = PKI__V1__BATCH_ISSUE_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
+  req.n_items = n;
+  req.items = ptrs;
+  const size_t len = pki__v1__batch_issue_request__get_packed_size(&req);
+  body = malloc(len + 1);
+  if (body == NULL) {
+    goto done;
+  }
+  pki__v1__batch_issue_request__pack(&req, body);
+  char why[1024];
+  if (!pki_client_call(client, "POST", "/v1/certificates:batchIssue",
+                       "application/x-protobuf", body, len, &reply)) {
+    snprintf(why, sizeof(why), "%s", ca_err_get()->message);
+  } else if (reply.status != 200) {
+    pki_reply_error_text(&reply, why, sizeof(why));
+  } else if ((resp = pki__v1__batch_issue_response__unpack(
+                  NULL, reply.body_len, reply.body)) == NULL ||
+             resp->n_results != n) {
+    snprintf(why, sizeof(why), "unreadable reply");
+  } else {
+    ok = 1;
+  }
+  if (!ok) {
+    for (size_t i = 0; i < n; i++) {
+      fprintf(stderr, "%s: %s\n", files[i].path, why);
+    }
+    t->failed += n;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const Pki__V1__IssueResult *r = resp->results[i];
+    if (r->certificate == NULL) {
+      fprintf(stderr, "%s: %s: %s\n", files[i].path,
+              r->error != NULL ? r->error->code : "ERROR",
+              r->error != NULL ? r->error->message : "no result");
+      t->failed++;
+      continue;
+    }
+    size_t pem_len;
+    uint8_t *pem = issued_pem(r->certificate, &pem_len);
+    char out[4096 + 300];
+    snprintf(out, sizeof(out), "%s/%s.pem", f->out_dir, files[i].name);
+    if (pem != NULL && write_file(out, pem, pem_len)) {
+      t->issued++;
+    } else {
+      t->failed++;
+    }
+    OPENSSL_free(pem);
+  }
+done:
+  if (csrs != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      free(csrs[i]);
+    }
+  }
+  free(csrs);
+  free(items);
+  free(ptrs);
+  free(body);
+  pki_reply_cleanup(&reply);
+  pki__v1__batch_issue_response__free_unpacked(resp, NULL);
+  return ok;
+}
+
+static int cmd_batch(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->csr_dir == NULL || f->out_dir == NULL) {
+    fprintf(stderr,
+            "pkictl batch: --profile, --csr-dir and --out-dir are required\n");
+    return 2;
+  }
+  if (mkdir(f->out_dir, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pkictl: %s: %s\n", f->out_dir, strerror(errno));
+    return 1;
+  }
+  size_t n;
+  batch_file *files = list_csr_files(f->csr_dir, &n);
+  if (files == NULL) {
+    return 1;
+  }
+  batch_totals totals = {0, 0};
+  for (size_t off = 0; off < n; off += BATCH_CHUNK) {
+    const size_t chunk = n - off < BATCH_CHUNK ? n - off : BATCH_CHUNK;
+    (void)run_chunk(client, f, files + off, chunk, &totals);
+  }
+  free(files);
+  printf("%zu issued, %zu failed, %zu files\n", totals.issued, totals.failed,
+         n);
+  return totals.failed == 0 ? 0 : 1;
+}
+
+static int get_reply(pki_client *client, const char *path, pki_reply *reply) {
+  if (!pki_client_call(client, "GET", path, NULL, NULL, 0, reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 0;
+  }
+  if (reply->status != 200) {
+    report_error(reply);
+    return 0;
+  }
+  return 1;
+}
+
+// add_query appends "&name=value", escaping the value.
+static void add_query(char *path, size_t cap, const char *name,
+                      const char *value) {
+  if (value == NULL) {
+    return;
+  }
+  size_t len = strlen(path);
+  int n = snprintf(path + len, cap - len,
+                   "%c%s=", strchr(path, '?') ? '&' : '?', name);
+  if (n < 0) {
+    return;
+  }
+  len += (size_t)n;
+  for (const char *p = value; *p != '\0' && len + 4 < cap; p++) {
+    const unsigned char c = (unsigned char)*p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_') {
+      path[len++] = (char)c;
+    } else {
+      len += (size_t)snprintf(path + len, cap - len, "%%%02X", c);
+    }
+  }
+  path[len] = '\0';
+}
+
+static int cmd_list(pki_client *client, const flags *f) {
+  char cursor[32] = "";
+  if (f->after != NULL) {
+    snprintf(cursor, sizeof(cursor), "%s", f->after);
+  }
+  int header = 1;
+  for (;;) {
+    char path[2048] = "/v1/certificates";
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%u", f->limit > 0 ? f->limit : 100);
+    // "list" is of issued certificates; "find" covers trust entries too.
+    add_query(path, sizeof(path), "usage", "identity");
+    add_query(path, sizeof(path), "profile", f->profile);
+    add_query(path, sizeof(path), "cn", f->cn);
+    add_query(path, sizeof(path), "status", f->status);
+    add_query(path, sizeof(path), "limit", limit);
+    add_query(path, sizeof(path), "after", cursor[0] ? cursor : NULL);
+    pki_reply reply;
+    if (!get_reply(client, path, &reply)) {
+      pki_reply_cleanup(&reply);
+      return 1;
+    }
+    Pki__V1__ListCertificatesResponse *resp =
+        pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
+                                                    reply.body);
+    pki_reply_cleanup(&reply);
+    if (resp == NULL) {
+      fprintf(stderr, "pkictl: unreadable reply\n");
+      return 1;
+    }
+    if (header) {
+      printf("%-34s %-18s %-8s %-20s %s\n", "SERIAL", "PROFILE", "STATUS",
+             "NOT_AFTER", "COMMON_NAME");
+      header = 0;
+    }
+    for (size_t i = 0; i < resp->n_certificates; i++) {
+      const Pki__V1__CertificateInfo *c = resp->certificates[i];
+      char na[21];
+      if (!ca_time_format(c->not_after, na)) {
+        snprintf(na, sizeof(na), "?");
+      }
+      printf("%-34s %-18s %-8s %-20s %s\n", c->serial, c->profile, c->status,
+             na, c->common_name);
+    }
+    snprintf(cursor, sizeof(cursor), "%s", resp->next_after);
+    pki__v1__list_certificates_response__free_unpacked(resp, NULL);
+    if (!f->all || cursor[0] == '\0') {
+      if (cursor[0] != '\0') {
+        fprintf(stderr, "more: pkictl list --after %s (or --all)\n", cursor);
+      }
+      return 0;
+    }
+  }
+}
+
+static int cmd_get(pki_client *client, const flags *f) {
+  if (f->n_positional != 1) {
+    fprintf(stderr, "pkictl get: SERIAL is required\n");
+    return 2;
+  }
+  char path[512] = "/v1/certificates/";
+  const char *serial = f->positional[0];
+  for (const char *p = serial; *p != '\0'; p++) {
+    if (strchr("0123456789abcdefABCDEF:x", *p) == NULL) {
+      fprintf(stderr, "pkictl get: SERIAL must be hexadecimal\n");
+      return 2;
+    }
+  }
+  if (strlen(serial) > 128) {
+    fprintf(stderr, "pkictl get: SERIAL too long\n");
+    return 2;
+  }
+  strcat(path, serial);
+  add_query(path, sizeof(path), "format", f->format);
+  pki_reply reply;
+  int rc = 1;
+  if (get_reply(client, path, &reply)) {
+    if (f->out != NULL) {
+      rc = write_file(f->out, reply.body, reply.body_len) ? 0 : 1;
+    } else {
+      rc = fwrite(reply.body, 1, reply.body_len, stdout) == reply.body_len ? 0
+                                                                           : 1;
+    }
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+// expand writes |pattern| with every "{n}" replaced by |n| into |out|.
+static int expand(const char *pattern, unsigned n, char *out, size_t len) {
+  size_t o = 0;
+  for (const char *p = pattern; *p != '\0';) {
+    if (strncmp(p, "{n}", 3) == 0) {
+      const int w = snprintf(out + o, len - o, "%u", n);
+      if (w < 0 || (size_t)w >= len - o) {
+        return 0;
+      }
+      o += (size_t)w;
+      p += 3;
+      continue;
+    }
+    if (o + 1 >= len) {
+      return 0;
+    }
+    out[o++] = *p++;
+  }
+  out[o] = '\0';
+  return 1;
+}
+
+// write_key_file writes a private key: mode 0600 from creation on, and
+// never over an existing file.
+static int write_key_file(const char *path, const uint8_t *der, size_t len) {
+  CBB pem;
+  int ok = 0;
+  if (!CBB_init(&pem, 2 * len + 128) ||
+      !ca_pem_add(&pem, "PRIVATE KEY", der, len)) {
+    CBB_cleanup(&pem);
+    return 0;
+  }
+  const int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "pkictl: %s: %s\n", path, strerror(errno));
+  } else {
+    ok = write(fd, CBB_data(&pem), CBB_len(&pem)) == (ssize_t)CBB_len(&pem);
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+      fprintf(stderr, "pkictl: cannot write %s\n", path);
+      unlink(path);
+    }
+  }
+  ca_cbb_cleanse_cleanup(&pem);
+  return ok;
+}
+
+// keygen_one asks for one key pair and certificate and writes both.
+static int keygen_one(pki_client *client, const flags *f, unsigned n) {
+  char cn[256];
+  char san_text[MAX_SANS][300];
+  char *sans[MAX_SANS];
+  if (!expand(f->cn, n, cn, sizeof(cn))) {
+    fprintf(stderr, "pkictl: --cn too long\n");
+    return 0;
+  }
+  for (size_t i = 0; i < f->n_sans; i++) {
+    if (!expand(f->sans[i], n, san_text[i], sizeof(san_text[i]))) {
+      fprintf(stderr, "pkictl: --san too long\n");
+      return 0;
+    }
+    sans[i] = san_text[i];
+  }
+  Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
+  subject.common_name = cn;
+  subject.organization = (char *)(f->o != NULL ? f->o : "");
+  subject.organizational_unit = (char *)(f->ou != NULL ? f->ou : "");
+  subject.locality = (char *)(f->l != NULL ? f->l : "");
+  subject.state = (char *)(f->st != NULL ? f->st : "");
+  subject.country = (char *)(f->c != NULL ? f->c : "");
+  Pki__V1__GenerateKeyRequest req = PKI__V1__GENERATE_KEY_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
+  req.subject = &subject;
+  req.n_sans = f->n_sans;
+  req.sans = sans;
+  req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
+  req.validity_days = f->days;
+  const size_t len = pki__v1__generate_key_request__get_packed_size(&req);
+  uint8_t *body = malloc(len + 1);
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__GenerateKeyResponse *resp = NULL;
+  uint8_t *pem = NULL;
+  size_t pem_len;
+  int ok = 0;
+  if (body == NULL) {
+    goto done;
+  }
+  pki__v1__generate_key_request__pack(&req, body);
+  if (!pki_client_call(client, "POST", "/v1/keys:generate",
+                       "application/x-protobuf", body, len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (reply.status != 200) {
+    char why[1024];
+    pki_reply_error_text(&reply, why, sizeof(why));
+    fprintf(stderr, "%s: %s\n", cn, why);
+    goto done;
+  }
+  resp =
+      pki__v1__generate_key_response__unpack(NULL, reply.body_len, reply.body);
+  if (resp == NULL || resp->certificate == NULL ||
+      (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  char key_path[4096 + 300], cert_path[4096 + 300];
+  snprintf(key_path, sizeof(key_path), "%s/%s.key", f->out_dir, cn);
+  snprintf(cert_path, sizeof(cert_path), "%s/%s.pem", f->out_dir, cn);
+  ok =
+      write_key_file(key_path, resp->private_key.data, resp->private_key.len) &&
+      write_file(cert_path, pem, pem_len);
+  if (ok) {
+    printf("%s: serial %s, key %s\n", cn, resp->certificate->serial,
+           resp->key_from_pool ? "from the pool" : "generated on demand");
+  }
+done:
+  cleanse_key_reply(&reply, resp != NULL ? &resp->private_key : NULL);
+  pki__v1__generate_key_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  OPENSSL_free(pem);
+  free(body);
+  return ok;
+}
+
+static int cmd_keygen(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->cn == NULL || f->out_dir == NULL) {
+    fprintf(stderr,
+            "pkictl keygen: --profile, --cn and --out-dir are required\n");
+    return 2;
+  }
+  const unsigned count = f->count > 0 ? f->count : 1;
+  if (count > 1 && strstr(f->cn, "{n}") == NULL) {
+    fprintf(stderr, "pkictl keygen: with --count, --cn must hold {n}\n");
+    return 2;
+  }
+  if (mkdir(f->out_dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pkictl: %s: %s\n", f->out_dir, strerror(errno));
+    return 1;
+  }
+  unsigned failed = 0;
+  for (unsigned n = 1; n <= count; n++) {
+    failed += !keygen_one(client, f, n);
+  }
+  printf("%u issued, %u failed\n", count - failed, failed);
+  return failed == 0 ? 0 : 1;
+}
+
+// serial_path writes "/v1/certificates/SERIAL" plus |suffix|, refusing a
+// serial that is not hexadecimal.
+static int serial_path(const char *serial, const char *suffix, char *out,
+                       size_t len) {
+  if (strlen(serial) == 0 || strlen(serial) > 128) {
+    fprintf(stderr, "pkictl: bad serial\n");
+    return 0;
+  }
+  for (const char *p = serial; *p != '\0'; p++) {
+    if (strchr("0123456789abcdefABCDEF:x", *p) == NULL) {
+      fprintf(stderr, "pkictl: SERIAL must be hexadecimal\n");
+      return 0;
+    }
+  }
+  snprintf(out, len, "/v1/certificates/%s%s", serial, suffix);
+  return 1;
+}
+
+// post_revocation sends :revoke or :unhold and prints the new state.
+static int post_revocation(pki_client *client, const char *path,
+                           const ProtobufCMessage *msg) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *body = malloc(len + 1);
+  pki_reply reply;
+  int rc = 1;
+  if (body == NULL) {
+    return 1;
+  }
+  protobuf_c_message_pack(msg, body);
+  if (!pki_client_call(client, "POST", path, "application/x-protobuf", body,
+                       len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    free(body);
+    return 1;
+  }
+  free(body);
+  if (reply.status != 200) {
+    rc = report_error(&reply);
+  } else {
+    Pki__V1__RevocationResponse *r =
+        pki__v1__revocation_response__unpack(NULL, reply.body_len, reply.body);
+    if (r != NULL) {
+      char when[21] = "";
+      if (r->revoked_at != 0 && !ca_time_format(r->revoked_at, when)) {
+        when[0] = '\0';
+      }
+      printf("%s (%s): %s, CRL %llu\n", r->serial, r->issuer, r->status,
+             (unsigned long long)r->crl_number);
+      if (r->revoked_at != 0) {
+        printf("revoked at %s, reason %s\n", when, ca_reason_name(r->reason));
+      }
+      rc = 0;
+    }
+    pki__v1__revocation_response__free_unpacked(r, NULL);
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static int cmd_revoke(pki_client *client, const flags *f) {
+  char path[256];
+  ca_reason reason;
+  if (f->n_positional != 1 || f->reason == NULL) {
+    fprintf(stderr, "pkictl revoke: SERIAL and --reason are required\n");
+    return 2;
+  }
+  if (!ca_reason_parse(f->reason, &reason)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 2;
+  }
+  if (!serial_path(f->positional[0], ":revoke", path, sizeof(path))) {
+    return 2;
+  }
+  Pki__V1__RevokeRequest req = PKI__V1__REVOKE_REQUEST__INIT;
+  req.reason = (int32_t)reason;
+  req.issuer = (char *)(f->issuer != NULL ? f->issuer : "");
+  if (f->time != NULL) {
+    char *end;
+    req.revocation_time = strtoll(f->time, &end, 10);
+    if (*end != '\0' || req.revocation_time <= 0) {
+      fprintf(stderr, "pkictl: --time is Unix seconds\n");
+      return 2;
+    }
+  }
+  return post_revocation(client, path, &req.base);
+}
+
+static int cmd_unhold(pki_client *client, const flags *f) {
+  char path[256];
+  if (f->n_positional != 1) {
+    fprintf(stderr, "pkictl unhold: SERIAL is required\n");
+    return 2;
+  }
+  if (!serial_path(f->positional[0], ":unhold", path, sizeof(path))) {
+    return 2;
+  }
+  Pki__V1__UnholdRequest req = PKI__V1__UNHOLD_REQUEST__INIT;
+  req.issuer = (char *)(f->issuer != NULL ? f->issuer : "");
+  return post_revocation(client, path, &req.base);
+}
+
+static int cmd_crl(pki_client *client, const flags *f) {
+  if (f->n_positional != 1 || strlen(f->positional[0]) > 64 ||
+      strchr(f->positional[0], '/') != NULL) {
+    fprintf(stderr, "pkictl crl: CA is required (see pkictl ca list)\n");
+    return 2;
+  }
+  char path[256] = "";
+  snprintf(path, sizeof(path), "/v1/crl/%s", f->positional[0]);
+  add_query(path, sizeof(path), "format", f->format);
+  pki_reply reply;
+  int rc = 1;
+  if (get_reply(client, path, &reply)) {
+    rc = f->out != NULL
+             ? !write_file(f->out, reply.body, reply.body_len)
+             : fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+// --- Self-signed identities and CSRs ---
+
+// cert_common_name copies the CN of the DER certificate |der| into |out|.
+static int cert_common_name(const uint8_t *der, size_t len, char *out,
+                            size_t out_len) {
+  ca_x509 cert;
+  CBS cn;
+  if (!ca_x509_parse(&cert, der, len) || !ca_name_check(&cert.subject, &cn) ||
+      CBS_len(&cn) >= out_len) {
+    return 0;
+  }
+  memcpy(out, CBS_data(&cn), CBS_len(&cn));
+  out[CBS_len(&cn)] = '\0';
+  // The CN names a file: refuse what would leave the directory.
+  return strchr(out, '/') == NULL && strcmp(out, ".") != 0 &&
+         strcmp(out, "..") != 0;
+}
+
+// post_self_signed sends |msg| to |path| and writes the key and the
+// certificate of the SelfSignedResponse into |out_dir| as <cn>.key and
+// <cn>.pem.
+static int post_self_signed(pki_client *client, const char *path,
+                            const ProtobufCMessage *msg, const char *out_dir) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *body = malloc(len + 1);
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  Pki__V1__SelfSignedResponse *resp = NULL;
+  uint8_t *pem = NULL;
+  size_t pem_len;
+  int rc = 1;
+  if (body == NULL) {
+    goto done;
+  }
+  protobuf_c_message_pack(msg, body);
+  if (!pki_client_call(client, "POST", path, "application/x-protobuf", body,
+                       len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (reply.status != 200) {
+    rc = report_error(&reply);
+    goto done;
+  }
+  resp =
+      pki__v1__self_signed_response__unpack(NULL, reply.body_len, reply.body);
+  char cn[CA_LIMIT_CN_LEN + 1];
+  if (resp == NULL || resp->certificate == NULL ||
+      !cert_common_name(resp->certificate->certificate.data,
+                        resp->certificate->certificate.len, cn, sizeof(cn)) ||
+      (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    goto done;
+  }
+  char key_path[4096 + 80], cert_path[4096 + 80];
+  snprintf(key_path, sizeof(key_path), "%s/%s.key", out_dir, cn);
+  snprintf(cert_path, sizeof(cert_path), "%s/%s.pem", out_dir, cn);
+  if (write_key_file(key_path, resp->private_key.data, resp->private_key.len) &&
+      write_file(cert_path, pem, pem_len)) {
+    printf("%s: serial %s, self-signed, key %s\n", cn,
+           resp->certificate->serial,
+           resp->key_from_pool ? "from the pool" : "generated on demand");
+    if (resp->replaces[0] != '\0') {
+      printf("replaces %s\n", resp->replaces);
+    }
+    rc = 0;
+  }
+done:
+  cleanse_key_reply(&reply, resp != NULL ? &resp->private_key : NULL);
+  pki__v1__self_signed_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  OPENSSL_free(pem);
+  free(body);
+  return rc;
+}
+
+static int make_out_dir(const char *dir) {
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
+
+static int cmd_selfsigned(pki_client *client, const flags *f) {
+  if (f->profile == NULL || f->cn == NULL || f->out_dir == NULL) {
+    fprintf(stderr,
+            "pkictl selfsigned: --profile, --cn and --out-dir are required\n");
+    return 2;
+  }
+  if (!make_out_dir(f->out_dir)) {
+    return 1;
+  }
+  Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
+  subject.common_name = (char *)f->cn;
+  subject.organization = (char *)(f->o != NULL ? f->o : "");
+  subject.organizational_unit = (char *)(f->ou != NULL ? f->ou : "");
+  subject.locality = (char *)(f->l != NULL ? f->l : "");
+  subject.state = (char *)(f->st != NULL ? f->st : "");
+  subject.country = (char *)(f->c != NULL ? f->c : "");
+  Pki__V1__SelfSignedRequest req = PKI__V1__SELF_SIGNED_REQUEST__INIT;
+  req.profile = (char *)f->profile;
+  req.subject = &subject;
+  req.n_sans = f->n_sans;
+  req.sans = (char **)f->sans;
+  req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
+  req.validity_years = f->years;
+  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
+  return post_self_signed(client, "/v1/self-signed", &req.base, f->out_dir);
+}
+
+static int cmd_regenerate(pki_client *client, const flags *f) {
+  char path[256];
+  if (f->n_positional != 1 || f->out_dir == NULL) {
+    fprintf(stderr, "pkictl regenerate: SERIAL and --out-dir are required\n");
+    return 2;
+  }
+  if (!serial_path(f->positional[0], ":regenerate", path, sizeof(path))) {
+    return 2;
+  }
+  if (!make_out_dir(f->out_dir)) {
+    return 1;
+  }
+  Pki__V1__RegenerateRequest req = PKI__V1__REGENERATE_REQUEST__INIT;
+  req.validity_years = f->years;
+  return post_self_signed(client, path, &req.base, f->out_dir);
+}
+
+// csr_sans lists the dNSNames of a node's CSR: the FQDN first, then the
+// names given, then (with --parent-domain) the FQDN's parent domain, as
+// CUCM's multi-server option adds it.
+static size_t csr_sans(const flags *f, const char **out) {
+  size_t n = 0;
+  out[n++] = f->cn;
+  for (size_t i = 0; i < f->n_sans && n < MAX_SANS; i++) {
+    const char *s = f->sans[i];
+    const char *bare = strncmp(s, "DNS:", 4) == 0 ? s + 4 : s;
+    if (strcasecmp(bare, f->cn) != 0) {
+      out[n++] = s;
+    }
+  }
+  const char *dot = strchr(f->cn, '.');
+  if (f->parent_domain && dot != NULL && n < MAX_SANS) {
+    out[n++] = dot + 1;
+  }
+  return n;
+}
+
+// check_csr applies to the request |der| the checks pki makes of a CSR for
+// |profile|: subject, SANs with the CN among them, one host unless the
+// profile allows several.
+static int check_csr(const ca_profile *profile, const uint8_t *der,
+                     size_t len) {
+  ca_csr csr;
+  memset(&csr, 0, sizeof(csr));
+  ca_san_list *sans = malloc(sizeof(*sans));
+  CBS cn;
+  int ok = sans != NULL && ca_csr_parse(&csr, der, len) &&
+           ca_name_check(&csr.subject, &cn) && csr.has_san &&
+           ca_san_parse(&csr.san, sans) && ca_san_require_cn(sans, &cn) &&
+           (profile->multi_host || ca_san_require_single_host(sans, &cn)) &&
+           ca_csr_verify(&csr);
+  ca_csr_cleanup(&csr);
+  free(sans);
+  return ok;
+}
+
+static int cmd_csr(const flags *f) {
+  if (f->profile == NULL || f->cn == NULL || f->key_out == NULL ||
+      f->out == NULL) {
+    fprintf(stderr,
+            "pkictl csr: --profile, --cn, --key-out and --out are required\n");
+    return 2;
+  }
+  // The parent domain of host.example.com is example.com; a name of two
+  // labels has none worth naming (a top-level domain is no host's).
+  const char *dot = strchr(f->cn, '.');
+  if (f->parent_domain && (dot == NULL || strchr(dot + 1, '.') == NULL)) {
+    fprintf(stderr,
+            "pkictl csr: --parent-domain needs a --cn of at least "
+            "three labels (host.example.com)\n");
+    return 2;
+  }
+  ca_profile_table profiles;
+  ca_profile_table_init(&profiles);
+  const ca_profile *profile = ca_profile_find(&profiles, f->profile);
+  ca_key_spec spec;
+  if (profile == NULL ||
+      !ca_key_spec_parse(
+          f->key_type != NULL
+              ? f->key_type
+              : (profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048"),
+          &spec)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 2;
+  }
+  // The key must suit the profile; RSA-1024 is left to the CA to accept
+  // (pkid --rsa1024).
+  ca_profile relaxed = *profile;
+  relaxed.keys |= profile->key_type == CA_KEY_RSA ? CA_RSA_1024 : 0;
+  const ca_key_info want = {spec.type,
+                            spec.type == CA_KEY_RSA           ? spec.rsa_bits
+                            : spec.curve_nid == NID_secp384r1 ? 384
+                                                              : 256,
+                            spec.curve_nid};
+  if (!ca_profile_check_key(&relaxed, &want)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 2;
+  }
+  const char *sans[MAX_SANS];
+  const size_t n_sans = csr_sans(f, sans);
+  // OU only when given: CUCM 14 omits it.
+  const ca_name_fields subject = {
+      .country = f->c,
+      .state = f->st,
+      .locality = f->l,
+      .organization = f->o,
+      .organizational_unit = f->ou,
+      .common_name = f->cn,
+  };
+  const ca_csr_template tmpl = {
+      .subject = &subject,
+      .sans = sans,
+      .san_count = n_sans,
+      .key_usage = profile->key_usage,
+      .ext_key_usage = profile->ext_key_usage,
+  };
+  uint8_t *der = NULL, *pem = NULL;
+  size_t der_len = 0, pem_len;
+  CBB cbb;
+  CBB_zero(&cbb);
+  int rc = 1;
+  EVP_PKEY *key = ca_key_generate(&spec);
+  if (key == NULL || !ca_csr_build(&tmpl, key, &der, &der_len) ||
+      !check_csr(profile, der, der_len)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (!CBB_init(&cbb, 2 * der_len + 128) ||
+      !ca_pem_add(&cbb, "CERTIFICATE REQUEST", der, der_len) ||
+      !CBB_finish(&cbb, &pem, &pem_len)) {
+    fprintf(stderr, "pkictl: out of memory\n");
+    goto done;
+  }
+  // The key first: a CSR whose key could not be kept is useless.
+  if (!ca_key_write_file(f->key_out, key, NULL)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    goto done;
+  }
+  if (!write_file(f->out, pem, pem_len)) {
+    unlink(f->key_out);
+    goto done;
+  }
+  printf("%s: %s request for %s, key %s\n", f->out, profile->name, f->cn,
+         f->key_out);
+  rc = 0;
+done:
+  CBB_cleanup(&cbb);
+  EVP_PKEY_free(key);
+  OPENSSL_free(der);
+  OPENSSL_free(pem);
+  return rc;
+}
+
+static int cmd_ca_list(pki_client *client) {
+  pki_reply reply;
+  if (!get_reply(client, "/v1/ca", &reply)) {
+    pki_reply_cleanup(&reply);
+    return 1;
+  }
+  Pki__V1__ListCasResponse *resp =
+      pki__v1__list_cas_response__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (resp == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  printf("%-12s %-8s %-9s %-20s %s\n", "NAME", "ROLE", "ALGORITHM", "NOT_AFTER",
+         "SUBJECT");
+  for (size_t i = 0; i < resp->n_cas; i++) {
+    const Pki__V1__CaInfo *c = resp->cas[i];
+    char na[21];
+    if (!ca_time_format(c->not_after, na)) {
+      snprintf(na, sizeof(na), "?");
+    }
+    printf("%-12s %-8s %-9s %-20s %s\n", c->name, c->role, c->algorithm, na,
+           c->subject);
+  }
+  pki__v1__list_cas_response__free_unpacked(resp, NULL);
+  return 0;
+}
+
+// --- Expiry monitor (pkictl monitor ...) ---
+
+static const char kMonitorUsage[] =
+    "usage: pkictl monitor COMMAND\n"
+    "  show\n"
+    "      the expiry monitor's configuration\n"
+    "  set [--enabled true|false] [--start-days N] [--frequency 12h|1d|7d]\n"
+    "      [--email ADDRESS]... [--no-emails] [--webhook URL]...\n"
+    "      [--no-webhooks] [--smtp-host HOST] [--smtp-port PORT]\n"
+    "      [--smtp-from ADDRESS]\n"
+    "      change it; --email (--webhook) given replaces the list, "
+    "--no-emails\n"
+    "      (--no-webhooks) empties it; what is not given stays\n"
+    "  expiring [--days N]\n"
+    "      certificates (issued and trust-store) that expire within N days\n"
+    "      (default 30) or expired in the last 30 days, soonest first\n"
+    "  check\n"
+    "      run one check now: send the notices due; exit 1 if one failed\n";
+
+// monitor_call sends |msg| (NULL: no body) and returns the 200 reply in
+// |reply|, or 0 after printing the error.
+static int monitor_call(pki_client *client, const char *method,
+                        const char *path, const ProtobufCMessage *msg,
+                        pki_reply *reply) {
+  uint8_t *body = NULL;
+  size_t len = 0;
+  memset(reply, 0, sizeof(*reply));
+  if (msg != NULL) {
+    len = protobuf_c_message_get_packed_size(msg);
+    body = malloc(len + 1);
+    if (body == NULL) {
+      fprintf(stderr, "pkictl: out of memory\n");
+      return 0;
+    }
+    protobuf_c_message_pack(msg, body);
+  }
+  const int ok = pki_client_call(client, method, path,
+                                 msg != NULL ? "application/x-protobuf" : NULL,
+                                 body, len, reply);
+  free(body);
+  if (!ok) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 0;
+  }
+  if (reply->status != 200) {
+    report_error(reply);
+    pki_reply_cleanup(reply);
+    return 0;
+  }
+  return 1;
+}
+
+static int print_text_reply(pki_client *client, const char *path) {
+  return pkictl_print_call(client, "GET", path);
+}
+
+int pkictl_print_call(pki_client *client, const char *method,
+                      const char *path) {
+  pki_reply reply;
+  if (!monitor_call(client, method, path, NULL, &reply)) {
+    return 1;
+  }
+  const int rc =
+      fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static int monitor_number(const char *flag, const char *text, unsigned long max,
+                          uint32_t *out) {
+  char *end;
+  const unsigned long v = strtoul(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || *end != '\0' || v > max) {
+    fprintf(stderr, "pkictl: %s must be a number up to %lu\n", flag, max);
+    return 0;
+  }
+  *out = (uint32_t)v;
+  return 1;
+}
+
+// monitor_set reads the configuration, applies the flags and writes it back.
+static int monitor_set(pki_client *client, int argc, char **argv, int i) {
+  char *emails[CA_LIMIT_MONITOR_DESTINATIONS + 1];
+  char *webhooks[CA_LIMIT_MONITOR_DESTINATIONS + 1];
+  size_t n_emails = 0, n_webhooks = 0;
+  int set_emails = 0, set_webhooks = 0, rc = 1;
+  pki_reply reply;
+  if (!monitor_call(client, "GET", "/v1/monitor", NULL, &reply)) {
+    return 1;
+  }
+  Pki__V1__MonitorConfig *c =
+      pki__v1__monitor_config__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (c == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  // The unpacked message keeps its own strings; flags point into argv and
+  // are put back before it is freed.
+  char **saved_emails = c->emails, **saved_webhooks = c->webhooks;
+  const size_t saved_n_emails = c->n_emails, saved_n_webhooks = c->n_webhooks;
+  char *saved_host = c->smtp_host, *saved_from = c->smtp_from,
+       *saved_frequency = c->frequency;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--no-emails") == 0) {
+      set_emails = 1;
+      continue;
+    }
+    if (strcmp(a, "--no-webhooks") == 0) {
+      set_webhooks = 1;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      goto done;
+    }
+    char *v = argv[++i];
+    if (strcmp(a, "--enabled") == 0) {
+      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        fprintf(stderr, "pkictl: --enabled must be true or false\n");
+        goto done;
+      }
+      c->enabled = strcmp(v, "true") == 0;
+    } else if (strcmp(a, "--start-days") == 0) {
+      if (!monitor_number(a, v, 100000, &c->start_days)) {
+        goto done;
+      }
+    } else if (strcmp(a, "--frequency") == 0) {
+      c->frequency = v;
+    } else if (strcmp(a, "--email") == 0 || strcmp(a, "--webhook") == 0) {
+      const int email = strcmp(a, "--email") == 0;
+      size_t *n = email ? &n_emails : &n_webhooks;
+      if (*n == CA_LIMIT_MONITOR_DESTINATIONS) {
+        fprintf(stderr, "pkictl: at most %d of %s\n",
+                CA_LIMIT_MONITOR_DESTINATIONS, a);
+        goto done;
+      }
+      (email ? emails : webhooks)[(*n)++] = v;
+      *(email ? &set_emails : &set_webhooks) = 1;
+    } else if (strcmp(a, "--smtp-host") == 0) {
+      c->smtp_host = v;
+    } else if (strcmp(a, "--smtp-port") == 0) {
+      if (!monitor_number(a, v, 65535, &c->smtp_port)) {
+        goto done;
+      }
+    } else if (strcmp(a, "--smtp-from") == 0) {
+      c->smtp_from = v;
+    } else {
+      fprintf(stderr, "pkictl: unknown flag %s\n%s", a, kMonitorUsage);
+      goto done;
+    }
+  }
+  if (set_emails) {
+    c->emails = emails;
+    c->n_emails = n_emails;
+  }
+  if (set_webhooks) {
+    c->webhooks = webhooks;
+    c->n_webhooks = n_webhooks;
+  }
+  if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
+    pki_reply_cleanup(&reply);
+    rc = print_text_reply(client, "/v1/monitor?format=text");
+  }
+done:
+  c->emails = saved_emails;
+  c->n_emails = saved_n_emails;
+  c->webhooks = saved_webhooks;
+  c->n_webhooks = saved_n_webhooks;
+  c->smtp_host = saved_host;
+  c->smtp_from = saved_from;
+  c->frequency = saved_frequency;
+  pki__v1__monitor_config__free_unpacked(c, NULL);
+  return rc;
+}
+
+static int monitor_check(pki_client *client) {
+  pki_reply reply;
+  if (!monitor_call(client, "POST", "/v1/monitor:check", NULL, &reply)) {
+    return 1;
+  }
+  Pki__V1__MonitorCheckResponse *r =
+      pki__v1__monitor_check_response__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (r == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  printf(
+      "%s; window %llu: %u due, %u notices sent, %u sent before, %u "
+      "failed (%u messages sent, %u failed)\n",
+      r->enabled ? "enabled" : "disabled", (unsigned long long)r->window,
+      r->due, r->notified, r->already_notified, r->failed, r->messages_sent,
+      r->messages_failed);
+  for (size_t i = 0; i < r->n_errors; i++) {
+    fprintf(stderr, "failed: %s\n", r->errors[i]);
+  }
+  const int rc = r->failed > 0;
+  pki__v1__monitor_check_response__free_unpacked(r, NULL);
+  return rc;
+}
+
+// How pkictl reaches pkid: --token, --token-file, --cacert or their
+// environment variables, read once in main.
+static struct {
+  char token[128];
+  const char *cacert;
+} g_auth;
+
+// connect_server returns a client of |server| with the credentials of
+// g_auth, or NULL.
+static pki_client *connect_server(const char *server) {
+  pki_client *client = pki_client_new(server);
+  if (client != NULL &&
+      !pki_client_set_auth(client,
+                           g_auth.token[0] != '\0' ? g_auth.token : NULL,
+                           g_auth.cacert)) {
+    pki_client_free(client);
+    return NULL;
+  }
+  return client;
+}
+
+// load_token sets g_auth.token from |token|, else the first line of
+// |token_file|; neither is an empty token.
+static int load_token(const char *token, const char *token_file) {
+  if (token != NULL) {
+    snprintf(g_auth.token, sizeof(g_auth.token), "%s", token);
+    return 1;
+  }
+  if (token_file == NULL) {
+    return 1;
+  }
+  FILE *f = fopen(token_file, "r");
+  if (f == NULL || fgets(g_auth.token, sizeof(g_auth.token), f) == NULL) {
+    fprintf(stderr, "pkictl: cannot read the token file %s\n", token_file);
+    if (f != NULL) {
+      fclose(f);
+    }
+    return 0;
+  }
+  fclose(f);
+  g_auth.token[strcspn(g_auth.token, "\r\n")] = '\0';
+  return 1;
+}
+
+static int cmd_monitor(const char *server, int argc, char **argv, int i) {
+  if (i >= argc || strcmp(argv[i], "--help") == 0) {
+    fputs(kMonitorUsage, i >= argc ? stderr : stdout);
+    return i >= argc ? 2 : 0;
+  }
+  const char *sub = argv[i++];
+  char path[64] = "/v1/monitor/expiring?format=text";
+  if (strcmp(sub, "expiring") == 0 && i < argc) {
+    uint32_t days;
+    if (i + 2 != argc || strcmp(argv[i], "--days") != 0 ||
+        !monitor_number("--days", argv[i + 1], 3650, &days)) {
+      fprintf(stderr, "pkictl: usage: pkictl monitor expiring [--days N]\n");
+      return 2;
+    }
+    snprintf(path, sizeof(path), "/v1/monitor/expiring?format=text&days=%u",
+             (unsigned)days);
+  } else if (strcmp(sub, "set") != 0 && i < argc) {
+    fprintf(stderr, "pkictl: too many arguments\n%s", kMonitorUsage);
+    return 2;
+  }
+  pki_client *client = connect_server(server);
+  if (client == NULL) {
+    fprintf(stderr, "pkictl: bad --server %s\n", server);
+    return 2;
+  }
+  int rc;
+  if (strcmp(sub, "show") == 0) {
+    rc = print_text_reply(client, "/v1/monitor?format=text");
+  } else if (strcmp(sub, "set") == 0) {
+    rc = monitor_set(client, argc, argv, i);
+  } else if (strcmp(sub, "expiring") == 0) {
+    rc = print_text_reply(client, path);
+  } else if (strcmp(sub, "check") == 0) {
+    rc = monitor_check(client);
+  } else {
+    fprintf(stderr, "pkictl: unknown command monitor %s\n%s", sub,
+            kMonitorUsage);
+    rc = 2;
+  }
+  pki_client_free(client);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  const char *server = getenv("PKI_SERVER");
+  if (server == NULL || server[0] == '\0') {
+    server = "https://127.0.0.1:8443";
+  }
+  const char *token = getenv("PKI_TOKEN");
+  const char *token_file = getenv("PKI_TOKEN_FILE");
+  g_auth.cacert = getenv("PKI_CACERT");
+  int i = 1;
+  while (i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-' &&
+         (strcmp(argv[i], "--server") == 0 || strcmp(argv[i], "--token") == 0 ||
+          strcmp(argv[i], "--token-file") == 0 ||
+          strcmp(argv[i], "--cacert") == 0)) {
+    const char *flag = argv[i], *value = argv[i + 1];
+    if (strcmp(flag, "--server") == 0) {
+      server = value;
+    } else if (strcmp(flag, "--token") == 0) {
+      token = value;
+      token_file = NULL;
+    } else if (strcmp(flag, "--token-file") == 0) {
+      token_file = value;
+      token = NULL;
+    } else {
+      g_auth.cacert = value;
+    }
+    i += 2;
+  }
+  if (g_auth.cacert != NULL && g_auth.cacert[0] == '\0') {
+    g_auth.cacert = NULL;
+  }
+  if (!load_token(
+          token != NULL && token[0] != '\0' ? token : NULL,
+          token_file != NULL && token_file[0] != '\0' ? token_file : NULL)) {
+    return 2;
+  }
+  if (i >= argc || strcmp(argv[i], "--help") == 0 ||
+      strcmp(argv[i], "-h") == 0) {
+    fputs(kUsage, i >= argc ? stderr : stdout);
+    return i >= argc ? 2 : 0;
+  }
+  const char *command = argv[i++];
+  if (strcmp(command, "bulk") == 0) {
+    pki_client *c = connect_server(server);
+    if (c == NULL) {
+      fprintf(stderr, "pkictl: bad --server %s\n", server);
+      return 2;
+    }
+    const int code = pkictl_bulk(c, argc - i, argv + i);
+    pki_client_free(c);
+    return code;
+  }
+  if (strcmp(command, "trust") == 0 || strcmp(command, "find") == 0) {
+    pki_client *c = connect_server(server);
+    if (c == NULL) {
+      fprintf(stderr, "pkictl: bad --server %s\n", server);
+      return 2;
+    }
+    const int code = strcmp(command, "trust") == 0
+                         ? pkictl_trust(c, argc - i, argv + i)
+                         : pkictl_find(c, argc - i, argv + i);
+    pki_client_free(c);
+    return code;
+  }
+  if (strcmp(command, "monitor") == 0) {
+    return cmd_monitor(server, argc, argv, i);
+  }
+  if (strcmp(command, "token") == 0 || strcmp(command, "allowlist") == 0) {
+    pki_client *c = connect_server(server);
+    if (c == NULL) {
+      fprintf(stderr, "pkictl: bad --server %s\n", server);
+      return 2;
+    }
+    const int code = strcmp(command, "token") == 0
+                         ? pkictl_token(c, argc - i, argv + i)
+                         : pkictl_allowlist(c, argc - i, argv + i);
+    pki_client_free(c);
+    return code;
+  }
+  int sub = 0;
+  if (strcmp(command, "ca") == 0) {
+    if (i >= argc || strcmp(argv[i], "list") != 0) {
+      fprintf(stderr, "pkictl: usage: pkictl ca list\n");
+      return 2;
+    }
+    sub = 1;
+    i++;
+  }
+  flags f;
+  if (!parse_flags(argc, argv, i, &f)) {
+    return 2;
+  }
+  pki_client *client = connect_server(server);
+  if (client == NULL) {
+    fprintf(stderr, "pkictl: bad --server %s\n", server);
+    return 2;
+  }
+  int rc;
+  if (sub) {
+    rc = cmd_ca_list(client);
+  } else if (strcmp(command, "issue") == 0) {
+    rc = cmd_issue(client, &f);
+  } else if (strcmp(command, "batch") == 0) {
+    rc = cmd_batch(client, &f);
+  } else if (strcmp(command, "list") == 0) {
+    rc = cmd_list(client, &f);
+  } else if (strcmp(command, "get") == 0) {
+    rc = cmd_get(client, &f);
+  } else if (strcmp(command, "keygen") == 0) {
+    rc = cmd_keygen(client, &f);
+  } else if (strcmp(command, "revoke") == 0) {
+    rc = cmd_revoke(client, &f);
+  } else if (strcmp(command, "unhold") == 0) {
+    rc = cmd_unhold(client, &f);
+  } else if (strcmp(command, "crl") == 0) {
+    rc = cmd_crl(client, &f);
+  } else if (strcmp(command, "selfsigned") == 0) {
+    rc = cmd_selfsigned(client, &f);
+  } else if (strcmp(command, "regenerate") == 0) {
+    rc = cmd_regenerate(client, &f);
+  } else if (strcmp(command, "csr") == 0) {
+    rc = cmd_csr(&f);
+  } else {
+    fprintf(stderr, "pkictl: unknown command %s\n%s", command, kUsage);
+    rc = 2;
+  }
+  pki_client_free(client);
+  return rc;
+}
+
+// Shared with the command files of api/cli/pkictl.h.
+int pkictl_get(pki_client *client, const char *path, pki_reply *reply) {
+  return get_reply(client, path, reply);
+}
+
+int pkictl_report(const pki_reply *reply) {
+  return report_error(reply);
+}
+
+uint8_t *pkictl_read_file(const char *path, size_t max, size_t *out_len) {
+  return read_file(path, max, out_len);
+}
+
+int pkictl_write_file(const char *path, const uint8_t *data, size_t len) {
+  return write_file(path, data, len);
+}
+
+void pkictl_add_query(char *path, size_t cap, const char *name,
+                      const char *value) {
+  add_query(path, cap, name, value);
+}
+
+int pkictl_parse_flags(int argc, char **argv, const pkictl_flag *table,
+                       size_t n_table, void *out, size_t out_size,
+                       const char **positional, int max_positional,
+                       int *out_n_positional) {
+  memset(out, 0, out_size);
+  *out_n_positional = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') {
+      if (*out_n_positional == max_positional) {
+        fprintf(stderr, "pkictl: too many arguments\n");
+        return 0;
+      }
+      positional[(*out_n_positional)++] = a;
+      continue;
+    }
+    size_t k = 0;
+    while (k < n_table && strcmp(a, table[k].name) != 0) {
+      k++;
+    }
+    if (k == n_table) {
+      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+      return 0;
+    }
+    if (table[k].is_switch) {
+      *(int *)((char *)out + table[k].offset) = 1;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "pkictl: %s needs a value\n", a);
+      return 0;
+    }
+    *(const char **)((char *)out + table[k].offset) = argv[++i];
+  }
+  return 1;
+}

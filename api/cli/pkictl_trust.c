@@ -1,0 +1,242 @@
+// pkictl trust (list, add, get, delete) and pkictl find.
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/cli/pkictl.h"
+#include "ca/limits.h"
+#include "ca/x509/asn1_time.h"
+#include "proto/pki.pb-c.h"
+
+// The flags of these commands: --force and --all are switches.
+typedef struct find_flags {
+  const char *cn, *profile, *usage, *key_type, *key_bits, *status, *store,
+      *cluster, *before, *after_date, *limit, *after, *format, *out;
+  int force, all;
+  const char *positional[3];
+  int n_positional;
+} find_flags;
+
+static int parse(int argc, char **argv, find_flags *f) {
+  static const pkictl_flag kFlags[] = {
+      {"--cn", offsetof(find_flags, cn), 0},
+      {"--profile", offsetof(find_flags, profile), 0},
+      {"--usage", offsetof(find_flags, usage), 0},
+      {"--key-type", offsetof(find_flags, key_type), 0},
+      {"--key-bits", offsetof(find_flags, key_bits), 0},
+      {"--status", offsetof(find_flags, status), 0},
+      {"--store", offsetof(find_flags, store), 0},
+      {"--cluster", offsetof(find_flags, cluster), 0},
+      {"--expires-before", offsetof(find_flags, before), 0},
+      {"--expires-after", offsetof(find_flags, after_date), 0},
+      {"--limit", offsetof(find_flags, limit), 0},
+      {"--after", offsetof(find_flags, after), 0},
+      {"--format", offsetof(find_flags, format), 0},
+      {"--out", offsetof(find_flags, out), 0},
+      {"--force", offsetof(find_flags, force), 1},
+      {"--all", offsetof(find_flags, all), 1},
+  };
+  return pkictl_parse_flags(argc, argv, kFlags,
+                            sizeof(kFlags) / sizeof(kFlags[0]), f, sizeof(*f),
+                            f->positional, 3, &f->n_positional);
+}
+
+static void print_time(int64_t t, char out[21]) {
+  if (!ca_time_format(t, out)) {
+    snprintf(out, 21, "?");
+  }
+}
+
+int pkictl_find(pki_client *client, int argc, char **argv) {
+  find_flags f;
+  if (!parse(argc, argv, &f) || f.n_positional != 0) {
+    fprintf(stderr, "pkictl: usage: pkictl find [filters] (see --help)\n");
+    return 2;
+  }
+  char cursor[64] = "";
+  if (f.after != NULL) {
+    snprintf(cursor, sizeof(cursor), "%s", f.after);
+  }
+  int header = 1;
+  for (;;) {
+    char path[4096] = "/v1/certificates";
+    pkictl_add_query(path, sizeof(path), "cn", f.cn);
+    pkictl_add_query(path, sizeof(path), "profile", f.profile);
+    pkictl_add_query(path, sizeof(path), "usage", f.usage);
+    pkictl_add_query(path, sizeof(path), "key_type", f.key_type);
+    pkictl_add_query(path, sizeof(path), "key_bits", f.key_bits);
+    pkictl_add_query(path, sizeof(path), "status", f.status);
+    pkictl_add_query(path, sizeof(path), "store", f.store);
+    pkictl_add_query(path, sizeof(path), "cluster", f.cluster);
+    pkictl_add_query(path, sizeof(path), "expires_before", f.before);
+    pkictl_add_query(path, sizeof(path), "expires_after", f.after_date);
+    pkictl_add_query(path, sizeof(path), "limit", f.limit);
+    pkictl_add_query(path, sizeof(path), "after",
+                     cursor[0] != '\0' ? cursor : NULL);
+    pki_reply reply;
+    if (!pkictl_get(client, path, &reply)) {
+      pki_reply_cleanup(&reply);
+      return 1;
+    }
+    Pki__V1__ListCertificatesResponse *resp =
+        pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
+                                                    reply.body);
+    pki_reply_cleanup(&reply);
+    if (resp == NULL) {
+      fprintf(stderr, "pkictl: unreadable reply\n");
+      return 1;
+    }
+    if (header) {
+      printf("%-8s %-20s %-17s %-8s %-8s %-34s %s\n", "USAGE", "NOT_AFTER",
+             "PROFILE/STORE", "KEY", "STATUS", "SERIAL", "COMMON_NAME");
+      header = 0;
+    }
+    for (size_t i = 0; i < resp->n_certificates; i++) {
+      const Pki__V1__CertificateInfo *c = resp->certificates[i];
+      char na[21], key[16];
+      print_time(c->not_after, na);
+      snprintf(key, sizeof(key), "%s-%u", c->key_type, c->key_bits);
+      const int trust = strcmp(c->usage, "trust") == 0;
+      printf("%-8s %-20s %-17s %-8s %-8s %-34s %s\n", c->usage, na,
+             trust ? c->store : c->profile, key, c->status, c->serial,
+             c->common_name);
+    }
+    snprintf(cursor, sizeof(cursor), "%s", resp->next_after);
+    pki__v1__list_certificates_response__free_unpacked(resp, NULL);
+    if (!f.all || cursor[0] == '\0') {
+      if (cursor[0] != '\0') {
+        fprintf(stderr, "more: add --after %s (or --all)\n", cursor);
+      }
+      return 0;
+    }
+  }
+}
+
+static int trust_list(pki_client *client, const find_flags *f) {
+  char path[256] = "/v1/trust";
+  if (f->n_positional == 2) {
+    snprintf(path, sizeof(path), "/v1/trust/%.64s", f->positional[1]);
+  }
+  pki_reply reply;
+  if (!pkictl_get(client, path, &reply)) {
+    pki_reply_cleanup(&reply);
+    return 1;
+  }
+  Pki__V1__ListTrustResponse *resp =
+      pki__v1__list_trust_response__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (resp == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  printf("%-17s %-64s %-20s %-6s %-7s %s\n", "STORE", "FINGERPRINT",
+         "NOT_AFTER", "SOURCE", "STATUS", "SUBJECT");
+  for (size_t i = 0; i < resp->n_entries; i++) {
+    const Pki__V1__TrustEntry *e = resp->entries[i];
+    char na[21];
+    print_time(e->not_after, na);
+    printf("%-17s %-64s %-20s %-6s %-7s %s\n", e->store, e->fingerprint, na,
+           e->source, e->revoked_at != 0 ? "revoked" : "good", e->subject);
+  }
+  pki__v1__list_trust_response__free_unpacked(resp, NULL);
+  return 0;
+}
+
+static int trust_add(pki_client *client, const find_flags *f) {
+  size_t len;
+  uint8_t *body =
+      pkictl_read_file(f->positional[2], CA_LIMIT_TRUST_UPLOAD_BYTES, &len);
+  if (body == NULL) {
+    return 1;
+  }
+  char path[256];
+  snprintf(path, sizeof(path), "/v1/trust/%.64s", f->positional[1]);
+  pkictl_add_query(path, sizeof(path), "force", f->force ? "true" : NULL);
+  pki_reply reply;
+  const int sent = pki_client_call(
+      client, "POST", path, "application/octet-stream", body, len, &reply);
+  free(body);
+  if (!sent) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 1;
+  }
+  if (reply.status != 200) {
+    pkictl_report(&reply);
+    pki_reply_cleanup(&reply);
+    return 1;
+  }
+  Pki__V1__TrustUploadResponse *resp =
+      pki__v1__trust_upload_response__unpack(NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (resp == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  for (size_t i = 0; i < resp->n_results; i++) {
+    const Pki__V1__TrustUploadResult *r = resp->results[i];
+    printf("%-9s %-17s %s %s\n", r->outcome, r->store, r->fingerprint,
+           r->subject);
+  }
+  pki__v1__trust_upload_response__free_unpacked(resp, NULL);
+  return 0;
+}
+
+static int trust_get(pki_client *client, const find_flags *f) {
+  char path[512];
+  snprintf(path, sizeof(path), "/v1/trust/%.64s/%.128s", f->positional[1],
+           f->positional[2]);
+  pkictl_add_query(path, sizeof(path), "format",
+                   f->format != NULL ? f->format : "pem");
+  pki_reply reply;
+  int rc = 1;
+  if (pkictl_get(client, path, &reply)) {
+    rc = f->out != NULL
+             ? !pkictl_write_file(f->out, reply.body, reply.body_len)
+             : fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+static int trust_delete(pki_client *client, const find_flags *f) {
+  char path[512];
+  snprintf(path, sizeof(path), "/v1/trust/%.64s/%.128s", f->positional[1],
+           f->positional[2]);
+  pki_reply reply;
+  if (!pki_client_call(client, "DELETE", path, NULL, NULL, 0, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return 1;
+  }
+  const int rc = reply.status == 200 ? 0 : pkictl_report(&reply);
+  if (rc == 0) {
+    printf("deleted %s from %s\n", f->positional[2], f->positional[1]);
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+int pkictl_trust(pki_client *client, int argc, char **argv) {
+  find_flags f;
+  if (!parse(argc, argv, &f) || f.n_positional == 0) {
+    fprintf(stderr, "pkictl: usage: pkictl trust list|add|get|delete ...\n");
+    return 2;
+  }
+  const char *verb = f.positional[0];
+  if (strcmp(verb, "list") == 0 && f.n_positional <= 2) {
+    return trust_list(client, &f);
+  }
+  if (strcmp(verb, "add") == 0 && f.n_positional == 3) {
+    return trust_add(client, &f);
+  }
+  if (strcmp(verb, "get") == 0 && f.n_positional == 3) {
+    return trust_get(client, &f);
+  }
+  if (strcmp(verb, "delete") == 0 && f.n_positional == 3) {
+    return trust_delete(client, &f);
+  }
+  fprintf(stderr,
+          "pkictl: usage: pkictl trust list [STORE] | add STORE FILE [--force]"
+          " | get STORE FINGERPRINT | delete STORE FINGERPRINT\n");
+  return 2;
+}

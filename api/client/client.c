@@ -1,0 +1,188 @@
+#include "api/client/client.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/mem.h>
+
+#include "proto/pki.pb-c.h"
+
+struct pki_client {
+  CURL *curl;
+  char server[512];
+  char authorization[128];  // "Authorization: Bearer ..."; "" for none
+  char cacert[4096];        // "" for the system's trust
+};
+
+// libcurl's global state (and the TLS library's under it) is set up once
+// per process and never torn down: clients are made and freed on many
+// threads at once (the benchmarks), and curl_global_init and
+// curl_global_cleanup are not safe to call concurrently.
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static int g_curl_ok;
+
+static void curl_init_once(void) {
+  g_curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+pki_client *pki_client_new(const char *server) {
+  if (pthread_once(&g_curl_once, curl_init_once) != 0 || !g_curl_ok) {
+    return NULL;
+  }
+  pki_client *client = calloc(1, sizeof(*client));
+  if (client == NULL) {
+    return NULL;
+  }
+  size_t n = strlen(server);
+  while (n > 0 && server[n - 1] == '/') {
+    n--;
+  }
+  if (n >= sizeof(client->server)) {
+    free(client);
+    return NULL;
+  }
+  memcpy(client->server, server, n);
+  client->server[n] = '\0';
+  client->curl = curl_easy_init();
+  if (client->curl == NULL) {
+    free(client);
+    return NULL;
+  }
+  return client;
+}
+
+int pki_client_set_auth(pki_client *client, const char *token,
+                        const char *cacert) {
+  client->authorization[0] = '\0';
+  client->cacert[0] = '\0';
+  if (token != NULL) {
+    const int n = snprintf(client->authorization, sizeof(client->authorization),
+                           "Authorization: Bearer %s", token);
+    CA_ENSURE(n > 0 && (size_t)n < sizeof(client->authorization),
+              CA_ERR_PARAMETER_INVALID, "token too long");
+  }
+  if (cacert != NULL) {
+    const int n =
+        snprintf(client->cacert, sizeof(client->cacert), "%s", cacert);
+    CA_ENSURE(n >= 0 && (size_t)n < sizeof(client->cacert),
+              CA_ERR_PARAMETER_INVALID, "CA file path too long");
+  }
+  return 1;
+err:
+  return 0;
+}
+
+void pki_client_free(pki_client *client) {
+  if (client == NULL) {
+    return;
+  }
+  OPENSSL_cleanse(client->authorization, sizeof(client->authorization));
+  curl_easy_cleanup(client->curl);
+  free(client);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
+  pki_reply *reply = arg;
+  const size_t len = size * nmemb;
+  if (len > PKI_CLIENT_MAX_REPLY - reply->body_len) {
+    return 0;  // makes curl fail the transfer
+  }
+  uint8_t *grown = realloc(reply->body, reply->body_len + len + 1);
+  if (grown == NULL) {
+    return 0;
+  }
+  memcpy(grown + reply->body_len, data, len);
+  reply->body = grown;
+  reply->body_len += len;
+  reply->body[reply->body_len] = '\0';
+  return len;
+}
+
+int pki_client_call(pki_client *client, const char *method, const char *path,
+                    const char *content_type, const uint8_t *body,
+                    size_t body_len, pki_reply *out) {
+  memset(out, 0, sizeof(*out));
+  char url[2048];
+  struct curl_slist *headers = NULL;
+  int n = snprintf(url, sizeof(url), "%s%s", client->server, path);
+  CA_ENSURE(n > 0 && (size_t)n < sizeof(url), CA_ERR_INTERNAL, "URL too long");
+  CURL *c = client->curl;
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  if (body != NULL) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+  }
+  if (content_type != NULL) {
+    char header[160];
+    snprintf(header, sizeof(header), "Content-Type: %s", content_type);
+    headers = curl_slist_append(headers, header);
+  }
+  // No "Expect: 100-continue" round trip for large bodies.
+  headers = curl_slist_append(headers, "Expect:");
+  if (client->authorization[0] != '\0') {
+    headers = curl_slist_append(headers, client->authorization);
+  }
+  if (client->cacert[0] != '\0') {
+    // That file alone: not also the system's directory of CAs, which the
+    // TLS library would read and parse at every new connection.
+    curl_easy_setopt(c, CURLOPT_CAINFO, client->cacert);
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  headers = NULL;
+  CA_ENSURE(rc == CURLE_OK, CA_ERR_INTERNAL, "%s: %s", url,
+            curl_easy_strerror(rc));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+  curl_off_t retry = 0;
+  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK) {
+    out->retry_after = (long)retry;
+  }
+  const char *type = NULL;
+  curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+  snprintf(out->content_type, sizeof(out->content_type), "%s",
+           type != NULL ? type : "");
+  return 1;
+err:
+  curl_slist_free_all(headers);
+  pki_reply_cleanup(out);
+  return 0;
+}
+
+void pki_reply_error_text(const pki_reply *reply, char *out, size_t out_len) {
+  if (strncmp(reply->content_type, "application/x-protobuf", 22) == 0) {
+    Pki__V1__Error *e =
+        pki__v1__error__unpack(NULL, reply->body_len, reply->body);
+    if (e != NULL) {
+      snprintf(out, out_len, "%s: %s", e->code, e->message);
+      pki__v1__error__free_unpacked(e, NULL);
+      return;
+    }
+  }
+  if (reply->body_len > 0) {
+    snprintf(out, out_len, "%.*s", (int)reply->body_len,
+             (const char *)reply->body);
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '\n') {
+      out[--n] = '\0';
+    }
+    return;
+  }
+  snprintf(out, out_len, "HTTP %ld", reply->status);
+}
+
+void pki_reply_cleanup(pki_reply *reply) {
+  free(reply->body);
+  memset(reply, 0, sizeof(*reply));
+}

@@ -1,0 +1,52 @@
+// GET /healthz and GET /metrics: open to monitoring, no credentials.
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+
+#include "api/server/handlers/handlers.h"
+#include "api/server/monitor.h"
+#include "api/server/service.h"
+
+void api_handle_healthz(api_service *svc, const api_request *req,
+                        api_response *resp) {
+  (void)req;
+  // Healthy means able to issue: the database must answer, since nothing is
+  // returned unrecorded.
+  if (!ca_store_ping(svc->store)) {
+    api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+    return;
+  }
+  api_respond_copy(resp, 200, "text/plain", "ok\n", 3);
+}
+
+void api_handle_metrics(api_service *svc, const api_request *req,
+                        api_response *resp) {
+  (void)req;
+  const int up = ca_store_ping(svc->store);
+  ca_engine_stats stats;
+  ca_engine_get_stats(svc->engine, &stats);
+  ca_keypool_stats pool;
+  ca_keypool_get_stats(svc->keypool, &pool);
+  uint8_t *body;
+  size_t len;
+  if (!api_metrics_render(&svc->metrics, &stats, &pool, up, &body, &len)) {
+    api_respond_err_code(resp, API_FORMAT_TEXT, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    return;
+  }
+  // The expiry monitor's lines follow (one indexed query when the database
+  // answered the ping).
+  CBB cbb;
+  uint8_t *all;
+  size_t all_len;
+  if (!CBB_init(&cbb, len + 2048) || !CBB_add_bytes(&cbb, body, len) ||
+      (up && !api_monitor_add_metrics(svc->monitor, svc->store, &cbb)) ||
+      !CBB_finish(&cbb, &all, &all_len)) {
+    CBB_cleanup(&cbb);
+    OPENSSL_free(body);
+    api_respond_err_code(resp, API_FORMAT_TEXT, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    return;
+  }
+  OPENSSL_free(body);
+  api_respond(resp, 200, "text/plain; version=0.0.4", all, all_len);
+}

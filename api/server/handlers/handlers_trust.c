@@ -1,0 +1,415 @@
+// Trust stores: POST /v1/trust/{store} (upload), GET /v1/trust[/{store}]
+// (list), GET /v1/trust/{store}/{fingerprint} (download) and DELETE
+// /v1/trust/{store}/{fingerprint}.
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/server/formats.h"
+#include "api/server/handlers/handlers.h"
+#include "api/server/service.h"
+#include "ca/limits.h"
+#include "ca/policy/trust.h"
+#include "ca/x509/asn1_time.h"
+#include "proto/pki.pb-c.h"
+
+// The entry of a row, borrowing its strings; |fp| holds the fingerprint.
+static void fill_entry(const ca_trust_row *row,
+                       char fp[CA_TRUST_FINGERPRINT_HEX_LEN],
+                       Pki__V1__TrustEntry *e) {
+  pki__v1__trust_entry__init(e);
+  ca_trust_fingerprint_hex(row->fingerprint, fp);
+  e->store = row->store;
+  e->fingerprint = fp;
+  e->subject = row->subject;
+  e->issuer = row->issuer;
+  e->serial = row->serial;
+  e->common_name = row->common_name;
+  e->key_type = row->key_type;
+  e->key_bits = row->key_bits;
+  e->is_ca = row->is_ca != 0;
+  e->not_before = row->not_before;
+  e->not_after = row->not_after;
+  e->source = row->source;
+  e->cluster = row->cluster;
+  e->node = row->node;
+  e->purpose = row->purpose;
+  e->revoked_at = row->revoked_at;
+  e->revocation_reason = row->revocation_reason;
+  e->added_by = row->added_by;
+  e->created_at = row->created_at;
+  if (row->der != NULL) {
+    e->certificate.data = row->der;
+    e->certificate.len = row->der_len;
+  }
+}
+
+static void respond_table(api_response *resp, const ca_trust_row *rows,
+                          size_t n) {
+  CBB cbb;
+  CBB_zero(&cbb);
+  uint8_t *body;
+  size_t len;
+  CA_GUARD_CRYPTO(CBB_init(&cbb, 128 + n * 192));
+  CA_GUARD_CRYPTO(api_cbb_printf(
+      &cbb, "STORE\tFINGERPRINT\tNOT_AFTER\tSOURCE\tSTATUS\tSUBJECT\n"));
+  for (size_t i = 0; i < n; i++) {
+    char fp[CA_TRUST_FINGERPRINT_HEX_LEN], na[21];
+    ca_trust_fingerprint_hex(rows[i].fingerprint, fp);
+    CA_ENSURE(ca_time_format(rows[i].not_after, na), CA_ERR_INTERNAL,
+              "time out of range");
+    CA_GUARD_CRYPTO(api_cbb_printf(
+        &cbb, "%s\t%s\t%s\t%s\t%s\t%s\n", rows[i].store, fp, na, rows[i].source,
+        rows[i].revoked_at != 0 ? "revoked" : "good", rows[i].subject));
+  }
+  CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
+  api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
+  return;
+err:
+  CBB_cleanup(&cbb);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+static void respond_list(api_response *resp, const ca_trust_row *rows,
+                         size_t n) {
+  Pki__V1__TrustEntry *entries = calloc(n > 0 ? n : 1, sizeof(*entries));
+  Pki__V1__TrustEntry **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
+  char(*fps)[CA_TRUST_FINGERPRINT_HEX_LEN] =
+      calloc(n > 0 ? n : 1, sizeof(*fps));
+  CA_ENSURE(entries != NULL && ptrs != NULL && fps != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    fill_entry(&rows[i], fps[i], &entries[i]);
+    ptrs[i] = &entries[i];
+  }
+  Pki__V1__ListTrustResponse out = PKI__V1__LIST_TRUST_RESPONSE__INIT;
+  out.n_entries = n;
+  out.entries = ptrs;
+  api_respond_message(resp, &out.base);
+  goto done;
+err:
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+done:
+  free(entries);
+  free(ptrs);
+  free(fps);
+}
+
+// respond_rows answers a listing in the format asked: protobuf (default),
+// a text table, or the certificates themselves (pem, p7b, p7b-pem), so that
+// `curl .../v1/trust/tomcat-trust?format=pem > bundle.pem` makes a CA file.
+static void respond_rows(api_response *resp, const char *format,
+                         const ca_trust_row *rows, size_t n) {
+  if (format == NULL || format[0] == '\0' || strcmp(format, "protobuf") == 0) {
+    respond_list(resp, rows, n);
+    return;
+  }
+  if (strcmp(format, "text") == 0) {
+    respond_table(resp, rows, n);
+    return;
+  }
+  api_cert_format cert_format;
+  const uint8_t **certs = NULL;
+  size_t *lens = NULL;
+  CA_GUARD(api_cert_format_parse(format, API_CERT_PEM, &cert_format));
+  CA_ENSURE(cert_format != API_CERT_DER || n == 1, CA_ERR_FORMAT_UNKNOWN,
+            "der holds one certificate: use pem, p7b or p7b-pem for a store");
+  certs = calloc(n > 0 ? n : 1, sizeof(*certs));
+  lens = calloc(n > 0 ? n : 1, sizeof(*lens));
+  CA_ENSURE(certs != NULL && lens != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    certs[i] = rows[i].der;
+    lens[i] = rows[i].der_len;
+  }
+  api_respond_certs(resp, cert_format, certs, lens, n);
+  free(certs);
+  free(lens);
+  return;
+err:
+  free(certs);
+  free(lens);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+// split_param reads "{store}" or "{store}/{fingerprint}" of the path.
+static int split_param(const char *param, const char **out_store,
+                       uint8_t fp[CA_TRUST_FINGERPRINT_LEN], int *out_has_fp) {
+  char name[64];
+  const char *slash = strchr(param, '/');
+  const size_t len = slash != NULL ? (size_t)(slash - param) : strlen(param);
+  CA_ENSURE(len > 0 && len < sizeof(name), CA_ERR_NOT_FOUND,
+            "no such trust store");
+  memcpy(name, param, len);
+  name[len] = '\0';
+  *out_store = ca_trust_store_find(name);
+  CA_GUARD(*out_store != NULL);
+  *out_has_fp = slash != NULL;
+  if (slash != NULL) {
+    CA_ENSURE(strchr(slash + 1, '/') == NULL, CA_ERR_NOT_FOUND,
+              "no such resource");
+    CA_GUARD(ca_trust_fingerprint_parse(slash + 1, fp));
+  }
+  return 1;
+err:
+  return 0;
+}
+
+void api_handle_trust_list_all(api_service *svc, const api_request *req,
+                               api_response *resp) {
+  ca_trust_row *rows = NULL;
+  size_t n = 0;
+  const char *format;
+  CA_GUARD(api_query_checked(req, "format", &format));
+  const int with_der = format != NULL && format[0] != '\0' &&
+                       strcmp(format, "text") != 0 &&
+                       strcmp(format, "protobuf") != 0;
+  CA_GUARD(ca_store_list_trust(svc->store, NULL, NULL, with_der, &rows, &n));
+  respond_rows(resp, format, rows, n);
+  ca_trust_rows_free(rows, n);
+  return;
+err:
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+void api_handle_trust_get(api_service *svc, const api_request *req,
+                          api_response *resp) {
+  ca_trust_row *rows = NULL;
+  size_t n = 0;
+  const char *store, *format;
+  uint8_t fp[CA_TRUST_FINGERPRINT_LEN];
+  int has_fp;
+  CA_GUARD(api_query_checked(req, "format", &format));
+  CA_GUARD(split_param(req->param, &store, fp, &has_fp));
+  if (!has_fp) {
+    const int with_der = format != NULL && format[0] != '\0' &&
+                         strcmp(format, "text") != 0 &&
+                         strcmp(format, "protobuf") != 0;
+    CA_GUARD(ca_store_list_trust(svc->store, store, NULL, with_der, &rows, &n));
+    respond_rows(resp, format, rows, n);
+    ca_trust_rows_free(rows, n);
+    return;
+  }
+  CA_GUARD(ca_store_list_trust(svc->store, store, fp, 1, &rows, &n));
+  CA_ENSURE(n == 1, CA_ERR_NOT_FOUND, "%s holds no certificate %s", store,
+            strchr(req->param, '/') + 1);
+  // One certificate: PEM by default, like GET /v1/certificates/{serial};
+  // ?format=protobuf gives the entry.
+  respond_rows(resp, format != NULL && format[0] != '\0' ? format : "pem", rows,
+               n);
+  ca_trust_rows_free(rows, n);
+  return;
+err:
+  ca_trust_rows_free(rows, n);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+static int audit_change(ca_store_tx *tx, const api_request *req,
+                        const char *actor, const char *action,
+                        const char *store, const char *fp, const char *subject,
+                        const char *outcome) {
+  char object[160], detail[512];
+  snprintf(object, sizeof(object), "trust:%s/%s", store, fp);
+  snprintf(detail, sizeof(detail), "%s %.400s", outcome, subject);
+  return ca_store_tx_audit(tx, actor, action, object, req->remote, "ok",
+                           detail);
+}
+
+static int upload_table(api_response *resp,
+                        const Pki__V1__TrustUploadResult *results, size_t n) {
+  CBB cbb;
+  uint8_t *body;
+  size_t len;
+  if (!CBB_init(&cbb, 128 + n * 160) ||
+      !api_cbb_printf(&cbb, "OUTCOME\tSTORE\tFINGERPRINT\tSUBJECT\n")) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!api_cbb_printf(&cbb, "%s\t%s\t%s\t%s\n", results[i].outcome,
+                        results[i].store, results[i].fingerprint,
+                        results[i].subject)) {
+      CBB_cleanup(&cbb);
+      return 0;
+    }
+  }
+  if (!CBB_finish(&cbb, &body, &len)) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
+  return 1;
+}
+
+static int pack_upload(api_response *resp, Pki__V1__TrustUploadResult *results,
+                       size_t n) {
+  Pki__V1__TrustUploadResult **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
+  if (ptrs == NULL) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ptrs[i] = &results[i];
+  }
+  Pki__V1__TrustUploadResponse out = PKI__V1__TRUST_UPLOAD_RESPONSE__INIT;
+  out.n_results = n;
+  out.results = ptrs;
+  api_respond_message(resp, &out.base);
+  free(ptrs);
+  return 1;
+}
+
+// One result slot per (certificate, store) and the text it points to.
+typedef struct upload_slot {
+  char fp[CA_TRUST_FINGERPRINT_HEX_LEN];
+  char other[CA_TRUST_FINGERPRINT_HEX_LEN];
+} upload_slot;
+
+void api_handle_trust_upload(api_service *svc, const api_request *req,
+                             api_response *resp) {
+  ca_trust_cert *certs = NULL;
+  size_t n = 0;
+  ca_store_tx *tx = NULL;
+  Pki__V1__TrustUploadResult *results = NULL;
+  upload_slot *slots = NULL;
+  size_t n_results = 0;
+  const char *force_text, *format;
+  const char *store = ca_trust_store_find(req->param);
+  CA_GUARD(store != NULL);
+  CA_GUARD(api_query_checked(req, "force", &force_text));
+  CA_GUARD(api_query_checked(req, "format", &format));
+  const int text = format != NULL && strcmp(format, "text") == 0;
+  CA_ENSURE(format == NULL || format[0] == '\0' || text ||
+                strcmp(format, "protobuf") == 0,
+            CA_ERR_FORMAT_UNKNOWN, "format must be protobuf or text");
+  const int force = force_text != NULL && (strcmp(force_text, "true") == 0 ||
+                                           strcmp(force_text, "1") == 0);
+  CA_ENSURE(force_text == NULL || force || strcmp(force_text, "false") == 0 ||
+                strcmp(force_text, "0") == 0,
+            CA_ERR_PARAMETER_INVALID, "force must be true or false");
+  CA_GUARD(ca_trust_parse_upload(req->body, req->body_len, &certs, &n));
+
+  // Every CA certificate of the upload is stored; leaves that come with
+  // them in a chain are reported and left out. An upload without any CA,
+  // or with an expired one (unless forced), is refused whole.
+  const int64_t now = (int64_t)time(NULL);
+  size_t cas = 0;
+  const ca_trust_cert *first_leaf = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (!certs[i].is_ca) {
+      first_leaf = first_leaf != NULL ? first_leaf : &certs[i];
+      continue;
+    }
+    CA_GUARD(ca_trust_check_upload(&certs[i], now, force));
+    cas++;
+  }
+  if (cas == 0) {
+    CA_GUARD(ca_trust_check_upload(first_leaf, now, force));
+  }
+
+  const char *targets[2];
+  const size_t n_targets = ca_trust_upload_stores(store, targets);
+  results = calloc(n * n_targets, sizeof(*results));
+  slots = calloc(n * n_targets, sizeof(*slots));
+  CA_ENSURE(results != NULL && slots != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  char actor[96];
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
+  CA_GUARD(ca_store_begin(svc->store, &tx));
+  for (size_t i = 0; i < n; i++) {
+    for (size_t t = 0; t < (certs[i].is_ca ? n_targets : 1); t++) {
+      Pki__V1__TrustUploadResult *r = &results[n_results];
+      upload_slot *slot = &slots[n_results++];
+      pki__v1__trust_upload_result__init(r);
+      ca_trust_fingerprint_hex(certs[i].fingerprint, slot->fp);
+      r->store = (char *)targets[t];
+      r->fingerprint = slot->fp;
+      r->subject = certs[i].subject;
+      r->other_fingerprint = slot->other;
+      if (!certs[i].is_ca) {
+        r->outcome = "skipped";
+        continue;
+      }
+      ca_trust_put put = {
+          .store = targets[t],
+          .cert = &certs[i],
+          .source = "upload",
+          .added_by = actor,
+      };
+      ca_trust_outcome outcome;
+      uint8_t other[CA_TRUST_FINGERPRINT_LEN];
+      CA_GUARD(ca_store_tx_put_trust(tx, &put, &outcome, other));
+      r->outcome = (char *)ca_trust_outcome_name(outcome);
+      if (outcome == CA_TRUST_REPLACED || outcome == CA_TRUST_KEPT) {
+        ca_trust_fingerprint_hex(other, slot->other);
+      }
+      // Only changes are audited; a repeated upload changes nothing.
+      if (outcome == CA_TRUST_ADDED || outcome == CA_TRUST_REPLACED) {
+        CA_GUARD(audit_change(tx, req, actor, "trust-add", targets[t], slot->fp,
+                              certs[i].subject, r->outcome));
+      }
+    }
+  }
+  const int committed = ca_store_commit(tx);
+  tx = NULL;
+  CA_GUARD(committed);
+  CA_ENSURE(text ? upload_table(resp, results, n_results)
+                 : pack_upload(resp, results, n_results),
+            CA_ERR_NO_MEMORY, "out of memory");
+  goto done;
+err:
+  ca_store_rollback(tx);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+done:
+  free(results);
+  free(slots);
+  ca_trust_certs_free(certs, n);
+}
+
+void api_handle_trust_delete(api_service *svc, const api_request *req,
+                             api_response *resp) {
+  ca_trust_row *rows = NULL;
+  size_t n = 0;
+  ca_store_tx *tx = NULL;
+  const char *store;
+  uint8_t fp[CA_TRUST_FINGERPRINT_LEN];
+  int has_fp, found = 0;
+  CA_GUARD(split_param(req->param, &store, fp, &has_fp));
+  CA_ENSURE(has_fp, CA_ERR_METHOD_NOT_ALLOWED,
+            "DELETE names one entry: /v1/trust/{store}/{fingerprint}");
+  CA_GUARD(ca_store_list_trust(svc->store, store, fp, 1, &rows, &n));
+  char hex[CA_TRUST_FINGERPRINT_HEX_LEN];
+  ca_trust_fingerprint_hex(fp, hex);
+  if (n == 0) {
+    // pki's own identity certificates are revoked, never deleted: say so
+    // rather than a bare 404 when the fingerprint is one of them.
+    int identity = 0;
+    CA_GUARD(ca_store_identity_fingerprint(svc->store, fp, &identity));
+    CA_ENSURE(!identity, CA_ERR_IDENTITY_NOT_DELETABLE,
+              "%s is a certificate pki issued, not a trust entry: revoke it "
+              "(POST /v1/certificates/{serial}:revoke)",
+              hex);
+    CA_RAISE(CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);
+  }
+  char actor[96];
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
+  CA_GUARD(ca_store_begin(svc->store, &tx));
+  CA_GUARD(ca_store_tx_delete_trust(tx, store, fp, &found));
+  CA_ENSURE(found, CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);
+  CA_GUARD(audit_change(tx, req, actor, "trust-delete", store, hex,
+                        rows[0].subject, "deleted"));
+  const int committed = ca_store_commit(tx);
+  tx = NULL;
+  CA_GUARD(committed);
+  // The answer is the entry as it was, certificate included: a record of
+  // what was removed.
+  respond_list(resp, rows, n);
+  ca_trust_rows_free(rows, n);
+  return;
+err:
+  ca_store_rollback(tx);
+  ca_trust_rows_free(rows, n);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}

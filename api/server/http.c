@@ -1,0 +1,784 @@
+#include "api/server/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <openssl/mem.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/server/log.h"
+#include "api/server/tls.h"
+#include "ca/limits.h"
+#include "proto/pki.pb-c.h"
+
+struct api_server {
+  struct MHD_Daemon *daemon;
+  api_server_config config;
+  unsigned port;
+  atomic_int in_flight;  // requests begun and not yet completed
+};
+
+// The deferred state of a request (api_defer). |mu| orders api_defer
+// against api_complete, which may run first on another thread.
+struct api_pending {
+  pthread_mutex_t mu;
+  struct MHD_Connection *conn;
+  int done;       // api_complete was called
+  int suspended;  // the connection is suspended, waiting for |done|
+  api_finish finish;
+  void *finish_arg;
+};
+
+// Per-request state, from the first call of the access handler to the
+// completion notification.
+typedef struct request_state {
+  const api_route *route;
+  char param[API_PARAM_MAX];
+  uint8_t *body;
+  size_t body_len;
+  size_t body_cap;
+  ca_err early_error;  // a refusal decided before the body was read
+  int has_early_error;
+  ca_principal principal;  // who calls, once authorized
+  api_pending pending;
+  int deferred;  // a finish callback will answer
+  // --- Limits ---
+  struct timespec started;  // headers read: the start of --request-timeout
+  unsigned idle_timeout_s;  // the connection's idle timeout we set; 0: ours
+} request_state;
+
+const char *api_query(const api_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int api_query_checked(const api_request *req, const char *name,
+                      const char **out) {
+  const char *v = api_query(req, name);
+  CA_ENSURE(v == NULL || strlen(v) <= CA_LIMIT_QUERY_VALUE_LEN,
+            CA_ERR_PARAMETER_INVALID, "parameter %s longer than %d bytes", name,
+            CA_LIMIT_QUERY_VALUE_LEN);
+  *out = v;
+  return 1;
+err:
+  return 0;
+}
+
+const char *api_header(const api_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void api_respond(api_response *resp, unsigned status, const char *content_type,
+                 uint8_t *body, size_t body_len) {
+  OPENSSL_free(resp->body);
+  resp->status = status;
+  resp->content_type = content_type;
+  resp->body = body;
+  resp->body_len = body_len;
+}
+
+void api_add_header(api_response *resp, const char *name, const char *value) {
+  const size_t max = sizeof(resp->headers) / sizeof(resp->headers[0]);
+  if (resp->n_headers < max) {
+    snprintf(resp->headers[resp->n_headers].name, sizeof(resp->headers[0].name),
+             "%s", name);
+    snprintf(resp->headers[resp->n_headers].value,
+             sizeof(resp->headers[0].value), "%s", value);
+    resp->n_headers++;
+  }
+}
+
+void api_respond_copy(api_response *resp, unsigned status,
+                      const char *content_type, const void *data, size_t len) {
+  uint8_t *copy = OPENSSL_memdup(data, len > 0 ? len : 1);
+  if (copy == NULL) {
+    api_respond(resp, 500, "text/plain", NULL, 0);
+    return;
+  }
+  api_respond(resp, status, content_type, copy, len);
+}
+
+unsigned api_status_for(ca_err_code code) {
+  switch (code) {
+    case CA_OK:
+      return 200;
+    case CA_ERR_BODY_TOO_LARGE:
+    case CA_ERR_BATCH_TOO_LARGE:
+    case CA_ERR_CSR_TOO_LARGE:
+    case CA_ERR_OBJECT_TOO_LARGE:
+      return 413;
+    case CA_ERR_NOT_FOUND:
+    case CA_ERR_TRUST_STORE_UNKNOWN:
+      return 404;
+    case CA_ERR_AMBIGUOUS:
+    case CA_ERR_CONFLICT:
+    case CA_ERR_ALREADY_REVOKED:
+    case CA_ERR_NOT_ON_HOLD:
+    case CA_ERR_IDENTITY_NOT_DELETABLE:
+    case CA_ERR_NOT_SELF_SIGNED:
+      return 409;
+    case CA_ERR_NOTIFY_FAILED:
+      return 502;
+    case CA_ERR_UNAUTHENTICATED:
+      return 401;
+    case CA_ERR_FORBIDDEN:
+    case CA_ERR_ADDRESS_NOT_ALLOWED:
+      return 403;
+    case CA_ERR_REQUEST_TIMEOUT:
+      return 408;
+    case CA_ERR_METHOD_NOT_ALLOWED:
+      return 405;
+    case CA_ERR_UNSUPPORTED_MEDIA_TYPE:
+      return 415;
+    case CA_ERR_STORAGE_UNAVAILABLE:
+    case CA_ERR_ISSUER_UNAVAILABLE:
+    case CA_ERR_QUEUE_FULL:
+    case CA_ERR_SHUTTING_DOWN:
+      return 503;
+    case CA_ERR_INTERNAL:
+    case CA_ERR_NO_MEMORY:
+    case CA_ERR_SERIAL_EXHAUSTED:
+    case CA_ERR_KEY_FILE:
+    case CA_ERR_CONFIG:
+    case CA_ERR_COUNT:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+int api_require_protobuf(const api_request *req) {
+  const char *type = api_header(req, "Content-Type");
+  static const char *const kTypes[] = {"application/x-protobuf",
+                                       "application/protobuf"};
+  for (size_t i = 0; type != NULL && i < 2; i++) {
+    const size_t n = strlen(kTypes[i]);
+    if (strncasecmp(type, kTypes[i], n) == 0 &&
+        (type[n] == '\0' || type[n] == ';')) {
+      return 1;
+    }
+  }
+  ca_err_set_at(__FILE__, __LINE__, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+                "send Content-Type: application/x-protobuf");
+  return 0;
+}
+
+void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {
+  const size_t len = protobuf_c_message_get_packed_size(msg);
+  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
+  if (buf == NULL) {
+    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    return;
+  }
+  (void)protobuf_c_message_pack(msg, buf);
+  api_respond(resp, 200, "application/x-protobuf", buf, len);
+}
+
+void api_respond_error(api_response *resp, api_format format,
+                       const ca_err *err) {
+  const unsigned status = api_status_for(err->code);
+  const char *name = ca_err_code_name(err->code);
+  if (err->code == CA_ERR_STORAGE_UNAVAILABLE && resp->retry_after == 0) {
+    // The database is down or failed this request: the store reconnects
+    // with a backoff of at most CA_LIMIT_DB_RETRY_MAX_MS, so a retry soon
+    // may succeed.
+    resp->retry_after = 1;
+  }
+  if (format == API_FORMAT_PROTOBUF) {
+    Pki__V1__Error msg = PKI__V1__ERROR__INIT;
+    msg.code = (char *)name;
+    msg.message = (char *)err->message;
+    const size_t len = pki__v1__error__get_packed_size(&msg);
+    uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
+    if (buf != NULL) {
+      pki__v1__error__pack(&msg, buf);
+      api_respond(resp, status, "application/x-protobuf", buf, len);
+      return;
+    }
+  }
+  char text[CA_ERR_MESSAGE_LEN + 64];
+  int n = snprintf(text, sizeof(text), "%s: %s\n", name, err->message);
+  if (n < 0) {
+    n = 0;
+  }
+  api_respond_copy(resp, status, "text/plain; charset=utf-8", text,
+                   (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+void api_respond_err_code(api_response *resp, api_format format,
+                          ca_err_code code, const char *message) {
+  ca_err err;
+  memset(&err, 0, sizeof(err));
+  err.code = code;
+  snprintf(err.message, sizeof(err.message), "%s", message);
+  api_respond_error(resp, format, &err);
+}
+
+// match_route matches |path| against |pattern|. "*" captures one segment
+// (up to '/'), less the literal text that follows it in the pattern up to
+// the next '/' ("/v1/certificates/*:revoke"); "**" at the end captures the
+// rest of the path, slashes included (OCSP GET requests in base64).
+static int match_route(const char *pattern, const char *path,
+                       char param[API_PARAM_MAX]) {
+  param[0] = '\0';
+  while (*pattern != '\0') {
+    if (pattern[0] == '*' && pattern[1] == '*') {
+      const size_t n = strlen(path);
+      if (n >= API_PARAM_MAX) {
+        return 0;
+      }
+      memcpy(param, path, n + 1);
+      return pattern[2] == '\0';
+    }
+    if (*pattern == '*') {
+      size_t segment = 0;
+      while (path[segment] != '\0' && path[segment] != '/') {
+        segment++;
+      }
+      size_t suffix = 0;
+      while (pattern[1 + suffix] != '\0' && pattern[1 + suffix] != '/') {
+        suffix++;
+      }
+      if (segment <= suffix || segment - suffix >= API_PARAM_MAX ||
+          memcmp(path + segment - suffix, pattern + 1, suffix) != 0) {
+        return 0;
+      }
+      memcpy(param, path, segment - suffix);
+      param[segment - suffix] = '\0';
+      path += segment;
+      pattern += 1 + suffix;
+      continue;
+    }
+    if (*pattern != *path) {
+      return 0;
+    }
+    pattern++;
+    path++;
+  }
+  return *path == '\0';
+}
+
+static void set_early_error(request_state *state, ca_err_code code,
+                            const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_early_error(request_state *state, ca_err_code code,
+                            const char *fmt, ...) {
+  state->has_early_error = 1;
+  state->early_error.code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  (void)vsnprintf(state->early_error.message,
+                  sizeof(state->early_error.message), fmt, ap);
+  va_end(ap);
+}
+
+// route_for finds the route of |method| |url|, or sets an early error.
+static void route_for(const api_server *server, const char *method,
+                      const char *url, request_state *state) {
+  int path_known = 0;
+  for (size_t i = 0; i < server->config.route_count; i++) {
+    const api_route *r = &server->config.routes[i];
+    char param[API_PARAM_MAX];
+    if (!match_route(r->pattern, url, param)) {
+      continue;
+    }
+    path_known = 1;
+    if (strcmp(r->method, method) == 0 ||
+        (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+      state->route = r;
+      memcpy(state->param, param, sizeof(param));
+      return;
+    }
+  }
+  if (path_known) {
+    set_early_error(state, CA_ERR_METHOD_NOT_ALLOWED,
+                    "method %s is not allowed here", method);
+  } else {
+    set_early_error(state, CA_ERR_NOT_FOUND, "no such resource: %.200s", url);
+  }
+}
+
+static void free_body(void *p) {
+  OPENSSL_free(p);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn,
+                                     api_response *resp) {
+  struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(
+      resp->body_len, resp->body, free_body);
+  if (r == NULL) {
+    OPENSSL_free(resp->body);
+    return MHD_NO;
+  }
+  resp->body = NULL;  // owned by |r| now
+  if (resp->content_type != NULL) {
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                  resp->content_type);
+  }
+  for (size_t i = 0; i < resp->n_headers; i++) {
+    (void)MHD_add_response_header(r, resp->headers[i].name,
+                                  resp->headers[i].value);
+  }
+  if (resp->retry_after > 0) {
+    char secs[16];
+    snprintf(secs, sizeof(secs), "%u", resp->retry_after);
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+  }
+  (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  if (resp->status == 401) {
+    // RFC 6750 3: a 401 names the scheme the client should use.
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                  "Bearer realm=\"pki\"");
+  }
+  if (!resp->cacheable) {
+    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  }
+  const enum MHD_Result ret = MHD_queue_response(conn, resp->status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static void client_address(struct MHD_Connection *conn, char *out,
+                           size_t out_len) {
+  snprintf(out, out_len, "unknown");
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == NULL || info->client_addr == NULL) {
+    return;
+  }
+  const struct sockaddr *sa = info->client_addr;
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+              (socklen_t)out_len);
+  } else if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+              (socklen_t)out_len);
+  }
+}
+
+// append_body adds an upload chunk, never past the route's limit.
+static void append_body(request_state *state, const char *data, size_t len) {
+  const size_t max = state->route->max_body;
+  if (len > max - state->body_len) {
+    set_early_error(state, CA_ERR_BODY_TOO_LARGE,
+                    "request body larger than the limit of this call (%zu "
+                    "bytes)",
+                    max);
+    return;
+  }
+  if (state->body_len + len > state->body_cap) {
+    // Grow geometrically, capped by the limit: the size is what has arrived,
+    // not what the client declared. Small to start with: most bodies (OCSP
+    // requests, single CSRs) fit in 1 KiB to 4 KiB, and the buffer is
+    // cleansed when freed.
+    size_t cap = state->body_cap > 0 ? state->body_cap * 2 : 1024;
+    while (cap < state->body_len + len) {
+      cap *= 2;
+    }
+    if (cap > max) {
+      cap = max;
+    }
+    uint8_t *grown = OPENSSL_realloc(state->body, cap);
+    if (grown == NULL) {
+      set_early_error(state, CA_ERR_NO_MEMORY, "out of memory");
+      return;
+    }
+    state->body = grown;
+    state->body_cap = cap;
+  }
+  memcpy(state->body + state->body_len, data, len);
+  state->body_len += len;
+}
+
+// authorize runs the server's authorize hook for a routed request, before
+// any of its body is read: a caller without the right credential never
+// makes pkid store a body.
+static void authorize(const api_server *server, struct MHD_Connection *conn,
+                      request_state *state) {
+  snprintf(state->principal.name, sizeof(state->principal.name), "anonymous");
+  if (state->route == NULL || state->has_early_error ||
+      server->config.authorize == NULL) {
+    return;
+  }
+  api_request req;
+  memset(&req, 0, sizeof(req));
+  req.conn = conn;
+  client_address(conn, req.remote, sizeof(req.remote));
+  req.principal = state->principal;
+  ca_err_clear();
+  if (!server->config.authorize(server->config.svc, state->route, &req)) {
+    const ca_err *err = ca_err_get();
+    set_early_error(state, err->code, "%s", err->message);
+    return;
+  }
+  state->principal = req.principal;
+}
+
+// request_overdue returns 1 when the request has been read for longer than
+// --request-timeout. Otherwise it shortens the connection's idle timeout to
+// the time left, so that a client that stops sending altogether is closed
+// by libmicrohttpd at the deadline too: the idle timeout alone restarts with
+// every byte, and a client trickling its body would hold the connection and
+// its buffer for ever.
+static int request_overdue(const api_server *server, request_state *state,
+                           struct MHD_Connection *conn) {
+  const unsigned timeout_s = server->config.request_timeout_s;
+  if (timeout_s == 0) {
+    return 0;
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t elapsed_ms =
+      (int64_t)(now.tv_sec - state->started.tv_sec) * 1000 +
+      (now.tv_nsec - state->started.tv_nsec) / 1000000;
+  const int64_t left_ms = (int64_t)timeout_s * 1000 - elapsed_ms;
+  if (left_ms <= 0) {
+    return 1;
+  }
+  const unsigned left_s = (unsigned)((left_ms + 999) / 1000);
+  const unsigned idle_s = server->config.connection_timeout_s;
+  const unsigned current_s =
+      state->idle_timeout_s != 0 ? state->idle_timeout_s : idle_s;
+  if (left_s < current_s) {
+    (void)MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                    left_s);
+    state->idle_timeout_s = left_s;
+  }
+  return 0;
+}
+
+// request_read_whole gives the connection its own idle timeout back once
+// the request is read: the deadline was for reading, not for signing or
+// for the next request on the connection.
+static void request_read_whole(const api_server *server, request_state *state,
+                               struct MHD_Connection *conn) {
+  if (state->idle_timeout_s != 0) {
+    (void)MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                    server->config.connection_timeout_s);
+    state->idle_timeout_s = 0;
+  }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+  (void)version;
+  api_server *server = cls;
+  request_state *state = *con_cls;
+  if (state == NULL) {
+    state = calloc(1, sizeof(*state));
+    if (state == NULL || pthread_mutex_init(&state->pending.mu, NULL) != 0) {
+      free(state);
+      return MHD_NO;
+    }
+    state->pending.conn = conn;
+    *con_cls = state;
+    atomic_fetch_add(&server->in_flight, 1);
+    clock_gettime(CLOCK_MONOTONIC, &state->started);
+    // From now on the connection may stay idle only until the deadline: a
+    // client that sends its headers and then nothing is closed there too.
+    (void)request_overdue(server, state, conn);
+    route_for(server, method, url, state);
+    authorize(server, conn, state);
+    const char *length = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = 0;
+    int length_ok = 1;
+    if (length != NULL) {
+      char *end;
+      declared = strtoull(length, &end, 10);
+      length_ok = *end == '\0';
+    }
+    // Refuse an oversized body before storing any of it.
+    if (state->route != NULL &&
+        (!length_ok || declared > state->route->max_body)) {
+      set_early_error(state, CA_ERR_BODY_TOO_LARGE,
+                      "request body larger than the limit of this call "
+                      "(%zu bytes)",
+                      state->route->max_body);
+    }
+    // A refused request whose body is on its way is read to the end and
+    // dropped before the answer, up to a bound: answering and closing
+    // while the client still sends makes the kernel reset the connection,
+    // and the client may lose the answer in the reset. A larger body is
+    // cut off at once.
+    if (state->has_early_error && length_ok && declared > 0 &&
+        declared <= CA_LIMIT_REFUSED_BODY_DRAIN_BYTES) {
+      return MHD_YES;
+    }
+    if (state->has_early_error) {
+      request_read_whole(server, state, conn);
+      api_response resp = {0};
+      api_respond_error(
+          &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+          &state->early_error);
+      return send_response(conn, &resp);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    if (request_overdue(server, state, conn)) {
+      // Answer 408 when libmicrohttpd can still send it, and close the
+      // connection, whose body is left unread. libmicrohttpd 0.9.75 queues
+      // no answer while a body is being read: send_response then returns
+      // MHD_NO and the connection is closed at once, without one.
+      *upload_data_size = 0;
+      char remote[64];
+      client_address(conn, remote, sizeof(remote));
+      api_log(API_LOG_WARN,
+              "request from %s not received within %u seconds: cut off", remote,
+              server->config.request_timeout_s);
+      set_early_error(state, CA_ERR_REQUEST_TIMEOUT,
+                      "request not received within %u seconds",
+                      server->config.request_timeout_s);
+      api_response resp = {0};
+      api_respond_error(
+          &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+          &state->early_error);
+      api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+      return send_response(conn, &resp);
+    }
+    if (!state->has_early_error) {
+      append_body(state, upload_data, *upload_data_size);
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  request_read_whole(server, state, conn);
+  api_response resp = {0};
+  if (state->has_early_error) {
+    api_respond_error(
+        &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+        &state->early_error);
+    return send_response(conn, &resp);
+  }
+  if (state->deferred) {
+    // Resumed after api_complete: the work is done, answer it.
+    state->pending.finish(state->pending.finish_arg, &resp);
+    state->deferred = 0;
+    return send_response(conn, &resp);
+  }
+  api_request req;
+  memset(&req, 0, sizeof(req));
+  req.method = method;
+  req.path = url;
+  memcpy(req.param, state->param, sizeof(req.param));
+  req.body = state->body;
+  req.body_len = state->body_len;
+  req.conn = conn;
+  req.pending = &state->pending;
+  req.principal = state->principal;
+  client_address(conn, req.remote, sizeof(req.remote));
+  ca_err_clear();
+  state->route->handler(server->config.svc, &req, &resp);
+  pthread_mutex_lock(&state->pending.mu);
+  const int suspended = state->pending.suspended;
+  pthread_mutex_unlock(&state->pending.mu);
+  if (suspended) {
+    state->deferred = 1;
+    return MHD_YES;
+  }
+  if (resp.status == 0) {
+    api_respond_err_code(&resp, state->route->errors, CA_ERR_INTERNAL,
+                         "handler produced no response");
+  }
+  return send_response(conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)conn;
+  (void)toe;
+  request_state *state = *con_cls;
+  if (state != NULL) {
+    api_server *server = cls;
+    OPENSSL_free(state->body);
+    pthread_mutex_destroy(&state->pending.mu);
+    free(state);
+    *con_cls = NULL;
+    atomic_fetch_sub(&server->in_flight, 1);
+  }
+}
+
+// libmicrohttpd hands us its own format strings.
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  char message[512];
+  (void)vsnprintf(message, sizeof(message), fmt, ap);
+  size_t len = strlen(message);
+  while (len > 0 && message[len - 1] == '\n') {
+    message[--len] = '\0';
+  }
+  api_log(API_LOG_WARN, "http: %s", message);
+}
+
+// parse_listen resolves "HOST:PORT" or "[V6]:PORT" numerically or by name.
+static int parse_listen(const char *listen, struct sockaddr_storage *out,
+                        socklen_t *out_len) {
+  char host[256];
+  const char *port;
+  if (listen[0] == '[') {
+    const char *close = strchr(listen, ']');
+    CA_ENSURE(close != NULL && close[1] == ':' &&
+                  (size_t)(close - listen - 1) < sizeof(host),
+              CA_ERR_CONFIG, "bad listen address \"%.64s\"", listen);
+    memcpy(host, listen + 1, (size_t)(close - listen - 1));
+    host[close - listen - 1] = '\0';
+    port = close + 2;
+  } else {
+    const char *colon = strrchr(listen, ':');
+    CA_ENSURE(colon != NULL && (size_t)(colon - listen) < sizeof(host),
+              CA_ERR_CONFIG, "bad listen address \"%.64s\" (HOST:PORT)",
+              listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    port = colon + 1;
+  }
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  CA_ENSURE(
+      getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res) == 0 &&
+          res != NULL,
+      CA_ERR_CONFIG, "cannot resolve listen address \"%.64s\"", listen);
+  memcpy(out, res->ai_addr, res->ai_addrlen);
+  *out_len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return 1;
+err:
+  return 0;
+}
+
+api_server *api_server_start(const api_server_config *config) {
+  api_server *server = calloc(1, sizeof(*server));
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  CA_ENSURE_ALLOC(server);
+  server->config = *config;
+  CA_GUARD(parse_listen(config->listen, &addr, &addr_len));
+  // Suspend/resume lets a request wait for the signing engine without
+  // holding an HTTP thread (api_defer).
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+  if (addr.ss_family == AF_INET6) {
+    flags |= MHD_USE_IPv6;
+  }
+  // TLS: the certificate comes from api/server/tls.h at each handshake, so that
+  // a renewed one is served without a restart.
+  struct MHD_OptionItem tls_options[4] = {{MHD_OPTION_END, 0, NULL}};
+  if (config->tls) {
+    CA_ENSURE(api_tls_ready(), CA_ERR_CONFIG, "no TLS certificate to serve");
+    flags |= MHD_USE_TLS;
+    tls_options[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                                             api_tls_retrieve_function()};
+    tls_options[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                             (void *)API_TLS_PRIORITIES};
+    size_t k = 2;
+    if (config->tls_client_cas != NULL) {
+      // Makes libmicrohttpd ask for an optional client certificate.
+      tls_options[k++] = (struct MHD_OptionItem){
+          MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)config->tls_client_cas};
+    }
+    tls_options[k] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  }
+  // The logger goes first so that it receives every message of the start.
+  server->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER,
+      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+      // --- Limits --- (0 leaves libmicrohttpd's default: no per-address
+      // limit, 32 KiB per connection)
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned)config->connection_limit_per_ip,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)(config->memory_limit != 0 ? config->memory_limit
+                                         : CA_LIMIT_HEADER_BYTES),
+      MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+  CA_ENSURE(server->daemon != NULL, CA_ERR_CONFIG,
+            "cannot listen on %.64s (address in use or not permitted)",
+            config->listen);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  server->port = info != NULL ? info->port : 0;
+  return server;
+err:
+  free(server);
+  return NULL;
+}
+
+unsigned api_server_port(const api_server *server) {
+  return server->port;
+}
+
+void api_server_quiesce(api_server *server) {
+  if (server != NULL) {
+    const int fd = MHD_quiesce_daemon(server->daemon);
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+}
+
+void api_server_stop(api_server *server, unsigned wait_s) {
+  if (server == NULL) {
+    return;
+  }
+  // Let answered requests reach their clients before the connections close.
+  for (unsigned i = 0; i < wait_s * 20 && atomic_load(&server->in_flight) > 0;
+       i++) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  MHD_stop_daemon(server->daemon);
+  free(server);
+}
+
+void api_defer(const api_request *req, api_finish finish, void *arg,
+               api_response *resp) {
+  api_pending *p = req->pending;
+  pthread_mutex_lock(&p->mu);
+  p->finish = finish;
+  p->finish_arg = arg;
+  if (p->done) {
+    // The work finished before we got here: answer now.
+    pthread_mutex_unlock(&p->mu);
+    finish(arg, resp);
+    return;
+  }
+  MHD_suspend_connection(p->conn);
+  p->suspended = 1;
+  pthread_mutex_unlock(&p->mu);
+}
+
+void api_complete(api_pending *p) {
+  pthread_mutex_lock(&p->mu);
+  p->done = 1;
+  const int suspended = p->suspended;
+  struct MHD_Connection *conn = p->conn;
+  pthread_mutex_unlock(&p->mu);
+  // Once resumed, the request may be answered and |p| freed on an HTTP
+  // thread at any moment: |p| must not be touched after this call.
+  if (suspended) {
+    MHD_resume_connection(conn);
+  }
+}

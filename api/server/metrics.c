@@ -1,0 +1,127 @@
+#include "api/server/metrics.h"
+
+#include <inttypes.h>
+#include <openssl/bytestring.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void api_metrics_refused(api_metrics *m, ca_err_code code) {
+  if ((unsigned)code < CA_ERR_COUNT) {
+    atomic_fetch_add(&m->refused[code], 1);
+  }
+}
+
+static int add_line(CBB *cbb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int add_line(CBB *cbb, const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  return n > 0 && (size_t)n < sizeof(line) &&
+         CBB_add_bytes(cbb, (const uint8_t *)line, (size_t)n);
+}
+
+static int add_engine(CBB *cbb, const ca_engine_stats *e) {
+  return add_line(cbb,
+                  "# HELP pki_queue_items Certificates waiting for a signing "
+                  "worker.\n# TYPE pki_queue_items gauge\n"
+                  "pki_queue_items %" PRIu64 "\n",
+                  e->queued_items) &&
+         add_line(cbb,
+                  "# HELP pki_commit_groups_total Transactions that recorded "
+                  "certificates (group commit).\n# TYPE "
+                  "pki_commit_groups_total counter\n"
+                  "pki_commit_groups_total %" PRIu64 "\n",
+                  e->groups_committed) &&
+         add_line(cbb,
+                  "# HELP pki_committed_certificates_total Certificates "
+                  "recorded.\n# TYPE pki_committed_certificates_total "
+                  "counter\npki_committed_certificates_total %" PRIu64 "\n",
+                  e->rows_committed) &&
+         add_line(cbb,
+                  "# HELP pki_commit_failures_total Transactions that "
+                  "failed.\n# TYPE pki_commit_failures_total counter\n"
+                  "pki_commit_failures_total %" PRIu64 "\n",
+                  e->groups_failed) &&
+         add_line(cbb,
+                  "# HELP pki_serial_collisions_total Serials drawn again.\n"
+                  "# TYPE pki_serial_collisions_total counter\n"
+                  "pki_serial_collisions_total %" PRIu64 "\n",
+                  e->serial_collisions);
+}
+
+static int add_keypool(CBB *cbb, const ca_keypool_stats *k) {
+  int ok = add_line(cbb,
+                    "# HELP pki_keypool_ready Pre-generated keys ready, by "
+                    "kind.\n# TYPE pki_keypool_ready gauge\n");
+  for (int i = 0; ok && i < CA_KEYPOOL_KINDS; i++) {
+    ok = add_line(cbb, "pki_keypool_ready{kind=\"%s\"} %zu\n",
+                  ca_keypool_kind_name((ca_keypool_kind)i), k->ready[i]);
+  }
+  return ok &&
+         add_line(cbb,
+                  "# HELP pki_keys_generated_total Keys handed out for "
+                  "POST /v1/keys:generate, by source.\n# TYPE "
+                  "pki_keys_generated_total counter\n"
+                  "pki_keys_generated_total{source=\"pool\"} %" PRIu64
+                  "\n"
+                  "pki_keys_generated_total{source=\"on_demand\"} %" PRIu64
+                  "\n",
+                  k->from_pool, k->on_demand);
+}
+
+int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
+                       const ca_keypool_stats *keypool, int database_up,
+                       uint8_t **out, size_t *out_len) {
+  CBB cbb;
+  if (!CBB_init(&cbb, 4096)) {
+    return 0;
+  }
+  int ok =
+      add_line(&cbb,
+               "# HELP pki_certificates_issued_total Certificates issued and "
+               "recorded.\n# TYPE pki_certificates_issued_total counter\n"
+               "pki_certificates_issued_total %" PRIuFAST64 "\n",
+               atomic_load(&m->issued)) &&
+      add_line(&cbb,
+               "# HELP pki_issue_requests_total Issuance requests (single "
+               "or batch) processed.\n# TYPE pki_issue_requests_total "
+               "counter\npki_issue_requests_total %" PRIuFAST64 "\n",
+               atomic_load(&m->batches)) &&
+      add_line(&cbb,
+               "# HELP pki_storage_failures_total Requests answered with an "
+               "error because the database failed.\n# TYPE "
+               "pki_storage_failures_total counter\n"
+               "pki_storage_failures_total %" PRIuFAST64 "\n",
+               atomic_load(&m->storage_failures)) &&
+      add_line(&cbb,
+               "# HELP pki_database_up Whether the database answered the "
+               "last check.\n# TYPE pki_database_up gauge\n"
+               "pki_database_up %d\n",
+               database_up) &&
+      add_line(&cbb,
+               "# HELP pki_refusals_total Requests or items refused, by "
+               "error code.\n# TYPE pki_refusals_total counter\n");
+  if (ok && engine != NULL) {
+    ok = add_engine(&cbb, engine);
+  }
+  if (ok && keypool != NULL) {
+    ok = add_keypool(&cbb, keypool);
+  }
+  for (unsigned i = 1; ok && i < CA_ERR_COUNT; i++) {
+    const uint_fast64_t v = atomic_load(&m->refused[i]);
+    if (v > 0) {
+      ok = add_line(&cbb, "pki_refusals_total{code=\"%s\"} %" PRIuFAST64 "\n",
+                    ca_err_code_name((ca_err_code)i), v);
+    }
+  }
+  if (!ok || !CBB_finish(&cbb, out, out_len)) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  return 1;
+}

@@ -1,0 +1,31 @@
+// Counters exported on GET /metrics in the Prometheus text format.
+#ifndef PKI_API_METRICS_H
+#define PKI_API_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/error.h"
+#include "ca/issue/engine.h"
+#include "ca/issue/keypool.h"
+
+typedef struct api_metrics {
+  atomic_uint_fast64_t issued;  // certificates returned to clients
+  atomic_uint_fast64_t refused[CA_ERR_COUNT];  // refusals by error code
+  atomic_uint_fast64_t batches;                // issuance requests processed
+  atomic_uint_fast64_t storage_failures;       // batches lost to the database
+  atomic_uint_fast64_t ocsp_requests;          // OCSP requests answered
+} api_metrics;
+
+// api_metrics_refused counts one refusal of |code|.
+void api_metrics_refused(api_metrics *m, ca_err_code code);
+
+// api_metrics_render writes the metrics, with the engine's counters
+// |engine| (may be NULL), in the text format into a new buffer |*out|
+// (OPENSSL_free). It returns 0 when out of memory.
+int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
+                       const ca_keypool_stats *keypool, int database_up,
+                       uint8_t **out, size_t *out_len);
+
+#endif  // PKI_API_METRICS_H

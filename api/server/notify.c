@@ -1,0 +1,405 @@
+#include "api/server/notify.h"
+
+// The names are called through pointers (curl_api below), which the
+// macros of libcurl's type checking would hide.
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca/x509/asn1_time.h"
+
+// --- libcurl, loaded on first use (see the header) ---
+
+#define CURL_SYMBOLS(X) \
+  X(curl_global_init)   \
+  X(curl_easy_init)     \
+  X(curl_easy_setopt)   \
+  X(curl_easy_perform)  \
+  X(curl_easy_getinfo)  \
+  X(curl_easy_cleanup)  \
+  X(curl_easy_strerror) \
+  X(curl_slist_append)  \
+  X(curl_slist_free_all)
+
+static struct {
+#define CURL_FIELD(name) __typeof__(name) *name;
+  CURL_SYMBOLS(CURL_FIELD)
+#undef CURL_FIELD
+} curl_api;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+static char curl_error[256];
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define NOTIFY_UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(PKI_SANITIZER_BUILD) && !defined(NOTIFY_UNDER_SANITIZER)
+#define NOTIFY_UNDER_SANITIZER 1
+#endif
+
+static void load_curl(void) {
+#if defined(NOTIFY_UNDER_SANITIZER)
+  // Sanitizer runtimes refuse RTLD_DEEPBIND (as for libpq in ca/store/pq.c).
+  const int flags = RTLD_NOW | RTLD_LOCAL;
+#else
+  const int flags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#endif
+  void *lib = dlopen("libcurl-gnutls.so.4", flags);
+  if (lib == NULL) {
+    const char *why = dlerror();
+    snprintf(curl_error, sizeof(curl_error),
+             "cannot load libcurl-gnutls.so.4: %s",
+             why != NULL ? why : "unknown error");
+    return;
+  }
+#define CURL_RESOLVE(name)                                                   \
+  curl_api.name = (__typeof__(curl_api.name))dlsym(lib, #name);              \
+  if (curl_api.name == NULL) {                                               \
+    snprintf(curl_error, sizeof(curl_error), "libcurl-gnutls.so.4 lacks %s", \
+             #name);                                                         \
+    return;                                                                  \
+  }
+  CURL_SYMBOLS(CURL_RESOLVE)
+#undef CURL_RESOLVE
+  // Once, before any handle; the library stays loaded.
+  if (curl_api.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    snprintf(curl_error, sizeof(curl_error), "curl_global_init failed");
+    return;
+  }
+  curl_ok = 1;
+}
+
+static int curl_load(void) {
+  CA_ENSURE(pthread_once(&curl_once, load_curl) == 0, CA_ERR_INTERNAL,
+            "pthread_once failed");
+  CA_ENSURE(curl_ok, CA_ERR_NOTIFY_FAILED, "%s", curl_error);
+  return 1;
+err:
+  return 0;
+}
+
+// --- Text helpers ---
+
+static int add_str(CBB *cbb, const char *s) {
+  return CBB_add_bytes(cbb, (const uint8_t *)s, strlen(s));
+}
+
+static int add_fmt(CBB *cbb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int add_fmt(CBB *cbb, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  const int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  return n >= 0 && (size_t)n < sizeof(buf) &&
+         CBB_add_bytes(cbb, (const uint8_t *)buf, (size_t)n);
+}
+
+// add_json_string writes |s| as a JSON string (RFC 8259 7): quotes,
+// backslashes and control characters escaped; other bytes as they are
+// (the database holds UTF-8).
+static int add_json_string(CBB *cbb, const char *s) {
+  if (!CBB_add_u8(cbb, '"')) {
+    return 0;
+  }
+  for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+    int ok;
+    if (*p == '"' || *p == '\\') {
+      ok = CBB_add_u8(cbb, '\\') && CBB_add_u8(cbb, *p);
+    } else if (*p < 0x20 || *p == 0x7f) {
+      ok = add_fmt(cbb, "\\u%04x", *p);
+    } else {
+      ok = CBB_add_u8(cbb, *p);
+    }
+    if (!ok) {
+      return 0;
+    }
+  }
+  return CBB_add_u8(cbb, '"');
+}
+
+static int add_json_string_or_null(CBB *cbb, const char *s) {
+  return s[0] == '\0' ? add_str(cbb, "null") : add_json_string(cbb, s);
+}
+
+// add_plain writes |s| with control characters replaced by '?'.
+static int add_plain(CBB *cbb, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+    if (!CBB_add_u8(cbb, (*p < 0x20 || *p == 0x7f) ? '?' : *p)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static size_t count_selected(size_t n, const uint8_t *mask) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    count += mask == NULL || mask[i];
+  }
+  return count;
+}
+
+int api_notify_json(const ca_expiring *rows, size_t n, const uint8_t *mask,
+                    uint64_t window, uint32_t start_days, int64_t now,
+                    uint8_t **out, size_t *out_len) {
+  CBB cbb;
+  char at[21];
+  if (!ca_time_format(now, at) || !CBB_init(&cbb, 256 + n * 384)) {
+    return 0;
+  }
+  int ok = add_fmt(&cbb,
+                   "{\"event\":\"certificates_expiring\",\"checked_at\":\"%s\","
+                   "\"window\":%" PRIu64
+                   ",\"start_days\":%u,\"count\":%zu,"
+                   "\"certificates\":[",
+                   at, window, (unsigned)start_days, count_selected(n, mask));
+  int first = 1;
+  for (size_t i = 0; ok && i < n; i++) {
+    if (mask != NULL && !mask[i]) {
+      continue;
+    }
+    const ca_expiring *r = &rows[i];
+    char na[21];
+    const int64_t days = ca_monitor_days_left(now, r->not_after);
+    ok = ca_time_format(r->not_after, na) &&
+         add_str(&cbb, first ? "{\"kind\":" : ",{\"kind\":") &&
+         add_json_string(&cbb, r->trust ? "trust" : "identity") &&
+         add_str(&cbb, ",\"serial\":") && add_json_string(&cbb, r->serial) &&
+         add_str(&cbb, ",\"issuer\":") && add_json_string(&cbb, r->issuer) &&
+         add_str(&cbb, ",\"profile\":") &&
+         add_json_string_or_null(&cbb, r->profile) &&
+         add_str(&cbb, ",\"store\":") &&
+         add_json_string_or_null(&cbb, r->store) &&
+         add_str(&cbb, ",\"common_name\":") &&
+         add_json_string(&cbb, r->common_name) &&
+         add_str(&cbb, ",\"subject\":") && add_json_string(&cbb, r->subject) &&
+         add_str(&cbb, ",\"cluster\":") &&
+         add_json_string_or_null(&cbb, r->cluster) &&
+         add_fmt(&cbb,
+                 ",\"not_after\":\"%s\",\"days_left\":%" PRId64
+                 ",\"expired\":%s}",
+                 na, days, r->not_after <= now ? "true" : "false");
+    first = 0;
+  }
+  if (!ok || !add_str(&cbb, "]}\n") || !CBB_finish(&cbb, out, out_len)) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  return 1;
+}
+
+// rfc5322_date writes |now| as an RFC 5322 3.3 date-time in UTC.
+static int rfc5322_date(int64_t now, char *out, size_t len) {
+  const time_t t = (time_t)now;
+  struct tm tm;
+  return gmtime_r(&t, &tm) != NULL &&
+         strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm) > 0;
+}
+
+int api_notify_mail(const ca_monitor_config *config, const char *to,
+                    const ca_expiring *rows, size_t n, const uint8_t *mask,
+                    int64_t now, uint8_t **out, size_t *out_len) {
+  CBB cbb;
+  char date[64], at[21], id_hex[33];
+  uint8_t id[16];
+  const size_t count = count_selected(n, mask);
+  size_t expired = 0;
+  for (size_t i = 0; i < n; i++) {
+    expired += (mask == NULL || mask[i]) && rows[i].not_after <= now;
+  }
+  if (!rfc5322_date(now, date, sizeof(date)) || !ca_time_format(now, at) ||
+      !RAND_bytes(id, sizeof(id))) {
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof(id); i++) {
+    snprintf(id_hex + 2 * i, 3, "%02x", id[i]);
+  }
+  // The Message-ID's right side is the sender's domain (RFC 5322 3.6.4).
+  const char *domain = strrchr(config->smtp_from, '@');
+  domain = domain != NULL ? domain + 1 : "localhost";
+  if (!CBB_init(&cbb, 1024 + n * 256)) {
+    return 0;
+  }
+  int ok =
+      add_fmt(&cbb, "Date: %s\r\n", date) && add_str(&cbb, "From: ") &&
+      add_plain(&cbb, config->smtp_from) && add_str(&cbb, "\r\nTo: ") &&
+      add_plain(&cbb, to) &&
+      add_fmt(&cbb, "\r\nMessage-ID: <%s.%" PRId64 "@", id_hex, now) &&
+      add_plain(&cbb, domain) &&
+      add_fmt(&cbb,
+              ">\r\nSubject: [pki] %zu certificate%s expire%s within %u "
+              "days or ha%s expired (%zu expired)\r\n",
+              count, count == 1 ? "" : "s", count == 1 ? "s" : "",
+              (unsigned)config->start_days, count == 1 ? "s" : "ve", expired) &&
+      add_str(&cbb,
+              "MIME-Version: 1.0\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Content-Transfer-Encoding: 8bit\r\n"
+              "Auto-Submitted: auto-generated\r\n\r\n") &&
+      add_fmt(&cbb,
+              "pki checked at %s: these certificates expire within %u days "
+              "or have expired.\r\n\r\n",
+              at, (unsigned)config->start_days);
+  for (size_t i = 0; ok && i < n; i++) {
+    if (mask != NULL && !mask[i]) {
+      continue;
+    }
+    const ca_expiring *r = &rows[i];
+    char na[21];
+    const int64_t days = ca_monitor_days_left(now, r->not_after);
+    ok = ca_time_format(r->not_after, na) && add_str(&cbb, "- ") &&
+         add_plain(&cbb, r->common_name) &&
+         (r->not_after <= now
+              ? add_fmt(&cbb, ": EXPIRED %s (%" PRId64 " days ago)\r\n", na,
+                        -days)
+              : add_fmt(&cbb, ": expires %s (%" PRId64 " days left)\r\n", na,
+                        days)) &&
+         add_str(&cbb, r->trust ? "    trust store " : "    profile ") &&
+         add_plain(&cbb, r->trust ? r->store : r->profile) &&
+         add_str(&cbb, ", serial ") && add_plain(&cbb, r->serial) &&
+         add_str(&cbb, ", issuer ") &&
+         add_plain(&cbb, r->issuer[0] != '\0' ? r->issuer : "(self-signed)") &&
+         (r->cluster[0] == '\0' ||
+          (add_str(&cbb, ", cluster ") && add_plain(&cbb, r->cluster))) &&
+         add_str(&cbb, "\r\n    subject ") && add_plain(&cbb, r->subject) &&
+         add_str(&cbb, "\r\n");
+  }
+  if (!ok ||
+      !add_str(&cbb,
+               "\r\nRenew them (pkictl issue, or the node's certificate "
+               "page) before they expire.\r\n") ||
+      !CBB_finish(&cbb, out, out_len)) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  return 1;
+}
+
+// --- Sending ---
+
+static size_t discard(char *ptr, size_t size, size_t n, void *arg) {
+  (void)ptr;
+  (void)arg;
+  return size * n;
+}
+
+typedef struct upload {
+  const uint8_t *data;
+  size_t len, off;
+} upload;
+
+static size_t read_upload(char *ptr, size_t size, size_t n, void *arg) {
+  upload *u = arg;
+  size_t room = size * n;
+  size_t left = u->len - u->off;
+  const size_t take = left < room ? left : room;
+  memcpy(ptr, u->data + u->off, take);
+  u->off += take;
+  return take;
+}
+
+static void common_options(CURL *curl, char *errbuf) {
+  curl_api.curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_api.curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+                            (long)API_NOTIFY_CONNECT_TIMEOUT_S);
+  curl_api.curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)API_NOTIFY_TIMEOUT_S);
+  curl_api.curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+}
+
+int api_notify_webhook(const char *url, const uint8_t *body, size_t len) {
+  CURL *curl = NULL;
+  struct curl_slist *headers = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CA_GUARD(curl_load());
+  curl = curl_api.curl_easy_init();
+  CA_ENSURE_ALLOC(curl);
+  headers = curl_api.curl_slist_append(NULL, "Content-Type: application/json");
+  CA_ENSURE_ALLOC(headers);
+  common_options(curl, errbuf);
+  curl_api.curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_api.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_api.curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_api.curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_api.curl_easy_setopt(curl, CURLOPT_USERAGENT, "pki-expiry-monitor");
+  curl_api.curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+  curl_api.curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
+  curl_api.curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+  const CURLcode rc = curl_api.curl_easy_perform(curl);
+  CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s",
+            errbuf[0] != '\0' ? errbuf : curl_api.curl_easy_strerror(rc));
+  long status = 0;
+  curl_api.curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  CA_ENSURE(status >= 200 && status < 300, CA_ERR_NOTIFY_FAILED,
+            "the webhook answered HTTP %ld", status);
+  curl_api.curl_slist_free_all(headers);
+  curl_api.curl_easy_cleanup(curl);
+  return 1;
+err:
+  if (headers != NULL) {
+    curl_api.curl_slist_free_all(headers);
+  }
+  if (curl != NULL) {
+    curl_api.curl_easy_cleanup(curl);
+  }
+  return 0;
+}
+
+int api_notify_send_mail(const ca_monitor_config *config, const char *to,
+                         const uint8_t *message, size_t len) {
+  CURL *curl = NULL;
+  struct curl_slist *rcpt = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  char url[320], from[CA_LIMIT_EMAIL_LEN + 3],
+      rcpt_text[CA_LIMIT_EMAIL_LEN + 3];
+  snprintf(url, sizeof(url), "smtp://%s:%u", config->smtp_host,
+           (unsigned)config->smtp_port);
+  snprintf(from, sizeof(from), "<%s>", config->smtp_from);
+  snprintf(rcpt_text, sizeof(rcpt_text), "<%s>", to);
+  upload u = {message, len, 0};
+  CA_GUARD(curl_load());
+  curl = curl_api.curl_easy_init();
+  CA_ENSURE_ALLOC(curl);
+  rcpt = curl_api.curl_slist_append(NULL, rcpt_text);
+  CA_ENSURE_ALLOC(rcpt);
+  common_options(curl, errbuf);
+  curl_api.curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_api.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp");
+  // STARTTLS when the server offers it; a relay on the same host often
+  // does not.
+  curl_api.curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+  curl_api.curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+  curl_api.curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  curl_api.curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
+  curl_api.curl_easy_setopt(curl, CURLOPT_READDATA, &u);
+  curl_api.curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  const CURLcode rc = curl_api.curl_easy_perform(curl);
+  CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s",
+            errbuf[0] != '\0' ? errbuf : curl_api.curl_easy_strerror(rc));
+  curl_api.curl_slist_free_all(rcpt);
+  curl_api.curl_easy_cleanup(curl);
+  return 1;
+err:
+  if (rcpt != NULL) {
+    curl_api.curl_slist_free_all(rcpt);
+  }
+  if (curl != NULL) {
+    curl_api.curl_easy_cleanup(curl);
+  }
+  return 0;
+}

@@ -1,0 +1,542 @@
+// pkid: the pki daemon.
+//
+// DESIGN: the main thread starts everything, then waits for SIGINT or
+// SIGTERM with sigtimedwait; those signals are blocked in every thread (the
+// mask is set before any thread starts and inherited), so no handler runs
+// asynchronously. Every hour the wait times out and the main thread renews
+// the delegated OCSP responder certificates that need it. On a signal both
+// HTTP listeners stop accepting, the engine drains (everything queued is
+// signed, recorded and answered: a batch is either committed and answered or
+// answered with an error), the answers go out, and then everything is freed.
+//
+// The other threads: libmicrohttpd's for the API and for OCSP (decode,
+// answer), the engine's signing workers and its writer (ca/issue/engine.h), the
+// key pool's filler (ca/issue/keypool.h), and the database listener that tells
+// this node's OCSP responder what other nodes revoked or issued
+// (ca/store/listener.h). The expiry monitor's thread (api/server/monitor.h)
+// checks the certificates' expiry on its schedule unless --monitor off.
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <openssl/mem.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/server/auth.h"
+#include "api/server/config.h"
+#include "api/server/files.h"
+#include "api/server/handlers/handlers.h"
+#include "api/server/handlers/limits.h"
+#include "api/server/http.h"
+#include "api/server/log.h"
+#include "api/server/monitor.h"
+#include "api/server/service.h"
+#include "api/server/tls.h"
+#include "api/server/tls_identity.h"
+#include "ca/limits.h"
+#include "ca/revocation/ocsp_delegate.h"
+#include "ca/revocation/revoke.h"
+#include "ca/store/listener.h"
+#include "ca/store/store_access.h"
+#include "ca/x509/key.h"
+#include "ca/x509/pem.h"
+
+// How often the main thread looks after the delegated responders.
+#define MAINTENANCE_INTERVAL_S 3600
+
+static void host_of(const char *listen, char *out, size_t len) {
+  const char *colon = strrchr(listen, ':');
+  size_t n = colon != NULL ? (size_t)(colon - listen) : strlen(listen);
+  if (n >= len) {
+    n = len - 1;
+  }
+  memcpy(out, listen, n);
+  out[n] = '\0';
+}
+
+static int write_ready_file(const pkid_config *config, unsigned api_port,
+                            unsigned ocsp_port) {
+  char api_host[256], ocsp_host[256], tmp[4096];
+  host_of(config->listen, api_host, sizeof(api_host));
+  host_of(config->ocsp_listen, ocsp_host, sizeof(ocsp_host));
+  snprintf(tmp, sizeof(tmp), "%s.tmp", config->ready_file);
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL) {
+    return 0;
+  }
+  fprintf(f, "api=%s:%u\nocsp=%s:%u\n", api_host, api_port, ocsp_host,
+          ocsp_port);
+  // Renamed into place so a reader never sees a half-written file.
+  return fclose(f) == 0 && rename(tmp, config->ready_file) == 0;
+}
+
+// --- What other nodes tell us (ca/store/listener.h) ---
+
+static void on_notify(void *arg, const char *channel, const char *payload) {
+  api_service *svc = arg;
+  ca_responder *responder = svc->responder;
+  if (strcmp(channel, CA_ACCESS_CHANNEL) == 0) {
+    // A token was revoked or the allowlist changed on some node.
+    api_auth_invalidate(svc->auth);
+  } else if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
+    // A revoked client certificate must stop working at once.
+    api_auth_invalidate(svc->auth);
+    // "ISSUER_ID:SERIAL"
+    char *colon = strchr(payload, ':');
+    if (colon != NULL) {
+      const int64_t issuer = strtoll(payload, NULL, 10);
+      ca_responder_forget(responder, issuer, colon + 1);
+    }
+  } else if (strcmp(channel, CA_ISSUED_CHANNEL) == 0) {
+    ca_responder_forget_unknown(responder);
+  }
+}
+
+static void on_state(void *arg, int listening) {
+  // Called by the listener thread only (and once before it starts).
+  static int lost;
+  if (!listening) {
+    api_log(API_LOG_WARN,
+            "lost the database notifications: OCSP answers are read from "
+            "the database until they are back");
+  } else if (lost) {
+    api_log(API_LOG_INFO, "database notifications are back");
+  }
+  lost = !listening;
+  ca_responder_set_listening(((api_service *)arg)->responder, listening);
+}
+
+// on_store_state logs the database becoming unreachable and reachable
+// again, once each (ca/store/store.h: called in order, under the pool's lock).
+static void on_store_state(void *arg, int up, const char *detail) {
+  (void)arg;
+  static time_t down_at;
+  if (!up) {
+    down_at = time(NULL);
+    api_log(API_LOG_ERROR,
+            "database unreachable: %s; requests fail with STORAGE_UNAVAILABLE "
+            "(503) while pkid reconnects, waiting %d ms doubling to %d ms",
+            detail, CA_LIMIT_DB_RETRY_MIN_MS, CA_LIMIT_DB_RETRY_MAX_MS);
+  } else {
+    api_log(API_LOG_INFO, "database reachable again after %lld s; serving",
+            (long long)(time(NULL) - down_at));
+  }
+}
+
+// ensure_delegates gives every CA configured for delegated OCSP signing a
+// fresh responder certificate of this node.
+static int ensure_delegates(const pkid_config *config, api_service *svc) {
+  int ok = 1;
+  for (size_t i = 0; i < svc->authority->count; i++) {
+    const ca_issuer *ca = &svc->authority->issuers[i];
+    if (!pkid_config_delegates(config, ca->name)) {
+      continue;
+    }
+    ca_ocsp_delegate d;
+    if (!ca_ocsp_delegate_ensure(svc->authority, svc->store, ca,
+                                 config->data_dir, config->node,
+                                 config->ocsp_responder_days,
+                                 config->authority.key_passphrase, &d)) {
+      api_log(API_LOG_ERROR, "OCSP responder for %s: %s", ca->name,
+              ca_err_get()->message);
+      ok = 0;
+      continue;
+    }
+    if (d.issued) {
+      api_log(API_LOG_INFO, "issued a delegated OCSP responder for %s",
+              ca->name);
+    }
+    // The responder takes the key; the certificate is copied.
+    EVP_PKEY *key = d.key;
+    d.key = NULL;
+    if (!ca_responder_set_delegate(svc->responder, ca, key, d.cert,
+                                   d.cert_len)) {
+      api_log(API_LOG_ERROR, "OCSP responder for %s: %s", ca->name,
+              ca_err_get()->message);
+      ok = 0;
+    }
+    ca_ocsp_delegate_cleanup(&d);
+  }
+  return ok;
+}
+
+// load_key_passphrase reads the CA key passphrase from
+// --key-passphrase-file or, without the flag, the environment variable
+// PKI_KEY_PASSPHRASE into |*out| (NULL when neither is given; freed with
+// ca_key_passphrase_free). The variable is removed from the environment
+// once copied, so that no child process inherits it. An empty passphrase is
+// refused with CA_ERR_CONFIG: it would encrypt nothing.
+static int load_key_passphrase(const pkid_config *config, char **out) {
+  *out = NULL;
+  if (config->key_passphrase_file != NULL) {
+    return ca_key_passphrase_read_file(config->key_passphrase_file, out);
+  }
+  const char *env = getenv("PKI_KEY_PASSPHRASE");
+  if (env == NULL) {
+    return 1;
+  }
+  const size_t len = strlen(env);
+  CA_ENSURE(len > 0, CA_ERR_CONFIG, "PKI_KEY_PASSPHRASE is empty");
+  CA_ENSURE(len <= CA_LIMIT_KEY_PASSPHRASE_BYTES, CA_ERR_CONFIG,
+            "PKI_KEY_PASSPHRASE is longer than %d bytes",
+            CA_LIMIT_KEY_PASSPHRASE_BYTES);
+  *out = OPENSSL_strdup(env);
+  CA_ENSURE_ALLOC(*out);
+  OPENSSL_cleanse((char *)env, len);
+  unsetenv("PKI_KEY_PASSPHRASE");
+  return 1;
+err:
+  return 0;
+}
+
+// tls_names fills the names of the self-issued API certificate: the host
+// name (its CN, when it is a plain DNS name), localhost and 127.0.0.1.
+static void tls_names(api_tls_identity_config *c, char host[256]) {
+  c->n_names = 0;
+  if (gethostname(host, 255) != 0) {
+    host[0] = '\0';
+  }
+  host[255] = '\0';
+  size_t n = strlen(host);
+  int plain = n > 0 && n <= 63 && strcmp(host, "localhost") != 0;
+  for (size_t i = 0; plain && i < n; i++) {
+    const char ch = host[i];
+    plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+  }
+  if (plain) {
+    c->names[c->n_names++] = host;
+  }
+  c->names[c->n_names++] = "localhost";
+  c->names[c->n_names++] = "127.0.0.1";
+}
+
+// ensure_tls serves the API's certificate: --tls-cert/--tls-key, or the
+// one pki issues to itself (made or renewed now when needed).
+static int ensure_tls(const pkid_config *config, api_service *svc) {
+  if (config->tls_cert != NULL) {
+    return api_tls_identity_load_files(config->tls_cert, config->tls_key,
+                                       config->authority.key_passphrase);
+  }
+  char host[256];
+  api_tls_identity_config c = {
+      .data_dir = config->data_dir,
+      .node = config->node,
+      .organization = config->authority.organization,
+      .days = config->tls_days,
+      .passphrase = config->authority.key_passphrase,
+  };
+  tls_names(&c, host);
+  int issued = 0;
+  CA_GUARD(api_tls_identity_ensure(svc->engine, &c, &issued));
+  if (issued) {
+    api_log(API_LOG_INFO,
+            "issued the API's TLS certificate (%u days); clients trust "
+            "%s/tls/ca.pem",
+            config->tls_days, config->data_dir);
+  }
+  return 1;
+err:
+  return 0;
+}
+
+// client_cas returns the PEM of every CA of |authority|, the names a TLS
+// client is offered to pick its certificate by (OPENSSL_free), or NULL.
+static char *client_cas(const ca_authority *authority) {
+  CBB cbb;
+  uint8_t *pem = NULL;
+  size_t len;
+  if (!CBB_init(&cbb, 8192)) {
+    return NULL;
+  }
+  for (size_t i = 0; i < authority->count; i++) {
+    if (!ca_pem_add(&cbb, "CERTIFICATE", authority->issuers[i].der,
+                    authority->issuers[i].der_len)) {
+      CBB_cleanup(&cbb);
+      return NULL;
+    }
+  }
+  if (!CBB_add_u8(&cbb, 0) || !CBB_finish(&cbb, &pem, &len)) {
+    CBB_cleanup(&cbb);
+    return NULL;
+  }
+  return (char *)pem;
+}
+
+// first_admin_token makes the first admin token when the database has
+// never had one, prints it once and writes it to DATA_DIR/admin.token
+// (0600), so that the operator who started pkid can call it.
+static int first_admin_token(const pkid_config *config, api_service *svc) {
+  char token[CA_TOKEN_LEN + 1], path[4096], line[CA_TOKEN_LEN + 2], actor[96];
+  int created = 0;
+  snprintf(actor, sizeof(actor), "pkid@%s", config->node);
+  CA_GUARD(ca_store_token_first_admin(svc->store, "initial-admin", actor, token,
+                                      &created));
+  if (!created) {
+    return 1;
+  }
+  snprintf(path, sizeof(path), "%s/admin.token", config->data_dir);
+  snprintf(line, sizeof(line), "%s\n", token);
+  const int written = api_write_file_atomic(path, line, strlen(line), 0600);
+  printf("pkid: first start: admin token %s\n", token);
+  fflush(stdout);
+  OPENSSL_cleanse(token, sizeof(token));
+  OPENSSL_cleanse(line, sizeof(line));
+  CA_GUARD(written);
+  api_log(API_LOG_INFO,
+          "first start: an admin token was made, printed above and written "
+          "to %s (mode 0600); make others with pkictl token create",
+          path);
+  return 1;
+err:
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "token") == 0) {
+    return pkid_token_main(argc - 1, argv + 1);
+  }
+  // glibc raises its mmap threshold each time a large block is freed, after
+  // which blocks of CRL and result size come from the heaps of the HTTP
+  // threads and stay there when freed: a fixed threshold keeps every block
+  // over 64 KiB mapped on its own and returned when freed, so that pkid's
+  // memory follows what it holds, not the largest CRL it once built.
+  (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  pkid_config config;
+  const int parsed = pkid_config_parse(argc, argv, &config);
+  if (parsed <= 0) {
+    return parsed == 0 ? 0 : 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  api_service svc;
+  memset(&svc, 0, sizeof(svc));
+  svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
+  svc.cluster = config.cluster;
+  svc.data_dir = config.data_dir;
+  api_server *server = NULL, *ocsp_server = NULL;
+  ca_listener *listener = NULL;
+  char *tls_cas = NULL;
+  svc.max_batch_items = config.limits.max_batch_items;
+  api_route *limited_routes = NULL;  // the route table with --max-* applied
+  int rc = 1;
+  // The key passphrase stays in memory for pkid's life: the hourly renewal
+  // of delegated OCSP responders writes new encrypted keys. It is cleansed
+  // on exit.
+  char *passphrase = NULL;
+  if (!load_key_passphrase(&config, &passphrase)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  config.authority.key_passphrase = passphrase;
+  if (!ca_store_open(config.database, config.db_connections, &svc.store) ||
+      !ca_store_migrate(svc.store)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  ca_store_set_state_callback(svc.store, on_store_state, NULL);
+  if (!ca_authority_open(svc.store, &config.authority, &svc.authority)) {
+    api_log(API_LOG_ERROR, "cannot load the CAs: %s", ca_err_get()->message);
+    goto done;
+  }
+  for (size_t i = 0; i < svc.authority->count; i++) {
+    const ca_issuer *ca = &svc.authority->issuers[i];
+    api_log(API_LOG_INFO, "CA %s (%s, %s): %s", ca->name, ca->role,
+            ca->algorithm, ca->subject);
+  }
+  if (!ca_keypool_start(&config.keypool, &svc.keypool)) {
+    api_log(API_LOG_ERROR, "cannot start the key pool: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  config.engine.keypool = svc.keypool;
+  if (!ca_engine_start(svc.authority, svc.store, &config.engine, &svc.engine)) {
+    api_log(API_LOG_ERROR, "cannot start the signing engine: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  if (!ca_responder_new(svc.authority, svc.store, &config.responder,
+                        &svc.responder) ||
+      !ensure_delegates(&config, &svc)) {
+    api_log(API_LOG_ERROR, "cannot start the OCSP responder: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  svc.auth = api_auth_new(svc.store);
+  if (svc.auth == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  if (!first_admin_token(&config, &svc)) {
+    api_log(API_LOG_ERROR, "cannot make the first admin token: %s",
+            ca_err_get()->message);
+    goto done;
+  }
+  if (config.insecure_http) {
+    api_log(API_LOG_WARN,
+            "--insecure-http: the API speaks plain HTTP; tokens and keys "
+            "cross the network in the clear. For a lab only");
+  } else if (!ensure_tls(&config, &svc)) {
+    api_log(API_LOG_ERROR, "cannot serve TLS: %s", ca_err_get()->message);
+    goto done;
+  }
+  svc.monitor = api_monitor_new(svc.store, config.node);
+  if (svc.monitor == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  if (!config.monitor_off &&
+      !api_monitor_start(svc.monitor, config.monitor_first_check_s)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  static const char *const kChannels[] = {
+      CA_REVOCATION_CHANNEL, CA_ISSUED_CHANNEL, CA_ACCESS_CHANNEL, NULL};
+  const ca_listener_config listen_config = {
+      .conninfo = config.database,
+      .channels = kChannels,
+      .on_notify = on_notify,
+      .on_state = on_state,
+      .arg = &svc,
+  };
+  if (!ca_listener_start(&listen_config, &listener)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  tls_cas = config.insecure_http ? NULL : client_cas(svc.authority);
+  if (!config.insecure_http && tls_cas == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  size_t route_count, ocsp_route_count;
+  const api_route *routes = api_routes(&route_count);
+  const api_route *ocsp_routes = api_ocsp_routes(&ocsp_route_count);
+  // --- Limits ---
+  const pkid_limits *limits = &config.limits;
+  limited_routes = api_routes_limited(
+      routes, route_count, limits->max_body_bytes, limits->max_csr_bytes);
+  if (limited_routes == NULL) {
+    api_log(API_LOG_ERROR, "out of memory");
+    goto done;
+  }
+  const unsigned ocsp_timeout_s =
+      limits->connection_timeout_s < CA_LIMIT_OCSP_CONNECTION_TIMEOUT_S
+          ? (unsigned)limits->connection_timeout_s
+          : CA_LIMIT_OCSP_CONNECTION_TIMEOUT_S;
+  const api_server_config server_config = {
+      .listen = config.listen,
+      .threads = config.http_threads,
+      .connection_limit = (unsigned)limits->max_connections,
+      .connection_timeout_s = (unsigned)limits->connection_timeout_s,
+      .routes = limited_routes,
+      .route_count = route_count,
+      .svc = &svc,
+      .authorize = api_authorize,
+      .tls = !config.insecure_http,
+      .tls_client_cas = tls_cas,
+      .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
+      .request_timeout_s = (unsigned)limits->request_timeout_s,
+      .memory_limit = limits->max_header_bytes,
+  };
+  const api_server_config ocsp_config = {
+      .listen = config.ocsp_listen,
+      .threads = config.http_threads,
+      .connection_limit = (unsigned)limits->max_connections,
+      .connection_timeout_s = ocsp_timeout_s,
+      .routes = ocsp_routes,
+      .route_count = ocsp_route_count,
+      .svc = &svc,
+      .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
+      .request_timeout_s = (unsigned)limits->request_timeout_s,
+      .memory_limit = limits->max_header_bytes,
+  };
+  // The OCSP listener binds first: with port 0 the URI that issued
+  // certificates carry is only known once it has.
+  ocsp_server = api_server_start(&ocsp_config);
+  if (ocsp_server == NULL) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  char api_host[256], ocsp_host[256];
+  host_of(config.listen, api_host, sizeof(api_host));
+  host_of(config.ocsp_listen, ocsp_host, sizeof(ocsp_host));
+  if (config.ocsp_url == config.ocsp_url_buf) {
+    snprintf(config.ocsp_url_buf, sizeof(config.ocsp_url_buf), "http://%s:%u/",
+             ocsp_host, api_server_port(ocsp_server));
+    if (!ca_authority_set_ocsp_url(svc.authority, config.ocsp_url)) {
+      api_log(API_LOG_ERROR, "out of memory");
+      goto done;
+    }
+  }
+  server = api_server_start(&server_config);
+  if (server == NULL) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  api_log(API_LOG_INFO,
+          "API listening on %s://%s:%u, OCSP on http://%s:%u (OCSP URL in "
+          "certificates: %s)",
+          config.insecure_http ? "http" : "https", api_host,
+          api_server_port(server), ocsp_host, api_server_port(ocsp_server),
+          config.ocsp_url[0] != '\0' ? config.ocsp_url : "none");
+  if (config.ready_file != NULL &&
+      !write_ready_file(&config, api_server_port(server),
+                        api_server_port(ocsp_server))) {
+    api_log(API_LOG_ERROR, "cannot write %s: %s", config.ready_file,
+            strerror(errno));
+    goto done;
+  }
+  for (;;) {
+    const struct timespec interval = {MAINTENANCE_INTERVAL_S, 0};
+    const int sig = sigtimedwait(&signals, NULL, &interval);
+    if (sig == SIGINT || sig == SIGTERM) {
+      api_log(API_LOG_INFO, "signal %d: stopping", sig);
+      break;
+    }
+    if (sig < 0 && errno == EAGAIN) {
+      (void)ensure_delegates(&config, &svc);
+      if (!config.insecure_http && config.tls_cert == NULL &&
+          !ensure_tls(&config, &svc)) {
+        // The certificate served stays until a later hour succeeds.
+        api_log(API_LOG_ERROR, "renewing the API's TLS certificate: %s",
+                ca_err_get()->message);
+      }
+    }
+  }
+  rc = 0;
+done:
+  // Stop taking connections, let the engine sign and record what it holds
+  // and wake every waiting request, then let those answers go out.
+  api_server_quiesce(server);
+  api_server_quiesce(ocsp_server);
+  ca_engine_stop(svc.engine);
+  api_self_signed_drain();
+  api_server_stop(server, 30);
+  api_server_stop(ocsp_server, 5);
+  free(limited_routes);  // after the server that used it
+  // After the servers: no POST /v1/monitor:check is running any more.
+  api_monitor_free(svc.monitor);
+  ca_listener_stop(listener);
+  api_tls_shutdown();
+  OPENSSL_free(tls_cas);
+  api_auth_free(svc.auth);
+  ca_responder_free(svc.responder);
+  ca_keypool_stop(svc.keypool);
+  ca_authority_free(svc.authority);
+  ca_store_free(svc.store);
+  ca_key_passphrase_free(passphrase);
+  if (rc == 0) {
+    api_log(API_LOG_INFO, "stopped");
+  }
+  return rc;
+}

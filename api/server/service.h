@@ -1,0 +1,35 @@
+// What every handler of pkid shares: the CAs, the store, the metrics.
+#ifndef PKI_API_SERVICE_H
+#define PKI_API_SERVICE_H
+
+#include "api/server/http.h"
+#include "api/server/metrics.h"
+#include "ca/issue/authority.h"
+#include "ca/issue/engine.h"
+#include "ca/revocation/responder.h"
+#include "ca/store/store.h"
+
+struct api_service {
+  ca_authority *authority;  // read-only once serving
+  ca_store *store;          // thread-safe pool
+  ca_engine *engine;        // signs and records issuances
+  ca_keypool *keypool;      // keys ready for POST /v1/keys:generate
+  ca_responder *responder;  // the OCSP responder
+  int64_t crl_validity_s;   // nextUpdate - thisUpdate of the CRLs
+  api_metrics metrics;      // atomic counters
+  // pkid --cluster: the cluster of certificates issued without one, and
+  // the default of bulk export and import; NULL when not said.
+  const char *cluster;
+  // --- Expiry monitor ---
+  struct api_monitor
+      *monitor;  // checks and their counters (api/server/monitor.h)
+  // --- Access ---
+  struct api_auth *auth;  // token cache and allowlist (api/server/auth.h)
+  const char *data_dir;   // where the first admin token is written
+  // --- Limits ---
+  // Items of one batch at most (pkid --max-batch-items); 0:
+  // CA_LIMIT_BATCH_ITEMS.
+  size_t max_batch_items;
+};
+
+#endif  // PKI_API_SERVICE_H

@@ -1,0 +1,351 @@
+#include "ca/issue/issue.h"
+
+#include <openssl/evp.h>
+#include <openssl/mem.h>
+#include <openssl/nid.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca/policy/profile.h"
+#include "ca/x509/asn1_time.h"
+#include "ca/x509/certificate.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/csr_build.h"
+#include "ca/x509/name.h"
+#include "ca/x509/san.h"
+#include "ca/x509/signer.h"
+
+// Leaves start a few minutes in the past, so that a peer whose clock lags
+// slightly does not reject a certificate it has just received.
+#define LEAF_BACKDATE_SECONDS 300
+
+void ca_issued_cleanup(ca_issued *issued) {
+  if (issued->private_key != NULL) {
+    OPENSSL_cleanse(issued->private_key, issued->private_key_len);
+    OPENSSL_free(issued->private_key);
+  }
+  OPENSSL_free(issued->der);
+  OPENSSL_free(issued->subject);
+  OPENSSL_free(issued->san_text);
+  memset(issued, 0, sizeof(*issued));
+}
+
+void ca_issued_fail(ca_issued *issued, const ca_err *err) {
+  ca_issued_cleanup(issued);
+  issued->err = *err;
+}
+
+// record_sans keeps the text form ("DNS:...", "IP:...") of every SAN.
+static int record_sans(const ca_san_list *sans, ca_issued *out) {
+  // "DNS:" plus a name of at most 253 bytes, or "IP:" plus an address.
+  const size_t per_name = CA_LIMIT_DNS_NAME_LEN + 8;
+  out->san_text = OPENSSL_malloc(sans->count * per_name + 1);
+  CA_ENSURE_ALLOC(out->san_text);
+  char *p = out->san_text;
+  for (size_t i = 0; i < sans->count; i++) {
+    CA_ENSURE(ca_san_format(&sans->items[i], p, per_name), CA_ERR_INTERNAL,
+              "cannot format a SAN");
+    out->sans[i] = p;
+    p += strlen(p) + 1;
+  }
+  out->san_count = sans->count;
+  return 1;
+err:
+  return 0;
+}
+
+// validity computes notBefore and notAfter: "never past the issuer's
+// notAfter" (DESIGN.md, "Profiles").
+static int validity(const ca_profile *profile, const ca_issuer *issuer,
+                    uint32_t requested_days, int64_t now, int64_t *out_nb,
+                    int64_t *out_na) {
+  const uint32_t days = ca_profile_validity_days(profile, requested_days);
+  CA_GUARD(days != 0);
+  CA_ENSURE(days <= CA_LIMIT_VALIDITY_DAYS, CA_ERR_VALIDITY_TOO_LONG,
+            "validity of %u days is too long", days);
+  CA_ENSURE(now >= issuer->cert.not_before && now < issuer->cert.not_after,
+            CA_ERR_ISSUER_UNAVAILABLE, "issuing CA %s is not valid now",
+            issuer->name);
+  int64_t nb = now - LEAF_BACKDATE_SECONDS;
+  if (nb < issuer->cert.not_before) {
+    nb = issuer->cert.not_before;
+  }
+  int64_t na = now + (int64_t)days * 86400;
+  if (na > issuer->cert.not_after) {
+    na = issuer->cert.not_after;
+  }
+  *out_nb = nb;
+  *out_na = na;
+  return 1;
+err:
+  return 0;
+}
+
+// self_signed_validity computes the validity of a self-signed identity:
+// |years| calendar years from now, as a node's own certificate has (5, 10
+// or 20 years: the choices the seed products offer). There is no issuer to
+// stay within.
+static int self_signed_validity(uint32_t years, int64_t now, int64_t *out_nb,
+                                int64_t *out_na) {
+  CA_ENSURE(years == 5 || years == 10 || years == 20,
+            CA_ERR_VALIDITY_UNSUPPORTED,
+            "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
+  const time_t t = (time_t)now;
+  struct tm tm;
+  CA_ENSURE(gmtime_r(&t, &tm) != NULL, CA_ERR_INTERNAL, "clock out of range");
+  const int year = tm.tm_year + 1900 + (int)years;
+  int day = tm.tm_mday;
+  // 29 February of a leap year ends on 28 February of a common one.
+  const int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (tm.tm_mon == 1 && day == 29 && !leap) {
+    day = 28;
+  }
+  *out_nb = now - LEAF_BACKDATE_SECONDS;
+  *out_na = ca_time_from_civil(year, tm.tm_mon + 1, day, tm.tm_hour, tm.tm_min,
+                               tm.tm_sec);
+  return 1;
+err:
+  return 0;
+}
+
+// check_key applies the profile's key rules. A self-signed identity may
+// also have an RSA-1024 key (labs with legacy phones): nothing of pki
+// vouches for it, so the CA's stricter rule does not apply.
+static int check_key(const ca_profile *profile, const ca_key_info *key,
+                     int self_signed) {
+  ca_profile relaxed = *profile;
+  if (self_signed && profile->key_type == CA_KEY_RSA) {
+    relaxed.keys |= CA_RSA_1024;
+  }
+  return ca_profile_check_key(&relaxed, key);
+}
+
+// issue_sign is ca_issue_sign; with |self_key| (the private key of the
+// request) the certificate is self-signed by it. |max_csr| bounds the
+// request: the operator's limit for a client's CSR, the ceiling for one pki
+// made itself (the client sent names, not a CSR).
+static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
+                      const ca_issue_request *request, EVP_PKEY *self_key,
+                      size_t max_csr, int64_t now, ca_issued *out) {
+  ca_csr csr;
+  memset(&csr, 0, sizeof(csr));
+  memset(out, 0, sizeof(*out));
+  uint8_t *pem_der = NULL;
+  CBB subject, generated_san;
+  CBB_zero(&subject);
+  CBB_zero(&generated_san);
+  ca_san_list *sans = NULL;
+  const uint8_t *der;
+  size_t der_len;
+
+  const ca_profile *profile =
+      ca_profile_find(&authority->profiles, request->profile);
+  CA_GUARD(profile != NULL);
+  CA_GUARD(ca_csr_decode_max(request->csr, request->csr_len, max_csr, &der,
+                             &der_len, &pem_der));
+  CA_GUARD(ca_csr_parse(&csr, der, der_len));
+  CA_GUARD(check_key(profile, &csr.key, self_key != NULL));
+  const ca_issuer *issuer = NULL;
+  if (self_key == NULL) {
+    issuer = ca_authority_issuer_for(authority, profile->key_type);
+    CA_GUARD(issuer != NULL);
+  }
+
+  // Subject: the request's, checked, OU dropped unless the profile keeps it.
+  CBS cn;
+  CA_GUARD(ca_name_check(&csr.subject, &cn));
+  CA_GUARD_CRYPTO(CBB_init(&subject, CBS_len(&csr.subject)));
+  // A self-signed identity keeps the OU it was given: it is the node's own
+  // name for itself, and no CA policy stands between.
+  CA_GUARD(ca_name_add_leaf_subject(&subject, &csr.subject,
+                                    profile->keep_ou || self_key != NULL));
+
+  // SANs (invariant 4): copied exactly when requested, the CN among them;
+  // otherwise the CN alone.
+  sans = malloc(sizeof(*sans));
+  CA_ENSURE_ALLOC(sans);
+  CBS san_der;
+  uint8_t ip_scratch[16];
+  if (csr.has_san) {
+    CA_GUARD(ca_san_parse_max(
+        &csr.san, ca_issue_limits_san_count(&authority->limits), sans));
+    CA_GUARD(ca_san_require_cn(sans, &cn));
+    san_der = csr.san;
+  } else {
+    CA_GUARD_CRYPTO(CBB_init(&generated_san, 64));
+    CA_GUARD(ca_san_add_from_cn(&generated_san, &cn, sans, ip_scratch));
+    CBS_init(&san_der, CBB_data(&generated_san), CBB_len(&generated_san));
+  }
+  if (!profile->multi_host) {
+    CA_GUARD(ca_san_require_single_host(sans, &cn));
+  }
+  if (self_key != NULL) {
+    CA_GUARD(self_signed_validity(request->self_signed_years, now,
+                                  &out->not_before, &out->not_after));
+  } else {
+    CA_GUARD(validity(profile, issuer, request->validity_days, now,
+                      &out->not_before, &out->not_after));
+  }
+
+  // Proof of possession (invariant 3), the last check: it is the costly one.
+  CA_GUARD(ca_csr_verify(&csr));
+
+  CA_GUARD(ca_serial_generate(&out->serial));
+  ca_cert_template t;
+  memset(&t, 0, sizeof(t));
+  t.serial = &out->serial;
+  CBS_init(&t.subject_name, CBB_data(&subject), CBB_len(&subject));
+  t.spki = csr.spki;
+  t.not_before = out->not_before;
+  t.not_after = out->not_after;
+  t.key_usage = profile->key_usage;
+  t.ext_key_usage = profile->ext_key_usage;
+  t.is_ca = profile->is_ca;
+  t.path_len = profile->path_len;
+  t.san = san_der;
+  uint8_t own_key_id[CA_KEY_ID_LEN];
+  if (self_key != NULL) {
+    // Its own issuer: the issuer name is the subject, the authority key
+    // identifier its own key identifier ("MAY be omitted" in a self-signed
+    // certificate, RFC 5280 4.2.1.1, but clients match on it when present
+    // in the certificates that it would sign). "If the keyCertSign bit is
+    // asserted, then the cA bit in the basic constraints extension MUST
+    // also be asserted" (RFC 5280 4.2.1.3): OpenSSL treats a certificate as
+    // self-signed, hence as a trust anchor of its own, only when its Key
+    // Usage includes keyCertSign, so both are set; pathLenConstraint 0
+    // keeps it from vouching for any CA below it. No CRL or OCSP speaks for
+    // it: pki is not its issuer.
+    CA_GUARD(ca_spki_key_id(&csr.spki, own_key_id));
+    t.issuer_name = t.subject_name;
+    t.authority_key_id = own_key_id;
+    t.key_usage |= CA_KU_KEY_CERT_SIGN;
+    t.is_ca = 1;
+    t.path_len = 0;
+    CA_GUARD(ca_certificate_build(&t, self_key, csr.key.type,
+                                  ca_signature_digest(&csr.key, &csr.key),
+                                  &out->der, &out->der_len, NULL));
+  } else {
+    t.issuer_name = issuer->cert.subject;
+    t.authority_key_id = issuer->key_id;
+    t.ocsp_url = authority->ocsp_url;
+    t.crl_url = issuer->crl_url;
+    CA_GUARD(ca_certificate_build(
+        &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
+        ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
+        &out->der_len, NULL));
+  }
+
+  // What the database records of it.
+  CA_GUARD(ca_name_format(&t.subject_name, &out->subject));
+  CA_GUARD(record_sans(sans, out));
+  memcpy(out->common_name, CBS_data(&cn), CBS_len(&cn));
+  out->common_name[CBS_len(&cn)] = '\0';
+  ca_serial_to_hex(&out->serial, out->serial_hex);
+  out->profile = profile;
+  out->issuer = issuer;
+  out->key = csr.key;
+  SHA256(der, der_len, out->csr_sha256);
+
+  free(sans);
+  CBB_cleanup(&subject);
+  CBB_cleanup(&generated_san);
+  ca_csr_cleanup(&csr);
+  OPENSSL_free(pem_der);
+  return 1;
+err:
+  free(sans);
+  CBB_cleanup(&subject);
+  CBB_cleanup(&generated_san);
+  ca_csr_cleanup(&csr);
+  OPENSSL_free(pem_der);
+  {
+    ca_err saved;
+    ca_err_copy(&saved);
+    ca_issued_cleanup(out);
+    out->err = saved;
+  }
+  return 0;
+}
+
+int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
+                  const ca_issue_request *request, int64_t now,
+                  ca_issued *out) {
+  if (request->self_signed_years != 0) {
+    // Only the holder of the private key can self-sign: that is
+    // ca_issue_generate.
+    memset(out, 0, sizeof(*out));
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL,
+                  "a self-signed certificate needs its private key");
+    ca_err_copy(&out->err);
+    return 0;
+  }
+  return issue_sign(authority, keys, request, NULL,
+                    ca_issue_limits_csr_bytes(&authority->limits), now, out);
+}
+
+int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
+                      ca_keypool *pool, const ca_issue_request *request,
+                      int64_t now, ca_issued *out) {
+  EVP_PKEY *key = NULL;
+  uint8_t *csr = NULL;
+  size_t csr_len = 0;
+  CBB pkcs8;
+  CBB_zero(&pkcs8);
+  int from_pool = 0;
+  memset(out, 0, sizeof(*out));
+  // The profile is checked before a key is spent on the request.
+  const ca_profile *profile =
+      ca_profile_find(&authority->profiles, request->profile);
+  CA_GUARD(profile != NULL);
+  ca_key_info want = {
+      request->generate->type,
+      request->generate->type == CA_KEY_RSA ? request->generate->rsa_bits : 0,
+      request->generate->curve_nid};
+  if (want.type == CA_KEY_EC) {
+    want.bits = request->generate->curve_nid == NID_secp384r1 ? 384 : 256;
+  }
+  const int self_signed = request->self_signed_years != 0;
+  CA_GUARD(check_key(profile, &want, self_signed));
+  // The SAN limit is checked again on the request made below; checking it
+  // here first spends no key on a request that will be refused.
+  const size_t max_sans = ca_issue_limits_san_count(&authority->limits);
+  CA_ENSURE(request->san_count <= max_sans, CA_ERR_SAN_TOO_MANY,
+            "more than %zu subject alternative names", max_sans);
+  key = ca_keypool_take(pool, request->generate, &from_pool);
+  CA_GUARD(key != NULL);
+  const ca_csr_template tmpl = {.subject = request->subject,
+                                .sans = request->sans,
+                                .san_count = request->san_count};
+  CA_GUARD(ca_csr_build(&tmpl, key, &csr, &csr_len));
+  ca_issue_request signed_request = *request;
+  signed_request.csr = csr;
+  signed_request.csr_len = csr_len;
+  signed_request.generate = NULL;
+  if (!issue_sign(authority, keys, &signed_request, self_signed ? key : NULL,
+                  CA_LIMIT_CSR_BYTES, now, out)) {
+    goto err;
+  }
+  CA_GUARD_CRYPTO(CBB_init(&pkcs8, 2048));
+  CA_GUARD_CRYPTO(EVP_marshal_private_key(&pkcs8, key));
+  CA_GUARD_CRYPTO(CBB_finish(&pkcs8, &out->private_key, &out->private_key_len));
+  out->key_from_pool = from_pool;
+  OPENSSL_free(csr);
+  EVP_PKEY_free(key);
+  return 1;
+err : {
+  ca_err saved;
+  ca_err_copy(&saved);
+  ca_cbb_cleanse_cleanup(&pkcs8);
+  OPENSSL_free(csr);
+  // EVP_PKEY_free cleanses the key: a key drawn for a refused request is
+  // never used for anything else.
+  EVP_PKEY_free(key);
+  ca_issued_cleanup(out);
+  out->err = saved;
+  ca_err_restore(&saved);
+}
+  return 0;
+}

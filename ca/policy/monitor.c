@@ -1,0 +1,238 @@
+#include "ca/policy/monitor.h"
+
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ca_monitor_config_cleanup(ca_monitor_config *config) {
+  for (size_t i = 0; i < config->n_emails; i++) {
+    OPENSSL_free(config->emails[i]);
+  }
+  for (size_t i = 0; i < config->n_webhooks; i++) {
+    OPENSSL_free(config->webhooks[i]);
+  }
+  OPENSSL_free(config->smtp_host);
+  OPENSSL_free(config->smtp_from);
+  OPENSSL_free(config->updated_by);
+  memset(config, 0, sizeof(*config));
+}
+
+static int is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+// host_name_valid checks |len| bytes as a DNS name: labels of 1 to 63
+// letters, digits and inner hyphens, 253 bytes in all.
+static int host_name_valid(const char *name, size_t len) {
+  if (len == 0 || len > 253) {
+    return 0;
+  }
+  size_t label = 0;
+  for (size_t i = 0; i < len; i++) {
+    const char c = name[i];
+    if (c == '.') {
+      if (label == 0 || name[i - 1] == '-') {
+        return 0;
+      }
+      label = 0;
+      continue;
+    }
+    if (!is_alnum(c) && !(c == '-' && label > 0)) {
+      return 0;
+    }
+    if (++label > 63) {
+      return 0;
+    }
+  }
+  return label > 0 && name[len - 1] != '-';
+}
+
+int ca_monitor_host_valid(const char *host) {
+  const size_t len = strlen(host);
+  if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+    // An IPv6 literal: hex digits, ':' and '.' (an embedded IPv4 address);
+    // libcurl parses it and refuses what is not an address.
+    if (len > 2 + 45) {
+      return 0;
+    }
+    for (size_t i = 1; i + 1 < len; i++) {
+      const char c = host[i];
+      if (!is_alnum(c) && c != ':' && c != '.') {
+        return 0;
+      }
+    }
+    return len > 2;
+  }
+  // Host names and dotted IPv4 addresses share the character set.
+  return host_name_valid(host, len);
+}
+
+int ca_monitor_email_valid(const char *address) {
+  // RFC 5322 3.2.3 atext, without the quoted-string form of local parts.
+  static const char kAtext[] = "!#$%&'*+/=?^_`{|}~-";
+  const size_t len = strlen(address);
+  const char *at = strrchr(address, '@');
+  if (len == 0 || len > CA_LIMIT_EMAIL_LEN || at == NULL || at == address) {
+    return 0;
+  }
+  const size_t local = (size_t)(at - address);
+  // RFC 5321 4.5.3.1.1: a local part is at most 64 octets.
+  if (local > 64 || address[0] == '.' || address[local - 1] == '.') {
+    return 0;
+  }
+  for (size_t i = 0; i < local; i++) {
+    const char c = address[i];
+    if (c == '.') {
+      if (address[i + 1] == '.') {
+        return 0;
+      }
+      continue;
+    }
+    if (!is_alnum(c) && strchr(kAtext, c) == NULL) {
+      return 0;
+    }
+  }
+  return host_name_valid(at + 1, len - local - 1);
+}
+
+int ca_monitor_webhook_valid(const char *url) {
+  const size_t len = strlen(url);
+  size_t scheme;
+  if (strncmp(url, "http://", 7) == 0) {
+    scheme = 7;
+  } else if (strncmp(url, "https://", 8) == 0) {
+    scheme = 8;
+  } else {
+    return 0;
+  }
+  if (len > CA_LIMIT_WEBHOOK_URL_LEN || len == scheme) {
+    return 0;
+  }
+  for (size_t i = scheme; i < len; i++) {
+    // Printable ASCII without spaces: nothing that could split the request
+    // line or a header.
+    if (url[i] <= ' ' || url[i] >= 0x7f) {
+      return 0;
+    }
+  }
+  // The authority ends at '/', '?' or '#'; it names a host (a user part
+  // before '@' is allowed, as libcurl allows it).
+  const size_t authority = strcspn(url + scheme, "/?#");
+  const char *host = url + scheme;
+  const char *at = memchr(host, '@', authority);
+  const size_t skip = at != NULL ? (size_t)(at - host) + 1 : 0;
+  return authority > skip && host[skip] != ':';
+}
+
+static int contains(char *const *list, size_t n, const char *s) {
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(list[i], s) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int ca_monitor_config_check(const ca_monitor_config *config) {
+  CA_ENSURE(config->start_days >= CA_MONITOR_START_DAYS_MIN &&
+                config->start_days <= CA_MONITOR_START_DAYS_MAX,
+            CA_ERR_PARAMETER_INVALID, "start days must be %d to %d",
+            CA_MONITOR_START_DAYS_MIN, CA_MONITOR_START_DAYS_MAX);
+  CA_ENSURE(config->frequency_s >= CA_MONITOR_FREQUENCY_MIN_S &&
+                config->frequency_s <= CA_MONITOR_FREQUENCY_MAX_S,
+            CA_ERR_PARAMETER_INVALID, "frequency must be 1h to 30d");
+  CA_ENSURE(config->n_emails <= CA_LIMIT_MONITOR_DESTINATIONS &&
+                config->n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
+            CA_ERR_DESTINATION_INVALID,
+            "at most %d e-mail addresses and %d webhooks",
+            CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
+  for (size_t i = 0; i < config->n_emails; i++) {
+    CA_ENSURE(ca_monitor_email_valid(config->emails[i]),
+              CA_ERR_DESTINATION_INVALID, "not an e-mail address: %.80s",
+              config->emails[i]);
+    CA_ENSURE(!contains(config->emails, i, config->emails[i]),
+              CA_ERR_DESTINATION_INVALID, "%.80s is listed twice",
+              config->emails[i]);
+  }
+  for (size_t i = 0; i < config->n_webhooks; i++) {
+    CA_ENSURE(ca_monitor_webhook_valid(config->webhooks[i]),
+              CA_ERR_DESTINATION_INVALID,
+              "a webhook must be an http:// or https:// URL: %.80s",
+              config->webhooks[i]);
+    CA_ENSURE(!contains(config->webhooks, i, config->webhooks[i]),
+              CA_ERR_DESTINATION_INVALID, "%.80s is listed twice",
+              config->webhooks[i]);
+  }
+  CA_ENSURE(
+      config->smtp_host != NULL && ca_monitor_host_valid(config->smtp_host),
+      CA_ERR_DESTINATION_INVALID, "bad SMTP host");
+  CA_ENSURE(config->smtp_port >= 1 && config->smtp_port <= 65535,
+            CA_ERR_DESTINATION_INVALID, "SMTP port must be 1 to 65535");
+  CA_ENSURE(
+      config->smtp_from != NULL && ca_monitor_email_valid(config->smtp_from),
+      CA_ERR_DESTINATION_INVALID, "the SMTP sender must be an e-mail address");
+  return 1;
+err:
+  return 0;
+}
+
+int ca_monitor_parse_frequency(const char *text, uint32_t *out_s) {
+  const size_t len = text != NULL ? strlen(text) : 0;
+  uint64_t n = 0;
+  CA_ENSURE(len >= 2 && len <= 6, CA_ERR_PARAMETER_INVALID,
+            "frequency must be hours or days: 12h, 1d, 7d");
+  for (size_t i = 0; i + 1 < len; i++) {
+    CA_ENSURE(text[i] >= '0' && text[i] <= '9', CA_ERR_PARAMETER_INVALID,
+              "frequency must be hours or days: 12h, 1d, 7d");
+    n = n * 10 + (uint64_t)(text[i] - '0');
+  }
+  const char unit = text[len - 1];
+  CA_ENSURE(unit == 'h' || unit == 'd', CA_ERR_PARAMETER_INVALID,
+            "frequency must be hours or days: 12h, 1d, 7d");
+  n *= unit == 'h' ? 3600 : 86400;
+  CA_ENSURE(n >= CA_MONITOR_FREQUENCY_MIN_S && n <= CA_MONITOR_FREQUENCY_MAX_S,
+            CA_ERR_PARAMETER_INVALID, "frequency must be 1h to 30d");
+  *out_s = (uint32_t)n;
+  return 1;
+err:
+  return 0;
+}
+
+void ca_monitor_format_frequency(uint32_t seconds, char out[16]) {
+  if (seconds % 86400 == 0 && seconds > 0) {
+    snprintf(out, 16, "%ud", (unsigned)(seconds / 86400));
+  } else {
+    snprintf(out, 16, "%uh", (unsigned)(seconds / 3600));
+  }
+}
+
+// floor_div divides rounding toward minus infinity.
+static int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+uint64_t ca_monitor_window(int64_t now, uint32_t frequency_s) {
+  if (frequency_s == 0 || now < 0) {
+    return 0;
+  }
+  return (uint64_t)now / frequency_s;
+}
+
+uint32_t ca_monitor_next_check(int64_t now, uint32_t frequency_s,
+                               int have_soonest, int64_t soonest_not_after) {
+  uint32_t next = CA_MONITOR_DAILY_S;
+  if (frequency_s > 0 && frequency_s < next) {
+    next = frequency_s;
+  }
+  if (have_soonest && soonest_not_after - now <= CA_MONITOR_DAILY_S) {
+    next = CA_MONITOR_HOURLY_S;
+  }
+  return next < CA_MONITOR_HOURLY_S ? CA_MONITOR_HOURLY_S : next;
+}
+
+int64_t ca_monitor_days_left(int64_t now, int64_t not_after) {
+  return floor_div(not_after - now, 86400);
+}

@@ -1,0 +1,259 @@
+// Finding certificates: identity certificates (issued or self-signed) and
+// trust-store entries in one listing, soonest expiry first, paged with a
+// cursor (GET /v1/certificates).
+#include <inttypes.h>
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/store/store.h"
+#include "ca/store/store_internal.h"
+
+void ca_cert_rows_free(ca_cert_row *rows, size_t n) {
+  if (rows == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ca_cert_row *r = &rows[i];
+    OPENSSL_free(r->serial);
+    OPENSSL_free(r->issuer);
+    OPENSSL_free(r->profile);
+    OPENSSL_free(r->subject);
+    OPENSSL_free(r->common_name);
+    for (size_t s = 0; s < r->san_count; s++) {
+      OPENSSL_free(r->sans[s]);
+    }
+    free(r->sans);
+    OPENSSL_free(r->key_type);
+    OPENSSL_free(r->status);
+    OPENSSL_free(r->requester);
+    OPENSSL_free(r->store);
+    OPENSSL_free(r->cluster);
+    OPENSSL_free(r->der);
+  }
+  free(rows);
+}
+
+void ca_cert_cursor_format(const ca_cert_row *row, char out[64]) {
+  snprintf(out, 64, "%" PRId64 ".%d.%" PRId64, row->not_after,
+           row->trust ? 1 : 0, row->id);
+}
+
+int ca_cert_cursor_parse(const char *text, ca_cert_cursor *out) {
+  long long not_after, id;
+  int kind, used = 0;
+  CA_ENSURE(
+      sscanf(text, "%lld.%d.%lld%n", &not_after, &kind, &id, &used) == 3 &&
+          text[used] == '\0' && (kind == 0 || kind == 1) && id >= 0,
+      CA_ERR_PARAMETER_INVALID,
+      "after must be the next_after value of the previous page");
+  out->set = 1;
+  out->not_after = not_after;
+  out->kind = kind;
+  out->id = id;
+  return 1;
+err:
+  return 0;
+}
+
+// split_sans splits the newline-joined SAN column.
+static int split_sans(const char *joined, ca_cert_row *row) {
+  size_t count = joined[0] != '\0' ? 1 : 0;
+  for (const char *p = joined; *p != '\0'; p++) {
+    count += *p == '\n';
+  }
+  row->san_count = 0;
+  row->sans = NULL;
+  if (count == 0) {
+    return 1;
+  }
+  row->sans = calloc(count, sizeof(char *));
+  if (row->sans == NULL) {
+    return 0;
+  }
+  const char *start = joined;
+  for (size_t i = 0; i < count; i++) {
+    const char *end = strchr(start, '\n');
+    const size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
+    row->sans[i] = OPENSSL_strndup(start, len);
+    if (row->sans[i] == NULL) {
+      return 0;
+    }
+    row->san_count++;
+    start = end != NULL ? end + 1 : start + len;
+  }
+  return 1;
+}
+
+// The columns both branches produce, in this order.
+#define FIND_COLUMNS                                                     \
+  "kind, id, serial, issuer, profile, subject, common_name, sans,"       \
+  " key_type, key_bits, extract(epoch FROM not_before)::bigint,"         \
+  " extract(epoch FROM not_after)::bigint, status, requester,"           \
+  " extract(epoch FROM created_at)::bigint, key_generated, self_signed," \
+  " coalesce(extract(epoch FROM revoked_at)::bigint, 0),"                \
+  " coalesce(revocation_reason, 0), store, cluster, encode(fingerprint," \
+  " 'hex'), der"
+
+// Parameters: $1 profile, $2 cn, $3 status, $4 serial, $5 issuer, $6 usage
+// ('identity' or 'trust'), $7 key type, $8 key bits, $9 expires before,
+// $10 expires after, $11 store, $12 cluster, $13-$15 the cursor (notAfter,
+// kind, id), $16 limit, $17 whether to fetch the DER. One static statement:
+// an unused filter is a NULL parameter, so no SQL is assembled from client
+// input. Each branch is ordered and limited on its own so that the
+// notAfter indexes serve it; the fingerprint is computed only for the rows
+// a branch returns.
+static const char kFindSql[] =
+    "SELECT " FIND_COLUMNS
+    " FROM ((SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS"
+    " issuer, c.profile, c.subject, c.common_name,"
+    " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"
+    " c.not_before, c.not_after, c.status, c.requester, c.created_at,"
+    " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason,"
+    " '' AS store, coalesce(c.cluster, '') AS cluster, sha256(c.der) AS"
+    " fingerprint, CASE WHEN $17::boolean THEN c.der END AS der"
+    " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
+    " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"
+    " AND ($1::text IS NULL OR c.profile = $1)"
+    " AND ($2::text IS NULL OR strpos(lower(c.common_name), lower($2)) > 0)"
+    " AND ($3::text IS NULL OR c.status = $3)"
+    " AND ($4::text IS NULL OR c.serial = $4)"
+    " AND ($5::text IS NULL OR i.name = $5)"
+    " AND ($7::text IS NULL OR c.key_type = $7)"
+    " AND ($8::integer IS NULL OR c.key_bits = $8)"
+    " AND ($9::bigint IS NULL OR c.not_after < to_timestamp($9))"
+    " AND ($10::bigint IS NULL OR c.not_after >= to_timestamp($10))"
+    " AND ($12::text IS NULL OR c.cluster = $12)"
+    " AND ($13::bigint IS NULL OR (c.not_after >= to_timestamp($13) AND"
+    " (c.not_after, 0, c.id) > (to_timestamp($13), $14::integer,"
+    " $15::bigint)))"
+    " ORDER BY c.not_after, c.id LIMIT $16::bigint)"
+    " UNION ALL"
+    " (SELECT 1, t.id, t.serial, t.issuer, coalesce(t.purpose, ''),"
+    " t.subject, t.common_name, '', t.key_type, t.key_bits, t.not_before,"
+    " t.not_after, CASE WHEN t.revoked_at IS NULL THEN 'good' ELSE"
+    " 'revoked' END, t.added_by, t.created_at, false, false,"
+    " t.revoked_at, t.revocation_reason,"
+    " t.store, coalesce(t.cluster, ''), t.fingerprint,"
+    " CASE WHEN $17::boolean THEN t.der END"
+    " FROM trust_entries t"
+    " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"
+    " AND ($11::text IS NULL OR t.store = $11)"
+    " AND ($1::text IS NULL OR t.purpose = $1)"
+    " AND ($2::text IS NULL OR strpos(lower(t.common_name), lower($2)) > 0)"
+    " AND ($3::text IS NULL OR $3 = CASE WHEN t.revoked_at IS NULL THEN"
+    " 'good' ELSE 'revoked' END)"
+    " AND ($4::text IS NULL OR t.serial = $4)"
+    " AND ($7::text IS NULL OR t.key_type = $7)"
+    " AND ($8::integer IS NULL OR t.key_bits = $8)"
+    " AND ($9::bigint IS NULL OR t.not_after < to_timestamp($9))"
+    " AND ($10::bigint IS NULL OR t.not_after >= to_timestamp($10))"
+    " AND ($12::text IS NULL OR t.cluster = $12)"
+    " AND ($13::bigint IS NULL OR (t.not_after >= to_timestamp($13) AND"
+    " (t.not_after, 1, t.id) > (to_timestamp($13), $14::integer,"
+    " $15::bigint)))"
+    " ORDER BY t.not_after, t.id LIMIT $16::bigint)) AS found"
+    " ORDER BY not_after, kind, id LIMIT $16::bigint";
+
+static int dup_text(PGresult *res, int row, int col, char **out) {
+  *out = OPENSSL_strdup(PQgetisnull(res, row, col) ? ""
+                                                   : PQgetvalue(res, row, col));
+  return *out != NULL;
+}
+
+static int read_row(PGresult *res, int i, int with_der, ca_cert_row *r) {
+  r->trust = ca_store_get_int(res, i, 0) == 1;
+  r->id = ca_store_get_int(res, i, 1);
+  r->key_bits = (unsigned)ca_store_get_int(res, i, 9);
+  r->not_before = ca_store_get_int(res, i, 10);
+  r->not_after = ca_store_get_int(res, i, 11);
+  r->created_at = ca_store_get_int(res, i, 14);
+  r->key_generated = PQgetvalue(res, i, 15)[0] == 't';
+  r->self_signed = PQgetvalue(res, i, 16)[0] == 't';
+  r->revoked_at = ca_store_get_int(res, i, 17);
+  r->revocation_reason = (int)ca_store_get_int(res, i, 18);
+  CA_ENSURE(
+      dup_text(res, i, 2, &r->serial) && dup_text(res, i, 3, &r->issuer) &&
+          dup_text(res, i, 4, &r->profile) &&
+          dup_text(res, i, 5, &r->subject) &&
+          dup_text(res, i, 6, &r->common_name) &&
+          split_sans(PQgetvalue(res, i, 7), r) &&
+          dup_text(res, i, 8, &r->key_type) &&
+          dup_text(res, i, 12, &r->status) &&
+          dup_text(res, i, 13, &r->requester) &&
+          dup_text(res, i, 19, &r->store) && dup_text(res, i, 20, &r->cluster),
+      CA_ERR_NO_MEMORY, "out of memory");
+  snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
+           PQgetvalue(res, i, 21));
+  if (with_der) {
+    CA_GUARD(ca_store_get_bytea(res, i, 22, &r->der, &r->der_len));
+  }
+  return 1;
+err:
+  return 0;
+}
+
+int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
+                               ca_cert_row **out, size_t *out_n) {
+  size_t slot;
+  PGconn *conn = NULL;
+  PGresult *res = NULL;
+  ca_cert_row *rows = NULL;
+  size_t n = 0;
+  char key_bits[16], before[24], after[24], c_na[24], c_kind[8], c_id[24],
+      limit[24];
+  snprintf(key_bits, sizeof(key_bits), "%u", f->key_bits);
+  snprintf(before, sizeof(before), "%" PRId64, f->expires_before);
+  snprintf(after, sizeof(after), "%" PRId64, f->expires_after);
+  snprintf(c_na, sizeof(c_na), "%" PRId64, f->after.not_after);
+  snprintf(c_kind, sizeof(c_kind), "%d", f->after.kind);
+  snprintf(c_id, sizeof(c_id), "%" PRId64, f->after.id);
+  snprintf(limit, sizeof(limit), "%zu", f->limit);
+  const char *usage = f->usage == CA_USAGE_IDENTITY ? "identity"
+                      : f->usage == CA_USAGE_TRUST  ? "trust"
+                                                    : NULL;
+  const char *values[17] = {f->profile,
+                            f->cn,
+                            f->status,
+                            f->serial,
+                            f->issuer,
+                            usage,
+                            f->key_type,
+                            f->key_bits != 0 ? key_bits : NULL,
+                            f->expires_before != 0 ? before : NULL,
+                            f->expires_after != 0 ? after : NULL,
+                            f->store,
+                            f->cluster,
+                            f->after.set ? c_na : NULL,
+                            f->after.set ? c_kind : NULL,
+                            f->after.set ? c_id : NULL,
+                            limit,
+                            f->with_der ? "true" : "false"};
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
+  res = ca_store_check_result(
+      conn, PQexecParams(conn, kFindSql, 17, NULL, values, NULL, NULL, 0),
+      PGRES_TUPLES_OK, "listing certificates");
+  CA_GUARD(res != NULL);
+  const int count = PQntuples(res);
+  if (count > 0) {
+    rows = calloc((size_t)count, sizeof(*rows));
+    CA_ENSURE_ALLOC(rows);
+  }
+  for (int i = 0; i < count; i++) {
+    n++;
+    CA_GUARD(read_row(res, i, f->with_der, &rows[i]));
+  }
+  PQclear(res);
+  ca_store_release(store, slot);
+  *out = rows;
+  *out_n = n;
+  return 1;
+err:
+  PQclear(res);
+  ca_cert_rows_free(rows, n);
+  if (conn != NULL) {
+    ca_store_release(store, slot);
+  }
+  return 0;
+}

@@ -1,0 +1,402 @@
+// The expiry monitor's queries (ca/store/store_monitor.h).
+#include "ca/store/store_monitor.h"
+
+#include <inttypes.h>
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/limits.h"
+#include "ca/store/store_internal.h"
+#include "ca/x509/asn1_time.h"
+
+// The certificates that count, with notAfter in ($1, $2]. Both halves use
+// the not_after index; the renewal test uses the common-name index.
+#define SELECTION_SQL                                                         \
+  "SELECT 'identity' AS kind, c.id, c.serial, coalesce(i.name, '') AS iss,"   \
+  " c.profile, '' AS store, c.common_name, c.subject,"                        \
+  " extract(epoch FROM c.not_after)::bigint AS na,"                           \
+  " coalesce(c.cluster, '') AS cluster"                                       \
+  " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"            \
+  " WHERE c.status = 'good' AND c.not_after > $1::timestamptz"                \
+  " AND c.not_after <= $2::timestamptz AND c.profile <> 'ocsp-responder'"     \
+  " AND NOT EXISTS (SELECT 1 FROM certificates r WHERE r.replaces_id = c.id)" \
+  " AND NOT EXISTS (SELECT 1 FROM certificates n"                             \
+  "  WHERE lower(n.common_name) = lower(c.common_name)"                       \
+  "  AND n.profile = c.profile AND n.status = 'good'"                         \
+  "  AND n.not_after > c.not_after)"                                          \
+  " UNION ALL"                                                                \
+  " SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name,"    \
+  " t.subject, extract(epoch FROM t.not_after)::bigint,"                      \
+  " coalesce(t.cluster, '')"                                                  \
+  " FROM trust_entries t WHERE t.revoked_at IS NULL"                          \
+  " AND t.not_after > $1::timestamptz AND t.not_after <= $2::timestamptz"
+
+void ca_expiring_free(ca_expiring *rows, size_t n) {
+  if (rows == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    OPENSSL_free(rows[i].serial);
+    OPENSSL_free(rows[i].issuer);
+    OPENSSL_free(rows[i].profile);
+    OPENSSL_free(rows[i].store);
+    OPENSSL_free(rows[i].common_name);
+    OPENSSL_free(rows[i].subject);
+    OPENSSL_free(rows[i].cluster);
+  }
+  free(rows);
+}
+
+// bounds formats the selection's ($1, $2]: from the oldest expired
+// certificate still reported to |now| + |within_s|.
+static int bounds(int64_t now, int64_t within_s, char lower[21],
+                  char upper[21]) {
+  CA_ENSURE(within_s >= 0 && within_s <= 10 * 366 * 86400LL,
+            CA_ERR_PARAMETER_INVALID, "window out of range");
+  CA_ENSURE(
+      ca_time_format(now - CA_LIMIT_MONITOR_EXPIRED_DAYS * 86400LL, lower) &&
+          ca_time_format(now + within_s, upper),
+      CA_ERR_PARAMETER_INVALID, "time out of range");
+  return 1;
+err:
+  return 0;
+}
+
+static int dup_value(PGresult *res, int row, int col, char **out) {
+  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
+  return *out != NULL;
+}
+
+int ca_store_monitor_expiring(ca_store *store, int64_t now, int64_t within_s,
+                              ca_expiring **out, size_t *out_n) {
+  PGresult *res = NULL;
+  ca_expiring *rows = NULL;
+  size_t n = 0;
+  char lower[21], upper[21], limit[16];
+  CA_GUARD(bounds(now, within_s, lower, upper));
+  snprintf(limit, sizeof(limit), "%d", CA_LIMIT_MONITOR_ROWS);
+  const char *values[3] = {lower, upper, limit};
+  res = ca_store_query(store,
+                       "SELECT * FROM (" SELECTION_SQL
+                       ") x ORDER BY na, kind, id LIMIT $3::integer",
+                       3, values, PGRES_TUPLES_OK,
+                       "reading expiring certificates");
+  CA_GUARD(res != NULL);
+  const int count = PQntuples(res);
+  rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
+  CA_ENSURE_ALLOC(rows);
+  for (int i = 0; i < count; i++) {
+    ca_expiring *r = &rows[i];
+    n++;
+    r->trust = strcmp(PQgetvalue(res, i, 0), "trust") == 0;
+    r->id = ca_store_get_int(res, i, 1);
+    r->not_after = ca_store_get_int(res, i, 8);
+    CA_ENSURE(dup_value(res, i, 2, &r->serial) &&
+                  dup_value(res, i, 3, &r->issuer) &&
+                  dup_value(res, i, 4, &r->profile) &&
+                  dup_value(res, i, 5, &r->store) &&
+                  dup_value(res, i, 6, &r->common_name) &&
+                  dup_value(res, i, 7, &r->subject) &&
+                  dup_value(res, i, 9, &r->cluster),
+              CA_ERR_NO_MEMORY, "out of memory");
+  }
+  PQclear(res);
+  *out = rows;
+  *out_n = n;
+  return 1;
+err:
+  PQclear(res);
+  ca_expiring_free(rows, n);
+  return 0;
+}
+
+int ca_store_monitor_counts(ca_store *store, int64_t now,
+                            ca_expiry_counts *out) {
+  char lower[21], upper[21], now_text[21], d1[21], d7[21];
+  memset(out, 0, sizeof(*out));
+  if (!bounds(now, 30 * 86400LL, lower, upper) ||
+      !ca_time_format(now, now_text) || !ca_time_format(now + 86400, d1) ||
+      !ca_time_format(now + 7 * 86400, d7)) {
+    return 0;
+  }
+  const char *values[5] = {lower, upper, now_text, d1, d7};
+  PGresult *res = ca_store_query(
+      store,
+      "SELECT count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
+      " AND na <= extract(epoch FROM $4::timestamptz)),"
+      " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
+      " AND na <= extract(epoch FROM $5::timestamptz)),"
+      " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)),"
+      " count(*) FILTER (WHERE na <= extract(epoch FROM $3::timestamptz))"
+      " FROM (" SELECTION_SQL ") x",
+      5, values, PGRES_TUPLES_OK, "counting expiring certificates");
+  if (res == NULL) {
+    return 0;
+  }
+  out->within_1d = (uint64_t)ca_store_get_int(res, 0, 0);
+  out->within_7d = (uint64_t)ca_store_get_int(res, 0, 1);
+  out->within_30d = (uint64_t)ca_store_get_int(res, 0, 2);
+  out->expired = (uint64_t)ca_store_get_int(res, 0, 3);
+  PQclear(res);
+  return 1;
+}
+
+// add_arrays writes the kinds and ids of the rows selected by |mask| (all
+// when NULL) as two PostgreSQL array literals, NUL-terminated. Only fixed
+// words and digits go in: nothing to escape.
+static int add_arrays(const ca_expiring *rows, size_t n, const uint8_t *mask,
+                      CBB *kinds, CBB *ids) {
+  int first = 1;
+  if (!CBB_add_u8(kinds, '{') || !CBB_add_u8(ids, '{')) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (mask != NULL && !mask[i]) {
+      continue;
+    }
+    char id[24];
+    const int len =
+        snprintf(id, sizeof(id), "%s%" PRId64, first ? "" : ",", rows[i].id);
+    const char *kind = rows[i].trust ? "trust" : "identity";
+    if ((!first && !CBB_add_u8(kinds, ',')) ||
+        !CBB_add_bytes(kinds, (const uint8_t *)kind, strlen(kind)) ||
+        !CBB_add_bytes(ids, (const uint8_t *)id, (size_t)len)) {
+      return 0;
+    }
+    first = 0;
+  }
+  return CBB_add_u8(kinds, '}') && CBB_add_u8(kinds, 0) &&
+         CBB_add_u8(ids, '}') && CBB_add_u8(ids, 0);
+}
+
+int ca_store_monitor_claim(ca_store *store, const ca_expiring *rows, size_t n,
+                           uint64_t window, const char *destination,
+                           const char *node, uint8_t *out_claimed) {
+  PGresult *res = NULL;
+  CBB kinds, ids;
+  CBB_zero(&kinds);
+  CBB_zero(&ids);
+  memset(out_claimed, 0, n);
+  if (n == 0) {
+    return 1;
+  }
+  char window_text[24];
+  snprintf(window_text, sizeof(window_text), "%" PRIu64, window);
+  CA_ENSURE(CBB_init(&kinds, n * 9 + 4) && CBB_init(&ids, n * 12 + 4) &&
+                add_arrays(rows, n, NULL, &kinds, &ids),
+            CA_ERR_NO_MEMORY, "out of memory");
+  const char *values[5] = {(const char *)CBB_data(&kinds),
+                           (const char *)CBB_data(&ids), window_text,
+                           destination, node};
+  res = ca_store_query(
+      store,
+      "INSERT INTO monitor_notices"
+      " (kind, cert_id, window_no, destination, state, node)"
+      " SELECT k, i, $3::bigint, $4, 'sending', $5"
+      " FROM unnest($1::text[], $2::bigint[]) AS t(k, i)"
+      " ON CONFLICT (kind, cert_id, window_no, destination) DO UPDATE"
+      " SET state = 'sending', node = excluded.node,"
+      " claimed_at = now(), error = NULL"
+      " WHERE monitor_notices.state = 'failed'"
+      " OR (monitor_notices.state = 'sending'"
+      " AND monitor_notices.claimed_at < now() - interval '10 minutes')"
+      " RETURNING kind, cert_id",
+      5, values, PGRES_TUPLES_OK, "claiming notices");
+  CA_GUARD(res != NULL);
+  const int got = PQntuples(res);
+  for (int r = 0; r < got; r++) {
+    const int trust = strcmp(PQgetvalue(res, r, 0), "trust") == 0;
+    const int64_t id = ca_store_get_int(res, r, 1);
+    for (size_t i = 0; i < n; i++) {
+      if (rows[i].trust == trust && rows[i].id == id) {
+        out_claimed[i] = 1;
+      }
+    }
+  }
+  PQclear(res);
+  CBB_cleanup(&kinds);
+  CBB_cleanup(&ids);
+  return 1;
+err:
+  PQclear(res);
+  CBB_cleanup(&kinds);
+  CBB_cleanup(&ids);
+  return 0;
+}
+
+int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
+                            const uint8_t *claimed, uint64_t window,
+                            const char *destination, int sent,
+                            const char *error) {
+  PGresult *res = NULL;
+  CBB kinds, ids;
+  CBB_zero(&kinds);
+  CBB_zero(&ids);
+  char window_text[24];
+  snprintf(window_text, sizeof(window_text), "%" PRIu64, window);
+  CA_ENSURE(CBB_init(&kinds, n * 9 + 4) && CBB_init(&ids, n * 12 + 4) &&
+                add_arrays(rows, n, claimed, &kinds, &ids),
+            CA_ERR_NO_MEMORY, "out of memory");
+  const char *values[6] = {(const char *)CBB_data(&kinds),
+                           (const char *)CBB_data(&ids),
+                           window_text,
+                           destination,
+                           sent ? "sent" : "failed",
+                           sent ? NULL : error};
+  res = ca_store_query(
+      store,
+      "UPDATE monitor_notices SET state = $5,"
+      " sent_at = CASE WHEN $5 = 'sent' THEN now() END, error = $6"
+      " WHERE window_no = $3::bigint AND destination = $4"
+      " AND (kind, cert_id) IN"
+      " (SELECT * FROM unnest($1::text[], $2::bigint[]))",
+      6, values, PGRES_COMMAND_OK, "recording notices");
+  CA_GUARD(res != NULL);
+  PQclear(res);
+  CBB_cleanup(&kinds);
+  CBB_cleanup(&ids);
+  return 1;
+err:
+  CBB_cleanup(&kinds);
+  CBB_cleanup(&ids);
+  return 0;
+}
+
+int ca_store_monitor_prune(ca_store *store) {
+  char days[16];
+  snprintf(days, sizeof(days), "%d", CA_LIMIT_MONITOR_NOTICE_DAYS);
+  const char *values[1] = {days};
+  PGresult *res =
+      ca_store_query(store,
+                     "DELETE FROM monitor_notices WHERE claimed_at <"
+                     " now() - make_interval(days => $1::integer)",
+                     1, values, PGRES_COMMAND_OK, "pruning notices");
+  PQclear(res);
+  return res != NULL;
+}
+
+int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
+  PGresult *res = NULL;
+  memset(out, 0, sizeof(*out));
+  res = ca_store_query(
+      store,
+      "SELECT enabled, start_days, frequency_seconds, smtp_host,"
+      " smtp_port, smtp_from, extract(epoch FROM updated_at)::bigint,"
+      " updated_by FROM monitor_config WHERE id = 1",
+      0, NULL, PGRES_TUPLES_OK, "reading the monitor configuration");
+  CA_GUARD(res != NULL);
+  CA_ENSURE(PQntuples(res) == 1, CA_ERR_STORAGE_UNAVAILABLE,
+            "the monitor configuration row is missing");
+  out->enabled = PQgetvalue(res, 0, 0)[0] == 't';
+  out->start_days = (uint32_t)ca_store_get_int(res, 0, 1);
+  out->frequency_s = (uint32_t)ca_store_get_int(res, 0, 2);
+  out->smtp_port = (uint32_t)ca_store_get_int(res, 0, 4);
+  out->updated_at = ca_store_get_int(res, 0, 6);
+  CA_ENSURE(dup_value(res, 0, 3, &out->smtp_host) &&
+                dup_value(res, 0, 5, &out->smtp_from) &&
+                dup_value(res, 0, 7, &out->updated_by),
+            CA_ERR_NO_MEMORY, "out of memory");
+  PQclear(res);
+  res = ca_store_query(store,
+                       "SELECT kind, address FROM monitor_destinations"
+                       " ORDER BY kind, position",
+                       0, NULL, PGRES_TUPLES_OK,
+                       "reading the monitor destinations");
+  CA_GUARD(res != NULL);
+  for (int i = 0; i < PQntuples(res); i++) {
+    const int email = strcmp(PQgetvalue(res, i, 0), "email") == 0;
+    size_t *count = email ? &out->n_emails : &out->n_webhooks;
+    char **list = email ? out->emails : out->webhooks;
+    // The API never stores more; a hand-edited table is cut, not overrun.
+    if (*count == CA_LIMIT_MONITOR_DESTINATIONS) {
+      continue;
+    }
+    CA_ENSURE(dup_value(res, i, 1, &list[*count]), CA_ERR_NO_MEMORY,
+              "out of memory");
+    (*count)++;
+  }
+  PQclear(res);
+  return 1;
+err:
+  PQclear(res);
+  ca_monitor_config_cleanup(out);
+  return 0;
+}
+
+// tx_command runs one statement of |tx| whose result is not read.
+static int tx_command(ca_store_tx *tx, const char *sql, int n,
+                      const char *const *values, const char *what) {
+  if (tx->failed) {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "transaction failed earlier");
+    return 0;
+  }
+  PGresult *res = ca_store_check_result(
+      tx->conn, PQexecParams(tx->conn, sql, n, NULL, values, NULL, NULL, 0),
+      PGRES_COMMAND_OK, what);
+  if (res == NULL) {
+    tx->failed = 1;
+    return 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+static int add_destinations(ca_store_tx *tx, const char *kind,
+                            char *const *list, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char position[16];
+    snprintf(position, sizeof(position), "%zu", i);
+    const char *values[3] = {kind, list[i], position};
+    if (!tx_command(tx,
+                    "INSERT INTO monitor_destinations (kind, address, position)"
+                    " VALUES ($1, $2, $3::integer)",
+                    3, values, "storing a monitor destination")) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int ca_store_monitor_put_config(ca_store *store,
+                                const ca_monitor_config *config,
+                                const char *actor, const char *source) {
+  ca_store_tx *tx = NULL;
+  char start[16], frequency[16], port[16], detail[160];
+  snprintf(start, sizeof(start), "%u", (unsigned)config->start_days);
+  snprintf(frequency, sizeof(frequency), "%u", (unsigned)config->frequency_s);
+  snprintf(port, sizeof(port), "%u", (unsigned)config->smtp_port);
+  snprintf(detail, sizeof(detail),
+           "enabled=%d start_days=%s frequency_s=%s emails=%zu webhooks=%zu",
+           config->enabled, start, frequency, config->n_emails,
+           config->n_webhooks);
+  const char *values[7] = {config->enabled ? "true" : "false",
+                           start,
+                           frequency,
+                           config->smtp_host,
+                           port,
+                           config->smtp_from,
+                           actor};
+  CA_GUARD(ca_store_begin(store, &tx));
+  CA_GUARD(tx_command(tx,
+                      "UPDATE monitor_config SET enabled = $1::boolean,"
+                      " start_days = $2::integer,"
+                      " frequency_seconds = $3::integer, smtp_host = $4,"
+                      " smtp_port = $5::integer, smtp_from = $6,"
+                      " updated_at = now(), updated_by = $7 WHERE id = 1",
+                      7, values, "storing the monitor configuration"));
+  CA_GUARD(tx_command(tx, "DELETE FROM monitor_destinations", 0, NULL,
+                      "replacing the monitor destinations"));
+  CA_GUARD(add_destinations(tx, "email", config->emails, config->n_emails));
+  CA_GUARD(
+      add_destinations(tx, "webhook", config->webhooks, config->n_webhooks));
+  CA_GUARD(ca_store_tx_audit(tx, actor, "monitor.set", "monitor", source, "ok",
+                             detail));
+  return ca_store_commit(tx);
+err:
+  ca_store_rollback(tx);
+  return 0;
+}

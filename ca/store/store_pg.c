@@ -1,0 +1,924 @@
+// ca/store/store.h on PostgreSQL through libpq (ca/store/pq.h).
+#include <inttypes.h>
+#include <openssl/mem.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca/hex.h"
+#include "ca/limits.h"
+#include "ca/store/pq.h"
+#include "ca/store/store.h"
+#include "ca/store/store_internal.h"
+#include "ca/x509/asn1_time.h"
+#include "migrations/migrations.h"
+
+// Advisory lock keys: arbitrary constants, the same on every node.
+#define LOCK_MIGRATIONS INT64_C(0x706b690001)
+#define LOCK_BOOTSTRAP INT64_C(0x706b690002)
+
+static void silent_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+static PGconn *connect_one(const char *conninfo) {
+  // connect_timeout comes first so that a value in |conninfo| overrides it.
+  const char *const keys[] = {"connect_timeout", "fallback_application_name",
+                              "dbname", NULL};
+  const char *const values[] = {"10", "pkid", conninfo, NULL};
+  PGconn *conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn != NULL) {
+    PQsetNoticeProcessor(conn, silent_notice, NULL);
+  }
+  return conn;
+}
+
+void ca_store_raise_conn(PGconn *conn, const char *what) {
+  const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+  size_t len = strlen(msg);
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+    len--;
+  }
+  ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                "database %s: %.*s", what, (int)len, msg);
+}
+
+int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
+  ca_store *store = NULL;
+  CA_GUARD(ca_pq_load());
+  CA_ENSURE(pool_size > 0 && pool_size <= 256, CA_ERR_CONFIG,
+            "database pool size must be 1 to 256");
+  store = calloc(1, sizeof(*store));
+  CA_ENSURE_ALLOC(store);
+  store->conns = calloc(pool_size, sizeof(PGconn *));
+  store->busy = calloc(pool_size, 1);
+  store->conn_epoch = calloc(pool_size, sizeof(uint64_t));
+  store->recycle = calloc(pool_size, 1);
+  store->conninfo = strdup(conninfo);
+  CA_ENSURE_ALLOC(store->recycle);
+  CA_ENSURE_ALLOC(store->conninfo);
+  CA_ENSURE_ALLOC(store->conns);
+  CA_ENSURE_ALLOC(store->busy);
+  CA_ENSURE_ALLOC(store->conn_epoch);
+  store->n = pool_size;
+  store->backoff_ms = CA_LIMIT_DB_RETRY_MIN_MS;
+  CA_ENSURE(pthread_mutex_init(&store->mu, NULL) == 0 &&
+                pthread_cond_init(&store->cv, NULL) == 0,
+            CA_ERR_INTERNAL, "cannot create the pool lock");
+  for (size_t i = 0; i < pool_size; i++) {
+    store->conns[i] = connect_one(conninfo);
+    if (store->conns[i] == NULL || PQstatus(store->conns[i]) != CONNECTION_OK) {
+      ca_store_raise_conn(store->conns[i], "connection failed");
+      goto err;
+    }
+  }
+  *out = store;
+  return 1;
+err:
+  ca_store_free(store);
+  return 0;
+}
+
+void ca_store_free(ca_store *store) {
+  if (store == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < store->n; i++) {
+    if (store->conns[i] != NULL) {
+      PQfinish(store->conns[i]);
+    }
+  }
+  free(store->conns);
+  free(store->busy);
+  free(store->conn_epoch);
+  free(store->recycle);
+  free(store->conninfo);
+  pthread_mutex_destroy(&store->mu);
+  pthread_cond_destroy(&store->cv);
+  free(store);
+}
+
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ca_store_set_state_callback(ca_store *store, ca_store_state_fn fn,
+                                 void *arg) {
+  store->on_state = fn;
+  store->state_arg = arg;
+}
+
+// conn_message copies libpq's message for |conn| without its line end.
+static void conn_message(PGconn *conn, char *out, size_t out_len) {
+  const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+  size_t len = strlen(msg);
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+    len--;
+  }
+  snprintf(out, out_len, "%.*s", (int)len, msg);
+}
+
+// attempt_done records the outcome of a connection attempt; |mu| is held.
+static void attempt_done(ca_store *store, size_t slot, int ok, PGconn *conn) {
+  const int64_t now = monotonic_ms();
+  if (ok) {
+    store->conn_epoch[slot] = store->epoch;
+    store->backoff_ms = CA_LIMIT_DB_RETRY_MIN_MS;
+    if (store->down) {
+      store->down = 0;
+      if (store->on_state != NULL) {
+        store->on_state(store->state_arg, 1, "");
+      }
+    }
+    return;
+  }
+  conn_message(conn, store->last_error, sizeof(store->last_error));
+  if (!store->down) {
+    // Every connection open now was open when the server went away.
+    store->down = 1;
+    store->epoch++;
+    store->down_since_ms = now;
+    store->backoff_ms = CA_LIMIT_DB_RETRY_MIN_MS;
+    if (store->on_state != NULL) {
+      store->on_state(store->state_arg, 0, store->last_error);
+    }
+  }
+  store->next_attempt_ms = now + store->backoff_ms;
+  store->backoff_ms = store->backoff_ms * 2 < CA_LIMIT_DB_RETRY_MAX_MS
+                          ? store->backoff_ms * 2
+                          : CA_LIMIT_DB_RETRY_MAX_MS;
+}
+
+// The last connection of a pool of two or more is kept for the transactions
+// that carry CRLs (ca_store_begin_large): they take turns there, never
+// holding up the connections issuance uses; like any connection that
+// carried a large CRL, it is replaced afterwards (ca_store_recycle).
+static size_t large_slot(const ca_store *store) {
+  return store->n - 1;
+}
+
+static size_t general_slots(const ca_store *store) {
+  return store->n >= 2 ? store->n - 1 : store->n;
+}
+
+// acquire_in borrows a connection among the slots [lo, hi).
+static int acquire_in(ca_store *store, size_t lo, size_t hi, size_t *out_slot,
+                      PGconn **out_conn) {
+  pthread_mutex_lock(&store->mu);
+  size_t i = lo;
+  for (;;) {
+    for (i = lo; i < hi && store->busy[i]; i++) {
+    }
+    if (i < hi) {
+      break;
+    }
+    pthread_cond_wait(&store->cv, &store->mu);
+  }
+  store->busy[i] = 1;
+  PGconn *conn = store->conns[i];
+  if (PQstatus(conn) == CONNECTION_OK && store->conn_epoch[i] == store->epoch) {
+    pthread_mutex_unlock(&store->mu);
+    *out_slot = i;
+    *out_conn = conn;
+    return 1;
+  }
+  // The connection must be re-established. While the database is held
+  // unreachable, only one attempt at a time, and none before the backoff
+  // ends: the others fail at once rather than wait for a connect timeout.
+  const int64_t now = monotonic_ms();
+  if (store->down && (store->probing || now < store->next_attempt_ms)) {
+    const int64_t wait = store->probing ? 0 : store->next_attempt_ms - now;
+    const int64_t since = (now - store->down_since_ms) / 1000;
+    char last[sizeof(store->last_error)];
+    memcpy(last, store->last_error, sizeof(last));
+    store->busy[i] = 0;
+    pthread_cond_signal(&store->cv);
+    pthread_mutex_unlock(&store->mu);
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "database unreachable for %" PRId64
+                  " s (next attempt in %" PRId64 " ms): %s",
+                  since, wait, last);
+    return 0;
+  }
+  const int probe = store->down;
+  store->probing |= probe;
+  pthread_mutex_unlock(&store->mu);
+
+  PQreset(conn);
+  const int ok = PQstatus(conn) == CONNECTION_OK;
+
+  pthread_mutex_lock(&store->mu);
+  if (probe) {
+    store->probing = 0;
+  }
+  attempt_done(store, i, ok, conn);
+  char last[sizeof(store->last_error)];
+  if (!ok) {
+    // Copied before the slot is released: another thread may reuse |conn|.
+    memcpy(last, store->last_error, sizeof(last));
+    store->busy[i] = 0;
+    pthread_cond_signal(&store->cv);
+  }
+  pthread_mutex_unlock(&store->mu);
+  if (!ok) {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "database reconnect failed: %s", last);
+    return 0;
+  }
+  *out_slot = i;
+  *out_conn = conn;
+  return 1;
+}
+
+int ca_store_acquire(ca_store *store, size_t *out_slot, PGconn **out_conn) {
+  return acquire_in(store, 0, general_slots(store), out_slot, out_conn);
+}
+
+int ca_store_acquire_large(ca_store *store, size_t *out_slot,
+                           PGconn **out_conn) {
+  return acquire_in(store, large_slot(store), store->n, out_slot, out_conn);
+}
+
+void ca_store_recycle(ca_store *store, size_t slot) {
+  // The slot is busy: only its holder writes it. The connection kept for
+  // CRLs is replaced too: its buffers would otherwise stay as large as the
+  // largest CRL, and pkid's memory grow with it.
+  store->recycle[slot] = 1;
+}
+
+void ca_store_release(ca_store *store, size_t slot) {
+  if (store->recycle[slot]) {
+    store->recycle[slot] = 0;
+    // The new connection first: if it cannot be made, the old one (still
+    // good, only large) stays.
+    PGconn *fresh = connect_one(store->conninfo);
+    if (fresh != NULL && PQstatus(fresh) == CONNECTION_OK) {
+      PQfinish(store->conns[slot]);
+      store->conns[slot] = fresh;
+    } else if (fresh != NULL) {
+      PQfinish(fresh);
+    }
+  }
+  pthread_mutex_lock(&store->mu);
+  store->busy[slot] = 0;
+  pthread_cond_signal(&store->cv);
+  pthread_mutex_unlock(&store->mu);
+}
+
+PGresult *ca_store_check_result(PGconn *conn, PGresult *res,
+                                ExecStatusType want, const char *what) {
+  if (res != NULL && PQresultStatus(res) == want) {
+    return res;
+  }
+  if (res == NULL) {
+    ca_store_raise_conn(conn, what);
+    return NULL;
+  }
+  const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  // 23505 unique_violation: a serial drawn twice (COPY cannot skip it).
+  const int conflict = state != NULL && strcmp(state, "23505") == 0;
+  ca_err_set_at(__FILE__, __LINE__,
+                conflict ? CA_ERR_CONFLICT : CA_ERR_STORAGE_UNAVAILABLE,
+                "database %s failed: %s (SQLSTATE %s)", what,
+                msg != NULL ? msg : PQresultErrorMessage(res),
+                state != NULL ? state : "?");
+  PQclear(res);
+  return NULL;
+}
+
+int ca_store_exec(PGconn *conn, const char *sql, const char *what) {
+  PGresult *res =
+      ca_store_check_result(conn, PQexec(conn, sql), PGRES_COMMAND_OK, what);
+  if (res == NULL) {
+    return 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+static int exec_lock(PGconn *conn, const char *fn, int64_t key) {
+  char sql[96];
+  snprintf(sql, sizeof(sql), "SELECT %s(%" PRId64 ")", fn, key);
+  PGresult *res =
+      ca_store_check_result(conn, PQexec(conn, sql), PGRES_TUPLES_OK, fn);
+  if (res == NULL) {
+    return 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+int ca_store_ping(ca_store *store) {
+  size_t slot;
+  PGconn *conn;
+  if (!ca_store_acquire(store, &slot, &conn)) {
+    return 0;
+  }
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, "SELECT 1"),
+                                        PGRES_TUPLES_OK, "ping");
+  const int ok = res != NULL;
+  PQclear(res);
+  ca_store_release(store, slot);
+  return ok;
+}
+
+// --- Migrations ---
+
+static int migration_applied(PGresult *applied, int version) {
+  for (int i = 0; i < PQntuples(applied); i++) {
+    if (atoi(PQgetvalue(applied, i, 0)) == version) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int apply_migration(PGconn *conn, const pki_migration *m) {
+  char version[16];
+  snprintf(version, sizeof(version), "%d", m->version);
+  const char *params[2] = {version, m->name};
+  if (!ca_store_exec(conn, "BEGIN", "begin")) {
+    return 0;
+  }
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, m->sql),
+                                        PGRES_COMMAND_OK, m->name);
+  if (res != NULL) {
+    PQclear(res);
+    res = ca_store_check_result(
+        conn,
+        PQexecParams(conn,
+                     "INSERT INTO schema_migrations (version, name) "
+                     "VALUES ($1, $2)",
+                     2, NULL, params, NULL, NULL, 0),
+        PGRES_COMMAND_OK, "recording a migration");
+  }
+  if (res == NULL) {
+    ca_err saved;
+    ca_err_copy(&saved);
+    (void)ca_store_exec(conn, "ROLLBACK", "rollback");
+    ca_err_restore(&saved);
+    return 0;
+  }
+  PQclear(res);
+  return ca_store_exec(conn, "COMMIT", "commit");
+}
+
+int ca_store_migrate(ca_store *store) {
+  size_t slot = 0;
+  PGconn *conn = NULL;
+  PGresult *applied = NULL;
+  int locked = 0;
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
+  CA_GUARD(exec_lock(conn, "pg_advisory_lock", LOCK_MIGRATIONS));
+  locked = 1;
+  CA_GUARD(ca_store_exec(conn,
+                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         " version integer PRIMARY KEY,"
+                         " name text NOT NULL,"
+                         " applied_at timestamptz NOT NULL DEFAULT now())",
+                         "creating schema_migrations"));
+  applied = ca_store_check_result(
+      conn, PQexec(conn, "SELECT version FROM schema_migrations"),
+      PGRES_TUPLES_OK, "reading schema_migrations");
+  CA_GUARD(applied != NULL);
+  for (size_t i = 0; i < pki_migration_count; i++) {
+    const pki_migration *m = &pki_migrations[i];
+    if (!migration_applied(applied, m->version)) {
+      CA_GUARD(apply_migration(conn, m));
+    }
+  }
+  PQclear(applied);
+  CA_GUARD(exec_lock(conn, "pg_advisory_unlock", LOCK_MIGRATIONS));
+  ca_store_release(store, slot);
+  return 1;
+err:
+  PQclear(applied);
+  if (locked) {
+    ca_err saved;
+    ca_err_copy(&saved);
+    (void)exec_lock(conn, "pg_advisory_unlock", LOCK_MIGRATIONS);
+    ca_err_restore(&saved);
+  }
+  if (conn != NULL) {
+    ca_store_release(store, slot);
+  }
+  return 0;
+}
+
+// --- Result decoding ---
+
+int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
+                       size_t *out_len) {
+  const char *text = PQgetvalue(res, row, col);
+  const size_t len = (size_t)PQgetlength(res, row, col);
+  CA_ENSURE(len >= 2 && text[0] == '\\' && text[1] == 'x' && len % 2 == 0,
+            CA_ERR_STORAGE_UNAVAILABLE,
+            "database returned bytea not in hex format");
+  const size_t n = (len - 2) / 2;
+  uint8_t *buf = OPENSSL_malloc(n > 0 ? n : 1);
+  CA_ENSURE_ALLOC(buf);
+  for (size_t i = 0; i < n; i++) {
+    const int hi = ca_hex_value(text[2 + 2 * i]);
+    const int lo = ca_hex_value(text[3 + 2 * i]);
+    if (hi < 0 || lo < 0) {
+      OPENSSL_free(buf);
+      CA_RAISE(CA_ERR_STORAGE_UNAVAILABLE, "database returned bad hex");
+    }
+    buf[i] = (uint8_t)(hi << 4 | lo);
+  }
+  *out = buf;
+  *out_len = n;
+  return 1;
+err:
+  return 0;
+}
+
+// get_text copies a column; NULL stays NULL.
+static int get_text(PGresult *res, int row, int col, char **out) {
+  if (PQgetisnull(res, row, col)) {
+    *out = NULL;
+    return 1;
+  }
+  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
+  return *out != NULL;
+}
+
+PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
+                            const char *const *values, const int *lengths,
+                            const int *formats, ExecStatusType want,
+                            const char *what) {
+  if (tx->failed) {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "transaction failed earlier");
+    return NULL;
+  }
+  PGresult *res = ca_store_check_result(
+      tx->conn,
+      PQexecParams(tx->conn, sql, n, NULL, values, lengths, formats, 0), want,
+      what);
+  if (res == NULL) {
+    tx->failed = 1;
+  }
+  return res;
+}
+
+int64_t ca_store_get_int(PGresult *res, int row, int col) {
+  return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+// --- Issuers ---
+
+void ca_issuer_record_cleanup(ca_issuer_record *r) {
+  OPENSSL_free(r->name);
+  OPENSSL_free(r->role);
+  OPENSSL_free(r->algorithm);
+  OPENSSL_free(r->parent);
+  OPENSSL_free(r->subject);
+  OPENSSL_free(r->serial);
+  OPENSSL_free(r->der);
+  OPENSSL_free(r->key_file);
+  memset(r, 0, sizeof(*r));
+}
+
+void ca_issuer_records_free(ca_issuer_record *records, size_t n) {
+  if (records == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ca_issuer_record_cleanup(&records[i]);
+  }
+  free(records);
+}
+
+static const char kSelectIssuers[] =
+    "SELECT i.id, i.name, i.role, i.algorithm, p.name, i.subject, i.serial,"
+    " extract(epoch FROM i.not_before)::bigint,"
+    " extract(epoch FROM i.not_after)::bigint, i.der, i.key_file"
+    " FROM issuers i LEFT JOIN issuers p ON p.id = i.parent_id"
+    " ORDER BY i.id";
+
+static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
+  ca_issuer_record *records = NULL;
+  size_t n = 0;
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, kSelectIssuers),
+                                        PGRES_TUPLES_OK, "reading issuers");
+  CA_GUARD(res != NULL);
+  const int rows = PQntuples(res);
+  if (rows > 0) {
+    records = calloc((size_t)rows, sizeof(*records));
+    CA_ENSURE_ALLOC(records);
+  }
+  for (int i = 0; i < rows; i++) {
+    ca_issuer_record *r = &records[i];
+    n++;
+    r->id = ca_store_get_int(res, i, 0);
+    r->not_before = ca_store_get_int(res, i, 7);
+    r->not_after = ca_store_get_int(res, i, 8);
+    CA_ENSURE(get_text(res, i, 1, &r->name) && get_text(res, i, 2, &r->role) &&
+                  get_text(res, i, 3, &r->algorithm) &&
+                  get_text(res, i, 4, &r->parent) &&
+                  get_text(res, i, 5, &r->subject) &&
+                  get_text(res, i, 6, &r->serial) &&
+                  get_text(res, i, 10, &r->key_file),
+              CA_ERR_NO_MEMORY, "out of memory");
+    CA_GUARD(ca_store_get_bytea(res, i, 9, &r->der, &r->der_len));
+  }
+  PQclear(res);
+  *out = records;
+  *out_n = n;
+  return 1;
+err:
+  PQclear(res);
+  ca_issuer_records_free(records, n);
+  return 0;
+}
+
+static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
+  char nb[21], na[21];
+  CA_ENSURE(
+      ca_time_format(r->not_before, nb) && ca_time_format(r->not_after, na),
+      CA_ERR_INTERNAL, "issuer validity out of range");
+  const char *values[10] = {
+      r->name, r->role, r->algorithm,         r->parent,  r->subject, r->serial,
+      nb,      na,      (const char *)r->der, r->key_file};
+  int lengths[10] = {0};
+  int formats[10] = {0};
+  lengths[8] = (int)r->der_len;
+  formats[8] = 1;
+  PGresult *res = ca_store_check_result(
+      conn,
+      PQexecParams(conn,
+                   "INSERT INTO issuers (name, role, algorithm, parent_id,"
+                   " subject, serial, not_before, not_after, der, key_file)"
+                   " VALUES ($1, $2, $3,"
+                   " (SELECT id FROM issuers WHERE name = $4),"
+                   " $5, $6, $7, $8, $9, $10)",
+                   10, NULL, values, lengths, formats, 0),
+      PGRES_COMMAND_OK, "inserting an issuer");
+  CA_GUARD(res != NULL);
+  PQclear(res);
+  return 1;
+err:
+  return 0;
+}
+
+int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
+                               void *arg, ca_issuer_record **out,
+                               size_t *out_n) {
+  size_t slot = 0;
+  PGconn *conn = NULL;
+  ca_issuer_record *made = NULL;
+  size_t made_n = 0;
+  int in_tx = 0;
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
+  CA_GUARD(ca_store_exec(conn, "BEGIN", "begin"));
+  in_tx = 1;
+  CA_GUARD(exec_lock(conn, "pg_advisory_xact_lock", LOCK_BOOTSTRAP));
+  CA_GUARD(read_issuers(conn, out, out_n));
+  if (*out_n > 0) {
+    CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
+    ca_store_release(store, slot);
+    return 1;
+  }
+  CA_GUARD(generate(arg, &made, &made_n));
+  for (size_t i = 0; i < made_n; i++) {
+    CA_GUARD(insert_issuer(conn, &made[i]));
+  }
+  CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
+  in_tx = 0;
+  ca_issuer_records_free(made, made_n);
+  made = NULL;
+  CA_GUARD(read_issuers(conn, out, out_n));
+  ca_store_release(store, slot);
+  return 1;
+err:
+  ca_issuer_records_free(made, made_n);
+  if (conn != NULL) {
+    if (in_tx) {
+      ca_err saved;
+      ca_err_copy(&saved);
+      (void)ca_store_exec(conn, "ROLLBACK", "rollback");
+      ca_err_restore(&saved);
+    }
+    ca_store_release(store, slot);
+  }
+  return 0;
+}
+
+// --- Transactions ---
+
+static int begin_on(ca_store *store, int large, ca_store_tx **out) {
+  ca_store_tx *tx = calloc(1, sizeof(*tx));
+  CA_ENSURE_ALLOC(tx);
+  tx->store = store;
+  if (!(large ? ca_store_acquire_large(store, &tx->slot, &tx->conn)
+              : ca_store_acquire(store, &tx->slot, &tx->conn))) {
+    free(tx);
+    return 0;
+  }
+  if (!ca_store_exec(tx->conn, "BEGIN", "begin")) {
+    ca_store_release(store, tx->slot);
+    free(tx);
+    return 0;
+  }
+  *out = tx;
+  return 1;
+err:
+  return 0;
+}
+
+int ca_store_begin(ca_store *store, ca_store_tx **out) {
+  return begin_on(store, 0, out);
+}
+
+int ca_store_begin_large(ca_store *store, ca_store_tx **out) {
+  return begin_on(store, 1, out);
+}
+
+int ca_store_commit(ca_store_tx *tx) {
+  int ok = !tx->failed;
+  if (ok) {
+    // A COMMIT of a transaction that failed earlier reports ROLLBACK as its
+    // command tag, never an error; tx->failed guards that case above.
+    ok = ca_store_exec(tx->conn, "COMMIT", "commit");
+  } else {
+    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
+                  "transaction failed earlier; nothing was stored");
+    (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
+  }
+  ca_store_release(tx->store, tx->slot);
+  free(tx);
+  return ok;
+}
+
+void ca_store_rollback(ca_store_tx *tx) {
+  if (tx == NULL) {
+    return;
+  }
+  ca_err saved;
+  ca_err_copy(&saved);
+  (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
+  ca_err_restore(&saved);
+  ca_store_release(tx->store, tx->slot);
+  free(tx);
+}
+
+int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
+                      const char *object, const char *source,
+                      const char *outcome, const char *detail) {
+  const ca_audit_record row = {actor, action, object, source, outcome, detail};
+  return ca_store_tx_audit_many(tx, &row, 1);
+}
+
+#define AUDIT_COLUMNS 6
+
+// audit_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS audit rows.
+static int audit_chunk(ca_store_tx *tx, const ca_audit_record *rows, size_t n) {
+  const char **values = calloc(n * AUDIT_COLUMNS, sizeof(char *));
+  // "($1,...,$6)," is at most 6 * 6 + 3 bytes per row.
+  const size_t cap = 128 + n * (AUDIT_COLUMNS * 6 + 3);
+  char *sql = malloc(cap);
+  PGresult *res = NULL;
+  CA_ENSURE(values != NULL && sql != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  size_t off = (size_t)snprintf(sql, cap,
+                                "INSERT INTO audit_log (actor, action, object,"
+                                " source, outcome, detail) VALUES ");
+  for (size_t i = 0; i < n; i++) {
+    const char *row[AUDIT_COLUMNS] = {rows[i].actor,   rows[i].action,
+                                      rows[i].object,  rows[i].source,
+                                      rows[i].outcome, rows[i].detail};
+    memcpy(&values[i * AUDIT_COLUMNS], row, sizeof(row));
+    const size_t p = i * AUDIT_COLUMNS;
+    off += (size_t)snprintf(sql + off, cap - off,
+                            "%s($%zu,$%zu,$%zu,$%zu,$%zu,$%zu)", i ? "," : "",
+                            p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
+  }
+  res = ca_store_check_result(
+      tx->conn,
+      PQexecParams(tx->conn, sql, (int)(n * AUDIT_COLUMNS), NULL, values, NULL,
+                   NULL, 0),
+      PGRES_COMMAND_OK, "writing the audit log");
+  CA_GUARD(res != NULL);
+  PQclear(res);
+  free(values);
+  free(sql);
+  return 1;
+err:
+  tx->failed = 1;
+  free(values);
+  free(sql);
+  return 0;
+}
+
+int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
+                           size_t n) {
+  CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+            "transaction failed earlier");
+  for (size_t off = 0; off < n; off += CA_LIMIT_INSERT_ROWS) {
+    const size_t chunk =
+        n - off < CA_LIMIT_INSERT_ROWS ? n - off : CA_LIMIT_INSERT_ROWS;
+    CA_GUARD(audit_chunk(tx, rows + off, chunk));
+  }
+  return 1;
+err:
+  return 0;
+}
+
+// --- Certificates ---
+
+#define CERT_COLUMNS 17
+
+// Text parameters of one row that are not borrowed from the record.
+typedef struct row_text {
+  char issuer_id[24];
+  char replaces_id[24];
+  char key_bits[16];
+  char not_before[21];
+  char not_after[21];
+  char *sans;  // array literal, owned
+} row_text;
+
+// sans_literal builds a PostgreSQL array literal {"a","b"} with the quoting
+// of section 8.15.6 of the PostgreSQL manual.
+static char *sans_literal(const char *const *sans, size_t n) {
+  size_t len = 3;
+  for (size_t i = 0; i < n; i++) {
+    len += 2 * strlen(sans[i]) + 3;
+  }
+  char *out = OPENSSL_malloc(len);
+  if (out == NULL) {
+    return NULL;
+  }
+  char *p = out;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0) {
+      *p++ = ',';
+    }
+    *p++ = '"';
+    for (const char *s = sans[i]; *s != '\0'; s++) {
+      if (*s == '"' || *s == '\\') {
+        *p++ = '\\';
+      }
+      *p++ = *s;
+    }
+    *p++ = '"';
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
+static void free_chunk(const char **values, int *lengths, int *formats,
+                       row_text *text, size_t n, char *sql) {
+  if (text != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      OPENSSL_free(text[i].sans);
+    }
+  }
+  free(values);
+  free(lengths);
+  free(formats);
+  free(text);
+  free(sql);
+}
+
+// insert_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS records in one statement.
+static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
+                        size_t n, uint8_t *out_collided) {
+  const size_t params = n * CERT_COLUMNS;
+  const char **values = calloc(params, sizeof(char *));
+  int *lengths = calloc(params, sizeof(int));
+  int *formats = calloc(params, sizeof(int));
+  row_text *text = calloc(n, sizeof(row_text));
+  char *sql = NULL;
+  PGresult *res = NULL;
+  CA_ENSURE(
+      values != NULL && lengths != NULL && formats != NULL && text != NULL,
+      CA_ERR_NO_MEMORY, "out of memory");
+  // "($1,...,$13)," is at most 13 * 7 + 3 bytes per row.
+  const size_t sql_cap = 512 + n * (CERT_COLUMNS * 7 + 3);
+  sql = malloc(sql_cap);
+  CA_ENSURE_ALLOC(sql);
+  size_t off = (size_t)snprintf(
+      sql, sql_cap,
+      "INSERT INTO certificates (issuer_id, serial, profile, subject,"
+      " common_name, sans, key_type, key_bits, not_before, not_after, der,"
+      " requester, csr_sha256, key_generated, cluster, self_signed,"
+      " replaces_id) VALUES ");
+  for (size_t i = 0; i < n; i++) {
+    const ca_cert_record *r = &records[i];
+    row_text *t = &text[i];
+    snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
+    snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64,
+             r->replaces_id);
+    snprintf(t->key_bits, sizeof(t->key_bits), "%u", r->key_bits);
+    CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
+                  ca_time_format(r->not_after, t->not_after),
+              CA_ERR_INTERNAL, "validity out of range");
+    t->sans = sans_literal(r->sans, r->san_count);
+    CA_ENSURE_ALLOC(t->sans);
+    const char *row[CERT_COLUMNS] = {
+        r->self_signed ? NULL : t->issuer_id,
+        r->serial,
+        r->profile,
+        r->subject,
+        r->common_name,
+        t->sans,
+        ca_key_type_name(r->key_type),
+        t->key_bits,
+        t->not_before,
+        t->not_after,
+        (const char *)r->der,
+        r->requester,
+        (const char *)r->csr_sha256,
+        r->key_generated ? "true" : "false",
+        r->cluster,
+        r->self_signed ? "true" : "false",
+        r->replaces_id != 0 ? t->replaces_id : NULL};
+    for (int c = 0; c < CERT_COLUMNS; c++) {
+      const size_t k = i * CERT_COLUMNS + (size_t)c;
+      values[k] = row[c];
+      lengths[k] = 0;
+      formats[k] = 0;
+    }
+    // der and csr_sha256 travel in binary: no escaping, half the bytes.
+    lengths[i * CERT_COLUMNS + 10] = (int)r->der_len;
+    formats[i * CERT_COLUMNS + 10] = 1;
+    lengths[i * CERT_COLUMNS + 12] = r->csr_sha256 != NULL ? 32 : 0;
+    formats[i * CERT_COLUMNS + 12] = 1;
+    off += (size_t)snprintf(sql + off, sql_cap - off, "%s(", i ? "," : "");
+    for (int c = 1; c <= CERT_COLUMNS; c++) {
+      off += (size_t)snprintf(sql + off, sql_cap - off, "$%zu%s",
+                              i * CERT_COLUMNS + (size_t)c,
+                              c < CERT_COLUMNS ? "," : ")");
+    }
+  }
+  snprintf(sql + off, sql_cap - off,
+           " ON CONFLICT (serial, issuer_id)"
+           " DO NOTHING RETURNING issuer_id, serial");
+  res = ca_store_check_result(tx->conn,
+                              PQexecParams(tx->conn, sql, (int)params, NULL,
+                                           values, lengths, formats, 0),
+                              PGRES_TUPLES_OK, "inserting certificates");
+  CA_GUARD(res != NULL);
+  const int inserted = PQntuples(res);
+  memset(out_collided, 0, n);
+  if ((size_t)inserted != n) {
+    // Some serials existed already: mark every record not returned.
+    memset(out_collided, 1, n);
+    for (int r = 0; r < inserted; r++) {
+      const int64_t issuer = ca_store_get_int(res, r, 0);
+      const char *serial = PQgetvalue(res, r, 1);
+      for (size_t i = 0; i < n; i++) {
+        if (records[i].issuer_id == issuer &&
+            strcmp(records[i].serial, serial) == 0) {
+          out_collided[i] = 0;
+        }
+      }
+    }
+  }
+  PQclear(res);
+  free_chunk(values, lengths, formats, text, n, sql);
+  return 1;
+err:
+  tx->failed = 1;
+  free_chunk(values, lengths, formats, text, n, sql);
+  return 0;
+}
+
+int ca_store_tx_insert_certificates(ca_store_tx *tx,
+                                    const ca_cert_record *records, size_t n,
+                                    uint8_t *out_collided) {
+  CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+            "transaction failed earlier");
+  for (size_t off = 0; off < n; off += CA_LIMIT_INSERT_ROWS) {
+    const size_t chunk =
+        n - off < CA_LIMIT_INSERT_ROWS ? n - off : CA_LIMIT_INSERT_ROWS;
+    CA_GUARD(insert_chunk(tx, records + off, chunk, out_collided + off));
+  }
+  return 1;
+err:
+  return 0;
+}
+
+PGresult *ca_store_query(ca_store *store, const char *sql, int n,
+                         const char *const *values, ExecStatusType want,
+                         const char *what) {
+  size_t slot;
+  PGconn *conn;
+  if (!ca_store_acquire(store, &slot, &conn)) {
+    return NULL;
+  }
+  PGresult *res = ca_store_check_result(
+      conn, PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0), want,
+      what);
+  ca_store_release(store, slot);
+  return res;
+}
