@@ -30,7 +30,7 @@
 // revocation, in order, for the revoker. A certificate is picked for
 // revocation when its issuance is answered, before any query can ask about
 // it, so no query races its revocation: what the bench expects is what
-// pkid must answer (DESIGN.md invariant 6: a revocation is seen by OCSP at
+// pkid must answer (ARCHITECTURE.md invariant 6: a revocation is seen by OCSP at
 // once on the node that took it). When the revoker falls behind and
 // `pending` is full, the certificate stays good (counted as revoke_skipped).
 //

@@ -40,7 +40,7 @@ CREATE TABLE certificates (
   requester          text NOT NULL,
   csr_sha256         bytea,
   created_at         timestamptz NOT NULL DEFAULT now(),
-  -- DESIGN.md invariant 2: serials are unique per issuer.
+  -- ARCHITECTURE.md invariant 2: serials are unique per issuer.
   CONSTRAINT certificates_issuer_serial_key UNIQUE (issuer_id, serial),
   CHECK (not_before < not_after),
   CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))

@@ -1,5 +1,5 @@
 // Logging for pkid: one line per event on stderr, with a UTC timestamp.
-// Private keys, tokens and request bodies are never logged (DESIGN.md
+// Private keys, tokens and request bodies are never logged (ARCHITECTURE.md
 // invariant 7).
 #ifndef PKI_API_LOG_H
 #define PKI_API_LOG_H

@@ -18,7 +18,7 @@
 // certificates), records all their certificates and one audit row per job in
 // one transaction, commits, and only then calls each job's callback. While it
 // commits, the next group gathers. A serial that exists already is drawn
-// again and the certificate re-signed, in the same transaction (DESIGN.md
+// again and the certificate re-signed, in the same transaction (ARCHITECTURE.md
 // invariant 2).
 //
 // Ordering: a job's callback runs exactly once, on the writer thread, after

@@ -58,7 +58,7 @@ err:
 }
 
 // validity computes notBefore and notAfter: "never past the issuer's
-// notAfter" (DESIGN.md, "Profiles").
+// notAfter" (README.md, "Profiles").
 static int validity(const ca_profile *profile, const ca_issuer *issuer,
                     uint32_t requested_days, int64_t now, int64_t *out_nb,
                     int64_t *out_na) {

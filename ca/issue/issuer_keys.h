@@ -4,7 +4,7 @@
 // Why: BoringSSL's RSA private operations take the key's lock (for the
 // blinding cache and the frozen private key) on every signature; signing
 // threads that share one RSA key serialise there. A copy per thread has its
-// own lock, so no lock is shared on the hot path (DESIGN.md, "The flow of
+// own lock, so no lock is shared on the hot path (ARCHITECTURE.md, "The path of
 // one batch"). EC keys need no lock, but are copied alike for simplicity.
 #ifndef PKI_CA_ISSUER_KEYS_H
 #define PKI_CA_ISSUER_KEYS_H

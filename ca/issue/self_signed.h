@@ -55,7 +55,7 @@ int ca_self_signed_make(const ca_authority *authority, ca_keypool *pool,
 // records it in |store| (no issuer, self_signed, key_generated, |requester|,
 // the cluster) with one audit row ("self-signed") in one transaction. It
 // returns 1 only once that transaction committed: nothing is handed out
-// before (DESIGN.md invariant 1). On 0 |out| holds only the error
+// before (ARCHITECTURE.md invariant 1). On 0 |out| holds only the error
 // (CA_ERR_STORAGE_UNAVAILABLE besides those of ca_self_signed_make).
 int ca_self_signed_create(const ca_authority *authority, ca_store *store,
                           ca_keypool *pool,

@@ -16,7 +16,7 @@
 #define EKU_WEB (CA_EKU_SERVER_AUTH | CA_EKU_CLIENT_AUTH)
 #define TWO_YEARS 730
 
-// DESIGN.md, "Profiles". The comment on each row says why it differs from
+// README.md, "Profiles". The comment on each row says why it differs from
 // its neighbours.
 static const ca_profile kBuiltin[CA_PROFILE_COUNT] = {
     {"tomcat", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 1, 0,

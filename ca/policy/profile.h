@@ -1,4 +1,4 @@
-// Certificate profiles: what each Cisco certificate purpose gets (DESIGN.md,
+// Certificate profiles: what each Cisco certificate purpose gets (README.md,
 // "Profiles"). The profile decides every extension of a leaf.
 #ifndef PKI_CA_PROFILE_H
 #define PKI_CA_PROFILE_H
@@ -49,7 +49,7 @@ typedef struct ca_profile_table {
 } ca_profile_table;
 
 // ca_profile_table_init fills |table| with the built-in profiles of
-// DESIGN.md.
+// README.md, "Profiles".
 void ca_profile_table_init(ca_profile_table *table);
 
 // ca_profile_find returns the profile named |name| (ASCII case-insensitive,

@@ -48,7 +48,7 @@ size_t ca_trust_upload_stores(const char *store, const char *out[2]) {
 }
 
 // The stores of a peer cluster's certificates, by purpose (the issue's
-// mapping for bulk imports; DESIGN.md, "Trust stores and what lands in
+// mapping for bulk imports; ARCHITECTURE.md, "Trust stores and what lands in
 // them").
 static const struct {
   const char *purpose;

@@ -1,4 +1,4 @@
-// Trust stores (DESIGN.md, "Trust stores and what lands in them"): the named
+// Trust stores (ARCHITECTURE.md, "Trust stores and what lands in them"): the named
 // certificate stores of the seed products, what an upload to one holds, and
 // which stores a certificate of each purpose belongs in.
 #ifndef PKI_CA_TRUST_H

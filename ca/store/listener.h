@@ -1,5 +1,5 @@
 // A PostgreSQL LISTEN loop on a thread of its own: how a node learns what
-// other nodes changed (DESIGN.md invariant 6: a revocation is seen by the
+// other nodes changed (ARCHITECTURE.md invariant 6: a revocation is seen by the
 // OCSP responder of every node within one second).
 //
 // DESIGN: one thread, one connection of its own. It waits on the socket

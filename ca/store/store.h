@@ -1,5 +1,5 @@
 // The system of record: PostgreSQL holds the CAs, every issued certificate
-// and the audit log (DESIGN.md, "Storage").
+// and the audit log (ARCHITECTURE.md, "Storage").
 //
 // A ca_store is a fixed pool of connections shared by all threads. Each call
 // borrows a connection for its duration; a transaction (ca_store_tx) holds
@@ -406,7 +406,7 @@ typedef struct ca_trust_put {
 } ca_trust_put;
 
 // ca_store_tx_put_trust stores |put->cert| in |put->store| under the rule of
-// DESIGN.md: one certificate per subject, the later notBefore wins; the same
+// ARCHITECTURE.md: one certificate per subject, the later notBefore wins; the same
 // certificate twice is one entry. It sets |*out| to what happened and, for
 // CA_TRUST_REPLACED and CA_TRUST_KEPT, |out_other| (if not NULL) to the
 // fingerprint of the other certificate of that subject.

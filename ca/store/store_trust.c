@@ -178,7 +178,7 @@ int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
     PQclear(res);
     return 1;
   }
-  // DESIGN.md: "A trust store keeps one certificate per subject: the later
+  // ARCHITECTURE.md: "A trust store keeps one certificate per subject: the later
   // notBefore wins." On a tie the certificate already there stays.
   if (put->cert->not_before <= other_not_before) {
     *out = CA_TRUST_KEPT;

@@ -38,7 +38,7 @@ typedef struct ca_cert_template {
 // the subject key identifier written into the certificate.
 //
 // Extensions, in this order: basicConstraints and keyUsage (the only two
-// marked critical: DESIGN.md invariant 5), extKeyUsage, subjectAltName,
+// marked critical: ARCHITECTURE.md invariant 5), extKeyUsage, subjectAltName,
 // subjectKeyIdentifier, authorityKeyIdentifier, authorityInfoAccess,
 // cRLDistributionPoints, id-pkix-ocsp-nocheck.
 int ca_certificate_build(const ca_cert_template *tmpl, EVP_PKEY *issuer_key,

@@ -64,7 +64,7 @@ int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
 // ca_csr_parse parses the DER request |der| into |out| without verifying its
 // signature. Requested extensions other than subjectAltName are read only to
 // check their encoding and are otherwise ignored: the profile decides every
-// extension (DESIGN.md invariant 3). RSA keys above CA_LIMIT_RSA_MAX_BITS are
+// extension (ARCHITECTURE.md invariant 3). RSA keys above CA_LIMIT_RSA_MAX_BITS are
 // refused here, before any costly operation. On failure |out| holds nothing
 // to free. It returns 0 with CA_ERR_CSR_MALFORMED, CA_ERR_CSR_TOO_LARGE,
 // CA_ERR_KEY_UNSUPPORTED (neither RSA nor EC: checked before the signature

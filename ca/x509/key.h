@@ -1,5 +1,5 @@
 // Private keys: generation, and the key files of pki's CAs (PKCS#8 PEM,
-// mode 0600, DESIGN.md invariant 7).
+// mode 0600, ARCHITECTURE.md invariant 7).
 #ifndef PKI_CA_KEY_H
 #define PKI_CA_KEY_H
 

@@ -1,6 +1,6 @@
 // Subject Alternative Names (RFC 5280 4.2.1.6) under pki's rules: only
 // dNSName and iPAddress, no wildcards, and the subject CN among them
-// (DESIGN.md invariant 4).
+// (ARCHITECTURE.md invariant 4).
 #ifndef PKI_CA_SAN_H
 #define PKI_CA_SAN_H
 

@@ -1,4 +1,4 @@
-// Certificate serial numbers (DESIGN.md invariant 2): 128 bits from the
+// Certificate serial numbers (ARCHITECTURE.md invariant 2): 128 bits from the
 // CSPRNG, positive, DER-minimal, unique per issuer by a database constraint.
 #ifndef PKI_CA_SERIAL_H
 #define PKI_CA_SERIAL_H
@@ -31,7 +31,7 @@ typedef int (*ca_serial_source)(uint8_t out[16]);
 
 // ca_serial_set_test_source makes ca_serial_generate draw from |source|
 // (NULL: the CSPRNG again). It exists so that tests can force serial
-// collisions (DESIGN.md invariant 2); pki itself never calls it.
+// collisions (ARCHITECTURE.md invariant 2); pki itself never calls it.
 void ca_serial_set_test_source(ca_serial_source source);
 
 // ca_serial_to_hex writes the serial's magnitude as lower-case hex without

@@ -147,7 +147,7 @@ static void check_request(const uint8_t *in, size_t in_len) {
 }
 
 // check_issued reads back a certificate that ca_issue_sign made from the
-// request |in| and checks DESIGN.md invariants 4 and 5 on it.
+// request |in| and checks ARCHITECTURE.md invariants 4 and 5 on it.
 static void check_issued(const ca_issued *issued, const uint8_t *in,
                          size_t in_len) {
   ca_x509 cert;

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 // FUZZ_ASSERT_REFUSED checks the calling thread's error after a call failed
 // on untrusted input: a refusal names what is wrong with the input
-// (DESIGN.md invariant 8), never CA_ERR_INTERNAL or CA_ERR_NO_MEMORY, which
+// (ARCHITECTURE.md invariant 8), never CA_ERR_INTERNAL or CA_ERR_NO_MEMORY, which
 // would mean a server error (HTTP 5xx) for a client's mistake. Allocations
 // do not fail under the sanitizers, so NO_MEMORY is always a mislabel here.
 #define FUZZ_ASSERT_REFUSED()                          \

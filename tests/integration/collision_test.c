@@ -1,4 +1,4 @@
-// Serial collisions (DESIGN.md invariant 2) through the real engine and a
+// Serial collisions (ARCHITECTURE.md invariant 2) through the real engine and a
 // real PostgreSQL: a serial that exists already is drawn again and the
 // certificate re-signed, never returned twice. The collision is forced
 // with ca_serial_set_test_source; everything else is the production path

@@ -9,7 +9,7 @@
 //   restart on the same data directory and database every returned
 //   certificate is there and whole, every row matches its DER, and each
 //   batch is recorded whole or not at all (the writer records whole jobs in
-//   one transaction: DESIGN.md, ca/issue/engine.c).
+//   one transaction: ARCHITECTURE.md, ca/issue/engine.c).
 // - A full disk under the keys directory (a small tmpfs): the first start
 //   and the writing of delegated OCSP responder keys fail with ENOSPC in the
 //   log, leave no key file, no temporary file and no database row, and

@@ -1,8 +1,8 @@
 // Issuance against a real pkid and PostgreSQL, over the protobuf API: every
-// profile, its extensions read back and compared with DESIGN.md, its row in
-// the database; a batch of good and bad requests; the batch limits; a
-// restart that keeps every issuance; and no certificate when the database is
-// unreachable (DESIGN.md invariants 1 and 8).
+// profile, its extensions read back and compared with README.md's profile
+// table, its row in the database; a batch of good and bad requests; the batch
+// limits; a restart that keeps every issuance; and no certificate when the
+// database is unreachable (ARCHITECTURE.md invariants 1 and 8).
 #include <openssl/mem.h>
 #include <openssl/x509.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 // revoke/unhold rules and their audit rows, the CRL and its numbers, the
 // responder's answers (good, revoked, unknown, nonce, cache), and two nodes
 // on one database — a revocation on one is answered by the other within one
-// second (DESIGN.md invariant 6), also after its notifications were cut, and
+// second (ARCHITECTURE.md invariant 6), also after its notifications were cut, and
 // a restarted node answers correctly from its first request.
 #include <openssl/base64.h>
 #include <openssl/bio.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop: `pkictl batch` over a directory of mixed CSRs made by openssl req,
 # against a real pkid and PostgreSQL. One bad CSR fails that item only
-# (DESIGN.md, invariant 8); every certificate handed out has its row
+# (ARCHITECTURE.md, invariant 8); every certificate handed out has its row
 # (invariant 1), checked with psql; results verify with openssl.
 set -eu
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop: certificates pki issues under every profile, checked by
 # independent clients (openssl, GnuTLS certtool, curl) against a real pkid
-# and PostgreSQL. DESIGN.md, "Profiles", "Wire formats", invariants 3-5.
+# and PostgreSQL. README.md, "Profiles", "Wire formats", invariants 3-5.
 set -eu
 
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Interop: two pkid nodes on one database (DESIGN.md, "Scaling past one
-# machine", invariant 6). A revocation taken by one node reaches the OCSP
+# Interop: two pkid nodes on one database (ARCHITECTURE.md, "Scaling past one
+# node", invariant 6). A revocation taken by one node reaches the OCSP
 # answers of the other within one second (LISTEN/NOTIFY), in both
 # directions, and a node restarted after a revocation answers right from its
 # first request. node-a signs its responses with the CAs; node-b, started

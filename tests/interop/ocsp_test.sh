@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop: pki's OCSP responder, revocation and CRLs, checked by independent
 # clients (openssl ocsp, GnuTLS ocsptool, curl, openssl crl/verify, psql)
-# against a real pkid and PostgreSQL. DESIGN.md, "OCSP, as Common Criteria
+# against a real pkid and PostgreSQL. ARCHITECTURE.md, "OCSP, as Common Criteria
 # deployments use it", "Wire formats" and invariant 6.
 #
 # Both signer modes for both key families: pkid first runs with the RSA CA

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop: every refusal of POST /v1/sign (and of the router) answers HTTP
 # 4xx with a text body starting with the stable error code (ca/error.h), and
-# changes nothing in the database (DESIGN.md, invariant 8). CSRs are made by
+# changes nothing in the database (ARCHITECTURE.md, invariant 8). CSRs are made by
 # openssl req; requests are sent by curl; the table is read by psql.
 set -eu
 

@@ -2,7 +2,7 @@
 # Interop: trust stores and the certificate search, against a real pkid and
 # PostgreSQL, with certificates made by independent tools (GnuTLS certtool
 # for CAs with chosen validity, openssl for PKCS#7, DER and leaves) and read
-# back with openssl. DESIGN.md, "Trust stores and what lands in them",
+# back with openssl. ARCHITECTURE.md, "Trust stores and what lands in them",
 # "Wire formats"; invariant 8.
 set -eu
 

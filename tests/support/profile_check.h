@@ -1,4 +1,4 @@
-// The profile table of DESIGN.md as test expectations, and a checker that
+// The profile table of the README as test expectations, and a checker that
 // reads a certificate with BoringSSL's X509 parser (not pki's) and compares
 // its extensions with them.
 #ifndef PKI_TESTS_SUPPORT_PROFILE_CHECK_H

@@ -3,7 +3,7 @@
 // bit reader; certificates built by pki are parsed back with BoringSSL's
 // d2i_X509, their signatures checked with X509_verify, a root-issuing-leaf
 // chain validated with X509_verify_cert, and every extension's order,
-// criticality and bytes compared with what DESIGN.md asks for.
+// criticality and bytes compared with what ARCHITECTURE.md asks for.
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
@@ -259,7 +259,7 @@ TEST(leaf_extensions) {
     return;
   }
   X509 *x = b.x;
-  // The order and criticality of ca/x509/certificate.h (DESIGN.md invariant 5:
+  // The order and criticality of ca/x509/certificate.h (ARCHITECTURE.md invariant 5:
   // only keyUsage and basicConstraints are critical).
   static const int kOrder[] = {
       NID_basic_constraints,

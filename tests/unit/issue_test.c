@@ -1,6 +1,6 @@
 // Unit tests of ca/issue/issue.c: every profile issued in process by an
 // ephemeral authority, each certificate read back with BoringSSL's X509 parser
-// (not pki's) and compared with DESIGN.md's profile table; every refusal.
+// (not pki's) and compared with the README's profile table; every refusal.
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>

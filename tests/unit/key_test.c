@@ -1,5 +1,5 @@
 // Unit tests of ca/x509/key.c: key specs, key generation, and the key files of
-// DESIGN.md invariant 7 (PKCS#8 PEM, mode 0600 whatever the umask, never
+// ARCHITECTURE.md invariant 7 (PKCS#8 PEM, mode 0600 whatever the umask, never
 // overwritten, refused when group or others may read them). Files written
 // by pki are read back with BoringSSL's PEM reader, and files written by
 // BoringSSL are read with pki's.

@@ -1,4 +1,4 @@
-// Unit tests of ca/policy/profile.c: the built-in table against DESIGN.md's
+// Unit tests of ca/policy/profile.c: the built-in table against README.md's
 // "Profiles" table (written out again here, not copied from profile.c),
 // look-up, the RSA-1024 switch, key checks and validity.
 #include <limits.h>

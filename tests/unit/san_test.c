@@ -1,7 +1,7 @@
 // Unit tests of ca/x509/san.c: host name rules (RFC 1035 lengths, LDH, no
 // wildcard), GeneralNames parsed from BoringSSL's encoder, the CN-in-SAN
-// and single-host rules of DESIGN.md, the SAN made from a CN (exact DER by
-// hand), and the text form of addresses (RFC 5952 for IPv6).
+// and single-host rules of README.md, "Profiles", the SAN made from a CN (exact
+// DER by hand), and the text form of addresses (RFC 5952 for IPv6).
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <openssl/x509v3.h>

@@ -2,7 +2,7 @@
 // (leading zero octets, the 0x80 sign bit, odd digit counts, the 20-octet
 // bound), DER INTEGER reading, and the encoder compared with BoringSSL's
 // ASN1_INTEGER encoder on random magnitudes. Also the statistics of
-// ca_serial_generate (DESIGN.md invariant 2).
+// ca_serial_generate (ARCHITECTURE.md invariant 2).
 #include <ctype.h>
 #include <openssl/asn1.h>
 #include <openssl/bn.h>

@@ -1,4 +1,4 @@
-// pkid's routes (DESIGN.md, "Wire formats").
+// pkid's routes (ARCHITECTURE.md, "Wire formats").
 #include "api/server/handlers/handlers.h"
 #include "api/server/service.h"
 #include "ca/limits.h"
