@@ -107,7 +107,7 @@ static void run(ca_store *store, const char *url, int64_t issuer_id,
                ? ca_store_tx_copy_certificates(tx, rows.records, group)
                : ca_store_tx_insert_certificates(tx, rows.records, group,
                                                  collided);
-      ok = ok ? ca_store_commit(tx) : (ca_store_rollback(tx), 0);
+      ok = ok ? ca_store_commit(&tx) : (ca_store_rollback(tx), 0);
     }
     if (!ok) {
       fprintf(stderr, "bench: %s\n", ca_err_get()->message);

@@ -356,9 +356,7 @@ int ca_bulk_import(ca_store *store, const ca_bulk_import_request *req,
   CA_GUARD(ca_store_tx_audit(tx, req->actor, "bulk-import",
                              req->what != NULL ? req->what : "bundle",
                              req->source, "ok", detail));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   ca_trust_certs_free(certs, n);
   return 1;
 err:

@@ -344,9 +344,7 @@ int ca_issued_import(const ca_authority *authority, ca_store *store,
            req->n_entries, out->added, out->updated, out->unchanged, out->crls);
   CA_GUARD(ca_store_tx_audit(tx, req->actor, "bulk-import", "issued",
                              req->source, "ok", detail));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   free(p);
   return 1;
 err:

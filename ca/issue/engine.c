@@ -242,9 +242,7 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
   }
   CA_GUARD(audit_group(tx, group));
   CA_GUARD(ca_store_tx_notify(tx, CA_ISSUED_CHANNEL, ""));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   free(records);
   free(where);
   free(collided);

@@ -93,9 +93,7 @@ static int record_and_commit(ca_store *store, ca_store_tx *tx,
             issued->serial_hex);
   CA_GUARD(ca_store_tx_audit(tx, requester, action, issued->serial_hex, source,
                              "ok", detail));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   return 1;
 err:
   ca_store_rollback(tx);

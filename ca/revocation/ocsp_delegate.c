@@ -157,9 +157,7 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   CA_GUARD(ca_store_tx_add_responder(tx, issuer->id, serial_hex, node, file));
   CA_GUARD(ca_store_tx_audit(tx, requester, "issue-ocsp-responder", serial_hex,
                              node, "ok", issuer->name));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   out->key = key;
   out->cert = der;
   out->cert_len = der_len;

@@ -148,9 +148,7 @@ static int change(const ca_authority *authority, ca_store *store,
   char payload[64];
   snprintf(payload, sizeof(payload), "%" PRId64 ":%s", issuer->id, out->serial);
   CA_GUARD(ca_store_tx_notify(tx, CA_REVOCATION_CHANNEL, payload));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   out->issuer = issuer;
   out->revoked = revoke;
   out->revoked_at = revoke ? when : 0;
@@ -197,9 +195,7 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
             "the key of CA %s is not loaded", issuer->name);
   CA_GUARD(ca_store_begin_large(store, &tx));
   CA_GUARD(publish_crl(issuer, tx, now, validity, 0, out));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   return 1;
 err:
   ca_store_rollback(tx);

@@ -182,10 +182,12 @@ int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
 // (ca_store_recycle), since libpq never shrinks its buffers.
 int ca_store_begin_large(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
 
-// ca_store_commit commits and frees |tx|. It returns 1 only when the commit
-// is durable; on 0 (CA_ERR_STORAGE_UNAVAILABLE) nothing of the transaction
-// was stored.
-int ca_store_commit(ca_store_tx *tx) CA_MUST_CHECK;
+// ca_store_commit commits and frees |*tx|, and sets |*tx| to NULL whether
+// or not the commit succeeds, so that the caller's cleanup path may call
+// ca_store_rollback on it unconditionally. It returns 1 only when the
+// commit is durable; on 0 (CA_ERR_STORAGE_UNAVAILABLE) nothing of the
+// transaction was stored.
+int ca_store_commit(ca_store_tx **tx) CA_MUST_CHECK;
 
 // ca_store_rollback abandons and frees |tx|. It accepts NULL.
 void ca_store_rollback(ca_store_tx *tx);
@@ -406,8 +408,8 @@ typedef struct ca_trust_put {
 } ca_trust_put;
 
 // ca_store_tx_put_trust stores |put->cert| in |put->store| under the rule of
-// ARCHITECTURE.md: one certificate per subject, the later notBefore wins; the same
-// certificate twice is one entry. It sets |*out| to what happened and, for
+// ARCHITECTURE.md: one certificate per subject, the later notBefore wins; the
+// same certificate twice is one entry. It sets |*out| to what happened and, for
 // CA_TRUST_REPLACED and CA_TRUST_KEPT, |out_other| (if not NULL) to the
 // fingerprint of the other certificate of that subject.
 int ca_store_tx_put_trust(

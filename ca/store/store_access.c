@@ -87,9 +87,7 @@ int ca_store_token_create(ca_store *store, const char *name, ca_role role,
   CA_GUARD(ca_store_begin(store, &tx));
   CA_GUARD(
       insert_token(tx, name, role, scope, actor, source, token_out, id_out));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  if (!ca_store_commit(committing)) {
+  if (!ca_store_commit(&tx)) {
     OPENSSL_cleanse(token_out, CA_TOKEN_LEN + 1);
     goto err;
   }
@@ -123,9 +121,7 @@ int ca_store_token_first_admin(ca_store *store, const char *name,
     CA_GUARD(insert_token(tx, name, CA_ROLE_ADMIN, NULL, actor, "local",
                           token_out, &id));
   }
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  if (!ca_store_commit(committing)) {
+  if (!ca_store_commit(&tx)) {
     OPENSSL_cleanse(token_out, CA_TOKEN_LEN + 1);
     goto err;
   }
@@ -225,9 +221,7 @@ int ca_store_token_revoke(ca_store *store, int64_t id, const char *actor,
   CA_GUARD(ca_store_tx_audit(tx, actor, "token.revoke", object, source, "ok",
                              detail));
   CA_GUARD(ca_store_tx_notify(tx, CA_ACCESS_CHANNEL, object));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   return 1;
 err:
   ca_store_rollback(tx);
@@ -312,9 +306,7 @@ int ca_store_allowlist_change(ca_store *store, int add, const char *network,
                              add ? "allowlist.add" : "allowlist.delete",
                              network, source, "ok", ""));
   CA_GUARD(ca_store_tx_notify(tx, CA_ACCESS_CHANNEL, "allowlist"));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   return 1;
 err:
   ca_store_rollback(tx);

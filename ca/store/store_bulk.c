@@ -192,9 +192,7 @@ int ca_store_bulk_audit(ca_store *store, const char *actor, const char *action,
   ca_store_tx *tx = NULL;
   CA_GUARD(ca_store_begin(store, &tx));
   CA_GUARD(ca_store_tx_audit(tx, actor, action, object, source, "ok", detail));
-  ca_store_tx *committing = tx;
-  tx = NULL;
-  CA_GUARD(ca_store_commit(committing));
+  CA_GUARD(ca_store_commit(&tx));
   return 1;
 err:
   ca_store_rollback(tx);

@@ -395,7 +395,7 @@ int ca_store_monitor_put_config(ca_store *store,
       add_destinations(tx, "webhook", config->webhooks, config->n_webhooks));
   CA_GUARD(ca_store_tx_audit(tx, actor, "monitor.set", "monitor", source, "ok",
                              detail));
-  return ca_store_commit(tx);
+  return ca_store_commit(&tx);
 err:
   ca_store_rollback(tx);
   return 0;

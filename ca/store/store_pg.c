@@ -641,7 +641,9 @@ int ca_store_begin_large(ca_store *store, ca_store_tx **out) {
   return begin_on(store, 1, out);
 }
 
-int ca_store_commit(ca_store_tx *tx) {
+int ca_store_commit(ca_store_tx **txp) {
+  ca_store_tx *tx = *txp;
+  *txp = NULL;  // consumed whatever happens: the caller's rollback is a no-op
   int ok = !tx->failed;
   if (ok) {
     // A COMMIT of a transaction that failed earlier reports ROLLBACK as its

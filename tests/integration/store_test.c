@@ -144,7 +144,7 @@ TEST(collisions_are_reported_row_by_row) {
   CHECK(ca_store_begin(store, &tx));
   CHECK(ca_store_tx_insert_certificates(tx, &first, 1, collided));
   CHECK_EQ_INT(collided[0], 0);
-  CHECK(ca_store_commit(tx));
+  CHECK(ca_store_commit(&tx));
 
   ca_cert_record batch[3] = {record(issuer, "bb01"), record(issuer, "aa01"),
                              record(issuer, "bb02")};
@@ -158,7 +158,7 @@ TEST(collisions_are_reported_row_by_row) {
   ca_cert_record again = record(issuer, "bb03");
   CHECK(ca_store_tx_insert_certificates(tx, &again, 1, collided));
   CHECK_EQ_INT(collided[0], 0);
-  CHECK(ca_store_commit(tx));
+  CHECK(ca_store_commit(&tx));
   CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM certificates", NULL), 4);
   CHECK_EQ_INT(it_db_int(&db,
                          "SELECT count(*) FROM certificates WHERE serial ="
@@ -182,7 +182,7 @@ TEST(collisions_are_reported_row_by_row) {
   CHECK(ca_store_tx_insert_certificates(tx, &good, 1, collided));
   CHECK(!ca_store_tx_insert_certificates(tx, &bad, 1, collided));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_STORAGE_UNAVAILABLE);
-  CHECK(!ca_store_commit(tx));
+  CHECK(!ca_store_commit(&tx));
   CHECK_EQ_INT(it_db_int(&db, "SELECT count(*) FROM certificates", NULL), 4);
 
   // And the pool is usable afterwards.
@@ -212,7 +212,7 @@ TEST(copy_writes_every_column_and_refuses_duplicates) {
     fprintf(stderr, "COPY: %s\n", ca_err_get()->message);
     CHECK(0);
   }
-  CHECK(ca_store_commit(tx));
+  CHECK(ca_store_commit(&tx));
   PGresult *res = it_db_query(
       &db,
       "SELECT serial, array_to_string(sans, '|'), cardinality(sans),"
@@ -259,7 +259,7 @@ TEST(the_audit_log_is_append_only) {
   CHECK(ca_store_open(db.url, 1, &store));
   CHECK(ca_store_begin(store, &tx));
   CHECK(ca_store_tx_audit(tx, "me", "test", "thing", "127.0.0.1", "ok", ""));
-  CHECK(ca_store_commit(tx));
+  CHECK(ca_store_commit(&tx));
   ca_store_free(store);
   CHECK(it_db_int(&db, "SELECT count(*) FROM audit_log", NULL) >= 1);
   PGresult *res =
@@ -318,7 +318,7 @@ static ca_trust_outcome put_one(ca_store *store, const char *trust_store,
   };
   CHECK(ca_store_begin(store, &tx) &&
         ca_store_tx_put_trust(tx, &put, &outcome, other) &&
-        ca_store_commit(tx));
+        ca_store_commit(&tx));
   return outcome;
 }
 
@@ -381,11 +381,11 @@ TEST(trust_entries_one_per_subject_later_not_before_wins) {
   int found = 0;
   CHECK(ca_store_begin(store, &tx) &&
         ca_store_tx_delete_trust(tx, "tomcat-trust", b.fingerprint, &found) &&
-        ca_store_commit(tx));
+        ca_store_commit(&tx));
   CHECK(found);
   CHECK(ca_store_begin(store, &tx) &&
         ca_store_tx_delete_trust(tx, "tomcat-trust", b.fingerprint, &found) &&
-        ca_store_commit(tx));
+        ca_store_commit(&tx));
   CHECK(!found);
   ca_store_free(store);
 }

@@ -352,9 +352,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
       }
     }
   }
-  const int committed = ca_store_commit(tx);
-  tx = NULL;
-  CA_GUARD(committed);
+  CA_GUARD(ca_store_commit(&tx));
   CA_ENSURE(text ? upload_table(resp, results, n_results)
                  : pack_upload(resp, results, n_results),
             CA_ERR_NO_MEMORY, "out of memory");
@@ -400,9 +398,7 @@ void api_handle_trust_delete(api_service *svc, const api_request *req,
   CA_ENSURE(found, CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);
   CA_GUARD(audit_change(tx, req, actor, "trust-delete", store, hex,
                         rows[0].subject, "deleted"));
-  const int committed = ca_store_commit(tx);
-  tx = NULL;
-  CA_GUARD(committed);
+  CA_GUARD(ca_store_commit(&tx));
   // The answer is the entry as it was, certificate included: a record of
   // what was removed.
   respond_list(resp, rows, n);
