@@ -123,151 +123,204 @@ static int check_key(const ca_profile *profile, const ca_key_info *key,
   return ca_profile_check_key(&relaxed, key);
 }
 
-// issue_sign is ca_issue_sign; with |self_key| (the private key of the
-// request) the certificate is self-signed by it. |max_csr| bounds the
-// request: the operator's limit for a client's CSR, the ceiling for one pki
-// made itself (the client sent names, not a CSR).
-static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
-                      const ca_issue_request *request, EVP_PKEY *self_key,
-                      size_t max_csr, int64_t now, ca_issued *out) {
+// What issue_sign derives from a request before it builds the certificate.
+// Everything here is owned by issue_sign and freed by sign_state_cleanup.
+typedef struct sign_state {
+  const ca_profile *profile;
+  const ca_issuer *issuer;  // NULL when the request signs itself
   ca_csr csr;
-  memset(&csr, 0, sizeof(csr));
-  memset(out, 0, sizeof(*out));
-  uint8_t *pem_der = NULL;
-  CBB subject, generated_san;
-  CBB_zero(&subject);
-  CBB_zero(&generated_san);
-  ca_san_list *sans = NULL;
-  const uint8_t *der;
+  const uint8_t *der;  // the CSR's DER, in the request or in |pem_der|
   size_t der_len;
-
-  const ca_profile *profile =
-      ca_profile_find(&authority->profiles, request->profile);
-  CA_GUARD(profile != NULL);
-  CA_GUARD(ca_csr_decode_max(request->csr, request->csr_len, max_csr, &der,
-                             &der_len, &pem_der));
-  CA_GUARD(ca_csr_parse(&csr, der, der_len));
-  CA_GUARD(check_key(profile, &csr.key, self_key != NULL));
-  const ca_issuer *issuer = NULL;
-  if (self_key == NULL) {
-    issuer = ca_authority_issuer_for(authority, profile->key_type);
-    CA_GUARD(issuer != NULL);
-  }
-
-  // Subject: the request's, checked, OU dropped unless the profile keeps it.
-  CBS cn;
-  CA_GUARD(ca_name_check(&csr.subject, &cn));
-  CA_GUARD_CRYPTO(CBB_init(&subject, CBS_len(&csr.subject)));
-  // A self-signed identity keeps the OU it was given: it is the node's own
-  // name for itself, and no CA policy stands between.
-  CA_GUARD(ca_name_add_leaf_subject(&subject, &csr.subject,
-                                    profile->keep_ou || self_key != NULL));
-
-  // SANs (invariant 4): copied exactly when requested, the CN among them;
-  // otherwise the CN alone.
-  sans = malloc(sizeof(*sans));
-  CA_ENSURE_ALLOC(sans);
-  CBS san_der;
+  uint8_t *pem_der;  // the decoded PEM, when the request was PEM
+  CBS cn;            // the subject's CN, borrowed from |csr|
+  CBB subject;       // the certificate's subject name
+  ca_san_list *sans;
+  CBS san_der;        // the subjectAltName value: the CSR's or |generated|
+  CBB generated_san;  // the SAN made from the CN when the CSR has none
   uint8_t ip_scratch[16];
-  if (csr.has_san) {
+} sign_state;
+
+static void sign_state_init(sign_state *st) {
+  memset(st, 0, sizeof(*st));
+  CBB_zero(&st->subject);
+  CBB_zero(&st->generated_san);
+}
+
+static void sign_state_cleanup(sign_state *st) {
+  free(st->sans);
+  CBB_cleanup(&st->subject);
+  CBB_cleanup(&st->generated_san);
+  ca_csr_cleanup(&st->csr);
+  OPENSSL_free(st->pem_der);
+}
+
+// read_request finds the profile and the issuer and parses the CSR, whose
+// key the profile must accept. |max_csr| bounds the request.
+static int read_request(const ca_authority *authority,
+                        const ca_issue_request *request, int self_signed,
+                        size_t max_csr, sign_state *st) {
+  st->profile = ca_profile_find(&authority->profiles, request->profile);
+  CA_GUARD(st->profile != NULL);
+  CA_GUARD(ca_csr_decode_max(request->csr, request->csr_len, max_csr, &st->der,
+                             &st->der_len, &st->pem_der));
+  CA_GUARD(ca_csr_parse(&st->csr, st->der, st->der_len));
+  CA_GUARD(check_key(st->profile, &st->csr.key, self_signed));
+  if (!self_signed) {
+    st->issuer = ca_authority_issuer_for(authority, st->profile->key_type);
+    CA_GUARD(st->issuer != NULL);
+  }
+  return 1;
+err:
+  return 0;
+}
+
+// build_subject checks the request's subject and writes the certificate's:
+// the same, OU dropped unless the profile keeps it. A self-signed identity
+// keeps the OU it was given: it is the node's own name for itself, and no
+// CA policy stands between.
+static int build_subject(sign_state *st, int self_signed) {
+  CA_GUARD(ca_name_check(&st->csr.subject, &st->cn));
+  CA_GUARD_CRYPTO(CBB_init(&st->subject, CBS_len(&st->csr.subject)));
+  CA_GUARD(ca_name_add_leaf_subject(&st->subject, &st->csr.subject,
+                                    st->profile->keep_ou || self_signed));
+  return 1;
+err:
+  return 0;
+}
+
+// build_sans applies invariant 4: the CSR's SANs copied exactly, the CN
+// among them; otherwise the CN alone. A single-host profile's SANs must all
+// name the CN's host.
+static int build_sans(const ca_authority *authority, sign_state *st) {
+  st->sans = malloc(sizeof(*st->sans));
+  CA_ENSURE_ALLOC(st->sans);
+  if (st->csr.has_san) {
     CA_GUARD(ca_san_parse_max(
-        &csr.san, ca_issue_limits_san_count(&authority->limits), sans));
-    CA_GUARD(ca_san_require_cn(sans, &cn));
-    san_der = csr.san;
+        &st->csr.san, ca_issue_limits_san_count(&authority->limits), st->sans));
+    CA_GUARD(ca_san_require_cn(st->sans, &st->cn));
+    st->san_der = st->csr.san;
   } else {
-    CA_GUARD_CRYPTO(CBB_init(&generated_san, 64));
-    CA_GUARD(ca_san_add_from_cn(&generated_san, &cn, sans, ip_scratch));
-    CBS_init(&san_der, CBB_data(&generated_san), CBB_len(&generated_san));
+    CA_GUARD_CRYPTO(CBB_init(&st->generated_san, 64));
+    CA_GUARD(ca_san_add_from_cn(&st->generated_san, &st->cn, st->sans,
+                                st->ip_scratch));
+    CBS_init(&st->san_der, CBB_data(&st->generated_san),
+             CBB_len(&st->generated_san));
   }
-  if (!profile->multi_host) {
-    CA_GUARD(ca_san_require_single_host(sans, &cn));
+  if (!st->profile->multi_host) {
+    CA_GUARD(ca_san_require_single_host(st->sans, &st->cn));
   }
-  if (self_key != NULL) {
-    CA_GUARD(self_signed_validity(request->self_signed_years, now,
-                                  &out->not_before, &out->not_after));
-  } else {
-    CA_GUARD(validity(profile, issuer, request->validity_days, now,
-                      &out->not_before, &out->not_after));
-  }
+  return 1;
+err:
+  return 0;
+}
 
-  // Proof of possession (invariant 3), the last check: it is the costly one.
-  CA_GUARD(ca_csr_verify(&csr));
-
-  CA_GUARD(ca_serial_generate(&out->serial));
+// sign_certificate builds the certificate of |out|'s serial and validity and
+// signs it: with the issuer's key, or with |self_key| as its own issuer.
+static int sign_certificate(const ca_authority *authority,
+                            const ca_issuer_keys *keys, EVP_PKEY *self_key,
+                            const sign_state *st, ca_issued *out) {
+  const ca_profile *profile = st->profile;
   ca_cert_template t;
   memset(&t, 0, sizeof(t));
   t.serial = &out->serial;
-  CBS_init(&t.subject_name, CBB_data(&subject), CBB_len(&subject));
-  t.spki = csr.spki;
+  CBS_init(&t.subject_name, CBB_data(&st->subject), CBB_len(&st->subject));
+  t.spki = st->csr.spki;
   t.not_before = out->not_before;
   t.not_after = out->not_after;
   t.key_usage = profile->key_usage;
   t.ext_key_usage = profile->ext_key_usage;
   t.is_ca = profile->is_ca;
   t.path_len = profile->path_len;
-  t.san = san_der;
-  uint8_t own_key_id[CA_KEY_ID_LEN];
-  if (self_key != NULL) {
-    // Its own issuer: the issuer name is the subject, the authority key
-    // identifier its own key identifier ("MAY be omitted" in a self-signed
-    // certificate, RFC 5280 4.2.1.1, but clients match on it when present
-    // in the certificates that it would sign). "If the keyCertSign bit is
-    // asserted, then the cA bit in the basic constraints extension MUST
-    // also be asserted" (RFC 5280 4.2.1.3): OpenSSL treats a certificate as
-    // self-signed, hence as a trust anchor of its own, only when its Key
-    // Usage includes keyCertSign, so both are set; pathLenConstraint 0
-    // keeps it from vouching for any CA below it. No CRL or OCSP speaks for
-    // it: pki is not its issuer.
-    CA_GUARD(ca_spki_key_id(&csr.spki, own_key_id));
-    t.issuer_name = t.subject_name;
-    t.authority_key_id = own_key_id;
-    t.key_usage |= CA_KU_KEY_CERT_SIGN;
-    t.is_ca = 1;
-    t.path_len = 0;
-    CA_GUARD(ca_certificate_build(&t, self_key, csr.key.type,
-                                  ca_signature_digest(&csr.key, &csr.key),
-                                  &out->der, &out->der_len, NULL));
-  } else {
+  t.san = st->san_der;
+  if (self_key == NULL) {
+    const ca_issuer *issuer = st->issuer;
     t.issuer_name = issuer->cert.subject;
     t.authority_key_id = issuer->key_id;
     t.ocsp_url = authority->ocsp_url;
     t.crl_url = issuer->crl_url;
-    CA_GUARD(ca_certificate_build(
+    return ca_certificate_build(
         &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
-        ca_signature_digest(&issuer->key_info, &csr.key), &out->der,
-        &out->der_len, NULL));
+        ca_signature_digest(&issuer->key_info, &st->csr.key), &out->der,
+        &out->der_len, NULL);
   }
+  // Its own issuer: the issuer name is the subject, the authority key
+  // identifier its own key identifier ("MAY be omitted" in a self-signed
+  // certificate, RFC 5280 4.2.1.1, but clients match on it when present in
+  // the certificates that it would sign). "If the keyCertSign bit is
+  // asserted, then the cA bit in the basic constraints extension MUST also
+  // be asserted" (RFC 5280 4.2.1.3): OpenSSL treats a certificate as
+  // self-signed, hence as a trust anchor of its own, only when its Key Usage
+  // includes keyCertSign, so both are set; pathLenConstraint 0 keeps it from
+  // vouching for any CA below it. No CRL or OCSP speaks for it: pki is not
+  // its issuer.
+  uint8_t own_key_id[CA_KEY_ID_LEN];
+  if (!ca_spki_key_id(&st->csr.spki, own_key_id)) {
+    return 0;
+  }
+  t.issuer_name = t.subject_name;
+  t.authority_key_id = own_key_id;
+  t.key_usage |= CA_KU_KEY_CERT_SIGN;
+  t.is_ca = 1;
+  t.path_len = 0;
+  return ca_certificate_build(&t, self_key, st->csr.key.type,
+                              ca_signature_digest(&st->csr.key, &st->csr.key),
+                              &out->der, &out->der_len, NULL);
+}
 
-  // What the database records of it.
-  CA_GUARD(ca_name_format(&t.subject_name, &out->subject));
-  CA_GUARD(record_sans(sans, out));
-  memcpy(out->common_name, CBS_data(&cn), CBS_len(&cn));
-  out->common_name[CBS_len(&cn)] = '\0';
+// describe_issued fills in what the database records of the certificate.
+static int describe_issued(const sign_state *st, ca_issued *out) {
+  CBS subject;
+  CBS_init(&subject, CBB_data(&st->subject), CBB_len(&st->subject));
+  if (!ca_name_format(&subject, &out->subject) || !record_sans(st->sans, out)) {
+    return 0;
+  }
+  memcpy(out->common_name, CBS_data(&st->cn), CBS_len(&st->cn));
+  out->common_name[CBS_len(&st->cn)] = '\0';
   ca_serial_to_hex(&out->serial, out->serial_hex);
-  out->profile = profile;
-  out->issuer = issuer;
-  out->key = csr.key;
-  SHA256(der, der_len, out->csr_sha256);
-
-  free(sans);
-  CBB_cleanup(&subject);
-  CBB_cleanup(&generated_san);
-  ca_csr_cleanup(&csr);
-  OPENSSL_free(pem_der);
+  out->profile = st->profile;
+  out->issuer = st->issuer;
+  out->key = st->csr.key;
+  SHA256(st->der, st->der_len, out->csr_sha256);
   return 1;
+}
+
+// issue_sign is ca_issue_sign; with |self_key| (the private key of the
+// request) the certificate is self-signed by it. |max_csr| bounds the
+// request: the operator's limit for a client's CSR, the ceiling for one pki
+// made itself (the client sent names, not a CSR). The checks run cheapest
+// first; proof of possession (invariant 3), the costly one, runs last.
+static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
+                      const ca_issue_request *request, EVP_PKEY *self_key,
+                      size_t max_csr, int64_t now, ca_issued *out) {
+  int ret = 0;
+  const int self_signed = self_key != NULL;
+  sign_state st;
+  sign_state_init(&st);
+  memset(out, 0, sizeof(*out));
+  CA_GUARD(read_request(authority, request, self_signed, max_csr, &st));
+  CA_GUARD(build_subject(&st, self_signed));
+  CA_GUARD(build_sans(authority, &st));
+  if (self_signed) {
+    CA_GUARD(self_signed_validity(request->self_signed_years, now,
+                                  &out->not_before, &out->not_after));
+  } else {
+    CA_GUARD(validity(st.profile, st.issuer, request->validity_days, now,
+                      &out->not_before, &out->not_after));
+  }
+  CA_GUARD(ca_csr_verify(&st.csr));
+  CA_GUARD(ca_serial_generate(&out->serial));
+  CA_GUARD(sign_certificate(authority, keys, self_key, &st, out));
+  CA_GUARD(describe_issued(&st, out));
+  ret = 1;
 err:
-  free(sans);
-  CBB_cleanup(&subject);
-  CBB_cleanup(&generated_san);
-  ca_csr_cleanup(&csr);
-  OPENSSL_free(pem_der);
-  {
+  if (!ret) {
     ca_err saved;
     ca_err_copy(&saved);
     ca_issued_cleanup(out);
     out->err = saved;
   }
-  return 0;
+  sign_state_cleanup(&st);
+  return ret;
 }
 
 int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
