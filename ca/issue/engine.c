@@ -169,90 +169,136 @@ static int audit_group(ca_store_tx *tx, ca_job *group) {
   return ok;
 }
 
-// record_group records every certificate of the jobs |group| in one
-// transaction. It returns 1 when the transaction committed.
-static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
-                        size_t rows) {
-  ca_cert_record *records = NULL;
-  group_row *where = NULL;
-  uint8_t *collided = NULL;
-  ca_store_tx *tx = NULL;
-  if (rows > 0) {
-    records = calloc(rows, sizeof(*records));
-    where = calloc(rows, sizeof(*where));
-    collided = calloc(rows, 1);
-    CA_ENSURE(records != NULL && where != NULL && collided != NULL,
-              CA_ERR_NO_MEMORY, "out of memory");
+// The rows of one group commit: each certificate's record, where its result
+// lives, and whether its serial collided. Owned by record_group.
+typedef struct group_rows {
+  ca_cert_record *records;
+  group_row *where;
+  uint8_t *collided;
+  size_t pending;  // rows still to record
+} group_rows;
+
+static void group_rows_cleanup(group_rows *g) {
+  free(g->records);
+  free(g->where);
+  free(g->collided);
+}
+
+// collect_rows makes the record of every certificate the jobs of |group|
+// made (|rows| of them).
+static int collect_rows(ca_job *group, size_t rows, group_rows *g) {
+  memset(g, 0, sizeof(*g));
+  if (rows == 0) {
+    return 1;
   }
-  size_t pending = 0;
+  g->records = calloc(rows, sizeof(*g->records));
+  g->where = calloc(rows, sizeof(*g->where));
+  g->collided = calloc(rows, 1);
+  CA_ENSURE(g->records != NULL && g->where != NULL && g->collided != NULL,
+            CA_ERR_NO_MEMORY, "out of memory");
   for (ca_job *job = group; job != NULL; job = job->next) {
     for (size_t i = 0; i < job->n; i++) {
-      if (job->results[i].err.code == CA_OK) {
-        to_record(&job->results[i], job->requester, job->requests[i].cluster,
-                  &records[pending]);
-        where[pending].job = job;
-        where[pending++].index = i;
+      if (job->results[i].err.code != CA_OK) {
+        continue;
       }
+      to_record(&job->results[i], job->requester, job->requests[i].cluster,
+                &g->records[g->pending]);
+      g->where[g->pending].job = job;
+      g->where[g->pending++].index = i;
     }
   }
-  CA_GUARD(ca_store_begin(e->store, &tx));
-  // The fast path: all rows in one binary COPY (bench/store_bench: about a
-  // third of the database's CPU per row of a multi-row INSERT). COPY is all
-  // or nothing, so a serial that exists already fails it: then, and only
-  // then, start over with INSERT ... ON CONFLICT, which names the collided
-  // rows.
-  if (pending > 0 && ca_store_tx_copy_certificates(tx, records, pending)) {
-    pending = 0;
-  } else if (pending > 0) {
-    CA_GUARD(ca_err_get()->code == CA_ERR_CONFLICT);
-    ca_store_rollback(tx);
-    tx = NULL;
-    CA_GUARD(ca_store_begin(e->store, &tx));
+  return 1;
+err:
+  return 0;
+}
+
+// copy_rows tries the fast path: all rows in one binary COPY
+// (bench/store_bench: about a third of the database's CPU per row of a
+// multi-row INSERT). COPY is all or nothing, so a serial that exists already
+// fails it: then, and only then, the transaction starts over for
+// insert_rows, which names the collided rows.
+static int copy_rows(ca_engine *e, ca_store_tx **tx, group_rows *g) {
+  if (g->pending == 0) {
+    return 1;
   }
-  // Invariant 2: a serial that exists already is drawn again, never
-  // returned. Each round re-signs only the collided certificates.
-  for (int attempt = 0; pending > 0; attempt++) {
+  if (ca_store_tx_copy_certificates(*tx, g->records, g->pending)) {
+    g->pending = 0;
+    return 1;
+  }
+  if (ca_err_get()->code != CA_ERR_CONFLICT) {
+    return 0;
+  }
+  ca_store_rollback(*tx);
+  *tx = NULL;
+  return ca_store_begin(e->store, tx);
+}
+
+// resign re-signs the certificate of |row|, whose serial collided. A
+// generated key is generated again: the discarded one was never seen by
+// anyone.
+static int resign(ca_engine *e, const ca_issuer_keys *keys, group_row *row) {
+  ca_job *job = row->job;
+  const size_t i = row->index;
+  const ca_issue_request *request = &job->requests[i];
+  ca_issued_cleanup(&job->results[i]);
+  if (request->generate != NULL) {
+    return ca_issue_generate(e->authority, keys, e->config.keypool, request,
+                             (int64_t)time(NULL), &job->results[i]);
+  }
+  return ca_issue_sign(e->authority, keys, request, (int64_t)time(NULL),
+                       &job->results[i]);
+}
+
+// insert_rows records the rows still pending with INSERT ... ON CONFLICT.
+// Invariant 2: a serial that exists already is drawn again, never returned;
+// each round re-signs only the collided certificates.
+static int insert_rows(ca_engine *e, const ca_issuer_keys *keys,
+                       ca_store_tx *tx, group_rows *g) {
+  for (int attempt = 0; g->pending > 0; attempt++) {
     CA_ENSURE(attempt < CA_LIMIT_SERIAL_ATTEMPTS, CA_ERR_SERIAL_EXHAUSTED,
               "serial collided %d times: the random source is suspect",
               CA_LIMIT_SERIAL_ATTEMPTS);
-    CA_GUARD(ca_store_tx_insert_certificates(tx, records, pending, collided));
+    CA_GUARD(ca_store_tx_insert_certificates(tx, g->records, g->pending,
+                                             g->collided));
     size_t again = 0;
-    for (size_t k = 0; k < pending; k++) {
-      if (!collided[k]) {
+    for (size_t k = 0; k < g->pending; k++) {
+      if (!g->collided[k]) {
         continue;
       }
       atomic_fetch_add(&e->serial_collisions, 1);
-      ca_job *job = where[k].job;
-      const size_t i = where[k].index;
-      ca_issued_cleanup(&job->results[i]);
-      // A generated key is generated again: the discarded one was never
-      // seen by anyone.
-      const ca_issue_request *request = &job->requests[i];
-      CA_GUARD(request->generate != NULL
-                   ? ca_issue_generate(e->authority, keys, e->config.keypool,
-                                       request, (int64_t)time(NULL),
-                                       &job->results[i])
-                   : ca_issue_sign(e->authority, keys, request,
-                                   (int64_t)time(NULL), &job->results[i]));
-      to_record(&job->results[i], job->requester, request->cluster,
-                &records[again]);
-      where[again++] = where[k];
+      CA_GUARD(resign(e, keys, &g->where[k]));
+      const group_row row = g->where[k];
+      to_record(&row.job->results[row.index], row.job->requester,
+                row.job->requests[row.index].cluster, &g->records[again]);
+      g->where[again++] = row;
     }
-    pending = again;
+    g->pending = again;
   }
+  return 1;
+err:
+  return 0;
+}
+
+// record_group records every certificate of the jobs |group| (|rows| of
+// them) and one audit row per job in one transaction. It returns 1 when the
+// transaction committed.
+static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
+                        size_t rows) {
+  int ret = 0;
+  ca_store_tx *tx = NULL;
+  group_rows g;
+  CA_GUARD(collect_rows(group, rows, &g));
+  CA_GUARD(ca_store_begin(e->store, &tx));
+  CA_GUARD(copy_rows(e, &tx, &g));
+  CA_GUARD(insert_rows(e, keys, tx, &g));
   CA_GUARD(audit_group(tx, group));
   CA_GUARD(ca_store_tx_notify(tx, CA_ISSUED_CHANNEL, ""));
   CA_GUARD(ca_store_commit(&tx));
-  free(records);
-  free(where);
-  free(collided);
-  return 1;
+  ret = 1;
 err:
   ca_store_rollback(tx);
-  free(records);
-  free(where);
-  free(collided);
-  return 0;
+  group_rows_cleanup(&g);
+  return ret;
 }
 
 // fail_group replaces every certificate of |group| by the error: none may

@@ -777,122 +777,154 @@ static char *sans_literal(const char *const *sans, size_t n) {
   return out;
 }
 
-static void free_chunk(const char **values, int *lengths, int *formats,
-                       row_text *text, size_t n, char *sql) {
-  if (text != NULL) {
-    for (size_t i = 0; i < n; i++) {
-      OPENSSL_free(text[i].sans);
+// The parameters of one multi-row INSERT: |n| rows of CERT_COLUMNS values,
+// the text they are written in, and the statement. Owned by insert_chunk.
+typedef struct insert_params {
+  size_t n;
+  const char **values;
+  int *lengths;
+  int *formats;
+  row_text *text;
+  char *sql;
+  size_t sql_cap;
+  size_t sql_len;
+} insert_params;
+
+static void insert_params_free(insert_params *p) {
+  if (p->text != NULL) {
+    for (size_t i = 0; i < p->n; i++) {
+      OPENSSL_free(p->text[i].sans);
     }
   }
-  free(values);
-  free(lengths);
-  free(formats);
-  free(text);
-  free(sql);
+  free(p->values);
+  free(p->lengths);
+  free(p->formats);
+  free(p->text);
+  free(p->sql);
+}
+
+static int insert_params_init(insert_params *p, size_t n) {
+  memset(p, 0, sizeof(*p));
+  p->n = n;
+  const size_t params = n * CERT_COLUMNS;
+  p->values = calloc(params, sizeof(char *));
+  p->lengths = calloc(params, sizeof(int));
+  p->formats = calloc(params, sizeof(int));
+  p->text = calloc(n, sizeof(row_text));
+  // "($1,...,$17)," is at most 17 * 7 + 3 bytes per row.
+  p->sql_cap = 512 + n * (CERT_COLUMNS * 7 + 3);
+  p->sql = malloc(p->sql_cap);
+  CA_ENSURE(p->values != NULL && p->lengths != NULL && p->formats != NULL &&
+                p->text != NULL && p->sql != NULL,
+            CA_ERR_NO_MEMORY, "out of memory");
+  p->sql_len = (size_t)snprintf(
+      p->sql, p->sql_cap,
+      "INSERT INTO certificates (issuer_id, serial, profile, subject,"
+      " common_name, sans, key_type, key_bits, not_before, not_after, der,"
+      " requester, csr_sha256, key_generated, cluster, self_signed,"
+      " replaces_id) VALUES ");
+  return 1;
+err:
+  return 0;
+}
+
+// bind_row sets the parameters of row |i| to record |r| and appends its
+// placeholders to the statement.
+static int bind_row(insert_params *p, size_t i, const ca_cert_record *r) {
+  row_text *t = &p->text[i];
+  snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
+  snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64, r->replaces_id);
+  snprintf(t->key_bits, sizeof(t->key_bits), "%u", r->key_bits);
+  CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
+                ca_time_format(r->not_after, t->not_after),
+            CA_ERR_INTERNAL, "validity out of range");
+  t->sans = sans_literal(r->sans, r->san_count);
+  CA_ENSURE_ALLOC(t->sans);
+  const char *row[CERT_COLUMNS] = {r->self_signed ? NULL : t->issuer_id,
+                                   r->serial,
+                                   r->profile,
+                                   r->subject,
+                                   r->common_name,
+                                   t->sans,
+                                   ca_key_type_name(r->key_type),
+                                   t->key_bits,
+                                   t->not_before,
+                                   t->not_after,
+                                   (const char *)r->der,
+                                   r->requester,
+                                   (const char *)r->csr_sha256,
+                                   r->key_generated ? "true" : "false",
+                                   r->cluster,
+                                   r->self_signed ? "true" : "false",
+                                   r->replaces_id != 0 ? t->replaces_id : NULL};
+  const size_t base = i * CERT_COLUMNS;
+  memcpy(&p->values[base], row, sizeof(row));
+  // der and csr_sha256 travel in binary: no escaping, half the bytes.
+  p->lengths[base + 10] = (int)r->der_len;
+  p->formats[base + 10] = 1;
+  p->lengths[base + 12] = r->csr_sha256 != NULL ? 32 : 0;
+  p->formats[base + 12] = 1;
+  p->sql_len += (size_t)snprintf(p->sql + p->sql_len, p->sql_cap - p->sql_len,
+                                 "%s(", i ? "," : "");
+  for (size_t c = 1; c <= CERT_COLUMNS; c++) {
+    p->sql_len +=
+        (size_t)snprintf(p->sql + p->sql_len, p->sql_cap - p->sql_len, "$%zu%s",
+                         base + c, c < CERT_COLUMNS ? "," : ")");
+  }
+  return 1;
+err:
+  return 0;
+}
+
+// mark_collided sets |out_collided[i]| for every record that the INSERT's
+// result |res| (the rows inserted) does not name: its serial existed.
+static void mark_collided(PGresult *res, const ca_cert_record *records,
+                          size_t n, uint8_t *out_collided) {
+  const int inserted = PQntuples(res);
+  memset(out_collided, (size_t)inserted != n, n);
+  if ((size_t)inserted == n) {
+    return;
+  }
+  for (int r = 0; r < inserted; r++) {
+    const int64_t issuer = ca_store_get_int(res, r, 0);
+    const char *serial = PQgetvalue(res, r, 1);
+    for (size_t i = 0; i < n; i++) {
+      if (records[i].issuer_id == issuer &&
+          strcmp(records[i].serial, serial) == 0) {
+        out_collided[i] = 0;
+      }
+    }
+  }
 }
 
 // insert_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS records in one statement.
 static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
                         size_t n, uint8_t *out_collided) {
-  const size_t params = n * CERT_COLUMNS;
-  const char **values = calloc(params, sizeof(char *));
-  int *lengths = calloc(params, sizeof(int));
-  int *formats = calloc(params, sizeof(int));
-  row_text *text = calloc(n, sizeof(row_text));
-  char *sql = NULL;
+  int ret = 0;
+  insert_params p;
   PGresult *res = NULL;
-  CA_ENSURE(
-      values != NULL && lengths != NULL && formats != NULL && text != NULL,
-      CA_ERR_NO_MEMORY, "out of memory");
-  // "($1,...,$13)," is at most 13 * 7 + 3 bytes per row.
-  const size_t sql_cap = 512 + n * (CERT_COLUMNS * 7 + 3);
-  sql = malloc(sql_cap);
-  CA_ENSURE_ALLOC(sql);
-  size_t off = (size_t)snprintf(
-      sql, sql_cap,
-      "INSERT INTO certificates (issuer_id, serial, profile, subject,"
-      " common_name, sans, key_type, key_bits, not_before, not_after, der,"
-      " requester, csr_sha256, key_generated, cluster, self_signed,"
-      " replaces_id) VALUES ");
+  CA_GUARD(insert_params_init(&p, n));
   for (size_t i = 0; i < n; i++) {
-    const ca_cert_record *r = &records[i];
-    row_text *t = &text[i];
-    snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
-    snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64,
-             r->replaces_id);
-    snprintf(t->key_bits, sizeof(t->key_bits), "%u", r->key_bits);
-    CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
-                  ca_time_format(r->not_after, t->not_after),
-              CA_ERR_INTERNAL, "validity out of range");
-    t->sans = sans_literal(r->sans, r->san_count);
-    CA_ENSURE_ALLOC(t->sans);
-    const char *row[CERT_COLUMNS] = {
-        r->self_signed ? NULL : t->issuer_id,
-        r->serial,
-        r->profile,
-        r->subject,
-        r->common_name,
-        t->sans,
-        ca_key_type_name(r->key_type),
-        t->key_bits,
-        t->not_before,
-        t->not_after,
-        (const char *)r->der,
-        r->requester,
-        (const char *)r->csr_sha256,
-        r->key_generated ? "true" : "false",
-        r->cluster,
-        r->self_signed ? "true" : "false",
-        r->replaces_id != 0 ? t->replaces_id : NULL};
-    for (int c = 0; c < CERT_COLUMNS; c++) {
-      const size_t k = i * CERT_COLUMNS + (size_t)c;
-      values[k] = row[c];
-      lengths[k] = 0;
-      formats[k] = 0;
-    }
-    // der and csr_sha256 travel in binary: no escaping, half the bytes.
-    lengths[i * CERT_COLUMNS + 10] = (int)r->der_len;
-    formats[i * CERT_COLUMNS + 10] = 1;
-    lengths[i * CERT_COLUMNS + 12] = r->csr_sha256 != NULL ? 32 : 0;
-    formats[i * CERT_COLUMNS + 12] = 1;
-    off += (size_t)snprintf(sql + off, sql_cap - off, "%s(", i ? "," : "");
-    for (int c = 1; c <= CERT_COLUMNS; c++) {
-      off += (size_t)snprintf(sql + off, sql_cap - off, "$%zu%s",
-                              i * CERT_COLUMNS + (size_t)c,
-                              c < CERT_COLUMNS ? "," : ")");
-    }
+    CA_GUARD(bind_row(&p, i, &records[i]));
   }
-  snprintf(sql + off, sql_cap - off,
+  snprintf(p.sql + p.sql_len, p.sql_cap - p.sql_len,
            " ON CONFLICT (serial, issuer_id)"
            " DO NOTHING RETURNING issuer_id, serial");
-  res = ca_store_check_result(tx->conn,
-                              PQexecParams(tx->conn, sql, (int)params, NULL,
-                                           values, lengths, formats, 0),
-                              PGRES_TUPLES_OK, "inserting certificates");
+  res = ca_store_check_result(
+      tx->conn,
+      PQexecParams(tx->conn, p.sql, (int)(n * CERT_COLUMNS), NULL, p.values,
+                   p.lengths, p.formats, 0),
+      PGRES_TUPLES_OK, "inserting certificates");
   CA_GUARD(res != NULL);
-  const int inserted = PQntuples(res);
-  memset(out_collided, 0, n);
-  if ((size_t)inserted != n) {
-    // Some serials existed already: mark every record not returned.
-    memset(out_collided, 1, n);
-    for (int r = 0; r < inserted; r++) {
-      const int64_t issuer = ca_store_get_int(res, r, 0);
-      const char *serial = PQgetvalue(res, r, 1);
-      for (size_t i = 0; i < n; i++) {
-        if (records[i].issuer_id == issuer &&
-            strcmp(records[i].serial, serial) == 0) {
-          out_collided[i] = 0;
-        }
-      }
-    }
-  }
+  mark_collided(res, records, n, out_collided);
   PQclear(res);
-  free_chunk(values, lengths, formats, text, n, sql);
-  return 1;
+  ret = 1;
 err:
-  tx->failed = 1;
-  free_chunk(values, lengths, formats, text, n, sql);
-  return 0;
+  if (!ret) {
+    tx->failed = 1;
+  }
+  insert_params_free(&p);
+  return ret;
 }
 
 int ca_store_tx_insert_certificates(ca_store_tx *tx,
