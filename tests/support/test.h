@@ -4,6 +4,7 @@
 #ifndef PKI_TESTS_SUPPORT_TEST_H
 #define PKI_TESTS_SUPPORT_TEST_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,17 @@ extern const char *test_current;
               test_current, a_ ? a_ : "(null)", b_ ? b_ : "(null)");       \
     }                                                                      \
   } while (0)
+
+// CHECK_EQ_BYTES compares two byte strings; when they differ it prints both
+// lengths, the offset of the first difference and the bytes around it.
+#define CHECK_EQ_BYTES(a, a_len, b, b_len)                                 \
+  test_check_bytes(__FILE__, __LINE__, #a, (const void *)(a), (a_len), #b, \
+                   (const void *)(b), (b_len))
+
+// test_check_bytes is CHECK_EQ_BYTES. It returns 1 when the bytes match.
+int test_check_bytes(const char *file, int line, const char *a_expr,
+                     const void *a, size_t a_len, const char *b_expr,
+                     const void *b, size_t b_len);
 
 // test_summary prints the totals and returns the process exit code.
 int test_summary(void);

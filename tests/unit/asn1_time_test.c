@@ -31,7 +31,7 @@ static void check_encoding(int64_t t, const char *want, size_t want_len) {
   size_t len = 0;
   CHECK(encode(t, der, &len));
   CHECK_EQ_INT(len, want_len);
-  CHECK(len == want_len && memcmp(der, want, want_len) == 0);
+  CHECK_EQ_BYTES(der, len, want, want_len);
   if (len != want_len || memcmp(der, want, want_len) != 0) {
     fprintf(stderr, "  time %lld encoded as %.*s\n", (long long)t,
             (int)(len > 2 ? len - 2 : 0), (const char *)der + 2);

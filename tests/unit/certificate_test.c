@@ -42,7 +42,7 @@ static void check_ku(unsigned bits, const char *want, size_t want_len) {
   size_t len = 0;
   CHECK(CBB_init_fixed(&cbb, buf, sizeof(buf)) &&
         ca_key_usage_add(&cbb, bits) && CBB_finish(&cbb, NULL, &len));
-  CHECK(len == want_len && memcmp(buf, want, want_len) == 0);
+  CHECK_EQ_BYTES(buf, len, want, want_len);
   if (len != want_len || memcmp(buf, want, want_len) != 0) {
     fprintf(stderr, "  bits 0x%x:", bits);
     for (size_t i = 0; i < len; i++) {
@@ -259,8 +259,8 @@ TEST(leaf_extensions) {
     return;
   }
   X509 *x = b.x;
-  // The order and criticality of ca/x509/certificate.h (ARCHITECTURE.md invariant 5:
-  // only keyUsage and basicConstraints are critical).
+  // The order and criticality of ca/x509/certificate.h (ARCHITECTURE.md
+  // invariant 5: only keyUsage and basicConstraints are critical).
   static const int kOrder[] = {
       NID_basic_constraints,
       NID_key_usage,

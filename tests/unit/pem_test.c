@@ -115,7 +115,7 @@ TEST(reader_round_trips) {
       size_t der_len;
       CBS_init(&in, inputs[k], lens[k]);
       CHECK_EQ_INT(next(&in, &label, &der, &der_len, len), CA_OK);
-      CHECK(der_len == len && memcmp(der, data, len) == 0);
+      CHECK_EQ_BYTES(der, der_len, data, len);
       CHECK(ca_pem_label_is(&label, "PKCS7"));
       // The label is a view into the input.
       CHECK(CBS_data(&label) == inputs[k] + 11);
@@ -173,7 +173,7 @@ TEST(reader_tolerates_crlf_spaces_and_text_around) {
   size_t len;
   CBS_init(&in, (const uint8_t *)kSpaced, sizeof(kSpaced) - 1);
   CHECK_EQ_INT(next(&in, &label, &der, &len, 10), CA_OK);
-  CHECK(len == 3 && memcmp(der, "\x01\x02\x03", 3) == 0);
+  CHECK_EQ_BYTES(der, len, "\x01\x02\x03", 3);
   OPENSSL_free(der);
   free(wrapped);
   free(crlf_text);
@@ -191,11 +191,11 @@ TEST(reader_walks_several_blocks) {
   CBS_init(&in, (const uint8_t *)kTwo, sizeof(kTwo) - 1);
   CHECK_EQ_INT(next(&in, &label, &der, &len, 100), CA_OK);
   CHECK(ca_pem_label_is(&label, "CERTIFICATE"));
-  CHECK(len == 3 && memcmp(der, "\x01\x02\x03", 3) == 0);
+  CHECK_EQ_BYTES(der, len, "\x01\x02\x03", 3);
   OPENSSL_free(der);
   CHECK_EQ_INT(next(&in, &label, &der, &len, 100), CA_OK);
   CHECK(ca_pem_label_is(&label, "PRIVATE KEY"));
-  CHECK(len == 3 && memcmp(der, "Man", 3) == 0);
+  CHECK_EQ_BYTES(der, len, "Man", 3);
   OPENSSL_free(der);
   CHECK_EQ_INT(next(&in, &label, &der, &len, 100), CA_ERR_NOT_FOUND);
   CHECK(der == NULL);

@@ -197,11 +197,11 @@ TEST(encoding_agrees_with_boringssl) {
   CHECK(from_hex("80", &s));
   CHECK(CBB_init_fixed(&cbb, der, sizeof(der)) && ca_serial_add(&cbb, &s) &&
         CBB_finish(&cbb, NULL, &len));
-  CHECK(len == 4 && memcmp(der, "\x02\x02\x00\x80", 4) == 0);
+  CHECK_EQ_BYTES(der, len, "\x02\x02\x00\x80", 4);
   CHECK(from_hex("01", &s));
   CHECK(CBB_init_fixed(&cbb, der, sizeof(der)) && ca_serial_add(&cbb, &s) &&
         CBB_finish(&cbb, NULL, &len));
-  CHECK(len == 3 && memcmp(der, "\x02\x01\x01", 3) == 0);
+  CHECK_EQ_BYTES(der, len, "\x02\x01\x01", 3);
   // Random magnitudes of 1 to 20 octets, some with leading zero octets and
   // some with the top bit set, through hex and through DER.
   for (int i = 0; i < 2000; i++) {

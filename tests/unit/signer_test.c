@@ -57,7 +57,7 @@ static void check_alg(ca_key_type type, const EVP_MD *md, const char *want,
   CHECK(CBB_init_fixed(&cbb, buf, sizeof(buf)) &&
         ca_signature_algorithm_add(&cbb, type, md) &&
         CBB_finish(&cbb, NULL, &len));
-  CHECK(len == want_len && memcmp(buf, want, want_len) == 0);
+  CHECK_EQ_BYTES(buf, len, want, want_len);
   const uint8_t *p = buf;
   X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, (long)len);
   CHECK(alg != NULL && p == buf + len);
@@ -120,10 +120,10 @@ TEST(signature_bit_strings) {
   CHECK(CBB_init_fixed(&cbb, buf, sizeof(buf)) &&
         ca_signature_add(&cbb, (const uint8_t *)"\x01\x02\x03", 3) &&
         CBB_finish(&cbb, NULL, &len));
-  CHECK(len == 6 && memcmp(buf, "\x03\x04\x00\x01\x02\x03", 6) == 0);
+  CHECK_EQ_BYTES(buf, len, "\x03\x04\x00\x01\x02\x03", 6);
   CHECK(CBB_init_fixed(&cbb, buf, sizeof(buf)) &&
         ca_signature_add(&cbb, NULL, 0) && CBB_finish(&cbb, NULL, &len));
-  CHECK(len == 3 && memcmp(buf, "\x03\x01\x00", 3) == 0);
+  CHECK_EQ_BYTES(buf, len, "\x03\x01\x00", 3);
   // A full RSA-4096-sized value takes a two-octet length.
   static uint8_t sig[512];
   memset(sig, 0xab, sizeof(sig));
@@ -159,7 +159,7 @@ TEST(rsa_signatures) {
                  1);
     // Deterministic: the same message signs to the same bytes.
     CHECK(ca_sign(rsa_key, md, kMsg, sizeof(kMsg), sig2, &len2));
-    CHECK(len == len2 && memcmp(sig, sig2, len) == 0);
+    CHECK_EQ_BYTES(sig, len, sig2, len2);
     // Another message does not verify.
     digest[0] ^= 1;
     CHECK(RSA_verify(kDigests[i].nid, digest, digest_len, sig, len, rsa) != 1);
