@@ -44,14 +44,6 @@ TEST(cluster_names) {
   CHECK(!ca_bulk_cluster_check(name));
 }
 
-TEST(export_purposes) {
-  CHECK_EQ_STR(ca_bulk_export_purpose("callmanager"), "CallManager");
-  CHECK_EQ_STR(ca_bulk_export_purpose("TOMCAT-ecdsa"), "tomcat-ECDSA");
-  CHECK(ca_bulk_export_purpose("ipsec") == NULL);
-  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
-  CHECK_EQ_STR(ca_bulk_all_purposes()[4], "CAPF");
-}
-
 TEST(entry_checks) {
   ca_bundle_entry e = entry("alpha", "a1", "tomcat", kCertA);
   CHECK(ca_bundle_entry_check(&e, 0));
@@ -146,7 +138,6 @@ TEST(different_certificates_for_one_node_and_purpose_conflict) {
 
 int main(void) {
   RUN(cluster_names);
-  RUN(export_purposes);
   RUN(entry_checks);
   RUN(one_cluster_is_too_few);
   RUN(copies_are_kept_once_and_revocations_win);
