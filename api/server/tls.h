@@ -28,9 +28,9 @@ int api_tls_set(const char *chain_pem, size_t chain_len, const char *key_der,
 // api_tls_ready returns 1 once an identity was set.
 int api_tls_ready(void);
 
-// api_tls_retrieve is the GnuTLS certificate callback to give libmicrohttpd
-// (gnutls_certificate_retrieve_function2); declared as void * so that this
-// header does not need GnuTLS's.
+// api_tls_retrieve_function returns the GnuTLS certificate callback to give
+// libmicrohttpd (a gnutls_certificate_retrieve_function2), as void * so that
+// this header does not need GnuTLS's.
 void *api_tls_retrieve_function(void);
 
 // api_tls_shutdown frees every identity; call it after the server stopped.

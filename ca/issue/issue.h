@@ -1,5 +1,7 @@
-// Issuing leaf certificates: from a client's CSR to a signed certificate
-// recorded in the database.
+// Issuing leaf certificates: from a client's CSR to a signed certificate.
+// Nothing here touches the database: the engine (ca/issue/engine.h)
+// records what these functions make, and hands nothing out before that
+// (invariant 1).
 //
 // The order of checks is: decode and parse the request, apply the profile to
 // its key, subject and SANs, verify its signature (the costly step, last

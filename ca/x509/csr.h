@@ -26,7 +26,7 @@ typedef struct ca_key_info {
 // CA_ERR_KEY_UNSUPPORTED for key types other than RSA and EC.
 int ca_key_info_from_pkey(const EVP_PKEY *pkey, ca_key_info *out) CA_MUST_CHECK;
 
-// ca_key_info_name returns a static name such as "RSA" or "EC".
+// ca_key_type_name returns the static name of |type|: "RSA" or "EC".
 const char *ca_key_type_name(ca_key_type type);
 
 // A parsed request. Every CBS is a view into the DER buffer given to

@@ -1,5 +1,5 @@
 // Signing with a CA key: the algorithm identifier and the signature value
-// of certificates and (later) OCSP responses and CRLs.
+// of certificates, OCSP responses and CRLs.
 #ifndef PKI_CA_SIGNER_H
 #define PKI_CA_SIGNER_H
 
