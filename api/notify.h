@@ -1,8 +1,5 @@
 // Expiry notices: the webhook JSON and the e-mail text, and sending them
-// with libcurl (SMTP, HTTP POST). libcurl is loaded with dlopen the first
-// time it is needed, in a lookup scope of its own (RTLD_DEEPBIND), for the
-// reason libpq is (ca/pq.h): libcurl-gnutls depends, through libssh2, on
-// OpenSSL 3's libcrypto, which must not bind to BoringSSL's symbols.
+// with libcurl (SMTP, HTTP POST), loaded on first use (api/curl_lib.h).
 #ifndef PKI_API_NOTIFY_H
 #define PKI_API_NOTIFY_H
 
