@@ -1,12 +1,14 @@
 #include "api/notify.h"
 
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "api/curl_lib.h"
@@ -243,33 +245,83 @@ static void common_options(CURL *curl, char *errbuf) {
   api_curl.curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 }
 
-int api_notify_webhook(const char *url, const uint8_t *body, size_t len) {
+// What the open-socket callback checks each address against, and why it
+// refused the last one it refused.
+typedef struct connect_guard {
+  int allow_private;
+  const api_webhook_self *self;
+  char why[200];
+} connect_guard;
+
+// open_checked is libcurl's CURLOPT_OPENSOCKETFUNCTION: the address it is
+// about to connect to, after any resolution (so a name rebound to a
+// refused address between two lookups is still refused), must pass
+// api_webhook_address_allowed; else no socket, and libcurl tries the next
+// address or fails.
+static curl_socket_t open_checked(void *arg, curlsocktype purpose,
+                                  struct curl_sockaddr *address) {
+  connect_guard *guard = arg;
+  struct sockaddr_storage ss;
+  if (purpose != CURLSOCKTYPE_IPCXN || address->addrlen > sizeof(ss)) {
+    snprintf(guard->why, sizeof(guard->why), "unexpected socket");
+    return CURL_SOCKET_BAD;
+  }
+  memset(&ss, 0, sizeof(ss));
+  memcpy(&ss, &address->addr, address->addrlen);
+  if (!api_webhook_address_allowed((const struct sockaddr *)&ss,
+                                   guard->allow_private, guard->self,
+                                   guard->why, sizeof(guard->why))) {
+    return CURL_SOCKET_BAD;
+  }
+  const int fd = socket(address->family, address->socktype, address->protocol);
+  return fd >= 0 ? fd : CURL_SOCKET_BAD;
+}
+
+int api_notify_webhook(const char *url, int allow_private,
+                       const api_webhook_self *self, const uint8_t *body,
+                       size_t len) {
   CURL *curl = NULL;
   struct curl_slist *headers = NULL;
   char errbuf[CURL_ERROR_SIZE] = "";
-  CA_GUARD(api_curl_load());
+  api_webhook_url target = {NULL};
+  connect_guard guard = {allow_private, self, ""};
+  CA_GUARD(api_webhook_open(url, &target));
   curl = api_curl.curl_easy_init();
   CA_ENSURE_ALLOC(curl);
   headers = api_curl.curl_slist_append(NULL, "Content-Type: application/json");
   CA_ENSURE_ALLOC(headers);
   common_options(curl, errbuf);
-  api_curl.curl_easy_setopt(curl, CURLOPT_URL, url);
+  // The URL as read and checked (api/webhook.h), not read again.
+  api_curl.curl_easy_setopt(curl, CURLOPT_CURLU, target.handle);
   api_curl.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   api_curl.curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  // Straight to the webhook's address, never through a proxy named by the
+  // environment: the address checked must be the one connected to.
+  api_curl.curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  api_curl.curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+  api_curl.curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
   api_curl.curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   api_curl.curl_easy_setopt(curl, CURLOPT_USERAGENT, "pki-expiry-monitor");
   api_curl.curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
   api_curl.curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
   api_curl.curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
   const CURLcode rc = api_curl.curl_easy_perform(curl);
-  CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s",
-            errbuf[0] != '\0' ? errbuf : api_curl.curl_easy_strerror(rc));
+  // libcurl's message names the host and port; one that quotes a secret
+  // part of the URL is replaced by the code's generic text.
+  const char *what =
+      errbuf[0] != '\0' && !api_webhook_mentions_secret(&target, errbuf)
+          ? errbuf
+          : api_curl.curl_easy_strerror(rc);
+  CA_ENSURE(rc != CURLE_COULDNT_CONNECT || guard.why[0] == '\0',
+            CA_ERR_NOTIFY_FAILED, "not connected: %s", guard.why);
+  CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s", what);
   long status = 0;
   api_curl.curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   CA_ENSURE(status >= 200 && status < 300, CA_ERR_NOTIFY_FAILED,
             "the webhook answered HTTP %ld", status);
   api_curl.curl_slist_free_all(headers);
   api_curl.curl_easy_cleanup(curl);
+  api_webhook_url_cleanup(&target);
   return 1;
 err:
   if (headers != NULL) {
@@ -278,6 +330,7 @@ err:
   if (curl != NULL) {
     api_curl.curl_easy_cleanup(curl);
   }
+  api_webhook_url_cleanup(&target);
   return 0;
 }
 

@@ -4,7 +4,9 @@
 // zones, ports, link-local and reserved addresses, pkid's own listeners,
 // loopback and private addresses without allow_private, in every form
 // libcurl reads an address), the check of an address about to be
-// connected to, pkid's listeners, the scrubbing of libcurl's messages.
+// connected to, pkid's listeners, the scrubbing of libcurl's messages; and
+// api_notify_webhook refusing, at connection time, a loopback address
+// reached through a name.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -12,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "api/notify.h"
 #include "api/webhook.h"
 #include "ca/limits.h"
 #include "ca/monitor.h"
@@ -360,6 +364,60 @@ TEST(secrets_in_messages) {
   CHECK(url.handle == NULL);
 }
 
+// free_loopback_port returns a loopback port nothing listens on.
+static unsigned free_loopback_port(void) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in in;
+  memset(&in, 0, sizeof(in));
+  in.sin_family = AF_INET;
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(in);
+  unsigned port = 0;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&in, sizeof(in)) == 0 &&
+      getsockname(fd, (struct sockaddr *)&in, &len) == 0) {
+    port = ntohs(in.sin_port);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  return port;
+}
+
+TEST(sending_checks_the_address_connected_to) {
+  const unsigned port = free_loopback_port();
+  CHECK(port != 0);
+  char url[128];
+  static const uint8_t kBody[] = "{}";
+  // A name stored without the opt-in that resolves to loopback: refused
+  // when connecting, before any byte leaves.
+  snprintf(url, sizeof(url), "http://user:pw@localhost:%u/TOKEN", port);
+  ca_err_clear();
+  CHECK(!api_notify_webhook(url, 0, NULL, kBody, 2));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_NOTIFY_FAILED);
+  CHECK(strstr(ca_err_get()->message, "allow_private") != NULL);
+  CHECK(strstr(ca_err_get()->message, "TOKEN") == NULL);
+  // pkid's own listener, even with the opt-in.
+  api_webhook_self self;
+  memset(&self, 0, sizeof(self));
+  CHECK(api_webhook_self_add(&self, "127.0.0.1", port));
+  snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+  ca_err_clear();
+  CHECK(!api_notify_webhook(url, 1, &self, kBody, 2));
+  CHECK(strstr(ca_err_get()->message, "listener") != NULL);
+  // With the opt-in and nothing listening, libcurl itself fails to
+  // connect: the check let the address through.
+  ca_err_clear();
+  CHECK(!api_notify_webhook(url, 1, NULL, kBody, 2));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_NOTIFY_FAILED);
+  CHECK(strstr(ca_err_get()->message, "allow_private") == NULL);
+  CHECK(strstr(ca_err_get()->message, "listener") == NULL);
+  // A URL that may not be sent is not read again differently.
+  ca_err_clear();
+  CHECK(!api_notify_webhook("http://127.0.0.1:1\\@127.0.0.2:2/", 1, NULL, kBody,
+                            2));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_DESTINATION_INVALID);
+}
+
 int main(void) {
   RUN(display);
   RUN(display_never_holds_a_secret);
@@ -369,5 +427,6 @@ int main(void) {
   RUN(own_listeners);
   RUN(addresses_at_connection);
   RUN(secrets_in_messages);
+  RUN(sending_checks_the_address_connected_to);
   return test_summary();
 }
