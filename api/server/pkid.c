@@ -483,6 +483,14 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
+  // No webhook may call pkid's own listeners (api/server/webhook.h).
+  if (!api_monitor_add_listener(svc.monitor, api_host,
+                                api_server_port(server)) ||
+      !api_monitor_add_listener(svc.monitor, ocsp_host,
+                                api_server_port(ocsp_server))) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
   api_log(API_LOG_INFO,
           "API listening on %s://%s:%u, OCSP on http://%s:%u (OCSP URL in "
           "certificates: %s)",
