@@ -536,9 +536,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       *upload_data_size = 0;
       char remote[64];
       client_address(conn, remote, sizeof(remote));
-      api_log(API_LOG_WARN,
-              "request from %s not received within %u seconds: cut off", remote,
-              server->config.request_timeout_s);
+      api_log_limited("request-timeout", API_LOG_WARN,
+                      "request from %s not received within %u seconds: cut off",
+                      remote, server->config.request_timeout_s);
       set_early_error(state, CA_ERR_REQUEST_TIMEOUT,
                       "request not received within %u seconds",
                       server->config.request_timeout_s);
@@ -612,7 +612,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   }
 }
 
-// libmicrohttpd hands us its own format strings.
+// libmicrohttpd hands us its own format strings. Most of its messages are
+// about one connection (a failed TLS handshake, a client gone mid-request),
+// so any client can cause them: they are rate-limited per format string,
+// the kind of event.
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
@@ -624,7 +627,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   while (len > 0 && message[len - 1] == '\n') {
     message[--len] = '\0';
   }
-  api_log(API_LOG_WARN, "http: %s", message);
+  api_log_limited(fmt, API_LOG_WARN, "http: %s", message);
 }
 
 // parse_listen resolves "HOST:PORT" or "[V6]:PORT" numerically or by name.

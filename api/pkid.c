@@ -3,7 +3,8 @@
 // DESIGN: the main thread starts everything, then waits for SIGINT or
 // SIGTERM with sigtimedwait; those signals are blocked in every thread (the
 // mask is set before any thread starts and inherited), so no handler runs
-// asynchronously. Every hour the wait times out and the main thread renews
+// asynchronously. The wait times out every second for the summaries of
+// rate-limited log lines (api/log.h); every hour the main thread also renews
 // the delegated OCSP responder certificates that need it. On a signal both
 // HTTP listeners stop accepting, the engine drains (everything queued is
 // signed, recorded and answered: a batch is either committed and answered or
@@ -47,6 +48,14 @@
 
 // How often the main thread looks after the delegated responders.
 #define MAINTENANCE_INTERVAL_S 3600
+
+static int64_t monotonic_s(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+    return 0;
+  }
+  return (int64_t)ts.tv_sec;
+}
 
 static void host_of(const char *listen, char *out, size_t len) {
   const char *colon = strrchr(listen, ':');
@@ -495,14 +504,20 @@ int main(int argc, char **argv) {
             strerror(errno));
     goto done;
   }
+  int64_t next_maintenance_s = monotonic_s() + MAINTENANCE_INTERVAL_S;
   for (;;) {
-    const struct timespec interval = {MAINTENANCE_INTERVAL_S, 0};
-    const int sig = sigtimedwait(&signals, NULL, &interval);
+    // A tick every second writes the summaries of suppressed log lines
+    // (api/log.h) soon after their interval is over, even when no further
+    // line of their kind comes.
+    const struct timespec tick = {1, 0};
+    const int sig = sigtimedwait(&signals, NULL, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
       api_log(API_LOG_INFO, "signal %d: stopping", sig);
       break;
     }
-    if (sig < 0 && errno == EAGAIN) {
+    api_log_flush_suppressed(0);
+    if (monotonic_s() >= next_maintenance_s) {
+      next_maintenance_s = monotonic_s() + MAINTENANCE_INTERVAL_S;
       (void)ensure_delegates(&config, &svc);
       if (!config.insecure_http && config.tls_cert == NULL &&
           !ensure_tls(&config, &svc)) {
@@ -534,6 +549,7 @@ done:
   ca_authority_free(svc.authority);
   ca_store_free(svc.store);
   ca_key_passphrase_free(passphrase);
+  api_log_flush_suppressed(1);
   if (rc == 0) {
     api_log(API_LOG_INFO, "stopped");
   }

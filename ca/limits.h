@@ -317,4 +317,15 @@
 #define CA_LIMIT_HEADER_BYTES_MIN (4 * 1024)
 #define CA_LIMIT_HEADER_BYTES_MAX (1024 * 1024)
 
+// --- Log lines about connections (api/log.h) ---
+
+// Lines of one kind (a failed TLS handshake, a client cut off at
+// --request-timeout) written per
+// interval; past them the lines are counted, and one line says how many
+// were suppressed once the interval is over. Any client can make pkid log
+// such a line, and without a bound a few hundred connections fill the log
+// and bury what matters; five per ten seconds still shows what happens.
+#define CA_LIMIT_LOG_BURST 5
+#define CA_LIMIT_LOG_INTERVAL_S 10
+
 #endif  // PKI_CA_LIMITS_H
