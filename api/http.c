@@ -183,10 +183,42 @@ void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {
   api_respond(resp, 200, "application/x-protobuf", buf, len);
 }
 
+const char *api_error_client_message(const ca_err *err) {
+  // Only the store formats the server's text, always with "(SQLSTATE ...)"
+  // (ca_store_check_result); every STORAGE_UNAVAILABLE message may hold
+  // libpq's text too (host, port, server messages).
+  if (err->code != CA_ERR_STORAGE_UNAVAILABLE &&
+      strstr(err->message, "(SQLSTATE ") == NULL) {
+    return err->message;
+  }
+  // One line: libpq's messages may hold line ends and tabs.
+  char detail[CA_ERR_MESSAGE_LEN];
+  size_t n = 0;
+  for (const char *p = err->message; *p != '\0' && n + 1 < sizeof(detail);
+       p++) {
+    const char c = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+    if (c == ' ' && (n == 0 || detail[n - 1] == ' ')) {
+      continue;
+    }
+    detail[n++] = c;
+  }
+  while (n > 0 && detail[n - 1] == ' ') {
+    n--;
+  }
+  detail[n] = '\0';
+  // During an outage every request fails this way: rate-limited.
+  api_log_limited("storage-error", API_LOG_ERROR,
+                  "answered %s without the database's text: %s (%s:%d)",
+                  ca_err_code_name(err->code), detail,
+                  err->file != NULL ? err->file : "?", err->line);
+  return API_STORAGE_ERROR_MESSAGE;
+}
+
 void api_respond_error(api_response *resp, api_format format,
                        const ca_err *err) {
   const unsigned status = api_status_for(err->code);
   const char *name = ca_err_code_name(err->code);
+  const char *message = api_error_client_message(err);
   if (err->code == CA_ERR_STORAGE_UNAVAILABLE && resp->retry_after == 0) {
     // The database is down or failed this request: the store reconnects
     // with a backoff of at most CA_LIMIT_DB_RETRY_MAX_MS, so a retry soon
@@ -196,7 +228,7 @@ void api_respond_error(api_response *resp, api_format format,
   if (format == API_FORMAT_PROTOBUF) {
     Pki__V1__Error msg = PKI__V1__ERROR__INIT;
     msg.code = (char *)name;
-    msg.message = (char *)err->message;
+    msg.message = (char *)message;
     const size_t len = pki__v1__error__get_packed_size(&msg);
     uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
     if (buf != NULL) {
@@ -206,7 +238,7 @@ void api_respond_error(api_response *resp, api_format format,
     }
   }
   char text[CA_ERR_MESSAGE_LEN + 64];
-  int n = snprintf(text, sizeof(text), "%s: %s\n", name, err->message);
+  int n = snprintf(text, sizeof(text), "%s: %s\n", name, message);
   if (n < 0) {
     n = 0;
   }

@@ -320,7 +320,7 @@
 // --- Log lines about connections (api/log.h) ---
 
 // Lines of one kind (a failed TLS handshake, a client cut off at
-// --request-timeout) written per
+// --request-timeout, a storage error answered to a client) written per
 // interval; past them the lines are counted, and one line says how many
 // were suppressed once the interval is over. Any client can make pkid log
 // such a line, and without a bound a few hundred connections fill the log
