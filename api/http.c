@@ -340,6 +340,63 @@ static void route_for(const api_server *server, const char *method,
   }
 }
 
+// --- Framing (RFC 9112 6.3) ---
+
+typedef struct framing_count {
+  unsigned content_length;     // Content-Length fields
+  unsigned transfer_encoding;  // Transfer-Encoding fields
+  int not_chunked;             // a Transfer-Encoding other than "chunked"
+} framing_count;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value) {
+  (void)kind;
+  framing_count *c = cls;
+  if (key == NULL) {
+    return MHD_YES;
+  }
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    c->content_length++;
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    c->transfer_encoding++;
+    if (value == NULL || strcasecmp(value, "chunked") != 0) {
+      c->not_chunked = 1;
+    }
+  }
+  return MHD_YES;
+}
+
+// framing_error returns why the length of the request's body is not
+// certain, or NULL when it is. libmicrohttpd 0.9.75 takes the first of two
+// Content-Length fields and lets Transfer-Encoding win over Content-Length;
+// a proxy in front of pkid may choose otherwise, and the bytes one of them
+// takes for a body the other takes for the next request (request
+// smuggling). RFC 9112 6.3 makes such a request an error to answer 400
+// before closing the connection. Two equal Content-Length fields are
+// refused too: RFC 9112 allows taking them as one, but no client sends
+// them, and refusing leaves nothing for an intermediary to read otherwise.
+// A transfer coding other than chunked is refused as well: pkid decodes
+// none, and without chunked the body would have no end.
+static const char *framing_error(struct MHD_Connection *conn) {
+  framing_count c = {0, 0, 0};
+  if (MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &c) < 0) {
+    return "its headers cannot be read";
+  }
+  if (c.content_length > 1) {
+    return "more than one Content-Length field";
+  }
+  if (c.transfer_encoding > 1) {
+    return "more than one Transfer-Encoding field";
+  }
+  if (c.transfer_encoding > 0 && c.content_length > 0) {
+    return "both Content-Length and Transfer-Encoding";
+  }
+  if (c.not_chunked) {
+    return "a Transfer-Encoding other than chunked";
+  }
+  return NULL;
+}
+
 static void free_body(void *p) {
   OPENSSL_free(p);
 }
@@ -521,6 +578,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     // From now on the connection may stay idle only until the deadline: a
     // client that sends its headers and then nothing is closed there too.
     (void)request_overdue(server, state, conn);
+    const char *framing = framing_error(conn);
+    if (framing != NULL) {
+      // Answered before anything else (no route, no credential looked
+      // up), and the connection closed: where this request ends, hence
+      // where the next one starts, is unknown.
+      set_early_error(state, CA_ERR_FRAMING_INVALID,
+                      "the request's body length is ambiguous: %s", framing);
+      request_read_whole(server, state, conn);
+      api_response resp = {0};
+      api_respond_error(&resp, API_FORMAT_TEXT, &state->early_error);
+      api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+      return send_response(conn, &resp);
+    }
     route_for(server, method, url, state);
     authorize(server, conn, state);
     const char *length = MHD_lookup_connection_value(
