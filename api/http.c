@@ -46,6 +46,7 @@ typedef struct request_state {
   uint8_t *body;
   size_t body_len;
   size_t body_cap;
+  size_t reserved;     // bytes of the listener's budget this request holds
   ca_err early_error;  // a refusal decided before the body was read
   int has_early_error;
   ca_principal principal;  // who calls, once authorized
@@ -142,6 +143,7 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_ISSUER_UNAVAILABLE:
     case CA_ERR_QUEUE_FULL:
     case CA_ERR_SHUTTING_DOWN:
+    case CA_ERR_BUFFERS_FULL:
       return 503;
     case CA_ERR_INTERNAL:
     case CA_ERR_NO_MEMORY:
@@ -219,10 +221,13 @@ void api_respond_error(api_response *resp, api_format format,
   const unsigned status = api_status_for(err->code);
   const char *name = ca_err_code_name(err->code);
   const char *message = api_error_client_message(err);
-  if (err->code == CA_ERR_STORAGE_UNAVAILABLE && resp->retry_after == 0) {
+  if ((err->code == CA_ERR_STORAGE_UNAVAILABLE ||
+       err->code == CA_ERR_BUFFERS_FULL) &&
+      resp->retry_after == 0) {
     // The database is down or failed this request: the store reconnects
     // with a backoff of at most CA_LIMIT_DB_RETRY_MAX_MS, so a retry soon
-    // may succeed.
+    // may succeed. Buffers are given back as the requests holding them are
+    // answered, in about the time one takes.
     resp->retry_after = 1;
   }
   if (format == API_FORMAT_PROTOBUF) {
@@ -455,14 +460,52 @@ static void client_address(struct MHD_Connection *conn, char *out,
   }
 }
 
-// append_body adds an upload chunk, never past the route's limit.
-static void append_body(request_state *state, const char *data, size_t len) {
+// --- The budget of buffered bodies ---
+
+// reserve takes |n| more bytes of the listener's budget for |state|.
+static int reserve(const api_server *server, request_state *state, size_t n) {
+  if (server->config.budget != NULL &&
+      !api_budget_reserve(server->config.budget, n)) {
+    return 0;
+  }
+  state->reserved += n;
+  return 1;
+}
+
+// release_body frees the request's body (cleansed) and gives its
+// reservation back.
+static void release_body(const api_server *server, request_state *state) {
+  OPENSSL_free(state->body);
+  state->body = NULL;
+  state->body_len = 0;
+  state->body_cap = 0;
+  if (server->config.budget != NULL) {
+    api_budget_release(server->config.budget, state->reserved);
+  }
+  state->reserved = 0;
+}
+
+static void refuse_buffers_full(const api_server *server,
+                                request_state *state) {
+  set_early_error(
+      state, CA_ERR_BUFFERS_FULL,
+      "pkid holds as many request bodies as it may "
+      "(--max-buffered-bytes %zu); retry later",
+      server->config.budget != NULL ? server->config.budget->limit : (size_t)0);
+}
+
+// append_body adds an upload chunk, never past the route's limit nor the
+// listener's budget. A refused body is freed at once; the rest of it is
+// read and dropped.
+static void append_body(const api_server *server, request_state *state,
+                        const char *data, size_t len) {
   const size_t max = state->route->max_body;
   if (len > max - state->body_len) {
     set_early_error(state, CA_ERR_BODY_TOO_LARGE,
                     "request body larger than the limit of this call (%zu "
                     "bytes)",
                     max);
+    release_body(server, state);
     return;
   }
   if (state->body_len + len > state->body_cap) {
@@ -474,8 +517,20 @@ static void append_body(request_state *state, const char *data, size_t len) {
     while (cap < state->body_len + len) {
       cap *= 2;
     }
+    // A declared length was reserved whole before the body came: one
+    // buffer of that size, never reallocated.
+    if (cap < state->reserved) {
+      cap = state->reserved;
+    }
     if (cap > max) {
       cap = max;
+    }
+    // A body without a length (chunked) reserves as its buffer grows.
+    if (cap > state->reserved &&
+        !reserve(server, state, cap - state->reserved)) {
+      refuse_buffers_full(server, state);
+      release_body(server, state);
+      return;
     }
     uint8_t *grown = OPENSSL_realloc(state->body, cap);
     if (grown == NULL) {
@@ -610,6 +665,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                       "(%zu bytes)",
                       state->route->max_body);
     }
+    // The declared body is reserved whole before any of it is read, so
+    // that the listener never holds more than its budget however many
+    // clients send at once.
+    if (!state->has_early_error && state->route != NULL && length != NULL &&
+        declared > 0 && !reserve(server, state, (size_t)declared)) {
+      refuse_buffers_full(server, state);
+    }
     // A refused request whose body is on its way is read to the end and
     // dropped before the answer, up to a bound: answering and closing
     // while the client still sends makes the kernel reset the connection,
@@ -652,7 +714,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       return send_response(conn, &resp);
     }
     if (!state->has_early_error) {
-      append_body(state, upload_data, *upload_data_size);
+      append_body(server, state, upload_data, *upload_data_size);
     }
     *upload_data_size = 0;
     return MHD_YES;
@@ -706,7 +768,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   request_state *state = *con_cls;
   if (state != NULL) {
     api_server *server = cls;
-    OPENSSL_free(state->body);
+    release_body(server, state);
     pthread_mutex_destroy(&state->pending.mu);
     free(state);
     *con_cls = NULL;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/budget.h"
 #include "ca/access.h"
 #include "ca/error.h"
 
@@ -195,6 +196,10 @@ typedef struct api_server_config {
   // buffer; headers that do not fit are answered 431 by libmicrohttpd. 0:
   // CA_LIMIT_HEADER_BYTES.
   size_t memory_limit;
+  // The request bodies this listener may hold at once (borrowed; it must
+  // outlive the server); a request whose body does not fit is answered 503
+  // BUFFERS_FULL. NULL: no bound beyond connections x route limits.
+  api_budget *budget;
 } api_server_config;
 
 typedef struct api_server api_server;

@@ -336,6 +336,8 @@ int main(int argc, char **argv) {
   ca_listener *listener = NULL;
   char *tls_cas = NULL;
   svc.max_batch_items = config.limits.max_batch_items;
+  api_budget_init(&svc.api_bodies, config.limits.max_buffered_bytes);
+  api_budget_init(&svc.ocsp_bodies, config.limits.max_buffered_bytes);
   api_route *limited_routes = NULL;  // the route table with --max-* applied
   int rc = 1;
   // The key passphrase stays in memory for pkid's life: the hourly renewal
@@ -455,6 +457,7 @@ int main(int argc, char **argv) {
       .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
       .request_timeout_s = (unsigned)limits->request_timeout_s,
       .memory_limit = limits->max_header_bytes,
+      .budget = &svc.api_bodies,
   };
   const api_server_config ocsp_config = {
       .listen = config.ocsp_listen,
@@ -467,6 +470,7 @@ int main(int argc, char **argv) {
       .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
       .request_timeout_s = (unsigned)limits->request_timeout_s,
       .memory_limit = limits->max_header_bytes,
+      .budget = &svc.ocsp_bodies,
   };
   // The OCSP listener binds first: with port 0 the URI that issued
   // certificates carry is only known once it has.

@@ -76,6 +76,7 @@ TEST(stable_names) {
       "ADDRESS_NOT_ALLOWED",
       "REQUEST_TIMEOUT",
       "FRAMING_INVALID",
+      "BUFFERS_FULL",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
