@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <malloc.h>
 #include <openssl/mem.h>
 #include <signal.h>
@@ -277,10 +278,14 @@ static char *client_cas(const ca_authority *authority) {
 }
 
 // first_admin_token makes the first admin token when the database has
-// never had one, prints it once and writes it to DATA_DIR/admin.token
-// (0600), so that the operator who started pkid can call it.
+// never had one and writes it to DATA_DIR/admin.token (0600), so that the
+// operator who started pkid can call it. stdout names that file; the token
+// itself is printed only when stdout is a terminal: a file or a pipe (a
+// service's journal, a redirect) keeps it for whoever reads it later,
+// without the file's mode.
 static int first_admin_token(const pkid_config *config, api_service *svc) {
   char token[CA_TOKEN_LEN + 1], path[4096], line[CA_TOKEN_LEN + 2], actor[96];
+  char shown[PATH_MAX];
   int created = 0;
   snprintf(actor, sizeof(actor), "pkid@%s", config->node);
   CA_GUARD(ca_store_token_first_admin(svc->store, "initial-admin", actor, token,
@@ -291,15 +296,43 @@ static int first_admin_token(const pkid_config *config, api_service *svc) {
   snprintf(path, sizeof(path), "%s/admin.token", config->data_dir);
   snprintf(line, sizeof(line), "%s\n", token);
   const int written = api_write_file_atomic(path, line, strlen(line), 0600);
-  printf("pkid: first start: admin token %s\n", token);
-  fflush(stdout);
-  OPENSSL_cleanse(token, sizeof(token));
   OPENSSL_cleanse(line, sizeof(line));
-  CA_GUARD(written);
+  const int terminal = isatty(STDOUT_FILENO);
+  if (!written) {
+    // The database holds the token now, so no later start makes another:
+    // a terminal still gets it; otherwise `pkid token create` is the way.
+    if (terminal) {
+      printf("pkid: first start: admin token %s (%s could not be written)\n",
+             token, path);
+      (void)fflush(stdout);
+    }
+    OPENSSL_cleanse(token, sizeof(token));
+    api_log(API_LOG_ERROR,
+            "the first admin token could not be written to %s; make one with "
+            "pkid token create --role admin",
+            path);
+    goto err;
+  }
+  // The absolute path, so that it can be used from any directory.
+  if (realpath(path, shown) == NULL) {
+    snprintf(shown, sizeof(shown), "%s", path);
+  }
+  if (terminal) {
+    printf("pkid: first start: admin token %s (also in %s, mode 0600)\n", token,
+           shown);
+  } else {
+    printf("pkid: first start: admin token written to %s (mode 0600)\n", shown);
+  }
+  OPENSSL_cleanse(token, sizeof(token));
+  if (fflush(stdout) != 0) {
+    api_log(API_LOG_WARN, "cannot write to stdout: %s", strerror(errno));
+  }
   api_log(API_LOG_INFO,
-          "first start: an admin token was made, printed above and written "
-          "to %s (mode 0600); make others with pkictl token create",
-          path);
+          "first start: an admin token was made and written to %s (mode "
+          "0600)%s; make others with pkictl token create",
+          shown,
+          terminal ? ", and printed above"
+                   : "; not printed, since stdout is not a terminal");
   return 1;
 err:
   return 0;
