@@ -30,6 +30,10 @@ struct api_service {
   // Items of one batch at most (pkid --max-batch-items); 0:
   // CA_LIMIT_BATCH_ITEMS.
   size_t max_batch_items;
+  // The request bodies each listener holds (--max-buffered-bytes), given
+  // to the servers and read by /metrics.
+  api_budget api_bodies;
+  api_budget ocsp_bodies;
 };
 
 #endif  // PKI_API_SERVICE_H
