@@ -613,126 +613,140 @@ static void request_read_whole(const api_server *server, request_state *state,
   }
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
-  (void)version;
-  api_server *server = cls;
-  request_state *state = *con_cls;
-  if (state == NULL) {
-    state = calloc(1, sizeof(*state));
-    if (state == NULL || pthread_mutex_init(&state->pending.mu, NULL) != 0) {
-      free(state);
-      return MHD_NO;
-    }
-    state->pending.conn = conn;
-    *con_cls = state;
-    atomic_fetch_add(&server->in_flight, 1);
-    clock_gettime(CLOCK_MONOTONIC, &state->started);
-    // From now on the connection may stay idle only until the deadline: a
-    // client that sends its headers and then nothing is closed there too.
-    (void)request_overdue(server, state, conn);
-    const char *framing = framing_error(conn);
-    if (framing != NULL) {
-      // Answered before anything else (no route, no credential looked
-      // up), and the connection closed: where this request ends, hence
-      // where the next one starts, is unknown.
-      set_early_error(state, CA_ERR_FRAMING_INVALID,
-                      "the request's body length is ambiguous: %s", framing);
-      request_read_whole(server, state, conn);
-      api_response resp = {0};
-      api_respond_error(&resp, API_FORMAT_TEXT, &state->early_error);
-      api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
-      return send_response(conn, &resp);
-    }
-    route_for(server, method, url, state);
-    authorize(server, conn, state);
-    const char *length = MHD_lookup_connection_value(
-        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long declared = 0;
-    int length_ok = 1;
-    if (length != NULL) {
-      char *end;
-      declared = strtoull(length, &end, 10);
-      length_ok = *end == '\0';
-    }
-    // Refuse an oversized body before storing any of it.
-    if (state->route != NULL &&
-        (!length_ok || declared > state->route->max_body)) {
-      set_early_error(state, CA_ERR_BODY_TOO_LARGE,
-                      "request body larger than the limit of this call "
-                      "(%zu bytes)",
-                      state->route->max_body);
-    }
-    // The declared body is reserved whole before any of it is read, so
-    // that the listener never holds more than its budget however many
-    // clients send at once.
-    if (!state->has_early_error && state->route != NULL && length != NULL &&
-        declared > 0 && !reserve(server, state, (size_t)declared)) {
-      refuse_buffers_full(server, state);
-    }
-    // A refused request whose body is on its way is read to the end and
-    // dropped before the answer, up to a bound: answering and closing
-    // while the client still sends makes the kernel reset the connection,
-    // and the client may lose the answer in the reset. A larger body is
-    // cut off at once.
-    if (state->has_early_error && length_ok && declared > 0 &&
-        declared <= CA_LIMIT_REFUSED_BODY_DRAIN_BYTES) {
-      return MHD_YES;
-    }
-    if (state->has_early_error) {
-      request_read_whole(server, state, conn);
-      api_response resp = {0};
-      api_respond_error(
-          &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
-          &state->early_error);
-      return send_response(conn, &resp);
-    }
+// request_state_new starts the state of a request whose headers have just
+// arrived, or returns NULL when out of memory.
+static request_state *request_state_new(api_server *server,
+                                        struct MHD_Connection *conn) {
+  request_state *state = calloc(1, sizeof(*state));
+  if (state == NULL || pthread_mutex_init(&state->pending.mu, NULL) != 0) {
+    free(state);
+    return NULL;
+  }
+  state->pending.conn = conn;
+  atomic_fetch_add(&server->in_flight, 1);
+  clock_gettime(CLOCK_MONOTONIC, &state->started);
+  return state;
+}
+
+// send_early_error answers the refusal decided for |state|, closing the
+// connection when |close|.
+static enum MHD_Result send_early_error(struct MHD_Connection *conn,
+                                        request_state *state, int close) {
+  api_response resp = {0};
+  api_respond_error(
+      &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
+      &state->early_error);
+  if (close) {
+    api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  }
+  return send_response(conn, &resp);
+}
+
+// declared_length reads Content-Length: |*out_present| says whether there
+// is one, and the return value whether it is a number.
+static int declared_length(struct MHD_Connection *conn, unsigned long long *out,
+                           int *out_present) {
+  const char *length = MHD_lookup_connection_value(
+      conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  *out = 0;
+  *out_present = length != NULL;
+  if (length == NULL) {
+    return 1;
+  }
+  char *end;
+  *out = strtoull(length, &end, 10);
+  return *end == '\0';
+}
+
+// on_headers decides what can be decided from the request line and the
+// headers alone, before any of the body is read: framing, route,
+// credential, size and the listener's body budget.
+static enum MHD_Result on_headers(api_server *server, request_state *state,
+                                  struct MHD_Connection *conn,
+                                  const char *method, const char *url) {
+  // From now on the connection may stay idle only until the deadline: a
+  // client that sends its headers and then nothing is closed there too.
+  (void)request_overdue(server, state, conn);
+  const char *framing = framing_error(conn);
+  if (framing != NULL) {
+    // Answered before anything else (no route, no credential looked up),
+    // and the connection closed: where this request ends, hence where the
+    // next one starts, is unknown.
+    set_early_error(state, CA_ERR_FRAMING_INVALID,
+                    "the request's body length is ambiguous: %s", framing);
+    request_read_whole(server, state, conn);
+    return send_early_error(conn, state, 1);
+  }
+  route_for(server, method, url, state);
+  authorize(server, conn, state);
+  unsigned long long declared;
+  int present;
+  const int length_ok = declared_length(conn, &declared, &present);
+  // Refuse an oversized body before storing any of it.
+  if (state->route != NULL &&
+      (!length_ok || declared > state->route->max_body)) {
+    set_early_error(state, CA_ERR_BODY_TOO_LARGE,
+                    "request body larger than the limit of this call "
+                    "(%zu bytes)",
+                    state->route->max_body);
+  }
+  // The declared body is reserved whole before any of it is read, so that
+  // the listener never holds more than its budget however many clients
+  // send at once.
+  if (!state->has_early_error && state->route != NULL && present &&
+      declared > 0 && !reserve(server, state, (size_t)declared)) {
+    refuse_buffers_full(server, state);
+  }
+  if (!state->has_early_error) {
     return MHD_YES;
   }
-  if (*upload_data_size > 0) {
-    if (request_overdue(server, state, conn)) {
-      // Answer 408 when libmicrohttpd can still send it, and close the
-      // connection, whose body is left unread. libmicrohttpd 0.9.75 queues
-      // no answer while a body is being read: send_response then returns
-      // MHD_NO and the connection is closed at once, without one.
-      *upload_data_size = 0;
-      char remote[64];
-      client_address(conn, remote, sizeof(remote));
-      api_log_limited("request-timeout", API_LOG_WARN,
-                      "request from %s not received within %u seconds: cut off",
-                      remote, server->config.request_timeout_s);
-      set_early_error(state, CA_ERR_REQUEST_TIMEOUT,
-                      "request not received within %u seconds",
-                      server->config.request_timeout_s);
-      api_response resp = {0};
-      api_respond_error(
-          &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
-          &state->early_error);
-      api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
-      return send_response(conn, &resp);
-    }
-    if (!state->has_early_error) {
-      append_body(server, state, upload_data, *upload_data_size);
-    }
-    *upload_data_size = 0;
+  // A refused request whose body is on its way is read to the end and
+  // dropped before the answer, up to a bound: answering and closing while
+  // the client still sends makes the kernel reset the connection, and the
+  // client may lose the answer in the reset. A larger body is cut off at
+  // once.
+  if (length_ok && declared > 0 &&
+      declared <= CA_LIMIT_REFUSED_BODY_DRAIN_BYTES) {
     return MHD_YES;
   }
   request_read_whole(server, state, conn);
-  api_response resp = {0};
-  if (state->has_early_error) {
-    api_respond_error(
-        &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
-        &state->early_error);
-    return send_response(conn, &resp);
+  return send_early_error(conn, state, 0);
+}
+
+// on_body takes one piece of the body, unless the request was refused or
+// its deadline has passed.
+static enum MHD_Result on_body(api_server *server, request_state *state,
+                               struct MHD_Connection *conn, const char *data,
+                               size_t *size) {
+  if (!request_overdue(server, state, conn)) {
+    if (!state->has_early_error) {
+      append_body(server, state, data, *size);
+    }
+    *size = 0;
+    return MHD_YES;
   }
-  if (state->deferred) {
-    // Resumed after api_complete: the work is done, answer it.
-    state->pending.finish(state->pending.finish_arg, &resp);
-    state->deferred = 0;
-    return send_response(conn, &resp);
-  }
+  // Answer 408 when libmicrohttpd can still send it, and close the
+  // connection, whose body is left unread. libmicrohttpd 0.9.75 queues no
+  // answer while a body is being read: send_response then returns MHD_NO
+  // and the connection is closed at once, without one.
+  *size = 0;
+  char remote[64];
+  client_address(conn, remote, sizeof(remote));
+  api_log_limited("request-timeout", API_LOG_WARN,
+                  "request from %s not received within %u seconds: cut off",
+                  remote, server->config.request_timeout_s);
+  set_early_error(state, CA_ERR_REQUEST_TIMEOUT,
+                  "request not received within %u seconds",
+                  server->config.request_timeout_s);
+  return send_early_error(conn, state, 1);
+}
+
+// dispatch hands the whole request to its route's handler. A handler that
+// deferred its answer (api_defer) has suspended the connection; it is
+// answered when resumed.
+static enum MHD_Result dispatch(api_server *server, request_state *state,
+                                struct MHD_Connection *conn, const char *method,
+                                const char *url) {
   api_request req;
   memset(&req, 0, sizeof(req));
   req.method = method;
@@ -745,6 +759,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   req.principal = state->principal;
   client_address(conn, req.remote, sizeof(req.remote));
   ca_err_clear();
+  api_response resp = {0};
   state->route->handler(server->config.svc, &req, &resp);
   pthread_mutex_lock(&state->pending.mu);
   const int suspended = state->pending.suspended;
@@ -758,6 +773,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                          "handler produced no response");
   }
   return send_response(conn, &resp);
+}
+
+// on_request is libmicrohttpd's access handler. It is called once when the
+// headers are in, once per piece of the body, once when the body is
+// complete, and once more after a deferred answer's api_complete.
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+  (void)version;
+  api_server *server = cls;
+  request_state *state = *con_cls;
+  if (state == NULL) {
+    state = request_state_new(server, conn);
+    if (state == NULL) {
+      return MHD_NO;
+    }
+    *con_cls = state;
+    return on_headers(server, state, conn, method, url);
+  }
+  if (*upload_data_size > 0) {
+    return on_body(server, state, conn, upload_data, upload_data_size);
+  }
+  request_read_whole(server, state, conn);
+  if (state->has_early_error) {
+    return send_early_error(conn, state, 0);
+  }
+  if (state->deferred) {
+    // Resumed after api_complete: the work is done, answer it.
+    api_response resp = {0};
+    state->pending.finish(state->pending.finish_arg, &resp);
+    state->deferred = 0;
+    return send_response(conn, &resp);
+  }
+  return dispatch(server, state, conn, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
