@@ -289,9 +289,20 @@ static int client_cert_principal(api_service *svc, const api_request *req,
 // (RFC 6750 2.1; the scheme is case-insensitive).
 static int bearer_token(const api_request *req, const char **token,
                         size_t *len) {
-  const char *h = api_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-  CA_ENSURE(h != NULL, CA_ERR_UNAUTHENTICATED,
+  const char *h = NULL;
+  size_t h_len = 0;
+  CA_ENSURE(MHD_lookup_connection_value_n(
+                req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+                strlen(MHD_HTTP_HEADER_AUTHORIZATION), &h, &h_len) == MHD_YES &&
+                h != NULL,
+            CA_ERR_UNAUTHENTICATED,
             "this call needs a credential: Authorization: Bearer TOKEN");
+  // Read as a C string, "Bearer TOKEN\0junk" would pass as TOKEN. The
+  // libmicrohttpd of Debian 12 (0.9.75) already ends a header value at its
+  // first NUL and drops the rest of the line, reporting the cut length;
+  // this refuses wherever the bytes past the NUL are reported.
+  CA_ENSURE(strlen(h) == h_len, CA_ERR_REQUEST_MALFORMED,
+            "the Authorization header holds a NUL byte");
   CA_ENSURE(strncasecmp(h, "Bearer ", 7) == 0, CA_ERR_UNAUTHENTICATED,
             "only Bearer tokens are accepted");
   h += 7;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "api/monitor.h"
+#include "api/pb_scan.h"
 #include "api/service.h"
 #include "ca/asn1_time.h"
 #include "ca/store_monitor.h"
@@ -132,6 +133,8 @@ void api_handle_monitor_put(api_service *svc, const api_request *req,
   snprintf(actor, sizeof(actor), "%s", req->principal.name);
   CA_ENSURE(msg != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.MonitorConfig");
+  CA_GUARD(api_pb_check_strings(&pki__v1__monitor_config__descriptor, req->body,
+                                req->body_len));
   CA_GUARD(from_message(msg, &config));
   CA_GUARD(
       ca_store_monitor_put_config(svc->store, &config, actor, req->remote));

@@ -62,10 +62,18 @@ const char *api_query(const api_request *req, const char *name) {
 
 int api_query_checked(const api_request *req, const char *name,
                       const char **out) {
-  const char *v = api_query(req, name);
-  CA_ENSURE(v == NULL || strlen(v) <= CA_LIMIT_QUERY_VALUE_LEN,
+  const char *v = NULL;
+  size_t len = 0;
+  if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name,
+                                    strlen(name), &v, &len) != MHD_YES) {
+    v = NULL;
+  }
+  CA_ENSURE(v == NULL || len <= CA_LIMIT_QUERY_VALUE_LEN,
             CA_ERR_PARAMETER_INVALID, "parameter %s longer than %d bytes", name,
             CA_LIMIT_QUERY_VALUE_LEN);
+  // "%00" decodes to a NUL byte, which would cut the value C reads short.
+  CA_ENSURE(v == NULL || strlen(v) == len, CA_ERR_PARAMETER_INVALID,
+            "parameter %s holds a NUL byte", name);
   *out = v;
   return 1;
 err:
