@@ -12,9 +12,9 @@
 #include <time.h>
 
 #include "api/service.h"
+#include "ca/access.h"
 #include "ca/authority.h"
 #include "ca/limits.h"
-#include "ca/name.h"
 #include "ca/store_access.h"
 #include "ca/x509.h"
 #include "ca/x509_verify.h"
@@ -169,43 +169,23 @@ err:
   return 0;
 }
 
-// role_of_subject reads the role of an api-client certificate from the OU
-// "pki-role:ROLE[:PROFILE...]" of its subject. Only the api-client profile
-// keeps an OU (ca/profile.h) and only admins issue under it, so an OU of
-// this shape in a certificate of pki's CA was put there by an admin.
-static int role_of_subject(const CBS *subject, ca_principal *out) {
-  char *text = NULL;
-  CA_GUARD(ca_name_format(subject, &text));
-  const char *ou = strstr(text, "OU=pki-role:");
-  CA_ENSURE(ou != NULL, CA_ERR_FORBIDDEN,
-            "the client certificate names no role (OU=pki-role:ROLE)");
-  ou += strlen("OU=pki-role:");
-  const size_t n = strcspn(ou, ",+");
-  char value[CA_LIMIT_TOKEN_PROFILES * (CA_LIMIT_PROFILE_NAME_LEN + 1) + 16];
-  CA_ENSURE(n < sizeof(value), CA_ERR_FORBIDDEN,
-            "client certificate role too long");
-  memcpy(value, ou, n);
-  value[n] = '\0';
-  char *colon = strchr(value, ':');
-  if (colon != NULL) {
-    *colon = '\0';
+// role_of_subject reads the role of an api-client certificate from the one
+// OU "pki-role:ROLE[:PROFILE...]" of its subject (ca_role_ou_parse, the
+// parser issuance uses). Only the api-client profile keeps an OU
+// (ca/profile.h) and only admins issue under it, so an OU of this shape in
+// a certificate of pki's CA was put there by an admin; a certificate naming
+// several roles, or a malformed one, gets none (issued before issuance
+// refused them, or not by pki).
+static int role_of_subject(const ca_authority *authority, const CBS *subject,
+                           ca_principal *out) {
+  if (!ca_role_ou_parse(subject, &authority->profiles, out)) {
+    ca_err why;
+    ca_err_copy(&why);
+    CA_RAISE(CA_ERR_FORBIDDEN,
+             "the client certificate names no usable role: %s", why.message);
   }
-  CA_ENSURE(ca_role_parse(value, &out->role), CA_ERR_FORBIDDEN,
-            "the client certificate names an unknown role");
-  out->profile_count = 0;
-  if (colon != NULL) {
-    for (char *p = colon + 1; *p != '\0'; p++) {
-      if (*p == ':') {
-        *p = ',';
-      }
-    }
-    CA_ENSURE(ca_profiles_parse(colon + 1, out), CA_ERR_FORBIDDEN,
-              "the client certificate names bad profiles");
-  }
-  OPENSSL_free(text);
   return 1;
 err:
-  OPENSSL_free(text);
   return 0;
 }
 
@@ -253,7 +233,7 @@ static int verify_client_cert(api_service *svc, const uint8_t *der,
                                       &found));
   CA_ENSURE(found && !state.revoked, CA_ERR_UNAUTHENTICATED,
             "the client certificate is %s", found ? "revoked" : "unknown");
-  CA_GUARD(role_of_subject(&cert.subject, out));
+  CA_GUARD(role_of_subject(svc->authority, &cert.subject, out));
   snprintf(out->name, sizeof(out->name), "cert:%s", serial);
   return 1;
 err:

@@ -7,6 +7,7 @@
 #ifndef PKI_CA_ACCESS_H
 #define PKI_CA_ACCESS_H
 
+#include <openssl/bytestring.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,27 @@ int ca_principal_may_issue(const ca_principal *p, const char *profile);
 // for an empty name, a name too long or too many names. Whether the names
 // are real profiles is the caller's check.
 int ca_profiles_parse(const char *list, ca_principal *p) CA_MUST_CHECK;
+
+// The OU of an api-client certificate that names its holder's role:
+// "pki-role:ROLE", or "pki-role:issuer:PROFILE[:PROFILE...]" for an issuer
+// limited to profiles.
+#define CA_ROLE_OU_PREFIX "pki-role:"
+
+// ca_role_ou_parse reads the role that the Name element |name| (tag
+// included) names, for issuance under api-client and for authentication by
+// a client certificate alike. The organizationalUnitName attributes are
+// read from the RDN sequence itself, every string type decoded: an OU whose
+// value begins with "pki-role" in any case is a role OU. There must be
+// exactly one, of the shape above: ROLE one of issuer, revoker, admin;
+// profiles only for an issuer, each a profile of |profiles| (stored in
+// |out| under the profile's own spelling), letters, digits and '-';
+// "pki-role:issuer" alone, or "pki-role:issuer:all", for every profile. On
+// success it sets |out|'s role and profiles and leaves its name alone. It
+// returns 0 with CA_ERR_SUBJECT_INVALID when the Name does not parse or
+// names no role, several roles or a malformed one (the message says which).
+// Pure: no I/O.
+int ca_role_ou_parse(const CBS *name, const ca_profile_table *profiles,
+                     ca_principal *out) CA_MUST_CHECK;
 
 // A network of the admin allowlist: an IPv4 or IPv6 prefix.
 typedef struct ca_network {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ca/access.h"
 #include "ca/asn1_time.h"
 #include "ca/certificate.h"
 #include "ca/csr.h"
@@ -157,6 +158,14 @@ static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   // Subject: the request's, checked, OU dropped unless the profile keeps it.
   CBS cn;
   CA_GUARD(ca_name_check(&csr.subject, &cn));
+  if (strcmp(profile->name, CA_PROFILE_API_CLIENT) == 0) {
+    // Its OU is its holder's role (api/auth.c reads it with the same
+    // parser): exactly one, well formed, or the certificate would mean
+    // what its reader makes of it.
+    ca_principal role;
+    memset(&role, 0, sizeof(role));
+    CA_GUARD(ca_role_ou_parse(&csr.subject, &authority->profiles, &role));
+  }
   CA_GUARD_CRYPTO(CBB_init(&subject, CBS_len(&csr.subject)));
   // A self-signed identity keeps the OU it was given: it is the node's own
   // name for itself, and no CA policy stands between.
