@@ -686,7 +686,12 @@ api_server *api_server_start(const api_server_config *config) {
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) {
-    flags |= MHD_USE_IPv6;
+    // [::] takes IPv4 clients too (libmicrohttpd would make it IPv6-only):
+    // they arrive as ::ffff:a.b.c.d, which the admin allowlist matches
+    // against its IPv4 networks (ca_network_contains).
+    const struct in6_addr *a6 =
+        &((const struct sockaddr_in6 *)&addr)->sin6_addr;
+    flags |= IN6_IS_ADDR_UNSPECIFIED(a6) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
   }
   // TLS: the certificate comes from api/tls.h at each handshake, so that a
   // renewed one is served without a restart.

@@ -287,9 +287,13 @@ err:
 }
 
 // parse_address reads an IPv4 or IPv6 address; an IPv4-mapped IPv6 address
-// becomes its IPv4 address.
-static int parse_address(const char *text, int *v6, uint8_t addr[16]) {
+// becomes its IPv4 address, and |*mapped| (when not NULL) says so.
+static int parse_address(const char *text, int *v6, uint8_t addr[16],
+                         int *mapped) {
   memset(addr, 0, 16);
+  if (mapped != NULL) {
+    *mapped = 0;
+  }
   if (inet_pton(AF_INET, text, addr) == 1) {
     *v6 = 0;
     return 1;
@@ -302,6 +306,9 @@ static int parse_address(const char *text, int *v6, uint8_t addr[16]) {
     memmove(addr, addr + 12, 4);
     memset(addr + 4, 0, 12);
     *v6 = 0;
+    if (mapped != NULL) {
+      *mapped = 1;
+    }
     return 1;
   }
   *v6 = 1;
@@ -310,6 +317,7 @@ static int parse_address(const char *text, int *v6, uint8_t addr[16]) {
 
 int ca_network_parse(const char *text, ca_network *out) {
   char host[64];
+  int mapped;
   memset(out, 0, sizeof(*out));
   const char *slash = strchr(text, '/');
   const size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
@@ -317,9 +325,11 @@ int ca_network_parse(const char *text, ca_network *out) {
             "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
   memcpy(host, text, n);
   host[n] = '\0';
-  CA_ENSURE(parse_address(host, &out->v6, out->addr), CA_ERR_PARAMETER_INVALID,
+  CA_ENSURE(parse_address(host, &out->v6, out->addr, &mapped),
+            CA_ERR_PARAMETER_INVALID,
             "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
-  const unsigned max = out->v6 ? 128 : 32;
+  // A mapped network is written with an IPv6 prefix: 128 is one address.
+  const unsigned max = out->v6 || mapped ? 128 : 32;
   out->prefix = max;
   if (slash != NULL) {
     const char *p = slash + 1;
@@ -332,7 +342,18 @@ int ca_network_parse(const char *text, ca_network *out) {
               "bad prefix length in \"%.64s\" (0 to %u)", text, max);
     out->prefix = v;
   }
-  for (unsigned bit = out->prefix; bit < max; bit++) {
+  if (mapped) {
+    // Its first 96 bits are the ::ffff: of every mapped address: a shorter
+    // prefix would reach into other IPv6 space, which no IPv4 network is.
+    CA_ENSURE(out->prefix >= 96, CA_ERR_PARAMETER_INVALID,
+              "\"%.64s\" is an IPv4-mapped network: its prefix length must "
+              "be 96 to 128 (it is taken as the IPv4 network of prefix "
+              "length minus 96)",
+              text);
+    out->prefix -= 96;
+  }
+  const unsigned bits = out->v6 ? 128 : 32;
+  for (unsigned bit = out->prefix; bit < bits; bit++) {
     CA_ENSURE((out->addr[bit / 8] & (0x80 >> (bit % 8))) == 0,
               CA_ERR_PARAMETER_INVALID,
               "\"%.64s\" has bits set past its prefix length", text);
@@ -342,10 +363,24 @@ err:
   return 0;
 }
 
+int ca_network_format(const ca_network *net, char out[CA_NETWORK_TEXT_LEN]) {
+  char addr[INET6_ADDRSTRLEN];
+  CA_ENSURE(net->prefix <= (net->v6 ? 128u : 32u) &&
+                inet_ntop(net->v6 ? AF_INET6 : AF_INET, net->addr, addr,
+                          sizeof(addr)) != NULL,
+            CA_ERR_INTERNAL, "not a network");
+  const int n = snprintf(out, CA_NETWORK_TEXT_LEN, "%s/%u", addr, net->prefix);
+  CA_ENSURE(n > 0 && n < CA_NETWORK_TEXT_LEN, CA_ERR_INTERNAL,
+            "network text too long");
+  return 1;
+err:
+  return 0;
+}
+
 int ca_network_contains(const ca_network *net, const char *addr) {
   int v6;
   uint8_t a[16];
-  if (!parse_address(addr, &v6, a) || v6 != net->v6) {
+  if (!parse_address(addr, &v6, a, NULL) || v6 != net->v6) {
     return 0;
   }
   const unsigned full = net->prefix / 8, rest = net->prefix % 8;

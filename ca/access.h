@@ -96,9 +96,22 @@ typedef struct ca_network {
 } ca_network;
 
 // ca_network_parse reads "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6). Host bits
-// past the prefix must be zero, as PostgreSQL's cidr wants them. It
-// returns 0 with CA_ERR_PARAMETER_INVALID otherwise.
+// past the prefix must be zero, as PostgreSQL's cidr wants them. An
+// IPv4-mapped IPv6 network (::ffff:a.b.c.d/P) is its IPv4 network, prefix
+// P - 96: P must then be 96 to 128. It returns 0 with
+// CA_ERR_PARAMETER_INVALID otherwise.
 int ca_network_parse(const char *text, ca_network *out) CA_MUST_CHECK;
+
+// Room for any network's text and its NUL ("ffff:...:ffff/128" is 44 bytes),
+// as much as ca_allow_entry keeps.
+#define CA_NETWORK_TEXT_LEN 64
+
+// ca_network_format writes |net| (from ca_network_parse) as PostgreSQL
+// prints a cidr, "10.0.0.0/8" or "2001:db8::/32", into |out|: the one
+// spelling under which the allowlist stores it. It returns 0 with
+// CA_ERR_INTERNAL for a network that ca_network_parse cannot have made.
+int ca_network_format(const ca_network *net,
+                      char out[CA_NETWORK_TEXT_LEN]) CA_MUST_CHECK;
 
 // ca_network_contains returns 1 when the textual address |addr| lies in
 // |net|. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as its IPv4

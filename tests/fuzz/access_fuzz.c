@@ -3,9 +3,9 @@
 // profiles, and the client-certificate role an OU carries (a subject Name,
 // as a CSR or a client certificate brings it) — with the properties the
 // header promises: only tokens of the exact shape are hashed, a network
-// accepted has no host bits past its prefix and contains its own address,
-// profiles accepted fit their bounds, and a role read from a Name is a real
-// role with real profiles.
+// accepted has no host bits past its prefix, contains its own address and
+// reads back from its one spelling, profiles accepted fit their bounds, and
+// a role read from a Name is a real role with real profiles.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       memcpy(host, s, n);
       host[n] = '\0';
       FUZZ_ASSERT(ca_network_contains(&net, host));
+      // Its one spelling (what the allowlist stores) is the same network.
+      char text[CA_NETWORK_TEXT_LEN];
+      ca_network again;
+      FUZZ_ASSERT(ca_network_format(&net, text));
+      FUZZ_ASSERT(ca_network_parse(text, &again));
+      FUZZ_ASSERT(again.v6 == net.v6 && again.prefix == net.prefix &&
+                  memcmp(again.addr, net.addr, 16) == 0);
     } else {
       FUZZ_ASSERT_REFUSED();
     }

@@ -1,7 +1,7 @@
 // Unit tests of ca/access.c: token shape and hash, role names, profile
 // lists, who may issue what, the role OU of api-client subjects (Names built
 // by hand, exact DER), and the networks of the admin allowlist (prefixes,
-// host bits, IPv4-mapped IPv6 clients).
+// host bits, IPv4-mapped IPv6 networks and clients, their one spelling).
 #include <openssl/bytestring.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -314,13 +314,58 @@ TEST(networks) {
   CHECK(ca_network_parse("0.0.0.0/0", &n));
   CHECK(ca_network_contains(&n, "203.0.113.9"));
   static const char *const kBad[] = {
-      "10.0.0.1/8", "10.0.0.0/33",    "10.0.0.0/", "10.0.0.0/8x", "/8",
-      "10.0.0",     "2001:db8::1/32", "::/129",    "host/24"};
+      "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8x", "/8", "10.0.0",
+      "2001:db8::1/32", "::/129", "host/24",
+      // IPv4-mapped: a prefix under 96 reaches past the mapped space, host
+      // bits past the prefix, or more than 128 bits.
+      "::ffff:10.0.0.0/95", "::ffff:0.0.0.0/0", "::ffff:10.0.0.1/104",
+      "::ffff:10.0.0.0/129"};
   for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
     ca_err_clear();
     CHECK(!ca_network_parse(kBad[i], &n));
     CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
   }
+}
+
+TEST(mapped_networks_are_ipv4_networks) {
+  static const struct {
+    const char *text;
+    const char *canonical;
+    const char *inside;
+    const char *outside;
+  } kCases[] = {
+      {"::ffff:127.0.0.1/128", "127.0.0.1/32", "127.0.0.1", "127.0.0.2"},
+      {"::ffff:127.0.0.1", "127.0.0.1/32", "::ffff:127.0.0.1", "::1"},
+      {"::FFFF:7f00:1/128", "127.0.0.1/32", "127.0.0.1", "126.0.0.1"},
+      {"::ffff:10.0.0.0/104", "10.0.0.0/8", "10.200.0.1", "11.0.0.1"},
+      {"::ffff:192.168.1.128/121", "192.168.1.128/25", "::ffff:192.168.1.200",
+       "192.168.1.100"},
+      {"::ffff:0.0.0.0/96", "0.0.0.0/0", "203.0.113.9", "2001:db8::1"},
+      // Not mapped: as they are.
+      {"10.0.0.0/8", "10.0.0.0/8", "10.0.0.1", "11.0.0.1"},
+      {"2001:DB8::/32", "2001:db8::/32", "2001:db8::1", "2001:db9::1"},
+      {"::1", "::1/128", "::1", "127.0.0.1"},
+      {"::/0", "::/0", "2001:db8::1", "10.0.0.1"},
+  };
+  for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); i++) {
+    ca_network n, again;
+    char text[CA_NETWORK_TEXT_LEN], text2[CA_NETWORK_TEXT_LEN];
+    ca_err_clear();
+    CHECK(ca_network_parse(kCases[i].text, &n));
+    CHECK(ca_network_format(&n, text));
+    CHECK_EQ_STR(text, kCases[i].canonical);
+    CHECK(ca_network_contains(&n, kCases[i].inside));
+    CHECK(!ca_network_contains(&n, kCases[i].outside));
+    // The one spelling reads back as the same network.
+    CHECK(ca_network_parse(text, &again) && ca_network_format(&again, text2));
+    CHECK_EQ_STR(text2, text);
+    CHECK(again.v6 == n.v6 && again.prefix == n.prefix &&
+          memcmp(again.addr, n.addr, 16) == 0);
+  }
+  ca_network n;
+  ca_err_clear();
+  CHECK(!ca_network_parse("::ffff:127.0.0.0/88", &n));
+  CHECK(strstr(ca_err_get()->message, "96 to 128") != NULL);
 }
 
 int main(void) {
@@ -330,5 +375,6 @@ int main(void) {
   RUN(role_ou_refuses_several_roles);
   RUN(role_ou_refuses_malformed_roles);
   RUN(networks);
+  RUN(mapped_networks_are_ipv4_networks);
   return test_summary();
 }
