@@ -488,7 +488,7 @@ probe "NUL in a query parameter" nul_query
 PB=(-H "Content-Type: application/x-protobuf")
 monitor_body() {
   {
-    printf '\x08\x01\x10\x1e'       # enabled, start_days 30
+    printf '\x10\x1e'               # start_days 30 (disabled: no mail is sent)
     pb_string 3 '1d'               # frequency
     pb_string 4 "$1"               # emails
   } >"$W/monitor.pb"
@@ -506,7 +506,7 @@ nul_email() {
   answered "GET /v1/monitor?format=text" 200 "$ADMIN" GET "$BASE/v1/monitor?format=text"
   expect_not_contains "a@example.com was not stored" "$(cat "$W/answer.body")" "a@example.com"
   {
-    printf '\x08\x01\x10\x1e'
+    printf '\x10\x1e'
     pb_string 3 '1d'
     pb_string 8 'pki@example.com\0evil'  # smtp_from
   } >"$W/monitor.pb"
