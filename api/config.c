@@ -123,6 +123,11 @@ static const char kUsage[] =
     "  --max-header-bytes N   memory of a connection for its request line\n"
     "                         and headers (and read buffer). 4096 to\n"
     "                         1048576. Default 32768\n"
+    "  --max-buffered-bytes N  request bodies held in memory at once, per\n"
+    "                         listener; beyond, 503 BUFFERS_FULL with\n"
+    "                         Retry-After before the body is read. At least\n"
+    "                         --max-body-bytes; 65536 to 17179869184.\n"
+    "                         Default 268435456 (256 MiB)\n"
     "  --help                 this text\n"
     "\n"
     "pkid token create --role issuer|revoker|admin [--profiles P,...|all]\n"
@@ -156,6 +161,8 @@ static const limit_flag kLimitFlags[] = {
      CA_LIMIT_TIMEOUT_MAX_S},
     {"--max-header-bytes", offsetof(pkid_limits, max_header_bytes),
      CA_LIMIT_HEADER_BYTES_MIN, CA_LIMIT_HEADER_BYTES_MAX},
+    {"--max-buffered-bytes", offsetof(pkid_limits, max_buffered_bytes),
+     CA_LIMIT_BUFFERED_BYTES_MIN, CA_LIMIT_BUFFERED_BYTES_MAX},
 };
 
 static void limits_init(pkid_limits *limits) {
@@ -168,6 +175,7 @@ static void limits_init(pkid_limits *limits) {
   limits->connection_timeout_s = CA_LIMIT_CONNECTION_TIMEOUT_S;
   limits->request_timeout_s = CA_LIMIT_REQUEST_TIMEOUT_S;
   limits->max_header_bytes = CA_LIMIT_HEADER_BYTES;
+  limits->max_buffered_bytes = CA_LIMIT_BUFFERED_BYTES;
 }
 
 static const limit_flag *limit_flag_find(const char *name) {
@@ -475,7 +483,16 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
     fprintf(stderr, "pkid: --insecure-http and --tls-cert contradict\n");
     return -1;
   }
-  // --- Limits --- the ones ca/ applies go down with the authority.
+  // --- Limits --- a budget smaller than one body would refuse the
+  // largest bodies for ever.
+  if (config->limits.max_buffered_bytes < config->limits.max_body_bytes) {
+    fprintf(stderr,
+            "pkid: --max-buffered-bytes must be at least --max-body-bytes "
+            "(%zu)\n",
+            config->limits.max_body_bytes);
+    return -1;
+  }
+  // The ones ca/ applies go down with the authority.
   config->authority.limits.csr_bytes = config->limits.max_csr_bytes;
   config->authority.limits.san_count = config->limits.max_sans;
   return 1;

@@ -20,6 +20,7 @@ typedef struct pkid_limits {
   size_t connection_timeout_s;    // --connection-timeout (idle)
   size_t request_timeout_s;       // --request-timeout (whole request)
   size_t max_header_bytes;        // --max-header-bytes
+  size_t max_buffered_bytes;      // --max-buffered-bytes, per listener
 } pkid_limits;
 
 typedef struct pkid_config {

@@ -32,12 +32,14 @@ void api_handle_metrics(api_service *svc, const api_request *req,
                          "out of memory");
     return;
   }
-  // The expiry monitor's lines follow (one indexed query when the database
-  // answered the ping).
+  // The buffered request bodies of each listener, then the expiry
+  // monitor's lines (one indexed query when the database answered the
+  // ping).
   CBB cbb;
   uint8_t *all;
   size_t all_len;
-  if (!CBB_init(&cbb, len + 2048) || !CBB_add_bytes(&cbb, body, len) ||
+  if (!CBB_init(&cbb, len + 4096) || !CBB_add_bytes(&cbb, body, len) ||
+      !api_metrics_add_budgets(&cbb, &svc->api_bodies, &svc->ocsp_bodies) ||
       (up && !api_monitor_add_metrics(svc->monitor, svc->store, &cbb)) ||
       !CBB_finish(&cbb, &all, &all_len)) {
     CBB_cleanup(&cbb);

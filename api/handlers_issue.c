@@ -168,7 +168,7 @@ static void answer_batch(issue_call *call, api_response *resp) {
     } else {
       pki__v1__error__init(&errors[i]);
       errors[i].code = (char *)ca_err_code_name(r->err.code);
-      errors[i].message = (char *)r->err.message;
+      errors[i].message = (char *)api_error_client_message(&r->err);
       items[i].error = &errors[i];
       out.failed++;
     }

@@ -11,6 +11,7 @@
 #include "api/monitor.h"
 #include "api/pb_scan.h"
 #include "api/service.h"
+#include "api/webhook.h"
 #include "ca/asn1_time.h"
 #include "ca/store_monitor.h"
 #include "proto/pki.pb-c.h"
@@ -33,10 +34,20 @@ static int add_text(CBB *cbb, const char *fmt, ...) {
          CBB_add_bytes(cbb, (const uint8_t *)line, (size_t)n);
 }
 
+// respond_config answers |c|: its destinations (addresses, and webhooks
+// as api_webhook_display shows them) only when |destinations|, else the
+// settings alone with destinations_hidden set.
 static void respond_config(api_response *resp, const ca_monitor_config *c,
-                           int text) {
+                           int text, int destinations) {
   char frequency[16];
   ca_monitor_format_frequency(c->frequency_s, frequency);
+  const size_t n_webhooks = destinations ? c->n_webhooks : 0;
+  // Each webhook as shown: never the stored URL, whose user information,
+  // path and query may be secrets.
+  char shown[CA_LIMIT_MONITOR_DESTINATIONS][API_WEBHOOK_DISPLAY_LEN];
+  for (size_t i = 0; i < n_webhooks; i++) {
+    api_webhook_display(c->webhooks[i], shown[i]);
+  }
   if (text) {
     CBB cbb;
     uint8_t *body;
@@ -50,11 +61,15 @@ static void respond_config(api_response *resp, const ca_monitor_config *c,
                  c->enabled ? "true" : "false", (unsigned)c->start_days,
                  frequency, c->smtp_host, (unsigned)c->smtp_port, c->smtp_from,
                  at, c->updated_by[0] != '\0' ? c->updated_by : "-");
-    for (size_t i = 0; ok && i < c->n_emails; i++) {
+    if (ok && !destinations) {
+      ok = add_text(&cbb, "destinations\thidden (admins only)\n");
+    }
+    for (size_t i = 0; ok && destinations && i < c->n_emails; i++) {
       ok = add_text(&cbb, "email\t%s\n", c->emails[i]);
     }
-    for (size_t i = 0; ok && i < c->n_webhooks; i++) {
-      ok = add_text(&cbb, "webhook\t%s\n", c->webhooks[i]);
+    for (size_t i = 0; ok && i < n_webhooks; i++) {
+      ok = add_text(&cbb, "webhook\t%s%s\n", shown[i],
+                    c->webhook_allow_private[i] ? "\tallow_private" : "");
     }
     if (!ok || !CBB_finish(&cbb, &body, &len)) {
       CBB_cleanup(&cbb);
@@ -65,20 +80,39 @@ static void respond_config(api_response *resp, const ca_monitor_config *c,
     api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
     return;
   }
+  char *urls[CA_LIMIT_MONITOR_DESTINATIONS];
+  Pki__V1__WebhookDestination items[CA_LIMIT_MONITOR_DESTINATIONS];
+  Pki__V1__WebhookDestination *item_ptrs[CA_LIMIT_MONITOR_DESTINATIONS];
+  for (size_t i = 0; i < n_webhooks; i++) {
+    urls[i] = shown[i];
+    pki__v1__webhook_destination__init(&items[i]);
+    items[i].url = shown[i];
+    items[i].allow_private = c->webhook_allow_private[i] != 0;
+    item_ptrs[i] = &items[i];
+  }
   Pki__V1__MonitorConfig out = PKI__V1__MONITOR_CONFIG__INIT;
   out.enabled = c->enabled != 0;
   out.start_days = c->start_days;
   out.frequency = frequency;
-  out.n_emails = c->n_emails;
+  out.n_emails = destinations ? c->n_emails : 0;
   out.emails = (char **)c->emails;
-  out.n_webhooks = c->n_webhooks;
-  out.webhooks = (char **)c->webhooks;
+  out.n_webhooks = n_webhooks;
+  out.webhooks = urls;
+  out.n_webhook_destinations = n_webhooks;
+  out.webhook_destinations = item_ptrs;
+  out.destinations_hidden = !destinations;
   out.smtp_host = c->smtp_host;
   out.smtp_port = c->smtp_port;
   out.smtp_from = c->smtp_from;
   out.updated_at = c->updated_at;
   out.updated_by = c->updated_by;
   api_respond_message(resp, &out.base);
+}
+
+// Only admins read the destinations: a webhook URL may carry credentials,
+// and the addresses say who is paged. Other roles read the settings.
+static int reads_destinations(const api_request *req) {
+  return req->principal.role == CA_ROLE_ADMIN;
 }
 
 void api_handle_monitor_get(api_service *svc, const api_request *req,
@@ -90,16 +124,21 @@ void api_handle_monitor_get(api_service *svc, const api_request *req,
                       ca_err_get());
     return;
   }
-  respond_config(resp, &config, text);
+  respond_config(resp, &config, text, reads_destinations(req));
   ca_monitor_config_cleanup(&config);
 }
 
-// from_message fills |out| with pointers into |msg| (nothing to free).
+// from_message fills |out| with pointers into |msg| (nothing to free):
+// the webhooks of |msg->webhooks| (without the opt-in), then those of
+// |msg->webhook_destinations|, or none with keep_webhooks.
 static int from_message(const Pki__V1__MonitorConfig *msg,
                         ca_monitor_config *out) {
   memset(out, 0, sizeof(*out));
+  out->keep_webhooks = msg->keep_webhooks;
+  const size_t n_webhooks =
+      out->keep_webhooks ? 0 : msg->n_webhooks + msg->n_webhook_destinations;
   CA_ENSURE(msg->n_emails <= CA_LIMIT_MONITOR_DESTINATIONS &&
-                msg->n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
+                n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
             CA_ERR_DESTINATION_INVALID,
             "at most %d e-mail addresses and %d webhooks",
             CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
@@ -110,9 +149,14 @@ static int from_message(const Pki__V1__MonitorConfig *msg,
   for (size_t i = 0; i < msg->n_emails; i++) {
     out->emails[i] = msg->emails[i];
   }
-  out->n_webhooks = msg->n_webhooks;
-  for (size_t i = 0; i < msg->n_webhooks; i++) {
-    out->webhooks[i] = msg->webhooks[i];
+  for (size_t i = 0; !out->keep_webhooks && i < msg->n_webhooks; i++) {
+    out->webhooks[out->n_webhooks++] = msg->webhooks[i];
+  }
+  for (size_t i = 0; !out->keep_webhooks && i < msg->n_webhook_destinations;
+       i++) {
+    const Pki__V1__WebhookDestination *d = msg->webhook_destinations[i];
+    out->webhook_allow_private[out->n_webhooks] = d->allow_private;
+    out->webhooks[out->n_webhooks++] = d->url;
   }
   // Empty: a local relay, as on most hosts.
   out->smtp_host = msg->smtp_host[0] != '\0' ? msg->smtp_host : "localhost";
@@ -136,13 +180,16 @@ void api_handle_monitor_put(api_service *svc, const api_request *req,
   CA_GUARD(api_pb_check_strings(&pki__v1__monitor_config__descriptor, req->body,
                                 req->body_len));
   CA_GUARD(from_message(msg, &config));
+  // What each URL's host is, read as libcurl reads it, against this node's
+  // listeners (api/webhook.h); kept webhooks were checked when stored.
+  CA_GUARD(api_monitor_check_webhooks(svc->monitor, &config));
   CA_GUARD(
       ca_store_monitor_put_config(svc->store, &config, actor, req->remote));
   // This node looks at the new configuration at once; the others at their
   // next check.
   api_monitor_wake(svc->monitor);
   CA_GUARD(ca_store_monitor_get_config(svc->store, &stored));
-  respond_config(resp, &stored, 0);
+  respond_config(resp, &stored, 0, reads_destinations(req));
   ca_monitor_config_cleanup(&stored);
   pki__v1__monitor_config__free_unpacked(msg, NULL);
   return;

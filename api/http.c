@@ -46,6 +46,7 @@ typedef struct request_state {
   uint8_t *body;
   size_t body_len;
   size_t body_cap;
+  size_t reserved;     // bytes of the listener's budget this request holds
   ca_err early_error;  // a refusal decided before the body was read
   int has_early_error;
   ca_principal principal;  // who calls, once authorized
@@ -150,6 +151,7 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_ISSUER_UNAVAILABLE:
     case CA_ERR_QUEUE_FULL:
     case CA_ERR_SHUTTING_DOWN:
+    case CA_ERR_BUFFERS_FULL:
       return 503;
     case CA_ERR_INTERNAL:
     case CA_ERR_NO_MEMORY:
@@ -191,20 +193,55 @@ void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {
   api_respond(resp, 200, "application/x-protobuf", buf, len);
 }
 
+const char *api_error_client_message(const ca_err *err) {
+  // Only the store formats the server's text, always with "(SQLSTATE ...)"
+  // (ca_store_check_result); every STORAGE_UNAVAILABLE message may hold
+  // libpq's text too (host, port, server messages).
+  if (err->code != CA_ERR_STORAGE_UNAVAILABLE &&
+      strstr(err->message, "(SQLSTATE ") == NULL) {
+    return err->message;
+  }
+  // One line: libpq's messages may hold line ends and tabs.
+  char detail[CA_ERR_MESSAGE_LEN];
+  size_t n = 0;
+  for (const char *p = err->message; *p != '\0' && n + 1 < sizeof(detail);
+       p++) {
+    const char c = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+    if (c == ' ' && (n == 0 || detail[n - 1] == ' ')) {
+      continue;
+    }
+    detail[n++] = c;
+  }
+  while (n > 0 && detail[n - 1] == ' ') {
+    n--;
+  }
+  detail[n] = '\0';
+  // During an outage every request fails this way: rate-limited.
+  api_log_limited("storage-error", API_LOG_ERROR,
+                  "answered %s without the database's text: %s (%s:%d)",
+                  ca_err_code_name(err->code), detail,
+                  err->file != NULL ? err->file : "?", err->line);
+  return API_STORAGE_ERROR_MESSAGE;
+}
+
 void api_respond_error(api_response *resp, api_format format,
                        const ca_err *err) {
   const unsigned status = api_status_for(err->code);
   const char *name = ca_err_code_name(err->code);
-  if (err->code == CA_ERR_STORAGE_UNAVAILABLE && resp->retry_after == 0) {
+  const char *message = api_error_client_message(err);
+  if ((err->code == CA_ERR_STORAGE_UNAVAILABLE ||
+       err->code == CA_ERR_BUFFERS_FULL) &&
+      resp->retry_after == 0) {
     // The database is down or failed this request: the store reconnects
     // with a backoff of at most CA_LIMIT_DB_RETRY_MAX_MS, so a retry soon
-    // may succeed.
+    // may succeed. Buffers are given back as the requests holding them are
+    // answered, in about the time one takes.
     resp->retry_after = 1;
   }
   if (format == API_FORMAT_PROTOBUF) {
     Pki__V1__Error msg = PKI__V1__ERROR__INIT;
     msg.code = (char *)name;
-    msg.message = (char *)err->message;
+    msg.message = (char *)message;
     const size_t len = pki__v1__error__get_packed_size(&msg);
     uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
     if (buf != NULL) {
@@ -214,7 +251,7 @@ void api_respond_error(api_response *resp, api_format format,
     }
   }
   char text[CA_ERR_MESSAGE_LEN + 64];
-  int n = snprintf(text, sizeof(text), "%s: %s\n", name, err->message);
+  int n = snprintf(text, sizeof(text), "%s: %s\n", name, message);
   if (n < 0) {
     n = 0;
   }
@@ -316,6 +353,63 @@ static void route_for(const api_server *server, const char *method,
   }
 }
 
+// --- Framing (RFC 9112 6.3) ---
+
+typedef struct framing_count {
+  unsigned content_length;     // Content-Length fields
+  unsigned transfer_encoding;  // Transfer-Encoding fields
+  int not_chunked;             // a Transfer-Encoding other than "chunked"
+} framing_count;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value) {
+  (void)kind;
+  framing_count *c = cls;
+  if (key == NULL) {
+    return MHD_YES;
+  }
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    c->content_length++;
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    c->transfer_encoding++;
+    if (value == NULL || strcasecmp(value, "chunked") != 0) {
+      c->not_chunked = 1;
+    }
+  }
+  return MHD_YES;
+}
+
+// framing_error returns why the length of the request's body is not
+// certain, or NULL when it is. libmicrohttpd 0.9.75 takes the first of two
+// Content-Length fields and lets Transfer-Encoding win over Content-Length;
+// a proxy in front of pkid may choose otherwise, and the bytes one of them
+// takes for a body the other takes for the next request (request
+// smuggling). RFC 9112 6.3 makes such a request an error to answer 400
+// before closing the connection. Two equal Content-Length fields are
+// refused too: RFC 9112 allows taking them as one, but no client sends
+// them, and refusing leaves nothing for an intermediary to read otherwise.
+// A transfer coding other than chunked is refused as well: pkid decodes
+// none, and without chunked the body would have no end.
+static const char *framing_error(struct MHD_Connection *conn) {
+  framing_count c = {0, 0, 0};
+  if (MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &c) < 0) {
+    return "its headers cannot be read";
+  }
+  if (c.content_length > 1) {
+    return "more than one Content-Length field";
+  }
+  if (c.transfer_encoding > 1) {
+    return "more than one Transfer-Encoding field";
+  }
+  if (c.transfer_encoding > 0 && c.content_length > 0) {
+    return "both Content-Length and Transfer-Encoding";
+  }
+  if (c.not_chunked) {
+    return "a Transfer-Encoding other than chunked";
+  }
+  return NULL;
+}
+
 static void free_body(void *p) {
   OPENSSL_free(p);
 }
@@ -374,14 +468,52 @@ static void client_address(struct MHD_Connection *conn, char *out,
   }
 }
 
-// append_body adds an upload chunk, never past the route's limit.
-static void append_body(request_state *state, const char *data, size_t len) {
+// --- The budget of buffered bodies ---
+
+// reserve takes |n| more bytes of the listener's budget for |state|.
+static int reserve(const api_server *server, request_state *state, size_t n) {
+  if (server->config.budget != NULL &&
+      !api_budget_reserve(server->config.budget, n)) {
+    return 0;
+  }
+  state->reserved += n;
+  return 1;
+}
+
+// release_body frees the request's body (cleansed) and gives its
+// reservation back.
+static void release_body(const api_server *server, request_state *state) {
+  OPENSSL_free(state->body);
+  state->body = NULL;
+  state->body_len = 0;
+  state->body_cap = 0;
+  if (server->config.budget != NULL) {
+    api_budget_release(server->config.budget, state->reserved);
+  }
+  state->reserved = 0;
+}
+
+static void refuse_buffers_full(const api_server *server,
+                                request_state *state) {
+  set_early_error(
+      state, CA_ERR_BUFFERS_FULL,
+      "pkid holds as many request bodies as it may "
+      "(--max-buffered-bytes %zu); retry later",
+      server->config.budget != NULL ? server->config.budget->limit : (size_t)0);
+}
+
+// append_body adds an upload chunk, never past the route's limit nor the
+// listener's budget. A refused body is freed at once; the rest of it is
+// read and dropped.
+static void append_body(const api_server *server, request_state *state,
+                        const char *data, size_t len) {
   const size_t max = state->route->max_body;
   if (len > max - state->body_len) {
     set_early_error(state, CA_ERR_BODY_TOO_LARGE,
                     "request body larger than the limit of this call (%zu "
                     "bytes)",
                     max);
+    release_body(server, state);
     return;
   }
   if (state->body_len + len > state->body_cap) {
@@ -393,8 +525,20 @@ static void append_body(request_state *state, const char *data, size_t len) {
     while (cap < state->body_len + len) {
       cap *= 2;
     }
+    // A declared length was reserved whole before the body came: one
+    // buffer of that size, never reallocated.
+    if (cap < state->reserved) {
+      cap = state->reserved;
+    }
     if (cap > max) {
       cap = max;
+    }
+    // A body without a length (chunked) reserves as its buffer grows.
+    if (cap > state->reserved &&
+        !reserve(server, state, cap - state->reserved)) {
+      refuse_buffers_full(server, state);
+      release_body(server, state);
+      return;
     }
     uint8_t *grown = OPENSSL_realloc(state->body, cap);
     if (grown == NULL) {
@@ -497,6 +641,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     // From now on the connection may stay idle only until the deadline: a
     // client that sends its headers and then nothing is closed there too.
     (void)request_overdue(server, state, conn);
+    const char *framing = framing_error(conn);
+    if (framing != NULL) {
+      // Answered before anything else (no route, no credential looked
+      // up), and the connection closed: where this request ends, hence
+      // where the next one starts, is unknown.
+      set_early_error(state, CA_ERR_FRAMING_INVALID,
+                      "the request's body length is ambiguous: %s", framing);
+      request_read_whole(server, state, conn);
+      api_response resp = {0};
+      api_respond_error(&resp, API_FORMAT_TEXT, &state->early_error);
+      api_add_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+      return send_response(conn, &resp);
+    }
     route_for(server, method, url, state);
     authorize(server, conn, state);
     const char *length = MHD_lookup_connection_value(
@@ -515,6 +672,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                       "request body larger than the limit of this call "
                       "(%zu bytes)",
                       state->route->max_body);
+    }
+    // The declared body is reserved whole before any of it is read, so
+    // that the listener never holds more than its budget however many
+    // clients send at once.
+    if (!state->has_early_error && state->route != NULL && length != NULL &&
+        declared > 0 && !reserve(server, state, (size_t)declared)) {
+      refuse_buffers_full(server, state);
     }
     // A refused request whose body is on its way is read to the end and
     // dropped before the answer, up to a bound: answering and closing
@@ -544,9 +708,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       *upload_data_size = 0;
       char remote[64];
       client_address(conn, remote, sizeof(remote));
-      api_log(API_LOG_WARN,
-              "request from %s not received within %u seconds: cut off", remote,
-              server->config.request_timeout_s);
+      api_log_limited("request-timeout", API_LOG_WARN,
+                      "request from %s not received within %u seconds: cut off",
+                      remote, server->config.request_timeout_s);
       set_early_error(state, CA_ERR_REQUEST_TIMEOUT,
                       "request not received within %u seconds",
                       server->config.request_timeout_s);
@@ -558,7 +722,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       return send_response(conn, &resp);
     }
     if (!state->has_early_error) {
-      append_body(state, upload_data, *upload_data_size);
+      append_body(server, state, upload_data, *upload_data_size);
     }
     *upload_data_size = 0;
     return MHD_YES;
@@ -612,7 +776,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   request_state *state = *con_cls;
   if (state != NULL) {
     api_server *server = cls;
-    OPENSSL_free(state->body);
+    release_body(server, state);
     pthread_mutex_destroy(&state->pending.mu);
     free(state);
     *con_cls = NULL;
@@ -620,7 +784,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   }
 }
 
-// libmicrohttpd hands us its own format strings.
+// libmicrohttpd hands us its own format strings. Most of its messages are
+// about one connection (a failed TLS handshake, a client gone mid-request),
+// so any client can cause them: they are rate-limited per format string,
+// the kind of event.
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
@@ -632,7 +799,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   while (len > 0 && message[len - 1] == '\n') {
     message[--len] = '\0';
   }
-  api_log(API_LOG_WARN, "http: %s", message);
+  api_log_limited(fmt, API_LOG_WARN, "http: %s", message);
 }
 
 // parse_listen resolves "HOST:PORT" or "[V6]:PORT" numerically or by name.

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/budget.h"
 #include "ca/access.h"
 #include "ca/error.h"
 
@@ -145,9 +146,22 @@ int api_require_protobuf(const api_request *req) CA_MUST_CHECK;
 void api_respond_message(api_response *resp, const ProtobufCMessage *msg);
 
 // api_respond_error answers the error |err| in the route's error format,
-// with the HTTP status of its code.
+// with the HTTP status of its code and the message
+// api_error_client_message gives.
 void api_respond_error(api_response *resp, api_format format,
                        const ca_err *err);
+
+// What a client is told of a database failure, whatever the database said.
+#define API_STORAGE_ERROR_MESSAGE \
+  "the database could not complete the request (details in pkid's log)"
+
+// api_error_client_message returns the message a client may be sent for
+// |err|: its own, or API_STORAGE_ERROR_MESSAGE (a static string) for
+// STORAGE_UNAVAILABLE and any message holding the database's text, which
+// may name tables, constraints, values, hosts and ports; that text then
+// goes to pkid's log as one line (rate-limited, api/log.h). The pointer is
+// |err|'s message or static.
+const char *api_error_client_message(const ca_err *err);
 
 // api_respond_err_code is api_respond_error for a code and message.
 void api_respond_err_code(api_response *resp, api_format format,
@@ -183,6 +197,10 @@ typedef struct api_server_config {
   // buffer; headers that do not fit are answered 431 by libmicrohttpd. 0:
   // CA_LIMIT_HEADER_BYTES.
   size_t memory_limit;
+  // The request bodies this listener may hold at once (borrowed; it must
+  // outlive the server); a request whose body does not fit is answered 503
+  // BUFFERS_FULL. NULL: no bound beyond connections x route limits.
+  api_budget *budget;
 } api_server_config;
 
 typedef struct api_server api_server;

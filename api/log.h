@@ -14,4 +14,18 @@ typedef enum api_log_level {
 void api_log(api_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+// api_log_limited is api_log for lines that clients can cause, one per
+// connection or request: at most CA_LIMIT_LOG_BURST lines of |kind| (a
+// fixed text naming what happened) per CA_LIMIT_LOG_INTERVAL_S seconds,
+// then "suppressed K similar messages in the last S s: FIRST" once the
+// interval is over (api/log_limit.h). Any thread.
+void api_log_limited(const char *kind, api_log_level level, const char *fmt,
+                     ...) __attribute__((format(printf, 3, 4)));
+
+// api_log_flush_suppressed writes the summaries of the intervals that are
+// over (with |all|, of every interval: at exit). pkid calls it every
+// second, so that a summary comes even when no further line of its kind
+// does.
+void api_log_flush_suppressed(int all);
+
 #endif  // PKI_API_LOG_H

@@ -125,3 +125,42 @@ int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
   }
   return 1;
 }
+
+int api_metrics_add_budgets(CBB *cbb, api_budget *api, api_budget *ocsp) {
+  api_budget *const budgets[2] = {api, ocsp};
+  static const char *const kListeners[2] = {"api", "ocsp"};
+  int ok = add_line(cbb,
+                    "# HELP pki_buffered_body_bytes Bytes reserved for request "
+                    "bodies now, by listener.\n"
+                    "# TYPE pki_buffered_body_bytes gauge\n");
+  for (int i = 0; ok && i < 2; i++) {
+    ok = add_line(cbb, "pki_buffered_body_bytes{listener=\"%s\"} %zu\n",
+                  kListeners[i], api_budget_used(budgets[i]));
+  }
+  ok = ok && add_line(cbb,
+                      "# HELP pki_buffered_body_bytes_max The most bytes "
+                      "reserved at once since start, by listener.\n"
+                      "# TYPE pki_buffered_body_bytes_max gauge\n");
+  for (int i = 0; ok && i < 2; i++) {
+    ok = add_line(cbb, "pki_buffered_body_bytes_max{listener=\"%s\"} %zu\n",
+                  kListeners[i], api_budget_peak(budgets[i]));
+  }
+  ok = ok && add_line(cbb,
+                      "# HELP pki_buffered_body_limit_bytes "
+                      "--max-buffered-bytes, by listener.\n"
+                      "# TYPE pki_buffered_body_limit_bytes gauge\n");
+  for (int i = 0; ok && i < 2; i++) {
+    ok = add_line(cbb, "pki_buffered_body_limit_bytes{listener=\"%s\"} %zu\n",
+                  kListeners[i], budgets[i]->limit);
+  }
+  ok = ok && add_line(cbb,
+                      "# HELP pki_buffered_body_refusals_total Requests "
+                      "answered 503 BUFFERS_FULL, by listener.\n"
+                      "# TYPE pki_buffered_body_refusals_total counter\n");
+  for (int i = 0; ok && i < 2; i++) {
+    ok = add_line(
+        cbb, "pki_buffered_body_refusals_total{listener=\"%s\"} %" PRIu64 "\n",
+        kListeners[i], api_budget_refused(budgets[i]));
+  }
+  return ok;
+}

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/bytestring.h>
+
+#include "api/budget.h"
 #include "ca/engine.h"
 #include "ca/error.h"
 #include "ca/keypool.h"
@@ -27,5 +30,11 @@ void api_metrics_refused(api_metrics *m, ca_err_code code);
 int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
                        const ca_keypool_stats *keypool, int database_up,
                        uint8_t **out, size_t *out_len);
+
+// api_metrics_add_budgets appends the request bodies the API listener
+// (|api|) and the OCSP listener (|ocsp|) hold, at most and in all, their
+// limit and the requests they refused (503 BUFFERS_FULL). It returns 0
+// when out of memory.
+int api_metrics_add_budgets(CBB *cbb, api_budget *api, api_budget *ocsp);
 
 #endif  // PKI_API_METRICS_H

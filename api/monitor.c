@@ -16,7 +16,9 @@
 // leaves a claim that another check takes over after ten minutes (the
 // notice may then go out twice, never zero times). Destinations are served
 // one after the other, each bounded by the timeouts of api/notify.h, so a
-// stop waits at most for the destination being served.
+// stop waits at most for the destination being served. A webhook URL is
+// the key of its notices in the database, whole; in the log and in the
+// answer of a check it is shown as api_webhook_display writes it.
 #include "api/monitor.h"
 
 #include <errno.h>
@@ -47,6 +49,7 @@ struct api_monitor {
   int started;
   pthread_t thread;
   unsigned first_delay_s;
+  api_webhook_self self;  // under mu: this node's listeners
   atomic_uint_fast64_t checks;
   atomic_uint_fast64_t notices_sent;
   atomic_uint_fast64_t notices_failed;
@@ -71,27 +74,70 @@ api_monitor *api_monitor_new(ca_store *store, const char *node) {
   return m;
 }
 
+int api_monitor_add_listener(api_monitor *m, const char *host, unsigned port) {
+  api_webhook_self self;
+  pthread_mutex_lock(&m->mu);
+  self = m->self;
+  pthread_mutex_unlock(&m->mu);
+  // Resolved outside the lock; pkid adds its listeners one at a time.
+  CA_GUARD(api_webhook_self_add(&self, host, port));
+  pthread_mutex_lock(&m->mu);
+  m->self = self;
+  pthread_mutex_unlock(&m->mu);
+  return 1;
+err:
+  return 0;
+}
+
+// self_of copies the listeners known to |m| (none when |m| is NULL).
+static void self_of(api_monitor *m, api_webhook_self *out) {
+  memset(out, 0, sizeof(*out));
+  if (m != NULL) {
+    pthread_mutex_lock(&m->mu);
+    *out = m->self;
+    pthread_mutex_unlock(&m->mu);
+  }
+}
+
+int api_monitor_check_webhooks(api_monitor *m,
+                               const ca_monitor_config *config) {
+  api_webhook_self self;
+  self_of(m, &self);
+  for (size_t i = 0; i < config->n_webhooks; i++) {
+    CA_GUARD(api_webhook_check(i + 1, config->webhooks[i],
+                               config->webhook_allow_private[i], &self));
+  }
+  return 1;
+err:
+  return 0;
+}
+
 static void add_error(api_monitor_report *out, const char *destination,
                       const char *why) {
   if (out->n_errors < sizeof(out->errors) / sizeof(out->errors[0])) {
     // "NOTIFICATION_FAILED: DESTINATION: reason"
-    snprintf(out->errors[out->n_errors++], sizeof(out->errors[0]),
-             "%s: %.120s: %s", ca_err_code_name(CA_ERR_NOTIFY_FAILED),
-             destination, why);
+    snprintf(out->errors[out->n_errors++], sizeof(out->errors[0]), "%s: %s: %s",
+             ca_err_code_name(CA_ERR_NOTIFY_FAILED), destination, why);
   }
 }
 
 // serve sends the notices of |rows| not yet sent to one destination in
-// this window: |email| is the address, or NULL and |url| the webhook.
+// this window: |email| is the address, or NULL and |url| the webhook, with
+// its opt-in |allow_private|.
 static int serve(api_monitor *m, const ca_monitor_config *config,
                  const ca_expiring *rows, size_t n, int64_t now,
-                 const char *email, const char *url, uint8_t *claimed,
-                 api_monitor_report *out) {
+                 const char *email, const char *url, int allow_private,
+                 uint8_t *claimed, api_monitor_report *out) {
+  // |destination| keys the notices; |shown| is what the log and the
+  // answer say.
   char destination[CA_MONITOR_DESTINATION_LEN + 8];
+  char shown[CA_LIMIT_EMAIL_LEN + API_WEBHOOK_DISPLAY_LEN + 8];
   if (email != NULL) {
     snprintf(destination, sizeof(destination), "mailto:%s", email);
+    snprintf(shown, sizeof(shown), "%s", destination);
   } else {
     snprintf(destination, sizeof(destination), "%s", url);
+    api_webhook_display(url, shown);
   }
   if (!ca_store_monitor_claim(m->store, rows, n, out->window, destination,
                               m->node, claimed)) {
@@ -112,18 +158,19 @@ static int serve(api_monitor *m, const ca_monitor_config *config,
     sent = api_notify_mail(config, email, rows, n, claimed, now, &body, &len) &&
            api_notify_send_mail(config, email, body, len);
   } else {
+    api_webhook_self self;
+    self_of(m, &self);
     sent = api_notify_json(rows, n, claimed, out->window, config->start_days,
                            now, &body, &len) &&
-           api_notify_webhook(url, body, len);
+           api_notify_webhook(url, allow_private, &self, body, len);
   }
   OPENSSL_free(body);
   const char *why = sent ? NULL : ca_err_get()->message;
   char why_copy[CA_ERR_MESSAGE_LEN] = "";
   if (!sent) {
     snprintf(why_copy, sizeof(why_copy), "%s", why);
-    api_log(API_LOG_WARN, "expiry notice to %s failed: %s", destination,
-            why_copy);
-    add_error(out, destination, why_copy);
+    api_log(API_LOG_WARN, "expiry notice to %s failed: %s", shown, why_copy);
+    add_error(out, shown, why_copy);
     out->failed += (uint32_t)count;
     out->messages_failed++;
     atomic_fetch_add(&m->notices_failed, count);
@@ -161,12 +208,12 @@ int api_monitor_check(api_monitor *m, int64_t now, api_monitor_report *out) {
     claimed = malloc(n);
     CA_ENSURE_ALLOC(claimed);
     for (size_t i = 0; i < config.n_emails; i++) {
-      CA_GUARD(serve(m, &config, rows, n, now, config.emails[i], NULL, claimed,
-                     out));
+      CA_GUARD(serve(m, &config, rows, n, now, config.emails[i], NULL, 0,
+                     claimed, out));
     }
     for (size_t i = 0; i < config.n_webhooks; i++) {
       CA_GUARD(serve(m, &config, rows, n, now, NULL, config.webhooks[i],
-                     claimed, out));
+                     config.webhook_allow_private[i], claimed, out));
     }
   }
   free(claimed);

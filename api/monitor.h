@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/webhook.h"
 #include "ca/error.h"
 #include "ca/monitor.h"
 #include "ca/store.h"
@@ -24,7 +25,9 @@ typedef struct api_monitor_report {
   uint32_t failed;
   uint32_t messages_sent;
   uint32_t messages_failed;
-  char errors[2 * CA_LIMIT_MONITOR_DESTINATIONS][320];
+  // "NOTIFICATION_FAILED: DESTINATION: reason", the destination a
+  // mailto: address or a webhook as api_webhook_display shows it.
+  char errors[2 * CA_LIMIT_MONITOR_DESTINATIONS][400];
   size_t n_errors;
   // When the scheduler should check next, seconds from the check.
   uint32_t next_check_s;
@@ -40,6 +43,21 @@ api_monitor *api_monitor_new(ca_store *store, const char *node);
 // returns 0 with CA_ERR_INTERNAL when the thread cannot start.
 int api_monitor_start(api_monitor *monitor,
                       unsigned first_delay_s) CA_MUST_CHECK;
+
+// api_monitor_add_listener records one of pkid's own listeners (|host| as
+// in --listen, and the port it got): no webhook may reach it, whether
+// stored (api_monitor_check_webhooks) or called (at each connection). Any
+// thread; pkid calls it once each listener is bound. It returns 0 with
+// CA_ERR_CONFIG when |host| does not resolve.
+int api_monitor_add_listener(api_monitor *monitor, const char *host,
+                             unsigned port) CA_MUST_CHECK;
+
+// api_monitor_check_webhooks checks each webhook of |config| as
+// api_webhook_check does, against this node's listeners (|monitor| may be
+// NULL: none known). It returns 1, or 0 with CA_ERR_DESTINATION_INVALID
+// naming the first webhook refused.
+int api_monitor_check_webhooks(api_monitor *monitor,
+                               const ca_monitor_config *config) CA_MUST_CHECK;
 
 // api_monitor_wake makes the thread (if any) check now: the configuration
 // changed.

@@ -1,95 +1,18 @@
 #include "api/notify.h"
 
-// The names are called through pointers (curl_api below), which the
-// macros of libcurl's type checking would hide.
-#define CURL_DISABLE_TYPECHECK 1
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
+#include "api/curl_lib.h"
 #include "ca/asn1_time.h"
-
-// --- libcurl, loaded on first use (see the header) ---
-
-#define CURL_SYMBOLS(X) \
-  X(curl_global_init)   \
-  X(curl_easy_init)     \
-  X(curl_easy_setopt)   \
-  X(curl_easy_perform)  \
-  X(curl_easy_getinfo)  \
-  X(curl_easy_cleanup)  \
-  X(curl_easy_strerror) \
-  X(curl_slist_append)  \
-  X(curl_slist_free_all)
-
-static struct {
-#define CURL_FIELD(name) __typeof__(name) *name;
-  CURL_SYMBOLS(CURL_FIELD)
-#undef CURL_FIELD
-} curl_api;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-static char curl_error[256];
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(memory_sanitizer)
-#define NOTIFY_UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(PKI_SANITIZER_BUILD) && !defined(NOTIFY_UNDER_SANITIZER)
-#define NOTIFY_UNDER_SANITIZER 1
-#endif
-
-static void load_curl(void) {
-#if defined(NOTIFY_UNDER_SANITIZER)
-  // Sanitizer runtimes refuse RTLD_DEEPBIND (as for libpq in ca/pq.c).
-  const int flags = RTLD_NOW | RTLD_LOCAL;
-#else
-  const int flags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
-#endif
-  void *lib = dlopen("libcurl-gnutls.so.4", flags);
-  if (lib == NULL) {
-    const char *why = dlerror();
-    snprintf(curl_error, sizeof(curl_error),
-             "cannot load libcurl-gnutls.so.4: %s",
-             why != NULL ? why : "unknown error");
-    return;
-  }
-#define CURL_RESOLVE(name)                                                   \
-  curl_api.name = (__typeof__(curl_api.name))dlsym(lib, #name);              \
-  if (curl_api.name == NULL) {                                               \
-    snprintf(curl_error, sizeof(curl_error), "libcurl-gnutls.so.4 lacks %s", \
-             #name);                                                         \
-    return;                                                                  \
-  }
-  CURL_SYMBOLS(CURL_RESOLVE)
-#undef CURL_RESOLVE
-  // Once, before any handle; the library stays loaded.
-  if (curl_api.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-    snprintf(curl_error, sizeof(curl_error), "curl_global_init failed");
-    return;
-  }
-  curl_ok = 1;
-}
-
-static int curl_load(void) {
-  CA_ENSURE(pthread_once(&curl_once, load_curl) == 0, CA_ERR_INTERNAL,
-            "pthread_once failed");
-  CA_ENSURE(curl_ok, CA_ERR_NOTIFY_FAILED, "%s", curl_error);
-  return 1;
-err:
-  return 0;
-}
 
 // --- Text helpers ---
 
@@ -315,48 +238,99 @@ static size_t read_upload(char *ptr, size_t size, size_t n, void *arg) {
 }
 
 static void common_options(CURL *curl, char *errbuf) {
-  curl_api.curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_api.curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+  api_curl.curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  api_curl.curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
                             (long)API_NOTIFY_CONNECT_TIMEOUT_S);
-  curl_api.curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)API_NOTIFY_TIMEOUT_S);
-  curl_api.curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  api_curl.curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)API_NOTIFY_TIMEOUT_S);
+  api_curl.curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 }
 
-int api_notify_webhook(const char *url, const uint8_t *body, size_t len) {
+// What the open-socket callback checks each address against, and why it
+// refused the last one it refused.
+typedef struct connect_guard {
+  int allow_private;
+  const api_webhook_self *self;
+  char why[200];
+} connect_guard;
+
+// open_checked is libcurl's CURLOPT_OPENSOCKETFUNCTION: the address it is
+// about to connect to, after any resolution (so a name rebound to a
+// refused address between two lookups is still refused), must pass
+// api_webhook_address_allowed; else no socket, and libcurl tries the next
+// address or fails.
+static curl_socket_t open_checked(void *arg, curlsocktype purpose,
+                                  struct curl_sockaddr *address) {
+  connect_guard *guard = arg;
+  struct sockaddr_storage ss;
+  if (purpose != CURLSOCKTYPE_IPCXN || address->addrlen > sizeof(ss)) {
+    snprintf(guard->why, sizeof(guard->why), "unexpected socket");
+    return CURL_SOCKET_BAD;
+  }
+  memset(&ss, 0, sizeof(ss));
+  memcpy(&ss, &address->addr, address->addrlen);
+  if (!api_webhook_address_allowed((const struct sockaddr *)&ss,
+                                   guard->allow_private, guard->self,
+                                   guard->why, sizeof(guard->why))) {
+    return CURL_SOCKET_BAD;
+  }
+  const int fd = socket(address->family, address->socktype, address->protocol);
+  return fd >= 0 ? fd : CURL_SOCKET_BAD;
+}
+
+int api_notify_webhook(const char *url, int allow_private,
+                       const api_webhook_self *self, const uint8_t *body,
+                       size_t len) {
   CURL *curl = NULL;
   struct curl_slist *headers = NULL;
   char errbuf[CURL_ERROR_SIZE] = "";
-  CA_GUARD(curl_load());
-  curl = curl_api.curl_easy_init();
+  api_webhook_url target = {NULL};
+  connect_guard guard = {allow_private, self, ""};
+  CA_GUARD(api_webhook_open(url, &target));
+  curl = api_curl.curl_easy_init();
   CA_ENSURE_ALLOC(curl);
-  headers = curl_api.curl_slist_append(NULL, "Content-Type: application/json");
+  headers = api_curl.curl_slist_append(NULL, "Content-Type: application/json");
   CA_ENSURE_ALLOC(headers);
   common_options(curl, errbuf);
-  curl_api.curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_api.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_api.curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_api.curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_api.curl_easy_setopt(curl, CURLOPT_USERAGENT, "pki-expiry-monitor");
-  curl_api.curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-  curl_api.curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
-  curl_api.curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-  const CURLcode rc = curl_api.curl_easy_perform(curl);
-  CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s",
-            errbuf[0] != '\0' ? errbuf : curl_api.curl_easy_strerror(rc));
+  // The URL as read and checked (api/webhook.h), not read again.
+  api_curl.curl_easy_setopt(curl, CURLOPT_CURLU, target.handle);
+  api_curl.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  api_curl.curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  // Straight to the webhook's address, never through a proxy named by the
+  // environment: the address checked must be the one connected to.
+  api_curl.curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  api_curl.curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+  api_curl.curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
+  api_curl.curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  api_curl.curl_easy_setopt(curl, CURLOPT_USERAGENT, "pki-expiry-monitor");
+  api_curl.curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+  api_curl.curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
+  api_curl.curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+  const CURLcode rc = api_curl.curl_easy_perform(curl);
+  // libcurl's message names the host and port; one that quotes a secret
+  // part of the URL is replaced by the code's generic text.
+  const char *what =
+      errbuf[0] != '\0' && !api_webhook_mentions_secret(&target, errbuf)
+          ? errbuf
+          : api_curl.curl_easy_strerror(rc);
+  CA_ENSURE(rc != CURLE_COULDNT_CONNECT || guard.why[0] == '\0',
+            CA_ERR_NOTIFY_FAILED, "not connected: %s", guard.why);
+  CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s", what);
   long status = 0;
-  curl_api.curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  api_curl.curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   CA_ENSURE(status >= 200 && status < 300, CA_ERR_NOTIFY_FAILED,
             "the webhook answered HTTP %ld", status);
-  curl_api.curl_slist_free_all(headers);
-  curl_api.curl_easy_cleanup(curl);
+  api_curl.curl_slist_free_all(headers);
+  api_curl.curl_easy_cleanup(curl);
+  api_webhook_url_cleanup(&target);
   return 1;
 err:
   if (headers != NULL) {
-    curl_api.curl_slist_free_all(headers);
+    api_curl.curl_slist_free_all(headers);
   }
   if (curl != NULL) {
-    curl_api.curl_easy_cleanup(curl);
+    api_curl.curl_easy_cleanup(curl);
   }
+  api_webhook_url_cleanup(&target);
   return 0;
 }
 
@@ -372,34 +346,34 @@ int api_notify_send_mail(const ca_monitor_config *config, const char *to,
   snprintf(from, sizeof(from), "<%s>", config->smtp_from);
   snprintf(rcpt_text, sizeof(rcpt_text), "<%s>", to);
   upload u = {message, len, 0};
-  CA_GUARD(curl_load());
-  curl = curl_api.curl_easy_init();
+  CA_GUARD(api_curl_load());
+  curl = api_curl.curl_easy_init();
   CA_ENSURE_ALLOC(curl);
-  rcpt = curl_api.curl_slist_append(NULL, rcpt_text);
+  rcpt = api_curl.curl_slist_append(NULL, rcpt_text);
   CA_ENSURE_ALLOC(rcpt);
   common_options(curl, errbuf);
-  curl_api.curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_api.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp");
+  api_curl.curl_easy_setopt(curl, CURLOPT_URL, url);
+  api_curl.curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp");
   // STARTTLS when the server offers it; a relay on the same host often
   // does not.
-  curl_api.curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-  curl_api.curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
-  curl_api.curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-  curl_api.curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
-  curl_api.curl_easy_setopt(curl, CURLOPT_READDATA, &u);
-  curl_api.curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  const CURLcode rc = curl_api.curl_easy_perform(curl);
+  api_curl.curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+  api_curl.curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+  api_curl.curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  api_curl.curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
+  api_curl.curl_easy_setopt(curl, CURLOPT_READDATA, &u);
+  api_curl.curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  const CURLcode rc = api_curl.curl_easy_perform(curl);
   CA_ENSURE(rc == CURLE_OK, CA_ERR_NOTIFY_FAILED, "%s",
-            errbuf[0] != '\0' ? errbuf : curl_api.curl_easy_strerror(rc));
-  curl_api.curl_slist_free_all(rcpt);
-  curl_api.curl_easy_cleanup(curl);
+            errbuf[0] != '\0' ? errbuf : api_curl.curl_easy_strerror(rc));
+  api_curl.curl_slist_free_all(rcpt);
+  api_curl.curl_easy_cleanup(curl);
   return 1;
 err:
   if (rcpt != NULL) {
-    curl_api.curl_slist_free_all(rcpt);
+    api_curl.curl_slist_free_all(rcpt);
   }
   if (curl != NULL) {
-    curl_api.curl_easy_cleanup(curl);
+    api_curl.curl_easy_cleanup(curl);
   }
   return 0;
 }

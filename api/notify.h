@@ -1,14 +1,12 @@
 // Expiry notices: the webhook JSON and the e-mail text, and sending them
-// with libcurl (SMTP, HTTP POST). libcurl is loaded with dlopen the first
-// time it is needed, in a lookup scope of its own (RTLD_DEEPBIND), for the
-// reason libpq is (ca/pq.h): libcurl-gnutls depends, through libssh2, on
-// OpenSSL 3's libcrypto, which must not bind to BoringSSL's symbols.
+// with libcurl (SMTP, HTTP POST), loaded on first use (api/curl_lib.h).
 #ifndef PKI_API_NOTIFY_H
 #define PKI_API_NOTIFY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/webhook.h"
 #include "ca/error.h"
 #include "ca/monitor.h"
 #include "ca/store_monitor.h"
@@ -35,10 +33,16 @@ int api_notify_mail(const ca_monitor_config *config, const char *to,
                     const ca_expiring *rows, size_t n, const uint8_t *mask,
                     int64_t now, uint8_t **out, size_t *out_len) CA_MUST_CHECK;
 
-// api_notify_webhook POSTs |body| (application/json) to |url|, redirects
-// not followed. It returns 1 on a 2xx answer, else 0 with
-// CA_ERR_NOTIFY_FAILED (the reason in the message).
-int api_notify_webhook(const char *url, const uint8_t *body,
+// api_notify_webhook POSTs |body| (application/json) to |url| (the whole
+// URL: its user information goes as HTTP Basic credentials), redirects not
+// followed, through no proxy. The URL is read as api_webhook_open reads
+// it, and every address libcurl is about to connect to must pass
+// api_webhook_address_allowed for |allow_private| and |self| (pkid's
+// listeners). It returns 1 on a 2xx answer, else 0 with
+// CA_ERR_NOTIFY_FAILED or CA_ERR_DESTINATION_INVALID, the reason in the
+// message, which never quotes a secret part of the URL.
+int api_notify_webhook(const char *url, int allow_private,
+                       const api_webhook_self *self, const uint8_t *body,
                        size_t len) CA_MUST_CHECK;
 
 // api_notify_send_mail sends |message| to |to| through the SMTP server of

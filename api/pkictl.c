@@ -1275,11 +1275,22 @@ static const char kMonitorUsage[] =
     "      the expiry monitor's configuration\n"
     "  set [--enabled true|false] [--start-days N] [--frequency 12h|1d|7d]\n"
     "      [--email ADDRESS]... [--no-emails] [--webhook URL]...\n"
-    "      [--no-webhooks] [--smtp-host HOST] [--smtp-port PORT]\n"
-    "      [--smtp-from ADDRESS]\n"
-    "      change it; --email (--webhook) given replaces the list, "
-    "--no-emails\n"
-    "      (--no-webhooks) empties it; what is not given stays\n"
+    "      [--webhook-allow-private URL]... [--no-webhooks]\n"
+    "      [--smtp-host HOST] [--smtp-port PORT] [--smtp-from ADDRESS]\n"
+    "      change it; --email (--webhook, --webhook-allow-private) given\n"
+    "      replaces the list, --no-emails (--no-webhooks) empties it; what\n"
+    "      is not given stays (stored webhooks are kept whole)\n"
+    "      webhooks: http:// or https:// URLs, no backslash; never a\n"
+    "      link-local address (169.254.0.0/16, fe80::/10) nor pkid's own API\n"
+    "      or OCSP listener; a loopback or private address (127.0.0.0/8,\n"
+    "      10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1,\n"
+    "      fc00::/7, localhost) only with --webhook-allow-private URL, which\n"
+    "      sets that webhook's allow_private opt-in (admins). Host names are\n"
+    "      checked on each address pkid connects to\n"
+    "      show prints webhooks redacted, as scheme://host[:port]/ and "
+    "\"\u2026\"\n"
+    "      when the URL holds more (user, path, query); only admins see\n"
+    "      destinations\n"
     "  expiring [--days N]\n"
     "      certificates (issued and trust-store) that expire within N days\n"
     "      (default 30) or expired in the last 30 days, soonest first\n"
@@ -1348,10 +1359,15 @@ static int monitor_number(const char *flag, const char *text, unsigned long max,
 }
 
 // monitor_set reads the configuration, applies the flags and writes it back.
+// The webhooks it read are redacted: unless the flags replace them, it asks
+// pkid to keep the stored ones (keep_webhooks).
 static int monitor_set(pki_client *client, int argc, char **argv, int i) {
   char *emails[CA_LIMIT_MONITOR_DESTINATIONS + 1];
   char *webhooks[CA_LIMIT_MONITOR_DESTINATIONS + 1];
-  size_t n_emails = 0, n_webhooks = 0;
+  // --webhook-allow-private URLs: webhook_destinations with the opt-in.
+  Pki__V1__WebhookDestination opted[CA_LIMIT_MONITOR_DESTINATIONS];
+  Pki__V1__WebhookDestination *opted_ptrs[CA_LIMIT_MONITOR_DESTINATIONS];
+  size_t n_emails = 0, n_webhooks = 0, n_opted = 0;
   int set_emails = 0, set_webhooks = 0, rc = 1;
   pki_reply reply;
   if (!monitor_call(client, "GET", "/v1/monitor", NULL, &reply)) {
@@ -1368,6 +1384,8 @@ static int monitor_set(pki_client *client, int argc, char **argv, int i) {
   // are put back before it is freed.
   char **saved_emails = c->emails, **saved_webhooks = c->webhooks;
   const size_t saved_n_emails = c->n_emails, saved_n_webhooks = c->n_webhooks;
+  Pki__V1__WebhookDestination **saved_destinations = c->webhook_destinations;
+  const size_t saved_n_destinations = c->n_webhook_destinations;
   char *saved_host = c->smtp_host, *saved_from = c->smtp_from,
        *saved_frequency = c->frequency;
   for (; i < argc; i++) {
@@ -1400,13 +1418,28 @@ static int monitor_set(pki_client *client, int argc, char **argv, int i) {
     } else if (strcmp(a, "--email") == 0 || strcmp(a, "--webhook") == 0) {
       const int email = strcmp(a, "--email") == 0;
       size_t *n = email ? &n_emails : &n_webhooks;
-      if (*n == CA_LIMIT_MONITOR_DESTINATIONS) {
+      if (*n + (email ? 0 : n_opted) == CA_LIMIT_MONITOR_DESTINATIONS) {
         fprintf(stderr, "pkictl: at most %d of %s\n",
-                CA_LIMIT_MONITOR_DESTINATIONS, a);
+                CA_LIMIT_MONITOR_DESTINATIONS,
+                email ? a : "--webhook and --webhook-allow-private");
         goto done;
       }
       (email ? emails : webhooks)[(*n)++] = v;
       *(email ? &set_emails : &set_webhooks) = 1;
+    } else if (strcmp(a, "--webhook-allow-private") == 0) {
+      if (n_webhooks + n_opted == CA_LIMIT_MONITOR_DESTINATIONS) {
+        fprintf(stderr,
+                "pkictl: at most %d of --webhook and "
+                "--webhook-allow-private\n",
+                CA_LIMIT_MONITOR_DESTINATIONS);
+        goto done;
+      }
+      pki__v1__webhook_destination__init(&opted[n_opted]);
+      opted[n_opted].url = v;
+      opted[n_opted].allow_private = 1;
+      opted_ptrs[n_opted] = &opted[n_opted];
+      n_opted++;
+      set_webhooks = 1;
     } else if (strcmp(a, "--smtp-host") == 0) {
       c->smtp_host = v;
     } else if (strcmp(a, "--smtp-port") == 0) {
@@ -1427,6 +1460,14 @@ static int monitor_set(pki_client *client, int argc, char **argv, int i) {
   if (set_webhooks) {
     c->webhooks = webhooks;
     c->n_webhooks = n_webhooks;
+    c->webhook_destinations = opted_ptrs;
+    c->n_webhook_destinations = n_opted;
+    c->keep_webhooks = 0;
+  } else {
+    // What was read is redacted; pkid keeps the whole URLs it stores.
+    c->n_webhooks = 0;
+    c->n_webhook_destinations = 0;
+    c->keep_webhooks = 1;
   }
   if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
     pki_reply_cleanup(&reply);
@@ -1437,6 +1478,8 @@ done:
   c->n_emails = saved_n_emails;
   c->webhooks = saved_webhooks;
   c->n_webhooks = saved_n_webhooks;
+  c->webhook_destinations = saved_destinations;
+  c->n_webhook_destinations = saved_n_destinations;
   c->smtp_host = saved_host;
   c->smtp_from = saved_from;
   c->frequency = saved_frequency;

@@ -3,7 +3,8 @@
 // DESIGN: the main thread starts everything, then waits for SIGINT or
 // SIGTERM with sigtimedwait; those signals are blocked in every thread (the
 // mask is set before any thread starts and inherited), so no handler runs
-// asynchronously. Every hour the wait times out and the main thread renews
+// asynchronously. The wait times out every second for the summaries of
+// rate-limited log lines (api/log.h); every hour the main thread also renews
 // the delegated OCSP responder certificates that need it. On a signal both
 // HTTP listeners stop accepting, the engine drains (everything queued is
 // signed, recorded and answered: a batch is either committed and answered or
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <malloc.h>
 #include <openssl/mem.h>
 #include <signal.h>
@@ -47,6 +49,14 @@
 
 // How often the main thread looks after the delegated responders.
 #define MAINTENANCE_INTERVAL_S 3600
+
+static int64_t monotonic_s(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+    return 0;
+  }
+  return (int64_t)ts.tv_sec;
+}
 
 static void host_of(const char *listen, char *out, size_t len) {
   const char *colon = strrchr(listen, ':');
@@ -268,10 +278,14 @@ static char *client_cas(const ca_authority *authority) {
 }
 
 // first_admin_token makes the first admin token when the database has
-// never had one, prints it once and writes it to DATA_DIR/admin.token
-// (0600), so that the operator who started pkid can call it.
+// never had one and writes it to DATA_DIR/admin.token (0600), so that the
+// operator who started pkid can call it. stdout names that file; the token
+// itself is printed only when stdout is a terminal: a file or a pipe (a
+// service's journal, a redirect) keeps it for whoever reads it later,
+// without the file's mode.
 static int first_admin_token(const pkid_config *config, api_service *svc) {
   char token[CA_TOKEN_LEN + 1], path[4096], line[CA_TOKEN_LEN + 2], actor[96];
+  char shown[PATH_MAX];
   int created = 0;
   snprintf(actor, sizeof(actor), "pkid@%s", config->node);
   CA_GUARD(ca_store_token_first_admin(svc->store, "initial-admin", actor, token,
@@ -282,15 +296,43 @@ static int first_admin_token(const pkid_config *config, api_service *svc) {
   snprintf(path, sizeof(path), "%s/admin.token", config->data_dir);
   snprintf(line, sizeof(line), "%s\n", token);
   const int written = api_write_file_atomic(path, line, strlen(line), 0600);
-  printf("pkid: first start: admin token %s\n", token);
-  fflush(stdout);
-  OPENSSL_cleanse(token, sizeof(token));
   OPENSSL_cleanse(line, sizeof(line));
-  CA_GUARD(written);
+  const int terminal = isatty(STDOUT_FILENO);
+  if (!written) {
+    // The database holds the token now, so no later start makes another:
+    // a terminal still gets it; otherwise `pkid token create` is the way.
+    if (terminal) {
+      printf("pkid: first start: admin token %s (%s could not be written)\n",
+             token, path);
+      (void)fflush(stdout);
+    }
+    OPENSSL_cleanse(token, sizeof(token));
+    api_log(API_LOG_ERROR,
+            "the first admin token could not be written to %s; make one with "
+            "pkid token create --role admin",
+            path);
+    goto err;
+  }
+  // The absolute path, so that it can be used from any directory.
+  if (realpath(path, shown) == NULL) {
+    snprintf(shown, sizeof(shown), "%s", path);
+  }
+  if (terminal) {
+    printf("pkid: first start: admin token %s (also in %s, mode 0600)\n", token,
+           shown);
+  } else {
+    printf("pkid: first start: admin token written to %s (mode 0600)\n", shown);
+  }
+  OPENSSL_cleanse(token, sizeof(token));
+  if (fflush(stdout) != 0) {
+    api_log(API_LOG_WARN, "cannot write to stdout: %s", strerror(errno));
+  }
   api_log(API_LOG_INFO,
-          "first start: an admin token was made, printed above and written "
-          "to %s (mode 0600); make others with pkictl token create",
-          path);
+          "first start: an admin token was made and written to %s (mode "
+          "0600)%s; make others with pkictl token create",
+          shown,
+          terminal ? ", and printed above"
+                   : "; not printed, since stdout is not a terminal");
   return 1;
 err:
   return 0;
@@ -327,6 +369,8 @@ int main(int argc, char **argv) {
   ca_listener *listener = NULL;
   char *tls_cas = NULL;
   svc.max_batch_items = config.limits.max_batch_items;
+  api_budget_init(&svc.api_bodies, config.limits.max_buffered_bytes);
+  api_budget_init(&svc.ocsp_bodies, config.limits.max_buffered_bytes);
   api_route *limited_routes = NULL;  // the route table with --max-* applied
   int rc = 1;
   // The key passphrase stays in memory for pkid's life: the hourly renewal
@@ -446,6 +490,7 @@ int main(int argc, char **argv) {
       .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
       .request_timeout_s = (unsigned)limits->request_timeout_s,
       .memory_limit = limits->max_header_bytes,
+      .budget = &svc.api_bodies,
   };
   const api_server_config ocsp_config = {
       .listen = config.ocsp_listen,
@@ -458,6 +503,7 @@ int main(int argc, char **argv) {
       .connection_limit_per_ip = (unsigned)limits->max_connections_per_ip,
       .request_timeout_s = (unsigned)limits->request_timeout_s,
       .memory_limit = limits->max_header_bytes,
+      .budget = &svc.ocsp_bodies,
   };
   // The OCSP listener binds first: with port 0 the URI that issued
   // certificates carry is only known once it has.
@@ -482,6 +528,14 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
+  // No webhook may call pkid's own listeners (api/webhook.h).
+  if (!api_monitor_add_listener(svc.monitor, api_host,
+                                api_server_port(server)) ||
+      !api_monitor_add_listener(svc.monitor, ocsp_host,
+                                api_server_port(ocsp_server))) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
   api_log(API_LOG_INFO,
           "API listening on %s://%s:%u, OCSP on http://%s:%u (OCSP URL in "
           "certificates: %s)",
@@ -495,14 +549,20 @@ int main(int argc, char **argv) {
             strerror(errno));
     goto done;
   }
+  int64_t next_maintenance_s = monotonic_s() + MAINTENANCE_INTERVAL_S;
   for (;;) {
-    const struct timespec interval = {MAINTENANCE_INTERVAL_S, 0};
-    const int sig = sigtimedwait(&signals, NULL, &interval);
+    // A tick every second writes the summaries of suppressed log lines
+    // (api/log.h) soon after their interval is over, even when no further
+    // line of their kind comes.
+    const struct timespec tick = {1, 0};
+    const int sig = sigtimedwait(&signals, NULL, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
       api_log(API_LOG_INFO, "signal %d: stopping", sig);
       break;
     }
-    if (sig < 0 && errno == EAGAIN) {
+    api_log_flush_suppressed(0);
+    if (monotonic_s() >= next_maintenance_s) {
+      next_maintenance_s = monotonic_s() + MAINTENANCE_INTERVAL_S;
       (void)ensure_delegates(&config, &svc);
       if (!config.insecure_http && config.tls_cert == NULL &&
           !ensure_tls(&config, &svc)) {
@@ -534,6 +594,7 @@ done:
   ca_authority_free(svc.authority);
   ca_store_free(svc.store);
   ca_key_passphrase_free(passphrase);
+  api_log_flush_suppressed(1);
   if (rc == 0) {
     api_log(API_LOG_INFO, "stopped");
   }

@@ -29,6 +29,10 @@ struct api_service {
   // Items of one batch at most (pkid --max-batch-items); 0:
   // CA_LIMIT_BATCH_ITEMS.
   size_t max_batch_items;
+  // The request bodies each listener holds (--max-buffered-bytes), given
+  // to the servers and read by /metrics.
+  api_budget api_bodies;
+  api_budget ocsp_bodies;
 };
 
 // api_routes returns pkid's route table and its length in |*out_n|.

@@ -15,8 +15,28 @@
 
 #include "ca/error.h"
 
-// The lowest protocol version: TLS 1.2 (RFC 8996 deprecates 1.0 and 1.1).
-#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+// What the API listener offers (a GnuTLS priority string):
+// - TLS 1.3 and 1.2 only (RFC 8996 deprecates 1.0 and 1.1);
+// - in TLS 1.2, only ECDHE key exchange, signed with the certificate's key
+//   (RSA for the tomcat certificate pki issues itself, ECDSA for an EC
+//   --tls-cert): with a static RSA key exchange (AES128-SHA,
+//   AES256-GCM-SHA384) whoever later gets the key reads every recorded
+//   session. Finite-field DHE is left out too: ECDHE gives the same
+//   forward secrecy for less, and every client that has DHE has ECDHE;
+// - only AEAD ciphers, AES-GCM and ChaCha20-Poly1305 (RFC 9325 4.2): no CBC
+//   with SHA-1 or SHA-2 MACs (ECDHE-RSA-AES128-SHA and the like);
+// - key exchange groups X25519 and the NIST curves: ECDHE in TLS 1.3 too.
+// Every TLS 1.2 client of this decade and every TLS 1.3 client has one of
+// these suites.
+// clang-format off
+#define API_TLS_PRIORITIES                                    \
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"               \
+  "-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                          \
+  "-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
+  "-MAC-ALL:+AEAD:"                                           \
+  "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"                \
+  "+GROUP-SECP384R1:+GROUP-SECP521R1"
+// clang-format on
 
 // api_tls_set serves |chain_pem| (the certificate, then its issuers) with
 // |key_der| (its private key, PKCS#8 DER) from the next handshake on. Both

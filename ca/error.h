@@ -74,7 +74,9 @@
   X(CA_ERR_UNAUTHENTICATED, "UNAUTHENTICATED")                             \
   X(CA_ERR_FORBIDDEN, "FORBIDDEN")                                         \
   X(CA_ERR_ADDRESS_NOT_ALLOWED, "ADDRESS_NOT_ALLOWED")                     \
-  X(CA_ERR_REQUEST_TIMEOUT, "REQUEST_TIMEOUT")
+  X(CA_ERR_REQUEST_TIMEOUT, "REQUEST_TIMEOUT")                             \
+  X(CA_ERR_FRAMING_INVALID, "FRAMING_INVALID")                             \
+  X(CA_ERR_BUFFERS_FULL, "BUFFERS_FULL")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

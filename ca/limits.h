@@ -317,4 +317,30 @@
 #define CA_LIMIT_HEADER_BYTES_MIN (4 * 1024)
 #define CA_LIMIT_HEADER_BYTES_MAX (1024 * 1024)
 
+// Request bodies held in memory at once by one listener, reserved from the
+// declared Content-Length before a body is read, or as a chunked body
+// grows (--max-buffered-bytes); past it a request is answered 503
+// BUFFERS_FULL. Without it the bound is --max-connections times
+// --max-body-bytes (32 GiB at the defaults). 256 MiB holds eight bodies of
+// the default --max-body-bytes: the signing queue's worth of full batches
+// (--queue-items 40,000 is four of 10,000) and as many again being
+// received; more bodies would only wait for the queue. It equals the
+// largest --max-body-bytes, so the default always takes the largest body;
+// a value below --max-body-bytes is refused. At least 64 KiB (four OCSP
+// requests of the largest size), at most 16 GiB.
+#define CA_LIMIT_BUFFERED_BYTES (256ull * 1024 * 1024)
+#define CA_LIMIT_BUFFERED_BYTES_MIN (64ull * 1024)
+#define CA_LIMIT_BUFFERED_BYTES_MAX (16ull * 1024 * 1024 * 1024)
+
+// --- Log lines about connections (api/log.h) ---
+
+// Lines of one kind (a failed TLS handshake, a client cut off at
+// --request-timeout, a storage error answered to a client) written per
+// interval; past them the lines are counted, and one line says how many
+// were suppressed once the interval is over. Any client can make pkid log
+// such a line, and without a bound a few hundred connections fill the log
+// and bury what matters; five per ten seconds still shows what happens.
+#define CA_LIMIT_LOG_BURST 5
+#define CA_LIMIT_LOG_INTERVAL_S 10
+
 #endif  // PKI_CA_LIMITS_H

@@ -112,8 +112,9 @@ int ca_monitor_webhook_valid(const char *url) {
   }
   for (size_t i = scheme; i < len; i++) {
     // Printable ASCII without spaces: nothing that could split the request
-    // line or a header.
-    if (url[i] <= ' ' || url[i] >= 0x7f) {
+    // line or a header. No backslash: parsers disagree on where it ends
+    // the authority (ca/monitor.h).
+    if (url[i] <= ' ' || url[i] >= 0x7f || url[i] == '\\') {
       return 0;
     }
   }
@@ -156,14 +157,20 @@ int ca_monitor_config_check(const ca_monitor_config *config) {
               CA_ERR_DESTINATION_INVALID, "%.80s is listed twice",
               config->emails[i]);
   }
-  for (size_t i = 0; i < config->n_webhooks; i++) {
+  // Webhooks are named by position: their text may hold a secret.
+  for (size_t i = 0; !config->keep_webhooks && i < config->n_webhooks; i++) {
+    CA_ENSURE(strchr(config->webhooks[i], '\\') == NULL,
+              CA_ERR_DESTINATION_INVALID,
+              "webhook %zu: a backslash is not allowed in a webhook URL "
+              "(libcurl would read what precedes an '@' as user information)",
+              i + 1);
     CA_ENSURE(ca_monitor_webhook_valid(config->webhooks[i]),
               CA_ERR_DESTINATION_INVALID,
-              "a webhook must be an http:// or https:// URL: %.80s",
-              config->webhooks[i]);
+              "webhook %zu: a webhook must be an http:// or https:// URL of "
+              "printable ASCII, at most %d bytes",
+              i + 1, CA_LIMIT_WEBHOOK_URL_LEN);
     CA_ENSURE(!contains(config->webhooks, i, config->webhooks[i]),
-              CA_ERR_DESTINATION_INVALID, "%.80s is listed twice",
-              config->webhooks[i]);
+              CA_ERR_DESTINATION_INVALID, "webhook %zu is listed twice", i + 1);
   }
   CA_ENSURE(
       config->smtp_host != NULL && ca_monitor_host_valid(config->smtp_host),
@@ -206,6 +213,100 @@ void ca_monitor_format_frequency(uint32_t seconds, char out[16]) {
   } else {
     snprintf(out, 16, "%uh", (unsigned)(seconds / 3600));
   }
+}
+
+// in_prefix returns 1 when the first |bits| bits of |addr| are those of
+// |prefix|.
+static int in_prefix(const uint8_t *addr, const uint8_t *prefix,
+                     unsigned bits) {
+  const unsigned whole = bits / 8, rest = bits % 8;
+  if (memcmp(addr, prefix, whole) != 0) {
+    return 0;
+  }
+  if (rest == 0) {
+    return 1;
+  }
+  const uint8_t mask = (uint8_t)(0xff << (8 - rest));
+  return (addr[whole] & mask) == (prefix[whole] & mask);
+}
+
+static ca_address_class ipv4_class(const uint8_t a[4]) {
+  static const struct {
+    uint8_t prefix[4];
+    unsigned bits;
+    ca_address_class c;
+  } kRanges[] = {
+      {{0, 0, 0, 0}, 8, CA_ADDRESS_RESERVED},  // "this network"
+      {{127, 0, 0, 0}, 8, CA_ADDRESS_LOOPBACK},
+      {{10, 0, 0, 0}, 8, CA_ADDRESS_PRIVATE},
+      {{172, 16, 0, 0}, 12, CA_ADDRESS_PRIVATE},
+      {{192, 168, 0, 0}, 16, CA_ADDRESS_PRIVATE},
+      {{100, 64, 0, 0}, 10, CA_ADDRESS_PRIVATE},  // RFC 6598 shared space
+      {{169, 254, 0, 0}, 16, CA_ADDRESS_LINK_LOCAL},
+      {{224, 0, 0, 0}, 4, CA_ADDRESS_RESERVED},  // multicast
+      {{240, 0, 0, 0}, 4, CA_ADDRESS_RESERVED},  // reserved, broadcast
+  };
+  for (size_t i = 0; i < sizeof(kRanges) / sizeof(kRanges[0]); i++) {
+    if (in_prefix(a, kRanges[i].prefix, kRanges[i].bits)) {
+      return kRanges[i].c;
+    }
+  }
+  return CA_ADDRESS_PUBLIC;
+}
+
+ca_address_class ca_monitor_address_class(const uint8_t *addr, size_t len) {
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b};
+  static const uint8_t kZero[16] = {0};
+  static const uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                        0, 0, 0, 0, 0, 0, 0, 1};
+  static const uint8_t kUniqueLocal[1] = {0xfc};
+  static const uint8_t kLinkLocal[2] = {0xfe, 0x80};
+  static const uint8_t kSiteLocal[2] = {0xfe, 0xc0};
+  static const uint8_t kMulticast[1] = {0xff};
+  if (len == 4) {
+    return ipv4_class(addr);
+  }
+  if (len != 16) {
+    return CA_ADDRESS_RESERVED;
+  }
+  // The IPv4 address an IPv6 one carries is the one reached.
+  if (memcmp(addr, kMapped, 12) == 0 || memcmp(addr, kNat64, 12) == 0) {
+    return ipv4_class(addr + 12);
+  }
+  if (memcmp(addr, kLoopback, 16) == 0) {
+    return CA_ADDRESS_LOOPBACK;
+  }
+  // ::, and the deprecated IPv4-compatible addresses ::a.b.c.d.
+  if (memcmp(addr, kZero, 12) == 0) {
+    return CA_ADDRESS_RESERVED;
+  }
+  if (in_prefix(addr, kLinkLocal, 10)) {
+    return CA_ADDRESS_LINK_LOCAL;
+  }
+  if (in_prefix(addr, kUniqueLocal, 7) || in_prefix(addr, kSiteLocal, 10)) {
+    return CA_ADDRESS_PRIVATE;
+  }
+  if (in_prefix(addr, kMulticast, 8)) {
+    return CA_ADDRESS_RESERVED;
+  }
+  return CA_ADDRESS_PUBLIC;
+}
+
+const char *ca_monitor_address_class_name(ca_address_class c) {
+  switch (c) {
+    case CA_ADDRESS_PUBLIC:
+      return "public";
+    case CA_ADDRESS_LOOPBACK:
+      return "loopback";
+    case CA_ADDRESS_PRIVATE:
+      return "private";
+    case CA_ADDRESS_LINK_LOCAL:
+      return "link-local";
+    case CA_ADDRESS_RESERVED:
+      break;
+  }
+  return "reserved";
 }
 
 // floor_div divides rounding toward minus infinity.

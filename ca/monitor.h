@@ -33,8 +33,17 @@ typedef struct ca_monitor_config {
   uint32_t frequency_s;
   char *emails[CA_LIMIT_MONITOR_DESTINATIONS];
   size_t n_emails;
+  // Webhook URLs, whole (user information, path and query included: the
+  // receiver needs them). Shown and logged only through
+  // api_webhook_display, which leaves the secrets out.
   char *webhooks[CA_LIMIT_MONITOR_DESTINATIONS];
+  // The admin's opt-in, per webhook, to a loopback or private address.
+  uint8_t webhook_allow_private[CA_LIMIT_MONITOR_DESTINATIONS];
   size_t n_webhooks;
+  // When storing: keep the stored webhooks (and their opt-ins) instead of
+  // replacing them with |webhooks|, which is then ignored. A client that
+  // read the configuration saw the URLs redacted and cannot send them back.
+  int keep_webhooks;
   char *smtp_host;
   uint32_t smtp_port;
   char *smtp_from;
@@ -49,8 +58,12 @@ void ca_monitor_config_cleanup(ca_monitor_config *config);
 // 1 to 365 and frequency 1h to 30d (else CA_ERR_PARAMETER_INVALID); at most
 // CA_LIMIT_MONITOR_DESTINATIONS addresses and URLs of each kind, each
 // address valid (ca_monitor_email_valid), each URL valid
-// (ca_monitor_webhook_valid), no duplicate, and the SMTP host, port and
-// sender valid (else CA_ERR_DESTINATION_INVALID). It returns 1 or 0.
+// (ca_monitor_webhook_valid; not looked at with |keep_webhooks|), no
+// duplicate, and the SMTP host, port and sender valid (else
+// CA_ERR_DESTINATION_INVALID). A refused webhook is named by its position
+// (1, 2, ...), never by its text, which may hold a secret. It returns 1 or
+// 0. What a URL's host is (loopback, private, pkid's own listener, ...) is
+// api_webhook_check's: that needs libcurl's reading of the URL.
 int ca_monitor_config_check(const ca_monitor_config *config) CA_MUST_CHECK;
 
 // ca_monitor_parse_frequency reads "12h", "1d", "7d" (a positive number of
@@ -70,9 +83,39 @@ void ca_monitor_format_frequency(uint32_t seconds, char out[16]);
 int ca_monitor_email_valid(const char *address);
 
 // ca_monitor_webhook_valid returns 1 when |url| is "http://" or "https://"
-// followed by a host, of printable ASCII without spaces, at most
-// CA_LIMIT_WEBHOOK_URL_LEN bytes.
+// followed by a host, of printable ASCII without spaces or backslashes, at
+// most CA_LIMIT_WEBHOOK_URL_LEN bytes. Backslashes are refused anywhere:
+// libcurl reads http://a\@b/ as user "a\" at host b, where other
+// readers see host a, so a URL checked as calling one host would call
+// another.
 int ca_monitor_webhook_valid(const char *url);
+
+// What an address is, for the webhook checks (README.md, "Expiry
+// monitor"). IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) IPv6
+// addresses are what the IPv4 address they carry is.
+typedef enum ca_address_class {
+  CA_ADDRESS_PUBLIC = 0,
+  // 127.0.0.0/8, ::1: allowed with the admin's opt-in (allow_private).
+  CA_ADDRESS_LOOPBACK,
+  // 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 (shared
+  // address space), fc00::/7 (unique local), fec0::/10 (site-local):
+  // allowed with the opt-in.
+  CA_ADDRESS_PRIVATE,
+  // 169.254.0.0/16, fe80::/10: never (cloud metadata services live there).
+  CA_ADDRESS_LINK_LOCAL,
+  // 0.0.0.0/8, 224.0.0.0/4, 240.0.0.0/4 (255.255.255.255 included), ::,
+  // IPv4-compatible ::/96, ff00::/8: never a host to call.
+  CA_ADDRESS_RESERVED,
+} ca_address_class;
+
+// ca_monitor_address_class classifies the |len| bytes of |addr| in
+// network order: 4 (IPv4) or 16 (IPv6); any other length is
+// CA_ADDRESS_RESERVED.
+ca_address_class ca_monitor_address_class(const uint8_t *addr, size_t len);
+
+// ca_monitor_address_class_name returns "public", "loopback", "private",
+// "link-local" or "reserved" (a static string).
+const char *ca_monitor_address_class_name(ca_address_class c);
 
 // ca_monitor_host_valid returns 1 when |host| is a host name (letters,
 // digits, '-', '.'), an IPv4 address, or an IPv6 address in brackets.

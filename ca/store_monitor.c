@@ -301,8 +301,8 @@ int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
             CA_ERR_NO_MEMORY, "out of memory");
   PQclear(res);
   res = ca_store_query(store,
-                       "SELECT kind, address FROM monitor_destinations"
-                       " ORDER BY kind, position",
+                       "SELECT kind, address, allow_private"
+                       " FROM monitor_destinations ORDER BY kind, position",
                        0, NULL, PGRES_TUPLES_OK,
                        "reading the monitor destinations");
   CA_GUARD(res != NULL);
@@ -316,6 +316,9 @@ int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
     }
     CA_ENSURE(dup_value(res, i, 1, &list[*count]), CA_ERR_NO_MEMORY,
               "out of memory");
+    if (!email) {
+      out->webhook_allow_private[*count] = PQgetvalue(res, i, 2)[0] == 't';
+    }
     (*count)++;
   }
   PQclear(res);
@@ -345,16 +348,22 @@ static int tx_command(ca_store_tx *tx, const char *sql, int n,
   return 1;
 }
 
+// add_destinations stores |n| destinations of |kind|; |allow_private|
+// (NULL for e-mail addresses) holds each one's opt-in.
 static int add_destinations(ca_store_tx *tx, const char *kind,
-                            char *const *list, size_t n) {
+                            char *const *list, const uint8_t *allow_private,
+                            size_t n) {
   for (size_t i = 0; i < n; i++) {
     char position[16];
     snprintf(position, sizeof(position), "%zu", i);
-    const char *values[3] = {kind, list[i], position};
+    const char *values[4] = {
+        kind, list[i], position,
+        allow_private != NULL && allow_private[i] ? "true" : "false"};
     if (!tx_command(tx,
-                    "INSERT INTO monitor_destinations (kind, address, position)"
-                    " VALUES ($1, $2, $3::integer)",
-                    3, values, "storing a monitor destination")) {
+                    "INSERT INTO monitor_destinations"
+                    " (kind, address, position, allow_private)"
+                    " VALUES ($1, $2, $3::integer, $4::boolean)",
+                    4, values, "storing a monitor destination")) {
       return 0;
     }
   }
@@ -369,10 +378,16 @@ int ca_store_monitor_put_config(ca_store *store,
   snprintf(start, sizeof(start), "%u", (unsigned)config->start_days);
   snprintf(frequency, sizeof(frequency), "%u", (unsigned)config->frequency_s);
   snprintf(port, sizeof(port), "%u", (unsigned)config->smtp_port);
+  // Counts only: a webhook URL may hold a secret.
+  char webhooks[24];
+  if (config->keep_webhooks) {
+    snprintf(webhooks, sizeof(webhooks), "kept");
+  } else {
+    snprintf(webhooks, sizeof(webhooks), "%zu", config->n_webhooks);
+  }
   snprintf(detail, sizeof(detail),
-           "enabled=%d start_days=%s frequency_s=%s emails=%zu webhooks=%zu",
-           config->enabled, start, frequency, config->n_emails,
-           config->n_webhooks);
+           "enabled=%d start_days=%s frequency_s=%s emails=%zu webhooks=%s",
+           config->enabled, start, frequency, config->n_emails, webhooks);
   const char *values[7] = {config->enabled ? "true" : "false",
                            start,
                            frequency,
@@ -388,11 +403,20 @@ int ca_store_monitor_put_config(ca_store *store,
                       " smtp_port = $5::integer, smtp_from = $6,"
                       " updated_at = now(), updated_by = $7 WHERE id = 1",
                       7, values, "storing the monitor configuration"));
-  CA_GUARD(tx_command(tx, "DELETE FROM monitor_destinations", 0, NULL,
-                      "replacing the monitor destinations"));
-  CA_GUARD(add_destinations(tx, "email", config->emails, config->n_emails));
+  // Kept webhooks stay as stored: their whole URLs are known only here.
+  CA_GUARD(tx_command(tx,
+                      config->keep_webhooks
+                          ? "DELETE FROM monitor_destinations"
+                            " WHERE kind = 'email'"
+                          : "DELETE FROM monitor_destinations",
+                      0, NULL, "replacing the monitor destinations"));
   CA_GUARD(
-      add_destinations(tx, "webhook", config->webhooks, config->n_webhooks));
+      add_destinations(tx, "email", config->emails, NULL, config->n_emails));
+  if (!config->keep_webhooks) {
+    CA_GUARD(add_destinations(tx, "webhook", config->webhooks,
+                              config->webhook_allow_private,
+                              config->n_webhooks));
+  }
   CA_GUARD(ca_store_tx_audit(tx, actor, "monitor.set", "monitor", source, "ok",
                              detail));
   return ca_store_commit(tx);

@@ -82,13 +82,17 @@ int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
 int ca_store_monitor_prune(ca_store *store) CA_MUST_CHECK;
 
 // ca_store_monitor_get_config reads the configuration into |out| (the
-// caller cleans it up with ca_monitor_config_cleanup).
+// caller cleans it up with ca_monitor_config_cleanup), webhook URLs whole
+// with their opt-ins (migration 0008).
 int ca_store_monitor_get_config(ca_store *store,
                                 ca_monitor_config *out) CA_MUST_CHECK;
 
 // ca_store_monitor_put_config replaces the configuration with |config|
-// (checked by the caller with ca_monitor_config_check), in one transaction
-// with an audit row "monitor.set" by |actor| from |source|.
+// (checked by the caller with ca_monitor_config_check and, for webhooks,
+// api_webhook_check), in one transaction with an audit row "monitor.set"
+// by |actor| from |source|; with |config->keep_webhooks| the stored
+// webhooks stay as they are. The audit row counts destinations, never
+// names a URL.
 int ca_store_monitor_put_config(ca_store *store,
                                 const ca_monitor_config *config,
                                 const char *actor,

@@ -550,6 +550,20 @@ TEST(flags_out_of_range_exit_2) {
                "--max-header-bytes must be 4096 to 1048576");
   pkid_refuses("--max-header-bytes", " 8192",
                "--max-header-bytes must be 4096 to 1048576");
+  pkid_refuses("--max-buffered-bytes", "65535",
+               "--max-buffered-bytes must be 65536 to 17179869184");
+  pkid_refuses("--max-buffered-bytes", "17179869185",
+               "--max-buffered-bytes must be 65536 to 17179869184");
+  // Never below one body of the largest size.
+  char cmd[2048], err[600];
+  snprintf(err, sizeof(err), "%s/flag.err", dir);
+  snprintf(cmd, sizeof(cmd),
+           "api/pkid --database postgresql://nowhere.invalid/x "
+           "--max-body-bytes 1048576 --max-buffered-bytes 1048575 2> %s; "
+           "test $? = 2 && grep -qF -- '--max-buffered-bytes must be at "
+           "least --max-body-bytes (1048576)' %s",
+           err, err);
+  CHECK_EQ_INT(it_run(cmd), 0);
 }
 
 int main(void) {

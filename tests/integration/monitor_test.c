@@ -8,7 +8,9 @@
 // window sends again; the e-mails and the webhook JSON list the right
 // certificates; a webhook or an SMTP server that is down is counted and
 // retried by the next check; and the background thread sends on its own and
-// stops on SIGTERM.
+// stops on SIGTERM. The receiver listens on loopback: its webhook is stored
+// with the allow_private opt-in, shown redacted and kept whole when pkictl
+// changes other settings.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +38,9 @@ static pki_client *api_a;
 static char recv_dir[512];
 static pid_t receivers;
 static unsigned smtp_port, hook_port;
-static char hook_url[128], down_url_file[600];
+// hook_url: the receiver's URL, on loopback (so stored with the
+// allow_private opt-in); hook_shown: as pkid shows it (api_webhook_display).
+static char hook_url[128], hook_shown[128], down_url_file[600];
 
 // --- Receivers ---
 
@@ -65,6 +69,8 @@ static int start_receivers(void) {
       if (got == 2) {
         snprintf(hook_url, sizeof(hook_url), "http://127.0.0.1:%u/hook",
                  hook_port);
+        snprintf(hook_shown, sizeof(hook_shown),
+                 "http://127.0.0.1:%u/\xe2\x80\xa6", hook_port);
         return 1;
       }
     }
@@ -504,7 +510,24 @@ TEST(bad_configurations_are_refused_with_codes) {
   c.n_webhooks = 1;
   CHECK_EQ_INT(put_config(api_a, &c, code), 400);
   CHECK_EQ_STR(code, "DESTINATION_INVALID");
+  // The receiver's own URL, on loopback, without the opt-in.
+  hooks[0] = hook_url;
+  CHECK_EQ_INT(put_config(api_a, &c, code), 400);
+  CHECK_EQ_STR(code, "DESTINATION_INVALID");
+  // libcurl would call 127.0.0.2: refused even with the opt-in.
+  Pki__V1__WebhookDestination d = PKI__V1__WEBHOOK_DESTINATION__INIT;
+  Pki__V1__WebhookDestination *ds[1] = {&d};
+  d.url = "http://127.0.0.1:1\\@127.0.0.2:2/";
+  d.allow_private = 1;
   c.n_webhooks = 0;
+  c.webhook_destinations = ds;
+  c.n_webhook_destinations = 1;
+  CHECK_EQ_INT(put_config(api_a, &c, code), 400);
+  CHECK_EQ_STR(code, "DESTINATION_INVALID");
+  d.url = "http://169.254.169.254/";
+  CHECK_EQ_INT(put_config(api_a, &c, code), 400);
+  CHECK_EQ_STR(code, "DESTINATION_INVALID");
+  c.n_webhook_destinations = 0;
   c.smtp_port = 70000;
   CHECK_EQ_INT(put_config(api_a, &c, code), 400);
   CHECK_EQ_STR(code, "DESTINATION_INVALID");
@@ -586,7 +609,8 @@ TEST(one_notice_per_certificate_window_and_destination) {
   snprintf(cmd, sizeof(cmd),
            "api/pkictl %s monitor set --enabled true --start-days 30 "
            "--frequency 1d --email ops@example.com --email "
-           "oncall@example.com --webhook %s --smtp-host 127.0.0.1 "
+           "oncall@example.com --webhook-allow-private %s --smtp-host "
+           "127.0.0.1 "
            "--smtp-port %u --smtp-from pki@ca.example.com > /dev/null",
            node_a.ctl, hook_url, smtp_port);
   CHECK_EQ_INT(it_run(cmd), 0);
@@ -595,10 +619,24 @@ TEST(one_notice_per_certificate_window_and_destination) {
     CHECK(c->enabled);
     CHECK_EQ_INT(c->n_emails, 2);
     CHECK_EQ_INT(c->n_webhooks, 1);
+    CHECK_EQ_INT(c->n_webhook_destinations, 1);
+    if (c->n_webhooks == 1 && c->n_webhook_destinations == 1) {
+      // Shown redacted, with its opt-in; stored whole.
+      CHECK_EQ_STR(c->webhooks[0], hook_shown);
+      CHECK_EQ_STR(c->webhook_destinations[0]->url, hook_shown);
+      CHECK(c->webhook_destinations[0]->allow_private);
+    }
+    CHECK(!c->destinations_hidden);
     CHECK_EQ_INT(c->smtp_port, smtp_port);
     CHECK(strncmp(c->updated_by, "token:", 6) == 0);
   }
   pki__v1__monitor_config__free_unpacked(c, NULL);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM monitor_destinations"
+                         " WHERE kind = 'webhook' AND allow_private"
+                         " AND address = $1",
+                         hook_url),
+               1);
   CHECK_EQ_INT(it_db_int(&db,
                          "SELECT count(*) FROM audit_log WHERE action ="
                          " 'monitor.set'",
@@ -754,7 +792,9 @@ TEST(a_destination_that_is_down_fails_and_is_retried) {
   CHECK_EQ_INT(r.failed, 1);    // the webhook
   CHECK_EQ_INT(r.failed_messages, 1);
   CHECK(strstr(r.errors, "NOTIFICATION_FAILED: ") == r.errors);
-  CHECK(strstr(r.errors, hook_url) != NULL && strstr(r.errors, "503") != NULL);
+  CHECK(strstr(r.errors, hook_shown) != NULL &&
+        strstr(r.errors, "503") != NULL);
+  CHECK(strstr(r.errors, hook_url) == NULL);
   CHECK_EQ_INT(metric(api_a, "pki_monitor_notices_total{outcome=\"failed\"}"),
                failed_before + 1);
   CHECK_EQ_INT(metric(api_a, "pki_monitor_messages_total{outcome=\"failed\"}"),

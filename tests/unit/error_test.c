@@ -75,6 +75,8 @@ TEST(stable_names) {
       "FORBIDDEN",
       "ADDRESS_NOT_ALLOWED",
       "REQUEST_TIMEOUT",
+      "FRAMING_INVALID",
+      "BUFFERS_FULL",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

@@ -1,8 +1,11 @@
 // Unit tests of ca/monitor.c: the frequency syntax and its bounds, the
 // address and URL checks (nothing that could split an SMTP command or an
-// HTTP request passes), the configuration check and its error codes, the
-// window number, the schedule (daily, at most the frequency, hourly near
-// or past expiry) and the days left around the expiry instant.
+// HTTP request passes, no backslash), the classes of IP addresses the
+// webhook checks rest on, the configuration check and its error codes (a
+// refused webhook named by position, never quoted), the window number,
+// the schedule (daily, at most the frequency, hourly near or past expiry)
+// and the days left around the expiry instant.
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +149,12 @@ TEST(webhook_urls) {
       "http://example.com/\r\nX-Injected: 1",
       "http://example.com/\x7f",
       "example.com/hook",
+      // libcurl reads the host after '@' (127.0.0.2), others before '\'.
+      "http://127.0.0.1:21999\\@127.0.0.2:21998/",
+      "http://u:p\\w@example.com/",
+      "http://example.com/a\\b",
+      // What api_webhook_display writes when it left something out.
+      "http://example.com/\xe2\x80\xa6",
   };
   for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
     if (ca_monitor_webhook_valid(kBad[i])) {
@@ -175,6 +184,81 @@ TEST(hosts) {
   CHECK(!ca_monitor_host_valid("smtp.example.com:25"));
   CHECK(!ca_monitor_host_valid("smtp.example.com/x"));
   CHECK(!ca_monitor_host_valid("smtp@example.com"));
+}
+
+// address_class classifies the IPv4 or IPv6 address |text|.
+static int address_class(const char *text) {
+  uint8_t a[16];
+  if (inet_pton(AF_INET, text, a) == 1) {
+    return (int)ca_monitor_address_class(a, 4);
+  }
+  if (inet_pton(AF_INET6, text, a) == 1) {
+    return (int)ca_monitor_address_class(a, 16);
+  }
+  return -1;
+}
+
+TEST(address_classes) {
+  static const struct {
+    const char *address;
+    ca_address_class c;
+  } kCases[] = {
+      {"8.8.8.8", CA_ADDRESS_PUBLIC},
+      {"172.32.0.1", CA_ADDRESS_PUBLIC},
+      {"172.15.255.255", CA_ADDRESS_PUBLIC},
+      {"100.128.0.1", CA_ADDRESS_PUBLIC},
+      {"169.253.255.255", CA_ADDRESS_PUBLIC},
+      {"223.255.255.255", CA_ADDRESS_PUBLIC},
+      {"127.0.0.1", CA_ADDRESS_LOOPBACK},
+      {"127.255.255.254", CA_ADDRESS_LOOPBACK},
+      {"10.0.0.1", CA_ADDRESS_PRIVATE},
+      {"172.16.0.1", CA_ADDRESS_PRIVATE},
+      {"172.31.255.255", CA_ADDRESS_PRIVATE},
+      {"192.168.1.1", CA_ADDRESS_PRIVATE},
+      {"100.64.0.1", CA_ADDRESS_PRIVATE},
+      {"169.254.169.254", CA_ADDRESS_LINK_LOCAL},
+      {"169.254.0.0", CA_ADDRESS_LINK_LOCAL},
+      {"0.0.0.0", CA_ADDRESS_RESERVED},
+      {"0.1.2.3", CA_ADDRESS_RESERVED},
+      {"224.0.0.1", CA_ADDRESS_RESERVED},
+      {"239.255.255.250", CA_ADDRESS_RESERVED},
+      {"240.0.0.1", CA_ADDRESS_RESERVED},
+      {"255.255.255.255", CA_ADDRESS_RESERVED},
+      {"2001:db8::1", CA_ADDRESS_PUBLIC},
+      {"2606:4700::1111", CA_ADDRESS_PUBLIC},
+      {"::1", CA_ADDRESS_LOOPBACK},
+      {"fc00::1", CA_ADDRESS_PRIVATE},
+      {"fdff:ffff::1", CA_ADDRESS_PRIVATE},
+      {"fec0::1", CA_ADDRESS_PRIVATE},
+      {"fe80::1", CA_ADDRESS_LINK_LOCAL},
+      {"febf:ffff::1", CA_ADDRESS_LINK_LOCAL},
+      {"::", CA_ADDRESS_RESERVED},
+      {"::127.0.0.1", CA_ADDRESS_RESERVED},
+      {"ff02::1", CA_ADDRESS_RESERVED},
+      // An IPv6 address that carries an IPv4 one reaches that one.
+      {"::ffff:127.0.0.1", CA_ADDRESS_LOOPBACK},
+      {"::ffff:169.254.169.254", CA_ADDRESS_LINK_LOCAL},
+      {"::ffff:10.1.2.3", CA_ADDRESS_PRIVATE},
+      {"::ffff:8.8.8.8", CA_ADDRESS_PUBLIC},
+      {"64:ff9b::a9fe:a9fe", CA_ADDRESS_LINK_LOCAL},
+      {"64:ff9b::808:808", CA_ADDRESS_PUBLIC},
+  };
+  for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); i++) {
+    const int got = address_class(kCases[i].address);
+    if (got != (int)kCases[i].c) {
+      fprintf(stderr, "%s: class %d, expected %d\n", kCases[i].address, got,
+              (int)kCases[i].c);
+    }
+    CHECK_EQ_INT(got, kCases[i].c);
+  }
+  static const uint8_t kOdd[5] = {127, 0, 0, 1, 0};
+  CHECK_EQ_INT(ca_monitor_address_class(kOdd, 5), CA_ADDRESS_RESERVED);
+  CHECK_EQ_STR(ca_monitor_address_class_name(CA_ADDRESS_PUBLIC), "public");
+  CHECK_EQ_STR(ca_monitor_address_class_name(CA_ADDRESS_LOOPBACK), "loopback");
+  CHECK_EQ_STR(ca_monitor_address_class_name(CA_ADDRESS_PRIVATE), "private");
+  CHECK_EQ_STR(ca_monitor_address_class_name(CA_ADDRESS_LINK_LOCAL),
+               "link-local");
+  CHECK_EQ_STR(ca_monitor_address_class_name(CA_ADDRESS_RESERVED), "reserved");
 }
 
 // good_config fills a valid configuration with borrowed strings (never
@@ -221,6 +305,23 @@ TEST(configuration_check) {
   good_config(&c);
   c.webhooks[0] = "ftp://example.com/";
   CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  // A refused webhook is named by position: its text may hold a secret.
+  good_config(&c);
+  c.webhooks[1] = "http://user:s3cret@127.0.0.1:1\\@127.0.0.2:2/TOKEN";
+  c.n_webhooks = 2;
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  CHECK(strstr(ca_err_get()->message, "webhook 2: a backslash") != NULL);
+  CHECK(strstr(ca_err_get()->message, "s3cret") == NULL);
+  c.webhooks[1] = "gopher://user:s3cret@example.com/TOKEN";
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
+  CHECK(strstr(ca_err_get()->message, "webhook 2:") != NULL);
+  CHECK(strstr(ca_err_get()->message, "s3cret") == NULL);
+  c.webhooks[1] = "https://hooks.example.com/x";
+  CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);  // twice
+  CHECK_EQ_STR(ca_err_get()->message, "webhook 2 is listed twice");
+  // Kept webhooks are the stored ones: what was sent is not looked at.
+  c.keep_webhooks = 1;
+  CHECK_EQ_INT(check_code(&c), CA_OK);
   good_config(&c);
   c.n_emails = CA_LIMIT_MONITOR_DESTINATIONS + 1;
   CHECK_EQ_INT(check_code(&c), CA_ERR_DESTINATION_INVALID);
@@ -292,6 +393,7 @@ int main(void) {
   RUN(email_addresses);
   RUN(webhook_urls);
   RUN(hosts);
+  RUN(address_classes);
   RUN(configuration_check);
   RUN(windows);
   RUN(schedule);
