@@ -332,7 +332,7 @@
 #define CA_LIMIT_BUFFERED_BYTES_MIN (64ull * 1024)
 #define CA_LIMIT_BUFFERED_BYTES_MAX (16ull * 1024 * 1024 * 1024)
 
-// --- Log lines about connections (api/log.h) ---
+// --- Log lines about connections (api/server/log.h) ---
 
 // Lines of one kind (a failed TLS handshake, a client cut off at
 // --request-timeout, a storage error answered to a client) written per

@@ -14,8 +14,8 @@
 #include "api/server/service.h"
 #include "ca/issue/authority.h"
 #include "ca/limits.h"
+#include "ca/policy/access.h"
 #include "ca/store/store_access.h"
-#include "ca/x509/name.h"
 #include "ca/x509/x509.h"
 #include "ca/x509/x509_verify.h"
 
@@ -169,43 +169,23 @@ err:
   return 0;
 }
 
-// role_of_subject reads the role of an api-client certificate from the OU
-// "pki-role:ROLE[:PROFILE...]" of its subject. Only the api-client profile
-// keeps an OU (ca/policy/profile.h) and only admins issue under it, so an OU of
-// this shape in a certificate of pki's CA was put there by an admin.
-static int role_of_subject(const CBS *subject, ca_principal *out) {
-  char *text = NULL;
-  CA_GUARD(ca_name_format(subject, &text));
-  const char *ou = strstr(text, "OU=pki-role:");
-  CA_ENSURE(ou != NULL, CA_ERR_FORBIDDEN,
-            "the client certificate names no role (OU=pki-role:ROLE)");
-  ou += strlen("OU=pki-role:");
-  const size_t n = strcspn(ou, ",+");
-  char value[CA_LIMIT_TOKEN_PROFILES * (CA_LIMIT_PROFILE_NAME_LEN + 1) + 16];
-  CA_ENSURE(n < sizeof(value), CA_ERR_FORBIDDEN,
-            "client certificate role too long");
-  memcpy(value, ou, n);
-  value[n] = '\0';
-  char *colon = strchr(value, ':');
-  if (colon != NULL) {
-    *colon = '\0';
+// role_of_subject reads the role of an api-client certificate from the one
+// OU "pki-role:ROLE[:PROFILE...]" of its subject (ca_role_ou_parse, the
+// parser issuance uses). Only the api-client profile keeps an OU
+// (ca/policy/profile.h) and only admins issue under it, so an OU of this shape
+// in a certificate of pki's CA was put there by an admin; a certificate naming
+// several roles, or a malformed one, gets none (issued before issuance
+// refused them, or not by pki).
+static int role_of_subject(const ca_authority *authority, const CBS *subject,
+                           ca_principal *out) {
+  if (!ca_role_ou_parse(subject, &authority->profiles, out)) {
+    ca_err why;
+    ca_err_copy(&why);
+    CA_RAISE(CA_ERR_FORBIDDEN,
+             "the client certificate names no usable role: %s", why.message);
   }
-  CA_ENSURE(ca_role_parse(value, &out->role), CA_ERR_FORBIDDEN,
-            "the client certificate names an unknown role");
-  out->profile_count = 0;
-  if (colon != NULL) {
-    for (char *p = colon + 1; *p != '\0'; p++) {
-      if (*p == ':') {
-        *p = ',';
-      }
-    }
-    CA_ENSURE(ca_profiles_parse(colon + 1, out), CA_ERR_FORBIDDEN,
-              "the client certificate names bad profiles");
-  }
-  OPENSSL_free(text);
   return 1;
 err:
-  OPENSSL_free(text);
   return 0;
 }
 
@@ -253,7 +233,7 @@ static int verify_client_cert(api_service *svc, const uint8_t *der,
                                       &found));
   CA_ENSURE(found && !state.revoked, CA_ERR_UNAUTHENTICATED,
             "the client certificate is %s", found ? "revoked" : "unknown");
-  CA_GUARD(role_of_subject(&cert.subject, out));
+  CA_GUARD(role_of_subject(svc->authority, &cert.subject, out));
   snprintf(out->name, sizeof(out->name), "cert:%s", serial);
   return 1;
 err:
@@ -289,9 +269,20 @@ static int client_cert_principal(api_service *svc, const api_request *req,
 // (RFC 6750 2.1; the scheme is case-insensitive).
 static int bearer_token(const api_request *req, const char **token,
                         size_t *len) {
-  const char *h = api_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-  CA_ENSURE(h != NULL, CA_ERR_UNAUTHENTICATED,
+  const char *h = NULL;
+  size_t h_len = 0;
+  CA_ENSURE(MHD_lookup_connection_value_n(
+                req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+                strlen(MHD_HTTP_HEADER_AUTHORIZATION), &h, &h_len) == MHD_YES &&
+                h != NULL,
+            CA_ERR_UNAUTHENTICATED,
             "this call needs a credential: Authorization: Bearer TOKEN");
+  // Read as a C string, "Bearer TOKEN\0junk" would pass as TOKEN. The
+  // libmicrohttpd of Debian 12 (0.9.75) already ends a header value at its
+  // first NUL and drops the rest of the line, reporting the cut length;
+  // this refuses wherever the bytes past the NUL are reported.
+  CA_ENSURE(strlen(h) == h_len, CA_ERR_REQUEST_MALFORMED,
+            "the Authorization header holds a NUL byte");
   CA_ENSURE(strncasecmp(h, "Bearer ", 7) == 0, CA_ERR_UNAUTHENTICATED,
             "only Bearer tokens are accepted");
   h += 7;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/server/pb_scan.h"
 #include "ca/limits.h"
 
 // A view of protobuf wire format: bounded, every read checked.
@@ -128,8 +129,14 @@ Pki__V1__Bundle *api_bundle_unpack(const uint8_t *buf, size_t len) {
   CA_GUARD(api_bundle_count(buf, len, 0, &bundles, &entries));
   b = pki__v1__bundle__unpack(NULL, len, buf);
   CA_ENSURE(b != NULL, CA_ERR_BUNDLE_MALFORMED, "not a pki.v1.Bundle");
+  if (!api_pb_check_strings(&pki__v1__bundle__descriptor, buf, len)) {
+    ca_err why;
+    ca_err_copy(&why);
+    CA_RAISE(CA_ERR_BUNDLE_MALFORMED, "%s", why.message);
+  }
   return b;
 err:
+  pki__v1__bundle__free_unpacked(b, NULL);
   return NULL;
 }
 
@@ -142,8 +149,11 @@ Pki__V1__ImportRequest *api_import_request_unpack(const uint8_t *buf,
   r = pki__v1__import_request__unpack(NULL, len, buf);
   CA_ENSURE(r != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.ImportRequest");
+  CA_GUARD(
+      api_pb_check_strings(&pki__v1__import_request__descriptor, buf, len));
   return r;
 err:
+  pki__v1__import_request__free_unpacked(r, NULL);
   return NULL;
 }
 
@@ -156,8 +166,11 @@ Pki__V1__ConsolidateRequest *api_consolidate_request_unpack(const uint8_t *buf,
   r = pki__v1__consolidate_request__unpack(NULL, len, buf);
   CA_ENSURE(r != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.ConsolidateRequest");
+  CA_GUARD(api_pb_check_strings(&pki__v1__consolidate_request__descriptor, buf,
+                                len));
   return r;
 err:
+  pki__v1__consolidate_request__free_unpacked(r, NULL);
   return NULL;
 }
 

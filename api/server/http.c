@@ -63,10 +63,18 @@ const char *api_query(const api_request *req, const char *name) {
 
 int api_query_checked(const api_request *req, const char *name,
                       const char **out) {
-  const char *v = api_query(req, name);
-  CA_ENSURE(v == NULL || strlen(v) <= CA_LIMIT_QUERY_VALUE_LEN,
+  const char *v = NULL;
+  size_t len = 0;
+  if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name,
+                                    strlen(name), &v, &len) != MHD_YES) {
+    v = NULL;
+  }
+  CA_ENSURE(v == NULL || len <= CA_LIMIT_QUERY_VALUE_LEN,
             CA_ERR_PARAMETER_INVALID, "parameter %s longer than %d bytes", name,
             CA_LIMIT_QUERY_VALUE_LEN);
+  // "%00" decodes to a NUL byte, which would cut the value C reads short.
+  CA_ENSURE(v == NULL || strlen(v) == len, CA_ERR_PARAMETER_INVALID,
+            "parameter %s holds a NUL byte", name);
   *out = v;
   return 1;
 err:
@@ -895,7 +903,12 @@ api_server *api_server_start(const api_server_config *config) {
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) {
-    flags |= MHD_USE_IPv6;
+    // [::] takes IPv4 clients too (libmicrohttpd would make it IPv6-only):
+    // they arrive as ::ffff:a.b.c.d, which the admin allowlist matches
+    // against its IPv4 networks (ca_network_contains).
+    const struct in6_addr *a6 =
+        &((const struct sockaddr_in6 *)&addr)->sin6_addr;
+    flags |= IN6_IS_ADDR_UNSPECIFIED(a6) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
   }
   // TLS: the certificate comes from api/server/tls.h at each handshake, so that
   // a renewed one is served without a restart.

@@ -117,7 +117,8 @@ typedef struct api_route {
 const char *api_query(const api_request *req, const char *name);
 
 // api_query_checked is api_query that refuses (returns 0 with
-// CA_ERR_PARAMETER_INVALID) a value over CA_LIMIT_QUERY_VALUE_LEN bytes.
+// CA_ERR_PARAMETER_INVALID) a value over CA_LIMIT_QUERY_VALUE_LEN bytes or
+// holding a NUL byte (sent as %00).
 // |*out| is NULL when the argument is absent.
 int api_query_checked(const api_request *req, const char *name,
                       const char **out) CA_MUST_CHECK;

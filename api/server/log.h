@@ -18,7 +18,7 @@ void api_log(api_log_level level, const char *fmt, ...)
 // connection or request: at most CA_LIMIT_LOG_BURST lines of |kind| (a
 // fixed text naming what happened) per CA_LIMIT_LOG_INTERVAL_S seconds,
 // then "suppressed K similar messages in the last S s: FIRST" once the
-// interval is over (api/log_limit.h). Any thread.
+// interval is over (api/server/log_limit.h). Any thread.
 void api_log_limited(const char *kind, api_log_level level, const char *fmt,
                      ...) __attribute__((format(printf, 3, 4)));
 

@@ -1,5 +1,7 @@
 #include "api/server/pb_scan.h"
 
+#include <string.h>
+
 static int read_varint(const uint8_t *buf, size_t len, size_t *pos,
                        uint64_t *out) {
   uint64_t v = 0;
@@ -57,4 +59,66 @@ int api_pb_count_field(const uint8_t *buf, size_t len, uint32_t field,
   return 1;
 err:
   return 0;
+}
+
+static int check_strings(const ProtobufCMessageDescriptor *desc,
+                         const uint8_t *buf, size_t len, unsigned depth) {
+  CA_ENSURE(depth <= API_PB_MAX_DEPTH, CA_ERR_REQUEST_MALFORMED,
+            "protobuf: messages nested more than %d deep", API_PB_MAX_DEPTH);
+  size_t pos = 0;
+  while (pos < len) {
+    uint64_t key, value;
+    CA_ENSURE(read_varint(buf, len, &pos, &key), CA_ERR_REQUEST_MALFORMED,
+              "protobuf: bad field key");
+    switch (key & 7) {
+      case 0:  // varint
+        CA_ENSURE(read_varint(buf, len, &pos, &value), CA_ERR_REQUEST_MALFORMED,
+                  "protobuf: bad varint");
+        break;
+      case 1:  // 64-bit
+        CA_ENSURE(len - pos >= 8, CA_ERR_REQUEST_MALFORMED,
+                  "protobuf: truncated");
+        pos += 8;
+        break;
+      case 2: {  // length-delimited: strings, bytes, messages, packed
+        CA_ENSURE(read_varint(buf, len, &pos, &value) && value <= len - pos,
+                  CA_ERR_REQUEST_MALFORMED, "protobuf: bad length");
+        const uint8_t *data = buf + pos;
+        pos += (size_t)value;
+        const uint64_t number = key >> 3;
+        const ProtobufCFieldDescriptor *f =
+            number <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(
+                                       desc, (unsigned)number)
+                                 : NULL;
+        if (f == NULL) {
+          break;
+        }
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+          CA_ENSURE(memchr(data, 0, (size_t)value) == NULL,
+                    CA_ERR_REQUEST_MALFORMED, "field %s of %s holds a NUL byte",
+                    f->name, desc->name);
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+          CA_GUARD(
+              check_strings((const ProtobufCMessageDescriptor *)f->descriptor,
+                            data, (size_t)value, depth + 1));
+        }
+        break;
+      }
+      case 5:  // 32-bit
+        CA_ENSURE(len - pos >= 4, CA_ERR_REQUEST_MALFORMED,
+                  "protobuf: truncated");
+        pos += 4;
+        break;
+      default:
+        CA_RAISE(CA_ERR_REQUEST_MALFORMED, "protobuf: unsupported wire type");
+    }
+  }
+  return 1;
+err:
+  return 0;
+}
+
+int api_pb_check_strings(const ProtobufCMessageDescriptor *desc,
+                         const uint8_t *buf, size_t len) {
+  return check_strings(desc, buf, len, 0);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ca/policy/access.h"
 #include "ca/policy/profile.h"
 #include "ca/x509/asn1_time.h"
 #include "ca/x509/certificate.h"
@@ -174,12 +175,22 @@ err:
   return 0;
 }
 
-// build_subject checks the request's subject and writes the certificate's:
-// the same, OU dropped unless the profile keeps it. A self-signed identity
+// build_subject checks the request's subject (an api-client certificate's
+// role OU too) and writes the certificate's: the same, OU dropped unless
+// the profile keeps it. A self-signed identity
 // keeps the OU it was given: it is the node's own name for itself, and no
 // CA policy stands between.
-static int build_subject(sign_state *st, int self_signed) {
+static int build_subject(const ca_authority *authority, sign_state *st,
+                         int self_signed) {
   CA_GUARD(ca_name_check(&st->csr.subject, &st->cn));
+  if (strcmp(st->profile->name, CA_PROFILE_API_CLIENT) == 0) {
+    // Its OU is its holder's role (api/server/auth.c reads it with the same
+    // parser): exactly one, well formed, or the certificate would mean
+    // what its reader makes of it.
+    ca_principal role;
+    memset(&role, 0, sizeof(role));
+    CA_GUARD(ca_role_ou_parse(&st->csr.subject, &authority->profiles, &role));
+  }
   CA_GUARD_CRYPTO(CBB_init(&st->subject, CBS_len(&st->csr.subject)));
   CA_GUARD(ca_name_add_leaf_subject(&st->subject, &st->csr.subject,
                                     st->profile->keep_ou || self_signed));
@@ -298,7 +309,7 @@ static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   sign_state_init(&st);
   memset(out, 0, sizeof(*out));
   CA_GUARD(read_request(authority, request, self_signed, max_csr, &st));
-  CA_GUARD(build_subject(&st, self_signed));
+  CA_GUARD(build_subject(authority, &st, self_signed));
   CA_GUARD(build_sans(authority, &st));
   if (self_signed) {
     CA_GUARD(self_signed_validity(request->self_signed_years, now,

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ca/oid.h"
+
 static const char *const kRoleNames[] = {"none", "issuer", "revoker", "admin"};
 
 int ca_role_parse(const char *name, ca_role *out) {
@@ -115,10 +117,183 @@ err:
   return 0;
 }
 
+// The longest role OU: the prefix, "issuer:", and every profile a token may
+// name, each with its separator; and the NUL.
+#define ROLE_TEXT_MAX                              \
+  (sizeof(CA_ROLE_OU_PREFIX) + sizeof("issuer:") + \
+   CA_LIMIT_TOKEN_PROFILES * (CA_LIMIT_PROFILE_NAME_LEN + 1) + 1)
+
+// A character of a decoded OU that no role OU may hold: one outside
+// printable ASCII, NUL included, so that "pki-role:admin\0..." can never
+// read as "pki-role:admin".
+#define NOT_ASCII '\x80'
+
+// ou_text decodes the OU value |value| of ASN.1 type |tag| into |out| (NUL
+// terminated), each character outside printable ASCII as NOT_ASCII, at most
+// |cap| - 1 characters; |*len| is their number and |*more| says whether
+// characters were left out. It returns 0 when |tag| is not a string type.
+static int ou_text(unsigned tag, const CBS *value, char *out, size_t cap,
+                   size_t *len, int *more) {
+  size_t width;
+  switch (tag) {
+    case CBS_ASN1_UTF8STRING:  // a multi-byte character is all NOT_ASCII
+    case CBS_ASN1_PRINTABLESTRING:
+    case CBS_ASN1_T61STRING:
+    case CBS_ASN1_IA5STRING:
+    case CBS_ASN1_VISIBLESTRING:
+      width = 1;
+      break;
+    case CBS_ASN1_BMPSTRING:
+      width = 2;
+      break;
+    case CBS_ASN1_UNIVERSALSTRING:
+      width = 4;
+      break;
+    default:
+      return 0;
+  }
+  const uint8_t *p = CBS_data(value);
+  const size_t chars = CBS_len(value) / width;
+  size_t n = 0;
+  for (; n < chars && n + 1 < cap; n++) {
+    uint32_t c = 0;
+    for (size_t k = 0; k < width; k++) {
+      c = c << 8 | p[n * width + k];
+    }
+    out[n] = c >= 0x20 && c < 0x7f ? (char)c : NOT_ASCII;
+  }
+  out[n] = '\0';
+  *len = n;
+  // A BMPString or UniversalString of a partial character is no string.
+  *more = n < chars || CBS_len(value) % width != 0;
+  return 1;
+}
+
+static int is_role_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == ':';
+}
+
+// parse_role_text reads the one role OU |text| (ou_text's; |more| when it
+// was cut) into |out|. |text| is overwritten.
+static int parse_role_text(char *text, int more,
+                           const ca_profile_table *profiles,
+                           ca_principal *out) {
+  static const size_t kPrefix = sizeof(CA_ROLE_OU_PREFIX) - 1;
+  CA_ENSURE(!more, CA_ERR_SUBJECT_INVALID,
+            "subject: the role OU (pki-role:...) is longer than %zu "
+            "characters",
+            ROLE_TEXT_MAX - 1);
+  CA_ENSURE(strncmp(text, CA_ROLE_OU_PREFIX, kPrefix) == 0,
+            CA_ERR_SUBJECT_INVALID,
+            "subject: a role OU is pki-role:ROLE[:PROFILE...], in lower case");
+  char *role_text = text + kPrefix;
+  for (const char *c = role_text; *c != '\0'; c++) {
+    CA_ENSURE(is_role_char(*c), CA_ERR_SUBJECT_INVALID,
+              "subject: the role OU (pki-role:...) holds a character other "
+              "than letters, digits, '-' and ':'");
+  }
+  char *colon = strchr(role_text, ':');
+  if (colon != NULL) {
+    *colon = '\0';
+  }
+  ca_role role;
+  CA_ENSURE(ca_role_parse(role_text, &role), CA_ERR_SUBJECT_INVALID,
+            "subject: the role OU names an unknown role \"pki-role:%.16s\" "
+            "(issuer, revoker or admin)",
+            role_text);
+  ca_principal scope;
+  memset(&scope, 0, sizeof(scope));
+  if (colon != NULL) {
+    CA_ENSURE(role == CA_ROLE_ISSUER, CA_ERR_SUBJECT_INVALID,
+              "subject: only an issuer's role OU (pki-role:issuer:...) names "
+              "profiles");
+    char *list = colon + 1;
+    // ca_profiles_parse takes "" for every profile: here it is a mistake.
+    CA_ENSURE(list[0] != '\0', CA_ERR_SUBJECT_INVALID,
+              "subject: the role OU (pki-role:issuer:...) ends in ':' "
+              "without a profile");
+    for (char *c = list; *c != '\0'; c++) {
+      if (*c == ':') {
+        *c = ',';
+      }
+    }
+    CA_ENSURE(ca_profiles_parse(list, &scope), CA_ERR_SUBJECT_INVALID,
+              "subject: the role OU (pki-role:issuer:...) has an empty or "
+              "overlong profile name, or more than %d profiles",
+              CA_LIMIT_TOKEN_PROFILES);
+    for (size_t i = 0; i < scope.profile_count; i++) {
+      const ca_profile *p = ca_profile_find(profiles, scope.profiles[i]);
+      CA_ENSURE(p != NULL, CA_ERR_SUBJECT_INVALID,
+                "subject: the role OU (pki-role:issuer:...) names an unknown "
+                "profile \"%.32s\"",
+                scope.profiles[i]);
+      // The profile's own spelling, as tokens store theirs.
+      snprintf(scope.profiles[i], sizeof(scope.profiles[i]), "%s", p->name);
+    }
+  }
+  out->role = role;
+  out->profile_count = scope.profile_count;
+  memcpy(out->profiles, scope.profiles, sizeof(out->profiles));
+  return 1;
+err:
+  return 0;
+}
+
+int ca_role_ou_parse(const CBS *name, const ca_profile_table *profiles,
+                     ca_principal *out) {
+  char text[ROLE_TEXT_MAX], role[ROLE_TEXT_MAX];
+  int role_more = 0;
+  size_t roles = 0;
+  CBS in = *name, rdns;
+  CA_ENSURE(CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
+            CA_ERR_SUBJECT_INVALID, "subject is not a Name");
+  while (CBS_len(&rdns) > 0) {
+    CBS rdn;
+    CA_ENSURE(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET), CA_ERR_SUBJECT_INVALID,
+              "subject: bad RelativeDistinguishedName");
+    while (CBS_len(&rdn) > 0) {
+      CBS ava, oid, value;
+      unsigned tag;
+      CA_ENSURE(CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
+                    CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
+                    CBS_get_any_asn1(&ava, &value, &tag) && CBS_len(&ava) == 0,
+                CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
+      if (!CBS_mem_equal(&oid, kOidOrganizationalUnitName,
+                         sizeof(kOidOrganizationalUnitName))) {
+        continue;
+      }
+      size_t len;
+      int more;
+      CA_ENSURE(ou_text(tag, &value, text, sizeof(text), &len, &more),
+                CA_ERR_SUBJECT_INVALID, "subject: an OU is not a string");
+      // Every spelling of the prefix counts, so that no look-alike of a
+      // second role OU passes as an ordinary OU.
+      if (len < 8 || strncasecmp(text, "pki-role", 8) != 0) {
+        continue;
+      }
+      CA_ENSURE(++roles == 1, CA_ERR_SUBJECT_INVALID,
+                "subject: more than one role OU (pki-role:...); a "
+                "certificate names one role");
+      memcpy(role, text, len + 1);
+      role_more = more;
+    }
+  }
+  CA_ENSURE(roles == 1, CA_ERR_SUBJECT_INVALID,
+            "subject: no role OU (OU=pki-role:ROLE)");
+  return parse_role_text(role, role_more, profiles, out);
+err:
+  return 0;
+}
+
 // parse_address reads an IPv4 or IPv6 address; an IPv4-mapped IPv6 address
-// becomes its IPv4 address.
-static int parse_address(const char *text, int *v6, uint8_t addr[16]) {
+// becomes its IPv4 address, and |*mapped| (when not NULL) says so.
+static int parse_address(const char *text, int *v6, uint8_t addr[16],
+                         int *mapped) {
   memset(addr, 0, 16);
+  if (mapped != NULL) {
+    *mapped = 0;
+  }
   if (inet_pton(AF_INET, text, addr) == 1) {
     *v6 = 0;
     return 1;
@@ -131,6 +306,9 @@ static int parse_address(const char *text, int *v6, uint8_t addr[16]) {
     memmove(addr, addr + 12, 4);
     memset(addr + 4, 0, 12);
     *v6 = 0;
+    if (mapped != NULL) {
+      *mapped = 1;
+    }
     return 1;
   }
   *v6 = 1;
@@ -139,6 +317,7 @@ static int parse_address(const char *text, int *v6, uint8_t addr[16]) {
 
 int ca_network_parse(const char *text, ca_network *out) {
   char host[64];
+  int mapped;
   memset(out, 0, sizeof(*out));
   const char *slash = strchr(text, '/');
   const size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
@@ -146,9 +325,11 @@ int ca_network_parse(const char *text, ca_network *out) {
             "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
   memcpy(host, text, n);
   host[n] = '\0';
-  CA_ENSURE(parse_address(host, &out->v6, out->addr), CA_ERR_PARAMETER_INVALID,
+  CA_ENSURE(parse_address(host, &out->v6, out->addr, &mapped),
+            CA_ERR_PARAMETER_INVALID,
             "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
-  const unsigned max = out->v6 ? 128 : 32;
+  // A mapped network is written with an IPv6 prefix: 128 is one address.
+  const unsigned max = out->v6 || mapped ? 128 : 32;
   out->prefix = max;
   if (slash != NULL) {
     const char *p = slash + 1;
@@ -161,7 +342,18 @@ int ca_network_parse(const char *text, ca_network *out) {
               "bad prefix length in \"%.64s\" (0 to %u)", text, max);
     out->prefix = v;
   }
-  for (unsigned bit = out->prefix; bit < max; bit++) {
+  if (mapped) {
+    // Its first 96 bits are the ::ffff: of every mapped address: a shorter
+    // prefix would reach into other IPv6 space, which no IPv4 network is.
+    CA_ENSURE(out->prefix >= 96, CA_ERR_PARAMETER_INVALID,
+              "\"%.64s\" is an IPv4-mapped network: its prefix length must "
+              "be 96 to 128 (it is taken as the IPv4 network of prefix "
+              "length minus 96)",
+              text);
+    out->prefix -= 96;
+  }
+  const unsigned bits = out->v6 ? 128 : 32;
+  for (unsigned bit = out->prefix; bit < bits; bit++) {
     CA_ENSURE((out->addr[bit / 8] & (0x80 >> (bit % 8))) == 0,
               CA_ERR_PARAMETER_INVALID,
               "\"%.64s\" has bits set past its prefix length", text);
@@ -171,10 +363,24 @@ err:
   return 0;
 }
 
+int ca_network_format(const ca_network *net, char out[CA_NETWORK_TEXT_LEN]) {
+  char addr[INET6_ADDRSTRLEN];
+  CA_ENSURE(net->prefix <= (net->v6 ? 128u : 32u) &&
+                inet_ntop(net->v6 ? AF_INET6 : AF_INET, net->addr, addr,
+                          sizeof(addr)) != NULL,
+            CA_ERR_INTERNAL, "not a network");
+  const int n = snprintf(out, CA_NETWORK_TEXT_LEN, "%s/%u", addr, net->prefix);
+  CA_ENSURE(n > 0 && n < CA_NETWORK_TEXT_LEN, CA_ERR_INTERNAL,
+            "network text too long");
+  return 1;
+err:
+  return 0;
+}
+
 int ca_network_contains(const ca_network *net, const char *addr) {
   int v6;
   uint8_t a[16];
-  if (!parse_address(addr, &v6, a) || v6 != net->v6) {
+  if (!parse_address(addr, &v6, a, NULL) || v6 != net->v6) {
     return 0;
   }
   const unsigned full = net->prefix / 8, rest = net->prefix % 8;

@@ -7,6 +7,7 @@
 #ifndef PKI_CA_ACCESS_H
 #define PKI_CA_ACCESS_H
 
+#include <openssl/bytestring.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,27 @@ int ca_principal_may_issue(const ca_principal *p, const char *profile);
 // are real profiles is the caller's check.
 int ca_profiles_parse(const char *list, ca_principal *p) CA_MUST_CHECK;
 
+// The OU of an api-client certificate that names its holder's role:
+// "pki-role:ROLE", or "pki-role:issuer:PROFILE[:PROFILE...]" for an issuer
+// limited to profiles.
+#define CA_ROLE_OU_PREFIX "pki-role:"
+
+// ca_role_ou_parse reads the role that the Name element |name| (tag
+// included) names, for issuance under api-client and for authentication by
+// a client certificate alike. The organizationalUnitName attributes are
+// read from the RDN sequence itself, every string type decoded: an OU whose
+// value begins with "pki-role" in any case is a role OU. There must be
+// exactly one, of the shape above: ROLE one of issuer, revoker, admin;
+// profiles only for an issuer, each a profile of |profiles| (stored in
+// |out| under the profile's own spelling), letters, digits and '-';
+// "pki-role:issuer" alone, or "pki-role:issuer:all", for every profile. On
+// success it sets |out|'s role and profiles and leaves its name alone. It
+// returns 0 with CA_ERR_SUBJECT_INVALID when the Name does not parse or
+// names no role, several roles or a malformed one (the message says which).
+// Pure: no I/O.
+int ca_role_ou_parse(const CBS *name, const ca_profile_table *profiles,
+                     ca_principal *out) CA_MUST_CHECK;
+
 // A network of the admin allowlist: an IPv4 or IPv6 prefix.
 typedef struct ca_network {
   int v6;
@@ -74,9 +96,22 @@ typedef struct ca_network {
 } ca_network;
 
 // ca_network_parse reads "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6). Host bits
-// past the prefix must be zero, as PostgreSQL's cidr wants them. It
-// returns 0 with CA_ERR_PARAMETER_INVALID otherwise.
+// past the prefix must be zero, as PostgreSQL's cidr wants them. An
+// IPv4-mapped IPv6 network (::ffff:a.b.c.d/P) is its IPv4 network, prefix
+// P - 96: P must then be 96 to 128. It returns 0 with
+// CA_ERR_PARAMETER_INVALID otherwise.
 int ca_network_parse(const char *text, ca_network *out) CA_MUST_CHECK;
+
+// Room for any network's text and its NUL ("ffff:...:ffff/128" is 44 bytes),
+// as much as ca_allow_entry keeps.
+#define CA_NETWORK_TEXT_LEN 64
+
+// ca_network_format writes |net| (from ca_network_parse) as PostgreSQL
+// prints a cidr, "10.0.0.0/8" or "2001:db8::/32", into |out|: the one
+// spelling under which the allowlist stores it. It returns 0 with
+// CA_ERR_INTERNAL for a network that ca_network_parse cannot have made.
+int ca_network_format(const ca_network *net,
+                      char out[CA_NETWORK_TEXT_LEN]) CA_MUST_CHECK;
 
 // ca_network_contains returns 1 when the textual address |addr| lies in
 // |net|. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as its IPv4

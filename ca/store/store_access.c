@@ -265,7 +265,12 @@ int ca_store_allowlist_change(ca_store *store, int add, const char *network,
                               const char *actor, const char *source) {
   ca_store_tx *tx = NULL;
   ca_network parsed;
+  char canonical[CA_NETWORK_TEXT_LEN];
   CA_GUARD(ca_network_parse(network, &parsed));
+  // Stored, compared and audited in one spelling: ::ffff:10.0.0.0/104 is
+  // 10.0.0.0/8, which PostgreSQL's cidr would otherwise keep as IPv6.
+  CA_GUARD(ca_network_format(&parsed, canonical));
+  network = canonical;
   const char *values[2] = {network, actor};
   CA_GUARD(ca_store_begin(store, &tx));
   PGresult *res;

@@ -69,9 +69,11 @@ int ca_store_allowlist_list(ca_store *store, ca_allow_entry **out,
                             size_t *n) CA_MUST_CHECK;
 
 // ca_store_allowlist_change adds (|add| = 1) or removes |network| (checked
-// by ca_network_parse), with its audit row. Adding a network already there
-// and removing one that is not are CA_ERR_CONFLICT and CA_ERR_NOT_FOUND;
-// more than CA_LIMIT_ALLOWLIST networks is CA_ERR_PARAMETER_INVALID.
+// by ca_network_parse and stored as ca_network_format writes it: an
+// IPv4-mapped network as its IPv4 network), with its audit row. Adding a
+// network already there and removing one that is not are CA_ERR_CONFLICT and
+// CA_ERR_NOT_FOUND; more than CA_LIMIT_ALLOWLIST networks is
+// CA_ERR_PARAMETER_INVALID.
 int ca_store_allowlist_change(ca_store *store, int add, const char *network,
                               const char *actor,
                               const char *source) CA_MUST_CHECK;

@@ -63,16 +63,26 @@ static int valid_utf8(const CBS *s) {
   return 1;
 }
 
-// has_nul_char returns 1 when |value|, read as |width|-octet characters,
-// holds a NUL character.
-static int has_nul_char(const CBS *value, size_t width) {
+// is_control returns 1 for a C0 control character (NUL, CR, LF, TAB, ESC,
+// ...) or DEL. A subject is printed into logs, audit rows, text tables and
+// the RFC 4514 text the database keeps: a line break there forges lines,
+// and a NUL cuts what C reads of it.
+static int is_control(uint32_t c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+// has_control_char returns 1 when |value|, read as |width|-octet
+// big-endian characters, holds a control character (is_control). In UTF-8
+// every octet of a multi-byte character is 0x80 or above, so reading it
+// octet by octet finds exactly its control characters.
+static int has_control_char(const CBS *value, size_t width) {
   const uint8_t *p = CBS_data(value);
   for (size_t i = 0; i + width <= CBS_len(value); i += width) {
     uint32_t c = 0;
     for (size_t k = 0; k < width; k++) {
-      c |= p[i + k];
+      c = c << 8 | p[i + k];
     }
-    if (c == 0) {
+    if (is_control(c)) {
       return 1;
     }
   }
@@ -83,20 +93,14 @@ static int check_value(unsigned tag, const CBS *value) {
   if (!is_string_tag(tag)) {
     return 0;
   }
-  // BMPString and UniversalString are UCS-2 and UCS-4: every ASCII character
-  // has zero octets, so look for NUL characters there, not NUL octets.
+  // Control characters, NUL included, are has_control_char's: in
+  // BMPString and UniversalString (UCS-2, UCS-4) every ASCII character has
+  // zero octets, so they are found by character, not by octet.
   switch (tag) {
     case CBS_ASN1_BMPSTRING:
-      return CBS_len(value) % 2 == 0 && !has_nul_char(value, 2);
+      return CBS_len(value) % 2 == 0;
     case CBS_ASN1_UNIVERSALSTRING:
-      return CBS_len(value) % 4 == 0 && !has_nul_char(value, 4);
-    default:
-      break;
-  }
-  if (CBS_contains_zero_byte(value)) {
-    return 0;
-  }
-  switch (tag) {
+      return CBS_len(value) % 4 == 0;
     case CBS_ASN1_UTF8STRING:
       return valid_utf8(value);
     case CBS_ASN1_PRINTABLESTRING:
@@ -110,6 +114,13 @@ static int check_value(unsigned tag, const CBS *value) {
     default:
       return 1;
   }
+}
+
+// value_width is the octets of one character of the string type |tag|.
+static size_t value_width(unsigned tag) {
+  return tag == CBS_ASN1_BMPSTRING         ? 2
+         : tag == CBS_ASN1_UNIVERSALSTRING ? 4
+                                           : 1;
 }
 
 // valid_oid checks the contents of an OBJECT IDENTIFIER: base-128
@@ -166,6 +177,10 @@ int ca_name_check(const CBS *name, CBS *out_cn) {
                 CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
       CA_ENSURE(check_value(tag, &value), CA_ERR_SUBJECT_INVALID,
                 "subject: attribute value is not a valid string");
+      CA_ENSURE(!has_control_char(&value, value_width(tag)),
+                CA_ERR_SUBJECT_INVALID,
+                "subject: attribute value holds a control character (NUL, "
+                "CR, LF, another C0 character or DEL)");
       if (CBS_mem_equal(&oid, kOidCommonName, sizeof(kOidCommonName))) {
         cn_count++;
         cn_value = value;
@@ -466,7 +481,7 @@ static int field_ok(const char *value, size_t max, int printable) {
   }
   for (size_t i = 0; i < n; i++) {
     const unsigned char c = (unsigned char)value[i];
-    if (c < 0x20 || c == 0x7f || (printable && c >= 0x80)) {
+    if (is_control(c) || (printable && c >= 0x80)) {
       return 0;
     }
   }

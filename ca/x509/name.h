@@ -9,10 +9,11 @@
 
 // ca_name_check validates the Name element |name| (tag included): a SEQUENCE
 // of non-empty SETs of AttributeTypeAndValue, at most
-// CA_LIMIT_NAME_ATTRIBUTES attributes, each value a string type without NUL
-// bytes. When |out_cn| is not NULL it also requires exactly one commonName,
-// a UTF8String, PrintableString or IA5String of at most CA_LIMIT_CN_LEN
-// bytes, and sets |*out_cn| to a view of its contents. It returns 0 with
+// CA_LIMIT_NAME_ATTRIBUTES attributes, each value a string type without a
+// control character (NUL, CR, LF and the rest of C0, or DEL). When |out_cn|
+// is not NULL it also requires exactly one commonName, a UTF8String,
+// PrintableString or IA5String of at most CA_LIMIT_CN_LEN bytes, and sets
+// |*out_cn| to a view of its contents. It returns 0 with
 // CA_ERR_SUBJECT_INVALID or CA_ERR_SUBJECT_CN_MISSING.
 int ca_name_check(const CBS *name, CBS *out_cn) CA_MUST_CHECK;
 

@@ -385,6 +385,61 @@ TEST(check_rejects_bad_values) {
   }
 }
 
+TEST(check_rejects_control_characters) {
+  // Every C0 character and DEL, in every string type and in every
+  // attribute a CSR may carry: a subject is printed into logs and the text
+  // the database keeps, where CR and LF would forge lines.
+  static const uint8_t kOids[][10] = {
+      {O_CN}, {O_O}, {O_OU}, {O_L}, {O_ST}, {O_STREET}, {O_SERIAL}, {O_EMAIL},
+  };
+  static const size_t kOidLens[] = {3, 3, 3, 3, 3, 3, 3, 9};
+  static const unsigned kTags[] = {UTF8, PRINTABLE, IA5, T61};
+  for (unsigned c = 0; c <= 0x7f; c++) {
+    if (c >= 0x20 && c < 0x7f) {
+      continue;
+    }
+    char one[3] = {'a', (char)c, 'b'};
+    for (size_t o = 0; o < sizeof(kOidLens) / sizeof(kOidLens[0]); o++) {
+      for (size_t t = 0; t < sizeof(kTags) / sizeof(kTags[0]); t++) {
+        const ava a[] = {{(const char *)kOids[o], kOidLens[o], kTags[t], one,
+                          sizeof(one), 0}};
+        const int code = check_code(a, 1, 0, NULL);
+        if (code != CA_ERR_SUBJECT_INVALID) {
+          fprintf(stderr, "  0x%02x in attribute %zu, tag %u accepted\n", c, o,
+                  kTags[t]);
+        }
+        CHECK_EQ_INT(code, CA_ERR_SUBJECT_INVALID);
+      }
+    }
+    // UCS-2 and UCS-4: the character, not an octet, is the control one.
+    const char bmp[4] = {0, 'a', 0, (char)c};
+    const ava b[] = {{OID(O_O), BMP, bmp, sizeof(bmp), 0}};
+    CHECK_EQ_INT(check_code(b, 1, 0, NULL), CA_ERR_SUBJECT_INVALID);
+    const char ucs4[8] = {0, 0, 0, 'a', 0, 0, 0, (char)c};
+    const ava u[] = {{OID(O_O), UNIVERSAL, ucs4, sizeof(ucs4), 0}};
+    CHECK_EQ_INT(check_code(u, 1, 0, NULL), CA_ERR_SUBJECT_INVALID);
+  }
+  // In a second attribute of a multi-valued RDN, and in the CN with
+  // |out_cn| asked: the same.
+  const ava multi[] = {{OID(O_CN), UTF8, STR("host"), 0},
+                       {OID(O_OU), UTF8, STR("Voice\r\nAdmin"), 1}};
+  CHECK_EQ_INT(check_code(multi, 2, 1, NULL), CA_ERR_SUBJECT_INVALID);
+  const ava cn[] = {{OID(O_CN), UTF8, STR("host\n.example.com"), 0}};
+  CHECK_EQ_INT(check_code(cn, 1, 1, NULL), CA_ERR_SUBJECT_INVALID);
+  CHECK(strstr(ca_err_get()->message, "control character") != NULL);
+  // What is not a control character stays accepted: space, '~', and
+  // characters above DEL whose octets (UTF-8, UCS-2, UCS-4) hold 0x0a or
+  // 0x7f but which are not themselves control characters.
+  const ava fine[] = {
+      {OID(O_O), UTF8, STR("a b~"), 0},
+      {OID(O_OU), UTF8, STR("\xc4\x8a\xe1\xbf\xbf"), 0},  // U+010A U+1FFF
+      {OID(O_L), BMP, "\x0a\x0a\x01\x7f", 4, 0},          // U+0A0A U+017F
+      {OID(O_ST), UNIVERSAL, "\x00\x01\x00\x0a", 4, 0},   // U+1000A
+      {OID(O_CN), UTF8, STR("host"), 0},
+  };
+  CHECK_EQ_INT(check_code(fine, 5, 1, NULL), CA_OK);
+}
+
 static int check_raw(const uint8_t *der, size_t len) {
   CBS name;
   CBS_init(&name, der, len);
@@ -632,6 +687,7 @@ int main(void) {
   RUN(check_accepts_good_subjects);
   RUN(check_cn_rules);
   RUN(check_rejects_bad_values);
+  RUN(check_rejects_control_characters);
   RUN(check_rejects_bad_structure);
   RUN(leaf_subject_drops_ou);
   RUN(leaf_subject_matches_boringssl_encoding);

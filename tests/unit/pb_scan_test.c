@@ -1,7 +1,9 @@
 // Unit tests of api/server/pb_scan.c: protobuf wire format written by hand
 // (every wire type, multi-byte keys and varints, truncations, group and
 // reserved wire types) and bodies packed by protobuf-c's generated code for
-// pki.v1.BatchIssueRequest, counted as the batch handler counts them.
+// pki.v1.BatchIssueRequest, counted as the batch handler counts them; NUL
+// bytes in string fields, at the top and in sub-messages, found before
+// protobuf-c would cut the strings at them.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,10 +213,183 @@ TEST(counts_what_protobuf_c_packs) {
   }
 }
 
+// strings returns the code of api_pb_check_strings on |len| bytes.
+static int strings(const ProtobufCMessageDescriptor *desc, const char *buf,
+                   size_t len) {
+  ca_err_clear();
+  return api_pb_check_strings(desc, (const uint8_t *)buf, len)
+             ? CA_OK
+             : ca_err_get()->code;
+}
+
+#define STRINGS(desc, bytes) strings(desc, bytes, sizeof(bytes) - 1)
+
+TEST(nul_bytes_in_string_fields) {
+  const ProtobufCMessageDescriptor *monitor =
+      &pki__v1__monitor_config__descriptor;
+  // MonitorConfig.emails (4): "a@example.com", then "a@example.com\0b",
+  // which protobuf-c would hand over as "a@example.com".
+  static const char kClean[] =
+      "\x08\x01\x22\x0d"
+      "a@example.com";
+  CHECK_EQ_INT(STRINGS(monitor, kClean), CA_OK);
+  static const char kNul[] =
+      "\x08\x01\x22\x0f"
+      "a@example.com\0b";
+  CHECK_EQ_INT(STRINGS(monitor, kNul), CA_ERR_REQUEST_MALFORMED);
+  CHECK(strstr(ca_err_get()->message, "emails") != NULL);
+  CHECK(strstr(ca_err_get()->message, "pki.v1.MonitorConfig") != NULL);
+  // At the start, alone, in another string field (smtp_from, 8).
+  CHECK_EQ_INT(STRINGS(monitor, "\x22\x01\x00"), CA_ERR_REQUEST_MALFORMED);
+  CHECK_EQ_INT(STRINGS(monitor, "\x42\x03p\0q"), CA_ERR_REQUEST_MALFORMED);
+  // An empty string, numbers holding zero octets, and a field the
+  // descriptor does not know (protobuf-c keeps its bytes as bytes).
+  CHECK_EQ_INT(STRINGS(monitor, "\x22\x00\x10\x00\x48\x80\x00"), CA_OK);
+  CHECK_EQ_INT(STRINGS(monitor,
+                       "\xfa\x01\x03"
+                       "a\0b"),
+               CA_OK);
+  // A bytes field may hold NUL bytes: IssueRequest.csr (2), but not its
+  // profile (1).
+  const ProtobufCMessageDescriptor *issue = &pki__v1__issue_request__descriptor;
+  CHECK_EQ_INT(STRINGS(issue, "\x12\x03\x30\x01\x00"), CA_OK);
+  CHECK_EQ_INT(STRINGS(issue, "\x0a\x0btomcat\0junk"),
+               CA_ERR_REQUEST_MALFORMED);
+  // In a sub-message: BatchIssueRequest.items (2) -> IssueRequest.profile,
+  // and GenerateKeyRequest.subject (2) -> Subject.common_name (1).
+  const ProtobufCMessageDescriptor *batch =
+      &pki__v1__batch_issue_request__descriptor;
+  CHECK_EQ_INT(STRINGS(batch, "\x12\x08\x0a\x06tomcat"), CA_OK);
+  CHECK_EQ_INT(STRINGS(batch, "\x12\x08\x0a\x06tom\0at"),
+               CA_ERR_REQUEST_MALFORMED);
+  CHECK(strstr(ca_err_get()->message, "pki.v1.IssueRequest") != NULL);
+  const ProtobufCMessageDescriptor *generate =
+      &pki__v1__generate_key_request__descriptor;
+  CHECK_EQ_INT(STRINGS(generate, "\x12\x06\x0a\x04host"), CA_OK);
+  CHECK_EQ_INT(STRINGS(generate, "\x12\x06\x0a\x04h\0st"),
+               CA_ERR_REQUEST_MALFORMED);
+  // Repeated strings: the second of GenerateKeyRequest.sans (3).
+  CHECK_EQ_INT(STRINGS(generate,
+                       "\x1a\x01"
+                       "a"
+                       "\x1a\x02"
+                       "b\0"),
+               CA_ERR_REQUEST_MALFORMED);
+  // Malformed wire format is refused, not read past its end.
+  CHECK_EQ_INT(STRINGS(monitor,
+                       "\x22\x05"
+                       "abc"),
+               CA_ERR_REQUEST_MALFORMED);
+  CHECK_EQ_INT(STRINGS(monitor, "\x23"), CA_ERR_REQUEST_MALFORMED);
+  CHECK_EQ_INT(STRINGS(batch, "\x12\x02\x0a\x05"), CA_ERR_REQUEST_MALFORMED);
+  CHECK_EQ_INT(strings(monitor, NULL, 0), CA_OK);
+}
+
+// A message type that contains itself (pki's messages do not): field 1 a
+// Self, field 2 a string. Made by hand, as protobuf-c's generated code
+// would make it, for the depth bound.
+static const ProtobufCMessageDescriptor kSelf;
+static const ProtobufCFieldDescriptor kSelfFields[2] = {
+    {"child", 1, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_MESSAGE, 0, 0,
+     &kSelf, NULL, 0, 0, NULL, NULL},
+    {"text", 2, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_STRING, 0, 0, NULL,
+     NULL, 0, 0, NULL, NULL},
+};
+static const ProtobufCIntRange kSelfRanges[2] = {{1, 0}, {0, 2}};
+static const ProtobufCMessageDescriptor kSelf = {
+    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+    "test.Self",
+    "Self",
+    "Self",
+    "test",
+    0,
+    2,
+    kSelfFields,
+    NULL,
+    1,
+    kSelfRanges,
+    NULL,
+    NULL,
+    NULL,
+    NULL};
+
+// nest writes |depth| Selfs, each the child of the one before, the
+// innermost holding text "a" followed by |tail| (a NUL or not); returns
+// the length.
+static size_t nest(uint8_t *buf, size_t depth, char tail) {
+  // Inside out: the innermost is field 2, "a" + tail.
+  uint8_t inner[4] = {0x12, 0x02, 'a', (uint8_t)tail};
+  size_t len = sizeof(inner);
+  memcpy(buf + 256, inner, len);
+  uint8_t *start = buf + 256;
+  for (size_t i = 0; i < depth; i++) {
+    // Each wrapper adds a key and a one-byte length (len stays < 128).
+    start -= 2;
+    start[0] = 0x0a;
+    start[1] = (uint8_t)len;
+    len += 2;
+  }
+  memmove(buf, start, len);
+  return len;
+}
+
+TEST(nesting_is_bounded) {
+  uint8_t buf[512];
+  size_t len = nest(buf, API_PB_MAX_DEPTH, 'b');
+  CHECK_EQ_INT(strings(&kSelf, (const char *)buf, len), CA_OK);
+  len = nest(buf, API_PB_MAX_DEPTH, '\0');
+  CHECK_EQ_INT(strings(&kSelf, (const char *)buf, len),
+               CA_ERR_REQUEST_MALFORMED);
+  CHECK(strstr(ca_err_get()->message, "field text of test.Self") != NULL);
+  len = nest(buf, API_PB_MAX_DEPTH + 1, 'b');
+  CHECK_EQ_INT(strings(&kSelf, (const char *)buf, len),
+               CA_ERR_REQUEST_MALFORMED);
+  CHECK(strstr(ca_err_get()->message, "nested") != NULL);
+}
+
+// pack_monitor packs a MonitorConfig with |emails| through protobuf-c.
+static uint8_t *pack_monitor(char **emails, size_t n, size_t *len) {
+  Pki__V1__MonitorConfig c = PKI__V1__MONITOR_CONFIG__INIT;
+  c.enabled = 1;
+  c.start_days = 30;
+  c.frequency = (char *)"1d";
+  c.emails = emails;
+  c.n_emails = n;
+  c.smtp_from = (char *)"pki@example.com";
+  *len = pki__v1__monitor_config__get_packed_size(&c);
+  uint8_t *buf = malloc(*len ? *len : 1);
+  if (buf != NULL) {
+    pki__v1__monitor_config__pack(&c, buf);
+  }
+  return buf;
+}
+
+TEST(what_protobuf_c_packs_passes) {
+  // protobuf-c packs a C string by strlen: it can never write a NUL byte
+  // into a string field, so what it packs always passes.
+  char *emails[] = {(char *)"a@example.com", (char *)"", (char *)"b@x.org"};
+  size_t len;
+  uint8_t *buf = pack_monitor(emails, 3, &len);
+  CHECK(buf != NULL);
+  CHECK_EQ_INT(
+      strings(&pki__v1__monitor_config__descriptor, (const char *)buf, len),
+      CA_OK);
+  free(buf);
+  size_t batch_len;
+  uint8_t *batch = pack_batch(50, "tomcat", &batch_len);
+  CHECK_EQ_INT(strings(&pki__v1__batch_issue_request__descriptor,
+                       (const char *)batch, batch_len),
+               CA_OK);
+  free(batch);
+}
+
 int main(void) {
   RUN(counts_top_level_occurrences);
   RUN(limit_is_applied_as_soon_as_exceeded);
   RUN(malformed_wire_format);
   RUN(counts_what_protobuf_c_packs);
+  RUN(nul_bytes_in_string_fields);
+  RUN(nesting_is_bounded);
+  RUN(what_protobuf_c_packs_passes);
   return test_summary();
 }

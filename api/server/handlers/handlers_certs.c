@@ -1,4 +1,5 @@
 // GET /v1/certificates (list) and GET /v1/certificates/{serial} (download).
+#include <errno.h>
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -17,12 +18,19 @@
 #include "proto/pki.pb-c.h"
 
 // parse_time reads a date of a filter: Unix seconds, "YYYY-MM-DD" (midnight
-// UTC) or "YYYY-MM-DDTHH:MM:SSZ".
+// UTC) or "YYYY-MM-DDTHH:MM:SSZ", from 1970 to CA_TIME_MAX
+// (9999-12-31T23:59:59Z, the last instant a certificate's Time can say).
+// The bound keeps what reaches PostgreSQL's to_timestamp within its range:
+// beyond, the query would fail and the client get a 503 for its typo.
 static int parse_time(const char *name, const char *text, int64_t *out) {
   int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
   char *end;
+  errno = 0;
   const long long v = strtoll(text, &end, 10);
   if (end != text && *end == '\0' && v > 0) {
+    CA_ENSURE(errno != ERANGE && v <= CA_TIME_MAX, CA_ERR_PARAMETER_INVALID,
+              "%s must be at most %lld (9999-12-31T23:59:59Z)", name,
+              (long long)CA_TIME_MAX);
     *out = v;
     return 1;
   }
@@ -130,6 +138,12 @@ static int parse_filter(api_service *svc, const api_request *req,
   }
   if (empty_null(after) != NULL) {
     CA_GUARD(ca_cert_cursor_parse(after, &f->after));
+    // A cursor holds a notAfter, which a certificate's Time bounds; any
+    // other value is made up, and PostgreSQL would fail on it.
+    CA_ENSURE(
+        f->after.not_after >= CA_TIME_MIN && f->after.not_after <= CA_TIME_MAX,
+        CA_ERR_PARAMETER_INVALID,
+        "after must be the next_after value of the previous page");
   }
   return 1;
 err:

@@ -316,6 +316,8 @@ void api_handle_issue(api_service *svc, const api_request *req,
   call->single = pki__v1__issue_request__unpack(NULL, req->body_len, req->body);
   CA_ENSURE(call->single != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.IssueRequest");
+  CA_GUARD(api_pb_check_strings(&pki__v1__issue_request__descriptor, req->body,
+                                req->body_len));
   call->requests[0].profile = call->single->profile;
   call->requests[0].csr = call->single->csr.data;
   call->requests[0].csr_len = call->single->csr.len;
@@ -346,6 +348,8 @@ void api_handle_batch_issue(api_service *svc, const api_request *req,
       pki__v1__batch_issue_request__unpack(NULL, req->body_len, req->body);
   CA_ENSURE(call->batch != NULL && call->batch->n_items == n,
             CA_ERR_REQUEST_MALFORMED, "body is not a pki.v1.BatchIssueRequest");
+  CA_GUARD(api_pb_check_strings(&pki__v1__batch_issue_request__descriptor,
+                                req->body, req->body_len));
   for (size_t i = 0; i < n; i++) {
     const Pki__V1__IssueRequest *item = call->batch->items[i];
     call->requests[i].profile =
@@ -378,7 +382,8 @@ void api_handle_sign(api_service *svc, const api_request *req,
   call->requests[0].profile = profile;
   call->requests[0].csr = req->body;
   call->requests[0].csr_len = req->body_len;
-  const char *days = api_query(req, "days");
+  const char *days;
+  CA_GUARD(api_query_checked(req, "days", &days));
   if (days != NULL) {
     char *end;
     const unsigned long d = strtoul(days, &end, 10);
@@ -416,6 +421,8 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
       pki__v1__generate_key_request__unpack(NULL, req->body_len, req->body);
   CA_ENSURE(call->generate != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.GenerateKeyRequest");
+  CA_GUARD(api_pb_check_strings(&pki__v1__generate_key_request__descriptor,
+                                req->body, req->body_len));
   const Pki__V1__GenerateKeyRequest *g = call->generate;
   const ca_profile *profile =
       ca_profile_find(&svc->authority->profiles, g->profile);

@@ -10,6 +10,7 @@
 
 #include "api/server/handlers/handlers.h"
 #include "api/server/monitor.h"
+#include "api/server/pb_scan.h"
 #include "api/server/webhook.h"
 #include "ca/store/store_monitor.h"
 #include "ca/x509/asn1_time.h"
@@ -176,6 +177,8 @@ void api_handle_monitor_put(api_service *svc, const api_request *req,
   snprintf(actor, sizeof(actor), "%s", req->principal.name);
   CA_ENSURE(msg != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.MonitorConfig");
+  CA_GUARD(api_pb_check_strings(&pki__v1__monitor_config__descriptor, req->body,
+                                req->body_len));
   CA_GUARD(from_message(msg, &config));
   // What each URL's host is, read as libcurl reads it, against this node's
   // listeners (api/server/webhook.h); kept webhooks were checked when stored.

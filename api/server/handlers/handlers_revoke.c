@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "api/server/handlers/handlers.h"
-#include "api/server/service.h"
+#include "api/server/pb_scan.h"
 #include "ca/revocation/revoke.h"
 #include "ca/x509/pem.h"
 #include "proto/pki.pb-c.h"
@@ -43,6 +43,8 @@ static void change(api_service *svc, const api_request *req, int revoke,
         pki__v1__revoke_request__unpack(NULL, req->body_len, req->body);
     CA_ENSURE(revoke_msg != NULL, CA_ERR_REQUEST_MALFORMED,
               "body is not a pki.v1.RevokeRequest");
+    CA_GUARD(api_pb_check_strings(&pki__v1__revoke_request__descriptor,
+                                  req->body, req->body_len));
     r.reason = revoke_msg->reason;
     r.when = revoke_msg->revocation_time;
     r.issuer = revoke_msg->issuer;
@@ -51,6 +53,8 @@ static void change(api_service *svc, const api_request *req, int revoke,
         pki__v1__unhold_request__unpack(NULL, req->body_len, req->body);
     CA_ENSURE(unhold_msg != NULL, CA_ERR_REQUEST_MALFORMED,
               "body is not a pki.v1.UnholdRequest");
+    CA_GUARD(api_pb_check_strings(&pki__v1__unhold_request__descriptor,
+                                  req->body, req->body_len));
     r.issuer = unhold_msg->issuer;
   }
   ca_revocation_result result;

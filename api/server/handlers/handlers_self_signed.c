@@ -214,6 +214,8 @@ void api_handle_self_signed(api_service *svc, const api_request *req,
       pki__v1__self_signed_request__unpack(NULL, req->body_len, req->body);
   CA_ENSURE(call->create != NULL, CA_ERR_REQUEST_MALFORMED,
             "body is not a pki.v1.SelfSignedRequest");
+  CA_GUARD(api_pb_check_strings(&pki__v1__self_signed_request__descriptor,
+                                req->body, req->body_len));
   const Pki__V1__SelfSignedRequest *c = call->create;
   CA_ENSURE(c->subject != NULL && c->subject->common_name[0] != '\0',
             CA_ERR_SUBJECT_CN_MISSING, "the subject needs a common name");
@@ -254,6 +256,8 @@ void api_handle_regenerate(api_service *svc, const api_request *req,
         pki__v1__regenerate_request__unpack(NULL, req->body_len, req->body);
     CA_ENSURE(call->regenerate != NULL, CA_ERR_REQUEST_MALFORMED,
               "body is not a pki.v1.RegenerateRequest");
+    CA_GUARD(api_pb_check_strings(&pki__v1__regenerate_request__descriptor,
+                                  req->body, req->body_len));
   }
   snprintf(call->serial, sizeof(call->serial), "%s", req->param);
   start(call, req, resp);
