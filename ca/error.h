@@ -117,11 +117,24 @@ void ca_err_restore(const ca_err *err);
 // ca_err_clear resets the calling thread's error to CA_OK.
 void ca_err_clear(void);
 
+// The macros below say what they check and where they go. Those named
+// GUARD test the result of a call that recorded its own error; those named
+// ENSURE test a condition and record |code| and a message. Plain forms jump
+// to the function's |err| label, where its cleanup is (one exit shape:
+// "ret = 1; err: cleanup; return ret;"); the _RETURN forms return 0 at once,
+// for functions with nothing to clean up. CA_SET_ERROR records without
+// going anywhere.
+
+// CA_SET_ERROR records an error for the calling thread, with the file and
+// line of the caller, and goes on.
+#define CA_SET_ERROR(code, ...) \
+  ca_err_set_at(__FILE__, __LINE__, (code), __VA_ARGS__)
+
 // CA_RAISE records an error and jumps to the function's |err| label.
-#define CA_RAISE(code, ...)                                 \
-  do {                                                      \
-    ca_err_set_at(__FILE__, __LINE__, (code), __VA_ARGS__); \
-    goto err;                                               \
+#define CA_RAISE(code, ...)          \
+  do {                               \
+    CA_SET_ERROR(code, __VA_ARGS__); \
+    goto err;                        \
   } while (0)
 
 // CA_ENSURE raises |code| unless |cond| holds.
@@ -138,6 +151,27 @@ void ca_err_clear(void);
     if (!(x)) {     \
       goto err;     \
     }               \
+  } while (0)
+
+// CA_GUARD_PTR jumps to |err| when |p|, a pointer a ca/ call returned, is
+// NULL; that call recorded why.
+#define CA_GUARD_PTR(p) CA_GUARD((p) != NULL)
+
+// CA_GUARD_RETURN returns 0 when a ca/ call failed; that call recorded why.
+#define CA_GUARD_RETURN(x) \
+  do {                     \
+    if (!(x)) {            \
+      return 0;            \
+    }                      \
+  } while (0)
+
+// CA_ENSURE_RETURN records |code| and returns 0 unless |cond| holds.
+#define CA_ENSURE_RETURN(cond, code, ...) \
+  do {                                    \
+    if (!(cond)) {                        \
+      CA_SET_ERROR(code, __VA_ARGS__);    \
+      return 0;                           \
+    }                                     \
   } while (0)
 
 // CA_GUARD_CRYPTO wraps a BoringSSL call: a failure there means an internal

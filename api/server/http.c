@@ -176,8 +176,8 @@ int api_require_protobuf(const api_request *req) {
       return 1;
     }
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
-                "send Content-Type: application/x-protobuf");
+  CA_SET_ERROR(CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+               "send Content-Type: application/x-protobuf");
   return 0;
 }
 

@@ -211,9 +211,9 @@ int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
       if (!ca_name_format(&certs[i].x509.subject, &subject)) {
         subject = NULL;
       }
-      ca_err_set_at(__FILE__, __LINE__, CA_ERR_CONFIG,
-                    "--adopt-cas: certificate %zu (%s) has no key in %s/keys",
-                    i + 1, subject != NULL ? subject : "?", data_dir);
+      CA_SET_ERROR(CA_ERR_CONFIG,
+                   "--adopt-cas: certificate %zu (%s) has no key in %s/keys",
+                   i + 1, subject != NULL ? subject : "?", data_dir);
       OPENSSL_free(subject);
       goto err;
     }

@@ -72,8 +72,7 @@ const ca_issuer *ca_authority_find(const ca_authority *authority,
       return &authority->issuers[i];
     }
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_NOT_FOUND, "no CA named \"%.64s\"",
-                name);
+  CA_SET_ERROR(CA_ERR_NOT_FOUND, "no CA named \"%.64s\"", name);
   return NULL;
 }
 
@@ -86,8 +85,8 @@ const ca_issuer *ca_authority_issuer_for(const ca_authority *authority,
       return issuer;
     }
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_ISSUER_UNAVAILABLE,
-                "no %s issuing CA is loaded", ca_key_type_name(type));
+  CA_SET_ERROR(CA_ERR_ISSUER_UNAVAILABLE, "no %s issuing CA is loaded",
+               ca_key_type_name(type));
   return NULL;
 }
 

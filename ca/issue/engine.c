@@ -162,7 +162,7 @@ static int audit_group(ca_store_tx *tx, ca_job *group) {
     }
     ok = ca_store_tx_audit_many(tx, rows, n);
   } else {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_NO_MEMORY, "out of memory");
+    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
   }
   free(rows);
   free(details);

@@ -341,8 +341,8 @@ int ca_issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
     // Only the holder of the private key can self-sign: that is
     // ca_issue_generate.
     memset(out, 0, sizeof(*out));
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL,
-                  "a self-signed certificate needs its private key");
+    CA_SET_ERROR(CA_ERR_INTERNAL,
+                 "a self-signed certificate needs its private key");
     ca_err_copy(&out->err);
     return 0;
   }

@@ -17,8 +17,8 @@ const char *ca_bulk_export_purpose(const char *name) {
       return kAllPurposes[i];
     }
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_PARAMETER_INVALID,
-                "type must be tomcat, tomcat-ECDSA, CallManager, "
-                "CallManager-ECDSA, CAPF or all");
+  CA_SET_ERROR(CA_ERR_PARAMETER_INVALID,
+               "type must be tomcat, tomcat-ECDSA, CallManager, "
+               "CallManager-ECDSA, CAPF or all");
   return NULL;
 }

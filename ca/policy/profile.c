@@ -52,10 +52,10 @@ const ca_profile *ca_profile_find(const ca_profile_table *table,
       return &table->profiles[i];
     }
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_PROFILE_UNKNOWN,
-                "unknown profile \"%.*s\" (known: tomcat, tomcat-ECDSA, "
-                "ipsec, CallManager, CallManager-ECDSA, CAPF, api-client)",
-                CA_PROFILE_NAME_MAX, name);
+  CA_SET_ERROR(CA_ERR_PROFILE_UNKNOWN,
+               "unknown profile \"%.*s\" (known: tomcat, tomcat-ECDSA, "
+               "ipsec, CallManager, CallManager-ECDSA, CAPF, api-client)",
+               CA_PROFILE_NAME_MAX, name);
   return NULL;
 }
 

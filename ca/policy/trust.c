@@ -31,10 +31,10 @@ const char *ca_trust_store_find(const char *name) {
       return kStores[i];
     }
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_TRUST_STORE_UNKNOWN,
-                "no trust store %.64s: tomcat-trust, CallManager-trust, "
-                "Phone-SAST-trust, CAPF-trust, ipsec-trust or TVS-trust",
-                name);
+  CA_SET_ERROR(CA_ERR_TRUST_STORE_UNKNOWN,
+               "no trust store %.64s: tomcat-trust, CallManager-trust, "
+               "Phone-SAST-trust, CAPF-trust, ipsec-trust or TVS-trust",
+               name);
   return NULL;
 }
 

@@ -51,11 +51,11 @@ static void load_library(void) {
 
 int ca_pq_load(void) {
   if (pthread_once(&load_once, load_library) != 0) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL, "pthread_once failed");
+    CA_SET_ERROR(CA_ERR_INTERNAL, "pthread_once failed");
     return 0;
   }
   if (!load_ok) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL, "%s", load_error);
+    CA_SET_ERROR(CA_ERR_INTERNAL, "%s", load_error);
     return 0;
   }
   return 1;

@@ -333,8 +333,7 @@ err:
 static int tx_command(ca_store_tx *tx, const char *sql, int n,
                       const char *const *values, const char *what) {
   if (tx->failed) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                  "transaction failed earlier");
+    CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "transaction failed earlier");
     return 0;
   }
   PGresult *res = ca_store_check_result(

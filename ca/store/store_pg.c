@@ -42,8 +42,8 @@ void ca_store_raise_conn(PGconn *conn, const char *what) {
   while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
     len--;
   }
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                "database %s: %.*s", what, (int)len, msg);
+  CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "database %s: %.*s", what, (int)len,
+               msg);
 }
 
 int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
@@ -199,10 +199,10 @@ static int acquire_in(ca_store *store, size_t lo, size_t hi, size_t *out_slot,
     store->busy[i] = 0;
     pthread_cond_signal(&store->cv);
     pthread_mutex_unlock(&store->mu);
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                  "database unreachable for %" PRId64
-                  " s (next attempt in %" PRId64 " ms): %s",
-                  since, wait, last);
+    CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE,
+                 "database unreachable for %" PRId64
+                 " s (next attempt in %" PRId64 " ms): %s",
+                 since, wait, last);
     return 0;
   }
   const int probe = store->down;
@@ -226,8 +226,8 @@ static int acquire_in(ca_store *store, size_t lo, size_t hi, size_t *out_slot,
   }
   pthread_mutex_unlock(&store->mu);
   if (!ok) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                  "database reconnect failed: %s", last);
+    CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "database reconnect failed: %s",
+                 last);
     return 0;
   }
   *out_slot = i;
@@ -283,11 +283,10 @@ PGresult *ca_store_check_result(PGconn *conn, PGresult *res,
   const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
   // 23505 unique_violation: a serial drawn twice (COPY cannot skip it).
   const int conflict = state != NULL && strcmp(state, "23505") == 0;
-  ca_err_set_at(__FILE__, __LINE__,
-                conflict ? CA_ERR_CONFLICT : CA_ERR_STORAGE_UNAVAILABLE,
-                "database %s failed: %s (SQLSTATE %s)", what,
-                msg != NULL ? msg : PQresultErrorMessage(res),
-                state != NULL ? state : "?");
+  CA_SET_ERROR(conflict ? CA_ERR_CONFLICT : CA_ERR_STORAGE_UNAVAILABLE,
+               "database %s failed: %s (SQLSTATE %s)", what,
+               msg != NULL ? msg : PQresultErrorMessage(res),
+               state != NULL ? state : "?");
   PQclear(res);
   return NULL;
 }
@@ -454,8 +453,7 @@ PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
                             const int *formats, ExecStatusType want,
                             const char *what) {
   if (tx->failed) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                  "transaction failed earlier");
+    CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "transaction failed earlier");
     return NULL;
   }
   PGresult *res = ca_store_check_result(
@@ -650,8 +648,8 @@ int ca_store_commit(ca_store_tx **txp) {
     // command tag, never an error; tx->failed guards that case above.
     ok = ca_store_exec(tx->conn, "COMMIT", "commit");
   } else {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE,
-                  "transaction failed earlier; nothing was stored");
+    CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE,
+                 "transaction failed earlier; nothing was stored");
     (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   }
   ca_store_release(tx->store, tx->slot);

@@ -74,8 +74,7 @@ int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
   snprintf(id_text, sizeof(id_text), "%" PRId64, id);
   snprintf(reason_text, sizeof(reason_text), "%d", reason);
   if (revoked && !ca_time_format(revoked_at, at)) {
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_PARAMETER_INVALID,
-                  "revocation time out of range");
+    CA_SET_ERROR(CA_ERR_PARAMETER_INVALID, "revocation time out of range");
     return 0;
   }
   const char *values[3] = {id_text, revoked ? at : NULL,
@@ -112,7 +111,7 @@ int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
   ca_revoked_entry *entries = calloc(n > 0 ? (size_t)n : 1, sizeof(*entries));
   if (entries == NULL) {
     PQclear(res);
-    ca_err_set_at(__FILE__, __LINE__, CA_ERR_NO_MEMORY, "out of memory");
+    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
     return 0;
   }
   for (int i = 0; i < n; i++) {

@@ -135,12 +135,12 @@ TEST(long_messages_are_truncated) {
   char big[1000];
   memset(big, 'm', sizeof(big) - 1);
   big[sizeof(big) - 1] = '\0';
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL, "%s", big);
+  CA_SET_ERROR(CA_ERR_INTERNAL, "%s", big);
   const ca_err *e = ca_err_get();
   CHECK_EQ_INT(strlen(e->message), CA_ERR_MESSAGE_LEN - 1);
   CHECK_EQ_INT(e->code, CA_ERR_INTERNAL);
   // '%' in arguments is data, not format.
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_INTERNAL, "%s", "100%s %n");
+  CA_SET_ERROR(CA_ERR_INTERNAL, "%s", "100%s %n");
   CHECK_EQ_STR(e->message, "100%s %n");
 }
 
@@ -169,7 +169,7 @@ TEST(clears_boringssl_queue) {
   X509 *x = d2i_X509(NULL, &p, sizeof(garbage));
   CHECK(x == NULL);
   CHECK(ERR_peek_error() != 0);
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_CERT_MALFORMED, "superseded");
+  CA_SET_ERROR(CA_ERR_CERT_MALFORMED, "superseded");
   CHECK_EQ_INT(ERR_peek_error(), 0);
 }
 
@@ -266,7 +266,7 @@ static pthread_barrier_t barrier;
 static void *thread_main(void *arg) {
   seen *s = arg;
   s->initial = ca_err_get()->code;
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_BATCH_EMPTY, "thread %p", (void *)s);
+  CA_SET_ERROR(CA_ERR_BATCH_EMPTY, "thread %p", (void *)s);
   // Wait until the main thread has set its own error too.
   pthread_barrier_wait(&barrier);
   pthread_barrier_wait(&barrier);
@@ -276,14 +276,14 @@ static void *thread_main(void *arg) {
 }
 
 TEST(errors_are_per_thread) {
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_KEY_TOO_SMALL, "main");
+  CA_SET_ERROR(CA_ERR_KEY_TOO_SMALL, "main");
   pthread_t thread;
   seen s;
   memset(&s, 0, sizeof(s));
   CHECK(pthread_barrier_init(&barrier, NULL, 2) == 0);
   CHECK(pthread_create(&thread, NULL, thread_main, &s) == 0);
   pthread_barrier_wait(&barrier);
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_CURVE_UNSUPPORTED, "main again");
+  CA_SET_ERROR(CA_ERR_CURVE_UNSUPPORTED, "main again");
   pthread_barrier_wait(&barrier);
   pthread_join(thread, NULL);
   pthread_barrier_destroy(&barrier);

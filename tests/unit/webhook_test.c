@@ -80,7 +80,7 @@ TEST(display) {
     display_is(kInvalid[i], API_WEBHOOK_DISPLAY_INVALID);
   }
   // The thread's error is left as it was.
-  ca_err_set_at(__FILE__, __LINE__, CA_ERR_STORAGE_UNAVAILABLE, "kept");
+  CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "kept");
   api_webhook_display("gopher://x/", out);
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_STORAGE_UNAVAILABLE);
   CHECK_EQ_STR(ca_err_get()->message, "kept");
