@@ -148,7 +148,7 @@ static int check_allowlist(api_auth *a, const char *addr) {
   ca_network nets[CA_LIMIT_ALLOWLIST];
   size_t n_nets = 0;
   for (size_t i = 0; i < n && n_nets < CA_LIMIT_ALLOWLIST; i++) {
-    if (ca_network_parse(rows[i].network, &nets[n_nets])) {
+    if (ca_network_parse(&nets[n_nets], rows[i].network)) {
       n_nets++;
     }
   }
@@ -178,7 +178,7 @@ err:
 // refused them, or not by pki).
 static int role_of_subject(const ca_authority *authority, const CBS *subject,
                            ca_principal *out) {
-  if (!ca_role_ou_parse(subject, &authority->profiles, out)) {
+  if (!ca_role_ou_parse(out, subject, &authority->profiles)) {
     ca_err why;
     ca_err_copy(&why);
     CA_RAISE(CA_ERR_FORBIDDEN,

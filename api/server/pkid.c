@@ -350,7 +350,7 @@ int main(int argc, char **argv) {
   // memory follows what it holds, not the largest CRL it once built.
   (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   pkid_config config;
-  const int parsed = pkid_config_parse(argc, argv, &config);
+  const int parsed = pkid_config_parse(&config, argc, argv);
   if (parsed <= 0) {
     return parsed == 0 ? 0 : 2;
   }

@@ -136,7 +136,7 @@ static int issue_new(ca_engine *engine, const api_tls_identity_config *c,
   char file[128], path[4096], requester[96], current[800];
   int key_written = 0;
   ca_key_spec spec;
-  CA_GUARD(ca_key_spec_parse("RSA-2048", &spec));
+  CA_GUARD(ca_key_spec_parse(&spec, "RSA-2048"));
   const ca_name_fields fields = {.organization = c->organization,
                                  .common_name = c->names[0]};
   ca_issue_request req;

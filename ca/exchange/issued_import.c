@@ -124,7 +124,7 @@ static int parse_entry(const ca_authority *authority,
   if (ca_x509_find_extension(&out->x509, kOidSubjectAltName,
                              sizeof(kOidSubjectAltName), &san_value,
                              &critical)) {
-    if (!ca_san_parse(&san_value, &out->sans)) {
+    if (!ca_san_parse(&out->sans, &san_value)) {
       snprintf(why, sizeof(why), "%s", ca_err_get()->message);
       CA_RAISE(CA_ERR_BUNDLE_MALFORMED, "entry %zu: %s", index, why);
     }

@@ -189,7 +189,7 @@ static int build_subject(const ca_authority *authority, sign_state *st,
     // what its reader makes of it.
     ca_principal role;
     memset(&role, 0, sizeof(role));
-    CA_GUARD(ca_role_ou_parse(&st->csr.subject, &authority->profiles, &role));
+    CA_GUARD(ca_role_ou_parse(&role, &st->csr.subject, &authority->profiles));
   }
   CA_GUARD_CRYPTO(CBB_init(&st->subject, CBS_len(&st->csr.subject)));
   CA_GUARD(ca_name_add_leaf_subject(&st->subject, &st->csr.subject,
@@ -206,8 +206,8 @@ static int build_sans(const ca_authority *authority, sign_state *st) {
   st->sans = malloc(sizeof(*st->sans));
   CA_ENSURE_ALLOC(st->sans);
   if (st->csr.has_san) {
-    CA_GUARD(ca_san_parse_max(
-        &st->csr.san, ca_issue_limits_san_count(&authority->limits), st->sans));
+    CA_GUARD(ca_san_parse_max(st->sans, &st->csr.san,
+                              ca_issue_limits_san_count(&authority->limits)));
     CA_GUARD(ca_san_require_cn(st->sans, &st->cn));
     st->san_der = st->csr.san;
   } else {

@@ -43,7 +43,7 @@ void ca_keypool_config_init(ca_keypool_config *config) {
   }
 }
 
-int ca_keypool_config_parse(const char *text, ca_keypool_config *config) {
+int ca_keypool_config_parse(ca_keypool_config *config, const char *text) {
   char *copy = NULL;
   if (strcmp(text, "none") == 0) {
     memset(config, 0, sizeof(*config));
@@ -59,7 +59,7 @@ int ca_keypool_config_parse(const char *text, ca_keypool_config *config) {
               "key pool: \"%.32s\" is not KIND=COUNT", item);
     *eq = '\0';
     ca_key_spec spec;
-    CA_GUARD(ca_key_spec_parse(item, &spec));
+    CA_GUARD(ca_key_spec_parse(&spec, item));
     int kind = -1;
     for (int i = 0; i < CA_KEYPOOL_KINDS; i++) {
       if (kKinds[i].spec.type == spec.type &&

@@ -40,7 +40,7 @@ int ca_self_signed_make(const ca_authority *authority, ca_keypool *pool,
   if (key_type == NULL || key_type[0] == '\0') {
     key_type = profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048";
   }
-  CA_GUARD(ca_key_spec_parse(key_type, &spec));
+  CA_GUARD(ca_key_spec_parse(&spec, key_type));
   const ca_issue_request issue = {
       .profile = request->profile,
       .generate = &spec,
@@ -230,7 +230,7 @@ static int successor_of(const ca_self_signed_row *row, successor *out) {
   CA_ENSURE(ca_x509_find_extension(&cert, kOidSubjectAltName,
                                    sizeof(kOidSubjectAltName), &san, &critical),
             CA_ERR_CERT_MALFORMED, "the certificate has no subjectAltName");
-  CA_GUARD(ca_san_parse(&san, &out->sans));
+  CA_GUARD(ca_san_parse(&out->sans, &san));
   for (size_t i = 0; i < out->sans.count; i++) {
     CA_ENSURE(ca_san_format(&out->sans.items[i], out->san_text[i],
                             sizeof(out->san_text[i])),

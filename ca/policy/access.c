@@ -13,7 +13,7 @@
 
 static const char *const kRoleNames[] = {"none", "issuer", "revoker", "admin"};
 
-int ca_role_parse(const char *name, ca_role *out) {
+int ca_role_parse(ca_role *out, const char *name) {
   for (size_t i = CA_ROLE_ISSUER; i <= CA_ROLE_ADMIN; i++) {
     if (name != NULL && strcmp(name, kRoleNames[i]) == 0) {
       *out = (ca_role)i;
@@ -90,7 +90,7 @@ int ca_principal_may_issue(const ca_principal *p, const char *profile) {
   return 0;
 }
 
-int ca_profiles_parse(const char *list, ca_principal *p) {
+int ca_profiles_parse(ca_principal *p, const char *list) {
   p->profile_count = 0;
   if (list == NULL || list[0] == '\0' || strcmp(list, "all") == 0) {
     return 1;
@@ -198,7 +198,7 @@ static int parse_role_text(char *text, int more,
     *colon = '\0';
   }
   ca_role role;
-  CA_ENSURE(ca_role_parse(role_text, &role), CA_ERR_SUBJECT_INVALID,
+  CA_ENSURE(ca_role_parse(&role, role_text), CA_ERR_SUBJECT_INVALID,
             "subject: the role OU names an unknown role \"pki-role:%.16s\" "
             "(issuer, revoker or admin)",
             role_text);
@@ -218,7 +218,7 @@ static int parse_role_text(char *text, int more,
         *c = ',';
       }
     }
-    CA_ENSURE(ca_profiles_parse(list, &scope), CA_ERR_SUBJECT_INVALID,
+    CA_ENSURE(ca_profiles_parse(&scope, list), CA_ERR_SUBJECT_INVALID,
               "subject: the role OU (pki-role:issuer:...) has an empty or "
               "overlong profile name, or more than %d profiles",
               CA_LIMIT_TOKEN_PROFILES);
@@ -240,8 +240,8 @@ err:
   return 0;
 }
 
-int ca_role_ou_parse(const CBS *name, const ca_profile_table *profiles,
-                     ca_principal *out) {
+int ca_role_ou_parse(ca_principal *out, const CBS *name,
+                     const ca_profile_table *profiles) {
   char text[ROLE_TEXT_MAX], role[ROLE_TEXT_MAX];
   int role_more = 0;
   size_t roles = 0;
@@ -315,7 +315,7 @@ static int parse_address(const char *text, int *v6, uint8_t addr[16],
   return 1;
 }
 
-int ca_network_parse(const char *text, ca_network *out) {
+int ca_network_parse(ca_network *out, const char *text) {
   char host[64];
   int mapped;
   memset(out, 0, sizeof(*out));

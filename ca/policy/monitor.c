@@ -185,7 +185,7 @@ err:
   return 0;
 }
 
-int ca_monitor_parse_frequency(const char *text, uint32_t *out_s) {
+int ca_monitor_parse_frequency(uint32_t *out_s, const char *text) {
   const size_t len = text != NULL ? strlen(text) : 0;
   uint64_t n = 0;
   CA_ENSURE(len >= 2 && len <= 6, CA_ERR_PARAMETER_INVALID,

@@ -316,8 +316,8 @@ err:
   return 0;
 }
 
-int ca_trust_parse_upload(const uint8_t *in, size_t in_len, ca_trust_cert **out,
-                          size_t *out_n) {
+int ca_trust_parse_upload(ca_trust_cert **out, size_t *out_n, const uint8_t *in,
+                          size_t in_len) {
   upload_list list = {NULL, 0};
   CA_ENSURE(in_len <= CA_LIMIT_TRUST_UPLOAD_BYTES, CA_ERR_OBJECT_TOO_LARGE,
             "an upload over %d bytes", CA_LIMIT_TRUST_UPLOAD_BYTES);
@@ -375,8 +375,8 @@ void ca_trust_fingerprint_hex(const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
   out[2 * CA_TRUST_FINGERPRINT_LEN] = '\0';
 }
 
-int ca_trust_fingerprint_parse(const char *text,
-                               uint8_t out[CA_TRUST_FINGERPRINT_LEN]) {
+int ca_trust_fingerprint_parse(uint8_t out[CA_TRUST_FINGERPRINT_LEN],
+                               const char *text) {
   size_t n = 0;
   const char *p = text;
   while (n < CA_TRUST_FINGERPRINT_LEN) {

@@ -84,7 +84,7 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   // The same family as the CA: an EC CA's clients may know only ECDSA.
   ca_key_spec spec = {CA_KEY_RSA, 2048, 0};
   if (issuer->key_info.type == CA_KEY_EC) {
-    CA_GUARD(ca_key_spec_parse("EC-P256", &spec));
+    CA_GUARD(ca_key_spec_parse(&spec, "EC-P256"));
   }
   key = ca_key_generate(&spec);
   CA_GUARD(key != NULL);

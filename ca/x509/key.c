@@ -21,7 +21,7 @@
 #include "ca/limits.h"
 #include "ca/x509/pem.h"
 
-int ca_key_spec_parse(const char *text, ca_key_spec *out) {
+int ca_key_spec_parse(ca_key_spec *out, const char *text) {
   static const struct {
     const char *names[3];
     ca_key_spec spec;

@@ -89,8 +89,8 @@ err:
   return 0;
 }
 
-int ca_ocsp_request_parse(const uint8_t *der, size_t der_len,
-                          ca_ocsp_request *out) {
+int ca_ocsp_request_parse(ca_ocsp_request *out, const uint8_t *der,
+                          size_t der_len) {
   memset(out, 0, sizeof(*out));
   CBS in, request, tbs, list, skipped;
   int present;

@@ -43,7 +43,7 @@ const char *ca_reason_name(int reason) {
   return "unknown";
 }
 
-int ca_reason_parse(const char *text, ca_reason *out) {
+int ca_reason_parse(ca_reason *out, const char *text) {
   for (size_t i = 0; i < REASON_COUNT; i++) {
     if (strcasecmp(text, kReasons[i].name) == 0 ||
         strcasecmp(text, kReasons[i].alias) == 0) {

@@ -35,11 +35,11 @@ err:
   return 0;
 }
 
-int ca_san_parse(const CBS *general_names, ca_san_list *out) {
-  return ca_san_parse_max(general_names, CA_LIMIT_SAN_COUNT, out);
+int ca_san_parse(ca_san_list *out, const CBS *general_names) {
+  return ca_san_parse_max(out, general_names, CA_LIMIT_SAN_COUNT);
 }
 
-int ca_san_parse_max(const CBS *general_names, size_t max, ca_san_list *out) {
+int ca_san_parse_max(ca_san_list *out, const CBS *general_names, size_t max) {
   CBS in = *general_names, seq;
   out->count = 0;
   // |out| holds CA_LIMIT_SAN_COUNT names: no caller may raise that.

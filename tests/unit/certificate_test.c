@@ -31,7 +31,7 @@ static EVP_PKEY *ec_issuer, *rsa_issuer, *leaf_key;
 
 static EVP_PKEY *new_key(const char *name) {
   ca_key_spec spec;
-  return ca_key_spec_parse(name, &spec) ? ca_key_generate(&spec) : NULL;
+  return ca_key_spec_parse(&spec, name) ? ca_key_generate(&spec) : NULL;
 }
 
 // --- KeyUsage ---

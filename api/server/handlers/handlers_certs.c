@@ -269,7 +269,7 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   const char *format_text, *issuer;
   CA_GUARD(api_query_checked(req, "format", &format_text));
   CA_GUARD(api_query_checked(req, "issuer", &issuer));
-  CA_GUARD(api_cert_format_parse(format_text, API_CERT_PEM, &format));
+  CA_GUARD(api_cert_format_parse(&format, format_text, API_CERT_PEM));
   CA_GUARD(ca_serial_from_hex(req->param, strlen(req->param), &serial));
   ca_serial_to_hex(&serial, serial_hex);
   ca_cert_filter filter;

@@ -142,7 +142,7 @@ static int from_message(const Pki__V1__MonitorConfig *msg,
             CA_ERR_DESTINATION_INVALID,
             "at most %d e-mail addresses and %d webhooks",
             CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
-  CA_GUARD(ca_monitor_parse_frequency(msg->frequency, &out->frequency_s));
+  CA_GUARD(ca_monitor_parse_frequency(&out->frequency_s, msg->frequency));
   out->enabled = msg->enabled;
   out->start_days = msg->start_days;
   out->n_emails = msg->n_emails;

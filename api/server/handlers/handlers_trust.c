@@ -115,7 +115,7 @@ static void respond_rows(api_response *resp, const char *format,
   api_cert_format cert_format;
   const uint8_t **certs = NULL;
   size_t *lens = NULL;
-  CA_GUARD(api_cert_format_parse(format, API_CERT_PEM, &cert_format));
+  CA_GUARD(api_cert_format_parse(&cert_format, format, API_CERT_PEM));
   CA_ENSURE(cert_format != API_CERT_DER || n == 1, CA_ERR_FORMAT_UNKNOWN,
             "der holds one certificate: use pem, p7b or p7b-pem for a store");
   certs = calloc(n > 0 ? n : 1, sizeof(*certs));
@@ -151,7 +151,7 @@ static int split_param(const char *param, const char **out_store,
   if (slash != NULL) {
     CA_ENSURE(strchr(slash + 1, '/') == NULL, CA_ERR_NOT_FOUND,
               "no such resource");
-    CA_GUARD(ca_trust_fingerprint_parse(slash + 1, fp));
+    CA_GUARD(ca_trust_fingerprint_parse(fp, slash + 1));
   }
   return 1;
 err:
@@ -289,7 +289,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   CA_ENSURE(force_text == NULL || force || strcmp(force_text, "false") == 0 ||
                 strcmp(force_text, "0") == 0,
             CA_ERR_PARAMETER_INVALID, "force must be true or false");
-  CA_GUARD(ca_trust_parse_upload(req->body, req->body_len, &certs, &n));
+  CA_GUARD(ca_trust_parse_upload(&certs, &n, req->body, req->body_len));
 
   // Every CA certificate of the upload is stored; leaves that come with
   // them in a chain are reported and left out. An upload without any CA,
