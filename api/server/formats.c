@@ -29,9 +29,8 @@ int api_cert_format_parse(api_cert_format *out, const char *text,
       return 1;
     }
   }
-  CA_RAISE(CA_ERR_FORMAT_UNKNOWN,
-           "unknown format \"%.32s\" (pem, der, p7b, p7b-pem)", text);
-err:
+  CA_SET_ERROR(CA_ERR_FORMAT_UNKNOWN,
+               "unknown format \"%.32s\" (pem, der, p7b, p7b-pem)", text);
   return 0;
 }
 

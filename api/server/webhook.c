@@ -453,12 +453,10 @@ err:
 int api_webhook_open(const char *url, api_webhook_url *out) {
   parsed_url p;
   out->handle = NULL;
-  CA_GUARD(parse(url, 0, &p));
+  CA_GUARD_RETURN(parse(url, 0, &p));
   // The handle, as read and checked, is what libcurl sends with.
   out->handle = p.handle;
   return 1;
-err:
-  return 0;
 }
 
 void api_webhook_url_cleanup(api_webhook_url *url) {

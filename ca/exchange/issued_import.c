@@ -57,16 +57,15 @@ static int verify_self_signed(const ca_x509 *x509) {
   EVP_PKEY *key = EVP_parse_public_key(&spki);
   if (key == NULL) {
     ERR_clear_error();
-    CA_RAISE(CA_ERR_CERT_MALFORMED, "its public key is unreadable");
+    CA_SET_ERROR(CA_ERR_CERT_MALFORMED, "its public key is unreadable");
+    return 0;
   }
   const int ok = CBS_mem_equal(&x509->issuer, CBS_data(&x509->subject),
                                CBS_len(&x509->subject)) &&
                  ca_x509_verify_signed_by(x509, key);
   EVP_PKEY_free(key);
-  CA_ENSURE(ok, CA_ERR_CERT_MALFORMED, "not self-signed");
+  CA_ENSURE_RETURN(ok, CA_ERR_CERT_MALFORMED, "not self-signed");
   return 1;
-err:
-  return 0;
 }
 
 // parse_entry reads entry |index| and finds its CA.
@@ -274,17 +273,15 @@ static int crl_floor(const ca_issuer *ca, ca_store_tx *tx,
     if (strcmp(req->crl_cas[k], ca->name) != 0) {
       continue;
     }
-    CA_ENSURE(req->crl_numbers[k] < INT64_MAX, CA_ERR_BUNDLE_MALFORMED,
-              "CRL number of %s out of range", ca->name);
+    CA_ENSURE_RETURN(req->crl_numbers[k] < INT64_MAX, CA_ERR_BUNDLE_MALFORMED,
+                     "CRL number of %s out of range", ca->name);
     uint64_t next;
-    CA_GUARD(ca_store_tx_next_crl_number(tx, ca->id, &next));
+    CA_GUARD_RETURN(ca_store_tx_next_crl_number(tx, ca->id, &next));
     if (next <= req->crl_numbers[k]) {
       *out = req->crl_numbers[k] + 1;
     }
   }
   return 1;
-err:
-  return 0;
 }
 
 int ca_issued_import(const ca_authority *authority, ca_store *store,

@@ -79,7 +79,7 @@ static int change(const ca_authority *authority, ca_store *store,
   ca_serial_to_hex(&serial, out->serial);
   if (r->issuer != NULL && r->issuer[0] != '\0') {
     issuer = ca_authority_find(authority, r->issuer);
-    CA_GUARD(issuer != NULL);
+    CA_GUARD_PTR(issuer);
   }
   if (revoke) {
     CA_ENSURE(ca_reason_valid(r->reason), CA_ERR_PARAMETER_INVALID,

@@ -16,9 +16,9 @@ int ca_key_usage_add(CBB *out, unsigned bits) {
     }
   }
   CBB bs;
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &bs, CBS_ASN1_BITSTRING));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &bs, CBS_ASN1_BITSTRING));
   if (highest < 0) {
-    CA_GUARD_CRYPTO(CBB_add_u8(&bs, 0));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_u8(&bs, 0));
   } else {
     const size_t n = (size_t)highest / 8 + 1;
     uint8_t bytes[2] = {0, 0};
@@ -27,13 +27,11 @@ int ca_key_usage_add(CBB *out, unsigned bits) {
         bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
       }
     }
-    CA_GUARD_CRYPTO(CBB_add_u8(&bs, (uint8_t)(7 - highest % 8)));
-    CA_GUARD_CRYPTO(CBB_add_bytes(&bs, bytes, n));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_u8(&bs, (uint8_t)(7 - highest % 8)));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&bs, bytes, n));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }
 
 // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE,

@@ -41,11 +41,10 @@ int ca_key_spec_parse(ca_key_spec *out, const char *text) {
       }
     }
   }
-  CA_RAISE(CA_ERR_PARAMETER_INVALID,
-           "unknown key type \"%.32s\" (RSA-2048, RSA-3072, RSA-4096, "
-           "EC-P256, EC-P384)",
-           text);
-err:
+  CA_SET_ERROR(CA_ERR_PARAMETER_INVALID,
+               "unknown key type \"%.32s\" (RSA-2048, RSA-3072, RSA-4096, "
+               "EC-P256, EC-P384)",
+               text);
   return 0;
 }
 
@@ -304,7 +303,7 @@ EVP_PKEY *ca_key_read_file(const char *path, const char *passphrase) {
             CA_ERR_KEY_FILE, "%s holds no PKCS#8 PRIVATE KEY block", path);
   if (ca_pem_label_is(&label, "ENCRYPTED PRIVATE KEY")) {
     key = decrypt_key(path, der, der_len, passphrase);
-    CA_GUARD(key != NULL);
+    CA_GUARD_PTR(key);
   } else {
     // An unencrypted key is read even with a passphrase set, so that an
     // installation can start using one without converting its keys first.

@@ -121,25 +121,26 @@ err:
 int ca_pem_add(CBB *out, const char *label, const uint8_t *der,
                size_t der_len) {
   size_t b64_len;
-  CA_ENSURE(EVP_EncodedLength(&b64_len, der_len), CA_ERR_NO_MEMORY,
-            "PEM: body too large");
-  CA_GUARD_CRYPTO(
+  CA_ENSURE_RETURN(EVP_EncodedLength(&b64_len, der_len), CA_ERR_NO_MEMORY,
+                   "PEM: body too large");
+  CA_GUARD_CRYPTO_RETURN(
       CBB_add_bytes(out, (const uint8_t *)kBegin, sizeof(kBegin) - 1));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
   // 48 input bytes make one 64-column line.
   for (size_t off = 0; off < der_len; off += 48) {
     const size_t chunk = der_len - off < 48 ? der_len - off : 48;
     uint8_t *line;
-    CA_GUARD_CRYPTO(CBB_reserve(out, &line, 65 + 1));
+    CA_GUARD_CRYPTO_RETURN(CBB_reserve(out, &line, 65 + 1));
     const size_t n = EVP_EncodeBlock(line, der + off, chunk);
     line[n] = '\n';
-    CA_GUARD_CRYPTO(CBB_did_write(out, n + 1));
+    CA_GUARD_CRYPTO_RETURN(CBB_did_write(out, n + 1));
   }
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)kEnd, sizeof(kEnd) - 1));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(out, (const uint8_t *)kEnd, sizeof(kEnd) - 1));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
   return 1;
-err:
-  return 0;
 }

@@ -58,12 +58,11 @@ int ca_reason_parse(ca_reason *out, const char *text) {
   if (len > 0 && len <= 2 && strspn(text, "0123456789") == len) {
     code = atoi(text);
   }
-  CA_ENSURE(ca_reason_valid(code), CA_ERR_PARAMETER_INVALID,
-            "unknown revocation reason \"%.32s\" (keyCompromise, superseded, "
-            "cessationOfOperation, certificateHold, ...)",
-            text);
+  CA_ENSURE_RETURN(
+      ca_reason_valid(code), CA_ERR_PARAMETER_INVALID,
+      "unknown revocation reason \"%.32s\" (keyCompromise, superseded, "
+      "cessationOfOperation, certificateHold, ...)",
+      text);
   *out = (ca_reason)code;
   return 1;
-err:
-  return 0;
 }

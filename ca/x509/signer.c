@@ -44,19 +44,17 @@ int ca_signature_algorithm_add(CBB *out, ca_key_type type,
     }
   }
 #undef CA_PICK
-  CA_ENSURE(oid != NULL, CA_ERR_INTERNAL, "no signature algorithm for key %d",
-            (int)type);
+  CA_ENSURE_RETURN(oid != NULL, CA_ERR_INTERNAL,
+                   "no signature algorithm for key %d", (int)type);
   CBB alg, obj, null;
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &alg, CBS_ASN1_SEQUENCE));
-  CA_GUARD_CRYPTO(CBB_add_asn1(&alg, &obj, CBS_ASN1_OBJECT));
-  CA_GUARD_CRYPTO(CBB_add_bytes(&obj, oid, oid_len));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &alg, CBS_ASN1_SEQUENCE));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(&alg, &obj, CBS_ASN1_OBJECT));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&obj, oid, oid_len));
   if (type == CA_KEY_RSA) {
-    CA_GUARD_CRYPTO(CBB_add_asn1(&alg, &null, CBS_ASN1_NULL));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(&alg, &null, CBS_ASN1_NULL));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }
 
 int ca_sign(EVP_PKEY *key, const EVP_MD *digest, const uint8_t *msg,
@@ -79,11 +77,9 @@ err:
 
 int ca_signature_add(CBB *out, const uint8_t *sig, size_t sig_len) {
   CBB bits;
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &bits, CBS_ASN1_BITSTRING));
-  CA_GUARD_CRYPTO(CBB_add_u8(&bits, 0 /* no unused bits */));
-  CA_GUARD_CRYPTO(CBB_add_bytes(&bits, sig, sig_len));
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &bits, CBS_ASN1_BITSTRING));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_u8(&bits, 0 /* no unused bits */));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&bits, sig, sig_len));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }

@@ -426,7 +426,7 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
   const Pki__V1__GenerateKeyRequest *g = call->generate;
   const ca_profile *profile =
       ca_profile_find(&svc->authority->profiles, g->profile);
-  CA_GUARD(profile != NULL);
+  CA_GUARD_PTR(profile);
   CA_GUARD(ca_key_spec_parse(&call->key_spec, g->key_type[0] != '\0'
                                                   ? g->key_type
                                                   : default_key_type(profile)));

@@ -141,21 +141,19 @@ static int split_param(const char *param, const char **out_store,
   char name[64];
   const char *slash = strchr(param, '/');
   const size_t len = slash != NULL ? (size_t)(slash - param) : strlen(param);
-  CA_ENSURE(len > 0 && len < sizeof(name), CA_ERR_NOT_FOUND,
-            "no such trust store");
+  CA_ENSURE_RETURN(len > 0 && len < sizeof(name), CA_ERR_NOT_FOUND,
+                   "no such trust store");
   memcpy(name, param, len);
   name[len] = '\0';
   *out_store = ca_trust_store_find(name);
-  CA_GUARD(*out_store != NULL);
+  CA_GUARD_PTR_RETURN(*out_store);
   *out_has_fp = slash != NULL;
   if (slash != NULL) {
-    CA_ENSURE(strchr(slash + 1, '/') == NULL, CA_ERR_NOT_FOUND,
-              "no such resource");
-    CA_GUARD(ca_trust_fingerprint_parse(fp, slash + 1));
+    CA_ENSURE_RETURN(strchr(slash + 1, '/') == NULL, CA_ERR_NOT_FOUND,
+                     "no such resource");
+    CA_GUARD_RETURN(ca_trust_fingerprint_parse(fp, slash + 1));
   }
   return 1;
-err:
-  return 0;
 }
 
 void api_handle_trust_list_all(api_service *svc, const api_request *req,
@@ -277,7 +275,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   size_t n_results = 0;
   const char *force_text, *format;
   const char *store = ca_trust_store_find(req->param);
-  CA_GUARD(store != NULL);
+  CA_GUARD_PTR(store);
   CA_GUARD(api_query_checked(req, "force", &force_text));
   CA_GUARD(api_query_checked(req, "format", &format));
   const int text = format != NULL && strcmp(format, "text") == 0;
