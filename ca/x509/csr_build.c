@@ -29,17 +29,17 @@ static int add_attributes(CBB *info, const ca_csr_template *t) {
   CA_GUARD_CRYPTO(CBB_add_asn1(&attr, &values, CBS_ASN1_SET));
   CA_GUARD_CRYPTO(CBB_add_asn1(&values, &exts, CBS_ASN1_SEQUENCE));
   if (t->key_usage != 0) {
-    CA_GUARD_CRYPTO(ca_extension_add_key_usage(&exts, t->key_usage));
+    CA_GUARD(ca_extension_add_key_usage(&exts, t->key_usage));
   }
   if (t->ext_key_usage != 0) {
-    CA_GUARD_CRYPTO(ca_extension_add_ext_key_usage(&exts, t->ext_key_usage));
+    CA_GUARD(ca_extension_add_ext_key_usage(&exts, t->ext_key_usage));
   }
   if (t->san_count > 0) {
     CA_GUARD_CRYPTO(CBB_init(&sans, 256));
     CA_GUARD(ca_san_add_from_strings(&sans, t->sans, t->san_count));
     CBS names;
     CBS_init(&names, CBB_data(&sans), CBB_len(&sans));
-    CA_GUARD_CRYPTO(ca_extension_add_san(&exts, &names));
+    CA_GUARD(ca_extension_add_san(&exts, &names));
   }
   CA_GUARD_CRYPTO(CBB_flush(info));
   CBB_cleanup(&sans);
