@@ -577,7 +577,7 @@ done:
   api_self_signed_drain();
   api_server_stop(server, 30);
   api_server_stop(ocsp_server, 5);
-  free(limited_routes);  // after the server that used it
+  OPENSSL_free(limited_routes);  // after the server that used it
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);

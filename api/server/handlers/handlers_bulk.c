@@ -392,7 +392,7 @@ err:
 done:
   ca_bulk_merge_cleanup(&merge);
   for (size_t i = 0; i < n_views; i++) {
-    free(views[i]);
+    OPENSSL_free(views[i]);
   }
   free(views);
   free(bundles);
@@ -473,8 +473,12 @@ static int pkcs12_entries(const Pki__V1__ImportRequest *msg,
             CA_LIMIT_PKCS12_PASSWORD_LEN);
   CA_GUARD(ca_bulk_pkcs12_certificates(msg->pkcs12.data, msg->pkcs12.len,
                                        msg->password, &certs, &n));
-  ca_bundle_entry *entries = calloc(n + 1, sizeof(*entries));
+  // OPENSSL_malloc, as api_bundle_view's array: the caller frees either
+  // with OPENSSL_free. |n| is bounded by the PKCS#12 reader.
+  const size_t size = (n + 1) * sizeof(ca_bundle_entry);
+  ca_bundle_entry *entries = OPENSSL_malloc(size);
   CA_ENSURE_ALLOC(entries);
+  memset(entries, 0, size);
   for (size_t i = 0; i < n; i++) {
     entries[i] = (ca_bundle_entry){
         .cluster = msg->source_cluster,
@@ -622,7 +626,7 @@ err:
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
 done:
   ca_bulk_import_summary_cleanup(&summary);
-  free(entries);
+  OPENSSL_free(entries);  // from pkcs12_entries or api_bundle_view
   ca_trust_certs_free(certs, n_certs);
   pki__v1__import_request__free_unpacked(msg, NULL);
 }
