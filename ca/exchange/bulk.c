@@ -156,6 +156,7 @@ static int add_conflict(ca_bulk_merge *m, const merge_item *items, size_t n) {
 
 int ca_bulk_consolidate(const ca_bundle *bundles, size_t n,
                         ca_bulk_merge *out) {
+  int ret = 0;
   memset(out, 0, sizeof(*out));
   merge_item *items = NULL;
   size_t total = 0;
@@ -227,12 +228,13 @@ int ca_bulk_consolidate(const ca_bundle *bundles, size_t n,
     start = end;
   }
   qsort(out->entries, out->n_entries, sizeof(*out->entries), compare_output);
-  free(items);
-  return 1;
+  ret = 1;
 err:
   free(items);
-  ca_bulk_merge_cleanup(out);
-  return 0;
+  if (!ret) {
+    ca_bulk_merge_cleanup(out);
+  }
+  return ret;
 }
 
 void ca_bulk_merge_cleanup(ca_bulk_merge *merge) {
@@ -277,6 +279,7 @@ static void count_put(ca_bulk_import_summary *s, ca_trust_outcome outcome) {
 
 int ca_bulk_import(ca_store *store, const ca_bulk_import_request *req,
                    ca_bulk_import_summary *out) {
+  int ret = 0;
   memset(out, 0, sizeof(*out));
   ca_trust_cert *certs = NULL;
   ca_store_tx *tx = NULL;
@@ -351,13 +354,14 @@ int ca_bulk_import(ca_store *store, const ca_bulk_import_request *req,
                              req->what != NULL ? req->what : "bundle",
                              req->source, "ok", detail));
   CA_GUARD(ca_store_commit(&tx));
-  ca_trust_certs_free(certs, n);
-  return 1;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL after a commit
   ca_trust_certs_free(certs, n);
-  ca_bulk_import_summary_cleanup(out);
-  return 0;
+  if (!ret) {
+    ca_bulk_import_summary_cleanup(out);
+  }
+  return ret;
 }
 
 // --- PKCS#12 ---
@@ -421,6 +425,7 @@ static int pkcs12_walk(CBS *in, int depth, uint64_t *total) {
 int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
                                 const char *password, ca_trust_cert **out,
                                 size_t *out_n) {
+  int ret = 0;
   STACK_OF(X509) *stack = sk_X509_new_null();
   EVP_PKEY *key = NULL;
   ca_trust_cert *certs = NULL;
@@ -476,13 +481,14 @@ int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
     CA_GUARD(ok);
     n++;
   }
-  sk_X509_pop_free(stack, X509_free);
   *out = certs;
   *out_n = n;
-  return 1;
+  certs = NULL;  // the caller's now
+  n = 0;
+  ret = 1;
 err:
   EVP_PKEY_free(key);
   sk_X509_pop_free(stack, X509_free);
   ca_trust_certs_free(certs, n);
-  return 0;
+  return ret;
 }

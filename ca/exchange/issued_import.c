@@ -201,6 +201,7 @@ static int next_state(const ca_cert_state *have, const ca_issued_entry *e) {
 static int import_entry(ca_store_tx *tx, const ca_issued_entry *e,
                         const parsed_entry *p, size_t index, int *added,
                         int *changed) {
+  int ret = 0;
   ca_cert_state have;
   uint8_t *der = NULL;
   size_t der_len = 0;
@@ -253,11 +254,10 @@ static int import_entry(ca_store_tx *tx, const ca_issued_entry *e,
         ca_store_tx_set_revocation(tx, have.id, 1, e->revoked_at, e->reason));
   }
   *added = 1;
-  OPENSSL_free(der);
-  return 1;
+  ret = 1;
 err:
   OPENSSL_free(der);
-  return 0;
+  return ret;
 }
 
 // crl_floor sets |*out| to the number the next CRL of |ca| must have to
@@ -287,6 +287,7 @@ static int crl_floor(const ca_issuer *ca, ca_store_tx *tx,
 int ca_issued_import(const ca_authority *authority, ca_store *store,
                      const ca_issued_import_request *req,
                      ca_issued_import_summary *out) {
+  int ret = 0;
   ca_store_tx *tx = NULL;
   parsed_entry *p = NULL;
   int touched[CA_AUTHORITY_MAX_ISSUERS] = {0};
@@ -342,11 +343,12 @@ int ca_issued_import(const ca_authority *authority, ca_store *store,
   CA_GUARD(ca_store_tx_audit(tx, req->actor, "bulk-import", "issued",
                              req->source, "ok", detail));
   CA_GUARD(ca_store_commit(&tx));
-  free(p);
-  return 1;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL after a commit
   free(p);
-  memset(out, 0, sizeof(*out));
-  return 0;
+  if (!ret) {
+    memset(out, 0, sizeof(*out));
+  }
+  return ret;
 }

@@ -102,6 +102,7 @@ typedef struct made_ca {
 static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
                    const char *family, int is_root, const made_ca *parent,
                    int64_t now, made_ca *out) {
+  int ret = 0;
   CBB name, spki;
   CBB_zero(&name);
   CBB_zero(&spki);
@@ -181,13 +182,12 @@ static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
                 (is_root || out->record.parent) && out->record.serial &&
                 out->record.key_file,
             CA_ERR_NO_MEMORY, "out of memory");
-  CBB_cleanup(&name);
-  CBB_cleanup(&spki);
-  return 1;
+  ret = 1;
 err:
+  // What |out| holds, even on failure, is the caller's (made_cas_free).
   CBB_cleanup(&name);
   CBB_cleanup(&spki);
-  return 0;
+  return ret;
 }
 
 static void made_cas_free(made_ca *cas, size_t n) {

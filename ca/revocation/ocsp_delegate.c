@@ -70,6 +70,7 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
                      const char *data_dir, const char *node, int validity_days,
                      int64_t now, const char *passphrase,
                      ca_ocsp_delegate *out) {
+  int ret = 0;
   CBB name, spki;
   CBB_zero(&name);
   CBB_zero(&spki);
@@ -161,11 +162,14 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   out->cert_len = der_len;
   out->not_after = t.not_after;
   out->issued = 1;
-  CBB_cleanup(&name);
-  CBB_cleanup(&spki);
-  return 1;
+  // |out| owns the key and the certificate, and the committed records name
+  // the key file: nothing of them is undone below.
+  key = NULL;
+  der = NULL;
+  written = 0;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL after a commit
   if (written) {
     unlink(path);
   }
@@ -173,7 +177,7 @@ err:
   CBB_cleanup(&spki);
   EVP_PKEY_free(key);
   OPENSSL_free(der);
-  return 0;
+  return ret;
 }
 
 int ca_ocsp_delegate_ensure(const ca_authority *authority, ca_store *store,

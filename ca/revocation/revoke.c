@@ -18,6 +18,7 @@ static int64_t validity_of(int64_t requested) {
 static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                        int64_t validity_s, uint64_t min_number,
                        ca_crl_record *out) {
+  int ret = 0;
   ca_revoked_entry *rows = NULL;
   ca_crl_entry *entries = NULL;
   size_t n = 0;
@@ -54,15 +55,12 @@ static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
     out->der_len = der_len;
     der = NULL;
   }
-  OPENSSL_free(der);
-  free(rows);
-  free(entries);
-  return 1;
+  ret = 1;
 err:
   OPENSSL_free(der);
   free(rows);
   free(entries);
-  return 0;
+  return ret;
 }
 
 // change applies a revocation (|revoke| 1) or a release (0) in one

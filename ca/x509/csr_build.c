@@ -14,13 +14,14 @@
 // extensionRequest, when there is anything to request.
 static int add_attributes(CBB *info, const ca_csr_template *t) {
   CBB attrs, attr, oid, values, exts, sans;
-  CBB_zero(&sans);
-  CA_GUARD_CRYPTO(CBB_add_asn1(
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(
       info, &attrs, CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0));
   if (t->san_count == 0 && t->key_usage == 0 && t->ext_key_usage == 0) {
-    CA_GUARD_CRYPTO(CBB_flush(info));
+    CA_GUARD_CRYPTO_RETURN(CBB_flush(info));
     return 1;
   }
+  int ret = 0;
+  CBB_zero(&sans);
   // Attribute ::= SEQUENCE { type, values SET OF ANY }
   CA_GUARD_CRYPTO(CBB_add_asn1(&attrs, &attr, CBS_ASN1_SEQUENCE));
   CA_GUARD_CRYPTO(CBB_add_asn1(&attr, &oid, CBS_ASN1_OBJECT));
@@ -42,11 +43,10 @@ static int add_attributes(CBB *info, const ca_csr_template *t) {
     CA_GUARD(ca_extension_add_san(&exts, &names));
   }
   CA_GUARD_CRYPTO(CBB_flush(info));
-  CBB_cleanup(&sans);
-  return 1;
+  ret = 1;
 err:
   CBB_cleanup(&sans);
-  return 0;
+  return ret;
 }
 
 int ca_csr_build(const ca_csr_template *t, EVP_PKEY *key, uint8_t **out_der,

@@ -129,6 +129,7 @@ static int sync_dir(const char *path) {
 
 int ca_key_write_file(const char *path, const EVP_PKEY *key,
                       const char *passphrase) {
+  int ret = 0;
   CBB der, pem;
   CBB_zero(&der);
   CBB_zero(&pem);
@@ -190,10 +191,9 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key,
     CA_RAISE(CA_ERR_KEY_FILE, "cannot sync the directory of %s: %s", path,
              strerror(e));
   }
-  ca_cbb_cleanse_cleanup(&der);
-  ca_cbb_cleanse_cleanup(&pem);
-  return 1;
+  ret = 1;
 err:
+  // On success |fd| is closed (-1) and |tmp| linked and emptied.
   if (fd >= 0) {
     close(fd);
   }
@@ -204,7 +204,7 @@ err:
   }
   ca_cbb_cleanse_cleanup(&der);
   ca_cbb_cleanse_cleanup(&pem);
-  return 0;
+  return ret;
 }
 
 // A key file larger than this is not a key file.

@@ -43,6 +43,7 @@ int ca_pem_looks_like(const uint8_t *in, size_t in_len) {
 
 int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der, size_t *out_der_len,
                 size_t max_der_len) {
+  int ret = 0;
   uint8_t *clean = NULL;
   uint8_t *der = NULL;
 
@@ -107,15 +108,15 @@ int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der, size_t *out_der_len,
   CA_ENSURE(der_len <= max_der_len, CA_ERR_OBJECT_TOO_LARGE,
             "PEM body larger than %zu bytes", max_der_len);
 
-  OPENSSL_free(clean);
   *out_label = label;
   *out_der = der;
   *out_der_len = der_len;
-  return 1;
+  der = NULL;  // the caller's now
+  ret = 1;
 err:
   OPENSSL_free(clean);
   OPENSSL_free(der);
-  return 0;
+  return ret;
 }
 
 int ca_pem_add(CBB *out, const char *label, const uint8_t *der,

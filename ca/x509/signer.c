@@ -60,6 +60,7 @@ int ca_signature_algorithm_add(CBB *out, ca_key_type type,
 int ca_sign(EVP_PKEY *key, const EVP_MD *digest, const uint8_t *msg,
             size_t msg_len, uint8_t out[CA_SIGNATURE_MAX_LEN],
             size_t *out_len) {
+  int ret = 0;
   EVP_MD_CTX ctx;
   EVP_MD_CTX_init(&ctx);
   size_t len = EVP_PKEY_size(key);
@@ -67,12 +68,11 @@ int ca_sign(EVP_PKEY *key, const EVP_MD *digest, const uint8_t *msg,
             "signing key too large");
   CA_GUARD_CRYPTO(EVP_DigestSignInit(&ctx, NULL, digest, NULL, key));
   CA_GUARD_CRYPTO(EVP_DigestSign(&ctx, out, &len, msg, msg_len));
-  EVP_MD_CTX_cleanup(&ctx);
   *out_len = len;
-  return 1;
+  ret = 1;
 err:
   EVP_MD_CTX_cleanup(&ctx);
-  return 0;
+  return ret;
 }
 
 int ca_signature_add(CBB *out, const uint8_t *sig, size_t sig_len) {

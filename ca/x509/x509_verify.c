@@ -56,6 +56,7 @@ static int signature_digest(const CBS *element, const EVP_MD **out_md,
 }
 
 int ca_x509_verify_signed_by(const ca_x509 *cert, EVP_PKEY *issuer_key) {
+  int ret = 0;
   const EVP_MD *md;
   int pkey_id;
   EVP_MD_CTX ctx;
@@ -72,9 +73,8 @@ int ca_x509_verify_signed_by(const ca_x509 *cert, EVP_PKEY *issuer_key) {
   }
   CA_ENSURE(ok, CA_ERR_CERT_MALFORMED,
             "the signature does not verify with the CA's key");
-  EVP_MD_CTX_cleanup(&ctx);
-  return 1;
+  ret = 1;
 err:
   EVP_MD_CTX_cleanup(&ctx);
-  return 0;
+  return ret;
 }
