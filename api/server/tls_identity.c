@@ -52,6 +52,7 @@ static void names_text(const api_tls_identity_config *c, char *out,
 
 int api_tls_identity_load_files(const char *pem_path, const char *key_path,
                                 const char *passphrase) {
+  int ret = 0;
   uint8_t *chain = NULL, *der = NULL;
   size_t chain_len = 0, der_len = 0;
   EVP_PKEY *key = NULL;
@@ -65,20 +66,16 @@ int api_tls_identity_load_files(const char *pem_path, const char *key_path,
   CA_GUARD_CRYPTO(CBB_finish(&cbb, &der, &der_len));
   CA_GUARD(
       api_tls_set((const char *)chain, chain_len, (const char *)der, der_len));
-  OPENSSL_free(chain);
-  OPENSSL_cleanse(der, der_len);
-  OPENSSL_free(der);
-  EVP_PKEY_free(key);
-  return 1;
+  ret = 1;
 err:
   OPENSSL_free(chain);
   if (der != NULL) {
     OPENSSL_cleanse(der, der_len);
     OPENSSL_free(der);
   }
-  ca_cbb_cleanse_cleanup(&cbb);
+  ca_cbb_cleanse_cleanup(&cbb);  // accepts the CBB CBB_finish emptied
   EVP_PKEY_free(key);
-  return 0;
+  return ret;
 }
 
 // serve reads the chain and key of |serial| and hands them to GnuTLS.

@@ -170,6 +170,7 @@ static int fill_record(size_t ca, const adopt_cert *c, const EVP_PKEY *key,
 int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
                      const char *passphrase, ca_issuer_record **out,
                      size_t *out_n) {
+  int ret = 0;
   adopt_cert certs[CA_LIMIT_ADOPT_CAS];
   size_t n_certs = 0;
   EVP_PKEY *keys[ADOPT_COUNT] = {NULL};
@@ -239,13 +240,10 @@ int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
   for (size_t k = 0; k < ADOPT_COUNT; k++) {
     CA_GUARD(fill_record(k, &certs[of_ca[k]], keys[k], &records[k]));
   }
-  for (size_t k = 0; k < ADOPT_COUNT; k++) {
-    EVP_PKEY_free(keys[k]);
-  }
-  certs_free(certs, n_certs);
   *out = records;
   *out_n = ADOPT_COUNT;
-  return 1;
+  records = NULL;  // the caller's now
+  ret = 1;
 err:
   if (records != NULL) {
     ca_issuer_records_free(records, ADOPT_COUNT);
@@ -254,5 +252,5 @@ err:
     EVP_PKEY_free(keys[k]);
   }
   certs_free(certs, n_certs);
-  return 0;
+  return ret;
 }

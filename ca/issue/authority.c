@@ -482,6 +482,7 @@ err:
 
 int ca_authority_new_ephemeral(const ca_authority_config *config,
                                ca_authority **out) {
+  int ret = 0;
   made_ca made[MADE_COUNT];
   ca_authority *authority = NULL;
   CA_GUARD(make_all(config, made));
@@ -493,11 +494,11 @@ int ca_authority_new_ephemeral(const ca_authority_config *config,
     made[i].key = NULL;  // owned by the issuer now
     authority->count++;
   }
-  made_cas_free(made, MADE_COUNT);
   *out = authority;
-  return 1;
+  authority = NULL;  // the caller's now
+  ret = 1;
 err:
   made_cas_free(made, MADE_COUNT);
   ca_authority_free(authority);
-  return 0;
+  return ret;
 }

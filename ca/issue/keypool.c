@@ -44,12 +44,12 @@ void ca_keypool_config_init(ca_keypool_config *config) {
 }
 
 int ca_keypool_config_parse(ca_keypool_config *config, const char *text) {
-  char *copy = NULL;
   if (strcmp(text, "none") == 0) {
     memset(config, 0, sizeof(*config));
     return 1;
   }
-  copy = strdup(text);
+  int ret = 0;
+  char *copy = strdup(text);
   CA_ENSURE_ALLOC(copy);
   char *save = NULL;
   for (char *item = strtok_r(copy, ",", &save); item != NULL;
@@ -78,11 +78,10 @@ int ca_keypool_config_parse(ca_keypool_config *config, const char *text) {
               CA_KEYPOOL_MAX);
     config->target[kind] = n;
   }
-  free(copy);
-  return 1;
+  ret = 1;
 err:
   free(copy);
-  return 0;
+  return ret;
 }
 
 static int kind_of(const ca_key_spec *spec) {

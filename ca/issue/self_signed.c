@@ -274,6 +274,7 @@ int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
                               uint32_t validity_years, const char *requester,
                               const char *source, ca_issued *out,
                               char out_replaced[CA_SERIAL_HEX_LEN]) {
+  int ret = 0;
   ca_store_tx *tx = NULL;
   ca_self_signed_row row;
   memset(&row, 0, sizeof(row));
@@ -326,13 +327,13 @@ int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
   tx = NULL;
   CA_GUARD(record_and_commit(store, recording, out, row.cluster, row.id,
                              requester, source, "regenerate", detail));
-  ca_self_signed_row_cleanup(&row);
-  free(next);
-  return 1;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL once handed to record_and_commit
   ca_self_signed_row_cleanup(&row);
   free(next);
-  fail_issued(out);
-  return 0;
+  if (!ret) {
+    fail_issued(out);
+  }
+  return ret;
 }
