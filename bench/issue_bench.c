@@ -163,9 +163,9 @@ static int pair_setup(const pair *p, pair_state *out) {
   ca_authority_config config;
   ca_authority_config_init(&config);
   config.ocsp_url = "http://ocsp.example.com/";
-  if (!ca_key_spec_parse(p->issuer_key, strncmp(p->issuer_key, "RSA", 3) == 0
-                                            ? &config.rsa
-                                            : &config.ec) ||
+  if (!ca_key_spec_parse(
+          strncmp(p->issuer_key, "RSA", 3) == 0 ? &config.rsa : &config.ec,
+          p->issuer_key) ||
       !ca_authority_new_ephemeral(&config, &out->authority)) {
     return 0;
   }

@@ -30,8 +30,8 @@
 // revocation, in order, for the revoker. A certificate is picked for
 // revocation when its issuance is answered, before any query can ask about
 // it, so no query races its revocation: what the bench expects is what
-// pkid must answer (ARCHITECTURE.md invariant 6: a revocation is seen by OCSP at
-// once on the node that took it). When the revoker falls behind and
+// pkid must answer (ARCHITECTURE.md invariant 6: a revocation is seen by OCSP
+// at once on the node that took it). When the revoker falls behind and
 // `pending` is full, the certificate stays good (counted as revoke_skipped).
 //
 // The OCSP mix, of every 8 queries: 5 about a known good certificate and 1
@@ -812,7 +812,7 @@ static int measure_limits(const options *opts, const fixture *fx, limits *out) {
   ca_authority *authority = NULL;
   ca_authority_config_init(&config);
   config.ocsp_url = "http://ocsp.example.com/";
-  if (!ca_key_spec_parse(kCaKey, &config.rsa) ||
+  if (!ca_key_spec_parse(&config.rsa, kCaKey) ||
       !ca_authority_new_ephemeral(&config, &authority)) {
     fprintf(stderr, "soak: cannot make a CA for the raw limit: %s\n",
             ca_err_get()->message);

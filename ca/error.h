@@ -157,6 +157,10 @@ void ca_err_clear(void);
 // NULL; that call recorded why.
 #define CA_GUARD_PTR(p) CA_GUARD((p) != NULL)
 
+// CA_GUARD_PTR_RETURN returns 0 when |p|, a pointer a ca/ call returned, is
+// NULL; that call recorded why.
+#define CA_GUARD_PTR_RETURN(p) CA_GUARD_RETURN((p) != NULL)
+
 // CA_GUARD_RETURN returns 0 when a ca/ call failed; that call recorded why.
 #define CA_GUARD_RETURN(x) \
   do {                     \
@@ -186,5 +190,14 @@ void ca_err_clear(void);
 // CA_ENSURE_ALLOC raises CA_ERR_NO_MEMORY when |p| is NULL.
 #define CA_ENSURE_ALLOC(p) \
   CA_ENSURE((p) != NULL, CA_ERR_NO_MEMORY, "out of memory")
+
+// CA_GUARD_CRYPTO_RETURN is CA_GUARD_CRYPTO returning 0 at once.
+#define CA_GUARD_CRYPTO_RETURN(x) \
+  CA_ENSURE_RETURN((x), CA_ERR_INTERNAL, "crypto call failed: %s", #x)
+
+// CA_ENSURE_ALLOC_RETURN records CA_ERR_NO_MEMORY and returns 0 when |p| is
+// NULL.
+#define CA_ENSURE_ALLOC_RETURN(p) \
+  CA_ENSURE_RETURN((p) != NULL, CA_ERR_NO_MEMORY, "out of memory")
 
 #endif  // PKI_CA_ERROR_H

@@ -920,7 +920,7 @@ static int cmd_revoke(pki_client *client, const flags *f) {
     fprintf(stderr, "pkictl revoke: SERIAL and --reason are required\n");
     return 2;
   }
-  if (!ca_reason_parse(f->reason, &reason)) {
+  if (!ca_reason_parse(&reason, f->reason)) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     return 2;
   }
@@ -1134,7 +1134,7 @@ static int check_csr(const ca_profile *profile, const uint8_t *der,
   CBS cn;
   int ok = sans != NULL && ca_csr_parse(&csr, der, len) &&
            ca_name_check(&csr.subject, &cn) && csr.has_san &&
-           ca_san_parse(&csr.san, sans) && ca_san_require_cn(sans, &cn) &&
+           ca_san_parse(sans, &csr.san) && ca_san_require_cn(sans, &cn) &&
            (profile->multi_host || ca_san_require_single_host(sans, &cn)) &&
            ca_csr_verify(&csr);
   ca_csr_cleanup(&csr);
@@ -1164,10 +1164,10 @@ static int cmd_csr(const flags *f) {
   ca_key_spec spec;
   if (profile == NULL ||
       !ca_key_spec_parse(
+          &spec,
           f->key_type != NULL
               ? f->key_type
-              : (profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048"),
-          &spec)) {
+              : (profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048"))) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     return 2;
   }

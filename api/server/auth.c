@@ -108,13 +108,13 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
   const uint64_t generation = a->generation;
   pthread_mutex_unlock(&a->mu);
   if (der != NULL) {
-    CA_GUARD(verify_client_cert(svc, der, der_len, out));
+    CA_GUARD_RETURN(verify_client_cert(svc, der, der_len, out));
   } else {
     int found = 0;
-    CA_GUARD(ca_store_token_find(a->store, hash, out, &found));
+    CA_GUARD_RETURN(ca_store_token_find(a->store, hash, out, &found));
     // Unknown tokens are not cached: a revoked token must not linger, and
     // caching misses would let random tokens evict real ones.
-    CA_ENSURE(found, CA_ERR_UNAUTHENTICATED, "unknown or revoked token");
+    CA_ENSURE_RETURN(found, CA_ERR_UNAUTHENTICATED, "unknown or revoked token");
   }
   pthread_mutex_lock(&a->mu);
   if (a->generation == generation) {
@@ -124,8 +124,6 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
   }
   pthread_mutex_unlock(&a->mu);
   return 1;
-err:
-  return 0;
 }
 
 // check_allowlist admits |addr| to the admin routes, reloading the list
@@ -138,17 +136,17 @@ static int check_allowlist(api_auth *a, const char *addr) {
   if (a->allow_expires > now) {
     const int ok = api_allowlist_admits(a->allow, a->n_allow, addr);
     pthread_mutex_unlock(&a->mu);
-    CA_ENSURE(ok, CA_ERR_ADDRESS_NOT_ALLOWED,
-              "%.64s is not on the admin allowlist", addr);
+    CA_ENSURE_RETURN(ok, CA_ERR_ADDRESS_NOT_ALLOWED,
+                     "%.64s is not on the admin allowlist", addr);
     return 1;
   }
   const uint64_t generation = a->generation;
   pthread_mutex_unlock(&a->mu);
-  CA_GUARD(ca_store_allowlist_list(a->store, &rows, &n));
+  CA_GUARD_RETURN(ca_store_allowlist_list(a->store, &rows, &n));
   ca_network nets[CA_LIMIT_ALLOWLIST];
   size_t n_nets = 0;
   for (size_t i = 0; i < n && n_nets < CA_LIMIT_ALLOWLIST; i++) {
-    if (ca_network_parse(rows[i].network, &nets[n_nets])) {
+    if (ca_network_parse(&nets[n_nets], rows[i].network)) {
       n_nets++;
     }
   }
@@ -162,11 +160,9 @@ static int check_allowlist(api_auth *a, const char *addr) {
   }
   pthread_mutex_unlock(&a->mu);
   const int ok = api_allowlist_admits(nets, n_nets, addr);
-  CA_ENSURE(ok, CA_ERR_ADDRESS_NOT_ALLOWED,
-            "%.64s is not on the admin allowlist", addr);
+  CA_ENSURE_RETURN(ok, CA_ERR_ADDRESS_NOT_ALLOWED,
+                   "%.64s is not on the admin allowlist", addr);
   return 1;
-err:
-  return 0;
 }
 
 // role_of_subject reads the role of an api-client certificate from the one
@@ -178,15 +174,15 @@ err:
 // refused them, or not by pki).
 static int role_of_subject(const ca_authority *authority, const CBS *subject,
                            ca_principal *out) {
-  if (!ca_role_ou_parse(subject, &authority->profiles, out)) {
+  if (!ca_role_ou_parse(out, subject, &authority->profiles)) {
     ca_err why;
     ca_err_copy(&why);
-    CA_RAISE(CA_ERR_FORBIDDEN,
-             "the client certificate names no usable role: %s", why.message);
+    CA_SET_ERROR(CA_ERR_FORBIDDEN,
+                 "the client certificate names no usable role: %s",
+                 why.message);
+    return 0;
   }
   return 1;
-err:
-  return 0;
 }
 
 // verify_client_cert authenticates the certificate |der| a client
@@ -195,8 +191,8 @@ err:
 static int verify_client_cert(api_service *svc, const uint8_t *der,
                               size_t der_len, ca_principal *out) {
   ca_x509 cert;
-  CA_ENSURE(ca_x509_parse(&cert, der, der_len), CA_ERR_UNAUTHENTICATED,
-            "the client certificate is malformed");
+  CA_ENSURE_RETURN(ca_x509_parse(&cert, der, der_len), CA_ERR_UNAUTHENTICATED,
+                   "the client certificate is malformed");
   const ca_issuer *issuer = NULL;
   for (size_t i = 0; i < svc->authority->count && issuer == NULL; i++) {
     const ca_issuer *ca = &svc->authority->issuers[i];
@@ -209,19 +205,20 @@ static int verify_client_cert(api_service *svc, const uint8_t *der,
     }
     ca_err_clear();
   }
-  CA_ENSURE(issuer != NULL, CA_ERR_UNAUTHENTICATED,
-            "the client certificate is not from pki's CAs");
+  CA_ENSURE_RETURN(issuer != NULL, CA_ERR_UNAUTHENTICATED,
+                   "the client certificate is not from pki's CAs");
   const int64_t now = (int64_t)time(NULL);
-  CA_ENSURE(cert.not_before <= now && now < cert.not_after,
-            CA_ERR_UNAUTHENTICATED, "the client certificate is not valid now");
+  CA_ENSURE_RETURN(cert.not_before <= now && now < cert.not_after,
+                   CA_ERR_UNAUTHENTICATED,
+                   "the client certificate is not valid now");
   char serial[2 * CA_SERIAL_MAX_LEN + 3];
   static const char kHex[] = "0123456789abcdef";
   CBS s = cert.serial;
   while (CBS_len(&s) > 1 && CBS_data(&s)[0] == 0) {
     CBS_skip(&s, 1);
   }
-  CA_ENSURE(CBS_len(&s) * 2 < sizeof(serial), CA_ERR_UNAUTHENTICATED,
-            "the client certificate's serial is too long");
+  CA_ENSURE_RETURN(CBS_len(&s) * 2 < sizeof(serial), CA_ERR_UNAUTHENTICATED,
+                   "the client certificate's serial is too long");
   for (size_t i = 0; i < CBS_len(&s); i++) {
     serial[2 * i] = kHex[CBS_data(&s)[i] >> 4];
     serial[2 * i + 1] = kHex[CBS_data(&s)[i] & 15];
@@ -229,15 +226,14 @@ static int verify_client_cert(api_service *svc, const uint8_t *der,
   serial[2 * CBS_len(&s)] = '\0';
   ca_cert_state state;
   int found = 0;
-  CA_GUARD(ca_store_certificate_state(svc->store, issuer->id, serial, &state,
-                                      &found));
-  CA_ENSURE(found && !state.revoked, CA_ERR_UNAUTHENTICATED,
-            "the client certificate is %s", found ? "revoked" : "unknown");
-  CA_GUARD(role_of_subject(svc->authority, &cert.subject, out));
+  CA_GUARD_RETURN(ca_store_certificate_state(svc->store, issuer->id, serial,
+                                             &state, &found));
+  CA_ENSURE_RETURN(found && !state.revoked, CA_ERR_UNAUTHENTICATED,
+                   "the client certificate is %s",
+                   found ? "revoked" : "unknown");
+  CA_GUARD_RETURN(role_of_subject(svc->authority, &cert.subject, out));
   snprintf(out->name, sizeof(out->name), "cert:%s", serial);
   return 1;
-err:
-  return 0;
 }
 
 // client_cert_principal authenticates the request's connection by its
@@ -271,20 +267,21 @@ static int bearer_token(const api_request *req, const char **token,
                         size_t *len) {
   const char *h = NULL;
   size_t h_len = 0;
-  CA_ENSURE(MHD_lookup_connection_value_n(
-                req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
-                strlen(MHD_HTTP_HEADER_AUTHORIZATION), &h, &h_len) == MHD_YES &&
-                h != NULL,
-            CA_ERR_UNAUTHENTICATED,
-            "this call needs a credential: Authorization: Bearer TOKEN");
+  CA_ENSURE_RETURN(
+      MHD_lookup_connection_value_n(
+          req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+          strlen(MHD_HTTP_HEADER_AUTHORIZATION), &h, &h_len) == MHD_YES &&
+          h != NULL,
+      CA_ERR_UNAUTHENTICATED,
+      "this call needs a credential: Authorization: Bearer TOKEN");
   // Read as a C string, "Bearer TOKEN\0junk" would pass as TOKEN. The
   // libmicrohttpd of Debian 12 (0.9.75) already ends a header value at its
   // first NUL and drops the rest of the line, reporting the cut length;
   // this refuses wherever the bytes past the NUL are reported.
-  CA_ENSURE(strlen(h) == h_len, CA_ERR_REQUEST_MALFORMED,
-            "the Authorization header holds a NUL byte");
-  CA_ENSURE(strncasecmp(h, "Bearer ", 7) == 0, CA_ERR_UNAUTHENTICATED,
-            "only Bearer tokens are accepted");
+  CA_ENSURE_RETURN(strlen(h) == h_len, CA_ERR_REQUEST_MALFORMED,
+                   "the Authorization header holds a NUL byte");
+  CA_ENSURE_RETURN(strncasecmp(h, "Bearer ", 7) == 0, CA_ERR_UNAUTHENTICATED,
+                   "only Bearer tokens are accepted");
   h += 7;
   while (*h == ' ') {
     h++;
@@ -296,8 +293,6 @@ static int bearer_token(const api_request *req, const char **token,
   *token = h;
   *len = n;
   return 1;
-err:
-  return 0;
 }
 
 int api_authorize(api_service *svc, const api_route *route, api_request *req) {
@@ -311,46 +306,45 @@ int api_authorize(api_service *svc, const api_route *route, api_request *req) {
     // No token: the TLS client certificate, if one was presented.
     int presented;
     if (!client_cert_principal(svc, req, &req->principal, &presented)) {
-      CA_ENSURE(presented, CA_ERR_UNAUTHENTICATED,
-                "this call needs a credential: Authorization: Bearer TOKEN "
-                "or a client certificate");
-      goto err;
+      CA_ENSURE_RETURN(
+          presented, CA_ERR_UNAUTHENTICATED,
+          "this call needs a credential: Authorization: Bearer TOKEN "
+          "or a client certificate");
+      return 0;
     }
   } else {
-    CA_GUARD(bearer_token(req, &token, &len));
-    CA_GUARD(ca_token_hash(token, len, hash));
-    CA_GUARD(lookup_cached(svc, hash, NULL, 0, &req->principal));
+    CA_GUARD_RETURN(bearer_token(req, &token, &len));
+    CA_GUARD_RETURN(ca_token_hash(token, len, hash));
+    CA_GUARD_RETURN(lookup_cached(svc, hash, NULL, 0, &req->principal));
   }
   const ca_role role = req->principal.role;
   switch (route->access) {
     case API_ACCESS_READ:
       break;
     case API_ACCESS_ISSUE:
-      CA_ENSURE(role == CA_ROLE_ISSUER || role == CA_ROLE_ADMIN,
-                CA_ERR_FORBIDDEN, "role %s may not issue", ca_role_name(role));
+      CA_ENSURE_RETURN(role == CA_ROLE_ISSUER || role == CA_ROLE_ADMIN,
+                       CA_ERR_FORBIDDEN, "role %s may not issue",
+                       ca_role_name(role));
       break;
     case API_ACCESS_REVOKE:
-      CA_ENSURE(role == CA_ROLE_REVOKER || role == CA_ROLE_ADMIN,
-                CA_ERR_FORBIDDEN, "role %s may not revoke", ca_role_name(role));
-      CA_GUARD(check_allowlist(svc->auth, req->remote));
+      CA_ENSURE_RETURN(role == CA_ROLE_REVOKER || role == CA_ROLE_ADMIN,
+                       CA_ERR_FORBIDDEN, "role %s may not revoke",
+                       ca_role_name(role));
+      CA_GUARD_RETURN(check_allowlist(svc->auth, req->remote));
       break;
     case API_ACCESS_ADMIN:
     default:
-      CA_ENSURE(role == CA_ROLE_ADMIN, CA_ERR_FORBIDDEN,
-                "this call is for admins; role %s", ca_role_name(role));
-      CA_GUARD(check_allowlist(svc->auth, req->remote));
+      CA_ENSURE_RETURN(role == CA_ROLE_ADMIN, CA_ERR_FORBIDDEN,
+                       "this call is for admins; role %s", ca_role_name(role));
+      CA_GUARD_RETURN(check_allowlist(svc->auth, req->remote));
       break;
   }
   return 1;
-err:
-  return 0;
 }
 
 int api_require_profile(const api_request *req, const char *profile) {
-  CA_ENSURE(ca_principal_may_issue(&req->principal, profile), CA_ERR_FORBIDDEN,
-            "%.96s may not issue under profile %.32s", req->principal.name,
-            profile);
+  CA_ENSURE_RETURN(ca_principal_may_issue(&req->principal, profile),
+                   CA_ERR_FORBIDDEN, "%.96s may not issue under profile %.32s",
+                   req->principal.name, profile);
   return 1;
-err:
-  return 0;
 }

@@ -1,5 +1,6 @@
 #include "api/server/bundle.h"
 
+#include <openssl/mem.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,37 +37,36 @@ static int next_field(pb_reader *r, uint64_t *out_number,
   uint64_t key, value;
   *out_data = NULL;
   *out_len = 0;
-  CA_ENSURE(read_varint(r, &key), CA_ERR_BUNDLE_MALFORMED,
-            "bundle: bad field key");
+  CA_ENSURE_RETURN(read_varint(r, &key), CA_ERR_BUNDLE_MALFORMED,
+                   "bundle: bad field key");
   *out_number = key >> 3;
   switch (key & 7) {
     case 0:
-      CA_ENSURE(read_varint(r, &value), CA_ERR_BUNDLE_MALFORMED,
-                "bundle: bad varint");
+      CA_ENSURE_RETURN(read_varint(r, &value), CA_ERR_BUNDLE_MALFORMED,
+                       "bundle: bad varint");
       break;
     case 1:
-      CA_ENSURE(r->len - r->pos >= 8, CA_ERR_BUNDLE_MALFORMED,
-                "bundle: truncated");
+      CA_ENSURE_RETURN(r->len - r->pos >= 8, CA_ERR_BUNDLE_MALFORMED,
+                       "bundle: truncated");
       r->pos += 8;
       break;
     case 2:
-      CA_ENSURE(read_varint(r, &value) && value <= r->len - r->pos,
-                CA_ERR_BUNDLE_MALFORMED, "bundle: bad length");
+      CA_ENSURE_RETURN(read_varint(r, &value) && value <= r->len - r->pos,
+                       CA_ERR_BUNDLE_MALFORMED, "bundle: bad length");
       *out_data = r->buf + r->pos;
       *out_len = (size_t)value;
       r->pos += (size_t)value;
       break;
     case 5:
-      CA_ENSURE(r->len - r->pos >= 4, CA_ERR_BUNDLE_MALFORMED,
-                "bundle: truncated");
+      CA_ENSURE_RETURN(r->len - r->pos >= 4, CA_ERR_BUNDLE_MALFORMED,
+                       "bundle: truncated");
       r->pos += 4;
       break;
     default:
-      CA_RAISE(CA_ERR_BUNDLE_MALFORMED, "bundle: unsupported wire type");
+      CA_SET_ERROR(CA_ERR_BUNDLE_MALFORMED, "bundle: unsupported wire type");
+      return 0;
   }
   return 1;
-err:
-  return 0;
 }
 
 // count_bundle adds the entries (field 5), repeated strings and bytes
@@ -78,26 +78,25 @@ static int count_bundle(const uint8_t *buf, size_t len, size_t *entries) {
     uint64_t number;
     const uint8_t *data;
     size_t data_len;
-    CA_GUARD(next_field(&r, &number, &data, &data_len));
+    CA_GUARD_RETURN(next_field(&r, &number, &data, &data_len));
     if (number == 5 || number == 3 || number == 7 || number == 9) {
-      CA_ENSURE(data != NULL, CA_ERR_BUNDLE_MALFORMED,
-                "bundle: entries are messages");
-      CA_ENSURE(++*entries <= CA_LIMIT_BUNDLE_ENTRIES, CA_ERR_OBJECT_TOO_LARGE,
-                "more than %d entries", CA_LIMIT_BUNDLE_ENTRIES);
+      CA_ENSURE_RETURN(data != NULL, CA_ERR_BUNDLE_MALFORMED,
+                       "bundle: entries are messages");
+      CA_ENSURE_RETURN(++*entries <= CA_LIMIT_BUNDLE_ENTRIES,
+                       CA_ERR_OBJECT_TOO_LARGE, "more than %d entries",
+                       CA_LIMIT_BUNDLE_ENTRIES);
     }
   }
   return 1;
-err:
-  return 0;
 }
 
 int api_bundle_count(const uint8_t *buf, size_t len, uint32_t bundle_field,
                      size_t *out_bundles, size_t *out_entries) {
   size_t bundles = 0, entries = 0;
-  CA_ENSURE(len <= CA_LIMIT_BUNDLE_BYTES, CA_ERR_OBJECT_TOO_LARGE,
-            "a bundle over %d bytes", CA_LIMIT_BUNDLE_BYTES);
+  CA_ENSURE_RETURN(len <= CA_LIMIT_BUNDLE_BYTES, CA_ERR_OBJECT_TOO_LARGE,
+                   "a bundle over %d bytes", CA_LIMIT_BUNDLE_BYTES);
   if (bundle_field == 0) {
-    CA_GUARD(count_bundle(buf, len, &entries));
+    CA_GUARD_RETURN(count_bundle(buf, len, &entries));
     bundles = 1;
   } else {
     pb_reader r = {buf, len, 0};
@@ -105,22 +104,20 @@ int api_bundle_count(const uint8_t *buf, size_t len, uint32_t bundle_field,
       uint64_t number;
       const uint8_t *data;
       size_t data_len;
-      CA_GUARD(next_field(&r, &number, &data, &data_len));
+      CA_GUARD_RETURN(next_field(&r, &number, &data, &data_len));
       if (number != bundle_field) {
         continue;
       }
-      CA_ENSURE(data != NULL, CA_ERR_BUNDLE_MALFORMED,
-                "bundle: bundles are messages");
-      CA_ENSURE(++bundles <= CA_LIMIT_BUNDLES, CA_ERR_OBJECT_TOO_LARGE,
-                "more than %d bundles", CA_LIMIT_BUNDLES);
-      CA_GUARD(count_bundle(data, data_len, &entries));
+      CA_ENSURE_RETURN(data != NULL, CA_ERR_BUNDLE_MALFORMED,
+                       "bundle: bundles are messages");
+      CA_ENSURE_RETURN(++bundles <= CA_LIMIT_BUNDLES, CA_ERR_OBJECT_TOO_LARGE,
+                       "more than %d bundles", CA_LIMIT_BUNDLES);
+      CA_GUARD_RETURN(count_bundle(data, data_len, &entries));
     }
   }
   *out_bundles = bundles;
   *out_entries = entries;
   return 1;
-err:
-  return 0;
 }
 
 Pki__V1__Bundle *api_bundle_unpack(const uint8_t *buf, size_t len) {
@@ -182,8 +179,12 @@ int api_bundle_view(const Pki__V1__Bundle *bundle, ca_bundle_entry **out,
   CA_ENSURE(bundle->n_entries <= CA_LIMIT_BUNDLE_ENTRIES,
             CA_ERR_OBJECT_TOO_LARGE, "more than %d entries",
             CA_LIMIT_BUNDLE_ENTRIES);
-  entries = calloc(bundle->n_entries + 1, sizeof(*entries));
+  // Handed to the caller, so OPENSSL_malloc (ARCHITECTURE.md, "Threads and
+  // who owns what"); n_entries is bounded above, so the size cannot wrap.
+  const size_t size = (bundle->n_entries + 1) * sizeof(*entries);
+  entries = OPENSSL_malloc(size);
   CA_ENSURE_ALLOC(entries);
+  memset(entries, 0, size);
   for (size_t i = 0; i < bundle->n_entries; i++) {
     const Pki__V1__BundleEntry *e = bundle->entries[i];
     const int revoked = strcmp(e->status, "revoked") == 0;
@@ -210,7 +211,7 @@ int api_bundle_view(const Pki__V1__Bundle *bundle, ca_bundle_entry **out,
   *out = entries;
   return 1;
 err:
-  free(entries);
+  OPENSSL_free(entries);
   return 0;
 }
 

@@ -20,11 +20,12 @@
 int api_bundle_count(const uint8_t *buf, size_t len, uint32_t bundle_field,
                      size_t *out_bundles, size_t *out_entries) CA_MUST_CHECK;
 
-// api_bundle_view sets |*out| to a malloc'd array of the |bundle|'s
+// api_bundle_view sets |*out| to a new array of the |bundle|'s
 // entries as ca_bundle_entry (borrowing |bundle|'s strings and bytes; an
 // entry without a cluster takes the bundle's) and fills |view|. It checks
 // the version (1, or 0 when absent) and each entry (ca_bundle_entry_check);
-// it returns 0 with CA_ERR_BUNDLE_MALFORMED. The caller free()s |*out|.
+// it returns 0 with CA_ERR_BUNDLE_MALFORMED. The caller frees |*out| with
+// OPENSSL_free.
 int api_bundle_view(const Pki__V1__Bundle *bundle, ca_bundle_entry **out,
                     ca_bundle *view) CA_MUST_CHECK;
 

@@ -286,7 +286,7 @@ int pkid_config_delegates(const pkid_config *config, const char *ca) {
   return signer_mode(config->ocsp_signer, ca) == 1;
 }
 
-int pkid_config_parse(int argc, char **argv, pkid_config *config) {
+int pkid_config_parse(pkid_config *config, int argc, char **argv) {
   memset(config, 0, sizeof(*config));
   ca_authority_config_init(&config->authority);
   ca_engine_config_init(&config->engine);
@@ -388,14 +388,14 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       }
       config->authority.organization = value;
     } else if (strcmp(flag, "--rsa-key") == 0) {
-      if (!ca_key_spec_parse(value, &config->authority.rsa) ||
+      if (!ca_key_spec_parse(&config->authority.rsa, value) ||
           config->authority.rsa.type != CA_KEY_RSA ||
           config->authority.rsa.rsa_bits < 2048) {
         fprintf(stderr, "pkid: --rsa-key: RSA-2048, RSA-3072 or RSA-4096\n");
         return -1;
       }
     } else if (strcmp(flag, "--ec-key") == 0) {
-      if (!ca_key_spec_parse(value, &config->authority.ec) ||
+      if (!ca_key_spec_parse(&config->authority.ec, value) ||
           config->authority.ec.type != CA_KEY_EC) {
         fprintf(stderr, "pkid: --ec-key: EC-P256 or EC-P384\n");
         return -1;
@@ -421,7 +421,7 @@ int pkid_config_parse(int argc, char **argv, pkid_config *config) {
       }
       config->engine.queue_items = v;
     } else if (strcmp(flag, "--keypool") == 0) {
-      if (!ca_keypool_config_parse(value, &config->keypool)) {
+      if (!ca_keypool_config_parse(&config->keypool, value)) {
         fprintf(stderr, "pkid: --keypool: %s\n", ca_err_get()->message);
         return -1;
       }

@@ -62,7 +62,7 @@ int pkid_config_delegates(const pkid_config *config, const char *ca);
 
 // pkid_config_parse fills |config| from |argv|. It returns 1 to run, 0 after
 // printing help or version (exit 0), or -1 after printing an error (exit 2).
-int pkid_config_parse(int argc, char **argv, pkid_config *config);
+int pkid_config_parse(pkid_config *config, int argc, char **argv);
 
 // pkid_token_main runs "pkid token create ..." (|argv|[0] is "token") and
 // returns the exit status: 0, 1 when the database refused, 2 for usage.

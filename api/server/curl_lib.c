@@ -53,10 +53,8 @@ static void load_curl(void) {
 }
 
 int api_curl_load(void) {
-  CA_ENSURE(pthread_once(&curl_once, load_curl) == 0, CA_ERR_INTERNAL,
-            "pthread_once failed");
-  CA_ENSURE(curl_ok, CA_ERR_NOTIFY_FAILED, "%s", curl_error);
+  CA_ENSURE_RETURN(pthread_once(&curl_once, load_curl) == 0, CA_ERR_INTERNAL,
+                   "pthread_once failed");
+  CA_ENSURE_RETURN(curl_ok, CA_ERR_NOTIFY_FAILED, "%s", curl_error);
   return 1;
-err:
-  return 0;
 }

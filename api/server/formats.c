@@ -8,8 +8,8 @@
 #include "ca/x509/pem.h"
 #include "ca/x509/pkcs7.h"
 
-int api_cert_format_parse(const char *text, api_cert_format dflt,
-                          api_cert_format *out) {
+int api_cert_format_parse(api_cert_format *out, const char *text,
+                          api_cert_format dflt) {
   if (text == NULL || text[0] == '\0') {
     *out = dflt;
     return 1;
@@ -29,9 +29,8 @@ int api_cert_format_parse(const char *text, api_cert_format dflt,
       return 1;
     }
   }
-  CA_RAISE(CA_ERR_FORMAT_UNKNOWN,
-           "unknown format \"%.32s\" (pem, der, p7b, p7b-pem)", text);
-err:
+  CA_SET_ERROR(CA_ERR_FORMAT_UNKNOWN,
+               "unknown format \"%.32s\" (pem, der, p7b, p7b-pem)", text);
   return 0;
 }
 

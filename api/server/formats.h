@@ -17,8 +17,8 @@ typedef enum api_cert_format {
 
 // api_cert_format_parse maps ?format= (NULL for the default |dflt|) to a
 // format. It returns 0 with CA_ERR_FORMAT_UNKNOWN.
-int api_cert_format_parse(const char *text, api_cert_format dflt,
-                          api_cert_format *out) CA_MUST_CHECK;
+int api_cert_format_parse(api_cert_format *out, const char *text,
+                          api_cert_format dflt) CA_MUST_CHECK;
 
 // api_respond_certs answers 200 with |n| certificates in |format|.
 void api_respond_certs(api_response *resp, api_cert_format format,

@@ -69,16 +69,14 @@ int api_query_checked(const api_request *req, const char *name,
                                     strlen(name), &v, &len) != MHD_YES) {
     v = NULL;
   }
-  CA_ENSURE(v == NULL || len <= CA_LIMIT_QUERY_VALUE_LEN,
-            CA_ERR_PARAMETER_INVALID, "parameter %s longer than %d bytes", name,
-            CA_LIMIT_QUERY_VALUE_LEN);
+  CA_ENSURE_RETURN(
+      v == NULL || len <= CA_LIMIT_QUERY_VALUE_LEN, CA_ERR_PARAMETER_INVALID,
+      "parameter %s longer than %d bytes", name, CA_LIMIT_QUERY_VALUE_LEN);
   // "%00" decodes to a NUL byte, which would cut the value C reads short.
-  CA_ENSURE(v == NULL || strlen(v) == len, CA_ERR_PARAMETER_INVALID,
-            "parameter %s holds a NUL byte", name);
+  CA_ENSURE_RETURN(v == NULL || strlen(v) == len, CA_ERR_PARAMETER_INVALID,
+                   "parameter %s holds a NUL byte", name);
   *out = v;
   return 1;
-err:
-  return 0;
 }
 
 const char *api_header(const api_request *req, const char *name) {
@@ -859,17 +857,17 @@ static int parse_listen(const char *listen, struct sockaddr_storage *out,
   const char *port;
   if (listen[0] == '[') {
     const char *close = strchr(listen, ']');
-    CA_ENSURE(close != NULL && close[1] == ':' &&
-                  (size_t)(close - listen - 1) < sizeof(host),
-              CA_ERR_CONFIG, "bad listen address \"%.64s\"", listen);
+    CA_ENSURE_RETURN(close != NULL && close[1] == ':' &&
+                         (size_t)(close - listen - 1) < sizeof(host),
+                     CA_ERR_CONFIG, "bad listen address \"%.64s\"", listen);
     memcpy(host, listen + 1, (size_t)(close - listen - 1));
     host[close - listen - 1] = '\0';
     port = close + 2;
   } else {
     const char *colon = strrchr(listen, ':');
-    CA_ENSURE(colon != NULL && (size_t)(colon - listen) < sizeof(host),
-              CA_ERR_CONFIG, "bad listen address \"%.64s\" (HOST:PORT)",
-              listen);
+    CA_ENSURE_RETURN(colon != NULL && (size_t)(colon - listen) < sizeof(host),
+                     CA_ERR_CONFIG, "bad listen address \"%.64s\" (HOST:PORT)",
+                     listen);
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = '\0';
     port = colon + 1;
@@ -879,7 +877,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *out,
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res) == 0 &&
           res != NULL,
       CA_ERR_CONFIG, "cannot resolve listen address \"%.64s\"", listen);
@@ -887,8 +885,6 @@ static int parse_listen(const char *listen, struct sockaddr_storage *out,
   *out_len = res->ai_addrlen;
   freeaddrinfo(res);
   return 1;
-err:
-  return 0;
 }
 
 api_server *api_server_start(const api_server_config *config) {

@@ -80,13 +80,11 @@ int api_monitor_add_listener(api_monitor *m, const char *host, unsigned port) {
   self = m->self;
   pthread_mutex_unlock(&m->mu);
   // Resolved outside the lock; pkid adds its listeners one at a time.
-  CA_GUARD(api_webhook_self_add(&self, host, port));
+  CA_GUARD_RETURN(api_webhook_self_add(&self, host, port));
   pthread_mutex_lock(&m->mu);
   m->self = self;
   pthread_mutex_unlock(&m->mu);
   return 1;
-err:
-  return 0;
 }
 
 // self_of copies the listeners known to |m| (none when |m| is NULL).
@@ -104,12 +102,10 @@ int api_monitor_check_webhooks(api_monitor *m,
   api_webhook_self self;
   self_of(m, &self);
   for (size_t i = 0; i < config->n_webhooks; i++) {
-    CA_GUARD(api_webhook_check(i + 1, config->webhooks[i],
-                               config->webhook_allow_private[i], &self));
+    CA_GUARD_RETURN(api_webhook_check(i + 1, config->webhooks[i],
+                                      config->webhook_allow_private[i], &self));
   }
   return 1;
-err:
-  return 0;
 }
 
 static void add_error(api_monitor_report *out, const char *destination,
@@ -267,12 +263,10 @@ static void *run(void *arg) {
 
 int api_monitor_start(api_monitor *m, unsigned first_delay_s) {
   m->first_delay_s = first_delay_s;
-  CA_ENSURE(pthread_create(&m->thread, NULL, run, m) == 0, CA_ERR_INTERNAL,
-            "cannot start the expiry monitor thread");
+  CA_ENSURE_RETURN(pthread_create(&m->thread, NULL, run, m) == 0,
+                   CA_ERR_INTERNAL, "cannot start the expiry monitor thread");
   m->started = 1;
   return 1;
-err:
-  return 0;
 }
 
 void api_monitor_wake(api_monitor *m) {

@@ -24,65 +24,68 @@ int api_pb_count_field(const uint8_t *buf, size_t len, uint32_t field,
   size_t pos = 0, count = 0;
   while (pos < len) {
     uint64_t key, value;
-    CA_ENSURE(read_varint(buf, len, &pos, &key), CA_ERR_REQUEST_MALFORMED,
-              "protobuf: bad field key");
+    CA_ENSURE_RETURN(read_varint(buf, len, &pos, &key),
+                     CA_ERR_REQUEST_MALFORMED, "protobuf: bad field key");
     const uint64_t number = key >> 3;
     switch (key & 7) {
       case 0:  // varint
-        CA_ENSURE(read_varint(buf, len, &pos, &value), CA_ERR_REQUEST_MALFORMED,
-                  "protobuf: bad varint");
+        CA_ENSURE_RETURN(read_varint(buf, len, &pos, &value),
+                         CA_ERR_REQUEST_MALFORMED, "protobuf: bad varint");
         break;
       case 1:  // 64-bit
-        CA_ENSURE(len - pos >= 8, CA_ERR_REQUEST_MALFORMED,
-                  "protobuf: truncated");
+        CA_ENSURE_RETURN(len - pos >= 8, CA_ERR_REQUEST_MALFORMED,
+                         "protobuf: truncated");
         pos += 8;
         break;
       case 2:  // length-delimited
-        CA_ENSURE(read_varint(buf, len, &pos, &value) && value <= len - pos,
-                  CA_ERR_REQUEST_MALFORMED, "protobuf: bad length");
+        CA_ENSURE_RETURN(
+            read_varint(buf, len, &pos, &value) && value <= len - pos,
+            CA_ERR_REQUEST_MALFORMED, "protobuf: bad length");
         pos += (size_t)value;
         break;
       case 5:  // 32-bit
-        CA_ENSURE(len - pos >= 4, CA_ERR_REQUEST_MALFORMED,
-                  "protobuf: truncated");
+        CA_ENSURE_RETURN(len - pos >= 4, CA_ERR_REQUEST_MALFORMED,
+                         "protobuf: truncated");
         pos += 4;
         break;
       default:
-        CA_RAISE(CA_ERR_REQUEST_MALFORMED, "protobuf: unsupported wire type");
+        CA_SET_ERROR(CA_ERR_REQUEST_MALFORMED,
+                     "protobuf: unsupported wire type");
+        return 0;
     }
     if (number == field) {
-      CA_ENSURE(++count <= max, CA_ERR_BATCH_TOO_LARGE,
-                "more than %zu items in one request", max);
+      CA_ENSURE_RETURN(++count <= max, CA_ERR_BATCH_TOO_LARGE,
+                       "more than %zu items in one request", max);
     }
   }
   *out_count = count;
   return 1;
-err:
-  return 0;
 }
 
 static int check_strings(const ProtobufCMessageDescriptor *desc,
                          const uint8_t *buf, size_t len, unsigned depth) {
-  CA_ENSURE(depth <= API_PB_MAX_DEPTH, CA_ERR_REQUEST_MALFORMED,
-            "protobuf: messages nested more than %d deep", API_PB_MAX_DEPTH);
+  CA_ENSURE_RETURN(depth <= API_PB_MAX_DEPTH, CA_ERR_REQUEST_MALFORMED,
+                   "protobuf: messages nested more than %d deep",
+                   API_PB_MAX_DEPTH);
   size_t pos = 0;
   while (pos < len) {
     uint64_t key, value;
-    CA_ENSURE(read_varint(buf, len, &pos, &key), CA_ERR_REQUEST_MALFORMED,
-              "protobuf: bad field key");
+    CA_ENSURE_RETURN(read_varint(buf, len, &pos, &key),
+                     CA_ERR_REQUEST_MALFORMED, "protobuf: bad field key");
     switch (key & 7) {
       case 0:  // varint
-        CA_ENSURE(read_varint(buf, len, &pos, &value), CA_ERR_REQUEST_MALFORMED,
-                  "protobuf: bad varint");
+        CA_ENSURE_RETURN(read_varint(buf, len, &pos, &value),
+                         CA_ERR_REQUEST_MALFORMED, "protobuf: bad varint");
         break;
       case 1:  // 64-bit
-        CA_ENSURE(len - pos >= 8, CA_ERR_REQUEST_MALFORMED,
-                  "protobuf: truncated");
+        CA_ENSURE_RETURN(len - pos >= 8, CA_ERR_REQUEST_MALFORMED,
+                         "protobuf: truncated");
         pos += 8;
         break;
       case 2: {  // length-delimited: strings, bytes, messages, packed
-        CA_ENSURE(read_varint(buf, len, &pos, &value) && value <= len - pos,
-                  CA_ERR_REQUEST_MALFORMED, "protobuf: bad length");
+        CA_ENSURE_RETURN(
+            read_varint(buf, len, &pos, &value) && value <= len - pos,
+            CA_ERR_REQUEST_MALFORMED, "protobuf: bad length");
         const uint8_t *data = buf + pos;
         pos += (size_t)value;
         const uint64_t number = key >> 3;
@@ -94,28 +97,28 @@ static int check_strings(const ProtobufCMessageDescriptor *desc,
           break;
         }
         if (f->type == PROTOBUF_C_TYPE_STRING) {
-          CA_ENSURE(memchr(data, 0, (size_t)value) == NULL,
-                    CA_ERR_REQUEST_MALFORMED, "field %s of %s holds a NUL byte",
-                    f->name, desc->name);
+          CA_ENSURE_RETURN(
+              memchr(data, 0, (size_t)value) == NULL, CA_ERR_REQUEST_MALFORMED,
+              "field %s of %s holds a NUL byte", f->name, desc->name);
         } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-          CA_GUARD(
+          CA_GUARD_RETURN(
               check_strings((const ProtobufCMessageDescriptor *)f->descriptor,
                             data, (size_t)value, depth + 1));
         }
         break;
       }
       case 5:  // 32-bit
-        CA_ENSURE(len - pos >= 4, CA_ERR_REQUEST_MALFORMED,
-                  "protobuf: truncated");
+        CA_ENSURE_RETURN(len - pos >= 4, CA_ERR_REQUEST_MALFORMED,
+                         "protobuf: truncated");
         pos += 4;
         break;
       default:
-        CA_RAISE(CA_ERR_REQUEST_MALFORMED, "protobuf: unsupported wire type");
+        CA_SET_ERROR(CA_ERR_REQUEST_MALFORMED,
+                     "protobuf: unsupported wire type");
+        return 0;
     }
   }
   return 1;
-err:
-  return 0;
 }
 
 int api_pb_check_strings(const ProtobufCMessageDescriptor *desc,

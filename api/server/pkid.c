@@ -191,17 +191,15 @@ static int load_key_passphrase(const pkid_config *config, char **out) {
     return 1;
   }
   const size_t len = strlen(env);
-  CA_ENSURE(len > 0, CA_ERR_CONFIG, "PKI_KEY_PASSPHRASE is empty");
-  CA_ENSURE(len <= CA_LIMIT_KEY_PASSPHRASE_BYTES, CA_ERR_CONFIG,
-            "PKI_KEY_PASSPHRASE is longer than %d bytes",
-            CA_LIMIT_KEY_PASSPHRASE_BYTES);
+  CA_ENSURE_RETURN(len > 0, CA_ERR_CONFIG, "PKI_KEY_PASSPHRASE is empty");
+  CA_ENSURE_RETURN(len <= CA_LIMIT_KEY_PASSPHRASE_BYTES, CA_ERR_CONFIG,
+                   "PKI_KEY_PASSPHRASE is longer than %d bytes",
+                   CA_LIMIT_KEY_PASSPHRASE_BYTES);
   *out = OPENSSL_strdup(env);
-  CA_ENSURE_ALLOC(*out);
+  CA_ENSURE_ALLOC_RETURN(*out);
   OPENSSL_cleanse((char *)env, len);
   unsetenv("PKI_KEY_PASSPHRASE");
   return 1;
-err:
-  return 0;
 }
 
 // tls_names fills the names of the self-issued API certificate: the host
@@ -243,7 +241,7 @@ static int ensure_tls(const pkid_config *config, api_service *svc) {
   };
   tls_names(&c, host);
   int issued = 0;
-  CA_GUARD(api_tls_identity_ensure(svc->engine, &c, &issued));
+  CA_GUARD_RETURN(api_tls_identity_ensure(svc->engine, &c, &issued));
   if (issued) {
     api_log(API_LOG_INFO,
             "issued the API's TLS certificate (%u days); clients trust "
@@ -251,8 +249,6 @@ static int ensure_tls(const pkid_config *config, api_service *svc) {
             config->tls_days, config->data_dir);
   }
   return 1;
-err:
-  return 0;
 }
 
 // client_cas returns the PEM of every CA of |authority|, the names a TLS
@@ -289,8 +285,8 @@ static int first_admin_token(const pkid_config *config, api_service *svc) {
   char shown[PATH_MAX];
   int created = 0;
   snprintf(actor, sizeof(actor), "pkid@%s", config->node);
-  CA_GUARD(ca_store_token_first_admin(svc->store, "initial-admin", actor, token,
-                                      &created));
+  CA_GUARD_RETURN(ca_store_token_first_admin(svc->store, "initial-admin", actor,
+                                             token, &created));
   if (!created) {
     return 1;
   }
@@ -312,7 +308,7 @@ static int first_admin_token(const pkid_config *config, api_service *svc) {
             "the first admin token could not be written to %s; make one with "
             "pkid token create --role admin",
             path);
-    goto err;
+    return 0;
   }
   // The absolute path, so that it can be used from any directory.
   if (realpath(path, shown) == NULL) {
@@ -335,8 +331,6 @@ static int first_admin_token(const pkid_config *config, api_service *svc) {
           terminal ? ", and printed above"
                    : "; not printed, since stdout is not a terminal");
   return 1;
-err:
-  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -350,7 +344,7 @@ int main(int argc, char **argv) {
   // memory follows what it holds, not the largest CRL it once built.
   (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   pkid_config config;
-  const int parsed = pkid_config_parse(argc, argv, &config);
+  const int parsed = pkid_config_parse(&config, argc, argv);
   if (parsed <= 0) {
     return parsed == 0 ? 0 : 2;
   }
@@ -583,7 +577,7 @@ done:
   api_self_signed_drain();
   api_server_stop(server, 30);
   api_server_stop(ocsp_server, 5);
-  free(limited_routes);  // after the server that used it
+  OPENSSL_free(limited_routes);  // after the server that used it
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);

@@ -51,7 +51,7 @@ int pkid_token_main(int argc, char **argv) {
   ca_role role;
   ca_principal scope;
   memset(&scope, 0, sizeof(scope));
-  if (!ca_role_parse(role_text, &role)) {
+  if (!ca_role_parse(&role, role_text)) {
     fprintf(stderr, "pkid token: %s\n", ca_err_get()->message);
     return 2;
   }
@@ -64,7 +64,7 @@ int pkid_token_main(int argc, char **argv) {
   }
   ca_authority_config defaults;
   ca_authority_config_init(&defaults);
-  if (profiles != NULL && !ca_profiles_parse(profiles, &scope)) {
+  if (profiles != NULL && !ca_profiles_parse(&scope, profiles)) {
     fprintf(stderr, "pkid token: %s\n", ca_err_get()->message);
     return 2;
   }

@@ -31,10 +31,9 @@ static int tls_path(const char *data_dir, const char *file, char *out,
                     size_t len) {
   const int n = snprintf(out, len, "%s/tls%s%s", data_dir,
                          file[0] != '\0' ? "/" : "", file);
-  CA_ENSURE(n > 0 && (size_t)n < len, CA_ERR_CONFIG, "data dir path too long");
+  CA_ENSURE_RETURN(n > 0 && (size_t)n < len, CA_ERR_CONFIG,
+                   "data dir path too long");
   return 1;
-err:
-  return 0;
 }
 
 static void names_text(const api_tls_identity_config *c, char *out,
@@ -53,6 +52,7 @@ static void names_text(const api_tls_identity_config *c, char *out,
 
 int api_tls_identity_load_files(const char *pem_path, const char *key_path,
                                 const char *passphrase) {
+  int ret = 0;
   uint8_t *chain = NULL, *der = NULL;
   size_t chain_len = 0, der_len = 0;
   EVP_PKEY *key = NULL;
@@ -60,38 +60,32 @@ int api_tls_identity_load_files(const char *pem_path, const char *key_path,
   CBB_zero(&cbb);
   CA_GUARD(api_read_file(pem_path, &chain, &chain_len));
   key = ca_key_read_file(key_path, passphrase);
-  CA_GUARD(key != NULL);
+  CA_GUARD_PTR(key);
   CA_GUARD_CRYPTO(CBB_init(&cbb, 2048));
   CA_GUARD_CRYPTO(EVP_marshal_private_key(&cbb, key));
   CA_GUARD_CRYPTO(CBB_finish(&cbb, &der, &der_len));
   CA_GUARD(
       api_tls_set((const char *)chain, chain_len, (const char *)der, der_len));
-  OPENSSL_free(chain);
-  OPENSSL_cleanse(der, der_len);
-  OPENSSL_free(der);
-  EVP_PKEY_free(key);
-  return 1;
+  ret = 1;
 err:
   OPENSSL_free(chain);
   if (der != NULL) {
     OPENSSL_cleanse(der, der_len);
     OPENSSL_free(der);
   }
-  ca_cbb_cleanse_cleanup(&cbb);
+  ca_cbb_cleanse_cleanup(&cbb);  // accepts the CBB CBB_finish emptied
   EVP_PKEY_free(key);
-  return 0;
+  return ret;
 }
 
 // serve reads the chain and key of |serial| and hands them to GnuTLS.
 static int serve(const api_tls_identity_config *c, const char *serial) {
   char file[128], pem_path[4096], key_path[4096];
   snprintf(file, sizeof(file), "api-%.60s.pem", serial);
-  CA_GUARD(tls_path(c->data_dir, file, pem_path, sizeof(pem_path)));
+  CA_GUARD_RETURN(tls_path(c->data_dir, file, pem_path, sizeof(pem_path)));
   snprintf(file, sizeof(file), "api-%.60s.key", serial);
-  CA_GUARD(tls_path(c->data_dir, file, key_path, sizeof(key_path)));
+  CA_GUARD_RETURN(tls_path(c->data_dir, file, key_path, sizeof(key_path)));
   return api_tls_identity_load_files(pem_path, key_path, c->passphrase);
-err:
-  return 0;
 }
 
 // read_current reads DATA_DIR/tls/current: "SERIAL NOT_AFTER NAMES".
@@ -136,7 +130,7 @@ static int issue_new(ca_engine *engine, const api_tls_identity_config *c,
   char file[128], path[4096], requester[96], current[800];
   int key_written = 0;
   ca_key_spec spec;
-  CA_GUARD(ca_key_spec_parse("RSA-2048", &spec));
+  CA_GUARD(ca_key_spec_parse(&spec, "RSA-2048"));
   const ca_name_fields fields = {.organization = c->organization,
                                  .common_name = c->names[0]};
   ca_issue_request req;
@@ -215,9 +209,9 @@ int api_tls_identity_ensure(ca_engine *engine, const api_tls_identity_config *c,
       g_served.not_after - now > renew_left) {
     return 1;
   }
-  CA_GUARD(tls_path(c->data_dir, "", dir, sizeof(dir)));
-  CA_ENSURE(mkdir(dir, 0755) == 0 || errno == EEXIST, CA_ERR_KEY_FILE,
-            "cannot create %.200s: %s", dir, strerror(errno));
+  CA_GUARD_RETURN(tls_path(c->data_dir, "", dir, sizeof(dir)));
+  CA_ENSURE_RETURN(mkdir(dir, 0755) == 0 || errno == EEXIST, CA_ERR_KEY_FILE,
+                   "cannot create %.200s: %s", dir, strerror(errno));
   char serial[64], old_names[600];
   int64_t not_after = 0;
   if (read_current(c, serial, &not_after, old_names) &&
@@ -235,8 +229,8 @@ int api_tls_identity_ensure(ca_engine *engine, const api_tls_identity_config *c,
   if (!read_current(c, old_serial, &old_not_after, old_names)) {
     old_serial[0] = '\0';
   }
-  CA_GUARD(issue_new(engine, c, names, serial, &not_after));
-  CA_GUARD(serve(c, serial));
+  CA_GUARD_RETURN(issue_new(engine, c, names, serial, &not_after));
+  CA_GUARD_RETURN(serve(c, serial));
   *issued = 1;
   if (old_serial[0] != '\0' && strcmp(old_serial, serial) != 0) {
     remove_files(c, old_serial);
@@ -246,6 +240,4 @@ served:
   snprintf(g_served.names, sizeof(g_served.names), "%s", names);
   g_served.not_after = not_after;
   return 1;
-err:
-  return 0;
 }

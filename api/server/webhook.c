@@ -402,6 +402,7 @@ static int ipv4_literal(const char *host, struct in_addr *out) {
 
 int api_webhook_check(size_t position, const char *url, int allow_private,
                       const api_webhook_self *self) {
+  int ret = 0;
   parsed_url p;
   char display[API_WEBHOOK_DISPLAY_LEN], why[200];
   CA_GUARD(parse(url, position, &p));
@@ -441,11 +442,10 @@ int api_webhook_check(size_t position, const char *url, int allow_private,
               CA_ERR_DESTINATION_INVALID, "webhook %zu (%s): %s", position,
               display, why);
   }
-  parsed_cleanup(&p);
-  return 1;
+  ret = 1;
 err:
   parsed_cleanup(&p);
-  return 0;
+  return ret;
 }
 
 // --- Sending ---
@@ -453,12 +453,10 @@ err:
 int api_webhook_open(const char *url, api_webhook_url *out) {
   parsed_url p;
   out->handle = NULL;
-  CA_GUARD(parse(url, 0, &p));
+  CA_GUARD_RETURN(parse(url, 0, &p));
   // The handle, as read and checked, is what libcurl sends with.
   out->handle = p.handle;
   return 1;
-err:
-  return 0;
 }
 
 void api_webhook_url_cleanup(api_webhook_url *url) {

@@ -21,17 +21,16 @@ static int cluster_char(char c) {
 int ca_bulk_cluster_check(const char *name) {
   size_t len = 0;
   for (; name[len] != '\0' && len <= CA_LIMIT_CLUSTER_LEN; len++) {
-    CA_ENSURE(cluster_char(name[len]), CA_ERR_PARAMETER_INVALID,
-              "cluster names are letters, digits, '-', '_' and '.'");
+    CA_ENSURE_RETURN(cluster_char(name[len]), CA_ERR_PARAMETER_INVALID,
+                     "cluster names are letters, digits, '-', '_' and '.'");
   }
-  CA_ENSURE(len >= 1 && len <= CA_LIMIT_CLUSTER_LEN, CA_ERR_PARAMETER_INVALID,
-            "a cluster name is 1 to %d characters", CA_LIMIT_CLUSTER_LEN);
+  CA_ENSURE_RETURN(
+      len >= 1 && len <= CA_LIMIT_CLUSTER_LEN, CA_ERR_PARAMETER_INVALID,
+      "a cluster name is 1 to %d characters", CA_LIMIT_CLUSTER_LEN);
   // "." and ".." would name directories, not files.
-  CA_ENSURE(strcmp(name, ".") != 0 && strcmp(name, "..") != 0,
-            CA_ERR_PARAMETER_INVALID, "a cluster name is not . or ..");
+  CA_ENSURE_RETURN(strcmp(name, ".") != 0 && strcmp(name, "..") != 0,
+                   CA_ERR_PARAMETER_INVALID, "a cluster name is not . or ..");
   return 1;
-err:
-  return 0;
 }
 
 static int text_ok(const char *text, int required) {
@@ -41,30 +40,29 @@ static int text_ok(const char *text, int required) {
 }
 
 int ca_bundle_entry_check(const ca_bundle_entry *e, size_t index) {
-  CA_ENSURE(e->cluster != NULL && ca_bulk_cluster_check(e->cluster),
-            CA_ERR_BUNDLE_MALFORMED, "entry %zu: no valid cluster name", index);
-  CA_ENSURE(text_ok(e->node, 1) && text_ok(e->purpose, 1),
-            CA_ERR_BUNDLE_MALFORMED,
-            "entry %zu: node and purpose are 1 to %d bytes", index,
-            CA_LIMIT_BUNDLE_TEXT_LEN);
-  CA_ENSURE(text_ok(e->issuer, 0) && text_ok(e->serial, 0),
-            CA_ERR_BUNDLE_MALFORMED,
-            "entry %zu: issuer and serial are at most %d bytes", index,
-            CA_LIMIT_BUNDLE_TEXT_LEN);
-  CA_ENSURE(e->der_len > 0 && e->der_len <= CA_LIMIT_TRUST_CERT_BYTES,
-            CA_ERR_BUNDLE_MALFORMED,
-            "entry %zu: a certificate of 1 to %d bytes is required", index,
-            CA_LIMIT_TRUST_CERT_BYTES);
+  CA_ENSURE_RETURN(e->cluster != NULL && ca_bulk_cluster_check(e->cluster),
+                   CA_ERR_BUNDLE_MALFORMED, "entry %zu: no valid cluster name",
+                   index);
+  CA_ENSURE_RETURN(text_ok(e->node, 1) && text_ok(e->purpose, 1),
+                   CA_ERR_BUNDLE_MALFORMED,
+                   "entry %zu: node and purpose are 1 to %d bytes", index,
+                   CA_LIMIT_BUNDLE_TEXT_LEN);
+  CA_ENSURE_RETURN(text_ok(e->issuer, 0) && text_ok(e->serial, 0),
+                   CA_ERR_BUNDLE_MALFORMED,
+                   "entry %zu: issuer and serial are at most %d bytes", index,
+                   CA_LIMIT_BUNDLE_TEXT_LEN);
+  CA_ENSURE_RETURN(e->der_len > 0 && e->der_len <= CA_LIMIT_TRUST_CERT_BYTES,
+                   CA_ERR_BUNDLE_MALFORMED,
+                   "entry %zu: a certificate of 1 to %d bytes is required",
+                   index, CA_LIMIT_TRUST_CERT_BYTES);
   // RFC 5280 5.3.1: reason codes 0-10 without 7.
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       !e->revoked || (e->revoked_at > 0 && e->revocation_reason >= 0 &&
                       e->revocation_reason <= 10 && e->revocation_reason != 7),
       CA_ERR_BUNDLE_MALFORMED,
       "entry %zu: a revoked entry needs its time and an RFC 5280 reason",
       index);
   return 1;
-err:
-  return 0;
 }
 
 // --- Consolidation ---
@@ -120,7 +118,7 @@ static int distinct_clusters(const ca_bundle *bundles, size_t n,
                              const char ***out, size_t *out_n) {
   const char **names = malloc((n + n_items + 1) * sizeof(*names));
   size_t k = 0;
-  CA_ENSURE_ALLOC(names);
+  CA_ENSURE_ALLOC_RETURN(names);
   for (size_t i = 0; i < n; i++) {
     if (bundles[i].cluster != NULL && bundles[i].cluster[0] != '\0') {
       names[k++] = bundles[i].cluster;
@@ -139,14 +137,12 @@ static int distinct_clusters(const ca_bundle *bundles, size_t n,
   *out = names;
   *out_n = distinct;
   return 1;
-err:
-  return 0;
 }
 
 // add_conflict records the group |items[0..n)| (distinct certificates).
 static int add_conflict(ca_bulk_merge *m, const merge_item *items, size_t n) {
   ca_bundle_entry *entries = malloc(n * sizeof(*entries));
-  CA_ENSURE_ALLOC(entries);
+  CA_ENSURE_ALLOC_RETURN(entries);
   for (size_t i = 0; i < n; i++) {
     entries[i] = items[i].entry;
   }
@@ -156,12 +152,11 @@ static int add_conflict(ca_bulk_merge *m, const merge_item *items, size_t n) {
   c->entries = entries;
   c->n_entries = n;
   return 1;
-err:
-  return 0;
 }
 
 int ca_bulk_consolidate(const ca_bundle *bundles, size_t n,
                         ca_bulk_merge *out) {
+  int ret = 0;
   memset(out, 0, sizeof(*out));
   merge_item *items = NULL;
   size_t total = 0;
@@ -233,12 +228,13 @@ int ca_bulk_consolidate(const ca_bundle *bundles, size_t n,
     start = end;
   }
   qsort(out->entries, out->n_entries, sizeof(*out->entries), compare_output);
-  free(items);
-  return 1;
+  ret = 1;
 err:
   free(items);
-  ca_bulk_merge_cleanup(out);
-  return 0;
+  if (!ret) {
+    ca_bulk_merge_cleanup(out);
+  }
+  return ret;
 }
 
 void ca_bulk_merge_cleanup(ca_bulk_merge *merge) {
@@ -283,6 +279,7 @@ static void count_put(ca_bulk_import_summary *s, ca_trust_outcome outcome) {
 
 int ca_bulk_import(ca_store *store, const ca_bulk_import_request *req,
                    ca_bulk_import_summary *out) {
+  int ret = 0;
   memset(out, 0, sizeof(*out));
   ca_trust_cert *certs = NULL;
   ca_store_tx *tx = NULL;
@@ -357,13 +354,14 @@ int ca_bulk_import(ca_store *store, const ca_bulk_import_request *req,
                              req->what != NULL ? req->what : "bundle",
                              req->source, "ok", detail));
   CA_GUARD(ca_store_commit(&tx));
-  ca_trust_certs_free(certs, n);
-  return 1;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL after a commit
   ca_trust_certs_free(certs, n);
-  ca_bulk_import_summary_cleanup(out);
-  return 0;
+  if (!ret) {
+    ca_bulk_import_summary_cleanup(out);
+  }
+  return ret;
 }
 
 // --- PKCS#12 ---
@@ -427,6 +425,7 @@ static int pkcs12_walk(CBS *in, int depth, uint64_t *total) {
 int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
                                 const char *password, ca_trust_cert **out,
                                 size_t *out_n) {
+  int ret = 0;
   STACK_OF(X509) *stack = sk_X509_new_null();
   EVP_PKEY *key = NULL;
   ca_trust_cert *certs = NULL;
@@ -482,13 +481,14 @@ int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
     CA_GUARD(ok);
     n++;
   }
-  sk_X509_pop_free(stack, X509_free);
   *out = certs;
   *out_n = n;
-  return 1;
+  certs = NULL;  // the caller's now
+  n = 0;
+  ret = 1;
 err:
   EVP_PKEY_free(key);
   sk_X509_pop_free(stack, X509_free);
   ca_trust_certs_free(certs, n);
-  return 0;
+  return ret;
 }

@@ -57,16 +57,15 @@ static int verify_self_signed(const ca_x509 *x509) {
   EVP_PKEY *key = EVP_parse_public_key(&spki);
   if (key == NULL) {
     ERR_clear_error();
-    CA_RAISE(CA_ERR_CERT_MALFORMED, "its public key is unreadable");
+    CA_SET_ERROR(CA_ERR_CERT_MALFORMED, "its public key is unreadable");
+    return 0;
   }
   const int ok = CBS_mem_equal(&x509->issuer, CBS_data(&x509->subject),
                                CBS_len(&x509->subject)) &&
                  ca_x509_verify_signed_by(x509, key);
   EVP_PKEY_free(key);
-  CA_ENSURE(ok, CA_ERR_CERT_MALFORMED, "not self-signed");
+  CA_ENSURE_RETURN(ok, CA_ERR_CERT_MALFORMED, "not self-signed");
   return 1;
-err:
-  return 0;
 }
 
 // parse_entry reads entry |index| and finds its CA.
@@ -124,7 +123,7 @@ static int parse_entry(const ca_authority *authority,
   if (ca_x509_find_extension(&out->x509, kOidSubjectAltName,
                              sizeof(kOidSubjectAltName), &san_value,
                              &critical)) {
-    if (!ca_san_parse(&san_value, &out->sans)) {
+    if (!ca_san_parse(&out->sans, &san_value)) {
       snprintf(why, sizeof(why), "%s", ca_err_get()->message);
       CA_RAISE(CA_ERR_BUNDLE_MALFORMED, "entry %zu: %s", index, why);
     }
@@ -202,6 +201,7 @@ static int next_state(const ca_cert_state *have, const ca_issued_entry *e) {
 static int import_entry(ca_store_tx *tx, const ca_issued_entry *e,
                         const parsed_entry *p, size_t index, int *added,
                         int *changed) {
+  int ret = 0;
   ca_cert_state have;
   uint8_t *der = NULL;
   size_t der_len = 0;
@@ -254,11 +254,10 @@ static int import_entry(ca_store_tx *tx, const ca_issued_entry *e,
         ca_store_tx_set_revocation(tx, have.id, 1, e->revoked_at, e->reason));
   }
   *added = 1;
-  OPENSSL_free(der);
-  return 1;
+  ret = 1;
 err:
   OPENSSL_free(der);
-  return 0;
+  return ret;
 }
 
 // crl_floor sets |*out| to the number the next CRL of |ca| must have to
@@ -274,22 +273,21 @@ static int crl_floor(const ca_issuer *ca, ca_store_tx *tx,
     if (strcmp(req->crl_cas[k], ca->name) != 0) {
       continue;
     }
-    CA_ENSURE(req->crl_numbers[k] < INT64_MAX, CA_ERR_BUNDLE_MALFORMED,
-              "CRL number of %s out of range", ca->name);
+    CA_ENSURE_RETURN(req->crl_numbers[k] < INT64_MAX, CA_ERR_BUNDLE_MALFORMED,
+                     "CRL number of %s out of range", ca->name);
     uint64_t next;
-    CA_GUARD(ca_store_tx_next_crl_number(tx, ca->id, &next));
+    CA_GUARD_RETURN(ca_store_tx_next_crl_number(tx, ca->id, &next));
     if (next <= req->crl_numbers[k]) {
       *out = req->crl_numbers[k] + 1;
     }
   }
   return 1;
-err:
-  return 0;
 }
 
 int ca_issued_import(const ca_authority *authority, ca_store *store,
                      const ca_issued_import_request *req,
                      ca_issued_import_summary *out) {
+  int ret = 0;
   ca_store_tx *tx = NULL;
   parsed_entry *p = NULL;
   int touched[CA_AUTHORITY_MAX_ISSUERS] = {0};
@@ -345,11 +343,12 @@ int ca_issued_import(const ca_authority *authority, ca_store *store,
   CA_GUARD(ca_store_tx_audit(tx, req->actor, "bulk-import", "issued",
                              req->source, "ok", detail));
   CA_GUARD(ca_store_commit(&tx));
-  free(p);
-  return 1;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL after a commit
   free(p);
-  memset(out, 0, sizeof(*out));
-  return 0;
+  if (!ret) {
+    memset(out, 0, sizeof(*out));
+  }
+  return ret;
 }

@@ -139,13 +139,13 @@ static int fill_record(size_t ca, const adopt_cert *c, const EVP_PKEY *key,
   ca_key_spec spec;
   ca_serial serial;
   char algorithm[16], serial_hex[CA_SERIAL_HEX_LEN], key_file[48];
-  CA_GUARD(ca_key_info_from_pkey(key, &info));
+  CA_GUARD_RETURN(ca_key_info_from_pkey(key, &info));
   memset(&spec, 0, sizeof(spec));
   spec.type = info.type;
   spec.rsa_bits = info.bits;
   spec.curve_nid = info.curve_nid;
   ca_key_spec_name(&spec, algorithm, sizeof(algorithm));
-  CA_GUARD(ca_serial_from_integer(&c->x509.serial, &serial));
+  CA_GUARD_RETURN(ca_serial_from_integer(&c->x509.serial, &serial));
   ca_serial_to_hex(&serial, serial_hex);
   snprintf(key_file, sizeof(key_file), "%s.key", kCas[ca].name);
   out->name = OPENSSL_strdup(kCas[ca].name);
@@ -159,19 +159,18 @@ static int fill_record(size_t ca, const adopt_cert *c, const EVP_PKEY *key,
   out->der_len = c->der_len;
   out->not_before = c->x509.not_before;
   out->not_after = c->x509.not_after;
-  CA_ENSURE(out->name && out->role && out->algorithm &&
-                (kCas[ca].parent < 0 || out->parent) && out->serial &&
-                out->key_file && out->der,
-            CA_ERR_NO_MEMORY, "out of memory");
-  CA_GUARD(ca_name_format(&c->x509.subject, &out->subject));
+  CA_ENSURE_RETURN(out->name && out->role && out->algorithm &&
+                       (kCas[ca].parent < 0 || out->parent) && out->serial &&
+                       out->key_file && out->der,
+                   CA_ERR_NO_MEMORY, "out of memory");
+  CA_GUARD_RETURN(ca_name_format(&c->x509.subject, &out->subject));
   return 1;
-err:
-  return 0;
 }
 
 int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
                      const char *passphrase, ca_issuer_record **out,
                      size_t *out_n) {
+  int ret = 0;
   adopt_cert certs[CA_LIMIT_ADOPT_CAS];
   size_t n_certs = 0;
   EVP_PKEY *keys[ADOPT_COUNT] = {NULL};
@@ -191,7 +190,7 @@ int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
               "into the data directory's keys/, mode 0600)",
               path, strerror(errno));
     keys[k] = ca_key_read_file(path, passphrase);
-    CA_GUARD(keys[k] != NULL);
+    CA_GUARD_PTR(keys[k]);
     size_t found = n_certs;
     for (size_t i = 0; i < n_certs; i++) {
       if (ca_key_matches(keys[k], &certs[i].x509.spki)) {
@@ -241,13 +240,10 @@ int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
   for (size_t k = 0; k < ADOPT_COUNT; k++) {
     CA_GUARD(fill_record(k, &certs[of_ca[k]], keys[k], &records[k]));
   }
-  for (size_t k = 0; k < ADOPT_COUNT; k++) {
-    EVP_PKEY_free(keys[k]);
-  }
-  certs_free(certs, n_certs);
   *out = records;
   *out_n = ADOPT_COUNT;
-  return 1;
+  records = NULL;  // the caller's now
+  ret = 1;
 err:
   if (records != NULL) {
     ca_issuer_records_free(records, ADOPT_COUNT);
@@ -256,5 +252,5 @@ err:
     EVP_PKEY_free(keys[k]);
   }
   certs_free(certs, n_certs);
-  return 0;
+  return ret;
 }

@@ -102,6 +102,7 @@ typedef struct made_ca {
 static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
                    const char *family, int is_root, const made_ca *parent,
                    int64_t now, made_ca *out) {
+  int ret = 0;
   CBB name, spki;
   CBB_zero(&name);
   CBB_zero(&spki);
@@ -111,7 +112,7 @@ static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
   memset(out, 0, sizeof(*out));
 
   out->key = ca_key_generate(spec);
-  CA_GUARD(out->key != NULL);
+  CA_GUARD_PTR(out->key);
   CA_GUARD(ca_key_info_from_pkey(out->key, &key_info));
   CA_GUARD(ca_serial_generate(&serial));
   const int cn_len =
@@ -181,13 +182,12 @@ static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
                 (is_root || out->record.parent) && out->record.serial &&
                 out->record.key_file,
             CA_ERR_NO_MEMORY, "out of memory");
-  CBB_cleanup(&name);
-  CBB_cleanup(&spki);
-  return 1;
+  ret = 1;
 err:
+  // What |out| holds, even on failure, is the caller's (made_cas_free).
   CBB_cleanup(&name);
   CBB_cleanup(&spki);
-  return 0;
+  return ret;
 }
 
 static void made_cas_free(made_ca *cas, size_t n) {
@@ -218,32 +218,31 @@ err:
 
 static int key_path(const char *data_dir, const char *file, char *out,
                     size_t out_len) {
-  CA_ENSURE(strchr(file, '/') == NULL && file[0] != '.', CA_ERR_KEY_FILE,
-            "bad key file name \"%.64s\"", file);
+  CA_ENSURE_RETURN(strchr(file, '/') == NULL && file[0] != '.', CA_ERR_KEY_FILE,
+                   "bad key file name \"%.64s\"", file);
   int n = snprintf(out, out_len, "%s/keys/%s", data_dir, file);
-  CA_ENSURE(n > 0 && (size_t)n < out_len, CA_ERR_KEY_FILE, "key path too long");
+  CA_ENSURE_RETURN(n > 0 && (size_t)n < out_len, CA_ERR_KEY_FILE,
+                   "key path too long");
   return 1;
-err:
-  return 0;
 }
 
 static int ensure_key_dir(const char *data_dir) {
   char dir[4096];
   int n = snprintf(dir, sizeof(dir), "%s/keys", data_dir);
-  CA_ENSURE(n > 0 && (size_t)n < sizeof(dir), CA_ERR_KEY_FILE,
-            "data directory path too long");
+  CA_ENSURE_RETURN(n > 0 && (size_t)n < sizeof(dir), CA_ERR_KEY_FILE,
+                   "data directory path too long");
   if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-    CA_RAISE(CA_ERR_KEY_FILE, "cannot create %s: %s", data_dir,
-             strerror(errno));
+    CA_SET_ERROR(CA_ERR_KEY_FILE, "cannot create %s: %s", data_dir,
+                 strerror(errno));
+    return 0;
   }
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-    CA_RAISE(CA_ERR_KEY_FILE, "cannot create %s: %s", dir, strerror(errno));
+    CA_SET_ERROR(CA_ERR_KEY_FILE, "cannot create %s: %s", dir, strerror(errno));
+    return 0;
   }
-  CA_ENSURE(chmod(dir, 0700) == 0, CA_ERR_KEY_FILE, "cannot chmod %s: %s", dir,
-            strerror(errno));
+  CA_ENSURE_RETURN(chmod(dir, 0700) == 0, CA_ERR_KEY_FILE,
+                   "cannot chmod %s: %s", dir, strerror(errno));
   return 1;
-err:
-  return 0;
 }
 
 typedef struct generate_arg {
@@ -345,7 +344,7 @@ static int load_issuer(ca_authority *authority, const ca_issuer_record *r,
   CA_GUARD(ca_key_info_from_pkey(key, &out->key_info));
   if (r->parent != NULL) {
     out->parent = ca_authority_find(authority, r->parent);
-    CA_GUARD(out->parent != NULL);
+    CA_GUARD_PTR(out->parent);
   }
   out->crl_url = crl_url_for(authority->crl_url, out->name);
   CA_ENSURE_ALLOC(out->crl_url);
@@ -415,8 +414,8 @@ static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
                          size_t n) {
   ca_issuer_record *want = NULL;
   size_t n_want = 0;
-  CA_GUARD(ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len,
-                            arg->passphrase, &want, &n_want));
+  CA_GUARD_RETURN(ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len,
+                                   arg->passphrase, &want, &n_want));
   int same = n_want == n;
   for (size_t i = 0; same && i < n_want; i++) {
     int found = 0;
@@ -428,12 +427,11 @@ static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
     same = found;
   }
   ca_issuer_records_free(want, n_want);
-  CA_ENSURE(same, CA_ERR_CONFIG,
-            "--adopt-cas: the database already holds other CAs; adopt into "
-            "an empty database");
+  CA_ENSURE_RETURN(
+      same, CA_ERR_CONFIG,
+      "--adopt-cas: the database already holds other CAs; adopt into "
+      "an empty database");
   return 1;
-err:
-  return 0;
 }
 
 int ca_authority_open(ca_store *store, const ca_authority_config *config,
@@ -463,7 +461,7 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
     CA_GUARD(
         key_path(config->data_dir, records[i].key_file, path, sizeof(path)));
     EVP_PKEY *key = ca_key_read_file(path, config->key_passphrase);
-    CA_GUARD(key != NULL);
+    CA_GUARD_PTR(key);
     if (!load_issuer(authority, &records[i], key,
                      &authority->issuers[authority->count])) {
       EVP_PKEY_free(key);
@@ -484,6 +482,7 @@ err:
 
 int ca_authority_new_ephemeral(const ca_authority_config *config,
                                ca_authority **out) {
+  int ret = 0;
   made_ca made[MADE_COUNT];
   ca_authority *authority = NULL;
   CA_GUARD(make_all(config, made));
@@ -495,11 +494,11 @@ int ca_authority_new_ephemeral(const ca_authority_config *config,
     made[i].key = NULL;  // owned by the issuer now
     authority->count++;
   }
-  made_cas_free(made, MADE_COUNT);
   *out = authority;
-  return 1;
+  authority = NULL;  // the caller's now
+  ret = 1;
 err:
   made_cas_free(made, MADE_COUNT);
   ca_authority_free(authority);
-  return 0;
+  return ret;
 }

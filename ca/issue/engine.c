@@ -194,8 +194,9 @@ static int collect_rows(ca_job *group, size_t rows, group_rows *g) {
   g->records = calloc(rows, sizeof(*g->records));
   g->where = calloc(rows, sizeof(*g->where));
   g->collided = calloc(rows, 1);
-  CA_ENSURE(g->records != NULL && g->where != NULL && g->collided != NULL,
-            CA_ERR_NO_MEMORY, "out of memory");
+  CA_ENSURE_RETURN(
+      g->records != NULL && g->where != NULL && g->collided != NULL,
+      CA_ERR_NO_MEMORY, "out of memory");
   for (ca_job *job = group; job != NULL; job = job->next) {
     for (size_t i = 0; i < job->n; i++) {
       if (job->results[i].err.code != CA_OK) {
@@ -208,8 +209,6 @@ static int collect_rows(ca_job *group, size_t rows, group_rows *g) {
     }
   }
   return 1;
-err:
-  return 0;
 }
 
 // copy_rows tries the fast path: all rows in one binary COPY
@@ -255,18 +254,19 @@ static int resign(ca_engine *e, const ca_issuer_keys *keys, group_row *row) {
 static int insert_rows(ca_engine *e, const ca_issuer_keys *keys,
                        ca_store_tx *tx, group_rows *g) {
   for (int attempt = 0; g->pending > 0; attempt++) {
-    CA_ENSURE(attempt < CA_LIMIT_SERIAL_ATTEMPTS, CA_ERR_SERIAL_EXHAUSTED,
-              "serial collided %d times: the random source is suspect",
-              CA_LIMIT_SERIAL_ATTEMPTS);
-    CA_GUARD(ca_store_tx_insert_certificates(tx, g->records, g->pending,
-                                             g->collided));
+    CA_ENSURE_RETURN(attempt < CA_LIMIT_SERIAL_ATTEMPTS,
+                     CA_ERR_SERIAL_EXHAUSTED,
+                     "serial collided %d times: the random source is suspect",
+                     CA_LIMIT_SERIAL_ATTEMPTS);
+    CA_GUARD_RETURN(ca_store_tx_insert_certificates(tx, g->records, g->pending,
+                                                    g->collided));
     size_t again = 0;
     for (size_t k = 0; k < g->pending; k++) {
       if (!g->collided[k]) {
         continue;
       }
       atomic_fetch_add(&e->serial_collisions, 1);
-      CA_GUARD(resign(e, keys, &g->where[k]));
+      CA_GUARD_RETURN(resign(e, keys, &g->where[k]));
       const group_row row = g->where[k];
       to_record(&row.job->results[row.index], row.job->requester,
                 row.job->requests[row.index].cluster, &g->records[again]);
@@ -275,8 +275,6 @@ static int insert_rows(ca_engine *e, const ca_issuer_keys *keys,
     g->pending = again;
   }
   return 1;
-err:
-  return 0;
 }
 
 // record_group records every certificate of the jobs |group| (|rows| of
@@ -418,7 +416,7 @@ err:
 }
 
 int ca_engine_submit(ca_engine *e, ca_job *job) {
-  CA_ENSURE(job->n > 0, CA_ERR_BATCH_EMPTY, "a job needs items");
+  CA_ENSURE_RETURN(job->n > 0, CA_ERR_BATCH_EMPTY, "a job needs items");
   for (size_t i = 0; i < job->n; i++) {
     memset(&job->results[i], 0, sizeof(job->results[i]));
   }
@@ -428,19 +426,23 @@ int ca_engine_submit(ca_engine *e, ca_job *job) {
   pthread_mutex_lock(&e->mu);
   if (e->stopping) {
     pthread_mutex_unlock(&e->mu);
-    CA_RAISE(CA_ERR_SHUTTING_DOWN, "the service is shutting down");
+    CA_SET_ERROR(CA_ERR_SHUTTING_DOWN, "the service is shutting down");
+    return 0;
   }
   if (job->n > e->config.queue_items) {
     pthread_mutex_unlock(&e->mu);
-    CA_RAISE(CA_ERR_BATCH_TOO_LARGE,
-             "a batch of %zu items cannot fit the signing queue (%zu items)",
-             job->n, e->config.queue_items);
+    CA_SET_ERROR(
+        CA_ERR_BATCH_TOO_LARGE,
+        "a batch of %zu items cannot fit the signing queue (%zu items)", job->n,
+        e->config.queue_items);
+    return 0;
   }
   if (job->n > e->config.queue_items - e->count) {
     pthread_mutex_unlock(&e->mu);
-    CA_RAISE(CA_ERR_QUEUE_FULL,
-             "the signing queue is full (%zu items): retry shortly",
-             e->config.queue_items);
+    CA_SET_ERROR(CA_ERR_QUEUE_FULL,
+                 "the signing queue is full (%zu items): retry shortly",
+                 e->config.queue_items);
+    return 0;
   }
   size_t tail = (e->head + e->count) % e->config.queue_items;
   for (size_t i = 0; i < job->n; i++) {
@@ -456,8 +458,6 @@ int ca_engine_submit(ca_engine *e, ca_job *job) {
   }
   pthread_mutex_unlock(&e->mu);
   return 1;
-err:
-  return 0;
 }
 
 // The state of a blocking ca_engine_issue call.

@@ -44,18 +44,16 @@ static int record_sans(const ca_san_list *sans, ca_issued *out) {
   // "DNS:" plus a name of at most 253 bytes, or "IP:" plus an address.
   const size_t per_name = CA_LIMIT_DNS_NAME_LEN + 8;
   out->san_text = OPENSSL_malloc(sans->count * per_name + 1);
-  CA_ENSURE_ALLOC(out->san_text);
+  CA_ENSURE_ALLOC_RETURN(out->san_text);
   char *p = out->san_text;
   for (size_t i = 0; i < sans->count; i++) {
-    CA_ENSURE(ca_san_format(&sans->items[i], p, per_name), CA_ERR_INTERNAL,
-              "cannot format a SAN");
+    CA_ENSURE_RETURN(ca_san_format(&sans->items[i], p, per_name),
+                     CA_ERR_INTERNAL, "cannot format a SAN");
     out->sans[i] = p;
     p += strlen(p) + 1;
   }
   out->san_count = sans->count;
   return 1;
-err:
-  return 0;
 }
 
 // validity computes notBefore and notAfter: "never past the issuer's
@@ -64,12 +62,13 @@ static int validity(const ca_profile *profile, const ca_issuer *issuer,
                     uint32_t requested_days, int64_t now, int64_t *out_nb,
                     int64_t *out_na) {
   const uint32_t days = ca_profile_validity_days(profile, requested_days);
-  CA_GUARD(days != 0);
-  CA_ENSURE(days <= CA_LIMIT_VALIDITY_DAYS, CA_ERR_VALIDITY_TOO_LONG,
-            "validity of %u days is too long", days);
-  CA_ENSURE(now >= issuer->cert.not_before && now < issuer->cert.not_after,
-            CA_ERR_ISSUER_UNAVAILABLE, "issuing CA %s is not valid now",
-            issuer->name);
+  CA_GUARD_RETURN(days != 0);
+  CA_ENSURE_RETURN(days <= CA_LIMIT_VALIDITY_DAYS, CA_ERR_VALIDITY_TOO_LONG,
+                   "validity of %u days is too long", days);
+  CA_ENSURE_RETURN(
+      now >= issuer->cert.not_before && now < issuer->cert.not_after,
+      CA_ERR_ISSUER_UNAVAILABLE, "issuing CA %s is not valid now",
+      issuer->name);
   int64_t nb = now - LEAF_BACKDATE_SECONDS;
   if (nb < issuer->cert.not_before) {
     nb = issuer->cert.not_before;
@@ -81,8 +80,6 @@ static int validity(const ca_profile *profile, const ca_issuer *issuer,
   *out_nb = nb;
   *out_na = na;
   return 1;
-err:
-  return 0;
 }
 
 // self_signed_validity computes the validity of a self-signed identity:
@@ -91,12 +88,13 @@ err:
 // stay within.
 static int self_signed_validity(uint32_t years, int64_t now, int64_t *out_nb,
                                 int64_t *out_na) {
-  CA_ENSURE(years == 5 || years == 10 || years == 20,
-            CA_ERR_VALIDITY_UNSUPPORTED,
-            "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
+  CA_ENSURE_RETURN(
+      years == 5 || years == 10 || years == 20, CA_ERR_VALIDITY_UNSUPPORTED,
+      "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
   const time_t t = (time_t)now;
   struct tm tm;
-  CA_ENSURE(gmtime_r(&t, &tm) != NULL, CA_ERR_INTERNAL, "clock out of range");
+  CA_ENSURE_RETURN(gmtime_r(&t, &tm) != NULL, CA_ERR_INTERNAL,
+                   "clock out of range");
   const int year = tm.tm_year + 1900 + (int)years;
   int day = tm.tm_mday;
   // 29 February of a leap year ends on 28 February of a common one.
@@ -108,8 +106,6 @@ static int self_signed_validity(uint32_t years, int64_t now, int64_t *out_nb,
   *out_na = ca_time_from_civil(year, tm.tm_mon + 1, day, tm.tm_hour, tm.tm_min,
                                tm.tm_sec);
   return 1;
-err:
-  return 0;
 }
 
 // check_key applies the profile's key rules. A self-signed identity may
@@ -161,18 +157,16 @@ static int read_request(const ca_authority *authority,
                         const ca_issue_request *request, int self_signed,
                         size_t max_csr, sign_state *st) {
   st->profile = ca_profile_find(&authority->profiles, request->profile);
-  CA_GUARD(st->profile != NULL);
-  CA_GUARD(ca_csr_decode_max(request->csr, request->csr_len, max_csr, &st->der,
-                             &st->der_len, &st->pem_der));
-  CA_GUARD(ca_csr_parse(&st->csr, st->der, st->der_len));
-  CA_GUARD(check_key(st->profile, &st->csr.key, self_signed));
+  CA_GUARD_PTR_RETURN(st->profile);
+  CA_GUARD_RETURN(ca_csr_decode_max(request->csr, request->csr_len, max_csr,
+                                    &st->der, &st->der_len, &st->pem_der));
+  CA_GUARD_RETURN(ca_csr_parse(&st->csr, st->der, st->der_len));
+  CA_GUARD_RETURN(check_key(st->profile, &st->csr.key, self_signed));
   if (!self_signed) {
     st->issuer = ca_authority_issuer_for(authority, st->profile->key_type);
-    CA_GUARD(st->issuer != NULL);
+    CA_GUARD_PTR_RETURN(st->issuer);
   }
   return 1;
-err:
-  return 0;
 }
 
 // build_subject checks the request's subject (an api-client certificate's
@@ -182,21 +176,20 @@ err:
 // CA policy stands between.
 static int build_subject(const ca_authority *authority, sign_state *st,
                          int self_signed) {
-  CA_GUARD(ca_name_check(&st->csr.subject, &st->cn));
+  CA_GUARD_RETURN(ca_name_check(&st->csr.subject, &st->cn));
   if (strcmp(st->profile->name, CA_PROFILE_API_CLIENT) == 0) {
     // Its OU is its holder's role (api/server/auth.c reads it with the same
     // parser): exactly one, well formed, or the certificate would mean
     // what its reader makes of it.
     ca_principal role;
     memset(&role, 0, sizeof(role));
-    CA_GUARD(ca_role_ou_parse(&st->csr.subject, &authority->profiles, &role));
+    CA_GUARD_RETURN(
+        ca_role_ou_parse(&role, &st->csr.subject, &authority->profiles));
   }
-  CA_GUARD_CRYPTO(CBB_init(&st->subject, CBS_len(&st->csr.subject)));
-  CA_GUARD(ca_name_add_leaf_subject(&st->subject, &st->csr.subject,
-                                    st->profile->keep_ou || self_signed));
+  CA_GUARD_CRYPTO_RETURN(CBB_init(&st->subject, CBS_len(&st->csr.subject)));
+  CA_GUARD_RETURN(ca_name_add_leaf_subject(
+      &st->subject, &st->csr.subject, st->profile->keep_ou || self_signed));
   return 1;
-err:
-  return 0;
 }
 
 // build_sans applies invariant 4: the CSR's SANs copied exactly, the CN
@@ -204,25 +197,23 @@ err:
 // name the CN's host.
 static int build_sans(const ca_authority *authority, sign_state *st) {
   st->sans = malloc(sizeof(*st->sans));
-  CA_ENSURE_ALLOC(st->sans);
+  CA_ENSURE_ALLOC_RETURN(st->sans);
   if (st->csr.has_san) {
-    CA_GUARD(ca_san_parse_max(
-        &st->csr.san, ca_issue_limits_san_count(&authority->limits), st->sans));
-    CA_GUARD(ca_san_require_cn(st->sans, &st->cn));
+    CA_GUARD_RETURN(ca_san_parse_max(
+        st->sans, &st->csr.san, ca_issue_limits_san_count(&authority->limits)));
+    CA_GUARD_RETURN(ca_san_require_cn(st->sans, &st->cn));
     st->san_der = st->csr.san;
   } else {
-    CA_GUARD_CRYPTO(CBB_init(&st->generated_san, 64));
-    CA_GUARD(ca_san_add_from_cn(&st->generated_san, &st->cn, st->sans,
-                                st->ip_scratch));
+    CA_GUARD_CRYPTO_RETURN(CBB_init(&st->generated_san, 64));
+    CA_GUARD_RETURN(ca_san_add_from_cn(&st->generated_san, &st->cn, st->sans,
+                                       st->ip_scratch));
     CBS_init(&st->san_der, CBB_data(&st->generated_san),
              CBB_len(&st->generated_san));
   }
   if (!st->profile->multi_host) {
-    CA_GUARD(ca_san_require_single_host(st->sans, &st->cn));
+    CA_GUARD_RETURN(ca_san_require_single_host(st->sans, &st->cn));
   }
   return 1;
-err:
-  return 0;
 }
 
 // sign_certificate builds the certificate of |out|'s serial and validity and
@@ -363,7 +354,7 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   // The profile is checked before a key is spent on the request.
   const ca_profile *profile =
       ca_profile_find(&authority->profiles, request->profile);
-  CA_GUARD(profile != NULL);
+  CA_GUARD_PTR(profile);
   ca_key_info want = {
       request->generate->type,
       request->generate->type == CA_KEY_RSA ? request->generate->rsa_bits : 0,
@@ -379,7 +370,7 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   CA_ENSURE(request->san_count <= max_sans, CA_ERR_SAN_TOO_MANY,
             "more than %zu subject alternative names", max_sans);
   key = ca_keypool_take(pool, request->generate, &from_pool);
-  CA_GUARD(key != NULL);
+  CA_GUARD_PTR(key);
   const ca_csr_template tmpl = {.subject = request->subject,
                                 .sans = request->sans,
                                 .san_count = request->san_count};

@@ -43,13 +43,13 @@ void ca_keypool_config_init(ca_keypool_config *config) {
   }
 }
 
-int ca_keypool_config_parse(const char *text, ca_keypool_config *config) {
-  char *copy = NULL;
+int ca_keypool_config_parse(ca_keypool_config *config, const char *text) {
   if (strcmp(text, "none") == 0) {
     memset(config, 0, sizeof(*config));
     return 1;
   }
-  copy = strdup(text);
+  int ret = 0;
+  char *copy = strdup(text);
   CA_ENSURE_ALLOC(copy);
   char *save = NULL;
   for (char *item = strtok_r(copy, ",", &save); item != NULL;
@@ -59,7 +59,7 @@ int ca_keypool_config_parse(const char *text, ca_keypool_config *config) {
               "key pool: \"%.32s\" is not KIND=COUNT", item);
     *eq = '\0';
     ca_key_spec spec;
-    CA_GUARD(ca_key_spec_parse(item, &spec));
+    CA_GUARD(ca_key_spec_parse(&spec, item));
     int kind = -1;
     for (int i = 0; i < CA_KEYPOOL_KINDS; i++) {
       if (kKinds[i].spec.type == spec.type &&
@@ -78,11 +78,10 @@ int ca_keypool_config_parse(const char *text, ca_keypool_config *config) {
               CA_KEYPOOL_MAX);
     config->target[kind] = n;
   }
-  free(copy);
-  return 1;
+  ret = 1;
 err:
   free(copy);
-  return 0;
+  return ret;
 }
 
 static int kind_of(const ca_key_spec *spec) {

@@ -42,8 +42,8 @@ void ca_keypool_config_init(ca_keypool_config *config);
 // ca_keypool_config_parse reads "RSA-2048=8,EC-P256=32,..." (kinds not named
 // keep their value) or "none" (all zero). It returns 0 with
 // CA_ERR_PARAMETER_INVALID.
-int ca_keypool_config_parse(const char *text,
-                            ca_keypool_config *config) CA_MUST_CHECK;
+int ca_keypool_config_parse(ca_keypool_config *config,
+                            const char *text) CA_MUST_CHECK;
 
 typedef struct ca_keypool ca_keypool;
 

@@ -35,12 +35,12 @@ int ca_self_signed_make(const ca_authority *authority, ca_keypool *pool,
             "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
   const ca_profile *profile =
       ca_profile_find(&authority->profiles, request->profile);
-  CA_GUARD(profile != NULL);
+  CA_GUARD_PTR(profile);
   const char *key_type = request->key_type;
   if (key_type == NULL || key_type[0] == '\0') {
     key_type = profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048";
   }
-  CA_GUARD(ca_key_spec_parse(key_type, &spec));
+  CA_GUARD(ca_key_spec_parse(&spec, key_type));
   const ca_issue_request issue = {
       .profile = request->profile,
       .generate = &spec,
@@ -170,34 +170,35 @@ static int read_subject(const CBS *name, subject_text *out) {
       {kOidCommonName, sizeof(kOidCommonName),
        offsetof(subject_text, common_name)},
   };
-  CA_ENSURE(CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
-            CA_ERR_CERT_MALFORMED, "subject is not a Name");
+  CA_ENSURE_RETURN(
+      CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
+      CA_ERR_CERT_MALFORMED, "subject is not a Name");
   while (CBS_len(&rdns) > 0) {
     CBS rdn, ava, oid, value;
     unsigned tag;
-    CA_ENSURE(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET) &&
-                  CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
-                  CBS_len(&rdn) == 0 &&
-                  CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
-                  CBS_get_any_asn1(&ava, &value, &tag) && CBS_len(&ava) == 0,
-              CA_ERR_CERT_MALFORMED, "subject attribute malformed");
+    CA_ENSURE_RETURN(
+        CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET) &&
+            CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) && CBS_len(&rdn) == 0 &&
+            CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
+            CBS_get_any_asn1(&ava, &value, &tag) && CBS_len(&ava) == 0,
+        CA_ERR_CERT_MALFORMED, "subject attribute malformed");
     size_t i = 0;
     while (i < sizeof(kFields) / sizeof(kFields[0]) &&
            !CBS_mem_equal(&oid, kFields[i].oid, kFields[i].oid_len)) {
       i++;
     }
-    CA_ENSURE(i < sizeof(kFields) / sizeof(kFields[0]), CA_ERR_CERT_MALFORMED,
-              "subject attribute not one pki writes");
+    CA_ENSURE_RETURN(i < sizeof(kFields) / sizeof(kFields[0]),
+                     CA_ERR_CERT_MALFORMED,
+                     "subject attribute not one pki writes");
     char *field = (char *)out + kFields[i].offset;
-    CA_ENSURE(field[0] == '\0' && CBS_len(&value) > 0 &&
-                  CBS_len(&value) <= CA_LIMIT_CN_LEN &&
-                  memchr(CBS_data(&value), 0, CBS_len(&value)) == NULL,
-              CA_ERR_CERT_MALFORMED, "subject attribute repeated or too long");
+    CA_ENSURE_RETURN(field[0] == '\0' && CBS_len(&value) > 0 &&
+                         CBS_len(&value) <= CA_LIMIT_CN_LEN &&
+                         memchr(CBS_data(&value), 0, CBS_len(&value)) == NULL,
+                     CA_ERR_CERT_MALFORMED,
+                     "subject attribute repeated or too long");
     memcpy(field, CBS_data(&value), CBS_len(&value));
   }
   return 1;
-err:
-  return 0;
 }
 
 // What the successor of a certificate is made of; its strings point into
@@ -216,8 +217,8 @@ static int successor_of(const ca_self_signed_row *row, successor *out) {
   ca_x509 cert;
   CBS san;
   int critical;
-  CA_GUARD(ca_x509_parse(&cert, row->der, row->der_len));
-  CA_GUARD(read_subject(&cert.subject, &out->subject_text));
+  CA_GUARD_RETURN(ca_x509_parse(&cert, row->der, row->der_len));
+  CA_GUARD_RETURN(read_subject(&cert.subject, &out->subject_text));
   const subject_text *t = &out->subject_text;
   out->subject = (ca_name_fields){
       .country = t->country,
@@ -227,14 +228,15 @@ static int successor_of(const ca_self_signed_row *row, successor *out) {
       .organizational_unit = t->organizational_unit,
       .common_name = t->common_name,
   };
-  CA_ENSURE(ca_x509_find_extension(&cert, kOidSubjectAltName,
-                                   sizeof(kOidSubjectAltName), &san, &critical),
-            CA_ERR_CERT_MALFORMED, "the certificate has no subjectAltName");
-  CA_GUARD(ca_san_parse(&san, &out->sans));
+  CA_ENSURE_RETURN(
+      ca_x509_find_extension(&cert, kOidSubjectAltName,
+                             sizeof(kOidSubjectAltName), &san, &critical),
+      CA_ERR_CERT_MALFORMED, "the certificate has no subjectAltName");
+  CA_GUARD_RETURN(ca_san_parse(&out->sans, &san));
   for (size_t i = 0; i < out->sans.count; i++) {
-    CA_ENSURE(ca_san_format(&out->sans.items[i], out->san_text[i],
-                            sizeof(out->san_text[i])),
-              CA_ERR_INTERNAL, "cannot format a SAN");
+    CA_ENSURE_RETURN(ca_san_format(&out->sans.items[i], out->san_text[i],
+                                   sizeof(out->san_text[i])),
+                     CA_ERR_INTERNAL, "cannot format a SAN");
     out->san_ptrs[i] = out->san_text[i];
   }
   ca_key_spec spec = {0, 0, 0};
@@ -248,8 +250,6 @@ static int successor_of(const ca_self_signed_row *row, successor *out) {
   }
   ca_key_spec_name(&spec, out->key_type, sizeof(out->key_type));
   return 1;
-err:
-  return 0;
 }
 
 // lock_old locks the row of |serial| in |tx| and checks that it may be
@@ -257,16 +257,16 @@ err:
 static int lock_old(ca_store_tx *tx, const char *serial,
                     ca_self_signed_row *row) {
   int found;
-  CA_GUARD(ca_store_tx_lock_for_regenerate(tx, serial, row, &found));
-  CA_ENSURE(found, CA_ERR_NOT_FOUND, "no certificate with serial %s", serial);
-  CA_ENSURE(row->self_signed, CA_ERR_NOT_SELF_SIGNED,
-            "serial %s was issued by a pki CA: issue it again instead", serial);
-  CA_ENSURE(row->replaced_by == NULL, CA_ERR_CONFLICT,
-            "serial %s was already replaced by %s: regenerate that one", serial,
-            row->replaced_by);
+  CA_GUARD_RETURN(ca_store_tx_lock_for_regenerate(tx, serial, row, &found));
+  CA_ENSURE_RETURN(found, CA_ERR_NOT_FOUND, "no certificate with serial %s",
+                   serial);
+  CA_ENSURE_RETURN(row->self_signed, CA_ERR_NOT_SELF_SIGNED,
+                   "serial %s was issued by a pki CA: issue it again instead",
+                   serial);
+  CA_ENSURE_RETURN(row->replaced_by == NULL, CA_ERR_CONFLICT,
+                   "serial %s was already replaced by %s: regenerate that one",
+                   serial, row->replaced_by);
   return 1;
-err:
-  return 0;
 }
 
 int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
@@ -274,6 +274,7 @@ int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
                               uint32_t validity_years, const char *requester,
                               const char *source, ca_issued *out,
                               char out_replaced[CA_SERIAL_HEX_LEN]) {
+  int ret = 0;
   ca_store_tx *tx = NULL;
   ca_self_signed_row row;
   memset(&row, 0, sizeof(row));
@@ -326,13 +327,13 @@ int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
   tx = NULL;
   CA_GUARD(record_and_commit(store, recording, out, row.cluster, row.id,
                              requester, source, "regenerate", detail));
-  ca_self_signed_row_cleanup(&row);
-  free(next);
-  return 1;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL once handed to record_and_commit
   ca_self_signed_row_cleanup(&row);
   free(next);
-  fail_issued(out);
-  return 0;
+  if (!ret) {
+    fail_issued(out);
+  }
+  return ret;
 }

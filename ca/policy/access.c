@@ -13,17 +13,16 @@
 
 static const char *const kRoleNames[] = {"none", "issuer", "revoker", "admin"};
 
-int ca_role_parse(const char *name, ca_role *out) {
+int ca_role_parse(ca_role *out, const char *name) {
   for (size_t i = CA_ROLE_ISSUER; i <= CA_ROLE_ADMIN; i++) {
     if (name != NULL && strcmp(name, kRoleNames[i]) == 0) {
       *out = (ca_role)i;
       return 1;
     }
   }
-  CA_RAISE(CA_ERR_PARAMETER_INVALID,
-           "unknown role \"%.32s\" (issuer, revoker or admin)",
-           name != NULL ? name : "");
-err:
+  CA_SET_ERROR(CA_ERR_PARAMETER_INVALID,
+               "unknown role \"%.32s\" (issuer, revoker or admin)",
+               name != NULL ? name : "");
   return 0;
 }
 
@@ -34,8 +33,8 @@ const char *ca_role_name(ca_role role) {
 int ca_token_generate(char out[CA_TOKEN_LEN + 1]) {
   uint8_t random[CA_TOKEN_RANDOM_BYTES];
   uint8_t b64[48];
-  CA_ENSURE(RAND_bytes(random, sizeof(random)) == 1, CA_ERR_INTERNAL,
-            "no randomness for a token");
+  CA_ENSURE_RETURN(RAND_bytes(random, sizeof(random)) == 1, CA_ERR_INTERNAL,
+                   "no randomness for a token");
   const size_t n = EVP_EncodeBlock(b64, random, sizeof(random));
   OPENSSL_cleanse(random, sizeof(random));
   // Standard base64 of 32 bytes is 43 characters and one '='; the URL-safe
@@ -48,8 +47,6 @@ int ca_token_generate(char out[CA_TOKEN_LEN + 1]) {
   out[CA_TOKEN_LEN] = '\0';
   OPENSSL_cleanse(b64, sizeof(b64));
   return 1;
-err:
-  return 0;
 }
 
 static int is_b64url(char c) {
@@ -58,15 +55,15 @@ static int is_b64url(char c) {
 }
 
 int ca_token_hash(const char *token, size_t len, uint8_t out[32]) {
-  CA_ENSURE(len == CA_TOKEN_LEN && memcmp(token, CA_TOKEN_PREFIX, 4) == 0,
-            CA_ERR_UNAUTHENTICATED, "not a pki token");
+  CA_ENSURE_RETURN(
+      len == CA_TOKEN_LEN && memcmp(token, CA_TOKEN_PREFIX, 4) == 0,
+      CA_ERR_UNAUTHENTICATED, "not a pki token");
   for (size_t i = 4; i < len; i++) {
-    CA_ENSURE(is_b64url(token[i]), CA_ERR_UNAUTHENTICATED, "not a pki token");
+    CA_ENSURE_RETURN(is_b64url(token[i]), CA_ERR_UNAUTHENTICATED,
+                     "not a pki token");
   }
   SHA256((const uint8_t *)token, len, out);
   return 1;
-err:
-  return 0;
 }
 
 int ca_principal_may_issue(const ca_principal *p, const char *profile) {
@@ -90,7 +87,7 @@ int ca_principal_may_issue(const ca_principal *p, const char *profile) {
   return 0;
 }
 
-int ca_profiles_parse(const char *list, ca_principal *p) {
+int ca_profiles_parse(ca_principal *p, const char *list) {
   p->profile_count = 0;
   if (list == NULL || list[0] == '\0' || strcmp(list, "all") == 0) {
     return 1;
@@ -180,54 +177,59 @@ static int parse_role_text(char *text, int more,
                            const ca_profile_table *profiles,
                            ca_principal *out) {
   static const size_t kPrefix = sizeof(CA_ROLE_OU_PREFIX) - 1;
-  CA_ENSURE(!more, CA_ERR_SUBJECT_INVALID,
-            "subject: the role OU (pki-role:...) is longer than %zu "
-            "characters",
-            ROLE_TEXT_MAX - 1);
-  CA_ENSURE(strncmp(text, CA_ROLE_OU_PREFIX, kPrefix) == 0,
-            CA_ERR_SUBJECT_INVALID,
-            "subject: a role OU is pki-role:ROLE[:PROFILE...], in lower case");
+  CA_ENSURE_RETURN(!more, CA_ERR_SUBJECT_INVALID,
+                   "subject: the role OU (pki-role:...) is longer than %zu "
+                   "characters",
+                   ROLE_TEXT_MAX - 1);
+  CA_ENSURE_RETURN(
+      strncmp(text, CA_ROLE_OU_PREFIX, kPrefix) == 0, CA_ERR_SUBJECT_INVALID,
+      "subject: a role OU is pki-role:ROLE[:PROFILE...], in lower case");
   char *role_text = text + kPrefix;
   for (const char *c = role_text; *c != '\0'; c++) {
-    CA_ENSURE(is_role_char(*c), CA_ERR_SUBJECT_INVALID,
-              "subject: the role OU (pki-role:...) holds a character other "
-              "than letters, digits, '-' and ':'");
+    CA_ENSURE_RETURN(
+        is_role_char(*c), CA_ERR_SUBJECT_INVALID,
+        "subject: the role OU (pki-role:...) holds a character other "
+        "than letters, digits, '-' and ':'");
   }
   char *colon = strchr(role_text, ':');
   if (colon != NULL) {
     *colon = '\0';
   }
   ca_role role;
-  CA_ENSURE(ca_role_parse(role_text, &role), CA_ERR_SUBJECT_INVALID,
-            "subject: the role OU names an unknown role \"pki-role:%.16s\" "
-            "(issuer, revoker or admin)",
-            role_text);
+  CA_ENSURE_RETURN(
+      ca_role_parse(&role, role_text), CA_ERR_SUBJECT_INVALID,
+      "subject: the role OU names an unknown role \"pki-role:%.16s\" "
+      "(issuer, revoker or admin)",
+      role_text);
   ca_principal scope;
   memset(&scope, 0, sizeof(scope));
   if (colon != NULL) {
-    CA_ENSURE(role == CA_ROLE_ISSUER, CA_ERR_SUBJECT_INVALID,
-              "subject: only an issuer's role OU (pki-role:issuer:...) names "
-              "profiles");
+    CA_ENSURE_RETURN(
+        role == CA_ROLE_ISSUER, CA_ERR_SUBJECT_INVALID,
+        "subject: only an issuer's role OU (pki-role:issuer:...) names "
+        "profiles");
     char *list = colon + 1;
     // ca_profiles_parse takes "" for every profile: here it is a mistake.
-    CA_ENSURE(list[0] != '\0', CA_ERR_SUBJECT_INVALID,
-              "subject: the role OU (pki-role:issuer:...) ends in ':' "
-              "without a profile");
+    CA_ENSURE_RETURN(list[0] != '\0', CA_ERR_SUBJECT_INVALID,
+                     "subject: the role OU (pki-role:issuer:...) ends in ':' "
+                     "without a profile");
     for (char *c = list; *c != '\0'; c++) {
       if (*c == ':') {
         *c = ',';
       }
     }
-    CA_ENSURE(ca_profiles_parse(list, &scope), CA_ERR_SUBJECT_INVALID,
-              "subject: the role OU (pki-role:issuer:...) has an empty or "
-              "overlong profile name, or more than %d profiles",
-              CA_LIMIT_TOKEN_PROFILES);
+    CA_ENSURE_RETURN(
+        ca_profiles_parse(&scope, list), CA_ERR_SUBJECT_INVALID,
+        "subject: the role OU (pki-role:issuer:...) has an empty or "
+        "overlong profile name, or more than %d profiles",
+        CA_LIMIT_TOKEN_PROFILES);
     for (size_t i = 0; i < scope.profile_count; i++) {
       const ca_profile *p = ca_profile_find(profiles, scope.profiles[i]);
-      CA_ENSURE(p != NULL, CA_ERR_SUBJECT_INVALID,
-                "subject: the role OU (pki-role:issuer:...) names an unknown "
-                "profile \"%.32s\"",
-                scope.profiles[i]);
+      CA_ENSURE_RETURN(
+          p != NULL, CA_ERR_SUBJECT_INVALID,
+          "subject: the role OU (pki-role:issuer:...) names an unknown "
+          "profile \"%.32s\"",
+          scope.profiles[i]);
       // The profile's own spelling, as tokens store theirs.
       snprintf(scope.profiles[i], sizeof(scope.profiles[i]), "%s", p->name);
     }
@@ -236,54 +238,54 @@ static int parse_role_text(char *text, int more,
   out->profile_count = scope.profile_count;
   memcpy(out->profiles, scope.profiles, sizeof(out->profiles));
   return 1;
-err:
-  return 0;
 }
 
-int ca_role_ou_parse(const CBS *name, const ca_profile_table *profiles,
-                     ca_principal *out) {
+int ca_role_ou_parse(ca_principal *out, const CBS *name,
+                     const ca_profile_table *profiles) {
   char text[ROLE_TEXT_MAX], role[ROLE_TEXT_MAX];
   int role_more = 0;
   size_t roles = 0;
   CBS in = *name, rdns;
-  CA_ENSURE(CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
-            CA_ERR_SUBJECT_INVALID, "subject is not a Name");
+  CA_ENSURE_RETURN(
+      CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
+      CA_ERR_SUBJECT_INVALID, "subject is not a Name");
   while (CBS_len(&rdns) > 0) {
     CBS rdn;
-    CA_ENSURE(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET), CA_ERR_SUBJECT_INVALID,
-              "subject: bad RelativeDistinguishedName");
+    CA_ENSURE_RETURN(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET),
+                     CA_ERR_SUBJECT_INVALID,
+                     "subject: bad RelativeDistinguishedName");
     while (CBS_len(&rdn) > 0) {
       CBS ava, oid, value;
       unsigned tag;
-      CA_ENSURE(CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
-                    CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
-                    CBS_get_any_asn1(&ava, &value, &tag) && CBS_len(&ava) == 0,
-                CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
+      CA_ENSURE_RETURN(CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
+                           CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
+                           CBS_get_any_asn1(&ava, &value, &tag) &&
+                           CBS_len(&ava) == 0,
+                       CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
       if (!CBS_mem_equal(&oid, kOidOrganizationalUnitName,
                          sizeof(kOidOrganizationalUnitName))) {
         continue;
       }
       size_t len;
       int more;
-      CA_ENSURE(ou_text(tag, &value, text, sizeof(text), &len, &more),
-                CA_ERR_SUBJECT_INVALID, "subject: an OU is not a string");
+      CA_ENSURE_RETURN(ou_text(tag, &value, text, sizeof(text), &len, &more),
+                       CA_ERR_SUBJECT_INVALID,
+                       "subject: an OU is not a string");
       // Every spelling of the prefix counts, so that no look-alike of a
       // second role OU passes as an ordinary OU.
       if (len < 8 || strncasecmp(text, "pki-role", 8) != 0) {
         continue;
       }
-      CA_ENSURE(++roles == 1, CA_ERR_SUBJECT_INVALID,
-                "subject: more than one role OU (pki-role:...); a "
-                "certificate names one role");
+      CA_ENSURE_RETURN(++roles == 1, CA_ERR_SUBJECT_INVALID,
+                       "subject: more than one role OU (pki-role:...); a "
+                       "certificate names one role");
       memcpy(role, text, len + 1);
       role_more = more;
     }
   }
-  CA_ENSURE(roles == 1, CA_ERR_SUBJECT_INVALID,
-            "subject: no role OU (OU=pki-role:ROLE)");
+  CA_ENSURE_RETURN(roles == 1, CA_ERR_SUBJECT_INVALID,
+                   "subject: no role OU (OU=pki-role:ROLE)");
   return parse_role_text(role, role_more, profiles, out);
-err:
-  return 0;
 }
 
 // parse_address reads an IPv4 or IPv6 address; an IPv4-mapped IPv6 address
@@ -315,19 +317,19 @@ static int parse_address(const char *text, int *v6, uint8_t addr[16],
   return 1;
 }
 
-int ca_network_parse(const char *text, ca_network *out) {
+int ca_network_parse(ca_network *out, const char *text) {
   char host[64];
   int mapped;
   memset(out, 0, sizeof(*out));
   const char *slash = strchr(text, '/');
   const size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
-  CA_ENSURE(n > 0 && n < sizeof(host), CA_ERR_PARAMETER_INVALID,
-            "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
+  CA_ENSURE_RETURN(n > 0 && n < sizeof(host), CA_ERR_PARAMETER_INVALID,
+                   "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
   memcpy(host, text, n);
   host[n] = '\0';
-  CA_ENSURE(parse_address(host, &out->v6, out->addr, &mapped),
-            CA_ERR_PARAMETER_INVALID,
-            "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
+  CA_ENSURE_RETURN(parse_address(host, &out->v6, out->addr, &mapped),
+                   CA_ERR_PARAMETER_INVALID,
+                   "bad network \"%.64s\" (ADDRESS or ADDRESS/PREFIX)", text);
   // A mapped network is written with an IPv6 prefix: 128 is one address.
   const unsigned max = out->v6 || mapped ? 128 : 32;
   out->prefix = max;
@@ -338,43 +340,41 @@ int ca_network_parse(const char *text, ca_network *out) {
     for (; *p >= '0' && *p <= '9' && digits < 4; p++, digits++) {
       v = v * 10 + (unsigned)(*p - '0');
     }
-    CA_ENSURE(digits > 0 && *p == '\0' && v <= max, CA_ERR_PARAMETER_INVALID,
-              "bad prefix length in \"%.64s\" (0 to %u)", text, max);
+    CA_ENSURE_RETURN(digits > 0 && *p == '\0' && v <= max,
+                     CA_ERR_PARAMETER_INVALID,
+                     "bad prefix length in \"%.64s\" (0 to %u)", text, max);
     out->prefix = v;
   }
   if (mapped) {
     // Its first 96 bits are the ::ffff: of every mapped address: a shorter
     // prefix would reach into other IPv6 space, which no IPv4 network is.
-    CA_ENSURE(out->prefix >= 96, CA_ERR_PARAMETER_INVALID,
-              "\"%.64s\" is an IPv4-mapped network: its prefix length must "
-              "be 96 to 128 (it is taken as the IPv4 network of prefix "
-              "length minus 96)",
-              text);
+    CA_ENSURE_RETURN(
+        out->prefix >= 96, CA_ERR_PARAMETER_INVALID,
+        "\"%.64s\" is an IPv4-mapped network: its prefix length must "
+        "be 96 to 128 (it is taken as the IPv4 network of prefix "
+        "length minus 96)",
+        text);
     out->prefix -= 96;
   }
   const unsigned bits = out->v6 ? 128 : 32;
   for (unsigned bit = out->prefix; bit < bits; bit++) {
-    CA_ENSURE((out->addr[bit / 8] & (0x80 >> (bit % 8))) == 0,
-              CA_ERR_PARAMETER_INVALID,
-              "\"%.64s\" has bits set past its prefix length", text);
+    CA_ENSURE_RETURN((out->addr[bit / 8] & (0x80 >> (bit % 8))) == 0,
+                     CA_ERR_PARAMETER_INVALID,
+                     "\"%.64s\" has bits set past its prefix length", text);
   }
   return 1;
-err:
-  return 0;
 }
 
 int ca_network_format(const ca_network *net, char out[CA_NETWORK_TEXT_LEN]) {
   char addr[INET6_ADDRSTRLEN];
-  CA_ENSURE(net->prefix <= (net->v6 ? 128u : 32u) &&
-                inet_ntop(net->v6 ? AF_INET6 : AF_INET, net->addr, addr,
-                          sizeof(addr)) != NULL,
-            CA_ERR_INTERNAL, "not a network");
+  CA_ENSURE_RETURN(net->prefix <= (net->v6 ? 128u : 32u) &&
+                       inet_ntop(net->v6 ? AF_INET6 : AF_INET, net->addr, addr,
+                                 sizeof(addr)) != NULL,
+                   CA_ERR_INTERNAL, "not a network");
   const int n = snprintf(out, CA_NETWORK_TEXT_LEN, "%s/%u", addr, net->prefix);
-  CA_ENSURE(n > 0 && n < CA_NETWORK_TEXT_LEN, CA_ERR_INTERNAL,
-            "network text too long");
+  CA_ENSURE_RETURN(n > 0 && n < CA_NETWORK_TEXT_LEN, CA_ERR_INTERNAL,
+                   "network text too long");
   return 1;
-err:
-  return 0;
 }
 
 int ca_network_contains(const ca_network *net, const char *addr) {

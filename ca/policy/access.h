@@ -28,7 +28,7 @@ typedef enum ca_role {
 
 // ca_role_parse sets |*out| from "issuer", "revoker" or "admin"; 0 with
 // CA_ERR_PARAMETER_INVALID otherwise.
-int ca_role_parse(const char *name, ca_role *out) CA_MUST_CHECK;
+int ca_role_parse(ca_role *out, const char *name) CA_MUST_CHECK;
 
 // ca_role_name returns the name of |role| ("none" for CA_ROLE_NONE).
 const char *ca_role_name(ca_role role);
@@ -65,7 +65,7 @@ int ca_principal_may_issue(const ca_principal *p, const char *profile);
 // profile) into |p|'s profiles. It returns 0 with CA_ERR_PARAMETER_INVALID
 // for an empty name, a name too long or too many names. Whether the names
 // are real profiles is the caller's check.
-int ca_profiles_parse(const char *list, ca_principal *p) CA_MUST_CHECK;
+int ca_profiles_parse(ca_principal *p, const char *list) CA_MUST_CHECK;
 
 // The OU of an api-client certificate that names its holder's role:
 // "pki-role:ROLE", or "pki-role:issuer:PROFILE[:PROFILE...]" for an issuer
@@ -85,8 +85,8 @@ int ca_profiles_parse(const char *list, ca_principal *p) CA_MUST_CHECK;
 // returns 0 with CA_ERR_SUBJECT_INVALID when the Name does not parse or
 // names no role, several roles or a malformed one (the message says which).
 // Pure: no I/O.
-int ca_role_ou_parse(const CBS *name, const ca_profile_table *profiles,
-                     ca_principal *out) CA_MUST_CHECK;
+int ca_role_ou_parse(ca_principal *out, const CBS *name,
+                     const ca_profile_table *profiles) CA_MUST_CHECK;
 
 // A network of the admin allowlist: an IPv4 or IPv6 prefix.
 typedef struct ca_network {
@@ -100,7 +100,7 @@ typedef struct ca_network {
 // IPv4-mapped IPv6 network (::ffff:a.b.c.d/P) is its IPv4 network, prefix
 // P - 96: P must then be 96 to 128. It returns 0 with
 // CA_ERR_PARAMETER_INVALID otherwise.
-int ca_network_parse(const char *text, ca_network *out) CA_MUST_CHECK;
+int ca_network_parse(ca_network *out, const char *text) CA_MUST_CHECK;
 
 // Room for any network's text and its NUL ("ffff:...:ffff/128" is 44 bytes),
 // as much as ca_allow_entry keeps.

@@ -8,16 +8,14 @@ void ca_issue_limits_init(ca_issue_limits *limits) {
 }
 
 int ca_issue_limits_check(const ca_issue_limits *limits) {
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       limits->csr_bytes == 0 || (limits->csr_bytes >= CA_LIMIT_CSR_BYTES_MIN &&
                                  limits->csr_bytes <= CA_LIMIT_CSR_BYTES),
       CA_ERR_CONFIG, "the CSR limit must be %d to %d bytes",
       CA_LIMIT_CSR_BYTES_MIN, CA_LIMIT_CSR_BYTES);
-  CA_ENSURE(limits->san_count <= CA_LIMIT_SAN_COUNT, CA_ERR_CONFIG,
-            "the SAN limit must be 1 to %d names", CA_LIMIT_SAN_COUNT);
+  CA_ENSURE_RETURN(limits->san_count <= CA_LIMIT_SAN_COUNT, CA_ERR_CONFIG,
+                   "the SAN limit must be 1 to %d names", CA_LIMIT_SAN_COUNT);
   return 1;
-err:
-  return 0;
 }
 
 // A value past the ceiling is never applied: the ceilings size arrays

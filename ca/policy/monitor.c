@@ -137,74 +137,73 @@ static int contains(char *const *list, size_t n, const char *s) {
 }
 
 int ca_monitor_config_check(const ca_monitor_config *config) {
-  CA_ENSURE(config->start_days >= CA_MONITOR_START_DAYS_MIN &&
-                config->start_days <= CA_MONITOR_START_DAYS_MAX,
-            CA_ERR_PARAMETER_INVALID, "start days must be %d to %d",
-            CA_MONITOR_START_DAYS_MIN, CA_MONITOR_START_DAYS_MAX);
-  CA_ENSURE(config->frequency_s >= CA_MONITOR_FREQUENCY_MIN_S &&
-                config->frequency_s <= CA_MONITOR_FREQUENCY_MAX_S,
-            CA_ERR_PARAMETER_INVALID, "frequency must be 1h to 30d");
-  CA_ENSURE(config->n_emails <= CA_LIMIT_MONITOR_DESTINATIONS &&
-                config->n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
-            CA_ERR_DESTINATION_INVALID,
-            "at most %d e-mail addresses and %d webhooks",
-            CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
+  CA_ENSURE_RETURN(config->start_days >= CA_MONITOR_START_DAYS_MIN &&
+                       config->start_days <= CA_MONITOR_START_DAYS_MAX,
+                   CA_ERR_PARAMETER_INVALID, "start days must be %d to %d",
+                   CA_MONITOR_START_DAYS_MIN, CA_MONITOR_START_DAYS_MAX);
+  CA_ENSURE_RETURN(config->frequency_s >= CA_MONITOR_FREQUENCY_MIN_S &&
+                       config->frequency_s <= CA_MONITOR_FREQUENCY_MAX_S,
+                   CA_ERR_PARAMETER_INVALID, "frequency must be 1h to 30d");
+  CA_ENSURE_RETURN(
+      config->n_emails <= CA_LIMIT_MONITOR_DESTINATIONS &&
+          config->n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
+      CA_ERR_DESTINATION_INVALID, "at most %d e-mail addresses and %d webhooks",
+      CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
   for (size_t i = 0; i < config->n_emails; i++) {
-    CA_ENSURE(ca_monitor_email_valid(config->emails[i]),
-              CA_ERR_DESTINATION_INVALID, "not an e-mail address: %.80s",
-              config->emails[i]);
-    CA_ENSURE(!contains(config->emails, i, config->emails[i]),
-              CA_ERR_DESTINATION_INVALID, "%.80s is listed twice",
-              config->emails[i]);
+    CA_ENSURE_RETURN(ca_monitor_email_valid(config->emails[i]),
+                     CA_ERR_DESTINATION_INVALID, "not an e-mail address: %.80s",
+                     config->emails[i]);
+    CA_ENSURE_RETURN(!contains(config->emails, i, config->emails[i]),
+                     CA_ERR_DESTINATION_INVALID, "%.80s is listed twice",
+                     config->emails[i]);
   }
   // Webhooks are named by position: their text may hold a secret.
   for (size_t i = 0; !config->keep_webhooks && i < config->n_webhooks; i++) {
-    CA_ENSURE(strchr(config->webhooks[i], '\\') == NULL,
-              CA_ERR_DESTINATION_INVALID,
-              "webhook %zu: a backslash is not allowed in a webhook URL "
-              "(libcurl would read what precedes an '@' as user information)",
-              i + 1);
-    CA_ENSURE(ca_monitor_webhook_valid(config->webhooks[i]),
-              CA_ERR_DESTINATION_INVALID,
-              "webhook %zu: a webhook must be an http:// or https:// URL of "
-              "printable ASCII, at most %d bytes",
-              i + 1, CA_LIMIT_WEBHOOK_URL_LEN);
-    CA_ENSURE(!contains(config->webhooks, i, config->webhooks[i]),
-              CA_ERR_DESTINATION_INVALID, "webhook %zu is listed twice", i + 1);
+    CA_ENSURE_RETURN(
+        strchr(config->webhooks[i], '\\') == NULL, CA_ERR_DESTINATION_INVALID,
+        "webhook %zu: a backslash is not allowed in a webhook URL "
+        "(libcurl would read what precedes an '@' as user information)",
+        i + 1);
+    CA_ENSURE_RETURN(
+        ca_monitor_webhook_valid(config->webhooks[i]),
+        CA_ERR_DESTINATION_INVALID,
+        "webhook %zu: a webhook must be an http:// or https:// URL of "
+        "printable ASCII, at most %d bytes",
+        i + 1, CA_LIMIT_WEBHOOK_URL_LEN);
+    CA_ENSURE_RETURN(!contains(config->webhooks, i, config->webhooks[i]),
+                     CA_ERR_DESTINATION_INVALID, "webhook %zu is listed twice",
+                     i + 1);
   }
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       config->smtp_host != NULL && ca_monitor_host_valid(config->smtp_host),
       CA_ERR_DESTINATION_INVALID, "bad SMTP host");
-  CA_ENSURE(config->smtp_port >= 1 && config->smtp_port <= 65535,
-            CA_ERR_DESTINATION_INVALID, "SMTP port must be 1 to 65535");
-  CA_ENSURE(
+  CA_ENSURE_RETURN(config->smtp_port >= 1 && config->smtp_port <= 65535,
+                   CA_ERR_DESTINATION_INVALID, "SMTP port must be 1 to 65535");
+  CA_ENSURE_RETURN(
       config->smtp_from != NULL && ca_monitor_email_valid(config->smtp_from),
       CA_ERR_DESTINATION_INVALID, "the SMTP sender must be an e-mail address");
   return 1;
-err:
-  return 0;
 }
 
-int ca_monitor_parse_frequency(const char *text, uint32_t *out_s) {
+int ca_monitor_parse_frequency(uint32_t *out_s, const char *text) {
   const size_t len = text != NULL ? strlen(text) : 0;
   uint64_t n = 0;
-  CA_ENSURE(len >= 2 && len <= 6, CA_ERR_PARAMETER_INVALID,
-            "frequency must be hours or days: 12h, 1d, 7d");
+  CA_ENSURE_RETURN(len >= 2 && len <= 6, CA_ERR_PARAMETER_INVALID,
+                   "frequency must be hours or days: 12h, 1d, 7d");
   for (size_t i = 0; i + 1 < len; i++) {
-    CA_ENSURE(text[i] >= '0' && text[i] <= '9', CA_ERR_PARAMETER_INVALID,
-              "frequency must be hours or days: 12h, 1d, 7d");
+    CA_ENSURE_RETURN(text[i] >= '0' && text[i] <= '9', CA_ERR_PARAMETER_INVALID,
+                     "frequency must be hours or days: 12h, 1d, 7d");
     n = n * 10 + (uint64_t)(text[i] - '0');
   }
   const char unit = text[len - 1];
-  CA_ENSURE(unit == 'h' || unit == 'd', CA_ERR_PARAMETER_INVALID,
-            "frequency must be hours or days: 12h, 1d, 7d");
+  CA_ENSURE_RETURN(unit == 'h' || unit == 'd', CA_ERR_PARAMETER_INVALID,
+                   "frequency must be hours or days: 12h, 1d, 7d");
   n *= unit == 'h' ? 3600 : 86400;
-  CA_ENSURE(n >= CA_MONITOR_FREQUENCY_MIN_S && n <= CA_MONITOR_FREQUENCY_MAX_S,
-            CA_ERR_PARAMETER_INVALID, "frequency must be 1h to 30d");
+  CA_ENSURE_RETURN(
+      n >= CA_MONITOR_FREQUENCY_MIN_S && n <= CA_MONITOR_FREQUENCY_MAX_S,
+      CA_ERR_PARAMETER_INVALID, "frequency must be 1h to 30d");
   *out_s = (uint32_t)n;
   return 1;
-err:
-  return 0;
 }
 
 void ca_monitor_format_frequency(uint32_t seconds, char out[16]) {

@@ -70,7 +70,7 @@ int ca_monitor_config_check(const ca_monitor_config *config) CA_MUST_CHECK;
 // ca_monitor_parse_frequency reads "12h", "1d", "7d" (a positive number of
 // hours or days) into seconds. It returns 0 with CA_ERR_PARAMETER_INVALID
 // for anything else or a value outside 1h to 30d.
-int ca_monitor_parse_frequency(const char *text, uint32_t *out_s) CA_MUST_CHECK;
+int ca_monitor_parse_frequency(uint32_t *out_s, const char *text) CA_MUST_CHECK;
 
 // ca_monitor_format_frequency writes |seconds| as "Nd" when a whole number
 // of days, else "Nh" (rounded down), into |out|.

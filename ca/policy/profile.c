@@ -61,21 +61,19 @@ const ca_profile *ca_profile_find(const ca_profile_table *table,
 
 int ca_profile_enable_rsa1024(ca_profile_table *table, const char *name) {
   ca_profile *profile = (ca_profile *)ca_profile_find(table, name);
-  CA_GUARD(profile != NULL);
-  CA_ENSURE(profile->key_type == CA_KEY_RSA, CA_ERR_CONFIG,
-            "profile %s takes EC keys: RSA-1024 cannot be enabled",
-            profile->name);
+  CA_GUARD_PTR_RETURN(profile);
+  CA_ENSURE_RETURN(profile->key_type == CA_KEY_RSA, CA_ERR_CONFIG,
+                   "profile %s takes EC keys: RSA-1024 cannot be enabled",
+                   profile->name);
   profile->keys |= CA_RSA_1024;
   return 1;
-err:
-  return 0;
 }
 
 int ca_profile_check_key(const ca_profile *profile, const ca_key_info *key) {
-  CA_ENSURE(key->type == profile->key_type, CA_ERR_KEY_TYPE_MISMATCH,
-            "profile %s takes %s keys, the request has an %s key",
-            profile->name, ca_key_type_name(profile->key_type),
-            ca_key_type_name(key->type));
+  CA_ENSURE_RETURN(key->type == profile->key_type, CA_ERR_KEY_TYPE_MISMATCH,
+                   "profile %s takes %s keys, the request has an %s key",
+                   profile->name, ca_key_type_name(profile->key_type),
+                   ca_key_type_name(key->type));
   if (key->type == CA_KEY_RSA) {
     unsigned size = 0;
     switch (key->bits) {
@@ -94,14 +92,16 @@ int ca_profile_check_key(const ca_profile *profile, const ca_key_info *key) {
       default:
         break;
     }
-    CA_ENSURE(key->bits >= 2048 || (profile->keys & CA_RSA_1024),
-              CA_ERR_KEY_TOO_SMALL,
-              "RSA-%u is too small: profile %s takes 2048, 3072 or 4096 bits",
-              key->bits, profile->name);
-    CA_ENSURE(size != 0 && (profile->keys & size), CA_ERR_KEY_SIZE_UNSUPPORTED,
-              "RSA-%u is not accepted: profile %s takes 2048, 3072 or 4096 "
-              "bits",
-              key->bits, profile->name);
+    CA_ENSURE_RETURN(
+        key->bits >= 2048 || (profile->keys & CA_RSA_1024),
+        CA_ERR_KEY_TOO_SMALL,
+        "RSA-%u is too small: profile %s takes 2048, 3072 or 4096 bits",
+        key->bits, profile->name);
+    CA_ENSURE_RETURN(
+        size != 0 && (profile->keys & size), CA_ERR_KEY_SIZE_UNSUPPORTED,
+        "RSA-%u is not accepted: profile %s takes 2048, 3072 or 4096 "
+        "bits",
+        key->bits, profile->name);
     return 1;
   }
   unsigned curve = 0;
@@ -110,12 +110,10 @@ int ca_profile_check_key(const ca_profile *profile, const ca_key_info *key) {
   } else if (key->curve_nid == NID_secp384r1) {
     curve = CA_EC_P384;
   }
-  CA_ENSURE(curve != 0 && (profile->keys & curve), CA_ERR_CURVE_UNSUPPORTED,
-            "curve not accepted: profile %s takes P-256 or P-384",
-            profile->name);
+  CA_ENSURE_RETURN(
+      curve != 0 && (profile->keys & curve), CA_ERR_CURVE_UNSUPPORTED,
+      "curve not accepted: profile %s takes P-256 or P-384", profile->name);
   return 1;
-err:
-  return 0;
 }
 
 uint32_t ca_profile_validity_days(const ca_profile *profile,
@@ -123,10 +121,9 @@ uint32_t ca_profile_validity_days(const ca_profile *profile,
   if (requested_days == 0) {
     return profile->default_days;
   }
-  CA_ENSURE(requested_days <= profile->max_days, CA_ERR_VALIDITY_TOO_LONG,
-            "validity of %u days exceeds the %u days of profile %s",
-            requested_days, profile->max_days, profile->name);
+  CA_ENSURE_RETURN(requested_days <= profile->max_days,
+                   CA_ERR_VALIDITY_TOO_LONG,
+                   "validity of %u days exceeds the %u days of profile %s",
+                   requested_days, profile->max_days, profile->name);
   return requested_days;
-err:
-  return 0;
 }

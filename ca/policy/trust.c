@@ -244,7 +244,7 @@ typedef struct upload_list {
 
 static int add_cert(upload_list *list, const uint8_t *der, size_t len) {
   ca_trust_cert cert;
-  CA_GUARD(ca_trust_cert_read(der, len, &cert));
+  CA_GUARD_RETURN(ca_trust_cert_read(der, len, &cert));
   for (size_t i = 0; i < list->n; i++) {
     if (memcmp(list->certs[i].fingerprint, cert.fingerprint,
                CA_TRUST_FINGERPRINT_LEN) == 0) {
@@ -254,29 +254,27 @@ static int add_cert(upload_list *list, const uint8_t *der, size_t len) {
   }
   if (list->n == CA_LIMIT_TRUST_UPLOAD_CERTS) {
     ca_trust_cert_cleanup(&cert);
-    CA_RAISE(CA_ERR_OBJECT_TOO_LARGE, "more than %d certificates in one upload",
-             CA_LIMIT_TRUST_UPLOAD_CERTS);
+    CA_SET_ERROR(CA_ERR_OBJECT_TOO_LARGE,
+                 "more than %d certificates in one upload",
+                 CA_LIMIT_TRUST_UPLOAD_CERTS);
+    return 0;
   }
   list->certs[list->n++] = cert;
   return 1;
-err:
-  return 0;
 }
 
 static int add_pkcs7(upload_list *list, const uint8_t *der, size_t len) {
   CBS in, certs[CA_LIMIT_TRUST_UPLOAD_CERTS];
   size_t n;
   CBS_init(&in, der, len);
-  CA_GUARD(
+  CA_GUARD_RETURN(
       ca_pkcs7_get_certificates(&in, certs, CA_LIMIT_TRUST_UPLOAD_CERTS, &n));
-  CA_ENSURE(CBS_len(&in) == 0, CA_ERR_CERT_MALFORMED,
-            "bytes after the PKCS#7 structure");
+  CA_ENSURE_RETURN(CBS_len(&in) == 0, CA_ERR_CERT_MALFORMED,
+                   "bytes after the PKCS#7 structure");
   for (size_t i = 0; i < n; i++) {
-    CA_GUARD(add_cert(list, CBS_data(&certs[i]), CBS_len(&certs[i])));
+    CA_GUARD_RETURN(add_cert(list, CBS_data(&certs[i]), CBS_len(&certs[i])));
   }
   return 1;
-err:
-  return 0;
 }
 
 // add_pem reads every block of a PEM upload. Other labels (a private key
@@ -316,8 +314,8 @@ err:
   return 0;
 }
 
-int ca_trust_parse_upload(const uint8_t *in, size_t in_len, ca_trust_cert **out,
-                          size_t *out_n) {
+int ca_trust_parse_upload(ca_trust_cert **out, size_t *out_n, const uint8_t *in,
+                          size_t in_len) {
   upload_list list = {NULL, 0};
   CA_ENSURE(in_len <= CA_LIMIT_TRUST_UPLOAD_BYTES, CA_ERR_OBJECT_TOO_LARGE,
             "an upload over %d bytes", CA_LIMIT_TRUST_UPLOAD_BYTES);
@@ -354,15 +352,14 @@ err:
 int ca_trust_check_upload(const ca_trust_cert *cert, int64_t now, int force) {
   // A trust store anchors chains: a leaf there would make every
   // certificate it names trusted without a CA vouching for it.
-  CA_ENSURE(cert->is_ca, CA_ERR_CERT_NOT_CA,
-            "%.200s is not a CA certificate (basicConstraints cA is not TRUE)",
-            cert->subject);
-  CA_ENSURE(force || cert->not_after > now, CA_ERR_CERT_EXPIRED,
-            "%.200s expired; upload it with force to store it anyway",
-            cert->subject);
+  CA_ENSURE_RETURN(
+      cert->is_ca, CA_ERR_CERT_NOT_CA,
+      "%.200s is not a CA certificate (basicConstraints cA is not TRUE)",
+      cert->subject);
+  CA_ENSURE_RETURN(force || cert->not_after > now, CA_ERR_CERT_EXPIRED,
+                   "%.200s expired; upload it with force to store it anyway",
+                   cert->subject);
   return 1;
-err:
-  return 0;
 }
 
 void ca_trust_fingerprint_hex(const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
@@ -375,24 +372,22 @@ void ca_trust_fingerprint_hex(const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
   out[2 * CA_TRUST_FINGERPRINT_LEN] = '\0';
 }
 
-int ca_trust_fingerprint_parse(const char *text,
-                               uint8_t out[CA_TRUST_FINGERPRINT_LEN]) {
+int ca_trust_fingerprint_parse(uint8_t out[CA_TRUST_FINGERPRINT_LEN],
+                               const char *text) {
   size_t n = 0;
   const char *p = text;
   while (n < CA_TRUST_FINGERPRINT_LEN) {
     const int hi = ca_hex_value(p[0]);
     const int lo = hi < 0 ? -1 : ca_hex_value(p[1]);
-    CA_ENSURE(lo >= 0, CA_ERR_PARAMETER_INVALID,
-              "a fingerprint is 64 hex digits (SHA-256)");
+    CA_ENSURE_RETURN(lo >= 0, CA_ERR_PARAMETER_INVALID,
+                     "a fingerprint is 64 hex digits (SHA-256)");
     out[n++] = (uint8_t)(hi << 4 | lo);
     p += 2;
     if (*p == ':' && n < CA_TRUST_FINGERPRINT_LEN) {
       p++;
     }
   }
-  CA_ENSURE(*p == '\0', CA_ERR_PARAMETER_INVALID,
-            "a fingerprint is 64 hex digits (SHA-256)");
+  CA_ENSURE_RETURN(*p == '\0', CA_ERR_PARAMETER_INVALID,
+                   "a fingerprint is 64 hex digits (SHA-256)");
   return 1;
-err:
-  return 0;
 }

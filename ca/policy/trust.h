@@ -1,6 +1,6 @@
-// Trust stores (ARCHITECTURE.md, "Trust stores and what lands in them"): the named
-// certificate stores of the seed products, what an upload to one holds, and
-// which stores a certificate of each purpose belongs in.
+// Trust stores (ARCHITECTURE.md, "Trust stores and what lands in them"): the
+// named certificate stores of the seed products, what an upload to one holds,
+// and which stores a certificate of each purpose belongs in.
 #ifndef PKI_CA_TRUST_H
 #define PKI_CA_TRUST_H
 
@@ -81,8 +81,8 @@ void ca_trust_certs_free(ca_trust_cert *certs, size_t n);
 // ca_trust_certs_free. It returns 0 with CA_ERR_CERT_MALFORMED (nothing that
 // parses as certificates), CA_ERR_PEM_MALFORMED, CA_ERR_OBJECT_TOO_LARGE or
 // CA_ERR_NO_MEMORY.
-int ca_trust_parse_upload(const uint8_t *in, size_t in_len, ca_trust_cert **out,
-                          size_t *out_n) CA_MUST_CHECK;
+int ca_trust_parse_upload(ca_trust_cert **out, size_t *out_n, const uint8_t *in,
+                          size_t in_len) CA_MUST_CHECK;
 
 // ca_trust_check_upload decides whether |cert| may be uploaded to a trust
 // store at |now|: it must be a CA certificate (CA_ERR_CERT_NOT_CA) and, unless
@@ -96,7 +96,7 @@ void ca_trust_fingerprint_hex(const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
 
 // ca_trust_fingerprint_parse reads 64 hex digits, with or without ':'
 // between octets, into |out|. It returns 0 with CA_ERR_PARAMETER_INVALID.
-int ca_trust_fingerprint_parse(
-    const char *text, uint8_t out[CA_TRUST_FINGERPRINT_LEN]) CA_MUST_CHECK;
+int ca_trust_fingerprint_parse(uint8_t out[CA_TRUST_FINGERPRINT_LEN],
+                               const char *text) CA_MUST_CHECK;
 
 #endif  // PKI_CA_TRUST_H

@@ -38,7 +38,7 @@ static int find_existing(ca_store *store, const ca_issuer *issuer,
                          const char *passphrase, ca_ocsp_delegate *out) {
   ca_responder_record *rows = NULL;
   size_t n = 0;
-  CA_GUARD(ca_store_find_responders(store, issuer->id, node, &rows, &n));
+  CA_GUARD_RETURN(ca_store_find_responders(store, issuer->id, node, &rows, &n));
   for (size_t i = 0; i < n; i++) {
     char path[4096];
     if (rows[i].not_after - now <= renew_at_left ||
@@ -64,14 +64,13 @@ static int find_existing(ca_store *store, const ca_issuer *issuer,
   }
   ca_responder_records_free(rows, n);
   return 1;
-err:
-  return 0;
 }
 
 static int issue_new(const ca_issuer *issuer, ca_store *store,
                      const char *data_dir, const char *node, int validity_days,
                      int64_t now, const char *passphrase,
                      ca_ocsp_delegate *out) {
+  int ret = 0;
   CBB name, spki;
   CBB_zero(&name);
   CBB_zero(&spki);
@@ -84,10 +83,10 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   // The same family as the CA: an EC CA's clients may know only ECDSA.
   ca_key_spec spec = {CA_KEY_RSA, 2048, 0};
   if (issuer->key_info.type == CA_KEY_EC) {
-    CA_GUARD(ca_key_spec_parse("EC-P256", &spec));
+    CA_GUARD(ca_key_spec_parse(&spec, "EC-P256"));
   }
   key = ca_key_generate(&spec);
-  CA_GUARD(key != NULL);
+  CA_GUARD_PTR(key);
   ca_serial serial;
   CA_GUARD(ca_serial_generate(&serial));
   ca_serial_to_hex(&serial, serial_hex);
@@ -163,11 +162,14 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   out->cert_len = der_len;
   out->not_after = t.not_after;
   out->issued = 1;
-  CBB_cleanup(&name);
-  CBB_cleanup(&spki);
-  return 1;
+  // |out| owns the key and the certificate, and the committed records name
+  // the key file: nothing of them is undone below.
+  key = NULL;
+  der = NULL;
+  written = 0;
+  ret = 1;
 err:
-  ca_store_rollback(tx);
+  ca_store_rollback(tx);  // NULL after a commit
   if (written) {
     unlink(path);
   }
@@ -175,7 +177,7 @@ err:
   CBB_cleanup(&spki);
   EVP_PKEY_free(key);
   OPENSSL_free(der);
-  return 0;
+  return ret;
 }
 
 int ca_ocsp_delegate_ensure(const ca_authority *authority, ca_store *store,
@@ -185,18 +187,16 @@ int ca_ocsp_delegate_ensure(const ca_authority *authority, ca_store *store,
   (void)authority;
   memset(out, 0, sizeof(*out));
   const int64_t now = (int64_t)time(NULL);
-  CA_ENSURE(validity_days >= 1 && validity_days <= 366, CA_ERR_CONFIG,
-            "responder validity must be 1 to 366 days");
-  CA_ENSURE(issuer->key != NULL, CA_ERR_ISSUER_UNAVAILABLE,
-            "the key of CA %s is not loaded", issuer->name);
-  CA_GUARD(find_existing(store, issuer, data_dir, node,
-                         (int64_t)validity_days * 86400 / 3, now, passphrase,
-                         out));
+  CA_ENSURE_RETURN(validity_days >= 1 && validity_days <= 366, CA_ERR_CONFIG,
+                   "responder validity must be 1 to 366 days");
+  CA_ENSURE_RETURN(issuer->key != NULL, CA_ERR_ISSUER_UNAVAILABLE,
+                   "the key of CA %s is not loaded", issuer->name);
+  CA_GUARD_RETURN(find_existing(store, issuer, data_dir, node,
+                                (int64_t)validity_days * 86400 / 3, now,
+                                passphrase, out));
   if (out->key != NULL) {
     return 1;
   }
   return issue_new(issuer, store, data_dir, node, validity_days, now,
                    passphrase, out);
-err:
-  return 0;
 }

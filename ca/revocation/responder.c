@@ -493,7 +493,7 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
   ca_ocsp_request request;
   memset(out, 0, sizeof(*out));
   const int64_t now = (int64_t)time(NULL);
-  if (!ca_ocsp_request_parse(req, req_len, &request)) {
+  if (!ca_ocsp_request_parse(&request, req, req_len)) {
     ca_err_clear();
     error_answer(CA_OCSP_MALFORMED_REQUEST, out);
     return out->der != NULL;

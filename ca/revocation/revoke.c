@@ -18,6 +18,7 @@ static int64_t validity_of(int64_t requested) {
 static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                        int64_t validity_s, uint64_t min_number,
                        ca_crl_record *out) {
+  int ret = 0;
   ca_revoked_entry *rows = NULL;
   ca_crl_entry *entries = NULL;
   size_t n = 0;
@@ -54,15 +55,12 @@ static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
     out->der_len = der_len;
     der = NULL;
   }
-  OPENSSL_free(der);
-  free(rows);
-  free(entries);
-  return 1;
+  ret = 1;
 err:
   OPENSSL_free(der);
   free(rows);
   free(entries);
-  return 0;
+  return ret;
 }
 
 // change applies a revocation (|revoke| 1) or a release (0) in one
@@ -79,7 +77,7 @@ static int change(const ca_authority *authority, ca_store *store,
   ca_serial_to_hex(&serial, out->serial);
   if (r->issuer != NULL && r->issuer[0] != '\0') {
     issuer = ca_authority_find(authority, r->issuer);
-    CA_GUARD(issuer != NULL);
+    CA_GUARD_PTR(issuer);
   }
   if (revoke) {
     CA_ENSURE(ca_reason_valid(r->reason), CA_ERR_PARAMETER_INVALID,

@@ -146,8 +146,8 @@ int ca_store_token_find(ca_store *store, const uint8_t hash[32],
       1, values, PGRES_TUPLES_OK, "looking up a token");
   CA_GUARD(res != NULL);
   if (PQntuples(res) == 1) {
-    CA_GUARD(ca_role_parse(PQgetvalue(res, 0, 2), &out->role));
-    CA_GUARD(ca_profiles_parse(PQgetvalue(res, 0, 3), out));
+    CA_GUARD(ca_role_parse(&out->role, PQgetvalue(res, 0, 2)));
+    CA_GUARD(ca_profiles_parse(out, PQgetvalue(res, 0, 3)));
     snprintf(out->name, sizeof(out->name), "token:%s:%s", PQgetvalue(res, 0, 0),
              PQgetvalue(res, 0, 1));
     *found = 1;
@@ -181,7 +181,7 @@ int ca_store_token_list(ca_store *store, ca_token_record **out, size_t *n) {
   for (int i = 0; i < count; i++) {
     rows[i].id = ca_store_get_int(res, i, 0);
     snprintf(rows[i].name, sizeof(rows[i].name), "%s", PQgetvalue(res, i, 1));
-    CA_GUARD(ca_role_parse(PQgetvalue(res, i, 2), &rows[i].role));
+    CA_GUARD(ca_role_parse(&rows[i].role, PQgetvalue(res, i, 2)));
     snprintf(rows[i].profiles, sizeof(rows[i].profiles), "%s",
              PQgetvalue(res, i, 3));
     rows[i].created_at = ca_store_get_int(res, i, 4);
@@ -266,7 +266,7 @@ int ca_store_allowlist_change(ca_store *store, int add, const char *network,
   ca_store_tx *tx = NULL;
   ca_network parsed;
   char canonical[CA_NETWORK_TEXT_LEN];
-  CA_GUARD(ca_network_parse(network, &parsed));
+  CA_GUARD(ca_network_parse(&parsed, network));
   // Stored, compared and audited in one spelling: ::ffff:10.0.0.0/104 is
   // 10.0.0.0/8, which PostgreSQL's cidr would otherwise keep as IPv6.
   CA_GUARD(ca_network_format(&parsed, canonical));

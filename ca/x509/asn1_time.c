@@ -57,8 +57,8 @@ static int to_civil(int64_t t, civil_time *out) {
 
 int ca_time_add(CBB *cbb, int64_t t) {
   civil_time c;
-  CA_ENSURE(to_civil(t, &c), CA_ERR_INTERNAL, "time %lld out of range",
-            (long long)t);
+  CA_ENSURE_RETURN(to_civil(t, &c), CA_ERR_INTERNAL, "time %lld out of range",
+                   (long long)t);
   char text[16];
   unsigned tag;
   int n;
@@ -71,15 +71,14 @@ int ca_time_add(CBB *cbb, int64_t t) {
     n = snprintf(text, sizeof(text), "%04d%02d%02d%02d%02d%02dZ", c.year,
                  c.month, c.day, c.hour, c.minute, c.second);
   }
-  CA_ENSURE(n > 0 && (size_t)n < sizeof(text), CA_ERR_INTERNAL,
-            "time formatting failed");
+  CA_ENSURE_RETURN(n > 0 && (size_t)n < sizeof(text), CA_ERR_INTERNAL,
+                   "time formatting failed");
   CBB child;
-  CA_GUARD_CRYPTO(CBB_add_asn1(cbb, &child, tag));
-  CA_GUARD_CRYPTO(CBB_add_bytes(&child, (const uint8_t *)text, (size_t)n));
-  CA_GUARD_CRYPTO(CBB_flush(cbb));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(cbb, &child, tag));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(&child, (const uint8_t *)text, (size_t)n));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(cbb));
   return 1;
-err:
-  return 0;
 }
 
 // read_digits reads |n| decimal digits from |cbs|.
@@ -107,40 +106,39 @@ static int days_in_month(int year, int month) {
 int ca_time_parse(CBS *cbs, int64_t *out) {
   CBS body;
   unsigned tag;
-  CA_ENSURE(CBS_get_any_asn1(cbs, &body, &tag), CA_ERR_CERT_MALFORMED,
-            "time: bad encoding");
+  CA_ENSURE_RETURN(CBS_get_any_asn1(cbs, &body, &tag), CA_ERR_CERT_MALFORMED,
+                   "time: bad encoding");
   civil_time c;
   if (tag == CBS_ASN1_UTCTIME) {
-    CA_ENSURE(CBS_len(&body) == 13, CA_ERR_CERT_MALFORMED,
-              "UTCTime must be YYMMDDHHMMSSZ");
+    CA_ENSURE_RETURN(CBS_len(&body) == 13, CA_ERR_CERT_MALFORMED,
+                     "UTCTime must be YYMMDDHHMMSSZ");
     int yy;
-    CA_ENSURE(read_digits(&body, 2, &yy), CA_ERR_CERT_MALFORMED,
-              "UTCTime: bad year");
+    CA_ENSURE_RETURN(read_digits(&body, 2, &yy), CA_ERR_CERT_MALFORMED,
+                     "UTCTime: bad year");
     // RFC 5280 4.1.2.5.1: YY >= 50 is 19YY, YY < 50 is 20YY.
     c.year = yy >= 50 ? 1900 + yy : 2000 + yy;
   } else if (tag == CBS_ASN1_GENERALIZEDTIME) {
-    CA_ENSURE(CBS_len(&body) == 15, CA_ERR_CERT_MALFORMED,
-              "GeneralizedTime must be YYYYMMDDHHMMSSZ");
-    CA_ENSURE(read_digits(&body, 4, &c.year), CA_ERR_CERT_MALFORMED,
-              "GeneralizedTime: bad year");
+    CA_ENSURE_RETURN(CBS_len(&body) == 15, CA_ERR_CERT_MALFORMED,
+                     "GeneralizedTime must be YYYYMMDDHHMMSSZ");
+    CA_ENSURE_RETURN(read_digits(&body, 4, &c.year), CA_ERR_CERT_MALFORMED,
+                     "GeneralizedTime: bad year");
   } else {
-    CA_RAISE(CA_ERR_CERT_MALFORMED, "time: unexpected tag 0x%x", tag);
+    CA_SET_ERROR(CA_ERR_CERT_MALFORMED, "time: unexpected tag 0x%x", tag);
+    return 0;
   }
   uint8_t zulu;
-  CA_ENSURE(read_digits(&body, 2, &c.month) && read_digits(&body, 2, &c.day) &&
-                read_digits(&body, 2, &c.hour) &&
-                read_digits(&body, 2, &c.minute) &&
-                read_digits(&body, 2, &c.second) && CBS_get_u8(&body, &zulu) &&
-                zulu == 'Z' && CBS_len(&body) == 0,
-            CA_ERR_CERT_MALFORMED, "time: bad digits or zone");
-  CA_ENSURE(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
-                c.day <= days_in_month(c.year, c.month) && c.hour <= 23 &&
-                c.minute <= 59 && c.second <= 59,
-            CA_ERR_CERT_MALFORMED, "time: field out of range");
+  CA_ENSURE_RETURN(
+      read_digits(&body, 2, &c.month) && read_digits(&body, 2, &c.day) &&
+          read_digits(&body, 2, &c.hour) && read_digits(&body, 2, &c.minute) &&
+          read_digits(&body, 2, &c.second) && CBS_get_u8(&body, &zulu) &&
+          zulu == 'Z' && CBS_len(&body) == 0,
+      CA_ERR_CERT_MALFORMED, "time: bad digits or zone");
+  CA_ENSURE_RETURN(c.month >= 1 && c.month <= 12 && c.day >= 1 &&
+                       c.day <= days_in_month(c.year, c.month) &&
+                       c.hour <= 23 && c.minute <= 59 && c.second <= 59,
+                   CA_ERR_CERT_MALFORMED, "time: field out of range");
   *out = ca_time_from_civil(c.year, c.month, c.day, c.hour, c.minute, c.second);
   return 1;
-err:
-  return 0;
 }
 
 int ca_time_format(int64_t t, char out[21]) {

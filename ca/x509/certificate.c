@@ -16,9 +16,9 @@ int ca_key_usage_add(CBB *out, unsigned bits) {
     }
   }
   CBB bs;
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &bs, CBS_ASN1_BITSTRING));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &bs, CBS_ASN1_BITSTRING));
   if (highest < 0) {
-    CA_GUARD_CRYPTO(CBB_add_u8(&bs, 0));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_u8(&bs, 0));
   } else {
     const size_t n = (size_t)highest / 8 + 1;
     uint8_t bytes[2] = {0, 0};
@@ -27,13 +27,11 @@ int ca_key_usage_add(CBB *out, unsigned bits) {
         bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
       }
     }
-    CA_GUARD_CRYPTO(CBB_add_u8(&bs, (uint8_t)(7 - highest % 8)));
-    CA_GUARD_CRYPTO(CBB_add_bytes(&bs, bytes, n));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_u8(&bs, (uint8_t)(7 - highest % 8)));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&bs, bytes, n));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }
 
 // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE,
@@ -79,9 +77,13 @@ int ca_extension_add_key_usage(CBB *exts, unsigned bits) {
   CBB ext, value;
   // RFC 5280 4.2.1.3: "When present, conforming CAs SHOULD mark this
   // extension as critical."
-  return begin_extension(exts, &ext, &value, kOidKeyUsage, sizeof(kOidKeyUsage),
-                         1) &&
-         ca_key_usage_add(&value, bits) && CBB_flush(exts);
+  CA_ENSURE_RETURN(begin_extension(exts, &ext, &value, kOidKeyUsage,
+                                   sizeof(kOidKeyUsage), 1),
+                   CA_ERR_INTERNAL, "cannot encode the key usage extension");
+  CA_GUARD_RETURN(ca_key_usage_add(&value, bits));
+  CA_ENSURE_RETURN(CBB_flush(exts), CA_ERR_INTERNAL,
+                   "cannot encode the key usage extension");
+  return 1;
 }
 
 static int add_oid(CBB *seq, const uint8_t *oid, size_t len) {
@@ -92,39 +94,36 @@ static int add_oid(CBB *seq, const uint8_t *oid, size_t len) {
 
 int ca_extension_add_ext_key_usage(CBB *exts, unsigned bits) {
   CBB ext, value, seq;
-  if (!begin_extension(exts, &ext, &value, kOidExtKeyUsage,
-                       sizeof(kOidExtKeyUsage), 0) ||
-      !CBB_add_asn1(&value, &seq, CBS_ASN1_SEQUENCE)) {
-    return 0;
-  }
-  if ((bits & CA_EKU_SERVER_AUTH) &&
-      !add_oid(&seq, kOidKpServerAuth, sizeof(kOidKpServerAuth))) {
-    return 0;
-  }
-  if ((bits & CA_EKU_CLIENT_AUTH) &&
-      !add_oid(&seq, kOidKpClientAuth, sizeof(kOidKpClientAuth))) {
-    return 0;
-  }
-  if ((bits & CA_EKU_IPSEC_END_SYSTEM) &&
-      !add_oid(&seq, kOidKpIpsecEndSystem, sizeof(kOidKpIpsecEndSystem))) {
-    return 0;
-  }
-  if ((bits & CA_EKU_OCSP_SIGNING) &&
-      !add_oid(&seq, kOidKpOcspSigning, sizeof(kOidKpOcspSigning))) {
-    return 0;
-  }
-  return CBB_flush(exts);
+  const int ok =
+      begin_extension(exts, &ext, &value, kOidExtKeyUsage,
+                      sizeof(kOidExtKeyUsage), 0) &&
+      CBB_add_asn1(&value, &seq, CBS_ASN1_SEQUENCE) &&
+      (!(bits & CA_EKU_SERVER_AUTH) ||
+       add_oid(&seq, kOidKpServerAuth, sizeof(kOidKpServerAuth))) &&
+      (!(bits & CA_EKU_CLIENT_AUTH) ||
+       add_oid(&seq, kOidKpClientAuth, sizeof(kOidKpClientAuth))) &&
+      (!(bits & CA_EKU_IPSEC_END_SYSTEM) ||
+       add_oid(&seq, kOidKpIpsecEndSystem, sizeof(kOidKpIpsecEndSystem))) &&
+      (!(bits & CA_EKU_OCSP_SIGNING) ||
+       add_oid(&seq, kOidKpOcspSigning, sizeof(kOidKpOcspSigning))) &&
+      CBB_flush(exts);
+  CA_ENSURE_RETURN(ok, CA_ERR_INTERNAL,
+                   "cannot encode the extended key usage extension");
+  return 1;
 }
 
 int ca_extension_add_san(CBB *exts, const CBS *general_names) {
   CBB ext, value;
   // RFC 5280 4.2.1.6: non-critical when the subject is non-empty, and pki's
   // subjects always hold a CN.
-  return begin_extension(exts, &ext, &value, kOidSubjectAltName,
-                         sizeof(kOidSubjectAltName), 0) &&
-         CBB_add_bytes(&value, CBS_data(general_names),
-                       CBS_len(general_names)) &&
-         CBB_flush(exts);
+  CA_ENSURE_RETURN(begin_extension(exts, &ext, &value, kOidSubjectAltName,
+                                   sizeof(kOidSubjectAltName), 0) &&
+                       CBB_add_bytes(&value, CBS_data(general_names),
+                                     CBS_len(general_names)) &&
+                       CBB_flush(exts),
+                   CA_ERR_INTERNAL,
+                   "cannot encode the subject alternative name extension");
+  return 1;
 }
 
 static int add_subject_key_id(CBB *exts, const uint8_t id[CA_KEY_ID_LEN]) {

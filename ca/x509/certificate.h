@@ -47,10 +47,10 @@ int ca_certificate_build(const ca_cert_template *tmpl, EVP_PKEY *issuer_key,
                          uint8_t out_key_id[CA_KEY_ID_LEN]) CA_MUST_CHECK;
 
 // The extensions a CSR may request too (ca/x509/csr_build.c). Each appends one
-// Extension to the Extensions SEQUENCE |exts| and returns 1, or 0 when out
-// of memory: keyUsage (critical) for the CA_KU_* bits, extKeyUsage for the
-// CA_EKU_* bits, subjectAltName holding the GeneralNames element
-// |general_names|.
+// Extension to the Extensions SEQUENCE |exts| and returns 1, or 0 with
+// CA_ERR_INTERNAL when |exts| cannot grow: keyUsage (critical) for the CA_KU_*
+// bits, extKeyUsage for the CA_EKU_* bits, subjectAltName holding the
+// GeneralNames element |general_names|.
 int ca_extension_add_key_usage(CBB *exts, unsigned bits) CA_MUST_CHECK;
 int ca_extension_add_ext_key_usage(CBB *exts, unsigned bits) CA_MUST_CHECK;
 int ca_extension_add_san(CBB *exts, const CBS *general_names) CA_MUST_CHECK;

@@ -29,14 +29,14 @@ int ca_key_info_from_pkey(const EVP_PKEY *pkey, ca_key_info *out) {
   switch (EVP_PKEY_id(pkey)) {
     case EVP_PKEY_RSA: {
       const RSA *rsa = EVP_PKEY_get0_RSA(pkey);
-      CA_ENSURE(rsa != NULL, CA_ERR_INTERNAL, "RSA key without RSA");
+      CA_ENSURE_RETURN(rsa != NULL, CA_ERR_INTERNAL, "RSA key without RSA");
       out->type = CA_KEY_RSA;
       out->bits = RSA_bits(rsa);
       return 1;
     }
     case EVP_PKEY_EC: {
       const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(pkey);
-      CA_ENSURE(ec != NULL, CA_ERR_INTERNAL, "EC key without EC_KEY");
+      CA_ENSURE_RETURN(ec != NULL, CA_ERR_INTERNAL, "EC key without EC_KEY");
       const EC_GROUP *group = EC_KEY_get0_group(ec);
       out->type = CA_KEY_EC;
       out->curve_nid = EC_GROUP_get_curve_name(group);
@@ -44,11 +44,10 @@ int ca_key_info_from_pkey(const EVP_PKEY *pkey, ca_key_info *out) {
       return 1;
     }
     default:
-      CA_RAISE(CA_ERR_KEY_UNSUPPORTED,
-               "only RSA and EC (ECDSA) public keys are accepted");
+      CA_SET_ERROR(CA_ERR_KEY_UNSUPPORTED,
+                   "only RSA and EC (ECDSA) public keys are accepted");
+      return 0;
   }
-err:
-  return 0;
 }
 
 int ca_csr_decode(const uint8_t *in, size_t in_len, const uint8_t **out_der,
@@ -67,16 +66,16 @@ int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
   }
   // 0x30: the first octet of a DER SEQUENCE, which PEM never starts with.
   if (in_len > 0 && in[0] == 0x30) {
-    CA_ENSURE(in_len <= max_der, CA_ERR_CSR_TOO_LARGE,
-              "request larger than %zu bytes", max_der);
+    CA_ENSURE_RETURN(in_len <= max_der, CA_ERR_CSR_TOO_LARGE,
+                     "request larger than %zu bytes", max_der);
     *out_der = in;
     *out_der_len = in_len;
     return 1;
   }
-  CA_ENSURE(ca_pem_looks_like(in, in_len), CA_ERR_CSR_MALFORMED,
-            "request is neither DER nor PEM");
-  CA_ENSURE(in_len <= 2 * max_der, CA_ERR_CSR_TOO_LARGE,
-            "PEM request larger than %zu bytes", 2 * max_der);
+  CA_ENSURE_RETURN(ca_pem_looks_like(in, in_len), CA_ERR_CSR_MALFORMED,
+                   "request is neither DER nor PEM");
+  CA_ENSURE_RETURN(in_len <= 2 * max_der, CA_ERR_CSR_TOO_LARGE,
+                   "PEM request larger than %zu bytes", 2 * max_der);
   CBS pem, label;
   CBS_init(&pem, in, in_len);
   for (;;) {
@@ -85,14 +84,16 @@ int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
     if (!ca_pem_next(&pem, &label, &der, &der_len, max_der)) {
       const ca_err *e = ca_err_get();
       if (e->code == CA_ERR_NOT_FOUND) {
-        CA_RAISE(CA_ERR_PEM_MALFORMED,
-                 "no CERTIFICATE REQUEST block in the PEM input");
+        CA_SET_ERROR(CA_ERR_PEM_MALFORMED,
+                     "no CERTIFICATE REQUEST block in the PEM input");
+        return 0;
       }
       if (e->code == CA_ERR_OBJECT_TOO_LARGE) {
-        CA_RAISE(CA_ERR_CSR_TOO_LARGE, "request larger than %zu bytes",
-                 max_der);
+        CA_SET_ERROR(CA_ERR_CSR_TOO_LARGE, "request larger than %zu bytes",
+                     max_der);
+        return 0;
       }
-      goto err;
+      return 0;
     }
     if (ca_pem_label_is(&label, "CERTIFICATE REQUEST") ||
         ca_pem_label_is(&label, "NEW CERTIFICATE REQUEST")) {
@@ -103,8 +104,6 @@ int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
     }
     OPENSSL_free(der);
   }
-err:
-  return 0;
 }
 
 // parse_signature_algorithm maps an AlgorithmIdentifier to a digest and key
@@ -113,9 +112,10 @@ err:
 static int parse_signature_algorithm(CBS *cbs, const EVP_MD **out_md,
                                      ca_key_type *out_type) {
   CBS alg, oid;
-  CA_ENSURE(CBS_get_asn1(cbs, &alg, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT),
-            CA_ERR_CSR_MALFORMED, "request: bad signature AlgorithmIdentifier");
+  CA_ENSURE_RETURN(CBS_get_asn1(cbs, &alg, CBS_ASN1_SEQUENCE) &&
+                       CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT),
+                   CA_ERR_CSR_MALFORMED,
+                   "request: bad signature AlgorithmIdentifier");
   static const struct {
     const uint8_t *oid;
     size_t len;
@@ -138,20 +138,19 @@ static int parse_signature_algorithm(CBS *cbs, const EVP_MD **out_md,
     // the wild for RSA.
     if (CBS_len(&alg) > 0) {
       CBS null;
-      CA_ENSURE(kAlgs[i].type == CA_KEY_RSA &&
-                    CBS_get_asn1(&alg, &null, CBS_ASN1_NULL) &&
-                    CBS_len(&null) == 0 && CBS_len(&alg) == 0,
-                CA_ERR_CSR_MALFORMED,
-                "request: bad signature algorithm parameters");
+      CA_ENSURE_RETURN(kAlgs[i].type == CA_KEY_RSA &&
+                           CBS_get_asn1(&alg, &null, CBS_ASN1_NULL) &&
+                           CBS_len(&null) == 0 && CBS_len(&alg) == 0,
+                       CA_ERR_CSR_MALFORMED,
+                       "request: bad signature algorithm parameters");
     }
     *out_md = kAlgs[i].md();
     *out_type = kAlgs[i].type;
     return 1;
   }
-  CA_RAISE(CA_ERR_CSR_SIGNATURE_ALGORITHM,
-           "request signature algorithm not accepted (use SHA-256 or "
-           "stronger with RSA PKCS#1 v1.5 or ECDSA)");
-err:
+  CA_SET_ERROR(CA_ERR_CSR_SIGNATURE_ALGORITHM,
+               "request signature algorithm not accepted (use SHA-256 or "
+               "stronger with RSA PKCS#1 v1.5 or ECDSA)");
   return 0;
 }
 
@@ -160,56 +159,52 @@ err:
 static int parse_extension_request(CBS *values, ca_csr *out) {
   CBS exts;
   // values: SET OF ANY with exactly one Extensions SEQUENCE.
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       CBS_get_asn1(values, &exts, CBS_ASN1_SEQUENCE) && CBS_len(values) == 0,
       CA_ERR_CSR_MALFORMED, "request: bad extensionRequest");
   size_t count = 0;
   while (CBS_len(&exts) > 0) {
     CBS ext, oid, value;
     int critical;
-    CA_ENSURE(++count <= 64, CA_ERR_CSR_MALFORMED,
-              "request: too many requested extensions");
+    CA_ENSURE_RETURN(++count <= 64, CA_ERR_CSR_MALFORMED,
+                     "request: too many requested extensions");
     // critical BOOLEAN DEFAULT FALSE is a plain BOOLEAN, not the explicitly
     // tagged one CBS_get_optional_asn1_bool reads: with that, any request
     // asking for a critical extension was refused as malformed.
-    CA_ENSURE(CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) &&
-                  CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
-                  (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
-                   CBS_get_asn1_bool(&ext, &critical)) &&
-                  CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
-                  CBS_len(&ext) == 0,
-              CA_ERR_CSR_MALFORMED, "request: bad requested extension");
+    CA_ENSURE_RETURN(CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) &&
+                         CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
+                         (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
+                          CBS_get_asn1_bool(&ext, &critical)) &&
+                         CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
+                         CBS_len(&ext) == 0,
+                     CA_ERR_CSR_MALFORMED, "request: bad requested extension");
     if (!CBS_mem_equal(&oid, kOidSubjectAltName, sizeof(kOidSubjectAltName))) {
       continue;
     }
-    CA_ENSURE(!out->has_san, CA_ERR_CSR_MALFORMED,
-              "request: subjectAltName requested twice");
+    CA_ENSURE_RETURN(!out->has_san, CA_ERR_CSR_MALFORMED,
+                     "request: subjectAltName requested twice");
     out->san = value;
     out->has_san = 1;
   }
   return 1;
-err:
-  return 0;
 }
 
 static int parse_attributes(CBS *attributes, ca_csr *out) {
   while (CBS_len(attributes) > 0) {
     CBS attr, oid, values;
-    CA_ENSURE(CBS_get_asn1(attributes, &attr, CBS_ASN1_SEQUENCE) &&
-                  CBS_get_asn1(&attr, &oid, CBS_ASN1_OBJECT) &&
-                  CBS_get_asn1(&attr, &values, CBS_ASN1_SET) &&
-                  CBS_len(&attr) == 0,
-              CA_ERR_CSR_MALFORMED, "request: bad attribute");
+    CA_ENSURE_RETURN(CBS_get_asn1(attributes, &attr, CBS_ASN1_SEQUENCE) &&
+                         CBS_get_asn1(&attr, &oid, CBS_ASN1_OBJECT) &&
+                         CBS_get_asn1(&attr, &values, CBS_ASN1_SET) &&
+                         CBS_len(&attr) == 0,
+                     CA_ERR_CSR_MALFORMED, "request: bad attribute");
     if (CBS_mem_equal(&oid, kOidExtensionRequest,
                       sizeof(kOidExtensionRequest))) {
-      CA_GUARD(parse_extension_request(&values, out));
+      CA_GUARD_RETURN(parse_extension_request(&values, out));
     }
     // Other attributes (challengePassword, unstructuredName, ...) carry
     // nothing a certificate takes.
   }
   return 1;
-err:
-  return 0;
 }
 
 int ca_csr_parse(ca_csr *out, const uint8_t *der, size_t der_len) {
@@ -290,11 +285,10 @@ int ca_csr_verify(const ca_csr *csr) {
                             CBS_len(&csr->signature), CBS_data(&csr->info),
                             CBS_len(&csr->info));
   EVP_MD_CTX_cleanup(&ctx);
-  CA_ENSURE(ok, CA_ERR_CSR_SIGNATURE_INVALID,
-            "request signature does not verify (no proof of possession)");
+  CA_ENSURE_RETURN(
+      ok, CA_ERR_CSR_SIGNATURE_INVALID,
+      "request signature does not verify (no proof of possession)");
   return 1;
-err:
-  return 0;
 }
 
 void ca_csr_cleanup(ca_csr *csr) {

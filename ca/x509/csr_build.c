@@ -14,13 +14,14 @@
 // extensionRequest, when there is anything to request.
 static int add_attributes(CBB *info, const ca_csr_template *t) {
   CBB attrs, attr, oid, values, exts, sans;
-  CBB_zero(&sans);
-  CA_GUARD_CRYPTO(CBB_add_asn1(
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(
       info, &attrs, CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0));
   if (t->san_count == 0 && t->key_usage == 0 && t->ext_key_usage == 0) {
-    CA_GUARD_CRYPTO(CBB_flush(info));
+    CA_GUARD_CRYPTO_RETURN(CBB_flush(info));
     return 1;
   }
+  int ret = 0;
+  CBB_zero(&sans);
   // Attribute ::= SEQUENCE { type, values SET OF ANY }
   CA_GUARD_CRYPTO(CBB_add_asn1(&attrs, &attr, CBS_ASN1_SEQUENCE));
   CA_GUARD_CRYPTO(CBB_add_asn1(&attr, &oid, CBS_ASN1_OBJECT));
@@ -29,24 +30,23 @@ static int add_attributes(CBB *info, const ca_csr_template *t) {
   CA_GUARD_CRYPTO(CBB_add_asn1(&attr, &values, CBS_ASN1_SET));
   CA_GUARD_CRYPTO(CBB_add_asn1(&values, &exts, CBS_ASN1_SEQUENCE));
   if (t->key_usage != 0) {
-    CA_GUARD_CRYPTO(ca_extension_add_key_usage(&exts, t->key_usage));
+    CA_GUARD(ca_extension_add_key_usage(&exts, t->key_usage));
   }
   if (t->ext_key_usage != 0) {
-    CA_GUARD_CRYPTO(ca_extension_add_ext_key_usage(&exts, t->ext_key_usage));
+    CA_GUARD(ca_extension_add_ext_key_usage(&exts, t->ext_key_usage));
   }
   if (t->san_count > 0) {
     CA_GUARD_CRYPTO(CBB_init(&sans, 256));
     CA_GUARD(ca_san_add_from_strings(&sans, t->sans, t->san_count));
     CBS names;
     CBS_init(&names, CBB_data(&sans), CBB_len(&sans));
-    CA_GUARD_CRYPTO(ca_extension_add_san(&exts, &names));
+    CA_GUARD(ca_extension_add_san(&exts, &names));
   }
   CA_GUARD_CRYPTO(CBB_flush(info));
-  CBB_cleanup(&sans);
-  return 1;
+  ret = 1;
 err:
   CBB_cleanup(&sans);
-  return 0;
+  return ret;
 }
 
 int ca_csr_build(const ca_csr_template *t, EVP_PKEY *key, uint8_t **out_der,

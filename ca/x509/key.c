@@ -21,7 +21,7 @@
 #include "ca/limits.h"
 #include "ca/x509/pem.h"
 
-int ca_key_spec_parse(const char *text, ca_key_spec *out) {
+int ca_key_spec_parse(ca_key_spec *out, const char *text) {
   static const struct {
     const char *names[3];
     ca_key_spec spec;
@@ -41,11 +41,10 @@ int ca_key_spec_parse(const char *text, ca_key_spec *out) {
       }
     }
   }
-  CA_RAISE(CA_ERR_PARAMETER_INVALID,
-           "unknown key type \"%.32s\" (RSA-2048, RSA-3072, RSA-4096, "
-           "EC-P256, EC-P384)",
-           text);
-err:
+  CA_SET_ERROR(CA_ERR_PARAMETER_INVALID,
+               "unknown key type \"%.32s\" (RSA-2048, RSA-3072, RSA-4096, "
+               "EC-P256, EC-P384)",
+               text);
   return 0;
 }
 
@@ -130,6 +129,7 @@ static int sync_dir(const char *path) {
 
 int ca_key_write_file(const char *path, const EVP_PKEY *key,
                       const char *passphrase) {
+  int ret = 0;
   CBB der, pem;
   CBB_zero(&der);
   CBB_zero(&pem);
@@ -191,10 +191,9 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key,
     CA_RAISE(CA_ERR_KEY_FILE, "cannot sync the directory of %s: %s", path,
              strerror(e));
   }
-  ca_cbb_cleanse_cleanup(&der);
-  ca_cbb_cleanse_cleanup(&pem);
-  return 1;
+  ret = 1;
 err:
+  // On success |fd| is closed (-1) and |tmp| linked and emptied.
   if (fd >= 0) {
     close(fd);
   }
@@ -205,7 +204,7 @@ err:
   }
   ca_cbb_cleanse_cleanup(&der);
   ca_cbb_cleanse_cleanup(&pem);
-  return 0;
+  return ret;
 }
 
 // A key file larger than this is not a key file.
@@ -304,7 +303,7 @@ EVP_PKEY *ca_key_read_file(const char *path, const char *passphrase) {
             CA_ERR_KEY_FILE, "%s holds no PKCS#8 PRIVATE KEY block", path);
   if (ca_pem_label_is(&label, "ENCRYPTED PRIVATE KEY")) {
     key = decrypt_key(path, der, der_len, passphrase);
-    CA_GUARD(key != NULL);
+    CA_GUARD_PTR(key);
   } else {
     // An unencrypted key is read even with a passphrase set, so that an
     // installation can start using one without converting its keys first.

@@ -18,7 +18,7 @@ typedef struct ca_key_spec {
 // ca_key_spec_parse reads "RSA-2048", "RSA-3072", "RSA-4096", "EC-P256" or
 // "EC-P384" (also "rsa2048", "p256", ...) into |out|. It returns 0 with
 // CA_ERR_PARAMETER_INVALID.
-int ca_key_spec_parse(const char *text, ca_key_spec *out) CA_MUST_CHECK;
+int ca_key_spec_parse(ca_key_spec *out, const char *text) CA_MUST_CHECK;
 
 // ca_key_spec_name writes the canonical name ("RSA-2048", "EC-P256") of
 // |spec| into |out| of |out_len| bytes.

@@ -153,8 +153,9 @@ static int valid_oid(const CBS *oid) {
 
 int ca_name_check(const CBS *name, CBS *out_cn) {
   CBS in = *name, rdns;
-  CA_ENSURE(CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
-            CA_ERR_SUBJECT_INVALID, "subject is not a Name");
+  CA_ENSURE_RETURN(
+      CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
+      CA_ERR_SUBJECT_INVALID, "subject is not a Name");
   size_t attributes = 0;
   size_t cn_count = 0;
   CBS cn_value;
@@ -162,25 +163,26 @@ int ca_name_check(const CBS *name, CBS *out_cn) {
   CBS_init(&cn_value, NULL, 0);
   while (CBS_len(&rdns) > 0) {
     CBS rdn;
-    CA_ENSURE(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET) && CBS_len(&rdn) > 0,
-              CA_ERR_SUBJECT_INVALID, "subject: bad RelativeDistinguishedName");
+    CA_ENSURE_RETURN(
+        CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET) && CBS_len(&rdn) > 0,
+        CA_ERR_SUBJECT_INVALID, "subject: bad RelativeDistinguishedName");
     while (CBS_len(&rdn) > 0) {
       CBS ava, oid, value;
       unsigned tag;
-      CA_ENSURE(++attributes <= CA_LIMIT_NAME_ATTRIBUTES,
-                CA_ERR_SUBJECT_INVALID, "subject: more than %d attributes",
-                CA_LIMIT_NAME_ATTRIBUTES);
-      CA_ENSURE(CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
-                    CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) &&
-                    valid_oid(&oid) && CBS_get_any_asn1(&ava, &value, &tag) &&
-                    CBS_len(&ava) == 0,
-                CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
-      CA_ENSURE(check_value(tag, &value), CA_ERR_SUBJECT_INVALID,
-                "subject: attribute value is not a valid string");
-      CA_ENSURE(!has_control_char(&value, value_width(tag)),
-                CA_ERR_SUBJECT_INVALID,
-                "subject: attribute value holds a control character (NUL, "
-                "CR, LF, another C0 character or DEL)");
+      CA_ENSURE_RETURN(
+          ++attributes <= CA_LIMIT_NAME_ATTRIBUTES, CA_ERR_SUBJECT_INVALID,
+          "subject: more than %d attributes", CA_LIMIT_NAME_ATTRIBUTES);
+      CA_ENSURE_RETURN(
+          CBS_get_asn1(&rdn, &ava, CBS_ASN1_SEQUENCE) &&
+              CBS_get_asn1(&ava, &oid, CBS_ASN1_OBJECT) && valid_oid(&oid) &&
+              CBS_get_any_asn1(&ava, &value, &tag) && CBS_len(&ava) == 0,
+          CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
+      CA_ENSURE_RETURN(check_value(tag, &value), CA_ERR_SUBJECT_INVALID,
+                       "subject: attribute value is not a valid string");
+      CA_ENSURE_RETURN(
+          !has_control_char(&value, value_width(tag)), CA_ERR_SUBJECT_INVALID,
+          "subject: attribute value holds a control character (NUL, "
+          "CR, LF, another C0 character or DEL)");
       if (CBS_mem_equal(&oid, kOidCommonName, sizeof(kOidCommonName))) {
         cn_count++;
         cn_value = value;
@@ -189,23 +191,22 @@ int ca_name_check(const CBS *name, CBS *out_cn) {
     }
   }
   if (out_cn != NULL) {
-    CA_ENSURE(cn_count > 0, CA_ERR_SUBJECT_CN_MISSING,
-              "subject has no common name (CN)");
-    CA_ENSURE(cn_count == 1, CA_ERR_SUBJECT_INVALID,
-              "subject has more than one common name (CN)");
-    CA_ENSURE(cn_tag == CBS_ASN1_UTF8STRING ||
-                  cn_tag == CBS_ASN1_PRINTABLESTRING ||
-                  cn_tag == CBS_ASN1_IA5STRING,
-              CA_ERR_SUBJECT_INVALID,
-              "subject CN must be a UTF8String, PrintableString or IA5String");
-    CA_ENSURE(CBS_len(&cn_value) > 0 && CBS_len(&cn_value) <= CA_LIMIT_CN_LEN,
-              CA_ERR_SUBJECT_INVALID, "subject CN must be 1 to %d bytes",
-              CA_LIMIT_CN_LEN);
+    CA_ENSURE_RETURN(cn_count > 0, CA_ERR_SUBJECT_CN_MISSING,
+                     "subject has no common name (CN)");
+    CA_ENSURE_RETURN(cn_count == 1, CA_ERR_SUBJECT_INVALID,
+                     "subject has more than one common name (CN)");
+    CA_ENSURE_RETURN(
+        cn_tag == CBS_ASN1_UTF8STRING || cn_tag == CBS_ASN1_PRINTABLESTRING ||
+            cn_tag == CBS_ASN1_IA5STRING,
+        CA_ERR_SUBJECT_INVALID,
+        "subject CN must be a UTF8String, PrintableString or IA5String");
+    CA_ENSURE_RETURN(
+        CBS_len(&cn_value) > 0 && CBS_len(&cn_value) <= CA_LIMIT_CN_LEN,
+        CA_ERR_SUBJECT_INVALID, "subject CN must be 1 to %d bytes",
+        CA_LIMIT_CN_LEN);
     *out_cn = cn_value;
   }
   return 1;
-err:
-  return 0;
 }
 
 // is_ou returns 1 when the AttributeTypeAndValue element |ava| is an OU.
@@ -235,40 +236,39 @@ static int rdn_keeps_something(const CBS *rdn) {
 
 int ca_name_add_leaf_subject(CBB *out, const CBS *name, int keep_ou) {
   if (keep_ou) {
-    CA_GUARD_CRYPTO(CBB_add_bytes(out, CBS_data(name), CBS_len(name)));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(out, CBS_data(name), CBS_len(name)));
     return 1;
   }
   CBS in = *name, rdns;
   CBB seq;
-  CA_ENSURE(CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE), CA_ERR_SUBJECT_INVALID,
-            "subject is not a Name");
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
+  CA_ENSURE_RETURN(CBS_get_asn1(&in, &rdns, CBS_ASN1_SEQUENCE),
+                   CA_ERR_SUBJECT_INVALID, "subject is not a Name");
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
   while (CBS_len(&rdns) > 0) {
     CBS rdn;
-    CA_ENSURE(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET), CA_ERR_SUBJECT_INVALID,
-              "subject: bad RDN");
+    CA_ENSURE_RETURN(CBS_get_asn1(&rdns, &rdn, CBS_ASN1_SET),
+                     CA_ERR_SUBJECT_INVALID, "subject: bad RDN");
     if (!rdn_keeps_something(&rdn)) {
       continue;
     }
     CBB set;
-    CA_GUARD_CRYPTO(CBB_add_asn1(&seq, &set, CBS_ASN1_SET));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(&seq, &set, CBS_ASN1_SET));
     while (CBS_len(&rdn) > 0) {
       CBS ava;
-      CA_ENSURE(CBS_get_asn1_element(&rdn, &ava, CBS_ASN1_SEQUENCE),
-                CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
+      CA_ENSURE_RETURN(CBS_get_asn1_element(&rdn, &ava, CBS_ASN1_SEQUENCE),
+                       CA_ERR_SUBJECT_INVALID, "subject: bad attribute");
       if (!is_ou(&ava)) {
-        CA_GUARD_CRYPTO(CBB_add_bytes(&set, CBS_data(&ava), CBS_len(&ava)));
+        CA_GUARD_CRYPTO_RETURN(
+            CBB_add_bytes(&set, CBS_data(&ava), CBS_len(&ava)));
       }
     }
     // Close |set| while it is alive: |seq| keeps a pointer to it, and the
     // next iteration's CBB_add_asn1 would otherwise flush a dead object
     // (seen as garbage in -O2 builds).
-    CA_GUARD_CRYPTO(CBB_flush(&seq));
+    CA_GUARD_CRYPTO_RETURN(CBB_flush(&seq));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }
 
 static const char *short_name(const CBS *oid) {
@@ -507,9 +507,9 @@ int ca_name_add_fields(CBB *out, const ca_name_fields *f) {
        sizeof(kOidOrganizationalUnitName), "organizational unit"},
       {f->common_name, kOidCommonName, sizeof(kOidCommonName), "common name"},
   };
-  CA_ENSURE(f->common_name != NULL && f->common_name[0] != '\0',
-            CA_ERR_SUBJECT_CN_MISSING, "a subject needs a common name");
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
+  CA_ENSURE_RETURN(f->common_name != NULL && f->common_name[0] != '\0',
+                   CA_ERR_SUBJECT_CN_MISSING, "a subject needs a common name");
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
   for (size_t i = 0; i < sizeof(kFields) / sizeof(kFields[0]); i++) {
     const char *v = kFields[i].value;
     if (v == NULL || v[0] == '\0') {
@@ -517,19 +517,17 @@ int ca_name_add_fields(CBB *out, const ca_name_fields *f) {
     }
     const int is_country = kFields[i].oid == kOidCountryName;
     // X.520: countryName is two letters (ISO 3166) in a PrintableString.
-    CA_ENSURE(
+    CA_ENSURE_RETURN(
         is_country ? strlen(v) == 2 && field_ok(v, 2, 1)
                    : field_ok(v, CA_LIMIT_CN_LEN, 0),
         CA_ERR_SUBJECT_INVALID, "subject %s must be %s", kFields[i].label,
         is_country ? "two letters" : "1 to 64 printable characters of UTF-8");
-    CA_GUARD_CRYPTO(add_ava(
+    CA_GUARD_CRYPTO_RETURN(add_ava(
         &seq, kFields[i].oid, kFields[i].oid_len,
         is_country ? CBS_ASN1_PRINTABLESTRING : CBS_ASN1_UTF8STRING, v));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }
 
 int ca_name_add_simple(CBB *out, const char *country, const char *organization,

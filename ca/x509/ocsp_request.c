@@ -56,116 +56,115 @@ static int parse_extensions(CBS *exts, ca_ocsp_request *out) {
   while (CBS_len(exts) > 0) {
     CBS ext, oid, value;
     int critical = 0;
-    CA_ENSURE(++count <= CA_LIMIT_OCSP_EXTENSIONS, CA_ERR_REQUEST_MALFORMED,
-              "OCSP request: too many extensions");
-    CA_ENSURE(CBS_get_asn1(exts, &ext, CBS_ASN1_SEQUENCE) &&
-                  CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
-                  (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
-                   CBS_get_asn1_bool(&ext, &critical)) &&
-                  CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
-                  CBS_len(&ext) == 0,
-              CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extension");
+    CA_ENSURE_RETURN(++count <= CA_LIMIT_OCSP_EXTENSIONS,
+                     CA_ERR_REQUEST_MALFORMED,
+                     "OCSP request: too many extensions");
+    CA_ENSURE_RETURN(CBS_get_asn1(exts, &ext, CBS_ASN1_SEQUENCE) &&
+                         CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
+                         (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
+                          CBS_get_asn1_bool(&ext, &critical)) &&
+                         CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
+                         CBS_len(&ext) == 0,
+                     CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extension");
     if (out != NULL &&
         CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
-      CA_ENSURE(!out->has_nonce, CA_ERR_REQUEST_MALFORMED,
-                "OCSP request: two nonces");
+      CA_ENSURE_RETURN(!out->has_nonce, CA_ERR_REQUEST_MALFORMED,
+                       "OCSP request: two nonces");
       // RFC 8954 2.1: Nonce ::= OCTET STRING (SIZE(1..32)) inside extnValue.
       CBS inner = value, nonce;
-      CA_ENSURE(CBS_get_asn1(&inner, &nonce, CBS_ASN1_OCTETSTRING) &&
-                    CBS_len(&inner) == 0 && CBS_len(&nonce) >= 1 &&
-                    CBS_len(&nonce) <= CA_LIMIT_OCSP_NONCE_BYTES,
-                CA_ERR_REQUEST_MALFORMED,
-                "OCSP request: the nonce must be 1 to %d octets",
-                CA_LIMIT_OCSP_NONCE_BYTES);
+      CA_ENSURE_RETURN(CBS_get_asn1(&inner, &nonce, CBS_ASN1_OCTETSTRING) &&
+                           CBS_len(&inner) == 0 && CBS_len(&nonce) >= 1 &&
+                           CBS_len(&nonce) <= CA_LIMIT_OCSP_NONCE_BYTES,
+                       CA_ERR_REQUEST_MALFORMED,
+                       "OCSP request: the nonce must be 1 to %d octets",
+                       CA_LIMIT_OCSP_NONCE_BYTES);
       out->has_nonce = 1;
       out->nonce = value;
       continue;
     }
-    CA_ENSURE(!critical, CA_ERR_REQUEST_MALFORMED,
-              "OCSP request: unknown critical extension");
+    CA_ENSURE_RETURN(!critical, CA_ERR_REQUEST_MALFORMED,
+                     "OCSP request: unknown critical extension");
   }
   return 1;
-err:
-  return 0;
 }
 
-int ca_ocsp_request_parse(const uint8_t *der, size_t der_len,
-                          ca_ocsp_request *out) {
+int ca_ocsp_request_parse(ca_ocsp_request *out, const uint8_t *der,
+                          size_t der_len) {
   memset(out, 0, sizeof(*out));
   CBS in, request, tbs, list, skipped;
   int present;
-  CA_ENSURE(der_len <= CA_LIMIT_OCSP_REQUEST_BYTES, CA_ERR_REQUEST_MALFORMED,
-            "OCSP request larger than %d bytes", CA_LIMIT_OCSP_REQUEST_BYTES);
+  CA_ENSURE_RETURN(
+      der_len <= CA_LIMIT_OCSP_REQUEST_BYTES, CA_ERR_REQUEST_MALFORMED,
+      "OCSP request larger than %d bytes", CA_LIMIT_OCSP_REQUEST_BYTES);
   CBS_init(&in, der, der_len);
   // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest,
   //   optionalSignature [0] EXPLICIT Signature OPTIONAL }
-  CA_ENSURE(CBS_get_asn1(&in, &request, CBS_ASN1_SEQUENCE) &&
-                CBS_len(&in) == 0 &&
-                CBS_get_asn1(&request, &tbs, CBS_ASN1_SEQUENCE) &&
-                CBS_get_optional_asn1(
-                    &request, &skipped, &present,
-                    CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
-                CBS_len(&request) == 0,
-            CA_ERR_REQUEST_MALFORMED, "not an OCSP request");
+  CA_ENSURE_RETURN(CBS_get_asn1(&in, &request, CBS_ASN1_SEQUENCE) &&
+                       CBS_len(&in) == 0 &&
+                       CBS_get_asn1(&request, &tbs, CBS_ASN1_SEQUENCE) &&
+                       CBS_get_optional_asn1(&request, &skipped, &present,
+                                             CBS_ASN1_CONTEXT_SPECIFIC |
+                                                 CBS_ASN1_CONSTRUCTED | 0) &&
+                       CBS_len(&request) == 0,
+                   CA_ERR_REQUEST_MALFORMED, "not an OCSP request");
   // TBSRequest ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1,
   //   requestorName [1] EXPLICIT GeneralName OPTIONAL,
   //   requestList SEQUENCE OF Request,
   //   requestExtensions [2] EXPLICIT Extensions OPTIONAL }
   CBS version;
-  CA_ENSURE(CBS_get_optional_asn1(
-                &tbs, &version, &present,
-                CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0),
-            CA_ERR_REQUEST_MALFORMED, "OCSP request: bad version");
+  CA_ENSURE_RETURN(CBS_get_optional_asn1(
+                       &tbs, &version, &present,
+                       CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0),
+                   CA_ERR_REQUEST_MALFORMED, "OCSP request: bad version");
   if (present) {
     uint64_t v;
-    CA_ENSURE(
+    CA_ENSURE_RETURN(
         CBS_get_asn1_uint64(&version, &v) && v == 0 && CBS_len(&version) == 0,
         CA_ERR_REQUEST_MALFORMED, "OCSP request: version must be v1");
   }
-  CA_ENSURE(CBS_get_optional_asn1(
-                &tbs, &skipped, &present,
-                CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 1) &&
-                CBS_get_asn1(&tbs, &list, CBS_ASN1_SEQUENCE),
-            CA_ERR_REQUEST_MALFORMED, "OCSP request: bad requestList");
+  CA_ENSURE_RETURN(CBS_get_optional_asn1(
+                       &tbs, &skipped, &present,
+                       CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 1) &&
+                       CBS_get_asn1(&tbs, &list, CBS_ASN1_SEQUENCE),
+                   CA_ERR_REQUEST_MALFORMED, "OCSP request: bad requestList");
   // Request ::= SEQUENCE { reqCert CertID,
   //   singleRequestExtensions [0] EXPLICIT Extensions OPTIONAL }
   while (CBS_len(&list) > 0) {
     CBS single;
-    CA_ENSURE(out->count < CA_LIMIT_OCSP_CERT_IDS, CA_ERR_REQUEST_MALFORMED,
-              "OCSP request: more than %d certificates",
-              CA_LIMIT_OCSP_CERT_IDS);
+    CA_ENSURE_RETURN(
+        out->count < CA_LIMIT_OCSP_CERT_IDS, CA_ERR_REQUEST_MALFORMED,
+        "OCSP request: more than %d certificates", CA_LIMIT_OCSP_CERT_IDS);
     CBS single_exts;
-    CA_ENSURE(CBS_get_asn1(&list, &single, CBS_ASN1_SEQUENCE) &&
-                  parse_cert_id(&single, &out->ids[out->count]) &&
-                  CBS_get_optional_asn1(
-                      &single, &single_exts, &present,
-                      CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
-                  CBS_len(&single) == 0,
-              CA_ERR_REQUEST_MALFORMED, "OCSP request: bad CertID");
+    CA_ENSURE_RETURN(CBS_get_asn1(&list, &single, CBS_ASN1_SEQUENCE) &&
+                         parse_cert_id(&single, &out->ids[out->count]) &&
+                         CBS_get_optional_asn1(&single, &single_exts, &present,
+                                               CBS_ASN1_CONTEXT_SPECIFIC |
+                                                   CBS_ASN1_CONSTRUCTED | 0) &&
+                         CBS_len(&single) == 0,
+                     CA_ERR_REQUEST_MALFORMED, "OCSP request: bad CertID");
     if (present) {
       CBS exts;
-      CA_ENSURE(CBS_get_asn1(&single_exts, &exts, CBS_ASN1_SEQUENCE) &&
-                    CBS_len(&single_exts) == 0,
-                CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extensions");
-      CA_GUARD(parse_extensions(&exts, NULL));
+      CA_ENSURE_RETURN(CBS_get_asn1(&single_exts, &exts, CBS_ASN1_SEQUENCE) &&
+                           CBS_len(&single_exts) == 0,
+                       CA_ERR_REQUEST_MALFORMED,
+                       "OCSP request: bad extensions");
+      CA_GUARD_RETURN(parse_extensions(&exts, NULL));
     }
     out->count++;
   }
-  CA_ENSURE(out->count > 0, CA_ERR_REQUEST_MALFORMED,
-            "OCSP request: no certificate asked for");
+  CA_ENSURE_RETURN(out->count > 0, CA_ERR_REQUEST_MALFORMED,
+                   "OCSP request: no certificate asked for");
   CBS explicit_exts, exts;
-  CA_ENSURE(CBS_get_optional_asn1(
-                &tbs, &explicit_exts, &present,
-                CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 2) &&
-                CBS_len(&tbs) == 0,
-            CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extensions");
+  CA_ENSURE_RETURN(CBS_get_optional_asn1(
+                       &tbs, &explicit_exts, &present,
+                       CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 2) &&
+                       CBS_len(&tbs) == 0,
+                   CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extensions");
   if (present) {
-    CA_ENSURE(CBS_get_asn1(&explicit_exts, &exts, CBS_ASN1_SEQUENCE) &&
-                  CBS_len(&explicit_exts) == 0,
-              CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extensions");
-    CA_GUARD(parse_extensions(&exts, out));
+    CA_ENSURE_RETURN(CBS_get_asn1(&explicit_exts, &exts, CBS_ASN1_SEQUENCE) &&
+                         CBS_len(&explicit_exts) == 0,
+                     CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extensions");
+    CA_GUARD_RETURN(parse_extensions(&exts, out));
   }
   return 1;
-err:
-  return 0;
 }

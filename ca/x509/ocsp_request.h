@@ -39,7 +39,7 @@ typedef struct ca_ocsp_request {
 // that is not a well-formed request of 1 to CA_LIMIT_OCSP_CERT_IDS
 // CertIDs, with a nonce of at most CA_LIMIT_OCSP_NONCE_BYTES and no
 // unknown critical extension.
-int ca_ocsp_request_parse(const uint8_t *der, size_t der_len,
-                          ca_ocsp_request *out) CA_MUST_CHECK;
+int ca_ocsp_request_parse(ca_ocsp_request *out, const uint8_t *der,
+                          size_t der_len) CA_MUST_CHECK;
 
 #endif  // PKI_CA_OCSP_REQUEST_H

@@ -43,6 +43,7 @@ int ca_pem_looks_like(const uint8_t *in, size_t in_len) {
 
 int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der, size_t *out_der_len,
                 size_t max_der_len) {
+  int ret = 0;
   uint8_t *clean = NULL;
   uint8_t *der = NULL;
 
@@ -107,39 +108,40 @@ int ca_pem_next(CBS *in, CBS *out_label, uint8_t **out_der, size_t *out_der_len,
   CA_ENSURE(der_len <= max_der_len, CA_ERR_OBJECT_TOO_LARGE,
             "PEM body larger than %zu bytes", max_der_len);
 
-  OPENSSL_free(clean);
   *out_label = label;
   *out_der = der;
   *out_der_len = der_len;
-  return 1;
+  der = NULL;  // the caller's now
+  ret = 1;
 err:
   OPENSSL_free(clean);
   OPENSSL_free(der);
-  return 0;
+  return ret;
 }
 
 int ca_pem_add(CBB *out, const char *label, const uint8_t *der,
                size_t der_len) {
   size_t b64_len;
-  CA_ENSURE(EVP_EncodedLength(&b64_len, der_len), CA_ERR_NO_MEMORY,
-            "PEM: body too large");
-  CA_GUARD_CRYPTO(
+  CA_ENSURE_RETURN(EVP_EncodedLength(&b64_len, der_len), CA_ERR_NO_MEMORY,
+                   "PEM: body too large");
+  CA_GUARD_CRYPTO_RETURN(
       CBB_add_bytes(out, (const uint8_t *)kBegin, sizeof(kBegin) - 1));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
   // 48 input bytes make one 64-column line.
   for (size_t off = 0; off < der_len; off += 48) {
     const size_t chunk = der_len - off < 48 ? der_len - off : 48;
     uint8_t *line;
-    CA_GUARD_CRYPTO(CBB_reserve(out, &line, 65 + 1));
+    CA_GUARD_CRYPTO_RETURN(CBB_reserve(out, &line, 65 + 1));
     const size_t n = EVP_EncodeBlock(line, der + off, chunk);
     line[n] = '\n';
-    CA_GUARD_CRYPTO(CBB_did_write(out, n + 1));
+    CA_GUARD_CRYPTO_RETURN(CBB_did_write(out, n + 1));
   }
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)kEnd, sizeof(kEnd) - 1));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
-  CA_GUARD_CRYPTO(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(out, (const uint8_t *)kEnd, sizeof(kEnd) - 1));
+  CA_GUARD_CRYPTO_RETURN(
+      CBB_add_bytes(out, (const uint8_t *)label, strlen(label)));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(out, (const uint8_t *)"-----\n", 6));
   return 1;
-err:
-  return 0;
 }

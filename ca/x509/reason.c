@@ -43,7 +43,7 @@ const char *ca_reason_name(int reason) {
   return "unknown";
 }
 
-int ca_reason_parse(const char *text, ca_reason *out) {
+int ca_reason_parse(ca_reason *out, const char *text) {
   for (size_t i = 0; i < REASON_COUNT; i++) {
     if (strcasecmp(text, kReasons[i].name) == 0 ||
         strcasecmp(text, kReasons[i].alias) == 0) {
@@ -58,12 +58,11 @@ int ca_reason_parse(const char *text, ca_reason *out) {
   if (len > 0 && len <= 2 && strspn(text, "0123456789") == len) {
     code = atoi(text);
   }
-  CA_ENSURE(ca_reason_valid(code), CA_ERR_PARAMETER_INVALID,
-            "unknown revocation reason \"%.32s\" (keyCompromise, superseded, "
-            "cessationOfOperation, certificateHold, ...)",
-            text);
+  CA_ENSURE_RETURN(
+      ca_reason_valid(code), CA_ERR_PARAMETER_INVALID,
+      "unknown revocation reason \"%.32s\" (keyCompromise, superseded, "
+      "cessationOfOperation, certificateHold, ...)",
+      text);
   *out = (ca_reason)code;
   return 1;
-err:
-  return 0;
 }

@@ -21,7 +21,7 @@ typedef enum ca_reason {
 // ca_reason_parse reads a reason by name ("keyCompromise", any case; also
 // "key-compromise") or number. It returns 0 with CA_ERR_PARAMETER_INVALID
 // for anything else, including 7 and removeFromCRL (8).
-int ca_reason_parse(const char *text, ca_reason *out) CA_MUST_CHECK;
+int ca_reason_parse(ca_reason *out, const char *text) CA_MUST_CHECK;
 
 // ca_reason_valid returns 1 when |code| is a reason pki accepts.
 int ca_reason_valid(int code);

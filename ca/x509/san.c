@@ -5,41 +5,40 @@
 #include <string.h>
 
 int ca_dns_name_check(const uint8_t *name, size_t len) {
-  CA_ENSURE(memchr(name, '*', len) == NULL, CA_ERR_SAN_WILDCARD,
-            "wildcard names are not issued");
-  CA_ENSURE(len > 0 && len <= CA_LIMIT_DNS_NAME_LEN, CA_ERR_SAN_INVALID,
-            "host name must be 1 to %d characters", CA_LIMIT_DNS_NAME_LEN);
+  CA_ENSURE_RETURN(memchr(name, '*', len) == NULL, CA_ERR_SAN_WILDCARD,
+                   "wildcard names are not issued");
+  CA_ENSURE_RETURN(len > 0 && len <= CA_LIMIT_DNS_NAME_LEN, CA_ERR_SAN_INVALID,
+                   "host name must be 1 to %d characters",
+                   CA_LIMIT_DNS_NAME_LEN);
   size_t label_len = 0;
   for (size_t i = 0; i < len; i++) {
     const uint8_t c = name[i];
     if (c == '.') {
-      CA_ENSURE(label_len > 0 && name[i - 1] != '-', CA_ERR_SAN_INVALID,
-                "host name has an empty label or a label ending in '-'");
+      CA_ENSURE_RETURN(label_len > 0 && name[i - 1] != '-', CA_ERR_SAN_INVALID,
+                       "host name has an empty label or a label ending in '-'");
       label_len = 0;
       continue;
     }
     const int ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                     (c >= '0' && c <= '9') || c == '-';
-    CA_ENSURE(ldh, CA_ERR_SAN_INVALID,
-              "host name may hold only letters, digits, '-' and '.'");
-    CA_ENSURE(!(c == '-' && label_len == 0), CA_ERR_SAN_INVALID,
-              "host name label starts with '-'");
-    CA_ENSURE(++label_len <= CA_LIMIT_DNS_LABEL_LEN, CA_ERR_SAN_INVALID,
-              "host name label longer than %d characters",
-              CA_LIMIT_DNS_LABEL_LEN);
+    CA_ENSURE_RETURN(ldh, CA_ERR_SAN_INVALID,
+                     "host name may hold only letters, digits, '-' and '.'");
+    CA_ENSURE_RETURN(!(c == '-' && label_len == 0), CA_ERR_SAN_INVALID,
+                     "host name label starts with '-'");
+    CA_ENSURE_RETURN(++label_len <= CA_LIMIT_DNS_LABEL_LEN, CA_ERR_SAN_INVALID,
+                     "host name label longer than %d characters",
+                     CA_LIMIT_DNS_LABEL_LEN);
   }
-  CA_ENSURE(label_len > 0 && name[len - 1] != '-', CA_ERR_SAN_INVALID,
-            "host name ends with '.' or '-'");
+  CA_ENSURE_RETURN(label_len > 0 && name[len - 1] != '-', CA_ERR_SAN_INVALID,
+                   "host name ends with '.' or '-'");
   return 1;
-err:
-  return 0;
 }
 
-int ca_san_parse(const CBS *general_names, ca_san_list *out) {
-  return ca_san_parse_max(general_names, CA_LIMIT_SAN_COUNT, out);
+int ca_san_parse(ca_san_list *out, const CBS *general_names) {
+  return ca_san_parse_max(out, general_names, CA_LIMIT_SAN_COUNT);
 }
 
-int ca_san_parse_max(const CBS *general_names, size_t max, ca_san_list *out) {
+int ca_san_parse_max(ca_san_list *out, const CBS *general_names, size_t max) {
   CBS in = *general_names, seq;
   out->count = 0;
   // |out| holds CA_LIMIT_SAN_COUNT names: no caller may raise that.
@@ -47,37 +46,36 @@ int ca_san_parse_max(const CBS *general_names, size_t max, ca_san_list *out) {
     max = CA_LIMIT_SAN_COUNT;
   }
   // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
-  CA_ENSURE(CBS_get_asn1(&in, &seq, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0 &&
-                CBS_len(&seq) > 0,
-            CA_ERR_SAN_INVALID, "subjectAltName is not a GeneralNames");
+  CA_ENSURE_RETURN(CBS_get_asn1(&in, &seq, CBS_ASN1_SEQUENCE) &&
+                       CBS_len(&in) == 0 && CBS_len(&seq) > 0,
+                   CA_ERR_SAN_INVALID, "subjectAltName is not a GeneralNames");
   while (CBS_len(&seq) > 0) {
     CBS value;
     unsigned tag;
-    CA_ENSURE(CBS_get_any_asn1(&seq, &value, &tag), CA_ERR_SAN_INVALID,
-              "subjectAltName: bad GeneralName");
-    CA_ENSURE(out->count < max, CA_ERR_SAN_TOO_MANY,
-              "more than %zu subject alternative names", max);
+    CA_ENSURE_RETURN(CBS_get_any_asn1(&seq, &value, &tag), CA_ERR_SAN_INVALID,
+                     "subjectAltName: bad GeneralName");
+    CA_ENSURE_RETURN(out->count < max, CA_ERR_SAN_TOO_MANY,
+                     "more than %zu subject alternative names", max);
     ca_san *san = &out->items[out->count];
     if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS)) {
-      CA_GUARD(ca_dns_name_check(CBS_data(&value), CBS_len(&value)));
+      CA_GUARD_RETURN(ca_dns_name_check(CBS_data(&value), CBS_len(&value)));
       san->type = CA_SAN_DNS;
     } else if (tag == (CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP)) {
-      CA_ENSURE(CBS_len(&value) == 4 || CBS_len(&value) == 16,
-                CA_ERR_SAN_INVALID,
-                "iPAddress must be 4 (IPv4) or 16 (IPv6) bytes");
+      CA_ENSURE_RETURN(CBS_len(&value) == 4 || CBS_len(&value) == 16,
+                       CA_ERR_SAN_INVALID,
+                       "iPAddress must be 4 (IPv4) or 16 (IPv6) bytes");
       san->type = CA_SAN_IP;
     } else {
-      CA_RAISE(CA_ERR_SAN_TYPE_UNSUPPORTED,
-               "only DNS names and IP addresses are accepted as "
-               "subject alternative names (GeneralName tag %u)",
-               tag & 0x1f);
+      CA_SET_ERROR(CA_ERR_SAN_TYPE_UNSUPPORTED,
+                   "only DNS names and IP addresses are accepted as "
+                   "subject alternative names (GeneralName tag %u)",
+                   tag & 0x1f);
+      return 0;
     }
     san->value = value;
     out->count++;
   }
   return 1;
-err:
-  return 0;
 }
 
 // parse_ip reads an address literal into |out| (4 or 16 bytes).
@@ -135,11 +133,10 @@ int ca_san_require_cn(const ca_san_list *sans, const CBS *cn) {
       return 1;
     }
   }
-  CA_RAISE(CA_ERR_CN_NOT_IN_SAN,
-           "the subject CN \"%.*s\" is not one of the request's subject "
-           "alternative names",
-           (int)CBS_len(cn), (const char *)CBS_data(cn));
-err:
+  CA_SET_ERROR(CA_ERR_CN_NOT_IN_SAN,
+               "the subject CN \"%.*s\" is not one of the request's subject "
+               "alternative names",
+               (int)CBS_len(cn), (const char *)CBS_data(cn));
   return 0;
 }
 
@@ -166,25 +163,24 @@ int ca_san_require_single_host(const ca_san_list *sans, const CBS *cn) {
     }
     const uint8_t *p = CBS_data(&san->value);
     const size_t n = CBS_len(&san->value);
-    CA_ENSURE(!cn_is_ip, CA_ERR_SAN_MULTI_HOST,
-              "this profile names one host: with an address as CN, DNS name "
-              "\"%.*s\" cannot be tied to it (use the FQDN as CN)",
-              (int)n, (const char *)p);
+    CA_ENSURE_RETURN(
+        !cn_is_ip, CA_ERR_SAN_MULTI_HOST,
+        "this profile names one host: with an address as CN, DNS name "
+        "\"%.*s\" cannot be tied to it (use the FQDN as CN)",
+        (int)n, (const char *)p);
     const int same = ascii_case_equal(p, n, cn_p, cn_len);
     const int short_name = ascii_case_equal(p, n, cn_p, host_len);
     const int parent =
         dot != NULL && ascii_case_equal(p, n, dot + 1, cn_len - host_len - 1);
-    CA_ENSURE(same || short_name || parent, CA_ERR_SAN_MULTI_HOST,
-              "this profile names one host: \"%.*s\" is not the CN, its "
-              "short name or its parent domain",
-              (int)n, (const char *)p);
+    CA_ENSURE_RETURN(same || short_name || parent, CA_ERR_SAN_MULTI_HOST,
+                     "this profile names one host: \"%.*s\" is not the CN, its "
+                     "short name or its parent domain",
+                     (int)n, (const char *)p);
   }
-  CA_ENSURE(v4 <= 1 && v6 <= 1, CA_ERR_SAN_MULTI_HOST,
-            "this profile names one host: at most one IPv4 and one IPv6 "
-            "address");
+  CA_ENSURE_RETURN(v4 <= 1 && v6 <= 1, CA_ERR_SAN_MULTI_HOST,
+                   "this profile names one host: at most one IPv4 and one IPv6 "
+                   "address");
   return 1;
-err:
-  return 0;
 }
 
 int ca_san_add_from_cn(CBB *out_general_names, const CBS *cn, ca_san_list *out,
@@ -234,10 +230,10 @@ int ca_san_format(const ca_san *san, char *out, size_t out_len) {
 
 int ca_san_add_from_strings(CBB *out, const char *const *names, size_t n) {
   CBB seq;
-  CA_ENSURE(n > 0 && n <= CA_LIMIT_SAN_COUNT,
-            n == 0 ? CA_ERR_SAN_INVALID : CA_ERR_SAN_TOO_MANY,
-            "1 to %d subject alternative names", CA_LIMIT_SAN_COUNT);
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
+  CA_ENSURE_RETURN(n > 0 && n <= CA_LIMIT_SAN_COUNT,
+                   n == 0 ? CA_ERR_SAN_INVALID : CA_ERR_SAN_TOO_MANY,
+                   "1 to %d subject alternative names", CA_LIMIT_SAN_COUNT);
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &seq, CBS_ASN1_SEQUENCE));
   for (size_t i = 0; i < n; i++) {
     const char *name = names[i];
     int want_ip = 0, want_dns = 0;
@@ -256,25 +252,25 @@ int ca_san_add_from_strings(CBB *out, const char *const *names, size_t n) {
     const int is_ip = !want_dns && parse_ip(&text, ip, &ip_len);
     // A bare name with a colon that is no IPv6 address is another type of
     // name ("email:...", "URI:..."): refused, as in a CSR.
-    CA_ENSURE(is_ip || want_dns || want_ip || strchr(name, ':') == NULL,
-              CA_ERR_SAN_TYPE_UNSUPPORTED,
-              "only DNS: and IP: names are accepted, not \"%.64s\"", name);
+    CA_ENSURE_RETURN(is_ip || want_dns || want_ip || strchr(name, ':') == NULL,
+                     CA_ERR_SAN_TYPE_UNSUPPORTED,
+                     "only DNS: and IP: names are accepted, not \"%.64s\"",
+                     name);
     if (is_ip) {
-      CA_GUARD_CRYPTO(
+      CA_GUARD_CRYPTO_RETURN(
           CBB_add_asn1(&seq, &gn, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_IP));
-      CA_GUARD_CRYPTO(CBB_add_bytes(&gn, ip, ip_len));
+      CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&gn, ip, ip_len));
     } else {
-      CA_ENSURE(!want_ip, CA_ERR_SAN_INVALID, "\"%.64s\" is not an address",
-                name);
-      CA_GUARD(ca_dns_name_check((const uint8_t *)name, strlen(name)));
-      CA_GUARD_CRYPTO(
+      CA_ENSURE_RETURN(!want_ip, CA_ERR_SAN_INVALID,
+                       "\"%.64s\" is not an address", name);
+      CA_GUARD_RETURN(ca_dns_name_check((const uint8_t *)name, strlen(name)));
+      CA_GUARD_CRYPTO_RETURN(
           CBB_add_asn1(&seq, &gn, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS));
-      CA_GUARD_CRYPTO(CBB_add_bytes(&gn, (const uint8_t *)name, strlen(name)));
+      CA_GUARD_CRYPTO_RETURN(
+          CBB_add_bytes(&gn, (const uint8_t *)name, strlen(name)));
     }
-    CA_GUARD_CRYPTO(CBB_flush(&seq));
+    CA_GUARD_CRYPTO_RETURN(CBB_flush(&seq));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }

@@ -31,13 +31,13 @@ typedef struct ca_san_list {
 // without wildcards, or an IPv4/IPv6 iPAddress. It returns 0 with
 // CA_ERR_SAN_TYPE_UNSUPPORTED, CA_ERR_SAN_WILDCARD, CA_ERR_SAN_INVALID or
 // CA_ERR_SAN_TOO_MANY.
-int ca_san_parse(const CBS *general_names, ca_san_list *out) CA_MUST_CHECK;
+int ca_san_parse(ca_san_list *out, const CBS *general_names) CA_MUST_CHECK;
 
 // ca_san_parse_max is ca_san_parse refusing more than |max| names (the
 // operator's --max-sans) with CA_ERR_SAN_TOO_MANY. A |max| of 0 or above
 // CA_LIMIT_SAN_COUNT means CA_LIMIT_SAN_COUNT, the size of |out|.
-int ca_san_parse_max(const CBS *general_names, size_t max,
-                     ca_san_list *out) CA_MUST_CHECK;
+int ca_san_parse_max(ca_san_list *out, const CBS *general_names,
+                     size_t max) CA_MUST_CHECK;
 
 // ca_san_require_cn succeeds when the common name |cn| is one of |sans|: a
 // dNSName equal to it ignoring ASCII case, or an iPAddress whose text form

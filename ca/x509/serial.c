@@ -44,14 +44,13 @@ int ca_serial_generate(ca_serial *out) {
       }
       continue;
     }
-    CA_ENSURE(RAND_bytes(random, sizeof(random)), CA_ERR_INTERNAL,
-              "random source failed");
+    CA_ENSURE_RETURN(RAND_bytes(random, sizeof(random)), CA_ERR_INTERNAL,
+                     "random source failed");
     if (set_magnitude(out, random, sizeof(random))) {
       return 1;
     }
   }
-  CA_RAISE(CA_ERR_INTERNAL, "random source returned zeros");
-err:
+  CA_SET_ERROR(CA_ERR_INTERNAL, "random source returned zeros");
   return 0;
 }
 
@@ -82,9 +81,10 @@ int ca_serial_from_hex(const char *hex, size_t hex_len, ca_serial *out) {
       continue;
     }
     const int v = ca_hex_value(hex[i]);
-    CA_ENSURE(v >= 0, CA_ERR_PARAMETER_INVALID, "serial must be hexadecimal");
-    CA_ENSURE(digits < sizeof(nibbles), CA_ERR_PARAMETER_INVALID,
-              "serial longer than %d octets", CA_SERIAL_MAX_LEN);
+    CA_ENSURE_RETURN(v >= 0, CA_ERR_PARAMETER_INVALID,
+                     "serial must be hexadecimal");
+    CA_ENSURE_RETURN(digits < sizeof(nibbles), CA_ERR_PARAMETER_INVALID,
+                     "serial longer than %d octets", CA_SERIAL_MAX_LEN);
     nibbles[digits++] = (uint8_t)v;
   }
   // Right-align: an odd digit count gets an implicit leading zero nibble.
@@ -100,31 +100,28 @@ int ca_serial_from_hex(const char *hex, size_t hex_len, ca_serial *out) {
     }
     mag[i] = (uint8_t)(hi << 4 | lo);
   }
-  CA_ENSURE(set_magnitude(out, mag, len), CA_ERR_PARAMETER_INVALID,
-            "serial is zero or longer than %d octets", CA_SERIAL_MAX_LEN);
+  CA_ENSURE_RETURN(set_magnitude(out, mag, len), CA_ERR_PARAMETER_INVALID,
+                   "serial is zero or longer than %d octets",
+                   CA_SERIAL_MAX_LEN);
   return 1;
-err:
-  return 0;
 }
 
 int ca_serial_from_integer(const CBS *contents, ca_serial *out) {
   int is_negative;
-  CA_ENSURE(CBS_is_valid_asn1_integer(contents, &is_negative) && !is_negative,
-            CA_ERR_CERT_MALFORMED, "serial is not a positive DER INTEGER");
-  CA_ENSURE(CBS_len(contents) <= CA_SERIAL_MAX_LEN + 1 &&
-                set_magnitude(out, CBS_data(contents), CBS_len(contents)),
-            CA_ERR_CERT_MALFORMED, "serial is zero or too long");
+  CA_ENSURE_RETURN(
+      CBS_is_valid_asn1_integer(contents, &is_negative) && !is_negative,
+      CA_ERR_CERT_MALFORMED, "serial is not a positive DER INTEGER");
+  CA_ENSURE_RETURN(
+      CBS_len(contents) <= CA_SERIAL_MAX_LEN + 1 &&
+          set_magnitude(out, CBS_data(contents), CBS_len(contents)),
+      CA_ERR_CERT_MALFORMED, "serial is zero or too long");
   return 1;
-err:
-  return 0;
 }
 
 int ca_serial_add(CBB *cbb, const ca_serial *serial) {
   CBB child;
-  CA_GUARD_CRYPTO(CBB_add_asn1(cbb, &child, CBS_ASN1_INTEGER));
-  CA_GUARD_CRYPTO(CBB_add_bytes(&child, serial->bytes, serial->len));
-  CA_GUARD_CRYPTO(CBB_flush(cbb));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(cbb, &child, CBS_ASN1_INTEGER));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&child, serial->bytes, serial->len));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(cbb));
   return 1;
-err:
-  return 0;
 }

@@ -44,24 +44,23 @@ int ca_signature_algorithm_add(CBB *out, ca_key_type type,
     }
   }
 #undef CA_PICK
-  CA_ENSURE(oid != NULL, CA_ERR_INTERNAL, "no signature algorithm for key %d",
-            (int)type);
+  CA_ENSURE_RETURN(oid != NULL, CA_ERR_INTERNAL,
+                   "no signature algorithm for key %d", (int)type);
   CBB alg, obj, null;
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &alg, CBS_ASN1_SEQUENCE));
-  CA_GUARD_CRYPTO(CBB_add_asn1(&alg, &obj, CBS_ASN1_OBJECT));
-  CA_GUARD_CRYPTO(CBB_add_bytes(&obj, oid, oid_len));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &alg, CBS_ASN1_SEQUENCE));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(&alg, &obj, CBS_ASN1_OBJECT));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&obj, oid, oid_len));
   if (type == CA_KEY_RSA) {
-    CA_GUARD_CRYPTO(CBB_add_asn1(&alg, &null, CBS_ASN1_NULL));
+    CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(&alg, &null, CBS_ASN1_NULL));
   }
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }
 
 int ca_sign(EVP_PKEY *key, const EVP_MD *digest, const uint8_t *msg,
             size_t msg_len, uint8_t out[CA_SIGNATURE_MAX_LEN],
             size_t *out_len) {
+  int ret = 0;
   EVP_MD_CTX ctx;
   EVP_MD_CTX_init(&ctx);
   size_t len = EVP_PKEY_size(key);
@@ -69,21 +68,18 @@ int ca_sign(EVP_PKEY *key, const EVP_MD *digest, const uint8_t *msg,
             "signing key too large");
   CA_GUARD_CRYPTO(EVP_DigestSignInit(&ctx, NULL, digest, NULL, key));
   CA_GUARD_CRYPTO(EVP_DigestSign(&ctx, out, &len, msg, msg_len));
-  EVP_MD_CTX_cleanup(&ctx);
   *out_len = len;
-  return 1;
+  ret = 1;
 err:
   EVP_MD_CTX_cleanup(&ctx);
-  return 0;
+  return ret;
 }
 
 int ca_signature_add(CBB *out, const uint8_t *sig, size_t sig_len) {
   CBB bits;
-  CA_GUARD_CRYPTO(CBB_add_asn1(out, &bits, CBS_ASN1_BITSTRING));
-  CA_GUARD_CRYPTO(CBB_add_u8(&bits, 0 /* no unused bits */));
-  CA_GUARD_CRYPTO(CBB_add_bytes(&bits, sig, sig_len));
-  CA_GUARD_CRYPTO(CBB_flush(out));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_asn1(out, &bits, CBS_ASN1_BITSTRING));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_u8(&bits, 0 /* no unused bits */));
+  CA_GUARD_CRYPTO_RETURN(CBB_add_bytes(&bits, sig, sig_len));
+  CA_GUARD_CRYPTO_RETURN(CBB_flush(out));
   return 1;
-err:
-  return 0;
 }

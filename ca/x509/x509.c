@@ -11,17 +11,18 @@ int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
   CBS_init(&in, der, der_len);
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
   //                            signatureValue BIT STRING }
-  CA_ENSURE(CBS_get_asn1(&in, &cert, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
-            CA_ERR_CERT_MALFORMED, "certificate is not a DER SEQUENCE");
-  CA_ENSURE(CBS_get_asn1_element(&cert, &out->tbs, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1_element(&cert, &out->signature_algorithm,
-                                     CBS_ASN1_SEQUENCE),
-            CA_ERR_CERT_MALFORMED, "certificate: bad structure");
+  CA_ENSURE_RETURN(
+      CBS_get_asn1(&in, &cert, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
+      CA_ERR_CERT_MALFORMED, "certificate is not a DER SEQUENCE");
+  CA_ENSURE_RETURN(CBS_get_asn1_element(&cert, &out->tbs, CBS_ASN1_SEQUENCE) &&
+                       CBS_get_asn1_element(&cert, &out->signature_algorithm,
+                                            CBS_ASN1_SEQUENCE),
+                   CA_ERR_CERT_MALFORMED, "certificate: bad structure");
   uint8_t unused_bits;
-  CA_ENSURE(CBS_get_asn1(&cert, &sig_bits, CBS_ASN1_BITSTRING) &&
-                CBS_get_u8(&sig_bits, &unused_bits) && unused_bits == 0 &&
-                CBS_len(&cert) == 0,
-            CA_ERR_CERT_MALFORMED, "certificate: bad signature");
+  CA_ENSURE_RETURN(CBS_get_asn1(&cert, &sig_bits, CBS_ASN1_BITSTRING) &&
+                       CBS_get_u8(&sig_bits, &unused_bits) &&
+                       unused_bits == 0 && CBS_len(&cert) == 0,
+                   CA_ERR_CERT_MALFORMED, "certificate: bad signature");
   out->signature = sig_bits;
 
   // TBSCertificate ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1,
@@ -29,59 +30,59 @@ int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
   //   subjectPublicKeyInfo, issuerUniqueID [1], subjectUniqueID [2],
   //   extensions [3] EXPLICIT Extensions }
   CBS tbs_element = out->tbs;
-  CA_ENSURE(CBS_get_asn1(&tbs_element, &tbs, CBS_ASN1_SEQUENCE),
-            CA_ERR_CERT_MALFORMED, "certificate: bad TBSCertificate");
+  CA_ENSURE_RETURN(CBS_get_asn1(&tbs_element, &tbs, CBS_ASN1_SEQUENCE),
+                   CA_ERR_CERT_MALFORMED, "certificate: bad TBSCertificate");
   uint64_t v;
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       CBS_get_asn1(&tbs, &version,
                    CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
           CBS_get_asn1_uint64(&version, &v) && v == 2 && CBS_len(&version) == 0,
       CA_ERR_CERT_MALFORMED, "certificate: not a v3 certificate");
-  CA_ENSURE(CBS_get_asn1(&tbs, &out->serial, CBS_ASN1_INTEGER),
-            CA_ERR_CERT_MALFORMED, "certificate: bad serial");
+  CA_ENSURE_RETURN(CBS_get_asn1(&tbs, &out->serial, CBS_ASN1_INTEGER),
+                   CA_ERR_CERT_MALFORMED, "certificate: bad serial");
   CBS inner_alg;
-  CA_ENSURE(CBS_get_asn1_element(&tbs, &inner_alg, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1_element(&tbs, &out->issuer, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1(&tbs, &validity, CBS_ASN1_SEQUENCE),
-            CA_ERR_CERT_MALFORMED, "certificate: bad issuer or validity");
+  CA_ENSURE_RETURN(
+      CBS_get_asn1_element(&tbs, &inner_alg, CBS_ASN1_SEQUENCE) &&
+          CBS_get_asn1_element(&tbs, &out->issuer, CBS_ASN1_SEQUENCE) &&
+          CBS_get_asn1(&tbs, &validity, CBS_ASN1_SEQUENCE),
+      CA_ERR_CERT_MALFORMED, "certificate: bad issuer or validity");
   // RFC 5280 4.1.1.2: signatureAlgorithm "MUST contain the same algorithm
   // identifier as the signature field in the sequence tbsCertificate".
-  CA_ENSURE(
+  CA_ENSURE_RETURN(
       CBS_len(&inner_alg) == CBS_len(&out->signature_algorithm) &&
           memcmp(CBS_data(&inner_alg), CBS_data(&out->signature_algorithm),
                  CBS_len(&inner_alg)) == 0,
       CA_ERR_CERT_MALFORMED,
       "certificate: inner and outer signature algorithms differ");
-  CA_GUARD(ca_time_parse(&validity, &out->not_before));
-  CA_GUARD(ca_time_parse(&validity, &out->not_after));
-  CA_ENSURE(CBS_len(&validity) == 0, CA_ERR_CERT_MALFORMED,
-            "certificate: bad validity");
-  CA_ENSURE(CBS_get_asn1_element(&tbs, &out->subject, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1_element(&tbs, &out->spki, CBS_ASN1_SEQUENCE),
-            CA_ERR_CERT_MALFORMED, "certificate: bad subject or key");
+  CA_GUARD_RETURN(ca_time_parse(&validity, &out->not_before));
+  CA_GUARD_RETURN(ca_time_parse(&validity, &out->not_after));
+  CA_ENSURE_RETURN(CBS_len(&validity) == 0, CA_ERR_CERT_MALFORMED,
+                   "certificate: bad validity");
+  CA_ENSURE_RETURN(
+      CBS_get_asn1_element(&tbs, &out->subject, CBS_ASN1_SEQUENCE) &&
+          CBS_get_asn1_element(&tbs, &out->spki, CBS_ASN1_SEQUENCE),
+      CA_ERR_CERT_MALFORMED, "certificate: bad subject or key");
   // Unique identifiers are obsolete; skip them if present.
   CBS skipped;
   int present;
-  CA_ENSURE(CBS_get_optional_asn1(&tbs, &skipped, &present,
-                                  CBS_ASN1_CONTEXT_SPECIFIC | 1) &&
-                CBS_get_optional_asn1(&tbs, &skipped, &present,
-                                      CBS_ASN1_CONTEXT_SPECIFIC | 2),
-            CA_ERR_CERT_MALFORMED, "certificate: bad unique identifier");
+  CA_ENSURE_RETURN(CBS_get_optional_asn1(&tbs, &skipped, &present,
+                                         CBS_ASN1_CONTEXT_SPECIFIC | 1) &&
+                       CBS_get_optional_asn1(&tbs, &skipped, &present,
+                                             CBS_ASN1_CONTEXT_SPECIFIC | 2),
+                   CA_ERR_CERT_MALFORMED, "certificate: bad unique identifier");
   CBS explicit_exts;
-  CA_ENSURE(CBS_get_optional_asn1(
-                &tbs, &explicit_exts, &present,
-                CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 3) &&
-                CBS_len(&tbs) == 0,
-            CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
+  CA_ENSURE_RETURN(CBS_get_optional_asn1(
+                       &tbs, &explicit_exts, &present,
+                       CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 3) &&
+                       CBS_len(&tbs) == 0,
+                   CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
   if (present) {
-    CA_ENSURE(
+    CA_ENSURE_RETURN(
         CBS_get_asn1(&explicit_exts, &out->extensions, CBS_ASN1_SEQUENCE) &&
             CBS_len(&explicit_exts) == 0,
         CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
   }
   return 1;
-err:
-  return 0;
 }
 
 int ca_x509_find_extension(const ca_x509 *cert, const uint8_t *oid,
@@ -112,13 +113,11 @@ int ca_x509_find_extension(const ca_x509 *cert, const uint8_t *oid,
 int ca_spki_key_id(const CBS *spki, uint8_t out[CA_KEY_ID_LEN]) {
   CBS in = *spki, seq, alg, key;
   uint8_t unused_bits;
-  CA_ENSURE(CBS_get_asn1(&in, &seq, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1(&seq, &alg, CBS_ASN1_SEQUENCE) &&
-                CBS_get_asn1(&seq, &key, CBS_ASN1_BITSTRING) &&
-                CBS_get_u8(&key, &unused_bits) && unused_bits == 0,
-            CA_ERR_CERT_MALFORMED, "bad SubjectPublicKeyInfo");
+  CA_ENSURE_RETURN(CBS_get_asn1(&in, &seq, CBS_ASN1_SEQUENCE) &&
+                       CBS_get_asn1(&seq, &alg, CBS_ASN1_SEQUENCE) &&
+                       CBS_get_asn1(&seq, &key, CBS_ASN1_BITSTRING) &&
+                       CBS_get_u8(&key, &unused_bits) && unused_bits == 0,
+                   CA_ERR_CERT_MALFORMED, "bad SubjectPublicKeyInfo");
   SHA1(CBS_data(&key), CBS_len(&key), out);
   return 1;
-err:
-  return 0;
 }

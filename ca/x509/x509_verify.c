@@ -12,9 +12,10 @@
 static int signature_digest(const CBS *element, const EVP_MD **out_md,
                             int *out_pkey_id) {
   CBS in = *element, alg, oid;
-  CA_ENSURE(CBS_get_asn1(&in, &alg, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0 &&
-                CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT),
-            CA_ERR_CERT_MALFORMED, "bad signature AlgorithmIdentifier");
+  CA_ENSURE_RETURN(CBS_get_asn1(&in, &alg, CBS_ASN1_SEQUENCE) &&
+                       CBS_len(&in) == 0 &&
+                       CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT),
+                   CA_ERR_CERT_MALFORMED, "bad signature AlgorithmIdentifier");
   static const struct {
     const uint8_t *oid;
     size_t len;
@@ -39,22 +40,23 @@ static int signature_digest(const CBS *element, const EVP_MD **out_md,
     // RFC 5758: ECDSA parameters MUST be absent.
     if (CBS_len(&alg) > 0) {
       CBS null;
-      CA_ENSURE(kAlgs[i].pkey_id == EVP_PKEY_RSA &&
-                    CBS_get_asn1(&alg, &null, CBS_ASN1_NULL) &&
-                    CBS_len(&null) == 0 && CBS_len(&alg) == 0,
-                CA_ERR_CERT_MALFORMED, "bad signature algorithm parameters");
+      CA_ENSURE_RETURN(kAlgs[i].pkey_id == EVP_PKEY_RSA &&
+                           CBS_get_asn1(&alg, &null, CBS_ASN1_NULL) &&
+                           CBS_len(&null) == 0 && CBS_len(&alg) == 0,
+                       CA_ERR_CERT_MALFORMED,
+                       "bad signature algorithm parameters");
     }
     *out_md = kAlgs[i].md();
     *out_pkey_id = kAlgs[i].pkey_id;
     return 1;
   }
-  CA_RAISE(CA_ERR_CERT_MALFORMED,
-           "a signature algorithm pki does not sign with");
-err:
+  CA_SET_ERROR(CA_ERR_CERT_MALFORMED,
+               "a signature algorithm pki does not sign with");
   return 0;
 }
 
 int ca_x509_verify_signed_by(const ca_x509 *cert, EVP_PKEY *issuer_key) {
+  int ret = 0;
   const EVP_MD *md;
   int pkey_id;
   EVP_MD_CTX ctx;
@@ -71,9 +73,8 @@ int ca_x509_verify_signed_by(const ca_x509 *cert, EVP_PKEY *issuer_key) {
   }
   CA_ENSURE(ok, CA_ERR_CERT_MALFORMED,
             "the signature does not verify with the CA's key");
-  EVP_MD_CTX_cleanup(&ctx);
-  return 1;
+  ret = 1;
 err:
   EVP_MD_CTX_cleanup(&ctx);
-  return 0;
+  return ret;
 }

@@ -29,7 +29,7 @@ static void check_role_ou(const uint8_t *der, size_t len) {
   CBS name;
   CBS_init(&name, der, len);
   ca_err_clear();
-  if (ca_role_ou_parse(&name, &table, &p)) {
+  if (ca_role_ou_parse(&p, &name, &table)) {
     FUZZ_ASSERT(p.role == CA_ROLE_ISSUER || p.role == CA_ROLE_REVOKER ||
                 p.role == CA_ROLE_ADMIN);
     FUZZ_ASSERT(p.profile_count <= CA_LIMIT_TOKEN_PROFILES);
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   } else if (which == 1) {
     ca_network net;
     ca_err_clear();
-    if (ca_network_parse(s, &net)) {
+    if (ca_network_parse(&net, s)) {
       FUZZ_ASSERT(net.prefix <= (net.v6 ? 128u : 32u));
       // The network's own address, as text up to the '/', lies in it.
       char host[64];
@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       char text[CA_NETWORK_TEXT_LEN];
       ca_network again;
       FUZZ_ASSERT(ca_network_format(&net, text));
-      FUZZ_ASSERT(ca_network_parse(text, &again));
+      FUZZ_ASSERT(ca_network_parse(&again, text));
       FUZZ_ASSERT(again.v6 == net.v6 && again.prefix == net.prefix &&
                   memcmp(again.addr, net.addr, 16) == 0);
     } else {
@@ -95,14 +95,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     // Any text as a client address: never a crash, and garbage is outside.
     ca_network any;
-    if (ca_network_parse("0.0.0.0/0", &any)) {
+    if (ca_network_parse(&any, "0.0.0.0/0")) {
       (void)ca_network_contains(&any, s);
     }
   } else {
     ca_principal p;
     memset(&p, 0, sizeof(p));
     ca_err_clear();
-    if (ca_profiles_parse(s, &p)) {
+    if (ca_profiles_parse(&p, s)) {
       FUZZ_ASSERT(p.profile_count <= CA_LIMIT_TOKEN_PROFILES);
       for (size_t i = 0; i < p.profile_count; i++) {
         const size_t n = strlen(p.profiles[i]);
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_ASSERT(p.profile_count == 0);
     }
     ca_role role;
-    if (ca_role_parse(s, &role)) {
+    if (ca_role_parse(&role, s)) {
       FUZZ_ASSERT(role == CA_ROLE_ISSUER || role == CA_ROLE_REVOKER ||
                   role == CA_ROLE_ADMIN);
     }

@@ -6,6 +6,7 @@
 // consolidated with another cluster's (ca_bulk_consolidate), and a PKCS#12 file
 // read with its password (ca_bulk_pkcs12_certificates). The database writes of
 // an import are left out; what reaches them is what this target checks.
+#include <openssl/mem.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                      .der_len = sizeof(kOther)};
       const ca_bundle bundles[2] = {view, {"fuzz-other", &other, 1}};
       check_merge(bundles, view.n_entries + 1);
-      free(entries);
+      OPENSSL_free(entries);
     } else {
       const ca_err_code code = ca_err_get()->code;
       FUZZ_ASSERT(code == CA_ERR_BUNDLE_MALFORMED ||

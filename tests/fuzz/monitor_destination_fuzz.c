@@ -112,13 +112,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_ASSERT(strpbrk(s, "/@?#") == NULL);
   }
   uint32_t seconds = 0;
-  if (ca_monitor_parse_frequency(s, &seconds)) {
+  if (ca_monitor_parse_frequency(&seconds, s)) {
     FUZZ_ASSERT(seconds >= CA_MONITOR_FREQUENCY_MIN_S &&
                 seconds <= CA_MONITOR_FREQUENCY_MAX_S);
     char back[16];
     ca_monitor_format_frequency(seconds, back);
     uint32_t again = 0;
-    FUZZ_ASSERT(ca_monitor_parse_frequency(back, &again) && again == seconds);
+    FUZZ_ASSERT(ca_monitor_parse_frequency(&again, back) && again == seconds);
   } else {
     FUZZ_ASSERT(ca_err_get()->code == CA_ERR_PARAMETER_INVALID);
   }

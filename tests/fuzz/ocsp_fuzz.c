@@ -249,7 +249,7 @@ static void answer(const ca_ocsp_request *req) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ca_ocsp_request req;
-  if (!ca_ocsp_request_parse(data, size, &req)) {
+  if (!ca_ocsp_request_parse(&req, data, size)) {
     FUZZ_ASSERT(ca_err_get()->code == CA_ERR_REQUEST_MALFORMED);
     return 0;
   }

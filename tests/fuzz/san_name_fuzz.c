@@ -91,7 +91,7 @@ static void check_name(const CBS *name, const ca_san_list *sans, int sans_ok) {
     CBS_init(&der, CBB_data(&generated), CBB_len(&generated));
     ca_san_list *again = malloc(sizeof(*again));
     FUZZ_ASSERT(again != NULL);
-    FUZZ_ASSERT(ca_san_parse(&der, again));
+    FUZZ_ASSERT(ca_san_parse(again, &der));
     FUZZ_ASSERT(again->count == 1);
     check_sans(again);
     FUZZ_ASSERT(ca_san_require_cn(again, &cn));
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // ca/issue/issue.c, so that ASan sees its bounds.
   ca_san_list *sans = malloc(sizeof(*sans));
   FUZZ_ASSERT(sans != NULL);
-  const int sans_ok = ca_san_parse(&general_names, sans);
+  const int sans_ok = ca_san_parse(sans, &general_names);
   if (sans_ok) {
     check_sans(sans);
   } else {

@@ -15,7 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ca_trust_cert *certs = NULL;
   size_t n = 0;
-  if (!ca_trust_parse_upload(data, size, &certs, &n)) {
+  if (!ca_trust_parse_upload(&certs, &n, data, size)) {
     FUZZ_ASSERT_REFUSED();
     return 0;
   }
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char hex[CA_TRUST_FINGERPRINT_HEX_LEN];
     uint8_t back[CA_TRUST_FINGERPRINT_LEN];
     ca_trust_fingerprint_hex(certs[i].fingerprint, hex);
-    FUZZ_ASSERT(ca_trust_fingerprint_parse(hex, back) &&
+    FUZZ_ASSERT(ca_trust_fingerprint_parse(back, hex) &&
                 memcmp(back, certs[i].fingerprint, sizeof(back)) == 0);
   }
   ca_trust_certs_free(certs, n);

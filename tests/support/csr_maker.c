@@ -111,7 +111,7 @@ uint8_t *test_make_csr(const test_csr_spec *spec, size_t *out_len,
     return NULL;
   }
   if (key == NULL) {
-    if (!ca_key_spec_parse(spec->key, &key_spec) ||
+    if (!ca_key_spec_parse(&key_spec, spec->key) ||
         (key = ca_key_generate(&key_spec)) == NULL) {
       goto done;
     }

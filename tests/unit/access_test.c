@@ -44,17 +44,17 @@ TEST(tokens_have_one_shape) {
 
 TEST(roles_and_profiles) {
   ca_role role;
-  CHECK(ca_role_parse("issuer", &role) && role == CA_ROLE_ISSUER);
-  CHECK(ca_role_parse("revoker", &role) && role == CA_ROLE_REVOKER);
-  CHECK(ca_role_parse("admin", &role) && role == CA_ROLE_ADMIN);
-  CHECK(!ca_role_parse("Admin", &role));
-  CHECK(!ca_role_parse("none", &role));
-  CHECK(!ca_role_parse(NULL, &role));
+  CHECK(ca_role_parse(&role, "issuer") && role == CA_ROLE_ISSUER);
+  CHECK(ca_role_parse(&role, "revoker") && role == CA_ROLE_REVOKER);
+  CHECK(ca_role_parse(&role, "admin") && role == CA_ROLE_ADMIN);
+  CHECK(!ca_role_parse(&role, "Admin"));
+  CHECK(!ca_role_parse(&role, "none"));
+  CHECK(!ca_role_parse(&role, NULL));
   CHECK_EQ_STR(ca_role_name(CA_ROLE_REVOKER), "revoker");
 
   ca_principal p;
   memset(&p, 0, sizeof(p));
-  CHECK(ca_profiles_parse("tomcat,ipsec", &p) && p.profile_count == 2);
+  CHECK(ca_profiles_parse(&p, "tomcat,ipsec") && p.profile_count == 2);
   p.role = CA_ROLE_ISSUER;
   CHECK(ca_principal_may_issue(&p, "tomcat"));
   CHECK(ca_principal_may_issue(&p, "TOMCAT"));
@@ -62,7 +62,7 @@ TEST(roles_and_profiles) {
   CHECK(!ca_principal_may_issue(&p, "tomcat-ECDSA"));
   CHECK(!ca_principal_may_issue(&p, "CAPF"));
   // Every profile but the API's client certificates.
-  CHECK(ca_profiles_parse("all", &p) && p.profile_count == 0);
+  CHECK(ca_profiles_parse(&p, "all") && p.profile_count == 0);
   CHECK(ca_principal_may_issue(&p, "CAPF"));
   CHECK(!ca_principal_may_issue(&p, "api-client"));
   CHECK(!ca_principal_may_issue(&p, "API-CLIENT"));
@@ -71,10 +71,10 @@ TEST(roles_and_profiles) {
   p.role = CA_ROLE_ADMIN;
   CHECK(ca_principal_may_issue(&p, "api-client"));
   // Malformed lists are refused whole.
-  CHECK(!ca_profiles_parse("tomcat,,ipsec", &p) && p.profile_count == 0);
-  CHECK(!ca_profiles_parse(",", &p));
-  CHECK(!ca_profiles_parse("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", &p));
-  CHECK(!ca_profiles_parse("abcdefghijklmnopqrstuvwxyz0123456", &p));
+  CHECK(!ca_profiles_parse(&p, "tomcat,,ipsec") && p.profile_count == 0);
+  CHECK(!ca_profiles_parse(&p, ","));
+  CHECK(!ca_profiles_parse(&p, "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"));
+  CHECK(!ca_profiles_parse(&p, "abcdefghijklmnopqrstuvwxyz0123456"));
 }
 
 // --- The role OU ---
@@ -124,7 +124,7 @@ static int role_of(const ava *avas, size_t n, ca_principal *p) {
   CBS_init(&name, der, len);
   ca_err_clear();
   const int code =
-      ca_role_ou_parse(&name, &table, p) ? CA_OK : ca_err_get()->code;
+      ca_role_ou_parse(p, &name, &table) ? CA_OK : ca_err_get()->code;
   CHECK_EQ_STR(p->name, "cert:01");
   return code;
 }
@@ -286,7 +286,7 @@ TEST(role_ou_refuses_malformed_roles) {
     CBS name;
     CBS_init(&name, kNotNames[i], kLens[i]);
     ca_err_clear();
-    CHECK(!ca_role_ou_parse(&name, &table, &p));
+    CHECK(!ca_role_ou_parse(&p, &name, &table));
     CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SUBJECT_INVALID);
   }
 }
@@ -295,23 +295,23 @@ TEST(role_ou_refuses_malformed_roles) {
 
 TEST(networks) {
   ca_network n;
-  CHECK(ca_network_parse("10.0.0.0/8", &n) && !n.v6 && n.prefix == 8);
+  CHECK(ca_network_parse(&n, "10.0.0.0/8") && !n.v6 && n.prefix == 8);
   CHECK(ca_network_contains(&n, "10.255.1.2"));
   CHECK(!ca_network_contains(&n, "11.0.0.1"));
   // A client on an IPv6 listener arrives as an IPv4-mapped address.
   CHECK(ca_network_contains(&n, "::ffff:10.1.2.3"));
   CHECK(!ca_network_contains(&n, "not an address"));
   CHECK(!ca_network_contains(&n, "2001:db8::1"));
-  CHECK(ca_network_parse("127.0.0.1", &n) && n.prefix == 32);
+  CHECK(ca_network_parse(&n, "127.0.0.1") && n.prefix == 32);
   CHECK(ca_network_contains(&n, "127.0.0.1"));
   CHECK(!ca_network_contains(&n, "127.0.0.2"));
-  CHECK(ca_network_parse("192.168.1.128/25", &n));
+  CHECK(ca_network_parse(&n, "192.168.1.128/25"));
   CHECK(ca_network_contains(&n, "192.168.1.200"));
   CHECK(!ca_network_contains(&n, "192.168.1.100"));
-  CHECK(ca_network_parse("2001:db8::/32", &n) && n.v6 && n.prefix == 32);
+  CHECK(ca_network_parse(&n, "2001:db8::/32") && n.v6 && n.prefix == 32);
   CHECK(ca_network_contains(&n, "2001:db8:1::5"));
   CHECK(!ca_network_contains(&n, "2001:db9::5"));
-  CHECK(ca_network_parse("0.0.0.0/0", &n));
+  CHECK(ca_network_parse(&n, "0.0.0.0/0"));
   CHECK(ca_network_contains(&n, "203.0.113.9"));
   static const char *const kBad[] = {
       "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8x", "/8", "10.0.0",
@@ -322,7 +322,7 @@ TEST(networks) {
       "::ffff:10.0.0.0/129"};
   for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
     ca_err_clear();
-    CHECK(!ca_network_parse(kBad[i], &n));
+    CHECK(!ca_network_parse(&n, kBad[i]));
     CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
   }
 }
@@ -351,20 +351,20 @@ TEST(mapped_networks_are_ipv4_networks) {
     ca_network n, again;
     char text[CA_NETWORK_TEXT_LEN], text2[CA_NETWORK_TEXT_LEN];
     ca_err_clear();
-    CHECK(ca_network_parse(kCases[i].text, &n));
+    CHECK(ca_network_parse(&n, kCases[i].text));
     CHECK(ca_network_format(&n, text));
     CHECK_EQ_STR(text, kCases[i].canonical);
     CHECK(ca_network_contains(&n, kCases[i].inside));
     CHECK(!ca_network_contains(&n, kCases[i].outside));
     // The one spelling reads back as the same network.
-    CHECK(ca_network_parse(text, &again) && ca_network_format(&again, text2));
+    CHECK(ca_network_parse(&again, text) && ca_network_format(&again, text2));
     CHECK_EQ_STR(text2, text);
     CHECK(again.v6 == n.v6 && again.prefix == n.prefix &&
           memcmp(again.addr, n.addr, 16) == 0);
   }
   ca_network n;
   ca_err_clear();
-  CHECK(!ca_network_parse("::ffff:127.0.0.0/88", &n));
+  CHECK(!ca_network_parse(&n, "::ffff:127.0.0.0/88"));
   CHECK(strstr(ca_err_get()->message, "96 to 128") != NULL);
 }
 

@@ -310,7 +310,7 @@ TEST(configuration_is_honoured) {
   // Another organization, P-384 EC CAs, RSA-1024 for CallManager, no OCSP
   // URL at all.
   config.organization = "Example Corp";
-  CHECK(ca_key_spec_parse("EC-P384", &config.ec));
+  CHECK(ca_key_spec_parse(&config.ec, "EC-P384"));
   CHECK(ca_profile_enable_rsa1024(&config.profiles, "CallManager"));
   config.ocsp_url = NULL;
   ca_authority *other = NULL;

@@ -1,6 +1,7 @@
 // Unit tests of api/server/bundle.c: entries are counted before protobuf-c
 // allocates them, broken wire format is refused, and the view of a bundle
 // fills in its cluster and checks version and status.
+#include <openssl/mem.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +108,7 @@ TEST(the_view_fills_in_the_cluster_and_checks_the_entries) {
   CHECK(u != NULL && api_bundle_view(u, &entries, &view));
   CHECK(view.n_entries == 1 && strcmp(entries[0].cluster, "alpha") == 0 &&
         !entries[0].revoked);
-  free(entries);
+  OPENSSL_free(entries);
   pki__v1__bundle__free_unpacked(u, NULL);
   free(buf);
   e.status = "maybe";

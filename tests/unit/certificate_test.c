@@ -25,13 +25,14 @@
 #include "ca/x509/key.h"
 #include "ca/x509/name.h"
 #include "ca/x509/serial.h"
+#include "ca/x509/usage.h"
 #include "tests/support/test.h"
 
 static EVP_PKEY *ec_issuer, *rsa_issuer, *leaf_key;
 
 static EVP_PKEY *new_key(const char *name) {
   ca_key_spec spec;
-  return ca_key_spec_parse(name, &spec) ? ca_key_generate(&spec) : NULL;
+  return ca_key_spec_parse(&spec, name) ? ca_key_generate(&spec) : NULL;
 }
 
 // --- KeyUsage ---
@@ -537,6 +538,31 @@ TEST(bad_subject_key) {
   CHECK(der == NULL);
 }
 
+// Every ca_extension_add_* failure records why: a fixed buffer too small for
+// the extension makes the CBB refuse to grow.
+TEST(extension_add_failures_record_an_error) {
+  uint8_t buf[4];
+  CBB cbb;
+  CBS names;
+  CBS_init(&names, kSan, sizeof(kSan));
+  for (int which = 0; which < 3; which++) {
+    ca_err_clear();
+    CHECK(CBB_init_fixed(&cbb, buf, sizeof(buf)));
+    int ok;
+    if (which == 0) {
+      ok = ca_extension_add_key_usage(&cbb, CA_KU_DIGITAL_SIGNATURE);
+    } else if (which == 1) {
+      ok = ca_extension_add_ext_key_usage(&cbb, CA_EKU_SERVER_AUTH);
+    } else {
+      ok = ca_extension_add_san(&cbb, &names);
+    }
+    CHECK(!ok);
+    CHECK_EQ_INT(ca_err_get()->code, CA_ERR_INTERNAL);
+    CHECK(ca_err_get()->message[0] != '\0');
+    CBB_cleanup(&cbb);
+  }
+}
+
 TEST(chain_validates_with_boringssl) {
   // A root and a leaf made by pki, validated by BoringSSL's path builder:
   // the issuer name, key identifiers, basicConstraints and keyUsage of the
@@ -615,6 +641,7 @@ int main(void) {
   RUN(signature_algorithms);
   RUN(validity_encoding_and_checks);
   RUN(bad_subject_key);
+  RUN(extension_add_failures_record_an_error);
   RUN(chain_validates_with_boringssl);
   EVP_PKEY_free(ec_issuer);
   EVP_PKEY_free(rsa_issuer);

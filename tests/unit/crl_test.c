@@ -79,7 +79,7 @@ TEST(reason_parse_accepts) {
   };
   for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); i++) {
     ca_reason got = (ca_reason)-1;
-    const int ok = ca_reason_parse(kCases[i].text, &got);
+    const int ok = ca_reason_parse(&got, kCases[i].text);
     if (!ok || got != kCases[i].want) {
       fprintf(stderr, "  \"%s\": ok %d, reason %d\n", kCases[i].text, ok,
               (int)got);
@@ -120,7 +120,7 @@ TEST(reason_parse_refuses) {
   for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
     ca_reason got;
     ca_err_clear();
-    const int ok = ca_reason_parse(kBad[i], &got);
+    const int ok = ca_reason_parse(&got, kBad[i]);
     if (ok) {
       fprintf(stderr, "  \"%s\" accepted as %d\n", kBad[i], (int)got);
     }
@@ -135,12 +135,12 @@ TEST(reason_names_and_validity) {
     CHECK_EQ_STR(ca_reason_name(kReasons[i].code), kReasons[i].name);
     // A name and a number read back as the code they stand for.
     ca_reason got = (ca_reason)-1;
-    CHECK(ca_reason_parse(ca_reason_name(kReasons[i].code), &got));
+    CHECK(ca_reason_parse(&got, ca_reason_name(kReasons[i].code)));
     CHECK_EQ_INT(got, kReasons[i].code);
     char number[8];
     snprintf(number, sizeof(number), "%d", kReasons[i].code);
     got = (ca_reason)-1;
-    CHECK(ca_reason_parse(number, &got));
+    CHECK(ca_reason_parse(&got, number));
     CHECK_EQ_INT(got, kReasons[i].code);
   }
   static const int kInvalid[] = {7, 8, -1, 11, 255, INT_MAX, INT_MIN};

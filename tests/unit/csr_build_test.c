@@ -18,7 +18,7 @@
 
 static EVP_PKEY *make_key(const char *kind) {
   ca_key_spec spec;
-  CHECK(ca_key_spec_parse(kind, &spec));
+  CHECK(ca_key_spec_parse(&spec, kind));
   return ca_key_generate(&spec);
 }
 
@@ -62,7 +62,7 @@ TEST(requests_verify_with_boringssl_and_pki) {
     CHECK(ca_csr_verify(&csr));
     CHECK(csr.has_san);
     ca_san_list list;
-    CHECK(ca_san_parse(&csr.san, &list));
+    CHECK(ca_san_parse(&list, &csr.san));
     CHECK_EQ_INT(list.count, 4);
     char text[80];
     CHECK(ca_san_format(&list.items[1], text, sizeof(text)));

@@ -184,7 +184,7 @@ static int add_seq(CBB *out, const uint8_t *contents, size_t len) {
 
 static EVP_PKEY *new_key(const char *name) {
   ca_key_spec spec;
-  if (!ca_key_spec_parse(name, &spec)) {
+  if (!ca_key_spec_parse(&spec, name)) {
     return NULL;
   }
   return ca_key_generate(&spec);

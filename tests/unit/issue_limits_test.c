@@ -111,16 +111,16 @@ TEST(san_parse_max) {
   CHECK(list != NULL);
   CBS cbs;
   CBS_init(&cbs, der, general_names(3, der, sizeof(der)));
-  CHECK(ca_san_parse_max(&cbs, 3, list));
+  CHECK(ca_san_parse_max(list, &cbs, 3));
   CHECK_EQ_INT(list->count, 3);
-  CHECK(!ca_san_parse_max(&cbs, 2, list));
+  CHECK(!ca_san_parse_max(list, &cbs, 2));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SAN_TOO_MANY);
   CHECK(strstr(ca_err_get()->message, "more than 2 ") != NULL);
   // 0 and values past the ceiling mean the ceiling: the size of the list.
   CBS_init(&cbs, der, general_names(CA_LIMIT_SAN_COUNT + 1, der, sizeof(der)));
-  CHECK(!ca_san_parse_max(&cbs, 0, list));
+  CHECK(!ca_san_parse_max(list, &cbs, 0));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SAN_TOO_MANY);
-  CHECK(!ca_san_parse_max(&cbs, 1000, list));
+  CHECK(!ca_san_parse_max(list, &cbs, 1000));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SAN_TOO_MANY);
   free(list);
 }
@@ -168,7 +168,7 @@ TEST(authority_applies_its_limits) {
   // the request pki makes itself is not held to the client CSR limit.
   authority->limits.csr_bytes = CA_LIMIT_CSR_BYTES_MIN;
   ca_key_spec key;
-  CHECK(ca_key_spec_parse("EC-P256", &key));
+  CHECK(ca_key_spec_parse(&key, "EC-P256"));
   const ca_name_fields subject = {.common_name = "g.example.com"};
   const char *names[] = {"g.example.com", "h.example.com", "i.example.com"};
   for (size_t n = 2; n <= 3; n++) {

@@ -92,7 +92,7 @@ TEST(spec_parse) {
   for (size_t i = 0; i < sizeof(kGood) / sizeof(kGood[0]); i++) {
     ca_key_spec spec;
     memset(&spec, 0xaa, sizeof(spec));
-    CHECK(ca_key_spec_parse(kGood[i].text, &spec));
+    CHECK(ca_key_spec_parse(&spec, kGood[i].text));
     CHECK_EQ_INT(spec.type, kGood[i].type);
     if (spec.type == CA_KEY_RSA) {
       CHECK_EQ_INT(spec.rsa_bits, kGood[i].bits);
@@ -111,7 +111,7 @@ TEST(spec_parse) {
   for (size_t i = 0; i < sizeof(kBad) / sizeof(kBad[0]); i++) {
     ca_key_spec spec;
     ca_err_clear();
-    const int ok = ca_key_spec_parse(kBad[i], &spec);
+    const int ok = ca_key_spec_parse(&spec, kBad[i]);
     if (ok) {
       fprintf(stderr, "  accepted \"%s\"\n", kBad[i]);
     }
@@ -123,7 +123,7 @@ TEST(spec_parse) {
   memset(long_text, 'z', sizeof(long_text) - 1);
   long_text[sizeof(long_text) - 1] = '\0';
   ca_key_spec spec;
-  CHECK(!ca_key_spec_parse(long_text, &spec));
+  CHECK(!ca_key_spec_parse(&spec, long_text));
   CHECK(strlen(ca_err_get()->message) < CA_ERR_MESSAGE_LEN);
   // A small buffer for the name is truncated, not overrun.
   ca_key_spec rsa = {.type = CA_KEY_RSA, .rsa_bits = 4096};
@@ -134,7 +134,7 @@ TEST(spec_parse) {
 
 TEST(generate) {
   ca_key_spec spec;
-  CHECK(ca_key_spec_parse("EC-P384", &spec));
+  CHECK(ca_key_spec_parse(&spec, "EC-P384"));
   EVP_PKEY *p384 = ca_key_generate(&spec);
   CHECK(p384 != NULL && EVP_PKEY_id(p384) == EVP_PKEY_EC);
   if (p384 != NULL) {
@@ -412,7 +412,7 @@ TEST(matches) {
   CHECK_EQ_INT(ca_key_matches(ec_key, &cbs), 1);
   CHECK_EQ_INT(ca_key_matches(rsa_key, &cbs), 0);
   ca_key_spec spec;
-  CHECK(ca_key_spec_parse("EC-P256", &spec));
+  CHECK(ca_key_spec_parse(&spec, "EC-P256"));
   EVP_PKEY *other = ca_key_generate(&spec);
   CHECK_EQ_INT(ca_key_matches(other, &cbs), 0);
   EVP_PKEY_free(other);
@@ -709,9 +709,9 @@ int main(void) {
     return 1;
   }
   ca_key_spec spec;
-  if (!ca_key_spec_parse("RSA-2048", &spec) ||
+  if (!ca_key_spec_parse(&spec, "RSA-2048") ||
       (rsa_key = ca_key_generate(&spec)) == NULL ||
-      !ca_key_spec_parse("EC-P256", &spec) ||
+      !ca_key_spec_parse(&spec, "EC-P256") ||
       (ec_key = ca_key_generate(&spec)) == NULL) {
     fprintf(stderr, "cannot make keys\n");
     return 1;

@@ -22,8 +22,8 @@ static int wait_ready(ca_keypool *pool, ca_keypool_kind kind, size_t want) {
 
 TEST(fills_hands_out_once_and_refills) {
   ca_keypool_config config;
-  CHECK(ca_keypool_config_parse("none", &config));
-  CHECK(ca_keypool_config_parse("EC-P256=5", &config));
+  CHECK(ca_keypool_config_parse(&config, "none"));
+  CHECK(ca_keypool_config_parse(&config, "EC-P256=5"));
   ca_keypool *pool = NULL;
   CHECK(ca_keypool_start(&config, &pool));
   CHECK(wait_ready(pool, CA_KEYPOOL_P256, 5));
@@ -79,14 +79,14 @@ TEST(configuration) {
   ca_keypool_config_init(&config);
   CHECK_EQ_INT(config.target[CA_KEYPOOL_RSA2048], 8);
   CHECK_EQ_INT(config.target[CA_KEYPOOL_P256], 32);
-  CHECK(ca_keypool_config_parse("RSA-4096=0,EC-P384=3", &config));
+  CHECK(ca_keypool_config_parse(&config, "RSA-4096=0,EC-P384=3"));
   CHECK_EQ_INT(config.target[CA_KEYPOOL_RSA4096], 0);
   CHECK_EQ_INT(config.target[CA_KEYPOOL_P384], 3);
   CHECK_EQ_INT(config.target[CA_KEYPOOL_RSA2048], 8);
   const char *bad[] = {"RSA-2048", "RSA-2048=x",   "RSA-1024=2",
                        "DSA=1",    "EC-P256=5000", "EC-P256="};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    CHECK(!ca_keypool_config_parse(bad[i], &config));
+    CHECK(!ca_keypool_config_parse(&config, bad[i]));
     CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
   }
   CHECK_EQ_STR(ca_keypool_kind_name(CA_KEYPOOL_P384), "EC-P384");
@@ -94,8 +94,8 @@ TEST(configuration) {
 
 TEST(stop_with_keys_inside_frees_them) {
   ca_keypool_config config;
-  CHECK(ca_keypool_config_parse("none", &config));
-  CHECK(ca_keypool_config_parse("EC-P256=3,EC-P384=2", &config));
+  CHECK(ca_keypool_config_parse(&config, "none"));
+  CHECK(ca_keypool_config_parse(&config, "EC-P256=3,EC-P384=2"));
   ca_keypool *pool = NULL;
   CHECK(ca_keypool_start(&config, &pool));
   CHECK(wait_ready(pool, CA_KEYPOOL_P384, 2));

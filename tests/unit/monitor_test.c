@@ -14,7 +14,7 @@
 
 static int frequency(const char *text, uint32_t *out) {
   ca_err_clear();
-  return ca_monitor_parse_frequency(text, out);
+  return ca_monitor_parse_frequency(out, text);
 }
 
 TEST(frequencies) {

@@ -369,7 +369,7 @@ static int parse_spec(const request_spec *spec, ca_ocsp_request *req,
     return 0;
   }
   ca_err_clear();
-  return ca_ocsp_request_parse(*der, len, req);
+  return ca_ocsp_request_parse(req, *der, len);
 }
 
 // spec_refused reports whether the request |spec| describes is refused
@@ -402,7 +402,7 @@ static int bytes_refused(const uint8_t *der, size_t len) {
   }
   ca_ocsp_request req;
   ca_err_clear();
-  const int ok = ca_ocsp_request_parse(copy, len, &req);
+  const int ok = ca_ocsp_request_parse(&req, copy, len);
   OPENSSL_free(copy);
   return !ok && ca_err_get()->code == CA_ERR_REQUEST_MALFORMED;
 }
@@ -433,7 +433,7 @@ TEST(openssl_sha1_request) {
   const size_t len = sizeof(kOpensslSha1Request);
   ca_ocsp_request req;
   ca_err_clear();
-  CHECK(ca_ocsp_request_parse(der, len, &req));
+  CHECK(ca_ocsp_request_parse(&req, der, len));
   CHECK_EQ_INT(req.count, 1);
   CHECK(!req.has_nonce);
   const ca_ocsp_cert_id *id = &req.ids[0];
@@ -459,7 +459,7 @@ TEST(openssl_nonce_request) {
   const uint8_t *der = kOpensslNonceRequest;
   const size_t len = sizeof(kOpensslNonceRequest);
   ca_ocsp_request req;
-  CHECK(ca_ocsp_request_parse(der, len, &req));
+  CHECK(ca_ocsp_request_parse(&req, der, len));
   CHECK_EQ_INT(req.count, 1);
   CHECK_EQ_INT(req.ids[0].hash, CA_OCSP_HASH_SHA1);
   CHECK(cbs_is(&req.ids[0].serial, kSerial, sizeof(kSerial)));
@@ -474,8 +474,8 @@ TEST(openssl_nonce_request) {
   CHECK_EQ_INT(CBS_data(&req.nonce)[0], CBS_ASN1_OCTETSTRING);
   CHECK_EQ_INT(CBS_data(&req.nonce)[1], 16);
   // A later parse into the same structure forgets the nonce.
-  CHECK(ca_ocsp_request_parse(kOpensslSha1Request, sizeof(kOpensslSha1Request),
-                              &req));
+  CHECK(ca_ocsp_request_parse(&req, kOpensslSha1Request,
+                              sizeof(kOpensslSha1Request)));
   CHECK(!req.has_nonce);
   CHECK_EQ_INT(CBS_len(&req.nonce), 0);
 }
@@ -484,7 +484,7 @@ TEST(openssl_sha256_request) {
   const uint8_t *der = kOpensslSha256Request;
   const size_t len = sizeof(kOpensslSha256Request);
   ca_ocsp_request req;
-  CHECK(ca_ocsp_request_parse(der, len, &req));
+  CHECK(ca_ocsp_request_parse(&req, der, len));
   CHECK_EQ_INT(req.count, 1);
   CHECK(!req.has_nonce);
   const ca_ocsp_cert_id *id = &req.ids[0];
@@ -849,7 +849,7 @@ TEST(every_truncation_refused) {
     }
     // Whole, each is accepted; every strict prefix is refused.
     ca_ocsp_request req;
-    CHECK(ca_ocsp_request_parse(kRequests[r].der, kRequests[r].len, &req));
+    CHECK(ca_ocsp_request_parse(&req, kRequests[r].der, kRequests[r].len));
     size_t accepted_prefixes = 0;
     for (size_t len = 0; len < kRequests[r].len; len++) {
       if (!bytes_refused(kRequests[r].der, len)) {
@@ -930,7 +930,7 @@ TEST(size_limit) {
   CHECK(build_request(&spec, &der, &len));
   CHECK_EQ_INT(len, CA_LIMIT_OCSP_REQUEST_BYTES);
   ca_ocsp_request req;
-  CHECK(der != NULL && ca_ocsp_request_parse(der, len, &req));
+  CHECK(der != NULL && ca_ocsp_request_parse(&req, der, len));
   OPENSSL_free(der);
   big.value_len++;
   der = NULL;

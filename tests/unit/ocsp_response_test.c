@@ -629,8 +629,8 @@ int main(void) {
   next_update = ca_time_from_civil(2051, 1, 2, 3, 4, 5);
   revoked_at = ca_time_from_civil(1999, 12, 31, 23, 59, 59);
   ca_key_spec rsa_spec, ec_spec;
-  if (!ca_key_spec_parse("RSA-2048", &rsa_spec) ||
-      !ca_key_spec_parse("EC-P256", &ec_spec)) {
+  if (!ca_key_spec_parse(&rsa_spec, "RSA-2048") ||
+      !ca_key_spec_parse(&ec_spec, "EC-P256")) {
     fprintf(stderr, "cannot parse key specs\n");
     return 1;
   }

@@ -8,7 +8,7 @@
 
 static int parse(const char *text, ca_reason *out) {
   ca_err_clear();
-  return ca_reason_parse(text, out);
+  return ca_reason_parse(out, text);
 }
 
 TEST(every_reason_by_name_alias_and_number) {

@@ -155,7 +155,7 @@ static int parse_spec(const char *spec, uint8_t **out_der) {
   CBS cbs;
   CBS_init(&cbs, *out_der, len);
   ca_err_clear();
-  return ca_san_parse(&cbs, &list) ? CA_OK : ca_err_get()->code;
+  return ca_san_parse(&list, &cbs) ? CA_OK : ca_err_get()->code;
 }
 
 TEST(parse_dns_and_ip) {
@@ -202,7 +202,7 @@ static int parse_raw(const uint8_t *der, size_t len) {
   CBS cbs;
   CBS_init(&cbs, der, len);
   ca_err_clear();
-  return ca_san_parse(&cbs, &list) ? CA_OK : ca_err_get()->code;
+  return ca_san_parse(&list, &cbs) ? CA_OK : ca_err_get()->code;
 }
 
 TEST(parse_raw_encodings) {

@@ -25,7 +25,7 @@ static EVP_PKEY *rsa_key, *p256_key, *p384_key;
 
 static EVP_PKEY *new_key(const char *name) {
   ca_key_spec spec;
-  return ca_key_spec_parse(name, &spec) ? ca_key_generate(&spec) : NULL;
+  return ca_key_spec_parse(&spec, name) ? ca_key_generate(&spec) : NULL;
 }
 
 TEST(digest_rule) {

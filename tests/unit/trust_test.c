@@ -173,14 +173,14 @@ TEST(upload_formats) {
   const made *three[] = {&root, &leaf, &root};
   size_t len;
   uint8_t *pem = pem_of(three, 3, "Certificate:\n  described here\n", &len);
-  CHECK(ca_trust_parse_upload(pem, len, &certs, &n));
+  CHECK(ca_trust_parse_upload(&certs, &n, pem, len));
   CHECK_EQ_INT(n, 2);
   CHECK(n == 2 && certs[0].is_ca && !certs[1].is_ca);
   ca_trust_certs_free(certs, n);
   OPENSSL_free(pem);
 
   // DER.
-  CHECK(ca_trust_parse_upload(ec_ca.der, ec_ca.len, &certs, &n));
+  CHECK(ca_trust_parse_upload(&certs, &n, ec_ca.der, ec_ca.len));
   CHECK(n == 1 && strcmp(certs[0].key_type, "EC") == 0);
   ca_trust_certs_free(certs, n);
 
@@ -191,7 +191,7 @@ TEST(upload_formats) {
   CBB p7;
   CHECK(CBB_init(&p7, 4096) && PKCS7_bundle_certificates(&p7, stack));
   sk_X509_free(stack);
-  CHECK(ca_trust_parse_upload(CBB_data(&p7), CBB_len(&p7), &certs, &n));
+  CHECK(ca_trust_parse_upload(&certs, &n, CBB_data(&p7), CBB_len(&p7)));
   CHECK_EQ_INT(n, 3);
   ca_trust_certs_free(certs, n);
   CBB armoured;
@@ -199,7 +199,7 @@ TEST(upload_formats) {
   CHECK(CBB_init(&armoured, 8192) &&
         ca_pem_add(&armoured, "PKCS7", CBB_data(&p7), CBB_len(&p7)) &&
         CBB_finish(&armoured, &text, &len));
-  CHECK(ca_trust_parse_upload(text, len, &certs, &n));
+  CHECK(ca_trust_parse_upload(&certs, &n, text, len));
   CHECK_EQ_INT(n, 3);
   ca_trust_certs_free(certs, n);
   OPENSSL_free(text);
@@ -208,7 +208,7 @@ TEST(upload_formats) {
   CHECK(longer != NULL);
   memcpy(longer, CBB_data(&p7), CBB_len(&p7));
   longer[CBB_len(&p7)] = 0;
-  CHECK(!ca_trust_parse_upload(longer, CBB_len(&p7) + 1, &certs, &n));
+  CHECK(!ca_trust_parse_upload(&certs, &n, longer, CBB_len(&p7) + 1));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CERT_MALFORMED);
   free(longer);
   CBB_cleanup(&p7);
@@ -218,20 +218,20 @@ TEST(upload_refusals_and_limits) {
   ca_trust_cert *certs = NULL;
   size_t n = 0;
   static const char kGarbage[] = "hello";
-  CHECK(!ca_trust_parse_upload((const uint8_t *)kGarbage, 5, &certs, &n));
+  CHECK(!ca_trust_parse_upload(&certs, &n, (const uint8_t *)kGarbage, 5));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CERT_MALFORMED);
-  CHECK(!ca_trust_parse_upload((const uint8_t *)"", 0, &certs, &n));
+  CHECK(!ca_trust_parse_upload(&certs, &n, (const uint8_t *)"", 0));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CERT_MALFORMED);
   static const char kKey[] =
       "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-  CHECK(!ca_trust_parse_upload((const uint8_t *)kKey, sizeof(kKey) - 1, &certs,
-                               &n));
+  CHECK(!ca_trust_parse_upload(&certs, &n, (const uint8_t *)kKey,
+                               sizeof(kKey) - 1));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PEM_MALFORMED);
   // Over the byte limit, whatever it holds.
   uint8_t *big = calloc(CA_LIMIT_TRUST_UPLOAD_BYTES + 1, 1);
   CHECK(big != NULL);
   CHECK(
-      !ca_trust_parse_upload(big, CA_LIMIT_TRUST_UPLOAD_BYTES + 1, &certs, &n));
+      !ca_trust_parse_upload(&certs, &n, big, CA_LIMIT_TRUST_UPLOAD_BYTES + 1));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_OBJECT_TOO_LARGE);
   free(big);
   // 64 distinct certificates pass, 65 do not.
@@ -245,12 +245,12 @@ TEST(upload_refusals_and_limits) {
   }
   size_t len;
   uint8_t *pem = pem_of(ptrs, CA_LIMIT_TRUST_UPLOAD_CERTS, "", &len);
-  CHECK(ca_trust_parse_upload(pem, len, &certs, &n));
+  CHECK(ca_trust_parse_upload(&certs, &n, pem, len));
   CHECK_EQ_INT(n, CA_LIMIT_TRUST_UPLOAD_CERTS);
   ca_trust_certs_free(certs, n);
   OPENSSL_free(pem);
   pem = pem_of(ptrs, CA_LIMIT_TRUST_UPLOAD_CERTS + 1, "", &len);
-  CHECK(!ca_trust_parse_upload(pem, len, &certs, &n));
+  CHECK(!ca_trust_parse_upload(&certs, &n, pem, len));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_OBJECT_TOO_LARGE);
   OPENSSL_free(pem);
   for (size_t i = 0; i <= CA_LIMIT_TRUST_UPLOAD_CERTS; i++) {
@@ -285,13 +285,13 @@ TEST(fingerprints) {
   char hex[CA_TRUST_FINGERPRINT_HEX_LEN];
   ca_trust_fingerprint_hex(fp, hex);
   CHECK_EQ_INT(strlen(hex), 64);
-  CHECK(ca_trust_fingerprint_parse(hex, back) && memcmp(fp, back, 32) == 0);
+  CHECK(ca_trust_fingerprint_parse(back, hex) && memcmp(fp, back, 32) == 0);
   // openssl's form: upper case, colons between octets.
   char colons[3 * 32];
   for (size_t i = 0; i < 32; i++) {
     snprintf(colons + 3 * i, 4, "%02X%s", fp[i], i < 31 ? ":" : "");
   }
-  CHECK(ca_trust_fingerprint_parse(colons, back) && memcmp(fp, back, 32) == 0);
+  CHECK(ca_trust_fingerprint_parse(back, colons) && memcmp(fp, back, 32) == 0);
   static const char *const kBad[] = {
       "",
       "abcd",
@@ -299,16 +299,16 @@ TEST(fingerprints) {
       NULL,
   };
   for (size_t i = 0; kBad[i] != NULL; i++) {
-    CHECK(!ca_trust_fingerprint_parse(kBad[i], back));
+    CHECK(!ca_trust_fingerprint_parse(back, kBad[i]));
     CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
   }
   char longer[70];
   snprintf(longer, sizeof(longer), "%s00", hex);
-  CHECK(!ca_trust_fingerprint_parse(longer, back));
+  CHECK(!ca_trust_fingerprint_parse(back, longer));
   snprintf(longer, sizeof(longer), "%s:", hex);
-  CHECK(!ca_trust_fingerprint_parse(longer, back));
+  CHECK(!ca_trust_fingerprint_parse(back, longer));
   hex[63] = 'g';
-  CHECK(!ca_trust_fingerprint_parse(hex, back));
+  CHECK(!ca_trust_fingerprint_parse(back, hex));
 }
 
 int main(void) {

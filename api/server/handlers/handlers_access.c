@@ -47,7 +47,7 @@ void api_handle_token_create(api_service *svc, const api_request *req,
   CA_GUARD(api_query_checked(req, "role", &role_text));
   CA_GUARD(api_query_checked(req, "profiles", &profiles));
   CA_GUARD(api_query_checked(req, "name", &name));
-  CA_GUARD(ca_role_parse(role_text, &role));
+  CA_GUARD(ca_role_parse(&role, role_text));
   // An issuer's reach is said explicitly, "all" included, so that a token
   // is never broader than its maker meant by leaving a flag out.
   CA_ENSURE(role != CA_ROLE_ISSUER || (profiles != NULL && profiles[0] != '\0'),
@@ -56,7 +56,7 @@ void api_handle_token_create(api_service *svc, const api_request *req,
   CA_ENSURE(role == CA_ROLE_ISSUER || profiles == NULL,
             CA_ERR_PARAMETER_INVALID, "only issuer tokens have profiles");
   if (profiles != NULL) {
-    CA_GUARD(ca_profiles_parse(profiles, &scope));
+    CA_GUARD(ca_profiles_parse(&scope, profiles));
     for (size_t i = 0; i < scope.profile_count; i++) {
       const ca_profile *p =
           ca_profile_find(&svc->authority->profiles, scope.profiles[i]);
@@ -166,7 +166,7 @@ static void change_allowlist(api_service *svc, const api_request *req,
   CA_GUARD(api_query_checked(req, "force", &force));
   CA_ENSURE(network != NULL, CA_ERR_PARAMETER_INVALID,
             "say which network: network=ADDRESS[/PREFIX]");
-  CA_GUARD(ca_network_parse(network, &target));
+  CA_GUARD(ca_network_parse(&target, network));
   if (force == NULL || strcmp(force, "true") != 0) {
     CA_GUARD(ca_store_allowlist_list(svc->store, &rows, &n));
     ca_network *after = calloc(n + 1, sizeof(*after));
@@ -174,7 +174,7 @@ static void change_allowlist(api_service *svc, const api_request *req,
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
       ca_network net;
-      if (!ca_network_parse(rows[i].network, &net)) {
+      if (!ca_network_parse(&net, rows[i].network)) {
         ca_err_clear();
         continue;
       }

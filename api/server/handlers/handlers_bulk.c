@@ -49,7 +49,7 @@ static void actor_of(const api_request *req, char *out, size_t len) {
 static int export_purposes(const api_request *req, const char **out,
                            size_t *out_n) {
   const char *type;
-  CA_GUARD(api_query_checked(req, "type", &type));
+  CA_GUARD_RETURN(api_query_checked(req, "type", &type));
   if (type == NULL || strcasecmp(type, "all") == 0) {
     for (size_t i = 0; i < CA_BULK_ALL_PURPOSES_COUNT; i++) {
       out[i] = ca_bulk_all_purposes()[i];
@@ -58,11 +58,9 @@ static int export_purposes(const api_request *req, const char **out,
     return 1;
   }
   out[0] = ca_bulk_export_purpose(type);
-  CA_GUARD(out[0] != NULL);
+  CA_GUARD_PTR_RETURN(out[0]);
   *out_n = 1;
   return 1;
-err:
-  return 0;
 }
 
 static void respond_bundle(api_response *resp, const char *cluster,
@@ -97,7 +95,7 @@ done:
 static int query_count(const api_request *req, const char *name, uint64_t max,
                        uint64_t *out) {
   const char *text;
-  CA_GUARD(api_query_checked(req, name, &text));
+  CA_GUARD_RETURN(api_query_checked(req, name, &text));
   if (text == NULL) {
     return 1;
   }
@@ -106,12 +104,11 @@ static int query_count(const api_request *req, const char *name, uint64_t max,
   for (; text[i] >= '0' && text[i] <= '9' && i < 19; i++) {
     v = v * 10 + (uint64_t)(text[i] - '0');
   }
-  CA_ENSURE(i > 0 && text[i] == '\0' && v <= max, CA_ERR_PARAMETER_INVALID,
-            "?%s= must be a number of at most %" PRIu64, name, max);
+  CA_ENSURE_RETURN(i > 0 && text[i] == '\0' && v <= max,
+                   CA_ERR_PARAMETER_INVALID,
+                   "?%s= must be a number of at most %" PRIu64, name, max);
   *out = v;
   return 1;
-err:
-  return 0;
 }
 
 // respond_issued answers one page of issued certificates as a Bundle with
@@ -366,7 +363,7 @@ void api_handle_bulk_consolidate(api_service *svc, const api_request *req,
   ca_bulk_merge merge;
   memset(&merge, 0, sizeof(merge));
   msg = api_consolidate_request_unpack(req->body, req->body_len);
-  CA_GUARD(msg != NULL);
+  CA_GUARD_PTR(msg);
   bundles = calloc(msg->n_bundles + 1, sizeof(*bundles));
   views = calloc(msg->n_bundles + 1, sizeof(*views));
   CA_ENSURE(bundles != NULL && views != NULL, CA_ERR_NO_MEMORY,
@@ -395,7 +392,7 @@ err:
 done:
   ca_bulk_merge_cleanup(&merge);
   for (size_t i = 0; i < n_views; i++) {
-    free(views[i]);
+    OPENSSL_free(views[i]);
   }
   free(views);
   free(bundles);
@@ -476,8 +473,12 @@ static int pkcs12_entries(const Pki__V1__ImportRequest *msg,
             CA_LIMIT_PKCS12_PASSWORD_LEN);
   CA_GUARD(ca_bulk_pkcs12_certificates(msg->pkcs12.data, msg->pkcs12.len,
                                        msg->password, &certs, &n));
-  ca_bundle_entry *entries = calloc(n + 1, sizeof(*entries));
+  // OPENSSL_malloc, as api_bundle_view's array: the caller frees either
+  // with OPENSSL_free. |n| is bounded by the PKCS#12 reader.
+  const size_t size = (n + 1) * sizeof(ca_bundle_entry);
+  ca_bundle_entry *entries = OPENSSL_malloc(size);
   CA_ENSURE_ALLOC(entries);
+  memset(entries, 0, size);
   for (size_t i = 0; i < n; i++) {
     entries[i] = (ca_bundle_entry){
         .cluster = msg->source_cluster,
@@ -589,7 +590,7 @@ void api_handle_bulk_import(api_service *svc, const api_request *req,
   ca_bulk_import_summary summary;
   memset(&summary, 0, sizeof(summary));
   msg = api_import_request_unpack(req->body, req->body_len);
-  CA_GUARD(msg != NULL);
+  CA_GUARD_PTR(msg);
   const char *cluster = msg->cluster[0] != '\0' ? msg->cluster : svc->cluster;
   CA_GUARD(cluster == NULL || ca_bulk_cluster_check(cluster));
   char actor[96];
@@ -625,7 +626,7 @@ err:
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
 done:
   ca_bulk_import_summary_cleanup(&summary);
-  free(entries);
+  OPENSSL_free(entries);  // from pkcs12_entries or api_bundle_view
   ca_trust_certs_free(certs, n_certs);
   pki__v1__import_request__free_unpacked(msg, NULL);
 }

@@ -73,9 +73,9 @@ void api_handle_ca_chain(api_service *svc, const api_request *req,
   api_cert_format format;
   const char *format_text;
   CA_GUARD(api_query_checked(req, "format", &format_text));
-  CA_GUARD(api_cert_format_parse(format_text, API_CERT_PEM, &format));
+  CA_GUARD(api_cert_format_parse(&format, format_text, API_CERT_PEM));
   const ca_issuer *ca = ca_authority_find(svc->authority, req->param);
-  CA_GUARD(ca != NULL);
+  CA_GUARD_PTR(ca);
   // The CA itself, then those above it up to the root; DER is the CA alone.
   const uint8_t *certs[CA_CHAIN_MAX];
   size_t lens[CA_CHAIN_MAX];

@@ -28,9 +28,10 @@ static int parse_time(const char *name, const char *text, int64_t *out) {
   errno = 0;
   const long long v = strtoll(text, &end, 10);
   if (end != text && *end == '\0' && v > 0) {
-    CA_ENSURE(errno != ERANGE && v <= CA_TIME_MAX, CA_ERR_PARAMETER_INVALID,
-              "%s must be at most %lld (9999-12-31T23:59:59Z)", name,
-              (long long)CA_TIME_MAX);
+    CA_ENSURE_RETURN(errno != ERANGE && v <= CA_TIME_MAX,
+                     CA_ERR_PARAMETER_INVALID,
+                     "%s must be at most %lld (9999-12-31T23:59:59Z)", name,
+                     (long long)CA_TIME_MAX);
     *out = v;
     return 1;
   }
@@ -40,17 +41,16 @@ static int parse_time(const char *name, const char *text, int64_t *out) {
                        sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d,
                               &h, &mi, &sec, &used) == 6 &&
                        text[used] == '\0';
-  CA_ENSURE((date || datetime) && y >= 1970 && y <= 9999 && mo >= 1 &&
-                mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 &&
-                sec <= 59 && h >= 0 && mi >= 0 && sec >= 0,
-            CA_ERR_PARAMETER_INVALID,
-            "%s must be a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix "
-            "seconds)",
-            name);
+  CA_ENSURE_RETURN(
+      (date || datetime) && y >= 1970 && y <= 9999 && mo >= 1 && mo <= 12 &&
+          d >= 1 && d <= 31 && h <= 23 && mi <= 59 && sec <= 59 && h >= 0 &&
+          mi >= 0 && sec >= 0,
+      CA_ERR_PARAMETER_INVALID,
+      "%s must be a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix "
+      "seconds)",
+      name);
   *out = ca_time_from_civil(y, mo, d, h, mi, sec);
   return 1;
-err:
-  return 0;
 }
 
 // empty_null turns an empty query value into NULL (no filter).
@@ -65,19 +65,19 @@ static int parse_filter(api_service *svc, const api_request *req,
                         ca_cert_filter *f) {
   memset(f, 0, sizeof(*f));
   const char *profile, *limit, *after, *usage, *bits, *before, *since, *store;
-  CA_GUARD(api_query_checked(req, "profile", &profile));
-  CA_GUARD(api_query_checked(req, "cn", &f->cn));
-  CA_GUARD(api_query_checked(req, "status", &f->status));
-  CA_GUARD(api_query_checked(req, "issuer", &f->issuer));
-  CA_GUARD(api_query_checked(req, "key_type", &f->key_type));
-  CA_GUARD(api_query_checked(req, "key_bits", &bits));
-  CA_GUARD(api_query_checked(req, "usage", &usage));
-  CA_GUARD(api_query_checked(req, "store", &store));
-  CA_GUARD(api_query_checked(req, "cluster", &f->cluster));
-  CA_GUARD(api_query_checked(req, "expires_before", &before));
-  CA_GUARD(api_query_checked(req, "expires_after", &since));
-  CA_GUARD(api_query_checked(req, "limit", &limit));
-  CA_GUARD(api_query_checked(req, "after", &after));
+  CA_GUARD_RETURN(api_query_checked(req, "profile", &profile));
+  CA_GUARD_RETURN(api_query_checked(req, "cn", &f->cn));
+  CA_GUARD_RETURN(api_query_checked(req, "status", &f->status));
+  CA_GUARD_RETURN(api_query_checked(req, "issuer", &f->issuer));
+  CA_GUARD_RETURN(api_query_checked(req, "key_type", &f->key_type));
+  CA_GUARD_RETURN(api_query_checked(req, "key_bits", &bits));
+  CA_GUARD_RETURN(api_query_checked(req, "usage", &usage));
+  CA_GUARD_RETURN(api_query_checked(req, "store", &store));
+  CA_GUARD_RETURN(api_query_checked(req, "cluster", &f->cluster));
+  CA_GUARD_RETURN(api_query_checked(req, "expires_before", &before));
+  CA_GUARD_RETURN(api_query_checked(req, "expires_after", &since));
+  CA_GUARD_RETURN(api_query_checked(req, "limit", &limit));
+  CA_GUARD_RETURN(api_query_checked(req, "after", &after));
   if (empty_null(profile) != NULL) {
     // Canonical spelling, so "callmanager" finds CallManager rows. A
     // purpose without a profile (ITLRecovery) is taken as written: it can
@@ -91,63 +91,63 @@ static int parse_filter(api_service *svc, const api_request *req,
   f->status = empty_null(f->status);
   f->cluster = empty_null(f->cluster);
   f->key_type = empty_null(f->key_type);
-  CA_ENSURE(f->status == NULL || strcmp(f->status, "good") == 0 ||
-                strcmp(f->status, "revoked") == 0,
-            CA_ERR_PARAMETER_INVALID, "status must be good or revoked");
+  CA_ENSURE_RETURN(f->status == NULL || strcmp(f->status, "good") == 0 ||
+                       strcmp(f->status, "revoked") == 0,
+                   CA_ERR_PARAMETER_INVALID, "status must be good or revoked");
   if (f->key_type != NULL) {
-    CA_ENSURE(strcasecmp(f->key_type, "RSA") == 0 ||
-                  strcasecmp(f->key_type, "EC") == 0,
-              CA_ERR_PARAMETER_INVALID, "key_type must be RSA or EC");
+    CA_ENSURE_RETURN(strcasecmp(f->key_type, "RSA") == 0 ||
+                         strcasecmp(f->key_type, "EC") == 0,
+                     CA_ERR_PARAMETER_INVALID, "key_type must be RSA or EC");
     f->key_type = strcasecmp(f->key_type, "RSA") == 0 ? "RSA" : "EC";
   }
   if (empty_null(bits) != NULL) {
     char *end;
     const unsigned long v = strtoul(bits, &end, 10);
-    CA_ENSURE(*end == '\0' && v >= 128 && v <= 16384, CA_ERR_PARAMETER_INVALID,
-              "key_bits must be a key size in bits");
+    CA_ENSURE_RETURN(*end == '\0' && v >= 128 && v <= 16384,
+                     CA_ERR_PARAMETER_INVALID,
+                     "key_bits must be a key size in bits");
     f->key_bits = (unsigned)v;
   }
   if (empty_null(usage) != NULL) {
-    CA_ENSURE(strcmp(usage, "identity") == 0 || strcmp(usage, "trust") == 0 ||
-                  strcmp(usage, "all") == 0,
-              CA_ERR_PARAMETER_INVALID, "usage must be identity, trust or all");
+    CA_ENSURE_RETURN(
+        strcmp(usage, "identity") == 0 || strcmp(usage, "trust") == 0 ||
+            strcmp(usage, "all") == 0,
+        CA_ERR_PARAMETER_INVALID, "usage must be identity, trust or all");
     f->usage = strcmp(usage, "identity") == 0 ? CA_USAGE_IDENTITY
                : strcmp(usage, "trust") == 0  ? CA_USAGE_TRUST
                                               : CA_USAGE_ALL;
   }
   if (empty_null(store) != NULL) {
     f->store = ca_trust_store_find(store);
-    CA_ENSURE(f->store != NULL, CA_ERR_PARAMETER_INVALID,
-              "store must be tomcat-trust, CallManager-trust, "
-              "Phone-SAST-trust, CAPF-trust, ipsec-trust or TVS-trust");
+    CA_ENSURE_RETURN(f->store != NULL, CA_ERR_PARAMETER_INVALID,
+                     "store must be tomcat-trust, CallManager-trust, "
+                     "Phone-SAST-trust, CAPF-trust, ipsec-trust or TVS-trust");
   }
   if (empty_null(before) != NULL) {
-    CA_GUARD(parse_time("expires_before", before, &f->expires_before));
+    CA_GUARD_RETURN(parse_time("expires_before", before, &f->expires_before));
   }
   if (empty_null(since) != NULL) {
-    CA_GUARD(parse_time("expires_after", since, &f->expires_after));
+    CA_GUARD_RETURN(parse_time("expires_after", since, &f->expires_after));
   }
   f->limit = CA_LIMIT_LIST_DEFAULT;
   if (empty_null(limit) != NULL) {
     char *end;
     const unsigned long v = strtoul(limit, &end, 10);
-    CA_ENSURE(*end == '\0' && v >= 1 && v <= CA_LIMIT_LIST_PAGE,
-              CA_ERR_PARAMETER_INVALID, "limit must be 1 to %d",
-              CA_LIMIT_LIST_PAGE);
+    CA_ENSURE_RETURN(*end == '\0' && v >= 1 && v <= CA_LIMIT_LIST_PAGE,
+                     CA_ERR_PARAMETER_INVALID, "limit must be 1 to %d",
+                     CA_LIMIT_LIST_PAGE);
     f->limit = v;
   }
   if (empty_null(after) != NULL) {
-    CA_GUARD(ca_cert_cursor_parse(after, &f->after));
+    CA_GUARD_RETURN(ca_cert_cursor_parse(after, &f->after));
     // A cursor holds a notAfter, which a certificate's Time bounds; any
     // other value is made up, and PostgreSQL would fail on it.
-    CA_ENSURE(
+    CA_ENSURE_RETURN(
         f->after.not_after >= CA_TIME_MIN && f->after.not_after <= CA_TIME_MAX,
         CA_ERR_PARAMETER_INVALID,
         "after must be the next_after value of the previous page");
   }
   return 1;
-err:
-  return 0;
 }
 
 static void fill_info(const ca_cert_row *row, Pki__V1__CertificateInfo *info) {
@@ -269,7 +269,7 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   const char *format_text, *issuer;
   CA_GUARD(api_query_checked(req, "format", &format_text));
   CA_GUARD(api_query_checked(req, "issuer", &issuer));
-  CA_GUARD(api_cert_format_parse(format_text, API_CERT_PEM, &format));
+  CA_GUARD(api_cert_format_parse(&format, format_text, API_CERT_PEM));
   CA_GUARD(ca_serial_from_hex(req->param, strlen(req->param), &serial));
   ca_serial_to_hex(&serial, serial_hex);
   ca_cert_filter filter;
@@ -296,7 +296,7 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   if ((format == API_CERT_P7B || format == API_CERT_P7B_PEM) &&
       !rows[0].self_signed) {
     const ca_issuer *ca = ca_authority_find(svc->authority, rows[0].issuer);
-    CA_GUARD(ca != NULL);
+    CA_GUARD_PTR(ca);
     for (size_t i = 0; i < ca->chain_len; i++) {
       certs[count] = ca->chain[i]->der;
       lens[count++] = ca->chain[i]->der_len;

@@ -426,10 +426,10 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
   const Pki__V1__GenerateKeyRequest *g = call->generate;
   const ca_profile *profile =
       ca_profile_find(&svc->authority->profiles, g->profile);
-  CA_GUARD(profile != NULL);
-  CA_GUARD(ca_key_spec_parse(
-      g->key_type[0] != '\0' ? g->key_type : default_key_type(profile),
-      &call->key_spec));
+  CA_GUARD_PTR(profile);
+  CA_GUARD(ca_key_spec_parse(&call->key_spec, g->key_type[0] != '\0'
+                                                  ? g->key_type
+                                                  : default_key_type(profile)));
   CA_ENSURE(g->subject != NULL && g->subject->common_name[0] != '\0',
             CA_ERR_SUBJECT_CN_MISSING, "the subject needs a common name");
   call->subject = (ca_name_fields){

@@ -137,12 +137,13 @@ static int from_message(const Pki__V1__MonitorConfig *msg,
   out->keep_webhooks = msg->keep_webhooks;
   const size_t n_webhooks =
       out->keep_webhooks ? 0 : msg->n_webhooks + msg->n_webhook_destinations;
-  CA_ENSURE(msg->n_emails <= CA_LIMIT_MONITOR_DESTINATIONS &&
-                n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
-            CA_ERR_DESTINATION_INVALID,
-            "at most %d e-mail addresses and %d webhooks",
-            CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
-  CA_GUARD(ca_monitor_parse_frequency(msg->frequency, &out->frequency_s));
+  CA_ENSURE_RETURN(
+      msg->n_emails <= CA_LIMIT_MONITOR_DESTINATIONS &&
+          n_webhooks <= CA_LIMIT_MONITOR_DESTINATIONS,
+      CA_ERR_DESTINATION_INVALID, "at most %d e-mail addresses and %d webhooks",
+      CA_LIMIT_MONITOR_DESTINATIONS, CA_LIMIT_MONITOR_DESTINATIONS);
+  CA_GUARD_RETURN(
+      ca_monitor_parse_frequency(&out->frequency_s, msg->frequency));
   out->enabled = msg->enabled;
   out->start_days = msg->start_days;
   out->n_emails = msg->n_emails;
@@ -163,8 +164,6 @@ static int from_message(const Pki__V1__MonitorConfig *msg,
   out->smtp_port = msg->smtp_port != 0 ? msg->smtp_port : 25;
   out->smtp_from = msg->smtp_from[0] != '\0' ? msg->smtp_from : "pki@localhost";
   return ca_monitor_config_check(out);
-err:
-  return 0;
 }
 
 void api_handle_monitor_put(api_service *svc, const api_request *req,

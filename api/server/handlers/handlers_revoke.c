@@ -97,7 +97,7 @@ void api_handle_crl(api_service *svc, const api_request *req,
   CA_ENSURE(format == NULL || as_pem || strcasecmp(format, "der") == 0,
             CA_ERR_FORMAT_UNKNOWN, "format must be der or pem");
   const ca_issuer *ca = ca_authority_find(svc->authority, req->param);
-  CA_GUARD(ca != NULL);
+  CA_GUARD_PTR(ca);
   CA_GUARD(ca_crl_current(svc->authority, svc->store, ca, svc->crl_validity_s,
                           &crl));
   if (as_pem) {

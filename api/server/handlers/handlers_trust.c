@@ -115,7 +115,7 @@ static void respond_rows(api_response *resp, const char *format,
   api_cert_format cert_format;
   const uint8_t **certs = NULL;
   size_t *lens = NULL;
-  CA_GUARD(api_cert_format_parse(format, API_CERT_PEM, &cert_format));
+  CA_GUARD(api_cert_format_parse(&cert_format, format, API_CERT_PEM));
   CA_ENSURE(cert_format != API_CERT_DER || n == 1, CA_ERR_FORMAT_UNKNOWN,
             "der holds one certificate: use pem, p7b or p7b-pem for a store");
   certs = calloc(n > 0 ? n : 1, sizeof(*certs));
@@ -141,21 +141,19 @@ static int split_param(const char *param, const char **out_store,
   char name[64];
   const char *slash = strchr(param, '/');
   const size_t len = slash != NULL ? (size_t)(slash - param) : strlen(param);
-  CA_ENSURE(len > 0 && len < sizeof(name), CA_ERR_NOT_FOUND,
-            "no such trust store");
+  CA_ENSURE_RETURN(len > 0 && len < sizeof(name), CA_ERR_NOT_FOUND,
+                   "no such trust store");
   memcpy(name, param, len);
   name[len] = '\0';
   *out_store = ca_trust_store_find(name);
-  CA_GUARD(*out_store != NULL);
+  CA_GUARD_PTR_RETURN(*out_store);
   *out_has_fp = slash != NULL;
   if (slash != NULL) {
-    CA_ENSURE(strchr(slash + 1, '/') == NULL, CA_ERR_NOT_FOUND,
-              "no such resource");
-    CA_GUARD(ca_trust_fingerprint_parse(slash + 1, fp));
+    CA_ENSURE_RETURN(strchr(slash + 1, '/') == NULL, CA_ERR_NOT_FOUND,
+                     "no such resource");
+    CA_GUARD_RETURN(ca_trust_fingerprint_parse(fp, slash + 1));
   }
   return 1;
-err:
-  return 0;
 }
 
 void api_handle_trust_list_all(api_service *svc, const api_request *req,
@@ -277,7 +275,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   size_t n_results = 0;
   const char *force_text, *format;
   const char *store = ca_trust_store_find(req->param);
-  CA_GUARD(store != NULL);
+  CA_GUARD_PTR(store);
   CA_GUARD(api_query_checked(req, "force", &force_text));
   CA_GUARD(api_query_checked(req, "format", &format));
   const int text = format != NULL && strcmp(format, "text") == 0;
@@ -289,7 +287,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   CA_ENSURE(force_text == NULL || force || strcmp(force_text, "false") == 0 ||
                 strcmp(force_text, "0") == 0,
             CA_ERR_PARAMETER_INVALID, "force must be true or false");
-  CA_GUARD(ca_trust_parse_upload(req->body, req->body_len, &certs, &n));
+  CA_GUARD(ca_trust_parse_upload(&certs, &n, req->body, req->body_len));
 
   // Every CA certificate of the upload is stored; leaves that come with
   // them in a chain are reported and left out. An upload without any CA,

@@ -1,6 +1,7 @@
 #include "api/server/handlers/limits.h"
 #include "api/server/handlers/handlers.h"
 
+#include <openssl/mem.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,9 @@
 
 api_route *api_routes_limited(const api_route *routes, size_t n,
                               size_t max_body, size_t max_csr) {
-  api_route *out = calloc(n > 0 ? n : 1, sizeof(*out));
+  // Handed to the caller, so OPENSSL_malloc; route tables are a few dozen
+  // entries, so the size cannot wrap.
+  api_route *out = OPENSSL_malloc((n > 0 ? n : 1) * sizeof(*out));
   if (out == NULL) {
     return NULL;
   }

@@ -13,7 +13,8 @@
 // POST /v1/certificates:issue 1 KiB more for its other fields; and no call
 // takes more than |max_body|. The routes are matched by their handlers, so
 // the order of the table does not matter. It returns NULL when out of
-// memory; the caller frees the copy with free() after the server stopped.
+// memory; the caller frees the copy with OPENSSL_free after the server
+// stopped.
 api_route *api_routes_limited(const api_route *routes, size_t n,
                               size_t max_body, size_t max_csr);
 
