@@ -438,16 +438,6 @@ err:
   return 0;
 }
 
-// get_text copies a column; NULL stays NULL.
-static int get_text(PGresult *res, int row, int col, char **out) {
-  if (PQgetisnull(res, row, col)) {
-    *out = NULL;
-    return 1;
-  }
-  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
-  return *out != NULL;
-}
-
 PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
                             const char *const *values, const int *lengths,
                             const int *formats, ExecStatusType want,
@@ -464,6 +454,14 @@ PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
     tx->failed = 1;
   }
   return res;
+}
+
+int ca_store_tx_command(ca_store_tx *tx, const char *sql, int n,
+                        const char *const *values, ExecStatusType want,
+                        const char *what) {
+  PGresult *res = ca_store_tx_query(tx, sql, n, values, NULL, NULL, want, what);
+  PQclear(res);
+  return res != NULL;
 }
 
 int64_t ca_store_get_int(PGresult *res, int row, int col) {
@@ -501,40 +499,43 @@ static const char kSelectIssuers[] =
     " FROM issuers i LEFT JOIN issuers p ON p.id = i.parent_id"
     " ORDER BY i.id";
 
+static int decode_issuer(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_issuer_record *r = elem;
+  r->id = ca_store_get_int(res, i, 0);
+  r->not_before = ca_store_get_int(res, i, 7);
+  r->not_after = ca_store_get_int(res, i, 8);
+  CA_ENSURE_RETURN(ca_store_get_text_or_null(res, i, 1, &r->name) &&
+                       ca_store_get_text_or_null(res, i, 2, &r->role) &&
+                       ca_store_get_text_or_null(res, i, 3, &r->algorithm) &&
+                       ca_store_get_text_or_null(res, i, 4, &r->parent) &&
+                       ca_store_get_text_or_null(res, i, 5, &r->subject) &&
+                       ca_store_get_text_or_null(res, i, 6, &r->serial) &&
+                       ca_store_get_text_or_null(res, i, 10, &r->key_file),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return ca_store_get_bytea(res, i, 9, &r->der, &r->der_len);
+}
+
+static void free_issuers(void *rows, size_t n) {
+  ca_issuer_records_free(rows, n);
+}
+
+static const ca_store_row_type kIssuerRows = {sizeof(ca_issuer_record),
+                                              decode_issuer, free_issuers};
+
+// read_issuers reads every issuer on |conn|, inside the caller's
+// transaction (ca_store_bootstrap_issuers), hence not ca_store_read_rows.
 static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
-  ca_issuer_record *records = NULL;
-  size_t n = 0;
+  ca_store_rows rows;
   PGresult *res = ca_store_check_result(conn, PQexec(conn, kSelectIssuers),
                                         PGRES_TUPLES_OK, "reading issuers");
-  CA_GUARD(res != NULL);
-  const int rows = PQntuples(res);
-  if (rows > 0) {
-    records = calloc((size_t)rows, sizeof(*records));
-    CA_ENSURE_ALLOC(records);
-  }
-  for (int i = 0; i < rows; i++) {
-    ca_issuer_record *r = &records[i];
-    n++;
-    r->id = ca_store_get_int(res, i, 0);
-    r->not_before = ca_store_get_int(res, i, 7);
-    r->not_after = ca_store_get_int(res, i, 8);
-    CA_ENSURE(get_text(res, i, 1, &r->name) && get_text(res, i, 2, &r->role) &&
-                  get_text(res, i, 3, &r->algorithm) &&
-                  get_text(res, i, 4, &r->parent) &&
-                  get_text(res, i, 5, &r->subject) &&
-                  get_text(res, i, 6, &r->serial) &&
-                  get_text(res, i, 10, &r->key_file),
-              CA_ERR_NO_MEMORY, "out of memory");
-    CA_GUARD(ca_store_get_bytea(res, i, 9, &r->der, &r->der_len));
-  }
+  CA_GUARD_RETURN(res != NULL);
+  const int ok = ca_store_decode_rows(res, &kIssuerRows, NULL, 0, &rows);
   PQclear(res);
-  *out = records;
-  *out_n = n;
+  CA_GUARD_RETURN(ok);
+  *out = rows.rows;
+  *out_n = rows.n;
   return 1;
-err:
-  PQclear(res);
-  ca_issuer_records_free(records, n);
-  return 0;
 }
 
 static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
@@ -584,6 +585,9 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
     ca_store_release(store, slot);
     return 1;
   }
+  // None yet: the empty array read is dropped, the CAs made are read back.
+  ca_issuer_records_free(*out, *out_n);
+  *out = NULL;
   CA_GUARD(generate(arg, &made, &made_n));
   for (size_t i = 0; i < made_n; i++) {
     CA_GUARD(insert_issuer(conn, &made[i]));
@@ -938,19 +942,4 @@ int ca_store_tx_insert_certificates(ca_store_tx *tx,
   return 1;
 err:
   return 0;
-}
-
-PGresult *ca_store_query(ca_store *store, const char *sql, int n,
-                         const char *const *values, ExecStatusType want,
-                         const char *what) {
-  size_t slot;
-  PGconn *conn;
-  if (!ca_store_acquire(store, &slot, &conn)) {
-    return NULL;
-  }
-  PGresult *res = ca_store_check_result(
-      conn, PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0), want,
-      what);
-  ca_store_release(store, slot);
-  return res;
 }
