@@ -46,7 +46,7 @@ static int insert_token(ca_store_tx *tx, const char *name, ca_role role,
                         const char *source, char token_out[CA_TOKEN_LEN + 1],
                         int64_t *id_out) {
   uint8_t hash[32];
-  char hash_text[67], profiles[sizeof(((ca_token_record *)0)->profiles) + 2];
+  char hash_text[67], profiles[sizeof(((ca_token_row *)0)->profiles) + 2];
   CA_GUARD(ca_token_generate(token_out));
   CA_GUARD(ca_token_hash(token_out, CA_TOKEN_LEN, hash));
   hash_param(hash, hash_text);
@@ -161,7 +161,7 @@ int ca_store_token_find(ca_store *store, const uint8_t hash[32],
 
 static int decode_token(PGresult *res, int i, void *elem, const void *arg) {
   (void)arg;
-  ca_token_record *r = elem;
+  ca_token_row *r = elem;
   r->id = ca_store_get_int(res, i, 0);
   snprintf(r->name, sizeof(r->name), "%s", PQgetvalue(res, i, 1));
   CA_GUARD_RETURN(ca_role_parse(PQgetvalue(res, i, 2), &r->role));
@@ -172,10 +172,10 @@ static int decode_token(PGresult *res, int i, void *elem, const void *arg) {
   return 1;
 }
 
-static const ca_store_row_type kTokenRows = {sizeof(ca_token_record),
-                                             decode_token, NULL};
+static const ca_store_row_type kTokenRows = {sizeof(ca_token_row), decode_token,
+                                             NULL};
 
-int ca_store_token_list(ca_store *store, ca_token_record **out, size_t *n) {
+int ca_store_token_list(ca_store *store, ca_token_row **out, size_t *n) {
   *out = NULL;
   *n = 0;
   char limit[16];

@@ -470,7 +470,7 @@ int64_t ca_store_get_int(PGresult *res, int row, int col) {
 
 // --- Issuers ---
 
-void ca_issuer_record_cleanup(ca_issuer_record *r) {
+void ca_issuer_row_cleanup(ca_issuer_row *r) {
   OPENSSL_free(r->name);
   OPENSSL_free(r->role);
   OPENSSL_free(r->algorithm);
@@ -482,12 +482,12 @@ void ca_issuer_record_cleanup(ca_issuer_record *r) {
   memset(r, 0, sizeof(*r));
 }
 
-void ca_issuer_records_free(ca_issuer_record *records, size_t n) {
+void ca_issuer_rows_free(ca_issuer_row *records, size_t n) {
   if (records == NULL) {
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    ca_issuer_record_cleanup(&records[i]);
+    ca_issuer_row_cleanup(&records[i]);
   }
   free(records);
 }
@@ -501,7 +501,7 @@ static const char kSelectIssuers[] =
 
 static int decode_issuer(PGresult *res, int i, void *elem, const void *arg) {
   (void)arg;
-  ca_issuer_record *r = elem;
+  ca_issuer_row *r = elem;
   r->id = ca_store_get_int(res, i, 0);
   r->not_before = ca_store_get_int(res, i, 7);
   r->not_after = ca_store_get_int(res, i, 8);
@@ -517,15 +517,15 @@ static int decode_issuer(PGresult *res, int i, void *elem, const void *arg) {
 }
 
 static void free_issuers(void *rows, size_t n) {
-  ca_issuer_records_free(rows, n);
+  ca_issuer_rows_free(rows, n);
 }
 
-static const ca_store_row_type kIssuerRows = {sizeof(ca_issuer_record),
+static const ca_store_row_type kIssuerRows = {sizeof(ca_issuer_row),
                                               decode_issuer, free_issuers};
 
 // read_issuers reads every issuer on |conn|, inside the caller's
 // transaction (ca_store_bootstrap_issuers), hence not ca_store_read_rows.
-static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
+static int read_issuers(PGconn *conn, ca_issuer_row **out, size_t *out_n) {
   ca_store_rows rows;
   PGresult *res = ca_store_check_result(conn, PQexec(conn, kSelectIssuers),
                                         PGRES_TUPLES_OK, "reading issuers");
@@ -538,7 +538,7 @@ static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
   return 1;
 }
 
-static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
+static int insert_issuer(PGconn *conn, const ca_issuer_row *r) {
   char nb[21], na[21];
   CA_ENSURE(
       ca_time_format(r->not_before, nb) && ca_time_format(r->not_after, na),
@@ -568,11 +568,10 @@ err:
 }
 
 int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
-                               void *arg, ca_issuer_record **out,
-                               size_t *out_n) {
+                               void *arg, ca_issuer_row **out, size_t *out_n) {
   size_t slot = 0;
   PGconn *conn = NULL;
-  ca_issuer_record *made = NULL;
+  ca_issuer_row *made = NULL;
   size_t made_n = 0;
   int in_tx = 0;
   CA_GUARD(ca_store_acquire(store, &slot, &conn));
@@ -586,7 +585,7 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
     return 1;
   }
   // None yet: the empty array read is dropped, the CAs made are read back.
-  ca_issuer_records_free(*out, *out_n);
+  ca_issuer_rows_free(*out, *out_n);
   *out = NULL;
   CA_GUARD(generate(arg, &made, &made_n));
   for (size_t i = 0; i < made_n; i++) {
@@ -594,13 +593,13 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
   }
   CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
   in_tx = 0;
-  ca_issuer_records_free(made, made_n);
+  ca_issuer_rows_free(made, made_n);
   made = NULL;
   CA_GUARD(read_issuers(conn, out, out_n));
   ca_store_release(store, slot);
   return 1;
 err:
-  ca_issuer_records_free(made, made_n);
+  ca_issuer_rows_free(made, made_n);
   if (conn != NULL) {
     if (in_tx) {
       ca_err saved;
@@ -676,14 +675,15 @@ void ca_store_rollback(ca_store_tx *tx) {
 int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
                       const char *object, const char *source,
                       const char *outcome, const char *detail) {
-  const ca_audit_record row = {actor, action, object, source, outcome, detail};
+  const ca_new_audit_row row = {actor, action, object, source, outcome, detail};
   return ca_store_tx_audit_many(tx, &row, 1);
 }
 
 #define AUDIT_COLUMNS 6
 
 // audit_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS audit rows.
-static int audit_chunk(ca_store_tx *tx, const ca_audit_record *rows, size_t n) {
+static int audit_chunk(ca_store_tx *tx, const ca_new_audit_row *rows,
+                       size_t n) {
   const char **values = calloc(n * AUDIT_COLUMNS, sizeof(char *));
   // "($1,...,$6)," is at most 6 * 6 + 3 bytes per row.
   const size_t cap = 128 + n * (AUDIT_COLUMNS * 6 + 3);
@@ -720,7 +720,7 @@ err:
   return 0;
 }
 
-int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
+int ca_store_tx_audit_many(ca_store_tx *tx, const ca_new_audit_row *rows,
                            size_t n) {
   CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
             "transaction failed earlier");
@@ -832,7 +832,7 @@ err:
 
 // bind_row sets the parameters of row |i| to record |r| and appends its
 // placeholders to the statement.
-static int bind_row(insert_params *p, size_t i, const ca_cert_record *r) {
+static int bind_row(insert_params *p, size_t i, const ca_new_cert_row *r) {
   row_text *t = &p->text[i];
   snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
   snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64, r->replaces_id);
@@ -880,7 +880,7 @@ err:
 
 // mark_collided sets |out_collided[i]| for every record that the INSERT's
 // result |res| (the rows inserted) does not name: its serial existed.
-static void mark_collided(PGresult *res, const ca_cert_record *records,
+static void mark_collided(PGresult *res, const ca_new_cert_row *records,
                           size_t n, uint8_t *out_collided) {
   const int inserted = PQntuples(res);
   memset(out_collided, (size_t)inserted != n, n);
@@ -900,7 +900,7 @@ static void mark_collided(PGresult *res, const ca_cert_record *records,
 }
 
 // insert_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS records in one statement.
-static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
+static int insert_chunk(ca_store_tx *tx, const ca_new_cert_row *records,
                         size_t n, uint8_t *out_collided) {
   int ret = 0;
   insert_params p;
@@ -930,7 +930,7 @@ err:
 }
 
 int ca_store_tx_insert_certificates(ca_store_tx *tx,
-                                    const ca_cert_record *records, size_t n,
+                                    const ca_new_cert_row *records, size_t n,
                                     uint8_t *out_collided) {
   CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
             "transaction failed earlier");

@@ -179,7 +179,7 @@ int ca_store_tx_notify(ca_store_tx *tx, const char *channel,
                              PGRES_TUPLES_OK, "NOTIFY");
 }
 
-int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
+int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
                      int *out_found) {
   size_t slot;
   PGconn *conn;
@@ -239,7 +239,7 @@ int ca_store_certificate_state(ca_store *store, int64_t issuer_id,
   return ca_store_read_one(store, &stmt, decode_state, out, NULL, out_found);
 }
 
-void ca_responder_records_free(ca_responder_record *records, size_t n) {
+void ca_responder_rows_free(ca_responder_row *records, size_t n) {
   if (records == NULL) {
     return;
   }
@@ -252,7 +252,7 @@ void ca_responder_records_free(ca_responder_record *records, size_t n) {
 
 static int decode_responder(PGresult *res, int i, void *elem, const void *arg) {
   (void)arg;
-  ca_responder_record *r = elem;
+  ca_responder_row *r = elem;
   r->not_after = ca_store_get_int(res, i, 2);
   CA_ENSURE_RETURN(ca_store_get_text(res, i, 1, &r->key_file), CA_ERR_NO_MEMORY,
                    "out of memory");
@@ -260,14 +260,14 @@ static int decode_responder(PGresult *res, int i, void *elem, const void *arg) {
 }
 
 static void free_responders(void *rows, size_t n) {
-  ca_responder_records_free(rows, n);
+  ca_responder_rows_free(rows, n);
 }
 
 static const ca_store_row_type kResponderRows = {
-    sizeof(ca_responder_record), decode_responder, free_responders};
+    sizeof(ca_responder_row), decode_responder, free_responders};
 
 int ca_store_find_responders(ca_store *store, int64_t issuer_id,
-                             const char *node, ca_responder_record **out,
+                             const char *node, ca_responder_row **out,
                              size_t *out_n) {
   char issuer[24];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
