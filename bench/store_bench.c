@@ -30,7 +30,7 @@ static long self_ticks(void) {
 }
 
 typedef struct fake_rows {
-  ca_cert_record *records;
+  ca_new_cert_row *records;
   char (*serials)[40];
   uint8_t *der;
   size_t n;
@@ -48,7 +48,7 @@ static void fake_fill(fake_rows *rows, int64_t issuer_id) {
     for (int k = 0; k < 16; k++) {
       snprintf(rows->serials[i] + 2 * k, 3, "%02x", r[k]);
     }
-    rows->records[i] = (ca_cert_record){
+    rows->records[i] = (ca_new_cert_row){
         .issuer_id = issuer_id,
         .serial = rows->serials[i],
         .profile = "tomcat",
@@ -88,7 +88,7 @@ static long backend_pid(const char *url) {
 static void run(ca_store *store, const char *url, int64_t issuer_id,
                 const char *method, size_t group, double seconds) {
   fake_rows rows = {.n = group};
-  rows.records = calloc(group, sizeof(ca_cert_record));
+  rows.records = calloc(group, sizeof(ca_new_cert_row));
   rows.serials = calloc(group, 40);
   rows.der = calloc(1, 1200);
   RAND_bytes(rows.der, 1200);

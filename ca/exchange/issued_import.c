@@ -223,7 +223,7 @@ static int import_entry(ca_store_tx *tx, const ca_issued_entry *e,
     OPENSSL_free(der);
     return 1;
   }
-  const ca_cert_record r = {
+  const ca_new_cert_row r = {
       .issuer_id = issuer_id,
       .serial = p->serial,
       .profile = e->profile,

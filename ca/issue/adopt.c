@@ -134,7 +134,7 @@ err:
 // fill_record describes the adopted CA |ca| of certificate |c| with key
 // |key|, child of |parent| (NULL for a root).
 static int fill_record(size_t ca, const adopt_cert *c, const EVP_PKEY *key,
-                       ca_issuer_record *out) {
+                       ca_issuer_row *out) {
   ca_key_info info;
   ca_key_spec spec;
   ca_serial serial;
@@ -168,14 +168,14 @@ static int fill_record(size_t ca, const adopt_cert *c, const EVP_PKEY *key,
 }
 
 int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
-                     const char *passphrase, ca_issuer_record **out,
+                     const char *passphrase, ca_issuer_row **out,
                      size_t *out_n) {
   int ret = 0;
   adopt_cert certs[CA_LIMIT_ADOPT_CAS];
   size_t n_certs = 0;
   EVP_PKEY *keys[ADOPT_COUNT] = {NULL};
   size_t of_ca[ADOPT_COUNT];
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   char path[4096];
   memset(certs, 0, sizeof(certs));
   CA_GUARD(read_certs(pem, pem_len, certs, &n_certs));
@@ -246,7 +246,7 @@ int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
   ret = 1;
 err:
   if (records != NULL) {
-    ca_issuer_records_free(records, ADOPT_COUNT);
+    ca_issuer_rows_free(records, ADOPT_COUNT);
   }
   for (size_t k = 0; k < ADOPT_COUNT; k++) {
     EVP_PKEY_free(keys[k]);

@@ -22,13 +22,13 @@
 // root must be self-signed (its own key verifies it) and an issuing CA
 // signed by the root of its family (rsa, ec). On success |*out| holds
 // |*out_n| records, parents first, as ca_issuer_generator returns them
-// (the caller frees them with ca_issuer_records_free). It returns 0 with
+// (the caller frees them with ca_issuer_rows_free). It returns 0 with
 // CA_ERR_CONFIG naming what is missing or does not match, CA_ERR_KEY_FILE
 // for a key file that cannot be read or that group or others may access,
 // CA_ERR_PEM_MALFORMED or CA_ERR_CERT_MALFORMED for a bad certificate.
 // The key files are read with |passphrase| (ca/x509/key.h; NULL for none).
 int ca_adopt_records(const char *data_dir, const uint8_t *pem, size_t pem_len,
-                     const char *passphrase, ca_issuer_record **out,
+                     const char *passphrase, ca_issuer_row **out,
                      size_t *out_n) CA_MUST_CHECK;
 
 // ca_adopt_read_file reads the PEM file |path| of at most

@@ -94,7 +94,7 @@ const ca_issuer *ca_authority_issuer_for(const ca_authority *authority,
 
 // One CA being made: its record for the database and its key.
 typedef struct made_ca {
-  ca_issuer_record record;
+  ca_issuer_row record;
   EVP_PKEY *key;
   uint8_t key_id[CA_KEY_ID_LEN];
 } made_ca;
@@ -192,7 +192,7 @@ err:
 
 static void made_cas_free(made_ca *cas, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    ca_issuer_record_cleanup(&cas[i].record);
+    ca_issuer_row_cleanup(&cas[i].record);
     EVP_PKEY_free(cas[i].key);
   }
   // Zeroed entries make a second call harmless.
@@ -253,11 +253,10 @@ typedef struct generate_arg {
 // makes the CAs and writes their keys. If a key file is already there, the
 // data directory belongs to another installation (or an earlier one whose
 // database was lost): refuse rather than overwrite or mismatch.
-static int generate_for_store(void *varg, ca_issuer_record **out,
-                              size_t *out_n) {
+static int generate_for_store(void *varg, ca_issuer_row **out, size_t *out_n) {
   const generate_arg *arg = varg;
   made_ca made[MADE_COUNT];
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   size_t written = 0;
   char path[4096];
   memset(made, 0, sizeof(made));
@@ -309,7 +308,7 @@ static char *crl_url_for(const char *pattern, const char *name) {
   return url;
 }
 
-static int load_issuer(ca_authority *authority, const ca_issuer_record *r,
+static int load_issuer(ca_authority *authority, const ca_issuer_row *r,
                        EVP_PKEY *key, ca_issuer *out) {
   memset(out, 0, sizeof(*out));
   out->id = r->id;
@@ -401,7 +400,7 @@ typedef struct adopt_arg {
   const char *passphrase;
 } adopt_arg;
 
-static int adopt_for_store(void *varg, ca_issuer_record **out, size_t *out_n) {
+static int adopt_for_store(void *varg, ca_issuer_row **out, size_t *out_n) {
   const adopt_arg *arg = varg;
   return ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len,
                           arg->passphrase, out, out_n);
@@ -410,9 +409,9 @@ static int adopt_for_store(void *varg, ca_issuer_record **out, size_t *out_n) {
 // check_adopted refuses to serve with --adopt-cas when the database already
 // holds CAs other than the adopted ones: adopting is for an empty
 // database, and restarting with the same flag must keep working.
-static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
+static int check_adopted(const adopt_arg *arg, const ca_issuer_row *records,
                          size_t n) {
-  ca_issuer_record *want = NULL;
+  ca_issuer_row *want = NULL;
   size_t n_want = 0;
   CA_GUARD_RETURN(ca_adopt_records(arg->data_dir, arg->pem, arg->pem_len,
                                    arg->passphrase, &want, &n_want));
@@ -426,7 +425,7 @@ static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
     }
     same = found;
   }
-  ca_issuer_records_free(want, n_want);
+  ca_issuer_rows_free(want, n_want);
   CA_ENSURE_RETURN(
       same, CA_ERR_CONFIG,
       "--adopt-cas: the database already holds other CAs; adopt into "
@@ -437,7 +436,7 @@ static int check_adopted(const adopt_arg *arg, const ca_issuer_record *records,
 int ca_authority_open(ca_store *store, const ca_authority_config *config,
                       ca_authority **out) {
   ca_authority *authority = NULL;
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   size_t n = 0;
   generate_arg arg = {config};
   adopt_arg adopt = {config->data_dir, NULL, 0, config->key_passphrase};
@@ -469,12 +468,12 @@ int ca_authority_open(ca_store *store, const ca_authority_config *config,
     }
     authority->count++;
   }
-  ca_issuer_records_free(records, n);
+  ca_issuer_rows_free(records, n);
   OPENSSL_free(pem);
   *out = authority;
   return 1;
 err:
-  ca_issuer_records_free(records, n);
+  ca_issuer_rows_free(records, n);
   ca_authority_free(authority);
   OPENSSL_free(pem);
   return 0;

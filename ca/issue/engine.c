@@ -114,7 +114,7 @@ typedef struct group_row {
 } group_row;
 
 static void to_record(const ca_issued *issued, const char *requester,
-                      const char *cluster, ca_cert_record *out) {
+                      const char *cluster, ca_new_cert_row *out) {
   memset(out, 0, sizeof(*out));
   out->issuer_id = issued->issuer->id;
   out->serial = issued->serial_hex;
@@ -149,7 +149,7 @@ static int audit_group(ca_store_tx *tx, ca_job *group) {
   for (ca_job *job = group; job != NULL; job = job->next) {
     n++;
   }
-  ca_audit_record *rows = calloc(n, sizeof(*rows));
+  ca_new_audit_row *rows = calloc(n, sizeof(*rows));
   char(*details)[64] = calloc(n, 64);
   int ok = 0;
   if (rows != NULL && details != NULL) {
@@ -157,8 +157,8 @@ static int audit_group(ca_store_tx *tx, ca_job *group) {
     for (ca_job *job = group; job != NULL; job = job->next, i++) {
       const size_t made = made_in(job);
       snprintf(details[i], 64, "issued=%zu refused=%zu", made, job->n - made);
-      rows[i] = (ca_audit_record){job->requester, "issue", "certificates",
-                                  job->source,    "ok",    details[i]};
+      rows[i] = (ca_new_audit_row){job->requester, "issue", "certificates",
+                                   job->source,    "ok",    details[i]};
     }
     ok = ca_store_tx_audit_many(tx, rows, n);
   } else {
@@ -172,7 +172,7 @@ static int audit_group(ca_store_tx *tx, ca_job *group) {
 // The rows of one group commit: each certificate's record, where its result
 // lives, and whether its serial collided. Owned by record_group.
 typedef struct group_rows {
-  ca_cert_record *records;
+  ca_new_cert_row *records;
   group_row *where;
   uint8_t *collided;
   size_t pending;  // rows still to record

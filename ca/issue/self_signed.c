@@ -61,7 +61,7 @@ static int record_and_commit(ca_store *store, ca_store_tx *tx,
                              int64_t replaces_id, const char *requester,
                              const char *source, const char *action,
                              const char *detail) {
-  ca_cert_record record;
+  ca_new_cert_row record;
   memset(&record, 0, sizeof(record));
   record.serial = issued->serial_hex;
   record.profile = issued->profile->name;

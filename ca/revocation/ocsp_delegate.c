@@ -36,7 +36,7 @@ static int find_existing(ca_store *store, const ca_issuer *issuer,
                          const char *data_dir, const char *node,
                          int64_t renew_at_left, int64_t now,
                          const char *passphrase, ca_ocsp_delegate *out) {
-  ca_responder_record *rows = NULL;
+  ca_responder_row *rows = NULL;
   size_t n = 0;
   CA_GUARD_RETURN(ca_store_find_responders(store, issuer->id, node, &rows, &n));
   for (size_t i = 0; i < n; i++) {
@@ -62,7 +62,7 @@ static int find_existing(ca_store *store, const ca_issuer *issuer,
     rows[i].der = NULL;
     break;
   }
-  ca_responder_records_free(rows, n);
+  ca_responder_rows_free(rows, n);
   return 1;
 }
 
@@ -129,7 +129,7 @@ static int issue_new(const ca_issuer *issuer, ca_store *store,
   CA_GUARD(ca_name_format(&t.subject_name, &subject));
   char requester[96];
   snprintf(requester, sizeof(requester), "pkid@%s", node);
-  ca_cert_record record = {
+  ca_new_cert_row record = {
       .issuer_id = issuer->id,
       .serial = serial_hex,
       .profile = CA_OCSP_RESPONDER_PROFILE,

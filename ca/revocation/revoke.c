@@ -17,7 +17,7 @@ static int64_t validity_of(int64_t requested) {
 // CRL number.
 static int publish_crl(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                        int64_t validity_s, uint64_t min_number,
-                       ca_crl_record *out) {
+                       ca_crl_row *out) {
   int ret = 0;
   ca_revoked_entry *rows = NULL;
   ca_crl_entry *entries = NULL;
@@ -138,7 +138,7 @@ static int change(const ca_authority *authority, ca_store *store,
   }
   CA_GUARD(ca_store_tx_audit(tx, r->actor, revoke ? "revoke" : "unhold",
                              out->serial, r->source, "ok", detail));
-  ca_crl_record crl;
+  ca_crl_row crl;
   memset(&crl, 0, sizeof(crl));
   CA_GUARD(
       publish_crl(issuer, tx, now, validity_of(r->crl_validity_s), 0, &crl));
@@ -160,7 +160,7 @@ err:
 
 int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                       int64_t validity_s, uint64_t min_number,
-                      ca_crl_record *out) {
+                      ca_crl_row *out) {
   return publish_crl(issuer, tx, now, validity_of(validity_s), min_number, out);
 }
 
@@ -176,7 +176,7 @@ int ca_unhold(const ca_authority *authority, ca_store *store,
 
 int ca_crl_current(const ca_authority *authority, ca_store *store,
                    const ca_issuer *issuer, int64_t validity_s,
-                   ca_crl_record *out) {
+                   ca_crl_row *out) {
   (void)authority;
   ca_store_tx *tx = NULL;
   int found;

@@ -64,7 +64,7 @@ int ca_unhold(const ca_authority *authority, ca_store *store,
 // stored one is past half its validity.
 int ca_crl_current(const ca_authority *authority, ca_store *store,
                    const ca_issuer *issuer, int64_t validity_s,
-                   ca_crl_record *out) CA_MUST_CHECK;
+                   ca_crl_row *out) CA_MUST_CHECK;
 
 // ca_crl_publish_tx makes and stores, in |tx|, a new CRL of |issuer| with
 // the next CRL number, or |min_number| when that is higher (the number
@@ -75,6 +75,6 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
 // signer's error.
 int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                       int64_t validity_s, uint64_t min_number,
-                      ca_crl_record *out) CA_MUST_CHECK;
+                      ca_crl_row *out) CA_MUST_CHECK;
 
 #endif  // PKI_CA_REVOKE_H

@@ -20,6 +20,14 @@
 typedef struct ca_store ca_store;
 typedef struct ca_store_tx ca_store_tx;
 
+// Row types have one word, "row". A type named ca_*_row is what a read
+// returns: its strings are owned and freed with its _free or _cleanup
+// function. A type named ca_new_*_row is what a write takes: a row that does
+// not exist yet (no id, no creation time), whose pointers are borrowed from
+// the caller and never freed by the store. "new" says both at the call
+// site, where a bare "record" said neither. ca_issuer_row is read, and
+// written once when the CAs of a new installation are made.
+
 // ca_store_open connects |pool_size| connections to |conninfo| (a libpq URL
 // or key=value string). It returns 0 with CA_ERR_STORAGE_UNAVAILABLE when the
 // database cannot be reached; on success the caller frees |*out| with
@@ -65,7 +73,7 @@ void ca_store_set_state_callback(ca_store *store, ca_store_state_fn fn,
 
 // --- Issuers (pki's own CAs) ---
 
-typedef struct ca_issuer_record {
+typedef struct ca_issuer_row {
   int64_t id;
   char *name;
   char *role;       // "root" or "issuing"
@@ -78,34 +86,34 @@ typedef struct ca_issuer_record {
   uint8_t *der;
   size_t der_len;
   char *key_file;
-} ca_issuer_record;
+} ca_issuer_row;
 
-// ca_issuer_record_cleanup frees what |record| owns and zeroes it.
-void ca_issuer_record_cleanup(ca_issuer_record *record);
+// ca_issuer_row_cleanup frees what |row| owns and zeroes it.
+void ca_issuer_row_cleanup(ca_issuer_row *row);
 
-// ca_issuer_records_free frees |n| records and the array. Accepts NULL.
-void ca_issuer_records_free(ca_issuer_record *records, size_t n);
+// ca_issuer_rows_free frees |n| rows and the array. Accepts NULL.
+void ca_issuer_rows_free(ca_issuer_row *rows, size_t n);
 
 // A callback that creates the CAs of a new installation: it sets |*out| to a
-// malloc'd array of |*out_n| records (ids and parent ids unset; parents
+// malloc'd array of |*out_n| rows (ids and parent ids unset; parents
 // before children) that the store inserts and then frees with
-// ca_issuer_records_free. It returns 1 or 0 (with a ca_err set).
-typedef int (*ca_issuer_generator)(void *arg, ca_issuer_record **out,
+// ca_issuer_rows_free. It returns 1 or 0 (with a ca_err set).
+typedef int (*ca_issuer_generator)(void *arg, ca_issuer_row **out,
                                    size_t *out_n);
 
 // ca_store_bootstrap_issuers returns every issuer in |*out| (|*out_n| of
-// them, parents first; the caller frees them with ca_issuer_records_free).
+// them, parents first; the caller frees them with ca_issuer_rows_free).
 // When there are none, it calls |generate| and stores what it made, all in
 // one transaction under an advisory lock: of several nodes starting on an
 // empty database exactly one creates the CAs and the others read them.
 int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
-                               void *arg, ca_issuer_record **out,
+                               void *arg, ca_issuer_row **out,
                                size_t *out_n) CA_MUST_CHECK;
 
 // --- Certificates ---
 
 // One issued certificate to record. Borrowed pointers; nothing is freed.
-typedef struct ca_cert_record {
+typedef struct ca_new_cert_row {
   int64_t issuer_id;
   const char *serial;  // lower-case hex magnitude
   const char *profile;
@@ -127,42 +135,42 @@ typedef struct ca_cert_record {
   // is inserted with ca_store_tx_insert_certificates only.
   int self_signed;
   int64_t replaces_id;  // the certificate this one replaced (:regenerate), 0
-} ca_cert_record;
+} ca_new_cert_row;
 
 // ca_store_begin starts a transaction on a connection of the pool, waiting
 // for one to be free. The caller ends it with ca_store_commit or
 // ca_store_rollback, which free |*out|.
 int ca_store_begin(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
 
-// ca_store_tx_insert_certificates inserts |n| records. A record whose
+// ca_store_tx_insert_certificates inserts |n| rows. A row whose
 // (issuer, serial) already exists is not inserted and its entry of
 // |out_collided| is set to 1 (0 for the others): the caller draws a new
 // serial and inserts it again in the same transaction. Any other failure
 // returns 0 with CA_ERR_STORAGE_UNAVAILABLE and leaves the transaction
 // failed (only rollback remains).
 int ca_store_tx_insert_certificates(ca_store_tx *tx,
-                                    const ca_cert_record *records, size_t n,
+                                    const ca_new_cert_row *records, size_t n,
                                     uint8_t *out_collided) CA_MUST_CHECK;
 
-// ca_store_tx_copy_certificates inserts |n| records with COPY in the binary
+// ca_store_tx_copy_certificates inserts |n| rows with COPY in the binary
 // format: several times cheaper for PostgreSQL than INSERT, but all or
 // nothing. When a (serial, issuer) exists already it returns 0 with
 // CA_ERR_CONFLICT, and the transaction is failed: roll back and insert with
 // ca_store_tx_insert_certificates, which reports collisions row by row. Any
 // other failure is CA_ERR_STORAGE_UNAVAILABLE.
 int ca_store_tx_copy_certificates(ca_store_tx *tx,
-                                  const ca_cert_record *records,
+                                  const ca_new_cert_row *records,
                                   size_t n) CA_MUST_CHECK;
 
 // One row of the audit log. Borrowed strings.
-typedef struct ca_audit_record {
+typedef struct ca_new_audit_row {
   const char *actor;
   const char *action;
   const char *object;
   const char *source;
   const char *outcome;
   const char *detail;
-} ca_audit_record;
+} ca_new_audit_row;
 
 // ca_store_tx_audit appends one row to the audit log.
 int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
@@ -171,7 +179,7 @@ int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
 
 // ca_store_tx_audit_many appends |n| rows in one statement (at most
 // CA_LIMIT_INSERT_ROWS per statement).
-int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
+int ca_store_tx_audit_many(ca_store_tx *tx, const ca_new_audit_row *rows,
                            size_t n) CA_MUST_CHECK;
 
 // ca_store_begin_large is ca_store_begin on the one connection of the pool
@@ -331,17 +339,17 @@ int ca_store_tx_notify(ca_store_tx *tx, const char *channel,
                        const char *payload) CA_MUST_CHECK;
 
 // A stored CRL. |der| is OPENSSL_malloc'd.
-typedef struct ca_crl_record {
+typedef struct ca_crl_row {
   uint64_t number;
   int64_t this_update;
   int64_t next_update;
   uint8_t *der;
   size_t der_len;
-} ca_crl_record;
+} ca_crl_row;
 
 // ca_store_get_crl reads the current CRL of |issuer_id|. It returns 1 with
 // |*out_found| 0 when there is none yet.
-int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
+int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
                      int *out_found) CA_MUST_CHECK;
 
 // ca_store_certificate_state reads the state of |serial| under |issuer_id|
@@ -352,20 +360,20 @@ int ca_store_certificate_state(ca_store *store, int64_t issuer_id,
 
 // --- Delegated OCSP responders ---
 
-typedef struct ca_responder_record {
+typedef struct ca_responder_row {
   uint8_t *der;  // the responder certificate (OPENSSL_malloc)
   size_t der_len;
   char *key_file;  // OPENSSL_malloc
   int64_t not_after;
-} ca_responder_record;
+} ca_responder_row;
 
-void ca_responder_records_free(ca_responder_record *records, size_t n);
+void ca_responder_rows_free(ca_responder_row *rows, size_t n);
 
 // ca_store_find_responders lists the responder certificates of |issuer_id|
 // recorded for |node|, newest first. The caller frees |*out| with
-// ca_responder_records_free.
+// ca_responder_rows_free.
 int ca_store_find_responders(ca_store *store, int64_t issuer_id,
-                             const char *node, ca_responder_record **out,
+                             const char *node, ca_responder_row **out,
                              size_t *out_n) CA_MUST_CHECK;
 
 // ca_store_tx_add_responder records that the certificate (issuer |issuer_id|,

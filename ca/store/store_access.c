@@ -46,7 +46,7 @@ static int insert_token(ca_store_tx *tx, const char *name, ca_role role,
                         const char *source, char token_out[CA_TOKEN_LEN + 1],
                         int64_t *id_out) {
   uint8_t hash[32];
-  char hash_text[67], profiles[sizeof(((ca_token_record *)0)->profiles) + 2];
+  char hash_text[67], profiles[sizeof(((ca_token_row *)0)->profiles) + 2];
   CA_GUARD(ca_token_generate(token_out));
   CA_GUARD(ca_token_hash(token_out, CA_TOKEN_LEN, hash));
   hash_param(hash, hash_text);
@@ -132,71 +132,70 @@ err:
   return 0;
 }
 
+static int decode_principal(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_principal *out = elem;
+  CA_GUARD_RETURN(ca_role_parse(&out->role, PQgetvalue(res, i, 2)));
+  CA_GUARD_RETURN(ca_profiles_parse(out, PQgetvalue(res, i, 3)));
+  snprintf(out->name, sizeof(out->name), "token:%s:%s", PQgetvalue(res, i, 0),
+           PQgetvalue(res, i, 1));
+  return 1;
+}
+
 int ca_store_token_find(ca_store *store, const uint8_t hash[32],
                         ca_principal *out, int *found) {
   char hash_text[67];
-  *found = 0;
   memset(out, 0, sizeof(*out));
   hash_param(hash, hash_text);
   const char *values[1] = {hash_text};
-  PGresult *res = ca_store_query(
-      store,
-      "SELECT id, name, role, array_to_string(profiles, ',') FROM api_tokens"
-      " WHERE token_hash = $1::bytea AND revoked_at IS NULL",
-      1, values, PGRES_TUPLES_OK, "looking up a token");
-  CA_GUARD(res != NULL);
-  if (PQntuples(res) == 1) {
-    CA_GUARD(ca_role_parse(&out->role, PQgetvalue(res, 0, 2)));
-    CA_GUARD(ca_profiles_parse(out, PQgetvalue(res, 0, 3)));
-    snprintf(out->name, sizeof(out->name), "token:%s:%s", PQgetvalue(res, 0, 0),
-             PQgetvalue(res, 0, 1));
-    *found = 1;
-  }
-  PQclear(res);
-  return 1;
-err:
-  PQclear(res);
-  *found = 0;
-  return 0;
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT id, name, role, array_to_string(profiles, ',')"
+          " FROM api_tokens"
+          " WHERE token_hash = $1::bytea AND revoked_at IS NULL",
+      .n_params = 1,
+      .values = values,
+      .what = "looking up a token"};
+  return ca_store_read_one(store, &stmt, decode_principal, out, NULL, found);
 }
 
-int ca_store_token_list(ca_store *store, ca_token_record **out, size_t *n) {
-  ca_token_record *rows = NULL;
+static int decode_token(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_token_row *r = elem;
+  r->id = ca_store_get_int(res, i, 0);
+  snprintf(r->name, sizeof(r->name), "%s", PQgetvalue(res, i, 1));
+  CA_GUARD_RETURN(ca_role_parse(&r->role, PQgetvalue(res, i, 2)));
+  snprintf(r->profiles, sizeof(r->profiles), "%s", PQgetvalue(res, i, 3));
+  r->created_at = ca_store_get_int(res, i, 4);
+  snprintf(r->created_by, sizeof(r->created_by), "%s", PQgetvalue(res, i, 5));
+  r->revoked_at = ca_store_get_int(res, i, 6);
+  return 1;
+}
+
+static const ca_store_row_type kTokenRows = {sizeof(ca_token_row), decode_token,
+                                             NULL};
+
+int ca_store_token_list(ca_store *store, ca_token_row **out, size_t *n) {
   *out = NULL;
   *n = 0;
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_TOKEN_LIST);
   const char *values[1] = {limit};
-  PGresult *res =
-      ca_store_query(store,
-                     "SELECT id, name, role, array_to_string(profiles, ','),"
-                     " extract(epoch FROM created_at)::bigint, created_by,"
-                     " coalesce(extract(epoch FROM revoked_at)::bigint, 0)"
-                     " FROM api_tokens ORDER BY id LIMIT $1::int",
-                     1, values, PGRES_TUPLES_OK, "listing tokens");
-  CA_GUARD(res != NULL);
-  const int count = PQntuples(res);
-  rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
-  CA_ENSURE_ALLOC(rows);
-  for (int i = 0; i < count; i++) {
-    rows[i].id = ca_store_get_int(res, i, 0);
-    snprintf(rows[i].name, sizeof(rows[i].name), "%s", PQgetvalue(res, i, 1));
-    CA_GUARD(ca_role_parse(&rows[i].role, PQgetvalue(res, i, 2)));
-    snprintf(rows[i].profiles, sizeof(rows[i].profiles), "%s",
-             PQgetvalue(res, i, 3));
-    rows[i].created_at = ca_store_get_int(res, i, 4);
-    snprintf(rows[i].created_by, sizeof(rows[i].created_by), "%s",
-             PQgetvalue(res, i, 5));
-    rows[i].revoked_at = ca_store_get_int(res, i, 6);
-  }
-  PQclear(res);
-  *out = rows;
-  *n = (size_t)count;
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT id, name, role, array_to_string(profiles, ','),"
+          " extract(epoch FROM created_at)::bigint, created_by,"
+          " coalesce(extract(epoch FROM revoked_at)::bigint, 0)"
+          " FROM api_tokens ORDER BY id LIMIT $1::int",
+      .n_params = 1,
+      .values = values,
+      .what = "listing tokens"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(
+      ca_store_read_rows(store, &stmt, &kTokenRows, NULL, 0, &rows));
+  *out = rows.rows;
+  *n = rows.n;
   return 1;
-err:
-  PQclear(res);
-  free(rows);
-  return 0;
 }
 
 int ca_store_token_revoke(ca_store *store, int64_t id, const char *actor,
@@ -228,37 +227,38 @@ err:
   return 0;
 }
 
+static int decode_allowed(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_allow_entry *r = elem;
+  snprintf(r->network, sizeof(r->network), "%s", PQgetvalue(res, i, 0));
+  snprintf(r->added_by, sizeof(r->added_by), "%s", PQgetvalue(res, i, 1));
+  r->added_at = ca_store_get_int(res, i, 2);
+  return 1;
+}
+
+static const ca_store_row_type kAllowRows = {sizeof(ca_allow_entry),
+                                             decode_allowed, NULL};
+
 int ca_store_allowlist_list(ca_store *store, ca_allow_entry **out, size_t *n) {
-  ca_allow_entry *rows = NULL;
   *out = NULL;
   *n = 0;
-  PGresult *res =
-      ca_store_query(store,
-                     "SELECT network::text, added_by,"
-                     " extract(epoch FROM added_at)::bigint"
-                     " FROM admin_allowlist ORDER BY network",
-                     0, NULL, PGRES_TUPLES_OK, "reading the allowlist");
-  CA_GUARD(res != NULL);
-  const int count = PQntuples(res);
-  CA_ENSURE(count <= CA_LIMIT_ALLOWLIST, CA_ERR_INTERNAL,
-            "the allowlist holds more than %d networks", CA_LIMIT_ALLOWLIST);
-  rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
-  CA_ENSURE_ALLOC(rows);
-  for (int i = 0; i < count; i++) {
-    snprintf(rows[i].network, sizeof(rows[i].network), "%s",
-             PQgetvalue(res, i, 0));
-    snprintf(rows[i].added_by, sizeof(rows[i].added_by), "%s",
-             PQgetvalue(res, i, 1));
-    rows[i].added_at = ca_store_get_int(res, i, 2);
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT network::text, added_by, extract(epoch FROM added_at)::bigint"
+          " FROM admin_allowlist ORDER BY network",
+      .what = "reading the allowlist"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(ca_store_read_rows(store, &stmt, &kAllowRows, NULL,
+                                     CA_LIMIT_ALLOWLIST, &rows));
+  if (rows.more) {
+    free(rows.rows);
+    CA_SET_ERROR(CA_ERR_INTERNAL, "the allowlist holds more than %d networks",
+                 CA_LIMIT_ALLOWLIST);
+    return 0;
   }
-  PQclear(res);
-  *out = rows;
-  *n = (size_t)count;
+  *out = rows.rows;
+  *n = rows.n;
   return 1;
-err:
-  PQclear(res);
-  free(rows);
-  return 0;
 }
 
 int ca_store_allowlist_change(ca_store *store, int add, const char *network,

@@ -37,7 +37,7 @@ int ca_store_token_first_admin(ca_store *store, const char *name,
 int ca_store_token_find(ca_store *store, const uint8_t hash[32],
                         ca_principal *out, int *found) CA_MUST_CHECK;
 
-typedef struct ca_token_record {
+typedef struct ca_token_row {
   int64_t id;
   char name[CA_LIMIT_TOKEN_NAME_LEN + 1];
   ca_role role;
@@ -45,11 +45,11 @@ typedef struct ca_token_record {
   int64_t created_at;
   char created_by[CA_LIMIT_PRINCIPAL_NAME_LEN + 1];
   int64_t revoked_at;  // 0 while live
-} ca_token_record;
+} ca_token_row;
 
 // ca_store_token_list returns every token (live and revoked), oldest first,
 // in |*out| (free) and their number in |*n|.
-int ca_store_token_list(ca_store *store, ca_token_record **out,
+int ca_store_token_list(ca_store *store, ca_token_row **out,
                         size_t *n) CA_MUST_CHECK;
 
 // ca_store_token_revoke revokes token |id|, with its audit row. It returns

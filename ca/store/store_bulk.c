@@ -12,11 +12,6 @@
 #include "ca/policy/export.h"
 #include "ca/store/store_internal.h"
 
-static int dup_text(PGresult *res, int row, int col, char **out) {
-  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
-  return *out != NULL;
-}
-
 // The current certificate of each node and purpose: DISTINCT ON keeps the
 // first row of each (node, purpose) in the ORDER BY, the latest notBefore
 // (then the latest issued). Nodes compare without regard to case, as host
@@ -50,14 +45,37 @@ static int text_array(const char *const *names, size_t n, char *out,
   return 1;
 }
 
+// decode_exported reads the twelve columns both statements start with.
+static int decode_exported(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_cert_row *r = elem;
+  r->id = ca_store_get_int(res, i, 0);
+  r->not_before = ca_store_get_int(res, i, 6);
+  r->not_after = ca_store_get_int(res, i, 7);
+  r->revoked_at = ca_store_get_int(res, i, 9);
+  r->revocation_reason = (int)ca_store_get_int(res, i, 10);
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 1, &r->serial) &&
+                       ca_store_get_text(res, i, 2, &r->issuer) &&
+                       ca_store_get_text(res, i, 3, &r->profile) &&
+                       ca_store_get_text(res, i, 4, &r->subject) &&
+                       ca_store_get_text(res, i, 5, &r->common_name) &&
+                       ca_store_get_text(res, i, 8, &r->status),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return ca_store_get_bytea(res, i, 11, &r->der, &r->der_len);
+}
+
+static void free_cert_rows(void *rows, size_t n) {
+  ca_cert_rows_free(rows, n);
+}
+
+static const ca_store_row_type kExportedRows = {
+    sizeof(ca_cert_row), decode_exported, free_cert_rows};
+
 int ca_store_bulk_export_rows(ca_store *store, const char *cluster,
                               const char *const *purposes, size_t n_purposes,
                               int64_t now, ca_cert_row **out, size_t *out_n) {
-  size_t slot;
-  PGconn *conn = NULL;
+  int ret = 0;
   PGresult *res = NULL;
-  ca_cert_row *rows = NULL;
-  size_t n = 0;
   char array[512], when[24], limit[24];
   for (size_t i = 0; i < n_purposes; i++) {
     CA_ENSURE(ca_bulk_export_purpose(purposes[i]) != NULL,
@@ -69,46 +87,25 @@ int ca_store_bulk_export_rows(ca_store *store, const char *cluster,
   snprintf(when, sizeof(when), "%" PRId64, now);
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_BUNDLE_ENTRIES + 1);
   const char *values[4] = {cluster, array, when, limit};
-  CA_GUARD(ca_store_acquire(store, &slot, &conn));
-  res = ca_store_check_result(
-      conn, PQexecParams(conn, kExportSql, 4, NULL, values, NULL, NULL, 0),
-      PGRES_TUPLES_OK, "reading the certificates to export");
-  CA_GUARD(res != NULL);
-  const int count = PQntuples(res);
-  CA_ENSURE(count <= CA_LIMIT_BUNDLE_ENTRIES, CA_ERR_OBJECT_TOO_LARGE,
+  const ca_store_stmt stmt = {.sql = kExportSql,
+                              .n_params = 4,
+                              .values = values,
+                              .what = "reading the certificates to export"};
+  // Not ca_store_read_rows: too many rows are refused before any is
+  // decoded.
+  res = ca_store_query_stmt(store, &stmt, PGRES_TUPLES_OK);
+  CA_GUARD_PTR(res);
+  CA_ENSURE(PQntuples(res) <= CA_LIMIT_BUNDLE_ENTRIES, CA_ERR_OBJECT_TOO_LARGE,
             "cluster %s has more than %d certificates to export", cluster,
             CA_LIMIT_BUNDLE_ENTRIES);
-  rows = calloc((size_t)count + 1, sizeof(*rows));
-  CA_ENSURE_ALLOC(rows);
-  for (int i = 0; i < count; i++) {
-    ca_cert_row *r = &rows[i];
-    n++;
-    r->id = ca_store_get_int(res, i, 0);
-    r->not_before = ca_store_get_int(res, i, 6);
-    r->not_after = ca_store_get_int(res, i, 7);
-    r->revoked_at = ca_store_get_int(res, i, 9);
-    r->revocation_reason = (int)ca_store_get_int(res, i, 10);
-    CA_ENSURE(dup_text(res, i, 1, &r->serial) &&
-                  dup_text(res, i, 2, &r->issuer) &&
-                  dup_text(res, i, 3, &r->profile) &&
-                  dup_text(res, i, 4, &r->subject) &&
-                  dup_text(res, i, 5, &r->common_name) &&
-                  dup_text(res, i, 8, &r->status),
-              CA_ERR_NO_MEMORY, "out of memory");
-    CA_GUARD(ca_store_get_bytea(res, i, 11, &r->der, &r->der_len));
-  }
-  PQclear(res);
-  ca_store_release(store, slot);
-  *out = rows;
-  *out_n = n;
-  return 1;
+  ca_store_rows rows;
+  CA_GUARD(ca_store_decode_rows(res, &kExportedRows, NULL, 0, &rows));
+  *out = rows.rows;
+  *out_n = rows.n;
+  ret = 1;
 err:
   PQclear(res);
-  ca_cert_rows_free(rows, n);
-  if (conn != NULL) {
-    ca_store_release(store, slot);
-  }
-  return 0;
+  return ret;
 }
 
 // Every certificate pki issued or self-signed, in id order from the page's
@@ -125,65 +122,42 @@ static const char kIssuedSql[] =
     " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
     " WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2::bigint";
 
+static int decode_issued(PGresult *res, int i, void *elem, const void *arg) {
+  ca_cert_row *r = elem;
+  CA_GUARD_RETURN(decode_exported(res, i, elem, arg));
+  r->key_generated = ca_store_get_bool(res, i, 13);
+  r->self_signed = ca_store_get_bool(res, i, 15);
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 12, &r->requester) &&
+                       ca_store_get_text(res, i, 14, &r->cluster),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return 1;
+}
+
+static const ca_store_row_type kIssuedRows = {sizeof(ca_cert_row),
+                                              decode_issued, free_cert_rows};
+
 int ca_store_bulk_issued_rows(ca_store *store, int64_t after, size_t limit,
                               ca_cert_row **out, size_t *out_n, int *out_more) {
-  size_t slot;
-  PGconn *conn = NULL;
-  PGresult *res = NULL;
-  ca_cert_row *rows = NULL;
-  size_t n = 0;
   char after_text[24], limit_text[24];
-  CA_ENSURE(after >= 0, CA_ERR_PARAMETER_INVALID, "a negative cursor");
-  CA_ENSURE(limit >= 1 && limit <= CA_LIMIT_ISSUED_PAGE,
-            CA_ERR_PARAMETER_INVALID, "a page holds 1 to %d certificates",
-            CA_LIMIT_ISSUED_PAGE);
+  CA_ENSURE_RETURN(after >= 0, CA_ERR_PARAMETER_INVALID, "a negative cursor");
+  CA_ENSURE_RETURN(limit >= 1 && limit <= CA_LIMIT_ISSUED_PAGE,
+                   CA_ERR_PARAMETER_INVALID,
+                   "a page holds 1 to %d certificates", CA_LIMIT_ISSUED_PAGE);
   snprintf(after_text, sizeof(after_text), "%" PRId64, after);
   snprintf(limit_text, sizeof(limit_text), "%zu", limit + 1);
   const char *values[2] = {after_text, limit_text};
-  CA_GUARD(ca_store_acquire(store, &slot, &conn));
-  res = ca_store_check_result(
-      conn, PQexecParams(conn, kIssuedSql, 2, NULL, values, NULL, NULL, 0),
-      PGRES_TUPLES_OK, "reading the issued certificates to export");
-  CA_GUARD(res != NULL);
-  const size_t count = (size_t)PQntuples(res);
-  const size_t take = count > limit ? limit : count;
-  rows = calloc(take + 1, sizeof(*rows));
-  CA_ENSURE_ALLOC(rows);
-  for (size_t k = 0; k < take; k++) {
-    const int i = (int)k;
-    ca_cert_row *r = &rows[k];
-    n++;
-    r->id = ca_store_get_int(res, i, 0);
-    r->not_before = ca_store_get_int(res, i, 6);
-    r->not_after = ca_store_get_int(res, i, 7);
-    r->revoked_at = ca_store_get_int(res, i, 9);
-    r->revocation_reason = (int)ca_store_get_int(res, i, 10);
-    r->key_generated = strcmp(PQgetvalue(res, i, 13), "t") == 0;
-    r->self_signed = strcmp(PQgetvalue(res, i, 15), "t") == 0;
-    CA_ENSURE(dup_text(res, i, 1, &r->serial) &&
-                  dup_text(res, i, 2, &r->issuer) &&
-                  dup_text(res, i, 3, &r->profile) &&
-                  dup_text(res, i, 4, &r->subject) &&
-                  dup_text(res, i, 5, &r->common_name) &&
-                  dup_text(res, i, 8, &r->status) &&
-                  dup_text(res, i, 12, &r->requester) &&
-                  dup_text(res, i, 14, &r->cluster),
-              CA_ERR_NO_MEMORY, "out of memory");
-    CA_GUARD(ca_store_get_bytea(res, i, 11, &r->der, &r->der_len));
-  }
-  PQclear(res);
-  ca_store_release(store, slot);
-  *out = rows;
-  *out_n = n;
-  *out_more = count > limit;
+  const ca_store_stmt stmt = {
+      .sql = kIssuedSql,
+      .n_params = 2,
+      .values = values,
+      .what = "reading the issued certificates to export"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(
+      ca_store_read_rows(store, &stmt, &kIssuedRows, NULL, limit, &rows));
+  *out = rows.rows;
+  *out_n = rows.n;
+  *out_more = rows.more;
   return 1;
-err:
-  PQclear(res);
-  ca_cert_rows_free(rows, n);
-  if (conn != NULL) {
-    ca_store_release(store, slot);
-  }
-  return 0;
 }
 
 int ca_store_bulk_audit(ca_store *store, const char *actor, const char *action,

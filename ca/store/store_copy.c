@@ -69,7 +69,7 @@ static int add_text_array(CBB *row, const char *const *items, size_t n) {
   return 1;
 }
 
-static int add_row(CBB *out, const ca_cert_record *r) {
+static int add_row(CBB *out, const ca_new_cert_row *r) {
   if (!CBB_add_u16(out, COPY_COLUMNS) || !add_int8(out, r->issuer_id) ||
       !add_text(out, r->serial) || !add_text(out, r->profile) ||
       !add_text(out, r->subject) || !add_text(out, r->common_name) ||
@@ -107,7 +107,7 @@ static int send_chunk(ca_store_tx *tx, CBB *buf) {
 }
 
 int ca_store_tx_copy_certificates(ca_store_tx *tx,
-                                  const ca_cert_record *records, size_t n) {
+                                  const ca_new_cert_row *records, size_t n) {
   CBB buf;
   CBB_zero(&buf);
   int copying = 0;

@@ -156,51 +156,45 @@ static const char kFindSql[] =
     " ORDER BY t.not_after, t.id LIMIT $16::bigint)) AS found"
     " ORDER BY not_after, kind, id LIMIT $16::bigint";
 
-static int dup_text(PGresult *res, int row, int col, char **out) {
-  *out = OPENSSL_strdup(PQgetisnull(res, row, col) ? ""
-                                                   : PQgetvalue(res, row, col));
-  return *out != NULL;
-}
-
-static int read_row(PGresult *res, int i, int with_der, ca_cert_row *r) {
+static int decode_found(PGresult *res, int i, void *elem, const void *arg) {
+  const ca_cert_filter *f = arg;
+  ca_cert_row *r = elem;
   r->trust = ca_store_get_int(res, i, 0) == 1;
   r->id = ca_store_get_int(res, i, 1);
   r->key_bits = (unsigned)ca_store_get_int(res, i, 9);
   r->not_before = ca_store_get_int(res, i, 10);
   r->not_after = ca_store_get_int(res, i, 11);
   r->created_at = ca_store_get_int(res, i, 14);
-  r->key_generated = PQgetvalue(res, i, 15)[0] == 't';
-  r->self_signed = PQgetvalue(res, i, 16)[0] == 't';
+  r->key_generated = ca_store_get_bool(res, i, 15);
+  r->self_signed = ca_store_get_bool(res, i, 16);
   r->revoked_at = ca_store_get_int(res, i, 17);
   r->revocation_reason = (int)ca_store_get_int(res, i, 18);
-  CA_ENSURE(
-      dup_text(res, i, 2, &r->serial) && dup_text(res, i, 3, &r->issuer) &&
-          dup_text(res, i, 4, &r->profile) &&
-          dup_text(res, i, 5, &r->subject) &&
-          dup_text(res, i, 6, &r->common_name) &&
-          split_sans(PQgetvalue(res, i, 7), r) &&
-          dup_text(res, i, 8, &r->key_type) &&
-          dup_text(res, i, 12, &r->status) &&
-          dup_text(res, i, 13, &r->requester) &&
-          dup_text(res, i, 19, &r->store) && dup_text(res, i, 20, &r->cluster),
-      CA_ERR_NO_MEMORY, "out of memory");
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 2, &r->serial) &&
+                       ca_store_get_text(res, i, 3, &r->issuer) &&
+                       ca_store_get_text(res, i, 4, &r->profile) &&
+                       ca_store_get_text(res, i, 5, &r->subject) &&
+                       ca_store_get_text(res, i, 6, &r->common_name) &&
+                       split_sans(PQgetvalue(res, i, 7), r) &&
+                       ca_store_get_text(res, i, 8, &r->key_type) &&
+                       ca_store_get_text(res, i, 12, &r->status) &&
+                       ca_store_get_text(res, i, 13, &r->requester) &&
+                       ca_store_get_text(res, i, 19, &r->store) &&
+                       ca_store_get_text(res, i, 20, &r->cluster),
+                   CA_ERR_NO_MEMORY, "out of memory");
   snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
            PQgetvalue(res, i, 21));
-  if (with_der) {
-    CA_GUARD(ca_store_get_bytea(res, i, 22, &r->der, &r->der_len));
-  }
-  return 1;
-err:
-  return 0;
+  return !f->with_der || ca_store_get_bytea(res, i, 22, &r->der, &r->der_len);
 }
+
+static void free_found(void *rows, size_t n) {
+  ca_cert_rows_free(rows, n);
+}
+
+static const ca_store_row_type kFoundRows = {sizeof(ca_cert_row), decode_found,
+                                             free_found};
 
 int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                                ca_cert_row **out, size_t *out_n) {
-  size_t slot;
-  PGconn *conn = NULL;
-  PGresult *res = NULL;
-  ca_cert_row *rows = NULL;
-  size_t n = 0;
   char key_bits[16], before[24], after[24], c_na[24], c_kind[8], c_id[24],
       limit[24];
   snprintf(key_bits, sizeof(key_bits), "%u", f->key_bits);
@@ -230,30 +224,13 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                             f->after.set ? c_id : NULL,
                             limit,
                             f->with_der ? "true" : "false"};
-  CA_GUARD(ca_store_acquire(store, &slot, &conn));
-  res = ca_store_check_result(
-      conn, PQexecParams(conn, kFindSql, 17, NULL, values, NULL, NULL, 0),
-      PGRES_TUPLES_OK, "listing certificates");
-  CA_GUARD(res != NULL);
-  const int count = PQntuples(res);
-  if (count > 0) {
-    rows = calloc((size_t)count, sizeof(*rows));
-    CA_ENSURE_ALLOC(rows);
-  }
-  for (int i = 0; i < count; i++) {
-    n++;
-    CA_GUARD(read_row(res, i, f->with_der, &rows[i]));
-  }
-  PQclear(res);
-  ca_store_release(store, slot);
-  *out = rows;
-  *out_n = n;
+  const ca_store_stmt stmt = {.sql = kFindSql,
+                              .n_params = 17,
+                              .values = values,
+                              .what = "listing certificates"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(ca_store_read_rows(store, &stmt, &kFoundRows, f, 0, &rows));
+  *out = rows.rows;
+  *out_n = rows.n;
   return 1;
-err:
-  PQclear(res);
-  ca_cert_rows_free(rows, n);
-  if (conn != NULL) {
-    ca_store_release(store, slot);
-  }
-  return 0;
 }

@@ -59,6 +59,91 @@ int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
 // ca_store_get_int reads an integer column.
 int64_t ca_store_get_int(PGresult *res, int row, int col);
 
+// ca_store_get_bool reads a boolean column; SQL NULL reads as false.
+int ca_store_get_bool(PGresult *res, int row, int col);
+
+// ca_store_get_cert_state reads the seven columns a certificate's state
+// is selected as (id, issuer_id, status = 'revoked', revoked_at,
+// revocation_reason, not_before, not_after; times as epoch seconds), from
+// column 0 of |row|.
+void ca_store_get_cert_state(PGresult *res, int row, ca_cert_state *out);
+
+// ca_store_get_text copies a text column into a new string (OPENSSL_free);
+// SQL NULL becomes "". ca_store_get_text_or_null leaves NULL for SQL NULL.
+// Both return 0 only when out of memory, without recording an error: the
+// decode functions test several columns at once and record one.
+int ca_store_get_text(PGresult *res, int row, int col, char **out);
+int ca_store_get_text_or_null(PGresult *res, int row, int col, char **out);
+
+// --- Reading rows ---
+//
+// Most reads are one statement whose rows become an array of one C type.
+// ca_store_read_rows is the loop they share (borrow a pooled connection, run
+// the statement, release the connection, allocate, decode each row, free
+// everything on failure), so that each read is its SQL, its parameters and
+// a small decode function.
+
+// One statement and its parameters, as PQexecParams takes them.
+typedef struct ca_store_stmt {
+  const char *sql;
+  int n_params;
+  const char *const *values;
+  const int *lengths;  // NULL when every parameter is text
+  const int *formats;  // NULL when every parameter is text
+  const char *what;    // what the statement does, for the error message
+} ca_store_stmt;
+
+// A ca_store_decode_fn fills |elem| (zeroed by the caller) from row |row| of
+// |res|; |arg| is the caller's. It returns 0 with the error recorded; what
+// it had put in |elem| is then freed with the rest of the array.
+typedef int (*ca_store_decode_fn)(PGresult *res, int row, void *elem,
+                                  const void *arg);
+
+// The C type a read makes of each row.
+typedef struct ca_store_row_type {
+  size_t size;  // sizeof one element
+  ca_store_decode_fn decode;
+  // free_rows frees |n| elements and their array: the type's own _free
+  // function. NULL when the elements own nothing (free() alone).
+  void (*free_rows)(void *rows, size_t n);
+} ca_store_row_type;
+
+// What a read made.
+typedef struct ca_store_rows {
+  void *rows;  // |n| elements; never NULL after success, even when |n| is 0
+  size_t n;
+  int more;  // the statement returned more rows than the read was to decode
+} ca_store_rows;
+
+// ca_store_query_stmt is ca_store_query for a statement that may have
+// binary parameters.
+PGresult *ca_store_query_stmt(ca_store *store, const ca_store_stmt *stmt,
+                              ExecStatusType want);
+
+// ca_store_decode_rows decodes the first |max_rows| rows of |res| (every row
+// when |max_rows| is 0) into a new array of |type|, and sets |out->more|
+// when |res| holds more. The caller frees |out->rows| with |type|'s free
+// function. On failure nothing is left to free.
+int ca_store_decode_rows(PGresult *res, const ca_store_row_type *type,
+                         const void *arg, size_t max_rows,
+                         ca_store_rows *out) CA_MUST_CHECK;
+
+// ca_store_read_rows runs |stmt| on a pooled connection, outside any
+// transaction, and decodes its rows as ca_store_decode_rows does. The
+// connection goes back to the pool before the rows are decoded.
+int ca_store_read_rows(ca_store *store, const ca_store_stmt *stmt,
+                       const ca_store_row_type *type, const void *arg,
+                       size_t max_rows, ca_store_rows *out) CA_MUST_CHECK;
+
+// ca_store_read_one runs |stmt|, which returns at most one row that matters
+// (a unique key, or LIMIT 1), on a pooled connection, and sets |*out_found|
+// to whether it returned one. When it did and |decode| is not NULL, the
+// first row is decoded into |out| (the caller's to clean up, on failure
+// too).
+int ca_store_read_one(ca_store *store, const ca_store_stmt *stmt,
+                      ca_store_decode_fn decode, void *out, const void *arg,
+                      int *out_found) CA_MUST_CHECK;
+
 // ca_store_acquire borrows a connection of the pool, waiting for one to be
 // free, and re-establishes it if it broke (or was open when the database
 // was found unreachable). While the database is unreachable it returns 0
@@ -82,6 +167,13 @@ PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
                             const char *const *values, const int *lengths,
                             const int *formats, ExecStatusType want,
                             const char *what);
+
+// ca_store_tx_command runs |sql| with |n| text parameters in |tx| and
+// checks that its status is |want|; its result is not read. On failure it
+// records the error and marks the transaction failed.
+int ca_store_tx_command(ca_store_tx *tx, const char *sql, int n,
+                        const char *const *values, ExecStatusType want,
+                        const char *what) CA_MUST_CHECK;
 
 // ca_store_query runs |sql| with |n| text parameters on a pooled
 // connection, outside any transaction of the caller (one statement: reads,

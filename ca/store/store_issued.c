@@ -32,13 +32,7 @@ int ca_store_tx_find_issued(ca_store_tx *tx, int64_t issuer_id,
   *out_found = PQntuples(res) > 0;
   int ok = 1;
   if (*out_found) {
-    out->id = ca_store_get_int(res, 0, 0);
-    out->issuer_id = ca_store_get_int(res, 0, 1);
-    out->revoked = PQgetvalue(res, 0, 2)[0] == 't';
-    out->revoked_at = ca_store_get_int(res, 0, 3);
-    out->reason = (int)ca_store_get_int(res, 0, 4);
-    out->not_before = ca_store_get_int(res, 0, 5);
-    out->not_after = ca_store_get_int(res, 0, 6);
+    ca_store_get_cert_state(res, 0, out);
     ok = ca_store_get_bytea(res, 0, 7, out_der, out_der_len);
   }
   PQclear(res);

@@ -65,52 +65,58 @@ err:
   return 0;
 }
 
-static int dup_value(PGresult *res, int row, int col, char **out) {
-  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
-  return *out != NULL;
+static int decode_expiring(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_expiring *r = elem;
+  r->trust = strcmp(PQgetvalue(res, i, 0), "trust") == 0;
+  r->id = ca_store_get_int(res, i, 1);
+  r->not_after = ca_store_get_int(res, i, 8);
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 2, &r->serial) &&
+                       ca_store_get_text(res, i, 3, &r->issuer) &&
+                       ca_store_get_text(res, i, 4, &r->profile) &&
+                       ca_store_get_text(res, i, 5, &r->store) &&
+                       ca_store_get_text(res, i, 6, &r->common_name) &&
+                       ca_store_get_text(res, i, 7, &r->subject) &&
+                       ca_store_get_text(res, i, 9, &r->cluster),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return 1;
 }
+
+static void free_expiring(void *rows, size_t n) {
+  ca_expiring_free(rows, n);
+}
+
+static const ca_store_row_type kExpiringRows = {sizeof(ca_expiring),
+                                                decode_expiring, free_expiring};
 
 int ca_store_monitor_expiring(ca_store *store, int64_t now, int64_t within_s,
                               ca_expiring **out, size_t *out_n) {
-  PGresult *res = NULL;
-  ca_expiring *rows = NULL;
-  size_t n = 0;
   char lower[21], upper[21], limit[16];
-  CA_GUARD(bounds(now, within_s, lower, upper));
+  CA_GUARD_RETURN(bounds(now, within_s, lower, upper));
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_MONITOR_ROWS);
   const char *values[3] = {lower, upper, limit};
-  res = ca_store_query(store,
-                       "SELECT * FROM (" SELECTION_SQL
-                       ") x ORDER BY na, kind, id LIMIT $3::integer",
-                       3, values, PGRES_TUPLES_OK,
-                       "reading expiring certificates");
-  CA_GUARD(res != NULL);
-  const int count = PQntuples(res);
-  rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
-  CA_ENSURE_ALLOC(rows);
-  for (int i = 0; i < count; i++) {
-    ca_expiring *r = &rows[i];
-    n++;
-    r->trust = strcmp(PQgetvalue(res, i, 0), "trust") == 0;
-    r->id = ca_store_get_int(res, i, 1);
-    r->not_after = ca_store_get_int(res, i, 8);
-    CA_ENSURE(dup_value(res, i, 2, &r->serial) &&
-                  dup_value(res, i, 3, &r->issuer) &&
-                  dup_value(res, i, 4, &r->profile) &&
-                  dup_value(res, i, 5, &r->store) &&
-                  dup_value(res, i, 6, &r->common_name) &&
-                  dup_value(res, i, 7, &r->subject) &&
-                  dup_value(res, i, 9, &r->cluster),
-              CA_ERR_NO_MEMORY, "out of memory");
-  }
-  PQclear(res);
-  *out = rows;
-  *out_n = n;
+  const ca_store_stmt stmt = {.sql =
+                                  "SELECT * FROM (" SELECTION_SQL
+                                  ") x ORDER BY na, kind, id LIMIT $3::integer",
+                              .n_params = 3,
+                              .values = values,
+                              .what = "reading expiring certificates"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(
+      ca_store_read_rows(store, &stmt, &kExpiringRows, NULL, 0, &rows));
+  *out = rows.rows;
+  *out_n = rows.n;
   return 1;
-err:
-  PQclear(res);
-  ca_expiring_free(rows, n);
-  return 0;
+}
+
+static int decode_counts(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_expiry_counts *out = elem;
+  out->within_1d = (uint64_t)ca_store_get_int(res, i, 0);
+  out->within_7d = (uint64_t)ca_store_get_int(res, i, 1);
+  out->within_30d = (uint64_t)ca_store_get_int(res, i, 2);
+  out->expired = (uint64_t)ca_store_get_int(res, i, 3);
+  return 1;
 }
 
 int ca_store_monitor_counts(ca_store *store, int64_t now,
@@ -123,25 +129,22 @@ int ca_store_monitor_counts(ca_store *store, int64_t now,
     return 0;
   }
   const char *values[5] = {lower, upper, now_text, d1, d7};
-  PGresult *res = ca_store_query(
-      store,
-      "SELECT count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
-      " AND na <= extract(epoch FROM $4::timestamptz)),"
-      " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
-      " AND na <= extract(epoch FROM $5::timestamptz)),"
-      " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)),"
-      " count(*) FILTER (WHERE na <= extract(epoch FROM $3::timestamptz))"
-      " FROM (" SELECTION_SQL ") x",
-      5, values, PGRES_TUPLES_OK, "counting expiring certificates");
-  if (res == NULL) {
-    return 0;
-  }
-  out->within_1d = (uint64_t)ca_store_get_int(res, 0, 0);
-  out->within_7d = (uint64_t)ca_store_get_int(res, 0, 1);
-  out->within_30d = (uint64_t)ca_store_get_int(res, 0, 2);
-  out->expired = (uint64_t)ca_store_get_int(res, 0, 3);
-  PQclear(res);
-  return 1;
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT count(*) FILTER (WHERE na > extract(epoch FROM "
+          "$3::timestamptz)"
+          " AND na <= extract(epoch FROM $4::timestamptz)),"
+          " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
+          " AND na <= extract(epoch FROM $5::timestamptz)),"
+          " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)),"
+          " count(*) FILTER (WHERE na <= extract(epoch FROM $3::timestamptz))"
+          " FROM (" SELECTION_SQL ") x",
+      .n_params = 5,
+      .values = values,
+      .what = "counting expiring certificates"};
+  // An aggregate without GROUP BY always returns its one row.
+  int found;
+  return ca_store_read_one(store, &stmt, decode_counts, out, NULL, &found);
 }
 
 // add_arrays writes the kinds and ids of the rows selected by |mask| (all
@@ -278,73 +281,69 @@ int ca_store_monitor_prune(ca_store *store) {
   return res != NULL;
 }
 
+static int decode_config(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_monitor_config *out = elem;
+  out->enabled = ca_store_get_bool(res, i, 0);
+  out->start_days = (uint32_t)ca_store_get_int(res, i, 1);
+  out->frequency_s = (uint32_t)ca_store_get_int(res, i, 2);
+  out->smtp_port = (uint32_t)ca_store_get_int(res, i, 4);
+  out->updated_at = ca_store_get_int(res, i, 6);
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 3, &out->smtp_host) &&
+                       ca_store_get_text(res, i, 5, &out->smtp_from) &&
+                       ca_store_get_text(res, i, 7, &out->updated_by),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return 1;
+}
+
+// add_destination appends the destination of row |i| to |out|'s list of
+// its kind.
+static int add_destination(PGresult *res, int i, ca_monitor_config *out) {
+  const int email = strcmp(PQgetvalue(res, i, 0), "email") == 0;
+  size_t *count = email ? &out->n_emails : &out->n_webhooks;
+  char **list = email ? out->emails : out->webhooks;
+  // The API never stores more; a hand-edited table is cut, not overrun.
+  if (*count == CA_LIMIT_MONITOR_DESTINATIONS) {
+    return 1;
+  }
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 1, &list[*count]),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  if (!email) {
+    out->webhook_allow_private[*count] = ca_store_get_bool(res, i, 2);
+  }
+  (*count)++;
+  return 1;
+}
+
 int ca_store_monitor_get_config(ca_store *store, ca_monitor_config *out) {
+  int ret = 0, found;
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
-  res = ca_store_query(
-      store,
-      "SELECT enabled, start_days, frequency_seconds, smtp_host,"
-      " smtp_port, smtp_from, extract(epoch FROM updated_at)::bigint,"
-      " updated_by FROM monitor_config WHERE id = 1",
-      0, NULL, PGRES_TUPLES_OK, "reading the monitor configuration");
-  CA_GUARD(res != NULL);
-  CA_ENSURE(PQntuples(res) == 1, CA_ERR_STORAGE_UNAVAILABLE,
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT enabled, start_days, frequency_seconds, smtp_host,"
+          " smtp_port, smtp_from, extract(epoch FROM updated_at)::bigint,"
+          " updated_by FROM monitor_config WHERE id = 1",
+      .what = "reading the monitor configuration"};
+  CA_GUARD(ca_store_read_one(store, &stmt, decode_config, out, NULL, &found));
+  CA_ENSURE(found, CA_ERR_STORAGE_UNAVAILABLE,
             "the monitor configuration row is missing");
-  out->enabled = PQgetvalue(res, 0, 0)[0] == 't';
-  out->start_days = (uint32_t)ca_store_get_int(res, 0, 1);
-  out->frequency_s = (uint32_t)ca_store_get_int(res, 0, 2);
-  out->smtp_port = (uint32_t)ca_store_get_int(res, 0, 4);
-  out->updated_at = ca_store_get_int(res, 0, 6);
-  CA_ENSURE(dup_value(res, 0, 3, &out->smtp_host) &&
-                dup_value(res, 0, 5, &out->smtp_from) &&
-                dup_value(res, 0, 7, &out->updated_by),
-            CA_ERR_NO_MEMORY, "out of memory");
-  PQclear(res);
   res = ca_store_query(store,
                        "SELECT kind, address, allow_private"
                        " FROM monitor_destinations ORDER BY kind, position",
                        0, NULL, PGRES_TUPLES_OK,
                        "reading the monitor destinations");
-  CA_GUARD(res != NULL);
+  CA_GUARD_PTR(res);
   for (int i = 0; i < PQntuples(res); i++) {
-    const int email = strcmp(PQgetvalue(res, i, 0), "email") == 0;
-    size_t *count = email ? &out->n_emails : &out->n_webhooks;
-    char **list = email ? out->emails : out->webhooks;
-    // The API never stores more; a hand-edited table is cut, not overrun.
-    if (*count == CA_LIMIT_MONITOR_DESTINATIONS) {
-      continue;
-    }
-    CA_ENSURE(dup_value(res, i, 1, &list[*count]), CA_ERR_NO_MEMORY,
-              "out of memory");
-    if (!email) {
-      out->webhook_allow_private[*count] = PQgetvalue(res, i, 2)[0] == 't';
-    }
-    (*count)++;
+    CA_GUARD(add_destination(res, i, out));
   }
-  PQclear(res);
-  return 1;
+  ret = 1;
 err:
   PQclear(res);
-  ca_monitor_config_cleanup(out);
-  return 0;
-}
-
-// tx_command runs one statement of |tx| whose result is not read.
-static int tx_command(ca_store_tx *tx, const char *sql, int n,
-                      const char *const *values, const char *what) {
-  if (tx->failed) {
-    CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "transaction failed earlier");
-    return 0;
+  if (!ret) {
+    ca_monitor_config_cleanup(out);
   }
-  PGresult *res = ca_store_check_result(
-      tx->conn, PQexecParams(tx->conn, sql, n, NULL, values, NULL, NULL, 0),
-      PGRES_COMMAND_OK, what);
-  if (res == NULL) {
-    tx->failed = 1;
-    return 0;
-  }
-  PQclear(res);
-  return 1;
+  return ret;
 }
 
 // add_destinations stores |n| destinations of |kind|; |allow_private|
@@ -358,11 +357,12 @@ static int add_destinations(ca_store_tx *tx, const char *kind,
     const char *values[4] = {
         kind, list[i], position,
         allow_private != NULL && allow_private[i] ? "true" : "false"};
-    if (!tx_command(tx,
-                    "INSERT INTO monitor_destinations"
-                    " (kind, address, position, allow_private)"
-                    " VALUES ($1, $2, $3::integer, $4::boolean)",
-                    4, values, "storing a monitor destination")) {
+    if (!ca_store_tx_command(tx,
+                             "INSERT INTO monitor_destinations"
+                             " (kind, address, position, allow_private)"
+                             " VALUES ($1, $2, $3::integer, $4::boolean)",
+                             4, values, PGRES_COMMAND_OK,
+                             "storing a monitor destination")) {
       return 0;
     }
   }
@@ -395,20 +395,21 @@ int ca_store_monitor_put_config(ca_store *store,
                            config->smtp_from,
                            actor};
   CA_GUARD(ca_store_begin(store, &tx));
-  CA_GUARD(tx_command(tx,
-                      "UPDATE monitor_config SET enabled = $1::boolean,"
-                      " start_days = $2::integer,"
-                      " frequency_seconds = $3::integer, smtp_host = $4,"
-                      " smtp_port = $5::integer, smtp_from = $6,"
-                      " updated_at = now(), updated_by = $7 WHERE id = 1",
-                      7, values, "storing the monitor configuration"));
+  CA_GUARD(ca_store_tx_command(
+      tx,
+      "UPDATE monitor_config SET enabled = $1::boolean,"
+      " start_days = $2::integer,"
+      " frequency_seconds = $3::integer, smtp_host = $4,"
+      " smtp_port = $5::integer, smtp_from = $6,"
+      " updated_at = now(), updated_by = $7 WHERE id = 1",
+      7, values, PGRES_COMMAND_OK, "storing the monitor configuration"));
   // Kept webhooks stay as stored: their whole URLs are known only here.
-  CA_GUARD(tx_command(tx,
-                      config->keep_webhooks
-                          ? "DELETE FROM monitor_destinations"
-                            " WHERE kind = 'email'"
-                          : "DELETE FROM monitor_destinations",
-                      0, NULL, "replacing the monitor destinations"));
+  CA_GUARD(ca_store_tx_command(
+      tx,
+      config->keep_webhooks ? "DELETE FROM monitor_destinations"
+                              " WHERE kind = 'email'"
+                            : "DELETE FROM monitor_destinations",
+      0, NULL, PGRES_COMMAND_OK, "replacing the monitor destinations"));
   CA_GUARD(
       add_destinations(tx, "email", config->emails, NULL, config->n_emails));
   if (!config->keep_webhooks) {

@@ -438,16 +438,6 @@ err:
   return 0;
 }
 
-// get_text copies a column; NULL stays NULL.
-static int get_text(PGresult *res, int row, int col, char **out) {
-  if (PQgetisnull(res, row, col)) {
-    *out = NULL;
-    return 1;
-  }
-  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
-  return *out != NULL;
-}
-
 PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
                             const char *const *values, const int *lengths,
                             const int *formats, ExecStatusType want,
@@ -466,13 +456,21 @@ PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
   return res;
 }
 
+int ca_store_tx_command(ca_store_tx *tx, const char *sql, int n,
+                        const char *const *values, ExecStatusType want,
+                        const char *what) {
+  PGresult *res = ca_store_tx_query(tx, sql, n, values, NULL, NULL, want, what);
+  PQclear(res);
+  return res != NULL;
+}
+
 int64_t ca_store_get_int(PGresult *res, int row, int col) {
   return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
 // --- Issuers ---
 
-void ca_issuer_record_cleanup(ca_issuer_record *r) {
+void ca_issuer_row_cleanup(ca_issuer_row *r) {
   OPENSSL_free(r->name);
   OPENSSL_free(r->role);
   OPENSSL_free(r->algorithm);
@@ -484,12 +482,12 @@ void ca_issuer_record_cleanup(ca_issuer_record *r) {
   memset(r, 0, sizeof(*r));
 }
 
-void ca_issuer_records_free(ca_issuer_record *records, size_t n) {
+void ca_issuer_rows_free(ca_issuer_row *records, size_t n) {
   if (records == NULL) {
     return;
   }
   for (size_t i = 0; i < n; i++) {
-    ca_issuer_record_cleanup(&records[i]);
+    ca_issuer_row_cleanup(&records[i]);
   }
   free(records);
 }
@@ -501,43 +499,46 @@ static const char kSelectIssuers[] =
     " FROM issuers i LEFT JOIN issuers p ON p.id = i.parent_id"
     " ORDER BY i.id";
 
-static int read_issuers(PGconn *conn, ca_issuer_record **out, size_t *out_n) {
-  ca_issuer_record *records = NULL;
-  size_t n = 0;
-  PGresult *res = ca_store_check_result(conn, PQexec(conn, kSelectIssuers),
-                                        PGRES_TUPLES_OK, "reading issuers");
-  CA_GUARD(res != NULL);
-  const int rows = PQntuples(res);
-  if (rows > 0) {
-    records = calloc((size_t)rows, sizeof(*records));
-    CA_ENSURE_ALLOC(records);
-  }
-  for (int i = 0; i < rows; i++) {
-    ca_issuer_record *r = &records[i];
-    n++;
-    r->id = ca_store_get_int(res, i, 0);
-    r->not_before = ca_store_get_int(res, i, 7);
-    r->not_after = ca_store_get_int(res, i, 8);
-    CA_ENSURE(get_text(res, i, 1, &r->name) && get_text(res, i, 2, &r->role) &&
-                  get_text(res, i, 3, &r->algorithm) &&
-                  get_text(res, i, 4, &r->parent) &&
-                  get_text(res, i, 5, &r->subject) &&
-                  get_text(res, i, 6, &r->serial) &&
-                  get_text(res, i, 10, &r->key_file),
-              CA_ERR_NO_MEMORY, "out of memory");
-    CA_GUARD(ca_store_get_bytea(res, i, 9, &r->der, &r->der_len));
-  }
-  PQclear(res);
-  *out = records;
-  *out_n = n;
-  return 1;
-err:
-  PQclear(res);
-  ca_issuer_records_free(records, n);
-  return 0;
+static int decode_issuer(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_issuer_row *r = elem;
+  r->id = ca_store_get_int(res, i, 0);
+  r->not_before = ca_store_get_int(res, i, 7);
+  r->not_after = ca_store_get_int(res, i, 8);
+  CA_ENSURE_RETURN(ca_store_get_text_or_null(res, i, 1, &r->name) &&
+                       ca_store_get_text_or_null(res, i, 2, &r->role) &&
+                       ca_store_get_text_or_null(res, i, 3, &r->algorithm) &&
+                       ca_store_get_text_or_null(res, i, 4, &r->parent) &&
+                       ca_store_get_text_or_null(res, i, 5, &r->subject) &&
+                       ca_store_get_text_or_null(res, i, 6, &r->serial) &&
+                       ca_store_get_text_or_null(res, i, 10, &r->key_file),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return ca_store_get_bytea(res, i, 9, &r->der, &r->der_len);
 }
 
-static int insert_issuer(PGconn *conn, const ca_issuer_record *r) {
+static void free_issuers(void *rows, size_t n) {
+  ca_issuer_rows_free(rows, n);
+}
+
+static const ca_store_row_type kIssuerRows = {sizeof(ca_issuer_row),
+                                              decode_issuer, free_issuers};
+
+// read_issuers reads every issuer on |conn|, inside the caller's
+// transaction (ca_store_bootstrap_issuers), hence not ca_store_read_rows.
+static int read_issuers(PGconn *conn, ca_issuer_row **out, size_t *out_n) {
+  ca_store_rows rows;
+  PGresult *res = ca_store_check_result(conn, PQexec(conn, kSelectIssuers),
+                                        PGRES_TUPLES_OK, "reading issuers");
+  CA_GUARD_RETURN(res != NULL);
+  const int ok = ca_store_decode_rows(res, &kIssuerRows, NULL, 0, &rows);
+  PQclear(res);
+  CA_GUARD_RETURN(ok);
+  *out = rows.rows;
+  *out_n = rows.n;
+  return 1;
+}
+
+static int insert_issuer(PGconn *conn, const ca_issuer_row *r) {
   char nb[21], na[21];
   CA_ENSURE(
       ca_time_format(r->not_before, nb) && ca_time_format(r->not_after, na),
@@ -567,11 +568,10 @@ err:
 }
 
 int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
-                               void *arg, ca_issuer_record **out,
-                               size_t *out_n) {
+                               void *arg, ca_issuer_row **out, size_t *out_n) {
   size_t slot = 0;
   PGconn *conn = NULL;
-  ca_issuer_record *made = NULL;
+  ca_issuer_row *made = NULL;
   size_t made_n = 0;
   int in_tx = 0;
   CA_GUARD(ca_store_acquire(store, &slot, &conn));
@@ -584,19 +584,22 @@ int ca_store_bootstrap_issuers(ca_store *store, ca_issuer_generator generate,
     ca_store_release(store, slot);
     return 1;
   }
+  // None yet: the empty array read is dropped, the CAs made are read back.
+  ca_issuer_rows_free(*out, *out_n);
+  *out = NULL;
   CA_GUARD(generate(arg, &made, &made_n));
   for (size_t i = 0; i < made_n; i++) {
     CA_GUARD(insert_issuer(conn, &made[i]));
   }
   CA_GUARD(ca_store_exec(conn, "COMMIT", "commit"));
   in_tx = 0;
-  ca_issuer_records_free(made, made_n);
+  ca_issuer_rows_free(made, made_n);
   made = NULL;
   CA_GUARD(read_issuers(conn, out, out_n));
   ca_store_release(store, slot);
   return 1;
 err:
-  ca_issuer_records_free(made, made_n);
+  ca_issuer_rows_free(made, made_n);
   if (conn != NULL) {
     if (in_tx) {
       ca_err saved;
@@ -672,14 +675,15 @@ void ca_store_rollback(ca_store_tx *tx) {
 int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
                       const char *object, const char *source,
                       const char *outcome, const char *detail) {
-  const ca_audit_record row = {actor, action, object, source, outcome, detail};
+  const ca_new_audit_row row = {actor, action, object, source, outcome, detail};
   return ca_store_tx_audit_many(tx, &row, 1);
 }
 
 #define AUDIT_COLUMNS 6
 
 // audit_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS audit rows.
-static int audit_chunk(ca_store_tx *tx, const ca_audit_record *rows, size_t n) {
+static int audit_chunk(ca_store_tx *tx, const ca_new_audit_row *rows,
+                       size_t n) {
   const char **values = calloc(n * AUDIT_COLUMNS, sizeof(char *));
   // "($1,...,$6)," is at most 6 * 6 + 3 bytes per row.
   const size_t cap = 128 + n * (AUDIT_COLUMNS * 6 + 3);
@@ -716,7 +720,7 @@ err:
   return 0;
 }
 
-int ca_store_tx_audit_many(ca_store_tx *tx, const ca_audit_record *rows,
+int ca_store_tx_audit_many(ca_store_tx *tx, const ca_new_audit_row *rows,
                            size_t n) {
   CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
             "transaction failed earlier");
@@ -828,7 +832,7 @@ err:
 
 // bind_row sets the parameters of row |i| to record |r| and appends its
 // placeholders to the statement.
-static int bind_row(insert_params *p, size_t i, const ca_cert_record *r) {
+static int bind_row(insert_params *p, size_t i, const ca_new_cert_row *r) {
   row_text *t = &p->text[i];
   snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
   snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64, r->replaces_id);
@@ -876,7 +880,7 @@ err:
 
 // mark_collided sets |out_collided[i]| for every record that the INSERT's
 // result |res| (the rows inserted) does not name: its serial existed.
-static void mark_collided(PGresult *res, const ca_cert_record *records,
+static void mark_collided(PGresult *res, const ca_new_cert_row *records,
                           size_t n, uint8_t *out_collided) {
   const int inserted = PQntuples(res);
   memset(out_collided, (size_t)inserted != n, n);
@@ -896,7 +900,7 @@ static void mark_collided(PGresult *res, const ca_cert_record *records,
 }
 
 // insert_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS records in one statement.
-static int insert_chunk(ca_store_tx *tx, const ca_cert_record *records,
+static int insert_chunk(ca_store_tx *tx, const ca_new_cert_row *records,
                         size_t n, uint8_t *out_collided) {
   int ret = 0;
   insert_params p;
@@ -926,7 +930,7 @@ err:
 }
 
 int ca_store_tx_insert_certificates(ca_store_tx *tx,
-                                    const ca_cert_record *records, size_t n,
+                                    const ca_new_cert_row *records, size_t n,
                                     uint8_t *out_collided) {
   CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
             "transaction failed earlier");
@@ -938,19 +942,4 @@ int ca_store_tx_insert_certificates(ca_store_tx *tx,
   return 1;
 err:
   return 0;
-}
-
-PGresult *ca_store_query(ca_store *store, const char *sql, int n,
-                         const char *const *values, ExecStatusType want,
-                         const char *what) {
-  size_t slot;
-  PGconn *conn;
-  if (!ca_store_acquire(store, &slot, &conn)) {
-    return NULL;
-  }
-  PGresult *res = ca_store_check_result(
-      conn, PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0), want,
-      what);
-  ca_store_release(store, slot);
-  return res;
 }

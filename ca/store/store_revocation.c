@@ -17,10 +17,10 @@ static const char kStateColumns[] =
     " extract(epoch FROM not_before)::bigint,"
     " extract(epoch FROM not_after)::bigint";
 
-static void read_state(PGresult *res, int row, ca_cert_state *out) {
+void ca_store_get_cert_state(PGresult *res, int row, ca_cert_state *out) {
   out->id = ca_store_get_int(res, row, 0);
   out->issuer_id = ca_store_get_int(res, row, 1);
-  out->revoked = PQgetvalue(res, row, 2)[0] == 't';
+  out->revoked = ca_store_get_bool(res, row, 2);
   out->revoked_at = ca_store_get_int(res, row, 3);
   out->reason = (int)ca_store_get_int(res, row, 4);
   out->not_before = ca_store_get_int(res, row, 5);
@@ -33,15 +33,6 @@ static PGresult *tx_query(ca_store_tx *tx, const char *sql, int n,
                           const char *const *values, ExecStatusType want,
                           const char *what) {
   return ca_store_tx_query(tx, sql, n, values, NULL, NULL, want, what);
-}
-
-// tx_command runs |sql|, whose result is not read, in |tx|.
-static int tx_command(ca_store_tx *tx, const char *sql, int n,
-                      const char *const *values, ExecStatusType want,
-                      const char *what) {
-  PGresult *res = tx_query(tx, sql, n, values, want, what);
-  PQclear(res);
-  return res != NULL;
 }
 
 int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
@@ -62,7 +53,7 @@ int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
   }
   *out_matches = (size_t)PQntuples(res);
   if (*out_matches > 0) {
-    read_state(res, 0, out);
+    ca_store_get_cert_state(res, 0, out);
   }
   PQclear(res);
   return 1;
@@ -79,7 +70,7 @@ int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
   }
   const char *values[3] = {id_text, revoked ? at : NULL,
                            revoked ? reason_text : NULL};
-  return tx_command(
+  return ca_store_tx_command(
       tx,
       "UPDATE certificates SET"
       " status = CASE WHEN $2::timestamptz IS NULL THEN 'good'"
@@ -88,6 +79,18 @@ int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
       " WHERE id = $1::bigint",
       3, values, PGRES_COMMAND_OK, "recording a revocation");
 }
+
+static int decode_revoked(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_revoked_entry *r = elem;
+  snprintf(r->serial, sizeof(r->serial), "%s", PQgetvalue(res, i, 0));
+  r->revoked_at = ca_store_get_int(res, i, 1);
+  r->reason = (int)ca_store_get_int(res, i, 2);
+  return 1;
+}
+
+static const ca_store_row_type kRevokedRows = {sizeof(ca_revoked_entry),
+                                               decode_revoked, NULL};
 
 int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
                         ca_revoked_entry **out, size_t *out_n) {
@@ -107,26 +110,16 @@ int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
   if (res == NULL) {
     return 0;
   }
-  const int n = PQntuples(res);
-  ca_revoked_entry *entries = calloc(n > 0 ? (size_t)n : 1, sizeof(*entries));
-  if (entries == NULL) {
-    PQclear(res);
-    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
-    return 0;
-  }
-  for (int i = 0; i < n; i++) {
-    snprintf(entries[i].serial, sizeof(entries[i].serial), "%s",
-             PQgetvalue(res, i, 0));
-    entries[i].revoked_at = ca_store_get_int(res, i, 1);
-    entries[i].reason = (int)ca_store_get_int(res, i, 2);
-  }
+  ca_store_rows rows;
+  const int ok = ca_store_decode_rows(res, &kRevokedRows, NULL, 0, &rows);
   PQclear(res);
+  CA_GUARD_RETURN(ok);
   // A row is about 60 bytes on the wire; see ca_store_recycle.
-  if ((size_t)n * 60 > CA_LIMIT_CONN_RECYCLE_BYTES) {
+  if (rows.n * 60 > CA_LIMIT_CONN_RECYCLE_BYTES) {
     ca_store_recycle(tx->store, tx->slot);
   }
-  *out = entries;
-  *out_n = (size_t)n;
+  *out = rows.rows;
+  *out_n = rows.n;
   return 1;
 }
 
@@ -160,22 +153,16 @@ int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
   const char *values[5] = {issuer, num, tu, nu, (const char *)der};
   const int lengths[5] = {0, 0, 0, 0, (int)der_len};
   const int formats[5] = {0, 0, 0, 0, 1};
-  if (tx->failed) {
-    return 0;
-  }
-  PGresult *res = ca_store_check_result(
-      tx->conn,
-      PQexecParams(tx->conn,
-                   "INSERT INTO crls (issuer_id, crl_number, this_update,"
-                   " next_update, der) VALUES ($1, $2, $3, $4, $5)"
-                   " ON CONFLICT (issuer_id) DO UPDATE SET"
-                   " crl_number = excluded.crl_number,"
-                   " this_update = excluded.this_update,"
-                   " next_update = excluded.next_update, der = excluded.der",
-                   5, NULL, values, lengths, formats, 0),
-      PGRES_COMMAND_OK, "storing a CRL");
+  PGresult *res = ca_store_tx_query(
+      tx,
+      "INSERT INTO crls (issuer_id, crl_number, this_update,"
+      " next_update, der) VALUES ($1, $2, $3, $4, $5)"
+      " ON CONFLICT (issuer_id) DO UPDATE SET"
+      " crl_number = excluded.crl_number,"
+      " this_update = excluded.this_update,"
+      " next_update = excluded.next_update, der = excluded.der",
+      5, values, lengths, formats, PGRES_COMMAND_OK, "storing a CRL");
   if (res == NULL) {
-    tx->failed = 1;
     return 0;
   }
   PQclear(res);
@@ -188,11 +175,11 @@ int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
 int ca_store_tx_notify(ca_store_tx *tx, const char *channel,
                        const char *payload) {
   const char *values[2] = {channel, payload};
-  return tx_command(tx, "SELECT pg_notify($1, $2)", 2, values, PGRES_TUPLES_OK,
-                    "NOTIFY");
+  return ca_store_tx_command(tx, "SELECT pg_notify($1, $2)", 2, values,
+                             PGRES_TUPLES_OK, "NOTIFY");
 }
 
-int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
+int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
                      int *out_found) {
   size_t slot;
   PGconn *conn;
@@ -229,11 +216,15 @@ int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_record *out,
   return ok;
 }
 
+static int decode_state(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_store_get_cert_state(res, i, elem);
+  return 1;
+}
+
 int ca_store_certificate_state(ca_store *store, int64_t issuer_id,
                                const char *serial, ca_cert_state *out,
                                int *out_found) {
-  size_t slot;
-  PGconn *conn;
   char issuer[24], sql[512];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   snprintf(sql, sizeof(sql),
@@ -241,24 +232,14 @@ int ca_store_certificate_state(ca_store *store, int64_t issuer_id,
            " AND issuer_id = $2::bigint",
            kStateColumns);
   const char *values[2] = {serial, issuer};
-  *out_found = 0;
-  if (!ca_store_acquire(store, &slot, &conn)) {
-    return 0;
-  }
-  PGresult *res = ca_store_check_result(
-      conn, PQexecParams(conn, sql, 2, NULL, values, NULL, NULL, 0),
-      PGRES_TUPLES_OK, "reading a certificate's status");
-  const int ok = res != NULL;
-  if (ok && PQntuples(res) == 1) {
-    read_state(res, 0, out);
-    *out_found = 1;
-  }
-  PQclear(res);
-  ca_store_release(store, slot);
-  return ok;
+  const ca_store_stmt stmt = {.sql = sql,
+                              .n_params = 2,
+                              .values = values,
+                              .what = "reading a certificate's status"};
+  return ca_store_read_one(store, &stmt, decode_state, out, NULL, out_found);
 }
 
-void ca_responder_records_free(ca_responder_record *records, size_t n) {
+void ca_responder_rows_free(ca_responder_row *records, size_t n) {
   if (records == NULL) {
     return;
   }
@@ -269,51 +250,43 @@ void ca_responder_records_free(ca_responder_record *records, size_t n) {
   free(records);
 }
 
+static int decode_responder(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_responder_row *r = elem;
+  r->not_after = ca_store_get_int(res, i, 2);
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 1, &r->key_file), CA_ERR_NO_MEMORY,
+                   "out of memory");
+  return ca_store_get_bytea(res, i, 0, &r->der, &r->der_len);
+}
+
+static void free_responders(void *rows, size_t n) {
+  ca_responder_rows_free(rows, n);
+}
+
+static const ca_store_row_type kResponderRows = {
+    sizeof(ca_responder_row), decode_responder, free_responders};
+
 int ca_store_find_responders(ca_store *store, int64_t issuer_id,
-                             const char *node, ca_responder_record **out,
+                             const char *node, ca_responder_row **out,
                              size_t *out_n) {
-  size_t slot;
-  PGconn *conn;
   char issuer[24];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   const char *values[2] = {issuer, node};
-  ca_responder_record *records = NULL;
-  size_t n = 0;
-  if (!ca_store_acquire(store, &slot, &conn)) {
-    return 0;
-  }
-  PGresult *res = ca_store_check_result(
-      conn,
-      PQexecParams(conn,
-                   "SELECT c.der, r.key_file,"
-                   " extract(epoch FROM c.not_after)::bigint"
-                   " FROM ocsp_responders r"
-                   " JOIN certificates c ON c.id = r.certificate_id"
-                   " WHERE r.issuer_id = $1::bigint AND r.node = $2"
-                   " AND c.status = 'good' ORDER BY r.id DESC",
-                   2, NULL, values, NULL, NULL, 0),
-      PGRES_TUPLES_OK, "reading OCSP responders");
-  int ok = res != NULL;
-  const int rows = ok ? PQntuples(res) : 0;
-  if (ok && rows > 0) {
-    records = calloc((size_t)rows, sizeof(*records));
-    ok = records != NULL;
-  }
-  for (int i = 0; ok && i < rows; i++) {
-    n++;
-    records[i].not_after = ca_store_get_int(res, i, 2);
-    records[i].key_file = OPENSSL_strdup(PQgetvalue(res, i, 1));
-    ok = records[i].key_file != NULL &&
-         ca_store_get_bytea(res, i, 0, &records[i].der, &records[i].der_len);
-  }
-  PQclear(res);
-  ca_store_release(store, slot);
-  if (!ok) {
-    ca_responder_records_free(records, n);
-    return 0;
-  }
-  *out = records;
-  *out_n = n;
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT c.der, r.key_file, extract(epoch FROM c.not_after)::bigint"
+          " FROM ocsp_responders r"
+          " JOIN certificates c ON c.id = r.certificate_id"
+          " WHERE r.issuer_id = $1::bigint AND r.node = $2"
+          " AND c.status = 'good' ORDER BY r.id DESC",
+      .n_params = 2,
+      .values = values,
+      .what = "reading OCSP responders"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(
+      ca_store_read_rows(store, &stmt, &kResponderRows, NULL, 0, &rows));
+  *out = rows.rows;
+  *out_n = rows.n;
   return 1;
 }
 
@@ -323,7 +296,7 @@ int ca_store_tx_add_responder(ca_store_tx *tx, int64_t issuer_id,
   char issuer[24];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   const char *values[4] = {issuer, serial, node, key_file};
-  return tx_command(
+  return ca_store_tx_command(
       tx,
       "INSERT INTO ocsp_responders (issuer_id, certificate_id, node, key_file)"
       " SELECT $1::bigint, id, $3, $4 FROM certificates"

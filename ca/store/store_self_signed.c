@@ -16,58 +16,41 @@ void ca_self_signed_row_cleanup(ca_self_signed_row *row) {
   memset(row, 0, sizeof(*row));
 }
 
-// dup_or_null copies column |col| of |row|, or leaves NULL for SQL NULL.
-static int dup_or_null(PGresult *res, int row, int col, char **out) {
-  *out = NULL;
-  if (PQgetisnull(res, row, col)) {
-    return 1;
-  }
-  *out = OPENSSL_strdup(PQgetvalue(res, row, col));
-  return *out != NULL;
-}
-
 int ca_store_tx_lock_for_regenerate(ca_store_tx *tx, const char *serial,
                                     ca_self_signed_row *out, int *out_found) {
   PGresult *res = NULL;
   ca_self_signed_row row;
   memset(&row, 0, sizeof(row));
   *out_found = 0;
-  CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
-            "transaction failed earlier");
   const char *values[1] = {serial};
   // The self-signed row first: a CA may have drawn the same serial, and
   // only a self-signed certificate can be regenerated.
-  res = ca_store_check_result(
-      tx->conn,
-      PQexecParams(tx->conn,
-                   "SELECT c.id, c.self_signed, c.profile, c.key_type,"
-                   " c.key_bits, c.cluster,"
-                   " extract(epoch FROM c.not_before)::bigint,"
-                   " extract(epoch FROM c.not_after)::bigint, c.der,"
-                   " (SELECT r.serial FROM certificates r"
-                   "   WHERE r.replaces_id = c.id)"
-                   " FROM certificates c WHERE c.serial = $1"
-                   " ORDER BY c.self_signed DESC, c.id LIMIT 1"
-                   " FOR UPDATE OF c",
-                   1, NULL, values, NULL, NULL, 0),
-      PGRES_TUPLES_OK, "finding a certificate to regenerate");
-  if (res == NULL) {
-    tx->failed = 1;
-    goto err;
-  }
+  res = ca_store_tx_query(tx,
+                          "SELECT c.id, c.self_signed, c.profile, c.key_type,"
+                          " c.key_bits, c.cluster,"
+                          " extract(epoch FROM c.not_before)::bigint,"
+                          " extract(epoch FROM c.not_after)::bigint, c.der,"
+                          " (SELECT r.serial FROM certificates r"
+                          "   WHERE r.replaces_id = c.id)"
+                          " FROM certificates c WHERE c.serial = $1"
+                          " ORDER BY c.self_signed DESC, c.id LIMIT 1"
+                          " FOR UPDATE OF c",
+                          1, values, NULL, NULL, PGRES_TUPLES_OK,
+                          "finding a certificate to regenerate");
+  CA_GUARD_PTR(res);
   if (PQntuples(res) == 0) {
     PQclear(res);
     return 1;
   }
   row.id = ca_store_get_int(res, 0, 0);
-  row.self_signed = PQgetvalue(res, 0, 1)[0] == 't';
+  row.self_signed = ca_store_get_bool(res, 0, 1);
   row.key_bits = (unsigned)ca_store_get_int(res, 0, 4);
   row.not_before = ca_store_get_int(res, 0, 6);
   row.not_after = ca_store_get_int(res, 0, 7);
-  CA_ENSURE(dup_or_null(res, 0, 2, &row.profile) &&
-                dup_or_null(res, 0, 3, &row.key_type) &&
-                dup_or_null(res, 0, 5, &row.cluster) &&
-                dup_or_null(res, 0, 9, &row.replaced_by),
+  CA_ENSURE(ca_store_get_text_or_null(res, 0, 2, &row.profile) &&
+                ca_store_get_text_or_null(res, 0, 3, &row.key_type) &&
+                ca_store_get_text_or_null(res, 0, 5, &row.cluster) &&
+                ca_store_get_text_or_null(res, 0, 9, &row.replaced_by),
             CA_ERR_NO_MEMORY, "out of memory");
   CA_GUARD(ca_store_get_bytea(res, 0, 8, &row.der, &row.der_len));
   PQclear(res);

@@ -97,6 +97,22 @@ static const char kReplaceSql[] =
     " $13, $14, $15, $16, $17, " REVOKED_AT_SQL ", " REASON_SQL
     ", $20, now()) WHERE store = $1 AND subject_der = $4";
 
+// get_fingerprint reads the SHA-256 fingerprint of column |col|.
+static int get_fingerprint(PGresult *res, int row, int col,
+                           uint8_t out[CA_TRUST_FINGERPRINT_LEN]) {
+  uint8_t *fp = NULL;
+  size_t fp_len = 0;
+  CA_GUARD_RETURN(ca_store_get_bytea(res, row, col, &fp, &fp_len));
+  const int ok = fp_len == CA_TRUST_FINGERPRINT_LEN;
+  if (ok) {
+    memcpy(out, fp, CA_TRUST_FINGERPRINT_LEN);
+  }
+  OPENSSL_free(fp);
+  CA_ENSURE_RETURN(ok, CA_ERR_STORAGE_UNAVAILABLE,
+                   "bad fingerprint in trust_entries");
+  return 1;
+}
+
 int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
                           ca_trust_outcome *out,
                           uint8_t out_other[CA_TRUST_FINGERPRINT_LEN]) {
@@ -128,13 +144,10 @@ int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
   CA_GUARD(res != NULL);
   CA_ENSURE(PQntuples(res) == 1, CA_ERR_CONFLICT,
             "the trust store changed during the upload; try again");
-  uint8_t *other = NULL;
-  size_t other_len;
-  if (!ca_store_get_bytea(res, 0, 0, &other, &other_len) ||
-      other_len != CA_TRUST_FINGERPRINT_LEN) {
-    OPENSSL_free(other);
+  uint8_t other[CA_TRUST_FINGERPRINT_LEN];
+  if (!get_fingerprint(res, 0, 0, other)) {
     PQclear(res);
-    CA_RAISE(CA_ERR_STORAGE_UNAVAILABLE, "bad fingerprint in trust_entries");
+    goto err;
   }
   const int64_t other_not_before = ca_store_get_int(res, 0, 1);
   PQclear(res);
@@ -143,7 +156,6 @@ int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
   if (out_other != NULL) {
     memcpy(out_other, other, CA_TRUST_FINGERPRINT_LEN);
   }
-  OPENSSL_free(other);
   if (same) {
     *out = CA_TRUST_UNCHANGED;
     if (strcmp(put->source, "bulk") != 0) {
@@ -178,8 +190,8 @@ int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
     PQclear(res);
     return 1;
   }
-  // ARCHITECTURE.md: "A trust store keeps one certificate per subject: the later
-  // notBefore wins." On a tie the certificate already there stays.
+  // ARCHITECTURE.md: "A trust store keeps one certificate per subject: the
+  // later notBefore wins." On a tie the certificate already there stays.
   if (put->cert->not_before <= other_not_before) {
     *out = CA_TRUST_KEPT;
     return 1;
@@ -217,58 +229,56 @@ void ca_trust_rows_free(ca_trust_row *rows, size_t n) {
   free(rows);
 }
 
-static int dup_column(PGresult *res, int row, int col, char **out) {
-  *out = OPENSSL_strdup(PQgetisnull(res, row, col) ? ""
-                                                   : PQgetvalue(res, row, col));
-  return *out != NULL;
-}
-
-static int read_trust_row(PGresult *res, int i, int with_der, ca_trust_row *r) {
-  uint8_t *fp = NULL;
-  size_t fp_len = 0;
+static int decode_trust(PGresult *res, int i, void *elem, const void *arg) {
+  const int *with_der = arg;
+  ca_trust_row *r = elem;
   r->id = ca_store_get_int(res, i, 0);
   r->key_bits = (unsigned)ca_store_get_int(res, i, 8);
-  r->is_ca = PQgetvalue(res, i, 9)[0] == 't';
+  r->is_ca = ca_store_get_bool(res, i, 9);
   r->not_before = ca_store_get_int(res, i, 10);
   r->not_after = ca_store_get_int(res, i, 11);
   r->revoked_at = ca_store_get_int(res, i, 16);
   r->revocation_reason = (int)ca_store_get_int(res, i, 17);
   r->created_at = ca_store_get_int(res, i, 19);
-  CA_ENSURE(dup_column(res, i, 1, &r->store) &&
-                dup_column(res, i, 3, &r->subject) &&
-                dup_column(res, i, 4, &r->issuer) &&
-                dup_column(res, i, 5, &r->serial) &&
-                dup_column(res, i, 6, &r->common_name) &&
-                dup_column(res, i, 7, &r->key_type) &&
-                dup_column(res, i, 12, &r->source) &&
-                dup_column(res, i, 13, &r->cluster) &&
-                dup_column(res, i, 14, &r->node) &&
-                dup_column(res, i, 15, &r->purpose) &&
-                dup_column(res, i, 18, &r->added_by),
-            CA_ERR_NO_MEMORY, "out of memory");
-  CA_GUARD(ca_store_get_bytea(res, i, 2, &fp, &fp_len));
-  CA_ENSURE(fp_len == CA_TRUST_FINGERPRINT_LEN, CA_ERR_STORAGE_UNAVAILABLE,
-            "bad fingerprint in trust_entries");
-  memcpy(r->fingerprint, fp, CA_TRUST_FINGERPRINT_LEN);
-  OPENSSL_free(fp);
-  fp = NULL;
-  if (with_der) {
-    CA_GUARD(ca_store_get_bytea(res, i, 20, &r->der, &r->der_len));
-  }
-  return 1;
-err:
-  OPENSSL_free(fp);
-  return 0;
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 1, &r->store) &&
+                       ca_store_get_text(res, i, 3, &r->subject) &&
+                       ca_store_get_text(res, i, 4, &r->issuer) &&
+                       ca_store_get_text(res, i, 5, &r->serial) &&
+                       ca_store_get_text(res, i, 6, &r->common_name) &&
+                       ca_store_get_text(res, i, 7, &r->key_type) &&
+                       ca_store_get_text(res, i, 12, &r->source) &&
+                       ca_store_get_text(res, i, 13, &r->cluster) &&
+                       ca_store_get_text(res, i, 14, &r->node) &&
+                       ca_store_get_text(res, i, 15, &r->purpose) &&
+                       ca_store_get_text(res, i, 18, &r->added_by),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  CA_GUARD_RETURN(get_fingerprint(res, i, 2, r->fingerprint));
+  return !*with_der || ca_store_get_bytea(res, i, 20, &r->der, &r->der_len);
 }
+
+static void free_trust_rows(void *rows, size_t n) {
+  ca_trust_rows_free(rows, n);
+}
+
+static const ca_store_row_type kTrustRows = {sizeof(ca_trust_row), decode_trust,
+                                             free_trust_rows};
+
+// Every column of an entry; the DER only when $3 asks for it.
+static const char kListSql[] =
+    "SELECT id, store, fingerprint, subject, issuer, serial, common_name,"
+    " key_type, key_bits, is_ca, extract(epoch FROM not_before)::bigint,"
+    " extract(epoch FROM not_after)::bigint, source, cluster, node,"
+    " purpose, coalesce(extract(epoch FROM revoked_at)::bigint, 0),"
+    " coalesce(revocation_reason, 0), added_by,"
+    " extract(epoch FROM created_at)::bigint,"
+    " CASE WHEN $3::boolean THEN der END"
+    " FROM trust_entries WHERE ($1::text IS NULL OR store = $1)"
+    " AND ($2::bytea IS NULL OR fingerprint = $2)"
+    " ORDER BY store, subject, id LIMIT $4::integer";
 
 int ca_store_list_trust(ca_store *store, const char *trust_store,
                         const uint8_t *fingerprint, int with_der,
                         ca_trust_row **out, size_t *out_n) {
-  size_t slot;
-  PGconn *conn = NULL;
-  PGresult *res = NULL;
-  ca_trust_row *rows = NULL;
-  size_t n = 0;
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_TRUST_LIST);
   const char *values[4] = {trust_store, (const char *)fingerprint,
@@ -276,43 +286,18 @@ int ca_store_list_trust(ca_store *store, const char *trust_store,
   const int lengths[4] = {0, fingerprint != NULL ? CA_TRUST_FINGERPRINT_LEN : 0,
                           0, 0};
   const int formats[4] = {0, 1, 0, 0};
-  static const char kSql[] =
-      "SELECT id, store, fingerprint, subject, issuer, serial, common_name,"
-      " key_type, key_bits, is_ca, extract(epoch FROM not_before)::bigint,"
-      " extract(epoch FROM not_after)::bigint, source, cluster, node,"
-      " purpose, coalesce(extract(epoch FROM revoked_at)::bigint, 0),"
-      " coalesce(revocation_reason, 0), added_by,"
-      " extract(epoch FROM created_at)::bigint,"
-      " CASE WHEN $3::boolean THEN der END"
-      " FROM trust_entries WHERE ($1::text IS NULL OR store = $1)"
-      " AND ($2::bytea IS NULL OR fingerprint = $2)"
-      " ORDER BY store, subject, id LIMIT $4::integer";
-  CA_GUARD(ca_store_acquire(store, &slot, &conn));
-  res = ca_store_check_result(
-      conn, PQexecParams(conn, kSql, 4, NULL, values, lengths, formats, 0),
-      PGRES_TUPLES_OK, "listing trust entries");
-  CA_GUARD(res != NULL);
-  const int count = PQntuples(res);
-  if (count > 0) {
-    rows = calloc((size_t)count, sizeof(*rows));
-    CA_ENSURE_ALLOC(rows);
-  }
-  for (int i = 0; i < count; i++) {
-    n++;
-    CA_GUARD(read_trust_row(res, i, with_der, &rows[i]));
-  }
-  PQclear(res);
-  ca_store_release(store, slot);
-  *out = rows;
-  *out_n = n;
+  const ca_store_stmt stmt = {.sql = kListSql,
+                              .n_params = 4,
+                              .values = values,
+                              .lengths = lengths,
+                              .formats = formats,
+                              .what = "listing trust entries"};
+  ca_store_rows rows;
+  CA_GUARD_RETURN(
+      ca_store_read_rows(store, &stmt, &kTrustRows, &with_der, 0, &rows));
+  *out = rows.rows;
+  *out_n = rows.n;
   return 1;
-err:
-  PQclear(res);
-  ca_trust_rows_free(rows, n);
-  if (conn != NULL) {
-    ca_store_release(store, slot);
-  }
-  return 0;
 }
 
 int ca_store_tx_delete_trust(
@@ -337,25 +322,17 @@ int ca_store_tx_delete_trust(
 int ca_store_identity_fingerprint(
     ca_store *store, const uint8_t fingerprint[CA_TRUST_FINGERPRINT_LEN],
     int *out_found) {
-  size_t slot;
-  PGconn *conn = NULL;
   const char *values[1] = {(const char *)fingerprint};
   const int lengths[1] = {CA_TRUST_FINGERPRINT_LEN};
   const int formats[1] = {1};
-  CA_GUARD(ca_store_acquire(store, &slot, &conn));
   // No index on the hash: this runs only when a DELETE names a fingerprint
   // that no trust store holds, to say why it cannot be deleted.
-  PGresult *res = ca_store_check_result(
-      conn,
-      PQexecParams(conn,
-                   "SELECT 1 FROM certificates WHERE sha256(der) = $1 LIMIT 1",
-                   1, NULL, values, lengths, formats, 0),
-      PGRES_TUPLES_OK, "looking up a fingerprint");
-  ca_store_release(store, slot);
-  CA_GUARD(res != NULL);
-  *out_found = PQntuples(res) > 0;
-  PQclear(res);
-  return 1;
-err:
-  return 0;
+  const ca_store_stmt stmt = {
+      .sql = "SELECT 1 FROM certificates WHERE sha256(der) = $1 LIMIT 1",
+      .n_params = 1,
+      .values = values,
+      .lengths = lengths,
+      .formats = formats,
+      .what = "looking up a fingerprint"};
+  return ca_store_read_one(store, &stmt, NULL, NULL, NULL, out_found);
 }

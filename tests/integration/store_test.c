@@ -36,10 +36,10 @@ TEST(migrations_apply_once) {
 static atomic_int generated;
 
 // make_records stands in for the CA generator: records only, no keys.
-static int make_records(void *arg, ca_issuer_record **out, size_t *out_n) {
+static int make_records(void *arg, ca_issuer_row **out, size_t *out_n) {
   (void)arg;
   atomic_fetch_add(&generated, 1);
-  ca_issuer_record *r = calloc(2, sizeof(*r));
+  ca_issuer_row *r = calloc(2, sizeof(*r));
   if (r == NULL) {
     return 0;
   }
@@ -72,7 +72,7 @@ typedef struct starter {
 static void *start_node(void *arg) {
   starter *s = arg;
   ca_store *store = NULL;
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   s->ok =
       ca_store_open(s->url, 1, &store) && ca_store_migrate(store) &&
       ca_store_bootstrap_issuers(store, make_records, NULL, &records, &s->n);
@@ -80,7 +80,7 @@ static void *start_node(void *arg) {
     s->first_parent_empty =
         records[0].parent == NULL && strcmp(records[1].parent, "t-root") == 0;
   }
-  ca_issuer_records_free(records, s->n);
+  ca_issuer_rows_free(records, s->n);
   ca_store_free(store);
   return NULL;
 }
@@ -106,10 +106,10 @@ TEST(concurrent_starters_create_the_cas_once) {
   it_db_drop(&fresh);
 }
 
-static ca_cert_record record(int64_t issuer, const char *serial) {
+static ca_new_cert_row record(int64_t issuer, const char *serial) {
   static const uint8_t kDer[] = {0x30, 0x03, 0x02, 0x01, 0x01};
   static const char *const kSans[] = {"DNS:a.example.com", "IP:10.0.0.1"};
-  ca_cert_record r = {
+  ca_new_cert_row r = {
       .issuer_id = issuer,
       .serial = serial,
       .profile = "tomcat",
@@ -132,22 +132,22 @@ TEST(collisions_are_reported_row_by_row) {
   ca_store *store = NULL;
   CHECK(ca_store_open(db.url, 2, &store));
   CHECK(ca_store_migrate(store));
-  ca_issuer_record *issuers = NULL;
+  ca_issuer_row *issuers = NULL;
   size_t n = 0;
   CHECK(ca_store_bootstrap_issuers(store, make_records, NULL, &issuers, &n));
   const int64_t issuer = n > 0 ? issuers[n - 1].id : 0;
-  ca_issuer_records_free(issuers, n);
+  ca_issuer_rows_free(issuers, n);
 
   ca_store_tx *tx = NULL;
-  ca_cert_record first = record(issuer, "aa01");
+  ca_new_cert_row first = record(issuer, "aa01");
   uint8_t collided[3] = {9, 9, 9};
   CHECK(ca_store_begin(store, &tx));
   CHECK(ca_store_tx_insert_certificates(tx, &first, 1, collided));
   CHECK_EQ_INT(collided[0], 0);
   CHECK(ca_store_commit(&tx));
 
-  ca_cert_record batch[3] = {record(issuer, "bb01"), record(issuer, "aa01"),
-                             record(issuer, "bb02")};
+  ca_new_cert_row batch[3] = {record(issuer, "bb01"), record(issuer, "aa01"),
+                              record(issuer, "bb02")};
   CHECK(ca_store_begin(store, &tx));
   CHECK(ca_store_tx_insert_certificates(tx, batch, 3, collided));
   CHECK_EQ_INT(collided[0], 0);
@@ -155,7 +155,7 @@ TEST(collisions_are_reported_row_by_row) {
   CHECK_EQ_INT(collided[2], 0);
   // The caller re-draws the collided serial and inserts it in the same
   // transaction.
-  ca_cert_record again = record(issuer, "bb03");
+  ca_new_cert_row again = record(issuer, "bb03");
   CHECK(ca_store_tx_insert_certificates(tx, &again, 1, collided));
   CHECK_EQ_INT(collided[0], 0);
   CHECK(ca_store_commit(&tx));
@@ -176,8 +176,8 @@ TEST(collisions_are_reported_row_by_row) {
   PQclear(res);
 
   // A failing statement fails the transaction: nothing of it is stored.
-  ca_cert_record bad = record(issuer + 1000, "cc01");  // no such issuer
-  ca_cert_record good = record(issuer, "cc02");
+  ca_new_cert_row bad = record(issuer + 1000, "cc01");  // no such issuer
+  ca_new_cert_row good = record(issuer, "cc02");
   CHECK(ca_store_begin(store, &tx));
   CHECK(ca_store_tx_insert_certificates(tx, &good, 1, collided));
   CHECK(!ca_store_tx_insert_certificates(tx, &bad, 1, collided));
@@ -193,15 +193,15 @@ TEST(collisions_are_reported_row_by_row) {
 TEST(copy_writes_every_column_and_refuses_duplicates) {
   ca_store *store = NULL;
   CHECK(ca_store_open(db.url, 1, &store));
-  ca_issuer_record *issuers = NULL;
+  ca_issuer_row *issuers = NULL;
   size_t n = 0;
   CHECK(ca_store_bootstrap_issuers(store, make_records, NULL, &issuers, &n));
   const int64_t issuer = n > 0 ? issuers[n - 1].id : 0;
-  ca_issuer_records_free(issuers, n);
+  ca_issuer_rows_free(issuers, n);
 
   static const uint8_t kHash[32] = {1, 2, 3};
-  ca_cert_record rows[3] = {record(issuer, "dd01"), record(issuer, "dd02"),
-                            record(issuer, "dd03")};
+  ca_new_cert_row rows[3] = {record(issuer, "dd01"), record(issuer, "dd02"),
+                             record(issuer, "dd03")};
   rows[1].san_count = 0;  // an empty array
   rows[2].csr_sha256 = kHash;
   rows[2].not_before = 2524608000;  // 2050-01-01, past UTCTime's range
@@ -242,7 +242,7 @@ TEST(copy_writes_every_column_and_refuses_duplicates) {
   // A duplicate (serial, issuer) fails the whole COPY with CONFLICT.
   const long long before =
       it_db_int(&db, "SELECT count(*) FROM certificates", NULL);
-  ca_cert_record again[2] = {record(issuer, "dd10"), record(issuer, "dd02")};
+  ca_new_cert_row again[2] = {record(issuer, "dd10"), record(issuer, "dd02")};
   CHECK(ca_store_begin(store, &tx));
   CHECK(!ca_store_tx_copy_certificates(tx, again, 2));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFLICT);

@@ -53,7 +53,7 @@ static const char *const kAll[] = {"rsa-root", "rsa-issuing", "ec-root",
                                    "ec-issuing"};
 
 // adopt runs ca_adopt_records on |dir| and the PEM in |cbb|.
-static int adopt(CBB *cbb, ca_issuer_record **out, size_t *n) {
+static int adopt(CBB *cbb, ca_issuer_row **out, size_t *n) {
   return ca_adopt_records(dir, CBB_data(cbb), CBB_len(cbb), NULL, out, n);
 }
 
@@ -66,13 +66,13 @@ TEST(the_four_cas_are_adopted_as_pki_names_them) {
   static const char *const kChains[] = {"rsa-issuing", "rsa-root", "rsa-root",
                                         "ec-issuing",  "ec-root",  "ec-root"};
   pem_of(&cbb, authority, kChains, 6);
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   size_t n = 0;
   CHECK(adopt(&cbb, &records, &n));
   CHECK_EQ_INT(n, 4);
   for (size_t i = 0; i < n && i < 4; i++) {
     const ca_issuer *want = ca_authority_find(authority, kAll[i]);
-    const ca_issuer_record *r = &records[i];
+    const ca_issuer_row *r = &records[i];
     CHECK_EQ_STR(r->name, kAll[i]);
     CHECK_EQ_STR(r->role, want->role);
     CHECK_EQ_STR(r->algorithm, want->algorithm);
@@ -88,7 +88,7 @@ TEST(the_four_cas_are_adopted_as_pki_names_them) {
     CHECK(r->der_len == want->der_len &&
           memcmp(r->der, want->der, r->der_len) == 0);
   }
-  ca_issuer_records_free(records, n);
+  ca_issuer_rows_free(records, n);
   CBB_cleanup(&cbb);
 }
 
@@ -100,7 +100,7 @@ static void refused(const ca_authority *a, const char *const *names, size_t n,
   CBB cbb;
   CHECK(CBB_init(&cbb, 8192));
   pem_of(&cbb, a, names, n);
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   size_t count = 0;
   CHECK(!adopt(&cbb, &records, &count));
   CHECK_EQ_INT(ca_err_get()->code, code);
@@ -125,12 +125,12 @@ TEST(encrypted_keys_are_adopted_with_the_passphrase) {
   CBB cbb;
   CHECK(CBB_init(&cbb, 8192));
   pem_of(&cbb, authority, kAll, 4);
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   size_t n = 0;
   CHECK(ca_adopt_records(dir, CBB_data(&cbb), CBB_len(&cbb), "adopt passphrase",
                          &records, &n));
   CHECK_EQ_INT(n, 4);
-  ca_issuer_records_free(records, n);
+  ca_issuer_rows_free(records, n);
   records = NULL;
   ca_err_clear();
   CHECK(!ca_adopt_records(dir, CBB_data(&cbb), CBB_len(&cbb), NULL, &records,
@@ -165,7 +165,7 @@ TEST(what_does_not_match_is_refused) {
   CHECK(CBB_init(&cbb, 8192));
   pem_of(&cbb, authority, kAll, 4);
   pem_of(&cbb, other, kAll, 1);
-  ca_issuer_record *records = NULL;
+  ca_issuer_row *records = NULL;
   size_t n = 0;
   CHECK(!adopt(&cbb, &records, &n));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CONFIG);

@@ -83,7 +83,7 @@ err:
 void api_handle_token_list(api_service *svc, const api_request *req,
                            api_response *resp) {
   (void)req;
-  ca_token_record *rows = NULL;
+  ca_token_row *rows = NULL;
   size_t n = 0;
   CBB cbb;
   CBB_zero(&cbb);

@@ -192,7 +192,7 @@ static void export_issued(api_service *svc, const api_request *req,
   // only raises them, which the importer then continues above.
   uint64_t crl_numbers[CA_AUTHORITY_MAX_ISSUERS] = {0};
   for (size_t i = 0; i < svc->authority->count; i++) {
-    ca_crl_record crl;
+    ca_crl_row crl;
     int found;
     memset(&crl, 0, sizeof(crl));
     CA_GUARD(ca_store_get_crl(svc->store, svc->authority->issuers[i].id, &crl,

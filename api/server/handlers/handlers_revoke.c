@@ -87,7 +87,7 @@ void api_handle_unhold(api_service *svc, const api_request *req,
 
 void api_handle_crl(api_service *svc, const api_request *req,
                     api_response *resp) {
-  ca_crl_record crl;
+  ca_crl_row crl;
   memset(&crl, 0, sizeof(crl));
   CBB pem;
   CBB_zero(&pem);
