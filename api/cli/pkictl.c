@@ -136,8 +136,8 @@ static const char kUsage[] =
 // request whatever the directory holds.
 #define BATCH_CHUNK 1000
 
-#define MAX_SANS 100
-
+// The flags of the commands of this file. They share one struct and one
+// table: every one of these commands has always accepted all of them.
 typedef struct flags {
   const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
       *format, *o, *ou, *l, *st, *c, *key_type, *reason, *issuer, *time;
@@ -146,116 +146,85 @@ typedef struct flags {
   const char *key_out;  // csr
   unsigned years;       // selfsigned, regenerate
   int parent_domain;    // csr
-  const char *sans[MAX_SANS];
-  size_t n_sans;
+  pkictl_list sans;
   unsigned days, limit, count;
   int all;
   const char *positional[4];
   int n_positional;
 } flags;
 
-static int parse_flags(int argc, char **argv, int start, flags *f) {
-  memset(f, 0, sizeof(*f));
-  for (int i = start; i < argc; i++) {
-    const char *a = argv[i];
-    if (a[0] != '-') {
-      if (f->n_positional >= 4) {
-        fprintf(stderr, "pkictl: too many arguments\n");
-        return 0;
-      }
-      f->positional[f->n_positional++] = a;
-      continue;
-    }
-    if (strcmp(a, "--all") == 0) {
-      f->all = 1;
-      continue;
-    }
-    if (strcmp(a, "--parent-domain") == 0) {
-      f->parent_domain = 1;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "pkictl: %s needs a value\n", a);
-      return 0;
-    }
-    const char *v = argv[++i];
-    if (strcmp(a, "--profile") == 0) {
-      f->profile = v;
-    } else if (strcmp(a, "--csr") == 0) {
-      f->csr = v;
-    } else if (strcmp(a, "--out") == 0) {
-      f->out = v;
-    } else if (strcmp(a, "--csr-dir") == 0) {
-      f->csr_dir = v;
-    } else if (strcmp(a, "--out-dir") == 0) {
-      f->out_dir = v;
-    } else if (strcmp(a, "--cn") == 0) {
-      f->cn = v;
-    } else if (strcmp(a, "--status") == 0) {
-      f->status = v;
-    } else if (strcmp(a, "--after") == 0) {
-      f->after = v;
-    } else if (strcmp(a, "--format") == 0) {
-      f->format = v;
-    } else if (strcmp(a, "--o") == 0) {
-      f->o = v;
-    } else if (strcmp(a, "--ou") == 0) {
-      f->ou = v;
-    } else if (strcmp(a, "--l") == 0) {
-      f->l = v;
-    } else if (strcmp(a, "--st") == 0) {
-      f->st = v;
-    } else if (strcmp(a, "--c") == 0) {
-      f->c = v;
-    } else if (strcmp(a, "--key-type") == 0) {
-      f->key_type = v;
-    } else if (strcmp(a, "--reason") == 0) {
-      f->reason = v;
-    } else if (strcmp(a, "--issuer") == 0) {
-      f->issuer = v;
-    } else if (strcmp(a, "--time") == 0) {
-      f->time = v;
-    } else if (strcmp(a, "--cluster") == 0) {
-      f->cluster = v;
-    } else if (strcmp(a, "--key-out") == 0) {
-      f->key_out = v;
-    } else if (strcmp(a, "--years") == 0) {
-      char *end;
-      const unsigned long n = strtoul(v, &end, 10);
-      if (*end != '\0' || (n != 5 && n != 10 && n != 20)) {
-        fprintf(stderr, "pkictl: --years must be 5, 10 or 20\n");
-        return 0;
-      }
-      f->years = (unsigned)n;
-    } else if (strcmp(a, "--san") == 0) {
-      if (f->n_sans == MAX_SANS) {
-        fprintf(stderr, "pkictl: at most %d --san\n", MAX_SANS);
-        return 0;
-      }
-      f->sans[f->n_sans++] = v;
-    } else if (strcmp(a, "--count") == 0) {
-      char *end;
-      const unsigned long n = strtoul(v, &end, 10);
-      if (*end != '\0' || n == 0 || n > 100000) {
-        fprintf(stderr, "pkictl: --count must be 1 to 100000\n");
-        return 0;
-      }
-      f->count = (unsigned)n;
-    } else if (strcmp(a, "--days") == 0 || strcmp(a, "--limit") == 0) {
-      char *end;
-      const unsigned long n = strtoul(v, &end, 10);
-      if (*end != '\0' || n == 0 || n > 100000) {
-        fprintf(stderr, "pkictl: %s must be a positive number\n", a);
-        return 0;
-      }
-      *(strcmp(a, "--days") == 0 ? &f->days : &f->limit) = (unsigned)n;
-    } else {
-      fprintf(stderr, "pkictl: unknown flag %s\n", a);
-      return 0;
-    }
+// read_ulong reads a whole decimal |text| as strtoul does.
+static int read_ulong(const char *text, unsigned long *out) {
+  char *end;
+  *out = strtoul(text, &end, 10);
+  return *end == '\0';
+}
+
+// to_positive reads --days and --limit: 1 to 100000.
+static int to_positive(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  if (!read_ulong(text, &n) || n == 0 || n > 100000) {
+    fprintf(stderr, "pkictl: %s must be a positive number\n", flag);
+    return 0;
   }
+  *out = (unsigned)n;
   return 1;
 }
+
+static int to_count(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  if (!read_ulong(text, &n) || n == 0 || n > 100000) {
+    fprintf(stderr, "pkictl: %s must be 1 to 100000\n", flag);
+    return 0;
+  }
+  *out = (unsigned)n;
+  return 1;
+}
+
+// to_years reads the validity of a self-signed identity.
+static int to_years(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  if (!read_ulong(text, &n) || (n != 5 && n != 10 && n != 20)) {
+    fprintf(stderr, "pkictl: %s must be 5, 10 or 20\n", flag);
+    return 0;
+  }
+  *out = (unsigned)n;
+  return 1;
+}
+
+static const pkictl_flag kFlags[] = {
+    PKICTL_STRING_FLAG("--profile", flags, profile),
+    PKICTL_STRING_FLAG("--csr", flags, csr),
+    PKICTL_STRING_FLAG("--out", flags, out),
+    PKICTL_STRING_FLAG("--csr-dir", flags, csr_dir),
+    PKICTL_STRING_FLAG("--out-dir", flags, out_dir),
+    PKICTL_STRING_FLAG("--cn", flags, cn),
+    PKICTL_STRING_FLAG("--status", flags, status),
+    PKICTL_STRING_FLAG("--after", flags, after),
+    PKICTL_STRING_FLAG("--format", flags, format),
+    PKICTL_STRING_FLAG("--o", flags, o),
+    PKICTL_STRING_FLAG("--ou", flags, ou),
+    PKICTL_STRING_FLAG("--l", flags, l),
+    PKICTL_STRING_FLAG("--st", flags, st),
+    PKICTL_STRING_FLAG("--c", flags, c),
+    PKICTL_STRING_FLAG("--key-type", flags, key_type),
+    PKICTL_STRING_FLAG("--reason", flags, reason),
+    PKICTL_STRING_FLAG("--issuer", flags, issuer),
+    PKICTL_STRING_FLAG("--time", flags, time),
+    PKICTL_STRING_FLAG("--cluster", flags, cluster),
+    PKICTL_STRING_FLAG("--key-out", flags, key_out),
+    PKICTL_UINT_FLAG("--years", flags, years, to_years),
+    PKICTL_LIST_FLAG("--san", flags, sans),
+    PKICTL_UINT_FLAG("--count", flags, count, to_count),
+    PKICTL_UINT_FLAG("--days", flags, days, to_positive),
+    PKICTL_UINT_FLAG("--limit", flags, limit, to_positive),
+    PKICTL_BOOL_FLAG("--all", flags, all),
+    PKICTL_BOOL_FLAG("--parent-domain", flags, parent_domain),
+};
+
+static const pkictl_flag_spec kFlagSpec = {
+    kFlags, PKICTL_COUNT(kFlags), sizeof(flags), 4, NULL,
+};
 
 static uint8_t *read_file(const char *path, size_t max, size_t *out_len) {
   FILE *f = fopen(path, "rb");
@@ -754,14 +723,14 @@ static int write_key_file(const char *path, const uint8_t *der, size_t len) {
 // keygen_one asks for one key pair and certificate and writes both.
 static int keygen_one(pki_client *client, const flags *f, unsigned n) {
   char cn[256];
-  char san_text[MAX_SANS][300];
-  char *sans[MAX_SANS];
+  char san_text[PKICTL_LIST_MAX][300];
+  char *sans[PKICTL_LIST_MAX];
   if (!expand(f->cn, n, cn, sizeof(cn))) {
     fprintf(stderr, "pkictl: --cn too long\n");
     return 0;
   }
-  for (size_t i = 0; i < f->n_sans; i++) {
-    if (!expand(f->sans[i], n, san_text[i], sizeof(san_text[i]))) {
+  for (size_t i = 0; i < f->sans.n; i++) {
+    if (!expand(f->sans.values[i], n, san_text[i], sizeof(san_text[i]))) {
       fprintf(stderr, "pkictl: --san too long\n");
       return 0;
     }
@@ -778,7 +747,7 @@ static int keygen_one(pki_client *client, const flags *f, unsigned n) {
   req.profile = (char *)f->profile;
   req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
   req.subject = &subject;
-  req.n_sans = f->n_sans;
+  req.n_sans = f->sans.n;
   req.sans = sans;
   req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
   req.validity_days = f->days;
@@ -1078,8 +1047,8 @@ static int cmd_selfsigned(pki_client *client, const flags *f) {
   Pki__V1__SelfSignedRequest req = PKI__V1__SELF_SIGNED_REQUEST__INIT;
   req.profile = (char *)f->profile;
   req.subject = &subject;
-  req.n_sans = f->n_sans;
-  req.sans = (char **)f->sans;
+  req.n_sans = f->sans.n;
+  req.sans = (char **)f->sans.values;
   req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
   req.validity_years = f->years;
   req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
@@ -1109,15 +1078,15 @@ static int cmd_regenerate(pki_client *client, const flags *f) {
 static size_t csr_sans(const flags *f, const char **out) {
   size_t n = 0;
   out[n++] = f->cn;
-  for (size_t i = 0; i < f->n_sans && n < MAX_SANS; i++) {
-    const char *s = f->sans[i];
+  for (size_t i = 0; i < f->sans.n && n < PKICTL_LIST_MAX; i++) {
+    const char *s = f->sans.values[i];
     const char *bare = strncmp(s, "DNS:", 4) == 0 ? s + 4 : s;
     if (strcasecmp(bare, f->cn) != 0) {
       out[n++] = s;
     }
   }
   const char *dot = strchr(f->cn, '.');
-  if (f->parent_domain && dot != NULL && n < MAX_SANS) {
+  if (f->parent_domain && dot != NULL && n < PKICTL_LIST_MAX) {
     out[n++] = dot + 1;
   }
   return n;
@@ -1184,7 +1153,7 @@ static int cmd_csr(const flags *f) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     return 2;
   }
-  const char *sans[MAX_SANS];
+  const char *sans[PKICTL_LIST_MAX];
   const size_t n_sans = csr_sans(f, sans);
   // OU only when given: CUCM 14 omits it.
   const ca_name_fields subject = {
@@ -1358,17 +1327,120 @@ static int monitor_number(const char *flag, const char *text, unsigned long max,
   return 1;
 }
 
+// The flags of pkictl monitor set. A repeated flag (--email) given replaces
+// the whole list; --no-emails (--no-webhooks) empties it.
+typedef struct monitor_flags {
+  const char *enabled, *start_days, *frequency, *smtp_host, *smtp_port,
+      *smtp_from;
+  int no_emails, no_webhooks;
+  pkictl_list emails, webhooks;
+  pkictl_list private_webhooks;  // --webhook-allow-private
+  // Read from start_days and smtp_port by monitor_flags_check.
+  uint32_t start_days_value, smtp_port_value;
+} monitor_flags;
+
+static const pkictl_flag kMonitorFlags[] = {
+    PKICTL_STRING_FLAG("--enabled", monitor_flags, enabled),
+    PKICTL_STRING_FLAG("--start-days", monitor_flags, start_days),
+    PKICTL_STRING_FLAG("--frequency", monitor_flags, frequency),
+    PKICTL_LIST_FLAG("--email", monitor_flags, emails),
+    PKICTL_BOOL_FLAG("--no-emails", monitor_flags, no_emails),
+    PKICTL_LIST_FLAG("--webhook", monitor_flags, webhooks),
+    PKICTL_LIST_FLAG("--webhook-allow-private", monitor_flags,
+                     private_webhooks),
+    PKICTL_BOOL_FLAG("--no-webhooks", monitor_flags, no_webhooks),
+    PKICTL_STRING_FLAG("--smtp-host", monitor_flags, smtp_host),
+    PKICTL_STRING_FLAG("--smtp-port", monitor_flags, smtp_port),
+    PKICTL_STRING_FLAG("--smtp-from", monitor_flags, smtp_from),
+};
+
+static const pkictl_flag_spec kMonitorSpec = {
+    kMonitorFlags, PKICTL_COUNT(kMonitorFlags), sizeof(monitor_flags), 0,
+    kMonitorUsage,
+};
+
+// monitor_flags_check refuses the values pkid would refuse anyway, before
+// anything is read from it.
+static int monitor_flags_check(monitor_flags *m) {
+  if (m->enabled != NULL && strcmp(m->enabled, "true") != 0 &&
+      strcmp(m->enabled, "false") != 0) {
+    fprintf(stderr, "pkictl: --enabled must be true or false\n");
+    return 0;
+  }
+  if ((m->start_days != NULL &&
+       !monitor_number("--start-days", m->start_days, 100000,
+                       &m->start_days_value)) ||
+      (m->smtp_port != NULL && !monitor_number("--smtp-port", m->smtp_port,
+                                               65535, &m->smtp_port_value))) {
+    return 0;
+  }
+  if (m->emails.n > CA_LIMIT_MONITOR_DESTINATIONS) {
+    fprintf(stderr, "pkictl: at most %d of --email\n",
+            CA_LIMIT_MONITOR_DESTINATIONS);
+    return 0;
+  }
+  if (m->webhooks.n + m->private_webhooks.n > CA_LIMIT_MONITOR_DESTINATIONS) {
+    fprintf(stderr,
+            "pkictl: at most %d of --webhook and --webhook-allow-private\n",
+            CA_LIMIT_MONITOR_DESTINATIONS);
+    return 0;
+  }
+  return 1;
+}
+
+// monitor_apply sets on |c| what |m| gives. |opted| (of
+// CA_LIMIT_MONITOR_DESTINATIONS) holds the --webhook-allow-private
+// destinations, |opted_ptrs| points at them. The strings set point into
+// argv: the caller puts |c|'s own back before freeing it.
+static void monitor_apply(const monitor_flags *m, Pki__V1__MonitorConfig *c,
+                          Pki__V1__WebhookDestination *opted,
+                          Pki__V1__WebhookDestination **opted_ptrs) {
+  if (m->enabled != NULL) {
+    c->enabled = strcmp(m->enabled, "true") == 0;
+  }
+  if (m->start_days != NULL) {
+    c->start_days = m->start_days_value;
+  }
+  if (m->smtp_port != NULL) {
+    c->smtp_port = m->smtp_port_value;
+  }
+  c->frequency = m->frequency != NULL ? (char *)m->frequency : c->frequency;
+  c->smtp_host = m->smtp_host != NULL ? (char *)m->smtp_host : c->smtp_host;
+  c->smtp_from = m->smtp_from != NULL ? (char *)m->smtp_from : c->smtp_from;
+  if (m->no_emails || m->emails.n > 0) {
+    c->emails = (char **)m->emails.values;
+    c->n_emails = m->emails.n;
+  }
+  if (!m->no_webhooks && m->webhooks.n == 0 && m->private_webhooks.n == 0) {
+    // What was read is redacted; pkid keeps the whole URLs it stores.
+    c->n_webhooks = 0;
+    c->n_webhook_destinations = 0;
+    c->keep_webhooks = 1;
+    return;
+  }
+  for (size_t i = 0; i < m->private_webhooks.n; i++) {
+    pki__v1__webhook_destination__init(&opted[i]);
+    opted[i].url = (char *)m->private_webhooks.values[i];
+    opted[i].allow_private = 1;
+    opted_ptrs[i] = &opted[i];
+  }
+  c->webhooks = (char **)m->webhooks.values;
+  c->n_webhooks = m->webhooks.n;
+  c->webhook_destinations = opted_ptrs;
+  c->n_webhook_destinations = m->private_webhooks.n;
+  c->keep_webhooks = 0;
+}
+
 // monitor_set reads the configuration, applies the flags and writes it back.
 // The webhooks it read are redacted: unless the flags replace them, it asks
 // pkid to keep the stored ones (keep_webhooks).
-static int monitor_set(pki_client *client, int argc, char **argv, int i) {
-  char *emails[CA_LIMIT_MONITOR_DESTINATIONS + 1];
-  char *webhooks[CA_LIMIT_MONITOR_DESTINATIONS + 1];
-  // --webhook-allow-private URLs: webhook_destinations with the opt-in.
-  Pki__V1__WebhookDestination opted[CA_LIMIT_MONITOR_DESTINATIONS];
-  Pki__V1__WebhookDestination *opted_ptrs[CA_LIMIT_MONITOR_DESTINATIONS];
-  size_t n_emails = 0, n_webhooks = 0, n_opted = 0;
-  int set_emails = 0, set_webhooks = 0, rc = 1;
+static int monitor_set(pki_client *client, int argc, char **argv) {
+  monitor_flags m;
+  int n_positional;
+  if (!pkictl_parse_flags(&kMonitorSpec, argc, argv, &m, NULL, &n_positional) ||
+      !monitor_flags_check(&m)) {
+    return 1;
+  }
   pki_reply reply;
   if (!monitor_call(client, "GET", "/v1/monitor", NULL, &reply)) {
     return 1;
@@ -1380,109 +1452,18 @@ static int monitor_set(pki_client *client, int argc, char **argv, int i) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
-  // The unpacked message keeps its own strings; flags point into argv and
-  // are put back before it is freed.
-  char **saved_emails = c->emails, **saved_webhooks = c->webhooks;
-  const size_t saved_n_emails = c->n_emails, saved_n_webhooks = c->n_webhooks;
-  Pki__V1__WebhookDestination **saved_destinations = c->webhook_destinations;
-  const size_t saved_n_destinations = c->n_webhook_destinations;
-  char *saved_host = c->smtp_host, *saved_from = c->smtp_from,
-       *saved_frequency = c->frequency;
-  for (; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--no-emails") == 0) {
-      set_emails = 1;
-      continue;
-    }
-    if (strcmp(a, "--no-webhooks") == 0) {
-      set_webhooks = 1;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "pkictl: %s needs a value\n", a);
-      goto done;
-    }
-    char *v = argv[++i];
-    if (strcmp(a, "--enabled") == 0) {
-      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
-        fprintf(stderr, "pkictl: --enabled must be true or false\n");
-        goto done;
-      }
-      c->enabled = strcmp(v, "true") == 0;
-    } else if (strcmp(a, "--start-days") == 0) {
-      if (!monitor_number(a, v, 100000, &c->start_days)) {
-        goto done;
-      }
-    } else if (strcmp(a, "--frequency") == 0) {
-      c->frequency = v;
-    } else if (strcmp(a, "--email") == 0 || strcmp(a, "--webhook") == 0) {
-      const int email = strcmp(a, "--email") == 0;
-      size_t *n = email ? &n_emails : &n_webhooks;
-      if (*n + (email ? 0 : n_opted) == CA_LIMIT_MONITOR_DESTINATIONS) {
-        fprintf(stderr, "pkictl: at most %d of %s\n",
-                CA_LIMIT_MONITOR_DESTINATIONS,
-                email ? a : "--webhook and --webhook-allow-private");
-        goto done;
-      }
-      (email ? emails : webhooks)[(*n)++] = v;
-      *(email ? &set_emails : &set_webhooks) = 1;
-    } else if (strcmp(a, "--webhook-allow-private") == 0) {
-      if (n_webhooks + n_opted == CA_LIMIT_MONITOR_DESTINATIONS) {
-        fprintf(stderr,
-                "pkictl: at most %d of --webhook and "
-                "--webhook-allow-private\n",
-                CA_LIMIT_MONITOR_DESTINATIONS);
-        goto done;
-      }
-      pki__v1__webhook_destination__init(&opted[n_opted]);
-      opted[n_opted].url = v;
-      opted[n_opted].allow_private = 1;
-      opted_ptrs[n_opted] = &opted[n_opted];
-      n_opted++;
-      set_webhooks = 1;
-    } else if (strcmp(a, "--smtp-host") == 0) {
-      c->smtp_host = v;
-    } else if (strcmp(a, "--smtp-port") == 0) {
-      if (!monitor_number(a, v, 65535, &c->smtp_port)) {
-        goto done;
-      }
-    } else if (strcmp(a, "--smtp-from") == 0) {
-      c->smtp_from = v;
-    } else {
-      fprintf(stderr, "pkictl: unknown flag %s\n%s", a, kMonitorUsage);
-      goto done;
-    }
-  }
-  if (set_emails) {
-    c->emails = emails;
-    c->n_emails = n_emails;
-  }
-  if (set_webhooks) {
-    c->webhooks = webhooks;
-    c->n_webhooks = n_webhooks;
-    c->webhook_destinations = opted_ptrs;
-    c->n_webhook_destinations = n_opted;
-    c->keep_webhooks = 0;
-  } else {
-    // What was read is redacted; pkid keeps the whole URLs it stores.
-    c->n_webhooks = 0;
-    c->n_webhook_destinations = 0;
-    c->keep_webhooks = 1;
-  }
+  // The unpacked message keeps its own strings; monitor_apply points some
+  // into argv, and they are put back before it is freed.
+  const Pki__V1__MonitorConfig saved = *c;
+  Pki__V1__WebhookDestination opted[CA_LIMIT_MONITOR_DESTINATIONS];
+  Pki__V1__WebhookDestination *opted_ptrs[CA_LIMIT_MONITOR_DESTINATIONS];
+  monitor_apply(&m, c, opted, opted_ptrs);
+  int rc = 1;
   if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
     pki_reply_cleanup(&reply);
     rc = print_text_reply(client, "/v1/monitor?format=text");
   }
-done:
-  c->emails = saved_emails;
-  c->n_emails = saved_n_emails;
-  c->webhooks = saved_webhooks;
-  c->n_webhooks = saved_n_webhooks;
-  c->webhook_destinations = saved_destinations;
-  c->n_webhook_destinations = saved_n_destinations;
-  c->smtp_host = saved_host;
-  c->smtp_from = saved_from;
-  c->frequency = saved_frequency;
+  *c = saved;
   pki__v1__monitor_config__free_unpacked(c, NULL);
   return rc;
 }
@@ -1586,7 +1567,7 @@ static int cmd_monitor(const char *server, int argc, char **argv, int i) {
   if (strcmp(sub, "show") == 0) {
     rc = print_text_reply(client, "/v1/monitor?format=text");
   } else if (strcmp(sub, "set") == 0) {
-    rc = monitor_set(client, argc, argv, i);
+    rc = monitor_set(client, argc - i, argv + i);
   } else if (strcmp(sub, "expiring") == 0) {
     rc = print_text_reply(client, path);
   } else if (strcmp(sub, "check") == 0) {
@@ -1688,7 +1669,8 @@ int main(int argc, char **argv) {
     i++;
   }
   flags f;
-  if (!parse_flags(argc, argv, i, &f)) {
+  if (!pkictl_parse_flags(&kFlagSpec, argc - i, argv + i, &f, f.positional,
+                          &f.n_positional)) {
     return 2;
   }
   pki_client *client = connect_server(server);
@@ -1751,39 +1733,73 @@ void pkictl_add_query(char *path, size_t cap, const char *name,
   add_query(path, cap, name, value);
 }
 
-int pkictl_parse_flags(int argc, char **argv, const pkictl_flag *table,
-                       size_t n_table, void *out, size_t out_size,
-                       const char **positional, int max_positional,
+// find_flag returns the entry of |name| in |spec|, or NULL.
+static const pkictl_flag *find_flag(const pkictl_flag_spec *spec,
+                                    const char *name) {
+  for (size_t k = 0; k < spec->n_flags; k++) {
+    if (strcmp(name, spec->flags[k].name) == 0) {
+      return &spec->flags[k];
+    }
+  }
+  return NULL;
+}
+
+// store_value stores |value| of |flag| in |out| by its kind.
+static int store_value(const pkictl_flag *flag, const char *value, void *out) {
+  char *dest = (char *)out + flag->offset;
+  switch (flag->kind) {
+    case PKICTL_FLAG_STRING:
+      *(const char **)dest = value;
+      return 1;
+    case PKICTL_FLAG_UINT:
+      return flag->to_uint(flag->name, value, (unsigned *)dest);
+    case PKICTL_FLAG_LIST: {
+      pkictl_list *list = (pkictl_list *)dest;
+      if (list->n == PKICTL_LIST_MAX) {
+        fprintf(stderr, "pkictl: at most %d %s\n", PKICTL_LIST_MAX, flag->name);
+        return 0;
+      }
+      list->values[list->n++] = value;
+      return 1;
+    }
+    case PKICTL_FLAG_BOOL:
+      break;
+  }
+  return 0;
+}
+
+int pkictl_parse_flags(const pkictl_flag_spec *spec, int argc, char **argv,
+                       void *out, const char **positional,
                        int *out_n_positional) {
-  memset(out, 0, out_size);
+  memset(out, 0, spec->out_size);
   *out_n_positional = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] != '-') {
-      if (*out_n_positional == max_positional) {
+      if (*out_n_positional == spec->max_positional) {
         fprintf(stderr, "pkictl: too many arguments\n");
         return 0;
       }
       positional[(*out_n_positional)++] = a;
       continue;
     }
-    size_t k = 0;
-    while (k < n_table && strcmp(a, table[k].name) != 0) {
-      k++;
-    }
-    if (k == n_table) {
-      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+    const pkictl_flag *flag = find_flag(spec, a);
+    if (flag == NULL) {
+      fprintf(stderr, "pkictl: unknown flag %s\n%s", a,
+              spec->unknown_hint != NULL ? spec->unknown_hint : "");
       return 0;
     }
-    if (table[k].is_switch) {
-      *(int *)((char *)out + table[k].offset) = 1;
+    if (flag->kind == PKICTL_FLAG_BOOL) {
+      *(int *)((char *)out + flag->offset) = 1;
       continue;
     }
     if (i + 1 >= argc) {
       fprintf(stderr, "pkictl: %s needs a value\n", a);
       return 0;
     }
-    *(const char **)((char *)out + table[k].offset) = argv[++i];
+    if (!store_value(flag, argv[++i], out)) {
+      return 0;
+    }
   }
   return 1;
 }
