@@ -29,99 +29,14 @@
 #include "ca/x509/x509.h"
 #include "proto/pki.pb-c.h"
 
-static const char kUsage[] =
+// pkictl --help: kUsageHead, the usage of each command of kCommands, then
+// kUsageTail.
+static const char kUsageHead[] =
     "usage: pkictl [--server URL] [--token T | --token-file F] [--cacert F]\n"
     "              COMMAND [flags]\n"
-    "\n"
-    "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
-    "      issue one certificate; writes it and its chain (PEM) to --out or\n"
-    "      stdout\n"
-    "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] [--cluster C]\n"
-    "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
-    "      request; writes <csr-name>.pem; exit 1 if any failed\n"
-    "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
-    "       [--after CURSOR] [--all]\n"
-    "      list issued certificates\n"
-    "  get SERIAL [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
-    "      download one certificate\n"
-    "  ca list\n"
-    "      list pki's CAs\n"
-    "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
-    "      revoke a certificate; R is an RFC 5280 reason name or code\n"
-    "      (keyCompromise, superseded, cessationOfOperation,\n"
-    "      certificateHold, ...). Only certificateHold can be lifted\n"
-    "  unhold SERIAL [--issuer CA]\n"
-    "      lift a certificateHold\n"
-    "  crl CA [--format der|pem] [--out FILE]\n"
-    "      download the current CRL of a CA\n"
-    "  keygen --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
-    "         [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
-    "         [--days N] [--count N] [--cluster C] --out-dir DIR\n"
-    "      have pki generate a key pair and issue its certificate; writes\n"
-    "      DIR/<cn>.key (PKCS#8, mode 0600) and DIR/<cn>.pem (certificate\n"
-    "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
-    "      the values 1 to N (lab provisioning)\n"
-    "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
-    "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
-    "       [--store S] [--cluster C] [--expires-before DATE]\n"
-    "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
-    "      find certificates, issued and in trust stores, soonest expiry\n"
-    "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"
-    "  trust list [STORE]\n"
-    "  trust add STORE FILE [--force]\n"
-    "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
-    "      stores expired ones too\n"
-    "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
-    "  trust delete STORE FINGERPRINT\n"
-    "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
-    "      CAPF-trust, ipsec-trust, TVS-trust\n"
-    "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
-    "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"
-    "      CallManager, CallManager-ECDSA, CAPF or all) to DIR/<C>.bundle,\n"
-    "      with --format p7b also DIR/<C>.p7b (certificates only)\n"
-    "  bulk export --issued --dir DIR [--page N]\n"
-    "      write every certificate pki issued or self-signed, with its\n"
-    "      revocation state and the CA certificates, to\n"
-    "      DIR/issued-0001.bundle, ... (N per file, at most 500); DIR must\n"
-    "      hold no issued-*.bundle yet\n"
-    "  bulk consolidate --dir DIR\n"
-    "      merge every DIR/*.bundle (two clusters at least) into\n"
-    "      DIR/consolidated.bundle; prints conflicts, exit 3 if any\n"
-    "  bulk import --dir DIR [--cluster C]\n"
-    "  bulk import --issued --dir DIR\n"
-    "      import every DIR/issued-*.bundle of another pki whose CAs this\n"
-    "      one adopted (pkid --adopt-cas): same serials, revocation state\n"
-    "  bulk import --pkcs12 FILE --password P --purpose T --from-cluster X\n"
-    "              [--cluster C]\n"
-    "      load the other clusters' certificates of DIR/consolidated.bundle\n"
-    "      (or of a PKCS#12 file) into the trust stores; C is the\n"
-    "      importing cluster (default: pkid's --cluster)\n"
-    "  monitor show | set [flags] | expiring [--days N] | check\n"
-    "      the expiry monitor; see pkictl monitor --help\n"
-    "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
-    "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
-    "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
-    "      have pki make a self-signed identity, as a node does at install\n"
-    "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
-    "      0600, never over an existing file) and DIR/<cn>.pem\n"
-    "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
-    "      replace a self-signed identity by a new key and certificate like\n"
-    "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"
-    "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
-    "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
-    "      [--key-type T] --key-out KEY --out CSR\n"
-    "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
-    "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
-    "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
-    "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
-    "      and the CSR (PEM)\n"
-    "\n"
-    "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"
-    "      [--name NAME] | token list | token revoke ID\n"
-    "      API tokens (admin); create prints the new token once\n"
-    "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
-    "      [--force]\n"
-    "      the networks admin and revocation calls may come from (admin)\n"
+    "\n";
+
+static const char kUsageTail[] =
     "\n"
     "Global flags, before the command:\n"
     "  --server URL      default $PKI_SERVER, else https://127.0.0.1:8443\n"
@@ -1111,7 +1026,8 @@ static int check_csr(const ca_profile *profile, const uint8_t *der,
   return ok;
 }
 
-static int cmd_csr(const flags *f) {
+static int cmd_csr(pki_client *client, const flags *f) {
+  (void)client;  // local: no server
   if (f->profile == NULL || f->cn == NULL || f->key_out == NULL ||
       f->out == NULL) {
     fprintf(stderr,
@@ -1208,7 +1124,8 @@ done:
   return rc;
 }
 
-static int cmd_ca_list(pki_client *client) {
+static int cmd_ca_list(pki_client *client, const flags *f) {
+  (void)f;  // it takes no flags, and ignores any given
   pki_reply reply;
   if (!get_reply(client, "/v1/ca", &reply)) {
     pki_reply_cleanup(&reply);
@@ -1538,24 +1455,201 @@ static int load_token(const char *token, const char *token_file) {
   return 1;
 }
 
-static int cmd_monitor(const char *server, int argc, char **argv, int i) {
-  if (i >= argc || strcmp(argv[i], "--help") == 0) {
-    fputs(kMonitorUsage, i >= argc ? stderr : stdout);
-    return i >= argc ? 2 : 0;
+// cmd_monitor runs "pkictl monitor ..." with the arguments after "monitor".
+static int cmd_monitor(pki_client *client, int argc, char **argv) {
+  if (argc < 1 || strcmp(argv[0], "--help") == 0) {
+    fputs(kMonitorUsage, argc < 1 ? stderr : stdout);
+    return argc < 1 ? 2 : 0;
   }
-  const char *sub = argv[i++];
+  const char *sub = argv[0];
   char path[64] = "/v1/monitor/expiring?format=text";
-  if (strcmp(sub, "expiring") == 0 && i < argc) {
+  if (strcmp(sub, "expiring") == 0 && argc > 1) {
     uint32_t days;
-    if (i + 2 != argc || strcmp(argv[i], "--days") != 0 ||
-        !monitor_number("--days", argv[i + 1], 3650, &days)) {
+    if (argc != 3 || strcmp(argv[1], "--days") != 0 ||
+        !monitor_number("--days", argv[2], 3650, &days)) {
       fprintf(stderr, "pkictl: usage: pkictl monitor expiring [--days N]\n");
       return 2;
     }
     snprintf(path, sizeof(path), "/v1/monitor/expiring?format=text&days=%u",
              (unsigned)days);
-  } else if (strcmp(sub, "set") != 0 && i < argc) {
+  } else if (strcmp(sub, "set") != 0 && argc > 1) {
     fprintf(stderr, "pkictl: too many arguments\n%s", kMonitorUsage);
+    return 2;
+  }
+  if (strcmp(sub, "show") == 0) {
+    return print_text_reply(client, "/v1/monitor?format=text");
+  }
+  if (strcmp(sub, "set") == 0) {
+    return monitor_set(client, argc - 1, argv + 1);
+  }
+  if (strcmp(sub, "expiring") == 0) {
+    return print_text_reply(client, path);
+  }
+  if (strcmp(sub, "check") == 0) {
+    return monitor_check(client);
+  }
+  fprintf(stderr, "pkictl: unknown command monitor %s\n%s", sub, kMonitorUsage);
+  return 2;
+}
+
+// One command of pkictl: what main dispatches through and --help prints.
+typedef struct command {
+  const char *name;
+  const char *sub;  // the one subcommand it takes ("ca list"), or NULL
+  // A command of this file: its arguments are read by |spec| before pkictl
+  // connects, then |run| gets them.
+  const pkictl_flag_spec *spec;
+  int (*run)(pki_client *client, const flags *f);
+  // A family of subcommands: gets the arguments after its name and reads
+  // them by its own table.
+  int (*run_family)(pki_client *client, int argc, char **argv);
+  const char *usage;  // its lines of pkictl --help
+} command;
+
+static const command kCommands[] = {
+    {"issue", NULL, &kFlagSpec, cmd_issue, NULL,
+     "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
+     "      issue one certificate; writes it and its chain (PEM) to --out or\n"
+     "      stdout\n"},
+    {"batch", NULL, &kFlagSpec, cmd_batch, NULL,
+     "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] "
+     "[--cluster C]\n"
+     "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
+     "      request; writes <csr-name>.pem; exit 1 if any failed\n"},
+    {"list", NULL, &kFlagSpec, cmd_list, NULL,
+     "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
+     "       [--after CURSOR] [--all]\n"
+     "      list issued certificates\n"},
+    {"get", NULL, &kFlagSpec, cmd_get, NULL,
+     "  get SERIAL [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
+     "      download one certificate\n"},
+    {"ca", "list", &kFlagSpec, cmd_ca_list, NULL,
+     "  ca list\n"
+     "      list pki's CAs\n"},
+    {"revoke", NULL, &kFlagSpec, cmd_revoke, NULL,
+     "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
+     "      revoke a certificate; R is an RFC 5280 reason name or code\n"
+     "      (keyCompromise, superseded, cessationOfOperation,\n"
+     "      certificateHold, ...). Only certificateHold can be lifted\n"},
+    {"unhold", NULL, &kFlagSpec, cmd_unhold, NULL,
+     "  unhold SERIAL [--issuer CA]\n"
+     "      lift a certificateHold\n"},
+    {"crl", NULL, &kFlagSpec, cmd_crl, NULL,
+     "  crl CA [--format der|pem] [--out FILE]\n"
+     "      download the current CRL of a CA\n"},
+    {"keygen", NULL, &kFlagSpec, cmd_keygen, NULL,
+     "  keygen --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+     "         [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+     "         [--days N] [--count N] [--cluster C] --out-dir DIR\n"
+     "      have pki generate a key pair and issue its certificate; writes\n"
+     "      DIR/<cn>.key (PKCS#8, mode 0600) and DIR/<cn>.pem (certificate\n"
+     "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
+     "      the values 1 to N (lab provisioning)\n"},
+    {"find", NULL, NULL, NULL, pkictl_find,
+     "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
+     "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
+     "       [--store S] [--cluster C] [--expires-before DATE]\n"
+     "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
+     "      find certificates, issued and in trust stores, soonest expiry\n"
+     "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"},
+    {"trust", NULL, NULL, NULL, pkictl_trust,
+     "  trust list [STORE]\n"
+     "  trust add STORE FILE [--force]\n"
+     "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
+     "      stores expired ones too\n"
+     "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
+     "  trust delete STORE FINGERPRINT\n"
+     "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
+     "      CAPF-trust, ipsec-trust, TVS-trust\n"},
+    {"bulk", NULL, NULL, NULL, pkictl_bulk,
+     "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
+     "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"
+     "      CallManager, CallManager-ECDSA, CAPF or all) to DIR/<C>.bundle,\n"
+     "      with --format p7b also DIR/<C>.p7b (certificates only)\n"
+     "  bulk export --issued --dir DIR [--page N]\n"
+     "      write every certificate pki issued or self-signed, with its\n"
+     "      revocation state and the CA certificates, to\n"
+     "      DIR/issued-0001.bundle, ... (N per file, at most 500); DIR must\n"
+     "      hold no issued-*.bundle yet\n"
+     "  bulk consolidate --dir DIR\n"
+     "      merge every DIR/*.bundle (two clusters at least) into\n"
+     "      DIR/consolidated.bundle; prints conflicts, exit 3 if any\n"
+     "  bulk import --dir DIR [--cluster C]\n"
+     "  bulk import --issued --dir DIR\n"
+     "      import every DIR/issued-*.bundle of another pki whose CAs this\n"
+     "      one adopted (pkid --adopt-cas): same serials, revocation state\n"
+     "  bulk import --pkcs12 FILE --password P --purpose T --from-cluster X\n"
+     "              [--cluster C]\n"
+     "      load the other clusters' certificates of DIR/consolidated.bundle\n"
+     "      (or of a PKCS#12 file) into the trust stores; C is the\n"
+     "      importing cluster (default: pkid's --cluster)\n"},
+    {"monitor", NULL, NULL, NULL, cmd_monitor,
+     "  monitor show | set [flags] | expiring [--days N] | check\n"
+     "      the expiry monitor; see pkictl monitor --help\n"},
+    {"selfsigned", NULL, &kFlagSpec, cmd_selfsigned, NULL,
+     "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+     "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+     "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
+     "      have pki make a self-signed identity, as a node does at install\n"
+     "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
+     "      0600, never over an existing file) and DIR/<cn>.pem\n"},
+    {"regenerate", NULL, &kFlagSpec, cmd_regenerate, NULL,
+     "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
+     "      replace a self-signed identity by a new key and certificate like\n"
+     "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"},
+    {"csr", NULL, &kFlagSpec, cmd_csr, NULL,
+     "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
+     "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
+     "      [--key-type T] --key-out KEY --out CSR\n"
+     "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
+     "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
+     "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
+     "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
+     "      and the CSR (PEM)\n"},
+    {"token", NULL, NULL, NULL, pkictl_token,
+     "\n"
+     "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"
+     "      [--name NAME] | token list | token revoke ID\n"
+     "      API tokens (admin); create prints the new token once\n"},
+    {"allowlist", NULL, NULL, NULL, pkictl_allowlist,
+     "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
+     "      [--force]\n"
+     "      the networks admin and revocation calls may come from (admin)\n"},
+};
+
+static void print_usage(FILE *out) {
+  fputs(kUsageHead, out);
+  for (size_t k = 0; k < PKICTL_COUNT(kCommands); k++) {
+    fputs(kCommands[k].usage, out);
+  }
+  fputs(kUsageTail, out);
+}
+
+static const command *find_command(const char *name) {
+  for (size_t k = 0; k < PKICTL_COUNT(kCommands); k++) {
+    if (strcmp(name, kCommands[k].name) == 0) {
+      return &kCommands[k];
+    }
+  }
+  return NULL;
+}
+
+// run_command runs |cmd| with the arguments after its name against
+// |server| and returns pkictl's exit status: a mistake in the arguments
+// is 2, found before connecting.
+static int run_command(const command *cmd, const char *server, int argc,
+                       char **argv) {
+  if (cmd->sub != NULL) {
+    if (argc < 1 || strcmp(argv[0], cmd->sub) != 0) {
+      fprintf(stderr, "pkictl: usage: pkictl %s %s\n", cmd->name, cmd->sub);
+      return 2;
+    }
+    argc--;
+    argv++;
+  }
+  flags f;
+  if (cmd->spec != NULL && !pkictl_parse_flags(cmd->spec, argc, argv, &f,
+                                               f.positional, &f.n_positional)) {
     return 2;
   }
   pki_client *client = connect_server(server);
@@ -1563,20 +1657,8 @@ static int cmd_monitor(const char *server, int argc, char **argv, int i) {
     fprintf(stderr, "pkictl: bad --server %s\n", server);
     return 2;
   }
-  int rc;
-  if (strcmp(sub, "show") == 0) {
-    rc = print_text_reply(client, "/v1/monitor?format=text");
-  } else if (strcmp(sub, "set") == 0) {
-    rc = monitor_set(client, argc - i, argv + i);
-  } else if (strcmp(sub, "expiring") == 0) {
-    rc = print_text_reply(client, path);
-  } else if (strcmp(sub, "check") == 0) {
-    rc = monitor_check(client);
-  } else {
-    fprintf(stderr, "pkictl: unknown command monitor %s\n%s", sub,
-            kMonitorUsage);
-    rc = 2;
-  }
+  const int rc = cmd->run != NULL ? cmd->run(client, &f)
+                                  : cmd->run_family(client, argc, argv);
   pki_client_free(client);
   return rc;
 }
@@ -1618,97 +1700,16 @@ int main(int argc, char **argv) {
   }
   if (i >= argc || strcmp(argv[i], "--help") == 0 ||
       strcmp(argv[i], "-h") == 0) {
-    fputs(kUsage, i >= argc ? stderr : stdout);
+    print_usage(i >= argc ? stderr : stdout);
     return i >= argc ? 2 : 0;
   }
-  const char *command = argv[i++];
-  if (strcmp(command, "bulk") == 0) {
-    pki_client *c = connect_server(server);
-    if (c == NULL) {
-      fprintf(stderr, "pkictl: bad --server %s\n", server);
-      return 2;
-    }
-    const int code = pkictl_bulk(c, argc - i, argv + i);
-    pki_client_free(c);
-    return code;
-  }
-  if (strcmp(command, "trust") == 0 || strcmp(command, "find") == 0) {
-    pki_client *c = connect_server(server);
-    if (c == NULL) {
-      fprintf(stderr, "pkictl: bad --server %s\n", server);
-      return 2;
-    }
-    const int code = strcmp(command, "trust") == 0
-                         ? pkictl_trust(c, argc - i, argv + i)
-                         : pkictl_find(c, argc - i, argv + i);
-    pki_client_free(c);
-    return code;
-  }
-  if (strcmp(command, "monitor") == 0) {
-    return cmd_monitor(server, argc, argv, i);
-  }
-  if (strcmp(command, "token") == 0 || strcmp(command, "allowlist") == 0) {
-    pki_client *c = connect_server(server);
-    if (c == NULL) {
-      fprintf(stderr, "pkictl: bad --server %s\n", server);
-      return 2;
-    }
-    const int code = strcmp(command, "token") == 0
-                         ? pkictl_token(c, argc - i, argv + i)
-                         : pkictl_allowlist(c, argc - i, argv + i);
-    pki_client_free(c);
-    return code;
-  }
-  int sub = 0;
-  if (strcmp(command, "ca") == 0) {
-    if (i >= argc || strcmp(argv[i], "list") != 0) {
-      fprintf(stderr, "pkictl: usage: pkictl ca list\n");
-      return 2;
-    }
-    sub = 1;
-    i++;
-  }
-  flags f;
-  if (!pkictl_parse_flags(&kFlagSpec, argc - i, argv + i, &f, f.positional,
-                          &f.n_positional)) {
+  const command *cmd = find_command(argv[i]);
+  if (cmd == NULL) {
+    fprintf(stderr, "pkictl: unknown command %s\n", argv[i]);
+    print_usage(stderr);
     return 2;
   }
-  pki_client *client = connect_server(server);
-  if (client == NULL) {
-    fprintf(stderr, "pkictl: bad --server %s\n", server);
-    return 2;
-  }
-  int rc;
-  if (sub) {
-    rc = cmd_ca_list(client);
-  } else if (strcmp(command, "issue") == 0) {
-    rc = cmd_issue(client, &f);
-  } else if (strcmp(command, "batch") == 0) {
-    rc = cmd_batch(client, &f);
-  } else if (strcmp(command, "list") == 0) {
-    rc = cmd_list(client, &f);
-  } else if (strcmp(command, "get") == 0) {
-    rc = cmd_get(client, &f);
-  } else if (strcmp(command, "keygen") == 0) {
-    rc = cmd_keygen(client, &f);
-  } else if (strcmp(command, "revoke") == 0) {
-    rc = cmd_revoke(client, &f);
-  } else if (strcmp(command, "unhold") == 0) {
-    rc = cmd_unhold(client, &f);
-  } else if (strcmp(command, "crl") == 0) {
-    rc = cmd_crl(client, &f);
-  } else if (strcmp(command, "selfsigned") == 0) {
-    rc = cmd_selfsigned(client, &f);
-  } else if (strcmp(command, "regenerate") == 0) {
-    rc = cmd_regenerate(client, &f);
-  } else if (strcmp(command, "csr") == 0) {
-    rc = cmd_csr(&f);
-  } else {
-    fprintf(stderr, "pkictl: unknown command %s\n%s", command, kUsage);
-    rc = 2;
-  }
-  pki_client_free(client);
-  return rc;
+  return run_command(cmd, server, argc - i - 1, argv + i + 1);
 }
 
 // Shared with the command files of api/cli/pkictl.h.
