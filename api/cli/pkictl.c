@@ -75,36 +75,35 @@ static int read_ulong(const char *text, unsigned long *out) {
   return *end == '\0';
 }
 
-// to_positive reads --days and --limit: 1 to 100000.
-static int to_positive(const char *flag, const char *text, unsigned *out) {
-  unsigned long n;
-  if (!read_ulong(text, &n) || n == 0 || n > 100000) {
-    fprintf(stderr, "pkictl: %s must be a positive number\n", flag);
+// accept_uint stores |n| when |ok|, else prints that |flag| must be |what|.
+static int accept_uint(const char *flag, int ok, unsigned long n,
+                       const char *what, unsigned *out) {
+  if (!ok) {
+    fprintf(stderr, "pkictl: %s must be %s\n", flag, what);
     return 0;
   }
   *out = (unsigned)n;
   return 1;
 }
 
+// to_positive reads --days and --limit: 1 to 100000.
+static int to_positive(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  const int ok = read_ulong(text, &n) && n >= 1 && n <= 100000;
+  return accept_uint(flag, ok, n, "a positive number", out);
+}
+
 static int to_count(const char *flag, const char *text, unsigned *out) {
   unsigned long n;
-  if (!read_ulong(text, &n) || n == 0 || n > 100000) {
-    fprintf(stderr, "pkictl: %s must be 1 to 100000\n", flag);
-    return 0;
-  }
-  *out = (unsigned)n;
-  return 1;
+  const int ok = read_ulong(text, &n) && n >= 1 && n <= 100000;
+  return accept_uint(flag, ok, n, "1 to 100000", out);
 }
 
 // to_years reads the validity of a self-signed identity.
 static int to_years(const char *flag, const char *text, unsigned *out) {
   unsigned long n;
-  if (!read_ulong(text, &n) || (n != 5 && n != 10 && n != 20)) {
-    fprintf(stderr, "pkictl: %s must be 5, 10 or 20\n", flag);
-    return 0;
-  }
-  *out = (unsigned)n;
-  return 1;
+  const int ok = read_ulong(text, &n) && (n == 5 || n == 10 || n == 20);
+  return accept_uint(flag, ok, n, "5, 10 or 20", out);
 }
 
 static const pkictl_flag kFlags[] = {
