@@ -29,99 +29,14 @@
 #include "ca/x509/x509.h"
 #include "proto/pki.pb-c.h"
 
-static const char kUsage[] =
+// pkictl --help: kUsageHead, the usage of each command of kCommands, then
+// kUsageTail.
+static const char kUsageHead[] =
     "usage: pkictl [--server URL] [--token T | --token-file F] [--cacert F]\n"
     "              COMMAND [flags]\n"
-    "\n"
-    "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
-    "      issue one certificate; writes it and its chain (PEM) to --out or\n"
-    "      stdout\n"
-    "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] [--cluster C]\n"
-    "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
-    "      request; writes <csr-name>.pem; exit 1 if any failed\n"
-    "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
-    "       [--after CURSOR] [--all]\n"
-    "      list issued certificates\n"
-    "  get SERIAL [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
-    "      download one certificate\n"
-    "  ca list\n"
-    "      list pki's CAs\n"
-    "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
-    "      revoke a certificate; R is an RFC 5280 reason name or code\n"
-    "      (keyCompromise, superseded, cessationOfOperation,\n"
-    "      certificateHold, ...). Only certificateHold can be lifted\n"
-    "  unhold SERIAL [--issuer CA]\n"
-    "      lift a certificateHold\n"
-    "  crl CA [--format der|pem] [--out FILE]\n"
-    "      download the current CRL of a CA\n"
-    "  keygen --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
-    "         [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
-    "         [--days N] [--count N] [--cluster C] --out-dir DIR\n"
-    "      have pki generate a key pair and issue its certificate; writes\n"
-    "      DIR/<cn>.key (PKCS#8, mode 0600) and DIR/<cn>.pem (certificate\n"
-    "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
-    "      the values 1 to N (lab provisioning)\n"
-    "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
-    "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
-    "       [--store S] [--cluster C] [--expires-before DATE]\n"
-    "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
-    "      find certificates, issued and in trust stores, soonest expiry\n"
-    "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"
-    "  trust list [STORE]\n"
-    "  trust add STORE FILE [--force]\n"
-    "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
-    "      stores expired ones too\n"
-    "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
-    "  trust delete STORE FINGERPRINT\n"
-    "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
-    "      CAPF-trust, ipsec-trust, TVS-trust\n"
-    "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
-    "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"
-    "      CallManager, CallManager-ECDSA, CAPF or all) to DIR/<C>.bundle,\n"
-    "      with --format p7b also DIR/<C>.p7b (certificates only)\n"
-    "  bulk export --issued --dir DIR [--page N]\n"
-    "      write every certificate pki issued or self-signed, with its\n"
-    "      revocation state and the CA certificates, to\n"
-    "      DIR/issued-0001.bundle, ... (N per file, at most 500); DIR must\n"
-    "      hold no issued-*.bundle yet\n"
-    "  bulk consolidate --dir DIR\n"
-    "      merge every DIR/*.bundle (two clusters at least) into\n"
-    "      DIR/consolidated.bundle; prints conflicts, exit 3 if any\n"
-    "  bulk import --dir DIR [--cluster C]\n"
-    "  bulk import --issued --dir DIR\n"
-    "      import every DIR/issued-*.bundle of another pki whose CAs this\n"
-    "      one adopted (pkid --adopt-cas): same serials, revocation state\n"
-    "  bulk import --pkcs12 FILE --password P --purpose T --from-cluster X\n"
-    "              [--cluster C]\n"
-    "      load the other clusters' certificates of DIR/consolidated.bundle\n"
-    "      (or of a PKCS#12 file) into the trust stores; C is the\n"
-    "      importing cluster (default: pkid's --cluster)\n"
-    "  monitor show | set [flags] | expiring [--days N] | check\n"
-    "      the expiry monitor; see pkictl monitor --help\n"
-    "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
-    "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
-    "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
-    "      have pki make a self-signed identity, as a node does at install\n"
-    "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
-    "      0600, never over an existing file) and DIR/<cn>.pem\n"
-    "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
-    "      replace a self-signed identity by a new key and certificate like\n"
-    "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"
-    "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
-    "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
-    "      [--key-type T] --key-out KEY --out CSR\n"
-    "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
-    "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
-    "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
-    "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
-    "      and the CSR (PEM)\n"
-    "\n"
-    "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"
-    "      [--name NAME] | token list | token revoke ID\n"
-    "      API tokens (admin); create prints the new token once\n"
-    "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
-    "      [--force]\n"
-    "      the networks admin and revocation calls may come from (admin)\n"
+    "\n";
+
+static const char kUsageTail[] =
     "\n"
     "Global flags, before the command:\n"
     "  --server URL      default $PKI_SERVER, else https://127.0.0.1:8443\n"
@@ -136,8 +51,8 @@ static const char kUsage[] =
 // request whatever the directory holds.
 #define BATCH_CHUNK 1000
 
-#define MAX_SANS 100
-
+// The flags of the commands of this file. They share one struct and one
+// table: every one of these commands has always accepted all of them.
 typedef struct flags {
   const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
       *format, *o, *ou, *l, *st, *c, *key_type, *reason, *issuer, *time;
@@ -146,116 +61,84 @@ typedef struct flags {
   const char *key_out;  // csr
   unsigned years;       // selfsigned, regenerate
   int parent_domain;    // csr
-  const char *sans[MAX_SANS];
-  size_t n_sans;
+  pkictl_list sans;
   unsigned days, limit, count;
   int all;
   const char *positional[4];
   int n_positional;
 } flags;
 
-static int parse_flags(int argc, char **argv, int start, flags *f) {
-  memset(f, 0, sizeof(*f));
-  for (int i = start; i < argc; i++) {
-    const char *a = argv[i];
-    if (a[0] != '-') {
-      if (f->n_positional >= 4) {
-        fprintf(stderr, "pkictl: too many arguments\n");
-        return 0;
-      }
-      f->positional[f->n_positional++] = a;
-      continue;
-    }
-    if (strcmp(a, "--all") == 0) {
-      f->all = 1;
-      continue;
-    }
-    if (strcmp(a, "--parent-domain") == 0) {
-      f->parent_domain = 1;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "pkictl: %s needs a value\n", a);
-      return 0;
-    }
-    const char *v = argv[++i];
-    if (strcmp(a, "--profile") == 0) {
-      f->profile = v;
-    } else if (strcmp(a, "--csr") == 0) {
-      f->csr = v;
-    } else if (strcmp(a, "--out") == 0) {
-      f->out = v;
-    } else if (strcmp(a, "--csr-dir") == 0) {
-      f->csr_dir = v;
-    } else if (strcmp(a, "--out-dir") == 0) {
-      f->out_dir = v;
-    } else if (strcmp(a, "--cn") == 0) {
-      f->cn = v;
-    } else if (strcmp(a, "--status") == 0) {
-      f->status = v;
-    } else if (strcmp(a, "--after") == 0) {
-      f->after = v;
-    } else if (strcmp(a, "--format") == 0) {
-      f->format = v;
-    } else if (strcmp(a, "--o") == 0) {
-      f->o = v;
-    } else if (strcmp(a, "--ou") == 0) {
-      f->ou = v;
-    } else if (strcmp(a, "--l") == 0) {
-      f->l = v;
-    } else if (strcmp(a, "--st") == 0) {
-      f->st = v;
-    } else if (strcmp(a, "--c") == 0) {
-      f->c = v;
-    } else if (strcmp(a, "--key-type") == 0) {
-      f->key_type = v;
-    } else if (strcmp(a, "--reason") == 0) {
-      f->reason = v;
-    } else if (strcmp(a, "--issuer") == 0) {
-      f->issuer = v;
-    } else if (strcmp(a, "--time") == 0) {
-      f->time = v;
-    } else if (strcmp(a, "--cluster") == 0) {
-      f->cluster = v;
-    } else if (strcmp(a, "--key-out") == 0) {
-      f->key_out = v;
-    } else if (strcmp(a, "--years") == 0) {
-      char *end;
-      const unsigned long n = strtoul(v, &end, 10);
-      if (*end != '\0' || (n != 5 && n != 10 && n != 20)) {
-        fprintf(stderr, "pkictl: --years must be 5, 10 or 20\n");
-        return 0;
-      }
-      f->years = (unsigned)n;
-    } else if (strcmp(a, "--san") == 0) {
-      if (f->n_sans == MAX_SANS) {
-        fprintf(stderr, "pkictl: at most %d --san\n", MAX_SANS);
-        return 0;
-      }
-      f->sans[f->n_sans++] = v;
-    } else if (strcmp(a, "--count") == 0) {
-      char *end;
-      const unsigned long n = strtoul(v, &end, 10);
-      if (*end != '\0' || n == 0 || n > 100000) {
-        fprintf(stderr, "pkictl: --count must be 1 to 100000\n");
-        return 0;
-      }
-      f->count = (unsigned)n;
-    } else if (strcmp(a, "--days") == 0 || strcmp(a, "--limit") == 0) {
-      char *end;
-      const unsigned long n = strtoul(v, &end, 10);
-      if (*end != '\0' || n == 0 || n > 100000) {
-        fprintf(stderr, "pkictl: %s must be a positive number\n", a);
-        return 0;
-      }
-      *(strcmp(a, "--days") == 0 ? &f->days : &f->limit) = (unsigned)n;
-    } else {
-      fprintf(stderr, "pkictl: unknown flag %s\n", a);
-      return 0;
-    }
+// read_ulong reads a whole decimal |text| as strtoul does.
+static int read_ulong(const char *text, unsigned long *out) {
+  char *end;
+  *out = strtoul(text, &end, 10);
+  return *end == '\0';
+}
+
+// accept_uint stores |n| when |ok|, else prints that |flag| must be |what|.
+static int accept_uint(const char *flag, int ok, unsigned long n,
+                       const char *what, unsigned *out) {
+  if (!ok) {
+    fprintf(stderr, "pkictl: %s must be %s\n", flag, what);
+    return 0;
   }
+  *out = (unsigned)n;
   return 1;
 }
+
+// to_positive reads --days and --limit: 1 to 100000.
+static int to_positive(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  const int ok = read_ulong(text, &n) && n >= 1 && n <= 100000;
+  return accept_uint(flag, ok, n, "a positive number", out);
+}
+
+static int to_count(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  const int ok = read_ulong(text, &n) && n >= 1 && n <= 100000;
+  return accept_uint(flag, ok, n, "1 to 100000", out);
+}
+
+// to_years reads the validity of a self-signed identity.
+static int to_years(const char *flag, const char *text, unsigned *out) {
+  unsigned long n;
+  const int ok = read_ulong(text, &n) && (n == 5 || n == 10 || n == 20);
+  return accept_uint(flag, ok, n, "5, 10 or 20", out);
+}
+
+static const pkictl_flag kFlags[] = {
+    PKICTL_STRING_FLAG("--profile", flags, profile),
+    PKICTL_STRING_FLAG("--csr", flags, csr),
+    PKICTL_STRING_FLAG("--out", flags, out),
+    PKICTL_STRING_FLAG("--csr-dir", flags, csr_dir),
+    PKICTL_STRING_FLAG("--out-dir", flags, out_dir),
+    PKICTL_STRING_FLAG("--cn", flags, cn),
+    PKICTL_STRING_FLAG("--status", flags, status),
+    PKICTL_STRING_FLAG("--after", flags, after),
+    PKICTL_STRING_FLAG("--format", flags, format),
+    PKICTL_STRING_FLAG("--o", flags, o),
+    PKICTL_STRING_FLAG("--ou", flags, ou),
+    PKICTL_STRING_FLAG("--l", flags, l),
+    PKICTL_STRING_FLAG("--st", flags, st),
+    PKICTL_STRING_FLAG("--c", flags, c),
+    PKICTL_STRING_FLAG("--key-type", flags, key_type),
+    PKICTL_STRING_FLAG("--reason", flags, reason),
+    PKICTL_STRING_FLAG("--issuer", flags, issuer),
+    PKICTL_STRING_FLAG("--time", flags, time),
+    PKICTL_STRING_FLAG("--cluster", flags, cluster),
+    PKICTL_STRING_FLAG("--key-out", flags, key_out),
+    PKICTL_UINT_FLAG("--years", flags, years, to_years),
+    PKICTL_LIST_FLAG("--san", flags, sans),
+    PKICTL_UINT_FLAG("--count", flags, count, to_count),
+    PKICTL_UINT_FLAG("--days", flags, days, to_positive),
+    PKICTL_UINT_FLAG("--limit", flags, limit, to_positive),
+    PKICTL_BOOL_FLAG("--all", flags, all),
+    PKICTL_BOOL_FLAG("--parent-domain", flags, parent_domain),
+};
+
+static const pkictl_flag_spec kFlagSpec = {
+    kFlags, PKICTL_COUNT(kFlags), sizeof(flags), 4, NULL,
+};
 
 static uint8_t *read_file(const char *path, size_t max, size_t *out_len) {
   FILE *f = fopen(path, "rb");
@@ -754,14 +637,14 @@ static int write_key_file(const char *path, const uint8_t *der, size_t len) {
 // keygen_one asks for one key pair and certificate and writes both.
 static int keygen_one(pki_client *client, const flags *f, unsigned n) {
   char cn[256];
-  char san_text[MAX_SANS][300];
-  char *sans[MAX_SANS];
+  char san_text[PKICTL_LIST_MAX][300];
+  char *sans[PKICTL_LIST_MAX];
   if (!expand(f->cn, n, cn, sizeof(cn))) {
     fprintf(stderr, "pkictl: --cn too long\n");
     return 0;
   }
-  for (size_t i = 0; i < f->n_sans; i++) {
-    if (!expand(f->sans[i], n, san_text[i], sizeof(san_text[i]))) {
+  for (size_t i = 0; i < f->sans.n; i++) {
+    if (!expand(f->sans.values[i], n, san_text[i], sizeof(san_text[i]))) {
       fprintf(stderr, "pkictl: --san too long\n");
       return 0;
     }
@@ -778,7 +661,7 @@ static int keygen_one(pki_client *client, const flags *f, unsigned n) {
   req.profile = (char *)f->profile;
   req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
   req.subject = &subject;
-  req.n_sans = f->n_sans;
+  req.n_sans = f->sans.n;
   req.sans = sans;
   req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
   req.validity_days = f->days;
@@ -1078,8 +961,8 @@ static int cmd_selfsigned(pki_client *client, const flags *f) {
   Pki__V1__SelfSignedRequest req = PKI__V1__SELF_SIGNED_REQUEST__INIT;
   req.profile = (char *)f->profile;
   req.subject = &subject;
-  req.n_sans = f->n_sans;
-  req.sans = (char **)f->sans;
+  req.n_sans = f->sans.n;
+  req.sans = (char **)f->sans.values;
   req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
   req.validity_years = f->years;
   req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
@@ -1109,15 +992,15 @@ static int cmd_regenerate(pki_client *client, const flags *f) {
 static size_t csr_sans(const flags *f, const char **out) {
   size_t n = 0;
   out[n++] = f->cn;
-  for (size_t i = 0; i < f->n_sans && n < MAX_SANS; i++) {
-    const char *s = f->sans[i];
+  for (size_t i = 0; i < f->sans.n && n < PKICTL_LIST_MAX; i++) {
+    const char *s = f->sans.values[i];
     const char *bare = strncmp(s, "DNS:", 4) == 0 ? s + 4 : s;
     if (strcasecmp(bare, f->cn) != 0) {
       out[n++] = s;
     }
   }
   const char *dot = strchr(f->cn, '.');
-  if (f->parent_domain && dot != NULL && n < MAX_SANS) {
+  if (f->parent_domain && dot != NULL && n < PKICTL_LIST_MAX) {
     out[n++] = dot + 1;
   }
   return n;
@@ -1142,7 +1025,8 @@ static int check_csr(const ca_profile *profile, const uint8_t *der,
   return ok;
 }
 
-static int cmd_csr(const flags *f) {
+static int cmd_csr(pki_client *client, const flags *f) {
+  (void)client;  // local: no server
   if (f->profile == NULL || f->cn == NULL || f->key_out == NULL ||
       f->out == NULL) {
     fprintf(stderr,
@@ -1184,7 +1068,7 @@ static int cmd_csr(const flags *f) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     return 2;
   }
-  const char *sans[MAX_SANS];
+  const char *sans[PKICTL_LIST_MAX];
   const size_t n_sans = csr_sans(f, sans);
   // OU only when given: CUCM 14 omits it.
   const ca_name_fields subject = {
@@ -1239,7 +1123,8 @@ done:
   return rc;
 }
 
-static int cmd_ca_list(pki_client *client) {
+static int cmd_ca_list(pki_client *client, const flags *f) {
+  (void)f;  // it takes no flags, and ignores any given
   pki_reply reply;
   if (!get_reply(client, "/v1/ca", &reply)) {
     pki_reply_cleanup(&reply);
@@ -1358,17 +1243,120 @@ static int monitor_number(const char *flag, const char *text, unsigned long max,
   return 1;
 }
 
+// The flags of pkictl monitor set. A repeated flag (--email) given replaces
+// the whole list; --no-emails (--no-webhooks) empties it.
+typedef struct monitor_flags {
+  const char *enabled, *start_days, *frequency, *smtp_host, *smtp_port,
+      *smtp_from;
+  int no_emails, no_webhooks;
+  pkictl_list emails, webhooks;
+  pkictl_list private_webhooks;  // --webhook-allow-private
+  // Read from start_days and smtp_port by monitor_flags_check.
+  uint32_t start_days_value, smtp_port_value;
+} monitor_flags;
+
+static const pkictl_flag kMonitorFlags[] = {
+    PKICTL_STRING_FLAG("--enabled", monitor_flags, enabled),
+    PKICTL_STRING_FLAG("--start-days", monitor_flags, start_days),
+    PKICTL_STRING_FLAG("--frequency", monitor_flags, frequency),
+    PKICTL_LIST_FLAG("--email", monitor_flags, emails),
+    PKICTL_BOOL_FLAG("--no-emails", monitor_flags, no_emails),
+    PKICTL_LIST_FLAG("--webhook", monitor_flags, webhooks),
+    PKICTL_LIST_FLAG("--webhook-allow-private", monitor_flags,
+                     private_webhooks),
+    PKICTL_BOOL_FLAG("--no-webhooks", monitor_flags, no_webhooks),
+    PKICTL_STRING_FLAG("--smtp-host", monitor_flags, smtp_host),
+    PKICTL_STRING_FLAG("--smtp-port", monitor_flags, smtp_port),
+    PKICTL_STRING_FLAG("--smtp-from", monitor_flags, smtp_from),
+};
+
+static const pkictl_flag_spec kMonitorSpec = {
+    kMonitorFlags, PKICTL_COUNT(kMonitorFlags), sizeof(monitor_flags), 0,
+    kMonitorUsage,
+};
+
+// monitor_flags_check refuses the values pkid would refuse anyway, before
+// anything is read from it.
+static int monitor_flags_check(monitor_flags *m) {
+  if (m->enabled != NULL && strcmp(m->enabled, "true") != 0 &&
+      strcmp(m->enabled, "false") != 0) {
+    fprintf(stderr, "pkictl: --enabled must be true or false\n");
+    return 0;
+  }
+  if ((m->start_days != NULL &&
+       !monitor_number("--start-days", m->start_days, 100000,
+                       &m->start_days_value)) ||
+      (m->smtp_port != NULL && !monitor_number("--smtp-port", m->smtp_port,
+                                               65535, &m->smtp_port_value))) {
+    return 0;
+  }
+  if (m->emails.n > CA_LIMIT_MONITOR_DESTINATIONS) {
+    fprintf(stderr, "pkictl: at most %d of --email\n",
+            CA_LIMIT_MONITOR_DESTINATIONS);
+    return 0;
+  }
+  if (m->webhooks.n + m->private_webhooks.n > CA_LIMIT_MONITOR_DESTINATIONS) {
+    fprintf(stderr,
+            "pkictl: at most %d of --webhook and --webhook-allow-private\n",
+            CA_LIMIT_MONITOR_DESTINATIONS);
+    return 0;
+  }
+  return 1;
+}
+
+// monitor_apply sets on |c| what |m| gives. |opted| (of
+// CA_LIMIT_MONITOR_DESTINATIONS) holds the --webhook-allow-private
+// destinations, |opted_ptrs| points at them. The strings set point into
+// argv: the caller puts |c|'s own back before freeing it.
+static void monitor_apply(const monitor_flags *m, Pki__V1__MonitorConfig *c,
+                          Pki__V1__WebhookDestination *opted,
+                          Pki__V1__WebhookDestination **opted_ptrs) {
+  if (m->enabled != NULL) {
+    c->enabled = strcmp(m->enabled, "true") == 0;
+  }
+  if (m->start_days != NULL) {
+    c->start_days = m->start_days_value;
+  }
+  if (m->smtp_port != NULL) {
+    c->smtp_port = m->smtp_port_value;
+  }
+  c->frequency = m->frequency != NULL ? (char *)m->frequency : c->frequency;
+  c->smtp_host = m->smtp_host != NULL ? (char *)m->smtp_host : c->smtp_host;
+  c->smtp_from = m->smtp_from != NULL ? (char *)m->smtp_from : c->smtp_from;
+  if (m->no_emails || m->emails.n > 0) {
+    c->emails = (char **)m->emails.values;
+    c->n_emails = m->emails.n;
+  }
+  if (!m->no_webhooks && m->webhooks.n == 0 && m->private_webhooks.n == 0) {
+    // What was read is redacted; pkid keeps the whole URLs it stores.
+    c->n_webhooks = 0;
+    c->n_webhook_destinations = 0;
+    c->keep_webhooks = 1;
+    return;
+  }
+  for (size_t i = 0; i < m->private_webhooks.n; i++) {
+    pki__v1__webhook_destination__init(&opted[i]);
+    opted[i].url = (char *)m->private_webhooks.values[i];
+    opted[i].allow_private = 1;
+    opted_ptrs[i] = &opted[i];
+  }
+  c->webhooks = (char **)m->webhooks.values;
+  c->n_webhooks = m->webhooks.n;
+  c->webhook_destinations = opted_ptrs;
+  c->n_webhook_destinations = m->private_webhooks.n;
+  c->keep_webhooks = 0;
+}
+
 // monitor_set reads the configuration, applies the flags and writes it back.
 // The webhooks it read are redacted: unless the flags replace them, it asks
 // pkid to keep the stored ones (keep_webhooks).
-static int monitor_set(pki_client *client, int argc, char **argv, int i) {
-  char *emails[CA_LIMIT_MONITOR_DESTINATIONS + 1];
-  char *webhooks[CA_LIMIT_MONITOR_DESTINATIONS + 1];
-  // --webhook-allow-private URLs: webhook_destinations with the opt-in.
-  Pki__V1__WebhookDestination opted[CA_LIMIT_MONITOR_DESTINATIONS];
-  Pki__V1__WebhookDestination *opted_ptrs[CA_LIMIT_MONITOR_DESTINATIONS];
-  size_t n_emails = 0, n_webhooks = 0, n_opted = 0;
-  int set_emails = 0, set_webhooks = 0, rc = 1;
+static int monitor_set(pki_client *client, int argc, char **argv) {
+  monitor_flags m;
+  int n_positional;
+  if (!pkictl_parse_flags(&kMonitorSpec, argc, argv, &m, NULL, &n_positional) ||
+      !monitor_flags_check(&m)) {
+    return 1;
+  }
   pki_reply reply;
   if (!monitor_call(client, "GET", "/v1/monitor", NULL, &reply)) {
     return 1;
@@ -1380,109 +1368,18 @@ static int monitor_set(pki_client *client, int argc, char **argv, int i) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
-  // The unpacked message keeps its own strings; flags point into argv and
-  // are put back before it is freed.
-  char **saved_emails = c->emails, **saved_webhooks = c->webhooks;
-  const size_t saved_n_emails = c->n_emails, saved_n_webhooks = c->n_webhooks;
-  Pki__V1__WebhookDestination **saved_destinations = c->webhook_destinations;
-  const size_t saved_n_destinations = c->n_webhook_destinations;
-  char *saved_host = c->smtp_host, *saved_from = c->smtp_from,
-       *saved_frequency = c->frequency;
-  for (; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--no-emails") == 0) {
-      set_emails = 1;
-      continue;
-    }
-    if (strcmp(a, "--no-webhooks") == 0) {
-      set_webhooks = 1;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      fprintf(stderr, "pkictl: %s needs a value\n", a);
-      goto done;
-    }
-    char *v = argv[++i];
-    if (strcmp(a, "--enabled") == 0) {
-      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
-        fprintf(stderr, "pkictl: --enabled must be true or false\n");
-        goto done;
-      }
-      c->enabled = strcmp(v, "true") == 0;
-    } else if (strcmp(a, "--start-days") == 0) {
-      if (!monitor_number(a, v, 100000, &c->start_days)) {
-        goto done;
-      }
-    } else if (strcmp(a, "--frequency") == 0) {
-      c->frequency = v;
-    } else if (strcmp(a, "--email") == 0 || strcmp(a, "--webhook") == 0) {
-      const int email = strcmp(a, "--email") == 0;
-      size_t *n = email ? &n_emails : &n_webhooks;
-      if (*n + (email ? 0 : n_opted) == CA_LIMIT_MONITOR_DESTINATIONS) {
-        fprintf(stderr, "pkictl: at most %d of %s\n",
-                CA_LIMIT_MONITOR_DESTINATIONS,
-                email ? a : "--webhook and --webhook-allow-private");
-        goto done;
-      }
-      (email ? emails : webhooks)[(*n)++] = v;
-      *(email ? &set_emails : &set_webhooks) = 1;
-    } else if (strcmp(a, "--webhook-allow-private") == 0) {
-      if (n_webhooks + n_opted == CA_LIMIT_MONITOR_DESTINATIONS) {
-        fprintf(stderr,
-                "pkictl: at most %d of --webhook and "
-                "--webhook-allow-private\n",
-                CA_LIMIT_MONITOR_DESTINATIONS);
-        goto done;
-      }
-      pki__v1__webhook_destination__init(&opted[n_opted]);
-      opted[n_opted].url = v;
-      opted[n_opted].allow_private = 1;
-      opted_ptrs[n_opted] = &opted[n_opted];
-      n_opted++;
-      set_webhooks = 1;
-    } else if (strcmp(a, "--smtp-host") == 0) {
-      c->smtp_host = v;
-    } else if (strcmp(a, "--smtp-port") == 0) {
-      if (!monitor_number(a, v, 65535, &c->smtp_port)) {
-        goto done;
-      }
-    } else if (strcmp(a, "--smtp-from") == 0) {
-      c->smtp_from = v;
-    } else {
-      fprintf(stderr, "pkictl: unknown flag %s\n%s", a, kMonitorUsage);
-      goto done;
-    }
-  }
-  if (set_emails) {
-    c->emails = emails;
-    c->n_emails = n_emails;
-  }
-  if (set_webhooks) {
-    c->webhooks = webhooks;
-    c->n_webhooks = n_webhooks;
-    c->webhook_destinations = opted_ptrs;
-    c->n_webhook_destinations = n_opted;
-    c->keep_webhooks = 0;
-  } else {
-    // What was read is redacted; pkid keeps the whole URLs it stores.
-    c->n_webhooks = 0;
-    c->n_webhook_destinations = 0;
-    c->keep_webhooks = 1;
-  }
+  // The unpacked message keeps its own strings; monitor_apply points some
+  // into argv, and they are put back before it is freed.
+  const Pki__V1__MonitorConfig saved = *c;
+  Pki__V1__WebhookDestination opted[CA_LIMIT_MONITOR_DESTINATIONS];
+  Pki__V1__WebhookDestination *opted_ptrs[CA_LIMIT_MONITOR_DESTINATIONS];
+  monitor_apply(&m, c, opted, opted_ptrs);
+  int rc = 1;
   if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
     pki_reply_cleanup(&reply);
     rc = print_text_reply(client, "/v1/monitor?format=text");
   }
-done:
-  c->emails = saved_emails;
-  c->n_emails = saved_n_emails;
-  c->webhooks = saved_webhooks;
-  c->n_webhooks = saved_n_webhooks;
-  c->webhook_destinations = saved_destinations;
-  c->n_webhook_destinations = saved_n_destinations;
-  c->smtp_host = saved_host;
-  c->smtp_from = saved_from;
-  c->frequency = saved_frequency;
+  *c = saved;
   pki__v1__monitor_config__free_unpacked(c, NULL);
   return rc;
 }
@@ -1557,24 +1454,201 @@ static int load_token(const char *token, const char *token_file) {
   return 1;
 }
 
-static int cmd_monitor(const char *server, int argc, char **argv, int i) {
-  if (i >= argc || strcmp(argv[i], "--help") == 0) {
-    fputs(kMonitorUsage, i >= argc ? stderr : stdout);
-    return i >= argc ? 2 : 0;
+// cmd_monitor runs "pkictl monitor ..." with the arguments after "monitor".
+static int cmd_monitor(pki_client *client, int argc, char **argv) {
+  if (argc < 1 || strcmp(argv[0], "--help") == 0) {
+    fputs(kMonitorUsage, argc < 1 ? stderr : stdout);
+    return argc < 1 ? 2 : 0;
   }
-  const char *sub = argv[i++];
+  const char *sub = argv[0];
   char path[64] = "/v1/monitor/expiring?format=text";
-  if (strcmp(sub, "expiring") == 0 && i < argc) {
+  if (strcmp(sub, "expiring") == 0 && argc > 1) {
     uint32_t days;
-    if (i + 2 != argc || strcmp(argv[i], "--days") != 0 ||
-        !monitor_number("--days", argv[i + 1], 3650, &days)) {
+    if (argc != 3 || strcmp(argv[1], "--days") != 0 ||
+        !monitor_number("--days", argv[2], 3650, &days)) {
       fprintf(stderr, "pkictl: usage: pkictl monitor expiring [--days N]\n");
       return 2;
     }
     snprintf(path, sizeof(path), "/v1/monitor/expiring?format=text&days=%u",
              (unsigned)days);
-  } else if (strcmp(sub, "set") != 0 && i < argc) {
+  } else if (strcmp(sub, "set") != 0 && argc > 1) {
     fprintf(stderr, "pkictl: too many arguments\n%s", kMonitorUsage);
+    return 2;
+  }
+  if (strcmp(sub, "show") == 0) {
+    return print_text_reply(client, "/v1/monitor?format=text");
+  }
+  if (strcmp(sub, "set") == 0) {
+    return monitor_set(client, argc - 1, argv + 1);
+  }
+  if (strcmp(sub, "expiring") == 0) {
+    return print_text_reply(client, path);
+  }
+  if (strcmp(sub, "check") == 0) {
+    return monitor_check(client);
+  }
+  fprintf(stderr, "pkictl: unknown command monitor %s\n%s", sub, kMonitorUsage);
+  return 2;
+}
+
+// One command of pkictl: what main dispatches through and --help prints.
+typedef struct command {
+  const char *name;
+  const char *sub;  // the one subcommand it takes ("ca list"), or NULL
+  // A command of this file: its arguments are read by |spec| before pkictl
+  // connects, then |run| gets them.
+  const pkictl_flag_spec *spec;
+  int (*run)(pki_client *client, const flags *f);
+  // A family of subcommands: gets the arguments after its name and reads
+  // them by its own table.
+  int (*run_family)(pki_client *client, int argc, char **argv);
+  const char *usage;  // its lines of pkictl --help
+} command;
+
+static const command kCommands[] = {
+    {"issue", NULL, &kFlagSpec, cmd_issue, NULL,
+     "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
+     "      issue one certificate; writes it and its chain (PEM) to --out or\n"
+     "      stdout\n"},
+    {"batch", NULL, &kFlagSpec, cmd_batch, NULL,
+     "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] "
+     "[--cluster C]\n"
+     "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
+     "      request; writes <csr-name>.pem; exit 1 if any failed\n"},
+    {"list", NULL, &kFlagSpec, cmd_list, NULL,
+     "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
+     "       [--after CURSOR] [--all]\n"
+     "      list issued certificates\n"},
+    {"get", NULL, &kFlagSpec, cmd_get, NULL,
+     "  get SERIAL [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
+     "      download one certificate\n"},
+    {"ca", "list", &kFlagSpec, cmd_ca_list, NULL,
+     "  ca list\n"
+     "      list pki's CAs\n"},
+    {"revoke", NULL, &kFlagSpec, cmd_revoke, NULL,
+     "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
+     "      revoke a certificate; R is an RFC 5280 reason name or code\n"
+     "      (keyCompromise, superseded, cessationOfOperation,\n"
+     "      certificateHold, ...). Only certificateHold can be lifted\n"},
+    {"unhold", NULL, &kFlagSpec, cmd_unhold, NULL,
+     "  unhold SERIAL [--issuer CA]\n"
+     "      lift a certificateHold\n"},
+    {"crl", NULL, &kFlagSpec, cmd_crl, NULL,
+     "  crl CA [--format der|pem] [--out FILE]\n"
+     "      download the current CRL of a CA\n"},
+    {"keygen", NULL, &kFlagSpec, cmd_keygen, NULL,
+     "  keygen --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+     "         [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+     "         [--days N] [--count N] [--cluster C] --out-dir DIR\n"
+     "      have pki generate a key pair and issue its certificate; writes\n"
+     "      DIR/<cn>.key (PKCS#8, mode 0600) and DIR/<cn>.pem (certificate\n"
+     "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
+     "      the values 1 to N (lab provisioning)\n"},
+    {"find", NULL, NULL, NULL, pkictl_find,
+     "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
+     "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
+     "       [--store S] [--cluster C] [--expires-before DATE]\n"
+     "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
+     "      find certificates, issued and in trust stores, soonest expiry\n"
+     "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"},
+    {"trust", NULL, NULL, NULL, pkictl_trust,
+     "  trust list [STORE]\n"
+     "  trust add STORE FILE [--force]\n"
+     "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
+     "      stores expired ones too\n"
+     "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
+     "  trust delete STORE FINGERPRINT\n"
+     "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
+     "      CAPF-trust, ipsec-trust, TVS-trust\n"},
+    {"bulk", NULL, NULL, NULL, pkictl_bulk,
+     "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
+     "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"
+     "      CallManager, CallManager-ECDSA, CAPF or all) to DIR/<C>.bundle,\n"
+     "      with --format p7b also DIR/<C>.p7b (certificates only)\n"
+     "  bulk export --issued --dir DIR [--page N]\n"
+     "      write every certificate pki issued or self-signed, with its\n"
+     "      revocation state and the CA certificates, to\n"
+     "      DIR/issued-0001.bundle, ... (N per file, at most 500); DIR must\n"
+     "      hold no issued-*.bundle yet\n"
+     "  bulk consolidate --dir DIR\n"
+     "      merge every DIR/*.bundle (two clusters at least) into\n"
+     "      DIR/consolidated.bundle; prints conflicts, exit 3 if any\n"
+     "  bulk import --dir DIR [--cluster C]\n"
+     "  bulk import --issued --dir DIR\n"
+     "      import every DIR/issued-*.bundle of another pki whose CAs this\n"
+     "      one adopted (pkid --adopt-cas): same serials, revocation state\n"
+     "  bulk import --pkcs12 FILE --password P --purpose T --from-cluster X\n"
+     "              [--cluster C]\n"
+     "      load the other clusters' certificates of DIR/consolidated.bundle\n"
+     "      (or of a PKCS#12 file) into the trust stores; C is the\n"
+     "      importing cluster (default: pkid's --cluster)\n"},
+    {"monitor", NULL, NULL, NULL, cmd_monitor,
+     "  monitor show | set [flags] | expiring [--days N] | check\n"
+     "      the expiry monitor; see pkictl monitor --help\n"},
+    {"selfsigned", NULL, &kFlagSpec, cmd_selfsigned, NULL,
+     "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
+     "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
+     "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
+     "      have pki make a self-signed identity, as a node does at install\n"
+     "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
+     "      0600, never over an existing file) and DIR/<cn>.pem\n"},
+    {"regenerate", NULL, &kFlagSpec, cmd_regenerate, NULL,
+     "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
+     "      replace a self-signed identity by a new key and certificate like\n"
+     "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"},
+    {"csr", NULL, &kFlagSpec, cmd_csr, NULL,
+     "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
+     "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
+     "      [--key-type T] --key-out KEY --out CSR\n"
+     "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
+     "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
+     "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
+     "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
+     "      and the CSR (PEM)\n"},
+    {"token", NULL, NULL, NULL, pkictl_token,
+     "\n"
+     "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"
+     "      [--name NAME] | token list | token revoke ID\n"
+     "      API tokens (admin); create prints the new token once\n"},
+    {"allowlist", NULL, NULL, NULL, pkictl_allowlist,
+     "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
+     "      [--force]\n"
+     "      the networks admin and revocation calls may come from (admin)\n"},
+};
+
+static void print_usage(FILE *out) {
+  fputs(kUsageHead, out);
+  for (size_t k = 0; k < PKICTL_COUNT(kCommands); k++) {
+    fputs(kCommands[k].usage, out);
+  }
+  fputs(kUsageTail, out);
+}
+
+static const command *find_command(const char *name) {
+  for (size_t k = 0; k < PKICTL_COUNT(kCommands); k++) {
+    if (strcmp(name, kCommands[k].name) == 0) {
+      return &kCommands[k];
+    }
+  }
+  return NULL;
+}
+
+// run_command runs |cmd| with the arguments after its name against
+// |server| and returns pkictl's exit status: a mistake in the arguments
+// is 2, found before connecting.
+static int run_command(const command *cmd, const char *server, int argc,
+                       char **argv) {
+  if (cmd->sub != NULL) {
+    if (argc < 1 || strcmp(argv[0], cmd->sub) != 0) {
+      fprintf(stderr, "pkictl: usage: pkictl %s %s\n", cmd->name, cmd->sub);
+      return 2;
+    }
+    argc--;
+    argv++;
+  }
+  flags f;
+  if (cmd->spec != NULL && !pkictl_parse_flags(cmd->spec, argc, argv, &f,
+                                               f.positional, &f.n_positional)) {
     return 2;
   }
   pki_client *client = connect_server(server);
@@ -1582,20 +1656,8 @@ static int cmd_monitor(const char *server, int argc, char **argv, int i) {
     fprintf(stderr, "pkictl: bad --server %s\n", server);
     return 2;
   }
-  int rc;
-  if (strcmp(sub, "show") == 0) {
-    rc = print_text_reply(client, "/v1/monitor?format=text");
-  } else if (strcmp(sub, "set") == 0) {
-    rc = monitor_set(client, argc, argv, i);
-  } else if (strcmp(sub, "expiring") == 0) {
-    rc = print_text_reply(client, path);
-  } else if (strcmp(sub, "check") == 0) {
-    rc = monitor_check(client);
-  } else {
-    fprintf(stderr, "pkictl: unknown command monitor %s\n%s", sub,
-            kMonitorUsage);
-    rc = 2;
-  }
+  const int rc = cmd->run != NULL ? cmd->run(client, &f)
+                                  : cmd->run_family(client, argc, argv);
   pki_client_free(client);
   return rc;
 }
@@ -1637,96 +1699,16 @@ int main(int argc, char **argv) {
   }
   if (i >= argc || strcmp(argv[i], "--help") == 0 ||
       strcmp(argv[i], "-h") == 0) {
-    fputs(kUsage, i >= argc ? stderr : stdout);
+    print_usage(i >= argc ? stderr : stdout);
     return i >= argc ? 2 : 0;
   }
-  const char *command = argv[i++];
-  if (strcmp(command, "bulk") == 0) {
-    pki_client *c = connect_server(server);
-    if (c == NULL) {
-      fprintf(stderr, "pkictl: bad --server %s\n", server);
-      return 2;
-    }
-    const int code = pkictl_bulk(c, argc - i, argv + i);
-    pki_client_free(c);
-    return code;
-  }
-  if (strcmp(command, "trust") == 0 || strcmp(command, "find") == 0) {
-    pki_client *c = connect_server(server);
-    if (c == NULL) {
-      fprintf(stderr, "pkictl: bad --server %s\n", server);
-      return 2;
-    }
-    const int code = strcmp(command, "trust") == 0
-                         ? pkictl_trust(c, argc - i, argv + i)
-                         : pkictl_find(c, argc - i, argv + i);
-    pki_client_free(c);
-    return code;
-  }
-  if (strcmp(command, "monitor") == 0) {
-    return cmd_monitor(server, argc, argv, i);
-  }
-  if (strcmp(command, "token") == 0 || strcmp(command, "allowlist") == 0) {
-    pki_client *c = connect_server(server);
-    if (c == NULL) {
-      fprintf(stderr, "pkictl: bad --server %s\n", server);
-      return 2;
-    }
-    const int code = strcmp(command, "token") == 0
-                         ? pkictl_token(c, argc - i, argv + i)
-                         : pkictl_allowlist(c, argc - i, argv + i);
-    pki_client_free(c);
-    return code;
-  }
-  int sub = 0;
-  if (strcmp(command, "ca") == 0) {
-    if (i >= argc || strcmp(argv[i], "list") != 0) {
-      fprintf(stderr, "pkictl: usage: pkictl ca list\n");
-      return 2;
-    }
-    sub = 1;
-    i++;
-  }
-  flags f;
-  if (!parse_flags(argc, argv, i, &f)) {
+  const command *cmd = find_command(argv[i]);
+  if (cmd == NULL) {
+    fprintf(stderr, "pkictl: unknown command %s\n", argv[i]);
+    print_usage(stderr);
     return 2;
   }
-  pki_client *client = connect_server(server);
-  if (client == NULL) {
-    fprintf(stderr, "pkictl: bad --server %s\n", server);
-    return 2;
-  }
-  int rc;
-  if (sub) {
-    rc = cmd_ca_list(client);
-  } else if (strcmp(command, "issue") == 0) {
-    rc = cmd_issue(client, &f);
-  } else if (strcmp(command, "batch") == 0) {
-    rc = cmd_batch(client, &f);
-  } else if (strcmp(command, "list") == 0) {
-    rc = cmd_list(client, &f);
-  } else if (strcmp(command, "get") == 0) {
-    rc = cmd_get(client, &f);
-  } else if (strcmp(command, "keygen") == 0) {
-    rc = cmd_keygen(client, &f);
-  } else if (strcmp(command, "revoke") == 0) {
-    rc = cmd_revoke(client, &f);
-  } else if (strcmp(command, "unhold") == 0) {
-    rc = cmd_unhold(client, &f);
-  } else if (strcmp(command, "crl") == 0) {
-    rc = cmd_crl(client, &f);
-  } else if (strcmp(command, "selfsigned") == 0) {
-    rc = cmd_selfsigned(client, &f);
-  } else if (strcmp(command, "regenerate") == 0) {
-    rc = cmd_regenerate(client, &f);
-  } else if (strcmp(command, "csr") == 0) {
-    rc = cmd_csr(&f);
-  } else {
-    fprintf(stderr, "pkictl: unknown command %s\n%s", command, kUsage);
-    rc = 2;
-  }
-  pki_client_free(client);
-  return rc;
+  return run_command(cmd, server, argc - i - 1, argv + i + 1);
 }
 
 // Shared with the command files of api/cli/pkictl.h.
@@ -1751,39 +1733,73 @@ void pkictl_add_query(char *path, size_t cap, const char *name,
   add_query(path, cap, name, value);
 }
 
-int pkictl_parse_flags(int argc, char **argv, const pkictl_flag *table,
-                       size_t n_table, void *out, size_t out_size,
-                       const char **positional, int max_positional,
+// find_flag returns the entry of |name| in |spec|, or NULL.
+static const pkictl_flag *find_flag(const pkictl_flag_spec *spec,
+                                    const char *name) {
+  for (size_t k = 0; k < spec->n_flags; k++) {
+    if (strcmp(name, spec->flags[k].name) == 0) {
+      return &spec->flags[k];
+    }
+  }
+  return NULL;
+}
+
+// store_value stores |value| of |flag| in |out| by its kind.
+static int store_value(const pkictl_flag *flag, const char *value, void *out) {
+  char *dest = (char *)out + flag->offset;
+  switch (flag->kind) {
+    case PKICTL_FLAG_STRING:
+      *(const char **)dest = value;
+      return 1;
+    case PKICTL_FLAG_UINT:
+      return flag->to_uint(flag->name, value, (unsigned *)dest);
+    case PKICTL_FLAG_LIST: {
+      pkictl_list *list = (pkictl_list *)dest;
+      if (list->n == PKICTL_LIST_MAX) {
+        fprintf(stderr, "pkictl: at most %d %s\n", PKICTL_LIST_MAX, flag->name);
+        return 0;
+      }
+      list->values[list->n++] = value;
+      return 1;
+    }
+    case PKICTL_FLAG_BOOL:
+      break;
+  }
+  return 0;
+}
+
+int pkictl_parse_flags(const pkictl_flag_spec *spec, int argc, char **argv,
+                       void *out, const char **positional,
                        int *out_n_positional) {
-  memset(out, 0, out_size);
+  memset(out, 0, spec->out_size);
   *out_n_positional = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] != '-') {
-      if (*out_n_positional == max_positional) {
+      if (*out_n_positional == spec->max_positional) {
         fprintf(stderr, "pkictl: too many arguments\n");
         return 0;
       }
       positional[(*out_n_positional)++] = a;
       continue;
     }
-    size_t k = 0;
-    while (k < n_table && strcmp(a, table[k].name) != 0) {
-      k++;
-    }
-    if (k == n_table) {
-      fprintf(stderr, "pkictl: unknown flag %s\n", a);
+    const pkictl_flag *flag = find_flag(spec, a);
+    if (flag == NULL) {
+      fprintf(stderr, "pkictl: unknown flag %s\n%s", a,
+              spec->unknown_hint != NULL ? spec->unknown_hint : "");
       return 0;
     }
-    if (table[k].is_switch) {
-      *(int *)((char *)out + table[k].offset) = 1;
+    if (flag->kind == PKICTL_FLAG_BOOL) {
+      *(int *)((char *)out + flag->offset) = 1;
       continue;
     }
     if (i + 1 >= argc) {
       fprintf(stderr, "pkictl: %s needs a value\n", a);
       return 0;
     }
-    *(const char **)((char *)out + table[k].offset) = argv[++i];
+    if (!store_value(flag, argv[++i], out)) {
+      return 0;
+    }
   }
   return 1;
 }

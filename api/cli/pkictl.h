@@ -30,22 +30,67 @@ int pkictl_write_file(const char *path, const uint8_t *data, size_t len);
 void pkictl_add_query(char *path, size_t cap, const char *name,
                       const char *value);
 
-// One flag of a command's table: a switch sets an int to 1, any other flag
-// stores its value (a const char *) at |offset| of the command's struct.
+// How a flag of a command's table is read.
+typedef enum pkictl_flag_kind {
+  // A const char * at |offset|: the value of the last one given.
+  PKICTL_FLAG_STRING,
+  // An int at |offset|, set to 1; the flag takes no value.
+  PKICTL_FLAG_BOOL,
+  // An unsigned at |offset|, the value as |to_uint| reads it.
+  PKICTL_FLAG_UINT,
+  // A pkictl_list at |offset|: every value given, at most PKICTL_LIST_MAX.
+  PKICTL_FLAG_LIST,
+} pkictl_flag_kind;
+
+#define PKICTL_LIST_MAX 100
+
+// The values of a flag that may be repeated (--san NAME ...); they point
+// into argv.
+typedef struct pkictl_list {
+  const char *values[PKICTL_LIST_MAX];
+  size_t n;
+} pkictl_list;
+
+// One flag of a command's table.
 typedef struct pkictl_flag {
   const char *name;  // "--dir"
-  size_t offset;
-  int is_switch;
+  pkictl_flag_kind kind;
+  size_t offset;  // of its destination in the command's struct
+  // PKICTL_FLAG_UINT: reads |value| into |*out| or prints why not (naming
+  // |flag|) and returns 0.
+  int (*to_uint)(const char *flag, const char *value, unsigned *out);
 } pkictl_flag;
 
-// pkictl_parse_flags reads |argv| by |table| into |out| (zeroed first, then
-// filled from |table|'s offsets) and collects up to |max_positional|
-// arguments that are not flags into |positional|, their count in
-// |*out_n_positional|. It prints the mistake and returns 0 for an unknown
-// flag, a missing value or too many arguments.
-int pkictl_parse_flags(int argc, char **argv, const pkictl_flag *table,
-                       size_t n_table, void *out, size_t out_size,
-                       const char **positional, int max_positional,
+// The entries of a table of flags stored in a |type|.
+#define PKICTL_STRING_FLAG(name, type, field) \
+  { name, PKICTL_FLAG_STRING, offsetof(type, field), NULL }
+#define PKICTL_BOOL_FLAG(name, type, field) \
+  { name, PKICTL_FLAG_BOOL, offsetof(type, field), NULL }
+#define PKICTL_LIST_FLAG(name, type, field) \
+  { name, PKICTL_FLAG_LIST, offsetof(type, field), NULL }
+#define PKICTL_UINT_FLAG(name, type, field, to_uint) \
+  { name, PKICTL_FLAG_UINT, offsetof(type, field), to_uint }
+
+#define PKICTL_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+// What a command's arguments are read by.
+typedef struct pkictl_flag_spec {
+  const pkictl_flag *flags;
+  size_t n_flags;
+  size_t out_size;     // of the struct the flags are stored in
+  int max_positional;  // arguments that are not flags
+  // Printed after "unknown flag X" (NULL: nothing more).
+  const char *unknown_hint;
+} pkictl_flag_spec;
+
+// pkictl_parse_flags is the one flag parser of pkictl. It reads |argv| by
+// |spec| into |out| (zeroed first) and collects the arguments that are not
+// flags into |positional|, their count in |*out_n_positional|; the strings it
+// stores point into |argv|. It prints the mistake and returns 0 for an
+// unknown flag, a missing value, a value its kind refuses, or too many
+// arguments.
+int pkictl_parse_flags(const pkictl_flag_spec *spec, int argc, char **argv,
+                       void *out, const char **positional,
                        int *out_n_positional);
 
 // pkictl_trust runs "pkictl trust ..." with the arguments after "trust".

@@ -26,9 +26,13 @@ typedef struct token_flags {
 } token_flags;
 
 static const pkictl_flag kTokenFlags[] = {
-    {"--role", offsetof(token_flags, role), 0},
-    {"--profiles", offsetof(token_flags, profiles), 0},
-    {"--name", offsetof(token_flags, name), 0},
+    PKICTL_STRING_FLAG("--role", token_flags, role),
+    PKICTL_STRING_FLAG("--profiles", token_flags, profiles),
+    PKICTL_STRING_FLAG("--name", token_flags, name),
+};
+
+static const pkictl_flag_spec kTokenSpec = {
+    kTokenFlags, PKICTL_COUNT(kTokenFlags), sizeof(token_flags), 1, NULL,
 };
 
 int pkictl_token(pki_client *client, int argc, char **argv) {
@@ -40,9 +44,8 @@ int pkictl_token(pki_client *client, int argc, char **argv) {
   token_flags f;
   const char *positional[1];
   int n_positional = 0;
-  if (!pkictl_parse_flags(argc - 1, argv + 1, kTokenFlags,
-                          sizeof(kTokenFlags) / sizeof(kTokenFlags[0]), &f,
-                          sizeof(f), positional, 1, &n_positional)) {
+  if (!pkictl_parse_flags(&kTokenSpec, argc - 1, argv + 1, &f, positional,
+                          &n_positional)) {
     fputs(kTokenUsage, stderr);
     return 2;
   }
@@ -73,7 +76,15 @@ typedef struct allowlist_flags {
 } allowlist_flags;
 
 static const pkictl_flag kAllowlistFlags[] = {
-    {"--force", offsetof(allowlist_flags, force), 1},
+    PKICTL_BOOL_FLAG("--force", allowlist_flags, force),
+};
+
+static const pkictl_flag_spec kAllowlistSpec = {
+    kAllowlistFlags,
+    PKICTL_COUNT(kAllowlistFlags),
+    sizeof(allowlist_flags),
+    1,
+    NULL,
 };
 
 int pkictl_allowlist(pki_client *client, int argc, char **argv) {
@@ -85,9 +96,8 @@ int pkictl_allowlist(pki_client *client, int argc, char **argv) {
   allowlist_flags f;
   const char *positional[1];
   int n_positional = 0;
-  if (!pkictl_parse_flags(argc - 1, argv + 1, kAllowlistFlags,
-                          sizeof(kAllowlistFlags) / sizeof(kAllowlistFlags[0]),
-                          &f, sizeof(f), positional, 1, &n_positional)) {
+  if (!pkictl_parse_flags(&kAllowlistSpec, argc - 1, argv + 1, &f, positional,
+                          &n_positional)) {
     fputs(kAllowlistUsage, stderr);
     return 2;
   }

@@ -24,20 +24,22 @@ typedef struct bulk_flags {
 
 static int parse(int argc, char **argv, bulk_flags *f) {
   static const pkictl_flag kFlags[] = {
-      {"--dir", offsetof(bulk_flags, dir), 0},
-      {"--cluster", offsetof(bulk_flags, cluster), 0},
-      {"--type", offsetof(bulk_flags, type), 0},
-      {"--format", offsetof(bulk_flags, format), 0},
-      {"--password", offsetof(bulk_flags, password), 0},
-      {"--purpose", offsetof(bulk_flags, purpose), 0},
-      {"--from-cluster", offsetof(bulk_flags, from_cluster), 0},
-      {"--pkcs12", offsetof(bulk_flags, pkcs12), 0},
-      {"--page", offsetof(bulk_flags, page), 0},
-      {"--issued", offsetof(bulk_flags, issued), 1},
+      PKICTL_STRING_FLAG("--dir", bulk_flags, dir),
+      PKICTL_STRING_FLAG("--cluster", bulk_flags, cluster),
+      PKICTL_STRING_FLAG("--type", bulk_flags, type),
+      PKICTL_STRING_FLAG("--format", bulk_flags, format),
+      PKICTL_STRING_FLAG("--password", bulk_flags, password),
+      PKICTL_STRING_FLAG("--purpose", bulk_flags, purpose),
+      PKICTL_STRING_FLAG("--from-cluster", bulk_flags, from_cluster),
+      PKICTL_STRING_FLAG("--pkcs12", bulk_flags, pkcs12),
+      PKICTL_STRING_FLAG("--page", bulk_flags, page),
+      PKICTL_BOOL_FLAG("--issued", bulk_flags, issued),
   };
-  return pkictl_parse_flags(argc, argv, kFlags,
-                            sizeof(kFlags) / sizeof(kFlags[0]), f, sizeof(*f),
-                            f->positional, 1, &f->n_positional);
+  static const pkictl_flag_spec kSpec = {
+      kFlags, PKICTL_COUNT(kFlags), sizeof(bulk_flags), 1, NULL,
+  };
+  return pkictl_parse_flags(&kSpec, argc, argv, f, f->positional,
+                            &f->n_positional);
 }
 
 #define BUNDLE_SUFFIX ".bundle"

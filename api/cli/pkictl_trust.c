@@ -20,26 +20,28 @@ typedef struct find_flags {
 
 static int parse(int argc, char **argv, find_flags *f) {
   static const pkictl_flag kFlags[] = {
-      {"--cn", offsetof(find_flags, cn), 0},
-      {"--profile", offsetof(find_flags, profile), 0},
-      {"--usage", offsetof(find_flags, usage), 0},
-      {"--key-type", offsetof(find_flags, key_type), 0},
-      {"--key-bits", offsetof(find_flags, key_bits), 0},
-      {"--status", offsetof(find_flags, status), 0},
-      {"--store", offsetof(find_flags, store), 0},
-      {"--cluster", offsetof(find_flags, cluster), 0},
-      {"--expires-before", offsetof(find_flags, before), 0},
-      {"--expires-after", offsetof(find_flags, after_date), 0},
-      {"--limit", offsetof(find_flags, limit), 0},
-      {"--after", offsetof(find_flags, after), 0},
-      {"--format", offsetof(find_flags, format), 0},
-      {"--out", offsetof(find_flags, out), 0},
-      {"--force", offsetof(find_flags, force), 1},
-      {"--all", offsetof(find_flags, all), 1},
+      PKICTL_STRING_FLAG("--cn", find_flags, cn),
+      PKICTL_STRING_FLAG("--profile", find_flags, profile),
+      PKICTL_STRING_FLAG("--usage", find_flags, usage),
+      PKICTL_STRING_FLAG("--key-type", find_flags, key_type),
+      PKICTL_STRING_FLAG("--key-bits", find_flags, key_bits),
+      PKICTL_STRING_FLAG("--status", find_flags, status),
+      PKICTL_STRING_FLAG("--store", find_flags, store),
+      PKICTL_STRING_FLAG("--cluster", find_flags, cluster),
+      PKICTL_STRING_FLAG("--expires-before", find_flags, before),
+      PKICTL_STRING_FLAG("--expires-after", find_flags, after_date),
+      PKICTL_STRING_FLAG("--limit", find_flags, limit),
+      PKICTL_STRING_FLAG("--after", find_flags, after),
+      PKICTL_STRING_FLAG("--format", find_flags, format),
+      PKICTL_STRING_FLAG("--out", find_flags, out),
+      PKICTL_BOOL_FLAG("--force", find_flags, force),
+      PKICTL_BOOL_FLAG("--all", find_flags, all),
   };
-  return pkictl_parse_flags(argc, argv, kFlags,
-                            sizeof(kFlags) / sizeof(kFlags[0]), f, sizeof(*f),
-                            f->positional, 3, &f->n_positional);
+  static const pkictl_flag_spec kSpec = {
+      kFlags, PKICTL_COUNT(kFlags), sizeof(find_flags), 3, NULL,
+  };
+  return pkictl_parse_flags(&kSpec, argc, argv, f, f->positional,
+                            &f->n_positional);
 }
 
 static void print_time(int64_t t, char out[21]) {
