@@ -2,11 +2,13 @@
 
 #include <openssl/mem.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/support/csr_maker.h"
@@ -130,6 +132,37 @@ int mod_db_text(const mod_db *db, const char *sql, const char *p1,
   }
   PQclear(res);
   return ok;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mod_wait_notices(PGconn *conn, const char *channel, int want,
+                     int timeout_ms, char *last, size_t last_len) {
+  const int64_t deadline = now_ms() + timeout_ms;
+  int got = 0;
+  for (;;) {
+    if (!PQconsumeInput(conn)) {
+      return -1;
+    }
+    for (PGnotify *note; (note = PQnotifies(conn)) != NULL; PQfreemem(note)) {
+      if (strcmp(note->relname, channel) == 0) {
+        got++;
+        if (last != NULL) {
+          snprintf(last, last_len, "%s", note->extra);
+        }
+      }
+    }
+    const int64_t left = deadline - now_ms();
+    if (got >= want || left <= 0) {
+      return got;
+    }
+    struct pollfd fd = {.fd = PQsocket(conn), .events = POLLIN};
+    (void)poll(&fd, 1, (int)left);
+  }
 }
 
 static int report(const char *what) {

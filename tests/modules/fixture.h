@@ -58,6 +58,15 @@ int mod_db_text(const mod_db *db, const char *sql, const char *p1,
 // exits the test.
 PGconn *mod_db_connect(const mod_db *db);
 
+// mod_wait_notices reads the notifications |conn| (a connection that ran
+// LISTEN) received on |channel| until |want| of them arrived or |timeout_ms|
+// passed, and returns how many did (-1 when the connection failed). The
+// payload of the last one goes to |last| when it is not NULL. A NOTIFY
+// reaches a listener after its COMMIT returns, not with it: a test must
+// wait for it rather than look once.
+int mod_wait_notices(PGconn *conn, const char *channel, int want,
+                     int timeout_ms, char *last, size_t last_len);
+
 typedef struct mod_ca {
   mod_db db;
   char data_dir[512];
