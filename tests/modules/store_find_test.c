@@ -1,0 +1,248 @@
+// ca/store/store_find.c against a real PostgreSQL: ca_store_list_certificates
+// with each filter alone and combined, soonest expiry first, pages that
+// follow one another through the cursor without a gap or a repeat, and the
+// rows carrying what was issued (the DER only when asked for).
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca/revocation/revoke.h"
+#include "ca/store/store.h"
+#include "ca/x509/reason.h"
+#include "tests/modules/fixture.h"
+#include "tests/support/csr_maker.h"
+#include "tests/support/test.h"
+
+#define CERTS 5
+
+// Five certificates, expiring 30, 60, ... 150 days from now, so that the
+// order of a listing is known.
+static const struct {
+  const char *profile, *key, *cn;
+} kCerts[CERTS] = {
+    {"tomcat-ECDSA", "EC-P256", "alpha.example.com"},
+    {"tomcat", "RSA-2048", "beta.example.com"},
+    {"tomcat-ECDSA", "EC-P256", "Gamma.example.com"},
+    {"tomcat", "RSA-2048", "delta.example.org"},
+    {"tomcat-ECDSA", "EC-P256", "epsilon.example.org"},
+};
+
+static mod_ca ca;
+static ca_issued issued[CERTS];
+
+static int setup(void) {
+  if (!mod_ca_open(&ca, "store-find", 2) || !mod_ca_start_engine(&ca, 1)) {
+    return 0;
+  }
+  for (int i = 0; i < CERTS; i++) {
+    char subject[128];
+    snprintf(subject, sizeof(subject), "/CN=%s", kCerts[i].cn);
+    test_csr_spec spec = {.key = kCerts[i].key, .subject = subject};
+    size_t len;
+    uint8_t *csr = test_make_csr(&spec, &len, NULL);
+    const ca_issue_request request = {.profile = kCerts[i].profile,
+                                      .csr = csr,
+                                      .csr_len = len,
+                                      .validity_days = 30 * (i + 1)};
+    const int ok =
+        csr != NULL && ca_engine_issue(ca.engine, &request, 1, "finder",
+                                       "127.0.0.1", &issued[i]);
+    OPENSSL_free(csr);
+    if (!ok) {
+      return 0;
+    }
+  }
+  // The third is revoked.
+  ca_revocation r = {.serial = issued[2].serial_hex,
+                     .reason = CA_REASON_SUPERSEDED,
+                     .actor = "finder",
+                     .source = "127.0.0.1"};
+  ca_revocation_result result;
+  return ca_revoke(ca.authority, ca.store, &r, &result);
+}
+
+// list returns how many rows |f| finds, with their indexes in kCerts (-1
+// for one that is not ours) in |which|.
+static int list(ca_cert_filter *f, int which[CERTS + 1]) {
+  ca_cert_row *rows = NULL;
+  size_t n = 0;
+  if (f->limit == 0) {
+    f->limit = 100;
+  }
+  if (!ca_store_list_certificates(ca.store, f, &rows, &n)) {
+    fprintf(stderr, "listing failed: %s\n", ca_err_get()->message);
+    return -1;
+  }
+  for (size_t i = 0; i < n && i <= CERTS; i++) {
+    which[i] = -1;
+    for (int k = 0; k < CERTS; k++) {
+      if (strcmp(rows[i].serial, issued[k].serial_hex) == 0) {
+        which[i] = k;
+      }
+    }
+  }
+  ca_cert_rows_free(rows, n);
+  return (int)n;
+}
+
+TEST(each_filter_selects_what_it_names) {
+  int w[CERTS + 1];
+  ca_cert_filter f = {.usage = CA_USAGE_IDENTITY};
+  // Everything, soonest expiry first.
+  CHECK_EQ_INT(list(&f, w), CERTS);
+  for (int i = 0; i < CERTS; i++) {
+    CHECK_EQ_INT(w[i], i);
+  }
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .profile = "tomcat"};
+  CHECK_EQ_INT(list(&f, w), 2);
+  CHECK(w[0] == 1 && w[1] == 3);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .key_type = "EC"};
+  CHECK_EQ_INT(list(&f, w), 3);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .key_bits = 2048};
+  CHECK_EQ_INT(list(&f, w), 2);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .issuer = "rsa-issuing"};
+  CHECK_EQ_INT(list(&f, w), 2);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .issuer = "ec-issuing"};
+  CHECK_EQ_INT(list(&f, w), 3);
+  // The common name matches as a substring, whatever the case.
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "GAMMA"};
+  CHECK_EQ_INT(list(&f, w), 1);
+  CHECK_EQ_INT(w[0], 2);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "example.org"};
+  CHECK_EQ_INT(list(&f, w), 2);
+  CHECK(w[0] == 3 && w[1] == 4);
+  // A pattern character is no wildcard.
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "%"};
+  CHECK_EQ_INT(list(&f, w), 0);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .status = "revoked"};
+  CHECK_EQ_INT(list(&f, w), 1);
+  CHECK_EQ_INT(w[0], 2);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .status = "good"};
+  CHECK_EQ_INT(list(&f, w), 4);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY,
+                       .serial = issued[3].serial_hex};
+  CHECK_EQ_INT(list(&f, w), 1);
+  CHECK_EQ_INT(w[0], 3);
+  // Expiry bounds: before is exclusive, after inclusive.
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY,
+                       .expires_before = issued[2].not_after};
+  CHECK_EQ_INT(list(&f, w), 2);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY,
+                       .expires_after = issued[2].not_after};
+  CHECK_EQ_INT(list(&f, w), 3);
+  CHECK_EQ_INT(w[0], 2);
+  // Filters combine.
+  f = (ca_cert_filter){
+      .usage = CA_USAGE_IDENTITY, .key_type = "EC", .status = "good"};
+  CHECK_EQ_INT(list(&f, w), 2);
+  CHECK(w[0] == 0 && w[1] == 4);
+  f = (ca_cert_filter){
+      .usage = CA_USAGE_IDENTITY, .profile = "tomcat", .cn = "alpha"};
+  CHECK_EQ_INT(list(&f, w), 0);
+  // No trust entries were added.
+  f = (ca_cert_filter){.usage = CA_USAGE_TRUST};
+  CHECK_EQ_INT(list(&f, w), 0);
+}
+
+TEST(rows_carry_what_was_issued) {
+  for (int with_der = 0; with_der <= 1; with_der++) {
+    ca_cert_filter f = {.usage = CA_USAGE_IDENTITY,
+                        .serial = issued[2].serial_hex,
+                        .limit = 10,
+                        .with_der = with_der};
+    ca_cert_row *rows = NULL;
+    size_t n = 0;
+    CHECK(ca_store_list_certificates(ca.store, &f, &rows, &n));
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) {
+      const ca_cert_row *r = &rows[0];
+      CHECK_EQ_INT(r->trust, 0);
+      CHECK_EQ_STR(r->serial, issued[2].serial_hex);
+      CHECK_EQ_STR(r->issuer, "ec-issuing");
+      CHECK_EQ_STR(r->profile, "tomcat-ECDSA");
+      CHECK_EQ_STR(r->common_name, "Gamma.example.com");
+      CHECK_EQ_INT(r->san_count, 1);
+      if (r->san_count == 1) {
+        CHECK_EQ_STR(r->sans[0], issued[2].sans[0]);
+      }
+      CHECK_EQ_STR(r->key_type, "EC");
+      CHECK_EQ_INT(r->key_bits, 256);
+      CHECK_EQ_INT(r->not_before, issued[2].not_before);
+      CHECK_EQ_INT(r->not_after, issued[2].not_after);
+      CHECK_EQ_STR(r->status, "revoked");
+      CHECK_EQ_INT(r->revocation_reason, CA_REASON_SUPERSEDED);
+      CHECK(r->revoked_at > 0);
+      CHECK_EQ_STR(r->requester, "finder");
+      CHECK_EQ_INT(r->self_signed, 0);
+      if (with_der) {
+        CHECK_EQ_BYTES(r->der, r->der_len, issued[2].der, issued[2].der_len);
+      } else {
+        CHECK(r->der == NULL);
+      }
+    }
+    ca_cert_rows_free(rows, n);
+  }
+}
+
+TEST(pages_follow_one_another_through_the_cursor) {
+  ca_cert_filter f = {.usage = CA_USAGE_IDENTITY, .limit = 2};
+  int seen[CERTS] = {0};
+  int order[CERTS + 2], got = 0, pages = 0;
+  for (;;) {
+    ca_cert_row *rows = NULL;
+    size_t n = 0;
+    CHECK(ca_store_list_certificates(ca.store, &f, &rows, &n));
+    pages++;
+    for (size_t i = 0; i < n; i++) {
+      for (int k = 0; k < CERTS; k++) {
+        if (strcmp(rows[i].serial, issued[k].serial_hex) == 0) {
+          seen[k]++;
+          if (got < CERTS + 2) {
+            order[got] = k;
+          }
+          got++;
+        }
+      }
+    }
+    if (n > 0) {
+      // The cursor goes through its text form, as the API hands it out.
+      char text[64];
+      ca_cert_cursor_format(&rows[n - 1], text);
+      CHECK(ca_cert_cursor_parse(text, &f.after));
+      CHECK(f.after.set);
+    }
+    ca_cert_rows_free(rows, n);
+    if (n < f.limit || pages > CERTS) {
+      break;
+    }
+  }
+  CHECK_EQ_INT(got, CERTS);
+  CHECK_EQ_INT(pages, 3);
+  for (int k = 0; k < CERTS; k++) {
+    CHECK_EQ_INT(seen[k], 1);
+    if (k < got) {
+      CHECK_EQ_INT(order[k], k);
+    }
+  }
+  ca_cert_cursor cursor;
+  CHECK(!ca_cert_cursor_parse("not a cursor", &cursor));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
+}
+
+int main(void) {
+  if (!setup()) {
+    fprintf(stderr, "setup failed\n");
+    mod_ca_close(&ca);
+    return 1;
+  }
+  RUN(each_filter_selects_what_it_names);
+  RUN(rows_carry_what_was_issued);
+  RUN(pages_follow_one_another_through_the_cursor);
+  for (int i = 0; i < CERTS; i++) {
+    ca_issued_cleanup(&issued[i]);
+  }
+  mod_ca_close(&ca);
+  return test_summary();
+}
