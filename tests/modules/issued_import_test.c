@@ -130,7 +130,7 @@ static long long b_int(const char *sql, const char *p1) {
 // its number in |*number|.
 static int crl_lists(const char *serial, long *number) {
   const ca_issuer *ec = ca_authority_find(b_cas, "ec-issuing");
-  ca_crl_record crl;
+  ca_crl_row crl;
   int found = 0, listed = 0;
   *number = -1;
   if (ec == NULL || !ca_store_get_crl(b_store, ec->id, &crl, &found) ||

@@ -151,7 +151,7 @@ static int crl_reason(const parsed_crl *crl, const char *serial_hex) {
 // parses it; crl->crl is NULL when either fails.
 static void current_crl(fixture *f, const ca_issuer *issuer, parsed_crl *crl,
                         uint64_t *number) {
-  ca_crl_record record;
+  ca_crl_row record;
   memset(&record, 0, sizeof(record));
   memset(crl, 0, sizeof(*crl));
   if (ca_crl_current(f->ca.authority, f->ca.store, issuer, 0, &record)) {

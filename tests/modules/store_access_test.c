@@ -35,7 +35,7 @@ TEST(tokens_are_found_by_hash_until_revoked) {
   PGconn *listener = listen_access();
   ca_principal scope;
   memset(&scope, 0, sizeof(scope));
-  CHECK(ca_profiles_parse("tomcat,ipsec", &scope));
+  CHECK(ca_profiles_parse(&scope, "tomcat,ipsec"));
   char token[CA_TOKEN_LEN + 1];
   int64_t id = 0;
   CHECK(ca_store_token_create(store, "deployer", CA_ROLE_ISSUER, &scope,
@@ -81,7 +81,7 @@ TEST(tokens_are_found_by_hash_until_revoked) {
   CHECK(ca_store_token_find(store, other, &found_as, &found));
   CHECK_EQ_INT(found, 0);
 
-  ca_token_record *records = NULL;
+  ca_token_row *records = NULL;
   size_t n = 0;
   CHECK(ca_store_token_list(store, &records, &n));
   CHECK_EQ_INT(n, 1);

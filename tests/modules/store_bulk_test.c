@@ -20,27 +20,27 @@ static int64_t ec_id, now;
 
 static const uint8_t kDer[] = {0x30, 0x03, 0x02, 0x01, 0x0b};
 
-static ca_cert_record record(const char *serial, const char *cluster,
-                             const char *node, const char *profile,
-                             int64_t not_before, int64_t not_after) {
-  return (ca_cert_record){.issuer_id = ec_id,
-                          .serial = serial,
-                          .profile = profile,
-                          .subject = "CN=x",
-                          .common_name = node,
-                          .key_type = CA_KEY_EC,
-                          .key_bits = 256,
-                          .not_before = not_before,
-                          .not_after = not_after,
-                          .der = kDer,
-                          .der_len = sizeof(kDer),
-                          .requester = "module-test",
-                          .cluster = cluster};
+static ca_new_cert_row record(const char *serial, const char *cluster,
+                              const char *node, const char *profile,
+                              int64_t not_before, int64_t not_after) {
+  return (ca_new_cert_row){.issuer_id = ec_id,
+                           .serial = serial,
+                           .profile = profile,
+                           .subject = "CN=x",
+                           .common_name = node,
+                           .key_type = CA_KEY_EC,
+                           .key_bits = 256,
+                           .not_before = not_before,
+                           .not_after = not_after,
+                           .der = kDer,
+                           .der_len = sizeof(kDer),
+                           .requester = "module-test",
+                           .cluster = cluster};
 }
 
 static int setup(void) {
   now = (int64_t)time(NULL);
-  ca_cert_record r[] = {
+  ca_new_cert_row r[] = {
       record("b1", "c1", "node1", "tomcat", now - 10 * DAY, now + 100 * DAY),
       record("b2", "c1", "node1", "tomcat", now - 5 * DAY, now + 100 * DAY),
       // The latest notBefore, but expired: not current.

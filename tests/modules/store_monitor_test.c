@@ -21,25 +21,25 @@ static int64_t ec_id, now;
 
 static const uint8_t kDer[] = {0x30, 0x03, 0x02, 0x01, 0x09};
 
-static ca_cert_record record(int64_t issuer, const char *serial,
-                             const char *profile, const char *cn,
-                             int64_t not_after) {
-  return (ca_cert_record){.issuer_id = issuer,
-                          .serial = serial,
-                          .profile = profile,
-                          .subject = "CN=x",
-                          .common_name = cn,
-                          .key_type = CA_KEY_EC,
-                          .key_bits = 256,
-                          .not_before = now - 400 * DAY,
-                          .not_after = not_after,
-                          .der = kDer,
-                          .der_len = sizeof(kDer),
-                          .requester = "module-test",
-                          .self_signed = issuer == 0};
+static ca_new_cert_row record(int64_t issuer, const char *serial,
+                              const char *profile, const char *cn,
+                              int64_t not_after) {
+  return (ca_new_cert_row){.issuer_id = issuer,
+                           .serial = serial,
+                           .profile = profile,
+                           .subject = "CN=x",
+                           .common_name = cn,
+                           .key_type = CA_KEY_EC,
+                           .key_bits = 256,
+                           .not_before = now - 400 * DAY,
+                           .not_after = not_after,
+                           .der = kDer,
+                           .der_len = sizeof(kDer),
+                           .requester = "module-test",
+                           .self_signed = issuer == 0};
 }
 
-static int64_t insert(const ca_cert_record *r) {
+static int64_t insert(const ca_new_cert_row *r) {
   ca_store_tx *tx = NULL;
   uint8_t collided = 0;
   if (!ca_store_begin(ca.store, &tx)) {
@@ -56,7 +56,7 @@ static int64_t insert(const ca_cert_record *r) {
 
 static int setup(void) {
   now = (int64_t)time(NULL);
-  ca_cert_record r[] = {
+  ca_new_cert_row r[] = {
       record(ec_id, "e1", "tomcat", "soon.example.com", now + 2 * DAY),
       record(ec_id, "e2", "tomcat", "revoked.example.com", now + 3 * DAY),
       record(ec_id, "e3", "ocsp-responder", "ocsp", now + 4 * DAY),
@@ -74,9 +74,9 @@ static int setup(void) {
     }
   }
   // A self-signed identity replaced by its successor (:regenerate).
-  ca_cert_record old = record(0, "e6", "CallManager", "cucm", now + 3 * DAY);
+  ca_new_cert_row old = record(0, "e6", "CallManager", "cucm", now + 3 * DAY);
   const int64_t old_id = insert(&old);
-  ca_cert_record successor =
+  ca_new_cert_row successor =
       record(0, "e10", "CallManager", "cucm-new", now + 300 * DAY);
   successor.replaces_id = old_id;
   return old_id != 0 && insert(&successor) != 0 &&

@@ -23,23 +23,23 @@ static int64_t ec_id, rsa_id;  // ec-issuing, rsa-issuing
 
 static const uint8_t kDer[] = {0x30, 0x03, 0x02, 0x01, 0x01};
 
-static ca_cert_record record(int64_t issuer, const char *serial,
-                             int64_t not_after) {
-  return (ca_cert_record){.issuer_id = issuer,
-                          .serial = serial,
-                          .profile = "tomcat",
-                          .subject = "CN=r.example.com",
-                          .common_name = "r.example.com",
-                          .key_type = CA_KEY_EC,
-                          .key_bits = 256,
-                          .not_before = 1700000000,
-                          .not_after = not_after,
-                          .der = kDer,
-                          .der_len = sizeof(kDer),
-                          .requester = "module-test"};
+static ca_new_cert_row record(int64_t issuer, const char *serial,
+                              int64_t not_after) {
+  return (ca_new_cert_row){.issuer_id = issuer,
+                           .serial = serial,
+                           .profile = "tomcat",
+                           .subject = "CN=r.example.com",
+                           .common_name = "r.example.com",
+                           .key_type = CA_KEY_EC,
+                           .key_bits = 256,
+                           .not_before = 1700000000,
+                           .not_after = not_after,
+                           .der = kDer,
+                           .der_len = sizeof(kDer),
+                           .requester = "module-test"};
 }
 
-static int insert(const ca_cert_record *records, size_t n) {
+static int insert(const ca_new_cert_row *records, size_t n) {
   ca_store_tx *tx = NULL;
   uint8_t collided[8] = {0};
   if (!ca_store_begin(ca.store, &tx)) {
@@ -87,9 +87,9 @@ static int set_revocation(int64_t id, int revoked, int64_t at, int reason) {
 
 TEST(a_serial_is_found_under_its_issuer_and_reported_under_two) {
   const int64_t later = (int64_t)time(NULL) + 86400 * 30;
-  ca_cert_record r[3] = {record(ec_id, "a1", later),
-                         record(rsa_id, "a1", later),
-                         record(ec_id, "a2", later)};
+  ca_new_cert_row r[3] = {record(ec_id, "a1", later),
+                          record(rsa_id, "a1", later),
+                          record(ec_id, "a2", later)};
   CHECK(insert(r, 3));
   ca_cert_state state;
   memset(&state, 0x5a, sizeof(state));
@@ -128,7 +128,7 @@ TEST(a_serial_is_found_under_its_issuer_and_reported_under_two) {
 
 TEST(a_crl_lists_the_revoked_certificates_not_yet_expired) {
   const int64_t now = (int64_t)time(NULL);
-  ca_cert_record r[4] = {
+  ca_new_cert_row r[4] = {
       record(ec_id, "b1", now + 86400),   // revoked
       record(ec_id, "b2", now + 86400),   // good
       record(ec_id, "b3", now - 86400),   // revoked, expired
@@ -188,7 +188,7 @@ static int put_crl(ca_store_tx *tx, int64_t issuer, uint64_t number,
 TEST(crl_numbers_follow_one_another_and_the_row_is_locked) {
   ca_store_tx *tx = NULL;
   uint64_t number = 0;
-  ca_crl_record crl;
+  ca_crl_row crl;
   int found = -1;
   CHECK(ca_store_get_crl(ca.store, ec_id, &crl, &found));
   CHECK_EQ_INT(found, 0);
@@ -239,9 +239,9 @@ TEST(crl_numbers_follow_one_another_and_the_row_is_locked) {
 
 TEST(responders_are_recorded_per_node_newest_first) {
   const int64_t now = (int64_t)time(NULL);
-  ca_cert_record r[3] = {record(ec_id, "c1", now + 86400),
-                         record(ec_id, "c2", now + 2 * 86400),
-                         record(ec_id, "c3", now + 3 * 86400)};
+  ca_new_cert_row r[3] = {record(ec_id, "c1", now + 86400),
+                          record(ec_id, "c2", now + 2 * 86400),
+                          record(ec_id, "c3", now + 3 * 86400)};
   CHECK(insert(r, 3));
   const char *node[3] = {"node-a", "node-a", "node-b"};
   for (int i = 0; i < 3; i++) {
@@ -252,7 +252,7 @@ TEST(responders_are_recorded_per_node_newest_first) {
     CHECK(ca_store_tx_add_responder(tx, ec_id, r[i].serial, node[i], file));
     CHECK(ca_store_commit(&tx));
   }
-  ca_responder_record *rows = NULL;
+  ca_responder_row *rows = NULL;
   size_t n = 0;
   CHECK(ca_store_find_responders(ca.store, ec_id, "node-a", &rows, &n));
   CHECK_EQ_INT(n, 2);
@@ -262,10 +262,10 @@ TEST(responders_are_recorded_per_node_newest_first) {
     CHECK_EQ_BYTES(rows[0].der, rows[0].der_len, kDer, sizeof(kDer));
     CHECK_EQ_STR(rows[1].key_file, "ocsp-c1.key");
   }
-  ca_responder_records_free(rows, n);
+  ca_responder_rows_free(rows, n);
   CHECK(ca_store_find_responders(ca.store, rsa_id, "node-a", &rows, &n));
   CHECK_EQ_INT(n, 0);
-  ca_responder_records_free(rows, n);
+  ca_responder_rows_free(rows, n);
   // No certificate of that serial under that CA: nothing is recorded (the
   // call itself does not say so; ocsp_delegate.c inserts the certificate
   // first in the same transaction).
@@ -275,7 +275,7 @@ TEST(responders_are_recorded_per_node_newest_first) {
   CHECK(ca_store_commit(&tx));
   CHECK(ca_store_find_responders(ca.store, rsa_id, "node-c", &rows, &n));
   CHECK_EQ_INT(n, 0);
-  ca_responder_records_free(rows, n);
+  ca_responder_rows_free(rows, n);
 }
 
 int main(void) {

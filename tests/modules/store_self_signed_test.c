@@ -17,25 +17,25 @@ static int64_t ec_id;
 
 static const uint8_t kDer[] = {0x30, 0x03, 0x02, 0x01, 0x07};
 
-static ca_cert_record record(int64_t issuer, const char *serial,
-                             const char *cluster) {
-  return (ca_cert_record){.issuer_id = issuer,
-                          .serial = serial,
-                          .profile = "CallManager",
-                          .subject = "CN=cucm.example.com",
-                          .common_name = "cucm.example.com",
-                          .key_type = CA_KEY_RSA,
-                          .key_bits = 2048,
-                          .not_before = 1700000000,
-                          .not_after = 1900000000,
-                          .der = kDer,
-                          .der_len = sizeof(kDer),
-                          .requester = "module-test",
-                          .cluster = cluster,
-                          .self_signed = issuer == 0};
+static ca_new_cert_row record(int64_t issuer, const char *serial,
+                              const char *cluster) {
+  return (ca_new_cert_row){.issuer_id = issuer,
+                           .serial = serial,
+                           .profile = "CallManager",
+                           .subject = "CN=cucm.example.com",
+                           .common_name = "cucm.example.com",
+                           .key_type = CA_KEY_RSA,
+                           .key_bits = 2048,
+                           .not_before = 1700000000,
+                           .not_after = 1900000000,
+                           .der = kDer,
+                           .der_len = sizeof(kDer),
+                           .requester = "module-test",
+                           .cluster = cluster,
+                           .self_signed = issuer == 0};
 }
 
-static int64_t insert(const ca_cert_record *r) {
+static int64_t insert(const ca_new_cert_row *r) {
   ca_store_tx *tx = NULL;
   uint8_t collided = 0;
   if (!ca_store_begin(ca.store, &tx)) {
@@ -67,9 +67,9 @@ static int find(const char *serial, ca_self_signed_row *row) {
 }
 
 TEST(the_self_signed_one_is_found_with_what_replaced_it) {
-  ca_cert_record self = record(0, "d1", "cluster-1");
-  ca_cert_record issued = record(ec_id, "d1", NULL);
-  ca_cert_record only_issued = record(ec_id, "d2", NULL);
+  ca_new_cert_row self = record(0, "d1", "cluster-1");
+  ca_new_cert_row issued = record(ec_id, "d1", NULL);
+  ca_new_cert_row only_issued = record(ec_id, "d2", NULL);
   const int64_t self_id = insert(&self);
   CHECK(self_id > 0);
   CHECK(insert(&issued) > 0);
@@ -101,14 +101,14 @@ TEST(the_self_signed_one_is_found_with_what_replaced_it) {
   memset(&row, 0, sizeof(row));
 
   // A successor names the one it replaced.
-  ca_cert_record next = record(0, "d3", "cluster-1");
+  ca_new_cert_row next = record(0, "d3", "cluster-1");
   next.replaces_id = self_id;
   CHECK(insert(&next) > 0);
   CHECK_EQ_INT(find("d1", &row), 1);
   CHECK_EQ_STR(row.replaced_by, "d3");
   ca_self_signed_row_cleanup(&row);
   // And one certificate is replaced once.
-  ca_cert_record again = record(0, "d4", NULL);
+  ca_new_cert_row again = record(0, "d4", NULL);
   again.replaces_id = self_id;
   CHECK_EQ_INT(insert(&again), 0);
 }
@@ -126,7 +126,7 @@ static void *second_regeneration(void *arg) {
 }
 
 TEST(two_regenerations_of_one_certificate_take_turns) {
-  ca_cert_record self = record(0, "d5", NULL);
+  ca_new_cert_row self = record(0, "d5", NULL);
   CHECK(insert(&self) > 0);
   ca_store_tx *tx = NULL;
   ca_self_signed_row row;
