@@ -281,7 +281,7 @@ void ca_cert_cursor_format(const ca_cert_row *row, char out[64]);
 
 // ca_cert_cursor_parse reads a cursor written by ca_cert_cursor_format. It
 // returns 0 with CA_ERR_PARAMETER_INVALID.
-int ca_cert_cursor_parse(const char *text, ca_cert_cursor *out) CA_MUST_CHECK;
+int ca_cert_cursor_parse(ca_cert_cursor *out, const char *text) CA_MUST_CHECK;
 
 // --- Revocation ---
 

@@ -40,7 +40,7 @@ void ca_cert_cursor_format(const ca_cert_row *row, char out[64]) {
            row->trust ? 1 : 0, row->id);
 }
 
-int ca_cert_cursor_parse(const char *text, ca_cert_cursor *out) {
+int ca_cert_cursor_parse(ca_cert_cursor *out, const char *text) {
   long long not_after, id;
   int kind, used = 0;
   CA_ENSURE(

@@ -210,7 +210,7 @@ TEST(pages_follow_one_another_through_the_cursor) {
       // The cursor goes through its text form, as the API hands it out.
       char text[64];
       ca_cert_cursor_format(&rows[n - 1], text);
-      CHECK(ca_cert_cursor_parse(text, &f.after));
+      CHECK(ca_cert_cursor_parse(&f.after, text));
       CHECK(f.after.set);
     }
     ca_cert_rows_free(rows, n);
@@ -227,7 +227,7 @@ TEST(pages_follow_one_another_through_the_cursor) {
     }
   }
   ca_cert_cursor cursor;
-  CHECK(!ca_cert_cursor_parse("not a cursor", &cursor));
+  CHECK(!ca_cert_cursor_parse(&cursor, "not a cursor"));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
 }
 

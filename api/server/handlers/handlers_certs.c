@@ -139,7 +139,7 @@ static int parse_filter(api_service *svc, const api_request *req,
     f->limit = v;
   }
   if (empty_null(after) != NULL) {
-    CA_GUARD_RETURN(ca_cert_cursor_parse(after, &f->after));
+    CA_GUARD_RETURN(ca_cert_cursor_parse(&f->after, after));
     // A cursor holds a notAfter, which a certificate's Time bounds; any
     // other value is made up, and PostgreSQL would fail on it.
     CA_ENSURE_RETURN(
