@@ -164,3 +164,25 @@ int api_metrics_add_budgets(CBB *cbb, api_budget *api, api_budget *ocsp) {
   }
   return ok;
 }
+
+int api_metrics_add_ocsp(CBB *cbb, const ca_responder_stats *s) {
+  // A miss answered from the shared store is not signed: signed answers
+  // are the misses less those.
+  return add_line(cbb,
+                  "# HELP pki_ocsp_answers_total OCSP answers by source: "
+                  "cache, shared (pre-signed, from the database), signed.\n"
+                  "# TYPE pki_ocsp_answers_total counter\n") &&
+         add_line(cbb, "pki_ocsp_answers_total{source=\"cache\"} %" PRIu64 "\n",
+                  s->hits) &&
+         add_line(cbb,
+                  "pki_ocsp_answers_total{source=\"shared\"} %" PRIu64 "\n",
+                  s->shared) &&
+         add_line(cbb,
+                  "pki_ocsp_answers_total{source=\"signed\"} %" PRIu64 "\n",
+                  s->misses - s->shared + s->live) &&
+         add_line(cbb,
+                  "# HELP pki_ocsp_cached_answers Answers in this node's "
+                  "cache.\n# TYPE pki_ocsp_cached_answers gauge\n"
+                  "pki_ocsp_cached_answers %zu\n",
+                  s->cached);
+}

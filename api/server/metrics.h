@@ -12,6 +12,7 @@
 #include "ca/error.h"
 #include "ca/issue/engine.h"
 #include "ca/issue/keypool.h"
+#include "ca/revocation/responder.h"
 
 typedef struct api_metrics {
   atomic_uint_fast64_t issued;  // certificates returned to clients
@@ -36,5 +37,10 @@ int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
 // limit and the requests they refused (503 BUFFERS_FULL). It returns 0
 // when out of memory.
 int api_metrics_add_budgets(CBB *cbb, api_budget *api, api_budget *ocsp);
+
+// api_metrics_add_ocsp appends the OCSP responder's answers by where they
+// came from (its cache, the shared pre-signed answers, a signature) and the
+// entries cached. It returns 0 when out of memory.
+int api_metrics_add_ocsp(CBB *cbb, const ca_responder_stats *stats);
 
 #endif  // PKI_API_METRICS_H

@@ -42,6 +42,7 @@
 #include "api/server/tls_identity.h"
 #include "ca/limits.h"
 #include "ca/revocation/ocsp_delegate.h"
+#include "ca/revocation/presign.h"
 #include "ca/revocation/revoke.h"
 #include "ca/store/listener.h"
 #include "ca/store/store_access.h"
@@ -362,6 +363,7 @@ int main(int argc, char **argv) {
   svc.data_dir = config.data_dir;
   api_server *server = NULL, *ocsp_server = NULL;
   ca_listener *listener = NULL;
+  ca_presigner *presigner = NULL;
   char *tls_cas = NULL;
   svc.max_batch_items = config.limits.max_batch_items;
   api_budget_init(&svc.api_bodies, config.limits.max_buffered_bytes);
@@ -448,6 +450,13 @@ int main(int argc, char **argv) {
       .arg = &svc,
   };
   if (!ca_listener_start(&listen_config, &listener)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  ca_presign_config presign_config;
+  ca_presign_config_init(&presign_config);
+  if (!ca_presigner_start(svc.responder, svc.store, &presign_config,
+                          &presigner)) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
@@ -581,6 +590,8 @@ done:
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);
+  // After the OCSP listener: what it signed last is stored.
+  ca_presigner_stop(presigner);
   api_tls_shutdown();
   OPENSSL_free(tls_cas);
   api_auth_free(svc.auth);

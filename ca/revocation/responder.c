@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ca/store/store_ocsp.h"
 #include "ca/x509/ocsp_request.h"
 #include "ca/x509/ocsp_response.h"
 #include "ca/x509/serial.h"
@@ -151,8 +152,16 @@ struct ca_responder {
   atomic_uint_fast64_t known_generation;
   atomic_uint_fast64_t unknown_generation;
   atomic_int listening;  // notifications are heard: the cache can be trusted
-  atomic_uint_fast64_t hits, misses, live;
+  atomic_uint_fast64_t hits, misses, live, shared;
+  // Answers signed here and not yet in the shared store, taken by
+  // ca_responder_take_signed; at most kPendingMax (the rest are signed
+  // again by whoever asks first).
+  pthread_mutex_t pending_mu;
+  ca_ocsp_stored *pending;
+  size_t pending_n;
 };
+
+static const size_t kPendingMax = 4096;
 
 void ca_responder_config_init(ca_responder_config *config) {
   config->validity_s = CA_OCSP_DEFAULT_VALIDITY_S;
@@ -180,6 +189,8 @@ int ca_responder_new(const ca_authority *authority, ca_store *store,
                 config->validity_s <= CA_OCSP_MAX_VALIDITY_S,
             CA_ERR_CONFIG, "OCSP validity must be 8 hours to 10 days");
   CA_ENSURE(pthread_rwlock_init(&r->lock, NULL) == 0, CA_ERR_INTERNAL,
+            "cannot create the responder's lock");
+  CA_ENSURE(pthread_mutex_init(&r->pending_mu, NULL) == 0, CA_ERR_INTERNAL,
             "cannot create the responder's lock");
   // RFC 6960 4.1.1: issuerNameHash is the hash of the issuer's DN (DER),
   // issuerKeyHash the hash of the value of its subjectPublicKey BIT STRING
@@ -209,6 +220,11 @@ void ca_responder_free(ca_responder *r) {
   }
   table_clear(&r->known);
   table_clear(&r->unknown);
+  for (size_t i = 0; i < r->pending_n; i++) {
+    ca_ocsp_stored_clear(&r->pending[i]);
+  }
+  free(r->pending);
+  pthread_mutex_destroy(&r->pending_mu);
   for (size_t i = 0; i < CA_AUTHORITY_MAX_ISSUERS; i++) {
     EVP_PKEY_free(r->delegates[i].key);
     OPENSSL_free(r->delegates[i].cert);
@@ -271,11 +287,36 @@ static int match_issuer(const ca_responder *r, const ca_ocsp_cert_id *id) {
   return -1;
 }
 
-// status_of fills |single| for the certificate |id| of CA |issuer|. It
-// returns 0 when the database cannot be read.
+// A stored answer to look for with the status: the CertID's answer by
+// |signer|, produced after |produced_after|.
+typedef struct stored_query {
+  uint8_t signer[CA_OCSP_SIGNER_LEN];
+  int64_t produced_after;
+  ca_ocsp_stored answer;  // filled when |found|
+  int found;
+} stored_query;
+
+// read_state reads the certificate's state, and the stored answer |q|
+// asks for when |q| is not NULL.
+static int read_state(ca_responder *r, int64_t issuer_id,
+                      const ca_ocsp_cert_id *id, const char *serial_hex,
+                      stored_query *q, ca_cert_state *state, int *found) {
+  if (q == NULL || CBS_len(&id->element) > CA_OCSP_CERT_ID_MAX) {
+    return ca_store_certificate_state(r->store, issuer_id, serial_hex, state,
+                                      found);
+  }
+  return ca_store_ocsp_lookup(r->store, issuer_id, serial_hex,
+                              CBS_data(&id->element), CBS_len(&id->element),
+                              q->signer, q->produced_after, state, found,
+                              &q->answer, &q->found);
+}
+
+// status_of fills |single| for the certificate |id| of CA |issuer|, and
+// |q|, when not NULL, with a stored answer that states it. It returns 0
+// when the database cannot be read.
 static int status_of(ca_responder *r, size_t issuer, const ca_ocsp_cert_id *id,
-                     ca_ocsp_single *single,
-                     char serial_hex[CA_SERIAL_HEX_LEN]) {
+                     ca_ocsp_single *single, char serial_hex[CA_SERIAL_HEX_LEN],
+                     stored_query *q) {
   ca_serial serial;
   single->status = CA_OCSP_UNKNOWN;
   serial_hex[0] = '\0';
@@ -296,8 +337,7 @@ static int status_of(ca_responder *r, size_t issuer, const ca_ocsp_cert_id *id,
   }
   ca_cert_state state;
   int found;
-  if (!ca_store_certificate_state(r->store, ca->id, serial_hex, &state,
-                                  &found)) {
+  if (!read_state(r, ca->id, id, serial_hex, q, &state, &found)) {
     return 0;
   }
   if (found) {
@@ -436,10 +476,12 @@ static void remember(ca_responder *r, const cache_generation *generation,
   pthread_rwlock_unlock(&r->lock);
 }
 
-// sign_answer builds and signs the response of |n| singles for CA |issuer|.
+// sign_answer builds and signs the response of |n| singles for CA |issuer|,
+// and writes the signer's ResponderID key hash into |signer_out|.
 static int sign_answer(ca_responder *r, size_t issuer,
                        const ca_ocsp_single *singles, size_t n,
-                       const CBS *nonce, int64_t now, ca_ocsp_answer *out) {
+                       const CBS *nonce, int64_t now, ca_ocsp_answer *out,
+                       uint8_t signer_out[CA_OCSP_SIGNER_LEN]) {
   const ca_issuer *ca = &r->authority->issuers[issuer];
   ca_ocsp_signer signer;
   memset(&signer, 0, sizeof(signer));
@@ -484,8 +526,64 @@ static int sign_answer(ca_responder *r, size_t issuer,
     out->produced_at = now;
     out->next_update = singles[0].next_update;
     make_etag(out->der, out->der_len, out->etag);
+    memcpy(signer_out, signer.key_hash, CA_OCSP_SIGNER_LEN);
   }
   return ok;
+}
+
+// current_signer writes the ResponderID key hash CA |issuer| signs with now.
+static void current_signer(ca_responder *r, size_t issuer,
+                           uint8_t out[CA_OCSP_SIGNER_LEN]) {
+  pthread_rwlock_rdlock(&r->lock);
+  const delegate *d = &r->delegates[issuer];
+  memcpy(out, d->key != NULL ? d->key_hash : r->hashes[issuer].key_sha1,
+         CA_OCSP_SIGNER_LEN);
+  pthread_rwlock_unlock(&r->lock);
+}
+
+// offer queues an answer just signed for the shared store. Only answers of
+// certificates pki issued are worth it: an `unknown` has no row to go with.
+static void offer(ca_responder *r, size_t issuer, const char *serial_hex,
+                  const ca_ocsp_cert_id *id, const ca_ocsp_single *single,
+                  const ca_ocsp_answer *a,
+                  const uint8_t signer[CA_OCSP_SIGNER_LEN]) {
+  if (single->status == CA_OCSP_UNKNOWN || serial_hex[0] == '\0' ||
+      CBS_len(&id->element) > CA_OCSP_CERT_ID_MAX) {
+    return;
+  }
+  pthread_mutex_lock(&r->pending_mu);
+  if (r->pending == NULL) {
+    r->pending = calloc(kPendingMax, sizeof(*r->pending));
+  }
+  ca_ocsp_stored *s = r->pending != NULL && r->pending_n < kPendingMax
+                          ? &r->pending[r->pending_n]
+                          : NULL;
+  if (s != NULL && (s->der = OPENSSL_memdup(a->der, a->der_len)) != NULL) {
+    s->issuer_id = r->authority->issuers[issuer].id;
+    snprintf(s->serial, sizeof(s->serial), "%s", serial_hex);
+    memcpy(s->cert_id, CBS_data(&id->element), CBS_len(&id->element));
+    s->cert_id_len = CBS_len(&id->element);
+    memcpy(s->signer, signer, CA_OCSP_SIGNER_LEN);
+    s->revoked = single->status == CA_OCSP_REVOKED;
+    s->revoked_at = single->revoked_at;
+    s->reason = single->reason;
+    s->produced_at = a->produced_at;
+    s->next_update = a->next_update;
+    s->der_len = a->der_len;
+    r->pending_n++;
+  }
+  pthread_mutex_unlock(&r->pending_mu);
+}
+
+// answer_stored makes |out| of the stored answer |q|, taking its bytes.
+static void answer_stored(stored_query *q, ca_ocsp_answer *out) {
+  out->der = q->answer.der;
+  out->der_len = q->answer.der_len;
+  q->answer.der = NULL;
+  out->cacheable = 1;
+  out->produced_at = q->answer.produced_at;
+  out->next_update = q->answer.next_update;
+  make_etag(out->der, out->der_len, out->etag);
 }
 
 int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
@@ -519,6 +617,14 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
                                        atomic_load(&r->unknown_generation)};
   ca_ocsp_single singles[CA_LIMIT_OCSP_CERT_IDS];
   char serials[CA_LIMIT_OCSP_CERT_IDS][CA_SERIAL_HEX_LEN];
+  // A cacheable answer may have been signed already, here before a restart
+  // or by another node: it is read with the status.
+  stored_query q;
+  memset(&q, 0, sizeof(q));
+  if (cacheable) {
+    current_signer(r, (size_t)issuer, q.signer);
+    q.produced_after = now - r->config.validity_s / 2;
+  }
   for (size_t i = 0; i < request.count; i++) {
     memset(&singles[i], 0, sizeof(singles[i]));
     singles[i].cert_id = request.ids[i].element;
@@ -532,9 +638,10 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
         cached_status(r, &request.ids[i], now, &singles[i])) {
       continue;
     }
-    if (!status_of(r, (size_t)issuer, &request.ids[i], &singles[i],
-                   serials[i])) {
+    if (!status_of(r, (size_t)issuer, &request.ids[i], &singles[i], serials[i],
+                   cacheable ? &q : NULL)) {
       ca_err_clear();
+      ca_ocsp_stored_clear(&q.answer);
       // The database cannot be read, so no node can revoke: a pre-signed
       // answer still stands (only reached here when deaf). Otherwise the
       // client should try again rather than get an answer pki cannot stand
@@ -547,8 +654,17 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
       return out->der != NULL;
     }
   }
+  if (q.found) {
+    answer_stored(&q, out);
+    atomic_fetch_add(&r->shared, 1);
+    remember(r, &generation, &request.ids[0], (size_t)issuer, serials[0],
+             &singles[0], out);
+    return 1;
+  }
+  uint8_t signer[CA_OCSP_SIGNER_LEN];
   if (!sign_answer(r, (size_t)issuer, singles, request.count,
-                   request.has_nonce ? &request.nonce : NULL, now, out)) {
+                   request.has_nonce ? &request.nonce : NULL, now, out,
+                   signer)) {
     ca_err_clear();
     error_answer(CA_OCSP_INTERNAL_ERROR, out);
     return out->der != NULL;
@@ -557,6 +673,90 @@ int ca_responder_answer(ca_responder *r, const uint8_t *req, size_t req_len,
   if (cacheable) {
     remember(r, &generation, &request.ids[0], (size_t)issuer, serials[0],
              &singles[0], out);
+    offer(r, (size_t)issuer, serials[0], &request.ids[0], &singles[0], out,
+          signer);
+  }
+  return 1;
+}
+
+size_t ca_responder_take_signed(ca_responder *r, ca_ocsp_stored **out) {
+  pthread_mutex_lock(&r->pending_mu);
+  *out = r->pending;
+  const size_t n = r->pending_n;
+  r->pending = NULL;
+  r->pending_n = 0;
+  pthread_mutex_unlock(&r->pending_mu);
+  return n;
+}
+
+void ca_responder_signed_free(ca_ocsp_stored *answers, size_t n) {
+  for (size_t i = 0; answers != NULL && i < n; i++) {
+    ca_ocsp_stored_clear(&answers[i]);
+  }
+  free(answers);
+}
+
+// The CA whose stored answers are being renewed.
+typedef struct renewal {
+  ca_responder *r;
+  size_t issuer;
+} renewal;
+
+static int renew_answer(void *arg, ca_ocsp_stored *a, int64_t now) {
+  const renewal *w = arg;
+  ca_responder *r = w->r;
+  ca_ocsp_single single;
+  ca_ocsp_answer signed_now;
+  uint8_t signer[CA_OCSP_SIGNER_LEN];
+  if (a->issuer_id != r->authority->issuers[w->issuer].id) {
+    return 0;
+  }
+  memset(&single, 0, sizeof(single));
+  memset(&signed_now, 0, sizeof(signed_now));
+  CBS_init(&single.cert_id, a->cert_id, a->cert_id_len);
+  single.status = a->revoked ? CA_OCSP_REVOKED : CA_OCSP_GOOD;
+  single.revoked_at = a->revoked_at;
+  single.reason = a->reason;
+  single.this_update = now;
+  single.next_update = now + r->config.validity_s;
+  if (!sign_answer(r, w->issuer, &single, 1, NULL, now, &signed_now, signer)) {
+    return 0;
+  }
+  // The delegate changed since the round began: the row is another
+  // signer's now, and left alone.
+  if (memcmp(signer, a->signer, CA_OCSP_SIGNER_LEN) != 0) {
+    OPENSSL_free(signed_now.der);
+    return 0;
+  }
+  ca_ocsp_stored_clear(a);
+  a->der = signed_now.der;
+  a->der_len = signed_now.der_len;
+  a->produced_at = signed_now.produced_at;
+  a->next_update = signed_now.next_update;
+  return 1;
+}
+
+int ca_responder_renew(ca_responder *r, int64_t now, size_t max,
+                       size_t *out_renewed) {
+  *out_renewed = 0;
+  // Renewed at 40% of the validity, before readers stop taking an answer
+  // at half of it.
+  const int64_t before = now - r->config.validity_s * 2 / 5;
+  for (size_t i = 0; i < r->authority->count; i++) {
+    const ca_issuer *ca = &r->authority->issuers[i];
+    uint8_t signer[CA_OCSP_SIGNER_LEN];
+    size_t renewed;
+    pthread_rwlock_rdlock(&r->lock);
+    const int can_sign = ca->key != NULL || r->delegates[i].key != NULL;
+    pthread_rwlock_unlock(&r->lock);
+    if (!can_sign) {
+      continue;
+    }
+    current_signer(r, i, signer);
+    renewal w = {r, i};
+    CA_GUARD_RETURN(ca_store_ocsp_renew(r->store, signer, before, now, max,
+                                        renew_answer, &w, &renewed));
+    *out_renewed += renewed;
   }
   return 1;
 }
@@ -612,6 +812,7 @@ void ca_responder_get_stats(ca_responder *r, ca_responder_stats *out) {
   out->hits = atomic_load(&r->hits);
   out->misses = atomic_load(&r->misses);
   out->live = atomic_load(&r->live);
+  out->shared = atomic_load(&r->shared);
   pthread_rwlock_rdlock(&r->lock);
   out->cached = r->known.count + r->unknown.count;
   pthread_rwlock_unlock(&r->lock);

@@ -28,6 +28,17 @@
 // and RFC 5019 responders serve pre-signed answers for that very case.
 // Hearing again empties the cache, since what was missed is unknown.
 //
+// Shared answers: the cache above is this process's. Behind it, every
+// cacheable answer a node signs is also kept in PostgreSQL
+// (ca/store/store_ocsp.h), where every node reads it with the status on a
+// miss: a node that starts, or whose cache was emptied, serves what was
+// signed before instead of signing every answer again. A stored answer is
+// served only while the certificate's row states what it states (the read
+// compares them; a trigger deletes the answers of a row that changes), and
+// only until half its validity, like a cached one. Signed answers are
+// handed to the store, and stored ones renewed before they go stale, by a
+// background task (ca/revocation/presign.h).
+//
 // Threads: ca_responder_answer is called from many HTTP threads at once;
 // the cache takes a read-write lock, the signing happens outside it.
 #ifndef PKI_CA_RESPONDER_H
@@ -40,6 +51,7 @@
 #include "ca/error.h"
 #include "ca/issue/authority.h"
 #include "ca/store/store.h"
+#include "ca/store/store_ocsp.h"
 
 // The validity of a response (nextUpdate - thisUpdate): the CA/Browser
 // Forum baseline (4.9.10) asks for at least 8 hours and at most 10 days.
@@ -107,10 +119,27 @@ void ca_responder_forget_all(ca_responder *responder);
 typedef struct ca_responder_stats {
   uint64_t hits;
   uint64_t misses;
-  uint64_t live;  // signed for a nonce or several CertIDs
+  uint64_t live;    // signed for a nonce or several CertIDs
+  uint64_t shared;  // misses answered by a stored (pre-signed) answer
   size_t cached;
 } ca_responder_stats;
 
 void ca_responder_get_stats(ca_responder *responder, ca_responder_stats *out);
+
+// --- Pre-signed answers shared by the nodes (ca/store/store_ocsp.h) ---
+
+// ca_responder_take_signed hands over the cacheable answers this responder
+// signed since the last call, for the shared store, and sets |*out| to them
+// (free with ca_responder_signed_free). It returns their number.
+size_t ca_responder_take_signed(ca_responder *responder, ca_ocsp_stored **out);
+
+void ca_responder_signed_free(ca_ocsp_stored *answers, size_t n);
+
+// ca_responder_renew signs again, for the statuses the certificates have
+// now, up to |max| stored answers per CA that this responder's signers made
+// and that are past 40% of their validity (readers stop taking them at
+// half), and sets |*out_renewed| to how many it wrote.
+int ca_responder_renew(ca_responder *responder, int64_t now, size_t max,
+                       size_t *out_renewed) CA_MUST_CHECK;
 
 #endif  // PKI_CA_RESPONDER_H

@@ -36,11 +36,14 @@ void api_handle_metrics(api_service *svc, const api_request *req,
   // The buffered request bodies of each listener, then the expiry
   // monitor's lines (one indexed query when the database answered the
   // ping).
+  ca_responder_stats ocsp;
+  ca_responder_get_stats(svc->responder, &ocsp);
   CBB cbb;
   uint8_t *all;
   size_t all_len;
   if (!CBB_init(&cbb, len + 4096) || !CBB_add_bytes(&cbb, body, len) ||
       !api_metrics_add_budgets(&cbb, &svc->api_bodies, &svc->ocsp_bodies) ||
+      !api_metrics_add_ocsp(&cbb, &ocsp) ||
       (up && !api_monitor_add_metrics(svc->monitor, svc->store, &cbb)) ||
       !CBB_finish(&cbb, &all, &all_len)) {
     CBB_cleanup(&cbb);
