@@ -5,6 +5,7 @@
 # directions, and a node restarted after a revocation answers right from its
 # first request. node-a signs its responses with the CAs; node-b, started
 # with a copy of the CA keys, through delegated responders of its own.
+# Answers one node signed are served by a restarted node from the database.
 # Clients: openssl ocsp (no nonce: the cached answers), pkictl, psql.
 set -eu
 
@@ -208,6 +209,58 @@ for fam in rsa ec; do
 done
 expect_eq "each node has a delegated responder only where it delegates" \
   "$(sql "SELECT string_agg(DISTINCT node, ',') FROM ocsp_responders")" node-b
+
+section "pre-signed answers shared through the database"
+# An answer node-a signed is stored in the background, and node-a restarted
+# (its cache empty) serves it as it was, without signing: the same bytes,
+# counted as shared in /metrics. node-b signs through a responder of its
+# own, so it stores answers of its own. A revocation deletes them all.
+BASE_B="${NODE_BASE[node-b]}"
+make_csr "$WORK/shared.csr" ec:P-256 "/O=Acme/OU=Voice/CN=shared.uc.example.com"
+http POST "$BASE_A/v1/sign?profile=tomcat-ECDSA" "$WORK/shared.chain.pem" \
+  --data-binary "@$WORK/shared.csr"
+[ "$HTTP_CODE" = 200 ] || fail "issue shared on node-a: HTTP $HTTP_CODE"
+mkdir -p "$WORK/shared.parts"
+split_pem "$WORK/shared.chain.pem" "$WORK/shared.parts/c" >/dev/null
+cp "$WORK/shared.parts/c1.pem" "$WORK/shared.pem"
+serial="$(serial_of "$WORK/shared.pem" | tr 'A-F' 'a-f')"
+ask "shared-a-1" "$OCSP_A" ec "$WORK/shared.pem"
+expect_eq "shared: node-a: good" "$STATUS" good
+stored_for() {
+  sql "SELECT count(*) FROM ocsp_answers a JOIN certificates c ON c.id = a.certificate_id WHERE c.serial = '$serial'"
+}
+n=0
+while [ "$(stored_for)" != 1 ] && [ "$n" -lt 100 ]; do
+  sleep 0.1
+  n=$((n + 1))
+done
+expect_eq "shared: node-a's answer is stored within 10 s" "$(stored_for)" 1
+pkid_restart --node node-a
+BASE_A="$BASE"
+OCSP_A="$OCSP_URL"
+ask "shared-a-2" "$OCSP_A" ec "$WORK/shared.pem"
+expect_eq "shared: the restarted node-a: good" "$STATUS" good
+if cmp -s "$WORK/shared-a-1.resp.der" "$WORK/shared-a-2.resp.der"; then
+  pass "shared: the restarted node-a serves the stored answer byte for byte"
+else
+  fail "shared: the restarted node-a signed a new answer instead of serving the stored one"
+fi
+http GET "$BASE_A/metrics" "$WORK/metrics-a.txt"
+expect_eq "shared: /metrics counts it as shared" \
+  "$(sed -n 's/^pki_ocsp_answers_total{source="shared"} //p' "$WORK/metrics-a.txt")" 1
+ask "shared-b-1" "$OCSP_B" ec "$WORK/shared.pem"
+expect_eq "shared: node-b: good" "$STATUS" good
+signer_check "shared-b-1" ec node-b
+n=0
+while [ "$(stored_for)" != 2 ] && [ "$n" -lt 100 ]; do
+  sleep 0.1
+  n=$((n + 1))
+done
+expect_eq "shared: node-b stores its own answer beside node-a's" "$(stored_for)" 2
+pkictl_ok "shared: keyCompromise on node-b" "$BASE_B" revoke "$serial" --reason keyCompromise
+expect_eq "shared: the revocation deleted both stored answers" "$(stored_for)" 0
+t0="$(date +%s%N)"
+wait_status "shared-a-revoked" "$OCSP_A" ec "$WORK/shared.pem" revoked "$t0"
 
 section "both nodes stop cleanly"
 node_stop node-b
