@@ -102,8 +102,22 @@ static void on_notify(void *arg, const char *channel, const char *payload) {
       const int64_t issuer = strtoll(payload, NULL, 10);
       ca_responder_forget(responder, issuer, colon + 1);
     }
+    // Whichever node holds a CA's CRL lock publishes the change.
+    ca_crl_writer_wake(svc->crl_writer);
   } else if (strcmp(channel, CA_ISSUED_CHANNEL) == 0) {
     ca_responder_forget_unknown(responder);
+  }
+}
+
+// on_crl logs the CRL writer's failures (ca/revocation/crl_writer.h); a
+// published CRL is no news.
+static void on_crl(void *arg, const ca_issuer *issuer, uint64_t number,
+                   const ca_err *error) {
+  (void)arg;
+  (void)number;
+  if (error != NULL) {
+    api_log_limited("CRL writer", API_LOG_ERROR, "publishing the CRL of %s: %s",
+                    issuer->name, error->message);
   }
 }
 
@@ -358,6 +372,7 @@ int main(int argc, char **argv) {
   api_service svc;
   memset(&svc, 0, sizeof(svc));
   svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
+  svc.crl_interval_s = config.crl_interval_s;
   svc.cluster = config.cluster;
   svc.data_dir = config.data_dir;
   api_server *server = NULL, *ocsp_server = NULL;
@@ -448,6 +463,16 @@ int main(int argc, char **argv) {
       .arg = &svc,
   };
   if (!ca_listener_start(&listen_config, &listener)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  const ca_crl_writer_config crl_config = {
+      .validity_s = svc.crl_validity_s,
+      .interval_s = svc.crl_interval_s,
+      .on_event = on_crl,
+  };
+  if (!ca_crl_writer_start(svc.authority, svc.store, &crl_config,
+                           &svc.crl_writer)) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
@@ -581,6 +606,8 @@ done:
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);
+  // After the listener, which wakes it, and the servers.
+  ca_crl_writer_stop(svc.crl_writer);
   api_tls_shutdown();
   OPENSSL_free(tls_cas);
   api_auth_free(svc.auth);
