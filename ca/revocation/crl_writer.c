@@ -161,9 +161,11 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
   CA_GUARD(ca_store_get_crl(store, issuer->id, out, &found));
   if (found && now < out->this_update + validity / 2 &&
       now < out->next_update) {
+    // Measured from the oldest change alone: a CRL made after it may not
+    // list it (committed after that CRL's read), and its due time was
+    // promised from its commit.
     CA_GUARD(ca_store_crl_pending_since(store, issuer->id, &since, &pending));
-    const int64_t from = since > out->this_update ? since : out->this_update;
-    if (!pending || now < from + interval + CA_CRL_WRITER_SLACK_SECONDS) {
+    if (!pending || now < since + interval + CA_CRL_WRITER_SLACK_SECONDS) {
       return 1;
     }
   }

@@ -279,7 +279,10 @@ int ca_revoke_batch(const ca_authority *authority, ca_store *store,
     add_write(&w, out, b.matches[m].state.id);
   }
   CA_GUARD(commit_writes(&tx, batch, &w));
-  const int64_t due_at = ca_crl_due_at(now, batch->crl_interval_s);
+  // From after the commit: the queued rows are older than that, which is
+  // what ca_crl_current measures from.
+  const int64_t due_at =
+      ca_crl_due_at((int64_t)time(NULL), batch->crl_interval_s);
   for (size_t i = 0; i < batch->n; i++) {
     if (results[i].err.code == CA_OK) {
       results[i].crl_due_at = due_at;
@@ -324,7 +327,6 @@ int ca_unhold(const ca_authority *authority, ca_store *store,
   ca_store_tx *tx = NULL;
   ca_serial serial;
   const ca_issuer *issuer = NULL;
-  const int64_t now = (int64_t)time(NULL);
   memset(out, 0, sizeof(*out));
   CA_GUARD(ca_serial_from_hex(r->serial, strlen(r->serial), &serial));
   ca_serial_to_hex(&serial, out->serial);
@@ -361,7 +363,7 @@ int ca_unhold(const ca_authority *authority, ca_store *store,
   CA_GUARD(ca_store_tx_queue_crl(tx, issuer->id));
   CA_GUARD(ca_store_commit(&tx));
   out->issuer = issuer;
-  out->crl_due_at = ca_crl_due_at(now, r->crl_interval_s);
+  out->crl_due_at = ca_crl_due_at((int64_t)time(NULL), r->crl_interval_s);
   return 1;
 err:
   ca_store_rollback(tx);

@@ -100,6 +100,10 @@ void api_handle_unhold(api_service *svc, const api_request *req,
   change(svc, req, 0, resp);
 }
 
+// The revoked certificates of a batch forgotten one by one by this node's
+// OCSP responder; past that, its cache is emptied once.
+#define FORGET_ONE_BY_ONE 64
+
 // respond_batch answers one result per item, as api_handle_batch_issue.
 static void respond_batch(api_response *resp,
                           const ca_revocation_result *results, size_t n) {
@@ -172,9 +176,15 @@ void api_handle_batch_revoke(api_service *svc, const api_request *req,
                                      svc->crl_interval_s};
   CA_GUARD(
       ca_revoke_batch(svc->authority, svc->store, &batch, results, &revoked));
-  for (size_t i = 0; i < n; i++) {
-    if (results[i].err.code == CA_OK) {
-      changed(svc, &results[i]);
+  // Forgetting one certificate costs the responder a pass over its cache:
+  // past a few, it is emptied once (it refills as clients ask).
+  if (revoked > FORGET_ONE_BY_ONE && svc->responder != NULL) {
+    ca_responder_forget_all(svc->responder);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      if (results[i].err.code == CA_OK) {
+        changed(svc, &results[i]);
+      }
     }
   }
   if (revoked > 0) {
