@@ -4,6 +4,7 @@
 // with find's filters (--cluster, --issued-after) and --dry-run; both print
 // their summary (revoked, already revoked, refused by reason), and what the
 // database holds afterwards is checked.
+#include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <stdio.h>
 #include <stdlib.h>
