@@ -755,75 +755,6 @@ static int serial_path(const char *serial, const char *suffix, char *out,
   return 1;
 }
 
-// post_revocation sends :revoke or :unhold and prints the new state.
-static int post_revocation(pki_client *client, const char *path,
-                           const ProtobufCMessage *msg) {
-  const size_t len = protobuf_c_message_get_packed_size(msg);
-  uint8_t *body = malloc(len + 1);
-  pki_reply reply;
-  int rc = 1;
-  if (body == NULL) {
-    return 1;
-  }
-  protobuf_c_message_pack(msg, body);
-  if (!pki_client_call(client, "POST", path, "application/x-protobuf", body,
-                       len, &reply)) {
-    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
-    free(body);
-    return 1;
-  }
-  free(body);
-  if (reply.status != 200) {
-    rc = report_error(&reply);
-  } else {
-    Pki__V1__RevocationResponse *r =
-        pki__v1__revocation_response__unpack(NULL, reply.body_len, reply.body);
-    if (r != NULL) {
-      char when[21] = "";
-      if (r->revoked_at != 0 && !ca_time_format(r->revoked_at, when)) {
-        when[0] = '\0';
-      }
-      printf("%s (%s): %s, CRL %llu\n", r->serial, r->issuer, r->status,
-             (unsigned long long)r->crl_number);
-      if (r->revoked_at != 0) {
-        printf("revoked at %s, reason %s\n", when, ca_reason_name(r->reason));
-      }
-      rc = 0;
-    }
-    pki__v1__revocation_response__free_unpacked(r, NULL);
-  }
-  pki_reply_cleanup(&reply);
-  return rc;
-}
-
-static int cmd_revoke(pki_client *client, const flags *f) {
-  char path[256];
-  ca_reason reason;
-  if (f->n_positional != 1 || f->reason == NULL) {
-    fprintf(stderr, "pkictl revoke: SERIAL and --reason are required\n");
-    return 2;
-  }
-  if (!ca_reason_parse(&reason, f->reason)) {
-    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
-    return 2;
-  }
-  if (!serial_path(f->positional[0], ":revoke", path, sizeof(path))) {
-    return 2;
-  }
-  Pki__V1__RevokeRequest req = PKI__V1__REVOKE_REQUEST__INIT;
-  req.reason = (int32_t)reason;
-  req.issuer = (char *)(f->issuer != NULL ? f->issuer : "");
-  if (f->time != NULL) {
-    char *end;
-    req.revocation_time = strtoll(f->time, &end, 10);
-    if (*end != '\0' || req.revocation_time <= 0) {
-      fprintf(stderr, "pkictl: --time is Unix seconds\n");
-      return 2;
-    }
-  }
-  return post_revocation(client, path, &req.base);
-}
-
 static int cmd_unhold(pki_client *client, const flags *f) {
   char path[256];
   if (f->n_positional != 1) {
@@ -835,7 +766,7 @@ static int cmd_unhold(pki_client *client, const flags *f) {
   }
   Pki__V1__UnholdRequest req = PKI__V1__UNHOLD_REQUEST__INIT;
   req.issuer = (char *)(f->issuer != NULL ? f->issuer : "");
-  return post_revocation(client, path, &req.base);
+  return pkictl_post_revocation(client, path, &req.base);
 }
 
 static int cmd_crl(pki_client *client, const flags *f) {
@@ -1525,11 +1456,20 @@ static const command kCommands[] = {
     {"ca", "list", &kFlagSpec, cmd_ca_list, NULL,
      "  ca list\n"
      "      list pki's CAs\n"},
-    {"revoke", NULL, &kFlagSpec, cmd_revoke, NULL,
+    {"revoke", NULL, NULL, NULL, pkictl_revoke,
      "  revoke SERIAL --reason R [--issuer CA] [--time UNIX_SECONDS]\n"
      "      revoke a certificate; R is an RFC 5280 reason name or code\n"
      "      (keyCompromise, superseded, cessationOfOperation,\n"
-     "      certificateHold, ...). Only certificateHold can be lifted\n"},
+     "      certificateHold, ...). Only certificateHold can be lifted\n"
+     "  revoke --serials-file FILE --reason R [--issuer CA] [--dry-run]\n"
+     "      revoke the serials of FILE, one a line, optionally followed by\n"
+     "      the issuing CA's name; sent in batches of --batch-items N\n"
+     "      (default 10000, pkid's --max-batch-items)\n"
+     "  revoke --select --reason R [--cluster C] [--profile P] [--cn TEXT]\n"
+     "         [--issued-before DATE] [--issued-after DATE] [--dry-run]\n"
+     "      revoke every good certificate pki issued that the filters find\n"
+     "      (as find's; the issue date is notBefore); --dry-run prints how\n"
+     "      many. Both print: revoked, already revoked, refused by reason\n"},
     {"unhold", NULL, &kFlagSpec, cmd_unhold, NULL,
      "  unhold SERIAL [--issuer CA]\n"
      "      lift a certificateHold\n"},

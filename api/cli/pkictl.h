@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "api/client/client.h"
 
 // pkictl_get GETs |path| into |reply|; on a transport failure or a status
@@ -92,6 +94,16 @@ typedef struct pkictl_flag_spec {
 int pkictl_parse_flags(const pkictl_flag_spec *spec, int argc, char **argv,
                        void *out, const char **positional,
                        int *out_n_positional);
+
+// pkictl_revoke runs "pkictl revoke ..." (api/cli/pkictl_revoke.c) with the
+// arguments after "revoke".
+int pkictl_revoke(pki_client *client, int argc, char **argv);
+
+// pkictl_post_revocation POSTs |msg| (a RevokeRequest or UnholdRequest) to
+// |path| (:revoke or :unhold) and prints the certificate's new state. It
+// returns the exit status (0 or 1).
+int pkictl_post_revocation(pki_client *client, const char *path,
+                           const ProtobufCMessage *msg);
 
 // pkictl_trust runs "pkictl trust ..." with the arguments after "trust".
 int pkictl_trust(pki_client *client, int argc, char **argv);

@@ -8,6 +8,7 @@
 
 #include "ca/exchange/bulk.h"
 #include "ca/limits.h"
+#include "ca/revocation/crl_writer.h"
 
 static const char kUsage[] =
     "usage: pkid [flags]\n"
@@ -40,8 +41,13 @@ static const char kUsage[] =
     "                         and import (1-64 letters, digits, - _ .).\n"
     "                         Default none\n"
     "  --crl-validity-days N  nextUpdate - thisUpdate of CRLs, 1 to 90;\n"
-    "                         a CRL is remade on each revocation and when\n"
-    "                         half of this has passed. Default 7\n"
+    "                         a CRL is remade after revocations (see\n"
+    "                         --crl-interval) and when half of this has\n"
+    "                         passed. Default 7\n"
+    "  --crl-interval S       least time between two CRLs of a CA, in\n"
+    "                         seconds, 1 to 3600: every revocation of that\n"
+    "                         time goes into one CRL, published by one\n"
+    "                         node. Default 1\n"
     "  --ocsp-url URL         OCSP URI written into issued certificates\n"
     "                         (Authority Information Access). Default\n"
     "                         http://<ocsp-listen>/ with the port it got;\n"
@@ -293,6 +299,7 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
   ca_keypool_config_init(&config->keypool);
   ca_responder_config_init(&config->responder);
   config->crl_validity_days = 7;
+  config->crl_interval_s = CA_CRL_DEFAULT_INTERVAL_SECONDS;
   config->ocsp_responder_days = 30;
   config->ocsp_signer = "ca";
   config->monitor_first_check_s = 60;
@@ -359,6 +366,10 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
       config->cluster = value;
     } else if (strcmp(flag, "--crl-validity-days") == 0) {
       if (!parse_count(flag, value, 90, &config->crl_validity_days)) {
+        return -1;
+      }
+    } else if (strcmp(flag, "--crl-interval") == 0) {
+      if (!parse_count(flag, value, 3600, &config->crl_interval_s)) {
         return -1;
       }
     } else if (strcmp(flag, "--crl-url") == 0) {

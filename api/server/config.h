@@ -36,6 +36,7 @@ typedef struct pkid_config {
   ca_keypool_config keypool;
   ca_responder_config responder;
   unsigned crl_validity_days;
+  unsigned crl_interval_s;  // --crl-interval
   unsigned ocsp_responder_days;
   const char *ocsp_signer;  // "ca", "delegated" or "NAME=MODE,..."
   char node[64];

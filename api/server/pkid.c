@@ -88,6 +88,13 @@ static int write_ready_file(const pkid_config *config, unsigned api_port,
 
 // --- What other nodes tell us (ca/store/listener.h) ---
 
+// The revocations heard in one drain of the listener (listener thread
+// only): a batch revocation sends one NOTIFY per certificate, and
+// forgetting a certificate costs the responder a pass over its cache, so
+// past FORGET_ONE_BY_ONE of them the cache is emptied once instead.
+#define FORGET_ONE_BY_ONE 64
+static size_t revocations_heard;
+
 static void on_notify(void *arg, const char *channel, const char *payload) {
   api_service *svc = arg;
   ca_responder *responder = svc->responder;
@@ -95,16 +102,50 @@ static void on_notify(void *arg, const char *channel, const char *payload) {
     // A token was revoked or the allowlist changed on some node.
     api_auth_invalidate(svc->auth);
   } else if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
-    // A revoked client certificate must stop working at once.
-    api_auth_invalidate(svc->auth);
+    // A revoked client certificate must stop working at once: the token
+    // cache is dropped at the first revocation of a drain and again once
+    // the drain is over (on_drained), not once per notification.
+    if (revocations_heard++ == 0) {
+      api_auth_invalidate(svc->auth);
+    }
     // "ISSUER_ID:SERIAL"
     char *colon = strchr(payload, ':');
-    if (colon != NULL) {
+    if (colon != NULL && revocations_heard <= FORGET_ONE_BY_ONE) {
       const int64_t issuer = strtoll(payload, NULL, 10);
       ca_responder_forget(responder, issuer, colon + 1);
     }
   } else if (strcmp(channel, CA_ISSUED_CHANNEL) == 0) {
     ca_responder_forget_unknown(responder);
+  }
+}
+
+// on_drained finishes what on_notify started for the notifications that
+// arrived together.
+static void on_drained(void *arg) {
+  api_service *svc = arg;
+  if (revocations_heard == 0) {
+    return;
+  }
+  if (revocations_heard > FORGET_ONE_BY_ONE) {
+    ca_responder_forget_all(svc->responder);
+  }
+  if (revocations_heard > 1) {
+    api_auth_invalidate(svc->auth);
+  }
+  revocations_heard = 0;
+  // Whichever node holds a CA's CRL lock publishes the changes.
+  ca_crl_writer_wake(svc->crl_writer);
+}
+
+// on_crl logs the CRL writer's failures (ca/revocation/crl_writer.h); a
+// published CRL is no news.
+static void on_crl(void *arg, const ca_issuer *issuer, uint64_t number,
+                   const ca_err *error) {
+  (void)arg;
+  (void)number;
+  if (error != NULL) {
+    api_log_limited("CRL writer", API_LOG_ERROR, "publishing the CRL of %s: %s",
+                    issuer->name, error->message);
   }
 }
 
@@ -359,6 +400,7 @@ int main(int argc, char **argv) {
   api_service svc;
   memset(&svc, 0, sizeof(svc));
   svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
+  svc.crl_interval_s = config.crl_interval_s;
   svc.cluster = config.cluster;
   svc.data_dir = config.data_dir;
   api_server *server = NULL, *ocsp_server = NULL;
@@ -447,6 +489,7 @@ int main(int argc, char **argv) {
       .channels = kChannels,
       .on_notify = on_notify,
       .on_state = on_state,
+      .on_drained = on_drained,
       .arg = &svc,
   };
   if (!ca_listener_start(&listen_config, &listener)) {
@@ -457,6 +500,16 @@ int main(int argc, char **argv) {
   ca_presign_config_init(&presign_config);
   if (!ca_presigner_start(svc.responder, svc.store, &presign_config,
                           &presigner)) {
+    api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
+    goto done;
+  }
+  const ca_crl_writer_config crl_config = {
+      .validity_s = svc.crl_validity_s,
+      .interval_s = svc.crl_interval_s,
+      .on_event = on_crl,
+  };
+  if (!ca_crl_writer_start(svc.authority, svc.store, &crl_config,
+                           &svc.crl_writer)) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
@@ -590,6 +643,8 @@ done:
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
   ca_listener_stop(listener);
+  // After the listener, which wakes it, and the servers.
+  ca_crl_writer_stop(svc.crl_writer);
   // After the OCSP listener: what it signed last is stored.
   ca_presigner_stop(presigner);
   api_tls_shutdown();

@@ -34,6 +34,11 @@ struct api_service {
   // to the servers and read by /metrics.
   api_budget api_bodies;
   api_budget ocsp_bodies;
+  // --- CRLs ---
+  // --crl-interval: the least time between two CRLs of a CA.
+  int64_t crl_interval_s;
+  // Publishes the CRLs (ca/revocation/crl_writer.h).
+  struct ca_crl_writer *crl_writer;
 };
 
 #endif  // PKI_API_SERVICE_H

@@ -17,6 +17,7 @@ struct ca_listener {
   char *channels[MAX_CHANNELS + 1];
   void (*on_notify)(void *arg, const char *channel, const char *payload);
   void (*on_state)(void *arg, int listening);
+  void (*on_drained)(void *arg);
   void *arg;
   PGconn *conn;
   pthread_t thread;
@@ -82,9 +83,13 @@ static void *listen_main(void *arg) {
       l->on_state(l->arg, 0);
       continue;
     }
-    for (PGnotify *n; (n = PQnotifies(l->conn)) != NULL;) {
+    size_t delivered = 0;
+    for (PGnotify *n; (n = PQnotifies(l->conn)) != NULL; delivered++) {
       l->on_notify(l->arg, n->relname, n->extra);
       PQfreemem(n);
+    }
+    if (delivered > 0 && l->on_drained != NULL) {
+      l->on_drained(l->arg);
     }
     if (PQstatus(l->conn) != CONNECTION_OK) {
       PQfinish(l->conn);
@@ -119,6 +124,7 @@ int ca_listener_start(const ca_listener_config *config, ca_listener **out) {
   }
   l->on_notify = config->on_notify;
   l->on_state = config->on_state;
+  l->on_drained = config->on_drained;
   l->arg = config->arg;
   l->conn = subscribe(l);
   CA_ENSURE(l->conn != NULL, CA_ERR_STORAGE_UNAVAILABLE,

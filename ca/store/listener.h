@@ -22,6 +22,11 @@ typedef struct ca_listener_config {
   const char *const *channels;  // NULL-terminated
   void (*on_notify)(void *arg, const char *channel, const char *payload);
   void (*on_state)(void *arg, int listening);
+  // Optional: called after the notifications that arrived together were
+  // all passed to |on_notify|, so that a receiver of many (a batch
+  // revocation sends one per certificate) can do once what is the same
+  // for all of them.
+  void (*on_drained)(void *arg);
   void *arg;
 } ca_listener_config;
 

@@ -323,10 +323,93 @@ typedef struct ca_revoked_entry {
 int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
                         ca_revoked_entry **out, size_t *out_n) CA_MUST_CHECK;
 
-// ca_store_tx_next_crl_number locks the CRL row of |issuer_id| and returns
-// the number the next CRL must carry (1 for the first).
+// ca_store_tx_next_crl_number takes the CRL lock of |issuer_id| (waiting
+// for it; see ca_store_tx_lock_crl), locks its CRL row and returns the
+// number the next CRL must carry (1 for the first). The lock exists before
+// the row does, so two nodes making a CA's first CRL at once number them 1
+// and 2 (RFC 5280 5.2.3).
 int ca_store_tx_next_crl_number(ca_store_tx *tx, int64_t issuer_id,
                                 uint64_t *out) CA_MUST_CHECK;
+
+// ca_store_tx_lock_crl takes the CRL lock of |issuer_id|: a PostgreSQL
+// advisory lock held until |tx| ends, so that one transaction at a time, on
+// any node, makes a CRL of that CA; a node that dies while holding it
+// loses its connection, and the lock with it. With |wait| 0 it does not
+// wait: |*out_locked| is 0 when another transaction holds it.
+int ca_store_tx_lock_crl(ca_store_tx *tx, int64_t issuer_id, int wait,
+                         int *out_locked) CA_MUST_CHECK;
+
+// What a CRL writer needs to know of a CA's CRL, read under its CRL lock.
+typedef struct ca_crl_state {
+  int found;  // a CRL is stored
+  uint64_t number;
+  int64_t this_update;
+  int64_t next_update;
+  int pending;            // changes wait for a CRL (crl_pending rows)
+  int64_t pending_since;  // when the oldest of them was queued
+} ca_crl_state;
+
+// ca_store_tx_crl_state reads the state of |issuer_id|'s CRL.
+int ca_store_tx_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                          ca_crl_state *out) CA_MUST_CHECK;
+
+// ca_store_tx_queue_crl records, in the transaction of a change of
+// revocation state, that |issuer_id| needs a new CRL.
+int ca_store_tx_queue_crl(ca_store_tx *tx, int64_t issuer_id) CA_MUST_CHECK;
+
+// ca_store_tx_take_pending deletes the crl_pending rows of |issuer_id| that
+// |tx| sees. Called before the revoked certificates are read: every change
+// whose row it deletes committed before that read, so the CRL lists it; a
+// change committed later keeps its row for the next CRL.
+int ca_store_tx_take_pending(ca_store_tx *tx, int64_t issuer_id) CA_MUST_CHECK;
+
+// ca_store_crl_pending_since reads, without a transaction, when the oldest
+// change of |issuer_id| waiting for a CRL was queued; |*out_found| is 0
+// when none waits.
+int ca_store_crl_pending_since(ca_store *store, int64_t issuer_id,
+                               int64_t *out_since,
+                               int *out_found) CA_MUST_CHECK;
+
+// A certificate found by serial, with that serial (lower-case hex).
+typedef struct ca_cert_match {
+  char serial[CA_SERIAL_HEX_LEN];
+  ca_cert_state state;
+} ca_cert_match;
+
+// ca_store_tx_lock_certificates finds and locks, in one statement, every
+// certificate whose serial is one of the |n| |serials| (lower-case hex, as
+// ca_serial_to_hex writes them), under any issuer, in the order of their
+// ids (the order ca_store_tx_lock_certificate locks in, so that concurrent
+// revocations cannot deadlock). The caller frees |*out| with free().
+int ca_store_tx_lock_certificates(ca_store_tx *tx, const char *const *serials,
+                                  size_t n, ca_cert_match **out,
+                                  size_t *out_n) CA_MUST_CHECK;
+
+// One revocation to record.
+typedef struct ca_revocation_row {
+  int64_t id;  // the certificate's
+  int64_t revoked_at;
+  int reason;
+} ca_revocation_row;
+
+// ca_store_tx_set_revocations marks the |n| certificates revoked, in one
+// statement.
+int ca_store_tx_set_revocations(ca_store_tx *tx, const ca_revocation_row *rows,
+                                size_t n) CA_MUST_CHECK;
+
+// ca_store_tx_audit_objects appends |n| audit rows that differ only in
+// their object and detail, in one statement.
+int ca_store_tx_audit_objects(ca_store_tx *tx, const char *actor,
+                              const char *action, const char *source,
+                              const char *const *objects,
+                              const char *const *details,
+                              size_t n) CA_MUST_CHECK;
+
+// ca_store_tx_notify_many sends one NOTIFY on |channel| per payload, in one
+// statement (PostgreSQL folds identical ones of a transaction into one).
+int ca_store_tx_notify_many(ca_store_tx *tx, const char *channel,
+                            const char *const *payloads,
+                            size_t n) CA_MUST_CHECK;
 
 // ca_store_tx_put_crl stores the current CRL of |issuer_id|.
 int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,

@@ -123,13 +123,280 @@ int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
   return 1;
 }
 
+// The CRL lock of a CA: the two-key form of the advisory locks, whose
+// space is apart from the one-key locks of migrations and bootstrap
+// (store_pg.c); first key "pkiC", second the issuer's id.
+#define CRL_LOCK_CLASS "1886087491"
+
+int ca_store_tx_lock_crl(ca_store_tx *tx, int64_t issuer_id, int wait,
+                         int *out_locked) {
+  char issuer[24];
+  snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
+  const char *values[1] = {issuer};
+  PGresult *res =
+      tx_query(tx,
+               wait ? "SELECT pg_advisory_xact_lock(" CRL_LOCK_CLASS
+                      ", $1::bigint::integer), true"
+                    : "SELECT null, pg_try_advisory_xact_lock(" CRL_LOCK_CLASS
+                      ", $1::bigint::integer)",
+               1, values, PGRES_TUPLES_OK, "taking the CRL lock");
+  if (res == NULL) {
+    return 0;
+  }
+  *out_locked = ca_store_get_bool(res, 0, 1);
+  PQclear(res);
+  return 1;
+}
+
+int ca_store_tx_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                          ca_crl_state *out) {
+  char issuer[24];
+  snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
+  const char *values[1] = {issuer};
+  memset(out, 0, sizeof(*out));
+  PGresult *res = tx_query(
+      tx,
+      "SELECT c.crl_number, extract(epoch FROM c.this_update)::bigint,"
+      " extract(epoch FROM c.next_update)::bigint,"
+      " (SELECT floor(extract(epoch FROM min(p.queued_at)))::bigint"
+      " FROM crl_pending p WHERE p.issuer_id = $1::bigint)"
+      " FROM (SELECT 1) one LEFT JOIN crls c ON c.issuer_id = $1::bigint",
+      1, values, PGRES_TUPLES_OK, "reading the CRL state");
+  if (res == NULL) {
+    return 0;
+  }
+  if (PQntuples(res) == 1) {
+    out->found = !PQgetisnull(res, 0, 0);
+    if (out->found) {
+      out->number = (uint64_t)ca_store_get_int(res, 0, 0);
+      out->this_update = ca_store_get_int(res, 0, 1);
+      out->next_update = ca_store_get_int(res, 0, 2);
+    }
+    out->pending = !PQgetisnull(res, 0, 3);
+    out->pending_since = out->pending ? ca_store_get_int(res, 0, 3) : 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+int ca_store_tx_queue_crl(ca_store_tx *tx, int64_t issuer_id) {
+  char issuer[24];
+  snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
+  const char *values[1] = {issuer};
+  return ca_store_tx_command(
+      tx, "INSERT INTO crl_pending (issuer_id) VALUES ($1::bigint)", 1, values,
+      PGRES_COMMAND_OK, "queueing a CRL");
+}
+
+int ca_store_tx_take_pending(ca_store_tx *tx, int64_t issuer_id) {
+  char issuer[24];
+  snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
+  const char *values[1] = {issuer};
+  return ca_store_tx_command(
+      tx, "DELETE FROM crl_pending WHERE issuer_id = $1::bigint", 1, values,
+      PGRES_COMMAND_OK, "taking the changes a CRL covers");
+}
+
+static int decode_since(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  int64_t *since = elem;
+  *since = ca_store_get_int(res, i, 0);
+  return 1;
+}
+
+int ca_store_crl_pending_since(ca_store *store, int64_t issuer_id,
+                               int64_t *out_since, int *out_found) {
+  char issuer[24];
+  snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
+  const char *values[1] = {issuer};
+  const ca_store_stmt stmt = {
+      .sql =
+          "SELECT floor(extract(epoch FROM queued_at))::bigint"
+          " FROM crl_pending WHERE issuer_id = $1::bigint"
+          " ORDER BY queued_at LIMIT 1",
+      .n_params = 1,
+      .values = values,
+      .what = "reading the changes waiting for a CRL"};
+  *out_since = 0;
+  return ca_store_read_one(store, &stmt, decode_since, out_since, NULL,
+                           out_found);
+}
+
+// array_literal makes a PostgreSQL array literal of |n| strings, each
+// double-quoted with " and \ escaped (PostgreSQL manual 8.15.6). Free with
+// free().
+static char *array_literal(const char *const *items, size_t n) {
+  size_t len = 3;
+  for (size_t i = 0; i < n; i++) {
+    len += 2 * strlen(items[i]) + 3;
+  }
+  char *out = malloc(len);
+  if (out == NULL) {
+    return NULL;
+  }
+  char *p = out;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0) {
+      *p++ = ',';
+    }
+    *p++ = '"';
+    for (const char *c = items[i]; *c != '\0'; c++) {
+      if (*c == '"' || *c == '\\') {
+        *p++ = '\\';
+      }
+      *p++ = *c;
+    }
+    *p++ = '"';
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
+// int_literal makes an array literal of |n| integers read by |get| from
+// |rows| (at most 20 digits and a comma each). Free with free().
+static char *int_literal(const ca_revocation_row *rows, size_t n,
+                         int64_t (*get)(const ca_revocation_row *)) {
+  char *out = malloc(n * 22 + 3);
+  if (out == NULL) {
+    return NULL;
+  }
+  size_t off = 0;
+  out[off++] = '{';
+  for (size_t i = 0; i < n; i++) {
+    off +=
+        (size_t)sprintf(out + off, "%s%" PRId64, i ? "," : "", get(&rows[i]));
+  }
+  out[off++] = '}';
+  out[off] = '\0';
+  return out;
+}
+
+static int64_t row_id(const ca_revocation_row *r) {
+  return r->id;
+}
+static int64_t row_at(const ca_revocation_row *r) {
+  return r->revoked_at;
+}
+static int64_t row_reason(const ca_revocation_row *r) {
+  return r->reason;
+}
+
+static int decode_match(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_cert_match *m = elem;
+  snprintf(m->serial, sizeof(m->serial), "%s", PQgetvalue(res, i, 7));
+  ca_store_get_cert_state(res, i, &m->state);
+  return 1;
+}
+
+static const ca_store_row_type kMatchRows = {sizeof(ca_cert_match),
+                                             decode_match, NULL};
+
+int ca_store_tx_lock_certificates(ca_store_tx *tx, const char *const *serials,
+                                  size_t n, ca_cert_match **out,
+                                  size_t *out_n) {
+  char sql[512];
+  char *list = array_literal(serials, n);
+  CA_ENSURE_ALLOC_RETURN(list);
+  snprintf(sql, sizeof(sql),
+           "SELECT %s, serial FROM certificates"
+           " WHERE serial = ANY($1::text[]) ORDER BY id FOR UPDATE",
+           kStateColumns);
+  const char *values[1] = {list};
+  // An index probe per serial: for a batch of more than a few percent of
+  // the table the planner's costs prefer reading the whole table, many
+  // times slower with rows of this width. For this transaction only (its
+  // UPDATE by id too).
+  PGresult *res =
+      ca_store_tx_command(tx, "SET LOCAL enable_seqscan = off", 0, NULL,
+                          PGRES_COMMAND_OK, "planning a batch")
+          ? tx_query(tx, sql, 1, values, PGRES_TUPLES_OK,
+                     "locking certificates")
+          : NULL;
+  free(list);
+  if (res == NULL) {
+    return 0;
+  }
+  ca_store_rows rows;
+  const int ok = ca_store_decode_rows(res, &kMatchRows, NULL, 0, &rows);
+  PQclear(res);
+  CA_GUARD_RETURN(ok);
+  *out = rows.rows;
+  *out_n = rows.n;
+  return 1;
+}
+
+int ca_store_tx_set_revocations(ca_store_tx *tx, const ca_revocation_row *rows,
+                                size_t n) {
+  char *ids = int_literal(rows, n, row_id);
+  char *ats = int_literal(rows, n, row_at);
+  char *reasons = int_literal(rows, n, row_reason);
+  int ok = 0;
+  CA_ENSURE(ids != NULL && ats != NULL && reasons != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  const char *values[3] = {ids, ats, reasons};
+  ok = ca_store_tx_command(
+      tx,
+      "UPDATE certificates c SET status = 'revoked',"
+      " revoked_at = to_timestamp(u.at), revocation_reason = u.reason"
+      " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])"
+      " AS u(id, at, reason) WHERE c.id = u.id",
+      3, values, PGRES_COMMAND_OK, "recording revocations");
+err:
+  free(ids);
+  free(ats);
+  free(reasons);
+  return ok;
+}
+
+int ca_store_tx_audit_objects(ca_store_tx *tx, const char *actor,
+                              const char *action, const char *source,
+                              const char *const *objects,
+                              const char *const *details, size_t n) {
+  char *object_list = array_literal(objects, n);
+  char *detail_list = array_literal(details, n);
+  int ok = 0;
+  CA_ENSURE(object_list != NULL && detail_list != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  const char *values[5] = {actor, action, source, object_list, detail_list};
+  ok = ca_store_tx_command(
+      tx,
+      "INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
+      " SELECT $1, $2, u.object, $3, 'ok', u.detail"
+      " FROM unnest($4::text[], $5::text[]) AS u(object, detail)",
+      5, values, PGRES_COMMAND_OK, "writing the audit log");
+err:
+  free(object_list);
+  free(detail_list);
+  return ok;
+}
+
+int ca_store_tx_notify_many(ca_store_tx *tx, const char *channel,
+                            const char *const *payloads, size_t n) {
+  char *list = array_literal(payloads, n);
+  CA_ENSURE_ALLOC_RETURN(list);
+  const char *values[2] = {channel, list};
+  const int ok = ca_store_tx_command(
+      tx, "SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p", 2,
+      values, PGRES_TUPLES_OK, "NOTIFY");
+  free(list);
+  return ok;
+}
+
 int ca_store_tx_next_crl_number(ca_store_tx *tx, int64_t issuer_id,
                                 uint64_t *out) {
   char issuer[24];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   const char *values[1] = {issuer};
-  // FOR UPDATE: two nodes revoking at once publish CRLs one after the
-  // other, each with its own number.
+  int locked;
+  if (!ca_store_tx_lock_crl(tx, issuer_id, 1, &locked)) {
+    return 0;
+  }
+  // The CRL lock makes two nodes publish one after the other, each with
+  // its own number, even before the row exists; FOR UPDATE keeps the row
+  // of the callers that predate it.
   PGresult *res = tx_query(
       tx, "SELECT crl_number FROM crls WHERE issuer_id = $1::bigint FOR UPDATE",
       1, values, PGRES_TUPLES_OK, "reading the CRL number");

@@ -1,13 +1,12 @@
-// A defect, shown (tagged manual: it fails today). The first CRL of a CA
-// has no row in `crls` yet, so ca_store_tx_next_crl_number's SELECT ... FOR
-// UPDATE locks nothing: two nodes (two stores) publishing at once both read
-// number 1. The second one's INSERT ... ON CONFLICT DO UPDATE then waits
-// for the first, and overwrites its CRL with another CRL numbered 1, built
-// from what the second transaction saw before the first committed: RFC
-// 5280 5.2.3 wants increasing numbers, and the stored CRL can miss the
-// first node's revocation until the next one is published.
+// The first CRL of a CA has no row in `crls` yet, so a SELECT ... FOR
+// UPDATE of that row locks nothing: two nodes (two stores) publishing at
+// once used to both read number 1, and the second overwrote the first's
+// CRL with another CRL numbered 1, built from what it saw before the first
+// committed (RFC 5280 5.2.3 wants increasing numbers). The CA's CRL lock
+// (ca_store_tx_lock_crl), which exists before the row does, makes the
+// second wait for the first and take number 2.
 //
-// Once a row exists, the lock works (store_revocation_test).
+// Once a row exists, the row lock works too (store_revocation_test).
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>

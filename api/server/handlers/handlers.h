@@ -33,6 +33,8 @@ void api_handle_generate_key(api_service *svc, const api_request *req,
                              api_response *resp);
 void api_handle_revoke(api_service *svc, const api_request *req,
                        api_response *resp);
+void api_handle_batch_revoke(api_service *svc, const api_request *req,
+                             api_response *resp);
 void api_handle_unhold(api_service *svc, const api_request *req,
                        api_response *resp);
 void api_handle_crl(api_service *svc, const api_request *req,

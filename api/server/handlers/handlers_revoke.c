@@ -1,27 +1,45 @@
-// POST /v1/certificates/{serial}:revoke, POST /v1/certificates/{serial}:unhold
-// and GET /v1/crl/{ca}.
+// POST /v1/certificates/{serial}:revoke, POST /v1/certificates/{serial}:unhold,
+// POST /v1/certificates:batchRevoke and GET /v1/crl/{ca}.
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/server/handlers/handlers.h"
 #include "api/server/pb_scan.h"
+#include "ca/limits.h"
 #include "ca/revocation/revoke.h"
 #include "ca/x509/pem.h"
 #include "proto/pki.pb-c.h"
 
+static void fill_state(Pki__V1__RevocationResponse *out,
+                       const ca_revocation_result *result) {
+  pki__v1__revocation_response__init(out);
+  out->serial = (char *)result->serial;
+  out->issuer = result->issuer->name;
+  out->status = result->revoked ? "revoked" : "good";
+  out->revoked_at = result->revoked_at;
+  out->reason = result->reason;
+  out->crl_number = result->crl_number;
+  out->crl_due_at = result->crl_due_at;
+}
+
 static void respond_state(api_response *resp,
                           const ca_revocation_result *result) {
-  Pki__V1__RevocationResponse out = PKI__V1__REVOCATION_RESPONSE__INIT;
-  out.serial = (char *)result->serial;
-  out.issuer = result->issuer->name;
-  out.status = result->revoked ? "revoked" : "good";
-  out.revoked_at = result->revoked_at;
-  out.reason = result->reason;
-  out.crl_number = result->crl_number;
+  Pki__V1__RevocationResponse out;
+  fill_state(&out, result);
   api_respond_message(resp, &out.base);
+}
+
+// changed tells this node's OCSP responder and CRL writer of a committed
+// change. Invariant 6: the responder forgets at once; other nodes hear the
+// NOTIFY sent with the change.
+static void changed(api_service *svc, const ca_revocation_result *result) {
+  if (svc->responder != NULL) {
+    ca_responder_forget(svc->responder, result->issuer->id, result->serial);
+  }
 }
 
 // change revokes (|revoke| 1) or releases the certificate of the path.
@@ -35,7 +53,7 @@ static void change(api_service *svc, const api_request *req, int revoke,
       .serial = req->param,
       .actor = actor,
       .source = req->remote,
-      .crl_validity_s = svc->crl_validity_s,
+      .crl_interval_s = svc->crl_interval_s,
   };
   // The body is optional for :unhold and carries the reason for :revoke.
   if (revoke) {
@@ -61,11 +79,8 @@ static void change(api_service *svc, const api_request *req, int revoke,
   const int ok = revoke ? ca_revoke(svc->authority, svc->store, &r, &result)
                         : ca_unhold(svc->authority, svc->store, &r, &result);
   CA_GUARD(ok);
-  // Invariant 6: seen by this node's OCSP responder at once; the others
-  // hear the NOTIFY sent with the change.
-  if (svc->responder != NULL) {
-    ca_responder_forget(svc->responder, result.issuer->id, result.serial);
-  }
+  changed(svc, &result);
+  ca_crl_writer_wake(svc->crl_writer);
   respond_state(resp, &result);
   goto done;
 err:
@@ -85,6 +100,106 @@ void api_handle_unhold(api_service *svc, const api_request *req,
   change(svc, req, 0, resp);
 }
 
+// The revoked certificates of a batch forgotten one by one by this node's
+// OCSP responder; past that, its cache is emptied once.
+#define FORGET_ONE_BY_ONE 64
+
+// respond_batch answers one result per item, as api_handle_batch_issue.
+static void respond_batch(api_response *resp,
+                          const ca_revocation_result *results, size_t n) {
+  Pki__V1__RevokeResult *items = calloc(n, sizeof(*items));
+  Pki__V1__RevokeResult **ptrs = calloc(n, sizeof(*ptrs));
+  Pki__V1__RevocationResponse *states = calloc(n, sizeof(*states));
+  Pki__V1__Error *errors = calloc(n, sizeof(*errors));
+  if (items == NULL || ptrs == NULL || states == NULL || errors == NULL) {
+    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
+                         "out of memory");
+    goto done;
+  }
+  Pki__V1__BatchRevokeResponse out = PKI__V1__BATCH_REVOKE_RESPONSE__INIT;
+  for (size_t i = 0; i < n; i++) {
+    const ca_revocation_result *r = &results[i];
+    pki__v1__revoke_result__init(&items[i]);
+    if (r->err.code == CA_OK) {
+      fill_state(&states[i], r);
+      items[i].state = &states[i];
+      out.revoked++;
+    } else {
+      pki__v1__error__init(&errors[i]);
+      errors[i].code = (char *)ca_err_code_name(r->err.code);
+      errors[i].message = (char *)api_error_client_message(&r->err);
+      items[i].error = &errors[i];
+      out.failed++;
+    }
+    ptrs[i] = &items[i];
+  }
+  out.n_results = n;
+  out.results = ptrs;
+  api_respond_message(resp, &out.base);
+done:
+  free(items);
+  free(ptrs);
+  free(states);
+  free(errors);
+}
+
+void api_handle_batch_revoke(api_service *svc, const api_request *req,
+                             api_response *resp) {
+  Pki__V1__BatchRevokeRequest *msg = NULL;
+  ca_revocation_item *items = NULL;
+  ca_revocation_result *results = NULL;
+  size_t n = 0, revoked;
+  char actor[96];
+  snprintf(actor, sizeof(actor), "%s", req->principal.name);
+  CA_GUARD(api_require_protobuf(req));
+  // Count before decoding: see api/server/pb_scan.h.
+  const size_t max_items =
+      svc->max_batch_items != 0 ? svc->max_batch_items : CA_LIMIT_BATCH_ITEMS;
+  CA_GUARD(api_pb_count_field(req->body, req->body_len,
+                              /*BatchRevokeRequest.items=*/1, max_items, &n));
+  CA_ENSURE(n > 0, CA_ERR_BATCH_EMPTY, "the batch holds no items");
+  msg = pki__v1__batch_revoke_request__unpack(NULL, req->body_len, req->body);
+  CA_ENSURE(msg != NULL && msg->n_items == n, CA_ERR_REQUEST_MALFORMED,
+            "body is not a pki.v1.BatchRevokeRequest");
+  CA_GUARD(api_pb_check_strings(&pki__v1__batch_revoke_request__descriptor,
+                                req->body, req->body_len));
+  items = calloc(n, sizeof(*items));
+  results = calloc(n, sizeof(*results));
+  CA_ENSURE(items != NULL && results != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const Pki__V1__BatchRevokeItem *item = msg->items[i];
+    items[i] = (ca_revocation_item){item->serial, item->issuer, item->reason,
+                                    item->revocation_time};
+  }
+  const ca_revocation_batch batch = {items, n, actor, req->remote,
+                                     svc->crl_interval_s};
+  CA_GUARD(
+      ca_revoke_batch(svc->authority, svc->store, &batch, results, &revoked));
+  // Forgetting one certificate costs the responder a pass over its cache:
+  // past a few, it is emptied once (it refills as clients ask).
+  if (revoked > FORGET_ONE_BY_ONE && svc->responder != NULL) {
+    ca_responder_forget_all(svc->responder);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      if (results[i].err.code == CA_OK) {
+        changed(svc, &results[i]);
+      }
+    }
+  }
+  if (revoked > 0) {
+    ca_crl_writer_wake(svc->crl_writer);
+  }
+  respond_batch(resp, results, n);
+  goto done;
+err:
+  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+done:
+  free(items);
+  free(results);
+  pki__v1__batch_revoke_request__free_unpacked(msg, NULL);
+}
+
 void api_handle_crl(api_service *svc, const api_request *req,
                     api_response *resp) {
   ca_crl_row crl;
@@ -99,7 +214,7 @@ void api_handle_crl(api_service *svc, const api_request *req,
   const ca_issuer *ca = ca_authority_find(svc->authority, req->param);
   CA_GUARD_PTR(ca);
   CA_GUARD(ca_crl_current(svc->authority, svc->store, ca, svc->crl_validity_s,
-                          &crl));
+                          svc->crl_interval_s, &crl));
   if (as_pem) {
     uint8_t *body;
     size_t len;

@@ -30,6 +30,8 @@ static const api_route kRoutes[] = {
      API_ACCESS_READ},
     {"POST", "/v1/certificates/*:revoke", api_handle_revoke,
      API_FORMAT_PROTOBUF, 4096, API_ACCESS_REVOKE},
+    {"POST", "/v1/certificates:batchRevoke", api_handle_batch_revoke,
+     API_FORMAT_PROTOBUF, CA_LIMIT_BODY_BYTES, API_ACCESS_REVOKE},
     {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
      API_FORMAT_PROTOBUF, 4096, API_ACCESS_REVOKE},
     {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0, API_ACCESS_PUBLIC},
