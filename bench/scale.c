@@ -82,6 +82,9 @@ typedef struct options {
   int find_requests;
   int load_connections;
   int keep;
+  int load_only;             // stop after the load (keeps it)
+  const char *loaded_dir;    // reuse a kept load: pkid's data directory
+  const char *loaded_url;    // and its database
 } options;
 
 static double now_s(void) {
@@ -199,26 +202,36 @@ static void gen_serial(uint64_t i, char out[33]) {
   }
 }
 
-// gen_fill makes row |i|: generation i % 3 of node-profile slot i / 3.
-static void gen_fill(const gen_ctx *ctx, uint64_t i, gen_row *r) {
+// gen_validity returns row |i|'s notAfter and sets its validity in
+// seconds: generation i % 3 of node-profile slot i / 3.
+static int64_t gen_validity(const gen_ctx *ctx, uint64_t i,
+                            int64_t *validity) {
   const uint64_t slot = i / GENERATIONS;
   const int gen = (int)(i % GENERATIONS);
+  const uint64_t h = mix(slot);
+  const int self_signed = h % 10 == 0;
+  const int retired = (h >> 8) % 100 < 3;
+  *validity = (self_signed ? 1825 : 730) * DAY;
+  const int64_t step = *validity - 30 * DAY;  // renewed 30 days early
+  // The current generation expires between 30 days ago and the end of its
+  // validity; a retired node's stopped two years ago.
+  const int64_t not_after = ctx->now - 30 * DAY +
+                            (int64_t)((h >> 16) % (uint64_t)*validity) -
+                            (retired ? 730 * DAY : 0);
+  return not_after - (GENERATIONS - 1 - gen) * step;
+}
+
+// gen_fill makes row |i|.
+static void gen_fill(const gen_ctx *ctx, uint64_t i, gen_row *r) {
+  const uint64_t slot = i / GENERATIONS;
   const uint64_t node = slot / PROFILE_COUNT;
   const uint64_t cluster = node / NODES_PER_CLUSTER;
   const uint64_t h = mix(slot), hr = mix(i ^ UINT64_C(0x5ca1e));
   r->profile = &kProfiles[slot % PROFILE_COUNT];
   const int self_signed = h % 10 == 0;
-  const int retired = (h >> 8) % 100 < 3;
-  const int64_t validity = (self_signed ? 1825 : 730) * DAY;
-  const int64_t step = validity - 30 * DAY;  // renewed 30 days early
-  // The current generation expires between 30 days ago and the end of its
-  // validity; a retired node's stopped two years ago.
-  int64_t not_after = ctx->now - 30 * DAY +
-                      (int64_t)((h >> 16) % (uint64_t)validity) -
-                      (retired ? 730 * DAY : 0);
-  not_after -= (GENERATIONS - 1 - gen) * step;
-  r->not_after = not_after;
-  r->not_before = not_after - validity;
+  int64_t validity;
+  r->not_after = gen_validity(ctx, i, &validity);
+  r->not_before = r->not_after - validity;
   gen_serial(i, r->serial);
   snprintf(r->cluster, sizeof(r->cluster), "cl%05" PRIu64, cluster);
   snprintf(r->cn, sizeof(r->cn), "%s.%s.example.net",
@@ -329,9 +342,41 @@ static void exec_ok(PGconn *conn, const char *sql) {
 #define COPY_TX_ROWS 100000
 #define COPY_CHUNK (1 << 20)
 
-// copy_range copies rows [first, end) in transactions of COPY_TX_ROWS.
-static void copy_range(PGconn *conn, const gen_ctx *ctx, uint64_t first,
-                       uint64_t end, atomic_uint_fast64_t *done) {
+// The rows are copied in the order of their notBefore, as a service
+// records them (a certificate's row is written when it is issued), so that
+// the table's physical order follows time as it does in service.
+typedef struct load_order {
+  int64_t not_before;
+  uint64_t i;
+} load_order;
+
+static int compare_order(const void *a, const void *b) {
+  const load_order *x = a, *y = b;
+  if (x->not_before != y->not_before) {
+    return x->not_before < y->not_before ? -1 : 1;
+  }
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static load_order *order_rows(const gen_ctx *ctx, uint64_t rows) {
+  load_order *order = malloc(rows * sizeof(*order));
+  if (order == NULL) {
+    die("out of memory");
+  }
+  for (uint64_t i = 0; i < rows; i++) {
+    int64_t validity;
+    order[i].not_before = gen_validity(ctx, i, &validity) - validity;
+    order[i].i = i;
+  }
+  qsort(order, rows, sizeof(*order), compare_order);
+  return order;
+}
+
+// copy_range copies the rows of order[first, end) in transactions of
+// COPY_TX_ROWS.
+static void copy_range(PGconn *conn, const gen_ctx *ctx,
+                       const load_order *order, uint64_t first, uint64_t end,
+                       atomic_uint_fast64_t *done) {
   static const uint8_t kSignature[11] = {'P', 'G', 'C', 'O', 'P', 'Y',
                                          '\n', 0xff, '\r', '\n', 0};
   CBB cbb;
@@ -351,7 +396,7 @@ static void copy_range(PGconn *conn, const gen_ctx *ctx, uint64_t first,
     }
     for (uint64_t i = tx; i < tx_end; i++) {
       gen_row r;
-      gen_fill(ctx, i, &r);
+      gen_fill(ctx, order[i].i, &r);
       if (!add_row(&cbb, &r)) {
         die("out of memory");
       }
@@ -391,6 +436,7 @@ static void copy_range(PGconn *conn, const gen_ctx *ctx, uint64_t first,
 typedef struct load_arg {
   const char *url;
   const gen_ctx *ctx;
+  const load_order *order;
   uint64_t first, end;
   atomic_uint_fast64_t *done;
 } load_arg;
@@ -398,7 +444,7 @@ typedef struct load_arg {
 static void *load_thread(void *varg) {
   load_arg *a = varg;
   PGconn *conn = connect_db(a->url);
-  copy_range(conn, a->ctx, a->first, a->end, a->done);
+  copy_range(conn, a->ctx, a->order, a->first, a->end, a->done);
   PQfinish(conn);
   return NULL;
 }
@@ -421,13 +467,14 @@ static void load(const char *url, const gen_ctx *ctx, uint64_t rows,
   atomic_uint_fast64_t done = 0;
   pthread_t threads[16];
   load_arg args[16];
+  load_order *order = order_rows(ctx, rows);
   const double t0 = now_s();
   for (int k = 0; k < conns; k++) {
     // Each connection copies whole transactions' worth of consecutive rows.
     const uint64_t per = (rows / (uint64_t)conns / COPY_TX_ROWS + 1) *
                          COPY_TX_ROWS;
     const uint64_t first = per * (uint64_t)k;
-    args[k] = (load_arg){url, ctx, first < rows ? first : rows,
+    args[k] = (load_arg){url, ctx, order, first < rows ? first : rows,
                          first + per < rows ? first + per : rows, &done};
     if (pthread_create(&threads[k], NULL, load_thread, &args[k]) != 0) {
       die("pthread_create");
@@ -449,6 +496,7 @@ static void load(const char *url, const gen_ctx *ctx, uint64_t rows,
   for (int k = 0; k < conns; k++) {
     pthread_join(threads[k], NULL);
   }
+  free(order);
   const double copied = now_s() - t0;
   PGconn *conn = connect_db(url);
   exec_ok(conn, "ANALYZE");
@@ -481,12 +529,22 @@ typedef struct node {
   size_t rsa_ca_len;
 } node;
 
-static void start_node(const options *opts, const char *name, node *n) {
+static void start_node(const options *opts, const char *name, int reuse,
+                       node *n) {
   char dir[256];
   memset(n, 0, sizeof(*n));
   n->name = name;
-  it_db_create_on(opts->database, &n->db);
-  snprintf(dir, sizeof(dir), "/tmp/pki-scale-%ld-%s", (long)getpid(), name);
+  if (reuse) {
+    // A load kept by an earlier run (--load-only): its database and the
+    // data directory holding its CA keys.
+    snprintf(n->db.url, sizeof(n->db.url), "%s", opts->loaded_url);
+    snprintf(n->db.maintenance, sizeof(n->db.maintenance), "%s",
+             opts->database);
+    snprintf(dir, sizeof(dir), "%s", opts->loaded_dir);
+  } else {
+    it_db_create_on(opts->database, &n->db);
+    snprintf(dir, sizeof(dir), "/tmp/pki-scale-%ld-%s", (long)getpid(), name);
+  }
   const char *extra[] = {"--workers", "2",   "--keypool", "none",
                          "--monitor", "off", NULL};
   if (!it_pkid_start(&n->pkid, &n->db, dir, extra)) {
@@ -498,9 +556,15 @@ static void start_node(const options *opts, const char *name, node *n) {
 static void stop_node(const options *opts, node *n) {
   (void)it_pkid_stop(&n->pkid);
   if (!opts->keep) {
+    char command[700];
     it_db_drop(&n->db);
+    snprintf(command, sizeof(command), "rm -rf '%s' '%s'.*", n->pkid.data_dir,
+             n->pkid.data_dir);
+    (void)it_run(command);
   } else {
-    fprintf(stderr, "bench: kept database %s\n", n->db.url);
+    fprintf(stderr,
+            "bench: kept the %s node: --loaded-dir %s --loaded-database %s\n",
+            n->name, n->pkid.data_dir, n->db.url);
   }
   for (int ec = 0; ec < 2; ec++) {
     for (int k = 0; k < SAMPLE_CERTS; k++) {
@@ -580,14 +644,15 @@ static uint8_t *fetch_bytea(PGresult *res, int row, int col, size_t *len) {
 }
 
 // prepare_node issues SAMPLE_CERTS certificates of each key type through
-// |n|'s pkid and reads them, the issuing CAs' ids and the RSA issuing CA's
+// |n|'s pkid (unless |reuse|: a kept load has them already, as its first
+// rows) and reads them, the issuing CAs' ids and the RSA issuing CA's
 // certificate from its database: what gen_fill needs.
-static void prepare_node(node *n) {
+static void prepare_node(node *n, int reuse) {
   pki_client *client = it_client(&n->pkid);
   static const struct {
     const char *key, *profile;
   } kKinds[2] = {{"RSA-2048", "tomcat"}, {"EC-P256", "tomcat-ECDSA"}};
-  for (int ec = 0; ec < 2; ec++) {
+  for (int ec = 0; ec < 2 && !reuse; ec++) {
     uint8_t *csrs[SAMPLE_CERTS];
     size_t lens[SAMPLE_CERTS];
     for (int k = 0; k < SAMPLE_CERTS; k++) {
@@ -612,7 +677,7 @@ static void prepare_node(node *n) {
   PGconn *conn = connect_db(n->db.url);
   PGresult *res = PQexec(conn,
                          "SELECT key_type = 'EC', der FROM certificates"
-                         " ORDER BY id");
+                         " ORDER BY id LIMIT 8");
   if (PQresultStatus(res) != PGRES_TUPLES_OK ||
       PQntuples(res) != 2 * SAMPLE_CERTS) {
     die("reading the sample certificates");
@@ -1222,7 +1287,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: bazel run -c opt //bench:scale -- [--rows N (10000000)]\n"
           "       [--seconds S (10)] [--find-requests K (200)]\n"
-          "       [--load-connections C (2)] [--database URL] [--keep]\n");
+          "       [--load-connections C (2)] [--database URL] [--keep]\n"
+          "       [--load-only] [--loaded-dir DIR --loaded-database URL]\n");
 }
 
 int main(int argc, char **argv) {
@@ -1232,8 +1298,10 @@ int main(int argc, char **argv) {
                   .load_connections = 2,
                   .database = getenv("DATABASE_URL")};
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--keep") == 0) {
+    if (strcmp(argv[i], "--keep") == 0 ||
+        strcmp(argv[i], "--load-only") == 0) {
       opts.keep = 1;
+      opts.load_only |= strcmp(argv[i], "--load-only") == 0;
       continue;
     }
     if (i + 1 >= argc) {
@@ -1250,6 +1318,10 @@ int main(int argc, char **argv) {
       opts.load_connections = atoi(argv[++i]);
     } else if (strcmp(argv[i], "--database") == 0) {
       opts.database = argv[++i];
+    } else if (strcmp(argv[i], "--loaded-dir") == 0) {
+      opts.loaded_dir = argv[++i];
+    } else if (strcmp(argv[i], "--loaded-database") == 0) {
+      opts.loaded_url = argv[++i];
     } else {
       usage();
       return 2;
@@ -1265,13 +1337,20 @@ int main(int argc, char **argv) {
   if (!ca_pq_load()) {
     die("cannot load libpq");
   }
+  const int reuse = opts.loaded_dir != NULL && opts.loaded_url != NULL;
   node loaded, small;
-  start_node(&opts, "loaded", &loaded);
-  prepare_node(&loaded);
+  start_node(&opts, "loaded", reuse, &loaded);
+  prepare_node(&loaded, reuse);
   loaded.ctx.now = (int64_t)time(NULL);
-  load(loaded.db.url, &loaded.ctx, opts.rows, opts.load_connections, 1);
-  start_node(&opts, "small", &small);
-  prepare_node(&small);
+  if (!reuse) {
+    load(loaded.db.url, &loaded.ctx, opts.rows, opts.load_connections, 1);
+  }
+  if (opts.load_only) {
+    stop_node(&opts, &loaded);
+    return 0;
+  }
+  start_node(&opts, "small", 0, &small);
+  prepare_node(&small, 0);
   small.ctx.now = loaded.ctx.now;
   load(small.db.url, &small.ctx, 1000, 1, 0);
   measure_issue(&opts, &loaded, &small);

@@ -66,7 +66,8 @@ static const char kRows[] =
     " common_name, sans, key_type, key_bits, not_before, not_after, der,"
     " requester, cluster)"
     " SELECT ca.id, to_hex(1000 + n), p, 'CN=' || cn, cn, ARRAY['DNS:' || cn],"
-    " 'RSA', 2048, now() - interval '1 day', now() + make_interval(days => d),"
+    " 'RSA', 2048, now() - interval '1 day',"
+    " date_trunc('second', now()) + make_interval(days => d),"
     " '\\x3000', 'test', 'cl' || (n % 50)"
     " FROM ca, (SELECT n, CASE WHEN n % 2 = 0 THEN 'tomcat' ELSE 'ipsec' END"
     "  AS p, 'node' || n || '.cl' || (n % 50) || '.example.net' AS cn,"
@@ -170,6 +171,53 @@ TEST(upgrade_from_0008_with_rows) {
   ca_store_free(store);
 }
 
+// walk reads every page of a find by |cn| with pages of |limit| and
+// returns how many certificates it listed; each page must start after the
+// previous one ended, soonest expiry first.
+static long walk(ca_store *store, const char *cn, size_t limit) {
+  ca_cert_filter f = {.cn = cn, .usage = CA_USAGE_IDENTITY, .limit = limit};
+  long total = 0;
+  int64_t last_not_after = 0, last_id = 0;
+  for (int page = 0; page < 10000; page++) {
+    ca_cert_row *rows = NULL;
+    size_t n = 0;
+    if (!ca_store_list_certificates(store, &f, &rows, &n)) {
+      return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+      CHECK(rows[i].not_after > last_not_after ||
+            (rows[i].not_after == last_not_after && rows[i].id > last_id));
+      last_not_after = rows[i].not_after;
+      last_id = rows[i].id;
+    }
+    total += (long)n;
+    if (n < limit) {
+      ca_cert_rows_free(rows, n);
+      return total;
+    }
+    f.after = (ca_cert_cursor){.set = 1,
+                               .not_after = rows[n - 1].not_after,
+                               .kind = 0,
+                               .id = rows[n - 1].id};
+    ca_cert_rows_free(rows, n);
+  }
+  return -1;
+}
+
+TEST(find_pages) {
+  ca_store *store = NULL;
+  CHECK(ca_store_open(db.url, 1, &store));
+  // A text in most names fills its pages from the first certificates by
+  // notAfter; a rare one is found through the trigram index. Both page.
+  CHECK_EQ_INT(walk(store, "example.net", 7), 3000);
+  CHECK_EQ_INT(walk(store, ".cl7.", 7), 60);
+  CHECK_EQ_INT(walk(store, "node2999.", 7), 1);
+  CHECK_EQ_INT(walk(store, "no such name", 7), 0);
+  // Too short for trigrams.
+  CHECK_EQ_INT(walk(store, "b%", 7), 1);
+  ca_store_free(store);
+}
+
 TEST(rerun_after_interruption) {
   // A start that stopped inside 0010 left it unrecorded, perhaps with an
   // index built: the next start runs the whole file again.
@@ -188,6 +236,7 @@ TEST(rerun_after_interruption) {
 int main(void) {
   mod_db_create(&db);
   RUN(upgrade_from_0008_with_rows);
+  RUN(find_pages);
   RUN(rerun_after_interruption);
   mod_db_drop(&db);
   printf("%d checks, %d failed\n", test_checks, test_failures);
