@@ -2,10 +2,16 @@
 //
 //   bazel run -c opt //bench:scale -- [--rows N] [--seconds S]
 //       [--find-requests K] [--load-connections C] [--database URL] [--keep]
+//   ... --database URL --rows N --load-only     load, keep it, stop
+//   ... --database URL --rows N --loaded-dir DIR --loaded-database DBURL
+//                                               measure a kept load
 //
 // Without --database (or DATABASE_URL) bench/with_postgres.sh starts a
 // throwaway PostgreSQL. One JSON object per line on stdout, each with the
-// parameters of its measurement; progress on stderr.
+// parameters of its measurement; progress on stderr. --keep (and
+// --load-only) leave the databases and pkid's data directories in place and
+// name them on stderr, so that a load of ten million rows is made once and
+// measured again (--loaded-dir, --loaded-database; pass the same --rows).
 //
 // DESIGN: two pkid processes run side by side, each on a database of its
 // own brought to pkid's schema by pkid itself (every migration, CAs made at
@@ -17,8 +23,9 @@
 //
 //   load      rows copied per second: binary COPY (FORMAT binary) on
 //             --load-connections connections in transactions of 100,000
-//             rows, into the table with all its indexes (migration 0010's
-//             included), then ANALYZE; the table's size on disk.
+//             rows, in notBefore order (as a service writes them), into the
+//             table with all its indexes (migration 0010's included), then
+//             ANALYZE; the table's size on disk.
 //   issue     POST /v1/certificates:batchIssue, batches of 100 EC-P256 CSRs
 //             (profile tomcat-ECDSA, the pair whose signing is cheapest, so
 //             that the database's share is largest), 3 connections, to each
