@@ -89,9 +89,9 @@ typedef struct options {
   int find_requests;
   int load_connections;
   int keep;
-  int load_only;             // stop after the load (keeps it)
-  const char *loaded_dir;    // reuse a kept load: pkid's data directory
-  const char *loaded_url;    // and its database
+  int load_only;           // stop after the load (keeps it)
+  const char *loaded_dir;  // reuse a kept load: pkid's data directory
+  const char *loaded_url;  // and its database
 } options;
 
 static double now_s(void) {
@@ -157,8 +157,9 @@ typedef struct profile_kind {
 } profile_kind;
 
 static const profile_kind kProfiles[] = {
-    {"tomcat", 0},      {"tomcat-ECDSA", 1}, {"CallManager", 0},
-    {"CallManager-ECDSA", 1}, {"CAPF", 0},   {"ipsec", 0}};
+    {"tomcat", 0},      {"tomcat-ECDSA", 1},
+    {"CallManager", 0}, {"CallManager-ECDSA", 1},
+    {"CAPF", 0},        {"ipsec", 0}};
 #define PROFILE_COUNT (sizeof(kProfiles) / sizeof(kProfiles[0]))
 
 // What the generator needs from the database pkid made.
@@ -211,8 +212,7 @@ static void gen_serial(uint64_t i, char out[33]) {
 
 // gen_validity returns row |i|'s notAfter and sets its validity in
 // seconds: generation i % 3 of node-profile slot i / 3.
-static int64_t gen_validity(const gen_ctx *ctx, uint64_t i,
-                            int64_t *validity) {
+static int64_t gen_validity(const gen_ctx *ctx, uint64_t i, int64_t *validity) {
   const uint64_t slot = i / GENERATIONS;
   const int gen = (int)(i % GENERATIONS);
   const uint64_t h = mix(slot);
@@ -300,22 +300,19 @@ static int add_row(CBB *cbb, const gen_row *r) {
   const size_t san_len = strlen(r->san);
   const int revoked = r->revoked_at != 0;
   return CBB_add_u16(cbb, COPY_COLUMNS) &&
-         (r->issuer_id == 0
-              ? add_null(cbb)
-              : CBB_add_u32(cbb, 8) &&
-                    CBB_add_u64(cbb, (uint64_t)r->issuer_id)) &&
+         (r->issuer_id == 0 ? add_null(cbb)
+                            : CBB_add_u32(cbb, 8) &&
+                                  CBB_add_u64(cbb, (uint64_t)r->issuer_id)) &&
          add_text(cbb, r->serial) && add_text(cbb, r->profile->name) &&
          add_text(cbb, r->subject) && add_text(cbb, r->cn) &&
          // text[] of one element: dimensions, no NULLs, element type, size,
          // lower bound, then the element.
          CBB_add_u32(cbb, (uint32_t)(24 + san_len)) && CBB_add_u32(cbb, 1) &&
          CBB_add_u32(cbb, 0) && CBB_add_u32(cbb, TEXT_OID) &&
-         CBB_add_u32(cbb, 1) && CBB_add_u32(cbb, 1) &&
-         add_text(cbb, r->san) &&
-         add_text(cbb, r->profile->ec ? "EC" : "RSA") &&
-         CBB_add_u32(cbb, 4) && CBB_add_u32(cbb, r->key_bits) &&
-         add_ts(cbb, r->not_before) && add_ts(cbb, r->not_after) &&
-         CBB_add_u32(cbb, (uint32_t)r->der_len) &&
+         CBB_add_u32(cbb, 1) && CBB_add_u32(cbb, 1) && add_text(cbb, r->san) &&
+         add_text(cbb, r->profile->ec ? "EC" : "RSA") && CBB_add_u32(cbb, 4) &&
+         CBB_add_u32(cbb, r->key_bits) && add_ts(cbb, r->not_before) &&
+         add_ts(cbb, r->not_after) && CBB_add_u32(cbb, (uint32_t)r->der_len) &&
          CBB_add_bytes(cbb, r->der, r->der_len) &&
          add_text(cbb, revoked ? "revoked" : "good") &&
          (revoked ? add_ts(cbb, r->revoked_at) : add_null(cbb)) &&
@@ -384,7 +381,7 @@ static load_order *order_rows(const gen_ctx *ctx, uint64_t rows) {
 static void copy_range(PGconn *conn, const gen_ctx *ctx,
                        const load_order *order, uint64_t first, uint64_t end,
                        atomic_uint_fast64_t *done) {
-  static const uint8_t kSignature[11] = {'P', 'G', 'C', 'O', 'P', 'Y',
+  static const uint8_t kSignature[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
                                          '\n', 0xff, '\r', '\n', 0};
   CBB cbb;
   for (uint64_t tx = first; tx < end; tx += COPY_TX_ROWS) {
@@ -469,8 +466,8 @@ static long long query_ll(PGconn *conn, const char *sql) {
 
 // load copies |rows| rows into |url| on |conns| connections, then runs
 // ANALYZE; it prints the load line when |print|.
-static void load(const char *url, const gen_ctx *ctx, uint64_t rows,
-                 int conns, int print) {
+static void load(const char *url, const gen_ctx *ctx, uint64_t rows, int conns,
+                 int print) {
   atomic_uint_fast64_t done = 0;
   pthread_t threads[16];
   load_arg args[16];
@@ -478,11 +475,15 @@ static void load(const char *url, const gen_ctx *ctx, uint64_t rows,
   const double t0 = now_s();
   for (int k = 0; k < conns; k++) {
     // Each connection copies whole transactions' worth of consecutive rows.
-    const uint64_t per = (rows / (uint64_t)conns / COPY_TX_ROWS + 1) *
-                         COPY_TX_ROWS;
+    const uint64_t per =
+        (rows / (uint64_t)conns / COPY_TX_ROWS + 1) * COPY_TX_ROWS;
     const uint64_t first = per * (uint64_t)k;
-    args[k] = (load_arg){url, ctx, order, first < rows ? first : rows,
-                         first + per < rows ? first + per : rows, &done};
+    args[k] = (load_arg){url,
+                         ctx,
+                         order,
+                         first < rows ? first : rows,
+                         first + per < rows ? first + per : rows,
+                         &done};
     if (pthread_create(&threads[k], NULL, load_thread, &args[k]) != 0) {
       die("pthread_create");
     }
@@ -508,10 +509,10 @@ static void load(const char *url, const gen_ctx *ctx, uint64_t rows,
   PGconn *conn = connect_db(url);
   exec_ok(conn, "ANALYZE");
   const double analyzed = now_s() - t0;
-  const long long table = query_ll(
-      conn, "SELECT pg_table_size('certificates')");
-  const long long indexes = query_ll(
-      conn, "SELECT pg_indexes_size('certificates')");
+  const long long table =
+      query_ll(conn, "SELECT pg_table_size('certificates')");
+  const long long indexes =
+      query_ll(conn, "SELECT pg_indexes_size('certificates')");
   const long long total = query_ll(conn, "SELECT count(*) FROM certificates");
   PQfinish(conn);
   if (print) {
@@ -583,8 +584,8 @@ static void stop_node(const options *opts, node *n) {
 
 // issue_batch sends one batchIssue of |n| CSRs of |profile|; it returns
 // the number issued, or -1.
-static long issue_batch(pki_client *client, const char *profile,
-                        uint8_t **csrs, size_t *lens, size_t n) {
+static long issue_batch(pki_client *client, const char *profile, uint8_t **csrs,
+                        size_t *lens, size_t n) {
   Pki__V1__IssueRequest *items = calloc(n, sizeof(*items));
   Pki__V1__IssueRequest **ptrs = calloc(n, sizeof(*ptrs));
   if (items == NULL || ptrs == NULL) {
@@ -810,9 +811,8 @@ static void measure_issue(const options *opts, node *loaded, node *small) {
          "\"connections\":%d,\"workers\":2,\"seconds\":%.1f,"
          "\"loaded_certs_per_s\":%.1f,\"small_certs_per_s\":%.1f,"
          "\"ratio\":%.3f}\n",
-         opts->rows, ISSUE_BATCH, ISSUE_CONNECTIONS, opts->seconds,
-         loaded_rate, small_rate,
-         small_rate > 0 ? loaded_rate / small_rate : 0);
+         opts->rows, ISSUE_BATCH, ISSUE_CONNECTIONS, opts->seconds, loaded_rate,
+         small_rate, small_rate > 0 ? loaded_rate / small_rate : 0);
   fflush(stdout);
   for (int i = 0; i < CSR_POOL; i++) {
     OPENSSL_free(csrs[i]);
@@ -835,7 +835,8 @@ static const find_case kFindCases[] = {
     {"cn-many", "cn=cucm-pub"},
     {"cn-many-profile-window",
      "cn=imp-&profile=tomcat-ECDSA&expires_after=+30&expires_before=+60"},
-    {"profile-window", "profile=CallManager&expires_after=+0&expires_before=+7"},
+    {"profile-window",
+     "profile=CallManager&expires_after=+0&expires_before=+7"},
     {"window-7d", "expires_after=+0&expires_before=+7"},
     {"cluster", "cluster=cl{C}"},
     {"revoked", "status=revoked"},
@@ -853,8 +854,8 @@ static void find_path(const find_case *c, unsigned cluster, int64_t now,
   size_t o = 0;
   for (const char *p = query; *p != '\0' && o + 24 < sizeof(expanded); p++) {
     if (strncmp(p, "{C}", 3) == 0) {
-      o += (size_t)snprintf(expanded + o, sizeof(expanded) - o, "%05u",
-                            cluster);
+      o +=
+          (size_t)snprintf(expanded + o, sizeof(expanded) - o, "%05u", cluster);
       p += 2;
     } else if (*p == '+' && p > query && p[-1] == '=') {
       const long days = strtol(p + 1, (char **)&p, 10);
@@ -909,13 +910,16 @@ static void measure_find(const options *opts, node *n) {
       pki_reply_cleanup(&reply);
     }
     const double p50 = percentile(&lat, 0.50), p99 = percentile(&lat, 0.99);
-    printf("{\"bench\":\"scale\",\"case\":\"find\",\"find\":\"%s\","
-           "\"rows\":%" PRIu64 ",\"example\":\"%s\",\"requests\":%d,"
-           "\"mean_found\":%.1f,\"empty_pages\":%" PRIu64 ","
-           "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
-           kFindCases[c].name, opts->rows, example, opts->find_requests,
-           (double)found / opts->find_requests, empty, p50, p99,
-           percentile(&lat, 1.0));
+    printf(
+        "{\"bench\":\"scale\",\"case\":\"find\",\"find\":\"%s\","
+        "\"rows\":%" PRIu64
+        ",\"example\":\"%s\",\"requests\":%d,"
+        "\"mean_found\":%.1f,\"empty_pages\":%" PRIu64
+        ","
+        "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+        kFindCases[c].name, opts->rows, example, opts->find_requests,
+        (double)found / opts->find_requests, empty, p50, p99,
+        percentile(&lat, 1.0));
     fflush(stdout);
     free(lat.ms);
   }
@@ -1011,10 +1015,9 @@ static void *ocsp_thread(void *varg) {
     const char *why = "no answer";
     // Every 64th answer is parsed and checked (status, CertID); all are
     // HTTP 200 with a body.
-    if (len == 0 ||
-        (a->done % 64 == 0 &&
-         !ocsp_wire_check(&a->target->issuer, &a->target->query,
-                          a->target->want, 0, body, len, &why))) {
+    if (len == 0 || (a->done % 64 == 0 &&
+                     !ocsp_wire_check(&a->target->issuer, &a->target->query,
+                                      a->target->want, 0, body, len, &why))) {
       fprintf(stderr, "bench: bad OCSP answer: %s\n", why);
       a->failed = 1;
       break;
@@ -1116,14 +1119,15 @@ static void measure_ocsp(const options *opts, node *loaded, node *small) {
     }
     const double lr = (double)got[0] / opts->seconds;
     const double sr = (double)got[1] / opts->seconds;
-    printf("{\"bench\":\"scale\",\"case\":\"ocsp\",\"status\":\"%s\","
-           "\"rows\":%" PRIu64 ",\"connections\":%d,\"seconds\":%.1f,"
-           "\"cached\":true,\"loaded_req_per_s\":%.0f,"
-           "\"small_req_per_s\":%.0f,\"ratio\":%.3f,"
-           "\"loaded_first_ms\":%.2f,\"small_first_ms\":%.2f}\n",
-           revoked ? "revoked" : "unknown", opts->rows, OCSP_CONNECTIONS,
-           opts->seconds, lr, sr, sr > 0 ? lr / sr : 0, first_loaded,
-           first_small);
+    printf(
+        "{\"bench\":\"scale\",\"case\":\"ocsp\",\"status\":\"%s\","
+        "\"rows\":%" PRIu64
+        ",\"connections\":%d,\"seconds\":%.1f,"
+        "\"cached\":true,\"loaded_req_per_s\":%.0f,"
+        "\"small_req_per_s\":%.0f,\"ratio\":%.3f,"
+        "\"loaded_first_ms\":%.2f,\"small_first_ms\":%.2f}\n",
+        revoked ? "revoked" : "unknown", opts->rows, OCSP_CONNECTIONS,
+        opts->seconds, lr, sr, sr > 0 ? lr / sr : 0, first_loaded, first_small);
     fflush(stdout);
     for (int k = 0; k < 2; k++) {
       ocsp_wire_issuer_cleanup(&t[k].issuer);
@@ -1156,8 +1160,8 @@ static void *receiver_thread(void *varg) {
       buf[have] = '\0';
       if (end == NULL && (end = strstr(buf, "\r\n\r\n")) != NULL) {
         const char *cl = strcasestr(buf, "\r\nContent-Length:");
-        want = (size_t)(end + 4 - buf) + (cl != NULL ? strtoul(cl + 17, NULL, 10)
-                                                     : 0);
+        want = (size_t)(end + 4 - buf) +
+               (cl != NULL ? strtoul(cl + 17, NULL, 10) : 0);
       }
       if (end != NULL && have >= want) {
         break;
@@ -1256,13 +1260,15 @@ static void measure_monitor(const options *opts, node *n) {
     if (resp == NULL) {
       die("monitor check answer");
     }
-    printf("{\"bench\":\"scale\",\"case\":\"monitor-check\",\"round\":%d,"
-           "\"rows\":%" PRIu64 ",\"start_days\":30,\"due\":%u,"
-           "\"notified\":%u,\"already_notified\":%u,\"failed\":%u,"
-           "\"messages_sent\":%u,\"webhook_kb\":%" PRIu64 ",\"ms\":%.1f}\n",
-           round, opts->rows, resp->due, resp->notified,
-           resp->already_notified, resp->failed, resp->messages_sent,
-           (uint64_t)atomic_load(&r.bytes) >> 10, ms);
+    printf(
+        "{\"bench\":\"scale\",\"case\":\"monitor-check\",\"round\":%d,"
+        "\"rows\":%" PRIu64
+        ",\"start_days\":30,\"due\":%u,"
+        "\"notified\":%u,\"already_notified\":%u,\"failed\":%u,"
+        "\"messages_sent\":%u,\"webhook_kb\":%" PRIu64 ",\"ms\":%.1f}\n",
+        round, opts->rows, resp->due, resp->notified, resp->already_notified,
+        resp->failed, resp->messages_sent,
+        (uint64_t)atomic_load(&r.bytes) >> 10, ms);
     fflush(stdout);
     pki__v1__monitor_check_response__free_unpacked(resp, NULL);
     pki_reply_cleanup(&reply);
@@ -1305,8 +1311,7 @@ int main(int argc, char **argv) {
                   .load_connections = 2,
                   .database = getenv("DATABASE_URL")};
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--keep") == 0 ||
-        strcmp(argv[i], "--load-only") == 0) {
+    if (strcmp(argv[i], "--keep") == 0 || strcmp(argv[i], "--load-only") == 0) {
       opts.keep = 1;
       opts.load_only |= strcmp(argv[i], "--load-only") == 0;
       continue;

@@ -92,7 +92,7 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // serves: the parameter is known when the statement is planned
 // (PQexecParams plans an unnamed statement with its values), so the pattern
 // is a constant then.
-#define CN_PATTERN                                                  \
+#define CN_PATTERN                                                 \
   "('%' || replace(replace(replace(lower($2), '\\', '\\\\'), '%'," \
   " '\\%'), '_', '\\_') || '%')"
 
@@ -100,75 +100,83 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // fingerprint of an identity certificate (SHA-256 of its DER) is computed
 // here, for the rows of the page only: the branches below may sort many
 // more rows, and carry neither DER nor hash.
-#define FIND_COLUMNS                                                      \
-  "f.kind, f.id, f.serial, f.issuer, f.profile, f.subject,"               \
-  " f.common_name, f.sans, f.key_type, f.key_bits,"                       \
-  " extract(epoch FROM f.not_before)::bigint,"                            \
-  " extract(epoch FROM f.not_after)::bigint, f.status, f.requester,"      \
-  " extract(epoch FROM f.created_at)::bigint, f.key_generated,"           \
+#define FIND_COLUMNS                                                       \
+  "f.kind, f.id, f.serial, f.issuer, f.profile, f.subject,"                \
+  " f.common_name, f.sans, f.key_type, f.key_bits,"                        \
+  " extract(epoch FROM f.not_before)::bigint,"                             \
+  " extract(epoch FROM f.not_after)::bigint, f.status, f.requester,"       \
+  " extract(epoch FROM f.created_at)::bigint, f.key_generated,"            \
   " f.self_signed, coalesce(extract(epoch FROM f.revoked_at)::bigint, 0)," \
-  " coalesce(f.revocation_reason, 0), f.store, f.cluster,"                \
-  " encode(CASE WHEN f.kind = 0 THEN sha256(cd.der) ELSE f.fingerprint"   \
+  " coalesce(f.revocation_reason, 0), f.store, f.cluster,"                 \
+  " encode(CASE WHEN f.kind = 0 THEN sha256(cd.der) ELSE f.fingerprint"    \
   " END, 'hex'), CASE WHEN $17::boolean THEN coalesce(cd.der, f.der) END"
 
 // The notAfter range of a page: the expiry filters and the cursor, on
 // table alias T of kind KIND.
-#define RANGE(T, KIND)                                                  \
-  " ($9::bigint IS NULL OR " T ".not_after < to_timestamp($9))"         \
-  " AND ($10::bigint IS NULL OR " T ".not_after >= to_timestamp($10))"  \
-  " AND ($13::bigint IS NULL OR (" T ".not_after >= to_timestamp($13)"  \
-  " AND (" T ".not_after, " KIND ", " T ".id) > (to_timestamp($13),"    \
+#define RANGE(T, KIND)                  \
+  " ($9::bigint IS NULL OR " T          \
+  ".not_after < to_timestamp($9))"      \
+  " AND ($10::bigint IS NULL OR " T     \
+  ".not_after >= to_timestamp($10))"    \
+  " AND ($13::bigint IS NULL OR (" T    \
+  ".not_after >= to_timestamp($13)"     \
+  " AND (" T ".not_after, " KIND ", " T \
+  ".id) > (to_timestamp($13),"          \
   " $14::integer, $15::bigint)))"
 
 // The identity branch: certificates c from SOURCE, ordered by ORDER.
-#define IDENTITY_BRANCH(SOURCE, ORDER)                                     \
-  "(SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS issuer,"     \
-  " c.profile, c.subject, c.common_name,"                                  \
-  " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"      \
-  " c.not_before, c.not_after, c.status, c.requester, c.created_at,"       \
-  " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason,"    \
-  " '' AS store, coalesce(c.cluster, '') AS cluster,"                      \
-  " NULL::bytea AS fingerprint, NULL::bytea AS der"                        \
-  " FROM " SOURCE " LEFT JOIN issuers i ON i.id = c.issuer_id"             \
-  " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"     \
-  " AND ($1::text IS NULL OR c.profile = $1)"                              \
-  " AND ($2::text IS NULL OR lower(c.common_name) LIKE " CN_PATTERN ")"    \
-  " AND ($3::text IS NULL OR c.status = $3)"                               \
-  " AND ($4::text IS NULL OR c.serial = $4)"                               \
-  " AND ($5::text IS NULL OR i.name = $5)"                                 \
-  " AND ($7::text IS NULL OR c.key_type = $7)"                             \
-  " AND ($8::integer IS NULL OR c.key_bits = $8)"                          \
-  " AND ($12::text IS NULL OR c.cluster = $12) AND" RANGE("c", "0")        \
-  " ORDER BY " ORDER ", c.id LIMIT $16::bigint)"
+#define IDENTITY_BRANCH(SOURCE, ORDER)                                  \
+  "(SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS issuer,"  \
+  " c.profile, c.subject, c.common_name,"                               \
+  " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"   \
+  " c.not_before, c.not_after, c.status, c.requester, c.created_at,"    \
+  " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason," \
+  " '' AS store, coalesce(c.cluster, '') AS cluster,"                   \
+  " NULL::bytea AS fingerprint, NULL::bytea AS der"                     \
+  " FROM " SOURCE                                                       \
+  " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
+  " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
+  " AND ($1::text IS NULL OR c.profile = $1)"                           \
+  " AND ($2::text IS NULL OR lower(c.common_name) LIKE " CN_PATTERN     \
+  ")"                                                                   \
+  " AND ($3::text IS NULL OR c.status = $3)"                            \
+  " AND ($4::text IS NULL OR c.serial = $4)"                            \
+  " AND ($5::text IS NULL OR i.name = $5)"                              \
+  " AND ($7::text IS NULL OR c.key_type = $7)"                          \
+  " AND ($8::integer IS NULL OR c.key_bits = $8)"                       \
+  " AND ($12::text IS NULL OR c.cluster = $12) AND" RANGE(              \
+      "c", "0") " ORDER BY " ORDER ", c.id LIMIT $16::bigint)"
 
 // Trust-store entries: a small table, whatever the number of certificates.
-#define TRUST_BRANCH                                                       \
-  "(SELECT 1, t.id, t.serial, t.issuer, coalesce(t.purpose, ''),"          \
-  " t.subject, t.common_name, '', t.key_type, t.key_bits, t.not_before,"   \
-  " t.not_after, CASE WHEN t.revoked_at IS NULL THEN 'good' ELSE"          \
-  " 'revoked' END, t.added_by, t.created_at, false, false,"                \
-  " t.revoked_at, t.revocation_reason,"                                    \
-  " t.store, coalesce(t.cluster, ''), t.fingerprint,"                      \
-  " CASE WHEN $17::boolean THEN t.der END"                                 \
-  " FROM trust_entries t"                                                  \
-  " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"         \
-  " AND ($11::text IS NULL OR t.store = $11)"                              \
-  " AND ($1::text IS NULL OR t.purpose = $1)"                              \
-  " AND ($2::text IS NULL OR lower(t.common_name) LIKE " CN_PATTERN ")"    \
-  " AND ($3::text IS NULL OR $3 = CASE WHEN t.revoked_at IS NULL THEN"     \
-  " 'good' ELSE 'revoked' END)"                                            \
-  " AND ($4::text IS NULL OR t.serial = $4)"                               \
-  " AND ($7::text IS NULL OR t.key_type = $7)"                             \
-  " AND ($8::integer IS NULL OR t.key_bits = $8)"                          \
-  " AND ($12::text IS NULL OR t.cluster = $12) AND" RANGE("t", "1")        \
-  " ORDER BY t.not_after, t.id LIMIT $16::bigint)"
+#define TRUST_BRANCH                                                     \
+  "(SELECT 1, t.id, t.serial, t.issuer, coalesce(t.purpose, ''),"        \
+  " t.subject, t.common_name, '', t.key_type, t.key_bits, t.not_before," \
+  " t.not_after, CASE WHEN t.revoked_at IS NULL THEN 'good' ELSE"        \
+  " 'revoked' END, t.added_by, t.created_at, false, false,"              \
+  " t.revoked_at, t.revocation_reason,"                                  \
+  " t.store, coalesce(t.cluster, ''), t.fingerprint,"                    \
+  " CASE WHEN $17::boolean THEN t.der END"                               \
+  " FROM trust_entries t"                                                \
+  " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"       \
+  " AND ($11::text IS NULL OR t.store = $11)"                            \
+  " AND ($1::text IS NULL OR t.purpose = $1)"                            \
+  " AND ($2::text IS NULL OR lower(t.common_name) LIKE " CN_PATTERN      \
+  ")"                                                                    \
+  " AND ($3::text IS NULL OR $3 = CASE WHEN t.revoked_at IS NULL THEN"   \
+  " 'good' ELSE 'revoked' END)"                                          \
+  " AND ($4::text IS NULL OR t.serial = $4)"                             \
+  " AND ($7::text IS NULL OR t.key_type = $7)"                           \
+  " AND ($8::integer IS NULL OR t.key_bits = $8)"                        \
+  " AND ($12::text IS NULL OR t.cluster = $12) AND" RANGE(               \
+      "t", "1") " ORDER BY t.not_after, t.id LIMIT $16::bigint)"
 
-#define FIND_SQL(SOURCE, ORDER)                                             \
-  "SELECT " FIND_COLUMNS " FROM (SELECT * FROM ("                           \
-  IDENTITY_BRANCH(SOURCE, ORDER) " UNION ALL " TRUST_BRANCH                 \
-  ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f"             \
-  " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = f.id"               \
-  " ORDER BY f.not_after, f.kind, f.id"
+#define FIND_SQL(SOURCE, ORDER)                                            \
+  "SELECT " FIND_COLUMNS " FROM (SELECT * FROM (" IDENTITY_BRANCH(         \
+      SOURCE,                                                              \
+      ORDER) " UNION ALL " TRUST_BRANCH                                    \
+             ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f" \
+             " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = f.id"   \
+             " ORDER BY f.not_after, f.kind, f.id"
 
 // Parameters: $1 profile, $2 cn, $3 status, $4 serial, $5 issuer, $6 usage
 // ('identity' or 'trust'), $7 key type, $8 key bits, $9 expires before,
@@ -196,13 +204,13 @@ static const char kFindSql[] =
 // text is rare, and kFindRareSql finds every match through the trigram index
 // (migration 0010) and sorts them: the order by an expression no index has
 // keeps PostgreSQL from walking the notAfter index instead.
-static const char kFindPrefixSql[] =
-    FIND_SQL("(SELECT * FROM certificates c0 WHERE" RANGE("c0", "0")
-             " ORDER BY c0.not_after, c0.id LIMIT $18::bigint) c",
-             "c.not_after") " LIMIT $16::bigint";
+static const char kFindPrefixSql[] = FIND_SQL(
+    "(SELECT * FROM certificates c0 WHERE" RANGE(
+        "c0", "0") " ORDER BY c0.not_after, c0.id LIMIT $18::bigint) c",
+    "c.not_after") " LIMIT $16::bigint";
 static const char kFindRareSql[] =
-    FIND_SQL("certificates c", "(c.not_after + interval '0 seconds')")
-    " LIMIT $16::bigint";
+    FIND_SQL("certificates c",
+             "(c.not_after + interval '0 seconds')") " LIMIT $16::bigint";
 
 // How many certificates of the range kFindPrefixSql looks at, per row of
 // the page: a text in at least one common name in 50 fills a page there.
@@ -268,9 +276,9 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   snprintf(c_id, sizeof(c_id), "%" PRId64, f->after.id);
   snprintf(limit, sizeof(limit), "%zu", f->limit);
   const size_t prefix_rows = f->limit * FIND_PREFIX_ROWS_PER_ROW;
-  snprintf(prefix, sizeof(prefix), "%zu",
-           prefix_rows > FIND_PREFIX_MIN_ROWS ? prefix_rows
-                                              : FIND_PREFIX_MIN_ROWS);
+  snprintf(
+      prefix, sizeof(prefix), "%zu",
+      prefix_rows > FIND_PREFIX_MIN_ROWS ? prefix_rows : FIND_PREFIX_MIN_ROWS);
   const char *usage = f->usage == CA_USAGE_IDENTITY ? "identity"
                       : f->usage == CA_USAGE_TRUST  ? "trust"
                                                     : NULL;

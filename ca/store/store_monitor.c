@@ -29,7 +29,7 @@
   "  WHERE lower(n.common_name) = lower(c.common_name)"                       \
   "  AND n.profile = c.profile AND n.status = 'good'"                         \
   "  AND n.not_after > c.not_after)"
-#define TRUST_SQL                                                          \
+#define TRUST_SQL                                                         \
   "SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name," \
   " t.subject, extract(epoch FROM t.not_after)::bigint,"                  \
   " coalesce(t.cluster, '')"                                              \
@@ -42,11 +42,11 @@
 // $3 rows: with millions of certificates, tens of thousands may be due, and
 // the renewal test is then paid for the rows returned only, not for every
 // row of the window.
-#define FIRST_DUE_SQL                                          \
-  "SELECT * FROM ((" IDENTITY_SQL                              \
-  " ORDER BY c.not_after, c.id LIMIT $3::integer)"             \
-  " UNION ALL (" TRUST_SQL                                     \
-  " ORDER BY t.not_after, t.id LIMIT $3::integer)) x"          \
+#define FIRST_DUE_SQL                                 \
+  "SELECT * FROM ((" IDENTITY_SQL                     \
+  " ORDER BY c.not_after, c.id LIMIT $3::integer)"    \
+  " UNION ALL (" TRUST_SQL                            \
+  " ORDER BY t.not_after, t.id LIMIT $3::integer)) x" \
   " ORDER BY na, kind, id LIMIT $3::integer"
 
 void ca_expiring_free(ca_expiring *rows, size_t n) {

@@ -160,8 +160,8 @@ TEST(upgrade_from_0008_with_rows) {
   // the same profile and common name, case aside) is left out.
   ca_expiring *rows = NULL;
   size_t n = 0;
-  CHECK(ca_store_monitor_expiring(store, (int64_t)time(NULL), 30 * 86400,
-                                  &rows, &n));
+  CHECK(ca_store_monitor_expiring(store, (int64_t)time(NULL), 30 * 86400, &rows,
+                                  &n));
   CHECK_EQ_INT(n, 2);
   if (n == 2) {
     CHECK_EQ_STR(rows[0].common_name, "A_B%C.example.com");

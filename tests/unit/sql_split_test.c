@@ -23,9 +23,8 @@ static int split(const char *sql, char *out, size_t out_len) {
 
 TEST(statements) {
   char out[512];
-  CHECK_EQ_INT(split("CREATE TABLE a (x int);\nDROP TABLE b;\n", out,
-                     sizeof(out)),
-               2);
+  CHECK_EQ_INT(
+      split("CREATE TABLE a (x int);\nDROP TABLE b;\n", out, sizeof(out)), 2);
   CHECK_EQ_STR(out, "CREATE TABLE a (x int)|DROP TABLE b");
   CHECK_EQ_INT(split("SELECT 1", out, sizeof(out)), 1);
   CHECK_EQ_STR(out, "SELECT 1");
@@ -39,8 +38,7 @@ TEST(statements) {
 
 TEST(hidden_semicolons) {
   char out[512];
-  CHECK_EQ_INT(split("SELECT 'a;b', 'it''s;';SELECT \"x;y\"", out,
-                     sizeof(out)),
+  CHECK_EQ_INT(split("SELECT 'a;b', 'it''s;';SELECT \"x;y\"", out, sizeof(out)),
                2);
   CHECK_EQ_STR(out, "SELECT 'a;b', 'it''s;'|SELECT \"x;y\"");
   CHECK_EQ_INT(
