@@ -551,7 +551,9 @@ static void start_node(const options *opts, const char *name, int reuse,
     snprintf(dir, sizeof(dir), "%s", opts->loaded_dir);
   } else {
     it_db_create_on(opts->database, &n->db);
-    snprintf(dir, sizeof(dir), "/tmp/pki-scale-%ld-%s", (long)getpid(), name);
+    char base[64];
+    snprintf(base, sizeof(base), "pki-scale-%ld-%s", (long)getpid(), name);
+    it_tmpdir(base, dir, sizeof(dir));
   }
   const char *extra[] = {"--workers", "2",   "--keypool", "none",
                          "--monitor", "off", NULL};
