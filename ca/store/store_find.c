@@ -86,75 +86,136 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   return 1;
 }
 
-// The columns both branches produce, in this order.
-#define FIND_COLUMNS                                                     \
-  "kind, id, serial, issuer, profile, subject, common_name, sans,"       \
-  " key_type, key_bits, extract(epoch FROM not_before)::bigint,"         \
-  " extract(epoch FROM not_after)::bigint, status, requester,"           \
-  " extract(epoch FROM created_at)::bigint, key_generated, self_signed," \
-  " coalesce(extract(epoch FROM revoked_at)::bigint, 0),"                \
-  " coalesce(revocation_reason, 0), store, cluster, encode(fingerprint," \
-  " 'hex'), der"
+// The common-name filter as a LIKE pattern: the text, lower-cased, with
+// LIKE's own characters (backslash, %, _) escaped, between two %. A
+// substring match like strpos, but one the trigram index of migration 0010
+// serves: the parameter is known when the statement is planned
+// (PQexecParams plans an unnamed statement with its values), so the pattern
+// is a constant then.
+#define CN_PATTERN                                                 \
+  "('%' || replace(replace(replace(lower($2), '\\', '\\\\'), '%'," \
+  " '\\%'), '_', '\\_') || '%')"
+
+// The columns of a found row, in the order decode_found reads them. The
+// fingerprint of an identity certificate (SHA-256 of its DER) is computed
+// here, for the rows of the page only: the branches below may sort many
+// more rows, and carry neither DER nor hash.
+#define FIND_COLUMNS                                                       \
+  "f.kind, f.id, f.serial, f.issuer, f.profile, f.subject,"                \
+  " f.common_name, f.sans, f.key_type, f.key_bits,"                        \
+  " extract(epoch FROM f.not_before)::bigint,"                             \
+  " extract(epoch FROM f.not_after)::bigint, f.status, f.requester,"       \
+  " extract(epoch FROM f.created_at)::bigint, f.key_generated,"            \
+  " f.self_signed, coalesce(extract(epoch FROM f.revoked_at)::bigint, 0)," \
+  " coalesce(f.revocation_reason, 0), f.store, f.cluster,"                 \
+  " encode(CASE WHEN f.kind = 0 THEN sha256(cd.der) ELSE f.fingerprint"    \
+  " END, 'hex'), CASE WHEN $17::boolean THEN coalesce(cd.der, f.der) END"
+
+// The notAfter range of a page: the expiry filters and the cursor, on
+// table alias T of kind KIND.
+#define RANGE(T, KIND)                  \
+  " ($9::bigint IS NULL OR " T          \
+  ".not_after < to_timestamp($9))"      \
+  " AND ($10::bigint IS NULL OR " T     \
+  ".not_after >= to_timestamp($10))"    \
+  " AND ($13::bigint IS NULL OR (" T    \
+  ".not_after >= to_timestamp($13)"     \
+  " AND (" T ".not_after, " KIND ", " T \
+  ".id) > (to_timestamp($13),"          \
+  " $14::integer, $15::bigint)))"
+
+// The identity branch: certificates c from SOURCE, ordered by ORDER.
+#define IDENTITY_BRANCH(SOURCE, ORDER)                                  \
+  "(SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS issuer,"  \
+  " c.profile, c.subject, c.common_name,"                               \
+  " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"   \
+  " c.not_before, c.not_after, c.status, c.requester, c.created_at,"    \
+  " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason," \
+  " '' AS store, coalesce(c.cluster, '') AS cluster,"                   \
+  " NULL::bytea AS fingerprint, NULL::bytea AS der"                     \
+  " FROM " SOURCE                                                       \
+  " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
+  " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
+  " AND ($1::text IS NULL OR c.profile = $1)"                           \
+  " AND ($2::text IS NULL OR lower(c.common_name) LIKE " CN_PATTERN     \
+  ")"                                                                   \
+  " AND ($3::text IS NULL OR c.status = $3)"                            \
+  " AND ($4::text IS NULL OR c.serial = $4)"                            \
+  " AND ($5::text IS NULL OR i.name = $5)"                              \
+  " AND ($7::text IS NULL OR c.key_type = $7)"                          \
+  " AND ($8::integer IS NULL OR c.key_bits = $8)"                       \
+  " AND ($12::text IS NULL OR c.cluster = $12) AND" RANGE(              \
+      "c", "0") " ORDER BY " ORDER ", c.id LIMIT $16::bigint)"
+
+// Trust-store entries: a small table, whatever the number of certificates.
+#define TRUST_BRANCH                                                     \
+  "(SELECT 1, t.id, t.serial, t.issuer, coalesce(t.purpose, ''),"        \
+  " t.subject, t.common_name, '', t.key_type, t.key_bits, t.not_before," \
+  " t.not_after, CASE WHEN t.revoked_at IS NULL THEN 'good' ELSE"        \
+  " 'revoked' END, t.added_by, t.created_at, false, false,"              \
+  " t.revoked_at, t.revocation_reason,"                                  \
+  " t.store, coalesce(t.cluster, ''), t.fingerprint,"                    \
+  " CASE WHEN $17::boolean THEN t.der END"                               \
+  " FROM trust_entries t"                                                \
+  " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"       \
+  " AND ($11::text IS NULL OR t.store = $11)"                            \
+  " AND ($1::text IS NULL OR t.purpose = $1)"                            \
+  " AND ($2::text IS NULL OR lower(t.common_name) LIKE " CN_PATTERN      \
+  ")"                                                                    \
+  " AND ($3::text IS NULL OR $3 = CASE WHEN t.revoked_at IS NULL THEN"   \
+  " 'good' ELSE 'revoked' END)"                                          \
+  " AND ($4::text IS NULL OR t.serial = $4)"                             \
+  " AND ($7::text IS NULL OR t.key_type = $7)"                           \
+  " AND ($8::integer IS NULL OR t.key_bits = $8)"                        \
+  " AND ($12::text IS NULL OR t.cluster = $12) AND" RANGE(               \
+      "t", "1") " ORDER BY t.not_after, t.id LIMIT $16::bigint)"
+
+#define FIND_SQL(SOURCE, ORDER)                                            \
+  "SELECT " FIND_COLUMNS " FROM (SELECT * FROM (" IDENTITY_BRANCH(         \
+      SOURCE,                                                              \
+      ORDER) " UNION ALL " TRUST_BRANCH                                    \
+             ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f" \
+             " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = f.id"   \
+             " ORDER BY f.not_after, f.kind, f.id"
 
 // Parameters: $1 profile, $2 cn, $3 status, $4 serial, $5 issuer, $6 usage
 // ('identity' or 'trust'), $7 key type, $8 key bits, $9 expires before,
 // $10 expires after, $11 store, $12 cluster, $13-$15 the cursor (notAfter,
-// kind, id), $16 limit, $17 whether to fetch the DER. One static statement:
+// kind, id), $16 limit, $17 whether to fetch the DER, $18 (kFindPrefixSql
+// only) how many certificates of the range to look at. Static statements:
 // an unused filter is a NULL parameter, so no SQL is assembled from client
-// input. Each branch is ordered and limited on its own so that the
-// notAfter indexes serve it; the fingerprint is computed only for the rows
-// a branch returns.
+// input.
+//
+// Without a common-name filter: each branch is ordered and limited on its
+// own, so that a notAfter index serves it (certificates_not_after_idx;
+// certificates_revoked_not_after_idx for status=revoked), or PostgreSQL
+// picks a selective index (serial, cluster) and sorts what it found.
 static const char kFindSql[] =
-    "SELECT " FIND_COLUMNS
-    " FROM ((SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS"
-    " issuer, c.profile, c.subject, c.common_name,"
-    " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"
-    " c.not_before, c.not_after, c.status, c.requester, c.created_at,"
-    " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason,"
-    " '' AS store, coalesce(c.cluster, '') AS cluster, sha256(c.der) AS"
-    " fingerprint, CASE WHEN $17::boolean THEN c.der END AS der"
-    " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
-    " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"
-    " AND ($1::text IS NULL OR c.profile = $1)"
-    " AND ($2::text IS NULL OR strpos(lower(c.common_name), lower($2)) > 0)"
-    " AND ($3::text IS NULL OR c.status = $3)"
-    " AND ($4::text IS NULL OR c.serial = $4)"
-    " AND ($5::text IS NULL OR i.name = $5)"
-    " AND ($7::text IS NULL OR c.key_type = $7)"
-    " AND ($8::integer IS NULL OR c.key_bits = $8)"
-    " AND ($9::bigint IS NULL OR c.not_after < to_timestamp($9))"
-    " AND ($10::bigint IS NULL OR c.not_after >= to_timestamp($10))"
-    " AND ($12::text IS NULL OR c.cluster = $12)"
-    " AND ($13::bigint IS NULL OR (c.not_after >= to_timestamp($13) AND"
-    " (c.not_after, 0, c.id) > (to_timestamp($13), $14::integer,"
-    " $15::bigint)))"
-    " ORDER BY c.not_after, c.id LIMIT $16::bigint)"
-    " UNION ALL"
-    " (SELECT 1, t.id, t.serial, t.issuer, coalesce(t.purpose, ''),"
-    " t.subject, t.common_name, '', t.key_type, t.key_bits, t.not_before,"
-    " t.not_after, CASE WHEN t.revoked_at IS NULL THEN 'good' ELSE"
-    " 'revoked' END, t.added_by, t.created_at, false, false,"
-    " t.revoked_at, t.revocation_reason,"
-    " t.store, coalesce(t.cluster, ''), t.fingerprint,"
-    " CASE WHEN $17::boolean THEN t.der END"
-    " FROM trust_entries t"
-    " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"
-    " AND ($11::text IS NULL OR t.store = $11)"
-    " AND ($1::text IS NULL OR t.purpose = $1)"
-    " AND ($2::text IS NULL OR strpos(lower(t.common_name), lower($2)) > 0)"
-    " AND ($3::text IS NULL OR $3 = CASE WHEN t.revoked_at IS NULL THEN"
-    " 'good' ELSE 'revoked' END)"
-    " AND ($4::text IS NULL OR t.serial = $4)"
-    " AND ($7::text IS NULL OR t.key_type = $7)"
-    " AND ($8::integer IS NULL OR t.key_bits = $8)"
-    " AND ($9::bigint IS NULL OR t.not_after < to_timestamp($9))"
-    " AND ($10::bigint IS NULL OR t.not_after >= to_timestamp($10))"
-    " AND ($12::text IS NULL OR t.cluster = $12)"
-    " AND ($13::bigint IS NULL OR (t.not_after >= to_timestamp($13) AND"
-    " (t.not_after, 1, t.id) > (to_timestamp($13), $14::integer,"
-    " $15::bigint)))"
-    " ORDER BY t.not_after, t.id LIMIT $16::bigint)) AS found"
-    " ORDER BY not_after, kind, id LIMIT $16::bigint";
+    FIND_SQL("certificates c", "c.not_after") " LIMIT $16::bigint";
+
+// With one, the plan depends on how many common names contain the text,
+// which PostgreSQL cannot estimate (it counts matches in a histogram of 100
+// sampled names: one hit among them makes a text of 20 matches look like
+// one of 1% of the table, and a walk of the notAfter index that finds its
+// 20 rows only at the end of ten million). So pki decides by looking:
+// first the $18 certificates of the range in notAfter order
+// (kFindPrefixSql); a text common enough to fill the page among them is
+// answered so, the page being the same as the whole table's. Otherwise the
+// text is rare, and kFindRareSql finds every match through the trigram index
+// (migration 0010) and sorts them: the order by an expression no index has
+// keeps PostgreSQL from walking the notAfter index instead.
+static const char kFindPrefixSql[] = FIND_SQL(
+    "(SELECT * FROM certificates c0 WHERE" RANGE(
+        "c0", "0") " ORDER BY c0.not_after, c0.id LIMIT $18::bigint) c",
+    "c.not_after") " LIMIT $16::bigint";
+static const char kFindRareSql[] =
+    FIND_SQL("certificates c",
+             "(c.not_after + interval '0 seconds')") " LIMIT $16::bigint";
+
+// How many certificates of the range kFindPrefixSql looks at, per row of
+// the page: a text in at least one common name in 50 fills a page there.
+#define FIND_PREFIX_ROWS_PER_ROW 50
+#define FIND_PREFIX_MIN_ROWS 5000
 
 static int decode_found(PGresult *res, int i, void *elem, const void *arg) {
   const ca_cert_filter *f = arg;
@@ -193,10 +254,20 @@ static void free_found(void *rows, size_t n) {
 static const ca_store_row_type kFoundRows = {sizeof(ca_cert_row), decode_found,
                                              free_found};
 
+// find_run runs one of the statements above.
+static int find_run(ca_store *store, const char *sql, const char *const *values,
+                    const ca_cert_filter *f, ca_store_rows *rows) {
+  const ca_store_stmt stmt = {.sql = sql,
+                              .n_params = sql == kFindPrefixSql ? 18 : 17,
+                              .values = values,
+                              .what = "listing certificates"};
+  return ca_store_read_rows(store, &stmt, &kFoundRows, f, 0, rows);
+}
+
 int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                                ca_cert_row **out, size_t *out_n) {
   char key_bits[16], before[24], after[24], c_na[24], c_kind[8], c_id[24],
-      limit[24];
+      limit[24], prefix[24];
   snprintf(key_bits, sizeof(key_bits), "%u", f->key_bits);
   snprintf(before, sizeof(before), "%" PRId64, f->expires_before);
   snprintf(after, sizeof(after), "%" PRId64, f->expires_after);
@@ -204,10 +275,14 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   snprintf(c_kind, sizeof(c_kind), "%d", f->after.kind);
   snprintf(c_id, sizeof(c_id), "%" PRId64, f->after.id);
   snprintf(limit, sizeof(limit), "%zu", f->limit);
+  const size_t prefix_rows = f->limit * FIND_PREFIX_ROWS_PER_ROW;
+  snprintf(
+      prefix, sizeof(prefix), "%zu",
+      prefix_rows > FIND_PREFIX_MIN_ROWS ? prefix_rows : FIND_PREFIX_MIN_ROWS);
   const char *usage = f->usage == CA_USAGE_IDENTITY ? "identity"
                       : f->usage == CA_USAGE_TRUST  ? "trust"
                                                     : NULL;
-  const char *values[17] = {f->profile,
+  const char *values[18] = {f->profile,
                             f->cn,
                             f->status,
                             f->serial,
@@ -223,13 +298,22 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                             f->after.set ? c_kind : NULL,
                             f->after.set ? c_id : NULL,
                             limit,
-                            f->with_der ? "true" : "false"};
-  const ca_store_stmt stmt = {.sql = kFindSql,
-                              .n_params = 17,
-                              .values = values,
-                              .what = "listing certificates"};
+                            f->with_der ? "true" : "false",
+                            prefix};
   ca_store_rows rows;
-  CA_GUARD_RETURN(ca_store_read_rows(store, &stmt, &kFoundRows, f, 0, &rows));
+  if (f->cn == NULL || f->serial != NULL) {
+    CA_GUARD_RETURN(find_run(store, kFindSql, values, f, &rows));
+  } else {
+    CA_GUARD_RETURN(find_run(store, kFindPrefixSql, values, f, &rows));
+    if (rows.n < f->limit) {
+      // Too few among the first certificates: a rare text. Trigrams need
+      // three characters; a shorter text is left to PostgreSQL's plan.
+      ca_cert_rows_free(rows.rows, rows.n);
+      CA_GUARD_RETURN(find_run(store,
+                               strlen(f->cn) >= 3 ? kFindRareSql : kFindSql,
+                               values, f, &rows));
+    }
+  }
   *out = rows.rows;
   *out_n = rows.n;
   return 1;

@@ -12,9 +12,11 @@
 #include "ca/store/store_internal.h"
 #include "ca/x509/asn1_time.h"
 
-// The certificates that count, with notAfter in ($1, $2]. Both halves use
-// the not_after index; the renewal test uses the common-name index.
-#define SELECTION_SQL                                                         \
+// The certificates that count, with notAfter in ($1, $2]: identity
+// certificates, then trust-store entries. Both use their not_after index;
+// the renewal test probes certificates_renewal_idx (migration 0010) once
+// per certificate.
+#define IDENTITY_SQL                                                          \
   "SELECT 'identity' AS kind, c.id, c.serial, coalesce(i.name, '') AS iss,"   \
   " c.profile, '' AS store, c.common_name, c.subject,"                        \
   " extract(epoch FROM c.not_after)::bigint AS na,"                           \
@@ -26,13 +28,26 @@
   " AND NOT EXISTS (SELECT 1 FROM certificates n"                             \
   "  WHERE lower(n.common_name) = lower(c.common_name)"                       \
   "  AND n.profile = c.profile AND n.status = 'good'"                         \
-  "  AND n.not_after > c.not_after)"                                          \
-  " UNION ALL"                                                                \
-  " SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name,"    \
-  " t.subject, extract(epoch FROM t.not_after)::bigint,"                      \
-  " coalesce(t.cluster, '')"                                                  \
-  " FROM trust_entries t WHERE t.revoked_at IS NULL"                          \
+  "  AND n.not_after > c.not_after)"
+#define TRUST_SQL                                                         \
+  "SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name," \
+  " t.subject, extract(epoch FROM t.not_after)::bigint,"                  \
+  " coalesce(t.cluster, '')"                                              \
+  " FROM trust_entries t WHERE t.revoked_at IS NULL"                      \
   " AND t.not_after > $1::timestamptz AND t.not_after <= $2::timestamptz"
+#define SELECTION_SQL IDENTITY_SQL " UNION ALL " TRUST_SQL
+
+// The first $3 of the selection by notAfter. Each half is ordered and
+// limited on its own, so that it walks its not_after index and stops after
+// $3 rows: with millions of certificates, tens of thousands may be due, and
+// the renewal test is then paid for the rows returned only, not for every
+// row of the window.
+#define FIRST_DUE_SQL                                 \
+  "SELECT * FROM ((" IDENTITY_SQL                     \
+  " ORDER BY c.not_after, c.id LIMIT $3::integer)"    \
+  " UNION ALL (" TRUST_SQL                            \
+  " ORDER BY t.not_after, t.id LIMIT $3::integer)) x" \
+  " ORDER BY na, kind, id LIMIT $3::integer"
 
 void ca_expiring_free(ca_expiring *rows, size_t n) {
   if (rows == NULL) {
@@ -95,9 +110,7 @@ int ca_store_monitor_expiring(ca_store *store, int64_t now, int64_t within_s,
   CA_GUARD_RETURN(bounds(now, within_s, lower, upper));
   snprintf(limit, sizeof(limit), "%d", CA_LIMIT_MONITOR_ROWS);
   const char *values[3] = {lower, upper, limit};
-  const ca_store_stmt stmt = {.sql =
-                                  "SELECT * FROM (" SELECTION_SQL
-                                  ") x ORDER BY na, kind, id LIMIT $3::integer",
+  const ca_store_stmt stmt = {.sql = FIRST_DUE_SQL,
                               .n_params = 3,
                               .values = values,
                               .what = "reading expiring certificates"};

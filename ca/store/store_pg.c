@@ -10,6 +10,7 @@
 #include "ca/hex.h"
 #include "ca/limits.h"
 #include "ca/store/pq.h"
+#include "ca/store/sql_split.h"
 #include "ca/store/store.h"
 #include "ca/store/store_internal.h"
 #include "ca/x509/asn1_time.h"
@@ -18,6 +19,9 @@
 // Advisory lock keys: arbitrary constants, the same on every node.
 #define LOCK_MIGRATIONS INT64_C(0x706b690001)
 #define LOCK_BOOTSTRAP INT64_C(0x706b690002)
+
+// How often a node waiting for another's migrations asks for their lock.
+#define CA_MIGRATION_LOCK_POLL_MS 50
 
 static void silent_notice(void *arg, const char *message) {
   (void)arg;
@@ -338,34 +342,93 @@ static int migration_applied(PGresult *applied, int version) {
   return 0;
 }
 
-static int apply_migration(PGconn *conn, const pki_migration *m) {
+// record_migration adds |m| to schema_migrations.
+static int record_migration(PGconn *conn, const pki_migration *m) {
   char version[16];
   snprintf(version, sizeof(version), "%d", m->version);
   const char *params[2] = {version, m->name};
+  PGresult *res = ca_store_check_result(
+      conn,
+      PQexecParams(conn,
+                   "INSERT INTO schema_migrations (version, name) "
+                   "VALUES ($1, $2)",
+                   2, NULL, params, NULL, NULL, 0),
+      PGRES_COMMAND_OK, "recording a migration");
+  PQclear(res);
+  return res != NULL;
+}
+
+// apply_statements applies a migration marked CA_SQL_NO_TRANSACTION_MARKER:
+// each statement on its own, outside any transaction block, as CREATE
+// INDEX CONCURRENTLY requires (it builds an index without blocking the
+// writes of nodes that keep serving). Such a file is not atomic: a start
+// that stops half-way (a crash, a lost connection) leaves the statements
+// before the failing one applied and the migration unrecorded, so the next
+// start runs the whole file again. Each statement must therefore be safe
+// to repeat (IF NOT EXISTS; DROP INDEX CONCURRENTLY IF EXISTS before
+// CREATE INDEX CONCURRENTLY, which leaves an INVALID index behind when it
+// fails).
+static int apply_statements(PGconn *conn, const pki_migration *m) {
+  size_t pos = 0, start = 0, len = 0;
+  while (ca_sql_next_statement(m->sql, &pos, &start, &len)) {
+    char *one = OPENSSL_strndup(m->sql + start, len);
+    CA_ENSURE_ALLOC_RETURN(one);
+    PGresult *res = ca_store_check_result(conn, PQexec(conn, one),
+                                          PGRES_COMMAND_OK, m->name);
+    OPENSSL_free(one);
+    if (res == NULL) {
+      return 0;
+    }
+    PQclear(res);
+  }
+  return record_migration(conn, m);
+}
+
+static int apply_migration(PGconn *conn, const pki_migration *m) {
+  if (ca_sql_no_transaction(m->sql)) {
+    return apply_statements(conn, m);
+  }
   if (!ca_store_exec(conn, "BEGIN", "begin")) {
     return 0;
   }
   PGresult *res = ca_store_check_result(conn, PQexec(conn, m->sql),
                                         PGRES_COMMAND_OK, m->name);
-  if (res != NULL) {
-    PQclear(res);
-    res = ca_store_check_result(
-        conn,
-        PQexecParams(conn,
-                     "INSERT INTO schema_migrations (version, name) "
-                     "VALUES ($1, $2)",
-                     2, NULL, params, NULL, NULL, 0),
-        PGRES_COMMAND_OK, "recording a migration");
-  }
-  if (res == NULL) {
+  const int ok = res != NULL && record_migration(conn, m);
+  PQclear(res);
+  if (!ok) {
     ca_err saved;
     ca_err_copy(&saved);
     (void)ca_store_exec(conn, "ROLLBACK", "rollback");
     ca_err_restore(&saved);
     return 0;
   }
-  PQclear(res);
   return ca_store_exec(conn, "COMMIT", "commit");
+}
+
+// wait_migration_lock takes the migrations' advisory lock, polling with
+// pg_try_advisory_lock rather than waiting in pg_advisory_lock: a session
+// waiting inside a statement holds a snapshot, and CREATE INDEX
+// CONCURRENTLY on the node applying the migrations waits for every older
+// snapshot to end, so two nodes starting together would deadlock (and
+// PostgreSQL would cancel one of them).
+static int wait_migration_lock(PGconn *conn) {
+  char sql[96];
+  snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%" PRId64 ")",
+           LOCK_MIGRATIONS);
+  for (;;) {
+    PGresult *res = ca_store_check_result(conn, PQexec(conn, sql),
+                                          PGRES_TUPLES_OK, "migration lock");
+    if (res == NULL) {
+      return 0;
+    }
+    const int got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (got) {
+      return 1;
+    }
+    const struct timespec pause = {0, CA_MIGRATION_LOCK_POLL_MS * 1000000L};
+    nanosleep(&pause, NULL);
+  }
 }
 
 int ca_store_migrate(ca_store *store) {
@@ -374,7 +437,7 @@ int ca_store_migrate(ca_store *store) {
   PGresult *applied = NULL;
   int locked = 0;
   CA_GUARD(ca_store_acquire(store, &slot, &conn));
-  CA_GUARD(exec_lock(conn, "pg_advisory_lock", LOCK_MIGRATIONS));
+  CA_GUARD(wait_migration_lock(conn));
   locked = 1;
   CA_GUARD(ca_store_exec(conn,
                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
