@@ -20,6 +20,13 @@
 // lines come at the end of the pair. Nothing of a slice runs during the
 // next: an HTTP slice stops sending at its end and waits for its answers.
 //
+// CPU time, which the rest of the machine does not move: each in-process
+// line has cpu_ratio, the limit's CPU per certificate (threads' CPU time,
+// CLOCK_THREAD_CPUTIME_ID, in the limit slices around it) over the case's;
+// each HTTP line has pkid_cpu_ratio, the same over pkid's CPU per
+// certificate (/proc, whole slices), and pkid_cpu_us_per_cert. PostgreSQL's
+// and the clients' CPU are not in it: those are what ratio shows.
+//
 // Modes:
 //   raw        the limit alone, in slices (a "raw" line sums them)
 //   inprocess  CSR bytes -> certificate DER through ca_issue_sign, no HTTP,
@@ -54,6 +61,7 @@
 #include <unistd.h>
 
 #include "api/client/client.h"
+#include "bench/proc_stat.h"
 #include "ca/issue/authority.h"
 #include "ca/issue/issue.h"
 #include "ca/issue/issuer_keys.h"
@@ -90,11 +98,20 @@ typedef struct options {
   const char *pairs;  // comma-separated csr keys, or NULL for all
   const char *batches;
   const char *server;  // an already running pkid, instead of starting one
+  pid_t pkid_pid;      // the pkid this program started, for its CPU time
 } options;
 
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+// thread_cpu_s is the CPU time of the calling thread: what a certificate
+// costs, whatever else the machine runs meanwhile.
+static double thread_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -209,6 +226,8 @@ typedef struct run_arg {
   double warmup;   // seconds from the start not counted (pipeline filling)
   double seconds;  // counted seconds after the warm-up
   double done;     // certificates made inside the counted window
+  double cpu;      // raw and in-process: the thread's CPU seconds
+  double made;     // HTTP: certificates of the whole slice
   samples lat;     // latency of the requests that ended inside it
   int failed;
 } run_arg;
@@ -276,6 +295,7 @@ static void *raw_thread(void *varg) {
       a->pair->tbs_len < sizeof(tbs) ? a->pair->tbs_len : sizeof(tbs);
   memset(tbs, 0x5a, sizeof(tbs));
   wait_go();
+  const double cpu0 = thread_cpu_s();
   const double end = now_s() + a->seconds;
   while (now_s() < end) {
     size_t sig_len;
@@ -286,28 +306,32 @@ static void *raw_thread(void *varg) {
     }
     a->done++;
   }
+  a->cpu = thread_cpu_s() - cpu0;
   ca_issuer_keys_cleanup(&keys);
   ca_csr_cleanup(&csr);
   return NULL;
 }
 
 // measure_raw runs the limit for |seconds| on |threads| threads and returns
-// its rate.
-static double measure_raw(pair_state *ps, double seconds, int threads) {
+// its rate; *cpu_per_cert: the CPU seconds one certificate took.
+static double measure_raw(pair_state *ps, double seconds, int threads,
+                          double *cpu_per_cert) {
   run_arg *args = calloc((size_t)threads, sizeof(run_arg));
   for (int i = 0; i < threads; i++) {
     args[i] = (run_arg){.pair = ps, .index = i, .seconds = seconds};
   }
   run_threads(raw_thread, args, threads);
-  double total = 0;
+  double total = 0, cpu = 0;
   for (int i = 0; i < threads; i++) {
     total += args[i].done;
+    cpu += args[i].cpu;
     if (args[i].failed) {
       fprintf(stderr, "bench: raw measurement failed\n");
       exit(1);
     }
   }
   free(args);
+  *cpu_per_cert = total > 0 ? cpu / total : 0;
   return total / seconds;
 }
 
@@ -320,6 +344,7 @@ static void *inprocess_thread(void *varg) {
     return NULL;
   }
   wait_go();
+  const double cpu0 = thread_cpu_s();
   const double end = now_s() + a->seconds;
   size_t i = (size_t)a->index;
   double t = now_s();
@@ -342,6 +367,7 @@ static void *inprocess_thread(void *varg) {
     a->done++;
     i++;
   }
+  a->cpu = thread_cpu_s() - cpu0;
   if (!a->shared_key) {
     ca_issuer_keys_cleanup(&keys);
   }
@@ -427,6 +453,7 @@ static void *http_thread(void *varg) {
       usleep(1000);
     } else {
       a->done += (double)a->batch * overlap(t, t2, w0, w1);
+      a->made += (double)a->batch;
       if (t2 >= w0 && t2 <= w1) {
         sample_add(&a->lat, (t2 - t) * 1000);
       }
@@ -468,6 +495,13 @@ typedef struct bench_case {
   int slices;
   samples lat;
   double done_last, counted_last;  // the slice just run
+  // CPU: in process, the threads' CPU seconds; HTTP, pkid's (the process
+  // alone, neither PostgreSQL nor the clients) over whole slices, with
+  // made_last the certificates of the whole slice.
+  double cpu_last, made_last;
+  double cpu, made,
+      limit_cpu;  // all slices; limit_cpu: what the limit's CPU cost
+                  // per certificate would have taken for them
 } bench_case;
 
 static const char *case_mode(const bench_case *c) {
@@ -491,7 +525,7 @@ static void print_limit_slice(const pair_state *ps, int threads, int round,
 // run_case_slice runs one slice of |c| and returns the certificates made in
 // its counted window (*counted: that window's length).
 static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
-                             double warmup, double *counted) {
+                             double warmup, pid_t pkid, double *counted) {
   run_arg *args = calloc((size_t)c->threads, sizeof(run_arg));
   if (args == NULL) {
     fprintf(stderr, "bench: out of memory\n");
@@ -507,14 +541,26 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
                         .warmup = http ? warmup : 0,
                         .seconds = seconds};
   }
+  const long long ticks0 = http && pkid > 0 ? proc_cpu_ticks(pkid) : -1;
   run_threads(http ? http_thread : inprocess_thread, args, c->threads);
+  const long long ticks1 = ticks0 >= 0 ? proc_cpu_ticks(pkid) : -1;
   double done = 0;
+  c->cpu_last = c->made_last = 0;
+  if (ticks0 >= 0 && ticks1 >= ticks0) {
+    c->cpu_last = (double)(ticks1 - ticks0) / (double)sysconf(_SC_CLK_TCK);
+  }
   for (int i = 0; i < c->threads; i++) {
     if (args[i].failed) {
       fprintf(stderr, "bench: %s run failed\n", case_mode(c));
       exit(1);
     }
     done += args[i].done;
+    if (!http) {
+      c->cpu_last += args[i].cpu;
+      c->made_last += args[i].done;
+    } else {
+      c->made_last += args[i].made;
+    }
     for (size_t k = 0; k < args[i].lat.n; k++) {
       sample_add(&c->lat, args[i].lat.ms[k]);
     }
@@ -535,11 +581,15 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       "\"issuer_key\":\"%s\",\"threads\":%d,\"connections\":%d,"
       "\"batch\":%zu,\"slices\":%d,\"seconds\":%.2f,\"certs_per_s\":%.1f,"
       "\"limit_per_s\":%.1f,\"ratio\":%.3f,\"slice_min_ratio\":%.3f,"
-      "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
+      "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+      "\"%s\":%.3f,\"%s\":%.1f}\n",
       case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
       c->kind == CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
       rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
-      p50, p99);
+      p50, p99, c->kind == CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio",
+      c->cpu > 0 ? c->limit_cpu / c->cpu : 0,
+      c->kind == CASE_HTTP ? "pkid_cpu_us_per_cert" : "cpu_us_per_cert",
+      c->made > 0 ? c->cpu / c->made * 1e6 : 0);
   fflush(stdout);
 }
 
@@ -558,12 +608,14 @@ static void run_interleaved(pair_state *ps, const options *opts,
                                           : 0.3;
   double raw_total = 0, raw_min = 0, raw_max = 0;
   int raw_n = 0;
-  double before = 0;
+  double before = 0, before_cpu = 0;
   for (int r = 0; r <= opts->rounds; r++) {
     for (size_t k = 0; k < (n > 0 ? n : 1); k++) {
       const int last = r == opts->rounds;
       // The limit slice before case k of round r (and after the one before).
-      const double rate = measure_raw(ps, limit_slice, opts->threads);
+      double cpu_per_cert;
+      const double rate =
+          measure_raw(ps, limit_slice, opts->threads, &cpu_per_cert);
       print_limit_slice(ps, opts->threads, r,
                         last || n == 0 ? "-" : case_mode(&cases[k]),
                         last || n == 0 ? 0 : cases[k].batch, limit_slice, rate);
@@ -578,6 +630,9 @@ static void run_interleaved(pair_state *ps, const options *opts,
         const double case_rate = prev->done_last / prev->counted_last;
         const double ratio = case_rate / limit;
         prev->limit_sum += limit * prev->counted_last;
+        prev->limit_cpu += (before_cpu + cpu_per_cert) / 2 * prev->made_last;
+        prev->cpu += prev->cpu_last;
+        prev->made += prev->made_last;
         prev->min_ratio = prev->slices == 0 || ratio < prev->min_ratio
                               ? ratio
                               : prev->min_ratio;
@@ -587,11 +642,13 @@ static void run_interleaved(pair_state *ps, const options *opts,
         prev->slices++;
       }
       before = rate;
+      before_cpu = cpu_per_cert;
       if (last || n == 0) {
         break;
       }
       bench_case *c = &cases[k];
-      c->done_last = run_case_slice(ps, c, slice, warmup, &c->counted_last);
+      c->done_last = run_case_slice(ps, c, slice, warmup, opts->pkid_pid,
+                                    &c->counted_last);
       c->done += c->done_last;
       c->seconds += c->counted_last;
     }
@@ -880,6 +937,8 @@ int main(int argc, char **argv) {
     it_pkid_external(&pkid, opts.server);
   } else if (http && !start_pkid(&opts, opts.threads, "none", &db, &pkid)) {
     return 1;
+  } else if (http) {
+    opts.pkid_pid = pkid.pid;
   }
   const int pairs = strcmp(opts.mode, "keygen") != 0;
   for (size_t k = 0; pairs && k < PAIR_COUNT; k++) {
