@@ -24,8 +24,15 @@
 // line has cpu_ratio, the limit's CPU per certificate (threads' CPU time,
 // CLOCK_THREAD_CPUTIME_ID, in the limit slices around it) over the case's;
 // each HTTP line has pkid_cpu_ratio, the same over pkid's CPU per
-// certificate (/proc, whole slices), and pkid_cpu_us_per_cert. PostgreSQL's
-// and the clients' CPU are not in it: those are what ratio shows.
+// certificate (/proc, whole slices), and pkid_cpu_us_per_cert. Every line
+// has system_cpu_ratio, the same over the CPU of this whole side per
+// certificate (this program with its clients, pkid, and PostgreSQL's
+// processes as pg_stat_activity lists them), and others_cpu_share, the
+// share of the machine's CPUs every other process used meanwhile
+// (/proc/stat). When other processes compete (others_cpu_share well above
+// 0), a case with many runnable threads (64 clients, pkid, PostgreSQL) gets
+// a larger share of the CPUs than the limit's threads did, and its wall
+// ratio can exceed 1: system_cpu_ratio is then the figure that holds.
 //
 // Modes:
 //   raw        the limit alone, in slices (a "raw" line sums them)
@@ -97,8 +104,9 @@ typedef struct options {
   const char *database;
   const char *pairs;  // comma-separated csr keys, or NULL for all
   const char *batches;
-  const char *server;  // an already running pkid, instead of starting one
-  pid_t pkid_pid;      // the pkid this program started, for its CPU time
+  const char *server;    // an already running pkid, instead of starting one
+  pid_t pkid_pid;        // the pkid this program started, for its CPU time
+  const it_db *pkid_db;  // its database, for PostgreSQL's processes
 } options;
 
 static double now_s(void) {
@@ -232,7 +240,12 @@ typedef struct run_arg {
   int failed;
 } run_arg;
 
-static atomic_int go;
+// The start of a slice: every thread waits here until all are created. A
+// wait, not a spin: 64 spinning clients would take the CPUs from the
+// thread creating the others, and from pkid.
+static pthread_mutex_t go_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t go_cv = PTHREAD_COND_INITIALIZER;
+static int go;
 
 static void run_threads(void *(*fn)(void *), run_arg *args, int n) {
   pthread_t *threads = calloc((size_t)n, sizeof(pthread_t));
@@ -240,14 +253,19 @@ static void run_threads(void *(*fn)(void *), run_arg *args, int n) {
     fprintf(stderr, "bench: out of memory\n");
     exit(1);
   }
-  atomic_store(&go, 0);
+  pthread_mutex_lock(&go_mu);
+  go = 0;
+  pthread_mutex_unlock(&go_mu);
   for (int i = 0; i < n; i++) {
     if (pthread_create(&threads[i], NULL, fn, &args[i]) != 0) {
       fprintf(stderr, "bench: pthread_create failed\n");
       exit(1);
     }
   }
-  atomic_store(&go, 1);
+  pthread_mutex_lock(&go_mu);
+  go = 1;
+  pthread_cond_broadcast(&go_cv);
+  pthread_mutex_unlock(&go_mu);
   for (int i = 0; i < n; i++) {
     pthread_join(threads[i], NULL);
   }
@@ -255,8 +273,11 @@ static void run_threads(void *(*fn)(void *), run_arg *args, int n) {
 }
 
 static void wait_go(void) {
-  while (!atomic_load(&go)) {
+  pthread_mutex_lock(&go_mu);
+  while (!go) {
+    pthread_cond_wait(&go_cv, &go_mu);
   }
+  pthread_mutex_unlock(&go_mu);
 }
 
 // overlap is the share of the request [t0, t1] that falls inside the window
@@ -502,7 +523,60 @@ typedef struct bench_case {
   double cpu, made,
       limit_cpu;  // all slices; limit_cpu: what the limit's CPU cost
                   // per certificate would have taken for them
+  // The machine: CPU seconds of this side (this program, pkid and
+  // PostgreSQL's processes) and of every other process, and wall seconds,
+  // over whole slices.
+  double ours_last, others_last, wall_last;
+  double ours, others, wall;
 } bench_case;
+
+// --- CPU of the machine ---
+
+#define MAX_PG_PIDS 128
+
+// pg_pids lists the processes of pkid's PostgreSQL server (backends and
+// its own workers, as pg_stat_activity shows them); 0 without a database.
+static size_t pg_pids(const it_db *db, pid_t *out, size_t cap) {
+  if (db == NULL) {
+    return 0;
+  }
+  PGresult *res =
+      it_db_query(db, "SELECT pid FROM pg_stat_activity", NULL, NULL);
+  size_t n = 0;
+  for (int i = 0; res != NULL && i < PQntuples(res) && n < cap; i++) {
+    out[n++] = (pid_t)atoi(PQgetvalue(res, i, 0));
+  }
+  PQclear(res);
+  return n;
+}
+
+// ours_ticks is the CPU time (clock ticks) of this program, pkid and the
+// processes |pg|.
+static long long ours_ticks(pid_t pkid, const pid_t *pg, size_t n) {
+  long long t = proc_cpu_ticks(getpid());
+  const long long k = pkid > 0 ? proc_cpu_ticks(pkid) : 0;
+  t += k > 0 ? k : 0;
+  for (size_t i = 0; i < n; i++) {
+    const long long p = proc_cpu_ticks(pg[i]);
+    t += p > 0 ? p : 0;  // a process that ended meanwhile counts no more
+  }
+  return t;
+}
+
+// machine_ticks is the busy CPU time of the whole machine (/proc/stat:
+// user, nice, system, irq, softirq, steal), in clock ticks.
+static long long machine_ticks(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  long long v[8] = {0};
+  const int got =
+      f != NULL ? fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld",
+                         &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])
+                : 0;
+  if (f != NULL) {
+    fclose(f);
+  }
+  return got == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : 0;
+}
 
 static const char *case_mode(const bench_case *c) {
   return c->kind == CASE_HTTP         ? "http"
@@ -525,7 +599,8 @@ static void print_limit_slice(const pair_state *ps, int threads, int round,
 // run_case_slice runs one slice of |c| and returns the certificates made in
 // its counted window (*counted: that window's length).
 static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
-                             double warmup, pid_t pkid, double *counted) {
+                             double warmup, pid_t pkid, const it_db *db,
+                             double *counted) {
   run_arg *args = calloc((size_t)c->threads, sizeof(run_arg));
   if (args == NULL) {
     fprintf(stderr, "bench: out of memory\n");
@@ -541,9 +616,20 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
                         .warmup = http ? warmup : 0,
                         .seconds = seconds};
   }
+  pid_t pg[MAX_PG_PIDS];
+  const size_t n_pg = http ? pg_pids(db, pg, MAX_PG_PIDS) : 0;
+  const pid_t side_pkid = http ? pkid : 0;
+  const long long ours0 = ours_ticks(side_pkid, pg, n_pg);
+  const long long machine0 = machine_ticks();
+  const double wall0 = now_s();
   const long long ticks0 = http && pkid > 0 ? proc_cpu_ticks(pkid) : -1;
   run_threads(http ? http_thread : inprocess_thread, args, c->threads);
   const long long ticks1 = ticks0 >= 0 ? proc_cpu_ticks(pkid) : -1;
+  const double tck = (double)sysconf(_SC_CLK_TCK);
+  const double ours = (double)(ours_ticks(side_pkid, pg, n_pg) - ours0) / tck;
+  c->ours_last = ours;
+  c->others_last = (double)(machine_ticks() - machine0) / tck - ours;
+  c->wall_last = now_s() - wall0;
   double done = 0;
   c->cpu_last = c->made_last = 0;
   if (ticks0 >= 0 && ticks1 >= ticks0) {
@@ -582,14 +668,19 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       "\"batch\":%zu,\"slices\":%d,\"seconds\":%.2f,\"certs_per_s\":%.1f,"
       "\"limit_per_s\":%.1f,\"ratio\":%.3f,\"slice_min_ratio\":%.3f,"
       "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-      "\"%s\":%.3f,\"%s\":%.1f}\n",
+      "\"%s\":%.3f,\"%s\":%.1f,\"system_cpu_ratio\":%.3f,"
+      "\"others_cpu_share\":%.3f}\n",
       case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
       c->kind == CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
       rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
       p50, p99, c->kind == CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio",
       c->cpu > 0 ? c->limit_cpu / c->cpu : 0,
       c->kind == CASE_HTTP ? "pkid_cpu_us_per_cert" : "cpu_us_per_cert",
-      c->made > 0 ? c->cpu / c->made * 1e6 : 0);
+      c->made > 0 ? c->cpu / c->made * 1e6 : 0,
+      c->ours > 0 ? c->limit_cpu / c->ours : 0,
+      c->wall > 0
+          ? c->others / (c->wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
+          : 0);
   fflush(stdout);
 }
 
@@ -633,6 +724,9 @@ static void run_interleaved(pair_state *ps, const options *opts,
         prev->limit_cpu += (before_cpu + cpu_per_cert) / 2 * prev->made_last;
         prev->cpu += prev->cpu_last;
         prev->made += prev->made_last;
+        prev->ours += prev->ours_last;
+        prev->others += prev->others_last;
+        prev->wall += prev->wall_last;
         prev->min_ratio = prev->slices == 0 || ratio < prev->min_ratio
                               ? ratio
                               : prev->min_ratio;
@@ -648,7 +742,7 @@ static void run_interleaved(pair_state *ps, const options *opts,
       }
       bench_case *c = &cases[k];
       c->done_last = run_case_slice(ps, c, slice, warmup, opts->pkid_pid,
-                                    &c->counted_last);
+                                    opts->pkid_db, &c->counted_last);
       c->done += c->done_last;
       c->seconds += c->counted_last;
     }
@@ -939,6 +1033,7 @@ int main(int argc, char **argv) {
     return 1;
   } else if (http) {
     opts.pkid_pid = pkid.pid;
+    opts.pkid_db = &db;
   }
   const int pairs = strcmp(opts.mode, "keygen") != 0;
   for (size_t k = 0; pairs && k < PAIR_COUNT; k++) {
