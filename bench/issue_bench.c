@@ -764,20 +764,29 @@ static void run_interleaved(pair_state *ps, const options *opts,
 
 // --- pkid ---
 
+// The directory of the pkid running (one at a time): its data directory,
+// ready file, log and TLS files, removed when it stops.
+static char g_work[] = "/tmp/pki-issue-bench.XXXXXX";
+
 // start_pkid starts pkid (tests/integration/harness.h) on a database of
 // its own, with |workers| signing threads and |extra| flags.
 static int start_pkid(const options *opts, int workers, const char *keypool,
                       it_db *db, it_pkid *pkid) {
-  char dir[256], threads[16];
-  static int runs;
+  char dir[sizeof(g_work) + 8], threads[16];
+  memcpy(g_work + sizeof(g_work) - 7, "XXXXXX", 6);
+  if (mkdtemp(g_work) == NULL) {
+    fprintf(stderr, "bench: mkdtemp: %s\n", strerror(errno));
+    return 0;
+  }
   it_db_create_on(opts->database, db);
-  snprintf(dir, sizeof(dir), "/tmp/pki-bench-%ld-%d", (long)getpid(), runs++);
+  snprintf(dir, sizeof(dir), "%s/pkid", g_work);
   snprintf(threads, sizeof(threads), "%d", workers);
   const char *extra[] = {
       "--workers", threads, "--ocsp-url", "http://ocsp.example.com/",
       "--keypool", keypool, NULL};
   if (!it_pkid_start(pkid, db, dir, extra)) {
     it_db_drop(db);
+    proc_remove_tree("bench", g_work);
     return 0;
   }
   return 1;
@@ -786,6 +795,7 @@ static int start_pkid(const options *opts, int workers, const char *keypool,
 static void stop_pkid(it_db *db, it_pkid *pkid) {
   (void)it_pkid_stop(pkid);
   it_db_drop(db);
+  proc_remove_tree("bench", g_work);
 }
 
 // --- Server-side key generation ---
