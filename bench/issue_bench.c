@@ -1,23 +1,53 @@
 // The issuance benchmark: certificates per second through the signing core
 // (in process) and through pkid over HTTP with PostgreSQL commits, next to
-// the raw BoringSSL limit measured in the same run.
+// the raw BoringSSL limit measured in the same run, interleaved with them.
 //
-// DESIGN: each measurement runs |threads| threads for --seconds and prints
-// one JSON object on stdout. The raw limit is measured with the same number
-// of threads, each verifying a CSR signature and signing a message as long
-// as a real TBSCertificate of the pair
-// with its own copy of the CA key, for the same key pair: the cost of one
-// certificate with nothing else around it. ratio = certs_per_s / limit_per_s.
+// DESIGN: the limit is measured with |threads| threads (as many as pkid has
+// signing workers), each verifying a CSR signature and signing a message as
+// long as a real TBSCertificate of the pair with its own copy of the CA key:
+// the cost of one certificate with nothing else around it.
+//
+// The limit and the cases run in slices, interleaved, as bench/ocsp_bench.c
+// runs its cases: --rounds rounds (default about one per second of
+// --seconds), each running limit, case 1, limit, case 2, ..., case N, and a
+// last limit slice closes the run. A slice of a case lasts seconds / rounds,
+// a limit slice half that. Each slice of a case is compared with the mean of
+// the two limit slices around it, and a case's limit_per_s is the mean of its
+// slices' limits weighted by their length, so that a disturbance by another
+// process on a shared machine moves a case and its limit alike: ratio =
+// certs_per_s / limit_per_s, and slice_min_ratio / slice_max_ratio give the
+// spread. Every limit slice is printed as an "issue_limit" line; the case
+// lines come at the end of the pair. Nothing of a slice runs during the
+// next: an HTTP slice stops sending at its end and waits for its answers.
+//
+// CPU time, which the rest of the machine does not move: each in-process
+// line has cpu_ratio, the limit's CPU per certificate (threads' CPU time,
+// CLOCK_THREAD_CPUTIME_ID, in the limit slices around it) over the case's;
+// each HTTP line has pkid_cpu_ratio, the same over pkid's CPU per
+// certificate (/proc, whole slices), and pkid_cpu_us_per_cert. Every line
+// has system_cpu_ratio, the same over the CPU of this whole side per
+// certificate (this program with its clients, pkid, and PostgreSQL's
+// processes as pg_stat_activity lists them), and others_cpu_share, the
+// share of the machine's CPUs every other process used meanwhile
+// (/proc/stat). When other processes compete (others_cpu_share well above
+// 0), a case with many runnable threads (64 clients, pkid, PostgreSQL) gets
+// a larger share of the CPUs than the limit's threads did, and its wall
+// ratio can exceed 1: system_cpu_ratio is then the figure that holds.
 //
 // Modes:
-//   raw        the limit itself (printed once per key pair and thread count)
+//   raw        the limit alone, in slices (a "raw" line sums them)
 //   inprocess  CSR bytes -> certificate DER through ca_issue_sign, no HTTP,
 //              no database; "inprocess-shared-key" does the same with one
 //              key shared by all threads (the single-handle comparison)
 //   http       POST /v1/certificates:batchIssue to a pkid this program
 //              starts against --database (bench/with_postgres.sh starts a
 //              throwaway PostgreSQL when none is given), batches of 1, 10,
-//              100, 1000
+//              100, 1000 from 64, 16, 6 and 3 connections. Each connection
+//              is kept across the slices (keep-alive: one TLS handshake per
+//              connection per run). The first --warmup seconds of a slice
+//              (default a quarter of it, at most 0.3 s) fill the pipeline and
+//              are not counted; a request's certificates count pro rata of
+//              its time inside the counted window.
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
 //              the key pool full, then with the pool disabled
 #include <errno.h>
@@ -38,6 +68,7 @@
 #include <unistd.h>
 
 #include "api/client/client.h"
+#include "bench/proc_stat.h"
 #include "ca/issue/authority.h"
 #include "ca/issue/issue.h"
 #include "ca/issue/issuer_keys.h"
@@ -65,18 +96,30 @@ static const pair kPairs[] = {
 #define CSR_POOL 32
 
 typedef struct options {
-  double seconds;
+  double seconds;  // of each case, all its slices together
+  int rounds;      // slices of each case, interleaved with the limit
+  double warmup;   // HTTP: seconds of a slice not counted; < 0: default
   int threads;
   const char *mode;  // "all", "inprocess", "http", "raw"
   const char *database;
   const char *pairs;  // comma-separated csr keys, or NULL for all
   const char *batches;
-  const char *server;  // an already running pkid, instead of starting one
+  const char *server;    // an already running pkid, instead of starting one
+  pid_t pkid_pid;        // the pkid this program started, for its CPU time
+  const it_db *pkid_db;  // its database, for PostgreSQL's processes
 } options;
 
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+// thread_cpu_s is the CPU time of the calling thread: what a certificate
+// costs, whatever else the machine runs meanwhile.
+static double thread_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -123,19 +166,6 @@ static void merge_percentiles(samples *sets, size_t n, double *p50,
     *p99 = all.ms[(size_t)(0.99 * (double)(all.n - 1))];
   }
   free(all.ms);
-}
-
-static void print_result(const char *mode, const pair *p, int threads,
-                         size_t batch, double certs_per_s, double limit,
-                         double p50, double p99) {
-  printf(
-      "{\"bench\":\"issue\",\"mode\":\"%s\",\"csr_key\":\"%s\","
-      "\"issuer_key\":\"%s\",\"threads\":%d,\"batch\":%zu,"
-      "\"certs_per_s\":%.1f,\"limit_per_s\":%.1f,\"ratio\":%.3f,"
-      "\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
-      mode, p->csr_key, p->issuer_key, threads, batch, certs_per_s, limit,
-      limit > 0 ? certs_per_s / limit : 0, p50, p99);
-  fflush(stdout);
 }
 
 // --- Key pairs ---
@@ -193,32 +223,49 @@ static void pair_cleanup(pair_state *s) {
   ca_authority_free(s->authority);
 }
 
-// --- Threads running for a fixed time ---
+// --- Threads running for one slice ---
 
 typedef struct run_arg {
   pair_state *pair;
-  const options *opts;
   int shared_key;
   size_t batch;
-  const it_pkid *pkid;
+  pki_client *client;  // HTTP: kept across slices (one keep-alive connection)
   int index;
-  uint64_t done;
-  samples lat;
+  double warmup;   // seconds from the start not counted (pipeline filling)
+  double seconds;  // counted seconds after the warm-up
+  double done;     // certificates made inside the counted window
+  double cpu;      // raw and in-process: the thread's CPU seconds
+  double made;     // HTTP: certificates of the whole slice
+  samples lat;     // latency of the requests that ended inside it
   int failed;
 } run_arg;
 
-static atomic_int go;
+// The start of a slice: every thread waits here until all are created. A
+// wait, not a spin: 64 spinning clients would take the CPUs from the
+// thread creating the others, and from pkid.
+static pthread_mutex_t go_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t go_cv = PTHREAD_COND_INITIALIZER;
+static int go;
 
 static void run_threads(void *(*fn)(void *), run_arg *args, int n) {
   pthread_t *threads = calloc((size_t)n, sizeof(pthread_t));
-  atomic_store(&go, 0);
+  if (threads == NULL) {
+    fprintf(stderr, "bench: out of memory\n");
+    exit(1);
+  }
+  pthread_mutex_lock(&go_mu);
+  go = 0;
+  pthread_mutex_unlock(&go_mu);
   for (int i = 0; i < n; i++) {
     if (pthread_create(&threads[i], NULL, fn, &args[i]) != 0) {
       fprintf(stderr, "bench: pthread_create failed\n");
       exit(1);
     }
   }
-  atomic_store(&go, 1);
+  pthread_mutex_lock(&go_mu);
+  go = 1;
+  pthread_cond_broadcast(&go_cv);
+  pthread_mutex_unlock(&go_mu);
   for (int i = 0; i < n; i++) {
     pthread_join(threads[i], NULL);
   }
@@ -226,8 +273,23 @@ static void run_threads(void *(*fn)(void *), run_arg *args, int n) {
 }
 
 static void wait_go(void) {
-  while (!atomic_load(&go)) {
+  pthread_mutex_lock(&go_mu);
+  while (!go) {
+    pthread_cond_wait(&go_cv, &go_mu);
   }
+  pthread_mutex_unlock(&go_mu);
+}
+
+// overlap is the share of the request [t0, t1] that falls inside the window
+// [w0, w1]: a request's certificates are counted pro rata of its time inside
+// the window, so that a few long requests (batches of 1000) do not make the
+// count jump by whole batches at the window's edges.
+static double overlap(double t0, double t1, double w0, double w1) {
+  const double a = t0 > w0 ? t0 : w0, b = t1 < w1 ? t1 : w1;
+  if (b <= a) {
+    return 0;
+  }
+  return t1 > t0 ? (b - a) / (t1 - t0) : 1;
 }
 
 // raw_thread: one CSR verification plus one signature per iteration.
@@ -254,7 +316,8 @@ static void *raw_thread(void *varg) {
       a->pair->tbs_len < sizeof(tbs) ? a->pair->tbs_len : sizeof(tbs);
   memset(tbs, 0x5a, sizeof(tbs));
   wait_go();
-  const double end = now_s() + a->opts->seconds;
+  const double cpu0 = thread_cpu_s();
+  const double end = now_s() + a->seconds;
   while (now_s() < end) {
     size_t sig_len;
     if (!ca_csr_verify(&csr) ||
@@ -264,27 +327,33 @@ static void *raw_thread(void *varg) {
     }
     a->done++;
   }
+  a->cpu = thread_cpu_s() - cpu0;
   ca_issuer_keys_cleanup(&keys);
   ca_csr_cleanup(&csr);
   return NULL;
 }
 
-static double measure_raw(pair_state *ps, const options *opts, int threads) {
+// measure_raw runs the limit for |seconds| on |threads| threads and returns
+// its rate; *cpu_per_cert: the CPU seconds one certificate took.
+static double measure_raw(pair_state *ps, double seconds, int threads,
+                          double *cpu_per_cert) {
   run_arg *args = calloc((size_t)threads, sizeof(run_arg));
   for (int i = 0; i < threads; i++) {
-    args[i] = (run_arg){.pair = ps, .opts = opts, .index = i};
+    args[i] = (run_arg){.pair = ps, .index = i, .seconds = seconds};
   }
   run_threads(raw_thread, args, threads);
-  uint64_t total = 0;
+  double total = 0, cpu = 0;
   for (int i = 0; i < threads; i++) {
     total += args[i].done;
+    cpu += args[i].cpu;
     if (args[i].failed) {
       fprintf(stderr, "bench: raw measurement failed\n");
       exit(1);
     }
   }
   free(args);
-  return (double)total / opts->seconds;
+  *cpu_per_cert = total > 0 ? cpu / total : 0;
+  return total / seconds;
 }
 
 // inprocess_thread: the whole core path, one request at a time.
@@ -296,7 +365,8 @@ static void *inprocess_thread(void *varg) {
     return NULL;
   }
   wait_go();
-  const double end = now_s() + a->opts->seconds;
+  const double cpu0 = thread_cpu_s();
+  const double end = now_s() + a->seconds;
   size_t i = (size_t)a->index;
   double t = now_s();
   while (t < end) {
@@ -318,35 +388,11 @@ static void *inprocess_thread(void *varg) {
     a->done++;
     i++;
   }
+  a->cpu = thread_cpu_s() - cpu0;
   if (!a->shared_key) {
     ca_issuer_keys_cleanup(&keys);
   }
   return NULL;
-}
-
-static void measure_inprocess(pair_state *ps, const options *opts, int threads,
-                              int shared_key, double limit) {
-  run_arg *args = calloc((size_t)threads, sizeof(run_arg));
-  samples *sets = calloc((size_t)threads, sizeof(samples));
-  for (int i = 0; i < threads; i++) {
-    args[i] = (run_arg){
-        .pair = ps, .opts = opts, .index = i, .shared_key = shared_key};
-  }
-  run_threads(inprocess_thread, args, threads);
-  uint64_t total = 0;
-  for (int i = 0; i < threads; i++) {
-    total += args[i].done;
-    sets[i] = args[i].lat;
-    if (args[i].failed) {
-      exit(1);
-    }
-  }
-  double p50, p99;
-  merge_percentiles(sets, (size_t)threads, &p50, &p99);
-  print_result(shared_key ? "inprocess-shared-key" : "inprocess", ps->p,
-               threads, 1, (double)total / opts->seconds, limit, p50, p99);
-  free(args);
-  free(sets);
 }
 
 // --- HTTP ---
@@ -374,54 +420,67 @@ static uint8_t *pack_batch(pair_state *ps, size_t n, size_t first,
   return body;
 }
 
+// http_call sends one batch and checks that every item was issued.
+static int http_call(run_arg *a, const uint8_t *body, size_t len, int *busy) {
+  pki_reply reply;
+  *busy = 0;
+  if (!pki_client_call(a->client, "POST", "/v1/certificates:batchIssue",
+                       "application/x-protobuf", body, len, &reply)) {
+    fprintf(stderr, "bench: %s\n", ca_err_get()->message);
+    return 0;
+  }
+  if (reply.status == 503) {
+    // A full queue: the service works as designed; the caller backs off.
+    pki_reply_cleanup(&reply);
+    *busy = 1;
+    return 1;
+  }
+  Pki__V1__BatchIssueResponse *resp =
+      reply.status == 200 ? pki__v1__batch_issue_response__unpack(
+                                NULL, reply.body_len, reply.body)
+                          : NULL;
+  const int ok = resp != NULL && resp->issued == a->batch;
+  if (!ok) {
+    const Pki__V1__Error *e = NULL;
+    for (size_t k = 0; resp != NULL && k < resp->n_results && e == NULL; k++) {
+      e = resp->results[k]->error;
+    }
+    fprintf(stderr, "bench: HTTP %ld: %s: %s\n", reply.status,
+            e != NULL ? e->code : "-", e != NULL ? e->message : "-");
+  }
+  pki__v1__batch_issue_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+  return ok;
+}
+
+// http_thread sends batches back to back from the start of the slice until
+// the end of its counted window, and waits for the last answer: nothing of
+// the slice is still running when the next limit slice starts.
 static void *http_thread(void *varg) {
   run_arg *a = varg;
   size_t len;
   uint8_t *body = pack_batch(a->pair, a->batch, (size_t)a->index, &len);
-  pki_client *client = it_client(a->pkid);
   wait_go();
-  const double end = now_s() + a->opts->seconds;
+  const double w0 = now_s() + a->warmup, w1 = w0 + a->seconds;
   double t = now_s();
-  while (t < end) {
-    pki_reply reply;
-    if (!pki_client_call(client, "POST", "/v1/certificates:batchIssue",
-                         "application/x-protobuf", body, len, &reply)) {
-      fprintf(stderr, "bench: %s\n", ca_err_get()->message);
+  while (t < w1) {
+    int busy;
+    if (!http_call(a, body, len, &busy)) {
       a->failed = 1;
       break;
     }
-    if (reply.status == 503) {
-      // A full queue: the service works as designed; back off briefly.
-      pki_reply_cleanup(&reply);
-      usleep(1000);
-      t = now_s();
-      continue;
-    }
-    Pki__V1__BatchIssueResponse *resp =
-        reply.status == 200 ? pki__v1__batch_issue_response__unpack(
-                                  NULL, reply.body_len, reply.body)
-                            : NULL;
-    if (resp == NULL || resp->issued != a->batch) {
-      const Pki__V1__Error *e = NULL;
-      for (size_t k = 0; resp != NULL && k < resp->n_results && e == NULL;
-           k++) {
-        e = resp->results[k]->error;
-      }
-      fprintf(stderr, "bench: HTTP %ld: %s: %s\n", reply.status,
-              e != NULL ? e->code : "-", e != NULL ? e->message : "-");
-      a->failed = 1;
-      pki__v1__batch_issue_response__free_unpacked(resp, NULL);
-      pki_reply_cleanup(&reply);
-      break;
-    }
-    pki__v1__batch_issue_response__free_unpacked(resp, NULL);
-    pki_reply_cleanup(&reply);
     const double t2 = now_s();
-    sample_add(&a->lat, (t2 - t) * 1000);
-    t = t2;
-    a->done += a->batch;
+    if (busy) {
+      usleep(1000);
+    } else {
+      a->done += (double)a->batch * overlap(t, t2, w0, w1);
+      a->made += (double)a->batch;
+      if (t2 >= w0 && t2 <= w1) {
+        sample_add(&a->lat, (t2 - t) * 1000);
+      }
+    }
+    t = now_s();
   }
-  pki_client_free(client);
   free(body);
   return NULL;
 }
@@ -441,50 +500,293 @@ static int connections_for(size_t batch) {
   return 3;
 }
 
-static void measure_http(pair_state *ps, const options *opts,
-                         const it_pkid *pkid, size_t batch, int workers,
-                         double limit) {
-  const int conns = connections_for(batch);
-  run_arg *args = calloc((size_t)conns, sizeof(run_arg));
-  samples *sets = calloc((size_t)conns, sizeof(samples));
-  for (int i = 0; i < conns; i++) {
-    args[i] = (run_arg){
-        .pair = ps, .opts = opts, .index = i, .batch = batch, .pkid = pkid};
+// --- Cases, interleaved with the limit ---
+
+typedef enum case_kind { CASE_INPROCESS, CASE_SHARED_KEY, CASE_HTTP } case_kind;
+
+// One case of a pair and the sum of its slices.
+typedef struct bench_case {
+  case_kind kind;
+  size_t batch;
+  int threads;                  // threads (HTTP: client connections)
+  pki_client **clients;         // HTTP: one per thread, kept across slices
+  double done, seconds;         // certificates and counted seconds, all slices
+  double limit_sum;             // sum over slices of limit x counted seconds
+  double min_ratio, max_ratio;  // of one slice against its own limit
+  int slices;
+  samples lat;
+  double done_last, counted_last;  // the slice just run
+  // CPU: in process, the threads' CPU seconds; HTTP, pkid's (the process
+  // alone, neither PostgreSQL nor the clients) over whole slices, with
+  // made_last the certificates of the whole slice.
+  double cpu_last, made_last;
+  double cpu, made,
+      limit_cpu;  // all slices; limit_cpu: what the limit's CPU cost
+                  // per certificate would have taken for them
+  // The machine: CPU seconds of this side (this program, pkid and
+  // PostgreSQL's processes) and of every other process, and wall seconds,
+  // over whole slices.
+  double ours_last, others_last, wall_last;
+  double ours, others, wall;
+} bench_case;
+
+// --- CPU of the machine ---
+
+#define MAX_PG_PIDS 128
+
+// pg_pids lists the processes of pkid's PostgreSQL server (backends and
+// its own workers, as pg_stat_activity shows them); 0 without a database.
+static size_t pg_pids(const it_db *db, pid_t *out, size_t cap) {
+  if (db == NULL) {
+    return 0;
   }
-  run_threads(http_thread, args, conns);
-  uint64_t total = 0;
-  for (int i = 0; i < conns; i++) {
-    total += args[i].done;
-    sets[i] = args[i].lat;
+  PGresult *res =
+      it_db_query(db, "SELECT pid FROM pg_stat_activity", NULL, NULL);
+  size_t n = 0;
+  for (int i = 0; res != NULL && i < PQntuples(res) && n < cap; i++) {
+    out[n++] = (pid_t)atoi(PQgetvalue(res, i, 0));
+  }
+  PQclear(res);
+  return n;
+}
+
+// ours_ticks is the CPU time (clock ticks) of this program, pkid and the
+// processes |pg|.
+static long long ours_ticks(pid_t pkid, const pid_t *pg, size_t n) {
+  long long t = proc_cpu_ticks(getpid());
+  const long long k = pkid > 0 ? proc_cpu_ticks(pkid) : 0;
+  t += k > 0 ? k : 0;
+  for (size_t i = 0; i < n; i++) {
+    const long long p = proc_cpu_ticks(pg[i]);
+    t += p > 0 ? p : 0;  // a process that ended meanwhile counts no more
+  }
+  return t;
+}
+
+// machine_ticks is the busy CPU time of the whole machine (/proc/stat:
+// user, nice, system, irq, softirq, steal), in clock ticks.
+static long long machine_ticks(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  long long v[8] = {0};
+  const int got =
+      f != NULL ? fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld",
+                         &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])
+                : 0;
+  if (f != NULL) {
+    fclose(f);
+  }
+  return got == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : 0;
+}
+
+static const char *case_mode(const bench_case *c) {
+  return c->kind == CASE_HTTP         ? "http"
+         : c->kind == CASE_SHARED_KEY ? "inprocess-shared-key"
+                                      : "inprocess";
+}
+
+static void print_limit_slice(const pair_state *ps, int threads, int round,
+                              const char *next, size_t next_batch,
+                              double seconds, double rate) {
+  printf(
+      "{\"bench\":\"issue_limit\",\"csr_key\":\"%s\",\"issuer_key\":\"%s\","
+      "\"threads\":%d,\"round\":%d,\"before_mode\":\"%s\","
+      "\"before_batch\":%zu,\"seconds\":%.2f,\"limit_per_s\":%.1f}\n",
+      ps->p->csr_key, ps->p->issuer_key, threads, round, next, next_batch,
+      seconds, rate);
+  fflush(stdout);
+}
+
+// run_case_slice runs one slice of |c| and returns the certificates made in
+// its counted window (*counted: that window's length).
+static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
+                             double warmup, pid_t pkid, const it_db *db,
+                             double *counted) {
+  run_arg *args = calloc((size_t)c->threads, sizeof(run_arg));
+  if (args == NULL) {
+    fprintf(stderr, "bench: out of memory\n");
+    exit(1);
+  }
+  const int http = c->kind == CASE_HTTP;
+  for (int i = 0; i < c->threads; i++) {
+    args[i] = (run_arg){.pair = ps,
+                        .index = i,
+                        .shared_key = c->kind == CASE_SHARED_KEY,
+                        .batch = c->batch,
+                        .client = http ? c->clients[i] : NULL,
+                        .warmup = http ? warmup : 0,
+                        .seconds = seconds};
+  }
+  pid_t pg[MAX_PG_PIDS];
+  const size_t n_pg = http ? pg_pids(db, pg, MAX_PG_PIDS) : 0;
+  const pid_t side_pkid = http ? pkid : 0;
+  const long long ours0 = ours_ticks(side_pkid, pg, n_pg);
+  const long long machine0 = machine_ticks();
+  const double wall0 = now_s();
+  const long long ticks0 = http && pkid > 0 ? proc_cpu_ticks(pkid) : -1;
+  run_threads(http ? http_thread : inprocess_thread, args, c->threads);
+  const long long ticks1 = ticks0 >= 0 ? proc_cpu_ticks(pkid) : -1;
+  const double tck = (double)sysconf(_SC_CLK_TCK);
+  const double ours = (double)(ours_ticks(side_pkid, pg, n_pg) - ours0) / tck;
+  c->ours_last = ours;
+  c->others_last = (double)(machine_ticks() - machine0) / tck - ours;
+  c->wall_last = now_s() - wall0;
+  double done = 0;
+  c->cpu_last = c->made_last = 0;
+  if (ticks0 >= 0 && ticks1 >= ticks0) {
+    c->cpu_last = (double)(ticks1 - ticks0) / (double)sysconf(_SC_CLK_TCK);
+  }
+  for (int i = 0; i < c->threads; i++) {
     if (args[i].failed) {
-      fprintf(stderr, "bench: HTTP run failed\n");
+      fprintf(stderr, "bench: %s run failed\n", case_mode(c));
       exit(1);
     }
+    done += args[i].done;
+    if (!http) {
+      c->cpu_last += args[i].cpu;
+      c->made_last += args[i].done;
+    } else {
+      c->made_last += args[i].made;
+    }
+    for (size_t k = 0; k < args[i].lat.n; k++) {
+      sample_add(&c->lat, args[i].lat.ms[k]);
+    }
+    free(args[i].lat.ms);
   }
-  double p50, p99;
-  merge_percentiles(sets, (size_t)conns, &p50, &p99);
-  print_result("http", ps->p, workers, batch, (double)total / opts->seconds,
-               limit, p50, p99);
   free(args);
-  free(sets);
+  *counted = seconds;
+  return done;
+}
+
+static void print_case(const pair_state *ps, bench_case *c, int workers) {
+  double p50, p99;
+  merge_percentiles(&c->lat, 1, &p50, &p99);
+  const double rate = c->seconds > 0 ? c->done / c->seconds : 0;
+  const double limit = c->seconds > 0 ? c->limit_sum / c->seconds : 0;
+  printf(
+      "{\"bench\":\"issue\",\"mode\":\"%s\",\"csr_key\":\"%s\","
+      "\"issuer_key\":\"%s\",\"threads\":%d,\"connections\":%d,"
+      "\"batch\":%zu,\"slices\":%d,\"seconds\":%.2f,\"certs_per_s\":%.1f,"
+      "\"limit_per_s\":%.1f,\"ratio\":%.3f,\"slice_min_ratio\":%.3f,"
+      "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+      "\"%s\":%.3f,\"%s\":%.1f,\"system_cpu_ratio\":%.3f,"
+      "\"others_cpu_share\":%.3f}\n",
+      case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
+      c->kind == CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
+      rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
+      p50, p99, c->kind == CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio",
+      c->cpu > 0 ? c->limit_cpu / c->cpu : 0,
+      c->kind == CASE_HTTP ? "pkid_cpu_us_per_cert" : "cpu_us_per_cert",
+      c->made > 0 ? c->cpu / c->made * 1e6 : 0,
+      c->ours > 0 ? c->limit_cpu / c->ours : 0,
+      c->wall > 0
+          ? c->others / (c->wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
+          : 0);
+  fflush(stdout);
+}
+
+// run_interleaved measures the limit and the |n| cases of |ps| in rounds:
+// limit, case 1, limit, case 2, ..., limit, then the next round. Each slice
+// of a case is compared with the mean of the two limit slices around it, so
+// a disturbance by another process on a shared machine moves the case and
+// its limit alike; a case's limit is the mean of its slices' limits,
+// weighted by their length.
+static void run_interleaved(pair_state *ps, const options *opts,
+                            bench_case *cases, size_t n) {
+  const double slice = opts->seconds / opts->rounds;
+  const double limit_slice = slice / 2;
+  const double warmup = opts->warmup >= 0 ? opts->warmup
+                        : slice / 4 < 0.3 ? slice / 4
+                                          : 0.3;
+  double raw_total = 0, raw_min = 0, raw_max = 0;
+  int raw_n = 0;
+  double before = 0, before_cpu = 0;
+  for (int r = 0; r <= opts->rounds; r++) {
+    for (size_t k = 0; k < (n > 0 ? n : 1); k++) {
+      const int last = r == opts->rounds;
+      // The limit slice before case k of round r (and after the one before).
+      double cpu_per_cert;
+      const double rate =
+          measure_raw(ps, limit_slice, opts->threads, &cpu_per_cert);
+      print_limit_slice(ps, opts->threads, r,
+                        last || n == 0 ? "-" : case_mode(&cases[k]),
+                        last || n == 0 ? 0 : cases[k].batch, limit_slice, rate);
+      raw_total += rate;
+      raw_min = raw_n == 0 || rate < raw_min ? rate : raw_min;
+      raw_max = raw_n == 0 || rate > raw_max ? rate : raw_max;
+      raw_n++;
+      if (raw_n > 1 && n > 0) {
+        // Close the slice of the case run just before this limit slice.
+        bench_case *prev = &cases[(k + n - 1) % n];
+        const double limit = (before + rate) / 2;
+        const double case_rate = prev->done_last / prev->counted_last;
+        const double ratio = case_rate / limit;
+        prev->limit_sum += limit * prev->counted_last;
+        prev->limit_cpu += (before_cpu + cpu_per_cert) / 2 * prev->made_last;
+        prev->cpu += prev->cpu_last;
+        prev->made += prev->made_last;
+        prev->ours += prev->ours_last;
+        prev->others += prev->others_last;
+        prev->wall += prev->wall_last;
+        prev->min_ratio = prev->slices == 0 || ratio < prev->min_ratio
+                              ? ratio
+                              : prev->min_ratio;
+        prev->max_ratio = prev->slices == 0 || ratio > prev->max_ratio
+                              ? ratio
+                              : prev->max_ratio;
+        prev->slices++;
+      }
+      before = rate;
+      before_cpu = cpu_per_cert;
+      if (last || n == 0) {
+        break;
+      }
+      bench_case *c = &cases[k];
+      c->done_last = run_case_slice(ps, c, slice, warmup, opts->pkid_pid,
+                                    opts->pkid_db, &c->counted_last);
+      c->done += c->done_last;
+      c->seconds += c->counted_last;
+    }
+  }
+  const pair_state *p = ps;
+  const double mean = raw_n > 0 ? raw_total / raw_n : 0;
+  printf(
+      "{\"bench\":\"issue\",\"mode\":\"raw\",\"csr_key\":\"%s\","
+      "\"issuer_key\":\"%s\",\"threads\":%d,\"batch\":1,\"slices\":%d,"
+      "\"certs_per_s\":%.1f,\"limit_per_s\":%.1f,\"ratio\":1.000,"
+      "\"slice_min_per_s\":%.1f,\"slice_max_per_s\":%.1f,\"p50_ms\":0,"
+      "\"p99_ms\":0}\n",
+      p->p->csr_key, p->p->issuer_key, opts->threads, raw_n, mean, mean,
+      raw_min, raw_max);
+  for (size_t k = 0; k < n; k++) {
+    print_case(ps, &cases[k], opts->threads);
+  }
 }
 
 // --- pkid ---
+
+// The directory of the pkid running (one at a time): its data directory,
+// ready file, log and TLS files, removed when it stops.
+static char g_work[] = "/tmp/pki-issue-bench.XXXXXX";
 
 // start_pkid starts pkid (tests/integration/harness.h) on a database of
 // its own, with |workers| signing threads and |extra| flags.
 static int start_pkid(const options *opts, int workers, const char *keypool,
                       it_db *db, it_pkid *pkid) {
-  char dir[256], threads[16];
-  static int runs;
+  char dir[sizeof(g_work) + 8], threads[16];
+  memcpy(g_work + sizeof(g_work) - 7, "XXXXXX", 6);
+  if (mkdtemp(g_work) == NULL) {
+    fprintf(stderr, "bench: mkdtemp: %s\n", strerror(errno));
+    return 0;
+  }
   it_db_create_on(opts->database, db);
-  snprintf(dir, sizeof(dir), "/tmp/pki-bench-%ld-%d", (long)getpid(), runs++);
+  snprintf(dir, sizeof(dir), "%s/pkid", g_work);
   snprintf(threads, sizeof(threads), "%d", workers);
   const char *extra[] = {
       "--workers", threads, "--ocsp-url", "http://ocsp.example.com/",
       "--keypool", keypool, NULL};
   if (!it_pkid_start(pkid, db, dir, extra)) {
     it_db_drop(db);
+    proc_remove_tree("bench", g_work);
     return 0;
   }
   return 1;
@@ -493,6 +795,7 @@ static int start_pkid(const options *opts, int workers, const char *keypool,
 static void stop_pkid(it_db *db, it_pkid *pkid) {
   (void)it_pkid_stop(pkid);
   it_db_drop(db);
+  proc_remove_tree("bench", g_work);
 }
 
 // --- Server-side key generation ---
@@ -628,7 +931,9 @@ static int wanted(const char *list, const char *name) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: bazel run -c opt //bench:issue -- [--seconds S] [--mode "
+          "usage: bazel run -c opt //bench:issue -- [--seconds S (per case)] "
+          "[--rounds N (slices per case)]\n"
+          "       [--warmup S (HTTP, per slice)] [--mode "
           "all|raw|inprocess|http|keygen]\n"
           "       [--threads N] [--database URL] [--pairs "
           "RSA-2048,EC-P256,RSA-3072,EC-P384]\n"
@@ -636,8 +941,48 @@ static void usage(void) {
           "pkid)]\n");
 }
 
+// add_cases lists the cases of one pair for |opts|. HTTP cases get their
+// clients now: each keeps its connection across the slices.
+static size_t add_cases(const options *opts, const it_pkid *pkid, int inprocess,
+                        int http, bench_case *out) {
+  static const size_t kBatches[] = {1, 10, 100, 1000};
+  size_t n = 0;
+  if (inprocess) {
+    out[n++] = (bench_case){
+        .kind = CASE_INPROCESS, .batch = 1, .threads = opts->threads};
+    out[n++] = (bench_case){
+        .kind = CASE_SHARED_KEY, .batch = 1, .threads = opts->threads};
+  }
+  for (size_t b = 0; http && b < sizeof(kBatches) / sizeof(kBatches[0]); b++) {
+    char name[16];
+    snprintf(name, sizeof(name), "%zu", kBatches[b]);
+    if (!wanted(opts->batches, name)) {
+      continue;
+    }
+    bench_case *c = &out[n++];
+    *c = (bench_case){.kind = CASE_HTTP,
+                      .batch = kBatches[b],
+                      .threads = connections_for(kBatches[b])};
+    c->clients = calloc((size_t)c->threads, sizeof(pki_client *));
+    for (int i = 0; c->clients != NULL && i < c->threads; i++) {
+      c->clients[i] = it_client(pkid);
+    }
+  }
+  return n;
+}
+
+static void free_cases(bench_case *cases, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    for (int i = 0; cases[k].clients != NULL && i < cases[k].threads; i++) {
+      pki_client_free(cases[k].clients[i]);
+    }
+    free(cases[k].clients);
+    free(cases[k].lat.ms);
+  }
+}
+
 int main(int argc, char **argv) {
-  options opts = {.seconds = 5, .mode = "all"};
+  options opts = {.seconds = 5, .rounds = 0, .warmup = -1, .mode = "all"};
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   opts.threads = cpus > 0 ? (int)cpus : 1;
   opts.database = getenv("DATABASE_URL");
@@ -648,6 +993,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[i], "--seconds") == 0) {
       opts.seconds = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--rounds") == 0) {
+      opts.rounds = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--warmup") == 0) {
+      opts.warmup = atof(argv[++i]);
     } else if (strcmp(argv[i], "--threads") == 0) {
       opts.threads = atoi(argv[++i]);
     } else if (strcmp(argv[i], "--mode") == 0) {
@@ -665,7 +1014,11 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (opts.seconds <= 0 || opts.threads <= 0) {
+  if (opts.rounds == 0) {
+    // About one slice per second of each case.
+    opts.rounds = opts.seconds < 1.5 ? 1 : (int)(opts.seconds + 0.5);
+  }
+  if (opts.seconds <= 0 || opts.threads <= 0 || opts.rounds < 0) {
     usage();
     return 2;
   }
@@ -673,6 +1026,7 @@ int main(int argc, char **argv) {
   const int all = strcmp(opts.mode, "all") == 0;
   const int http = all || strcmp(opts.mode, "http") == 0;
   const int keygen = all || strcmp(opts.mode, "keygen") == 0;
+  const int inprocess = all || strcmp(opts.mode, "inprocess") == 0;
   if ((http || keygen) && opts.server == NULL &&
       (opts.database == NULL || opts.database[0] == '\0')) {
     fprintf(stderr,
@@ -687,8 +1041,10 @@ int main(int argc, char **argv) {
     it_pkid_external(&pkid, opts.server);
   } else if (http && !start_pkid(&opts, opts.threads, "none", &db, &pkid)) {
     return 1;
+  } else if (http) {
+    opts.pkid_pid = pkid.pid;
+    opts.pkid_db = &db;
   }
-  static const size_t kBatches[] = {1, 10, 100, 1000};
   const int pairs = strcmp(opts.mode, "keygen") != 0;
   for (size_t k = 0; pairs && k < PAIR_COUNT; k++) {
     if (!wanted(opts.pairs, kPairs[k].csr_key)) {
@@ -700,22 +1056,10 @@ int main(int argc, char **argv) {
               ca_err_get()->message);
       return 1;
     }
-    // The limit of this pair with |threads| threads, measured now.
-    const double limit = measure_raw(&ps, &opts, opts.threads);
-    print_result("raw", ps.p, opts.threads, 1, limit, limit, 0, 0);
-    if (all || strcmp(opts.mode, "inprocess") == 0) {
-      measure_inprocess(&ps, &opts, opts.threads, 0, limit);
-      measure_inprocess(&ps, &opts, opts.threads, 1, limit);
-    }
-    if (http) {
-      for (size_t b = 0; b < sizeof(kBatches) / sizeof(kBatches[0]); b++) {
-        char name[16];
-        snprintf(name, sizeof(name), "%zu", kBatches[b]);
-        if (wanted(opts.batches, name)) {
-          measure_http(&ps, &opts, &pkid, kBatches[b], opts.threads, limit);
-        }
-      }
-    }
+    bench_case cases[6];
+    const size_t n = add_cases(&opts, &pkid, inprocess, http, cases);
+    run_interleaved(&ps, &opts, cases, n);
+    free_cases(cases, n);
     pair_cleanup(&ps);
   }
   if (http && opts.server == NULL) {

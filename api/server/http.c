@@ -816,6 +816,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   return dispatch(server, state, conn, method, url);
 }
 
+// on_connection enables session resumption on each new TLS connection,
+// before its handshake (libmicrohttpd made the GnuTLS session already).
+// Should that fail, the connection still works, with full handshakes.
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  const api_server *server = cls;
+  (void)socket_context;
+  if (toe != MHD_CONNECTION_NOTIFY_STARTED || !server->config.tls) {
+    return;
+  }
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (info == NULL || info->tls_session == NULL ||
+      !api_tls_enable_resumption(info->tls_session)) {
+    ca_err_clear();
+  }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   (void)cls;
@@ -911,6 +930,7 @@ api_server *api_server_start(const api_server_config *config) {
   struct MHD_OptionItem tls_options[4] = {{MHD_OPTION_END, 0, NULL}};
   if (config->tls) {
     CA_ENSURE(api_tls_ready(), CA_ERR_CONFIG, "no TLS certificate to serve");
+    CA_GUARD(api_tls_resumption_init());
     flags |= MHD_USE_TLS;
     tls_options[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
                                              api_tls_retrieve_function()};
@@ -932,6 +952,7 @@ api_server *api_server_start(const api_server_config *config) {
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
       // --- Limits --- (0 leaves libmicrohttpd's default: no per-address
       // limit, 32 KiB per connection)
       MHD_OPTION_PER_IP_CONNECTION_LIMIT,

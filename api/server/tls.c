@@ -20,6 +20,18 @@ typedef struct identity {
 static _Atomic(identity *) g_current;
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 
+// The master key of session tickets: random, made at the first listener's
+// start, never written anywhere, wiped at shutdown. GnuTLS derives the key
+// that encrypts tickets from it and rotates that key by itself, so a stolen
+// ticket opens nothing after its lifetime (API_TLS_TICKET_SECONDS).
+static gnutls_datum_t g_ticket_key;
+static pthread_once_t g_ticket_once = PTHREAD_ONCE_INIT;
+static int g_ticket_ok;
+
+static void ticket_key_make(void) {
+  g_ticket_ok = gnutls_session_ticket_key_generate(&g_ticket_key) >= 0;
+}
+
 static int retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
                     int nreqs, const gnutls_pk_algorithm_t *pk_algos,
                     int pk_algos_length, gnutls_pcert_st **pcert,
@@ -86,6 +98,23 @@ err:
   return 0;
 }
 
+int api_tls_resumption_init(void) {
+  pthread_once(&g_ticket_once, ticket_key_make);
+  CA_ENSURE_RETURN(g_ticket_ok, CA_ERR_CONFIG,
+                   "cannot make the TLS session ticket key");
+  return 1;
+}
+
+int api_tls_enable_resumption(void *session) {
+  gnutls_session_t s = session;
+  CA_ENSURE_RETURN(g_ticket_ok, CA_ERR_INTERNAL, "no session ticket key");
+  const int rc = gnutls_session_ticket_enable_server(s, &g_ticket_key);
+  CA_ENSURE_RETURN(rc >= 0, CA_ERR_INTERNAL,
+                   "cannot enable session tickets: %s", gnutls_strerror(rc));
+  gnutls_db_set_cache_expiration(s, API_TLS_TICKET_SECONDS);
+  return 1;
+}
+
 int api_tls_ready(void) {
   return atomic_load(&g_current) != NULL;
 }
@@ -98,5 +127,11 @@ void api_tls_shutdown(void) {
     identity *older = id->older;
     identity_free(id);
     id = older;
+  }
+  if (g_ticket_key.data != NULL) {
+    gnutls_memset(g_ticket_key.data, 0, g_ticket_key.size);
+    gnutls_free(g_ticket_key.data);
+    g_ticket_key.data = NULL;
+    g_ticket_key.size = 0;
   }
 }

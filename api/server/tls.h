@@ -45,6 +45,24 @@
 int api_tls_set(const char *chain_pem, size_t chain_len, const char *key_der,
                 size_t key_len) CA_MUST_CHECK;
 
+// Session resumption: a client that reconnects presents the ticket of its
+// earlier session (RFC 5077 in TLS 1.2, RFC 8446 4.6.1 in TLS 1.3) and skips
+// the certificate exchange and its signature, the costly part of a
+// handshake. Tickets are encrypted by a key that lives in pkid's memory
+// only, so a restart ends every session; they are accepted for
+// API_TLS_TICKET_SECONDS. A resumed session keeps the client certificate
+// of the handshake it resumes, which api_authorize checks at every request
+// as before (revoked certificates refused).
+#define API_TLS_TICKET_SECONDS (2 * 60 * 60)
+
+// api_tls_resumption_init makes the ticket key (once per process). It
+// returns 0 with CA_ERR_CONFIG when GnuTLS cannot.
+int api_tls_resumption_init(void) CA_MUST_CHECK;
+
+// api_tls_enable_resumption lets the server session |session| (a
+// gnutls_session_t, before its handshake) issue and accept session tickets.
+int api_tls_enable_resumption(void *session) CA_MUST_CHECK;
+
 // api_tls_ready returns 1 once an identity was set.
 int api_tls_ready(void);
 
@@ -53,7 +71,8 @@ int api_tls_ready(void);
 // this header does not need GnuTLS's.
 void *api_tls_retrieve_function(void);
 
-// api_tls_shutdown frees every identity; call it after the server stopped.
+// api_tls_shutdown frees every identity and wipes the ticket key; call it
+// after the server stopped.
 void api_tls_shutdown(void);
 
 #endif  // PKI_API_TLS_H

@@ -143,8 +143,9 @@ static size_t made_in(const ca_job *job) {
   return made;
 }
 
-// audit_group writes one audit row per job of |group|, in one statement.
-static int audit_group(ca_store_tx *tx, ca_job *group) {
+// commit_group writes one audit row per job of |group|, notifies the other
+// nodes and commits |*tx|, in one round trip to the database.
+static int commit_group(ca_store_tx **tx, ca_job *group) {
   size_t n = 0;
   for (ca_job *job = group; job != NULL; job = job->next) {
     n++;
@@ -160,7 +161,7 @@ static int audit_group(ca_store_tx *tx, ca_job *group) {
       rows[i] = (ca_new_audit_row){job->requester, "issue", "certificates",
                                    job->source,    "ok",    details[i]};
     }
-    ok = ca_store_tx_audit_many(tx, rows, n);
+    ok = ca_store_commit_audited(tx, rows, n, CA_ISSUED_CHANNEL, "");
   } else {
     CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
   }
@@ -289,9 +290,7 @@ static int record_group(ca_engine *e, const ca_issuer_keys *keys, ca_job *group,
   CA_GUARD(ca_store_begin(e->store, &tx));
   CA_GUARD(copy_rows(e, &tx, &g));
   CA_GUARD(insert_rows(e, keys, tx, &g));
-  CA_GUARD(audit_group(tx, group));
-  CA_GUARD(ca_store_tx_notify(tx, CA_ISSUED_CHANNEL, ""));
-  CA_GUARD(ca_store_commit(&tx));
+  CA_GUARD(commit_group(&tx, group));
   ret = 1;
 err:
   ca_store_rollback(tx);

@@ -197,6 +197,17 @@ int ca_store_begin_large(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
 // transaction was stored.
 int ca_store_commit(ca_store_tx **tx) CA_MUST_CHECK;
 
+// ca_store_commit_audited appends |n| audit rows, notifies |channel| with
+// |payload| and commits, as ca_store_tx_audit_many, ca_store_tx_notify and
+// ca_store_commit would, but in one round trip to the server (libpq's
+// pipeline mode): a group commit waits for one answer instead of three. A
+// failing statement stops the rest, COMMIT included, and the transaction is
+// rolled back. |*tx| is consumed and set to NULL, and the return value
+// means what ca_store_commit's does.
+int ca_store_commit_audited(ca_store_tx **tx, const ca_new_audit_row *rows,
+                            size_t n, const char *channel,
+                            const char *payload) CA_MUST_CHECK;
+
 // ca_store_rollback abandons and frees |tx|. It accepts NULL.
 void ca_store_rollback(ca_store_tx *tx);
 

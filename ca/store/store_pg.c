@@ -744,15 +744,21 @@ int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
 
 #define AUDIT_COLUMNS 6
 
-// audit_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS audit rows.
-static int audit_chunk(ca_store_tx *tx, const ca_new_audit_row *rows,
-                       size_t n) {
+// audit_statement builds the INSERT of |n| <= CA_LIMIT_INSERT_ROWS audit
+// rows: its text in |*out_sql| and its parameters, borrowed from |rows|, in
+// |*out_values|. The caller frees both with free().
+static int audit_statement(const ca_new_audit_row *rows, size_t n,
+                           char **out_sql, const char ***out_values) {
   const char **values = calloc(n * AUDIT_COLUMNS, sizeof(char *));
   // "($1,...,$6)," is at most 6 * 6 + 3 bytes per row.
   const size_t cap = 128 + n * (AUDIT_COLUMNS * 6 + 3);
   char *sql = malloc(cap);
-  PGresult *res = NULL;
-  CA_ENSURE(values != NULL && sql != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  if (values == NULL || sql == NULL) {
+    free(values);
+    free(sql);
+    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
+    return 0;
+  }
   size_t off = (size_t)snprintf(sql, cap,
                                 "INSERT INTO audit_log (actor, action, object,"
                                 " source, outcome, detail) VALUES ");
@@ -766,6 +772,18 @@ static int audit_chunk(ca_store_tx *tx, const ca_new_audit_row *rows,
                             "%s($%zu,$%zu,$%zu,$%zu,$%zu,$%zu)", i ? "," : "",
                             p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
   }
+  *out_sql = sql;
+  *out_values = values;
+  return 1;
+}
+
+// audit_chunk inserts |n| <= CA_LIMIT_INSERT_ROWS audit rows.
+static int audit_chunk(ca_store_tx *tx, const ca_new_audit_row *rows,
+                       size_t n) {
+  const char **values = NULL;
+  char *sql = NULL;
+  PGresult *res = NULL;
+  CA_GUARD(audit_statement(rows, n, &sql, &values));
   res = ca_store_check_result(
       tx->conn,
       PQexecParams(tx->conn, sql, (int)(n * AUDIT_COLUMNS), NULL, values, NULL,
@@ -795,6 +813,120 @@ int ca_store_tx_audit_many(ca_store_tx *tx, const ca_new_audit_row *rows,
   return 1;
 err:
   return 0;
+}
+
+// --- The end of a group commit, in one round trip ---
+
+// send_tail queues, in pipeline mode, the audit rows, the NOTIFY and the
+// COMMIT; it returns the number of statements queued, 0 on failure.
+static int send_tail(PGconn *conn, const ca_new_audit_row *rows, size_t n,
+                     const char *channel, const char *payload) {
+  int sent = 0;
+  for (size_t off = 0; off < n; off += CA_LIMIT_INSERT_ROWS) {
+    const size_t chunk =
+        n - off < CA_LIMIT_INSERT_ROWS ? n - off : CA_LIMIT_INSERT_ROWS;
+    char *sql = NULL;
+    const char **values = NULL;
+    if (!audit_statement(rows + off, chunk, &sql, &values)) {
+      return 0;
+    }
+    // libpq copies the parameters into its output buffer at once.
+    const int queued = PQsendQueryParams(
+        conn, sql, (int)(chunk * AUDIT_COLUMNS), NULL, values, NULL, NULL, 0);
+    free(sql);
+    free(values);
+    CA_ENSURE_RETURN(queued == 1, CA_ERR_STORAGE_UNAVAILABLE,
+                     "database write failed: %s", PQerrorMessage(conn));
+    sent++;
+  }
+  const char *notify[2] = {channel, payload};
+  CA_ENSURE_RETURN(PQsendQueryParams(conn, "SELECT pg_notify($1, $2)", 2, NULL,
+                                     notify, NULL, NULL, 0) == 1 &&
+                       PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
+                                         NULL, 0) == 1 &&
+                       PQpipelineSync(conn) == 1,
+                   CA_ERR_STORAGE_UNAVAILABLE, "database write failed: %s",
+                   PQerrorMessage(conn));
+  return sent + 2;
+}
+
+// read_tail reads the results of the |sent| statements send_tail queued
+// and the pipeline's end. The first failure is the error; a statement
+// after it is not run (PGRES_PIPELINE_ABORTED), the COMMIT included. It
+// returns 1 when every statement succeeded, and leaves in |*drained|
+// whether the connection is back out of the pipeline.
+static int read_tail(PGconn *conn, int sent, int *drained) {
+  ca_err first;
+  int ok = 1;
+  *drained = 0;
+  for (int i = 0; i < sent; i++) {
+    const int notify = i == sent - 2, commit = i == sent - 1;
+    PGresult *res = ca_store_check_result(
+        conn, PQgetResult(conn), notify ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+        commit   ? "commit"
+        : notify ? "NOTIFY"
+                 : "writing the audit log");
+    if (res == NULL) {
+      if (ok) {
+        ca_err_copy(&first);  // the first failure is the one reported
+        ok = 0;
+      }
+      if (PQstatus(conn) != CONNECTION_OK) {
+        ca_err_restore(&first);
+        return 0;  // the connection is gone: nothing more to read
+      }
+    }
+    PQclear(res);
+    // Each statement's results end with NULL.
+    for (PGresult *rest; (rest = PQgetResult(conn)) != NULL;) {
+      PQclear(rest);
+    }
+  }
+  PGresult *sync = PQgetResult(conn);
+  *drained = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC &&
+             PQexitPipelineMode(conn) == 1;
+  PQclear(sync);
+  if (!ok) {
+    ca_err_restore(&first);
+  }
+  return ok;
+}
+
+int ca_store_commit_audited(ca_store_tx **txp, const ca_new_audit_row *rows,
+                            size_t n, const char *channel,
+                            const char *payload) {
+  ca_store_tx *tx = *txp;
+  *txp = NULL;  // consumed whatever happens, as by ca_store_commit
+  int ok = 0, drained = 1, sent = 0;
+  CA_ENSURE(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+            "transaction failed earlier; nothing was stored");
+  CA_ENSURE(PQenterPipelineMode(tx->conn) == 1, CA_ERR_STORAGE_UNAVAILABLE,
+            "database write failed: %s", PQerrorMessage(tx->conn));
+  drained = 0;
+  sent = send_tail(tx->conn, rows, n, channel, payload);
+  CA_GUARD(sent > 0);
+  ok = read_tail(tx->conn, sent, &drained);
+err:
+  if (!ok) {
+    ca_err saved;
+    ca_err_copy(&saved);
+    if (drained) {
+      // A failed statement left the transaction aborted: end it.
+      (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
+    } else {
+      // Results still pending, or the connection broken: the pool
+      // re-establishes it before lending it again, as after an outage
+      // (the server rolls back what an ended connection left open), rather
+      // than a rollback on a connection in an unknown state.
+      pthread_mutex_lock(&tx->store->mu);
+      tx->store->conn_epoch[tx->slot] = tx->store->epoch - 1;
+      pthread_mutex_unlock(&tx->store->mu);
+    }
+    ca_err_restore(&saved);
+  }
+  ca_store_release(tx->store, tx->slot);
+  free(tx);
+  return ok;
 }
 
 // --- Certificates ---
