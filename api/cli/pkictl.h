@@ -93,6 +93,16 @@ int pkictl_parse_flags(const pkictl_flag_spec *spec, int argc, char **argv,
                        void *out, const char **positional,
                        int *out_n_positional);
 
+// pkictl_issued_pem renders a certificate and its chain as PEM (free with
+// OPENSSL_free), or returns NULL.
+struct Pki__V1__IssuedCertificate;
+uint8_t *pkictl_issued_pem(const struct Pki__V1__IssuedCertificate *c,
+                           size_t *out_len);
+
+// pkictl_batch runs "pkictl batch ..." (api/cli/pkictl_batch.c) with the
+// arguments after "batch".
+int pkictl_batch(pki_client *client, int argc, char **argv);
+
 // pkictl_trust runs "pkictl trust ..." with the arguments after "trust".
 int pkictl_trust(pki_client *client, int argc, char **argv);
 
