@@ -1327,8 +1327,9 @@ static const command kCommands[] = {
      "      issue one certificate; writes it and its chain (PEM) to --out or\n"
      "      stdout\n"},
     {"batch", NULL, NULL, NULL, pkictl_batch,
-     "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] [--cluster C]\n"
-     "        [--parallel N] [--batch-size N] [--max-wait SECONDS] [--json]\n"
+     "  batch --profile P --csr-dir DIR --out-dir DIR [--days N]\n"
+     "        [--cluster C] [--parallel N] [--batch-size N]\n"
+     "        [--max-wait SECONDS] [--json]\n"
      "      issue a certificate for every CSR file in DIR, N requests in\n"
      "      flight (default 4) of up to --batch-size CSRs (default 1000);\n"
      "      writes <csr-name>.pem (certificate, then chain) atomically and\n"

@@ -1,6 +1,6 @@
 // What the command files of pkictl share (api/cli/pkictl.c holds main and the
-// issuance and revocation commands; api/cli/pkictl_trust.c the trust-store and
-// find commands).
+// issuance and revocation commands; api/cli/pkictl_batch.c the batch command;
+// api/cli/pkictl_trust.c the trust-store and find commands).
 #ifndef PKI_API_PKICTL_H
 #define PKI_API_PKICTL_H
 

@@ -76,6 +76,15 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 8000
 
+// Until pkid has answered once in this run, a connection failure is
+// retried for this long at most, not --max-wait: a mistyped --server
+// fails in seconds, not minutes.
+#define FIRST_CONTACT_WAIT_S 10
+
+// Without a progress line, a retry is announced on stderr at most this
+// often.
+#define RETRY_NOTICE_S 5
+
 // The largest file name taken (NAME_MAX).
 #define NAME_BYTES 256
 
@@ -125,13 +134,15 @@ typedef struct batch_run {
   // Counters (README: the summary's fields).
   atomic_size_t files, total, issued, present, failed, not_sent, requests,
       retries, resent_unknown;
-  atomic_int stop;  // set once a request failed for good: send no more
+  atomic_int stop;      // set once a request failed for good: send no more
+  atomic_int answered;  // pkid answered a request of this run
   int reader_failed;
   char stop_code[64], stop_message[512];  // under |out_mu|
   pthread_mutex_t out_mu;  // stdout, stderr, the JSON failures list
   size_t json_failures;    // under |out_mu|
   int progress;            // a terminal: draw the progress line
   int progress_drawn;      // under |out_mu|
+  double last_notice;      // under |out_mu|: seconds_since(started)
   struct timespec started;
 } batch_run;
 
@@ -502,7 +513,8 @@ static int reader_take(batch_run *run, int dir_fd, const char *name,
   size_t len = 0;
   uint8_t *csr = read_csr(dir_fd, name, CA_LIMIT_PEM_BODY_BYTES, &len);
   if (csr == NULL) {
-    report_failure(run, name, errno == EFBIG ? "CSR_TOO_LARGE" : "FILE_UNREADABLE",
+    report_failure(run, name,
+                   errno == EFBIG ? "CSR_TOO_LARGE" : "FILE_UNREADABLE",
                    errno == EFBIG ? "larger than 128 KiB" : strerror(errno));
     return 1;
   }
@@ -600,15 +612,17 @@ static uint8_t *pack_request(const batch_flags *f, const batch_chunk *c,
 
 // The outcome of one attempt.
 typedef enum attempt_result {
-  ATTEMPT_DONE,    // answered: c->resp, or c->code for a final refusal
-  ATTEMPT_RETRY,   // may be sent again after |*wait_ms|
-  ATTEMPT_SPLIT,   // too large for the server: send it in halves
+  ATTEMPT_DONE,   // answered: c->resp, or c->code for a final refusal
+  ATTEMPT_RETRY,  // may be sent again after |*wait_ms|
+  ATTEMPT_SPLIT,  // too large for the server: send it in halves
 } attempt_result;
 
 // attempt sends |c| once.
+// |*unknown| is set when the request may have been committed although
+// no certificate came back.
 static attempt_result attempt(batch_run *run, pki_client *client,
-                              batch_chunk *c, long *wait_ms, char *why,
-                              size_t why_len) {
+                              batch_chunk *c, long *wait_ms, int *unknown,
+                              char *why, size_t why_len) {
   size_t len = 0;
   uint8_t *body = pack_request(run->f, c, &len);
   pki_reply reply;
@@ -616,6 +630,7 @@ static attempt_result attempt(batch_run *run, pki_client *client,
   attempt_result result = ATTEMPT_DONE;
   char code[64] = "", message[512] = "";
   *wait_ms = 0;
+  *unknown = 0;
   if (body == NULL) {
     snprintf(c->code, sizeof(c->code), "NO_MEMORY");
     snprintf(c->message, sizeof(c->message), "out of memory");
@@ -628,13 +643,12 @@ static attempt_result attempt(batch_run *run, pki_client *client,
     ca_err_clear();
     // Sent whole, the request may have been signed and committed before
     // the connection broke: re-sending it may issue those again.
-    if (pki_client_failure_sent(client)) {
-      atomic_fetch_add(&run->resent_unknown, 1);
-    }
+    *unknown = pki_client_failure_sent(client);
     result = ATTEMPT_RETRY;
   } else if (reply.status == 200) {
-    c->resp = pki__v1__batch_issue_response__unpack(NULL, reply.body_len,
-                                                    reply.body);
+    atomic_store(&run->answered, 1);
+    c->resp =
+        pki__v1__batch_issue_response__unpack(NULL, reply.body_len, reply.body);
     if (c->resp == NULL || c->resp->n_results != c->n) {
       snprintf(c->code, sizeof(c->code), "REPLY_MALFORMED");
       snprintf(c->message, sizeof(c->message),
@@ -643,6 +657,7 @@ static attempt_result attempt(batch_run *run, pki_client *client,
       c->resp = NULL;
     }
   } else {
+    atomic_store(&run->answered, 1);
     pki_reply_error(&reply, code, sizeof(code), message, sizeof(message));
     snprintf(why, why_len, "%s: %s", code, message);
     if (reply.status == 413 && c->n > 1 &&
@@ -654,9 +669,7 @@ static attempt_result attempt(batch_run *run, pki_client *client,
       // A commit cut in flight may have been durable (README, "When
       // PostgreSQL is down"): the one 503 after which a retry may issue
       // twice.
-      if (strcmp(code, "STORAGE_UNAVAILABLE") == 0) {
-        atomic_fetch_add(&run->resent_unknown, 1);
-      }
+      *unknown = strcmp(code, "STORAGE_UNAVAILABLE") == 0;
       *wait_ms = reply.retry_after * 1000;
       result = ATTEMPT_RETRY;
     } else {
@@ -671,6 +684,22 @@ static attempt_result attempt(batch_run *run, pki_client *client,
 
 static void send_chunk(batch_run *run, pki_client *client, batch_chunk *c,
                        unsigned *seed);
+
+// notice_retry says on stderr why a request waits, when no progress line
+// shows it, at most every RETRY_NOTICE_S seconds.
+static void notice_retry(batch_run *run, const char *why, long wait_ms) {
+  if (run->progress) {
+    return;
+  }
+  const double now = seconds_since(&run->started);
+  pthread_mutex_lock(&run->out_mu);
+  if (run->last_notice == 0 || now - run->last_notice >= RETRY_NOTICE_S) {
+    run->last_notice = now;
+    fprintf(stderr, "pkictl: %s; retrying in %.1f s\n", why,
+            (double)wait_ms / 1000);
+  }
+  pthread_mutex_unlock(&run->out_mu);
+}
 
 // split_and_send sends |c| as two requests of half its items, and remembers
 // the smaller size for the chunks read next.
@@ -703,6 +732,7 @@ static void send_chunk(batch_run *run, pki_client *client, batch_chunk *c,
   clock_gettime(CLOCK_MONOTONIC, &first);
   long backoff = BACKOFF_FIRST_MS;
   char why[600] = "";
+  int counted = 0;  // in resent_unknown
   for (;;) {
     if (atomic_load(&run->stop)) {
       snprintf(c->code, sizeof(c->code), "NOT_SENT");
@@ -711,7 +741,9 @@ static void send_chunk(batch_run *run, pki_client *client, batch_chunk *c,
       break;
     }
     long wait_ms;
-    const attempt_result r = attempt(run, client, c, &wait_ms, why, sizeof(why));
+    int unknown;
+    const attempt_result r =
+        attempt(run, client, c, &wait_ms, &unknown, why, sizeof(why));
     if (r == ATTEMPT_SPLIT) {
       split_and_send(run, client, c, seed);
       return;
@@ -726,8 +758,11 @@ static void send_chunk(batch_run *run, pki_client *client, batch_chunk *c,
       wait = wait_ms;
     }
     backoff = backoff * 2 < BACKOFF_MAX_MS ? backoff * 2 : BACKOFF_MAX_MS;
-    if (seconds_since(&first) * 1000 + (double)wait >
-        (double)run->f->max_wait * 1000) {
+    const unsigned limit_s =
+        atomic_load(&run->answered) || run->f->max_wait < FIRST_CONTACT_WAIT_S
+            ? run->f->max_wait
+            : FIRST_CONTACT_WAIT_S;
+    if (seconds_since(&first) * 1000 + (double)wait > (double)limit_s * 1000) {
       const char *colon = strchr(why, ':');
       snprintf(c->code, sizeof(c->code), "%.*s",
                colon != NULL ? (int)(colon - why) : (int)strlen(why), why);
@@ -736,6 +771,12 @@ static void send_chunk(batch_run *run, pki_client *client, batch_chunk *c,
       break;
     }
     atomic_fetch_add(&run->retries, 1);
+    notice_retry(run, why, wait);
+    // Counted once per request: the summary names requests, not attempts.
+    if (unknown && !counted) {
+      atomic_fetch_add(&run->resent_unknown, 1);
+      counted = 1;
+    }
     sleep_ms(wait);
   }
   if (c->resp == NULL && strcmp(c->code, "NOT_SENT") != 0) {
@@ -940,7 +981,10 @@ static int parse(int argc, char **argv, batch_flags *f) {
       PKICTL_BOOL_FLAG("--json", batch_flags, json),
   };
   static const pkictl_flag_spec kSpec = {
-      kFlags, PKICTL_COUNT(kFlags), sizeof(batch_flags), 0,
+      kFlags,
+      PKICTL_COUNT(kFlags),
+      sizeof(batch_flags),
+      0,
       "usage: pkictl batch --profile P --csr-dir DIR --out-dir DIR [--days N]\n"
       "       [--cluster C] [--parallel N] [--batch-size N] [--max-wait S]\n"
       "       [--json]\n",
@@ -1026,8 +1070,8 @@ static int run_threads(batch_run *run) {
   for (; started < parallel; started++) {
     args[started] = (sender_arg){run, run->clients[started],
                                  (unsigned)getpid() * 2654435761u + started};
-    if (pthread_create(&senders[started], NULL, sender_main,
-                       &args[started]) != 0) {
+    if (pthread_create(&senders[started], NULL, sender_main, &args[started]) !=
+        0) {
       break;
     }
   }
@@ -1115,8 +1159,8 @@ int pkictl_batch(pki_client *client, int argc, char **argv) {
     pthread_join(progress_thread, NULL);
   }
   print_summary(run);
-  rc = ok && atomic_load(&run->failed) == 0 && atomic_load(&run->not_sent) == 0 &&
-               run->stop_code[0] == '\0'
+  rc = ok && atomic_load(&run->failed) == 0 &&
+               atomic_load(&run->not_sent) == 0 && run->stop_code[0] == '\0'
            ? 0
            : 1;
 done:

@@ -64,10 +64,11 @@ static int run(const char *url, const char *path, const char *token,
   }
   if (ok) {
     qsort(lat, (size_t)n, sizeof(*lat), compare);
-    printf("{\"path\":\"%s\",\"client\":\"%s\",\"calls\":%d,\"p50_ms\":%.2f,"
-           "\"p99_ms\":%.2f}\n",
-           path, fresh ? "new per call" : "kept", n, lat[n / 2],
-           lat[(n * 99) / 100]);
+    printf(
+        "{\"path\":\"%s\",\"client\":\"%s\",\"calls\":%d,\"p50_ms\":%.2f,"
+        "\"p99_ms\":%.2f}\n",
+        path, fresh ? "new per call" : "kept", n, lat[n / 2],
+        lat[(n * 99) / 100]);
   }
   pki_client_free(kept);
   free(lat);
