@@ -367,8 +367,9 @@ err:
 }
 
 // spki_key_id_of_pem_cert sets |out| to the key identifier of the first
-// certificate of the PEM file |path|; 0 when there is none or it is broken.
-static int spki_key_id_of_pem_cert(const char *path,
+// certificate of the PEM file |name| of |dir_fd|; 0 when there is none or it
+// is broken.
+static int spki_key_id_of_pem_cert(int dir_fd, const char *name,
                                    uint8_t out[CA_KEY_ID_LEN]) {
   size_t len;
   uint8_t *text = NULL, *der = NULL;
@@ -376,7 +377,7 @@ static int spki_key_id_of_pem_cert(const char *path,
   CBS in, label;
   ca_x509 cert;
   int ret = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   struct stat st;
   CA_ENSURE(fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
                 st.st_size <= 1024 * 1024,
@@ -402,16 +403,17 @@ err:
   return ret;
 }
 
-// out_path writes "OUT_DIR/<name without extension>.pem" into |out|.
-static int out_path(const batch_run *run, const char *name, char *out,
-                    size_t len) {
+// out_name writes "<name without extension>.pem", the output's name in
+// OUT_DIR, into |out|. Every output is reached relative to OUT_DIR's
+// descriptor: no path walked from the root for each file.
+static int out_name(const char *name, char *out, size_t len) {
   char base[NAME_BYTES];
   snprintf(base, sizeof(base), "%s", name);
   char *dot = strrchr(base, '.');
   if (dot != NULL && dot != base) {
     *dot = '\0';
   }
-  const int n = snprintf(out, len, "%s/%s.pem", run->f->out_dir, base);
+  const int n = snprintf(out, len, "%s.pem", base);
   return n > 0 && (size_t)n < len;
 }
 
@@ -420,14 +422,15 @@ static int out_path(const batch_run *run, const char *name, char *out,
 // a broken one, another key: the CSR was replaced) means asking again.
 static int already_issued(const batch_run *run, const char *name,
                           const uint8_t *csr, size_t csr_len) {
-  char path[4096 + NAME_BYTES];
+  char out[NAME_BYTES + 8];
   struct stat st;
-  if (!out_path(run, name, path, sizeof(path)) || stat(path, &st) != 0) {
+  if (!out_name(name, out, sizeof(out)) ||
+      fstatat(run->out_fd, out, &st, 0) != 0) {
     return 0;
   }
   uint8_t want[CA_KEY_ID_LEN], have[CA_KEY_ID_LEN];
   const int same = spki_key_id_of_csr(csr, csr_len, want) &&
-                   spki_key_id_of_pem_cert(path, have) &&
+                   spki_key_id_of_pem_cert(run->out_fd, out, have) &&
                    memcmp(want, have, sizeof(want)) == 0;
   ca_err_clear();
   return same;
@@ -435,19 +438,30 @@ static int already_issued(const batch_run *run, const char *name,
 
 // --- the reader ---
 
-// read_csr reads at most |max| bytes of DIR/|name|; it returns NULL with
-// errno set (EFBIG for a larger file).
+// read_csr reads at most |max| bytes of DIR/|name| into a buffer of the
+// file's size (a buffer of |max| would be mapped and unmapped for every
+// file); it returns NULL with errno set (EFBIG for a larger file, EAGAIN
+// for one that grew while read).
 static uint8_t *read_csr(int dir_fd, const char *name, size_t max,
                          size_t *out_len) {
   const int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return NULL;
   }
-  uint8_t *buf = malloc(max + 1);
+  struct stat st;
+  int err = fstat(fd, &st) != 0 ? errno : 0;
+  if (err == 0 && (st.st_size < 0 || (size_t)st.st_size > max)) {
+    err = EFBIG;
+  }
+  // One byte more than the size, to see a file that grew.
+  const size_t cap = err == 0 ? (size_t)st.st_size + 1 : 0;
+  uint8_t *buf = err == 0 ? malloc(cap) : NULL;
   size_t n = 0;
-  int err = buf == NULL ? ENOMEM : 0;
-  while (err == 0 && n <= max) {
-    const ssize_t r = read(fd, buf + n, max + 1 - n);
+  if (err == 0 && buf == NULL) {
+    err = ENOMEM;
+  }
+  while (err == 0 && n < cap) {
+    const ssize_t r = read(fd, buf + n, cap - n);
     if (r < 0 && errno == EINTR) {
       continue;
     }
@@ -460,8 +474,8 @@ static uint8_t *read_csr(int dir_fd, const char *name, size_t max,
     }
   }
   close(fd);
-  if (err == 0 && n > max) {
-    err = EFBIG;
+  if (err == 0 && n == cap) {
+    err = EAGAIN;
   }
   if (err != 0) {
     free(buf);
@@ -804,20 +818,19 @@ static void *sender_main(void *arg) {
 
 // --- the writer ---
 
-// write_atomic writes |data| to OUT_DIR/|name|.pem through a temporary file
+// write_atomic writes |data| to OUT_DIR/|out| through a temporary file
 // that is fsynced before its rename: a kill or a crash leaves the old file,
 // or none, or the whole new one, never part of it.
-static int write_atomic(batch_run *run, const char *path, const uint8_t *data,
+static int write_atomic(batch_run *run, const char *out, const uint8_t *data,
                         size_t len, char *why, size_t why_len) {
-  char tmp[4096 + NAME_BYTES + 16];
-  const char *slash = strrchr(path, '/');
+  char tmp[NAME_BYTES + 16];
   // ".<name>.pem.tmp": a leading dot, so a --csr-dir listing never takes it
   // and a later run removes what a kill left.
-  snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", (int)(slash - path), path,
-           slash + 1);
-  const int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  snprintf(tmp, sizeof(tmp), ".%s.tmp", out);
+  const int fd =
+      openat(run->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    snprintf(why, why_len, "%s: %s", tmp, strerror(errno));
+    snprintf(why, why_len, "%s/%s: %s", run->f->out_dir, tmp, strerror(errno));
     return 0;
   }
   size_t off = 0;
@@ -833,12 +846,13 @@ static int write_atomic(batch_run *run, const char *path, const uint8_t *data,
   }
   const int ok = off == len && fsync(fd) == 0;
   const int saved = errno;
-  if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
-    snprintf(why, why_len, "%s: %s", path, strerror(ok ? errno : saved));
-    unlink(tmp);
+  if (close(fd) != 0 || !ok ||
+      renameat(run->out_fd, tmp, run->out_fd, out) != 0) {
+    snprintf(why, why_len, "%s/%s: %s", run->f->out_dir, out,
+             strerror(ok ? errno : saved));
+    (void)unlinkat(run->out_fd, tmp, 0);
     return 0;
   }
-  (void)run;
   return 1;
 }
 
@@ -852,11 +866,11 @@ static void write_result(batch_run *run, const batch_chunk *c, size_t i) {
                    r->error != NULL ? r->error->message : "no result");
     return;
   }
-  char path[4096 + NAME_BYTES], why[4600] = "out of memory";
+  char out[NAME_BYTES + 8], why[4600] = "out of memory";
   size_t pem_len;
   uint8_t *pem = pkictl_issued_pem(r->certificate, &pem_len);
-  if (pem != NULL && out_path(run, item->name, path, sizeof(path)) &&
-      write_atomic(run, path, pem, pem_len, why, sizeof(why))) {
+  if (pem != NULL && out_name(item->name, out, sizeof(out)) &&
+      write_atomic(run, out, pem, pem_len, why, sizeof(why))) {
     atomic_fetch_add(&run->issued, 1);
   } else {
     report_failure(run, item->name, "WRITE_FAILED", why);
