@@ -681,9 +681,11 @@ static attempt_result attempt(batch_run *run, pki_client *client,
     } else if (reply.status == 503 || reply.status == 502 ||
                reply.status == 504 || retryable_code(code)) {
       // A commit cut in flight may have been durable (README, "When
-      // PostgreSQL is down"): the one 503 after which a retry may issue
-      // twice.
-      *unknown = strcmp(code, "STORAGE_UNAVAILABLE") == 0;
+      // PostgreSQL is down"): the one 503 of pkid after which a retry may
+      // issue twice. A proxy's 502 or 504 may follow a request that reached
+      // pkid.
+      *unknown = strcmp(code, "STORAGE_UNAVAILABLE") == 0 ||
+                 reply.status == 502 || reply.status == 504;
       *wait_ms = reply.retry_after * 1000;
       result = ATTEMPT_RETRY;
     } else {

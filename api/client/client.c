@@ -189,11 +189,14 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-  // A connection that makes no progress for 120 s is given up (a batch of
-  // the largest size takes seconds to sign, never minutes): the caller sees
-  // a transport failure it may retry instead of waiting for ever.
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+  // TCP keepalive: a server that went away without closing (its machine
+  // stopped, a network cut) is noticed within about two minutes, while a
+  // server that is alive but slow to answer (a large batch behind a full
+  // queue) is waited for, however long: a timeout there would make the
+  // caller retry a request the server may still commit.
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 60L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
   // curl_easy_reset keeps the open connection and the TLS session cache;
   // only the options are set again.
   if (g_share != NULL) {
