@@ -1,5 +1,4 @@
 // pkictl: the command-line client of pkid, over the protobuf API.
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bytestring.h>
@@ -46,10 +45,6 @@ static const char kUsageTail[] =
     "  --cacert F        the CA file https is checked against; default\n"
     "                    $PKI_CACERT, else the system's (pkid's own:\n"
     "                    DATA_DIR/tls/ca.pem)\n";
-
-// Requests per batch call: bounds pkictl's memory and the server's work per
-// request whatever the directory holds.
-#define BATCH_CHUNK 1000
 
 // The flags of the commands of this file. They share one struct and one
 // table: every one of these commands has always accepted all of them.
@@ -281,185 +276,6 @@ done:
   free(body);
   free(csr);
   return rc;
-}
-
-// One CSR file of a batch directory.
-typedef struct batch_file {
-  char name[256];  // file name without its extension
-  char path[4096];
-} batch_file;
-
-static int compare_files(const void *a, const void *b) {
-  return strcmp(((const batch_file *)a)->path, ((const batch_file *)b)->path);
-}
-
-// list_csr_files returns every regular file of |dir| (not starting with
-// '.'), sorted, in a malloc'd array.
-static batch_file *list_csr_files(const char *dir, size_t *out_n) {
-  DIR *d = opendir(dir);
-  if (d == NULL) {
-    fprintf(stderr, "pkictl: %s: %s\n", dir, strerror(errno));
-    return NULL;
-  }
-  batch_file *files = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') {
-      continue;
-    }
-    batch_file file;
-    snprintf(file.path, sizeof(file.path), "%s/%s", dir, e->d_name);
-    struct stat st;
-    if (stat(file.path, &st) != 0 || !S_ISREG(st.st_mode)) {
-      continue;
-    }
-    snprintf(file.name, sizeof(file.name), "%s", e->d_name);
-    char *dot = strrchr(file.name, '.');
-    if (dot != NULL && dot != file.name) {
-      *dot = '\0';
-    }
-    if (n == cap) {
-      cap = cap > 0 ? cap * 2 : 256;
-      batch_file *grown = realloc(files, cap * sizeof(*files));
-      if (grown == NULL) {
-        free(files);
-        closedir(d);
-        return NULL;
-      }
-      files = grown;
-    }
-    files[n++] = file;
-  }
-  closedir(d);
-  if (n > 0) {
-    qsort(files, n, sizeof(*files), compare_files);
-  }
-  *out_n = n;
-  return files != NULL ? files : calloc(1, sizeof(*files));
-}
-
-typedef struct batch_totals {
-  size_t issued, failed;
-} batch_totals;
-
-// run_chunk sends one batchIssue request for |n| files and writes results.
-// It returns 0 when the request as a whole failed (every file then counts
-// as failed and is reported).
-static int run_chunk(pki_client *client, const flags *f,
-                     const batch_file *files, size_t n, batch_totals *t) {
-  Pki__V1__IssueRequest *items = calloc(n, sizeof(*items));
-  Pki__V1__IssueRequest **ptrs = calloc(n, sizeof(*ptrs));
-  uint8_t **csrs = calloc(n, sizeof(*csrs));
-  uint8_t *body = NULL;
-  pki_reply reply;
-  memset(&reply, 0, sizeof(reply));
-  Pki__V1__BatchIssueResponse *resp = NULL;
-  int ok = 0;
-  if (items == NULL || ptrs == NULL || csrs == NULL) {
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
-    pki__v1__issue_request__init(&items[i]);
-    size_t len = 0;
-    // An unreadable file is sent empty: the server refuses it as malformed
-    // and the summary names it.
-    csrs[i] = read_file(files[i].path, 2 * CA_LIMIT_CSR_BYTES, &len);
-    items[i].csr.data = csrs[i];
-    items[i].csr.len = csrs[i] != NULL ? len : 0;
-    items[i].validity_days = f->days;
-    ptrs[i] = &items[i];
-  }
-  Pki__V1__BatchIssueRequest req = PKI__V1__BATCH_ISSUE_REQUEST__INIT;
-  req.profile = (char *)f->profile;
-  req.cluster = (char *)(f->cluster != NULL ? f->cluster : "");
-  req.n_items = n;
-  req.items = ptrs;
-  const size_t len = pki__v1__batch_issue_request__get_packed_size(&req);
-  body = malloc(len + 1);
-  if (body == NULL) {
-    goto done;
-  }
-  pki__v1__batch_issue_request__pack(&req, body);
-  char why[1024];
-  if (!pki_client_call(client, "POST", "/v1/certificates:batchIssue",
-                       "application/x-protobuf", body, len, &reply)) {
-    snprintf(why, sizeof(why), "%s", ca_err_get()->message);
-  } else if (reply.status != 200) {
-    pki_reply_error_text(&reply, why, sizeof(why));
-  } else if ((resp = pki__v1__batch_issue_response__unpack(
-                  NULL, reply.body_len, reply.body)) == NULL ||
-             resp->n_results != n) {
-    snprintf(why, sizeof(why), "unreadable reply");
-  } else {
-    ok = 1;
-  }
-  if (!ok) {
-    for (size_t i = 0; i < n; i++) {
-      fprintf(stderr, "%s: %s\n", files[i].path, why);
-    }
-    t->failed += n;
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const Pki__V1__IssueResult *r = resp->results[i];
-    if (r->certificate == NULL) {
-      fprintf(stderr, "%s: %s: %s\n", files[i].path,
-              r->error != NULL ? r->error->code : "ERROR",
-              r->error != NULL ? r->error->message : "no result");
-      t->failed++;
-      continue;
-    }
-    size_t pem_len;
-    uint8_t *pem = issued_pem(r->certificate, &pem_len);
-    char out[4096 + 300];
-    snprintf(out, sizeof(out), "%s/%s.pem", f->out_dir, files[i].name);
-    if (pem != NULL && write_file(out, pem, pem_len)) {
-      t->issued++;
-    } else {
-      t->failed++;
-    }
-    OPENSSL_free(pem);
-  }
-done:
-  if (csrs != NULL) {
-    for (size_t i = 0; i < n; i++) {
-      free(csrs[i]);
-    }
-  }
-  free(csrs);
-  free(items);
-  free(ptrs);
-  free(body);
-  pki_reply_cleanup(&reply);
-  pki__v1__batch_issue_response__free_unpacked(resp, NULL);
-  return ok;
-}
-
-static int cmd_batch(pki_client *client, const flags *f) {
-  if (f->profile == NULL || f->csr_dir == NULL || f->out_dir == NULL) {
-    fprintf(stderr,
-            "pkictl batch: --profile, --csr-dir and --out-dir are required\n");
-    return 2;
-  }
-  if (mkdir(f->out_dir, 0755) != 0 && errno != EEXIST) {
-    fprintf(stderr, "pkictl: %s: %s\n", f->out_dir, strerror(errno));
-    return 1;
-  }
-  size_t n;
-  batch_file *files = list_csr_files(f->csr_dir, &n);
-  if (files == NULL) {
-    return 1;
-  }
-  batch_totals totals = {0, 0};
-  for (size_t off = 0; off < n; off += BATCH_CHUNK) {
-    const size_t chunk = n - off < BATCH_CHUNK ? n - off : BATCH_CHUNK;
-    (void)run_chunk(client, f, files + off, chunk, &totals);
-  }
-  free(files);
-  printf("%zu issued, %zu failed, %zu files\n", totals.issued, totals.failed,
-         n);
-  return totals.failed == 0 ? 0 : 1;
 }
 
 static int get_reply(pki_client *client, const char *path, pki_reply *reply) {
@@ -1441,11 +1257,16 @@ static const command kCommands[] = {
      "  issue --profile P --csr FILE [--out FILE] [--days N] [--cluster C]\n"
      "      issue one certificate; writes it and its chain (PEM) to --out or\n"
      "      stdout\n"},
-    {"batch", NULL, &kFlagSpec, cmd_batch, NULL,
-     "  batch --profile P --csr-dir DIR --out-dir DIR [--days N] "
-     "[--cluster C]\n"
-     "      issue a certificate for every CSR file in DIR, up to 1,000 per\n"
-     "      request; writes <csr-name>.pem; exit 1 if any failed\n"},
+    {"batch", NULL, NULL, NULL, pkictl_batch,
+     "  batch --profile P --csr-dir DIR --out-dir DIR [--days N]\n"
+     "        [--cluster C] [--parallel N] [--batch-size N]\n"
+     "        [--max-wait SECONDS] [--json]\n"
+     "      issue a certificate for every CSR file in DIR, N requests in\n"
+     "      flight (default 4) of up to --batch-size CSRs (default 1000);\n"
+     "      writes <csr-name>.pem (certificate, then chain) atomically and\n"
+     "      skips a CSR whose .pem is already there; retries 503s and\n"
+     "      connection failures for up to --max-wait (default 300 s);\n"
+     "      exit 1 if any failed\n"},
     {"list", NULL, &kFlagSpec, cmd_list, NULL,
      "  list [--profile P] [--cn TEXT] [--status good|revoked] [--limit N]\n"
      "       [--after CURSOR] [--all]\n"
@@ -1654,6 +1475,11 @@ int main(int argc, char **argv) {
 // Shared with the command files of api/cli/pkictl.h.
 int pkictl_get(pki_client *client, const char *path, pki_reply *reply) {
   return get_reply(client, path, reply);
+}
+
+uint8_t *pkictl_issued_pem(const Pki__V1__IssuedCertificate *c,
+                           size_t *out_len) {
+  return issued_pem(c, out_len);
 }
 
 int pkictl_report(const pki_reply *reply) {

@@ -1,6 +1,6 @@
 // What the command files of pkictl share (api/cli/pkictl.c holds main and the
-// issuance and revocation commands; api/cli/pkictl_trust.c the trust-store and
-// find commands).
+// issuance and revocation commands; api/cli/pkictl_batch.c the batch command;
+// api/cli/pkictl_trust.c the trust-store and find commands).
 #ifndef PKI_API_PKICTL_H
 #define PKI_API_PKICTL_H
 
@@ -104,6 +104,16 @@ int pkictl_revoke(pki_client *client, int argc, char **argv);
 // returns the exit status (0 or 1).
 int pkictl_post_revocation(pki_client *client, const char *path,
                            const ProtobufCMessage *msg);
+
+// pkictl_issued_pem renders a certificate and its chain as PEM (free with
+// OPENSSL_free), or returns NULL.
+struct Pki__V1__IssuedCertificate;
+uint8_t *pkictl_issued_pem(const struct Pki__V1__IssuedCertificate *c,
+                           size_t *out_len);
+
+// pkictl_batch runs "pkictl batch ..." (api/cli/pkictl_batch.c) with the
+// arguments after "batch".
+int pkictl_batch(pki_client *client, int argc, char **argv);
 
 // pkictl_trust runs "pkictl trust ..." with the arguments after "trust".
 int pkictl_trust(pki_client *client, int argc, char **argv);

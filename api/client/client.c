@@ -11,10 +11,17 @@
 #include "proto/pki.pb-c.h"
 
 struct pki_client {
+  // One easy handle per client, kept for its life: libcurl keeps its
+  // connection open between calls (HTTP/1.1 keep-alive), so a client that
+  // makes many calls pays the TCP and TLS handshakes once. A client is used
+  // by one thread at a time.
   CURL *curl;
   char server[512];
   char authorization[128];  // "Authorization: Bearer ..."; "" for none
   char cacert[4096];        // "" for the system's trust
+  // Whether the whole request of the last failed call was sent: only then
+  // may the server have acted on it.
+  int last_failure_sent;
 };
 
 // libcurl's global state (and the TLS library's under it) is set up once
@@ -24,8 +31,62 @@ struct pki_client {
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static int g_curl_ok;
 
+// What every client of the process shares: TLS sessions (a client that
+// opens a new connection resumes a session another one negotiated, when the
+// server offers resumption) and the DNS cache. Connections are not shared:
+// each client keeps its own, so concurrent clients never wait for one
+// another. libcurl calls the lock functions around every use of shared data.
+static CURLSH *g_share;
+static pthread_mutex_t g_share_locks[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *handle, curl_lock_data data,
+                       curl_lock_access access, void *arg) {
+  (void)handle;
+  (void)access;
+  (void)arg;
+  if (data >= 0 && data < CURL_LOCK_DATA_LAST) {
+    pthread_mutex_lock(&g_share_locks[data]);
+  }
+}
+
+static void share_unlock(CURL *handle, curl_lock_data data, void *arg) {
+  (void)handle;
+  (void)arg;
+  if (data >= 0 && data < CURL_LOCK_DATA_LAST) {
+    pthread_mutex_unlock(&g_share_locks[data]);
+  }
+}
+
+// share_new returns the shared handle, or NULL: clients then share nothing,
+// which costs handshakes but is correct.
+static CURLSH *share_new(void) {
+  for (int k = 0; k < CURL_LOCK_DATA_LAST; k++) {
+    if (pthread_mutex_init(&g_share_locks[k], NULL) != 0) {
+      return NULL;
+    }
+  }
+  CURLSH *share = curl_share_init();
+  if (share == NULL) {
+    return NULL;
+  }
+  if (curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+      curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock) !=
+          CURLSHE_OK ||
+      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+          CURLSHE_OK ||
+      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+          CURLSHE_OK) {
+    curl_share_cleanup(share);
+    return NULL;
+  }
+  return share;
+}
+
 static void curl_init_once(void) {
   g_curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (g_curl_ok) {
+    g_share = share_new();
+  }
 }
 
 pki_client *pki_client_new(const char *server) {
@@ -52,6 +113,17 @@ pki_client *pki_client_new(const char *server) {
     return NULL;
   }
   return client;
+}
+
+pki_client *pki_client_dup(const pki_client *client) {
+  pki_client *copy = pki_client_new(client->server);
+  if (copy == NULL) {
+    return NULL;
+  }
+  memcpy(copy->authorization, client->authorization,
+         sizeof(copy->authorization));
+  memcpy(copy->cacert, client->cacert, sizeof(copy->cacert));
+  return copy;
 }
 
 int pki_client_set_auth(pki_client *client, const char *token,
@@ -117,6 +189,19 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  // TCP keepalive: a server that went away without closing (its machine
+  // stopped, a network cut) is noticed within about two minutes, while a
+  // server that is alive but slow to answer (a large batch behind a full
+  // queue) is waited for, however long: a timeout there would make the
+  // caller retry a request the server may still commit.
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 60L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+  // curl_easy_reset keeps the open connection and the TLS session cache;
+  // only the options are set again.
+  if (g_share != NULL) {
+    curl_easy_setopt(c, CURLOPT_SHARE, g_share);
+  }
   if (body != NULL) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
@@ -142,6 +227,12 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
   const CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   headers = NULL;
+  if (rc != CURLE_OK) {
+    curl_off_t sent = 0;
+    client->last_failure_sent =
+        curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent) != CURLE_OK ||
+        (curl_off_t)body_len <= sent;
+  }
   CA_ENSURE(rc == CURLE_OK, CA_ERR_INTERNAL, "%s: %s", url,
             curl_easy_strerror(rc));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
@@ -158,6 +249,38 @@ err:
   curl_slist_free_all(headers);
   pki_reply_cleanup(out);
   return 0;
+}
+
+int pki_client_failure_sent(const pki_client *client) {
+  return client->last_failure_sent;
+}
+
+void pki_reply_error(const pki_reply *reply, char *code, size_t code_len,
+                     char *message, size_t message_len) {
+  if (strncmp(reply->content_type, "application/x-protobuf", 22) == 0) {
+    Pki__V1__Error *e =
+        pki__v1__error__unpack(NULL, reply->body_len, reply->body);
+    if (e != NULL) {
+      snprintf(code, code_len, "%s", e->code);
+      snprintf(message, message_len, "%s", e->message);
+      pki__v1__error__free_unpacked(e, NULL);
+      return;
+    }
+  }
+  // A text error body is "CODE: message" (README, "Error codes").
+  const char *body = reply->body != NULL ? (const char *)reply->body : "";
+  const size_t n = strspn(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+  if (n > 0 && body[n] == ':') {
+    snprintf(code, code_len, "%.*s", (int)n, body);
+    snprintf(message, message_len, "%s", body + n + 1 + (body[n + 1] == ' '));
+  } else {
+    snprintf(code, code_len, "HTTP_%ld", reply->status);
+    snprintf(message, message_len, "%.200s", body);
+  }
+  size_t m = strlen(message);
+  while (m > 0 && (message[m - 1] == '\n' || message[m - 1] == '\r')) {
+    message[--m] = '\0';
+  }
 }
 
 void pki_reply_error_text(const pki_reply *reply, char *out, size_t out_len) {
