@@ -70,10 +70,16 @@ static double now_s(void) {
 
 // --- Rows made in SQL ---
 
+// The copies made so far: each copy's number goes into its serial, so that
+// copies of the same tag made at different times never collide.
+static long g_copies;
+
 // copy_rows inserts |n| copies of certificate |id| with fresh serials of
 // |tag| (a hex digit), revoked when |revoked|. It returns 0 on error.
 static int copy_rows(const it_db *db, long long id, long n, char tag,
                      int revoked) {
+  const long first = g_copies + 1;
+  g_copies += n;
   char sql[2048];
   // Every column but the ones that make a copy a new certificate, read from
   // the catalog so that later migrations' columns are copied too. The
@@ -90,10 +96,10 @@ static int copy_rows(const it_db *db, long long id, long n, char tag,
            " status, revoked_at, revocation_reason, %%s) SELECT"
            " ''%c'' || md5(g::text) || substr(md5(g::text || ''x''), 1, 1),"
            " ''bench-%c-'' || g, %s, %%s FROM certificates,"
-           " generate_series(1, %ld) g WHERE id = %lld', cols, cols);"
+           " generate_series(%ld, %ld) g WHERE id = %lld', cols, cols);"
            " END $$",
            tag, tag, revoked ? "''revoked'', now(), 1" : "''good'', NULL, NULL",
-           n, id);
+           first, first + n - 1, id);
   PGresult *res = it_db_query(db, sql, NULL, NULL);
   const int ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
   PQclear(res);
