@@ -139,6 +139,7 @@ TEST(public_routes_need_no_credential_and_the_rest_401) {
       {"GET", "/v1/trust"},
       {"GET", "/v1/bulk/export"},
       {"POST", "/v1/certificates/01:revoke"},
+      {"POST", "/v1/certificates:batchRevoke"},
       {"GET", "/v1/allowlist"},
   };
   for (size_t i = 0; i < sizeof(kClosed) / sizeof(kClosed[0]); i++) {
@@ -188,6 +189,7 @@ TEST(roles_and_profiles_are_enforced) {
   // Reading is for every role; revoking and administering are not issuing.
   CHECK_EQ_INT(call(auth, "GET", "/v1/certificates?format=text", NULL), 200);
   CHECK_EQ_INT(call(auth, "POST", "/v1/certificates/01:revoke", NULL), 403);
+  CHECK_EQ_INT(call(auth, "POST", "/v1/certificates:batchRevoke", NULL), 403);
   CHECK_EQ_INT(call(auth, "GET", "/v1/tokens", NULL), 403);
   CHECK_EQ_INT(call(auth, "DELETE", "/v1/trust/tomcat-trust/00", NULL), 403);
   // An issuer for every profile still may not make API client
@@ -220,6 +222,10 @@ TEST(roles_and_profiles_are_enforced) {
   bearer(revoker, auth, sizeof(auth));
   snprintf(path, sizeof(path), "%s/rsa.csr", work);
   CHECK_EQ_INT(call(auth, "POST", "/v1/sign?profile=tomcat", path), 403);
+  // The batch form is the revoker's too: a body without its Content-Type
+  // gets past the access check (an issuer got 403 for it above) and is
+  // refused as a request (415 UNSUPPORTED_MEDIA_TYPE).
+  CHECK_EQ_INT(call(auth, "POST", "/v1/certificates:batchRevoke", NULL), 415);
   // Who did what: the token's name in the records and the audit log.
   CHECK_EQ_INT(it_db_int(&db,
                          "SELECT count(*) FROM certificates WHERE serial = $1"
@@ -341,6 +347,7 @@ TEST(the_allowlist_changes_at_run_time) {
   CHECK_EQ_INT(call(auth, "GET", "/v1/tokens", NULL), 403);
   CHECK(body_starts_with("ADDRESS_NOT_ALLOWED: "));
   CHECK_EQ_INT(call(auth, "POST", "/v1/certificates/01:revoke", NULL), 403);
+  CHECK_EQ_INT(call(auth, "POST", "/v1/certificates:batchRevoke", NULL), 403);
   CHECK_EQ_INT(call(auth, "GET", "/v1/certificates?format=text", NULL), 200);
   char path[600];
   write_csr("RSA-2048", "allow.example.com", "allow");
