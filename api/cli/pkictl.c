@@ -23,7 +23,6 @@
 #include "ca/x509/key.h"
 #include "ca/x509/name.h"
 #include "ca/x509/pem.h"
-#include "ca/x509/reason.h"
 #include "ca/x509/san.h"
 #include "ca/x509/x509.h"
 #include "proto/pki.pb-c.h"
@@ -50,7 +49,7 @@ static const char kUsageTail[] =
 // table: every one of these commands has always accepted all of them.
 typedef struct flags {
   const char *profile, *csr, *out, *csr_dir, *out_dir, *cn, *status, *after,
-      *format, *o, *ou, *l, *st, *c, *key_type, *reason, *issuer, *time;
+      *format, *o, *ou, *l, *st, *c, *key_type, *issuer;
   // The cluster of the node that will hold the certificates.
   const char *cluster;
   const char *key_out;  // csr
@@ -117,9 +116,7 @@ static const pkictl_flag kFlags[] = {
     PKICTL_STRING_FLAG("--st", flags, st),
     PKICTL_STRING_FLAG("--c", flags, c),
     PKICTL_STRING_FLAG("--key-type", flags, key_type),
-    PKICTL_STRING_FLAG("--reason", flags, reason),
     PKICTL_STRING_FLAG("--issuer", flags, issuer),
-    PKICTL_STRING_FLAG("--time", flags, time),
     PKICTL_STRING_FLAG("--cluster", flags, cluster),
     PKICTL_STRING_FLAG("--key-out", flags, key_out),
     PKICTL_UINT_FLAG("--years", flags, years, to_years),
