@@ -158,7 +158,7 @@ struct ca_responder {
   // again by whoever asks first).
   pthread_mutex_t pending_mu;
   ca_ocsp_stored *pending;
-  size_t pending_n;
+  size_t pending_n, pending_cap;
 };
 
 static const size_t kPendingMax = 4096;
@@ -552,12 +552,23 @@ static void offer(ca_responder *r, size_t issuer, const char *serial_hex,
     return;
   }
   pthread_mutex_lock(&r->pending_mu);
-  if (r->pending == NULL) {
-    r->pending = calloc(kPendingMax, sizeof(*r->pending));
+  // Grown as answers come: a quiet second allocates little, a busy one at
+  // most kPendingMax entries.
+  if (r->pending_n == r->pending_cap && r->pending_cap < kPendingMax) {
+    const size_t cap = r->pending_cap == 0 ? 16 : 2 * r->pending_cap;
+    ca_ocsp_stored *grown =
+        realloc(r->pending,
+                (cap < kPendingMax ? cap : kPendingMax) * sizeof(*r->pending));
+    if (grown != NULL) {
+      r->pending = grown;
+      r->pending_cap = cap < kPendingMax ? cap : kPendingMax;
+    }
   }
-  ca_ocsp_stored *s = r->pending != NULL && r->pending_n < kPendingMax
-                          ? &r->pending[r->pending_n]
-                          : NULL;
+  ca_ocsp_stored *s =
+      r->pending_n < r->pending_cap ? &r->pending[r->pending_n] : NULL;
+  if (s != NULL) {
+    memset(s, 0, sizeof(*s));
+  }
   if (s != NULL && (s->der = OPENSSL_memdup(a->der, a->der_len)) != NULL) {
     s->issuer_id = r->authority->issuers[issuer].id;
     snprintf(s->serial, sizeof(s->serial), "%s", serial_hex);
@@ -685,6 +696,7 @@ size_t ca_responder_take_signed(ca_responder *r, ca_ocsp_stored **out) {
   const size_t n = r->pending_n;
   r->pending = NULL;
   r->pending_n = 0;
+  r->pending_cap = 0;
   pthread_mutex_unlock(&r->pending_mu);
   return n;
 }

@@ -226,6 +226,7 @@ TEST(without_the_trigger_the_read_still_refuses_a_stale_status) {
                      " revoked_at = now(), revocation_reason = 1"
                      " WHERE serial = $1 RETURNING id",
                      serial, NULL);
+  CHECK(res != NULL && PQntuples(res) == 1);
   PQclear(res);
   CHECK(ca_presign_flush(c, f.ca.store));
   CHECK_EQ_INT(stored(&f), 0);
