@@ -76,7 +76,12 @@
   X(CA_ERR_ADDRESS_NOT_ALLOWED, "ADDRESS_NOT_ALLOWED")                     \
   X(CA_ERR_REQUEST_TIMEOUT, "REQUEST_TIMEOUT")                             \
   X(CA_ERR_FRAMING_INVALID, "FRAMING_INVALID")                             \
-  X(CA_ERR_BUFFERS_FULL, "BUFFERS_FULL")
+  X(CA_ERR_BUFFERS_FULL, "BUFFERS_FULL")                                   \
+  X(CA_ERR_OCSP_RESPONSE_INVALID, "OCSP_RESPONSE_INVALID")                 \
+  X(CA_ERR_CRL_INVALID, "CRL_INVALID")                                     \
+  X(CA_ERR_TRUST_CERT_REVOKED, "TRUST_CERT_REVOKED")                       \
+  X(CA_ERR_REVOCATION_UNKNOWN, "REVOCATION_UNKNOWN")                       \
+  X(CA_ERR_REVOCATION_UNREACHABLE, "REVOCATION_UNREACHABLE")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

@@ -78,6 +78,18 @@
 // reject" longer ones.
 #define CA_LIMIT_OCSP_NONCE_BYTES 32
 
+// An OCSP response pki reads as a client (revocation checks of trusted
+// certificates): a response holds one answer and perhaps a responder's
+// certificate; 64 KiB leaves room for a chain.
+#define CA_LIMIT_OCSP_RESPONSE_BYTES (64 * 1024)
+
+// Certificates read from the certs field of one OCSP response.
+#define CA_LIMIT_OCSP_RESPONSE_CERTS 8
+
+// A CRL pki fetches from a distribution point to check a trusted
+// certificate: large CAs publish CRLs of a few MiB.
+#define CA_LIMIT_REVCHECK_CRL_BYTES (16 * 1024 * 1024)
+
 // Extensions read in one OCSP request.
 #define CA_LIMIT_OCSP_EXTENSIONS 16
 

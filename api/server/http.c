@@ -133,6 +133,7 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_NOT_SELF_SIGNED:
       return 409;
     case CA_ERR_NOTIFY_FAILED:
+    case CA_ERR_REVOCATION_UNREACHABLE:
       return 502;
     case CA_ERR_UNAUTHENTICATED:
       return 401;
