@@ -303,6 +303,7 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
   config->ocsp_responder_days = 30;
   config->ocsp_signer = "ca";
   config->monitor_first_check_s = 60;
+  api_revcheck_config_init(&config->revcheck);
   config->tls_days = 90;
   limits_init(&config->limits);
   if (gethostname(config->node, sizeof(config->node)) != 0) {
@@ -319,6 +320,7 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
     const char *flag = argv[i];
     if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
       fputs(kUsage, stdout);
+      fputs(kApiRevcheckUsage, stdout);
       return 0;
     }
     if (strcmp(flag, "--insecure-http") == 0) {
@@ -329,6 +331,14 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
       return -1;
     }
     const char *value = argv[++i];
+    const int revcheck =
+        api_revcheck_config_flag(&config->revcheck, flag, value);
+    if (revcheck < 0) {
+      return -1;
+    }
+    if (revcheck > 0) {
+      continue;
+    }
     if (strcmp(flag, "--data-dir") == 0) {
       config->data_dir = value;
     } else if (strcmp(flag, "--database") == 0) {

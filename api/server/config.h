@@ -2,6 +2,7 @@
 #ifndef PKI_API_CONFIG_H
 #define PKI_API_CONFIG_H
 
+#include "api/server/revcheck.h"
 #include "ca/issue/authority.h"
 #include "ca/issue/engine.h"
 #include "ca/issue/keypool.h"
@@ -46,6 +47,8 @@ typedef struct pkid_config {
   // --- Expiry monitor ---
   int monitor_off;                 // --monitor off
   unsigned monitor_first_check_s;  // --monitor-first-check
+  // --- Revocation checks of trusted certificates ---
+  api_revcheck_config revcheck;  // --revcheck-*
   // --- Encrypted CA keys ---
   const char *key_passphrase_file;  // --key-passphrase-file; NULL if absent
   // --- TLS of the API listener ---

@@ -37,6 +37,7 @@
 #include "api/server/http.h"
 #include "api/server/log.h"
 #include "api/server/monitor.h"
+#include "api/server/revcheck.h"
 #include "api/server/service.h"
 #include "api/server/tls.h"
 #include "api/server/tls_identity.h"
@@ -482,6 +483,11 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
+  svc.revcheck = api_revcheck_new(svc.store, svc.authority, &config.revcheck);
+  if (svc.revcheck == NULL || !api_revcheck_start(svc.revcheck)) {
+    api_log(API_LOG_ERROR, "cannot start the revocation checks");
+    goto done;
+  }
   static const char *const kChannels[] = {
       CA_REVOCATION_CHANNEL, CA_ISSUED_CHANNEL, CA_ACCESS_CHANNEL, NULL};
   const ca_listener_config listen_config = {
@@ -642,6 +648,7 @@ done:
   OPENSSL_free(limited_routes);  // after the server that used it
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
+  api_revcheck_free(svc.revcheck);
   ca_listener_stop(listener);
   // After the listener, which wakes it, and the servers.
   ca_crl_writer_stop(svc.crl_writer);

@@ -23,6 +23,8 @@ struct api_service {
   // --- Expiry monitor ---
   struct api_monitor
       *monitor;  // checks and their counters (api/server/monitor.h)
+  // --- Revocation checks of trusted certificates ---
+  struct api_revcheck *revcheck;  // api/server/revcheck.h
   // --- Access ---
   struct api_auth *auth;  // token cache and allowlist (api/server/auth.h)
   const char *data_dir;   // where the first admin token is written

@@ -4,6 +4,7 @@
 
 #include "api/server/handlers/handlers.h"
 #include "api/server/monitor.h"
+#include "api/server/revcheck.h"
 #include "api/server/service.h"
 
 void api_handle_healthz(api_service *svc, const api_request *req,
@@ -45,6 +46,7 @@ void api_handle_metrics(api_service *svc, const api_request *req,
       !api_metrics_add_budgets(&cbb, &svc->api_bodies, &svc->ocsp_bodies) ||
       !api_metrics_add_ocsp(&cbb, &ocsp) ||
       (up && !api_monitor_add_metrics(svc->monitor, svc->store, &cbb)) ||
+      (up && !api_revcheck_add_metrics(svc->store, &cbb)) ||
       !CBB_finish(&cbb, &all, &all_len)) {
     CBB_cleanup(&cbb);
     OPENSSL_free(body);

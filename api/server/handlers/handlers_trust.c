@@ -11,13 +11,38 @@
 
 #include "api/server/formats.h"
 #include "api/server/handlers/handlers.h"
+#include "api/server/revcheck.h"
 #include "api/server/service.h"
 #include "ca/limits.h"
 #include "ca/policy/trust.h"
+#include "ca/store/store_revcheck.h"
 #include "ca/x509/asn1_time.h"
 #include "proto/pki.pb-c.h"
 
 // The entry of a row, borrowing its strings; |fp| holds the fingerprint.
+// The revocation statuses of the entries listed (store_revcheck.h), set
+// around a listing.
+typedef struct rev_view {
+  ca_revcheck_row *rows;
+  size_t n;
+} rev_view;
+
+static void fill_revocation(const rev_view *rev, const ca_trust_row *row,
+                            Pki__V1__TrustEntry *e) {
+  const ca_revcheck_row *r =
+      rev != NULL ? ca_revcheck_row_find(rev->rows, rev->n, row->fingerprint)
+                  : NULL;
+  if (r == NULL) {
+    return;
+  }
+  e->revocation_status = r->status;
+  e->revocation_checked_at = r->checked_at;
+  e->revocation_source = r->source;
+  e->revocation_url = r->responder_url;
+  e->revocation_error = r->error;
+  e->revocation_revoked_at = r->revoked_at;
+}
+
 static void fill_entry(const ca_trust_row *row,
                        char fp[CA_TRUST_FINGERPRINT_HEX_LEN],
                        Pki__V1__TrustEntry *e) {
@@ -49,22 +74,33 @@ static void fill_entry(const ca_trust_row *row,
 }
 
 static void respond_table(api_response *resp, const ca_trust_row *rows,
-                          size_t n) {
+                          size_t n, const rev_view *rev) {
   CBB cbb;
   CBB_zero(&cbb);
   uint8_t *body;
   size_t len;
   CA_GUARD_CRYPTO(CBB_init(&cbb, 128 + n * 192));
-  CA_GUARD_CRYPTO(api_cbb_printf(
-      &cbb, "STORE\tFINGERPRINT\tNOT_AFTER\tSOURCE\tSTATUS\tSUBJECT\n"));
+  CA_GUARD_CRYPTO(
+      api_cbb_printf(&cbb,
+                     "STORE\tFINGERPRINT\tNOT_AFTER\tSOURCE\tSTATUS\tSUBJECT\t"
+                     "REVOCATION\tCHECKED\n"));
   for (size_t i = 0; i < n; i++) {
     char fp[CA_TRUST_FINGERPRINT_HEX_LEN], na[21];
     ca_trust_fingerprint_hex(rows[i].fingerprint, fp);
     CA_ENSURE(ca_time_format(rows[i].not_after, na), CA_ERR_INTERNAL,
               "time out of range");
+    // REVOCATION and CHECKED come last, so that readers of the columns
+    // before them are unchanged.
+    const ca_revcheck_row *r =
+        ca_revcheck_row_find(rev->rows, rev->n, rows[i].fingerprint);
+    char checked[21] = "-";
+    if (r != NULL && !ca_time_format(r->checked_at, checked)) {
+      snprintf(checked, sizeof(checked), "-");
+    }
     CA_GUARD_CRYPTO(api_cbb_printf(
-        &cbb, "%s\t%s\t%s\t%s\t%s\t%s\n", rows[i].store, fp, na, rows[i].source,
-        rows[i].revoked_at != 0 ? "revoked" : "good", rows[i].subject));
+        &cbb, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rows[i].store, fp, na,
+        rows[i].source, rows[i].revoked_at != 0 ? "revoked" : "good",
+        rows[i].subject, r != NULL ? r->status : "unchecked", checked));
   }
   CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
   api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
@@ -74,8 +110,8 @@ err:
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
 }
 
-static void respond_list(api_response *resp, const ca_trust_row *rows,
-                         size_t n) {
+static void respond_list(api_response *resp, const ca_trust_row *rows, size_t n,
+                         const rev_view *rev) {
   Pki__V1__TrustEntry *entries = calloc(n > 0 ? n : 1, sizeof(*entries));
   Pki__V1__TrustEntry **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
   char(*fps)[CA_TRUST_FINGERPRINT_HEX_LEN] =
@@ -84,6 +120,7 @@ static void respond_list(api_response *resp, const ca_trust_row *rows,
             "out of memory");
   for (size_t i = 0; i < n; i++) {
     fill_entry(&rows[i], fps[i], &entries[i]);
+    fill_revocation(rev, &rows[i], &entries[i]);
     ptrs[i] = &entries[i];
   }
   Pki__V1__ListTrustResponse out = PKI__V1__LIST_TRUST_RESPONSE__INIT;
@@ -102,16 +139,61 @@ done:
 // respond_rows answers a listing in the format asked: protobuf (default),
 // a text table, or the certificates themselves (pem, p7b, p7b-pem), so that
 // `curl .../v1/trust/tomcat-trust?format=pem > bundle.pem` makes a CA file.
-static void respond_rows(api_response *resp, const char *format,
-                         const ca_trust_row *rows, size_t n) {
+static void respond_certs(api_response *resp, const char *format,
+                          const ca_trust_row *rows, size_t n);
+
+// keep_revocation keeps the rows whose revocation status is |status|
+// ("unchecked" for none yet) and returns their number.
+static size_t keep_revocation(ca_trust_row *rows, size_t n, const rev_view *rev,
+                              const char *status) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    const ca_revcheck_row *r =
+        ca_revcheck_row_find(rev->rows, rev->n, rows[i].fingerprint);
+    const char *have = r != NULL ? r->status : "unchecked";
+    if (strcmp(have, status) == 0) {
+      ca_trust_row tmp = rows[kept];
+      rows[kept++] = rows[i];
+      rows[i] = tmp;
+    }
+  }
+  return kept;
+}
+
+static void respond_rows(api_response *resp, const api_request *req,
+                         api_service *svc, const char *format,
+                         ca_trust_row *rows, size_t n) {
+  rev_view rev = {NULL, 0};
+  const char *revocation;
+  ca_revstatus wanted;
+  CA_GUARD(api_query_checked(req, "revocation", &revocation));
+  CA_GUARD(ca_store_revcheck_list(svc->store, &rev.rows, &rev.n));
+  size_t shown = n;
+  if (revocation != NULL && revocation[0] != '\0') {
+    CA_ENSURE(strcmp(revocation, "unchecked") == 0 ||
+                  ca_revstatus_parse(revocation, &wanted),
+              CA_ERR_PARAMETER_INVALID,
+              "revocation must be good, revoked, unknown, unreachable, "
+              "anchor or unchecked");
+    shown = keep_revocation(rows, n, &rev, revocation);
+  }
   if (format == NULL || format[0] == '\0' || strcmp(format, "protobuf") == 0) {
-    respond_list(resp, rows, n);
-    return;
+    respond_list(resp, rows, shown, &rev);
+  } else if (strcmp(format, "text") == 0) {
+    respond_table(resp, rows, shown, &rev);
+  } else {
+    respond_certs(resp, format, rows, shown);
   }
-  if (strcmp(format, "text") == 0) {
-    respond_table(resp, rows, n);
-    return;
-  }
+  ca_revcheck_rows_free(rev.rows, rev.n);
+  return;
+err:
+  ca_revcheck_rows_free(rev.rows, rev.n);
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
+// respond_certs answers the certificates themselves (pem, p7b, p7b-pem).
+static void respond_certs(api_response *resp, const char *format,
+                          const ca_trust_row *rows, size_t n) {
   api_cert_format cert_format;
   const uint8_t **certs = NULL;
   size_t *lens = NULL;
@@ -166,7 +248,7 @@ void api_handle_trust_list_all(api_service *svc, const api_request *req,
                        strcmp(format, "text") != 0 &&
                        strcmp(format, "protobuf") != 0;
   CA_GUARD(ca_store_list_trust(svc->store, NULL, NULL, with_der, &rows, &n));
-  respond_rows(resp, format, rows, n);
+  respond_rows(resp, req, svc, format, rows, n);
   ca_trust_rows_free(rows, n);
   return;
 err:
@@ -187,7 +269,7 @@ void api_handle_trust_get(api_service *svc, const api_request *req,
                          strcmp(format, "text") != 0 &&
                          strcmp(format, "protobuf") != 0;
     CA_GUARD(ca_store_list_trust(svc->store, store, NULL, with_der, &rows, &n));
-    respond_rows(resp, format, rows, n);
+    respond_rows(resp, req, svc, format, rows, n);
     ca_trust_rows_free(rows, n);
     return;
   }
@@ -196,8 +278,8 @@ void api_handle_trust_get(api_service *svc, const api_request *req,
             strchr(req->param, '/') + 1);
   // One certificate: PEM by default, like GET /v1/certificates/{serial};
   // ?format=protobuf gives the entry.
-  respond_rows(resp, format != NULL && format[0] != '\0' ? format : "pem", rows,
-               n);
+  respond_rows(resp, req, svc,
+               format != NULL && format[0] != '\0' ? format : "pem", rows, n);
   ca_trust_rows_free(rows, n);
   return;
 err:
@@ -222,14 +304,20 @@ static int upload_table(api_response *resp,
   uint8_t *body;
   size_t len;
   if (!CBB_init(&cbb, 128 + n * 160) ||
-      !api_cbb_printf(&cbb, "OUTCOME\tSTORE\tFINGERPRINT\tSUBJECT\n")) {
+      !api_cbb_printf(&cbb,
+                      "OUTCOME\tSTORE\tFINGERPRINT\tSUBJECT\t"
+                      "REVOCATION\tWARNING\n")) {
     CBB_cleanup(&cbb);
     return 0;
   }
   for (size_t i = 0; i < n; i++) {
-    if (!api_cbb_printf(&cbb, "%s\t%s\t%s\t%s\n", results[i].outcome,
-                        results[i].store, results[i].fingerprint,
-                        results[i].subject)) {
+    if (!api_cbb_printf(
+            &cbb, "%s\t%s\t%s\t%s\t%s\t%s\n", results[i].outcome,
+            results[i].store, results[i].fingerprint, results[i].subject,
+            results[i].revocation_status[0] != '\0'
+                ? results[i].revocation_status
+                : "-",
+            results[i].warning[0] != '\0' ? results[i].warning : "-")) {
       CBB_cleanup(&cbb);
       return 0;
     }
@@ -265,6 +353,36 @@ typedef struct upload_slot {
   char other[CA_TRUST_FINGERPRINT_HEX_LEN];
 } upload_slot;
 
+// The revocation check of one certificate of an upload.
+typedef struct upload_check {
+  ca_revcheck_result result;
+  int checked;
+  char warning[400];
+} upload_check;
+
+// check_revocation checks every CA certificate of the upload (outside any
+// transaction: it goes to the network) and applies |store|'s policy. A
+// refusal refuses the whole upload, as an expired certificate does.
+static int check_revocation(api_service *svc, const char *store,
+                            const ca_trust_cert *certs, size_t n,
+                            upload_check *checks) {
+  if (svc->revcheck == NULL) {
+    return 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!certs[i].is_ca) {
+      continue;
+    }
+    CA_GUARD_RETURN(api_revcheck_check(svc->revcheck, store, &certs[i], certs,
+                                       n, &checks[i].result));
+    checks[i].checked = 1;
+    CA_GUARD_RETURN(api_revcheck_admit(svc->revcheck, store, certs[i].subject,
+                                       &checks[i].result, checks[i].warning,
+                                       sizeof(checks[i].warning)));
+  }
+  return 1;
+}
+
 void api_handle_trust_upload(api_service *svc, const api_request *req,
                              api_response *resp) {
   ca_trust_cert *certs = NULL;
@@ -272,6 +390,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   ca_store_tx *tx = NULL;
   Pki__V1__TrustUploadResult *results = NULL;
   upload_slot *slots = NULL;
+  upload_check *checks = NULL;
   size_t n_results = 0;
   const char *force_text, *format;
   const char *store = ca_trust_store_find(req->param);
@@ -307,6 +426,10 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
     CA_GUARD(ca_trust_check_upload(first_leaf, now, force));
   }
 
+  checks = calloc(n, sizeof(*checks));
+  CA_ENSURE(checks != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  CA_GUARD(check_revocation(svc, store, certs, n, checks));
+
   const char *targets[2];
   const size_t n_targets = ca_trust_upload_stores(store, targets);
   results = calloc(n * n_targets, sizeof(*results));
@@ -326,6 +449,10 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
       r->fingerprint = slot->fp;
       r->subject = certs[i].subject;
       r->other_fingerprint = slot->other;
+      r->revocation_status =
+          checks[i].checked ? (char *)ca_revstatus_name(checks[i].result.status)
+                            : "";
+      r->warning = checks[i].warning;
       if (!certs[i].is_ca) {
         r->outcome = "skipped";
         continue;
@@ -361,6 +488,7 @@ err:
 done:
   free(results);
   free(slots);
+  free(checks);
   ca_trust_certs_free(certs, n);
 }
 
@@ -399,7 +527,7 @@ void api_handle_trust_delete(api_service *svc, const api_request *req,
   CA_GUARD(ca_store_commit(&tx));
   // The answer is the entry as it was, certificate included: a record of
   // what was removed.
-  respond_list(resp, rows, n);
+  respond_list(resp, rows, n, NULL);
   ca_trust_rows_free(rows, n);
   return;
 err:
