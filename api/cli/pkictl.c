@@ -1310,7 +1310,8 @@ static const command kCommands[] = {
      "      find certificates, issued and in trust stores, soonest expiry\n"
      "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"},
     {"trust", NULL, NULL, NULL, pkictl_trust,
-     "  trust list [STORE]\n"
+     "  trust list [STORE] [--revocation STATUS]\n"
+     "      STATUS: good, revoked, unknown, unreachable, anchor, unchecked\n"
      "  trust add STORE FILE [--force]\n"
      "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
      "      stores expired ones too\n"

@@ -12,7 +12,8 @@
 // The flags of these commands: --force and --all are switches.
 typedef struct find_flags {
   const char *cn, *profile, *usage, *key_type, *key_bits, *status, *store,
-      *cluster, *before, *after_date, *limit, *after, *format, *out;
+      *cluster, *before, *after_date, *limit, *after, *format, *out,
+      *revocation;
   int force, all;
   const char *positional[3];
   int n_positional;
@@ -34,6 +35,7 @@ static int parse(int argc, char **argv, find_flags *f) {
       PKICTL_STRING_FLAG("--after", find_flags, after),
       PKICTL_STRING_FLAG("--format", find_flags, format),
       PKICTL_STRING_FLAG("--out", find_flags, out),
+      PKICTL_STRING_FLAG("--revocation", find_flags, revocation),
       PKICTL_BOOL_FLAG("--force", find_flags, force),
       PKICTL_BOOL_FLAG("--all", find_flags, all),
   };
@@ -120,6 +122,7 @@ static int trust_list(pki_client *client, const find_flags *f) {
   if (f->n_positional == 2) {
     snprintf(path, sizeof(path), "/v1/trust/%.64s", f->positional[1]);
   }
+  pkictl_add_query(path, sizeof(path), "revocation", f->revocation);
   pki_reply reply;
   if (!pkictl_get(client, path, &reply)) {
     pki_reply_cleanup(&reply);
@@ -132,14 +135,21 @@ static int trust_list(pki_client *client, const find_flags *f) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
-  printf("%-17s %-64s %-20s %-6s %-7s %s\n", "STORE", "FINGERPRINT",
-         "NOT_AFTER", "SOURCE", "STATUS", "SUBJECT");
+  // REVOCATION (pki's own check) and CHECKED come after SUBJECT, tab
+  // separated, so that the columns before them read as they always did.
+  printf("%-17s %-64s %-20s %-6s %-7s %s\t%s\t%s\n", "STORE", "FINGERPRINT",
+         "NOT_AFTER", "SOURCE", "STATUS", "SUBJECT", "REVOCATION", "CHECKED");
   for (size_t i = 0; i < resp->n_entries; i++) {
     const Pki__V1__TrustEntry *e = resp->entries[i];
-    char na[21];
+    char na[21], checked[21] = "-";
     print_time(e->not_after, na);
-    printf("%-17s %-64s %-20s %-6s %-7s %s\n", e->store, e->fingerprint, na,
-           e->source, e->revoked_at != 0 ? "revoked" : "good", e->subject);
+    if (e->revocation_checked_at != 0) {
+      print_time(e->revocation_checked_at, checked);
+    }
+    printf("%-17s %-64s %-20s %-6s %-7s %s\t%s\t%s\n", e->store, e->fingerprint,
+           na, e->source, e->revoked_at != 0 ? "revoked" : "good", e->subject,
+           e->revocation_status[0] != '\0' ? e->revocation_status : "unchecked",
+           checked);
   }
   pki__v1__list_trust_response__free_unpacked(resp, NULL);
   return 0;
@@ -177,8 +187,12 @@ static int trust_add(pki_client *client, const find_flags *f) {
   }
   for (size_t i = 0; i < resp->n_results; i++) {
     const Pki__V1__TrustUploadResult *r = resp->results[i];
-    printf("%-9s %-17s %s %s\n", r->outcome, r->store, r->fingerprint,
-           r->subject);
+    printf("%-9s %-17s %s %s\trevocation=%s\n", r->outcome, r->store,
+           r->fingerprint, r->subject,
+           r->revocation_status[0] != '\0' ? r->revocation_status : "-");
+    if (r->warning[0] != '\0') {
+      fprintf(stderr, "pkictl: warning: %s: %s\n", r->fingerprint, r->warning);
+    }
   }
   pki__v1__trust_upload_response__free_unpacked(resp, NULL);
   return 0;
@@ -238,7 +252,8 @@ int pkictl_trust(pki_client *client, int argc, char **argv) {
     return trust_delete(client, &f);
   }
   fprintf(stderr,
-          "pkictl: usage: pkictl trust list [STORE] | add STORE FILE [--force]"
+          "pkictl: usage: pkictl trust list [STORE] [--revocation STATUS] | add"
+          " STORE FILE [--force]"
           " | get STORE FINGERPRINT | delete STORE FINGERPRINT\n");
   return 2;
 }

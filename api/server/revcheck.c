@@ -352,11 +352,16 @@ static void check_der(api_revcheck *rc, const char *trust_store,
   OPENSSL_free(owned);
 }
 
-int api_revcheck_check(api_revcheck *rc, const char *trust_store,
-                       const ca_trust_cert *cert, const ca_trust_cert *batch,
-                       size_t batch_n, ca_revcheck_result *out) {
+void api_revcheck_check(api_revcheck *rc, const char *trust_store,
+                        const ca_trust_cert *cert, const ca_trust_cert *batch,
+                        size_t batch_n, ca_revcheck_result *out) {
   check_der(rc, trust_store, cert->der, cert->der_len, batch, batch_n, out);
-  return record(rc, cert->fingerprint, out, (int64_t)time(NULL));
+}
+
+int api_revcheck_record(api_revcheck *rc,
+                        const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
+                        const ca_revcheck_result *result) {
+  return record(rc, fp, result, (int64_t)time(NULL));
 }
 
 int api_revcheck_admit(const api_revcheck *rc, const char *trust_store,

@@ -68,11 +68,17 @@ void api_revcheck_free(api_revcheck *rc);
 
 // api_revcheck_check checks |cert| for |trust_store| now, its issuer looked
 // for among |batch| (the other certificates of an upload; may be NULL),
-// then in the store, then among pki's CAs, and records the result. It
-// returns 0 only when the database fails.
-int api_revcheck_check(api_revcheck *rc, const char *trust_store,
-                       const ca_trust_cert *cert, const ca_trust_cert *batch,
-                       size_t batch_n, ca_revcheck_result *out) CA_MUST_CHECK;
+// then in the store, then among pki's CAs. It fills |out| whatever the
+// status; nothing is recorded.
+void api_revcheck_check(api_revcheck *rc, const char *trust_store,
+                        const ca_trust_cert *cert, const ca_trust_cert *batch,
+                        size_t batch_n, ca_revcheck_result *out);
+
+// api_revcheck_record stores |result| as the status of the certificate
+// |fp|, checked now. It returns 0 when the database fails.
+int api_revcheck_record(api_revcheck *rc,
+                        const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
+                        const ca_revcheck_result *result) CA_MUST_CHECK;
 
 // api_revcheck_admit applies |trust_store|'s policy to |result|: it returns
 // 1 when the upload may go on (|warning| then holds a warning, or ""), or 0

@@ -373,12 +373,30 @@ static int check_revocation(api_service *svc, const char *store,
     if (!certs[i].is_ca) {
       continue;
     }
-    CA_GUARD_RETURN(api_revcheck_check(svc->revcheck, store, &certs[i], certs,
-                                       n, &checks[i].result));
+    const ca_revcheck_result *r = &checks[i].result;
+    api_revcheck_check(svc->revcheck, store, &certs[i], certs, n,
+                       &checks[i].result);
     checks[i].checked = 1;
-    CA_GUARD_RETURN(api_revcheck_admit(svc->revcheck, store, certs[i].subject,
-                                       &checks[i].result, checks[i].warning,
-                                       sizeof(checks[i].warning)));
+    const int admitted =
+        api_revcheck_admit(svc->revcheck, store, certs[i].subject, r,
+                           checks[i].warning, sizeof(checks[i].warning));
+    // A definite answer (good, revoked) is a fact about the certificate,
+    // recorded even when the upload is refused: an entry of it in another
+    // store then shows it. An undetermined one is recorded only with the
+    // entry it belongs to: a refused upload, whose issuer or responder may
+    // be particular to its store, leaves the status there unchanged.
+    if (admitted || r->status == CA_REV_GOOD || r->status == CA_REV_REVOKED) {
+      CA_GUARD_RETURN(
+          api_revcheck_record(svc->revcheck, certs[i].fingerprint, r));
+    }
+    if (!admitted) {
+      // The refusal again: recording it may have replaced the error.
+      CA_ENSURE_RETURN(
+          !api_revcheck_admit(svc->revcheck, store, certs[i].subject, r,
+                              checks[i].warning, sizeof(checks[i].warning)),
+          CA_ERR_INTERNAL, "revocation policy changed its mind");
+      return 0;
+    }
   }
   return 1;
 }

@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Revocation checking of trusted certificates (README.md, "Revocation
+# checking of trusted certificates"): uploads to trust stores are checked
+# against `openssl ocsp -index` as an independent responder (good, revoked,
+# unknown, a response signed by an unauthorized key, a replayed response
+# whose nonce is not the one sent), against a CRL served over HTTP by
+# `python3 -m http.server`, and against a responder that is not there; the
+# per-store policy, the listings, pkictl and /metrics show the result.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null 2>&1 || fail "python3 is not installed"
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+OCSP_PORT="$(free_port)"       # openssl ocsp, a delegated responder
+ROGUE_PORT="$(free_port)"      # openssl ocsp signing with a key of its own
+REPLAY_PORT="$(free_port)"     # serves one recorded response to every POST
+CRL_PORT="$(free_port)"        # python3 -m http.server: the CRL
+DEAD_PORT="$(free_port)"       # nothing listens there
+
+# The Common Criteria default everywhere, but: ipsec-trust accepts with a
+# warning; TVS-trust and Phone-SAST-trust ask responders of their own.
+interop_start --revcheck-interval 0 \
+  --revcheck-policy ipsec-trust=warn \
+  --revcheck-responder "TVS-trust=http://127.0.0.1:$ROGUE_PORT" \
+  --revcheck-responder "Phone-SAST-trust=http://127.0.0.1:$REPLAY_PORT"
+
+CA="$WORK/ca"
+mkdir -p "$CA/new"
+: >"$CA/index.txt"
+printf '1000\n' >"$CA/serial"
+printf '1000\n' >"$CA/crlnumber"
+cat >"$CA/openssl.cnf" <<EOT
+[ca]
+default_ca = lab
+[lab]
+dir = $CA
+database = $CA/index.txt
+new_certs_dir = $CA/new
+serial = $CA/serial
+crlnumber = $CA/crlnumber
+certificate = $CA/root.pem
+private_key = $CA/root.key
+default_md = sha256
+default_crl_days = 7
+policy = anything
+unique_subject = no
+[anything]
+commonName = supplied
+[root_ext]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[sub_both]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OCSP_PORT/
+crlDistributionPoints = URI:http://127.0.0.1:$CRL_PORT/lab.crl
+[sub_ocsp]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OCSP_PORT/
+[sub_crl]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+crlDistributionPoints = URI:http://127.0.0.1:$CRL_PORT/lab.crl
+[sub_none]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+[sub_dead]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$DEAD_PORT/
+crlDistributionPoints = URI:http://127.0.0.1:$DEAD_PORT/lab.crl
+[responder]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+EOT
+
+ossl() {
+  openssl "$@" >"$WORK/openssl.log" 2>&1 || fail "openssl $1: $(cat "$WORK/openssl.log")"
+}
+
+ossl req -x509 -newkey rsa:2048 -nodes -keyout "$CA/root.key" -out "$CA/root.pem" \
+  -subj "/CN=Lab Revocation Root" -days 3650 -config "$CA/openssl.cnf" \
+  -extensions root_ext
+
+# issue NAME EXTENSIONS: a certificate $CA/NAME.pem signed by the root.
+issue() {
+  ossl req -new -newkey rsa:2048 -nodes -keyout "$CA/$1.key" -out "$CA/$1.csr" \
+    -subj "/CN=Lab $1"
+  ossl ca -batch -config "$CA/openssl.cnf" -extensions "$2" -days 365 \
+    -in "$CA/$1.csr" -out "$CA/$1.pem" -notext
+}
+
+issue good sub_both       # in the index, good: OCSP answers good
+issue other sub_ocsp      # good too: asked of the untrustworthy responders
+issue revoked sub_ocsp    # revoked in the index later
+issue crlonly sub_crl     # no OCSP: the CRL decides
+issue crlrevoked sub_crl  # revoked, and only the CRL says so
+issue nowhere sub_none    # names no OCSP responder and no CRL
+issue dead sub_dead       # names a responder and a CRL that are not there
+issue responder responder # the delegated OCSP responder
+# A certificate the responder has never seen: not in the index.
+ossl req -new -newkey rsa:2048 -nodes -keyout "$CA/stranger.key" \
+  -out "$CA/stranger.csr" -subj "/CN=Lab stranger"
+ossl x509 -req -in "$CA/stranger.csr" -CA "$CA/root.pem" -CAkey "$CA/root.key" \
+  -set_serial 0x7777 -days 365 -extfile "$CA/openssl.cnf" -extensions sub_ocsp \
+  -out "$CA/stranger.pem"
+
+ossl ca -batch -config "$CA/openssl.cnf" -revoke "$CA/crlrevoked.pem" \
+  -crl_reason keyCompromise
+mkdir -p "$WORK/www"
+ossl ca -batch -config "$CA/openssl.cnf" -gencrl -out "$WORK/lab.crl.pem"
+ossl crl -in "$WORK/lab.crl.pem" -outform DER -out "$WORK/www/lab.crl"
+
+PIDS=""
+# The responders and the web server stop first; interop_cleanup then sees
+# the test's exit status.
+revcheck_cleanup() {
+  local rc=$? p
+  set +e
+  for p in $PIDS; do
+    kill "$p" 2>/dev/null
+  done
+  (exit "$rc")
+  interop_cleanup
+}
+trap revcheck_cleanup EXIT
+
+# wait_ocsp LOG: openssl ocsp is ready when it says so (it stops at the
+# first request it cannot read, so it is not probed).
+wait_ocsp() {
+  local i=0
+  until grep -q "waiting for OCSP client connections" "$1" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -le 100 ] || fail "openssl ocsp did not start: $(cat "$1")"
+    sleep 0.1
+  done
+}
+
+wait_port() {
+  local i=0
+  until curl -s -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -le 100 ] || fail "nothing answers on port $1"
+    sleep 0.1
+  done
+}
+
+OCSPD_PID=""
+start_ocsp() {
+  openssl ocsp -index "$CA/index.txt" -port "$OCSP_PORT" \
+    -rsigner "$CA/responder.pem" -rkey "$CA/responder.key" -CA "$CA/root.pem" \
+    -nmin 60 >"$WORK/ocsp.log" 2>&1 &
+  OCSPD_PID=$!
+  PIDS="$PIDS $OCSPD_PID"
+  wait_ocsp "$WORK/ocsp.log"
+}
+start_ocsp
+
+# A responder that signs with a key the root never certified.
+ossl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/rogue.key" \
+  -out "$WORK/rogue.pem" -subj "/CN=Lab Rogue Responder" -days 30 \
+  -addext extendedKeyUsage=OCSPSigning
+openssl ocsp -index "$CA/index.txt" -port "$ROGUE_PORT" \
+  -rsigner "$WORK/rogue.pem" -rkey "$WORK/rogue.key" -CA "$CA/root.pem" \
+  -nmin 60 >"$WORK/rogue.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_ocsp "$WORK/rogue.log"
+
+# A response recorded for another request (another nonce), replayed.
+ossl ocsp -issuer "$CA/root.pem" -cert "$CA/good.pem" \
+  -url "http://127.0.0.1:$OCSP_PORT/" -respout "$WORK/recorded.der" -noverify
+cat >"$WORK/replay.py" <<'EOT'
+import http.server, sys
+body = open(sys.argv[2], "rb").read()
+class Replay(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Replay).serve_forever()
+EOT
+python3 "$WORK/replay.py" "$REPLAY_PORT" "$WORK/recorded.der" &
+PIDS="$PIDS $!"
+wait_port "$REPLAY_PORT"
+
+python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$CRL_PORT" \
+  >"$WORK/www.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$CRL_PORT"
+
+fp_of() {
+  openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//' |
+    tr -d ':' | tr 'A-F' 'a-f'
+}
+
+# upload STORE FILE: POST FILE (with the root before it) to the store; the
+# text answer in $WORK/upload.out.
+upload() {
+  cat "$CA/root.pem" "$2" >"$WORK/upload.pem"
+  http POST "$BASE/v1/trust/$1?format=text" "$WORK/upload.out" \
+    --data-binary "@$WORK/upload.pem"
+}
+
+# revocation_of FP: the REVOCATION column of the entry in the text listing.
+revocation_of() {
+  curl -sS "$BASE/v1/trust?format=text" |
+    awk -F'\t' -v fp="$1" 'NR > 1 && $2 == fp { print $7; exit }'
+}
+
+section "OCSP: good, through a delegated responder"
+upload tomcat-trust "$CA/good.pem"
+expect_eq "the upload is accepted" "$HTTP_CODE" 200
+expect_eq "the root is a trust anchor" \
+  "$(awk -F'\t' -v fp="$(fp_of "$CA/root.pem")" '$3 == fp { print $5 }' "$WORK/upload.out")" anchor
+expect_eq "the sub CA is good" \
+  "$(awk -F'\t' -v fp="$(fp_of "$CA/good.pem")" '$3 == fp { print $5 }' "$WORK/upload.out")" good
+expect_eq "the listing says good" "$(revocation_of "$(fp_of "$CA/good.pem")")" good
+expect_eq "checked by OCSP at the responder of the AIA" \
+  "$(sql "SELECT source || ' ' || responder_url FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/good.pem")'")" \
+  "ocsp http://127.0.0.1:$OCSP_PORT/"
+
+section "OCSP: revoked"
+upload tomcat-trust "$CA/revoked.pem"
+expect_eq "good before its revocation" "$HTTP_CODE" 200
+ossl ca -batch -config "$CA/openssl.cnf" -revoke "$CA/revoked.pem" \
+  -crl_reason superseded
+kill "$OCSPD_PID" 2>/dev/null || true
+wait "$OCSPD_PID" 2>/dev/null || true
+start_ocsp
+expect_refusal "uploaded again once revoked: refused" 400 TRUST_CERT_REVOKED \
+  POST "$BASE/v1/trust/tomcat-trust?format=text" --data-binary "@$CA/revoked.pem"
+expect_eq "the listing now says revoked" "$(revocation_of "$(fp_of "$CA/revoked.pem")")" revoked
+expect_eq "with the time and reason of the responder" \
+  "$(sql "SELECT reason, revoked_at IS NOT NULL FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/revoked.pem")'")" \
+  "4|t"
+
+section "OCSP: unknown to the responder, and no CRL"
+http POST "$BASE/v1/trust/CallManager-trust" "$WORK/cm.out" --data-binary "@$CA/root.pem"
+expect_eq "the root in CallManager-trust" "$HTTP_CODE" 200
+expect_refusal "refused: unknown" 400 REVOCATION_UNKNOWN \
+  POST "$BASE/v1/trust/CallManager-trust" --data-binary "@$CA/stranger.pem"
+expect_contains "the reason is the responder's" "$(cat "$WORK/refusal.body")" \
+  "does not know"
+
+section "CRL fallback"
+upload CallManager-trust "$CA/crlonly.pem"
+expect_eq "a certificate the CRL does not list is accepted" "$HTTP_CODE" 200
+expect_eq "checked on the CRL" \
+  "$(sql "SELECT status || ' ' || source FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/crlonly.pem")'")" \
+  "good crl"
+expect_refusal "a certificate the CRL lists is refused" 400 TRUST_CERT_REVOKED \
+  POST "$BASE/v1/trust/CallManager-trust" --data-binary "@$CA/crlrevoked.pem"
+expect_eq "with the CRL's reason (keyCompromise)" \
+  "$(sql "SELECT reason FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/crlrevoked.pem")'")" 1
+
+section "nowhere to ask, and nobody there"
+expect_refusal "no OCSP and no CRL location: unknown" 400 REVOCATION_UNKNOWN \
+  POST "$BASE/v1/trust/CallManager-trust" --data-binary "@$CA/nowhere.pem"
+http POST "$BASE/v1/trust/CallManager-trust" "$WORK/dead.out" \
+  --data-binary "@$CA/dead.pem"
+expect_eq "responder and CRL unreachable: refused under the default (HTTP 502)" \
+  "$HTTP_CODE" 502
+expect_contains "with its own code" "$(cat "$WORK/dead.out")" \
+  "REVOCATION_UNREACHABLE:"
+upload ipsec-trust "$CA/dead.pem"
+expect_eq "ipsec-trust (warn) accepts it" "$HTTP_CODE" 200
+expect_contains "with a warning" "$(cat "$WORK/upload.out")" "revocation status unreachable"
+expect_eq "listed as unreachable" "$(revocation_of "$(fp_of "$CA/dead.pem")")" unreachable
+# An issuer pki does not hold: the status cannot be asked.
+expect_refusal "an issuer pki does not hold: unknown" 400 REVOCATION_UNKNOWN \
+  POST "$BASE/v1/trust/CAPF-trust" --data-binary "@$CA/good.pem"
+expect_contains "the reason names the issuer" "$(cat "$WORK/refusal.body")" "issuer unknown"
+
+section "responses that must not be believed"
+http POST "$BASE/v1/trust/TVS-trust" "$WORK/tvs.out" --data-binary "@$CA/root.pem"
+expect_eq "the root in TVS-trust" "$HTTP_CODE" 200
+expect_refusal "signed by a key the CA never authorized" 400 REVOCATION_UNKNOWN \
+  POST "$BASE/v1/trust/TVS-trust" --data-binary "@$CA/other.pem"
+expect_contains "the reason is RFC 6960 4.2.2.2" "$(cat "$WORK/refusal.body")" \
+  "4.2.2.2"
+http POST "$BASE/v1/trust/Phone-SAST-trust" "$WORK/sast.out" --data-binary "@$CA/root.pem"
+expect_eq "the root in Phone-SAST-trust" "$HTTP_CODE" 200
+expect_refusal "a replayed response (not our nonce)" 400 REVOCATION_UNKNOWN \
+  POST "$BASE/v1/trust/Phone-SAST-trust" --data-binary "@$CA/other.pem"
+expect_contains "the reason is the nonce" "$(cat "$WORK/refusal.body")" "nonce"
+
+section "listings, pkictl and /metrics"
+pkictl_run "$BASE" trust list --revocation revoked
+expect_eq "pkictl trust list --revocation revoked: exit status" "$PKICTL_RC" 0
+expect_contains "names the revoked CA" "$PKICTL_OUT" "CN=Lab revoked"
+expect_not_contains "and not the good one" "$PKICTL_OUT" "CN=Lab good"
+pkictl_run "$BASE" trust list tomcat-trust
+expect_contains "pkictl trust list shows the status column" "$PKICTL_OUT" "REVOCATION"
+expect_refusal "an unknown status filter is refused" 400 PARAMETER_INVALID \
+  GET "$BASE/v1/trust?format=text&revocation=bogus"
+curl -sS "$BASE/metrics" >"$WORK/metrics"
+expect_contains "metrics: good" "$(cat "$WORK/metrics")" \
+  'pki_trust_revocation_status{status="good"} 2'
+expect_contains "metrics: revoked" "$(cat "$WORK/metrics")" \
+  'pki_trust_revocation_status{status="revoked"} 1'
+expect_eq "metrics: the family is one group" \
+  "$(awk '/pki_trust_revocation_status/ { print NR }' "$WORK/metrics" |
+     awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { print bad + 0 }')" 0
+
+interop_finish
