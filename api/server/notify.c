@@ -116,8 +116,9 @@ int api_notify_json(const ca_expiring *rows, size_t n, const uint8_t *mask,
          add_json_string_or_null(&cbb, r->cluster) &&
          add_fmt(&cbb,
                  ",\"not_after\":\"%s\",\"days_left\":%" PRId64
-                 ",\"expired\":%s}",
-                 na, days, r->not_after <= now ? "true" : "false");
+                 ",\"expired\":%s,\"revoked\":%s}",
+                 na, days, r->not_after <= now ? "true" : "false",
+                 r->revoked_at != 0 ? "true" : "false");
     first = 0;
   }
   if (!ok || !add_str(&cbb, "]}\n") || !CBB_finish(&cbb, out, out_len)) {
@@ -186,9 +187,16 @@ int api_notify_mail(const ca_monitor_config *config, const char *to,
     const ca_expiring *r = &rows[i];
     char na[21];
     const int64_t days = ca_monitor_days_left(now, r->not_after);
+    char ra[21] = "";
     ok = ca_time_format(r->not_after, na) && add_str(&cbb, "- ") &&
          add_plain(&cbb, r->common_name) &&
-         (r->not_after <= now
+         (r->revoked_at != 0
+              ? ca_time_format(r->revoked_at, ra) &&
+                    add_fmt(&cbb,
+                            ": REVOKED %s (pki's revocation check), still "
+                            "trusted: remove it\r\n",
+                            ra)
+          : r->not_after <= now
               ? add_fmt(&cbb, ": EXPIRED %s (%" PRId64 " days ago)\r\n", na,
                         -days)
               : add_fmt(&cbb, ": expires %s (%" PRId64 " days left)\r\n", na,

@@ -20,7 +20,7 @@
   "SELECT 'identity' AS kind, c.id, c.serial, coalesce(i.name, '') AS iss,"   \
   " c.profile, '' AS store, c.common_name, c.subject,"                        \
   " extract(epoch FROM c.not_after)::bigint AS na,"                           \
-  " coalesce(c.cluster, '') AS cluster"                                       \
+  " coalesce(c.cluster, '') AS cluster, 0::bigint AS rev"                     \
   " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"            \
   " WHERE c.status = 'good' AND c.not_after > $1::timestamptz"                \
   " AND c.not_after <= $2::timestamptz AND c.profile <> 'ocsp-responder'"     \
@@ -29,12 +29,26 @@
   "  WHERE lower(n.common_name) = lower(c.common_name)"                       \
   "  AND n.profile = c.profile AND n.status = 'good'"                         \
   "  AND n.not_after > c.not_after)"
+// A trust entry pki's own revocation check found revoked (revocation_checks,
+// migration 0015) is reported whatever its notAfter, once per window, as
+// revoked rather than expiring; rev is its revocation time.
+#define REVOKED_CHECK_SQL                                            \
+  "(SELECT extract(epoch FROM coalesce(k.revoked_at, k.checked_at))" \
+  "::bigint FROM revocation_checks k WHERE k.fingerprint ="          \
+  " t.fingerprint AND k.status = 'revoked')"
 #define TRUST_SQL                                                         \
   "SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name," \
   " t.subject, extract(epoch FROM t.not_after)::bigint,"                  \
-  " coalesce(t.cluster, '')"                                              \
+  " coalesce(t.cluster, ''), 0::bigint"                                   \
   " FROM trust_entries t WHERE t.revoked_at IS NULL"                      \
-  " AND t.not_after > $1::timestamptz AND t.not_after <= $2::timestamptz"
+  " AND t.not_after > $1::timestamptz AND t.not_after <= $2::timestamptz" \
+  " AND " REVOKED_CHECK_SQL " IS NULL"
+#define REVOKED_TRUST_SQL                                                 \
+  "SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name," \
+  " t.subject, extract(epoch FROM t.not_after)::bigint,"                  \
+  " coalesce(t.cluster, ''), " REVOKED_CHECK_SQL                          \
+  " FROM trust_entries t WHERE t.revoked_at IS NULL"                      \
+  " AND " REVOKED_CHECK_SQL " IS NOT NULL"
 #define SELECTION_SQL IDENTITY_SQL " UNION ALL " TRUST_SQL
 
 // The first $3 of the selection by notAfter. Each half is ordered and
@@ -42,12 +56,15 @@
 // $3 rows: with millions of certificates, tens of thousands may be due, and
 // the renewal test is then paid for the rows returned only, not for every
 // row of the window.
-#define FIRST_DUE_SQL                                 \
-  "SELECT * FROM ((" IDENTITY_SQL                     \
-  " ORDER BY c.not_after, c.id LIMIT $3::integer)"    \
-  " UNION ALL (" TRUST_SQL                            \
-  " ORDER BY t.not_after, t.id LIMIT $3::integer)) x" \
-  " ORDER BY na, kind, id LIMIT $3::integer"
+// Revoked trust entries come first: they matter most, and are few.
+#define FIRST_DUE_SQL                              \
+  "SELECT * FROM ((" IDENTITY_SQL                  \
+  " ORDER BY c.not_after, c.id LIMIT $3::integer)" \
+  " UNION ALL (" TRUST_SQL                         \
+  " ORDER BY t.not_after, t.id LIMIT $3::integer)" \
+  " UNION ALL (" REVOKED_TRUST_SQL                 \
+  " ORDER BY t.id LIMIT $3::integer)) x"           \
+  " ORDER BY rev = 0, na, kind, id LIMIT $3::integer"
 
 void ca_expiring_free(ca_expiring *rows, size_t n) {
   if (rows == NULL) {
@@ -86,6 +103,7 @@ static int decode_expiring(PGresult *res, int i, void *elem, const void *arg) {
   r->trust = strcmp(PQgetvalue(res, i, 0), "trust") == 0;
   r->id = ca_store_get_int(res, i, 1);
   r->not_after = ca_store_get_int(res, i, 8);
+  r->revoked_at = ca_store_get_int(res, i, 10);
   CA_ENSURE_RETURN(ca_store_get_text(res, i, 2, &r->serial) &&
                        ca_store_get_text(res, i, 3, &r->issuer) &&
                        ca_store_get_text(res, i, 4, &r->profile) &&

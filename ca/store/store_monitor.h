@@ -8,6 +8,8 @@
 //   certificate that was replaced (:regenerate) or renewed (a good
 //   certificate of the same profile and common name expires later);
 // - trust-store entries (table trust_entries) not marked revoked;
+// - trust-store entries that pki's own revocation check found revoked
+//   (table revocation_checks), whatever their notAfter, first;
 // - from notAfter - the asked window until CA_LIMIT_MONITOR_EXPIRED_DAYS
 //   after notAfter: an expired certificate is reported until then.
 #ifndef PKI_CA_STORE_MONITOR_H
@@ -34,6 +36,9 @@ typedef struct ca_expiring {
   char *subject;
   char *cluster;  // "" when unknown
   int64_t not_after;
+  // A trust entry pki's revocation check found revoked: when (not 0). It
+  // is reported whatever its notAfter.
+  int64_t revoked_at;
 } ca_expiring;
 
 // ca_expiring_free frees |n| rows and the array. It accepts NULL.

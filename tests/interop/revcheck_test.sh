@@ -20,6 +20,7 @@ ROGUE_PORT="$(free_port)"      # openssl ocsp signing with a key of its own
 REPLAY_PORT="$(free_port)"     # serves one recorded response to every POST
 CRL_PORT="$(free_port)"        # python3 -m http.server: the CRL
 DEAD_PORT="$(free_port)"       # nothing listens there
+HOOK_PORT="$(free_port)"       # the expiry monitor's webhook receiver
 
 # The Common Criteria default everywhere, but: ipsec-trust accepts with a
 # warning; TVS-trust and Phone-SAST-trust ask responders of their own.
@@ -314,5 +315,60 @@ expect_contains "metrics: revoked" "$(cat "$WORK/metrics")" \
 expect_eq "metrics: the family is one group" \
   "$(awk '/pki_trust_revocation_status/ { print NR }' "$WORK/metrics" |
      awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { print bad + 0 }')" 0
+
+section "the expiry monitor notifies a revoked trusted certificate"
+cat >"$WORK/hook.py" <<'EOT'
+import http.server, sys
+out = sys.argv[2]
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(out, "ab") as f:
+            f.write(body)
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
+EOT
+python3 "$WORK/hook.py" "$HOOK_PORT" "$WORK/hook.out" &
+PIDS="$PIDS $!"
+wait_port "$HOOK_PORT"
+pkictl_run "$BASE" monitor set --enabled true \
+  --webhook-allow-private "http://127.0.0.1:$HOOK_PORT/hook"
+expect_eq "monitor set: exit status ($PKICTL_OUT)" "$PKICTL_RC" 0
+pkictl_run "$BASE" monitor check
+expect_eq "monitor check: exit status ($PKICTL_OUT)" "$PKICTL_RC" 0
+expect_contains "the notice names the revoked CA" "$(cat "$WORK/hook.out")" \
+  '"subject":"CN=Lab revoked"'
+expect_contains "as revoked" "$(tr -d '\n' <"$WORK/hook.out" |
+  sed 's/.*"subject":"CN=Lab revoked"//')" '"revoked":true'
+expect_not_contains "and no other: good entries far from expiry are not due" \
+  "$(cat "$WORK/hook.out")" '"subject":"CN=Lab good"'
+
+section "checked again on schedule"
+# Twelve hours later (next_check_at moved to now, which is what the clock
+# would do), a node with the thread on finds the good CA revoked.
+ossl ca -batch -config "$CA/openssl.cnf" -revoke "$CA/good.pem" \
+  -crl_reason cessationOfOperation
+kill "$OCSPD_PID" 2>/dev/null || true
+wait "$OCSPD_PID" 2>/dev/null || true
+start_ocsp
+pkid_restart --revcheck-interval 5 \
+  --revcheck-policy ipsec-trust=warn \
+  --revcheck-responder "TVS-trust=http://127.0.0.1:$ROGUE_PORT" \
+  --revcheck-responder "Phone-SAST-trust=http://127.0.0.1:$REPLAY_PORT"
+sql "UPDATE revocation_checks SET next_check_at = now()" >/dev/null
+i=0
+until [ "$(revocation_of "$(fp_of "$CA/good.pem")")" = revoked ]; do
+  i=$((i + 1))
+  [ "$i" -le 120 ] || fail "the thread did not find the good CA revoked within 60 s"
+  sleep 0.5
+done
+pass "the background check turned the good CA revoked"
+expect_eq "with the responder's reason (cessationOfOperation)" \
+  "$(sql "SELECT reason FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/good.pem")'")" 5
+expect_eq "and its next check in the interval, not sooner" \
+  "$(sql "SELECT next_check_at > checked_at AND next_check_at <= checked_at + interval '5 seconds' FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/good.pem")'")" t
 
 interop_finish
