@@ -169,7 +169,7 @@ static size_t collect(char *ptr, size_t size, size_t n, void *arg) {
     s->overflow = 1;
     return 0;  // libcurl stops the transfer
   }
-  uint8_t *grown = realloc(s->data, s->len + len + 1);
+  uint8_t *grown = OPENSSL_realloc(s->data, s->len + len + 1);
   if (grown == NULL) {
     return 0;
   }
@@ -233,12 +233,12 @@ static int fetch(void *ctx, const char *url, const uint8_t *body,
   CA_ENSURE(code == CURLE_OK, CA_ERR_REVOCATION_UNREACHABLE, "%s",
             errbuf[0] != '\0' ? errbuf : api_curl.curl_easy_strerror(code));
   CA_ENSURE(status == 200, CA_ERR_REVOCATION_UNREACHABLE, "HTTP %ld", status);
-  *out = s.data != NULL ? s.data : malloc(1);
+  *out = s.data != NULL ? s.data : OPENSSL_malloc(1);
   CA_ENSURE(*out != NULL, CA_ERR_NO_MEMORY, "out of memory");
   *out_len = s.len;
   return 1;
 err:
-  free(s.data);
+  OPENSSL_free(s.data);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/mem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static int try_ocsp(const char *url, const ca_x509 *cert, const ca_x509 *issuer,
   set_source(out, "ocsp", url);
   settled = 1;
 done:
-  free(body);
+  OPENSSL_free(body);
   ca_ocsp_query_cleanup(&q);
   return settled;
 }
@@ -135,7 +136,7 @@ static int try_crl(const char *url, const ca_x509 *cert, const ca_x509 *issuer,
   }
   const int ok =
       ca_crl_check(body, len, cert, issuer, p->now, p->skew, &answer);
-  free(body);
+  OPENSSL_free(body);
   if (!ok) {
     note(a, 1, "CRL", url);
     return 0;

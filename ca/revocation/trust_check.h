@@ -34,7 +34,7 @@ const char *ca_revstatus_name(ca_revstatus status);
 int ca_revstatus_parse(const char *name, ca_revstatus *out) CA_MUST_CHECK;
 
 // A fetcher: GET |url| (|body| NULL) or POST |body| with |content_type|.
-// On success it sets |*out| (free()) to at most |max_bytes| of the answer
+// On success it sets |*out| (OPENSSL_free) to at most |max_bytes| of the answer
 // of an HTTP 200 and returns 1; otherwise it returns 0 with
 // CA_ERR_REVOCATION_UNREACHABLE (no connection, a timeout, an HTTP error,
 // an answer over |max_bytes|) and a message.
