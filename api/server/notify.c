@@ -116,9 +116,11 @@ int api_notify_json(const ca_expiring *rows, size_t n, const uint8_t *mask,
          add_json_string_or_null(&cbb, r->cluster) &&
          add_fmt(&cbb,
                  ",\"not_after\":\"%s\",\"days_left\":%" PRId64
-                 ",\"expired\":%s,\"revoked\":%s}",
+                 ",\"expired\":%s%s}",
                  na, days, r->not_after <= now ? "true" : "false",
-                 r->revoked_at != 0 ? "true" : "false");
+                 // Only a revoked trust entry has the key, so that the
+                 // objects of expiring certificates stay as they were.
+                 r->revoked_at != 0 ? ",\"revoked\":true" : "");
     first = 0;
   }
   if (!ok || !add_str(&cbb, "]}\n") || !CBB_finish(&cbb, out, out_len)) {

@@ -77,6 +77,11 @@ TEST(stable_names) {
       "REQUEST_TIMEOUT",
       "FRAMING_INVALID",
       "BUFFERS_FULL",
+      "OCSP_RESPONSE_INVALID",
+      "CRL_INVALID",
+      "TRUST_CERT_REVOKED",
+      "REVOCATION_UNKNOWN",
+      "REVOCATION_UNREACHABLE",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
