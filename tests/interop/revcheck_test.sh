@@ -346,6 +346,33 @@ expect_contains "as revoked" "$(tr -d '\n' <"$WORK/hook.out" |
 expect_not_contains "and no other: good entries far from expiry are not due" \
   "$(cat "$WORK/hook.out")" '"subject":"CN=Lab good"'
 
+section "pki's own responder"
+# A CAPF certificate (a CA: it issues phones' LSCs) that this pkid issued,
+# uploaded as a trust entry: its issuer is one of pki's CAs, its AIA names
+# pki's OCSP listener.
+make_csr "$WORK/capf.csr" rsa:2048 "/CN=capf.lab.example.com"
+pkictl_run "$BASE" issue --profile CAPF --csr "$WORK/capf.csr" \
+  --out "$WORK/capf.chain.pem"
+[ "$PKICTL_RC" = 0 ] || fail "pkictl issue CAPF: exit $PKICTL_RC: $PKICTL_OUT"
+mkdir -p "$WORK/capf.parts"
+split_pem "$WORK/capf.chain.pem" "$WORK/capf.parts/c" >/dev/null
+CAPF_FP="$(fp_of "$WORK/capf.parts/c1.pem")"
+http POST "$BASE/v1/trust/tomcat-trust?format=text" "$WORK/capf.out" \
+  --data-binary "@$WORK/capf.parts/c1.pem"
+expect_eq "pki's CAPF certificate is accepted" "$HTTP_CODE" 200
+expect_eq "good, by pki's own responder" \
+  "$(sql "SELECT status || ' ' || source || ' ' || responder_url FROM revocation_checks WHERE fingerprint = '\\x$CAPF_FP'")" \
+  "good ocsp $OCSP_URL/"
+pkictl_run "$BASE" revoke "$(serial_of "$WORK/capf.parts/c1.pem" | tr 'A-F' 'a-f')" \
+  --reason keyCompromise
+expect_eq "pkictl revoke: exit status ($PKICTL_OUT)" "$PKICTL_RC" 0
+expect_refusal "once pki revoked it, uploading it again is refused" 400 \
+  TRUST_CERT_REVOKED POST "$BASE/v1/trust/tomcat-trust" \
+  --data-binary "@$WORK/capf.parts/c1.pem"
+expect_eq "the entry shows revoked, reason keyCompromise" \
+  "$(revocation_of "$CAPF_FP") $(sql "SELECT reason FROM revocation_checks WHERE fingerprint = '\\x$CAPF_FP'")" \
+  "revoked 1"
+
 section "checked again on schedule"
 # Twelve hours later (next_check_at moved to now, which is what the clock
 # would do), a node with the thread on finds the good CA revoked.
