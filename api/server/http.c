@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/server/json_codec.h"
 #include "api/server/log.h"
 #include "api/server/tls.h"
 #include "ca/limits.h"
@@ -51,7 +52,8 @@ typedef struct request_state {
   int has_early_error;
   ca_principal principal;  // who calls, once authorized
   api_pending pending;
-  int deferred;  // a finish callback will answer
+  int deferred;     // a finish callback will answer
+  int json_answer;  // answer in JSON (negotiate_json)
   // --- Limits ---
   struct timespec started;  // headers read: the start of --request-timeout
   unsigned idle_timeout_s;  // the connection's idle timeout we set; 0: ours
@@ -164,6 +166,9 @@ unsigned api_status_for(ca_err_code code) {
 }
 
 int api_require_protobuf(const api_request *req) {
+  if (req->body_from_json) {
+    return 1;
+  }
   const char *type = api_header(req, "Content-Type");
   static const char *const kTypes[] = {"application/x-protobuf",
                                        "application/protobuf"};
@@ -175,11 +180,22 @@ int api_require_protobuf(const api_request *req) {
     }
   }
   CA_SET_ERROR(CA_ERR_UNSUPPORTED_MEDIA_TYPE,
-               "send Content-Type: application/x-protobuf");
+               "send Content-Type: application/x-protobuf or "
+               "application/json");
   return 0;
 }
 
 void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {
+  if (resp->json) {
+    uint8_t *text = NULL;
+    size_t text_len = 0;
+    if (!api_json_encode(msg, &text, &text_len)) {
+      api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+      return;
+    }
+    api_respond(resp, 200, "application/json", text, text_len);
+    return;
+  }
   const size_t len = protobuf_c_message_get_packed_size(msg);
   uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
   if (buf == NULL) {
@@ -240,6 +256,12 @@ void api_respond_error(api_response *resp, api_format format,
     Pki__V1__Error msg = PKI__V1__ERROR__INIT;
     msg.code = (char *)name;
     msg.message = (char *)message;
+    uint8_t *text = NULL;
+    size_t text_len = 0;
+    if (resp->json && api_json_encode(&msg.base, &text, &text_len)) {
+      api_respond(resp, status, "application/json", text, text_len);
+      return;
+    }
     const size_t len = pki__v1__error__get_packed_size(&msg);
     uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
     if (buf != NULL) {
@@ -639,6 +661,7 @@ static request_state *request_state_new(api_server *server,
 static enum MHD_Result send_early_error(struct MHD_Connection *conn,
                                         request_state *state, int close) {
   api_response resp = {0};
+  resp.json = state->json_answer;
   api_respond_error(
       &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
       &state->early_error);
@@ -664,6 +687,8 @@ static int declared_length(struct MHD_Connection *conn, unsigned long long *out,
   return *end == '\0';
 }
 
+static int negotiate_json(struct MHD_Connection *conn);
+
 // on_headers decides what can be decided from the request line and the
 // headers alone, before any of the body is read: framing, route,
 // credential, size and the listener's body budget.
@@ -684,6 +709,9 @@ static enum MHD_Result on_headers(api_server *server, request_state *state,
     return send_early_error(conn, state, 1);
   }
   route_for(server, method, url, state);
+  state->json_answer = state->route != NULL &&
+                       state->route->errors == API_FORMAT_PROTOBUF &&
+                       negotiate_json(conn);
   authorize(server, conn, state);
   unsigned long long declared;
   int present;
@@ -747,6 +775,223 @@ static enum MHD_Result on_body(api_server *server, request_state *state,
   return send_early_error(conn, state, 1);
 }
 
+// --- JSON beside protobuf (api/server/json_codec.h) ---
+
+typedef enum media {
+  MEDIA_NONE,      // no Content-Type
+  MEDIA_OTHER,     // anything else, protobuf included
+  MEDIA_JSON,      // application/json, UTF-8
+  MEDIA_JSON_BAD,  // application/json with a charset other than UTF-8
+} media;
+
+static int is_space(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// token_is says whether [s, s+n), spaces around it trimmed, is |word|
+// (ASCII case-insensitive), quotes around it allowed when |quoted|.
+static int token_is(const char *s, size_t n, const char *word, int quoted) {
+  while (n > 0 && is_space(*s)) {
+    s++;
+    n--;
+  }
+  while (n > 0 && is_space(s[n - 1])) {
+    n--;
+  }
+  if (quoted && n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+    s++;
+    n -= 2;
+  }
+  return n == strlen(word) && strncasecmp(s, word, n) == 0;
+}
+
+// param_value finds the parameter |name| in the ";"-separated parameters
+// [s, end) of a media type, returning its value and length, or NULL.
+static const char *param_value(const char *s, const char *end, const char *name,
+                               size_t *len) {
+  while (s < end) {
+    const char *next = memchr(s, ';', (size_t)(end - s));
+    if (next == NULL) {
+      next = end;
+    }
+    const char *eq = memchr(s, '=', (size_t)(next - s));
+    if (eq != NULL && token_is(s, (size_t)(eq - s), name, 0)) {
+      *len = (size_t)(next - eq - 1);
+      return eq + 1;
+    }
+    s = next + (next < end);
+  }
+  return NULL;
+}
+
+static int is_json_type(const char *s, size_t n) {
+  return token_is(s, n, "application/json", 0);
+}
+
+static int is_protobuf_type(const char *s, size_t n) {
+  return token_is(s, n, "application/x-protobuf", 0) ||
+         token_is(s, n, "application/protobuf", 0);
+}
+
+static media content_media(struct MHD_Connection *conn) {
+  const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (type == NULL) {
+    return MEDIA_NONE;
+  }
+  const char *end = type + strlen(type);
+  const char *semi = strchr(type, ';');
+  const char *type_end = semi != NULL ? semi : end;
+  if (!is_json_type(type, (size_t)(type_end - type))) {
+    return MEDIA_OTHER;
+  }
+  size_t len = 0;
+  const char *charset =
+      semi != NULL ? param_value(semi + 1, end, "charset", &len) : NULL;
+  // JSON is UTF-8 (RFC 8259 8.1); a client that says otherwise is told so
+  // rather than read wrongly.
+  return charset == NULL || token_is(charset, len, "utf-8", 1) ? MEDIA_JSON
+                                                               : MEDIA_JSON_BAD;
+}
+
+// How well one element of Accept matches a type: the most specific range
+// decides (RFC 9110 12.5.1), and its q-value is the preference.
+typedef struct preference {
+  int specificity;  // -1: no range matched; 0 */*, 1 application/*, 2 exact
+  double q;
+} preference;
+
+static void prefer(preference *p, int specificity, double q) {
+  if (specificity > p->specificity) {
+    p->specificity = specificity;
+    p->q = q;
+  } else if (specificity == p->specificity && q > p->q) {
+    p->q = q;
+  }
+}
+
+// accept_q reads the q parameter of one Accept element: a malformed one
+// counts as 1, so that a client's typo never turns an answer away.
+static double accept_q(const char *params, const char *end) {
+  size_t len = 0;
+  const char *v = param_value(params, end, "q", &len);
+  if (v == NULL) {
+    return 1;
+  }
+  char text[16];
+  while (len > 0 && is_space(*v)) {
+    v++;
+    len--;
+  }
+  if (len == 0 || len >= sizeof(text)) {
+    return 1;
+  }
+  memcpy(text, v, len);
+  text[len] = '\0';
+  char *stop;
+  const double q = strtod(text, &stop);
+  while (is_space(*stop)) {
+    stop++;
+  }
+  if (*stop != '\0' || !(q >= 0 && q <= 1)) {
+    return 1;
+  }
+  return q;
+}
+
+// negotiate_json decides whether a protobuf route answers in JSON: Accept
+// wins when it prefers one of JSON and protobuf over the other; otherwise
+// (no Accept, */*, both alike, neither named) the answer is in the
+// request's format, JSON when its Content-Type is JSON. An Accept naming
+// neither is not refused (406): the protobuf answer is still sent.
+static int negotiate_json(struct MHD_Connection *conn) {
+  const int default_json = content_media(conn) == MEDIA_JSON;
+  const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_ACCEPT);
+  if (accept == NULL) {
+    return default_json;
+  }
+  preference json = {-1, 0}, proto = {-1, 0};
+  const char *s = accept;
+  const char *end = accept + strlen(accept);
+  while (s < end) {
+    const char *next = memchr(s, ',', (size_t)(end - s));
+    if (next == NULL) {
+      next = end;
+    }
+    const char *semi = memchr(s, ';', (size_t)(next - s));
+    const char *type_end = semi != NULL ? semi : next;
+    const size_t n = (size_t)(type_end - s);
+    const double q = semi != NULL ? accept_q(semi + 1, next) : 1;
+    if (token_is(s, n, "*/*", 0)) {
+      prefer(&json, 0, q);
+      prefer(&proto, 0, q);
+    } else if (token_is(s, n, "application/*", 0)) {
+      prefer(&json, 1, q);
+      prefer(&proto, 1, q);
+    } else if (is_json_type(s, n)) {
+      prefer(&json, 2, q);
+    } else if (is_protobuf_type(s, n)) {
+      prefer(&proto, 2, q);
+    }
+    s = next + (next < end);
+  }
+  const double qj = json.specificity >= 0 ? json.q : 0;
+  const double qp = proto.specificity >= 0 ? proto.q : 0;
+  if (qj != qp) {
+    return qj > qp;
+  }
+  return default_json;
+}
+
+// body_type returns the message of the route's protobuf body, or NULL.
+static const ProtobufCMessageDescriptor *body_type(const api_server *server,
+                                                   const api_route *route) {
+  for (size_t i = 0; i < server->config.body_type_count; i++) {
+    if (server->config.body_types[i].handler == route->handler) {
+      return server->config.body_types[i].request;
+    }
+  }
+  return NULL;
+}
+
+// transcode_json_body turns a JSON body into the protobuf bytes of the
+// route's message, in place of the JSON: every handler then reads
+// protobuf, and the checks made on wire bytes (api/server/pb_scan.h: item
+// counts, NUL bytes) hold for JSON requests too. The protobuf form is no
+// larger than the JSON of pki's messages, so the body's reservation in the
+// listener's budget still covers it. Returns 0 with the error set.
+static int transcode_json_body(const api_server *server, request_state *state,
+                               struct MHD_Connection *conn, int *from_json) {
+  *from_json = 0;
+  if (state->route->errors != API_FORMAT_PROTOBUF) {
+    return 1;
+  }
+  const media m = content_media(conn);
+  CA_ENSURE_RETURN(m != MEDIA_JSON_BAD, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+                   "JSON is read in UTF-8 only (charset=utf-8)");
+  if (m != MEDIA_JSON) {
+    return 1;
+  }
+  *from_json = 1;
+  if (state->body_len == 0) {
+    return 1;  // no body, as with protobuf: the message's defaults
+  }
+  const ProtobufCMessageDescriptor *desc = body_type(server, state->route);
+  CA_ENSURE_RETURN(desc != NULL, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+                   "this call takes no JSON body; send "
+                   "Content-Type: application/x-protobuf");
+  uint8_t *pb = NULL;
+  size_t pb_len = 0;
+  CA_GUARD_RETURN(
+      api_json_to_protobuf(desc, state->body, state->body_len, &pb, &pb_len));
+  OPENSSL_free(state->body);
+  state->body = pb;
+  state->body_len = pb_len;
+  state->body_cap = pb_len;
+  return 1;
+}
+
 // dispatch hands the whole request to its route's handler. A handler that
 // deferred its answer (api_defer) has suspended the connection; it is
 // answered when resumed.
@@ -758,14 +1003,19 @@ static enum MHD_Result dispatch(api_server *server, request_state *state,
   req.method = method;
   req.path = url;
   memcpy(req.param, state->param, sizeof(req.param));
-  req.body = state->body;
-  req.body_len = state->body_len;
   req.conn = conn;
   req.pending = &state->pending;
   req.principal = state->principal;
   client_address(conn, req.remote, sizeof(req.remote));
   ca_err_clear();
   api_response resp = {0};
+  resp.json = state->json_answer;
+  if (!transcode_json_body(server, state, conn, &req.body_from_json)) {
+    api_respond_error(&resp, state->route->errors, ca_err_get());
+    return send_response(conn, &resp);
+  }
+  req.body = state->body;
+  req.body_len = state->body_len;
   state->route->handler(server->config.svc, &req, &resp);
   pthread_mutex_lock(&state->pending.mu);
   const int suspended = state->pending.suspended;
@@ -809,6 +1059,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   if (state->deferred) {
     // Resumed after api_complete: the work is done, answer it.
     api_response resp = {0};
+    resp.json = state->json_answer;
     state->pending.finish(state->pending.finish_arg, &resp);
     state->deferred = 0;
     return send_response(conn, &resp);
