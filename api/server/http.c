@@ -905,7 +905,8 @@ static double accept_q(const char *params, const char *end) {
 // request's format, JSON when its Content-Type is JSON. An Accept naming
 // neither is not refused (406): the protobuf answer is still sent.
 static int negotiate_json(struct MHD_Connection *conn) {
-  const int default_json = content_media(conn) == MEDIA_JSON;
+  const media m = content_media(conn);
+  const int default_json = m == MEDIA_JSON || m == MEDIA_JSON_BAD;
   const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_ACCEPT);
   if (accept == NULL) {

@@ -850,16 +850,15 @@ static json_t *encode_value(const ProtobufCFieldDescriptor *f, const void *p) {
 // default, which the mapping leaves out (the same test protobuf-c makes
 // before packing it).
 static int is_default(const ProtobufCFieldDescriptor *f, const void *p) {
-  switch (element_size(f->type)) {
-    case 8:
-      if (f->type == PROTOBUF_C_TYPE_DOUBLE) {
-        return *(const double *)p == 0;
-      }
-      return *(const uint64_t *)p == 0;
-    default:
-      break;
-  }
   switch (f->type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+      return *(const uint64_t *)p == 0;
+    case PROTOBUF_C_TYPE_DOUBLE:
+      return *(const double *)p == 0;
     case PROTOBUF_C_TYPE_FLOAT:
       return *(const float *)p == 0;
     case PROTOBUF_C_TYPE_BOOL:
@@ -872,7 +871,7 @@ static int is_default(const ProtobufCFieldDescriptor *f, const void *p) {
       return ((const ProtobufCBinaryData *)p)->len == 0;
     case PROTOBUF_C_TYPE_MESSAGE:
       return *(ProtobufCMessage *const *)p == NULL;
-    default:
+    default:  // the 32-bit integers and enums
       return *(const uint32_t *)p == 0;
   }
 }
