@@ -573,8 +573,8 @@ static int decode_message(decoder *d, const json_t *obj,
     char shown[72];
     if (f == NULL) {
       printable(key, shown);
-      CA_SET_ERROR(CA_ERR_JSON_UNKNOWN_FIELD, "%s: %s has no field \"%s\"",
-                   path_of(d), desc->name, shown);
+      CA_SET_ERROR(CA_ERR_JSON_UNKNOWN_FIELD, "%s%s%s has no field \"%s\"",
+                   d->path, d->path_len > 0 ? ": " : "", desc->name, shown);
       goto done;
     }
     const size_t index = (size_t)(f - desc->fields);
