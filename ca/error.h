@@ -48,6 +48,10 @@
   X(CA_ERR_AMBIGUOUS, "AMBIGUOUS")                                         \
   X(CA_ERR_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED")                       \
   X(CA_ERR_UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")               \
+  X(CA_ERR_JSON_MALFORMED, "JSON_MALFORMED")                               \
+  X(CA_ERR_JSON_LIMIT_EXCEEDED, "JSON_LIMIT_EXCEEDED")                     \
+  X(CA_ERR_JSON_UNKNOWN_FIELD, "JSON_UNKNOWN_FIELD")                       \
+  X(CA_ERR_JSON_FIELD_INVALID, "JSON_FIELD_INVALID")                       \
   X(CA_ERR_FORMAT_UNKNOWN, "FORMAT_UNKNOWN")                               \
   X(CA_ERR_PARAMETER_INVALID, "PARAMETER_INVALID")                         \
   X(CA_ERR_CERT_MALFORMED, "CERTIFICATE_MALFORMED")                        \

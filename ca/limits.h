@@ -42,6 +42,15 @@
 // memory of the service.
 #define CA_LIMIT_BODY_BYTES (32 * 1024 * 1024)
 
+// A JSON request body (api/server/json_codec.h), besides its route's byte
+// limit. pki's messages nest three deep; with their arrays, 32 levels is
+// far beyond any real request and keeps recursion shallow. jansson's tree
+// takes tens of bytes per value, so the values are counted before it is
+// built: a batch of CA_LIMIT_BATCH_ITEMS_MAX items of about six values
+// each fits, and the tree of a body of tiny values stays near 100 MiB.
+#define CA_LIMIT_JSON_DEPTH 32
+#define CA_LIMIT_JSON_VALUES (1024 * 1024)
+
 // The body of the PEM endpoint (POST /v1/sign): one CSR in PEM.
 #define CA_LIMIT_PEM_BODY_BYTES (2 * CA_LIMIT_CSR_BYTES)
 

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/server/json_codec.h"
 #include "api/server/log.h"
+#include "api/server/media.h"
 #include "api/server/tls.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
@@ -51,7 +53,8 @@ typedef struct request_state {
   int has_early_error;
   ca_principal principal;  // who calls, once authorized
   api_pending pending;
-  int deferred;  // a finish callback will answer
+  int deferred;     // a finish callback will answer
+  int json_answer;  // answer in JSON (negotiate_json)
   // --- Limits ---
   struct timespec started;  // headers read: the start of --request-timeout
   unsigned idle_timeout_s;  // the connection's idle timeout we set; 0: ours
@@ -165,6 +168,9 @@ unsigned api_status_for(ca_err_code code) {
 }
 
 int api_require_protobuf(const api_request *req) {
+  if (req->body_from_json) {
+    return 1;
+  }
   const char *type = api_header(req, "Content-Type");
   static const char *const kTypes[] = {"application/x-protobuf",
                                        "application/protobuf"};
@@ -176,11 +182,22 @@ int api_require_protobuf(const api_request *req) {
     }
   }
   CA_SET_ERROR(CA_ERR_UNSUPPORTED_MEDIA_TYPE,
-               "send Content-Type: application/x-protobuf");
+               "send Content-Type: application/x-protobuf or "
+               "application/json");
   return 0;
 }
 
 void api_respond_message(api_response *resp, const ProtobufCMessage *msg) {
+  if (resp->json) {
+    uint8_t *text = NULL;
+    size_t text_len = 0;
+    if (!api_json_encode(msg, &text, &text_len)) {
+      api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+      return;
+    }
+    api_respond(resp, 200, "application/json", text, text_len);
+    return;
+  }
   const size_t len = protobuf_c_message_get_packed_size(msg);
   uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
   if (buf == NULL) {
@@ -241,6 +258,12 @@ void api_respond_error(api_response *resp, api_format format,
     Pki__V1__Error msg = PKI__V1__ERROR__INIT;
     msg.code = (char *)name;
     msg.message = (char *)message;
+    uint8_t *text = NULL;
+    size_t text_len = 0;
+    if (resp->json && api_json_encode(&msg.base, &text, &text_len)) {
+      api_respond(resp, status, "application/json", text, text_len);
+      return;
+    }
     const size_t len = pki__v1__error__get_packed_size(&msg);
     uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
     if (buf != NULL) {
@@ -640,6 +663,7 @@ static request_state *request_state_new(api_server *server,
 static enum MHD_Result send_early_error(struct MHD_Connection *conn,
                                         request_state *state, int close) {
   api_response resp = {0};
+  resp.json = state->json_answer;
   api_respond_error(
       &resp, state->route != NULL ? state->route->errors : API_FORMAT_TEXT,
       &state->early_error);
@@ -665,6 +689,8 @@ static int declared_length(struct MHD_Connection *conn, unsigned long long *out,
   return *end == '\0';
 }
 
+static int negotiate_json(struct MHD_Connection *conn);
+
 // on_headers decides what can be decided from the request line and the
 // headers alone, before any of the body is read: framing, route,
 // credential, size and the listener's body budget.
@@ -685,6 +711,9 @@ static enum MHD_Result on_headers(api_server *server, request_state *state,
     return send_early_error(conn, state, 1);
   }
   route_for(server, method, url, state);
+  state->json_answer = state->route != NULL &&
+                       state->route->errors == API_FORMAT_PROTOBUF &&
+                       negotiate_json(conn);
   authorize(server, conn, state);
   unsigned long long declared;
   int present;
@@ -748,6 +777,70 @@ static enum MHD_Result on_body(api_server *server, request_state *state,
   return send_early_error(conn, state, 1);
 }
 
+// --- JSON beside protobuf (api/server/json_codec.h) ---
+
+static api_media content_media(struct MHD_Connection *conn) {
+  return api_media_of(MHD_lookup_connection_value(
+      conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+}
+
+// negotiate_json decides whether a protobuf route answers in JSON
+// (api/server/media.h).
+static int negotiate_json(struct MHD_Connection *conn) {
+  return api_media_answer_json(
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                  MHD_HTTP_HEADER_ACCEPT),
+      content_media(conn));
+}
+
+// body_type returns the message of the route's protobuf body, or NULL.
+static const ProtobufCMessageDescriptor *body_type(const api_server *server,
+                                                   const api_route *route) {
+  for (size_t i = 0; i < server->config.body_type_count; i++) {
+    if (server->config.body_types[i].handler == route->handler) {
+      return server->config.body_types[i].request;
+    }
+  }
+  return NULL;
+}
+
+// transcode_json_body turns a JSON body into the protobuf bytes of the
+// route's message, in place of the JSON: every handler then reads
+// protobuf, and the checks made on wire bytes (api/server/pb_scan.h: item
+// counts, NUL bytes) hold for JSON requests too. The protobuf form is no
+// larger than the JSON of pki's messages, so the body's reservation in the
+// listener's budget still covers it. Returns 0 with the error set.
+static int transcode_json_body(const api_server *server, request_state *state,
+                               struct MHD_Connection *conn, int *from_json) {
+  *from_json = 0;
+  if (state->route->errors != API_FORMAT_PROTOBUF) {
+    return 1;
+  }
+  const api_media m = content_media(conn);
+  CA_ENSURE_RETURN(m != API_MEDIA_JSON_BAD, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+                   "JSON is read in UTF-8 only (charset=utf-8)");
+  if (m != API_MEDIA_JSON) {
+    return 1;
+  }
+  *from_json = 1;
+  if (state->body_len == 0) {
+    return 1;  // no body, as with protobuf: the message's defaults
+  }
+  const ProtobufCMessageDescriptor *desc = body_type(server, state->route);
+  CA_ENSURE_RETURN(desc != NULL, CA_ERR_UNSUPPORTED_MEDIA_TYPE,
+                   "this call takes no JSON body; send "
+                   "Content-Type: application/x-protobuf");
+  uint8_t *pb = NULL;
+  size_t pb_len = 0;
+  CA_GUARD_RETURN(
+      api_json_to_protobuf(desc, state->body, state->body_len, &pb, &pb_len));
+  OPENSSL_free(state->body);
+  state->body = pb;
+  state->body_len = pb_len;
+  state->body_cap = pb_len;
+  return 1;
+}
+
 // dispatch hands the whole request to its route's handler. A handler that
 // deferred its answer (api_defer) has suspended the connection; it is
 // answered when resumed.
@@ -759,14 +852,19 @@ static enum MHD_Result dispatch(api_server *server, request_state *state,
   req.method = method;
   req.path = url;
   memcpy(req.param, state->param, sizeof(req.param));
-  req.body = state->body;
-  req.body_len = state->body_len;
   req.conn = conn;
   req.pending = &state->pending;
   req.principal = state->principal;
   client_address(conn, req.remote, sizeof(req.remote));
   ca_err_clear();
   api_response resp = {0};
+  resp.json = state->json_answer;
+  if (!transcode_json_body(server, state, conn, &req.body_from_json)) {
+    api_respond_error(&resp, state->route->errors, ca_err_get());
+    return send_response(conn, &resp);
+  }
+  req.body = state->body;
+  req.body_len = state->body_len;
   state->route->handler(server->config.svc, &req, &resp);
   pthread_mutex_lock(&state->pending.mu);
   const int suspended = state->pending.suspended;
@@ -810,6 +908,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   if (state->deferred) {
     // Resumed after api_complete: the work is done, answer it.
     api_response resp = {0};
+    resp.json = state->json_answer;
     state->pending.finish(state->pending.finish_arg, &resp);
     state->deferred = 0;
     return send_response(conn, &resp);

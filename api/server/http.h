@@ -21,6 +21,8 @@
 struct MHD_Connection;
 struct ProtobufCMessage;
 typedef struct ProtobufCMessage ProtobufCMessage;
+struct ProtobufCMessageDescriptor;
+typedef struct ProtobufCMessageDescriptor ProtobufCMessageDescriptor;
 struct MHD_Daemon;
 typedef struct api_service api_service;
 
@@ -49,6 +51,10 @@ typedef struct api_request {
   ca_principal principal;
   struct MHD_Connection *conn;
   api_pending *pending;  // see api_defer
+  // The client sent JSON, which the server turned into the protobuf bytes
+  // of the route's |request| message before the handler: |body| is
+  // protobuf either way.
+  int body_from_json;
 } api_request;
 
 typedef struct api_response {
@@ -65,6 +71,10 @@ typedef struct api_response {
   } headers[6];
   size_t n_headers;
   int cacheable;
+  // Set by the server before the handler runs: the client asked for JSON
+  // (Accept, else a JSON Content-Type), so api_respond_message and the
+  // protobuf errors of api_respond_error answer in JSON.
+  int json;
 } api_response;
 
 // api_add_header adds a header to |resp| (ignored past six).
@@ -111,6 +121,18 @@ typedef struct api_route {
   api_access access;
 } api_route;
 
+// The message a route's protobuf body holds, named by the route's handler.
+// Naming it is all a route needs to take JSON as well (application/json,
+// read by api/server/json_codec.h); a route without one refuses a JSON
+// body with UNSUPPORTED_MEDIA_TYPE. Answers follow Accept on every route
+// whose errors are API_FORMAT_PROTOBUF either way. A table beside the
+// route table rather than a field of api_route, so that route entries keep
+// their shape.
+typedef struct api_body_type {
+  api_handler handler;
+  const ProtobufCMessageDescriptor *request;
+} api_body_type;
+
 // api_query returns the query-string argument |name|, or NULL when it is
 // absent. Values longer than CA_LIMIT_QUERY_VALUE_LEN are treated as absent
 // by callers through api_query_checked.
@@ -136,13 +158,14 @@ void api_respond_copy(api_response *resp, unsigned status,
                       const char *content_type, const void *data, size_t len);
 
 // api_require_protobuf returns 1 when the request says its body is
-// protobuf (Content-Type application/x-protobuf or application/protobuf),
-// else 0 with CA_ERR_UNSUPPORTED_MEDIA_TYPE: a JSON or form body sent by
-// mistake would otherwise decode as garbage.
+// protobuf (Content-Type application/x-protobuf or application/protobuf)
+// or it came as JSON and the server turned it into protobuf
+// (|body_from_json|), else 0 with CA_ERR_UNSUPPORTED_MEDIA_TYPE: a form
+// body sent by mistake would otherwise decode as garbage.
 int api_require_protobuf(const api_request *req) CA_MUST_CHECK;
 
 // api_respond_message answers 200 with the protobuf message |msg|
-// (borrowed), or 500 NO_MEMORY.
+// (borrowed), in JSON when |resp->json|, or 500 NO_MEMORY.
 void api_respond_message(api_response *resp, const ProtobufCMessage *msg);
 
 // api_respond_error answers the error |err| in the route's error format,
@@ -177,6 +200,10 @@ typedef struct api_server_config {
   unsigned connection_timeout_s;
   const api_route *routes;
   size_t route_count;
+  // The messages of the routes' protobuf bodies, for JSON requests; may
+  // be NULL (no route takes a JSON body).
+  const api_body_type *body_types;
+  size_t body_type_count;
   api_service *svc;
   // Called before a request's body is read; NULL lets every request in
   // (the OCSP listener). On 0 the request is refused with the error set.

@@ -527,6 +527,8 @@ int main(int argc, char **argv) {
   size_t route_count, ocsp_route_count;
   const api_route *routes = api_routes(&route_count);
   const api_route *ocsp_routes = api_ocsp_routes(&ocsp_route_count);
+  size_t body_type_count;
+  const api_body_type *body_types = api_body_types(&body_type_count);
   // --- Limits ---
   const pkid_limits *limits = &config.limits;
   limited_routes = api_routes_limited(
@@ -546,6 +548,8 @@ int main(int argc, char **argv) {
       .connection_timeout_s = (unsigned)limits->connection_timeout_s,
       .routes = limited_routes,
       .route_count = route_count,
+      .body_types = body_types,
+      .body_type_count = body_type_count,
       .svc = &svc,
       .authorize = api_authorize,
       .tls = !config.insecure_http,

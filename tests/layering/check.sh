@@ -47,7 +47,8 @@ done
 for t in //api:pkictl //api/client //tests/fuzz:pem_fuzz //tests/fuzz:x509_fuzz \
   //tests/fuzz:ocsp_fuzz //tests/fuzz:ocsp_client_fuzz //tests/fuzz:san_name_fuzz \
   //tests/fuzz:trust_upload_fuzz \
-  //tests/fuzz:access_fuzz //tests/fuzz:monitor_destination_fuzz //tests/fuzz:protobuf_fuzz; do
+  //tests/fuzz:access_fuzz //tests/fuzz:monitor_destination_fuzz //tests/fuzz:protobuf_fuzz \
+  //tests/fuzz:json_fuzz; do
   found="$("${BAZEL[@]}" query --noshow_progress \
     "deps($t) intersect (//ca/store + //ca/issue + //ca/revocation + //ca/exchange + //api/server:server + @libpq//...)" 2>/dev/null)"
   [ -z "$found" ] || fail "$t depends on $found"

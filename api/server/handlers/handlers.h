@@ -14,6 +14,10 @@ const api_route *api_routes(size_t *out_n);
 // api_ocsp_routes returns the routes of the OCSP listener.
 const api_route *api_ocsp_routes(size_t *out_n);
 
+// api_body_types returns the messages the routes' protobuf bodies hold,
+// by handler (api_body_type), and their number in |*out_n|.
+const api_body_type *api_body_types(size_t *out_n);
+
 // The handlers, one file per resource.
 void api_handle_healthz(api_service *svc, const api_request *req,
                         api_response *resp);

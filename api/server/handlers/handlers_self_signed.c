@@ -131,17 +131,10 @@ static void finish(void *arg, api_response *resp) {
   out.certificate = &cert;
   out.key_from_pool = r->key_from_pool != 0;
   out.replaces = call->create == NULL ? call->replaced : "";
-  const size_t len = pki__v1__self_signed_response__get_packed_size(&out);
-  uint8_t *buf = OPENSSL_malloc(len > 0 ? len : 1);
-  if (buf == NULL) {
-    api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
-                         "out of memory");
-  } else {
-    pki__v1__self_signed_response__pack(&out, buf);
-    // The response buffer holds the key until libmicrohttpd has sent it;
-    // the call's copy is cleansed when the call is freed.
-    api_respond(resp, 200, "application/x-protobuf", buf, len);
-  }
+  // The response buffer holds the key until libmicrohttpd has sent it
+  // (OPENSSL_free cleanses it then); the call's copy is cleansed when the
+  // call is freed.
+  api_respond_message(resp, &out.base);
   call_free(call);
 }
 

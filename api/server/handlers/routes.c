@@ -2,6 +2,7 @@
 #include "api/server/handlers/handlers.h"
 #include "api/server/service.h"
 #include "ca/limits.h"
+#include "proto/pki.pb-c.h"
 
 // A single request carries one CSR, in DER or PEM, plus a few fields.
 #define ISSUE_BODY_MAX (2 * CA_LIMIT_CSR_BYTES + 1024)
@@ -82,6 +83,28 @@ static const api_route kRoutes[] = {
     {"DELETE", "/v1/allowlist", api_handle_allowlist_delete, API_FORMAT_TEXT, 0,
      API_ACCESS_ADMIN},
 };
+
+// The message of each protobuf body, for JSON requests (api_body_type in
+// api/server/http.h): one line here is all a new route's body needs to be
+// accepted as JSON too, whatever the message; answers need nothing.
+static const api_body_type kBodyTypes[] = {
+    {api_handle_issue, &pki__v1__issue_request__descriptor},
+    {api_handle_batch_issue, &pki__v1__batch_issue_request__descriptor},
+    {api_handle_generate_key, &pki__v1__generate_key_request__descriptor},
+    {api_handle_revoke, &pki__v1__revoke_request__descriptor},
+    {api_handle_batch_revoke, &pki__v1__batch_revoke_request__descriptor},
+    {api_handle_unhold, &pki__v1__unhold_request__descriptor},
+    {api_handle_bulk_consolidate, &pki__v1__consolidate_request__descriptor},
+    {api_handle_bulk_import, &pki__v1__import_request__descriptor},
+    {api_handle_monitor_put, &pki__v1__monitor_config__descriptor},
+    {api_handle_self_signed, &pki__v1__self_signed_request__descriptor},
+    {api_handle_regenerate, &pki__v1__regenerate_request__descriptor},
+};
+
+const api_body_type *api_body_types(size_t *out_n) {
+  *out_n = sizeof(kBodyTypes) / sizeof(kBodyTypes[0]);
+  return kBodyTypes;
+}
 
 // The OCSP listener answers at any path: clients are configured with the
 // URL in the certificates' AIA, whatever its path. /healthz comes first; it
