@@ -96,8 +96,10 @@ static int to_count(const char *flag, const char *text, unsigned *out) {
 // to_years reads the validity of a self-signed identity.
 static int to_years(const char *flag, const char *text, unsigned *out) {
   unsigned long n;
-  const int ok = read_ulong(text, &n) && (n == 5 || n == 10 || n == 20);
-  return accept_uint(flag, ok, n, "5, 10 or 20", out);
+  // 15 only for ITLRecovery; the server says so for other profiles.
+  const int ok =
+      read_ulong(text, &n) && (n == 5 || n == 10 || n == 15 || n == 20);
+  return accept_uint(flag, ok, n, "5, 10, 15 or 20", out);
 }
 
 static const pkictl_flag kFlags[] = {
@@ -1346,12 +1348,12 @@ static const command kCommands[] = {
     {"selfsigned", NULL, &kFlagSpec, cmd_selfsigned, NULL,
      "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
      "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
-     "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
+     "             [--years 5|10|15|20] [--cluster C] --out-dir DIR\n"
      "      have pki make a self-signed identity, as a node does at install\n"
      "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
      "      0600, never over an existing file) and DIR/<cn>.pem\n"},
     {"regenerate", NULL, &kFlagSpec, cmd_regenerate, NULL,
-     "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
+     "  regenerate SERIAL [--years 5|10|15|20] --out-dir DIR\n"
      "      replace a self-signed identity by a new key and certificate like\n"
      "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"},
     {"csr", NULL, &kFlagSpec, cmd_csr, NULL,
