@@ -961,6 +961,10 @@ static int monitor_call(pki_client *client, const char *method,
   return 1;
 }
 
+int pkictl_write_key(const char *path, const uint8_t *der, size_t len) {
+  return write_key_file(path, der, len);
+}
+
 static int print_text_reply(pki_client *client, const char *path) {
   return pkictl_print_call(client, "GET", path);
 }
@@ -1342,6 +1346,18 @@ static const command kCommands[] = {
      "      load the other clusters' certificates of DIR/consolidated.bundle\n"
      "      (or of a PKCS#12 file) into the trust stores; C is the\n"
      "      importing cluster (default: pkid's --cluster)\n"},
+    {"node", NULL, NULL, NULL, pkictl_node,
+     "  node add --fqdn FQDN --product P [--role R] [--short-name S]\n"
+     "           [--address IP]... [--cluster C]\n"
+     "  node list [--cluster C] | node delete FQDN [--cluster C]\n"
+     "      the node registry of a cluster (P: CUCM, IM&P, UCCX, MediaSense,\n"
+     "      SocialMiner, Finesse, UCCE, CUC, CER; R: publisher|subscriber,\n"
+     "      UCCX 1|2, Finesse primary|secondary)\n"
+     "  node multi-server --profile P --product X [--cluster C] [--o ORG]\n"
+     "           [--ou UNIT] [--l CITY] [--st STATE] [--c CC] [--key-type T]\n"
+     "           [--days N] --out-dir DIR\n"
+     "      have pki make one key and certificate shared by the registered\n"
+     "      nodes the product rules give; writes DIR/<P>-ms.key and .pem\n"},
     {"monitor", NULL, NULL, NULL, cmd_monitor,
      "  monitor show | set [flags] | expiring [--days N] | check\n"
      "      the expiry monitor; see pkictl monitor --help\n"},
