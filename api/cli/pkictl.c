@@ -96,8 +96,10 @@ static int to_count(const char *flag, const char *text, unsigned *out) {
 // to_years reads the validity of a self-signed identity.
 static int to_years(const char *flag, const char *text, unsigned *out) {
   unsigned long n;
-  const int ok = read_ulong(text, &n) && (n == 5 || n == 10 || n == 20);
-  return accept_uint(flag, ok, n, "5, 10 or 20", out);
+  // 15 only for ITLRecovery; the server says so for other profiles.
+  const int ok =
+      read_ulong(text, &n) && (n == 5 || n == 10 || n == 15 || n == 20);
+  return accept_uint(flag, ok, n, "5, 10, 15 or 20", out);
 }
 
 static const pkictl_flag kFlags[] = {
@@ -959,6 +961,10 @@ static int monitor_call(pki_client *client, const char *method,
   return 1;
 }
 
+int pkictl_write_key(const char *path, const uint8_t *der, size_t len) {
+  return write_key_file(path, der, len);
+}
+
 static int print_text_reply(pki_client *client, const char *path) {
   return pkictl_print_call(client, "GET", path);
 }
@@ -1341,18 +1347,30 @@ static const command kCommands[] = {
      "      load the other clusters' certificates of DIR/consolidated.bundle\n"
      "      (or of a PKCS#12 file) into the trust stores; C is the\n"
      "      importing cluster (default: pkid's --cluster)\n"},
+    {"node", NULL, NULL, NULL, pkictl_node,
+     "  node add --fqdn FQDN --product P [--role R] [--short-name S]\n"
+     "           [--address IP]... [--cluster C]\n"
+     "  node list [--cluster C] | node delete FQDN [--cluster C]\n"
+     "      the node registry of a cluster (P: CUCM, IM&P, UCCX, MediaSense,\n"
+     "      SocialMiner, Finesse, UCCE, CUC, CER; R: publisher|subscriber,\n"
+     "      UCCX 1|2, Finesse primary|secondary)\n"
+     "  node multi-server --profile P --product X [--cluster C] [--o ORG]\n"
+     "           [--ou UNIT] [--l CITY] [--st STATE] [--c CC] [--key-type T]\n"
+     "           [--days N] --out-dir DIR\n"
+     "      have pki make one key and certificate shared by the registered\n"
+     "      nodes the product rules give; writes DIR/<P>-ms.key and .pem\n"},
     {"monitor", NULL, NULL, NULL, cmd_monitor,
      "  monitor show | set [flags] | expiring [--days N] | check\n"
      "      the expiry monitor; see pkictl monitor --help\n"},
     {"selfsigned", NULL, &kFlagSpec, cmd_selfsigned, NULL,
      "  selfsigned --profile P --cn NAME [--o ORG] [--ou UNIT] [--l CITY]\n"
      "             [--st STATE] [--c CC] [--san NAME]... [--key-type T]\n"
-     "             [--years 5|10|20] [--cluster C] --out-dir DIR\n"
+     "             [--years 5|10|15|20] [--cluster C] --out-dir DIR\n"
      "      have pki make a self-signed identity, as a node does at install\n"
      "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
      "      0600, never over an existing file) and DIR/<cn>.pem\n"},
     {"regenerate", NULL, &kFlagSpec, cmd_regenerate, NULL,
-     "  regenerate SERIAL [--years 5|10|20] --out-dir DIR\n"
+     "  regenerate SERIAL [--years 5|10|15|20] --out-dir DIR\n"
      "      replace a self-signed identity by a new key and certificate like\n"
      "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"},
     {"csr", NULL, &kFlagSpec, cmd_csr, NULL,

@@ -138,4 +138,13 @@ int pkictl_token(pki_client *client, int argc, char **argv);
 // "allowlist".
 int pkictl_allowlist(pki_client *client, int argc, char **argv);
 
+// pkictl_node runs "pkictl node ..." (api/cli/pkictl_node.c) with the
+// arguments after "node".
+int pkictl_node(pki_client *client, int argc, char **argv);
+
+// pkictl_write_key writes the PKCS#8 DER key |der| as PEM to |path|: mode
+// 0600 from creation on, never over an existing file. It prints why not
+// and returns 0 on failure.
+int pkictl_write_key(const char *path, const uint8_t *der, size_t len);
+
 #endif  // PKI_API_PKICTL_H

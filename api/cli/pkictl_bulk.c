@@ -3,20 +3,27 @@
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/bytestring.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "api/cli/pkictl.h"
 #include "ca/error.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 
+extern char **environ;
+
 // The flags of pkictl bulk; each takes a value.
 typedef struct bulk_flags {
   const char *dir, *cluster, *type, *format, *password, *purpose, *from_cluster,
       *pkcs12, *page;
+  // An sftp:// --dir: how pki-sftp logs in and pins the server's key.
+  const char *sftp_key, *sftp_password_file, *known_hosts, *host_key_sha256;
   int issued;  // --issued (no value)
   const char *positional[1];
   int n_positional;
@@ -33,6 +40,11 @@ static int parse(int argc, char **argv, bulk_flags *f) {
       PKICTL_STRING_FLAG("--from-cluster", bulk_flags, from_cluster),
       PKICTL_STRING_FLAG("--pkcs12", bulk_flags, pkcs12),
       PKICTL_STRING_FLAG("--page", bulk_flags, page),
+      PKICTL_STRING_FLAG("--sftp-key", bulk_flags, sftp_key),
+      PKICTL_STRING_FLAG("--sftp-password-file", bulk_flags,
+                         sftp_password_file),
+      PKICTL_STRING_FLAG("--known-hosts", bulk_flags, known_hosts),
+      PKICTL_STRING_FLAG("--host-key-sha256", bulk_flags, host_key_sha256),
       PKICTL_BOOL_FLAG("--issued", bulk_flags, issued),
   };
   static const pkictl_flag_spec kSpec = {
@@ -543,6 +555,227 @@ done:
   return rc;
 }
 
+// --- SFTP locations ---
+//
+// An sftp:// --dir is staged through a private local directory: what a
+// command reads is downloaded into it first, what it writes is uploaded
+// from it afterwards, each file by one run of pki-sftp (api/sftp), which
+// sits beside pkictl.
+
+static int is_sftp(const char *dir) {
+  return dir != NULL && strncmp(dir, "sftp://", 7) == 0;
+}
+
+// sftp_helper writes the path of pki-sftp, beside this pkictl, into |out|.
+static int sftp_helper(char *out, size_t cap) {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) {
+    fprintf(stderr, "pkictl: cannot find pki-sftp beside pkictl\n");
+    return 0;
+  }
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  *slash = '\0';
+  snprintf(out, cap, "%s/pki-sftp", self);
+  return 1;
+}
+
+// sftp_env passes the flags to pki-sftp through its environment (never its
+// argv, which other users can read); flags left out keep what the
+// environment already says.
+static void sftp_env(const bulk_flags *f) {
+  if (f->sftp_key != NULL) {
+    setenv("PKI_SFTP_KEY", f->sftp_key, 1);
+  }
+  if (f->sftp_password_file != NULL) {
+    setenv("PKI_SFTP_PASSWORD_FILE", f->sftp_password_file, 1);
+  }
+  if (f->known_hosts != NULL) {
+    setenv("PKI_SFTP_KNOWN_HOSTS", f->known_hosts, 1);
+  }
+  if (f->host_key_sha256 != NULL) {
+    setenv("PKI_SFTP_HOST_SHA256", f->host_key_sha256, 1);
+  }
+}
+
+// sftp_run runs "pki-sftp OP URL FILE [MAX]" and returns 1 when it
+// succeeded (it prints why not).
+static int sftp_run(const char *op, const char *url, const char *file,
+                    size_t max) {
+  char helper[4096], max_text[24];
+  if (!sftp_helper(helper, sizeof(helper))) {
+    return 0;
+  }
+  snprintf(max_text, sizeof(max_text), "%zu", max);
+  char *args[] = {helper,       (char *)op, (char *)url,
+                  (char *)file, max_text,   NULL};
+  if (max == 0) {
+    args[4] = NULL;
+  }
+  pid_t pid;
+  const int err = posix_spawn(&pid, helper, NULL, NULL, args, environ);
+  if (err != 0) {
+    fprintf(stderr, "pkictl: cannot run %s: %s\n", helper, strerror(err));
+    return 0;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      fprintf(stderr, "pkictl: waitpid: %s\n", strerror(errno));
+      return 0;
+    }
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The staging directory of one sftp:// command and its remote twin.
+typedef struct sftp_stage {
+  char local[4096];
+  char remote[2048];  // the URL without a trailing '/'
+} sftp_stage;
+
+static int stage_open(sftp_stage *st, const char *url) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(st->local, sizeof(st->local), "%s/pkictl-sftp.XXXXXX",
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+  size_t len = strlen(url);
+  if (len >= sizeof(st->remote)) {
+    fprintf(stderr, "pkictl: the sftp:// URL is too long\n");
+    return 0;
+  }
+  while (len > strlen("sftp://") && url[len - 1] == '/') {
+    len--;
+  }
+  memcpy(st->remote, url, len);
+  st->remote[len] = '\0';
+  if (mkdtemp(st->local) == NULL) {
+    fprintf(stderr, "pkictl: cannot make a staging directory: %s\n",
+            strerror(errno));
+    return 0;
+  }
+  return 1;
+}
+
+// stage_close removes the staging directory and what it holds (files only).
+static void stage_close(const sftp_stage *st) {
+  DIR *d = opendir(st->local);
+  const struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') {
+      continue;
+    }
+    char path[4096 + 300];
+    snprintf(path, sizeof(path), "%s/%s", st->local, de->d_name);
+    unlink(path);
+  }
+  if (d != NULL) {
+    closedir(d);
+  }
+  rmdir(st->local);
+}
+
+static int stage_get(const sftp_stage *st, const char *name, size_t max) {
+  char url[2048 + 300], path[4096 + 300];
+  snprintf(url, sizeof(url), "%s/%s", st->remote, name);
+  snprintf(path, sizeof(path), "%s/%s", st->local, name);
+  return sftp_run("get", url, path, max);
+}
+
+static int stage_put(const sftp_stage *st, const char *name) {
+  char url[2048 + 300], path[4096 + 300];
+  snprintf(url, sizeof(url), "%s/%s", st->remote, name);
+  snprintf(path, sizeof(path), "%s/%s", st->local, name);
+  if (!sftp_run("put", url, path, 0)) {
+    return 0;
+  }
+  printf("uploaded %s\n", url);
+  return 1;
+}
+
+// stage_put_all uploads every file of the staging directory.
+static int stage_put_all(const sftp_stage *st) {
+  DIR *d = opendir(st->local);
+  const struct dirent *de;
+  int ok = d != NULL;
+  while (ok && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] != '.') {
+      ok = stage_put(st, de->d_name);
+    }
+  }
+  if (d != NULL) {
+    closedir(d);
+  }
+  return ok;
+}
+
+// stage_get_bundles downloads the *.bundle files of the remote directory
+// (as consolidate reads them from a local one).
+static int stage_get_bundles(const sftp_stage *st) {
+  char listing[4096 + 32], url[2048 + 8];
+  snprintf(listing, sizeof(listing), "%s/.listing", st->local);
+  snprintf(url, sizeof(url), "%s/", st->remote);
+  if (!sftp_run("list", url, listing, 0)) {
+    return 0;
+  }
+  FILE *in = fopen(listing, "r");
+  char name[512];
+  int ok = in != NULL;
+  size_t n = 0;
+  while (ok && fgets(name, sizeof(name), in) != NULL) {
+    name[strcspn(name, "\r\n")] = '\0';
+    // Names as a directory of this machine would hold them: no path.
+    if (!is_bundle_file(name) || strchr(name, '/') != NULL) {
+      continue;
+    }
+    ok = ++n <= 64 && stage_get(st, name, CA_LIMIT_BUNDLE_BYTES);
+  }
+  if (in != NULL) {
+    fclose(in);
+  }
+  unlink(listing);
+  return ok;
+}
+
+static int cmd_bulk_sftp(pki_client *client, const bulk_flags *f,
+                         const char *sub) {
+  if (f->issued) {
+    fprintf(stderr, "pkictl bulk: --issued takes a local --dir, not sftp://\n");
+    return 2;
+  }
+  sftp_stage st;
+  if (!stage_open(&st, f->dir)) {
+    return 1;
+  }
+  sftp_env(f);
+  bulk_flags local = *f;
+  local.dir = st.local;
+  int rc = 1;
+  if (strcmp(sub, "export") == 0) {
+    rc = cmd_bulk_export(client, &local);
+    if (rc == 0 && !stage_put_all(&st)) {
+      rc = 1;
+    }
+  } else if (strcmp(sub, "consolidate") == 0) {
+    if (stage_get_bundles(&st)) {
+      rc = cmd_bulk_consolidate(client, &local);
+      if ((rc == 0 || rc == 3) && !stage_put(&st, CONSOLIDATED)) {
+        rc = 1;
+      }
+    }
+  } else if (strcmp(sub, "import") == 0) {
+    if (stage_get(&st, CONSOLIDATED, CA_LIMIT_BUNDLE_BYTES)) {
+      rc = cmd_bulk_import(client, &local);
+    }
+  } else {
+    fprintf(stderr,
+            "pkictl: usage: pkictl bulk export|consolidate|import ...\n");
+    rc = 2;
+  }
+  stage_close(&st);
+  return rc;
+}
+
 int pkictl_bulk(pki_client *client, int argc, char **argv) {
   bulk_flags parsed;
   if (!parse(argc, argv, &parsed)) {
@@ -550,6 +783,16 @@ int pkictl_bulk(pki_client *client, int argc, char **argv) {
   }
   const bulk_flags *f = &parsed;
   const char *sub = f->n_positional > 0 ? f->positional[0] : "";
+  if (is_sftp(f->dir)) {
+    return cmd_bulk_sftp(client, f, sub);
+  }
+  if (f->sftp_key != NULL || f->sftp_password_file != NULL ||
+      f->known_hosts != NULL || f->host_key_sha256 != NULL) {
+    fprintf(stderr,
+            "pkictl bulk: --sftp-key, --sftp-password-file, --known-hosts "
+            "and --host-key-sha256 go with an sftp:// --dir\n");
+    return 2;
+  }
   if (strcmp(sub, "export") == 0) {
     return cmd_bulk_export(client, f);
   }

@@ -12,6 +12,9 @@
 #include <strings.h>
 
 #include "ca/limits.h"
+#include "ca/oid.h"
+#include "ca/x509/san.h"
+#include "ca/x509/x509.h"
 
 static int cluster_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -490,5 +493,116 @@ err:
   EVP_PKEY_free(key);
   sk_X509_pop_free(stack, X509_free);
   ca_trust_certs_free(certs, n);
+  return ret;
+}
+
+// --- Shared (multi-server) certificates ---
+
+// named_nodes marks in |named| the registered nodes that the dNSName SANs
+// of |der| name, and returns how many (or -1 when |der| is unreadable).
+static int named_nodes(const uint8_t *der, size_t der_len, const ca_node *nodes,
+                       size_t n_nodes, uint8_t *named) {
+  ca_x509 cert;
+  CBS ext;
+  int critical, count = 0;
+  ca_san_list *sans = malloc(sizeof(*sans));
+  memset(named, 0, n_nodes);
+  if (sans == NULL || !ca_x509_parse(&cert, der, der_len)) {
+    free(sans);
+    return -1;
+  }
+  if (!ca_x509_find_extension(&cert, kOidSubjectAltName,
+                              sizeof(kOidSubjectAltName), &ext, &critical) ||
+      !ca_san_parse(sans, &ext)) {
+    // No SANs pki reads: a node's own certificate, named by its CN.
+    ca_err_clear();
+    free(sans);
+    return 0;
+  }
+  for (size_t i = 0; i < sans->count; i++) {
+    const ca_san *san = &sans->items[i];
+    for (size_t k = 0; san->type == CA_SAN_DNS && k < n_nodes; k++) {
+      if (!named[k] && CBS_len(&san->value) == strlen(nodes[k].fqdn) &&
+          strncasecmp((const char *)CBS_data(&san->value), nodes[k].fqdn,
+                      CBS_len(&san->value)) == 0) {
+        named[k] = 1;
+        count++;
+      }
+    }
+  }
+  free(sans);
+  return count;
+}
+
+typedef struct shared_item {
+  ca_bundle_entry entry;
+  int64_t not_before;
+} shared_item;
+
+static int compare_shared(const void *pa, const void *pb) {
+  const shared_item *a = pa, *b = pb;
+  int c = strcasecmp(a->entry.node, b->entry.node);
+  if (c == 0) {
+    c = strcasecmp(a->entry.purpose, b->entry.purpose);
+  }
+  if (c == 0) {  // the current one first
+    c = (a->not_before < b->not_before) - (a->not_before > b->not_before);
+  }
+  return c;
+}
+
+int ca_bulk_share_entries(const ca_bundle_entry *in, const int64_t *not_before,
+                          size_t n, const ca_node *nodes, size_t n_nodes,
+                          ca_bundle_entry **out, size_t *out_n) {
+  int ret = 0;
+  size_t k = 0, cap = n + 1;
+  shared_item *items = malloc(cap * sizeof(*items));
+  uint8_t *named = malloc(n_nodes + 1);
+  *out = NULL;
+  *out_n = 0;
+  CA_ENSURE(items != NULL && named != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const int count =
+        named_nodes(in[i].der, in[i].der_len, nodes, n_nodes, named);
+    CA_ENSURE(count >= 0, CA_ERR_CERT_MALFORMED,
+              "entry %zu: the certificate cannot be read", i);
+    const size_t copies = count >= 2 ? (size_t)count : 1;
+    CA_ENSURE(k + copies <= CA_LIMIT_BUNDLE_ENTRIES, CA_ERR_OBJECT_TOO_LARGE,
+              "more than %d entries", CA_LIMIT_BUNDLE_ENTRIES);
+    if (k + copies > cap) {
+      cap = (k + copies) * 2;
+      shared_item *grown = realloc(items, cap * sizeof(*items));
+      CA_ENSURE_ALLOC(grown);
+      items = grown;
+    }
+    for (size_t m = 0; m < n_nodes && count >= 2; m++) {
+      if (named[m]) {
+        items[k] = (shared_item){in[i], not_before[i]};
+        items[k++].entry.node = nodes[m].fqdn;
+      }
+    }
+    if (count < 2) {
+      items[k++] = (shared_item){in[i], not_before[i]};
+    }
+  }
+  qsort(items, k, sizeof(*items), compare_shared);
+  ca_bundle_entry *entries = malloc((k + 1) * sizeof(*entries));
+  CA_ENSURE_ALLOC(entries);
+  size_t kept = 0;
+  for (size_t i = 0; i < k; i++) {
+    // Sorted current-first within a (node, purpose): keep the first.
+    if (kept > 0 &&
+        strcasecmp(entries[kept - 1].node, items[i].entry.node) == 0 &&
+        strcasecmp(entries[kept - 1].purpose, items[i].entry.purpose) == 0) {
+      continue;
+    }
+    entries[kept++] = items[i].entry;
+  }
+  *out = entries;
+  *out_n = kept;
+  ret = 1;
+err:
+  free(items);
+  free(named);
   return ret;
 }

@@ -14,6 +14,7 @@
 
 #include "ca/error.h"
 #include "ca/policy/export.h"
+#include "ca/policy/node.h"
 #include "ca/policy/trust.h"
 #include "ca/store/store.h"
 
@@ -155,5 +156,21 @@ void ca_bulk_import_summary_cleanup(ca_bulk_import_summary *summary);
 int ca_bulk_pkcs12_certificates(const uint8_t *in, size_t in_len,
                                 const char *password, ca_trust_cert **out,
                                 size_t *out_n) CA_MUST_CHECK;
+
+// ca_bulk_share_entries hands each shared (multi-server) certificate of
+// |in| to every node that holds it: an entry whose certificate's dNSName
+// SANs name two or more of the |n_nodes| registered nodes |nodes| (FQDNs
+// compared without regard to case) becomes one entry per such node, its
+// node the node's FQDN; other entries stay as they are. |not_before[i]| is
+// the notBefore of entry i: when a node then has two entries of one
+// purpose (its own certificate and a shared one), the later notBefore is
+// kept, as the export keeps each node's current certificate. On success
+// |*out| (malloc'd; the caller frees it) holds |*out_n| entries whose
+// pointers borrow from |in| and |nodes|, sorted by node and purpose. It
+// returns 0 with CA_ERR_CERT_MALFORMED for a certificate it cannot read,
+// or CA_ERR_OBJECT_TOO_LARGE past CA_LIMIT_BUNDLE_ENTRIES entries.
+int ca_bulk_share_entries(const ca_bundle_entry *in, const int64_t *not_before,
+                          size_t n, const ca_node *nodes, size_t n_nodes,
+                          ca_bundle_entry **out, size_t *out_n) CA_MUST_CHECK;
 
 #endif  // PKI_CA_BULK_H

@@ -86,11 +86,12 @@ static int validity(const ca_profile *profile, const ca_issuer *issuer,
 // |years| calendar years from now, as a node's own certificate has (5, 10
 // or 20 years: the choices the seed products offer). There is no issuer to
 // stay within.
-static int self_signed_validity(uint32_t years, int64_t now, int64_t *out_nb,
-                                int64_t *out_na) {
+static int self_signed_validity(const ca_profile *profile, uint32_t years,
+                                int64_t now, int64_t *out_nb, int64_t *out_na) {
   CA_ENSURE_RETURN(
-      years == 5 || years == 10 || years == 20, CA_ERR_VALIDITY_UNSUPPORTED,
-      "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
+      ca_self_signed_years_allowed(profile, years), CA_ERR_VALIDITY_UNSUPPORTED,
+      "a self-signed %s identity is valid %s years, not %u", profile->name,
+      profile->self_signed_only ? "5, 10, 15 or 20" : "5, 10 or 20", years);
   const time_t t = (time_t)now;
   struct tm tm;
   CA_ENSURE_RETURN(gmtime_r(&t, &tm) != NULL, CA_ERR_INTERNAL,
@@ -158,6 +159,7 @@ static int read_request(const ca_authority *authority,
                         size_t max_csr, sign_state *st) {
   st->profile = ca_profile_find(&authority->profiles, request->profile);
   CA_GUARD_PTR_RETURN(st->profile);
+  CA_GUARD_RETURN(ca_profile_check_issuer(st->profile, self_signed));
   CA_GUARD_RETURN(ca_csr_decode_max(request->csr, request->csr_len, max_csr,
                                     &st->der, &st->der_len, &st->pem_der));
   CA_GUARD_RETURN(ca_csr_parse(&st->csr, st->der, st->der_len));
@@ -303,7 +305,7 @@ static int issue_sign(const ca_authority *authority, const ca_issuer_keys *keys,
   CA_GUARD(build_subject(authority, &st, self_signed));
   CA_GUARD(build_sans(authority, &st));
   if (self_signed) {
-    CA_GUARD(self_signed_validity(request->self_signed_years, now,
+    CA_GUARD(self_signed_validity(st.profile, request->self_signed_years, now,
                                   &out->not_before, &out->not_after));
   } else {
     CA_GUARD(validity(st.profile, st.issuer, request->validity_days, now,
@@ -363,6 +365,7 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
     want.bits = request->generate->curve_nid == NID_secp384r1 ? 384 : 256;
   }
   const int self_signed = request->self_signed_years != 0;
+  CA_GUARD(ca_profile_check_issuer(profile, self_signed));
   CA_GUARD(check_key(profile, &want, self_signed));
   // The SAN limit is checked again on the request made below; checking it
   // here first spends no key on a request that will be refused.

@@ -18,10 +18,6 @@
 // and notAfter rounds to N whatever the leap days.
 #define YEAR_SECONDS (365 * 86400 + 86400 / 4)
 
-static int years_allowed(uint32_t years) {
-  return years == 5 || years == 10 || years == 20;
-}
-
 int ca_self_signed_make(const ca_authority *authority, ca_keypool *pool,
                         const ca_self_signed_request *request, int64_t now,
                         ca_issued *out) {
@@ -30,12 +26,14 @@ int ca_self_signed_make(const ca_authority *authority, ca_keypool *pool,
   const uint32_t years = request->validity_years != 0
                              ? request->validity_years
                              : CA_SELF_SIGNED_DEFAULT_YEARS;
-  // Checked before a key is spent on the request.
-  CA_ENSURE(years_allowed(years), CA_ERR_VALIDITY_UNSUPPORTED,
-            "a self-signed identity is valid 5, 10 or 20 years, not %u", years);
   const ca_profile *profile =
       ca_profile_find(&authority->profiles, request->profile);
   CA_GUARD_PTR(profile);
+  // Checked before a key is spent on the request.
+  CA_ENSURE(
+      ca_self_signed_years_allowed(profile, years), CA_ERR_VALIDITY_UNSUPPORTED,
+      "a self-signed %s identity is valid %s years, not %u", profile->name,
+      profile->self_signed_only ? "5, 10, 15 or 20" : "5, 10 or 20", years);
   const char *key_type = request->key_type;
   if (key_type == NULL || key_type[0] == '\0') {
     key_type = profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048";

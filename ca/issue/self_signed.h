@@ -6,9 +6,9 @@
 // the profile decides KU and EKU) with three differences: the certificate
 // carries keyCertSign and CA:TRUE, pathLenConstraint 0 (it is a trust
 // anchor of its own: see ca/issue/issue.c), it is valid 5, 10 or 20 calendar
-// years, and an RSA profile also accepts RSA-1024 keys (labs with legacy
-// phones). No pki CA signs it, so no CRL or OCSP answer ever covers it; its
-// row has no issuer (migration 0005).
+// years (ITLRecovery also 15), and an RSA profile also accepts RSA-1024 keys
+// (labs with legacy phones). No pki CA signs it, so no CRL or OCSP answer ever
+// covers it; its row has no issuer (migration 0005).
 //
 // Keys come from the key-generation pool when it has one ready (RSA-2048,
 // 3072, 4096, P-256, P-384); others, RSA-1024 included, are generated on
@@ -37,7 +37,8 @@ typedef struct ca_self_signed_request {
   size_t san_count;
   const char *key_type;     // "RSA-1024".."RSA-4096", "EC-P256", "EC-P384";
                             // NULL or "": RSA-2048 or EC-P256 by profile
-  uint32_t validity_years;  // 5, 10 or 20; 0: CA_SELF_SIGNED_DEFAULT_YEARS
+  uint32_t validity_years;  // 5, 10 or 20 (15: ITLRecovery too);
+                            // 0: CA_SELF_SIGNED_DEFAULT_YEARS
   const char *cluster;      // recorded with it; NULL or "": none
 } ca_self_signed_request;
 

@@ -20,25 +20,35 @@
 // its neighbours.
 static const ca_profile kBuiltin[CA_PROFILE_COUNT] = {
     {"tomcat", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 1, 0,
-     TWO_YEARS, TWO_YEARS},
+     TWO_YEARS, TWO_YEARS, 0},
     // CSCvb58580: tomcat-ECDSA must be signed by an EC CA, never RSA.
     {"tomcat-ECDSA", CA_KEY_EC, EC_CURVES, KU_EC_SERVER, EKU_WEB_IPSEC, 0, -1,
-     1, 0, TWO_YEARS, TWO_YEARS},
+     1, 0, TWO_YEARS, TWO_YEARS, 0},
     // One host's names only.
     {"ipsec", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB_IPSEC, 0, -1, 0, 0,
-     TWO_YEARS, TWO_YEARS},
+     TWO_YEARS, TWO_YEARS, 0},
     {"CallManager", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB, 0, -1, 1, 0,
-     TWO_YEARS, TWO_YEARS},
+     TWO_YEARS, TWO_YEARS, 0},
     {"CallManager-ECDSA", CA_KEY_EC, EC_CURVES, KU_EC_SERVER, EKU_WEB, 0, -1, 1,
-     0, TWO_YEARS, TWO_YEARS},
+     0, TWO_YEARS, TWO_YEARS, 0},
     // CAPF issues phone LSCs: CA:TRUE with pathlen 0, or CUCM fails TLS.
     {"CAPF", CA_KEY_RSA, RSA_SIZES,
      CA_KU_DIGITAL_SIGNATURE | CA_KU_KEY_CERT_SIGN, CA_EKU_SERVER_AUTH, 1, 0, 0,
-     0, TWO_YEARS, TWO_YEARS},
+     0, TWO_YEARS, TWO_YEARS, 0},
     // Clients of pki's own API (pkid's TLS): clientAuth only, and the OU
     // kept, for it names the role. One year: people and scripts change.
     {CA_PROFILE_API_CLIENT, CA_KEY_RSA, RSA_SIZES, CA_KU_DIGITAL_SIGNATURE,
-     CA_EKU_CLIENT_AUTH, 0, -1, 0, 1, 365, 730},
+     CA_EKU_CLIENT_AUTH, 0, -1, 0, 1, 365, 730, 0},
+    // Trust Verification Service: one per CUCM node, RSA only (CUCM has no
+    // TVS-ECDSA), the usages of CallManager. CUCM makes it self-signed and
+    // can have a CA sign it.
+    {"TVS", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB, 0, -1, 0, 0,
+     TWO_YEARS, TWO_YEARS, 0},
+    // Signs the ITL file (CUCM 12.0 and later) and recovers phones whose ITL
+    // no longer matches: one per cluster, always self-signed (a CA-signed
+    // one would tie every phone's trust to that CA), valid 5 to 20 years.
+    {"ITLRecovery", CA_KEY_RSA, RSA_SIZES, KU_RSA_SERVER, EKU_WEB, 0, -1, 0, 0,
+     TWO_YEARS, TWO_YEARS, 1},
 };
 
 void ca_profile_table_init(ca_profile_table *table) {
@@ -54,7 +64,8 @@ const ca_profile *ca_profile_find(const ca_profile_table *table,
   }
   CA_SET_ERROR(CA_ERR_PROFILE_UNKNOWN,
                "unknown profile \"%.*s\" (known: tomcat, tomcat-ECDSA, "
-               "ipsec, CallManager, CallManager-ECDSA, CAPF, api-client)",
+               "ipsec, CallManager, CallManager-ECDSA, CAPF, api-client, TVS, "
+               "ITLRecovery)",
                CA_PROFILE_NAME_MAX, name);
   return NULL;
 }
@@ -126,4 +137,18 @@ uint32_t ca_profile_validity_days(const ca_profile *profile,
                    "validity of %u days exceeds the %u days of profile %s",
                    requested_days, profile->max_days, profile->name);
   return requested_days;
+}
+
+int ca_profile_check_issuer(const ca_profile *profile, int self_signed) {
+  CA_ENSURE_RETURN(self_signed || !profile->self_signed_only,
+                   CA_ERR_PARAMETER_INVALID,
+                   "profile %s is self-signed only, as on CUCM: make it with "
+                   "pkictl selfsigned",
+                   profile->name);
+  return 1;
+}
+
+int ca_self_signed_years_allowed(const ca_profile *profile, uint32_t years) {
+  return years == 5 || years == 10 || years == 20 ||
+         (years == 15 && profile->self_signed_only);
 }

@@ -34,9 +34,12 @@ typedef struct ca_profile {
   int keep_ou;     // keep OU attributes of the requested subject
   uint32_t default_days;
   uint32_t max_days;
+  // Only ever self-signed (ITLRecovery): a pki CA never issues under it, and
+  // a self-signed identity may also be valid 15 years, as on CUCM.
+  int self_signed_only;
 } ca_profile;
 
-#define CA_PROFILE_COUNT 7
+#define CA_PROFILE_COUNT 9
 
 // The profile of client certificates for pki's own API: only admins may
 // issue under it (ca/policy/access.h), and it alone keeps the OU that carries
@@ -75,5 +78,16 @@ int ca_profile_check_key(const ca_profile *profile,
 // when it exceeds the profile maximum.
 uint32_t ca_profile_validity_days(const ca_profile *profile,
                                   uint32_t requested_days);
+
+// ca_profile_check_issuer succeeds unless a pki CA would issue under a
+// self-signed-only |profile| (|self_signed| 0): then it returns 0 with
+// CA_ERR_PARAMETER_INVALID.
+int ca_profile_check_issuer(const ca_profile *profile,
+                            int self_signed) CA_MUST_CHECK;
+
+// ca_self_signed_years_allowed returns 1 when a self-signed identity of
+// |profile| may be valid |years| calendar years: 5, 10 or 20, and also 15
+// for a self-signed-only profile (CUCM's ITLRecovery choices).
+int ca_self_signed_years_allowed(const ca_profile *profile, uint32_t years);
 
 #endif  // PKI_CA_PROFILE_H

@@ -35,6 +35,9 @@ TEST(builtin_table_is_the_design_table) {
        CA_EKU_SERVER_AUTH, 1, 0, 0},
       {"api-client", CA_KEY_RSA, RSA3, CA_KU_DIGITAL_SIGNATURE,
        CA_EKU_CLIENT_AUTH, 0, -1, 0},
+      // CUCM's own self-signed purposes: the usages of CallManager.
+      {"TVS", CA_KEY_RSA, RSA3, KU_RSA, EKU2, 0, -1, 0},
+      {"ITLRecovery", CA_KEY_RSA, RSA3, KU_RSA, EKU2, 0, -1, 0},
   };
   ca_profile_table_init(&table);
   for (size_t i = 0; i < CA_PROFILE_COUNT; i++) {
@@ -67,8 +70,16 @@ TEST(builtin_table_is_the_design_table) {
     }
     // RSA-1024 only when enabled.
     CHECK_EQ_INT(p->keys & CA_RSA_1024, 0);
+    // Only ITLRecovery is never CA-issued, and only it may be valid 15 years.
+    const int itl = strcmp(p->name, "ITLRecovery") == 0;
+    CHECK_EQ_INT(p->self_signed_only, itl);
+    CHECK_EQ_INT(ca_profile_check_issuer(p, 0), !itl);
+    CHECK_EQ_INT(ca_profile_check_issuer(p, 1), 1);
+    CHECK_EQ_INT(ca_self_signed_years_allowed(p, 15), itl);
+    CHECK_EQ_INT(ca_self_signed_years_allowed(p, 20), 1);
+    CHECK_EQ_INT(ca_self_signed_years_allowed(p, 7), 0);
   }
-  // Every slot is one of the seven: no duplicates.
+  // Every slot is one of the nine: no duplicates.
   for (size_t i = 0; i < CA_PROFILE_COUNT; i++) {
     for (size_t j = i + 1; j < CA_PROFILE_COUNT; j++) {
       CHECK(strcmp(table.profiles[i].name, table.profiles[j].name) != 0);

@@ -98,6 +98,17 @@ void api_handle_allowlist_add(api_service *svc, const api_request *req,
                               api_response *resp);
 void api_handle_allowlist_delete(api_service *svc, const api_request *req,
                                  api_response *resp);
+// The node registry and multi-server certificates
+// (api/server/handlers/handlers_node.c).
+void api_handle_node_add(api_service *svc, const api_request *req,
+                         api_response *resp);
+void api_handle_node_list(api_service *svc, const api_request *req,
+                          api_response *resp);
+void api_handle_node_delete(api_service *svc, const api_request *req,
+                            api_response *resp);
+void api_handle_node_multi_server(api_service *svc, const api_request *req,
+                                  api_response *resp);
+
 // api_self_signed_drain refuses new self-signed requests (SHUTTING_DOWN)
 // and waits until every running one has completed; pkid calls it at
 // shutdown while its HTTP server still answers.

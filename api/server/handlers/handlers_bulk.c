@@ -17,6 +17,7 @@
 #include "ca/exchange/issued_import.h"
 #include "ca/limits.h"
 #include "ca/store/store_bulk.h"
+#include "ca/store/store_node.h"
 #include "proto/pki.pb-c.h"
 
 // fill_from_row makes the bundle entry of a stored certificate held by a
@@ -63,8 +64,56 @@ static int export_purposes(const api_request *req, const char **out,
   return 1;
 }
 
+// bundle_entries makes the entries of |rows|, exported for |cluster|: one
+// per row, but a shared (multi-server) certificate goes to every
+// registered node it names (ca_bulk_share_entries). The caller frees
+// |*out|; its pointers borrow from |rows| and |*out_nodes| (also the
+// caller's to free).
+static int bundle_entries(api_service *svc, const char *cluster,
+                          const ca_cert_row *rows, size_t n,
+                          ca_bundle_entry **out, size_t *out_n,
+                          ca_node **out_nodes) {
+  int ret = 0;
+  size_t n_nodes = 0;
+  ca_bundle_entry *plain = calloc(n + 1, sizeof(*plain));
+  int64_t *not_before = calloc(n + 1, sizeof(*not_before));
+  *out = NULL;
+  *out_nodes = NULL;
+  CA_ENSURE(plain != NULL && not_before != NULL, CA_ERR_NO_MEMORY,
+            "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    plain[i] = (ca_bundle_entry){
+        .cluster = cluster,
+        .node = rows[i].common_name,
+        .purpose = rows[i].profile,
+        .der = rows[i].der,
+        .der_len = rows[i].der_len,
+        .issuer = rows[i].issuer,
+        .serial = rows[i].serial,
+        .revoked = strcmp(rows[i].status, "revoked") == 0,
+        .revoked_at = rows[i].revoked_at,
+        .revocation_reason = rows[i].revocation_reason,
+    };
+    not_before[i] = rows[i].not_before;
+  }
+  CA_GUARD(ca_store_node_list(svc->store, cluster, out_nodes, &n_nodes));
+  if (n_nodes == 0) {
+    *out = plain;
+    *out_n = n;
+    plain = NULL;
+  } else {
+    CA_GUARD(ca_bulk_share_entries(plain, not_before, n, *out_nodes, n_nodes,
+                                   out, out_n));
+  }
+  ret = 1;
+err:
+  free(plain);
+  free(not_before);
+  return ret;
+}
+
 static void respond_bundle(api_response *resp, const char *cluster,
-                           const ca_cert_row *rows, size_t n) {
+                           const ca_bundle_entry *in, size_t n) {
   Pki__V1__BundleEntry *entries = calloc(n + 1, sizeof(*entries));
   Pki__V1__BundleEntry **ptrs = calloc(n + 1, sizeof(*ptrs));
   if (entries == NULL || ptrs == NULL) {
@@ -73,7 +122,7 @@ static void respond_bundle(api_response *resp, const char *cluster,
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
-    fill_from_row(&rows[i], cluster, &entries[i]);
+    api_bundle_entry_fill(&in[i], &entries[i]);
     ptrs[i] = &entries[i];
   }
   Pki__V1__Bundle out = PKI__V1__BUNDLE__INIT;
@@ -217,7 +266,9 @@ err:
 void api_handle_bulk_export(api_service *svc, const api_request *req,
                             api_response *resp) {
   ca_cert_row *rows = NULL;
-  size_t n = 0;
+  size_t n = 0, n_entries = 0;
+  ca_bundle_entry *entries = NULL;
+  ca_node *nodes = NULL;
   const char *issued;
   CA_GUARD(api_query_checked(req, "issued", &issued));
   if (issued != NULL && strcmp(issued, "true") == 0) {
@@ -267,13 +318,17 @@ void api_handle_bulk_export(api_service *svc, const api_request *req,
     free(ders);
     free(lens);
   } else {
-    respond_bundle(resp, cluster, rows, n);
+    CA_GUARD(
+        bundle_entries(svc, cluster, rows, n, &entries, &n_entries, &nodes));
+    respond_bundle(resp, cluster, entries, n_entries);
   }
-  ca_cert_rows_free(rows, n);
-  return;
+  goto done;
 err:
-  ca_cert_rows_free(rows, n);
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+done:
+  free(entries);
+  free(nodes);
+  ca_cert_rows_free(rows, n);
 }
 
 // --- Consolidate ---

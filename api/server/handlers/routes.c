@@ -52,6 +52,15 @@ static const api_route kRoutes[] = {
      API_FORMAT_PROTOBUF, CA_LIMIT_BUNDLE_BYTES, API_ACCESS_ADMIN},
     {"POST", "/v1/bulk/import", api_handle_bulk_import, API_FORMAT_PROTOBUF,
      CA_LIMIT_BUNDLE_BYTES, API_ACCESS_ADMIN},
+    // --- Node registry and multi-server certificates ---
+    {"POST", "/v1/nodes", api_handle_node_add, API_FORMAT_PROTOBUF, 16 * 1024,
+     API_ACCESS_ADMIN},
+    {"GET", "/v1/nodes", api_handle_node_list, API_FORMAT_PROTOBUF, 0,
+     API_ACCESS_READ},
+    {"DELETE", "/v1/nodes/*", api_handle_node_delete, API_FORMAT_TEXT, 0,
+     API_ACCESS_ADMIN},
+    {"POST", "/v1/nodes:multiServer", api_handle_node_multi_server,
+     API_FORMAT_PROTOBUF, 16 * 1024, API_ACCESS_ISSUE},
     // --- Expiry monitor ---
     {"GET", "/v1/monitor", api_handle_monitor_get, API_FORMAT_PROTOBUF, 0,
      API_ACCESS_READ},
