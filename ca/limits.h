@@ -92,6 +92,10 @@
 // Bytes of another CA's common name kept for display and search.
 #define CA_LIMIT_CN_TEXT_LEN 256
 
+// An operator's note on a trust entry or a registered identity: a line,
+// not a document.
+#define CA_LIMIT_DESCRIPTION_LEN 256
+
 // Entries listed from one trust store at once: the stores of a cluster
 // hold tens to a few hundred certificates.
 #define CA_LIMIT_TRUST_LIST 10000

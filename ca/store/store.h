@@ -507,6 +507,9 @@ typedef struct ca_trust_put {
   // is there already keeps the revocation state it has.
   int revocation_unknown;
   const char *added_by;
+  // The operator's note (ca_trust_description_check); NULL for none, which
+  // leaves the note of an entry already there as it is.
+  const char *description;
 } ca_trust_put;
 
 // ca_store_tx_put_trust stores |put->cert| in |put->store| under the rule of
@@ -543,6 +546,7 @@ typedef struct ca_trust_row {
   int64_t created_at;
   uint8_t *der;  // NULL unless asked for
   size_t der_len;
+  char *description;  // "" when none was given
 } ca_trust_row;
 
 void ca_trust_rows_free(ca_trust_row *rows, size_t n);
