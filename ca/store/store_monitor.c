@@ -35,9 +35,9 @@
   " coalesce(t.cluster, '')"                                              \
   " FROM trust_entries t WHERE t.revoked_at IS NULL"                      \
   " AND t.not_after > $1::timestamptz AND t.not_after <= $2::timestamptz"
-// Registered identities (pki did not issue them), unless the node has a
-// good certificate of the same purpose from pki that expires later: it
-// moved to pki, and the registration is history.
+// Registered identities (pki did not issue them), unless pki issued the
+// node a good certificate of the same purpose after it (a later notBefore):
+// the node moved to pki, and the registration is history.
 #define EXTERNAL_SQL                                                        \
   "SELECT 'external', x.id, x.serial, x.issuer, x.purpose, '',"             \
   " x.common_name, x.subject, extract(epoch FROM x.not_after)::bigint,"     \
@@ -45,7 +45,7 @@
   " WHERE x.not_after > $1::timestamptz AND x.not_after <= $2::timestamptz" \
   " AND NOT EXISTS (SELECT 1 FROM certificates n"                           \
   "  WHERE lower(n.common_name) = x.node AND n.profile = x.purpose"         \
-  "  AND n.status = 'good' AND n.not_after > x.not_after)"
+  "  AND n.status = 'good' AND n.not_before > x.not_before)"
 #define SELECTION_SQL \
   IDENTITY_SQL " UNION ALL " TRUST_SQL " UNION ALL " EXTERNAL_SQL
 

@@ -9,7 +9,7 @@
 //   certificate of the same profile and common name expires later);
 // - trust-store entries (table trust_entries) not marked revoked;
 // - registered identities (table identities), unless pki issued the node a
-//   good certificate of the same purpose that expires later;
+//   good certificate of the same purpose after it (a later notBefore);
 // - from notAfter - the asked window until CA_LIMIT_MONITOR_EXPIRED_DAYS
 //   after notAfter: an expired certificate is reported until then.
 #ifndef PKI_CA_STORE_MONITOR_H

@@ -552,5 +552,5 @@ void api_handle_identity_remove(api_service *svc, const api_request *req,
 err:
   ca_store_rollback(tx);
   ca_identity_rows_free(rows, n);
-  api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
 }

@@ -54,8 +54,8 @@ static const api_route kRoutes[] = {
      API_ACCESS_READ},
     {"PUT", "/v1/identities/*", api_handle_identity_replace,
      API_FORMAT_PROTOBUF, CA_LIMIT_TRUST_UPLOAD_BYTES + 4096, API_ACCESS_ADMIN},
-    {"DELETE", "/v1/identities/*", api_handle_identity_remove,
-     API_FORMAT_PROTOBUF, 0, API_ACCESS_ADMIN},
+    {"DELETE", "/v1/identities/*", api_handle_identity_remove, API_FORMAT_TEXT,
+     0, API_ACCESS_ADMIN},
     // Bulk export, consolidate, import: bundles of up to 16 MiB.
     {"GET", "/v1/bulk/export", api_handle_bulk_export, API_FORMAT_PROTOBUF, 0,
      API_ACCESS_ADMIN},
