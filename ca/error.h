@@ -78,8 +78,7 @@
   X(CA_ERR_FRAMING_INVALID, "FRAMING_INVALID")                             \
   X(CA_ERR_BUFFERS_FULL, "BUFFERS_FULL")                                   \
   X(CA_ERR_TRUST_HAS_DEPENDENTS, "TRUST_ENTRY_HAS_DEPENDENTS")             \
-  X(CA_ERR_IDENTITY_EXISTS, "IDENTITY_EXISTS")                             \
-  X(CA_ERR_CERT_IS_CA, "CERTIFICATE_IS_CA")
+  X(CA_ERR_IDENTITY_EXISTS, "IDENTITY_EXISTS")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

@@ -77,6 +77,8 @@ TEST(stable_names) {
       "REQUEST_TIMEOUT",
       "FRAMING_INVALID",
       "BUFFERS_FULL",
+      "TRUST_ENTRY_HAS_DEPENDENTS",
+      "IDENTITY_EXISTS",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
