@@ -517,8 +517,9 @@ typedef struct ca_trust_put {
   // is there already keeps the revocation state it has.
   int revocation_unknown;
   const char *added_by;
-  // The operator's note (ca_trust_description_check); NULL for none, which
-  // leaves the note of an entry already there as it is.
+  // The operator's note (ca_trust_description_check). NULL for none: the
+  // same certificate uploaded again then keeps its note; a new entry, or
+  // one replacing another of its subject, has none.
   const char *description;
 } ca_trust_put;
 

@@ -1,4 +1,5 @@
-// Trust-store entries in PostgreSQL (table trust_entries, migration 0005).
+// Trust-store entries in PostgreSQL (table trust_entries, migrations 0005
+// and 0014).
 #include <inttypes.h>
 #include <openssl/mem.h>
 #include <stdio.h>
