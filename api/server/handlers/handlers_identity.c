@@ -166,13 +166,17 @@ static const identity_column kColumns[] = {
 };
 #define N_COLUMNS (sizeof(kColumns) / sizeof(kColumns[0]))
 
+// table_row writes the header (|row| NULL) or one row. A cell is cut at 400
+// bytes: api_cbb_printf ends whatever it cuts with a newline, which must
+// not fall inside a row.
 static int table_row(CBB *cbb, const ca_identity_row *row) {
   for (size_t c = 0; c < N_COLUMNS; c++) {
     char scratch[CA_TRUST_FINGERPRINT_HEX_LEN];
     const char *text = row == NULL
                            ? kColumns[c].header
                            : kColumns[c].cell(row, scratch, sizeof(scratch));
-    if (!api_cbb_printf(cbb, "%s%c", text, c + 1 < N_COLUMNS ? '\t' : '\n')) {
+    if (!api_cbb_printf(cbb, "%.400s%c", text,
+                        c + 1 < N_COLUMNS ? '\t' : '\n')) {
       return 0;
     }
   }
