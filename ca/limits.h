@@ -113,6 +113,17 @@
 // Bytes of another CA's common name kept for display and search.
 #define CA_LIMIT_CN_TEXT_LEN 256
 
+// An operator's note on a trust entry or a registered identity: a line,
+// not a document.
+#define CA_LIMIT_DESCRIPTION_LEN 256
+
+// A registered identity: the leaf and its chain. Real chains are two to
+// four certificates; ten bound the verification work.
+#define CA_LIMIT_IDENTITY_CERTS 10
+
+// Registered identities listed at once: one per node and purpose.
+#define CA_LIMIT_IDENTITY_LIST 10000
+
 // Entries listed from one trust store at once: the stores of a cluster
 // hold tens to a few hundred certificates.
 #define CA_LIMIT_TRUST_LIST 10000

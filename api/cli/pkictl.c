@@ -1309,7 +1309,7 @@ static const command kCommands[] = {
      "      and chain). With --count N, \"{n}\" in --cn and --san takes\n"
      "      the values 1 to N (lab provisioning)\n"},
     {"find", NULL, NULL, NULL, pkictl_find,
-     "  find [--cn TEXT] [--profile P] [--usage identity|trust]\n"
+     "  find [--cn TEXT] [--profile P] [--usage identity|trust|external]\n"
      "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
      "       [--store S] [--cluster C] [--expires-before DATE]\n"
      "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
@@ -1318,13 +1318,25 @@ static const command kCommands[] = {
     {"trust", NULL, NULL, NULL, pkictl_trust,
      "  trust list [STORE] [--revocation STATUS]\n"
      "      STATUS: good, revoked, unknown, unreachable, anchor, unchecked\n"
-     "  trust add STORE FILE [--force]\n"
-     "      upload a PEM, DER or PKCS#7 file of CA certificates; --force\n"
-     "      stores expired ones too\n"
+     "  trust add STORE FILE [--force] [--description TEXT]\n"
+     "      upload a PEM, DER or PKCS#7 file of CA or leaf certificates\n"
+     "      (a chain's leaf given with its CA is skipped); --force stores\n"
+     "      expired ones too\n"
      "  trust get STORE FINGERPRINT [--format pem|der|p7b|p7b-pem] [--out F]\n"
-     "  trust delete STORE FINGERPRINT\n"
+     "  trust delete STORE FINGERPRINT [--force]\n"
+     "      --force: delete it even though other entries chain to it\n"
      "      STORE: tomcat-trust, CallManager-trust, Phone-SAST-trust,\n"
      "      CAPF-trust, ipsec-trust, TVS-trust\n"},
+    {"identity", NULL, NULL, NULL, pkictl_identity,
+     "  identity add --node N --purpose P [--cluster C] [--description T] "
+     "FILE\n"
+     "      register a node's certificate pki did not issue (PEM, DER or\n"
+     "      PKCS#7; the leaf and optionally its chain); pki verifies the\n"
+     "      chain against its trust stores and CAs and records the verdict\n"
+     "  identity list [--node N] [--purpose P] [--cluster C]\n"
+     "  identity get ID [--format pem|der|p7b|p7b-pem] [--out FILE]\n"
+     "  identity replace ID FILE [--description TEXT]\n"
+     "  identity remove ID\n"},
     {"bulk", NULL, NULL, NULL, pkictl_bulk,
      "  bulk export --dir DIR [--cluster C] [--type T] [--format p7b]\n"
      "      write the cluster's certificates (T: tomcat, tomcat-ECDSA,\n"

@@ -118,6 +118,10 @@ int pkictl_batch(pki_client *client, int argc, char **argv);
 // pkictl_trust runs "pkictl trust ..." with the arguments after "trust".
 int pkictl_trust(pki_client *client, int argc, char **argv);
 
+// pkictl_identity runs "pkictl identity ..." (api/cli/pkictl_identity.c)
+// with the arguments after "identity".
+int pkictl_identity(pki_client *client, int argc, char **argv);
+
 // pkictl_find runs "pkictl find ..." with the arguments after "find".
 int pkictl_find(pki_client *client, int argc, char **argv);
 

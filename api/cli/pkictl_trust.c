@@ -13,7 +13,7 @@
 typedef struct find_flags {
   const char *cn, *profile, *usage, *key_type, *key_bits, *status, *store,
       *cluster, *before, *after_date, *limit, *after, *format, *out,
-      *revocation;
+      *revocation, *description;
   int force, all;
   const char *positional[3];
   int n_positional;
@@ -36,6 +36,7 @@ static int parse(int argc, char **argv, find_flags *f) {
       PKICTL_STRING_FLAG("--format", find_flags, format),
       PKICTL_STRING_FLAG("--out", find_flags, out),
       PKICTL_STRING_FLAG("--revocation", find_flags, revocation),
+      PKICTL_STRING_FLAG("--description", find_flags, description),
       PKICTL_BOOL_FLAG("--force", find_flags, force),
       PKICTL_BOOL_FLAG("--all", find_flags, all),
   };
@@ -135,10 +136,12 @@ static int trust_list(pki_client *client, const find_flags *f) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
-  // REVOCATION (pki's own check) and CHECKED come after SUBJECT, tab
-  // separated, so that the columns before them read as they always did.
-  printf("%-17s %-64s %-20s %-6s %-7s %s\t%s\t%s\n", "STORE", "FINGERPRINT",
-         "NOT_AFTER", "SOURCE", "STATUS", "SUBJECT", "REVOCATION", "CHECKED");
+  // Fixed-width columns first, the free text (subject, description) next;
+  // REVOCATION (pki's own check) and CHECKED come last, tab separated, so
+  // that the columns before them read as they always did.
+  printf("%-17s %-64s %-20s %-6s %-7s %-4s %s%s\t%s\t%s\n", "STORE",
+         "FINGERPRINT", "NOT_AFTER", "SOURCE", "STATUS", "KIND", "SUBJECT",
+         "  [DESCRIPTION]", "REVOCATION", "CHECKED");
   for (size_t i = 0; i < resp->n_entries; i++) {
     const Pki__V1__TrustEntry *e = resp->entries[i];
     char na[21], checked[21] = "-";
@@ -146,8 +149,13 @@ static int trust_list(pki_client *client, const find_flags *f) {
     if (e->revocation_checked_at != 0) {
       print_time(e->revocation_checked_at, checked);
     }
-    printf("%-17s %-64s %-20s %-6s %-7s %s\t%s\t%s\n", e->store, e->fingerprint,
-           na, e->source, e->revoked_at != 0 ? "revoked" : "good", e->subject,
+    printf("%-17s %-64s %-20s %-6s %-7s %-4s %s", e->store, e->fingerprint, na,
+           e->source, e->revoked_at != 0 ? "revoked" : "good",
+           e->leaf ? "leaf" : "ca", e->subject);
+    if (e->description[0] != '\0') {
+      printf("  [%s]", e->description);
+    }
+    printf("\t%s\t%s\n",
            e->revocation_status[0] != '\0' ? e->revocation_status : "unchecked",
            checked);
   }
@@ -162,9 +170,12 @@ static int trust_add(pki_client *client, const find_flags *f) {
   if (body == NULL) {
     return 1;
   }
-  char path[256];
+  // Room for a description of CA_LIMIT_DESCRIPTION_LEN bytes, each one
+  // percent-encoded.
+  char path[128 + 3 * CA_LIMIT_DESCRIPTION_LEN];
   snprintf(path, sizeof(path), "/v1/trust/%.64s", f->positional[1]);
   pkictl_add_query(path, sizeof(path), "force", f->force ? "true" : NULL);
+  pkictl_add_query(path, sizeof(path), "description", f->description);
   pki_reply reply;
   const int sent = pki_client_call(
       client, "POST", path, "application/octet-stream", body, len, &reply);
@@ -219,6 +230,7 @@ static int trust_delete(pki_client *client, const find_flags *f) {
   char path[512];
   snprintf(path, sizeof(path), "/v1/trust/%.64s/%.128s", f->positional[1],
            f->positional[2]);
+  pkictl_add_query(path, sizeof(path), "force", f->force ? "true" : NULL);
   pki_reply reply;
   if (!pki_client_call(client, "DELETE", path, NULL, NULL, 0, &reply)) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
@@ -253,7 +265,7 @@ int pkictl_trust(pki_client *client, int argc, char **argv) {
   }
   fprintf(stderr,
           "pkictl: usage: pkictl trust list [STORE] [--revocation STATUS] | add"
-          " STORE FILE [--force]"
-          " | get STORE FINGERPRINT | delete STORE FINGERPRINT\n");
+          " STORE FILE [--force] [--description TEXT] | get STORE FINGERPRINT"
+          " | delete STORE FINGERPRINT [--force]\n");
   return 2;
 }

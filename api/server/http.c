@@ -134,6 +134,8 @@ unsigned api_status_for(ca_err_code code) {
     case CA_ERR_NOT_ON_HOLD:
     case CA_ERR_IDENTITY_NOT_DELETABLE:
     case CA_ERR_NOT_SELF_SIGNED:
+    case CA_ERR_TRUST_HAS_DEPENDENTS:
+    case CA_ERR_IDENTITY_EXISTS:
       return 409;
     case CA_ERR_NOTIFY_FAILED:
     case CA_ERR_REVOCATION_UNREACHABLE:

@@ -313,9 +313,10 @@ int api_monitor_add_metrics(api_monitor *m, ca_store *store, CBB *cbb) {
   int ok = 1;
   if (ca_store_monitor_counts(store, (int64_t)time(NULL), &c)) {
     ok = add_line(cbb,
-                  "# HELP pki_certificates_expiring Good issued certificates "
-                  "and trust-store entries expiring within the period, not "
-                  "expired yet.\n# TYPE pki_certificates_expiring gauge\n"
+                  "# HELP pki_certificates_expiring Good issued certificates, "
+                  "trust-store entries and registered identities expiring "
+                  "within the period, not expired yet.\n"
+                  "# TYPE pki_certificates_expiring gauge\n"
                   "pki_certificates_expiring{within=\"1d\"} %" PRIu64
                   "\n"
                   "pki_certificates_expiring{within=\"7d\"} %" PRIu64
@@ -323,11 +324,31 @@ int api_monitor_add_metrics(api_monitor *m, ca_store *store, CBB *cbb) {
                   "pki_certificates_expiring{within=\"30d\"} %" PRIu64 "\n",
                   c.within_1d, c.within_7d, c.within_30d) &&
          add_line(cbb,
-                  "# HELP pki_certificates_expired Good issued certificates "
-                  "and trust-store entries expired in the last %d days.\n"
+                  "# HELP pki_certificates_expired Good issued certificates, "
+                  "trust-store entries and registered identities expired in "
+                  "the last %d days.\n"
                   "# TYPE pki_certificates_expired gauge\n"
                   "pki_certificates_expired %" PRIu64 "\n",
-                  CA_LIMIT_MONITOR_EXPIRED_DAYS, c.expired);
+                  CA_LIMIT_MONITOR_EXPIRED_DAYS, c.expired) &&
+         add_line(cbb,
+                  "# HELP pki_external_certificates_expiring Registered "
+                  "identities (certificates pki did not issue) expiring "
+                  "within the period, not expired yet.\n"
+                  "# TYPE pki_external_certificates_expiring gauge\n"
+                  "pki_external_certificates_expiring{within=\"1d\"} %" PRIu64
+                  "\n"
+                  "pki_external_certificates_expiring{within=\"7d\"} %" PRIu64
+                  "\n"
+                  "pki_external_certificates_expiring{within=\"30d\"} %" PRIu64
+                  "\n",
+                  c.external_within_1d, c.external_within_7d,
+                  c.external_within_30d) &&
+         add_line(cbb,
+                  "# HELP pki_external_certificates_expired Registered "
+                  "identities expired in the last %d days.\n"
+                  "# TYPE pki_external_certificates_expired gauge\n"
+                  "pki_external_certificates_expired %" PRIu64 "\n",
+                  CA_LIMIT_MONITOR_EXPIRED_DAYS, c.external_expired);
   }
   if (!ok || m == NULL) {
     return ok;

@@ -102,7 +102,7 @@ int api_notify_json(const ca_expiring *rows, size_t n, const uint8_t *mask,
     const int64_t days = ca_monitor_days_left(now, r->not_after);
     ok = ca_time_format(r->not_after, na) &&
          add_str(&cbb, first ? "{\"kind\":" : ",{\"kind\":") &&
-         add_json_string(&cbb, r->trust ? "trust" : "identity") &&
+         add_json_string(&cbb, ca_expiring_kind(r)) &&
          add_str(&cbb, ",\"serial\":") && add_json_string(&cbb, r->serial) &&
          add_str(&cbb, ",\"issuer\":") && add_json_string(&cbb, r->issuer) &&
          add_str(&cbb, ",\"profile\":") &&
@@ -203,7 +203,10 @@ int api_notify_mail(const ca_monitor_config *config, const char *to,
                         -days)
               : add_fmt(&cbb, ": expires %s (%" PRId64 " days left)\r\n", na,
                         days)) &&
-         add_str(&cbb, r->trust ? "    trust store " : "    profile ") &&
+         add_str(&cbb, r->trust ? "    trust store "
+                       : r->external
+                           ? "    external (not issued by pki), purpose "
+                           : "    profile ") &&
          add_plain(&cbb, r->trust ? r->store : r->profile) &&
          add_str(&cbb, ", serial ") && add_plain(&cbb, r->serial) &&
          add_str(&cbb, ", issuer ") &&

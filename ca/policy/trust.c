@@ -84,6 +84,7 @@ void ca_trust_cert_cleanup(ca_trust_cert *cert) {
   OPENSSL_free(cert->subject);
   OPENSSL_free(cert->subject_der);
   OPENSSL_free(cert->issuer);
+  OPENSSL_free(cert->issuer_der);
   OPENSSL_free(cert->common_name);
   OPENSSL_free(cert->der);
   memset(cert, 0, sizeof(*cert));
@@ -218,6 +219,9 @@ int ca_trust_cert_read(const uint8_t *der, size_t der_len, ca_trust_cert *out) {
   out->subject_der = OPENSSL_memdup(CBS_data(&x.subject), CBS_len(&x.subject));
   CA_ENSURE_ALLOC(out->subject_der);
   out->subject_der_len = CBS_len(&x.subject);
+  out->issuer_der = OPENSSL_memdup(CBS_data(&x.issuer), CBS_len(&x.issuer));
+  CA_ENSURE_ALLOC(out->issuer_der);
+  out->issuer_der_len = CBS_len(&x.issuer);
   out->self_signed = CBS_len(&x.subject) == CBS_len(&x.issuer) &&
                      memcmp(CBS_data(&x.subject), CBS_data(&x.issuer),
                             CBS_len(&x.subject)) == 0;
@@ -350,15 +354,88 @@ err:
 }
 
 int ca_trust_check_upload(const ca_trust_cert *cert, int64_t now, int force) {
-  // A trust store anchors chains: a leaf there would make every
-  // certificate it names trusted without a CA vouching for it.
-  CA_ENSURE_RETURN(
-      cert->is_ca, CA_ERR_CERT_NOT_CA,
-      "%.200s is not a CA certificate (basicConstraints cA is not TRUE)",
-      cert->subject);
+  // Leaves are accepted: CUCM's stores hold peers' self-signed tomcat
+  // certificates and third-party servers' certificates, trusted as they are.
   CA_ENSURE_RETURN(force || cert->not_after > now, CA_ERR_CERT_EXPIRED,
                    "%.200s expired; upload it with force to store it anyway",
                    cert->subject);
+  return 1;
+}
+
+int ca_trust_issued_by(const ca_trust_cert *child,
+                       const ca_trust_cert *parent) {
+  if (memcmp(child->fingerprint, parent->fingerprint,
+             CA_TRUST_FINGERPRINT_LEN) == 0) {
+    return 0;
+  }
+  return child->issuer_der_len == parent->subject_der_len &&
+         memcmp(child->issuer_der, parent->subject_der,
+                parent->subject_der_len) == 0;
+}
+
+int ca_trust_chain_leaf(const ca_trust_cert *certs, size_t n, size_t i) {
+  if (certs[i].is_ca || certs[i].self_signed) {
+    return 0;
+  }
+  for (size_t k = 0; k < n; k++) {
+    if (certs[k].is_ca && ca_trust_issued_by(&certs[i], &certs[k])) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// utf8_char_len returns the length of the UTF-8 sequence at |p| (at most
+// |left| bytes), or 0 when it is not a well-formed, shortest-form one.
+static size_t utf8_char_len(const uint8_t *p, size_t left) {
+  if (p[0] < 0x80) {
+    return 1;
+  }
+  size_t len;
+  uint32_t min;
+  if ((p[0] & 0xe0) == 0xc0) {
+    len = 2, min = 0x80;
+  } else if ((p[0] & 0xf0) == 0xe0) {
+    len = 3, min = 0x800;
+  } else if ((p[0] & 0xf8) == 0xf0) {
+    len = 4, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (left < len) {
+    return 0;
+  }
+  uint32_t cp = p[0] & (0x7f >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80) {
+      return 0;
+    }
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return 0;
+  }
+  return len;
+}
+
+int ca_trust_description_check(const char *text) {
+  if (text == NULL) {
+    return 1;
+  }
+  const size_t len = strlen(text);
+  CA_ENSURE_RETURN(len <= CA_LIMIT_DESCRIPTION_LEN, CA_ERR_PARAMETER_INVALID,
+                   "a description is at most %d bytes",
+                   CA_LIMIT_DESCRIPTION_LEN);
+  const uint8_t *p = (const uint8_t *)text;
+  for (size_t i = 0; i < len;) {
+    const size_t n = utf8_char_len(p + i, len - i);
+    CA_ENSURE_RETURN(n > 0, CA_ERR_PARAMETER_INVALID,
+                     "a description is UTF-8 text");
+    CA_ENSURE_RETURN(n > 1 || (p[i] >= 0x20 && p[i] != 0x7f),
+                     CA_ERR_PARAMETER_INVALID,
+                     "a description holds no control characters");
+    i += n;
+  }
   return 1;
 }
 

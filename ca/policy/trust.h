@@ -49,6 +49,8 @@ typedef struct ca_trust_cert {
   uint8_t *subject_der;  // the Name element as encoded
   size_t subject_der_len;
   char *issuer;
+  uint8_t *issuer_der;  // the issuer Name element as encoded
+  size_t issuer_der_len;
   // Lower-case hex of the INTEGER contents (a sign octet included).
   char serial[2 * (CA_SERIAL_MAX_LEN + 1) + 1];
   char *common_name;  // "" when the subject has none
@@ -85,10 +87,27 @@ int ca_trust_parse_upload(ca_trust_cert **out, size_t *out_n, const uint8_t *in,
                           size_t in_len) CA_MUST_CHECK;
 
 // ca_trust_check_upload decides whether |cert| may be uploaded to a trust
-// store at |now|: it must be a CA certificate (CA_ERR_CERT_NOT_CA) and, unless
-// |force|, not expired (CA_ERR_CERT_EXPIRED).
+// store at |now|: unless |force|, it must not be expired
+// (CA_ERR_CERT_EXPIRED). CA and leaf certificates are both accepted, as
+// CUCM's stores accept a peer's self-signed tomcat certificate or a
+// third-party server's.
 int ca_trust_check_upload(const ca_trust_cert *cert, int64_t now,
                           int force) CA_MUST_CHECK;
+
+// ca_trust_issued_by reports whether |child| names |parent| as its issuer
+// (issuer Name equal, octet for octet, to |parent|'s subject) and is not
+// |parent| itself: |child| chains to |parent|.
+int ca_trust_issued_by(const ca_trust_cert *child, const ca_trust_cert *parent);
+
+// ca_trust_chain_leaf reports whether |certs[i]| is a leaf (not a CA) that
+// another certificate of the upload, a CA, issued: the end of a chain given
+// with its CAs, which an upload reports as skipped rather than storing.
+int ca_trust_chain_leaf(const ca_trust_cert *certs, size_t n, size_t i);
+
+// ca_trust_description_check accepts an operator's note of at most
+// CA_LIMIT_DESCRIPTION_LEN bytes of UTF-8 without control characters; NULL
+// is the empty note. It returns 0 with CA_ERR_PARAMETER_INVALID.
+int ca_trust_description_check(const char *text) CA_MUST_CHECK;
 
 // ca_trust_fingerprint_hex writes the lower-case hex of |fp|.
 void ca_trust_fingerprint_hex(const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],

@@ -217,6 +217,9 @@ void ca_store_rollback(ca_store_tx *tx);
 typedef struct ca_cert_row {
   int64_t id;
   int trust;  // a trust-store entry (then |id| is its id in trust_entries)
+  // A registered identity pki did not issue (then |id| is its id in
+  // identities, |profile| its purpose, |issuer| its issuer's DN).
+  int external;
   char *serial;
   char *issuer;   // CA name; "" when self-signed; a trust entry's issuer DN
   char *profile;  // a trust entry's purpose ("" unless from a bulk import)
@@ -240,20 +243,27 @@ typedef struct ca_cert_row {
   char fingerprint[CA_TRUST_FINGERPRINT_HEX_LEN];  // SHA-256 of the DER
   uint8_t *der;
   size_t der_len;
+  char *node;  // external: the node it is registered for; trust: a bulk
+               // entry's node; else "" (NULL in rows not from a find)
 } ca_cert_row;
 
 // ca_cert_rows_free frees |n| rows and the array. Accepts NULL.
 void ca_cert_rows_free(ca_cert_row *rows, size_t n);
+
+// ca_cert_row_usage returns "identity", "trust" or "external" (static).
+const char *ca_cert_row_usage(const ca_cert_row *row);
 
 // Which certificates a listing covers.
 typedef enum ca_cert_usage {
   CA_USAGE_ALL = 0,
   CA_USAGE_IDENTITY,  // certificates pki issued or self-signed
   CA_USAGE_TRUST,     // trust-store entries
+  CA_USAGE_EXTERNAL,  // registered identities pki did not issue
 } ca_cert_usage;
 
 // Where a page of a listing ends: rows sort by (notAfter, kind, id), kind
-// 0 for identity certificates and 1 for trust entries.
+// 0 for identity certificates, 1 for trust entries and 2 for registered
+// identities.
 typedef struct ca_cert_cursor {
   int set;
   int64_t not_after;
@@ -507,6 +517,10 @@ typedef struct ca_trust_put {
   // is there already keeps the revocation state it has.
   int revocation_unknown;
   const char *added_by;
+  // The operator's note (ca_trust_description_check). NULL for none: the
+  // same certificate uploaded again then keeps its note; a new entry, or
+  // one replacing another of its subject, has none.
+  const char *description;
 } ca_trust_put;
 
 // ca_store_tx_put_trust stores |put->cert| in |put->store| under the rule of
@@ -543,6 +557,7 @@ typedef struct ca_trust_row {
   int64_t created_at;
   uint8_t *der;  // NULL unless asked for
   size_t der_len;
+  char *description;  // "" when none was given
 } ca_trust_row;
 
 void ca_trust_rows_free(ca_trust_row *rows, size_t n);

@@ -10,6 +10,7 @@
 
 #include "ca/limits.h"
 #include "ca/policy/export.h"
+#include "ca/store/store_identity.h"
 #include "ca/store/store_internal.h"
 
 // The current certificate of each node and purpose: DISTINCT ON keeps the
@@ -100,8 +101,17 @@ int ca_store_bulk_export_rows(ca_store *store, const char *cluster,
             CA_LIMIT_BUNDLE_ENTRIES);
   ca_store_rows rows;
   CA_GUARD(ca_store_decode_rows(res, &kExportedRows, NULL, 0, &rows));
-  *out = rows.rows;
-  *out_n = rows.n;
+  // Registered identities go too, as the node's certificate of the purpose
+  // when newer than pki's (ca/store/store_identity.h).
+  ca_cert_row *found = rows.rows;
+  size_t n_found = rows.n;
+  if (!ca_store_identity_export_merge(store, cluster, array, when, &found,
+                                      &n_found)) {
+    ca_cert_rows_free(found, n_found);
+    goto err;
+  }
+  *out = found;
+  *out_n = n_found;
   ret = 1;
 err:
   PQclear(res);

@@ -30,14 +30,22 @@ void ca_cert_rows_free(ca_cert_row *rows, size_t n) {
     OPENSSL_free(r->requester);
     OPENSSL_free(r->store);
     OPENSSL_free(r->cluster);
+    OPENSSL_free(r->node);
     OPENSSL_free(r->der);
   }
   free(rows);
 }
 
+const char *ca_cert_row_usage(const ca_cert_row *row) {
+  return row->external ? "external" : row->trust ? "trust" : "identity";
+}
+
 void ca_cert_cursor_format(const ca_cert_row *row, char out[64]) {
   snprintf(out, 64, "%" PRId64 ".%d.%" PRId64, row->not_after,
-           row->trust ? 1 : 0, row->id);
+           row->external ? 2
+           : row->trust  ? 1
+                         : 0,
+           row->id);
 }
 
 int ca_cert_cursor_parse(ca_cert_cursor *out, const char *text) {
@@ -45,7 +53,7 @@ int ca_cert_cursor_parse(ca_cert_cursor *out, const char *text) {
   int kind, used = 0;
   CA_ENSURE(
       sscanf(text, "%lld.%d.%lld%n", &not_after, &kind, &id, &used) == 3 &&
-          text[used] == '\0' && (kind == 0 || kind == 1) && id >= 0,
+          text[used] == '\0' && kind >= 0 && kind <= 2 && id >= 0,
       CA_ERR_PARAMETER_INVALID,
       "after must be the next_after value of the previous page");
   out->set = 1;
@@ -109,7 +117,8 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " f.self_signed, coalesce(extract(epoch FROM f.revoked_at)::bigint, 0)," \
   " coalesce(f.revocation_reason, 0), f.store, f.cluster,"                 \
   " encode(CASE WHEN f.kind = 0 THEN sha256(cd.der) ELSE f.fingerprint"    \
-  " END, 'hex'), CASE WHEN $17::boolean THEN coalesce(cd.der, f.der) END"
+  " END, 'hex'), CASE WHEN $17::boolean THEN coalesce(cd.der, f.der) END," \
+  " f.node"
 
 // The notAfter range of a page: the expiry filters and the cursor, on
 // table alias T of kind KIND.
@@ -132,7 +141,7 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " c.not_before, c.not_after, c.status, c.requester, c.created_at,"    \
   " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason," \
   " '' AS store, coalesce(c.cluster, '') AS cluster,"                   \
-  " NULL::bytea AS fingerprint, NULL::bytea AS der"                     \
+  " NULL::bytea AS fingerprint, NULL::bytea AS der, '' AS node"         \
   " FROM " SOURCE                                                       \
   " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
   " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
@@ -155,7 +164,7 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " 'revoked' END, t.added_by, t.created_at, false, false,"              \
   " t.revoked_at, t.revocation_reason,"                                  \
   " t.store, coalesce(t.cluster, ''), t.fingerprint,"                    \
-  " CASE WHEN $17::boolean THEN t.der END"                               \
+  " CASE WHEN $17::boolean THEN t.der END, coalesce(t.node, '')"         \
   " FROM trust_entries t"                                                \
   " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"       \
   " AND ($11::text IS NULL OR t.store = $11)"                            \
@@ -170,10 +179,30 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " AND ($12::text IS NULL OR t.cluster = $12) AND" RANGE(               \
       "t", "1") " ORDER BY t.not_after, t.id LIMIT $16::bigint)"
 
+// Registered identities (kind 2, usage "external"): certificates pki did not
+// issue, one per node and purpose; no revocation state of their own here.
+#define EXTERNAL_BRANCH                                                    \
+  "(SELECT 2, x.id, x.serial, x.issuer, x.purpose, x.subject,"             \
+  " x.common_name, '', x.key_type, x.key_bits, x.not_before, x.not_after," \
+  " 'good', x.added_by, x.created_at, false, false, NULL::timestamptz,"    \
+  " NULL::smallint, '', x.cluster, x.fingerprint,"                         \
+  " CASE WHEN $17::boolean THEN x.der END, x.node"                         \
+  " FROM identities x"                                                     \
+  " WHERE ($6::text IS NULL OR $6 = 'external') AND $5::text IS NULL"      \
+  " AND $11::text IS NULL AND ($1::text IS NULL OR x.purpose = $1)"        \
+  " AND ($2::text IS NULL OR lower(x.common_name) LIKE " CN_PATTERN        \
+  ")"                                                                      \
+  " AND ($3::text IS NULL OR $3 = 'good')"                                 \
+  " AND ($4::text IS NULL OR x.serial = $4)"                               \
+  " AND ($7::text IS NULL OR x.key_type = $7)"                             \
+  " AND ($8::integer IS NULL OR x.key_bits = $8)"                          \
+  " AND ($12::text IS NULL OR x.cluster = $12) AND" RANGE(                 \
+      "x", "2") " ORDER BY x.not_after, x.id LIMIT $16::bigint)"
+
 #define FIND_SQL(SOURCE, ORDER)                                            \
   "SELECT " FIND_COLUMNS " FROM (SELECT * FROM (" IDENTITY_BRANCH(         \
       SOURCE,                                                              \
-      ORDER) " UNION ALL " TRUST_BRANCH                                    \
+      ORDER) " UNION ALL " TRUST_BRANCH " UNION ALL " EXTERNAL_BRANCH      \
              ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f" \
              " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = f.id"   \
              " ORDER BY f.not_after, f.kind, f.id"
@@ -221,6 +250,7 @@ static int decode_found(PGresult *res, int i, void *elem, const void *arg) {
   const ca_cert_filter *f = arg;
   ca_cert_row *r = elem;
   r->trust = ca_store_get_int(res, i, 0) == 1;
+  r->external = ca_store_get_int(res, i, 0) == 2;
   r->id = ca_store_get_int(res, i, 1);
   r->key_bits = (unsigned)ca_store_get_int(res, i, 9);
   r->not_before = ca_store_get_int(res, i, 10);
@@ -240,7 +270,8 @@ static int decode_found(PGresult *res, int i, void *elem, const void *arg) {
                        ca_store_get_text(res, i, 12, &r->status) &&
                        ca_store_get_text(res, i, 13, &r->requester) &&
                        ca_store_get_text(res, i, 19, &r->store) &&
-                       ca_store_get_text(res, i, 20, &r->cluster),
+                       ca_store_get_text(res, i, 20, &r->cluster) &&
+                       ca_store_get_text(res, i, 23, &r->node),
                    CA_ERR_NO_MEMORY, "out of memory");
   snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
            PQgetvalue(res, i, 21));
@@ -279,9 +310,10 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   snprintf(
       prefix, sizeof(prefix), "%zu",
       prefix_rows > FIND_PREFIX_MIN_ROWS ? prefix_rows : FIND_PREFIX_MIN_ROWS);
-  const char *usage = f->usage == CA_USAGE_IDENTITY ? "identity"
-                      : f->usage == CA_USAGE_TRUST  ? "trust"
-                                                    : NULL;
+  const char *usage = f->usage == CA_USAGE_IDENTITY   ? "identity"
+                      : f->usage == CA_USAGE_TRUST    ? "trust"
+                      : f->usage == CA_USAGE_EXTERNAL ? "external"
+                                                      : NULL;
   const char *values[18] = {f->profile,
                             f->cn,
                             f->status,

@@ -49,7 +49,19 @@
   " coalesce(t.cluster, ''), " REVOKED_CHECK_SQL                          \
   " FROM trust_entries t WHERE t.revoked_at IS NULL"                      \
   " AND " REVOKED_CHECK_SQL " IS NOT NULL"
-#define SELECTION_SQL IDENTITY_SQL " UNION ALL " TRUST_SQL
+// Registered identities (pki did not issue them), unless pki issued the
+// node a good certificate of the same purpose after it (a later notBefore):
+// the node moved to pki, and the registration is history.
+#define EXTERNAL_SQL                                                        \
+  "SELECT 'external', x.id, x.serial, x.issuer, x.purpose, '',"             \
+  " x.common_name, x.subject, extract(epoch FROM x.not_after)::bigint,"     \
+  " x.cluster, 0::bigint FROM identities x"                                 \
+  " WHERE x.not_after > $1::timestamptz AND x.not_after <= $2::timestamptz" \
+  " AND NOT EXISTS (SELECT 1 FROM certificates n"                           \
+  "  WHERE lower(n.common_name) = x.node AND n.profile = x.purpose"         \
+  "  AND n.status = 'good' AND n.not_before > x.not_before)"
+#define SELECTION_SQL \
+  IDENTITY_SQL " UNION ALL " TRUST_SQL " UNION ALL " EXTERNAL_SQL
 
 // The first $3 of the selection by notAfter. Each half is ordered and
 // limited on its own, so that it walks its not_after index and stops after
@@ -57,14 +69,20 @@
 // the renewal test is then paid for the rows returned only, not for every
 // row of the window.
 // Revoked trust entries come first: they matter most, and are few.
-#define FIRST_DUE_SQL                              \
-  "SELECT * FROM ((" IDENTITY_SQL                  \
-  " ORDER BY c.not_after, c.id LIMIT $3::integer)" \
-  " UNION ALL (" TRUST_SQL                         \
-  " ORDER BY t.not_after, t.id LIMIT $3::integer)" \
-  " UNION ALL (" REVOKED_TRUST_SQL                 \
-  " ORDER BY t.id LIMIT $3::integer)) x"           \
+#define FIRST_DUE_SQL                                 \
+  "SELECT * FROM ((" IDENTITY_SQL                     \
+  " ORDER BY c.not_after, c.id LIMIT $3::integer)"    \
+  " UNION ALL (" TRUST_SQL                            \
+  " ORDER BY t.not_after, t.id LIMIT $3::integer)"    \
+  " UNION ALL (" REVOKED_TRUST_SQL                    \
+  " ORDER BY t.id LIMIT $3::integer)"                 \
+  " UNION ALL (" EXTERNAL_SQL                         \
+  " ORDER BY x.not_after, x.id LIMIT $3::integer)) x" \
   " ORDER BY rev = 0, na, kind, id LIMIT $3::integer"
+
+const char *ca_expiring_kind(const ca_expiring *row) {
+  return row->external ? "external" : row->trust ? "trust" : "identity";
+}
 
 void ca_expiring_free(ca_expiring *rows, size_t n) {
   if (rows == NULL) {
@@ -101,6 +119,7 @@ static int decode_expiring(PGresult *res, int i, void *elem, const void *arg) {
   (void)arg;
   ca_expiring *r = elem;
   r->trust = strcmp(PQgetvalue(res, i, 0), "trust") == 0;
+  r->external = strcmp(PQgetvalue(res, i, 0), "external") == 0;
   r->id = ca_store_get_int(res, i, 1);
   r->not_after = ca_store_get_int(res, i, 8);
   r->revoked_at = ca_store_get_int(res, i, 10);
@@ -147,8 +166,27 @@ static int decode_counts(PGresult *res, int i, void *elem, const void *arg) {
   out->within_7d = (uint64_t)ca_store_get_int(res, i, 1);
   out->within_30d = (uint64_t)ca_store_get_int(res, i, 2);
   out->expired = (uint64_t)ca_store_get_int(res, i, 3);
+  out->external_within_1d = (uint64_t)ca_store_get_int(res, i, 4);
+  out->external_within_7d = (uint64_t)ca_store_get_int(res, i, 5);
+  out->external_within_30d = (uint64_t)ca_store_get_int(res, i, 6);
+  out->external_expired = (uint64_t)ca_store_get_int(res, i, 7);
   return 1;
 }
+
+// The four counts over the rows where COND holds.
+#define COUNTS_SQL(COND)                                              \
+  "count(*) FILTER (WHERE " COND                                      \
+  " AND na > extract(epoch FROM"                                      \
+  " $3::timestamptz) AND na <= extract(epoch FROM $4::timestamptz))," \
+  " count(*) FILTER (WHERE " COND                                     \
+  " AND na > extract(epoch FROM"                                      \
+  " $3::timestamptz) AND na <= extract(epoch FROM $5::timestamptz))," \
+  " count(*) FILTER (WHERE " COND                                     \
+  " AND na > extract(epoch FROM"                                      \
+  " $3::timestamptz)),"                                               \
+  " count(*) FILTER (WHERE " COND                                     \
+  " AND na <= extract(epoch FROM"                                     \
+  " $3::timestamptz))"
 
 int ca_store_monitor_counts(ca_store *store, int64_t now,
                             ca_expiry_counts *out) {
@@ -161,15 +199,8 @@ int ca_store_monitor_counts(ca_store *store, int64_t now,
   }
   const char *values[5] = {lower, upper, now_text, d1, d7};
   const ca_store_stmt stmt = {
-      .sql =
-          "SELECT count(*) FILTER (WHERE na > extract(epoch FROM "
-          "$3::timestamptz)"
-          " AND na <= extract(epoch FROM $4::timestamptz)),"
-          " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)"
-          " AND na <= extract(epoch FROM $5::timestamptz)),"
-          " count(*) FILTER (WHERE na > extract(epoch FROM $3::timestamptz)),"
-          " count(*) FILTER (WHERE na <= extract(epoch FROM $3::timestamptz))"
-          " FROM (" SELECTION_SQL ") x",
+      .sql = "SELECT " COUNTS_SQL("true") ", " COUNTS_SQL(
+          "kind = 'external'") " FROM (" SELECTION_SQL ") x",
       .n_params = 5,
       .values = values,
       .what = "counting expiring certificates"};
@@ -194,7 +225,7 @@ static int add_arrays(const ca_expiring *rows, size_t n, const uint8_t *mask,
     char id[24];
     const int len =
         snprintf(id, sizeof(id), "%s%" PRId64, first ? "" : ",", rows[i].id);
-    const char *kind = rows[i].trust ? "trust" : "identity";
+    const char *kind = ca_expiring_kind(&rows[i]);
     if ((!first && !CBB_add_u8(kinds, ',')) ||
         !CBB_add_bytes(kinds, (const uint8_t *)kind, strlen(kind)) ||
         !CBB_add_bytes(ids, (const uint8_t *)id, (size_t)len)) {
@@ -219,7 +250,7 @@ int ca_store_monitor_claim(ca_store *store, const ca_expiring *rows, size_t n,
   }
   char window_text[24];
   snprintf(window_text, sizeof(window_text), "%" PRIu64, window);
-  CA_ENSURE(CBB_init(&kinds, n * 9 + 4) && CBB_init(&ids, n * 12 + 4) &&
+  CA_ENSURE(CBB_init(&kinds, n * 10 + 4) && CBB_init(&ids, n * 12 + 4) &&
                 add_arrays(rows, n, NULL, &kinds, &ids),
             CA_ERR_NO_MEMORY, "out of memory");
   const char *values[5] = {(const char *)CBB_data(&kinds),
@@ -242,10 +273,10 @@ int ca_store_monitor_claim(ca_store *store, const ca_expiring *rows, size_t n,
   CA_GUARD(res != NULL);
   const int got = PQntuples(res);
   for (int r = 0; r < got; r++) {
-    const int trust = strcmp(PQgetvalue(res, r, 0), "trust") == 0;
+    const char *kind = PQgetvalue(res, r, 0);
     const int64_t id = ca_store_get_int(res, r, 1);
     for (size_t i = 0; i < n; i++) {
-      if (rows[i].trust == trust && rows[i].id == id) {
+      if (strcmp(ca_expiring_kind(&rows[i]), kind) == 0 && rows[i].id == id) {
         out_claimed[i] = 1;
       }
     }
@@ -271,7 +302,7 @@ int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
   CBB_zero(&ids);
   char window_text[24];
   snprintf(window_text, sizeof(window_text), "%" PRIu64, window);
-  CA_ENSURE(CBB_init(&kinds, n * 9 + 4) && CBB_init(&ids, n * 12 + 4) &&
+  CA_ENSURE(CBB_init(&kinds, n * 10 + 4) && CBB_init(&ids, n * 12 + 4) &&
                 add_arrays(rows, n, claimed, &kinds, &ids),
             CA_ERR_NO_MEMORY, "out of memory");
   const char *values[6] = {(const char *)CBB_data(&kinds),

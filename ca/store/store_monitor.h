@@ -10,6 +10,8 @@
 // - trust-store entries (table trust_entries) not marked revoked;
 // - trust-store entries that pki's own revocation check found revoked
 //   (table revocation_checks), whatever their notAfter, first;
+// - registered identities (table identities), unless pki issued the node a
+//   good certificate of the same purpose after it (a later notBefore);
 // - from notAfter - the asked window until CA_LIMIT_MONITOR_EXPIRED_DAYS
 //   after notAfter: an expired certificate is reported until then.
 #ifndef PKI_CA_STORE_MONITOR_H
@@ -25,7 +27,8 @@
 // One certificate that expires. Strings are owned (OPENSSL_malloc); free
 // an array with ca_expiring_free.
 typedef struct ca_expiring {
-  int trust;  // 0: an issued certificate; 1: a trust-store entry
+  int trust;     // 0: an issued certificate; 1: a trust-store entry
+  int external;  // a registered identity (|profile| is its purpose)
   int64_t id;
   char *serial;
   char *issuer;   // the CA's name (identity; "" when self-signed), or the
@@ -44,6 +47,10 @@ typedef struct ca_expiring {
 // ca_expiring_free frees |n| rows and the array. It accepts NULL.
 void ca_expiring_free(ca_expiring *rows, size_t n);
 
+// ca_expiring_kind returns "identity", "trust" or "external" (static): the
+// kind of monitor_notices and of the notices' JSON.
+const char *ca_expiring_kind(const ca_expiring *row);
+
 // ca_store_monitor_expiring returns the certificates that count (above)
 // whose notAfter is at most |within_s| seconds after |now|, soonest first
 // (at most CA_LIMIT_MONITOR_ROWS). The caller frees |*out| with
@@ -55,6 +62,9 @@ int ca_store_monitor_expiring(ca_store *store, int64_t now, int64_t within_s,
 typedef struct ca_expiry_counts {
   uint64_t within_1d, within_7d, within_30d;  // not expired yet
   uint64_t expired;  // expired at most CA_LIMIT_MONITOR_EXPIRED_DAYS ago
+  // The same, of the registered identities only (counted in the above too).
+  uint64_t external_within_1d, external_within_7d, external_within_30d;
+  uint64_t external_expired;
 } ca_expiry_counts;
 
 // ca_store_monitor_counts fills |out| in one indexed query.

@@ -1,4 +1,5 @@
-// Trust-store entries in PostgreSQL (table trust_entries, migration 0005).
+// Trust-store entries in PostgreSQL (table trust_entries, migrations 0005
+// and 0014).
 #include <inttypes.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ const char *ca_trust_outcome_name(ca_trust_outcome outcome) {
 }
 
 // The parameters of one entry, in the order of kInsertSql's columns.
-#define PUT_PARAMS 20
+#define PUT_PARAMS 21
 
 typedef struct put_params {
   const char *values[PUT_PARAMS];
@@ -71,6 +72,7 @@ static void bind_put(put_params *p, const ca_trust_put *put) {
   p->values[17] = p->revoked_at;
   p->values[18] = p->reason;
   p->values[19] = put->added_by;
+  p->values[20] = put->description != NULL ? put->description : "";
 }
 
 #define REVOKED_AT_SQL \
@@ -83,19 +85,19 @@ static const char kInsertSql[] =
     "INSERT INTO trust_entries (store, fingerprint, subject, subject_der,"
     " issuer, serial, common_name, key_type, key_bits, is_ca, not_before,"
     " not_after, der, source, cluster, node, purpose, revoked_at,"
-    " revocation_reason, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-    " $9::integer, $10::boolean, to_timestamp($11::bigint),"
+    " revocation_reason, added_by, description) VALUES ($1, $2, $3, $4, $5,"
+    " $6, $7, $8, $9::integer, $10::boolean, to_timestamp($11::bigint),"
     " to_timestamp($12::bigint), $13, $14, $15, $16, $17, " REVOKED_AT_SQL
-    ", " REASON_SQL ", $20) ON CONFLICT DO NOTHING RETURNING id";
+    ", " REASON_SQL ", $20, $21) ON CONFLICT DO NOTHING RETURNING id";
 
 static const char kReplaceSql[] =
     "UPDATE trust_entries SET (fingerprint, subject, issuer, serial,"
     " common_name, key_type, key_bits, is_ca, not_before, not_after, der,"
     " source, cluster, node, purpose, revoked_at, revocation_reason,"
-    " added_by, created_at) = ($2, $3, $5, $6, $7, $8, $9::integer,"
-    " $10::boolean, to_timestamp($11::bigint), to_timestamp($12::bigint),"
-    " $13, $14, $15, $16, $17, " REVOKED_AT_SQL ", " REASON_SQL
-    ", $20, now()) WHERE store = $1 AND subject_der = $4";
+    " added_by, description, created_at) = ($2, $3, $5, $6, $7, $8,"
+    " $9::integer, $10::boolean, to_timestamp($11::bigint),"
+    " to_timestamp($12::bigint), $13, $14, $15, $16, $17, " REVOKED_AT_SQL
+    ", " REASON_SQL ", $20, $21, now()) WHERE store = $1 AND subject_der = $4";
 
 // get_fingerprint reads the SHA-256 fingerprint of column |col|.
 static int get_fingerprint(PGresult *res, int row, int col,
@@ -110,6 +112,25 @@ static int get_fingerprint(PGresult *res, int row, int col,
   OPENSSL_free(fp);
   CA_ENSURE_RETURN(ok, CA_ERR_STORAGE_UNAVAILABLE,
                    "bad fingerprint in trust_entries");
+  return 1;
+}
+
+static int set_description(ca_store_tx *tx, const char *trust_store,
+                           const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
+                           const char *description) {
+  const char *values[3] = {trust_store, (const char *)fp, description};
+  const int lengths[3] = {0, CA_TRUST_FINGERPRINT_LEN, 0};
+  const int formats[3] = {0, 1, 0};
+  PGresult *res = ca_store_tx_query(
+      tx,
+      "UPDATE trust_entries SET description = $3 WHERE store = $1"
+      " AND fingerprint = $2",
+      3, values, lengths, formats, PGRES_COMMAND_OK,
+      "describing a trust entry");
+  if (res == NULL) {
+    return 0;
+  }
+  PQclear(res);
   return 1;
 }
 
@@ -159,7 +180,11 @@ int ca_store_tx_put_trust(ca_store_tx *tx, const ca_trust_put *put,
   if (same) {
     *out = CA_TRUST_UNCHANGED;
     if (strcmp(put->source, "bulk") != 0) {
-      return 1;
+      // The same upload again with a note: the note is the operator's
+      // latest word on the entry.
+      return put->description == NULL ||
+             set_description(tx, put->store, put->cert->fingerprint,
+                             put->description);
     }
     // A bulk import refreshes what the peer cluster says of it now: its
     // revocation above all.
@@ -224,6 +249,7 @@ void ca_trust_rows_free(ca_trust_row *rows, size_t n) {
     OPENSSL_free(r->node);
     OPENSSL_free(r->purpose);
     OPENSSL_free(r->added_by);
+    OPENSSL_free(r->description);
     OPENSSL_free(r->der);
   }
   free(rows);
@@ -250,7 +276,8 @@ static int decode_trust(PGresult *res, int i, void *elem, const void *arg) {
                        ca_store_get_text(res, i, 13, &r->cluster) &&
                        ca_store_get_text(res, i, 14, &r->node) &&
                        ca_store_get_text(res, i, 15, &r->purpose) &&
-                       ca_store_get_text(res, i, 18, &r->added_by),
+                       ca_store_get_text(res, i, 18, &r->added_by) &&
+                       ca_store_get_text(res, i, 21, &r->description),
                    CA_ERR_NO_MEMORY, "out of memory");
   CA_GUARD_RETURN(get_fingerprint(res, i, 2, r->fingerprint));
   return !*with_der || ca_store_get_bytea(res, i, 20, &r->der, &r->der_len);
@@ -271,7 +298,7 @@ static const char kListSql[] =
     " purpose, coalesce(extract(epoch FROM revoked_at)::bigint, 0),"
     " coalesce(revocation_reason, 0), added_by,"
     " extract(epoch FROM created_at)::bigint,"
-    " CASE WHEN $3::boolean THEN der END"
+    " CASE WHEN $3::boolean THEN der END, description"
     " FROM trust_entries WHERE ($1::text IS NULL OR store = $1)"
     " AND ($2::bytea IS NULL OR fingerprint = $2)"
     " ORDER BY store, subject, id LIMIT $4::integer";

@@ -137,6 +137,8 @@ TEST(public_routes_need_no_credential_and_the_rest_401) {
       {"GET", "/v1/tokens"},
       {"POST", "/v1/sign?profile=tomcat"},
       {"GET", "/v1/trust"},
+      {"GET", "/v1/identities"},
+      {"POST", "/v1/identities"},
       {"GET", "/v1/bulk/export"},
       {"POST", "/v1/certificates/01:revoke"},
       {"POST", "/v1/certificates:batchRevoke"},
@@ -192,6 +194,11 @@ TEST(roles_and_profiles_are_enforced) {
   CHECK_EQ_INT(call(auth, "POST", "/v1/certificates:batchRevoke", NULL), 403);
   CHECK_EQ_INT(call(auth, "GET", "/v1/tokens", NULL), 403);
   CHECK_EQ_INT(call(auth, "DELETE", "/v1/trust/tomcat-trust/00", NULL), 403);
+  // Registered identities: read by every role, changed by admins only.
+  CHECK_EQ_INT(call(auth, "GET", "/v1/identities?format=text", NULL), 200);
+  CHECK_EQ_INT(call(auth, "POST", "/v1/identities", NULL), 403);
+  CHECK_EQ_INT(call(auth, "PUT", "/v1/identities/1", NULL), 403);
+  CHECK_EQ_INT(call(auth, "DELETE", "/v1/identities/1", NULL), 403);
   // An issuer for every profile still may not make API client
   // certificates: one could name itself an admin.
   char all[128], cmd[2048];

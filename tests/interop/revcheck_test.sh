@@ -218,7 +218,7 @@ upload() {
 # revocation_of FP: the REVOCATION column of the entry in the text listing.
 revocation_of() {
   curl -sS "$BASE/v1/trust?format=text" |
-    awk -F'\t' -v fp="$1" 'NR > 1 && $2 == fp { print $7; exit }'
+    awk -F'\t' -v fp="$1" 'NR > 1 && $2 == fp { print $9; exit }'
 }
 
 section "OCSP: good, through a delegated responder"

@@ -76,15 +76,23 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/leaf.key" \
   -subj "/CN=leaf.example.com" -days 30 -addext basicConstraints=CA:FALSE \
   -out "$WORK/leaf.pem" 2>/dev/null || fail "openssl: no leaf"
 openssl x509 -in "$WORK/inter1.pem" -outform der -out "$WORK/inter1.der"
-# A chain file as a server would send it: leaf, issuing CA, root.
-cat "$WORK/leaf.pem" "$WORK/inter1.pem" "$WORK/root1.pem" >"$WORK/chain3.pem"
+# A chain file as a server would send it: leaf (issued by the issuing CA),
+# issuing CA, root.
+openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/chainleaf.key" \
+  -subj "/CN=leaf.example.com" -out "$WORK/chainleaf.csr" 2>/dev/null ||
+  fail "openssl: no chain leaf CSR"
+openssl x509 -req -in "$WORK/chainleaf.csr" -CA "$WORK/inter1.pem" \
+  -CAkey "$WORK/inter1.key" -set_serial 0x77 -days 30 \
+  -extfile <(printf 'basicConstraints=CA:FALSE\n') -out "$WORK/chainleaf.pem" \
+  2>/dev/null || fail "openssl: no chain leaf"
+cat "$WORK/chainleaf.pem" "$WORK/inter1.pem" "$WORK/root1.pem" >"$WORK/chain3.pem"
 openssl crl2pkcs7 -nocrl -certfile "$WORK/chain3.pem" -outform DER \
   -out "$WORK/chain3.p7b" || fail "openssl crl2pkcs7"
 openssl crl2pkcs7 -nocrl -certfile "$WORK/chain3.pem" -out "$WORK/chain3.p7b.pem" ||
   fail "openssl crl2pkcs7"
 ROOT1="$(fp_of "$WORK/root1.pem")"
 INTER1="$(fp_of "$WORK/inter1.pem")"
-LEAF="$(fp_of "$WORK/leaf.pem")"
+LEAF="$(fp_of "$WORK/chainleaf.pem")"
 OLD="$(fp_of "$WORK/old.pem")"
 SAME_A="$(fp_of "$WORK/same_a.pem")"
 SAME_B="$(fp_of "$WORK/same_b.pem")"
@@ -135,8 +143,6 @@ expect_eq "the older one again: kept out" "$(outcome_of "$SAME_A" Phone-SAST-tru
 expect_eq "the store still holds the newer one" "$(store_fps Phone-SAST-trust)" "$SAME_B"
 
 section "refusals"
-expect_refusal "a leaf alone" 400 CERTIFICATE_NOT_CA POST \
-  "$BASE/v1/trust/tomcat-trust" --data-binary "@$WORK/leaf.pem"
 expect_refusal "an expired CA" 400 CERTIFICATE_EXPIRED POST \
   "$BASE/v1/trust/tomcat-trust" --data-binary "@$WORK/old.pem"
 printf 'not a certificate at all\n' >"$WORK/garbage"
@@ -172,9 +178,9 @@ section "pkictl trust"
 pkictl_run "$BASE" trust add ipsec-trust "$WORK/same_b.pem"
 expect_eq "pkictl trust add: exit status" "$PKICTL_RC" 0
 expect_contains "pkictl trust add prints the outcome" "$PKICTL_OUT" "added"
-pkictl_run "$BASE" trust add ipsec-trust "$WORK/leaf.pem"
-expect_eq "pkictl trust add of a leaf: exit status 1" "$PKICTL_RC" 1
-expect_contains "pkictl trust add of a leaf: the code" "$PKICTL_OUT" "CERTIFICATE_NOT_CA"
+pkictl_run "$BASE" trust add ipsec-trust "$WORK/old.pem"
+expect_eq "pkictl trust add of an expired CA: exit status 1" "$PKICTL_RC" 1
+expect_contains "pkictl trust add of an expired CA: the code" "$PKICTL_OUT" "CERTIFICATE_EXPIRED"
 pkictl_run "$BASE" trust list ipsec-trust
 expect_eq "pkictl trust list: exit status" "$PKICTL_RC" 0
 expect_eq "pkictl trust list: three entries and a header" \
@@ -325,5 +331,78 @@ expect_eq "DER: the leaf" \
   "$FIND_A"
 http GET "$BASE/v1/certificates/$FIND_A" "$WORK/find-a.pem"
 expect_eq "PEM: one certificate" "$(count_pem_certs "$WORK/find-a.pem")" 1
+
+section "leaf certificates, descriptions, deleting an issuer"
+# A peer node's self-signed tomcat certificate, and a third-party HTTPS
+# server's certificate issued by a CA the store does not hold.
+pkictl_run "$BASE" trust add tomcat-trust "$WORK/leaf.pem" \
+  --description "cucm-b tomcat (peer, self-signed)"
+expect_eq "pkictl trust add of a leaf alone: exit status" "$PKICTL_RC" 0
+expect_contains "the leaf is added" "$PKICTL_OUT" "added"
+make_ca web_ca "Web Vendor CA" "2025-01-01 00:00:00 UTC" "2045-01-01 00:00:00 UTC"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/web.key" \
+  -subj "/CN=cti.example.com" -out "$WORK/web.csr" 2>/dev/null ||
+  fail "openssl: no CSR"
+openssl x509 -req -in "$WORK/web.csr" -CA "$WORK/web_ca.pem" \
+  -CAkey "$WORK/web_ca.key" -set_serial 0x1234 -days 90 \
+  -extfile <(printf 'basicConstraints=CA:FALSE\n') -out "$WORK/web.pem" \
+  2>/dev/null || fail "openssl: no server certificate"
+WEB="$(fp_of "$WORK/web.pem")"
+upload tomcat-trust "$WORK/web.pem" "&description=CTI%20server"
+expect_eq "a CA-issued leaf alone is stored, not skipped" \
+  "$(outcome_of "$WEB" tomcat-trust)" added
+LIST="$(curl -sS "$BASE/v1/trust/tomcat-trust?format=text")"
+expect_eq "the text listing ends with KIND and DESCRIPTION" \
+  "$(printf '%s\n' "$LIST" | head -1 | awk -F'\t' '{ print $7 "," $8 }')" \
+  "KIND,DESCRIPTION"
+expect_eq "the leaf is marked leaf, with its description" \
+  "$(printf '%s\n' "$LIST" | awk -F'\t' -v fp="$WEB" '$2 == fp { print $7 "," $8 }')" \
+  "leaf,CTI server"
+expect_eq "a CA is marked ca" \
+  "$(printf '%s\n' "$LIST" | awk -F'\t' -v fp="$ROOT1" '$2 == fp { print $7 }')" ca
+pkictl_run "$BASE" trust list tomcat-trust
+expect_contains "pkictl trust list shows the kind" "$PKICTL_OUT" " leaf "
+expect_contains "pkictl trust list shows the description" "$PKICTL_OUT" \
+  "[cucm-b tomcat (peer, self-signed)]"
+upload tomcat-trust "$WORK/web.pem" "&description=CTI%20server%20(new)"
+expect_eq "the same leaf again: unchanged" "$(outcome_of "$WEB" tomcat-trust)" unchanged
+expect_eq "its description is the latest one" \
+  "$(sql "SELECT description FROM trust_entries WHERE store = 'tomcat-trust' AND common_name = 'cti.example.com'")" \
+  "CTI server (new)"
+expect_refusal "a description with a control character" 400 PARAMETER_INVALID \
+  POST "$BASE/v1/trust/tomcat-trust?description=a%09b" \
+  --data-binary "@$WORK/web.pem"
+expect_refusal "a description over 256 bytes" 400 PARAMETER_INVALID \
+  POST "$BASE/v1/trust/tomcat-trust?description=$(head -c 257 /dev/zero | tr '\0' a)" \
+  --data-binary "@$WORK/web.pem"
+expect_refusal "a description that is not UTF-8" 400 PARAMETER_INVALID \
+  POST "$BASE/v1/trust/tomcat-trust?description=%C3" \
+  --data-binary "@$WORK/web.pem"
+
+# tomcat-trust holds Lab Root One and Lab Issuing One, which it issued.
+expect_refusal "DELETE of an issuer of other entries" 409 \
+  TRUST_ENTRY_HAS_DEPENDENTS DELETE "$BASE/v1/trust/tomcat-trust/$ROOT1"
+expect_eq "the refusal lists the entry that chains to it" \
+  "$(awk -F'\t' 'NR > 1 { print $1 "," $2 }' "$WORK/refusal.body")" \
+  "tomcat-trust,$INTER1"
+expect_contains "the refusal names the subject of the dependent" \
+  "$(cat "$WORK/refusal.body")" "CN=Lab Issuing One"
+expect_eq "nothing was deleted" \
+  "$(sql "SELECT count(*) FROM trust_entries WHERE store = 'tomcat-trust' AND common_name = 'Lab Root One'")" 1
+pkictl_run "$BASE" trust delete tomcat-trust "$ROOT1"
+expect_eq "pkictl trust delete of an issuer: exit status 1" "$PKICTL_RC" 1
+expect_contains "pkictl prints the code" "$PKICTL_OUT" TRUST_ENTRY_HAS_DEPENDENTS
+expect_contains "pkictl prints the dependent" "$PKICTL_OUT" "$INTER1"
+expect_refusal "a bad force value on DELETE" 400 PARAMETER_INVALID DELETE \
+  "$BASE/v1/trust/tomcat-trust/$ROOT1?force=yes"
+pkictl_run "$BASE" trust delete tomcat-trust "$ROOT1" --force
+expect_eq "pkictl trust delete --force: exit status" "$PKICTL_RC" 0
+expect_eq "the issuer is gone, its dependent stays" \
+  "$(sql "SELECT string_agg(common_name, ',' ORDER BY common_name) FROM trust_entries WHERE store = 'tomcat-trust' AND common_name LIKE 'Lab %One'")" \
+  "Lab Issuing One"
+expect_eq "the audit row says it was forced" \
+  "$(sql "SELECT count(*) FROM audit_log WHERE action = 'trust-delete' AND object = 'trust:tomcat-trust/$ROOT1' AND detail LIKE 'deleted (forced, 1 dependents) %Lab Root One%'")" 1
+http DELETE "$BASE/v1/trust/tomcat-trust/$WEB" "$WORK/del.out"
+expect_eq "a leaf without dependents is deleted without force" "$HTTP_CODE" 200
 
 interop_finish

@@ -86,6 +86,8 @@ TEST(stable_names) {
       "TRUST_CERT_REVOKED",
       "REVOCATION_UNKNOWN",
       "REVOCATION_UNREACHABLE",
+      "TRUST_ENTRY_HAS_DEPENDENTS",
+      "IDENTITY_EXISTS",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

@@ -265,16 +265,56 @@ TEST(upload_rules) {
   CHECK(ca_trust_cert_read(root.der, root.len, &c));
   CHECK(ca_trust_check_upload(&c, now, 0));
   ca_trust_cert_cleanup(&c);
+  // Leaves are accepted, as CUCM's stores accept them.
   CHECK(ca_trust_cert_read(leaf.der, leaf.len, &c));
-  CHECK(!ca_trust_check_upload(&c, now, 0));
-  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CERT_NOT_CA);
-  CHECK(!ca_trust_check_upload(&c, now, 1));  // force does not make a CA
+  CHECK(ca_trust_check_upload(&c, now, 0));
   ca_trust_cert_cleanup(&c);
   CHECK(ca_trust_cert_read(expired.der, expired.len, &c));
   CHECK(!ca_trust_check_upload(&c, now, 0));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CERT_EXPIRED);
   CHECK(ca_trust_check_upload(&c, now, 1));
   ca_trust_cert_cleanup(&c);
+}
+
+TEST(chains_and_descriptions) {
+  ca_trust_cert certs[2];
+  CHECK(ca_trust_cert_read(root.der, root.len, &certs[0]));
+  CHECK(ca_trust_cert_read(leaf.der, leaf.len, &certs[1]));
+  // The test's leaf is self-signed: a self-signed leaf chains to nothing.
+  CHECK(certs[1].self_signed && !ca_trust_issued_by(&certs[1], &certs[0]));
+  CHECK(!ca_trust_chain_leaf(certs, 2, 1));
+  // Named as issued by the root (only the names are compared here).
+  OPENSSL_free(certs[1].issuer_der);
+  certs[1].issuer_der =
+      OPENSSL_memdup(certs[0].subject_der, certs[0].subject_der_len);
+  CHECK(certs[1].issuer_der != NULL);
+  certs[1].issuer_der_len = certs[0].subject_der_len;
+  certs[1].self_signed = 0;
+  CHECK(ca_trust_issued_by(&certs[1], &certs[0]));
+  CHECK(!ca_trust_issued_by(&certs[0], &certs[1]));
+  CHECK(!ca_trust_issued_by(&certs[0], &certs[0]));  // itself: no dependent
+  // The leaf with its CA is a chain: skipped; alone it is stored.
+  CHECK(ca_trust_chain_leaf(certs, 2, 1));
+  CHECK(!ca_trust_chain_leaf(certs, 2, 0));
+  CHECK(!ca_trust_chain_leaf(&certs[1], 1, 0));
+  ca_trust_cert_cleanup(&certs[0]);
+  ca_trust_cert_cleanup(&certs[1]);
+
+  CHECK(ca_trust_description_check(NULL));
+  CHECK(ca_trust_description_check(""));
+  CHECK(ca_trust_description_check("peer cluster B tomcat (M\xc3\xbcnchen)"));
+  CHECK(!ca_trust_description_check("tab\there"));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PARAMETER_INVALID);
+  CHECK(!ca_trust_description_check("bad \xc3 utf-8"));
+  CHECK(!ca_trust_description_check("overlong \xc0\xaf"));
+  CHECK(!ca_trust_description_check("surrogate \xed\xa0\x80"));
+  char longest[CA_LIMIT_DESCRIPTION_LEN + 2];
+  memset(longest, 'a', sizeof(longest) - 1);
+  longest[CA_LIMIT_DESCRIPTION_LEN] = '\0';
+  CHECK(ca_trust_description_check(longest));
+  longest[CA_LIMIT_DESCRIPTION_LEN] = 'a';
+  longest[CA_LIMIT_DESCRIPTION_LEN + 1] = '\0';
+  CHECK(!ca_trust_description_check(longest));
 }
 
 TEST(fingerprints) {
@@ -321,6 +361,7 @@ int main(void) {
   RUN(upload_formats);
   RUN(upload_refusals_and_limits);
   RUN(upload_rules);
+  RUN(chains_and_descriptions);
   RUN(fingerprints);
   made *all[] = {&root, &leaf, &expired, &ec_ca};
   for (size_t i = 0; i < 4; i++) {

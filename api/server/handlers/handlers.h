@@ -61,6 +61,17 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
                              api_response *resp);
 void api_handle_trust_get(api_service *svc, const api_request *req,
                           api_response *resp);
+// Registered identities (api/server/handlers/handlers_identity.c).
+void api_handle_identity_add(api_service *svc, const api_request *req,
+                             api_response *resp);
+void api_handle_identity_list(api_service *svc, const api_request *req,
+                              api_response *resp);
+void api_handle_identity_get(api_service *svc, const api_request *req,
+                             api_response *resp);
+void api_handle_identity_replace(api_service *svc, const api_request *req,
+                                 api_response *resp);
+void api_handle_identity_remove(api_service *svc, const api_request *req,
+                                api_response *resp);
 void api_handle_trust_delete(api_service *svc, const api_request *req,
                              api_response *resp);
 

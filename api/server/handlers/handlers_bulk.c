@@ -37,6 +37,7 @@ static void fill_from_row(const ca_cert_row *row, const char *cluster,
       .revocation_reason = row->revocation_reason,
   };
   api_bundle_entry_fill(&e, out);
+  out->external = row->external != 0;
 }
 
 static void actor_of(const api_request *req, char *out, size_t len) {

@@ -111,11 +111,13 @@ static int parse_filter(api_service *svc, const api_request *req,
   if (empty_null(usage) != NULL) {
     CA_ENSURE_RETURN(
         strcmp(usage, "identity") == 0 || strcmp(usage, "trust") == 0 ||
-            strcmp(usage, "all") == 0,
-        CA_ERR_PARAMETER_INVALID, "usage must be identity, trust or all");
-    f->usage = strcmp(usage, "identity") == 0 ? CA_USAGE_IDENTITY
-               : strcmp(usage, "trust") == 0  ? CA_USAGE_TRUST
-                                              : CA_USAGE_ALL;
+            strcmp(usage, "external") == 0 || strcmp(usage, "all") == 0,
+        CA_ERR_PARAMETER_INVALID,
+        "usage must be identity, trust, external or all");
+    f->usage = strcmp(usage, "identity") == 0   ? CA_USAGE_IDENTITY
+               : strcmp(usage, "trust") == 0    ? CA_USAGE_TRUST
+               : strcmp(usage, "external") == 0 ? CA_USAGE_EXTERNAL
+                                                : CA_USAGE_ALL;
   }
   if (empty_null(store) != NULL) {
     f->store = ca_trust_store_find(store);
@@ -169,7 +171,8 @@ static void fill_info(const ca_cert_row *row, Pki__V1__CertificateInfo *info) {
   info->key_generated = row->key_generated != 0;
   info->revoked_at = row->revoked_at;
   info->revocation_reason = row->revocation_reason;
-  info->usage = row->trust ? "trust" : "identity";
+  info->usage = (char *)ca_cert_row_usage(row);
+  info->node = row->node != NULL ? row->node : "";
   info->store = row->store;
   info->fingerprint = (char *)row->fingerprint;
   info->self_signed = row->self_signed != 0;
@@ -190,7 +193,7 @@ static int add_text_rows(CBB *cbb, const ca_cert_row *rows, size_t n) {
     // A trust entry names its store where an identity names its profile.
     const int len = snprintf(
         line, sizeof(line), "%s\t%s\t%s\t%s\t%s\t%.200s\t%.200s\n",
-        rows[i].trust ? "trust" : "identity", rows[i].serial,
+        ca_cert_row_usage(&rows[i]), rows[i].serial,
         rows[i].trust ? rows[i].store : rows[i].profile, rows[i].status, na,
         rows[i].self_signed ? "(self-signed)" : rows[i].issuer,
         rows[i].common_name);

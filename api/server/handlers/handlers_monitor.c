@@ -209,7 +209,7 @@ static int add_expiring_text(CBB *cbb, const ca_expiring *rows, size_t n,
     char na[21];
     if (!ca_time_format(r->not_after, na) ||
         !add_text(cbb, "%s\t%s\t%lld\t%s\t%s\t%s\t%.200s\n",
-                  r->trust ? "trust" : "identity", na,
+                  ca_expiring_kind(r), na,
                   (long long)ca_monitor_days_left(now, r->not_after),
                   r->trust ? r->store : r->profile, r->serial,
                   r->issuer[0] != '\0' ? r->issuer : "(self-signed)",
@@ -258,7 +258,7 @@ void api_handle_monitor_expiring(api_service *svc, const api_request *req,
   for (size_t i = 0; i < n; i++) {
     Pki__V1__ExpiringCertificate *e = &items[i];
     pki__v1__expiring_certificate__init(e);
-    e->kind = rows[i].trust ? "trust" : "identity";
+    e->kind = (char *)ca_expiring_kind(&rows[i]);
     e->id = rows[i].id;
     e->serial = rows[i].serial;
     e->issuer = rows[i].issuer;

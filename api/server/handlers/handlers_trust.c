@@ -67,10 +67,124 @@ static void fill_entry(const ca_trust_row *row,
   e->revocation_reason = row->revocation_reason;
   e->added_by = row->added_by;
   e->created_at = row->created_at;
+  e->description = row->description;
+  e->leaf = row->is_ca == 0;
   if (row->der != NULL) {
     e->certificate.data = row->der;
     e->certificate.len = row->der_len;
   }
+}
+
+// The columns of the text listing, in order: a new column is one more line
+// here. |scratch| holds a cell that is not a string of the row.
+typedef struct trust_column {
+  const char *header;
+  const char *(*cell)(const ca_trust_row *row, const ca_revcheck_row *check,
+                      char *scratch, size_t cap);
+} trust_column;
+
+static const char *cell_store(const ca_trust_row *r, const ca_revcheck_row *k,
+                              char *s, size_t cap) {
+  (void)k;
+  (void)s, (void)cap;
+  return r->store;
+}
+static const char *cell_fingerprint(const ca_trust_row *r,
+                                    const ca_revcheck_row *k, char *s,
+                                    size_t cap) {
+  (void)k;
+  (void)cap;
+  ca_trust_fingerprint_hex(r->fingerprint, s);
+  return s;
+}
+static const char *cell_not_after(const ca_trust_row *r,
+                                  const ca_revcheck_row *k, char *s,
+                                  size_t cap) {
+  (void)k;
+  if (!ca_time_format(r->not_after, s)) {
+    snprintf(s, cap, "?");
+  }
+  return s;
+}
+static const char *cell_source(const ca_trust_row *r, const ca_revcheck_row *k,
+                               char *s, size_t cap) {
+  (void)k;
+  (void)s, (void)cap;
+  return r->source;
+}
+static const char *cell_status(const ca_trust_row *r, const ca_revcheck_row *k,
+                               char *s, size_t cap) {
+  (void)k;
+  (void)s, (void)cap;
+  return r->revoked_at != 0 ? "revoked" : "good";
+}
+static const char *cell_subject(const ca_trust_row *r, const ca_revcheck_row *k,
+                                char *s, size_t cap) {
+  (void)k;
+  (void)s, (void)cap;
+  return r->subject;
+}
+static const char *cell_kind(const ca_trust_row *r, const ca_revcheck_row *k,
+                             char *s, size_t cap) {
+  (void)k;
+  (void)s, (void)cap;
+  return r->is_ca ? "ca" : "leaf";
+}
+static const char *cell_description(const ca_trust_row *r,
+                                    const ca_revcheck_row *k, char *s,
+                                    size_t cap) {
+  (void)k;
+  (void)s, (void)cap;
+  return r->description != NULL ? r->description : "";
+}
+
+// pki's own revocation check (store_revcheck.h): its status, and when.
+static const char *cell_revocation(const ca_trust_row *r,
+                                   const ca_revcheck_row *k, char *s,
+                                   size_t cap) {
+  (void)r, (void)s, (void)cap;
+  return k != NULL ? k->status : "unchecked";
+}
+static const char *cell_checked(const ca_trust_row *r, const ca_revcheck_row *k,
+                                char *s, size_t cap) {
+  (void)r;
+  if (k == NULL || !ca_time_format(k->checked_at, s)) {
+    snprintf(s, cap, "-");
+  }
+  return s;
+}
+
+// New columns go at the end: scripts read the first ones by position.
+static const trust_column kColumns[] = {
+    {"STORE", cell_store},
+    {"FINGERPRINT", cell_fingerprint},
+    {"NOT_AFTER", cell_not_after},
+    {"SOURCE", cell_source},
+    {"STATUS", cell_status},
+    {"SUBJECT", cell_subject},
+    {"KIND", cell_kind},
+    {"DESCRIPTION", cell_description},
+    {"REVOCATION", cell_revocation},
+    {"CHECKED", cell_checked},
+};
+#define N_COLUMNS (sizeof(kColumns) / sizeof(kColumns[0]))
+
+// table_row writes the header (|row| NULL) or one row. A cell is cut at 400
+// bytes: api_cbb_printf ends whatever it cuts with a newline, which must
+// not fall inside a row.
+static int table_row(CBB *cbb, const ca_trust_row *row,
+                     const ca_revcheck_row *check) {
+  for (size_t c = 0; c < N_COLUMNS; c++) {
+    char scratch[CA_TRUST_FINGERPRINT_HEX_LEN];
+    const char *text =
+        row == NULL ? kColumns[c].header
+                    : kColumns[c].cell(row, check, scratch, sizeof(scratch));
+    if (!api_cbb_printf(cbb, "%.400s%c", text,
+                        c + 1 < N_COLUMNS ? '\t' : '\n')) {
+      return 0;
+    }
+  }
+  return 1;
 }
 
 static void respond_table(api_response *resp, const ca_trust_row *rows,
@@ -79,28 +193,12 @@ static void respond_table(api_response *resp, const ca_trust_row *rows,
   CBB_zero(&cbb);
   uint8_t *body;
   size_t len;
-  CA_GUARD_CRYPTO(CBB_init(&cbb, 128 + n * 192));
-  CA_GUARD_CRYPTO(
-      api_cbb_printf(&cbb,
-                     "STORE\tFINGERPRINT\tNOT_AFTER\tSOURCE\tSTATUS\tSUBJECT\t"
-                     "REVOCATION\tCHECKED\n"));
+  CA_GUARD_CRYPTO(CBB_init(&cbb, 128 + n * 256));
+  CA_GUARD_CRYPTO(table_row(&cbb, NULL, NULL));
   for (size_t i = 0; i < n; i++) {
-    char fp[CA_TRUST_FINGERPRINT_HEX_LEN], na[21];
-    ca_trust_fingerprint_hex(rows[i].fingerprint, fp);
-    CA_ENSURE(ca_time_format(rows[i].not_after, na), CA_ERR_INTERNAL,
-              "time out of range");
-    // REVOCATION and CHECKED come last, so that readers of the columns
-    // before them are unchanged.
-    const ca_revcheck_row *r =
+    const ca_revcheck_row *check =
         ca_revcheck_row_find(rev->rows, rev->n, rows[i].fingerprint);
-    char checked[21] = "-";
-    if (r != NULL && !ca_time_format(r->checked_at, checked)) {
-      snprintf(checked, sizeof(checked), "-");
-    }
-    CA_GUARD_CRYPTO(api_cbb_printf(
-        &cbb, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rows[i].store, fp, na,
-        rows[i].source, rows[i].revoked_at != 0 ? "revoked" : "good",
-        rows[i].subject, r != NULL ? r->status : "unchecked", checked));
+    CA_GUARD_CRYPTO(table_row(&cbb, &rows[i], check));
   }
   CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
   api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
@@ -410,11 +508,13 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   upload_slot *slots = NULL;
   upload_check *checks = NULL;
   size_t n_results = 0;
-  const char *force_text, *format;
+  const char *force_text, *format, *description;
   const char *store = ca_trust_store_find(req->param);
   CA_GUARD_PTR(store);
   CA_GUARD(api_query_checked(req, "force", &force_text));
   CA_GUARD(api_query_checked(req, "format", &format));
+  CA_GUARD(api_query_checked(req, "description", &description));
+  CA_GUARD(ca_trust_description_check(description));
   const int text = format != NULL && strcmp(format, "text") == 0;
   CA_ENSURE(format == NULL || format[0] == '\0' || text ||
                 strcmp(format, "protobuf") == 0,
@@ -426,22 +526,16 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
             CA_ERR_PARAMETER_INVALID, "force must be true or false");
   CA_GUARD(ca_trust_parse_upload(&certs, &n, req->body, req->body_len));
 
-  // Every CA certificate of the upload is stored; leaves that come with
-  // them in a chain are reported and left out. An upload without any CA,
-  // or with an expired one (unless forced), is refused whole.
+  // Every certificate of the upload is stored, CA or leaf (a peer's
+  // self-signed tomcat certificate, a third-party server's), except a leaf
+  // that comes with the CA that issued it: that is a chain uploaded for its
+  // CAs, and the leaf is reported as skipped. An expired certificate to be
+  // stored (unless forced) refuses the upload whole.
   const int64_t now = (int64_t)time(NULL);
-  size_t cas = 0;
-  const ca_trust_cert *first_leaf = NULL;
   for (size_t i = 0; i < n; i++) {
-    if (!certs[i].is_ca) {
-      first_leaf = first_leaf != NULL ? first_leaf : &certs[i];
-      continue;
+    if (!ca_trust_chain_leaf(certs, n, i)) {
+      CA_GUARD(ca_trust_check_upload(&certs[i], now, force));
     }
-    CA_GUARD(ca_trust_check_upload(&certs[i], now, force));
-    cas++;
-  }
-  if (cas == 0) {
-    CA_GUARD(ca_trust_check_upload(first_leaf, now, force));
   }
 
   checks = calloc(n, sizeof(*checks));
@@ -458,7 +552,8 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
   snprintf(actor, sizeof(actor), "%s", req->principal.name);
   CA_GUARD(ca_store_begin(svc->store, &tx));
   for (size_t i = 0; i < n; i++) {
-    for (size_t t = 0; t < (certs[i].is_ca ? n_targets : 1); t++) {
+    const int skip = ca_trust_chain_leaf(certs, n, i);
+    for (size_t t = 0; t < (skip ? 1 : n_targets); t++) {
       Pki__V1__TrustUploadResult *r = &results[n_results];
       upload_slot *slot = &slots[n_results++];
       pki__v1__trust_upload_result__init(r);
@@ -471,7 +566,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
           checks[i].checked ? (char *)ca_revstatus_name(checks[i].result.status)
                             : "";
       r->warning = checks[i].warning;
-      if (!certs[i].is_ca) {
+      if (skip) {
         r->outcome = "skipped";
         continue;
       }
@@ -480,6 +575,7 @@ void api_handle_trust_upload(api_service *svc, const api_request *req,
           .cert = &certs[i],
           .source = "upload",
           .added_by = actor,
+          .description = description,
       };
       ca_trust_outcome outcome;
       uint8_t other[CA_TRUST_FINGERPRINT_LEN];
@@ -510,17 +606,101 @@ done:
   ca_trust_certs_free(certs, n);
 }
 
+// dependents_of sets |*out| to the entries of |store| that name |target| as
+// their issuer, other than itself: what chains to it. The caller frees the
+// list with ca_trust_certs_free.
+static int dependents_of(api_service *svc, const char *store,
+                         const ca_trust_row *target, ca_trust_cert **out,
+                         size_t *out_n) {
+  ca_trust_row *rows = NULL;
+  size_t n = 0, found = 0;
+  ca_trust_cert parent, *list = NULL;
+  *out = NULL;
+  *out_n = 0;
+  CA_GUARD_RETURN(ca_trust_cert_read(target->der, target->der_len, &parent));
+  CA_GUARD(ca_store_list_trust(svc->store, store, NULL, 1, &rows, &n));
+  list = calloc(n > 0 ? n : 1, sizeof(*list));
+  CA_ENSURE(list != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    ca_trust_cert child;
+    // An entry that no longer parses cannot chain to anything.
+    if (!ca_trust_cert_read(rows[i].der, rows[i].der_len, &child)) {
+      ca_err_clear();
+      continue;
+    }
+    if (ca_trust_issued_by(&child, &parent)) {
+      list[found++] = child;
+    } else {
+      ca_trust_cert_cleanup(&child);
+    }
+  }
+  ca_trust_rows_free(rows, n);
+  ca_trust_cert_cleanup(&parent);
+  *out = list;
+  *out_n = found;
+  return 1;
+err:
+  ca_trust_rows_free(rows, n);
+  ca_trust_cert_cleanup(&parent);
+  free(list);
+  return 0;
+}
+
+// respond_dependents refuses a delete with the stable code and, after its
+// line, one line per entry that chains to the one named: store,
+// fingerprint, subject (tab-separated).
+static void respond_dependents(api_response *resp, const char *store,
+                               const ca_trust_row *target,
+                               const ca_trust_cert *deps, size_t n) {
+  CBB cbb;
+  uint8_t *body;
+  size_t len;
+  const ca_err_code code = CA_ERR_TRUST_HAS_DEPENDENTS;
+  if (!CBB_init(&cbb, 256 + n * 160) ||
+      !api_cbb_printf(&cbb,
+                      "%s: %.200s is the issuer of %zu other entr%s of %s;"
+                      " delete with force=true to remove it anyway\n",
+                      ca_err_code_name(code), target->subject, n,
+                      n == 1 ? "y" : "ies", store)) {
+    goto err;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char fp[CA_TRUST_FINGERPRINT_HEX_LEN];
+    ca_trust_fingerprint_hex(deps[i].fingerprint, fp);
+    if (!api_cbb_printf(&cbb, "%s\t%s\t%s\n", store, fp, deps[i].subject)) {
+      goto err;
+    }
+  }
+  if (!CBB_finish(&cbb, &body, &len)) {
+    goto err;
+  }
+  api_respond(resp, api_status_for(code), "text/plain; charset=utf-8", body,
+              len);
+  return;
+err:
+  CBB_cleanup(&cbb);
+  CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
+  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+}
+
 void api_handle_trust_delete(api_service *svc, const api_request *req,
                              api_response *resp) {
   ca_trust_row *rows = NULL;
-  size_t n = 0;
+  size_t n = 0, n_deps = 0;
+  ca_trust_cert *deps = NULL;
   ca_store_tx *tx = NULL;
-  const char *store;
+  const char *store, *force_text;
   uint8_t fp[CA_TRUST_FINGERPRINT_LEN];
   int has_fp, found = 0;
   CA_GUARD(split_param(req->param, &store, fp, &has_fp));
   CA_ENSURE(has_fp, CA_ERR_METHOD_NOT_ALLOWED,
             "DELETE names one entry: /v1/trust/{store}/{fingerprint}");
+  CA_GUARD(api_query_checked(req, "force", &force_text));
+  const int force = force_text != NULL && (strcmp(force_text, "true") == 0 ||
+                                           strcmp(force_text, "1") == 0);
+  CA_ENSURE(force_text == NULL || force || strcmp(force_text, "false") == 0 ||
+                strcmp(force_text, "0") == 0,
+            CA_ERR_PARAMETER_INVALID, "force must be true or false");
   CA_GUARD(ca_store_list_trust(svc->store, store, fp, 1, &rows, &n));
   char hex[CA_TRUST_FINGERPRINT_HEX_LEN];
   ca_trust_fingerprint_hex(fp, hex);
@@ -535,21 +715,32 @@ void api_handle_trust_delete(api_service *svc, const api_request *req,
               hex);
     CA_RAISE(CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);
   }
-  char actor[96];
+  // Entries issued by this one would be left without their issuer in the
+  // store: the operator says so explicitly (force) or deletes them first.
+  // Read before the transaction: an entry added meanwhile is not counted.
+  CA_GUARD(dependents_of(svc, store, &rows[0], &deps, &n_deps));
+  if (n_deps > 0 && !force) {
+    respond_dependents(resp, store, &rows[0], deps, n_deps);
+    goto done;
+  }
+  char actor[96], outcome[48];
   snprintf(actor, sizeof(actor), "%s", req->principal.name);
+  snprintf(outcome, sizeof(outcome),
+           n_deps > 0 ? "deleted (forced, %zu dependents)" : "deleted", n_deps);
   CA_GUARD(ca_store_begin(svc->store, &tx));
   CA_GUARD(ca_store_tx_delete_trust(tx, store, fp, &found));
   CA_ENSURE(found, CA_ERR_NOT_FOUND, "%s holds no certificate %s", store, hex);
   CA_GUARD(audit_change(tx, req, actor, "trust-delete", store, hex,
-                        rows[0].subject, "deleted"));
+                        rows[0].subject, outcome));
   CA_GUARD(ca_store_commit(&tx));
   // The answer is the entry as it was, certificate included: a record of
   // what was removed.
   respond_list(resp, rows, n, NULL);
-  ca_trust_rows_free(rows, n);
-  return;
+  goto done;
 err:
   ca_store_rollback(tx);
-  ca_trust_rows_free(rows, n);
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+done:
+  ca_trust_certs_free(deps, n_deps);
+  ca_trust_rows_free(rows, n);
 }

@@ -45,6 +45,18 @@ static const api_route kRoutes[] = {
      API_ACCESS_READ},
     {"DELETE", "/v1/trust/**", api_handle_trust_delete, API_FORMAT_TEXT, 0,
      API_ACCESS_ADMIN},
+    // Registered identities: a certificate file of at most 1 MiB and a few
+    // short fields.
+    {"POST", "/v1/identities", api_handle_identity_add, API_FORMAT_PROTOBUF,
+     CA_LIMIT_TRUST_UPLOAD_BYTES + 4096, API_ACCESS_ADMIN},
+    {"GET", "/v1/identities", api_handle_identity_list, API_FORMAT_TEXT, 0,
+     API_ACCESS_READ},
+    {"GET", "/v1/identities/*", api_handle_identity_get, API_FORMAT_TEXT, 0,
+     API_ACCESS_READ},
+    {"PUT", "/v1/identities/*", api_handle_identity_replace,
+     API_FORMAT_PROTOBUF, CA_LIMIT_TRUST_UPLOAD_BYTES + 4096, API_ACCESS_ADMIN},
+    {"DELETE", "/v1/identities/*", api_handle_identity_remove, API_FORMAT_TEXT,
+     0, API_ACCESS_ADMIN},
     // Bulk export, consolidate, import: bundles of up to 16 MiB.
     {"GET", "/v1/bulk/export", api_handle_bulk_export, API_FORMAT_PROTOBUF, 0,
      API_ACCESS_ADMIN},
