@@ -228,4 +228,5 @@ void api_bundle_entry_fill(const ca_bundle_entry *e,
   out->status = e->revoked ? "revoked" : "good";
   out->revoked_at = e->revoked ? e->revoked_at : 0;
   out->revocation_reason = e->revoked ? e->revocation_reason : 0;
+  out->external = e->external != 0;
 }

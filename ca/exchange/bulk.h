@@ -36,6 +36,7 @@ typedef struct ca_bundle_entry {
   int revoked;
   int64_t revoked_at;  // when |revoked|
   int revocation_reason;
+  int external;  // a registered identity: pki did not issue it
 } ca_bundle_entry;
 
 // ca_bundle_entry_check checks what a bundle from elsewhere says of one

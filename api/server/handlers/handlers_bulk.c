@@ -35,9 +35,9 @@ static void fill_from_row(const ca_cert_row *row, const char *cluster,
       .revoked = strcmp(row->status, "revoked") == 0,
       .revoked_at = row->revoked_at,
       .revocation_reason = row->revocation_reason,
+      .external = row->external,
   };
   api_bundle_entry_fill(&e, out);
-  out->external = row->external != 0;
 }
 
 static void actor_of(const api_request *req, char *out, size_t len) {
@@ -94,6 +94,7 @@ static int bundle_entries(api_service *svc, const char *cluster,
         .revoked = strcmp(rows[i].status, "revoked") == 0,
         .revoked_at = rows[i].revoked_at,
         .revocation_reason = rows[i].revocation_reason,
+        .external = rows[i].external,
     };
     not_before[i] = rows[i].not_before;
   }
