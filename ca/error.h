@@ -76,7 +76,8 @@
   X(CA_ERR_ADDRESS_NOT_ALLOWED, "ADDRESS_NOT_ALLOWED")                     \
   X(CA_ERR_REQUEST_TIMEOUT, "REQUEST_TIMEOUT")                             \
   X(CA_ERR_FRAMING_INVALID, "FRAMING_INVALID")                             \
-  X(CA_ERR_BUFFERS_FULL, "BUFFERS_FULL")
+  X(CA_ERR_BUFFERS_FULL, "BUFFERS_FULL")                                   \
+  X(CA_ERR_CSR_MULTIPLE, "CSR_MULTIPLE")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

@@ -77,6 +77,7 @@ TEST(stable_names) {
       "REQUEST_TIMEOUT",
       "FRAMING_INVALID",
       "BUFFERS_FULL",
+      "CSR_MULTIPLE",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);
