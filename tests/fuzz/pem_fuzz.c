@@ -12,12 +12,14 @@
 // of exactly its size: what the writer makes, the reader must take, with the
 // same label and bytes, however close to the limit.
 #include <openssl/bytestring.h>
+#include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <string.h>
 
 #include "ca/limits.h"
 #include "ca/x509/csr.h"
 #include "ca/x509/der.h"
+#include "ca/x509/key.h"
 #include "ca/x509/pem.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -79,6 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     max_der_len = (size_t)(data[0] - 0x7f) * 32;
   }
   check_csr_decode(data, size, max_der_len);
+  // The key reader of pkictl csr --key reads PEM the same way.
+  EVP_PKEY *key = ca_key_parse_pem(data, size);
+  FUZZ_ASSERT(key != NULL || ca_err_get()->code == CA_ERR_KEY_FILE);
+  EVP_PKEY_free(key);
   CBS in;
   CBS_init(&in, data, size);
   for (;;) {
