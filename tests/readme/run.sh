@@ -35,6 +35,11 @@ cleanup() {
     log "serve's output:"
     tail -n 40 "$WORK/serve.log" 2>/dev/null | sed 's/^/  | /' >&2
   fi
+  # The cluster lives in postgres' home when postgres could not reach the
+  # data directory (bazel/pki serve says so); it goes too.
+  local moved
+  moved="/var/lib/postgresql/pki/$(printf '%s' "$WORK/var" | sha256sum | cut -c1-16)"
+  [ -d "$moved" ] && rm -rf "$moved"
   rm -rf "$WORK"
   exit "$rc"
 }
