@@ -53,6 +53,7 @@ typedef struct flags {
   // The cluster of the node that will hold the certificates.
   const char *cluster;
   const char *key_out;  // csr
+  const char *key;      // csr: an existing private key to use
   unsigned years;       // selfsigned, regenerate
   int parent_domain;    // csr
   pkictl_list sans;
@@ -121,6 +122,7 @@ static const pkictl_flag kFlags[] = {
     PKICTL_STRING_FLAG("--issuer", flags, issuer),
     PKICTL_STRING_FLAG("--cluster", flags, cluster),
     PKICTL_STRING_FLAG("--key-out", flags, key_out),
+    PKICTL_STRING_FLAG("--key", flags, key),
     PKICTL_UINT_FLAG("--years", flags, years, to_years),
     PKICTL_LIST_FLAG("--san", flags, sans),
     PKICTL_UINT_FLAG("--count", flags, count, to_count),
@@ -729,6 +731,7 @@ static int cmd_regenerate(pki_client *client, const flags *f) {
   }
   Pki__V1__RegenerateRequest req = PKI__V1__REGENERATE_REQUEST__INIT;
   req.validity_years = f->years;
+  req.key_type = (char *)(f->key_type != NULL ? f->key_type : "");
   return post_self_signed(client, path, &req.base, f->out_dir);
 }
 
@@ -771,12 +774,67 @@ static int check_csr(const ca_profile *profile, const uint8_t *der,
   return ok;
 }
 
+// csr_key is the key of pkictl csr: the one of --key FILE (an existing
+// key, as CiscoCertUtil can reuse one), or a new one of --key-type or the
+// profile's default. It must suit the profile; RSA-1024 is left to the CA
+// to accept (pkid --allow-rsa1024). NULL with a message printed.
+static EVP_PKEY *csr_key(const ca_profile *profile, const flags *f) {
+  ca_profile relaxed = *profile;
+  relaxed.keys |= profile->key_type == CA_KEY_RSA ? CA_RSA_1024 : 0;
+  EVP_PKEY *key = NULL;
+  ca_key_info have;
+  if (f->key != NULL) {
+    size_t len;
+    uint8_t *text = read_file(f->key, 64 * 1024, &len);
+    if (text == NULL) {
+      return NULL;
+    }
+    key = ca_key_parse_pem(text, len);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    if (key == NULL || !ca_key_info_from_pkey(key, &have) ||
+        !ca_profile_check_key(&relaxed, &have)) {
+      fprintf(stderr, "pkictl: %s: %s\n", f->key, ca_err_get()->message);
+      EVP_PKEY_free(key);
+      return NULL;
+    }
+    return key;
+  }
+  ca_key_spec spec;
+  if (!ca_key_spec_parse(&spec, f->key_type != NULL ? f->key_type
+                                : profile->key_type == CA_KEY_EC
+                                    ? "EC-P256"
+                                    : "RSA-2048")) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return NULL;
+  }
+  const ca_key_info want = {spec.type,
+                            spec.type == CA_KEY_RSA           ? spec.rsa_bits
+                            : spec.curve_nid == NID_secp384r1 ? 384
+                                                              : 256,
+                            spec.curve_nid};
+  if (!ca_profile_check_key(&relaxed, &want)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return NULL;
+  }
+  key = ca_key_generate(&spec);
+  if (key == NULL) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+  }
+  return key;
+}
+
 static int cmd_csr(pki_client *client, const flags *f) {
   (void)client;  // local: no server
-  if (f->profile == NULL || f->cn == NULL || f->key_out == NULL ||
-      f->out == NULL) {
+  // --key reuses a key, which therefore is not written again: --key-out
+  // is for a new one.
+  if (f->profile == NULL || f->cn == NULL || f->out == NULL ||
+      (f->key == NULL) == (f->key_out == NULL) ||
+      (f->key != NULL && f->key_type != NULL)) {
     fprintf(stderr,
-            "pkictl csr: --profile, --cn, --key-out and --out are required\n");
+            "pkictl csr: --profile, --cn, --out and either --key-out (a new "
+            "key) or --key (an existing one, without --key-type) are "
+            "required\n");
     return 2;
   }
   // The parent domain of host.example.com is example.com; a name of two
@@ -791,26 +849,7 @@ static int cmd_csr(pki_client *client, const flags *f) {
   ca_profile_table profiles;
   ca_profile_table_init(&profiles);
   const ca_profile *profile = ca_profile_find(&profiles, f->profile);
-  ca_key_spec spec;
-  if (profile == NULL ||
-      !ca_key_spec_parse(
-          &spec,
-          f->key_type != NULL
-              ? f->key_type
-              : (profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048"))) {
-    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
-    return 2;
-  }
-  // The key must suit the profile; RSA-1024 is left to the CA to accept
-  // (pkid --rsa1024).
-  ca_profile relaxed = *profile;
-  relaxed.keys |= profile->key_type == CA_KEY_RSA ? CA_RSA_1024 : 0;
-  const ca_key_info want = {spec.type,
-                            spec.type == CA_KEY_RSA           ? spec.rsa_bits
-                            : spec.curve_nid == NID_secp384r1 ? 384
-                                                              : 256,
-                            spec.curve_nid};
-  if (!ca_profile_check_key(&relaxed, &want)) {
+  if (profile == NULL) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     return 2;
   }
@@ -837,8 +876,11 @@ static int cmd_csr(pki_client *client, const flags *f) {
   CBB cbb;
   CBB_zero(&cbb);
   int rc = 1;
-  EVP_PKEY *key = ca_key_generate(&spec);
-  if (key == NULL || !ca_csr_build(&tmpl, key, &der, &der_len) ||
+  EVP_PKEY *key = csr_key(profile, f);
+  if (key == NULL) {
+    return 2;
+  }
+  if (!ca_csr_build(&tmpl, key, &der, &der_len) ||
       !check_csr(profile, der, der_len)) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     goto done;
@@ -850,16 +892,19 @@ static int cmd_csr(pki_client *client, const flags *f) {
     goto done;
   }
   // The key first: a CSR whose key could not be kept is useless.
-  if (!ca_key_write_file(f->key_out, key, NULL)) {
+  if (f->key_out != NULL && !ca_key_write_file(f->key_out, key, NULL)) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     goto done;
   }
   if (!write_file(f->out, pem, pem_len)) {
-    unlink(f->key_out);
+    if (f->key_out != NULL) {
+      unlink(f->key_out);
+    }
     goto done;
   }
-  printf("%s: %s request for %s, key %s\n", f->out, profile->name, f->cn,
-         f->key_out);
+  printf("%s: %s request for %s, key %s%s\n", f->out, profile->name, f->cn,
+         f->key != NULL ? f->key : f->key_out,
+         f->key != NULL ? " (reused)" : "");
   rc = 0;
 done:
   CBB_cleanup(&cbb);
@@ -1382,18 +1427,21 @@ static const command kCommands[] = {
      "      time; T may also be RSA-1024. Writes DIR/<cn>.key (PKCS#8, mode\n"
      "      0600, never over an existing file) and DIR/<cn>.pem\n"},
     {"regenerate", NULL, &kFlagSpec, cmd_regenerate, NULL,
-     "  regenerate SERIAL [--years 5|10|15|20] --out-dir DIR\n"
+     "  regenerate SERIAL [--years 5|10|15|20] [--key-type T] --out-dir DIR\n"
      "      replace a self-signed identity by a new key and certificate like\n"
-     "      it; writes DIR/<cn>.key and DIR/<cn>.pem\n"},
+     "      it (the key of type T if given, else like the old one); writes\n"
+     "      DIR/<cn>.key and DIR/<cn>.pem\n"},
     {"csr", NULL, &kFlagSpec, cmd_csr, NULL,
      "  csr --profile P --cn FQDN [--san NAME]... [--parent-domain]\n"
      "      [--o ORG] [--ou UNIT] [--l CITY] [--st STATE] [--c CC]\n"
      "      [--key-type T] --key-out KEY --out CSR\n"
+     "  csr ... --key KEY --out CSR\n"
      "      make, locally, the CSR a Cisco node makes for that purpose: the\n"
      "      profile's Key Usage and Extended Key Usage requested, the FQDN\n"
      "      (and with --parent-domain its parent domain) as dNSNames. Writes\n"
      "      the key (PKCS#8 PEM, mode 0600, never over an existing file)\n"
-     "      and the CSR (PEM)\n"},
+     "      and the CSR (PEM). --key KEY reuses an existing key instead\n"
+     "      (PEM: PKCS#8, RSA or EC, unencrypted), as CiscoCertUtil can\n"},
     {"token", NULL, NULL, NULL, pkictl_token,
      "\n"
      "  token create --role issuer|revoker|admin [--profiles P,...|all]\n"

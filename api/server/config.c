@@ -72,6 +72,14 @@ static const char kUsage[] =
     "                         may be. Default: env PKI_KEY_PASSPHRASE, else\n"
     "                         none (keys unencrypted)\n"
     "  --ca-org NAME          organization (O=) of the CA names. Default pki\n"
+    "  --ca-country CC        country (C=, two capital letters, ISO 3166) of\n"
+    "                         the CA names made at first start. Default none\n"
+    "  --ca-issuers-url URL   where the issuing CA's certificate can be\n"
+    "                         fetched (http://), written into issued\n"
+    "                         certificates (AIA caIssuers, next to OCSP);\n"
+    "                         {ca} becomes the CA's name, e.g. http://pki.\n"
+    "                         example.com:8443/v1/ca/{ca}/chain?format=der.\n"
+    "                         Default none\n"
     "  --allow-rsa1024 LIST   comma-separated RSA profiles that also accept\n"
     "                         RSA-1024 keys (old phones). Default none\n"
     "  --workers N            signing threads. Default: one per CPU\n"
@@ -292,6 +300,25 @@ int pkid_config_delegates(const pkid_config *config, const char *ca) {
   return signer_mode(config->ocsp_signer, ca) == 1;
 }
 
+// ca_issuers_url_ok accepts "" (none) or an http:// URL of printable
+// ASCII: RFC 5280 4.2.2.1 names HTTP (or LDAP) for caIssuers, and a client
+// fetching the issuer to build a path cannot yet check an https server.
+static int ca_issuers_url_ok(const char *url) {
+  const size_t len = strlen(url);
+  if (len == 0) {
+    return 1;
+  }
+  if (len > 256 || strncmp(url, "http://", 7) != 0 || len == 7) {
+    return 0;
+  }
+  for (size_t i = 0; i < len; i++) {
+    if (url[i] <= 0x20 || url[i] > 0x7e) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
 int pkid_config_parse(pkid_config *config, int argc, char **argv) {
   memset(config, 0, sizeof(*config));
   ca_authority_config_init(&config->authority);
@@ -408,6 +435,24 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
         return -1;
       }
       config->authority.organization = value;
+    } else if (strcmp(flag, "--ca-country") == 0) {
+      // X.520 countryName: an ISO 3166 alpha-2 code, PrintableString.
+      if (strlen(value) != 2 || value[0] < 'A' || value[0] > 'Z' ||
+          value[1] < 'A' || value[1] > 'Z') {
+        fprintf(stderr,
+                "pkid: --ca-country must be two capital letters (ISO 3166, "
+                "e.g. US)\n");
+        return -1;
+      }
+      config->authority.country = value;
+    } else if (strcmp(flag, "--ca-issuers-url") == 0) {
+      if (!ca_issuers_url_ok(value)) {
+        fprintf(stderr,
+                "pkid: --ca-issuers-url must be an http:// URL of at most 256 "
+                "printable ASCII characters (RFC 5280 4.2.2.1), or \"\"\n");
+        return -1;
+      }
+      config->authority.ca_issuers_url = value;
     } else if (strcmp(flag, "--rsa-key") == 0) {
       if (!ca_key_spec_parse(&config->authority.rsa, value) ||
           config->authority.rsa.type != CA_KEY_RSA ||

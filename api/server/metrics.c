@@ -106,18 +106,21 @@ int api_metrics_render(api_metrics *m, const ca_engine_stats *engine,
       add_line(&cbb,
                "# HELP pki_refusals_total Requests or items refused, by "
                "error code.\n# TYPE pki_refusals_total counter\n");
-  if (ok && engine != NULL) {
-    ok = add_engine(&cbb, engine);
-  }
-  if (ok && keypool != NULL) {
-    ok = add_keypool(&cbb, keypool);
-  }
+  // The samples of a family follow its # HELP and # TYPE lines with no
+  // other family between (the text exposition format: parsers take a
+  // family seen again as a second one, and refuse it).
   for (unsigned i = 1; ok && i < CA_ERR_COUNT; i++) {
     const uint_fast64_t v = atomic_load(&m->refused[i]);
     if (v > 0) {
       ok = add_line(&cbb, "pki_refusals_total{code=\"%s\"} %" PRIuFAST64 "\n",
                     ca_err_code_name((ca_err_code)i), v);
     }
+  }
+  if (ok && engine != NULL) {
+    ok = add_engine(&cbb, engine);
+  }
+  if (ok && keypool != NULL) {
+    ok = add_keypool(&cbb, keypool);
   }
   if (!ok || !CBB_finish(&cbb, out, out_len)) {
     CBB_cleanup(&cbb);

@@ -36,6 +36,7 @@ void ca_authority_config_init(ca_authority_config *config) {
   config->organization = "pki";
   config->ocsp_url = "";
   config->crl_url = "";
+  config->ca_issuers_url = "";
   ca_profile_table_init(&config->profiles);
   ca_issue_limits_init(&config->limits);
 }
@@ -48,6 +49,7 @@ static void issuer_cleanup(ca_issuer *issuer) {
   OPENSSL_free(issuer->serial);
   OPENSSL_free(issuer->der);
   OPENSSL_free(issuer->crl_url);
+  OPENSSL_free(issuer->ca_issuers_url);
   // EVP_PKEY_free cleanses the key material as it frees it.
   EVP_PKEY_free(issuer->key);
   memset(issuer, 0, sizeof(*issuer));
@@ -62,6 +64,7 @@ void ca_authority_free(ca_authority *authority) {
   }
   OPENSSL_free(authority->ocsp_url);
   OPENSSL_free(authority->crl_url);
+  OPENSSL_free(authority->ca_issuers_url);
   free(authority);
 }
 
@@ -125,7 +128,8 @@ static int make_ca(const ca_authority_config *config, const ca_key_spec *spec,
             "CA name \"%s\" longer than %d characters: shorten --ca-org", cn,
             CA_LIMIT_CN_LEN);
   CA_GUARD_CRYPTO(CBB_init(&name, 128));
-  CA_GUARD(ca_name_add_simple(&name, NULL, config->organization, cn));
+  CA_GUARD(
+      ca_name_add_simple(&name, config->country, config->organization, cn));
   CA_GUARD_CRYPTO(CBB_init(&spki, 600));
   CA_GUARD_CRYPTO(EVP_marshal_public_key(&spki, out->key));
 
@@ -293,7 +297,8 @@ err:
 
 // --- Loading ---
 
-// crl_url_for replaces "{ca}" in |pattern| with |name| (OPENSSL_malloc).
+// crl_url_for replaces "{ca}" in |pattern| with |name| (OPENSSL_malloc): the
+// CRL and caIssuers URLs of a CA.
 static char *crl_url_for(const char *pattern, const char *name) {
   const char *mark = strstr(pattern, "{ca}");
   if (mark == NULL) {
@@ -347,6 +352,8 @@ static int load_issuer(ca_authority *authority, const ca_issuer_row *r,
   }
   out->crl_url = crl_url_for(authority->crl_url, out->name);
   CA_ENSURE_ALLOC(out->crl_url);
+  out->ca_issuers_url = crl_url_for(authority->ca_issuers_url, out->name);
+  CA_ENSURE_ALLOC(out->ca_issuers_url);
   out->chain[0] = out;
   out->chain_len = 1;
   for (const ca_issuer *p = out->parent; p != NULL; p = p->parent) {
@@ -372,9 +379,13 @@ static ca_authority *authority_new(const ca_authority_config *config) {
       OPENSSL_strdup(config->ocsp_url != NULL ? config->ocsp_url : "");
   authority->crl_url =
       OPENSSL_strdup(config->crl_url != NULL ? config->crl_url : "");
-  if (authority->ocsp_url == NULL || authority->crl_url == NULL) {
+  authority->ca_issuers_url = OPENSSL_strdup(
+      config->ca_issuers_url != NULL ? config->ca_issuers_url : "");
+  if (authority->ocsp_url == NULL || authority->crl_url == NULL ||
+      authority->ca_issuers_url == NULL) {
     OPENSSL_free(authority->ocsp_url);
     OPENSSL_free(authority->crl_url);
+    OPENSSL_free(authority->ca_issuers_url);
     free(authority);
     return NULL;
   }

@@ -37,6 +37,9 @@ typedef struct ca_issuer {
   const struct ca_issuer *chain[CA_CHAIN_MAX];
   size_t chain_len;
   char *crl_url;  // where its CRL is published; "" when not configured
+  // Where its own certificate is published (AIA caIssuers of what it
+  // issues); "" when not configured.
+  char *ca_issuers_url;
 } ca_issuer;
 
 typedef struct ca_authority_config {
@@ -44,10 +47,14 @@ typedef struct ca_authority_config {
   ca_key_spec rsa;           // key of the RSA root and issuing CA
   ca_key_spec ec;            // key of the EC root and issuing CA
   const char *organization;  // O= of the CA names
+  const char *country;       // C= of the CA names (two letters); NULL: none
   const char *ocsp_url;      // AIA OCSP URI of issued certificates; may be ""
   // CRL distribution point of issued certificates; "{ca}" stands for the
   // issuing CA's name. "" for none.
   const char *crl_url;
+  // AIA caIssuers URI of issued certificates, "{ca}" as in |crl_url|. ""
+  // for none.
+  const char *ca_issuers_url;
   ca_profile_table profiles;
   // A PEM file of CA certificates whose keys are in |data_dir|/keys: on a
   // database without CAs they are adopted (ca/issue/adopt.h) instead of new
@@ -69,6 +76,7 @@ typedef struct ca_authority {
   ca_profile_table profiles;
   char *ocsp_url;
   char *crl_url;           // the pattern, "{ca}" not yet replaced
+  char *ca_issuers_url;    // the same
   ca_issue_limits limits;  // from the configuration
 } ca_authority;
 

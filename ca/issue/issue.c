@@ -242,6 +242,7 @@ static int sign_certificate(const ca_authority *authority,
     t.authority_key_id = issuer->key_id;
     t.ocsp_url = authority->ocsp_url;
     t.crl_url = issuer->crl_url;
+    t.ca_issuers_url = issuer->ca_issuers_url;
     return ca_certificate_build(
         &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
         ca_signature_digest(&issuer->key_info, &st->csr.key), &out->der,

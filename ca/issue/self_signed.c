@@ -269,8 +269,9 @@ static int lock_old(ca_store_tx *tx, const char *serial,
 
 int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
                               ca_keypool *pool, const char *serial,
-                              uint32_t validity_years, const char *requester,
-                              const char *source, ca_issued *out,
+                              uint32_t validity_years, const char *key_type,
+                              const char *requester, const char *source,
+                              ca_issued *out,
                               char out_replaced[CA_SERIAL_HEX_LEN]) {
   int ret = 0;
   ca_store_tx *tx = NULL;
@@ -301,7 +302,10 @@ int ca_self_signed_regenerate(const ca_authority *authority, ca_store *store,
       .subject = &next->subject,
       .sans = next->san_ptrs,
       .san_count = next->sans.count,
-      .key_type = next->key_type,
+      // A key of another type or size must still suit the profile:
+      // ca_self_signed_make checks it as for a new identity.
+      .key_type =
+          key_type != NULL && key_type[0] != '\0' ? key_type : next->key_type,
       .validity_years = years,
       .cluster = row.cluster,
   };

@@ -65,7 +65,8 @@ int ca_self_signed_create(const ca_authority *authority, ca_store *store,
                           ca_issued *out) CA_MUST_CHECK;
 
 // ca_self_signed_regenerate replaces the self-signed certificate |serial|
-// (hex) by a new key of the same type and length and a new certificate with
+// (hex) by a new key of |key_type| (as in ca_self_signed_request; NULL or
+// "": the type and length of the old key) and a new certificate with
 // its profile, subject, SANs and cluster, valid |validity_years| (0: as long
 // as the old one), and records that it replaced the old one (replaces_id,
 // and an audit row "regenerate" naming the old serial). The old certificate
@@ -76,8 +77,8 @@ int ca_self_signed_create(const ca_authority *authority, ca_store *store,
 // canonical form.
 int ca_self_signed_regenerate(
     const ca_authority *authority, ca_store *store, ca_keypool *pool,
-    const char *serial, uint32_t validity_years, const char *requester,
-    const char *source, ca_issued *out,
+    const char *serial, uint32_t validity_years, const char *key_type,
+    const char *requester, const char *source, ca_issued *out,
     char out_replaced[CA_SERIAL_HEX_LEN]) CA_MUST_CHECK;
 
 #endif  // PKI_CA_SELF_SIGNED_H

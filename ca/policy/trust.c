@@ -158,7 +158,8 @@ static int basic_constraints_ca(const ca_x509 *cert, int *out_ca) {
   }
   if (CBS_peek_asn1_tag(&seq, CBS_ASN1_BOOLEAN)) {
     int ca;
-    if (!CBS_get_asn1_bool(&seq, &ca)) {
+    // Present, cA must be TRUE: DER leaves the DEFAULT FALSE out.
+    if (!CBS_get_asn1_bool(&seq, &ca) || !ca) {
       return 0;
     }
     *out_ca = ca;

@@ -147,18 +147,39 @@ static int add_authority_key_id(CBB *exts, const uint8_t id[CA_KEY_ID_LEN]) {
          CBB_add_bytes(&key_id, id, CA_KEY_ID_LEN) && CBB_flush(exts);
 }
 
-static int add_authority_info_access(CBB *exts, const char *ocsp_url) {
-  CBB ext, value, seq, desc, uri;
+static int is_set(const char *url) {
+  return url != NULL && url[0] != '\0';
+}
+
+// add_access_description appends one AccessDescription { accessMethod,
+// accessLocation uniformResourceIdentifier [6] } when |url| is set.
+static int add_access_description(CBB *seq, const uint8_t *method,
+                                  size_t method_len, const char *url) {
+  CBB desc, uri;
+  if (!is_set(url)) {
+    return 1;
+  }
+  return CBB_add_asn1(seq, &desc, CBS_ASN1_SEQUENCE) &&
+         add_oid(&desc, method, method_len) &&
+         CBB_add_asn1(&desc, &uri, CBS_ASN1_CONTEXT_SPECIFIC | 6) &&
+         CBB_add_bytes(&uri, (const uint8_t *)url, strlen(url)) &&
+         CBB_flush(seq);
+}
+
+static int add_authority_info_access(CBB *exts, const char *ocsp_url,
+                                     const char *ca_issuers_url) {
+  CBB ext, value, seq;
   // RFC 5280 4.2.2.1: AccessDescription ::= SEQUENCE { accessMethod,
   //   accessLocation GeneralName }; "This extension MUST be marked as
-  //   non-critical."
+  //   non-critical." The OCSP responder first, then where the issuer's
+  //   certificate is (id-ad-caIssuers), as public CAs order them.
   return begin_extension(exts, &ext, &value, kOidAuthorityInfoAccess,
                          sizeof(kOidAuthorityInfoAccess), 0) &&
          CBB_add_asn1(&value, &seq, CBS_ASN1_SEQUENCE) &&
-         CBB_add_asn1(&seq, &desc, CBS_ASN1_SEQUENCE) &&
-         add_oid(&desc, kOidAdOcsp, sizeof(kOidAdOcsp)) &&
-         CBB_add_asn1(&desc, &uri, CBS_ASN1_CONTEXT_SPECIFIC | 6) &&
-         CBB_add_bytes(&uri, (const uint8_t *)ocsp_url, strlen(ocsp_url)) &&
+         add_access_description(&seq, kOidAdOcsp, sizeof(kOidAdOcsp),
+                                ocsp_url) &&
+         add_access_description(&seq, kOidAdCaIssuers, sizeof(kOidAdCaIssuers),
+                                ca_issuers_url) &&
          CBB_flush(exts);
 }
 
@@ -205,8 +226,8 @@ static int add_extensions(CBB *tbs, const ca_cert_template *t,
       !add_subject_key_id(&exts, key_id) ||
       (t->authority_key_id != NULL &&
        !add_authority_key_id(&exts, t->authority_key_id)) ||
-      (t->ocsp_url != NULL && t->ocsp_url[0] != '\0' &&
-       !add_authority_info_access(&exts, t->ocsp_url)) ||
+      ((is_set(t->ocsp_url) || is_set(t->ca_issuers_url)) &&
+       !add_authority_info_access(&exts, t->ocsp_url, t->ca_issuers_url)) ||
       (t->crl_url != NULL && t->crl_url[0] != '\0' &&
        !add_crl_distribution_points(&exts, t->crl_url)) ||
       (t->ocsp_no_check && !add_ocsp_no_check(&exts))) {

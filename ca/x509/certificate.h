@@ -27,6 +27,7 @@ typedef struct ca_cert_template {
   CBS san;       // GeneralNames element; empty for no subjectAltName
   const uint8_t *authority_key_id;  // CA_KEY_ID_LEN bytes; NULL for none
   const char *ocsp_url;             // AIA id-ad-ocsp; NULL for none
+  const char *ca_issuers_url;       // AIA id-ad-caIssuers; NULL for none
   const char *crl_url;              // CRL distribution point; NULL for none
   int ocsp_no_check;                // id-pkix-ocsp-nocheck (OCSP responders)
 } ca_cert_template;

@@ -11,6 +11,7 @@
 
 #include "ca/limits.h"
 #include "ca/oid.h"
+#include "ca/x509/der.h"
 #include "ca/x509/pem.h"
 
 const char *ca_key_type_name(ca_key_type type) {
@@ -56,6 +57,64 @@ int ca_csr_decode(const uint8_t *in, size_t in_len, const uint8_t **out_der,
                            out_owned);
 }
 
+// is_csr_label says whether a PEM block holds a request.
+static int is_csr_label(const CBS *label) {
+  return ca_pem_label_is(label, "CERTIFICATE REQUEST") ||
+         ca_pem_label_is(label, "NEW CERTIFICATE REQUEST");
+}
+
+// decode_der takes DER input as is, refusing two requests one after the
+// other (cat a.der b.der): the first would be issued and the second lost.
+static int decode_der(const uint8_t *in, size_t in_len, size_t max_der,
+                      const uint8_t **out_der, size_t *out_der_len) {
+  CA_ENSURE_RETURN(in_len <= max_der, CA_ERR_CSR_TOO_LARGE,
+                   "request larger than %zu bytes", max_der);
+  CBS all, first, second;
+  CBS_init(&all, in, in_len);
+  CA_ENSURE_RETURN(
+      !(CBS_get_asn1_element(&all, &first, CBS_ASN1_SEQUENCE) &&
+        CBS_get_asn1_element(&all, &second, CBS_ASN1_SEQUENCE)),
+      CA_ERR_CSR_MULTIPLE,
+      "the input holds more than one request: send one per call (or use a "
+      "batch)");
+  *out_der = in;
+  *out_der_len = in_len;
+  return 1;
+}
+
+// next_csr_block reads PEM blocks from |pem| up to the next request, which
+// it returns in |*out| (OPENSSL_malloc). Blocks of other labels (a key
+// saved in the same file) are skipped. It returns 1 with |*out| NULL when
+// no request is left.
+static int next_csr_block(CBS *pem, size_t max_der, uint8_t **out,
+                          size_t *out_len, int *saw_block) {
+  *out = NULL;
+  for (;;) {
+    CBS label;
+    uint8_t *der;
+    size_t der_len;
+    if (!ca_pem_next(pem, &label, &der, &der_len, max_der)) {
+      const ca_err_code code = ca_err_get()->code;
+      if (code == CA_ERR_NOT_FOUND) {
+        ca_err_clear();
+        return 1;
+      }
+      if (code == CA_ERR_OBJECT_TOO_LARGE) {
+        CA_SET_ERROR(CA_ERR_CSR_TOO_LARGE, "request larger than %zu bytes",
+                     max_der);
+      }
+      return 0;
+    }
+    *saw_block = 1;
+    if (is_csr_label(&label)) {
+      *out = der;
+      *out_len = der_len;
+      return 1;
+    }
+    OPENSSL_free(der);
+  }
+}
+
 int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
                       const uint8_t **out_der, size_t *out_der_len,
                       uint8_t **out_owned) {
@@ -64,46 +123,48 @@ int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
   if (max_der == 0 || max_der > CA_LIMIT_CSR_BYTES) {
     max_der = CA_LIMIT_CSR_BYTES;
   }
-  // 0x30: the first octet of a DER SEQUENCE, which PEM never starts with.
-  if (in_len > 0 && in[0] == 0x30) {
-    CA_ENSURE_RETURN(in_len <= max_der, CA_ERR_CSR_TOO_LARGE,
-                     "request larger than %zu bytes", max_der);
-    *out_der = in;
-    *out_der_len = in_len;
-    return 1;
+  // A UTF-8 byte order mark, which Windows editors put before the text, is
+  // no part of the request.
+  static const uint8_t kBom[3] = {0xef, 0xbb, 0xbf};
+  if (in_len >= sizeof(kBom) && memcmp(in, kBom, sizeof(kBom)) == 0) {
+    in += sizeof(kBom);
+    in_len -= sizeof(kBom);
   }
-  CA_ENSURE_RETURN(ca_pem_looks_like(in, in_len), CA_ERR_CSR_MALFORMED,
-                   "request is neither DER nor PEM");
+  // 0x30: the first octet of a DER SEQUENCE, which PEM text never starts
+  // with.
+  if (in_len > 0 && in[0] == 0x30) {
+    return decode_der(in, in_len, max_der, out_der, out_der_len);
+  }
   CA_ENSURE_RETURN(in_len <= 2 * max_der, CA_ERR_CSR_TOO_LARGE,
                    "PEM request larger than %zu bytes", 2 * max_der);
-  CBS pem, label;
+  // RFC 7468 section 2: text may come before and after the block (openssl
+  // req -text writes the decoded request first).
+  CBS pem;
   CBS_init(&pem, in, in_len);
-  for (;;) {
-    uint8_t *der;
-    size_t der_len;
-    if (!ca_pem_next(&pem, &label, &der, &der_len, max_der)) {
-      const ca_err *e = ca_err_get();
-      if (e->code == CA_ERR_NOT_FOUND) {
-        CA_SET_ERROR(CA_ERR_PEM_MALFORMED,
-                     "no CERTIFICATE REQUEST block in the PEM input");
-        return 0;
-      }
-      if (e->code == CA_ERR_OBJECT_TOO_LARGE) {
-        CA_SET_ERROR(CA_ERR_CSR_TOO_LARGE, "request larger than %zu bytes",
-                     max_der);
-        return 0;
-      }
-      return 0;
-    }
-    if (ca_pem_label_is(&label, "CERTIFICATE REQUEST") ||
-        ca_pem_label_is(&label, "NEW CERTIFICATE REQUEST")) {
-      *out_der = der;
-      *out_der_len = der_len;
-      *out_owned = der;
-      return 1;
-    }
-    OPENSSL_free(der);
+  uint8_t *der = NULL, *other = NULL;
+  size_t der_len = 0, other_len = 0;
+  int saw_block = 0;
+  CA_GUARD_RETURN(next_csr_block(&pem, max_der, &der, &der_len, &saw_block));
+  if (der == NULL) {
+    CA_ENSURE_RETURN(saw_block, CA_ERR_CSR_MALFORMED,
+                     "request is neither DER nor PEM");
+    CA_SET_ERROR(CA_ERR_PEM_MALFORMED,
+                 "no CERTIFICATE REQUEST block in the PEM input");
+    return 0;
   }
+  if (!next_csr_block(&pem, max_der, &other, &other_len, &saw_block) ||
+      other != NULL) {
+    OPENSSL_free(der);
+    OPENSSL_free(other);
+    CA_ENSURE_RETURN(other == NULL, CA_ERR_CSR_MULTIPLE,
+                     "the input holds more than one CERTIFICATE REQUEST "
+                     "block: send one per call (or use a batch)");
+    return 0;
+  }
+  *out_der = der;
+  *out_der_len = der_len;
+  *out_owned = der;
+  return 1;
 }
 
 // parse_signature_algorithm maps an AlgorithmIdentifier to a digest and key
@@ -164,20 +225,14 @@ static int parse_extension_request(CBS *values, ca_csr *out) {
       CA_ERR_CSR_MALFORMED, "request: bad extensionRequest");
   size_t count = 0;
   while (CBS_len(&exts) > 0) {
-    CBS ext, oid, value;
+    CBS oid, value;
     int critical;
     CA_ENSURE_RETURN(++count <= 64, CA_ERR_CSR_MALFORMED,
                      "request: too many requested extensions");
-    // critical BOOLEAN DEFAULT FALSE is a plain BOOLEAN, not the explicitly
-    // tagged one CBS_get_optional_asn1_bool reads: with that, any request
-    // asking for a critical extension was refused as malformed.
-    CA_ENSURE_RETURN(CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) &&
-                         CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
-                         (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
-                          CBS_get_asn1_bool(&ext, &critical)) &&
-                         CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
-                         CBS_len(&ext) == 0,
-                     CA_ERR_CSR_MALFORMED, "request: bad requested extension");
+    CA_ENSURE_RETURN(ca_der_get_extension(&exts, &oid, &critical, &value),
+                     CA_ERR_CSR_MALFORMED,
+                     "request: bad requested extension (not DER: an encoded "
+                     "critical FALSE, a non-minimal length or tag, ...)");
     if (!CBS_mem_equal(&oid, kOidSubjectAltName, sizeof(kOidSubjectAltName))) {
       continue;
     }
@@ -219,6 +274,10 @@ int ca_csr_parse(ca_csr *out, const uint8_t *der, size_t der_len) {
   //   signature BIT STRING }
   CA_ENSURE(CBS_get_asn1(&in, &req, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
             CA_ERR_CSR_MALFORMED, "request is not a DER SEQUENCE");
+  // Strict DER throughout (ca/x509/der.h), before any field is read.
+  CA_ENSURE(ca_der_check(&req), CA_ERR_CSR_MALFORMED,
+            "request is not strict DER (a non-minimal length, tag, INTEGER or "
+            "BOOLEAN, or a constructed string)");
   CA_ENSURE(CBS_get_asn1_element(&req, &out->info, CBS_ASN1_SEQUENCE),
             CA_ERR_CSR_MALFORMED, "request: bad CertificationRequestInfo");
   // The algorithm is read after the key: a request whose key pki does not

@@ -45,11 +45,16 @@ typedef struct ca_csr {
 } ca_csr;
 
 // ca_csr_decode turns a request as a client sent it (DER, or PEM labelled
-// CERTIFICATE REQUEST or NEW CERTIFICATE REQUEST) into DER. For DER input
-// |*out_der| aliases |in| and |*out_owned| is NULL; for PEM both point to a
-// new buffer that the caller frees with OPENSSL_free(*out_owned). Input over
-// CA_LIMIT_CSR_BYTES (DER) or twice that (PEM) is refused. It returns 0 with
-// CA_ERR_CSR_TOO_LARGE, CA_ERR_PEM_MALFORMED or CA_ERR_CSR_MALFORMED.
+// CERTIFICATE REQUEST or NEW CERTIFICATE REQUEST) into DER. A UTF-8 byte
+// order mark before either is dropped; text around the PEM block (RFC 7468
+// section 2, as openssl req -text writes) and blocks of other labels are
+// skipped. For DER input |*out_der| aliases |in| and |*out_owned| is NULL;
+// for PEM both point to a new buffer that the caller frees with
+// OPENSSL_free(*out_owned). Input over CA_LIMIT_CSR_BYTES (DER) or twice
+// that (PEM) is refused. It returns 0 with CA_ERR_CSR_TOO_LARGE,
+// CA_ERR_PEM_MALFORMED, CA_ERR_CSR_MALFORMED, or CA_ERR_CSR_MULTIPLE when
+// the input holds two requests (two PEM blocks, or two DER requests one
+// after the other): issuing the first alone would lose the second silently.
 int ca_csr_decode(const uint8_t *in, size_t in_len, const uint8_t **out_der,
                   size_t *out_der_len, uint8_t **out_owned) CA_MUST_CHECK;
 
@@ -62,9 +67,11 @@ int ca_csr_decode_max(const uint8_t *in, size_t in_len, size_t max_der,
                       uint8_t **out_owned) CA_MUST_CHECK;
 
 // ca_csr_parse parses the DER request |der| into |out| without verifying its
-// signature. Requested extensions other than subjectAltName are read only to
-// check their encoding and are otherwise ignored: the profile decides every
-// extension (ARCHITECTURE.md invariant 3). RSA keys above CA_LIMIT_RSA_MAX_BITS are
+// signature. The whole request, and the value of each requested extension,
+// must be strict DER (ca/x509/der.h), or it is CA_ERR_CSR_MALFORMED. Requested
+// extensions other than subjectAltName are read only to check their encoding
+// and are otherwise ignored: the profile decides every extension
+// (ARCHITECTURE.md invariant 3). RSA keys above CA_LIMIT_RSA_MAX_BITS are
 // refused here, before any costly operation. On failure |out| holds nothing
 // to free. It returns 0 with CA_ERR_CSR_MALFORMED, CA_ERR_CSR_TOO_LARGE,
 // CA_ERR_KEY_UNSUPPORTED (neither RSA nor EC: checked before the signature

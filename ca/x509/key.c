@@ -417,3 +417,72 @@ void ca_key_passphrase_free(char *passphrase) {
     OPENSSL_free(passphrase);
   }
 }
+
+// parse_key_block reads the DER of one PEM block labelled |label| as a
+// private key: PKCS#8, PKCS#1 (RSA) or SEC 1 (EC).
+static EVP_PKEY *parse_key_block(const CBS *label, const uint8_t *der,
+                                 size_t der_len) {
+  CBS in;
+  CBS_init(&in, der, der_len);
+  EVP_PKEY *key = NULL;
+  if (ca_pem_label_is(label, "PRIVATE KEY")) {
+    key = EVP_parse_private_key(&in);
+  } else if (ca_pem_label_is(label, "RSA PRIVATE KEY")) {
+    RSA *rsa = RSA_parse_private_key(&in);
+    key = EVP_PKEY_new();
+    if (rsa == NULL || key == NULL || !EVP_PKEY_assign_RSA(key, rsa)) {
+      RSA_free(rsa);
+      EVP_PKEY_free(key);
+      key = NULL;
+    }
+  } else if (ca_pem_label_is(label, "EC PRIVATE KEY")) {
+    // SEC 1 keys written by openssl name their curve in the key itself.
+    EC_KEY *ec = EC_KEY_parse_private_key(&in, NULL);
+    key = EVP_PKEY_new();
+    if (ec == NULL || key == NULL || !EVP_PKEY_assign_EC_KEY(key, ec)) {
+      EC_KEY_free(ec);
+      EVP_PKEY_free(key);
+      key = NULL;
+    }
+  }
+  if (key != NULL && CBS_len(&in) != 0) {
+    EVP_PKEY_free(key);
+    key = NULL;
+  }
+  return key;
+}
+
+EVP_PKEY *ca_key_parse_pem(const uint8_t *text, size_t text_len) {
+  CBS in, label;
+  CBS_init(&in, text, text_len);
+  for (;;) {
+    uint8_t *der;
+    size_t der_len;
+    if (!ca_pem_next(&in, &label, &der, &der_len, KEY_FILE_MAX)) {
+      // Legacy encrypted PEM (Proc-Type: 4,ENCRYPTED) fails as a broken
+      // block.
+      CA_SET_ERROR(CA_ERR_KEY_FILE,
+                   "no unencrypted PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE "
+                   "KEY block (decrypt an encrypted key first, e.g. openssl "
+                   "pkey -in KEY -out PLAIN)");
+      return NULL;
+    }
+    const int encrypted = ca_pem_label_is(&label, "ENCRYPTED PRIVATE KEY");
+    const int is_key = ca_pem_label_is(&label, "PRIVATE KEY") ||
+                       ca_pem_label_is(&label, "RSA PRIVATE KEY") ||
+                       ca_pem_label_is(&label, "EC PRIVATE KEY");
+    EVP_PKEY *key = is_key ? parse_key_block(&label, der, der_len) : NULL;
+    OPENSSL_cleanse(der, der_len);
+    OPENSSL_free(der);
+    CA_ENSURE_RETURN(!encrypted, CA_ERR_KEY_FILE,
+                     "the key is encrypted: decrypt it first (openssl pkey "
+                     "-in KEY -out PLAIN)");
+    if (is_key) {
+      CA_ENSURE_RETURN(key != NULL, CA_ERR_KEY_FILE,
+                       "unreadable private key (or of a type other than RSA "
+                       "and EC)");
+      return key;
+    }
+    // Another block (EC PARAMETERS before an openssl ecparam key): skip.
+  }
+}

@@ -54,6 +54,13 @@ int ca_key_write_file(const char *path, const EVP_PKEY *key,
 // caller frees the key with EVP_PKEY_free.
 EVP_PKEY *ca_key_read_file(const char *path, const char *passphrase);
 
+// ca_key_parse_pem reads the first private key of the PEM text |text|:
+// PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE
+// KEY"), as openssl and other tools write them; other blocks (EC
+// PARAMETERS) are skipped. Encrypted keys are refused. It returns NULL with
+// CA_ERR_KEY_FILE; the caller frees the key with EVP_PKEY_free.
+EVP_PKEY *ca_key_parse_pem(const uint8_t *text, size_t text_len);
+
 // ca_key_passphrase_read_file reads the first line (without its line end)
 // of the file |path|, which group and others must not be able to access,
 // as a key passphrase of 1 to CA_LIMIT_KEY_PASSPHRASE_BYTES bytes. On

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ca/oid.h"
+#include "ca/x509/der.h"
 
 // parse_hash reads the hashAlgorithm AlgorithmIdentifier of a CertID.
 static int parse_hash(CBS *cert_id, ca_ocsp_hash *out) {
@@ -54,18 +55,15 @@ static int parse_cert_id(CBS *in, ca_ocsp_cert_id *out) {
 static int parse_extensions(CBS *exts, ca_ocsp_request *out) {
   size_t count = 0;
   while (CBS_len(exts) > 0) {
-    CBS ext, oid, value;
+    CBS oid, value;
     int critical = 0;
     CA_ENSURE_RETURN(++count <= CA_LIMIT_OCSP_EXTENSIONS,
                      CA_ERR_REQUEST_MALFORMED,
                      "OCSP request: too many extensions");
-    CA_ENSURE_RETURN(CBS_get_asn1(exts, &ext, CBS_ASN1_SEQUENCE) &&
-                         CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) &&
-                         (!CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) ||
-                          CBS_get_asn1_bool(&ext, &critical)) &&
-                         CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) &&
-                         CBS_len(&ext) == 0,
-                     CA_ERR_REQUEST_MALFORMED, "OCSP request: bad extension");
+    CA_ENSURE_RETURN(ca_der_get_extension(exts, &oid, &critical, &value),
+                     CA_ERR_REQUEST_MALFORMED,
+                     "OCSP request: bad extension (not DER: an encoded "
+                     "critical FALSE, a non-minimal length or tag, ...)");
     if (out != NULL &&
         CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
       CA_ENSURE_RETURN(!out->has_nonce, CA_ERR_REQUEST_MALFORMED,
@@ -107,6 +105,10 @@ int ca_ocsp_request_parse(ca_ocsp_request *out, const uint8_t *der,
                                                  CBS_ASN1_CONSTRUCTED | 0) &&
                        CBS_len(&request) == 0,
                    CA_ERR_REQUEST_MALFORMED, "not an OCSP request");
+  // Strict DER throughout (ca/x509/der.h), before any field is read.
+  CA_ENSURE_RETURN(ca_der_check(&tbs), CA_ERR_REQUEST_MALFORMED,
+                   "OCSP request is not strict DER (a non-minimal length, "
+                   "tag, INTEGER or BOOLEAN, or a constructed string)");
   // TBSRequest ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1,
   //   requestorName [1] EXPLICIT GeneralName OPTIONAL,
   //   requestList SEQUENCE OF Request,
@@ -116,12 +118,10 @@ int ca_ocsp_request_parse(ca_ocsp_request *out, const uint8_t *der,
                        &tbs, &version, &present,
                        CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0),
                    CA_ERR_REQUEST_MALFORMED, "OCSP request: bad version");
-  if (present) {
-    uint64_t v;
-    CA_ENSURE_RETURN(
-        CBS_get_asn1_uint64(&version, &v) && v == 0 && CBS_len(&version) == 0,
-        CA_ERR_REQUEST_MALFORMED, "OCSP request: version must be v1");
-  }
+  // v1 is the only version and the DEFAULT, which DER leaves out (X.690
+  // 11.5): an encoded version is refused whatever it says.
+  CA_ENSURE_RETURN(!present, CA_ERR_REQUEST_MALFORMED,
+                   "OCSP request: version must be left out (DEFAULT v1)");
   CA_ENSURE_RETURN(CBS_get_optional_asn1(
                        &tbs, &skipped, &present,
                        CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 1) &&

@@ -1,6 +1,7 @@
 #include "ca/x509/pkcs7.h"
 
 #include "ca/oid.h"
+#include "ca/x509/der.h"
 
 int ca_pkcs7_add_certificates(CBB *out, const uint8_t *const *certs,
                               const size_t *lens, size_t n) {
@@ -43,9 +44,14 @@ int ca_pkcs7_get_certificates(CBS *in, CBS *out_certs, size_t max_certs,
                               size_t *out_n) {
   CBS content_info, oid, explicit_content, signed_data, version, skipped, certs;
   size_t n = 0;
+  CA_ENSURE_RETURN(CBS_get_asn1(in, &content_info, CBS_ASN1_SEQUENCE),
+                   CA_ERR_CERT_MALFORMED, "not a PKCS#7 SignedData");
+  // Strict DER throughout (ca/x509/der.h), before any field is read.
+  CA_ENSURE_RETURN(ca_der_check(&content_info), CA_ERR_CERT_MALFORMED,
+                   "PKCS#7 is not strict DER (a non-minimal length, tag, "
+                   "INTEGER or BOOLEAN, or a constructed string)");
   CA_ENSURE_RETURN(
-      CBS_get_asn1(in, &content_info, CBS_ASN1_SEQUENCE) &&
-          CBS_get_asn1(&content_info, &oid, CBS_ASN1_OBJECT) &&
+      CBS_get_asn1(&content_info, &oid, CBS_ASN1_OBJECT) &&
           CBS_mem_equal(&oid, kOidPkcs7SignedData,
                         sizeof(kOidPkcs7SignedData)) &&
           CBS_get_asn1(&content_info, &explicit_content,

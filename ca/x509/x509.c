@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ca/x509/asn1_time.h"
+#include "ca/x509/der.h"
 
 int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
   memset(out, 0, sizeof(*out));
@@ -14,6 +15,10 @@ int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
   CA_ENSURE_RETURN(
       CBS_get_asn1(&in, &cert, CBS_ASN1_SEQUENCE) && CBS_len(&in) == 0,
       CA_ERR_CERT_MALFORMED, "certificate is not a DER SEQUENCE");
+  // Strict DER throughout (ca/x509/der.h), before any field is read.
+  CA_ENSURE_RETURN(ca_der_check(&cert), CA_ERR_CERT_MALFORMED,
+                   "certificate is not strict DER (a non-minimal length, tag, "
+                   "INTEGER or BOOLEAN, or a constructed string)");
   CA_ENSURE_RETURN(CBS_get_asn1_element(&cert, &out->tbs, CBS_ASN1_SEQUENCE) &&
                        CBS_get_asn1_element(&cert, &out->signature_algorithm,
                                             CBS_ASN1_SEQUENCE),
@@ -81,6 +86,17 @@ int ca_x509_parse(ca_x509 *out, const uint8_t *der, size_t der_len) {
         CBS_get_asn1(&explicit_exts, &out->extensions, CBS_ASN1_SEQUENCE) &&
             CBS_len(&explicit_exts) == 0,
         CA_ERR_CERT_MALFORMED, "certificate: bad extensions");
+    // Each extension strict too: an encoded critical FALSE, or an
+    // extnValue that is not DER, is refused here once rather than
+    // tolerated by each reader.
+    CBS exts = out->extensions, oid, value;
+    int critical;
+    while (CBS_len(&exts) > 0) {
+      CA_ENSURE_RETURN(ca_der_get_extension(&exts, &oid, &critical, &value),
+                       CA_ERR_CERT_MALFORMED,
+                       "certificate: bad extension (not DER: an encoded "
+                       "critical FALSE, a non-minimal length or tag, ...)");
+    }
   }
   return 1;
 }

@@ -1,5 +1,7 @@
 // Fuzz target: PEM (RFC 7468) reading, as for uploaded certificates and
-// chains and for PEM requests: every block of the input in turn.
+// chains and for PEM requests: every block of the input in turn, and the
+// whole input as a request (ca_csr_decode_max: BOM, text around the block,
+// two requests).
 //
 // The first byte also picks the size limit: at or above 0x80 a small one
 // ((byte - 0x7f) * 32 bytes), so that blocks near the limit are common;
@@ -10,10 +12,14 @@
 // of exactly its size: what the writer makes, the reader must take, with the
 // same label and bytes, however close to the limit.
 #include <openssl/bytestring.h>
+#include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <string.h>
 
 #include "ca/limits.h"
+#include "ca/x509/csr.h"
+#include "ca/x509/der.h"
+#include "ca/x509/key.h"
 #include "ca/x509/pem.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -46,12 +52,39 @@ static void check_round_trip(const CBS *label, const uint8_t *der,
   OPENSSL_free(pem);
 }
 
+// check_csr_decode reads the input as a client's request is read (a BOM,
+// text around the block, two requests refused): any outcome but a known
+// code, or a DER request larger than the limit, is a bug. What it returns
+// is walked by the strict DER check, which must not crash on it.
+static void check_csr_decode(const uint8_t *data, size_t size, size_t max) {
+  const uint8_t *der;
+  size_t der_len;
+  uint8_t *owned = NULL;
+  if (!ca_csr_decode_max(data, size, max, &der, &der_len, &owned)) {
+    const ca_err_code code = ca_err_get()->code;
+    FUZZ_ASSERT(code == CA_ERR_CSR_MALFORMED || code == CA_ERR_PEM_MALFORMED ||
+                code == CA_ERR_CSR_TOO_LARGE || code == CA_ERR_CSR_MULTIPLE);
+    FUZZ_ASSERT(owned == NULL);
+    return;
+  }
+  FUZZ_ASSERT(der_len <= max);
+  CBS cbs;
+  CBS_init(&cbs, der, der_len);
+  (void)ca_der_check(&cbs);
+  OPENSSL_free(owned);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   (void)ca_pem_looks_like(data, size);
   size_t max_der_len = CA_LIMIT_CSR_BYTES;
   if (size > 0 && data[0] >= 0x80) {
     max_der_len = (size_t)(data[0] - 0x7f) * 32;
   }
+  check_csr_decode(data, size, max_der_len);
+  // The key reader of pkictl csr --key reads PEM the same way.
+  EVP_PKEY *key = ca_key_parse_pem(data, size);
+  FUZZ_ASSERT(key != NULL || ca_err_get()->code == CA_ERR_KEY_FILE);
+  EVP_PKEY_free(key);
   CBS in;
   CBS_init(&in, data, size);
   for (;;) {

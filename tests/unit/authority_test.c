@@ -306,10 +306,14 @@ TEST(configuration_is_honoured) {
   CHECK_EQ_INT(config.ec.curve_nid, NID_X9_62_prime256v1);
   CHECK_EQ_STR(config.organization, "pki");
   CHECK_EQ_STR(config.ocsp_url, "");
+  CHECK_EQ_STR(config.ca_issuers_url, "");
+  CHECK(config.country == NULL);
   CHECK(ca_profile_find(&config.profiles, "CAPF") != NULL);
   // Another organization, P-384 EC CAs, RSA-1024 for CallManager, no OCSP
   // URL at all.
   config.organization = "Example Corp";
+  config.country = "US";
+  config.ca_issuers_url = "http://pki.example.com/v1/ca/{ca}/chain?format=der";
   CHECK(ca_key_spec_parse(&config.ec, "EC-P384"));
   CHECK(ca_profile_enable_rsa1024(&config.profiles, "CallManager"));
   config.ocsp_url = NULL;
@@ -322,7 +326,12 @@ TEST(configuration_is_honoured) {
   CHECK(ec != NULL && strcmp(ec->algorithm, "EC-P384") == 0);
   CHECK(ec != NULL &&
         strcmp(ec->subject,
-               "CN=Example Corp ECDSA Issuing CA,O=Example Corp") == 0);
+               "CN=Example Corp ECDSA Issuing CA,O=Example Corp,C=US") == 0);
+  // Each CA's caIssuers URL, {ca} replaced by its name.
+  CHECK(ec != NULL &&
+        strcmp(ec->ca_issuers_url,
+               "http://pki.example.com/v1/ca/ec-issuing/chain?format=der") ==
+            0);
   CHECK(ec != NULL && ec->key_info.curve_nid == NID_secp384r1 &&
         ec->key_info.bits == 384);
   // A P-384 CA signs with SHA-384 (hash at least as strong as the key).
@@ -332,7 +341,7 @@ TEST(configuration_is_honoured) {
   const ca_issuer *rsa_root = ca_authority_find(other, "rsa-root");
   CHECK(rsa_root != NULL &&
         strcmp(rsa_root->subject,
-               "CN=Example Corp RSA Root CA,O=Example Corp") == 0);
+               "CN=Example Corp RSA Root CA,O=Example Corp,C=US") == 0);
   x = rsa_root != NULL ? parse(rsa_root) : NULL;
   CHECK(x != NULL && X509_get_signature_nid(x) == NID_sha256WithRSAEncryption);
   X509_free(x);

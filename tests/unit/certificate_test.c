@@ -365,6 +365,48 @@ TEST(optional_extensions_left_out) {
   built_free(&b);
 }
 
+// The AIA with a caIssuers URI after the OCSP one, or alone, in the DER
+// RFC 5280 4.2.2.1 gives and as BoringSSL reads it.
+TEST(authority_info_access_ca_issuers) {
+  ca_cert_template t;
+  leaf_template(&t);
+  t.ocsp_url = "http://o/";
+  t.ca_issuers_url = "http://c/i";
+  built b;
+  CHECK(build(&t, rsa_issuer, CA_KEY_RSA, EVP_sha256(), &b));
+  // SEQUENCE { SEQUENCE { id-ad-ocsp, [6] "http://o/" },
+  //            SEQUENCE { id-ad-caIssuers, [6] "http://c/i" } }
+  static const char kBoth[] =
+      "\x30\x2f"
+      "\x30\x15\x06\x08\x2b\x06\x01\x05\x05\x07\x30\x01\x86\x09http://o/"
+      "\x30\x16\x06\x08\x2b\x06\x01\x05\x05\x07\x30\x02\x86\x0ahttp://c/i";
+  CHECK(b.x != NULL && ext_is(b.x, NID_info_access, kBoth, sizeof(kBoth) - 1));
+  AUTHORITY_INFO_ACCESS *aia =
+      b.x != NULL ? X509_get_ext_d2i(b.x, NID_info_access, NULL, NULL) : NULL;
+  CHECK(aia != NULL && sk_ACCESS_DESCRIPTION_num(aia) == 2);
+  if (aia != NULL && sk_ACCESS_DESCRIPTION_num(aia) == 2) {
+    const ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, 1);
+    CHECK_EQ_INT(OBJ_obj2nid(ad->method), NID_ad_ca_issuers);
+    CHECK_EQ_INT(ad->location->type, GEN_URI);
+  }
+  AUTHORITY_INFO_ACCESS_free(aia);
+  built_free(&b);
+  // caIssuers alone: the extension still comes, with one description.
+  t.ocsp_url = "";
+  CHECK(build(&t, rsa_issuer, CA_KEY_RSA, EVP_sha256(), &b));
+  static const char kAlone[] =
+      "\x30\x18"
+      "\x30\x16\x06\x08\x2b\x06\x01\x05\x05\x07\x30\x02\x86\x0ahttp://c/i";
+  CHECK(b.x != NULL &&
+        ext_is(b.x, NID_info_access, kAlone, sizeof(kAlone) - 1));
+  built_free(&b);
+  // Neither: no AIA at all.
+  t.ca_issuers_url = NULL;
+  CHECK(build(&t, rsa_issuer, CA_KEY_RSA, EVP_sha256(), &b));
+  CHECK(b.x != NULL && X509_get_ext_by_NID(b.x, NID_info_access, -1) < 0);
+  built_free(&b);
+}
+
 TEST(ca_basic_constraints) {
   ca_cert_template t;
   leaf_template(&t);
@@ -640,6 +682,7 @@ int main(void) {
   RUN(ca_basic_constraints);
   RUN(signature_algorithms);
   RUN(validity_encoding_and_checks);
+  RUN(authority_info_access_ca_issuers);
   RUN(bad_subject_key);
   RUN(extension_add_failures_record_an_error);
   RUN(chain_validates_with_boringssl);

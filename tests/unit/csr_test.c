@@ -826,6 +826,89 @@ TEST(extension_request_attribute_shapes) {
                CA_ERR_CSR_MALFORMED);
 }
 
+// Strict DER (ca/x509/der.h) in every part of a request: each vector is
+// hand-built DER that differs from an accepted request in one encoding
+// choice, and each is refused as CSR_MALFORMED where the accepted one
+// passes.
+TEST(strict_der_everywhere) {
+  int has_san = 0;
+  CBB attrs;
+  // critical FALSE written out: a DEFAULT value encoded (X.690 11.5).
+  const int explicit_false[] = {EXT_SAN_EXPLICIT_FALSE};
+  CHECK_EQ_INT(ext_result(explicit_false, 1, &has_san), CA_ERR_CSR_MALFORMED);
+  // critical TRUE is not a DEFAULT and is taken.
+  const int critical_true[] = {EXT_SAN_CRITICAL};
+  CHECK_EQ_INT(ext_result(critical_true, 1, &has_san), CA_OK);
+  // A critical BOOLEAN of 0x01 (BER TRUE, not DER's 0xFF).
+  static const uint8_t kBerTrueExt[] = {0x30, 0x0e, 0x30, 0x0c, 0x06, 0x03,
+                                        0x55, 0x1d, 0x0f, 0x01, 0x01, 0x01,
+                                        0x04, 0x02, 0x05, 0x00};
+  // The value of a requested extension (extnValue holds DER) with a
+  // non-minimal length: a SAN of one dNSName "a" as 30 81 03 82 01 61.
+  static const uint8_t kLongLenSanExt[] = {0x30, 0x0f, 0x30, 0x0d, 0x06, 0x03,
+                                           0x55, 0x1d, 0x11, 0x04, 0x06, 0x30,
+                                           0x81, 0x03, 0x82, 0x01, 0x61};
+  // The same KU extension with DER TRUE: taken.
+  static const uint8_t kDerTrueExt[] = {0x30, 0x0e, 0x30, 0x0c, 0x06, 0x03,
+                                        0x55, 0x1d, 0x0f, 0x01, 0x01, 0xff,
+                                        0x04, 0x02, 0x05, 0x00};
+  const struct {
+    const uint8_t *exts;
+    size_t len;
+    int want;
+  } kExtVectors[] = {
+      {kBerTrueExt, sizeof(kBerTrueExt), CA_ERR_CSR_MALFORMED},
+      {kLongLenSanExt, sizeof(kLongLenSanExt), CA_ERR_CSR_MALFORMED},
+      {kDerTrueExt, sizeof(kDerTrueExt), CA_OK},
+  };
+  for (size_t i = 0; i < sizeof(kExtVectors) / sizeof(kExtVectors[0]); i++) {
+    CHECK(CBB_init(&attrs, 64) &&
+          add_attribute(&attrs, kOidExtReq, sizeof(kOidExtReq),
+                        kExtVectors[i].exts, kExtVectors[i].len));
+    CHECK_EQ_INT(attrs_result(CBB_data(&attrs), CBB_len(&attrs), &has_san),
+                 kExtVectors[i].want);
+    CBB_cleanup(&attrs);
+  }
+  // The values of other attributes, which pki otherwise ignores, are
+  // walked too. A challengePassword UTF8String "pwd" in DER, then with a
+  // long-form tag (1F 0C), a non-minimal length (81 03), as a constructed
+  // string (2C), beside a non-minimal INTEGER (02 02 00 01) and a NULL
+  // with contents.
+  static const uint8_t kPwdDer[] = {0x0c, 0x03, 'p', 'w', 'd'};
+  static const uint8_t kPwdLongTag[] = {0x1f, 0x0c, 0x03, 'p', 'w', 'd'};
+  static const uint8_t kPwdLongLen[] = {0x0c, 0x81, 0x03, 'p', 'w', 'd'};
+  static const uint8_t kPwdConstructed[] = {0x2c, 0x05, 0x0c, 0x03,
+                                            'p',  'w',  'd'};
+  static const uint8_t kLongInteger[] = {0x02, 0x02, 0x00, 0x01};
+  static const uint8_t kNullContents[] = {0x05, 0x01, 0x00};
+  static const uint8_t kIndefinite[] = {0x30, 0x80, 0x05, 0x00, 0x00, 0x00};
+  const struct {
+    const uint8_t *value;
+    size_t len;
+    int want;
+  } kAttrVectors[] = {
+      {kPwdDer, sizeof(kPwdDer), CA_OK},
+      {kPwdLongTag, sizeof(kPwdLongTag), CA_ERR_CSR_MALFORMED},
+      {kPwdLongLen, sizeof(kPwdLongLen), CA_ERR_CSR_MALFORMED},
+      {kPwdConstructed, sizeof(kPwdConstructed), CA_ERR_CSR_MALFORMED},
+      {kLongInteger, sizeof(kLongInteger), CA_ERR_CSR_MALFORMED},
+      {kNullContents, sizeof(kNullContents), CA_ERR_CSR_MALFORMED},
+      {kIndefinite, sizeof(kIndefinite), CA_ERR_CSR_MALFORMED},
+  };
+  for (size_t i = 0; i < sizeof(kAttrVectors) / sizeof(kAttrVectors[0]); i++) {
+    CHECK(CBB_init(&attrs, 64) &&
+          add_attribute(&attrs, kOidChallengePassword,
+                        sizeof(kOidChallengePassword), kAttrVectors[i].value,
+                        kAttrVectors[i].len));
+    const int code = attrs_result(CBB_data(&attrs), CBB_len(&attrs), &has_san);
+    if (code != kAttrVectors[i].want) {
+      fprintf(stderr, "  attribute vector %zu: %d\n", i, code);
+    }
+    CHECK_EQ_INT(code, kAttrVectors[i].want);
+    CBB_cleanup(&attrs);
+  }
+}
+
 TEST(duplicate_san_from_boringssl_encoder) {
   // Two subjectAltName extensions in one request, encoded by BoringSSL.
   X509_REQ *req = X509_REQ_new();
@@ -907,6 +990,81 @@ TEST(decode_der_and_pem) {
   CHECK(!ca_csr_decode((const uint8_t *)kBroken, sizeof(kBroken) - 1, &out,
                        &out_len, &owned));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_PEM_MALFORMED);
+  OPENSSL_free(pem);
+  OPENSSL_free(der);
+}
+
+// What people paste: openssl req -text output (the decoded request, then
+// the block), a UTF-8 byte order mark, text after the block. Two requests
+// in one input are refused with their own code, in PEM and in DER.
+TEST(decode_text_bom_and_multiple) {
+  test_csr_spec spec = {.key = "EC-P256", .subject = "/CN=a.example.com"};
+  size_t len;
+  uint8_t *der = test_make_csr(&spec, &len, NULL);
+  char *pem = test_pem_csr(der, len);
+  const uint8_t *out;
+  size_t out_len;
+  uint8_t *owned;
+  CBB cbb;
+  static const char kText[] =
+      "Certificate Request:\n    Data:\n        Version: 1 (0x0)\n"
+      "        Subject: CN = a.example.com\n";
+  static const char kBom[] = "\xef\xbb\xbf";
+  const struct {
+    const char *before, *after;
+  } kAccepted[] = {
+      {kText, ""},
+      {kBom, ""},
+      {kBom, "\nsaved by the admin tool\n"},
+      {"", "trailing words\r\n"},
+  };
+  for (size_t i = 0; i < sizeof(kAccepted) / sizeof(kAccepted[0]); i++) {
+    CHECK(CBB_init(&cbb, 4096) &&
+          CBB_add_bytes(&cbb, (const uint8_t *)kAccepted[i].before,
+                        strlen(kAccepted[i].before)) &&
+          CBB_add_bytes(&cbb, (const uint8_t *)pem, strlen(pem)) &&
+          CBB_add_bytes(&cbb, (const uint8_t *)kAccepted[i].after,
+                        strlen(kAccepted[i].after)));
+    owned = NULL;
+    CHECK(ca_csr_decode(CBB_data(&cbb), CBB_len(&cbb), &out, &out_len, &owned));
+    CHECK(owned != NULL && out_len == len && memcmp(out, der, len) == 0);
+    OPENSSL_free(owned);
+    CBB_cleanup(&cbb);
+  }
+  // A BOM before DER is dropped as well.
+  CHECK(CBB_init(&cbb, 4096) && CBB_add_bytes(&cbb, (const uint8_t *)kBom, 3) &&
+        CBB_add_bytes(&cbb, der, len));
+  CHECK(ca_csr_decode(CBB_data(&cbb), CBB_len(&cbb), &out, &out_len, &owned));
+  CHECK(owned == NULL && out_len == len && memcmp(out, der, len) == 0);
+  CBB_cleanup(&cbb);
+  // Two PEM requests (the same twice, or with text between): CSR_MULTIPLE,
+  // nothing handed out.
+  for (int between = 0; between < 2; between++) {
+    CHECK(CBB_init(&cbb, 4096) &&
+          CBB_add_bytes(&cbb, (const uint8_t *)pem, strlen(pem)) &&
+          CBB_add_bytes(&cbb, (const uint8_t *)kText,
+                        between ? strlen(kText) : 0) &&
+          CBB_add_bytes(&cbb, (const uint8_t *)pem, strlen(pem)));
+    owned = NULL;
+    CHECK(
+        !ca_csr_decode(CBB_data(&cbb), CBB_len(&cbb), &out, &out_len, &owned));
+    CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CSR_MULTIPLE);
+    CHECK_EQ_STR(ca_err_code_name(ca_err_get()->code), "CSR_MULTIPLE");
+    CHECK(owned == NULL);
+    CBB_cleanup(&cbb);
+  }
+  // Two DER requests one after the other.
+  CHECK(CBB_init(&cbb, 4096) && CBB_add_bytes(&cbb, der, len) &&
+        CBB_add_bytes(&cbb, der, len));
+  CHECK(!ca_csr_decode(CBB_data(&cbb), CBB_len(&cbb), &out, &out_len, &owned));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CSR_MULTIPLE);
+  CBB_cleanup(&cbb);
+  // DER with other trailing bytes stays a malformed request.
+  CHECK(CBB_init(&cbb, 4096) && CBB_add_bytes(&cbb, der, len) &&
+        CBB_add_bytes(&cbb, (const uint8_t *)"\x05\x00", 2));
+  CHECK(ca_csr_decode(CBB_data(&cbb), CBB_len(&cbb), &out, &out_len, &owned));
+  CHECK_EQ_INT(parse_code(out, out_len), CA_ERR_CSR_MALFORMED);
+  CBB_cleanup(&cbb);
   OPENSSL_free(pem);
   OPENSSL_free(der);
 }
@@ -994,8 +1152,10 @@ int main(void) {
   RUN(version_and_bit_string);
   RUN(requested_extensions);
   RUN(extension_request_attribute_shapes);
+  RUN(strict_der_everywhere);
   RUN(duplicate_san_from_boringssl_encoder);
   RUN(decode_der_and_pem);
+  RUN(decode_text_bom_and_multiple);
   RUN(decode_size_limits);
   RUN(key_info_and_names);
   EVP_PKEY_free(rsa_key);

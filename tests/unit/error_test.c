@@ -88,6 +88,7 @@ TEST(stable_names) {
       "REVOCATION_UNREACHABLE",
       "TRUST_ENTRY_HAS_DEPENDENTS",
       "IDENTITY_EXISTS",
+      "CSR_MULTIPLE",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

@@ -404,6 +404,58 @@ TEST(reads_keys_other_tools_wrote) {
   }
 }
 
+// ca_key_parse_pem (pkictl csr --key): the three PEM forms openssl writes,
+// after other blocks and text, and the refusals.
+TEST(parse_pem_forms) {
+  EVP_PKEY *keys[2] = {ec_key, rsa_key};
+  for (int i = 0; i < 2; i++) {
+    for (int form = 0; form < 2; form++) {
+      BIO *bio = BIO_new(BIO_s_mem());
+      CHECK(BIO_puts(bio,
+                     "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+                     "-----END EC PARAMETERS-----\nsome words\n") > 0);
+      int ok;
+      if (form == 0) {
+        ok = PEM_write_bio_PKCS8PrivateKey(bio, keys[i], NULL, NULL, 0, NULL,
+                                           NULL);
+      } else if (i == 0) {
+        ok = PEM_write_bio_ECPrivateKey(bio, EVP_PKEY_get0_EC_KEY(keys[i]),
+                                        NULL, NULL, 0, NULL, NULL);
+      } else {
+        ok = PEM_write_bio_RSAPrivateKey(bio, EVP_PKEY_get0_RSA(keys[i]), NULL,
+                                         NULL, 0, NULL, NULL);
+      }
+      CHECK(ok);
+      const uint8_t *data;
+      size_t len;
+      CHECK(BIO_mem_contents(bio, &data, &len));
+      EVP_PKEY *key = ca_key_parse_pem(data, len);
+      CHECK(key != NULL && EVP_PKEY_cmp(key, keys[i]) == 1);
+      EVP_PKEY_free(key);
+      BIO_free(bio);
+    }
+  }
+  // Encrypted PKCS#8, no key, a damaged key: KEY_FILE.
+  BIO *bio = BIO_new(BIO_s_mem());
+  CHECK(PEM_write_bio_PKCS8PrivateKey(bio, ec_key, EVP_aes_256_cbc(), NULL, 0,
+                                      NULL, (void *)"secret"));
+  const uint8_t *data;
+  size_t len;
+  CHECK(BIO_mem_contents(bio, &data, &len));
+  CHECK(ca_key_parse_pem(data, len) == NULL);
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
+  CHECK(strstr(ca_err_get()->message, "encrypted") != NULL);
+  BIO_free(bio);
+  static const char kNone[] = "no key here\n";
+  CHECK(ca_key_parse_pem((const uint8_t *)kNone, sizeof(kNone) - 1) == NULL);
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
+  static const char kDamaged[] =
+      "-----BEGIN EC PRIVATE KEY-----\nMAA=\n-----END EC PRIVATE KEY-----\n";
+  CHECK(ca_key_parse_pem((const uint8_t *)kDamaged, sizeof(kDamaged) - 1) ==
+        NULL);
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_KEY_FILE);
+}
+
 TEST(matches) {
   uint8_t *spki = NULL;
   int len = i2d_PUBKEY(ec_key, &spki);
@@ -727,6 +779,7 @@ int main(void) {
   RUN(encrypted_round_trip);
   RUN(unencrypted_read_with_passphrase);
   RUN(openssl_reads_and_writes_encrypted);
+  RUN(parse_pem_forms);
   RUN(iteration_bound);
   RUN(passphrase_file);
   RUN(leaves_no_temporary_file);

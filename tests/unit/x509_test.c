@@ -418,22 +418,45 @@ TEST(reassembled_variants) {
   CHECK(parse_cbb(&out, &cert));
   CHECK_EQ_INT(CBS_len(&cert.extensions), 0);
   CBB_cleanup(&out);
-  // A broken extension list: find reports absence rather than crashing.
+  // Strict DER (ca/x509/der.h): a broken extension list, a critical
+  // BOOLEAN that is not DER (0x01 for TRUE), an encoded critical FALSE (a
+  // DEFAULT value), and an extnValue that is not DER are refused when the
+  // certificate is parsed, not left to each reader of an extension.
   static const uint8_t kExtsBroken[] = {0xa3, 0x06, 0x30, 0x04,
                                         0x30, 0x02, 0x05, 0x00};
-  CBS_init(&f.f[F_EXTS], kExtsBroken, sizeof(kExtsBroken));
+  static const uint8_t kExtsBadBool[] = {0xa3, 0x10, 0x30, 0x0e, 0x30, 0x0c,
+                                         0x06, 0x03, 0x55, 0x1d, 0x13, 0x01,
+                                         0x01, 0x01, 0x04, 0x02, 0x30, 0x00};
+  static const uint8_t kExtsFalse[] = {0xa3, 0x10, 0x30, 0x0e, 0x30, 0x0c,
+                                       0x06, 0x03, 0x55, 0x1d, 0x13, 0x01,
+                                       0x01, 0x00, 0x04, 0x02, 0x30, 0x00};
+  static const uint8_t kExtsValueNotDer[] = {0xa3, 0x0e, 0x30, 0x0c, 0x30, 0x0a,
+                                             0x06, 0x03, 0x55, 0x1d, 0x13, 0x04,
+                                             0x03, 0x30, 0x81, 0x00};
+  // The same extension, DER: accepted and found.
+  static const uint8_t kExtsTrue[] = {0xa3, 0x10, 0x30, 0x0e, 0x30, 0x0c,
+                                      0x06, 0x03, 0x55, 0x1d, 0x13, 0x01,
+                                      0x01, 0xff, 0x04, 0x02, 0x30, 0x00};
+  const struct {
+    const uint8_t *der;
+    size_t len;
+  } kBadExts[] = {
+      {kExtsBroken, sizeof(kExtsBroken)},
+      {kExtsBadBool, sizeof(kExtsBadBool)},
+      {kExtsFalse, sizeof(kExtsFalse)},
+      {kExtsValueNotDer, sizeof(kExtsValueNotDer)},
+  };
+  for (size_t i = 0; i < sizeof(kBadExts) / sizeof(kBadExts[0]); i++) {
+    CBS_init(&f.f[F_EXTS], kBadExts[i].der, kBadExts[i].len);
+    CHECK(join(&f, NULL, 0, &out));
+    CHECK(!parse_cbb(&out, &cert));
+    CBB_cleanup(&out);
+  }
+  CBS_init(&f.f[F_EXTS], kExtsTrue, sizeof(kExtsTrue));
   CHECK(join(&f, NULL, 0, &out));
   CHECK(parse_cbb(&out, &cert));
-  CHECK(!ca_x509_find_extension(&cert, kBc, sizeof(kBc), &found, &critical));
-  CBB_cleanup(&out);
-  // An explicit critical BOOLEAN that is not DER (0x01 for TRUE).
-  static const uint8_t kExtsBadBool[] = {
-      0xa3, 0x11, 0x30, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x1d,
-      0x13, 0x01, 0x01, 0x01, 0x04, 0x03, 0x30, 0x01, 0x00};
-  CBS_init(&f.f[F_EXTS], kExtsBadBool, sizeof(kExtsBadBool));
-  CHECK(join(&f, NULL, 0, &out));
-  CHECK(parse_cbb(&out, &cert));
-  CHECK(!ca_x509_find_extension(&cert, kBc, sizeof(kBc), &found, &critical));
+  CHECK(ca_x509_find_extension(&cert, kBc, sizeof(kBc), &found, &critical));
+  CHECK_EQ_INT(critical, 1);
   CBB_cleanup(&out);
   f.f[F_EXTS] = exts;
   // Signature BIT STRING with unused bits.

@@ -1,4 +1,5 @@
-// GET /v1/certificates (list) and GET /v1/certificates/{serial} (download).
+// GET /v1/certificates (list) and GET /v1/certificates/{serial} (download,
+// or ?format=info: its CertificateInfo).
 #include <errno.h>
 #include <openssl/bytestring.h>
 #include <openssl/mem.h>
@@ -272,7 +273,11 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   const char *format_text, *issuer;
   CA_GUARD(api_query_checked(req, "format", &format_text));
   CA_GUARD(api_query_checked(req, "issuer", &issuer));
-  CA_GUARD(api_cert_format_parse(&format, format_text, API_CERT_PEM));
+  // ?format=info: the CertificateInfo of the list, for this one
+  // certificate (proto/pki.proto); errors stay text, as for the downloads.
+  const int info = format_text != NULL && strcmp(format_text, "info") == 0;
+  CA_GUARD(
+      api_cert_format_parse(&format, info ? NULL : format_text, API_CERT_PEM));
   CA_GUARD(ca_serial_from_hex(req->param, strlen(req->param), &serial));
   ca_serial_to_hex(&serial, serial_hex);
   ca_cert_filter filter;
@@ -289,6 +294,13 @@ void api_handle_cert_get(api_service *svc, const api_request *req,
   // principle, and then the client must say which issuer it means.
   CA_ENSURE(n == 1, CA_ERR_AMBIGUOUS,
             "serial %s exists under several CAs: add ?issuer=NAME", serial_hex);
+  if (info) {
+    Pki__V1__CertificateInfo out;
+    fill_info(&rows[0], &out);
+    api_respond_message(resp, &out.base);
+    ca_cert_rows_free(rows, n);
+    return;
+  }
   // The certificate alone in PEM and DER; the chain above it in PKCS#7.
   const uint8_t *certs[1 + CA_CHAIN_MAX];
   size_t lens[1 + CA_CHAIN_MAX];

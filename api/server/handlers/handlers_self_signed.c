@@ -94,6 +94,7 @@ static void *run(void *arg) {
     call->ok = ca_self_signed_regenerate(
         svc->authority, svc->store, svc->keypool, call->serial,
         call->regenerate != NULL ? call->regenerate->validity_years : 0,
+        call->regenerate != NULL ? call->regenerate->key_type : NULL,
         call->requester, call->source, &call->issued, call->replaced);
   }
   // From here on |call| belongs to the HTTP side.
