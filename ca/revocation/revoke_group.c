@@ -28,7 +28,7 @@ struct ca_revoke_group {
   pthread_cond_t arrived;  // a caller queued, while the leader gathers
   waiter *head, *tail;
   size_t queued;
-  size_t last_n;   // revocations of the last transaction
+  size_t target;   // the callers a leader gathers (see gather)
   int gathering;   // the leader waits for callers (see gather)
   int leading;     // a caller is committing a transaction
   waiter **group;  // the leader's: |max_items| waiters taken
@@ -154,19 +154,20 @@ static void commit(ca_revoke_group *g, waiter **group, size_t n) {
   free(results);
 }
 
-// The longest a leader waits for more callers, in microseconds: a small
-// part of a commit's fdatasync (milliseconds), which the callers it
-// gathers would otherwise each wait for in a transaction of their own.
-#define GATHER_US 1000
+// The longest a leader waits for more callers, in microseconds: less than
+// a commit's fdatasync (milliseconds), which the callers it gathers would
+// otherwise each wait for in a transaction of their own.
+#define GATHER_US 2000
 
-// gather waits (under |g->mu|), at most GATHER_US, until as many callers
-// are queued as the last transaction carried. Closed-loop clients answered
-// together come back together, a little apart: a leader that left at
-// once would commit the first alone and the others in the next
-// transaction, and the groups would split in two. With one caller at a
-// time (|last_n| 1) there is no wait.
+// gather waits (under |g->mu|), at most GATHER_US, until |g->target|
+// callers are queued. Clients answered together come back together, a
+// little apart: a leader that left at once would commit the first alone
+// and the others in the next transaction, and the groups would stay split.
+// The target follows the largest recent transaction: it rises at once to
+// a larger one and falls by one per smaller one, so that with one caller
+// at a time (a target of 1) no leader waits.
 static void gather(ca_revoke_group *g) {
-  if (g->queued >= g->last_n || g->queued >= g->max_items) {
+  if (g->queued >= g->target || g->queued >= g->max_items) {
     return;
   }
   struct timespec until;
@@ -177,7 +178,7 @@ static void gather(ca_revoke_group *g) {
     until.tv_nsec -= 1000000000L;
   }
   g->gathering = 1;
-  while (g->queued < g->last_n &&
+  while (g->queued < g->target &&
          pthread_cond_timedwait(&g->arrived, &g->mu, &until) == 0) {
   }
   g->gathering = 0;
@@ -189,7 +190,7 @@ static void lead(ca_revoke_group *g) {
   g->leading = 1;
   gather(g);
   const size_t n = take(g, g->group);
-  g->last_n = n;
+  g->target = n >= g->target ? n : g->target - 1;
   pthread_mutex_unlock(&g->mu);
   if (n > 0) {
     commit(g, g->group, n);
