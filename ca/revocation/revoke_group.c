@@ -1,7 +1,6 @@
 #include "ca/revocation/revoke_group.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,7 +31,6 @@ struct ca_revoke_group {
   int gathering;   // the leader waits for callers (see gather)
   int leading;     // a caller is committing a transaction
   waiter **group;  // the leader's: |max_items| waiters taken
-  atomic_uint_fast64_t transactions, revocations;
 };
 
 int ca_revoke_group_new(const ca_authority *authority, ca_store *store,
@@ -55,8 +53,11 @@ int ca_revoke_group_new(const ca_authority *authority, ca_store *store,
     CA_SET_ERROR(CA_ERR_INTERNAL, "pthread_mutex_init failed");
     return 0;
   }
-  if (pthread_cond_init(&g->cv, NULL) != 0 ||
-      pthread_cond_init(&g->arrived, NULL) != 0) {
+  const int cv = pthread_cond_init(&g->cv, NULL) == 0;
+  if (!cv || pthread_cond_init(&g->arrived, NULL) != 0) {
+    if (cv) {
+      pthread_cond_destroy(&g->cv);
+    }
     pthread_mutex_destroy(&g->mu);
     free(g->group);
     free(g);
@@ -76,11 +77,6 @@ void ca_revoke_group_free(ca_revoke_group *g) {
   pthread_mutex_destroy(&g->mu);
   free(g->group);
   free(g);
-}
-
-void ca_revoke_group_get_stats(ca_revoke_group *g, ca_revoke_group_stats *out) {
-  out->transactions = atomic_load(&g->transactions);
-  out->revocations = atomic_load(&g->revocations);
 }
 
 // taken reports whether |serial| is among the |n| waiters of |group|.
@@ -148,8 +144,6 @@ static void commit(ca_revoke_group *g, waiter **group, size_t n) {
       ca_err_copy(&group[i]->err);
     }
   }
-  atomic_fetch_add(&g->transactions, 1);
-  atomic_fetch_add(&g->revocations, n);
   free(items);
   free(results);
 }

@@ -305,8 +305,11 @@ int ca_store_commit_revocations(ca_store_tx **txp,
     return ca_store_commit(&tx);  // nothing to write, or nothing to commit
   }
   write_params p;
-  int ok = 0;
-  CA_GUARD(params_make(w, &p));
+  if (!params_make(w, &p)) {
+    params_free(&p);
+    ca_store_rollback(tx);  // ends the transaction, keeps the error
+    return 0;
+  }
   const char *update[3] = {p.ids, p.ats, p.reasons};
   const char *audit[5] = {w->action, p.actors, p.sources, p.objects, p.details};
   const char *notify[2] = {w->channel, p.payloads};
@@ -329,9 +332,8 @@ int ca_store_commit_revocations(ca_store_tx **txp,
        queue, PGRES_COMMAND_OK, "queueing a CRL", NULL},
       {"COMMIT", 0, NULL, PGRES_COMMAND_OK, "commit", NULL},
   };
-  ok = run_pipeline(tx->store, tx->slot, tx->conn, stmts,
-                    sizeof(stmts) / sizeof(stmts[0]));
-err:
+  const int ok = run_pipeline(tx->store, tx->slot, tx->conn, stmts,
+                              sizeof(stmts) / sizeof(stmts[0]));
   params_free(&p);
   ca_store_release(tx->store, tx->slot);
   free(tx);
