@@ -18,8 +18,9 @@
 // serials from the rows.
 //
 // Each population is measured in --rounds rounds; a round runs the pkid
-// case and then the two references for --seconds / --rounds / 3 each, so
-// that a disturbance of the shared machine hits them alike. The pkid case:
+// case and the two references for --seconds / --rounds / 3 each, in 4
+// turns of the three, so that a disturbance of the shared machine hits
+// them alike. The pkid case:
 // each client thread (a libcurl handle of its own, keep-alive) takes the
 // next target and calls POST /v1/certificates/{serial}:revoke, closed
 // loop; every answer must be 200.
@@ -72,6 +73,8 @@
 
 #define MAX_CLIENTS 64
 #define MAX_POPULATIONS 8
+// Turns of the three single cases in a round.
+#define SLICES 4
 
 typedef struct options {
   const char *database;
@@ -568,25 +571,37 @@ static int measure_population(run *r, long population) {
     r->workers[k].group = o->clients;
   }
   for (int round = 0; round < o->rounds && lat != NULL; round++) {
-    slice sl[3];
-    memset(sl, 0, sizeof(sl));
-    pthread_mutex_init(&sl[0].mu, NULL);
-    sl[0].lat_us = lat + lat_n;
-    sl[0].lat_cap = lat_cap - lat_n;
-    for (int k = 0; k < 3; k++) {
-      sl[k].targets = &t[k];
+    // A round is SLICES short turns of the three cases, so that a burst of
+    // the machine's other load falls on all of them alike.
+    case_sum in_round[3];
+    memset(in_round, 0, sizeof(in_round));
+    for (int turn = 0; turn < SLICES; turn++) {
+      slice sl[3];
+      memset(sl, 0, sizeof(sl));
+      pthread_mutex_init(&sl[0].mu, NULL);
+      sl[0].lat_us = lat + lat_n;
+      sl[0].lat_cap = lat_cap - lat_n;
+      for (int k = 0; k < 3; k++) {
+        sl[k].targets = &t[k];
+      }
+      (void)run_case(r, revoke_main, o->clients, &sl[0], part / SLICES,
+                     &in_round[0]);
+      (void)run_case(r, group_main, 1, &sl[1], part / SLICES, &in_round[1]);
+      (void)run_case(r, raw_main, o->clients, &sl[2], part / SLICES,
+                     &in_round[2]);
+      pthread_mutex_destroy(&sl[0].mu);
+      lat_n += sl[0].lat_n;
+      for (int k = 0; k < 3; k++) {
+        errors += atomic_load(&sl[k].errors);
+      }
     }
-    const double pkid_rate =
-        run_case(r, revoke_main, o->clients, &sl[0], part, &sums[0]);
-    const double group_rate =
-        run_case(r, group_main, 1, &sl[1], part, &sums[1]);
-    const double txn_rate =
-        run_case(r, raw_main, o->clients, &sl[2], part, &sums[2]);
-    pthread_mutex_destroy(&sl[0].mu);
-    lat_n += sl[0].lat_n;
     for (int k = 0; k < 3; k++) {
-      errors += atomic_load(&sl[k].errors);
+      sums[k].done += in_round[k].done;
+      sums[k].seconds += in_round[k].seconds;
     }
+    const double pkid_rate = rate_of(&in_round[0]);
+    const double group_rate = rate_of(&in_round[1]);
+    const double txn_rate = rate_of(&in_round[2]);
     printf(
         "{\"bench\":\"revoke\",\"case\":\"single_round\","
         "\"already_revoked\":%ld,\"round\":%d,\"clients\":%d,"
