@@ -18,19 +18,40 @@
 // serials from the rows.
 //
 // Each population is measured in --rounds rounds; a round runs the pkid
-// case and then the limit for --seconds / --rounds / 2 each, so that a
-// disturbance of the shared machine hits both alike. The pkid case: each
-// client thread (a libcurl handle of its own, keep-alive) takes the next
-// target and calls POST /v1/certificates/{serial}:revoke, closed loop; every
-// answer must be 200. The reference (pg_txn): each of --clients libpq
-// connections runs the transaction one revocation needs (lock the row,
-// update it, one audit row, one NOTIFY, COMMIT with fsync) on targets of its
-// own: what one durable transaction per revocation allows on this machine.
-// vs_pg_txn is pkid's rate over it. It is not a ceiling: a server that
-// commits several clients' revocations in one transaction may exceed it.
+// case and the two references for --seconds / --rounds / 3 each, in 4
+// turns of the three, so that a disturbance of the shared machine hits
+// them alike. The pkid case:
+// each client thread (a libcurl handle of its own, keep-alive) takes the
+// next target and calls POST /v1/certificates/{serial}:revoke, closed
+// loop; every answer must be 200.
 //
-// One JSON line per round and case (the trend within a population), and one
-// per population with the sums, latencies and vs_pg_txn.
+// The limit (pg_group): pkid commits the revocations of concurrent clients
+// together (ca/revocation/revoke_group.h), one transaction in flight at a
+// time, so with --clients closed-loop clients a transaction carries at
+// most --clients revocations. The reference is PostgreSQL alone doing that
+// same work at its best: one connection committing, back to back, the
+// transaction pkid sends for a group of --clients revocations (the same
+// statements, in the same two pipelined round trips: lock the rows; update
+// them, one audit row and one NOTIFY each, a crl_pending row, COMMIT with
+// fsync). vs_pg_group is pkid's rate over it: what the HTTP API, TLS and
+// pkid's own work leave of the database's limit. Above 1.0 it would be a
+// broken measurement. per_commit: the revocations pkid committed per
+// transaction, on average (the rows one transaction revoked share their
+// xmin). pg_txn_per_s, for scale only: --clients connections
+// each committing one transaction per revocation, what pkid would be held
+// to without grouping (PostgreSQL itself shares a WAL flush among commits
+// that meet, so it is more than one fsync per revocation).
+//
+// The batch case (--batch-items N, --batches B, after the populations):
+// POST /v1/certificates:batchRevoke of N serials at a time, B times, each
+// followed by the same transaction for N other serials sent to PostgreSQL
+// alone (pg_batch: lock, update, audit, NOTIFY, crl_pending, COMMIT; the
+// order of the two alternates from batch to batch); certificates per
+// second and vs_pg_batch.
+//
+// One JSON line per round and case (the trend within a population), one
+// per population with the sums, latencies and ratios, and one for the
+// batches.
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -52,6 +73,8 @@
 
 #define MAX_CLIENTS 64
 #define MAX_POPULATIONS 8
+// Turns of the three single cases in a round.
+#define SLICES 4
 
 typedef struct options {
   const char *database;
@@ -60,6 +83,8 @@ typedef struct options {
   int rounds;
   long populations[MAX_POPULATIONS];
   int n_populations;
+  long batch_items;  // 0: no batch case
+  int batches;
 } options;
 
 static double now_s(void) {
@@ -155,7 +180,8 @@ typedef struct slice {
 typedef struct worker {
   slice *s;
   pki_client *client;  // the pkid case
-  PGconn *conn;        // the limit
+  PGconn *conn;        // the references
+  int group;           // pg_group: revocations per transaction
 } worker;
 
 static void record_latency(slice *s, double seconds) {
@@ -237,6 +263,208 @@ static void *raw_main(void *arg) {
   return NULL;
 }
 
+// --- The grouped reference: pkid's statements, PostgreSQL alone ---
+
+// run_pipeline sends |n| statements (text parameters, at most 5) in one
+// round trip and reads them; |keep|, when set, receives the first
+// statement returning rows. It returns 0 on any failure.
+typedef struct raw_stmt {
+  const char *sql;
+  int n;
+  const char *values[5];
+} raw_stmt;
+
+static int run_pipeline(PGconn *conn, const raw_stmt *st, int n,
+                        PGresult **keep) {
+  int ok = PQenterPipelineMode(conn) == 1;
+  for (int i = 0; ok && i < n; i++) {
+    ok = PQsendQueryParams(conn, st[i].sql, st[i].n, NULL, st[i].values, NULL,
+                           NULL, 0) == 1;
+  }
+  const int synced = ok && PQpipelineSync(conn) == 1;
+  ok = synced;
+  for (int i = 0; ok && i < n; i++) {
+    PGresult *res = PQgetResult(conn);
+    const ExecStatusType status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      fprintf(stderr, "revoke: reference: %s", PQerrorMessage(conn));
+      ok = 0;
+    }
+    if (ok && keep != NULL && *keep == NULL && status == PGRES_TUPLES_OK) {
+      *keep = res;
+    } else {
+      PQclear(res);
+    }
+    for (PGresult *rest; (rest = PQgetResult(conn)) != NULL;) {
+      PQclear(rest);
+    }
+  }
+  while (synced) {  // up to the end of the pipeline
+    PGresult *res = PQgetResult(conn);
+    if (res == NULL) {
+      if (PQstatus(conn) != CONNECTION_OK) {
+        break;
+      }
+      continue;
+    }
+    const int end = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (end || PQstatus(conn) != CONNECTION_OK) {
+      break;
+    }
+  }
+  if (PQexitPipelineMode(conn) != 1) {
+    ok = 0;
+  }
+  if (!ok) {
+    PQclear(PQexec(conn, "ROLLBACK"));
+  }
+  return ok;
+}
+
+// text_array returns (malloc) the array literal of the |n| strings |get|
+// returns (serials and numbers: nothing to escape).
+static char *text_array(size_t n, const char *(*get)(void *, size_t, char *),
+                        void *arg) {
+  char *out = malloc(n * 48 + 3), buf[48];
+  if (out == NULL) {
+    return NULL;
+  }
+  size_t off = 0;
+  out[off++] = '{';
+  for (size_t i = 0; i < n; i++) {
+    off +=
+        (size_t)sprintf(out + off, "%s\"%s\"", i ? "," : "", get(arg, i, buf));
+  }
+  out[off++] = '}';
+  out[off] = '\0';
+  return out;
+}
+
+static const char *get_serial(void *arg, size_t i, char *buf) {
+  (void)buf;
+  return ((const char **)arg)[i];
+}
+
+// column_array: the array literal of column |col| of |res|.
+typedef struct column_arg {
+  PGresult *res;
+  int col;
+  const char *prefix;  // before each value (payloads), or ""
+} column_arg;
+
+static const char *get_col(void *arg, size_t i, char *buf) {
+  const column_arg *c = arg;
+  snprintf(buf, 48, "%s%s", c->prefix, PQgetvalue(c->res, (int)i, c->col));
+  return buf;
+}
+
+static const char *get_same(void *arg, size_t i, char *buf) {
+  (void)i;
+  (void)buf;
+  return arg;
+}
+
+// raw_group revokes the |n| serials in one transaction as pkid does
+// (ca/store/store_revoke.c): one round trip to begin and lock, one to
+// write and commit. It returns the number revoked, -1 on failure.
+static long raw_group(PGconn *conn, const char **serials, size_t n) {
+  char *list = text_array(n, get_serial, serials);
+  PGresult *locked = NULL;
+  long done = -1;
+  // pkid sets the planner hint from 64 serials on.
+  const int hint = n >= 64;
+  raw_stmt lock[3] = {{"BEGIN", 0, {NULL}},
+                      {"SET LOCAL enable_seqscan = off", 0, {NULL}},
+                      {"SELECT id, issuer_id, status = 'revoked',"
+                       " coalesce(extract(epoch FROM revoked_at)::bigint, 0),"
+                       " coalesce(revocation_reason, 0),"
+                       " extract(epoch FROM not_before)::bigint,"
+                       " extract(epoch FROM not_after)::bigint, serial"
+                       " FROM certificates WHERE serial = ANY($1::text[])"
+                       " ORDER BY id FOR UPDATE",
+                       1,
+                       {list}}};
+  if (!hint) {
+    lock[1] = lock[2];
+  }
+  if (list == NULL || !run_pipeline(conn, lock, hint ? 3 : 2, &locked)) {
+    goto done;
+  }
+  const size_t rows = (size_t)PQntuples(locked);
+  column_arg ids = {locked, 0, ""}, objects = {locked, 7, ""},
+             payloads = {locked, 7, "1:"}, issuers = {locked, 1, ""};
+  char *a_ids = text_array(rows, get_col, &ids);
+  char *a_objects = text_array(rows, get_col, &objects);
+  char *a_payloads = text_array(rows, get_col, &payloads);
+  char *a_issuers = text_array(rows > 0 ? 1 : 0, get_col, &issuers);
+  char *a_ats = text_array(rows, get_same, "1700000000");
+  char *a_reasons = text_array(rows, get_same, "1");
+  char *a_actors = text_array(rows, get_same, "token:1:bench");
+  char *a_sources = text_array(rows, get_same, "127.0.0.1");
+  char *a_details = text_array(rows, get_same, "reason=keyCompromise");
+  const raw_stmt write[5] = {
+      {"UPDATE certificates c SET status = 'revoked',"
+       " revoked_at = to_timestamp(u.at), revocation_reason = u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])"
+       " AS u(id, at, reason) WHERE c.id = u.id",
+       3,
+       {a_ids, a_ats, a_reasons}},
+      {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
+       " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
+       " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
+       " AS u(actor, source, object, detail)",
+       5,
+       {"revoke", a_actors, a_sources, a_objects, a_details}},
+      {"SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p",
+       2,
+       {"pki_bench_revocation", a_payloads}},
+      {"INSERT INTO crl_pending (issuer_id) SELECT unnest($1::bigint[])",
+       1,
+       {a_issuers}},
+      {"COMMIT", 0, {NULL}}};
+  if (a_ids != NULL && a_objects != NULL && a_payloads != NULL &&
+      a_issuers != NULL && a_ats != NULL && a_reasons != NULL &&
+      a_actors != NULL && a_sources != NULL && a_details != NULL &&
+      run_pipeline(conn, write, 5, NULL)) {
+    done = (long)rows;
+  }
+  free(a_ids);
+  free(a_objects);
+  free(a_payloads);
+  free(a_issuers);
+  free(a_ats);
+  free(a_reasons);
+  free(a_actors);
+  free(a_sources);
+  free(a_details);
+done:
+  PQclear(locked);
+  free(list);
+  return done;
+}
+
+static void *group_main(void *arg) {
+  worker *w = arg;
+  const char *serials[MAX_CLIENTS];
+  while (now_s() < w->s->deadline) {
+    size_t n = 0;
+    while (n < (size_t)w->group && (serials[n] = take(w->s->targets)) != NULL) {
+      n++;
+    }
+    if (n == 0) {
+      break;
+    }
+    const long done = raw_group(w->conn, serials, n);
+    if (done < 0) {
+      atomic_fetch_add(&w->s->errors, 1);
+    } else {
+      atomic_fetch_add(&w->s->done, (unsigned long)done);
+    }
+  }
+  return NULL;
+}
+
 // run_slice runs |fn| on |n| workers for |seconds| and returns the rate.
 static double run_slice(worker *workers, int n, void *(*fn)(void *), slice *s,
                         double seconds) {
@@ -286,75 +514,113 @@ typedef struct run {
 // The first hex digit of each case's targets ('9': the populations).
 static const char kTags[] = "abcdef12345678";
 
+// One case of a round: its slice and the time it took.
+typedef struct case_sum {
+  unsigned long done;
+  double seconds;
+} case_sum;
+
+static double run_case(run *r, void *(*fn)(void *), int threads, slice *s,
+                       double seconds, case_sum *sum) {
+  const double t0 = now_s();
+  const double rate = run_slice(r->workers, threads, fn, s, seconds);
+  sum->seconds += now_s() - t0;
+  sum->done += atomic_load(&s->done);
+  return rate;
+}
+
+static double rate_of(const case_sum *c) {
+  return c->seconds > 0 ? (double)c->done / c->seconds : 0;
+}
+
 static int measure_population(run *r, long population) {
   const options *o = r->opts;
-  // Enough targets for 2,000 revocations per second and client, which
-  // neither case reaches on a small machine; a case that runs out stops.
-  const long per_case = (long)(2000.0 * o->clients * o->seconds / 2.0) + 1000;
+  // Enough targets for 2,000 revocations per second and client, which no
+  // case reaches on a small machine; a case that runs out stops.
+  const long per_case = (long)(2000.0 * o->clients * o->seconds / 3.0) + 1000;
   if (population > r->revoked_now &&
       !copy_rows(r->db, r->model_id, population - r->revoked_now, '9', 1)) {
     return 0;
   }
   r->revoked_now = population > r->revoked_now ? population : r->revoked_now;
-  if (r->tags_used + 2 > sizeof(kTags) - 1) {
+  if (r->tags_used + 3 > sizeof(kTags) - 1) {
     fprintf(stderr, "revoke: too many populations\n");
     return 0;
   }
-  const char pkid_tag = kTags[r->tags_used++], raw_tag = kTags[r->tags_used++];
-  targets pkid_targets, raw_targets;
-  memset(&pkid_targets, 0, sizeof(pkid_targets));
-  memset(&raw_targets, 0, sizeof(raw_targets));
-  if (!copy_rows(r->db, r->model_id, per_case, pkid_tag, 0) ||
-      !copy_rows(r->db, r->model_id, per_case, raw_tag, 0) ||
-      !load_targets(r->db, pkid_tag, &pkid_targets) ||
-      !load_targets(r->db, raw_tag, &raw_targets)) {
-    return 0;
+  const char tags[3] = {kTags[r->tags_used], kTags[r->tags_used + 1],
+                        kTags[r->tags_used + 2]};
+  r->tags_used += 3;
+  // The targets of pkid, pg_group and pg_txn.
+  targets t[3];
+  memset(t, 0, sizeof(t));
+  for (int k = 0; k < 3; k++) {
+    if (!copy_rows(r->db, r->model_id, per_case, tags[k], 0) ||
+        !load_targets(r->db, tags[k], &t[k])) {
+      return 0;
+    }
   }
   PQclear(it_db_query(r->db, "VACUUM ANALYZE certificates", NULL, NULL));
-  slice sum_pkid, sum_raw;
-  memset(&sum_pkid, 0, sizeof(sum_pkid));
-  memset(&sum_raw, 0, sizeof(sum_raw));
+  case_sum sums[3];
+  memset(sums, 0, sizeof(sums));
   size_t lat_cap = (size_t)per_case;
   uint32_t *lat = calloc(lat_cap, sizeof(*lat));
   size_t lat_n = 0;
-  double pkid_s = 0, raw_s = 0;
   unsigned long errors = 0;
-  const double part = o->seconds / o->rounds / 2.0;
+  const double part = o->seconds / o->rounds / 3.0;
+  for (int k = 0; k < o->clients; k++) {
+    r->workers[k].group = o->clients;
+  }
   for (int round = 0; round < o->rounds && lat != NULL; round++) {
-    slice sp, sr;
-    memset(&sp, 0, sizeof(sp));
-    memset(&sr, 0, sizeof(sr));
-    pthread_mutex_init(&sp.mu, NULL);
-    sp.targets = &pkid_targets;
-    sp.lat_us = lat + lat_n;
-    sp.lat_cap = lat_cap - lat_n;
-    sr.targets = &raw_targets;
-    const double t0 = now_s();
-    const double pkid_rate =
-        run_slice(r->workers, o->clients, revoke_main, &sp, part);
-    const double t1 = now_s();
-    const double raw_rate =
-        run_slice(r->workers, o->clients, raw_main, &sr, part);
-    const double t2 = now_s();
-    pthread_mutex_destroy(&sp.mu);
-    lat_n += sp.lat_n;
-    pkid_s += t1 - t0;
-    raw_s += t2 - t1;
-    atomic_fetch_add(&sum_pkid.done, atomic_load(&sp.done));
-    atomic_fetch_add(&sum_raw.done, atomic_load(&sr.done));
-    errors += atomic_load(&sp.errors) + atomic_load(&sr.errors);
+    // A round is SLICES short turns of the three cases, so that a burst of
+    // the machine's other load falls on all of them alike.
+    case_sum in_round[3];
+    memset(in_round, 0, sizeof(in_round));
+    for (int turn = 0; turn < SLICES; turn++) {
+      slice sl[3];
+      memset(sl, 0, sizeof(sl));
+      pthread_mutex_init(&sl[0].mu, NULL);
+      sl[0].lat_us = lat + lat_n;
+      sl[0].lat_cap = lat_cap - lat_n;
+      for (int k = 0; k < 3; k++) {
+        sl[k].targets = &t[k];
+      }
+      (void)run_case(r, revoke_main, o->clients, &sl[0], part / SLICES,
+                     &in_round[0]);
+      (void)run_case(r, group_main, 1, &sl[1], part / SLICES, &in_round[1]);
+      (void)run_case(r, raw_main, o->clients, &sl[2], part / SLICES,
+                     &in_round[2]);
+      pthread_mutex_destroy(&sl[0].mu);
+      lat_n += sl[0].lat_n;
+      for (int k = 0; k < 3; k++) {
+        errors += atomic_load(&sl[k].errors);
+      }
+    }
+    for (int k = 0; k < 3; k++) {
+      sums[k].done += in_round[k].done;
+      sums[k].seconds += in_round[k].seconds;
+    }
+    const double pkid_rate = rate_of(&in_round[0]);
+    const double group_rate = rate_of(&in_round[1]);
+    const double txn_rate = rate_of(&in_round[2]);
     printf(
         "{\"bench\":\"revoke\",\"case\":\"single_round\","
         "\"already_revoked\":%ld,\"round\":%d,\"clients\":%d,"
-        "\"per_s\":%.1f,\"pg_txn_per_s\":%.1f,\"vs_pg_txn\":%.3f}\n",
-        population, round + 1, o->clients, pkid_rate, raw_rate,
-        raw_rate > 0 ? pkid_rate / raw_rate : 0);
+        "\"per_s\":%.1f,\"pg_group_per_s\":%.1f,\"vs_pg_group\":%.3f,"
+        "\"pg_txn_per_s\":%.1f}\n",
+        population, round + 1, o->clients, pkid_rate, group_rate,
+        group_rate > 0 ? pkid_rate / group_rate : 0, txn_rate);
     fflush(stdout);
   }
-  const double pkid_rate =
-      pkid_s > 0 ? (double)atomic_load(&sum_pkid.done) / pkid_s : 0;
-  const double raw_rate =
-      raw_s > 0 ? (double)atomic_load(&sum_raw.done) / raw_s : 0;
+  const double pkid_rate = rate_of(&sums[0]), group_rate = rate_of(&sums[1]);
+  // Revocations per pkid transaction: the rows one transaction revoked
+  // share their xmin.
+  char sql[256];
+  snprintf(sql, sizeof(sql),
+           "SELECT (100 * count(*) / greatest(count(DISTINCT xmin::text), 1))"
+           " FROM certificates WHERE status = 'revoked' AND serial LIKE '%c%%'"
+           " AND length(serial) = 34",
+           tags[0]);
+  const double per_commit = (double)it_db_int(r->db, sql, NULL) / 100.0;
   const long long in_db = it_db_int(
       r->db, "SELECT count(*) FROM certificates WHERE status = 'revoked'",
       NULL);
@@ -362,19 +628,142 @@ static int measure_population(run *r, long population) {
       "{\"bench\":\"revoke\",\"case\":\"single\",\"already_revoked\":%ld,"
       "\"clients\":%d,\"seconds\":%.2f,\"revocations\":%lu,"
       "\"per_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
-      "\"pg_txn_per_s\":%.1f,\"vs_pg_txn\":%.3f,\"errors\":%lu,"
-      "\"revoked_in_db\":%lld,\"pkid_rss_kb\":%ld}\n",
-      population, o->clients, pkid_s, atomic_load(&sum_pkid.done), pkid_rate,
-      percentile_ms(lat, lat_n, 0.5), percentile_ms(lat, lat_n, 0.99), raw_rate,
-      raw_rate > 0 ? pkid_rate / raw_rate : 0, errors, in_db,
-      proc_status_kb(r->pkid->pid, "VmRSS"));
+      "\"per_commit\":%.2f,\"pg_group_per_s\":%.1f,\"vs_pg_group\":%.3f,"
+      "\"pg_txn_per_s\":%.1f,\"errors\":%lu,\"revoked_in_db\":%lld,\"pkid_rss_"
+      "kb\":%ld}\n",
+      population, o->clients, sums[0].seconds, sums[0].done, pkid_rate,
+      percentile_ms(lat, lat_n, 0.5), percentile_ms(lat, lat_n, 0.99),
+      per_commit, group_rate, group_rate > 0 ? pkid_rate / group_rate : 0,
+      rate_of(&sums[2]), errors, in_db, proc_status_kb(r->pkid->pid, "VmRSS"));
   fflush(stdout);
-  // The revocations of both cases are the population of the next one.
+  // The revocations of every case are the population of the next one.
   r->revoked_now = in_db > 0 ? (long)in_db : r->revoked_now;
   free(lat);
-  free(pkid_targets.serials);
-  free(raw_targets.serials);
+  for (int k = 0; k < 3; k++) {
+    free(t[k].serials);
+  }
   return lat != NULL && errors == 0;
+}
+
+// --- Batches ---
+
+// pkid_batch revokes the |n| serials in one POST
+// /v1/certificates:batchRevoke; it returns the number revoked, -1 on
+// failure.
+static long pkid_batch(pki_client *client, const char **serials, size_t n) {
+  Pki__V1__BatchRevokeItem *items = calloc(n, sizeof(*items));
+  Pki__V1__BatchRevokeItem **ptrs = calloc(n, sizeof(*ptrs));
+  uint8_t *body = NULL;
+  long revoked = -1;
+  if (items == NULL || ptrs == NULL) {
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    pki__v1__batch_revoke_item__init(&items[i]);
+    items[i].serial = (char *)serials[i];
+    items[i].reason = 1;  // keyCompromise
+    ptrs[i] = &items[i];
+  }
+  Pki__V1__BatchRevokeRequest req = PKI__V1__BATCH_REVOKE_REQUEST__INIT;
+  req.items = ptrs;
+  req.n_items = n;
+  const size_t len = pki__v1__batch_revoke_request__get_packed_size(&req);
+  body = malloc(len + 1);
+  if (body == NULL) {
+    goto done;
+  }
+  pki__v1__batch_revoke_request__pack(&req, body);
+  pki_reply reply;
+  if (!pki_client_call(client, "POST", "/v1/certificates:batchRevoke",
+                       "application/x-protobuf", body, len, &reply)) {
+    goto done;
+  }
+  Pki__V1__BatchRevokeResponse *resp =
+      reply.status == 200 ? pki__v1__batch_revoke_response__unpack(
+                                NULL, reply.body_len, reply.body)
+                          : NULL;
+  if (resp != NULL) {
+    revoked = resp->revoked;
+  } else {
+    char text[256];
+    pki_reply_error_text(&reply, text, sizeof(text));
+    fprintf(stderr, "revoke: batch: HTTP %ld: %s\n", reply.status, text);
+  }
+  pki__v1__batch_revoke_response__free_unpacked(resp, NULL);
+  pki_reply_cleanup(&reply);
+done:
+  free(items);
+  free(ptrs);
+  free(body);
+  return revoked;
+}
+
+static int measure_batches(run *r) {
+  const options *o = r->opts;
+  const long n = o->batch_items, total = n * o->batches;
+  if (r->tags_used + 2 > sizeof(kTags) - 1) {
+    fprintf(stderr, "revoke: too many populations\n");
+    return 0;
+  }
+  const char tags[2] = {kTags[r->tags_used], kTags[r->tags_used + 1]};
+  r->tags_used += 2;
+  targets t[2];
+  memset(t, 0, sizeof(t));
+  const char **serials = calloc((size_t)n, sizeof(*serials));
+  int ok = serials != NULL;
+  for (int k = 0; ok && k < 2; k++) {
+    ok = copy_rows(r->db, r->model_id, total, tags[k], 0) &&
+         load_targets(r->db, tags[k], &t[k]) && t[k].n == (size_t)total;
+  }
+  PQclear(it_db_query(r->db, "VACUUM ANALYZE certificates", NULL, NULL));
+  case_sum sums[2];
+  memset(sums, 0, sizeof(sums));
+  for (int b = 0; ok && b < o->batches; b++) {
+    double rates[2];
+    // pkid first in odd rounds, PostgreSQL alone first in even ones: what
+    // the machine's other load does to the second of a pair evens out.
+    for (int j = 0; ok && j < 2; j++) {
+      const int k = (j + b) % 2;
+      for (long i = 0; i < n; i++) {
+        serials[i] = take(&t[k]);
+      }
+      const double t0 = now_s();
+      const long done =
+          k == 0 ? pkid_batch(r->workers[0].client, serials, (size_t)n)
+                 : raw_group(r->workers[0].conn, serials, (size_t)n);
+      const double took = now_s() - t0;
+      ok = done == n;
+      sums[k].done += (unsigned long)(done > 0 ? done : 0);
+      sums[k].seconds += took;
+      rates[k] = took > 0 ? (double)n / took : 0;
+    }
+    if (ok) {
+      printf(
+          "{\"bench\":\"revoke\",\"case\":\"batch_round\","
+          "\"items\":%ld,\"round\":%d,\"per_s\":%.0f,"
+          "\"pg_batch_per_s\":%.0f,\"vs_pg_batch\":%.3f}\n",
+          n, b + 1, rates[0], rates[1], rates[1] > 0 ? rates[0] / rates[1] : 0);
+      fflush(stdout);
+    }
+  }
+  if (ok) {
+    const double pkid_rate = rate_of(&sums[0]), raw_rate = rate_of(&sums[1]);
+    printf(
+        "{\"bench\":\"revoke\",\"case\":\"batch\",\"items\":%ld,"
+        "\"batches\":%d,\"revocations\":%lu,\"seconds\":%.2f,"
+        "\"per_s\":%.0f,\"pg_batch_per_s\":%.0f,\"vs_pg_batch\":%.3f,"
+        "\"pkid_rss_kb\":%ld}\n",
+        n, o->batches, sums[0].done, sums[0].seconds, pkid_rate, raw_rate,
+        raw_rate > 0 ? pkid_rate / raw_rate : 0,
+        proc_status_kb(r->pkid->pid, "VmRSS"));
+    fflush(stdout);
+  } else {
+    fprintf(stderr, "revoke: the batch case failed\n");
+  }
+  free(serials);
+  free(t[0].serials);
+  free(t[1].serials);
+  return ok;
 }
 
 // --- Setup ---
@@ -416,7 +805,8 @@ static long long issue_model(it_pkid *pkid, const it_db *db) {
 static void usage(void) {
   fprintf(stderr,
           "usage: revoke --database URL [--clients N] [--seconds S]"
-          " [--rounds R] [--populations N,N,...]\n");
+          " [--rounds R] [--populations N,N,...] [--batch-items N]"
+          " [--batches B]\n");
 }
 
 static int parse_populations(const char *text, options *o) {
@@ -443,6 +833,8 @@ static int parse_options(int argc, char **argv, options *o) {
   o->clients = 4;
   o->seconds = 10;
   o->rounds = 5;
+  o->batch_items = 10000;
+  o->batches = 4;
   if (!parse_populations("0,10000,100000", o)) {
     return 0;
   }
@@ -459,6 +851,10 @@ static int parse_options(int argc, char **argv, options *o) {
       o->seconds = atof(v);
     } else if (strcmp(argv[i], "--rounds") == 0) {
       o->rounds = atoi(v);
+    } else if (strcmp(argv[i], "--batch-items") == 0) {
+      o->batch_items = atol(v);
+    } else if (strcmp(argv[i], "--batches") == 0) {
+      o->batches = atoi(v);
     } else if (strcmp(argv[i], "--populations") == 0) {
       if (!parse_populations(v, o)) {
         return 0;
@@ -468,7 +864,8 @@ static int parse_options(int argc, char **argv, options *o) {
     }
   }
   return o->database != NULL && o->clients >= 1 && o->clients <= MAX_CLIENTS &&
-         o->seconds > 0 && o->rounds >= 1;
+         o->seconds > 0 && o->rounds >= 1 && o->batch_items >= 0 &&
+         o->batch_items <= 100000 && o->batches >= 1;
 }
 
 int main(int argc, char **argv) {
@@ -518,6 +915,9 @@ int main(int argc, char **argv) {
     if (!measure_population(&r, opts.populations[i])) {
       rc = 1;
     }
+  }
+  if (rc == 0 && opts.batch_items > 0 && !measure_batches(&r)) {
+    rc = 1;
   }
 done:
   for (int i = 0; i < opts.clients; i++) {

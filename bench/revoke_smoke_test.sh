@@ -9,7 +9,8 @@ set -euo pipefail
 out="$TEST_TMPDIR/revoke.jsonl"
 
 bench/revoke_bench --database "$PKI_TEST_DATABASE_URL" --clients 2 \
-  --seconds 2 --rounds 2 --populations 0,300 > "$out"
+  --seconds 2 --rounds 2 --populations 0,300 --batch-items 200 \
+  --batches 2 > "$out"
 
 python3 - "$out" <<'PY'
 import json, sys
@@ -18,15 +19,20 @@ single = [l for l in lines if l.get("case") == "single"]
 rounds = [l for l in lines if l.get("case") == "single_round"]
 if [l["already_revoked"] for l in single] != [0, 300] or len(rounds) != 4:
     sys.exit(f"expected 2 populations of 2 rounds: {lines}")
-keys = ("clients,seconds,revocations,per_s,p50_ms,p99_ms,pg_txn_per_s,"
-        "vs_pg_txn,errors,revoked_in_db,pkid_rss_kb").split(",")
+keys = ("clients,seconds,revocations,per_s,p50_ms,p99_ms,pg_group_per_s,"
+        "vs_pg_group,pg_txn_per_s,errors,revoked_in_db,pkid_rss_kb").split(",")
 for l in single:
     missing = [k for k in keys if k not in l]
     if missing:
         sys.exit(f"line lacks {missing}: {l}")
-    if l["errors"] != 0 or l["revocations"] <= 0 or l["pg_txn_per_s"] <= 0:
+    if (l["errors"] != 0 or l["revocations"] <= 0 or l["pg_group_per_s"] <= 0
+            or l["pg_txn_per_s"] <= 0):
         sys.exit(f"bad line: {l}")
 if single[1]["revoked_in_db"] < 300 + single[0]["revocations"]:
     sys.exit(f"the population was not made: {single}")
-print(f"ok: {len(single)} populations, {len(rounds)} rounds")
+batch = [l for l in lines if l.get("case") == "batch"]
+if (len(batch) != 1 or batch[0]["revocations"] != 400 or batch[0]["per_s"] <= 0
+        or batch[0]["pg_batch_per_s"] <= 0 or "vs_pg_batch" not in batch[0]):
+    sys.exit(f"expected one batch line of 2 x 200: {batch}")
+print(f"ok: {len(single)} populations, {len(rounds)} rounds, batches")
 PY

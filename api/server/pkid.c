@@ -45,6 +45,7 @@
 #include "ca/revocation/ocsp_delegate.h"
 #include "ca/revocation/presign.h"
 #include "ca/revocation/revoke.h"
+#include "ca/revocation/revoke_group.h"
 #include "ca/store/listener.h"
 #include "ca/store/store_access.h"
 #include "ca/x509/key.h"
@@ -515,7 +516,8 @@ int main(int argc, char **argv) {
       .on_event = on_crl,
   };
   if (!ca_crl_writer_start(svc.authority, svc.store, &crl_config,
-                           &svc.crl_writer)) {
+                           &svc.crl_writer) ||
+      !ca_revoke_group_new(svc.authority, svc.store, 0, &svc.revoke_group)) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
@@ -656,6 +658,7 @@ done:
   ca_listener_stop(listener);
   // After the listener, which wakes it, and the servers.
   ca_crl_writer_stop(svc.crl_writer);
+  ca_revoke_group_free(svc.revoke_group);  // after the servers
   // After the OCSP listener: what it signed last is stored.
   ca_presigner_stop(presigner);
   api_tls_shutdown();

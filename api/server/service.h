@@ -41,6 +41,9 @@ struct api_service {
   int64_t crl_interval_s;
   // Publishes the CRLs (ca/revocation/crl_writer.h).
   struct ca_crl_writer *crl_writer;
+  // Commits concurrent single revocations together
+  // (ca/revocation/revoke_group.h).
+  struct ca_revoke_group *revoke_group;
 };
 
 #endif  // PKI_API_SERVICE_H

@@ -134,6 +134,8 @@ static int decide(const ca_authority *authority, batch_state *b,
 // What the transaction writes for the items that pass.
 typedef struct batch_writes {
   ca_revocation_row *rows;
+  const char **actors;  // borrowed from the items or the batch
+  const char **sources;
   const char **objects;  // serials, borrowed from the results
   const char **details;
   const char **payloads;
@@ -145,6 +147,8 @@ typedef struct batch_writes {
 
 static void writes_free(batch_writes *w) {
   free(w->rows);
+  free(w->actors);
+  free(w->sources);
   free(w->objects);
   free(w->details);
   free(w->payloads);
@@ -157,24 +161,29 @@ static int writes_alloc(batch_writes *w, size_t n) {
   memset(w, 0, sizeof(*w));
   const size_t k = n > 0 ? n : 1;
   w->rows = calloc(k, sizeof(*w->rows));
+  w->actors = calloc(k, sizeof(*w->actors));
+  w->sources = calloc(k, sizeof(*w->sources));
   w->objects = calloc(k, sizeof(*w->objects));
   w->details = calloc(k, sizeof(*w->details));
   w->payloads = calloc(k, sizeof(*w->payloads));
   w->detail_buf = calloc(k, sizeof(*w->detail_buf));
   w->payload_buf = calloc(k, sizeof(*w->payload_buf));
   w->issuers = calloc(k, sizeof(*w->issuers));
-  CA_ENSURE_RETURN(w->rows != NULL && w->objects != NULL &&
-                       w->details != NULL && w->payloads != NULL &&
-                       w->detail_buf != NULL && w->payload_buf != NULL &&
-                       w->issuers != NULL,
+  CA_ENSURE_RETURN(w->rows != NULL && w->actors != NULL && w->sources != NULL &&
+                       w->objects != NULL && w->details != NULL &&
+                       w->payloads != NULL && w->detail_buf != NULL &&
+                       w->payload_buf != NULL && w->issuers != NULL,
                    CA_ERR_NO_MEMORY, "out of memory");
   return 1;
 }
 
-static void add_write(batch_writes *w, const ca_revocation_result *r,
-                      int64_t cert_id) {
+static void add_write(batch_writes *w, const ca_revocation_batch *batch,
+                      const ca_revocation_item *item,
+                      const ca_revocation_result *r, int64_t cert_id) {
   const size_t i = w->n++;
   w->rows[i] = (ca_revocation_row){cert_id, r->revoked_at, r->reason};
+  w->actors[i] = item->actor != NULL ? item->actor : batch->actor;
+  w->sources[i] = item->source != NULL ? item->source : batch->source;
   w->objects[i] = r->serial;
   snprintf(w->detail_buf[i], sizeof(w->detail_buf[i]), "reason=%s",
            ca_reason_name(r->reason));
@@ -191,20 +200,21 @@ static void add_write(batch_writes *w, const ca_revocation_result *r,
 }
 
 // commit_writes records |w| in |tx| and commits.
-static int commit_writes(ca_store_tx **tx, const ca_revocation_batch *batch,
-                         const batch_writes *w) {
-  if (w->n > 0) {
-    CA_GUARD_RETURN(ca_store_tx_set_revocations(*tx, w->rows, w->n));
-    CA_GUARD_RETURN(ca_store_tx_audit_objects(*tx, batch->actor, "revoke",
-                                              batch->source, w->objects,
-                                              w->details, w->n));
-    CA_GUARD_RETURN(
-        ca_store_tx_notify_many(*tx, CA_REVOCATION_CHANNEL, w->payloads, w->n));
-    for (size_t k = 0; k < w->n_issuers; k++) {
-      CA_GUARD_RETURN(ca_store_tx_queue_crl(*tx, w->issuers[k]));
-    }
-  }
-  return ca_store_commit(tx);
+static int commit_writes(ca_store_tx **tx, const batch_writes *w) {
+  const ca_revocation_writes writes = {
+      .rows = w->rows,
+      .actors = w->actors,
+      .sources = w->sources,
+      .objects = w->objects,
+      .details = w->details,
+      .payloads = w->payloads,
+      .n = w->n,
+      .issuers = w->issuers,
+      .n_issuers = w->n_issuers,
+      .action = "revoke",
+      .channel = CA_REVOCATION_CHANNEL,
+  };
+  return ca_store_commit_revocations(tx, &writes);
 }
 
 // prepare normalizes each item's serial and CA into its result; an item
@@ -260,10 +270,9 @@ int ca_revoke_batch(const ca_authority *authority, ca_store *store,
             "out of memory");
   CA_GUARD(writes_alloc(&w, batch->n));
   CA_GUARD(prepare(authority, batch, results, named, serials, &n_serials));
-  CA_GUARD(ca_store_begin(store, &tx));
   if (n_serials > 0) {
-    CA_GUARD(ca_store_tx_lock_certificates(tx, serials, n_serials, &b.matches,
-                                           &b.n_matches));
+    CA_GUARD(ca_store_begin_revocations(store, serials, n_serials, &tx,
+                                        &b.matches, &b.n_matches));
   }
   CA_GUARD(index_matches(&b));
   for (size_t i = 0; i < batch->n; i++) {
@@ -276,9 +285,12 @@ int ca_revoke_batch(const ca_authority *authority, ca_store *store,
       ca_err_copy(&out->err);
       continue;
     }
-    add_write(&w, out, b.matches[m].state.id);
+    add_write(&w, batch, &batch->items[i], out, b.matches[m].state.id);
   }
-  CA_GUARD(commit_writes(&tx, batch, &w));
+  // Every item refused before any lookup: no transaction.
+  if (tx != NULL) {
+    CA_GUARD(commit_writes(&tx, &w));
+  }
   // From after the commit: the queued rows are older than that, which is
   // what ca_crl_current measures from.
   const int64_t due_at =
@@ -308,7 +320,8 @@ err:
 
 int ca_revoke(const ca_authority *authority, ca_store *store,
               const ca_revocation *r, ca_revocation_result *out) {
-  const ca_revocation_item item = {r->serial, r->issuer, r->reason, r->when};
+  const ca_revocation_item item = {r->serial, r->issuer, r->reason,
+                                   r->when,   NULL,      NULL};
   const ca_revocation_batch batch = {&item, 1, r->actor, r->source,
                                      r->crl_interval_s};
   size_t revoked;

@@ -68,6 +68,10 @@ typedef struct ca_revocation_item {
   const char *issuer;  // NULL or "": any CA
   int reason;
   int64_t when;  // 0: now
+  // For the item's audit row: NULL takes the batch's. A group of single
+  // revocations (revoke_group.h) commits several clients' items together.
+  const char *actor;
+  const char *source;
 } ca_revocation_item;
 
 typedef struct ca_revocation_batch {

@@ -397,14 +397,18 @@ typedef struct ca_cert_match {
   ca_cert_state state;
 } ca_cert_match;
 
-// ca_store_tx_lock_certificates finds and locks, in one statement, every
-// certificate whose serial is one of the |n| |serials| (lower-case hex, as
-// ca_serial_to_hex writes them), under any issuer, in the order of their
-// ids (the order ca_store_tx_lock_certificate locks in, so that concurrent
-// revocations cannot deadlock). The caller frees |*out| with free().
-int ca_store_tx_lock_certificates(ca_store_tx *tx, const char *const *serials,
-                                  size_t n, ca_cert_match **out,
-                                  size_t *out_n) CA_MUST_CHECK;
+// ca_store_begin_revocations begins a transaction and finds and locks in
+// it every certificate whose serial is one of the |n| |serials| (lower-case
+// hex, as ca_serial_to_hex writes them), under any issuer, in the order of
+// their ids (the order ca_store_tx_lock_certificate locks in, so that
+// concurrent revocations cannot deadlock): one round trip
+// (store_revoke.c). On success the caller owns |*out_tx| (commit it with
+// ca_store_commit_revocations, or ca_store_rollback) and frees |*out| with
+// free(); on failure nothing is left open.
+int ca_store_begin_revocations(ca_store *store, const char *const *serials,
+                               size_t n, ca_store_tx **out_tx,
+                               ca_cert_match **out,
+                               size_t *out_n) CA_MUST_CHECK;
 
 // One revocation to record.
 typedef struct ca_revocation_row {
@@ -413,24 +417,30 @@ typedef struct ca_revocation_row {
   int reason;
 } ca_revocation_row;
 
-// ca_store_tx_set_revocations marks the |n| certificates revoked, in one
-// statement.
-int ca_store_tx_set_revocations(ca_store_tx *tx, const ca_revocation_row *rows,
-                                size_t n) CA_MUST_CHECK;
+// What a batch of revocations writes (every pointer borrowed): per
+// revocation its row, its audit row (|action|, each with its own actor,
+// source, object and detail, outcome "ok") and a NOTIFY on |channel| with
+// its payload; per CA touched a crl_pending row.
+typedef struct ca_revocation_writes {
+  const ca_revocation_row *rows;
+  const char *const *actors;
+  const char *const *sources;
+  const char *const *objects;
+  const char *const *details;
+  const char *const *payloads;
+  size_t n;
+  const int64_t *issuers;
+  size_t n_issuers;
+  const char *action;
+  const char *channel;
+} ca_revocation_writes;
 
-// ca_store_tx_audit_objects appends |n| audit rows that differ only in
-// their object and detail, in one statement.
-int ca_store_tx_audit_objects(ca_store_tx *tx, const char *actor,
-                              const char *action, const char *source,
-                              const char *const *objects,
-                              const char *const *details,
-                              size_t n) CA_MUST_CHECK;
-
-// ca_store_tx_notify_many sends one NOTIFY on |channel| per payload, in one
-// statement (PostgreSQL folds identical ones of a transaction into one).
-int ca_store_tx_notify_many(ca_store_tx *tx, const char *channel,
-                            const char *const *payloads,
-                            size_t n) CA_MUST_CHECK;
+// ca_store_commit_revocations writes |w| and commits, in one round trip
+// (libpq's pipeline mode). A failing statement stops the rest, COMMIT
+// included, and the transaction is rolled back. |*tx| is consumed and set
+// to NULL, and the return value means what ca_store_commit's does.
+int ca_store_commit_revocations(ca_store_tx **tx,
+                                const ca_revocation_writes *w) CA_MUST_CHECK;
 
 // ca_store_tx_put_crl stores the current CRL of |issuer_id|.
 int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,

@@ -41,6 +41,14 @@ struct ca_store_tx {
   int failed;  // a statement failed: only rollback remains
 };
 
+// The columns ca_store_get_cert_state reads, in its order.
+#define CA_STORE_STATE_COLUMNS                            \
+  "id, issuer_id, status = 'revoked',"                    \
+  " coalesce(extract(epoch FROM revoked_at)::bigint, 0)," \
+  " coalesce(revocation_reason, 0),"                      \
+  " extract(epoch FROM not_before)::bigint,"              \
+  " extract(epoch FROM not_after)::bigint"
+
 // ca_store_raise_conn records CA_ERR_STORAGE_UNAVAILABLE with libpq's
 // message for |conn| (which never holds a password).
 void ca_store_raise_conn(PGconn *conn, const char *what);

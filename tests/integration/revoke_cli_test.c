@@ -3,7 +3,8 @@
 // --batch-items; a bad line stops it before anything is sent) and --select
 // with find's filters (--cluster, --issued-after) and --dry-run; both print
 // their summary (revoked, already revoked, refused by reason), and what the
-// database holds afterwards is checked.
+// database holds afterwards is checked; a file of many serials, some twice,
+// revokes each once with one audit row.
 #include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -156,6 +157,53 @@ TEST(serials_file_revokes_in_batches_and_sums_up) {
   CHECK_EQ_INT(revoked(s[4]), 0);
 }
 
+// A file of many serials, some twice: each certificate revoked once, with
+// one audit row, whatever batch its lines fall in.
+TEST(serials_file_of_many_revokes_each_once_with_its_audit_row) {
+  enum { kCerts = 40 };
+  char s[kCerts][64];
+  for (int i = 0; i < kCerts; i += 8) {
+    CHECK(issue("gamma", 8, s + i));
+  }
+  char path[600], args[1024], out[8192];
+  it_tmpdir("many-serials.txt", path, sizeof(path));
+  char *text = malloc(kCerts * 70 + 256);
+  CHECK(text != NULL);
+  if (text == NULL) {
+    return;
+  }
+  size_t off = 0;
+  for (int i = 0; i < kCerts; i++) {
+    off += (size_t)sprintf(text + off, "%s\n", s[i]);
+  }
+  // Three serials again: one in the same batch of 16, two in later ones.
+  off += (size_t)sprintf(text + off, "%s\n%s\n%s\n", s[39], s[0], s[17]);
+  CHECK(it_write_file(path, text, off));
+  free(text);
+  snprintf(args, sizeof(args),
+           "revoke --serials-file %s --reason keyCompromise --batch-items 16",
+           path);
+  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 0);
+  CHECK(strstr(out, "revoked 40, already revoked 3, refused 0") != NULL);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM certificates WHERE cluster ="
+                         " $1 AND status = 'revoked' AND revocation_reason = 1",
+                         "gamma"),
+               kCerts);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM audit_log a JOIN certificates c"
+                         " ON c.serial = a.object WHERE c.cluster = $1"
+                         " AND a.action = 'revoke' AND a.outcome = 'ok'",
+                         "gamma"),
+               kCerts);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(DISTINCT a.object) FROM audit_log a"
+                         " JOIN certificates c ON c.serial = a.object"
+                         " WHERE c.cluster = $1 AND a.action = 'revoke'",
+                         "gamma"),
+               kCerts);
+}
+
 TEST(select_with_dry_run_counts_then_revokes_what_the_filters_find) {
   char s[3][64], other[2][64];
   CHECK(issue("beta", 3, s));
@@ -207,6 +255,7 @@ int main(void) {
   }
   api = it_client(&pkid);
   RUN(serials_file_revokes_in_batches_and_sums_up);
+  RUN(serials_file_of_many_revokes_each_once_with_its_audit_row);
   RUN(select_with_dry_run_counts_then_revokes_what_the_filters_find);
   pki_client_free(api);
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);

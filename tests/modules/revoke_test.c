@@ -417,16 +417,20 @@ TEST(a_batch_commits_its_good_items_and_refuses_each_bad_one) {
     *c = (char)(*c >= 'a' && *c <= 'f' ? *c - 'a' + 'A' : *c);
   }
   const ca_revocation_item items[] = {
-      {f.certs[0].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0},
-      {"abcdef0123456789", NULL, CA_REASON_KEY_COMPROMISE, 0},  // unknown
-      {upper, "ec-issuing", CA_REASON_SUPERSEDED, 0},  // written otherwise
-      {f.certs[0].serial_hex, NULL, CA_REASON_SUPERSEDED, 0},  // again
-      {f.certs[2].serial_hex, NULL, 7, 0},                     // no reason 7
-      {f.certs[2].serial_hex, "no-such-ca", 1, 0},
-      {"zz", NULL, 1, 0},                                          // not hex
-      {f.rsa.serial_hex, "ec-issuing", 1, 0},                      // other CA
-      {f.certs[3].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0},  // held
-      {f.rsa.serial_hex, NULL, CA_REASON_AFFILIATION_CHANGED, 0},
+      {f.certs[0].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0, NULL, NULL},
+      {"abcdef0123456789", NULL, CA_REASON_KEY_COMPROMISE, 0, NULL,
+       NULL},  // unknown
+      {upper, "ec-issuing", CA_REASON_SUPERSEDED, 0, NULL,
+       NULL},  // written otherwise
+      {f.certs[0].serial_hex, NULL, CA_REASON_SUPERSEDED, 0, NULL,
+       NULL},                                           // again
+      {f.certs[2].serial_hex, NULL, 7, 0, NULL, NULL},  // no reason 7
+      {f.certs[2].serial_hex, "no-such-ca", 1, 0, NULL, NULL},
+      {"zz", NULL, 1, 0, NULL, NULL},                      // not hex
+      {f.rsa.serial_hex, "ec-issuing", 1, 0, NULL, NULL},  // other CA
+      {f.certs[3].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0, NULL,
+       NULL},  // held
+      {f.rsa.serial_hex, NULL, CA_REASON_AFFILIATION_CHANGED, 0, NULL, NULL},
   };
   const size_t n = sizeof(items) / sizeof(items[0]);
   const ca_revocation_batch batch = {items, n, "module-test", "127.0.0.1", 0};
@@ -494,8 +498,8 @@ TEST(a_batch_that_cannot_commit_writes_nothing) {
   fixture f;
   CHECK(setup(&f, "revoke-batch-down"));
   const ca_revocation_item items[] = {
-      {f.certs[0].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0},
-      {f.certs[1].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0},
+      {f.certs[0].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0, NULL, NULL},
+      {f.certs[1].serial_hex, NULL, CA_REASON_KEY_COMPROMISE, 0, NULL, NULL},
   };
   // The audit log refuses rows (a storage failure in the middle of the
   // transaction, after the certificates' rows were changed).

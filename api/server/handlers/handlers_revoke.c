@@ -11,6 +11,7 @@
 #include "api/server/pb_scan.h"
 #include "ca/limits.h"
 #include "ca/revocation/revoke.h"
+#include "ca/revocation/revoke_group.h"
 #include "ca/x509/pem.h"
 #include "proto/pki.pb-c.h"
 
@@ -76,8 +77,12 @@ static void change(api_service *svc, const api_request *req, int revoke,
     r.issuer = unhold_msg->issuer;
   }
   ca_revocation_result result;
-  const int ok = revoke ? ca_revoke(svc->authority, svc->store, &r, &result)
-                        : ca_unhold(svc->authority, svc->store, &r, &result);
+  // Concurrent revocations commit together (ca/revocation/revoke_group.h);
+  // releases are rare and go alone.
+  const int ok = !revoke ? ca_unhold(svc->authority, svc->store, &r, &result)
+                 : svc->revoke_group != NULL
+                     ? ca_revoke_grouped(svc->revoke_group, &r, &result)
+                     : ca_revoke(svc->authority, svc->store, &r, &result);
   CA_GUARD(ok);
   changed(svc, &result);
   ca_crl_writer_wake(svc->crl_writer);
@@ -169,8 +174,9 @@ void api_handle_batch_revoke(api_service *svc, const api_request *req,
             "out of memory");
   for (size_t i = 0; i < n; i++) {
     const Pki__V1__BatchRevokeItem *item = msg->items[i];
-    items[i] = (ca_revocation_item){item->serial, item->issuer, item->reason,
-                                    item->revocation_time};
+    items[i] =
+        (ca_revocation_item){item->serial,          item->issuer, item->reason,
+                             item->revocation_time, NULL,         NULL};
   }
   const ca_revocation_batch batch = {items, n, actor, req->remote,
                                      svc->crl_interval_s};
