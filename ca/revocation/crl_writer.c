@@ -186,6 +186,16 @@ static int refresh_shard(ca_store_tx *tx, const ca_issuer *issuer,
   return 1;
 }
 
+// shards_of returns how many shard CRLs |issuer| has with pkid
+// --crl-shards |shards|: none unless it signs certificates that name one
+// (an issuing CA with a CRL URL: issue.c).
+static unsigned shards_of(const ca_issuer *issuer, unsigned shards) {
+  return shards > 1 && issuer->crl_url[0] != '\0' &&
+                 strcmp(issuer->role, "issuing") == 0
+             ? shards
+             : 0;
+}
+
 // refresh publishes the CRLs of |issuer| that are due, under its CRL lock,
 // which it waits for when |wait| is 1: the CA-wide CRL and shards 1 to
 // |shards|, or to the highest shard that has a CRL already.
@@ -208,8 +218,8 @@ static int refresh(ca_store *store, const ca_issuer *issuer, unsigned shards,
     return 1;
   }
   CA_GUARD(ca_store_tx_crl_top_shard(tx, issuer->id, &top));
-  if (shards > 1 && issuer->crl_url[0] != '\0' && top < shards) {
-    top = shards;
+  if (top < shards_of(issuer, shards)) {
+    top = shards_of(issuer, shards);
   }
   for (unsigned shard = 0; shard <= top; shard++) {
     CA_GUARD(
@@ -242,7 +252,7 @@ int ca_crl_current_shard(const ca_authority *authority, ca_store *store,
   const int64_t now = (int64_t)time(NULL);
   const int64_t validity = validity_of(validity_s);
   const int64_t interval = interval_of(interval_s);
-  const unsigned shards = authority->crl_shards > 1 ? authority->crl_shards : 0;
+  const unsigned shards = shards_of(issuer, authority->crl_shards);
   CA_GUARD(ca_store_get_shard_crl(store, issuer->id, shard, out, &found));
   CA_ENSURE(found || shard <= shards, CA_ERR_NOT_FOUND,
             "CA %s has no CRL shard %u", issuer->name, shard);
