@@ -148,7 +148,7 @@ static double pg_read(const it_db *db, const char *issuer) {
   snprintf(sql, sizeof(sql),
            "DECLARE r NO SCROLL CURSOR FOR SELECT serial, revoked_at,"
            " revocation_reason FROM certificates WHERE issuer_id = %s"
-           " AND status = 'revoked' AND not_after > now()",
+           " AND status = 'revoked' AND not_after > now() ORDER BY serial",
            issuer);
   if (PQstatus(conn) == CONNECTION_OK) {
     const double t0 = now_s();

@@ -320,21 +320,21 @@ int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
   s->tx = tx;
   const char *values[3] = {issuer, now_text, k};
   // SCROLL: the cursor is read twice (its rows are those of its snapshot,
-  // both times). The shard's own index serves a shard; the CA-wide CRL
-  // reads every revoked row of the CA.
+  // both times; the sort is kept by PostgreSQL for the second). The shard's own
+  // index serves a shard; the CA-wide CRL reads every revoked row of the CA.
   if (!ca_store_tx_command(
           tx,
-          shard == 0
-              ? "DECLARE pki_crl_rows SCROLL CURSOR FOR"
-                " SELECT serial, revoked_at, revocation_reason"
-                " FROM certificates WHERE issuer_id = $1::bigint"
-                " AND status = 'revoked' AND not_after > $2::timestamptz"
-                " AND $3::smallint = 0"
-              : "DECLARE pki_crl_rows SCROLL CURSOR FOR"
-                " SELECT serial, revoked_at, revocation_reason"
-                " FROM certificates WHERE issuer_id = $1::bigint"
-                " AND crl_shard = $3::smallint"
-                " AND status = 'revoked' AND not_after > $2::timestamptz",
+          shard == 0 ? "DECLARE pki_crl_rows SCROLL CURSOR FOR"
+                       " SELECT serial, revoked_at, revocation_reason"
+                       " FROM certificates WHERE issuer_id = $1::bigint"
+                       " AND status = 'revoked' AND not_after > $2::timestamptz"
+                       " AND $3::smallint = 0 ORDER BY serial"
+                     : "DECLARE pki_crl_rows SCROLL CURSOR FOR"
+                       " SELECT serial, revoked_at, revocation_reason"
+                       " FROM certificates WHERE issuer_id = $1::bigint"
+                       " AND crl_shard = $3::smallint"
+                       " AND status = 'revoked' AND not_after > $2::timestamptz"
+                       " ORDER BY serial",
           3, values, PGRES_COMMAND_OK, "opening the revoked certificates")) {
     free(s);
     return 0;
