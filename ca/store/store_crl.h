@@ -44,13 +44,17 @@ int ca_store_tx_next_shard_crl_number(ca_store_tx *tx, int64_t issuer_id,
 int ca_store_tx_crl_top_shard(ca_store_tx *tx, int64_t issuer_id,
                               unsigned *out) CA_MUST_CHECK;
 
-// ca_store_get_shard_crl is ca_store_get_crl for |shard|. The CRL is read
-// in slices of CA_STORE_CRL_SLICE bytes, so that libpq's buffers never hold
-// more than one; |out->der| is the whole CRL (OPENSSL_free).
+// ca_store_get_shard_crl is ca_store_get_crl for |shard|, on any
+// connection of the pool. The CRL is read in slices of CA_STORE_CRL_SLICE
+// bytes; |out->der| is the whole CRL (OPENSSL_free).
 int ca_store_get_shard_crl(ca_store *store, int64_t issuer_id, unsigned shard,
                            ca_crl_row *out, int *out_found) CA_MUST_CHECK;
 
-#define CA_STORE_CRL_SLICE (256 * 1024)
+// A slice fits in libpq's input buffer as a connection starts with it (16
+// KiB), so that it never grows: libpq never shrinks it, and every pooled
+// connection that once served a CRL would keep a larger one for good (the
+// soak showed pkid's RSS rising a slice's size per connection).
+#define CA_STORE_CRL_SLICE (12 * 1024)
 
 // --- Reading the revoked certificates of a CRL ---
 
