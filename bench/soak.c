@@ -126,6 +126,9 @@ typedef struct options {
   int workers;        // pkid's signing threads, and the limit's threads
   double limit_s;     // seconds of each raw crypto measurement
   double rss_threshold_pct;
+  // pkid --crl-shards: the revoked certificates' CRLs stay small; the
+  // CA-wide CRL still lists them all.
+  int crl_shards;
   const char *database;
 } options;
 
@@ -1093,6 +1096,7 @@ static void usage(void) {
           "[--ocsp-per-s R (1000; 0: unpaced)]\n"
           "       [--workers N (CPUs)] [--limit-seconds S (5)] "
           "[--rss-threshold-pct P (5)]\n"
+          "       [--crl-shards K (16; 1: the CA-wide CRL alone)]\n"
           "       [--database URL] [--minute-seconds S (60; shorter "
           "\"minutes\" for a quick check only)]\n");
 }
@@ -1109,6 +1113,7 @@ static int parse_options(int argc, char **argv, int cpus, options *opts) {
                     .workers = cpus,
                     .limit_s = 5,
                     .rss_threshold_pct = 5,
+                    .crl_shards = 16,
                     .database = getenv("DATABASE_URL")};
   for (int i = 1; i < argc; i++) {
     if (i + 1 >= argc) {
@@ -1137,6 +1142,8 @@ static int parse_options(int argc, char **argv, int cpus, options *opts) {
       opts->limit_s = atof(value);
     } else if (strcmp(flag, "--rss-threshold-pct") == 0) {
       opts->rss_threshold_pct = atof(value);
+    } else if (strcmp(flag, "--crl-shards") == 0) {
+      opts->crl_shards = atoi(value);
     } else if (strcmp(flag, "--database") == 0) {
       opts->database = value;
     } else {
@@ -1145,6 +1152,7 @@ static int parse_options(int argc, char **argv, int cpus, options *opts) {
   }
   // Two minutes at least: the first is the warm-up.
   return opts->minutes >= 2 && opts->minutes <= MAX_MINUTES &&
+         opts->crl_shards >= 1 && opts->crl_shards <= 1024 &&
          opts->minute_s >= 1 && opts->issue_threads >= 0 &&
          opts->issue_threads <= 64 && opts->batch_threads >= 0 &&
          opts->batch_threads <= 64 &&
@@ -1181,7 +1189,17 @@ int main(int argc, char **argv) {
   snprintf(dir, sizeof(dir), "%s/pkid", work);
   snprintf(workers, sizeof(workers), "%d", opts.workers);
   // No key pool: its filler would take CPU from the load at random times.
-  const char *extra[] = {"--workers", workers, "--keypool", "none", NULL};
+  char shards[16];
+  snprintf(shards, sizeof(shards), "%d", opts.crl_shards);
+  const char *extra[] = {"--workers",
+                         workers,
+                         "--keypool",
+                         "none",
+                         "--crl-shards",
+                         shards,
+                         "--crl-url",
+                         "http://crl.example.com/v1/crl/{ca}",
+                         NULL};
   if (!it_pkid_start(&pkid, &db, dir, extra)) {
     it_db_drop(&db);
     proc_remove_tree("soak", work);

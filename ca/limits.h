@@ -283,12 +283,6 @@
 // 5 s after the database is back.
 #define CA_LIMIT_DB_RETRY_MAX_MS 5000
 
-// A message larger than this (a CRL, the list of a CA's revoked
-// certificates) makes its pooled connection be replaced after use
-// (ca_store_recycle): libpq never shrinks a connection's buffers. Small
-// CRLs, the common case, cost no reconnection.
-#define CA_LIMIT_CONN_RECYCLE_BYTES (64 * 1024)
-
 // --- Run-time limits (pkid --max-*, --connection-timeout, --request-timeout)
 // ---
 //

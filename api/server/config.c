@@ -9,6 +9,7 @@
 #include "ca/exchange/bulk.h"
 #include "ca/limits.h"
 #include "ca/revocation/crl_writer.h"
+#include "ca/x509/crl_dp.h"
 
 static const char kUsage[] =
     "usage: pkid [flags]\n"
@@ -57,6 +58,11 @@ static const char kUsage[] =
     "                         name, e.g. "
     "http://pki.example.com:8443/v1/crl/{ca}.\n"
     "                         Default none\n"
+    "  --crl-shards N         spread each CA's certificates over N CRLs,\n"
+    "                         1 to 1024: a certificate names its shard's\n"
+    "                         CRL, the --crl-url URL followed by /k; the\n"
+    "                         CA-wide CRL stays at the URL. Needs\n"
+    "                         --crl-url when above 1. Default 1\n"
     "  --rsa-key ALG          key of the RSA root and issuing CA made at\n"
     "                         first start: RSA-2048 (default), RSA-3072,\n"
     "                         RSA-4096\n"
@@ -409,6 +415,11 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
       if (!parse_count(flag, value, 3600, &config->crl_interval_s)) {
         return -1;
       }
+    } else if (strcmp(flag, "--crl-shards") == 0) {
+      if (!parse_count(flag, value, CA_CRL_MAX_SHARDS,
+                       &config->authority.crl_shards)) {
+        return -1;
+      }
     } else if (strcmp(flag, "--crl-url") == 0) {
       config->authority.crl_url = value;
     } else if (strcmp(flag, "--key-passphrase-file") == 0) {
@@ -535,6 +546,14 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
     config->ocsp_url = config->ocsp_url_buf;
   }
   config->authority.ocsp_url = config->ocsp_url;
+  if (config->authority.crl_shards > 1 &&
+      (config->authority.crl_url == NULL ||
+       config->authority.crl_url[0] == '\0')) {
+    fprintf(stderr,
+            "pkid: --crl-shards: certificates name their shard's CRL by\n"
+            "      --crl-url, which is not set\n");
+    return -1;
+  }
   if (!valid_signer_spec(config->ocsp_signer)) {
     fprintf(stderr,
             "pkid: --ocsp-signer: ca, delegated, or CA=ca|delegated,...\n");

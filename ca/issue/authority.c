@@ -375,6 +375,7 @@ static ca_authority *authority_new(const ca_authority_config *config) {
   }
   authority->profiles = config->profiles;
   authority->limits = config->limits;
+  authority->crl_shards = config->crl_shards;
   authority->ocsp_url =
       OPENSSL_strdup(config->ocsp_url != NULL ? config->ocsp_url : "");
   authority->crl_url =

@@ -55,6 +55,10 @@ typedef struct ca_authority_config {
   // AIA caIssuers URI of issued certificates, "{ca}" as in |crl_url|. ""
   // for none.
   const char *ca_issuers_url;
+  // The number of CRLs each CA's certificates are spread over (pkid
+  // --crl-shards): 0 or 1 for one, the CA-wide CRL; else each certificate
+  // names its shard's CRL, |crl_url| "/" k (ca/x509/crl_dp.h).
+  unsigned crl_shards;
   ca_profile_table profiles;
   // A PEM file of CA certificates whose keys are in |data_dir|/keys: on a
   // database without CAs they are adopted (ca/issue/adopt.h) instead of new
@@ -77,6 +81,7 @@ typedef struct ca_authority {
   char *ocsp_url;
   char *crl_url;           // the pattern, "{ca}" not yet replaced
   char *ca_issuers_url;    // the same
+  unsigned crl_shards;     // as in ca_authority_config
   ca_issue_limits limits;  // from the configuration
 } ca_authority;
 

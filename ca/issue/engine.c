@@ -133,6 +133,7 @@ static void to_record(const ca_issued *issued, const char *requester,
   out->csr_sha256 = issued->csr_sha256;
   out->key_generated = issued->private_key != NULL;
   out->cluster = cluster;
+  out->crl_shard = issued->crl_shard;
 }
 
 static size_t made_in(const ca_job *job) {

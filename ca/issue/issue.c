@@ -13,6 +13,7 @@
 #include "ca/policy/profile.h"
 #include "ca/x509/asn1_time.h"
 #include "ca/x509/certificate.h"
+#include "ca/x509/crl_dp.h"
 #include "ca/x509/csr.h"
 #include "ca/x509/csr_build.h"
 #include "ca/x509/name.h"
@@ -241,8 +242,17 @@ static int sign_certificate(const ca_authority *authority,
     t.issuer_name = issuer->cert.subject;
     t.authority_key_id = issuer->key_id;
     t.ocsp_url = authority->ocsp_url;
-    t.crl_url = issuer->crl_url;
     t.ca_issuers_url = issuer->ca_issuers_url;
+    // A shard is named only where its CRL can be found.
+    char shard_url[CA_CRL_URL_MAX];
+    if (authority->crl_shards > 1 && issuer->crl_url[0] != '\0') {
+      out->crl_shard = ca_crl_shard_of(&out->serial, authority->crl_shards);
+      CA_GUARD_RETURN(ca_crl_shard_url(issuer->crl_url, out->crl_shard,
+                                       shard_url, sizeof(shard_url)));
+      t.crl_url = shard_url;
+    } else {
+      t.crl_url = issuer->crl_url;
+    }
     return ca_certificate_build(
         &t, ca_issuer_keys_get(keys, authority, issuer), issuer->key_info.type,
         ca_signature_digest(&issuer->key_info, &st->csr.key), &out->der,

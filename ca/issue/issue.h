@@ -64,6 +64,9 @@ typedef struct ca_issued {
   char *san_text;  // owned
   ca_key_info key;
   uint8_t csr_sha256[32];
+  // The CRL shard its distribution point names (ca/x509/crl_dp.h); 0 for
+  // the CA-wide CRL alone.
+  unsigned crl_shard;
   // For a generated key: the private key, PKCS#8 DER, owned and cleansed on
   // cleanup. It leaves the service once, in the response (invariant 7).
   uint8_t *private_key;

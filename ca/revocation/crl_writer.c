@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "ca/revocation/crl.h"
+#include "ca/store/store_crl.h"
+#include "ca/x509/crl_dp.h"
 #include "ca/x509/serial.h"
 
 static int64_t validity_of(int64_t requested) {
@@ -22,64 +24,121 @@ int64_t ca_crl_due_at(int64_t now, int64_t interval_s) {
   return now + interval_of(interval_s) + CA_CRL_WRITER_SLACK_SECONDS;
 }
 
-// publish makes and stores a new CRL of |issuer| in |tx|, with the next CRL
-// number (at least |min_number|).
-static int publish(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
-                   int64_t validity_s, uint64_t min_number, ca_crl_row *out) {
+// The revoked certificates of a CRL, from the store's cursor.
+typedef struct store_source {
+  ca_revoked_stream *stream;
+  ca_revoked_entry *rows;  // CA_STORE_CRL_FETCH
+} store_source;
+
+static int source_next(void *arg, ca_crl_entry *out, size_t cap,
+                       size_t *out_n) {
+  store_source *s = arg;
+  size_t n;
+  if (cap > CA_STORE_CRL_FETCH) {
+    cap = CA_STORE_CRL_FETCH;
+  }
+  CA_GUARD_RETURN(ca_revoked_stream_next(s->stream, s->rows, cap, &n));
+  for (size_t i = 0; i < n; i++) {
+    const ca_revoked_entry *r = &s->rows[i];
+    CA_GUARD_RETURN(
+        ca_serial_from_hex(r->serial, strlen(r->serial), &out[i].serial));
+    out[i].revoked_at = r->revoked_at;
+    out[i].reason = r->reason;
+  }
+  *out_n = n;
+  return 1;
+}
+
+static int source_rewind(void *arg) {
+  store_source *s = arg;
+  return ca_revoked_stream_rewind(s->stream);
+}
+
+// Where the CRL goes: crls, through ca_store_tx_crl_put_*.
+typedef struct store_sink {
+  ca_store_tx *tx;
+  int64_t issuer_id;
+  unsigned shard;
+  const ca_crl_info *info;
+  ca_crl_put *put;
+} store_sink;
+
+static int sink_begin(void *arg, size_t der_len) {
+  store_sink *s = arg;
+  return ca_store_tx_crl_put_begin(s->tx, s->issuer_id, s->shard,
+                                   s->info->number, s->info->this_update,
+                                   s->info->next_update, der_len, &s->put);
+}
+
+static int sink_write(void *arg, const uint8_t *data, size_t len) {
+  store_sink *s = arg;
+  return ca_crl_put_write(s->put, data, len);
+}
+
+// publish makes and stores a new CRL of |issuer|'s |shard| in |tx|, with
+// the next CRL number of that shard (at least |min_number|). Neither the
+// entries nor the CRL are ever whole in memory (crl.h).
+static int publish(const ca_issuer *issuer, ca_store_tx *tx, unsigned shard,
+                   int64_t now, int64_t validity_s, uint64_t min_number,
+                   ca_crl_row *out) {
   int ret = 0;
-  ca_revoked_entry *rows = NULL;
-  ca_crl_entry *entries = NULL;
-  size_t n = 0;
-  uint64_t number;
-  uint8_t *der = NULL;
-  size_t der_len;
-  CA_GUARD(ca_store_tx_next_crl_number(tx, issuer->id, &number));
-  if (number < min_number) {
-    number = min_number;
+  char idp_url[CA_CRL_URL_MAX];
+  store_source source = {0};
+  store_sink sink = {.tx = tx, .issuer_id = issuer->id, .shard = shard};
+  ca_crl_info info = {.this_update = now, .next_update = now + validity_s};
+  // A CRL never claims to be valid past its issuer.
+  if (info.next_update > issuer->cert.not_after) {
+    info.next_update = issuer->cert.not_after;
+  }
+  if (shard > 0) {
+    // The URL its certificates name (ca/issue/issue.c).
+    CA_ENSURE(issuer->crl_url[0] != '\0', CA_ERR_CONFIG,
+              "CA %s has CRL shards but no CRL URL (pkid --crl-url)",
+              issuer->name);
+    CA_GUARD(
+        ca_crl_shard_url(issuer->crl_url, shard, idp_url, sizeof(idp_url)));
+    info.idp_url = idp_url;
+  }
+  CA_GUARD(
+      ca_store_tx_next_shard_crl_number(tx, issuer->id, shard, &info.number));
+  if (info.number < min_number) {
+    info.number = min_number;
   }
   // Before the read: see ca_store_tx_take_pending.
-  CA_GUARD(ca_store_tx_take_pending(tx, issuer->id));
-  CA_GUARD(ca_store_tx_revoked(tx, issuer->id, now, &rows, &n));
-  entries = calloc(n > 0 ? n : 1, sizeof(*entries));
-  CA_ENSURE_ALLOC(entries);
-  for (size_t i = 0; i < n; i++) {
-    CA_GUARD(ca_serial_from_hex(rows[i].serial, strlen(rows[i].serial),
-                                &entries[i].serial));
-    entries[i].revoked_at = rows[i].revoked_at;
-    entries[i].reason = rows[i].reason;
+  CA_GUARD(ca_store_tx_take_shard_pending(tx, issuer->id, shard));
+  source.rows = malloc(CA_STORE_CRL_FETCH * sizeof(*source.rows));
+  CA_ENSURE_ALLOC(source.rows);
+  CA_GUARD(
+      ca_store_tx_revoked_open(tx, issuer->id, shard, now, &source.stream));
+  sink.info = &info;
+  const ca_crl_source src = {source_next, source_rewind, &source};
+  const ca_crl_sink dst = {sink_begin, sink_write, &sink};
+  const int made = ca_crl_stream(issuer, issuer->key, &info, &src, &dst, NULL);
+  if (sink.put != NULL) {
+    const int stored = ca_crl_put_finish(sink.put, !made);
+    CA_GUARD(made && stored);
   }
-  int64_t next_update = now + validity_s;
-  // A CRL never claims to be valid past its issuer.
-  if (next_update > issuer->cert.not_after) {
-    next_update = issuer->cert.not_after;
-  }
-  CA_GUARD(ca_crl_build(issuer, issuer->key, number, now, next_update, entries,
-                        n, &der, &der_len));
-  CA_GUARD(ca_store_tx_put_crl(tx, issuer->id, number, now, next_update, der,
-                               der_len));
+  CA_GUARD(made);
   if (out != NULL) {
-    out->number = number;
-    out->this_update = now;
-    out->next_update = next_update;
-    out->der = der;
-    out->der_len = der_len;
-    der = NULL;
+    memset(out, 0, sizeof(*out));
+    out->number = info.number;
+    out->this_update = info.this_update;
+    out->next_update = info.next_update;
   }
   ret = 1;
 err:
-  OPENSSL_free(der);
-  free(rows);
-  free(entries);
+  ca_revoked_stream_close(source.stream);
+  free(source.rows);
   return ret;
 }
 
 int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                       int64_t validity_s, uint64_t min_number,
                       ca_crl_row *out) {
-  return publish(issuer, tx, now, validity_of(validity_s), min_number, out);
+  return publish(issuer, tx, 0, now, validity_of(validity_s), min_number, out);
 }
 
-// due returns when |state|'s CA needs a new CRL: at once without one; once
+// due returns when |state|'s CRL needs a new one: at once without one; once
 // half the validity has passed or nextUpdate has come; and, with changes
 // queued, once the interval has passed since thisUpdate.
 static int64_t due(const ca_crl_state *state, int64_t validity_s,
@@ -97,17 +156,56 @@ static int64_t due(const ca_crl_state *state, int64_t validity_s,
   return at;
 }
 
-// refresh publishes a CRL of |issuer| when |due|, under its CRL lock, which
-// it waits for when |wait| is 1. |out->der| is set only when it published
-// (OPENSSL_free).
-static int refresh(ca_store *store, const ca_issuer *issuer, int64_t validity_s,
-                   int64_t interval_s, int64_t now, int wait, ca_crl_pass *pass,
-                   ca_crl_row *out) {
+// refresh_shard publishes the CRL of |issuer|'s |shard| in |tx| when it is
+// due, and folds when it is due next into |pass|.
+static int refresh_shard(ca_store_tx *tx, const ca_issuer *issuer,
+                         unsigned shard, int64_t validity_s, int64_t interval_s,
+                         int64_t now, ca_crl_pass *pass) {
+  ca_crl_state state;
+  CA_GUARD_RETURN(ca_store_tx_shard_crl_state(tx, issuer->id, shard, &state));
+  const int64_t at = due(&state, validity_s, interval_s);
+  if (shard == 0) {
+    pass->open_at = state.found ? state.this_update + interval_s : now;
+  }
+  if (now < at) {
+    if (pass->retry_at == 0 || at < pass->retry_at) {
+      pass->retry_at = at;
+    }
+    return 1;
+  }
+  ca_crl_row row;
+  CA_GUARD_RETURN(publish(issuer, tx, shard, now, validity_s, 0, &row));
+  if (shard == 0) {
+    pass->published = row.number;
+    pass->open_at = now + interval_s;
+  }
+  pass->shards_published += shard > 0;
+  if (pass->retry_at == 0 || now + interval_s < pass->retry_at) {
+    pass->retry_at = now + interval_s;
+  }
+  return 1;
+}
+
+// shards_of returns how many shard CRLs |issuer| has with pkid
+// --crl-shards |shards|: none unless it signs certificates that name one
+// (an issuing CA with a CRL URL: issue.c).
+static unsigned shards_of(const ca_issuer *issuer, unsigned shards) {
+  return shards > 1 && issuer->crl_url[0] != '\0' &&
+                 strcmp(issuer->role, "issuing") == 0
+             ? shards
+             : 0;
+}
+
+// refresh publishes the CRLs of |issuer| that are due, under its CRL lock,
+// which it waits for when |wait| is 1: the CA-wide CRL and shards 1 to
+// |shards|, or to the highest shard that has a CRL already.
+static int refresh(ca_store *store, const ca_issuer *issuer, unsigned shards,
+                   int64_t validity_s, int64_t interval_s, int64_t now,
+                   int wait, ca_crl_pass *pass) {
   ca_store_tx *tx = NULL;
   int locked;
-  ca_crl_state state;
+  unsigned top;
   memset(pass, 0, sizeof(*pass));
-  memset(out, 0, sizeof(*out));
   CA_ENSURE(issuer->key != NULL, CA_ERR_ISSUER_UNAVAILABLE,
             "the key of CA %s is not loaded", issuer->name);
   CA_GUARD(ca_store_begin_large(store, &tx));
@@ -119,71 +217,76 @@ static int refresh(ca_store *store, const ca_issuer *issuer, int64_t validity_s,
     ca_store_rollback(tx);
     return 1;
   }
-  CA_GUARD(ca_store_tx_crl_state(tx, issuer->id, &state));
-  const int64_t at = due(&state, validity_s, interval_s);
-  pass->open_at = state.found ? state.this_update + interval_s : now;
-  if (now < at) {
-    pass->retry_at = at;
+  CA_GUARD(ca_store_tx_crl_top_shard(tx, issuer->id, &top));
+  if (top < shards_of(issuer, shards)) {
+    top = shards_of(issuer, shards);
+  }
+  for (unsigned shard = 0; shard <= top; shard++) {
+    CA_GUARD(
+        refresh_shard(tx, issuer, shard, validity_s, interval_s, now, pass));
+  }
+  if (pass->published == 0 && pass->shards_published == 0) {
     ca_store_rollback(tx);
     return 1;
   }
-  CA_GUARD(publish(issuer, tx, now, validity_s, 0, out));
   CA_GUARD(ca_store_commit(&tx));
-  pass->published = out->number;
-  pass->retry_at = now + interval_s;
-  pass->open_at = now + interval_s;
   return 1;
 err:
   ca_store_rollback(tx);
-  OPENSSL_free(out->der);
-  memset(out, 0, sizeof(*out));
+  memset(pass, 0, sizeof(*pass));
   return 0;
 }
 
 int ca_crl_refresh(ca_store *store, const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, int64_t now, ca_crl_pass *out) {
-  ca_crl_row row;
-  CA_GUARD_RETURN(refresh(store, issuer, validity_of(validity_s),
-                          interval_of(interval_s), now, 0, out, &row));
-  OPENSSL_free(row.der);
-  return 1;
+  return refresh(store, issuer, 0, validity_of(validity_s),
+                 interval_of(interval_s), now, 0, out);
 }
 
-int ca_crl_current(const ca_authority *authority, ca_store *store,
-                   const ca_issuer *issuer, int64_t validity_s,
-                   int64_t interval_s, ca_crl_row *out) {
-  (void)authority;
+int ca_crl_current_shard(const ca_authority *authority, ca_store *store,
+                         const ca_issuer *issuer, unsigned shard,
+                         int64_t validity_s, int64_t interval_s,
+                         ca_crl_row *out) {
   int found, pending;
   int64_t since;
   const int64_t now = (int64_t)time(NULL);
   const int64_t validity = validity_of(validity_s);
   const int64_t interval = interval_of(interval_s);
-  CA_GUARD(ca_store_get_crl(store, issuer->id, out, &found));
+  const unsigned shards = shards_of(issuer, authority->crl_shards);
+  CA_GUARD(ca_store_get_shard_crl(store, issuer->id, shard, out, &found));
+  CA_ENSURE(found || shard <= shards, CA_ERR_NOT_FOUND,
+            "CA %s has no CRL shard %u", issuer->name, shard);
   if (found && now < out->this_update + validity / 2 &&
       now < out->next_update) {
     // Measured from the oldest change alone: a CRL made after it may not
     // list it (committed after that CRL's read), and its due time was
     // promised from its commit.
-    CA_GUARD(ca_store_crl_pending_since(store, issuer->id, &since, &pending));
+    CA_GUARD(ca_store_shard_pending_since(store, issuer->id, shard, &since,
+                                          &pending));
     if (!pending || now < since + interval + CA_CRL_WRITER_SLACK_SECONDS) {
       return 1;
     }
   }
   // No writer got to it: this request is one, waiting for the lock. It
-  // publishes only what a writer would; else the stored CRL is current.
+  // publishes only what a writer would; then the stored CRL is current.
   OPENSSL_free(out->der);
   memset(out, 0, sizeof(*out));
   ca_crl_pass pass;
-  CA_GUARD(refresh(store, issuer, validity, interval, now, 1, &pass, out));
-  if (pass.published == 0) {
-    CA_GUARD(ca_store_get_crl(store, issuer->id, out, &found));
-    CA_ENSURE(found, CA_ERR_INTERNAL, "CA %s has no CRL", issuer->name);
-  }
+  CA_GUARD(refresh(store, issuer, shards, validity, interval, now, 1, &pass));
+  CA_GUARD(ca_store_get_shard_crl(store, issuer->id, shard, out, &found));
+  CA_ENSURE(found, CA_ERR_INTERNAL, "CA %s has no CRL", issuer->name);
   return 1;
 err:
   OPENSSL_free(out->der);
   memset(out, 0, sizeof(*out));
   return 0;
+}
+
+int ca_crl_current(const ca_authority *authority, ca_store *store,
+                   const ca_issuer *issuer, int64_t validity_s,
+                   int64_t interval_s, ca_crl_row *out) {
+  return ca_crl_current_shard(authority, store, issuer, 0, validity_s,
+                              interval_s, out);
 }
 
 // --- The writer thread ---
@@ -224,7 +327,8 @@ static int64_t pass(ca_crl_writer *w, int64_t *out_earliest) {
       continue;  // another node holds its key, or it signs no more
     }
     ca_crl_pass p;
-    if (!ca_crl_refresh(w->store, issuer, validity, interval, now, &p)) {
+    if (!refresh(w->store, issuer, w->authority->crl_shards, validity, interval,
+                 now, 0, &p)) {
       if (w->config.on_event != NULL) {
         w->config.on_event(w->config.arg, issuer, 0, ca_err_get());
       }

@@ -17,6 +17,13 @@
 // that no node is needed in particular. CRL numbers come from the stored
 // CRL under the same lock, so they strictly increase (RFC 5280 5.2.3), also
 // for a CA's first CRL and across --issued imports.
+//
+// With pkid --crl-shards N a CA has N shard CRLs besides its CA-wide one
+// (ca/x509/crl_dp.h), each with its own CRL numbers, thisUpdate and queue
+// of changes (crl_pending_shards, filled by a trigger of the certificates
+// table), published by the same pass under the same lock: a revocation
+// makes the CA-wide CRL and its own shard's new, and the other shards only
+// when half their validity has passed.
 #ifndef PKI_CA_CRL_WRITER_H
 #define PKI_CA_CRL_WRITER_H
 
@@ -46,8 +53,9 @@ int64_t ca_crl_due_at(int64_t now, int64_t interval_s);
 // another pki reached for the same CA: an --issued import), listing its
 // revoked certificates as |tx| sees them, and clears the CA's queued
 // changes that CRL covers. It waits for the CA's CRL lock. |out| may be
-// NULL; else the caller frees |out->der| with OPENSSL_free. It returns 0
-// with the store's or the signer's error.
+// NULL; else it receives the CRL's number and times (|out->der| is NULL:
+// the CRL is streamed into the store, never held). It returns 0 with the
+// store's or the signer's error.
 int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
                       int64_t validity_s, uint64_t min_number,
                       ca_crl_row *out) CA_MUST_CHECK;
@@ -61,16 +69,27 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
                    const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, ca_crl_row *out) CA_MUST_CHECK;
 
+// ca_crl_current_shard is ca_crl_current for the CRL of |shard| (0: the
+// CA-wide CRL), which the writer publishes as it does the CA-wide one. A
+// shard above the authority's crl_shards that never had a CRL is
+// CA_ERR_NOT_FOUND.
+int ca_crl_current_shard(const ca_authority *authority, ca_store *store,
+                         const ca_issuer *issuer, unsigned shard,
+                         int64_t validity_s, int64_t interval_s,
+                         ca_crl_row *out) CA_MUST_CHECK;
+
 // What one pass of a writer did for a CA.
 typedef struct ca_crl_pass {
-  int busy;            // another transaction held the CA's CRL lock
-  uint64_t published;  // the number of the CRL made; 0 when none
-  int64_t retry_at;    // when this CA may need a CRL next (Unix seconds)
-  int64_t open_at;     // when a change queued now could be published
+  int busy;                   // another transaction held the CA's CRL lock
+  uint64_t published;         // the number of the CA-wide CRL made; 0 when none
+  unsigned shards_published;  // how many shard CRLs it made
+  int64_t retry_at;           // when this CA may need a CRL next (Unix seconds)
+  int64_t open_at;            // when a change queued now could be published
 } ca_crl_pass;
 
 // ca_crl_refresh is one pass of the writer for |issuer| at time |now|, in
-// a transaction of its own; see the top of this file.
+// a transaction of its own, for its CA-wide CRL and the shards that have a
+// CRL already; see the top of this file.
 int ca_crl_refresh(ca_store *store, const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, int64_t now,
                    ca_crl_pass *out) CA_MUST_CHECK;

@@ -135,6 +135,7 @@ typedef struct ca_new_cert_row {
   // is inserted with ca_store_tx_insert_certificates only.
   int self_signed;
   int64_t replaces_id;  // the certificate this one replaced (:regenerate), 0
+  unsigned crl_shard;   // its CRL shard (ca/x509/crl_dp.h); 0 for none
 } ca_new_cert_row;
 
 // ca_store_begin starts a transaction on a connection of the pool, waiting
@@ -185,9 +186,8 @@ int ca_store_tx_audit_many(ca_store_tx *tx, const ca_new_audit_row *rows,
 // ca_store_begin_large is ca_store_begin on the one connection of the pool
 // kept for transactions that carry a CRL (revocations, CRL publication).
 // Such transactions take turns on it, and the issuance of other requests
-// never waits behind a CRL being rebuilt; once a CRL exceeds
-// CA_LIMIT_CONN_RECYCLE_BYTES the connection is replaced after each of them
-// (ca_store_recycle), since libpq never shrinks its buffers.
+// never waits behind a CRL being rebuilt. A CRL travels through it as a
+// stream (ca/store/store_crl.h): its buffers stay small.
 int ca_store_begin_large(ca_store *store, ca_store_tx **out) CA_MUST_CHECK;
 
 // ca_store_commit commits and frees |*tx|, and sets |*tx| to NULL whether
@@ -330,19 +330,6 @@ int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
 // |revoked_at| for |reason|, or good again when |revoked| is 0.
 int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
                                int64_t revoked_at, int reason) CA_MUST_CHECK;
-
-// One revoked certificate, for a CRL.
-typedef struct ca_revoked_entry {
-  char serial[CA_SERIAL_HEX_LEN];
-  int64_t revoked_at;
-  int reason;
-} ca_revoked_entry;
-
-// ca_store_tx_revoked reads the revoked certificates of |issuer_id| that
-// have not expired by |now| (RFC 5280 5.1.2.6 lets a CRL drop expired
-// ones), in serial order. The caller frees |*out| with free().
-int ca_store_tx_revoked(ca_store_tx *tx, int64_t issuer_id, int64_t now,
-                        ca_revoked_entry **out, size_t *out_n) CA_MUST_CHECK;
 
 // ca_store_tx_next_crl_number takes the CRL lock of |issuer_id| (waiting
 // for it; see ca_store_tx_lock_crl), locks its CRL row and returns the

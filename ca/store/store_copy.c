@@ -12,7 +12,7 @@
 #include "ca/store/store.h"
 #include "ca/store/store_internal.h"
 
-#define COPY_COLUMNS 15
+#define COPY_COLUMNS 16
 
 // Seconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z).
 #define PG_EPOCH_OFFSET INT64_C(946684800)
@@ -23,7 +23,8 @@
 static const char kCopySql[] =
     "COPY certificates (issuer_id, serial, profile, subject, common_name,"
     " sans, key_type, key_bits, not_before, not_after, der, requester,"
-    " csr_sha256, key_generated, cluster) FROM STDIN (FORMAT binary)";
+    " csr_sha256, key_generated, cluster, crl_shard) FROM STDIN"
+    " (FORMAT binary)";
 
 static int add_field(CBB *row, const void *data, size_t len) {
   return CBB_add_u32(row, (uint32_t)len) &&
@@ -88,8 +89,14 @@ static int add_row(CBB *out, const ca_new_cert_row *r) {
   if (!CBB_add_u32(out, 1) || !CBB_add_u8(out, r->key_generated ? 1 : 0)) {
     return 0;
   }
-  return r->cluster == NULL ? CBB_add_u32(out, 0xffffffff)  // NULL
-                            : add_text(out, r->cluster);
+  if (r->cluster == NULL ? !CBB_add_u32(out, 0xffffffff)  // NULL
+                         : !add_text(out, r->cluster)) {
+    return 0;
+  }
+  // smallint: two bytes.
+  return r->crl_shard == 0
+             ? CBB_add_u32(out, 0xffffffff)  // NULL
+             : CBB_add_u32(out, 2) && CBB_add_u16(out, (uint16_t)r->crl_shard);
 }
 
 // Rows are sent in pieces of this size, so the buffer stays small whatever

@@ -29,9 +29,6 @@ struct ca_store {
   char last_error[256];  // libpq's message of the last failed attempt
   ca_store_state_fn on_state;
   void *state_arg;
-  // Connections to replace on release (ca_store_recycle), and how.
-  uint8_t *recycle;
-  char *conninfo;
 };
 
 struct ca_store_tx {
@@ -191,15 +188,6 @@ int ca_store_tx_command(ca_store_tx *tx, const char *sql, int n,
 PGresult *ca_store_query(ca_store *store, const char *sql, int n,
                          const char *const *values, ExecStatusType want,
                          const char *what);
-
-// ca_store_recycle marks the connection of |slot| (borrowed) to be closed
-// and replaced by a new one when it is released. libpq keeps a
-// connection's buffers as large as the largest message it ever carried and
-// never shrinks them: after a CRL of hundreds of KiB went through it, every
-// pooled connection would hold that much for good, and pkid's memory would
-// grow with its largest CRL times the pool. A reconnection costs a few
-// milliseconds, paid only when a message was that large.
-void ca_store_recycle(ca_store *store, size_t slot);
 
 // ca_store_exec runs a command without results; 1 on success.
 int ca_store_exec(PGconn *conn, const char *sql, const char *what);

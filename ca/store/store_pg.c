@@ -60,10 +60,6 @@ int ca_store_open(const char *conninfo, size_t pool_size, ca_store **out) {
   store->conns = calloc(pool_size, sizeof(PGconn *));
   store->busy = calloc(pool_size, 1);
   store->conn_epoch = calloc(pool_size, sizeof(uint64_t));
-  store->recycle = calloc(pool_size, 1);
-  store->conninfo = strdup(conninfo);
-  CA_ENSURE_ALLOC(store->recycle);
-  CA_ENSURE_ALLOC(store->conninfo);
   CA_ENSURE_ALLOC(store->conns);
   CA_ENSURE_ALLOC(store->busy);
   CA_ENSURE_ALLOC(store->conn_epoch);
@@ -98,8 +94,6 @@ void ca_store_free(ca_store *store) {
   free(store->conns);
   free(store->busy);
   free(store->conn_epoch);
-  free(store->recycle);
-  free(store->conninfo);
   pthread_mutex_destroy(&store->mu);
   pthread_cond_destroy(&store->cv);
   free(store);
@@ -160,8 +154,7 @@ static void attempt_done(ca_store *store, size_t slot, int ok, PGconn *conn) {
 
 // The last connection of a pool of two or more is kept for the transactions
 // that carry CRLs (ca_store_begin_large): they take turns there, never
-// holding up the connections issuance uses; like any connection that
-// carried a large CRL, it is replaced afterwards (ca_store_recycle).
+// holding up the connections issuance uses.
 static size_t large_slot(const ca_store *store) {
   return store->n - 1;
 }
@@ -248,26 +241,7 @@ int ca_store_acquire_large(ca_store *store, size_t *out_slot,
   return acquire_in(store, large_slot(store), store->n, out_slot, out_conn);
 }
 
-void ca_store_recycle(ca_store *store, size_t slot) {
-  // The slot is busy: only its holder writes it. The connection kept for
-  // CRLs is replaced too: its buffers would otherwise stay as large as the
-  // largest CRL, and pkid's memory grow with it.
-  store->recycle[slot] = 1;
-}
-
 void ca_store_release(ca_store *store, size_t slot) {
-  if (store->recycle[slot]) {
-    store->recycle[slot] = 0;
-    // The new connection first: if it cannot be made, the old one (still
-    // good, only large) stays.
-    PGconn *fresh = connect_one(store->conninfo);
-    if (fresh != NULL && PQstatus(fresh) == CONNECTION_OK) {
-      PQfinish(store->conns[slot]);
-      store->conns[slot] = fresh;
-    } else if (fresh != NULL) {
-      PQfinish(fresh);
-    }
-  }
   pthread_mutex_lock(&store->mu);
   store->busy[slot] = 0;
   pthread_cond_signal(&store->cv);
@@ -931,12 +905,13 @@ err:
 
 // --- Certificates ---
 
-#define CERT_COLUMNS 17
+#define CERT_COLUMNS 18
 
 // Text parameters of one row that are not borrowed from the record.
 typedef struct row_text {
   char issuer_id[24];
   char replaces_id[24];
+  char crl_shard[8];
   char key_bits[16];
   char not_before[21];
   char not_after[21];
@@ -1008,7 +983,7 @@ static int insert_params_init(insert_params *p, size_t n) {
   p->lengths = calloc(params, sizeof(int));
   p->formats = calloc(params, sizeof(int));
   p->text = calloc(n, sizeof(row_text));
-  // "($1,...,$17)," is at most 17 * 7 + 3 bytes per row.
+  // "($1,...,$18)," is at most 18 * 7 + 3 bytes per row.
   p->sql_cap = 512 + n * (CERT_COLUMNS * 7 + 3);
   p->sql = malloc(p->sql_cap);
   CA_ENSURE(p->values != NULL && p->lengths != NULL && p->formats != NULL &&
@@ -1019,7 +994,7 @@ static int insert_params_init(insert_params *p, size_t n) {
       "INSERT INTO certificates (issuer_id, serial, profile, subject,"
       " common_name, sans, key_type, key_bits, not_before, not_after, der,"
       " requester, csr_sha256, key_generated, cluster, self_signed,"
-      " replaces_id) VALUES ");
+      " replaces_id, crl_shard) VALUES ");
   return 1;
 err:
   return 0;
@@ -1032,6 +1007,7 @@ static int bind_row(insert_params *p, size_t i, const ca_new_cert_row *r) {
   snprintf(t->issuer_id, sizeof(t->issuer_id), "%" PRId64, r->issuer_id);
   snprintf(t->replaces_id, sizeof(t->replaces_id), "%" PRId64, r->replaces_id);
   snprintf(t->key_bits, sizeof(t->key_bits), "%u", r->key_bits);
+  snprintf(t->crl_shard, sizeof(t->crl_shard), "%u", r->crl_shard);
   CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
                 ca_time_format(r->not_after, t->not_after),
             CA_ERR_INTERNAL, "validity out of range");
@@ -1053,7 +1029,8 @@ static int bind_row(insert_params *p, size_t i, const ca_new_cert_row *r) {
                                    r->key_generated ? "true" : "false",
                                    r->cluster,
                                    r->self_signed ? "true" : "false",
-                                   r->replaces_id != 0 ? t->replaces_id : NULL};
+                                   r->replaces_id != 0 ? t->replaces_id : NULL,
+                                   r->crl_shard != 0 ? t->crl_shard : NULL};
   const size_t base = i * CERT_COLUMNS;
   memcpy(&p->values[base], row, sizeof(row));
   // der and csr_sha256 travel in binary: no escaping, half the bytes.

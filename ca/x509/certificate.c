@@ -5,6 +5,7 @@
 
 #include "ca/oid.h"
 #include "ca/x509/asn1_time.h"
+#include "ca/x509/crl_dp.h"
 #include "ca/x509/signer.h"
 #include "ca/x509/usage.h"
 
@@ -184,23 +185,16 @@ static int add_authority_info_access(CBB *exts, const char *ocsp_url,
 }
 
 static int add_crl_distribution_points(CBB *exts, const char *url) {
-  CBB ext, value, points, point, dp_name, full_name, uri;
+  CBB ext, value, points, point;
   // RFC 5280 4.2.1.13: CRLDistributionPoints ::= SEQUENCE OF
   //   DistributionPoint { distributionPoint [0] DistributionPointName },
-  //   DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... };
-  //   "SHOULD be non-critical". The CHOICE makes [0] explicit, fullName's
-  //   [0] is implicit.
+  //   "SHOULD be non-critical". The name is written as a shard's CRL writes
+  //   its issuingDistributionPoint (crl_dp.h), so that the two match.
   return begin_extension(exts, &ext, &value, kOidCrlDistributionPoints,
                          sizeof(kOidCrlDistributionPoints), 0) &&
          CBB_add_asn1(&value, &points, CBS_ASN1_SEQUENCE) &&
          CBB_add_asn1(&points, &point, CBS_ASN1_SEQUENCE) &&
-         CBB_add_asn1(&point, &dp_name,
-                      CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
-         CBB_add_asn1(&dp_name, &full_name,
-                      CBS_ASN1_CONTEXT_SPECIFIC | CBS_ASN1_CONSTRUCTED | 0) &&
-         CBB_add_asn1(&full_name, &uri, CBS_ASN1_CONTEXT_SPECIFIC | 6) &&
-         CBB_add_bytes(&uri, (const uint8_t *)url, strlen(url)) &&
-         CBB_flush(exts);
+         ca_crl_dp_name_add(&point, url) && CBB_flush(exts);
 }
 
 static int add_ocsp_no_check(CBB *exts) {

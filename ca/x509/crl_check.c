@@ -13,7 +13,6 @@
 // The CRL extensions pki reads past when critical: the issuing distribution
 // point (2.5.29.28) names the scope of a partitioned CRL, which pki fetched
 // from the certificate's own distribution point.
-static const uint8_t kOidIssuingDistributionPoint[] = {0x55, 0x1d, 0x1c};
 
 // extensions_understood returns 1 when no extension of the Extensions
 // SEQUENCE |exts| is critical unless it is one of |known|; it sets |*reason|

@@ -10,8 +10,10 @@
 #include "api/server/handlers/handlers.h"
 #include "api/server/pb_scan.h"
 #include "ca/limits.h"
+#include "ca/revocation/crl_writer.h"
 #include "ca/revocation/revoke.h"
 #include "ca/revocation/revoke_group.h"
+#include "ca/x509/crl_dp.h"
 #include "ca/x509/pem.h"
 #include "proto/pki.pb-c.h"
 
@@ -206,6 +208,34 @@ done:
   pki__v1__batch_revoke_request__free_unpacked(msg, NULL);
 }
 
+// crl_path splits the path of GET /v1/crl/{ca}[/{k}] into the CA's name
+// (into |name|) and the shard (0 for the CA-wide CRL): k is written as
+// certificates name it, in decimal without leading zeros, 1 to
+// CA_CRL_MAX_SHARDS.
+static int crl_path(const char *param, char *name, size_t cap,
+                    unsigned *out_shard) {
+  const char *slash = strchr(param, '/');
+  const size_t len = slash != NULL ? (size_t)(slash - param) : strlen(param);
+  CA_ENSURE_RETURN(len > 0 && len < cap, CA_ERR_NOT_FOUND, "no such CA");
+  memcpy(name, param, len);
+  name[len] = '\0';
+  *out_shard = 0;
+  if (slash == NULL) {
+    return 1;
+  }
+  const char *k = slash + 1;
+  unsigned long v = 0;
+  size_t digits = 0;
+  for (; k[digits] >= '0' && k[digits] <= '9' && digits < 5; digits++) {
+    v = v * 10 + (unsigned long)(k[digits] - '0');
+  }
+  CA_ENSURE_RETURN(
+      digits > 0 && k[digits] == '\0' && k[0] != '0' && v <= CA_CRL_MAX_SHARDS,
+      CA_ERR_NOT_FOUND, "no such CRL shard: %s", k);
+  *out_shard = (unsigned)v;
+  return 1;
+}
+
 void api_handle_crl(api_service *svc, const api_request *req,
                     api_response *resp) {
   ca_crl_row crl;
@@ -213,14 +243,18 @@ void api_handle_crl(api_service *svc, const api_request *req,
   CBB pem;
   CBB_zero(&pem);
   const char *format;
+  char name[sizeof(req->param)];
+  unsigned shard;
   CA_GUARD(api_query_checked(req, "format", &format));
   const int as_pem = format != NULL && strcasecmp(format, "pem") == 0;
   CA_ENSURE(format == NULL || as_pem || strcasecmp(format, "der") == 0,
             CA_ERR_FORMAT_UNKNOWN, "format must be der or pem");
-  const ca_issuer *ca = ca_authority_find(svc->authority, req->param);
+  CA_GUARD(crl_path(req->param, name, sizeof(name), &shard));
+  const ca_issuer *ca = ca_authority_find(svc->authority, name);
   CA_GUARD_PTR(ca);
-  CA_GUARD(ca_crl_current(svc->authority, svc->store, ca, svc->crl_validity_s,
-                          svc->crl_interval_s, &crl));
+  CA_GUARD(ca_crl_current_shard(svc->authority, svc->store, ca, shard,
+                                svc->crl_validity_s, svc->crl_interval_s,
+                                &crl));
   if (as_pem) {
     uint8_t *body;
     size_t len;

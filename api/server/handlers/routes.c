@@ -35,7 +35,9 @@ static const api_route kRoutes[] = {
      API_FORMAT_PROTOBUF, CA_LIMIT_BODY_BYTES, API_ACCESS_REVOKE},
     {"POST", "/v1/certificates/*:unhold", api_handle_unhold,
      API_FORMAT_PROTOBUF, 4096, API_ACCESS_REVOKE},
-    {"GET", "/v1/crl/*", api_handle_crl, API_FORMAT_TEXT, 0, API_ACCESS_PUBLIC},
+    // /v1/crl/{ca} and a shard's /v1/crl/{ca}/{k}.
+    {"GET", "/v1/crl/**", api_handle_crl, API_FORMAT_TEXT, 0,
+     API_ACCESS_PUBLIC},
     // Trust stores.
     {"GET", "/v1/trust", api_handle_trust_list_all, API_FORMAT_TEXT, 0,
      API_ACCESS_READ},

@@ -1,0 +1,539 @@
+// The CRL half of ca/store/store.h and ca/store/store_crl.h: CRL state,
+// numbers, storage, and the streams of a CRL's entries and bytes.
+#include "ca/store/store_crl.h"
+
+#include <inttypes.h>
+#include <openssl/bytestring.h>
+#include <openssl/mem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/store/store_internal.h"
+#include "ca/x509/asn1_time.h"
+
+// Seconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z): a
+// binary timestamptz counts microseconds from there.
+#define PG_EPOCH_OFFSET INT64_C(946684800)
+
+static void id_text(char out[24], int64_t v) {
+  snprintf(out, 24, "%" PRId64, v);
+}
+
+static void shard_text(char out[8], unsigned shard) {
+  snprintf(out, 8, "%u", shard);
+}
+
+// --- State, queue, numbers ---
+
+int ca_store_tx_shard_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                                unsigned shard, ca_crl_state *out) {
+  char issuer[24], k[8];
+  id_text(issuer, issuer_id);
+  shard_text(k, shard);
+  const char *values[2] = {issuer, k};
+  memset(out, 0, sizeof(*out));
+  PGresult *res = ca_store_tx_query(
+      tx,
+      shard == 0
+          ? "SELECT c.crl_number, extract(epoch FROM c.this_update)::bigint,"
+            " extract(epoch FROM c.next_update)::bigint,"
+            " (SELECT floor(extract(epoch FROM min(p.queued_at)))::bigint"
+            " FROM crl_pending p WHERE p.issuer_id = $1::bigint)"
+            " FROM (SELECT 1) one LEFT JOIN crls c"
+            " ON c.issuer_id = $1::bigint AND c.shard = $2::smallint"
+          : "SELECT c.crl_number, extract(epoch FROM c.this_update)::bigint,"
+            " extract(epoch FROM c.next_update)::bigint,"
+            " (SELECT floor(extract(epoch FROM min(p.queued_at)))::bigint"
+            " FROM crl_pending_shards p WHERE p.issuer_id = $1::bigint"
+            " AND p.shard = $2::smallint)"
+            " FROM (SELECT 1) one LEFT JOIN crls c"
+            " ON c.issuer_id = $1::bigint AND c.shard = $2::smallint",
+      2, values, NULL, NULL, PGRES_TUPLES_OK, "reading the CRL state");
+  if (res == NULL) {
+    return 0;
+  }
+  if (PQntuples(res) == 1) {
+    out->found = !PQgetisnull(res, 0, 0);
+    if (out->found) {
+      out->number = (uint64_t)ca_store_get_int(res, 0, 0);
+      out->this_update = ca_store_get_int(res, 0, 1);
+      out->next_update = ca_store_get_int(res, 0, 2);
+    }
+    out->pending = !PQgetisnull(res, 0, 3);
+    out->pending_since = out->pending ? ca_store_get_int(res, 0, 3) : 0;
+  }
+  PQclear(res);
+  return 1;
+}
+
+int ca_store_tx_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                          ca_crl_state *out) {
+  return ca_store_tx_shard_crl_state(tx, issuer_id, 0, out);
+}
+
+int ca_store_tx_take_shard_pending(ca_store_tx *tx, int64_t issuer_id,
+                                   unsigned shard) {
+  char issuer[24], k[8];
+  id_text(issuer, issuer_id);
+  shard_text(k, shard);
+  const char *values[2] = {issuer, k};
+  return ca_store_tx_command(
+      tx,
+      shard == 0 ? "DELETE FROM crl_pending WHERE issuer_id = $1::bigint"
+                   " AND $2::smallint = 0"
+                 : "DELETE FROM crl_pending_shards"
+                   " WHERE issuer_id = $1::bigint AND shard = $2::smallint",
+      2, values, PGRES_COMMAND_OK, "taking the changes a CRL covers");
+}
+
+int ca_store_tx_take_pending(ca_store_tx *tx, int64_t issuer_id) {
+  return ca_store_tx_take_shard_pending(tx, issuer_id, 0);
+}
+
+static int decode_since(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  int64_t *since = elem;
+  *since = ca_store_get_int(res, i, 0);
+  return 1;
+}
+
+int ca_store_shard_pending_since(ca_store *store, int64_t issuer_id,
+                                 unsigned shard, int64_t *out_since,
+                                 int *out_found) {
+  char issuer[24], k[8];
+  id_text(issuer, issuer_id);
+  shard_text(k, shard);
+  const char *values[2] = {issuer, k};
+  const ca_store_stmt stmt = {
+      .sql = shard == 0
+                 ? "SELECT floor(extract(epoch FROM queued_at))::bigint"
+                   " FROM crl_pending WHERE issuer_id = $1::bigint"
+                   " AND $2::smallint = 0 ORDER BY queued_at LIMIT 1"
+                 : "SELECT floor(extract(epoch FROM queued_at))::bigint"
+                   " FROM crl_pending_shards WHERE issuer_id = $1::bigint"
+                   " AND shard = $2::smallint ORDER BY queued_at LIMIT 1",
+      .n_params = 2,
+      .values = values,
+      .what = "reading the changes waiting for a CRL"};
+  *out_since = 0;
+  return ca_store_read_one(store, &stmt, decode_since, out_since, NULL,
+                           out_found);
+}
+
+int ca_store_crl_pending_since(ca_store *store, int64_t issuer_id,
+                               int64_t *out_since, int *out_found) {
+  return ca_store_shard_pending_since(store, issuer_id, 0, out_since,
+                                      out_found);
+}
+
+int ca_store_tx_next_shard_crl_number(ca_store_tx *tx, int64_t issuer_id,
+                                      unsigned shard, uint64_t *out) {
+  char issuer[24], k[8];
+  id_text(issuer, issuer_id);
+  shard_text(k, shard);
+  const char *values[2] = {issuer, k};
+  int locked;
+  if (!ca_store_tx_lock_crl(tx, issuer_id, 1, &locked)) {
+    return 0;
+  }
+  // The CRL lock makes two nodes publish one after the other, each with
+  // its own number, even before the row exists; FOR UPDATE keeps the row
+  // of the callers that predate it.
+  PGresult *res = ca_store_tx_query(
+      tx,
+      "SELECT crl_number FROM crls WHERE issuer_id = $1::bigint"
+      " AND shard = $2::smallint FOR UPDATE",
+      2, values, NULL, NULL, PGRES_TUPLES_OK, "reading the CRL number");
+  if (res == NULL) {
+    return 0;
+  }
+  *out = PQntuples(res) > 0 ? (uint64_t)ca_store_get_int(res, 0, 0) + 1 : 1;
+  PQclear(res);
+  return 1;
+}
+
+int ca_store_tx_next_crl_number(ca_store_tx *tx, int64_t issuer_id,
+                                uint64_t *out) {
+  return ca_store_tx_next_shard_crl_number(tx, issuer_id, 0, out);
+}
+
+int ca_store_tx_crl_top_shard(ca_store_tx *tx, int64_t issuer_id,
+                              unsigned *out) {
+  char issuer[24];
+  id_text(issuer, issuer_id);
+  const char *values[1] = {issuer};
+  PGresult *res = ca_store_tx_query(
+      tx,
+      "SELECT greatest(coalesce((SELECT max(shard) FROM crls"
+      " WHERE issuer_id = $1::bigint), 0), coalesce((SELECT max(shard)"
+      " FROM crl_pending_shards WHERE issuer_id = $1::bigint), 0))",
+      1, values, NULL, NULL, PGRES_TUPLES_OK, "reading the CRL shards");
+  if (res == NULL) {
+    return 0;
+  }
+  *out = PQntuples(res) == 1 ? (unsigned)ca_store_get_int(res, 0, 0) : 0;
+  PQclear(res);
+  return 1;
+}
+
+// --- Storing and reading CRLs ---
+
+int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
+                        int64_t this_update, int64_t next_update,
+                        const uint8_t *der, size_t der_len) {
+  ca_crl_put *p;
+  CA_GUARD_RETURN(ca_store_tx_crl_put_begin(
+      tx, issuer_id, 0, number, this_update, next_update, der_len, &p));
+  const int ok = ca_crl_put_write(p, der, der_len);
+  return ca_crl_put_finish(p, !ok) && ok;
+}
+
+// read_crl_head reads the number, times and length of a stored CRL.
+static int read_crl_head(PGconn *conn, const char *const values[2],
+                         ca_crl_row *out, size_t *out_len, int *out_found) {
+  PGresult *res = ca_store_check_result(
+      conn,
+      PQexecParams(conn,
+                   "SELECT crl_number, extract(epoch FROM this_update)::bigint,"
+                   " extract(epoch FROM next_update)::bigint,"
+                   " octet_length(der) FROM crls"
+                   " WHERE issuer_id = $1::bigint AND shard = $2::smallint",
+                   2, NULL, values, NULL, NULL, 0),
+      PGRES_TUPLES_OK, "reading a CRL");
+  if (res == NULL) {
+    return 0;
+  }
+  *out_found = PQntuples(res) == 1;
+  if (*out_found) {
+    out->number = (uint64_t)ca_store_get_int(res, 0, 0);
+    out->this_update = ca_store_get_int(res, 0, 1);
+    out->next_update = ca_store_get_int(res, 0, 2);
+    *out_len = (size_t)ca_store_get_int(res, 0, 3);
+  }
+  PQclear(res);
+  return 1;
+}
+
+// read_crl_slices reads the |len| bytes of the CRL numbered |number| into
+// |out|, a slice at a time, in binary. It fails with CA_ERR_CONFLICT when
+// another CRL replaced it meanwhile (each slice is its own statement).
+static int read_crl_slices(PGconn *conn, const char *const values[2],
+                           uint64_t number, uint8_t *out, size_t len) {
+  char num[24], from[24], count[24];
+  snprintf(num, sizeof(num), "%" PRIu64, number);
+  snprintf(count, sizeof(count), "%d", CA_STORE_CRL_SLICE);
+  for (size_t off = 0; off < len; off += CA_STORE_CRL_SLICE) {
+    snprintf(from, sizeof(from), "%zu", off + 1);
+    const char *params[5] = {values[0], values[1], num, from, count};
+    PGresult *res = ca_store_check_result(
+        conn,
+        PQexecParams(conn,
+                     "SELECT substring(der FROM $4::integer FOR $5::integer)"
+                     " FROM crls WHERE issuer_id = $1::bigint"
+                     " AND shard = $2::smallint AND crl_number = $3::bigint",
+                     5, NULL, params, NULL, NULL, 1),
+        PGRES_TUPLES_OK, "reading a CRL");
+    if (res == NULL) {
+      return 0;
+    }
+    const size_t want =
+        len - off < CA_STORE_CRL_SLICE ? len - off : (size_t)CA_STORE_CRL_SLICE;
+    const int ok =
+        PQntuples(res) == 1 && (size_t)PQgetlength(res, 0, 0) == want;
+    if (ok) {
+      memcpy(out + off, PQgetvalue(res, 0, 0), want);
+    }
+    PQclear(res);
+    CA_ENSURE_RETURN(ok, CA_ERR_CONFLICT,
+                     "the CRL was replaced while it was read");
+  }
+  return 1;
+}
+
+int ca_store_get_shard_crl(ca_store *store, int64_t issuer_id, unsigned shard,
+                           ca_crl_row *out, int *out_found) {
+  size_t slot, len = 0;
+  PGconn *conn;
+  char issuer[24], k[8];
+  id_text(issuer, issuer_id);
+  shard_text(k, shard);
+  const char *values[2] = {issuer, k};
+  memset(out, 0, sizeof(*out));
+  *out_found = 0;
+  if (!ca_store_acquire(store, &slot, &conn)) {
+    return 0;
+  }
+  int ok = 0, found = 0;
+  // A CRL replaced between two slices is read again, from its head.
+  for (int attempt = 0; attempt < 3; attempt++) {
+    OPENSSL_free(out->der);
+    memset(out, 0, sizeof(*out));
+    if (!read_crl_head(conn, values, out, &len, &found)) {
+      break;
+    }
+    if (!found) {
+      ok = 1;
+      break;
+    }
+    out->der = OPENSSL_malloc(len > 0 ? len : 1);
+    if (out->der == NULL) {
+      CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
+      break;
+    }
+    out->der_len = len;
+    ok = read_crl_slices(conn, values, out->number, out->der, len);
+    if (ok || ca_err_get()->code != CA_ERR_CONFLICT) {
+      break;
+    }
+  }
+  ca_store_release(store, slot);
+  if (!ok || !found) {
+    OPENSSL_free(out->der);
+    memset(out, 0, sizeof(*out));
+    return ok;
+  }
+  *out_found = 1;
+  return 1;
+}
+
+int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
+                     int *out_found) {
+  return ca_store_get_shard_crl(store, issuer_id, 0, out, out_found);
+}
+
+// --- The revoked certificates, streamed ---
+
+struct ca_revoked_stream {
+  ca_store_tx *tx;
+  int open;  // the cursor exists
+};
+
+int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
+                             int64_t now, ca_revoked_stream **out) {
+  char issuer[24], k[8], now_text[21];
+  id_text(issuer, issuer_id);
+  shard_text(k, shard);
+  CA_GUARD_RETURN(ca_time_format(now, now_text));
+  ca_revoked_stream *s = calloc(1, sizeof(*s));
+  CA_ENSURE_ALLOC_RETURN(s);
+  s->tx = tx;
+  const char *values[3] = {issuer, now_text, k};
+  // SCROLL: the cursor is read twice (its rows are those of its snapshot,
+  // both times; the sort is kept by PostgreSQL for the second). The shard's own
+  // index serves a shard; the CA-wide CRL reads every revoked row of the CA.
+  if (!ca_store_tx_command(
+          tx,
+          shard == 0 ? "DECLARE pki_crl_rows SCROLL CURSOR FOR"
+                       " SELECT serial, revoked_at, revocation_reason"
+                       " FROM certificates WHERE issuer_id = $1::bigint"
+                       " AND status = 'revoked' AND not_after > $2::timestamptz"
+                       " AND $3::smallint = 0 ORDER BY serial"
+                     : "DECLARE pki_crl_rows SCROLL CURSOR FOR"
+                       " SELECT serial, revoked_at, revocation_reason"
+                       " FROM certificates WHERE issuer_id = $1::bigint"
+                       " AND crl_shard = $3::smallint"
+                       " AND status = 'revoked' AND not_after > $2::timestamptz"
+                       " ORDER BY serial",
+          3, values, PGRES_COMMAND_OK, "opening the revoked certificates")) {
+    free(s);
+    return 0;
+  }
+  s->open = 1;
+  *out = s;
+  return 1;
+}
+
+static uint64_t be64(const char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) {
+    v = v << 8 | (uint8_t)p[i];
+  }
+  return v;
+}
+
+// decode_entry reads row |i| of a binary FETCH: serial (text), revoked_at
+// (timestamptz: microseconds from 2000-01-01), revocation_reason (smallint).
+static int decode_entry(PGresult *res, int i, ca_revoked_entry *e) {
+  const int serial_len = PQgetlength(res, i, 0);
+  CA_ENSURE_RETURN(serial_len > 0 && serial_len < CA_SERIAL_HEX_LEN &&
+                       !PQgetisnull(res, i, 1) && PQgetlength(res, i, 1) == 8,
+                   CA_ERR_INTERNAL, "unexpected revoked row");
+  memcpy(e->serial, PQgetvalue(res, i, 0), (size_t)serial_len);
+  e->serial[serial_len] = '\0';
+  const int64_t us = (int64_t)be64(PQgetvalue(res, i, 1));
+  // Floor division: a time before 2000 counts down.
+  const int64_t s = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+  e->revoked_at = s + PG_EPOCH_OFFSET;
+  e->reason = 0;
+  if (!PQgetisnull(res, i, 2) && PQgetlength(res, i, 2) == 2) {
+    const uint8_t *r = (const uint8_t *)PQgetvalue(res, i, 2);
+    e->reason = (int)(int16_t)(r[0] << 8 | r[1]);
+  }
+  return 1;
+}
+
+int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
+                           size_t cap, size_t *out_n) {
+  char sql[64];
+  *out_n = 0;
+  if (cap == 0) {
+    return 1;
+  }
+  snprintf(sql, sizeof(sql), "FETCH FORWARD %zu FROM pki_crl_rows", cap);
+  ca_store_tx *tx = s->tx;
+  CA_ENSURE_RETURN(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+                   "transaction failed earlier");
+  // Binary results: no number parsed from text, and the row arrives as it
+  // is stored.
+  PGresult *res = ca_store_check_result(
+      tx->conn, PQexecParams(tx->conn, sql, 0, NULL, NULL, NULL, NULL, 1),
+      PGRES_TUPLES_OK, "reading revoked certificates");
+  if (res == NULL) {
+    tx->failed = 1;
+    return 0;
+  }
+  const int n = PQntuples(res);
+  for (int i = 0; i < n && (size_t)i < cap; i++) {
+    if (!decode_entry(res, i, &out[i])) {
+      PQclear(res);
+      return 0;
+    }
+  }
+  PQclear(res);
+  *out_n = (size_t)n < cap ? (size_t)n : cap;
+  return 1;
+}
+
+int ca_revoked_stream_rewind(ca_revoked_stream *s) {
+  return ca_store_tx_command(s->tx, "MOVE ABSOLUTE 0 IN pki_crl_rows", 0, NULL,
+                             PGRES_COMMAND_OK,
+                             "rewinding revoked certificates");
+}
+
+void ca_revoked_stream_close(ca_revoked_stream *s) {
+  if (s == NULL) {
+    return;
+  }
+  if (s->open && !s->tx->failed) {
+    ca_err saved;
+    ca_err_copy(&saved);
+    (void)ca_store_tx_command(s->tx, "CLOSE pki_crl_rows", 0, NULL,
+                              PGRES_COMMAND_OK, "closing a cursor");
+    ca_err_restore(&saved);
+  }
+  free(s);
+}
+
+// --- Writing a CRL in chunks ---
+//
+// The CRL's bytes are made while its entries are still being fetched from
+// the cursor, so they cannot travel in a COPY (which holds the connection
+// until it ends): each chunk is an INSERT into crl_chunks, an unlogged
+// table emptied in the same transaction, and the CRL is assembled from
+// them by PostgreSQL.
+
+struct ca_crl_put {
+  ca_store_tx *tx;
+  char issuer[24];
+  char shard[8];
+  char number[24];
+  char this_update[21];
+  char next_update[21];
+  size_t announced;
+  size_t left;  // bytes announced and not yet sent
+  int seq;
+};
+
+int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
+                              unsigned shard, uint64_t number,
+                              int64_t this_update, int64_t next_update,
+                              size_t der_len, ca_crl_put **out) {
+  CA_ENSURE_RETURN(der_len <= INT32_MAX, CA_ERR_INTERNAL,
+                   "a CRL of %zu bytes is too large to store", der_len);
+  ca_crl_put *p = calloc(1, sizeof(*p));
+  CA_ENSURE_ALLOC_RETURN(p);
+  p->tx = tx;
+  id_text(p->issuer, issuer_id);
+  shard_text(p->shard, shard);
+  snprintf(p->number, sizeof(p->number), "%" PRIu64, number);
+  if (!ca_time_format(this_update, p->this_update) ||
+      !ca_time_format(next_update, p->next_update)) {
+    free(p);
+    return 0;
+  }
+  p->announced = der_len;
+  p->left = der_len;
+  // Left over by a transaction that could not roll back (a lost
+  // connection rolls back by itself): never part of this CRL.
+  const char *values[2] = {p->issuer, p->shard};
+  if (!ca_store_tx_command(tx,
+                           "DELETE FROM crl_chunks WHERE issuer_id = $1::bigint"
+                           " AND shard = $2::smallint",
+                           2, values, PGRES_COMMAND_OK, "storing a CRL")) {
+    free(p);
+    return 0;
+  }
+  *out = p;
+  return 1;
+}
+
+int ca_crl_put_write(ca_crl_put *p, const uint8_t *data, size_t len) {
+  CA_ENSURE_RETURN(len <= p->left, CA_ERR_INTERNAL,
+                   "the CRL is longer than announced");
+  char seq[16];
+  snprintf(seq, sizeof(seq), "%d", p->seq);
+  const char *values[4] = {p->issuer, p->shard, seq, (const char *)data};
+  const int lengths[4] = {0, 0, 0, (int)len};
+  const int formats[4] = {0, 0, 0, 1};
+  PGresult *res = ca_store_tx_query(
+      p->tx,
+      "INSERT INTO crl_chunks (issuer_id, shard, seq, bytes)"
+      " VALUES ($1::bigint, $2::smallint, $3::integer, $4::bytea)",
+      4, values, lengths, formats, PGRES_COMMAND_OK, "storing a CRL");
+  CA_GUARD_RETURN(res != NULL);
+  PQclear(res);
+  p->seq++;
+  p->left -= len;
+  return 1;
+}
+
+int ca_crl_put_finish(ca_crl_put *p, int abandon) {
+  int ok = 0;
+  PGresult *res = NULL;
+  if (abandon) {
+    goto done;  // the caller rolls back; its error stands
+  }
+  CA_ENSURE(p->left == 0, CA_ERR_INTERNAL, "the CRL is shorter than announced");
+  const char *values[5] = {p->issuer, p->shard, p->number, p->this_update,
+                           p->next_update};
+  res = ca_store_tx_query(
+      p->tx,
+      "INSERT INTO crls (issuer_id, shard, crl_number, this_update,"
+      " next_update, der)"
+      " SELECT $1::bigint, $2::smallint, $3::bigint, $4::timestamptz,"
+      " $5::timestamptz, coalesce(string_agg(bytes, ''::bytea ORDER BY seq),"
+      " ''::bytea) FROM crl_chunks"
+      " WHERE issuer_id = $1::bigint AND shard = $2::smallint"
+      " ON CONFLICT (issuer_id, shard) DO UPDATE SET"
+      " crl_number = excluded.crl_number,"
+      " this_update = excluded.this_update,"
+      " next_update = excluded.next_update, der = excluded.der"
+      " RETURNING octet_length(der)",
+      5, values, NULL, NULL, PGRES_TUPLES_OK, "storing a CRL");
+  CA_GUARD(res != NULL);
+  CA_ENSURE(PQntuples(res) == 1 &&
+                (size_t)ca_store_get_int(res, 0, 0) == p->announced,
+            CA_ERR_INTERNAL, "the stored CRL is not the one written");
+  CA_GUARD(ca_store_tx_command(p->tx,
+                               "DELETE FROM crl_chunks"
+                               " WHERE issuer_id = $1::bigint"
+                               " AND shard = $2::smallint",
+                               2, values, PGRES_COMMAND_OK, "storing a CRL"));
+  ok = 1;
+err:
+done:
+  PQclear(res);
+  free(p);
+  return ok;
+}
