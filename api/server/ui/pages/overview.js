@@ -1,0 +1,62 @@
+// Overview: the CAs and their chains, counts by profile and status, what
+// expires within 30 days, the responder and CRLs, the last audit events.
+import { json, text } from '../api.js';
+import { h, table, date, daysLeft, showError, errorSlot } from '../util.js';
+
+async function counts() {
+  // Counted from the find call, a page of up to 1,000 at a time, so the
+  // figures stop at that: "1000+" says there are more.
+  const by = {};
+  const page = await json('GET', '/v1/certificates?usage=identity&limit=1000');
+  for (const c of page.certificates || []) {
+    const k = `${c.profile || '(none)'}|${c.status || 'good'}`;
+    by[k] = (by[k] || 0) + 1;
+  }
+  return { by, more: !!page.nextAfter };
+}
+
+function metric(textBody, name) {
+  const re = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
+  return Array.from(textBody.matchAll(re), (m) => m[0]);
+}
+
+export async function render(box) {
+  box.append(h('h2', { id: 'overview-title' }, 'Overview'));
+  const grid = h('div', { class: 'grid' });
+  box.append(grid);
+  const cas = h('div', { class: 'card', id: 'ov-cas' }, h('h3', {}, 'Certificate authorities'));
+  const cnt = h('div', { class: 'card', id: 'ov-counts' }, h('h3', {}, 'Certificates by profile and status'));
+  const exp = h('div', { class: 'card', id: 'ov-expiring' }, h('h3', {}, 'Expiring within 30 days'));
+  const rsp = h('div', { class: 'card', id: 'ov-revocation' }, h('h3', {}, 'OCSP responder and CRLs'));
+  const aud = h('div', { class: 'card', id: 'ov-audit' }, h('h3', {}, 'Last audit events'));
+  grid.append(cas, cnt, exp, rsp, aud);
+  const tasks = [
+    json('GET', '/v1/ca').then((r) => {
+      const list = r.cas || [];
+      cas.append(table(['Name', 'Role', 'Algorithm', 'Subject', 'Valid until', 'Chain'],
+        list.map((c) => [c.name, c.role, c.algorithm, c.subject, `${date(c.notAfter)} (${daysLeft(c.notAfter)} days)`,
+          h('a', { href: `/v1/ca/${encodeURIComponent(c.name)}/chain`, download: `${c.name}-chain.pem` }, 'PEM')])));
+      rsp.append(table(['CA', 'CRL'], list.map((c) => [c.name,
+        h('a', { href: `/v1/crl/${encodeURIComponent(c.name)}?format=pem`, download: `${c.name}.crl.pem` }, 'current CRL')])));
+    }),
+    counts().then(({ by, more }) => {
+      const rows = Object.entries(by).sort().map(([k, n]) => [...k.split('|'), String(n)]);
+      cnt.append(table(['Profile', 'Status', 'Count'], rows, more ? 'First 1,000 certificates by expiry' : ''));
+    }),
+    json('GET', '/v1/monitor/expiring?days=30').then((r) => {
+      const list = (r.certificates || []).slice(0, 20);
+      exp.append(h('p', {}, `${(r.certificates || []).length} certificate(s)`),
+        table(['Name', 'Kind', 'Expires', 'Days'], list.map((c) => [c.commonName || c.subject, c.kind, date(c.notAfter), c.daysLeft || '0'])));
+    }),
+    text('GET', '/metrics').then((m) => {
+      const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
+      rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
+    }),
+  ];
+  aud.append(h('p', { class: 'muted' }, 'The audit log is not served by the API of this pkid yet; see the Audit log page.'));
+  const results = await Promise.allSettled(tasks);
+  const cards = [cas, cnt, exp, rsp];
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') { const e = errorSlot(); showError(e, r.reason); cards[i].append(e); }
+  });
+}
