@@ -86,6 +86,7 @@ async function render() {
   page.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   if (!may(spec.role)) {
     page.replaceChildren(h('p', { class: 'error' }, `This page needs the ${spec.role} role.`));
+    page.dataset.ready = name;
     return;
   }
   try {
@@ -94,7 +95,11 @@ async function render() {
     const box = h('section', { 'aria-labelledby': `${name}-title`, id: `page-${name}` });
     page.replaceChildren(box);
     await mod.render(box, decodeURIComponent(rest || ''));
-    if (mine === current) page.dataset.ready = name;
+    if (mine === current) {
+      page.dataset.ready = name;
+      // A new page: keyboard and screen-reader users start at its top.
+      if (!box.contains(document.activeElement)) document.getElementById('main').focus({ preventScroll: true });
+    }
   } catch (e) {
     const err = h('p');
     showError(err, e);

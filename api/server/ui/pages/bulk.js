@@ -10,6 +10,7 @@ export async function render(box) {
   const cluster = h('input', { type: 'text', id: 'bulk-cluster' });
   const type = h('select', { id: 'bulk-type' }, ['all', 'tomcat', 'tomcat-ECDSA', 'CallManager', 'CallManager-ECDSA', 'CAPF'].map((t) => h('option', { value: t }, t)));
   const eerr = errorSlot();
+  eerr.id = 'bulk-export-error';
   const exp = h('form', { 'aria-label': 'Export' }, h('div', { class: 'row' }, field('Cluster (empty: this pkid\'s)', cluster), field('Type', type),
     h('button', { type: 'submit', id: 'bulk-export' }, 'Export bundle (JSON)'),
     h('button', { type: 'button', class: 'secondary', id: 'bulk-export-p7b', onclick: async () => {

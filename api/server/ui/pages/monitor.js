@@ -58,10 +58,11 @@ export async function render(box) {
   box.append(h('h3', {}, 'Expiring certificates'), lform, lerr, list);
   if (admin) {
     const cerr = errorSlot();
+    cerr.id = 'check-error';
     const res = h('pre', { id: 'check-result', hidden: true });
     box.append(h('h3', {}, 'Check now'), h('button', { type: 'button', id: 'check-now', onclick: async () => {
       try {
-        const r = await busy('Checking', () => json('POST', '/v1/monitor:check', {}));
+        const r = await busy('Checking', () => json('POST', '/v1/monitor:check'));
         showError(cerr, null);
         res.textContent = JSON.stringify(r, null, 2);
         res.hidden = false;
