@@ -37,6 +37,7 @@ def ok(msg):
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
@@ -96,8 +97,18 @@ def make_driver():
     return d
 
 
-driver = make_driver()
-wait = WebDriverWait(driver, 60)
+# chromedriver sometimes exits at start on a loaded machine: try thrice.
+for attempt in range(3):
+    try:
+        driver = make_driver()
+        break
+    except WebDriverException as e:
+        if attempt == 2:
+            fail(f"chromedriver does not start: {e}")
+        time.sleep(2)
+# Pages replace what they show: an element read while it is swapped is
+# read again.
+wait = WebDriverWait(driver, 60, ignored_exceptions=[StaleElementReferenceException])
 
 
 def by_id(i):
@@ -179,6 +190,19 @@ try:
     by_id("token")
     shot("00-signin")
     check_browser_log("sign-in page")
+    # The two error channels are live (else the checks below would pass
+    # vacuously): a console error reaches the browser log, and an inline
+    # script is blocked by the CSP and recorded by the page's listener.
+    driver.execute_script("console.error('pki-console-probe')")
+    if not any("pki-console-probe" in e.get("message", "") for e in driver.get_log("browser")):
+        fail("a console error does not reach the browser log")
+    driver.execute_script("const s = document.createElement('script'); s.textContent = 'window.pwned = 1'; document.body.append(s)")
+    wait.until(lambda d: d.find_element(By.ID, "csp-violations").get_attribute("textContent").strip())
+    if driver.execute_script("return window.pwned") is not None:
+        fail("an inline script ran: the CSP does not hold")
+    ok(f"an inline script is blocked and recorded: {driver.find_element(By.ID, 'csp-violations').get_attribute('textContent')}")
+    driver.execute_script("document.getElementById('csp-violations').replaceChildren(); document.getElementById('csp-violations').hidden = true")
+    driver.get_log("browser")
     body = driver.find_element(By.TAG_NAME, "body")
     # Tab from the top of the page: skip link, then the token field.
     ActionChains = webdriver.ActionChains
