@@ -97,6 +97,8 @@ async function render() {
     await mod.render(box, decodeURIComponent(rest || ''));
     if (mine === current) {
       page.dataset.ready = name;
+      // For bench/console_paint: when the page's data was on screen.
+      performance.mark(`pki-ready-${name}`);
       // A new page: keyboard and screen-reader users start at its top.
       if (!box.contains(document.activeElement)) document.getElementById('main').focus({ preventScroll: true });
     }
