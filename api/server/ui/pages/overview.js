@@ -15,6 +15,15 @@ async function counts() {
   return { by, more: !!page.nextAfter };
 }
 
+// expiring returns the 20 certificates that expire soonest from now to 30
+// days: one bounded find (the notAfter index), whatever the table's size.
+async function expiring() {
+  const now = Math.floor(Date.now() / 1000);
+  const q = new URLSearchParams({ expires_after: String(now), expires_before: String(now + 30 * 86400), limit: '20' });
+  const r = await json('GET', `/v1/certificates?${q}`);
+  return { list: r.certificates || [], more: !!r.nextAfter };
+}
+
 function metric(textBody, name) {
   const re = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
   return Array.from(textBody.matchAll(re), (m) => m[0]);
@@ -43,12 +52,14 @@ export async function render(box) {
       const rows = Object.entries(by).sort().map(([k, n]) => [...k.split('|'), String(n)]);
       cnt.append(table(['Profile', 'Status', 'Count'], rows, more ? 'First 1,000 certificates by expiry' : ''));
     }),
-    json('GET', '/v1/monitor/expiring?days=30').then((r) => {
-      const list = (r.certificates || []).slice(0, 20);
-      exp.append(h('p', {}, `${(r.certificates || []).length} certificate(s)`),
-        table(['Name', 'Kind', 'Expires', 'Days'], list.map((c) => [c.commonName || c.subject, c.kind, date(c.notAfter), c.daysLeft || '0'])));
+    expiring().then(({ list, more }) => {
+      exp.append(table(['Name', 'Profile / store', 'Expires', 'Days'], list.map((c) => [c.commonName || c.subject, c.profile || c.store || '', date(c.notAfter), String(daysLeft(c.notAfter))]),
+        more ? 'The 20 soonest (Certificates or the Expiry monitor list them all)' : ''));
     }),
     text('GET', '/metrics').then((m) => {
+      const exps = metric(m, 'pki_certificates_expir[a-z]+');
+      exp.prepend(h('p', { id: 'ov-expiring-counts' }, exps.map((l) => l.replace(/^pki_certificates_/, '').replace(/[{}"]/g, ' ')).join('; ')));
+      exp.prepend(exp.querySelector('h3'));
       const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
       rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
     }),
