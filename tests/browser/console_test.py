@@ -137,6 +137,12 @@ def check_browser_log(where):
         if e.get("source") == "network" and "/ui/" not in msg.split(" ")[0]:
             continue
         bad.append(msg)
+    shown = driver.find_element(By.ID, "main").text
+    for junk in ("undefined", "[object ", "NaN"):
+        if junk in shown:
+            bad.append(f"the page shows {junk!r}")
+    if re.search(r"(?m)^null$", shown):
+        bad.append("the page shows a stray null")
     v = driver.find_element(By.ID, "csp-violations").get_attribute("textContent")
     if v.strip():
         bad.append(f"CSP violation: {v}")

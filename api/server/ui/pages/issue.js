@@ -76,8 +76,8 @@ function batchSection(box) {
       });
       const issued = results.filter((r) => r.certificate).map((r) => r.certificate);
       out.replaceChildren(h('p', { id: 'issue-summary' }, `${issued.length} issued, ${results.length - issued.length} refused`),
-        issued.length > 1 ? h('button', { type: 'button', id: 'issue-zip', onclick: () => download('certificates.zip',
-          zip(issued.map((c, i) => ({ name: certName(c, i), data: new TextEncoder().encode(chainPem(c)) })))) }, `Download all ${issued.length} as zip`) : null,
+        ...(issued.length > 1 ? [h('button', { type: 'button', id: 'issue-zip', onclick: () => download('certificates.zip',
+          zip(issued.map((c, i) => ({ name: certName(c, i), data: new TextEncoder().encode(chainPem(c)) })))) }, `Download all ${issued.length} as zip`)] : []),
         table(['#', 'Source', 'Result', ''], results.map((r, i) => [String(i + 1), names[i],
           r.certificate ? h('td', { class: 'ok mono' }, `serial ${r.certificate.serial}`) : h('td', { class: 'error' }, h('code', {}, r.error?.code || ''), ` ${r.error?.message || ''}`),
           r.certificate ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Download certificate ${i + 1}`, onclick: () => download(certName(r.certificate, i), chainPem(r.certificate), 'application/x-pem-file') }, 'Download') : ''])));

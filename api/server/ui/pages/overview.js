@@ -33,7 +33,7 @@ export async function render(box) {
   box.append(h('h2', { id: 'overview-title' }, 'Overview'));
   const grid = h('div', { class: 'grid' });
   box.append(grid);
-  const cas = h('div', { class: 'card', id: 'ov-cas' }, h('h3', {}, 'Certificate authorities'));
+  const cas = h('div', { class: 'card wide', id: 'ov-cas' }, h('h3', {}, 'Certificate authorities'));
   const cnt = h('div', { class: 'card', id: 'ov-counts' }, h('h3', {}, 'Certificates by profile and status'));
   const exp = h('div', { class: 'card', id: 'ov-expiring' }, h('h3', {}, 'Expiring within 30 days'));
   const rsp = h('div', { class: 'card', id: 'ov-revocation' }, h('h3', {}, 'OCSP responder and CRLs'));
@@ -58,7 +58,12 @@ export async function render(box) {
     }),
     text('GET', '/metrics').then((m) => {
       const exps = metric(m, 'pki_certificates_expir[a-z]+');
-      exp.prepend(h('p', { id: 'ov-expiring-counts' }, exps.map((l) => l.replace(/^pki_certificates_/, '').replace(/[{}"]/g, ' ')).join('; ')));
+      // pki_certificates_expiring{within="7d"} 3 -> "within 7d: 3".
+      const said = exps.map((l) => {
+        const m = /^pki_certificates_(\w+)(?:\{within="(\w+)"\})? (\S+)$/.exec(l);
+        return m ? `${m[2] ? `within ${m[2]}` : m[1]}: ${m[3]}` : l;
+      });
+      exp.prepend(h('p', { id: 'ov-expiring-counts' }, said.join(', ')));
       exp.prepend(exp.querySelector('h3'));
       const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
       rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
