@@ -120,8 +120,12 @@ def page_ready(name):
 
 
 def shot(name):
+    """A screenshot of the whole page (the window grown to its height)."""
     path = os.path.join(SHOTS, f"{name}.png")
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(max(height + 140, 1000), 8000))
     driver.save_screenshot(path)
+    driver.set_window_size(1400, 1000)
     print(f"screenshot: {path}", flush=True)
 
 
@@ -417,7 +421,7 @@ try:
     by_id("mon-days").send_keys("45")
     f = by_id("mon-frequency")
     if not f.get_attribute("value"):
-        f.send_keys("24h")
+        f.send_keys("1d")
     by_id("mon-emails").clear()
     by_id("mon-emails").send_keys("pki-ops@example.com")
     by_id("mon-save").click()

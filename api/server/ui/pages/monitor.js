@@ -23,7 +23,7 @@ export async function render(box) {
   const form = h('form', { id: 'mon-form', 'aria-label': 'Monitor settings' },
     h('label', { class: 'inline', for: 'mon-enabled' }, enabled, 'Send notices (e-mail and webhooks)'),
     h('div', { class: 'row' }, field('Days before expiry to start notifying', start),
-      field('Frequency (as pkid takes it: e.g. 24h, 7d)', freq)),
+      field('Frequency (1h to 30d: 12h, 1d, 7d...)', freq)),
     field('E-mail addresses, one a line', emails),
     h('div', { class: 'row' }, field('SMTP host', host), field('SMTP port', port), field('From address', from)),
     field('Webhook URLs, one a line; add " private" to allow a private address', hooks,
