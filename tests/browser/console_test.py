@@ -364,6 +364,48 @@ try:
     ok(f"the API's refusal is shown: {driver.find_element(By.ID, 'revoke-error').text}")
     check_browser_log("certificates")
 
+    # The same flow by keyboard alone: find, open the details, choose the
+    # reason, revoke.
+    print("\n== revoke by keyboard alone", flush=True)
+
+    def tab_to(element_id, limit=40):
+        for _ in range(limit):
+            ActionChains(driver).send_keys(Keys.TAB).perform()
+            if driver.switch_to.active_element.get_attribute("id") == element_id:
+                return
+        fail(f"#{element_id} is not reachable by Tab")
+
+    go("overview")
+    go("certificates")
+    by_id("f-cn").click()
+    ActionChains(driver).send_keys(f"cucm1-{RID}.console" + Keys.ENTER).perform()
+    wait.until(lambda d: f"cucm1-{RID}" in d.find_element(By.ID, "find-results").text)
+    seen = []
+    for _ in range(40):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        el = driver.switch_to.active_element
+        seen.append(el.get_attribute("id") or el.get_attribute("aria-label") or el.tag_name)
+        if (el.get_attribute("aria-label") or "").startswith("Details of "):
+            break
+    else:
+        fail(f"no Details button reachable by Tab; Tab went through {seen}")
+    kserial = driver.switch_to.active_element.get_attribute("aria-label").split()[-1]
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "detail-title")
+    tab_to("revoke-reason")
+    ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
+    if Select(by_id("revoke-reason")).first_selected_option.get_attribute("value") != "1":
+        fail("the arrow key did not choose keyCompromise")
+    tab_to("revoke")
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    by_id("revoke-done")
+    code, body = api("GET", f"/v1/certificates?cn=cucm1-{RID}.console")
+    info = json.loads(body)["certificates"][0]
+    if info.get("serial") != kserial or info.get("status") != "revoked" or info.get("revocationReason") != 1:
+        fail(f"the keyboard revocation is not in the API: {info}")
+    ok(f"revoked {kserial} (keyCompromise) by keyboard alone; the API agrees")
+    check_browser_log("keyboard revoke")
+
     # --- Trust stores ---
     print("\n== trust stores", flush=True)
     ca_key = os.path.join(WORK, "partner.key")
