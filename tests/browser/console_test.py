@@ -529,6 +529,31 @@ try:
     shot("11-revoker")
     check_browser_log("revoker")
 
+    # An issuer limited to tomcat: Issue shows, admin pages do not, and a
+    # profile outside the token is refused by the API on the page.
+    itoken = run("curl", "-sS", "--cacert", CACERT, "-X", "POST", "-H", f"Authorization: Bearer {TOKEN}",
+                 f"{BASE}/v1/tokens?role=issuer&profiles=tomcat&name=console-issuer").stdout.strip()
+    if not itoken.startswith("pki_"):
+        fail(f"cannot make an issuer token: {itoken}")
+    by_id("signout").click()
+    by_id("token").send_keys(itoken + Keys.ENTER)
+    page_ready("overview")
+    if "issuer" not in by_id("role").text:
+        fail(f"the issuer token signs in as {by_id('role').text}")
+    hidden = driver.execute_script("return [...document.querySelectorAll('#nav li')].filter(l => l.hidden).map(l => l.textContent)")
+    if sorted(hidden) != sorted(["Bulk", "Access"]):
+        fail(f"an issuer should not see Bulk and Access only; hidden: {hidden}")
+    ok(f"an issuer's console hides {hidden}")
+    go("issue")
+    by_id("issue-profile").clear()
+    by_id("issue-profile").send_keys("ipsec")
+    driver.execute_script("arguments[0].value = arguments[1]", by_id("issue-csr"), open(csrs[2]).read())
+    by_id("issue-submit").click()
+    wait.until(lambda d: "FORBIDDEN" in d.find_element(By.ID, "issue-error").text)
+    ok(f"a profile outside the token: the API's refusal beside the form: {driver.find_element(By.ID, 'issue-error').text}")
+    shot("12-issuer-refused")
+    check_browser_log("issuer")
+
     # Performance: first-contentful-paint of the overview, printed only.
     fcp = driver.execute_script("return (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
     print(f"first-contentful-paint of the last load: {fcp} ms", flush=True)

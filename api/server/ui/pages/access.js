@@ -8,7 +8,7 @@ export async function render(box) {
   const tokens = h('pre', { id: 'tokens' });
   const terr = errorSlot();
   const loadTokens = async () => { try { tokens.textContent = await text('GET', '/v1/tokens'); } catch (e) { showError(terr, e); } };
-  const role = h('select', { id: 'tok-role' }, ['reader', 'issuer', 'revoker', 'admin'].map((r) => h('option', { value: r }, r)));
+  const role = h('select', { id: 'tok-role' }, ['issuer', 'revoker', 'admin'].map((r) => h('option', { value: r }, r)));
   const profiles = h('input', { type: 'text', id: 'tok-profiles', placeholder: 'tomcat,ipsec or all' });
   const name = h('input', { type: 'text', id: 'tok-name' });
   const made = h('p', { id: 'tok-made', 'aria-live': 'polite' });
