@@ -73,5 +73,8 @@ export async function render(box) {
       } catch (ex) { showError(cerr, ex); }
     } }, 'Check now'), cerr, res);
   }
-  await load();
+  // The expiring list reads every certificate's expiry: on millions of
+  // rows it may take a while, so the settings are usable before it comes.
+  list.replaceChildren(h('p', { class: 'muted' }, 'Loading the expiring list…'));
+  load();
 }
