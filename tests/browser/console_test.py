@@ -257,6 +257,11 @@ try:
     go("overview")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ov-cas tbody tr")) >= 2)
     ok(f"overview lists {len(driver.find_elements(By.CSS_SELECTOR, '#ov-cas tbody tr'))} CAs")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ov-crls tbody tr")) >= 2)
+    crl_row = driver.find_element(By.CSS_SELECTOR, "#ov-crls tbody tr").text
+    if not re.search(r"\d{4}-\d\d-\d\d", crl_row):
+        fail(f"the overview does not decode the CRLs: {crl_row}")
+    ok(f"overview decodes each CA's CRL: {' '.join(crl_row.split())}")
     shot("01-overview")
     check_browser_log("overview")
 

@@ -173,3 +173,25 @@ export function certificate(der) {
   }
   return { version, serial, sigAlg, issuer, notBefore: validity[0], notAfter: validity[1], subject, key, extensions };
 }
+
+// crl returns what a CRL (DER) says for display: this and next update,
+// the number of entries, the CRL number when present.
+export function crl(der) {
+  const tbs = parse(der).children[0];
+  let i = tbs.children[0].tag === 0x02 ? 1 : 0;
+  i += 2; // signature algorithm, issuer
+  const thisUpdate = time(tbs.children[i]);
+  let next = '';
+  let k = i + 1;
+  if (tbs.children[k] && (tbs.children[k].tag === 0x17 || tbs.children[k].tag === 0x18)) { next = time(tbs.children[k]); k++; }
+  let entries = 0;
+  if (tbs.children[k] && tbs.children[k].tag === 0x30) { entries = tbs.children[k].children.length; k++; }
+  let number = '';
+  const ext = tbs.children[k];
+  if (ext && ext.tag === 0xa0) {
+    for (const e of ext.children[0].children) {
+      if (oid(e.children[0]) === '2.5.29.20') number = BigInt(`0x${hex(val(parse(val(e.children[e.children.length - 1]))), '') || '0'}`).toString();
+    }
+  }
+  return { thisUpdate, nextUpdate: next, entries, number };
+}

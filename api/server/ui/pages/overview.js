@@ -1,6 +1,7 @@
 // Overview: the CAs and their chains, counts by profile and status, what
 // expires within 30 days, the responder and CRLs, the last audit events.
-import { json, text } from '../api.js';
+import { json, raw, text } from '../api.js';
+import * as der from '../der.js';
 import { h, table, date, daysLeft, showError, errorSlot } from '../util.js';
 
 async function counts() {
@@ -22,6 +23,23 @@ async function expiring() {
   const q = new URLSearchParams({ expires_after: String(now), expires_before: String(now + 30 * 86400), limit: '20' });
   const r = await json('GET', `/v1/certificates?${q}`);
   return { list: r.certificates || [], more: !!r.nextAfter };
+}
+
+// crls shows each CA's current CRL: number, this and next update,
+// entries, read from the CRL itself (public, DER).
+async function crls(list, box) {
+  const rows = await Promise.all(list.map(async (c) => {
+    const link = h('a', { href: `/v1/crl/${encodeURIComponent(c.name)}?format=pem`, download: `${c.name}.crl.pem` }, 'PEM');
+    try {
+      const r = await raw('GET', `/v1/crl/${encodeURIComponent(c.name)}`);
+      const x = der.crl(new Uint8Array(await r.arrayBuffer()));
+      const late = x.nextUpdate && Date.parse(x.nextUpdate.replace(' ', 'T')) < Date.now();
+      return [c.name, x.number, x.thisUpdate, h('td', { class: late ? 'error' : '' }, x.nextUpdate, late ? ' (overdue)' : ''), String(x.entries), link];
+    } catch (e) {
+      return [c.name, h('td', { class: 'error', colspan: '4' }, e.code ? `${e.code}: ${e.detail}` : String(e.message || e)), link];
+    }
+  }));
+  box.append(table(['CA', 'CRL number', 'This update', 'Next update', 'Entries', 'Download'], rows));
 }
 
 function metric(textBody, name) {
@@ -57,8 +75,10 @@ export async function render(box) {
       cas.append(table(['Name', 'Role', 'Algorithm', 'Subject', 'Valid until', 'Chain'],
         list.map((c) => [c.name, c.role, c.algorithm, c.subject, `${date(c.notAfter)} (${daysLeft(c.notAfter)} days)`,
           h('a', { href: `/v1/ca/${encodeURIComponent(c.name)}/chain`, download: `${c.name}-chain.pem` }, 'PEM')])));
-      rsp.append(table(['CA', 'CRL'], list.map((c) => [c.name,
-        h('a', { href: `/v1/crl/${encodeURIComponent(c.name)}?format=pem`, download: `${c.name}.crl.pem` }, 'current CRL')])));
+      const crlBox = h('div', { id: 'ov-crls' });
+      rsp.prepend(crlBox);
+      rsp.prepend(rsp.querySelector('h3'));
+      crls(list, crlBox);
     }),
     counts().then(({ by, more }) => {
       const rows = Object.entries(by).sort().map(([k, n]) => [...k.split('|'), String(n)]);
