@@ -262,6 +262,9 @@ try:
     if not re.search(r"\d{4}-\d\d-\d\d", crl_row):
         fail(f"the overview does not decode the CRLs: {crl_row}")
     ok(f"overview decodes each CA's CRL: {' '.join(crl_row.split())}")
+    by_id("ov-metrics").click()
+    wait.until(lambda d: "within 30d" in d.find_element(By.ID, "ov-expiring-counts").text)
+    ok(f"overview expiry counts on demand: {driver.find_element(By.ID, 'ov-expiring-counts').text}")
     shot("01-overview")
     check_browser_log("overview")
 
@@ -480,6 +483,9 @@ try:
     if cfg.get("startDays") != 45 or cfg.get("emails") != ["pki-ops@example.com"]:
         fail(f"the monitor settings did not reach the API: {body}")
     ok("monitor settings saved from the page (API shows them)")
+    by_id("exp-show").click()
+    wait.until(lambda d: "expiring within 45 days" in d.find_element(By.ID, "exp-list").text)
+    ok("the expiring list on demand")
     by_id("check-now").click()
     wait.until(lambda d: d.find_element(By.ID, "check-result").is_displayed() or d.find_element(By.ID, "check-error").text)
     if driver.find_element(By.ID, "check-error").text:

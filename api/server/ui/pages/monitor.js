@@ -46,7 +46,7 @@ export async function render(box) {
   const lerr = errorSlot();
   const load = async () => {
     try {
-      const r = await json('GET', `/v1/monitor/expiring?days=${Number(days.value)}`);
+      const r = await busy('Reading the expiring certificates', () => json('GET', `/v1/monitor/expiring?days=${Number(days.value)}`));
       showError(lerr, null);
       const all = r.certificates || [];
       // A table of thousands of rows is unreadable and slow to lay out:
@@ -57,7 +57,7 @@ export async function render(box) {
       `${all.length} certificate(s) expiring within ${r.days || 0} days or expired in the last 30${all.length > SHOWN ? `; the first ${SHOWN} shown (Certificates finds the rest)` : ''}`));
     } catch (ex) { showError(lerr, ex); }
   };
-  const lform = h('form', { 'aria-label': 'Expiring certificates' }, h('div', { class: 'row' }, field('Within days', days), h('button', { type: 'submit' }, 'Show')));
+  const lform = h('form', { 'aria-label': 'Expiring certificates' }, h('div', { class: 'row' }, field('Within days', days), h('button', { type: 'submit', id: 'exp-show' }, 'Show')));
   lform.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   box.append(h('h3', {}, 'Expiring certificates'), lform, lerr, list);
   if (admin) {
@@ -74,7 +74,6 @@ export async function render(box) {
     } }, 'Check now'), cerr, res);
   }
   // The expiring list reads every certificate's expiry: on millions of
-  // rows it may take a while, so the settings are usable before it comes.
-  list.replaceChildren(h('p', { class: 'muted' }, 'Loading the expiring list…'));
-  load();
+  // rows that takes minutes, so it is read when asked ("Show").
+  list.replaceChildren(h('p', { class: 'muted', id: 'exp-hint' }, 'Choose the days and press Show (on millions of certificates this takes a while).'));
 }

@@ -57,18 +57,6 @@ export async function render(box) {
   const rsp = h('div', { class: 'card', id: 'ov-revocation' }, h('h3', {}, 'OCSP responder and CRLs'));
   const aud = h('div', { class: 'card', id: 'ov-audit' }, h('h3', {}, 'Last audit events'));
   grid.append(cas, cnt, exp, rsp, aud);
-  const metrics = text('GET', '/metrics').then((m) => {
-    const exps = metric(m, 'pki_certificates_expir[a-z]+');
-    // pki_certificates_expiring{within="7d"} 3 -> "within 7d: 3".
-    const said = exps.map((l) => {
-      const m = /^pki_certificates_(\w+)(?:\{within="(\w+)"\})? (\S+)$/.exec(l);
-      return m ? `${m[2] ? `within ${m[2]}` : m[1]}: ${m[3]}` : l;
-    });
-    exp.prepend(h('p', { id: 'ov-expiring-counts' }, said.join(', ')));
-    exp.prepend(exp.querySelector('h3'));
-    const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
-    rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
-  });
   const tasks = [
     json('GET', '/v1/ca').then((r) => {
       const list = r.cas || [];
@@ -90,9 +78,25 @@ export async function render(box) {
     }),
   ];
   // /metrics counts every certificate's expiry in the database: on
-  // millions of rows it may take seconds, so the page is ready without it
-  // and its figures come when they come.
-  metrics.catch((e) => { const s = errorSlot(); showError(s, e); rsp.append(s); });
+  // millions of rows that takes minutes and holds one of pkid's HTTP
+  // threads, so the overview reads it only when asked.
+  const merr = errorSlot();
+  const metricsButton = h('button', { type: 'button', class: 'secondary', id: 'ov-metrics', onclick: () => {
+    metricsButton.disabled = true;
+    text('GET', '/metrics').then((m) => {
+      const exps = metric(m, 'pki_certificates_expir[a-z]+');
+      // pki_certificates_expiring{within="7d"} 3 -> "within 7d: 3".
+      const said = exps.map((l) => {
+        const m = /^pki_certificates_(\w+)(?:\{within="(\w+)"\})? (\S+)$/.exec(l);
+        return m ? `${m[2] ? `within ${m[2]}` : m[1]}: ${m[3]}` : l;
+      });
+      exp.prepend(h('p', { id: 'ov-expiring-counts' }, said.join(', ')));
+      exp.prepend(exp.querySelector('h3'));
+      const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
+      rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
+    }).catch((e) => showError(merr, e)).finally(() => metricsButton.remove());
+  } }, 'Expiry counts and responder figures (/metrics; slow on millions of certificates)');
+  exp.append(metricsButton, merr);
   aud.append(h('p', { class: 'muted' }, 'The audit log is not served by the API of this pkid yet; see the Audit log page.'));
   const results = await Promise.allSettled(tasks);
   const cards = [cas, cnt, exp];
