@@ -119,8 +119,17 @@ function start() {
   });
   document.getElementById('signin-cert').addEventListener('click', () => signIn(''));
   window.addEventListener('hashchange', () => { delete document.getElementById('page').dataset.ready; render(); });
-  if (session.token) signIn(session.token);
-  else render();
+  if (session.token) {
+    // Back in a tab that signed in: no flash of the sign-in form while the
+    // role is worked out.
+    document.getElementById('signin').hidden = true;
+    const page = document.getElementById('page');
+    page.hidden = false;
+    page.replaceChildren(h('p', { class: 'muted' }, 'Signing in…'));
+    signIn(session.token);
+  } else {
+    render();
+  }
 }
 
 start();
