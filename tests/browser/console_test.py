@@ -483,6 +483,8 @@ try:
     if cfg.get("startDays") != 45 or cfg.get("emails") != ["pki-ops@example.com"]:
         fail(f"the monitor settings did not reach the API: {body}")
     ok("monitor settings saved from the page (API shows them)")
+    by_id("exp-days").clear()
+    by_id("exp-days").send_keys("45")
     by_id("exp-show").click()
     wait.until(lambda d: "expiring within 45 days" in d.find_element(By.ID, "exp-list").text)
     ok("the expiring list on demand")
