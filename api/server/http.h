@@ -63,12 +63,13 @@ typedef struct api_response {
   uint8_t *body;             // OPENSSL_malloc'd, owned; sent without a copy
   size_t body_len;
   unsigned retry_after;  // seconds; 0 for no Retry-After header
-  // Further headers (the caching headers of OCSP GET). Unless |cacheable|,
-  // every response says Cache-Control: no-store.
+  // Further headers (the caching headers of OCSP GET, the console's
+  // Content-Security-Policy). Unless |cacheable|, every response says
+  // Cache-Control: no-store.
   struct {
     char name[32];
-    char value[96];
-  } headers[6];
+    char value[192];
+  } headers[8];
   size_t n_headers;
   int cacheable;
   // Set by the server before the handler runs: the client asked for JSON
@@ -77,7 +78,7 @@ typedef struct api_response {
   int json;
 } api_response;
 
-// api_add_header adds a header to |resp| (ignored past six).
+// api_add_header adds a header to |resp| (ignored past eight).
 void api_add_header(api_response *resp, const char *name, const char *value);
 
 typedef void (*api_handler)(api_service *svc, const api_request *req,

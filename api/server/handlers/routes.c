@@ -1,5 +1,6 @@
 // pkid's routes (ARCHITECTURE.md, "Wire formats").
 #include "api/server/handlers/handlers.h"
+#include "api/server/handlers/handlers_ui.h"
 #include "api/server/service.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
@@ -12,6 +13,9 @@ static const api_route kRoutes[] = {
      API_ACCESS_PUBLIC},
     {"GET", "/metrics", api_handle_metrics, API_FORMAT_TEXT, 0,
      API_ACCESS_PUBLIC},
+    // The web console's files (api/server/handlers/handlers_ui.c).
+    {"GET", "/ui", api_handle_ui, API_FORMAT_TEXT, 0, API_ACCESS_PUBLIC},
+    {"GET", "/ui/**", api_handle_ui, API_FORMAT_TEXT, 0, API_ACCESS_PUBLIC},
     {"GET", "/v1/ca", api_handle_ca_list, API_FORMAT_PROTOBUF, 0,
      API_ACCESS_READ},
     {"GET", "/v1/ca/*/chain", api_handle_ca_chain, API_FORMAT_TEXT, 0,

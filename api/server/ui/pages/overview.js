@@ -1,0 +1,106 @@
+// Overview: the CAs and their chains, counts by profile and status, what
+// expires within 30 days, the responder and CRLs, the last audit events.
+import { json, raw, text } from '../api.js';
+import * as der from '../der.js';
+import { h, table, date, daysLeft, showError, errorSlot } from '../util.js';
+
+async function counts() {
+  // Counted from the find call, a page of up to 1,000 at a time, so the
+  // figures stop at that: "1000+" says there are more.
+  const by = {};
+  const page = await json('GET', '/v1/certificates?usage=identity&limit=1000');
+  for (const c of page.certificates || []) {
+    const k = `${c.profile || '(none)'}|${c.status || 'good'}`;
+    by[k] = (by[k] || 0) + 1;
+  }
+  return { by, more: !!page.nextAfter };
+}
+
+// expiring returns the 20 certificates that expire soonest from now to 30
+// days: one bounded find (the notAfter index), whatever the table's size.
+async function expiring() {
+  const now = Math.floor(Date.now() / 1000);
+  const q = new URLSearchParams({ expires_after: String(now), expires_before: String(now + 30 * 86400), limit: '20' });
+  const r = await json('GET', `/v1/certificates?${q}`);
+  return { list: r.certificates || [], more: !!r.nextAfter };
+}
+
+// crls shows each CA's current CRL: number, this and next update,
+// entries, read from the CRL itself (public, DER).
+async function crls(list, box) {
+  const rows = await Promise.all(list.map(async (c) => {
+    const link = h('a', { href: `/v1/crl/${encodeURIComponent(c.name)}?format=pem`, download: `${c.name}.crl.pem` }, 'PEM');
+    try {
+      const r = await raw('GET', `/v1/crl/${encodeURIComponent(c.name)}`);
+      const x = der.crl(new Uint8Array(await r.arrayBuffer()));
+      const late = x.nextUpdate && Date.parse(x.nextUpdate.replace(' ', 'T')) < Date.now();
+      return [c.name, x.number, x.thisUpdate, h('td', { class: late ? 'error' : '' }, x.nextUpdate, late ? ' (overdue)' : ''), String(x.entries), link];
+    } catch (e) {
+      return [c.name, h('td', { class: 'error', colspan: '4' }, e.code ? `${e.code}: ${e.detail}` : String(e.message || e)), link];
+    }
+  }));
+  box.append(table(['CA', 'CRL number', 'This update', 'Next update', 'Entries', 'Download'], rows));
+}
+
+function metric(textBody, name) {
+  const re = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
+  return Array.from(textBody.matchAll(re), (m) => m[0]);
+}
+
+export async function render(box) {
+  box.append(h('h2', { id: 'overview-title' }, 'Overview'));
+  const grid = h('div', { class: 'grid' });
+  box.append(grid);
+  const cas = h('div', { class: 'card wide', id: 'ov-cas' }, h('h3', {}, 'Certificate authorities'));
+  const cnt = h('div', { class: 'card', id: 'ov-counts' }, h('h3', {}, 'Certificates by profile and status'));
+  const exp = h('div', { class: 'card', id: 'ov-expiring' }, h('h3', {}, 'Expiring within 30 days'));
+  const rsp = h('div', { class: 'card', id: 'ov-revocation' }, h('h3', {}, 'OCSP responder and CRLs'));
+  const aud = h('div', { class: 'card', id: 'ov-audit' }, h('h3', {}, 'Last audit events'));
+  grid.append(cas, cnt, exp, rsp, aud);
+  const tasks = [
+    json('GET', '/v1/ca').then((r) => {
+      const list = r.cas || [];
+      cas.append(table(['Name', 'Role', 'Algorithm', 'Subject', 'Valid until', 'Chain'],
+        list.map((c) => [c.name, c.role, c.algorithm, c.subject, `${date(c.notAfter)} (${daysLeft(c.notAfter)} days)`,
+          h('a', { href: `/v1/ca/${encodeURIComponent(c.name)}/chain`, download: `${c.name}-chain.pem` }, 'PEM')])));
+      const crlBox = h('div', { id: 'ov-crls' });
+      rsp.prepend(crlBox);
+      rsp.prepend(rsp.querySelector('h3'));
+      crls(list, crlBox);
+    }),
+    counts().then(({ by, more }) => {
+      const rows = Object.entries(by).sort().map(([k, n]) => [...k.split('|'), String(n)]);
+      cnt.append(table(['Profile', 'Status', 'Count'], rows, more ? 'First 1,000 certificates by expiry' : ''));
+    }),
+    expiring().then(({ list, more }) => {
+      exp.append(table(['Name', 'Profile / store', 'Expires', 'Days'], list.map((c) => [c.commonName || c.subject, c.profile || c.store || '', date(c.notAfter), String(daysLeft(c.notAfter))]),
+        more ? 'The 20 soonest (Certificates or the Expiry monitor list them all)' : ''));
+    }),
+  ];
+  // /metrics counts every certificate's expiry in the database: on
+  // millions of rows that takes minutes and holds one of pkid's HTTP
+  // threads, so the overview reads it only when asked.
+  const merr = errorSlot();
+  const metricsButton = h('button', { type: 'button', class: 'secondary', id: 'ov-metrics', onclick: () => {
+    metricsButton.disabled = true;
+    text('GET', '/metrics').then((m) => {
+      const exps = metric(m, 'pki_certificates_expir[a-z]+');
+      // pki_certificates_expiring{within="7d"} 3 -> "within 7d: 3".
+      const said = exps.map((l) => {
+        const m = /^pki_certificates_(\w+)(?:\{within="(\w+)"\})? (\S+)$/.exec(l);
+        return m ? `${m[2] ? `within ${m[2]}` : m[1]}: ${m[3]}` : l;
+      });
+      exp.prepend(h('p', { id: 'ov-expiring-counts' }, said.join(', ')));
+      exp.prepend(exp.querySelector('h3'));
+      const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
+      rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
+    }).catch((e) => showError(merr, e)).finally(() => metricsButton.remove());
+  } }, 'Expiry counts and responder figures (/metrics; slow on millions of certificates)');
+  exp.append(metricsButton, merr);
+  aud.append(h('p', { class: 'muted' }, 'The audit log is not served by the API of this pkid yet; see the Audit log page.'));
+  const results = await Promise.allSettled(tasks);
+  const cards = [cas, cnt, exp];
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') { const e = errorSlot(); showError(e, r.reason); cards[i].append(e); }
+  });
+}
