@@ -29,8 +29,9 @@
 
 const char kApiRevcheckUsage[] =
     "  --revcheck-interval S  seconds between two revocation checks of a\n"
-    "                         trust-store entry (OCSP, then CRL), 0 for\n"
-    "                         none after the check at upload. Default 43200\n"
+    "                         trust-store entry or registered identity\n"
+    "                         (OCSP, then CRL), 0 for none after the check\n"
+    "                         at upload. Default 43200\n"
     "  --revcheck-timeout S   one OCSP or CRL fetch, 1 to 120. Default 10\n"
     "  --revcheck-skew S      clock skew allowed on thisUpdate/nextUpdate,\n"
     "                         0 to 3600. Default 300\n"
