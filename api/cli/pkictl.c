@@ -1358,6 +1358,7 @@ static const command kCommands[] = {
      "       [--key-type RSA|EC] [--key-bits N] [--status good|revoked]\n"
      "       [--store S] [--cluster C] [--expires-before DATE]\n"
      "       [--expires-after DATE] [--limit N] [--after CURSOR] [--all]\n"
+     "       [--revocation STATUS]\n"
      "      find certificates, issued and in trust stores, soonest expiry\n"
      "      first; DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds\n"},
     {"trust", NULL, NULL, NULL, pkictl_trust,

@@ -39,8 +39,8 @@ static void print_time(int64_t t, char out[21]) {
 }
 
 // print_identity writes one line: id, cluster, node, purpose, notAfter,
-// chain verdict, fingerprint, subject, then the verdict's detail and the
-// description.
+// chain verdict, fingerprint, subject, then the verdict's detail, the
+// description and, last, pki's revocation check.
 static void print_identity(const Pki__V1__Identity *e) {
   char na[21];
   print_time(e->not_after, na);
@@ -51,13 +51,14 @@ static void print_identity(const Pki__V1__Identity *e) {
   if (e->description[0] != '\0') {
     printf("  [%s]", e->description);
   }
-  printf("\n");
+  printf("  %s\n",
+         e->revocation_status[0] != '\0' ? e->revocation_status : "unchecked");
 }
 
 static void print_header(void) {
   printf("%-6s %-12s %-28s %-17s %-20s %-10s %-64s %s\n", "ID", "CLUSTER",
          "NODE", "PURPOSE", "NOT_AFTER", "CHAIN", "FINGERPRINT",
-         "SUBJECT  (CHAIN_DETAIL)  [DESCRIPTION]");
+         "SUBJECT  (CHAIN_DETAIL)  [DESCRIPTION]  REVOCATION");
 }
 
 // send_registration sends |file| with the flags as a RegisterIdentityRequest

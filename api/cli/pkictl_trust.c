@@ -77,6 +77,7 @@ int pkictl_find(pki_client *client, int argc, char **argv) {
     pkictl_add_query(path, sizeof(path), "expires_before", f.before);
     pkictl_add_query(path, sizeof(path), "expires_after", f.after_date);
     pkictl_add_query(path, sizeof(path), "limit", f.limit);
+    pkictl_add_query(path, sizeof(path), "revocation", f.revocation);
     pkictl_add_query(path, sizeof(path), "after",
                      cursor[0] != '\0' ? cursor : NULL);
     pki_reply reply;
@@ -93,8 +94,9 @@ int pkictl_find(pki_client *client, int argc, char **argv) {
       return 1;
     }
     if (header) {
-      printf("%-8s %-20s %-17s %-8s %-8s %-34s %s\n", "USAGE", "NOT_AFTER",
-             "PROFILE/STORE", "KEY", "STATUS", "SERIAL", "COMMON_NAME");
+      printf("%-8s %-20s %-17s %-8s %-8s %-34s %s  %s\n", "USAGE", "NOT_AFTER",
+             "PROFILE/STORE", "KEY", "STATUS", "SERIAL", "COMMON_NAME",
+             "REVOCATION");
       header = 0;
     }
     for (size_t i = 0; i < resp->n_certificates; i++) {
@@ -103,9 +105,10 @@ int pkictl_find(pki_client *client, int argc, char **argv) {
       print_time(c->not_after, na);
       snprintf(key, sizeof(key), "%s-%u", c->key_type, c->key_bits);
       const int trust = strcmp(c->usage, "trust") == 0;
-      printf("%-8s %-20s %-17s %-8s %-8s %-34s %s\n", c->usage, na,
+      printf("%-8s %-20s %-17s %-8s %-8s %-34s %s  %s\n", c->usage, na,
              trust ? c->store : c->profile, key, c->status, c->serial,
-             c->common_name);
+             c->common_name,
+             c->revocation_status[0] != '\0' ? c->revocation_status : "-");
     }
     snprintf(cursor, sizeof(cursor), "%s", resp->next_after);
     pki__v1__list_certificates_response__free_unpacked(resp, NULL);

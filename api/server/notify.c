@@ -118,7 +118,7 @@ int api_notify_json(const ca_expiring *rows, size_t n, const uint8_t *mask,
                  ",\"not_after\":\"%s\",\"days_left\":%" PRId64
                  ",\"expired\":%s%s}",
                  na, days, r->not_after <= now ? "true" : "false",
-                 // Only a revoked trust entry has the key, so that the
+                 // Only a revoked entry or identity has the key, so that the
                  // objects of expiring certificates stay as they were.
                  r->revoked_at != 0 ? ",\"revoked\":true" : "");
     first = 0;
@@ -195,9 +195,9 @@ int api_notify_mail(const ca_monitor_config *config, const char *to,
          (r->revoked_at != 0
               ? ca_time_format(r->revoked_at, ra) &&
                     add_fmt(&cbb,
-                            ": REVOKED %s (pki's revocation check), still "
-                            "trusted: remove it\r\n",
-                            ra)
+                            ": REVOKED %s (pki's revocation check), %s\r\n", ra,
+                            r->external ? "still registered: replace it"
+                                        : "still trusted: remove it")
           : r->not_after <= now
               ? add_fmt(&cbb, ": EXPIRED %s (%" PRId64 " days ago)\r\n", na,
                         -days)

@@ -29,8 +29,9 @@
 
 const char kApiRevcheckUsage[] =
     "  --revcheck-interval S  seconds between two revocation checks of a\n"
-    "                         trust-store entry (OCSP, then CRL), 0 for\n"
-    "                         none after the check at upload. Default 43200\n"
+    "                         trust-store entry or registered identity\n"
+    "                         (OCSP, then CRL), 0 for none after the check\n"
+    "                         at upload. Default 43200\n"
     "  --revcheck-timeout S   one OCSP or CRL fetch, 1 to 120. Default 10\n"
     "  --revcheck-skew S      clock skew allowed on thisUpdate/nextUpdate,\n"
     "                         0 to 3600. Default 300\n"
@@ -254,29 +255,70 @@ static int store_index(const char *trust_store) {
   return -1;
 }
 
+// Where the issuer of a certificate is looked for: the other certificates
+// of an upload (|batch|) or an identity's uploaded chain (|chain|, DER back
+// to back), then the trust stores named, then pki's CAs.
+typedef struct issuer_places {
+  const ca_trust_cert *batch;
+  size_t batch_n;
+  const uint8_t *chain;
+  size_t chain_len;
+  const char *stores[2];
+  size_t n_stores;
+} issuer_places;
+
+// chain_issuer finds |cert|'s issuer in a chain of DER certificates.
+static void chain_issuer(const ca_x509 *cert, const uint8_t *chain,
+                         size_t chain_len, const uint8_t **out,
+                         size_t *out_len) {
+  CBS rest;
+  CBS_init(&rest, chain, chain != NULL ? chain_len : 0);
+  while (CBS_len(&rest) > 0) {
+    CBS element;
+    ca_x509 candidate;
+    if (!CBS_get_asn1_element(&rest, &element, CBS_ASN1_SEQUENCE)) {
+      return;
+    }
+    if (ca_x509_parse(&candidate, CBS_data(&element), CBS_len(&element)) &&
+        CBS_len(&candidate.subject) > 0 &&
+        CBS_mem_equal(&cert->issuer, CBS_data(&candidate.subject),
+                      CBS_len(&candidate.subject))) {
+      *out = CBS_data(&element);
+      *out_len = CBS_len(&element);
+      return;
+    }
+  }
+  ca_err_clear();
+}
+
 // find_issuer sets |*out| to the DER of |cert|'s issuer, |*owned| when it
 // must be freed (OPENSSL_free); NULL when none is known.
-static int find_issuer(api_revcheck *rc, const char *trust_store,
-                       const ca_x509 *cert, const ca_trust_cert *batch,
-                       size_t batch_n, const uint8_t **out, size_t *out_len,
-                       uint8_t **owned) {
+static int find_issuer(api_revcheck *rc, const issuer_places *at,
+                       const ca_x509 *cert, const uint8_t **out,
+                       size_t *out_len, uint8_t **owned) {
   *out = NULL;
   *owned = NULL;
-  for (size_t i = 0; i < batch_n; i++) {
-    if (CBS_mem_equal(&cert->issuer, batch[i].subject_der,
-                      batch[i].subject_der_len) &&
-        batch[i].subject_der_len > 0) {
-      *out = batch[i].der;
-      *out_len = batch[i].der_len;
+  for (size_t i = 0; i < at->batch_n; i++) {
+    if (CBS_mem_equal(&cert->issuer, at->batch[i].subject_der,
+                      at->batch[i].subject_der_len) &&
+        at->batch[i].subject_der_len > 0) {
+      *out = at->batch[i].der;
+      *out_len = at->batch[i].der_len;
       return 1;
     }
   }
-  CA_GUARD_RETURN(
-      ca_store_trust_issuer(rc->store, trust_store, CBS_data(&cert->issuer),
-                            CBS_len(&cert->issuer), owned, out_len));
-  if (*owned != NULL) {
-    *out = *owned;
+  chain_issuer(cert, at->chain, at->chain_len, out, out_len);
+  if (*out != NULL) {
     return 1;
+  }
+  for (size_t s = 0; s < at->n_stores; s++) {
+    CA_GUARD_RETURN(
+        ca_store_trust_issuer(rc->store, at->stores[s], CBS_data(&cert->issuer),
+                              CBS_len(&cert->issuer), owned, out_len));
+    if (*owned != NULL) {
+      *out = *owned;
+      return 1;
+    }
   }
   for (size_t i = 0; rc->authority != NULL && i < rc->authority->count; i++) {
     const ca_issuer *ca = &rc->authority->issuers[i];
@@ -322,14 +364,14 @@ static int record(api_revcheck *rc, const uint8_t fp[CA_TRUST_FINGERPRINT_LEN],
   return ca_store_revcheck_put(rc->store, &row);
 }
 
-static void check_der(api_revcheck *rc, const char *trust_store,
-                      const uint8_t *der, size_t der_len,
-                      const ca_trust_cert *batch, size_t batch_n,
-                      ca_revcheck_result *out) {
+// check_der checks |der|, its issuer looked for at |at|, asking
+// |responder_url| (NULL: the certificate's AIA) first.
+static void check_der(api_revcheck *rc, const issuer_places *at,
+                      const char *responder_url, const uint8_t *der,
+                      size_t der_len, ca_revcheck_result *out) {
   const int64_t now = (int64_t)time(NULL);
-  const int idx = store_index(trust_store);
   const ca_revcheck_params params = {
-      .responder_url = idx >= 0 ? rc->config.responder[idx] : NULL,
+      .responder_url = responder_url,
       .now = now,
       .skew = rc->config.skew_s,
       .max_age = REVCHECK_MAX_AGE_S,
@@ -342,8 +384,7 @@ static void check_der(api_revcheck *rc, const char *trust_store,
   memset(out, 0, sizeof(*out));
   out->status = CA_REV_UNKNOWN;
   if (!ca_x509_parse(&cert, der, der_len) ||
-      !find_issuer(rc, trust_store, &cert, batch, batch_n, &issuer, &issuer_len,
-                   &owned) ||
+      !find_issuer(rc, at, &cert, &issuer, &issuer_len, &owned) ||
       !ca_revcheck_run(der, der_len, issuer, issuer_len, &params, &fetcher,
                        out)) {
     out->status = CA_REV_UNKNOWN;
@@ -352,10 +393,35 @@ static void check_der(api_revcheck *rc, const char *trust_store,
   OPENSSL_free(owned);
 }
 
+static void check_trust_der(api_revcheck *rc, const char *trust_store,
+                            const uint8_t *der, size_t der_len,
+                            const ca_trust_cert *batch, size_t batch_n,
+                            ca_revcheck_result *out) {
+  const int idx = store_index(trust_store);
+  const issuer_places at = {.batch = batch,
+                            .batch_n = batch_n,
+                            .stores = {trust_store},
+                            .n_stores = 1};
+  check_der(rc, &at, idx >= 0 ? rc->config.responder[idx] : NULL, der, der_len,
+            out);
+}
+
 void api_revcheck_check(api_revcheck *rc, const char *trust_store,
                         const ca_trust_cert *cert, const ca_trust_cert *batch,
                         size_t batch_n, ca_revcheck_result *out) {
-  check_der(rc, trust_store, cert->der, cert->der_len, batch, batch_n, out);
+  check_trust_der(rc, trust_store, cert->der, cert->der_len, batch, batch_n,
+                  out);
+}
+
+void api_revcheck_check_identity(api_revcheck *rc, const char *purpose,
+                                 const uint8_t *der, size_t der_len,
+                                 const uint8_t *chain, size_t chain_len,
+                                 ca_revcheck_result *out) {
+  issuer_places at = {.chain = chain, .chain_len = chain_len};
+  at.n_stores = ca_trust_purpose_stores(purpose, at.stores);
+  // The certificate's own AIA: a store's --revcheck-responder answers for
+  // the store's entries, not for what their CAs issued.
+  check_der(rc, &at, NULL, der, der_len, out);
 }
 
 int api_revcheck_record(api_revcheck *rc,
@@ -411,7 +477,15 @@ static void check_round(api_revcheck *rc) {
     }
     for (size_t i = 0; i < n; i++) {
       ca_revcheck_result r;
-      check_der(rc, due[i].store, due[i].der, due[i].der_len, NULL, 0, &r);
+      const int identity = due[i].store[0] == '\0';
+      if (identity) {
+        api_revcheck_check_identity(rc, due[i].purpose, due[i].der,
+                                    due[i].der_len, due[i].chain,
+                                    due[i].chain_len, &r);
+      } else {
+        check_trust_der(rc, due[i].store, due[i].der, due[i].der_len, NULL, 0,
+                        &r);
+      }
       if (!record(rc, due[i].fingerprint, &r, (int64_t)time(NULL))) {
         api_log(API_LOG_WARN, "revocation checks: %s", ca_err_get()->message);
       }
@@ -419,9 +493,9 @@ static void check_round(api_revcheck *rc) {
         char fp[CA_TRUST_FINGERPRINT_HEX_LEN];
         ca_trust_fingerprint_hex(due[i].fingerprint, fp);
         api_log(API_LOG_WARN,
-                "revocation checks: the trusted certificate %s of %s is "
-                "revoked (%s %s)",
-                fp, due[i].store, r.source, r.url);
+                "revocation checks: the %s %s of %s is revoked (%s %s)",
+                identity ? "registered identity" : "trusted certificate", fp,
+                identity ? due[i].purpose : due[i].store, r.source, r.url);
       }
     }
     ca_revcheck_due_free(due, n);
@@ -503,30 +577,43 @@ void api_revcheck_free(api_revcheck *rc) {
 
 // --- /metrics ---
 
-int api_revcheck_add_metrics(ca_store *store, CBB *cbb) {
-  const char *names[CA_REVSTATUS_COUNT];
-  int64_t counts[CA_REVSTATUS_COUNT], unchecked;
+// add_samples appends the samples of one usage ("trust" or "external").
+static int add_samples(CBB *cbb, const char *usage, const char *const *names,
+                       const int64_t *counts, int64_t unchecked) {
   for (int i = 0; i < CA_REVSTATUS_COUNT; i++) {
-    names[i] = ca_revstatus_name((ca_revstatus)i);
-  }
-  if (!ca_store_revcheck_counts(store, names, CA_REVSTATUS_COUNT, counts,
-                                &unchecked)) {
-    return 1;  // the database does not answer: left out
-  }
-  if (!api_cbb_printf(cbb,
-                      "# HELP pki_trust_revocation_status Trust-store "
-                      "certificates by revocation status.\n"
-                      "# TYPE pki_trust_revocation_status gauge\n")) {
-    return 0;
-  }
-  for (int i = 0; i < CA_REVSTATUS_COUNT; i++) {
-    if (!api_cbb_printf(cbb,
-                        "pki_trust_revocation_status{status=\"%s\"} %lld\n",
-                        names[i], (long long)counts[i])) {
+    if (!api_cbb_printf(
+            cbb,
+            "pki_trust_revocation_status{usage=\"%s\",status=\"%s\"} %lld\n",
+            usage, names[i], (long long)counts[i])) {
       return 0;
     }
   }
   return api_cbb_printf(
-      cbb, "pki_trust_revocation_status{status=\"unchecked\"} %lld\n",
-      (long long)unchecked);
+      cbb,
+      "pki_trust_revocation_status{usage=\"%s\",status=\"unchecked\"} %lld\n",
+      usage, (long long)unchecked);
+}
+
+int api_revcheck_add_metrics(ca_store *store, CBB *cbb) {
+  const char *names[CA_REVSTATUS_COUNT];
+  int64_t trust[CA_REVSTATUS_COUNT], external[CA_REVSTATUS_COUNT];
+  int64_t trust_unchecked, external_unchecked;
+  for (int i = 0; i < CA_REVSTATUS_COUNT; i++) {
+    names[i] = ca_revstatus_name((ca_revstatus)i);
+  }
+  if (!ca_store_revcheck_counts(store, 0, names, CA_REVSTATUS_COUNT, trust,
+                                &trust_unchecked) ||
+      !ca_store_revcheck_counts(store, 1, names, CA_REVSTATUS_COUNT, external,
+                                &external_unchecked)) {
+    return 1;  // the database does not answer: left out
+  }
+  // One family, one group: trust-store certificates and registered
+  // identities told apart by their usage, as in find.
+  return api_cbb_printf(cbb,
+                        "# HELP pki_trust_revocation_status Trust-store "
+                        "certificates (usage trust) and registered "
+                        "identities (usage external) by revocation status.\n"
+                        "# TYPE pki_trust_revocation_status gauge\n") &&
+         add_samples(cbb, "trust", names, trust, trust_unchecked) &&
+         add_samples(cbb, "external", names, external, external_unchecked);
 }

@@ -74,6 +74,17 @@ void api_revcheck_check(api_revcheck *rc, const char *trust_store,
                         const ca_trust_cert *cert, const ca_trust_cert *batch,
                         size_t batch_n, ca_revcheck_result *out);
 
+// api_revcheck_check_identity checks the certificate |der| of a registered
+// identity of |purpose| now, at its own AIA (no store's responder), its
+// issuer looked for in |chain| (the DER certificates uploaded with it, back
+// to back; may be NULL), then in the trust stores of |purpose|, then among
+// pki's CAs. It fills |out| whatever the status; nothing is recorded, and
+// no policy applies: a registration is never refused by its status.
+void api_revcheck_check_identity(api_revcheck *rc, const char *purpose,
+                                 const uint8_t *der, size_t der_len,
+                                 const uint8_t *chain, size_t chain_len,
+                                 ca_revcheck_result *out);
+
 // api_revcheck_record stores |result| as the status of the certificate
 // |fp|, checked now. It returns 0 when the database fails.
 int api_revcheck_record(api_revcheck *rc,
@@ -88,8 +99,8 @@ int api_revcheck_admit(const api_revcheck *rc, const char *trust_store,
                        char *warning, size_t warning_len) CA_MUST_CHECK;
 
 // api_revcheck_add_metrics appends pki_trust_revocation_status (a gauge per
-// status, unchecked included), one group; left out when the database does
-// not answer. It returns 0 when out of memory.
+// usage, trust or external, and status, unchecked included), one group; left
+// out when the database does not answer. It returns 0 when out of memory.
 int api_revcheck_add_metrics(ca_store *store, CBB *cbb) CA_MUST_CHECK;
 
 #endif  // PKI_API_REVCHECK_H

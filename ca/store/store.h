@@ -245,6 +245,10 @@ typedef struct ca_cert_row {
   size_t der_len;
   char *node;  // external: the node it is registered for; trust: a bulk
                // entry's node; else "" (NULL in rows not from a find)
+  // Trust entries and registered identities: pki's revocation check (good,
+  // revoked, unknown, unreachable, anchor, unchecked); pki's own: |status|.
+  // NULL in rows not from a find.
+  char *revocation;
 } ca_cert_row;
 
 // ca_cert_rows_free frees |n| rows and the array. Accepts NULL.
@@ -285,6 +289,9 @@ typedef struct ca_cert_filter {
   int64_t expires_after;   // notAfter at or after this
   const char *store;       // trust store (trust entries only)
   const char *cluster;
+  // Revocation status: pki's check of trust entries and identities, the
+  // status of pki's own certificates (only good and revoked match them).
+  const char *revocation;
   ca_cert_cursor after;  // the end of the previous page
   size_t limit;          // at most this many rows (required)
   int with_der;          // fetch the DER too

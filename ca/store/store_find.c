@@ -31,6 +31,7 @@ void ca_cert_rows_free(ca_cert_row *rows, size_t n) {
     OPENSSL_free(r->store);
     OPENSSL_free(r->cluster);
     OPENSSL_free(r->node);
+    OPENSSL_free(r->revocation);
     OPENSSL_free(r->der);
   }
   free(rows);
@@ -118,7 +119,7 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " coalesce(f.revocation_reason, 0), f.store, f.cluster,"                 \
   " encode(CASE WHEN f.kind = 0 THEN sha256(cd.der) ELSE f.fingerprint"    \
   " END, 'hex'), CASE WHEN $17::boolean THEN coalesce(cd.der, f.der) END," \
-  " f.node"
+  " f.node, f.revocation"
 
 // The notAfter range of a page: the expiry filters and the cursor, on
 // table alias T of kind KIND.
@@ -141,7 +142,8 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " c.not_before, c.not_after, c.status, c.requester, c.created_at,"    \
   " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason," \
   " '' AS store, coalesce(c.cluster, '') AS cluster,"                   \
-  " NULL::bytea AS fingerprint, NULL::bytea AS der, '' AS node"         \
+  " NULL::bytea AS fingerprint, NULL::bytea AS der, '' AS node,"        \
+  " c.status AS revocation"                                             \
   " FROM " SOURCE                                                       \
   " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
   " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
@@ -153,19 +155,28 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " AND ($5::text IS NULL OR i.name = $5)"                              \
   " AND ($7::text IS NULL OR c.key_type = $7)"                          \
   " AND ($8::integer IS NULL OR c.key_bits = $8)"                       \
-  " AND ($12::text IS NULL OR c.cluster = $12) AND" RANGE(              \
-      "c", "0") " ORDER BY " ORDER ", c.id LIMIT $16::bigint)"
+  " AND ($12::text IS NULL OR c.cluster = $12)"                         \
+  " AND ($18::text IS NULL OR ($18 IN ('good', 'revoked')"              \
+  " AND c.status = $18)) AND" RANGE("c", "0") " ORDER BY " ORDER        \
+                                              ", c.id LIMIT $16::bigint)"
+
+// The status of pki's own revocation check of a trust entry or registered
+// identity (table revocation_checks, migration 0015), "unchecked" before
+// the first check. pki's own certificates have their own status instead.
+#define CHECKED_STATUS(T)                              \
+  "coalesce((SELECT k.status FROM revocation_checks k" \
+  " WHERE k.fingerprint = " T ".fingerprint), 'unchecked')"
 
 // Trust-store entries: a small table, whatever the number of certificates.
-#define TRUST_BRANCH                                                     \
+#define TRUST_BRANCH \
   "(SELECT 1, t.id, t.serial, t.issuer, coalesce(t.purpose, ''),"        \
   " t.subject, t.common_name, '', t.key_type, t.key_bits, t.not_before," \
   " t.not_after, CASE WHEN t.revoked_at IS NULL THEN 'good' ELSE"        \
   " 'revoked' END, t.added_by, t.created_at, false, false,"              \
   " t.revoked_at, t.revocation_reason,"                                  \
   " t.store, coalesce(t.cluster, ''), t.fingerprint,"                    \
-  " CASE WHEN $17::boolean THEN t.der END, coalesce(t.node, '')"         \
-  " FROM trust_entries t"                                                \
+  " CASE WHEN $17::boolean THEN t.der END, coalesce(t.node, ''),"        \
+  " " CHECKED_STATUS("t") " FROM trust_entries t"                        \
   " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"       \
   " AND ($11::text IS NULL OR t.store = $11)"                            \
   " AND ($1::text IS NULL OR t.purpose = $1)"                            \
@@ -176,18 +187,20 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " AND ($4::text IS NULL OR t.serial = $4)"                             \
   " AND ($7::text IS NULL OR t.key_type = $7)"                           \
   " AND ($8::integer IS NULL OR t.key_bits = $8)"                        \
-  " AND ($12::text IS NULL OR t.cluster = $12) AND" RANGE(               \
+  " AND ($12::text IS NULL OR t.cluster = $12)"                          \
+  " AND ($18::text IS NULL OR $18 = " CHECKED_STATUS("t") ") AND" RANGE(  \
       "t", "1") " ORDER BY t.not_after, t.id LIMIT $16::bigint)"
 
 // Registered identities (kind 2, usage "external"): certificates pki did not
-// issue, one per node and purpose; no revocation state of their own here.
-#define EXTERNAL_BRANCH                                                    \
+// issue, one per node and purpose; their status is always good, their
+// revocation the check's.
+#define EXTERNAL_BRANCH \
   "(SELECT 2, x.id, x.serial, x.issuer, x.purpose, x.subject,"             \
   " x.common_name, '', x.key_type, x.key_bits, x.not_before, x.not_after," \
   " 'good', x.added_by, x.created_at, false, false, NULL::timestamptz,"    \
   " NULL::smallint, '', x.cluster, x.fingerprint,"                         \
-  " CASE WHEN $17::boolean THEN x.der END, x.node"                         \
-  " FROM identities x"                                                     \
+  " CASE WHEN $17::boolean THEN x.der END, x.node,"                        \
+  " " CHECKED_STATUS("x") " FROM identities x"                             \
   " WHERE ($6::text IS NULL OR $6 = 'external') AND $5::text IS NULL"      \
   " AND $11::text IS NULL AND ($1::text IS NULL OR x.purpose = $1)"        \
   " AND ($2::text IS NULL OR lower(x.common_name) LIKE " CN_PATTERN        \
@@ -196,7 +209,8 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " AND ($4::text IS NULL OR x.serial = $4)"                               \
   " AND ($7::text IS NULL OR x.key_type = $7)"                             \
   " AND ($8::integer IS NULL OR x.key_bits = $8)"                          \
-  " AND ($12::text IS NULL OR x.cluster = $12) AND" RANGE(                 \
+  " AND ($12::text IS NULL OR x.cluster = $12)"                            \
+  " AND ($18::text IS NULL OR $18 = " CHECKED_STATUS("x") ") AND" RANGE(    \
       "x", "2") " ORDER BY x.not_after, x.id LIMIT $16::bigint)"
 
 #define FIND_SQL(SOURCE, ORDER)                                            \
@@ -210,7 +224,9 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // Parameters: $1 profile, $2 cn, $3 status, $4 serial, $5 issuer, $6 usage
 // ('identity' or 'trust'), $7 key type, $8 key bits, $9 expires before,
 // $10 expires after, $11 store, $12 cluster, $13-$15 the cursor (notAfter,
-// kind, id), $16 limit, $17 whether to fetch the DER, $18 (kFindPrefixSql
+// kind, id), $16 limit, $17 whether to fetch the DER, $18 revocation (pki's
+// check of trust entries and identities; the status of its own
+// certificates: only good and revoked match them), $19 (kFindPrefixSql
 // only) how many certificates of the range to look at. Static statements:
 // an unused filter is a NULL parameter, so no SQL is assembled from client
 // input.
@@ -227,7 +243,7 @@ static const char kFindSql[] =
 // sampled names: one hit among them makes a text of 20 matches look like
 // one of 1% of the table, and a walk of the notAfter index that finds its
 // 20 rows only at the end of ten million). So pki decides by looking:
-// first the $18 certificates of the range in notAfter order
+// first the $19 certificates of the range in notAfter order
 // (kFindPrefixSql); a text common enough to fill the page among them is
 // answered so, the page being the same as the whole table's. Otherwise the
 // text is rare, and kFindRareSql finds every match through the trigram index
@@ -235,7 +251,7 @@ static const char kFindSql[] =
 // keeps PostgreSQL from walking the notAfter index instead.
 static const char kFindPrefixSql[] = FIND_SQL(
     "(SELECT * FROM certificates c0 WHERE" RANGE(
-        "c0", "0") " ORDER BY c0.not_after, c0.id LIMIT $18::bigint) c",
+        "c0", "0") " ORDER BY c0.not_after, c0.id LIMIT $19::bigint) c",
     "c.not_after") " LIMIT $16::bigint";
 static const char kFindRareSql[] =
     FIND_SQL("certificates c",
@@ -271,7 +287,8 @@ static int decode_found(PGresult *res, int i, void *elem, const void *arg) {
                        ca_store_get_text(res, i, 13, &r->requester) &&
                        ca_store_get_text(res, i, 19, &r->store) &&
                        ca_store_get_text(res, i, 20, &r->cluster) &&
-                       ca_store_get_text(res, i, 23, &r->node),
+                       ca_store_get_text(res, i, 23, &r->node) &&
+                       ca_store_get_text(res, i, 24, &r->revocation),
                    CA_ERR_NO_MEMORY, "out of memory");
   snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
            PQgetvalue(res, i, 21));
@@ -289,7 +306,7 @@ static const ca_store_row_type kFoundRows = {sizeof(ca_cert_row), decode_found,
 static int find_run(ca_store *store, const char *sql, const char *const *values,
                     const ca_cert_filter *f, ca_store_rows *rows) {
   const ca_store_stmt stmt = {.sql = sql,
-                              .n_params = sql == kFindPrefixSql ? 18 : 17,
+                              .n_params = sql == kFindPrefixSql ? 19 : 18,
                               .values = values,
                               .what = "listing certificates"};
   return ca_store_read_rows(store, &stmt, &kFoundRows, f, 0, rows);
@@ -314,7 +331,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                       : f->usage == CA_USAGE_TRUST    ? "trust"
                       : f->usage == CA_USAGE_EXTERNAL ? "external"
                                                       : NULL;
-  const char *values[18] = {f->profile,
+  const char *values[19] = {f->profile,
                             f->cn,
                             f->status,
                             f->serial,
@@ -331,6 +348,7 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
                             f->after.set ? c_id : NULL,
                             limit,
                             f->with_der ? "true" : "false",
+                            f->revocation,
                             prefix};
   ca_store_rows rows;
   if (f->cn == NULL || f->serial != NULL) {

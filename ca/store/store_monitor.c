@@ -32,10 +32,12 @@
 // A trust entry pki's own revocation check found revoked (revocation_checks,
 // migration 0015) is reported whatever its notAfter, once per window, as
 // revoked rather than expiring; rev is its revocation time.
-#define REVOKED_CHECK_SQL                                            \
+// A registered identity found revoked likewise (REVOKED_CHECK_OF(x)).
+#define REVOKED_CHECK_OF(alias)                                      \
   "(SELECT extract(epoch FROM coalesce(k.revoked_at, k.checked_at))" \
-  "::bigint FROM revocation_checks k WHERE k.fingerprint ="          \
-  " t.fingerprint AND k.status = 'revoked')"
+  "::bigint FROM revocation_checks k WHERE k.fingerprint = " alias   \
+  ".fingerprint AND k.status = 'revoked')"
+#define REVOKED_CHECK_SQL REVOKED_CHECK_OF("t")
 #define TRUST_SQL                                                         \
   "SELECT 'trust', t.id, t.serial, t.issuer, '', t.store, t.common_name," \
   " t.subject, extract(epoch FROM t.not_after)::bigint,"                  \
@@ -52,14 +54,23 @@
 // Registered identities (pki did not issue them), unless pki issued the
 // node a good certificate of the same purpose after it (a later notBefore):
 // the node moved to pki, and the registration is history.
+#define EXTERNAL_SUPERSEDED_SQL                                     \
+  " AND NOT EXISTS (SELECT 1 FROM certificates n"                   \
+  "  WHERE lower(n.common_name) = x.node AND n.profile = x.purpose" \
+  "  AND n.status = 'good' AND n.not_before > x.not_before)"
 #define EXTERNAL_SQL                                                        \
   "SELECT 'external', x.id, x.serial, x.issuer, x.purpose, '',"             \
   " x.common_name, x.subject, extract(epoch FROM x.not_after)::bigint,"     \
   " x.cluster, 0::bigint FROM identities x"                                 \
   " WHERE x.not_after > $1::timestamptz AND x.not_after <= $2::timestamptz" \
-  " AND NOT EXISTS (SELECT 1 FROM certificates n"                           \
-  "  WHERE lower(n.common_name) = x.node AND n.profile = x.purpose"         \
-  "  AND n.status = 'good' AND n.not_before > x.not_before)"
+  " AND " REVOKED_CHECK_OF("x") " IS NULL" EXTERNAL_SUPERSEDED_SQL
+// A registered identity found revoked: reported whatever its notAfter, as
+// a revoked trust entry is, unless the node moved to pki.
+#define REVOKED_EXTERNAL_SQL \
+  "SELECT 'external', x.id, x.serial, x.issuer, x.purpose, '',"         \
+  " x.common_name, x.subject, extract(epoch FROM x.not_after)::bigint," \
+  " x.cluster, " REVOKED_CHECK_OF("x") " FROM identities x"             \
+  " WHERE " REVOKED_CHECK_OF("x") " IS NOT NULL" EXTERNAL_SUPERSEDED_SQL
 #define SELECTION_SQL \
   IDENTITY_SQL " UNION ALL " TRUST_SQL " UNION ALL " EXTERNAL_SQL
 
@@ -68,16 +79,19 @@
 // $3 rows: with millions of certificates, tens of thousands may be due, and
 // the renewal test is then paid for the rows returned only, not for every
 // row of the window.
-// Revoked trust entries come first: they matter most, and are few.
-#define FIRST_DUE_SQL                                 \
-  "SELECT * FROM ((" IDENTITY_SQL                     \
-  " ORDER BY c.not_after, c.id LIMIT $3::integer)"    \
-  " UNION ALL (" TRUST_SQL                            \
-  " ORDER BY t.not_after, t.id LIMIT $3::integer)"    \
-  " UNION ALL (" REVOKED_TRUST_SQL                    \
-  " ORDER BY t.id LIMIT $3::integer)"                 \
-  " UNION ALL (" EXTERNAL_SQL                         \
-  " ORDER BY x.not_after, x.id LIMIT $3::integer)) x" \
+// Revoked trust entries and identities come first: they matter most, and
+// are few.
+#define FIRST_DUE_SQL                              \
+  "SELECT * FROM ((" IDENTITY_SQL                  \
+  " ORDER BY c.not_after, c.id LIMIT $3::integer)" \
+  " UNION ALL (" TRUST_SQL                         \
+  " ORDER BY t.not_after, t.id LIMIT $3::integer)" \
+  " UNION ALL (" REVOKED_TRUST_SQL                 \
+  " ORDER BY t.id LIMIT $3::integer)"              \
+  " UNION ALL (" EXTERNAL_SQL                      \
+  " ORDER BY x.not_after, x.id LIMIT $3::integer)" \
+  " UNION ALL (" REVOKED_EXTERNAL_SQL              \
+  " ORDER BY x.id LIMIT $3::integer)) x"           \
   " ORDER BY rev = 0, na, kind, id LIMIT $3::integer"
 
 const char *ca_expiring_kind(const ca_expiring *row) {

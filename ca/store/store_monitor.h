@@ -11,7 +11,8 @@
 // - trust-store entries that pki's own revocation check found revoked
 //   (table revocation_checks), whatever their notAfter, first;
 // - registered identities (table identities), unless pki issued the node a
-//   good certificate of the same purpose after it (a later notBefore);
+//   good certificate of the same purpose after it (a later notBefore); one
+//   found revoked by pki's revocation check whatever its notAfter, first;
 // - from notAfter - the asked window until CA_LIMIT_MONITOR_EXPIRED_DAYS
 //   after notAfter: an expired certificate is reported until then.
 #ifndef PKI_CA_STORE_MONITOR_H
@@ -39,7 +40,8 @@ typedef struct ca_expiring {
   char *subject;
   char *cluster;  // "" when unknown
   int64_t not_after;
-  // A trust entry pki's revocation check found revoked: when (not 0). It
+  // A trust entry or registered identity pki's revocation check found
+  // revoked: when (not 0). It
   // is reported whatever its notAfter.
   int64_t revoked_at;
 } ca_expiring;

@@ -107,20 +107,26 @@ static void free_checks(void *rows, size_t n) {
 static const ca_store_row_type kCheckRows = {sizeof(ca_revcheck_row),
                                              decode_check, free_checks};
 
-int ca_store_revcheck_list(ca_store *store, ca_revcheck_row **out,
-                           size_t *out_n) {
+#define CHECK_COLUMNS_SQL                                         \
+  "SELECT fingerprint, status, coalesce(reason, -1),"             \
+  " coalesce(extract(epoch FROM revoked_at)::bigint, 0), source," \
+  " responder_url, extract(epoch FROM checked_at)::bigint,"       \
+  " extract(epoch FROM next_check_at)::bigint, error"             \
+  " FROM revocation_checks r WHERE EXISTS (SELECT 1 FROM "
+
+static int list_checks(ca_store *store, int identities, ca_revcheck_row **out,
+                       size_t *out_n) {
   char limit[16];
-  snprintf(limit, sizeof(limit), "%d", CA_LIMIT_TRUST_LIST);
+  snprintf(limit, sizeof(limit), "%d",
+           identities ? CA_LIMIT_IDENTITY_LIST : CA_LIMIT_TRUST_LIST);
   const char *values[1] = {limit};
   const ca_store_stmt stmt = {
-      .sql =
-          "SELECT fingerprint, status, coalesce(reason, -1),"
-          " coalesce(extract(epoch FROM revoked_at)::bigint, 0), source,"
-          " responder_url, extract(epoch FROM checked_at)::bigint,"
-          " extract(epoch FROM next_check_at)::bigint, error"
-          " FROM revocation_checks r WHERE EXISTS (SELECT 1 FROM"
-          " trust_entries t WHERE t.fingerprint = r.fingerprint)"
-          " ORDER BY fingerprint LIMIT $1::integer",
+      .sql = identities ? CHECK_COLUMNS_SQL
+                 "identities t WHERE t.fingerprint = r.fingerprint)"
+                 " ORDER BY fingerprint LIMIT $1::integer"
+                        : CHECK_COLUMNS_SQL
+                 "trust_entries t WHERE t.fingerprint = r.fingerprint)"
+                 " ORDER BY fingerprint LIMIT $1::integer",
       .n_params = 1,
       .values = values,
       .what = "listing revocation checks"};
@@ -130,6 +136,16 @@ int ca_store_revcheck_list(ca_store *store, ca_revcheck_row **out,
   *out = rows.rows;
   *out_n = rows.n;
   return 1;
+}
+
+int ca_store_revcheck_list(ca_store *store, ca_revcheck_row **out,
+                           size_t *out_n) {
+  return list_checks(store, 0, out, out_n);
+}
+
+int ca_store_revcheck_list_identities(ca_store *store, ca_revcheck_row **out,
+                                      size_t *out_n) {
+  return list_checks(store, 1, out, out_n);
 }
 
 const ca_revcheck_row *ca_revcheck_row_find(
@@ -157,7 +173,9 @@ void ca_revcheck_due_free(ca_revcheck_due *rows, size_t n) {
   }
   for (size_t i = 0; i < n; i++) {
     OPENSSL_free(rows[i].store);
+    OPENSSL_free(rows[i].purpose);
     OPENSSL_free(rows[i].der);
+    OPENSSL_free(rows[i].chain);
   }
   free(rows);
 }
@@ -165,10 +183,12 @@ void ca_revcheck_due_free(ca_revcheck_due *rows, size_t n) {
 static int decode_due(PGresult *res, int i, void *elem, const void *arg) {
   (void)arg;
   ca_revcheck_due *d = elem;
-  CA_ENSURE_RETURN(ca_store_get_text(res, i, 0, &d->store), CA_ERR_NO_MEMORY,
-                   "out of memory");
-  return get_fp(res, i, 1, d->fingerprint) &&
-         ca_store_get_bytea(res, i, 2, &d->der, &d->der_len);
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 0, &d->store) &&
+                       ca_store_get_text(res, i, 1, &d->purpose),
+                   CA_ERR_NO_MEMORY, "out of memory");
+  return get_fp(res, i, 2, d->fingerprint) &&
+         ca_store_get_bytea(res, i, 3, &d->der, &d->der_len) &&
+         ca_store_get_bytea(res, i, 4, &d->chain, &d->chain_len);
 }
 
 static void free_due(void *rows, size_t n) {
@@ -203,22 +223,27 @@ int ca_store_revcheck_claim(ca_store *store, int64_t now, int64_t lease_s,
     return 1;
   }
   // Entries never checked first, then the longest due; one row per
-  // certificate, from its first store.
+  // certificate, from its first store, else from a registered identity
+  // (its purpose, and the chain uploaded with it, where its issuer may be).
   const char *values[3] = {now_text, lease_at, limit_text};
   res = ca_store_tx_query(
       tx,
-      "WITH due AS (SELECT DISTINCT ON (t.fingerprint) t.store,"
-      " t.fingerprint, t.der, r.next_check_at FROM trust_entries t"
-      " LEFT JOIN revocation_checks r ON r.fingerprint = t.fingerprint"
+      "WITH held AS (SELECT 0 AS k, t.store, '' AS purpose, t.fingerprint,"
+      " t.der, ''::bytea AS chain FROM trust_entries t UNION ALL"
+      " SELECT 1, '', x.purpose, x.fingerprint, x.der, x.chain"
+      " FROM identities x),"
+      " due AS (SELECT DISTINCT ON (h.fingerprint) h.store, h.purpose,"
+      " h.fingerprint, h.der, h.chain, r.next_check_at FROM held h"
+      " LEFT JOIN revocation_checks r ON r.fingerprint = h.fingerprint"
       " WHERE r.fingerprint IS NULL"
       " OR r.next_check_at <= to_timestamp($1::bigint)"
-      " ORDER BY t.fingerprint, t.store),"
+      " ORDER BY h.fingerprint, h.k, h.store, h.purpose),"
       " picked AS (SELECT * FROM due ORDER BY next_check_at NULLS FIRST"
       " LIMIT $3::integer),"
       " bumped AS (UPDATE revocation_checks r SET next_check_at ="
       " to_timestamp($2::bigint) FROM picked p"
       " WHERE r.fingerprint = p.fingerprint RETURNING r.fingerprint)"
-      " SELECT store, fingerprint, der FROM picked",
+      " SELECT store, purpose, fingerprint, der, chain FROM picked",
       3, values, NULL, NULL, PGRES_TUPLES_OK, "claiming revocation checks");
   CA_GUARD_PTR(res);
   ca_store_rows rows;
@@ -297,15 +322,21 @@ int ca_store_trust_issuer(ca_store *store, const char *trust_store,
   return 1;
 }
 
-int ca_store_revcheck_counts(ca_store *store, const char *const *names,
-                             size_t n, int64_t *counts, int64_t *unchecked) {
+int ca_store_revcheck_counts(ca_store *store, int identities,
+                             const char *const *names, size_t n,
+                             int64_t *counts, int64_t *unchecked) {
   memset(counts, 0, n * sizeof(*counts));
   *unchecked = 0;
   PGresult *res = ca_store_query(
       store,
-      "SELECT coalesce(r.status, ''), count(*) FROM (SELECT DISTINCT"
-      " fingerprint FROM trust_entries) t LEFT JOIN revocation_checks r"
-      " ON r.fingerprint = t.fingerprint GROUP BY 1",
+      identities ? "SELECT coalesce(r.status, ''), count(*) FROM (SELECT"
+                   " DISTINCT fingerprint FROM identities) t LEFT JOIN"
+                   " revocation_checks r ON r.fingerprint = t.fingerprint"
+                   " GROUP BY 1"
+                 : "SELECT coalesce(r.status, ''), count(*) FROM (SELECT"
+                   " DISTINCT fingerprint FROM trust_entries) t LEFT JOIN"
+                   " revocation_checks r ON r.fingerprint = t.fingerprint"
+                   " GROUP BY 1",
       0, NULL, PGRES_TUPLES_OK, "counting revocation statuses");
   CA_GUARD_PTR_RETURN(res);
   for (int i = 0; i < PQntuples(res); i++) {

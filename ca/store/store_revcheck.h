@@ -39,25 +39,36 @@ int ca_store_revcheck_put(ca_store *store,
 int ca_store_revcheck_list(ca_store *store, ca_revcheck_row **out,
                            size_t *out_n) CA_MUST_CHECK;
 
+// ca_store_revcheck_list_identities is ca_store_revcheck_list for the
+// certificates of registered identities (at most CA_LIMIT_IDENTITY_LIST).
+int ca_store_revcheck_list_identities(ca_store *store, ca_revcheck_row **out,
+                                      size_t *out_n) CA_MUST_CHECK;
+
 // ca_revcheck_row_find returns the row of |fp| in |rows| (sorted as
 // ca_store_revcheck_list returns them), or NULL.
 const ca_revcheck_row *ca_revcheck_row_find(
     const ca_revcheck_row *rows, size_t n,
     const uint8_t fp[CA_TRUST_FINGERPRINT_LEN]);
 
-// A trust entry due for a check. Owned (OPENSSL_malloc); free with
-// ca_revcheck_due_free.
+// A trust entry or registered identity due for a check. Owned
+// (OPENSSL_malloc); free with ca_revcheck_due_free.
 typedef struct ca_revcheck_due {
-  char *store;  // the first store holding it
+  char *store;    // the first store holding it; "" for an identity
+  char *purpose;  // an identity's purpose; "" for a trust entry
   uint8_t fingerprint[CA_TRUST_FINGERPRINT_LEN];
   uint8_t *der;
   size_t der_len;
+  // An identity's uploaded chain (DER certificates back to back); empty
+  // for a trust entry.
+  uint8_t *chain;
+  size_t chain_len;
 } ca_revcheck_due;
 
 void ca_revcheck_due_free(ca_revcheck_due *rows, size_t n);
 
 // ca_store_revcheck_claim takes, under an advisory lock held for one short
-// transaction, up to |limit| trust entries never checked or whose
+// transaction, up to |limit| trust entries and registered identities (a
+// certificate held by both comes as its trust entry) never checked or whose
 // next_check_at has passed at |now|, and moves their next_check_at to |now|
 // + |lease_s|: another node claims other entries, and an entry whose
 // checker died is claimed again after the lease. |*out_n| is 0 when another
@@ -74,10 +85,11 @@ int ca_store_trust_issuer(ca_store *store, const char *trust_store,
                           size_t *out_len) CA_MUST_CHECK;
 
 // ca_store_revcheck_counts sets |counts| to the number of trust-store
-// certificates of each status (index of |names|, |n| of them) and
+// certificates (|identities| 0) or registered identities' certificates
+// (|identities| 1) of each status (index of |names|, |n| of them) and
 // |*unchecked| to those not checked yet.
-int ca_store_revcheck_counts(ca_store *store, const char *const *names,
-                             size_t n, int64_t *counts,
-                             int64_t *unchecked) CA_MUST_CHECK;
+int ca_store_revcheck_counts(ca_store *store, int identities,
+                             const char *const *names, size_t n,
+                             int64_t *counts, int64_t *unchecked) CA_MUST_CHECK;
 
 #endif  // PKI_CA_STORE_REVCHECK_H

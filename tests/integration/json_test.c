@@ -408,6 +408,90 @@ TEST(accept_chooses_the_answer_format) {
   answer_free(&a);
 }
 
+// The routes added with registered identities and the node registry take
+// JSON bodies as every other protobuf route does (their kBodyTypes lines).
+TEST(identities_and_nodes_take_json_bodies) {
+  char cmd[2400], path[700];
+  snprintf(cmd, sizeof(cmd),
+           "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout "
+           "ext.key -days 30 -subj /CN=jsonnode.example.com -out ext.pem "
+           "2>/dev/null && base64 -w0 ext.pem > ext.b64",
+           work);
+  CHECK_EQ_INT(it_run(cmd), 0);
+  char b64_path[600];
+  snprintf(b64_path, sizeof(b64_path), "%s/ext.b64", work);
+  size_t b64_len = 0;
+  char *b64 = (char *)read_all(b64_path, &b64_len);
+  CHECK(b64 != NULL);
+  if (b64 == NULL) {
+    return;
+  }
+  char *body = malloc(b64_len + 200);
+  CHECK(body != NULL);
+  if (body == NULL) {
+    free(b64);
+    return;
+  }
+  snprintf(body, b64_len + 200,
+           "{\"node\": \"jsonnode.example.com\", \"purpose\": \"tomcat\","
+           " \"cluster\": \"jsonc\", \"certificate\": \"%.*s\"}",
+           (int)b64_len, b64);
+  write_text("identity.json", body, path, sizeof(path));
+  free(body);
+  free(b64);
+  answer a;
+  call("POST", "/v1/identities", "-H 'Content-Type: application/json'", path, 0,
+       &a);
+  CHECK_EQ_INT(a.status, 200);
+  CHECK_EQ_STR(a.content_type, "application/json");
+  const json_t *identity = json_object_get(a.json, "identity");
+  CHECK_EQ_STR(str_at(identity, "node"), "jsonnode.example.com");
+  CHECK_EQ_STR(str_at(identity, "purpose"), "tomcat");
+  CHECK_EQ_STR(str_at(identity, "cluster"), "jsonc");
+  char id[32] = "";
+  const char *id_text = str_at(identity, "id");  // int64: a JSON string
+  CHECK(id_text != NULL);
+  snprintf(id, sizeof(id), "%s", id_text != NULL ? id_text : "0");
+  answer_free(&a);
+  // Replace (PUT) with the same certificate, in JSON too.
+  write_text("replace.json", "{\"description\": \"json replace\"}", path,
+             sizeof(path));
+  char url[80];
+  snprintf(url, sizeof(url), "/v1/identities/%s", id);
+  call("PUT", url, "-H 'Content-Type: application/json'", path, 0, &a);
+  // No certificate in the body: refused with the codes of protobuf, in JSON.
+  CHECK_EQ_INT(a.status, 400);
+  CHECK_EQ_STR(str_at(a.json, "code"), "CERTIFICATE_MALFORMED");
+  answer_free(&a);
+  // A node, then a multi-server request that the registry cannot serve.
+  write_text("node.json",
+             "{\"cluster\": \"jsonc\", \"fqdn\": \"jsonpub.example.com\","
+             " \"product\": \"CUCM\", \"role\": \"publisher\","
+             " \"addresses\": [\"10.0.0.7\"]}",
+             path, sizeof(path));
+  call("POST", "/v1/nodes", "-H 'Content-Type: application/json'", path, 0, &a);
+  CHECK_EQ_INT(a.status, 200);
+  answer_free(&a);
+  call("GET", "/v1/nodes?cluster=jsonc", "-H 'Accept: application/json'", NULL,
+       0, &a);
+  CHECK_EQ_INT(a.status, 200);
+  const json_t *nodes = json_object_get(a.json, "nodes");
+  CHECK_EQ_INT(json_array_size(nodes), 1);
+  CHECK_EQ_STR(str_at(json_array_get(nodes, 0), "fqdn"), "jsonpub.example.com");
+  answer_free(&a);
+  write_text(
+      "ms.json",
+      "{\"cluster\": \"jsonc\", \"profile\": \"tomcat\","
+      " \"product\": \"CUCM\", \"subject\": {\"organization\": \"Lab\"}}",
+      path, sizeof(path));
+  call("POST", "/v1/nodes:multiServer", "-H 'Content-Type: application/json'",
+       path, 0, &a);
+  // Read as a MultiServerRequest: not refused as a media type.
+  CHECK(a.status != 415);
+  CHECK(a.json != NULL);
+  answer_free(&a);
+}
+
 int main(void) {
   it_db_create(&db);
   char dir[512];
@@ -423,6 +507,7 @@ int main(void) {
   RUN(revoke_with_a_json_body_and_errors_in_json);
   RUN(json_refusals_have_stable_codes);
   RUN(accept_chooses_the_answer_format);
+  RUN(identities_and_nodes_take_json_bodies);
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
   it_db_drop(&db);
   return test_summary();

@@ -6,6 +6,8 @@
 # whose nonce is not the one sent), against a CRL served over HTTP by
 # `python3 -m http.server`, and against a responder that is not there; the
 # per-store policy, the listings, pkictl and /metrics show the result.
+# Registered identities are checked too (at registration, never refused, and
+# on schedule): listings, find --revocation, /metrics, the expiry monitor.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -76,6 +78,11 @@ basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, cRLSign
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:$DEAD_PORT/
 crlDistributionPoints = URI:http://127.0.0.1:$DEAD_PORT/lab.crl
+[leaf_ocsp]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OCSP_PORT/
 [responder]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
@@ -106,6 +113,8 @@ issue crlrevoked sub_crl  # revoked, and only the CRL says so
 issue nowhere sub_none    # names no OCSP responder and no CRL
 issue dead sub_dead       # names a responder and a CRL that are not there
 issue responder responder # the delegated OCSP responder
+issue idgood leaf_ocsp    # a node's identity, registered: good
+issue idrevoked leaf_ocsp # a node's identity, registered: revoked
 # A certificate the responder has never seen: not in the index.
 ossl req -new -newkey rsa:2048 -nodes -keyout "$CA/stranger.key" \
   -out "$CA/stranger.csr" -subj "/CN=Lab stranger"
@@ -298,6 +307,54 @@ expect_refusal "a replayed response (not our nonce)" 400 REVOCATION_UNKNOWN \
   POST "$BASE/v1/trust/Phone-SAST-trust" --data-binary "@$CA/other.pem"
 expect_contains "the reason is the nonce" "$(cat "$WORK/refusal.body")" "nonce"
 
+section "registered identities: checked at registration, never refused"
+ossl ca -batch -config "$CA/openssl.cnf" -revoke "$CA/idrevoked.pem" \
+  -crl_reason keyCompromise
+kill "$OCSPD_PID" 2>/dev/null || true
+wait "$OCSPD_PID" 2>/dev/null || true
+start_ocsp
+cat "$CA/idgood.pem" "$CA/root.pem" >"$WORK/idgood.chain.pem"
+cat "$CA/idrevoked.pem" "$CA/root.pem" >"$WORK/idrevoked.chain.pem"
+pkictl_run "$BASE" identity add --node idgood.lab.example.com --purpose tomcat \
+  --cluster lab "$WORK/idgood.chain.pem"
+expect_eq "pkictl identity add (good): exit status ($PKICTL_OUT)" "$PKICTL_RC" 0
+expect_eq "the answer ends with the status: good" \
+  "$(printf '%s\n' "$PKICTL_OUT" | awk 'NR == 2 { print $NF }')" good
+pkictl_run "$BASE" identity add --node idrevoked.lab.example.com --purpose tomcat \
+  --cluster lab "$WORK/idrevoked.chain.pem"
+expect_eq "a revoked identity is registered all the same ($PKICTL_OUT)" "$PKICTL_RC" 0
+expect_eq "its answer says revoked" \
+  "$(printf '%s\n' "$PKICTL_OUT" | awk 'NR == 2 { print $NF }')" revoked
+expect_eq "recorded by OCSP with the responder's reason (keyCompromise)" \
+  "$(sql "SELECT status || ' ' || source || ' ' || reason FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/idrevoked.pem")'")" \
+  "revoked ocsp 1"
+curl -sS "$BASE/v1/identities?format=text&cluster=lab" >"$WORK/identities.txt"
+expect_eq "the text listing's REVOCATION column (the 12th)" \
+  "$(awk -F'\t' 'NR == 1 { print $12 } $3 == "idgood.lab.example.com" { print $12 } $3 == "idrevoked.lab.example.com" { print $12 }' "$WORK/identities.txt" | paste -sd, -)" \
+  "REVOCATION,good,revoked"
+pkictl_run "$BASE" identity list --cluster lab
+expect_eq "pkictl identity list: the status last" \
+  "$(printf '%s\n' "$PKICTL_OUT" | awk '/idrevoked.lab.example.com/ { print $NF }')" revoked
+pkictl_run "$BASE" find --usage external --revocation revoked
+expect_eq "pkictl find --usage external --revocation revoked: exit status" "$PKICTL_RC" 0
+expect_contains "lists the revoked identity" "$PKICTL_OUT" "Lab idrevoked"
+expect_not_contains "and not the good one" "$PKICTL_OUT" "Lab idgood"
+expect_eq "its REVOCATION column, last" \
+  "$(printf '%s\n' "$PKICTL_OUT" | awk '/Lab idrevoked/ { print $NF }')" revoked
+pkictl_run "$BASE" find --revocation revoked
+expect_contains "find --revocation revoked: the revoked trust entry too" \
+  "$PKICTL_OUT" "Lab revoked"
+expect_not_contains "but no good certificate" "$PKICTL_OUT" "Lab idgood"
+expect_eq "GET /v1/certificates?usage=external: REVOCATION, the 8th column" \
+  "$(curl -sS "$BASE/v1/certificates?format=text&usage=external" |
+     awk -F'\t' 'NR == 1 { print $8 } $7 == "Lab idgood" || $7 == "Lab idrevoked" { print $7 "=" $8 }' | paste -sd, -)" \
+  "REVOCATION,Lab idgood=good,Lab idrevoked=revoked"
+expect_eq "?revocation=good&usage=external" \
+  "$(curl -sS "$BASE/v1/certificates?format=text&usage=external&revocation=good" |
+     awk -F'\t' 'NR > 1 { print $7 }' | paste -sd, -)" "Lab idgood"
+expect_refusal "find: an unknown revocation status is refused" 400 PARAMETER_INVALID \
+  GET "$BASE/v1/certificates?format=text&revocation=bogus"
+
 section "listings, pkictl and /metrics"
 pkictl_run "$BASE" trust list --revocation revoked
 expect_eq "pkictl trust list --revocation revoked: exit status" "$PKICTL_RC" 0
@@ -309,9 +366,13 @@ expect_refusal "an unknown status filter is refused" 400 PARAMETER_INVALID \
   GET "$BASE/v1/trust?format=text&revocation=bogus"
 curl -sS "$BASE/metrics" >"$WORK/metrics"
 expect_contains "metrics: good" "$(cat "$WORK/metrics")" \
-  'pki_trust_revocation_status{status="good"} 2'
+  'pki_trust_revocation_status{usage="trust",status="good"} 2'
 expect_contains "metrics: revoked" "$(cat "$WORK/metrics")" \
-  'pki_trust_revocation_status{status="revoked"} 1'
+  'pki_trust_revocation_status{usage="trust",status="revoked"} 1'
+expect_contains "metrics: the good identity" "$(cat "$WORK/metrics")" \
+  'pki_trust_revocation_status{usage="external",status="good"} 1'
+expect_contains "metrics: the revoked identity" "$(cat "$WORK/metrics")" \
+  'pki_trust_revocation_status{usage="external",status="revoked"} 1'
 expect_eq "metrics: the family is one group" \
   "$(awk '/pki_trust_revocation_status/ { print NR }' "$WORK/metrics" |
      awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { print bad + 0 }')" 0
@@ -343,8 +404,14 @@ expect_contains "the notice names the revoked CA" "$(cat "$WORK/hook.out")" \
   '"subject":"CN=Lab revoked"'
 expect_contains "as revoked" "$(tr -d '\n' <"$WORK/hook.out" |
   sed 's/.*"subject":"CN=Lab revoked"//')" '"revoked":true'
+expect_contains "the notice names the revoked identity" "$(cat "$WORK/hook.out")" \
+  '"subject":"CN=Lab idrevoked"'
+expect_contains "as revoked" "$(tr -d '\n' <"$WORK/hook.out" |
+  sed 's/.*"subject":"CN=Lab idrevoked"//')" '"revoked":true'
 expect_not_contains "and no other: good entries far from expiry are not due" \
   "$(cat "$WORK/hook.out")" '"subject":"CN=Lab good"'
+expect_not_contains "nor the good identity" "$(cat "$WORK/hook.out")" \
+  '"subject":"CN=Lab idgood"'
 
 section "pki's own responder"
 # A CAPF certificate (a CA: it issues phones' LSCs) that this pkid issued,
@@ -378,6 +445,8 @@ section "checked again on schedule"
 # would do), a node with the thread on finds the good CA revoked.
 ossl ca -batch -config "$CA/openssl.cnf" -revoke "$CA/good.pem" \
   -crl_reason cessationOfOperation
+ossl ca -batch -config "$CA/openssl.cnf" -revoke "$CA/idgood.pem" \
+  -crl_reason superseded
 kill "$OCSPD_PID" 2>/dev/null || true
 wait "$OCSPD_PID" 2>/dev/null || true
 start_ocsp
@@ -397,5 +466,14 @@ expect_eq "with the responder's reason (cessationOfOperation)" \
   "$(sql "SELECT reason FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/good.pem")'")" 5
 expect_eq "and its next check in the interval, not sooner" \
   "$(sql "SELECT next_check_at > checked_at AND next_check_at <= checked_at + interval '5 seconds' FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/good.pem")'")" t
+i=0
+until [ "$(sql "SELECT status FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/idgood.pem")'")" = revoked ]; do
+  i=$((i + 1))
+  [ "$i" -le 120 ] || fail "the thread did not find the good identity revoked within 60 s"
+  sleep 0.5
+done
+pass "the background check turned the registered identity revoked too"
+expect_eq "with the responder's reason (superseded)" \
+  "$(sql "SELECT reason FROM revocation_checks WHERE fingerprint = '\\x$(fp_of "$CA/idgood.pem")'")" 4
 
 interop_finish

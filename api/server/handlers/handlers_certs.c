@@ -14,6 +14,7 @@
 #include "ca/limits.h"
 #include "ca/policy/profile.h"
 #include "ca/policy/trust.h"
+#include "ca/revocation/trust_check.h"
 #include "ca/x509/asn1_time.h"
 #include "ca/x509/serial.h"
 #include "proto/pki.pb-c.h"
@@ -61,7 +62,7 @@ static const char *empty_null(const char *v) {
 
 // parse_filter reads the filters of GET /v1/certificates: profile, cn,
 // status, issuer, key_type, key_bits, usage, store, cluster,
-// expires_before, expires_after, limit and the cursor after.
+// expires_before, expires_after, revocation, limit and the cursor after.
 static int parse_filter(api_service *svc, const api_request *req,
                         ca_cert_filter *f) {
   memset(f, 0, sizeof(*f));
@@ -79,6 +80,15 @@ static int parse_filter(api_service *svc, const api_request *req,
   CA_GUARD_RETURN(api_query_checked(req, "expires_after", &since));
   CA_GUARD_RETURN(api_query_checked(req, "limit", &limit));
   CA_GUARD_RETURN(api_query_checked(req, "after", &after));
+  CA_GUARD_RETURN(api_query_checked(req, "revocation", &f->revocation));
+  f->revocation = empty_null(f->revocation);
+  ca_revstatus wanted;
+  CA_ENSURE_RETURN(f->revocation == NULL ||
+                       strcmp(f->revocation, "unchecked") == 0 ||
+                       ca_revstatus_parse(f->revocation, &wanted),
+                   CA_ERR_PARAMETER_INVALID,
+                   "revocation must be good, revoked, unknown, unreachable, "
+                   "anchor or unchecked");
   if (empty_null(profile) != NULL) {
     // Canonical spelling, so "callmanager" finds CallManager rows. A
     // purpose without a profile (ITLRecovery) is taken as written: it can
@@ -178,11 +188,13 @@ static void fill_info(const ca_cert_row *row, Pki__V1__CertificateInfo *info) {
   info->fingerprint = (char *)row->fingerprint;
   info->self_signed = row->self_signed != 0;
   info->cluster = row->cluster;
+  info->revocation_status = row->revocation != NULL ? row->revocation : "";
 }
 
 static int add_text_rows(CBB *cbb, const ca_cert_row *rows, size_t n) {
   const char header[] =
-      "USAGE\tSERIAL\tPROFILE\tSTATUS\tNOT_AFTER\tISSUER\tCOMMON_NAME\n";
+      "USAGE\tSERIAL\tPROFILE\tSTATUS\tNOT_AFTER\tISSUER\tCOMMON_NAME\t"
+      "REVOCATION\n";
   if (!CBB_add_bytes(cbb, (const uint8_t *)header, sizeof(header) - 1)) {
     return 0;
   }
@@ -193,11 +205,12 @@ static int add_text_rows(CBB *cbb, const ca_cert_row *rows, size_t n) {
     }
     // A trust entry names its store where an identity names its profile.
     const int len = snprintf(
-        line, sizeof(line), "%s\t%s\t%s\t%s\t%s\t%.200s\t%.200s\n",
+        line, sizeof(line), "%s\t%s\t%s\t%s\t%s\t%.200s\t%.200s\t%s\n",
         ca_cert_row_usage(&rows[i]), rows[i].serial,
         rows[i].trust ? rows[i].store : rows[i].profile, rows[i].status, na,
         rows[i].self_signed ? "(self-signed)" : rows[i].issuer,
-        rows[i].common_name);
+        rows[i].common_name,
+        rows[i].revocation != NULL ? rows[i].revocation : "-");
     if (len <= 0 || (size_t)len >= sizeof(line) ||
         !CBB_add_bytes(cbb, (const uint8_t *)line, (size_t)len)) {
       return 0;

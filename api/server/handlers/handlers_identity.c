@@ -12,12 +12,15 @@
 
 #include "api/server/formats.h"
 #include "api/server/handlers/handlers.h"
+#include "api/server/log.h"
 #include "api/server/pb_scan.h"
+#include "api/server/revcheck.h"
 #include "api/server/service.h"
 #include "ca/limits.h"
 #include "ca/policy/identity.h"
 #include "ca/policy/trust.h"
 #include "ca/store/store_identity.h"
+#include "ca/store/store_revcheck.h"
 #include "ca/x509/asn1_time.h"
 #include "proto/pki.pb-c.h"
 
@@ -30,9 +33,38 @@ typedef struct identity_slot {
   ProtobufCBinaryData chain[CA_LIMIT_IDENTITY_CERTS];
 } identity_slot;
 
-static void fill_identity(const ca_identity_row *row, identity_slot *slot,
-                          Pki__V1__Identity *e) {
+// The revocation statuses of the identities listed (store_revcheck.h).
+typedef struct rev_view {
+  ca_revcheck_row *rows;
+  size_t n;
+} rev_view;
+
+static const ca_revcheck_row *check_of(const rev_view *rev,
+                                       const ca_identity_row *row) {
+  return rev != NULL ? ca_revcheck_row_find(rev->rows, rev->n, row->fingerprint)
+                     : NULL;
+}
+
+// read_checks sets |rev| to the stored statuses of every identity's
+// certificate; free with ca_revcheck_rows_free.
+static int read_checks(api_service *svc, rev_view *rev) {
+  rev->rows = NULL;
+  rev->n = 0;
+  return ca_store_revcheck_list_identities(svc->store, &rev->rows, &rev->n);
+}
+
+static void fill_identity(const ca_identity_row *row, const rev_view *rev,
+                          identity_slot *slot, Pki__V1__Identity *e) {
   pki__v1__identity__init(e);
+  const ca_revcheck_row *k = check_of(rev, row);
+  if (k != NULL) {
+    e->revocation_status = k->status;
+    e->revocation_checked_at = k->checked_at;
+    e->revocation_source = k->source;
+    e->revocation_url = k->responder_url;
+    e->revocation_error = k->error;
+    e->revocation_revoked_at = k->revoked_at;
+  }
   ca_trust_fingerprint_hex(row->fingerprint, slot->fp);
   e->id = row->id;
   e->node = row->node;
@@ -76,7 +108,7 @@ static void fill_identity(const ca_identity_row *row, identity_slot *slot,
 }
 
 static void respond_one(api_response *resp, const ca_identity_row *row,
-                        const char *previous) {
+                        const rev_view *rev, const char *previous) {
   identity_slot *slot = calloc(1, sizeof(*slot));
   if (slot == NULL) {
     api_respond_err_code(resp, API_FORMAT_PROTOBUF, CA_ERR_NO_MEMORY,
@@ -84,7 +116,7 @@ static void respond_one(api_response *resp, const ca_identity_row *row,
     return;
   }
   Pki__V1__Identity e;
-  fill_identity(row, slot, &e);
+  fill_identity(row, rev, slot, &e);
   Pki__V1__IdentityResponse out = PKI__V1__IDENTITY_RESPONSE__INIT;
   out.identity = &e;
   out.previous_fingerprint = (char *)(previous != NULL ? previous : "");
@@ -96,59 +128,98 @@ static void respond_one(api_response *resp, const ca_identity_row *row,
 // here, at the end (scripts read the first ones by position).
 typedef struct identity_column {
   const char *header;
-  const char *(*cell)(const ca_identity_row *row, char *scratch, size_t cap);
+  const char *(*cell)(const ca_identity_row *row, const ca_revcheck_row *check,
+                      char *scratch, size_t cap);
 } identity_column;
 
-static const char *cell_id(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_id(const ca_identity_row *r, const ca_revcheck_row *k,
+                           char *s, size_t cap) {
+  (void)k;
   snprintf(s, cap, "%" PRId64, r->id);
   return s;
 }
-static const char *cell_cluster(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_cluster(const ca_identity_row *r,
+                                const ca_revcheck_row *k, char *s, size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->cluster;
 }
-static const char *cell_node(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_node(const ca_identity_row *r, const ca_revcheck_row *k,
+                             char *s, size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->node;
 }
-static const char *cell_purpose(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_purpose(const ca_identity_row *r,
+                                const ca_revcheck_row *k, char *s, size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->purpose;
 }
-static const char *cell_not_after(const ca_identity_row *r, char *s,
+static const char *cell_not_after(const ca_identity_row *r,
+                                  const ca_revcheck_row *k, char *s,
                                   size_t cap) {
+  (void)k;
   if (!ca_time_format(r->not_after, s)) {
     snprintf(s, cap, "?");
   }
   return s;
 }
-static const char *cell_verified(const ca_identity_row *r, char *s,
+static const char *cell_verified(const ca_identity_row *r,
+                                 const ca_revcheck_row *k, char *s,
                                  size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->verified ? "verified" : "unverified";
 }
-static const char *cell_fingerprint(const ca_identity_row *r, char *s,
+static const char *cell_fingerprint(const ca_identity_row *r,
+                                    const ca_revcheck_row *k, char *s,
                                     size_t cap) {
+  (void)k;
   (void)cap;
   ca_trust_fingerprint_hex(r->fingerprint, s);
   return s;
 }
-static const char *cell_subject(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_subject(const ca_identity_row *r,
+                                const ca_revcheck_row *k, char *s, size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->subject;
 }
-static const char *cell_issuer(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_issuer(const ca_identity_row *r,
+                               const ca_revcheck_row *k, char *s, size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->issuer;
 }
-static const char *cell_detail(const ca_identity_row *r, char *s, size_t cap) {
+static const char *cell_detail(const ca_identity_row *r,
+                               const ca_revcheck_row *k, char *s, size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->verify_detail;
 }
-static const char *cell_description(const ca_identity_row *r, char *s,
+static const char *cell_description(const ca_identity_row *r,
+                                    const ca_revcheck_row *k, char *s,
                                     size_t cap) {
+  (void)k;
   (void)s, (void)cap;
   return r->description;
+}
+
+// pki's own revocation check (store_revcheck.h): its status, and when.
+static const char *cell_revocation(const ca_identity_row *r,
+                                   const ca_revcheck_row *k, char *s,
+                                   size_t cap) {
+  (void)r, (void)s, (void)cap;
+  return k != NULL ? k->status : "unchecked";
+}
+static const char *cell_checked(const ca_identity_row *r,
+                                const ca_revcheck_row *k, char *s, size_t cap) {
+  (void)r;
+  if (k == NULL || !ca_time_format(k->checked_at, s)) {
+    snprintf(s, cap, "-");
+  }
+  return s;
 }
 
 static const identity_column kColumns[] = {
@@ -163,18 +234,21 @@ static const identity_column kColumns[] = {
     {"ISSUER", cell_issuer},
     {"CHAIN_DETAIL", cell_detail},
     {"DESCRIPTION", cell_description},
+    {"REVOCATION", cell_revocation},
+    {"CHECKED", cell_checked},
 };
 #define N_COLUMNS (sizeof(kColumns) / sizeof(kColumns[0]))
 
 // table_row writes the header (|row| NULL) or one row. A cell is cut at 400
 // bytes: api_cbb_printf ends whatever it cuts with a newline, which must
 // not fall inside a row.
-static int table_row(CBB *cbb, const ca_identity_row *row) {
+static int table_row(CBB *cbb, const ca_identity_row *row,
+                     const ca_revcheck_row *check) {
   for (size_t c = 0; c < N_COLUMNS; c++) {
     char scratch[CA_TRUST_FINGERPRINT_HEX_LEN];
-    const char *text = row == NULL
-                           ? kColumns[c].header
-                           : kColumns[c].cell(row, scratch, sizeof(scratch));
+    const char *text =
+        row == NULL ? kColumns[c].header
+                    : kColumns[c].cell(row, check, scratch, sizeof(scratch));
     if (!api_cbb_printf(cbb, "%.400s%c", text,
                         c + 1 < N_COLUMNS ? '\t' : '\n')) {
       return 0;
@@ -184,15 +258,15 @@ static int table_row(CBB *cbb, const ca_identity_row *row) {
 }
 
 static void respond_table(api_response *resp, const ca_identity_row *rows,
-                          size_t n) {
+                          size_t n, const rev_view *rev) {
   CBB cbb;
   CBB_zero(&cbb);
   uint8_t *body;
   size_t len;
   CA_GUARD_CRYPTO(CBB_init(&cbb, 160 + n * 320));
-  CA_GUARD_CRYPTO(table_row(&cbb, NULL));
+  CA_GUARD_CRYPTO(table_row(&cbb, NULL, NULL));
   for (size_t i = 0; i < n; i++) {
-    CA_GUARD_CRYPTO(table_row(&cbb, &rows[i]));
+    CA_GUARD_CRYPTO(table_row(&cbb, &rows[i], check_of(rev, &rows[i])));
   }
   CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
   api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
@@ -203,7 +277,7 @@ err:
 }
 
 static void respond_list(api_response *resp, const ca_identity_row *rows,
-                         size_t n) {
+                         size_t n, const rev_view *rev) {
   Pki__V1__Identity *entries = calloc(n > 0 ? n : 1, sizeof(*entries));
   Pki__V1__Identity **ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
   identity_slot *slots = calloc(n > 0 ? n : 1, sizeof(*slots));
@@ -213,7 +287,7 @@ static void respond_list(api_response *resp, const ca_identity_row *rows,
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
-    fill_identity(&rows[i], &slots[i], &entries[i]);
+    fill_identity(&rows[i], rev, &slots[i], &entries[i]);
     ptrs[i] = &entries[i];
   }
   Pki__V1__ListIdentitiesResponse out = PKI__V1__LIST_IDENTITIES_RESPONSE__INIT;
@@ -248,6 +322,10 @@ typedef struct registration {
   uint8_t *chain;
   size_t chain_len;
   ca_identity_verdict verdict;
+  // pki's revocation check of the leaf, made before the transaction (it
+  // goes to the network) and recorded after it; never a refusal.
+  ca_revcheck_result rev;
+  int checked;
   char node[254];
   const char *purpose;
   const char *cluster;
@@ -349,7 +427,45 @@ static int read_registration(api_service *svc, const api_request *req,
   CA_GUARD_RETURN(
       ca_identity_parse(&r->upload, m->certificate.data, m->certificate.len));
   CA_GUARD_RETURN(ca_identity_chain_der(&r->upload, &r->chain, &r->chain_len));
-  return verify_upload(svc, r);
+  CA_GUARD_RETURN(verify_upload(svc, r));
+  if (svc->revcheck != NULL) {
+    const ca_trust_cert *leaf = &r->upload.certs[r->upload.leaf];
+    api_revcheck_check_identity(svc->revcheck, r->purpose, leaf->der,
+                                leaf->der_len, r->chain, r->chain_len, &r->rev);
+    r->checked = 1;
+  }
+  return 1;
+}
+
+// record_check stores the status found at registration. The identity is
+// registered whatever happens here: a failure leaves it unchecked until the
+// background check reaches it.
+static void record_check(api_service *svc, const registration *r) {
+  if (!r->checked) {
+    return;
+  }
+  const ca_trust_cert *leaf = &r->upload.certs[r->upload.leaf];
+  if (!api_revcheck_record(svc->revcheck, leaf->fingerprint, &r->rev)) {
+    api_log(API_LOG_WARN, "revocation check of an identity not recorded: %s",
+            ca_err_get()->message);
+  }
+  if (r->rev.status == CA_REV_REVOKED) {
+    api_log(API_LOG_WARN,
+            "the identity registered for %s (%s) is revoked (%s %s)", r->node,
+            r->purpose, r->rev.source, r->rev.url);
+  }
+}
+
+// respond_checked answers |row| with its stored revocation status.
+static void respond_checked(api_service *svc, api_response *resp,
+                            const ca_identity_row *row, const char *previous) {
+  rev_view rev;
+  if (!read_checks(svc, &rev)) {
+    api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+    return;
+  }
+  respond_one(resp, row, &rev, previous);
+  ca_revcheck_rows_free(rev.rows, rev.n);
 }
 
 static ca_identity_put put_of(const registration *r, const char *actor) {
@@ -412,8 +528,9 @@ void api_handle_identity_add(api_service *svc, const api_request *req,
   CA_GUARD(audit(tx, req, "identity-add", id, r.cluster, r.node, r.purpose, "-",
                  fp, verdict));
   CA_GUARD(ca_store_commit(&tx));
+  record_check(svc, &r);
   CA_GUARD(read_one(svc, id, &rows, &n));
-  respond_one(resp, &rows[0], NULL);
+  respond_checked(svc, resp, &rows[0], NULL);
   goto done;
 err:
   ca_store_rollback(tx);
@@ -429,6 +546,7 @@ void api_handle_identity_list(api_service *svc, const api_request *req,
   size_t n = 0;
   const char *format;
   ca_identity_filter f = {0};
+  rev_view rev = {NULL, 0};
   CA_GUARD(api_query_checked(req, "format", &format));
   CA_GUARD(api_query_checked(req, "node", &f.node));
   CA_GUARD(api_query_checked(req, "purpose", &f.purpose));
@@ -442,14 +560,17 @@ void api_handle_identity_list(api_service *svc, const api_request *req,
                 strcmp(format, "protobuf") == 0,
             CA_ERR_FORMAT_UNKNOWN, "format must be protobuf or text");
   CA_GUARD(ca_store_list_identities(svc->store, &f, &rows, &n));
+  CA_GUARD(read_checks(svc, &rev));
   if (text) {
-    respond_table(resp, rows, n);
+    respond_table(resp, rows, n, &rev);
   } else {
-    respond_list(resp, rows, n);
+    respond_list(resp, rows, n, &rev);
   }
   ca_identity_rows_free(rows, n);
+  ca_revcheck_rows_free(rev.rows, rev.n);
   return;
 err:
+  ca_identity_rows_free(rows, n);
   api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
 }
 
@@ -465,7 +586,7 @@ void api_handle_identity_get(api_service *svc, const api_request *req,
   CA_GUARD(api_query_checked(req, "format", &format));
   CA_GUARD(read_one(svc, id, &rows, &n));
   if (format == NULL || format[0] == '\0' || strcmp(format, "protobuf") == 0) {
-    respond_one(resp, &rows[0], NULL);
+    respond_checked(svc, resp, &rows[0], NULL);
     ca_identity_rows_free(rows, n);
     return;
   }
@@ -476,7 +597,7 @@ void api_handle_identity_get(api_service *svc, const api_request *req,
   identity_slot *slot = calloc(1, sizeof(*slot));
   CA_ENSURE(slot != NULL, CA_ERR_NO_MEMORY, "out of memory");
   Pki__V1__Identity e;
-  fill_identity(&rows[0], slot, &e);
+  fill_identity(&rows[0], NULL, slot, &e);
   certs[0] = rows[0].der;
   lens[0] = rows[0].der_len;
   size_t count = 1;
@@ -519,8 +640,9 @@ void api_handle_identity_replace(api_service *svc, const api_request *req,
   CA_GUARD(audit(tx, req, "identity-replace", id, r.cluster, r.node, r.purpose,
                  old_fp, new_fp, verdict));
   CA_GUARD(ca_store_commit(&tx));
+  record_check(svc, &r);
   CA_GUARD(read_one(svc, id, &after, &n_after));
-  respond_one(resp, &after[0], old_fp);
+  respond_checked(svc, resp, &after[0], old_fp);
   goto done;
 err:
   ca_store_rollback(tx);
@@ -550,7 +672,7 @@ void api_handle_identity_remove(api_service *svc, const api_request *req,
   CA_GUARD(ca_store_commit(&tx));
   // The answer is the identity as it was, certificate included: a record
   // of what was removed.
-  respond_one(resp, &rows[0], NULL);
+  respond_checked(svc, resp, &rows[0], NULL);
   ca_identity_rows_free(rows, n);
   return;
 err:

@@ -126,6 +126,11 @@ static const api_body_type kBodyTypes[] = {
     {api_handle_monitor_put, &pki__v1__monitor_config__descriptor},
     {api_handle_self_signed, &pki__v1__self_signed_request__descriptor},
     {api_handle_regenerate, &pki__v1__regenerate_request__descriptor},
+    {api_handle_identity_add, &pki__v1__register_identity_request__descriptor},
+    {api_handle_identity_replace,
+     &pki__v1__register_identity_request__descriptor},
+    {api_handle_node_add, &pki__v1__node__descriptor},
+    {api_handle_node_multi_server, &pki__v1__multi_server_request__descriptor},
 };
 
 const api_body_type *api_body_types(size_t *out_n) {
