@@ -61,6 +61,12 @@ PGresult *ca_store_check_result(PGconn *conn, PGresult *res,
 int ca_store_get_bytea(PGresult *res, int row, int col, uint8_t **out,
                        size_t *out_len) CA_MUST_CHECK;
 
+// ca_store_text_array makes the PostgreSQL array literal {"a","b"} of |n|
+// strings, each double-quoted with " and \ escaped (PostgreSQL manual
+// 8.15.6), to send as one text parameter. The caller frees it with
+// OPENSSL_free; NULL when out of memory.
+char *ca_store_text_array(const char *const *items, size_t n);
+
 // ca_store_get_int reads an integer column.
 int64_t ca_store_get_int(PGresult *res, int row, int col);
 

@@ -918,9 +918,7 @@ typedef struct row_text {
   char *sans;  // array literal, owned
 } row_text;
 
-// sans_literal builds a PostgreSQL array literal {"a","b"} with the quoting
-// of section 8.15.6 of the PostgreSQL manual.
-static char *sans_literal(const char *const *sans, size_t n) {
+char *ca_store_text_array(const char *const *sans, size_t n) {
   size_t len = 3;
   for (size_t i = 0; i < n; i++) {
     len += 2 * strlen(sans[i]) + 3;
@@ -1011,7 +1009,7 @@ static int bind_row(insert_params *p, size_t i, const ca_new_cert_row *r) {
   CA_ENSURE(ca_time_format(r->not_before, t->not_before) &&
                 ca_time_format(r->not_after, t->not_after),
             CA_ERR_INTERNAL, "validity out of range");
-  t->sans = sans_literal(r->sans, r->san_count);
+  t->sans = ca_store_text_array(r->sans, r->san_count);
   CA_ENSURE_ALLOC(t->sans);
   const char *row[CERT_COLUMNS] = {r->self_signed ? NULL : t->issuer_id,
                                    r->serial,

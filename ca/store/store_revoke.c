@@ -5,44 +5,13 @@
 // NOTIFYs, the crl_pending rows and COMMIT. A group commit of a few
 // clients' revocations waits for two answers instead of eight.
 #include <inttypes.h>
+#include <openssl/mem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ca/store/store.h"
 #include "ca/store/store_internal.h"
-
-// array_literal makes a PostgreSQL array literal of |n| strings, each
-// double-quoted with " and \ escaped (PostgreSQL manual 8.15.6), sent as one
-// text parameter. Free with free().
-static char *array_literal(const char *const *items, size_t n) {
-  size_t len = 3;
-  for (size_t i = 0; i < n; i++) {
-    len += 2 * strlen(items[i]) + 3;
-  }
-  char *out = malloc(len);
-  if (out == NULL) {
-    return NULL;
-  }
-  char *p = out;
-  *p++ = '{';
-  for (size_t i = 0; i < n; i++) {
-    if (i > 0) {
-      *p++ = ',';
-    }
-    *p++ = '"';
-    for (const char *c = items[i]; *c != '\0'; c++) {
-      if (*c == '"' || *c == '\\') {
-        *p++ = '\\';
-      }
-      *p++ = *c;
-    }
-    *p++ = '"';
-  }
-  *p++ = '}';
-  *p = '\0';
-  return out;
-}
 
 // int_literal makes an array literal of the |n| integers |get| reads from
 // the |n| elements of |elems|, |size| bytes each (at most 20 digits and a
@@ -203,7 +172,7 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
   *out_tx = NULL;
   *out = NULL;
   *out_n = 0;
-  char *list = array_literal(serials, n);
+  char *list = ca_store_text_array(serials, n);
   ca_store_tx *tx = calloc(1, sizeof(*tx));
   PGresult *res = NULL;
   int ok = 0;
@@ -251,7 +220,7 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
   ok = 1;
 err:
   PQclear(res);
-  free(list);
+  OPENSSL_free(list);
   free(tx);
   return ok;
 }
@@ -268,11 +237,11 @@ static void params_free(write_params *p) {
   free(p->ids);
   free(p->ats);
   free(p->reasons);
-  free(p->actors);
-  free(p->sources);
-  free(p->objects);
-  free(p->details);
-  free(p->payloads);
+  OPENSSL_free(p->actors);
+  OPENSSL_free(p->sources);
+  OPENSSL_free(p->objects);
+  OPENSSL_free(p->details);
+  OPENSSL_free(p->payloads);
   free(p->issuers);
 }
 
@@ -282,11 +251,11 @@ static int params_make(const ca_revocation_writes *w, write_params *p) {
   p->ids = int_literal(w->rows, row, w->n, row_id);
   p->ats = int_literal(w->rows, row, w->n, row_at);
   p->reasons = int_literal(w->rows, row, w->n, row_reason);
-  p->actors = array_literal(w->actors, w->n);
-  p->sources = array_literal(w->sources, w->n);
-  p->objects = array_literal(w->objects, w->n);
-  p->details = array_literal(w->details, w->n);
-  p->payloads = array_literal(w->payloads, w->n);
+  p->actors = ca_store_text_array(w->actors, w->n);
+  p->sources = ca_store_text_array(w->sources, w->n);
+  p->objects = ca_store_text_array(w->objects, w->n);
+  p->details = ca_store_text_array(w->details, w->n);
+  p->payloads = ca_store_text_array(w->payloads, w->n);
   p->issuers =
       int_literal(w->issuers, sizeof(int64_t), w->n_issuers, plain_int);
   CA_ENSURE_RETURN(p->ids != NULL && p->ats != NULL && p->reasons != NULL &&

@@ -1,4 +1,5 @@
 #include "ca/x509/ocsp_client_msg.h"
+#include "ca/x509/der.h"
 
 #include <openssl/bytestring.h>
 #include <openssl/digest.h>
@@ -114,14 +115,9 @@ static int parse_response_extensions(CBS *tag, basic_response *out) {
     return 0;
   }
   while (CBS_len(&exts) > 0) {
-    CBS ext, oid, value;
-    int critical = 0;
-    if (!CBS_get_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
-        !CBS_get_asn1(&ext, &oid, CBS_ASN1_OBJECT) ||
-        (CBS_peek_asn1_tag(&ext, CBS_ASN1_BOOLEAN) &&
-         !CBS_get_asn1_bool(&ext, &critical)) ||
-        !CBS_get_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) ||
-        CBS_len(&ext) != 0) {
+    CBS oid, value;
+    int critical;
+    if (!ca_der_get_extension(&exts, &oid, &critical, &value)) {
       return 0;
     }
     if (CBS_mem_equal(&oid, kOidOcspNonce, sizeof(kOidOcspNonce))) {
