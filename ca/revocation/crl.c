@@ -56,9 +56,14 @@ static int add_entry(CBB *list, const ca_crl_entry *e) {
 static int encode_entry(const ca_crl_entry *e, uint8_t out[ENTRY_MAX],
                         size_t *out_len) {
   CBB cbb;
-  CA_ENSURE_RETURN(CBB_init_fixed(&cbb, out, ENTRY_MAX) && add_entry(&cbb, e) &&
-                       CBB_finish(&cbb, NULL, out_len),
-                   CA_ERR_INTERNAL, "cannot encode a CRL entry");
+  // A fixed CBB still allocates its bookkeeping in this BoringSSL: a failed
+  // entry must clean it up.
+  if (!CBB_init_fixed(&cbb, out, ENTRY_MAX) || !add_entry(&cbb, e) ||
+      !CBB_finish(&cbb, NULL, out_len)) {
+    CBB_cleanup(&cbb);
+    CA_SET_ERROR(CA_ERR_INTERNAL, "cannot encode a CRL entry");
+    return 0;
+  }
   return 1;
 }
 
