@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "ca/limits.h"
 #include "ca/x509/asn1_time.h"
 #include "ca/x509/reason.h"
@@ -141,6 +142,7 @@ int pkictl_post_revocation(pki_client *client, const char *path,
   } else {
     Pki__V1__RevocationResponse *r =
         pki__v1__revocation_response__unpack(NULL, reply.body_len, reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)r);
     if (r != NULL) {
       char when[21] = "", due[21] = "";
       print_time(r->crl_due_at, due);
@@ -292,6 +294,7 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
   } else {
     resp = pki__v1__batch_revoke_response__unpack(NULL, reply.body_len,
                                                   reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)resp);
     ok = resp != NULL && resp->n_results == b->n;
     if (!ok) {
       fprintf(stderr, "pkictl: unreadable reply\n");

@@ -28,8 +28,8 @@
 //   JSON_FIELD_INVALID   a value of the wrong type or out of range, bad
 //                        base64, an enum name the enum does not have, two
 //                        members of one oneof
-#ifndef PKI_API_SERVER_JSON_CODEC_H
-#define PKI_API_SERVER_JSON_CODEC_H
+#ifndef PKI_API_JSON_JSON_CODEC_H
+#define PKI_API_JSON_JSON_CODEC_H
 
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
@@ -66,4 +66,4 @@ int api_json_encode(const ProtobufCMessage *msg, uint8_t **out,
 // |out_len| - 1 bytes.
 void api_json_field_name(const char *proto_name, char *out, size_t out_len);
 
-#endif  // PKI_API_SERVER_JSON_CODEC_H
+#endif  // PKI_API_JSON_JSON_CODEC_H

@@ -1,4 +1,4 @@
-#include "api/server/json_codec.h"
+#include "api/json/json_codec.h"
 
 #include <float.h>
 #include <jansson.h>
