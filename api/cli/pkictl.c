@@ -1045,8 +1045,42 @@ int pkictl_write_key(const char *path, const uint8_t *der, size_t len) {
   return write_key_file(path, der, len);
 }
 
-static int print_text_reply(pki_client *client, const char *path) {
-  return pkictl_print_call(client, "GET", path);
+// print_text_reply prints what GET |path| answers with ?format=text in it;
+// with --json, the API's answer instead: the same path without
+// format=text, a |desc| message.
+static int print_text_reply(pki_client *client, const char *path,
+                            const ProtobufCMessageDescriptor *desc) {
+  if (!pkictl_json_on()) {
+    return pkictl_print_call(client, "GET", path);
+  }
+  char proto_path[128];
+  const char *format = strstr(path, "format=text");
+  if (format == NULL || strlen(path) >= sizeof(proto_path)) {
+    fprintf(stderr, "pkictl: cannot ask %s for JSON\n", path);
+    return 1;
+  }
+  const char *rest = format + strlen("format=text");
+  rest += *rest == '&';
+  snprintf(proto_path, sizeof(proto_path), "%.*s%s", (int)(format - path), path,
+           rest);
+  const size_t n = strlen(proto_path);
+  if (n > 0 && proto_path[n - 1] == '?') {
+    proto_path[n - 1] = '\0';
+  }
+  pki_reply reply;
+  if (!monitor_call(client, "GET", proto_path, NULL, &reply)) {
+    return 1;
+  }
+  ProtobufCMessage *msg =
+      protobuf_c_message_unpack(desc, NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (msg == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  pkictl_json_answer(msg);
+  protobuf_c_message_free_unpacked(msg, NULL);
+  return 0;
 }
 
 int pkictl_print_call(pki_client *client, const char *method,
@@ -1192,7 +1226,6 @@ static int monitor_set(pki_client *client, int argc, char **argv) {
   }
   Pki__V1__MonitorConfig *c =
       pki__v1__monitor_config__unpack(NULL, reply.body_len, reply.body);
-  pkictl_json_answer((const ProtobufCMessage *)c);
   pki_reply_cleanup(&reply);
   if (c == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -1207,7 +1240,8 @@ static int monitor_set(pki_client *client, int argc, char **argv) {
   int rc = 1;
   if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
     pki_reply_cleanup(&reply);
-    rc = print_text_reply(client, "/v1/monitor?format=text");
+    rc = print_text_reply(client, "/v1/monitor?format=text",
+                          &pki__v1__monitor_config__descriptor);
   }
   *c = saved;
   pki__v1__monitor_config__free_unpacked(c, NULL);
@@ -1307,13 +1341,15 @@ static int cmd_monitor(pki_client *client, int argc, char **argv) {
     return 2;
   }
   if (strcmp(sub, "show") == 0) {
-    return print_text_reply(client, "/v1/monitor?format=text");
+    return print_text_reply(client, "/v1/monitor?format=text",
+                            &pki__v1__monitor_config__descriptor);
   }
   if (strcmp(sub, "set") == 0) {
     return monitor_set(client, argc - 1, argv + 1);
   }
   if (strcmp(sub, "expiring") == 0) {
-    return print_text_reply(client, path);
+    return print_text_reply(client, path,
+                            &pki__v1__expiring_response__descriptor);
   }
   if (strcmp(sub, "check") == 0) {
     return monitor_check(client);

@@ -324,6 +324,14 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
 // summary prints what the command did and returns its exit status: 0 when
 // every certificate asked for is revoked now (already revoked ones count).
 static int summary(const tally *t, int dry_run) {
+  // --json: the batch answers (results, revoked, failed) and these.
+  pkictl_json_bool("dryRun", dry_run);
+  pkictl_json_int("selected", (long)t->selected);
+  pkictl_json_int("skippedSelfSigned", (long)t->skipped);
+  if (!dry_run) {
+    pkictl_json_int("alreadyRevoked", (long)t->already);
+    pkictl_json_int("refused", (long)t->refused);
+  }
   if (dry_run) {
     printf("would revoke %" PRIu64 " certificates", t->selected);
     if (t->skipped > 0) {

@@ -176,10 +176,12 @@ jok "crl --format pem --out" crl rsa-issuing --format pem --out "$J/crl.pem"
 expect_eq "crl --out: written" "$(jq_ written.0.path)" "$J/crl.pem"
 printf '%s\n' "$SERIAL2" >"$J/serials.txt"
 jok "revoke --serials-file --dry-run" revoke --serials-file "$J/serials.txt" --reason superseded --dry-run
+expect_eq "revoke --serials-file --dry-run: dryRun, selected" "$(jq_ dryRun) $(jq_ selected)" "true 1"
 jok "revoke --serials-file" revoke --serials-file "$J/serials.txt" --reason superseded
 expect_eq "revoke --serials-file: revoked" "$(jq_ revoked)" 1
 expect_eq "revoke --serials-file: one result" "$(jq_ '#results')" 1
 jok "revoke --select --dry-run" revoke --select --cn nothing-matches.example.com --reason superseded --dry-run
+expect_eq "revoke --select --dry-run: selected" "$(jq_ selected)" 0
 
 section "keygen, selfsigned, regenerate: no private key in the JSON"
 jok "keygen" keygen --profile tomcat --cn kg.example.com --out-dir "$J"
@@ -193,6 +195,8 @@ jok "keygen --count 2" keygen --profile tomcat --cn 'kg{n}.example.com' --count 
 expect_eq "keygen --count 2: two items" "$(jq_ '#items')" 2
 expect_eq "keygen --count 2: four files" "$(jq_ '#written')" 4
 expect_not_contains "keygen --count: no key in the JSON" "$JOUT" privateKey
+jok "revoke --select" revoke --select --cn kg1.example.com --reason superseded
+expect_eq "revoke --select: revoked, selected" "$(jq_ revoked) $(jq_ selected)" "1 1"
 jok "selfsigned" selfsigned --profile tomcat --cn ss.example.com --out-dir "$J/ss"
 SS_SERIAL="$(jq_ certificate.serial)"
 expect_eq "selfsigned: serial = openssl's" "$(hex_upper "$SS_SERIAL")" \
@@ -256,20 +260,24 @@ pass "bulk export: written $(jq_ written.0.path)"
 jok "bulk export --issued" bulk export --issued --dir "$J/issued"
 [ "$(jq_ '#written')" -ge 1 ] || fail "bulk export --issued: nothing written"
 pass "bulk export --issued: $(jq_ '#written') file(s) written"
-cp "$J/bundles/jsonc.bundle" "$J/bundles-two/" 2>/dev/null || true
-jerror "bulk consolidate with one cluster" PKICTL_FAILED bulk consolidate --dir "$J/bundles"
+jerror "bulk consolidate of one cluster" BUNDLES_TOO_FEW bulk consolidate --dir "$J/bundles"
 jok "bulk import --issued" bulk import --issued --dir "$J/issued"
 
 section "monitor"
 jok "monitor show" monitor show
+expect_eq "monitor show: the MonitorConfig's frequency" "$(jq_ frequency)" \
+  "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("frequency", ""))' \
+    <(curl -sS -H 'Accept: application/json' "$BASE/v1/monitor"))"
 jok "monitor set" monitor set --enabled true --start-days 30
 expect_eq "monitor set: enabled" "$(jq_ enabled)" true
 expect_eq "monitor set: startDays" "$(jq_ startDays)" 30
-jok "monitor expiring" monitor expiring --days 30
+jok "monitor expiring" monitor expiring --days 3650
+[ "$(jq_ '#certificates')" -ge 1 ] || fail "monitor expiring: no certificates in $JOUT"
+pass "monitor expiring: $(jq_ '#certificates') certificates"
 jok "monitor check" monitor check
 
 section "token, allowlist"
-jok "token create" token create --role issuer --name json-token
+jok "token create" token create --role issuer --profiles all --name json-token
 [ -n "$(jq_ text)" ] || fail "token create: no text"
 pass "token create: the text answer under text"
 jok "token list" token list
@@ -277,15 +285,23 @@ expect_contains "token list: json-token" "$(jq_ text)" json-token
 TID="$(jq_ text | awk -F'\t' '$2 == "json-token" { print $1 }')"
 jok "token revoke" token revoke "$TID"
 jok "allowlist list" allowlist list
-jok "allowlist add" allowlist add 192.0.2.0/24
-jok "allowlist delete" allowlist delete 192.0.2.0/24
+jerror "allowlist add that would lock this client out" CONFLICT allowlist add 192.0.2.0/24
+jok "allowlist add" allowlist add 127.0.0.0/8
+jok "allowlist list" allowlist list
+expect_contains "allowlist list: the network" "$(jq_ text)" 127.0.0.0/8
+jok "allowlist delete" allowlist delete 127.0.0.0/8
 
 section "batch: pkictl --json batch is batch --json"
 mkdir -p "$J/csrs" "$J/out"
-make_csr "$J/csrs/b1.csr" ec:prime256v1 "/CN=b1.example.com"
+make_csr "$J/csrs/b1.csr" rsa:2048 "/CN=b1.example.com"
 rm -f "$J/csrs/b1.csr.key" "$J/csrs/b1.csr.log"
 jok "batch" batch --profile tomcat --csr-dir "$J/csrs" --out-dir "$J/out"
 expect_eq "batch: issued" "$(jq_ issued)" 1
+split_pem "$J/out/b1.pem" "$J/b1-" >/dev/null
+check "batch: openssl verifies the certificate written against its chain" \
+  openssl verify -partial_chain -CAfile "$J/b1-2.pem" "$J/b1-1.pem"
+JOUT="$("$PKICTL" --server "$BASE" batch --profile tomcat --csr-dir "$J/csrs" --out-dir "$J/out" --json)"
+expect_eq "batch --json after the command (as before): already issued" "$(jq_ already_issued)" 1
 
 section "errors"
 jerror "issue with an unknown profile" PROFILE_UNKNOWN issue --profile no-such-profile --csr "$J/json1.csr"
