@@ -63,6 +63,8 @@ static ssize_t tee_write(void *cookie, const char *buf, size_t len) {
 }
 
 int pkictl_json_begin(void) {
+  // jansson's allocator is the codec's from the first value on.
+  api_json_init();
   fflush(stdout);
   const int saved = dup(STDOUT_FILENO);
   const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);

@@ -27,6 +27,10 @@ static void init_alloc(void) {
   (void)pthread_once(&g_alloc_once, set_alloc);
 }
 
+void api_json_init(void) {
+  init_alloc();
+}
+
 // --- Field layout (protobuf-c's generated structs) ---
 
 // zalloc is OPENSSL_malloc of |n| zero bytes (this BoringSSL has no

@@ -37,6 +37,12 @@
 
 #include "ca/error.h"
 
+// api_json_init makes jansson allocate through BoringSSL (whose free
+// cleanses), once per process; every function below does it first. A
+// program that makes jansson values of its own calls it before the first
+// of them, so that no value allocated by malloc is freed by OPENSSL_free.
+void api_json_init(void);
+
 // api_json_decode parses |json| as a message of type |desc|. It returns a
 // new message, owned by the caller and freed with api_json_message_free,
 // or NULL with the error set.
