@@ -247,6 +247,10 @@ int pkictl_json_end(int rc) {
   }
   fflush(stdout);
   fflush(stderr);
+  if (g_line_len > 0) {  // a last message without its newline
+    memcpy(g_last, g_line, g_line_len);
+    g_last[g_line_len] = '\0';
+  }
   json_t *out = g_error;
   if (out == NULL && g_answer != NULL) {
     // The answer's fields first, then pkictl's (pkictl_json.h).
