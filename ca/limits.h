@@ -42,7 +42,7 @@
 // memory of the service.
 #define CA_LIMIT_BODY_BYTES (32 * 1024 * 1024)
 
-// A JSON request body (api/server/json_codec.h), besides its route's byte
+// A JSON request body (api/json/json_codec.h), besides its route's byte
 // limit. pki's messages nest three deep; with their arrays, 32 levels is
 // far beyond any real request and keeps recursion shallow. jansson's tree
 // takes tens of bytes per value, so the values are counted before it is

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "api/client/client.h"
 #include "ca/limits.h"
 #include "ca/policy/profile.h"
@@ -37,6 +38,8 @@ static const char kUsageHead[] =
 static const char kUsageTail[] =
     "\n"
     "Global flags, before the command:\n"
+    "  --json            print one JSON object on stdout: the API's answer\n"
+    "                    (proto3 JSON), the files written, or the error\n"
     "  --server URL      default $PKI_SERVER, else https://127.0.0.1:8443\n"
     "  --token T         default $PKI_TOKEN\n"
     "  --token-file F    the token on the first line of F; default\n"
@@ -172,6 +175,7 @@ static int write_file(const char *path, const uint8_t *data, size_t len) {
     unlink(tmp);
     return 0;
   }
+  pkictl_json_written(path, len);
   return 1;
 }
 
@@ -214,6 +218,7 @@ static int report_error(const pki_reply *reply) {
   char text[1024];
   pki_reply_error_text(reply, text, sizeof(text));
   fprintf(stderr, "pkictl: %s\n", text);
+  pkictl_json_error(reply);
   return 1;
 }
 
@@ -255,6 +260,7 @@ static int cmd_issue(pki_client *client, const flags *f) {
     goto done;
   }
   resp = pki__v1__issue_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   if (resp == NULL || resp->certificate == NULL ||
       (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -264,7 +270,7 @@ static int cmd_issue(pki_client *client, const flags *f) {
     if (!write_file(f->out, pem, pem_len)) {
       goto done;
     }
-  } else if (fwrite(pem, 1, pem_len, stdout) != pem_len) {
+  } else if (!pkictl_print_body("pem", pem, pem_len)) {
     goto done;
   }
   fprintf(stderr, "issued %s serial %s by %s\n", resp->certificate->profile,
@@ -341,6 +347,7 @@ static int cmd_list(pki_client *client, const flags *f) {
     Pki__V1__ListCertificatesResponse *resp =
         pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
                                                     reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)resp);
     pki_reply_cleanup(&reply);
     if (resp == NULL) {
       fprintf(stderr, "pkictl: unreadable reply\n");
@@ -396,8 +403,7 @@ static int cmd_get(pki_client *client, const flags *f) {
     if (f->out != NULL) {
       rc = write_file(f->out, reply.body, reply.body_len) ? 0 : 1;
     } else {
-      rc = fwrite(reply.body, 1, reply.body_len, stdout) == reply.body_len ? 0
-                                                                           : 1;
+      rc = pkictl_print_body("body", reply.body, reply.body_len) ? 0 : 1;
     }
   }
   pki_reply_cleanup(&reply);
@@ -445,6 +451,8 @@ static int write_key_file(const char *path, const uint8_t *der, size_t len) {
     if (!ok) {
       fprintf(stderr, "pkictl: cannot write %s\n", path);
       unlink(path);
+    } else {
+      pkictl_json_written(path, CBB_len(&pem));
     }
   }
   ca_cbb_cleanse_cleanup(&pem);
@@ -503,10 +511,16 @@ static int keygen_one(pki_client *client, const flags *f, unsigned n) {
     char why[1024];
     pki_reply_error_text(&reply, why, sizeof(why));
     fprintf(stderr, "%s: %s\n", cn, why);
+    pkictl_json_error(&reply);
     goto done;
   }
   resp =
       pki__v1__generate_key_response__unpack(NULL, reply.body_len, reply.body);
+  if (f->count > 0) {
+    pkictl_json_item((const ProtobufCMessage *)resp);
+  } else {
+    pkictl_json_answer((const ProtobufCMessage *)resp);
+  }
   if (resp == NULL || resp->certificate == NULL ||
       (pem = issued_pem(resp->certificate, &pem_len)) == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -600,7 +614,7 @@ static int cmd_crl(pki_client *client, const flags *f) {
   if (get_reply(client, path, &reply)) {
     rc = f->out != NULL
              ? !write_file(f->out, reply.body, reply.body_len)
-             : fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+             : !pkictl_print_body("body", reply.body, reply.body_len);
   }
   pki_reply_cleanup(&reply);
   return rc;
@@ -652,6 +666,7 @@ static int post_self_signed(pki_client *client, const char *path,
   }
   resp =
       pki__v1__self_signed_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   char cn[CA_LIMIT_CN_LEN + 1];
   if (resp == NULL || resp->certificate == NULL ||
       !cert_common_name(resp->certificate->certificate.data,
@@ -824,6 +839,20 @@ static EVP_PKEY *csr_key(const ca_profile *profile, const flags *f) {
   return key;
 }
 
+// csr_json describes, for --json, the CSR cmd_csr made.
+static void csr_json(const ca_profile *profile, const flags *f,
+                     const EVP_PKEY *key, const char **sans, size_t n_sans) {
+  pkictl_json_string("csr", f->out);
+  pkictl_json_string("key", f->key != NULL ? f->key : f->key_out);
+  pkictl_json_bool("keyReused", f->key != NULL);
+  pkictl_json_string("profile", profile->name);
+  pkictl_json_string("commonName", f->cn);
+  pkictl_json_strings("sans", sans, n_sans);
+  pkictl_json_string("keyType",
+                     EVP_PKEY_id(key) == EVP_PKEY_RSA ? "RSA" : "EC");
+  pkictl_json_int("keyBits", EVP_PKEY_bits(key));
+}
+
 static int cmd_csr(pki_client *client, const flags *f) {
   (void)client;  // local: no server
   // --key reuses a key, which therefore is not written again: --key-out
@@ -896,6 +925,10 @@ static int cmd_csr(pki_client *client, const flags *f) {
     fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
     goto done;
   }
+  struct stat key_st;
+  if (f->key_out != NULL && stat(f->key_out, &key_st) == 0) {
+    pkictl_json_written(f->key_out, (size_t)key_st.st_size);
+  }
   if (!write_file(f->out, pem, pem_len)) {
     if (f->key_out != NULL) {
       unlink(f->key_out);
@@ -905,6 +938,7 @@ static int cmd_csr(pki_client *client, const flags *f) {
   printf("%s: %s request for %s, key %s%s\n", f->out, profile->name, f->cn,
          f->key != NULL ? f->key : f->key_out,
          f->key != NULL ? " (reused)" : "");
+  csr_json(profile, f, key, sans, n_sans);
   rc = 0;
 done:
   CBB_cleanup(&cbb);
@@ -923,6 +957,7 @@ static int cmd_ca_list(pki_client *client, const flags *f) {
   }
   Pki__V1__ListCasResponse *resp =
       pki__v1__list_cas_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   pki_reply_cleanup(&reply);
   if (resp == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -1010,8 +1045,42 @@ int pkictl_write_key(const char *path, const uint8_t *der, size_t len) {
   return write_key_file(path, der, len);
 }
 
-static int print_text_reply(pki_client *client, const char *path) {
-  return pkictl_print_call(client, "GET", path);
+// print_text_reply prints what GET |path| answers with ?format=text in it;
+// with --json, the API's answer instead: the same path without
+// format=text, a |desc| message.
+static int print_text_reply(pki_client *client, const char *path,
+                            const ProtobufCMessageDescriptor *desc) {
+  if (!pkictl_json_on()) {
+    return pkictl_print_call(client, "GET", path);
+  }
+  char proto_path[128];
+  const char *format = strstr(path, "format=text");
+  if (format == NULL || strlen(path) >= sizeof(proto_path)) {
+    fprintf(stderr, "pkictl: cannot ask %s for JSON\n", path);
+    return 1;
+  }
+  const char *rest = format + strlen("format=text");
+  rest += *rest == '&';
+  snprintf(proto_path, sizeof(proto_path), "%.*s%s", (int)(format - path), path,
+           rest);
+  const size_t n = strlen(proto_path);
+  if (n > 0 && proto_path[n - 1] == '?') {
+    proto_path[n - 1] = '\0';
+  }
+  pki_reply reply;
+  if (!monitor_call(client, "GET", proto_path, NULL, &reply)) {
+    return 1;
+  }
+  ProtobufCMessage *msg =
+      protobuf_c_message_unpack(desc, NULL, reply.body_len, reply.body);
+  pki_reply_cleanup(&reply);
+  if (msg == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+    return 1;
+  }
+  pkictl_json_answer(msg);
+  protobuf_c_message_free_unpacked(msg, NULL);
+  return 0;
 }
 
 int pkictl_print_call(pki_client *client, const char *method,
@@ -1020,8 +1089,7 @@ int pkictl_print_call(pki_client *client, const char *method,
   if (!monitor_call(client, method, path, NULL, &reply)) {
     return 1;
   }
-  const int rc =
-      fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+  const int rc = !pkictl_print_body("text", reply.body, reply.body_len);
   pki_reply_cleanup(&reply);
   return rc;
 }
@@ -1172,7 +1240,8 @@ static int monitor_set(pki_client *client, int argc, char **argv) {
   int rc = 1;
   if (monitor_call(client, "PUT", "/v1/monitor", &c->base, &reply)) {
     pki_reply_cleanup(&reply);
-    rc = print_text_reply(client, "/v1/monitor?format=text");
+    rc = print_text_reply(client, "/v1/monitor?format=text",
+                          &pki__v1__monitor_config__descriptor);
   }
   *c = saved;
   pki__v1__monitor_config__free_unpacked(c, NULL);
@@ -1186,6 +1255,7 @@ static int monitor_check(pki_client *client) {
   }
   Pki__V1__MonitorCheckResponse *r =
       pki__v1__monitor_check_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)r);
   pki_reply_cleanup(&reply);
   if (r == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -1271,13 +1341,15 @@ static int cmd_monitor(pki_client *client, int argc, char **argv) {
     return 2;
   }
   if (strcmp(sub, "show") == 0) {
-    return print_text_reply(client, "/v1/monitor?format=text");
+    return print_text_reply(client, "/v1/monitor?format=text",
+                            &pki__v1__monitor_config__descriptor);
   }
   if (strcmp(sub, "set") == 0) {
     return monitor_set(client, argc - 1, argv + 1);
   }
   if (strcmp(sub, "expiring") == 0) {
-    return print_text_reply(client, path);
+    return print_text_reply(client, path,
+                            &pki__v1__expiring_response__descriptor);
   }
   if (strcmp(sub, "check") == 0) {
     return monitor_check(client);
@@ -1471,11 +1543,11 @@ static const command *find_command(const char *name) {
   return NULL;
 }
 
-// run_command runs |cmd| with the arguments after its name against
+// run_parsed runs |cmd| with the arguments after its name against
 // |server| and returns pkictl's exit status: a mistake in the arguments
 // is 2, found before connecting.
-static int run_command(const command *cmd, const char *server, int argc,
-                       char **argv) {
+static int run_parsed(const command *cmd, const char *server, int argc,
+                      char **argv) {
   if (cmd->sub != NULL) {
     if (argc < 1 || strcmp(argv[0], cmd->sub) != 0) {
       fprintf(stderr, "pkictl: usage: pkictl %s %s\n", cmd->name, cmd->sub);
@@ -1500,6 +1572,43 @@ static int run_command(const command *cmd, const char *server, int argc,
   return rc;
 }
 
+// run_batch_json runs "pkictl --json batch" as "pkictl batch --json":
+// batch's own JSON, which prints its failures as they come.
+static int run_batch_json(const char *server, int argc, char **argv) {
+  char **args = calloc((size_t)argc + 2, sizeof(*args));
+  if (args == NULL) {
+    fprintf(stderr, "pkictl: out of memory\n");
+    return 1;
+  }
+  if (argc > 0) {
+    memcpy(args, argv, (size_t)argc * sizeof(*args));
+  }
+  args[argc] = (char *)"--json";
+  pki_client *client = connect_server(server);
+  int rc = 2;
+  if (client == NULL) {
+    fprintf(stderr, "pkictl: bad --server %s\n", server);
+  } else {
+    rc = pkictl_batch(client, argc + 1, args);
+    pki_client_free(client);
+  }
+  free(args);
+  return rc;
+}
+
+// run_command runs |cmd|, with --json (|json|) printing one JSON object
+// (pkictl_json.h) in place of its text.
+static int run_command(const command *cmd, const char *server, int json,
+                       int argc, char **argv) {
+  if (json && cmd->run_family == pkictl_batch) {
+    return run_batch_json(server, argc, argv);
+  }
+  if (json && !pkictl_json_begin()) {
+    return 1;
+  }
+  return pkictl_json_end(run_parsed(cmd, server, argc, argv));
+}
+
 int main(int argc, char **argv) {
   const char *server = getenv("PKI_SERVER");
   if (server == NULL || server[0] == '\0') {
@@ -1508,11 +1617,19 @@ int main(int argc, char **argv) {
   const char *token = getenv("PKI_TOKEN");
   const char *token_file = getenv("PKI_TOKEN_FILE");
   g_auth.cacert = getenv("PKI_CACERT");
-  int i = 1;
-  while (i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-' &&
-         (strcmp(argv[i], "--server") == 0 || strcmp(argv[i], "--token") == 0 ||
-          strcmp(argv[i], "--token-file") == 0 ||
-          strcmp(argv[i], "--cacert") == 0)) {
+  int i = 1, json = 0;
+  for (;;) {
+    if (i < argc && strcmp(argv[i], "--json") == 0) {
+      json = 1;
+      i++;
+      continue;
+    }
+    if (!(i + 1 < argc && (strcmp(argv[i], "--server") == 0 ||
+                           strcmp(argv[i], "--token") == 0 ||
+                           strcmp(argv[i], "--token-file") == 0 ||
+                           strcmp(argv[i], "--cacert") == 0))) {
+      break;
+    }
     const char *flag = argv[i], *value = argv[i + 1];
     if (strcmp(flag, "--server") == 0) {
       server = value;
@@ -1546,7 +1663,7 @@ int main(int argc, char **argv) {
     print_usage(stderr);
     return 2;
   }
-  return run_command(cmd, server, argc - i - 1, argv + i + 1);
+  return run_command(cmd, server, json, argc - i - 1, argv + i + 1);
 }
 
 // Shared with the command files of api/cli/pkictl.h.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 
 static const char kTokenUsage[] =
     "usage: pkictl token create --role issuer|revoker|admin\n"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "ca/error.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
@@ -331,6 +332,7 @@ static int cmd_bulk_consolidate(pki_client *client, const bulk_flags *f) {
   }
   resp =
       pki__v1__consolidate_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   if (resp == NULL || resp->bundle == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     goto done;
@@ -458,6 +460,7 @@ static int cmd_bulk_import_issued(pki_client *client, const bulk_flags *f) {
         post_protobuf(client, "/v1/bulk/import", CBB_data(&body),
                       CBB_len(&body), &reply)) {
       resp = pki__v1__import_response__unpack(NULL, reply.body_len, reply.body);
+      pkictl_json_answer((const ProtobufCMessage *)resp);
       if (resp != NULL) {
         added += resp->added;
         updated += resp->replaced;
@@ -540,6 +543,7 @@ static int cmd_bulk_import(pki_client *client, const bulk_flags *f) {
     goto done;
   }
   resp = pki__v1__import_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   if (resp == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
     goto done;

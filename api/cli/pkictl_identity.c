@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "ca/limits.h"
 #include "ca/x509/asn1_time.h"
 #include "proto/pki.pb-c.h"
@@ -104,6 +105,7 @@ static int send_registration(pki_client *client, const identity_flags *f,
   }
   Pki__V1__IdentityResponse *resp =
       pki__v1__identity_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   pki_reply_cleanup(&reply);
   if (resp == NULL || resp->identity == NULL) {
     pki__v1__identity_response__free_unpacked(resp, NULL);
@@ -147,6 +149,7 @@ static int identity_list(pki_client *client, const identity_flags *f) {
   Pki__V1__ListIdentitiesResponse *resp =
       pki__v1__list_identities_response__unpack(NULL, reply.body_len,
                                                 reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   pki_reply_cleanup(&reply);
   if (resp == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -170,7 +173,7 @@ static int identity_get(pki_client *client, const identity_flags *f) {
   if (pkictl_get(client, path, &reply)) {
     rc = f->out != NULL
              ? !pkictl_write_file(f->out, reply.body, reply.body_len)
-             : fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+             : !pkictl_print_body("body", reply.body, reply.body_len);
   }
   pki_reply_cleanup(&reply);
   return rc;
@@ -187,6 +190,7 @@ static int identity_remove(pki_client *client, const identity_flags *f) {
   const int rc = reply.status == 200 ? 0 : pkictl_report(&reply);
   if (rc == 0) {
     printf("removed identity %s\n", f->positional[1]);
+    pkictl_json_string("removed", f->positional[1]);
   }
   pki_reply_cleanup(&reply);
   return rc;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "ca/error.h"
 #include "ca/policy/node.h"
 #include "proto/pki.pb-c.h"
@@ -108,6 +109,7 @@ static int cmd_add(pki_client *client, const node_flags *f) {
   }
   Pki__V1__Node *added =
       pki__v1__node__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)added);
   int rc = 1;
   if (added != NULL) {
     print_node(added);
@@ -131,6 +133,7 @@ static int cmd_list(pki_client *client, const node_flags *f) {
   }
   Pki__V1__NodeList *list =
       pki__v1__node_list__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)list);
   int rc = 1;
   if (list != NULL) {
     printf("%-16s %-36s %-14s %-11s %-10s %s\n", "CLUSTER", "FQDN", "SHORT",
@@ -224,6 +227,7 @@ static int cmd_multi_server(pki_client *client, const node_flags *f) {
   if (post_message(client, "/v1/nodes:multiServer", &msg.base, &reply)) {
     resp = pki__v1__generate_key_response__unpack(NULL, reply.body_len,
                                                   reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)resp);
     if (resp == NULL || resp->certificate == NULL) {
       fprintf(stderr, "pkictl: unreadable reply\n");
     } else if (write_multi_server(f, resp)) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "ca/limits.h"
 #include "ca/x509/asn1_time.h"
 #include "ca/x509/reason.h"
@@ -141,6 +142,7 @@ int pkictl_post_revocation(pki_client *client, const char *path,
   } else {
     Pki__V1__RevocationResponse *r =
         pki__v1__revocation_response__unpack(NULL, reply.body_len, reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)r);
     if (r != NULL) {
       char when[21] = "", due[21] = "";
       print_time(r->crl_due_at, due);
@@ -292,6 +294,7 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
   } else {
     resp = pki__v1__batch_revoke_response__unpack(NULL, reply.body_len,
                                                   reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)resp);
     ok = resp != NULL && resp->n_results == b->n;
     if (!ok) {
       fprintf(stderr, "pkictl: unreadable reply\n");
@@ -321,6 +324,14 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
 // summary prints what the command did and returns its exit status: 0 when
 // every certificate asked for is revoked now (already revoked ones count).
 static int summary(const tally *t, int dry_run) {
+  // --json: the batch answers (results, revoked, failed) and these.
+  pkictl_json_bool("dryRun", dry_run);
+  pkictl_json_int("selected", (long)t->selected);
+  pkictl_json_int("skippedSelfSigned", (long)t->skipped);
+  if (!dry_run) {
+    pkictl_json_int("alreadyRevoked", (long)t->already);
+    pkictl_json_int("refused", (long)t->refused);
+  }
   if (dry_run) {
     printf("would revoke %" PRIu64 " certificates", t->selected);
     if (t->skipped > 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_json.h"
 #include "ca/limits.h"
 #include "ca/x509/asn1_time.h"
 #include "proto/pki.pb-c.h"
@@ -88,6 +89,7 @@ int pkictl_find(pki_client *client, int argc, char **argv) {
     Pki__V1__ListCertificatesResponse *resp =
         pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
                                                     reply.body);
+    pkictl_json_answer((const ProtobufCMessage *)resp);
     pki_reply_cleanup(&reply);
     if (resp == NULL) {
       fprintf(stderr, "pkictl: unreadable reply\n");
@@ -134,6 +136,7 @@ static int trust_list(pki_client *client, const find_flags *f) {
   }
   Pki__V1__ListTrustResponse *resp =
       pki__v1__list_trust_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   pki_reply_cleanup(&reply);
   if (resp == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -194,6 +197,7 @@ static int trust_add(pki_client *client, const find_flags *f) {
   }
   Pki__V1__TrustUploadResponse *resp =
       pki__v1__trust_upload_response__unpack(NULL, reply.body_len, reply.body);
+  pkictl_json_answer((const ProtobufCMessage *)resp);
   pki_reply_cleanup(&reply);
   if (resp == NULL) {
     fprintf(stderr, "pkictl: unreadable reply\n");
@@ -223,7 +227,7 @@ static int trust_get(pki_client *client, const find_flags *f) {
   if (pkictl_get(client, path, &reply)) {
     rc = f->out != NULL
              ? !pkictl_write_file(f->out, reply.body, reply.body_len)
-             : fwrite(reply.body, 1, reply.body_len, stdout) != reply.body_len;
+             : !pkictl_print_body("body", reply.body, reply.body_len);
   }
   pki_reply_cleanup(&reply);
   return rc;
@@ -242,6 +246,8 @@ static int trust_delete(pki_client *client, const find_flags *f) {
   const int rc = reply.status == 200 ? 0 : pkictl_report(&reply);
   if (rc == 0) {
     printf("deleted %s from %s\n", f->positional[2], f->positional[1]);
+    pkictl_json_string("store", f->positional[1]);
+    pkictl_json_string("deleted", f->positional[2]);
   }
   pki_reply_cleanup(&reply);
   return rc;

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/server/json_codec.h"
+#include "api/json/json_codec.h"
 #include "api/server/log.h"
 #include "api/server/media.h"
 #include "api/server/tls.h"
@@ -779,7 +779,7 @@ static enum MHD_Result on_body(api_server *server, request_state *state,
   return send_early_error(conn, state, 1);
 }
 
-// --- JSON beside protobuf (api/server/json_codec.h) ---
+// --- JSON beside protobuf (api/json/json_codec.h) ---
 
 static api_media content_media(struct MHD_Connection *conn) {
   return api_media_of(MHD_lookup_connection_value(

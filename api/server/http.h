@@ -124,7 +124,7 @@ typedef struct api_route {
 
 // The message a route's protobuf body holds, named by the route's handler.
 // Naming it is all a route needs to take JSON as well (application/json,
-// read by api/server/json_codec.h); a route without one refuses a JSON
+// read by api/json/json_codec.h); a route without one refuses a JSON
 // body with UNSUPPORTED_MEDIA_TYPE. Answers follow Accept on every route
 // whose errors are API_FORMAT_PROTOBUF either way. A table beside the
 // route table rather than a field of api_route, so that route entries keep

@@ -1,5 +1,5 @@
 // Fuzz target: JSON request bodies, the way api/server/http.c reads them
-// (api/server/json_codec.h). The first byte picks the message: the test
+// (api/json/json_codec.h). The first byte picks the message: the test
 // messages of tests/support/json_types.proto and json_presence.proto
 // (every kind of field), then every message of pki.proto. The rest is the
 // body.
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/server/json_codec.h"
+#include "api/json/json_codec.h"
 #include "proto/pki.pb-c.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/support/json_presence.pb-c.h"

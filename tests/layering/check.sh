@@ -55,4 +55,14 @@ for t in //api:pkictl //api/client //tests/fuzz:pem_fuzz //tests/fuzz:x509_fuzz 
   pass "$t depends on neither the store nor the engine"
 done
 
+# The JSON codec sits below both pkid and pkictl (api/json): it reaches no
+# ca layer but base, and pkictl reaches nothing of pkid's package.
+found="$("${BAZEL[@]}" query --noshow_progress \
+  "deps(//api/json:json_codec) intersect (//ca/x509 + //ca/policy + //ca/store + //ca/issue + //ca/revocation + //ca/exchange + //api/server/... + //api/cli/... + //api/client/...)" 2>/dev/null)"
+[ -z "$found" ] || fail "//api/json:json_codec depends on $found"
+pass "//api/json:json_codec depends on base alone of pki's layers"
+found="$("${BAZEL[@]}" query --noshow_progress "deps(//api:pkictl) intersect //api/server/..." 2>/dev/null)"
+[ -z "$found" ] || fail "//api:pkictl depends on pkid's package: $found"
+pass "//api:pkictl depends on nothing of api/server"
+
 echo "layering: $CHECKS checks passed"

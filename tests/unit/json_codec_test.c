@@ -1,4 +1,4 @@
-// Unit tests of api/server/json_codec.c, the proto3 JSON mapping over
+// Unit tests of api/json/json_codec.c, the proto3 JSON mapping over
 // protobuf-c's descriptors.
 //
 // Every message of pki.proto, found from the generated header
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/server/json_codec.h"
+#include "api/json/json_codec.h"
 #include "ca/limits.h"
 #include "proto/pki.pb-c.h"
 #include "tests/support/json_presence.pb-c.h"

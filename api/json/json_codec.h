@@ -28,14 +28,20 @@
 //   JSON_FIELD_INVALID   a value of the wrong type or out of range, bad
 //                        base64, an enum name the enum does not have, two
 //                        members of one oneof
-#ifndef PKI_API_SERVER_JSON_CODEC_H
-#define PKI_API_SERVER_JSON_CODEC_H
+#ifndef PKI_API_JSON_JSON_CODEC_H
+#define PKI_API_JSON_JSON_CODEC_H
 
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ca/error.h"
+
+// api_json_init makes jansson allocate through BoringSSL (whose free
+// cleanses), once per process; every function below does it first. A
+// program that makes jansson values of its own calls it before the first
+// of them, so that no value allocated by malloc is freed by OPENSSL_free.
+void api_json_init(void);
 
 // api_json_decode parses |json| as a message of type |desc|. It returns a
 // new message, owned by the caller and freed with api_json_message_free,
@@ -66,4 +72,4 @@ int api_json_encode(const ProtobufCMessage *msg, uint8_t **out,
 // |out_len| - 1 bytes.
 void api_json_field_name(const char *proto_name, char *out, size_t out_len);
 
-#endif  // PKI_API_SERVER_JSON_CODEC_H
+#endif  // PKI_API_JSON_JSON_CODEC_H

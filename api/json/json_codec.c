@@ -1,4 +1,4 @@
-#include "api/server/json_codec.h"
+#include "api/json/json_codec.h"
 
 #include <float.h>
 #include <jansson.h>
@@ -25,6 +25,10 @@ static void set_alloc(void) {
 
 static void init_alloc(void) {
   (void)pthread_once(&g_alloc_once, set_alloc);
+}
+
+void api_json_init(void) {
+  init_alloc();
 }
 
 // --- Field layout (protobuf-c's generated structs) ---
