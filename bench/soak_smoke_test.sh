@@ -37,5 +37,9 @@ if s["errors"] != 0 or not isinstance(s["rss_flat"], bool):
 for k in ("issued", "batch_certs", "revoked", "ocsp_good", "ocsp_revoked"):
     if s[k] <= 0:
         sys.exit(f"nothing counted as {k}: {s}")
+# The limit is sampled between the minutes too, with the load held.
+slices = [l for l in lines if l.get("bench") == "soak_limit"]
+if len(slices) != 1 or slices[0]["limit_per_s"] <= 0 or s["limit_samples"] != 3:
+    sys.exit(f"expected one limit slice between the two minutes: {slices}, {s}")
 print(f"ok: {len(minutes)} minute lines and a summary")
 PY
