@@ -339,18 +339,10 @@ static int cmd_list(pki_client *client, const flags *f) {
     add_query(path, sizeof(path), "status", f->status);
     add_query(path, sizeof(path), "limit", limit);
     add_query(path, sizeof(path), "after", cursor[0] ? cursor : NULL);
-    pki_reply reply;
-    if (!get_reply(client, path, &reply)) {
-      pki_reply_cleanup(&reply);
-      return 1;
-    }
     Pki__V1__ListCertificatesResponse *resp =
-        pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
-                                                    reply.body);
-    pkictl_json_answer((const ProtobufCMessage *)resp);
-    pki_reply_cleanup(&reply);
+        (Pki__V1__ListCertificatesResponse *)pkictl_get_message(
+            client, path, &pki__v1__list_certificates_response__descriptor);
     if (resp == NULL) {
-      fprintf(stderr, "pkictl: unreadable reply\n");
       return 1;
     }
     if (header) {
@@ -609,15 +601,7 @@ static int cmd_crl(pki_client *client, const flags *f) {
   char path[256] = "";
   snprintf(path, sizeof(path), "/v1/crl/%s", f->positional[0]);
   add_query(path, sizeof(path), "format", f->format);
-  pki_reply reply;
-  int rc = 1;
-  if (get_reply(client, path, &reply)) {
-    rc = f->out != NULL
-             ? !write_file(f->out, reply.body, reply.body_len)
-             : !pkictl_print_body("body", reply.body, reply.body_len);
-  }
-  pki_reply_cleanup(&reply);
-  return rc;
+  return pkictl_download(client, path, f->out);
 }
 
 // --- Self-signed identities and CSRs ---
@@ -950,17 +934,10 @@ done:
 
 static int cmd_ca_list(pki_client *client, const flags *f) {
   (void)f;  // it takes no flags, and ignores any given
-  pki_reply reply;
-  if (!get_reply(client, "/v1/ca", &reply)) {
-    pki_reply_cleanup(&reply);
-    return 1;
-  }
   Pki__V1__ListCasResponse *resp =
-      pki__v1__list_cas_response__unpack(NULL, reply.body_len, reply.body);
-  pkictl_json_answer((const ProtobufCMessage *)resp);
-  pki_reply_cleanup(&reply);
+      (Pki__V1__ListCasResponse *)pkictl_get_message(
+          client, "/v1/ca", &pki__v1__list_cas_response__descriptor);
   if (resp == NULL) {
-    fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
   printf("%-12s %-8s %-9s %-20s %s\n", "NAME", "ROLE", "ALGORITHM", "NOT_AFTER",
@@ -1669,6 +1646,65 @@ int main(int argc, char **argv) {
 // Shared with the command files of api/cli/pkictl.h.
 int pkictl_get(pki_client *client, const char *path, pki_reply *reply) {
   return get_reply(client, path, reply);
+}
+
+// unpack_reply unpacks the body of |reply|, cleaned up here, as a |desc|
+// (see pkictl_get_message).
+static ProtobufCMessage *unpack_reply(pki_reply *reply,
+                                      const ProtobufCMessageDescriptor *desc) {
+  ProtobufCMessage *msg =
+      protobuf_c_message_unpack(desc, NULL, reply->body_len, reply->body);
+  pkictl_json_answer(msg);
+  pki_reply_cleanup(reply);
+  if (msg == NULL) {
+    fprintf(stderr, "pkictl: unreadable reply\n");
+  }
+  return msg;
+}
+
+ProtobufCMessage *pkictl_get_message(pki_client *client, const char *path,
+                                     const ProtobufCMessageDescriptor *desc) {
+  pki_reply reply;
+  if (!get_reply(client, path, &reply)) {
+    pki_reply_cleanup(&reply);
+    return NULL;
+  }
+  return unpack_reply(&reply, desc);
+}
+
+ProtobufCMessage *pkictl_call_message(pki_client *client, const char *method,
+                                      const char *path,
+                                      const char *content_type,
+                                      const uint8_t *body, size_t len,
+                                      const ProtobufCMessageDescriptor *desc) {
+  pki_reply reply;
+  if (!pki_client_call(client, method, path, content_type, body, len, &reply)) {
+    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
+    return NULL;
+  }
+  if (reply.status != 200) {
+    report_error(&reply);
+    pki_reply_cleanup(&reply);
+    return NULL;
+  }
+  return unpack_reply(&reply, desc);
+}
+
+int pkictl_download(pki_client *client, const char *path, const char *out) {
+  pki_reply reply;
+  int rc = 1;
+  if (get_reply(client, path, &reply)) {
+    rc = out != NULL ? !write_file(out, reply.body, reply.body_len)
+                     : !pkictl_print_body("body", reply.body, reply.body_len);
+  }
+  pki_reply_cleanup(&reply);
+  return rc;
+}
+
+void pkictl_format_time(int64_t t, char out[21]) {
+  if (!ca_time_format(t, out)) {
+    snprintf(out, 21, "?");
+  }
 }
 
 uint8_t *pkictl_issued_pem(const Pki__V1__IssuedCertificate *c,

@@ -16,6 +16,28 @@
 // |reply| either way.
 int pkictl_get(pki_client *client, const char *path, pki_reply *reply);
 
+// pkictl_get_message GETs |path| and unpacks the answer as a |desc|, which
+// --json's object also takes in. On any failure it prints why and returns
+// NULL; the caller frees the message with protobuf_c_message_free_unpacked.
+ProtobufCMessage *pkictl_get_message(pki_client *client, const char *path,
+                                     const ProtobufCMessageDescriptor *desc);
+
+// pkictl_call_message sends |method| |path| with |body| (|len| bytes of
+// |content_type|) and unpacks a 200 answer as pkictl_get_message does; any
+// other answer is printed and gives NULL.
+ProtobufCMessage *pkictl_call_message(pki_client *client, const char *method,
+                                      const char *path,
+                                      const char *content_type,
+                                      const uint8_t *body, size_t len,
+                                      const ProtobufCMessageDescriptor *desc);
+
+// pkictl_download GETs |path| and writes the body to the file |out|, or to
+// stdout when |out| is NULL; it returns the command's exit code.
+int pkictl_download(pki_client *client, const char *path, const char *out);
+
+// pkictl_format_time writes |t| as RFC 3339 UTC into |out|, or "?".
+void pkictl_format_time(int64_t t, char out[21]);
+
 // pkictl_report prints the server's error of |reply| and returns 1.
 int pkictl_report(const pki_reply *reply);
 

@@ -33,18 +33,12 @@ static int parse(int argc, char **argv, identity_flags *f) {
                             &f->n_positional);
 }
 
-static void print_time(int64_t t, char out[21]) {
-  if (!ca_time_format(t, out)) {
-    snprintf(out, 21, "?");
-  }
-}
-
 // print_identity writes one line: id, cluster, node, purpose, notAfter,
 // chain verdict, fingerprint, subject, then the verdict's detail, the
 // description and, last, pki's revocation check.
 static void print_identity(const Pki__V1__Identity *e) {
   char na[21];
-  print_time(e->not_after, na);
+  pkictl_format_time(e->not_after, na);
   printf("%-6lld %-12s %-28s %-17s %-20s %-10s %s %s  (%s)", (long long)e->id,
          e->cluster[0] != '\0' ? e->cluster : "-", e->node, e->purpose, na,
          e->verified ? "verified" : "unverified", e->fingerprint, e->subject,
@@ -90,24 +84,15 @@ static int send_registration(pki_client *client, const identity_flags *f,
   }
   pki__v1__register_identity_request__pack(&req, body);
   free(cert);
-  pki_reply reply;
-  const int sent = pki_client_call(client, method, path,
-                                   "application/x-protobuf", body, len, &reply);
-  free(body);
-  if (!sent) {
-    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
-    return 1;
-  }
-  if (reply.status != 200) {
-    pkictl_report(&reply);
-    pki_reply_cleanup(&reply);
-    return 1;
-  }
   Pki__V1__IdentityResponse *resp =
-      pki__v1__identity_response__unpack(NULL, reply.body_len, reply.body);
-  pkictl_json_answer((const ProtobufCMessage *)resp);
-  pki_reply_cleanup(&reply);
-  if (resp == NULL || resp->identity == NULL) {
+      (Pki__V1__IdentityResponse *)pkictl_call_message(
+          client, method, path, "application/x-protobuf", body, len,
+          &pki__v1__identity_response__descriptor);
+  free(body);
+  if (resp == NULL) {
+    return 1;
+  }
+  if (resp->identity == NULL) {
     pki__v1__identity_response__free_unpacked(resp, NULL);
     fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
@@ -141,18 +126,10 @@ static int identity_list(pki_client *client, const identity_flags *f) {
   pkictl_add_query(path, sizeof(path), "node", f->node);
   pkictl_add_query(path, sizeof(path), "purpose", f->purpose);
   pkictl_add_query(path, sizeof(path), "cluster", f->cluster);
-  pki_reply reply;
-  if (!pkictl_get(client, path, &reply)) {
-    pki_reply_cleanup(&reply);
-    return 1;
-  }
   Pki__V1__ListIdentitiesResponse *resp =
-      pki__v1__list_identities_response__unpack(NULL, reply.body_len,
-                                                reply.body);
-  pkictl_json_answer((const ProtobufCMessage *)resp);
-  pki_reply_cleanup(&reply);
+      (Pki__V1__ListIdentitiesResponse *)pkictl_get_message(
+          client, path, &pki__v1__list_identities_response__descriptor);
   if (resp == NULL) {
-    fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
   print_header();
@@ -168,15 +145,7 @@ static int identity_get(pki_client *client, const identity_flags *f) {
   snprintf(path, sizeof(path), "/v1/identities/%.24s", f->positional[1]);
   pkictl_add_query(path, sizeof(path), "format",
                    f->format != NULL ? f->format : "pem");
-  pki_reply reply;
-  int rc = 1;
-  if (pkictl_get(client, path, &reply)) {
-    rc = f->out != NULL
-             ? !pkictl_write_file(f->out, reply.body, reply.body_len)
-             : !pkictl_print_body("body", reply.body, reply.body_len);
-  }
-  pki_reply_cleanup(&reply);
-  return rc;
+  return pkictl_download(client, path, f->out);
 }
 
 static int identity_remove(pki_client *client, const identity_flags *f) {

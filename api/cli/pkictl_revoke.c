@@ -111,12 +111,6 @@ static int parse_date(const char *flag, const char *text, int64_t *out) {
   return 1;
 }
 
-static void print_time(int64_t t, char out[21]) {
-  if (!ca_time_format(t, out)) {
-    snprintf(out, 21, "?");
-  }
-}
-
 // --- One certificate ---
 
 int pkictl_post_revocation(pki_client *client, const char *path,
@@ -145,11 +139,11 @@ int pkictl_post_revocation(pki_client *client, const char *path,
     pkictl_json_answer((const ProtobufCMessage *)r);
     if (r != NULL) {
       char when[21] = "", due[21] = "";
-      print_time(r->crl_due_at, due);
+      pkictl_format_time(r->crl_due_at, due);
       printf("%s (%s): %s, in the CRL by %s\n", r->serial, r->issuer, r->status,
              due);
       if (r->revoked_at != 0) {
-        print_time(r->revoked_at, when);
+        pkictl_format_time(r->revoked_at, when);
         printf("revoked at %s, reason %s\n", when, ca_reason_name(r->reason));
       }
       rc = 0;

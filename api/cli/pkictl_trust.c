@@ -48,12 +48,6 @@ static int parse(int argc, char **argv, find_flags *f) {
                             &f->n_positional);
 }
 
-static void print_time(int64_t t, char out[21]) {
-  if (!ca_time_format(t, out)) {
-    snprintf(out, 21, "?");
-  }
-}
-
 int pkictl_find(pki_client *client, int argc, char **argv) {
   find_flags f;
   if (!parse(argc, argv, &f) || f.n_positional != 0) {
@@ -81,18 +75,10 @@ int pkictl_find(pki_client *client, int argc, char **argv) {
     pkictl_add_query(path, sizeof(path), "revocation", f.revocation);
     pkictl_add_query(path, sizeof(path), "after",
                      cursor[0] != '\0' ? cursor : NULL);
-    pki_reply reply;
-    if (!pkictl_get(client, path, &reply)) {
-      pki_reply_cleanup(&reply);
-      return 1;
-    }
     Pki__V1__ListCertificatesResponse *resp =
-        pki__v1__list_certificates_response__unpack(NULL, reply.body_len,
-                                                    reply.body);
-    pkictl_json_answer((const ProtobufCMessage *)resp);
-    pki_reply_cleanup(&reply);
+        (Pki__V1__ListCertificatesResponse *)pkictl_get_message(
+            client, path, &pki__v1__list_certificates_response__descriptor);
     if (resp == NULL) {
-      fprintf(stderr, "pkictl: unreadable reply\n");
       return 1;
     }
     if (header) {
@@ -104,7 +90,7 @@ int pkictl_find(pki_client *client, int argc, char **argv) {
     for (size_t i = 0; i < resp->n_certificates; i++) {
       const Pki__V1__CertificateInfo *c = resp->certificates[i];
       char na[21], key[16];
-      print_time(c->not_after, na);
+      pkictl_format_time(c->not_after, na);
       snprintf(key, sizeof(key), "%s-%u", c->key_type, c->key_bits);
       const int trust = strcmp(c->usage, "trust") == 0;
       printf("%-8s %-20s %-17s %-8s %-8s %-34s %s  %s\n", c->usage, na,
@@ -129,17 +115,10 @@ static int trust_list(pki_client *client, const find_flags *f) {
     snprintf(path, sizeof(path), "/v1/trust/%.64s", f->positional[1]);
   }
   pkictl_add_query(path, sizeof(path), "revocation", f->revocation);
-  pki_reply reply;
-  if (!pkictl_get(client, path, &reply)) {
-    pki_reply_cleanup(&reply);
-    return 1;
-  }
   Pki__V1__ListTrustResponse *resp =
-      pki__v1__list_trust_response__unpack(NULL, reply.body_len, reply.body);
-  pkictl_json_answer((const ProtobufCMessage *)resp);
-  pki_reply_cleanup(&reply);
+      (Pki__V1__ListTrustResponse *)pkictl_get_message(
+          client, path, &pki__v1__list_trust_response__descriptor);
   if (resp == NULL) {
-    fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
   // Fixed-width columns first, the free text (subject, description) next;
@@ -151,9 +130,9 @@ static int trust_list(pki_client *client, const find_flags *f) {
   for (size_t i = 0; i < resp->n_entries; i++) {
     const Pki__V1__TrustEntry *e = resp->entries[i];
     char na[21], checked[21] = "-";
-    print_time(e->not_after, na);
+    pkictl_format_time(e->not_after, na);
     if (e->revocation_checked_at != 0) {
-      print_time(e->revocation_checked_at, checked);
+      pkictl_format_time(e->revocation_checked_at, checked);
     }
     printf("%-17s %-64s %-20s %-6s %-7s %-4s %s", e->store, e->fingerprint, na,
            e->source, e->revoked_at != 0 ? "revoked" : "good",
@@ -182,25 +161,12 @@ static int trust_add(pki_client *client, const find_flags *f) {
   snprintf(path, sizeof(path), "/v1/trust/%.64s", f->positional[1]);
   pkictl_add_query(path, sizeof(path), "force", f->force ? "true" : NULL);
   pkictl_add_query(path, sizeof(path), "description", f->description);
-  pki_reply reply;
-  const int sent = pki_client_call(
-      client, "POST", path, "application/octet-stream", body, len, &reply);
-  free(body);
-  if (!sent) {
-    fprintf(stderr, "pkictl: %s\n", ca_err_get()->message);
-    return 1;
-  }
-  if (reply.status != 200) {
-    pkictl_report(&reply);
-    pki_reply_cleanup(&reply);
-    return 1;
-  }
   Pki__V1__TrustUploadResponse *resp =
-      pki__v1__trust_upload_response__unpack(NULL, reply.body_len, reply.body);
-  pkictl_json_answer((const ProtobufCMessage *)resp);
-  pki_reply_cleanup(&reply);
+      (Pki__V1__TrustUploadResponse *)pkictl_call_message(
+          client, "POST", path, "application/octet-stream", body, len,
+          &pki__v1__trust_upload_response__descriptor);
+  free(body);
   if (resp == NULL) {
-    fprintf(stderr, "pkictl: unreadable reply\n");
     return 1;
   }
   for (size_t i = 0; i < resp->n_results; i++) {
@@ -222,15 +188,7 @@ static int trust_get(pki_client *client, const find_flags *f) {
            f->positional[2]);
   pkictl_add_query(path, sizeof(path), "format",
                    f->format != NULL ? f->format : "pem");
-  pki_reply reply;
-  int rc = 1;
-  if (pkictl_get(client, path, &reply)) {
-    rc = f->out != NULL
-             ? !pkictl_write_file(f->out, reply.body, reply.body_len)
-             : !pkictl_print_body("body", reply.body, reply.body_len);
-  }
-  pki_reply_cleanup(&reply);
-  return rc;
+  return pkictl_download(client, path, f->out);
 }
 
 static int trust_delete(pki_client *client, const find_flags *f) {

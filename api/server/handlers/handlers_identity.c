@@ -12,6 +12,7 @@
 
 #include "api/server/formats.h"
 #include "api/server/handlers/handlers.h"
+#include "api/server/handlers/text_table.h"
 #include "api/server/log.h"
 #include "api/server/pb_scan.h"
 #include "api/server/revcheck.h"
@@ -126,154 +127,44 @@ static void respond_one(api_response *resp, const ca_identity_row *row,
 
 // The columns of the text listing, in order: a new column is one more line
 // here, at the end (scripts read the first ones by position).
-typedef struct identity_column {
-  const char *header;
-  const char *(*cell)(const ca_identity_row *row, const ca_revcheck_row *check,
-                      char *scratch, size_t cap);
-} identity_column;
-
-static const char *cell_id(const ca_identity_row *r, const ca_revcheck_row *k,
-                           char *s, size_t cap) {
-  (void)k;
-  snprintf(s, cap, "%" PRId64, r->id);
+static const char *cell_id(const void *row, char *s, size_t cap) {
+  snprintf(s, cap, "%" PRId64, ((const ca_identity_row *)row)->id);
   return s;
 }
-static const char *cell_cluster(const ca_identity_row *r,
-                                const ca_revcheck_row *k, char *s, size_t cap) {
-  (void)k;
+static const char *cell_verified(const void *row, char *s, size_t cap) {
   (void)s, (void)cap;
-  return r->cluster;
-}
-static const char *cell_node(const ca_identity_row *r, const ca_revcheck_row *k,
-                             char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->node;
-}
-static const char *cell_purpose(const ca_identity_row *r,
-                                const ca_revcheck_row *k, char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->purpose;
-}
-static const char *cell_not_after(const ca_identity_row *r,
-                                  const ca_revcheck_row *k, char *s,
-                                  size_t cap) {
-  (void)k;
-  if (!ca_time_format(r->not_after, s)) {
-    snprintf(s, cap, "?");
-  }
-  return s;
-}
-static const char *cell_verified(const ca_identity_row *r,
-                                 const ca_revcheck_row *k, char *s,
-                                 size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->verified ? "verified" : "unverified";
-}
-static const char *cell_fingerprint(const ca_identity_row *r,
-                                    const ca_revcheck_row *k, char *s,
-                                    size_t cap) {
-  (void)k;
-  (void)cap;
-  ca_trust_fingerprint_hex(r->fingerprint, s);
-  return s;
-}
-static const char *cell_subject(const ca_identity_row *r,
-                                const ca_revcheck_row *k, char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->subject;
-}
-static const char *cell_issuer(const ca_identity_row *r,
-                               const ca_revcheck_row *k, char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->issuer;
-}
-static const char *cell_detail(const ca_identity_row *r,
-                               const ca_revcheck_row *k, char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->verify_detail;
-}
-static const char *cell_description(const ca_identity_row *r,
-                                    const ca_revcheck_row *k, char *s,
-                                    size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->description;
+  return ((const ca_identity_row *)row)->verified ? "verified" : "unverified";
 }
 
-// pki's own revocation check (store_revcheck.h): its status, and when.
-static const char *cell_revocation(const ca_identity_row *r,
-                                   const ca_revcheck_row *k, char *s,
-                                   size_t cap) {
-  (void)r, (void)s, (void)cap;
-  return k != NULL ? k->status : "unchecked";
-}
-static const char *cell_checked(const ca_identity_row *r,
-                                const ca_revcheck_row *k, char *s, size_t cap) {
-  (void)r;
-  if (k == NULL || !ca_time_format(k->checked_at, s)) {
-    snprintf(s, cap, "-");
-  }
-  return s;
-}
-
-static const identity_column kColumns[] = {
-    {"ID", cell_id},
-    {"CLUSTER", cell_cluster},
-    {"NODE", cell_node},
-    {"PURPOSE", cell_purpose},
-    {"NOT_AFTER", cell_not_after},
-    {"CHAIN", cell_verified},
-    {"FINGERPRINT", cell_fingerprint},
-    {"SUBJECT", cell_subject},
-    {"ISSUER", cell_issuer},
-    {"CHAIN_DETAIL", cell_detail},
-    {"DESCRIPTION", cell_description},
-    {"REVOCATION", cell_revocation},
-    {"CHECKED", cell_checked},
+static const api_text_column kColumns[] = {
+    API_COLUMN_CUSTOM("ID", cell_id),
+    API_COLUMN_TEXT("CLUSTER", ca_identity_row, cluster),
+    API_COLUMN_TEXT("NODE", ca_identity_row, node),
+    API_COLUMN_TEXT("PURPOSE", ca_identity_row, purpose),
+    API_COLUMN_TIME("NOT_AFTER", ca_identity_row, not_after),
+    API_COLUMN_CUSTOM("CHAIN", cell_verified),
+    API_COLUMN_FINGERPRINT("FINGERPRINT", ca_identity_row, fingerprint),
+    API_COLUMN_TEXT("SUBJECT", ca_identity_row, subject),
+    API_COLUMN_TEXT("ISSUER", ca_identity_row, issuer),
+    API_COLUMN_TEXT("CHAIN_DETAIL", ca_identity_row, verify_detail),
+    API_COLUMN_TEXT("DESCRIPTION", ca_identity_row, description),
+    API_COLUMN_REVOCATION("REVOCATION"),
+    API_COLUMN_CHECKED("CHECKED"),
 };
-#define N_COLUMNS (sizeof(kColumns) / sizeof(kColumns[0]))
-
-// table_row writes the header (|row| NULL) or one row. A cell is cut at 400
-// bytes: api_cbb_printf ends whatever it cuts with a newline, which must
-// not fall inside a row.
-static int table_row(CBB *cbb, const ca_identity_row *row,
-                     const ca_revcheck_row *check) {
-  for (size_t c = 0; c < N_COLUMNS; c++) {
-    char scratch[CA_TRUST_FINGERPRINT_HEX_LEN];
-    const char *text =
-        row == NULL ? kColumns[c].header
-                    : kColumns[c].cell(row, check, scratch, sizeof(scratch));
-    if (!api_cbb_printf(cbb, "%.400s%c", text,
-                        c + 1 < N_COLUMNS ? '\t' : '\n')) {
-      return 0;
-    }
-  }
-  return 1;
-}
 
 static void respond_table(api_response *resp, const ca_identity_row *rows,
                           size_t n, const rev_view *rev) {
-  CBB cbb;
-  CBB_zero(&cbb);
-  uint8_t *body;
-  size_t len;
-  CA_GUARD_CRYPTO(CBB_init(&cbb, 160 + n * 320));
-  CA_GUARD_CRYPTO(table_row(&cbb, NULL, NULL));
-  for (size_t i = 0; i < n; i++) {
-    CA_GUARD_CRYPTO(table_row(&cbb, &rows[i], check_of(rev, &rows[i])));
-  }
-  CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
-  api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
-  return;
-err:
-  CBB_cleanup(&cbb);
-  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+  const api_text_table table = {
+      .columns = kColumns,
+      .n_columns = sizeof(kColumns) / sizeof(kColumns[0]),
+      .rows = rows,
+      .row_size = sizeof(*rows),
+      .n_rows = n,
+      .fingerprint_offset = offsetof(ca_identity_row, fingerprint),
+      .checks = rev != NULL ? rev->rows : NULL,
+      .n_checks = rev != NULL ? rev->n : 0,
+  };
+  api_respond_text_table(resp, &table);
 }
 
 static void respond_list(api_response *resp, const ca_identity_row *rows,

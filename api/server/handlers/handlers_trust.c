@@ -11,6 +11,7 @@
 
 #include "api/server/formats.h"
 #include "api/server/handlers/handlers.h"
+#include "api/server/handlers/text_table.h"
 #include "api/server/revcheck.h"
 #include "api/server/service.h"
 #include "ca/limits.h"
@@ -76,136 +77,42 @@ static void fill_entry(const ca_trust_row *row,
 }
 
 // The columns of the text listing, in order: a new column is one more line
-// here. |scratch| holds a cell that is not a string of the row.
-typedef struct trust_column {
-  const char *header;
-  const char *(*cell)(const ca_trust_row *row, const ca_revcheck_row *check,
-                      char *scratch, size_t cap);
-} trust_column;
-
-static const char *cell_store(const ca_trust_row *r, const ca_revcheck_row *k,
-                              char *s, size_t cap) {
-  (void)k;
+// here, at the end (scripts read the first ones by position).
+static const char *cell_status(const void *row, char *s, size_t cap) {
   (void)s, (void)cap;
-  return r->store;
+  return ((const ca_trust_row *)row)->revoked_at != 0 ? "revoked" : "good";
 }
-static const char *cell_fingerprint(const ca_trust_row *r,
-                                    const ca_revcheck_row *k, char *s,
-                                    size_t cap) {
-  (void)k;
-  (void)cap;
-  ca_trust_fingerprint_hex(r->fingerprint, s);
-  return s;
-}
-static const char *cell_not_after(const ca_trust_row *r,
-                                  const ca_revcheck_row *k, char *s,
-                                  size_t cap) {
-  (void)k;
-  if (!ca_time_format(r->not_after, s)) {
-    snprintf(s, cap, "?");
-  }
-  return s;
-}
-static const char *cell_source(const ca_trust_row *r, const ca_revcheck_row *k,
-                               char *s, size_t cap) {
-  (void)k;
+static const char *cell_kind(const void *row, char *s, size_t cap) {
   (void)s, (void)cap;
-  return r->source;
-}
-static const char *cell_status(const ca_trust_row *r, const ca_revcheck_row *k,
-                               char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->revoked_at != 0 ? "revoked" : "good";
-}
-static const char *cell_subject(const ca_trust_row *r, const ca_revcheck_row *k,
-                                char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->subject;
-}
-static const char *cell_kind(const ca_trust_row *r, const ca_revcheck_row *k,
-                             char *s, size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->is_ca ? "ca" : "leaf";
-}
-static const char *cell_description(const ca_trust_row *r,
-                                    const ca_revcheck_row *k, char *s,
-                                    size_t cap) {
-  (void)k;
-  (void)s, (void)cap;
-  return r->description != NULL ? r->description : "";
+  return ((const ca_trust_row *)row)->is_ca ? "ca" : "leaf";
 }
 
-// pki's own revocation check (store_revcheck.h): its status, and when.
-static const char *cell_revocation(const ca_trust_row *r,
-                                   const ca_revcheck_row *k, char *s,
-                                   size_t cap) {
-  (void)r, (void)s, (void)cap;
-  return k != NULL ? k->status : "unchecked";
-}
-static const char *cell_checked(const ca_trust_row *r, const ca_revcheck_row *k,
-                                char *s, size_t cap) {
-  (void)r;
-  if (k == NULL || !ca_time_format(k->checked_at, s)) {
-    snprintf(s, cap, "-");
-  }
-  return s;
-}
-
-// New columns go at the end: scripts read the first ones by position.
-static const trust_column kColumns[] = {
-    {"STORE", cell_store},
-    {"FINGERPRINT", cell_fingerprint},
-    {"NOT_AFTER", cell_not_after},
-    {"SOURCE", cell_source},
-    {"STATUS", cell_status},
-    {"SUBJECT", cell_subject},
-    {"KIND", cell_kind},
-    {"DESCRIPTION", cell_description},
-    {"REVOCATION", cell_revocation},
-    {"CHECKED", cell_checked},
+static const api_text_column kColumns[] = {
+    API_COLUMN_TEXT("STORE", ca_trust_row, store),
+    API_COLUMN_FINGERPRINT("FINGERPRINT", ca_trust_row, fingerprint),
+    API_COLUMN_TIME("NOT_AFTER", ca_trust_row, not_after),
+    API_COLUMN_TEXT("SOURCE", ca_trust_row, source),
+    API_COLUMN_CUSTOM("STATUS", cell_status),
+    API_COLUMN_TEXT("SUBJECT", ca_trust_row, subject),
+    API_COLUMN_CUSTOM("KIND", cell_kind),
+    API_COLUMN_TEXT("DESCRIPTION", ca_trust_row, description),
+    API_COLUMN_REVOCATION("REVOCATION"),
+    API_COLUMN_CHECKED("CHECKED"),
 };
-#define N_COLUMNS (sizeof(kColumns) / sizeof(kColumns[0]))
-
-// table_row writes the header (|row| NULL) or one row. A cell is cut at 400
-// bytes: api_cbb_printf ends whatever it cuts with a newline, which must
-// not fall inside a row.
-static int table_row(CBB *cbb, const ca_trust_row *row,
-                     const ca_revcheck_row *check) {
-  for (size_t c = 0; c < N_COLUMNS; c++) {
-    char scratch[CA_TRUST_FINGERPRINT_HEX_LEN];
-    const char *text =
-        row == NULL ? kColumns[c].header
-                    : kColumns[c].cell(row, check, scratch, sizeof(scratch));
-    if (!api_cbb_printf(cbb, "%.400s%c", text,
-                        c + 1 < N_COLUMNS ? '\t' : '\n')) {
-      return 0;
-    }
-  }
-  return 1;
-}
 
 static void respond_table(api_response *resp, const ca_trust_row *rows,
                           size_t n, const rev_view *rev) {
-  CBB cbb;
-  CBB_zero(&cbb);
-  uint8_t *body;
-  size_t len;
-  CA_GUARD_CRYPTO(CBB_init(&cbb, 128 + n * 256));
-  CA_GUARD_CRYPTO(table_row(&cbb, NULL, NULL));
-  for (size_t i = 0; i < n; i++) {
-    const ca_revcheck_row *check =
-        ca_revcheck_row_find(rev->rows, rev->n, rows[i].fingerprint);
-    CA_GUARD_CRYPTO(table_row(&cbb, &rows[i], check));
-  }
-  CA_GUARD_CRYPTO(CBB_finish(&cbb, &body, &len));
-  api_respond(resp, 200, "text/plain; charset=utf-8", body, len);
-  return;
-err:
-  CBB_cleanup(&cbb);
-  api_respond_error(resp, API_FORMAT_TEXT, ca_err_get());
+  const api_text_table table = {
+      .columns = kColumns,
+      .n_columns = sizeof(kColumns) / sizeof(kColumns[0]),
+      .rows = rows,
+      .row_size = sizeof(*rows),
+      .n_rows = n,
+      .fingerprint_offset = offsetof(ca_trust_row, fingerprint),
+      .checks = rev->rows,
+      .n_checks = rev->n,
+  };
+  api_respond_text_table(resp, &table);
 }
 
 static void respond_list(api_response *resp, const ca_trust_row *rows, size_t n,
