@@ -37,6 +37,13 @@ done
 SSHD="$(command -v sshd || echo /usr/sbin/sshd)"
 [ -x "$SSHD" ] || fail "sshd is not installed (Debian openssh-server)"
 
+# pam_nologin (sshd's PAM stack) refuses every user but root while one of
+# these exists (a machine still booting, or closed to logins): say so
+# rather than fail later as a refused password.
+for f in /run/nologin /etc/nologin; do
+  [ ! -e "$f" ] || fail "$f exists: this machine refuses logins of users other than root, so the test's user cannot log in"
+done
+
 interop_start
 
 # Outside the test's own directory: sshd and the user must reach it.
