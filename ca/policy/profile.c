@@ -164,6 +164,10 @@ int ca_profile_common_name(const ca_profile *profile, const char *host,
   if (prefix == NULL || strncmp(host, prefix, strlen(prefix)) == 0) {
     prefix = "";
   }
+  CA_ENSURE_RETURN(
+      profile->cn_prefix == NULL || strcmp(host, profile->cn_prefix) != 0,
+      CA_ERR_SUBJECT_INVALID, "the CN of a %s identity needs a host after %s",
+      profile->name, profile->cn_prefix);
   const size_t len = strlen(prefix) + strlen(host);
   CA_ENSURE_RETURN(len <= CA_LIMIT_CN_LEN && len < cap, CA_ERR_SUBJECT_INVALID,
                    "the CN of a %s identity, %s%.*s, is longer than %d bytes",
@@ -180,6 +184,6 @@ void ca_profile_cn_host(const ca_profile *profile, CBS *cn) {
   }
   const size_t len = strlen(prefix);
   if (CBS_len(cn) > len && memcmp(CBS_data(cn), prefix, len) == 0) {
-    CBS_skip(cn, len);
+    CBS_init(cn, CBS_data(cn) + len, CBS_len(cn) - len);
   }
 }

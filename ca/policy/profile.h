@@ -101,7 +101,7 @@ int ca_self_signed_years_allowed(const ca_profile *profile, uint32_t years);
 // taken as written, so that a CN read back from such a certificate (a
 // regeneration) is not prefixed twice. It returns 0 with
 // CA_ERR_SUBJECT_INVALID when the CN would exceed CA_LIMIT_CN_LEN bytes or
-// |cap|.
+// |cap|, or when |host| is the prefix alone.
 int ca_profile_common_name(const ca_profile *profile, const char *host,
                            char *out, size_t cap) CA_MUST_CHECK;
 

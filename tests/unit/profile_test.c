@@ -272,6 +272,10 @@ TEST(common_name_as_cucm_writes_it) {
   CHECK(!ca_profile_common_name(itl, longest, cn, sizeof(cn)));
   CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SUBJECT_INVALID);
   CHECK(ca_profile_common_name(tvs, longest, cn, sizeof(cn)));
+  // The prefix alone names no host.
+  ca_err_clear();
+  CHECK(!ca_profile_common_name(itl, "ITLRECOVERY_", cn, sizeof(cn)));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SUBJECT_INVALID);
   // Nor past the caller's buffer.
   char small[8];
   CHECK(!ca_profile_common_name(itl, "cucm1", small, sizeof(small)));
