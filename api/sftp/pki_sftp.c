@@ -205,7 +205,9 @@ static int run(const char *op, const char *url, const char *file, size_t max) {
   }
   rc = 0;
 done:
-  memset(password, 0, sizeof(password));
+  // explicit_bzero: a memset of a buffer read no more may be left out by the
+  // compiler. libcurl's own copy lives until curl_easy_cleanup.
+  explicit_bzero(password, sizeof(password));
   curl_easy_cleanup(curl);
   if (fclose(local) != 0 && rc == 0 && !put) {
     fprintf(stderr, "pki-sftp: cannot write %s\n", file);

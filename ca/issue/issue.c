@@ -197,24 +197,27 @@ static int build_subject(const ca_authority *authority, sign_state *st,
 
 // build_sans applies invariant 4: the CSR's SANs copied exactly, the CN
 // among them; otherwise the CN alone. A single-host profile's SANs must all
-// name the CN's host.
+// name the CN's host. The host is the CN without the profile's cn_prefix
+// (ITLRecovery's CN is ITLRECOVERY_<host>, not a DNS name).
 static int build_sans(const ca_authority *authority, sign_state *st) {
+  CBS host = st->cn;
+  ca_profile_cn_host(st->profile, &host);
   st->sans = malloc(sizeof(*st->sans));
   CA_ENSURE_ALLOC_RETURN(st->sans);
   if (st->csr.has_san) {
     CA_GUARD_RETURN(ca_san_parse_max(
         st->sans, &st->csr.san, ca_issue_limits_san_count(&authority->limits)));
-    CA_GUARD_RETURN(ca_san_require_cn(st->sans, &st->cn));
+    CA_GUARD_RETURN(ca_san_require_cn(st->sans, &host));
     st->san_der = st->csr.san;
   } else {
     CA_GUARD_CRYPTO_RETURN(CBB_init(&st->generated_san, 64));
-    CA_GUARD_RETURN(ca_san_add_from_cn(&st->generated_san, &st->cn, st->sans,
+    CA_GUARD_RETURN(ca_san_add_from_cn(&st->generated_san, &host, st->sans,
                                        st->ip_scratch));
     CBS_init(&st->san_der, CBB_data(&st->generated_san),
              CBB_len(&st->generated_san));
   }
   if (!st->profile->multi_host) {
-    CA_GUARD_RETURN(ca_san_require_single_host(st->sans, &st->cn));
+    CA_GUARD_RETURN(ca_san_require_single_host(st->sans, &host));
   }
   return 1;
 }

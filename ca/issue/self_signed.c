@@ -39,12 +39,33 @@ int ca_self_signed_make(const ca_authority *authority, ca_keypool *pool,
     key_type = profile->key_type == CA_KEY_EC ? "EC-P256" : "RSA-2048";
   }
   CA_GUARD(ca_key_spec_parse(&spec, key_type));
+  // The CN as CUCM writes it for this purpose (ITLRecovery:
+  // ITLRECOVERY_<host>, the host given as the CN); without SANs asked for,
+  // the SAN is the host. A missing CN is refused further on, as for others.
+  ca_name_fields subject = *request->subject;
+  char cn[CA_LIMIT_CN_LEN + 1], host[CA_LIMIT_CN_LEN + 1];
+  const char *host_san[1] = {host};
+  const int prefixed = profile->cn_prefix != NULL &&
+                       subject.common_name != NULL &&
+                       subject.common_name[0] != '\0';
+  if (prefixed) {
+    CA_GUARD(
+        ca_profile_common_name(profile, subject.common_name, cn, sizeof(cn)));
+    subject.common_name = cn;
+    // The host: the CN given, without the prefix if it came with it.
+    CBS name;
+    CBS_init(&name, (const uint8_t *)cn, strlen(cn));
+    ca_profile_cn_host(profile, &name);
+    memcpy(host, CBS_data(&name), CBS_len(&name));
+    host[CBS_len(&name)] = '\0';
+  }
+  const int host_san_only = prefixed && request->san_count == 0;
   const ca_issue_request issue = {
       .profile = request->profile,
       .generate = &spec,
-      .subject = request->subject,
-      .sans = request->sans,
-      .san_count = request->san_count,
+      .subject = &subject,
+      .sans = host_san_only ? host_san : request->sans,
+      .san_count = host_san_only ? 1 : request->san_count,
       .self_signed_years = years,
   };
   return ca_issue_generate(authority, NULL, pool, &issue, now, out);

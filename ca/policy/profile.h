@@ -3,6 +3,7 @@
 #ifndef PKI_CA_PROFILE_H
 #define PKI_CA_PROFILE_H
 
+#include <openssl/bytestring.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,9 @@ typedef struct ca_profile {
   // Only ever self-signed (ITLRecovery): a pki CA never issues under it, and
   // a self-signed identity may also be valid 15 years, as on CUCM.
   int self_signed_only;
+  // What CUCM puts before the host name in the CN (ITLRecovery:
+  // "ITLRECOVERY_"), or NULL: the CN is the host name itself.
+  const char *cn_prefix;
 } ca_profile;
 
 #define CA_PROFILE_COUNT 9
@@ -89,5 +93,21 @@ int ca_profile_check_issuer(const ca_profile *profile,
 // |profile| may be valid |years| calendar years: 5, 10 or 20, and also 15
 // for a self-signed-only profile (CUCM's ITLRecovery choices).
 int ca_self_signed_years_allowed(const ca_profile *profile, uint32_t years);
+
+// ca_profile_common_name writes the CN of an identity of |profile| for the
+// host |host| into |out| (|cap| bytes): |host| behind the profile's
+// cn_prefix (ITLRecovery: "ITLRECOVERY_cucm1.example.com", as CUCM names
+// it), or |host| alone. A |host| that already starts with the prefix is
+// taken as written, so that a CN read back from such a certificate (a
+// regeneration) is not prefixed twice. It returns 0 with
+// CA_ERR_SUBJECT_INVALID when the CN would exceed CA_LIMIT_CN_LEN bytes or
+// |cap|, or when |host| is the prefix alone.
+int ca_profile_common_name(const ca_profile *profile, const char *host,
+                           char *out, size_t cap) CA_MUST_CHECK;
+
+// ca_profile_cn_host narrows |cn| to the host name it carries: |cn| without
+// the profile's cn_prefix when it starts with it, else |cn| unchanged. The
+// SANs are checked against that host (README.md, "Profiles").
+void ca_profile_cn_host(const ca_profile *profile, CBS *cn);
 
 #endif  // PKI_CA_PROFILE_H

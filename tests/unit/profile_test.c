@@ -3,8 +3,10 @@
 // look-up, the RSA-1024 switch, key checks and validity.
 #include <limits.h>
 #include <openssl/nid.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "ca/limits.h"
 #include "ca/policy/profile.h"
 #include "tests/support/test.h"
 
@@ -78,6 +80,13 @@ TEST(builtin_table_is_the_design_table) {
     CHECK_EQ_INT(ca_self_signed_years_allowed(p, 15), itl);
     CHECK_EQ_INT(ca_self_signed_years_allowed(p, 20), 1);
     CHECK_EQ_INT(ca_self_signed_years_allowed(p, 7), 0);
+    // Only ITLRecovery's CN is not the host name: CUCM writes
+    // ITLRECOVERY_<host>.
+    if (itl) {
+      CHECK(p->cn_prefix != NULL && strcmp(p->cn_prefix, "ITLRECOVERY_") == 0);
+    } else {
+      CHECK(p->cn_prefix == NULL);
+    }
   }
   // Every slot is one of the nine: no duplicates.
   for (size_t i = 0; i < CA_PROFILE_COUNT; i++) {
@@ -219,11 +228,75 @@ TEST(validity_days) {
   CHECK_EQ_INT(ca_profile_validity_days(&table.profiles[2], 91), 0);
 }
 
+// host_of returns what ca_profile_cn_host makes of |cn|, in |buf|.
+static const char *host_of(const ca_profile *p, const char *cn, char *buf,
+                           size_t cap) {
+  CBS c;
+  CBS_init(&c, (const uint8_t *)cn, strlen(cn));
+  ca_profile_cn_host(p, &c);
+  snprintf(buf, cap, "%.*s", (int)CBS_len(&c), (const char *)CBS_data(&c));
+  return buf;
+}
+
+TEST(common_name_as_cucm_writes_it) {
+  ca_profile_table_init(&table);
+  const ca_profile *itl = ca_profile_find(&table, "itlrecovery");
+  const ca_profile *tvs = ca_profile_find(&table, "TVS");
+  CHECK(itl != NULL && tvs != NULL);
+  if (itl == NULL || tvs == NULL) {
+    return;
+  }
+  char cn[CA_LIMIT_CN_LEN + 1], host[CA_LIMIT_CN_LEN + 1];
+  // ITLRecovery: ITLRECOVERY_ before the host; TVS (and the others): the
+  // host itself.
+  CHECK(ca_profile_common_name(itl, "cucm1.example.com", cn, sizeof(cn)));
+  CHECK_EQ_STR(cn, "ITLRECOVERY_cucm1.example.com");
+  CHECK(ca_profile_common_name(tvs, "cucm1.example.com", cn, sizeof(cn)));
+  CHECK_EQ_STR(cn, "cucm1.example.com");
+  // A CN read back from such a certificate is not prefixed twice; the
+  // prefix is CUCM's spelling, matched exactly.
+  CHECK(ca_profile_common_name(itl, "ITLRECOVERY_cucm1.example.com", cn,
+                               sizeof(cn)));
+  CHECK_EQ_STR(cn, "ITLRECOVERY_cucm1.example.com");
+  CHECK(ca_profile_common_name(itl, "itlrecovery_x", cn, sizeof(cn)));
+  CHECK_EQ_STR(cn, "ITLRECOVERY_itlrecovery_x");
+  // 64 bytes at most, prefix included: a host of 52 fits, 53 does not.
+  char longest[CA_LIMIT_CN_LEN];
+  memset(longest, 'a', 52);
+  longest[52] = '\0';
+  CHECK(ca_profile_common_name(itl, longest, cn, sizeof(cn)));
+  CHECK_EQ_INT(strlen(cn), CA_LIMIT_CN_LEN);
+  longest[52] = 'a';
+  longest[53] = '\0';
+  ca_err_clear();
+  CHECK(!ca_profile_common_name(itl, longest, cn, sizeof(cn)));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SUBJECT_INVALID);
+  CHECK(ca_profile_common_name(tvs, longest, cn, sizeof(cn)));
+  // The prefix alone names no host.
+  ca_err_clear();
+  CHECK(!ca_profile_common_name(itl, "ITLRECOVERY_", cn, sizeof(cn)));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_SUBJECT_INVALID);
+  // Nor past the caller's buffer.
+  char small[8];
+  CHECK(!ca_profile_common_name(itl, "cucm1", small, sizeof(small)));
+  // The host a CN names, against which the SANs are checked.
+  CHECK_EQ_STR(
+      host_of(itl, "ITLRECOVERY_cucm1.example.com", host, sizeof(host)),
+      "cucm1.example.com");
+  CHECK_EQ_STR(host_of(itl, "cucm1.example.com", host, sizeof(host)),
+               "cucm1.example.com");
+  CHECK_EQ_STR(host_of(itl, "ITLRECOVERY_", host, sizeof(host)),
+               "ITLRECOVERY_");
+  CHECK_EQ_STR(host_of(tvs, "ITLRECOVERY_cucm1", host, sizeof(host)),
+               "ITLRECOVERY_cucm1");
+}
+
 int main(void) {
   RUN(builtin_table_is_the_design_table);
   RUN(find);
   RUN(check_key);
   RUN(rsa1024_switch);
   RUN(validity_days);
+  RUN(common_name_as_cucm_writes_it);
   return test_summary();
 }
