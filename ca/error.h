@@ -88,7 +88,11 @@
   X(CA_ERR_REVOCATION_UNREACHABLE, "REVOCATION_UNREACHABLE")               \
   X(CA_ERR_TRUST_HAS_DEPENDENTS, "TRUST_ENTRY_HAS_DEPENDENTS")             \
   X(CA_ERR_IDENTITY_EXISTS, "IDENTITY_EXISTS")                             \
-  X(CA_ERR_CSR_MULTIPLE, "CSR_MULTIPLE")
+  X(CA_ERR_CSR_MULTIPLE, "CSR_MULTIPLE")                                   \
+  X(CA_ERR_AUDIT_TIME_INVALID, "AUDIT_TIME_INVALID")                       \
+  X(CA_ERR_AUDIT_LIMIT_INVALID, "AUDIT_LIMIT_INVALID")                     \
+  X(CA_ERR_AUDIT_CURSOR_INVALID, "AUDIT_CURSOR_INVALID")                   \
+  X(CA_ERR_AUDIT_FILTER_INVALID, "AUDIT_FILTER_INVALID")
 
 #define CA_ERR_ENUM_ENTRY(sym, name) sym,
 typedef enum ca_err_code {

@@ -1501,6 +1501,12 @@ static const command kCommands[] = {
      "  allowlist list | allowlist add NET [--force] | allowlist delete NET\n"
      "      [--force]\n"
      "      the networks admin and revocation calls may come from (admin)\n"},
+    {"audit", NULL, NULL, NULL, pkictl_audit,
+     "  audit [--actor A] [--action X|PREFIX*] [--object O] [--outcome R]\n"
+     "        [--since T] [--until T] [--limit N] [--cursor C] [--all]\n"
+     "        [--json]\n"
+     "      the audit log, newest first (admin); T as find's DATE; --all\n"
+     "      reads every page\n"},
 };
 
 static void print_usage(FILE *out) {

@@ -523,18 +523,80 @@ try:
     wait.until(lambda d: "console-revoker" in d.find_element(By.ID, "tokens").text)
     ok("a revoker token made from the page is listed")
     shot("09-access")
+    check_browser_log("access")
+
+    # --- Audit log: filter by action, see the token made above; a bad
+    # filter shows the API's code; pages follow the cursor ---
+    print("\n== audit log", flush=True)
     go("audit")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#audit-rows tr")) >= 1)
+    for control in ("audit-actor", "audit-action", "audit-object", "audit-outcome", "audit-since", "audit-until", "audit-limit"):
+        if not driver.find_elements(By.CSS_SELECTOR, f"label[for='{control}']"):
+            fail(f"#{control} has no label")
+    ok("every filter of the audit page is labelled")
+    by_id("audit-action").click()
+    ActionChains(driver).send_keys("token.create" + Keys.ENTER).perform()
+    wait.until(lambda d: "name=console-revoker" in d.find_element(By.ID, "audit-rows").text)
+    actions = {r.find_elements(By.TAG_NAME, "td")[2].text for r in driver.find_elements(By.CSS_SELECTOR, "#audit-rows tr")}
+    if actions != {"token.create"}:
+        fail(f"the action filter shows other actions: {actions}")
+    ok("filtered by action (keyboard): the revoker token made on the Access page is there")
+    code, body = api("GET", "/v1/audit?action=token.create&limit=1000")
+    if len(json.loads(body).get("events", [])) != len(driver.find_elements(By.CSS_SELECTOR, "#audit-rows tr")):
+        fail(f"the page and the API disagree on token.create rows: {body[:300]}")
+    ok("the page shows as many token.create rows as the API")
+    by_id("audit-action").clear()
+    by_id("audit-action").send_keys("revo*")
+    by_id("audit-object").send_keys(serial)
+    by_id("audit-show").click()
+    wait.until(lambda d: serial in d.find_element(By.ID, "audit-rows").text)
+    ok(f"a prefix and an object: the revocation of {serial} made on the Certificates page")
     shot("10-audit")
-    check_browser_log("access and audit")
+    by_id("audit-object").clear()
+    by_id("audit-action").clear()
+    by_id("audit-since").send_keys("yesterday")
+    by_id("audit-show").click()
+    wait.until(lambda d: "AUDIT_TIME_INVALID" in d.find_element(By.ID, "audit-error").text)
+    ok(f"a bad filter shows the API's code and message: {driver.find_element(By.ID, 'audit-error').text}")
+    by_id("audit-since").clear()
+    by_id("audit-limit").clear()
+    by_id("audit-limit").send_keys("3")
+    by_id("audit-show").click()
+    wait.until(lambda d: not d.find_element(By.ID, "audit-error").text and len(d.find_elements(By.CSS_SELECTOR, "#audit-rows tr")) == 3)
+    by_id("audit-more")
+    wait.until(lambda d: d.find_element(By.ID, "audit-more").is_displayed())
+    tab_to("audit-more")
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#audit-rows tr")) == 6)
+    rows = [tuple(td.text for td in r.find_elements(By.TAG_NAME, "td"))[:4] for r in driver.find_elements(By.CSS_SELECTOR, "#audit-rows tr")]
+    code, body = api("GET", "/v1/audit?limit=6")
+    want = [(e.get("actor", ""), e.get("action", ""), e.get("object", "")) for e in json.loads(body)["events"]]
+    if [r[1:] for r in rows] != want:
+        fail(f"the two pages are not the API's first six events: {rows} != {want}")
+    ok("More (by keyboard) adds the next page: 6 distinct rows, as the API's first 6")
+    shot("10b-audit-pages")
+    check_browser_log("audit")
+    go("overview")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ov-audit tbody tr")) >= 1)
+    if "token.create" not in driver.find_element(By.ID, "ov-audit").text:
+        fail(f"the overview's last audit events miss the token: {driver.find_element(By.ID, 'ov-audit').text}")
+    ok("the overview lists the last audit events")
+    check_browser_log("overview audit events")
     by_id("signout").click()
     by_id("token").send_keys(rtoken + Keys.ENTER)
     page_ready("overview")
     if "revoker" not in by_id("role").text:
         fail(f"the revoker token signs in as {by_id('role').text}")
     hidden = driver.execute_script("return [...document.querySelectorAll('#nav li')].filter(l => l.hidden).map(l => l.textContent)")
-    if sorted(hidden) != sorted(["Issue", "Self-signed", "Bulk", "Access"]):
-        fail(f"a revoker should not see Issue, Self-signed, Bulk, Access; hidden: {hidden}")
+    if sorted(hidden) != sorted(["Issue", "Self-signed", "Bulk", "Access", "Audit log"]):
+        fail(f"a revoker should not see Issue, Self-signed, Bulk, Access, Audit log; hidden: {hidden}")
     ok(f"a revoker's console hides {hidden}")
+    wait.until(lambda d: "Only admins read the audit log" in d.find_element(By.ID, "ov-audit").text)
+    ok("a revoker's overview says the audit log is for admins")
+    go("audit")
+    if "needs the admin role" not in driver.find_element(By.ID, "page").text:
+        fail("the Audit log page opens for a revoker")
+    ok("the Audit log page is closed to a revoker")
     go("issue")
     if "needs the issuer role" not in driver.find_element(By.ID, "page").text:
         fail("the Issue page opens for a revoker")
@@ -554,8 +616,8 @@ try:
     if "issuer" not in by_id("role").text:
         fail(f"the issuer token signs in as {by_id('role').text}")
     hidden = driver.execute_script("return [...document.querySelectorAll('#nav li')].filter(l => l.hidden).map(l => l.textContent)")
-    if sorted(hidden) != sorted(["Bulk", "Access"]):
-        fail(f"an issuer should not see Bulk and Access only; hidden: {hidden}")
+    if sorted(hidden) != sorted(["Bulk", "Access", "Audit log"]):
+        fail(f"an issuer should not see Bulk, Access and Audit log only; hidden: {hidden}")
     ok(f"an issuer's console hides {hidden}")
     go("issue")
     by_id("issue-profile").clear()

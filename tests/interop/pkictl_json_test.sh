@@ -291,6 +291,14 @@ jok "allowlist list" allowlist list
 expect_contains "allowlist list: the network" "$(jq_ text)" 127.0.0.0/8
 jok "allowlist delete" allowlist delete 127.0.0.0/8
 
+section "audit"
+jok "audit" audit --action 'token.*' --limit 1000
+expect_eq "audit: the token made and revoked above, newest first" \
+  "$(jq_ events.0.action) $(jq_ events.1.action)" "token.revoke token.create"
+JOUT="$("$PKICTL" --server "$BASE" audit --action token.create --json)"
+expect_contains "audit --json after the command: the token's name" "$(jq_ events.0.detail)" json-token
+jerror "audit with a bad time" AUDIT_TIME_INVALID audit --since yesterday
+
 section "batch: pkictl --json batch is batch --json"
 mkdir -p "$J/csrs" "$J/out"
 make_csr "$J/csrs/b1.csr" rsa:2048 "/CN=b1.example.com"

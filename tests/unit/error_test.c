@@ -89,6 +89,10 @@ TEST(stable_names) {
       "TRUST_ENTRY_HAS_DEPENDENTS",
       "IDENTITY_EXISTS",
       "CSR_MULTIPLE",
+      "AUDIT_TIME_INVALID",
+      "AUDIT_LIMIT_INVALID",
+      "AUDIT_CURSOR_INVALID",
+      "AUDIT_FILTER_INVALID",
   };
   const size_t n = sizeof(kNames) / sizeof(kNames[0]);
   CHECK_EQ_INT(CA_ERR_COUNT, n);

@@ -106,9 +106,33 @@ TEST(the_new_routes_have_their_messages) {
   }
 }
 
+// GET /v1/audit: admins only (it names tokens and client addresses), no
+// body and so no kBodyTypes line, errors as pki.v1.Error (JSON when asked).
+TEST(the_audit_route_is_for_admins_without_a_body) {
+  size_t n = 0;
+  const api_route *routes = api_routes(&n);
+  const api_route *audit = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(routes[i].method, "GET") == 0 &&
+        strcmp(routes[i].pattern, "/v1/audit") == 0) {
+      audit = &routes[i];
+    }
+  }
+  CHECK(audit != NULL);
+  if (audit == NULL) {
+    return;
+  }
+  CHECK(audit->handler == api_handle_audit_list);
+  CHECK_EQ_INT(audit->access, API_ACCESS_ADMIN);
+  CHECK_EQ_INT(audit->max_body, 0);
+  CHECK_EQ_INT(audit->errors, API_FORMAT_PROTOBUF);
+  CHECK(body_type_of(audit->handler) == NULL);
+}
+
 int main(void) {
   RUN(every_route_with_a_body_has_its_message);
   RUN(every_body_type_is_a_route);
   RUN(the_new_routes_have_their_messages);
+  RUN(the_audit_route_is_for_admins_without_a_body);
   return test_summary();
 }

@@ -109,6 +109,11 @@ static const api_route kRoutes[] = {
      API_ACCESS_ADMIN},
     {"DELETE", "/v1/allowlist", api_handle_allowlist_delete, API_FORMAT_TEXT, 0,
      API_ACCESS_ADMIN},
+    // --- The audit log (api/server/handlers/handlers_audit.c): admins, as
+    // it names tokens and client addresses; no body, so no kBodyTypes
+    // line ---
+    {"GET", "/v1/audit", api_handle_audit_list, API_FORMAT_PROTOBUF, 0,
+     API_ACCESS_ADMIN},
 };
 
 // The message of each protobuf body, for JSON requests (api_body_type in

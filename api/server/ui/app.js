@@ -21,7 +21,7 @@ const PAGES = {
   monitor: { load: () => import('./pages/monitor.js'), role: 'reader' },
   bulk: { load: () => import('./pages/bulk.js'), role: 'admin' },
   access: { load: () => import('./pages/access.js'), role: 'admin' },
-  audit: { load: () => import('./pages/audit.js'), role: 'reader' },
+  audit: { load: () => import('./pages/audit.js'), role: 'admin' },
 };
 
 function showNav() {

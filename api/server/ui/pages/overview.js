@@ -1,6 +1,6 @@
 // Overview: the CAs and their chains, counts by profile and status, what
 // expires within 30 days, the responder and CRLs, the last audit events.
-import { json, raw, text } from '../api.js';
+import { json, raw, text, may } from '../api.js';
 import * as der from '../der.js';
 import { h, table, date, daysLeft, showError, errorSlot } from '../util.js';
 
@@ -97,7 +97,16 @@ export async function render(box) {
     }).catch((e) => showError(merr, e)).finally(() => metricsButton.remove());
   } }, 'Expiry counts and responder figures (/metrics; slow on millions of certificates)');
   exp.append(metricsButton, merr);
-  aud.append(h('p', { class: 'muted' }, 'The audit log is not served by the API of this pkid yet; see the Audit log page.'));
+  // The last audit events: admins only (GET /v1/audit), one page of 10.
+  if (may('admin')) {
+    json('GET', '/v1/audit?limit=10').then((r) => {
+      aud.append(table(['Time (UTC)', 'Actor', 'Action', 'Object', 'Outcome'],
+        (r.events || []).map((e) => [date(e.at), e.actor || '', e.action || '', e.object || '', e.outcome || '']),
+        r.nextCursor ? 'The 10 newest (the Audit log page has them all)' : ''));
+    }).catch((e) => { const slot = errorSlot(); showError(slot, e); aud.append(slot); });
+  } else {
+    aud.append(h('p', { class: 'muted' }, 'Only admins read the audit log.'));
+  }
   const results = await Promise.allSettled(tasks);
   const cards = [cas, cnt, exp];
   results.forEach((r, i) => {
