@@ -46,9 +46,7 @@ static int parse(int argc, char **argv, audit_flags *f) {
 // free text.
 static void print_event(const Pki__V1__AuditEvent *e) {
   char at[21];
-  if (!ca_time_format(e->at, at)) {
-    snprintf(at, sizeof(at), "?");
-  }
+  pkictl_format_time(e->at, at);
   printf("%-20s %-28s %-20s %-40s %-24s %-8s %s\n", at, e->actor, e->action,
          e->object, e->source, e->outcome, e->detail);
 }
@@ -68,20 +66,12 @@ static int get_page(pki_client *client, const audit_flags *f, char *cursor,
   pkictl_add_query(path, sizeof(path), "limit", f->limit);
   pkictl_add_query(path, sizeof(path), "cursor",
                    cursor[0] != '\0' ? cursor : NULL);
-  pki_reply reply;
-  if (!pkictl_get(client, path, &reply)) {
-    pki_reply_cleanup(&reply);
-    return 0;
-  }
   Pki__V1__ListAuditEventsResponse *resp =
-      pki__v1__list_audit_events_response__unpack(NULL, reply.body_len,
-                                                  reply.body);
-  pki_reply_cleanup(&reply);
+      (Pki__V1__ListAuditEventsResponse *)pkictl_get_message(
+          client, path, &pki__v1__list_audit_events_response__descriptor);
   if (resp == NULL) {
-    fprintf(stderr, "pkictl: unreadable reply\n");
     return 0;
   }
-  pkictl_json_answer((const ProtobufCMessage *)resp);
   for (size_t i = 0; i < resp->n_events; i++) {
     print_event(resp->events[i]);
   }
