@@ -1,0 +1,290 @@
+"""A small WebDriver BiDi client for the console's Firefox tests.
+
+Debian has Firefox ESR but no geckodriver; Firefox speaks WebDriver BiDi
+itself. Started with --remote-debugging-port=0 it picks a free port and
+writes it to WebDriverBiDiServer.json in its profile; the client connects to
+ws://127.0.0.1:PORT/session (python3-websocket), makes a session, and
+drives one tab with the commands the tests need. Events (log.entryAdded)
+that arrive between answers are kept in order in `entries`.
+
+Firefox runs in a process group of its own, in a profile and HOME the
+caller gives: close() ends the session (browser.close), then the group
+(SIGTERM, then SIGKILL after a grace period), so no process outlives the
+test.
+"""
+import base64
+import json
+import os
+import signal
+import subprocess
+import time
+
+try:
+    import websocket
+except ImportError as e:  # the caller reports it as a failure, not a skip
+    raise SystemExit(f"FAIL: python3-websocket is not installed ({e}): the Firefox tests cannot run")
+
+# Preferences of a test profile: no first-run pages, no updates, telemetry
+# or remote settings (no network here), no password prompts. Firefox adds its
+# own recommended automation preferences when its remote agent starts.
+BASE_PREFS = {
+    "app.update.disabledForTesting": True,
+    "app.update.auto": False,
+    "browser.shell.checkDefaultBrowser": False,
+    "browser.startup.homepage_override.mstone": "ignore",
+    "browser.aboutwelcome.enabled": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "datareporting.healthreport.uploadEnabled": False,
+    "toolkit.telemetry.enabled": False,
+    "toolkit.telemetry.server": "",
+    "services.settings.server": "data:,",
+    "network.captive-portal-service.enabled": False,
+    "network.connectivity-service.enabled": False,
+    "browser.safebrowsing.malware.enabled": False,
+    "browser.safebrowsing.phishing.enabled": False,
+    "browser.safebrowsing.downloads.enabled": False,
+    "extensions.update.enabled": False,
+    "signon.rememberSignons": False,
+    "app.normandy.enabled": False,
+}
+
+
+class BiDiError(Exception):
+    pass
+
+
+class Firefox:
+    """One headless Firefox and one BiDi session on its first tab."""
+
+    def __init__(self, binary, profile, home, log_path, prefs=None, start_timeout=90):
+        self.binary = binary
+        self.profile = profile
+        self.home = home
+        self.log_path = log_path
+        self.prefs = dict(BASE_PREFS, **(prefs or {}))
+        self.start_timeout = start_timeout
+        self.proc = None
+        self.ws = None
+        self.next_id = 0
+        self.entries = []
+        self.context = None
+
+    # --- process ---
+
+    def start(self):
+        os.makedirs(self.profile, exist_ok=True)
+        os.makedirs(self.home, exist_ok=True)
+        with open(os.path.join(self.profile, "user.js"), "a") as f:
+            for k, v in self.prefs.items():
+                f.write(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n")
+        portfile = os.path.join(self.profile, "WebDriverBiDiServer.json")
+        if os.path.exists(portfile):
+            os.remove(portfile)
+        env = dict(os.environ, HOME=self.home, MOZ_CRASHREPORTER_DISABLE="1", MOZ_HEADLESS="1")
+        env.pop("DISPLAY", None)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "--headless", "--no-remote", "--remote-debugging-port=0",
+             "--profile", self.profile, "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True)
+        log.close()
+        deadline = time.time() + self.start_timeout
+        port = None
+        while port is None:
+            if self.proc.poll() is not None:
+                raise BiDiError(f"firefox exited ({self.proc.returncode}) before its BiDi server was up; see {self.log_path}")
+            if time.time() > deadline:
+                raise BiDiError(f"firefox wrote no {portfile} within {self.start_timeout} s; see {self.log_path}")
+            try:
+                with open(portfile) as f:
+                    port = json.load(f)["ws_port"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.2)
+        self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/session", timeout=30,
+                                              suppress_origin=True)
+        caps = self.send("session.new", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": True}}})
+        self.version = caps["capabilities"].get("browserVersion", "?")
+        self.send("session.subscribe", {"events": ["log.entryAdded"]})
+        tree = self.send("browsingContext.getTree", {"maxDepth": 0})
+        self.context = tree["contexts"][0]["context"]
+        self.send("browsingContext.setViewport", {"context": self.context,
+                                                  "viewport": {"width": 1400, "height": 1000}})
+        return self
+
+    def close(self):
+        """Ends the session and Firefox; safe to call twice."""
+        if self.ws is not None:
+            try:
+                self.send("browser.close", {}, timeout=15)
+            except Exception:  # closing anyway: the process group goes below
+                pass
+            try:
+                self.ws.close()
+            except Exception:
+                pass
+            self.ws = None
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        # Content processes are in the same group; end any left.
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            end = time.time() + grace
+            while time.time() < end:
+                try:
+                    os.killpg(self.proc.pid, 0)
+                except ProcessLookupError:
+                    break
+                self.proc.poll()
+                time.sleep(0.1)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+
+    # --- protocol ---
+
+    def send(self, method, params, timeout=60):
+        """Sends one command and returns its result; events received
+        meanwhile go to `entries`."""
+        self.next_id += 1
+        mid = self.next_id
+        self.ws.send(json.dumps({"id": mid, "method": method, "params": params}))
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise BiDiError(f"{method}: no answer within {timeout} s")
+            self.ws.settimeout(left)
+            try:
+                msg = json.loads(self.ws.recv())
+            except websocket.WebSocketTimeoutException:
+                raise BiDiError(f"{method}: no answer within {timeout} s")
+            if msg.get("type") == "event":
+                if msg.get("method") == "log.entryAdded":
+                    self.entries.append(msg["params"])
+                continue
+            if msg.get("id") != mid:
+                continue
+            if msg.get("type") == "error":
+                raise BiDiError(f"{method}: {msg.get('error')}: {msg.get('message')}")
+            return msg["result"]
+
+    @staticmethod
+    def value(remote):
+        """A BiDi remote value as a Python value (nodes stay references)."""
+        t = remote.get("type")
+        if t in ("undefined", "null"):
+            return None
+        if t in ("string", "boolean"):
+            return remote["value"]
+        if t == "number":
+            v = remote["value"]
+            return v if not isinstance(v, str) else float(v.replace("Infinity", "inf")) if v != "NaN" else float("nan")
+        if t in ("array", "set"):
+            return [Firefox.value(x) for x in remote.get("value", [])]
+        if t == "object":
+            return {k if isinstance(k, str) else Firefox.value(k): Firefox.value(v) for k, v in remote.get("value", [])}
+        if t == "node":
+            return {"sharedId": remote["sharedId"]}
+        return remote
+
+    def _answer(self, r, what):
+        if r.get("type") == "exception":
+            d = r.get("exceptionDetails", {})
+            raise BiDiError(f"{what}: {d.get('text')}")
+        return self.value(r["result"])
+
+    def eval(self, expression, timeout=60):
+        """Evaluates |expression| in the tab (promises awaited)."""
+        r = self.send("script.evaluate", {"expression": expression, "target": {"context": self.context},
+                                          "awaitPromise": True, "resultOwnership": "root"}, timeout)
+        return self._answer(r, expression[:80])
+
+    def call(self, function, *args, timeout=60):
+        """Calls the JavaScript function source |function| with |args|
+        (str, int, float, bool, None, or a node reference)."""
+        def arg(a):
+            if a is None:
+                return {"type": "null"}
+            if isinstance(a, bool):
+                return {"type": "boolean", "value": a}
+            if isinstance(a, (int, float)):
+                return {"type": "number", "value": a}
+            if isinstance(a, str):
+                return {"type": "string", "value": a}
+            if isinstance(a, dict) and "sharedId" in a:
+                return a
+            raise TypeError(f"cannot pass {a!r}")
+        r = self.send("script.callFunction", {"functionDeclaration": function, "arguments": [arg(a) for a in args],
+                                              "target": {"context": self.context}, "awaitPromise": True,
+                                              "resultOwnership": "root"}, timeout)
+        return self._answer(r, function[:80])
+
+    def navigate(self, url):
+        self.send("browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"})
+
+    def wait(self, expression, what, timeout=60):
+        """Polls |expression| until it is truthy; returns its value."""
+        deadline = time.time() + timeout
+        last = None
+        while True:
+            try:
+                v = self.eval(expression)
+                if v:
+                    return v
+                last = v
+            except BiDiError as e:  # a page being replaced: ask again
+                last = str(e)
+            if time.time() > deadline:
+                raise BiDiError(f"waited {timeout} s for {what}; last: {last!r}")
+            time.sleep(0.2)
+
+    def element(self, css):
+        el = self.call("(s) => document.querySelector(s)", css)
+        if not el:
+            raise BiDiError(f"no element {css}")
+        return el
+
+    # --- real input (input.performActions) ---
+
+    def click(self, css):
+        """A mouse click in the middle of the element, as a person would."""
+        el = self.element(css)
+        self.call("(e) => e.scrollIntoView({block: 'center'})", el)
+        self.send("input.performActions", {"context": self.context, "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [{"type": "pointerMove", "x": 0, "y": 0, "origin": {"type": "element", "element": el}},
+                        {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]})
+        self.send("input.releaseActions", {"context": self.context})
+
+    def keys(self, text):
+        """Types |text| into the focused element ("\\ue007" is Enter,
+        "\\ue004" Tab)."""
+        acts = []
+        for ch in text:
+            acts += [{"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch}]
+        self.send("input.performActions", {"context": self.context, "actions": [
+            {"type": "key", "id": "keyboard", "actions": acts}]})
+        self.send("input.releaseActions", {"context": self.context})
+
+    def screenshot(self, path):
+        r = self.send("browsingContext.captureScreenshot", {"context": self.context, "origin": "document"})
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(r["data"]))
+        return path
+
+    def take_entries(self):
+        """The log entries received so far (a round trip first, so that
+        those the page logged before now have arrived)."""
+        self.eval("0")
+        out, self.entries = self.entries, []
+        return out

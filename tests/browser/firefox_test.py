@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+"""The console in real Firefox (Debian: firefox-esr), driven over WebDriver
+BiDi by tests/browser/bidi.py, against a real pkid and PostgreSQL (started
+by firefox_test.sh).
+
+Sign-in with a token typed with real key events, every page opened with no
+console error and no CSP violation (log.entryAdded and the page's own
+securitypolicyviolation list), an issuance from a pasted CSR checked through
+the API and with openssl verify, and a revocation from the page that
+openssl ocsp then sees. Screenshots go to $TEST_UNDECLARED_OUTPUTS_DIR (each
+path printed).
+
+Environment (from firefox_test.sh): BASE, OCSP_URL, PKI_CACERT,
+PKI_TOKEN_FILE, WORK, HOME, TEST_UNDECLARED_OUTPUTS_DIR.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bidi  # noqa: E402
+
+CHECKS = 0
+
+
+def fail(msg):
+    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def ok(msg):
+    global CHECKS
+    CHECKS += 1
+    print(f"ok   {msg}", flush=True)
+
+
+FIREFOX = shutil.which("firefox-esr") or shutil.which("firefox")
+for tool, name in ((FIREFOX, "firefox-esr"), (shutil.which("openssl"), "openssl"), (shutil.which("curl"), "curl")):
+    if tool is None:
+        fail(f"{name} is not installed (Debian: firefox-esr, openssl, curl): the Firefox tests cannot run")
+
+BASE = os.environ["BASE"]
+OCSP_URL = os.environ["OCSP_URL"]
+CACERT = os.environ["PKI_CACERT"]
+TOKEN = open(os.environ["PKI_TOKEN_FILE"]).read().split()[0]
+WORK = os.environ["WORK"]
+SHOTS = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or os.path.join(WORK, "screenshots")
+RID = os.urandom(3).hex()
+os.makedirs(SHOTS, exist_ok=True)
+ENTER = "\ue007"
+CSP_TEXT = "document.getElementById('csp-violations').textContent"
+CA_ROWS = "document.querySelectorAll('#ov-cas tbody tr').length"
+PAGES = ["overview", "certificates", "issue", "identities", "trust", "monitor", "bulk", "access", "audit"]
+
+
+def run(*args, input=None, check=True):
+    r = subprocess.run(args, input=input, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        fail(f"{' '.join(args)} failed: {r.stdout} {r.stderr}")
+    return r
+
+
+def api(method, path):
+    out = run("curl", "-sS", "--cacert", CACERT, "-X", method, "-H", f"Authorization: Bearer {TOKEN}",
+              "-H", "Accept: application/json", "-w", "\n%{http_code}", BASE + path).stdout
+    text, _, code = out.rpartition("\n")
+    return int(code), text
+
+
+ff = bidi.Firefox(FIREFOX, os.path.join(WORK, "ff-profile"), os.environ["HOME"], os.path.join(WORK, "firefox.log"))
+
+
+def shot(name):
+    print(f"screenshot: {ff.screenshot(os.path.join(SHOTS, f'firefox-{name}.png'))}", flush=True)
+
+
+def bad_entries(entries):
+    """Console errors, uncaught exceptions and CSP reports among log
+    entries. A refused API call is part of a flow (the page shows it) and
+    Firefox does not log it."""
+    bad = []
+    for e in entries:
+        text = e.get("text") or ""
+        if e.get("level") == "error" or re.search(r"Content[- ]Security[- ]Policy", text, re.I):
+            src = (e.get("stackTrace") or {}).get("callFrames") or [{}]
+            bad.append(f"{e.get('type')}/{e.get('level')}: {text} ({src[0].get('url', '')})")
+    return bad
+
+
+def check_log(where):
+    bad = bad_entries(ff.take_entries())
+    shown = ff.eval("document.getElementById('main').innerText")
+    for junk in ("undefined", "[object ", "NaN"):
+        if junk in shown:
+            bad.append(f"the page shows {junk!r}")
+    v = ff.eval("document.getElementById('csp-violations').textContent").strip()
+    if v:
+        bad.append(f"CSP violation: {v}")
+    if bad:
+        fail(f"{where}: browser errors: {bad}")
+    ok(f"{where}: no console error, no CSP violation")
+
+
+def text_of(css):
+    return ff.call("(s) => { const e = document.querySelector(s); return e ? e.innerText : ''; }", css)
+
+
+def page_ready(name):
+    ff.wait(f"document.getElementById('page').dataset.ready === {json.dumps(name)}", f"the {name} page")
+
+
+def go(name):
+    ff.call("(n) => { location.hash = '#/' + n; }", name)
+    page_ready(name)
+
+
+try:
+    try:
+        ff.start()
+    except bidi.BiDiError as e:
+        fail(f"Firefox does not start: {e}")
+    ok(f"Firefox {ff.version} over WebDriver BiDi")
+
+    # --- sign-in page; the error channels are live ---
+    print("\n== sign-in", flush=True)
+    ff.navigate(BASE + "/ui/")
+    ff.wait("document.getElementById('token') && !document.getElementById('signin').hidden", "the sign-in form")
+    shot("00-signin")
+    check_log("sign-in page")
+    ff.eval("console.error('pki-console-probe')")
+    seen = bad_entries(ff.take_entries())
+    if not any("pki-console-probe" in s for s in seen):
+        fail(f"a console error does not reach log.entryAdded: {seen}")
+    ok("a console error reaches log.entryAdded (and would fail the test)")
+    ff.eval("const s = document.createElement('script'); s.textContent = 'window.pwned = 1'; document.body.append(s); 0")
+    ff.wait("document.getElementById('csp-violations').textContent.trim()", "the CSP violation list")
+    if ff.eval("window.pwned") is not None:
+        fail("an inline script ran: the CSP does not hold")
+    ok(f"an inline script is blocked and recorded: {text_of('#csp-violations') or ff.eval(CSP_TEXT)}")
+    csp_logged = [s for s in bad_entries(ff.take_entries()) if re.search(r"Content[- ]Security", s, re.I)]
+    print(f"     Firefox logged the violation too: {csp_logged}", flush=True)
+    ff.eval("document.getElementById('csp-violations').replaceChildren(); document.getElementById('csp-violations').hidden = true; 0")
+
+    # A bad token, typed; then the admin's.
+    ff.click("#token")
+    ff.keys("pki_not-a-token" + ENTER)
+    ff.wait("document.getElementById('signin-error').innerText.includes('UNAUTHENTICATED')", "the refusal of a bad token")
+    ok(f"a bad token shows the API's refusal: {text_of('#signin-error')}")
+    ff.click("#token")
+    ff.keys(TOKEN)
+    ff.click("#signin-token")
+    page_ready("overview")
+    role = text_of("#role")
+    if "admin" not in role or "(token)" not in role:
+        fail(f"the admin token signs in as [{role}]")
+    ok(f"signed in by typing the token: {role}")
+    if ff.eval("document.cookie") != "" or ff.eval("sessionStorage.getItem('pki.token')") != TOKEN:
+        fail("the token is not in sessionStorage alone")
+    ok("the token is in sessionStorage, no cookie")
+    check_log("sign-in")
+
+    # --- every page ---
+    print("\n== every page", flush=True)
+    for i, name in enumerate(PAGES):
+        ff.click(f"#nav a[data-page='{name}']")
+        page_ready(name)
+        if ff.eval("document.querySelector('#page .error:not(:empty)') !== null && "
+                   "!document.querySelector('#page .error:not(:empty)').closest('[id$=\"-error\"]')"):
+            err = text_of("#page .error:not(:empty)")
+            # The audit page says when pkid does not serve the log yet.
+            if name != "audit":
+                fail(f"the {name} page shows an error: {err}")
+        ok(f"{name} opened from the nav: {text_of(f'#{name}-title') or text_of('#page h2')}")
+        shot(f"{i + 1:02d}-{name}")
+        check_log(name)
+    go("overview")
+    ff.wait("document.querySelectorAll('#ov-cas tbody tr').length >= 2", "the CA table")
+    ok(f"overview lists {ff.eval(CA_ROWS)} CAs")
+    ff.wait("/\\d{4}-\\d\\d-\\d\\d/.test((document.querySelector('#ov-crls tbody tr') || {}).innerText || '')",
+            "the decoded CRLs")
+    ok(f"overview decodes each CA's CRL: {' '.join(text_of('#ov-crls tbody tr').split())}")
+    check_log("overview data")
+
+    # --- issue from a pasted CSR ---
+    print("\n== issue", flush=True)
+    key = os.path.join(WORK, "ff.key")
+    csr = os.path.join(WORK, "ff.csr")
+    cn = f"firefox-{RID}.console.test"
+    run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", f"/CN={cn}/O=Console", "-addext", f"subjectAltName=DNS:{cn}")
+    go("issue")
+    ff.call("(v) => { const p = document.getElementById('issue-profile'); p.value = v; p.dispatchEvent(new Event('input', {bubbles: true})); }", "tomcat")
+    ff.call("(v) => { const t = document.getElementById('issue-csr'); t.value = v; t.dispatchEvent(new Event('input', {bubbles: true})); }",
+            open(csr).read())
+    ff.click("#issue-submit")
+    ff.wait("(document.getElementById('issue-summary') || {}).innerText?.startsWith('1 issued') || "
+            "document.querySelector('#page .error:not(:empty)')?.innerText", "the issuance")
+    summary = text_of("#issue-summary")
+    if not summary.startswith("1 issued"):
+        fail(f"the issuance failed on the page: {text_of('#page .error:not(:empty)')}")
+    m = re.search(r"serial ([0-9a-f]+)", text_of("#issue-results"))
+    if not m:
+        fail(f"no serial in the results: {text_of('#issue-results')}")
+    serial = m.group(1)
+    ok(f"one CSR issued from the page: serial {serial}")
+    shot("10-issued")
+    pem = run("curl", "-sS", "-f", "--cacert", CACERT, "-H", f"Authorization: Bearer {TOKEN}", f"{BASE}/v1/certificates/{serial}").stdout
+    leaf = os.path.join(WORK, "ff-leaf.pem")
+    open(leaf, "w").write(pem)
+    code, body = api("GET", "/v1/ca")
+    cas = os.path.join(WORK, "ff-cas.pem")
+    with open(cas, "w") as f:
+        for c in json.loads(body)["cas"]:
+            f.write(run("curl", "-sS", "-f", "--cacert", CACERT, f"{BASE}/v1/ca/{c['name']}/chain").stdout)
+    v = run("openssl", "verify", "-CAfile", cas, leaf).stdout
+    if "OK" not in v:
+        fail(f"openssl verify: {v}")
+    subj = run("openssl", "x509", "-in", leaf, "-noout", "-subject").stdout
+    if cn not in subj:
+        fail(f"the certificate is not the CSR's: {subj}")
+    ok(f"the API serves it and openssl verifies it: {v.strip()}")
+    check_log("issue")
+
+    # --- find it, revoke it from the page; OCSP says revoked ---
+    print("\n== revoke", flush=True)
+    go("certificates")
+    ff.click("#f-cn")
+    ff.keys(f"firefox-{RID}.console" + ENTER)
+    ff.wait("document.getElementById('find-results').innerText.includes('Page 1: 1 certificate')", "the find results")
+    ff.click("#find-results button")
+    ff.wait("document.getElementById('detail-decoded')?.innerText.includes('Subject alternative name')", "the decoded details")
+    dec = text_of("#detail-decoded")
+    if f"DNS:{cn}" not in dec:
+        fail(f"the details do not decode the SAN: {dec}")
+    ok("details decode the extensions")
+    ff.call("() => { const s = document.getElementById('revoke-reason'); s.value = '1'; s.dispatchEvent(new Event('change', {bubbles: true})); }")
+    ff.click("#revoke")
+    ff.wait("document.getElementById('revoke-done') || document.getElementById('revoke-error').innerText", "the revocation")
+    if not ff.eval("document.getElementById('revoke-done') !== null"):
+        fail(f"the revocation failed on the page: {text_of('#revoke-error')}")
+    ok(f"revoked from the page: {text_of('#revoke-done')}")
+    shot("11-revoked")
+    code, body = api("GET", f"/v1/certificates?cn=firefox-{RID}.console")
+    info = json.loads(body)["certificates"][0]
+    if info.get("serial") != serial or info.get("status") != "revoked" or info.get("revocationReason") != 1:
+        fail(f"the revocation is not in the API: {info}")
+    ok("the API says revoked, keyCompromise")
+    chain = run("curl", "-sS", "-f", "--cacert", CACERT, "-H", f"Authorization: Bearer {TOKEN}",
+                f"{BASE}/v1/certificates/{serial}?format=p7b-pem").stdout
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n",
+                        run("openssl", "pkcs7", "-print_certs", input=chain).stdout, re.S)
+    issuer = os.path.join(WORK, "ff-issuer.pem")
+    open(issuer, "w").write(blocks[1])
+    deadline = time.time() + 30
+    while True:
+        o = run("openssl", "ocsp", "-issuer", issuer, "-cert", leaf, "-url", OCSP_URL, "-CAfile", cas, "-no_nonce", check=False)
+        if f"{leaf}: revoked" in o.stdout:
+            break
+        if time.time() > deadline:
+            fail(f"OCSP does not say revoked: {o.stdout} {o.stderr}")
+        time.sleep(1)
+    ok("openssl ocsp: revoked")
+    check_log("revoke")
+
+    # --- sign out ---
+    ff.click("#signout")
+    ff.wait("!document.getElementById('signin').hidden", "the sign-in form after sign-out")
+    if ff.eval("sessionStorage.getItem('pki.token')") is not None:
+        fail("the token stays in sessionStorage after sign-out")
+    ok("signed out: the token is forgotten, the sign-in form is back")
+    check_log("sign-out")
+except bidi.BiDiError as e:
+    try:
+        shot("failure")
+    except Exception:
+        pass
+    fail(str(e))
+finally:
+    ff.close()
+
+print(f"\nPASS: {CHECKS} checks")
