@@ -15,6 +15,7 @@ test.
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -288,3 +289,33 @@ class Firefox:
         self.eval("0")
         out, self.entries = self.entries, []
         return out
+
+
+# --- what the console tests count as a browser error ---
+
+def bad_entries(entries):
+    """Console errors, uncaught exceptions and CSP reports among log
+    entries. A refused API call is part of a flow (the page shows it) and
+    Firefox does not log it."""
+    bad = []
+    for e in entries:
+        text = e.get("text") or ""
+        if e.get("level") == "error" or re.search(r"Content[- ]Security[- ]Policy", text, re.I):
+            src = (e.get("stackTrace") or {}).get("callFrames") or [{}]
+            bad.append(f"{e.get('type')}/{e.get('level')}: {text} ({src[0].get('url', '')})")
+    return bad
+
+
+def console_problems(ff):
+    """Everything wrong on the console's page now: log entries since the
+    last call, junk shown as text, and the page's own record of CSP
+    violations (#csp-violations, filled by app.js)."""
+    bad = bad_entries(ff.take_entries())
+    shown = ff.eval("document.getElementById('main').innerText")
+    for junk in ("undefined", "[object ", "NaN"):
+        if junk in shown:
+            bad.append(f"the page shows {junk!r}")
+    v = ff.eval("document.getElementById('csp-violations').textContent").strip()
+    if v:
+        bad.append(f"CSP violation: {v}")
+    return bad

@@ -78,28 +78,11 @@ def shot(name):
     print(f"screenshot: {ff.screenshot(os.path.join(SHOTS, f'firefox-{name}.png'))}", flush=True)
 
 
-def bad_entries(entries):
-    """Console errors, uncaught exceptions and CSP reports among log
-    entries. A refused API call is part of a flow (the page shows it) and
-    Firefox does not log it."""
-    bad = []
-    for e in entries:
-        text = e.get("text") or ""
-        if e.get("level") == "error" or re.search(r"Content[- ]Security[- ]Policy", text, re.I):
-            src = (e.get("stackTrace") or {}).get("callFrames") or [{}]
-            bad.append(f"{e.get('type')}/{e.get('level')}: {text} ({src[0].get('url', '')})")
-    return bad
+bad_entries = bidi.bad_entries
 
 
 def check_log(where):
-    bad = bad_entries(ff.take_entries())
-    shown = ff.eval("document.getElementById('main').innerText")
-    for junk in ("undefined", "[object ", "NaN"):
-        if junk in shown:
-            bad.append(f"the page shows {junk!r}")
-    v = ff.eval("document.getElementById('csp-violations').textContent").strip()
-    if v:
-        bad.append(f"CSP violation: {v}")
+    bad = bidi.console_problems(ff)
     if bad:
         fail(f"{where}: browser errors: {bad}")
     ok(f"{where}: no console error, no CSP violation")
