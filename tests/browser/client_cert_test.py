@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Sign-in to the console with a client certificate, in real Firefox (over
-WebDriver BiDi, bidi.py), against a real pkid and PostgreSQL (started by
-client_cert_test.sh).
+WebDriver BiDi, bidi.py) and in headless Chromium (selenium), against a real
+pkid and PostgreSQL (started by client_cert_test.sh).
 
 A revoker's api-client certificate (pkictl keygen --profile api-client --ou
 pki-role:revoker, as README "Access" describes) is put in the NSS database
@@ -12,6 +12,11 @@ Automatically"). With it, "Use my client certificate" reaches the console
 without a token, shows a revoker's controls, and a revocation made from the
 page is recorded under cert:SERIAL. A profile without a certificate gets the
 API's refusal and stays on the token sign-in, which then works.
+
+Chromium: an issuer's certificate (pki-role:issuer:tomcat) in
+$HOME/.pki/nssdb, chosen by the profile's auto_select_certificate setting
+(see chromium()): an issuer's controls without a token; with a HOME that
+holds no certificate, the refusal and the token sign-in.
 
 Environment (from client_cert_test.sh): BASE, PKI_CACERT, PKI_TOKEN_FILE,
 PKICTL, DB_URL, WORK, HOME, TEST_UNDECLARED_OUTPUTS_DIR.
@@ -43,7 +48,8 @@ def ok(msg):
 FIREFOX = shutil.which("firefox-esr") or shutil.which("firefox")
 for tool, name in ((FIREFOX, "firefox-esr"), (shutil.which("certutil"), "certutil (libnss3-tools)"),
                    (shutil.which("pk12util"), "pk12util (libnss3-tools)"), (shutil.which("openssl"), "openssl"),
-                   (shutil.which("curl"), "curl"), (shutil.which("psql"), "psql")):
+                   (shutil.which("curl"), "curl"), (shutil.which("psql"), "psql"),
+                   (shutil.which("chromium"), "chromium"), (shutil.which("chromedriver"), "chromedriver (chromium-driver)")):
     if tool is None:
         fail(f"{name} is not installed: the client-certificate test cannot run")
 
@@ -111,6 +117,110 @@ def hidden_nav(ff):
 def open_signin(ff):
     ff.navigate(BASE + "/ui/")
     ff.wait("document.getElementById('signin-cert') && !document.getElementById('signin').hidden", "the sign-in form")
+
+
+def chromium(home, user_data, origin):
+    """Headless Chromium (selenium) whose NSS database is HOME/.pki/nssdb
+    and whose profile selects a client certificate for |origin| by itself:
+    the auto_select_certificate content setting, the per-profile form of
+    the AutoSelectCertificateForUrls policy, written to the profile's
+    Preferences before the start (no policy file, nothing under /etc).
+    Without it Chromium would wait on its certificate chooser."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as e:
+        fail(f"python3-selenium is not installed ({e}): the client-certificate test cannot run")
+    os.makedirs(os.path.join(user_data, "Default"), exist_ok=True)
+    prefs = {"profile": {"content_settings": {"exceptions": {"auto_select_certificate": {
+        f"{origin},*": {"last_modified": "13340000000000000",
+                        "setting": {"filters": [{"ISSUER": {"CN": "pki RSA Issuing CA"}}]}}}}}}}
+    with open(os.path.join(user_data, "Default", "Preferences"), "w") as f:
+        json.dump(prefs, f)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+              "--disable-gpu", "--no-first-run", "--password-store=basic", f"--user-data-dir={user_data}"):
+        opts.add_argument(a)
+    opts.set_capability("acceptInsecureCerts", True)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(shutil.which("chromedriver"), env=dict(os.environ, HOME=home))
+    d = webdriver.Chrome(service=service, options=opts)
+    d.set_page_load_timeout(60)
+    return d
+
+
+def chromium_problems(d):
+    """As console_test: SEVERE entries but refused API calls, junk text,
+    the page's CSP list."""
+    bad = []
+    for e in d.get_log("browser"):
+        msg = e.get("message", "")
+        if e.get("level") != "SEVERE":
+            continue
+        if e.get("source") == "network" and "/ui/" not in msg.split(" ")[0]:
+            continue
+        bad.append(msg)
+    v = d.execute_script("return document.getElementById('csp-violations').textContent").strip()
+    if v:
+        bad.append(f"CSP violation: {v}")
+    return bad
+
+
+def chromium_section():
+    print("\n== Chromium: an issuer's certificate (tomcat) in $HOME/.pki/nssdb", flush=True)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    cn = f"console-issuer-{RID}"
+    certdir = os.path.join(WORK, "client-issuer")
+    run(PKICTL, "--server", BASE, "keygen", "--profile", "api-client", "--cn", cn, "--ou", "pki-role:issuer:tomcat",
+        "--out-dir", certdir)
+    p12 = os.path.join(certdir, f"{cn}.p12")
+    run("openssl", "pkcs12", "-export", "-in", os.path.join(certdir, f"{cn}.pem"), "-inkey",
+        os.path.join(certdir, f"{cn}.key"), "-name", cn, "-out", p12, "-passout", f"pass:{P12_PASSWORD}")
+    home = os.path.join(WORK, "chromium-home")
+    nssdb = os.path.join(home, ".pki", "nssdb")
+    os.makedirs(nssdb, exist_ok=True)
+    run("certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password")
+    run("pk12util", "-i", p12, "-d", f"sql:{nssdb}", "-W", P12_PASSWORD, "-K", "")
+    ok("pkictl keygen --ou pki-role:issuer:tomcat, imported into $HOME/.pki/nssdb (pk12util)")
+    for label, h, with_cert in (("with the certificate", home, True),
+                                ("without a certificate", os.path.join(WORK, "chromium-home-empty"), False)):
+        os.makedirs(h, exist_ok=True)
+        d = chromium(h, os.path.join(WORK, f"chromium-profile-{int(with_cert)}"), BASE)
+        try:
+            wait = WebDriverWait(d, 60)
+            d.get(BASE + "/ui/")
+            wait.until(lambda x: x.find_element(By.ID, "signin-cert").is_displayed())
+            d.find_element(By.ID, "signin-cert").click()
+            if with_cert:
+                wait.until(lambda x: x.find_element(By.ID, "page").get_attribute("data-ready") == "overview")
+                role = d.find_element(By.ID, "role").text
+                if role != "Signed in as issuer (client certificate)":
+                    fail(f"Chromium: the certificate signs in as [{role}]")
+                hidden = sorted(d.execute_script(
+                    "return [...document.querySelectorAll('#nav li')].filter(l => l.hidden).map(l => l.textContent)"))
+                if hidden != ["Access", "Bulk"]:
+                    fail(f"Chromium: an issuer should not see Bulk and Access only; hidden: {hidden}")
+                d.execute_script("location.hash = '#/issue'")
+                wait.until(lambda x: x.find_element(By.ID, "page").get_attribute("data-ready") == "issue")
+                if "needs the issuer role" in d.find_element(By.ID, "page").text:
+                    fail("Chromium: the Issue page is closed to an issuer")
+                ok(f"Chromium {label}: [{role}] without a token; hides {hidden}; the Issue page opens")
+            else:
+                wait.until(lambda x: "UNAUTHENTICATED" in x.find_element(By.ID, "signin-error").text)
+                if not d.find_element(By.ID, "token").is_displayed():
+                    fail("Chromium without a certificate: the token sign-in is not shown")
+                ok(f"Chromium {label}: the token sign-in stays: {d.find_element(By.ID, 'signin-error').text}")
+            path = os.path.join(SHOTS, f"client-cert-chromium-{int(with_cert)}.png")
+            d.save_screenshot(path)
+            print(f"screenshot: {path}", flush=True)
+            bad = chromium_problems(d)
+            if bad:
+                fail(f"Chromium {label}: browser errors: {bad}")
+            ok(f"Chromium {label}: no console error, no CSP violation")
+        finally:
+            d.quit()
 
 
 browsers = []
@@ -234,6 +344,10 @@ try:
         fail(f"an admin should see every page; hidden: {hidden_nav(plain)}")
     ok(f"then the token: [{role}], every page shown")
     check_log(plain, "token")
+    plain.close()
+
+    # --- Chromium: the same, with an issuer's certificate ---
+    chromium_section()
 except bidi.BiDiError as e:
     for b in browsers:
         try:

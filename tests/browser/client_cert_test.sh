@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Sign-in to the console with a client certificate (client_cert_test.py) in
-# Firefox over WebDriver BiDi, against a real pkid and PostgreSQL started as
+# Firefox over WebDriver BiDi and in Chromium through selenium, against a real pkid and PostgreSQL started as
 # the interop tests start them (tests/interop/lib.sh). Fails, never skips,
-# when firefox-esr, python3-websocket or libnss3-tools is missing.
+# when firefox-esr, python3-websocket, libnss3-tools, chromium,
+# chromium-driver or python3-selenium is missing.
 # Screenshots go to $TEST_UNDECLARED_OUTPUTS_DIR, each path printed.
 set -eu
 . tests/interop/lib.sh
 
-for tool in firefox-esr certutil pk12util psql; do
+for tool in firefox-esr certutil pk12util psql chromium chromedriver; do
   command -v "$tool" >/dev/null 2>&1 ||
-    fail "$tool is not installed (Debian: firefox-esr, libnss3-tools, postgresql-client): the client-certificate test cannot run"
+    fail "$tool is not installed (Debian: firefox-esr, libnss3-tools, postgresql-client, chromium, chromium-driver): the client-certificate test cannot run"
 done
-/usr/bin/python3 -c 'import websocket' 2>/dev/null ||
-  fail "python3-websocket is not installed: the client-certificate test cannot run"
+/usr/bin/python3 -c 'import websocket, selenium' 2>/dev/null ||
+  fail "python3-websocket or python3-selenium is not installed: the client-certificate test cannot run"
 
 interop_start
-# Firefox keeps caches under HOME; each profile (and its cert9.db) is made
-# under WORK.
+# The browsers keep caches under HOME; each profile (Firefox's cert9.db,
+# Chromium's HOME/.pki/nssdb) is made under WORK.
 export HOME="$TMP/home"
 mkdir -p "$HOME"
 export BASE PKI_CACERT PKI_TOKEN_FILE PKICTL DB_URL WORK
