@@ -54,6 +54,17 @@ class BiDiError(Exception):
     pass
 
 
+def exit_on_signals():
+    """SIGTERM, SIGHUP and SIGINT (a test timeout, an interrupted run) end
+    the test through SystemExit, so that its `finally` closes the browsers:
+    Firefox runs in a process group of its own, which a kill of the test's
+    group does not reach."""
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, handler)
+
+
 class Firefox:
     """One headless Firefox and one BiDi session on its first tab."""
 
@@ -72,10 +83,22 @@ class Firefox:
 
     # --- process ---
 
-    def start(self):
+    def start(self, attempts=3):
+        """Starts Firefox and the session; a start that fails (Firefox
+        exiting early on a loaded machine) is tried again from scratch."""
+        for attempt in range(attempts):
+            try:
+                return self._start()
+            except (BiDiError, OSError, websocket.WebSocketException) as e:
+                self.close()
+                if attempt == attempts - 1:
+                    raise BiDiError(f"{e} (after {attempts} attempts)")
+                time.sleep(2)
+
+    def _start(self):
         os.makedirs(self.profile, exist_ok=True)
         os.makedirs(self.home, exist_ok=True)
-        with open(os.path.join(self.profile, "user.js"), "a") as f:
+        with open(os.path.join(self.profile, "user.js"), "w") as f:
             for k, v in self.prefs.items():
                 f.write(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n")
         portfile = os.path.join(self.profile, "WebDriverBiDiServer.json")
@@ -276,6 +299,11 @@ class Firefox:
         self.send("input.performActions", {"context": self.context, "actions": [
             {"type": "key", "id": "keyboard", "actions": acts}]})
         self.send("input.releaseActions", {"context": self.context})
+
+    def set_files(self, css, paths):
+        """Chooses |paths| in the file input |css| (input.setFiles), as the
+        file picker would."""
+        self.send("input.setFiles", {"context": self.context, "element": self.element(css), "files": list(paths)})
 
     def screenshot(self, path):
         r = self.send("browsingContext.captureScreenshot", {"context": self.context, "origin": "document"})

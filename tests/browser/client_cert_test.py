@@ -31,6 +31,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bidi  # noqa: E402
 
+bidi.exit_on_signals()
+
 CHECKS = 0
 
 

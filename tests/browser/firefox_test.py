@@ -20,9 +20,12 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bidi  # noqa: E402
+
+bidi.exit_on_signals()
 
 CHECKS = 0
 
@@ -71,7 +74,29 @@ def api(method, path):
     return int(code), text
 
 
-ff = bidi.Firefox(FIREFOX, os.path.join(WORK, "ff-profile"), os.environ["HOME"], os.path.join(WORK, "firefox.log"))
+DOWNLOADS = os.path.join(WORK, "downloads")
+os.makedirs(DOWNLOADS, exist_ok=True)
+# Downloads go to DOWNLOADS without a dialog.
+ff = bidi.Firefox(FIREFOX, os.path.join(WORK, "ff-profile"), os.environ["HOME"], os.path.join(WORK, "firefox.log"),
+                  prefs={"browser.download.folderList": 2, "browser.download.dir": DOWNLOADS,
+                         "browser.download.useDownloadDir": True,
+                         "browser.download.always_ask_before_handling_new_types": False,
+                         "browser.download.manager.showWhenStarting": False,
+                         "browser.download.alwaysOpenPanel": False,
+                         "browser.helperApps.neverAsk.saveToDisk":
+                             "application/zip,application/x-pkcs12,application/x-pem-file,application/octet-stream"})
+
+
+def wait_download(name, timeout=60):
+    """The downloaded file |name| once Firefox has finished writing it (it
+    writes NAME.part first)."""
+    path = os.path.join(DOWNLOADS, name)
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path) and not any(f.endswith(".part") for f in os.listdir(DOWNLOADS)):
+            return path
+        time.sleep(0.2)
+    fail(f"no download {name} in {DOWNLOADS}: {os.listdir(DOWNLOADS)}")
 
 
 def shot(name):
@@ -206,6 +231,54 @@ try:
     if cn not in subj:
         fail(f"the certificate is not the CSR's: {subj}")
     ok(f"the API serves it and openssl verifies it: {v.strip()}")
+
+    # Two CSR files chosen in the file input, one batch, one zip.
+    files = []
+    for i in (1, 2):
+        f = os.path.join(WORK, f"ff{i}.csr")
+        run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes",
+            "-keyout", f + ".key", "-out", f, "-subj", f"/CN=firefox{i}-{RID}.console.test")
+        files.append(f)
+    ff.eval("document.getElementById('issue-csr').value = ''; 0")
+    ff.set_files("#issue-files", files)
+    ff.click("#issue-submit")
+    ff.wait("document.getElementById('issue-summary')?.innerText.startsWith('2 ') || "
+            "document.getElementById('issue-error').innerText", "the batch's results")
+    if not text_of("#issue-summary").startswith("2 issued"):
+        fail(f"the batch: {text_of('#issue-summary')} {text_of('#issue-results')} {text_of('#issue-error')}")
+    ff.click("#issue-zip")
+    z = wait_download("certificates.zip")
+    with zipfile.ZipFile(z) as zf:
+        names = zf.namelist()
+        if zf.testzip() is not None or len(names) != 2:
+            fail(f"the zip is damaged or holds {names}")
+        for n in names:
+            p = os.path.join(WORK, "ff-" + n)
+            open(p, "wb").write(zf.read(n))
+            if "OK" not in run("openssl", "verify", "-CAfile", cas, p).stdout:
+                fail(f"{n} from the zip does not verify")
+    ok(f"two CSR files (input.setFiles) issued in one batch; the zip Firefox saved holds {names}, each verified by openssl")
+
+    # keys:generate: the PKCS#12 made by WebCrypto in Firefox.
+    ff.call("(v) => { const p = document.getElementById('gen-profile'); p.value = v; }", "tomcat")
+    ff.click("#gen-cn")
+    ff.keys(f"keygen-{RID}.console.test")
+    ff.click("#gen-password")
+    ff.keys("correct horse battery")
+    ff.click("#gen-submit")
+    ff.wait("document.getElementById('gen-done') || document.querySelector('#gen-form .error:not(:empty)')?.innerText",
+            "the generated key")
+    if not ff.eval("document.getElementById('gen-done') !== null"):
+        fail(f"keys:generate failed on the page: {text_of('#gen-form .error:not(:empty)')}")
+    ff.click("#gen-p12")
+    p12 = wait_download(f"keygen-{RID}.console.test.p12")
+    info = run("openssl", "pkcs12", "-in", p12, "-passin", "pass:correct horse battery", "-nodes").stdout
+    if "BEGIN PRIVATE KEY" not in info or f"keygen-{RID}.console.test" not in info:
+        fail(f"openssl cannot read the PKCS#12: {info[:300]}")
+    if run("openssl", "pkcs12", "-in", p12, "-passin", "pass:wrong", "-nodes", check=False).returncode == 0:
+        fail("the PKCS#12 opens with a wrong password")
+    ok("keys:generate: the PKCS#12 Firefox made opens with openssl under the typed password (and not another)")
+    shot("10b-keygen")
     check_log("issue")
 
     # --- find it, revoke it from the page; OCSP says revoked ---
