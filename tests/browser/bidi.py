@@ -79,6 +79,8 @@ class Firefox:
         self.ws = None
         self.next_id = 0
         self.entries = []
+        self.prompts = []
+        self.replies = {}
         self.context = None
 
     # --- process ---
@@ -127,9 +129,13 @@ class Firefox:
                 time.sleep(0.2)
         self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/session", timeout=30,
                                               suppress_origin=True)
-        caps = self.send("session.new", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": True}}})
+        # A confirm() stays open for the test to answer (click_and_answer);
+        # any other prompt is dismissed and reported (console_problems).
+        caps = self.send("session.new", {"capabilities": {"alwaysMatch": {
+            "acceptInsecureCerts": True,
+            "unhandledPromptBehavior": {"confirm": "ignore", "default": "dismiss and notify"}}}})
         self.version = caps["capabilities"].get("browserVersion", "?")
-        self.send("session.subscribe", {"events": ["log.entryAdded"]})
+        self.send("session.subscribe", {"events": ["log.entryAdded", "browsingContext.userPromptOpened"]})
         tree = self.send("browsingContext.getTree", {"maxDepth": 0})
         self.context = tree["contexts"][0]["context"]
         self.send("browsingContext.setViewport", {"context": self.context,
@@ -178,29 +184,54 @@ class Firefox:
 
     def send(self, method, params, timeout=60):
         """Sends one command and returns its result; events received
-        meanwhile go to `entries`."""
+        meanwhile go to `entries` and `prompts`."""
+        return self.result(self.post(method, params), method, timeout)
+
+    def post(self, method, params):
+        """Sends one command without waiting; result() collects its answer."""
         self.next_id += 1
-        mid = self.next_id
-        self.ws.send(json.dumps({"id": mid, "method": method, "params": params}))
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        return self.next_id
+
+    def _receive(self, deadline, what):
+        """One message: events are recorded, answers kept by id."""
+        left = deadline - time.time()
+        if left <= 0:
+            raise BiDiError(f"{what}: no answer within the time allowed")
+        self.ws.settimeout(left)
+        try:
+            msg = json.loads(self.ws.recv())
+        except websocket.WebSocketTimeoutException:
+            raise BiDiError(f"{what}: no answer within the time allowed")
+        if msg.get("type") == "event":
+            if msg.get("method") == "log.entryAdded":
+                self.entries.append(msg["params"])
+            elif msg.get("method") == "browsingContext.userPromptOpened":
+                self.prompts.append(msg["params"])
+        elif "id" in msg:
+            self.replies[msg["id"]] = msg
+
+    def result(self, mid, method, timeout=60):
         deadline = time.time() + timeout
-        while True:
-            left = deadline - time.time()
-            if left <= 0:
-                raise BiDiError(f"{method}: no answer within {timeout} s")
-            self.ws.settimeout(left)
-            try:
-                msg = json.loads(self.ws.recv())
-            except websocket.WebSocketTimeoutException:
-                raise BiDiError(f"{method}: no answer within {timeout} s")
-            if msg.get("type") == "event":
-                if msg.get("method") == "log.entryAdded":
-                    self.entries.append(msg["params"])
-                continue
-            if msg.get("id") != mid:
-                continue
-            if msg.get("type") == "error":
-                raise BiDiError(f"{method}: {msg.get('error')}: {msg.get('message')}")
-            return msg["result"]
+        while mid not in self.replies:
+            self._receive(deadline, f"{method} ({timeout} s)")
+        msg = self.replies.pop(mid)
+        if msg.get("type") == "error":
+            raise BiDiError(f"{method}: {msg.get('error')}: {msg.get('message')}")
+        return msg["result"]
+
+    def answer_prompt(self, accept, timeout=60):
+        """Waits for the page's next confirm() (left open by the session's
+        unhandledPromptBehavior) and accepts or dismisses it
+        (browsingContext.handleUserPrompt); returns its message."""
+        deadline = time.time() + timeout
+        while not self.prompts:
+            self._receive(deadline, f"a prompt ({timeout} s)")
+        prompt = self.prompts.pop(0)
+        if prompt.get("handler") != "ignore":
+            raise BiDiError(f"a {prompt.get('type')} was opened and handled as {prompt.get('handler')}: {prompt.get('message')}")
+        self.send("browsingContext.handleUserPrompt", {"context": prompt["context"], "accept": accept})
+        return prompt.get("message", "")
 
     @staticmethod
     def value(remote):
@@ -280,15 +311,28 @@ class Firefox:
 
     # --- real input (input.performActions) ---
 
-    def click(self, css):
-        """A mouse click in the middle of the element, as a person would."""
+    def _click_actions(self, css):
         el = self.element(css)
         self.call("(e) => e.scrollIntoView({block: 'center'})", el)
-        self.send("input.performActions", {"context": self.context, "actions": [{
+        return {"context": self.context, "actions": [{
             "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
             "actions": [{"type": "pointerMove", "x": 0, "y": 0, "origin": {"type": "element", "element": el}},
-                        {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]})
+                        {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]}
+
+    def click(self, css):
+        """A mouse click in the middle of the element, as a person would."""
+        self.send("input.performActions", self._click_actions(css))
         self.send("input.releaseActions", {"context": self.context})
+
+    def click_and_answer(self, css, accept):
+        """Clicks an element that opens a confirm() and answers it; returns
+        the prompt's message. The click's answer comes once the prompt is
+        closed (the page waits on it), so it is collected afterwards."""
+        mid = self.post("input.performActions", self._click_actions(css))
+        msg = self.answer_prompt(accept)
+        self.result(mid, "input.performActions")
+        self.send("input.releaseActions", {"context": self.context})
+        return msg
 
     def keys(self, text):
         """Types |text| into the focused element ("\\ue007" is Enter,
@@ -339,6 +383,8 @@ def console_problems(ff):
     last call, junk shown as text, and the page's own record of CSP
     violations (#csp-violations, filled by app.js)."""
     bad = bad_entries(ff.take_entries())
+    bad += [f"an unexpected {p.get('type')} ({p.get('handler')}): {p.get('message')}" for p in ff.prompts]
+    ff.prompts = []
     shown = ff.eval("document.getElementById('main').innerText")
     for junk in ("undefined", "[object ", "NaN"):
         if junk in shown:

@@ -322,6 +322,38 @@ try:
     ok("openssl ocsp: revoked")
     check_log("revoke")
 
+    # --- trust stores: upload a file, delete after the confirm() ---
+    print("\n== trust stores", flush=True)
+    ca_key, ca_pem = os.path.join(WORK, "ff-partner.key"), os.path.join(WORK, "ff-partner.pem")
+    partner = f"Firefox Partner Root {RID}"
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_pem, "-days", "365",
+        "-subj", f"/CN={partner}/O=Partner", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    go("trust")
+    ff.set_files("#trust-file", [ca_pem])
+    ff.click("#trust-upload")
+    delete = f"button[aria-label='Delete {partner}']"
+    ff.wait(f"document.querySelector({json.dumps(delete)}) !== null", "the uploaded CA in the list")
+    code, body = api("GET", "/v1/certificates?usage=trust&store=tomcat-trust")
+    if partner not in body:
+        fail(f"the API does not list the uploaded CA: {body}")
+    ok("a CA uploaded from the page (input.setFiles) is in tomcat-trust (API)")
+    shot("11b-trust")
+    msg = ff.click_and_answer(delete, False)
+    if partner not in msg:
+        fail(f"the confirm() does not name the CA: {msg}")
+    code, body = api("GET", "/v1/certificates?usage=trust&store=tomcat-trust")
+    if partner not in body:
+        fail("the CA is gone although the confirm() was dismissed")
+    ok(f"Delete asks first ({msg!r}); dismissed, the CA stays")
+    ff.click_and_answer(delete, True)
+    ff.wait(f"document.querySelector({json.dumps(delete)}) === null", "the deleted CA gone from the list")
+    code, body = api("GET", "/v1/certificates?usage=trust&store=tomcat-trust")
+    if partner in body:
+        fail("the deleted entry is still listed by the API")
+    ok("accepted: deleted from the page, gone from the API")
+    check_log("trust")
+
     # --- sign out ---
     ff.click("#signout")
     ff.wait("!document.getElementById('signin').hidden", "the sign-in form after sign-out")
