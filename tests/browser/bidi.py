@@ -242,8 +242,9 @@ class Firefox:
         if t in ("string", "boolean"):
             return remote["value"]
         if t == "number":
+            # NaN, -0, Infinity and -Infinity come as strings.
             v = remote["value"]
-            return v if not isinstance(v, str) else float(v.replace("Infinity", "inf")) if v != "NaN" else float("nan")
+            return float(v.replace("Infinity", "inf")) if isinstance(v, str) else v
         if t in ("array", "set"):
             return [Firefox.value(x) for x in remote.get("value", [])]
         if t == "object":
@@ -382,7 +383,11 @@ def console_problems(ff):
     """Everything wrong on the console's page now: log entries since the
     last call, junk shown as text, and the page's own record of CSP
     violations (#csp-violations, filled by app.js)."""
-    bad = bad_entries(ff.take_entries())
+    entries = ff.take_entries()
+    for e in entries:  # shown, not failed: a warning may be worth a look
+        if e.get("level") == "warn":
+            print(f"     firefox warning: {e.get('text')}", flush=True)
+    bad = bad_entries(entries)
     bad += [f"an unexpected {p.get('type')} ({p.get('handler')}): {p.get('message')}" for p in ff.prompts]
     ff.prompts = []
     shown = ff.eval("document.getElementById('main').innerText")
