@@ -56,6 +56,7 @@ SHOTS = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or os.path.join(WORK, "scr
 RID = os.urandom(3).hex()
 os.makedirs(SHOTS, exist_ok=True)
 ENTER = "\ue007"
+TAB = "\ue004"
 CSP_TEXT = "document.getElementById('csp-violations').textContent"
 CA_ROWS = "document.querySelectorAll('#ov-cas tbody tr').length"
 PAGES = ["overview", "certificates", "issue", "identities", "trust", "monitor", "bulk", "access", "audit"]
@@ -154,8 +155,13 @@ try:
     print(f"     Firefox logged the violation too: {csp_logged}", flush=True)
     ff.eval("document.getElementById('csp-violations').replaceChildren(); document.getElementById('csp-violations').hidden = true; 0")
 
-    # A bad token, typed; then the admin's.
-    ff.click("#token")
+    # Keyboard alone: from the top of the page, two Tabs reach the token
+    # field (the skip link first); a bad token, typed; then the admin's.
+    ff.keys(TAB + TAB)
+    where = ff.eval("document.activeElement.id || document.activeElement.tagName")
+    if where != "token":
+        fail(f"two Tabs should reach the token field, reached {where}")
+    ok("the token field is reached by Tab")
     ff.keys("pki_not-a-token" + ENTER)
     ff.wait("document.getElementById('signin-error').innerText.includes('UNAUTHENTICATED')", "the refusal of a bad token")
     ok(f"a bad token shows the API's refusal: {text_of('#signin-error')}")
