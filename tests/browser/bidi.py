@@ -313,16 +313,42 @@ class Firefox:
     # --- real input (input.performActions) ---
 
     def _click_actions(self, css):
-        el = self.element(css)
-        self.call("(e) => e.scrollIntoView({block: 'center'})", el)
+        """The actions of a click on |css|, once the element is in view and
+        has stopped moving (a page still laying out, or moving focus, may
+        scroll it away again between two frames)."""
+        deadline = time.time() + 30
+        while True:
+            el = self.element(css)
+            inside = self.call("""async (e) => {
+                e.scrollIntoView({block: 'center', behavior: 'instant'});
+                const at = () => JSON.stringify(e.getBoundingClientRect());
+                const before = at();
+                await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                const b = e.getBoundingClientRect();
+                return before === at() && b.top >= 0 && b.bottom <= innerHeight && b.left >= 0 && b.right <= innerWidth;
+            }""", el)
+            if inside:
+                break
+            if time.time() > deadline:
+                raise BiDiError(f"{css} does not stay in view")
+            time.sleep(0.2)
         return {"context": self.context, "actions": [{
             "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
             "actions": [{"type": "pointerMove", "x": 0, "y": 0, "origin": {"type": "element", "element": el}},
                         {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]}
 
     def click(self, css):
-        """A mouse click in the middle of the element, as a person would."""
-        self.send("input.performActions", self._click_actions(css))
+        """A mouse click in the middle of the element, as a person would.
+        Should the page move it out of view between the check and the
+        click, Firefox refuses the move and nothing was clicked: again."""
+        for attempt in range(3):
+            try:
+                self.send("input.performActions", self._click_actions(css))
+                break
+            except BiDiError as e:
+                if "out of bounds" not in str(e) or attempt == 2:
+                    raise
+                time.sleep(0.3)
         self.send("input.releaseActions", {"context": self.context})
 
     def click_and_answer(self, css, accept):

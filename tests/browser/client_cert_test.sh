@@ -24,7 +24,7 @@ export BASE PKI_CACERT PKI_TOKEN_FILE PKICTL DB_URL WORK
 section "client-certificate sign-in in headless Firefox (WebDriver BiDi)"
 /usr/bin/python3 tests/browser/client_cert_test.py || {
   for f in "$WORK"/firefox-*.log; do
-    [ -f "$f" ] && tail -n 20 "$f" | sed "s|^|     $(basename "$f")| |"
+    [ -f "$f" ] && tail -n 20 "$f" | sed "s#^#     $(basename "$f")| #"
   done
   fail "the client-certificate test failed (above)"
 }
