@@ -23,7 +23,6 @@ PKICTL, DB_URL, WORK, HOME, TEST_UNDECLARED_OUTPUTS_DIR.
 """
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -232,8 +231,8 @@ try:
     print("\n== a revoker's api-client certificate", flush=True)
     certdir = os.path.join(WORK, "client")
     cn = f"console-revoker-{RID}"
-    r = run(PKICTL, "--server", BASE, "keygen", "--profile", "api-client", "--cn", cn, "--ou", "pki-role:revoker",
-            "--out-dir", certdir)
+    run(PKICTL, "--server", BASE, "keygen", "--profile", "api-client", "--cn", cn, "--ou", "pki-role:revoker",
+        "--out-dir", certdir)
     pem, key = os.path.join(certdir, f"{cn}.pem"), os.path.join(certdir, f"{cn}.key")
     cserial = run("openssl", "x509", "-in", pem, "-noout", "-serial").stdout.strip().split("=")[1].lower()
     ok(f"pkictl keygen --profile api-client --ou pki-role:revoker: serial {cserial}")
@@ -254,8 +253,8 @@ try:
     tcn = f"target-{RID}.console.test"
     run("openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", os.path.join(WORK, "target.key"),
         "-out", os.path.join(WORK, "target.csr"), "-subj", f"/CN={tcn}", "-addext", f"subjectAltName=DNS:{tcn}")
-    t = run(PKICTL, "--server", BASE, "issue", "--profile", "tomcat", "--csr", os.path.join(WORK, "target.csr"),
-            "--out", os.path.join(WORK, "target.pem")).stdout
+    run(PKICTL, "--server", BASE, "issue", "--profile", "tomcat", "--csr", os.path.join(WORK, "target.csr"),
+        "--out", os.path.join(WORK, "target.pem"))
     tserial = run("openssl", "x509", "-in", os.path.join(WORK, "target.pem"), "-noout", "-serial").stdout.strip().split("=")[1].lower()
 
     # --- with the certificate: the console without a token ---
