@@ -202,8 +202,8 @@ def chromium_section():
                     fail(f"Chromium: the certificate signs in as [{role}]")
                 hidden = sorted(d.execute_script(
                     "return [...document.querySelectorAll('#nav li')].filter(l => l.hidden).map(l => l.textContent)"))
-                if hidden != ["Access", "Bulk"]:
-                    fail(f"Chromium: an issuer should not see Bulk and Access only; hidden: {hidden}")
+                if hidden != ["Access", "Audit log", "Bulk"]:
+                    fail(f"Chromium: an issuer should not see Bulk, Access and the audit log only; hidden: {hidden}")
                 d.execute_script("location.hash = '#/issue'")
                 wait.until(lambda x: x.find_element(By.ID, "page").get_attribute("data-ready") == "issue")
                 if "needs the issuer role" in d.find_element(By.ID, "page").text:
@@ -276,8 +276,8 @@ try:
         fail("a client-certificate sign-in stored a token or a cookie")
     ok("nothing stored: no token in sessionStorage, no cookie")
     hidden = hidden_nav(with_cert)
-    if hidden != sorted(["Issue", "Self-signed", "Bulk", "Access"]):
-        fail(f"a revoker should not see Issue, Self-signed, Bulk, Access; hidden: {hidden}")
+    if hidden != sorted(["Issue", "Self-signed", "Bulk", "Access", "Audit log"]):
+        fail(f"a revoker should not see Issue, Self-signed, Bulk, Access, Audit log; hidden: {hidden}")
     ok(f"a revoker's console hides {hidden}")
     shot(with_cert, "01-revoker")
     check_log(with_cert, "overview")

@@ -351,6 +351,10 @@ try:
     by_id("revoke").click()
     by_id("revoke-done")
     ok(f"revoked from the page: {driver.find_element(By.ID, 'revoke-done').text}")
+    if by_id("detail-status").text != "revoked" or by_id("revoke").is_enabled():
+        fail(f"the details still offer to revoke: status {by_id('detail-status').text!r}, "
+             f"Revoke enabled {by_id('revoke').is_enabled()}")
+    ok("the details say revoked and Revoke is disabled")
     issuer = os.path.join(WORK, "issuer.pem")
     chain = run("curl", "-sS", "--cacert", CACERT, "-H", f"Authorization: Bearer {TOKEN}", f"{BASE}/v1/certificates/{serial}?format=p7b-pem").stdout
     certs = run("openssl", "pkcs7", "-print_certs", input=chain).stdout

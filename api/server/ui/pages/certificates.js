@@ -45,7 +45,7 @@ function details(c, pane, reload) {
     ['Not before', date(c.notBefore)], ['Not after', date(c.notAfter)], ['Requester', c.requester],
     ['Revoked at', date(c.revokedAt)], ['Reason', c.revokedAt ? String(c.revocationReason || 0) : ''],
     ['SANs', (c.sans || []).join(', ')], ['Fingerprint', c.fingerprint]]) {
-    if (v && String(v).trim()) info.append(h('dt', {}, k), h('dd', {}, v));
+    if (v && String(v).trim()) info.append(h('dt', {}, k), h('dd', k === 'Status' ? { id: 'detail-status' } : {}, v));
   }
   pane.append(info);
   const decoded = h('div', { id: 'detail-decoded' });
@@ -77,24 +77,35 @@ function details(c, pane, reload) {
     const reason = h('select', { id: 'revoke-reason' }, REASONS.map(([v, n]) => h('option', { value: v }, `${n} (${v})`)));
     const rerr = errorSlot();
     rerr.id = 'revoke-error';
-    const act = h('div', { class: 'row' }, field('Revocation reason', reason),
-      h('button', { type: 'button', class: 'danger', id: 'revoke', disabled: c.status === 'revoked', onclick: async () => {
-        try {
-          const r = await json('POST', `/v1/certificates/${encodeURIComponent(c.serial)}:revoke`, { reason: Number(reason.value), issuer: c.issuer });
-          showError(rerr, null);
-          rerr.classList.remove('error');
-          rerr.append(h('span', { class: 'ok', id: 'revoke-done' }, `${r.status} at ${date(r.revokedAt)}; in the CRL by ${date(r.crlDueAt)}`));
-          reload();
-        } catch (e) { showError(rerr, e); }
-      } }, 'Revoke'),
-      h('button', { type: 'button', class: 'secondary', id: 'unhold', disabled: c.status !== 'revoked' || Number(c.revocationReason) !== 6, onclick: async () => {
-        try {
-          const r = await json('POST', `/v1/certificates/${encodeURIComponent(c.serial)}:unhold`, { issuer: c.issuer });
-          showError(rerr, null);
-          rerr.append(h('span', { class: 'ok' }, `hold lifted: ${r.status}`));
-          reload();
-        } catch (e) { showError(rerr, e); }
-      } }, 'Lift hold'));
+    // The pane follows what the API answered, so that it never offers to
+    // revoke what is revoked (the list is read again too).
+    const shown = (status, held) => {
+      const st = pane.querySelector('#detail-status');
+      if (st) st.textContent = status;
+      revoke.disabled = status === 'revoked';
+      unhold.disabled = !held;
+    };
+    const revoke = h('button', { type: 'button', class: 'danger', id: 'revoke', onclick: async () => {
+      try {
+        const r = await json('POST', `/v1/certificates/${encodeURIComponent(c.serial)}:revoke`, { reason: Number(reason.value), issuer: c.issuer });
+        showError(rerr, null);
+        rerr.classList.remove('error');
+        rerr.append(h('span', { class: 'ok', id: 'revoke-done' }, `${r.status} at ${date(r.revokedAt)}; in the CRL by ${date(r.crlDueAt)}`));
+        shown(r.status, Number(reason.value) === 6);
+        reload();
+      } catch (e) { showError(rerr, e); }
+    } }, 'Revoke');
+    const unhold = h('button', { type: 'button', class: 'secondary', id: 'unhold', onclick: async () => {
+      try {
+        const r = await json('POST', `/v1/certificates/${encodeURIComponent(c.serial)}:unhold`, { issuer: c.issuer });
+        showError(rerr, null);
+        rerr.append(h('span', { class: 'ok' }, `hold lifted: ${r.status}`));
+        shown(r.status, false);
+        reload();
+      } catch (e) { showError(rerr, e); }
+    } }, 'Lift hold');
+    shown(c.status || 'good', c.status === 'revoked' && Number(c.revocationReason) === 6);
+    const act = h('div', { class: 'row' }, field('Revocation reason', reason), revoke, unhold);
     pane.append(h('h4', {}, 'Revocation'), act, rerr);
   }
   pane.querySelector('#detail-title').focus();
