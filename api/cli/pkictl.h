@@ -146,6 +146,10 @@ int pkictl_allowlist(pki_client *client, int argc, char **argv);
 // arguments after "node".
 int pkictl_node(pki_client *client, int argc, char **argv);
 
+// pkictl_stats runs "pkictl stats [--refresh]" (api/cli/pkictl_stats.c)
+// with the arguments after "stats".
+int pkictl_stats(pki_client *client, int argc, char **argv);
+
 // pkictl_write_key writes the PKCS#8 DER key |der| as PEM to |path|: mode
 // 0600 from creation on, never over an existing file. It prints why not
 // and returns 0 on failure.
