@@ -86,7 +86,7 @@ export async function render(box) {
       // snapshot.
       const n = (k) => String(Number(s[k] || 0));
       exp.prepend(h('p', { id: 'ov-expiring-counts' },
-        `within 1d: ${n('expiringWithin1d')}, within 7d: ${n('expiringWithin7d')}, within 30d: ${n('expiringWithin30d')}, expired: ${n('expired')} (${asOf(s)})`));
+        `within 1d: ${n('expiringWithin1d')}, within 7d: ${n('expiringWithin7d')}, within 30d: ${n('expiringWithin30d')}, expired: ${n('expired')} (as of ${date(s.computedAt)})`));
       exp.prepend(exp.querySelector('h3'));
     }),
     expiring().then(({ list, more }) => {
