@@ -144,6 +144,11 @@ int ca_store_stats_save(ca_store *store, const char *node, int64_t now,
   snprintf(limit, sizeof(limit), "%d", CA_STATS_MAX_GROUPS + 1);
   const int64_t start = now_ms();
   CA_GUARD(ca_store_begin(store, &tx));
+  // The count may not outlive the claim (STATS_CLAIM_LAPSE): another node
+  // would then take it and count too.
+  CA_GUARD(ca_store_tx_command(tx, "SET LOCAL statement_timeout = '9min'", 0,
+                               NULL, PGRES_COMMAND_OK,
+                               "bounding the statistics count"));
   CA_GUARD(ca_store_tx_command(tx, "DELETE FROM stats_counts", 0, NULL,
                                PGRES_COMMAND_OK, "clearing the statistics"));
   const char *count_values[5] = {t[0], t[1], t[2], t[3], limit};
