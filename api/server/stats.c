@@ -58,14 +58,20 @@ static int compute(api_stats *s) {
   const int64_t now = (int64_t)time(NULL);
   ca_expiry_counts expiry;
   int64_t duration_ms;
-  if (!ca_store_monitor_counts(s->store, now, &expiry) ||
-      !ca_store_stats_save(s->store, s->node, now, &expiry,
-                           monotonic_ms() - start, &duration_ms)) {
+  if (!ca_store_monitor_counts(s->store, now, &expiry)) {
     ca_store_stats_release(s->store, s->node);
     return 0;
   }
-  api_log(API_LOG_INFO, "statistics snapshot computed in %" PRId64 " ms",
-          duration_ms);
+  const int64_t expiry_ms = monotonic_ms() - start;
+  if (!ca_store_stats_save(s->store, s->node, now, &expiry, expiry_ms,
+                           &duration_ms)) {
+    ca_store_stats_release(s->store, s->node);
+    return 0;
+  }
+  api_log(API_LOG_INFO,
+          "statistics snapshot computed in %" PRId64
+          " ms (expiry counts %" PRId64 " ms)",
+          duration_ms, expiry_ms);
   return 1;
 }
 
