@@ -1,6 +1,6 @@
-// pkictl stats [--refresh] [--json]: the certificate statistics snapshot (README.md,
-// "Certificate statistics"), GET /v1/stats, or POST /v1/stats:refresh
-// (admin) to compute it first.
+// pkictl stats [--refresh] [--json]: the certificate statistics snapshot
+// (README.md, "Certificate statistics"), GET /v1/stats, or POST
+// /v1/stats:refresh (admin) to compute it first.
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
