@@ -71,5 +71,16 @@ metrics = case("metrics")
 if len(metrics) != 1:
     sys.exit(f"expected one metrics line: {lines}")
 need(metrics[0], "rows,requests,p50_ms,max_ms")
+refresh = case("stats-refresh")
+if len(refresh) != 1:
+    sys.exit(f"expected one stats-refresh line: {lines}")
+need(refresh[0], "rows,counted,groups,expiring_30d,duration_ms,ms")
+# Every loaded row is counted (and the few certificates pkid issued first).
+if refresh[0]["counted"] < refresh[0]["rows"] or refresh[0]["groups"] <= 0:
+    sys.exit(f"the snapshot does not count the rows: {refresh[0]}")
+stats = case("stats")
+if len(stats) != 1:
+    sys.exit(f"expected one stats line: {lines}")
+need(stats[0], "rows,requests,p50_ms,max_ms")
 print(f"ok: {len(lines)} lines")
 PY

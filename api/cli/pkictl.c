@@ -1466,6 +1466,10 @@ static const command kCommands[] = {
      "           [--days N] --out-dir DIR\n"
      "      have pki make one key and certificate shared by the registered\n"
      "      nodes the product rules give; writes DIR/<P>-ms.key and .pem\n"},
+    {"stats", NULL, NULL, NULL, pkictl_stats,
+     "  stats [--refresh] [--json]\n"
+     "      certificates by CA, profile and status and the expiry counts, as\n"
+     "      of the last snapshot (--refresh: compute it now; admin)\n"},
     {"monitor", NULL, NULL, NULL, cmd_monitor,
      "  monitor show | set [flags] | expiring [--days N] | check\n"
      "      the expiry monitor; see pkictl monitor --help\n"},

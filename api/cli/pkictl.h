@@ -171,6 +171,9 @@ int pkictl_node(pki_client *client, int argc, char **argv);
 // pkictl_audit runs "pkictl audit ..." (api/cli/pkictl_audit.c) with the
 // arguments after "audit".
 int pkictl_audit(pki_client *client, int argc, char **argv);
+// pkictl_stats runs "pkictl stats [--refresh]" (api/cli/pkictl_stats.c)
+// with the arguments after "stats".
+int pkictl_stats(pki_client *client, int argc, char **argv);
 
 // pkictl_write_key writes the PKCS#8 DER key |der| as PEM to |path|: mode
 // 0600 from creation on, never over an existing file. It prints why not

@@ -111,6 +111,10 @@ static const char kUsage[] =
     "                         Default on\n"
     "  --monitor-first-check S  seconds from start to the first check.\n"
     "                         Default 60\n"
+    "  --stats-interval S     seconds between two certificate statistics\n"
+    "                         snapshots (GET /v1/stats, /metrics), one node\n"
+    "                         of the database computing each; 0: only on\n"
+    "                         POST /v1/stats:refresh. Default 60\n"
     "  --tls-cert FILE, --tls-key FILE\n"
     "                         the API's TLS certificate (PEM, then its\n"
     "                         chain) and key (PKCS#8 PEM, mode 0600,\n"
@@ -336,6 +340,7 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
   config->ocsp_responder_days = 30;
   config->ocsp_signer = "ca";
   config->monitor_first_check_s = 60;
+  config->stats_interval_s = 60;
   api_revcheck_config_init(&config->revcheck);
   config->tls_days = 90;
   limits_init(&config->limits);
@@ -436,6 +441,13 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
       config->monitor_off = strcmp(value, "off") == 0;
     } else if (strcmp(flag, "--monitor-first-check") == 0) {
       if (!parse_count(flag, value, 86400, &config->monitor_first_check_s)) {
+        return -1;
+      }
+    } else if (strcmp(flag, "--stats-interval") == 0) {
+      // 0 is allowed: no background computation on this node.
+      if (strcmp(value, "0") == 0) {
+        config->stats_interval_s = 0;
+      } else if (!parse_count(flag, value, 86400, &config->stats_interval_s)) {
         return -1;
       }
     } else if (strcmp(flag, "--ca-org") == 0) {

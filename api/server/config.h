@@ -47,6 +47,8 @@ typedef struct pkid_config {
   // --- Expiry monitor ---
   int monitor_off;                 // --monitor off
   unsigned monitor_first_check_s;  // --monitor-first-check
+  // --- Certificate statistics ---
+  unsigned stats_interval_s;  // --stats-interval; 0: on request only
   // --- Revocation checks of trusted certificates ---
   api_revcheck_config revcheck;  // --revcheck-*
   // --- Encrypted CA keys ---

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/server/formats.h"
+#include "ca/limits.h"
+
 void api_metrics_refused(api_metrics *m, ca_err_code code) {
   if ((unsigned)code < CA_ERR_COUNT) {
     atomic_fetch_add(&m->refused[code], 1);
@@ -188,4 +191,116 @@ int api_metrics_add_ocsp(CBB *cbb, const ca_responder_stats *s) {
                   "cache.\n# TYPE pki_ocsp_cached_answers gauge\n"
                   "pki_ocsp_cached_answers %zu\n",
                   s->cached);
+}
+
+// add_label_value appends |v| as a label value: \, " and newline escaped
+// (the text exposition format).
+static int add_label_value(CBB *cbb, const char *v) {
+  for (; *v != '\0'; v++) {
+    const char *esc = *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : NULL;
+    if (*v == '\n') {
+      esc = "\\n";
+    }
+    if (!(esc != NULL ? CBB_add_bytes(cbb, (const uint8_t *)esc, 2)
+                      : CBB_add_u8(cbb, (uint8_t)*v))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static int add_stats_count(CBB *cbb, const ca_stats_count *c) {
+  static const char kPrefix[] = "pki_stats_certificates{kind=\"";
+  return CBB_add_bytes(cbb, (const uint8_t *)kPrefix, sizeof(kPrefix) - 1) &&
+         add_label_value(cbb, c->kind) && add_line(cbb, "\",issuer=\"") &&
+         add_label_value(cbb, c->issuer) && add_line(cbb, "\",profile=\"") &&
+         add_label_value(cbb, c->profile) && add_line(cbb, "\",status=\"") &&
+         add_label_value(cbb, c->status) &&
+         add_line(cbb, "\"} %" PRIu64 "\n", c->count);
+}
+
+// add_expiry writes the expiry monitor's four families, with the help
+// texts they had when each scrape counted them.
+static int add_expiry(CBB *cbb, const ca_expiry_counts *c) {
+  return api_cbb_printf(
+             cbb,
+             "# HELP pki_certificates_expiring Good issued certificates, "
+             "trust-store entries and registered identities expiring "
+             "within the period, not expired yet.\n") &&
+         add_line(cbb,
+                  "# TYPE pki_certificates_expiring gauge\n"
+                  "pki_certificates_expiring{within=\"1d\"} %" PRIu64
+                  "\npki_certificates_expiring{within=\"7d\"} %" PRIu64
+                  "\npki_certificates_expiring{within=\"30d\"} %" PRIu64 "\n",
+                  c->within_1d, c->within_7d, c->within_30d) &&
+         api_cbb_printf(
+             cbb,
+             "# HELP pki_certificates_expired Good issued certificates, "
+             "trust-store entries and registered identities expired in the "
+             "last %d days.\n",
+             CA_LIMIT_MONITOR_EXPIRED_DAYS) &&
+         add_line(cbb,
+                  "# TYPE pki_certificates_expired gauge\n"
+                  "pki_certificates_expired %" PRIu64 "\n",
+                  c->expired) &&
+         api_cbb_printf(
+             cbb,
+             "# HELP pki_external_certificates_expiring Registered "
+             "identities (certificates pki did not issue) expiring within "
+             "the period, not expired yet.\n") &&
+         add_line(
+             cbb,
+             "# TYPE pki_external_certificates_expiring gauge\n"
+             "pki_external_certificates_expiring{within=\"1d\"} %" PRIu64
+             "\npki_external_certificates_expiring{within=\"7d\"} %" PRIu64
+             "\npki_external_certificates_expiring{within=\"30d\"} %" PRIu64
+             "\n",
+             c->external_within_1d, c->external_within_7d,
+             c->external_within_30d) &&
+         api_cbb_printf(cbb,
+                        "# HELP pki_external_certificates_expired Registered "
+                        "identities expired in the last %d days.\n",
+                        CA_LIMIT_MONITOR_EXPIRED_DAYS) &&
+         add_line(cbb,
+                  "# TYPE pki_external_certificates_expired gauge\n"
+                  "pki_external_certificates_expired %" PRIu64 "\n",
+                  c->external_expired);
+}
+
+int api_metrics_add_stats(CBB *cbb, const ca_stats *s) {
+  int ok =
+      api_cbb_printf(
+          cbb,
+          "# HELP pki_stats_computed Whether a statistics snapshot "
+          "exists (GET /v1/stats); the gauges below come from it.\n") &&
+      add_line(cbb, "# TYPE pki_stats_computed gauge\npki_stats_computed %d\n",
+               s->computed);
+  if (!ok || !s->computed) {
+    return ok;
+  }
+  ok = add_expiry(cbb, &s->expiry) &&
+       api_cbb_printf(cbb,
+                      "# HELP pki_stats_age_seconds Seconds since the "
+                      "statistics snapshot was computed.\n") &&
+       add_line(cbb,
+                "# TYPE pki_stats_age_seconds gauge\n"
+                "pki_stats_age_seconds %" PRId64 "\n",
+                s->age_s) &&
+       api_cbb_printf(cbb,
+                      "# HELP pki_stats_refresh_duration_seconds How long "
+                      "the snapshot's computation took.\n") &&
+       add_line(cbb,
+                "# TYPE pki_stats_refresh_duration_seconds gauge\n"
+                "pki_stats_refresh_duration_seconds %.3f\n",
+                (double)s->duration_ms / 1000.0) &&
+       api_cbb_printf(cbb,
+                      "# HELP pki_stats_certificates Issued certificates "
+                      "(kind issued, by CA; issuer \"\": self-signed) and "
+                      "registered identities (kind external, by purpose) by "
+                      "profile and status, as of the snapshot.\n") &&
+       add_line(cbb, "# TYPE pki_stats_certificates gauge\n");
+  for (size_t i = 0; ok && i < s->n_counts; i++) {
+    ok = add_stats_count(cbb, &s->counts[i]);
+  }
+  return ok;
 }

@@ -13,6 +13,7 @@
 #include "ca/issue/engine.h"
 #include "ca/issue/keypool.h"
 #include "ca/revocation/responder.h"
+#include "ca/store/store_stats.h"
 
 typedef struct api_metrics {
   atomic_uint_fast64_t issued;  // certificates returned to clients
@@ -42,5 +43,14 @@ int api_metrics_add_budgets(CBB *cbb, api_budget *api, api_budget *ocsp);
 // came from (its cache, the shared pre-signed answers, a signature) and the
 // entries cached. It returns 0 when out of memory.
 int api_metrics_add_ocsp(CBB *cbb, const ca_responder_stats *stats);
+
+// api_metrics_add_stats appends the gauges served from the statistics
+// snapshot |stats| (ca/store/store_stats.h), never from the certificates:
+// the expiry counts (pki_certificates_expiring, pki_certificates_expired and
+// their pki_external_ twins, as the expiry monitor counts them), the counts
+// by kind, CA, profile and status (pki_stats_certificates), the snapshot's
+// age and how long its computation took. Without a snapshot yet, only
+// pki_stats_computed 0. It returns 0 when out of memory.
+int api_metrics_add_stats(CBB *cbb, const ca_stats *stats);
 
 #endif  // PKI_API_METRICS_H

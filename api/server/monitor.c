@@ -311,7 +311,10 @@ static int add_line(CBB *cbb, const char *fmt, ...) {
 int api_monitor_add_metrics(api_monitor *m, ca_store *store, CBB *cbb) {
   ca_expiry_counts c;
   int ok = 1;
-  if (ca_store_monitor_counts(store, (int64_t)time(NULL), &c)) {
+  // pkid's /metrics passes no store: the counts come from the statistics
+  // snapshot (api_metrics_add_stats).
+  if (store != NULL &&
+      ca_store_monitor_counts(store, (int64_t)time(NULL), &c)) {
     ok = add_line(cbb,
                   "# HELP pki_certificates_expiring Good issued certificates, "
                   "trust-store entries and registered identities expiring "

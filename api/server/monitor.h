@@ -78,7 +78,8 @@ int api_monitor_check(api_monitor *monitor, int64_t now,
 
 // api_monitor_add_metrics appends the monitor's metrics to |cbb|: the
 // certificates expiring within 1, 7 and 30 days and those expired (one
-// query; left out when the database does not answer), and this node's
+// query; left out when the database does not answer, or when |store| is
+// NULL: pkid serves them from the statistics snapshot), and this node's
 // counters of notices and messages. It returns 0 when out of memory.
 int api_monitor_add_metrics(api_monitor *monitor, ca_store *store,
                             CBB *cbb) CA_MUST_CHECK;

@@ -16,6 +16,8 @@
 // this node's OCSP responder what other nodes revoked or issued
 // (ca/store/listener.h). The expiry monitor's thread (api/server/monitor.h)
 // checks the certificates' expiry on its schedule unless --monitor off.
+// The statistics job (api/server/stats.h) computes the certificate counts
+// every --stats-interval, one node of the database at a time.
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +41,7 @@
 #include "api/server/monitor.h"
 #include "api/server/revcheck.h"
 #include "api/server/service.h"
+#include "api/server/stats.h"
 #include "api/server/tls.h"
 #include "api/server/tls_identity.h"
 #include "ca/limits.h"
@@ -484,6 +487,11 @@ int main(int argc, char **argv) {
     api_log(API_LOG_ERROR, "%s", ca_err_get()->message);
     goto done;
   }
+  svc.stats = api_stats_new(svc.store, config.node, config.stats_interval_s);
+  if (svc.stats == NULL || !api_stats_start(svc.stats)) {
+    api_log(API_LOG_ERROR, "cannot start the statistics job");
+    goto done;
+  }
   svc.revcheck = api_revcheck_new(svc.store, svc.authority, &config.revcheck);
   if (svc.revcheck == NULL || !api_revcheck_start(svc.revcheck)) {
     api_log(API_LOG_ERROR, "cannot start the revocation checks");
@@ -654,6 +662,7 @@ done:
   OPENSSL_free(limited_routes);  // after the server that used it
   // After the servers: no POST /v1/monitor:check is running any more.
   api_monitor_free(svc.monitor);
+  api_stats_free(svc.stats);
   api_revcheck_free(svc.revcheck);
   ca_listener_stop(listener);
   // After the listener, which wakes it, and the servers.

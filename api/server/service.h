@@ -23,6 +23,8 @@ struct api_service {
   // --- Expiry monitor ---
   struct api_monitor
       *monitor;  // checks and their counters (api/server/monitor.h)
+  // --- Certificate statistics ---
+  struct api_stats *stats;  // the snapshot's job (api/server/stats.h)
   // --- Revocation checks of trusted certificates ---
   struct api_revcheck *revcheck;  // api/server/revcheck.h
   // --- Access ---

@@ -588,6 +588,12 @@ TEST(expiring_lists_issued_and_trust_certificates_by_expiry) {
 }
 
 TEST(metrics_count_expiring_certificates) {
+  // /metrics serves the counts of the statistics snapshot: computed now.
+  pki_reply reply;
+  CHECK(pki_client_call(api_a, "POST", "/v1/stats:refresh", NULL, NULL, 0,
+                        &reply));
+  CHECK_EQ_INT(reply.status, 200);
+  pki_reply_cleanup(&reply);
   CHECK_EQ_INT(metric(api_a, "pki_certificates_expiring{within=\"1d\"}"), 1);
   CHECK_EQ_INT(metric(api_a, "pki_certificates_expiring{within=\"7d\"}"), 3);
   CHECK_EQ_INT(metric(api_a, "pki_certificates_expiring{within=\"30d\"}"), 5);

@@ -166,6 +166,8 @@ expect_eq "the monitor: cucm1 (20 days) is expiring, marked external" \
   "external,tomcat"
 expect_not_contains "cucm2 (200 days) is not" "$EXPIRING" "cucm2.example.com"
 
+# /metrics serves the counts of the statistics snapshot: computed now.
+curl -sSf -X POST "$BASE/v1/stats:refresh" >/dev/null
 METRICS="$(curl -sS "$BASE/metrics")"
 expect_contains "metrics: the registered identity expiring within 30 days" \
   "$METRICS" 'pki_external_certificates_expiring{within="30d"} 1'

@@ -129,10 +129,35 @@ TEST(the_audit_route_is_for_admins_without_a_body) {
   CHECK(body_type_of(audit->handler) == NULL);
 }
 
+// The statistics snapshot: read by any role, refreshed by an admin, no
+// body either way.
+TEST(the_stats_routes_read_for_readers_and_refresh_for_admins) {
+  size_t n = 0;
+  const api_route *routes = api_routes(&n);
+  int get = 0, refresh = 0;
+  for (size_t i = 0; i < n; i++) {
+    const api_route *r = &routes[i];
+    if (strcmp(r->pattern, "/v1/stats") == 0 && strcmp(r->method, "GET") == 0) {
+      get = 1;
+      CHECK(r->access == API_ACCESS_READ);
+      CHECK(r->max_body == 0);
+      CHECK(r->errors == API_FORMAT_PROTOBUF);
+    }
+    if (strcmp(r->pattern, "/v1/stats:refresh") == 0 &&
+        strcmp(r->method, "POST") == 0) {
+      refresh = 1;
+      CHECK(r->access == API_ACCESS_ADMIN);
+      CHECK(r->max_body == 0);
+    }
+  }
+  CHECK(get && refresh);
+}
+
 int main(void) {
   RUN(every_route_with_a_body_has_its_message);
   RUN(every_body_type_is_a_route);
   RUN(the_new_routes_have_their_messages);
   RUN(the_audit_route_is_for_admins_without_a_body);
+  RUN(the_stats_routes_read_for_readers_and_refresh_for_admins);
   return test_summary();
 }

@@ -122,6 +122,11 @@ void api_handle_node_multi_server(api_service *svc, const api_request *req,
 // The audit log (api/server/handlers/handlers_audit.c).
 void api_handle_audit_list(api_service *svc, const api_request *req,
                            api_response *resp);
+// Certificate statistics (api/server/handlers/handlers_stats.c).
+void api_handle_stats_get(api_service *svc, const api_request *req,
+                          api_response *resp);
+void api_handle_stats_refresh(api_service *svc, const api_request *req,
+                              api_response *resp);
 
 // api_self_signed_drain refuses new self-signed requests (SHUTTING_DOWN)
 // and waits until every running one has completed; pkid calls it at

@@ -95,6 +95,11 @@ static const api_route kRoutes[] = {
      64 * 1024, API_ACCESS_ISSUE},
     {"POST", "/v1/certificates/*:regenerate", api_handle_regenerate,
      API_FORMAT_PROTOBUF, 4096, API_ACCESS_ISSUE},
+    // --- Certificate statistics (api/server/handlers/handlers_stats.c) ---
+    {"GET", "/v1/stats", api_handle_stats_get, API_FORMAT_PROTOBUF, 0,
+     API_ACCESS_READ},
+    {"POST", "/v1/stats:refresh", api_handle_stats_refresh, API_FORMAT_PROTOBUF,
+     0, API_ACCESS_ADMIN},
     // --- Access: tokens and the admin allowlist
     // (api/server/handlers/handlers_access.c) ---
     {"POST", "/v1/tokens", api_handle_token_create, API_FORMAT_TEXT, 0,

@@ -5,15 +5,21 @@ import * as der from '../der.js';
 import { h, table, date, daysLeft, showError, errorSlot } from '../util.js';
 
 async function counts() {
-  // Counted from the find call, a page of up to 1,000 at a time, so the
-  // figures stop at that: "1000+" says there are more.
-  const by = {};
-  const page = await json('GET', '/v1/certificates?usage=identity&limit=1000');
-  for (const c of page.certificates || []) {
-    const k = `${c.profile || '(none)'}|${c.status || 'good'}`;
-    by[k] = (by[k] || 0) + 1;
-  }
-  return { by, more: !!page.nextAfter };
+  // The statistics snapshot (GET /v1/stats): every certificate, counted in
+  // the background by pkid every --stats-interval, with the time it was
+  // computed; two small tables read, whatever the number of certificates.
+  return json('GET', '/v1/stats');
+}
+
+// issuerShown names a group's CA, or what stands for none.
+function issuerShown(c) {
+  if (c.issuer) return c.issuer;
+  return c.kind === 'external' ? '(registered)' : '(self-signed)';
+}
+
+// asOf says when the snapshot was computed: "as of <time>".
+function asOf(s) {
+  return `as of ${date(s.computedAt)} (computed by ${s.computedBy || 'pkid'} in ${Number(s.durationMs || 0)} ms)`;
 }
 
 // expiring returns the 20 certificates that expire soonest from now to 30
@@ -68,35 +74,37 @@ export async function render(box) {
       rsp.prepend(rsp.querySelector('h3'));
       crls(list, crlBox);
     }),
-    counts().then(({ by, more }) => {
-      const rows = Object.entries(by).sort().map(([k, n]) => [...k.split('|'), String(n)]);
-      cnt.append(table(['Profile', 'Status', 'Count'], rows, more ? 'First 1,000 certificates by expiry' : ''));
+    counts().then((s) => {
+      if (!s.computed) {
+        cnt.append(h('p', { class: 'muted', id: 'ov-counts-asof' }, 'No statistics yet: pkid computes them every --stats-interval (pkictl stats --refresh to compute them now).'));
+        return;
+      }
+      const rows = (s.counts || []).map((c) => [issuerShown(c), c.profile, c.status, String(Number(c.count || 0))]);
+      cnt.append(h('p', { class: 'muted', id: 'ov-counts-asof' }, asOf(s)),
+        table(['CA', 'Profile', 'Status', 'Count'], rows));
+      // The expiry counts of /metrics (the expiry monitor's), from the same
+      // snapshot.
+      const n = (k) => String(Number(s[k] || 0));
+      exp.prepend(h('p', { id: 'ov-expiring-counts' },
+        `within 1d: ${n('expiringWithin1d')}, within 7d: ${n('expiringWithin7d')}, within 30d: ${n('expiringWithin30d')}, expired: ${n('expired')} (as of ${date(s.computedAt)})`));
+      exp.prepend(exp.querySelector('h3'));
     }),
     expiring().then(({ list, more }) => {
       exp.append(table(['Name', 'Profile / store', 'Expires', 'Days'], list.map((c) => [c.commonName || c.subject, c.profile || c.store || '', date(c.notAfter), String(daysLeft(c.notAfter))]),
         more ? 'The 20 soonest (Certificates or the Expiry monitor list them all)' : ''));
     }),
   ];
-  // /metrics counts every certificate's expiry in the database: on
-  // millions of rows that takes minutes and holds one of pkid's HTTP
-  // threads, so the overview reads it only when asked.
+  // The responder's figures from /metrics, when asked (the expiry counts
+  // come from the statistics snapshot above).
   const merr = errorSlot();
   const metricsButton = h('button', { type: 'button', class: 'secondary', id: 'ov-metrics', onclick: () => {
     metricsButton.disabled = true;
     text('GET', '/metrics').then((m) => {
-      const exps = metric(m, 'pki_certificates_expir[a-z]+');
-      // pki_certificates_expiring{within="7d"} 3 -> "within 7d: 3".
-      const said = exps.map((l) => {
-        const m = /^pki_certificates_(\w+)(?:\{within="(\w+)"\})? (\S+)$/.exec(l);
-        return m ? `${m[2] ? `within ${m[2]}` : m[1]}: ${m[3]}` : l;
-      });
-      exp.prepend(h('p', { id: 'ov-expiring-counts' }, said.join(', ')));
-      exp.prepend(exp.querySelector('h3'));
       const lines = [...metric(m, 'pki_ocsp_[a-z_]+'), ...metric(m, 'pki_crl_[a-z_]+'), ...metric(m, 'pki_database_up')];
       rsp.append(h('pre', {}, lines.slice(0, 30).join('\n') || 'no responder figures in /metrics'));
     }).catch((e) => showError(merr, e)).finally(() => metricsButton.remove());
-  } }, 'Expiry counts and responder figures (/metrics; slow on millions of certificates)');
-  exp.append(metricsButton, merr);
+  } }, 'Responder figures (/metrics)');
+  rsp.append(metricsButton, merr);
   // The last audit events: admins only (GET /v1/audit), one page of 10.
   if (may('admin')) {
     json('GET', '/v1/audit?limit=10').then((r) => {
