@@ -49,7 +49,8 @@
 //              are not counted; a request's certificates count pro rata of
 //              its time inside the counted window.
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
-//              the key pool full, then with the pool disabled
+//              the key pool full (--keygen-rounds runs of it, the pool
+//              refilled before each), then with the pool disabled
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -105,6 +106,7 @@ typedef struct options {
   const char *pairs;  // comma-separated csr keys, or NULL for all
   const char *batches;
   const char *server;    // an already running pkid, instead of starting one
+  int keygen_rounds;     // keygen: runs of the pool, refilled in between
   pid_t pkid_pid;        // the pkid this program started, for its CPU time
   const it_db *pkid_db;  // its database, for PostgreSQL's processes
 } options;
@@ -842,14 +844,15 @@ static int pool_full(const it_pkid *pkid) {
   return full;
 }
 
-// keygen_run sends the requests of every kind one after the other and
-// prints their latency.
-static void keygen_run(const it_pkid *pkid, const char *source) {
+#define KEYGEN_KINDS (sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]))
+
+// keygen_run sends the requests of every kind one after the other and adds
+// their latency to |lat| (one set per kind), the count of keys that came
+// from the pool to |from_pool|.
+static void keygen_run(const it_pkid *pkid, samples *lat, int *from_pool) {
   pki_client *client = it_client(pkid);
-  for (size_t k = 0; k < sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]); k++) {
+  for (size_t k = 0; k < KEYGEN_KINDS; k++) {
     const keygen_kind *kind = &kKeygenKinds[k];
-    samples lat = {0};
-    int from_pool = 0;
     for (int i = 0; i < kind->requests; i++) {
       Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
       char cn[64];
@@ -870,47 +873,72 @@ static void keygen_run(const it_pkid *pkid, const char *source) {
         fprintf(stderr, "bench: keys:generate failed\n");
         exit(1);
       }
-      sample_add(&lat, (now_s() - t) * 1000);
+      sample_add(&lat[k], (now_s() - t) * 1000);
       Pki__V1__GenerateKeyResponse *resp =
           pki__v1__generate_key_response__unpack(NULL, reply.body_len,
                                                  reply.body);
-      from_pool += resp != NULL && resp->key_from_pool;
+      from_pool[k] += resp != NULL && resp->key_from_pool;
       pki__v1__generate_key_response__free_unpacked(resp, NULL);
       pki_reply_cleanup(&reply);
       free(body);
     }
-    double p50, p99;
-    merge_percentiles(&lat, 1, &p50, &p99);
-    printf(
-        "{\"bench\":\"keygen\",\"key\":\"%s\",\"source\":\"%s\","
-        "\"requests\":%d,\"from_pool\":%d,\"p50_ms\":%.3f,"
-        "\"p99_ms\":%.3f}\n",
-        kind->key, source, kind->requests, from_pool, p50, p99);
-    fflush(stdout);
   }
   pki_client_free(client);
 }
 
+// keygen_print prints the latency of each kind over |rounds| runs.
+static void keygen_print(const char *source, int rounds, samples *lat,
+                         const int *from_pool) {
+  for (size_t k = 0; k < KEYGEN_KINDS; k++) {
+    double p50, p99;
+    const size_t requests = lat[k].n;
+    merge_percentiles(&lat[k], 1, &p50, &p99);
+    lat[k] = (samples){0};  // freed: ready for the next run
+    printf(
+        "{\"bench\":\"keygen\",\"key\":\"%s\",\"source\":\"%s\","
+        "\"rounds\":%d,\"requests\":%zu,\"from_pool\":%d,\"p50_ms\":%.3f,"
+        "\"p99_ms\":%.3f}\n",
+        kKeygenKinds[k].key, source, rounds, requests, from_pool[k], p50, p99);
+  }
+  fflush(stdout);
+}
+
+// measure_keygen runs the pool --keygen-rounds times, waiting for it to
+// fill again before each run, so that every request draws a ready key;
+// then one run with the pool disabled (keys generated on demand).
 static int measure_keygen(const options *opts) {
   it_db db;
   it_pkid pkid;
+  samples lat[KEYGEN_KINDS];
+  int from_pool[KEYGEN_KINDS];
+  memset(lat, 0, sizeof(lat));
+  memset(from_pool, 0, sizeof(from_pool));
   if (!start_pkid(opts, opts->threads, kKeygenPool, &db, &pkid)) {
     return 0;
   }
-  const int full = pool_full(&pkid);
-  if (full) {
-    keygen_run(&pkid, "pool");
+  int full = 1;
+  for (int r = 0; full && r < opts->keygen_rounds; r++) {
+    full = pool_full(&pkid);
+    if (full) {
+      keygen_run(&pkid, lat, from_pool);
+    }
   }
   stop_pkid(&db, &pkid);
   if (!full) {
     fprintf(stderr, "bench: the key pool did not fill\n");
+    for (size_t k = 0; k < KEYGEN_KINDS; k++) {
+      free(lat[k].ms);
+    }
     return 0;
   }
+  keygen_print("pool", opts->keygen_rounds, lat, from_pool);
   if (!start_pkid(opts, opts->threads, "none", &db, &pkid)) {
     return 0;
   }
-  keygen_run(&pkid, "on-demand");
+  memset(from_pool, 0, sizeof(from_pool));
+  keygen_run(&pkid, lat, from_pool);
   stop_pkid(&db, &pkid);
+  keygen_print("on-demand", 1, lat, from_pool);
   return 1;
 }
 
@@ -938,7 +966,8 @@ static void usage(void) {
           "       [--threads N] [--database URL] [--pairs "
           "RSA-2048,EC-P256,RSA-3072,EC-P384]\n"
           "       [--batches 1,10,100,1000] [--server URL (a running "
-          "pkid)]\n");
+          "pkid)]\n"
+          "       [--keygen-rounds N (keygen: runs of the full pool)]\n");
 }
 
 // add_cases lists the cases of one pair for |opts|. HTTP cases get their
@@ -982,7 +1011,11 @@ static void free_cases(bench_case *cases, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  options opts = {.seconds = 5, .rounds = 0, .warmup = -1, .mode = "all"};
+  options opts = {.seconds = 5,
+                  .rounds = 0,
+                  .warmup = -1,
+                  .mode = "all",
+                  .keygen_rounds = 1};
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   opts.threads = cpus > 0 ? (int)cpus : 1;
   opts.database = getenv("DATABASE_URL");
@@ -1009,6 +1042,8 @@ int main(int argc, char **argv) {
       opts.batches = argv[++i];
     } else if (strcmp(argv[i], "--server") == 0) {
       opts.server = argv[++i];
+    } else if (strcmp(argv[i], "--keygen-rounds") == 0) {
+      opts.keygen_rounds = atoi(argv[++i]);
     } else {
       usage();
       return 2;
@@ -1018,7 +1053,8 @@ int main(int argc, char **argv) {
     // About one slice per second of each case.
     opts.rounds = opts.seconds < 1.5 ? 1 : (int)(opts.seconds + 0.5);
   }
-  if (opts.seconds <= 0 || opts.threads <= 0 || opts.rounds < 0) {
+  if (opts.seconds <= 0 || opts.threads <= 0 || opts.rounds < 0 ||
+      opts.keygen_rounds <= 0 || opts.keygen_rounds > 1000) {
     usage();
     return 2;
   }
