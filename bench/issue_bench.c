@@ -51,6 +51,7 @@
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
 //              the key pool full (--keygen-rounds runs of it, the pool
 //              refilled before each), then with the pool disabled
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -846,13 +847,70 @@ static int pool_full(const it_pkid *pkid) {
 
 #define KEYGEN_KINDS (sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]))
 
+// thread_nice returns the nice value of thread |tid| of |pid| (field 19 of
+// its stat line), or 0.
+static int thread_nice(pid_t pid, const char *tid) {
+  char path[96], line[1024];
+  snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    return 0;
+  }
+  const int got = fgets(line, sizeof(line), f) != NULL;
+  fclose(f);
+  const char *p = got ? strrchr(line, ')') : NULL;
+  long nice = 0;
+  // After ")": state (3), then fields 4 to 18, then nice (19).
+  if (p != NULL && sscanf(p + 2,
+                          "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                          "%*u %*u %*d %*d %*d %ld",
+                          &nice) != 1) {
+    nice = 0;
+  }
+  return (int)nice;
+}
+
+// request_cpu_ns is the CPU time (ns, /proc/PID/task/TID/schedstat) of
+// pkid's threads that serve requests: every thread but the key pool's
+// filler, which runs at nice 19. Load on the machine delays a request but
+// does not change this figure.
+static long long request_cpu_ns(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+  DIR *dir = opendir(path);
+  long long total = 0;
+  for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    if (e->d_name[0] == '.' || thread_nice(pid, e->d_name) == 19) {
+      continue;
+    }
+    char sched[96];
+    snprintf(sched, sizeof(sched), "/proc/%d/task/%s/schedstat", (int)pid,
+             e->d_name);
+    FILE *f = fopen(sched, "r");
+    long long ns = 0;
+    if (f != NULL && fscanf(f, "%lld", &ns) == 1) {
+      total += ns;
+    }
+    if (f != NULL) {
+      fclose(f);
+    }
+  }
+  if (dir != NULL) {
+    closedir(dir);
+  }
+  return total;
+}
+
 // keygen_run sends the requests of every kind one after the other and adds
 // their latency to |lat| (one set per kind), the count of keys that came
-// from the pool to |from_pool|.
-static void keygen_run(const it_pkid *pkid, samples *lat, int *from_pool) {
+// from the pool to |from_pool|, and pkid's CPU time for them (ns, the key
+// pool's filler left out) to |cpu_ns|.
+static void keygen_run(const it_pkid *pkid, samples *lat, int *from_pool,
+                       long long *cpu_ns) {
   pki_client *client = it_client(pkid);
   for (size_t k = 0; k < KEYGEN_KINDS; k++) {
     const keygen_kind *kind = &kKeygenKinds[k];
+    const long long cpu0 = request_cpu_ns(pkid->pid);
     for (int i = 0; i < kind->requests; i++) {
       Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
       char cn[64];
@@ -882,23 +940,27 @@ static void keygen_run(const it_pkid *pkid, samples *lat, int *from_pool) {
       pki_reply_cleanup(&reply);
       free(body);
     }
+    cpu_ns[k] += request_cpu_ns(pkid->pid) - cpu0;
   }
   pki_client_free(client);
 }
 
 // keygen_print prints the latency of each kind over |rounds| runs.
 static void keygen_print(const char *source, int rounds, samples *lat,
-                         const int *from_pool) {
+                         const int *from_pool, const long long *cpu_ns) {
   for (size_t k = 0; k < KEYGEN_KINDS; k++) {
     double p50, p99;
     const size_t requests = lat[k].n;
+    const double cpu_us =
+        requests > 0 ? (double)cpu_ns[k] / 1e3 / (double)requests : 0;
     merge_percentiles(&lat[k], 1, &p50, &p99);
     lat[k] = (samples){0};  // freed: ready for the next run
     printf(
         "{\"bench\":\"keygen\",\"key\":\"%s\",\"source\":\"%s\","
         "\"rounds\":%d,\"requests\":%zu,\"from_pool\":%d,\"p50_ms\":%.3f,"
-        "\"p99_ms\":%.3f}\n",
-        kKeygenKinds[k].key, source, rounds, requests, from_pool[k], p50, p99);
+        "\"p99_ms\":%.3f,\"pkid_cpu_us_per_call\":%.1f}\n",
+        kKeygenKinds[k].key, source, rounds, requests, from_pool[k], p50, p99,
+        cpu_us);
   }
   fflush(stdout);
 }
@@ -911,8 +973,10 @@ static int measure_keygen(const options *opts) {
   it_pkid pkid;
   samples lat[KEYGEN_KINDS];
   int from_pool[KEYGEN_KINDS];
+  long long cpu_ns[KEYGEN_KINDS];
   memset(lat, 0, sizeof(lat));
   memset(from_pool, 0, sizeof(from_pool));
+  memset(cpu_ns, 0, sizeof(cpu_ns));
   if (!start_pkid(opts, opts->threads, kKeygenPool, &db, &pkid)) {
     return 0;
   }
@@ -920,7 +984,7 @@ static int measure_keygen(const options *opts) {
   for (int r = 0; full && r < opts->keygen_rounds; r++) {
     full = pool_full(&pkid);
     if (full) {
-      keygen_run(&pkid, lat, from_pool);
+      keygen_run(&pkid, lat, from_pool, cpu_ns);
     }
   }
   stop_pkid(&db, &pkid);
@@ -931,14 +995,15 @@ static int measure_keygen(const options *opts) {
     }
     return 0;
   }
-  keygen_print("pool", opts->keygen_rounds, lat, from_pool);
+  keygen_print("pool", opts->keygen_rounds, lat, from_pool, cpu_ns);
   if (!start_pkid(opts, opts->threads, "none", &db, &pkid)) {
     return 0;
   }
   memset(from_pool, 0, sizeof(from_pool));
-  keygen_run(&pkid, lat, from_pool);
+  memset(cpu_ns, 0, sizeof(cpu_ns));
+  keygen_run(&pkid, lat, from_pool, cpu_ns);
   stop_pkid(&db, &pkid);
-  keygen_print("on-demand", 1, lat, from_pool);
+  keygen_print("on-demand", 1, lat, from_pool, cpu_ns);
   return 1;
 }
 
