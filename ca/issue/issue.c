@@ -393,15 +393,15 @@ int ca_issue_generate(const ca_authority *authority, const ca_issuer_keys *keys,
   const ca_csr_template tmpl = {.subject = request->subject,
                                 .sans = request->sans,
                                 .san_count = request->san_count};
-  // pki holds the key: signing the request with it (an RSA private-key
-  // operation, as costly as the certificate's own signature) and verifying
-  // that would prove nothing.
+  // pki holds the key: signing the request with it (a private-key
+  // operation, for an RSA key as costly as the certificate's own signature)
+  // and verifying that would prove nothing.
   CA_GUARD(ca_csr_build_unsigned(&tmpl, key, &csr, &csr_len));
-  ca_issue_request signed_request = *request;
-  signed_request.csr = csr;
-  signed_request.csr_len = csr_len;
-  signed_request.generate = NULL;
-  if (!issue_sign(authority, keys, &signed_request, self_signed ? key : NULL,
+  ca_issue_request own_request = *request;
+  own_request.csr = csr;
+  own_request.csr_len = csr_len;
+  own_request.generate = NULL;
+  if (!issue_sign(authority, keys, &own_request, self_signed ? key : NULL,
                   CA_LIMIT_CSR_BYTES, 1, now, out)) {
     goto err;
   }
