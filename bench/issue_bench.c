@@ -49,7 +49,9 @@
 //              are not counted; a request's certificates count pro rata of
 //              its time inside the counted window.
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
-//              the key pool full, then with the pool disabled
+//              the key pool full (--keygen-rounds runs of it, the pool
+//              refilled before each), then with the pool disabled
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -105,6 +107,7 @@ typedef struct options {
   const char *pairs;  // comma-separated csr keys, or NULL for all
   const char *batches;
   const char *server;    // an already running pkid, instead of starting one
+  int keygen_rounds;     // keygen: runs of the pool, refilled in between
   pid_t pkid_pid;        // the pkid this program started, for its CPU time
   const it_db *pkid_db;  // its database, for PostgreSQL's processes
 } options;
@@ -842,14 +845,72 @@ static int pool_full(const it_pkid *pkid) {
   return full;
 }
 
-// keygen_run sends the requests of every kind one after the other and
-// prints their latency.
-static void keygen_run(const it_pkid *pkid, const char *source) {
+#define KEYGEN_KINDS (sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]))
+
+// thread_nice returns the nice value of thread |tid| of |pid| (field 19 of
+// its stat line), or 0.
+static int thread_nice(pid_t pid, const char *tid) {
+  char path[96], line[1024];
+  snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    return 0;
+  }
+  const int got = fgets(line, sizeof(line), f) != NULL;
+  fclose(f);
+  const char *p = got ? strrchr(line, ')') : NULL;
+  long nice = 0;
+  // After ")": state (3), then fields 4 to 18, then nice (19).
+  if (p != NULL && sscanf(p + 2,
+                          "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                          "%*u %*u %*d %*d %*d %ld",
+                          &nice) != 1) {
+    nice = 0;
+  }
+  return (int)nice;
+}
+
+// request_cpu_ns is the CPU time (ns, /proc/PID/task/TID/schedstat) of
+// pkid's threads that serve requests: every thread but the key pool's
+// filler, which runs at nice 19. Load on the machine delays a request but
+// does not change this figure.
+static long long request_cpu_ns(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+  DIR *dir = opendir(path);
+  long long total = 0;
+  for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    if (e->d_name[0] == '.' || thread_nice(pid, e->d_name) == 19) {
+      continue;
+    }
+    char sched[96];
+    snprintf(sched, sizeof(sched), "/proc/%d/task/%s/schedstat", (int)pid,
+             e->d_name);
+    FILE *f = fopen(sched, "r");
+    long long ns = 0;
+    if (f != NULL && fscanf(f, "%lld", &ns) == 1) {
+      total += ns;
+    }
+    if (f != NULL) {
+      fclose(f);
+    }
+  }
+  if (dir != NULL) {
+    closedir(dir);
+  }
+  return total;
+}
+
+// keygen_run sends the requests of every kind one after the other and adds
+// their latency to |lat| (one set per kind), the count of keys that came
+// from the pool to |from_pool|, and pkid's CPU time for them (ns, the key
+// pool's filler left out) to |cpu_ns|.
+static void keygen_run(const it_pkid *pkid, samples *lat, int *from_pool,
+                       long long *cpu_ns) {
   pki_client *client = it_client(pkid);
-  for (size_t k = 0; k < sizeof(kKeygenKinds) / sizeof(kKeygenKinds[0]); k++) {
+  for (size_t k = 0; k < KEYGEN_KINDS; k++) {
     const keygen_kind *kind = &kKeygenKinds[k];
-    samples lat = {0};
-    int from_pool = 0;
+    const long long cpu0 = request_cpu_ns(pkid->pid);
     for (int i = 0; i < kind->requests; i++) {
       Pki__V1__Subject subject = PKI__V1__SUBJECT__INIT;
       char cn[64];
@@ -870,47 +931,79 @@ static void keygen_run(const it_pkid *pkid, const char *source) {
         fprintf(stderr, "bench: keys:generate failed\n");
         exit(1);
       }
-      sample_add(&lat, (now_s() - t) * 1000);
+      sample_add(&lat[k], (now_s() - t) * 1000);
       Pki__V1__GenerateKeyResponse *resp =
           pki__v1__generate_key_response__unpack(NULL, reply.body_len,
                                                  reply.body);
-      from_pool += resp != NULL && resp->key_from_pool;
+      from_pool[k] += resp != NULL && resp->key_from_pool;
       pki__v1__generate_key_response__free_unpacked(resp, NULL);
       pki_reply_cleanup(&reply);
       free(body);
     }
-    double p50, p99;
-    merge_percentiles(&lat, 1, &p50, &p99);
-    printf(
-        "{\"bench\":\"keygen\",\"key\":\"%s\",\"source\":\"%s\","
-        "\"requests\":%d,\"from_pool\":%d,\"p50_ms\":%.3f,"
-        "\"p99_ms\":%.3f}\n",
-        kind->key, source, kind->requests, from_pool, p50, p99);
-    fflush(stdout);
+    cpu_ns[k] += request_cpu_ns(pkid->pid) - cpu0;
   }
   pki_client_free(client);
 }
 
+// keygen_print prints the latency of each kind over |rounds| runs.
+static void keygen_print(const char *source, int rounds, samples *lat,
+                         const int *from_pool, const long long *cpu_ns) {
+  for (size_t k = 0; k < KEYGEN_KINDS; k++) {
+    double p50, p99;
+    const size_t requests = lat[k].n;
+    const double cpu_us =
+        requests > 0 ? (double)cpu_ns[k] / 1e3 / (double)requests : 0;
+    merge_percentiles(&lat[k], 1, &p50, &p99);
+    lat[k] = (samples){0};  // freed: ready for the next run
+    printf(
+        "{\"bench\":\"keygen\",\"key\":\"%s\",\"source\":\"%s\","
+        "\"rounds\":%d,\"requests\":%zu,\"from_pool\":%d,\"p50_ms\":%.3f,"
+        "\"p99_ms\":%.3f,\"pkid_cpu_us_per_call\":%.1f}\n",
+        kKeygenKinds[k].key, source, rounds, requests, from_pool[k], p50, p99,
+        cpu_us);
+  }
+  fflush(stdout);
+}
+
+// measure_keygen runs the pool --keygen-rounds times, waiting for it to
+// fill again before each run, so that every request draws a ready key;
+// then one run with the pool disabled (keys generated on demand).
 static int measure_keygen(const options *opts) {
   it_db db;
   it_pkid pkid;
+  samples lat[KEYGEN_KINDS];
+  int from_pool[KEYGEN_KINDS];
+  long long cpu_ns[KEYGEN_KINDS];
+  memset(lat, 0, sizeof(lat));
+  memset(from_pool, 0, sizeof(from_pool));
+  memset(cpu_ns, 0, sizeof(cpu_ns));
   if (!start_pkid(opts, opts->threads, kKeygenPool, &db, &pkid)) {
     return 0;
   }
-  const int full = pool_full(&pkid);
-  if (full) {
-    keygen_run(&pkid, "pool");
+  int full = 1;
+  for (int r = 0; full && r < opts->keygen_rounds; r++) {
+    full = pool_full(&pkid);
+    if (full) {
+      keygen_run(&pkid, lat, from_pool, cpu_ns);
+    }
   }
   stop_pkid(&db, &pkid);
   if (!full) {
     fprintf(stderr, "bench: the key pool did not fill\n");
+    for (size_t k = 0; k < KEYGEN_KINDS; k++) {
+      free(lat[k].ms);
+    }
     return 0;
   }
+  keygen_print("pool", opts->keygen_rounds, lat, from_pool, cpu_ns);
   if (!start_pkid(opts, opts->threads, "none", &db, &pkid)) {
     return 0;
   }
-  keygen_run(&pkid, "on-demand");
+  memset(from_pool, 0, sizeof(from_pool));
+  memset(cpu_ns, 0, sizeof(cpu_ns));
+  keygen_run(&pkid, lat, from_pool, cpu_ns);
   stop_pkid(&db, &pkid);
+  keygen_print("on-demand", 1, lat, from_pool, cpu_ns);
   return 1;
 }
 
@@ -938,7 +1031,8 @@ static void usage(void) {
           "       [--threads N] [--database URL] [--pairs "
           "RSA-2048,EC-P256,RSA-3072,EC-P384]\n"
           "       [--batches 1,10,100,1000] [--server URL (a running "
-          "pkid)]\n");
+          "pkid)]\n"
+          "       [--keygen-rounds N (keygen: runs of the full pool)]\n");
 }
 
 // add_cases lists the cases of one pair for |opts|. HTTP cases get their
@@ -982,7 +1076,11 @@ static void free_cases(bench_case *cases, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  options opts = {.seconds = 5, .rounds = 0, .warmup = -1, .mode = "all"};
+  options opts = {.seconds = 5,
+                  .rounds = 0,
+                  .warmup = -1,
+                  .mode = "all",
+                  .keygen_rounds = 1};
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   opts.threads = cpus > 0 ? (int)cpus : 1;
   opts.database = getenv("DATABASE_URL");
@@ -1009,6 +1107,8 @@ int main(int argc, char **argv) {
       opts.batches = argv[++i];
     } else if (strcmp(argv[i], "--server") == 0) {
       opts.server = argv[++i];
+    } else if (strcmp(argv[i], "--keygen-rounds") == 0) {
+      opts.keygen_rounds = atoi(argv[++i]);
     } else {
       usage();
       return 2;
@@ -1018,7 +1118,8 @@ int main(int argc, char **argv) {
     // About one slice per second of each case.
     opts.rounds = opts.seconds < 1.5 ? 1 : (int)(opts.seconds + 0.5);
   }
-  if (opts.seconds <= 0 || opts.threads <= 0 || opts.rounds < 0) {
+  if (opts.seconds <= 0 || opts.threads <= 0 || opts.rounds < 0 ||
+      opts.keygen_rounds <= 0 || opts.keygen_rounds > 1000) {
     usage();
     return 2;
   }

@@ -49,8 +49,10 @@ err:
   return ret;
 }
 
-int ca_csr_build(const ca_csr_template *t, EVP_PKEY *key, uint8_t **out_der,
-                 size_t *out_len) {
+// build signs the request with |key| when |sign| is set, and otherwise
+// leaves its signature empty.
+static int build(const ca_csr_template *t, EVP_PKEY *key, int sign,
+                 uint8_t **out_der, size_t *out_len) {
   CBB cbb, req, info;
   CBB_zero(&cbb);
   ca_key_info key_info;
@@ -68,8 +70,11 @@ int ca_csr_build(const ca_csr_template *t, EVP_PKEY *key, uint8_t **out_der,
   // The info is now all of |req|'s contents: sign it in place, as
   // ca_certificate_build does.
   uint8_t sig[CA_SIGNATURE_MAX_LEN];
-  size_t sig_len;
-  CA_GUARD(ca_sign(key, digest, CBB_data(&req), CBB_len(&req), sig, &sig_len));
+  size_t sig_len = 0;
+  if (sign) {
+    CA_GUARD(
+        ca_sign(key, digest, CBB_data(&req), CBB_len(&req), sig, &sig_len));
+  }
   CA_GUARD(ca_signature_algorithm_add(&req, key_info.type, digest));
   CA_GUARD(ca_signature_add(&req, sig, sig_len));
   CA_GUARD_CRYPTO(CBB_finish(&cbb, out_der, out_len));
@@ -77,4 +82,14 @@ int ca_csr_build(const ca_csr_template *t, EVP_PKEY *key, uint8_t **out_der,
 err:
   CBB_cleanup(&cbb);
   return 0;
+}
+
+int ca_csr_build(const ca_csr_template *t, EVP_PKEY *key, uint8_t **out_der,
+                 size_t *out_len) {
+  return build(t, key, 1, out_der, out_len);
+}
+
+int ca_csr_build_unsigned(const ca_csr_template *t, EVP_PKEY *key,
+                          uint8_t **out_der, size_t *out_len) {
+  return build(t, key, 0, out_der, out_len);
 }

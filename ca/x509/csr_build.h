@@ -28,4 +28,13 @@ typedef struct ca_csr_template {
 int ca_csr_build(const ca_csr_template *tmpl, EVP_PKEY *key, uint8_t **out_der,
                  size_t *out_len) CA_MUST_CHECK;
 
+// ca_csr_build_unsigned is ca_csr_build with an empty signature: the
+// request pki makes for a key it holds itself (POST /v1/keys:generate),
+// where a signature would prove nothing pki does not know. Such a request
+// never leaves pki and is issued only by ca_issue_generate, which does not
+// verify it; any other reader refuses it (CSR_SIGNATURE_INVALID). |key|
+// needs only its public half.
+int ca_csr_build_unsigned(const ca_csr_template *tmpl, EVP_PKEY *key,
+                          uint8_t **out_der, size_t *out_len) CA_MUST_CHECK;
+
 #endif  // PKI_CA_CSR_BUILD_H

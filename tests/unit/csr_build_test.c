@@ -132,8 +132,41 @@ TEST(bad_subjects_and_names_are_refused) {
   EVP_PKEY_free(key);
 }
 
+// The request pki makes for a key it holds (keys:generate) has the same
+// content and no signature: it parses, and any check of its signature fails.
+TEST(an_unsigned_request_parses_and_never_verifies) {
+  EVP_PKEY *key = make_key("RSA-2048");
+  const ca_name_fields subject = {.common_name = "host.example.com"};
+  const char *sans[] = {"DNS:host.example.com"};
+  const ca_csr_template t = {.subject = &subject, .sans = sans, .san_count = 1};
+  uint8_t *der = NULL, *signed_der = NULL;
+  size_t len, signed_len;
+  CHECK(ca_csr_build_unsigned(&t, key, &der, &len));
+  CHECK(ca_csr_build(&t, key, &signed_der, &signed_len));
+  ca_csr csr, signed_csr;
+  CHECK(ca_csr_parse(&csr, der, len) && csr.has_san);
+  CHECK_EQ_INT(CBS_len(&csr.signature), 0);
+  CHECK(!ca_csr_verify(&csr));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_CSR_SIGNATURE_INVALID);
+  // The same CertificationRequestInfo as the signed request's.
+  CHECK(ca_csr_parse(&signed_csr, signed_der, signed_len));
+  CHECK(CBS_len(&csr.info) == CBS_len(&signed_csr.info) &&
+        memcmp(CBS_data(&csr.info), CBS_data(&signed_csr.info),
+               CBS_len(&csr.info)) == 0);
+  ca_csr_cleanup(&csr);
+  ca_csr_cleanup(&signed_csr);
+  const uint8_t *p = der;
+  X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
+  CHECK(req == NULL || X509_REQ_verify(req, key) != 1);
+  X509_REQ_free(req);
+  OPENSSL_free(der);
+  OPENSSL_free(signed_der);
+  EVP_PKEY_free(key);
+}
+
 int main(void) {
   RUN(requests_verify_with_boringssl_and_pki);
+  RUN(an_unsigned_request_parses_and_never_verifies);
   RUN(a_bare_request_has_no_extension_request);
   RUN(bad_subjects_and_names_are_refused);
   return test_summary();
