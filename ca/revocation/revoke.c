@@ -199,8 +199,9 @@ static void add_write(batch_writes *w, const ca_revocation_batch *batch,
   w->issuers[w->n_issuers++] = r->issuer->id;
 }
 
-// commit_writes records |w| in |tx| and commits.
-static int commit_writes(ca_store_tx **tx, const batch_writes *w) {
+// commit_writes records |w| in |tx| and commits; |*raced| as
+// ca_revocation_writes.raced.
+static int commit_writes(ca_store_tx **tx, const batch_writes *w, int *raced) {
   const ca_revocation_writes writes = {
       .rows = w->rows,
       .actors = w->actors,
@@ -213,6 +214,7 @@ static int commit_writes(ca_store_tx **tx, const batch_writes *w) {
       .n_issuers = w->n_issuers,
       .action = "revoke",
       .channel = CA_REVOCATION_CHANNEL,
+      .raced = raced,
   };
   return ca_store_commit_revocations(tx, &writes);
 }
@@ -251,9 +253,13 @@ static int prepare(const ca_authority *authority,
   return 1;
 }
 
-int ca_revoke_batch(const ca_authority *authority, ca_store *store,
-                    const ca_revocation_batch *batch,
-                    ca_revocation_result *results, size_t *out_revoked) {
+// revoke_once is one attempt of ca_revoke_batch; |*raced| tells that it
+// failed because a concurrent change of one of its certificates came
+// between the read and the write.
+static int revoke_once(const ca_authority *authority, ca_store *store,
+                       const ca_revocation_batch *batch,
+                       ca_revocation_result *results, size_t *out_revoked,
+                       int *raced) {
   int ret = 0;
   ca_store_tx *tx = NULL;
   batch_state b;
@@ -289,7 +295,7 @@ int ca_revoke_batch(const ca_authority *authority, ca_store *store,
   }
   // Every item refused before any lookup: no transaction.
   if (tx != NULL) {
-    CA_GUARD(commit_writes(&tx, &w));
+    CA_GUARD(commit_writes(&tx, &w, raced));
   }
   // From after the commit: the queued rows are older than that, which is
   // what ca_crl_current measures from.
@@ -316,6 +322,31 @@ err:
   free(named);
   free(serials);
   return ret;
+}
+
+// A batch whose certificates another revocation changed meanwhile is
+// decided again on what that one committed (an item it revoked is then
+// already revoked). Each attempt after the first follows a commit of a
+// change to one of the batch's certificates, so a few always suffice in
+// practice; past them the batch fails with CA_ERR_CONFLICT.
+#define REVOKE_ATTEMPTS 8
+
+int ca_revoke_batch(const ca_authority *authority, ca_store *store,
+                    const ca_revocation_batch *batch,
+                    ca_revocation_result *results, size_t *out_revoked) {
+  for (int attempt = 0; attempt < REVOKE_ATTEMPTS; attempt++) {
+    int raced = 0;
+    if (revoke_once(authority, store, batch, results, out_revoked, &raced)) {
+      return 1;
+    }
+    if (!raced) {
+      return 0;
+    }
+  }
+  CA_SET_ERROR(CA_ERR_CONFLICT,
+               "the certificates' revocation state kept changing "
+               "concurrently: try again");
+  return 0;
 }
 
 int ca_revoke(const ca_authority *authority, ca_store *store,
@@ -367,7 +398,10 @@ int ca_unhold(const ca_authority *authority, ca_store *store,
   CA_ENSURE(on_hold, CA_ERR_NOT_ON_HOLD,
             "serial %s is not on hold (certificateHold): %s", out->serial,
             state.revoked ? "its revocation is final" : "it is good");
-  CA_GUARD(ca_store_tx_set_revocation(tx, state.id, 0, 0, 0));
+  // Only while still on hold: a batch, which does not lock, may have
+  // revoked it for good since it was read.
+  CA_GUARD(ca_store_tx_set_revocation(tx, state.id, 0, 0,
+                                      CA_REASON_CERTIFICATE_HOLD));
   CA_GUARD(ca_store_tx_audit(tx, r->actor, "unhold", out->serial, r->source,
                              "ok", "released from hold"));
   char payload[64];

@@ -320,21 +320,23 @@ int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
   s->tx = tx;
   const char *values[3] = {issuer, now_text, k};
   // SCROLL: the cursor is read twice (its rows are those of its snapshot,
-  // both times; the sort is kept by PostgreSQL for the second). The shard's own
-  // index serves a shard; the CA-wide CRL reads every revoked row of the CA.
+  // both times). The narrow revocations table alone (migration 0018), in
+  // the order it is stored: a CRL's revokedCertificates is a SEQUENCE, in
+  // no required order, and a sort of every entry would cost more than the
+  // read. The shard's own index serves a shard; the CA-wide CRL reads
+  // every revocation of the CA.
   if (!ca_store_tx_command(
           tx,
           shard == 0 ? "DECLARE pki_crl_rows SCROLL CURSOR FOR"
-                       " SELECT serial, revoked_at, revocation_reason"
-                       " FROM certificates WHERE issuer_id = $1::bigint"
-                       " AND status = 'revoked' AND not_after > $2::timestamptz"
-                       " AND $3::smallint = 0 ORDER BY serial"
+                       " SELECT serial, revoked_at, reason"
+                       " FROM revocations WHERE issuer_id = $1::bigint"
+                       " AND not_after > $2::timestamptz"
+                       " AND $3::smallint = 0"
                      : "DECLARE pki_crl_rows SCROLL CURSOR FOR"
-                       " SELECT serial, revoked_at, revocation_reason"
-                       " FROM certificates WHERE issuer_id = $1::bigint"
+                       " SELECT serial, revoked_at, reason"
+                       " FROM revocations WHERE issuer_id = $1::bigint"
                        " AND crl_shard = $3::smallint"
-                       " AND status = 'revoked' AND not_after > $2::timestamptz"
-                       " ORDER BY serial",
+                       " AND not_after > $2::timestamptz",
           3, values, PGRES_COMMAND_OK, "opening the revoked certificates")) {
     free(s);
     return 0;
@@ -353,7 +355,7 @@ static uint64_t be64(const char *p) {
 }
 
 // decode_entry reads row |i| of a binary FETCH: serial (text), revoked_at
-// (timestamptz: microseconds from 2000-01-01), revocation_reason (smallint).
+// (timestamptz: microseconds from 2000-01-01), reason (smallint).
 static int decode_entry(PGresult *res, int i, ca_revoked_entry *e) {
   const int serial_len = PQgetlength(res, i, 0);
   CA_ENSURE_RETURN(serial_len > 0 && serial_len < CA_SERIAL_HEX_LEN &&

@@ -75,8 +75,9 @@ typedef struct ca_revoked_stream ca_revoked_stream;
 // certificates of |issuer_id| in |shard| (every one for 0) that have not
 // expired by |now| (RFC 5280 5.1.2.6 lets a CRL drop them). The cursor sees
 // the rows as they were when it was opened, on every pass: the two passes
-// of a CRL (ca/revocation/crl.h) read the same entries. In serial order
-// (as text), as CRLs always listed them. Free with ca_revoked_stream_close
+// of a CRL (ca/revocation/crl.h) read the same entries. In the order the
+// revocations table stores them (no sort: X.509 lists revokedCertificates
+// in no particular order). Free with ca_revoked_stream_close
 // before |tx| ends.
 int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
                              int64_t now,

@@ -98,8 +98,8 @@ static int ctl(const char *args, char *out, size_t len) {
 
 static long long revoked(const char *serial) {
   return it_db_int(&db,
-                   "SELECT count(*) FROM certificates WHERE serial = $1"
-                   " AND status = 'revoked'",
+                   "SELECT count(*) FROM certificate_status WHERE serial = $1"
+                   " AND status = \'revoked\'",
                    serial);
 }
 

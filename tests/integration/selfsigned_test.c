@@ -367,8 +367,8 @@ TEST(regenerate_replaces_with_the_same_kind) {
                           " AND self_signed AND key_generated",
                           m.serial),
                1);
-  db_text("SELECT status FROM certificates WHERE serial = $1", first_serial,
-          text, sizeof(text));
+  db_text("SELECT status FROM certificate_status WHERE serial = $1",
+          first_serial, text, sizeof(text));
   CHECK_EQ_STR(text, "good");
   snprintf(want, sizeof(want), "replaces %s", first_serial);
   db_text(
@@ -516,8 +516,8 @@ TEST(revoke_is_refused_and_crl_and_ocsp_never_see_it) {
   pki_reply_cleanup(&reply);
   // Nothing changed: status, audit, CRLs.
   char text[64];
-  db_text("SELECT status FROM certificates WHERE serial = $1", second_serial,
-          text, sizeof(text));
+  db_text("SELECT status FROM certificate_status WHERE serial = $1",
+          second_serial, text, sizeof(text));
   CHECK_EQ_STR(text, "good");
   CHECK_EQ_INT(count_rows("SELECT count(*) FROM audit_log WHERE object = $1"
                           " AND action = 'revoke'",
