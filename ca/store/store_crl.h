@@ -88,6 +88,15 @@ int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
 int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
                            size_t cap, size_t *out_n) CA_MUST_CHECK;
 
+// ca_revoked_stream_measure sets |*out_n| to the number of entries the
+// stream lists and |*out_len| to the octets of their DER encodings in a CRL
+// (SEQUENCE { serialNumber, revocationDate, [reasonCode unless 0] }, as
+// ca/revocation/crl.c writes them), computed by PostgreSQL without sending
+// them. It reads its own snapshot, not the cursor's: a change committed
+// between the two makes them differ, which the CRL's writer detects.
+int ca_revoked_stream_measure(ca_revoked_stream *s, size_t *out_n,
+                              size_t *out_len) CA_MUST_CHECK;
+
 // ca_revoked_stream_rewind starts the entries again from the first.
 int ca_revoked_stream_rewind(ca_revoked_stream *s) CA_MUST_CHECK;
 

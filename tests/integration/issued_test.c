@@ -810,7 +810,8 @@ TEST(later_revocations_and_releases_reach_b_and_final_ones_stay) {
   }
   pki__v1__import_response__free_unpacked(resp, NULL);
   CHECK_EQ_INT(it_db_int(&db_b,
-                         "SELECT count(*) FROM certificates WHERE serial = $1"
+                         "SELECT count(*) FROM certificate_status"
+                         " WHERE serial = $1"
                          " AND status = 'revoked' AND revocation_reason = 1",
                          serials[0]),
                1);

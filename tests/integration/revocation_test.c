@@ -292,7 +292,7 @@ TEST(revoke_and_unhold_follow_rfc5280_and_are_audited) {
   CHECK_EQ_INT(
       it_db_int(&db,
                 "SELECT count(*) FROM certificate_status WHERE serial = $1"
-                " AND status = \'revoked\' AND revocation_reason = 1",
+                " AND status = 'revoked' AND revocation_reason = 1",
                 a.serial),
       1);
 
@@ -745,7 +745,7 @@ TEST(a_batch_revokes_its_good_items_and_answers_each_bad_one) {
     CHECK_EQ_INT(
         it_db_int(&db,
                   "SELECT count(*) FROM certificate_status WHERE serial = $1"
-                  " AND status = \'revoked\'",
+                  " AND status = 'revoked'",
                   c[i].serial),
         1);
     CHECK_EQ_INT(audit_rows("revoke", c[i].serial), 1);
@@ -887,7 +887,7 @@ TEST(concurrent_revocations_are_each_answered_audited_and_revoked) {
     CHECK_EQ_INT(
         it_db_int(&db,
                   "SELECT count(*) FROM certificate_status WHERE serial = $1"
-                  " AND status = \'revoked\' AND revocation_reason = 1",
+                  " AND status = 'revoked' AND revocation_reason = 1",
                   good[i].serial),
         1);
   }
