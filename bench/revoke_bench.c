@@ -408,24 +408,31 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   char *a_issuers = text_array(rows > 0 ? 1 : 0, get_col, &issuers);
   char *a_ats = text_array(rows, get_same, "1700000000");
   char *a_reasons = text_array(rows, get_same, "1");
+  char *a_held = text_array(rows, get_same, "0");
   char *a_actors = text_array(rows, get_same, "token:1:bench");
   char *a_sources = text_array(rows, get_same, "127.0.0.1");
   char *a_details = text_array(rows, get_same, "reason=keyCompromise");
   char a_count[24];
   snprintf(a_count, sizeof(a_count), "%zu", rows);
   const raw_stmt write[5] = {
-      {"WITH w AS (INSERT INTO revocations AS r (issuer_id, serial,"
+      {"WITH held AS (UPDATE revocations r SET"
+       " revoked_at = to_timestamp(u.at), reason = u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id"
+       " WHERE u.held = 1 AND r.issuer_id = c.issuer_id"
+       " AND r.serial = c.serial AND r.reason = 6 RETURNING 1),"
+       " made AS (INSERT INTO revocations (issuer_id, serial,"
        " certificate_id, crl_shard, not_after, revoked_at, reason)"
        " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
        " to_timestamp(u.at), u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])"
-       " AS u(id, at, reason) JOIN certificates c ON c.id = u.id"
-       " ON CONFLICT (issuer_id, serial) DO UPDATE SET"
-       " revoked_at = excluded.revoked_at, reason = excluded.reason"
-       " WHERE r.reason = 6 AND excluded.reason <> 6 RETURNING 1)"
-       " SELECT revocations_expect(count(*), $4::bigint) FROM w",
-       4,
-       {a_ids, a_ats, a_reasons, a_count}},
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id WHERE u.held = 0 RETURNING 1)"
+       " SELECT revocations_expect((SELECT count(*) FROM held)"
+       " + (SELECT count(*) FROM made), $4::bigint)",
+       5,
+       {a_ids, a_ats, a_reasons, a_count, a_held}},
       {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
        " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
@@ -441,8 +448,8 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
       {"COMMIT", 0, {NULL}}};
   if (a_ids != NULL && a_objects != NULL && a_payloads != NULL &&
       a_issuers != NULL && a_ats != NULL && a_reasons != NULL &&
-      a_actors != NULL && a_sources != NULL && a_details != NULL &&
-      run_pipeline(conn, write, 5, NULL)) {
+      a_held != NULL && a_actors != NULL && a_sources != NULL &&
+      a_details != NULL && run_pipeline(conn, write, 5, NULL)) {
     done = (long)rows;
   }
   free(a_ids);
@@ -451,6 +458,7 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   free(a_issuers);
   free(a_ats);
   free(a_reasons);
+  free(a_held);
   free(a_actors);
   free(a_sources);
   free(a_details);

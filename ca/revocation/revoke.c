@@ -26,6 +26,8 @@ typedef struct batch_state {
   ca_cert_match *matches;
   size_t n_matches;
   uint8_t *changed;  // per match: an earlier item of the batch changed it
+  uint8_t *held;     // per match: it was on hold when read (its row is
+                     // replaced rather than made)
 } batch_state;
 
 static int cmp_by_serial(const void *a, const void *b) {
@@ -37,7 +39,9 @@ static int cmp_by_serial(const void *a, const void *b) {
 
 static int index_matches(batch_state *b) {
   b->changed = calloc(b->n_matches + 1, 1);
-  CA_ENSURE_ALLOC_RETURN(b->changed);
+  b->held = calloc(b->n_matches + 1, 1);
+  CA_ENSURE_RETURN(b->changed != NULL && b->held != NULL, CA_ERR_NO_MEMORY,
+                   "out of memory");
   if (b->n_matches > 0) {
     qsort(b->matches, b->n_matches, sizeof(*b->matches), cmp_by_serial);
   }
@@ -121,6 +125,7 @@ static int decide(const ca_authority *authority, batch_state *b,
   }
   // Later items of the batch see it revoked.
   b->changed[found] = 1;
+  b->held[found] = (uint8_t)on_hold;
   b->matches[found].state.revoked = 1;
   b->matches[found].state.reason = r->reason;
   out->issuer = issuer;
@@ -179,9 +184,10 @@ static int writes_alloc(batch_writes *w, size_t n) {
 
 static void add_write(batch_writes *w, const ca_revocation_batch *batch,
                       const ca_revocation_item *item,
-                      const ca_revocation_result *r, int64_t cert_id) {
+                      const ca_revocation_result *r, int64_t cert_id,
+                      int held) {
   const size_t i = w->n++;
-  w->rows[i] = (ca_revocation_row){cert_id, r->revoked_at, r->reason};
+  w->rows[i] = (ca_revocation_row){cert_id, r->revoked_at, r->reason, held};
   w->actors[i] = item->actor != NULL ? item->actor : batch->actor;
   w->sources[i] = item->source != NULL ? item->source : batch->source;
   w->objects[i] = r->serial;
@@ -291,7 +297,8 @@ static int revoke_once(const ca_authority *authority, ca_store *store,
       ca_err_copy(&out->err);
       continue;
     }
-    add_write(&w, batch, &batch->items[i], out, b.matches[m].state.id);
+    add_write(&w, batch, &batch->items[i], out, b.matches[m].state.id,
+              b.held[m]);
   }
   // Every item refused before any lookup: no transaction.
   if (tx != NULL) {
@@ -319,6 +326,7 @@ err:
   writes_free(&w);
   free(b.matches);
   free(b.changed);
+  free(b.held);
   free(named);
   free(serials);
   return ret;

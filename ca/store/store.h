@@ -398,9 +398,9 @@ typedef struct ca_cert_match {
 // state of every certificate whose serial is one of the |n| |serials|
 // (lower-case hex, as ca_serial_to_hex writes them), under any issuer, in
 // the order of their ids, without locking them (ca_store_commit_revocations
-// checks instead): one round trip (store_revoke.c). On success the caller owns |*out_tx| (commit it with
-// ca_store_commit_revocations, or ca_store_rollback) and frees |*out| with
-// free(); on failure nothing is left open.
+// checks instead): one round trip (store_revoke.c). On success the caller owns
+// |*out_tx| (commit it with ca_store_commit_revocations, or ca_store_rollback)
+// and frees |*out| with free(); on failure nothing is left open.
 int ca_store_begin_revocations(ca_store *store, const char *const *serials,
                                size_t n, ca_store_tx **out_tx,
                                ca_cert_match **out,
@@ -411,6 +411,7 @@ typedef struct ca_revocation_row {
   int64_t id;  // the certificate's
   int64_t revoked_at;
   int reason;
+  int held;  // read on hold (certificateHold): its revocation is replaced
 } ca_revocation_row;
 
 // What a batch of revocations writes (every pointer borrowed): per

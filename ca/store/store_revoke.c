@@ -48,6 +48,9 @@ static int64_t row_at(const void *r) {
 static int64_t row_reason(const void *r) {
   return ((const ca_revocation_row *)r)->reason;
 }
+static int64_t row_held(const void *r) {
+  return ((const ca_revocation_row *)r)->held != 0;
+}
 static int64_t plain_int(const void *v) {
   return *(const int64_t *)v;
 }
@@ -81,11 +84,14 @@ static int send_all(PGconn *conn, const pipe_stmt *stmts, size_t n) {
   return 1;
 }
 
-// serialization_failure: what revocations_expect raises.
+// A concurrent change of a certificate between the read and the write:
+// serialization_failure (what revocations_expect raises) or
+// unique_violation (a revocations row made meanwhile).
 static int is_race(const PGresult *res) {
   const char *state =
       res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  return state != NULL && strcmp(state, "40001") == 0;
+  return state != NULL &&
+         (strcmp(state, "40001") == 0 || strcmp(state, "23505") == 0);
 }
 
 // read_all reads the results of the |n| statements send_all queued, and
@@ -252,8 +258,8 @@ err:
 
 // The parameters of the writes, as array literals.
 typedef struct write_params {
-  char *ids, *ats, *reasons, *actors, *sources, *objects, *details, *payloads,
-      *issuers;
+  char *ids, *ats, *reasons, *held, *actors, *sources, *objects, *details,
+      *payloads, *issuers;
   char count[24];
 } write_params;
 
@@ -261,6 +267,7 @@ static void params_free(write_params *p) {
   free(p->ids);
   free(p->ats);
   free(p->reasons);
+  free(p->held);
   OPENSSL_free(p->actors);
   OPENSSL_free(p->sources);
   OPENSSL_free(p->objects);
@@ -275,6 +282,7 @@ static int params_make(const ca_revocation_writes *w, write_params *p) {
   p->ids = int_literal(w->rows, row, w->n, row_id);
   p->ats = int_literal(w->rows, row, w->n, row_at);
   p->reasons = int_literal(w->rows, row, w->n, row_reason);
+  p->held = int_literal(w->rows, row, w->n, row_held);
   p->actors = ca_store_text_array(w->actors, w->n);
   p->sources = ca_store_text_array(w->sources, w->n);
   p->objects = ca_store_text_array(w->objects, w->n);
@@ -284,9 +292,10 @@ static int params_make(const ca_revocation_writes *w, write_params *p) {
       int_literal(w->issuers, sizeof(int64_t), w->n_issuers, plain_int);
   snprintf(p->count, sizeof(p->count), "%zu", w->n);
   CA_ENSURE_RETURN(p->ids != NULL && p->ats != NULL && p->reasons != NULL &&
-                       p->actors != NULL && p->sources != NULL &&
-                       p->objects != NULL && p->details != NULL &&
-                       p->payloads != NULL && p->issuers != NULL,
+                       p->held != NULL && p->actors != NULL &&
+                       p->sources != NULL && p->objects != NULL &&
+                       p->details != NULL && p->payloads != NULL &&
+                       p->issuers != NULL,
                    CA_ERR_NO_MEMORY, "out of memory");
   return 1;
 }
@@ -304,25 +313,34 @@ int ca_store_commit_revocations(ca_store_tx **txp,
     ca_store_rollback(tx);  // ends the transaction, keeps the error
     return 0;
   }
-  const char *update[4] = {p.ids, p.ats, p.reasons, p.count};
+  const char *update[5] = {p.ids, p.ats, p.reasons, p.count, p.held};
   const char *audit[5] = {w->action, p.actors, p.sources, p.objects, p.details};
   const char *notify[2] = {w->channel, p.payloads};
   const char *queue[1] = {p.issuers};
   const pipe_stmt stmts[] = {
-      // A good certificate gets its row; one on hold (certificateHold,
-      // 6) revoked for good has it replaced. Anything else was changed
-      // since it was read: fewer rows, and revocations_expect fails.
-      {"WITH w AS (INSERT INTO revocations AS r (issuer_id, serial,"
+      // A good certificate gets its row (a plain INSERT: ON CONFLICT
+      // would cost a third more WAL records, a speculative insertion
+      // confirmed per row); one read on hold (certificateHold, 6) and
+      // revoked for good has it replaced. A row another transaction made
+      // meanwhile fails the INSERT (unique violation); one it changed or
+      // deleted leaves the UPDATE short, and revocations_expect fails.
+      {"WITH held AS (UPDATE revocations r SET"
+       " revoked_at = to_timestamp(u.at), reason = u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id"
+       " WHERE u.held = 1 AND r.issuer_id = c.issuer_id"
+       " AND r.serial = c.serial AND r.reason = 6 RETURNING 1),"
+       " made AS (INSERT INTO revocations (issuer_id, serial,"
        " certificate_id, crl_shard, not_after, revoked_at, reason)"
        " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
        " to_timestamp(u.at), u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])"
-       " AS u(id, at, reason) JOIN certificates c ON c.id = u.id"
-       " ON CONFLICT (issuer_id, serial) DO UPDATE SET"
-       " revoked_at = excluded.revoked_at, reason = excluded.reason"
-       " WHERE r.reason = 6 AND excluded.reason <> 6 RETURNING 1)"
-       " SELECT revocations_expect(count(*), $4::bigint) FROM w",
-       4, update, PGRES_TUPLES_OK, "recording revocations", NULL},
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id WHERE u.held = 0 RETURNING 1)"
+       " SELECT revocations_expect((SELECT count(*) FROM held)"
+       " + (SELECT count(*) FROM made), $4::bigint)",
+       5, update, PGRES_TUPLES_OK, "recording revocations", NULL},
       {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
        " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
