@@ -83,13 +83,15 @@ static int copy_revoked(const it_db *db, long long id, long n, int shards) {
            " SELECT string_agg(quote_ident(column_name), ',') INTO cols"
            " FROM information_schema.columns WHERE table_name = 'certificates'"
            " AND table_schema = current_schema() AND column_name NOT IN"
-           " ('id', 'serial', 'common_name', 'status', 'revoked_at',"
-           " 'revocation_reason', 'created_at', 'crl_shard');"
-           " EXECUTE format('INSERT INTO certificates (serial, common_name,"
-           " status, revoked_at, revocation_reason, crl_shard, %%s) SELECT"
+           " ('id', 'serial', 'common_name', 'created_at', 'crl_shard');"
+           " EXECUTE format('WITH ins AS (INSERT INTO certificates (serial,"
+           " common_name, crl_shard, %%s) SELECT"
            " ''c'' || md5(g::text) || substr(md5(g::text || ''x''), 1, 1),"
-           " ''bench-crl-'' || g, ''revoked'', now(), g %%%% 2, %s, %%s"
-           " FROM certificates, generate_series(1, %ld) g WHERE id = %lld',"
+           " ''bench-crl-'' || g, %s, %%s"
+           " FROM certificates, generate_series(1, %ld) g WHERE id = %lld"
+           " RETURNING issuer_id, serial, id, crl_shard, not_after)"
+           " INSERT INTO revocations SELECT issuer_id, serial, id, crl_shard,"
+           " not_after, now(), (row_number() OVER ()) %%%% 2 FROM ins',"
            " cols, cols);"
            " END $$",
            shard, n, id);
@@ -98,6 +100,7 @@ static int copy_revoked(const it_db *db, long long id, long n, int shards) {
   PQclear(res);
   if (ok) {
     PQclear(it_db_query(db, "VACUUM ANALYZE certificates", NULL, NULL));
+    PQclear(it_db_query(db, "VACUUM ANALYZE revocations", NULL, NULL));
   }
   return ok;
 }
@@ -147,8 +150,8 @@ static double pg_read(const it_db *db, const char *issuer) {
   char sql[512];
   snprintf(sql, sizeof(sql),
            "DECLARE r NO SCROLL CURSOR FOR SELECT serial, revoked_at,"
-           " revocation_reason FROM certificates WHERE issuer_id = %s"
-           " AND status = 'revoked' AND not_after > now() ORDER BY serial",
+           " reason FROM revocations WHERE issuer_id = %s"
+           " AND not_after > now()",
            issuer);
   if (PQstatus(conn) == CONNECTION_OK) {
     const double t0 = now_s();

@@ -31,21 +31,21 @@
 // most --clients revocations. The reference is PostgreSQL alone doing that
 // same work at its best: one connection committing, back to back, the
 // transaction pkid sends for a group of --clients revocations (the same
-// statements, in the same two pipelined round trips: lock the rows; update
-// them, one audit row and one NOTIFY each, a crl_pending row, COMMIT with
-// fsync). vs_pg_group is pkid's rate over it: what the HTTP API, TLS and
-// pkid's own work leave of the database's limit. Above 1.0 it would be a
-// broken measurement. per_commit: the revocations pkid committed per
-// transaction, on average (the rows one transaction revoked share their
-// xmin). pg_txn_per_s, for scale only: --clients connections
-// each committing one transaction per revocation, what pkid would be held
-// to without grouping (PostgreSQL itself shares a WAL flush among commits
-// that meet, so it is more than one fsync per revocation).
+// statements, in the same two pipelined round trips: read the rows' state;
+// insert their revocations rows (migration 0018), one audit row and one
+// NOTIFY each, a crl_pending row, COMMIT with fsync). vs_pg_group is pkid's
+// rate over it: what the HTTP API, TLS and pkid's own work leave of the
+// database's limit. Above 1.0 it would be a broken measurement. per_commit: the
+// revocations pkid committed per transaction, on average (the rows one
+// transaction revoked share their xmin). pg_txn_per_s, for scale only:
+// --clients connections each committing one transaction per revocation, what
+// pkid would be held to without grouping (PostgreSQL itself shares a WAL flush
+// among commits that meet, so it is more than one fsync per revocation).
 //
 // The batch case (--batch-items N, --batches B, after the populations):
 // POST /v1/certificates:batchRevoke of N serials at a time, B times, each
 // followed by the same transaction for N other serials sent to PostgreSQL
-// alone (pg_batch: lock, update, audit, NOTIFY, crl_pending, COMMIT; the
+// alone (pg_batch: read, insert, audit, NOTIFY, crl_pending, COMMIT; the
 // order of the two alternates from batch to batch); certificates per
 // second and vs_pg_batch.
 //
@@ -115,16 +115,19 @@ static int copy_rows(const it_db *db, long long id, long n, char tag,
            " SELECT string_agg(quote_ident(column_name), ',') INTO cols"
            " FROM information_schema.columns WHERE table_name = 'certificates'"
            " AND table_schema = current_schema() AND column_name NOT IN"
-           " ('id', 'serial', 'common_name', 'status', 'revoked_at',"
-           " 'revocation_reason', 'created_at');"
-           " EXECUTE format('INSERT INTO certificates (serial, common_name,"
-           " status, revoked_at, revocation_reason, %%s) SELECT"
+           " ('id', 'serial', 'common_name', 'created_at');"
+           " EXECUTE format('WITH ins AS (INSERT INTO certificates (serial,"
+           " common_name, %%s) SELECT"
            " ''%c'' || md5(g::text) || substr(md5(g::text || ''x''), 1, 1),"
-           " ''bench-%c-'' || g, %s, %%s FROM certificates,"
-           " generate_series(%ld, %ld) g WHERE id = %lld', cols, cols);"
+           " ''bench-%c-'' || g, %%s FROM certificates,"
+           " generate_series(%ld, %ld) g WHERE id = %lld"
+           " RETURNING issuer_id, serial, id, crl_shard, not_after)"
+           " %s', cols, cols);"
            " END $$",
-           tag, tag, revoked ? "''revoked'', now(), 1" : "''good'', NULL, NULL",
-           first, first + n - 1, id);
+           tag, tag, first, first + n - 1, id,
+           revoked ? "INSERT INTO revocations SELECT issuer_id, serial, id,"
+                     " crl_shard, not_after, now(), 1 FROM ins"
+                   : "SELECT count(*) FROM ins");
   PGresult *res = it_db_query(db, sql, NULL, NULL);
   const int ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
   PQclear(res);
@@ -141,7 +144,9 @@ typedef struct targets {
 static int load_targets(const it_db *db, char tag, targets *out) {
   char sql[256];
   snprintf(sql, sizeof(sql),
-           "SELECT serial FROM certificates WHERE status = 'good'"
+           "SELECT serial FROM certificates c WHERE NOT EXISTS (SELECT 1"
+           " FROM revocations r WHERE r.issuer_id = c.issuer_id"
+           " AND r.serial = c.serial)"
            " AND serial LIKE '%c%%' AND length(serial) = 34 ORDER BY serial",
            tag);
   PGresult *res = it_db_query(db, sql, NULL, NULL);
@@ -229,9 +234,11 @@ static int raw_revoke(PGconn *conn, const char *serial) {
   const char *values[1] = {serial};
   static const char *const kSteps[] = {
       "BEGIN",
-      "SELECT id FROM certificates WHERE serial = $1 FOR UPDATE",
-      "UPDATE certificates SET status = 'revoked', revoked_at = now(),"
-      " revocation_reason = 1 WHERE serial = $1",
+      "SELECT c.id, rv.reason FROM certificates c LEFT JOIN revocations rv"
+      " ON rv.issuer_id = c.issuer_id AND rv.serial = c.serial"
+      " WHERE c.serial = $1",
+      "INSERT INTO revocations SELECT issuer_id, serial, id, crl_shard,"
+      " not_after, now(), 1 FROM certificates WHERE serial = $1",
       "INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
       " VALUES ('bench', 'revoke', $1, '127.0.0.1', 'ok', 'reason=x')",
       "SELECT pg_notify('pki_bench_revocation', $1)",
@@ -366,8 +373,8 @@ static const char *get_same(void *arg, size_t i, char *buf) {
 }
 
 // raw_group revokes the |n| serials in one transaction as pkid does
-// (ca/store/store_revoke.c): one round trip to begin and lock, one to
-// write and commit. It returns the number revoked, -1 on failure.
+// (ca/store/store_revoke.c): one round trip to begin and read the state,
+// one to write and commit. It returns the number revoked, -1 on failure.
 static long raw_group(PGconn *conn, const char **serials, size_t n) {
   char *list = text_array(n, get_serial, serials);
   PGresult *locked = NULL;
@@ -376,13 +383,14 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   const int hint = n >= 64;
   raw_stmt lock[3] = {{"BEGIN", 0, {NULL}},
                       {"SET LOCAL enable_seqscan = off", 0, {NULL}},
-                      {"SELECT id, issuer_id, status = 'revoked',"
-                       " coalesce(extract(epoch FROM revoked_at)::bigint, 0),"
-                       " coalesce(revocation_reason, 0),"
-                       " extract(epoch FROM not_before)::bigint,"
-                       " extract(epoch FROM not_after)::bigint, serial"
-                       " FROM certificates WHERE serial = ANY($1::text[])"
-                       " ORDER BY id FOR UPDATE",
+                      {"SELECT c.id, c.issuer_id, (rv.serial IS NOT NULL),"
+                       " coalesce(extract(epoch FROM rv.revoked_at)::bigint,"
+                       " 0), coalesce(rv.reason, 0),"
+                       " extract(epoch FROM c.not_before)::bigint,"
+                       " extract(epoch FROM c.not_after)::bigint, c.serial"
+                       " FROM certificates c LEFT JOIN revocations rv"
+                       " ON rv.issuer_id = c.issuer_id AND rv.serial = c.serial"
+                       " WHERE c.serial = ANY($1::text[]) ORDER BY c.id",
                        1,
                        {list}}};
   if (!hint) {
@@ -400,16 +408,31 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   char *a_issuers = text_array(rows > 0 ? 1 : 0, get_col, &issuers);
   char *a_ats = text_array(rows, get_same, "1700000000");
   char *a_reasons = text_array(rows, get_same, "1");
+  char *a_held = text_array(rows, get_same, "0");
   char *a_actors = text_array(rows, get_same, "token:1:bench");
   char *a_sources = text_array(rows, get_same, "127.0.0.1");
   char *a_details = text_array(rows, get_same, "reason=keyCompromise");
+  char a_count[24];
+  snprintf(a_count, sizeof(a_count), "%zu", rows);
   const raw_stmt write[5] = {
-      {"UPDATE certificates c SET status = 'revoked',"
-       " revoked_at = to_timestamp(u.at), revocation_reason = u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])"
-       " AS u(id, at, reason) WHERE c.id = u.id",
-       3,
-       {a_ids, a_ats, a_reasons}},
+      {"WITH held AS (UPDATE revocations r SET"
+       " revoked_at = to_timestamp(u.at), reason = u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id"
+       " WHERE u.held = 1 AND r.issuer_id = c.issuer_id"
+       " AND r.serial = c.serial AND r.reason = 6 RETURNING 1),"
+       " made AS (INSERT INTO revocations (issuer_id, serial,"
+       " certificate_id, crl_shard, not_after, revoked_at, reason)"
+       " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
+       " to_timestamp(u.at), u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id WHERE u.held = 0 RETURNING 1)"
+       " SELECT revocations_expect((SELECT count(*) FROM held)"
+       " + (SELECT count(*) FROM made), $4::bigint)",
+       5,
+       {a_ids, a_ats, a_reasons, a_count, a_held}},
       {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
        " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
@@ -425,8 +448,8 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
       {"COMMIT", 0, {NULL}}};
   if (a_ids != NULL && a_objects != NULL && a_payloads != NULL &&
       a_issuers != NULL && a_ats != NULL && a_reasons != NULL &&
-      a_actors != NULL && a_sources != NULL && a_details != NULL &&
-      run_pipeline(conn, write, 5, NULL)) {
+      a_held != NULL && a_actors != NULL && a_sources != NULL &&
+      a_details != NULL && run_pipeline(conn, write, 5, NULL)) {
     done = (long)rows;
   }
   free(a_ids);
@@ -435,6 +458,7 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   free(a_issuers);
   free(a_ats);
   free(a_reasons);
+  free(a_held);
   free(a_actors);
   free(a_sources);
   free(a_details);
@@ -617,13 +641,12 @@ static int measure_population(run *r, long population) {
   char sql[256];
   snprintf(sql, sizeof(sql),
            "SELECT (100 * count(*) / greatest(count(DISTINCT xmin::text), 1))"
-           " FROM certificates WHERE status = 'revoked' AND serial LIKE '%c%%'"
+           " FROM revocations WHERE serial LIKE '%c%%'"
            " AND length(serial) = 34",
            tags[0]);
   const double per_commit = (double)it_db_int(r->db, sql, NULL) / 100.0;
-  const long long in_db = it_db_int(
-      r->db, "SELECT count(*) FROM certificates WHERE status = 'revoked'",
-      NULL);
+  const long long in_db =
+      it_db_int(r->db, "SELECT count(*) FROM revocations", NULL);
   printf(
       "{\"bench\":\"revoke\",\"case\":\"single\",\"already_revoked\":%ld,"
       "\"clients\":%d,\"seconds\":%.2f,\"revocations\":%lu,"

@@ -54,11 +54,12 @@
 // node-profile in ten), three generations of each certificate (each
 // renewed 30 days before it expires; 730 days of validity, 1,825 for
 // self-signed ones, so notAfter spans about ten years), 3% of nodes
-// retired (their certificates expired), 1% of rows revoked. Every row's
+// retired (their certificates expired), 1% of rows revoked (a row in
+// revocations; self-signed rows are left good). Every row's
 // DER is one of 8 real certificates pkid issued at the start (4 RSA, 4
 // EC), so a row's DER does not carry its row's serial, subject or
 // validity; find and the monitor read the columns, and OCSP answers come
-// from the rows (status, revocation time and reason), never from the DER.
+// from the rows (revocations' time and reason), never from the DER.
 // The issuance and OCSP comparisons measure no raw signing limit: the small
 // database, measured interleaved, is their reference.
 #include <arpa/inet.h>
@@ -271,15 +272,33 @@ static void gen_fill(const gen_ctx *ctx, uint64_t i, gen_row *r) {
 
 // --- Binary COPY ---
 
-#define COPY_COLUMNS 19
+#define COPY_COLUMNS 16
+#define REVOKED_COLUMNS 4
 #define PG_EPOCH_OFFSET INT64_C(946684800)
 #define TEXT_OID 25
 
 static const char kCopySql[] =
     "COPY certificates (issuer_id, serial, profile, subject, common_name,"
-    " sans, key_type, key_bits, not_before, not_after, der, status,"
-    " revoked_at, revocation_reason, requester, created_at, key_generated,"
+    " sans, key_type, key_bits, not_before, not_after, der,"
+    " requester, created_at, key_generated,"
     " self_signed, cluster) FROM STDIN (FORMAT binary)";
+
+// A revoked row's revocation (migration 0018): copied with its transaction's
+// certificates into a table of the session, then inserted into revocations
+// with the certificates' ids. Self-signed rows are never revoked (no CA
+// publishes their revocation).
+static const char kRevokedTableSql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS scale_revoked (issuer_id bigint,"
+    " serial text, revoked_at timestamptz, reason smallint)"
+    " ON COMMIT DELETE ROWS";
+static const char kRevokedCopySql[] =
+    "COPY scale_revoked (issuer_id, serial, revoked_at, reason)"
+    " FROM STDIN (FORMAT binary)";
+static const char kRevokedInsertSql[] =
+    "INSERT INTO revocations (issuer_id, serial, certificate_id, crl_shard,"
+    " not_after, revoked_at, reason) SELECT c.issuer_id, c.serial, c.id,"
+    " c.crl_shard, c.not_after, s.revoked_at, s.reason FROM scale_revoked s"
+    " JOIN certificates c ON c.issuer_id = s.issuer_id AND c.serial = s.serial";
 
 static int add_text(CBB *cbb, const char *s) {
   const size_t n = strlen(s);
@@ -300,10 +319,21 @@ static int add_bool(CBB *cbb, int v) {
   return CBB_add_u32(cbb, 1) && CBB_add_u8(cbb, v ? 1 : 0);
 }
 
+// add_revoked writes |r|'s revocation in the binary format of
+// kRevokedCopySql's columns, when it has one.
+static int add_revoked(CBB *cbb, const gen_row *r) {
+  if (r->revoked_at == 0 || r->issuer_id == 0) {
+    return 1;
+  }
+  return CBB_add_u16(cbb, REVOKED_COLUMNS) && CBB_add_u32(cbb, 8) &&
+         CBB_add_u64(cbb, (uint64_t)r->issuer_id) && add_text(cbb, r->serial) &&
+         add_ts(cbb, r->revoked_at) && CBB_add_u32(cbb, 2) &&
+         CBB_add_u16(cbb, (uint16_t)r->reason);
+}
+
 // add_row writes |r| in the binary format of kCopySql's columns.
 static int add_row(CBB *cbb, const gen_row *r) {
   const size_t san_len = strlen(r->san);
-  const int revoked = r->revoked_at != 0;
   return CBB_add_u16(cbb, COPY_COLUMNS) &&
          (r->issuer_id == 0 ? add_null(cbb)
                             : CBB_add_u32(cbb, 8) &&
@@ -319,10 +349,6 @@ static int add_row(CBB *cbb, const gen_row *r) {
          CBB_add_u32(cbb, r->key_bits) && add_ts(cbb, r->not_before) &&
          add_ts(cbb, r->not_after) && CBB_add_u32(cbb, (uint32_t)r->der_len) &&
          CBB_add_bytes(cbb, r->der, r->der_len) &&
-         add_text(cbb, revoked ? "revoked" : "good") &&
-         (revoked ? add_ts(cbb, r->revoked_at) : add_null(cbb)) &&
-         (revoked ? CBB_add_u32(cbb, 2) && CBB_add_u16(cbb, (uint16_t)r->reason)
-                  : add_null(cbb)) &&
          add_text(cbb, r->requester) && add_ts(cbb, r->not_before) &&
          add_bool(cbb, 0) && add_bool(cbb, r->issuer_id == 0) &&
          add_text(cbb, r->cluster);
@@ -381,14 +407,44 @@ static load_order *order_rows(const gen_ctx *ctx, uint64_t rows) {
   return order;
 }
 
+static const uint8_t kSignature[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
+                                       '\n', 0xff, '\r', '\n', 0};
+
+// copy_all sends |cbb| (a whole binary COPY: header, rows, trailer) with
+// |sql|, and frees it.
+static void copy_all(PGconn *conn, const char *sql, CBB *cbb) {
+  PGresult *res = PQexec(conn, sql);
+  if (PQresultStatus(res) != PGRES_COPY_IN) {
+    fprintf(stderr, "bench: COPY: %s", PQerrorMessage(conn));
+    exit(1);
+  }
+  PQclear(res);
+  if (!CBB_add_u16(cbb, 0xffff) ||
+      PQputCopyData(conn, (const char *)CBB_data(cbb), (int)CBB_len(cbb)) !=
+          1 ||
+      PQputCopyEnd(conn, NULL) != 1) {
+    fprintf(stderr, "bench: COPY: %s", PQerrorMessage(conn));
+    exit(1);
+  }
+  CBB_cleanup(cbb);
+  res = PQgetResult(conn);
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    fprintf(stderr, "bench: COPY: %s", PQerrorMessage(conn));
+    exit(1);
+  }
+  PQclear(res);
+  while ((res = PQgetResult(conn)) != NULL) {
+    PQclear(res);
+  }
+}
+
 // copy_range copies the rows of order[first, end) in transactions of
-// COPY_TX_ROWS.
+// COPY_TX_ROWS, and the revocations of the revoked ones.
 static void copy_range(PGconn *conn, const gen_ctx *ctx,
                        const load_order *order, uint64_t first, uint64_t end,
                        atomic_uint_fast64_t *done) {
-  static const uint8_t kSignature[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
-                                         '\n', 0xff, '\r', '\n', 0};
-  CBB cbb;
+  CBB cbb, revoked;
+  exec_ok(conn, kRevokedTableSql);
   for (uint64_t tx = first; tx < end; tx += COPY_TX_ROWS) {
     const uint64_t tx_end = tx + COPY_TX_ROWS < end ? tx + COPY_TX_ROWS : end;
     exec_ok(conn, "BEGIN");
@@ -400,13 +456,16 @@ static void copy_range(PGconn *conn, const gen_ctx *ctx,
     PQclear(res);
     if (!CBB_init(&cbb, COPY_CHUNK + 8192) ||
         !CBB_add_bytes(&cbb, kSignature, sizeof(kSignature)) ||
-        !CBB_add_u32(&cbb, 0) || !CBB_add_u32(&cbb, 0)) {
+        !CBB_add_u32(&cbb, 0) || !CBB_add_u32(&cbb, 0) ||
+        !CBB_init(&revoked, 4096) ||
+        !CBB_add_bytes(&revoked, kSignature, sizeof(kSignature)) ||
+        !CBB_add_u32(&revoked, 0) || !CBB_add_u32(&revoked, 0)) {
       die("out of memory");
     }
     for (uint64_t i = tx; i < tx_end; i++) {
       gen_row r;
       gen_fill(ctx, order[i].i, &r);
-      if (!add_row(&cbb, &r)) {
+      if (!add_row(&cbb, &r) || !add_revoked(&revoked, &r)) {
         die("out of memory");
       }
       if (CBB_len(&cbb) >= COPY_CHUNK || i + 1 == tx_end) {
@@ -437,6 +496,8 @@ static void copy_range(PGconn *conn, const gen_ctx *ctx,
     while ((res = PQgetResult(conn)) != NULL) {
       PQclear(res);
     }
+    copy_all(conn, kRevokedCopySql, &revoked);
+    exec_ok(conn, kRevokedInsertSql);
     exec_ok(conn, "COMMIT");
     atomic_fetch_add(done, tx_end - tx);
   }
@@ -1070,8 +1131,8 @@ static void ocsp_target_init(node *n, int revoked, ocsp_target *out) {
   if (revoked) {
     char sql[200];
     snprintf(sql, sizeof(sql),
-             "SELECT serial FROM certificates WHERE issuer_id = %" PRId64
-             " AND status = 'revoked' ORDER BY id LIMIT 1",
+             "SELECT serial FROM revocations WHERE issuer_id = %" PRId64
+             " ORDER BY certificate_id LIMIT 1",
              n->ctx.rsa_issuer);
     PGresult *res = it_db_query(&n->db, sql, NULL, NULL);
     if (res == NULL || PQntuples(res) != 1 ||

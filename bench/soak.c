@@ -1311,8 +1311,8 @@ int main(int argc, char **argv) {
   const unsigned long long revoked_total = atomic_load(&g_count.revoked);
   const long long db_certs =
       it_db_int(&db, "SELECT count(*) FROM certificates", NULL);
-  const long long db_revoked = it_db_int(
-      &db, "SELECT count(*) FROM certificates WHERE status = 'revoked'", NULL);
+  const long long db_revoked =
+      it_db_int(&db, "SELECT count(*) FROM revocations", NULL);
   if (db_certs < (long long)recorded ||
       db_revoked != (long long)revoked_total) {
     report_error("database",

@@ -216,8 +216,10 @@ static int import_entry(ca_store_tx *tx, const ca_issued_entry *e,
               "certificate",
               index, p->serial, p->issuer != NULL ? p->issuer->name : "(self)");
     if (next_state(&have, e) == APPLY) {
-      CA_GUARD(ca_store_tx_set_revocation(tx, have.id, e->revoked,
-                                          e->revoked_at, e->reason));
+      // A release (good again) deletes whatever revocation is stored: the
+      // row is locked, and next_state saw it on hold.
+      CA_GUARD(ca_store_tx_set_revocation(
+          tx, have.id, e->revoked, e->revoked_at, e->revoked ? e->reason : 0));
       *changed = 1;
     }
     OPENSSL_free(der);

@@ -342,7 +342,11 @@ int ca_crl_stream(const ca_issuer *issuer, EVP_PKEY *key,
   const EVP_MD *digest = ca_signature_digest(&issuer->key_info, NULL);
   CA_GUARD(make_parts(issuer, info, digest, &parts));
   size_t n, list_len;
-  CA_GUARD(measure(source, batch, &n, &list_len));
+  if (source->measure != NULL) {
+    CA_GUARD(source->measure(source->arg, &n, &list_len));
+  } else {
+    CA_GUARD(measure(source, batch, &n, &list_len));
+  }
   CA_GUARD_CRYPTO(EVP_DigestInit_ex(&e.hash, digest, NULL));
   CA_GUARD(emit_crl(&e, key, digest, &parts, source, batch, n, list_len));
   if (out_entries != NULL) {
@@ -403,7 +407,7 @@ int ca_crl_build(const ca_issuer *issuer, EVP_PKEY *key, uint64_t crl_number,
   CBB cbb;
   CBB_zero(&cbb);
   array_source array = {.entries = entries, .n = n};
-  const ca_crl_source source = {array_next, array_rewind, &array};
+  const ca_crl_source source = {array_next, array_rewind, &array, NULL};
   const ca_crl_sink sink = {buffer_begin, buffer_write, &cbb};
   const ca_crl_info info = {.number = crl_number,
                             .this_update = this_update,

@@ -27,11 +27,17 @@ typedef struct ca_crl_entry {
 
 // Where a CRL's entries come from. |next| sets |*out_n| to the number of
 // entries it wrote into |out| (at most |cap|), 0 at the end; |rewind|
-// starts them again: the same entries, in the same order.
+// starts them again: the same entries, in the same order. |measure|, when
+// not NULL, tells how many entries there are and the octets of their DER
+// encodings (ca_crl_entry_len each) without reading them: the entries are
+// then read once instead of twice. A CRL whose entries turn out to differ
+// from what |measure| or the first read told fails with CA_ERR_INTERNAL
+// ("changed between two reads"), whatever was written.
 typedef struct ca_crl_source {
   int (*next)(void *arg, ca_crl_entry *out, size_t cap, size_t *out_n);
   int (*rewind)(void *arg);
   void *arg;
+  int (*measure)(void *arg, size_t *out_n, size_t *out_len);
 } ca_crl_source;
 
 // Where a CRL's bytes go: |begin| is told its length, then |write| gets

@@ -26,6 +26,8 @@ typedef struct batch_state {
   ca_cert_match *matches;
   size_t n_matches;
   uint8_t *changed;  // per match: an earlier item of the batch changed it
+  uint8_t *held;     // per match: it was on hold when read (its row is
+                     // replaced rather than made)
 } batch_state;
 
 static int cmp_by_serial(const void *a, const void *b) {
@@ -37,7 +39,9 @@ static int cmp_by_serial(const void *a, const void *b) {
 
 static int index_matches(batch_state *b) {
   b->changed = calloc(b->n_matches + 1, 1);
-  CA_ENSURE_ALLOC_RETURN(b->changed);
+  b->held = calloc(b->n_matches + 1, 1);
+  CA_ENSURE_RETURN(b->changed != NULL && b->held != NULL, CA_ERR_NO_MEMORY,
+                   "out of memory");
   if (b->n_matches > 0) {
     qsort(b->matches, b->n_matches, sizeof(*b->matches), cmp_by_serial);
   }
@@ -121,6 +125,7 @@ static int decide(const ca_authority *authority, batch_state *b,
   }
   // Later items of the batch see it revoked.
   b->changed[found] = 1;
+  b->held[found] = (uint8_t)on_hold;
   b->matches[found].state.revoked = 1;
   b->matches[found].state.reason = r->reason;
   out->issuer = issuer;
@@ -179,9 +184,10 @@ static int writes_alloc(batch_writes *w, size_t n) {
 
 static void add_write(batch_writes *w, const ca_revocation_batch *batch,
                       const ca_revocation_item *item,
-                      const ca_revocation_result *r, int64_t cert_id) {
+                      const ca_revocation_result *r, int64_t cert_id,
+                      int held) {
   const size_t i = w->n++;
-  w->rows[i] = (ca_revocation_row){cert_id, r->revoked_at, r->reason};
+  w->rows[i] = (ca_revocation_row){cert_id, r->revoked_at, r->reason, held};
   w->actors[i] = item->actor != NULL ? item->actor : batch->actor;
   w->sources[i] = item->source != NULL ? item->source : batch->source;
   w->objects[i] = r->serial;
@@ -199,8 +205,9 @@ static void add_write(batch_writes *w, const ca_revocation_batch *batch,
   w->issuers[w->n_issuers++] = r->issuer->id;
 }
 
-// commit_writes records |w| in |tx| and commits.
-static int commit_writes(ca_store_tx **tx, const batch_writes *w) {
+// commit_writes records |w| in |tx| and commits; |*raced| as
+// ca_revocation_writes.raced.
+static int commit_writes(ca_store_tx **tx, const batch_writes *w, int *raced) {
   const ca_revocation_writes writes = {
       .rows = w->rows,
       .actors = w->actors,
@@ -213,6 +220,7 @@ static int commit_writes(ca_store_tx **tx, const batch_writes *w) {
       .n_issuers = w->n_issuers,
       .action = "revoke",
       .channel = CA_REVOCATION_CHANNEL,
+      .raced = raced,
   };
   return ca_store_commit_revocations(tx, &writes);
 }
@@ -251,9 +259,13 @@ static int prepare(const ca_authority *authority,
   return 1;
 }
 
-int ca_revoke_batch(const ca_authority *authority, ca_store *store,
-                    const ca_revocation_batch *batch,
-                    ca_revocation_result *results, size_t *out_revoked) {
+// revoke_once is one attempt of ca_revoke_batch; |*raced| tells that it
+// failed because a concurrent change of one of its certificates came
+// between the read and the write.
+static int revoke_once(const ca_authority *authority, ca_store *store,
+                       const ca_revocation_batch *batch,
+                       ca_revocation_result *results, size_t *out_revoked,
+                       int *raced) {
   int ret = 0;
   ca_store_tx *tx = NULL;
   batch_state b;
@@ -285,11 +297,12 @@ int ca_revoke_batch(const ca_authority *authority, ca_store *store,
       ca_err_copy(&out->err);
       continue;
     }
-    add_write(&w, batch, &batch->items[i], out, b.matches[m].state.id);
+    add_write(&w, batch, &batch->items[i], out, b.matches[m].state.id,
+              b.held[m]);
   }
   // Every item refused before any lookup: no transaction.
   if (tx != NULL) {
-    CA_GUARD(commit_writes(&tx, &w));
+    CA_GUARD(commit_writes(&tx, &w, raced));
   }
   // From after the commit: the queued rows are older than that, which is
   // what ca_crl_current measures from.
@@ -313,9 +326,35 @@ err:
   writes_free(&w);
   free(b.matches);
   free(b.changed);
+  free(b.held);
   free(named);
   free(serials);
   return ret;
+}
+
+// A batch whose certificates another revocation changed meanwhile is
+// decided again on what that one committed (an item it revoked is then
+// already revoked). Each attempt after the first follows a commit of a
+// change to one of the batch's certificates, so a few always suffice in
+// practice; past them the batch fails with CA_ERR_CONFLICT.
+#define REVOKE_ATTEMPTS 8
+
+int ca_revoke_batch(const ca_authority *authority, ca_store *store,
+                    const ca_revocation_batch *batch,
+                    ca_revocation_result *results, size_t *out_revoked) {
+  for (int attempt = 0; attempt < REVOKE_ATTEMPTS; attempt++) {
+    int raced = 0;
+    if (revoke_once(authority, store, batch, results, out_revoked, &raced)) {
+      return 1;
+    }
+    if (!raced) {
+      return 0;
+    }
+  }
+  CA_SET_ERROR(CA_ERR_CONFLICT,
+               "the certificates' revocation state kept changing "
+               "concurrently: try again");
+  return 0;
 }
 
 int ca_revoke(const ca_authority *authority, ca_store *store,
@@ -367,7 +406,10 @@ int ca_unhold(const ca_authority *authority, ca_store *store,
   CA_ENSURE(on_hold, CA_ERR_NOT_ON_HOLD,
             "serial %s is not on hold (certificateHold): %s", out->serial,
             state.revoked ? "its revocation is final" : "it is good");
-  CA_GUARD(ca_store_tx_set_revocation(tx, state.id, 0, 0, 0));
+  // Only while still on hold: a batch, which does not lock, may have
+  // revoked it for good since it was read.
+  CA_GUARD(ca_store_tx_set_revocation(tx, state.id, 0, 0,
+                                      CA_REASON_CERTIFICATE_HOLD));
   CA_GUARD(ca_store_tx_audit(tx, r->actor, "unhold", out->serial, r->source,
                              "ok", "released from hold"));
   char payload[64];

@@ -334,7 +334,10 @@ int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
                                  size_t *out_matches) CA_MUST_CHECK;
 
 // ca_store_tx_set_revocation marks certificate |id| revoked at
-// |revoked_at| for |reason|, or good again when |revoked| is 0.
+// |revoked_at| for |reason| (its row in revocations, migration 0018), or
+// good again when |revoked| is 0: then a |reason| other than 0 is the
+// reason the certificate must still be revoked for (certificateHold for a
+// release), else it fails with CA_ERR_CONFLICT and changes nothing.
 int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
                                int64_t revoked_at, int reason) CA_MUST_CHECK;
 
@@ -391,14 +394,13 @@ typedef struct ca_cert_match {
   ca_cert_state state;
 } ca_cert_match;
 
-// ca_store_begin_revocations begins a transaction and finds and locks in
-// it every certificate whose serial is one of the |n| |serials| (lower-case
-// hex, as ca_serial_to_hex writes them), under any issuer, in the order of
-// their ids (the order ca_store_tx_lock_certificate locks in, so that
-// concurrent revocations cannot deadlock): one round trip
-// (store_revoke.c). On success the caller owns |*out_tx| (commit it with
-// ca_store_commit_revocations, or ca_store_rollback) and frees |*out| with
-// free(); on failure nothing is left open.
+// ca_store_begin_revocations begins a transaction and reads in it the
+// state of every certificate whose serial is one of the |n| |serials|
+// (lower-case hex, as ca_serial_to_hex writes them), under any issuer, in
+// the order of their ids, without locking them (ca_store_commit_revocations
+// checks instead): one round trip (store_revoke.c). On success the caller owns
+// |*out_tx| (commit it with ca_store_commit_revocations, or ca_store_rollback)
+// and frees |*out| with free(); on failure nothing is left open.
 int ca_store_begin_revocations(ca_store *store, const char *const *serials,
                                size_t n, ca_store_tx **out_tx,
                                ca_cert_match **out,
@@ -409,6 +411,7 @@ typedef struct ca_revocation_row {
   int64_t id;  // the certificate's
   int64_t revoked_at;
   int reason;
+  int held;  // read on hold (certificateHold): its revocation is replaced
 } ca_revocation_row;
 
 // What a batch of revocations writes (every pointer borrowed): per
@@ -427,6 +430,10 @@ typedef struct ca_revocation_writes {
   size_t n_issuers;
   const char *action;
   const char *channel;
+  // Set to 1 when the commit failed because a concurrent change made the
+  // rows differ from what was read (the batch may be decided again), else
+  // 0. May be NULL.
+  int *raced;
 } ca_revocation_writes;
 
 // ca_store_commit_revocations writes |w| and commits, in one round trip

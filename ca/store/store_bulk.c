@@ -21,11 +21,11 @@ static const char kExportSql[] =
     "SELECT * FROM (SELECT DISTINCT ON (lower(c.common_name), c.profile)"
     " c.id, c.serial, coalesce(i.name, ''), c.profile, c.subject,"
     " c.common_name, extract(epoch FROM c.not_before)::bigint,"
-    " extract(epoch FROM c.not_after)::bigint, c.status,"
-    " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
-    " coalesce(c.revocation_reason, 0), c.der"
+    " extract(epoch FROM c.not_after)::bigint, " CA_STORE_STATUS ","
+    " coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0),"
+    " coalesce(rv.reason, 0), c.der"
     " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
-    " WHERE c.cluster = $1 AND c.profile = ANY ($2::text[])"
+    CA_STORE_JOIN_REVOCATION("c") " WHERE c.cluster = $1 AND c.profile = ANY ($2::text[])"
     " AND c.not_after > to_timestamp($3::bigint)"
     " ORDER BY lower(c.common_name), c.profile, c.not_before DESC, c.id DESC)"
     " AS current ORDER BY lower(common_name), profile LIMIT $4::bigint";
@@ -125,12 +125,14 @@ err:
 static const char kIssuedSql[] =
     "SELECT c.id, c.serial, coalesce(i.name, ''), c.profile, c.subject,"
     " c.common_name, extract(epoch FROM c.not_before)::bigint,"
-    " extract(epoch FROM c.not_after)::bigint, c.status,"
-    " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
-    " coalesce(c.revocation_reason, 0), c.der, c.requester,"
+    " extract(epoch FROM c.not_after)::bigint, " CA_STORE_STATUS
+    ","
+    " coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0),"
+    " coalesce(rv.reason, 0), c.der, c.requester,"
     " c.key_generated, coalesce(c.cluster, ''), c.issuer_id IS NULL"
-    " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
-    " WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2::bigint";
+    " FROM certificates c LEFT JOIN issuers i ON i.id = "
+    "c.issuer_id" CA_STORE_JOIN_REVOCATION(
+        "c") " WHERE c.id > $1::bigint ORDER BY c.id LIMIT $2::bigint";
 
 static int decode_issued(PGresult *res, int i, void *elem, const void *arg) {
   ca_cert_row *r = elem;

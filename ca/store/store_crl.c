@@ -306,8 +306,18 @@ int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
 
 struct ca_revoked_stream {
   ca_store_tx *tx;
-  int open;  // the cursor exists
+  int open;                            // the cursor exists
+  char issuer[24], shard[8], now[21];  // its parameters
 };
+
+// The rows of a CRL, without their columns: parameters $1 issuer, $2 the
+// CRL's time (expired certificates are left out), $3 shard (0: every one).
+#define REVOKED_ROWS(COLUMNS)                           \
+  "SELECT " COLUMNS                                     \
+  " FROM revocations"                                   \
+  " WHERE issuer_id = $1::bigint"                       \
+  " AND ($3::smallint = 0 OR crl_shard = $3::smallint)" \
+  " AND not_after > $2::timestamptz"
 
 int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
                              int64_t now, ca_revoked_stream **out) {
@@ -318,23 +328,21 @@ int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
   ca_revoked_stream *s = calloc(1, sizeof(*s));
   CA_ENSURE_ALLOC_RETURN(s);
   s->tx = tx;
+  memcpy(s->issuer, issuer, sizeof(s->issuer));
+  memcpy(s->shard, k, sizeof(s->shard));
+  memcpy(s->now, now_text, sizeof(s->now));
   const char *values[3] = {issuer, now_text, k};
-  // SCROLL: the cursor is read twice (its rows are those of its snapshot,
-  // both times; the sort is kept by PostgreSQL for the second). The shard's own
-  // index serves a shard; the CA-wide CRL reads every revoked row of the CA.
+  // SCROLL: the cursor may be read twice (its rows are those of its
+  // snapshot, both times). The narrow revocations table alone (migration
+  // 0018), in the order it is stored: a CRL's revokedCertificates is a
+  // SEQUENCE, in no required order, and a sort of every entry would cost
+  // more than the read. The shard's own index serves a shard (the planner
+  // sees $3 when it plans); the CA-wide CRL reads every revocation of the
+  // CA.
   if (!ca_store_tx_command(
           tx,
-          shard == 0 ? "DECLARE pki_crl_rows SCROLL CURSOR FOR"
-                       " SELECT serial, revoked_at, revocation_reason"
-                       " FROM certificates WHERE issuer_id = $1::bigint"
-                       " AND status = 'revoked' AND not_after > $2::timestamptz"
-                       " AND $3::smallint = 0 ORDER BY serial"
-                     : "DECLARE pki_crl_rows SCROLL CURSOR FOR"
-                       " SELECT serial, revoked_at, revocation_reason"
-                       " FROM certificates WHERE issuer_id = $1::bigint"
-                       " AND crl_shard = $3::smallint"
-                       " AND status = 'revoked' AND not_after > $2::timestamptz"
-                       " ORDER BY serial",
+          "DECLARE pki_crl_rows SCROLL CURSOR FOR " REVOKED_ROWS(
+              "serial, revoked_at, reason"),
           3, values, PGRES_COMMAND_OK, "opening the revoked certificates")) {
     free(s);
     return 0;
@@ -353,7 +361,7 @@ static uint64_t be64(const char *p) {
 }
 
 // decode_entry reads row |i| of a binary FETCH: serial (text), revoked_at
-// (timestamptz: microseconds from 2000-01-01), revocation_reason (smallint).
+// (timestamptz: microseconds from 2000-01-01), reason (smallint).
 static int decode_entry(PGresult *res, int i, ca_revoked_entry *e) {
   const int serial_len = PQgetlength(res, i, 0);
   CA_ENSURE_RETURN(serial_len > 0 && serial_len < CA_SERIAL_HEX_LEN &&
@@ -402,6 +410,30 @@ int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
   }
   PQclear(res);
   *out_n = (size_t)n < cap ? (size_t)n : cap;
+  return 1;
+}
+
+// The octets of one entry as ca/revocation/crl.c encodes it: SEQUENCE
+// (2; an entry is shorter than 128), INTEGER serial (2, the magnitude's
+// octets, a leading 0 when its top bit is set; serials are stored as the
+// lower-case hex of the magnitude), UTCTime before 2050 (15) else
+// GeneralizedTime (17), and a reasonCode extension unless unspecified (14).
+#define ENTRY_LEN                                                          \
+  "2 + 2 + (length(serial) + 1) / 2 + CASE WHEN length(serial) % 2 = 0"    \
+  " AND strpos('89abcdef', left(serial, 1)) > 0 THEN 1 ELSE 0 END"         \
+  " + CASE WHEN revoked_at < timestamptz '2050-01-01 00:00:00+00' THEN 15" \
+  " ELSE 17 END + CASE WHEN reason <> 0 THEN 14 ELSE 0 END"
+
+int ca_revoked_stream_measure(ca_revoked_stream *s, size_t *out_n,
+                              size_t *out_len) {
+  const char *values[3] = {s->issuer, s->now, s->shard};
+  PGresult *res = ca_store_tx_query(
+      s->tx, REVOKED_ROWS("count(*), coalesce(sum(" ENTRY_LEN "), 0)"), 3,
+      values, NULL, NULL, PGRES_TUPLES_OK, "measuring revoked certificates");
+  CA_GUARD_RETURN(res != NULL);
+  *out_n = (size_t)ca_store_get_int(res, 0, 0);
+  *out_len = (size_t)ca_store_get_int(res, 0, 1);
+  PQclear(res);
   return 1;
 }
 

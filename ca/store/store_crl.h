@@ -75,8 +75,9 @@ typedef struct ca_revoked_stream ca_revoked_stream;
 // certificates of |issuer_id| in |shard| (every one for 0) that have not
 // expired by |now| (RFC 5280 5.1.2.6 lets a CRL drop them). The cursor sees
 // the rows as they were when it was opened, on every pass: the two passes
-// of a CRL (ca/revocation/crl.h) read the same entries. In serial order
-// (as text), as CRLs always listed them. Free with ca_revoked_stream_close
+// of a CRL (ca/revocation/crl.h) read the same entries. In the order the
+// revocations table stores them (no sort: X.509 lists revokedCertificates
+// in no particular order). Free with ca_revoked_stream_close
 // before |tx| ends.
 int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
                              int64_t now,
@@ -86,6 +87,15 @@ int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
 // 0 at the end.
 int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
                            size_t cap, size_t *out_n) CA_MUST_CHECK;
+
+// ca_revoked_stream_measure sets |*out_n| to the number of entries the
+// stream lists and |*out_len| to the octets of their DER encodings in a CRL
+// (SEQUENCE { serialNumber, revocationDate, [reasonCode unless 0] }, as
+// ca/revocation/crl.c writes them), computed by PostgreSQL without sending
+// them. It reads its own snapshot, not the cursor's: a change committed
+// between the two makes them differ, which the CRL's writer detects.
+int ca_revoked_stream_measure(ca_revoked_stream *s, size_t *out_n,
+                              size_t *out_len) CA_MUST_CHECK;
 
 // ca_revoked_stream_rewind starts the entries again from the first.
 int ca_revoked_stream_rewind(ca_revoked_stream *s) CA_MUST_CHECK;

@@ -134,30 +134,44 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   ".id) > (to_timestamp($13),"          \
   " $14::integer, $15::bigint)))"
 
+// Whether a certificate c has the status of parameter P ('good' or
+// 'revoked'; any other matches none): its row in revocations rv (migration
+// 0018), joined by CA_STORE_JOIN_REVOCATION. status=good walks the
+// notAfter index with a probe of the revocations key per row;
+// status=revoked too, and stops as soon as the page is full: revoked
+// certificates are a small share, and the probes of a narrow index cost
+// little next to reading the wide rows.
+#define STATUS_IS(P)                                     \
+  "((" P " = 'revoked' AND " CA_STORE_REVOKED ") OR (" P \
+  " = 'good'"                                            \
+  " AND NOT " CA_STORE_REVOKED "))"
+
 // The identity branch: certificates c from SOURCE, ordered by ORDER.
-#define IDENTITY_BRANCH(SOURCE, ORDER)                                  \
+#define IDENTITY_BRANCH(SOURCE, ORDER) \
   "(SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS issuer,"  \
   " c.profile, c.subject, c.common_name,"                               \
   " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"   \
-  " c.not_before, c.not_after, c.status, c.requester, c.created_at,"    \
-  " c.key_generated, c.self_signed, c.revoked_at, c.revocation_reason," \
+  " c.not_before, c.not_after, " CA_STORE_STATUS " AS status,"          \
+  " c.requester, c.created_at,"                                         \
+  " c.key_generated, c.self_signed, rv.revoked_at,"                     \
+  " rv.reason AS revocation_reason,"                                    \
   " '' AS store, coalesce(c.cluster, '') AS cluster,"                   \
   " NULL::bytea AS fingerprint, NULL::bytea AS der, '' AS node,"        \
-  " c.status AS revocation"                                             \
-  " FROM " SOURCE                                                       \
+  " " CA_STORE_STATUS " AS revocation"                                  \
+  " FROM " SOURCE CA_STORE_JOIN_REVOCATION("c")                         \
   " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
   " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
   " AND ($1::text IS NULL OR c.profile = $1)"                           \
   " AND ($2::text IS NULL OR lower(c.common_name) LIKE " CN_PATTERN     \
   ")"                                                                   \
-  " AND ($3::text IS NULL OR c.status = $3)"                            \
+  " AND ($3::text IS NULL OR " STATUS_IS("$3") ")"                      \
   " AND ($4::text IS NULL OR c.serial = $4)"                            \
   " AND ($5::text IS NULL OR i.name = $5)"                              \
   " AND ($7::text IS NULL OR c.key_type = $7)"                          \
   " AND ($8::integer IS NULL OR c.key_bits = $8)"                       \
   " AND ($12::text IS NULL OR c.cluster = $12)"                         \
-  " AND ($18::text IS NULL OR ($18 IN ('good', 'revoked')"              \
-  " AND c.status = $18)) AND" RANGE("c", "0") " ORDER BY " ORDER        \
+  " AND ($18::text IS NULL OR " STATUS_IS("$18") ")"                    \
+  " AND" RANGE("c", "0") " ORDER BY " ORDER                             \
                                               ", c.id LIMIT $16::bigint)"
 
 // The status of pki's own revocation check of a trust entry or registered
@@ -232,8 +246,8 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // input.
 //
 // Without a common-name filter: each branch is ordered and limited on its
-// own, so that a notAfter index serves it (certificates_not_after_idx;
-// certificates_revoked_not_after_idx for status=revoked), or PostgreSQL
+// own, so that a notAfter index serves it (certificates_not_after_idx,
+// for status=good and status=revoked too: STATUS_IS), or PostgreSQL
 // picks a selective index (serial, cluster) and sorts what it found.
 static const char kFindSql[] =
     FIND_SQL("certificates c", "c.not_after") " LIMIT $16::bigint";

@@ -38,13 +38,26 @@ struct ca_store_tx {
   int failed;  // a statement failed: only rollback remains
 };
 
-// The columns ca_store_get_cert_state reads, in its order.
-#define CA_STORE_STATE_COLUMNS                            \
-  "id, issuer_id, status = 'revoked',"                    \
-  " coalesce(extract(epoch FROM revoked_at)::bigint, 0)," \
-  " coalesce(revocation_reason, 0),"                      \
-  " extract(epoch FROM not_before)::bigint,"              \
-  " extract(epoch FROM not_after)::bigint"
+// A certificate's revocation state is its row in revocations, if any
+// (migration 0018): every reader joins certificates |c| to revocations as
+// alias rv with this, and reads the state through the macros below.
+#define CA_STORE_JOIN_REVOCATION(c)                                 \
+  " LEFT JOIN revocations rv ON rv.issuer_id = " c ".issuer_id AND" \
+  " rv.serial = " c ".serial"
+#define CA_STORE_REVOKED "(rv.serial IS NOT NULL)"
+#define CA_STORE_STATUS \
+  "(CASE WHEN rv.serial IS NULL THEN 'good' ELSE 'revoked' END)"
+
+// The columns ca_store_get_cert_state reads, in its order, from
+// certificates c joined by CA_STORE_JOIN_REVOCATION("c").
+#define CA_STORE_STATE_COLUMNS                               \
+  "c.id, c.issuer_id, " CA_STORE_REVOKED ","                 \
+  " coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0)," \
+  " coalesce(rv.reason, 0),"                                 \
+  " extract(epoch FROM c.not_before)::bigint,"               \
+  " extract(epoch FROM c.not_after)::bigint"
+#define CA_STORE_STATE_FROM \
+  "certificates c" CA_STORE_JOIN_REVOCATION("c")
 
 // ca_store_raise_conn records CA_ERR_STORAGE_UNAVAILABLE with libpq's
 // message for |conn| (which never holds a password).
@@ -74,8 +87,8 @@ int64_t ca_store_get_int(PGresult *res, int row, int col);
 int ca_store_get_bool(PGresult *res, int row, int col);
 
 // ca_store_get_cert_state reads the seven columns a certificate's state
-// is selected as (id, issuer_id, status = 'revoked', revoked_at,
-// revocation_reason, not_before, not_after; times as epoch seconds), from
+// is selected as (id, issuer_id, revoked, revoked_at, reason, not_before,
+// not_after; times as epoch seconds: CA_STORE_STATE_COLUMNS), from
 // column 0 of |row|.
 void ca_store_get_cert_state(PGresult *res, int row, ca_cert_state *out);
 

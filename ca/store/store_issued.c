@@ -17,14 +17,16 @@ int ca_store_tx_find_issued(ca_store_tx *tx, int64_t issuer_id,
   // Self-signed rows have no issuer (migration 0005): 0 stands for NULL.
   PGresult *res = ca_store_tx_query(
       tx,
-      "SELECT id, coalesce(issuer_id, 0), status = 'revoked',"
-      " coalesce(extract(epoch FROM revoked_at)::bigint, 0),"
-      " coalesce(revocation_reason, 0),"
-      " extract(epoch FROM not_before)::bigint,"
-      " extract(epoch FROM not_after)::bigint, der"
-      " FROM certificates WHERE serial = $1"
-      " AND issuer_id IS NOT DISTINCT FROM nullif($2::bigint, 0)"
-      " ORDER BY id LIMIT 1 FOR UPDATE",
+      "SELECT c.id, coalesce(c.issuer_id, 0), " CA_STORE_REVOKED
+      ","
+      " coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0),"
+      " coalesce(rv.reason, 0),"
+      " extract(epoch FROM c.not_before)::bigint,"
+      " extract(epoch FROM c.not_after)::bigint, c.der"
+      " FROM " CA_STORE_STATE_FROM
+      " WHERE c.serial = $1"
+      " AND c.issuer_id IS NOT DISTINCT FROM nullif($2::bigint, 0)"
+      " ORDER BY c.id LIMIT 1 FOR UPDATE OF c",
       2, values, NULL, NULL, PGRES_TUPLES_OK, "finding an issued certificate");
   if (res == NULL) {
     return 0;

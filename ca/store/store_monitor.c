@@ -12,22 +12,28 @@
 #include "ca/store/store_internal.h"
 #include "ca/x509/asn1_time.h"
 
+// Certificate T is good: no row in revocations (migration 0018). Revoked
+// certificates never count as expiring, nor as renewals.
+#define NOT_REVOKED(T)                                             \
+  "NOT EXISTS (SELECT 1 FROM revocations v WHERE v.issuer_id = " T \
+  ".issuer_id AND v.serial = " T ".serial)"
+
 // The certificates that count, with notAfter in ($1, $2]: identity
 // certificates, then trust-store entries. Both use their not_after index;
-// the renewal test probes certificates_renewal_idx (migration 0010) once
+// the renewal test probes certificates_renewal_idx (migrations 0010, 0019) once
 // per certificate.
-#define IDENTITY_SQL                                                          \
+#define IDENTITY_SQL \
   "SELECT 'identity' AS kind, c.id, c.serial, coalesce(i.name, '') AS iss,"   \
   " c.profile, '' AS store, c.common_name, c.subject,"                        \
   " extract(epoch FROM c.not_after)::bigint AS na,"                           \
   " coalesce(c.cluster, '') AS cluster, 0::bigint AS rev"                     \
   " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"            \
-  " WHERE c.status = 'good' AND c.not_after > $1::timestamptz"                \
+  " WHERE " NOT_REVOKED("c") " AND c.not_after > $1::timestamptz"           \
   " AND c.not_after <= $2::timestamptz AND c.profile <> 'ocsp-responder'"     \
   " AND NOT EXISTS (SELECT 1 FROM certificates r WHERE r.replaces_id = c.id)" \
   " AND NOT EXISTS (SELECT 1 FROM certificates n"                             \
   "  WHERE lower(n.common_name) = lower(c.common_name)"                       \
-  "  AND n.profile = c.profile AND n.status = 'good'"                         \
+  "  AND n.profile = c.profile AND " NOT_REVOKED("n")                        \
   "  AND n.not_after > c.not_after)"
 // A trust entry pki's own revocation check found revoked (revocation_checks,
 // migration 0015) is reported whatever its notAfter, once per window, as
@@ -57,7 +63,7 @@
 #define EXTERNAL_SUPERSEDED_SQL                                     \
   " AND NOT EXISTS (SELECT 1 FROM certificates n"                   \
   "  WHERE lower(n.common_name) = x.node AND n.profile = x.purpose" \
-  "  AND n.status = 'good' AND n.not_before > x.not_before)"
+  "  AND " NOT_REVOKED("n") " AND n.not_before > x.not_before)"
 #define EXTERNAL_SQL                                                        \
   "SELECT 'external', x.id, x.serial, x.issuer, x.purpose, '',"             \
   " x.common_name, x.subject, extract(epoch FROM x.not_after)::bigint,"     \

@@ -16,29 +16,26 @@ void ca_ocsp_stored_clear(ca_ocsp_stored *s) {
   s->der_len = 0;
 }
 
-// An answer states what the row says when both agree on the status, the
-// time and the reason.
-#define SAME_STATUS(a, c)                           \
-  a ".revoked = (" c                                \
-    ".status = 'revoked')"                          \
-    " AND " a ".revoked_at IS NOT DISTINCT FROM " c \
-    ".revoked_at"                                   \
-    " AND " a ".reason IS NOT DISTINCT FROM " c ".revocation_reason"
+// An answer states what the certificate's revocation row rv (migration
+// 0018; none while good) says when both agree on the status, the time and
+// the reason.
+#define SAME_STATUS(a)                                      \
+  a ".revoked = " CA_STORE_REVOKED " AND " a                \
+    ".revoked_at IS NOT DISTINCT FROM rv.revoked_at AND " a \
+    ".reason IS NOT DISTINCT FROM rv.reason"
 
 // Columns 0-6 are the certificate's state (ca_store_get_cert_state), 7-9
 // the answer, NULL when none qualifies.
 static const char kLookupSql[] =
-    "SELECT c.id, c.issuer_id, c.status = 'revoked',"
-    " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
-    " coalesce(c.revocation_reason, 0),"
-    " extract(epoch FROM c.not_before)::bigint,"
-    " extract(epoch FROM c.not_after)::bigint,"
+    "SELECT " CA_STORE_STATE_COLUMNS
+    ","
     " a.der, extract(epoch FROM a.produced_at)::bigint,"
     " extract(epoch FROM a.next_update)::bigint"
-    " FROM certificates c LEFT JOIN ocsp_answers a"
+    " FROM " CA_STORE_STATE_FROM
+    " LEFT JOIN ocsp_answers a"
     " ON a.certificate_id = c.id AND a.cert_id = $3 AND a.signer = $4"
     " AND a.produced_at > $5::timestamptz AND " SAME_STATUS(
-        "a", "c") " WHERE c.serial = $1 AND c.issuer_id = $2::bigint";
+        "a") " WHERE c.serial = $1 AND c.issuer_id = $2::bigint";
 
 typedef struct lookup_out {
   ca_cert_state *state;
@@ -104,23 +101,24 @@ static void format_status(const ca_ocsp_stored *a, status_params *p) {
   snprintf(p->reason, sizeof(p->reason), "%d", a->revoked ? a->reason : 0);
 }
 
-// Whether the certificate's row c has the status of parameters $R, $T and
-// $N (status_params), compared as the responder read it: to the second
-// (ca_store_get_cert_state). An answer's row copies the certificate's
-// columns, so that the lookup compares them exactly.
-#define ROW_STATES(R, T, N)                                          \
-  " (c.status = 'revoked') = $" R                                    \
-  "::int::boolean"                                                   \
-  " AND coalesce(extract(epoch FROM c.revoked_at)::bigint, 0) = $" T \
-  "::bigint AND coalesce(c.revocation_reason, 0) = $" N "::int"
+// Whether the certificate (its revocation row rv) has the status of
+// parameters $R, $T and $N (status_params), compared as the responder read
+// it: to the second (ca_store_get_cert_state). An answer's row copies the
+// revocation's columns, so that the lookup compares them exactly.
+#define ROW_STATES(R, T, N)                                           \
+  " " CA_STORE_REVOKED " = $" R                                       \
+  "::int::boolean"                                                    \
+  " AND coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0) = $" T \
+  "::bigint AND coalesce(rv.reason, 0) = $" N "::int"
 
 // Parameters $1-$4 name the answer, $5-$7 its status, $8-$10 the response.
 static const char kPutSql[] =
     "INSERT INTO ocsp_answers AS a (certificate_id, cert_id, signer,"
     " revoked, revoked_at, reason, produced_at, next_update, der)"
-    " SELECT c.id, $3, $4, c.status = 'revoked', c.revoked_at,"
-    " c.revocation_reason, $8::timestamptz, $9::timestamptz, $10"
-    " FROM certificates c WHERE c.issuer_id = $1::bigint AND c.serial = $2"
+    " SELECT c.id, $3, $4, " CA_STORE_REVOKED ", rv.revoked_at,"
+    " rv.reason, $8::timestamptz, $9::timestamptz, $10"
+    " FROM " CA_STORE_STATE_FROM
+    " WHERE c.issuer_id = $1::bigint AND c.serial = $2"
     " AND" ROW_STATES("5", "6", "7")
     " ON CONFLICT (certificate_id, cert_id, signer) DO UPDATE SET"
     " revoked = excluded.revoked, revoked_at = excluded.revoked_at,"
@@ -183,10 +181,11 @@ err:
 // Columns: the answer's key (0-3), the certificate's status now (4-6).
 static const char kDueSql[] =
     "SELECT c.issuer_id, c.serial, a.cert_id, a.certificate_id,"
-    " c.status = 'revoked',"
-    " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
-    " coalesce(c.revocation_reason, 0)"
+    " " CA_STORE_REVOKED ","
+    " coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0),"
+    " coalesce(rv.reason, 0)"
     " FROM ocsp_answers a JOIN certificates c ON c.id = a.certificate_id"
+    CA_STORE_JOIN_REVOCATION("c")
     " WHERE a.signer = $1 AND a.produced_at < $2::timestamptz"
     " AND c.not_after > $3::timestamptz"
     " ORDER BY a.produced_at LIMIT $4::int FOR UPDATE OF a SKIP LOCKED";
@@ -194,10 +193,12 @@ static const char kDueSql[] =
 // Parameters $1-$3 name the answer, $4-$6 the status it was signed for,
 // $7-$9 the response.
 static const char kRewriteSql[] =
-    "UPDATE ocsp_answers a SET revoked = c.status = 'revoked',"
-    " revoked_at = c.revoked_at, reason = c.revocation_reason,"
+    "UPDATE ocsp_answers a SET revoked = " CA_STORE_REVOKED
+    ","
+    " revoked_at = rv.revoked_at, reason = rv.reason,"
     " produced_at = $7::timestamptz, next_update = $8::timestamptz, der = $9"
-    " FROM certificates c WHERE c.id = a.certificate_id"
+    " FROM " CA_STORE_STATE_FROM
+    " WHERE c.id = a.certificate_id"
     " AND a.certificate_id = $1::bigint AND a.cert_id = $2 AND a.signer = $3"
     " AND" ROW_STATES("4", "5", "6");
 

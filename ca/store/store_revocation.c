@@ -37,10 +37,10 @@ int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
   char sql[512], issuer[24];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   snprintf(sql, sizeof(sql),
-           "SELECT %s FROM certificates WHERE serial = $1"
-           " AND ($2::bigint = 0 OR issuer_id = $2::bigint)"
-           " ORDER BY id FOR UPDATE",
-           kStateColumns);
+           "SELECT %s FROM %s WHERE c.serial = $1"
+           " AND ($2::bigint = 0 OR c.issuer_id = $2::bigint)"
+           " ORDER BY c.id FOR UPDATE OF c",
+           kStateColumns, CA_STORE_STATE_FROM);
   const char *values[2] = {serial, issuer};
   PGresult *res =
       tx_query(tx, sql, 2, values, PGRES_TUPLES_OK, "locking a certificate");
@@ -55,6 +55,30 @@ int ca_store_tx_lock_certificate(ca_store_tx *tx, const char *serial,
   return 1;
 }
 
+// Revoked: the certificate's row in revocations, made or replaced. The
+// caller locked the certificate's row (ca_store_tx_lock_certificate,
+// ca_store_tx_find_issued), which every change of state but a batch's
+// takes; a batch (store_revoke.c) checks what it changed instead.
+static const char kSetRevokedSql[] =
+    "INSERT INTO revocations AS r (issuer_id, serial, certificate_id,"
+    " crl_shard, not_after, revoked_at, reason)"
+    " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
+    " $2::timestamptz, $3::smallint FROM certificates c"
+    " WHERE c.id = $1::bigint AND c.issuer_id IS NOT NULL"
+    " ON CONFLICT (issuer_id, serial) DO UPDATE SET"
+    " revoked_at = excluded.revoked_at, reason = excluded.reason"
+    " WHERE (r.revoked_at, r.reason) IS DISTINCT FROM"
+    " (excluded.revoked_at, excluded.reason)";
+
+// Good again: no row. A batch may have revoked a held certificate for good
+// since the caller read it on hold (a batch does not lock): then nothing
+// is deleted, and the caller is told.
+static const char kSetGoodSql[] =
+    "DELETE FROM revocations r USING certificates c"
+    " WHERE c.id = $1::bigint AND r.issuer_id = c.issuer_id"
+    " AND r.serial = c.serial AND ($2::smallint IS NULL OR r.reason = $2)"
+    " RETURNING 1";
+
 int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
                                int64_t revoked_at, int reason) {
   char id_text[24], at[21], reason_text[8];
@@ -64,16 +88,29 @@ int ca_store_tx_set_revocation(ca_store_tx *tx, int64_t id, int revoked,
     CA_SET_ERROR(CA_ERR_PARAMETER_INVALID, "revocation time out of range");
     return 0;
   }
-  const char *values[3] = {id_text, revoked ? at : NULL,
-                           revoked ? reason_text : NULL};
-  return ca_store_tx_command(
-      tx,
-      "UPDATE certificates SET"
-      " status = CASE WHEN $2::timestamptz IS NULL THEN 'good'"
-      " ELSE 'revoked' END,"
-      " revoked_at = $2::timestamptz, revocation_reason = $3::smallint"
-      " WHERE id = $1::bigint",
-      3, values, PGRES_COMMAND_OK, "recording a revocation");
+  if (revoked) {
+    const char *values[3] = {id_text, at, reason_text};
+    return ca_store_tx_command(tx, kSetRevokedSql, 3, values, PGRES_COMMAND_OK,
+                               "recording a revocation");
+  }
+  // |reason| names the state released (certificateHold for an unhold), or
+  // any state when 0.
+  const char *values[2] = {id_text, reason != 0 ? reason_text : NULL};
+  PGresult *res = tx_query(tx, kSetGoodSql, 2, values, PGRES_TUPLES_OK,
+                           "recording a release");
+  if (res == NULL) {
+    return 0;
+  }
+  const int deleted = PQntuples(res);
+  PQclear(res);
+  if (reason != 0 && deleted != 1) {
+    tx->failed = 1;
+    CA_SET_ERROR(CA_ERR_CONFLICT,
+                 "the certificate's revocation changed concurrently: "
+                 "try again");
+    return 0;
+  }
+  return 1;
 }
 
 // The CRL lock of a CA: the two-key form of the advisory locks, whose
@@ -129,9 +166,9 @@ int ca_store_certificate_state(ca_store *store, int64_t issuer_id,
   char issuer[24], sql[512];
   snprintf(issuer, sizeof(issuer), "%" PRId64, issuer_id);
   snprintf(sql, sizeof(sql),
-           "SELECT %s FROM certificates WHERE serial = $1"
-           " AND issuer_id = $2::bigint",
-           kStateColumns);
+           "SELECT %s FROM %s WHERE c.serial = $1"
+           " AND c.issuer_id = $2::bigint",
+           kStateColumns, CA_STORE_STATE_FROM);
   const char *values[2] = {serial, issuer};
   const ca_store_stmt stmt = {.sql = sql,
                               .n_params = 2,
@@ -179,7 +216,9 @@ int ca_store_find_responders(ca_store *store, int64_t issuer_id,
           " FROM ocsp_responders r"
           " JOIN certificates c ON c.id = r.certificate_id"
           " WHERE r.issuer_id = $1::bigint AND r.node = $2"
-          " AND c.status = 'good' ORDER BY r.id DESC",
+          " AND NOT EXISTS (SELECT 1 FROM revocations v"
+          " WHERE v.issuer_id = c.issuer_id AND v.serial = c.serial)"
+          " ORDER BY r.id DESC",
       .n_params = 2,
       .values = values,
       .what = "reading OCSP responders"};

@@ -1,9 +1,15 @@
 // The write half of revocation (ca/revocation/revoke.c): a batch of
 // revocations is two round trips to PostgreSQL, each a pipeline (libpq's
-// pipeline mode) of several statements: BEGIN and the lock of every
-// certificate named, then the certificates' rows, the audit rows, the
+// pipeline mode) of several statements: BEGIN and the state of every
+// certificate named, then the revocations rows, the audit rows, the
 // NOTIFYs, the crl_pending rows and COMMIT. A group commit of a few
 // clients' revocations waits for two answers instead of eight.
+//
+// The state is read without locking the certificates (a lock writes every
+// wide row); the write checks instead that it changed as many rows as
+// decided (revocations_expect, migration 0018), which a concurrent change
+// of one of them prevents: the batch is then rolled back and decided again
+// (ca_revocation_writes.raced).
 #include <inttypes.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -42,6 +48,9 @@ static int64_t row_at(const void *r) {
 static int64_t row_reason(const void *r) {
   return ((const ca_revocation_row *)r)->reason;
 }
+static int64_t row_held(const void *r) {
+  return ((const ca_revocation_row *)r)->held != 0;
+}
 static int64_t plain_int(const void *v) {
   return *(const int64_t *)v;
 }
@@ -75,19 +84,34 @@ static int send_all(PGconn *conn, const pipe_stmt *stmts, size_t n) {
   return 1;
 }
 
+// A concurrent change of a certificate between the read and the write:
+// serialization_failure (what revocations_expect raises) or
+// unique_violation (a revocations row made meanwhile).
+static int is_race(const PGresult *res) {
+  const char *state =
+      res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  return state != NULL &&
+         (strcmp(state, "40001") == 0 || strcmp(state, "23505") == 0);
+}
+
 // read_all reads the results of the |n| statements send_all queued, and
 // the pipeline's end. The first failure is the error; the statements after
 // it are not run (PGRES_PIPELINE_ABORTED), a COMMIT included. It returns 1
 // when every statement succeeded, and leaves in |*drained| whether the
-// connection is back out of pipeline mode.
+// connection is back out of pipeline mode and in |*raced| whether a
+// statement failed with a serialization failure.
 static int read_all(PGconn *conn, const pipe_stmt *stmts, size_t n,
-                    int *drained) {
+                    int *drained, int *raced) {
   ca_err first;
   int ok = 1;
   *drained = 0;
   for (size_t i = 0; i < n; i++) {
-    PGresult *res = ca_store_check_result(conn, PQgetResult(conn),
-                                          stmts[i].want, stmts[i].what);
+    PGresult *raw = PQgetResult(conn);
+    if (is_race(raw)) {
+      *raced = 1;
+    }
+    PGresult *res =
+        ca_store_check_result(conn, raw, stmts[i].want, stmts[i].what);
     if (res == NULL) {
       if (ok) {
         ca_err_copy(&first);  // the first failure is the one reported
@@ -122,11 +146,17 @@ static int read_all(PGconn *conn, const pipe_stmt *stmts, size_t n,
 // trip. On failure the transaction they were part of is rolled back: by a
 // ROLLBACK when the connection is usable, else by the server when the pool
 // replaces the connection (the server rolls back what an ended connection
-// left open) before lending it again, as after an outage.
+// left open) before lending it again, as after an outage. |*raced| (may
+// be NULL) tells whether a statement failed with a serialization failure.
 static int run_pipeline(ca_store *store, size_t slot, PGconn *conn,
-                        const pipe_stmt *stmts, size_t n) {
-  int drained = 0;
-  if (send_all(conn, stmts, n) && read_all(conn, stmts, n, &drained)) {
+                        const pipe_stmt *stmts, size_t n, int *raced) {
+  int drained = 0, race = 0;
+  const int ok =
+      send_all(conn, stmts, n) && read_all(conn, stmts, n, &drained, &race);
+  if (raced != NULL) {
+    *raced = race;
+  }
+  if (ok) {
     return 1;
   }
   ca_err saved;
@@ -192,18 +222,17 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
                              "planning a batch",
                              NULL};
   }
-  // In the order of the ids, the order ca_store_tx_lock_certificate locks
-  // in, so that concurrent revocations cannot deadlock.
+  // Not locked: the write checks what it changed (see the top).
   stmts[k++] = (pipe_stmt){"SELECT " CA_STORE_STATE_COLUMNS
-                           ", serial FROM certificates"
-                           " WHERE serial = ANY($1::text[])"
-                           " ORDER BY id FOR UPDATE",
+                           ", c.serial FROM " CA_STORE_STATE_FROM
+                           " WHERE c.serial = ANY($1::text[])"
+                           " ORDER BY c.id",
                            1,
                            values,
                            PGRES_TUPLES_OK,
                            "locking certificates",
                            &res};
-  if (!run_pipeline(store, tx->slot, tx->conn, stmts, k)) {
+  if (!run_pipeline(store, tx->slot, tx->conn, stmts, k, NULL)) {
     ca_store_release(store, tx->slot);
     goto err;
   }
@@ -229,14 +258,16 @@ err:
 
 // The parameters of the writes, as array literals.
 typedef struct write_params {
-  char *ids, *ats, *reasons, *actors, *sources, *objects, *details, *payloads,
-      *issuers;
+  char *ids, *ats, *reasons, *held, *actors, *sources, *objects, *details,
+      *payloads, *issuers;
+  char count[24];
 } write_params;
 
 static void params_free(write_params *p) {
   free(p->ids);
   free(p->ats);
   free(p->reasons);
+  free(p->held);
   OPENSSL_free(p->actors);
   OPENSSL_free(p->sources);
   OPENSSL_free(p->objects);
@@ -251,6 +282,7 @@ static int params_make(const ca_revocation_writes *w, write_params *p) {
   p->ids = int_literal(w->rows, row, w->n, row_id);
   p->ats = int_literal(w->rows, row, w->n, row_at);
   p->reasons = int_literal(w->rows, row, w->n, row_reason);
+  p->held = int_literal(w->rows, row, w->n, row_held);
   p->actors = ca_store_text_array(w->actors, w->n);
   p->sources = ca_store_text_array(w->sources, w->n);
   p->objects = ca_store_text_array(w->objects, w->n);
@@ -258,10 +290,12 @@ static int params_make(const ca_revocation_writes *w, write_params *p) {
   p->payloads = ca_store_text_array(w->payloads, w->n);
   p->issuers =
       int_literal(w->issuers, sizeof(int64_t), w->n_issuers, plain_int);
+  snprintf(p->count, sizeof(p->count), "%zu", w->n);
   CA_ENSURE_RETURN(p->ids != NULL && p->ats != NULL && p->reasons != NULL &&
-                       p->actors != NULL && p->sources != NULL &&
-                       p->objects != NULL && p->details != NULL &&
-                       p->payloads != NULL && p->issuers != NULL,
+                       p->held != NULL && p->actors != NULL &&
+                       p->sources != NULL && p->objects != NULL &&
+                       p->details != NULL && p->payloads != NULL &&
+                       p->issuers != NULL,
                    CA_ERR_NO_MEMORY, "out of memory");
   return 1;
 }
@@ -279,16 +313,34 @@ int ca_store_commit_revocations(ca_store_tx **txp,
     ca_store_rollback(tx);  // ends the transaction, keeps the error
     return 0;
   }
-  const char *update[3] = {p.ids, p.ats, p.reasons};
+  const char *update[5] = {p.ids, p.ats, p.reasons, p.count, p.held};
   const char *audit[5] = {w->action, p.actors, p.sources, p.objects, p.details};
   const char *notify[2] = {w->channel, p.payloads};
   const char *queue[1] = {p.issuers};
   const pipe_stmt stmts[] = {
-      {"UPDATE certificates c SET status = 'revoked',"
-       " revoked_at = to_timestamp(u.at), revocation_reason = u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])"
-       " AS u(id, at, reason) WHERE c.id = u.id",
-       3, update, PGRES_COMMAND_OK, "recording revocations", NULL},
+      // A good certificate gets its row (a plain INSERT: ON CONFLICT
+      // would cost a third more WAL records, a speculative insertion
+      // confirmed per row); one read on hold (certificateHold, 6) and
+      // revoked for good has it replaced. A row another transaction made
+      // meanwhile fails the INSERT (unique violation); one it changed or
+      // deleted leaves the UPDATE short, and revocations_expect fails.
+      {"WITH held AS (UPDATE revocations r SET"
+       " revoked_at = to_timestamp(u.at), reason = u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id"
+       " WHERE u.held = 1 AND r.issuer_id = c.issuer_id"
+       " AND r.serial = c.serial AND r.reason = 6 RETURNING 1),"
+       " made AS (INSERT INTO revocations (issuer_id, serial,"
+       " certificate_id, crl_shard, not_after, revoked_at, reason)"
+       " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
+       " to_timestamp(u.at), u.reason"
+       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
+       " $5::smallint[]) AS u(id, at, reason, held)"
+       " JOIN certificates c ON c.id = u.id WHERE u.held = 0 RETURNING 1)"
+       " SELECT revocations_expect((SELECT count(*) FROM held)"
+       " + (SELECT count(*) FROM made), $4::bigint)",
+       5, update, PGRES_TUPLES_OK, "recording revocations", NULL},
       {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
        " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
@@ -301,8 +353,12 @@ int ca_store_commit_revocations(ca_store_tx **txp,
        queue, PGRES_COMMAND_OK, "queueing a CRL", NULL},
       {"COMMIT", 0, NULL, PGRES_COMMAND_OK, "commit", NULL},
   };
+  int raced = 0;
   const int ok = run_pipeline(tx->store, tx->slot, tx->conn, stmts,
-                              sizeof(stmts) / sizeof(stmts[0]));
+                              sizeof(stmts) / sizeof(stmts[0]), &raced);
+  if (w->raced != NULL) {
+    *w->raced = raced;
+  }
   params_free(&p);
   ca_store_release(tx->store, tx->slot);
   free(tx);

@@ -192,14 +192,16 @@ TEST(a_node_killed_while_writing_a_crl_does_not_stop_crls) {
       it_db_int(&db,
                 "WITH ins AS (INSERT INTO certificates (serial, issuer_id,"
                 " profile, subject, common_name, sans, key_type, key_bits,"
-                " not_before, not_after, der, status, revoked_at,"
-                " revocation_reason, requester)"
+                " not_before, not_after, der, requester)"
                 " SELECT '7' || substr(md5(g::text), 1, 31), c.issuer_id,"
                 " c.profile, c.subject, c.common_name, c.sans, c.key_type,"
-                " c.key_bits, c.not_before, c.not_after, c.der, 'revoked',"
-                " now(), 1, c.requester FROM certificates c,"
+                " c.key_bits, c.not_before, c.not_after, c.der,"
+                " c.requester FROM certificates c,"
                 " generate_series(1, " CLONES ") g WHERE c.serial = $1"
-                " RETURNING 1) SELECT count(*) FROM ins",
+                " RETURNING id, issuer_id, serial, crl_shard, not_after),"
+                " rev AS (INSERT INTO revocations SELECT issuer_id, serial,"
+                " id, crl_shard, not_after, now(), 1 FROM ins RETURNING 1)"
+                " SELECT count(*) FROM rev",
                 serials[0]),
       atoll(CLONES));
   // Revocations on A keep both writers busy until A holds the lock.

@@ -105,7 +105,8 @@ static void verify_chain(const Pki__V1__IssuedCertificate *c) {
 static void check_row(const Pki__V1__IssuedCertificate *c, const char *cn) {
   PGresult *res = it_db_query(
       &db,
-      "SELECT c.profile, c.common_name, c.status, encode(c.der, 'hex'),"
+      "SELECT c.profile, c.common_name, (SELECT s.status FROM"
+      " certificate_status s WHERE s.id = c.id), encode(c.der, 'hex'),"
       " i.name, extract(epoch FROM c.not_before)::bigint,"
       " extract(epoch FROM c.not_after)::bigint, c.requester"
       " FROM certificates c JOIN issuers i ON i.id = c.issuer_id"

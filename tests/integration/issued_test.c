@@ -155,11 +155,12 @@ static long long db_count(const char *sql, const char *p) {
 static void check_entry(const Pki__V1__BundleEntry *e) {
   PGresult *res = it_db_query(
       &db_a,
-      "SELECT coalesce(i.name, ''), c.profile, c.common_name, c.status,"
-      " coalesce(extract(epoch FROM c.revoked_at)::bigint, 0),"
-      " coalesce(c.revocation_reason, 0), c.requester, c.key_generated,"
+      "SELECT coalesce(i.name, ''), c.profile, c.common_name, s.status,"
+      " coalesce(extract(epoch FROM s.revoked_at)::bigint, 0),"
+      " coalesce(s.revocation_reason, 0), c.requester, c.key_generated,"
       " coalesce(c.cluster, ''), encode(c.der, 'hex')"
       " FROM certificates c LEFT JOIN issuers i ON i.id = c.issuer_id"
+      " JOIN certificate_status s ON s.id = c.id"
       " WHERE c.serial = $1",
       e->serial, NULL);
   CHECK(res != NULL && PQntuples(res) == 1);
@@ -491,10 +492,11 @@ static const char kRowsSql[] =
     "SELECT string_agg(concat_ws('|', c.serial, coalesce(i.name, '-'),"
     " c.profile, c.subject, c.common_name, array_to_string(c.sans, ','),"
     " c.key_type, c.key_bits, c.not_before, c.not_after, md5(c.der),"
-    " c.status, c.revoked_at, c.revocation_reason, c.requester,"
+    " s.status, s.revoked_at, s.revocation_reason, c.requester,"
     " c.key_generated, coalesce(c.cluster, '-'), c.self_signed), E'\n'"
     " ORDER BY c.serial) FROM certificates c"
-    " LEFT JOIN issuers i ON i.id = c.issuer_id";
+    " LEFT JOIN issuers i ON i.id = c.issuer_id"
+    " JOIN certificate_status s ON s.id = c.id";
 
 static void check_same_rows(void) {
   PGresult *ra = it_db_query(&db_a, kRowsSql, NULL, NULL);
@@ -808,7 +810,8 @@ TEST(later_revocations_and_releases_reach_b_and_final_ones_stay) {
   }
   pki__v1__import_response__free_unpacked(resp, NULL);
   CHECK_EQ_INT(it_db_int(&db_b,
-                         "SELECT count(*) FROM certificates WHERE serial = $1"
+                         "SELECT count(*) FROM certificate_status"
+                         " WHERE serial = $1"
                          " AND status = 'revoked' AND revocation_reason = 1",
                          serials[0]),
                1);

@@ -289,11 +289,12 @@ TEST(revoke_and_unhold_follow_rfc5280_and_are_audited) {
   CHECK_EQ_INT(r.crl_number, 0);
   CHECK(r.crl_due_at >= t0 + 3 && r.crl_due_at <= (int64_t)time(NULL) + 3);
   CHECK_EQ_INT(audit_rows("revoke", a.serial), 1);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM certificates WHERE serial = $1"
-                         " AND status = 'revoked' AND revocation_reason = 1",
-                         a.serial),
-               1);
+  CHECK_EQ_INT(
+      it_db_int(&db,
+                "SELECT count(*) FROM certificate_status WHERE serial = $1"
+                " AND status = 'revoked' AND revocation_reason = 1",
+                a.serial),
+      1);
 
   // Every reason but certificateHold is final.
   r = revoke_cert(api_a, a.serial, 4, 0);
@@ -741,11 +742,12 @@ TEST(a_batch_revokes_its_good_items_and_answers_each_bad_one) {
   // What is stored: the three revoked, one audit row each, nothing for the
   // refused items.
   for (int i = 0; i < 3; i++) {
-    CHECK_EQ_INT(it_db_int(&db,
-                           "SELECT count(*) FROM certificates WHERE serial = $1"
-                           " AND status = 'revoked'",
-                           c[i].serial),
-                 1);
+    CHECK_EQ_INT(
+        it_db_int(&db,
+                  "SELECT count(*) FROM certificate_status WHERE serial = $1"
+                  " AND status = 'revoked'",
+                  c[i].serial),
+        1);
     CHECK_EQ_INT(audit_rows("revoke", c[i].serial), 1);
   }
   CHECK_EQ_INT(audit_rows("revoke", c[3].serial), 1);
@@ -882,19 +884,21 @@ TEST(concurrent_revocations_are_each_answered_audited_and_revoked) {
                   " AND source = '127.0.0.1'",
                   good[i].serial),
         1);
-    CHECK_EQ_INT(it_db_int(&db,
-                           "SELECT count(*) FROM certificates WHERE serial = $1"
-                           " AND status = 'revoked' AND revocation_reason = 1",
-                           good[i].serial),
-                 1);
+    CHECK_EQ_INT(
+        it_db_int(&db,
+                  "SELECT count(*) FROM certificate_status WHERE serial = $1"
+                  " AND status = 'revoked' AND revocation_reason = 1",
+                  good[i].serial),
+        1);
   }
   CHECK_EQ_INT(audit_rows("revoke", shared.serial), 1);
   // How many transactions carried them (informative: grouping depends on
   // timing, correctness does not).
   printf("%d revocations in %lld transactions\n", RACERS + 1,
          it_db_int(&db,
-                   "SELECT count(DISTINCT xmin::text) FROM certificates"
-                   " WHERE common_name LIKE 'race-%'",
+                   "SELECT count(DISTINCT r.xmin::text) FROM revocations r"
+                   " JOIN certificates c ON c.id = r.certificate_id"
+                   " WHERE c.common_name LIKE 'race-%'",
                    NULL));
   // OCSP: revoked at once on node A, within a second on node B.
   for (int i = 0; i < RACERS; i++) {

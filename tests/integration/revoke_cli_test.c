@@ -98,7 +98,7 @@ static int ctl(const char *args, char *out, size_t len) {
 
 static long long revoked(const char *serial) {
   return it_db_int(&db,
-                   "SELECT count(*) FROM certificates WHERE serial = $1"
+                   "SELECT count(*) FROM certificate_status WHERE serial = $1"
                    " AND status = 'revoked'",
                    serial);
 }
@@ -186,8 +186,9 @@ TEST(serials_file_of_many_revokes_each_once_with_its_audit_row) {
   CHECK_EQ_INT(ctl(args, out, sizeof(out)), 0);
   CHECK(strstr(out, "revoked 40, already revoked 3, refused 0") != NULL);
   CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM certificates WHERE cluster ="
-                         " $1 AND status = 'revoked' AND revocation_reason = 1",
+                         "SELECT count(*) FROM certificates c JOIN revocations"
+                         " r ON r.certificate_id = c.id WHERE c.cluster ="
+                         " $1 AND r.reason = 1",
                          "gamma"),
                kCerts);
   CHECK_EQ_INT(it_db_int(&db,

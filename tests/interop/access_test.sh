@@ -235,7 +235,7 @@ check "openssl verify -purpose sslserver against ca.pem" \
   openssl verify -CAfile "$CA_PEM" -untrusted "$WORK/file2.pem" -purpose sslserver \
   -verify_hostname localhost "$WORK/file1.pem"
 expect_eq "its row: profile tomcat, requester pkid@NODE, good" \
-  "$(sql "SELECT profile, requester, status, common_name FROM certificates WHERE serial = '$SERIAL'")" \
+  "$(sql "SELECT profile, requester, (SELECT s.status FROM certificate_status s WHERE s.id = certificates.id), common_name FROM certificates WHERE serial = '$SERIAL'")" \
   "tomcat|pkid@$NODE|good|$WANT_CN"
 expect_eq "the row holds the served DER" \
   "$(sql "SELECT encode(der, 'hex') FROM certificates WHERE serial = '$SERIAL'")" \
@@ -328,7 +328,7 @@ refused "trust upload" 403 FORBIDDEN "$REVOKER" \
 pkictl_run "$BASE" --token "$REVOKER" revoke "$WEB_SERIAL" --reason keyCompromise
 expect_eq "pkictl --token REVOKER revoke: exit status ($PKICTL_OUT)" "$PKICTL_RC" 0
 expect_eq "the certificate is revoked" \
-  "$(sql "SELECT status, revocation_reason FROM certificates WHERE serial = '$WEB_SERIAL'")" "revoked|1"
+  "$(sql "SELECT status, revocation_reason FROM certificate_status WHERE serial = '$WEB_SERIAL'")" "revoked|1"
 expect_eq "the revoke audit row names the revoker" \
   "$(sql "SELECT actor || '|' || source FROM audit_log WHERE action = 'revoke' AND object = '$WEB_SERIAL'")" \
   "token:$REVOKER_ID:revoker-1|127.0.0.1"

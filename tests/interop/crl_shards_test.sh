@@ -102,8 +102,8 @@ crl_number() {
 db_revoked() {
   local where="c.crl_shard = $2"
   [ "$2" = 0 ] && where="true"
-  sql "SELECT c.serial FROM certificates c JOIN issuers i ON i.id = c.issuer_id
-       WHERE i.name = '$1-issuing' AND c.status = 'revoked' AND $where" |
+  sql "SELECT c.serial FROM revocations c JOIN issuers i ON i.id = c.issuer_id
+       WHERE i.name = '$1-issuing' AND $where" |
     sort
 }
 

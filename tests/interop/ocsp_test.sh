@@ -222,7 +222,7 @@ for fam in rsa ec; do
   revoke_ok "revoked-$fam" "$WORK/revoked-$fam.pem" keyCompromise --time "$REVOKED_AT"
   expect_eq "revoked-$fam: pkictl reports the time given" "$LAST_REVOKED_AT" "$REVOKED_AT"
   expect_eq "revoked-$fam: the database holds the revocation" \
-    "$(sql "SELECT status, extract(epoch FROM revoked_at)::bigint, revocation_reason FROM certificates WHERE serial = '$(serial_lc "$WORK/revoked-$fam.pem")'")" \
+    "$(sql "SELECT status, extract(epoch FROM revoked_at)::bigint, revocation_reason FROM certificate_status WHERE serial = '$(serial_lc "$WORK/revoked-$fam.pem")'")" \
     "revoked|$REVOKED_AT|1"
 done
 

@@ -175,8 +175,9 @@ TEST(certificates_move_with_their_revocation_state) {
   for (int i = 0; i < 3; i++) {
     PGresult *res = mod_db_query(
         &b_db,
-        "SELECT encode(der, 'hex'), status, coalesce(revocation_reason, -1),"
-        " requester FROM certificates WHERE serial = $1",
+        "SELECT encode(c.der, 'hex'), s.status,"
+        " coalesce(s.revocation_reason, -1), c.requester FROM certificates c"
+        " JOIN certificate_status s ON s.id = c.id WHERE c.serial = $1",
         certs[i].serial_hex, NULL);
     CHECK(res != NULL && PQntuples(res) == 1);
     if (res != NULL && PQntuples(res) == 1) {
@@ -214,11 +215,11 @@ TEST(certificates_move_with_their_revocation_state) {
   CHECK(import(later, 2, &s));
   CHECK_EQ_INT(s.updated, 1);
   CHECK_EQ_INT(s.unchanged, 1);
-  CHECK_EQ_INT(b_int("SELECT revocation_reason FROM certificates WHERE"
+  CHECK_EQ_INT(b_int("SELECT revocation_reason FROM certificate_status WHERE"
                      " serial = $1",
                      certs[2].serial_hex),
                CA_REASON_SUPERSEDED);
-  CHECK_EQ_INT(b_int("SELECT revocation_reason FROM certificates WHERE"
+  CHECK_EQ_INT(b_int("SELECT revocation_reason FROM certificate_status WHERE"
                      " serial = $1 AND status = 'revoked'",
                      certs[1].serial_hex),
                CA_REASON_KEY_COMPROMISE);

@@ -170,9 +170,10 @@ TEST(a_revocation_removes_the_stored_answer) {
   OPENSSL_free(a.der);
   // By SQL, as an operator might: the same.
   PGresult *res = mod_db_query(&f.ca.db,
-                               "UPDATE certificates SET status = 'revoked',"
-                               " revoked_at = now(), revocation_reason = 4"
-                               " WHERE serial = $1 RETURNING id",
+                               "INSERT INTO revocations SELECT issuer_id,"
+                               " serial, id, crl_shard, not_after, now(), 4"
+                               " FROM certificates WHERE serial = $1"
+                               " RETURNING certificate_id",
                                f.certs[1].serial_hex, NULL);
   CHECK(res != NULL && PQntuples(res) == 1);
   PQclear(res);
@@ -198,12 +199,13 @@ TEST(without_the_trigger_the_read_still_refuses_a_stale_status) {
   OPENSSL_free(a.der);
   CHECK(ca_presign_flush(f.a, f.ca.store));
   CHECK(mod_db_exec(&f.ca.db,
-                    "ALTER TABLE certificates"
-                    " DISABLE TRIGGER certificates_drop_ocsp_answers"));
+                    "ALTER TABLE revocations"
+                    " DISABLE TRIGGER revocations_inserted"));
   PGresult *res = mod_db_query(&f.ca.db,
-                               "UPDATE certificates SET status = 'revoked',"
-                               " revoked_at = now(), revocation_reason = 1"
-                               " WHERE serial = $1 RETURNING id",
+                               "INSERT INTO revocations SELECT issuer_id,"
+                               " serial, id, crl_shard, not_after, now(), 1"
+                               " FROM certificates WHERE serial = $1"
+                               " RETURNING certificate_id",
                                serial, NULL);
   CHECK(res != NULL && PQntuples(res) == 1);
   PQclear(res);
@@ -216,15 +218,14 @@ TEST(without_the_trigger_the_read_still_refuses_a_stale_status) {
   CHECK(mod_db_exec(&f.ca.db, "DELETE FROM ocsp_answers"));
   ca_responder *c;
   CHECK(new_responder(&f, &c));
-  CHECK(mod_db_exec(&f.ca.db,
-                    "UPDATE certificates SET status = 'good',"
-                    " revoked_at = NULL, revocation_reason = NULL"));
+  CHECK(mod_db_exec(&f.ca.db, "DELETE FROM revocations"));
   CHECK_EQ_INT(ask(&f, c, serial, &a), TEST_OCSP_GOOD);
   OPENSSL_free(a.der);
   res = mod_db_query(&f.ca.db,
-                     "UPDATE certificates SET status = 'revoked',"
-                     " revoked_at = now(), revocation_reason = 1"
-                     " WHERE serial = $1 RETURNING id",
+                     "INSERT INTO revocations SELECT issuer_id,"
+                     " serial, id, crl_shard, not_after, now(), 1"
+                     " FROM certificates WHERE serial = $1"
+                     " RETURNING certificate_id",
                      serial, NULL);
   CHECK(res != NULL && PQntuples(res) == 1);
   PQclear(res);
@@ -309,13 +310,9 @@ TEST(answers_of_expired_certificates_are_deleted) {
   OPENSSL_free(a.der);
   CHECK(ca_presign_flush(f.a, f.ca.store));
   CHECK(mod_db_exec(&f.ca.db,
-                    "ALTER TABLE certificates"
-                    " DISABLE TRIGGER certificates_drop_ocsp_answers;"
-                    " UPDATE certificates SET"
+                    "UPDATE certificates SET"
                     " not_before = now() - interval '2 days',"
-                    " not_after = now() - interval '1 day';"
-                    " ALTER TABLE certificates"
-                    " ENABLE TRIGGER certificates_drop_ocsp_answers"));
+                    " not_after = now() - interval '1 day'"));
   CHECK_EQ_INT(stored(&f), 1);
   size_t renewed;
   CHECK(ca_presign_renew(f.a, (int64_t)time(NULL), 16, &renewed));

@@ -121,9 +121,10 @@ static int status_of(fixture *f, const char *serial) {
 // another node would, without this responder hearing of it.
 static int revoke_behind_its_back(fixture *f, const char *serial) {
   PGresult *res = mod_db_query(&f->ca.db,
-                               "UPDATE certificates SET status = 'revoked',"
-                               " revoked_at = now(), revocation_reason = 1"
-                               " WHERE serial = $1 RETURNING id",
+                               "INSERT INTO revocations SELECT issuer_id,"
+                               " serial, id, crl_shard, not_after, now(), 1"
+                               " FROM certificates WHERE serial = $1"
+                               " RETURNING certificate_id",
                                serial, NULL);
   const int ok = res != NULL && PQntuples(res) == 1;
   PQclear(res);

@@ -119,7 +119,7 @@ static int row_state(fixture *f, const char *serial, char *out, size_t len) {
       &f->ca.db,
       "SELECT status || ' ' || coalesce(revocation_reason::text, '-') || ' ' ||"
       " coalesce(extract(epoch FROM revoked_at)::bigint::text, '-')"
-      " FROM certificates WHERE serial = $1",
+      " FROM certificate_status WHERE serial = $1",
       serial, NULL, out, len);
 }
 

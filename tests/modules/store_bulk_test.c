@@ -60,8 +60,9 @@ static int setup(void) {
     return 0;
   }
   return mod_db_exec(&ca.db,
-                     "UPDATE certificates SET status = 'revoked', revoked_at"
-                     " = now(), revocation_reason = 4 WHERE serial = 'b4'");
+                     "INSERT INTO revocations SELECT issuer_id, serial, id,"
+                     " crl_shard, not_after, now(), 4 FROM certificates"
+                     " WHERE serial = 'b4'");
 }
 
 TEST(an_export_takes_the_current_certificate_of_each_node_and_purpose) {

@@ -81,8 +81,9 @@ static int setup(void) {
   successor.replaces_id = old_id;
   return old_id != 0 && insert(&successor) != 0 &&
          mod_db_exec(&ca.db,
-                     "UPDATE certificates SET status = 'revoked', revoked_at"
-                     " = now(), revocation_reason = 1 WHERE serial = 'e2'");
+                     "INSERT INTO revocations SELECT issuer_id, serial, id,"
+                     " crl_shard, not_after, now(), 1 FROM certificates"
+                     " WHERE serial = 'e2'");
 }
 
 TEST(only_the_certificates_that_need_a_notice_count) {
