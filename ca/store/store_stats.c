@@ -16,7 +16,8 @@
 #define STATS_CLAIM_LAPSE "interval '10 minutes'"
 
 // The one statement that counts (kept in one place: the counts follow the
-// certificates' columns). Certificates are grouped by issuer_id first and
+// certificates' columns). A certificate is revoked when it has a row in
+// revocations (migration 0018). Certificates are grouped by issuer_id first and
 // the few groups joined to the CAs' names after. A good certificate whose
 // notAfter has passed counts as expired. $1 is computed_at, $2..$4 that
 // plus 1, 7 and 30 days; $5 the most groups read.
@@ -32,11 +33,13 @@
 #define COUNT_SQL \
   "SELECT 'issued', left(coalesce(i.name, ''), 128), left(g.profile, 128),"  \
   " g.status, g.n, g.d1, g.d7, g.d30 FROM (SELECT c.issuer_id, c.profile,"   \
-  " CASE WHEN c.status <> 'good' THEN c.status"                              \
+  " CASE WHEN r.serial IS NOT NULL THEN 'revoked'"                           \
   "  WHEN c.not_after <= $1::timestamptz THEN 'expired' ELSE 'good' END"     \
   " AS status, count(*) AS n,"                                               \
-  WITHIN_SQL("c.not_after", "c.status = 'good'")                             \
-  " FROM certificates c GROUP BY 1, 2, 3) g"                                 \
+  WITHIN_SQL("c.not_after", "r.serial IS NULL")                              \
+  " FROM certificates c LEFT JOIN revocations r"                             \
+  " ON r.issuer_id = c.issuer_id AND r.serial = c.serial"                    \
+  " GROUP BY 1, 2, 3) g"                                                     \
   " LEFT JOIN issuers i ON i.id = g.issuer_id"                               \
   " UNION ALL SELECT 'external', '', left(x.purpose, 128),"                  \
   " CASE WHEN x.not_after <= $1::timestamptz THEN 'expired' ELSE 'good'"     \

@@ -109,8 +109,8 @@ TEST(the_groups_count_certificates_by_ca_profile_and_status) {
   ca_issued_cleanup(&b);
   ca_issued_cleanup(&c);
   CHECK(mod_db_exec(&ca.db,
-                    "UPDATE certificates SET status = 'revoked',"
-                    " revoked_at = now(), revocation_reason = 1"
+                    "INSERT INTO revocations SELECT issuer_id, serial, id,"
+                    " crl_shard, not_after, now(), 1 FROM certificates"
                     " WHERE common_name = 'b.example.com'"));
   CHECK_EQ_INT(claim("node-a", 0, 1), 1);
   CHECK(save("node-a"));
