@@ -41,8 +41,9 @@ struct ca_store_tx {
 // A certificate's revocation state is its row in revocations, if any
 // (migration 0018): every reader joins certificates |c| to revocations as
 // alias rv with this, and reads the state through the macros below.
-#define CA_STORE_JOIN_REVOCATION(c)                                 \
-  " LEFT JOIN revocations rv ON rv.issuer_id = " c ".issuer_id AND" \
+#define CA_STORE_JOIN_REVOCATION(c)                \
+  " LEFT JOIN revocations rv ON rv.issuer_id = " c \
+  ".issuer_id AND"                                 \
   " rv.serial = " c ".serial"
 #define CA_STORE_REVOKED "(rv.serial IS NOT NULL)"
 #define CA_STORE_STATUS \
@@ -51,13 +52,13 @@ struct ca_store_tx {
 // The columns ca_store_get_cert_state reads, in its order, from
 // certificates c joined by CA_STORE_JOIN_REVOCATION("c").
 #define CA_STORE_STATE_COLUMNS                               \
-  "c.id, c.issuer_id, " CA_STORE_REVOKED ","                 \
+  "c.id, c.issuer_id, " CA_STORE_REVOKED                     \
+  ","                                                        \
   " coalesce(extract(epoch FROM rv.revoked_at)::bigint, 0)," \
   " coalesce(rv.reason, 0),"                                 \
   " extract(epoch FROM c.not_before)::bigint,"               \
   " extract(epoch FROM c.not_after)::bigint"
-#define CA_STORE_STATE_FROM \
-  "certificates c" CA_STORE_JOIN_REVOCATION("c")
+#define CA_STORE_STATE_FROM "certificates c" CA_STORE_JOIN_REVOCATION("c")
 
 // ca_store_raise_conn records CA_ERR_STORAGE_UNAVAILABLE with libpq's
 // message for |conn| (which never holds a password).
