@@ -67,6 +67,7 @@
 
 #include "api/client/client.h"
 #include "bench/proc_stat.h"
+#include "ca/store/store_revoke_sql.h"
 #include "proto/pki.pb-c.h"
 #include "tests/integration/harness.h"
 #include "tests/support/csr_maker.h"
@@ -415,36 +416,14 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   char a_count[24];
   snprintf(a_count, sizeof(a_count), "%zu", rows);
   const raw_stmt write[5] = {
-      {"WITH held AS (UPDATE revocations r SET"
-       " revoked_at = to_timestamp(u.at), reason = u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
-       " $5::smallint[]) AS u(id, at, reason, held)"
-       " JOIN certificates c ON c.id = u.id"
-       " WHERE u.held = 1 AND r.issuer_id = c.issuer_id"
-       " AND r.serial = c.serial AND r.reason = 6 RETURNING 1),"
-       " made AS (INSERT INTO revocations (issuer_id, serial,"
-       " certificate_id, crl_shard, not_after, revoked_at, reason)"
-       " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
-       " to_timestamp(u.at), u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
-       " $5::smallint[]) AS u(id, at, reason, held)"
-       " JOIN certificates c ON c.id = u.id WHERE u.held = 0 RETURNING 1)"
-       " SELECT revocations_expect((SELECT count(*) FROM held)"
-       " + (SELECT count(*) FROM made), $4::bigint)",
+      {CA_REVOKE_BATCH_WRITE_SQL,
        5,
        {a_ids, a_ats, a_reasons, a_count, a_held}},
-      {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
-       " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
-       " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
-       " AS u(actor, source, object, detail)",
+      {CA_REVOKE_BATCH_AUDIT_SQL,
        5,
        {"revoke", a_actors, a_sources, a_objects, a_details}},
-      {"SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p",
-       2,
-       {"pki_bench_revocation", a_payloads}},
-      {"INSERT INTO crl_pending (issuer_id) SELECT unnest($1::bigint[])",
-       1,
-       {a_issuers}},
+      {CA_REVOKE_BATCH_NOTIFY_SQL, 2, {"pki_bench_revocation", a_payloads}},
+      {CA_REVOKE_BATCH_QUEUE_SQL, 1, {a_issuers}},
       {"COMMIT", 0, {NULL}}};
   if (a_ids != NULL && a_objects != NULL && a_payloads != NULL &&
       a_issuers != NULL && a_ats != NULL && a_reasons != NULL &&

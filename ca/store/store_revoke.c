@@ -18,6 +18,7 @@
 
 #include "ca/store/store.h"
 #include "ca/store/store_internal.h"
+#include "ca/store/store_revoke_sql.h"
 
 // int_literal makes an array literal of the |n| integers |get| reads from
 // the |n| elements of |elems|, |size| bytes each (at most 20 digits and a
@@ -318,39 +319,13 @@ int ca_store_commit_revocations(ca_store_tx **txp,
   const char *notify[2] = {w->channel, p.payloads};
   const char *queue[1] = {p.issuers};
   const pipe_stmt stmts[] = {
-      // A good certificate gets its row (a plain INSERT: ON CONFLICT
-      // would cost a third more WAL records, a speculative insertion
-      // confirmed per row); one read on hold (certificateHold, 6) and
-      // revoked for good has it replaced. A row another transaction made
-      // meanwhile fails the INSERT (unique violation); one it changed or
-      // deleted leaves the UPDATE short, and revocations_expect fails.
-      {"WITH held AS (UPDATE revocations r SET"
-       " revoked_at = to_timestamp(u.at), reason = u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
-       " $5::smallint[]) AS u(id, at, reason, held)"
-       " JOIN certificates c ON c.id = u.id"
-       " WHERE u.held = 1 AND r.issuer_id = c.issuer_id"
-       " AND r.serial = c.serial AND r.reason = 6 RETURNING 1),"
-       " made AS (INSERT INTO revocations (issuer_id, serial,"
-       " certificate_id, crl_shard, not_after, revoked_at, reason)"
-       " SELECT c.issuer_id, c.serial, c.id, c.crl_shard, c.not_after,"
-       " to_timestamp(u.at), u.reason"
-       " FROM unnest($1::bigint[], $2::bigint[], $3::smallint[],"
-       " $5::smallint[]) AS u(id, at, reason, held)"
-       " JOIN certificates c ON c.id = u.id WHERE u.held = 0 RETURNING 1)"
-       " SELECT revocations_expect((SELECT count(*) FROM held)"
-       " + (SELECT count(*) FROM made), $4::bigint)",
-       5, update, PGRES_TUPLES_OK, "recording revocations", NULL},
-      {"INSERT INTO audit_log (actor, action, object, source, outcome, detail)"
-       " SELECT u.actor, $1, u.object, u.source, 'ok', u.detail"
-       " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
-       " AS u(actor, source, object, detail)",
-       5, audit, PGRES_COMMAND_OK, "writing the audit log", NULL},
-      // PostgreSQL folds identical NOTIFYs of a transaction into one.
-      {"SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p", 2, notify,
-       PGRES_TUPLES_OK, "NOTIFY", NULL},
-      {"INSERT INTO crl_pending (issuer_id) SELECT unnest($1::bigint[])", 1,
-       queue, PGRES_COMMAND_OK, "queueing a CRL", NULL},
+      {CA_REVOKE_BATCH_WRITE_SQL, 5, update, PGRES_TUPLES_OK,
+       "recording revocations", NULL},
+      {CA_REVOKE_BATCH_AUDIT_SQL, 5, audit, PGRES_COMMAND_OK,
+       "writing the audit log", NULL},
+      {CA_REVOKE_BATCH_NOTIFY_SQL, 2, notify, PGRES_TUPLES_OK, "NOTIFY", NULL},
+      {CA_REVOKE_BATCH_QUEUE_SQL, 1, queue, PGRES_COMMAND_OK, "queueing a CRL",
+       NULL},
       {"COMMIT", 0, NULL, PGRES_COMMAND_OK, "commit", NULL},
   };
   int raced = 0;
