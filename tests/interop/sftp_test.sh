@@ -20,6 +20,11 @@ SSHD="$(command -v sshd || echo /usr/sbin/sshd)"
 # The server's files live outside the test's own directory: sshd, run as
 # an unprivileged user, must reach them.
 SFTP_DIR="$(env -u TMPDIR mktemp -d -t pki-sftp.XXXXXX)"
+# pkictl stages sftp:// transfers under $TMPDIR: a directory of this test's
+# own, so that the check of leftovers below counts only what this test's
+# pkictl left (tests run in parallel, and sftp_password_test stages too).
+export TMPDIR="$WORK/staging"
+mkdir -p "$TMPDIR"
 SSHD_PID=""
 stop_sshd() {
   if [ -n "$SSHD_PID" ]; then
