@@ -25,45 +25,67 @@
 // hold BoringSSL's own representation of tags, not octets).
 #define DER_SEQUENCE 0x30
 #define DER_BIT_STRING 0x03
+#define DER_INTEGER 0x02
+#define DER_OBJECT 0x06
+#define DER_OCTET_STRING 0x04
+#define DER_ENUMERATED 0x0a
 
 // ECDSA draws before giving up on the fixed signature length (each misses
 // with a probability of about 3/4).
 #define SIGN_ATTEMPTS 200
 
-static int add_entry(CBB *list, const ca_crl_entry *e) {
-  CBB entry, exts, ext, oid, value, reason;
-  if (!CBB_add_asn1(list, &entry, CBS_ASN1_SEQUENCE) ||
-      !ca_serial_add(&entry, &e->serial) ||
-      !ca_time_add(&entry, e->revoked_at)) {
-    return 0;
-  }
-  if (e->reason != CA_REASON_UNSPECIFIED) {
-    // reasonCode ::= { CRLReason } (ENUMERATED), non-critical.
-    if (!CBB_add_asn1(&entry, &exts, CBS_ASN1_SEQUENCE) ||
-        !CBB_add_asn1(&exts, &ext, CBS_ASN1_SEQUENCE) ||
-        !CBB_add_asn1(&ext, &oid, CBS_ASN1_OBJECT) ||
-        !CBB_add_bytes(&oid, kOidCrlReason, sizeof(kOidCrlReason)) ||
-        !CBB_add_asn1(&ext, &value, CBS_ASN1_OCTETSTRING) ||
-        !CBB_add_asn1(&value, &reason, CBS_ASN1_ENUMERATED) ||
-        !CBB_add_u8(&reason, (uint8_t)e->reason)) {
-      return 0;
-    }
-  }
-  return CBB_flush(list);
-}
+// The last time encoded and its DER: the entries of a CRL often share
+// their second (a batch revocation), and one comparison is cheaper than a
+// calendar conversion.
+typedef struct time_cache {
+  int64_t t;
+  uint8_t der[CA_TIME_DER_MAX];
+  size_t len;  // 0: empty
+} time_cache;
 
-// encode_entry writes |e| into |out| (ENTRY_MAX octets).
-static int encode_entry(const ca_crl_entry *e, uint8_t out[ENTRY_MAX],
-                        size_t *out_len) {
-  CBB cbb;
-  // A fixed CBB still allocates its bookkeeping in this BoringSSL: a failed
-  // entry must clean it up.
-  if (!CBB_init_fixed(&cbb, out, ENTRY_MAX) || !add_entry(&cbb, e) ||
-      !CBB_finish(&cbb, NULL, out_len)) {
-    CBB_cleanup(&cbb);
-    CA_SET_ERROR(CA_ERR_INTERNAL, "cannot encode a CRL entry");
-    return 0;
+// encode_entry writes |e| into |out| (ENTRY_MAX octets) by hand: an entry
+// is always shorter than 128 octets, so every length is one octet, and a
+// CBB per entry (which allocates) cost more than the rest of the entry.
+static int encode_entry(const ca_crl_entry *e, time_cache *tc,
+                        uint8_t out[ENTRY_MAX], size_t *out_len) {
+  if (tc->len == 0 || tc->t != e->revoked_at) {
+    tc->len = ca_time_encode(e->revoked_at, tc->der);
+    tc->t = e->revoked_at;
+    CA_ENSURE_RETURN(tc->len > 0, CA_ERR_INTERNAL,
+                     "cannot encode a CRL entry: time %lld out of range",
+                     (long long)e->revoked_at);
   }
+  CA_ENSURE_RETURN(e->serial.len > 0 && e->serial.len <= CA_SERIAL_MAX_LEN + 1,
+                   CA_ERR_INTERNAL, "cannot encode a CRL entry: bad serial");
+  uint8_t *p = out + 2;
+  *p++ = DER_INTEGER;
+  *p++ = (uint8_t)e->serial.len;
+  memcpy(p, e->serial.bytes, e->serial.len);
+  p += e->serial.len;
+  memcpy(p, tc->der, tc->len);
+  p += tc->len;
+  if (e->reason != CA_REASON_UNSPECIFIED) {
+    // crlEntryExtensions SEQUENCE { SEQUENCE { extnID reasonCode,
+    // extnValue OCTET STRING { ENUMERATED } } }, non-critical (RFC 5280
+    // 5.3.1).
+    const uint8_t oid_len = (uint8_t)sizeof(kOidCrlReason);
+    *p++ = DER_SEQUENCE;
+    *p++ = (uint8_t)(9 + oid_len);
+    *p++ = DER_SEQUENCE;
+    *p++ = (uint8_t)(7 + oid_len);
+    *p++ = DER_OBJECT;
+    *p++ = oid_len;
+    memcpy(p, kOidCrlReason, oid_len);
+    p += oid_len;
+    *p++ = DER_OCTET_STRING;
+    *p++ = 3;
+    *p++ = DER_ENUMERATED;
+    *p++ = 1;
+    *p++ = (uint8_t)e->reason;
+  }
+  out[0] = DER_SEQUENCE;
+  out[1] = (uint8_t)(p - out - 2);
+  *out_len = (size_t)(p - out);
   return 1;
 }
 
@@ -120,6 +142,8 @@ static size_t header_len(size_t len) {
 }
 
 // The bytes on their way to the sink, and the hash of the TBSCertList.
+// The hash is fed from the buffer, a buffer's worth at a time, rather
+// than per piece emitted: a CRL has a piece per entry.
 typedef struct emitter {
   const ca_crl_sink *sink;
   uint8_t *buf;  // CA_CRL_CHUNK
@@ -127,21 +151,37 @@ typedef struct emitter {
   size_t total;  // written so far
   EVP_MD_CTX hash;
   int hashing;
+  size_t hash_from;  // while hashing: the first octet of buf not hashed yet
 } emitter;
+
+// hash_pending hashes what the buffer holds since |hash_from|.
+static int hash_pending(emitter *e) {
+  if (e->hashing && e->len > e->hash_from) {
+    CA_GUARD_CRYPTO_RETURN(EVP_DigestUpdate(&e->hash, e->buf + e->hash_from,
+                                            e->len - e->hash_from));
+  }
+  e->hash_from = e->len;
+  return 1;
+}
+
+static int set_hashing(emitter *e, int on) {
+  CA_GUARD_RETURN(hash_pending(e));
+  e->hashing = on;
+  return 1;
+}
 
 static int flush(emitter *e) {
   if (e->len == 0) {
     return 1;
   }
+  CA_GUARD_RETURN(hash_pending(e));
   CA_GUARD_RETURN(e->sink->write(e->sink->arg, e->buf, e->len));
   e->len = 0;
+  e->hash_from = 0;
   return 1;
 }
 
 static int emit(emitter *e, const uint8_t *data, size_t len) {
-  if (e->hashing) {
-    CA_GUARD_CRYPTO_RETURN(EVP_DigestUpdate(&e->hash, data, len));
-  }
   e->total += len;
   while (len > 0) {
     size_t n = CA_CRL_CHUNK - e->len;
@@ -155,6 +195,21 @@ static int emit(emitter *e, const uint8_t *data, size_t len) {
     }
   }
   return 1;
+}
+
+// room returns where the next |want| octets go in the buffer, flushing it
+// first if they would not fit; emitted() then counts what was written.
+static int room(emitter *e, size_t want, uint8_t **out) {
+  if (CA_CRL_CHUNK - e->len < want) {
+    CA_GUARD_RETURN(flush(e));
+  }
+  *out = e->buf + e->len;
+  return 1;
+}
+
+static void emitted(emitter *e, size_t len) {
+  e->len += len;
+  e->total += len;
 }
 
 static int emit_header(emitter *e, uint8_t tag, size_t len) {
@@ -244,6 +299,7 @@ static int measure(const ca_crl_source *source, ca_crl_entry *batch,
                    size_t *out_n, size_t *out_len) {
   size_t n, len;
   uint8_t der[ENTRY_MAX];
+  time_cache tc = {0};
   *out_n = 0;
   *out_len = 0;
   for (;;) {
@@ -252,19 +308,20 @@ static int measure(const ca_crl_source *source, ca_crl_entry *batch,
       return 1;
     }
     for (size_t i = 0; i < n; i++) {
-      CA_GUARD_RETURN(encode_entry(&batch[i], der, &len));
+      CA_GUARD_RETURN(encode_entry(&batch[i], &tc, der, &len));
       *out_len += len;
     }
     *out_n += n;
   }
 }
 
-// emit_entries reads the entries again and writes them; they must be those
-// measured.
+// emit_entries reads the entries again and writes them, each encoded in
+// place in the emitter's buffer; they must be those measured.
 static int emit_entries(emitter *e, const ca_crl_source *source,
                         ca_crl_entry *batch, size_t want_n, size_t want_len) {
   size_t n, len, seen = 0, written = 0;
-  uint8_t der[ENTRY_MAX];
+  time_cache tc = {0};
+  uint8_t *at;
   CA_GUARD_RETURN(source->rewind(source->arg));
   for (;;) {
     CA_GUARD_RETURN(source->next(source->arg, batch, BATCH, &n));
@@ -272,8 +329,9 @@ static int emit_entries(emitter *e, const ca_crl_source *source,
       break;
     }
     for (size_t i = 0; i < n; i++) {
-      CA_GUARD_RETURN(encode_entry(&batch[i], der, &len));
-      CA_GUARD_RETURN(emit(e, der, len));
+      CA_GUARD_RETURN(room(e, ENTRY_MAX, &at));
+      CA_GUARD_RETURN(encode_entry(&batch[i], &tc, at, &len));
+      emitted(e, len);
       written += len;
     }
     seen += n;
@@ -299,7 +357,7 @@ static int emit_crl(emitter *e, EVP_PKEY *key, const EVP_MD *digest,
                    "signing key too large");
   CA_GUARD_RETURN(e->sink->begin(e->sink->arg, der_len));
   CA_GUARD_RETURN(emit_header(e, DER_SEQUENCE, crl_len));
-  e->hashing = 1;
+  CA_GUARD_RETURN(set_hashing(e, 1));
   CA_GUARD_RETURN(emit_header(e, DER_SEQUENCE, tbs_len));
   CA_GUARD_RETURN(emit(e, CBB_data(&p->prefix), CBB_len(&p->prefix)));
   // "When there are no revoked certificates, the revoked certificates list
@@ -309,7 +367,7 @@ static int emit_crl(emitter *e, EVP_PKEY *key, const EVP_MD *digest,
     CA_GUARD_RETURN(emit_entries(e, source, batch, n, list_len));
   }
   CA_GUARD_RETURN(emit(e, CBB_data(&p->suffix), CBB_len(&p->suffix)));
-  e->hashing = 0;
+  CA_GUARD_RETURN(set_hashing(e, 0));
   uint8_t md[EVP_MAX_MD_SIZE], sig[CA_SIGNATURE_MAX_LEN];
   unsigned md_len;
   CA_GUARD_CRYPTO_RETURN(EVP_DigestFinal_ex(&e->hash, md, &md_len));

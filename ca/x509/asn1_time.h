@@ -3,6 +3,7 @@
 #define PKI_CA_ASN1_TIME_H
 
 #include <openssl/bytestring.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ca/error.h"
@@ -17,6 +18,15 @@
 // GeneralizedTime" (RFC 5280 4.1.2.5), in Zulu with seconds and no fraction.
 // It returns 0 with CA_ERR_INTERNAL when |t| is out of range or |cbb| fails.
 int ca_time_add(CBB *cbb, int64_t t) CA_MUST_CHECK;
+
+// The most octets of a Time's DER encoding: a GeneralizedTime's tag,
+// length and 15 characters.
+#define CA_TIME_DER_MAX 17
+
+// ca_time_encode writes |t| into |out| as the DER of the Time ca_time_add
+// appends (tag, length, contents), without a CBB: a CRL writes one per
+// entry. It returns the octets written, or 0 when |t| is out of range.
+size_t ca_time_encode(int64_t t, uint8_t out[CA_TIME_DER_MAX]);
 
 // ca_time_parse reads one Time element from |cbs| into |*out|. Only the forms
 // RFC 5280 allows are accepted (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ). It returns 0
