@@ -189,64 +189,84 @@ int ca_store_tx_put_crl(ca_store_tx *tx, int64_t issuer_id, uint64_t number,
   return ca_crl_put_finish(p, !ok) && ok;
 }
 
-// read_crl_head reads the number, times and length of a stored CRL.
+// Where a stored CRL's bytes are: in crl_parts (migration 0020), or, for
+// a CRL stored before, in crls.der.
+typedef enum crl_place { IN_PARTS, IN_DER } crl_place;
+
+// read_crl_head reads the number, times, length and place of a stored CRL.
 static int read_crl_head(PGconn *conn, const char *const values[2],
-                         ca_crl_row *out, size_t *out_len, int *out_found) {
+                         ca_crl_row *out, size_t *out_len, crl_place *out_place,
+                         int *out_found) {
   PGresult *res = ca_store_check_result(
       conn,
       PQexecParams(conn,
                    "SELECT crl_number, extract(epoch FROM this_update)::bigint,"
                    " extract(epoch FROM next_update)::bigint,"
-                   " octet_length(der) FROM crls"
+                   " CASE WHEN der IS NULL THEN der_len"
+                   " ELSE octet_length(der) END, der IS NULL FROM crls"
                    " WHERE issuer_id = $1::bigint AND shard = $2::smallint",
                    2, NULL, values, NULL, NULL, 0),
       PGRES_TUPLES_OK, "reading a CRL");
   if (res == NULL) {
     return 0;
   }
-  *out_found = PQntuples(res) == 1;
+  *out_found = PQntuples(res) == 1 && !PQgetisnull(res, 0, 3);
   if (*out_found) {
     out->number = (uint64_t)ca_store_get_int(res, 0, 0);
     out->this_update = ca_store_get_int(res, 0, 1);
     out->next_update = ca_store_get_int(res, 0, 2);
     *out_len = (size_t)ca_store_get_int(res, 0, 3);
+    *out_place = PQgetvalue(res, 0, 4)[0] == 't' ? IN_PARTS : IN_DER;
   }
   PQclear(res);
   return 1;
 }
 
+// A slice of the CRL numbered $3 from its octet $4 (0-based), at most $5
+// octets: from the part holding that octet, so a slice never crosses from
+// one part into the next (it ends where its part does).
+static const char kPartSlice[] =
+    "SELECT substring(bytes FROM ($4::bigint - at + 1)::integer"
+    " FOR $5::integer) FROM crl_parts WHERE issuer_id = $1::bigint"
+    " AND shard = $2::smallint AND crl_number = $3::bigint"
+    " AND at <= $4::bigint ORDER BY at DESC LIMIT 1";
+static const char kDerSlice[] =
+    "SELECT substring(der FROM $4::integer + 1 FOR $5::integer)"
+    " FROM crls WHERE issuer_id = $1::bigint"
+    " AND shard = $2::smallint AND crl_number = $3::bigint";
+
 // read_crl_slices reads the |len| bytes of the CRL numbered |number| into
 // |out|, a slice at a time, in binary. It fails with CA_ERR_CONFLICT when
-// another CRL replaced it meanwhile (each slice is its own statement).
+// another CRL replaced it meanwhile (each slice is its own statement, and
+// the parts of a CRL are deleted when the next one commits).
 static int read_crl_slices(PGconn *conn, const char *const values[2],
-                           uint64_t number, uint8_t *out, size_t len) {
+                           uint64_t number, crl_place place, uint8_t *out,
+                           size_t len) {
   char num[24], from[24], count[24];
   snprintf(num, sizeof(num), "%" PRIu64, number);
   snprintf(count, sizeof(count), "%d", CA_STORE_CRL_SLICE);
-  for (size_t off = 0; off < len; off += CA_STORE_CRL_SLICE) {
-    snprintf(from, sizeof(from), "%zu", off + 1);
+  for (size_t off = 0; off < len;) {
+    snprintf(from, sizeof(from), "%zu", off);
     const char *params[5] = {values[0], values[1], num, from, count};
     PGresult *res = ca_store_check_result(
         conn,
-        PQexecParams(conn,
-                     "SELECT substring(der FROM $4::integer FOR $5::integer)"
-                     " FROM crls WHERE issuer_id = $1::bigint"
-                     " AND shard = $2::smallint AND crl_number = $3::bigint",
-                     5, NULL, params, NULL, NULL, 1),
+        PQexecParams(conn, place == IN_PARTS ? kPartSlice : kDerSlice, 5, NULL,
+                     params, NULL, NULL, 1),
         PGRES_TUPLES_OK, "reading a CRL");
     if (res == NULL) {
       return 0;
     }
-    const size_t want =
-        len - off < CA_STORE_CRL_SLICE ? len - off : (size_t)CA_STORE_CRL_SLICE;
-    const int ok =
-        PQntuples(res) == 1 && (size_t)PQgetlength(res, 0, 0) == want;
+    const size_t got = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                           ? (size_t)PQgetlength(res, 0, 0)
+                           : 0;
+    const int ok = got > 0 && got <= len - off;
     if (ok) {
-      memcpy(out + off, PQgetvalue(res, 0, 0), want);
+      memcpy(out + off, PQgetvalue(res, 0, 0), got);
     }
     PQclear(res);
     CA_ENSURE_RETURN(ok, CA_ERR_CONFLICT,
                      "the CRL was replaced while it was read");
+    off += got;
   }
   return 1;
 }
@@ -269,7 +289,8 @@ int ca_store_get_shard_crl(ca_store *store, int64_t issuer_id, unsigned shard,
   for (int attempt = 0; attempt < 3; attempt++) {
     OPENSSL_free(out->der);
     memset(out, 0, sizeof(*out));
-    if (!read_crl_head(conn, values, out, &len, &found)) {
+    crl_place place;
+    if (!read_crl_head(conn, values, out, &len, &place, &found)) {
       break;
     }
     if (!found) {
@@ -282,7 +303,7 @@ int ca_store_get_shard_crl(ca_store *store, int64_t issuer_id, unsigned shard,
       break;
     }
     out->der_len = len;
-    ok = read_crl_slices(conn, values, out->number, out->der, len);
+    ok = read_crl_slices(conn, values, out->number, place, out->der, len);
     if (ok || ca_err_get()->code != CA_ERR_CONFLICT) {
       break;
     }
@@ -457,13 +478,14 @@ void ca_revoked_stream_close(ca_revoked_stream *s) {
   free(s);
 }
 
-// --- Writing a CRL in chunks ---
+// --- Writing a CRL in parts ---
 //
 // The CRL's bytes are made while its entries are still being fetched from
 // the cursor, so they cannot travel in a COPY (which holds the connection
-// until it ends): each chunk is an INSERT into crl_chunks, an unlogged
-// table emptied in the same transaction, and the CRL is assembled from
-// them by PostgreSQL.
+// until it ends): each piece the CRL's writer sends is an INSERT of one
+// part into crl_parts, where the CRL stays (migration 0020): it is never
+// assembled or copied. `crls` gets its head when the last part is in, and
+// the parts of the CRL it replaces go in the same transaction.
 
 struct ca_crl_put {
   ca_store_tx *tx;
@@ -473,8 +495,7 @@ struct ca_crl_put {
   char this_update[21];
   char next_update[21];
   size_t announced;
-  size_t left;  // bytes announced and not yet sent
-  int seq;
+  size_t sent;  // bytes sent so far: the offset of the next part
 };
 
 int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
@@ -495,14 +516,14 @@ int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
     return 0;
   }
   p->announced = der_len;
-  p->left = der_len;
-  // Left over by a transaction that could not roll back (a lost
-  // connection rolls back by itself): never part of this CRL.
-  const char *values[2] = {p->issuer, p->shard};
+  // Parts of this number can only be those of a CRL stored again under
+  // the same number (ca_store_tx_put_crl): never part of this one.
+  const char *values[3] = {p->issuer, p->shard, p->number};
   if (!ca_store_tx_command(tx,
-                           "DELETE FROM crl_chunks WHERE issuer_id = $1::bigint"
-                           " AND shard = $2::smallint",
-                           2, values, PGRES_COMMAND_OK, "storing a CRL")) {
+                           "DELETE FROM crl_parts WHERE issuer_id = $1::bigint"
+                           " AND shard = $2::smallint"
+                           " AND crl_number = $3::bigint",
+                           3, values, PGRES_COMMAND_OK, "storing a CRL")) {
     free(p);
     return 0;
   }
@@ -511,57 +532,68 @@ int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
 }
 
 int ca_crl_put_write(ca_crl_put *p, const uint8_t *data, size_t len) {
-  CA_ENSURE_RETURN(len <= p->left, CA_ERR_INTERNAL,
+  CA_ENSURE_RETURN(len <= p->announced - p->sent, CA_ERR_INTERNAL,
                    "the CRL is longer than announced");
-  char seq[16];
-  snprintf(seq, sizeof(seq), "%d", p->seq);
-  const char *values[4] = {p->issuer, p->shard, seq, (const char *)data};
-  const int lengths[4] = {0, 0, 0, (int)len};
-  const int formats[4] = {0, 0, 0, 1};
+  if (len == 0) {
+    return 1;
+  }
+  char at[24];
+  snprintf(at, sizeof(at), "%zu", p->sent);
+  const char *values[5] = {p->issuer, p->shard, p->number, at,
+                           (const char *)data};
+  const int lengths[5] = {0, 0, 0, 0, (int)len};
+  const int formats[5] = {0, 0, 0, 0, 1};
   PGresult *res = ca_store_tx_query(
       p->tx,
-      "INSERT INTO crl_chunks (issuer_id, shard, seq, bytes)"
-      " VALUES ($1::bigint, $2::smallint, $3::integer, $4::bytea)",
-      4, values, lengths, formats, PGRES_COMMAND_OK, "storing a CRL");
+      "INSERT INTO crl_parts (issuer_id, shard, crl_number, at, bytes)"
+      " VALUES ($1::bigint, $2::smallint, $3::bigint, $4::bigint, $5::bytea)",
+      5, values, lengths, formats, PGRES_COMMAND_OK, "storing a CRL");
   CA_GUARD_RETURN(res != NULL);
   PQclear(res);
-  p->seq++;
-  p->left -= len;
+  p->sent += len;
   return 1;
 }
 
 int ca_crl_put_finish(ca_crl_put *p, int abandon) {
   int ok = 0;
   PGresult *res = NULL;
+  char len[24];
   if (abandon) {
     goto done;  // the caller rolls back; its error stands
   }
-  CA_ENSURE(p->left == 0, CA_ERR_INTERNAL, "the CRL is shorter than announced");
-  const char *values[5] = {p->issuer, p->shard, p->number, p->this_update,
-                           p->next_update};
+  CA_ENSURE(p->sent == p->announced, CA_ERR_INTERNAL,
+            "the CRL is shorter than announced");
+  snprintf(len, sizeof(len), "%zu", p->announced);
+  const char *values[6] = {p->issuer,      p->shard,       p->number,
+                           p->this_update, p->next_update, len};
+  // The head, with the length its parts add up to (octet_length of a value
+  // stored out of line reads its header alone): any other is refused.
   res = ca_store_tx_query(
       p->tx,
       "INSERT INTO crls (issuer_id, shard, crl_number, this_update,"
-      " next_update, der)"
+      " next_update, der, der_len)"
       " SELECT $1::bigint, $2::smallint, $3::bigint, $4::timestamptz,"
-      " $5::timestamptz, coalesce(string_agg(bytes, ''::bytea ORDER BY seq),"
-      " ''::bytea) FROM crl_chunks"
+      " $5::timestamptz, NULL, $6::integer"
+      " WHERE (SELECT coalesce(sum(octet_length(bytes)), 0) FROM crl_parts"
       " WHERE issuer_id = $1::bigint AND shard = $2::smallint"
+      " AND crl_number = $3::bigint) = $6::integer"
       " ON CONFLICT (issuer_id, shard) DO UPDATE SET"
       " crl_number = excluded.crl_number,"
       " this_update = excluded.this_update,"
-      " next_update = excluded.next_update, der = excluded.der"
-      " RETURNING octet_length(der)",
-      5, values, NULL, NULL, PGRES_TUPLES_OK, "storing a CRL");
+      " next_update = excluded.next_update, der = NULL,"
+      " der_len = excluded.der_len RETURNING 1",
+      6, values, NULL, NULL, PGRES_TUPLES_OK, "storing a CRL");
   CA_GUARD(res != NULL);
-  CA_ENSURE(PQntuples(res) == 1 &&
-                (size_t)ca_store_get_int(res, 0, 0) == p->announced,
-            CA_ERR_INTERNAL, "the stored CRL is not the one written");
+  CA_ENSURE(PQntuples(res) == 1, CA_ERR_INTERNAL,
+            "the stored CRL is not the one written");
+  // The CRL replaced, and any left by a CRL of another number: readers of
+  // the old one meet CA_ERR_CONFLICT and read the new one.
   CA_GUARD(ca_store_tx_command(p->tx,
-                               "DELETE FROM crl_chunks"
+                               "DELETE FROM crl_parts"
                                " WHERE issuer_id = $1::bigint"
-                               " AND shard = $2::smallint",
-                               2, values, PGRES_COMMAND_OK, "storing a CRL"));
+                               " AND shard = $2::smallint"
+                               " AND crl_number <> $3::bigint",
+                               3, values, PGRES_COMMAND_OK, "storing a CRL"));
   ok = 1;
 err:
 done:
