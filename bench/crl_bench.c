@@ -23,7 +23,11 @@
 // The reference, measured interleaved in each round: pg_read_s, PostgreSQL
 // delivering the same entries once to a client (a cursor, as pkid reads),
 // which a CRL needs twice, besides encoding, hashing, signing and storing
-// it. vs_pg_read is pg_read_s / publish_s.
+// it. vs_pg_read is pg_read_s / publish_s. pkid_cpu_s and pg_cpu_s are the
+// CPU seconds pkid and the PostgreSQL backends of the bench's database
+// (when the server runs on this machine, else -1) used during publish_s:
+// what the CRL costs, which a loaded machine stretches less than the wall
+// time.
 //
 // The last round's CRL is then fetched (GET /v1/crl/ec-issuing) and checked
 // with BoringSSL: its signature under the issuing CA's key, and its number
@@ -174,7 +178,28 @@ static double pg_read(const it_db *db, const char *issuer) {
   return took;
 }
 
+// pg_cpu_ticks returns the CPU ticks used so far by the PostgreSQL
+// backends serving the bench's database (pkid's pool), when the server runs
+// on this machine; -1 otherwise. With pkid's own ticks, the CPU a CRL
+// costs, which a loaded machine stretches less than the wall time.
+static long long pg_cpu_ticks(const it_db *db) {
+  PGresult *res = it_db_query(db,
+                              "SELECT pid FROM pg_stat_activity"
+                              " WHERE datname = current_database()"
+                              " AND pid <> pg_backend_pid()",
+                              NULL, NULL);
+  long long sum =
+      res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+  for (int i = 0; sum >= 0 && i < PQntuples(res); i++) {
+    const long long t = proc_cpu_ticks((pid_t)atol(PQgetvalue(res, i, 0)));
+    sum = t >= 0 ? sum + t : -1;
+  }
+  PQclear(res);
+  return sum;
+}
+
 typedef struct round_result {
+  double pkid_cpu_s, pg_cpu_s;
   double publish_s;
   double pg_read_s;
   long rss_before_kb, rss_after_kb, hwm_before_kb, hwm_after_kb;
@@ -190,6 +215,7 @@ static int one_round(const it_db *db, pid_t pid, const char *issuer,
   out->pg_read_s = pg_read(db, issuer);
   out->rss_before_kb = proc_status_kb(pid, "VmRSS");
   out->hwm_before_kb = proc_status_kb(pid, "VmHWM");
+  const long long cpu0 = proc_cpu_ticks(pid), pg0 = pg_cpu_ticks(db);
   const double t0 = now_s();
   PGresult *res = it_db_query(
       db,
@@ -209,12 +235,17 @@ static int one_round(const it_db *db, pid_t pid, const char *issuer,
     pause_ms(5);
   }
   out->publish_s = now_s() - t0;
+  const long long cpu1 = proc_cpu_ticks(pid), pg1 = pg_cpu_ticks(db);
+  const double hz = (double)sysconf(_SC_CLK_TCK);
+  out->pkid_cpu_s = cpu0 >= 0 && cpu1 >= 0 ? (double)(cpu1 - cpu0) / hz : -1;
+  out->pg_cpu_s = pg0 >= 0 && pg1 >= 0 ? (double)(pg1 - pg0) / hz : -1;
   out->rss_after_kb = proc_status_kb(pid, "VmRSS");
   out->hwm_after_kb = proc_status_kb(pid, "VmHWM");
-  out->crl_bytes = it_db_int(db,
-                             "SELECT octet_length(der) FROM crls"
-                             " WHERE issuer_id = $1::bigint AND shard = 0",
-                             issuer);
+  out->crl_bytes =
+      it_db_int(db,
+                "SELECT coalesce(der_len, octet_length(der)) FROM crls"
+                " WHERE issuer_id = $1::bigint AND shard = 0",
+                issuer);
   return out->pg_read_s > 0 && out->crl_bytes > 0;
 }
 
@@ -314,10 +345,11 @@ static int measure(const options *o, it_pkid *pkid, const it_db *db,
         "\"entries\":%ld,\"crl_shards\":%d,\"crl_bytes\":%lld,"
         "\"publish_s\":%.3f,\"pg_read_s\":%.3f,\"vs_pg_read\":%.3f,"
         "\"pkid_rss_before_kb\":%ld,\"pkid_rss_after_kb\":%ld,"
-        "\"pkid_hwm_before_kb\":%ld,\"pkid_hwm_after_kb\":%ld}\n",
+        "\"pkid_hwm_before_kb\":%ld,\"pkid_hwm_after_kb\":%ld,"
+        "\"pkid_cpu_s\":%.2f,\"pg_cpu_s\":%.2f}\n",
         i + 1, o->entries, o->shards, r.crl_bytes, r.publish_s, r.pg_read_s,
         r.pg_read_s / r.publish_s, r.rss_before_kb, r.rss_after_kb,
-        r.hwm_before_kb, r.hwm_after_kb);
+        r.hwm_before_kb, r.hwm_after_kb, r.pkid_cpu_s, r.pg_cpu_s);
     fflush(stdout);
   }
   const double p = median(publish, o->rounds), q = median(read, o->rounds);
