@@ -109,9 +109,10 @@ typedef struct ca_crl_put ca_crl_put;
 
 // ca_store_tx_crl_put_begin starts replacing, in |tx|, the CRL of
 // |issuer_id|'s |shard| by one of |der_len| bytes, which follow with
-// ca_crl_put_write in pieces of any size (each is sent at once: nothing of
-// the CRL is held in memory, and other statements of |tx|, such as the
-// cursor's FETCH, may run between them). The caller holds the CA's CRL
+// ca_crl_put_write in pieces of any size (each is sent at once and stored
+// as it is, a part of the CRL: nothing of the CRL is held in memory or
+// copied, and other statements of |tx|, such as the cursor's FETCH, may
+// run between them). The caller holds the CA's CRL
 // lock and got |number| from ca_store_tx_next_shard_crl_number.
 int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
                               unsigned shard, uint64_t number,
@@ -123,7 +124,8 @@ int ca_crl_put_write(ca_crl_put *p, const uint8_t *data,
                      size_t len) CA_MUST_CHECK;
 
 // ca_crl_put_finish checks that every byte announced was sent, stores the
-// CRL and frees |p|, whatever the outcome. With |abandon| set it only
+// CRL's head, deletes the parts of the CRL it replaces and frees |p|,
+// whatever the outcome. With |abandon| set it only
 // frees |p| and returns 0 (the caller rolls back).
 int ca_crl_put_finish(ca_crl_put *p, int abandon) CA_MUST_CHECK;
 
