@@ -439,9 +439,13 @@ int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
 // octets, a leading 0 when its top bit is set; serials are stored as the
 // lower-case hex of the magnitude), UTCTime before 2050 (15) else
 // GeneralizedTime (17), and a reasonCode extension unless unspecified (14).
+// The cheapest expressions that say so, since it runs on every row: the
+// octets of the hex (ASCII) rather than its characters, and a first digit
+// of 8 or more compared bytewise, without a substring.
 #define ENTRY_LEN                                                          \
-  "2 + 2 + (length(serial) + 1) / 2 + CASE WHEN length(serial) % 2 = 0"    \
-  " AND strpos('89abcdef', left(serial, 1)) > 0 THEN 1 ELSE 0 END"         \
+  "4 + (octet_length(serial) + 1) / 2 + CASE WHEN"                         \
+  " octet_length(serial) % 2 = 0 AND serial COLLATE \"C\" >= '8'"          \
+  " THEN 1 ELSE 0 END"                                                     \
   " + CASE WHEN revoked_at < timestamptz '2050-01-01 00:00:00+00' THEN 15" \
   " ELSE 17 END + CASE WHEN reason <> 0 THEN 14 ELSE 0 END"
 
