@@ -325,11 +325,87 @@ int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
 
 // --- The revoked certificates, streamed ---
 
+// While pkid encodes one batch of entries, PostgreSQL reads the next: a
+// FETCH is sent as soon as the previous one's rows are handed out (the
+// read-ahead), and its result read when they are asked for. libpq runs one
+// statement at a time on a connection, so every other statement of the
+// transaction in this file first reads the result in flight (settle_tx).
 struct ca_revoked_stream {
   ca_store_tx *tx;
   int open;                            // the cursor exists
   char issuer[24], shard[8], now[21];  // its parameters
+  int ahead;  // a FETCH of |ahead_cap| rows is in flight
+  size_t ahead_cap;
+  PGresult *held;  // a FETCH's result, rows from |held_pos| not handed out
+  int held_pos;
+  size_t held_cap;  // the rows it asked for
+  int done;         // a FETCH came back short: the cursor is at its end
 };
+
+// The stream of this thread with a FETCH in flight, if any: a CRL is made
+// by one thread, on its own transaction.
+static _Thread_local ca_revoked_stream *in_flight;
+
+// send_fetch sends a FETCH of |cap| rows, binary, without waiting for it.
+static int send_fetch(ca_revoked_stream *s, size_t cap) {
+  char sql[64];
+  snprintf(sql, sizeof(sql), "FETCH FORWARD %zu FROM pki_crl_rows", cap);
+  // Binary results: no number parsed from text, and the row arrives as it
+  // is stored.
+  if (!PQsendQueryParams(s->tx->conn, sql, 0, NULL, NULL, NULL, NULL, 1)) {
+    (void)ca_store_check_result(s->tx->conn, NULL, PGRES_TUPLES_OK,
+                                "reading revoked certificates");
+    s->tx->failed = 1;
+    return 0;
+  }
+  s->ahead = 1;
+  s->ahead_cap = cap;
+  in_flight = s;
+  return 1;
+}
+
+// receive waits for the FETCH in flight and makes its result |held|.
+static int receive(ca_revoked_stream *s) {
+  PGconn *conn = s->tx->conn;
+  s->ahead = 0;
+  if (in_flight == s) {
+    in_flight = NULL;
+  }
+  PGresult *res = PQgetResult(conn);
+  for (PGresult *end; (end = PQgetResult(conn)) != NULL;) {
+    PQclear(end);  // a single statement: nothing else may follow
+  }
+  res = ca_store_check_result(conn, res, PGRES_TUPLES_OK,
+                              "reading revoked certificates");
+  if (res == NULL) {
+    s->tx->failed = 1;
+    return 0;
+  }
+  PQclear(s->held);
+  s->held = res;
+  s->held_pos = 0;
+  s->held_cap = s->ahead_cap;
+  return 1;
+}
+
+// settle_tx reads the result of a FETCH in flight on |tx|, if any, before
+// another statement of |tx|: its rows stay held for the stream.
+static int settle_tx(ca_store_tx *tx) {
+  ca_revoked_stream *s = in_flight;
+  if (s == NULL || s->tx != tx) {
+    return 1;
+  }
+  return receive(s);
+}
+
+// drop forgets the rows read ahead (a rewind or close).
+static int drop(ca_revoked_stream *s) {
+  const int ok = !s->ahead || receive(s);
+  PQclear(s->held);
+  s->held = NULL;
+  s->done = 0;
+  return ok;
+}
 
 // The rows of a CRL, without their columns: parameters $1 issuer, $2 the
 // CRL's time (expired certificates are left out), $3 shard (0: every one).
@@ -404,33 +480,36 @@ static int decode_entry(PGresult *res, int i, ca_revoked_entry *e) {
 
 int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
                            size_t cap, size_t *out_n) {
-  char sql[64];
   *out_n = 0;
   if (cap == 0) {
     return 1;
   }
-  snprintf(sql, sizeof(sql), "FETCH FORWARD %zu FROM pki_crl_rows", cap);
-  ca_store_tx *tx = s->tx;
-  CA_ENSURE_RETURN(!tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
+  CA_ENSURE_RETURN(!s->tx->failed, CA_ERR_STORAGE_UNAVAILABLE,
                    "transaction failed earlier");
-  // Binary results: no number parsed from text, and the row arrives as it
-  // is stored.
-  PGresult *res = ca_store_check_result(
-      tx->conn, PQexecParams(tx->conn, sql, 0, NULL, NULL, NULL, NULL, 1),
-      PGRES_TUPLES_OK, "reading revoked certificates");
-  if (res == NULL) {
-    tx->failed = 1;
-    return 0;
+  if (s->held == NULL) {
+    if (s->done) {
+      return 1;
+    }
+    if (!s->ahead) {
+      CA_GUARD_RETURN(send_fetch(s, cap));
+    }
+    CA_GUARD_RETURN(receive(s));
   }
-  const int n = PQntuples(res);
-  for (int i = 0; i < n && (size_t)i < cap; i++) {
-    if (!decode_entry(res, i, &out[i])) {
-      PQclear(res);
-      return 0;
+  const int total = PQntuples(s->held);
+  size_t n = 0;
+  for (; n < cap && s->held_pos < total; n++, s->held_pos++) {
+    CA_GUARD_RETURN(decode_entry(s->held, s->held_pos, &out[n]));
+  }
+  if (s->held_pos == total) {
+    const size_t asked = s->held_cap;
+    PQclear(s->held);
+    s->held = NULL;
+    s->done = (size_t)total < asked;
+    if (!s->done) {
+      CA_GUARD_RETURN(send_fetch(s, asked));
     }
   }
-  PQclear(res);
-  *out_n = (size_t)n < cap ? (size_t)n : cap;
+  *out_n = n;
   return 1;
 }
 
@@ -451,6 +530,7 @@ int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
 
 int ca_revoked_stream_measure(ca_revoked_stream *s, size_t *out_n,
                               size_t *out_len) {
+  CA_GUARD_RETURN(settle_tx(s->tx));
   const char *values[3] = {s->issuer, s->now, s->shard};
   PGresult *res = ca_store_tx_query(
       s->tx, REVOKED_ROWS("count(*), coalesce(sum(" ENTRY_LEN "), 0)"), 3,
@@ -463,6 +543,7 @@ int ca_revoked_stream_measure(ca_revoked_stream *s, size_t *out_n,
 }
 
 int ca_revoked_stream_rewind(ca_revoked_stream *s) {
+  CA_GUARD_RETURN(drop(s));
   return ca_store_tx_command(s->tx, "MOVE ABSOLUTE 0 IN pki_crl_rows", 0, NULL,
                              PGRES_COMMAND_OK,
                              "rewinding revoked certificates");
@@ -472,9 +553,11 @@ void ca_revoked_stream_close(ca_revoked_stream *s) {
   if (s == NULL) {
     return;
   }
-  if (s->open && !s->tx->failed) {
-    ca_err saved;
-    ca_err_copy(&saved);
+  ca_err saved;
+  ca_err_copy(&saved);
+  const int settled = drop(s);
+  ca_err_restore(&saved);
+  if (s->open && settled && !s->tx->failed) {
     (void)ca_store_tx_command(s->tx, "CLOSE pki_crl_rows", 0, NULL,
                               PGRES_COMMAND_OK, "closing a cursor");
     ca_err_restore(&saved);
@@ -508,6 +591,7 @@ int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
                               size_t der_len, ca_crl_put **out) {
   CA_ENSURE_RETURN(der_len <= INT32_MAX, CA_ERR_INTERNAL,
                    "a CRL of %zu bytes is too large to store", der_len);
+  CA_GUARD_RETURN(settle_tx(tx));
   ca_crl_put *p = calloc(1, sizeof(*p));
   CA_ENSURE_ALLOC_RETURN(p);
   p->tx = tx;
@@ -541,6 +625,7 @@ int ca_crl_put_write(ca_crl_put *p, const uint8_t *data, size_t len) {
   if (len == 0) {
     return 1;
   }
+  CA_GUARD_RETURN(settle_tx(p->tx));
   char at[24];
   snprintf(at, sizeof(at), "%zu", p->sent);
   const char *values[5] = {p->issuer, p->shard, p->number, at,
@@ -567,6 +652,7 @@ int ca_crl_put_finish(ca_crl_put *p, int abandon) {
   }
   CA_ENSURE(p->sent == p->announced, CA_ERR_INTERNAL,
             "the CRL is shorter than announced");
+  CA_GUARD(settle_tx(p->tx));
   snprintf(len, sizeof(len), "%zu", p->announced);
   const char *values[6] = {p->issuer,      p->shard,       p->number,
                            p->this_update, p->next_update, len};

@@ -78,7 +78,10 @@ typedef struct ca_revoked_stream ca_revoked_stream;
 // of a CRL (ca/revocation/crl.h) read the same entries. In the order the
 // revocations table stores them (no sort: X.509 lists revokedCertificates
 // in no particular order). Free with ca_revoked_stream_close
-// before |tx| ends.
+// before |tx| ends. The next rows are read ahead while the caller handles
+// the last ones: until the stream is closed, |tx| runs no statement but
+// those of this stream and of ca_crl_put_* (which wait for the rows in
+// flight first).
 int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
                              int64_t now,
                              ca_revoked_stream **out) CA_MUST_CHECK;
