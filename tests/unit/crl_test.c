@@ -405,6 +405,53 @@ TEST(crl_with_entries) {
   }
 }
 
+// Entries are encoded by hand, the last time's encoding kept: runs of
+// entries sharing a second, alternating with others (a GeneralizedTime
+// from 2050 among them), each must carry its own date.
+TEST(entries_sharing_and_alternating_times) {
+  const ca_issuer *issuer = ca_authority_find(authority, "ec-issuing");
+  CHECK(issuer != NULL);
+  if (issuer == NULL) {
+    return;
+  }
+  const int64_t kTimes[] = {ca_time_from_civil(2024, 5, 6, 7, 8, 9),
+                            ca_time_from_civil(2051, 1, 2, 3, 4, 5),
+                            ca_time_from_civil(1999, 12, 31, 23, 59, 59)};
+  ca_crl_entry entries[40];
+  const size_t n = sizeof(entries) / sizeof(entries[0]);
+  memset(entries, 0, sizeof(entries));
+  for (size_t i = 0; i < n; i++) {
+    CHECK(ca_serial_generate(&entries[i].serial));
+    entries[i].revoked_at = kTimes[(i / 3 + i % 2) % 3];
+    entries[i].reason =
+        (int)(i % 3 == 0 ? CA_REASON_UNSPECIFIED : CA_REASON_KEY_COMPROMISE);
+  }
+  uint8_t *der = NULL;
+  size_t len = 0;
+  CHECK(ca_crl_build(
+      issuer, issuer->key, 3, ca_time_from_civil(2024, 6, 1, 0, 0, 0),
+      ca_time_from_civil(2024, 6, 8, 0, 0, 0), entries, n, &der, &len));
+  X509_CRL *crl = der != NULL ? parse_crl(der, len) : NULL;
+  CHECK(crl != NULL);
+  for (size_t i = 0; crl != NULL && i < n; i++) {
+    ASN1_INTEGER *ai = asn1_serial(&entries[i].serial);
+    X509_REVOKED *entry = NULL;
+    CHECK(ai != NULL && X509_CRL_get0_by_serial(crl, &entry, ai) == 1);
+    ASN1_INTEGER_free(ai);
+    if (entry != NULL) {
+      const ASN1_TIME *at = X509_REVOKED_get0_revocationDate(entry);
+      CHECK_EQ_INT(posix_of(at), entries[i].revoked_at);
+      CHECK_EQ_INT(ASN1_STRING_type(at), entries[i].revoked_at == kTimes[1]
+                                             ? V_ASN1_GENERALIZEDTIME
+                                             : V_ASN1_UTCTIME);
+      CHECK_EQ_INT(X509_REVOKED_get_ext_count(entry),
+                   entries[i].reason == CA_REASON_UNSPECIFIED ? 0 : 1);
+    }
+  }
+  X509_CRL_free(crl);
+  OPENSSL_free(der);
+}
+
 TEST(tampered_crl_fails_verification) {
   const ca_issuer *issuer = ca_authority_find(authority, "ec-issuing");
   CHECK(issuer != NULL);
@@ -509,6 +556,7 @@ int main(void) {
   RUN(reason_names_and_validity);
   RUN(empty_crl);
   RUN(crl_with_entries);
+  RUN(entries_sharing_and_alternating_times);
   RUN(tampered_crl_fails_verification);
   RUN(crl_numbers);
   RUN(unencodable_times_fail);

@@ -134,6 +134,57 @@ TEST(hex_refusals) {
   CHECK(serial_is(&s, "\x01", 1));
 }
 
+// The store's lower-case hex takes a path of its own (one pass, for the
+// million serials of a CRL): it must read every serial as the general
+// path reads its upper-case and colon-separated forms.
+TEST(lower_case_hex_reads_as_other_forms) {
+  for (int round = 0; round < 2000; round++) {
+    uint8_t mag[CA_SERIAL_MAX_LEN];
+    const size_t len = 1 + (size_t)round % CA_SERIAL_MAX_LEN;
+    RAND_bytes(mag, sizeof(mag));
+    if (round % 7 == 0) {
+      mag[0] = 0;  // a leading zero octet
+    }
+    if (round % 5 == 0) {
+      mag[0] &= 0x0f;  // an odd number of digits once its zero is gone
+    }
+    char lower[2 * CA_SERIAL_MAX_LEN + 1], upper[sizeof(lower)];
+    char colons[3 * CA_SERIAL_MAX_LEN + 1];
+    size_t c = 0;
+    for (size_t k = 0; k < len; k++) {
+      static const char kHex[] = "0123456789abcdef";
+      lower[2 * k] = kHex[mag[k] >> 4];
+      lower[2 * k + 1] = kHex[mag[k] & 0xf];
+      colons[c++] = lower[2 * k];
+      colons[c++] = lower[2 * k + 1];
+      colons[c++] = ':';
+    }
+    lower[2 * len] = '\0';
+    colons[c - 1] = '\0';
+    for (size_t k = 0; k <= 2 * len; k++) {
+      upper[k] = (char)toupper((unsigned char)lower[k]);
+    }
+    // Without its leading zero digit, as ca_serial_to_hex may write it.
+    const char *trimmed =
+        lower[0] == '0' && lower[1] != '\0' ? lower + 1 : lower;
+    ca_serial a, b, d, e;
+    const int zero = strspn(lower, "0") == 2 * len;
+    const int ok = from_hex(lower, &a);
+    CHECK_EQ_INT(ok, !zero);
+    CHECK_EQ_INT(from_hex(upper, &b), !zero);
+    CHECK_EQ_INT(from_hex(colons, &d), !zero);
+    CHECK_EQ_INT(from_hex(trimmed, &e), !zero);
+    if (ok && !zero) {
+      CHECK(serial_is(&b, (const char *)a.bytes, a.len));
+      CHECK(serial_is(&d, (const char *)a.bytes, a.len));
+      CHECK(serial_is(&e, (const char *)a.bytes, a.len));
+      char back[CA_SERIAL_HEX_LEN];
+      ca_serial_to_hex(&a, back);
+      CHECK(from_hex(back, &b) && serial_is(&b, (const char *)a.bytes, a.len));
+    }
+  }
+}
+
 static int from_integer(const char *bytes, size_t len, ca_serial *out) {
   CBS cbs;
   CBS_init(&cbs, (const uint8_t *)bytes, len);
@@ -301,6 +352,7 @@ int main(void) {
   RUN(hex_known_answers);
   RUN(hex_length_bounds);
   RUN(hex_refusals);
+  RUN(lower_case_hex_reads_as_other_forms);
   RUN(integer_contents);
   RUN(encoding_agrees_with_boringssl);
   RUN(generated_serials);
