@@ -324,7 +324,8 @@ static int measure(const options *o, it_pkid *pkid, const it_db *db,
   }
   fprintf(stderr, "crl: %ld revoked rows made in %.1f s\n", o->entries,
           now_s() - t0);
-  double publish[MAX_ROUNDS], read[MAX_ROUNDS];
+  double publish[MAX_ROUNDS], read[MAX_ROUNDS], pkid_cpu[MAX_ROUNDS],
+      pg_cpu[MAX_ROUNDS];
   long growth = 0, peak_growth = 0;
   long long bytes = 0;
   for (int i = 0; i < o->rounds; i++) {
@@ -335,6 +336,8 @@ static int measure(const options *o, it_pkid *pkid, const it_db *db,
     }
     publish[i] = r.publish_s;
     read[i] = r.pg_read_s;
+    pkid_cpu[i] = r.pkid_cpu_s;
+    pg_cpu[i] = r.pg_cpu_s;
     bytes = r.crl_bytes;
     const long g = r.rss_after_kb - r.rss_before_kb;
     const long h = r.hwm_after_kb - r.hwm_before_kb;
@@ -358,9 +361,11 @@ static int measure(const options *o, it_pkid *pkid, const it_db *db,
       "\"crl_shards\":%d,\"rounds\":%d,\"crl_bytes\":%lld,"
       "\"publish_s_median\":%.3f,\"pg_read_s_median\":%.3f,"
       "\"vs_pg_read\":%.3f,\"pkid_rss_growth_kb_max\":%ld,"
-      "\"pkid_hwm_growth_kb_max\":%ld,\"rss_growth_below_crl_size\":%s}\n",
+      "\"pkid_hwm_growth_kb_max\":%ld,\"rss_growth_below_crl_size\":%s,"
+      "\"pkid_cpu_s_median\":%.2f,\"pg_cpu_s_median\":%.2f}\n",
       o->entries, o->shards, o->rounds, bytes, p, q, q / p, growth, peak_growth,
-      peak_growth * 1024 < bytes ? "true" : "false");
+      peak_growth * 1024 < bytes ? "true" : "false",
+      median(pkid_cpu, o->rounds), median(pg_cpu, o->rounds));
   fflush(stdout);
   // The model itself is good: the CRL lists the copies.
   return check_crl(pkid, o->entries);
