@@ -596,6 +596,7 @@ static void load(const char *url, const gen_ctx *ctx, uint64_t rows, int conns,
 
 typedef struct node {
   const char *name;  // "loaded", "small"
+  int reused;        // a kept load (--loaded-dir): never removed
   it_db db;
   it_pkid pkid;
   gen_ctx ctx;
@@ -608,6 +609,7 @@ static void start_node(const options *opts, const char *name, int reuse,
   char dir[256];
   memset(n, 0, sizeof(*n));
   n->name = name;
+  n->reused = reuse;
   if (reuse) {
     // A load kept by an earlier run (--load-only): its database and the
     // data directory holding its CA keys.
@@ -634,7 +636,9 @@ static void start_node(const options *opts, const char *name, int reuse,
 
 static void stop_node(const options *opts, node *n) {
   (void)it_pkid_stop(&n->pkid);
-  if (!opts->keep) {
+  // A kept load outlives the runs that measure it (it took long to make);
+  // --keep keeps the small node too.
+  if (!opts->keep && !n->reused) {
     char command[700];
     it_db_drop(&n->db);
     snprintf(command, sizeof(command), "rm -rf '%s' '%s'.*", n->pkid.data_dir,
