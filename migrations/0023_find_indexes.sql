@@ -17,14 +17,21 @@
 -- the names holding them all, and the query keeps those that contain the
 -- text itself (ca/store/store_find.c). Shorter texts keep the trigram
 -- index. A name shorter than five characters has none (an empty array): no
--- such text matches it. IMMUTABLE as lower() is; it reads only pg_catalog,
--- whatever the search_path.
+-- such text matches it. IMMUTABLE as lower() is; it calls only pg_catalog's
+-- functions, whatever the search_path. PL/pgSQL: a loop costs a third of
+-- what a set-returning SQL query per name does.
 CREATE OR REPLACE FUNCTION pki_cn_grams(name text) RETURNS text[]
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
   AS $$
-    SELECT coalesce(array_agg(substr(l.s, i, 5)), '{}')
-    FROM (SELECT lower(name) AS s) AS l,
-         generate_series(1, length(l.s) - 4) AS i
+  DECLARE
+    s text := lower(name);
+    grams text[] := '{}';
+  BEGIN
+    FOR i IN 1 .. length(s) - 4 LOOP
+      grams := grams || substr(s, i, 5);
+    END LOOP;
+    RETURN grams;
+  END
   $$;
 
 -- A larger sort memory for this session's builds: fewer passes over ten
@@ -32,8 +39,11 @@ CREATE OR REPLACE FUNCTION pki_cn_grams(name text) RETURNS text[]
 SET maintenance_work_mem = '256MB';
 
 DROP INDEX CONCURRENTLY IF EXISTS certificates_common_name_grams_idx;
+-- The grams compare as bytes (COLLATE "C"): the index only tests them for
+-- equality, and the database's collation would cost a strcoll() per
+-- comparison, three times the build's time.
 CREATE INDEX CONCURRENTLY certificates_common_name_grams_idx
-  ON certificates USING gin (pki_cn_grams(common_name));
+  ON certificates USING gin ((pki_cn_grams(common_name)) COLLATE "C");
 
 -- GET /v1/certificates?issuer=NAME (with key_bits, say): the certificates
 -- of one issuer in notAfter order, the order find pages by; key_bits in

@@ -169,15 +169,16 @@ static const char kCnGramsSql[] =
 
 // The same filter through the 5-grams of migration 0023, for a text of
 // five characters or more: the names holding the grams $19 (kCnGramsSql's,
-// through the index), then those matching the pattern. The pattern's
+// through the index, whose grams compare under the C collation), then
+// those matching the pattern. The pattern's
 // collation is "C" so that the trigram index (whose column has the
 // database's) cannot serve it: PostgreSQL would otherwise add that index's
 // long posting lists to the scan. LIKE compares bytes under either
 // collation, and lower() is the name's, as before; the pattern still gives
 // PostgreSQL its estimate of the rows found (a few), and so a plan that
 // probes the revocations key for each rather than reading the table.
-#define CN_GRAMS                               \
-  "pki_cn_grams(c.common_name) @> $19::text[]" \
+#define CN_GRAMS                                             \
+  "pki_cn_grams(c.common_name) COLLATE \"C\" @> $19::text[]" \
   " AND lower(c.common_name) LIKE " CN_PATTERN " COLLATE \"C\""
 
 // The issuer filter: the issuer's id, a constant of the scan (an InitPlan),
