@@ -146,8 +146,49 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " = 'good'"                                            \
   " AND NOT " CA_STORE_REVOKED "))"
 
-// The identity branch: certificates c from SOURCE, ordered by ORDER.
-#define IDENTITY_BRANCH(SOURCE, ORDER) \
+// The common-name filter of the identity branch: the trigram index's
+// (migration 0010), through the LIKE pattern.
+#define CN_LIKE "lower(c.common_name) LIKE " CN_PATTERN
+
+// The 5-grams of a common-name text that the index of migration 0023 is
+// asked for (kCnGramsSql): those that are not among the most common
+// elements of the index's statistics (ANALYZE; pg_stats), each rarer than
+// the least common of those. GIN reads the whole posting list of each gram
+// asked for, and a gram in a third of the names (".cl00", "examp") has a
+// long one, which costs more than the rare grams that select the rows. A
+// text made of common grams only (or a table without statistics yet) asks
+// for all of its grams. They go to the find as a parameter, so that
+// PostgreSQL plans with them (a subquery in the find would leave it a
+// default estimate of the rows found, and a plan for thousands).
+static const char kCnGramsSql[] =
+    "SELECT coalesce(nullif(array(SELECT g FROM unnest(pki_cn_grams($1)) AS g"
+    " WHERE g <> ALL (coalesce((SELECT s.most_common_elems::text::text[]"
+    " FROM pg_stats s WHERE s.schemaname = current_schema()"
+    " AND s.tablename = 'certificates_common_name_grams_idx'), '{}'))),"
+    " '{}'), pki_cn_grams($1))";
+
+// The same filter through the 5-grams of migration 0023, for a text of
+// five characters or more: the names holding the grams $19 (kCnGramsSql's,
+// through the index, whose grams compare under the C collation), then
+// those matching the pattern. The pattern's
+// collation is "C" so that the trigram index (whose column has the
+// database's) cannot serve it: PostgreSQL would otherwise add that index's
+// long posting lists to the scan. LIKE compares bytes under either
+// collation, and lower() is the name's, as before; the pattern still gives
+// PostgreSQL its estimate of the rows found (a few), and so a plan that
+// probes the revocations key for each rather than reading the table.
+#define CN_GRAMS                                             \
+  "pki_cn_grams(c.common_name) COLLATE \"C\" @> $19::text[]" \
+  " AND lower(c.common_name) LIKE " CN_PATTERN " COLLATE \"C\""
+
+// The issuer filter: the issuer's id, a constant of the scan (an InitPlan),
+// so that certificates_issuer_not_after_idx (migration 0023) serves it in
+// notAfter order; a join with issuers would leave the rows to sort.
+#define ISSUER_IS "c.issuer_id = (SELECT s.id FROM issuers s WHERE s.name = $5)"
+
+// The identity branch: certificates c from SOURCE, ordered by ORDER, with
+// the common-name filter CN.
+#define IDENTITY_BRANCH(SOURCE, ORDER, CN) \
   "(SELECT 0 AS kind, c.id, c.serial, coalesce(i.name, '') AS issuer,"  \
   " c.profile, c.subject, c.common_name,"                               \
   " array_to_string(c.sans, E'\\n') AS sans, c.key_type, c.key_bits,"   \
@@ -162,11 +203,10 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
   " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
   " AND ($1::text IS NULL OR c.profile = $1)"                           \
-  " AND ($2::text IS NULL OR lower(c.common_name) LIKE " CN_PATTERN     \
-  ")"                                                                   \
+  " AND ($2::text IS NULL OR (" CN "))"                                \
   " AND ($3::text IS NULL OR " STATUS_IS("$3") ")"                      \
   " AND ($4::text IS NULL OR c.serial = $4)"                            \
-  " AND ($5::text IS NULL OR i.name = $5)"                              \
+  " AND ($5::text IS NULL OR " ISSUER_IS ")"                            \
   " AND ($7::text IS NULL OR c.key_type = $7)"                          \
   " AND ($8::integer IS NULL OR c.key_bits = $8)"                       \
   " AND ($12::text IS NULL OR c.cluster = $12)"                         \
@@ -227,13 +267,13 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " AND ($18::text IS NULL OR $18 = " CHECKED_STATUS("x") ") AND" RANGE(    \
       "x", "2") " ORDER BY x.not_after, x.id LIMIT $16::bigint)"
 
-#define FIND_SQL(SOURCE, ORDER)                                            \
-  "SELECT " FIND_COLUMNS " FROM (SELECT * FROM (" IDENTITY_BRANCH(         \
-      SOURCE,                                                              \
-      ORDER) " UNION ALL " TRUST_BRANCH " UNION ALL " EXTERNAL_BRANCH      \
-             ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f" \
-             " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = f.id"   \
-             " ORDER BY f.not_after, f.kind, f.id"
+#define FIND_SQL(SOURCE, ORDER, CN)                                     \
+  "SELECT " FIND_COLUMNS " FROM (SELECT * FROM (" IDENTITY_BRANCH(      \
+      SOURCE, ORDER,                                                    \
+      CN) " UNION ALL " TRUST_BRANCH " UNION ALL " EXTERNAL_BRANCH      \
+          ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f" \
+          " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = f.id"   \
+          " ORDER BY f.not_after, f.kind, f.id"
 
 // Parameters: $1 profile, $2 cn, $3 status, $4 serial, $5 issuer, $6 usage
 // ('identity' or 'trust'), $7 key type, $8 key bits, $9 expires before,
@@ -241,7 +281,8 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // kind, id), $16 limit, $17 whether to fetch the DER, $18 revocation (pki's
 // check of trust entries and identities; the status of its own
 // certificates: only good and revoked match them), $19 (kFindPrefixSql
-// only) how many certificates of the range to look at. Static statements:
+// only) how many certificates of the range to look at, or
+// (kFindRareGramsSql only) the text's 5-grams to look up. Static statements:
 // an unused filter is a NULL parameter, so no SQL is assembled from client
 // input.
 //
@@ -250,7 +291,7 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // for status=good and status=revoked too: STATUS_IS), or PostgreSQL
 // picks a selective index (serial, cluster) and sorts what it found.
 static const char kFindSql[] =
-    FIND_SQL("certificates c", "c.not_after") " LIMIT $16::bigint";
+    FIND_SQL("certificates c", "c.not_after", CN_LIKE) " LIMIT $16::bigint";
 
 // With one, the plan depends on how many common names contain the text,
 // which PostgreSQL cannot estimate (it counts matches in a histogram of 100
@@ -262,14 +303,35 @@ static const char kFindSql[] =
 // answered so, the page being the same as the whole table's. Otherwise the
 // text is rare, and kFindRareSql finds every match through the trigram index
 // (migration 0010) and sorts them: the order by an expression no index has
-// keeps PostgreSQL from walking the notAfter index instead.
+// keeps PostgreSQL from walking the notAfter index instead. A text of
+// CN_GRAM_CHARS characters or more is found through its 5-grams instead
+// (kFindRareGramsSql, migration 0023): a rare name may be made of common
+// trigrams only (cucm-sub03.cl11929), whose posting lists name millions of
+// rows, while one of its 5-grams names a few hundred.
 static const char kFindPrefixSql[] = FIND_SQL(
     "(SELECT * FROM certificates c0 WHERE" RANGE(
         "c0", "0") " ORDER BY c0.not_after, c0.id LIMIT $19::bigint) c",
-    "c.not_after") " LIMIT $16::bigint";
+    "c.not_after", CN_LIKE) " LIMIT $16::bigint";
 static const char kFindRareSql[] =
-    FIND_SQL("certificates c",
-             "(c.not_after + interval '0 seconds')") " LIMIT $16::bigint";
+    FIND_SQL("certificates c", "(c.not_after + interval '0 seconds')",
+             CN_LIKE) " LIMIT $16::bigint";
+static const char kFindRareGramsSql[] =
+    FIND_SQL("certificates c", "(c.not_after + interval '0 seconds')",
+             CN_GRAMS) " LIMIT $16::bigint";
+
+// The length of pki_cn_grams's grams (migration 0023), in characters.
+#define CN_GRAM_CHARS 5
+
+// utf8_chars counts the characters of |text|: its bytes that do not
+// continue a UTF-8 sequence. A text with fewer characters than a gram has
+// no grams, and a filter by none would read the whole index.
+static size_t utf8_chars(const char *text) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+    n += (*p & 0xc0) != 0x80;
+  }
+  return n;
+}
 
 // How many certificates of the range kFindPrefixSql looks at, per row of
 // the page: a text in at least one common name in 50 fills a page there.
@@ -319,11 +381,48 @@ static const ca_store_row_type kFoundRows = {sizeof(ca_cert_row), decode_found,
 // find_run runs one of the statements above.
 static int find_run(ca_store *store, const char *sql, const char *const *values,
                     const ca_cert_filter *f, ca_store_rows *rows) {
-  const ca_store_stmt stmt = {.sql = sql,
-                              .n_params = sql == kFindPrefixSql ? 19 : 18,
-                              .values = values,
-                              .what = "listing certificates"};
+  const ca_store_stmt stmt = {
+      .sql = sql,
+      .n_params = sql == kFindPrefixSql || sql == kFindRareGramsSql ? 19 : 18,
+      .values = values,
+      .what = "listing certificates"};
   return ca_store_read_rows(store, &stmt, &kFoundRows, f, 0, rows);
+}
+
+// decode_grams copies kCnGramsSql's array, as PostgreSQL's text form.
+static int decode_grams(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  CA_ENSURE_RETURN(ca_store_get_text(res, i, 0, elem), CA_ERR_NO_MEMORY,
+                   "out of memory");
+  return 1;
+}
+
+// find_rare finds a common-name text that did not fill a page among the
+// first certificates of the range. |values| are kFindPrefixSql's; the
+// last is replaced by the grams for kFindRareGramsSql.
+static int find_rare(ca_store *store, const ca_cert_filter *f,
+                     const char **values, ca_store_rows *rows) {
+  const size_t chars = utf8_chars(f->cn);
+  if (chars < CN_GRAM_CHARS) {
+    // Trigrams need three characters; a shorter text is left to
+    // PostgreSQL's plan.
+    return find_run(store, chars >= 3 ? kFindRareSql : kFindSql, values, f,
+                    rows);
+  }
+  const char *cn[1] = {f->cn};
+  const ca_store_stmt stmt = {.sql = kCnGramsSql,
+                              .n_params = 1,
+                              .values = cn,
+                              .what = "listing certificates"};
+  char *grams = NULL;
+  int found = 0;
+  int ok = ca_store_read_one(store, &stmt, decode_grams, &grams, NULL, &found);
+  if (ok) {
+    values[18] = grams;
+    ok = find_run(store, kFindRareGramsSql, values, f, rows);
+  }
+  OPENSSL_free(grams);
+  return ok;
 }
 
 int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
@@ -370,12 +469,9 @@ int ca_store_list_certificates(ca_store *store, const ca_cert_filter *f,
   } else {
     CA_GUARD_RETURN(find_run(store, kFindPrefixSql, values, f, &rows));
     if (rows.n < f->limit) {
-      // Too few among the first certificates: a rare text. Trigrams need
-      // three characters; a shorter text is left to PostgreSQL's plan.
+      // Too few among the first certificates: a rare text.
       ca_cert_rows_free(rows.rows, rows.n);
-      CA_GUARD_RETURN(find_run(store,
-                               strlen(f->cn) >= 3 ? kFindRareSql : kFindSql,
-                               values, f, &rows));
+      CA_GUARD_RETURN(find_rare(store, f, values, &rows));
     }
   }
   *out = rows.rows;

@@ -116,6 +116,35 @@ TEST(each_filter_selects_what_it_names) {
   // A pattern character is no wildcard.
   f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "%"};
   CHECK_EQ_INT(list(&f, w), 0);
+  // Texts of five characters or more go through the names' 5-grams
+  // (migration 0023): the same substring match, whatever the case.
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "A.EXAMPLE.COM"};
+  CHECK_EQ_INT(list(&f, w), 3);  // alpha, beta, Gamma
+  CHECK(w[0] == 0 && w[1] == 1 && w[2] == 2);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "mma.e"};
+  CHECK_EQ_INT(list(&f, w), 1);
+  CHECK_EQ_INT(w[0], 2);
+  // Each 5-gram of this text is in some name, but no name holds them all.
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "alpha.example.org"};
+  CHECK_EQ_INT(list(&f, w), 0);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "a%example"};
+  CHECK_EQ_INT(list(&f, w), 0);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "_.example.com"};
+  CHECK_EQ_INT(list(&f, w), 0);
+  // Five bytes, three characters: too short for 5-grams.
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "\xc3\xa9\xc3\xa9."};
+  CHECK_EQ_INT(list(&f, w), 0);
+  // The issuer with the key size, in notAfter order (migration 0023's
+  // index); an unknown issuer has none.
+  f = (ca_cert_filter){
+      .usage = CA_USAGE_IDENTITY, .issuer = "rsa-issuing", .key_bits = 2048};
+  CHECK_EQ_INT(list(&f, w), 2);
+  CHECK(w[0] == 1 && w[1] == 3);
+  f = (ca_cert_filter){
+      .usage = CA_USAGE_IDENTITY, .issuer = "ec-issuing", .key_bits = 2048};
+  CHECK_EQ_INT(list(&f, w), 0);
+  f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .issuer = "no-such-ca"};
+  CHECK_EQ_INT(list(&f, w), 0);
   f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .status = "revoked"};
   CHECK_EQ_INT(list(&f, w), 1);
   CHECK_EQ_INT(w[0], 2);
