@@ -273,13 +273,13 @@ static void *raw_main(void *arg) {
 
 // --- The grouped reference: pkid's statements, PostgreSQL alone ---
 
-// run_pipeline sends |n| statements (text parameters, at most 5) in one
+// run_pipeline sends |n| statements (text parameters, at most 9) in one
 // round trip and reads them; |keep|, when set, receives the first
 // statement returning rows. It returns 0 on any failure.
 typedef struct raw_stmt {
   const char *sql;
   int n;
-  const char *values[5];
+  const char *values[9];
 } raw_stmt;
 
 static int run_pipeline(PGconn *conn, const raw_stmt *st, int n,
@@ -331,7 +331,7 @@ static int run_pipeline(PGconn *conn, const raw_stmt *st, int n,
 }
 
 // text_array returns (malloc) the array literal of the |n| strings |get|
-// returns (serials and numbers: nothing to escape).
+// returns (serials and numbers: nothing to escape; NULL for SQL NULL).
 static char *text_array(size_t n, const char *(*get)(void *, size_t, char *),
                         void *arg) {
   char *out = malloc(n * 48 + 3), buf[48];
@@ -341,8 +341,9 @@ static char *text_array(size_t n, const char *(*get)(void *, size_t, char *),
   size_t off = 0;
   out[off++] = '{';
   for (size_t i = 0; i < n; i++) {
-    off +=
-        (size_t)sprintf(out + off, "%s\"%s\"", i ? "," : "", get(arg, i, buf));
+    const char *v = get(arg, i, buf);  // NULL: SQL NULL
+    off += (size_t)(v != NULL ? sprintf(out + off, "%s\"%s\"", i ? "," : "", v)
+                              : sprintf(out + off, "%sNULL", i ? "," : ""));
   }
   out[off++] = '}';
   out[off] = '\0';
@@ -363,6 +364,9 @@ typedef struct column_arg {
 
 static const char *get_col(void *arg, size_t i, char *buf) {
   const column_arg *c = arg;
+  if (PQgetisnull(c->res, (int)i, c->col)) {
+    return NULL;
+  }
   snprintf(buf, 48, "%s%s", c->prefix, PQgetvalue(c->res, (int)i, c->col));
   return buf;
 }
@@ -380,20 +384,11 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   char *list = text_array(n, get_serial, serials);
   PGresult *locked = NULL;
   long done = -1;
-  // pkid sets the planner hint from 64 serials on.
-  const int hint = n >= 64;
+  // pkid sets the planner hint from CA_REVOKE_PROBE_EACH_FROM serials on.
+  const int hint = n >= CA_REVOKE_PROBE_EACH_FROM;
   raw_stmt lock[3] = {{"BEGIN", 0, {NULL}},
-                      {"SET LOCAL enable_seqscan = off", 0, {NULL}},
-                      {"SELECT c.id, c.issuer_id, (rv.serial IS NOT NULL),"
-                       " coalesce(extract(epoch FROM rv.revoked_at)::bigint,"
-                       " 0), coalesce(rv.reason, 0),"
-                       " extract(epoch FROM c.not_before)::bigint,"
-                       " extract(epoch FROM c.not_after)::bigint, c.serial"
-                       " FROM certificates c LEFT JOIN revocations rv"
-                       " ON rv.issuer_id = c.issuer_id AND rv.serial = c.serial"
-                       " WHERE c.serial = ANY($1::text[]) ORDER BY c.id",
-                       1,
-                       {list}}};
+                      {CA_REVOKE_BATCH_PLAN_SQL, 0, {NULL}},
+                      {CA_REVOKE_BATCH_READ_SQL, 1, {list}}};
   if (!hint) {
     lock[1] = lock[2];
   }
@@ -402,8 +397,12 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   }
   const size_t rows = (size_t)PQntuples(locked);
   column_arg ids = {locked, 0, ""}, objects = {locked, 7, ""},
-             payloads = {locked, 7, "1:"}, issuers = {locked, 1, ""};
+             payloads = {locked, 7, "1:"}, issuers = {locked, 1, ""},
+             shards = {locked, 8, ""}, not_afters = {locked, 6, ""};
   char *a_ids = text_array(rows, get_col, &ids);
+  char *a_cert_issuers = text_array(rows, get_col, &issuers);
+  char *a_shards = text_array(rows, get_col, &shards);
+  char *a_not_afters = text_array(rows, get_col, &not_afters);
   char *a_objects = text_array(rows, get_col, &objects);
   char *a_payloads = text_array(rows, get_col, &payloads);
   char *a_issuers = text_array(rows > 0 ? 1 : 0, get_col, &issuers);
@@ -417,21 +416,26 @@ static long raw_group(PGconn *conn, const char **serials, size_t n) {
   snprintf(a_count, sizeof(a_count), "%zu", rows);
   const raw_stmt write[5] = {
       {CA_REVOKE_BATCH_WRITE_SQL,
-       5,
-       {a_ids, a_ats, a_reasons, a_count, a_held}},
+       9,
+       {a_ids, a_cert_issuers, a_objects, a_shards, a_not_afters, a_ats,
+        a_reasons, a_count, a_held}},
       {CA_REVOKE_BATCH_AUDIT_SQL,
        5,
        {"revoke", a_actors, a_sources, a_objects, a_details}},
       {CA_REVOKE_BATCH_NOTIFY_SQL, 2, {"pki_bench_revocation", a_payloads}},
       {CA_REVOKE_BATCH_QUEUE_SQL, 1, {a_issuers}},
       {"COMMIT", 0, {NULL}}};
-  if (a_ids != NULL && a_objects != NULL && a_payloads != NULL &&
+  if (a_ids != NULL && a_cert_issuers != NULL && a_shards != NULL &&
+      a_not_afters != NULL && a_objects != NULL && a_payloads != NULL &&
       a_issuers != NULL && a_ats != NULL && a_reasons != NULL &&
       a_held != NULL && a_actors != NULL && a_sources != NULL &&
       a_details != NULL && run_pipeline(conn, write, 5, NULL)) {
     done = (long)rows;
   }
   free(a_ids);
+  free(a_cert_issuers);
+  free(a_shards);
+  free(a_not_afters);
   free(a_objects);
   free(a_payloads);
   free(a_issuers);

@@ -10,6 +10,11 @@
 // decided (revocations_expect, migration 0018), which a concurrent change
 // of one of them prevents: the batch is then rolled back and decided again
 // (ca_revocation_writes.raced).
+//
+// The read returns what a revocations row copies from its certificate
+// (issuer, serial, CRL shard, notAfter), which never changes: the
+// transaction keeps it (revoke_tx), and the write sends it back as arrays
+// instead of reading the wide certificates rows a second time.
 #include <inttypes.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -179,7 +184,7 @@ static int run_pipeline(ca_store *store, size_t slot, PGconn *conn,
   return 0;
 }
 
-// --- Locking the certificates ---
+// --- Reading the certificates ---
 
 static int decode_match(PGresult *res, int i, void *elem, const void *arg) {
   (void)arg;
@@ -192,10 +197,62 @@ static int decode_match(PGresult *res, int i, void *elem, const void *arg) {
 static const ca_store_row_type kMatchRows = {sizeof(ca_cert_match),
                                              decode_match, NULL};
 
-// A batch this large gets an index probe per serial: past a few percent
-// of the table the planner's costs prefer reading the whole table, many
-// times slower with rows of this width.
-#define PROBE_EACH_FROM 64
+// What a revocations row copies from a certificate read.
+typedef struct revoke_cert {
+  int64_t id, issuer_id, not_after;
+  int crl_shard;  // -1: none (SQL NULL)
+  char serial[CA_SERIAL_HEX_LEN];
+} revoke_cert;
+
+// The transaction of a batch: a ca_store_tx first, so that it is one
+// (ca_store_commit and ca_store_rollback end it and free() it, the
+// certificates with it), then the certificates read, in the order of
+// their ids.
+typedef struct revoke_tx {
+  ca_store_tx tx;
+  size_t n;
+  revoke_cert certs[];
+} revoke_tx;
+
+// tx_make makes the transaction of |slot| and |conn| with the certificates
+// of |res| (CA_REVOKE_BATCH_READ_SQL); NULL when out of memory.
+static revoke_tx *tx_make(ca_store *store, size_t slot, PGconn *conn,
+                          PGresult *res) {
+  const size_t n = (size_t)PQntuples(res);
+  revoke_tx *rtx = calloc(1, sizeof(*rtx) + n * sizeof(rtx->certs[0]));
+  if (rtx == NULL) {
+    return NULL;
+  }
+  rtx->tx.store = store;
+  rtx->tx.slot = slot;
+  rtx->tx.conn = conn;
+  rtx->n = n;
+  for (size_t i = 0; i < n; i++) {
+    revoke_cert *c = &rtx->certs[i];
+    c->id = ca_store_get_int(res, (int)i, 0);
+    c->issuer_id = ca_store_get_int(res, (int)i, 1);
+    c->not_after = ca_store_get_int(res, (int)i, 6);
+    snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, (int)i, 7));
+    c->crl_shard = PQgetisnull(res, (int)i, 8)
+                       ? -1
+                       : (int)ca_store_get_int(res, (int)i, 8);
+  }
+  return rtx;
+}
+
+// find_cert returns the certificate |id| of |rtx|, or NULL.
+static const revoke_cert *find_cert(const revoke_tx *rtx, int64_t id) {
+  size_t lo = 0, hi = rtx->n;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (rtx->certs[mid].id < id) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo < rtx->n && rtx->certs[lo].id == id ? &rtx->certs[lo] : NULL;
+}
 
 int ca_store_begin_revocations(ca_store *store, const char *const *serials,
                                size_t n, ca_store_tx **out_tx,
@@ -204,54 +261,53 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
   *out = NULL;
   *out_n = 0;
   char *list = ca_store_text_array(serials, n);
-  ca_store_tx *tx = calloc(1, sizeof(*tx));
   PGresult *res = NULL;
+  revoke_tx *rtx = NULL;
+  ca_store_rows rows = {NULL, 0, 0};
+  size_t slot;
+  PGconn *conn;
   int ok = 0;
-  CA_ENSURE(list != NULL && tx != NULL, CA_ERR_NO_MEMORY, "out of memory");
-  tx->store = store;
-  CA_GUARD(ca_store_acquire(store, &tx->slot, &tx->conn));
+  CA_ENSURE(list != NULL, CA_ERR_NO_MEMORY, "out of memory");
+  CA_GUARD(ca_store_acquire(store, &slot, &conn));
   const char *values[1] = {list};
   pipe_stmt stmts[3];
   size_t k = 0;
   stmts[k++] = (pipe_stmt){"BEGIN", 0, NULL, PGRES_COMMAND_OK, "begin", NULL};
-  if (n >= PROBE_EACH_FROM) {
-    // For this transaction only (its UPDATE by id too).
-    stmts[k++] = (pipe_stmt){"SET LOCAL enable_seqscan = off",
-                             0,
-                             NULL,
-                             PGRES_COMMAND_OK,
-                             "planning a batch",
-                             NULL};
+  if (n >= CA_REVOKE_PROBE_EACH_FROM) {
+    // For this transaction only.
+    stmts[k++] =
+        (pipe_stmt){CA_REVOKE_BATCH_PLAN_SQL, 0,   NULL, PGRES_COMMAND_OK,
+                    "planning a batch",       NULL};
   }
   // Not locked: the write checks what it changed (see the top).
-  stmts[k++] = (pipe_stmt){"SELECT " CA_STORE_STATE_COLUMNS
-                           ", c.serial FROM " CA_STORE_STATE_FROM
-                           " WHERE c.serial = ANY($1::text[])"
-                           " ORDER BY c.id",
-                           1,
-                           values,
-                           PGRES_TUPLES_OK,
-                           "locking certificates",
-                           &res};
-  if (!run_pipeline(store, tx->slot, tx->conn, stmts, k, NULL)) {
-    ca_store_release(store, tx->slot);
+  stmts[k++] =
+      (pipe_stmt){CA_REVOKE_BATCH_READ_SQL, 1,   values, PGRES_TUPLES_OK,
+                  "reading certificates",   &res};
+  if (!run_pipeline(store, slot, conn, stmts, k, NULL)) {
+    ca_store_release(store, slot);
     goto err;
   }
-  ca_store_rows rows;
+  rtx = tx_make(store, slot, conn, res);
+  if (rtx == NULL) {
+    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
+    ca_err saved;
+    ca_err_copy(&saved);
+    (void)ca_store_exec(conn, "ROLLBACK", "rollback");
+    ca_err_restore(&saved);
+    ca_store_release(store, slot);
+    goto err;
+  }
   if (!ca_store_decode_rows(res, &kMatchRows, NULL, 0, &rows)) {
-    ca_store_rollback(tx);
-    tx = NULL;
+    ca_store_rollback(&rtx->tx);
     goto err;
   }
   *out = rows.rows;
   *out_n = rows.n;
-  *out_tx = tx;
-  tx = NULL;
+  *out_tx = &rtx->tx;
   ok = 1;
 err:
   PQclear(res);
   OPENSSL_free(list);
-  free(tx);
   return ok;
 }
 
@@ -261,6 +317,8 @@ err:
 typedef struct write_params {
   char *ids, *ats, *reasons, *held, *actors, *sources, *objects, *details,
       *payloads, *issuers;
+  // Per row, from its certificate as read (revoke_tx).
+  char *cert_issuers, *serials, *shards, *not_afters;
   char count[24];
 } write_params;
 
@@ -275,10 +333,55 @@ static void params_free(write_params *p) {
   OPENSSL_free(p->details);
   OPENSSL_free(p->payloads);
   free(p->issuers);
+  free(p->cert_issuers);
+  free(p->serials);
+  free(p->shards);
+  free(p->not_afters);
 }
 
-static int params_make(const ca_revocation_writes *w, write_params *p) {
+// cert_arrays makes the array literals of what each row of |w| copies from
+// its certificate in |rtx|. It fails when a row's certificate was not read
+// in the transaction.
+static int cert_arrays(const revoke_tx *rtx, const ca_revocation_writes *w,
+                       write_params *p) {
+  const size_t k = w->n;
+  p->cert_issuers = malloc(k * 22 + 3);
+  p->serials = malloc(k * (CA_SERIAL_HEX_LEN + 3) + 3);
+  p->shards = malloc(k * 8 + 3);
+  p->not_afters = malloc(k * 22 + 3);
+  CA_ENSURE_RETURN(p->cert_issuers != NULL && p->serials != NULL &&
+                       p->shards != NULL && p->not_afters != NULL,
+                   CA_ERR_NO_MEMORY, "out of memory");
+  size_t oi = 0, os = 0, oh = 0, on = 0;
+  p->cert_issuers[oi++] = p->serials[os++] = p->shards[oh++] =
+      p->not_afters[on++] = '{';
+  for (size_t i = 0; i < k; i++) {
+    const revoke_cert *c = find_cert(rtx, w->rows[i].id);
+    CA_ENSURE_RETURN(c != NULL, CA_ERR_INTERNAL,
+                     "certificate %" PRId64 " was not read in the transaction",
+                     w->rows[i].id);
+    const char *sep = i ? "," : "";
+    oi +=
+        (size_t)sprintf(p->cert_issuers + oi, "%s%" PRId64, sep, c->issuer_id);
+    os += (size_t)sprintf(p->serials + os, "%s\"%s\"", sep, c->serial);
+    oh += (size_t)(c->crl_shard < 0
+                       ? sprintf(p->shards + oh, "%sNULL", sep)
+                       : sprintf(p->shards + oh, "%s%d", sep, c->crl_shard));
+    on += (size_t)sprintf(p->not_afters + on, "%s%" PRId64, sep, c->not_after);
+  }
+  memcpy(p->cert_issuers + oi, "}", 2);
+  memcpy(p->serials + os, "}", 2);
+  memcpy(p->shards + oh, "}", 2);
+  memcpy(p->not_afters + on, "}", 2);
+  return 1;
+}
+
+static int params_make(const revoke_tx *rtx, const ca_revocation_writes *w,
+                       write_params *p) {
   memset(p, 0, sizeof(*p));
+  if (!cert_arrays(rtx, w, p)) {
+    return 0;
+  }
   const size_t row = sizeof(ca_revocation_row);
   p->ids = int_literal(w->rows, row, w->n, row_id);
   p->ats = int_literal(w->rows, row, w->n, row_at);
@@ -309,17 +412,21 @@ int ca_store_commit_revocations(ca_store_tx **txp,
     return ca_store_commit(&tx);  // nothing to write, or nothing to commit
   }
   write_params p;
-  if (!params_make(w, &p)) {
+  // Made by ca_store_begin_revocations (store.h).
+  const revoke_tx *rtx = (const revoke_tx *)tx;
+  if (!params_make(rtx, w, &p)) {
     params_free(&p);
     ca_store_rollback(tx);  // ends the transaction, keeps the error
     return 0;
   }
-  const char *update[5] = {p.ids, p.ats, p.reasons, p.count, p.held};
+  const char *update[9] = {p.ids,     p.cert_issuers, p.serials,
+                           p.shards,  p.not_afters,   p.ats,
+                           p.reasons, p.count,        p.held};
   const char *audit[5] = {w->action, p.actors, p.sources, p.objects, p.details};
   const char *notify[2] = {w->channel, p.payloads};
   const char *queue[1] = {p.issuers};
   const pipe_stmt stmts[] = {
-      {CA_REVOKE_BATCH_WRITE_SQL, 5, update, PGRES_TUPLES_OK,
+      {CA_REVOKE_BATCH_WRITE_SQL, 9, update, PGRES_TUPLES_OK,
        "recording revocations", NULL},
       {CA_REVOKE_BATCH_AUDIT_SQL, 5, audit, PGRES_COMMAND_OK,
        "writing the audit log", NULL},
