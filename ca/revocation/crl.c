@@ -302,6 +302,10 @@ static int measure(const ca_crl_source *source, ca_crl_entry *batch,
   time_cache tc = {0};
   *out_n = 0;
   *out_len = 0;
+  // From the first entry whatever was read before: the CRL writer measures
+  // so when a first attempt on the same cursor failed, which may have read
+  // it to its end, and a list measured from there would be empty.
+  CA_GUARD_RETURN(source->rewind(source->arg));
   for (;;) {
     CA_GUARD_RETURN(source->next(source->arg, batch, BATCH, &n));
     if (n == 0) {

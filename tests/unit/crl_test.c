@@ -452,6 +452,71 @@ TEST(entries_sharing_and_alternating_times) {
   OPENSSL_free(der);
 }
 
+// A source read to its end (as the CRL writer's first attempt leaves its
+// cursor when the entries differ from what PostgreSQL measured) and
+// measured by a pass: the CRL still lists every entry.
+typedef struct {
+  const ca_crl_entry *entries;
+  size_t n, next;
+} test_source;
+
+static int test_next(void *arg, ca_crl_entry *out, size_t cap, size_t *out_n) {
+  test_source *t = arg;
+  size_t n = t->n - t->next < cap ? t->n - t->next : cap;
+  memcpy(out, t->entries + t->next, n * sizeof(*out));
+  t->next += n;
+  *out_n = n;
+  return 1;
+}
+
+static int test_rewind(void *arg) {
+  ((test_source *)arg)->next = 0;
+  return 1;
+}
+
+static int test_begin(void *arg, size_t der_len) {
+  return CBB_init(arg, der_len);
+}
+
+static int test_write(void *arg, const uint8_t *data, size_t len) {
+  return CBB_add_bytes(arg, data, len);
+}
+
+TEST(source_read_to_its_end_is_measured_from_the_start) {
+  const ca_issuer *issuer = ca_authority_find(authority, "ec-issuing");
+  CHECK(issuer != NULL);
+  if (issuer == NULL) {
+    return;
+  }
+  ca_crl_entry entries[5000];
+  const size_t n = sizeof(entries) / sizeof(entries[0]);
+  memset(entries, 0, sizeof(entries));
+  for (size_t i = 0; i < n; i++) {
+    CHECK(ca_serial_generate(&entries[i].serial));
+    entries[i].revoked_at = ca_time_from_civil(2024, 5, 6, 7, 8, 9);
+    entries[i].reason = CA_REASON_KEY_COMPROMISE;
+  }
+  test_source at_end = {entries, n, n};
+  const ca_crl_source source = {test_next, test_rewind, &at_end, NULL};
+  CBB cbb;
+  CBB_zero(&cbb);
+  const ca_crl_sink sink = {test_begin, test_write, &cbb};
+  const ca_crl_info info = {
+      .number = 9,
+      .this_update = ca_time_from_civil(2024, 6, 1, 0, 0, 0),
+      .next_update = ca_time_from_civil(2024, 6, 8, 0, 0, 0)};
+  size_t listed = 0;
+  CHECK(ca_crl_stream(issuer, issuer->key, &info, &source, &sink, &listed));
+  CHECK_EQ_INT(listed, n);
+  X509_CRL *crl = parse_crl(CBB_data(&cbb), CBB_len(&cbb));
+  CHECK(crl != NULL);
+  if (crl != NULL) {
+    CHECK_EQ_INT(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), n);
+  }
+  X509_CRL_free(crl);
+  CBB_cleanup(&cbb);
+}
+
 TEST(tampered_crl_fails_verification) {
   const ca_issuer *issuer = ca_authority_find(authority, "ec-issuing");
   CHECK(issuer != NULL);
@@ -557,6 +622,7 @@ int main(void) {
   RUN(empty_crl);
   RUN(crl_with_entries);
   RUN(entries_sharing_and_alternating_times);
+  RUN(source_read_to_its_end_is_measured_from_the_start);
   RUN(tampered_crl_fails_verification);
   RUN(crl_numbers);
   RUN(unencodable_times_fail);
