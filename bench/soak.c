@@ -129,6 +129,9 @@ typedef struct options {
   // pkid --crl-shards: the revoked certificates' CRLs stay small; the
   // CA-wide CRL still lists them all.
   int crl_shards;
+  // pkid --crl-wide-interval (0: pkid's default): how often the CA-wide CRL,
+  // which grows with every revocation of the run, is rebuilt for them.
+  int crl_wide_interval_s;
   const char *database;
 } options;
 
@@ -864,9 +867,11 @@ typedef struct minute_rss {
   long crl_kb;     // the size of the RSA issuing CA's CRL then
 } minute_rss;
 
-// crl_kb returns the size of the current CRL of the CA the load revokes
-// under, or -1. Each revocation rebuilds that CRL whole, so what pkid holds
-// while revoking grows with it: the per-minute lines show both.
+// crl_kb returns the size of the current CA-wide CRL of the CA the load
+// revokes under, or -1. It lists every revocation of the run; with shards
+// pkid rebuilds it at --crl-wide-interval only, without, at every
+// --crl-interval: what pkid holds while revoking grows with it, and the
+// per-minute lines show both.
 static long crl_kb(pki_client *api) {
   pki_reply reply;
   if (!pki_client_call(api, "GET", "/v1/crl/rsa-issuing", NULL, NULL, 0,
@@ -1169,7 +1174,8 @@ static void usage(void) {
           "[--ocsp-per-s R (1000; 0: unpaced)]\n"
           "       [--workers N (CPUs)] [--limit-seconds S (5)] "
           "[--rss-threshold-pct P (5)]\n"
-          "       [--crl-shards K (16; 1: the CA-wide CRL alone)]\n"
+          "       [--crl-shards K (16; 1: the CA-wide CRL alone)] "
+          "[--crl-wide-interval S (pkid's)]\n"
           "       [--database URL] [--minute-seconds S (60; shorter "
           "\"minutes\" for a quick check only)]\n");
 }
@@ -1217,6 +1223,8 @@ static int parse_options(int argc, char **argv, int cpus, options *opts) {
       opts->rss_threshold_pct = atof(value);
     } else if (strcmp(flag, "--crl-shards") == 0) {
       opts->crl_shards = atoi(value);
+    } else if (strcmp(flag, "--crl-wide-interval") == 0) {
+      opts->crl_wide_interval_s = atoi(value);
     } else if (strcmp(flag, "--database") == 0) {
       opts->database = value;
     } else {
@@ -1226,9 +1234,9 @@ static int parse_options(int argc, char **argv, int cpus, options *opts) {
   // Two minutes at least: the first is the warm-up.
   return opts->minutes >= 2 && opts->minutes <= MAX_MINUTES &&
          opts->crl_shards >= 1 && opts->crl_shards <= 1024 &&
-         opts->minute_s >= 1 && opts->issue_threads >= 0 &&
-         opts->issue_threads <= 64 && opts->batch_threads >= 0 &&
-         opts->batch_threads <= 64 &&
+         opts->crl_wide_interval_s >= 0 && opts->minute_s >= 1 &&
+         opts->issue_threads >= 0 && opts->issue_threads <= 64 &&
+         opts->batch_threads >= 0 && opts->batch_threads <= 64 &&
          opts->issue_threads + opts->batch_threads > 0 && opts->batch >= 1 &&
          opts->batch <= 1000 && opts->revoke_every >= 0 &&
          opts->ocsp_threads >= 0 && opts->ocsp_threads <= 64 &&
@@ -1262,17 +1270,21 @@ int main(int argc, char **argv) {
   snprintf(dir, sizeof(dir), "%s/pkid", work);
   snprintf(workers, sizeof(workers), "%d", opts.workers);
   // No key pool: its filler would take CPU from the load at random times.
-  char shards[16];
+  char shards[16], wide[16];
   snprintf(shards, sizeof(shards), "%d", opts.crl_shards);
-  const char *extra[] = {"--workers",
-                         workers,
-                         "--keypool",
-                         "none",
-                         "--crl-shards",
-                         shards,
-                         "--crl-url",
-                         "http://crl.example.com/v1/crl/{ca}",
-                         NULL};
+  snprintf(wide, sizeof(wide), "%d", opts.crl_wide_interval_s);
+  const char *extra[] = {
+      "--workers",
+      workers,
+      "--keypool",
+      "none",
+      "--crl-shards",
+      shards,
+      "--crl-url",
+      "http://crl.example.com/v1/crl/{ca}",
+      opts.crl_wide_interval_s > 0 ? "--crl-wide-interval" : NULL,
+      wide,
+      NULL};
   if (!it_pkid_start(&pkid, &db, dir, extra)) {
     it_db_drop(&db);
     proc_remove_tree("soak", work);

@@ -63,6 +63,12 @@ static const char kUsage[] =
     "                         CRL, the --crl-url URL followed by /k; the\n"
     "                         CA-wide CRL stays at the URL. Needs\n"
     "                         --crl-url when above 1. Default 1\n"
+    "  --crl-wide-interval S  with --crl-shards above 1: least time\n"
+    "                         between two CA-wide CRLs for revocations\n"
+    "                         that shard CRLs carry, in seconds, 1 to\n"
+    "                         86400, at least --crl-interval (revocations\n"
+    "                         of certificates without a shard keep\n"
+    "                         --crl-interval). Default 60\n"
     "  --rsa-key ALG          key of the RSA root and issuing CA made at\n"
     "                         first start: RSA-2048 (default), RSA-3072,\n"
     "                         RSA-4096\n"
@@ -420,6 +426,10 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
       if (!parse_count(flag, value, 3600, &config->crl_interval_s)) {
         return -1;
       }
+    } else if (strcmp(flag, "--crl-wide-interval") == 0) {
+      if (!parse_count(flag, value, 86400, &config->crl_wide_interval_s)) {
+        return -1;
+      }
     } else if (strcmp(flag, "--crl-shards") == 0) {
       if (!parse_count(flag, value, CA_CRL_MAX_SHARDS,
                        &config->authority.crl_shards)) {
@@ -564,6 +574,19 @@ int pkid_config_parse(pkid_config *config, int argc, char **argv) {
     fprintf(stderr,
             "pkid: --crl-shards: certificates name their shard's CRL by\n"
             "      --crl-url, which is not set\n");
+    return -1;
+  }
+  // The CA-wide CRL is never due sooner than a shard's.
+  if (config->crl_wide_interval_s == 0) {
+    config->crl_wide_interval_s =
+        config->crl_interval_s > CA_CRL_DEFAULT_WIDE_INTERVAL_SECONDS
+            ? config->crl_interval_s
+            : CA_CRL_DEFAULT_WIDE_INTERVAL_SECONDS;
+  } else if (config->crl_wide_interval_s < config->crl_interval_s) {
+    fprintf(stderr,
+            "pkid: --crl-wide-interval must be at least --crl-interval "
+            "(%u)\n",
+            config->crl_interval_s);
     return -1;
   }
   if (!valid_signer_spec(config->ocsp_signer)) {

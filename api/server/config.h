@@ -37,7 +37,8 @@ typedef struct pkid_config {
   ca_keypool_config keypool;
   ca_responder_config responder;
   unsigned crl_validity_days;
-  unsigned crl_interval_s;  // --crl-interval
+  unsigned crl_interval_s;       // --crl-interval
+  unsigned crl_wide_interval_s;  // --crl-wide-interval, >= crl_interval_s
   unsigned ocsp_responder_days;
   const char *ocsp_signer;  // "ca", "delegated" or "NAME=MODE,..."
   char node[64];

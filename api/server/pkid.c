@@ -424,6 +424,7 @@ int main(int argc, char **argv) {
   memset(&svc, 0, sizeof(svc));
   svc.crl_validity_s = (int64_t)config.crl_validity_days * 86400;
   svc.crl_interval_s = config.crl_interval_s;
+  svc.crl_wide_interval_s = config.crl_wide_interval_s;
   svc.cluster = config.cluster;
   svc.data_dir = config.data_dir;
   api_server *server = NULL, *ocsp_server = NULL;
@@ -539,6 +540,7 @@ int main(int argc, char **argv) {
   const ca_crl_writer_config crl_config = {
       .validity_s = svc.crl_validity_s,
       .interval_s = svc.crl_interval_s,
+      .wide_interval_s = svc.crl_wide_interval_s,
       .on_event = on_crl,
   };
   if (!ca_crl_writer_start(svc.authority, svc.store, &crl_config,

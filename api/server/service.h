@@ -41,6 +41,9 @@ struct api_service {
   // --- CRLs ---
   // --crl-interval: the least time between two CRLs of a CA.
   int64_t crl_interval_s;
+  // --crl-wide-interval: with shards, the least time between two CA-wide
+  // CRLs for changes the shards' CRLs carry.
+  int64_t crl_wide_interval_s;
   // Publishes the CRLs (ca/revocation/crl_writer.h).
   struct ca_crl_writer *crl_writer;
   // Commits concurrent single revocations together

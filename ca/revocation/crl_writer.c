@@ -163,53 +163,16 @@ int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
   return publish(issuer, tx, 0, now, validity_of(validity_s), min_number, out);
 }
 
-// due returns when |state|'s CRL needs a new one: at once without one; once
-// half the validity has passed or nextUpdate has come; and, with changes
-// queued, once the interval has passed since thisUpdate.
-static int64_t due(const ca_crl_state *state, int64_t validity_s,
-                   int64_t interval_s) {
-  if (!state->found) {
-    return 0;
-  }
-  int64_t at = state->this_update + validity_s / 2;
-  if (state->next_update < at) {
-    at = state->next_update;
-  }
-  if (state->pending && state->this_update + interval_s < at) {
-    at = state->this_update + interval_s;
-  }
-  return at;
-}
-
-// refresh_shard publishes the CRL of |issuer|'s |shard| in |tx| when it is
-// due, and folds when it is due next into |pass|.
-static int refresh_shard(ca_store_tx *tx, const ca_issuer *issuer,
-                         unsigned shard, int64_t validity_s, int64_t interval_s,
-                         int64_t now, ca_crl_pass *pass) {
-  ca_crl_state state;
-  CA_GUARD_RETURN(ca_store_tx_shard_crl_state(tx, issuer->id, shard, &state));
-  const int64_t at = due(&state, validity_s, interval_s);
-  if (shard == 0) {
-    pass->open_at = state.found ? state.this_update + interval_s : now;
-  }
-  if (now < at) {
-    if (pass->retry_at == 0 || at < pass->retry_at) {
-      pass->retry_at = at;
-    }
-    return 1;
-  }
-  ca_crl_row row;
-  CA_GUARD_RETURN(publish(issuer, tx, shard, now, validity_s, 0, &row));
-  if (shard == 0) {
-    pass->published = row.number;
-    pass->open_at = now + interval_s;
-  }
-  pass->shards_published += shard > 0;
-  if (pass->retry_at == 0 || now + interval_s < pass->retry_at) {
-    pass->retry_at = now + interval_s;
-  }
-  return 1;
-}
+// The times a CA's CRLs keep, in seconds.
+typedef struct crl_times {
+  int64_t validity;  // nextUpdate - thisUpdate (--crl-validity-days)
+  // The least time between two CRLs of a (CA, shard), and the most a change
+  // waits for the CRL its certificate names (--crl-interval).
+  int64_t interval;
+  // The least time between two CA-wide CRLs for changes a shard's CRL
+  // carries (--crl-wide-interval): |interval| when the CA has no shards.
+  int64_t wide;
+} crl_times;
 
 // shards_of returns how many shard CRLs |issuer| has with pkid
 // --crl-shards |shards|: none unless it signs certificates that name one
@@ -221,12 +184,95 @@ static unsigned shards_of(const ca_issuer *issuer, unsigned shards) {
              : 0;
 }
 
+// times_of returns the times of |issuer|'s CRLs with pkid --crl-shards
+// |shards|: without shards every change waits for the CA-wide CRL alone,
+// which then keeps the interval.
+static crl_times times_of(const ca_issuer *issuer, unsigned shards,
+                          int64_t validity_s, int64_t interval_s,
+                          int64_t wide_interval_s) {
+  crl_times t = {validity_of(validity_s), interval_of(interval_s), 0};
+  t.wide = wide_interval_s > 0 ? wide_interval_s
+                               : CA_CRL_DEFAULT_WIDE_INTERVAL_SECONDS;
+  if (shards_of(issuer, shards) == 0 || t.wide < t.interval) {
+    t.wide = t.interval;
+  }
+  return t;
+}
+
+// due returns when |state|'s CRL needs a new one: at once without one; once
+// half the validity has passed or nextUpdate has come; and, with changes
+// queued (|wait_s| >= 0), once |wait_s| has passed since thisUpdate.
+static int64_t due(const ca_crl_state *state, int64_t validity_s,
+                   int64_t wait_s) {
+  if (!state->found) {
+    return 0;
+  }
+  int64_t at = state->this_update + validity_s / 2;
+  if (state->next_update < at) {
+    at = state->next_update;
+  }
+  if (wait_s >= 0 && state->this_update + wait_s < at) {
+    at = state->this_update + wait_s;
+  }
+  return at;
+}
+
+static void fold_min(int64_t *into, int64_t at) {
+  if (*into == 0 || at < *into) {
+    *into = at;
+  }
+}
+
+// read_due reads the state of |issuer|'s |shard| CRL and sets |*out_at| to
+// when it is due. The CA-wide CRL (0) carries every change of the CA, but
+// it is the CRL a certificate names only for certificates without a shard:
+// their changes make it due at the interval, the others at the wide one.
+static int read_due(ca_store_tx *tx, const ca_issuer *issuer, unsigned shard,
+                    const crl_times *t, ca_crl_state *state, int64_t *out_at) {
+  int64_t wait = -1;
+  if (shard == 0) {
+    ca_crl_wide_pending q;
+    CA_GUARD_RETURN(ca_store_tx_wide_crl_state(tx, issuer->id, state, &q));
+    wait = q.own ? t->interval : q.any ? t->wide : -1;
+  } else {
+    CA_GUARD_RETURN(ca_store_tx_shard_crl_state(tx, issuer->id, shard, state));
+    wait = state->pending ? t->interval : -1;
+  }
+  *out_at = due(state, t->validity, wait);
+  return 1;
+}
+
+// refresh_shard publishes the CRL of |issuer|'s |shard| in |tx| when it is
+// due, and folds when it is due next, and when a change queued now could
+// go into it, into |pass|.
+static int refresh_shard(ca_store_tx *tx, const ca_issuer *issuer,
+                         unsigned shard, const crl_times *t, int64_t now,
+                         ca_crl_pass *pass) {
+  ca_crl_state state;
+  int64_t at;
+  CA_GUARD_RETURN(read_due(tx, issuer, shard, t, &state, &at));
+  if (now < at) {
+    fold_min(&pass->retry_at, at);
+    fold_min(&pass->open_at,
+             state.found ? state.this_update + t->interval : now);
+    return 1;
+  }
+  ca_crl_row row;
+  CA_GUARD_RETURN(publish(issuer, tx, shard, now, t->validity, 0, &row));
+  if (shard == 0) {
+    pass->published = row.number;
+  }
+  pass->shards_published += shard > 0;
+  fold_min(&pass->retry_at, now + t->interval);
+  return 1;
+}
+
 // refresh publishes the CRLs of |issuer| that are due, under its CRL lock,
 // which it waits for when |wait| is 1: the CA-wide CRL and shards 1 to
 // |shards|, or to the highest shard that has a CRL already.
 static int refresh(ca_store *store, const ca_issuer *issuer, unsigned shards,
-                   int64_t validity_s, int64_t interval_s, int64_t now,
-                   int wait, ca_crl_pass *pass) {
+                   const crl_times *t, int64_t now, int wait,
+                   ca_crl_pass *pass) {
   ca_store_tx *tx = NULL;
   int locked;
   unsigned top;
@@ -237,7 +283,7 @@ static int refresh(ca_store *store, const ca_issuer *issuer, unsigned shards,
   CA_GUARD(ca_store_tx_lock_crl(tx, issuer->id, wait, &locked));
   if (!locked) {
     pass->busy = 1;
-    pass->retry_at = now + interval_s;
+    pass->retry_at = now + t->interval;
     pass->open_at = now;
     ca_store_rollback(tx);
     return 1;
@@ -247,14 +293,18 @@ static int refresh(ca_store *store, const ca_issuer *issuer, unsigned shards,
     top = shards_of(issuer, shards);
   }
   for (unsigned shard = 0; shard <= top; shard++) {
-    CA_GUARD(
-        refresh_shard(tx, issuer, shard, validity_s, interval_s, now, pass));
+    CA_GUARD(refresh_shard(tx, issuer, shard, t, now, pass));
   }
   if (pass->published == 0 && pass->shards_published == 0) {
     ca_store_rollback(tx);
     return 1;
   }
   CA_GUARD(ca_store_commit(&tx));
+  // A pass that published waits an interval for the next changes, whichever
+  // CRL they go to (every CRL with one waiting was published now, and the
+  // periodic pass comes within the interval anyway): under a stream of
+  // revocations, one pass per interval, not one per wake-up.
+  pass->open_at = now + t->interval;
   return 1;
 err:
   ca_store_rollback(tx);
@@ -264,31 +314,52 @@ err:
 
 int ca_crl_refresh(ca_store *store, const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, int64_t now, ca_crl_pass *out) {
-  return refresh(store, issuer, 0, validity_of(validity_s),
-                 interval_of(interval_s), now, 0, out);
+  const crl_times t = times_of(issuer, 0, validity_s, interval_s, 0);
+  return refresh(store, issuer, 0, &t, now, 0, out);
+}
+
+// late tells whether a change has waited for |issuer|'s |shard| CRL longer
+// than a writer lets it (its wait and CA_CRL_WRITER_SLACK_SECONDS) at
+// |now|. Measured from the oldest change alone: a CRL made after it may
+// not list it (committed after that CRL's read), and its due time was
+// promised from its commit.
+static int late(ca_store *store, const ca_issuer *issuer, unsigned shard,
+                const crl_times *t, int64_t now, int *out_late) {
+  int64_t since;
+  int pending;
+  *out_late = 0;
+  if (shard > 0) {
+    CA_GUARD_RETURN(ca_store_shard_pending_since(store, issuer->id, shard,
+                                                 &since, &pending));
+    *out_late =
+        pending && now >= since + t->interval + CA_CRL_WRITER_SLACK_SECONDS;
+    return 1;
+  }
+  ca_crl_wide_pending q;
+  CA_GUARD_RETURN(ca_store_wide_pending(store, issuer->id, &q));
+  *out_late =
+      (q.own &&
+       now >= q.own_since + t->interval + CA_CRL_WRITER_SLACK_SECONDS) ||
+      (q.any && now >= q.any_since + t->wide + CA_CRL_WRITER_SLACK_SECONDS);
+  return 1;
 }
 
 int ca_crl_current_shard(const ca_authority *authority, ca_store *store,
                          const ca_issuer *issuer, unsigned shard,
                          int64_t validity_s, int64_t interval_s,
-                         ca_crl_row *out) {
-  int found, pending;
-  int64_t since;
+                         int64_t wide_interval_s, ca_crl_row *out) {
+  int found, stale;
   const int64_t now = (int64_t)time(NULL);
-  const int64_t validity = validity_of(validity_s);
-  const int64_t interval = interval_of(interval_s);
   const unsigned shards = shards_of(issuer, authority->crl_shards);
+  const crl_times t = times_of(issuer, authority->crl_shards, validity_s,
+                               interval_s, wide_interval_s);
   CA_GUARD(ca_store_get_shard_crl(store, issuer->id, shard, out, &found));
   CA_ENSURE(found || shard <= shards, CA_ERR_NOT_FOUND,
             "CA %s has no CRL shard %u", issuer->name, shard);
-  if (found && now < out->this_update + validity / 2 &&
+  if (found && now < out->this_update + t.validity / 2 &&
       now < out->next_update) {
-    // Measured from the oldest change alone: a CRL made after it may not
-    // list it (committed after that CRL's read), and its due time was
-    // promised from its commit.
-    CA_GUARD(ca_store_shard_pending_since(store, issuer->id, shard, &since,
-                                          &pending));
-    if (!pending || now < since + interval + CA_CRL_WRITER_SLACK_SECONDS) {
+    CA_GUARD(late(store, issuer, shard, &t, now, &stale));
+    if (!stale) {
       return 1;
     }
   }
@@ -297,7 +368,7 @@ int ca_crl_current_shard(const ca_authority *authority, ca_store *store,
   OPENSSL_free(out->der);
   memset(out, 0, sizeof(*out));
   ca_crl_pass pass;
-  CA_GUARD(refresh(store, issuer, shards, validity, interval, now, 1, &pass));
+  CA_GUARD(refresh(store, issuer, shards, &t, now, 1, &pass));
   CA_GUARD(ca_store_get_shard_crl(store, issuer->id, shard, out, &found));
   CA_ENSURE(found, CA_ERR_INTERNAL, "CA %s has no CRL", issuer->name);
   return 1;
@@ -311,7 +382,7 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
                    const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, ca_crl_row *out) {
   return ca_crl_current_shard(authority, store, issuer, 0, validity_s,
-                              interval_s, out);
+                              interval_s, 0, out);
 }
 
 // --- The writer thread ---
@@ -342,7 +413,6 @@ static int64_t realtime_ms(void) {
 // to a new CRL (the soonest thisUpdate + interval).
 static int64_t pass(ca_crl_writer *w, int64_t *out_earliest) {
   const int64_t interval = interval_of(w->config.interval_s);
-  const int64_t validity = validity_of(w->config.validity_s);
   const int64_t start = realtime_ms();
   int64_t next = start + interval * 1000, earliest = next;
   for (size_t i = 0; i < w->authority->count; i++) {
@@ -351,9 +421,11 @@ static int64_t pass(ca_crl_writer *w, int64_t *out_earliest) {
     if (issuer->key == NULL || issuer->cert.not_after <= now) {
       continue;  // another node holds its key, or it signs no more
     }
+    const crl_times t =
+        times_of(issuer, w->authority->crl_shards, w->config.validity_s,
+                 w->config.interval_s, w->config.wide_interval_s);
     ca_crl_pass p;
-    if (!refresh(w->store, issuer, w->authority->crl_shards, validity, interval,
-                 now, 0, &p)) {
+    if (!refresh(w->store, issuer, w->authority->crl_shards, &t, now, 0, &p)) {
       if (w->config.on_event != NULL) {
         w->config.on_event(w->config.arg, issuer, 0, ca_err_get());
       }

@@ -20,10 +20,16 @@
 //
 // With pkid --crl-shards N a CA has N shard CRLs besides its CA-wide one
 // (ca/x509/crl_dp.h), each with its own CRL numbers, thisUpdate and queue
-// of changes (crl_pending_shards, filled by a trigger of the certificates
-// table), published by the same pass under the same lock: a revocation
-// makes the CA-wide CRL and its own shard's new, and the other shards only
-// when half their validity has passed.
+// of changes (crl_pending_shards, filled by a trigger of the revocations
+// table), published by the same pass under the same lock. A change is due
+// at the interval in the CRL its certificate names: its shard's, or for a
+// certificate without a shard (crl_shard NULL: issued before sharding, or
+// imported) the CA-wide CRL. The CA-wide CRL also lists every change of
+// the CA's shards, but those make it due only at the wide interval (pkid
+// --crl-wide-interval, at least the interval): its size grows with the
+// whole CA, and rebuilding it every interval would cost as much as all the
+// shards together. Other shards are made new only when half their
+// validity has passed.
 #ifndef PKI_CA_CRL_WRITER_H
 #define PKI_CA_CRL_WRITER_H
 
@@ -40,11 +46,16 @@
 // The least time between two CRLs of a CA (pkid --crl-interval).
 #define CA_CRL_DEFAULT_INTERVAL_SECONDS 1
 
+// With shards, the least time between two CA-wide CRLs for changes that
+// the shards' CRLs carry (pkid --crl-wide-interval).
+#define CA_CRL_DEFAULT_WIDE_INTERVAL_SECONDS 60
+
 // What a revocation's |crl_due_at| adds to the interval: the writer's own
 // latency (a wake-up, reading the revoked rows, signing, storing).
 #define CA_CRL_WRITER_SLACK_SECONDS 2
 
-// ca_crl_due_at returns when a change committed at |now| is in a CRL, for
+// ca_crl_due_at returns when a change committed at |now| is in the CRL its
+// certificate names (its shard's, or the CA-wide one without a shard), for
 // the interval |interval_s| (0: the default).
 int64_t ca_crl_due_at(int64_t now, int64_t interval_s);
 
@@ -64,7 +75,9 @@ int ca_crl_publish_tx(const ca_issuer *issuer, ca_store_tx *tx, int64_t now,
 // OPENSSL_free). It publishes one first when there is none, when the
 // stored one is past half its validity, or when a change has waited longer
 // than |interval_s| plus CA_CRL_WRITER_SLACK_SECONDS (no writer got to it:
-// the answer always lists every change older than that).
+// the answer always lists every change older than that). With the
+// authority's crl_shards above 1, it is ca_crl_current_shard for shard 0
+// with the default wide interval.
 int ca_crl_current(const ca_authority *authority, ca_store *store,
                    const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, ca_crl_row *out) CA_MUST_CHECK;
@@ -72,10 +85,15 @@ int ca_crl_current(const ca_authority *authority, ca_store *store,
 // ca_crl_current_shard is ca_crl_current for the CRL of |shard| (0: the
 // CA-wide CRL), which the writer publishes as it does the CA-wide one. A
 // shard above the authority's crl_shards that never had a CRL is
-// CA_ERR_NOT_FOUND.
+// CA_ERR_NOT_FOUND. With shards, the CA-wide CRL is published first when a
+// change of a certificate without a shard has waited longer than
+// |interval_s|, or any change longer than |wide_interval_s| (0: the
+// default), each plus CA_CRL_WRITER_SLACK_SECONDS: the rule of the writer,
+// so that a reader under a stream of revocations never rebuilds it sooner.
 int ca_crl_current_shard(const ca_authority *authority, ca_store *store,
                          const ca_issuer *issuer, unsigned shard,
                          int64_t validity_s, int64_t interval_s,
+                         int64_t wide_interval_s,
                          ca_crl_row *out) CA_MUST_CHECK;
 
 // What one pass of a writer did for a CA.
@@ -89,7 +107,8 @@ typedef struct ca_crl_pass {
 
 // ca_crl_refresh is one pass of the writer for |issuer| at time |now|, in
 // a transaction of its own, for its CA-wide CRL and the shards that have a
-// CRL already; see the top of this file.
+// CRL already; see the top of this file. It knows of no --crl-shards: every
+// change makes the CA-wide CRL due at |interval_s|.
 int ca_crl_refresh(ca_store *store, const ca_issuer *issuer, int64_t validity_s,
                    int64_t interval_s, int64_t now,
                    ca_crl_pass *out) CA_MUST_CHECK;
@@ -99,6 +118,9 @@ typedef struct ca_crl_writer ca_crl_writer;
 typedef struct ca_crl_writer_config {
   int64_t validity_s;  // 0: CA_CRL_DEFAULT_VALIDITY_SECONDS
   int64_t interval_s;  // 0: CA_CRL_DEFAULT_INTERVAL_SECONDS
+  // With shards, for the CA-wide CRL (see the top of this file); 0:
+  // CA_CRL_DEFAULT_WIDE_INTERVAL_SECONDS; never less than |interval_s|.
+  int64_t wide_interval_s;
   // Called from the writer's thread after each CRL it publishes, and after
   // each failed pass (|error| set, |number| 0); may be NULL.
   void (*on_event)(void *arg, const ca_issuer *issuer, uint64_t number,

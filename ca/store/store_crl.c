@@ -26,8 +26,26 @@ static void shard_text(char out[8], unsigned shard) {
 
 // --- State, queue, numbers ---
 
-int ca_store_tx_shard_crl_state(ca_store_tx *tx, int64_t issuer_id,
-                                unsigned shard, ca_crl_state *out) {
+// The CA-wide CRL's changes ($1 the CA), as the Unix second the oldest was
+// queued, NULL when none: every change of the CA (crl_pending, and shard 0
+// of crl_pending_shards), then those of certificates without a shard
+// (shard 0 alone, queued by migration 0021's trigger), which no shard's
+// CRL carries. least() skips a NULL.
+#define OLDEST_QUEUED(FROM_WHERE) \
+  "(SELECT floor(extract(epoch FROM min(p.queued_at)))::bigint " FROM_WHERE ")"
+#define OLDEST_OWN                                               \
+  OLDEST_QUEUED(                                                 \
+      "FROM crl_pending_shards p WHERE p.issuer_id = $1::bigint" \
+      " AND p.shard = 0")
+#define OLDEST_ANY        \
+  "least(" OLDEST_QUEUED( \
+      "FROM crl_pending p WHERE p.issuer_id = $1::bigint") ", " OLDEST_OWN ")"
+#define WIDE_PENDING_COLUMNS OLDEST_ANY ", " OLDEST_OWN
+
+// read_state reads a CRL's state (columns 0-3) and, for the CA-wide CRL,
+// when the oldest change only it carries was queued (column 4).
+static int read_state(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
+                      ca_crl_state *out, ca_crl_wide_pending *own) {
   char issuer[24], k[8];
   id_text(issuer, issuer_id);
   shard_text(k, shard);
@@ -37,16 +55,14 @@ int ca_store_tx_shard_crl_state(ca_store_tx *tx, int64_t issuer_id,
       tx,
       shard == 0
           ? "SELECT c.crl_number, extract(epoch FROM c.this_update)::bigint,"
-            " extract(epoch FROM c.next_update)::bigint,"
-            " (SELECT floor(extract(epoch FROM min(p.queued_at)))::bigint"
-            " FROM crl_pending p WHERE p.issuer_id = $1::bigint)"
+            " extract(epoch FROM c.next_update)::bigint, " WIDE_PENDING_COLUMNS
             " FROM (SELECT 1) one LEFT JOIN crls c"
             " ON c.issuer_id = $1::bigint AND c.shard = $2::smallint"
           : "SELECT c.crl_number, extract(epoch FROM c.this_update)::bigint,"
             " extract(epoch FROM c.next_update)::bigint,"
             " (SELECT floor(extract(epoch FROM min(p.queued_at)))::bigint"
             " FROM crl_pending_shards p WHERE p.issuer_id = $1::bigint"
-            " AND p.shard = $2::smallint)"
+            " AND p.shard = $2::smallint), NULL::bigint"
             " FROM (SELECT 1) one LEFT JOIN crls c"
             " ON c.issuer_id = $1::bigint AND c.shard = $2::smallint",
       2, values, NULL, NULL, PGRES_TUPLES_OK, "reading the CRL state");
@@ -62,9 +78,27 @@ int ca_store_tx_shard_crl_state(ca_store_tx *tx, int64_t issuer_id,
     }
     out->pending = !PQgetisnull(res, 0, 3);
     out->pending_since = out->pending ? ca_store_get_int(res, 0, 3) : 0;
+    if (own != NULL) {
+      own->any = out->pending;
+      own->any_since = out->pending_since;
+      own->own = !PQgetisnull(res, 0, 4);
+      own->own_since = own->own ? ca_store_get_int(res, 0, 4) : 0;
+    }
   }
   PQclear(res);
   return 1;
+}
+
+int ca_store_tx_shard_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                                unsigned shard, ca_crl_state *out) {
+  return read_state(tx, issuer_id, shard, out, NULL);
+}
+
+int ca_store_tx_wide_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                               ca_crl_state *out,
+                               ca_crl_wide_pending *pending) {
+  memset(pending, 0, sizeof(*pending));
+  return read_state(tx, issuer_id, 0, out, pending);
 }
 
 int ca_store_tx_crl_state(ca_store_tx *tx, int64_t issuer_id,
@@ -80,8 +114,11 @@ int ca_store_tx_take_shard_pending(ca_store_tx *tx, int64_t issuer_id,
   const char *values[2] = {issuer, k};
   return ca_store_tx_command(
       tx,
-      shard == 0 ? "DELETE FROM crl_pending WHERE issuer_id = $1::bigint"
-                   " AND $2::smallint = 0"
+      // Both queues of the CA-wide CRL, in one statement (one snapshot).
+      shard == 0 ? "WITH wide AS (DELETE FROM crl_pending"
+                   " WHERE issuer_id = $1::bigint RETURNING 1)"
+                   " DELETE FROM crl_pending_shards"
+                   " WHERE issuer_id = $1::bigint AND shard = $2::smallint"
                  : "DELETE FROM crl_pending_shards"
                    " WHERE issuer_id = $1::bigint AND shard = $2::smallint",
       2, values, PGRES_COMMAND_OK, "taking the changes a CRL covers");
@@ -101,24 +138,52 @@ static int decode_since(PGresult *res, int i, void *elem, const void *arg) {
 int ca_store_shard_pending_since(ca_store *store, int64_t issuer_id,
                                  unsigned shard, int64_t *out_since,
                                  int *out_found) {
+  if (shard == 0) {
+    ca_crl_wide_pending wide;
+    CA_GUARD_RETURN(ca_store_wide_pending(store, issuer_id, &wide));
+    *out_found = wide.any;
+    *out_since = wide.any_since;
+    return 1;
+  }
   char issuer[24], k[8];
   id_text(issuer, issuer_id);
   shard_text(k, shard);
   const char *values[2] = {issuer, k};
   const ca_store_stmt stmt = {
-      .sql = shard == 0
-                 ? "SELECT floor(extract(epoch FROM queued_at))::bigint"
-                   " FROM crl_pending WHERE issuer_id = $1::bigint"
-                   " AND $2::smallint = 0 ORDER BY queued_at LIMIT 1"
-                 : "SELECT floor(extract(epoch FROM queued_at))::bigint"
-                   " FROM crl_pending_shards WHERE issuer_id = $1::bigint"
-                   " AND shard = $2::smallint ORDER BY queued_at LIMIT 1",
+      .sql =
+          "SELECT floor(extract(epoch FROM queued_at))::bigint"
+          " FROM crl_pending_shards WHERE issuer_id = $1::bigint"
+          " AND shard = $2::smallint ORDER BY queued_at LIMIT 1",
       .n_params = 2,
       .values = values,
       .what = "reading the changes waiting for a CRL"};
   *out_since = 0;
   return ca_store_read_one(store, &stmt, decode_since, out_since, NULL,
                            out_found);
+}
+
+static int decode_wide(PGresult *res, int i, void *elem, const void *arg) {
+  (void)arg;
+  ca_crl_wide_pending *out = elem;
+  out->any = !PQgetisnull(res, i, 0);
+  out->any_since = out->any ? ca_store_get_int(res, i, 0) : 0;
+  out->own = !PQgetisnull(res, i, 1);
+  out->own_since = out->own ? ca_store_get_int(res, i, 1) : 0;
+  return 1;
+}
+
+int ca_store_wide_pending(ca_store *store, int64_t issuer_id,
+                          ca_crl_wide_pending *out) {
+  char issuer[24];
+  id_text(issuer, issuer_id);
+  const char *values[1] = {issuer};
+  const ca_store_stmt stmt = {.sql = "SELECT " WIDE_PENDING_COLUMNS,
+                              .n_params = 1,
+                              .values = values,
+                              .what = "reading the changes waiting for a CRL"};
+  int found;
+  memset(out, 0, sizeof(*out));
+  return ca_store_read_one(store, &stmt, decode_wide, out, NULL, &found);
 }
 
 int ca_store_crl_pending_since(ca_store *store, int64_t issuer_id,

@@ -17,12 +17,38 @@
 
 // ca_store_tx_shard_crl_state is ca_store_tx_crl_state for |shard|: its
 // pending changes are those queued for the shard (crl_pending_shards) for
-// k >= 1, and crl_pending for 0.
+// k >= 1, and for 0 every change of the CA (crl_pending, and
+// crl_pending_shards' shard 0: see ca_crl_wide_pending).
 int ca_store_tx_shard_crl_state(ca_store_tx *tx, int64_t issuer_id,
                                 unsigned shard,
                                 ca_crl_state *out) CA_MUST_CHECK;
 
-// ca_store_tx_take_shard_pending is ca_store_tx_take_pending for |shard|.
+// What waits for a CA's CA-wide CRL (shard 0), told apart by the CRL each
+// change's certificate names: every change of the CA is queued in
+// crl_pending (by the revocation's own statements), and one of a
+// certificate without a shard (crl_shard NULL), which only the CA-wide CRL
+// carries, also in crl_pending_shards as shard 0 (migration 0021's trigger).
+// Times in Unix seconds.
+typedef struct ca_crl_wide_pending {
+  int any;            // some change waits (either queue)
+  int64_t any_since;  // when the oldest was queued
+  int own;            // a change of a certificate without a shard waits
+  int64_t own_since;  // when the oldest of those was queued
+} ca_crl_wide_pending;
+
+// ca_store_tx_wide_crl_state is ca_store_tx_shard_crl_state for shard 0,
+// with what waits for it told apart in |*pending|.
+int ca_store_tx_wide_crl_state(ca_store_tx *tx, int64_t issuer_id,
+                               ca_crl_state *out,
+                               ca_crl_wide_pending *pending) CA_MUST_CHECK;
+
+// ca_store_wide_pending is ca_store_tx_wide_crl_state's |*pending| read
+// without a transaction, on any connection of the pool.
+int ca_store_wide_pending(ca_store *store, int64_t issuer_id,
+                          ca_crl_wide_pending *out) CA_MUST_CHECK;
+
+// ca_store_tx_take_shard_pending is ca_store_tx_take_pending for |shard|;
+// for 0 it takes both queues of the CA-wide CRL.
 int ca_store_tx_take_shard_pending(ca_store_tx *tx, int64_t issuer_id,
                                    unsigned shard) CA_MUST_CHECK;
 

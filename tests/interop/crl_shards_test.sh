@@ -18,7 +18,10 @@ set -eu
 SHARDS=4
 CRL_BASE="http://crl.example.com/v1/crl"
 
-interop_start --crl-shards "$SHARDS" --crl-url "$CRL_BASE/{ca}"
+# The CA-wide CRL takes the shards' revocations at --crl-wide-interval.
+WIDE=3
+interop_start --crl-shards "$SHARDS" --crl-url "$CRL_BASE/{ca}" \
+  --crl-wide-interval "$WIDE"
 
 # --- CAs and certificates ---
 
@@ -176,9 +179,9 @@ for k in "${REVOKED_SHARDS[@]}"; do
   wait_listed ec "$k" "poll$k" "$(serial_lc "$WORK/${FIRST_IN[$k]}.pem")"
 done
 wait_listed rsa "$RSA_SHARD" "pollrsa" "$(serial_lc "$WORK/rsa1.pem")"
-# Each CRL is due on its own clock (its thisUpdate + --crl-interval): a
-# shard first published before the CA-wide CRL's last one may be renewed
-# up to an interval ahead of it.
+# Each CRL is due on its own clock: a shard's at its thisUpdate +
+# --crl-interval, the CA-wide CRL for the shards' revocations at its
+# thisUpdate + --crl-wide-interval.
 for k in "${REVOKED_SHARDS[@]}"; do
   wait_listed ec 0 "pollwide$k" "$(serial_lc "$WORK/${FIRST_IN[$k]}.pem")"
 done

@@ -254,7 +254,7 @@ void api_handle_crl(api_service *svc, const api_request *req,
   CA_GUARD_PTR(ca);
   CA_GUARD(ca_crl_current_shard(svc->authority, svc->store, ca, shard,
                                 svc->crl_validity_s, svc->crl_interval_s,
-                                &crl));
+                                svc->crl_wide_interval_s, &crl));
   if (as_pem) {
     uint8_t *body;
     size_t len;
