@@ -148,7 +148,7 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // (migration 0010), through the LIKE pattern.
 #define CN_LIKE "lower(c.common_name) LIKE " CN_PATTERN
 
-// The 5-grams of a common-name text that the index of migration 0023 is
+// The 5-grams of a common-name text that the index of migration 0022 is
 // asked for (kCnGramsSql): those that are not among the most common
 // elements of the index's statistics (ANALYZE; pg_stats), each rarer than
 // the least common of those. GIN reads the whole posting list of each gram
@@ -165,7 +165,7 @@ static const char kCnGramsSql[] =
     " AND s.tablename = 'certificates_common_name_grams_idx'), '{}'))),"
     " '{}'), pki_cn_grams($1))";
 
-// The same filter through the 5-grams of migration 0023, for a text of
+// The same filter through the 5-grams of migration 0022, for a text of
 // five characters or more: the names holding the grams $19 (kCnGramsSql's,
 // through the index, whose grams compare under the C collation), then
 // those matching the pattern. The pattern's
@@ -180,7 +180,7 @@ static const char kCnGramsSql[] =
   " AND lower(c.common_name) LIKE " CN_PATTERN " COLLATE \"C\""
 
 // The issuer filter: the issuer's id, a constant of the scan (an InitPlan),
-// so that certificates_issuer_not_after_idx (migration 0023) serves it in
+// so that certificates_issuer_not_after_idx (migration 0022) serves it in
 // notAfter order; a join with issuers would leave the rows to sort.
 #define ISSUER_IS "c.issuer_id = (SELECT s.id FROM issuers s WHERE s.name = $5)"
 
@@ -310,7 +310,7 @@ static const char kFindSql[] =
 // (migration 0010) and sorts them: the order by an expression no index has
 // keeps PostgreSQL from walking the notAfter index instead. A text of
 // CN_GRAM_CHARS characters or more is found through its 5-grams instead
-// (kFindRareGramsSql, migration 0023): a rare name may be made of common
+// (kFindRareGramsSql, migration 0022): a rare name may be made of common
 // trigrams only (cucm-sub03.cl11929), whose posting lists name millions of
 // rows, while one of its 5-grams names a few hundred.
 static const char kFindPrefixSql[] = FIND_SQL(
@@ -328,7 +328,7 @@ static const char kFindRareGramsSql[] =
 // a small share of the table (1% in bench:scale), so walking the notAfter
 // index of certificates with a probe of revocations per row read 317,000
 // rows for a page at ten million. This reads revocations rv itself in
-// notAfter order instead (revocations_not_after_idx, migration 0024: the
+// notAfter order instead (revocations_not_after_idx, migration 0023: the
 // notAfter and id it copies from its certificate, the order and the
 // cursor of a page), and the certificate of each by its key; rv is the
 // row the status columns read, so no second probe.
@@ -337,7 +337,7 @@ static const char kFindRevokedSql[] = FIND_SQL_OF(IDENTITY_BRANCH_ON(
     "rv.not_after", "rv.certificate_id", "rv.not_after",
     CN_LIKE)) " LIMIT $16::bigint";
 
-// The length of pki_cn_grams's grams (migration 0023), in characters.
+// The length of pki_cn_grams's grams (migration 0022), in characters.
 #define CN_GRAM_CHARS 5
 
 // utf8_chars counts the characters of |text|: its bytes that do not

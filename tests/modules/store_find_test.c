@@ -117,7 +117,7 @@ TEST(each_filter_selects_what_it_names) {
   f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "%"};
   CHECK_EQ_INT(list(&f, w), 0);
   // Texts of five characters or more go through the names' 5-grams
-  // (migration 0023): the same substring match, whatever the case.
+  // (migration 0022): the same substring match, whatever the case.
   f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "A.EXAMPLE.COM"};
   CHECK_EQ_INT(list(&f, w), 3);  // alpha, beta, Gamma
   CHECK(w[0] == 0 && w[1] == 1 && w[2] == 2);
@@ -134,7 +134,7 @@ TEST(each_filter_selects_what_it_names) {
   // Five bytes, three characters: too short for 5-grams.
   f = (ca_cert_filter){.usage = CA_USAGE_IDENTITY, .cn = "\xc3\xa9\xc3\xa9."};
   CHECK_EQ_INT(list(&f, w), 0);
-  // The issuer with the key size, in notAfter order (migration 0023's
+  // The issuer with the key size, in notAfter order (migration 0022's
   // index); an unknown issuer has none.
   f = (ca_cert_filter){
       .usage = CA_USAGE_IDENTITY, .issuer = "rsa-issuing", .key_bits = 2048};
