@@ -138,13 +138,9 @@ static int decode_since(PGresult *res, int i, void *elem, const void *arg) {
 int ca_store_shard_pending_since(ca_store *store, int64_t issuer_id,
                                  unsigned shard, int64_t *out_since,
                                  int *out_found) {
-  if (shard == 0) {
-    ca_crl_wide_pending wide;
-    CA_GUARD_RETURN(ca_store_wide_pending(store, issuer_id, &wide));
-    *out_found = wide.any;
-    *out_since = wide.any_since;
-    return 1;
-  }
+  // The CA-wide CRL's changes are of two kinds: ca_store_wide_pending.
+  CA_ENSURE_RETURN(shard > 0, CA_ERR_INTERNAL,
+                   "the CA-wide CRL's changes are read apart");
   char issuer[24], k[8];
   id_text(issuer, issuer_id);
   shard_text(k, shard);
@@ -184,12 +180,6 @@ int ca_store_wide_pending(ca_store *store, int64_t issuer_id,
   int found;
   memset(out, 0, sizeof(*out));
   return ca_store_read_one(store, &stmt, decode_wide, out, NULL, &found);
-}
-
-int ca_store_crl_pending_since(ca_store *store, int64_t issuer_id,
-                               int64_t *out_since, int *out_found) {
-  return ca_store_shard_pending_since(store, issuer_id, 0, out_since,
-                                      out_found);
 }
 
 int ca_store_tx_next_shard_crl_number(ca_store_tx *tx, int64_t issuer_id,
@@ -392,9 +382,9 @@ int ca_store_get_crl(ca_store *store, int64_t issuer_id, ca_crl_row *out,
 
 // While pkid encodes one batch of entries, PostgreSQL reads the next: a
 // FETCH is sent as soon as the previous one's rows are handed out (the
-// read-ahead), and its result read when they are asked for. libpq runs one
-// statement at a time on a connection, so every other statement of the
-// transaction in this file first reads the result in flight (settle_tx).
+// read-ahead), and its result read when they are asked for, or before any
+// other statement of the transaction (ca_store_tx's settle hook: libpq runs
+// one statement at a time on a connection).
 struct ca_revoked_stream {
   ca_store_tx *tx;
   int open;                            // the cursor exists
@@ -407,9 +397,13 @@ struct ca_revoked_stream {
   int done;         // a FETCH came back short: the cursor is at its end
 };
 
-// The stream of this thread with a FETCH in flight, if any: a CRL is made
-// by one thread, on its own transaction.
-static _Thread_local ca_revoked_stream *in_flight;
+static int receive(ca_revoked_stream *s);
+
+// settle_stream is the transaction's settle hook while a FETCH is in
+// flight: its rows stay held for the stream.
+static int settle_stream(void *arg) {
+  return receive(arg);
+}
 
 // send_fetch sends a FETCH of |cap| rows, binary, without waiting for it.
 static int send_fetch(ca_revoked_stream *s, size_t cap) {
@@ -425,7 +419,8 @@ static int send_fetch(ca_revoked_stream *s, size_t cap) {
   }
   s->ahead = 1;
   s->ahead_cap = cap;
-  in_flight = s;
+  s->tx->settle = settle_stream;
+  s->tx->settle_arg = s;
   return 1;
 }
 
@@ -433,9 +428,8 @@ static int send_fetch(ca_revoked_stream *s, size_t cap) {
 static int receive(ca_revoked_stream *s) {
   PGconn *conn = s->tx->conn;
   s->ahead = 0;
-  if (in_flight == s) {
-    in_flight = NULL;
-  }
+  s->tx->settle = NULL;
+  s->tx->settle_arg = NULL;
   PGresult *res = PQgetResult(conn);
   for (PGresult *end; (end = PQgetResult(conn)) != NULL;) {
     PQclear(end);  // a single statement: nothing else may follow
@@ -451,16 +445,6 @@ static int receive(ca_revoked_stream *s) {
   s->held_pos = 0;
   s->held_cap = s->ahead_cap;
   return 1;
-}
-
-// settle_tx reads the result of a FETCH in flight on |tx|, if any, before
-// another statement of |tx|: its rows stay held for the stream.
-static int settle_tx(ca_store_tx *tx) {
-  ca_revoked_stream *s = in_flight;
-  if (s == NULL || s->tx != tx) {
-    return 1;
-  }
-  return receive(s);
 }
 
 // drop forgets the rows read ahead (a rewind or close).
@@ -595,7 +579,6 @@ int ca_revoked_stream_next(ca_revoked_stream *s, ca_revoked_entry *out,
 
 int ca_revoked_stream_measure(ca_revoked_stream *s, size_t *out_n,
                               size_t *out_len) {
-  CA_GUARD_RETURN(settle_tx(s->tx));
   const char *values[3] = {s->issuer, s->now, s->shard};
   PGresult *res = ca_store_tx_query(
       s->tx, REVOKED_ROWS("count(*), coalesce(sum(" ENTRY_LEN "), 0)"), 3,
@@ -656,7 +639,6 @@ int ca_store_tx_crl_put_begin(ca_store_tx *tx, int64_t issuer_id,
                               size_t der_len, ca_crl_put **out) {
   CA_ENSURE_RETURN(der_len <= INT32_MAX, CA_ERR_INTERNAL,
                    "a CRL of %zu bytes is too large to store", der_len);
-  CA_GUARD_RETURN(settle_tx(tx));
   ca_crl_put *p = calloc(1, sizeof(*p));
   CA_ENSURE_ALLOC_RETURN(p);
   p->tx = tx;
@@ -690,7 +672,6 @@ int ca_crl_put_write(ca_crl_put *p, const uint8_t *data, size_t len) {
   if (len == 0) {
     return 1;
   }
-  CA_GUARD_RETURN(settle_tx(p->tx));
   char at[24];
   snprintf(at, sizeof(at), "%zu", p->sent);
   const char *values[5] = {p->issuer, p->shard, p->number, at,
@@ -717,7 +698,6 @@ int ca_crl_put_finish(ca_crl_put *p, int abandon) {
   }
   CA_ENSURE(p->sent == p->announced, CA_ERR_INTERNAL,
             "the CRL is shorter than announced");
-  CA_GUARD(settle_tx(p->tx));
   snprintf(len, sizeof(len), "%zu", p->announced);
   const char *values[6] = {p->issuer,      p->shard,       p->number,
                            p->this_update, p->next_update, len};

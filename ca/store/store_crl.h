@@ -52,7 +52,10 @@ int ca_store_wide_pending(ca_store *store, int64_t issuer_id,
 int ca_store_tx_take_shard_pending(ca_store_tx *tx, int64_t issuer_id,
                                    unsigned shard) CA_MUST_CHECK;
 
-// ca_store_shard_pending_since is ca_store_crl_pending_since for |shard|.
+// ca_store_shard_pending_since reads, without a transaction, when the
+// oldest change waiting for |issuer_id|'s CRL of |shard| (1 or more; the
+// CA-wide CRL's: ca_store_wide_pending) was queued; |*out_found| is 0 when
+// none waits.
 int ca_store_shard_pending_since(ca_store *store, int64_t issuer_id,
                                  unsigned shard, int64_t *out_since,
                                  int *out_found) CA_MUST_CHECK;
@@ -105,9 +108,9 @@ typedef struct ca_revoked_stream ca_revoked_stream;
 // revocations table stores them (no sort: X.509 lists revokedCertificates
 // in no particular order). Free with ca_revoked_stream_close
 // before |tx| ends. The next rows are read ahead while the caller handles
-// the last ones: until the stream is closed, |tx| runs no statement but
-// those of this stream and of ca_crl_put_* (which wait for the rows in
-// flight first).
+// the last ones; any other statement of |tx| made through the store's
+// transaction functions first waits for the rows in flight, which stay
+// held for the stream.
 int ca_store_tx_revoked_open(ca_store_tx *tx, int64_t issuer_id, unsigned shard,
                              int64_t now,
                              ca_revoked_stream **out) CA_MUST_CHECK;

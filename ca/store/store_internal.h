@@ -36,6 +36,12 @@ struct ca_store_tx {
   size_t slot;
   PGconn *conn;
   int failed;  // a statement failed: only rollback remains
+  // A statement sent without waiting for its result (a CRL cursor's
+  // read-ahead, store_crl.c): libpq runs one statement at a time and would
+  // discard that result, so ca_store_tx_query first has |settle| read it
+  // and keep it for its owner (|settle_arg|), which clears both then.
+  int (*settle)(void *settle_arg);
+  void *settle_arg;
 };
 
 // A certificate's revocation state is its row in revocations, if any

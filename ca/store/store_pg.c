@@ -483,6 +483,9 @@ PGresult *ca_store_tx_query(ca_store_tx *tx, const char *sql, int n,
                             const char *const *values, const int *lengths,
                             const int *formats, ExecStatusType want,
                             const char *what) {
+  if (tx->settle != NULL && !tx->settle(tx->settle_arg)) {
+    return NULL;  // the settled statement failed the transaction
+  }
   if (tx->failed) {
     CA_SET_ERROR(CA_ERR_STORAGE_UNAVAILABLE, "transaction failed earlier");
     return NULL;
