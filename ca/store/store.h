@@ -381,13 +381,6 @@ int ca_store_tx_queue_crl(ca_store_tx *tx, int64_t issuer_id) CA_MUST_CHECK;
 // change committed later keeps its row for the next CRL.
 int ca_store_tx_take_pending(ca_store_tx *tx, int64_t issuer_id) CA_MUST_CHECK;
 
-// ca_store_crl_pending_since reads, without a transaction, when the oldest
-// change of |issuer_id| waiting for a CRL was queued; |*out_found| is 0
-// when none waits.
-int ca_store_crl_pending_since(ca_store *store, int64_t issuer_id,
-                               int64_t *out_since,
-                               int *out_found) CA_MUST_CHECK;
-
 // A certificate found by serial, with that serial (lower-case hex).
 typedef struct ca_cert_match {
   char serial[CA_SERIAL_HEX_LEN];

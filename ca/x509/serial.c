@@ -68,41 +68,30 @@ void ca_serial_to_hex(const ca_serial *serial, char out[CA_SERIAL_HEX_LEN]) {
   out[o] = '\0';
 }
 
-// The value of each lower-case hex digit, 0xff for every other byte.
-static uint8_t lower_hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return (uint8_t)(c - '0');
-  }
-  if (c >= 'a' && c <= 'f') {
-    return (uint8_t)(c - 'a' + 10);
-  }
-  return 0xff;
-}
-
-// from_lower_hex parses |hex| when it is plain lower-case hex of at most
-// CA_SERIAL_MAX_LEN octets, as ca_serial_to_hex writes it and the store
-// keeps it: the form every serial of a CRL comes in (a million per CRL), so
-// it is read in one pass, without the general path's copy of every digit.
-// It returns 0, having written nothing valid, for any other text, which
-// the general path then reads (or refuses).
-static int from_lower_hex(const char *hex, size_t hex_len, ca_serial *out) {
+// from_plain_hex parses |hex| when it is plain hex digits of at most
+// CA_SERIAL_MAX_LEN octets, the form ca_serial_to_hex writes and the store
+// keeps: every serial of a CRL comes so (a million per CRL), and is read in
+// one pass, without the general path's copy of every digit. It returns 0,
+// having written nothing valid, for any other text (a prefix, colons, too
+// long, zero), which the general path then reads or refuses.
+static int from_plain_hex(const char *hex, size_t hex_len, ca_serial *out) {
   uint8_t mag[CA_SERIAL_MAX_LEN];
   if (hex_len == 0 || hex_len > 2 * CA_SERIAL_MAX_LEN) {
     return 0;
   }
   size_t len = 0, i = 0;
   if (hex_len % 2 == 1) {
-    const uint8_t lo = lower_hex_value(hex[0]);
-    if (lo > 0xf) {
+    const int lo = ca_hex_value(hex[0]);
+    if (lo < 0) {
       return 0;
     }
-    mag[len++] = lo;
+    mag[len++] = (uint8_t)lo;
     i = 1;
   }
   for (; i < hex_len; i += 2) {
-    const uint8_t hi = lower_hex_value(hex[i]);
-    const uint8_t lo = lower_hex_value(hex[i + 1]);
-    if ((hi | lo) > 0xf) {
+    const int hi = ca_hex_value(hex[i]);
+    const int lo = ca_hex_value(hex[i + 1]);
+    if ((hi | lo) < 0) {
       return 0;
     }
     mag[len++] = (uint8_t)(hi << 4 | lo);
@@ -111,7 +100,7 @@ static int from_lower_hex(const char *hex, size_t hex_len, ca_serial *out) {
 }
 
 int ca_serial_from_hex(const char *hex, size_t hex_len, ca_serial *out) {
-  if (from_lower_hex(hex, hex_len, out)) {
+  if (from_plain_hex(hex, hex_len, out)) {
     return 1;
   }
   uint8_t mag[2 * CA_SERIAL_MAX_LEN];
