@@ -206,9 +206,33 @@ typedef struct round_result {
   long long crl_bytes;
 } round_result;
 
+// settled waits until no change of |issuer| waits for a CRL: the rows of
+// both queues are gone once the CRL that took them committed. A change
+// queued before the round (the load's revocations queue the CA-wide CRL)
+// would otherwise make a CRL already on its way count as this round's.
+static int settled(const it_db *db, const char *issuer) {
+  const double t0 = now_s();
+  while (it_db_int(db,
+                   "SELECT (SELECT count(*) FROM crl_pending"
+                   " WHERE issuer_id = $1::bigint)"
+                   " + (SELECT count(*) FROM crl_pending_shards"
+                   " WHERE issuer_id = $1::bigint)",
+                   issuer) != 0) {
+    if (now_s() - t0 > 600) {
+      fprintf(stderr, "crl: changes still queued after 600 s\n");
+      return 0;
+    }
+    pause_ms(5);
+  }
+  return 1;
+}
+
 // one_round triggers a CRL of the CA and waits for it.
 static int one_round(const it_db *db, pid_t pid, const char *issuer,
                      const char *payload, round_result *out) {
+  if (!settled(db, issuer)) {
+    return 0;
+  }
   const long long before = crl_number(db, issuer);
   // At least --crl-interval (1 s) after the previous CRL.
   pause_ms(1100);
