@@ -47,14 +47,30 @@ typedef struct cache_table {
   size_t count;
 } cache_table;
 
-static uint32_t hash_key(const uint8_t *key, size_t len) {
-  // FNV-1a: CertIDs hold hash outputs and random serials, so a simple
-  // function spreads them well.
+// bucket_of returns the bucket of the entries of certificate |serial| (its
+// lower-case hex, as serial_key writes it), whatever the CertID's hash
+// algorithm: a revocation drops them by looking in one bucket, not by a
+// pass over every entry of the cache (which a stream of revocations made
+// most of pkid's work). FNV-1a: serials are random, so a simple function
+// spreads them well.
+static uint32_t bucket_of(const char *serial) {
   uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) {
-    h = (h ^ key[i]) * 16777619u;
+  for (const char *p = serial; *p != '\0'; p++) {
+    h = (h ^ (uint8_t)*p) * 16777619u;
   }
   return h % CACHE_BUCKETS;
+}
+
+// serial_key writes the serial of |id| as the cache and the store name it:
+// lower-case hex, "" for a serial no certificate can have.
+static void serial_key(const ca_ocsp_cert_id *id, char out[CA_SERIAL_HEX_LEN]) {
+  ca_serial serial;
+  out[0] = '\0';
+  if (!ca_serial_from_integer(&id->serial, &serial)) {
+    ca_err_clear();
+    return;
+  }
+  ca_serial_to_hex(&serial, out);
 }
 
 static void entry_free(cache_entry *e) {
@@ -74,9 +90,11 @@ static void table_clear(cache_table *t) {
 }
 
 // table_drop removes the entries of CA |issuer|: those of certificate
-// |serial|, or all of them when |serial| is NULL.
+// |serial| (one bucket), or all of them when |serial| is NULL.
 static void table_drop(cache_table *t, size_t issuer, const char *serial) {
-  for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+  const size_t first = serial != NULL ? bucket_of(serial) : 0;
+  const size_t end = serial != NULL ? first + 1 : CACHE_BUCKETS;
+  for (size_t b = first; b < end; b++) {
     cache_entry **link = &t->buckets[b];
     while (*link != NULL) {
       cache_entry *e = *link;
@@ -93,9 +111,11 @@ static void table_drop(cache_table *t, size_t issuer, const char *serial) {
   }
 }
 
-// table_remove unlinks and frees the entry of CertID |key|, if any.
-static void table_remove(cache_table *t, const uint8_t *key, size_t len) {
-  for (cache_entry **link = &t->buckets[hash_key(key, len)]; *link != NULL;
+// table_remove unlinks and frees the entry of CertID |key| (of certificate
+// |serial|), if any.
+static void table_remove(cache_table *t, const uint8_t *key, size_t len,
+                         const char *serial) {
+  for (cache_entry **link = &t->buckets[bucket_of(serial)]; *link != NULL;
        link = &(*link)->next) {
     cache_entry *e = *link;
     if (e->key_len == len && memcmp(e->key, key, len) == 0) {
@@ -107,9 +127,9 @@ static void table_remove(cache_table *t, const uint8_t *key, size_t len) {
   }
 }
 
-static cache_entry *table_find(cache_table *t, const uint8_t *key, size_t len) {
-  for (cache_entry *e = t->buckets[hash_key(key, len)]; e != NULL;
-       e = e->next) {
+static cache_entry *table_find(cache_table *t, const uint8_t *key, size_t len,
+                               const char *serial) {
+  for (cache_entry *e = t->buckets[bucket_of(serial)]; e != NULL; e = e->next) {
     if (e->key_len == len && memcmp(e->key, key, len) == 0) {
       return e;
     }
@@ -317,15 +337,12 @@ static int read_state(ca_responder *r, int64_t issuer_id,
 static int status_of(ca_responder *r, size_t issuer, const ca_ocsp_cert_id *id,
                      ca_ocsp_single *single, char serial_hex[CA_SERIAL_HEX_LEN],
                      stored_query *q) {
-  ca_serial serial;
   single->status = CA_OCSP_UNKNOWN;
-  serial_hex[0] = '\0';
+  serial_key(id, serial_hex);
   // A serial no certificate can have was never issued here.
-  if (!ca_serial_from_integer(&id->serial, &serial)) {
-    ca_err_clear();
+  if (serial_hex[0] == '\0') {
     return 1;
   }
-  ca_serial_to_hex(&serial, serial_hex);
   const ca_issuer *ca = &r->authority->issuers[issuer];
   // The CAs pki made are issued by its roots but live in the issuers table.
   for (size_t i = 0; i < r->authority->count; i++) {
@@ -372,9 +389,12 @@ static const cache_entry *fresh_entry(ca_responder *r,
   if (len > CACHE_KEY_MAX) {
     return NULL;
   }
-  const cache_entry *e = table_find(&r->known, CBS_data(&id->element), len);
+  char serial[CA_SERIAL_HEX_LEN];
+  serial_key(id, serial);
+  const cache_entry *e =
+      table_find(&r->known, CBS_data(&id->element), len, serial);
   if (e == NULL) {
-    e = table_find(&r->unknown, CBS_data(&id->element), len);
+    e = table_find(&r->unknown, CBS_data(&id->element), len, serial);
   }
   return e != NULL && now < e->refresh_at ? e : NULL;
 }
@@ -464,12 +484,12 @@ static void remember(ca_responder *r, const cache_generation *generation,
   // Replace an older entry for the same CertID (a refresh); start over when
   // full (simple, and refilling costs one signature per certificate asked
   // for).
-  table_remove(&r->known, e->key, len);
-  table_remove(&r->unknown, e->key, len);
+  table_remove(&r->known, e->key, len, e->serial);
+  table_remove(&r->unknown, e->key, len, e->serial);
   if (t->count >= limit) {
     table_clear(t);
   }
-  const uint32_t b = hash_key(e->key, len);
+  const uint32_t b = bucket_of(e->serial);
   e->next = t->buckets[b];
   t->buckets[b] = e;
   t->count++;

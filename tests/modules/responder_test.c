@@ -213,6 +213,14 @@ TEST(the_cache_answers_until_forget) {
   CHECK_EQ_INT(stats.misses, 1);
   CHECK_EQ_INT(stats.cached, 1);
 
+  // The same certificate asked by a CertID of SHA-256 hashes: an entry of
+  // its own, which a forget of the serial drops too.
+  CHECK(ask(&f, f.issuer_x509, &serial, 1, 1, NULL, 0, &r, NULL));
+  CHECK(r.count == 1 && r.singles[0].status == TEST_OCSP_GOOD);
+  test_ocsp_response_cleanup(&r);
+  ca_responder_get_stats(f.responder, &stats);
+  CHECK_EQ_INT(stats.cached, 2);
+
   // Revoked where this responder did not hear it: the cache still says
   // good (that is what the notification is for) ...
   CHECK(revoke_behind_its_back(&f, serial));
@@ -223,6 +231,9 @@ TEST(the_cache_answers_until_forget) {
   // ... and forgetting this one reads the database again.
   ca_responder_forget(f.responder, f.issuer->id, serial);
   CHECK_EQ_INT(status_of(&f, serial), TEST_OCSP_REVOKED);
+  CHECK(ask(&f, f.issuer_x509, &serial, 1, 1, NULL, 0, &r, NULL));
+  CHECK(r.count == 1 && r.singles[0].status == TEST_OCSP_REVOKED);
+  test_ocsp_response_cleanup(&r);
 
   // A deaf responder never answers from its cache.
   const char *other = f.certs[2].serial_hex;
