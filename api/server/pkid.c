@@ -53,7 +53,6 @@
 #include "ca/store/store_access.h"
 #include "ca/x509/key.h"
 #include "ca/x509/pem.h"
-#include "ca/x509/serial.h"
 
 // How often the main thread looks after the delegated responders.
 #define MAINTENANCE_INTERVAL_S 3600
@@ -95,18 +94,10 @@ static int write_ready_file(const pkid_config *config, unsigned api_port,
 // --- What other nodes tell us (ca/store/listener.h) ---
 
 // The revocations heard in one drain of the listener (listener thread
-// only): a batch revocation sends one NOTIFY per certificate, and
-// forgetting a certificate costs the responder a pass over its whole cache,
-// so the certificates are forgotten once the drain is over (on_drained):
-// one by one when the drain heard at most FORGET_ONE_BY_ONE of them, else
-// by emptying the cache once. Forgetting each as it arrives made a batch of
-// 10,000 cost thousands of passes, a drain holding a few hundred.
-#define FORGET_ONE_BY_ONE 64
+// only): a batch revocation sends one NOTIFY per certificate, and the token
+// cache is dropped once at the start of a drain and once at its end rather
+// than once per notification.
 static size_t revocations_heard;
-static struct {
-  int64_t issuer;
-  char serial[CA_SERIAL_HEX_LEN];  // "" when the payload names none
-} to_forget[FORGET_ONE_BY_ONE];
 
 static void on_notify(void *arg, const char *channel, const char *payload) {
   api_service *svc = arg;
@@ -120,15 +111,12 @@ static void on_notify(void *arg, const char *channel, const char *payload) {
     if (revocations_heard++ == 0) {
       api_auth_invalidate(svc->auth);
     }
-    // "ISSUER_ID:SERIAL"
+    // "ISSUER_ID:SERIAL": the responder drops that certificate's answers
+    // (one bucket of its cache).
     const char *colon = strchr(payload, ':');
-    if (revocations_heard <= FORGET_ONE_BY_ONE) {
-      const size_t k = revocations_heard - 1;
-      to_forget[k].issuer = strtoll(payload, NULL, 10);
-      to_forget[k].serial[0] = '\0';  // none: nothing to forget
-      if (colon != NULL && strlen(colon + 1) < sizeof(to_forget[k].serial)) {
-        memcpy(to_forget[k].serial, colon + 1, strlen(colon + 1) + 1);
-      }
+    if (colon != NULL) {
+      ca_responder_forget(svc->responder, strtoll(payload, NULL, 10),
+                          colon + 1);
     }
   } else if (strcmp(channel, CA_ISSUED_CHANNEL) == 0) {
     ca_responder_forget_unknown(svc->responder);
@@ -141,16 +129,6 @@ static void on_drained(void *arg) {
   api_service *svc = arg;
   if (revocations_heard == 0) {
     return;
-  }
-  if (revocations_heard > FORGET_ONE_BY_ONE) {
-    ca_responder_forget_all(svc->responder);
-  } else {
-    for (size_t k = 0; k < revocations_heard; k++) {
-      if (to_forget[k].serial[0] != '\0') {
-        ca_responder_forget(svc->responder, to_forget[k].issuer,
-                            to_forget[k].serial);
-      }
-    }
   }
   if (revocations_heard > 1) {
     api_auth_invalidate(svc->auth);
