@@ -135,8 +135,9 @@ static int serve(api_monitor *m, const ca_monitor_config *config,
     snprintf(destination, sizeof(destination), "%s", url);
     api_webhook_display(url, shown);
   }
+  int64_t claim;
   if (!ca_store_monitor_claim(m->store, rows, n, out->window, destination,
-                              m->node, claimed)) {
+                              m->node, claimed, &claim)) {
     return 0;
   }
   size_t count = 0;
@@ -177,8 +178,7 @@ static int serve(api_monitor *m, const ca_monitor_config *config,
     atomic_fetch_add(&m->notices_sent, count);
     atomic_fetch_add(&m->messages_sent, 1);
   }
-  return ca_store_monitor_finish(m->store, rows, n, claimed, out->window,
-                                 destination, sent, why_copy);
+  return ca_store_monitor_finish(m->store, claim, sent, why_copy);
 }
 
 int api_monitor_check(api_monitor *m, int64_t now, api_monitor_report *out) {

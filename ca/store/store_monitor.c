@@ -229,19 +229,15 @@ int ca_store_monitor_counts(ca_store *store, int64_t now,
   return ca_store_read_one(store, &stmt, decode_counts, out, NULL, &found);
 }
 
-// add_arrays writes the kinds and ids of the rows selected by |mask| (all
-// when NULL) as two PostgreSQL array literals, NUL-terminated. Only fixed
+// add_arrays writes the kinds and ids of |rows| as two PostgreSQL array
+// literals, NUL-terminated. Only fixed
 // words and digits go in: nothing to escape.
-static int add_arrays(const ca_expiring *rows, size_t n, const uint8_t *mask,
-                      CBB *kinds, CBB *ids) {
+static int add_arrays(const ca_expiring *rows, size_t n, CBB *kinds, CBB *ids) {
   int first = 1;
   if (!CBB_add_u8(kinds, '{') || !CBB_add_u8(ids, '{')) {
     return 0;
   }
   for (size_t i = 0; i < n; i++) {
-    if (mask != NULL && !mask[i]) {
-      continue;
-    }
     char id[24];
     const int len =
         snprintf(id, sizeof(id), "%s%" PRId64, first ? "" : ",", rows[i].id);
@@ -257,97 +253,117 @@ static int add_arrays(const ca_expiring *rows, size_t n, const uint8_t *mask,
          CBB_add_u8(ids, '}') && CBB_add_u8(ids, 0);
 }
 
+// A row of a claim, keyed as the claim's answer names it.
+typedef struct keyed {
+  const char *kind;
+  int64_t id;
+  size_t index;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b) {
+  const keyed *x = a, *y = b;
+  const int k = strcmp(x->kind, y->kind);
+  if (k != 0) {
+    return k;
+  }
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+// mark_claimed sets |out_claimed|[i] for each row of |res| (kind, cert_id),
+// found in |keys| (sorted by keyed_cmp): a sort and a binary search per
+// row, since a check may claim tens of thousands of notices at once.
+static void mark_claimed(PGresult *res, const keyed *keys, size_t n,
+                         uint8_t *out_claimed) {
+  const int got = PQntuples(res);
+  for (int r = 0; r < got; r++) {
+    const keyed want = {PQgetvalue(res, r, 0), ca_store_get_int(res, r, 1), 0};
+    const keyed *hit = bsearch(&want, keys, n, sizeof(keys[0]), keyed_cmp);
+    if (hit != NULL) {
+      out_claimed[hit->index] = 1;
+    }
+  }
+}
+
 int ca_store_monitor_claim(ca_store *store, const ca_expiring *rows, size_t n,
                            uint64_t window, const char *destination,
-                           const char *node, uint8_t *out_claimed) {
+                           const char *node, uint8_t *out_claimed,
+                           int64_t *out_claim) {
   PGresult *res = NULL;
+  keyed *keys = NULL;
   CBB kinds, ids;
   CBB_zero(&kinds);
   CBB_zero(&ids);
   memset(out_claimed, 0, n);
+  *out_claim = 0;
   if (n == 0) {
     return 1;
   }
   char window_text[24];
   snprintf(window_text, sizeof(window_text), "%" PRIu64, window);
-  CA_ENSURE(CBB_init(&kinds, n * 10 + 4) && CBB_init(&ids, n * 12 + 4) &&
-                add_arrays(rows, n, NULL, &kinds, &ids),
+  keys = calloc(n, sizeof(keys[0]));
+  CA_ENSURE(keys != NULL && CBB_init(&kinds, n * 10 + 4) &&
+                CBB_init(&ids, n * 12 + 4) && add_arrays(rows, n, &kinds, &ids),
             CA_ERR_NO_MEMORY, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    keys[i] = (keyed){ca_expiring_kind(&rows[i]), rows[i].id, i};
+  }
+  qsort(keys, n, sizeof(keys[0]), keyed_cmp);
   const char *values[5] = {(const char *)CBB_data(&kinds),
                            (const char *)CBB_data(&ids), window_text,
                            destination, node};
+  // The claim is named by its transaction's id (migration 0024), unique
+  // in the cluster and never reused: ca_store_monitor_finish records the
+  // outcome of exactly these notices, and a later claim taking one over
+  // renames it.
   res = ca_store_query(
       store,
       "INSERT INTO monitor_notices"
-      " (kind, cert_id, window_no, destination, state, node)"
-      " SELECT k, i, $3::bigint, $4, 'sending', $5"
+      " (kind, cert_id, window_no, destination, state, node, claim)"
+      " SELECT k, i, $3::bigint, $4, 'sending', $5,"
+      " pg_current_xact_id()::text::bigint"
       " FROM unnest($1::text[], $2::bigint[]) AS t(k, i)"
       " ON CONFLICT (kind, cert_id, window_no, destination) DO UPDATE"
       " SET state = 'sending', node = excluded.node,"
-      " claimed_at = now(), error = NULL"
+      " claimed_at = now(), error = NULL, claim = excluded.claim"
       " WHERE monitor_notices.state = 'failed'"
       " OR (monitor_notices.state = 'sending'"
       " AND monitor_notices.claimed_at < now() - interval '10 minutes')"
-      " RETURNING kind, cert_id",
+      " RETURNING kind, cert_id, claim",
       5, values, PGRES_TUPLES_OK, "claiming notices");
   CA_GUARD(res != NULL);
-  const int got = PQntuples(res);
-  for (int r = 0; r < got; r++) {
-    const char *kind = PQgetvalue(res, r, 0);
-    const int64_t id = ca_store_get_int(res, r, 1);
-    for (size_t i = 0; i < n; i++) {
-      if (strcmp(ca_expiring_kind(&rows[i]), kind) == 0 && rows[i].id == id) {
-        out_claimed[i] = 1;
-      }
-    }
+  mark_claimed(res, keys, n, out_claimed);
+  if (PQntuples(res) > 0) {
+    *out_claim = ca_store_get_int(res, 0, 2);
   }
   PQclear(res);
+  free(keys);
   CBB_cleanup(&kinds);
   CBB_cleanup(&ids);
   return 1;
 err:
   PQclear(res);
+  free(keys);
   CBB_cleanup(&kinds);
   CBB_cleanup(&ids);
   return 0;
 }
 
-int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
-                            const uint8_t *claimed, uint64_t window,
-                            const char *destination, int sent,
+int ca_store_monitor_finish(ca_store *store, int64_t claim, int sent,
                             const char *error) {
-  PGresult *res = NULL;
-  CBB kinds, ids;
-  CBB_zero(&kinds);
-  CBB_zero(&ids);
-  char window_text[24];
-  snprintf(window_text, sizeof(window_text), "%" PRIu64, window);
-  CA_ENSURE(CBB_init(&kinds, n * 10 + 4) && CBB_init(&ids, n * 12 + 4) &&
-                add_arrays(rows, n, claimed, &kinds, &ids),
-            CA_ERR_NO_MEMORY, "out of memory");
-  const char *values[6] = {(const char *)CBB_data(&kinds),
-                           (const char *)CBB_data(&ids),
-                           window_text,
-                           destination,
-                           sent ? "sent" : "failed",
+  char claim_text[24];
+  snprintf(claim_text, sizeof(claim_text), "%" PRId64, claim);
+  const char *values[3] = {claim_text, sent ? "sent" : "failed",
                            sent ? NULL : error};
-  res = ca_store_query(
+  // Only the notices still under this claim: one taken over by another
+  // node (ten minutes later) is that node's to record.
+  PGresult *res = ca_store_query(
       store,
-      "UPDATE monitor_notices SET state = $5,"
-      " sent_at = CASE WHEN $5 = 'sent' THEN now() END, error = $6"
-      " WHERE window_no = $3::bigint AND destination = $4"
-      " AND (kind, cert_id) IN"
-      " (SELECT * FROM unnest($1::text[], $2::bigint[]))",
-      6, values, PGRES_COMMAND_OK, "recording notices");
-  CA_GUARD(res != NULL);
+      "UPDATE monitor_notices SET state = $2,"
+      " sent_at = CASE WHEN $2 = 'sent' THEN now() END, error = $3"
+      " WHERE claim = $1::bigint AND state = 'sending'",
+      3, values, PGRES_COMMAND_OK, "recording notices");
   PQclear(res);
-  CBB_cleanup(&kinds);
-  CBB_cleanup(&ids);
-  return 1;
-err:
-  CBB_cleanup(&kinds);
-  CBB_cleanup(&ids);
-  return 0;
+  return res != NULL;
 }
 
 int ca_store_monitor_prune(ca_store *store) {

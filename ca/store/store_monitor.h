@@ -79,18 +79,18 @@ int ca_store_monitor_counts(ca_store *store, int64_t now,
 // claim is older than ten minutes (its node died sending) is claimed by
 // |node| and its entry of |out_claimed| set to 1; one sent, or being sent
 // by another node, is left alone (0). Two nodes claiming at once never
-// both get a notice: the primary key decides.
+// both get a notice: the primary key decides. |*out_claim| names the claim
+// for ca_store_monitor_finish (0 when nothing was claimed).
 int ca_store_monitor_claim(ca_store *store, const ca_expiring *rows, size_t n,
                            uint64_t window, const char *destination,
-                           const char *node,
-                           uint8_t *out_claimed) CA_MUST_CHECK;
+                           const char *node, uint8_t *out_claimed,
+                           int64_t *out_claim) CA_MUST_CHECK;
 
-// ca_store_monitor_finish records the outcome of the notices claimed
-// (|claimed|[i] set): 'sent' when |sent|, else 'failed' with |error|, so
+// ca_store_monitor_finish records the outcome of the notices of |claim|
+// that are still under it ('sending'; one another node took over is
+// left to that node): 'sent' when |sent|, else 'failed' with |error|, so
 // that the next check claims them again.
-int ca_store_monitor_finish(ca_store *store, const ca_expiring *rows, size_t n,
-                            const uint8_t *claimed, uint64_t window,
-                            const char *destination, int sent,
+int ca_store_monitor_finish(ca_store *store, int64_t claim, int sent,
                             const char *error) CA_MUST_CHECK;
 
 // ca_store_monitor_prune deletes the notices claimed more than

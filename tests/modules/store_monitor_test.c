@@ -110,11 +110,14 @@ TEST(only_the_certificates_that_need_a_notice_count) {
   CHECK_EQ_INT(counts.expired, 1);
 }
 
+// The last claim's name (ca_store_monitor_claim's |out_claim|).
+static int64_t last_claim;
+
 static int claim(ca_expiring *rows, size_t n, const char *destination,
                  const char *node, uint8_t *claimed) {
   memset(claimed, 0xff, n);
-  if (!ca_store_monitor_claim(ca.store, rows, n, 1, destination, node,
-                              claimed)) {
+  if (!ca_store_monitor_claim(ca.store, rows, n, 1, destination, node, claimed,
+                              &last_claim)) {
     return -1;
   }
   int count = 0;
@@ -132,23 +135,27 @@ TEST(a_notice_is_claimed_by_one_node_and_sent_once) {
   uint8_t claimed[3], other[3];
   const char *mail = "mailto:ops@example.com";
   CHECK_EQ_INT(claim(rows, n, mail, "node-a", claimed), 3);
+  const int64_t mail_claim = last_claim;
+  CHECK(mail_claim != 0);
   // Being sent by node-a: node-b gets none.
   CHECK_EQ_INT(claim(rows, n, mail, "node-b", other), 0);
-  CHECK(ca_store_monitor_finish(ca.store, rows, n, claimed, 1, mail, 1, NULL));
+  CHECK_EQ_INT(last_claim, 0);
+  CHECK(ca_store_monitor_finish(ca.store, mail_claim, 1, NULL));
   // Sent: nobody sends it again ...
   CHECK_EQ_INT(claim(rows, n, mail, "node-b", other), 0);
   // ... to that destination; another one gets its own.
   const char *hook = "https://hooks.example.com/pki";
   CHECK_EQ_INT(claim(rows, n, hook, "node-b", claimed), 3);
+  CHECK(last_claim != mail_claim);
   // A failure is claimed again at the next check.
-  CHECK(ca_store_monitor_finish(ca.store, rows, n, claimed, 1, hook, 0,
-                                "connection refused"));
+  CHECK(ca_store_monitor_finish(ca.store, last_claim, 0, "connection refused"));
   CHECK_EQ_INT(mod_db_int(&ca.db,
                           "SELECT count(*) FROM monitor_notices WHERE state ="
                           " 'failed' AND error = 'connection refused'",
                           NULL, NULL),
                3);
   CHECK_EQ_INT(claim(rows, n, hook, "node-a", claimed), 3);
+  const int64_t slow_claim = last_claim;
   // A claim whose node died sending is taken over after ten minutes.
   CHECK(mod_db_exec(&ca.db,
                     "UPDATE monitor_notices SET claimed_at = now() -"
@@ -160,6 +167,25 @@ TEST(a_notice_is_claimed_by_one_node_and_sent_once) {
                           " 'node-b' AND state = 'sending'",
                           NULL, NULL),
                3);
+  // node-a was only slow: its outcome, late, leaves node-b's claim alone.
+  CHECK(ca_store_monitor_finish(ca.store, slow_claim, 0, "timed out"));
+  CHECK_EQ_INT(mod_db_int(&ca.db,
+                          "SELECT count(*) FROM monitor_notices WHERE node ="
+                          " 'node-b' AND state = 'sending' AND error IS NULL",
+                          NULL, NULL),
+               3);
+  CHECK(ca_store_monitor_finish(ca.store, last_claim, 1, NULL));
+  // One notice failed among sent ones: the next claim takes that one, and
+  // marks it in the caller's order (the claim answers in its own).
+  CHECK(mod_db_exec(&ca.db,
+                    "UPDATE monitor_notices SET state = 'failed' WHERE"
+                    " destination = 'https://hooks.example.com/pki' AND"
+                    " cert_id = (SELECT id FROM certificates WHERE serial ="
+                    " 'e1')"));
+  CHECK_EQ_INT(claim(rows, n, hook, "node-c", claimed), 1);
+  for (size_t i = 0; i < n; i++) {
+    CHECK_EQ_INT(claimed[i], strcmp(rows[i].serial, "e1") == 0);
+  }
 
   // Pruning keeps what still suppresses a resend.
   CHECK(ca_store_monitor_prune(ca.store));
