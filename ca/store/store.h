@@ -432,7 +432,9 @@ typedef struct ca_revocation_writes {
 // ca_store_commit_revocations writes |w| and commits, in one round trip
 // (libpq's pipeline mode). A failing statement stops the rest, COMMIT
 // included, and the transaction is rolled back. |*tx| is consumed and set
-// to NULL, and the return value means what ca_store_commit's does.
+// to NULL, and the return value means what ca_store_commit's does. |*tx|
+// must be one ca_store_begin_revocations made (it keeps the certificates
+// read); any other is rolled back, with CA_ERR_INTERNAL.
 int ca_store_commit_revocations(ca_store_tx **tx,
                                 const ca_revocation_writes *w) CA_MUST_CHECK;
 

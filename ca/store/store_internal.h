@@ -31,6 +31,14 @@ struct ca_store {
   void *state_arg;
 };
 
+// The type of what a transaction keeps (ca_store_tx.kept): one static
+// instance per kind, so that the statement that reads it recognises its
+// own by the address of its type rather than trusting a cast.
+typedef struct ca_store_kept_type {
+  const char *name;          // for messages
+  void (*free)(void *kept);  // frees what |kept| points to
+} ca_store_kept_type;
+
 struct ca_store_tx {
   ca_store *store;
   size_t slot;
@@ -42,6 +50,14 @@ struct ca_store_tx {
   // and keep it for its owner (|settle_arg|), which clears both then.
   int (*settle)(void *settle_arg);
   void *settle_arg;
+  // What a statement of the transaction keeps for a later statement of it
+  // (the certificates ca_store_begin_revocations read, for
+  // ca_store_commit_revocations), of type |kept_type|; NULL for none. The
+  // transaction owns it: ca_store_tx_end frees it with |kept_type->free|
+  // whichever way the transaction ends (commit, commit_audited, rollback,
+  // commit_revocations).
+  void *kept;
+  const ca_store_kept_type *kept_type;
 };
 
 // A certificate's revocation state is its row in revocations, if any
@@ -189,6 +205,12 @@ void ca_store_release(ca_store *store, size_t slot);
 // as a CRL (see ca_store_begin_large).
 int ca_store_acquire_large(ca_store *store, size_t *out_slot,
                            PGconn **out_conn) CA_MUST_CHECK;
+
+// ca_store_tx_end frees |tx| once its transaction is over (committed or
+// rolled back, or its connection marked for re-establishing): it returns
+// the connection to the pool and frees what the transaction kept. Every
+// path that ends a ca_store_tx ends with it.
+void ca_store_tx_end(ca_store_tx *tx);
 
 // ca_store_tx_query runs |sql| with |n| parameters in |tx| (|lengths| and
 // |formats| as PQexecParams takes them; NULL for text parameters) and

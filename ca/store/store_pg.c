@@ -668,8 +668,7 @@ static int begin_on(ca_store *store, int large, ca_store_tx **out) {
     return 0;
   }
   if (!ca_store_exec(tx->conn, "BEGIN", "begin")) {
-    ca_store_release(store, tx->slot);
-    free(tx);
+    ca_store_tx_end(tx);
     return 0;
   }
   *out = tx;
@@ -686,6 +685,14 @@ int ca_store_begin_large(ca_store *store, ca_store_tx **out) {
   return begin_on(store, 1, out);
 }
 
+void ca_store_tx_end(ca_store_tx *tx) {
+  ca_store_release(tx->store, tx->slot);
+  if (tx->kept != NULL) {
+    tx->kept_type->free(tx->kept);
+  }
+  free(tx);
+}
+
 int ca_store_commit(ca_store_tx **txp) {
   ca_store_tx *tx = *txp;
   *txp = NULL;  // consumed whatever happens: the caller's rollback is a no-op
@@ -699,8 +706,7 @@ int ca_store_commit(ca_store_tx **txp) {
                  "transaction failed earlier; nothing was stored");
     (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   }
-  ca_store_release(tx->store, tx->slot);
-  free(tx);
+  ca_store_tx_end(tx);
   return ok;
 }
 
@@ -712,8 +718,7 @@ void ca_store_rollback(ca_store_tx *tx) {
   ca_err_copy(&saved);
   (void)ca_store_exec(tx->conn, "ROLLBACK", "rollback");
   ca_err_restore(&saved);
-  ca_store_release(tx->store, tx->slot);
-  free(tx);
+  ca_store_tx_end(tx);
 }
 
 int ca_store_tx_audit(ca_store_tx *tx, const char *actor, const char *action,
@@ -905,8 +910,7 @@ err:
     }
     ca_err_restore(&saved);
   }
-  ca_store_release(tx->store, tx->slot);
-  free(tx);
+  ca_store_tx_end(tx);
   return ok;
 }
 

@@ -13,8 +13,9 @@
 //
 // The read returns what a revocations row copies from its certificate
 // (issuer, serial, CRL shard, notAfter), which never changes: the
-// transaction keeps it (revoke_tx), and the write sends it back as arrays
-// instead of reading the wide certificates rows a second time.
+// transaction keeps it (its kept data, of type kRevokeRead), and the write
+// sends it back as arrays instead of reading the wide certificates rows a
+// second time.
 #include <inttypes.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -204,31 +205,43 @@ typedef struct revoke_cert {
   char serial[CA_SERIAL_HEX_LEN];
 } revoke_cert;
 
-// The transaction of a batch: a ca_store_tx first, so that it is one
-// (ca_store_commit and ca_store_rollback end it and free() it, the
-// certificates with it), then the certificates read, in the order of
-// their ids.
-typedef struct revoke_tx {
-  ca_store_tx tx;
+// The certificates a batch's transaction read, in the order of their ids:
+// what the transaction keeps (ca_store_tx.kept, of type kRevokeRead), so
+// that whichever way it ends frees them.
+typedef struct revoke_read {
   size_t n;
   revoke_cert certs[];
-} revoke_tx;
+} revoke_read;
 
-// tx_make makes the transaction of |slot| and |conn| with the certificates
-// of |res| (CA_REVOKE_BATCH_READ_SQL); NULL when out of memory.
-static revoke_tx *tx_make(ca_store *store, size_t slot, PGconn *conn,
-                          PGresult *res) {
+static void revoke_read_free(void *read) {
+  free(read);
+}
+
+// The type of a revoke_read: ca_store_commit_revocations takes only a
+// transaction that keeps one.
+static const ca_store_kept_type kRevokeRead = {"revocation batch read",
+                                               revoke_read_free};
+
+// tx_make makes the transaction of |slot| and |conn|, keeping the
+// certificates of |res| (CA_REVOKE_BATCH_READ_SQL); NULL when out of memory.
+static ca_store_tx *tx_make(ca_store *store, size_t slot, PGconn *conn,
+                            PGresult *res) {
   const size_t n = (size_t)PQntuples(res);
-  revoke_tx *rtx = calloc(1, sizeof(*rtx) + n * sizeof(rtx->certs[0]));
-  if (rtx == NULL) {
+  ca_store_tx *tx = calloc(1, sizeof(*tx));
+  revoke_read *read = calloc(1, sizeof(*read) + n * sizeof(read->certs[0]));
+  if (tx == NULL || read == NULL) {
+    free(tx);
+    free(read);
     return NULL;
   }
-  rtx->tx.store = store;
-  rtx->tx.slot = slot;
-  rtx->tx.conn = conn;
-  rtx->n = n;
+  tx->store = store;
+  tx->slot = slot;
+  tx->conn = conn;
+  tx->kept = read;
+  tx->kept_type = &kRevokeRead;
+  read->n = n;
   for (size_t i = 0; i < n; i++) {
-    revoke_cert *c = &rtx->certs[i];
+    revoke_cert *c = &read->certs[i];
     c->id = ca_store_get_int(res, (int)i, 0);
     c->issuer_id = ca_store_get_int(res, (int)i, 1);
     c->not_after = ca_store_get_int(res, (int)i, 6);
@@ -237,21 +250,21 @@ static revoke_tx *tx_make(ca_store *store, size_t slot, PGconn *conn,
                        ? -1
                        : (int)ca_store_get_int(res, (int)i, 8);
   }
-  return rtx;
+  return tx;
 }
 
-// find_cert returns the certificate |id| of |rtx|, or NULL.
-static const revoke_cert *find_cert(const revoke_tx *rtx, int64_t id) {
-  size_t lo = 0, hi = rtx->n;
+// find_cert returns the certificate |id| of |read|, or NULL.
+static const revoke_cert *find_cert(const revoke_read *read, int64_t id) {
+  size_t lo = 0, hi = read->n;
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    if (rtx->certs[mid].id < id) {
+    if (read->certs[mid].id < id) {
       lo = mid + 1;
     } else {
       hi = mid;
     }
   }
-  return lo < rtx->n && rtx->certs[lo].id == id ? &rtx->certs[lo] : NULL;
+  return lo < read->n && read->certs[lo].id == id ? &read->certs[lo] : NULL;
 }
 
 int ca_store_begin_revocations(ca_store *store, const char *const *serials,
@@ -262,7 +275,7 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
   *out_n = 0;
   char *list = ca_store_text_array(serials, n);
   PGresult *res = NULL;
-  revoke_tx *rtx = NULL;
+  ca_store_tx *tx = NULL;
   ca_store_rows rows = {NULL, 0, 0};
   size_t slot;
   PGconn *conn;
@@ -287,8 +300,8 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
     ca_store_release(store, slot);
     goto err;
   }
-  rtx = tx_make(store, slot, conn, res);
-  if (rtx == NULL) {
+  tx = tx_make(store, slot, conn, res);
+  if (tx == NULL) {
     CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
     ca_err saved;
     ca_err_copy(&saved);
@@ -298,12 +311,12 @@ int ca_store_begin_revocations(ca_store *store, const char *const *serials,
     goto err;
   }
   if (!ca_store_decode_rows(res, &kMatchRows, NULL, 0, &rows)) {
-    ca_store_rollback(&rtx->tx);
+    ca_store_rollback(tx);
     goto err;
   }
   *out = rows.rows;
   *out_n = rows.n;
-  *out_tx = &rtx->tx;
+  *out_tx = tx;
   ok = 1;
 err:
   PQclear(res);
@@ -317,7 +330,7 @@ err:
 typedef struct write_params {
   char *ids, *ats, *reasons, *held, *actors, *sources, *objects, *details,
       *payloads, *issuers;
-  // Per row, from its certificate as read (revoke_tx).
+  // Per row, from its certificate as read (revoke_read).
   char *cert_issuers, *serials, *shards, *not_afters;
   char count[24];
 } write_params;
@@ -340,9 +353,9 @@ static void params_free(write_params *p) {
 }
 
 // cert_arrays makes the array literals of what each row of |w| copies from
-// its certificate in |rtx|. It fails when a row's certificate was not read
+// its certificate in |read|. It fails when a row's certificate was not read
 // in the transaction.
-static int cert_arrays(const revoke_tx *rtx, const ca_revocation_writes *w,
+static int cert_arrays(const revoke_read *read, const ca_revocation_writes *w,
                        write_params *p) {
   const size_t k = w->n;
   p->cert_issuers = malloc(k * 22 + 3);
@@ -356,7 +369,7 @@ static int cert_arrays(const revoke_tx *rtx, const ca_revocation_writes *w,
   p->cert_issuers[oi++] = p->serials[os++] = p->shards[oh++] =
       p->not_afters[on++] = '{';
   for (size_t i = 0; i < k; i++) {
-    const revoke_cert *c = find_cert(rtx, w->rows[i].id);
+    const revoke_cert *c = find_cert(read, w->rows[i].id);
     CA_ENSURE_RETURN(c != NULL, CA_ERR_INTERNAL,
                      "certificate %" PRId64 " was not read in the transaction",
                      w->rows[i].id);
@@ -376,10 +389,10 @@ static int cert_arrays(const revoke_tx *rtx, const ca_revocation_writes *w,
   return 1;
 }
 
-static int params_make(const revoke_tx *rtx, const ca_revocation_writes *w,
+static int params_make(const revoke_read *read, const ca_revocation_writes *w,
                        write_params *p) {
   memset(p, 0, sizeof(*p));
-  if (!cert_arrays(rtx, w, p)) {
+  if (!cert_arrays(read, w, p)) {
     return 0;
   }
   const size_t row = sizeof(ca_revocation_row);
@@ -408,13 +421,19 @@ int ca_store_commit_revocations(ca_store_tx **txp,
                                 const ca_revocation_writes *w) {
   ca_store_tx *tx = *txp;
   *txp = NULL;  // consumed whatever happens, as by ca_store_commit
+  if (tx->kept_type != &kRevokeRead) {
+    CA_SET_ERROR(CA_ERR_INTERNAL,
+                 "a batch of revocations needs the transaction "
+                 "ca_store_begin_revocations made, not one keeping %s",
+                 tx->kept_type != NULL ? tx->kept_type->name : "nothing");
+    ca_store_rollback(tx);  // ends the transaction, keeps the error
+    return 0;
+  }
   if (w->n == 0 || tx->failed) {
     return ca_store_commit(&tx);  // nothing to write, or nothing to commit
   }
   write_params p;
-  // Made by ca_store_begin_revocations (store.h).
-  const revoke_tx *rtx = (const revoke_tx *)tx;
-  if (!params_make(rtx, w, &p)) {
+  if (!params_make(tx->kept, w, &p)) {
     params_free(&p);
     ca_store_rollback(tx);  // ends the transaction, keeps the error
     return 0;
@@ -442,7 +461,6 @@ int ca_store_commit_revocations(ca_store_tx **txp,
     *w->raced = raced;
   }
   params_free(&p);
-  ca_store_release(tx->store, tx->slot);
-  free(tx);
+  ca_store_tx_end(tx);
   return ok;
 }

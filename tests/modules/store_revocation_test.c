@@ -5,7 +5,8 @@
 // CRL numbers that follow one another, with the CRL row locked so that two
 // transactions publish one after the other; stored CRLs read back; the
 // delegated responders recorded per node; the cursor's read-ahead between
-// the other statements of a CRL.
+// the other statements of a CRL; a batch of revocations committed only in
+// the transaction that read its certificates.
 #include <inttypes.h>
 #include <openssl/mem.h>
 #include <pthread.h>
@@ -373,6 +374,25 @@ TEST(responders_are_recorded_per_node_newest_first) {
   ca_responder_rows_free(rows, n);
 }
 
+// ca_store_commit_revocations writes from the certificates that
+// ca_store_begin_revocations kept in its transaction: any other transaction
+// is refused and rolled back, its connection back in the pool.
+TEST(a_batch_is_committed_only_in_the_transaction_that_read_it) {
+  const int64_t now = (int64_t)time(NULL);
+  const ca_new_cert_row r = record(ec_id, "e1", now + 86400);
+  ca_store_tx *tx = NULL;
+  uint8_t collided[1] = {0};
+  CHECK(ca_store_begin(ca.store, &tx));
+  CHECK(ca_store_tx_insert_certificates(tx, &r, 1, collided));
+  const ca_revocation_row row = {.id = 1, .revoked_at = now, .reason = 1};
+  const ca_revocation_writes w = {.rows = &row, .n = 1};
+  CHECK(!ca_store_commit_revocations(&tx, &w));
+  CHECK_EQ_INT(ca_err_get()->code, CA_ERR_INTERNAL);
+  CHECK(tx == NULL);
+  ca_cert_state state;
+  CHECK_EQ_INT(lock("e1", ec_id, &state), 0);  // rolled back
+}
+
 int main(void) {
   if (!mod_ca_open(&ca, "store-revocation", 3)) {
     mod_ca_close(&ca);
@@ -385,6 +405,7 @@ int main(void) {
   RUN(the_cursor_read_ahead_meets_the_crls_other_statements);
   RUN(crl_numbers_follow_one_another_and_the_row_is_locked);
   RUN(responders_are_recorded_per_node_newest_first);
+  RUN(a_batch_is_committed_only_in_the_transaction_that_read_it);
   mod_ca_close(&ca);
   return test_summary();
 }
