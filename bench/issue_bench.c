@@ -48,6 +48,14 @@
 //              (default a quarter of it, at most 0.3 s) fill the pipeline and
 //              are not counted; a request's certificates count pro rata of
 //              its time inside the counted window.
+//   pkictl     `pkictl batch` as a user runs it (not part of "all"): each
+//              slice is one whole run over a directory of --pkictl-csrs
+//              CSR files (the pair's CSRs repeated, PEM) into an emptied
+//              output directory, both under --work (default /dev/shm:
+//              tmpfs, so that the disk is not what is measured), against
+//              the pkid this program starts; the slice's time is the run's
+//              from exec to exit, and this side's CPU includes pkictl's.
+//              --rounds runs (default 3).
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
 //              the key pool full (--keygen-rounds runs of it, the pool
 //              refilled before each), then with the pool disabled
@@ -65,6 +73,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +120,9 @@ typedef struct options {
   int keygen_rounds;     // keygen: runs of the pool, refilled in between
   pid_t pkid_pid;        // the pkid this program started, for its CPU time
   const it_db *pkid_db;  // its database, for PostgreSQL's processes
+  size_t pkictl_csrs;    // pkictl: CSR files per run
+  const char *work;      // pkictl: where the CSR and certificate files go
+  const it_pkid *pkid;   // pkictl: the pkid it calls
 } options;
 
 static double now_s(void) {
@@ -505,11 +518,17 @@ static int connections_for(size_t batch) {
 
 // --- Cases, interleaved with the limit ---
 
-typedef enum case_kind { CASE_INPROCESS, CASE_SHARED_KEY, CASE_HTTP } case_kind;
+typedef enum case_kind {
+  CASE_INPROCESS,
+  CASE_SHARED_KEY,
+  CASE_HTTP,
+  CASE_PKICTL
+} case_kind;
 
 // One case of a pair and the sum of its slices.
 typedef struct bench_case {
   case_kind kind;
+  const struct options *opts;  // pkictl: its directories and pkid
   size_t batch;
   int threads;                  // threads (HTTP: client connections)
   pki_client **clients;         // HTTP: one per thread, kept across slices
@@ -582,7 +601,8 @@ static long long machine_ticks(void) {
 }
 
 static const char *case_mode(const bench_case *c) {
-  return c->kind == CASE_HTTP         ? "http"
+  return c->kind == CASE_PKICTL       ? "pkictl"
+         : c->kind == CASE_HTTP       ? "http"
          : c->kind == CASE_SHARED_KEY ? "inprocess-shared-key"
                                       : "inprocess";
 }
@@ -599,6 +619,117 @@ static void print_limit_slice(const pair_state *ps, int threads, int round,
   fflush(stdout);
 }
 
+// --- pkictl batch ---
+
+// pkictl_dirs names the case's CSR and output directories under --work.
+static void pkictl_dirs(const options *opts, const pair_state *ps,
+                        char csrs[512], char out[512]) {
+  snprintf(csrs, 512, "%s/pki-issue-bench-%ld-%s", opts->work, (long)getpid(),
+           ps->p->csr_key);
+  snprintf(out, 512, "%s.out", csrs);
+}
+
+// pkictl_prepare writes --pkictl-csrs PEM files of |ps|'s CSRs into the
+// case's CSR directory.
+static int pkictl_prepare(const options *opts, const pair_state *ps) {
+  char csrs[512], out[512];
+  pkictl_dirs(opts, ps, csrs, out);
+  if (mkdir(csrs, 0755) != 0) {
+    fprintf(stderr, "bench: mkdir %s: %s\n", csrs, strerror(errno));
+    return 0;
+  }
+  char *pem[CSR_POOL] = {NULL};
+  int ok = 1;
+  for (int i = 0; ok && i < CSR_POOL; i++) {
+    pem[i] = test_pem_csr(ps->csrs[i], ps->lens[i]);
+    ok = pem[i] != NULL;
+  }
+  for (size_t i = 0; ok && i < opts->pkictl_csrs; i++) {
+    char path[600];
+    snprintf(path, sizeof(path), "%s/c%06zu.csr", csrs, i);
+    FILE *f = fopen(path, "w");
+    ok = f != NULL && fputs(pem[i % CSR_POOL], f) >= 0;
+    ok = f != NULL && fclose(f) == 0 && ok;
+  }
+  for (int i = 0; i < CSR_POOL; i++) {
+    OPENSSL_free(pem[i]);
+  }
+  return ok;
+}
+
+static void pkictl_cleanup(const options *opts, const pair_state *ps) {
+  char csrs[512], out[512];
+  pkictl_dirs(opts, ps, csrs, out);
+  struct stat st;
+  if (stat(csrs, &st) == 0) {
+    proc_remove_tree("bench", csrs);
+  }
+  if (stat(out, &st) == 0) {
+    proc_remove_tree("bench", out);
+  }
+}
+
+// pkictl_slice runs `pkictl batch` once over the case's CSRs, adds its CPU
+// (user and system, from wait4) to |*cpu_s| and returns the certificates
+// it wrote, checked against the run's summary; *counted: its wall time.
+static double pkictl_slice(const options *opts, const pair_state *ps,
+                           double *counted, double *cpu_s) {
+  char csrs[512], out[512];
+  pkictl_dirs(opts, ps, csrs, out);
+  struct stat st;
+  if (stat(out, &st) == 0) {
+    proc_remove_tree("bench", out);  // the last run's certificates
+  }
+  const it_pkid *pkid = opts->pkid;
+  const char *argv[] = {
+      "api/pkictl", "--server",   pkid->server, "--token",   pkid->token,
+      "--cacert",   pkid->cacert, "batch",      "--profile", ps->p->profile,
+      "--csr-dir",  csrs,         "--out-dir",  out,         "--json",
+      NULL};
+  int pipefd[2];
+  if (pipe(pipefd) != 0) {
+    fprintf(stderr, "bench: pipe: %s\n", strerror(errno));
+    exit(1);
+  }
+  const double t0 = now_s();
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(pipefd[1], 1);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  char summary[4096];
+  size_t have = 0;
+  ssize_t r;
+  while ((r = read(pipefd[0], summary + have, sizeof(summary) - 1 - have)) >
+         0) {
+    have += (size_t)r;
+  }
+  close(pipefd[0]);
+  summary[have] = '\0';
+  int status = 0;
+  struct rusage ru;
+  if (child < 0 || wait4(child, &status, 0, &ru) != child) {
+    fprintf(stderr, "bench: pkictl did not run\n");
+    exit(1);
+  }
+  *counted = now_s() - t0;
+  *cpu_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+  const char *issued = strstr(summary, "\"issued\":");
+  const size_t n = issued != NULL ? strtoul(issued + 9, NULL, 10) : 0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      n != opts->pkictl_csrs) {
+    fprintf(stderr, "bench: pkictl batch failed (status %d): %s\n", status,
+            summary);
+    exit(1);
+  }
+  return (double)n;
+}
+
 // run_case_slice runs one slice of |c| and returns the certificates made in
 // its counted window (*counted: that window's length).
 static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
@@ -609,8 +740,8 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
     fprintf(stderr, "bench: out of memory\n");
     exit(1);
   }
-  const int http = c->kind == CASE_HTTP;
-  for (int i = 0; i < c->threads; i++) {
+  const int http = c->kind == CASE_HTTP || c->kind == CASE_PKICTL;
+  for (int i = 0; c->kind != CASE_PKICTL && i < c->threads; i++) {
     args[i] = (run_arg){.pair = ps,
                         .index = i,
                         .shared_key = c->kind == CASE_SHARED_KEY,
@@ -626,10 +757,16 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
   const long long machine0 = machine_ticks();
   const double wall0 = now_s();
   const long long ticks0 = http && pkid > 0 ? proc_cpu_ticks(pkid) : -1;
-  run_threads(http ? http_thread : inprocess_thread, args, c->threads);
+  double pkictl_done = 0, pkictl_counted = 0, pkictl_cpu = 0;
+  if (c->kind == CASE_PKICTL) {
+    pkictl_done = pkictl_slice(c->opts, ps, &pkictl_counted, &pkictl_cpu);
+  } else {
+    run_threads(http ? http_thread : inprocess_thread, args, c->threads);
+  }
   const long long ticks1 = ticks0 >= 0 ? proc_cpu_ticks(pkid) : -1;
   const double tck = (double)sysconf(_SC_CLK_TCK);
-  const double ours = (double)(ours_ticks(side_pkid, pg, n_pg) - ours0) / tck;
+  const double ours =
+      (double)(ours_ticks(side_pkid, pg, n_pg) - ours0) / tck + pkictl_cpu;
   c->ours_last = ours;
   c->others_last = (double)(machine_ticks() - machine0) / tck - ours;
   c->wall_last = now_s() - wall0;
@@ -637,6 +774,12 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
   c->cpu_last = c->made_last = 0;
   if (ticks0 >= 0 && ticks1 >= ticks0) {
     c->cpu_last = (double)(ticks1 - ticks0) / (double)sysconf(_SC_CLK_TCK);
+  }
+  if (c->kind == CASE_PKICTL) {
+    free(args);
+    c->made_last = pkictl_done;
+    *counted = pkictl_counted;
+    return pkictl_done;
   }
   for (int i = 0; i < c->threads; i++) {
     if (args[i].failed) {
@@ -674,11 +817,11 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       "\"%s\":%.3f,\"%s\":%.1f,\"system_cpu_ratio\":%.3f,"
       "\"others_cpu_share\":%.3f}\n",
       case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
-      c->kind == CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
+      c->kind >= CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
       rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
-      p50, p99, c->kind == CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio",
+      p50, p99, c->kind >= CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio",
       c->cpu > 0 ? c->limit_cpu / c->cpu : 0,
-      c->kind == CASE_HTTP ? "pkid_cpu_us_per_cert" : "cpu_us_per_cert",
+      c->kind >= CASE_HTTP ? "pkid_cpu_us_per_cert" : "cpu_us_per_cert",
       c->made > 0 ? c->cpu / c->made * 1e6 : 0,
       c->ours > 0 ? c->limit_cpu / c->ours : 0,
       c->wall > 0
@@ -1027,20 +1170,27 @@ static void usage(void) {
           "usage: bazel run -c opt //bench:issue -- [--seconds S (per case)] "
           "[--rounds N (slices per case)]\n"
           "       [--warmup S (HTTP, per slice)] [--mode "
-          "all|raw|inprocess|http|keygen]\n"
+          "all|raw|inprocess|http|pkictl|keygen]\n"
           "       [--threads N] [--database URL] [--pairs "
           "RSA-2048,EC-P256,RSA-3072,EC-P384]\n"
           "       [--batches 1,10,100,1000] [--server URL (a running "
           "pkid)]\n"
-          "       [--keygen-rounds N (keygen: runs of the full pool)]\n");
+          "       [--keygen-rounds N (keygen: runs of the full pool)]\n"
+          "       [--pkictl-csrs N (pkictl: CSR files, default 20000)] "
+          "[--work DIR (pkictl: default /dev/shm)]\n");
 }
 
 // add_cases lists the cases of one pair for |opts|. HTTP cases get their
 // clients now: each keeps its connection across the slices.
 static size_t add_cases(const options *opts, const it_pkid *pkid, int inprocess,
-                        int http, bench_case *out) {
+                        int http, int pkictl, bench_case *out) {
   static const size_t kBatches[] = {1, 10, 100, 1000};
   size_t n = 0;
+  if (pkictl) {
+    // pkictl's defaults: 4 requests in flight, 1,000 CSRs each.
+    out[n++] = (bench_case){
+        .kind = CASE_PKICTL, .opts = opts, .batch = 1000, .threads = 4};
+  }
   if (inprocess) {
     out[n++] = (bench_case){
         .kind = CASE_INPROCESS, .batch = 1, .threads = opts->threads};
@@ -1080,7 +1230,11 @@ int main(int argc, char **argv) {
                   .rounds = 0,
                   .warmup = -1,
                   .mode = "all",
-                  .keygen_rounds = 1};
+                  .keygen_rounds = 1,
+                  .pkictl_csrs = 20000};
+  struct stat shm;
+  opts.work =
+      stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm" : "/tmp";
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   opts.threads = cpus > 0 ? (int)cpus : 1;
   opts.database = getenv("DATABASE_URL");
@@ -1109,23 +1263,31 @@ int main(int argc, char **argv) {
       opts.server = argv[++i];
     } else if (strcmp(argv[i], "--keygen-rounds") == 0) {
       opts.keygen_rounds = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "--pkictl-csrs") == 0) {
+      opts.pkictl_csrs = strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--work") == 0) {
+      opts.work = argv[++i];
     } else {
       usage();
       return 2;
     }
   }
+  const int pkictl = strcmp(opts.mode, "pkictl") == 0;
   if (opts.rounds == 0) {
-    // About one slice per second of each case.
-    opts.rounds = opts.seconds < 1.5 ? 1 : (int)(opts.seconds + 0.5);
+    // About one slice per second of each case; pkictl: three whole runs.
+    opts.rounds = pkictl               ? 3
+                  : opts.seconds < 1.5 ? 1
+                                       : (int)(opts.seconds + 0.5);
   }
   if (opts.seconds <= 0 || opts.threads <= 0 || opts.rounds < 0 ||
-      opts.keygen_rounds <= 0 || opts.keygen_rounds > 1000) {
+      opts.keygen_rounds <= 0 || opts.keygen_rounds > 1000 ||
+      opts.pkictl_csrs == 0 || opts.pkictl_csrs > 10000000) {
     usage();
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   const int all = strcmp(opts.mode, "all") == 0;
-  const int http = all || strcmp(opts.mode, "http") == 0;
+  const int http = all || pkictl || strcmp(opts.mode, "http") == 0;
   const int keygen = all || strcmp(opts.mode, "keygen") == 0;
   const int inprocess = all || strcmp(opts.mode, "inprocess") == 0;
   if ((http || keygen) && opts.server == NULL &&
@@ -1157,10 +1319,19 @@ int main(int argc, char **argv) {
               ca_err_get()->message);
       return 1;
     }
-    bench_case cases[6];
-    const size_t n = add_cases(&opts, &pkid, inprocess, http, cases);
+    opts.pkid = &pkid;
+    if (pkictl && !pkictl_prepare(&opts, &ps)) {
+      pkictl_cleanup(&opts, &ps);
+      return 1;
+    }
+    bench_case cases[7];
+    const size_t n =
+        add_cases(&opts, &pkid, inprocess, http && !pkictl, pkictl, cases);
     run_interleaved(&ps, &opts, cases, n);
     free_cases(cases, n);
+    if (pkictl) {
+      pkictl_cleanup(&opts, &ps);
+    }
     pair_cleanup(&ps);
   }
   if (http && opts.server == NULL) {

@@ -14,8 +14,9 @@
 //     be retried (503, a connection failure), and push the answered chunk
 //     onto |done|.
 //   writer (1 thread): pops answered chunks and writes each certificate to
-//     a temporary file, fsyncs it and renames it to <name>.pem, then fsyncs
-//     the directory once per chunk; lists the refused items.
+//     a temporary file; once the chunk's are written, flushes them
+//     (syncfs), renames each to <name>.pem and fsyncs the directory; lists
+//     the refused items.
 //   main: prints the progress line every 250 ms until the writer is done.
 // |todo| and |done| hold at most --parallel chunks each, so at most
 // 3 * parallel + 2 chunks exist at once (one being filled, |todo|, one per
@@ -41,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +103,7 @@ typedef struct batch_item {
   char name[NAME_BYTES];  // the file's name in --csr-dir
   uint8_t *csr;           // its bytes (malloc)
   size_t csr_len;
+  int tmp_written;  // the writer: its certificate is in the temporary file
 } batch_item;
 
 // One request's worth of items, and its fate.
@@ -125,11 +128,23 @@ typedef struct chunk_queue {
   int closed;
 } chunk_queue;
 
+// The PEM of a chain (the issuing CA, the root), made once for every
+// answer that carries the same one: every answer of a run from one issuing
+// CA. Encoding the two CA certificates again for each file was a fifth of
+// pkictl's CPU in a batch of P-256 CSRs.
+typedef struct chain_pem {
+  uint8_t *key;  // each certificate's length (4 bytes) and DER (malloc)
+  size_t key_len;
+  uint8_t *pem;  // OPENSSL_free
+  size_t pem_len;
+} chain_pem;
+
 typedef struct batch_run {
   const batch_flags *f;
   pki_client *clients[MAX_PARALLEL];
   chunk_queue todo, done;
-  int out_fd;  // --out-dir, for fsync
+  int out_fd;       // --out-dir, for fsync
+  chain_pem chain;  // the writer's: the last chain written, as PEM
   atomic_size_t batch_size;
   // Counters (README: the summary's fields).
   atomic_size_t files, total, issued, present, failed, not_sent, requests,
@@ -439,49 +454,46 @@ static int already_issued(const batch_run *run, const char *name,
 // --- the reader ---
 
 // read_csr reads at most |max| bytes of DIR/|name| into a buffer of the
-// file's size (a buffer of |max| would be mapped and unmapped for every
-// file); it returns NULL with errno set (EFBIG for a larger file, EAGAIN
-// for one that grew while read).
-static uint8_t *read_csr(int dir_fd, const char *name, size_t max,
-                         size_t *out_len) {
+// file's size; it returns NULL with errno set (EFBIG for a larger file).
+// One read into |scratch| (|max| + 1 bytes, the reader's): a regular
+// file's read returns less than asked for only at its end, so the size
+// needs no fstat and the end no second read.
+static uint8_t *read_csr(int dir_fd, const char *name, uint8_t *scratch,
+                         size_t max, size_t *out_len) {
   const int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return NULL;
   }
-  struct stat st;
-  int err = fstat(fd, &st) != 0 ? errno : 0;
-  if (err == 0 && (st.st_size < 0 || (size_t)st.st_size > max)) {
-    err = EFBIG;
-  }
-  // One byte more than the size, to see a file that grew.
-  const size_t cap = err == 0 ? (size_t)st.st_size + 1 : 0;
-  uint8_t *buf = err == 0 ? malloc(cap) : NULL;
   size_t n = 0;
-  if (err == 0 && buf == NULL) {
-    err = ENOMEM;
-  }
-  while (err == 0 && n < cap) {
-    const ssize_t r = read(fd, buf + n, cap - n);
+  int err = 0;
+  for (;;) {
+    const size_t asked = max + 1 - n;
+    const ssize_t r = read(fd, scratch + n, asked);
     if (r < 0 && errno == EINTR) {
       continue;
     }
     if (r < 0) {
       err = errno;
-    } else if (r == 0) {
       break;
-    } else {
-      n += (size_t)r;
+    }
+    n += (size_t)r;
+    if ((size_t)r < asked || n > max) {
+      break;  // short: the end of the file; or more than |max|
     }
   }
   close(fd);
-  if (err == 0 && n == cap) {
-    err = EAGAIN;
+  if (err == 0 && n > max) {
+    err = EFBIG;
+  }
+  uint8_t *buf = err == 0 ? malloc(n > 0 ? n : 1) : NULL;
+  if (err == 0 && buf == NULL) {
+    err = ENOMEM;
   }
   if (err != 0) {
-    free(buf);
     errno = err;
     return NULL;
   }
+  memcpy(buf, scratch, n);
   *out_len = n;
   return buf;
 }
@@ -522,10 +534,10 @@ static size_t count_files(const char *dir) {
 // failure when unreadable, else added to |*chunk|, which is pushed when
 // full. It returns 0 when out of memory.
 static int reader_take(batch_run *run, int dir_fd, const char *name,
-                       batch_chunk **chunk) {
+                       uint8_t *scratch, batch_chunk **chunk) {
   atomic_fetch_add(&run->files, 1);
   size_t len = 0;
-  uint8_t *csr = read_csr(dir_fd, name, CA_LIMIT_PEM_BODY_BYTES, &len);
+  uint8_t *csr = read_csr(dir_fd, name, scratch, CA_LIMIT_PEM_BODY_BYTES, &len);
   if (csr == NULL) {
     report_failure(run, name,
                    errno == EFBIG ? "CSR_TOO_LARGE" : "FILE_UNREADABLE",
@@ -557,24 +569,27 @@ static int reader_take(batch_run *run, int dir_fd, const char *name,
 
 static void *reader_main(void *arg) {
   batch_run *run = arg;
-  DIR *d = opendir(run->f->csr_dir);
+  uint8_t *scratch = malloc(CA_LIMIT_PEM_BODY_BYTES + 1);
+  DIR *d = scratch != NULL ? opendir(run->f->csr_dir) : NULL;
   batch_chunk *chunk = NULL;
   if (d == NULL) {
     pthread_mutex_lock(&run->out_mu);
-    fprintf(stderr, "pkictl: %s: %s\n", run->f->csr_dir, strerror(errno));
+    fprintf(stderr, "pkictl: %s: %s\n", run->f->csr_dir,
+            scratch != NULL ? strerror(errno) : "out of memory");
     pthread_mutex_unlock(&run->out_mu);
     run->reader_failed = 1;
   } else {
     const struct dirent *e;
     while (!atomic_load(&run->stop) && (e = readdir(d)) != NULL) {
       if (is_csr_file(dirfd(d), e) &&
-          !reader_take(run, dirfd(d), e->d_name, &chunk)) {
+          !reader_take(run, dirfd(d), e->d_name, scratch, &chunk)) {
         note_stop(run, "NO_MEMORY", "out of memory reading the CSRs");
         run->reader_failed = 1;
       }
     }
     closedir(d);
   }
+  free(scratch);
   if (chunk != NULL && chunk->n > 0) {
     queue_push(&run->todo, chunk);
   } else {
@@ -820,37 +835,66 @@ static void *sender_main(void *arg) {
 
 // --- the writer ---
 
-// write_atomic writes |data| to OUT_DIR/|out| through a temporary file
-// that is fsynced before its rename: a kill or a crash leaves the old file,
-// or none, or the whole new one, never part of it.
-static int write_atomic(batch_run *run, const char *out, const uint8_t *data,
-                        size_t len, char *why, size_t why_len) {
+// The files of an answered chunk are written in three steps, so that a
+// kill or a crash leaves the old file, or none, or the whole new one,
+// never part of it, at the cost of one flush per chunk rather than one
+// per file:
+//   1. each certificate to a temporary file ".<name>.pem.tmp" (a leading
+//      dot, so a --csr-dir listing never takes it and a later run removes
+//      what a kill left);
+//   2. syncfs(): every temporary file's data on disk;
+//   3. each renamed to <name>.pem, then the directory fsynced: the chunk
+//      counts as done.
+
+static void tmp_name(const char *out, char *tmp, size_t len) {
+  snprintf(tmp, len, ".%s.tmp", out);
+}
+
+// write_all writes |len| bytes of |iov| (|n| parts) to |fd|.
+static int write_all(int fd, struct iovec *iov, int n, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    const ssize_t w = writev(fd, iov, n);
+    if (w < 0 && errno == EINTR) {
+      continue;
+    }
+    if (w <= 0) {
+      return 0;
+    }
+    done += (size_t)w;
+    // A short write: skip what went out.
+    size_t skip = (size_t)w;
+    while (n > 0 && skip >= iov->iov_len) {
+      skip -= iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n > 0) {
+      iov->iov_base = (uint8_t *)iov->iov_base + skip;
+      iov->iov_len -= skip;
+    }
+  }
+  return 1;
+}
+
+// write_tmp writes |head| then |tail| to OUT_DIR's temporary file of
+// |out| (step 1).
+static int write_tmp(batch_run *run, const char *out, const uint8_t *head,
+                     size_t head_len, const uint8_t *tail, size_t tail_len,
+                     char *why, size_t why_len) {
   char tmp[NAME_BYTES + 16];
-  // ".<name>.pem.tmp": a leading dot, so a --csr-dir listing never takes it
-  // and a later run removes what a kill left.
-  snprintf(tmp, sizeof(tmp), ".%s.tmp", out);
+  tmp_name(out, tmp, sizeof(tmp));
   const int fd =
       openat(run->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     snprintf(why, why_len, "%s/%s: %s", run->f->out_dir, tmp, strerror(errno));
     return 0;
   }
-  size_t off = 0;
-  while (off < len) {
-    const ssize_t w = write(fd, data + off, len - off);
-    if (w < 0 && errno == EINTR) {
-      continue;
-    }
-    if (w <= 0) {
-      break;
-    }
-    off += (size_t)w;
-  }
-  const int ok = off == len && fsync(fd) == 0;
+  struct iovec iov[2] = {{(void *)head, head_len}, {(void *)tail, tail_len}};
+  const int ok = write_all(fd, iov, tail_len > 0 ? 2 : 1, head_len + tail_len);
   const int saved = errno;
-  if (close(fd) != 0 || !ok ||
-      renameat(run->out_fd, tmp, run->out_fd, out) != 0) {
-    snprintf(why, why_len, "%s/%s: %s", run->f->out_dir, out,
+  if (close(fd) != 0 || !ok) {
+    snprintf(why, why_len, "%s/%s: %s", run->f->out_dir, tmp,
              strerror(ok ? errno : saved));
     (void)unlinkat(run->out_fd, tmp, 0);
     return 0;
@@ -858,9 +902,94 @@ static int write_atomic(batch_run *run, const char *out, const uint8_t *data,
   return 1;
 }
 
-// write_result writes item |i| of the answered chunk |c|, or lists it.
-static void write_result(batch_run *run, const batch_chunk *c, size_t i) {
-  const batch_item *item = &c->items[i];
+// chain_key writes the lengths and DER of |c|'s chain into |*out|
+// (malloc), the key of chain_pem.
+static int chain_key(const Pki__V1__IssuedCertificate *c, uint8_t **out,
+                     size_t *out_len) {
+  CBB cbb;
+  if (!CBB_init(&cbb, 4096)) {
+    return 0;
+  }
+  for (size_t i = 0; i < c->n_chain; i++) {
+    if (!CBB_add_u32(&cbb, (uint32_t)c->chain[i].len) ||
+        !CBB_add_bytes(&cbb, c->chain[i].data, c->chain[i].len)) {
+      CBB_cleanup(&cbb);
+      return 0;
+    }
+  }
+  uint8_t *der;
+  size_t len;
+  if (!CBB_finish(&cbb, &der, &len)) {
+    CBB_cleanup(&cbb);
+    return 0;
+  }
+  // CBB's buffer is OPENSSL_malloc'd; the cache keeps a malloc copy.
+  *out = malloc(len > 0 ? len : 1);
+  if (*out != NULL) {
+    memcpy(*out, der, len);
+    *out_len = len;
+  }
+  OPENSSL_free(der);
+  return *out != NULL;
+}
+
+// chain_matches says whether |c|'s chain is the one |cache| holds.
+static int chain_matches(const chain_pem *cache,
+                         const Pki__V1__IssuedCertificate *c) {
+  if (cache->pem == NULL) {
+    return 0;
+  }
+  CBS key;
+  CBS_init(&key, cache->key, cache->key_len);
+  for (size_t i = 0; i < c->n_chain; i++) {
+    uint32_t len;
+    CBS der;
+    if (!CBS_get_u32(&key, &len) || len != c->chain[i].len ||
+        !CBS_get_bytes(&key, &der, len) ||
+        memcmp(CBS_data(&der), c->chain[i].data, len) != 0) {
+      return 0;
+    }
+  }
+  return CBS_len(&key) == 0;
+}
+
+// chain_of returns the PEM of |c|'s chain, from |cache| when it is the
+// chain written last (the cache owns it); NULL when out of memory.
+static const uint8_t *chain_of(chain_pem *cache,
+                               const Pki__V1__IssuedCertificate *c,
+                               size_t *out_len) {
+  if (chain_matches(cache, c)) {
+    *out_len = cache->pem_len;
+    return cache->pem;
+  }
+  uint8_t *key;
+  size_t key_len;
+  if (!chain_key(c, &key, &key_len)) {
+    return NULL;
+  }
+  CBB cbb;
+  uint8_t *pem = NULL;
+  size_t pem_len = 0;
+  int ok = CBB_init(&cbb, 4096);
+  for (size_t i = 0; ok && i < c->n_chain; i++) {
+    ok = ca_pem_add(&cbb, "CERTIFICATE", c->chain[i].data, c->chain[i].len);
+  }
+  if (!ok || !CBB_finish(&cbb, &pem, &pem_len)) {
+    CBB_cleanup(&cbb);
+    free(key);
+    return NULL;
+  }
+  free(cache->key);
+  OPENSSL_free(cache->pem);
+  *cache = (chain_pem){key, key_len, pem, pem_len};
+  *out_len = pem_len;
+  return pem;
+}
+
+// write_result writes item |i| of the answered chunk |c| to its temporary
+// file (step 1), or lists it.
+static void write_result(batch_run *run, batch_chunk *c, size_t i) {
+  batch_item *item = &c->items[i];
   const Pki__V1__IssueResult *r = c->resp->results[i];
   if (r->certificate == NULL) {
     report_failure(run, item->name,
@@ -869,15 +998,54 @@ static void write_result(batch_run *run, const batch_chunk *c, size_t i) {
     return;
   }
   char out[NAME_BYTES + 8], why[4600] = "out of memory";
-  size_t pem_len;
-  uint8_t *pem = pkictl_issued_pem(r->certificate, &pem_len);
-  if (pem != NULL && out_name(item->name, out, sizeof(out)) &&
-      write_atomic(run, out, pem, pem_len, why, sizeof(why))) {
-    atomic_fetch_add(&run->issued, 1);
+  CBB leaf;
+  uint8_t *leaf_pem = NULL;
+  size_t leaf_len = 0, chain_len = 0;
+  const uint8_t *chain = chain_of(&run->chain, r->certificate, &chain_len);
+  if (CBB_init(&leaf, 2048) &&
+      ca_pem_add(&leaf, "CERTIFICATE", r->certificate->certificate.data,
+                 r->certificate->certificate.len) &&
+      CBB_finish(&leaf, &leaf_pem, &leaf_len) && chain != NULL &&
+      out_name(item->name, out, sizeof(out)) &&
+      write_tmp(run, out, leaf_pem, leaf_len, chain, chain_len, why,
+                sizeof(why))) {
+    item->tmp_written = 1;
   } else {
+    CBB_cleanup(&leaf);
     report_failure(run, item->name, "WRITE_FAILED", why);
   }
-  OPENSSL_free(pem);
+  OPENSSL_free(leaf_pem);
+}
+
+// finish_chunk flushes the temporary files of |c| (step 2) and renames
+// them (step 3); a failed flush fails them all.
+static void finish_chunk(batch_run *run, batch_chunk *c) {
+  const int flushed = syncfs(run->out_fd) == 0;
+  const int flush_errno = errno;
+  for (size_t i = 0; i < c->n; i++) {
+    batch_item *item = &c->items[i];
+    if (!item->tmp_written) {
+      continue;
+    }
+    char out[NAME_BYTES + 8], tmp[NAME_BYTES + 16], why[600];
+    (void)out_name(item->name, out, sizeof(out));  // done in step 1
+    tmp_name(out, tmp, sizeof(tmp));
+    if (flushed && renameat(run->out_fd, tmp, run->out_fd, out) == 0) {
+      atomic_fetch_add(&run->issued, 1);
+      continue;
+    }
+    snprintf(why, sizeof(why), "%s/%s: %s", run->f->out_dir, out,
+             strerror(flushed ? errno : flush_errno));
+    (void)unlinkat(run->out_fd, tmp, 0);
+    report_failure(run, item->name, "WRITE_FAILED", why);
+  }
+  // The renames of the chunk reach the disk before it counts as done.
+  if (fsync(run->out_fd) != 0) {
+    pthread_mutex_lock(&run->out_mu);
+    clear_progress(run);
+    fprintf(stderr, "pkictl: fsync %s: %s\n", run->f->out_dir, strerror(errno));
+    pthread_mutex_unlock(&run->out_mu);
+  }
 }
 
 static void *writer_main(void *arg) {
@@ -893,16 +1061,13 @@ static void *writer_main(void *arg) {
         report_failure(run, c->items[i].name, c->code, c->message);
       }
     }
-    // The renames of the chunk reach the disk before it counts as done.
-    if (c->resp != NULL && fsync(run->out_fd) != 0) {
-      pthread_mutex_lock(&run->out_mu);
-      clear_progress(run);
-      fprintf(stderr, "pkictl: fsync %s: %s\n", run->f->out_dir,
-              strerror(errno));
-      pthread_mutex_unlock(&run->out_mu);
+    if (c->resp != NULL) {
+      finish_chunk(run, c);
     }
     chunk_free(c);
   }
+  free(run->chain.key);
+  OPENSSL_free(run->chain.pem);
   return NULL;
 }
 

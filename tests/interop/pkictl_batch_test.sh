@@ -13,7 +13,8 @@
 #     retries and finishes; every CSR has one row, or two only when pkictl
 #     reports a request re-sent after an answer that may have followed a
 #     commit (--json: resent_after_unknown_outcome).
-#   - per-item refusals listed (file, code, message) and final: not
+#   - per-item refusals (and a file over 128 KiB, refused by pkictl itself)
+#     listed (file, code, message) and final: not
 #     retried, listed again by a second run which asks for nothing else.
 #   - a server whose queue is smaller than a request: 413 BATCH_TOO_LARGE
 #     makes pkictl halve its requests, 503 QUEUE_FULL is retried.
@@ -205,6 +206,12 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev
 openssl req -new -newkey rsa:2048 -nodes -keyout /dev/null \
   -subj "/O=Example/CN=rsa.batch.example.com" -out "$R/rsa.csr" 2>/dev/null ||
   fail "openssl req (RSA)"
+# A file over the limit (128 KiB + 1 byte), and one exactly at it (a CSR
+# padded with trailing newlines, which the server reads): pkictl reads at
+# most the limit and one byte more.
+head -c 131073 /dev/zero | tr '\0' 'A' >"$R/big.csr"
+make_csrs "$R" edge 1
+head -c $((131072 - $(stat -c %s "$R/edge1.csr"))) /dev/zero | tr '\0' '\n' >>"$R/edge1.csr"
 set +e
 "$PKICTL" --server "$BASE" batch --profile tomcat-ECDSA --csr-dir "$R" \
   --out-dir "$WORK/refusals.out" --json >"$WORK/r1.json" 2>"$WORK/r1.err"
@@ -219,14 +226,14 @@ json_get() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$1" "$2" ||
     fail "pkictl --json: $1 is not JSON or lacks $2"
 }
-expect_eq "json: issued" "$(json_get "$WORK/r1.json" 'd["issued"]')" 6
-expect_eq "json: failed" "$(json_get "$WORK/r1.json" 'd["failed"]')" 3
-expect_eq "json: files" "$(json_get "$WORK/r1.json" 'd["files"]')" 9
+expect_eq "json: issued" "$(json_get "$WORK/r1.json" 'd["issued"]')" 7
+expect_eq "json: failed" "$(json_get "$WORK/r1.json" 'd["failed"]')" 4
+expect_eq "json: files" "$(json_get "$WORK/r1.json" 'd["files"]')" 11
 expect_eq "json: one request, no retry" \
   "$(json_get "$WORK/r1.json" '(d["requests"], d["retries"], d["stopped"])')" "(1, 0, None)"
 expect_eq "json: the refused files, their codes" \
   "$(json_get "$WORK/r1.json" 'sorted((f["file"], f["code"]) for f in d["failures"])')" \
-  "[('nocn.csr', 'SUBJECT_CN_MISSING'), ('rsa.csr', 'KEY_TYPE_MISMATCH'), ('wild.csr', 'SAN_WILDCARD')]"
+  "[('big.csr', 'CSR_TOO_LARGE'), ('nocn.csr', 'SUBJECT_CN_MISSING'), ('rsa.csr', 'KEY_TYPE_MISMATCH'), ('wild.csr', 'SAN_WILDCARD')]"
 expect_eq "json: every failure has a message" \
   "$(json_get "$WORK/r1.json" 'all(len(f["message"]) > 0 for f in d["failures"])')" True
 err="$(cat "$WORK/r1.err")"
@@ -234,9 +241,9 @@ expect_contains "stderr lists nocn.csr" "$err" "$R/nocn.csr: SUBJECT_CN_MISSING:
 expect_contains "stderr lists wild.csr" "$err" "$R/wild.csr: SAN_WILDCARD: "
 expect_contains "stderr lists rsa.csr" "$err" "$R/rsa.csr: KEY_TYPE_MISMATCH: "
 expect_not_contains "no progress line without a terminal" "$err" "ETA"
-expect_eq "the good ones written and valid" "$(check_outputs "$R" "$WORK/refusals.out")" 6
+expect_eq "the good ones written and valid" "$(check_outputs "$R" "$WORK/refusals.out")" 7
 expect_eq "nothing written for a refused CSR" \
-  "$(ls "$WORK/refusals.out" | grep -c -v '^r[0-9]*\.pem$' || true)" 0
+  "$(ls "$WORK/refusals.out" | grep -c -v '^\(r[0-9]*\|edge1\)\.pem$' || true)" 0
 
 section "a second run asks only for the refused ones, and lists them again"
 set +e
@@ -248,12 +255,12 @@ sed 's/^/     stdout| /' "$WORK/r2.out"
 expect_eq "exit 1 again" "$rc" 1
 expect_eq "one summary line on stdout" "$(wc -l <"$WORK/r2.out" | tr -d ' ')" 1
 case "$(cat "$WORK/r2.out")" in
-  "0 issued, 3 failed, 9 files (6 already issued, 0 not sent); 1 requests, 0 retries; "*) pass "summary: 0 issued, 3 failed, 6 already issued, 1 request" ;;
+  "0 issued, 4 failed, 11 files (7 already issued, 0 not sent); 1 requests, 0 retries; "*) pass "summary: 0 issued, 4 failed, 7 already issued, 1 request" ;;
   *) fail "summary: $(cat "$WORK/r2.out")" ;;
 esac
-expect_eq "the refusals listed again" "$(grep -c ': SUBJECT_CN_MISSING: \|: SAN_WILDCARD: \|: KEY_TYPE_MISMATCH: ' "$WORK/r2.err")" 3
+expect_eq "the refusals listed again" "$(grep -c ': SUBJECT_CN_MISSING: \|: SAN_WILDCARD: \|: KEY_TYPE_MISMATCH: \|: CSR_TOO_LARGE: ' "$WORK/r2.err")" 4
 expect_eq "one row per good CSR, none for the refused" \
-  "$(sql "SELECT count(*), count(DISTINCT common_name) FROM certificates WHERE common_name LIKE '%batch.example.com'")" "6|6"
+  "$(sql "SELECT count(*), count(DISTINCT common_name) FROM certificates WHERE common_name LIKE '%batch.example.com'")" "7|7"
 
 section "the progress line, on a terminal only"
 make_csrs "$WORK/tty" t 30
