@@ -827,7 +827,11 @@ void ca_responder_set_listening(ca_responder *r, int listening) {
 void ca_responder_forget_unknown(ca_responder *r) {
   pthread_rwlock_wrlock(&r->lock);
   atomic_fetch_add(&r->unknown_generation, 1);
-  table_clear(&r->unknown);
+  // Every commit of issued certificates lands here: an empty table is not
+  // walked (65,536 buckets, under the write lock the OCSP readers wait on).
+  if (r->unknown.count > 0) {
+    table_clear(&r->unknown);
+  }
   pthread_rwlock_unlock(&r->lock);
 }
 
