@@ -133,7 +133,7 @@ typedef struct chunk_queue {
 // CA. Encoding the two CA certificates again for each file was a fifth of
 // pkictl's CPU in a batch of P-256 CSRs.
 typedef struct chain_pem {
-  uint8_t *key;  // each certificate's length (4 bytes) and DER (malloc)
+  uint8_t *key;  // each certificate's length (4 bytes) and DER (OPENSSL_free)
   size_t key_len;
   uint8_t *pem;  // OPENSSL_free
   size_t pem_len;
@@ -903,7 +903,7 @@ static int write_tmp(batch_run *run, const char *out, const uint8_t *head,
 }
 
 // chain_key writes the lengths and DER of |c|'s chain into |*out|
-// (malloc), the key of chain_pem.
+// (OPENSSL_free), the key of chain_pem.
 static int chain_key(const Pki__V1__IssuedCertificate *c, uint8_t **out,
                      size_t *out_len) {
   CBB cbb;
@@ -917,20 +917,11 @@ static int chain_key(const Pki__V1__IssuedCertificate *c, uint8_t **out,
       return 0;
     }
   }
-  uint8_t *der;
-  size_t len;
-  if (!CBB_finish(&cbb, &der, &len)) {
+  if (!CBB_finish(&cbb, out, out_len)) {
     CBB_cleanup(&cbb);
     return 0;
   }
-  // CBB's buffer is OPENSSL_malloc'd; the cache keeps a malloc copy.
-  *out = malloc(len > 0 ? len : 1);
-  if (*out != NULL) {
-    memcpy(*out, der, len);
-    *out_len = len;
-  }
-  OPENSSL_free(der);
-  return *out != NULL;
+  return 1;
 }
 
 // chain_matches says whether |c|'s chain is the one |cache| holds.
@@ -976,10 +967,10 @@ static const uint8_t *chain_of(chain_pem *cache,
   }
   if (!ok || !CBB_finish(&cbb, &pem, &pem_len)) {
     CBB_cleanup(&cbb);
-    free(key);
+    OPENSSL_free(key);
     return NULL;
   }
-  free(cache->key);
+  OPENSSL_free(cache->key);
   OPENSSL_free(cache->pem);
   *cache = (chain_pem){key, key_len, pem, pem_len};
   *out_len = pem_len;
@@ -1066,7 +1057,7 @@ static void *writer_main(void *arg) {
     }
     chunk_free(c);
   }
-  free(run->chain.key);
+  OPENSSL_free(run->chain.key);
   OPENSSL_free(run->chain.pem);
   return NULL;
 }
