@@ -381,16 +381,16 @@ static void make_etag(const uint8_t *der, size_t len, char out[20]) {
            digest[7]);
 }
 
-// fresh_entry returns the entry of CertID |id| that need not be re-signed
-// yet, or NULL. The caller holds the lock.
+// fresh_entry returns the entry of CertID |id| (of certificate |serial|,
+// serial_key's) that need not be re-signed yet, or NULL. The caller holds
+// the lock.
 static const cache_entry *fresh_entry(ca_responder *r,
-                                      const ca_ocsp_cert_id *id, int64_t now) {
+                                      const ca_ocsp_cert_id *id,
+                                      const char *serial, int64_t now) {
   const size_t len = CBS_len(&id->element);
   if (len > CACHE_KEY_MAX) {
     return NULL;
   }
-  char serial[CA_SERIAL_HEX_LEN];
-  serial_key(id, serial);
   const cache_entry *e =
       table_find(&r->known, CBS_data(&id->element), len, serial);
   if (e == NULL) {
@@ -403,8 +403,10 @@ static const cache_entry *fresh_entry(ca_responder *r,
 static int cached(ca_responder *r, const ca_ocsp_cert_id *id, int64_t now,
                   ca_ocsp_answer *out) {
   int hit = 0;
+  char serial[CA_SERIAL_HEX_LEN];
+  serial_key(id, serial);  // before the lock: the writers wait on it
   pthread_rwlock_rdlock(&r->lock);
-  const cache_entry *e = fresh_entry(r, id, now);
+  const cache_entry *e = fresh_entry(r, id, serial, now);
   if (e != NULL && (out->der = OPENSSL_memdup(e->der, e->der_len)) != NULL) {
     out->der_len = e->der_len;
     out->cacheable = 1;
@@ -420,8 +422,10 @@ static int cached(ca_responder *r, const ca_ocsp_cert_id *id, int64_t now,
 // cached_status fills the status of |single| from the cache, or returns 0.
 static int cached_status(ca_responder *r, const ca_ocsp_cert_id *id,
                          int64_t now, ca_ocsp_single *single) {
+  char serial[CA_SERIAL_HEX_LEN];
+  serial_key(id, serial);
   pthread_rwlock_rdlock(&r->lock);
-  const cache_entry *e = fresh_entry(r, id, now);
+  const cache_entry *e = fresh_entry(r, id, serial, now);
   if (e != NULL) {
     single->status = e->status;
     single->revoked_at = e->revoked_at;
