@@ -110,6 +110,14 @@ TEST(only_the_certificates_that_need_a_notice_count) {
   CHECK_EQ_INT(counts.expired, 1);
 }
 
+// notices_where counts the rows of monitor_notices matching |where| (SQL).
+static long long notices_where(const char *where) {
+  char sql[256];
+  snprintf(sql, sizeof(sql), "SELECT count(*) FROM monitor_notices WHERE %s",
+           where);
+  return mod_db_int(&ca.db, sql, NULL, NULL);
+}
+
 // The last claim's name (ca_store_monitor_claim's |out_claim|).
 static int64_t last_claim;
 
@@ -149,11 +157,8 @@ TEST(a_notice_is_claimed_by_one_node_and_sent_once) {
   CHECK(last_claim != mail_claim);
   // A failure is claimed again at the next check.
   CHECK(ca_store_monitor_finish(ca.store, last_claim, 0, "connection refused"));
-  CHECK_EQ_INT(mod_db_int(&ca.db,
-                          "SELECT count(*) FROM monitor_notices WHERE state ="
-                          " 'failed' AND error = 'connection refused'",
-                          NULL, NULL),
-               3);
+  CHECK_EQ_INT(
+      notices_where("state = 'failed' AND error = 'connection refused'"), 3);
   CHECK_EQ_INT(claim(rows, n, hook, "node-a", claimed), 3);
   const int64_t slow_claim = last_claim;
   // A claim whose node died sending is taken over after ten minutes.
@@ -162,18 +167,12 @@ TEST(a_notice_is_claimed_by_one_node_and_sent_once) {
                     " interval '11 minutes' WHERE destination ="
                     " 'https://hooks.example.com/pki'"));
   CHECK_EQ_INT(claim(rows, n, hook, "node-b", claimed), 3);
-  CHECK_EQ_INT(mod_db_int(&ca.db,
-                          "SELECT count(*) FROM monitor_notices WHERE node ="
-                          " 'node-b' AND state = 'sending'",
-                          NULL, NULL),
-               3);
+  CHECK_EQ_INT(notices_where("node = 'node-b' AND state = 'sending'"), 3);
   // node-a was only slow: its outcome, late, leaves node-b's claim alone.
   CHECK(ca_store_monitor_finish(ca.store, slow_claim, 0, "timed out"));
-  CHECK_EQ_INT(mod_db_int(&ca.db,
-                          "SELECT count(*) FROM monitor_notices WHERE node ="
-                          " 'node-b' AND state = 'sending' AND error IS NULL",
-                          NULL, NULL),
-               3);
+  CHECK_EQ_INT(
+      notices_where("node = 'node-b' AND state = 'sending' AND error IS NULL"),
+      3);
   CHECK(ca_store_monitor_finish(ca.store, last_claim, 1, NULL));
   // One notice failed among sent ones: the next claim takes that one, and
   // marks it in the caller's order (the claim answers in its own).
