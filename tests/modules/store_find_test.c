@@ -201,6 +201,7 @@ TEST(rows_carry_what_was_issued) {
       CHECK_EQ_INT(r->not_before, issued[2].not_before);
       CHECK_EQ_INT(r->not_after, issued[2].not_after);
       CHECK_EQ_STR(r->status, "revoked");
+      CHECK_EQ_STR(r->revocation, "revoked");
       CHECK_EQ_INT(r->revocation_reason, CA_REASON_SUPERSEDED);
       CHECK(r->revoked_at > 0);
       CHECK_EQ_STR(r->requester, "finder");
