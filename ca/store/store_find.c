@@ -108,8 +108,10 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 // The columns of a found row, in the order decode_found reads them. The
 // fingerprint of an identity certificate (SHA-256 of its DER) and its
 // revocation are read here, for the rows of the page only: FIND_SQL_OF
-// joins the certificate's row cd and its revocation rv to the page, one
-// probe of each key per row. The branches below may sort many more rows,
+// joins the certificate's row cd and its revocation rv to the page: cd by
+// the address the branch found the row at (ctid, in this statement's
+// snapshot: the same row version, read without an index page), rv by a
+// probe of its key. The branches below may sort many more rows,
 // and carry neither DER, hash nor revocation: joined inside a branch of a
 // few hundred rows, revocations was hashed whole (cluster=NAME at ten
 // million certificates: 90,000 entries, 29 ms a page). A branch joins it
@@ -208,7 +210,7 @@ static const char kCnGramsSql[] =
   " NULL::smallint AS revocation_reason,"                               \
   " '' AS store, coalesce(c.cluster, '') AS cluster,"                   \
   " NULL::bytea AS fingerprint, NULL::bytea AS der, '' AS node,"        \
-  " NULL::text AS revocation"                                           \
+  " NULL::text AS revocation, c.ctid AS row_ctid"                       \
   " FROM " SOURCE JOIN                                                  \
   " LEFT JOIN issuers i ON i.id = c.issuer_id"                          \
   " WHERE ($6::text IS NULL OR $6 = 'identity') AND $11::text IS NULL"  \
@@ -240,7 +242,7 @@ static const char kCnGramsSql[] =
   " t.revoked_at, t.revocation_reason,"                                  \
   " t.store, coalesce(t.cluster, ''), t.fingerprint,"                    \
   " CASE WHEN $17::boolean THEN t.der END, coalesce(t.node, ''),"        \
-  " " CHECKED_STATUS("t") " FROM trust_entries t"                        \
+  " " CHECKED_STATUS("t") ", NULL::tid FROM trust_entries t"            \
   " WHERE ($6::text IS NULL OR $6 = 'trust') AND $5::text IS NULL"       \
   " AND ($11::text IS NULL OR t.store = $11)"                            \
   " AND ($1::text IS NULL OR t.purpose = $1)"                            \
@@ -264,7 +266,7 @@ static const char kCnGramsSql[] =
   " 'good', x.added_by, x.created_at, false, false, NULL::timestamptz,"    \
   " NULL::smallint, '', x.cluster, x.fingerprint,"                         \
   " CASE WHEN $17::boolean THEN x.der END, x.node,"                        \
-  " " CHECKED_STATUS("x") " FROM identities x"                             \
+  " " CHECKED_STATUS("x") ", NULL::tid FROM identities x"                \
   " WHERE ($6::text IS NULL OR $6 = 'external') AND $5::text IS NULL"      \
   " AND $11::text IS NULL AND ($1::text IS NULL OR x.purpose = $1)"        \
   " AND ($2::text IS NULL OR lower(x.common_name) LIKE " CN_PATTERN        \
@@ -287,8 +289,9 @@ static const char kCnGramsSql[] =
   "SELECT " FIND_COLUMNS " FROM (SELECT * FROM (" BRANCH        \
   " UNION ALL " TRUST_BRANCH " UNION ALL " EXTERNAL_BRANCH      \
   ") AS u ORDER BY not_after, kind, id LIMIT $16::bigint) AS f" \
-  " LEFT JOIN certificates cd ON f.kind = 0 AND cd.id = "       \
-  "f.id" CA_STORE_JOIN_REVOCATION("cd") " ORDER BY f.not_after, f.kind, f.id"
+  " LEFT JOIN certificates cd ON f.kind = 0 AND cd.ctid = "     \
+  "f.row_ctid" CA_STORE_JOIN_REVOCATION(                        \
+      "cd") " ORDER BY f.not_after, f.kind, f.id"
 #define FIND_SQL(SOURCE, ORDER, CN) \
   FIND_SQL_OF(IDENTITY_BRANCH(SOURCE, ORDER, CN))
 
@@ -326,7 +329,8 @@ static const char kFindSql[] =
 // trigrams only (cucm-sub03.cl11929), whose posting lists name millions of
 // rows, while one of its 5-grams names a few hundred.
 static const char kFindPrefixSql[] = FIND_SQL(
-    "(SELECT * FROM certificates c0 WHERE" RANGE(
+    // The rows' own address too (ctid), by which FIND_SQL_OF reads them.
+    "(SELECT c0.*, c0.ctid AS ctid FROM certificates c0 WHERE" RANGE(
         "c0", "0") " ORDER BY c0.not_after, c0.id LIMIT $19::bigint) c",
     "c.not_after", CN_LIKE) " LIMIT $16::bigint";
 static const char kFindRareSql[] =
