@@ -86,6 +86,7 @@ typedef struct options {
   int n_populations;
   long batch_items;  // 0: no batch case
   int batches;
+  int batch_parallel;  // batches in flight in the second batch case; 1: none
 } options;
 
 static double now_s(void) {
@@ -704,9 +705,62 @@ done:
   return revoked;
 }
 
-static int measure_batches(run *r) {
+// A batch of one side (k 0: pkid, 1: PostgreSQL alone) sent by worker w,
+// on a thread of its own when several are in flight.
+typedef struct batch_job {
+  run *r;
+  int k, w;
+  const char **serials;
+  size_t n;
+  long done;
+} batch_job;
+
+static void *batch_job_main(void *arg) {
+  batch_job *j = arg;
+  j->done = j->k == 0 ? pkid_batch(j->r->workers[j->w].client, j->serials, j->n)
+                      : raw_group(j->r->workers[j->w].conn, j->serials, j->n);
+  return NULL;
+}
+
+// send_batches sends |parallel| batches of |n| serials each at once, from
+// |serials| (n * parallel of them), and returns how many were revoked.
+static long send_batches(run *r, int k, const char **serials, long n,
+                         int parallel) {
+  batch_job jobs[MAX_CLIENTS];
+  pthread_t threads[MAX_CLIENTS];
+  int started = 0;
+  for (int w = 0; w < parallel; w++) {
+    jobs[w] = (batch_job){.r = r,
+                          .k = k,
+                          .w = w,
+                          .serials = serials + (size_t)w * (size_t)n,
+                          .n = (size_t)n,
+                          .done = -1};
+  }
+  if (parallel == 1) {
+    batch_job_main(&jobs[0]);
+    return jobs[0].done;
+  }
+  while (started < parallel &&
+         pthread_create(&threads[started], NULL, batch_job_main,
+                        &jobs[started]) == 0) {
+    started++;
+  }
+  long done = started == parallel ? 0 : -1;
+  for (int w = 0; w < started; w++) {
+    pthread_join(threads[w], NULL);
+    done = done < 0 || jobs[w].done < 0 ? -1 : done + jobs[w].done;
+  }
+  return done;
+}
+
+// measure_batches times pkid's batches against the same statements sent
+// by PostgreSQL's side alone, |parallel| batches in flight on each side
+// (pkictl revoke --parallel sends so).
+static int measure_batches(run *r, int parallel) {
   const options *o = r->opts;
-  const long n = o->batch_items, total = n * o->batches;
+  const long n = o->batch_items, per_round = n * parallel,
+             total = per_round * o->batches;
   if (r->tags_used + 2 > sizeof(kTags) - 1) {
     fprintf(stderr, "revoke: too many populations\n");
     return 0;
@@ -715,7 +769,7 @@ static int measure_batches(run *r) {
   r->tags_used += 2;
   targets t[2];
   memset(t, 0, sizeof(t));
-  const char **serials = calloc((size_t)n, sizeof(*serials));
+  const char **serials = calloc((size_t)per_round, sizeof(*serials));
   int ok = serials != NULL;
   for (int k = 0; ok && k < 2; k++) {
     ok = copy_rows(r->db, r->model_id, total, tags[k], 0) &&
@@ -730,25 +784,24 @@ static int measure_batches(run *r) {
     // the machine's other load does to the second of a pair evens out.
     for (int j = 0; ok && j < 2; j++) {
       const int k = (j + b) % 2;
-      for (long i = 0; i < n; i++) {
+      for (long i = 0; i < per_round; i++) {
         serials[i] = take(&t[k]);
       }
       const double t0 = now_s();
-      const long done =
-          k == 0 ? pkid_batch(r->workers[0].client, serials, (size_t)n)
-                 : raw_group(r->workers[0].conn, serials, (size_t)n);
+      const long done = send_batches(r, k, serials, n, parallel);
       const double took = now_s() - t0;
-      ok = done == n;
+      ok = done == per_round;
       sums[k].done += (unsigned long)(done > 0 ? done : 0);
       sums[k].seconds += took;
-      rates[k] = took > 0 ? (double)n / took : 0;
+      rates[k] = took > 0 ? (double)per_round / took : 0;
     }
     if (ok) {
       printf(
           "{\"bench\":\"revoke\",\"case\":\"batch_round\","
-          "\"items\":%ld,\"round\":%d,\"per_s\":%.0f,"
+          "\"items\":%ld,\"parallel\":%d,\"round\":%d,\"per_s\":%.0f,"
           "\"pg_batch_per_s\":%.0f,\"vs_pg_batch\":%.3f}\n",
-          n, b + 1, rates[0], rates[1], rates[1] > 0 ? rates[0] / rates[1] : 0);
+          n, parallel, b + 1, rates[0], rates[1],
+          rates[1] > 0 ? rates[0] / rates[1] : 0);
       fflush(stdout);
     }
   }
@@ -756,11 +809,12 @@ static int measure_batches(run *r) {
     const double pkid_rate = rate_of(&sums[0]), raw_rate = rate_of(&sums[1]);
     printf(
         "{\"bench\":\"revoke\",\"case\":\"batch\",\"items\":%ld,"
-        "\"batches\":%d,\"revocations\":%lu,\"seconds\":%.2f,"
+        "\"parallel\":%d,\"batches\":%d,\"revocations\":%lu,"
+        "\"seconds\":%.2f,"
         "\"per_s\":%.0f,\"pg_batch_per_s\":%.0f,\"vs_pg_batch\":%.3f,"
         "\"pkid_rss_kb\":%ld}\n",
-        n, o->batches, sums[0].done, sums[0].seconds, pkid_rate, raw_rate,
-        raw_rate > 0 ? pkid_rate / raw_rate : 0,
+        n, parallel, o->batches, sums[0].done, sums[0].seconds, pkid_rate,
+        raw_rate, raw_rate > 0 ? pkid_rate / raw_rate : 0,
         proc_status_kb(r->pkid->pid, "VmRSS"));
     fflush(stdout);
   } else {
@@ -812,7 +866,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: revoke --database URL [--clients N] [--seconds S]"
           " [--rounds R] [--populations N,N,...] [--batch-items N]"
-          " [--batches B]\n");
+          " [--batches B] [--batch-parallel P]\n");
 }
 
 static int parse_populations(const char *text, options *o) {
@@ -841,6 +895,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->rounds = 5;
   o->batch_items = 10000;
   o->batches = 4;
+  o->batch_parallel = 2;
   if (!parse_populations("0,10000,100000", o)) {
     return 0;
   }
@@ -861,6 +916,8 @@ static int parse_options(int argc, char **argv, options *o) {
       o->batch_items = atol(v);
     } else if (strcmp(argv[i], "--batches") == 0) {
       o->batches = atoi(v);
+    } else if (strcmp(argv[i], "--batch-parallel") == 0) {
+      o->batch_parallel = atoi(v);
     } else if (strcmp(argv[i], "--populations") == 0) {
       if (!parse_populations(v, o)) {
         return 0;
@@ -871,7 +928,8 @@ static int parse_options(int argc, char **argv, options *o) {
   }
   return o->database != NULL && o->clients >= 1 && o->clients <= MAX_CLIENTS &&
          o->seconds > 0 && o->rounds >= 1 && o->batch_items >= 0 &&
-         o->batch_items <= 100000 && o->batches >= 1;
+         o->batch_items <= 100000 && o->batches >= 1 &&
+         o->batch_parallel >= 1 && o->batch_parallel <= o->clients;
 }
 
 int main(int argc, char **argv) {
@@ -922,7 +980,10 @@ int main(int argc, char **argv) {
       rc = 1;
     }
   }
-  if (rc == 0 && opts.batch_items > 0 && !measure_batches(&r)) {
+  if (rc == 0 && opts.batch_items > 0 &&
+      (!measure_batches(&r, 1) ||
+       (opts.batch_parallel > 1 &&
+        !measure_batches(&r, opts.batch_parallel)))) {
     rc = 1;
   }
 done:

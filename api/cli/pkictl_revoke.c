@@ -3,6 +3,7 @@
 // last two through POST /v1/certificates:batchRevoke.
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,18 @@
 #define ISSUER_TEXT_MAX 64
 #define LINE_MAX_BYTES 512
 
+// Batches in flight at once (--parallel), each on a connection of its own.
+// One batch is one PostgreSQL transaction on one backend: two in flight
+// keep two cores busy where one leaves the second idle (bench:revoke's
+// parallel case). More only queue on the server.
+#define DEFAULT_PARALLEL 2
+#define MAX_PARALLEL 16
+
 typedef struct revoke_flags {
   const char *reason, *issuer, *time, *serials_file, *cluster, *profile, *cn,
       *issued_before, *issued_after;
   int select, dry_run;
-  unsigned batch_items;
+  unsigned batch_items, parallel;
   const char *positional[2];
   int n_positional;
 } revoke_flags;
@@ -37,6 +45,18 @@ static int to_batch_items(const char *flag, const char *value, unsigned *out) {
   if (*end != '\0' || errno != 0 || v < 1 || v > CA_LIMIT_BATCH_ITEMS_MAX) {
     fprintf(stderr, "pkictl: %s must be 1 to %d\n", flag,
             CA_LIMIT_BATCH_ITEMS_MAX);
+    return 0;
+  }
+  *out = (unsigned)v;
+  return 1;
+}
+
+static int to_parallel(const char *flag, const char *value, unsigned *out) {
+  char *end;
+  errno = 0;
+  const unsigned long v = strtoul(value, &end, 10);
+  if (*end != '\0' || errno != 0 || v < 1 || v > MAX_PARALLEL) {
+    fprintf(stderr, "pkictl: %s must be 1 to %d\n", flag, MAX_PARALLEL);
     return 0;
   }
   *out = (unsigned)v;
@@ -58,6 +78,7 @@ static int parse(int argc, char **argv, revoke_flags *f) {
       PKICTL_BOOL_FLAG("--dry-run", revoke_flags, dry_run),
       PKICTL_UINT_FLAG("--batch-items", revoke_flags, batch_items,
                        to_batch_items),
+      PKICTL_UINT_FLAG("--parallel", revoke_flags, parallel, to_parallel),
   };
   static const pkictl_flag_spec kSpec = {
       kFlags, PKICTL_COUNT(kFlags), sizeof(revoke_flags), 1, NULL,
@@ -188,8 +209,11 @@ typedef struct tally {
   int failed;  // a whole batch was refused or could not be sent
 } tally;
 
-static void count_refusal(tally *t, const char *code, const char *message) {
-  t->refused++;
+// add_refusals counts |n| refusals of |code| into |t|, |message| the
+// first one's.
+static void add_refusals(tally *t, const char *code, const char *message,
+                         uint64_t n) {
+  t->refused += n;
   size_t i = 0;
   while (i < t->n_codes && strcmp(t->codes[i].code, code) != 0) {
     i++;
@@ -203,8 +227,23 @@ static void count_refusal(tally *t, const char *code, const char *message) {
       snprintf(t->codes[i].example, sizeof(t->codes[i].example), "%s", message);
     }
   }
-  t->codes[i].count++;
+  t->codes[i].count += n;
 }
+
+// tally_merge adds what one batch did (|from|) to the command's |into|.
+static void tally_merge(tally *into, const tally *from) {
+  into->revoked += from->revoked;
+  into->already += from->already;
+  for (size_t i = 0; i < from->n_codes; i++) {
+    add_refusals(into, from->codes[i].code, from->codes[i].example,
+                 from->codes[i].count);
+  }
+  into->failed |= from->failed;
+}
+
+// The --json answer is one document the batches' answers merge into:
+// senders take turns.
+static pthread_mutex_t g_json_mu = PTHREAD_MUTEX_INITIALIZER;
 
 // A batch being filled: its items point into |serials| and |issuers|.
 typedef struct batch {
@@ -284,11 +323,15 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
   free(body);
   Pki__V1__BatchRevokeResponse *resp = NULL;
   if (reply.status != 200) {
+    pthread_mutex_lock(&g_json_mu);  // the error joins the --json answer
     pkictl_report(&reply);
+    pthread_mutex_unlock(&g_json_mu);
   } else {
     resp = pki__v1__batch_revoke_response__unpack(NULL, reply.body_len,
                                                   reply.body);
+    pthread_mutex_lock(&g_json_mu);
     pkictl_json_answer((const ProtobufCMessage *)resp);
+    pthread_mutex_unlock(&g_json_mu);
     ok = resp != NULL && resp->n_results == b->n;
     if (!ok) {
       fprintf(stderr, "pkictl: unreadable reply\n");
@@ -301,7 +344,7 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
     } else if (strcmp(r->error->code, "ALREADY_REVOKED") == 0) {
       t->already++;
     } else {
-      count_refusal(t, r->error->code, r->error->message);
+      add_refusals(t, r->error->code, r->error->message, 1);
       fprintf(stderr, "%s: %s: %s\n", b->serials[i], r->error->code,
               r->error->message);
     }
@@ -311,6 +354,152 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
   b->n = 0;
   if (!ok) {
     t->failed = 1;
+  }
+  return ok;
+}
+
+// --- Batches in flight ---
+
+// The senders of one command: threads with a connection each
+// (pki_client_dup) send the full batches the reader hands over
+// (pool_send) while it reads on. There are as many batches as senders,
+// plus the reader's: memory stays bounded whatever the number of
+// certificates, and the reader waits only when every batch is full.
+typedef struct pool pool;
+
+typedef struct sender {
+  pool *p;
+  pki_client *client;
+} sender;
+
+struct pool {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  batch slots[MAX_PARALLEL];
+  batch *ready[MAX_PARALLEL];  // full, oldest first
+  batch *spare[MAX_PARALLEL];  // empty
+  size_t n_ready, n_spare;
+  int closing;
+  tally sent;  // what the senders' batches did; guarded by mu
+  pki_client *clients[MAX_PARALLEL];
+  sender senders[MAX_PARALLEL];
+  pthread_t threads[MAX_PARALLEL];
+  unsigned n_slots, n_clients, n_threads;
+};
+
+// take_ready waits for a full batch; NULL when the pool closes with none
+// left. Called with mu held.
+static batch *take_ready(pool *p) {
+  while (p->n_ready == 0 && !p->closing) {
+    pthread_cond_wait(&p->cv, &p->mu);
+  }
+  if (p->n_ready == 0) {
+    return NULL;
+  }
+  batch *b = p->ready[0];
+  p->n_ready--;
+  memmove(p->ready, p->ready + 1, p->n_ready * sizeof(p->ready[0]));
+  return b;
+}
+
+static void *sender_main(void *arg) {
+  const sender *s = arg;
+  pool *p = s->p;
+  pthread_mutex_lock(&p->mu);
+  batch *b;
+  while ((b = take_ready(p)) != NULL) {
+    // After a batch that was not done nothing more is sent, as the reader
+    // stops: the summary counts what was.
+    const int send = !p->sent.failed;
+    pthread_mutex_unlock(&p->mu);
+    tally done;
+    memset(&done, 0, sizeof(done));
+    if (send) {
+      (void)batch_send(s->client, b, &done);
+    }
+    b->n = 0;
+    pthread_mutex_lock(&p->mu);
+    tally_merge(&p->sent, &done);
+    p->spare[p->n_spare++] = b;
+    pthread_cond_broadcast(&p->cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+// pool_send hands the full batch |b| to the senders and gives the reader
+// an empty one in its place; it returns 0, sending nothing, once a batch
+// was not done.
+static int pool_send(pool *p, batch *b) {
+  if (b->n == 0) {
+    return 1;
+  }
+  pthread_mutex_lock(&p->mu);
+  while (p->n_spare == 0 && !p->sent.failed) {
+    pthread_cond_wait(&p->cv, &p->mu);
+  }
+  const int ok = !p->sent.failed;
+  if (ok) {
+    batch *s = p->spare[--p->n_spare];
+    const batch full = *b;
+    *b = *s;
+    *s = full;
+    p->ready[p->n_ready++] = s;
+    pthread_cond_broadcast(&p->cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return ok;
+}
+
+// pool_close sends what is left, waits for the senders and frees the pool;
+// what they did is added to |t|.
+static void pool_close(pool *p, tally *t) {
+  pthread_mutex_lock(&p->mu);
+  p->closing = 1;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+  for (unsigned i = 0; i < p->n_threads; i++) {
+    pthread_join(p->threads[i], NULL);
+  }
+  for (unsigned i = 0; i < p->n_clients; i++) {
+    pki_client_free(p->clients[i]);
+  }
+  for (unsigned i = 0; i < p->n_slots; i++) {
+    batch_free(&p->slots[i]);
+  }
+  tally_merge(t, &p->sent);
+  pthread_cond_destroy(&p->cv);
+  pthread_mutex_destroy(&p->mu);
+}
+
+// pool_open starts |parallel| senders of batches shaped like |shape|
+// (capacity, reason, time, issuer); on failure it closes what it started
+// and returns 0.
+static int pool_open(pool *p, const pki_client *client, unsigned parallel,
+                     const batch *shape) {
+  memset(p, 0, sizeof(*p));
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+  int ok = 1;
+  for (unsigned i = 0; ok && i < parallel; i++) {
+    ok = batch_init(&p->slots[i], shape->cap, (ca_reason)shape->reason,
+                    shape->when);
+    p->n_slots++;
+    p->slots[i].issuer = shape->issuer;
+    p->spare[p->n_spare++] = &p->slots[i];
+    ok = ok && (p->clients[i] = pki_client_dup(client)) != NULL;
+    p->n_clients += ok;
+  }
+  for (unsigned i = 0; ok && i < parallel; i++) {
+    p->senders[i] = (sender){p, p->clients[i]};
+    ok = pthread_create(&p->threads[i], NULL, sender_main, &p->senders[i]) == 0;
+    p->n_threads += ok;
+  }
+  if (!ok) {
+    fprintf(stderr, "pkictl: could not start the senders\n");
+    tally ignored;
+    memset(&ignored, 0, sizeof(ignored));
+    pool_close(p, &ignored);
   }
   return ok;
 }
@@ -379,8 +568,8 @@ static int split_line(char *line, const char **serial, const char **issuer) {
 
 // each_line calls |fn| for every serial of |file|; with |fn| NULL it only
 // checks the file, so that a bad line is found before anything is sent.
-static int each_line(FILE *file, const char *name, batch *b, pki_client *client,
-                     tally *t, uint64_t *out_count) {
+static int each_line(FILE *file, const char *name, batch *b, pool *p,
+                     uint64_t *out_count) {
   char line[LINE_MAX_BYTES + 2];
   uint64_t lineno = 0, count = 0;
   rewind(file);
@@ -406,7 +595,7 @@ static int each_line(FILE *file, const char *name, batch *b, pki_client *client,
     count++;
     if (b != NULL) {
       batch_add(b, serial, issuer != NULL ? issuer : b->issuer);
-      if (b->n == b->cap && !batch_send(client, b, t)) {
+      if (b->n == b->cap && !pool_send(p, b)) {
         return 0;
       }
     }
@@ -416,11 +605,10 @@ static int each_line(FILE *file, const char *name, batch *b, pki_client *client,
     return 0;
   }
   *out_count = count;
-  return b == NULL || batch_send(client, b, t);
+  return b == NULL || pool_send(p, b);
 }
 
-static int revoke_file(pki_client *client, const revoke_flags *f, batch *b,
-                       tally *t) {
+static int revoke_file(pool *p, const revoke_flags *f, batch *b, tally *t) {
   FILE *file = fopen(f->serials_file, "r");
   if (file == NULL) {
     fprintf(stderr, "pkictl: %s: %s\n", f->serials_file, strerror(errno));
@@ -428,14 +616,12 @@ static int revoke_file(pki_client *client, const revoke_flags *f, batch *b,
   }
   uint64_t count = 0;
   int rc = 2;
-  if (each_line(file, f->serials_file, NULL, NULL, NULL, &count)) {
+  if (each_line(file, f->serials_file, NULL, NULL, &count)) {
     t->selected = count;
-    if (f->dry_run) {
-      rc = summary(t, 1);
-    } else {
-      (void)each_line(file, f->serials_file, b, client, t, &count);
-      rc = summary(t, 0);
+    if (!f->dry_run) {
+      (void)each_line(file, f->serials_file, b, p, &count);
     }
+    rc = 0;
   }
   fclose(file);
   return rc;
@@ -446,7 +632,7 @@ static int revoke_file(pki_client *client, const revoke_flags *f, batch *b,
 // select_page reads one page of the certificates the filters find and adds
 // those it keeps to |b| (sending full batches unless |dry_run|). It sets
 // |cursor| to the next page's, "" after the last.
-static int select_page(pki_client *client, const revoke_flags *f,
+static int select_page(pki_client *client, pool *p, const revoke_flags *f,
                        int64_t before, int64_t after, char cursor[64], batch *b,
                        tally *t) {
   char path[4096] = "/v1/certificates";
@@ -488,7 +674,7 @@ static int select_page(pki_client *client, const revoke_flags *f,
     t->selected++;
     if (!f->dry_run) {
       batch_add(b, c->serial, c->issuer);
-      ok = b->n < b->cap || batch_send(client, b, t);
+      ok = b->n < b->cap || pool_send(p, b);
     }
   }
   snprintf(cursor, 64, "%s", resp->next_after);
@@ -496,8 +682,8 @@ static int select_page(pki_client *client, const revoke_flags *f,
   return ok;
 }
 
-static int revoke_select(pki_client *client, const revoke_flags *f, batch *b,
-                         tally *t) {
+static int revoke_select(pki_client *client, pool *p, const revoke_flags *f,
+                         batch *b, tally *t) {
   int64_t before = 0, after = 0;
   if ((f->issued_before != NULL &&
        !parse_date("--issued-before", f->issued_before, &before)) ||
@@ -516,15 +702,15 @@ static int revoke_select(pki_client *client, const revoke_flags *f, batch *b,
   // earlier pages do not move.
   char cursor[64] = "";
   do {
-    if (!select_page(client, f, before, after, cursor, b, t)) {
+    if (!select_page(client, p, f, before, after, cursor, b, t)) {
       t->failed = 1;
-      return summary(t, f->dry_run);
+      return 0;
     }
   } while (cursor[0] != '\0');
   if (!f->dry_run) {
-    (void)batch_send(client, b, t);
+    (void)pool_send(p, b);
   }
-  return summary(t, f->dry_run);
+  return 0;
 }
 
 int pkictl_revoke(pki_client *client, int argc, char **argv) {
@@ -585,8 +771,20 @@ int pkictl_revoke(pki_client *client, int argc, char **argv) {
     return 1;
   }
   b.issuer = f.issuer;
-  const int rc = f.select ? revoke_select(client, &f, &b, &t)
-                          : revoke_file(client, &f, &b, &t);
+  pool p;
+  const unsigned parallel = f.parallel != 0 ? f.parallel : DEFAULT_PARALLEL;
+  if (!f.dry_run && !pool_open(&p, client, parallel, &b)) {
+    batch_free(&b);
+    return 1;
+  }
+  int rc = f.select ? revoke_select(client, &p, &f, &b, &t)
+                    : revoke_file(&p, &f, &b, &t);
+  if (!f.dry_run) {
+    pool_close(&p, &t);
+  }
+  if (rc == 0) {
+    rc = summary(&t, f.dry_run);
+  }
   batch_free(&b);
   return rc;
 }

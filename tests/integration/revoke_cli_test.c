@@ -4,7 +4,8 @@
 // with find's filters (--cluster, --issued-after) and --dry-run; both print
 // their summary (revoked, already revoked, refused by reason), and what the
 // database holds afterwards is checked; a file of many serials, some twice,
-// revokes each once with one audit row.
+// revokes each once with one audit row, also with batches in flight at
+// once (--parallel).
 #include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <stdio.h>
@@ -205,6 +206,61 @@ TEST(serials_file_of_many_revokes_each_once_with_its_audit_row) {
                kCerts);
 }
 
+// Batches in flight at once (--parallel 4, batches of 3), every serial
+// twice, the second time in a later batch that may run beside the first:
+// each certificate revoked once, with one audit row; each repeat counted
+// already revoked, never refused.
+TEST(parallel_batches_revoke_each_once) {
+  enum { kCerts = 24 };
+  char s[kCerts][64];
+  for (int i = 0; i < kCerts; i += 8) {
+    CHECK(issue("delta", 8, s + i));
+  }
+  char path[600], args[1024], out[8192];
+  it_tmpdir("parallel-serials.txt", path, sizeof(path));
+  char text[2 * kCerts * 70];
+  size_t off = 0;
+  for (int i = 0; i < 2 * kCerts; i++) {
+    off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\n",
+                            s[i < kCerts ? i : 2 * kCerts - 1 - i]);
+  }
+  CHECK(it_write_file(path, text, off));
+  snprintf(args, sizeof(args),
+           "revoke --serials-file %s --reason keyCompromise --batch-items 3"
+           " --parallel 4",
+           path);
+  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 0);
+  CHECK(strstr(out, "revoked 24, already revoked 24, refused 0") != NULL);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM certificates c JOIN revocations"
+                         " r ON r.certificate_id = c.id WHERE c.cluster = $1",
+                         "delta"),
+               kCerts);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(DISTINCT a.object) FROM audit_log a"
+                         " JOIN certificates c ON c.serial = a.object"
+                         " WHERE c.cluster = $1 AND a.action = 'revoke'"
+                         " AND a.outcome = 'ok'",
+                         "delta"),
+               kCerts);
+  CHECK_EQ_INT(it_db_int(&db,
+                         "SELECT count(*) FROM audit_log a"
+                         " JOIN certificates c ON c.serial = a.object"
+                         " WHERE c.cluster = $1 AND a.action = 'revoke'"
+                         " AND a.outcome = 'ok'",
+                         "delta"),
+               kCerts);
+  // Out of range: refused before anything is sent.
+  snprintf(args, sizeof(args),
+           "revoke --serials-file %s --reason keyCompromise --parallel 17",
+           path);
+  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 2);
+  snprintf(args, sizeof(args),
+           "revoke --serials-file %s --reason keyCompromise --parallel 0",
+           path);
+  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 2);
+}
+
 TEST(select_with_dry_run_counts_then_revokes_what_the_filters_find) {
   char s[3][64], other[2][64];
   CHECK(issue("beta", 3, s));
@@ -257,6 +313,7 @@ int main(void) {
   api = it_client(&pkid);
   RUN(serials_file_revokes_in_batches_and_sums_up);
   RUN(serials_file_of_many_revokes_each_once_with_its_audit_row);
+  RUN(parallel_batches_revoke_each_once);
   RUN(select_with_dry_run_counts_then_revokes_what_the_filters_find);
   pki_client_free(api);
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
