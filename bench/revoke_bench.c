@@ -683,6 +683,7 @@ static long pkid_batch(pki_client *client, const char **serials, size_t n) {
   pki_reply reply;
   if (!pki_client_call(client, "POST", "/v1/certificates:batchRevoke",
                        "application/x-protobuf", body, len, &reply)) {
+    fprintf(stderr, "revoke: batch: %s\n", ca_err_get()->message);
     goto done;
   }
   Pki__V1__BatchRevokeResponse *resp =
@@ -774,6 +775,10 @@ static int measure_batches(run *r, int parallel) {
   for (int k = 0; ok && k < 2; k++) {
     ok = copy_rows(r->db, r->model_id, total, tags[k], 0) &&
          load_targets(r->db, tags[k], &t[k]) && t[k].n == (size_t)total;
+    if (!ok) {
+      fprintf(stderr, "revoke: could not make %ld certificates to revoke\n",
+              total);
+    }
   }
   PQclear(it_db_query(r->db, "VACUUM ANALYZE certificates", NULL, NULL));
   case_sum sums[2];
@@ -791,6 +796,10 @@ static int measure_batches(run *r, int parallel) {
       const long done = send_batches(r, k, serials, n, parallel);
       const double took = now_s() - t0;
       ok = done == per_round;
+      if (!ok) {
+        fprintf(stderr, "revoke: %s revoked %ld of %ld in round %d\n",
+                k == 0 ? "pkid" : "PostgreSQL alone", done, per_round, b + 1);
+      }
       sums[k].done += (unsigned long)(done > 0 ? done : 0);
       sums[k].seconds += took;
       rates[k] = took > 0 ? (double)per_round / took : 0;

@@ -224,7 +224,22 @@ int pki_client_call(pki_client *client, const char *method, const char *path,
     curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  const CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = curl_easy_perform(c);
+  long connects = 0;
+  if (rc == CURLE_SEND_ERROR &&
+      curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+      connects == 0) {
+    // The connection kept from an earlier call failed while the request
+    // was written: the server had closed it (idle past its
+    // --connection-timeout) or closed it reading the request without
+    // acting on it (a refusal before the body). curl sends a request
+    // without a body again by itself, not one with a large body. The
+    // server acted on none of it, so it is sent once more, on a new
+    // connection.
+    pki_reply_cleanup(out);
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+    rc = curl_easy_perform(c);
+  }
   curl_slist_free_all(headers);
   headers = NULL;
   if (rc != CURLE_OK) {

@@ -3,7 +3,9 @@
 // a CSR over --max-csr-bytes, more SANs than --max-sans, a client trickling
 // its body or stalling past --request-timeout while others are served,
 // headers past --max-header-bytes, connections past
-// --max-connections-per-ip, and flag values out of range refused at start.
+// --max-connections-per-ip, and flag values out of range refused at start;
+// and a client whose kept connection pkid closed for --connection-timeout
+// sends its next call, large body or none, on a new one.
 // Each refusal is checked for its HTTP status and stable error code, and
 // each limit also for the value just inside it, so that a limit applied at
 // the wrong value fails.
@@ -566,6 +568,69 @@ TEST(flags_out_of_range_exit_2) {
   CHECK_EQ_INT(it_run(cmd), 0);
 }
 
+// revoke_unknown posts a batch of |n| revocations of serials pkid never
+// issued (each refused NOT_FOUND, the batch answered 200): a large body.
+static int revoke_unknown(size_t n) {
+  Pki__V1__BatchRevokeItem *items = calloc(n, sizeof(*items));
+  Pki__V1__BatchRevokeItem **ptrs = calloc(n, sizeof(*ptrs));
+  char(*serials)[24] = calloc(n, sizeof(*serials));
+  int ok = items != NULL && ptrs != NULL && serials != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    snprintf(serials[i], sizeof(serials[i]), "7e57%016zx", i);
+    pki__v1__batch_revoke_item__init(&items[i]);
+    items[i].serial = serials[i];
+    items[i].reason = 1;
+    ptrs[i] = &items[i];
+  }
+  Pki__V1__BatchRevokeRequest req = PKI__V1__BATCH_REVOKE_REQUEST__INIT;
+  req.items = ptrs;
+  req.n_items = n;
+  uint8_t *body = NULL;
+  size_t len = 0;
+  if (ok) {
+    len = pki__v1__batch_revoke_request__get_packed_size(&req);
+    body = malloc(len);
+    ok = body != NULL;
+  }
+  pki_reply reply;
+  memset(&reply, 0, sizeof(reply));
+  if (ok) {
+    pki__v1__batch_revoke_request__pack(&req, body);
+    ok = pki_client_call(client, "POST", "/v1/certificates:batchRevoke",
+                         "application/x-protobuf", body, len, &reply);
+    if (!ok) {
+      fprintf(stderr, "batchRevoke: %s\n", ca_err_get()->message);
+    }
+  }
+  ok = ok && reply.status == 200;
+  pki_reply_cleanup(&reply);
+  free(body);
+  free(serials);
+  free(ptrs);
+  free(items);
+  return ok;
+}
+
+// A connection pkid closed for being idle (--connection-timeout) is not
+// the caller's failure: the client's next call, a small GET or a large
+// POST, is sent on a new connection.
+TEST(call_after_idle_close_is_sent_on_a_new_connection) {
+  CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
+  const char *extra[] = {"--connection-timeout", "1", NULL};
+  CHECK(it_pkid_start(&pkid, &db, pkid.data_dir, extra));
+  pki_client_free(client);
+  client = it_client(&pkid);
+  for (int round = 0; round < 3; round++) {
+    pki_reply reply;
+    CHECK(pki_client_call(client, "GET", "/v1/ca", NULL, NULL, 0, &reply));
+    CHECK_EQ_INT(reply.status, 200);
+    pki_reply_cleanup(&reply);
+    usleep(2200 * 1000);  // past the idle timeout: pkid closes
+    CHECK(revoke_unknown(5000));
+    usleep(2200 * 1000);
+  }
+}
+
 int main(void) {
   it_db_create(&db);
   it_tmpdir("limits", dir, sizeof(dir));
@@ -612,6 +677,7 @@ int main(void) {
   RUN(flags_out_of_range_exit_2);
   RUN(connections_over_max_connections_per_ip);
   RUN(connections_over_max_connections);
+  RUN(call_after_idle_close_is_sent_on_a_new_connection);
   pki_client_free(client);
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
   it_db_drop(&db);
