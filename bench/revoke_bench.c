@@ -4,7 +4,8 @@
 // durable transaction sent straight to PostgreSQL, measured interleaved.
 //
 // bazel run -c opt //bench:revoke -- [--clients 4] [--seconds 10]
-//     [--rounds 5] [--populations 0,10000,100000]
+//     [--rounds 5] [--populations 0,10000,100000] [--batch-items 10000]
+//     [--batches 4] [--batch-parallel 2]
 //
 // DESIGN
 //
@@ -47,11 +48,14 @@
 // followed by the same transaction for N other serials sent to PostgreSQL
 // alone (pg_batch: read, insert, audit, NOTIFY, crl_pending, COMMIT; the
 // order of the two alternates from batch to batch); certificates per
-// second and vs_pg_batch.
+// second and vs_pg_batch. Then the same with --batch-parallel P batches
+// in flight at once on each side (default 2, as pkictl revoke sends them;
+// 1: no second case), on P connections each, their JSON lines marked
+// "parallel": P.
 //
 // One JSON line per round and case (the trend within a population), one
-// per population with the sums, latencies and ratios, and one for the
-// batches.
+// per population with the sums, latencies and ratios, and one per batch
+// case.
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>

@@ -31,8 +31,10 @@ for l in single:
 if single[1]["revoked_in_db"] < 300 + single[0]["revocations"]:
     sys.exit(f"the population was not made: {single}")
 batch = [l for l in lines if l.get("case") == "batch"]
-if (len(batch) != 1 or batch[0]["revocations"] != 400 or batch[0]["per_s"] <= 0
-        or batch[0]["pg_batch_per_s"] <= 0 or "vs_pg_batch" not in batch[0]):
-    sys.exit(f"expected one batch line of 2 x 200: {batch}")
+# One at a time (2 x 200), then two at a time (2 rounds of 2 x 200).
+if ([(l.get("parallel"), l["revocations"]) for l in batch] != [(1, 400), (2, 800)]
+        or any(l["per_s"] <= 0 or l["pg_batch_per_s"] <= 0
+               or "vs_pg_batch" not in l for l in batch)):
+    sys.exit(f"expected batch lines of 2 x 200, one and two at a time: {batch}")
 print(f"ok: {len(single)} populations, {len(rounds)} rounds, batches")
 PY
