@@ -97,6 +97,75 @@ static int ctl(const char *args, char *out, size_t len) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+// issue_many issues |n| certificates of |cluster|, 8 a batch.
+static int issue_many(const char *cluster, int n, char (*out)[64]) {
+  int ok = 1;
+  for (int i = 0; ok && i < n; i += 8) {
+    ok = issue(cluster, (size_t)(n - i < 8 ? n - i : 8), out + i);
+  }
+  return ok;
+}
+
+// revoked_in counts the certificates of |cluster| revoked keyCompromise.
+static long long revoked_in(const char *cluster) {
+  return it_db_int(&db,
+                   "SELECT count(*) FROM certificates c JOIN revocations"
+                   " r ON r.certificate_id = c.id WHERE c.cluster = $1"
+                   " AND r.reason = 1",
+                   cluster);
+}
+
+// revoke_audits counts the successful revoke audit rows of the
+// certificates of |cluster|, or the certificates they name (|distinct|).
+static long long revoke_audits(const char *cluster, int distinct) {
+  return it_db_int(&db,
+                   distinct ? "SELECT count(DISTINCT a.object) FROM audit_log a"
+                              " JOIN certificates c ON c.serial = a.object"
+                              " WHERE c.cluster = $1 AND a.action = 'revoke'"
+                              " AND a.outcome = 'ok'"
+                            : "SELECT count(*) FROM audit_log a"
+                              " JOIN certificates c ON c.serial = a.object"
+                              " WHERE c.cluster = $1 AND a.action = 'revoke'"
+                              " AND a.outcome = 'ok'",
+                   cluster);
+}
+
+// revokes_each_once runs "pkictl revoke --serials-file PATH --reason
+// keyCompromise FLAGS", which must succeed with |summary|, and checks that
+// each of the |n| certificates of |cluster| was revoked once, with one
+// audit row.
+static void revokes_each_once(const char *path, const char *flags,
+                              const char *summary, const char *cluster,
+                              long long n) {
+  char args[1024], out[8192];
+  snprintf(args, sizeof(args),
+           "revoke --serials-file %s --reason keyCompromise %s", path, flags);
+  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 0);
+  CHECK(strstr(out, summary) != NULL);
+  CHECK_EQ_INT(revoked_in(cluster), n);
+  CHECK_EQ_INT(revoke_audits(cluster, 0), n);
+  CHECK_EQ_INT(revoke_audits(cluster, 1), n);
+}
+
+// serials_file writes s[lines[0]], s[lines[1]], ... one a line to the
+// test's file |name|, whose path it puts in |path| (600 bytes).
+static int serials_file(const char *name, char (*s)[64], const int *lines,
+                        size_t n, char *path) {
+  it_tmpdir(name, path, 600);
+  const size_t cap = n * 66 + 1;
+  char *text = malloc(cap);
+  if (text == NULL) {
+    return 0;
+  }
+  size_t off = 0;
+  for (size_t i = 0; i < n; i++) {
+    off += (size_t)snprintf(text + off, cap - off, "%s\n", s[lines[i]]);
+  }
+  const int ok = it_write_file(path, text, off);
+  free(text);
+  return ok;
+}
+
 static long long revoked(const char *serial) {
   return it_db_int(&db,
                    "SELECT count(*) FROM certificate_status WHERE serial = $1"
@@ -162,48 +231,20 @@ TEST(serials_file_revokes_in_batches_and_sums_up) {
 // one audit row, whatever batch its lines fall in.
 TEST(serials_file_of_many_revokes_each_once_with_its_audit_row) {
   enum { kCerts = 40 };
-  char s[kCerts][64];
-  for (int i = 0; i < kCerts; i += 8) {
-    CHECK(issue("gamma", 8, s + i));
-  }
-  char path[600], args[1024], out[8192];
-  it_tmpdir("many-serials.txt", path, sizeof(path));
-  char *text = malloc(kCerts * 70 + 256);
-  CHECK(text != NULL);
-  if (text == NULL) {
-    return;
-  }
-  size_t off = 0;
-  for (int i = 0; i < kCerts; i++) {
-    off += (size_t)sprintf(text + off, "%s\n", s[i]);
-  }
+  char s[kCerts][64], path[600];
+  CHECK(issue_many("gamma", kCerts, s));
   // Three serials again: one in the same batch of 16, two in later ones.
-  off += (size_t)sprintf(text + off, "%s\n%s\n%s\n", s[39], s[0], s[17]);
-  CHECK(it_write_file(path, text, off));
-  free(text);
-  snprintf(args, sizeof(args),
-           "revoke --serials-file %s --reason keyCompromise --batch-items 16",
-           path);
-  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 0);
-  CHECK(strstr(out, "revoked 40, already revoked 3, refused 0") != NULL);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM certificates c JOIN revocations"
-                         " r ON r.certificate_id = c.id WHERE c.cluster ="
-                         " $1 AND r.reason = 1",
-                         "gamma"),
-               kCerts);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM audit_log a JOIN certificates c"
-                         " ON c.serial = a.object WHERE c.cluster = $1"
-                         " AND a.action = 'revoke' AND a.outcome = 'ok'",
-                         "gamma"),
-               kCerts);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(DISTINCT a.object) FROM audit_log a"
-                         " JOIN certificates c ON c.serial = a.object"
-                         " WHERE c.cluster = $1 AND a.action = 'revoke'",
-                         "gamma"),
-               kCerts);
+  int lines[kCerts + 3];
+  for (int i = 0; i < kCerts; i++) {
+    lines[i] = i;
+  }
+  lines[kCerts] = 39;
+  lines[kCerts + 1] = 0;
+  lines[kCerts + 2] = 17;
+  CHECK(serials_file("many-serials.txt", s, lines, kCerts + 3, path));
+  revokes_each_once(path, "--batch-items 16",
+                    "revoked 40, already revoked 3, refused 0", "gamma",
+                    kCerts);
 }
 
 // Batches in flight at once (--parallel 4, batches of 3), every serial
@@ -212,44 +253,16 @@ TEST(serials_file_of_many_revokes_each_once_with_its_audit_row) {
 // already revoked, never refused.
 TEST(parallel_batches_revoke_each_once) {
   enum { kCerts = 24 };
-  char s[kCerts][64];
-  for (int i = 0; i < kCerts; i += 8) {
-    CHECK(issue("delta", 8, s + i));
-  }
-  char path[600], args[1024], out[8192];
-  it_tmpdir("parallel-serials.txt", path, sizeof(path));
-  char text[2 * kCerts * 70];
-  size_t off = 0;
+  char s[kCerts][64], path[600], args[1024], out[8192];
+  CHECK(issue_many("delta", kCerts, s));
+  int lines[2 * kCerts];
   for (int i = 0; i < 2 * kCerts; i++) {
-    off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\n",
-                            s[i < kCerts ? i : 2 * kCerts - 1 - i]);
+    lines[i] = i < kCerts ? i : 2 * kCerts - 1 - i;
   }
-  CHECK(it_write_file(path, text, off));
-  snprintf(args, sizeof(args),
-           "revoke --serials-file %s --reason keyCompromise --batch-items 3"
-           " --parallel 4",
-           path);
-  CHECK_EQ_INT(ctl(args, out, sizeof(out)), 0);
-  CHECK(strstr(out, "revoked 24, already revoked 24, refused 0") != NULL);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM certificates c JOIN revocations"
-                         " r ON r.certificate_id = c.id WHERE c.cluster = $1",
-                         "delta"),
-               kCerts);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(DISTINCT a.object) FROM audit_log a"
-                         " JOIN certificates c ON c.serial = a.object"
-                         " WHERE c.cluster = $1 AND a.action = 'revoke'"
-                         " AND a.outcome = 'ok'",
-                         "delta"),
-               kCerts);
-  CHECK_EQ_INT(it_db_int(&db,
-                         "SELECT count(*) FROM audit_log a"
-                         " JOIN certificates c ON c.serial = a.object"
-                         " WHERE c.cluster = $1 AND a.action = 'revoke'"
-                         " AND a.outcome = 'ok'",
-                         "delta"),
-               kCerts);
+  CHECK(serials_file("parallel-serials.txt", s, lines, 2 * kCerts, path));
+  revokes_each_once(path, "--batch-items 3 --parallel 4",
+                    "revoked 24, already revoked 24, refused 0", "delta",
+                    kCerts);
   // Out of range: refused before anything is sent.
   snprintf(args, sizeof(args),
            "revoke --serials-file %s --reason keyCompromise --parallel 17",
