@@ -23,9 +23,10 @@
 #define LINE_MAX_BYTES 512
 
 // Batches in flight at once (--parallel), each on a connection of its own.
-// One batch is one PostgreSQL transaction on one backend: two in flight
-// keep two cores busy where one leaves the second idle (bench:revoke's
-// parallel case). More only queue on the server.
+// One batch is one PostgreSQL transaction on one backend, so one at a time
+// leaves the database's other cores idle; two use a second where there is
+// one to spare (on a 2-core machine shared with pkid, bench:revoke measured
+// 0.84 to 1.30 times one at a time: README, "Revocation").
 #define DEFAULT_PARALLEL 2
 #define MAX_PARALLEL 16
 
