@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "api/cli/pkictl.h"
+#include "api/cli/pkictl_queue.h"
 #include "api/client/client.h"
 #include "ca/error.h"
 #include "ca/limits.h"
@@ -115,18 +116,7 @@ typedef struct batch_chunk {
   // Set when the request failed as a whole for good.
   char code[64];
   char message[512];
-  struct batch_chunk *next;
 } batch_chunk;
-
-// A bounded FIFO of chunks. close() wakes every waiter; pop() then returns
-// what is left, then NULL.
-typedef struct chunk_queue {
-  pthread_mutex_t mu;
-  pthread_cond_t not_empty, not_full;
-  batch_chunk *head, *tail;
-  size_t n, cap;
-  int closed;
-} chunk_queue;
 
 // The PEM of a chain (the issuing CA, the root), made once for every
 // answer that carries the same one: every answer of a run from one issuing
@@ -142,9 +132,9 @@ typedef struct chain_pem {
 typedef struct batch_run {
   const batch_flags *f;
   pki_client *clients[MAX_PARALLEL];
-  chunk_queue todo, done;
-  int out_fd;       // --out-dir, for fsync
-  chain_pem chain;  // the writer's: the last chain written, as PEM
+  pkictl_queue todo, done;  // of batch_chunk
+  int out_fd;               // --out-dir, for fsync
+  chain_pem chain;          // the writer's: the last chain written, as PEM
   atomic_size_t batch_size;
   // Counters (README: the summary's fields).
   atomic_size_t files, total, issued, present, failed, not_sent, requests,
@@ -260,77 +250,6 @@ static void note_stop(batch_run *run, const char *code, const char *message) {
   }
   pthread_mutex_unlock(&run->out_mu);
   atomic_store(&run->stop, 1);
-}
-
-// --- the queues ---
-
-static int queue_init(chunk_queue *q, size_t cap) {
-  memset(q, 0, sizeof(*q));
-  q->cap = cap;
-  if (pthread_mutex_init(&q->mu, NULL) != 0) {
-    return 0;
-  }
-  if (pthread_cond_init(&q->not_empty, NULL) != 0) {
-    pthread_mutex_destroy(&q->mu);
-    return 0;
-  }
-  if (pthread_cond_init(&q->not_full, NULL) != 0) {
-    pthread_cond_destroy(&q->not_empty);
-    pthread_mutex_destroy(&q->mu);
-    return 0;
-  }
-  return 1;
-}
-
-static void queue_destroy(chunk_queue *q) {
-  pthread_cond_destroy(&q->not_full);
-  pthread_cond_destroy(&q->not_empty);
-  pthread_mutex_destroy(&q->mu);
-}
-
-// queue_push waits for room and appends |c| (whose ownership it takes).
-static void queue_push(chunk_queue *q, batch_chunk *c) {
-  pthread_mutex_lock(&q->mu);
-  while (q->n >= q->cap) {
-    pthread_cond_wait(&q->not_full, &q->mu);
-  }
-  c->next = NULL;
-  if (q->tail != NULL) {
-    q->tail->next = c;
-  } else {
-    q->head = c;
-  }
-  q->tail = c;
-  q->n++;
-  pthread_cond_signal(&q->not_empty);
-  pthread_mutex_unlock(&q->mu);
-}
-
-// queue_pop waits for a chunk and returns it (the caller owns it), or NULL
-// once the queue is closed and empty.
-static batch_chunk *queue_pop(chunk_queue *q) {
-  pthread_mutex_lock(&q->mu);
-  while (q->head == NULL && !q->closed) {
-    pthread_cond_wait(&q->not_empty, &q->mu);
-  }
-  batch_chunk *c = q->head;
-  if (c != NULL) {
-    q->head = c->next;
-    if (q->head == NULL) {
-      q->tail = NULL;
-    }
-    q->n--;
-    pthread_cond_signal(&q->not_full);
-  }
-  pthread_mutex_unlock(&q->mu);
-  return c;
-}
-
-static void queue_close(chunk_queue *q) {
-  pthread_mutex_lock(&q->mu);
-  q->closed = 1;
-  pthread_cond_broadcast(&q->not_empty);
-  pthread_mutex_unlock(&q->mu);
 }
 
 static void chunk_free(batch_chunk *c) {
@@ -561,7 +480,7 @@ static int reader_take(batch_run *run, int dir_fd, const char *name,
   item->csr_len = len;
   c->bytes += len;
   if (c->n >= cap || c->bytes >= CHUNK_BYTES) {
-    queue_push(&run->todo, c);
+    pkictl_queue_push(&run->todo, c);
     *chunk = NULL;
   }
   return 1;
@@ -591,11 +510,11 @@ static void *reader_main(void *arg) {
   }
   free(scratch);
   if (chunk != NULL && chunk->n > 0) {
-    queue_push(&run->todo, chunk);
+    pkictl_queue_push(&run->todo, chunk);
   } else {
     chunk_free(chunk);
   }
-  queue_close(&run->todo);
+  pkictl_queue_close(&run->todo);
   return NULL;
 }
 
@@ -745,7 +664,7 @@ static void split_and_send(batch_run *run, pki_client *client, batch_chunk *c,
   if (second == NULL) {
     snprintf(c->code, sizeof(c->code), "NO_MEMORY");
     snprintf(c->message, sizeof(c->message), "out of memory");
-    queue_push(&run->done, c);
+    pkictl_queue_push(&run->done, c);
     return;
   }
   memcpy(second->items, c->items + half, (c->n - half) * sizeof(*c->items));
@@ -815,7 +734,7 @@ static void send_chunk(batch_run *run, pki_client *client, batch_chunk *c,
     // profile, a server gone for longer than --max-wait).
     note_stop(run, c->code, c->message);
   }
-  queue_push(&run->done, c);
+  pkictl_queue_push(&run->done, c);
 }
 
 typedef struct sender_arg {
@@ -827,7 +746,7 @@ typedef struct sender_arg {
 static void *sender_main(void *arg) {
   sender_arg *a = arg;
   batch_chunk *c;
-  while ((c = queue_pop(&a->run->todo)) != NULL) {
+  while ((c = pkictl_queue_pop(&a->run->todo)) != NULL) {
     send_chunk(a->run, a->client, c, &a->seed);
   }
   return NULL;
@@ -1042,7 +961,7 @@ static void finish_chunk(batch_run *run, batch_chunk *c) {
 static void *writer_main(void *arg) {
   batch_run *run = arg;
   batch_chunk *c;
-  while ((c = queue_pop(&run->done)) != NULL) {
+  while ((c = pkictl_queue_pop(&run->done)) != NULL) {
     for (size_t i = 0; i < c->n; i++) {
       if (c->resp != NULL) {
         write_result(run, c, i);
@@ -1250,12 +1169,12 @@ static int run_threads(batch_run *run) {
   const int reading =
       started > 0 && pthread_create(&reader, NULL, reader_main, run) == 0;
   if (!reading) {
-    queue_close(&run->todo);
+    pkictl_queue_close(&run->todo);
   }
   for (unsigned k = 0; k < started; k++) {
     pthread_join(senders[k], NULL);
   }
-  queue_close(&run->done);
+  pkictl_queue_close(&run->done);
   if (reading) {
     pthread_join(reader, NULL);
   }
@@ -1295,11 +1214,11 @@ int pkictl_batch(pki_client *client, int argc, char **argv) {
     goto done;
   }
   mu = 1;
-  if (!queue_init(&run->todo, f.parallel)) {
+  if (!pkictl_queue_init(&run->todo, f.parallel)) {
     goto done;
   }
-  if (!queue_init(&run->done, f.parallel)) {
-    queue_destroy(&run->todo);
+  if (!pkictl_queue_init(&run->done, f.parallel)) {
+    pkictl_queue_destroy(&run->todo);
     goto done;
   }
   queues = 1;
@@ -1343,8 +1262,8 @@ done:
     close(run->out_fd);
   }
   if (queues) {
-    queue_destroy(&run->todo);
-    queue_destroy(&run->done);
+    pkictl_queue_destroy(&run->todo);
+    pkictl_queue_destroy(&run->done);
   }
   if (mu) {
     pthread_mutex_destroy(&run->out_mu);

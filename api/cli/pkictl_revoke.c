@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/cli/pkictl.h"
 #include "api/cli/pkictl_json.h"
+#include "api/cli/pkictl_queue.h"
 #include "ca/limits.h"
 #include "ca/x509/asn1_time.h"
 #include "ca/x509/reason.h"
@@ -363,9 +365,10 @@ static int batch_send(pki_client *client, batch *b, tally *t) {
 
 // The senders of one command: threads with a connection each
 // (pki_client_dup) send the full batches the reader hands over
-// (pool_send) while it reads on. There are as many batches as senders,
-// plus the reader's: memory stays bounded whatever the number of
-// certificates, and the reader waits only when every batch is full.
+// (pool_send, through |ready|) while it reads on, and give each back
+// emptied (|spare|). There are as many batches as senders, plus the
+// reader's: memory stays bounded whatever the number of certificates, and
+// the reader waits only when every batch is full.
 typedef struct pool pool;
 
 typedef struct sender {
@@ -374,57 +377,39 @@ typedef struct sender {
 } sender;
 
 struct pool {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
   batch slots[MAX_PARALLEL];
-  batch *ready[MAX_PARALLEL];  // full, oldest first
-  batch *spare[MAX_PARALLEL];  // empty
-  size_t n_ready, n_spare;
-  int closing;
-  tally sent;  // what the senders' batches did; guarded by mu
+  pkictl_queue ready, spare;  // of batch: full, oldest first; empty
+  pthread_mutex_t mu;         // guards |sent|
+  tally sent;                 // what the senders' batches did
+  atomic_int failed;          // a batch was not done: send nothing more
   pki_client *clients[MAX_PARALLEL];
   sender senders[MAX_PARALLEL];
   pthread_t threads[MAX_PARALLEL];
   unsigned n_slots, n_clients, n_threads;
+  int queues;  // ready and spare were made
 };
-
-// take_ready waits for a full batch; NULL when the pool closes with none
-// left. Called with mu held.
-static batch *take_ready(pool *p) {
-  while (p->n_ready == 0 && !p->closing) {
-    pthread_cond_wait(&p->cv, &p->mu);
-  }
-  if (p->n_ready == 0) {
-    return NULL;
-  }
-  batch *b = p->ready[0];
-  p->n_ready--;
-  memmove(p->ready, p->ready + 1, p->n_ready * sizeof(p->ready[0]));
-  return b;
-}
 
 static void *sender_main(void *arg) {
   const sender *s = arg;
   pool *p = s->p;
-  pthread_mutex_lock(&p->mu);
   batch *b;
-  while ((b = take_ready(p)) != NULL) {
+  while ((b = pkictl_queue_pop(&p->ready)) != NULL) {
     // After a batch that was not done nothing more is sent, as the reader
     // stops: the summary counts what was.
-    const int send = !p->sent.failed;
-    pthread_mutex_unlock(&p->mu);
     tally done;
     memset(&done, 0, sizeof(done));
-    if (send) {
+    if (!atomic_load(&p->failed)) {
       (void)batch_send(s->client, b, &done);
     }
     b->n = 0;
     pthread_mutex_lock(&p->mu);
     tally_merge(&p->sent, &done);
-    p->spare[p->n_spare++] = b;
-    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (done.failed) {
+      atomic_store(&p->failed, 1);
+    }
+    pkictl_queue_push(&p->spare, b);
   }
-  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -435,30 +420,25 @@ static int pool_send(pool *p, batch *b) {
   if (b->n == 0) {
     return 1;
   }
-  pthread_mutex_lock(&p->mu);
-  while (p->n_spare == 0 && !p->sent.failed) {
-    pthread_cond_wait(&p->cv, &p->mu);
+  // Every batch a sender takes comes back to |spare|: this wait ends.
+  batch *s = pkictl_queue_pop(&p->spare);
+  if (atomic_load(&p->failed)) {
+    pkictl_queue_push(&p->spare, s);
+    return 0;
   }
-  const int ok = !p->sent.failed;
-  if (ok) {
-    batch *s = p->spare[--p->n_spare];
-    const batch full = *b;
-    *b = *s;
-    *s = full;
-    p->ready[p->n_ready++] = s;
-    pthread_cond_broadcast(&p->cv);
-  }
-  pthread_mutex_unlock(&p->mu);
-  return ok;
+  const batch full = *b;
+  *b = *s;
+  *s = full;
+  pkictl_queue_push(&p->ready, s);
+  return 1;
 }
 
 // pool_close sends what is left, waits for the senders and frees the pool;
 // what they did is added to |t|.
 static void pool_close(pool *p, tally *t) {
-  pthread_mutex_lock(&p->mu);
-  p->closing = 1;
-  pthread_cond_broadcast(&p->cv);
-  pthread_mutex_unlock(&p->mu);
+  if (p->queues) {
+    pkictl_queue_close(&p->ready);
+  }
   for (unsigned i = 0; i < p->n_threads; i++) {
     pthread_join(p->threads[i], NULL);
   }
@@ -468,8 +448,11 @@ static void pool_close(pool *p, tally *t) {
   for (unsigned i = 0; i < p->n_slots; i++) {
     batch_free(&p->slots[i]);
   }
+  if (p->queues) {
+    pkictl_queue_destroy(&p->ready);
+    pkictl_queue_destroy(&p->spare);
+  }
   tally_merge(t, &p->sent);
-  pthread_cond_destroy(&p->cv);
   pthread_mutex_destroy(&p->mu);
 }
 
@@ -480,14 +463,19 @@ static int pool_open(pool *p, const pki_client *client, unsigned parallel,
                      const batch *shape) {
   memset(p, 0, sizeof(*p));
   pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->cv, NULL);
-  int ok = 1;
+  atomic_init(&p->failed, 0);
+  int ok = pkictl_queue_init(&p->ready, parallel);
+  if (ok && !pkictl_queue_init(&p->spare, parallel)) {
+    pkictl_queue_destroy(&p->ready);
+    ok = 0;
+  }
+  p->queues = ok;
   for (unsigned i = 0; ok && i < parallel; i++) {
     ok = batch_init(&p->slots[i], shape->cap, (ca_reason)shape->reason,
                     shape->when);
     p->n_slots++;
     p->slots[i].issuer = shape->issuer;
-    p->spare[p->n_spare++] = &p->slots[i];
+    pkictl_queue_push(&p->spare, &p->slots[i]);
     ok = ok && (p->clients[i] = pki_client_dup(client)) != NULL;
     p->n_clients += ok;
   }
