@@ -92,13 +92,18 @@ static int send_all(PGconn *conn, const pipe_stmt *stmts, size_t n) {
 }
 
 // A concurrent change of a certificate between the read and the write:
-// serialization_failure (what revocations_expect raises) or
-// unique_violation (a revocations row made meanwhile).
+// serialization_failure (what revocations_expect raises),
+// unique_violation (a revocations row made meanwhile), or deadlock_detected
+// (two batches' writes waiting for each other, which the key order of
+// CA_REVOKE_BATCH_WRITE_SQL avoids for revocations rows; a trigger's
+// deletes of pre-signed OCSP answers may still meet so). Each rolls the
+// batch back to be decided again.
 static int is_race(const PGresult *res) {
   const char *state =
       res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   return state != NULL &&
-         (strcmp(state, "40001") == 0 || strcmp(state, "23505") == 0);
+         (strcmp(state, "40001") == 0 || strcmp(state, "23505") == 0 ||
+          strcmp(state, "40P01") == 0);
 }
 
 // read_all reads the results of the |n| statements send_all queued, and

@@ -41,7 +41,11 @@
 // another transaction made meanwhile fails the INSERT (unique violation);
 // one it changed or deleted leaves the UPDATE short, and
 // revocations_expect fails. The certificates are not read again: what the
-// rows copy from them never changes.
+// rows copy from them never changes. The rows go in in the order of the
+// key: two batches sharing certificates then wait for each other's rows
+// in one order, and the second gets its unique violation; in the order of
+// their items (A: x then y, B: y then x) each would wait for the other,
+// until PostgreSQL's deadlock check aborted one a second later.
 #define CA_REVOKE_BATCH_WRITE_SQL                                        \
   "WITH held AS (UPDATE revocations r SET"                               \
   " revoked_at = to_timestamp(u.at), reason = u.reason"                  \
@@ -56,7 +60,7 @@
   " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::smallint[]," \
   " $5::bigint[], $6::bigint[], $7::smallint[], $9::smallint[])"         \
   " AS u(id, issuer_id, serial, crl_shard, not_after, at, reason, held)" \
-  " WHERE u.held = 0 RETURNING 1)"                                       \
+  " WHERE u.held = 0 ORDER BY u.issuer_id, u.serial RETURNING 1)"        \
   " SELECT revocations_expect((SELECT count(*) FROM held)"               \
   " + (SELECT count(*) FROM made), $8::bigint)"
 
