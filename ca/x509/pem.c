@@ -119,11 +119,55 @@ err:
   return ret;
 }
 
+// is_public_label says whether a block labelled |label| holds only public
+// data, whose encoding may take the table-driven path below. Every other
+// label (a private key above all) is encoded by BoringSSL's EVP_EncodeBlock,
+// which reads no table at a secret-dependent index.
+static int is_public_label(const char *label) {
+  static const char *const kPublic[] = {
+      "CERTIFICATE", "X509 CRL", "CERTIFICATE REQUEST", "PUBLIC KEY", "PKCS7"};
+  for (size_t i = 0; i < sizeof(kPublic) / sizeof(kPublic[0]); i++) {
+    if (strcmp(label, kPublic[i]) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// encode_public writes the base64 of |in| (|len| bytes, at most 48) to
+// |out|, padded as EVP_EncodeBlock does, and returns the characters
+// written. A table lookup per character: EVP_EncodeBlock's constant-time
+// arithmetic cost 3.7 us for a 720-byte certificate, an eighth of
+// `pkictl batch`'s CPU per file, and a certificate is no secret.
+static size_t encode_public(uint8_t *out, const uint8_t *in, size_t len) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t o = 0, i = 0;
+  for (; i + 3 <= len; i += 3) {
+    const uint32_t v =
+        (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+    out[o++] = (uint8_t)kAlphabet[v >> 18];
+    out[o++] = (uint8_t)kAlphabet[(v >> 12) & 63];
+    out[o++] = (uint8_t)kAlphabet[(v >> 6) & 63];
+    out[o++] = (uint8_t)kAlphabet[v & 63];
+  }
+  if (i < len) {
+    const uint32_t v =
+        (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+    out[o++] = (uint8_t)kAlphabet[v >> 18];
+    out[o++] = (uint8_t)kAlphabet[(v >> 12) & 63];
+    out[o++] = i + 1 < len ? (uint8_t)kAlphabet[(v >> 6) & 63] : '=';
+    out[o++] = '=';
+  }
+  return o;
+}
+
 int ca_pem_add(CBB *out, const char *label, const uint8_t *der,
                size_t der_len) {
   size_t b64_len;
   CA_ENSURE_RETURN(EVP_EncodedLength(&b64_len, der_len), CA_ERR_NO_MEMORY,
                    "PEM: body too large");
+  const int public = is_public_label(label);
   CA_GUARD_CRYPTO_RETURN(
       CBB_add_bytes(out, (const uint8_t *)kBegin, sizeof(kBegin) - 1));
   CA_GUARD_CRYPTO_RETURN(
@@ -134,7 +178,8 @@ int ca_pem_add(CBB *out, const char *label, const uint8_t *der,
     const size_t chunk = der_len - off < 48 ? der_len - off : 48;
     uint8_t *line;
     CA_GUARD_CRYPTO_RETURN(CBB_reserve(out, &line, 65 + 1));
-    const size_t n = EVP_EncodeBlock(line, der + off, chunk);
+    const size_t n = public ? encode_public(line, der + off, chunk)
+                            : EVP_EncodeBlock(line, der + off, chunk);
     line[n] = '\n';
     CA_GUARD_CRYPTO_RETURN(CBB_did_write(out, n + 1));
   }
