@@ -350,6 +350,17 @@ expect_eq "only k7 issued" \
 expect_eq "k7.pem now holds the new key (openssl)" "$(pubkey_of_cert "$WORK/kill.out/k7.pem")" "$(pubkey_of_csr "$K/k7.csr")"
 expect_eq "k1.pem holds its CSR's key (openssl)" "$(pubkey_of_cert "$WORK/kill.out/k1.pem")" "$(pubkey_of_csr "$K/k1.csr")"
 
+section "the last requests of a run are smaller, so that they end together"
+# 300 CSRs, requests of 100, two in flight: once fewer are left than two
+# full requests take, each takes half of what is left, at least 64:
+# 100, 100, 64, 36.
+"$PKICTL" --server "$BASE" batch --profile tomcat-ECDSA --csr-dir "$K" \
+  --out-dir "$WORK/taper.out" --batch-size 100 --parallel 2 --json \
+  >"$WORK/t1.json" 2>"$WORK/t1.err" || fail "pkictl batch failed: $(cat "$WORK/t1.err")"
+expect_eq "four requests, all issued" \
+  "$(json_get "$WORK/t1.json" '(d["requests"], d["issued"], d["failed"])')" "(4, $N, 0)"
+expect_eq "every CSR has its certificate" "$(check_outputs "$K" "$WORK/taper.out")" "$N"
+
 # --- PostgreSQL stopped and started under the batch ---
 
 section "PostgreSQL stopped and started in the middle of a run"
