@@ -8,7 +8,8 @@
 //     pass only counts the names, for the progress line's ETA). A CSR whose
 //     certificate is already in --out-dir (valid PEM, the CSR's public key)
 //     is counted and skipped. The others are read into chunks of
-//     --batch-size items (at most CHUNK_BYTES of CSRs) pushed onto |todo|.
+//     --batch-size items (at most CHUNK_BYTES of CSRs) pushed onto |todo|;
+//     the last chunks of a run are smaller (next_chunk_size).
 //   senders (--parallel threads, each with its own client and connection):
 //     pop a chunk, POST it, retry it while the server answers that it may
 //     be retried (503, a connection failure), and push the answered chunk
