@@ -34,7 +34,24 @@ static void sqlstate(PGconn *conn, const char *sql, char out[6]) {
 // statements below to insert with the issuer they choose.
 static const char kTemplate[] =
     "CREATE TEMP TABLE t AS SELECT * FROM certificates LIMIT 1;"
-    " UPDATE t SET serial = '7e57', replaces_id = NULL";
+    " UPDATE t SET replaces_id = NULL";
+
+// stage_row makes |conn|'s temporary table t hold a copy of a recorded
+// certificate's row with a new id, |serial| and |issuer_id|, for the
+// statements of a test to insert. Returns 1 when it does.
+static int stage_row(PGconn *conn, long long issuer_id, const char *serial) {
+  char code[6], sql[512];
+  sqlstate(conn, kTemplate, code);
+  if (strcmp(code, "00000") != 0) {
+    return 0;
+  }
+  snprintf(sql, sizeof(sql),
+           "UPDATE t SET id = nextval(pg_get_serial_sequence('certificates',"
+           " 'id')), issuer_id = %lld, serial = '%s'",
+           issuer_id, serial);
+  sqlstate(conn, sql, code);
+  return strcmp(code, "00000") == 0;
+}
 
 // An issuer of the test's own: a copy of the issuing CA's row under a new
 // name, which no certificate names yet. Returns its id, or -1.
@@ -67,15 +84,9 @@ TEST(the_engine_records_through_the_check) {
 TEST(a_row_naming_no_issuer_is_refused) {
   PGconn *conn = mod_db_connect(&ca.db);
   char code[6];
-  sqlstate(conn, kTemplate, code);
-  CHECK_EQ_STR(code, "00000");
+  CHECK(stage_row(conn, 987654321, "7e57"));
   sqlstate(conn, "INSERT INTO certificates SELECT * FROM t WHERE false", code);
   CHECK_EQ_STR(code, "00000");  // no row: nothing to check
-  sqlstate(conn,
-           "UPDATE t SET id = nextval(pg_get_serial_sequence('certificates',"
-           " 'id')), issuer_id = 987654321",
-           code);
-  CHECK_EQ_STR(code, "00000");
   sqlstate(conn, "INSERT INTO certificates SELECT * FROM t", code);
   CHECK_EQ_STR(code, "23503");
   sqlstate(conn,
@@ -97,13 +108,7 @@ TEST(a_named_issuer_is_kept_an_unnamed_one_goes) {
   CHECK(named > 0 && unnamed > 0);
   PGconn *conn = mod_db_connect(&ca.db);
   char code[6], sql[512];
-  sqlstate(conn, kTemplate, code);
-  snprintf(sql, sizeof(sql),
-           "UPDATE t SET id = nextval(pg_get_serial_sequence('certificates',"
-           " 'id')), issuer_id = %lld, serial = '7e58'",
-           named);
-  sqlstate(conn, sql, code);
-  CHECK_EQ_STR(code, "00000");
+  CHECK(stage_row(conn, named, "7e58"));
   sqlstate(conn, "INSERT INTO certificates SELECT * FROM t", code);
   CHECK_EQ_STR(code, "00000");
   snprintf(sql, sizeof(sql), "DELETE FROM issuers WHERE id = %lld", named);
@@ -147,12 +152,7 @@ TEST(a_delete_waits_for_the_recording_transaction) {
   PGconn *a = mod_db_connect(&ca.db);
   PGconn *b = mod_db_connect(&ca.db);
   char code[6], sql[512];
-  sqlstate(a, kTemplate, code);
-  snprintf(sql, sizeof(sql),
-           "UPDATE t SET id = nextval(pg_get_serial_sequence('certificates',"
-           " 'id')), issuer_id = %lld, serial = '7e59'",
-           issuer);
-  sqlstate(a, sql, code);
+  CHECK(stage_row(a, issuer, "7e59"));
   sqlstate(a, "BEGIN", code);
   sqlstate(a, "INSERT INTO certificates SELECT * FROM t", code);
   CHECK_EQ_STR(code, "00000");
