@@ -18,9 +18,9 @@ as_postgres() {
 # quarter of the machine's memory, the starting point PostgreSQL's manual
 # gives for a dedicated server ("Resource Consumption"), between 128 MB
 # (PostgreSQL's own default) and 8 GB. With 128 MB, a few hundred thousand
-# certificates with their indexes no longer fit, and the backends write
-# pages out and read them back through the kernel while they record
-# (bench:issue, P-256 through pkictl: 1.5% of the machine's CPU).
+# certificates with their indexes no longer fit, and the backends read
+# evicted pages back through the kernel while they record (README,
+# `bazel/pki serve`).
 pg_shared_buffers() {
   local kb mb
   kb="$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo 2>/dev/null || true)"
