@@ -1775,6 +1775,20 @@ static int store_value(const pkictl_flag *flag, const char *value, void *out) {
   return 0;
 }
 
+int pkictl_uint_in(const char *flag, const char *text, unsigned long min,
+                   unsigned long max, unsigned *out) {
+  char *end;
+  errno = 0;
+  const unsigned long n = strtoul(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || n < min ||
+      n > max) {
+    fprintf(stderr, "pkictl: %s must be %lu to %lu\n", flag, min, max);
+    return 0;
+  }
+  *out = (unsigned)n;
+  return 1;
+}
+
 int pkictl_parse_flags(const pkictl_flag_spec *spec, int argc, char **argv,
                        void *out, const char **positional,
                        int *out_n_positional) {

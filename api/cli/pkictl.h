@@ -107,6 +107,13 @@ typedef struct pkictl_flag_spec {
   const char *unknown_hint;
 } pkictl_flag_spec;
 
+// pkictl_uint_in reads |text|, a whole decimal number from |min| to |max|
+// (digits only: no sign, no space), into |*out|; otherwise it prints that
+// |flag| must be in that range and returns 0. The to_uint of the
+// PKICTL_UINT_FLAGs of batch and revoke.
+int pkictl_uint_in(const char *flag, const char *text, unsigned long min,
+                   unsigned long max, unsigned *out);
+
 // pkictl_parse_flags is the one flag parser of pkictl. It reads |argv| by
 // |spec| into |out| (zeroed first) and collects the arguments that are not
 // flags into |positional|, their count in |*out_n_positional|; the strings it

@@ -172,34 +172,20 @@ static void sleep_ms(long ms) {
   }
 }
 
-static int to_number(const char *flag, const char *text, unsigned long min,
-                     unsigned long max, unsigned *out) {
-  char *end;
-  errno = 0;
-  const unsigned long n = strtoul(text, &end, 10);
-  if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || n < min ||
-      n > max) {
-    fprintf(stderr, "pkictl: %s must be %lu to %lu\n", flag, min, max);
-    return 0;
-  }
-  *out = (unsigned)n;
-  return 1;
-}
-
 static int to_days(const char *flag, const char *text, unsigned *out) {
-  return to_number(flag, text, 1, 100000, out);
+  return pkictl_uint_in(flag, text, 1, 100000, out);
 }
 
 static int to_parallel(const char *flag, const char *text, unsigned *out) {
-  return to_number(flag, text, 1, MAX_PARALLEL, out);
+  return pkictl_uint_in(flag, text, 1, MAX_PARALLEL, out);
 }
 
 static int to_batch_size(const char *flag, const char *text, unsigned *out) {
-  return to_number(flag, text, 1, CA_LIMIT_BATCH_ITEMS_MAX, out);
+  return pkictl_uint_in(flag, text, 1, CA_LIMIT_BATCH_ITEMS_MAX, out);
 }
 
 static int to_max_wait(const char *flag, const char *text, unsigned *out) {
-  return to_number(flag, text, 0, 86400, out);
+  return pkictl_uint_in(flag, text, 0, 86400, out);
 }
 
 // json_string writes |s| as a JSON string.

@@ -42,28 +42,11 @@ typedef struct revoke_flags {
 } revoke_flags;
 
 static int to_batch_items(const char *flag, const char *value, unsigned *out) {
-  char *end;
-  errno = 0;
-  const unsigned long v = strtoul(value, &end, 10);
-  if (*end != '\0' || errno != 0 || v < 1 || v > CA_LIMIT_BATCH_ITEMS_MAX) {
-    fprintf(stderr, "pkictl: %s must be 1 to %d\n", flag,
-            CA_LIMIT_BATCH_ITEMS_MAX);
-    return 0;
-  }
-  *out = (unsigned)v;
-  return 1;
+  return pkictl_uint_in(flag, value, 1, CA_LIMIT_BATCH_ITEMS_MAX, out);
 }
 
 static int to_parallel(const char *flag, const char *value, unsigned *out) {
-  char *end;
-  errno = 0;
-  const unsigned long v = strtoul(value, &end, 10);
-  if (*end != '\0' || errno != 0 || v < 1 || v > MAX_PARALLEL) {
-    fprintf(stderr, "pkictl: %s must be 1 to %d\n", flag, MAX_PARALLEL);
-    return 0;
-  }
-  *out = (unsigned)v;
-  return 1;
+  return pkictl_uint_in(flag, value, 1, MAX_PARALLEL, out);
 }
 
 static int parse(int argc, char **argv, revoke_flags *f) {
@@ -462,7 +445,10 @@ static void pool_close(pool *p, tally *t) {
 static int pool_open(pool *p, const pki_client *client, unsigned parallel,
                      const batch *shape) {
   memset(p, 0, sizeof(*p));
-  pthread_mutex_init(&p->mu, NULL);
+  if (pthread_mutex_init(&p->mu, NULL) != 0) {
+    fprintf(stderr, "pkictl: could not start the senders\n");
+    return 0;
+  }
   atomic_init(&p->failed, 0);
   int ok = pkictl_queue_init(&p->ready, parallel);
   if (ok && !pkictl_queue_init(&p->spare, parallel)) {
