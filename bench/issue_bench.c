@@ -50,8 +50,12 @@
 //              its time inside the counted window.
 //   pkictl     `pkictl batch` as a user runs it (not part of "all"): each
 //              slice is one whole run over a directory of --pkictl-csrs
-//              CSR files (the pair's CSRs repeated, PEM) into an emptied
-//              output directory, both under --work (default /dev/shm:
+//              PEM CSR files, each for a node of its own (--pkictl-names
+//              distinct, the default: a user's CSRs name their nodes, and
+//              PostgreSQL's indexes of the common name cost more per new
+//              name), or the pair's 32 CSRs repeated (repeated), into an
+//              emptied output directory, both under --work (default
+//              /dev/shm:
 //              tmpfs, so that the disk is not what is measured), against
 //              the pkid this program starts; the slice's time is the run's
 //              from exec to exit, and this side's CPU includes pkictl's.
@@ -121,6 +125,7 @@ typedef struct options {
   pid_t pkid_pid;        // the pkid this program started, for its CPU time
   const it_db *pkid_db;  // its database, for PostgreSQL's processes
   size_t pkictl_csrs;    // pkictl: CSR files per run
+  int pkictl_distinct;   // pkictl: a common name of its own per CSR file
   const char *work;      // pkictl: where the CSR and certificate files go
   const it_pkid *pkid;   // pkictl: the pkid it calls
 } options;
@@ -190,8 +195,9 @@ typedef struct pair_state {
   const pair *p;
   uint8_t *csrs[CSR_POOL];
   size_t lens[CSR_POOL];
-  ca_authority *authority;  // ephemeral: for in-process issuance
-  size_t tbs_len;           // the size of a real TBSCertificate of this pair
+  EVP_PKEY *keys[CSR_POOL];  // the CSRs' keys
+  ca_authority *authority;   // ephemeral: for in-process issuance
+  size_t tbs_len;            // the size of a real TBSCertificate of this pair
 } pair_state;
 
 static int pair_setup(const pair *p, pair_state *out) {
@@ -201,7 +207,7 @@ static int pair_setup(const pair *p, pair_state *out) {
     char subject[96];
     snprintf(subject, sizeof(subject), "/CN=bench%d.example.com/O=Bench", i);
     test_csr_spec spec = {.key = p->csr_key, .subject = subject};
-    out->csrs[i] = test_make_csr(&spec, &out->lens[i], NULL);
+    out->csrs[i] = test_make_csr(&spec, &out->lens[i], &out->keys[i]);
     if (out->csrs[i] == NULL) {
       return 0;
     }
@@ -235,6 +241,7 @@ static int pair_setup(const pair *p, pair_state *out) {
 static void pair_cleanup(pair_state *s) {
   for (int i = 0; i < CSR_POOL; i++) {
     OPENSSL_free(s->csrs[i]);
+    EVP_PKEY_free(s->keys[i]);
   }
   ca_authority_free(s->authority);
 }
@@ -629,6 +636,30 @@ static void pkictl_dirs(const options *opts, const pair_state *ps,
   snprintf(out, 512, "%s.out", csrs);
 }
 
+// pkictl_csr_pem returns file |i|'s CSR as PEM (OPENSSL_free), or NULL:
+// with --pkictl-names distinct, a request of its own for node i of a
+// numbered cluster (cucm-sub03.cl01234.example.net: 20 nodes to a
+// cluster), signed with one of the pool's keys (a key per CSR would take
+// minutes to make for RSA); else the pool's CSRs repeated.
+static char *pkictl_csr_pem(const options *opts, const pair_state *ps,
+                            size_t i) {
+  if (!opts->pkictl_distinct) {
+    return test_pem_csr(ps->csrs[i % CSR_POOL], ps->lens[i % CSR_POOL]);
+  }
+  char subject[96];
+  snprintf(subject, sizeof(subject),
+           "/CN=cucm-sub%02zu.cl%05zu.example.net/O=Bench", i % 20,
+           i / 20 % 100000);
+  test_csr_spec spec = {.key = ps->p->csr_key,
+                        .subject = subject,
+                        .reuse_key = ps->keys[i % CSR_POOL]};
+  size_t len;
+  uint8_t *der = test_make_csr(&spec, &len, NULL);
+  char *pem = der != NULL ? test_pem_csr(der, len) : NULL;
+  OPENSSL_free(der);
+  return pem;
+}
+
 // pkictl_prepare writes --pkictl-csrs PEM files of |ps|'s CSRs into the
 // case's CSR directory.
 static int pkictl_prepare(const options *opts, const pair_state *ps) {
@@ -638,21 +669,15 @@ static int pkictl_prepare(const options *opts, const pair_state *ps) {
     fprintf(stderr, "bench: mkdir %s: %s\n", csrs, strerror(errno));
     return 0;
   }
-  char *pem[CSR_POOL] = {NULL};
   int ok = 1;
-  for (int i = 0; ok && i < CSR_POOL; i++) {
-    pem[i] = test_pem_csr(ps->csrs[i], ps->lens[i]);
-    ok = pem[i] != NULL;
-  }
   for (size_t i = 0; ok && i < opts->pkictl_csrs; i++) {
     char path[600];
     snprintf(path, sizeof(path), "%s/c%06zu.csr", csrs, i);
-    FILE *f = fopen(path, "w");
-    ok = f != NULL && fputs(pem[i % CSR_POOL], f) >= 0;
+    char *pem = pkictl_csr_pem(opts, ps, i);
+    FILE *f = pem != NULL ? fopen(path, "w") : NULL;
+    ok = f != NULL && fputs(pem, f) >= 0;
     ok = f != NULL && fclose(f) == 0 && ok;
-  }
-  for (int i = 0; i < CSR_POOL; i++) {
-    OPENSSL_free(pem[i]);
+    OPENSSL_free(pem);
   }
   return ok;
 }
@@ -815,7 +840,7 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       "\"limit_per_s\":%.1f,\"ratio\":%.3f,\"slice_min_ratio\":%.3f,"
       "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
       "\"%s\":%.3f,\"%s\":%.1f,\"system_cpu_ratio\":%.3f,"
-      "\"others_cpu_share\":%.3f}\n",
+      "\"others_cpu_share\":%.3f,\"names\":%zu}\n",
       case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
       c->kind >= CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
       rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
@@ -826,7 +851,9 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       c->ours > 0 ? c->limit_cpu / c->ours : 0,
       c->wall > 0
           ? c->others / (c->wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
-          : 0);
+          : 0,
+      c->kind == CASE_PKICTL && c->opts->pkictl_distinct ? c->opts->pkictl_csrs
+                                                         : (size_t)CSR_POOL);
   fflush(stdout);
 }
 
@@ -1177,7 +1204,9 @@ static void usage(void) {
           "pkid)]\n"
           "       [--keygen-rounds N (keygen: runs of the full pool)]\n"
           "       [--pkictl-csrs N (pkictl: CSR files, default 20000)] "
-          "[--work DIR (pkictl: default /dev/shm)]\n");
+          "[--work DIR (pkictl: default /dev/shm)]\n"
+          "       [--pkictl-names distinct|repeated (pkictl: a common name "
+          "per CSR, the default, or the 32 CSRs' names repeated)]\n");
 }
 
 // add_cases lists the cases of one pair for |opts|. HTTP cases get their
@@ -1231,7 +1260,8 @@ int main(int argc, char **argv) {
                   .warmup = -1,
                   .mode = "all",
                   .keygen_rounds = 1,
-                  .pkictl_csrs = 20000};
+                  .pkictl_csrs = 20000,
+                  .pkictl_distinct = 1};
   struct stat shm;
   opts.work =
       stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm" : "/tmp";
@@ -1267,6 +1297,10 @@ int main(int argc, char **argv) {
       opts.pkictl_csrs = strtoul(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--work") == 0) {
       opts.work = argv[++i];
+    } else if (strcmp(argv[i], "--pkictl-names") == 0 &&
+               (strcmp(argv[i + 1], "distinct") == 0 ||
+                strcmp(argv[i + 1], "repeated") == 0)) {
+      opts.pkictl_distinct = strcmp(argv[++i], "distinct") == 0;
     } else {
       usage();
       return 2;

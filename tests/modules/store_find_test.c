@@ -175,6 +175,51 @@ TEST(each_filter_selects_what_it_names) {
   CHECK_EQ_INT(list(&f, w), 0);
 }
 
+// lower_copy writes |n| bytes of |text| lower-cased (ASCII) to |out|.
+static void lower_copy(const char *text, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++) {
+    const char c = text[i];
+    out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+  }
+  out[n] = '\0';
+}
+
+TEST(every_substring_finds_the_names_containing_it) {
+  // Whatever its length and wherever it starts in a name: one or two
+  // characters (PostgreSQL's plan), three or four (trigrams, migration
+  // 0010), five or more (5-grams, migration 0022). Upper case, so that the
+  // match is seen to ignore case.
+  for (int k = 0; k < CERTS; k++) {
+    const size_t len = strlen(kCerts[k].cn);
+    for (size_t start = 0; start < len; start++) {
+      for (size_t n = 1; start + n <= len; n++) {
+        char text[64], lower[64], name[64];
+        lower_copy(kCerts[k].cn + start, n, lower);
+        for (size_t i = 0; i <= n; i++) {
+          const char c = lower[i];
+          text[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+        }
+        int expected[CERTS], want = 0;
+        for (int i = 0; i < CERTS; i++) {
+          lower_copy(kCerts[i].cn, strlen(kCerts[i].cn), name);
+          expected[i] = strstr(name, lower) != NULL;
+          want += expected[i];
+        }
+        int w[CERTS + 1];
+        ca_cert_filter f = {.usage = CA_USAGE_IDENTITY, .cn = text};
+        const int got = list(&f, w);
+        if (got != want) {
+          fprintf(stderr, "cn=%s: %d found, %d expected\n", text, got, want);
+        }
+        CHECK_EQ_INT(got, want);
+        for (int i = 0; i < got && i < CERTS; i++) {
+          CHECK(w[i] >= 0 && expected[w[i]]);
+        }
+      }
+    }
+  }
+}
+
 TEST(rows_carry_what_was_issued) {
   for (int with_der = 0; with_der <= 1; with_der++) {
     ca_cert_filter f = {.usage = CA_USAGE_IDENTITY,
@@ -325,6 +370,7 @@ int main(void) {
     return 1;
   }
   RUN(each_filter_selects_what_it_names);
+  RUN(every_substring_finds_the_names_containing_it);
   RUN(rows_carry_what_was_issued);
   RUN(pages_follow_one_another_through_the_cursor);
   RUN(revoked_finds_page_through_revocations);
