@@ -37,8 +37,27 @@ for mode in raw inprocess inprocess-shared-key http; do
   grep -q "\"mode\":\"$mode\"" "$out" || { echo "no $mode line"; exit 1; }
 done
 
-bench/store_bench --database "$PKI_TEST_DATABASE_URL" --seconds 0.3 > "$out"
-check_json "$out" store method,rows_per_commit,rows_per_s,pg_cpu_us_per_row
+# pkictl batch as a user runs it: a name per CSR file by default, the
+# pair's 32 CSRs repeated with --pkictl-names repeated.
+for names in distinct repeated; do
+  bench/issue_bench --database "$PKI_TEST_DATABASE_URL" --mode pkictl \
+    --pairs EC-P256 --pkictl-csrs 200 --rounds 1 --seconds 0.3 \
+    --pkictl-names "$names" --work "$TEST_TMPDIR" > "$out"
+  check_json "$out" issue mode,certs_per_s,limit_per_s,ratio
+  want=200
+  [ "$names" = repeated ] && want=32
+  grep -q "\"mode\":\"pkictl\".*\"system_cpu_ratio\".*\"names\":$want}" "$out" || {
+    cat "$out"
+    exit 1
+  }
+done
+
+for names in distinct one; do
+  bench/store_bench --database "$PKI_TEST_DATABASE_URL" --seconds 0.3 \
+    --names "$names" > "$out"
+  check_json "$out" store method,names,rows_per_commit,rows_per_s,pg_cpu_us_per_row
+  grep -q "\"names\":\"$names\"" "$out" || { cat "$out"; exit 1; }
+done
 
 bench/batch_rss_bench --database "$PKI_TEST_DATABASE_URL" --csrs 300 \
   --rounds 1 > "$out"
