@@ -13,16 +13,30 @@ set -eu
 
 command -v python3 >/dev/null 2>&1 || fail "python3 is not installed"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# free_ports N: N distinct free ports, one per line. The sockets are held
+# until all are chosen: ports chosen one at a time could repeat, and then
+# the wait for one server (a GET /) reached `openssl ocsp` on the same
+# port, which exits at the first request it cannot read, and pkid found no
+# responder there (HTTP 502).
+free_ports() {
+  python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+' "$1"
 }
 
-OCSP_PORT="$(free_port)"       # openssl ocsp, a delegated responder
-ROGUE_PORT="$(free_port)"      # openssl ocsp signing with a key of its own
-REPLAY_PORT="$(free_port)"     # serves one recorded response to every POST
-CRL_PORT="$(free_port)"        # python3 -m http.server: the CRL
-DEAD_PORT="$(free_port)"       # nothing listens there
-HOOK_PORT="$(free_port)"       # the expiry monitor's webhook receiver
+{
+  read -r OCSP_PORT    # openssl ocsp, a delegated responder
+  read -r ROGUE_PORT   # openssl ocsp signing with a key of its own
+  read -r REPLAY_PORT  # serves one recorded response to every POST
+  read -r CRL_PORT     # python3 -m http.server: the CRL
+  read -r DEAD_PORT    # nothing listens there
+  read -r HOOK_PORT    # the expiry monitor's webhook receiver
+} < <(free_ports 6)
+[ -n "$HOOK_PORT" ] || fail "no free ports"
 
 # The Common Criteria default everywhere, but: ipsec-trust accepts with a
 # warning; TVS-trust and Phone-SAST-trust ask responders of their own.
@@ -229,6 +243,10 @@ revocation_of() {
   curl -sS "$BASE/v1/trust?format=text" |
     awk -F'\t' -v fp="$1" 'NR > 1 && $2 == fp { print $9; exit }'
 }
+
+# The responders must still be there: a stray request would have stopped
+# them (see free_ports).
+kill -0 "$OCSPD_PID" 2>/dev/null || fail "openssl ocsp stopped: $(cat "$WORK/ocsp.log")"
 
 section "OCSP: good, through a delegated responder"
 upload tomcat-trust "$CA/good.pem"
