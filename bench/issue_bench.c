@@ -50,16 +50,22 @@
 //              its time inside the counted window.
 //   pkictl     `pkictl batch` as a user runs it (not part of "all"): each
 //              slice is one whole run over a directory of --pkictl-csrs
-//              PEM CSR files, each for a node of its own (--pkictl-names
-//              distinct, the default: a user's CSRs name their nodes, and
-//              PostgreSQL's indexes of the common name cost more per new
-//              name), or the pair's 32 CSRs repeated (repeated), into an
+//              PEM CSR files (see --names) into an
 //              emptied output directory, both under --work (default
 //              /dev/shm:
 //              tmpfs, so that the disk is not what is measured), against
 //              the pkid this program starts; the slice's time is the run's
 //              from exec to exit, and this side's CPU includes pkictl's.
 //              --rounds runs (default 3).
+//   --names    distinct (the default): the CSRs that http and pkictl send
+//              each name a node of its own (cucm-sub03.cl01234.example.net,
+//              20 nodes to a cluster), as a user's do: --pkictl-csrs of
+//              them for pkictl, HTTP_NAMES for http, which each connection
+//              sends in turn, a batch at a time. PostgreSQL's indexes of the
+//              common name cost more per row with distinct names (README,
+//              "A name per CSR"). repeated: the pair's 32 CSRs, again and
+//              again. Each line's "names" says how many names its CSRs
+//              carry; the raw and in-process cases use the 32.
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
 //              the key pool full (--keygen-rounds runs of it, the pool
 //              refilled before each), then with the pool disabled
@@ -110,6 +116,8 @@ static const pair kPairs[] = {
 };
 #define PAIR_COUNT (sizeof(kPairs) / sizeof(kPairs[0]))
 #define CSR_POOL 32
+// How many CSRs of distinct names the http cases send (--names distinct).
+#define HTTP_NAMES 10000
 
 typedef struct options {
   double seconds;  // of each case, all its slices together
@@ -125,7 +133,7 @@ typedef struct options {
   pid_t pkid_pid;        // the pkid this program started, for its CPU time
   const it_db *pkid_db;  // its database, for PostgreSQL's processes
   size_t pkictl_csrs;    // pkictl: CSR files per run
-  int pkictl_distinct;   // pkictl: a common name of its own per CSR file
+  int names_distinct;    // http and pkictl: a common name of its own per CSR
   const char *work;      // pkictl: where the CSR and certificate files go
   const it_pkid *pkid;   // pkictl: the pkid it calls
 } options;
@@ -196,8 +204,11 @@ typedef struct pair_state {
   uint8_t *csrs[CSR_POOL];
   size_t lens[CSR_POOL];
   EVP_PKEY *keys[CSR_POOL];  // the CSRs' keys
-  ca_authority *authority;   // ephemeral: for in-process issuance
-  size_t tbs_len;            // the size of a real TBSCertificate of this pair
+  uint8_t **named;           // --names distinct: CSRs of a name each
+  size_t *named_lens;
+  size_t named_n;
+  ca_authority *authority;  // ephemeral: for in-process issuance
+  size_t tbs_len;           // the size of a real TBSCertificate of this pair
 } pair_state;
 
 static int pair_setup(const pair *p, pair_state *out) {
@@ -238,11 +249,53 @@ static int pair_setup(const pair *p, pair_state *out) {
   return parsed;
 }
 
+// pair_name_csrs makes |n| CSRs of distinct names into |ps|->named: node i
+// of a numbered cluster (cucm-sub03.cl01234.example.net: 20 nodes to a
+// cluster), each signed with one of the pool's keys (a key per CSR would
+// take minutes to make for RSA).
+static int pair_name_csrs(pair_state *ps, size_t n) {
+  ps->named = calloc(n, sizeof(*ps->named));
+  ps->named_lens = calloc(n, sizeof(*ps->named_lens));
+  if (ps->named == NULL || ps->named_lens == NULL) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char subject[96];
+    snprintf(subject, sizeof(subject),
+             "/CN=cucm-sub%02zu.cl%05zu.example.net/O=Bench", i % 20,
+             i / 20 % 100000);
+    test_csr_spec spec = {.key = ps->p->csr_key,
+                          .subject = subject,
+                          .reuse_key = ps->keys[i % CSR_POOL]};
+    ps->named[i] = test_make_csr(&spec, &ps->named_lens[i], NULL);
+    if (ps->named[i] == NULL) {
+      return 0;
+    }
+    ps->named_n = i + 1;
+  }
+  return 1;
+}
+
+// pair_csr returns CSR |i| of what the http and pkictl cases send.
+static const uint8_t *pair_csr(const pair_state *ps, size_t i, size_t *len) {
+  if (ps->named_n > 0) {
+    *len = ps->named_lens[i % ps->named_n];
+    return ps->named[i % ps->named_n];
+  }
+  *len = ps->lens[i % CSR_POOL];
+  return ps->csrs[i % CSR_POOL];
+}
+
 static void pair_cleanup(pair_state *s) {
   for (int i = 0; i < CSR_POOL; i++) {
     OPENSSL_free(s->csrs[i]);
     EVP_PKEY_free(s->keys[i]);
   }
+  for (size_t i = 0; i < s->named_n; i++) {
+    OPENSSL_free(s->named[i]);
+  }
+  free(s->named);
+  free(s->named_lens);
   ca_authority_free(s->authority);
 }
 
@@ -254,12 +307,13 @@ typedef struct run_arg {
   size_t batch;
   pki_client *client;  // HTTP: kept across slices (one keep-alive connection)
   int index;
-  double warmup;   // seconds from the start not counted (pipeline filling)
-  double seconds;  // counted seconds after the warm-up
-  double done;     // certificates made inside the counted window
-  double cpu;      // raw and in-process: the thread's CPU seconds
-  double made;     // HTTP: certificates of the whole slice
-  samples lat;     // latency of the requests that ended inside it
+  int connections;  // HTTP: how many threads send the case's batches
+  double warmup;    // seconds from the start not counted (pipeline filling)
+  double seconds;   // counted seconds after the warm-up
+  double done;      // certificates made inside the counted window
+  double cpu;       // raw and in-process: the thread's CPU seconds
+  double made;      // HTTP: certificates of the whole slice
+  samples lat;      // latency of the requests that ended inside it
   int failed;
 } run_arg;
 
@@ -427,8 +481,7 @@ static uint8_t *pack_batch(pair_state *ps, size_t n, size_t first,
   Pki__V1__IssueRequest **ptrs = calloc(n, sizeof(*ptrs));
   for (size_t i = 0; i < n; i++) {
     pki__v1__issue_request__init(&items[i]);
-    items[i].csr.data = ps->csrs[(first + i) % CSR_POOL];
-    items[i].csr.len = ps->lens[(first + i) % CSR_POOL];
+    items[i].csr.data = (uint8_t *)pair_csr(ps, first + i, &items[i].csr.len);
     ptrs[i] = &items[i];
   }
   Pki__V1__BatchIssueRequest req = PKI__V1__BATCH_ISSUE_REQUEST__INIT;
@@ -481,14 +534,32 @@ static int http_call(run_arg *a, const uint8_t *body, size_t len, int *busy) {
 // the slice is still running when the next limit slice starts.
 static void *http_thread(void *varg) {
   run_arg *a = varg;
-  size_t len;
-  uint8_t *body = pack_batch(a->pair, a->batch, (size_t)a->index, &len);
+  // The bodies this connection sends in turn: with CSRs of distinct names,
+  // its share of them (connection k: batches k, k + connections, ...),
+  // packed before the slice starts; else one batch of the 32.
+  const size_t per_round = a->batch * (size_t)a->connections;
+  size_t n_bodies = a->pair->named_n / (per_round > 0 ? per_round : 1);
+  n_bodies = n_bodies > 0 ? n_bodies : 1;
+  uint8_t **bodies = calloc(n_bodies, sizeof(*bodies));
+  size_t *lens = calloc(n_bodies, sizeof(*lens));
+  if (bodies == NULL || lens == NULL) {
+    fprintf(stderr, "bench: out of memory\n");
+    exit(1);
+  }
+  for (size_t j = 0; j < n_bodies; j++) {
+    const size_t first =
+        a->pair->named_n > 0
+            ? ((size_t)a->index + j * (size_t)a->connections) * a->batch
+            : (size_t)a->index;
+    bodies[j] = pack_batch(a->pair, a->batch, first, &lens[j]);
+  }
+  size_t next = 0;
   wait_go();
   const double w0 = now_s() + a->warmup, w1 = w0 + a->seconds;
   double t = now_s();
   while (t < w1) {
     int busy;
-    if (!http_call(a, body, len, &busy)) {
+    if (!http_call(a, bodies[next], lens[next], &busy)) {
       a->failed = 1;
       break;
     }
@@ -496,6 +567,7 @@ static void *http_thread(void *varg) {
     if (busy) {
       usleep(1000);
     } else {
+      next = (next + 1) % n_bodies;
       a->done += (double)a->batch * overlap(t, t2, w0, w1);
       a->made += (double)a->batch;
       if (t2 >= w0 && t2 <= w1) {
@@ -504,7 +576,11 @@ static void *http_thread(void *varg) {
     }
     t = now_s();
   }
-  free(body);
+  for (size_t j = 0; j < n_bodies; j++) {
+    free(bodies[j]);
+  }
+  free(bodies);
+  free(lens);
   return NULL;
 }
 
@@ -636,30 +712,6 @@ static void pkictl_dirs(const options *opts, const pair_state *ps,
   snprintf(out, 512, "%s.out", csrs);
 }
 
-// pkictl_csr_pem returns file |i|'s CSR as PEM (OPENSSL_free), or NULL:
-// with --pkictl-names distinct, a request of its own for node i of a
-// numbered cluster (cucm-sub03.cl01234.example.net: 20 nodes to a
-// cluster), signed with one of the pool's keys (a key per CSR would take
-// minutes to make for RSA); else the pool's CSRs repeated.
-static char *pkictl_csr_pem(const options *opts, const pair_state *ps,
-                            size_t i) {
-  if (!opts->pkictl_distinct) {
-    return test_pem_csr(ps->csrs[i % CSR_POOL], ps->lens[i % CSR_POOL]);
-  }
-  char subject[96];
-  snprintf(subject, sizeof(subject),
-           "/CN=cucm-sub%02zu.cl%05zu.example.net/O=Bench", i % 20,
-           i / 20 % 100000);
-  test_csr_spec spec = {.key = ps->p->csr_key,
-                        .subject = subject,
-                        .reuse_key = ps->keys[i % CSR_POOL]};
-  size_t len;
-  uint8_t *der = test_make_csr(&spec, &len, NULL);
-  char *pem = der != NULL ? test_pem_csr(der, len) : NULL;
-  OPENSSL_free(der);
-  return pem;
-}
-
 // pkictl_prepare writes --pkictl-csrs PEM files of |ps|'s CSRs into the
 // case's CSR directory.
 static int pkictl_prepare(const options *opts, const pair_state *ps) {
@@ -673,7 +725,9 @@ static int pkictl_prepare(const options *opts, const pair_state *ps) {
   for (size_t i = 0; ok && i < opts->pkictl_csrs; i++) {
     char path[600];
     snprintf(path, sizeof(path), "%s/c%06zu.csr", csrs, i);
-    char *pem = pkictl_csr_pem(opts, ps, i);
+    size_t len;
+    const uint8_t *der = pair_csr(ps, i, &len);
+    char *pem = test_pem_csr(der, len);
     FILE *f = pem != NULL ? fopen(path, "w") : NULL;
     ok = f != NULL && fputs(pem, f) >= 0;
     ok = f != NULL && fclose(f) == 0 && ok;
@@ -771,6 +825,7 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
                         .index = i,
                         .shared_key = c->kind == CASE_SHARED_KEY,
                         .batch = c->batch,
+                        .connections = c->threads,
                         .client = http ? c->clients[i] : NULL,
                         .warmup = http ? warmup : 0,
                         .seconds = seconds};
@@ -852,8 +907,7 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       c->wall > 0
           ? c->others / (c->wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
           : 0,
-      c->kind == CASE_PKICTL && c->opts->pkictl_distinct ? c->opts->pkictl_csrs
-                                                         : (size_t)CSR_POOL);
+      c->kind >= CASE_HTTP && ps->named_n > 0 ? ps->named_n : (size_t)CSR_POOL);
   fflush(stdout);
 }
 
@@ -1205,8 +1259,8 @@ static void usage(void) {
           "       [--keygen-rounds N (keygen: runs of the full pool)]\n"
           "       [--pkictl-csrs N (pkictl: CSR files, default 20000)] "
           "[--work DIR (pkictl: default /dev/shm)]\n"
-          "       [--pkictl-names distinct|repeated (pkictl: a common name "
-          "per CSR, the default, or the 32 CSRs' names repeated)]\n");
+          "       [--names distinct|repeated (http and pkictl: a common name "
+          "per CSR, the default, or the 32 CSRs repeated)]\n");
 }
 
 // add_cases lists the cases of one pair for |opts|. HTTP cases get their
@@ -1261,7 +1315,7 @@ int main(int argc, char **argv) {
                   .mode = "all",
                   .keygen_rounds = 1,
                   .pkictl_csrs = 20000,
-                  .pkictl_distinct = 1};
+                  .names_distinct = 1};
   struct stat shm;
   opts.work =
       stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm" : "/tmp";
@@ -1297,10 +1351,10 @@ int main(int argc, char **argv) {
       opts.pkictl_csrs = strtoul(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--work") == 0) {
       opts.work = argv[++i];
-    } else if (strcmp(argv[i], "--pkictl-names") == 0 &&
+    } else if (strcmp(argv[i], "--names") == 0 &&
                (strcmp(argv[i + 1], "distinct") == 0 ||
                 strcmp(argv[i + 1], "repeated") == 0)) {
-      opts.pkictl_distinct = strcmp(argv[++i], "distinct") == 0;
+      opts.names_distinct = strcmp(argv[++i], "distinct") == 0;
     } else {
       usage();
       return 2;
@@ -1354,6 +1408,13 @@ int main(int argc, char **argv) {
       return 1;
     }
     opts.pkid = &pkid;
+    if (http && opts.names_distinct &&
+        !pair_name_csrs(&ps, pkictl ? opts.pkictl_csrs : HTTP_NAMES)) {
+      fprintf(stderr, "bench: cannot make %s CSRs: %s\n", kPairs[k].csr_key,
+              ca_err_get()->message);
+      pair_cleanup(&ps);
+      return 1;
+    }
     if (pkictl && !pkictl_prepare(&opts, &ps)) {
       pkictl_cleanup(&opts, &ps);
       return 1;

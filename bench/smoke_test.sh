@@ -36,13 +36,19 @@ check_json "$out" issue bench,mode,csr_key,issuer_key,threads,batch,certs_per_s,
 for mode in raw inprocess inprocess-shared-key http; do
   grep -q "\"mode\":\"$mode\"" "$out" || { echo "no $mode line"; exit 1; }
 done
+# The http cases send CSRs of distinct names by default, 32 names repeated
+# with --names repeated.
+grep -q '"mode":"http".*"names":10000}' "$out" || { cat "$out"; exit 1; }
+bench/issue_bench --database "$PKI_TEST_DATABASE_URL" --mode http \
+  --seconds 0.3 --pairs EC-P256 --batches 10 --names repeated > "$out"
+grep -q '"mode":"http".*"names":32}' "$out" || { cat "$out"; exit 1; }
 
 # pkictl batch as a user runs it: a name per CSR file by default, the
-# pair's 32 CSRs repeated with --pkictl-names repeated.
+# pair's 32 CSRs repeated with --names repeated.
 for names in distinct repeated; do
   bench/issue_bench --database "$PKI_TEST_DATABASE_URL" --mode pkictl \
     --pairs EC-P256 --pkictl-csrs 200 --rounds 1 --seconds 0.3 \
-    --pkictl-names "$names" --work "$TEST_TMPDIR" > "$out"
+    --names "$names" --work "$TEST_TMPDIR" > "$out"
   check_json "$out" issue mode,certs_per_s,limit_per_s,ratio
   want=200
   [ "$names" = repeated ] && want=32
