@@ -66,11 +66,13 @@ typedef struct flags {
   int n_positional;
 } flags;
 
-// read_ulong reads a whole decimal |text| as strtoul does.
+// read_ulong reads |text|, a whole decimal number: digits only (no sign,
+// no space), not past ULONG_MAX. The one number reader of pkictl's flags.
 static int read_ulong(const char *text, unsigned long *out) {
   char *end;
+  errno = 0;
   *out = strtoul(text, &end, 10);
-  return *end == '\0';
+  return text[0] >= '0' && text[0] <= '9' && *end == '\0' && errno == 0;
 }
 
 // accept_uint stores |n| when |ok|, else prints that |flag| must be |what|.
@@ -92,9 +94,7 @@ static int to_positive(const char *flag, const char *text, unsigned *out) {
 }
 
 static int to_count(const char *flag, const char *text, unsigned *out) {
-  unsigned long n;
-  const int ok = read_ulong(text, &n) && n >= 1 && n <= 100000;
-  return accept_uint(flag, ok, n, "1 to 100000", out);
+  return pkictl_uint_in(flag, text, 1, 100000, out);
 }
 
 // to_years reads the validity of a self-signed identity.
@@ -1073,9 +1073,8 @@ int pkictl_print_call(pki_client *client, const char *method,
 
 static int monitor_number(const char *flag, const char *text, unsigned long max,
                           uint32_t *out) {
-  char *end;
-  const unsigned long v = strtoul(text, &end, 10);
-  if (text[0] < '0' || text[0] > '9' || *end != '\0' || v > max) {
+  unsigned long v;
+  if (!read_ulong(text, &v) || v > max) {
     fprintf(stderr, "pkictl: %s must be a number up to %lu\n", flag, max);
     return 0;
   }
@@ -1777,11 +1776,8 @@ static int store_value(const pkictl_flag *flag, const char *value, void *out) {
 
 int pkictl_uint_in(const char *flag, const char *text, unsigned long min,
                    unsigned long max, unsigned *out) {
-  char *end;
-  errno = 0;
-  const unsigned long n = strtoul(text, &end, 10);
-  if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || n < min ||
-      n > max) {
+  unsigned long n;
+  if (!read_ulong(text, &n) || n < min || n > max) {
     fprintf(stderr, "pkictl: %s must be %lu to %lu\n", flag, min, max);
     return 0;
   }
