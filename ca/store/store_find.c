@@ -97,8 +97,8 @@ static int split_sans(const char *joined, ca_cert_row *row) {
 
 // The common-name filter as a LIKE pattern: the text, lower-cased, with
 // LIKE's own characters (backslash, %, _) escaped, between two %. A
-// substring match like strpos, but one the trigram index of migration 0010
-// serves: the parameter is known when the statement is planned
+// substring match like strpos, but one a trigram index serves (the names',
+// migration 0026): the parameter is known when the statement is planned
 // (PQexecParams plans an unnamed statement with its values), so the pattern
 // is a constant then.
 #define CN_PATTERN                                                 \
@@ -158,40 +158,50 @@ static int split_sans(const char *joined, ca_cert_row *row) {
   " = 'good'"                                            \
   " AND NOT " CA_STORE_REVOKED "))"
 
-// The common-name filter of the identity branch: the trigram index's
-// (migration 0010), through the LIKE pattern.
+// The common-name filter of the identity branch, through the LIKE pattern:
+// over the first certificates of the range (kFindPrefixSql), or beside a
+// selective filter such as a serial (kFindSql).
 #define CN_LIKE "lower(c.common_name) LIKE " CN_PATTERN
 
-// The 5-grams of a common-name text that the index of migration 0022 is
-// asked for (kCnGramsSql): those that are not among the most common
+// The 5-grams of a common-name text that the names' index of migration 0026
+// is asked for (kCnGramsSql): those that are not among the most common
 // elements of the index's statistics (ANALYZE; pg_stats), each rarer than
 // the least common of those. GIN reads the whole posting list of each gram
 // asked for, and a gram in a third of the names (".cl00", "examp") has a
-// long one, which costs more than the rare grams that select the rows. A
+// long one, which costs more than the rare grams that select the names. A
 // text made of common grams only (or a table without statistics yet) asks
 // for all of its grams. They go to the find as a parameter, so that
-// PostgreSQL plans with them (a subquery in the find would leave it a
-// default estimate of the rows found, and a plan for thousands).
+// PostgreSQL plans with them.
 static const char kCnGramsSql[] =
     "SELECT coalesce(nullif(array(SELECT g FROM unnest(pki_cn_grams($1)) AS g"
     " WHERE g <> ALL (coalesce((SELECT s.most_common_elems::text::text[]"
     " FROM pg_stats s WHERE s.schemaname = current_schema()"
-    " AND s.tablename = 'certificates_common_name_grams_idx'), '{}'))),"
+    " AND s.tablename = 'certificate_names_grams_idx'), '{}'))),"
     " '{}'), pki_cn_grams($1))";
 
-// The same filter through the 5-grams of migration 0022, for a text of
-// five characters or more: the names holding the grams $19 (kCnGramsSql's,
-// through the index, whose grams compare under the C collation), then
-// those matching the pattern. The pattern's
-// collation is "C" so that the trigram index (whose column has the
-// database's) cannot serve it: PostgreSQL would otherwise add that index's
-// long posting lists to the scan. LIKE compares bytes under either
-// collation, and lower() is the name's, as before; the pattern still gives
-// PostgreSQL its estimate of the rows found (a few), and so a plan that
-// probes the revocations key for each rather than reading the table.
-#define CN_GRAMS                                             \
-  "pki_cn_grams(c.common_name) COLLATE \"C\" @> $19::text[]" \
-  " AND lower(c.common_name) LIKE " CN_PATTERN " COLLATE \"C\""
+// A rare text is looked up among the distinct names (certificate_names,
+// migration 0026), whose GIN indexes hold each name's grams once however
+// many certificates bear it; the certificates of the names found are read
+// through certificates_renewal_idx (lower(common_name), migration 0019).
+// The names come as an array (an InitPlan, evaluated once), for which
+// PostgreSQL estimates a few names and so plans a probe of that index per
+// name. The names' collation is "C" (bytes); the array's is the
+// database's, the renewal index's.
+#define CN_IN_NAMES(WHERE)                                  \
+  "lower(c.common_name) = ANY (ARRAY(SELECT n.name COLLATE" \
+  " \"default\" FROM certificate_names n WHERE " WHERE "))"
+
+// A text of three or four characters: the names' trigram index, through
+// the pattern (in the names' collation, the index's).
+#define CN_TRIGRAMS CN_IN_NAMES("n.name LIKE " CN_PATTERN " COLLATE \"C\"")
+
+// Five characters or more: the names holding the grams $19 (kCnGramsSql's),
+// then those containing the text. strpos, which no index serves, keeps the
+// trigram index's long posting lists out of the plan.
+#define CN_GRAMS                                          \
+  CN_IN_NAMES(                                            \
+      "pki_cn_grams(n.name) COLLATE \"C\" @> $19::text[]" \
+      " AND strpos(n.name, lower($2) COLLATE \"C\") > 0")
 
 // The issuer filter: the issuer's id, a constant of the scan (an InitPlan),
 // so that certificates_issuer_not_after_idx (migration 0022) serves it in
@@ -321,13 +331,14 @@ static const char kFindSql[] =
 // first the $19 certificates of the range in notAfter order
 // (kFindPrefixSql); a text common enough to fill the page among them is
 // answered so, the page being the same as the whole table's. Otherwise the
-// text is rare, and kFindRareSql finds every match through the trigram index
-// (migration 0010) and sorts them: the order by an expression no index has
-// keeps PostgreSQL from walking the notAfter index instead. A text of
-// CN_GRAM_CHARS characters or more is found through its 5-grams instead
-// (kFindRareGramsSql, migration 0022): a rare name may be made of common
-// trigrams only (cucm-sub03.cl11929), whose posting lists name millions of
-// rows, while one of its 5-grams names a few hundred.
+// text is rare, and kFindRareSql finds every name holding it through the
+// names' trigram index (CN_TRIGRAMS), then every certificate of those names,
+// and sorts them: the order by an expression no index has keeps PostgreSQL
+// from walking the notAfter index instead. A text of CN_GRAM_CHARS
+// characters or more is found through the names' 5-grams instead
+// (kFindRareGramsSql, CN_GRAMS): a rare name may be made of common trigrams
+// only (cucm-sub03.cl11929), whose posting lists name most of the names,
+// while one of its 5-grams names a few.
 static const char kFindPrefixSql[] = FIND_SQL(
     // The rows' own address too (ctid), by which FIND_SQL_OF reads them.
     "(SELECT c0.*, c0.ctid AS ctid FROM certificates c0 WHERE" RANGE(
@@ -335,7 +346,7 @@ static const char kFindPrefixSql[] = FIND_SQL(
     "c.not_after", CN_LIKE) " LIMIT $16::bigint";
 static const char kFindRareSql[] =
     FIND_SQL("certificates c", "(c.not_after + interval '0 seconds')",
-             CN_LIKE) " LIMIT $16::bigint";
+             CN_TRIGRAMS) " LIMIT $16::bigint";
 static const char kFindRareGramsSql[] =
     FIND_SQL("certificates c", "(c.not_after + interval '0 seconds')",
              CN_GRAMS) " LIMIT $16::bigint";

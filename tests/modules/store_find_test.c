@@ -186,8 +186,8 @@ static void lower_copy(const char *text, size_t n, char *out) {
 
 TEST(every_substring_finds_the_names_containing_it) {
   // Whatever its length and wherever it starts in a name: one or two
-  // characters (PostgreSQL's plan), three or four (trigrams, migration
-  // 0010), five or more (5-grams, migration 0022). Upper case, so that the
+  // characters (PostgreSQL's plan), three or four (the names' trigrams,
+  // migration 0026), five or more (their 5-grams). Upper case, so that the
   // match is seen to ignore case.
   for (int k = 0; k < CERTS; k++) {
     const size_t len = strlen(kCerts[k].cn);
@@ -363,6 +363,35 @@ TEST(revoked_finds_page_through_revocations) {
   CHECK_EQ_INT(w[0], 2);
 }
 
+TEST(a_name_is_kept_once_and_finds_each_of_its_certificates) {
+  // A renewal under the same name in other letters: the names' table
+  // (migration 0026) keeps the lower-cased name once, and a find through it
+  // lists both certificates, soonest expiry first.
+  ca_issued again;
+  CHECK(mod_issue(&ca, "tomcat-ECDSA", "EC-P256", "ALPHA.Example.COM", &again));
+  CHECK_EQ_INT(mod_db_int(&ca.db,
+                          "SELECT count(*) FROM certificate_names"
+                          " WHERE name LIKE '%alpha%'",
+                          NULL, NULL),
+               1);
+  const char *const texts[] = {"PHA", "lpha.EXAMPLE"};
+  for (size_t t = 0; t < 2; t++) {
+    ca_cert_filter f = {
+        .usage = CA_USAGE_IDENTITY, .cn = texts[t], .limit = 100};
+    ca_cert_row *rows = NULL;
+    size_t n = 0;
+    CHECK(ca_store_list_certificates(ca.store, &f, &rows, &n));
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+      CHECK_EQ_STR(rows[0].serial, issued[0].serial_hex);
+      CHECK_EQ_STR(rows[1].serial, again.serial_hex);
+      CHECK_EQ_STR(rows[1].common_name, "ALPHA.Example.COM");
+    }
+    ca_cert_rows_free(rows, n);
+  }
+  ca_issued_cleanup(&again);
+}
+
 int main(void) {
   if (!setup()) {
     fprintf(stderr, "setup failed\n");
@@ -374,6 +403,7 @@ int main(void) {
   RUN(rows_carry_what_was_issued);
   RUN(pages_follow_one_another_through_the_cursor);
   RUN(revoked_finds_page_through_revocations);
+  RUN(a_name_is_kept_once_and_finds_each_of_its_certificates);
   for (int i = 0; i < CERTS; i++) {
     ca_issued_cleanup(&issued[i]);
   }

@@ -159,12 +159,14 @@ TEST(revoked_rows_survive_migration_0018) {
                      " WHERE table_name = 'certificates' AND column_name IN"
                      " ('status', 'revoked_at', 'revocation_reason')"),
                0);
-  // (Migration 0025's issuer checks are the only triggers left.)
+  // (Migration 0025's issuer checks and migration 0026's names are the
+  // only triggers left.)
   CHECK_EQ_INT(count("SELECT count(*) FROM pg_trigger"
                      " WHERE tgrelid = 'certificates'::regclass"
                      " AND NOT tgisinternal AND tgname NOT IN"
                      " ('certificates_issuer_exists_insert',"
-                     " 'certificates_issuer_exists_update')"),
+                     " 'certificates_issuer_exists_update',"
+                     " 'certificates_names_add')"),
                0);
   CHECK_EQ_INT(count("SELECT count(*) FROM pg_index x JOIN pg_class c"
                      " ON c.oid = x.indexrelid WHERE c.relname ="

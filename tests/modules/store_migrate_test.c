@@ -3,8 +3,9 @@
 // two stores migrating at once (migration 0010 runs outside a transaction,
 // with CREATE INDEX CONCURRENTLY, while the other waits for the lock); the
 // rows are kept, the indexes are valid, and the finds and the monitor's
-// selection that use them answer as before. A no-transaction migration
-// that stopped half-way (unrecorded) runs again.
+// selection that use them answer as before; the table of common names
+// (migration 0026) holds every name, old and new. A no-transaction
+// migration that stopped half-way (unrecorded) runs again.
 #include <openssl/mem.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -93,9 +94,9 @@ static long long count_valid_indexes(void) {
   return mod_db_int(&db,
                     "SELECT count(*) FROM pg_index x JOIN pg_class c"
                     " ON c.oid = x.indexrelid WHERE x.indisvalid AND"
-                    " c.relname IN ('certificates_common_name_trgm_idx',"
+                    " c.relname IN ('certificate_names_trgm_idx',"
                     " 'certificates_renewal_idx',"
-                    " 'certificates_common_name_grams_idx',"
+                    " 'certificate_names_grams_idx',"
                     " 'certificates_issuer_not_after_idx')",
                     NULL, NULL);
 }
@@ -210,16 +211,17 @@ TEST(find_pages) {
   ca_store *store = NULL;
   CHECK(ca_store_open(db.url, 1, &store));
   // A text in most names fills its pages from the first certificates by
-  // notAfter; a rare one is found through the trigram index. Both page.
+  // notAfter; a rare one is found through the names' trigram index
+  // (migration 0026). Both page.
   CHECK_EQ_INT(walk(store, "example.net", 7), 3000);
   CHECK_EQ_INT(walk(store, ".cl7.", 7), 60);
   CHECK_EQ_INT(walk(store, "node2999.", 7), 1);
   CHECK_EQ_INT(walk(store, "no such name", 7), 0);
   // Too short for trigrams.
   CHECK_EQ_INT(walk(store, "b%", 7), 1);
-  // Five characters and more: through the 5-grams (migration 0022, whose
-  // ANALYZE gave the statistics of their most common ones), LIKE's own
-  // characters matched as themselves.
+  // Five characters and more: through the names' 5-grams (migration 0026,
+  // whose ANALYZE gave the statistics of their most common ones), LIKE's
+  // own characters matched as themselves.
   CHECK_EQ_INT(walk(store, "a_b%c", 7), 1);
   CHECK_EQ_INT(walk(store, "E2999.CL49.", 7), 1);
   CHECK_EQ_INT(walk(store, "cl49.example.net", 7), 60);
@@ -227,28 +229,86 @@ TEST(find_pages) {
   ca_store_free(store);
 }
 
-TEST(rerun_0022_after_interruption) {
-  // The 5-gram and issuer indexes: a start that stopped in the middle of
-  // migration 0022 runs the file again, over the indexes already built.
-  CHECK(mod_db_exec(&db, "DELETE FROM schema_migrations WHERE version = 22"));
+// names_table_state checks what migration 0026 leaves: a name per distinct
+// lower-cased common name, the trigger that adds them, and no GIN index
+// left on certificates.
+static void names_table_state(void) {
+  CHECK_EQ_INT(mod_db_int(&db,
+                          "SELECT count(*) FROM certificate_names n FULL JOIN"
+                          " (SELECT DISTINCT lower(common_name) AS name FROM"
+                          " certificates) c ON c.name = n.name"
+                          " WHERE c.name IS NULL OR n.name IS NULL",
+                          NULL, NULL),
+               0);
+  CHECK_EQ_INT(mod_db_int(&db,
+                          "SELECT count(*) FROM certificate_names"
+                          " WHERE name <> lower(name)",
+                          NULL, NULL),
+               0);
+  CHECK_EQ_INT(mod_db_int(&db,
+                          "SELECT count(*) FROM pg_trigger WHERE tgname ="
+                          " 'certificates_names_add' AND tgenabled = 'O'",
+                          NULL, NULL),
+               1);
+  CHECK_EQ_INT(mod_db_int(&db,
+                          "SELECT count(*) FROM pg_index x JOIN pg_class c"
+                          " ON c.oid = x.indexrelid JOIN pg_am a"
+                          " ON a.oid = c.relam WHERE x.indrelid ="
+                          " 'certificates'::regclass AND a.amname = 'gin'",
+                          NULL, NULL),
+               0);
+}
+
+TEST(names_of_the_certificates_before_and_after) {
+  // The upgrade filled the names of the 3,005 certificates it found; a
+  // certificate inserted since adds its name (the trigger), once.
+  names_table_state();
+  CHECK(mod_db_exec(&db,
+                    "INSERT INTO certificates (issuer_id, serial, profile,"
+                    " subject, common_name, sans, key_type, key_bits,"
+                    " not_before, not_after, der, requester)"
+                    " SELECT i.id, s, 'tomcat', 'CN=Late.Example.net',"
+                    " 'Late.Example.net', '{}', 'RSA', 2048, now(),"
+                    " now() + interval '1 day', '\\x3000', 'test'"
+                    " FROM issuers i, (VALUES ('a001'), ('a002')) v(s)"
+                    " WHERE i.name = 'old-root'"));
+  names_table_state();
+  ca_store *store = NULL;
+  CHECK(ca_store_open(db.url, 1, &store));
+  CHECK_EQ_INT(walk(store, "LATE.ex", 7), 2);
+  CHECK_EQ_INT(walk(store, "ate", 7), 2);
+  ca_store_free(store);
+}
+
+TEST(rerun_0026_after_interruption) {
+  // A start that stopped in the middle of migration 0026 (names half
+  // filled, an index not built) runs the file again: every name is there
+  // and the indexes are rebuilt.
+  CHECK(mod_db_exec(&db, "DELETE FROM schema_migrations WHERE version = 26"));
+  CHECK(mod_db_exec(&db,
+                    "DELETE FROM certificate_names WHERE name LIKE"
+                    " '%.cl1%'"));
+  CHECK(mod_db_exec(&db, "DROP INDEX certificate_names_grams_idx"));
   int ok = 0;
   migrate_thread(&ok);
   CHECK(ok);
   CHECK_EQ_INT(mod_db_int(&db,
                           "SELECT count(*) FROM schema_migrations"
-                          " WHERE version = 22",
+                          " WHERE version = 26",
                           NULL, NULL),
                1);
   CHECK_EQ_INT(count_valid_indexes(), 4);
+  names_table_state();
   ca_store *store = NULL;
   CHECK(ca_store_open(db.url, 1, &store));
   CHECK_EQ_INT(walk(store, "node2999.", 7), 1);
+  CHECK_EQ_INT(walk(store, ".CL17.", 7), 60);
   ca_store_free(store);
 }
 
 TEST(rerun_after_interruption) {
-  // A start that stopped inside a migration run outside a transaction (the
-  // last such, 0019: 0010 and 0012 name columns 0018 dropped) left it
+  // A start that stopped inside a migration run outside a transaction
+  // (0019 here: 0010 and 0012 name columns 0018 dropped) left it
   // unrecorded, perhaps with an index built: the next start runs the whole
   // file again.
   CHECK(mod_db_exec(&db, "DELETE FROM schema_migrations WHERE version = 19"));
@@ -267,8 +327,9 @@ int main(void) {
   mod_db_create(&db);
   RUN(upgrade_from_0008_with_rows);
   RUN(find_pages);
+  RUN(names_of_the_certificates_before_and_after);
   RUN(rerun_after_interruption);
-  RUN(rerun_0022_after_interruption);
+  RUN(rerun_0026_after_interruption);
   mod_db_drop(&db);
   printf("%d checks, %d failed\n", test_checks, test_failures);
   return test_failures != 0;
