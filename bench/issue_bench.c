@@ -66,6 +66,12 @@
 //              "A name per CSR"). repeated: the pair's 32 CSRs, again and
 //              again. Each line's "names" says how many names its CSRs
 //              carry; the raw and in-process cases use the 32.
+//              new (pkictl only): distinct names, new ones for every
+//              slice, as for nodes never issued before; distinct sends the
+//              same names in every slice, so its slices after the first
+//              renew them, as a CA's bulk re-issue before expiry does.
+//              The slice's CSRs are made and written before its clock
+//              starts.
 //   keygen     POST /v1/keys:generate, one request at a time: latency with
 //              the key pool full (--keygen-rounds runs of it, the pool
 //              refilled before each), then with the pool disabled
@@ -119,6 +125,10 @@ static const pair kPairs[] = {
 // How many CSRs of distinct names the http cases send (--names distinct).
 #define HTTP_NAMES 10000
 
+// --names: the pair's 32 CSRs again and again; a name per CSR, the same in
+// every slice; a name per CSR, new in every slice (pkictl).
+enum { NAMES_REPEATED, NAMES_DISTINCT, NAMES_NEW };
+
 typedef struct options {
   double seconds;  // of each case, all its slices together
   int rounds;      // slices of each case, interleaved with the limit
@@ -133,7 +143,7 @@ typedef struct options {
   pid_t pkid_pid;        // the pkid this program started, for its CPU time
   const it_db *pkid_db;  // its database, for PostgreSQL's processes
   size_t pkictl_csrs;    // pkictl: CSR files per run
-  int names_distinct;    // http and pkictl: a common name of its own per CSR
+  int names;             // http and pkictl: NAMES_REPEATED, _DISTINCT, _NEW
   const char *work;      // pkictl: where the CSR and certificate files go
   const it_pkid *pkid;   // pkictl: the pkid it calls
 } options;
@@ -204,9 +214,10 @@ typedef struct pair_state {
   uint8_t *csrs[CSR_POOL];
   size_t lens[CSR_POOL];
   EVP_PKEY *keys[CSR_POOL];  // the CSRs' keys
-  uint8_t **named;           // --names distinct: CSRs of a name each
+  uint8_t **named;           // --names distinct or new: CSRs of a name each
   size_t *named_lens;
   size_t named_n;
+  size_t named_first;       // the number of named[0]'s node
   ca_authority *authority;  // ephemeral: for in-process issuance
   size_t tbs_len;           // the size of a real TBSCertificate of this pair
 } pair_state;
@@ -249,21 +260,36 @@ static int pair_setup(const pair *p, pair_state *out) {
   return parsed;
 }
 
-// pair_name_csrs makes |n| CSRs of distinct names into |ps|->named: node i
-// of a numbered cluster (cucm-sub03.cl01234.example.net: 20 nodes to a
-// cluster), each signed with one of the pool's keys (a key per CSR would
-// take minutes to make for RSA).
-static int pair_name_csrs(pair_state *ps, size_t n) {
+static void pair_free_named(pair_state *ps) {
+  for (size_t i = 0; i < ps->named_n; i++) {
+    OPENSSL_free(ps->named[i]);
+  }
+  free(ps->named);
+  free(ps->named_lens);
+  ps->named = NULL;
+  ps->named_lens = NULL;
+  ps->named_n = 0;
+}
+
+// pair_name_csrs makes |n| CSRs of distinct names into |ps|->named, in
+// place of those it had: nodes |first| to |first| + |n| - 1 of numbered
+// clusters (cucm-sub03.cl01234.example.net: 20 nodes to a cluster, node k
+// being sub k % 20 of cluster k / 20), each signed with one of the pool's
+// keys (a key per CSR would take minutes to make for RSA).
+static int pair_name_csrs(pair_state *ps, size_t first, size_t n) {
+  pair_free_named(ps);
   ps->named = calloc(n, sizeof(*ps->named));
   ps->named_lens = calloc(n, sizeof(*ps->named_lens));
+  ps->named_first = first;
   if (ps->named == NULL || ps->named_lens == NULL) {
     return 0;
   }
   for (size_t i = 0; i < n; i++) {
+    const size_t k = first + i;
     char subject[96];
     snprintf(subject, sizeof(subject),
-             "/CN=cucm-sub%02zu.cl%05zu.example.net/O=Bench", i % 20,
-             i / 20 % 100000);
+             "/CN=cucm-sub%02zu.cl%06zu.example.net/O=Bench", k % 20,
+             k / 20 % 1000000);
     test_csr_spec spec = {.key = ps->p->csr_key,
                           .subject = subject,
                           .reuse_key = ps->keys[i % CSR_POOL]};
@@ -291,11 +317,7 @@ static void pair_cleanup(pair_state *s) {
     OPENSSL_free(s->csrs[i]);
     EVP_PKEY_free(s->keys[i]);
   }
-  for (size_t i = 0; i < s->named_n; i++) {
-    OPENSSL_free(s->named[i]);
-  }
-  free(s->named);
-  free(s->named_lens);
+  pair_free_named(s);
   ca_authority_free(s->authority);
 }
 
@@ -713,11 +735,11 @@ static void pkictl_dirs(const options *opts, const pair_state *ps,
 }
 
 // pkictl_prepare writes --pkictl-csrs PEM files of |ps|'s CSRs into the
-// case's CSR directory.
+// case's CSR directory, over those of the slice before.
 static int pkictl_prepare(const options *opts, const pair_state *ps) {
   char csrs[512], out[512];
   pkictl_dirs(opts, ps, csrs, out);
-  if (mkdir(csrs, 0755) != 0) {
+  if (mkdir(csrs, 0755) != 0 && errno != EEXIST) {
     fprintf(stderr, "bench: mkdir %s: %s\n", csrs, strerror(errno));
     return 0;
   }
@@ -809,6 +831,13 @@ static double pkictl_slice(const options *opts, const pair_state *ps,
   return (double)n;
 }
 
+// pkictl_new_names gives the case's CSR files names no slice has sent yet
+// (--names new), before the slice's clock starts.
+static int pkictl_new_names(const options *opts, pair_state *ps) {
+  return pair_name_csrs(ps, ps->named_first + ps->named_n, opts->pkictl_csrs) &&
+         pkictl_prepare(opts, ps);
+}
+
 // run_case_slice runs one slice of |c| and returns the certificates made in
 // its counted window (*counted: that window's length).
 static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
@@ -829,6 +858,11 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
                         .client = http ? c->clients[i] : NULL,
                         .warmup = http ? warmup : 0,
                         .seconds = seconds};
+  }
+  if (c->kind == CASE_PKICTL && c->opts->names == NAMES_NEW && c->done > 0 &&
+      !pkictl_new_names(c->opts, ps)) {
+    fprintf(stderr, "bench: cannot make new CSRs: %s\n", ca_err_get()->message);
+    exit(1);
   }
   pid_t pg[MAX_PG_PIDS];
   const size_t n_pg = http ? pg_pids(db, pg, MAX_PG_PIDS) : 0;
@@ -895,7 +929,7 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       "\"limit_per_s\":%.1f,\"ratio\":%.3f,\"slice_min_ratio\":%.3f,"
       "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
       "\"%s\":%.3f,\"%s\":%.1f,\"system_cpu_ratio\":%.3f,"
-      "\"others_cpu_share\":%.3f,\"names\":%zu}\n",
+      "\"others_cpu_share\":%.3f,\"names\":%zu,\"names_new\":%s}\n",
       case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
       c->kind >= CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
       rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
@@ -907,7 +941,8 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       c->wall > 0
           ? c->others / (c->wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
           : 0,
-      c->kind >= CASE_HTTP && ps->named_n > 0 ? ps->named_n : (size_t)CSR_POOL);
+      c->kind >= CASE_HTTP && ps->named_n > 0 ? ps->named_n : (size_t)CSR_POOL,
+      c->kind == CASE_PKICTL && c->opts->names == NAMES_NEW ? "true" : "false");
   fflush(stdout);
 }
 
@@ -1259,8 +1294,9 @@ static void usage(void) {
           "       [--keygen-rounds N (keygen: runs of the full pool)]\n"
           "       [--pkictl-csrs N (pkictl: CSR files, default 20000)] "
           "[--work DIR (pkictl: default /dev/shm)]\n"
-          "       [--names distinct|repeated (http and pkictl: a common name "
-          "per CSR, the default, or the 32 CSRs repeated)]\n");
+          "       [--names distinct|repeated|new (http and pkictl: a common "
+          "name per CSR, the default, the 32 CSRs repeated, or, pkictl "
+          "only, new names in every slice)]\n");
 }
 
 // add_cases lists the cases of one pair for |opts|. HTTP cases get their
@@ -1315,7 +1351,7 @@ int main(int argc, char **argv) {
                   .mode = "all",
                   .keygen_rounds = 1,
                   .pkictl_csrs = 20000,
-                  .names_distinct = 1};
+                  .names = NAMES_DISTINCT};
   struct stat shm;
   opts.work =
       stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm" : "/tmp";
@@ -1351,10 +1387,14 @@ int main(int argc, char **argv) {
       opts.pkictl_csrs = strtoul(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--work") == 0) {
       opts.work = argv[++i];
-    } else if (strcmp(argv[i], "--names") == 0 &&
+    } else if (strcmp(argv[i], "--names") == 0 && i + 1 < argc &&
                (strcmp(argv[i + 1], "distinct") == 0 ||
-                strcmp(argv[i + 1], "repeated") == 0)) {
-      opts.names_distinct = strcmp(argv[++i], "distinct") == 0;
+                strcmp(argv[i + 1], "repeated") == 0 ||
+                strcmp(argv[i + 1], "new") == 0)) {
+      i++;
+      opts.names = strcmp(argv[i], "distinct") == 0 ? NAMES_DISTINCT
+                   : strcmp(argv[i], "new") == 0    ? NAMES_NEW
+                                                    : NAMES_REPEATED;
     } else {
       usage();
       return 2;
@@ -1371,6 +1411,10 @@ int main(int argc, char **argv) {
       opts.keygen_rounds <= 0 || opts.keygen_rounds > 1000 ||
       opts.pkictl_csrs == 0 || opts.pkictl_csrs > 10000000) {
     usage();
+    return 2;
+  }
+  if (opts.names == NAMES_NEW && !pkictl) {
+    fprintf(stderr, "bench: --names new is for --mode pkictl\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -1408,8 +1452,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     opts.pkid = &pkid;
-    if (http && opts.names_distinct &&
-        !pair_name_csrs(&ps, pkictl ? opts.pkictl_csrs : HTTP_NAMES)) {
+    if (http && opts.names != NAMES_REPEATED &&
+        !pair_name_csrs(&ps, 0, pkictl ? opts.pkictl_csrs : HTTP_NAMES)) {
       fprintf(stderr, "bench: cannot make %s CSRs: %s\n", kPairs[k].csr_key,
               ca_err_get()->message);
       pair_cleanup(&ps);

@@ -38,21 +38,30 @@ for mode in raw inprocess inprocess-shared-key http; do
 done
 # The http cases send CSRs of distinct names by default, 32 names repeated
 # with --names repeated.
-grep -q '"mode":"http".*"names":10000}' "$out" || { cat "$out"; exit 1; }
+grep -q '"mode":"http".*"names":10000,"names_new":false}' "$out" || {
+  cat "$out"
+  exit 1
+}
 bench/issue_bench --database "$PKI_TEST_DATABASE_URL" --mode http \
   --seconds 0.3 --pairs EC-P256 --batches 10 --names repeated > "$out"
-grep -q '"mode":"http".*"names":32}' "$out" || { cat "$out"; exit 1; }
+grep -q '"mode":"http".*"names":32,"names_new":false}' "$out" || {
+  cat "$out"
+  exit 1
+}
 
 # pkictl batch as a user runs it: a name per CSR file by default, the
-# pair's 32 CSRs repeated with --names repeated.
-for names in distinct repeated; do
+# pair's 32 CSRs repeated with --names repeated, new names in each of two
+# slices with --names new (each slice must issue its 200: a slice that
+# failed stops the bench).
+for names in distinct repeated new; do
   bench/issue_bench --database "$PKI_TEST_DATABASE_URL" --mode pkictl \
-    --pairs EC-P256 --pkictl-csrs 200 --rounds 1 --seconds 0.3 \
+    --pairs EC-P256 --pkictl-csrs 200 --rounds 2 --seconds 0.6 \
     --names "$names" --work "$TEST_TMPDIR" > "$out"
   check_json "$out" issue mode,certs_per_s,limit_per_s,ratio
-  want=200
-  [ "$names" = repeated ] && want=32
-  grep -q "\"mode\":\"pkictl\".*\"system_cpu_ratio\".*\"names\":$want}" "$out" || {
+  want='"names":200,"names_new":false'
+  [ "$names" = repeated ] && want='"names":32,"names_new":false'
+  [ "$names" = new ] && want='"names":200,"names_new":true'
+  grep -q "\"mode\":\"pkictl\",.*\"slices\":2,.*$want}" "$out" || {
     cat "$out"
     exit 1
   }
