@@ -58,16 +58,17 @@
 //              from exec to exit, and this side's CPU includes pkictl's.
 //              --rounds runs (default 3).
 //   --names    distinct (the default): the CSRs that http and pkictl send
-//              each name a node of its own (cucm-sub03.cl01234.example.net,
+//              each name a node of its own (cucm-sub03.cl001234.example.net,
 //              20 nodes to a cluster), as a user's do: --pkictl-csrs of
 //              them for pkictl, HTTP_NAMES for http, which each connection
-//              sends in turn, a batch at a time. PostgreSQL's indexes of the
-//              common name cost more per row with distinct names (README,
-//              "A name per CSR"). repeated: the pair's 32 CSRs, again and
+//              sends in turn, a batch at a time. A name PostgreSQL has not
+//              seen costs it more than a renewal's (README, "A name per
+//              CSR"). repeated: the pair's 32 CSRs, again and
 //              again. Each line's "names" says how many names its CSRs
 //              carry; the raw and in-process cases use the 32.
 //              new (pkictl only): distinct names, new ones for every
-//              slice, as for nodes never issued before; distinct sends the
+//              slice (NODE_NAMES at most over a run), as for nodes never
+//              issued before; distinct sends the
 //              same names in every slice, so its slices after the first
 //              renew them, as a CA's bulk re-issue before expiry does.
 //              The slice's CSRs are made and written before its clock
@@ -128,6 +129,9 @@ static const pair kPairs[] = {
 // --names: the pair's 32 CSRs again and again; a name per CSR, the same in
 // every slice; a name per CSR, new in every slice (pkictl).
 enum { NAMES_REPEATED, NAMES_DISTINCT, NAMES_NEW };
+// How many node names pair_name_csrs has before they repeat: 20 nodes in
+// each of 1,000,000 clusters.
+#define NODE_NAMES (20 * 1000000)
 
 typedef struct options {
   double seconds;  // of each case, all its slices together
@@ -273,7 +277,7 @@ static void pair_free_named(pair_state *ps) {
 
 // pair_name_csrs makes |n| CSRs of distinct names into |ps|->named, in
 // place of those it had: nodes |first| to |first| + |n| - 1 of numbered
-// clusters (cucm-sub03.cl01234.example.net: 20 nodes to a cluster, node k
+// clusters (cucm-sub03.cl001234.example.net: 20 nodes to a cluster, node k
 // being sub k % 20 of cluster k / 20), each signed with one of the pool's
 // keys (a key per CSR would take minutes to make for RSA).
 static int pair_name_csrs(pair_state *ps, size_t first, size_t n) {
@@ -289,7 +293,7 @@ static int pair_name_csrs(pair_state *ps, size_t first, size_t n) {
     char subject[96];
     snprintf(subject, sizeof(subject),
              "/CN=cucm-sub%02zu.cl%06zu.example.net/O=Bench", k % 20,
-             k / 20 % 1000000);
+             k / 20 % (NODE_NAMES / 20));
     test_csr_spec spec = {.key = ps->p->csr_key,
                           .subject = subject,
                           .reuse_key = ps->keys[i % CSR_POOL]};
@@ -1415,6 +1419,12 @@ int main(int argc, char **argv) {
   }
   if (opts.names == NAMES_NEW && !pkictl) {
     fprintf(stderr, "bench: --names new is for --mode pkictl\n");
+    return 2;
+  }
+  if (opts.names == NAMES_NEW &&
+      opts.pkictl_csrs * (size_t)opts.rounds > NODE_NAMES) {
+    fprintf(stderr, "bench: --names new has %d names for all the slices\n",
+            NODE_NAMES);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
