@@ -326,6 +326,22 @@ TEST(rerun_0026_after_interruption) {
   CHECK_EQ_INT(walk_on_new_store(".CL17."), 60);
 }
 
+TEST(rerun_0022_after_interruption) {
+  // A start that stopped inside migration 0022 (the 5-gram and issuer
+  // indexes) had not reached 0026 either: both run again, in order, 0022
+  // over the indexes already built and 0026 dropping its 5-gram index from
+  // certificates again.
+  CHECK(mod_db_exec(&db, "DELETE FROM schema_migrations WHERE version = 26"));
+  rerun_unrecorded(22);
+  CHECK_EQ_INT(mod_db_int(&db,
+                          "SELECT count(*) FROM schema_migrations"
+                          " WHERE version = 26",
+                          NULL, NULL),
+               1);
+  names_table_state();
+  CHECK_EQ_INT(walk_on_new_store("node2999."), 1);
+}
+
 TEST(rerun_after_interruption) {
   // A start that stopped inside a migration run outside a transaction
   // (0019 here: 0010 and 0012 name columns 0018 dropped) left it
@@ -341,6 +357,7 @@ int main(void) {
   RUN(names_of_the_certificates_before_and_after);
   RUN(rerun_after_interruption);
   RUN(rerun_0026_after_interruption);
+  RUN(rerun_0022_after_interruption);
   mod_db_drop(&db);
   printf("%d checks, %d failed\n", test_checks, test_failures);
   return test_failures != 0;
