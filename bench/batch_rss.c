@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   it_db db;
-  it_pkid pkid;
+  it_pkid pkid = {0};
   it_db_create_on(database, &db);
   const char *extra[] = {"--keypool", "none", NULL};
   if (!it_pkid_start(&pkid, &db, data_dir, extra)) {

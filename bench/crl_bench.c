@@ -441,7 +441,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   it_db db;
-  it_pkid pkid;
+  it_pkid pkid = {0};
   it_db_create_on(opts.database, &db);
   snprintf(dir, sizeof(dir), "%s/pkid", work);
   snprintf(shards, sizeof(shards), "%d", opts.shards);

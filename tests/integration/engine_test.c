@@ -127,7 +127,7 @@ static int compare_serials(const void *a, const void *b) {
 TEST(concurrent_requests_each_answered_once_and_recorded) {
   it_db db;
   it_db_create(&db);
-  it_pkid pkid;
+  it_pkid pkid = {0};
   char dir[512];
   it_tmpdir("concurrency", dir, sizeof(dir));
   const char *extra[] = {"--workers", "2", "--group-rows", "64", NULL};
@@ -214,7 +214,7 @@ static void *send_slow_batch(void *arg) {
 TEST(a_full_queue_answers_503_and_recovers) {
   it_db db;
   it_db_create(&db);
-  it_pkid pkid;
+  it_pkid pkid = {0};
   char dir[512];
   it_tmpdir("queue", dir, sizeof(dir));
   const char *extra[] = {"--workers", "1", "--queue-items", "100", NULL};
@@ -281,7 +281,7 @@ static void *send_big_batch(void *arg) {
 TEST(a_shutdown_mid_batch_answers_and_records_it_whole) {
   it_db db;
   it_db_create(&db);
-  it_pkid pkid;
+  it_pkid pkid = {0};
   char dir[512];
   it_tmpdir("shutdown", dir, sizeof(dir));
   const char *extra[] = {"--workers", "1", NULL};

@@ -562,7 +562,7 @@ TEST(database_outage_fails_fast_and_pkid_recovers_without_restart) {
   it_db_create_on(pg.url, &db);
   char dir[512];
   it_tmpdir("outage", dir, sizeof(dir));
-  it_pkid pkid;
+  it_pkid pkid = {0};
   if (!it_pkid_start(&pkid, &db, dir, kQuiet)) {
     CHECK(!"pkid starts");
     pg_cluster_destroy(&pg);
@@ -726,7 +726,7 @@ TEST(sigkill_mid_batch_leaves_whole_batches_and_every_returned_certificate) {
   it_db_create(&db);
   char dir[512];
   it_tmpdir("sigkill", dir, sizeof(dir));
-  it_pkid pkid;
+  it_pkid pkid = {0};
   if (!it_pkid_start(&pkid, &db, dir, kQuiet)) {
     CHECK(!"pkid starts");
     it_db_drop(&db);
@@ -906,7 +906,7 @@ TEST(a_full_disk_gives_errors_not_half_written_keys) {
 
   // Space freed: the same start succeeds and signs.
   CHECK(unlink(filler) == 0);
-  it_pkid pkid;
+  it_pkid pkid = {0};
   CHECK(it_pkid_start(&pkid, &db, dir, kQuiet));
   // The four CA keys (and whatever else pkid keeps there), each CA's key
   // file present.

@@ -42,6 +42,10 @@ long long it_db_int(const it_db *db, const char *sql, const char *param);
 PGresult *it_db_query(const it_db *db, const char *sql, const char *p1,
                       const char *p2);
 
+// An it_pkid starts zeroed (static, "= {0}" or memset): it_pkid_start reads
+// self_issued_tls from it, and an uninitialized one on the stack let pkid
+// issue its own TLS certificate or not by chance, one certificate more or
+// less in a test's or bench's counts.
 typedef struct it_pkid {
   // Set before it_pkid_start: serve the certificate pkid issues itself (in
   // DATA_DIR/tls, recorded like any issuance). Otherwise the harness brings

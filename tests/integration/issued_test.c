@@ -431,7 +431,7 @@ TEST(a_new_instance_adopts_the_cas_whose_keys_it_holds) {
   for (size_t i = 0; i < sizeof(kRefused) / sizeof(kRefused[0]); i++) {
     it_db db;
     it_db_create(&db);
-    it_pkid p;
+    it_pkid p = {0};
     CHECK_EQ_INT(
         start_adopting(&p, &db, "issued-refused", kRefused[i].prepare, ca_pem),
         0);
@@ -443,7 +443,7 @@ TEST(a_new_instance_adopts_the_cas_whose_keys_it_holds) {
   {
     it_db db;
     it_db_create(&db);
-    it_pkid p;
+    it_pkid p = {0};
     char pem[512], cmd[1400];
     it_tmpdir("a-cas-extra.pem", pem, sizeof(pem));
     snprintf(cmd, sizeof(cmd),
@@ -971,11 +971,11 @@ TEST(adopting_again_restarts_and_other_cas_are_refused) {
   it_db_create(&db);
   char dir[512];
   it_tmpdir("issued-own", dir, sizeof(dir));
-  it_pkid own;
+  it_pkid own = {0};
   const char *plain[] = {"--keypool", "none", NULL};
   CHECK(it_pkid_start(&own, &db, dir, plain));
   CHECK_EQ_INT(it_pkid_stop(&own), 0);
-  it_pkid again;
+  it_pkid again = {0};
   CHECK_EQ_INT(start_adopting(&again, &db, "issued-own-adopt", NULL, ca_pem),
                0);
   CHECK(log_mentions(&again, "already holds other CAs"));

@@ -98,7 +98,7 @@ static const char *const kDelegated[] = {"--keypool", "none", "--ocsp-signer",
                                          "delegated", NULL};
 
 TEST(a_first_start_with_a_passphrase_writes_encrypted_keys) {
-  it_pkid pkid;
+  it_pkid pkid = {0};
   CHECK(start(&pkid, kPassphrase, kDelegated));
   CHECK(issue_ok(&pkid));
   CHECK_EQ_INT(it_pkid_stop(&pkid), 0);
@@ -121,7 +121,7 @@ TEST(a_first_start_with_a_passphrase_writes_encrypted_keys) {
 }
 
 TEST(a_restart_without_the_right_passphrase_is_refused) {
-  it_pkid pkid;
+  it_pkid pkid = {0};
   CHECK_EQ_INT(start(&pkid, NULL, kDelegated), 0);
   CHECK(log_mentions(&pkid, "KEY_FILE") || log_mentions(&pkid, "passphrase"));
   CHECK(log_mentions(&pkid, "needs the key passphrase"));
@@ -165,7 +165,7 @@ TEST(a_restart_with_the_passphrase_file_loads_the_same_cas) {
                          "--key-passphrase-file",
                          file,
                          NULL};
-  it_pkid pkid;
+  it_pkid pkid = {0};
   // The flag wins over a (wrong) environment variable.
   CHECK(start(&pkid, "not the passphrase", extra));
   CHECK(issue_ok(&pkid));

@@ -451,7 +451,7 @@ static void served_serial(const it_pkid *p, const char *cafile, char *out,
 TEST(pkid_issues_its_own_certificate_and_renews_it) {
   it_db own_db;
   it_db_create(&own_db);
-  it_pkid own;
+  it_pkid own = {0};
   memset(&own, 0, sizeof(own));
   own.self_issued_tls = 1;
   char dir[512], cmd[2048], first[128], again[128], renewed[128], out[256];
