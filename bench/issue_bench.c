@@ -33,6 +33,11 @@
 // 0), a case with many runnable threads (64 clients, pkid, PostgreSQL) gets
 // a larger share of the CPUs than the limit's threads did, and its wall
 // ratio can exceed 1: system_cpu_ratio is then the figure that holds.
+// Every case line has broken, the names of its ratios above 1.0 as printed
+// (ratio, slice_max_ratio, cpu_ratio or pkid_cpu_ratio, system_cpu_ratio):
+// a case cannot beat the limit, so a named ratio is a broken measurement,
+// not a result, and so are the line's wall figures when slice_max_ratio is
+// named.
 //
 // Modes:
 //   raw        the limit alone, in slices (a "raw" line sums them)
@@ -921,11 +926,42 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
   return done;
 }
 
+// above_one is whether |ratio|, as printed (three decimals), is above 1.0.
+static int above_one(double ratio) {
+  return llround(ratio * 1000) > 1000;
+}
+
+// broken_list writes into |out| the JSON array of the names of |n| ratios
+// (|names|, |ratios|) that are above 1.0: the case cannot have done its work
+// faster or with less CPU than the limit, so such a run is a broken
+// measurement (another process slowed the limit's slices), not a result.
+static void broken_list(char *out, size_t out_len, const char *const *names,
+                        const double *ratios, size_t n) {
+  size_t used = (size_t)snprintf(out, out_len, "[");
+  for (size_t i = 0; i < n && used < out_len; i++) {
+    if (above_one(ratios[i])) {
+      used += (size_t)snprintf(out + used, out_len - used, "%s\"%s\"",
+                               out[used - 1] == '[' ? "" : ",", names[i]);
+    }
+  }
+  if (used < out_len) {
+    snprintf(out + used, out_len - used, "]");
+  }
+}
+
 static void print_case(const pair_state *ps, bench_case *c, int workers) {
   double p50, p99;
   merge_percentiles(&c->lat, 1, &p50, &p99);
   const double rate = c->seconds > 0 ? c->done / c->seconds : 0;
   const double limit = c->seconds > 0 ? c->limit_sum / c->seconds : 0;
+  const char *cpu_name = c->kind >= CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio";
+  const char *const names[] = {"ratio", "slice_max_ratio", cpu_name,
+                               "system_cpu_ratio"};
+  const double ratios[] = {limit > 0 ? rate / limit : 0, c->max_ratio,
+                           c->cpu > 0 ? c->limit_cpu / c->cpu : 0,
+                           c->ours > 0 ? c->limit_cpu / c->ours : 0};
+  char broken[128];
+  broken_list(broken, sizeof(broken), names, ratios, 4);
   printf(
       "{\"bench\":\"issue\",\"mode\":\"%s\",\"csr_key\":\"%s\","
       "\"issuer_key\":\"%s\",\"threads\":%d,\"connections\":%d,"
@@ -933,18 +969,18 @@ static void print_case(const pair_state *ps, bench_case *c, int workers) {
       "\"limit_per_s\":%.1f,\"ratio\":%.3f,\"slice_min_ratio\":%.3f,"
       "\"slice_max_ratio\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
       "\"%s\":%.3f,\"%s\":%.1f,\"system_cpu_ratio\":%.3f,"
-      "\"others_cpu_share\":%.3f,\"names\":%zu,\"names_new\":%s}\n",
+      "\"others_cpu_share\":%.3f,\"broken\":%s,\"names\":%zu,"
+      "\"names_new\":%s}\n",
       case_mode(c), ps->p->csr_key, ps->p->issuer_key, workers,
       c->kind >= CASE_HTTP ? c->threads : 0, c->batch, c->slices, c->seconds,
-      rate, limit, limit > 0 ? rate / limit : 0, c->min_ratio, c->max_ratio,
-      p50, p99, c->kind >= CASE_HTTP ? "pkid_cpu_ratio" : "cpu_ratio",
-      c->cpu > 0 ? c->limit_cpu / c->cpu : 0,
+      rate, limit, ratios[0], c->min_ratio, ratios[1], p50, p99, cpu_name,
+      ratios[2],
       c->kind >= CASE_HTTP ? "pkid_cpu_us_per_cert" : "cpu_us_per_cert",
-      c->made > 0 ? c->cpu / c->made * 1e6 : 0,
-      c->ours > 0 ? c->limit_cpu / c->ours : 0,
+      c->made > 0 ? c->cpu / c->made * 1e6 : 0, ratios[3],
       c->wall > 0
           ? c->others / (c->wall * (double)sysconf(_SC_NPROCESSORS_ONLN))
           : 0,
+      broken,
       c->kind >= CASE_HTTP && ps->named_n > 0 ? ps->named_n : (size_t)CSR_POOL,
       c->kind == CASE_PKICTL && c->opts->names == NAMES_NEW ? "true" : "false");
   fflush(stdout);
@@ -1233,7 +1269,7 @@ static void keygen_print(const char *source, int rounds, samples *lat,
 // then one run with the pool disabled (keys generated on demand).
 static int measure_keygen(const options *opts) {
   it_db db;
-  it_pkid pkid;
+  it_pkid pkid = {0};
   samples lat[KEYGEN_KINDS];
   int from_pool[KEYGEN_KINDS];
   long long cpu_ns[KEYGEN_KINDS];

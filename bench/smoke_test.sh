@@ -36,6 +36,29 @@ check_json "$out" issue bench,mode,csr_key,issuer_key,threads,batch,certs_per_s,
 for mode in raw inprocess inprocess-shared-key http; do
   grep -q "\"mode\":\"$mode\"" "$out" || { echo "no $mode line"; exit 1; }
 done
+# check_broken FILE: every case line's "broken" names exactly its ratios
+# above 1.0 as printed (such a run is a broken measurement, README.md).
+check_broken() {
+  python3 - "$1" <<'PY'
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d.get("bench") != "issue" or d.get("mode") == "raw":
+        continue
+    fields = ["ratio", "slice_max_ratio",
+              "pkid_cpu_ratio" if "pkid_cpu_ratio" in d else "cpu_ratio",
+              "system_cpu_ratio"]
+    want = [f for f in fields if round(d[f] * 1000) > 1000]
+    if d.get("broken") != want:
+        sys.exit(f"broken is {d.get('broken')}, want {want}: {l}")
+    n += 1
+if n == 0:
+    sys.exit("no case line")
+print(f"ok: broken right on {n} case lines")
+PY
+}
+check_broken "$out"
 # The http cases send CSRs of distinct names by default, 32 names repeated
 # with --names repeated.
 grep -q '"mode":"http".*"names":10000,"names_new":false}' "$out" || {
@@ -58,6 +81,7 @@ for names in distinct repeated new; do
     --pairs EC-P256 --pkictl-csrs 200 --rounds 2 --seconds 0.6 \
     --names "$names" --work "$TEST_TMPDIR" > "$out"
   check_json "$out" issue mode,certs_per_s,limit_per_s,ratio
+  check_broken "$out"
   want='"names":200,"names_new":false'
   [ "$names" = repeated ] && want='"names":32,"names_new":false'
   [ "$names" = new ] && want='"names":200,"names_new":true'
