@@ -602,7 +602,7 @@ typedef struct node {
   const char *name;  // "loaded", "small"
   int reused;        // a kept load (--loaded-dir): never removed
   it_db db;
-  it_pkid pkid = {0};
+  it_pkid pkid;
   gen_ctx ctx;
   uint8_t *rsa_ca_der;  // the RSA issuing CA's certificate
   size_t rsa_ca_len;
