@@ -90,13 +90,14 @@ TEST(csr_decode_max) {
 
 // general_names encodes |n| dNSNames h0.example.com, h1.example.com, ...
 static size_t general_names(size_t n, uint8_t *out, size_t out_cap) {
-  CBB cbb, seq;
+  // |gn| outlives the loop: |seq| keeps a pointer to its last child and
+  // flushes it at the next CBB_add_asn1 and at CBB_finish.
+  CBB cbb, seq, gn;
   CHECK(CBB_init_fixed(&cbb, out, out_cap));
   CHECK(CBB_add_asn1(&cbb, &seq, CBS_ASN1_SEQUENCE));
   for (size_t i = 0; i < n; i++) {
     char name[32];
     const int len = snprintf(name, sizeof(name), "h%zu.example.com", i);
-    CBB gn;
     CHECK(CBB_add_asn1(&seq, &gn, CBS_ASN1_CONTEXT_SPECIFIC | CA_SAN_DNS));
     CHECK(CBB_add_bytes(&gn, (const uint8_t *)name, (size_t)len));
   }
