@@ -89,4 +89,21 @@ s_request "revoked certificate, resumed" -tls1_3 -sess_in "$WORK/cert.sess"
 expect_contains "the revoked certificate's session is still resumed" "$S_OUT" "Reused, TLSv1.3"
 expect_contains "but its requests are refused: 401" "$S_OUT" "HTTP/1.1 401"
 
+section "a client certificate revoked in a batch is refused at once"
+# The node that revokes drops its cached principals before it answers, for
+# :batchRevoke as for :revoke; the NOTIFY only does so for the other nodes.
+pkictl_run "$BASE" keygen --profile api-client --cn batch-probe \
+  --ou pki-role:revoker --out-dir "$WORK/probe2"
+expect_eq "pkictl keygen api-client: exit status" "$PKICTL_RC" 0
+CERT2="$WORK/probe2/batch-probe.pem"
+KEY2="$WORK/probe2/batch-probe.key"
+[ -s "$CERT2" ] && [ -s "$KEY2" ] || fail "pkictl wrote no certificate and key: $PKICTL_OUT"
+s_request "second client certificate" -tls1_3 -cert "$CERT2" -key "$KEY2"
+expect_contains "second client certificate: 200 (its principal now cached)" "$S_OUT" "HTTP/1.1 200"
+serial_of "$CERT2" | tr 'A-F' 'a-f' | sed 's/^0*//' >"$WORK/serials.txt"
+pkictl_run "$BASE" revoke --serials-file "$WORK/serials.txt" --reason keyCompromise
+expect_eq "pkictl revoke --serials-file: exit status" "$PKICTL_RC" 0
+s_request "second client certificate, revoked" -tls1_3 -cert "$CERT2" -key "$KEY2"
+expect_contains "revoked in a batch: refused at the next request, 401" "$S_OUT" "HTTP/1.1 401"
+
 log "$CHECKS checks passed"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/server/auth.h"
 #include "api/server/handlers/handlers.h"
 #include "api/server/pb_scan.h"
 #include "ca/limits.h"
@@ -42,6 +43,17 @@ static void respond_state(api_response *resp,
 static void changed(api_service *svc, const ca_revocation_result *result) {
   if (svc->responder != NULL) {
     ca_responder_forget(svc->responder, result->issuer->id, result->serial);
+  }
+}
+
+// forget_principals drops this node's cached credentials after revocations
+// committed, before the answer: a client certificate revoked here is
+// refused from the next request on, as a token revoked here is
+// (handlers_access.c). The NOTIFY drops them again when this node's
+// listener hears it, and on the other nodes.
+static void forget_principals(api_service *svc) {
+  if (svc->auth != NULL) {
+    api_auth_invalidate(svc->auth);
   }
 }
 
@@ -87,6 +99,9 @@ static void change(api_service *svc, const api_request *req, int revoke,
                      : ca_revoke(svc->authority, svc->store, &r, &result);
   CA_GUARD(ok);
   changed(svc, &result);
+  if (revoke) {
+    forget_principals(svc);
+  }
   ca_crl_writer_wake(svc->crl_writer);
   respond_state(resp, &result);
   goto done;
@@ -196,6 +211,7 @@ void api_handle_batch_revoke(api_service *svc, const api_request *req,
     }
   }
   if (revoked > 0) {
+    forget_principals(svc);
     ca_crl_writer_wake(svc->crl_writer);
   }
   respond_batch(resp, results, n);
