@@ -926,9 +926,12 @@ static double run_case_slice(pair_state *ps, bench_case *c, double seconds,
   return done;
 }
 
-// above_one is whether |ratio|, as printed (three decimals), is above 1.0.
+// above_one is whether |ratio|, as printed (three decimals), is above 1.0:
+// the text is what a reader of the line compares.
 static int above_one(double ratio) {
-  return llround(ratio * 1000) > 1000;
+  char text[32];
+  snprintf(text, sizeof(text), "%.3f", ratio);
+  return strtod(text, NULL) > 1.0;
 }
 
 // broken_list writes into |out| the JSON array of the names of |n| ratios
