@@ -60,15 +60,24 @@ for v in 1_3 1_2; do
   expect_contains "TLS $v: answered on the resumed session" "$S_OUT" "HTTP/1.1 200"
 done
 
+# client_cert NAME: a client certificate with a role (README "Access"),
+# made by pkictl keygen into $WORK/NAME; its files in CERT and KEY, its
+# serial (lower-case hex, as the API takes it) in SERIAL.
+CERT=""
+KEY=""
+SERIAL=""
+client_cert() {
+  pkictl_run "$BASE" keygen --profile api-client --cn "$1" \
+    --ou pki-role:revoker --out-dir "$WORK/$1"
+  expect_eq "pkictl keygen api-client $1: exit status" "$PKICTL_RC" 0
+  CERT="$WORK/$1/$1.pem"
+  KEY="$WORK/$1/$1.key"
+  [ -s "$CERT" ] && [ -s "$KEY" ] || fail "pkictl wrote no certificate and key: $PKICTL_OUT"
+  SERIAL="$(serial_of "$CERT" | tr 'A-F' 'a-f' | sed 's/^0*//')"
+}
+
 section "a resumed session is authenticated at every request"
-# A client certificate with a role (README "Access").
-pkictl_run "$BASE" keygen --profile api-client --cn resume-probe \
-  --ou pki-role:revoker --out-dir "$WORK/probe"
-expect_eq "pkictl keygen api-client: exit status" "$PKICTL_RC" 0
-CERT="$WORK/probe/resume-probe.pem"
-KEY="$WORK/probe/resume-probe.key"
-[ -s "$CERT" ] && [ -s "$KEY" ] || fail "pkictl wrote no certificate and key: $PKICTL_OUT"
-SERIAL="$(serial_of "$CERT" | tr 'A-F' 'a-f' | sed 's/^0*//')"
+client_cert resume-probe
 REQUEST='GET /v1/ca?format=text HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
 s_request "client certificate, first" -tls1_3 -cert "$CERT" -key "$KEY" \
   -sess_out "$WORK/cert.sess"
@@ -92,18 +101,13 @@ expect_contains "but its requests are refused: 401" "$S_OUT" "HTTP/1.1 401"
 section "a client certificate revoked in a batch is refused at once"
 # The node that revokes drops its cached principals before it answers, for
 # :batchRevoke as for :revoke; the NOTIFY only does so for the other nodes.
-pkictl_run "$BASE" keygen --profile api-client --cn batch-probe \
-  --ou pki-role:revoker --out-dir "$WORK/probe2"
-expect_eq "pkictl keygen api-client: exit status" "$PKICTL_RC" 0
-CERT2="$WORK/probe2/batch-probe.pem"
-KEY2="$WORK/probe2/batch-probe.key"
-[ -s "$CERT2" ] && [ -s "$KEY2" ] || fail "pkictl wrote no certificate and key: $PKICTL_OUT"
-s_request "second client certificate" -tls1_3 -cert "$CERT2" -key "$KEY2"
+client_cert batch-probe
+s_request "second client certificate" -tls1_3 -cert "$CERT" -key "$KEY"
 expect_contains "second client certificate: 200 (its principal now cached)" "$S_OUT" "HTTP/1.1 200"
-serial_of "$CERT2" | tr 'A-F' 'a-f' | sed 's/^0*//' >"$WORK/serials.txt"
+echo "$SERIAL" >"$WORK/serials.txt"
 pkictl_run "$BASE" revoke --serials-file "$WORK/serials.txt" --reason keyCompromise
 expect_eq "pkictl revoke --serials-file: exit status" "$PKICTL_RC" 0
-s_request "second client certificate, revoked" -tls1_3 -cert "$CERT2" -key "$KEY2"
+s_request "second client certificate, revoked" -tls1_3 -cert "$CERT" -key "$KEY"
 expect_contains "revoked in a batch: refused at the next request, 401" "$S_OUT" "HTTP/1.1 401"
 
 log "$CHECKS checks passed"
