@@ -22,15 +22,18 @@
 typedef struct cached_token {
   uint8_t hash[32];
   ca_principal principal;
-  int64_t expires;  // 0: empty slot
+  int64_t expires;      // 0: empty slot
+  uint64_t generation;  // api_auth's when filled; any other: dropped
 } cached_token;
 
 struct api_auth {
   ca_store *store;
   pthread_mutex_t mu;
-  // Grows with every invalidation: a lookup that began before one does not
-  // fill the cache, or a token revoked while it was read from the database
-  // would be cached as live.
+  // Grows with every invalidation, which drops every entry filled before
+  // it without touching the 1,024 entries (a revocation invalidates on its
+  // request thread, under this lock). A lookup that began before one does
+  // not fill the cache, or a token revoked while it was read from the
+  // database would be cached as live.
   uint64_t generation;
   cached_token tokens[CA_LIMIT_TOKEN_CACHE];
   ca_network allow[CA_LIMIT_ALLOWLIST];
@@ -68,7 +71,6 @@ void api_auth_free(api_auth *a) {
 
 void api_auth_invalidate(api_auth *a) {
   pthread_mutex_lock(&a->mu);
-  memset(a->tokens, 0, sizeof(a->tokens));
   a->allow_expires = 0;
   a->generation++;
   pthread_mutex_unlock(&a->mu);
@@ -100,7 +102,8 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
   const int64_t now = now_s();
   pthread_mutex_lock(&a->mu);
   cached_token *c = &a->tokens[slot];
-  if (c->expires > now && memcmp(c->hash, hash, 32) == 0) {
+  if (c->expires > now && c->generation == a->generation &&
+      memcmp(c->hash, hash, 32) == 0) {
     *out = c->principal;
     pthread_mutex_unlock(&a->mu);
     return 1;
@@ -121,6 +124,7 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
     memcpy(c->hash, hash, 32);
     c->principal = *out;
     c->expires = now + CA_LIMIT_TOKEN_CACHE_SECONDS;
+    c->generation = generation;
   }
   pthread_mutex_unlock(&a->mu);
   return 1;

@@ -23,7 +23,8 @@ api_auth *api_auth_new(ca_store *store);
 
 void api_auth_free(api_auth *access);
 
-// api_auth_invalidate drops the cached tokens and allowlist; any thread.
+// api_auth_invalidate drops the cached tokens and allowlist, in constant
+// time (a revocation calls it before its answer); any thread.
 void api_auth_invalidate(api_auth *access);
 
 // api_authorize is the server's authorize hook (api_server_config): it
