@@ -24,6 +24,10 @@ typedef struct cached_token {
   ca_principal principal;
   int64_t expires;      // 0: empty slot
   uint64_t generation;  // api_auth's when filled; any other: dropped
+  // Of a client certificate's principal: api_auth's cert_generation when
+  // filled; any other: dropped. 0 for a token's.
+  int from_cert;
+  uint64_t cert_generation;
 } cached_token;
 
 struct api_auth {
@@ -35,6 +39,13 @@ struct api_auth {
   // not fill the cache, or a token revoked while it was read from the
   // database would be cached as live.
   uint64_t generation;
+  // Grows with every certificate revocation, which drops the principals of
+  // client certificates only: a token's principal, the allowlist and the
+  // cache's other entries do not depend on any certificate's state, and
+  // dropping them too made every request after a revocation read its token
+  // from the database again, one round trip more per revocation under
+  // load (README, "Revocation").
+  uint64_t cert_generation;
   cached_token tokens[CA_LIMIT_TOKEN_CACHE];
   ca_network allow[CA_LIMIT_ALLOWLIST];
   size_t n_allow;
@@ -76,6 +87,12 @@ void api_auth_invalidate(api_auth *a) {
   pthread_mutex_unlock(&a->mu);
 }
 
+void api_auth_forget_certificates(api_auth *a) {
+  pthread_mutex_lock(&a->mu);
+  a->cert_generation++;
+  pthread_mutex_unlock(&a->mu);
+}
+
 int api_allowlist_admits(const ca_network *nets, size_t n, const char *addr) {
   if (n == 0) {
     return 1;
@@ -103,12 +120,14 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
   pthread_mutex_lock(&a->mu);
   cached_token *c = &a->tokens[slot];
   if (c->expires > now && c->generation == a->generation &&
+      (!c->from_cert || c->cert_generation == a->cert_generation) &&
       memcmp(c->hash, hash, 32) == 0) {
     *out = c->principal;
     pthread_mutex_unlock(&a->mu);
     return 1;
   }
   const uint64_t generation = a->generation;
+  const uint64_t cert_generation = a->cert_generation;
   pthread_mutex_unlock(&a->mu);
   if (der != NULL) {
     CA_GUARD_RETURN(verify_client_cert(svc, der, der_len, out));
@@ -120,11 +139,15 @@ static int lookup_cached(api_service *svc, const uint8_t hash[32],
     CA_ENSURE_RETURN(found, CA_ERR_UNAUTHENTICATED, "unknown or revoked token");
   }
   pthread_mutex_lock(&a->mu);
-  if (a->generation == generation) {
+  // A certificate revoked while it was checked must not be cached as live.
+  if (a->generation == generation &&
+      (der == NULL || a->cert_generation == cert_generation)) {
     memcpy(c->hash, hash, 32);
     c->principal = *out;
     c->expires = now + CA_LIMIT_TOKEN_CACHE_SECONDS;
     c->generation = generation;
+    c->from_cert = der != NULL;
+    c->cert_generation = cert_generation;
   }
   pthread_mutex_unlock(&a->mu);
   return 1;

@@ -27,6 +27,13 @@ void api_auth_free(api_auth *access);
 // time (a revocation calls it before its answer); any thread.
 void api_auth_invalidate(api_auth *access);
 
+// api_auth_forget_certificates drops the cached principals of client
+// certificates, in constant time, and keeps the tokens' and the allowlist:
+// what a certificate's revocation changes (the revoke handlers call it
+// before their answer, the listener when another node revokes); any
+// thread.
+void api_auth_forget_certificates(api_auth *access);
+
 // api_authorize is the server's authorize hook (api_server_config): it
 // sets |req->principal| from the request's credential and returns 1 when
 // |route| may be called by it from |req->remote|, else 0 with

@@ -94,9 +94,9 @@ static int write_ready_file(const pkid_config *config, unsigned api_port,
 // --- What other nodes tell us (ca/store/listener.h) ---
 
 // The revocations heard in one drain of the listener (listener thread
-// only): a batch revocation sends one NOTIFY per certificate, and the token
-// cache is dropped once at the start of a drain and once at its end rather
-// than once per notification.
+// only): a batch revocation sends one NOTIFY per certificate, and the
+// cached client-certificate principals are dropped once at the start of a
+// drain and once at its end rather than once per notification.
 static size_t revocations_heard;
 
 static void on_notify(void *arg, const char *channel, const char *payload) {
@@ -105,11 +105,12 @@ static void on_notify(void *arg, const char *channel, const char *payload) {
     // A token was revoked or the allowlist changed on some node.
     api_auth_invalidate(svc->auth);
   } else if (strcmp(channel, CA_REVOCATION_CHANNEL) == 0) {
-    // A revoked client certificate must stop working at once: the token
-    // cache is dropped at the first revocation of a drain and again once
-    // the drain is over (on_drained), not once per notification.
+    // A revoked client certificate must stop working at once: the cached
+    // principals of client certificates are dropped at the first
+    // revocation of a drain and again once the drain is over (on_drained),
+    // not once per notification. Cached tokens stay (auth.h).
     if (revocations_heard++ == 0) {
-      api_auth_invalidate(svc->auth);
+      api_auth_forget_certificates(svc->auth);
     }
     // "ISSUER_ID:SERIAL": the responder drops that certificate's answers
     // (one bucket of its cache).
@@ -131,7 +132,7 @@ static void on_drained(void *arg) {
     return;
   }
   if (revocations_heard > 1) {
-    api_auth_invalidate(svc->auth);
+    api_auth_forget_certificates(svc->auth);
   }
   revocations_heard = 0;
   // Whichever node holds a CA's CRL lock publishes the changes.

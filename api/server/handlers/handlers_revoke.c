@@ -46,14 +46,15 @@ static void changed(api_service *svc, const ca_revocation_result *result) {
   }
 }
 
-// forget_principals drops this node's cached credentials after revocations
-// committed, before the answer: a client certificate revoked here is
-// refused from the next request on, as a token revoked here is
-// (handlers_access.c). The NOTIFY drops them again when this node's
-// listener hears it, and on the other nodes.
+// forget_principals drops this node's cached client-certificate principals
+// after revocations committed, before the answer: a client certificate
+// revoked here is refused from the next request on, as a token revoked
+// here is (handlers_access.c). Cached tokens stay: no certificate's state
+// changes them. The NOTIFY drops the certificates' principals again when
+// this node's listener hears it, and on the other nodes.
 static void forget_principals(api_service *svc) {
   if (svc->auth != NULL) {
-    api_auth_invalidate(svc->auth);
+    api_auth_forget_certificates(svc->auth);
   }
 }
 
