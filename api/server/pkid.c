@@ -651,10 +651,12 @@ int main(int argc, char **argv) {
   rc = 0;
 done:
   // Stop taking connections, let the engine sign and record what it holds
-  // and wake every waiting request, then let those answers go out.
+  // and the revocation committer commit what is queued, waking every
+  // waiting request, then let those answers go out.
   api_server_quiesce(server);
   api_server_quiesce(ocsp_server);
   ca_engine_stop(svc.engine);
+  ca_revoke_group_stop(svc.revoke_group);
   api_self_signed_drain();
   api_server_stop(server, 30);
   api_server_stop(ocsp_server, 5);

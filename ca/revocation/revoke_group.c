@@ -7,12 +7,13 @@
 
 #include "ca/x509/serial.h"
 
-// One caller waiting for its revocation, on its own stack.
+// One submitted revocation, until its caller is called back.
 typedef struct waiter {
   const ca_revocation *request;
   char serial[CA_SERIAL_HEX_LEN];  // normalized: duplicates compare equal
   ca_revocation_result *out;
-  int done;    // |out| or |err| is final
+  ca_revoke_done done;
+  void *done_arg;
   int failed;  // the transaction failed: |err| says why
   ca_err err;
   struct waiter *next;
@@ -23,61 +24,15 @@ struct ca_revoke_group {
   ca_store *store;
   size_t max_items;
   pthread_mutex_t mu;
-  pthread_cond_t cv;       // a transaction finished: answers are ready
-  pthread_cond_t arrived;  // a caller queued, while the leader gathers
+  pthread_cond_t arrived;  // a revocation was queued, or stop was asked
   waiter *head, *tail;
   size_t queued;
-  size_t target;   // the callers a leader gathers (see gather)
-  int gathering;   // the leader waits for callers (see gather)
-  int leading;     // a caller is committing a transaction
-  waiter **group;  // the leader's: |max_items| waiters taken
+  size_t target;  // the revocations the committer gathers (see gather)
+  int stopping;   // no submission is taken any more
+  int running;    // |thread| is started and not joined
+  pthread_t thread;
+  waiter **group;  // the committer's: up to |max_items| waiters taken
 };
-
-int ca_revoke_group_new(const ca_authority *authority, ca_store *store,
-                        size_t max_items, ca_revoke_group **out) {
-  *out = NULL;
-  ca_revoke_group *g = calloc(1, sizeof(*g));
-  CA_ENSURE_ALLOC_RETURN(g);
-  g->authority = authority;
-  g->store = store;
-  g->max_items = max_items > 0 ? max_items : CA_REVOKE_GROUP_DEFAULT_ITEMS;
-  g->group = calloc(g->max_items, sizeof(*g->group));
-  if (g->group == NULL) {
-    free(g);
-    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
-    return 0;
-  }
-  if (pthread_mutex_init(&g->mu, NULL) != 0) {
-    free(g->group);
-    free(g);
-    CA_SET_ERROR(CA_ERR_INTERNAL, "pthread_mutex_init failed");
-    return 0;
-  }
-  const int cv = pthread_cond_init(&g->cv, NULL) == 0;
-  if (!cv || pthread_cond_init(&g->arrived, NULL) != 0) {
-    if (cv) {
-      pthread_cond_destroy(&g->cv);
-    }
-    pthread_mutex_destroy(&g->mu);
-    free(g->group);
-    free(g);
-    CA_SET_ERROR(CA_ERR_INTERNAL, "pthread_cond_init failed");
-    return 0;
-  }
-  *out = g;
-  return 1;
-}
-
-void ca_revoke_group_free(ca_revoke_group *g) {
-  if (g == NULL) {
-    return;
-  }
-  pthread_cond_destroy(&g->cv);
-  pthread_cond_destroy(&g->arrived);
-  pthread_mutex_destroy(&g->mu);
-  free(g->group);
-  free(g);
-}
 
 // taken reports whether |serial| is among the |n| waiters of |group|.
 static int taken(waiter *const *group, size_t n, const char *serial) {
@@ -148,18 +103,18 @@ static void commit(ca_revoke_group *g, waiter **group, size_t n) {
   free(results);
 }
 
-// The longest a leader waits for more callers, in microseconds: less than
-// a commit's fdatasync (milliseconds), which the callers it gathers would
-// otherwise each wait for in a transaction of their own.
+// The longest the committer waits for more revocations, in microseconds:
+// less than a commit's fdatasync (milliseconds), which the revocations it
+// gathers would otherwise each wait for in a transaction of their own.
 #define GATHER_US 2000
 
 // gather waits (under |g->mu|), at most GATHER_US, until |g->target|
-// callers are queued. Clients answered together come back together, a
-// little apart: a leader that left at once would commit the first alone
+// revocations are queued. Clients answered together come back together, a
+// little apart: a committer that left at once would commit the first alone
 // and the others in the next transaction, and the groups would stay split.
 // The target follows the largest recent transaction: it rises at once to
-// a larger one and falls by one per smaller one, so that with one caller
-// at a time (a target of 1) no leader waits.
+// a larger one and falls by one per smaller one, so that with one
+// revocation at a time (a target of 1) the committer never waits.
 static void gather(ca_revoke_group *g) {
   if (g->queued >= g->target || g->queued >= g->max_items) {
     return;
@@ -171,73 +126,136 @@ static void gather(ca_revoke_group *g) {
     until.tv_sec++;
     until.tv_nsec -= 1000000000L;
   }
-  g->gathering = 1;
-  while (g->queued < g->target &&
+  while (g->queued < g->target && !g->stopping &&
          pthread_cond_timedwait(&g->arrived, &g->mu, &until) == 0) {
   }
-  g->gathering = 0;
 }
 
-// lead commits one transaction of queued revocations; called and returns
-// with |g->mu| held. Only one leader at a time: |g->group| is its own.
-static void lead(ca_revoke_group *g) {
-  g->leading = 1;
-  gather(g);
-  const size_t n = take(g, g->group);
-  g->target = n >= g->target ? n : g->target - 1;
-  pthread_mutex_unlock(&g->mu);
-  if (n > 0) {
-    commit(g, g->group, n);
-  }
+// committer_main commits queued revocations, one transaction at a time,
+// until it is stopped and nothing is queued.
+static void *committer_main(void *arg) {
+  ca_revoke_group *g = arg;
   pthread_mutex_lock(&g->mu);
-  for (size_t i = 0; i < n; i++) {
-    g->group[i]->done = 1;
+  for (;;) {
+    while (g->head == NULL && !g->stopping) {
+      pthread_cond_wait(&g->arrived, &g->mu);
+    }
+    if (g->head == NULL) {
+      break;
+    }
+    gather(g);
+    const size_t n = take(g, g->group);
+    g->target = n >= g->target ? n : g->target - 1;
+    pthread_mutex_unlock(&g->mu);
+    commit(g, g->group, n);
+    for (size_t i = 0; i < n; i++) {
+      waiter *w = g->group[i];
+      w->done(w->done_arg, !w->failed, &w->err);
+      free(w);
+    }
+    pthread_mutex_lock(&g->mu);
   }
-  g->leading = 0;
-  pthread_cond_broadcast(&g->cv);
+  pthread_mutex_unlock(&g->mu);
+  return NULL;
 }
 
-int ca_revoke_grouped(ca_revoke_group *g, const ca_revocation *request,
-                      ca_revocation_result *out) {
-  memset(out, 0, sizeof(*out));
-  waiter w;
-  memset(&w, 0, sizeof(w));
-  w.request = request;
-  w.out = out;
-  ca_serial serial;
-  if (request->serial == NULL) {
-    CA_SET_ERROR(CA_ERR_PARAMETER_INVALID, "no serial");
+int ca_revoke_group_new(const ca_authority *authority, ca_store *store,
+                        size_t max_items, ca_revoke_group **out) {
+  *out = NULL;
+  ca_revoke_group *g = calloc(1, sizeof(*g));
+  CA_ENSURE_ALLOC_RETURN(g);
+  g->authority = authority;
+  g->store = store;
+  g->max_items = max_items > 0 ? max_items : CA_REVOKE_GROUP_DEFAULT_ITEMS;
+  g->group = calloc(g->max_items, sizeof(*g->group));
+  if (g->group == NULL) {
+    free(g);
+    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
     return 0;
   }
+  if (pthread_mutex_init(&g->mu, NULL) != 0) {
+    free(g->group);
+    free(g);
+    CA_SET_ERROR(CA_ERR_INTERNAL, "pthread_mutex_init failed");
+    return 0;
+  }
+  if (pthread_cond_init(&g->arrived, NULL) != 0) {
+    pthread_mutex_destroy(&g->mu);
+    free(g->group);
+    free(g);
+    CA_SET_ERROR(CA_ERR_INTERNAL, "pthread_cond_init failed");
+    return 0;
+  }
+  if (pthread_create(&g->thread, NULL, committer_main, g) != 0) {
+    pthread_cond_destroy(&g->arrived);
+    pthread_mutex_destroy(&g->mu);
+    free(g->group);
+    free(g);
+    CA_SET_ERROR(CA_ERR_INTERNAL, "the revocation committer did not start");
+    return 0;
+  }
+  g->running = 1;
+  *out = g;
+  return 1;
+}
+
+int ca_revoke_group_submit(ca_revoke_group *g, const ca_revocation *request,
+                           ca_revocation_result *out, ca_revoke_done done,
+                           void *arg) {
+  memset(out, 0, sizeof(*out));
+  CA_ENSURE_RETURN(request->serial != NULL, CA_ERR_PARAMETER_INVALID,
+                   "no serial");
+  ca_serial serial;
   CA_GUARD_RETURN(
       ca_serial_from_hex(request->serial, strlen(request->serial), &serial));
-  ca_serial_to_hex(&serial, w.serial);
+  waiter *w = calloc(1, sizeof(*w));
+  CA_ENSURE_ALLOC_RETURN(w);
+  w->request = request;
+  w->out = out;
+  w->done = done;
+  w->done_arg = arg;
+  ca_serial_to_hex(&serial, w->serial);
   pthread_mutex_lock(&g->mu);
+  if (g->stopping) {
+    pthread_mutex_unlock(&g->mu);
+    free(w);
+    CA_SET_ERROR(CA_ERR_SHUTTING_DOWN, "the service is shutting down");
+    return 0;
+  }
   if (g->tail != NULL) {
-    g->tail->next = &w;
+    g->tail->next = w;
   } else {
-    g->head = &w;
+    g->head = w;
   }
-  g->tail = &w;
+  g->tail = w;
   g->queued++;
-  if (g->gathering) {
-    pthread_cond_signal(&g->arrived);
-  }
-  while (!w.done) {
-    if (!g->leading) {
-      lead(g);
-    } else {
-      pthread_cond_wait(&g->cv, &g->mu);
-    }
-  }
+  pthread_cond_signal(&g->arrived);
   pthread_mutex_unlock(&g->mu);
-  if (w.failed) {
-    ca_err_restore(&w.err);
-    return 0;
-  }
-  if (out->err.code != CA_OK) {
-    ca_err_restore(&out->err);
-    return 0;
-  }
   return 1;
+}
+
+void ca_revoke_group_stop(ca_revoke_group *g) {
+  if (g == NULL) {
+    return;
+  }
+  pthread_mutex_lock(&g->mu);
+  g->stopping = 1;
+  const int running = g->running;
+  g->running = 0;
+  pthread_cond_signal(&g->arrived);
+  pthread_mutex_unlock(&g->mu);
+  if (running) {
+    pthread_join(g->thread, NULL);
+  }
+}
+
+void ca_revoke_group_free(ca_revoke_group *g) {
+  if (g == NULL) {
+    return;
+  }
+  ca_revoke_group_stop(g);
+  pthread_cond_destroy(&g->arrived);
+  pthread_mutex_destroy(&g->mu);
+  free(g->group);
+  free(g);
 }

@@ -58,7 +58,119 @@ static void forget_principals(api_service *svc) {
   }
 }
 
-// change revokes (|revoke| 1) or releases the certificate of the path.
+// after_change is what a committed change sets off on this node, before
+// its answer: the OCSP responder forgets the certificate's answers, a
+// revocation drops the cached client-certificate principals, and the CRL
+// writer is woken.
+static void after_change(api_service *svc, const ca_revocation_result *result,
+                         int revoke) {
+  changed(svc, result);
+  if (revoke) {
+    forget_principals(svc);
+  }
+  ca_crl_writer_wake(svc->crl_writer);
+}
+
+// One :revoke while the group's transaction that carries it commits
+// (api_defer): the request's strings are copied, since the request is gone
+// once the handler returns.
+typedef struct revoke_call {
+  api_service *svc;
+  api_pending *pending;
+  Pki__V1__RevokeRequest *msg;  // the body, which |r.issuer| points into
+  char serial[API_PARAM_MAX];
+  char actor[96];
+  char source[64];
+  ca_revocation r;
+  ca_revocation_result result;
+  int committed;
+  ca_err err;  // why the transaction failed, when it did
+} revoke_call;
+
+static void revoke_call_free(revoke_call *call) {
+  pki__v1__revoke_request__free_unpacked(call->msg, NULL);
+  free(call);
+}
+
+// on_revoke_done runs on the group's committer thread once the transaction
+// carrying |arg|'s revocation committed or failed.
+static void on_revoke_done(void *arg, int committed, const ca_err *err) {
+  revoke_call *call = arg;
+  call->committed = committed;
+  if (!committed) {
+    call->err = *err;
+  } else if (call->result.err.code == CA_OK) {
+    after_change(call->svc, &call->result, 1);
+  }
+  api_complete(call->pending);
+}
+
+// finish_revoke answers a deferred :revoke on an HTTP thread.
+static void finish_revoke(void *arg, api_response *resp) {
+  revoke_call *call = arg;
+  if (!call->committed) {
+    api_respond_error(resp, API_FORMAT_PROTOBUF, &call->err);
+  } else if (call->result.err.code != CA_OK) {
+    api_respond_error(resp, API_FORMAT_PROTOBUF, &call->result.err);
+  } else {
+    respond_state(resp, &call->result);
+  }
+  revoke_call_free(call);
+}
+
+// parse_revoke reads the optional body of :revoke into |r| (its issuer
+// points into |*msg|, which the caller frees).
+static int parse_revoke(const api_request *req, ca_revocation *r,
+                        Pki__V1__RevokeRequest **msg) {
+  *msg = pki__v1__revoke_request__unpack(NULL, req->body_len, req->body);
+  CA_ENSURE_RETURN(*msg != NULL, CA_ERR_REQUEST_MALFORMED,
+                   "body is not a pki.v1.RevokeRequest");
+  CA_GUARD_RETURN(api_pb_check_strings(&pki__v1__revoke_request__descriptor,
+                                       req->body, req->body_len));
+  r->reason = (*msg)->reason;
+  r->when = (*msg)->revocation_time;
+  r->issuer = (*msg)->issuer;
+  return 1;
+}
+
+// revoke_grouped hands the revocation of the path to the group committer
+// (ca/revocation/revoke_group.h) and defers the answer: the HTTP thread
+// serves its other connections while the transaction commits.
+static void revoke_grouped(api_service *svc, const api_request *req,
+                           api_response *resp) {
+  revoke_call *call = calloc(1, sizeof(*call));
+  if (call == NULL) {
+    CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
+    api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+    return;
+  }
+  call->svc = svc;
+  call->pending = req->pending;
+  snprintf(call->serial, sizeof(call->serial), "%s", req->param);
+  snprintf(call->actor, sizeof(call->actor), "%s", req->principal.name);
+  snprintf(call->source, sizeof(call->source), "%s", req->remote);
+  call->r = (ca_revocation){
+      .serial = call->serial,
+      .actor = call->actor,
+      .source = call->source,
+      .crl_interval_s = svc->crl_interval_s,
+  };
+  if (!parse_revoke(req, &call->r, &call->msg) ||
+      !ca_revoke_group_submit(svc->revoke_group, &call->r, &call->result,
+                              on_revoke_done, call)) {
+    api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
+    if (ca_err_get()->code == CA_ERR_SHUTTING_DOWN) {
+      resp->retry_after = 1;
+    }
+    revoke_call_free(call);
+    return;
+  }
+  api_defer(req, finish_revoke, call, resp);
+}
+
+// change revokes (|revoke| 1) or releases the certificate of the path, on
+// the calling thread: releases, which are rare, and revocations of a
+// service without a group committer.
 static void change(api_service *svc, const api_request *req, int revoke,
                    api_response *resp) {
   Pki__V1__RevokeRequest *revoke_msg = NULL;
@@ -73,15 +185,7 @@ static void change(api_service *svc, const api_request *req, int revoke,
   };
   // The body is optional for :unhold and carries the reason for :revoke.
   if (revoke) {
-    revoke_msg =
-        pki__v1__revoke_request__unpack(NULL, req->body_len, req->body);
-    CA_ENSURE(revoke_msg != NULL, CA_ERR_REQUEST_MALFORMED,
-              "body is not a pki.v1.RevokeRequest");
-    CA_GUARD(api_pb_check_strings(&pki__v1__revoke_request__descriptor,
-                                  req->body, req->body_len));
-    r.reason = revoke_msg->reason;
-    r.when = revoke_msg->revocation_time;
-    r.issuer = revoke_msg->issuer;
+    CA_GUARD(parse_revoke(req, &r, &revoke_msg));
   } else if (req->body_len > 0) {
     unhold_msg =
         pki__v1__unhold_request__unpack(NULL, req->body_len, req->body);
@@ -92,18 +196,10 @@ static void change(api_service *svc, const api_request *req, int revoke,
     r.issuer = unhold_msg->issuer;
   }
   ca_revocation_result result;
-  // Concurrent revocations commit together (ca/revocation/revoke_group.h);
-  // releases are rare and go alone.
-  const int ok = !revoke ? ca_unhold(svc->authority, svc->store, &r, &result)
-                 : svc->revoke_group != NULL
-                     ? ca_revoke_grouped(svc->revoke_group, &r, &result)
-                     : ca_revoke(svc->authority, svc->store, &r, &result);
+  const int ok = revoke ? ca_revoke(svc->authority, svc->store, &r, &result)
+                        : ca_unhold(svc->authority, svc->store, &r, &result);
   CA_GUARD(ok);
-  changed(svc, &result);
-  if (revoke) {
-    forget_principals(svc);
-  }
-  ca_crl_writer_wake(svc->crl_writer);
+  after_change(svc, &result, revoke);
   respond_state(resp, &result);
   goto done;
 err:
@@ -115,6 +211,11 @@ done:
 
 void api_handle_revoke(api_service *svc, const api_request *req,
                        api_response *resp) {
+  // Concurrent revocations commit together (ca/revocation/revoke_group.h).
+  if (svc->revoke_group != NULL) {
+    revoke_grouped(svc, req, resp);
+    return;
+  }
   change(svc, req, 1, resp);
 }
 
