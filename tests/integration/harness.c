@@ -336,7 +336,15 @@ int it_pkid_stop(it_pkid *pkid) {
   while (waitpid(pkid->pid, &status, 0) < 0 && errno == EINTR) {
   }
   pkid->pid = 0;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const int rc =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // A node that did not stop cleanly says why in its log, which the test's
+  // temporary directory would otherwise take with it.
+  if (rc != 0) {
+    fprintf(stderr, "pkid exited with %d\n", rc);
+    print_log(pkid);
+  }
+  return rc;
 }
 
 void it_pkid_kill(it_pkid *pkid) {

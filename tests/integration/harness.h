@@ -90,7 +90,9 @@ int it_pkid_start(it_pkid *pkid, const it_db *db, const char *data_dir,
 // PKI_TOKEN and the CA file of PKI_CACERT when they are set.
 void it_pkid_external(it_pkid *pkid, const char *server);
 
-// it_pkid_stop sends SIGTERM and waits; it returns pkid's exit status.
+// it_pkid_stop sends SIGTERM and waits; it returns pkid's exit status (128
+// + the signal when a signal ended it), after printing pkid's log when that
+// is not 0.
 int it_pkid_stop(it_pkid *pkid);
 
 // it_pkid_kill sends SIGKILL and waits.
