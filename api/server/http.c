@@ -27,6 +27,7 @@ struct api_server {
   api_server_config config;
   unsigned port;
   atomic_int in_flight;  // requests begun and not yet completed
+  atomic_int quiesced;   // api_server_quiesce was called: refuse connections
 };
 
 // The deferred state of a request (api_defer). |mu| orders api_defer
@@ -1008,6 +1009,16 @@ static int parse_listen(const char *listen, struct sockaddr_storage *out,
   return 1;
 }
 
+// on_accept is libmicrohttpd's accept policy: every connection is taken
+// until api_server_quiesce, none after (closed at once).
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen) {
+  (void)addr;
+  (void)addrlen;
+  const api_server *server = cls;
+  return atomic_load(&server->quiesced) ? MHD_NO : MHD_YES;
+}
+
 api_server *api_server_start(const api_server_config *config) {
   api_server *server = calloc(1, sizeof(*server));
   struct sockaddr_storage addr;
@@ -1048,13 +1059,13 @@ api_server *api_server_start(const api_server_config *config) {
   }
   // The logger goes first so that it receives every message of the start.
   server->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER,
-      on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)config->threads,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-      MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
+      flags, 0, on_accept, server, on_request, server,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+      (unsigned)config->threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)config->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)config->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, server, MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
       // --- Limits --- (0 leaves libmicrohttpd's default: no per-address
       // limit, 32 KiB per connection)
       MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -1079,12 +1090,16 @@ unsigned api_server_port(const api_server *server) {
   return server->port;
 }
 
+// Not MHD_quiesce_daemon: with a thread pool on epoll, libmicrohttpd's
+// quiesce takes the listening socket out of each worker's epoll set while
+// a worker that sees the daemon quiesced may take it out itself; the
+// second removal fails, and libmicrohttpd then aborts the process. Once, in
+// engine_test, pkid ended on SIGABRT early in a shutdown, before its engine
+// had finished; this race is the likely cause. The accept policy
+// (on_accept) refuses new connections instead, sharing only a flag.
 void api_server_quiesce(api_server *server) {
   if (server != NULL) {
-    const int fd = MHD_quiesce_daemon(server->daemon);
-    if (fd >= 0) {
-      close(fd);
-    }
+    atomic_store(&server->quiesced, 1);
   }
 }
 

@@ -241,8 +241,9 @@ api_server *api_server_start(const api_server_config *config);
 // api_server_port returns the bound port.
 unsigned api_server_port(const api_server *server);
 
-// api_server_quiesce stops accepting new connections; requests in flight
-// go on.
+// api_server_quiesce stops taking new connections (each is closed as soon
+// as it is accepted); requests in flight, and connections already open, go
+// on.
 void api_server_quiesce(api_server *server);
 
 // api_server_stop waits up to |wait_s| seconds for the requests in flight to
