@@ -34,10 +34,10 @@ struct api_auth {
   ca_store *store;
   pthread_mutex_t mu;
   // Grows with every invalidation, which drops every entry filled before
-  // it without touching the 1,024 entries (a revocation invalidates on its
-  // request thread, under this lock). A lookup that began before one does
-  // not fill the cache, or a token revoked while it was read from the
-  // database would be cached as live.
+  // it without touching the 1,024 entries (under this lock, which every
+  // authenticated request takes). A lookup that began before one does not
+  // fill the cache, or a token revoked while it was read from the database
+  // would be cached as live.
   uint64_t generation;
   // Grows with every certificate revocation, which drops the principals of
   // client certificates only: a token's principal, the allowlist and the

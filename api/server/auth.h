@@ -24,14 +24,13 @@ api_auth *api_auth_new(ca_store *store);
 void api_auth_free(api_auth *access);
 
 // api_auth_invalidate drops the cached tokens and allowlist, in constant
-// time (a revocation calls it before its answer); any thread.
+// time (a token's revocation calls it before its answer); any thread.
 void api_auth_invalidate(api_auth *access);
 
 // api_auth_forget_certificates drops the cached principals of client
 // certificates, in constant time, and keeps the tokens' and the allowlist:
-// what a certificate's revocation changes (the revoke handlers call it
-// before their answer, the listener when another node revokes); any
-// thread.
+// what a certificate's revocation changes (called before the revocation
+// is answered, and by the listener when another node revokes); any thread.
 void api_auth_forget_certificates(api_auth *access);
 
 // api_authorize is the server's authorize hook (api_server_config): it

@@ -47,7 +47,7 @@ struct api_service {
   // Publishes the CRLs (ca/revocation/crl_writer.h).
   struct ca_crl_writer *crl_writer;
   // Commits concurrent single revocations together
-  // (ca/revocation/revoke_group.h).
+  // (ca/revocation/revoke_group.h); every :revoke goes through it.
   struct ca_revoke_group *revoke_group;
 };
 

@@ -133,11 +133,12 @@ static int parse_revoke(const api_request *req, ca_revocation *r,
   return 1;
 }
 
-// revoke_grouped hands the revocation of the path to the group committer
-// (ca/revocation/revoke_group.h) and defers the answer: the HTTP thread
-// serves its other connections while the transaction commits.
-static void revoke_grouped(api_service *svc, const api_request *req,
-                           api_response *resp) {
+void api_handle_revoke(api_service *svc, const api_request *req,
+                       api_response *resp) {
+  // Handed to the group committer (ca/revocation/revoke_group.h), which
+  // commits concurrent revocations together; the answer is deferred, so
+  // the HTTP thread serves its other connections while the transaction
+  // commits.
   revoke_call *call = calloc(1, sizeof(*call));
   if (call == NULL) {
     CA_SET_ERROR(CA_ERR_NO_MEMORY, "out of memory");
@@ -168,12 +169,10 @@ static void revoke_grouped(api_service *svc, const api_request *req,
   api_defer(req, finish_revoke, call, resp);
 }
 
-// change revokes (|revoke| 1) or releases the certificate of the path, on
-// the calling thread: releases, which are rare, and revocations of a
-// service without a group committer.
-static void change(api_service *svc, const api_request *req, int revoke,
-                   api_response *resp) {
-  Pki__V1__RevokeRequest *revoke_msg = NULL;
+// :unhold is rare and commits alone, on the calling thread; its body is
+// optional.
+void api_handle_unhold(api_service *svc, const api_request *req,
+                       api_response *resp) {
   Pki__V1__UnholdRequest *unhold_msg = NULL;
   char actor[96];
   snprintf(actor, sizeof(actor), "%s", req->principal.name);
@@ -183,10 +182,7 @@ static void change(api_service *svc, const api_request *req, int revoke,
       .source = req->remote,
       .crl_interval_s = svc->crl_interval_s,
   };
-  // The body is optional for :unhold and carries the reason for :revoke.
-  if (revoke) {
-    CA_GUARD(parse_revoke(req, &r, &revoke_msg));
-  } else if (req->body_len > 0) {
+  if (req->body_len > 0) {
     unhold_msg =
         pki__v1__unhold_request__unpack(NULL, req->body_len, req->body);
     CA_ENSURE(unhold_msg != NULL, CA_ERR_REQUEST_MALFORMED,
@@ -196,32 +192,14 @@ static void change(api_service *svc, const api_request *req, int revoke,
     r.issuer = unhold_msg->issuer;
   }
   ca_revocation_result result;
-  const int ok = revoke ? ca_revoke(svc->authority, svc->store, &r, &result)
-                        : ca_unhold(svc->authority, svc->store, &r, &result);
-  CA_GUARD(ok);
-  after_change(svc, &result, revoke);
+  CA_GUARD(ca_unhold(svc->authority, svc->store, &r, &result));
+  after_change(svc, &result, 0);
   respond_state(resp, &result);
   goto done;
 err:
   api_respond_error(resp, API_FORMAT_PROTOBUF, ca_err_get());
 done:
-  pki__v1__revoke_request__free_unpacked(revoke_msg, NULL);
   pki__v1__unhold_request__free_unpacked(unhold_msg, NULL);
-}
-
-void api_handle_revoke(api_service *svc, const api_request *req,
-                       api_response *resp) {
-  // Concurrent revocations commit together (ca/revocation/revoke_group.h).
-  if (svc->revoke_group != NULL) {
-    revoke_grouped(svc, req, resp);
-    return;
-  }
-  change(svc, req, 1, resp);
-}
-
-void api_handle_unhold(api_service *svc, const api_request *req,
-                       api_response *resp) {
-  change(svc, req, 0, resp);
 }
 
 // The revoked certificates of a batch forgotten one by one by this node's
